@@ -1,0 +1,125 @@
+# Iceshop build. `make` builds the debug flavour; FLAVOR=release|asan selects another.
+# Objects go under build/<flavour>/. See README.md for the commands a user needs.
+
+FLAVOR ?= debug
+BUILD  := build/$(FLAVOR)
+CC     ?= cc
+PKGS   := libmicrohttpd jansson sqlite3 libpq libcurl libsodium
+
+WARN   := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+          -Wpointer-arith -Wcast-qual -Wformat=2 -Wvla -fno-common
+CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -Isrc -I$(BUILD)/gen $(WARN) -fstack-protector-strong \
+               -pthread -MMD -MP
+ifeq ($(FLAVOR),release)
+  CFLAGS_FLAVOR := -O2 -g -DNDEBUG
+else ifeq ($(FLAVOR),asan)
+  CFLAGS_FLAVOR := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+                   -fno-omit-frame-pointer
+  LDFLAGS_FLAVOR := -fsanitize=address,undefined
+else
+  CFLAGS_FLAVOR := -O0 -g
+endif
+
+DEPS_OK := $(shell scripts/deps.sh build >&2 && echo yes)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS  := $(CFLAGS_BASE) $(CFLAGS_FLAVOR) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+LDLIBS  := $(PKG_LIBS) -lm -pthread
+LDFLAGS := $(LDFLAGS_FLAVOR)
+
+SRC       := $(shell find src -name '*.c' ! -path src/main.c | sort)
+SQL       := $(shell find src/db/sql -name '*.sql' | sort)
+GEN_SRC   := $(BUILD)/gen/migrations_data.c
+OBJ       := $(SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations_data.o
+LIB       := $(BUILD)/libiceshop.a
+BIN       := $(BUILD)/iceshop
+
+UNIT_SRC  := $(shell find tests/unit -name 'test_*.c' 2>/dev/null | sort)
+UNIT_BIN  := $(UNIT_SRC:tests/%.c=$(BUILD)/tests/%)
+SUPPORT_SRC := $(shell find tests/support -name '*.c' 2>/dev/null | sort)
+SUPPORT_OBJ := $(SUPPORT_SRC:%.c=$(BUILD)/%.o)
+INTEG_SRC := $(shell find tests/integration -name '*.c' 2>/dev/null | sort)
+INTEG_BIN := $(INTEG_SRC:tests/%.c=$(BUILD)/tests/%)
+BENCH_SRC := $(shell find bench -name '*.c' 2>/dev/null | sort)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+
+.PHONY: all run test check unit integration asan bench fuzz lint format format-check clean deps
+
+all: $(BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(GEN_SRC): $(SQL) scripts/embed_sql.sh
+	@mkdir -p $(@D)
+	scripts/embed_sql.sh $(SQL) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/migrations_data.o: $(GEN_SRC)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(BUILD)/src/main.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(LIB) $(SUPPORT_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(SUPPORT_OBJ) $(LIB) $(LDLIBS) -lcmocka
+
+$(BUILD)/tests/integration/%: tests/integration/%.c $(LIB) $(SUPPORT_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(SUPPORT_OBJ) $(LIB) $(LDLIBS) -lcmocka
+
+$(BUILD)/tests/support/%.o: tests/support/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests -c $< -o $@
+
+$(BUILD)/bench/%: bench/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+# Everything the test runner needs, for one flavour.
+check-build: $(BIN) $(UNIT_BIN) $(INTEG_BIN)
+.PHONY: check-build
+
+deps:
+	scripts/deps.sh test
+
+# Start the server on the embedded default (SQLite under ./var/).
+run:
+	@scripts/deps.sh build
+	@$(MAKE) --no-print-directory FLAVOR=release all
+	@scripts/run.sh build/release/iceshop
+
+# The whole suite (unit + integration, SQLite and PostgreSQL) under ASan+UBSan.
+test:
+	@scripts/test.sh
+
+unit integration:
+	@scripts/test.sh --only $@
+
+asan:
+	@$(MAKE) --no-print-directory FLAVOR=asan check-build
+
+bench:
+	@scripts/bench.sh
+
+fuzz:
+	@scripts/fuzz.sh
+
+lint:
+	@scripts/lint.sh
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

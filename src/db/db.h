@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The one storage API. Two backends sit behind `struct db_ops`: SQLite (embedded default, WAL)
+ * and PostgreSQL (libpq). Callers write portable SQL with `?` placeholders; the PostgreSQL
+ * backend rewrites them to $1..$n. Times go through db_bind_time()/db_col_time() so callers see
+ * int64 milliseconds while the database stores ISO-8601 text (SQLite) or timestamptz (PostgreSQL).
+ *
+ * Threads: a `struct db` is shared; each thread works on its own `struct db_conn` taken from the
+ * pool with db_conn_acquire() and given back with db_conn_release(). A connection and its
+ * statements are used by one thread at a time.
+ *
+ * Nothing outside src/db/ includes <sqlite3.h> or <libpq-fe.h>. Tests: tests/unit/db/test_db.c
+ * (runs on SQLite, and on PostgreSQL when TEST_PG_DSN is set).
+ */
+#ifndef ICESHOP_DB_DB_H
+#define ICESHOP_DB_DB_H
+
+#include "core/err.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct db;
+struct db_conn;
+struct db_stmt;
+
+enum db_backend { DB_SQLITE = 1, DB_POSTGRES = 2 };
+
+/* Result of db_step(). Errors are negative-free: db_step returns DB_ERROR and fills `e`. */
+enum db_step_result { DB_DONE = 0, DB_ROW = 1, DB_ERROR = -1 };
+
+struct db_options {
+    int pool_size;       /* connections in the pool; 0 → 8 */
+    int busy_timeout_ms; /* SQLite lock wait / PostgreSQL connect timeout; 0 → 5000 */
+};
+
+/*
+ * Open a database from a URL: "sqlite://PATH" (relative or absolute; parent directory must
+ * exist; "sqlite://:memory:" for a private in-memory database with a pool of one) or
+ * "postgres://..." / "postgresql://..." (a libpq URI). `opts` may be NULL.
+ * On success *out owns the pool; free with db_close().
+ */
+int db_open(struct db **out, const char *url, const struct db_options *opts, struct err *e);
+/* Close every connection. All connections must have been released. NULL is allowed. */
+void db_close(struct db *db);
+enum db_backend db_backend(const struct db *db);
+/* "sqlite" or "postgres". */
+const char *db_backend_name(const struct db *db);
+/* Number of database errors seen since open (for /metrics). */
+uint64_t db_error_count(const struct db *db);
+
+/*
+ * Take a connection from the pool, waiting up to the busy timeout; ERR_TIMEOUT when none frees.
+ * A broken PostgreSQL connection is reconnected here.
+ */
+int db_conn_acquire(struct db *db, struct db_conn **out, struct err *e);
+/* Give it back. An open transaction is rolled back first. NULL is allowed. */
+void db_conn_release(struct db_conn *c);
+/* The owning database. */
+struct db *db_conn_db(struct db_conn *c);
+
+/*
+ * Transactions. db_begin() starts a write transaction (SQLite: BEGIN IMMEDIATE under the
+ * process-wide writer lock, so writers queue instead of spinning on SQLITE_BUSY). Nested
+ * begin is a programmer error.
+ */
+int db_begin(struct db_conn *c, struct err *e);
+int db_commit(struct db_conn *c, struct err *e);
+/* Roll back if a transaction is open; otherwise nothing. */
+void db_rollback(struct db_conn *c);
+bool db_in_transaction(const struct db_conn *c);
+
+/*
+ * Prepare `sql` (portable, `?` placeholders). Statements are cached per connection by their
+ * SQL text, so prepare is cheap the second time. The statement is borrowed: call
+ * db_stmt_done() when finished with it (it is reset and returned to the cache). It stays
+ * valid only while the connection is held.
+ */
+int db_prepare(struct db_conn *c, struct db_stmt **out, const char *sql, struct err *e);
+void db_stmt_done(struct db_stmt *s);
+
+/* Bind parameters, 1-based. Text is copied. Return 0 or ERR_INVALID on a bad index. */
+int db_bind_null(struct db_stmt *s, int idx);
+int db_bind_i64(struct db_stmt *s, int idx, int64_t v);
+int db_bind_f64(struct db_stmt *s, int idx, double v);
+/* `v` NULL binds NULL. */
+int db_bind_text(struct db_stmt *s, int idx, const char *v);
+int db_bind_textn(struct db_stmt *s, int idx, const char *v, size_t len);
+/* Bind a time (ms since epoch, UTC), stored as ISO-8601 / timestamptz. */
+int db_bind_time(struct db_stmt *s, int idx, int64_t ms);
+int db_bind_bool(struct db_stmt *s, int idx, bool v);
+
+/*
+ * Execute / advance: DB_ROW when a row is available, DB_DONE when finished, DB_ERROR with `e`
+ * filled (ERR_CONFLICT for unique/foreign-key violations, ERR_DB otherwise).
+ */
+int db_step(struct db_stmt *s, struct err *e);
+/* Rows changed by the last INSERT/UPDATE/DELETE run through this statement. */
+int64_t db_changes(struct db_stmt *s);
+
+/* Columns, 0-based, of the current row. */
+int db_col_count(struct db_stmt *s);
+bool db_col_is_null(struct db_stmt *s, int col);
+int64_t db_col_i64(struct db_stmt *s, int col);
+double db_col_f64(struct db_stmt *s, int col);
+/* Borrowed until the next db_step() or db_stmt_done(); NULL for SQL NULL. */
+const char *db_col_text(struct db_stmt *s, int col);
+/* Time column (ISO text / timestamptz) → ms since epoch; 0 for NULL. */
+int64_t db_col_time(struct db_stmt *s, int col);
+bool db_col_bool(struct db_stmt *s, int col);
+
+/* Run one or more statements without parameters or results (DDL, SET ...). */
+int db_exec(struct db_conn *c, const char *sql, struct err *e);
+
+/*
+ * Dialect fragments for the few places SQL must differ, so callers never test the backend:
+ *   DB_SQL_SKIP_LOCKED: " FOR UPDATE SKIP LOCKED" on PostgreSQL, "" on SQLite (one writer).
+ */
+enum db_fragment { DB_SQL_SKIP_LOCKED = 0 };
+const char *db_sql(const struct db *db, enum db_fragment f);
+
+/*
+ * Leadership for periodic work across processes sharing one database.
+ * PostgreSQL: a session advisory lock on `key`, held by a dedicated connection owned by the
+ * returned lock, released when the process dies. SQLite: a lease row (table `leases`) renewed by
+ * db_leader_renew(); another process takes over once it is `ttl_ms` stale.
+ * db_leader_try() sets *is_leader. Call db_leader_renew() every few seconds; it reports loss.
+ */
+struct db_leader;
+int db_leader_new(struct db *db, const char *name, int64_t ttl_ms, struct db_leader **out,
+                  struct err *e);
+/* Try to become / stay leader; *is_leader reports the result. */
+int db_leader_try(struct db_leader *l, int64_t now_ms, bool *is_leader, struct err *e);
+/* Give up leadership (if held) and free. NULL is allowed. */
+void db_leader_free(struct db_leader *l);
+
+#endif
