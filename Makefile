@@ -49,7 +49,8 @@ all: $(BIN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -c $< -o $@
 
 $(GEN_SRC): $(SQL) scripts/embed_sql.sh
 	@mkdir -p $(@D)

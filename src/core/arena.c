@@ -4,6 +4,7 @@
 #include "core/xalloc.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define BLOCK_MIN 4096

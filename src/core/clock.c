@@ -74,8 +74,11 @@ void clock_format_iso(int64_t ms, char out[CLOCK_ISO_LEN])
     time_t t = (time_t)secs;
     struct tm tm;
     gmtime_r(&t, &tm);
-    snprintf(out, CLOCK_ISO_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+    char tmp[64];
+    snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
+    memcpy(out, tmp, CLOCK_ISO_LEN - 1);
+    out[CLOCK_ISO_LEN - 1] = '\0';
 }
 
 static int digits(const char **p, int n, int *out)

@@ -55,6 +55,8 @@ const char *err_code_name(enum err_code code)
         return "invalid";
     case ERR_NOT_FOUND:
         return "not_found";
+    case ERR_NOT_ALLOWED:
+        return "method_not_allowed";
     case ERR_CONFLICT:
         return "conflict";
     case ERR_UNAUTHORIZED:

@@ -12,6 +12,7 @@ enum err_code {
     ERR_NOMEM,
     ERR_INVALID,      /* bad input: 400 */
     ERR_NOT_FOUND,    /* 404 */
+    ERR_NOT_ALLOWED,  /* 405: method not allowed on this path */
     ERR_CONFLICT,     /* 409 */
     ERR_UNAUTHORIZED, /* 401: no or bad credentials */
     ERR_FORBIDDEN,    /* 403: authenticated, wrong role */

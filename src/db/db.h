@@ -62,8 +62,13 @@ struct db *db_conn_db(struct db_conn *c);
 
 /*
  * Transactions. db_begin() starts a write transaction (SQLite: BEGIN IMMEDIATE under the
- * process-wide writer lock, so writers queue instead of spinning on SQLITE_BUSY). Nested
- * begin is a programmer error.
+ * process-wide writer lock of the database file, so writers queue instead of spinning on
+ * SQLITE_BUSY; an autocommit write outside a transaction takes the same lock until its statement
+ * is DONE or done). Waiting for that lock is bounded by the busy timeout: ERR_TIMEOUT. So a
+ * thread must not write on a second connection while its first holds a transaction (on SQLite
+ * that waits for itself and fails with ERR_TIMEOUT). Nested begin is a programmer error.
+ * db_commit() always ends the transaction: when it fails (e.g. PostgreSQL aborted it after an
+ * earlier error) everything is rolled back.
  */
 int db_begin(struct db_conn *c, struct err *e);
 int db_commit(struct db_conn *c, struct err *e);
@@ -80,7 +85,11 @@ bool db_in_transaction(const struct db_conn *c);
 int db_prepare(struct db_conn *c, struct db_stmt **out, const char *sql, struct err *e);
 void db_stmt_done(struct db_stmt *s);
 
-/* Bind parameters, 1-based. Text is copied. Return 0 or ERR_INVALID on a bad index. */
+/*
+ * Bind parameters, 1-based. Text is copied. Return 0 or ERR_INVALID on a bad index.
+ * Binding after db_step() starts a new execution with the other bindings kept, so one prepared
+ * statement can run a loop of inserts: bind, step, bind, step, ...
+ */
 int db_bind_null(struct db_stmt *s, int idx);
 int db_bind_i64(struct db_stmt *s, int idx, int64_t v);
 int db_bind_f64(struct db_stmt *s, int idx, double v);
@@ -93,7 +102,9 @@ int db_bind_bool(struct db_stmt *s, int idx, bool v);
 
 /*
  * Execute / advance: DB_ROW when a row is available, DB_DONE when finished, DB_ERROR with `e`
- * filled (ERR_CONFLICT for unique/foreign-key violations, ERR_DB otherwise).
+ * filled (ERR_CONFLICT for constraint violations: unique, foreign key, check, not null, i.e.
+ * SQLITE_CONSTRAINT / SQLSTATE 23xxx; ERR_TIMEOUT when the SQLite writer lock stays busy;
+ * ERR_DB otherwise). Stepping again after DB_DONE runs the statement again.
  */
 int db_step(struct db_stmt *s, struct err *e);
 /* Rows changed by the last INSERT/UPDATE/DELETE run through this statement. */
@@ -122,17 +133,21 @@ const char *db_sql(const struct db *db, enum db_fragment f);
 
 /*
  * Leadership for periodic work across processes sharing one database.
- * PostgreSQL: a session advisory lock on `key`, held by a dedicated connection owned by the
- * returned lock, released when the process dies. SQLite: a lease row (table `leases`) renewed by
- * db_leader_renew(); another process takes over once it is `ttl_ms` stale.
- * db_leader_try() sets *is_leader. Call db_leader_renew() every few seconds; it reports loss.
+ * PostgreSQL: a session advisory lock (pg_try_advisory_lock(hashtext(name))) held by a dedicated
+ * connection owned by the returned object, outside the pool, released when it is freed or the
+ * process dies; `ttl_ms` and `now_ms` are unused. SQLite: a row in table `leases` (from
+ * migration 0001, so run db_migrate() first) with a random holder id and expires_at; it is taken
+ * when absent or expired (expires_at < now_ms) and renewed to now_ms + ttl_ms by every
+ * db_leader_try() of its holder; another process takes over once it is stale.
+ * Call db_leader_try() every few seconds (well within ttl_ms): it both claims and renews, and
+ * reports loss with *is_leader = false. On error *is_leader is false.
  */
 struct db_leader;
 int db_leader_new(struct db *db, const char *name, int64_t ttl_ms, struct db_leader **out,
                   struct err *e);
 /* Try to become / stay leader; *is_leader reports the result. */
 int db_leader_try(struct db_leader *l, int64_t now_ms, bool *is_leader, struct err *e);
-/* Give up leadership (if held) and free. NULL is allowed. */
+/* Give up leadership (if held: SQLite deletes its lease row) and free. NULL is allowed. */
 void db_leader_free(struct db_leader *l);
 
 #endif

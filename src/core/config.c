@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/* Environment configuration (see config.h). */
+#include "core/config.h"
+#include "core/str.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int config_parse_listen(struct config *cfg, const char *s, struct err *e)
+{
+    const char *colon = strrchr(s, ':');
+    if (!colon || colon == s)
+        return err_set_field(e, ERR_INVALID, "ICESHOP_LISTEN",
+                             "ICESHOP_LISTEN must be host:port, got \"%s\"", s);
+    size_t hn = (size_t)(colon - s);
+    if (hn >= sizeof(cfg->listen_host))
+        return err_set_field(e, ERR_INVALID, "ICESHOP_LISTEN", "ICESHOP_LISTEN host too long");
+    int64_t port;
+    if (str_to_i64_range(colon + 1, 0, 65535, &port))
+        return err_set_field(e, ERR_INVALID, "ICESHOP_LISTEN",
+                             "ICESHOP_LISTEN port must be 0..65535, got \"%s\"", colon + 1);
+    memcpy(cfg->listen_host, s, hn);
+    cfg->listen_host[hn] = '\0';
+    cfg->listen_port = (int)port;
+    return 0;
+}
+
+static int env_int(const char *name, int lo, int hi, int *out, struct err *e)
+{
+    const char *v = getenv(name);
+    if (!v || !*v)
+        return 0;
+    int64_t x;
+    if (str_to_i64_range(v, lo, hi, &x))
+        return err_set_field(e, ERR_INVALID, name, "%s must be an integer in %d..%d, got \"%s\"",
+                             name, lo, hi, v);
+    *out = (int)x;
+    return 0;
+}
+
+static int env_str(const char *name, char *dst, size_t n, struct err *e)
+{
+    const char *v = getenv(name);
+    if (!v || !*v)
+        return 0;
+    if (!str_copy(dst, n, v))
+        return err_set_field(e, ERR_INVALID, name, "%s is longer than %zu bytes", name, n - 1);
+    return 0;
+}
+
+int config_load(struct config *cfg, struct err *e)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    str_copy(cfg->listen_host, sizeof(cfg->listen_host), "127.0.0.1");
+    cfg->listen_port = 8080;
+    str_copy(cfg->database_url, sizeof(cfg->database_url), "sqlite://var/iceshop.db");
+    cfg->workers = 4;
+    cfg->http_threads = 4;
+    cfg->db_pool = 0;
+    cfg->log_level = LOG_INFO;
+    cfg->access_log = 1;
+    cfg->max_connections = 1024;
+    cfg->max_connections_per_ip = 64;
+    cfg->idle_timeout_s = 30;
+    cfg->rate_limit_key = 100;
+    cfg->rate_limit_ip = 200;
+    cfg->shutdown_grace_s = 10;
+    cfg->token_ttl_s = 3600;
+    cfg->job_prune_days = 7;
+    cfg->job_lease_s = 30;
+    cfg->scheduler = 1;
+
+    const char *listen = getenv("ICESHOP_LISTEN");
+    int rc = 0;
+    if (listen && *listen)
+        rc = config_parse_listen(cfg, listen, e);
+    if (rc)
+        return rc;
+    const char *lvl = getenv("ICESHOP_LOG_LEVEL");
+    if (lvl && *lvl && log_level_parse(lvl, &cfg->log_level))
+        return err_set_field(e, ERR_INVALID, "ICESHOP_LOG_LEVEL",
+                             "ICESHOP_LOG_LEVEL must be error, warn, info or debug, got \"%s\"",
+                             lvl);
+    if (env_str("ICESHOP_DATABASE_URL", cfg->database_url, sizeof(cfg->database_url), e) ||
+        env_str("ICESHOP_ADMIN_KEY", cfg->admin_key, sizeof(cfg->admin_key), e) ||
+        env_int("ICESHOP_WORKERS", 0, 256, &cfg->workers, e) ||
+        env_int("ICESHOP_HTTP_THREADS", 1, 256, &cfg->http_threads, e) ||
+        env_int("ICESHOP_DB_POOL", 0, 1024, &cfg->db_pool, e) ||
+        env_int("ICESHOP_ACCESS_LOG", 0, 1, &cfg->access_log, e) ||
+        env_int("ICESHOP_MAX_CONNECTIONS", 1, 100000, &cfg->max_connections, e) ||
+        env_int("ICESHOP_MAX_CONNECTIONS_PER_IP", 0, 100000, &cfg->max_connections_per_ip, e) ||
+        env_int("ICESHOP_IDLE_TIMEOUT", 1, 3600, &cfg->idle_timeout_s, e) ||
+        env_int("ICESHOP_RATE_LIMIT_KEY", 0, 1000000, &cfg->rate_limit_key, e) ||
+        env_int("ICESHOP_RATE_LIMIT_IP", 0, 1000000, &cfg->rate_limit_ip, e) ||
+        env_int("ICESHOP_SHUTDOWN_GRACE", 0, 3600, &cfg->shutdown_grace_s, e) ||
+        env_int("ICESHOP_TOKEN_TTL", 60, 86400 * 30, &cfg->token_ttl_s, e) ||
+        env_int("ICESHOP_JOB_RETENTION_DAYS", 1, 3650, &cfg->job_prune_days, e) ||
+        env_int("ICESHOP_JOB_LEASE", 1, 3600, &cfg->job_lease_s, e) ||
+        env_int("ICESHOP_SCHEDULER", 0, 1, &cfg->scheduler, e) ||
+        env_int("ICESHOP_TEST_JOBS", 0, 1, &cfg->test_jobs, e))
+        return e->code;
+    if (cfg->admin_key[0] && strlen(cfg->admin_key) < 16)
+        return err_set_field(e, ERR_INVALID, "ICESHOP_ADMIN_KEY",
+                             "ICESHOP_ADMIN_KEY must be at least 16 characters");
+    if (!str_has_prefix(cfg->database_url, "sqlite://") &&
+        !str_has_prefix(cfg->database_url, "postgres://") &&
+        !str_has_prefix(cfg->database_url, "postgresql://"))
+        return err_set_field(e, ERR_INVALID, "ICESHOP_DATABASE_URL",
+                             "ICESHOP_DATABASE_URL must start with sqlite:// or postgres://");
+    if (cfg->db_pool == 0)
+        cfg->db_pool = cfg->http_threads + cfg->workers + 4;
+    return 0;
+}

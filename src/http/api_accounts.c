@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Access endpoints: password login for a short-lived token, who-am-I, API keys (create once-shown,
+ * list, revoke) and users. Everything is scoped to the caller's tenant.
+ * Tests: tests/integration/0002-access.c.
+ */
+#include "core/clock.h"
+#include "http/auth.h"
+#include "http/handlers.h"
+
+static json_t *time_or_null(int64_t ms)
+{
+    if (!ms)
+        return json_null();
+    char ts[CLOCK_ISO_LEN];
+    clock_format_iso(ms, ts);
+    return json_string(ts);
+}
+
+static int64_t now_ms(struct http_req *r)
+{
+    return clock_now_ms(r->app->clock);
+}
+
+int h_login(struct http_req *r, struct err *e)
+{
+    static const char *const fields[] = {"email", "password", NULL};
+    const char *email = NULL, *password = NULL;
+    int rc = json_reject_unknown(r->json, "", fields, e);
+    if (!rc)
+        rc = json_get_strn(r->json, "email", true, 254, &email, e);
+    if (!rc)
+        rc = json_get_strn(r->json, "password", true, 256, &password, e);
+    if (rc)
+        return rc;
+    struct db_conn *c;
+    rc = http_req_db(r, &c, e);
+    if (rc)
+        return rc;
+    struct account_principal who;
+    rc = account_user_login(c, email, password, &who, e);
+    if (rc)
+        return rc;
+    const char *token;
+    int64_t exp;
+    rc = auth_token_issue(r, &who, &token, &exp, e);
+    if (rc)
+        return rc;
+    return http_reply_json(r, 200,
+                           json_pack("{s:s, s:s, s:o, s:I, s:s}", "token", token, "token_type",
+                                     "Bearer", "expires_at", time_or_null(exp), "tenant_id",
+                                     (json_int_t)who.tenant_id, "role",
+                                     account_role_name(who.role)));
+}
+
+int h_me(struct http_req *r, struct err *e)
+{
+    (void)e;
+    json_t *body = json_pack("{s:I, s:s, s:s}", "tenant_id", (json_int_t)r->who.tenant_id, "role",
+                             account_role_name(r->who.role), "subject", r->who.subject);
+    if (r->who.key_id)
+        json_object_set_new(body, "key_id", json_integer(r->who.key_id));
+    if (r->who.user_id)
+        json_object_set_new(body, "user_id", json_integer(r->who.user_id));
+    return http_reply_json(r, 200, body);
+}
+
+static json_t *key_json(const struct account_key *k)
+{
+    return json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o}", "id", (json_int_t)k->id, "name",
+                     k->name, "role", account_role_name(k->role), "prefix", k->prefix,
+                     "created_at", time_or_null(k->created_at), "revoked_at",
+                     time_or_null(k->revoked_at), "last_used_at", time_or_null(k->last_used_at));
+}
+
+int h_keys_list(struct http_req *r, struct err *e)
+{
+    struct db_conn *c;
+    int rc = http_req_db(r, &c, e);
+    if (rc)
+        return rc;
+    struct account_key *rows;
+    size_t n;
+    rc = account_key_list(c, r->who.tenant_id, &r->arena, &rows, &n, e);
+    if (rc)
+        return rc;
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, key_json(&rows[i]));
+    return http_reply_json(r, 200, json_pack("{s:o}", "keys", arr));
+}
+
+int h_keys_create(struct http_req *r, struct err *e)
+{
+    static const char *const fields[] = {"role", "name", NULL};
+    int role_idx = -1;
+    const char *name = "";
+    int rc = json_reject_unknown(r->json, "", fields, e);
+    if (!rc)
+        rc = json_get_enum(r->json, "role", true, account_role_names, &role_idx, e);
+    if (!rc)
+        rc = json_get_strn(r->json, "name", false, 100, &name, e);
+    if (rc)
+        return rc;
+    struct db_conn *c;
+    rc = http_req_db(r, &c, e);
+    if (rc)
+        return rc;
+    struct account_key k;
+    const char *plain;
+    rc = account_key_create(c, r->who.tenant_id, (enum account_role)(role_idx + 1), name,
+                            now_ms(r), &r->arena, &k, &plain, e);
+    if (rc)
+        return rc;
+    json_t *body = key_json(&k);
+    json_object_set_new(body, "key", json_string(plain));
+    json_object_set_new(body, "note", json_string("store this key now; it is not shown again"));
+    return http_reply_json(r, 201, body);
+}
+
+int h_keys_revoke(struct http_req *r, struct err *e)
+{
+    int64_t id;
+    int rc = http_req_param_id(r, "id", &id, e);
+    if (rc)
+        return rc;
+    struct db_conn *c;
+    rc = http_req_db(r, &c, e);
+    if (!rc)
+        rc = account_key_revoke(c, r->who.tenant_id, id, now_ms(r), e);
+    if (rc)
+        return rc;
+    return http_reply_json(r, 200, json_pack("{s:I, s:b}", "id", (json_int_t)id, "revoked", 1));
+}
+
+int h_users_list(struct http_req *r, struct err *e)
+{
+    struct db_conn *c;
+    int rc = http_req_db(r, &c, e);
+    if (rc)
+        return rc;
+    struct account_user *rows;
+    size_t n;
+    rc = account_user_list(c, r->who.tenant_id, &r->arena, &rows, &n, e);
+    if (rc)
+        return rc;
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:o}", "id",
+                                             (json_int_t)rows[i].id, "email", rows[i].email,
+                                             "role", account_role_name(rows[i].role),
+                                             "created_at", time_or_null(rows[i].created_at)));
+    return http_reply_json(r, 200, json_pack("{s:o}", "users", arr));
+}
+
+int h_users_create(struct http_req *r, struct err *e)
+{
+    static const char *const fields[] = {"email", "password", "role", NULL};
+    const char *email = NULL, *password = NULL;
+    int role_idx = -1;
+    int rc = json_reject_unknown(r->json, "", fields, e);
+    if (!rc)
+        rc = json_get_strn(r->json, "email", true, 254, &email, e);
+    if (!rc)
+        rc = json_get_strn(r->json, "password", true, 256, &password, e);
+    if (!rc)
+        rc = json_get_enum(r->json, "role", true, account_role_names, &role_idx, e);
+    if (rc)
+        return rc;
+    struct db_conn *c;
+    rc = http_req_db(r, &c, e);
+    if (rc)
+        return rc;
+    int64_t id;
+    rc = account_user_create(c, r->who.tenant_id, email, password,
+                             (enum account_role)(role_idx + 1), now_ms(r), &id, e);
+    if (rc)
+        return rc;
+    return http_reply_json(r, 201, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)id, "email",
+                                             email, "role", account_role_names[role_idx]));
+}

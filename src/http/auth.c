@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Bearer authentication and role checks (see auth.h). Three kinds of credential: the operator's
+ * ICESHOP_ADMIN_KEY (admin of the default tenant), API keys ("isk_..."), and login tokens
+ * (HS256 JWT signed with the server secret). Tests: tests/integration/0002-access.c.
+ */
+#include "http/auth.h"
+#include "core/crypto.h"
+#include "core/str.h"
+#include "core/token.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+static int from_token(struct http_req *r, const char *token, struct err *e)
+{
+    struct app *app = r->app;
+    char *claims = NULL;
+    struct err te;
+    err_init(&te);
+    int64_t now_s = clock_now_ms(app->clock) / 1000;
+    if (token_verify(&r->arena, app->token_key, sizeof(app->token_key), token, now_s, &claims,
+                     &te))
+        return err_set(e, ERR_UNAUTHORIZED, "invalid or expired token");
+    json_error_t je;
+    json_t *root = json_loads(claims, 0, &je);
+    json_int_t uid = 0;
+    if (!root || json_unpack(root, "{s:I}", "uid", &uid) || uid <= 0) {
+        json_decref(root);
+        return err_set(e, ERR_UNAUTHORIZED, "invalid or expired token");
+    }
+    json_decref(root);
+    struct db_conn *c;
+    int rc = http_req_db(r, &c, e);
+    if (rc)
+        return rc;
+    /* The user's current role and status win over what the token says. */
+    return account_user_principal(c, (int64_t)uid, &r->who, e);
+}
+
+int auth_request(struct http_req *r, struct err *e)
+{
+    struct app *app = r->app;
+    const char *h = http_req_header(r, "Authorization");
+    if (!h || !*h)
+        return err_set(e, ERR_UNAUTHORIZED,
+                       "missing credentials: send Authorization: Bearer <API key or token>");
+    if (strncasecmp(h, "Bearer ", 7) != 0)
+        return err_set(e, ERR_UNAUTHORIZED, "Authorization must use the Bearer scheme");
+    const char *cred = h + 7;
+    while (*cred == ' ')
+        cred++;
+    size_t n = strlen(cred);
+    if (n == 0 || n > TOKEN_MAX_LEN)
+        return err_set(e, ERR_UNAUTHORIZED, "empty or oversized bearer credential");
+    int rc;
+    size_t ak = strlen(app->cfg.admin_key);
+    if (ak && sec_equal(cred, n, app->cfg.admin_key, ak)) {
+        memset(&r->who, 0, sizeof(r->who));
+        r->who.tenant_id = app->default_tenant_id;
+        r->who.role = ROLE_ADMIN;
+        str_copy(r->who.subject, sizeof(r->who.subject), "admin-key");
+        rc = 0;
+    } else if (str_has_prefix(cred, ACCOUNT_KEY_PREFIX)) {
+        struct db_conn *c;
+        rc = http_req_db(r, &c, e);
+        if (!rc)
+            rc = account_key_authenticate(c, cred, &r->who, e);
+    } else if (strchr(cred, '.')) {
+        rc = from_token(r, cred, e);
+    } else {
+        rc = err_set(e, ERR_UNAUTHORIZED, "unrecognised bearer credential");
+    }
+    if (rc)
+        return rc;
+    if (r->who.role < r->route->role)
+        return err_set(e, ERR_FORBIDDEN, "%s %s needs the %s role; this credential is %s",
+                       r->method, r->route->pattern, account_role_name(r->route->role),
+                       account_role_name(r->who.role));
+    return 0;
+}
+
+int auth_token_issue(struct http_req *r, const struct account_principal *who, const char **token,
+                     int64_t *expires_ms, struct err *e)
+{
+    struct app *app = r->app;
+    int64_t now_s = clock_now_ms(app->clock) / 1000;
+    int64_t exp = now_s + app->cfg.token_ttl_s;
+    char *claims = arena_printf(&r->arena,
+                                "{\"uid\":%lld,\"tid\":%lld,\"role\":\"%s\",\"iat\":%lld,"
+                                "\"exp\":%lld}",
+                                (long long)who->user_id, (long long)who->tenant_id,
+                                account_role_name(who->role), (long long)now_s, (long long)exp);
+    char *out;
+    int rc = token_sign(&r->arena, app->token_key, sizeof(app->token_key), claims, &out, e);
+    if (rc)
+        return rc;
+    *token = out;
+    *expires_ms = exp * 1000;
+    return 0;
+}

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/* Sharded token buckets (see ratelimit.h). */
+#include "http/ratelimit.h"
+#include "core/xalloc.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SHARDS      32
+#define SHARD_SLOTS 1024 /* open addressing, power of two */
+
+struct bucket {
+    uint64_t hash; /* 0 = empty */
+    double tokens;
+    int64_t last_ms;
+};
+
+struct shard {
+    pthread_mutex_t mu;
+    size_t used;
+    struct bucket slots[SHARD_SLOTS];
+};
+
+struct ratelimit {
+    double rate;
+    double burst;
+    struct shard shards[SHARDS];
+};
+
+/* FNV-1a, never 0. */
+static uint64_t hash_key(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ull;
+    }
+    return h ? h : 1;
+}
+
+struct ratelimit *ratelimit_new(double rate, double burst)
+{
+    struct ratelimit *rl = xcalloc(1, sizeof(*rl));
+    rl->rate = rate;
+    rl->burst = burst < 1 ? 1 : burst;
+    for (int i = 0; i < SHARDS; i++)
+        pthread_mutex_init(&rl->shards[i].mu, NULL);
+    return rl;
+}
+
+void ratelimit_free(struct ratelimit *rl)
+{
+    if (!rl)
+        return;
+    for (int i = 0; i < SHARDS; i++)
+        pthread_mutex_destroy(&rl->shards[i].mu);
+    free(rl);
+}
+
+/* Forget buckets that have refilled completely: they carry no information. */
+static void sweep(struct ratelimit *rl, struct shard *sh, int64_t now_ms)
+{
+    struct bucket keep[SHARD_SLOTS];
+    size_t n = 0;
+    for (size_t i = 0; i < SHARD_SLOTS; i++) {
+        struct bucket *b = &sh->slots[i];
+        if (!b->hash)
+            continue;
+        double t = b->tokens + (double)(now_ms - b->last_ms) / 1000.0 * rl->rate;
+        if (t < rl->burst)
+            keep[n++] = *b;
+    }
+    /* Still crowded (an attack from many keys): keep the most recent half. */
+    if (n > SHARD_SLOTS / 2)
+        n = SHARD_SLOTS / 2;
+    memset(sh->slots, 0, sizeof(sh->slots));
+    sh->used = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t j = keep[i].hash & (SHARD_SLOTS - 1);
+        while (sh->slots[j].hash)
+            j = (j + 1) & (SHARD_SLOTS - 1);
+        sh->slots[j] = keep[i];
+        sh->used++;
+    }
+}
+
+bool ratelimit_take(struct ratelimit *rl, const char *key, int64_t now_ms, int *retry_after_s)
+{
+    if (rl->rate <= 0)
+        return true;
+    uint64_t h = hash_key(key);
+    struct shard *sh = &rl->shards[(h >> 32) % SHARDS];
+    pthread_mutex_lock(&sh->mu);
+    if (sh->used >= SHARD_SLOTS * 3 / 4)
+        sweep(rl, sh, now_ms);
+    size_t j = h & (SHARD_SLOTS - 1);
+    while (sh->slots[j].hash && sh->slots[j].hash != h)
+        j = (j + 1) & (SHARD_SLOTS - 1);
+    struct bucket *b = &sh->slots[j];
+    if (!b->hash) {
+        b->hash = h;
+        b->tokens = rl->burst;
+        b->last_ms = now_ms;
+        sh->used++;
+    }
+    if (now_ms > b->last_ms) {
+        b->tokens += (double)(now_ms - b->last_ms) / 1000.0 * rl->rate;
+        if (b->tokens > rl->burst)
+            b->tokens = rl->burst;
+        b->last_ms = now_ms;
+    }
+    bool ok = b->tokens >= 1.0;
+    if (ok) {
+        b->tokens -= 1.0;
+    } else if (retry_after_s) {
+        double wait = (1.0 - b->tokens) / rl->rate;
+        int s = (int)ceil(wait);
+        *retry_after_s = s < 1 ? 1 : s;
+    }
+    pthread_mutex_unlock(&sh->mu);
+    return ok;
+}

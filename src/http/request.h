@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What a handler sees of a request, and how it replies. Everything here is borrowed until the
+ * request ends; allocate request-scoped memory from `r->arena`. A handler either calls one of the
+ * http_reply_* functions and returns 0, or returns an error code with `e` filled, which the router
+ * turns into a JSON problem {"error":{"code","message","field"}} via http_status_from_err().
+ */
+#ifndef ICESHOP_HTTP_REQUEST_H
+#define ICESHOP_HTTP_REQUEST_H
+
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "domain/account/account.h"
+#include "http/app.h"
+#include "http/router.h"
+#include "json/json.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct http_header {
+    const char *name;
+    const char *value;
+};
+
+#define HTTP_MAX_REPLY_HEADERS 8
+
+struct http_req {
+    struct arena arena;
+    struct app *app;
+    void *conn; /* the server's connection handle; only server.c looks inside */
+    const char *method;
+    const char *path;
+    char request_id[72];
+    char client_ip[64];
+    const struct http_route *route; /* NULL when no route matched */
+    size_t route_index;
+    struct router_params params;
+    struct account_principal who; /* tenant/role of the caller; role ROLE_NONE when anonymous */
+    struct buf body;
+    bool body_too_large;
+    json_t *json; /* parsed body for HTTP_BODY_JSON routes */
+    int64_t start_ns;
+    struct db_conn *db; /* lazily acquired by http_req_db(); released at request end */
+
+    /* the reply */
+    int status;
+    const char *content_type;
+    char *reply_body; /* malloc'd; ownership passes to the server */
+    size_t reply_len;
+    struct http_header reply_headers[HTTP_MAX_REPLY_HEADERS];
+    int n_reply_headers;
+    bool replied;
+    bool sse; /* the handler turned this request into an event stream */
+    int64_t sse_tenant_id;
+};
+
+/* Path parameter by name ({id}), or NULL. */
+const char *http_req_param(struct http_req *r, const char *name);
+/* Query-string argument by name, or NULL. */
+const char *http_req_query(struct http_req *r, const char *name);
+/* Request header by name (case-insensitive), or NULL. */
+const char *http_req_header(struct http_req *r, const char *name);
+/* A pooled database connection for this request, released when the request ends. */
+int http_req_db(struct http_req *r, struct db_conn **out, struct err *e);
+/*
+ * Parse path parameter `name` as a positive int64 id; ERR_NOT_FOUND when malformed (a bad id
+ * names no resource).
+ */
+int http_req_param_id(struct http_req *r, const char *name, int64_t *out, struct err *e);
+/* Integer query argument in [lo, hi], `def` when absent; ERR_INVALID naming it otherwise. */
+int http_req_query_int(struct http_req *r, const char *name, int64_t lo, int64_t hi, int64_t def,
+                       int64_t *out, struct err *e);
+
+/* Reply with JSON; takes the reference to `body`. */
+int http_reply_json(struct http_req *r, int status, json_t *body);
+/* Reply with bytes (copied). */
+int http_reply_bytes(struct http_req *r, int status, const char *content_type, const char *data,
+                     size_t len);
+/* Add a response header (copied into the arena); at most HTTP_MAX_REPLY_HEADERS. */
+void http_reply_header(struct http_req *r, const char *name, const char *value);
+/* The JSON error reply for `e` (status from http_status_from_err). */
+void http_reply_error(struct http_req *r, const struct err *e);
+/* Turn this request into a Server-Sent Events stream of `tenant_id`'s events. */
+int http_reply_sse(struct http_req *r, int64_t tenant_id);
+
+/* HTTP status for an error code: ERR_INVALID→400, ERR_UNAUTHORIZED→401, ... ERR_DB→503. */
+int http_status_from_err(enum err_code code);
+
+#endif

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Replies and request helpers that do not depend on the HTTP library: JSON bodies, the error
+ * problem document, status mapping, typed path/query parameters, the per-request database
+ * connection. Tests: tests/unit/http/test_response.c and tests/integration/.
+ */
+#include "http/request.h"
+#include "core/str.h"
+#include "core/xalloc.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int http_status_from_err(enum err_code code)
+{
+    switch (code) {
+    case ERR_OK:
+        return 200;
+    case ERR_INVALID:
+        return 400;
+    case ERR_UNAUTHORIZED:
+        return 401;
+    case ERR_FORBIDDEN:
+        return 403;
+    case ERR_NOT_FOUND:
+        return 404;
+    case ERR_NOT_ALLOWED:
+        return 405;
+    case ERR_CONFLICT:
+        return 409;
+    case ERR_TOO_LARGE:
+        return 413;
+    case ERR_UNSUPPORTED:
+        return 415;
+    case ERR_RATE_LIMITED:
+        return 429;
+    case ERR_UPSTREAM:
+        return 502;
+    case ERR_DB:
+    case ERR_TIMEOUT:
+        return 503;
+    case ERR_NOMEM:
+    case ERR_INTERNAL:
+        return 500;
+    }
+    return 500;
+}
+
+static void set_reply(struct http_req *r, int status, const char *content_type, char *body,
+                      size_t len)
+{
+    free(r->reply_body);
+    r->status = status;
+    r->content_type = content_type;
+    r->reply_body = body;
+    r->reply_len = len;
+    r->replied = true;
+}
+
+int http_reply_json(struct http_req *r, int status, json_t *body)
+{
+    char *s = json_dump_compact(body);
+    json_decref(body);
+    size_t n = strlen(s);
+    /* a trailing newline keeps curl and terminals tidy */
+    char *t = xrealloc(s, n + 2);
+    t[n] = '\n';
+    t[n + 1] = '\0';
+    set_reply(r, status, "application/json", t, n + 1);
+    return 0;
+}
+
+int http_reply_bytes(struct http_req *r, int status, const char *content_type, const char *data,
+                     size_t len)
+{
+    char *copy = xmalloc(len + 1);
+    memcpy(copy, data, len);
+    copy[len] = '\0';
+    set_reply(r, status, content_type, copy, len);
+    return 0;
+}
+
+void http_reply_header(struct http_req *r, const char *name, const char *value)
+{
+    for (int i = 0; i < r->n_reply_headers; i++) {
+        if (strcmp(r->reply_headers[i].name, name) == 0) {
+            r->reply_headers[i].value = arena_strdup(&r->arena, value);
+            return;
+        }
+    }
+    if (r->n_reply_headers >= HTTP_MAX_REPLY_HEADERS)
+        return;
+    r->reply_headers[r->n_reply_headers].name = arena_strdup(&r->arena, name);
+    r->reply_headers[r->n_reply_headers].value = arena_strdup(&r->arena, value);
+    r->n_reply_headers++;
+}
+
+void http_reply_error(struct http_req *r, const struct err *e)
+{
+    int status = http_status_from_err(e->code);
+    const char *msg = e->msg[0] ? e->msg : err_code_name(e->code);
+    /* Internal details stay in the log; the client gets a stable message and the request id. */
+    if (status >= 500 && e->code != ERR_UPSTREAM)
+        msg = e->code == ERR_DB || e->code == ERR_TIMEOUT
+                  ? "the database is unavailable; try again shortly"
+                  : "internal error; quote the request id when reporting it";
+    json_t *err = json_pack("{s:s, s:s}", "code", err_code_name(e->code), "message", msg);
+    if (e->field[0])
+        json_object_set_new(err, "field", json_string(e->field));
+    json_object_set_new(err, "request_id", json_string(r->request_id));
+    if (status == 401)
+        http_reply_header(r, "WWW-Authenticate", "Bearer realm=\"iceshop\"");
+    http_reply_json(r, status, json_pack("{s:o}", "error", err));
+}
+
+int http_reply_sse(struct http_req *r, int64_t tenant_id)
+{
+    r->sse = true;
+    r->sse_tenant_id = tenant_id;
+    r->status = 200;
+    r->replied = true;
+    return 0;
+}
+
+const char *http_req_param(struct http_req *r, const char *name)
+{
+    return router_param(&r->params, name);
+}
+
+int http_req_param_id(struct http_req *r, const char *name, int64_t *out, struct err *e)
+{
+    const char *v = http_req_param(r, name);
+    int64_t id;
+    if (!v || str_to_i64(v, &id) || id <= 0)
+        return err_set_field(e, ERR_NOT_FOUND, name, "no such %s: %s", name, v ? v : "");
+    *out = id;
+    return 0;
+}
+
+int http_req_query_int(struct http_req *r, const char *name, int64_t lo, int64_t hi, int64_t def,
+                       int64_t *out, struct err *e)
+{
+    const char *v = http_req_query(r, name);
+    if (!v) {
+        *out = def;
+        return 0;
+    }
+    if (str_to_i64_range(v, lo, hi, out))
+        return err_set_field(e, ERR_INVALID, name, "query parameter %s must be an integer in "
+                             "%lld..%lld", name, (long long)lo, (long long)hi);
+    return 0;
+}
+
+int http_req_db(struct http_req *r, struct db_conn **out, struct err *e)
+{
+    if (!r->db) {
+        int rc = db_conn_acquire(r->app->db, &r->db, e);
+        if (rc)
+            return rc;
+    }
+    *out = r->db;
+    return 0;
+}

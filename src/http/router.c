@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/* Path matching for the route table (see router.h). */
+#include "http/router.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Percent-decode one segment into out; false on bad encoding, NUL, '/' or overflow. */
+static bool decode_segment(const char *s, size_t len, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (c == '%') {
+            if (i + 2 >= len)
+                return false;
+            int h = hexval(s[i + 1]), l = hexval(s[i + 2]);
+            if (h < 0 || l < 0)
+                return false;
+            c = (char)(h * 16 + l);
+            if (c == '\0' || c == '/')
+                return false;
+            i += 2;
+        }
+        if (o + 1 >= cap)
+            return false;
+        out[o++] = c;
+    }
+    out[o] = '\0';
+    return true;
+}
+
+/* Match one pattern; true when the path fits it, filling params. */
+static bool match_pattern(const char *pattern, const char *path, struct router_params *params,
+                          bool *bad)
+{
+    const char *p = pattern, *s = path;
+    params->n = 0;
+    while (*p && *s) {
+        if (*p != '/' || *s != '/')
+            return false;
+        p++;
+        s++;
+        const char *pe = strchr(p, '/');
+        const char *se = strchr(s, '/');
+        size_t pl = pe ? (size_t)(pe - p) : strlen(p);
+        size_t sl = se ? (size_t)(se - s) : strlen(s);
+        if (pl >= 2 && p[0] == '{' && p[pl - 1] == '}') {
+            if (sl == 0 || params->n >= ROUTER_MAX_PARAMS)
+                return false;
+            int i = params->n;
+            if (!decode_segment(s, sl, params->values[i], ROUTER_PARAM_BYTES)) {
+                *bad = true;
+                return false;
+            }
+            params->names[i] = p + 1;
+            params->name_lens[i] = pl - 2;
+            params->n++;
+        } else if (pl != sl || memcmp(p, s, pl) != 0) {
+            return false;
+        }
+        p += pl;
+        s += sl;
+    }
+    return *p == '\0' && *s == '\0';
+}
+
+enum router_result router_match(const struct http_route *routes, size_t n, const char *method,
+                                const char *path, struct router_params *params, size_t *index,
+                                char *allow, size_t allow_len)
+{
+    if (!path || path[0] != '/' || strlen(path) > ROUTER_MAX_PATH)
+        return ROUTER_BAD_PATH;
+    const char *m = strcmp(method, "HEAD") == 0 ? "GET" : method;
+    bool path_known = false;
+    size_t allow_used = 0;
+    if (allow && allow_len)
+        allow[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        bool bad = false;
+        if (!match_pattern(routes[i].pattern, path, params, &bad)) {
+            if (bad)
+                return ROUTER_BAD_PATH;
+            continue;
+        }
+        if (strcmp(routes[i].method, m) == 0) {
+            *index = i;
+            return ROUTER_FOUND;
+        }
+        path_known = true;
+        if (allow && allow_used < allow_len) {
+            int w = snprintf(allow + allow_used, allow_len - allow_used, "%s%s",
+                             allow_used ? ", " : "", routes[i].method);
+            if (w > 0)
+                allow_used += (size_t)w;
+        }
+    }
+    params->n = 0;
+    return path_known ? ROUTER_METHOD_NOT_ALLOWED : ROUTER_NOT_FOUND;
+}
+
+const char *router_param(const struct router_params *p, const char *name)
+{
+    size_t len = strlen(name);
+    for (int i = 0; i < p->n; i++) {
+        if (p->name_lens[i] == len && memcmp(p->names[i], name, len) == 0)
+            return p->values[i];
+    }
+    return NULL;
+}

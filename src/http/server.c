@@ -1,0 +1,553 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libmicrohttpd glue: request lifecycle, limits, routing, auth, handler dispatch, replies,
+ * Server-Sent Events and the access log. Nothing else includes <microhttpd.h>.
+ * Tests: tests/integration/ (hostile input, limits, SSE, shutdown).
+ */
+#include "http/server.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/str.h"
+#include "core/xalloc.h"
+#include "http/auth.h"
+#include "http/metrics.h"
+#include "http/ratelimit.h"
+#include "http/request.h"
+#include "http/sse.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define HEADER_MEMORY_LIMIT (64 * 1024) /* per-connection buffer: bounds request headers */
+#define SSE_CHUNK           4096
+
+struct http_server {
+    struct MHD_Daemon *d;
+    struct app *app;
+    const struct http_route *routes;
+    size_t n_routes;
+    _Atomic int inflight;
+    _Atomic int streams;
+    int port;
+};
+
+/* Stream state for an SSE reply; owned by the MHD response (freed by its free callback). */
+struct sse_stream {
+    struct sse_sub *sub;
+    struct MHD_Connection *conn;
+    struct http_server *srv;
+};
+
+static _Atomic uint64_t request_seq;
+static char process_tag[9];
+
+/* ======================== request accessors (request.h) ======================== */
+
+const char *http_req_header(struct http_req *r, const char *name)
+{
+    return MHD_lookup_connection_value((struct MHD_Connection *)r->conn, MHD_HEADER_KIND, name);
+}
+
+static int hexv(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Query values arrive raw (we disable MHD's unescaping to keep %2F out of paths). */
+const char *http_req_query(struct http_req *r, const char *name)
+{
+    const char *raw = MHD_lookup_connection_value((struct MHD_Connection *)r->conn,
+                                                  MHD_GET_ARGUMENT_KIND, name);
+    if (!raw)
+        return NULL;
+    size_t len = strlen(raw);
+    char *out = arena_alloc(&r->arena, len + 1);
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (raw[i] == '+') {
+            out[o++] = ' ';
+        } else if (raw[i] == '%' && i + 2 < len && hexv(raw[i + 1]) >= 0 &&
+                   hexv(raw[i + 2]) >= 0) {
+            char c = (char)(hexv(raw[i + 1]) * 16 + hexv(raw[i + 2]));
+            if (c == '\0')
+                return NULL;
+            out[o++] = c;
+            i += 2;
+        } else {
+            out[o++] = raw[i];
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* ======================== replies ======================== */
+
+static void add_headers(struct http_req *r, struct MHD_Response *resp)
+{
+    MHD_add_response_header(resp, "X-Request-Id", r->request_id);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    for (int i = 0; i < r->n_reply_headers; i++)
+        MHD_add_response_header(resp, r->reply_headers[i].name, r->reply_headers[i].value);
+}
+
+static enum MHD_Result queue_reply(struct http_req *r, struct MHD_Connection *conn)
+{
+    if (!r->replied) {
+        struct err e;
+        err_init(&e);
+        err_set(&e, ERR_INTERNAL, "handler produced no reply");
+        http_reply_error(r, &e);
+    }
+    struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback(
+        r->reply_len, r->reply_body, free);
+    r->reply_body = NULL; /* the response owns it now */
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, "Content-Type",
+                            r->content_type ? r->content_type : "application/json");
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    add_headers(r, resp);
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static void sse_suspend(void *ctx)
+{
+    struct sse_stream *st = ctx;
+    MHD_suspend_connection(st->conn);
+}
+
+static void sse_wake(void *ctx)
+{
+    struct sse_stream *st = ctx;
+    MHD_resume_connection(st->conn);
+}
+
+static ssize_t sse_reader(void *cls, uint64_t pos, char *out, size_t max)
+{
+    (void)pos;
+    struct sse_stream *st = cls;
+    bool closed = false;
+    size_t n = sse_sub_read(st->sub, out, max, &closed, sse_suspend, sse_wake, st);
+    if (n)
+        return (ssize_t)n;
+    if (closed)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    return 0; /* suspended until the hub wakes us */
+}
+
+static void sse_free(void *cls)
+{
+    struct sse_stream *st = cls;
+    sse_sub_free(st->sub);
+    atomic_fetch_sub(&st->srv->streams, 1);
+    free(st);
+}
+
+static enum MHD_Result queue_sse(struct http_server *srv, struct http_req *r,
+                                 struct MHD_Connection *conn)
+{
+    struct sse_sub *sub = sse_sub_new(srv->app->hub, r->sse_tenant_id);
+    if (!sub) {
+        struct err e;
+        err_init(&e);
+        err_set(&e, ERR_RATE_LIMITED, "too many event streams open; try again later");
+        http_reply_header(r, "Retry-After", "5");
+        http_reply_error(r, &e);
+        return queue_reply(r, conn);
+    }
+    struct sse_stream *st = xcalloc(1, sizeof(*st));
+    st->sub = sub;
+    st->conn = conn;
+    st->srv = srv;
+    atomic_fetch_add(&srv->streams, 1);
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, SSE_CHUNK, sse_reader, st, sse_free);
+    if (!resp) {
+        sse_free(st);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type", "text/event-stream");
+    MHD_add_response_header(resp, "Cache-Control", "no-cache");
+    MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+    add_headers(r, resp);
+    enum MHD_Result ret = MHD_queue_response(conn, 200, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+/* ======================== request lifecycle ======================== */
+
+static bool valid_request_id(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 64)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.' || c == ':'))
+            return false;
+    }
+    return true;
+}
+
+static void fill_client_ip(struct http_req *r, struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    str_copy(r->client_ip, sizeof(r->client_ip), "unknown");
+    if (!ci || !ci->client_addr)
+        return;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
+        inet_ntop(AF_INET, &in->sin_addr, r->client_ip, sizeof(r->client_ip));
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)sa;
+        inet_ntop(AF_INET6, &in6->sin6_addr, r->client_ip, sizeof(r->client_ip));
+    }
+}
+
+static struct http_req *req_new(struct http_server *srv, struct MHD_Connection *conn,
+                                const char *method, const char *url)
+{
+    struct http_req *r = xcalloc(1, sizeof(*r));
+    arena_init(&r->arena);
+    r->start_ns = clock_mono_ns();
+    r->app = srv->app;
+    r->conn = conn;
+    r->method = arena_strdup(&r->arena, method);
+    r->path = arena_strdup(&r->arena, url);
+    r->route_index = srv->n_routes;
+    r->status = 0;
+    buf_init(&r->body, 0);
+    const char *rid = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
+    if (rid && valid_request_id(rid))
+        str_copy(r->request_id, sizeof(r->request_id), rid);
+    else
+        snprintf(r->request_id, sizeof(r->request_id), "req_%s%010llu", process_tag,
+                 (unsigned long long)atomic_fetch_add(&request_seq, 1));
+    fill_client_ip(r, conn);
+    return r;
+}
+
+static bool content_type_is_json(const char *ct)
+{
+    if (!ct)
+        return false;
+    while (*ct == ' ')
+        ct++;
+    size_t n = strlen("application/json");
+    if (strncasecmp(ct, "application/json", n) != 0)
+        return false;
+    ct += n;
+    while (*ct == ' ')
+        ct++;
+    return *ct == '\0' || *ct == ';';
+}
+
+static bool has_body(struct MHD_Connection *conn, int64_t *content_length)
+{
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+    const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Transfer-Encoding");
+    *content_length = -1;
+    if (cl) {
+        int64_t v;
+        if (!str_to_i64(cl, &v))
+            *content_length = v;
+        return *content_length != 0;
+    }
+    return te != NULL;
+}
+
+/*
+ * Checks that need no body: rate limit by IP, route, auth, role, size and type. Returns 0 to
+ * go on, or an error code with the reply prepared.
+ */
+static int precheck(struct http_server *srv, struct http_req *r, struct MHD_Connection *conn,
+                    struct err *e)
+{
+    struct app *app = srv->app;
+    int retry = 0;
+    int64_t now = clock_now_ms(app->clock);
+    if (app->rl_ip && !ratelimit_take(app->rl_ip, r->client_ip, now, &retry)) {
+        char ra[16];
+        snprintf(ra, sizeof(ra), "%d", retry);
+        http_reply_header(r, "Retry-After", ra);
+        return err_set(e, ERR_RATE_LIMITED, "too many requests from this address; retry in %ds",
+                       retry);
+    }
+    char allow[128];
+    size_t idx = 0;
+    enum router_result rr = router_match(srv->routes, srv->n_routes, r->method, r->path,
+                                         &r->params, &idx, allow, sizeof(allow));
+    if (rr == ROUTER_BAD_PATH)
+        return err_set(e, ERR_INVALID, "malformed request path");
+    if (rr == ROUTER_NOT_FOUND)
+        return err_set(e, ERR_NOT_FOUND, "no route for %s %s", r->method, r->path);
+    if (rr == ROUTER_METHOD_NOT_ALLOWED) {
+        http_reply_header(r, "Allow", allow);
+        return err_set(e, ERR_NOT_ALLOWED, "method %s not allowed here; allowed: %s", r->method,
+                       allow);
+    }
+    r->route = &srv->routes[idx];
+    r->route_index = idx;
+    if (r->route->role != ROLE_NONE) {
+        int rc = auth_request(r, e);
+        if (rc)
+            return rc;
+        if (app->rl_key && !ratelimit_take(app->rl_key, r->who.subject, now, &retry)) {
+            char ra[16];
+            snprintf(ra, sizeof(ra), "%d", retry);
+            http_reply_header(r, "Retry-After", ra);
+            return err_set(e, ERR_RATE_LIMITED, "rate limit exceeded for this key; retry in %ds",
+                           retry);
+        }
+    }
+    int64_t cl;
+    if (has_body(conn, &cl)) {
+        if (r->route->max_body == 0)
+            return err_set(e, ERR_TOO_LARGE, "%s %s takes no request body", r->method,
+                           r->route->pattern);
+        if (cl > (int64_t)r->route->max_body)
+            return err_set(e, ERR_TOO_LARGE, "request body of %lld bytes exceeds the limit of %zu",
+                           (long long)cl, r->route->max_body);
+        const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+        if ((r->route->flags & HTTP_BODY_JSON) && !content_type_is_json(ct))
+            return err_set(e, ERR_UNSUPPORTED, "Content-Type must be application/json, got %s",
+                           ct ? ct : "none");
+    }
+    buf_init(&r->body, r->route->max_body);
+    return 0;
+}
+
+static void run_handler(struct http_req *r)
+{
+    struct err e;
+    err_init(&e);
+    int rc = 0;
+    if (r->route->flags & HTTP_BODY_JSON) {
+        if (r->body.len > 0 || strcmp(r->method, "GET") != 0)
+            rc = json_parse_object(buf_str(&r->body), r->body.len, &r->arena, &r->json, &e);
+    }
+    if (!rc)
+        rc = r->route->handler(r, &e);
+    if (rc) {
+        if (e.code == ERR_OK)
+            err_set(&e, (enum err_code)rc, "request failed");
+        r->replied = false;
+        http_reply_error(r, &e);
+        if (e.code == ERR_DB || e.code == ERR_INTERNAL)
+            log_error("msg=\"request failed\" request_id=%s route=\"%s\" code=%s error=\"%s\"",
+                      r->request_id, r->route->pattern, err_code_name(e.code), e.msg);
+    }
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)version;
+    struct http_server *srv = cls;
+    struct http_req *r = *con_cls;
+    if (!r) {
+        r = req_new(srv, conn, method, url);
+        *con_cls = r;
+        atomic_fetch_add(&srv->inflight, 1);
+        struct err e;
+        err_init(&e);
+        if (precheck(srv, r, conn, &e)) {
+            /* Answer now: the body (if any) is never read and MHD closes the connection. */
+            http_reply_error(r, &e);
+            return queue_reply(r, conn);
+        }
+        return MHD_YES;
+    }
+    if (r->replied && !r->sse)
+        return MHD_YES; /* already answered (body too large); drain */
+    if (*upload_data_size) {
+        if (!r->body_too_large && buf_append(&r->body, upload_data, *upload_data_size)) {
+            r->body_too_large = true;
+            struct err e;
+            err_init(&e);
+            err_set(&e, ERR_TOO_LARGE, "request body exceeds the limit of %zu bytes",
+                    r->route->max_body);
+            http_reply_error(r, &e);
+            *upload_data_size = 0;
+            return queue_reply(r, conn);
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    run_handler(r);
+    if (r->sse)
+        return queue_sse(srv, r, conn);
+    return queue_reply(r, conn);
+}
+
+static void json_escape_into(struct buf *b, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            buf_appendf(b, "\\%c", c);
+        else if (c < 0x20)
+            buf_appendf(b, "\\u%04x", c);
+        else
+            buf_append(b, s, 1);
+    }
+}
+
+static void access_log(struct http_server *srv, struct http_req *r, int64_t dur_ns)
+{
+    if (!srv->app->cfg.access_log)
+        return;
+    char ts[CLOCK_ISO_LEN];
+    clock_format_iso(clock_now_ms(NULL), ts);
+    struct buf b;
+    buf_init(&b, 8192);
+    buf_appendf(&b, "{\"ts\":\"%s\",\"type\":\"access\",\"request_id\":\"%s\",\"method\":\"", ts,
+                r->request_id);
+    json_escape_into(&b, r->method);
+    buf_appends(&b, "\",\"path\":\"");
+    json_escape_into(&b, r->path);
+    buf_appendf(&b, "\",\"route\":\"%s\",\"status\":%d,\"duration_ms\":%.3f,\"ip\":\"%s\"",
+                r->route ? r->route->pattern : "", r->status, (double)dur_ns / 1e6, r->client_ip);
+    if (r->who.subject[0])
+        buf_appendf(&b, ",\"tenant_id\":%lld,\"subject\":\"%s\"", (long long)r->who.tenant_id,
+                    r->who.subject);
+    buf_appends(&b, "}");
+    log_raw_line(buf_str(&b));
+    buf_release(&b);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)conn;
+    (void)toe;
+    struct http_server *srv = cls;
+    struct http_req *r = *con_cls;
+    if (!r)
+        return;
+    *con_cls = NULL;
+    int64_t dur = clock_mono_ns() - r->start_ns;
+    if (r->status == 0)
+        r->status = 499; /* client went away before a reply */
+    metrics_observe(srv->app->metrics, r->route_index, r->status, dur);
+    access_log(srv, r, dur);
+    if (r->db)
+        db_conn_release(r->db);
+    free(r->reply_body);
+    buf_release(&r->body);
+    arena_release(&r->arena);
+    free(r);
+    atomic_fetch_sub(&srv->inflight, 1);
+}
+
+/* Keep %2F and friends escaped in the path; query values are decoded by http_req_query. */
+static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls;
+    (void)c;
+    return strlen(s);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    for (char *p = msg; *p; p++) {
+        if (*p == '"')
+            *p = '\'';
+    }
+    log_debug("msg=\"http: %s\"", msg);
+}
+
+int http_server_start(struct app *app, const struct http_route *routes, size_t n_routes,
+                      struct http_server **out, struct err *e)
+{
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)app->cfg.listen_port);
+    if (inet_pton(AF_INET, app->cfg.listen_host, &sa.sin_addr) != 1)
+        return err_set_field(e, ERR_INVALID, "ICESHOP_LISTEN",
+                             "listen host must be an IPv4 address, got %s", app->cfg.listen_host);
+    if (!process_tag[0])
+        snprintf(process_tag, sizeof(process_tag), "%08x",
+                 (unsigned)(getpid() ^ (unsigned)clock_mono_ns()));
+    struct http_server *srv = xcalloc(1, sizeof(*srv));
+    srv->app = app;
+    srv->routes = routes;
+    srv->n_routes = n_routes;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    unsigned per_ip = (unsigned)app->cfg.max_connections_per_ip;
+    srv->d = MHD_start_daemon(
+        flags, (uint16_t)app->cfg.listen_port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->cfg.http_threads,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)app->cfg.max_connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)app->cfg.idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)HEADER_MEMORY_LIMIT, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+    if (!srv->d) {
+        free(srv);
+        return err_set(e, ERR_INTERNAL, "cannot listen on %s:%d (in use, or not allowed)",
+                       app->cfg.listen_host, app->cfg.listen_port);
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv->d, MHD_DAEMON_INFO_BIND_PORT);
+    srv->port = di ? di->port : app->cfg.listen_port;
+    *out = srv;
+    return 0;
+}
+
+int http_server_port(struct http_server *s)
+{
+    return s->port;
+}
+
+int http_server_inflight(struct http_server *s)
+{
+    return atomic_load(&s->inflight) - atomic_load(&s->streams);
+}
+
+void http_server_stop(struct http_server *s, int grace_ms)
+{
+    if (!s)
+        return;
+    int fd = (int)MHD_quiesce_daemon(s->d);
+    if (fd >= 0)
+        close(fd);
+    sse_hub_close(s->app->hub);
+    int64_t deadline = clock_mono_ms() + grace_ms;
+    while (atomic_load(&s->inflight) > 0 && clock_mono_ms() < deadline)
+        usleep(10 * 1000);
+    if (atomic_load(&s->inflight) > 0)
+        log_warn("msg=\"closing connections with requests in flight\" inflight=%d",
+                 atomic_load(&s->inflight));
+    MHD_stop_daemon(s->d);
+    free(s);
+}

@@ -1,0 +1,398 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The durable job table (see queue.h): enqueue with dedupe, listing, retry, counts, pruning.
+ * Portable SQL through db.h only; claiming and completion live in worker.c.
+ * Tests: tests/unit/jobs/test_jobs.c.
+ */
+#include "jobs/queue.h"
+#include "core/buf.h"
+#include "core/str.h"
+
+#include <string.h>
+
+static const char *const state_names[JOB_STATE_COUNT] = {"pending", "running", "done", "dead"};
+
+const char *job_state_name(enum job_state s)
+{
+    if ((int)s < 0 || s >= JOB_STATE_COUNT)
+        return "unknown";
+    return state_names[s];
+}
+
+int job_state_parse(const char *s, enum job_state *out)
+{
+    if (!s)
+        return ERR_INVALID;
+    for (int i = 0; i < JOB_STATE_COUNT; i++) {
+        if (strcmp(s, state_names[i]) == 0) {
+            *out = (enum job_state)i;
+            return 0;
+        }
+    }
+    return ERR_INVALID;
+}
+
+/* Open a transaction unless the caller already has one; *own says whether we must end it. */
+static int begin_if_needed(struct db_conn *c, bool *own, struct err *e)
+{
+    *own = false;
+    if (db_in_transaction(c))
+        return 0;
+    int rc = db_begin(c, e);
+    if (rc)
+        return rc;
+    *own = true;
+    return 0;
+}
+
+static int end_own(struct db_conn *c, bool own, int rc, struct err *e)
+{
+    if (!own)
+        return rc;
+    if (rc) {
+        db_rollback(c);
+        return rc;
+    }
+    return db_commit(c, e);
+}
+
+/* Id of the live (pending/running) job holding `key`, 0 when none. */
+static int find_live_key(struct db_conn *c, const char *key, int64_t *id, struct err *e)
+{
+    struct db_stmt *s;
+    int rc = db_prepare(c, &s,
+                        "SELECT id FROM jobs WHERE unique_key = ? AND state IN "
+                        "('pending', 'running')",
+                        e);
+    if (rc)
+        return rc;
+    db_bind_text(s, 1, key);
+    *id = 0;
+    int st = db_step(s, e);
+    if (st == DB_ROW)
+        *id = db_col_i64(s, 0);
+    db_stmt_done(s);
+    return st == DB_ERROR ? e->code : 0;
+}
+
+static int validate_spec(const struct job_spec *spec, struct err *e)
+{
+    if (!spec->name || !spec->name[0] || strlen(spec->name) > JOB_NAME_MAX)
+        return err_set_field(e, ERR_INVALID, "name", "job name must be 1..%d bytes", JOB_NAME_MAX);
+    if (spec->max_attempts < 0)
+        return err_set_field(e, ERR_INVALID, "max_attempts", "max_attempts must be >= 0");
+    if (spec->tenant_id < 0)
+        return err_set_field(e, ERR_INVALID, "tenant_id", "tenant_id must be >= 0");
+    if (spec->unique_key && !spec->unique_key[0])
+        return err_set_field(e, ERR_INVALID, "unique_key", "unique_key must not be empty");
+    return 0;
+}
+
+/*
+ * The insert skips silently when a live job holds the key (ON CONFLICT on the partial unique
+ * index, same predicate on both backends), so a concurrent duplicate never aborts the
+ * caller's PostgreSQL transaction; we then look the holder up. The holder may finish between
+ * the two statements, hence the short loop.
+ */
+static int enqueue_in_tx(struct db_conn *c, const struct job_spec *spec, int64_t now_ms,
+                         int64_t *id, bool *deduped, struct err *e)
+{
+    int64_t run_at = spec->run_at_ms ? spec->run_at_ms : now_ms;
+    int max_attempts = spec->max_attempts ? spec->max_attempts : JOB_DEFAULT_MAX_ATTEMPTS;
+    for (int tries = 0; tries < 3; tries++) {
+        struct db_stmt *s;
+        int rc = db_prepare(c, &s,
+                            "INSERT INTO jobs (tenant_id, name, payload, state, unique_key, "
+                            "attempts, max_attempts, run_at, created_at, updated_at) "
+                            "VALUES (?, ?, ?, 'pending', ?, 0, ?, ?, ?, ?) "
+                            "ON CONFLICT (unique_key) WHERE state IN ('pending', 'running') "
+                            "DO NOTHING RETURNING id",
+                            e);
+        if (rc)
+            return rc;
+        if (spec->tenant_id)
+            db_bind_i64(s, 1, spec->tenant_id);
+        else
+            db_bind_null(s, 1);
+        db_bind_text(s, 2, spec->name);
+        db_bind_text(s, 3, spec->payload_json ? spec->payload_json : "{}");
+        db_bind_text(s, 4, spec->unique_key);
+        db_bind_i64(s, 5, max_attempts);
+        db_bind_time(s, 6, run_at);
+        db_bind_time(s, 7, now_ms);
+        db_bind_time(s, 8, now_ms);
+        int st = db_step(s, e);
+        int64_t new_id = st == DB_ROW ? db_col_i64(s, 0) : 0;
+        if (st == DB_ROW)
+            st = db_step(s, e);
+        db_stmt_done(s);
+        if (st == DB_ERROR)
+            return e->code;
+        if (new_id) {
+            *id = new_id;
+            *deduped = false;
+            return 0;
+        }
+        /* Skipped: only possible with a unique key. */
+        rc = find_live_key(c, spec->unique_key, id, e);
+        if (rc)
+            return rc;
+        if (*id) {
+            *deduped = true;
+            return 0;
+        }
+    }
+    return err_set(e, ERR_CONFLICT, "unique key %s is contended, try again", spec->unique_key);
+}
+
+int jobs_enqueue(struct db_conn *c, const struct job_spec *spec, int64_t now_ms, int64_t *id_out,
+                 bool *deduped_out, struct err *e)
+{
+    int rc = validate_spec(spec, e);
+    if (rc)
+        return rc;
+    bool own;
+    rc = begin_if_needed(c, &own, e);
+    if (rc)
+        return rc;
+    int64_t id = 0;
+    bool deduped = false;
+    rc = enqueue_in_tx(c, spec, now_ms, &id, &deduped, e);
+    rc = end_own(c, own, rc, e);
+    if (rc)
+        return rc;
+    if (id_out)
+        *id_out = id;
+    if (deduped_out)
+        *deduped_out = deduped;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- reading rows */
+
+#define ROW_COLUMNS                                                                                \
+    "id, tenant_id, name, payload, state, unique_key, attempts, max_attempts, run_at, "            \
+    "lease_until, locked_by, last_error, created_at, updated_at, finished_at"
+
+static const char *col_dup(struct db_stmt *s, int col, struct arena *a)
+{
+    const char *t = db_col_text(s, col);
+    return t ? arena_strdup(a, t) : NULL;
+}
+
+static void read_row(struct db_stmt *s, struct arena *a, struct job_row *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->id = db_col_i64(s, 0);
+    r->tenant_id = db_col_is_null(s, 1) ? 0 : db_col_i64(s, 1);
+    r->name = col_dup(s, 2, a);
+    r->payload = col_dup(s, 3, a);
+    enum job_state st = JOB_STATE_PENDING;
+    job_state_parse(db_col_text(s, 4), &st);
+    r->state = st;
+    r->unique_key = col_dup(s, 5, a);
+    r->attempts = (int)db_col_i64(s, 6);
+    r->max_attempts = (int)db_col_i64(s, 7);
+    r->run_at_ms = db_col_time(s, 8);
+    r->lease_until_ms = db_col_time(s, 9);
+    r->locked_by = col_dup(s, 10, a);
+    r->last_error = col_dup(s, 11, a);
+    r->created_at_ms = db_col_time(s, 12);
+    r->updated_at_ms = db_col_time(s, 13);
+    r->finished_at_ms = db_col_time(s, 14);
+}
+
+/*
+ * Append the tenant scope condition to `sql` and return how many parameters it uses (0 or 1,
+ * always the tenant id).
+ */
+static int append_scope(struct buf *sql, int64_t tenant_id, bool include_system)
+{
+    if (tenant_id == JOBS_ALL_TENANTS) {
+        buf_appends(sql, "1 = 1");
+        return 0;
+    }
+    if (include_system)
+        buf_appends(sql, "(tenant_id = ? OR tenant_id IS NULL)");
+    else
+        buf_appends(sql, "tenant_id = ?");
+    return 1;
+}
+
+int jobs_list(struct db_conn *c, int64_t tenant_id, bool include_system, const struct job_filter *f,
+              struct arena *a, struct job_row **rows, size_t *n, struct err *e)
+{
+    static const struct job_filter none;
+    if (!f)
+        f = &none;
+    enum job_state want;
+    if (f->state && job_state_parse(f->state, &want))
+        return err_set_field(e, ERR_INVALID, "state",
+                             "state must be pending, running, done or dead");
+    int limit = f->limit > 0 ? f->limit : JOBS_LIST_DEFAULT_LIMIT;
+    if (limit > JOBS_LIST_MAX_LIMIT)
+        limit = JOBS_LIST_MAX_LIMIT;
+
+    /* A handful of filter combinations, so the statement cache stays small. */
+    struct buf sql;
+    buf_init(&sql, 1024);
+    buf_appends(&sql, "SELECT " ROW_COLUMNS " FROM jobs WHERE ");
+    int scope = append_scope(&sql, tenant_id, include_system);
+    if (f->state)
+        buf_appends(&sql, " AND state = ?");
+    if (f->name)
+        buf_appends(&sql, " AND name = ?");
+    if (f->after_id > 0)
+        buf_appends(&sql, " AND id < ?");
+    buf_appends(&sql, " ORDER BY id DESC LIMIT ?");
+
+    struct db_stmt *s;
+    int rc = db_prepare(c, &s, buf_str(&sql), e);
+    buf_release(&sql);
+    if (rc)
+        return rc;
+    int idx = 1;
+    if (scope)
+        db_bind_i64(s, idx++, tenant_id);
+    if (f->state)
+        db_bind_text(s, idx++, f->state);
+    if (f->name)
+        db_bind_text(s, idx++, f->name);
+    if (f->after_id > 0)
+        db_bind_i64(s, idx++, f->after_id);
+    db_bind_i64(s, idx, limit);
+
+    struct job_row *out = arena_alloc(a, sizeof(*out) * (size_t)limit);
+    size_t count = 0;
+    int st;
+    while ((st = db_step(s, e)) == DB_ROW && count < (size_t)limit)
+        read_row(s, a, &out[count++]);
+    db_stmt_done(s);
+    if (st == DB_ERROR)
+        return e->code;
+    *rows = out;
+    *n = count;
+    return 0;
+}
+
+int jobs_get(struct db_conn *c, int64_t tenant_id, bool include_system, int64_t id, struct arena *a,
+             struct job_row *out, struct err *e)
+{
+    struct buf sql;
+    buf_init(&sql, 1024);
+    buf_appends(&sql, "SELECT " ROW_COLUMNS " FROM jobs WHERE id = ? AND ");
+    int scope = append_scope(&sql, tenant_id, include_system);
+    struct db_stmt *s;
+    int rc = db_prepare(c, &s, buf_str(&sql), e);
+    buf_release(&sql);
+    if (rc)
+        return rc;
+    db_bind_i64(s, 1, id);
+    if (scope)
+        db_bind_i64(s, 2, tenant_id);
+    int st = db_step(s, e);
+    if (st == DB_ROW)
+        read_row(s, a, out);
+    db_stmt_done(s);
+    if (st == DB_ERROR)
+        return e->code;
+    if (st != DB_ROW)
+        return err_set(e, ERR_NOT_FOUND, "job %lld not found", (long long)id);
+    return 0;
+}
+
+static int retry_in_tx(struct db_conn *c, int64_t tenant_id, bool include_system, int64_t id,
+                       int64_t now_ms, struct err *e)
+{
+    struct arena a;
+    arena_init(&a);
+    struct job_row row;
+    int rc = jobs_get(c, tenant_id, include_system, id, &a, &row, e);
+    arena_release(&a);
+    if (rc)
+        return rc;
+    enum job_state st = row.state;
+    if (st != JOB_STATE_DEAD)
+        return err_set(e, ERR_CONFLICT, "job %lld is %s, only dead jobs can be retried",
+                       (long long)id, job_state_name(st));
+    struct db_stmt *s;
+    rc = db_prepare(c, &s,
+                    "UPDATE jobs SET state = 'pending', attempts = 0, run_at = ?, "
+                    "lease_until = NULL, locked_by = NULL, finished_at = NULL, updated_at = ? "
+                    "WHERE id = ? AND state = 'dead'",
+                    e);
+    if (rc)
+        return rc;
+    db_bind_time(s, 1, now_ms);
+    db_bind_time(s, 2, now_ms);
+    db_bind_i64(s, 3, id);
+    struct err inner;
+    err_init(&inner);
+    int r = db_step(s, &inner);
+    int64_t changed = r == DB_DONE ? db_changes(s) : 0;
+    db_stmt_done(s);
+    if (r == DB_ERROR) {
+        if (inner.code == ERR_CONFLICT)
+            return err_set(e, ERR_CONFLICT, "job %lld: a live job already holds its unique key",
+                           (long long)id);
+        return err_set(e, inner.code, "%s", inner.msg);
+    }
+    if (changed != 1)
+        return err_set(e, ERR_CONFLICT, "job %lld changed state, try again", (long long)id);
+    return 0;
+}
+
+int jobs_retry(struct db_conn *c, int64_t tenant_id, bool include_system, int64_t id,
+               int64_t now_ms, struct err *e)
+{
+    bool own;
+    int rc = begin_if_needed(c, &own, e);
+    if (rc)
+        return rc;
+    rc = retry_in_tx(c, tenant_id, include_system, id, now_ms, e);
+    return end_own(c, own, rc, e);
+}
+
+int jobs_count_by_state(struct db_conn *c, int64_t counts[JOB_STATE_COUNT], struct err *e)
+{
+    for (int i = 0; i < JOB_STATE_COUNT; i++)
+        counts[i] = 0;
+    struct db_stmt *s;
+    int rc = db_prepare(c, &s, "SELECT state, COUNT(*) FROM jobs GROUP BY state", e);
+    if (rc)
+        return rc;
+    int st;
+    while ((st = db_step(s, e)) == DB_ROW) {
+        enum job_state js;
+        if (job_state_parse(db_col_text(s, 0), &js) == 0)
+            counts[js] = db_col_i64(s, 1);
+    }
+    db_stmt_done(s);
+    return st == DB_ERROR ? e->code : 0;
+}
+
+int jobs_prune(struct db_conn *c, int64_t older_than_ms, int64_t *deleted, struct err *e)
+{
+    bool own;
+    int rc = begin_if_needed(c, &own, e);
+    if (rc)
+        return rc;
+    struct db_stmt *s;
+    rc = db_prepare(c, &s, "DELETE FROM jobs WHERE state IN ('done', 'dead') AND finished_at < ?",
+                    e);
+    int64_t n = 0;
+    if (!rc) {
+        db_bind_time(s, 1, older_than_ms);
+        if (db_step(s, e) == DB_ERROR)
+            rc = e->code;
+        else
+            n = db_changes(s);
+        db_stmt_done(s);
+    }
+    rc = end_own(c, own, rc, e);
+    if (rc)
+        return rc;
+    if (deleted)
+        *deleted = n;
+    return 0;
+}

@@ -1,0 +1,420 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * iceshop: parse the command line, load configuration, wire the modules together and run.
+ * No business logic lives here. Subcommands: serve, migrate, keys, tenants, users, version.
+ */
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/crypto.h"
+#include "core/log.h"
+#include "core/str.h"
+#include "db/db.h"
+#include "db/migrate.h"
+#include "domain/account/account.h"
+#include "http/app.h"
+#include "http/metrics.h"
+#include "http/ratelimit.h"
+#include "http/routes.h"
+#include "http/server.h"
+#include "http/sse.h"
+#include "jobs/builtin.h"
+#include "jobs/queue.h"
+#include "jobs/worker.h"
+#include "net/httpc.h"
+#include "sched/sched.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef ICESHOP_VERSION
+#define ICESHOP_VERSION "0.1.0"
+#endif
+
+static const char usage[] =
+    "usage: iceshop <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  serve                      run the HTTP API, job workers and scheduler\n"
+    "  migrate                    apply database migrations and exit\n"
+    "  tenants create NAME        create a tenant\n"
+    "  tenants list               list tenants\n"
+    "  keys create --tenant NAME --role admin|operator|viewer [--name LABEL]\n"
+    "                             create an API key; the key is printed once\n"
+    "  keys list --tenant NAME    list a tenant's keys (never the secrets)\n"
+    "  keys revoke --tenant NAME ID\n"
+    "                             revoke a key\n"
+    "  users create --tenant NAME --email EMAIL --role ROLE\n"
+    "                             create a dashboard user; the password is read from\n"
+    "                             ICESHOP_PASSWORD or the first line of standard input\n"
+    "  version                    print the version\n"
+    "  --help                     this text\n"
+    "\n"
+    "Configuration comes from ICESHOP_* environment variables; see README.md.\n";
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+    stop_signal = sig;
+}
+
+static int die(const struct err *e)
+{
+    fprintf(stderr, "iceshop: %s\n", e->msg[0] ? e->msg : err_code_name(e->code));
+    return 1;
+}
+
+/* Open and migrate the configured database. */
+static int open_db(const struct config *cfg, struct db **out, struct err *e)
+{
+    struct db_options o = {.pool_size = cfg->db_pool, .busy_timeout_ms = 5000};
+    int rc = db_open(out, cfg->database_url, &o, e);
+    if (rc)
+        return rc;
+    int applied = 0;
+    rc = db_migrate(*out, &applied, e);
+    if (rc) {
+        db_close(*out);
+        *out = NULL;
+        return rc;
+    }
+    if (applied)
+        log_info("msg=\"migrations applied\" count=%d backend=%s", applied, db_backend_name(*out));
+    return 0;
+}
+
+/* ======================== serve ======================== */
+
+static int serve(struct config *cfg)
+{
+    struct err e;
+    err_init(&e);
+    struct app app;
+    memset(&app, 0, sizeof(app));
+    app.cfg = *cfg;
+    app.clock = clock_system();
+    app.version = ICESHOP_VERSION;
+    app.started_ms = clock_mono_ms();
+    struct http_server *srv = NULL;
+    int rc = open_db(cfg, &app.db, &e);
+    if (rc)
+        return die(&e);
+
+    struct db_conn *c;
+    rc = db_conn_acquire(app.db, &c, &e);
+    if (!rc) {
+        rc = account_tenant_ensure(c, ACCOUNT_DEFAULT_TENANT, clock_now_ms(app.clock),
+                                   &app.default_tenant_id, &e);
+        if (!rc)
+            rc = account_server_secret(c, "token_key", app.token_key, &e);
+        db_conn_release(c);
+    }
+    if (rc)
+        goto out;
+
+    app.jobs = job_registry_new();
+    rc = jobs_builtin_register(app.jobs, &app.cfg, &e);
+    if (rc)
+        goto out;
+    app.metrics = metrics_new(http_routes, http_routes_count);
+    app.hub = sse_hub_new();
+    if (cfg->rate_limit_key)
+        app.rl_key = ratelimit_new(cfg->rate_limit_key, cfg->rate_limit_key * 2.0);
+    if (cfg->rate_limit_ip)
+        app.rl_ip = ratelimit_new(cfg->rate_limit_ip, cfg->rate_limit_ip * 2.0);
+
+    if (cfg->workers > 0) {
+        struct job_workers_options wo = {.threads = cfg->workers,
+                                         .lease_ms = (int64_t)cfg->job_lease_s * 1000};
+        rc = job_workers_start(app.db, app.jobs, app.clock, &wo, &app.workers, &e);
+        if (rc)
+            goto out;
+    }
+    if (cfg->scheduler) {
+        rc = sched_new(app.db, app.clock, NULL, &app.sched, &e);
+        if (!rc)
+            rc = jobs_builtin_schedule(app.sched, cfg, &e);
+        if (!rc)
+            rc = sched_start(app.sched, &e);
+        if (rc)
+            goto out;
+    }
+    rc = http_server_start(&app, http_routes, http_routes_count, &srv, &e);
+    if (rc)
+        goto out;
+    log_info("msg=\"listening\" url=\"http://%s:%d\" backend=%s workers=%d version=%s",
+             cfg->listen_host, http_server_port(srv), db_backend_name(app.db), cfg->workers,
+             app.version);
+
+    int64_t last_beat = clock_mono_ms();
+    while (!stop_signal) {
+        usleep(100 * 1000);
+        if (clock_mono_ms() - last_beat >= 15000) {
+            sse_hub_heartbeat(app.hub);
+            last_beat = clock_mono_ms();
+        }
+    }
+    log_info("msg=\"shutting down\" signal=%d grace_s=%d", (int)stop_signal,
+             cfg->shutdown_grace_s);
+
+out:
+    /* Order: stop taking requests, then periodic work, then jobs, then the database. */
+    http_server_stop(srv, cfg->shutdown_grace_s * 1000);
+    if (app.sched) {
+        sched_stop(app.sched);
+        sched_free(app.sched);
+    }
+    if (app.workers)
+        job_workers_stop(app.workers, cfg->shutdown_grace_s * 1000);
+    sse_hub_free(app.hub);
+    ratelimit_free(app.rl_key);
+    ratelimit_free(app.rl_ip);
+    metrics_free(app.metrics);
+    job_registry_free(app.jobs);
+    db_close(app.db);
+    explicit_bzero(app.token_key, sizeof(app.token_key));
+    if (rc)
+        return die(&e);
+    log_info("msg=\"stopped\"");
+    return 0;
+}
+
+/* ======================== admin commands ======================== */
+
+static const char *opt(int argc, char **argv, const char *name)
+{
+    for (int i = 0; i + 1 < argc; i++) {
+        if (str_eq(argv[i], name))
+            return argv[i + 1];
+    }
+    return NULL;
+}
+
+static int with_conn(const struct config *cfg, struct db **db, struct db_conn **c, struct err *e)
+{
+    int rc = open_db(cfg, db, e);
+    if (rc)
+        return rc;
+    rc = db_conn_acquire(*db, c, e);
+    if (rc) {
+        db_close(*db);
+        *db = NULL;
+    }
+    return rc;
+}
+
+static void done_conn(struct db *db, struct db_conn *c)
+{
+    db_conn_release(c);
+    db_close(db);
+}
+
+static int find_tenant(struct db_conn *c, const char *name, struct arena *a, int64_t *id,
+                       struct err *e)
+{
+    struct account_tenant t;
+    if (!name)
+        return err_set(e, ERR_INVALID, "--tenant NAME is required");
+    /* The default tenant always exists; others are created with `iceshop tenants create`. */
+    if (str_eq(name, ACCOUNT_DEFAULT_TENANT))
+        return account_tenant_ensure(c, name, clock_now_ms(NULL), id, e);
+    int rc = account_tenant_find(c, name, a, &t, e);
+    if (rc == ERR_NOT_FOUND) {
+        err_init(e);
+        return err_set(e, ERR_NOT_FOUND,
+                       "no tenant named %s; create it with: iceshop tenants create %s", name, name);
+    }
+    if (!rc)
+        *id = t.id;
+    return rc;
+}
+
+static int cmd_tenants(const struct config *cfg, int argc, char **argv)
+{
+    struct err e;
+    err_init(&e);
+    struct db *db;
+    struct db_conn *c;
+    struct arena a;
+    arena_init(&a);
+    if (argc < 1 || (!str_eq(argv[0], "create") && !str_eq(argv[0], "list"))) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    if (with_conn(cfg, &db, &c, &e))
+        return die(&e);
+    int rc;
+    if (str_eq(argv[0], "create")) {
+        int64_t id;
+        rc = argc < 2 ? err_set(&e, ERR_INVALID, "tenants create NAME: name missing")
+                      : account_tenant_create(c, argv[1], clock_now_ms(NULL), &id, &e);
+        if (!rc)
+            printf("tenant %s created (id %lld)\n", argv[1], (long long)id);
+    } else {
+        struct account_tenant *rows;
+        size_t n;
+        rc = account_tenant_list(c, &a, &rows, &n, &e);
+        for (size_t i = 0; !rc && i < n; i++)
+            printf("%lld\t%s\n", (long long)rows[i].id, rows[i].name);
+    }
+    done_conn(db, c);
+    arena_release(&a);
+    return rc ? die(&e) : 0;
+}
+
+static int cmd_keys(const struct config *cfg, int argc, char **argv)
+{
+    struct err e;
+    err_init(&e);
+    if (argc < 1 || (!str_eq(argv[0], "create") && !str_eq(argv[0], "list") &&
+                     !str_eq(argv[0], "revoke"))) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    struct db *db;
+    struct db_conn *c;
+    struct arena a;
+    arena_init(&a);
+    if (with_conn(cfg, &db, &c, &e))
+        return die(&e);
+    int64_t tenant_id = 0;
+    int rc = find_tenant(c, opt(argc, argv, "--tenant"), &a, &tenant_id, &e);
+    if (rc)
+        goto out;
+    if (str_eq(argv[0], "create")) {
+        enum account_role role;
+        const char *role_s = opt(argc, argv, "--role");
+        if (!role_s || account_role_parse(role_s, &role)) {
+            rc = err_set(&e, ERR_INVALID, "--role must be admin, operator or viewer");
+            goto out;
+        }
+        struct account_key k;
+        const char *plain;
+        rc = account_key_create(c, tenant_id, role, opt(argc, argv, "--name"), clock_now_ms(NULL),
+                                &a, &k, &plain, &e);
+        if (!rc) {
+            printf("%s\n", plain);
+            fprintf(stderr, "key %lld (%s) created; this is the only time it is shown\n",
+                    (long long)k.id, account_role_name(role));
+        }
+    } else if (str_eq(argv[0], "list")) {
+        struct account_key *rows;
+        size_t n;
+        rc = account_key_list(c, tenant_id, &a, &rows, &n, &e);
+        for (size_t i = 0; !rc && i < n; i++)
+            printf("%lld\t%s\t%s\t%s\t%s\n", (long long)rows[i].id, rows[i].prefix,
+                   account_role_name(rows[i].role), rows[i].revoked_at ? "revoked" : "active",
+                   rows[i].name);
+    } else {
+        int64_t id;
+        if (argc < 2 || str_to_i64(argv[argc - 1], &id)) {
+            rc = err_set(&e, ERR_INVALID, "keys revoke --tenant NAME ID: key id missing");
+            goto out;
+        }
+        rc = account_key_revoke(c, tenant_id, id, clock_now_ms(NULL), &e);
+        if (!rc)
+            printf("key %lld revoked\n", (long long)id);
+    }
+out:
+    done_conn(db, c);
+    arena_release(&a);
+    return rc ? die(&e) : 0;
+}
+
+static int cmd_users(const struct config *cfg, int argc, char **argv)
+{
+    struct err e;
+    err_init(&e);
+    if (argc < 1 || !str_eq(argv[0], "create")) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    char line[300];
+    const char *password = getenv("ICESHOP_PASSWORD");
+    if (!password || !*password) {
+        if (!fgets(line, sizeof(line), stdin)) {
+            fprintf(stderr, "iceshop: no password: set ICESHOP_PASSWORD or pipe it on stdin\n");
+            return 1;
+        }
+        line[strcspn(line, "\r\n")] = '\0';
+        password = line;
+    }
+    enum account_role role;
+    const char *role_s = opt(argc, argv, "--role");
+    if (!role_s || account_role_parse(role_s, &role)) {
+        fprintf(stderr, "iceshop: --role must be admin, operator or viewer\n");
+        return 2;
+    }
+    struct db *db;
+    struct db_conn *c;
+    struct arena a;
+    arena_init(&a);
+    if (with_conn(cfg, &db, &c, &e))
+        return die(&e);
+    int64_t tenant_id = 0, id = 0;
+    int rc = find_tenant(c, opt(argc, argv, "--tenant"), &a, &tenant_id, &e);
+    if (!rc)
+        rc = account_user_create(c, tenant_id, opt(argc, argv, "--email"), password, role,
+                                 clock_now_ms(NULL), &id, &e);
+    if (!rc)
+        printf("user %lld created\n", (long long)id);
+    done_conn(db, c);
+    arena_release(&a);
+    return rc ? die(&e) : 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || str_eq(argv[1], "--help") || str_eq(argv[1], "-h") ||
+        str_eq(argv[1], "help")) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *cmd = argv[1];
+    if (str_eq(cmd, "version") || str_eq(cmd, "--version")) {
+        printf("iceshop %s\n", ICESHOP_VERSION);
+        return 0;
+    }
+    struct err e;
+    err_init(&e);
+    struct config cfg;
+    if (config_load(&cfg, &e))
+        return die(&e);
+    log_set_level(cfg.log_level);
+    if (sec_init(&e))
+        return die(&e);
+    if (httpc_global_init(&e))
+        return die(&e);
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (str_eq(cmd, "serve"))
+        return serve(&cfg);
+    if (str_eq(cmd, "migrate")) {
+        struct db *db;
+        if (open_db(&cfg, &db, &e))
+            return die(&e);
+        int version = 0;
+        db_schema_version(db, &version, &e);
+        printf("database at schema version %d (%s)\n", version, db_backend_name(db));
+        db_close(db);
+        return 0;
+    }
+    if (str_eq(cmd, "tenants"))
+        return cmd_tenants(&cfg, argc - 2, argv + 2);
+    if (str_eq(cmd, "keys"))
+        return cmd_keys(&cfg, argc - 2, argv + 2);
+    if (str_eq(cmd, "users"))
+        return cmd_users(&cfg, argc - 2, argv + 2);
+    fprintf(stderr, "iceshop: unknown command %s\n\n%s", cmd, usage);
+    return 2;
+}

@@ -1,0 +1,353 @@
+/* SPDX-License-Identifier: MIT */
+/* Integration-test support (see harness.h). */
+#include "support/harness.h"
+#include "db/db.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <stdint.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+const char *harness_backend(void)
+{
+    const char *b = getenv("TEST_BACKEND");
+    return b && strcmp(b, "pg") == 0 ? "pg" : "sqlite";
+}
+
+bool harness_backend_available(void)
+{
+    if (strcmp(harness_backend(), "pg") == 0 && !getenv("TEST_PG_DSN")) {
+        printf("skip: TEST_BACKEND=pg but TEST_PG_DSN is not set\n");
+        return false;
+    }
+    return true;
+}
+
+void harness_sleep_ms(int ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+}
+
+static int seq;
+
+void harness_fresh_db(char *url, size_t n)
+{
+    char name[64];
+    snprintf(name, sizeof(name), "t%d_%d_%ld", (int)getpid(), seq++, (long)time(NULL) % 100000);
+    if (strcmp(harness_backend(), "sqlite") == 0) {
+        const char *dir = getenv("TEST_TMPDIR") ? getenv("TEST_TMPDIR") : "/tmp";
+        snprintf(url, n, "sqlite://%s/iceshop-%s.db", dir, name);
+        return;
+    }
+    const char *dsn = getenv("TEST_PG_DSN");
+    struct err e;
+    err_init(&e);
+    struct db *db;
+    struct db_conn *c;
+    char sql[128];
+    snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
+    if (db_open(&db, dsn, NULL, &e) || db_conn_acquire(db, &c, &e)) {
+        fprintf(stderr, "harness: cannot reach %s: %s\n", dsn, e.msg);
+        abort();
+    }
+    if (db_exec(c, sql, &e)) {
+        fprintf(stderr, "harness: %s: %s\n", sql, e.msg);
+        abort();
+    }
+    db_conn_release(c);
+    db_close(db);
+    /* Replace the database name (the path after the last '/') of the DSN. */
+    const char *slash = strrchr(dsn, '/');
+    const char *q = strchr(dsn, '?');
+    size_t keep = slash ? (size_t)(slash - dsn) : strlen(dsn);
+    snprintf(url, n, "%.*s/%s%s", (int)keep, dsn, name, q ? q : "");
+}
+
+int harness_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sa.sin_port = 0;
+    socklen_t len = sizeof(sa);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+        getsockname(fd, (struct sockaddr *)&sa, &len)) {
+        perror("harness: free port");
+        abort();
+    }
+    int port = ntohs(sa.sin_port);
+    close(fd);
+    return port;
+}
+
+static void print_log(const struct server *s)
+{
+    FILE *f = fopen(s->log_path, "r");
+    if (!f)
+        return;
+    char line[1024];
+    fprintf(stderr, "---- server log %s ----\n", s->log_path);
+    while (fgets(line, sizeof(line), f))
+        fputs(line, stderr);
+    fclose(f);
+}
+
+bool server_log_contains(const struct server *s, const char *needle)
+{
+    FILE *f = fopen(s->log_path, "r");
+    if (!f)
+        return false;
+    char line[4096];
+    bool found = false;
+    while (!found && fgets(line, sizeof(line), f))
+        found = strstr(line, needle) != NULL;
+    fclose(f);
+    return found;
+}
+
+int server_start(struct server *s, const char *db_url, const char *const *extra_env)
+{
+    memset(s, 0, sizeof(*s));
+    s->port = harness_free_port();
+    snprintf(s->base, sizeof(s->base), "http://127.0.0.1:%d", s->port);
+    snprintf(s->db_url, sizeof(s->db_url), "%s", db_url);
+    const char *dir = getenv("TEST_TMPDIR") ? getenv("TEST_TMPDIR") : "/tmp";
+    snprintf(s->log_path, sizeof(s->log_path), "%s/server-%d-%d.log", dir, (int)getpid(),
+             s->port);
+    const char *bin = getenv("ICESHOP_BIN") ? getenv("ICESHOP_BIN") : "build/debug/iceshop";
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        char listen[64], dburl[600];
+        snprintf(listen, sizeof(listen), "127.0.0.1:%d", s->port);
+        snprintf(dburl, sizeof(dburl), "%s", db_url);
+        setenv("ICESHOP_LISTEN", listen, 1);
+        setenv("ICESHOP_DATABASE_URL", dburl, 1);
+        setenv("ICESHOP_ADMIN_KEY", HARNESS_ADMIN_KEY, 1);
+        setenv("ICESHOP_TEST_JOBS", "1", 1);
+        setenv("ICESHOP_WORKERS", "2", 0);
+        setenv("ICESHOP_HTTP_THREADS", "2", 0);
+        for (int i = 0; extra_env && extra_env[i]; i++)
+            putenv((char *)(uintptr_t)extra_env[i]);
+        int fd = open(s->log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            dup2(fd, 2);
+            dup2(fd, 1);
+            close(fd);
+        }
+        execl(bin, bin, "serve", (char *)NULL);
+        perror("exec iceshop");
+        _exit(127);
+    }
+    s->pid = pid;
+    for (int i = 0; i < 300; i++) {
+        struct resp r;
+        if (http_get(s, "/health", NULL, &r) == 0 && r.status == 200) {
+            resp_free(&r);
+            return 0;
+        }
+        resp_free(&r);
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            s->pid = 0;
+            print_log(s);
+            return -1;
+        }
+        harness_sleep_ms(50);
+    }
+    print_log(s);
+    server_kill(s);
+    return -1;
+}
+
+int server_stop(struct server *s)
+{
+    if (s->pid <= 0)
+        return -1;
+    kill(s->pid, SIGTERM);
+    int status = 0;
+    for (int i = 0; i < 600; i++) {
+        if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
+            s->pid = 0;
+            return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        }
+        harness_sleep_ms(50);
+    }
+    fprintf(stderr, "harness: server did not stop within 30 s; killing\n");
+    server_kill(s);
+    return -1;
+}
+
+void server_kill(struct server *s)
+{
+    if (s->pid <= 0)
+        return;
+    kill(s->pid, SIGKILL);
+    waitpid(s->pid, NULL, 0);
+    s->pid = 0;
+}
+
+struct sink {
+    char *p;
+    size_t len;
+};
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    struct sink *s = ud;
+    size_t n = size * nmemb;
+    s->p = realloc(s->p, s->len + n + 1);
+    memcpy(s->p + s->len, ptr, n);
+    s->len += n;
+    s->p[s->len] = '\0';
+    return n;
+}
+
+static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    struct resp *r = ud;
+    size_t n = size * nmemb;
+    size_t used = strlen(r->headers);
+    if (used + n + 1 < sizeof(r->headers)) {
+        memcpy(r->headers + used, ptr, n);
+        r->headers[used + n] = '\0';
+    }
+    return n;
+}
+
+int http_req(const struct server *s, const char *method, const char *path, const char *auth,
+             const char *content_type, const char *body, size_t body_len,
+             const char *const *extra_headers, struct resp *out)
+{
+    memset(out, 0, sizeof(*out));
+    CURL *c = curl_easy_init();
+    char url[1024];
+    snprintf(url, sizeof(url), "%s%s", s->base, path);
+    struct curl_slist *h = NULL;
+    char line[1024];
+    if (auth) {
+        snprintf(line, sizeof(line), "Authorization: Bearer %s", auth);
+        h = curl_slist_append(h, line);
+    }
+    if (content_type) {
+        snprintf(line, sizeof(line), "Content-Type: %s", content_type);
+        h = curl_slist_append(h, line);
+    }
+    h = curl_slist_append(h, "Expect:");
+    for (int i = 0; extra_headers && extra_headers[i]; i++)
+        h = curl_slist_append(h, extra_headers[i]);
+    struct sink sk = {0};
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &sk);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, out);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 30000L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    if (strcmp(method, "HEAD") == 0)
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    if (body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+    }
+    CURLcode cc = curl_easy_perform(c);
+    if (cc == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    out->body = sk.p ? sk.p : calloc(1, 1);
+    out->len = sk.len;
+    if (out->len)
+        out->json = json_loadb(out->body, out->len, 0, NULL);
+    return cc == CURLE_OK ? 0 : -1;
+}
+
+int http_get(const struct server *s, const char *path, const char *auth, struct resp *out)
+{
+    return http_req(s, "GET", path, auth, NULL, NULL, 0, NULL, out);
+}
+
+int http_post_json(const struct server *s, const char *path, const char *auth, const char *json,
+                   struct resp *out)
+{
+    return http_req(s, "POST", path, auth, "application/json", json, json ? strlen(json) : 0,
+                    NULL, out);
+}
+
+void resp_free(struct resp *r)
+{
+    free(r->body);
+    json_decref(r->json);
+    memset(r, 0, sizeof(*r));
+}
+
+bool resp_header(const struct resp *r, const char *name, char *out, size_t n)
+{
+    size_t nl = strlen(name);
+    const char *p = r->headers;
+    while (*p) {
+        const char *eol = strstr(p, "\r\n");
+        size_t len = eol ? (size_t)(eol - p) : strlen(p);
+        if (len > nl && p[nl] == ':' && strncasecmp(p, name, nl) == 0) {
+            const char *v = p + nl + 1;
+            while (*v == ' ')
+                v++;
+            snprintf(out, n, "%.*s", (int)(len - (size_t)(v - p)), v);
+            return true;
+        }
+        if (!eol)
+            break;
+        p = eol + 2;
+    }
+    return false;
+}
+
+const char *resp_error_code(const struct resp *r)
+{
+    json_t *c = json_object_get(json_object_get(r->json, "error"), "code");
+    return json_is_string(c) ? json_string_value(c) : "";
+}
+
+const char *resp_error_field(const struct resp *r)
+{
+    json_t *c = json_object_get(json_object_get(r->json, "error"), "field");
+    return json_is_string(c) ? json_string_value(c) : "";
+}
+
+int harness_sh(const char *cmd, char *out, size_t n)
+{
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    size_t used = 0;
+    char tmp[1024];
+    size_t got;
+    while ((got = fread(tmp, 1, sizeof(tmp), p)) > 0) {
+        if (out && used + got < n) {
+            memcpy(out + used, tmp, got);
+            used += got;
+        }
+    }
+    if (out && n)
+        out[used < n ? used : n - 1] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}

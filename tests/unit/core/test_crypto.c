@@ -1,0 +1,384 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests for src/core/crypto.c: RFC 4231 HMAC-SHA256 vectors, SHA-256 (FIPS 180-2 "abc"
+ * and ""), hex/base64 round trips and rejects, sec_equal, random ids, argon2id passwords.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "core/crypto.h"
+
+#include <string.h>
+
+/* ---------------------------------------------------------------- helpers */
+
+static size_t unhex(unsigned char *out, size_t cap, const char *hex)
+{
+    size_t n = 0;
+    struct err e;
+    err_init(&e);
+    assert_int_equal(sec_hex_decode(out, cap, &n, hex, strlen(hex), &e), 0);
+    return n;
+}
+
+/* ---------------------------------------------------------------- RFC 4231 */
+
+struct hmac_case {
+    int id;
+    const char *key_hex;
+    const char *data_hex;
+    const char *mac_hex; /* case 5: first 128 bits only */
+};
+
+/* RFC 4231 §4.2-4.7, SHA-256 column (from /work/shared/fixtures/jwt_hmac/rfc4231_hmac_sha256.json)
+ */
+static const struct hmac_case rfc4231[] = {
+    {1, "0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b", "4869205468657265",
+     "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"},
+    {2, "4a656665", "7768617420646f2079612077616e7420666f72206e6f7468696e673f",
+     "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"},
+    {3, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+     "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
+     "dddddddddd",
+     "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe"},
+    {4, "0102030405060708090a0b0c0d0e0f10111213141516171819",
+     "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd"
+     "cdcdcdcdcd",
+     "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b"},
+    {5, "0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c", "546573742057697468205472756e636174696f6e",
+     "a3b6167473100ee06e0c796c2955552b"},
+    {6,
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+     "54657374205573696e67204c6172676572205468616e20426c6f636b2d53697a65204b6579202d2048617368"
+     "204b6579204669727374",
+     "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"},
+};
+
+static void test_hmac_rfc4231(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(rfc4231) / sizeof(rfc4231[0]); i++) {
+        const struct hmac_case *c = &rfc4231[i];
+        unsigned char key[256], data[256];
+        size_t klen = unhex(key, sizeof(key), c->key_hex);
+        size_t dlen = unhex(data, sizeof(data), c->data_hex);
+        char hex[SEC_HMAC_SHA256_HEX_SIZE];
+        sec_hmac_sha256_hex(hex, key, klen, data, dlen);
+        /* case 5 publishes only the first 128 bits (32 hex chars) */
+        size_t cmp = strlen(c->mac_hex);
+        if (c->id == 5)
+            assert_int_equal(cmp, 32);
+        else
+            assert_int_equal(cmp, 64);
+        if (strncmp(hex, c->mac_hex, cmp) != 0)
+            fail_msg("rfc 4231 case %d: got %s want %s", c->id, hex, c->mac_hex);
+    }
+    /* case 6 key is 131 bytes: longer than the block, hashed first */
+    unsigned char key6[256];
+    assert_int_equal(unhex(key6, sizeof(key6), rfc4231[5].key_hex), 131);
+}
+
+static void test_hmac_forms_agree(void **state)
+{
+    (void)state;
+    const char *key = "Jefe";
+    const char *data = "what do ya want for nothing?";
+    unsigned char raw[SEC_HMAC_SHA256_LEN], rawv[SEC_HMAC_SHA256_LEN];
+    sec_hmac_sha256(raw, key, 4, data, strlen(data));
+    struct sec_slice parts[] = {{"what do ya", 10}, {"", 0}, {" want for nothing?", 18}};
+    sec_hmac_sha256_v(rawv, key, 4, parts, 3);
+    assert_memory_equal(raw, rawv, sizeof(raw));
+
+    char b64[SEC_HMAC_SHA256_B64_SIZE], b64url[SEC_HMAC_SHA256_B64_SIZE];
+    sec_hmac_sha256_b64(b64, SEC_B64_STD, key, 4, data, strlen(data));
+    sec_hmac_sha256_b64(b64url, SEC_B64_URL, key, 4, data, strlen(data));
+    /* 5bdcc146... in base64 */
+    assert_string_equal(b64, "W9zBRr9gdU5qBCQmCJV1x1oAPwidJzmDnexYuWTsOEM=");
+    assert_string_equal(b64url, "W9zBRr9gdU5qBCQmCJV1x1oAPwidJzmDnexYuWTsOEM");
+}
+
+/* ---------------------------------------------------------------- SHA-256 */
+
+static void test_sha256(void **state)
+{
+    (void)state;
+    unsigned char d[SEC_SHA256_LEN];
+    char hex[SEC_HEX_SIZE(SEC_SHA256_LEN)];
+    sec_sha256(d, "abc", 3);
+    assert_int_equal(sec_hex_encode(hex, sizeof(hex), d, sizeof(d), NULL), 0);
+    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    sec_sha256(d, "", 0);
+    assert_int_equal(sec_hex_encode(hex, sizeof(hex), d, sizeof(d), NULL), 0);
+    assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+/* ---------------------------------------------------------------- hex */
+
+static void test_hex(void **state)
+{
+    (void)state;
+    const unsigned char bin[] = {0x00, 0x01, 0xab, 0xff, 0x7f};
+    char hex[SEC_HEX_SIZE(sizeof(bin))];
+    assert_int_equal(sec_hex_encode(hex, sizeof(hex), bin, sizeof(bin), NULL), 0);
+    assert_string_equal(hex, "0001abff7f");
+
+    unsigned char back[8];
+    size_t n = 99;
+    assert_int_equal(sec_hex_decode(back, sizeof(back), &n, "0001ABff7f", 10, NULL), 0);
+    assert_int_equal(n, sizeof(bin));
+    assert_memory_equal(back, bin, sizeof(bin));
+
+    assert_int_equal(sec_hex_decode(back, sizeof(back), &n, "", 0, NULL), 0);
+    assert_int_equal(n, 0);
+
+    struct err e;
+    err_init(&e);
+    assert_int_equal(sec_hex_decode(back, sizeof(back), &n, "abc", 3, &e), ERR_INVALID);
+    assert_int_equal(e.code, ERR_INVALID);
+    assert_int_equal(sec_hex_decode(back, sizeof(back), &n, "zz", 2, NULL), ERR_INVALID);
+    assert_int_equal(sec_hex_decode(back, sizeof(back), &n, "0 ", 2, NULL), ERR_INVALID);
+    assert_int_equal(sec_hex_decode(back, 1, &n, "0001", 4, NULL), ERR_TOO_LARGE);
+
+    char small[4];
+    assert_int_equal(sec_hex_encode(small, sizeof(small), bin, 2, NULL), ERR_TOO_LARGE);
+    assert_string_equal(small, "");
+}
+
+/* ---------------------------------------------------------------- base64 */
+
+struct b64_case {
+    const char *plain;
+    const char *std;
+    const char *url;
+};
+
+/* RFC 4648 §10 test vectors, plus bytes that differ between the alphabets */
+static const struct b64_case b64_cases[] = {
+    {"", "", ""},
+    {"f", "Zg==", "Zg"},
+    {"fo", "Zm8=", "Zm8"},
+    {"foo", "Zm9v", "Zm9v"},
+    {"foob", "Zm9vYg==", "Zm9vYg"},
+    {"fooba", "Zm9vYmE=", "Zm9vYmE"},
+    {"foobar", "Zm9vYmFy", "Zm9vYmFy"},
+    {"\xfb\xff\xbf", "+/+/", "-_-_"},
+};
+
+static void test_b64_round_trip(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(b64_cases) / sizeof(b64_cases[0]); i++) {
+        const struct b64_case *c = &b64_cases[i];
+        size_t plen = strlen(c->plain);
+        char enc[SEC_B64_SIZE(16)];
+        unsigned char dec[16];
+        size_t n = 0;
+
+        assert_int_equal(sec_b64_encode(enc, sizeof(enc), SEC_B64_STD, c->plain, plen, NULL), 0);
+        assert_string_equal(enc, c->std);
+        assert_int_equal(sec_b64_decode(dec, sizeof(dec), &n, SEC_B64_STD, enc, strlen(enc), NULL),
+                         0);
+        assert_int_equal(n, plen);
+        assert_memory_equal(dec, c->plain, plen);
+
+        assert_int_equal(sec_b64_encode(enc, sizeof(enc), SEC_B64_URL, c->plain, plen, NULL), 0);
+        assert_string_equal(enc, c->url);
+        assert_int_equal(sec_b64_decode(dec, sizeof(dec), &n, SEC_B64_URL, enc, strlen(enc), NULL),
+                         0);
+        assert_int_equal(n, plen);
+        assert_memory_equal(dec, c->plain, plen);
+    }
+
+    /* every byte value through both alphabets */
+    unsigned char all[256], back[256];
+    char enc[SEC_B64_SIZE(256)];
+    for (int i = 0; i < 256; i++)
+        all[i] = (unsigned char)i;
+    for (int v = 0; v < 2; v++) {
+        size_t n = 0;
+        assert_int_equal(sec_b64_encode(enc, sizeof(enc), (enum sec_b64)v, all, 256, NULL), 0);
+        assert_true(strlen(enc) + 1 <= SEC_B64_SIZE(256));
+        assert_true(SEC_B64_DECODED_MAX(strlen(enc)) >= 256);
+        assert_int_equal(
+            sec_b64_decode(back, sizeof(back), &n, (enum sec_b64)v, enc, strlen(enc), NULL), 0);
+        assert_int_equal(n, 256);
+        assert_memory_equal(back, all, 256);
+    }
+}
+
+static void test_b64_invalid(void **state)
+{
+    (void)state;
+    static const char *bad_std[] = {
+        "Zg",       /* missing padding */
+        "Zg=",      /* short padding */
+        "Zm9v!A==", /* bad character */
+        "-_-_",     /* url alphabet in std */
+        "Zm9 v",    /* whitespace */
+        "Zh==",     /* non-zero trailing bits */
+        "Z===",     /* too much padding */
+        "=Zg=",     /* padding first */
+    };
+    static const char *bad_url[] = {
+        "Zg==", /* padding not allowed */
+        "+/+/", /* std alphabet in url */
+        "Z",    /* impossible length */
+        "Zm9v*",
+    };
+    unsigned char out[32];
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof(bad_std) / sizeof(bad_std[0]); i++) {
+        struct err e;
+        err_init(&e);
+        int rc =
+            sec_b64_decode(out, sizeof(out), &n, SEC_B64_STD, bad_std[i], strlen(bad_std[i]), &e);
+        if (rc != ERR_INVALID)
+            fail_msg("std \"%s\": rc %d", bad_std[i], rc);
+        assert_int_equal(n, 0);
+    }
+    for (size_t i = 0; i < sizeof(bad_url) / sizeof(bad_url[0]); i++) {
+        int rc =
+            sec_b64_decode(out, sizeof(out), &n, SEC_B64_URL, bad_url[i], strlen(bad_url[i]), NULL);
+        if (rc != ERR_INVALID)
+            fail_msg("url \"%s\": rc %d", bad_url[i], rc);
+    }
+    /* output too small is its own error */
+    assert_int_equal(sec_b64_decode(out, 2, &n, SEC_B64_STD, "Zm9v", 4, NULL), ERR_TOO_LARGE);
+    char small[4];
+    assert_int_equal(sec_b64_encode(small, sizeof(small), SEC_B64_STD, "foo", 3, NULL),
+                     ERR_TOO_LARGE);
+    /* "Zm9v" + NUL fits in 5 */
+    char exact[5];
+    assert_int_equal(sec_b64_encode(exact, sizeof(exact), SEC_B64_STD, "foo", 3, NULL), 0);
+    assert_string_equal(exact, "Zm9v");
+}
+
+/* ---------------------------------------------------------------- sec_equal */
+
+static void test_equal(void **state)
+{
+    (void)state;
+    assert_true(sec_equal("abc", 3, "abc", 3));
+    assert_false(sec_equal("abc", 3, "abd", 3));
+    assert_false(sec_equal("abc", 3, "abcd", 4));
+    assert_false(sec_equal("abcd", 4, "abc", 3));
+    assert_true(sec_equal("", 0, "", 0));
+    assert_true(sec_equal(NULL, 0, NULL, 0));
+    assert_false(sec_equal("a", 1, "", 0));
+    unsigned char a[64], b[64];
+    memset(a, 7, sizeof(a));
+    memset(b, 7, sizeof(b));
+    assert_true(sec_equal(a, sizeof(a), b, sizeof(b)));
+    b[63] ^= 1;
+    assert_false(sec_equal(a, sizeof(a), b, sizeof(b)));
+}
+
+/* ---------------------------------------------------------------- random */
+
+static bool is_b64url_char(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
+}
+
+static void test_random_id(void **state)
+{
+    (void)state;
+    enum { N = 200 };
+    static char ids[N][SEC_RANDOM_ID_SIZE(4, 24)];
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(sec_random_id(ids[i], sizeof(ids[i]), "isk_", 24, NULL), 0);
+        assert_int_equal(strlen(ids[i]), 4 + 32);
+        assert_memory_equal(ids[i], "isk_", 4);
+        for (size_t k = 4; ids[i][k]; k++)
+            assert_true(is_b64url_char(ids[i][k]));
+        for (int j = 0; j < i; j++)
+            assert_string_not_equal(ids[i], ids[j]);
+    }
+    char noprefix[SEC_RANDOM_ID_SIZE(0, 16)];
+    assert_int_equal(sec_random_id(noprefix, sizeof(noprefix), NULL, 16, NULL), 0);
+    assert_int_equal(strlen(noprefix), 22);
+
+    char small[10];
+    struct err e;
+    err_init(&e);
+    assert_int_equal(sec_random_id(small, sizeof(small), "isk_", 24, &e), ERR_TOO_LARGE);
+    assert_string_equal(small, "");
+    assert_int_equal(sec_random_id(small, sizeof(small), "x", 0, NULL), ERR_INVALID);
+    char big[200];
+    assert_int_equal(sec_random_id(big, sizeof(big), "x", SEC_RANDOM_ID_MAX_BYTES + 1, NULL),
+                     ERR_INVALID);
+
+    unsigned char r1[32], r2[32];
+    sec_random_bytes(r1, sizeof(r1));
+    sec_random_bytes(r2, sizeof(r2));
+    assert_false(sec_equal(r1, sizeof(r1), r2, sizeof(r2)));
+}
+
+/* ---------------------------------------------------------------- passwords */
+
+static void test_password(void **state)
+{
+    (void)state;
+    char hash[SEC_PASSWORD_HASH_SIZE];
+    char hash2[SEC_PASSWORD_HASH_SIZE];
+    const char *pw = "correct horse battery staple";
+    struct err e;
+    err_init(&e);
+    assert_int_equal(sec_password_hash(hash, pw, strlen(pw), &e), 0);
+    assert_true(strncmp(hash, "$argon2id$", 10) == 0);
+    /* random salt: same password, different hash */
+    assert_int_equal(sec_password_hash(hash2, pw, strlen(pw), NULL), 0);
+    assert_string_not_equal(hash, hash2);
+
+    assert_int_equal(sec_password_verify(hash, pw, strlen(pw), NULL), 0);
+    assert_int_equal(sec_password_verify(hash2, pw, strlen(pw), NULL), 0);
+
+    err_init(&e);
+    assert_int_equal(sec_password_verify(hash, "wrong", 5, &e), ERR_UNAUTHORIZED);
+    assert_int_equal(e.code, ERR_UNAUTHORIZED);
+    /* a prefix of the password is a different password */
+    assert_int_equal(sec_password_verify(hash, pw, strlen(pw) - 1, NULL), ERR_UNAUTHORIZED);
+
+    err_init(&e);
+    assert_int_equal(sec_password_verify("garbage", pw, strlen(pw), &e), ERR_INVALID);
+    assert_int_equal(sec_password_verify("", pw, strlen(pw), NULL), ERR_INVALID);
+    assert_int_equal(sec_password_verify(NULL, pw, strlen(pw), NULL), ERR_INVALID);
+    /* right prefix, broken tail */
+    assert_int_equal(sec_password_verify("$argon2id$v=19$m=8,t=1,p=1$xx$yy", pw, strlen(pw), NULL),
+                     ERR_UNAUTHORIZED);
+
+    assert_false(sec_password_needs_rehash(hash));
+    assert_true(sec_password_needs_rehash("garbage"));
+    sec_password_set_cost(SEC_PWHASH_INTERACTIVE);
+    assert_true(sec_password_needs_rehash(hash));
+    sec_password_set_cost(SEC_PWHASH_MIN);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    struct err e;
+    err_init(&e);
+    if (sec_init(&e) || sec_init(&e)) /* twice is fine */
+        return -1;
+    sec_password_set_cost(SEC_PWHASH_MIN);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hmac_rfc4231),   cmocka_unit_test(test_hmac_forms_agree),
+        cmocka_unit_test(test_sha256),         cmocka_unit_test(test_hex),
+        cmocka_unit_test(test_b64_round_trip), cmocka_unit_test(test_b64_invalid),
+        cmocka_unit_test(test_equal),          cmocka_unit_test(test_random_id),
+        cmocka_unit_test(test_password),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
