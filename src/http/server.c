@@ -358,6 +358,14 @@ static void run_handler(struct http_req *r)
     }
 }
 
+static void reply_too_large(struct http_req *r)
+{
+    struct err e;
+    err_init(&e);
+    err_set(&e, ERR_TOO_LARGE, "request body exceeds the limit of %zu bytes", r->route->max_body);
+    http_reply_error(r, &e);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -379,21 +387,31 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         return MHD_YES;
     }
-    if (r->replied && !r->sse)
-        return MHD_YES; /* already answered (body too large); drain */
     if (*upload_data_size) {
         if (!r->body_too_large && buf_append(&r->body, upload_data, *upload_data_size)) {
             r->body_too_large = true;
-            struct err e;
-            err_init(&e);
-            err_set(&e, ERR_TOO_LARGE, "request body exceeds the limit of %zu bytes",
-                    r->route->max_body);
-            http_reply_error(r, &e);
-            *upload_data_size = 0;
-            return queue_reply(r, conn);
+            buf_release(&r->body);
+        }
+        if (r->body_too_large) {
+            /*
+             * Drain a modest overflow so the client can read our 413 (a reset mid-upload hides
+             * it); past the hard ceiling, answer at once and let the connection close.
+             */
+            r->drained += *upload_data_size;
+            if (r->drained > BUF_MAX_REQ_BODY && !r->replied) {
+                *upload_data_size = 0;
+                reply_too_large(r);
+                return queue_reply(r, conn);
+            }
         }
         *upload_data_size = 0;
         return MHD_YES;
+    }
+    if (r->replied)
+        return MHD_YES; /* answered early while draining */
+    if (r->body_too_large) {
+        reply_too_large(r);
+        return queue_reply(r, conn);
     }
     run_handler(r);
     if (r->sse)
