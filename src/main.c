@@ -129,7 +129,8 @@ static int serve(struct config *cfg)
 
     if (cfg->workers > 0) {
         struct job_workers_options wo = {.threads = cfg->workers,
-                                         .lease_ms = (int64_t)cfg->job_lease_s * 1000};
+                                         .lease_ms = (int64_t)cfg->job_lease_s * 1000,
+                                         .backoff_base_ms = cfg->job_backoff_ms};
         rc = job_workers_start(app.db, app.jobs, app.clock, &wo, &app.workers, &e);
         if (rc)
             goto out;

@@ -69,6 +69,7 @@ int config_load(struct config *cfg, struct err *e)
     cfg->token_ttl_s = 3600;
     cfg->job_prune_days = 7;
     cfg->job_lease_s = 30;
+    cfg->job_backoff_ms = 1000;
     cfg->scheduler = 1;
 
     const char *listen = getenv("ICESHOP_LISTEN");
@@ -97,6 +98,7 @@ int config_load(struct config *cfg, struct err *e)
         env_int("ICESHOP_TOKEN_TTL", 60, 86400 * 30, &cfg->token_ttl_s, e) ||
         env_int("ICESHOP_JOB_RETENTION_DAYS", 1, 3650, &cfg->job_prune_days, e) ||
         env_int("ICESHOP_JOB_LEASE", 1, 3600, &cfg->job_lease_s, e) ||
+        env_int("ICESHOP_JOB_BACKOFF_MS", 1, 3600000, &cfg->job_backoff_ms, e) ||
         env_int("ICESHOP_SCHEDULER", 0, 1, &cfg->scheduler, e) ||
         env_int("ICESHOP_TEST_JOBS", 0, 1, &cfg->test_jobs, e))
         return e->code;

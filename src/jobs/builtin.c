@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 static int prune(struct job_ctx *ctx, struct err *e)
@@ -54,6 +55,21 @@ static int test_flaky(struct job_ctx *ctx, struct err *e)
     return 0;
 }
 
+/* Fails until the setting "test.switch" is "on": a failure an operator fixes, then retries. */
+static int test_switch(struct job_ctx *ctx, struct err *e)
+{
+    struct db_stmt *s;
+    int rc = db_prepare(ctx->conn, &s, "SELECT value FROM settings WHERE name = 'test.switch'", e);
+    if (rc)
+        return rc;
+    int st = db_step(s, e);
+    bool on = st == DB_ROW && db_col_text(s, 0) && strcmp(db_col_text(s, 0), "on") == 0;
+    db_stmt_done(s);
+    if (st == DB_ERROR)
+        return e->code;
+    return on ? 0 : err_set(e, ERR_UPSTREAM, "switch is off (attempt %d)", ctx->attempt);
+}
+
 /* Sleeps `sleep_ms`, then counts this run in settings, inside the job's own transaction. */
 static int test_record(struct job_ctx *ctx, struct err *e)
 {
@@ -88,11 +104,15 @@ int jobs_builtin_register(struct job_registry *reg, struct config *cfg, struct e
     if (!rc)
         rc = job_registry_add(reg, "test.ok", test_ok, NULL, 0, e);
     if (!rc)
+        rc = job_registry_add(reg, "test.tick", test_ok, NULL, 0, e);
+    if (!rc)
         rc = job_registry_add(reg, "test.fail", test_fail, NULL, 0, e);
     if (!rc)
         rc = job_registry_add(reg, "test.flaky", test_flaky, NULL, 0, e);
     if (!rc)
         rc = job_registry_add(reg, "test.record", test_record, NULL, JOB_IN_TX, e);
+    if (!rc)
+        rc = job_registry_add(reg, "test.switch", test_switch, NULL, 0, e);
     return rc;
 }
 
@@ -100,6 +120,6 @@ int jobs_builtin_schedule(struct sched *s, const struct config *cfg, struct err 
 {
     int rc = sched_daily(s, "jobs.prune", "03:30", "jobs.prune", "{}", e);
     if (!rc && cfg->test_jobs)
-        rc = sched_every(s, "test.tick", 1, "test.record", "{}", e);
+        rc = sched_every(s, "test.tick", 1, "test.tick", "{}", e);
     return rc;
 }

@@ -34,10 +34,14 @@ struct job_ctx {
     const char *payload; /* the JSON text given at enqueue */
     int attempt;         /* 1 on the first run */
     int max_attempts;
-    int64_t now_ms;      /* the pool clock when the run started */
-    struct arena *arena; /* per-run; released after the run */
-    void *userdata;      /* from job_registry_add */
-    struct job_workers *pool;
+    int64_t now_ms; /* the pool clock when the run started */
+    /*
+     * Per-run; released right after the handler returns, before the pool commits, so
+     * statements the handler registered with arena_defer() are finished first.
+     */
+    struct arena *arena;
+    void *userdata;           /* from job_registry_add */
+    struct job_workers *pool; /* for job_ctx_cancelled() */
 };
 
 /*
@@ -87,6 +91,9 @@ struct job_workers_options {
 
 /*
  * Start a pool on `db`, reading time from `clk` (run_at, leases; NULL = system clock).
+ * Connections: each running handler holds one for its run and the dispatcher takes one per
+ * cycle, so size the db pool (db_options.pool_size) at least threads + 2 per pool, plus what
+ * the rest of the process uses; otherwise runs wait for a connection and may fail ERR_TIMEOUT.
  * `db`, `reg` and `clk` are borrowed and must outlive the pool. `o` may be NULL.
  * On success *out owns threads and connections until job_workers_stop().
  * Errors: ERR_INVALID (bad options), ERR_INTERNAL (thread creation).

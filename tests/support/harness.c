@@ -95,6 +95,34 @@ int harness_free_port(void)
     return port;
 }
 
+/* Servers still running when the test process exits (a failed assertion) are killed. */
+static pid_t live[16];
+
+static void kill_leftovers(void)
+{
+    for (size_t i = 0; i < sizeof(live) / sizeof(live[0]); i++) {
+        if (live[i] > 0) {
+            kill(live[i], SIGKILL);
+            waitpid(live[i], NULL, 0);
+        }
+    }
+}
+
+static void track(pid_t pid, pid_t replace)
+{
+    static bool registered;
+    if (!registered) {
+        atexit(kill_leftovers);
+        registered = true;
+    }
+    for (size_t i = 0; i < sizeof(live) / sizeof(live[0]); i++) {
+        if (live[i] == replace) {
+            live[i] = pid;
+            return;
+        }
+    }
+}
+
 static void print_log(const struct server *s)
 {
     FILE *f = fopen(s->log_path, "r");
@@ -143,6 +171,8 @@ int server_start(struct server *s, const char *db_url, const char *const *extra_
         setenv("ICESHOP_TEST_JOBS", "1", 1);
         setenv("ICESHOP_WORKERS", "2", 0);
         setenv("ICESHOP_HTTP_THREADS", "2", 0);
+        setenv("ICESHOP_RATE_LIMIT_KEY", "0", 0);
+        setenv("ICESHOP_RATE_LIMIT_IP", "0", 0);
         for (int i = 0; extra_env && extra_env[i]; i++)
             putenv((char *)(uintptr_t)extra_env[i]);
         int fd = open(s->log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -156,6 +186,7 @@ int server_start(struct server *s, const char *db_url, const char *const *extra_
         _exit(127);
     }
     s->pid = pid;
+    track(pid, 0);
     for (int i = 0; i < 300; i++) {
         struct resp r;
         if (http_get(s, "/health", NULL, &r) == 0 && r.status == 200) {
@@ -165,6 +196,7 @@ int server_start(struct server *s, const char *db_url, const char *const *extra_
         resp_free(&r);
         int status;
         if (waitpid(pid, &status, WNOHANG) == pid) {
+            track(0, pid);
             s->pid = 0;
             print_log(s);
             return -1;
@@ -184,6 +216,7 @@ int server_stop(struct server *s)
     int status = 0;
     for (int i = 0; i < 600; i++) {
         if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
+            track(0, s->pid);
             s->pid = 0;
             return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
         }
@@ -200,6 +233,7 @@ void server_kill(struct server *s)
         return;
     kill(s->pid, SIGKILL);
     waitpid(s->pid, NULL, 0);
+    track(0, s->pid);
     s->pid = 0;
 }
 
@@ -350,4 +384,65 @@ int harness_sh(const char *cmd, char *out, size_t n)
         out[used < n ? used : n - 1] = '\0';
     int st = pclose(p);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void open_conn(const char *db_url, struct db **db, struct db_conn **c)
+{
+    struct err e;
+    err_init(&e);
+    struct db_options o = {.pool_size = 1, .busy_timeout_ms = 10000};
+    if (db_open(db, db_url, &o, &e) || db_conn_acquire(*db, c, &e)) {
+        fprintf(stderr, "harness: cannot open %s: %s\n", db_url, e.msg);
+        abort();
+    }
+}
+
+long long harness_db_i64(const char *db_url, const char *sql)
+{
+    struct db *db;
+    struct db_conn *c;
+    struct db_stmt *s;
+    struct err e;
+    err_init(&e);
+    open_conn(db_url, &db, &c);
+    if (db_prepare(c, &s, sql, &e)) {
+        fprintf(stderr, "harness: %s: %s\n", sql, e.msg);
+        abort();
+    }
+    long long v = 0;
+    int st = db_step(s, &e);
+    if (st == DB_ERROR) {
+        fprintf(stderr, "harness: %s: %s\n", sql, e.msg);
+        abort();
+    }
+    if (st == DB_ROW && !db_col_is_null(s, 0))
+        v = (long long)db_col_i64(s, 0);
+    db_stmt_done(s);
+    db_conn_release(c);
+    db_close(db);
+    return v;
+}
+
+void harness_db_exec(const char *db_url, const char *sql)
+{
+    struct db *db;
+    struct db_conn *c;
+    struct err e;
+    err_init(&e);
+    open_conn(db_url, &db, &c);
+    if (db_exec(c, sql, &e)) {
+        fprintf(stderr, "harness: %s: %s\n", sql, e.msg);
+        abort();
+    }
+    db_conn_release(c);
+    db_close(db);
+}
+
+int harness_cli(const char *db_url, const char *args, char *out, size_t n)
+{
+    const char *bin = getenv("ICESHOP_BIN") ? getenv("ICESHOP_BIN") : "build/debug/iceshop";
+    char cmd[2048];
+    snprintf(cmd, sizeof(cmd), "ICESHOP_DATABASE_URL='%s' ICESHOP_LOG_LEVEL=warn %s %s", db_url,
+             bin, args);
+    return harness_sh(cmd, out, n);
 }

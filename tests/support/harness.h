@@ -76,4 +76,12 @@ int harness_sh(const char *cmd, char *out, size_t n);
 /* Milliseconds sleep. */
 void harness_sleep_ms(int ms);
 
+
+
+/* Direct database access for assertions and setup, through the project's db API. */
+/* First column of the first row as an integer (0 when no row); aborts on error. */
+long long harness_db_i64(const char *db_url, const char *sql);
+void harness_db_exec(const char *db_url, const char *sql);
+/* Run the iceshop binary with ICESHOP_DATABASE_URL=db_url and `args`; stdout into out. */
+int harness_cli(const char *db_url, const char *args, char *out, size_t n);
 #endif

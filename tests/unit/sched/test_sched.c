@@ -297,8 +297,10 @@ static void test_stale_leader_replaced(void **state)
     assert_int_equal(sched_every(s2, "scan", 10, "flash.scan", NULL, &e), 0);
     assert_int_equal(tick(s1, DAY0), 1);
     assert_int_equal(tick(s2, DAY0 + 1000), 0);
-    /* s1 stops ticking. On SQLite s2 takes over after the 5 s lease TTL; on PostgreSQL the
-     * advisory lock stays with s1's live session, so free s1 there (a dead process frees it). */
+    /*
+     * s1 stops ticking. On SQLite s2 takes over after the 5 s lease TTL; on PostgreSQL the
+     * advisory lock stays with s1's live session, so free s1 there (a dead process frees it).
+     */
     if (backend_url)
         sched_free(s1);
     int64_t t = DAY0 + 2000;

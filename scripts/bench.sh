@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# `make bench`: HTTP load with wrk on loopback (bare libmicrohttpd baseline, /health, authenticated
+# GET /api/jobs on SQLite and PostgreSQL) and job-queue throughput (bench/bench_jobs.c).
+# Prints figures with the machine they were taken on; never fails on a threshold.
+#   BENCH_DURATION=10 BENCH_RUNS=3 BENCH_CONNECTIONS=32 BENCH_JOBS=20000 scripts/bench.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+duration=${BENCH_DURATION:-10}
+runs=${BENCH_RUNS:-3}
+conns=${BENCH_CONNECTIONS:-32}
+njobs=${BENCH_JOBS:-20000}
+threads=4 # iceshop's default ICESHOP_HTTP_THREADS and ICESHOP_WORKERS
+
+scripts/deps.sh bench
+make -s --no-print-directory FLAVOR=release all build/release/bench/bench_mhd_hello \
+    build/release/bench/bench_jobs
+
+bin=$PWD/build/release/iceshop
+hello=$PWD/build/release/bench/bench_mhd_hello
+jobs=$PWD/build/release/bench/bench_jobs
+tmp=$PWD/build/bench-tmp
+rm -rf "$tmp"
+mkdir -p "$tmp"
+chmod 755 "$tmp"
+admin_key=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
+
+pids=()
+pgdir=""
+cleanup() {
+    local p
+    for p in "${pids[@]}"; do
+        kill "$p" 2>/dev/null || true
+    done
+    for p in "${pids[@]}"; do
+        wait "$p" 2>/dev/null || true
+    done
+    if [ -n "$pgdir" ]; then
+        scripts/pg.sh stop "$pgdir" >/dev/null 2>&1 || true
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# wait_http URL: until it answers 200, up to 15 s.
+wait_http() {
+    local i
+    for i in $(seq 150); do
+        if curl -fsS -o /dev/null "$1" 2>/dev/null; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    echo "bench: $1 did not come up" >&2
+    return 1
+}
+
+# stop_last: stop the most recently started server.
+stop_last() {
+    local p=${pids[-1]}
+    kill "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+    unset 'pids[-1]'
+}
+
+# start_iceshop URL LOG: serve the database at URL on a free port; sets $port.
+start_iceshop() {
+    port=$(free_port)
+    ICESHOP_DATABASE_URL=$1 ICESHOP_ADMIN_KEY=$admin_key ICESHOP_LISTEN=127.0.0.1:$port \
+        ICESHOP_ACCESS_LOG=0 ICESHOP_RATE_LIMIT_KEY=0 ICESHOP_RATE_LIMIT_IP=0 \
+        ICESHOP_LOG_LEVEL=warn ICESHOP_TEST_JOBS=1 "$bin" serve >"$2" 2>&1 &
+    pids+=($!)
+    wait_http "http://127.0.0.1:$port/health"
+}
+
+# seed_jobs PORT: a few finished jobs so /api/jobs?limit=10 returns a full page.
+seed_jobs() {
+    local i
+    for i in $(seq 30); do
+        curl -fsS -o /dev/null -H "Authorization: Bearer $admin_key" \
+            -H 'Content-Type: application/json' -d '{"name":"test.ok","payload":{"n":1}}' \
+            "http://127.0.0.1:$1/api/jobs"
+    done
+    curl -fsS -o /dev/null -H "Authorization: Bearer $admin_key" \
+        "http://127.0.0.1:$1/api/jobs?limit=10"
+}
+
+# to_ms "1.23ms" | "456.00us" | "1.50s" → milliseconds
+to_ms() {
+    awk -v v="$1" 'BEGIN {
+        n = v + 0
+        if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n = n; else if (v ~ /m$/) n *= 60000;
+        else if (v ~ /s$/) n *= 1000
+        printf "%.3f", n }'
+}
+
+median() { # numbers on stdin → the median
+    sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2];
+        else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
+# measure NAME URL [wrk args...]: warm up, run wrk $runs times; sets rps_<NAME> and p99_<NAME>.
+measure() {
+    local name=$1 url=$2
+    shift 2
+    local i out rps=() p99=() errs
+    wrk -t2 -c"$conns" -d2s "$@" "$url" >/dev/null 2>&1 || true
+    for i in $(seq "$runs"); do
+        out=$(wrk -t2 -c"$conns" -d"${duration}s" --latency "$@" "$url" 2>&1) || {
+            echo "$out" >&2
+            return 1
+        }
+        echo "$out" >"$tmp/wrk-$name-$i.txt"
+        rps+=("$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")")
+        p99+=("$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")")
+        errs=$(awk '/Non-2xx or 3xx responses:/ {print $NF} /Socket errors:/ {print}' <<<"$out")
+        if [ -n "$errs" ]; then
+            echo "  warning ($name run $i): $errs" >&2
+        fi
+    done
+    printf -v "rps_$name" '%s' "$(printf '%s\n' "${rps[@]}" | median)"
+    printf -v "p99_$name" '%s' "$(printf '%s\n' "${p99[@]}" | median)"
+    printf '  %-34s %10.0f req/s   p99 %8.2f ms   (runs: %s req/s)\n' "$name" \
+        "$(eval echo "\$rps_$name")" "$(eval echo "\$p99_$name")" "${rps[*]}"
+}
+
+auth=(-H "Authorization: Bearer $admin_key")
+cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+echo "== iceshop bench"
+echo "machine: $(nproc) CPUs, ${cpu:-unknown CPU}, $(uname -sr)"
+echo "date:    $(date -u +%Y-%m-%dT%H:%M:%SZ)   commit: $(git rev-parse --short HEAD 2>/dev/null || echo none)"
+echo "wrk:     -t2 -c$conns -d${duration}s, median of $runs runs; server threads $threads"
+echo "note:    wrk and the server share the machine; figures are indicative"
+echo
+
+echo "== HTTP (wrk on loopback)"
+port=$(free_port)
+"$hello" "$port" "$threads" >"$tmp/hello.log" 2>&1 &
+pids+=($!)
+wait_http "http://127.0.0.1:$port/"
+measure mhd_hello "http://127.0.0.1:$port/"
+stop_last
+
+start_iceshop "sqlite://$tmp/http.db" "$tmp/iceshop-sqlite.log"
+seed_jobs "$port"
+measure health "http://127.0.0.1:$port/health"
+measure jobs_sqlite "http://127.0.0.1:$port/api/jobs?limit=10" "${auth[@]}"
+stop_last
+
+pg_ok=0
+pgdir="$tmp/pg"
+if dsn=$(scripts/pg.sh start "$pgdir" "$(free_port)" 2>"$tmp/pg.log"); then
+    pg_ok=1
+    pgport=${dsn##*:}
+    pgport=${pgport%%/*}
+    http_dsn=$(scripts/pg.sh createdb "$pgdir" "$pgport" bench_http)
+    start_iceshop "$http_dsn" "$tmp/iceshop-pg.log"
+    seed_jobs "$port"
+    measure jobs_pg "http://127.0.0.1:$port/api/jobs?limit=10" "${auth[@]}"
+    stop_last
+else
+    echo "  PostgreSQL did not start; skipped (see $tmp/pg.log)"
+fi
+
+echo
+ratio=$(awk -v a="$rps_jobs_sqlite" -v b="$rps_mhd_hello" 'BEGIN {printf "%.1f", 100 * a / b}')
+verdict=$(awk -v r="$ratio" 'BEGIN {print (r >= 50 ? "meets" : "below")}')
+echo "  GET /api/jobs (SQLite) / bare MHD:  ${ratio}%   (target >= 50%: $verdict)"
+
+echo
+echo "== Jobs ($njobs no-op jobs, $threads worker threads, enqueue -> done)"
+# bench_jobs RESULT-NAME URL: prints its figures; sets jps_<NAME>.
+bench_jobs() {
+    local out
+    if ! out=$("$jobs" "$2" "$threads" "$njobs" 2>"$tmp/jobs-$1.log"); then
+        echo "  $1: failed (see $tmp/jobs-$1.log)"
+        tail -n 5 "$tmp/jobs-$1.log" | sed 's/^/    | /'
+        printf -v "jps_$1" '%s' 0
+        return 0
+    fi
+    echo "$out" >"$tmp/jobs-$1.txt"
+    local jps enq run
+    jps=$(grep -o 'jobs_per_s=[0-9]*' <<<"$out" | cut -d= -f2)
+    enq=$(grep -o 'enqueue_per_s=[0-9]*' <<<"$out" | cut -d= -f2)
+    run=$(grep -o 'run_per_s=[0-9]*' <<<"$out" | cut -d= -f2)
+    printf -v "jps_$1" '%s' "$jps"
+    printf '  %-10s %8s jobs/s end to end   (enqueue %s/s, workers %s/s)\n' "$1" "$jps" "$enq" \
+        "$run"
+}
+bench_jobs sqlite "sqlite://$tmp/jobs.db"
+if [ "$pg_ok" = 1 ]; then
+    bench_jobs pg "$(scripts/pg.sh createdb "$pgdir" "$pgport" bench_jobs)"
+fi
+verdict=$(awk -v j="$jps_sqlite" 'BEGIN {print (j >= 5000 ? "meets" : "below")}')
+echo "  SQLite target >= 5000 jobs/s: $verdict"
+echo
+echo "raw wrk output and logs: $tmp"

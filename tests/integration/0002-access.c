@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Tenancy and access over real HTTP and the real CLI: keys created with `iceshop keys create`,
+ * shown once and revocable; users logging in for tokens; roles enforced; and no route ever
+ * showing or touching another tenant's rows. Runs on the backend TEST_BACKEND selects.
+ */
+#include "support/harness.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+static struct server srv;
+#define ADMIN HARNESS_ADMIN_KEY
+
+static int setup(void **state)
+{
+    (void)state;
+    char url[600];
+    harness_fresh_db(url, sizeof(url));
+    return server_start(&srv, url, NULL);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    return server_stop(&srv) == 0 ? 0 : -1;
+}
+
+static void trim(char *s)
+{
+    s[strcspn(s, "\r\n")] = '\0';
+}
+
+static void test_cli_keys_and_foreign_tenant(void **state)
+{
+    (void)state;
+    char out[512];
+    assert_int_equal(harness_cli(srv.db_url, "tenants create acme", out, sizeof(out)), 0);
+    assert_int_not_equal(harness_cli(srv.db_url, "tenants create acme", out, sizeof(out)), 0);
+    assert_int_not_equal(harness_cli(srv.db_url, "keys create --tenant nosuch --role admin", out,
+                                     sizeof(out)),
+                         0);
+    assert_int_not_equal(harness_cli(srv.db_url, "keys create --tenant acme --role king", out,
+                                     sizeof(out)),
+                         0);
+    char acme[200];
+    assert_int_equal(harness_cli(srv.db_url, "keys create --tenant acme --role admin --name ops",
+                                 acme, sizeof(acme)),
+                     0);
+    trim(acme);
+    assert_true(strncmp(acme, "isk_", 4) == 0);
+
+    /* acme sees only its own key; the secret is never listed */
+    struct resp r;
+    assert_int_equal(http_get(&srv, "/api/keys", acme, &r), 0);
+    assert_int_equal(r.status, 200);
+    json_t *keys = json_object_get(r.json, "keys");
+    assert_int_equal(json_array_size(keys), 1);
+    assert_null(json_object_get(json_array_get(keys, 0), "key"));
+    assert_null(strstr(r.body, acme + 17));
+    resp_free(&r);
+
+    /* a key and a job of the default tenant */
+    assert_int_equal(http_post_json(&srv, "/api/keys", ADMIN, "{\"role\":\"viewer\"}", &r), 0);
+    assert_int_equal(r.status, 201);
+    long long dkey = (long long)json_integer_value(json_object_get(r.json, "id"));
+    char dkey_secret[200];
+    snprintf(dkey_secret, sizeof(dkey_secret), "%s",
+             json_string_value(json_object_get(r.json, "key")));
+    resp_free(&r);
+    assert_int_equal(http_post_json(&srv, "/api/jobs", ADMIN,
+                                    "{\"name\":\"test.fail\",\"max_attempts\":1}", &r), 0);
+    assert_int_equal(r.status, 202);
+    long long djob = (long long)json_integer_value(json_object_get(r.json, "id"));
+    resp_free(&r);
+
+    char path[128];
+    snprintf(path, sizeof(path), "/api/keys/%lld", dkey);
+    assert_int_equal(http_req(&srv, "DELETE", path, acme, NULL, NULL, 0, NULL, &r), 0);
+    assert_int_equal(r.status, 404);
+    resp_free(&r);
+    assert_int_equal(http_get(&srv, "/api/me", dkey_secret, &r), 0);
+    assert_int_equal(r.status, 200); /* untouched */
+    resp_free(&r);
+
+    snprintf(path, sizeof(path), "/api/jobs/%lld", djob);
+    assert_int_equal(http_get(&srv, path, acme, &r), 0);
+    assert_int_equal(r.status, 404);
+    resp_free(&r);
+    snprintf(path, sizeof(path), "/api/jobs/%lld/retry", djob);
+    assert_int_equal(http_req(&srv, "POST", path, acme, NULL, NULL, 0, NULL, &r), 0);
+    assert_int_equal(r.status, 404);
+    resp_free(&r);
+    assert_int_equal(http_get(&srv, "/api/jobs", acme, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(json_array_size(json_object_get(r.json, "jobs")), 0);
+    resp_free(&r);
+    assert_int_equal(http_get(&srv, "/api/users", acme, &r), 0);
+    assert_int_equal(json_array_size(json_object_get(r.json, "users")), 0);
+    resp_free(&r);
+
+    /* revocation from the CLI takes effect at once */
+    char args[300], listing[2048];
+    assert_int_equal(harness_cli(srv.db_url, "keys list --tenant acme", listing, sizeof(listing)),
+                     0);
+    long long acme_id = strtoll(listing, NULL, 10);
+    assert_true(acme_id > 0);
+    snprintf(args, sizeof(args), "keys revoke --tenant acme %lld", acme_id);
+    assert_int_equal(harness_cli(srv.db_url, args, out, sizeof(out)), 0);
+    assert_int_equal(http_get(&srv, "/api/me", acme, &r), 0);
+    assert_int_equal(r.status, 401);
+    resp_free(&r);
+}
+
+static void test_api_key_revoke(void **state)
+{
+    (void)state;
+    struct resp r;
+    assert_int_equal(http_post_json(&srv, "/api/keys", ADMIN,
+                                    "{\"role\":\"operator\",\"name\":\"ci\"}", &r), 0);
+    assert_int_equal(r.status, 201);
+    long long id = (long long)json_integer_value(json_object_get(r.json, "id"));
+    char key[200];
+    snprintf(key, sizeof(key), "%s", json_string_value(json_object_get(r.json, "key")));
+    resp_free(&r);
+    assert_int_equal(http_get(&srv, "/api/jobs", key, &r), 0);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    /* operator: may retry jobs, may not manage keys */
+    assert_int_equal(http_get(&srv, "/api/keys", key, &r), 0);
+    assert_int_equal(r.status, 403);
+    resp_free(&r);
+    char path[64];
+    snprintf(path, sizeof(path), "/api/keys/%lld", id);
+    assert_int_equal(http_req(&srv, "DELETE", path, ADMIN, NULL, NULL, 0, NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    assert_int_equal(http_get(&srv, "/api/jobs", key, &r), 0);
+    assert_int_equal(r.status, 401);
+    resp_free(&r);
+    /* a key with a valid prefix and a forged secret */
+    key[strlen(key) - 1] = key[strlen(key) - 1] == 'A' ? 'B' : 'A';
+    assert_int_equal(http_get(&srv, "/api/jobs", key, &r), 0);
+    assert_int_equal(r.status, 401);
+    resp_free(&r);
+}
+
+static void test_users_and_tokens(void **state)
+{
+    (void)state;
+    struct resp r;
+    assert_int_equal(http_post_json(&srv, "/api/users", ADMIN,
+                                    "{\"email\":\"Ayse@Example.com\",\"password\":\"short\","
+                                    "\"role\":\"viewer\"}",
+                                    &r), 0);
+    assert_int_equal(r.status, 400);
+    assert_string_equal(resp_error_field(&r), "password");
+    resp_free(&r);
+    assert_int_equal(http_post_json(&srv, "/api/users", ADMIN,
+                                    "{\"email\":\"not-an-email\",\"password\":\"long enough pw\","
+                                    "\"role\":\"viewer\"}",
+                                    &r), 0);
+    assert_int_equal(r.status, 400);
+    assert_string_equal(resp_error_field(&r), "email");
+    resp_free(&r);
+    const char *user = "{\"email\":\"Ayse@Example.com\",\"password\":\"correct horse 42\","
+                       "\"role\":\"viewer\"}";
+    assert_int_equal(http_post_json(&srv, "/api/users", ADMIN, user, &r), 0);
+    assert_int_equal(r.status, 201);
+    resp_free(&r);
+    assert_int_equal(http_post_json(&srv, "/api/users", ADMIN, user, &r), 0);
+    assert_int_equal(r.status, 409);
+    resp_free(&r);
+
+    assert_int_equal(http_post_json(&srv, "/api/auth/login", NULL,
+                                    "{\"email\":\"ayse@example.com\",\"password\":\"wrong pass!\"}",
+                                    &r), 0);
+    assert_int_equal(r.status, 401);
+    resp_free(&r);
+    assert_int_equal(http_post_json(&srv, "/api/auth/login", NULL,
+                                    "{\"email\":\"nobody@example.com\",\"password\":\"whatever1\"}",
+                                    &r), 0);
+    assert_int_equal(r.status, 401);
+    resp_free(&r);
+    assert_int_equal(http_post_json(&srv, "/api/auth/login", NULL,
+                                    "{\"email\":\"ayse@example.com\",\"password\":\"correct horse "
+                                    "42\"}",
+                                    &r), 0);
+    assert_int_equal(r.status, 200);
+    char token[1024];
+    snprintf(token, sizeof(token), "%s", json_string_value(json_object_get(r.json, "token")));
+    assert_non_null(json_object_get(r.json, "expires_at"));
+    resp_free(&r);
+
+    assert_int_equal(http_get(&srv, "/api/me", token, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(json_string_value(json_object_get(r.json, "role")), "viewer");
+    assert_non_null(json_object_get(r.json, "user_id"));
+    resp_free(&r);
+    assert_int_equal(http_get(&srv, "/api/keys", token, &r), 0);
+    assert_int_equal(r.status, 403);
+    resp_free(&r);
+    /* tampered token */
+    size_t n = strlen(token);
+    token[n - 2] = token[n - 2] == 'x' ? 'y' : 'x';
+    assert_int_equal(http_get(&srv, "/api/me", token, &r), 0);
+    assert_int_equal(r.status, 401);
+    resp_free(&r);
+}
+
+int main(void)
+{
+    if (!harness_backend_available())
+        return 0;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cli_keys_and_foreign_tenant),
+        cmocka_unit_test(test_api_key_revoke),
+        cmocka_unit_test(test_users_and_tokens),
+    };
+    return cmocka_run_group_tests_name(harness_backend(), tests, setup, teardown);
+}
