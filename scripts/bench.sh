@@ -27,6 +27,8 @@ admin_key=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
 
 pids=()
 pgdir=""
+# Results, set by measure() and bench_jobs() through printf -v.
+rps_mhd_hello=0 rps_jobs_sqlite=0 jps_sqlite=0
 cleanup() {
     local p
     for p in "${pids[@]}"; do
@@ -167,7 +169,7 @@ else
 fi
 
 echo
-ratio=$(awk -v a="$rps_jobs_sqlite" -v b="$rps_mhd_hello" 'BEGIN {printf "%.1f", 100 * a / b}')
+ratio=$(awk -v a="$rps_jobs_sqlite" -v b="$rps_mhd_hello" 'BEGIN {printf "%.1f", b > 0 ? 100 * a / b : 0}')
 verdict=$(awk -v r="$ratio" 'BEGIN {print (r >= 50 ? "meets" : "below")}')
 echo "  GET /api/jobs (SQLite) / bare MHD:  ${ratio}%   (target >= 50%: $verdict)"
 

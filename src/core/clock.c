@@ -4,6 +4,7 @@
 #include "core/err.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -107,7 +108,11 @@ int clock_parse_iso(const char *s, int64_t *out_ms)
     if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi) || *p++ != ':' ||
         digits(&p, 2, &sec))
         return ERR_INVALID;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (mo < 1 || mo > 12 || h > 23 || mi > 59 || sec > 60)
+        return ERR_INVALID;
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (d < 1 || d > mdays[mo - 1] + (mo == 2 && leap)) /* 2026-02-30 is not March 2nd */
         return ERR_INVALID;
     if (*p == '.') {
         p++;
@@ -130,9 +135,13 @@ int clock_parse_iso(const char *s, int64_t *out_ms)
         p++;
         if (digits(&p, 2, &oh))
             return ERR_INVALID;
-        if (*p == ':')
-            p++;
-        if (isdigit((unsigned char)*p) && digits(&p, 2, &om))
+        if (*p == ':' || isdigit((unsigned char)*p)) { /* "+03:00", "+0300"; not "+03:" */
+            if (*p == ':')
+                p++;
+            if (digits(&p, 2, &om))
+                return ERR_INVALID;
+        }
+        if (oh > 23 || om > 59)
             return ERR_INVALID;
         offset_min = sign * (oh * 60 + om);
     } else {

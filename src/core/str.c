@@ -3,21 +3,20 @@
 #include "core/str.h"
 #include "core/err.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 int str_to_i64(const char *s, int64_t *out)
 {
-    if (!s || !*s)
+    /* strtoll skips any leading white space ("\v1", "\r1"); a number must not have it. */
+    if (!s || !(isdigit((unsigned char)s[0]) || s[0] == '-' || s[0] == '+'))
         return ERR_INVALID;
     char *end = NULL;
     errno = 0;
     long long v = strtoll(s, &end, 10);
     if (errno || !end || *end != '\0' || end == s)
-        return ERR_INVALID;
-    /* strtoll skips leading space; a number must not */
-    if (s[0] == ' ' || s[0] == '\t' || s[0] == '\n')
         return ERR_INVALID;
     *out = (int64_t)v;
     return 0;

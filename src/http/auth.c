@@ -6,12 +6,48 @@
  */
 #include "http/auth.h"
 #include "core/crypto.h"
+#include "core/log.h"
 #include "core/str.h"
 #include "core/token.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+
+/*
+ * last_used_at is worth knowing to the minute, not worth a write per request: remember per key
+ * slot when we last wrote it. A collision between two keys only causes an extra write.
+ */
+#define TOUCH_SLOTS       1024
+#define TOUCH_INTERVAL_MS 60000
+
+static pthread_mutex_t touch_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    int64_t key_id;
+    int64_t at_ms;
+} touched[TOUCH_SLOTS];
+
+static void touch_key(struct http_req *r, struct db_conn *c)
+{
+    int64_t now = clock_now_ms(r->app->clock);
+    size_t slot = (size_t)r->who.key_id % TOUCH_SLOTS;
+    pthread_mutex_lock(&touch_mu);
+    bool due =
+        touched[slot].key_id != r->who.key_id || now - touched[slot].at_ms >= TOUCH_INTERVAL_MS;
+    if (due) {
+        touched[slot].key_id = r->who.key_id;
+        touched[slot].at_ms = now;
+    }
+    pthread_mutex_unlock(&touch_mu);
+    if (!due)
+        return;
+    struct err e;
+    err_init(&e);
+    if (account_key_touch(c, r->who.key_id, now, &e))
+        log_warn("msg=\"cannot record key use\" key_id=%lld error=\"%s\"", (long long)r->who.key_id,
+                 e.msg);
+}
 
 static int from_token(struct http_req *r, const char *token, struct err *e)
 {
@@ -20,8 +56,7 @@ static int from_token(struct http_req *r, const char *token, struct err *e)
     struct err te;
     err_init(&te);
     int64_t now_s = clock_now_ms(app->clock) / 1000;
-    if (token_verify(&r->arena, app->token_key, sizeof(app->token_key), token, now_s, &claims,
-                     &te))
+    if (token_verify(&r->arena, app->token_key, sizeof(app->token_key), token, now_s, &claims, &te))
         return err_set(e, ERR_UNAUTHORIZED, "invalid or expired token");
     json_error_t je;
     json_t *root = json_loads(claims, 0, &je);
@@ -67,6 +102,8 @@ int auth_request(struct http_req *r, struct err *e)
         rc = http_req_db(r, &c, e);
         if (!rc)
             rc = account_key_authenticate(c, cred, &r->who, e);
+        if (!rc)
+            touch_key(r, c);
     } else if (strchr(cred, '.')) {
         rc = from_token(r, cred, e);
     } else {

@@ -12,10 +12,11 @@ static void decref(void *p)
     json_decref((json_t *)p);
 }
 
+/* `depth` containers enclose v; v itself adds one when it is an object or array. */
 static int depth_ok(json_t *v, int depth)
 {
-    if (depth > JSON_MAX_DEPTH)
-        return 0;
+    if ((json_is_object(v) || json_is_array(v)) && depth >= JSON_MAX_DEPTH)
+        return 0; /* counting v, more than JSON_MAX_DEPTH levels, even when v is empty */
     if (json_is_object(v)) {
         const char *k;
         json_t *child;
@@ -86,6 +87,8 @@ static json_t *lookup(json_t *root, const char *path, struct err *e, int *bad)
         cur = json_object_get(cur, key);
         if (!dot)
             return cur;
+        if (json_is_null(cur))
+            return NULL; /* {"location": null}: location.lat is missing, like the parent */
         p = dot + 1;
     }
     return NULL;

@@ -132,6 +132,20 @@ static void test_api_key_revoke(void **state)
     assert_int_equal(http_get(&srv, "/api/jobs", key, &r), 0);
     assert_int_equal(r.status, 200);
     resp_free(&r);
+    /* its use is recorded */
+    assert_int_equal(http_get(&srv, "/api/keys", ADMIN, &r), 0);
+    json_t *k;
+    size_t i;
+    bool found = false;
+    json_array_foreach(json_object_get(r.json, "keys"), i, k)
+    {
+        if (json_integer_value(json_object_get(k, "id")) == id) {
+            found = true;
+            assert_true(json_is_string(json_object_get(k, "last_used_at")));
+        }
+    }
+    assert_true(found);
+    resp_free(&r);
     /* operator: may retry jobs, may not manage keys */
     assert_int_equal(http_get(&srv, "/api/keys", key, &r), 0);
     assert_int_equal(r.status, 403);

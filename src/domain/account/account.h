@@ -94,6 +94,8 @@ int account_key_create(struct db_conn *c, int64_t tenant_id, enum account_role r
  */
 int account_key_authenticate(struct db_conn *c, const char *presented,
                              struct account_principal *out, struct err *e);
+/* Record that a key was used at `now_ms` (callers throttle; this always writes). */
+int account_key_touch(struct db_conn *c, int64_t key_id, int64_t now_ms, struct err *e);
 /* Revoke a key of this tenant; ERR_NOT_FOUND when it is not theirs. Idempotent. */
 int account_key_revoke(struct db_conn *c, int64_t tenant_id, int64_t key_id, int64_t now_ms,
                        struct err *e);

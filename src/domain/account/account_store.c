@@ -281,6 +281,19 @@ int account_key_authenticate(struct db_conn *c, const char *presented,
     return 0;
 }
 
+int account_key_touch(struct db_conn *c, int64_t key_id, int64_t now_ms, struct err *e)
+{
+    struct db_stmt *s;
+    int rc = db_prepare(c, &s, "UPDATE api_keys SET last_used_at = ? WHERE id = ?", e);
+    if (rc)
+        return rc;
+    db_bind_time(s, 1, now_ms);
+    db_bind_i64(s, 2, key_id);
+    rc = db_step(s, e) == DB_ERROR ? (int)e->code : 0;
+    db_stmt_done(s);
+    return rc;
+}
+
 int account_key_revoke(struct db_conn *c, int64_t tenant_id, int64_t key_id, int64_t now_ms,
                        struct err *e)
 {
