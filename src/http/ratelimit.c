@@ -59,6 +59,13 @@ void ratelimit_free(struct ratelimit *rl)
     free(rl);
 }
 
+/* Most recently used first. */
+static int by_recency(const void *a, const void *b)
+{
+    int64_t x = ((const struct bucket *)a)->last_ms, y = ((const struct bucket *)b)->last_ms;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
 /* Forget buckets that have refilled completely: they carry no information. */
 static void sweep(struct ratelimit *rl, struct shard *sh, int64_t now_ms)
 {
@@ -73,8 +80,10 @@ static void sweep(struct ratelimit *rl, struct shard *sh, int64_t now_ms)
             keep[n++] = *b;
     }
     /* Still crowded (an attack from many keys): keep the most recent half. */
-    if (n > SHARD_SLOTS / 2)
+    if (n > SHARD_SLOTS / 2) {
+        qsort(keep, n, sizeof(keep[0]), by_recency);
         n = SHARD_SLOTS / 2;
+    }
     memset(sh->slots, 0, sizeof(sh->slots));
     sh->used = 0;
     for (size_t i = 0; i < n; i++) {
@@ -93,11 +102,16 @@ bool ratelimit_take(struct ratelimit *rl, const char *key, int64_t now_ms, int *
     uint64_t h = hash_key(key);
     struct shard *sh = &rl->shards[(h >> 32) % SHARDS];
     pthread_mutex_lock(&sh->mu);
-    if (sh->used >= SHARD_SLOTS * 3 / 4)
-        sweep(rl, sh, now_ms);
     size_t j = h & (SHARD_SLOTS - 1);
     while (sh->slots[j].hash && sh->slots[j].hash != h)
         j = (j + 1) & (SHARD_SLOTS - 1);
+    if (!sh->slots[j].hash && sh->used >= SHARD_SLOTS * 3 / 4) {
+        /* Sweep only to make room for a new key, so the key being taken is never forgotten. */
+        sweep(rl, sh, now_ms);
+        j = h & (SHARD_SLOTS - 1);
+        while (sh->slots[j].hash)
+            j = (j + 1) & (SHARD_SLOTS - 1);
+    }
     struct bucket *b = &sh->slots[j];
     if (!b->hash) {
         b->hash = h;

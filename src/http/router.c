@@ -76,11 +76,22 @@ static bool match_pattern(const char *pattern, const char *path, struct router_p
     return *p == '\0' && *s == '\0';
 }
 
+/* Every "%XX" in the path is valid and not %00, whether or not a parameter covers it. */
+static bool path_encoding_ok(const char *path)
+{
+    for (const char *p = strchr(path, '%'); p; p = strchr(p + 1, '%')) {
+        int h = hexval(p[1]), l = h < 0 ? -1 : hexval(p[2]);
+        if (h < 0 || l < 0 || h * 16 + l == 0)
+            return false;
+    }
+    return true;
+}
+
 enum router_result router_match(const struct http_route *routes, size_t n, const char *method,
                                 const char *path, struct router_params *params, size_t *index,
                                 char *allow, size_t allow_len)
 {
-    if (!path || path[0] != '/' || strlen(path) > ROUTER_MAX_PATH)
+    if (!path || path[0] != '/' || strlen(path) > ROUTER_MAX_PATH || !path_encoding_ok(path))
         return ROUTER_BAD_PATH;
     const char *m = strcmp(method, "HEAD") == 0 ? "GET" : method;
     bool path_known = false;

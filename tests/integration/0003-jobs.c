@@ -180,6 +180,31 @@ static void test_sigkill_loses_nothing_repeats_nothing(void **state)
     assert_int_equal(server_stop(&s), 0);
 }
 
+static void test_sigterm_finishes_running_job(void **state)
+{
+    (void)state;
+    struct server s;
+    char url[600];
+    harness_fresh_db(url, sizeof(url));
+    assert_int_equal(server_start(&s, url, NULL), 0);
+    long long id = enqueue(&s, "{\"name\":\"test.record\",\"payload\":{\"sleep_ms\":1500}}");
+    bool running = false;
+    for (int i = 0; i < 200 && !running; i++) {
+        json_t *j = get_job(&s, id);
+        running = strcmp(json_string_value(json_object_get(j, "state")), "running") == 0;
+        json_decref(j);
+        if (!running)
+            harness_sleep_ms(10);
+    }
+    assert_true(running);
+    /* SIGTERM while the handler sleeps: the server waits for it, then exits cleanly. */
+    assert_int_equal(server_stop(&s), 0);
+    assert_int_equal(harness_db_i64(url, "SELECT COUNT(*) FROM jobs WHERE name = 'test.record' "
+                                         "AND state = 'done'"),
+                     1);
+    assert_int_equal(runs_of(url, id), 1);
+}
+
 static bool is_leader(const struct server *s)
 {
     struct resp r;
@@ -234,6 +259,7 @@ int main(void)
         cmocka_unit_test(test_retry_backoff_dead_and_manual_retry),
         cmocka_unit_test(test_sigkill_loses_nothing_repeats_nothing),
         cmocka_unit_test(test_two_servers_one_scheduler),
+        cmocka_unit_test(test_sigterm_finishes_running_job),
     };
     return cmocka_run_group_tests_name(harness_backend(), tests, NULL, NULL);
 }
