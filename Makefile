@@ -54,33 +54,40 @@ $(BUILD)/%.o: %.c
 
 $(GEN_SRC): $(SQL) scripts/embed_sql.sh
 	@mkdir -p $(@D)
-	scripts/embed_sql.sh $(SQL) > $@.tmp && mv $@.tmp $@
+	@echo "  GEN     $@"
+	@scripts/embed_sql.sh $(SQL) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/gen/migrations_data.o: $(GEN_SRC)
-	$(CC) $(CFLAGS) -c $< -o $@
+	@$(CC) $(CFLAGS) -c $< -o $@
 
 $(LIB): $(OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	@echo "  AR      $@"
+	@ar rcs $@ $^
 
 $(BIN): $(BUILD)/src/main.o $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB) $(SUPPORT_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(SUPPORT_OBJ) $(LIB) $(LDLIBS) -lcmocka
+	@echo "  TEST    $@"
+	@$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(SUPPORT_OBJ) $(LIB) $(LDLIBS) -lcmocka
 
 $(BUILD)/tests/integration/%: tests/integration/%.c $(LIB) $(SUPPORT_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(SUPPORT_OBJ) $(LIB) $(LDLIBS) -lcmocka
+	@echo "  TEST    $@"
+	@$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(SUPPORT_OBJ) $(LIB) $(LDLIBS) -lcmocka
 
 $(BUILD)/tests/support/%.o: tests/support/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -Itests -c $< -o $@
 
 $(BUILD)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+	@echo "  BENCH   $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 # Everything the test runner needs, for one flavour.
 check-build: $(BIN) $(UNIT_BIN) $(INTEG_BIN)

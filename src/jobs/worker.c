@@ -625,8 +625,10 @@ static void *dispatcher_main(void *arg)
             more = cy.n_claimed == cy.claim_n;
             next_poll = now + w->o.poll_ms;
         }
-        if (hb_due)
+        if (hb_due) {
+            fprintf(stderr, "HB %s at %lld n=%d late=%lld\n", w->worker_id, (long long)now, cy.n_renew, (long long)(now - next_hb));
             next_hb = now + hb_every;
+        }
         if (cy.n_claimed) {
             w->inflight += cy.n_claimed;
             accept_claimed_locked(w, cy.claimed);
