@@ -169,7 +169,7 @@ else
 fi
 
 echo
-ratio=$(awk -v a="$rps_jobs_sqlite" -v b="$rps_mhd_hello" 'BEGIN {printf "%.1f", b > 0 ? 100 * a / b : 0}')
+ratio=$(awk -v a="$rps_jobs_sqlite" -v b="$rps_mhd_hello" 'BEGIN {printf "%.1f", (b > 0 ? 100 * a / b : 0)}')
 verdict=$(awk -v r="$ratio" 'BEGIN {print (r >= 50 ? "meets" : "below")}')
 echo "  GET /api/jobs (SQLite) / bare MHD:  ${ratio}%   (target >= 50%: $verdict)"
 

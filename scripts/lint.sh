@@ -82,7 +82,7 @@ if [ ${#fmt_files[@]} -gt 0 ]; then
         sed -nE 's/^([^:]+):([0-9]+):[0-9]+: (warning|error): code should be clang-formatted.*/\1 \2/p' |
         awk '!($1 in first) { first[$1] = $2; order[++n] = $1 } { count[$1]++ }
             END { for (i = 1; i <= n; i++) { f = order[i]
-                printf "%s:%s: not clang-formatted (%d places; run make format)\n", f, first[f], count[f] } }')
+                printf "%s:%s: not clang-formatted (%d place(s); run make format)\n", f, first[f], count[f] } }')
 fi
 
 # (d) cppcheck: real defects and portability problems, not style.

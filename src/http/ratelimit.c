@@ -29,7 +29,11 @@ struct ratelimit {
     struct shard shards[SHARDS];
 };
 
-/* FNV-1a, never 0. */
+/*
+ * FNV-1a, then murmur3's fmix64: FNV alone barely changes bits 32..36 (the shard) for keys
+ * that differ only in their last characters ("key:1", "key:2"), crowding them into few shards.
+ * Never 0.
+ */
 static uint64_t hash_key(const char *s)
 {
     uint64_t h = 1469598103934665603ull;
@@ -37,6 +41,11 @@ static uint64_t hash_key(const char *s)
         h ^= (unsigned char)*s;
         h *= 1099511628211ull;
     }
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
     return h ? h : 1;
 }
 

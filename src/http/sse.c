@@ -50,8 +50,12 @@ static void sub_append(struct sse_sub *s, const char *data, size_t len)
 {
     pthread_mutex_lock(&s->mu);
     if (!s->closed) {
-        if (s->head > 0 && s->head == s->queue.len) {
-            buf_reset(&s->queue);
+        if (s->head > 0) {
+            /* Drop what was read, so only the unread backlog counts towards SSE_QUEUE_MAX. */
+            size_t left = s->queue.len - s->head;
+            memmove(s->queue.data, s->queue.data + s->head, left);
+            s->queue.len = left;
+            s->queue.data[left] = '\0';
             s->head = 0;
         }
         if (buf_append(&s->queue, data, len))

@@ -271,9 +271,14 @@ static void test_str_range_copy(void **state)
         int64_t lo, hi;
         int rc;
     } cases[] = {
-        {"0", 0, 10, 0},           {"10", 0, 10, 0},           {"11", 0, 10, ERR_INVALID},
-        {"-1", 0, 10, ERR_INVALID}, {"-1", -1, -1, 0},          {"x", 0, 10, ERR_INVALID},
-        {"65535", 0, 65535, 0},    {"65536", 0, 65535, ERR_INVALID},
+        {"0", 0, 10, 0},
+        {"10", 0, 10, 0},
+        {"11", 0, 10, ERR_INVALID},
+        {"-1", 0, 10, ERR_INVALID},
+        {"-1", -1, -1, 0},
+        {"x", 0, 10, ERR_INVALID},
+        {"65535", 0, 65535, 0},
+        {"65536", 0, 65535, ERR_INVALID},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         int64_t v = -99;
@@ -442,9 +447,9 @@ static void test_err(void **state)
     assert_string_equal(e.field, "");
 
     err_init(&e);
-    assert_int_equal(err_set_field(&e, ERR_INVALID, "location.lat", "%s must be a number",
-                                   "location.lat"),
-                     ERR_INVALID);
+    assert_int_equal(
+        err_set_field(&e, ERR_INVALID, "location.lat", "%s must be a number", "location.lat"),
+        ERR_INVALID);
     assert_string_equal(e.field, "location.lat");
     assert_string_equal(e.msg, "location.lat must be a number");
 
@@ -487,26 +492,16 @@ static void test_err(void **state)
 /* ======================== config ======================== */
 
 static const char *const config_vars[] = {
-    "ICESHOP_LISTEN",
-    "ICESHOP_DATABASE_URL",
-    "ICESHOP_WORKERS",
-    "ICESHOP_HTTP_THREADS",
-    "ICESHOP_DB_POOL",
-    "ICESHOP_ADMIN_KEY",
-    "ICESHOP_LOG_LEVEL",
-    "ICESHOP_ACCESS_LOG",
-    "ICESHOP_MAX_CONNECTIONS",
-    "ICESHOP_MAX_CONNECTIONS_PER_IP",
-    "ICESHOP_IDLE_TIMEOUT",
-    "ICESHOP_RATE_LIMIT_KEY",
-    "ICESHOP_RATE_LIMIT_IP",
-    "ICESHOP_SHUTDOWN_GRACE",
-    "ICESHOP_TOKEN_TTL",
-    "ICESHOP_JOB_RETENTION_DAYS",
-    "ICESHOP_JOB_LEASE",
-    "ICESHOP_JOB_BACKOFF_MS",
-    "ICESHOP_SCHEDULER",
-    "ICESHOP_TEST_JOBS",
+    "ICESHOP_LISTEN",          "ICESHOP_DATABASE_URL",
+    "ICESHOP_WORKERS",         "ICESHOP_HTTP_THREADS",
+    "ICESHOP_DB_POOL",         "ICESHOP_ADMIN_KEY",
+    "ICESHOP_LOG_LEVEL",       "ICESHOP_ACCESS_LOG",
+    "ICESHOP_MAX_CONNECTIONS", "ICESHOP_MAX_CONNECTIONS_PER_IP",
+    "ICESHOP_IDLE_TIMEOUT",    "ICESHOP_RATE_LIMIT_KEY",
+    "ICESHOP_RATE_LIMIT_IP",   "ICESHOP_SHUTDOWN_GRACE",
+    "ICESHOP_TOKEN_TTL",       "ICESHOP_JOB_RETENTION_DAYS",
+    "ICESHOP_JOB_LEASE",       "ICESHOP_JOB_BACKOFF_MS",
+    "ICESHOP_SCHEDULER",       "ICESHOP_TEST_JOBS",
 };
 
 static int clear_env(void **state)
@@ -691,11 +686,10 @@ static void test_log_level(void **state)
         int rc;
         enum log_level level;
     } cases[] = {
-        {"error", 0, LOG_ERROR},    {"warn", 0, LOG_WARN},
-        {"info", 0, LOG_INFO},      {"debug", 0, LOG_DEBUG},
-        {"", ERR_INVALID, 0},       {"Info", ERR_INVALID, 0},
-        {"warning", ERR_INVALID, 0}, {"debug ", ERR_INVALID, 0},
-        {"trace", ERR_INVALID, 0},  {NULL, ERR_INVALID, 0},
+        {"error", 0, LOG_ERROR},     {"warn", 0, LOG_WARN},      {"info", 0, LOG_INFO},
+        {"debug", 0, LOG_DEBUG},     {"", ERR_INVALID, 0},       {"Info", ERR_INVALID, 0},
+        {"warning", ERR_INVALID, 0}, {"debug ", ERR_INVALID, 0}, {"trace", ERR_INVALID, 0},
+        {NULL, ERR_INVALID, 0},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         enum log_level l = (enum log_level)42;

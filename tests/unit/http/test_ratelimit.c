@@ -35,8 +35,8 @@ static void test_burst_retry_after(void **state)
         int allowed;     /* takes that succeed at one instant */
         int retry_after; /* seconds reported on the first refusal */
     } cases[] = {
-        {1, 5, 5, 1},  {10, 3, 3, 1}, {0.5, 2, 2, 2}, {0.1, 1, 1, 10},
-        {0.25, 0, 1, 4}, /* burst < 1 counts as 1 */
+        {1, 5, 5, 1},    {10, 3, 3, 1},   {0.5, 2, 2, 2},
+        {0.1, 1, 1, 10}, {0.25, 0, 1, 4}, /* burst < 1 counts as 1 */
         {1000, 1, 1, 1}, {2, 1.5, 1, 1},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -126,10 +126,27 @@ static void test_many_keys(void **state)
     assert_int_equal(hot_ok, 0);
     ratelimit_free(rl);
 
+    /*
+     * 8000 subjects like the server's ("key:12"; a shard holds 768 before sweeping): drained,
+     * then revisited. They must spread over the shards, so none is forgotten and refilled.
+     */
+    rl = ratelimit_new(0.001, 1);
+    for (int i = 0; i < 8000; i++) {
+        snprintf(key, sizeof(key), "key:%d", i);
+        assert_true(ratelimit_take(rl, key, 10, NULL));
+    }
+    int again = 0;
+    for (int i = 0; i < 8000; i++) {
+        snprintf(key, sizeof(key), "key:%d", i);
+        again += ratelimit_take(rl, key, 20, NULL);
+    }
+    assert_int_equal(again, 0);
+    ratelimit_free(rl);
+
     /* Keys drained in one instant, then revisited: none gets more than its burst. */
     rl = ratelimit_new(0.001, 1);
     int extra = 0;
-    for (int i = 0; i < 20000; i++) {
+    for (int i = 0; i < 60000; i++) {
         snprintf(key, sizeof(key), "k%d", i);
         assert_true(ratelimit_take(rl, key, 10, NULL));
         extra += ratelimit_take(rl, key, 10, NULL);
@@ -180,7 +197,7 @@ static void test_concurrent(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_burst_retry_after), cmocka_unit_test(test_refill),
+        cmocka_unit_test(test_burst_retry_after),  cmocka_unit_test(test_refill),
         cmocka_unit_test(test_keys_and_unlimited), cmocka_unit_test(test_many_keys),
         cmocka_unit_test(test_concurrent),
     };

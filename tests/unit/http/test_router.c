@@ -18,16 +18,16 @@
 #include <string.h>
 
 static const struct http_route routes[] = {
-    {"GET", "/health", NULL, ROLE_NONE, 0, 0},                           /* 0 */
-    {"GET", "/api/items", NULL, ROLE_VIEWER, 0, 0},                      /* 1 */
-    {"POST", "/api/items", NULL, ROLE_ADMIN, 1024, HTTP_BODY_JSON},      /* 2 */
-    {"GET", "/api/items/{id}", NULL, ROLE_VIEWER, 0, 0},                 /* 3 */
-    {"PUT", "/api/items/{id}", NULL, ROLE_ADMIN, 1024, HTTP_BODY_JSON},  /* 4 */
-    {"DELETE", "/api/items/{id}", NULL, ROLE_ADMIN, 0, 0},               /* 5 */
-    {"POST", "/api/items/{id}/retry", NULL, ROLE_OPERATOR, 0, 0},        /* 6 */
-    {"GET", "/api/shops/{shop}/items/{item}", NULL, ROLE_VIEWER, 0, 0},  /* 7 */
-    {"GET", "/api/items/special", NULL, ROLE_VIEWER, 0, 0},              /* 8: shadowed by 3 */
-    {"POST", "/api/only-post", NULL, ROLE_VIEWER, 0, 0},                 /* 9 */
+    {"GET", "/health", NULL, ROLE_NONE, 0, 0},                          /* 0 */
+    {"GET", "/api/items", NULL, ROLE_VIEWER, 0, 0},                     /* 1 */
+    {"POST", "/api/items", NULL, ROLE_ADMIN, 1024, HTTP_BODY_JSON},     /* 2 */
+    {"GET", "/api/items/{id}", NULL, ROLE_VIEWER, 0, 0},                /* 3 */
+    {"PUT", "/api/items/{id}", NULL, ROLE_ADMIN, 1024, HTTP_BODY_JSON}, /* 4 */
+    {"DELETE", "/api/items/{id}", NULL, ROLE_ADMIN, 0, 0},              /* 5 */
+    {"POST", "/api/items/{id}/retry", NULL, ROLE_OPERATOR, 0, 0},       /* 6 */
+    {"GET", "/api/shops/{shop}/items/{item}", NULL, ROLE_VIEWER, 0, 0}, /* 7 */
+    {"GET", "/api/items/special", NULL, ROLE_VIEWER, 0, 0},             /* 8: shadowed by 3 */
+    {"POST", "/api/only-post", NULL, ROLE_VIEWER, 0, 0},                /* 9 */
 };
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -51,8 +51,8 @@ static void test_match(void **state)
     struct {
         const char *method, *path;
         enum router_result want;
-        size_t index;                /* on FOUND */
-        const char *allow;           /* on METHOD_NOT_ALLOWED */
+        size_t index;                  /* on FOUND */
+        const char *allow;             /* on METHOD_NOT_ALLOWED */
         const char *p1, *v1, *p2, *v2; /* expected params on FOUND */
     } cases[] = {
         {"GET", "/health", ROUTER_FOUND, 0, NULL, NULL, NULL, NULL, NULL},
@@ -63,8 +63,7 @@ static void test_match(void **state)
         {"GET", "/api/items/42", ROUTER_FOUND, 3, NULL, "id", "42", NULL, NULL},
         {"PUT", "/api/items/42", ROUTER_FOUND, 4, NULL, "id", "42", NULL, NULL},
         {"DELETE", "/api/items/a%20b", ROUTER_FOUND, 5, NULL, "id", "a b", NULL, NULL},
-        {"GET", "/api/items/m%C3%BCller", ROUTER_FOUND, 3, NULL, "id", "m\xc3\xbcller", NULL,
-         NULL},
+        {"GET", "/api/items/m%C3%BCller", ROUTER_FOUND, 3, NULL, "id", "m\xc3\xbcller", NULL, NULL},
         {"GET", "/api/items/%7e%7E", ROUTER_FOUND, 3, NULL, "id", "~~", NULL, NULL},
         {"GET", "/api/items/a+b", ROUTER_FOUND, 3, NULL, "id", "a+b", NULL, NULL},
         {"GET", "/api/items/special", ROUTER_FOUND, 3, NULL, "id", "special", NULL, NULL},
@@ -87,13 +86,11 @@ static void test_match(void **state)
         {"GET", "//health", ROUTER_NOT_FOUND, 0, NULL, NULL, NULL, NULL, NULL},
         {"GET", max_path, ROUTER_NOT_FOUND, 0, NULL, NULL, NULL, NULL, NULL},
         /* method not allowed, with the exact Allow list in table order */
-        {"DELETE", "/api/items", ROUTER_METHOD_NOT_ALLOWED, 0, "GET, POST", NULL, NULL, NULL,
-         NULL},
+        {"DELETE", "/api/items", ROUTER_METHOD_NOT_ALLOWED, 0, "GET, POST", NULL, NULL, NULL, NULL},
         {"POST", "/health", ROUTER_METHOD_NOT_ALLOWED, 0, "GET", NULL, NULL, NULL, NULL},
-        {"POST", "/api/items/9", ROUTER_METHOD_NOT_ALLOWED, 0, "GET, PUT, DELETE", NULL, NULL,
-         NULL, NULL},
-        {"GET", "/api/items/9/retry", ROUTER_METHOD_NOT_ALLOWED, 0, "POST", NULL, NULL, NULL,
+        {"POST", "/api/items/9", ROUTER_METHOD_NOT_ALLOWED, 0, "GET, PUT, DELETE", NULL, NULL, NULL,
          NULL},
+        {"GET", "/api/items/9/retry", ROUTER_METHOD_NOT_ALLOWED, 0, "POST", NULL, NULL, NULL, NULL},
         {"HEAD", "/api/only-post", ROUTER_METHOD_NOT_ALLOWED, 0, "POST", NULL, NULL, NULL, NULL},
         {"get", "/health", ROUTER_METHOD_NOT_ALLOWED, 0, "GET", NULL, NULL, NULL, NULL},
         /* bad paths */
@@ -122,8 +119,8 @@ static void test_match(void **state)
         enum router_result r = router_match(routes, N_ROUTES, cases[i].method, cases[i].path,
                                             &params, &index, allow, sizeof(allow));
         if (r != cases[i].want)
-            fail_msg("case %zu %s %.60s: result %d, want %d", i, cases[i].method, cases[i].path,
-                     r, cases[i].want);
+            fail_msg("case %zu %s %.60s: result %d, want %d", i, cases[i].method, cases[i].path, r,
+                     cases[i].want);
         if (r == ROUTER_FOUND) {
             assert_int_equal(index, cases[i].index);
             int n = (cases[i].p1 ? 1 : 0) + (cases[i].p2 ? 1 : 0);
@@ -179,8 +176,8 @@ static void test_params(void **state)
                      ROUTER_NOT_FOUND);
     assert_int_equal(params.n, 0);
     char allow[6];
-    assert_int_equal(router_match(routes, N_ROUTES, "PATCH", "/api/items/1", &params, &index,
-                                  allow, sizeof(allow)),
+    assert_int_equal(router_match(routes, N_ROUTES, "PATCH", "/api/items/1", &params, &index, allow,
+                                  sizeof(allow)),
                      ROUTER_METHOD_NOT_ALLOWED);
     assert_int_equal(params.n, 0);
     assert_true(strlen(allow) < sizeof(allow));
@@ -239,9 +236,9 @@ static void test_real_routes(void **state)
         path[o] = '\0';
         struct router_params params;
         size_t index = 999;
-        assert_int_equal(router_match(http_routes, http_routes_count, r->method, path, &params,
-                                      &index, NULL, 0),
-                         ROUTER_FOUND);
+        assert_int_equal(
+            router_match(http_routes, http_routes_count, r->method, path, &params, &index, NULL, 0),
+            ROUTER_FOUND);
         if (index != i)
             fail_msg("route %s %s is shadowed by %s %s", r->method, r->pattern,
                      http_routes[index].method, http_routes[index].pattern);

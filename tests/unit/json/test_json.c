@@ -119,7 +119,7 @@ static void test_depth(void **state)
         {JSON_MAX_DEPTH, "\"x\":[]", false, ERR_INVALID},
         {JSON_MAX_DEPTH + 1, "", false, ERR_INVALID},
         {JSON_MAX_DEPTH + 1, "\"x\":1", false, ERR_INVALID},
-        {JSON_MAX_DEPTH / 2, "", true, 0},        /* object+array per level: 31 containers */
+        {JSON_MAX_DEPTH / 2, "", true, 0}, /* object+array per level: 31 containers */
         {JSON_MAX_DEPTH / 2 + 1, "", true, ERR_INVALID},
         {5000, "", false, ERR_INVALID}, /* deeper than jansson's own limit */
     };
@@ -279,13 +279,12 @@ static void test_getters(void **state)
             break;
         }
         if (rc != cases[i].rc)
-            fail_msg("case %zu (%s, required=%d): rc %d, want %d (%s)", i, p, req, rc,
-                     cases[i].rc, e.msg);
+            fail_msg("case %zu (%s, required=%d): rc %d, want %d (%s)", i, p, req, rc, cases[i].rc,
+                     e.msg);
         if (rc) {
             assert_int_equal(e.code, rc);
             if (strcmp(e.field, cases[i].field) != 0)
-                fail_msg("case %zu (%s): field \"%s\", want \"%s\"", i, p, e.field,
-                         cases[i].field);
+                fail_msg("case %zu (%s): field \"%s\", want \"%s\"", i, p, e.field, cases[i].field);
             if (cases[i].msg && strcmp(e.msg, cases[i].msg) != 0)
                 fail_msg("case %zu (%s): msg \"%s\", want \"%s\"", i, p, e.msg, cases[i].msg);
         } else {
@@ -346,9 +345,9 @@ static void test_getter_values(void **state)
     for (size_t i = 0; i < sizeof(irange) / sizeof(irange[0]); i++) {
         err_init(&e);
         v = 12345;
-        assert_int_equal(json_get_i64(root, irange[i].path, true, irange[i].lo, irange[i].hi, &v,
-                                      &e),
-                         irange[i].rc);
+        assert_int_equal(
+            json_get_i64(root, irange[i].path, true, irange[i].lo, irange[i].hi, &v, &e),
+            irange[i].rc);
         if (irange[i].rc) {
             assert_string_equal(e.field, irange[i].path);
             assert_non_null(strstr(e.msg, "must be between"));
@@ -364,16 +363,19 @@ static void test_getter_values(void **state)
         double lo, hi;
         int rc;
     } frange[] = {
-        {"f", 1.5, 1.5, 0},    {"f", 0, 1.4999, ERR_INVALID}, {"huge", 0, 1e308, 0},
-        {"huge", 0, 1e299, ERR_INVALID}, {"location.lng", -180, 180, 0},
+        {"f", 1.5, 1.5, 0},
+        {"f", 0, 1.4999, ERR_INVALID},
+        {"huge", 0, 1e308, 0},
+        {"huge", 0, 1e299, ERR_INVALID},
+        {"location.lng", -180, 180, 0},
         {"location.lng", -10, 10, ERR_INVALID},
     };
     for (size_t i = 0; i < sizeof(frange) / sizeof(frange[0]); i++) {
         err_init(&e);
         d = -5;
-        assert_int_equal(json_get_f64(root, frange[i].path, true, frange[i].lo, frange[i].hi, &d,
-                                      &e),
-                         frange[i].rc);
+        assert_int_equal(
+            json_get_f64(root, frange[i].path, true, frange[i].lo, frange[i].hi, &d, &e),
+            frange[i].rc);
         if (frange[i].rc) {
             assert_string_equal(e.field, frange[i].path);
             assert_true(d == -5);
@@ -404,7 +406,8 @@ static void test_enum(void **state)
     static const char *const colors[] = {"red", "green", "blue", NULL};
     struct arena a;
     arena_init(&a);
-    json_t *root = parse_ok(&a, "{\"c\": \"blue\", \"bad\": \"pink\", \"n\": 1, \"case\": \"RED\"}");
+    json_t *root =
+        parse_ok(&a, "{\"c\": \"blue\", \"bad\": \"pink\", \"n\": 1, \"case\": \"RED\"}");
     struct err e;
     err_init(&e);
     int idx = -1;
@@ -460,10 +463,9 @@ static void test_reject_unknown(void **state)
         {"{}", "", top, 0, NULL},
         {"{\"name\": \"x\", \"nmae\": 1}", "", top, ERR_INVALID, "nmae"},
         {"{\"location\": {\"lat\": 1, \"lng\": 2}}", "location", loc, 0, NULL},
-        {"{\"location\": {\"lat\": 1, \"alt\": 2}}", "location", loc, ERR_INVALID,
-         "location.alt"},
-        {"{\"name\": \"x\"}", "location", loc, 0, NULL},       /* absent: nothing to check */
-        {"{\"location\": null}", "location", loc, 0, NULL},    /* null: likewise */
+        {"{\"location\": {\"lat\": 1, \"alt\": 2}}", "location", loc, ERR_INVALID, "location.alt"},
+        {"{\"name\": \"x\"}", "location", loc, 0, NULL},    /* absent: nothing to check */
+        {"{\"location\": null}", "location", loc, 0, NULL}, /* null: likewise */
         {"{\"location\": 3}", "location", loc, ERR_INVALID, "location"},
         {"{\"a\": {\"b\": {\"zz\": 1}}}", "a.b", loc, ERR_INVALID, "a.b.zz"},
     };
@@ -497,9 +499,9 @@ static void test_reject_unknown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse),          cmocka_unit_test(test_depth),
-        cmocka_unit_test(test_getters),        cmocka_unit_test(test_getter_values),
-        cmocka_unit_test(test_enum),           cmocka_unit_test(test_reject_unknown),
+        cmocka_unit_test(test_parse),   cmocka_unit_test(test_depth),
+        cmocka_unit_test(test_getters), cmocka_unit_test(test_getter_values),
+        cmocka_unit_test(test_enum),    cmocka_unit_test(test_reject_unknown),
     };
     return cmocka_run_group_tests_name("json", tests, NULL, NULL);
 }
