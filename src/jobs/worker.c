@@ -625,10 +625,8 @@ static void *dispatcher_main(void *arg)
             more = cy.n_claimed == cy.claim_n;
             next_poll = now + w->o.poll_ms;
         }
-        if (hb_due) {
-            fprintf(stderr, "HB %s at %lld n=%d late=%lld\n", w->worker_id, (long long)now, cy.n_renew, (long long)(now - next_hb));
+        if (hb_due)
             next_hb = now + hb_every;
-        }
         if (cy.n_claimed) {
             w->inflight += cy.n_claimed;
             accept_claimed_locked(w, cy.claimed);
