@@ -124,6 +124,9 @@ int metrics_render(struct metrics *m, struct buf *out)
                               "iceshop_http_request_duration_seconds_bucket{%s,le=\"%g\"} %llu\n",
                               labels, bounds[b], (unsigned long long)cum);
         }
+        /* Observations race with rendering; keep the histogram monotonic all the same. */
+        if (count < cum)
+            count = cum;
         rc |= buf_appendf(out, "iceshop_http_request_duration_seconds_bucket{%s,le=\"+Inf\"} %llu\n",
                           labels, (unsigned long long)count);
         rc |= buf_appendf(out, "iceshop_http_request_duration_seconds_sum{%s} %.9f\n", labels,

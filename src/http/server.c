@@ -24,7 +24,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#define HEADER_MEMORY_LIMIT (64 * 1024) /* per-connection buffer: bounds request headers */
+#define HEADER_MEMORY_LIMIT (32 * 1024) /* per-connection buffer: bounds request headers */
 #define SSE_CHUNK           4096
 
 struct http_server {

@@ -10,6 +10,7 @@
 #include "core/str.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -402,6 +403,15 @@ int account_user_create(struct db_conn *c, int64_t tenant_id, const char *email,
     return rc;
 }
 
+static char dummy_hash[SEC_PASSWORD_HASH_SIZE];
+
+static void make_dummy_hash(void)
+{
+    static const char pw[] = "not a real password";
+    if (sec_password_hash(dummy_hash, pw, sizeof(pw) - 1, NULL))
+        dummy_hash[0] = '\0';
+}
+
 int account_user_login(struct db_conn *c, const char *email, const char *password,
                        struct account_principal *out, struct err *e)
 {
@@ -430,7 +440,15 @@ int account_user_login(struct db_conn *c, const char *email, const char *passwor
     db_stmt_done(s);
     struct err pe;
     err_init(&pe);
-    if (st != DB_ROW || sec_password_verify(hash, password, strlen(password), &pe))
+    if (st != DB_ROW) {
+        /* Spend the same time as a real check, so response times do not reveal which emails
+         * exist. */
+        static pthread_once_t once = PTHREAD_ONCE_INIT;
+        pthread_once(&once, make_dummy_hash);
+        sec_password_verify(dummy_hash, password, strlen(password), &pe);
+        return err_set(e, ERR_UNAUTHORIZED, "%s", bad);
+    }
+    if (sec_password_verify(hash, password, strlen(password), &pe))
         return err_set(e, ERR_UNAUTHORIZED, "%s", bad);
     snprintf(out->subject, sizeof(out->subject), "user:%lld", (long long)out->user_id);
     return 0;
