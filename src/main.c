@@ -159,8 +159,7 @@ static int serve(struct config *cfg)
             last_beat = clock_mono_ms();
         }
     }
-    log_info("msg=\"shutting down\" signal=%d grace_s=%d", (int)stop_signal,
-             cfg->shutdown_grace_s);
+    log_info("msg=\"shutting down\" signal=%d grace_s=%d", (int)stop_signal, cfg->shutdown_grace_s);
 
 out:
     /* Order: stop taking requests, then periodic work, then jobs, then the database. */
@@ -271,8 +270,8 @@ static int cmd_keys(const struct config *cfg, int argc, char **argv)
 {
     struct err e;
     err_init(&e);
-    if (argc < 1 || (!str_eq(argv[0], "create") && !str_eq(argv[0], "list") &&
-                     !str_eq(argv[0], "revoke"))) {
+    if (argc < 1 ||
+        (!str_eq(argv[0], "create") && !str_eq(argv[0], "list") && !str_eq(argv[0], "revoke"))) {
         fputs(usage, stderr);
         return 2;
     }
@@ -370,8 +369,7 @@ static int cmd_users(const struct config *cfg, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || str_eq(argv[1], "--help") || str_eq(argv[1], "-h") ||
-        str_eq(argv[1], "help")) {
+    if (argc < 2 || str_eq(argv[1], "--help") || str_eq(argv[1], "-h") || str_eq(argv[1], "help")) {
         fputs(usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }

@@ -11,10 +11,10 @@
 #include <stddef.h>
 
 /* Named maxima for every growable buffer in the server. */
-#define BUF_MAX_REQ_BODY (8u * 1024 * 1024)   /* hard ceiling; routes set lower limits */
-#define BUF_MAX_RESPONSE (32u * 1024 * 1024)  /* outbound HTTP response bodies */
-#define BUF_MAX_WEBHOOK  (1u * 1024 * 1024)   /* inbound webhook bodies */
-#define BUF_MAX_METRICS  (4u * 1024 * 1024)   /* /metrics exposition */
+#define BUF_MAX_REQ_BODY (8u * 1024 * 1024)  /* hard ceiling; routes set lower limits */
+#define BUF_MAX_RESPONSE (32u * 1024 * 1024) /* outbound HTTP response bodies */
+#define BUF_MAX_WEBHOOK  (1u * 1024 * 1024)  /* inbound webhook bodies */
+#define BUF_MAX_METRICS  (4u * 1024 * 1024)  /* /metrics exposition */
 
 struct buf {
     char *data; /* NUL-terminated; NULL until the first append */

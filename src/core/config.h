@@ -13,27 +13,27 @@
 #include <stdint.h>
 
 struct config {
-    char listen_host[64];         /* ICESHOP_LISTEN host part, default 127.0.0.1 */
-    int listen_port;              /* ICESHOP_LISTEN port part, default 8080; 0 = any free */
-    char database_url[1024];      /* ICESHOP_DATABASE_URL, default sqlite://var/iceshop.db */
-    int workers;                  /* ICESHOP_WORKERS job worker threads, default 4; 0 = none */
-    int http_threads;             /* ICESHOP_HTTP_THREADS, default 4 */
-    int db_pool;                  /* ICESHOP_DB_POOL connections, default http+workers+4 */
-    char admin_key[256];          /* ICESHOP_ADMIN_KEY, "" = none */
-    enum log_level log_level;     /* ICESHOP_LOG_LEVEL error|warn|info|debug, default info */
-    int access_log;               /* ICESHOP_ACCESS_LOG 1|0, default 1 */
-    int max_connections;          /* ICESHOP_MAX_CONNECTIONS, default 1024 */
-    int max_connections_per_ip;   /* ICESHOP_MAX_CONNECTIONS_PER_IP, default 64 */
-    int idle_timeout_s;           /* ICESHOP_IDLE_TIMEOUT seconds, default 30 */
-    int rate_limit_key;           /* ICESHOP_RATE_LIMIT_KEY requests/s per key, 0 = off */
-    int rate_limit_ip;            /* ICESHOP_RATE_LIMIT_IP requests/s per IP, 0 = off */
-    int shutdown_grace_s;         /* ICESHOP_SHUTDOWN_GRACE seconds, default 10 */
-    int token_ttl_s;              /* ICESHOP_TOKEN_TTL seconds for login tokens, default 3600 */
-    int job_prune_days;           /* ICESHOP_JOB_RETENTION_DAYS, default 7 */
-    int job_backoff_ms;           /* ICESHOP_JOB_BACKOFF_MS first retry delay, default 1000 */
-    int job_lease_s;              /* ICESHOP_JOB_LEASE seconds a claimed job is held, default 30 */
-    int scheduler;                /* ICESHOP_SCHEDULER 1|0: take part in periodic tasks, default 1 */
-    int test_jobs;                /* ICESHOP_TEST_JOBS=1 registers test.* job handlers */
+    char listen_host[64];       /* ICESHOP_LISTEN host part, default 127.0.0.1 */
+    int listen_port;            /* ICESHOP_LISTEN port part, default 8080; 0 = any free */
+    char database_url[1024];    /* ICESHOP_DATABASE_URL, default sqlite://var/iceshop.db */
+    int workers;                /* ICESHOP_WORKERS job worker threads, default 4; 0 = none */
+    int http_threads;           /* ICESHOP_HTTP_THREADS, default 4 */
+    int db_pool;                /* ICESHOP_DB_POOL connections, default http+workers+4 */
+    char admin_key[256];        /* ICESHOP_ADMIN_KEY, "" = none */
+    enum log_level log_level;   /* ICESHOP_LOG_LEVEL error|warn|info|debug, default info */
+    int access_log;             /* ICESHOP_ACCESS_LOG 1|0, default 1 */
+    int max_connections;        /* ICESHOP_MAX_CONNECTIONS, default 1024 */
+    int max_connections_per_ip; /* ICESHOP_MAX_CONNECTIONS_PER_IP, default 64 */
+    int idle_timeout_s;         /* ICESHOP_IDLE_TIMEOUT seconds, default 30 */
+    int rate_limit_key;         /* ICESHOP_RATE_LIMIT_KEY requests/s per key, 0 = off */
+    int rate_limit_ip;          /* ICESHOP_RATE_LIMIT_IP requests/s per IP, 0 = off */
+    int shutdown_grace_s;       /* ICESHOP_SHUTDOWN_GRACE seconds, default 10 */
+    int token_ttl_s;            /* ICESHOP_TOKEN_TTL seconds for login tokens, default 3600 */
+    int job_prune_days;         /* ICESHOP_JOB_RETENTION_DAYS, default 7 */
+    int job_backoff_ms;         /* ICESHOP_JOB_BACKOFF_MS first retry delay, default 1000 */
+    int job_lease_s;            /* ICESHOP_JOB_LEASE seconds a claimed job is held, default 30 */
+    int scheduler;              /* ICESHOP_SCHEDULER 1|0: take part in periodic tasks, default 1 */
+    int test_jobs;              /* ICESHOP_TEST_JOBS=1 registers test.* job handlers */
 };
 
 /* Defaults, then every ICESHOP_* variable present; ERR_INVALID names the bad variable. */

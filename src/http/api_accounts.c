@@ -68,9 +68,9 @@ int h_me(struct http_req *r, struct err *e)
 static json_t *key_json(const struct account_key *k)
 {
     return json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o}", "id", (json_int_t)k->id, "name",
-                     k->name, "role", account_role_name(k->role), "prefix", k->prefix,
-                     "created_at", time_or_null(k->created_at), "revoked_at",
-                     time_or_null(k->revoked_at), "last_used_at", time_or_null(k->last_used_at));
+                     k->name, "role", account_role_name(k->role), "prefix", k->prefix, "created_at",
+                     time_or_null(k->created_at), "revoked_at", time_or_null(k->revoked_at),
+                     "last_used_at", time_or_null(k->last_used_at));
 }
 
 int h_keys_list(struct http_req *r, struct err *e)
@@ -108,8 +108,8 @@ int h_keys_create(struct http_req *r, struct err *e)
         return rc;
     struct account_key k;
     const char *plain;
-    rc = account_key_create(c, r->who.tenant_id, (enum account_role)(role_idx + 1), name,
-                            now_ms(r), &r->arena, &k, &plain, e);
+    rc = account_key_create(c, r->who.tenant_id, (enum account_role)(role_idx + 1), name, now_ms(r),
+                            &r->arena, &k, &plain, e);
     if (rc)
         return rc;
     json_t *body = key_json(&k);
@@ -146,10 +146,10 @@ int h_users_list(struct http_req *r, struct err *e)
         return rc;
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:o}", "id",
-                                             (json_int_t)rows[i].id, "email", rows[i].email,
-                                             "role", account_role_name(rows[i].role),
-                                             "created_at", time_or_null(rows[i].created_at)));
+        json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:o}", "id", (json_int_t)rows[i].id,
+                                             "email", rows[i].email, "role",
+                                             account_role_name(rows[i].role), "created_at",
+                                             time_or_null(rows[i].created_at)));
     return http_reply_json(r, 200, json_pack("{s:o}", "users", arr));
 }
 
@@ -176,6 +176,7 @@ int h_users_create(struct http_req *r, struct err *e)
                              (enum account_role)(role_idx + 1), now_ms(r), &id, e);
     if (rc)
         return rc;
-    return http_reply_json(r, 201, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)id, "email",
-                                             email, "role", account_role_names[role_idx]));
+    return http_reply_json(r, 201,
+                           json_pack("{s:I, s:s, s:s}", "id", (json_int_t)id, "email", email,
+                                     "role", account_role_names[role_idx]));
 }

@@ -31,18 +31,16 @@ static bool sees_system(struct http_req *r)
 static json_t *job_json(const struct job_row *j)
 {
     json_t *payload = json_loads(j->payload ? j->payload : "{}", JSON_DECODE_ANY, NULL);
-    return json_pack("{s:I, s:o, s:s, s:s, s:o, s:o, s:i, s:i, s:o, s:o, s:o, s:o, s:o, s:o}",
-                     "id", (json_int_t)j->id, "tenant_id",
-                     j->tenant_id ? json_integer(j->tenant_id) : json_null(), "name", j->name,
-                     "state", job_state_name(j->state), "payload",
-                     payload ? payload : json_string(j->payload ? j->payload : ""), "unique_key",
-                     j->unique_key ? json_string(j->unique_key) : json_null(), "attempts",
-                     j->attempts, "max_attempts", j->max_attempts, "run_at",
-                     time_or_null(j->run_at_ms), "last_error",
-                     j->last_error ? json_string(j->last_error) : json_null(), "created_at",
-                     time_or_null(j->created_at_ms), "updated_at", time_or_null(j->updated_at_ms),
-                     "finished_at", time_or_null(j->finished_at_ms), "lease_until",
-                     time_or_null(j->lease_until_ms));
+    return json_pack(
+        "{s:I, s:o, s:s, s:s, s:o, s:o, s:i, s:i, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
+        (json_int_t)j->id, "tenant_id", j->tenant_id ? json_integer(j->tenant_id) : json_null(),
+        "name", j->name, "state", job_state_name(j->state), "payload",
+        payload ? payload : json_string(j->payload ? j->payload : ""), "unique_key",
+        j->unique_key ? json_string(j->unique_key) : json_null(), "attempts", j->attempts,
+        "max_attempts", j->max_attempts, "run_at", time_or_null(j->run_at_ms), "last_error",
+        j->last_error ? json_string(j->last_error) : json_null(), "created_at",
+        time_or_null(j->created_at_ms), "updated_at", time_or_null(j->updated_at_ms), "finished_at",
+        time_or_null(j->finished_at_ms), "lease_until", time_or_null(j->lease_until_ms));
 }
 
 int h_jobs_list(struct http_req *r, struct err *e)
@@ -61,11 +59,10 @@ int h_jobs_list(struct http_req *r, struct err *e)
                                  "state must be one of: pending, running, done, dead");
     }
     if (f.name && strlen(f.name) > JOB_NAME_MAX)
-        return err_set_field(e, ERR_INVALID, "name", "name is longer than %d bytes",
-                             JOB_NAME_MAX);
+        return err_set_field(e, ERR_INVALID, "name", "name is longer than %d bytes", JOB_NAME_MAX);
     int64_t limit, after;
-    int rc = http_req_query_int(r, "limit", 1, JOBS_LIST_MAX_LIMIT, JOBS_LIST_DEFAULT_LIMIT,
-                                &limit, e);
+    int rc =
+        http_req_query_int(r, "limit", 1, JOBS_LIST_MAX_LIMIT, JOBS_LIST_DEFAULT_LIMIT, &limit, e);
     if (!rc)
         rc = http_req_query_int(r, "after", 1, INT64_MAX, 0, &after, e);
     if (rc)

@@ -27,8 +27,8 @@ int h_health(struct http_req *r, struct err *e)
 }
 
 /* Database round trip and job counts; on failure the counts stay -1. */
-static bool probe_db(struct http_req *r, int64_t counts[JOB_STATE_COUNT], double *ms,
-                     char *why, size_t why_len)
+static bool probe_db(struct http_req *r, int64_t counts[JOB_STATE_COUNT], double *ms, char *why,
+                     size_t why_len)
 {
     struct err e;
     err_init(&e);
@@ -80,8 +80,8 @@ int h_health_detailed(struct http_req *r, struct err *e)
     json_t *checks = json_pack("{s:o, s:o, s:o, s:o}", "database", database, "jobs", backlog,
                                "workers", workers, "scheduler", sched);
     json_t *body = json_pack("{s:s, s:o, s:s, s:s, s:I}", "status", db_ok ? "healthy" : "unhealthy",
-                             "checks", checks, "version", app->version, "timestamp", ts,
-                             "uptime_s", (json_int_t)((clock_mono_ms() - app->started_ms) / 1000));
+                             "checks", checks, "version", app->version, "timestamp", ts, "uptime_s",
+                             (json_int_t)((clock_mono_ms() - app->started_ms) / 1000));
     return http_reply_json(r, db_ok ? 200 : 503, body);
 }
 

@@ -127,8 +127,9 @@ int metrics_render(struct metrics *m, struct buf *out)
         /* Observations race with rendering; keep the histogram monotonic all the same. */
         if (count < cum)
             count = cum;
-        rc |= buf_appendf(out, "iceshop_http_request_duration_seconds_bucket{%s,le=\"+Inf\"} %llu\n",
-                          labels, (unsigned long long)count);
+        rc |=
+            buf_appendf(out, "iceshop_http_request_duration_seconds_bucket{%s,le=\"+Inf\"} %llu\n",
+                        labels, (unsigned long long)count);
         rc |= buf_appendf(out, "iceshop_http_request_duration_seconds_sum{%s} %.9f\n", labels,
                           (double)atomic_load_explicit(&rm->sum_ns, memory_order_relaxed) / 1e9);
         rc |= buf_appendf(out, "iceshop_http_request_duration_seconds_count{%s} %llu\n", labels,

@@ -41,7 +41,7 @@ struct http_req {
     struct buf body;
     bool body_too_large;
     size_t drained; /* bytes discarded after the body passed its limit */
-    json_t *json; /* parsed body for HTTP_BODY_JSON routes */
+    json_t *json;   /* parsed body for HTTP_BODY_JSON routes */
     int64_t start_ns;
     struct db_conn *db; /* lazily acquired by http_req_db(); released at request end */
 

@@ -146,8 +146,10 @@ int http_req_query_int(struct http_req *r, const char *name, int64_t lo, int64_t
         return 0;
     }
     if (str_to_i64_range(v, lo, hi, out))
-        return err_set_field(e, ERR_INVALID, name, "query parameter %s must be an integer in "
-                             "%lld..%lld", name, (long long)lo, (long long)hi);
+        return err_set_field(e, ERR_INVALID, name,
+                             "query parameter %s must be an integer in "
+                             "%lld..%lld",
+                             name, (long long)lo, (long long)hi);
     return 0;
 }
 

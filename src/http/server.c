@@ -68,8 +68,8 @@ static int hexv(char c)
 /* Query values arrive raw (we disable MHD's unescaping to keep %2F out of paths). */
 const char *http_req_query(struct http_req *r, const char *name)
 {
-    const char *raw = MHD_lookup_connection_value((struct MHD_Connection *)r->conn,
-                                                  MHD_GET_ARGUMENT_KIND, name);
+    const char *raw =
+        MHD_lookup_connection_value((struct MHD_Connection *)r->conn, MHD_GET_ARGUMENT_KIND, name);
     if (!raw)
         return NULL;
     size_t len = strlen(raw);
@@ -78,8 +78,7 @@ const char *http_req_query(struct http_req *r, const char *name)
     for (size_t i = 0; i < len; i++) {
         if (raw[i] == '+') {
             out[o++] = ' ';
-        } else if (raw[i] == '%' && i + 2 < len && hexv(raw[i + 1]) >= 0 &&
-                   hexv(raw[i + 2]) >= 0) {
+        } else if (raw[i] == '%' && i + 2 < len && hexv(raw[i + 1]) >= 0 && hexv(raw[i + 2]) >= 0) {
             char c = (char)(hexv(raw[i + 1]) * 16 + hexv(raw[i + 2]));
             if (c == '\0')
                 return NULL;
@@ -111,8 +110,8 @@ static enum MHD_Result queue_reply(struct http_req *r, struct MHD_Connection *co
         err_set(&e, ERR_INTERNAL, "handler produced no reply");
         http_reply_error(r, &e);
     }
-    struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback(
-        r->reply_len, r->reply_body, free);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer_with_free_callback(r->reply_len, r->reply_body, free);
     r->reply_body = NULL; /* the response owns it now */
     if (!resp)
         return MHD_NO;
@@ -294,8 +293,8 @@ static int precheck(struct http_server *srv, struct http_req *r, struct MHD_Conn
     }
     char allow[128];
     size_t idx = 0;
-    enum router_result rr = router_match(srv->routes, srv->n_routes, r->method, r->path,
-                                         &r->params, &idx, allow, sizeof(allow));
+    enum router_result rr = router_match(srv->routes, srv->n_routes, r->method, r->path, &r->params,
+                                         &idx, allow, sizeof(allow));
     if (rr == ROUTER_BAD_PATH)
         return err_set(e, ERR_INVALID, "malformed request path");
     if (rr == ROUTER_NOT_FOUND)
@@ -367,9 +366,8 @@ static void reply_too_large(struct http_req *r)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     (void)version;
     struct http_server *srv = cls;

@@ -20,8 +20,8 @@ static int prune(struct job_ctx *ctx, struct err *e)
     int64_t deleted = 0;
     int rc = jobs_prune(ctx->conn, cutoff, &deleted, e);
     if (!rc)
-        log_info("msg=\"pruned finished jobs\" deleted=%lld older_than_days=%d",
-                 (long long)deleted, cfg->job_prune_days);
+        log_info("msg=\"pruned finished jobs\" deleted=%lld older_than_days=%d", (long long)deleted,
+                 cfg->job_prune_days);
     return rc;
 }
 

@@ -113,9 +113,9 @@ static void test_bad_bodies(void **state)
     assert_int_equal(http_post_json(&srv, "/api/keys", ADMIN, "{\"role\": ", &r), 0);
     assert_int_equal(r.status, 400);
     assert_string_equal(resp_error_code(&r), "invalid");
-    assert_non_null(strstr(json_string_value(json_object_get(json_object_get(r.json, "error"),
-                                                             "message")),
-                           "malformed JSON"));
+    assert_non_null(
+        strstr(json_string_value(json_object_get(json_object_get(r.json, "error"), "message")),
+               "malformed JSON"));
     resp_free(&r);
     /* not an object */
     assert_int_equal(http_post_json(&srv, "/api/keys", ADMIN, "[1,2]", &r), 0);
@@ -137,19 +137,21 @@ static void test_bad_bodies(void **state)
     assert_string_equal(resp_error_field(&r), "role");
     resp_free(&r);
     /* unknown field */
-    assert_int_equal(http_post_json(&srv, "/api/keys", ADMIN,
-                                    "{\"role\": \"viewer\", \"colour\": 1}", &r), 0);
+    assert_int_equal(
+        http_post_json(&srv, "/api/keys", ADMIN, "{\"role\": \"viewer\", \"colour\": 1}", &r), 0);
     assert_int_equal(r.status, 400);
     assert_string_equal(resp_error_field(&r), "colour");
     resp_free(&r);
     /* duplicate keys are ambiguous */
-    assert_int_equal(http_post_json(&srv, "/api/keys", ADMIN,
-                                    "{\"role\": \"viewer\", \"role\": \"admin\"}", &r), 0);
+    assert_int_equal(
+        http_post_json(&srv, "/api/keys", ADMIN, "{\"role\": \"viewer\", \"role\": \"admin\"}", &r),
+        0);
     assert_int_equal(r.status, 400);
     resp_free(&r);
     /* wrong content type */
     assert_int_equal(http_req(&srv, "POST", "/api/keys", ADMIN, "text/plain",
-                              "{\"role\":\"viewer\"}", 17, NULL, &r), 0);
+                              "{\"role\":\"viewer\"}", 17, NULL, &r),
+                     0);
     assert_int_equal(r.status, 415);
     assert_string_equal(resp_error_code(&r), "unsupported_media_type");
     resp_free(&r);
@@ -166,14 +168,14 @@ static void test_bad_bodies(void **state)
     resp_free(&r);
     /* oversized and chunked: no Content-Length to refuse early */
     const char *chunked[] = {"Transfer-Encoding: chunked", NULL};
-    assert_int_equal(http_req(&srv, "POST", "/api/keys", ADMIN, "application/json", body, big,
-                              chunked, &r), 0);
+    assert_int_equal(
+        http_req(&srv, "POST", "/api/keys", ADMIN, "application/json", body, big, chunked, &r), 0);
     assert_int_equal(r.status, 413);
     resp_free(&r);
     free(body);
     /* a body where none is taken */
-    assert_int_equal(http_req(&srv, "GET", "/api/keys", ADMIN, "application/json", "{}", 2, NULL,
-                              &r), 0);
+    assert_int_equal(
+        http_req(&srv, "GET", "/api/keys", ADMIN, "application/json", "{}", 2, NULL, &r), 0);
     assert_int_equal(r.status, 413);
     resp_free(&r);
     assert_int_equal(key_count(), before);
@@ -190,8 +192,8 @@ static void test_auth_errors(void **state)
     char www[64];
     assert_true(resp_header(&r, "WWW-Authenticate", www, sizeof(www)));
     resp_free(&r);
-    assert_int_equal(http_post_json(&srv, "/api/keys", "isk_000000000000_nope",
-                                    "{\"role\":\"admin\"}", &r), 0);
+    assert_int_equal(
+        http_post_json(&srv, "/api/keys", "isk_000000000000_nope", "{\"role\":\"admin\"}", &r), 0);
     assert_int_equal(r.status, 401);
     resp_free(&r);
     const char *basic[] = {"Authorization: Basic YWRtaW46YWRtaW4=", NULL};
@@ -304,8 +306,9 @@ static void test_events_stream(void **state)
     (void)state;
     /* Make a dead job to retry, so the retry publishes an event. */
     struct resp r;
-    assert_int_equal(http_post_json(&srv, "/api/jobs", ADMIN,
-                                    "{\"name\":\"test.fail\",\"max_attempts\":1}", &r), 0);
+    assert_int_equal(
+        http_post_json(&srv, "/api/jobs", ADMIN, "{\"name\":\"test.fail\",\"max_attempts\":1}", &r),
+        0);
     assert_int_equal(r.status, 202);
     long long id = (long long)json_integer_value(json_object_get(r.json, "id"));
     resp_free(&r);
@@ -330,9 +333,9 @@ static void test_events_stream(void **state)
     struct timeval tv = {.tv_sec = 5, .tv_usec = 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     char req[256];
-    int n = snprintf(req, sizeof(req),
-                     "GET /api/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n",
-                     ADMIN);
+    int n =
+        snprintf(req, sizeof(req),
+                 "GET /api/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n", ADMIN);
     assert_int_equal(write(fd, req, (size_t)n), n);
     char buf[8192];
     size_t used = 0;
@@ -424,10 +427,10 @@ int main(void)
     if (!harness_backend_available())
         return 0;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_health),          cmocka_unit_test(test_not_found_and_method),
-        cmocka_unit_test(test_bad_bodies),      cmocka_unit_test(test_auth_errors),
-        cmocka_unit_test(test_hostile_raw),     cmocka_unit_test(test_metrics_promtool),
-        cmocka_unit_test(test_events_stream),   cmocka_unit_test(test_slow_client),
+        cmocka_unit_test(test_health),        cmocka_unit_test(test_not_found_and_method),
+        cmocka_unit_test(test_bad_bodies),    cmocka_unit_test(test_auth_errors),
+        cmocka_unit_test(test_hostile_raw),   cmocka_unit_test(test_metrics_promtool),
+        cmocka_unit_test(test_events_stream), cmocka_unit_test(test_slow_client),
         cmocka_unit_test(test_rate_limit),
     };
     return cmocka_run_group_tests_name(harness_backend(), tests, setup, teardown);

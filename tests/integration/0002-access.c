@@ -43,12 +43,10 @@ static void test_cli_keys_and_foreign_tenant(void **state)
     char out[512];
     assert_int_equal(harness_cli(srv.db_url, "tenants create acme", out, sizeof(out)), 0);
     assert_int_not_equal(harness_cli(srv.db_url, "tenants create acme", out, sizeof(out)), 0);
-    assert_int_not_equal(harness_cli(srv.db_url, "keys create --tenant nosuch --role admin", out,
-                                     sizeof(out)),
-                         0);
-    assert_int_not_equal(harness_cli(srv.db_url, "keys create --tenant acme --role king", out,
-                                     sizeof(out)),
-                         0);
+    assert_int_not_equal(
+        harness_cli(srv.db_url, "keys create --tenant nosuch --role admin", out, sizeof(out)), 0);
+    assert_int_not_equal(
+        harness_cli(srv.db_url, "keys create --tenant acme --role king", out, sizeof(out)), 0);
     char acme[200];
     assert_int_equal(harness_cli(srv.db_url, "keys create --tenant acme --role admin --name ops",
                                  acme, sizeof(acme)),
@@ -74,8 +72,9 @@ static void test_cli_keys_and_foreign_tenant(void **state)
     snprintf(dkey_secret, sizeof(dkey_secret), "%s",
              json_string_value(json_object_get(r.json, "key")));
     resp_free(&r);
-    assert_int_equal(http_post_json(&srv, "/api/jobs", ADMIN,
-                                    "{\"name\":\"test.fail\",\"max_attempts\":1}", &r), 0);
+    assert_int_equal(
+        http_post_json(&srv, "/api/jobs", ADMIN, "{\"name\":\"test.fail\",\"max_attempts\":1}", &r),
+        0);
     assert_int_equal(r.status, 202);
     long long djob = (long long)json_integer_value(json_object_get(r.json, "id"));
     resp_free(&r);
@@ -122,8 +121,8 @@ static void test_api_key_revoke(void **state)
 {
     (void)state;
     struct resp r;
-    assert_int_equal(http_post_json(&srv, "/api/keys", ADMIN,
-                                    "{\"role\":\"operator\",\"name\":\"ci\"}", &r), 0);
+    assert_int_equal(
+        http_post_json(&srv, "/api/keys", ADMIN, "{\"role\":\"operator\",\"name\":\"ci\"}", &r), 0);
     assert_int_equal(r.status, 201);
     long long id = (long long)json_integer_value(json_object_get(r.json, "id"));
     char key[200];
@@ -172,14 +171,16 @@ static void test_users_and_tokens(void **state)
     assert_int_equal(http_post_json(&srv, "/api/users", ADMIN,
                                     "{\"email\":\"Ayse@Example.com\",\"password\":\"short\","
                                     "\"role\":\"viewer\"}",
-                                    &r), 0);
+                                    &r),
+                     0);
     assert_int_equal(r.status, 400);
     assert_string_equal(resp_error_field(&r), "password");
     resp_free(&r);
     assert_int_equal(http_post_json(&srv, "/api/users", ADMIN,
                                     "{\"email\":\"not-an-email\",\"password\":\"long enough pw\","
                                     "\"role\":\"viewer\"}",
-                                    &r), 0);
+                                    &r),
+                     0);
     assert_int_equal(r.status, 400);
     assert_string_equal(resp_error_field(&r), "email");
     resp_free(&r);
@@ -194,18 +195,21 @@ static void test_users_and_tokens(void **state)
 
     assert_int_equal(http_post_json(&srv, "/api/auth/login", NULL,
                                     "{\"email\":\"ayse@example.com\",\"password\":\"wrong pass!\"}",
-                                    &r), 0);
+                                    &r),
+                     0);
     assert_int_equal(r.status, 401);
     resp_free(&r);
     assert_int_equal(http_post_json(&srv, "/api/auth/login", NULL,
                                     "{\"email\":\"nobody@example.com\",\"password\":\"whatever1\"}",
-                                    &r), 0);
+                                    &r),
+                     0);
     assert_int_equal(r.status, 401);
     resp_free(&r);
     assert_int_equal(http_post_json(&srv, "/api/auth/login", NULL,
                                     "{\"email\":\"ayse@example.com\",\"password\":\"correct horse "
                                     "42\"}",
-                                    &r), 0);
+                                    &r),
+                     0);
     assert_int_equal(r.status, 200);
     char token[1024];
     snprintf(token, sizeof(token), "%s", json_string_value(json_object_get(r.json, "token")));

@@ -130,8 +130,9 @@ static void test_retry_backoff_dead_and_manual_retry(void **state)
 static long long runs_of(const char *url, long long id)
 {
     char sql[128];
-    snprintf(sql, sizeof(sql), "SELECT CAST(value AS INTEGER) FROM settings WHERE name = "
-                               "'test.run:%lld'",
+    snprintf(sql, sizeof(sql),
+             "SELECT CAST(value AS INTEGER) FROM settings WHERE name = "
+             "'test.run:%lld'",
              id);
     return harness_db_i64(url, sql);
 }
@@ -139,8 +140,7 @@ static long long runs_of(const char *url, long long id)
 static size_t count_done(const struct server *s)
 {
     struct resp r;
-    assert_int_equal(http_get(s, "/api/jobs?state=done&name=test.record&limit=1000", ADMIN, &r),
-                     0);
+    assert_int_equal(http_get(s, "/api/jobs?state=done&name=test.record&limit=1000", ADMIN, &r), 0);
     size_t n = json_array_size(json_object_get(r.json, "jobs"));
     resp_free(&r);
     return n;
@@ -158,7 +158,7 @@ static void test_sigkill_loses_nothing_repeats_nothing(void **state)
     long long ids[N];
     for (int i = 0; i < N; i++)
         ids[i] = enqueue(&s, "{\"name\":\"test.record\",\"delay_s\":1,"
-                            "\"payload\":{\"sleep_ms\":100}}");
+                             "\"payload\":{\"sleep_ms\":100}}");
     /* let some finish, then kill in the middle of the rest */
     for (int i = 0; i < 400 && count_done(&s) < 5; i++)
         harness_sleep_ms(10);
@@ -212,8 +212,8 @@ static bool is_leader(const struct server *s)
         resp_free(&r);
         return false;
     }
-    json_t *l = json_object_get(json_object_get(json_object_get(r.json, "checks"), "scheduler"),
-                                "leader");
+    json_t *l =
+        json_object_get(json_object_get(json_object_get(r.json, "checks"), "scheduler"), "leader");
     bool v = json_is_true(l);
     resp_free(&r);
     return v;

@@ -155,8 +155,7 @@ int server_start(struct server *s, const char *db_url, const char *const *extra_
     snprintf(s->base, sizeof(s->base), "http://127.0.0.1:%d", s->port);
     snprintf(s->db_url, sizeof(s->db_url), "%s", db_url);
     const char *dir = getenv("TEST_TMPDIR") ? getenv("TEST_TMPDIR") : "/tmp";
-    snprintf(s->log_path, sizeof(s->log_path), "%s/server-%d-%d.log", dir, (int)getpid(),
-             s->port);
+    snprintf(s->log_path, sizeof(s->log_path), "%s/server-%d-%d.log", dir, (int)getpid(), s->port);
     const char *bin = getenv("ICESHOP_BIN") ? getenv("ICESHOP_BIN") : "build/debug/iceshop";
     pid_t pid = fork();
     if (pid < 0)
@@ -322,8 +321,8 @@ int http_get(const struct server *s, const char *path, const char *auth, struct 
 int http_post_json(const struct server *s, const char *path, const char *auth, const char *json,
                    struct resp *out)
 {
-    return http_req(s, "POST", path, auth, "application/json", json, json ? strlen(json) : 0,
-                    NULL, out);
+    return http_req(s, "POST", path, auth, "application/json", json, json ? strlen(json) : 0, NULL,
+                    out);
 }
 
 void resp_free(struct resp *r)

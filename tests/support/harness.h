@@ -18,16 +18,16 @@
 struct server {
     pid_t pid;
     int port;
-    char base[64];      /* http://127.0.0.1:PORT */
+    char base[64]; /* http://127.0.0.1:PORT */
     char db_url[512];
     char log_path[256]; /* the server's stderr */
 };
 
 struct resp {
     long status;
-    char *body;       /* NUL-terminated; freed by resp_free */
+    char *body; /* NUL-terminated; freed by resp_free */
     size_t len;
-    json_t *json;     /* parsed body or NULL */
+    json_t *json; /* parsed body or NULL */
     char headers[8192];
 };
 
@@ -75,7 +75,6 @@ const char *resp_error_field(const struct resp *r);
 int harness_sh(const char *cmd, char *out, size_t n);
 /* Milliseconds sleep. */
 void harness_sleep_ms(int ms);
-
 
 
 /* Direct database access for assertions and setup, through the project's db API. */

@@ -62,8 +62,8 @@ struct account_user {
 struct account_principal {
     int64_t tenant_id;
     enum account_role role;
-    int64_t key_id;  /* 0 unless authenticated by an API key */
-    int64_t user_id; /* 0 unless authenticated by a login token */
+    int64_t key_id;   /* 0 unless authenticated by an API key */
+    int64_t user_id;  /* 0 unless authenticated by a login token */
     char subject[96]; /* "key:12", "user:3", "admin-key": for logs and rate limiting */
 };
 
@@ -78,16 +78,16 @@ int account_tenant_create(struct db_conn *c, const char *name, int64_t now_ms, i
 /* Find or create; used for the default tenant at start-up. */
 int account_tenant_ensure(struct db_conn *c, const char *name, int64_t now_ms, int64_t *id,
                           struct err *e);
-int account_tenant_list(struct db_conn *c, struct arena *a, struct account_tenant **rows,
-                        size_t *n, struct err *e);
+int account_tenant_list(struct db_conn *c, struct arena *a, struct account_tenant **rows, size_t *n,
+                        struct err *e);
 
 /*
  * Create an API key; *plaintext (allocated in `a`) is the only time the secret exists outside
  * the caller's hands: "isk_<12 hex id>_<43 chars>". Only its SHA-256 is stored.
  */
 int account_key_create(struct db_conn *c, int64_t tenant_id, enum account_role role,
-                       const char *name, int64_t now_ms, struct arena *a,
-                       struct account_key *out, const char **plaintext, struct err *e);
+                       const char *name, int64_t now_ms, struct arena *a, struct account_key *out,
+                       const char **plaintext, struct err *e);
 /*
  * Resolve a presented key to its principal; ERR_UNAUTHORIZED when unknown, malformed or
  * revoked (one message for all, so callers learn nothing about which).
@@ -104,8 +104,8 @@ int account_key_list(struct db_conn *c, int64_t tenant_id, struct arena *a,
 
 /* Email: a plausible address of 3..254 bytes; password: 10..256 bytes. */
 int account_user_create(struct db_conn *c, int64_t tenant_id, const char *email,
-                        const char *password, enum account_role role, int64_t now_ms,
-                        int64_t *id, struct err *e);
+                        const char *password, enum account_role role, int64_t now_ms, int64_t *id,
+                        struct err *e);
 /* Check email + password; ERR_UNAUTHORIZED "invalid email or password" on any mismatch. */
 int account_user_login(struct db_conn *c, const char *email, const char *password,
                        struct account_principal *out, struct err *e);

@@ -136,8 +136,8 @@ int account_tenant_ensure(struct db_conn *c, const char *name, int64_t now_ms, i
     return rc;
 }
 
-int account_tenant_list(struct db_conn *c, struct arena *a, struct account_tenant **rows,
-                        size_t *n, struct err *e)
+int account_tenant_list(struct db_conn *c, struct arena *a, struct account_tenant **rows, size_t *n,
+                        struct err *e)
 {
     struct db_stmt *s;
     int rc = db_prepare(c, &s, "SELECT id, name, created_at FROM tenants ORDER BY id", e);
@@ -458,9 +458,8 @@ int account_user_principal(struct db_conn *c, int64_t user_id, struct account_pr
                            struct err *e)
 {
     struct db_stmt *s;
-    int rc = db_prepare(c, &s,
-                        "SELECT tenant_id, role FROM users WHERE id = ? AND disabled_at IS NULL",
-                        e);
+    int rc = db_prepare(
+        c, &s, "SELECT tenant_id, role FROM users WHERE id = ? AND disabled_at IS NULL", e);
     if (rc)
         return rc;
     db_bind_i64(s, 1, user_id);
@@ -544,8 +543,7 @@ static int secret_read(struct db_conn *c, const char *name, unsigned char out[32
     return rc;
 }
 
-int account_server_secret(struct db_conn *c, const char *name, unsigned char out[32],
-                          struct err *e)
+int account_server_secret(struct db_conn *c, const char *name, unsigned char out[32], struct err *e)
 {
     bool found;
     int rc = secret_read(c, name, out, &found, e);
