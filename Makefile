@@ -1,4 +1,5 @@
-# Iceshop build. `make` builds the debug flavour; FLAVOR=release|asan selects another.
+# Iceshop build. `make` builds the debug flavour; FLAVOR=release|asan|profile selects another
+# (profile: release with frame pointers, for perf).
 # Objects go under build/<flavour>/. See README.md for the commands a user needs.
 
 FLAVOR ?= debug
@@ -12,6 +13,8 @@ CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -Isrc -I$(BUILD)/gen $(WARN) -fstack-prote
                -pthread -MMD -MP
 ifeq ($(FLAVOR),release)
   CFLAGS_FLAVOR := -O2 -g -DNDEBUG
+else ifeq ($(FLAVOR),profile)
+  CFLAGS_FLAVOR := -O2 -g -DNDEBUG -fno-omit-frame-pointer
 else ifeq ($(FLAVOR),asan)
   CFLAGS_FLAVOR := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
                    -fno-omit-frame-pointer

@@ -194,8 +194,19 @@ static void s_close(struct db *db)
     db->backend_data = NULL;
 }
 
+/*
+ * Before the library initialises: no global memory statistics (they take a process-wide mutex
+ * on every allocation, which every request thread then queues on).
+ */
+static void configure_library(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static int s_conn_open(struct db *db, struct db_conn **out, struct err *e)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, configure_library);
     sqlite3 *h = NULL;
     int rc = sqlite3_open_v2(
         db->target, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);

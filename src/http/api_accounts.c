@@ -130,6 +130,7 @@ int h_keys_revoke(struct http_req *r, struct err *e)
         rc = account_key_revoke(c, r->who.tenant_id, id, now_ms(r), e);
     if (rc)
         return rc;
+    auth_key_cache_clear();
     return http_reply_json(r, 200, json_pack("{s:I, s:b}", "id", (json_int_t)id, "revoked", 1));
 }
 

@@ -49,6 +49,76 @@ static void touch_key(struct http_req *r, struct db_conn *c)
                  e.msg);
 }
 
+/*
+ * Successful API-key lookups are remembered for a second, keyed by the key's SHA-256, so a
+ * client making many requests costs one database read per second instead of one per request.
+ * Revoking through this process clears the cache at once; a revocation made elsewhere (another
+ * process, the CLI) takes effect here within KEY_CACHE_TTL_MS.
+ */
+#define KEY_CACHE_SLOTS  256
+#define KEY_CACHE_TTL_MS 1000
+
+/* Read-mostly: a reader lock lets every thread hit the same entry without queueing. */
+static pthread_rwlock_t key_cache_mu = PTHREAD_RWLOCK_INITIALIZER;
+static struct {
+    unsigned char digest[SEC_SHA256_LEN];
+    struct account_principal who;
+    int64_t expires_ms; /* monotonic; 0 = empty */
+} key_cache[KEY_CACHE_SLOTS];
+
+static size_t key_cache_slot(const unsigned char *digest)
+{
+    return ((size_t)digest[0] | (size_t)digest[1] << 8) % KEY_CACHE_SLOTS;
+}
+
+static bool key_cache_get(const unsigned char *digest, struct account_principal *who)
+{
+    size_t i = key_cache_slot(digest);
+    bool hit = false;
+    pthread_rwlock_rdlock(&key_cache_mu);
+    if (key_cache[i].expires_ms > clock_mono_ms() &&
+        sec_equal(key_cache[i].digest, SEC_SHA256_LEN, digest, SEC_SHA256_LEN)) {
+        *who = key_cache[i].who;
+        hit = true;
+    }
+    pthread_rwlock_unlock(&key_cache_mu);
+    return hit;
+}
+
+static void key_cache_put(const unsigned char *digest, const struct account_principal *who)
+{
+    size_t i = key_cache_slot(digest);
+    pthread_rwlock_wrlock(&key_cache_mu);
+    memcpy(key_cache[i].digest, digest, SEC_SHA256_LEN);
+    key_cache[i].who = *who;
+    key_cache[i].expires_ms = clock_mono_ms() + KEY_CACHE_TTL_MS;
+    pthread_rwlock_unlock(&key_cache_mu);
+}
+
+void auth_key_cache_clear(void)
+{
+    pthread_rwlock_wrlock(&key_cache_mu);
+    memset(key_cache, 0, sizeof(key_cache));
+    pthread_rwlock_unlock(&key_cache_mu);
+}
+
+static int from_api_key(struct http_req *r, const char *cred, size_t n, struct err *e)
+{
+    unsigned char digest[SEC_SHA256_LEN];
+    sec_sha256(digest, cred, n);
+    if (key_cache_get(digest, &r->who))
+        return 0;
+    struct db_conn *c;
+    int rc = http_req_db(r, &c, e);
+    if (!rc)
+        rc = account_key_authenticate(c, cred, &r->who, e);
+    if (rc)
+        return rc;
+    key_cache_put(digest, &r->who);
+    touch_key(r, c);
+    return 0;
+}
+
 static int from_token(struct http_req *r, const char *token, struct err *e)
 {
     struct app *app = r->app;
@@ -98,12 +168,7 @@ int auth_request(struct http_req *r, struct err *e)
         str_copy(r->who.subject, sizeof(r->who.subject), "admin-key");
         rc = 0;
     } else if (str_has_prefix(cred, ACCOUNT_KEY_PREFIX)) {
-        struct db_conn *c;
-        rc = http_req_db(r, &c, e);
-        if (!rc)
-            rc = account_key_authenticate(c, cred, &r->who, e);
-        if (!rc)
-            touch_key(r, c);
+        rc = from_api_key(r, cred, n, e);
     } else if (strchr(cred, '.')) {
         rc = from_token(r, cred, e);
     } else {

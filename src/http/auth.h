@@ -12,6 +12,12 @@
 
 int auth_request(struct http_req *r, struct err *e);
 
+/*
+ * Forget remembered API-key lookups (call after revoking a key). Lookups are otherwise reused
+ * for up to a second, so a revocation made by another process applies here within a second.
+ */
+void auth_key_cache_clear(void);
+
 /* Issue a login token for `who`, valid for the configured TTL; *token in r->arena. */
 int auth_token_issue(struct http_req *r, const struct account_principal *who, const char **token,
                      int64_t *expires_ms, struct err *e);
