@@ -980,15 +980,16 @@ static int h_nop(struct job_ctx *ctx, struct err *e)
     return 0;
 }
 
-static void test_throughput(void **state)
+/*
+ * Many jobs through a pool with large batches: all end done, none twice. Speed is measured by
+ * `make bench` (bench/bench_jobs.c), not here.
+ */
+static void test_bulk_drain(void **state)
 {
     struct fx *f = *state;
     struct err e;
     err_init(&e);
-    const char *env = getenv("JOBS_BENCH_N");
-    int total = env ? (int)strtol(env, NULL, 10) : 20000;
-    if (total <= 0)
-        total = 20000;
+    const int total = 3000;
     assert_int_equal(job_registry_add(f->reg, "t.nop", h_nop, NULL, 0, &e), 0);
     assert_int_equal(db_begin(f->c, &e), 0);
     for (int i = 0; i < total; i++)
@@ -1003,15 +1004,11 @@ static void test_throughput(void **state)
             break;
         sleep_ms(2);
         if (clock_mono_ns() - t0 > 120000000000LL)
-            fail_msg("throughput run timed out at %llu", (unsigned long long)st.succeeded);
+            fail_msg("bulk drain hung at %llu of %d", (unsigned long long)st.succeeded, total);
     }
-    int64_t dt = clock_mono_ns() - t0;
     job_workers_stop(w, 1000);
-    double rate = (double)total / ((double)dt / 1e9);
-    printf("# throughput %s: %d jobs in %.3f s = %.0f jobs/s\n", backend_url ? "pg" : "sqlite",
-           total, (double)dt / 1e9, rate);
+    assert_int_equal(st.succeeded, total);
     assert_int_equal(count_state(f, JOB_STATE_DONE), total);
-    assert_true(rate > 200);
 }
 
 /* ---------------------------------------------------------------- main */
@@ -1040,7 +1037,7 @@ int main(void)
         DB_TEST(test_two_pools_never_double_run),
         DB_TEST(test_heartbeat_keeps_long_job),
         DB_TEST(test_stop_releases_and_abandons),
-        DB_TEST(test_throughput),
+        DB_TEST(test_bulk_drain),
     };
     int failed = cmocka_run_group_tests_name("jobs_pure", pure, NULL, NULL);
     backend_url = NULL;
