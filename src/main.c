@@ -17,7 +17,7 @@
 #include "http/routes.h"
 #include "http/server.h"
 #include "http/sse.h"
-#include "jobs/builtin.h"
+#include "platform/tasks.h"
 #include "jobs/queue.h"
 #include "jobs/worker.h"
 #include "net/httpc.h"
@@ -117,7 +117,7 @@ static int serve(struct config *cfg)
         goto out;
 
     app.jobs = job_registry_new();
-    rc = jobs_builtin_register(app.jobs, &app.cfg, &e);
+    rc = platform_tasks_register(app.jobs, &app.cfg, &e);
     if (rc)
         goto out;
     app.metrics = metrics_new(http_routes, http_routes_count);
@@ -138,7 +138,7 @@ static int serve(struct config *cfg)
     if (cfg->scheduler) {
         rc = sched_new(app.db, app.clock, NULL, &app.sched, &e);
         if (!rc)
-            rc = jobs_builtin_schedule(app.sched, cfg, &e);
+            rc = platform_tasks_schedule(app.sched, cfg, &e);
         if (!rc)
             rc = sched_start(app.sched, &e);
         if (rc)

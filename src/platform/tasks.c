@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Built-in job handlers and periodic tasks (see builtin.h). Handlers are idempotent; the test
+ * The platform's own job handlers and periodic tasks (see tasks.h). Handlers are idempotent; the test
  * handlers exist only when ICESHOP_TEST_JOBS=1 and write nothing but rows in `settings` named
  * "test.run:<job id>", so exactly-once behaviour is observable from outside.
  */
-#include "jobs/builtin.h"
+#include "platform/tasks.h"
 #include "core/log.h"
 #include "jobs/queue.h"
 
@@ -95,7 +95,7 @@ static int test_record(struct job_ctx *ctx, struct err *e)
     return rc;
 }
 
-int jobs_builtin_register(struct job_registry *reg, struct config *cfg, struct err *e)
+int platform_tasks_register(struct job_registry *reg, struct config *cfg, struct err *e)
 {
     int rc = job_registry_add(reg, "jobs.prune", prune, cfg, 0, e);
     if (rc || !cfg->test_jobs)
@@ -116,7 +116,7 @@ int jobs_builtin_register(struct job_registry *reg, struct config *cfg, struct e
     return rc;
 }
 
-int jobs_builtin_schedule(struct sched *s, const struct config *cfg, struct err *e)
+int platform_tasks_schedule(struct sched *s, const struct config *cfg, struct err *e)
 {
     int rc = sched_daily(s, "jobs.prune", "03:30", "jobs.prune", "{}", e);
     if (!rc && cfg->test_jobs)
