@@ -26,10 +26,17 @@ struct http_header {
 
 #define HTTP_MAX_REPLY_HEADERS 8
 
+/* How request.c reads the connection; provided by server.c (the only HTTP-library user). */
+struct http_conn_ops {
+    const char *(*header)(void *conn, const char *name);    /* case-insensitive; NULL if absent */
+    const char *(*query_raw)(void *conn, const char *name); /* still percent-encoded */
+};
+
 struct http_req {
     struct arena arena;
     struct app *app;
     void *conn; /* the server's connection handle; only server.c looks inside */
+    const struct http_conn_ops *conn_ops;
     const char *method;
     const char *path;
     char request_id[72];

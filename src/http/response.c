@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Replies and request helpers that do not depend on the HTTP library: JSON bodies, the error
- * problem document, status mapping, typed path/query parameters, the per-request database
- * connection. Tests: tests/unit/http/test_response.c and tests/integration/.
+ * Replies, independent of the HTTP library: JSON and byte bodies, extra headers, the error
+ * problem document and the one mapping from error codes to HTTP statuses.
+ * Tests: tests/integration/.
  */
 #include "http/request.h"
-#include "core/str.h"
 #include "core/xalloc.h"
 
 #include <stdio.h>
@@ -119,47 +118,5 @@ int http_reply_sse(struct http_req *r, int64_t tenant_id)
     r->sse_tenant_id = tenant_id;
     r->status = 200;
     r->replied = true;
-    return 0;
-}
-
-const char *http_req_param(struct http_req *r, const char *name)
-{
-    return router_param(&r->params, name);
-}
-
-int http_req_param_id(struct http_req *r, const char *name, int64_t *out, struct err *e)
-{
-    const char *v = http_req_param(r, name);
-    int64_t id;
-    if (!v || str_to_i64(v, &id) || id <= 0)
-        return err_set_field(e, ERR_NOT_FOUND, name, "no such %s: %s", name, v ? v : "");
-    *out = id;
-    return 0;
-}
-
-int http_req_query_int(struct http_req *r, const char *name, int64_t lo, int64_t hi, int64_t def,
-                       int64_t *out, struct err *e)
-{
-    const char *v = http_req_query(r, name);
-    if (!v) {
-        *out = def;
-        return 0;
-    }
-    if (str_to_i64_range(v, lo, hi, out))
-        return err_set_field(e, ERR_INVALID, name,
-                             "query parameter %s must be an integer in "
-                             "%lld..%lld",
-                             name, (long long)lo, (long long)hi);
-    return 0;
-}
-
-int http_req_db(struct http_req *r, struct db_conn **out, struct err *e)
-{
-    if (!r->db) {
-        int rc = db_conn_acquire(r->app->db, &r->db, e);
-        if (rc)
-            return rc;
-    }
-    *out = r->db;
     return 0;
 }

@@ -47,50 +47,19 @@ struct sse_stream {
 static _Atomic uint64_t request_seq;
 static char process_tag[9];
 
-/* ======================== request accessors (request.h) ======================== */
+/* ======================== request accessors for request.c ======================== */
 
-const char *http_req_header(struct http_req *r, const char *name)
+static const char *conn_header(void *conn, const char *name)
 {
-    return MHD_lookup_connection_value((struct MHD_Connection *)r->conn, MHD_HEADER_KIND, name);
+    return MHD_lookup_connection_value((struct MHD_Connection *)conn, MHD_HEADER_KIND, name);
 }
 
-static int hexv(char c)
+static const char *conn_query(void *conn, const char *name)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    return MHD_lookup_connection_value((struct MHD_Connection *)conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
-/* Query values arrive raw (we disable MHD's unescaping to keep %2F out of paths). */
-const char *http_req_query(struct http_req *r, const char *name)
-{
-    const char *raw =
-        MHD_lookup_connection_value((struct MHD_Connection *)r->conn, MHD_GET_ARGUMENT_KIND, name);
-    if (!raw)
-        return NULL;
-    size_t len = strlen(raw);
-    char *out = arena_alloc(&r->arena, len + 1);
-    size_t o = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (raw[i] == '+') {
-            out[o++] = ' ';
-        } else if (raw[i] == '%' && i + 2 < len && hexv(raw[i + 1]) >= 0 && hexv(raw[i + 2]) >= 0) {
-            char c = (char)(hexv(raw[i + 1]) * 16 + hexv(raw[i + 2]));
-            if (c == '\0')
-                return NULL;
-            out[o++] = c;
-            i += 2;
-        } else {
-            out[o++] = raw[i];
-        }
-    }
-    out[o] = '\0';
-    return out;
-}
+static const struct http_conn_ops conn_ops = {.header = conn_header, .query_raw = conn_query};
 
 /* ======================== replies ======================== */
 
@@ -230,6 +199,7 @@ static struct http_req *req_new(struct http_server *srv, struct MHD_Connection *
     r->start_ns = clock_mono_ns();
     r->app = srv->app;
     r->conn = conn;
+    r->conn_ops = &conn_ops;
     r->method = arena_strdup(&r->arena, method);
     r->path = arena_strdup(&r->arena, url);
     r->route_index = srv->n_routes;

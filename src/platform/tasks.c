@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The platform's own job handlers and periodic tasks (see tasks.h). Handlers are idempotent; the test
- * handlers exist only when ICESHOP_TEST_JOBS=1 and write nothing but rows in `settings` named
+ * The platform's own job handlers and periodic tasks (see tasks.h). Handlers are idempotent; the
+ * test handlers exist only when ICESHOP_TEST_JOBS=1 and write nothing but rows in `settings` named
  * "test.run:<job id>", so exactly-once behaviour is observable from outside.
  */
 #include "platform/tasks.h"

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What handlers read of a request (see request.h): headers and query arguments through the
+ * server's connection ops, typed path and query parameters, and the per-request database
+ * connection. Tests: tests/integration/.
+ */
+#include "http/request.h"
+#include "core/str.h"
+
+#include <string.h>
+
+const char *http_req_header(struct http_req *r, const char *name)
+{
+    return r->conn_ops->header(r->conn, name);
+}
+
+static int hexv(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Query values arrive raw (the server keeps %2F escaped in paths), so decode them here. */
+const char *http_req_query(struct http_req *r, const char *name)
+{
+    const char *raw = r->conn_ops->query_raw(r->conn, name);
+    if (!raw)
+        return NULL;
+    size_t len = strlen(raw);
+    char *out = arena_alloc(&r->arena, len + 1);
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (raw[i] == '+') {
+            out[o++] = ' ';
+        } else if (raw[i] == '%' && i + 2 < len && hexv(raw[i + 1]) >= 0 && hexv(raw[i + 2]) >= 0) {
+            char c = (char)(hexv(raw[i + 1]) * 16 + hexv(raw[i + 2]));
+            if (c == '\0')
+                return NULL;
+            out[o++] = c;
+            i += 2;
+        } else {
+            out[o++] = raw[i];
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+const char *http_req_param(struct http_req *r, const char *name)
+{
+    return router_param(&r->params, name);
+}
+
+int http_req_param_id(struct http_req *r, const char *name, int64_t *out, struct err *e)
+{
+    const char *v = http_req_param(r, name);
+    int64_t id;
+    if (!v || str_to_i64(v, &id) || id <= 0)
+        return err_set_field(e, ERR_NOT_FOUND, name, "no such %s: %s", name, v ? v : "");
+    *out = id;
+    return 0;
+}
+
+int http_req_query_int(struct http_req *r, const char *name, int64_t lo, int64_t hi, int64_t def,
+                       int64_t *out, struct err *e)
+{
+    const char *v = http_req_query(r, name);
+    if (!v) {
+        *out = def;
+        return 0;
+    }
+    if (str_to_i64_range(v, lo, hi, out))
+        return err_set_field(e, ERR_INVALID, name,
+                             "query parameter %s must be an integer in "
+                             "%lld..%lld",
+                             name, (long long)lo, (long long)hi);
+    return 0;
+}
+
+int http_req_db(struct http_req *r, struct db_conn **out, struct err *e)
+{
+    if (!r->db) {
+        int rc = db_conn_acquire(r->app->db, &r->db, e);
+        if (rc)
+            return rc;
+    }
+    *out = r->db;
+    return 0;
+}
