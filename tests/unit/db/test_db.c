@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "core/str.h"
 #include "core/xalloc.h"
+#include "support/testdb.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,109 +23,38 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 struct fixture {
-    enum db_backend backend;
-    char url[512];
-    char path[256];  /* SQLite file */
-    char schema[64]; /* PostgreSQL schema */
+    struct testdb t;
     struct db *db;
 };
 
-static int test_seq;
-
-static const char *pg_dsn(void)
+static int setup_backend(void **state, enum db_backend backend)
 {
-    const char *d = getenv("TEST_PG_DSN");
-    return d && *d ? d : NULL;
-}
-
-static void rm_sqlite(const char *path)
-{
-    char p[300];
-    unlink(path);
-    snprintf(p, sizeof(p), "%s-wal", path);
-    unlink(p);
-    snprintf(p, sizeof(p), "%s-shm", path);
-    unlink(p);
-}
-
-/* Run one statement on a fresh connection to the raw DSN (outside the test schema). */
-static void pg_admin(const char *sql)
-{
-    struct err e;
-    err_init(&e);
-    struct db *db;
-    assert_int_equal(db_open(&db, pg_dsn(), NULL, &e), 0);
-    struct db_conn *c;
-    assert_int_equal(db_conn_acquire(db, &c, &e), 0);
-    if (db_exec(c, sql, &e))
-        fail_msg("%s: %s", sql, e.msg);
-    db_conn_release(c);
-    db_close(db);
-}
-
-static int open_fixture(struct fixture *f, const struct db_options *opts)
-{
-    struct err e;
-    err_init(&e);
-    int rc = db_open(&f->db, f->url, opts, &e);
-    if (rc)
-        fail_msg("db_open %s: %s", f->url, e.msg);
-    return rc;
+    struct fixture *f = xcalloc(1, sizeof(*f));
+    *state = f;
+    testdb_fresh(&f->t, backend, "db");
+    f->db = testdb_open(&f->t, NULL);
+    return 0;
 }
 
 static int setup_sqlite(void **state)
 {
-    struct fixture *f = xcalloc(1, sizeof(*f));
-    f->backend = DB_SQLITE;
-    snprintf(f->path, sizeof(f->path), "/tmp/iceshop-test-db-%d-%d.db", (int)getpid(), ++test_seq);
-    rm_sqlite(f->path);
-    snprintf(f->url, sizeof(f->url), "sqlite://%s", f->path);
-    *state = f;
-    return open_fixture(f, NULL);
+    return setup_backend(state, DB_SQLITE);
 }
 
 static int setup_pg(void **state)
 {
-    struct fixture *f = xcalloc(1, sizeof(*f));
-    f->backend = DB_POSTGRES;
-    snprintf(f->schema, sizeof(f->schema), "iceshop_t%d_%d", (int)getpid(), ++test_seq);
-    char sql[256];
-    snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s", f->schema,
-             f->schema);
-    pg_admin(sql);
-    const char *dsn = pg_dsn();
-    snprintf(f->url, sizeof(f->url), "%s%coptions=-csearch_path%%3D%s", dsn,
-             strchr(dsn, '?') ? '&' : '?', f->schema);
-    *state = f;
-    return open_fixture(f, NULL);
+    return setup_backend(state, DB_POSTGRES);
 }
 
 static int teardown(void **state)
 {
     struct fixture *f = *state;
     db_close(f->db);
-    if (f->backend == DB_SQLITE) {
-        rm_sqlite(f->path);
-    } else {
-        char sql[256];
-        snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE", f->schema);
-        pg_admin(sql);
-    }
+    testdb_remove(&f->t);
     free(f);
     return 0;
-}
-
-static struct db_conn *acquire(struct db *db)
-{
-    struct err e;
-    err_init(&e);
-    struct db_conn *c = NULL;
-    if (db_conn_acquire(db, &c, &e))
-        fail_msg("acquire: %s", e.msg);
-    return c;
 }
 
 static void exec_ok(struct db_conn *c, const char *sql)
@@ -218,7 +148,7 @@ static void test_memory_db(void **state)
     assert_string_equal(db_sql(db, DB_SQL_SKIP_LOCKED), "");
     migrate_ok(db);
     /* A pool of one: the second acquire times out. */
-    struct db_conn *c = acquire(db);
+    struct db_conn *c = testdb_acquire(db);
     struct db_conn *c2 = NULL;
     assert_int_equal(db_conn_acquire(db, &c2, &e), ERR_TIMEOUT);
     assert_null(c2);
@@ -291,19 +221,19 @@ static void test_migrate(void **state)
     assert_int_equal(v, 0);
 
     assert_int_equal(db_migrate(f->db, &applied, &e), 0);
-    assert_true(migrations_for(f->backend) >= 1);
-    assert_int_equal(applied, migrations_for(f->backend));
+    assert_true(migrations_for(f->t.backend) >= 1);
+    assert_int_equal(applied, migrations_for(f->t.backend));
     assert_int_equal(db_schema_version(f->db, &v, &e), 0);
-    assert_int_equal(v, max_version_for(f->backend));
+    assert_int_equal(v, max_version_for(f->t.backend));
 
     assert_int_equal(db_migrate(f->db, &applied, &e), 0);
     assert_int_equal(applied, 0);
     assert_int_equal(db_schema_version(f->db, &v, &e), 0);
-    assert_int_equal(v, max_version_for(f->backend));
+    assert_int_equal(v, max_version_for(f->t.backend));
 
-    struct db_conn *c = acquire(f->db);
+    struct db_conn *c = testdb_acquire(f->db);
     assert_int_equal(count_rows(c, "SELECT count(*) FROM schema_migrations"),
-                     migrations_for(f->backend));
+                     migrations_for(f->t.backend));
     /* The core tables exist and are empty. */
     assert_int_equal(count_rows(c, "SELECT count(*) FROM tenants"), 0);
     assert_int_equal(count_rows(c, "SELECT count(*) FROM api_keys"), 0);
@@ -334,8 +264,8 @@ static void test_types(void **state)
         {false, 0, 1.5, "x", 0, -86400000, true},                 /* 1969-12-31 */
         {true, 0, 0, NULL, 0, 0, false},
     };
-    struct db_conn *c = acquire(f->db);
-    exec_ok(c, f->backend == DB_SQLITE
+    struct db_conn *c = testdb_acquire(f->db);
+    exec_ok(c, f->t.backend == DB_SQLITE
                    ? "CREATE TABLE t_types(id INTEGER PRIMARY KEY, i INTEGER, f REAL, s TEXT, "
                      "ts TEXT, b INTEGER, n TEXT)"
                    : "CREATE TABLE t_types(id BIGINT PRIMARY KEY, i BIGINT, f DOUBLE PRECISION, "
@@ -442,7 +372,7 @@ static void test_conflict(void **state)
 {
     struct fixture *f = *state;
     migrate_ok(f->db);
-    struct db_conn *c = acquire(f->db);
+    struct db_conn *c = testdb_acquire(f->db);
     struct err e;
     err_init(&e);
     assert_int_equal(insert_tenant(c, "acme", &e), 1);
@@ -485,7 +415,7 @@ static void test_transactions(void **state)
     migrate_ok(f->db);
     struct err e;
     err_init(&e);
-    struct db_conn *c = acquire(f->db);
+    struct db_conn *c = testdb_acquire(f->db);
     assert_false(db_in_transaction(c));
 
     assert_int_equal(db_begin(c, &e), 0);
@@ -507,7 +437,7 @@ static void test_transactions(void **state)
     assert_int_equal(db_begin(c, &e), 0);
     assert_int_equal(insert_tenant(c, "released", &e), 1);
     db_conn_release(c);
-    c = acquire(f->db);
+    c = testdb_acquire(f->db);
     assert_false(db_in_transaction(c));
     assert_int_equal(count_rows(c, "SELECT count(*) FROM tenants"), 2);
 
@@ -520,7 +450,7 @@ static void test_transactions(void **state)
     int rc = db_commit(c, &e);
     assert_false(db_in_transaction(c));
     /* PostgreSQL aborts the whole transaction; SQLite keeps the earlier statement. */
-    if (f->backend == DB_POSTGRES) {
+    if (f->t.backend == DB_POSTGRES) {
         assert_int_equal(rc, ERR_DB);
         assert_int_equal(count_rows(c, "SELECT count(*) FROM tenants"), 2);
     } else {
@@ -535,7 +465,7 @@ static void test_stmt_cache(void **state)
     struct fixture *f = *state;
     struct err e;
     err_init(&e);
-    struct db_conn *c = acquire(f->db);
+    struct db_conn *c = testdb_acquire(f->db);
     const char *sql = "SELECT ? + 1";
     struct db_stmt *s1 = prepare_ok(c, sql);
     db_bind_i64(s1, 1, 1);
@@ -563,7 +493,7 @@ static void test_stmt_cache(void **state)
     assert_int_equal(c->cache_count >= 1, 1);
     /* One statement per prepare; more is a usage error. */
     struct db_stmt *bad = NULL;
-    if (f->backend == DB_SQLITE)
+    if (f->t.backend == DB_SQLITE)
         assert_int_equal(db_prepare(c, &bad, "SELECT 1; SELECT 2", &e), ERR_INVALID);
     db_conn_release(c);
 }
@@ -573,7 +503,7 @@ static void test_quoted_placeholder(void **state)
     struct fixture *f = *state;
     struct err e;
     err_init(&e);
-    struct db_conn *c = acquire(f->db);
+    struct db_conn *c = testdb_acquire(f->db);
     struct db_stmt *s = prepare_ok(c, "SELECT '?', ?, 'it''s ?' /* ? */, ? -- ?\n");
     assert_int_equal(db_bind_text(s, 1, "x"), 0);
     assert_int_equal(db_bind_text(s, 2, "y"), 0);
@@ -647,7 +577,7 @@ static void test_pool_threads(void **state)
     migrate_ok(f->db);
     db_close(f->db);
     struct db_options o = {.pool_size = 4, .busy_timeout_ms = 20000};
-    open_fixture(f, &o);
+    f->db = testdb_open(&f->t, &o);
 
     pthread_t th[THREADS];
     struct worker w[THREADS];
@@ -660,7 +590,7 @@ static void test_pool_threads(void **state)
         if (w[i].errors)
             fail_msg("worker %d: %d errors, last: %s", i, w[i].errors, w[i].msg);
     }
-    struct db_conn *c = acquire(f->db);
+    struct db_conn *c = testdb_acquire(f->db);
     assert_int_equal(count_rows(c, "SELECT count(*) FROM tenants"), THREADS * INSERTS_PER_THREAD);
     db_conn_release(c);
     assert_int_equal(db_error_count(f->db), 0);
@@ -672,8 +602,8 @@ static void test_leader(void **state)
     migrate_ok(f->db);
     struct err e;
     err_init(&e);
-    char name[64];
-    snprintf(name, sizeof(name), "scan-%d-%d", (int)getpid(), test_seq);
+    char name[80];
+    snprintf(name, sizeof(name), "scan-%s", f->t.name);
     const int64_t ttl = 10000, t0 = 1795252200000;
     struct db_leader *a = NULL, *b = NULL;
     assert_int_equal(db_leader_new(f->db, name, ttl, &a, &e), 0);
@@ -694,7 +624,7 @@ static void test_leader(void **state)
     assert_true(la);
     assert_false(lb);
 
-    if (f->backend == DB_SQLITE) {
+    if (f->t.backend == DB_SQLITE) {
         /* The holder stops renewing: once the lease runs out the other takes over. */
         int64_t later = t0 + ttl / 2 + ttl + 1;
         assert_int_equal(db_leader_try(b, later, &lb, &e), 0);
@@ -754,7 +684,7 @@ static void test_migrate_concurrent(void **state)
     pthread_t th[N];
     struct migrator m[N];
     for (int i = 0; i < N; i++) {
-        m[i] = (struct migrator){.url = f->url};
+        m[i] = (struct migrator){.url = f->t.url};
         assert_int_equal(pthread_create(&th[i], NULL, migrate_worker, &m[i]), 0);
     }
     int total = 0;
@@ -764,12 +694,12 @@ static void test_migrate_concurrent(void **state)
             fail_msg("migrator %d: %s", i, m[i].msg);
         total += m[i].applied;
     }
-    assert_int_equal(total, migrations_for(f->backend));
+    assert_int_equal(total, migrations_for(f->t.backend));
     struct err e;
     err_init(&e);
     int v = 0;
     assert_int_equal(db_schema_version(f->db, &v, &e), 0);
-    assert_int_equal(v, max_version_for(f->backend));
+    assert_int_equal(v, max_version_for(f->t.backend));
 }
 
 /* SQLite: a second writer waits for the writer lock, and gives up after the busy timeout. */
@@ -779,10 +709,10 @@ static void test_sqlite_writer_lock(void **state)
     migrate_ok(f->db);
     db_close(f->db);
     struct db_options o = {.pool_size = 2, .busy_timeout_ms = 200};
-    open_fixture(f, &o);
+    f->db = testdb_open(&f->t, &o);
     struct err e;
     err_init(&e);
-    struct db_conn *a = acquire(f->db), *b = acquire(f->db);
+    struct db_conn *a = testdb_acquire(f->db), *b = testdb_acquire(f->db);
     assert_int_equal(db_begin(a, &e), 0);
     assert_int_equal(insert_tenant(a, "a", &e), 1);
     /* Reads go on beside the writer (WAL) and see the committed state. */
@@ -801,9 +731,9 @@ static void test_sqlite_writer_lock(void **state)
 
     /* Another pool on the same file shares the process-wide writer lock. */
     struct db *other;
-    assert_int_equal(db_open(&other, f->url, &o, &e), 0);
-    a = acquire(f->db);
-    b = acquire(other);
+    assert_int_equal(db_open(&other, f->t.url, &o, &e), 0);
+    a = testdb_acquire(f->db);
+    b = testdb_acquire(other);
     assert_int_equal(db_begin(a, &e), 0);
     assert_int_equal(db_begin(b, &e), ERR_TIMEOUT);
     assert_true(strstr(e.msg, "writer lock") != NULL);
@@ -822,16 +752,16 @@ static void test_pg_reconnect(void **state)
     struct fixture *f = *state;
     db_close(f->db);
     struct db_options o = {.pool_size = 1};
-    open_fixture(f, &o);
+    f->db = testdb_open(&f->t, &o);
     migrate_ok(f->db);
     struct err e;
     err_init(&e);
-    struct db_conn *c = acquire(f->db);
+    struct db_conn *c = testdb_acquire(f->db);
     int64_t pid = count_rows(c, "SELECT pg_backend_pid()");
     assert_int_equal(insert_tenant(c, "before", &e), 1);
     char sql[96];
     snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%lld, 10000)", (long long)pid);
-    pg_admin(sql);
+    testdb_pg_admin(sql);
     /* The first use fails (at prepare, or at step for a cached statement); the timeout above
      * makes the server wait until the session is really gone. */
     struct db_stmt *s = NULL;
@@ -841,7 +771,7 @@ static void test_pg_reconnect(void **state)
     }
     assert_int_equal(e.code, ERR_DB);
     db_conn_release(c);
-    c = acquire(f->db);
+    c = testdb_acquire(f->db);
     assert_true(count_rows(c, "SELECT pg_backend_pid()") != pid);
     assert_int_equal(count_rows(c, "SELECT count(*) FROM tenants"), 1);
     /* Timestamps still come back in UTC on the new session. */
@@ -881,7 +811,7 @@ int main(void)
 
     int failed = cmocka_run_group_tests_name("db_common", common, NULL, NULL);
     failed += cmocka_run_group_tests_name("db_sqlite", sqlite_tests, NULL, NULL);
-    if (pg_dsn())
+    if (testdb_pg_dsn())
         failed += cmocka_run_group_tests_name("db_postgres", pg_tests, NULL, NULL);
     else
         printf("[  SKIPPED ] db_postgres: TEST_PG_DSN is not set\n");

@@ -7,7 +7,7 @@
 #include "domain/account/account.h"
 #include "core/crypto.h"
 #include "core/xalloc.h"
-#include "db/migrate.h"
+#include "support/testdb.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,95 +19,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define NOW 1795252200000 /* 2026-11-21T09:10:00Z */
 
 struct fixture {
-    enum db_backend backend;
-    char url[512];
-    char path[256];  /* SQLite file */
-    char schema[64]; /* PostgreSQL schema */
+    struct testdb t;
     struct db *db;
     struct db_conn *c;
     struct arena a;
 };
 
-static int test_seq;
+static enum db_backend backend; /* set by testdb_run_groups */
 
-static const char *pg_dsn(void)
+static int setup(void **state)
 {
-    const char *d = getenv("TEST_PG_DSN");
-    return d && *d ? d : NULL;
-}
-
-static void rm_sqlite(const char *path)
-{
-    char p[300];
-    unlink(path);
-    snprintf(p, sizeof(p), "%s-wal", path);
-    unlink(p);
-    snprintf(p, sizeof(p), "%s-shm", path);
-    unlink(p);
-}
-
-/* Run one statement on a fresh connection to the raw DSN (outside the test schema). */
-static void pg_admin(const char *sql)
-{
-    struct err e;
-    err_init(&e);
-    struct db *db;
-    if (db_open(&db, pg_dsn(), NULL, &e))
-        fail_msg("open %s", e.msg);
-    struct db_conn *c;
-    assert_int_equal(db_conn_acquire(db, &c, &e), 0);
-    if (db_exec(c, sql, &e))
-        fail_msg("%s: %s", sql, e.msg);
-    db_conn_release(c);
-    db_close(db);
-}
-
-static int open_fixture(struct fixture *f)
-{
-    struct err e;
-    err_init(&e);
-    if (db_open(&f->db, f->url, NULL, &e))
-        fail_msg("db_open %s: %s", f->url, e.msg);
-    if (db_migrate(f->db, NULL, &e))
-        fail_msg("db_migrate: %s", e.msg);
-    if (db_conn_acquire(f->db, &f->c, &e))
-        fail_msg("acquire: %s", e.msg);
+    struct fixture *f = xcalloc(1, sizeof(*f));
+    *state = f;
+    f->db = testdb_open_migrated(&f->t, backend, "acct", NULL);
+    f->c = testdb_acquire(f->db);
     arena_init(&f->a);
     sec_password_set_cost(SEC_PWHASH_MIN);
     return 0;
-}
-
-static int setup_sqlite(void **state)
-{
-    struct fixture *f = xcalloc(1, sizeof(*f));
-    f->backend = DB_SQLITE;
-    snprintf(f->path, sizeof(f->path), "/tmp/iceshop-test-account-%d-%d.db", (int)getpid(),
-             ++test_seq);
-    rm_sqlite(f->path);
-    snprintf(f->url, sizeof(f->url), "sqlite://%s", f->path);
-    *state = f;
-    return open_fixture(f);
-}
-
-static int setup_pg(void **state)
-{
-    struct fixture *f = xcalloc(1, sizeof(*f));
-    f->backend = DB_POSTGRES;
-    snprintf(f->schema, sizeof(f->schema), "iceshop_acct%d_%d", (int)getpid(), ++test_seq);
-    char sql[256];
-    snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s", f->schema,
-             f->schema);
-    pg_admin(sql);
-    const char *dsn = pg_dsn();
-    snprintf(f->url, sizeof(f->url), "%s%coptions=-csearch_path%%3D%s", dsn,
-             strchr(dsn, '?') ? '&' : '?', f->schema);
-    *state = f;
-    return open_fixture(f);
 }
 
 static int teardown(void **state)
@@ -116,13 +48,7 @@ static int teardown(void **state)
     arena_release(&f->a);
     db_conn_release(f->c);
     db_close(f->db);
-    if (f->backend == DB_SQLITE) {
-        rm_sqlite(f->path);
-    } else {
-        char sql[256];
-        snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE", f->schema);
-        pg_admin(sql);
-    }
+    testdb_remove(&f->t);
     free(f);
     return 0;
 }
@@ -580,25 +506,19 @@ static void test_server_secret(void **state)
     assert_int_equal(account_server_secret(f->c, "other_key", other, &e), ERR_INTERNAL);
 }
 
-#define BACKEND_TESTS(setup)                                                                       \
-    cmocka_unit_test_setup_teardown(test_tenants, setup, teardown),                                \
-        cmocka_unit_test_setup_teardown(test_keys, setup, teardown),                               \
-        cmocka_unit_test_setup_teardown(test_users, setup, teardown),                              \
-        cmocka_unit_test_setup_teardown(test_server_secret, setup, teardown)
-
 int main(void)
 {
     const struct CMUnitTest common[] = {
         cmocka_unit_test(test_names),
     };
-    const struct CMUnitTest sqlite_tests[] = {BACKEND_TESTS(setup_sqlite)};
-    const struct CMUnitTest pg_tests[] = {BACKEND_TESTS(setup_pg)};
+    const struct CMUnitTest db_tests[] = {
+        cmocka_unit_test_setup_teardown(test_tenants, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_users, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_server_secret, setup, teardown),
+    };
 
     int failed = cmocka_run_group_tests_name("account_common", common, NULL, NULL);
-    failed += cmocka_run_group_tests_name("account_sqlite", sqlite_tests, NULL, NULL);
-    if (pg_dsn())
-        failed += cmocka_run_group_tests_name("account_postgres", pg_tests, NULL, NULL);
-    else
-        printf("[  SKIPPED ] account_postgres: TEST_PG_DSN is not set\n");
+    failed += TESTDB_RUN_GROUPS("account", db_tests, &backend);
     return failed ? 1 : 0;
 }

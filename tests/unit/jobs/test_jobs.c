@@ -1,18 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for src/jobs (queue.h, worker.h, retry.h). Every database test runs on SQLite (a
- * temp file per test) and, when TEST_PG_DSN is set, on PostgreSQL (public schema dropped and
- * recreated per test). Time comes from a manual clock unless a test needs real leases.
+ * temp file per test) and, when TEST_PG_DSN is set, on PostgreSQL (a private schema per
+ * test). Time comes from a manual clock unless a test needs real leases.
  */
 #include "core/arena.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "db/db.h"
-#include "db/migrate.h"
 #include "jobs/queue.h"
 #include "jobs/retry.h"
 #include "jobs/worker.h"
+#include "support/testdb.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 /* ---------------------------------------------------------------- fixture */
 
@@ -53,48 +52,26 @@ static void tclock_set(struct tclock *t, int64_t ms)
 }
 
 struct fx {
-    char path[256];
+    struct testdb t;
     struct db *db;
     struct db_conn *c; /* held by the test for its own queries */
     struct tclock clk;
     struct job_registry *reg;
 };
 
-static const char *backend_url; /* NULL = SQLite temp file */
+static enum db_backend backend; /* set by testdb_run_groups */
 
 #define T0 1795000000000LL /* 2026-11-18, a fixed manual-clock start */
 
 static int fx_setup(void **state)
 {
     struct fx *f = xcalloc(1, sizeof(*f));
-    struct err e;
-    err_init(&e);
-    char url[512];
-    if (backend_url) {
-        snprintf(url, sizeof(url), "%s", backend_url);
-    } else {
-        snprintf(f->path, sizeof(f->path), "/tmp/iceshop_jobs_XXXXXX");
-        int fd = mkstemp(f->path);
-        assert_true(fd >= 0);
-        close(fd);
-        snprintf(url, sizeof(url), "sqlite://%s", f->path);
-    }
+    *state = f;
     struct db_options opts = {.pool_size = 24};
-    if (db_open(&f->db, url, &opts, &e))
-        fail_msg("db_open: %s", e.msg);
-    if (backend_url) {
-        struct db_conn *c;
-        assert_int_equal(db_conn_acquire(f->db, &c, &e), 0);
-        if (db_exec(c, "DROP SCHEMA public CASCADE; CREATE SCHEMA public;", &e))
-            fail_msg("reset schema: %s", e.msg);
-        db_conn_release(c);
-    }
-    if (db_migrate(f->db, NULL, &e))
-        fail_msg("db_migrate: %s", e.msg);
-    assert_int_equal(db_conn_acquire(f->db, &f->c, &e), 0);
+    f->db = testdb_open_migrated(&f->t, backend, "jobs", &opts);
+    f->c = testdb_acquire(f->db);
     tclock_init(&f->clk, T0);
     f->reg = job_registry_new();
-    *state = f;
     return 0;
 }
 
@@ -104,14 +81,7 @@ static int fx_teardown(void **state)
     db_conn_release(f->c);
     db_close(f->db);
     job_registry_free(f->reg);
-    if (f->path[0]) {
-        char p[300];
-        unlink(f->path);
-        snprintf(p, sizeof(p), "%s-wal", f->path);
-        unlink(p);
-        snprintf(p, sizeof(p), "%s-shm", f->path);
-        unlink(p);
-    }
+    testdb_remove(&f->t);
     free(f);
     return 0;
 }
@@ -1040,14 +1010,6 @@ int main(void)
         DB_TEST(test_bulk_drain),
     };
     int failed = cmocka_run_group_tests_name("jobs_pure", pure, NULL, NULL);
-    backend_url = NULL;
-    failed += cmocka_run_group_tests_name("jobs_sqlite", db_tests, NULL, NULL);
-    const char *dsn = getenv("TEST_PG_DSN");
-    if (dsn && *dsn) {
-        backend_url = dsn;
-        failed += cmocka_run_group_tests_name("jobs_pg", db_tests, NULL, NULL);
-    } else {
-        printf("# SKIP jobs_pg: TEST_PG_DSN not set\n");
-    }
+    failed += TESTDB_RUN_GROUPS("jobs", db_tests, &backend);
     return failed ? 1 : 0;
 }

@@ -2,16 +2,16 @@
 /*
  * Unit tests for src/sched (sched.h): slot arithmetic, HH:MM validation, leader-only
  * enqueueing and takeover without repeating a slot. Runs on SQLite (temp file per test) and,
- * when TEST_PG_DSN is set, on PostgreSQL (public schema recreated per test). Manual clock.
+ * when TEST_PG_DSN is set, on PostgreSQL (a private schema per test). Manual clock.
  */
 #include "core/arena.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "db/db.h"
-#include "db/migrate.h"
 #include "jobs/queue.h"
 #include "sched/sched.h"
+#include "support/testdb.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,16 +23,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 struct fx {
-    char path[256];
+    struct testdb t;
     struct db *db;
     struct db_conn *c;
     struct clock clk;
 };
 
-static const char *backend_url; /* NULL = SQLite temp file */
+static enum db_backend backend; /* set by testdb_run_groups */
 
 /* 2026-01-01T00:00:00Z */
 #define DAY0   1767225600000LL
@@ -43,32 +42,10 @@ static const char *backend_url; /* NULL = SQLite temp file */
 static int fx_setup(void **state)
 {
     struct fx *f = xcalloc(1, sizeof(*f));
-    struct err e;
-    err_init(&e);
-    char url[512];
-    if (backend_url) {
-        snprintf(url, sizeof(url), "%s", backend_url);
-    } else {
-        snprintf(f->path, sizeof(f->path), "/tmp/iceshop_sched_XXXXXX");
-        int fd = mkstemp(f->path);
-        assert_true(fd >= 0);
-        close(fd);
-        snprintf(url, sizeof(url), "sqlite://%s", f->path);
-    }
-    if (db_open(&f->db, url, NULL, &e))
-        fail_msg("db_open: %s", e.msg);
-    if (backend_url) {
-        struct db_conn *c;
-        assert_int_equal(db_conn_acquire(f->db, &c, &e), 0);
-        if (db_exec(c, "DROP SCHEMA public CASCADE; CREATE SCHEMA public;", &e))
-            fail_msg("reset schema: %s", e.msg);
-        db_conn_release(c);
-    }
-    if (db_migrate(f->db, NULL, &e))
-        fail_msg("db_migrate: %s", e.msg);
-    assert_int_equal(db_conn_acquire(f->db, &f->c, &e), 0);
-    clock_manual_init(&f->clk, DAY0);
     *state = f;
+    f->db = testdb_open_migrated(&f->t, backend, "sched", NULL);
+    f->c = testdb_acquire(f->db);
+    clock_manual_init(&f->clk, DAY0);
     return 0;
 }
 
@@ -77,14 +54,7 @@ static int fx_teardown(void **state)
     struct fx *f = *state;
     db_conn_release(f->c);
     db_close(f->db);
-    if (f->path[0]) {
-        char p[300];
-        unlink(f->path);
-        snprintf(p, sizeof(p), "%s-wal", f->path);
-        unlink(p);
-        snprintf(p, sizeof(p), "%s-shm", f->path);
-        unlink(p);
-    }
+    testdb_remove(&f->t);
     free(f);
     return 0;
 }
@@ -301,7 +271,7 @@ static void test_stale_leader_replaced(void **state)
      * s1 stops ticking. On SQLite s2 takes over after the 5 s lease TTL; on PostgreSQL the
      * advisory lock stays with s1's live session, so free s1 there (a dead process frees it).
      */
-    if (backend_url)
+    if (backend == DB_POSTGRES)
         sched_free(s1);
     int64_t t = DAY0 + 2000;
     while (!sched_is_leader(s2) && t < DAY0 + 30000) {
@@ -317,7 +287,7 @@ static void test_stale_leader_replaced(void **state)
     struct job_row *rows = all_jobs(f, &a, &n);
     assert_unique_keys_distinct(rows, n);
     arena_release(&a);
-    if (!backend_url)
+    if (backend == DB_SQLITE)
         sched_free(s1);
     sched_free(s2);
 }
@@ -358,14 +328,6 @@ int main(void)
         DB_TEST(test_stale_leader_replaced),
         DB_TEST(test_thread_ticks),
     };
-    backend_url = NULL;
-    int failed = cmocka_run_group_tests_name("sched_sqlite", tests, NULL, NULL);
-    const char *dsn = getenv("TEST_PG_DSN");
-    if (dsn && *dsn) {
-        backend_url = dsn;
-        failed += cmocka_run_group_tests_name("sched_pg", tests, NULL, NULL);
-    } else {
-        printf("# SKIP sched_pg: TEST_PG_DSN not set\n");
-    }
+    int failed = TESTDB_RUN_GROUPS("sched", tests, &backend);
     return failed ? 1 : 0;
 }
