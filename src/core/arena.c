@@ -102,6 +102,18 @@ char *arena_printf(struct arena *a, const char *fmt, ...)
     return p;
 }
 
+void *arena_grow(struct arena *a, void *array, size_t n, size_t *cap, size_t elem)
+{
+    if (array && n < *cap)
+        return array;
+    size_t bigger = *cap ? *cap * 2 : 16;
+    void *p = arena_alloc(a, bigger * elem);
+    if (array && n)
+        memcpy(p, array, n * elem);
+    *cap = bigger;
+    return p;
+}
+
 void arena_defer(struct arena *a, arena_defer_fn *fn, void *ptr)
 {
     struct arena_defer *d = arena_alloc(a, sizeof(*d));

@@ -33,6 +33,11 @@ char *arena_strndup(struct arena *a, const char *s, size_t len);
 char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 char *arena_vprintf(struct arena *a, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
+/*
+ * Room for one more element in an arena-backed array: when *n == *cap, moves the `elem`-sized
+ * elements to a block twice as large (at least 16) and updates *cap. Returns the array.
+ */
+void *arena_grow(struct arena *a, void *array, size_t n, size_t *cap, size_t elem);
 /* Run fn(ptr) when the arena is released. */
 void arena_defer(struct arena *a, arena_defer_fn *fn, void *ptr);
 

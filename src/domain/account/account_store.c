@@ -143,16 +143,11 @@ int account_tenant_list(struct db_conn *c, struct arena *a, struct account_tenan
     int rc = db_prepare(c, &s, "SELECT id, name, created_at FROM tenants ORDER BY id", e);
     if (rc)
         return rc;
-    size_t cap = 16, used = 0;
-    struct account_tenant *out = arena_alloc(a, cap * sizeof(*out));
+    size_t cap = 0, used = 0;
+    struct account_tenant *out = NULL;
     int st;
     while ((st = db_step(s, e)) == DB_ROW) {
-        if (used == cap) {
-            struct account_tenant *bigger = arena_alloc(a, cap * 2 * sizeof(*out));
-            memcpy(bigger, out, cap * sizeof(*out));
-            out = bigger;
-            cap *= 2;
-        }
+        out = arena_grow(a, out, used, &cap, sizeof(*out));
         out[used].id = db_col_i64(s, 0);
         out[used].name = arena_strdup(a, db_col_text(s, 1));
         out[used].created_at = db_col_time(s, 2);
@@ -328,16 +323,11 @@ int account_key_list(struct db_conn *c, int64_t tenant_id, struct arena *a,
     if (rc)
         return rc;
     db_bind_i64(s, 1, tenant_id);
-    size_t cap = 16, used = 0;
-    struct account_key *out = arena_alloc(a, cap * sizeof(*out));
+    size_t cap = 0, used = 0;
+    struct account_key *out = NULL;
     int st;
     while ((st = db_step(s, e)) == DB_ROW) {
-        if (used == cap) {
-            struct account_key *bigger = arena_alloc(a, cap * 2 * sizeof(*out));
-            memcpy(bigger, out, cap * sizeof(*out));
-            out = bigger;
-            cap *= 2;
-        }
+        out = arena_grow(a, out, used, &cap, sizeof(*out));
         read_key_row(s, a, &out[used++]);
     }
     db_stmt_done(s);
@@ -491,16 +481,11 @@ int account_user_list(struct db_conn *c, int64_t tenant_id, struct arena *a,
     if (rc)
         return rc;
     db_bind_i64(s, 1, tenant_id);
-    size_t cap = 16, used = 0;
-    struct account_user *out = arena_alloc(a, cap * sizeof(*out));
+    size_t cap = 0, used = 0;
+    struct account_user *out = NULL;
     int st;
     while ((st = db_step(s, e)) == DB_ROW) {
-        if (used == cap) {
-            struct account_user *bigger = arena_alloc(a, cap * 2 * sizeof(*out));
-            memcpy(bigger, out, cap * sizeof(*out));
-            out = bigger;
-            cap *= 2;
-        }
+        out = arena_grow(a, out, used, &cap, sizeof(*out));
         out[used].id = db_col_i64(s, 0);
         out[used].tenant_id = db_col_i64(s, 1);
         out[used].email = arena_strdup(a, db_col_text(s, 2));

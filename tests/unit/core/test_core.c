@@ -77,6 +77,26 @@ static void defer_record(void *ptr)
     dlog.order[dlog.n++] = *(int *)ptr;
 }
 
+static void test_arena_grow(void **state)
+{
+    (void)state;
+    struct arena a;
+    arena_init(&a);
+    int *v = NULL;
+    size_t cap = 0, n = 0;
+    for (int i = 0; i < 1000; i++) {
+        v = arena_grow(&a, v, n, &cap, sizeof(*v));
+        assert_true(cap > n);
+        v[n++] = i;
+    }
+    assert_true(cap >= 1000 && cap < 2048);
+    for (int i = 0; i < 1000; i++)
+        assert_int_equal(v[i], i); /* moves keep every element */
+    int *same = arena_grow(&a, v, n, &cap, sizeof(*v));
+    assert_ptr_equal(same, v); /* room left: no move */
+    arena_release(&a);
+}
+
 static void test_arena_defer(void **state)
 {
     (void)state;
@@ -710,6 +730,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_arena_alloc),
         cmocka_unit_test(test_arena_strings),
+        cmocka_unit_test(test_arena_grow),
         cmocka_unit_test(test_arena_defer),
         cmocka_unit_test(test_buf_append),
         cmocka_unit_test(test_buf_max),
