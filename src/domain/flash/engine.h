@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The flash engine's rules, pure: no I/O, no clock reads (callers pass `now`). Distance and the
+ * spatial grid, distance tiers, the five-component score, target selection, start-time choice,
+ * opening hours, and the window draft with its decision trace.
+ * Tests: tests/unit/domain/test_flash_engine.c; speed: bench/bench_flash.c (`make bench`).
+ *
+ * Scoring, exactly (each component in 0..1; total = Σ w_i·c_i / Σ w_i):
+ *   nearby   = buyers with an unexpired demand within cfg.radius_m of the seller (any category)
+ *   matching = of those, buyers with a demand whose category is "" or the seller's category
+ *   demand    = min(1, matching / cfg.demand_target)
+ *   density   = 1.0 when an idle/surplus/promotion supply signal is active, else
+ *               low 1.0, medium 0.5, high 0.0
+ *   precommit = min(1, precommits / cfg.min_participants)
+ *   category  = matching / nearby (0 when nearby = 0)
+ *   distance  = mean over matching buyers of (1 − d / radius)   (0 when matching = 0)
+ * A seller with matching = 0 never opens a window, whatever its score.
+ */
+#ifndef ICESHOP_DOMAIN_FLASH_ENGINE_H
+#define ICESHOP_DOMAIN_FLASH_ENGINE_H
+
+#include "core/arena.h"
+#include "core/err.h"
+#include "domain/flash/flash.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Great-circle distance in metres (haversine, mean Earth radius 6371008.8 m). */
+double flash_haversine_m(double lat1, double lng1, double lat2, double lng2);
+
+/*
+ * Spatial index over demand points: a uniform lat/lng grid whose cells are about `cell_m`
+ * wide, so a radius query visits only nearby cells. Built once per scan; read-only after.
+ * Holds indexes into the caller's demand array (which must outlive the grid).
+ */
+struct flash_grid;
+struct flash_grid *flash_grid_new(const struct flash_demand *demand, size_t n, double cell_m);
+void flash_grid_free(struct flash_grid *g);
+/* Call fn for each demand within radius_m of (lat, lng); returns how many matched. */
+typedef void flash_grid_fn(void *ctx, size_t demand_idx, double distance_m);
+size_t flash_grid_query(const struct flash_grid *g, double lat, double lng, double radius_m,
+                        flash_grid_fn *fn, void *ctx);
+
+/* Discount of the first tier with distance < max_m, capped at seller_max; 0 beyond all tiers. */
+int flash_tier_discount(const struct flash_config *c, double distance_m, int seller_max);
+
+struct flash_scan_input {
+    const struct flash_config *cfg;
+    const struct flash_seller *sellers;
+    size_t n_sellers;
+    const struct flash_demand *demand; /* active (unexpired) demand; several per buyer allowed */
+    size_t n_demand;
+    const int *precommits; /* per seller (same index), may be NULL */
+    int64_t now_ms;
+};
+
+struct flash_score {
+    size_t seller_idx;
+    double total; /* weighted, 0..1 */
+    double components[FLASH_N_COMPONENTS];
+    int nearby;   /* distinct buyers */
+    int matching; /* distinct buyers */
+    double mean_distance_m; /* over matching buyers, 0 when none */
+    int precommits;
+    bool eligible; /* total >= threshold and matching > 0 */
+};
+
+/*
+ * Score every seller. *out (from `a`) is ranked by total, highest first (ties by seller
+ * index). Uses a grid when n_demand is large. ERR_INVALID for a bad config.
+ */
+int flash_scan(const struct flash_scan_input *in, struct arena *a, struct flash_score **out,
+               size_t *n, struct err *e);
+
+struct flash_target {
+    size_t demand_idx; /* the buyer's closest matching demand */
+    int64_t buyer_pk;
+    double distance_m;
+    int discount; /* tier discount, capped by the seller's max */
+};
+
+/*
+ * The buyers a window for seller `seller_idx` should target: distinct buyers with matching
+ * demand within the radius who consented, closest first, at most `limit` (0 = all).
+ */
+int flash_targets(const struct flash_scan_input *in, size_t seller_idx, size_t limit,
+                  struct arena *a, struct flash_target **out, size_t *n, struct err *e);
+
+/* Average busyness of the seller per hour of the week (0 = Monday 00:00 local), 0..1. */
+struct flash_busy_profile {
+    float busy[168];
+    int samples[168]; /* density reports seen per hour; an hour with none counts as quiet */
+};
+
+/*
+ * Start time: now + lead. When that hour is busy (busy >= 0.6 over at least 2 samples), try
+ * 10-minute steps up to 60 minutes later and take the first quiet one (busy < 0.5); when none
+ * is quiet keep the default. `tz_offset_min` maps UTC to the tenant's local time (Istanbul:
+ * 180). `why` (may be NULL, size why_len) explains the choice for the trace.
+ */
+int64_t flash_plan_start(const struct flash_config *c, const struct flash_busy_profile *p,
+                         int64_t now_ms, int tz_offset_min, char *why, size_t why_len);
+
+/*
+ * Whether the seller is open for the whole of [start, end). opening_hours is "" (always) or
+ * "HH:MM-HH:MM" in local time, the same every day (an end before the start spans midnight).
+ */
+bool flash_seller_open(const struct flash_seller *s, int64_t start_ms, int64_t end_ms,
+                       int tz_offset_min);
+
+struct flash_draft {
+    char title[160];       /* Turkish, e.g. "M Coffee: latte %20 indirim" */
+    char description[400]; /* Turkish */
+    int discount_percent;  /* the largest target discount (≤ seller max) */
+    int64_t start_ms;
+    int64_t end_ms;
+    int capacity;
+    int min_participants;
+    enum flash_window_status status; /* SCHEDULED (standing approval) or PROPOSED */
+    char *trace_json; /* decision trace, allocated from the arena */
+};
+
+/*
+ * Draft a window for a scored seller and its targets: advantage, timing, status, and the trace
+ * {"score":{"total","threshold","weights":{...},"components":{...}},"counts":{...},
+ *  "targets":[{"buyer_id","distance_m","discount","why"}],"discount":{"why"},
+ *  "timing":{"start","end","why"},"approval":"standing|ask-first"}.
+ * `product` is the most wanted product among the targets ("" when none).
+ */
+int flash_draft_window(const struct flash_scan_input *in, const struct flash_score *score,
+                       const struct flash_target *targets, size_t n_targets, const char *product,
+                       const struct flash_busy_profile *busy, int tz_offset_min, struct arena *a,
+                       struct flash_draft *out, struct err *e);
+
+#endif
