@@ -11,6 +11,8 @@
 #include "db/db.h"
 #include "db/migrate.h"
 #include "domain/account/account.h"
+#include "domain/flash/flash_service.h"
+#include "domain/notify/notify_jobs.h"
 #include "http/app.h"
 #include "http/metrics.h"
 #include "http/ratelimit.h"
@@ -118,6 +120,10 @@ static int serve(struct config *cfg)
 
     app.jobs = job_registry_new();
     rc = platform_tasks_register(app.jobs, &app.cfg, &e);
+    if (!rc)
+        rc = notify_jobs_register(app.jobs, &e);
+    if (!rc)
+        rc = flash_jobs_register(app.jobs, &e);
     if (rc)
         goto out;
     app.metrics = metrics_new(http_routes, http_routes_count);
@@ -139,6 +145,8 @@ static int serve(struct config *cfg)
         rc = sched_new(app.db, app.clock, NULL, &app.sched, &e);
         if (!rc)
             rc = platform_tasks_schedule(app.sched, cfg, &e);
+        if (!rc)
+            rc = flash_jobs_schedule(app.sched, &e);
         if (!rc)
             rc = sched_start(app.sched, &e);
         if (rc)

@@ -30,4 +30,30 @@ int h_jobs_create(struct http_req *r, struct err *e);
 int h_jobs_retry(struct http_req *r, struct err *e);
 
 
+/* api_flash.c: buyers, sellers, campaigns, flash windows, messages */
+int h_buyers_register(struct http_req *r, struct err *e);
+int h_buyers_signal(struct http_req *r, struct err *e);
+int h_buyers_get(struct http_req *r, struct err *e);
+int h_buyers_list(struct http_req *r, struct err *e);
+int h_sellers_register(struct http_req *r, struct err *e);
+int h_sellers_signal(struct http_req *r, struct err *e);
+int h_sellers_get(struct http_req *r, struct err *e);
+int h_sellers_list(struct http_req *r, struct err *e);
+int h_campaigns_scan(struct http_req *r, struct err *e);
+int h_campaigns_generate(struct http_req *r, struct err *e);
+int h_campaigns_config_get(struct http_req *r, struct err *e);
+int h_campaigns_config_put(struct http_req *r, struct err *e);
+int h_windows_active(struct http_req *r, struct err *e);
+int h_windows_list(struct http_req *r, struct err *e);
+int h_windows_get(struct http_req *r, struct err *e);
+int h_windows_create(struct http_req *r, struct err *e);
+int h_windows_precommit(struct http_req *r, struct err *e);
+int h_windows_cancel(struct http_req *r, struct err *e);
+int h_windows_join(struct http_req *r, struct err *e);
+int h_windows_redeem(struct http_req *r, struct err *e);
+int h_windows_approve(struct http_req *r, struct err *e);
+int h_windows_reject(struct http_req *r, struct err *e);
+int h_windows_seller_cancel(struct http_req *r, struct err *e);
+int h_messages_list(struct http_req *r, struct err *e);
+
 #endif

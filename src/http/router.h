@@ -21,6 +21,7 @@ typedef int http_handler_fn(struct http_req *r, struct err *e);
 enum http_route_flags {
     HTTP_BODY_JSON = 1 << 0, /* body must be an application/json object; parsed before the call */
     HTTP_SSE = 1 << 1,       /* streams Server-Sent Events */
+    HTTP_BODY_OPTIONAL = 1 << 2, /* with HTTP_BODY_JSON: an empty body is fine (r->json NULL) */
 };
 
 struct http_route {

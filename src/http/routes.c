@@ -30,6 +30,44 @@ const struct http_route http_routes[] = {
     {"POST", "/api/jobs", h_jobs_create, ROLE_ADMIN, 64 * KB, HTTP_BODY_JSON},
     {"GET", "/api/jobs/{id}", h_jobs_get, ROLE_VIEWER, 0, 0},
     {"POST", "/api/jobs/{id}/retry", h_jobs_retry, ROLE_OPERATOR, 0, 0},
+
+    /* flash windows: buyers and sellers */
+    {"POST", "/api/buyers/register", h_buyers_register, ROLE_OPERATOR, 16 * KB, HTTP_BODY_JSON},
+    {"POST", "/api/buyers/signal", h_buyers_signal, ROLE_OPERATOR, 16 * KB, HTTP_BODY_JSON},
+    {"GET", "/api/buyers", h_buyers_list, ROLE_VIEWER, 0, 0},
+    {"GET", "/api/buyers/{id}", h_buyers_get, ROLE_VIEWER, 0, 0},
+    {"POST", "/api/sellers/register", h_sellers_register, ROLE_OPERATOR, 16 * KB, HTTP_BODY_JSON},
+    {"POST", "/api/sellers/signal", h_sellers_signal, ROLE_OPERATOR, 16 * KB, HTTP_BODY_JSON},
+    {"GET", "/api/sellers", h_sellers_list, ROLE_VIEWER, 0, 0},
+    {"GET", "/api/sellers/{id}", h_sellers_get, ROLE_VIEWER, 0, 0},
+
+    /* flash windows: the engine */
+    {"POST", "/api/campaigns/scan", h_campaigns_scan, ROLE_OPERATOR, 0, 0},
+    {"POST", "/api/campaigns/generate", h_campaigns_generate, ROLE_OPERATOR, 0, 0},
+    {"GET", "/api/campaigns/config", h_campaigns_config_get, ROLE_VIEWER, 0, 0},
+    {"PUT", "/api/campaigns/config", h_campaigns_config_put, ROLE_ADMIN, 16 * KB, HTTP_BODY_JSON},
+
+    /* flash windows: windows and their actions */
+    {"GET", "/api/flash-windows/active", h_windows_active, ROLE_VIEWER, 0, 0},
+    {"GET", "/api/flash-windows", h_windows_list, ROLE_VIEWER, 0, 0},
+    {"POST", "/api/flash-windows/create", h_windows_create, ROLE_OPERATOR, 64 * KB,
+     HTTP_BODY_JSON},
+    {"GET", "/api/flash-windows/{id}", h_windows_get, ROLE_VIEWER, 0, 0},
+    {"POST", "/api/flash-windows/{id}/precommit", h_windows_precommit, ROLE_OPERATOR, 4 * KB,
+     HTTP_BODY_JSON},
+    {"POST", "/api/flash-windows/{id}/cancel", h_windows_cancel, ROLE_OPERATOR, 4 * KB,
+     HTTP_BODY_JSON},
+    {"POST", "/api/flash-windows/{id}/join", h_windows_join, ROLE_OPERATOR, 4 * KB,
+     HTTP_BODY_JSON},
+    {"POST", "/api/flash-windows/{id}/redeem", h_windows_redeem, ROLE_OPERATOR, 4 * KB,
+     HTTP_BODY_JSON},
+    {"POST", "/api/flash-windows/{id}/approve", h_windows_approve, ROLE_OPERATOR, 0, 0},
+    {"POST", "/api/flash-windows/{id}/reject", h_windows_reject, ROLE_OPERATOR, 0, 0},
+    {"POST", "/api/flash-windows/{id}/seller-cancel", h_windows_seller_cancel, ROLE_OPERATOR,
+     4 * KB, HTTP_BODY_JSON | HTTP_BODY_OPTIONAL},
+
+    /* the notification outbox */
+    {"GET", "/api/messages", h_messages_list, ROLE_VIEWER, 0, 0},
 };
 
 const size_t http_routes_count = sizeof(http_routes) / sizeof(http_routes[0]);

@@ -310,10 +310,9 @@ static void run_handler(struct http_req *r)
     struct err e;
     err_init(&e);
     int rc = 0;
-    if (r->route->flags & HTTP_BODY_JSON) {
-        if (r->body.len > 0 || strcmp(r->method, "GET") != 0)
-            rc = json_parse_object(buf_str(&r->body), r->body.len, &r->arena, &r->json, &e);
-    }
+    if ((r->route->flags & HTTP_BODY_JSON) &&
+        (r->body.len > 0 || !(r->route->flags & HTTP_BODY_OPTIONAL)))
+        rc = json_parse_object(buf_str(&r->body), r->body.len, &r->arena, &r->json, &e);
     if (!rc)
         rc = r->route->handler(r, &e);
     if (rc) {

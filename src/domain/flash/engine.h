@@ -54,6 +54,11 @@ struct flash_scan_input {
     size_t n_demand;
     const int *precommits; /* per seller (same index), may be NULL */
     int64_t now_ms;
+    /*
+     * Optional index over `demand` (flash_grid_new, borrowed). NULL: flash_scan builds its own
+     * and flash_targets scans linearly. Pass one when drafting many windows from one scan.
+     */
+    const struct flash_grid *grid;
 };
 
 struct flash_score {

@@ -1,0 +1,919 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Flash window operations (see flash_service.h): one transaction each, with their outbox
+ * messages and lifecycle jobs. Rules come from engine.c, rows from flash_store.c; nothing here
+ * reads the clock (callers pass `now`) or knows the database backend.
+ * Tests: tests/integration/0004-flash.c.
+ */
+#include "domain/flash/flash_service.h"
+#include "core/crypto.h"
+#include "core/log.h"
+#include "core/str.h"
+#include "domain/notify/outbox.h"
+#include "jobs/queue.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define MINUTE_MS 60000LL
+#define DAY_MS    (24 * 60 * MINUTE_MS)
+#define BUSY_HISTORY_MS (28 * DAY_MS) /* density reports that shape the start time */
+#define CODE_LEN  6
+
+/* ======================== transactions ======================== */
+
+/* Begin unless the caller already holds a transaction (job handlers run inside one). */
+static int tx_begin(struct db_conn *c, bool *own, struct err *e)
+{
+    *own = !db_in_transaction(c);
+    return *own ? db_begin(c, e) : 0;
+}
+
+static int tx_end(struct db_conn *c, bool own, int rc, struct err *e)
+{
+    if (!own)
+        return rc;
+    if (rc) {
+        db_rollback(c);
+        return rc;
+    }
+    return db_commit(c, e);
+}
+
+/* ======================== helpers ======================== */
+
+static void local_hhmm(int64_t ms, int tz_offset_min, char out[6])
+{
+    int64_t local = ms / 1000 + (int64_t)tz_offset_min * 60;
+    int64_t sod = ((local % 86400) + 86400) % 86400;
+    snprintf(out, 6, "%02d:%02d", (int)(sod / 3600), (int)(sod / 60 % 60));
+}
+
+static int window_payload(char *out, size_t n, int64_t pk)
+{
+    return snprintf(out, n, "{\"window\":%lld}", (long long)pk);
+}
+
+/* Enqueue activation at the start and expiry at the end, once each. */
+static int enqueue_lifecycle(struct db_conn *c, int64_t tenant, const struct flash_window *w,
+                             int64_t now_ms, struct err *e)
+{
+    char payload[64], key[64];
+    window_payload(payload, sizeof(payload), w->pk);
+    snprintf(key, sizeof(key), "flash.activate:%lld", (long long)w->pk);
+    struct job_spec act = {.name = FLASH_JOB_ACTIVATE,
+                           .payload_json = payload,
+                           .tenant_id = tenant,
+                           .run_at_ms = w->start_ms,
+                           .unique_key = key,
+                           .max_attempts = 10};
+    int64_t id;
+    bool dedup;
+    int rc = jobs_enqueue(c, &act, now_ms, &id, &dedup, e);
+    if (rc)
+        return rc;
+    snprintf(key, sizeof(key), "flash.expire:%lld", (long long)w->pk);
+    struct job_spec exp = act;
+    exp.name = FLASH_JOB_EXPIRE;
+    exp.run_at_ms = w->end_ms;
+    exp.unique_key = key;
+    return jobs_enqueue(c, &exp, now_ms, &id, &dedup, e);
+}
+
+static void vars_for_window(struct notify_vars *v, const struct flash_window *w, int tz,
+                            char start[6], char end[6])
+{
+    memset(v, 0, sizeof(*v));
+    local_hhmm(w->start_ms, tz, start);
+    local_hhmm(w->end_ms, tz, end);
+    v->seller_name = w->seller_name;
+    v->title = w->title;
+    v->discount = w->discount_percent;
+    v->minutes = (int)((w->end_ms - w->start_ms) / MINUTE_MS);
+    v->start_hhmm = start;
+    v->end_hhmm = end;
+}
+
+static int notify_buyer(struct db_conn *c, int64_t tenant, const struct flash_buyer *b,
+                        enum notify_kind kind, const struct flash_window *w,
+                        struct notify_vars *v, int64_t now_ms, struct err *e)
+{
+    struct notify_message m;
+    memset(&m, 0, sizeof(m));
+    m.recipient_kind = "buyer";
+    m.recipient_pk = b->pk;
+    m.recipient_id = b->id;
+    m.phone = b->phone;
+    m.language = b->language && *b->language ? b->language : "tr";
+    m.kind = kind;
+    m.window_pk = w ? w->pk : 0;
+    v->name = b->name;
+    return notify_enqueue(c, tenant, &m, v, now_ms, e);
+}
+
+static int notify_seller(struct db_conn *c, int64_t tenant, const struct flash_seller *s,
+                         enum notify_kind kind, const struct flash_window *w,
+                         struct notify_vars *v, int64_t now_ms, struct err *e)
+{
+    struct notify_message m;
+    memset(&m, 0, sizeof(m));
+    m.recipient_kind = "seller";
+    m.recipient_pk = s->pk;
+    m.recipient_id = s->id;
+    m.phone = s->phone;
+    m.language = "tr";
+    m.kind = kind;
+    m.window_pk = w ? w->pk : 0;
+    v->name = s->name;
+    return notify_enqueue(c, tenant, &m, v, now_ms, e);
+}
+
+/* Offers to the window's targets who consent and are under today's cap. */
+static int send_offers(struct db_conn *c, int64_t tenant, const struct flash_config *cfg,
+                       const struct flash_window *w, int64_t now_ms, struct arena *a,
+                       struct err *e)
+{
+    struct flash_window_target *t;
+    size_t n;
+    int rc = flash_store_window_targets(c, tenant, w->pk, a, &t, &n, e);
+    char start[6], end[6];
+    for (size_t i = 0; !rc && i < n; i++) {
+        struct flash_buyer b;
+        rc = flash_store_buyer_get_pk(c, tenant, t[i].buyer_pk, a, &b, e);
+        if (rc)
+            break;
+        if (!b.consent)
+            continue;
+        int offers = 0;
+        rc = flash_store_offers_since(c, tenant, b.pk, now_ms - DAY_MS, &offers, e);
+        /* this window already counts among the offers since it targets the buyer */
+        if (rc || offers > cfg->max_offers_per_buyer_per_day)
+            continue;
+        struct notify_vars v;
+        vars_for_window(&v, w, cfg->tz_offset_min, start, end);
+        v.discount = t[i].discount ? t[i].discount : w->discount_percent;
+        rc = notify_buyer(c, tenant, &b, NOTIFY_OFFER, w, &v, now_ms, e);
+    }
+    return rc;
+}
+
+static int get_seller(struct db_conn *c, int64_t tenant, const char *id, struct arena *a,
+                      struct flash_seller *out, struct err *e)
+{
+    int rc = flash_store_seller_get(c, tenant, id, false, a, out, e);
+    if (rc == ERR_NOT_FOUND) {
+        err_init(e);
+        return err_set_field(e, ERR_NOT_FOUND, "seller_id", "no seller %s", id);
+    }
+    return rc;
+}
+
+static int get_buyer(struct db_conn *c, int64_t tenant, const char *id, struct arena *a,
+                     struct flash_buyer *out, struct err *e)
+{
+    int rc = flash_store_buyer_get(c, tenant, id, false, a, out, e);
+    if (rc == ERR_NOT_FOUND) {
+        err_init(e);
+        return err_set_field(e, ERR_NOT_FOUND, "buyer_id", "no buyer %s", id);
+    }
+    return rc;
+}
+
+static int get_window(struct db_conn *c, int64_t tenant, int64_t pk, struct arena *a,
+                      struct flash_window *out, struct err *e)
+{
+    int rc = flash_store_window_get(c, tenant, pk, a, out, e);
+    if (rc == ERR_NOT_FOUND) {
+        err_init(e);
+        return err_set_field(e, ERR_NOT_FOUND, "id", "no flash window %lld", (long long)pk);
+    }
+    return rc;
+}
+
+static const char *status_name(enum flash_window_status s)
+{
+    return flash_status_names[s];
+}
+
+#define MASK(s) (1u << (s))
+
+/* ======================== registration and signals ======================== */
+
+int flash_buyer_register(struct db_conn *c, int64_t tenant, struct flash_buyer *b, int64_t now_ms,
+                         struct arena *a, bool *created, struct err *e)
+{
+    bool own;
+    int rc = tx_begin(c, &own, e);
+    if (!rc)
+        rc = flash_store_buyer_upsert(c, tenant, b, now_ms, a, created, e);
+    return tx_end(c, own, rc, e);
+}
+
+int flash_seller_register(struct db_conn *c, int64_t tenant, struct flash_seller *s,
+                          int64_t now_ms, struct arena *a, bool *created, struct err *e)
+{
+    bool own;
+    int rc = tx_begin(c, &own, e);
+    if (!rc)
+        rc = flash_store_seller_upsert(c, tenant, s, now_ms, a, created, e);
+    return tx_end(c, own, rc, e);
+}
+
+int flash_buyer_signal(struct db_conn *c, int64_t tenant, const char *buyer_id,
+                       struct flash_demand_in *d, int64_t now_ms, int64_t *pk, struct err *e)
+{
+    struct arena a;
+    arena_init(&a);
+    struct flash_buyer b;
+    bool own;
+    int rc = tx_begin(c, &own, e);
+    if (!rc)
+        rc = get_buyer(c, tenant, buyer_id, &a, &b, e);
+    if (!rc) {
+        d->buyer_pk = b.pk;
+        rc = flash_store_demand_add(c, tenant, d, now_ms, pk, e);
+    }
+    rc = tx_end(c, own, rc, e);
+    arena_release(&a);
+    return rc;
+}
+
+int flash_seller_signal(struct db_conn *c, int64_t tenant, const char *seller_id,
+                        struct flash_supply_in *s, int64_t now_ms, int64_t *pk, struct err *e)
+{
+    struct arena a;
+    arena_init(&a);
+    struct flash_seller sl;
+    bool own;
+    int rc = tx_begin(c, &own, e);
+    if (!rc)
+        rc = get_seller(c, tenant, seller_id, &a, &sl, e);
+    if (!rc) {
+        s->seller_pk = sl.pk;
+        rc = flash_store_supply_add(c, tenant, s, now_ms, pk, e);
+    }
+    rc = tx_end(c, own, rc, e);
+    arena_release(&a);
+    return rc;
+}
+
+/* ======================== scan and generate ======================== */
+
+int flash_scan_tenant(struct db_conn *c, int64_t tenant, int64_t now_ms, struct arena *a,
+                      struct flash_scan_result *out, struct err *e)
+{
+    memset(out, 0, sizeof(*out));
+    int rc = flash_store_config_get(c, tenant, &out->cfg, e);
+    if (!rc)
+        rc = flash_store_seller_all(c, tenant, a, &out->sellers, &out->n_sellers, e);
+    if (!rc)
+        rc = flash_store_demand_active(c, tenant, now_ms, a, &out->demand, &out->n_demand, e);
+    if (rc)
+        return rc;
+    out->precommits = arena_alloc(a, (out->n_sellers + 1) * sizeof(int));
+    int64_t *pks = arena_alloc(a, (out->n_sellers + 1) * sizeof(int64_t));
+    for (size_t i = 0; i < out->n_sellers; i++)
+        pks[i] = out->sellers[i].pk;
+    if (out->n_sellers)
+        rc = flash_store_precommit_counts(c, tenant, pks, out->n_sellers, out->precommits, e);
+    if (rc)
+        return rc;
+    struct flash_scan_input in = {.cfg = &out->cfg,
+                                  .sellers = out->sellers,
+                                  .n_sellers = out->n_sellers,
+                                  .demand = out->demand,
+                                  .n_demand = out->n_demand,
+                                  .precommits = out->precommits,
+                                  .now_ms = now_ms};
+    return flash_scan(&in, a, &out->scores, &out->n_scores, e);
+}
+
+/* The product most often named among the targets' demands. */
+static const char *popular_product(const struct flash_scan_result *r,
+                                   const struct flash_target *t, size_t n)
+{
+    const char *best = "";
+    int best_n = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *p = r->demand[t[i].demand_idx].product;
+        if (!p || !*p)
+            continue;
+        int k = 0;
+        for (size_t j = 0; j < n; j++) {
+            const char *q = r->demand[t[j].demand_idx].product;
+            if (q && strcmp(p, q) == 0)
+                k++;
+        }
+        if (k > best_n) {
+            best_n = k;
+            best = p;
+        }
+    }
+    return best;
+}
+
+/* Insert a drafted window with its targets, then its offers or question, and its jobs. */
+static int open_window(struct db_conn *c, int64_t tenant, const struct flash_config *cfg,
+                       const struct flash_seller *s, struct flash_window *w,
+                       const struct flash_window_target *targets, size_t n_targets,
+                       int64_t now_ms, struct arena *a, struct err *e)
+{
+    w->seller_pk = s->pk;
+    w->seller_id = s->id;
+    w->seller_name = s->name;
+    w->seller_loc = s->loc;
+    if (!w->currency || !*w->currency)
+        w->currency = s->currency && *s->currency ? s->currency : "TRY";
+    int rc = flash_store_window_insert(c, tenant, w, targets, n_targets, now_ms, e);
+    if (!rc)
+        rc = enqueue_lifecycle(c, tenant, w, now_ms, e);
+    if (rc)
+        return rc;
+    if (w->status == FLASH_WINDOW_PROPOSED) {
+        struct notify_vars v;
+        char start[6], end[6];
+        vars_for_window(&v, w, cfg->tz_offset_min, start, end);
+        v.count = (int)n_targets;
+        return notify_seller(c, tenant, s, NOTIFY_QUESTION, w, &v, now_ms, e);
+    }
+    return send_offers(c, tenant, cfg, w, now_ms, a, e);
+}
+
+int flash_generate(struct db_conn *c, int64_t tenant, int64_t now_ms, struct arena *a,
+                   struct flash_generated **out, size_t *n, struct err *e)
+{
+    bool own;
+    int rc = tx_begin(c, &own, e);
+    struct flash_scan_result r;
+    if (!rc)
+        rc = flash_scan_tenant(c, tenant, now_ms, a, &r, e);
+    if (rc)
+        return tx_end(c, own, rc, e);
+    struct flash_scan_input in = {.cfg = &r.cfg,
+                                  .sellers = r.sellers,
+                                  .n_sellers = r.n_sellers,
+                                  .demand = r.demand,
+                                  .n_demand = r.n_demand,
+                                  .precommits = r.precommits,
+                                  .now_ms = now_ms};
+    size_t cap = 0, used = 0;
+    struct flash_generated *res = NULL;
+    for (size_t i = 0; !rc && i < r.n_scores && r.scores[i].eligible; i++) {
+        const struct flash_score *sc = &r.scores[i];
+        const struct flash_seller *s = &r.sellers[sc->seller_idx];
+        res = arena_grow(a, res, used, &cap, sizeof(*res));
+        struct flash_generated *g = &res[used++];
+        memset(g, 0, sizeof(*g));
+        g->seller_id = s->id;
+        g->score = sc->total;
+        g->status = "skipped";
+        g->reason = "";
+        int64_t open_pk = 0;
+        rc = flash_store_window_open_of_seller(c, tenant, s->pk, &open_pk, e);
+        if (rc)
+            break;
+        if (open_pk) {
+            g->window_pk = open_pk;
+            g->reason = "already has an open window";
+            continue;
+        }
+        struct flash_target *t;
+        size_t nt;
+        /* Invite a few more than fit: not everyone who is asked comes. */
+        size_t limit = (size_t)(s->capacity > 0 ? s->capacity : 10) * 3;
+        rc = flash_targets(&in, sc->seller_idx, limit, a, &t, &nt, e);
+        if (rc)
+            break;
+        if (nt == 0) {
+            g->reason = "no consenting buyer with matching demand nearby";
+            continue;
+        }
+        struct flash_busy_profile busy;
+        rc = flash_store_busy_profile(c, tenant, s->pk, now_ms - BUSY_HISTORY_MS,
+                                      r.cfg.tz_offset_min, &busy, e);
+        if (rc)
+            break;
+        struct flash_draft d;
+        rc = flash_draft_window(&in, sc, t, nt, popular_product(&r, t, nt), &busy,
+                                r.cfg.tz_offset_min, a, &d, e);
+        if (rc)
+            break;
+        if (!flash_seller_open(s, d.start_ms, d.end_ms, r.cfg.tz_offset_min)) {
+            g->reason = "closed at the chosen time";
+            continue;
+        }
+        struct flash_window w;
+        memset(&w, 0, sizeof(w));
+        w.title = arena_strdup(a, d.title);
+        w.description = arena_strdup(a, d.description);
+        w.discount_percent = d.discount_percent;
+        w.bundle_info = "";
+        w.start_ms = d.start_ms;
+        w.end_ms = d.end_ms;
+        w.status = d.status;
+        w.capacity = d.capacity;
+        w.min_participants = d.min_participants;
+        w.score = sc->total;
+        w.trace_json = d.trace_json;
+        w.cancel_reason = "";
+        w.analytics_json = "";
+        w.origin = "engine";
+        struct flash_window_target *wt = arena_alloc(a, nt * sizeof(*wt));
+        for (size_t k = 0; k < nt; k++) {
+            wt[k].buyer_pk = t[k].buyer_pk;
+            wt[k].buyer_id = r.demand[t[k].demand_idx].buyer_id;
+            wt[k].distance_m = t[k].distance_m;
+            wt[k].discount = t[k].discount;
+        }
+        rc = open_window(c, tenant, &r.cfg, s, &w, wt, nt, now_ms, a, e);
+        if (!rc) {
+            g->window_pk = w.pk;
+            g->status = status_name(w.status);
+        }
+    }
+    if (!rc)
+        rc = flash_store_scan_mark(c, tenant, now_ms, e);
+    rc = tx_end(c, own, rc, e);
+    if (!rc) {
+        *out = res;
+        *n = used;
+    }
+    return rc;
+}
+
+int flash_window_create(struct db_conn *c, int64_t tenant, const struct flash_manual *m,
+                        int64_t now_ms, struct arena *a, int64_t *pk, struct err *e)
+{
+    bool own;
+    int rc = tx_begin(c, &own, e);
+    struct flash_config cfg;
+    struct flash_seller s;
+    if (!rc)
+        rc = flash_store_config_get(c, tenant, &cfg, e);
+    if (!rc)
+        rc = get_seller(c, tenant, m->seller_id, a, &s, e);
+    if (rc)
+        return tx_end(c, own, rc, e);
+    if (m->discount_percent > s.max_discount) {
+        rc = err_set_field(e, ERR_INVALID, "discount_percent",
+                           "discount_percent %d is above the seller's maximum of %d",
+                           m->discount_percent, s.max_discount);
+        return tx_end(c, own, rc, e);
+    }
+    int64_t open_pk = 0;
+    rc = flash_store_window_open_of_seller(c, tenant, s.pk, &open_pk, e);
+    if (!rc && open_pk)
+        rc = err_set_field(e, ERR_CONFLICT, "seller_id",
+                           "seller %s already has an open window (%lld)", s.id,
+                           (long long)open_pk);
+    if (rc)
+        return tx_end(c, own, rc, e);
+
+    struct flash_window w;
+    memset(&w, 0, sizeof(w));
+    w.start_ms = m->start_ms ? m->start_ms : now_ms + cfg.lead_minutes * MINUTE_MS;
+    w.end_ms = w.start_ms + (m->minutes ? m->minutes : cfg.window_minutes) * MINUTE_MS;
+    if (w.start_ms < now_ms) {
+        rc = err_set_field(e, ERR_INVALID, "start_time", "start_time is in the past");
+        return tx_end(c, own, rc, e);
+    }
+    w.discount_percent = m->discount_percent;
+    w.static_price = m->static_price;
+    w.bundle_info = m->bundle_info ? m->bundle_info : "";
+    w.title = m->title && *m->title
+                  ? m->title
+                  : (m->discount_percent
+                         ? arena_printf(a, "%s: %%%d indirim", s.name, m->discount_percent)
+                         : arena_printf(a, "%s: özel fırsat", s.name));
+    w.description = m->description && *m->description
+                        ? m->description
+                        : arena_printf(a, "%s, %d dakikalık fırsat penceresi.", s.name,
+                                       (int)((w.end_ms - w.start_ms) / MINUTE_MS));
+    w.status = FLASH_WINDOW_SCHEDULED;
+    w.capacity = m->capacity ? m->capacity : s.capacity;
+    w.min_participants = m->min_participants ? m->min_participants : cfg.min_participants;
+    w.cancel_reason = "";
+    w.analytics_json = "";
+    w.origin = "manual";
+
+    /* Targets: the named buyers, or buyers with matching demand nearby. */
+    struct flash_window_target *wt = NULL;
+    size_t nt = 0;
+    if (m->buyer_ids) {
+        wt = arena_alloc(a, (m->n_buyer_ids + 1) * sizeof(*wt));
+        for (size_t i = 0; !rc && i < m->n_buyer_ids; i++) {
+            struct flash_buyer b;
+            rc = get_buyer(c, tenant, m->buyer_ids[i], a, &b, e);
+            if (rc)
+                break;
+            double d = flash_haversine_m(b.loc.lat, b.loc.lng, s.loc.lat, s.loc.lng);
+            wt[nt].buyer_pk = b.pk;
+            wt[nt].buyer_id = b.id;
+            wt[nt].distance_m = d;
+            wt[nt].discount = m->discount_percent;
+            nt++;
+        }
+    } else {
+        struct flash_demand *dem;
+        size_t nd;
+        rc = flash_store_demand_active(c, tenant, now_ms, a, &dem, &nd, e);
+        struct flash_scan_input in = {
+            .cfg = &cfg, .sellers = &s, .n_sellers = 1, .demand = dem, .n_demand = nd,
+            .now_ms = now_ms};
+        struct flash_target *t = NULL;
+        if (!rc)
+            rc = flash_targets(&in, 0, (size_t)w.capacity * 3, a, &t, &nt, e);
+        if (!rc) {
+            wt = arena_alloc(a, (nt + 1) * sizeof(*wt));
+            for (size_t i = 0; i < nt; i++) {
+                wt[i].buyer_pk = t[i].buyer_pk;
+                wt[i].buyer_id = dem[t[i].demand_idx].buyer_id;
+                wt[i].distance_m = t[i].distance_m;
+                wt[i].discount = m->discount_percent;
+            }
+        }
+    }
+    if (!rc) {
+        w.trace_json = arena_printf(a,
+                                    "{\"origin\":\"manual\",\"targets\":%zu,\"approval\":"
+                                    "\"operator\",\"why\":\"created by an operator\"}",
+                                    nt);
+        rc = open_window(c, tenant, &cfg, &s, &w, wt, nt, now_ms, a, e);
+    }
+    if (!rc)
+        *pk = w.pk;
+    return tx_end(c, own, rc, e);
+}
+
+/* ======================== buyer actions ======================== */
+
+int flash_precommit(struct db_conn *c, int64_t tenant, int64_t window_pk, const char *buyer_id,
+                    int64_t now_ms, bool *created, struct err *e)
+{
+    struct arena a;
+    arena_init(&a);
+    bool own;
+    struct flash_window w;
+    struct flash_buyer b;
+    int rc = tx_begin(c, &own, e);
+    if (!rc)
+        rc = get_window(c, tenant, window_pk, &a, &w, e);
+    if (!rc)
+        rc = get_buyer(c, tenant, buyer_id, &a, &b, e);
+    if (!rc && w.status != FLASH_WINDOW_PROPOSED && w.status != FLASH_WINDOW_SCHEDULED)
+        rc = err_set(e, ERR_CONFLICT, "window %lld is %s; pre-commits close when it starts",
+                     (long long)window_pk, status_name(w.status));
+    bool target = false;
+    int discount = 0;
+    if (!rc)
+        rc = flash_store_window_target_of(c, tenant, window_pk, b.pk, &target, &discount, e);
+    if (!rc && !target)
+        rc = err_set_field(e, ERR_FORBIDDEN, "buyer_id",
+                           "buyer %s was not offered window %lld", buyer_id,
+                           (long long)window_pk);
+    if (!rc)
+        rc = flash_store_precommit_add(c, tenant, window_pk, b.pk, now_ms, created, e);
+    if (!rc && *created) {
+        struct flash_config cfg;
+        rc = flash_store_config_get(c, tenant, &cfg, e);
+        struct notify_vars v;
+        char start[6], end[6];
+        vars_for_window(&v, &w, cfg.tz_offset_min, start, end);
+        v.discount = discount ? discount : w.discount_percent;
+        if (!rc)
+            rc = notify_buyer(c, tenant, &b, NOTIFY_CONFIRMATION, &w, &v, now_ms, e);
+    }
+    rc = tx_end(c, own, rc, e);
+    arena_release(&a);
+    return rc;
+}
+
+int flash_precommit_cancel(struct db_conn *c, int64_t tenant, int64_t window_pk,
+                           const char *buyer_id, int64_t now_ms, struct err *e)
+{
+    struct arena a;
+    arena_init(&a);
+    bool own, changed = false;
+    struct flash_window w;
+    struct flash_buyer b;
+    int rc = tx_begin(c, &own, e);
+    if (!rc)
+        rc = get_window(c, tenant, window_pk, &a, &w, e);
+    if (!rc)
+        rc = get_buyer(c, tenant, buyer_id, &a, &b, e);
+    if (!rc)
+        rc = flash_store_precommit_cancel(c, tenant, window_pk, b.pk, now_ms, &changed, e);
+    if (!rc && !changed)
+        rc = err_set_field(e, ERR_NOT_FOUND, "buyer_id",
+                           "buyer %s has no pre-commit on window %lld", buyer_id,
+                           (long long)window_pk);
+    rc = tx_end(c, own, rc, e);
+    arena_release(&a);
+    return rc;
+}
+
+/* A short code that is easy to read aloud: no 0/O, 1/I. */
+static void make_code(char out[CODE_LEN + 1])
+{
+    static const char alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    unsigned char rnd[CODE_LEN];
+    sec_random_bytes(rnd, sizeof(rnd));
+    for (int i = 0; i < CODE_LEN; i++)
+        out[i] = alphabet[rnd[i] % (sizeof(alphabet) - 1)];
+    out[CODE_LEN] = '\0';
+}
+
+int flash_join(struct db_conn *c, int64_t tenant, int64_t window_pk, const char *buyer_id,
+               int64_t now_ms, struct arena *a, const char **code, bool *created, struct err *e)
+{
+    bool own;
+    struct flash_window w;
+    struct flash_buyer b;
+    int rc = tx_begin(c, &own, e);
+    if (!rc)
+        rc = get_window(c, tenant, window_pk, a, &w, e);
+    if (!rc)
+        rc = get_buyer(c, tenant, buyer_id, a, &b, e);
+    if (!rc && w.status != FLASH_WINDOW_ACTIVE)
+        rc = err_set(e, ERR_CONFLICT, "window %lld is %s; join while it is ACTIVE",
+                     (long long)window_pk, status_name(w.status));
+    bool target = false;
+    int discount = 0;
+    if (!rc)
+        rc = flash_store_window_target_of(c, tenant, window_pk, b.pk, &target, &discount, e);
+    if (!rc && !target)
+        rc = err_set_field(e, ERR_FORBIDDEN, "buyer_id", "buyer %s was not offered window %lld",
+                           buyer_id, (long long)window_pk);
+    bool full = w.capacity > 0 && w.joined >= w.capacity;
+    char fresh[CODE_LEN + 1];
+    make_code(fresh); /* 32^6 codes per window: a collision is not worth a retry path */
+    if (!rc)
+        rc = flash_store_join(c, tenant, window_pk, b.pk, fresh, now_ms, a, code, created, e);
+    /* someone who joined earlier gets their code back even when the window is full */
+    if (!rc && *created && full)
+        rc = err_set(e, ERR_CONFLICT, "window %lld is full (%d of %d)", (long long)window_pk,
+                     w.joined, w.capacity);
+    if (!rc && *created) {
+        struct flash_config cfg;
+        rc = flash_store_config_get(c, tenant, &cfg, e);
+        struct notify_vars v;
+        char start[6], end[6];
+        vars_for_window(&v, &w, cfg.tz_offset_min, start, end);
+        v.discount = discount ? discount : w.discount_percent;
+        v.code = *code;
+        if (!rc)
+            rc = notify_buyer(c, tenant, &b, NOTIFY_CONFIRMATION, &w, &v, now_ms, e);
+    }
+    return tx_end(c, own, rc, e);
+}
+
+int flash_redeem(struct db_conn *c, int64_t tenant, int64_t window_pk, const char *code,
+                 int64_t now_ms, struct arena *a, const char **buyer_id, struct err *e)
+{
+    bool own;
+    struct flash_window w;
+    int64_t buyer_pk = 0;
+    int rc = tx_begin(c, &own, e);
+    if (!rc)
+        rc = get_window(c, tenant, window_pk, a, &w, e);
+    if (!rc && w.status != FLASH_WINDOW_ACTIVE && w.status != FLASH_WINDOW_EXPIRED)
+        rc = err_set(e, ERR_CONFLICT, "window %lld is %s; codes are redeemed once it is ACTIVE",
+                     (long long)window_pk, status_name(w.status));
+    if (!rc)
+        rc = flash_store_redeem(c, tenant, window_pk, code, now_ms, &buyer_pk, e);
+    if (!rc)
+        rc = flash_store_buyer_record(c, tenant, buyer_pk, 0, 1, e);
+    struct flash_buyer b;
+    if (!rc)
+        rc = flash_store_buyer_get_pk(c, tenant, buyer_pk, a, &b, e);
+    if (!rc)
+        *buyer_id = b.id;
+    return tx_end(c, own, rc, e);
+}
+
+/* ======================== seller decisions ======================== */
+
+static int load_window_seller(struct db_conn *c, int64_t tenant, int64_t pk, struct arena *a,
+                              struct flash_window *w, struct flash_seller *s,
+                              struct flash_config *cfg, struct err *e)
+{
+    int rc = get_window(c, tenant, pk, a, w, e);
+    if (!rc)
+        rc = flash_store_seller_get_pk(c, tenant, w->seller_pk, a, s, e);
+    if (!rc)
+        rc = flash_store_config_get(c, tenant, cfg, e);
+    return rc;
+}
+
+int flash_seller_approve(struct db_conn *c, int64_t tenant, int64_t window_pk, int64_t now_ms,
+                         struct err *e)
+{
+    struct arena a;
+    arena_init(&a);
+    bool own, changed = false;
+    struct flash_window w;
+    struct flash_seller s;
+    struct flash_config cfg;
+    int rc = tx_begin(c, &own, e);
+    if (!rc)
+        rc = load_window_seller(c, tenant, window_pk, &a, &w, &s, &cfg, e);
+    if (!rc && w.start_ms <= now_ms)
+        rc = err_set(e, ERR_CONFLICT, "window %lld was due to start already; it is too late to "
+                     "approve it", (long long)window_pk);
+    if (!rc)
+        rc = flash_store_window_transition(c, tenant, window_pk, MASK(FLASH_WINDOW_PROPOSED),
+                                           FLASH_WINDOW_SCHEDULED, "", now_ms, &changed, e);
+    if (!rc && !changed && w.status != FLASH_WINDOW_SCHEDULED)
+        rc = err_set(e, ERR_CONFLICT, "window %lld is %s, not PROPOSED", (long long)window_pk,
+                     status_name(w.status));
+    if (!rc && changed) {
+        w.status = FLASH_WINDOW_SCHEDULED;
+        rc = send_offers(c, tenant, &cfg, &w, now_ms, &a, e);
+    }
+    rc = tx_end(c, own, rc, e);
+    arena_release(&a);
+    return rc;
+}
+
+/* Tell every committed buyer that the window will not happen. */
+static int notify_cancelled(struct db_conn *c, int64_t tenant, const struct flash_config *cfg,
+                            const struct flash_window *w, const char *reason, int64_t now_ms,
+                            struct arena *a, struct err *e)
+{
+    int64_t *pks;
+    size_t n;
+    int rc = flash_store_precommit_buyers(c, tenant, w->pk, a, &pks, &n, e);
+    char start[6], end[6];
+    for (size_t i = 0; !rc && i < n; i++) {
+        struct flash_buyer b;
+        rc = flash_store_buyer_get_pk(c, tenant, pks[i], a, &b, e);
+        struct notify_vars v;
+        vars_for_window(&v, w, cfg->tz_offset_min, start, end);
+        v.reason = reason;
+        if (!rc)
+            rc = notify_buyer(c, tenant, &b, NOTIFY_CANCELLED, w, &v, now_ms, e);
+    }
+    return rc;
+}
+
+int flash_seller_reject(struct db_conn *c, int64_t tenant, int64_t window_pk, int64_t now_ms,
+                        struct err *e)
+{
+    struct arena a;
+    arena_init(&a);
+    bool own, changed = false;
+    struct flash_window w;
+    struct flash_seller s;
+    struct flash_config cfg;
+    int rc = tx_begin(c, &own, e);
+    if (!rc)
+        rc = load_window_seller(c, tenant, window_pk, &a, &w, &s, &cfg, e);
+    if (!rc)
+        rc = flash_store_window_transition(c, tenant, window_pk, MASK(FLASH_WINDOW_PROPOSED),
+                                           FLASH_WINDOW_CANCELLED, "seller declined", now_ms,
+                                           &changed, e);
+    if (!rc && !changed)
+        rc = err_set(e, ERR_CONFLICT, "window %lld is %s, not PROPOSED", (long long)window_pk,
+                     status_name(w.status));
+    if (!rc)
+        rc = notify_cancelled(c, tenant, &cfg, &w, "seller declined", now_ms, &a, e);
+    rc = tx_end(c, own, rc, e);
+    arena_release(&a);
+    return rc;
+}
+
+int flash_seller_cancel(struct db_conn *c, int64_t tenant, int64_t window_pk, const char *reason,
+                        int64_t now_ms, struct err *e)
+{
+    struct arena a;
+    arena_init(&a);
+    bool own, changed = false;
+    struct flash_window w;
+    struct flash_seller s;
+    struct flash_config cfg;
+    const char *why = reason && *reason ? reason : "seller cancelled";
+    int rc = tx_begin(c, &own, e);
+    if (!rc)
+        rc = load_window_seller(c, tenant, window_pk, &a, &w, &s, &cfg, e);
+    if (!rc)
+        rc = flash_store_window_transition(
+            c, tenant, window_pk,
+            MASK(FLASH_WINDOW_PROPOSED) | MASK(FLASH_WINDOW_SCHEDULED) | MASK(FLASH_WINDOW_ACTIVE),
+            FLASH_WINDOW_CANCELLED, why, now_ms, &changed, e);
+    if (!rc && !changed)
+        rc = err_set(e, ERR_CONFLICT, "window %lld is already %s", (long long)window_pk,
+                     status_name(w.status));
+    if (!rc)
+        rc = notify_cancelled(c, tenant, &cfg, &w, why, now_ms, &a, e);
+    rc = tx_end(c, own, rc, e);
+    arena_release(&a);
+    return rc;
+}
+
+/* ======================== lifecycle ======================== */
+
+int flash_activate(struct db_conn *c, int64_t tenant, int64_t window_pk, int64_t now_ms,
+                   struct err *e)
+{
+    struct arena a;
+    arena_init(&a);
+    bool own, changed = false;
+    struct flash_window w;
+    struct flash_seller s;
+    struct flash_config cfg;
+    int rc = tx_begin(c, &own, e);
+    if (!rc)
+        rc = load_window_seller(c, tenant, window_pk, &a, &w, &s, &cfg, e);
+    if (rc || (w.status != FLASH_WINDOW_PROPOSED && w.status != FLASH_WINDOW_SCHEDULED))
+        goto out; /* already decided: activation is idempotent */
+    if (w.status == FLASH_WINDOW_PROPOSED) {
+        rc = flash_store_window_transition(c, tenant, window_pk, MASK(FLASH_WINDOW_PROPOSED),
+                                           FLASH_WINDOW_CANCELLED, "seller did not answer",
+                                           now_ms, &changed, e);
+        goto out;
+    }
+    int64_t *pks;
+    size_t n;
+    rc = flash_store_precommit_buyers(c, tenant, window_pk, &a, &pks, &n, e);
+    if (rc)
+        goto out;
+    if ((int)n < w.min_participants) {
+        char *why = arena_printf(&a, "minimum not reached (%zu of %d)", n, w.min_participants);
+        rc = flash_store_window_transition(c, tenant, window_pk, MASK(FLASH_WINDOW_SCHEDULED),
+                                           FLASH_WINDOW_CANCELLED, why, now_ms, &changed, e);
+        if (!rc && changed)
+            rc = notify_cancelled(c, tenant, &cfg, &w, why, now_ms, &a, e);
+        goto out;
+    }
+    rc = flash_store_window_transition(c, tenant, window_pk, MASK(FLASH_WINDOW_SCHEDULED),
+                                       FLASH_WINDOW_ACTIVE, "", now_ms, &changed, e);
+    if (rc || !changed)
+        goto out;
+    w.status = FLASH_WINDOW_ACTIVE;
+    /* The seller hears how many are coming, how far away they are, and whom to expect. */
+    struct flash_window_target *t;
+    size_t nt;
+    rc = flash_store_window_targets(c, tenant, window_pk, &a, &t, &nt, e);
+    double dist = 0, expected = 0;
+    char start[6], end[6];
+    for (size_t i = 0; !rc && i < n; i++) {
+        for (size_t k = 0; k < nt; k++) {
+            if (t[k].buyer_pk == pks[i])
+                dist += t[k].distance_m;
+        }
+        struct flash_buyer b;
+        rc = flash_store_buyer_get_pk(c, tenant, pks[i], &a, &b, e);
+        if (rc)
+            break;
+        expected += flash_buyer_reliability(&b);
+        rc = flash_store_buyer_record(c, tenant, b.pk, 1, 0, e);
+        struct notify_vars v;
+        vars_for_window(&v, &w, cfg.tz_offset_min, start, end);
+        if (!rc)
+            rc = notify_buyer(c, tenant, &b, NOTIFY_WINDOW_OPEN, &w, &v, now_ms, e);
+    }
+    if (rc)
+        goto out;
+    struct notify_vars v;
+    vars_for_window(&v, &w, cfg.tz_offset_min, start, end);
+    v.count = (int)n;
+    v.avg_distance_m = n ? (int)lround(dist / (double)n) : 0;
+    v.expected = (int)lround(expected);
+    rc = notify_seller(c, tenant, &s, NOTIFY_SELLER_SUMMARY, &w, &v, now_ms, e);
+out:
+    rc = tx_end(c, own, rc, e);
+    arena_release(&a);
+    return rc;
+}
+
+int flash_expire(struct db_conn *c, int64_t tenant, int64_t window_pk, int64_t now_ms,
+                 struct err *e)
+{
+    struct arena a;
+    arena_init(&a);
+    bool own, changed = false;
+    struct flash_window w;
+    int rc = tx_begin(c, &own, e);
+    if (!rc)
+        rc = get_window(c, tenant, window_pk, &a, &w, e);
+    if (!rc)
+        rc = flash_store_window_transition(c, tenant, window_pk, MASK(FLASH_WINDOW_ACTIVE),
+                                           FLASH_WINDOW_EXPIRED, "", now_ms, &changed, e);
+    if (!rc && changed) {
+        double conversion = w.targeted ? (double)w.redeemed / (double)w.targeted : 0.0;
+        char *json = arena_printf(&a,
+                                  "{\"targeted\":%d,\"committed\":%d,\"joined\":%d,"
+                                  "\"redeemed\":%d,\"conversion\":%.4f}",
+                                  w.targeted, w.committed, w.joined, w.redeemed, conversion);
+        rc = flash_store_window_set_analytics(c, tenant, window_pk, json, e);
+        if (!rc)
+            log_info("msg=\"flash window expired\" tenant=%lld window=%lld targeted=%d "
+                     "committed=%d joined=%d redeemed=%d",
+                     (long long)tenant, (long long)window_pk, w.targeted, w.committed, w.joined,
+                     w.redeemed);
+    }
+    rc = tx_end(c, own, rc, e);
+    arena_release(&a);
+    return rc;
+}

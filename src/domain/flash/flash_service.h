@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Flash windows, the operations: each call is one transaction on the caller's connection that
+ * changes the domain, writes the notifications it causes to the outbox and enqueues the jobs
+ * that follow (activation at the start, expiry at the end). Used by the HTTP handlers and by the
+ * job handlers registered with flash_jobs_register(). Tests: tests/integration/0004-flash.c.
+ */
+#ifndef ICESHOP_DOMAIN_FLASH_SERVICE_H
+#define ICESHOP_DOMAIN_FLASH_SERVICE_H
+
+#include "core/arena.h"
+#include "core/err.h"
+#include "db/db.h"
+#include "domain/flash/engine.h"
+#include "domain/flash/flash.h"
+#include "domain/flash/flash_store.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct job_registry;
+struct sched;
+
+/* Job names. Payloads are {"window": pk}; the tenant is the job's. */
+#define FLASH_JOB_ACTIVATE "flash.activate"
+#define FLASH_JOB_EXPIRE   "flash.expire"
+#define FLASH_JOB_SCAN     "flash.scan" /* periodic: scan + generate for every tenant that is due */
+
+/* Register the buyer (insert or update) in one transaction. */
+int flash_buyer_register(struct db_conn *c, int64_t tenant, struct flash_buyer *b, int64_t now_ms,
+                         struct arena *a, bool *created, struct err *e);
+int flash_seller_register(struct db_conn *c, int64_t tenant, struct flash_seller *s,
+                          int64_t now_ms, struct arena *a, bool *created, struct err *e);
+/* Record a buyer's wish; the buyer is named by public id. *pk gets the signal. */
+int flash_buyer_signal(struct db_conn *c, int64_t tenant, const char *buyer_id,
+                       struct flash_demand_in *d, int64_t now_ms, int64_t *pk, struct err *e);
+int flash_seller_signal(struct db_conn *c, int64_t tenant, const char *seller_id,
+                        struct flash_supply_in *s, int64_t now_ms, int64_t *pk, struct err *e);
+
+/* A scan's inputs and scores, all in the arena. */
+struct flash_scan_result {
+    struct flash_config cfg;
+    struct flash_seller *sellers;
+    size_t n_sellers;
+    struct flash_demand *demand;
+    size_t n_demand;
+    int *precommits;
+    struct flash_score *scores; /* ranked */
+    size_t n_scores;
+};
+int flash_scan_tenant(struct db_conn *c, int64_t tenant, int64_t now_ms, struct arena *a,
+                      struct flash_scan_result *out, struct err *e);
+
+/* What generate did for one eligible seller. */
+struct flash_generated {
+    const char *seller_id;
+    int64_t window_pk;  /* 0 when skipped */
+    const char *status; /* the new window's status, or "skipped" */
+    const char *reason; /* why skipped ("already has an open window", "closed", ...) or "" */
+    double score;
+};
+/*
+ * Scan, then open a window for every eligible seller without an open one: targets, advantage,
+ * timing, status (SCHEDULED with standing approval, else PROPOSED with a question to the
+ * seller), offers to the targets of scheduled windows, and the lifecycle jobs. Idempotent: a
+ * second call opens nothing new for the same sellers.
+ */
+int flash_generate(struct db_conn *c, int64_t tenant, int64_t now_ms, struct arena *a,
+                   struct flash_generated **out, size_t *n, struct err *e);
+
+struct flash_manual {
+    const char *seller_id;
+    const char *title;       /* "" → generated */
+    const char *description; /* "" → generated */
+    int discount_percent;    /* 0 = none; must not exceed the seller's maximum */
+    int64_t static_price;    /* minor units, 0 = none */
+    const char *bundle_info; /* JSON object text or "" */
+    int64_t start_ms;        /* 0 → now + lead */
+    int minutes;             /* 0 → config window length */
+    int capacity;            /* 0 → the seller's */
+    int min_participants;    /* 0 → config */
+    const char **buyer_ids;  /* NULL → buyers with matching demand nearby */
+    size_t n_buyer_ids;
+};
+/* An operator's window: SCHEDULED at once, offers sent, jobs enqueued. *pk gets it. */
+int flash_window_create(struct db_conn *c, int64_t tenant, const struct flash_manual *m,
+                        int64_t now_ms, struct arena *a, int64_t *pk, struct err *e);
+
+/* Buyer actions, by public buyer id. ERR_CONFLICT when the window's state forbids it. */
+int flash_precommit(struct db_conn *c, int64_t tenant, int64_t window_pk, const char *buyer_id,
+                    int64_t now_ms, bool *created, struct err *e);
+int flash_precommit_cancel(struct db_conn *c, int64_t tenant, int64_t window_pk,
+                           const char *buyer_id, int64_t now_ms, struct err *e);
+/* Join an ACTIVE window; *code (arena) is the buyer's redemption code. */
+int flash_join(struct db_conn *c, int64_t tenant, int64_t window_pk, const char *buyer_id,
+               int64_t now_ms, struct arena *a, const char **code, bool *created, struct err *e);
+/* The seller confirms a visit with the buyer's code; *buyer_id (arena) gets who it was. */
+int flash_redeem(struct db_conn *c, int64_t tenant, int64_t window_pk, const char *code,
+                 int64_t now_ms, struct arena *a, const char **buyer_id, struct err *e);
+
+/* Seller decisions. */
+int flash_seller_approve(struct db_conn *c, int64_t tenant, int64_t window_pk, int64_t now_ms,
+                         struct err *e);
+int flash_seller_reject(struct db_conn *c, int64_t tenant, int64_t window_pk, int64_t now_ms,
+                        struct err *e);
+int flash_seller_cancel(struct db_conn *c, int64_t tenant, int64_t window_pk, const char *reason,
+                        int64_t now_ms, struct err *e);
+
+/* Lifecycle, run by the jobs (exposed for tests). Safe to run twice. */
+int flash_activate(struct db_conn *c, int64_t tenant, int64_t window_pk, int64_t now_ms,
+                   struct err *e);
+int flash_expire(struct db_conn *c, int64_t tenant, int64_t window_pk, int64_t now_ms,
+                 struct err *e);
+
+/* Register the lifecycle and scan job handlers, and the periodic scan task. */
+int flash_jobs_register(struct job_registry *reg, struct err *e);
+int flash_jobs_schedule(struct sched *s, struct err *e);
+
+#endif

@@ -1,0 +1,1102 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Flash window endpoints with the field names of seed 000: buyers and sellers (register,
+ * signal, get, list), campaigns (scan, generate, config), flash windows (active, list, one with
+ * its decision trace, create, and the pre-commit / cancel / join / redeem / approve / reject /
+ * seller-cancel actions) and the message outbox. Decode and validate, call
+ * domain/flash/flash_service.h, reply. Tests: tests/integration/0004-flash.c.
+ */
+#include "core/clock.h"
+#include "domain/flash/flash_service.h"
+#include "domain/notify/outbox.h"
+#include "http/handlers.h"
+#include "jobs/worker.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MINUTE_MS 60000LL
+
+static int64_t now_ms(struct http_req *r)
+{
+    return clock_now_ms(r->app->clock);
+}
+
+static json_t *iso(int64_t ms)
+{
+    if (!ms)
+        return json_null();
+    char ts[CLOCK_ISO_LEN];
+    clock_format_iso(ms, ts);
+    return json_string(ts);
+}
+
+static int db(struct http_req *r, struct db_conn **c, struct err *e)
+{
+    return http_req_db(r, c, e);
+}
+
+/* ======================== decoding ======================== */
+
+static int get_location(json_t *root, bool required, struct flash_location *loc, struct err *e)
+{
+    static const char *const fields[] = {"lat", "lng", "district", "neighborhood", NULL};
+    json_t *o;
+    int rc = json_get_object(root, "location", required, &o, e);
+    if (rc || !o)
+        return rc;
+    loc->district = "";
+    loc->neighborhood = "";
+    rc = json_reject_unknown(root, "location", fields, e);
+    if (!rc)
+        rc = json_get_f64(root, "location.lat", true, -90, 90, &loc->lat, e);
+    if (!rc)
+        rc = json_get_f64(root, "location.lng", true, -180, 180, &loc->lng, e);
+    if (!rc)
+        rc = json_get_strn(root, "location.district", false, 80, &loc->district, e);
+    if (!rc)
+        rc = json_get_strn(root, "location.neighborhood", false, 80, &loc->neighborhood, e);
+    return rc;
+}
+
+static int get_id(json_t *root, const char *path, bool required, const char **out,
+                  struct err *e)
+{
+    const char *v = NULL;
+    int rc = json_get_strn(root, path, required, FLASH_ID_MAX, &v, e);
+    if (rc || !v)
+        return rc;
+    if (!flash_id_valid(v))
+        return err_set_field(e, ERR_INVALID, path,
+                             "%s may contain only letters, digits, '_' and '-'", path);
+    *out = v;
+    return 0;
+}
+
+static int get_phone(json_t *root, bool required, const char **out, struct err *e)
+{
+    const char *v = NULL;
+    int rc = json_get_strn(root, "phone_number", required, 20, &v, e);
+    if (rc || !v)
+        return rc;
+    if (!flash_phone_valid(v))
+        return err_set_field(e, ERR_INVALID, "phone_number",
+                             "phone_number must look like +905321234567");
+    *out = v;
+    return 0;
+}
+
+static int get_category(json_t *root, const char *path, bool required, const char **out,
+                        struct err *e)
+{
+    const char *v = NULL;
+    int rc = json_get_strn(root, path, required, FLASH_CATEGORY_MAX, &v, e);
+    if (rc || !v)
+        return rc;
+    if (!flash_category_known(v, NULL)) {
+        char list[256] = "";
+        size_t used = 0;
+        for (int i = 0; flash_categories[i] && used < sizeof(list); i++) {
+            int w = snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "",
+                             flash_categories[i]);
+            used += w > 0 ? (size_t)w : 0;
+        }
+        return err_set_field(e, ERR_INVALID, path, "%s must be one of: %s", path, list);
+    }
+    *out = v;
+    return 0;
+}
+
+static int get_language(json_t *root, const char **out, struct err *e)
+{
+    static const char *const langs[] = {"tr", "en", NULL};
+    int idx = 0;
+    int rc = json_get_enum(root, "language", false, langs, &idx, e);
+    if (!rc)
+        *out = langs[idx];
+    return rc;
+}
+
+/* ======================== JSON out ======================== */
+
+static json_t *location_json(const struct flash_location *l)
+{
+    return json_pack("{s:f, s:f, s:s, s:s}", "lat", l->lat, "lng", l->lng, "district",
+                     l->district ? l->district : "", "neighborhood",
+                     l->neighborhood ? l->neighborhood : "");
+}
+
+static json_t *buyer_json(const struct flash_buyer *b)
+{
+    json_t *cats = json_array();
+    for (int i = 0; i < b->n_categories; i++)
+        json_array_append_new(cats, json_string(b->categories[i]));
+    return json_pack("{s:s, s:s, s:s?, s:o, s:o, s:s, s:b, s:s, s:f, s:i, s:i, s:o, s:o}", "id",
+                     b->id, "phone_number", b->phone, "name", b->name, "location",
+                     location_json(&b->loc), "categories", cats, "price_sensitivity",
+                     flash_price_names[b->price_sensitivity], "consent", b->consent, "language",
+                     b->language, "reliability", flash_buyer_reliability(b), "commits",
+                     b->commits, "shows", b->shows, "created_at", iso(b->created_at),
+                     "updated_at", iso(b->updated_at));
+}
+
+static json_t *seller_json(const struct flash_seller *s)
+{
+    json_t *o = json_pack(
+        "{s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:{s:I, s:I, s:s}, s:i, s:i, s:b, s:s, s:o, s:o}",
+        "id", s->id, "phone_number", s->phone, "name", s->name, "category", s->category,
+        "location", location_json(&s->loc), "density_status", flash_density_names[s->density],
+        "stock_status", s->stock_status ? s->stock_status : "", "price_range", "min",
+        (json_int_t)s->price_min, "max", (json_int_t)s->price_max, "currency",
+        s->currency ? s->currency : "TRY", "max_discount", s->max_discount, "capacity",
+        s->capacity, "auto_approve", s->auto_approve, "opening_hours",
+        s->opening_hours ? s->opening_hours : "", "created_at", iso(s->created_at), "updated_at",
+        iso(s->updated_at));
+    json_object_set_new(o, "supply",
+                        s->supply_until ? json_pack("{s:s, s:o}", "signal_type",
+                                                    flash_supply_names[s->supply_kind], "until",
+                                                    iso(s->supply_until))
+                                        : json_null());
+    return o;
+}
+
+static json_t *window_json(const struct flash_window *w)
+{
+    json_t *o = json_pack(
+        "{s:I, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:o, s:o, s:s, s:i, s:i, s:f, s:s, "
+        "s:{s:i, s:i, s:i, s:i}, s:o}",
+        "id", (json_int_t)w->pk, "seller_id", w->seller_id, "seller_name",
+        w->seller_name ? w->seller_name : "", "title", w->title, "description", w->description,
+        "discount_percent", w->discount_percent ? json_integer(w->discount_percent) : json_null(),
+        "static_price", w->static_price ? json_integer(w->static_price) : json_null(),
+        "bundle_info",
+        w->bundle_info && *w->bundle_info ? json_loads(w->bundle_info, 0, NULL) : json_null(),
+        "currency", w->currency ? w->currency : "TRY", "start_time", iso(w->start_ms),
+        "end_time", iso(w->end_ms), "status", flash_status_names[w->status], "capacity",
+        w->capacity, "min_participants", w->min_participants, "score", w->score, "origin",
+        w->origin ? w->origin : "engine", "counts", "targeted", w->targeted, "committed",
+        w->committed, "joined", w->joined, "redeemed", w->redeemed, "location",
+        json_pack("{s:f, s:f}", "lat", w->seller_loc.lat, "lng", w->seller_loc.lng));
+    if (!json_object_get(o, "bundle_info"))
+        json_object_set_new(o, "bundle_info", json_null());
+    if (w->status == FLASH_WINDOW_CANCELLED)
+        json_object_set_new(o, "cancel_reason", json_string(w->cancel_reason));
+    return o;
+}
+
+/* A list reply with the keyset cursor for the next page. */
+static int reply_list(struct http_req *r, const char *key, json_t *arr, size_t n, int limit,
+                      json_t *next)
+{
+    json_t *body = json_object();
+    json_object_set_new(body, key, arr);
+    json_object_set_new(body, "next_after", n == (size_t)limit && n ? next : json_null());
+    if (!(n == (size_t)limit && n))
+        json_decref(next);
+    return http_reply_json(r, 200, body);
+}
+
+/* ======================== buyers ======================== */
+
+int h_buyers_register(struct http_req *r, struct err *e)
+{
+    static const char *const fields[] = {"id",         "phone_number",      "name",
+                                         "location",   "categories",        "price_sensitivity",
+                                         "consent",    "language",          NULL};
+    struct flash_buyer b;
+    memset(&b, 0, sizeof(b));
+    b.language = "tr";
+    b.consent = true;
+    b.price_sensitivity = FLASH_PRICE_BALANCED;
+    int price = FLASH_PRICE_BALANCED;
+    json_t *cats = NULL;
+    int rc = json_reject_unknown(r->json, "", fields, e);
+    if (!rc)
+        rc = get_id(r->json, "id", false, &b.id, e);
+    if (!rc)
+        rc = get_phone(r->json, true, &b.phone, e);
+    if (!rc)
+        rc = json_get_strn(r->json, "name", false, FLASH_NAME_MAX, &b.name, e);
+    if (!rc)
+        rc = get_location(r->json, true, &b.loc, e);
+    if (!rc)
+        rc = json_get_array(r->json, "categories", false, &cats, e);
+    if (!rc)
+        rc = json_get_enum(r->json, "price_sensitivity", false, flash_price_names, &price, e);
+    if (!rc)
+        rc = json_get_bool(r->json, "consent", false, &b.consent, e);
+    if (!rc)
+        rc = get_language(r->json, &b.language, e);
+    if (rc)
+        return rc;
+    b.price_sensitivity = (enum flash_price_sensitivity)price;
+    if (json_array_size(cats) > FLASH_MAX_CATEGORIES)
+        return err_set_field(e, ERR_INVALID, "categories", "at most %d categories",
+                             FLASH_MAX_CATEGORIES);
+    for (size_t i = 0; i < json_array_size(cats); i++) {
+        char path[48];
+        snprintf(path, sizeof(path), "categories[%zu]", i);
+        json_t *wrap = json_pack("{s:O}", "c", json_array_get(cats, i));
+        const char *cat = NULL;
+        rc = get_category(wrap, "c", true, &cat, e);
+        if (rc) {
+            json_decref(wrap);
+            snprintf(e->field, sizeof(e->field), "%s", path);
+            return rc;
+        }
+        b.categories[b.n_categories++] = arena_strdup(&r->arena, cat);
+        json_decref(wrap);
+    }
+    struct db_conn *c;
+    bool created = false;
+    rc = db(r, &c, e);
+    if (!rc)
+        rc = flash_buyer_register(c, r->who.tenant_id, &b, now_ms(r), &r->arena, &created, e);
+    if (rc)
+        return rc;
+    struct flash_buyer out;
+    rc = flash_store_buyer_get_pk(c, r->who.tenant_id, b.pk, &r->arena, &out, e);
+    if (rc)
+        return rc;
+    json_t *body = buyer_json(&out);
+    json_object_set_new(body, "created", json_boolean(created));
+    return http_reply_json(r, created ? 201 : 200, body);
+}
+
+int h_buyers_signal(struct http_req *r, struct err *e)
+{
+    static const char *const fields[] = {"buyer_id", "text",     "product",
+                                         "category", "budget",   "currency",
+                                         "expires_in_minutes", NULL};
+    const char *buyer_id = NULL;
+    struct flash_demand_in d;
+    memset(&d, 0, sizeof(d));
+    d.product = "";
+    d.category = "";
+    d.currency = "TRY";
+    int64_t minutes = 60;
+    int rc = json_reject_unknown(r->json, "", fields, e);
+    if (!rc)
+        rc = get_id(r->json, "buyer_id", true, &buyer_id, e);
+    if (!rc)
+        rc = json_get_strn(r->json, "text", true, FLASH_TEXT_MAX, &d.text, e);
+    if (!rc)
+        rc = json_get_strn(r->json, "product", false, 80, &d.product, e);
+    if (!rc)
+        rc = get_category(r->json, "category", false, &d.category, e);
+    if (!rc)
+        rc = json_get_i64(r->json, "budget", false, 0, INT64_MAX / 2, &d.budget, e);
+    if (!rc)
+        rc = json_get_strn(r->json, "currency", false, 3, &d.currency, e);
+    if (!rc)
+        rc = json_get_i64(r->json, "expires_in_minutes", false, 1, 24 * 60, &minutes, e);
+    if (rc)
+        return rc;
+    int64_t now = now_ms(r);
+    d.expires_at = now + minutes * MINUTE_MS;
+    struct db_conn *c;
+    int64_t pk = 0;
+    rc = db(r, &c, e);
+    if (!rc)
+        rc = flash_buyer_signal(c, r->who.tenant_id, buyer_id, &d, now, &pk, e);
+    if (rc)
+        return rc;
+    return http_reply_json(r, 201,
+                           json_pack("{s:I, s:s, s:s, s:s, s:s, s:o}", "id", (json_int_t)pk,
+                                     "buyer_id", buyer_id, "text", d.text, "product", d.product,
+                                     "category", d.category, "expires_at", iso(d.expires_at)));
+}
+
+int h_buyers_get(struct http_req *r, struct err *e)
+{
+    struct db_conn *c;
+    struct flash_buyer b;
+    const char *id = http_req_param(r, "id");
+    int rc = db(r, &c, e);
+    if (!rc)
+        rc = flash_store_buyer_get(c, r->who.tenant_id, id, false, &r->arena, &b, e);
+    if (rc)
+        return rc;
+    struct flash_demand *d;
+    size_t n;
+    rc = flash_store_demand_of_buyer(c, r->who.tenant_id, b.pk, now_ms(r), &r->arena, &d, &n, e);
+    if (rc)
+        return rc;
+    json_t *body = buyer_json(&b);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:s, s:I, s:o}", "id",
+                                             (json_int_t)d[i].pk, "text", d[i].text, "product",
+                                             d[i].product, "category", d[i].category, "budget",
+                                             (json_int_t)d[i].budget, "expires_at",
+                                             iso(d[i].expires_at)));
+    json_object_set_new(body, "active_demand", arr);
+    return http_reply_json(r, 200, body);
+}
+
+static int list_filter(struct http_req *r, struct flash_list_filter *f, struct err *e)
+{
+    memset(f, 0, sizeof(*f));
+    int64_t limit, after;
+    f->category = http_req_query(r, "category");
+    f->district = http_req_query(r, "district");
+    int rc = http_req_query_int(r, "limit", 1, FLASH_LIST_MAX, FLASH_LIST_DEFAULT, &limit, e);
+    if (!rc)
+        rc = http_req_query_int(r, "after", 0, INT64_MAX, 0, &after, e);
+    f->limit = (int)limit;
+    f->after_pk = after;
+    return rc;
+}
+
+int h_buyers_list(struct http_req *r, struct err *e)
+{
+    struct flash_list_filter f;
+    struct db_conn *c;
+    struct flash_buyer *rows;
+    size_t n;
+    int rc = list_filter(r, &f, e);
+    if (!rc)
+        rc = db(r, &c, e);
+    if (!rc)
+        rc = flash_store_buyer_list(c, r->who.tenant_id, &f, &r->arena, &rows, &n, e);
+    if (rc)
+        return rc;
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, buyer_json(&rows[i]));
+    return reply_list(r, "buyers", arr, n, f.limit, json_integer(n ? rows[n - 1].pk : 0));
+}
+
+/* ======================== sellers ======================== */
+
+int h_sellers_register(struct http_req *r, struct err *e)
+{
+    static const char *const fields[] = {
+        "id",         "phone_number", "name",         "category",      "location",
+        "density_status", "stock_status", "price_range", "max_discount", "capacity",
+        "auto_approve",   "opening_hours", NULL};
+    static const char *const price_fields[] = {"min", "max", "currency", NULL};
+    struct flash_seller s;
+    memset(&s, 0, sizeof(s));
+    s.stock_status = "";
+    s.currency = "TRY";
+    s.max_discount = 20;
+    s.capacity = 10;
+    s.opening_hours = "";
+    int density = FLASH_DENSITY_LOW;
+    int64_t max_discount = 20, capacity = 10;
+    int rc = json_reject_unknown(r->json, "", fields, e);
+    if (!rc)
+        rc = json_reject_unknown(r->json, "price_range", price_fields, e);
+    if (!rc)
+        rc = get_id(r->json, "id", false, &s.id, e);
+    if (!rc)
+        rc = get_phone(r->json, true, &s.phone, e);
+    if (!rc)
+        rc = json_get_strn(r->json, "name", true, FLASH_NAME_MAX, &s.name, e);
+    if (!rc)
+        rc = get_category(r->json, "category", true, &s.category, e);
+    if (!rc)
+        rc = get_location(r->json, true, &s.loc, e);
+    if (!rc)
+        rc = json_get_enum(r->json, "density_status", false, flash_density_names, &density, e);
+    if (!rc)
+        rc = json_get_strn(r->json, "stock_status", false, 40, &s.stock_status, e);
+    if (!rc)
+        rc = json_get_i64(r->json, "price_range.min", false, 0, INT64_MAX / 2, &s.price_min, e);
+    if (!rc)
+        rc = json_get_i64(r->json, "price_range.max", false, 0, INT64_MAX / 2, &s.price_max, e);
+    if (!rc)
+        rc = json_get_strn(r->json, "price_range.currency", false, 3, &s.currency, e);
+    if (!rc)
+        rc = json_get_i64(r->json, "max_discount", false, 0, 90, &max_discount, e);
+    if (!rc)
+        rc = json_get_i64(r->json, "capacity", false, 1, 10000, &capacity, e);
+    if (!rc)
+        rc = json_get_bool(r->json, "auto_approve", false, &s.auto_approve, e);
+    if (!rc)
+        rc = json_get_strn(r->json, "opening_hours", false, 11, &s.opening_hours, e);
+    if (rc)
+        return rc;
+    if (s.price_max && s.price_min > s.price_max)
+        return err_set_field(e, ERR_INVALID, "price_range.min",
+                             "price_range.min is above price_range.max");
+    s.density = (enum flash_density)density;
+    s.max_discount = (int)max_discount;
+    s.capacity = (int)capacity;
+    if (*s.opening_hours) {
+        int h1, m1, h2, m2;
+        char tail;
+        if (sscanf(s.opening_hours, "%2d:%2d-%2d:%2d%c", &h1, &m1, &h2, &m2, &tail) != 4 ||
+            h1 > 23 || h2 > 24 || m1 > 59 || m2 > 59 || h1 < 0 || h2 < 0 || m1 < 0 || m2 < 0)
+            return err_set_field(e, ERR_INVALID, "opening_hours",
+                                 "opening_hours must be \"HH:MM-HH:MM\" (local time) or empty");
+    }
+    struct db_conn *c;
+    bool created = false;
+    rc = db(r, &c, e);
+    if (!rc)
+        rc = flash_seller_register(c, r->who.tenant_id, &s, now_ms(r), &r->arena, &created, e);
+    struct flash_seller out;
+    if (!rc)
+        rc = flash_store_seller_get_pk(c, r->who.tenant_id, s.pk, &r->arena, &out, e);
+    if (rc)
+        return rc;
+    json_t *body = seller_json(&out);
+    json_object_set_new(body, "created", json_boolean(created));
+    return http_reply_json(r, created ? 201 : 200, body);
+}
+
+int h_sellers_signal(struct http_req *r, struct err *e)
+{
+    static const char *const fields[] = {"seller_id", "signal_type", "density_status", "text",
+                                         "product",   "expires_in_minutes", NULL};
+    const char *seller_id = NULL;
+    struct flash_supply_in s;
+    memset(&s, 0, sizeof(s));
+    s.text = "";
+    s.product = "";
+    int kind = 0, density = -1;
+    int64_t minutes = 60;
+    int rc = json_reject_unknown(r->json, "", fields, e);
+    if (!rc)
+        rc = get_id(r->json, "seller_id", true, &seller_id, e);
+    if (!rc)
+        rc = json_get_enum(r->json, "signal_type", true, flash_supply_names, &kind, e);
+    if (!rc)
+        rc = json_get_enum(r->json, "density_status", kind == FLASH_SUPPLY_DENSITY,
+                           flash_density_names, &density, e);
+    if (!rc)
+        rc = json_get_strn(r->json, "text", false, FLASH_TEXT_MAX, &s.text, e);
+    if (!rc)
+        rc = json_get_strn(r->json, "product", false, 80, &s.product, e);
+    if (!rc)
+        rc = json_get_i64(r->json, "expires_in_minutes", false, 1, 24 * 60, &minutes, e);
+    if (rc)
+        return rc;
+    s.kind = (enum flash_supply_kind)kind;
+    /* "Bu saat boşum" means the shop is quiet: record it as low density too. */
+    if (density >= 0) {
+        s.has_density = true;
+        s.density = (enum flash_density)density;
+    } else if (s.kind == FLASH_SUPPLY_IDLE) {
+        s.has_density = true;
+        s.density = FLASH_DENSITY_LOW;
+    }
+    int64_t now = now_ms(r);
+    s.expires_at = now + minutes * MINUTE_MS;
+    struct db_conn *c;
+    int64_t pk = 0;
+    rc = db(r, &c, e);
+    if (!rc)
+        rc = flash_seller_signal(c, r->who.tenant_id, seller_id, &s, now, &pk, e);
+    if (rc)
+        return rc;
+    return http_reply_json(r, 201,
+                           json_pack("{s:I, s:s, s:s, s:o, s:o}", "id", (json_int_t)pk,
+                                     "seller_id", seller_id, "signal_type",
+                                     flash_supply_names[s.kind], "density_status",
+                                     s.has_density ? json_string(flash_density_names[s.density])
+                                                   : json_null(),
+                                     "expires_at", iso(s.expires_at)));
+}
+
+int h_sellers_get(struct http_req *r, struct err *e)
+{
+    struct db_conn *c;
+    struct flash_seller s;
+    int rc = db(r, &c, e);
+    if (!rc)
+        rc = flash_store_seller_get(c, r->who.tenant_id, http_req_param(r, "id"), false,
+                                    &r->arena, &s, e);
+    if (rc)
+        return rc;
+    json_t *body = seller_json(&s);
+    int64_t open_pk = 0;
+    rc = flash_store_window_open_of_seller(c, r->who.tenant_id, s.pk, &open_pk, e);
+    if (rc) {
+        json_decref(body);
+        return rc;
+    }
+    json_object_set_new(body, "open_window_id", open_pk ? json_integer(open_pk) : json_null());
+    return http_reply_json(r, 200, body);
+}
+
+int h_sellers_list(struct http_req *r, struct err *e)
+{
+    struct flash_list_filter f;
+    struct db_conn *c;
+    struct flash_seller *rows;
+    size_t n;
+    int rc = list_filter(r, &f, e);
+    if (!rc)
+        rc = db(r, &c, e);
+    if (!rc)
+        rc = flash_store_seller_list(c, r->who.tenant_id, &f, &r->arena, &rows, &n, e);
+    if (rc)
+        return rc;
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, seller_json(&rows[i]));
+    return reply_list(r, "sellers", arr, n, f.limit, json_integer(n ? rows[n - 1].pk : 0));
+}
+
+/* ======================== campaigns ======================== */
+
+static json_t *components_json(const double *c)
+{
+    json_t *o = json_object();
+    for (int i = 0; i < FLASH_N_COMPONENTS; i++)
+        json_object_set_new(o, flash_component_names[i], json_real(c[i]));
+    return o;
+}
+
+int h_campaigns_scan(struct http_req *r, struct err *e)
+{
+    struct db_conn *c;
+    struct flash_scan_result res;
+    int rc = db(r, &c, e);
+    if (!rc)
+        rc = flash_scan_tenant(c, r->who.tenant_id, now_ms(r), &r->arena, &res, e);
+    if (rc)
+        return rc;
+    json_t *arr = json_array();
+    int eligible = 0;
+    for (size_t i = 0; i < res.n_scores; i++) {
+        const struct flash_score *s = &res.scores[i];
+        const struct flash_seller *sl = &res.sellers[s->seller_idx];
+        eligible += s->eligible;
+        json_array_append_new(
+            arr, json_pack("{s:s, s:s, s:s, s:f, s:b, s:o, s:i, s:i, s:f, s:i}", "seller_id",
+                           sl->id, "name", sl->name, "category", sl->category, "score", s->total,
+                           "eligible", s->eligible, "components", components_json(s->components),
+                           "nearby", s->nearby, "matching", s->matching, "mean_distance_m",
+                           s->mean_distance_m, "precommits", s->precommits));
+    }
+    return http_reply_json(r, 200,
+                           json_pack("{s:f, s:I, s:I, s:i, s:o}", "threshold", res.cfg.threshold,
+                                     "sellers", (json_int_t)res.n_sellers, "active_demand",
+                                     (json_int_t)res.n_demand, "eligible", eligible, "scores",
+                                     arr));
+}
+
+int h_campaigns_generate(struct http_req *r, struct err *e)
+{
+    struct db_conn *c;
+    struct flash_generated *g;
+    size_t n;
+    int rc = db(r, &c, e);
+    if (!rc)
+        rc = flash_generate(c, r->who.tenant_id, now_ms(r), &r->arena, &g, &n, e);
+    if (rc)
+        return rc;
+    json_t *arr = json_array();
+    int opened = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool fresh = g[i].reason[0] == '\0';
+        opened += fresh;
+        json_array_append_new(arr, json_pack("{s:s, s:o, s:s, s:s, s:f}", "seller_id",
+                                             g[i].seller_id, "window_id",
+                                             g[i].window_pk ? json_integer(g[i].window_pk)
+                                                            : json_null(),
+                                             "status", fresh ? g[i].status : "skipped",
+                                             "reason", g[i].reason, "score", g[i].score));
+    }
+    if (opened && r->app->workers)
+        job_workers_wake(r->app->workers);
+    return http_reply_json(r, 200, json_pack("{s:i, s:o}", "opened", opened, "windows", arr));
+}
+
+static json_t *config_json(const struct flash_config *c)
+{
+    json_t *w = json_object();
+    for (int i = 0; i < FLASH_N_COMPONENTS; i++)
+        json_object_set_new(w, flash_component_names[i], json_real(c->weights[i]));
+    json_t *tiers = json_array();
+    for (int i = 0; i < c->n_tiers; i++)
+        json_array_append_new(tiers, json_pack("{s:f, s:i}", "max_m", c->tiers[i].max_m,
+                                               "discount", c->tiers[i].discount));
+    return json_pack("{s:o, s:f, s:f, s:o, s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "weights", w,
+                     "threshold", c->threshold, "radius_m", c->radius_m, "tiers", tiers,
+                     "window_minutes", c->window_minutes, "lead_minutes", c->lead_minutes,
+                     "min_participants", c->min_participants, "scan_interval_s",
+                     c->scan_interval_s, "demand_target", c->demand_target,
+                     "max_offers_per_buyer_per_day", c->max_offers_per_buyer_per_day,
+                     "tz_offset_min", c->tz_offset_min);
+}
+
+int h_campaigns_config_get(struct http_req *r, struct err *e)
+{
+    struct db_conn *c;
+    struct flash_config cfg;
+    int rc = db(r, &c, e);
+    if (!rc)
+        rc = flash_store_config_get(c, r->who.tenant_id, &cfg, e);
+    if (rc)
+        return rc;
+    return http_reply_json(r, 200, config_json(&cfg));
+}
+
+static int get_int_field(json_t *root, const char *path, int64_t lo, int64_t hi, int *out,
+                         struct err *e)
+{
+    int64_t v = *out;
+    int rc = json_get_i64(root, path, false, lo, hi, &v, e);
+    if (!rc)
+        *out = (int)v;
+    return rc;
+}
+
+/* PUT merges the given fields over the current configuration, then validates the whole. */
+int h_campaigns_config_put(struct http_req *r, struct err *e)
+{
+    static const char *const fields[] = {"weights",          "threshold",       "radius_m",
+                                         "tiers",            "window_minutes",  "lead_minutes",
+                                         "min_participants", "scan_interval_s", "demand_target",
+                                         "max_offers_per_buyer_per_day",        "tz_offset_min",
+                                         NULL};
+    struct db_conn *c;
+    struct flash_config cfg;
+    int rc = json_reject_unknown(r->json, "", fields, e);
+    if (!rc)
+        rc = json_reject_unknown(r->json, "weights", flash_component_names, e);
+    if (!rc)
+        rc = db(r, &c, e);
+    if (!rc)
+        rc = flash_store_config_get(c, r->who.tenant_id, &cfg, e);
+    for (int i = 0; !rc && i < FLASH_N_COMPONENTS; i++) {
+        char path[48];
+        snprintf(path, sizeof(path), "weights.%s", flash_component_names[i]);
+        rc = json_get_f64(r->json, path, false, 0, 10, &cfg.weights[i], e);
+    }
+    if (!rc)
+        rc = json_get_f64(r->json, "threshold", false, 0, 1, &cfg.threshold, e);
+    if (!rc)
+        rc = json_get_f64(r->json, "radius_m", false, 50, 20000, &cfg.radius_m, e);
+    if (!rc)
+        rc = get_int_field(r->json, "window_minutes", 1, 24 * 60, &cfg.window_minutes, e);
+    if (!rc)
+        rc = get_int_field(r->json, "lead_minutes", 0, 24 * 60, &cfg.lead_minutes, e);
+    if (!rc)
+        rc = get_int_field(r->json, "min_participants", 1, 10000, &cfg.min_participants, e);
+    if (!rc)
+        rc = get_int_field(r->json, "scan_interval_s", 0, 86400, &cfg.scan_interval_s, e);
+    if (!rc)
+        rc = get_int_field(r->json, "demand_target", 1, 10000, &cfg.demand_target, e);
+    if (!rc)
+        rc = get_int_field(r->json, "max_offers_per_buyer_per_day", 0, 1000,
+                           &cfg.max_offers_per_buyer_per_day, e);
+    if (!rc)
+        rc = get_int_field(r->json, "tz_offset_min", -720, 840, &cfg.tz_offset_min, e);
+    json_t *tiers = NULL;
+    if (!rc)
+        rc = json_get_array(r->json, "tiers", false, &tiers, e);
+    if (!rc && tiers) {
+        if (json_array_size(tiers) < 1 || json_array_size(tiers) > FLASH_MAX_TIERS)
+            return err_set_field(e, ERR_INVALID, "tiers", "tiers must have 1..%d entries",
+                                 FLASH_MAX_TIERS);
+        cfg.n_tiers = (int)json_array_size(tiers);
+        for (int i = 0; !rc && i < cfg.n_tiers; i++) {
+            static const char *const tf[] = {"max_m", "discount", NULL};
+            json_t *wrap = json_pack("{s:O}", "t", json_array_get(tiers, (size_t)i));
+            int64_t disc = 0;
+            rc = json_reject_unknown(wrap, "t", tf, e);
+            if (!rc)
+                rc = json_get_f64(wrap, "t.max_m", true, 1, 20000, &cfg.tiers[i].max_m, e);
+            if (!rc)
+                rc = json_get_i64(wrap, "t.discount", true, 0, 90, &disc, e);
+            cfg.tiers[i].discount = (int)disc;
+            json_decref(wrap);
+            if (rc)
+                snprintf(e->field, sizeof(e->field), "tiers[%d]%s", i,
+                         strchr(e->field, '.') ? strchr(e->field, '.') : "");
+        }
+    }
+    if (!rc)
+        rc = flash_config_validate(&cfg, e);
+    if (!rc)
+        rc = flash_store_config_put(c, r->who.tenant_id, &cfg, now_ms(r), e);
+    if (rc)
+        return rc;
+    return http_reply_json(r, 200, config_json(&cfg));
+}
+
+/* ======================== flash windows ======================== */
+
+static int window_list(struct http_req *r, struct flash_window_filter *f, struct err *e)
+{
+    struct db_conn *c;
+    struct flash_window *rows;
+    size_t n;
+    int rc = db(r, &c, e);
+    if (!rc)
+        rc = flash_store_window_list(c, r->who.tenant_id, f, &r->arena, &rows, &n, e);
+    if (rc)
+        return rc;
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, window_json(&rows[i]));
+    return reply_list(r, "windows", arr, n, f->limit, json_integer(n ? rows[n - 1].pk : 0));
+}
+
+static int window_filter_paging(struct http_req *r, struct flash_window_filter *f,
+                                struct err *e)
+{
+    int64_t limit, after;
+    int rc = http_req_query_int(r, "limit", 1, FLASH_LIST_MAX, FLASH_LIST_DEFAULT, &limit, e);
+    if (!rc)
+        rc = http_req_query_int(r, "after", 0, INT64_MAX, 0, &after, e);
+    f->limit = (int)limit;
+    f->after_pk = after;
+    return rc;
+}
+
+int h_windows_active(struct http_req *r, struct err *e)
+{
+    struct flash_window_filter f = {.status = FLASH_WINDOW_ACTIVE};
+    int rc = window_filter_paging(r, &f, e);
+    return rc ? rc : window_list(r, &f, e);
+}
+
+int h_windows_list(struct http_req *r, struct err *e)
+{
+    struct flash_window_filter f = {.status = -1};
+    int rc = window_filter_paging(r, &f, e);
+    const char *status = http_req_query(r, "status");
+    if (!rc && status && flash_enum_parse(flash_status_names, status, &f.status))
+        return err_set_field(e, ERR_INVALID, "status",
+                             "status must be one of: PROPOSED, SCHEDULED, ACTIVE, EXPIRED, "
+                             "CANCELLED");
+    struct db_conn *c;
+    const char *seller = http_req_query(r, "seller_id");
+    const char *buyer = http_req_query(r, "buyer_id");
+    if (!rc && (seller || buyer))
+        rc = db(r, &c, e);
+    if (!rc && seller) {
+        struct flash_seller s;
+        rc = flash_store_seller_get(c, r->who.tenant_id, seller, false, &r->arena, &s, e);
+        f.seller_pk = s.pk;
+    }
+    if (!rc && buyer) {
+        struct flash_buyer b;
+        rc = flash_store_buyer_get(c, r->who.tenant_id, buyer, false, &r->arena, &b, e);
+        f.buyer_pk = b.pk;
+    }
+    if (rc == ERR_NOT_FOUND) {
+        /* an unknown seller or buyer has no windows: an empty page, not an error */
+        err_init(e);
+        return http_reply_json(r, 200,
+                               json_pack("{s:[], s:n}", "windows", "next_after"));
+    }
+    return rc ? rc : window_list(r, &f, e);
+}
+
+static int reply_window(struct http_req *r, struct db_conn *c, int64_t pk, bool detail,
+                        struct err *e)
+{
+    struct flash_window w;
+    int rc = flash_store_window_get(c, r->who.tenant_id, pk, &r->arena, &w, e);
+    if (rc)
+        return rc;
+    json_t *body = window_json(&w);
+    if (detail) {
+        struct flash_window_target *t;
+        size_t n;
+        rc = flash_store_window_targets(c, r->who.tenant_id, pk, &r->arena, &t, &n, e);
+        if (rc) {
+            json_decref(body);
+            return rc;
+        }
+        json_t *targets = json_array(), *ids = json_array();
+        for (size_t i = 0; i < n; i++) {
+            json_array_append_new(targets, json_pack("{s:s, s:i, s:i}", "buyer_id",
+                                                     t[i].buyer_id, "distance_m",
+                                                     (int)lround(t[i].distance_m), "discount",
+                                                     t[i].discount));
+            json_array_append_new(ids, json_string(t[i].buyer_id));
+        }
+        json_object_set_new(body, "buyer_ids", ids);
+        json_object_set_new(body, "targets", targets);
+        json_t *trace = w.trace_json && *w.trace_json ? json_loads(w.trace_json, 0, NULL) : NULL;
+        json_object_set_new(body, "decision_trace", trace ? trace : json_null());
+        json_t *an =
+            w.analytics_json && *w.analytics_json ? json_loads(w.analytics_json, 0, NULL) : NULL;
+        json_object_set_new(body, "analytics", an ? an : json_null());
+    }
+    return http_reply_json(r, 200, body);
+}
+
+int h_windows_get(struct http_req *r, struct err *e)
+{
+    int64_t pk;
+    struct db_conn *c;
+    int rc = http_req_param_id(r, "id", &pk, e);
+    if (!rc)
+        rc = db(r, &c, e);
+    return rc ? rc : reply_window(r, c, pk, true, e);
+}
+
+int h_windows_create(struct http_req *r, struct err *e)
+{
+    static const char *const fields[] = {
+        "seller_id",  "title",          "description",      "discount_percent", "static_price",
+        "bundle_info", "start_time",    "duration_minutes", "capacity",         "min_participants",
+        "buyer_ids",  NULL};
+    struct flash_manual m;
+    memset(&m, 0, sizeof(m));
+    m.title = "";
+    m.description = "";
+    int64_t disc = 0, minutes = 0, capacity = 0, minp = 0;
+    const char *start = NULL;
+    json_t *bundle = NULL, *buyers = NULL;
+    int rc = json_reject_unknown(r->json, "", fields, e);
+    if (!rc)
+        rc = get_id(r->json, "seller_id", true, &m.seller_id, e);
+    if (!rc)
+        rc = json_get_strn(r->json, "title", false, 150, &m.title, e);
+    if (!rc)
+        rc = json_get_strn(r->json, "description", false, 390, &m.description, e);
+    if (!rc)
+        rc = json_get_i64(r->json, "discount_percent", false, 1, 90, &disc, e);
+    if (!rc)
+        rc = json_get_i64(r->json, "static_price", false, 1, INT64_MAX / 2, &m.static_price, e);
+    if (!rc)
+        rc = json_get_object(r->json, "bundle_info", false, &bundle, e);
+    if (!rc)
+        rc = json_get_strn(r->json, "start_time", false, 40, &start, e);
+    if (!rc)
+        rc = json_get_i64(r->json, "duration_minutes", false, 1, 24 * 60, &minutes, e);
+    if (!rc)
+        rc = json_get_i64(r->json, "capacity", false, 1, 10000, &capacity, e);
+    if (!rc)
+        rc = json_get_i64(r->json, "min_participants", false, 1, 10000, &minp, e);
+    if (!rc)
+        rc = json_get_array(r->json, "buyer_ids", false, &buyers, e);
+    if (rc)
+        return rc;
+    if (!disc && !m.static_price && !bundle)
+        return err_set_field(e, ERR_INVALID, "discount_percent",
+                             "a window needs an advantage: discount_percent, static_price or "
+                             "bundle_info");
+    if (start && clock_parse_iso(start, &m.start_ms))
+        return err_set_field(e, ERR_INVALID, "start_time",
+                             "start_time must be an ISO-8601 time like 2026-11-21T14:00:00Z");
+    m.discount_percent = (int)disc;
+    m.minutes = (int)minutes;
+    m.capacity = (int)capacity;
+    m.min_participants = (int)minp;
+    if (bundle) {
+        char *text = json_dump_compact(bundle);
+        m.bundle_info = arena_strdup(&r->arena, text);
+        free(text);
+    }
+    if (buyers) {
+        size_t n = json_array_size(buyers);
+        if (n > 1000)
+            return err_set_field(e, ERR_INVALID, "buyer_ids", "at most 1000 buyer_ids");
+        m.buyer_ids = arena_alloc(&r->arena, (n + 1) * sizeof(char *));
+        for (size_t i = 0; i < n; i++) {
+            json_t *v = json_array_get(buyers, i);
+            if (!json_is_string(v) || !flash_id_valid(json_string_value(v))) {
+                char field[32];
+                snprintf(field, sizeof(field), "buyer_ids[%zu]", i);
+                return err_set_field(e, ERR_INVALID, field, "%s must be a buyer id", field);
+            }
+            m.buyer_ids[i] = json_string_value(v);
+        }
+        m.n_buyer_ids = n;
+    }
+    struct db_conn *c;
+    int64_t pk = 0;
+    rc = db(r, &c, e);
+    if (!rc)
+        rc = flash_window_create(c, r->who.tenant_id, &m, now_ms(r), &r->arena, &pk, e);
+    if (rc)
+        return rc;
+    if (r->app->workers)
+        job_workers_wake(r->app->workers);
+    rc = reply_window(r, c, pk, true, e);
+    if (!rc)
+        r->status = 201;
+    return rc;
+}
+
+/* Shared shape of the actions: window id from the path, then the action. */
+static int action_target(struct http_req *r, int64_t *pk, struct db_conn **c, struct err *e)
+{
+    int rc = http_req_param_id(r, "id", pk, e);
+    if (!rc)
+        rc = db(r, c, e);
+    return rc;
+}
+
+static int buyer_action_body(struct http_req *r, const char **buyer_id, struct err *e)
+{
+    static const char *const fields[] = {"buyer_id", NULL};
+    int rc = json_reject_unknown(r->json, "", fields, e);
+    return rc ? rc : get_id(r->json, "buyer_id", true, buyer_id, e);
+}
+
+int h_windows_precommit(struct http_req *r, struct err *e)
+{
+    int64_t pk;
+    struct db_conn *c;
+    const char *buyer_id = NULL;
+    bool created = false;
+    int rc = buyer_action_body(r, &buyer_id, e);
+    if (!rc)
+        rc = action_target(r, &pk, &c, e);
+    if (!rc)
+        rc = flash_precommit(c, r->who.tenant_id, pk, buyer_id, now_ms(r), &created, e);
+    if (rc)
+        return rc;
+    return http_reply_json(r, created ? 201 : 200,
+                           json_pack("{s:I, s:s, s:b, s:b}", "window_id", (json_int_t)pk,
+                                     "buyer_id", buyer_id, "committed", 1, "created", created));
+}
+
+int h_windows_cancel(struct http_req *r, struct err *e)
+{
+    int64_t pk;
+    struct db_conn *c;
+    const char *buyer_id = NULL;
+    int rc = buyer_action_body(r, &buyer_id, e);
+    if (!rc)
+        rc = action_target(r, &pk, &c, e);
+    if (!rc)
+        rc = flash_precommit_cancel(c, r->who.tenant_id, pk, buyer_id, now_ms(r), e);
+    if (rc)
+        return rc;
+    return http_reply_json(r, 200,
+                           json_pack("{s:I, s:s, s:b}", "window_id", (json_int_t)pk, "buyer_id",
+                                     buyer_id, "committed", 0));
+}
+
+int h_windows_join(struct http_req *r, struct err *e)
+{
+    int64_t pk;
+    struct db_conn *c;
+    const char *buyer_id = NULL, *code = NULL;
+    bool created = false;
+    int rc = buyer_action_body(r, &buyer_id, e);
+    if (!rc)
+        rc = action_target(r, &pk, &c, e);
+    if (!rc)
+        rc = flash_join(c, r->who.tenant_id, pk, buyer_id, now_ms(r), &r->arena, &code, &created,
+                        e);
+    if (rc)
+        return rc;
+    return http_reply_json(r, created ? 201 : 200,
+                           json_pack("{s:I, s:s, s:s, s:b}", "window_id", (json_int_t)pk,
+                                     "buyer_id", buyer_id, "code", code, "created", created));
+}
+
+int h_windows_redeem(struct http_req *r, struct err *e)
+{
+    static const char *const fields[] = {"code", NULL};
+    int64_t pk;
+    struct db_conn *c;
+    const char *code = NULL, *buyer_id = NULL;
+    int rc = json_reject_unknown(r->json, "", fields, e);
+    if (!rc)
+        rc = json_get_strn(r->json, "code", true, 16, &code, e);
+    if (!rc)
+        rc = action_target(r, &pk, &c, e);
+    if (!rc)
+        rc = flash_redeem(c, r->who.tenant_id, pk, code, now_ms(r), &r->arena, &buyer_id, e);
+    if (rc)
+        return rc;
+    return http_reply_json(r, 200,
+                           json_pack("{s:I, s:s, s:s, s:b}", "window_id", (json_int_t)pk, "code",
+                                     code, "buyer_id", buyer_id, "redeemed", 1));
+}
+
+int h_windows_approve(struct http_req *r, struct err *e)
+{
+    int64_t pk;
+    struct db_conn *c;
+    int rc = action_target(r, &pk, &c, e);
+    if (!rc)
+        rc = flash_seller_approve(c, r->who.tenant_id, pk, now_ms(r), e);
+    return rc ? rc : reply_window(r, c, pk, false, e);
+}
+
+int h_windows_reject(struct http_req *r, struct err *e)
+{
+    int64_t pk;
+    struct db_conn *c;
+    int rc = action_target(r, &pk, &c, e);
+    if (!rc)
+        rc = flash_seller_reject(c, r->who.tenant_id, pk, now_ms(r), e);
+    return rc ? rc : reply_window(r, c, pk, false, e);
+}
+
+int h_windows_seller_cancel(struct http_req *r, struct err *e)
+{
+    static const char *const fields[] = {"reason", NULL};
+    int64_t pk;
+    struct db_conn *c;
+    const char *reason = "";
+    int rc = 0;
+    if (r->json) {
+        rc = json_reject_unknown(r->json, "", fields, e);
+        if (!rc)
+            rc = json_get_strn(r->json, "reason", false, 200, &reason, e);
+    }
+    if (!rc)
+        rc = action_target(r, &pk, &c, e);
+    if (!rc)
+        rc = flash_seller_cancel(c, r->who.tenant_id, pk, reason, now_ms(r), e);
+    return rc ? rc : reply_window(r, c, pk, false, e);
+}
+
+/* ======================== messages ======================== */
+
+int h_messages_list(struct http_req *r, struct err *e)
+{
+    struct notify_filter f = {.kind = -1, .status = -1};
+    int64_t limit, after, window = 0;
+    const char *kind = http_req_query(r, "kind");
+    const char *status = http_req_query(r, "status");
+    f.recipient_id = http_req_query(r, "recipient_id");
+    int rc = http_req_query_int(r, "limit", 1, 500, 50, &limit, e);
+    if (!rc)
+        rc = http_req_query_int(r, "after", 0, INT64_MAX, 0, &after, e);
+    if (!rc)
+        rc = http_req_query_int(r, "window_id", 0, INT64_MAX, 0, &window, e);
+    if (!rc && kind && flash_enum_parse(notify_kind_names, kind, &f.kind))
+        rc = err_set_field(e, ERR_INVALID, "kind",
+                           "kind must be one of: offer, question, window_open, seller_summary, "
+                           "cancelled, reminder, confirmation");
+    if (!rc && status && flash_enum_parse(notify_status_names, status, &f.status))
+        rc = err_set_field(e, ERR_INVALID, "status",
+                           "status must be one of: pending, sent, delivered, read, failed");
+    if (rc)
+        return rc;
+    f.limit = (int)limit;
+    f.after_pk = after;
+    f.window_pk = window;
+    struct db_conn *c;
+    struct notify_message *rows;
+    size_t n;
+    rc = db(r, &c, e);
+    if (!rc)
+        rc = notify_list(c, r->who.tenant_id, &f, &r->arena, &rows, &n, e);
+    if (rc)
+        return rc;
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const struct notify_message *m = &rows[i];
+        json_array_append_new(
+            arr, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:o}", "id",
+                           (json_int_t)m->pk, "recipient_kind", m->recipient_kind,
+                           "recipient_id", m->recipient_id, "language", m->language, "kind",
+                           notify_kind_names[m->kind], "body", m->body, "window_id",
+                           m->window_pk ? json_integer(m->window_pk) : json_null(), "status",
+                           notify_status_names[m->status], "error", m->error ? m->error : "",
+                           "created_at", iso(m->created_at), "updated_at", iso(m->updated_at)));
+    }
+    return reply_list(r, "messages", arr, n, f.limit, json_integer(n ? rows[n - 1].pk : 0));
+}
