@@ -744,3 +744,394 @@ int flash_targets(const struct flash_scan_input *in, size_t seller_idx, size_t l
     *n = got;
     return 0;
 }
+
+/* ======================== timing ======================== */
+
+#define HOUR_MS      (60 * MINUTE_MS)
+#define BUSY_LEVEL   0.6f /* an hour this busy (over BUSY_SAMPLES reports) is avoided */
+#define BUSY_SAMPLES 2
+#define QUIET_LEVEL  0.5f /* an hour below this is quiet */
+#define STEP_MIN     10
+#define MAX_SHIFT    60
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    if (a % b != 0 && (a < 0) != (b < 0))
+        q--;
+    return q;
+}
+
+/* Local day number (days since 1970-01-01 local) and its weekday, Monday = 0. */
+static int64_t local_day(int64_t local_ms)
+{
+    return floor_div(local_ms, DAY_MS);
+}
+
+static int weekday_of(int64_t day)
+{
+    return (int)(((day + 3) % 7 + 7) % 7); /* 1970-01-01 was a Thursday */
+}
+
+static int hour_of_week(int64_t ms, int tz_offset_min)
+{
+    int64_t local = ms + tz_offset_min * MINUTE_MS;
+    int64_t day = local_day(local);
+    return weekday_of(day) * 24 + (int)((local - day * DAY_MS) / HOUR_MS);
+}
+
+static bool hour_busy(const struct flash_busy_profile *p, int h)
+{
+    return p->samples[h] >= BUSY_SAMPLES && p->busy[h] >= BUSY_LEVEL;
+}
+
+static bool hour_quiet(const struct flash_busy_profile *p, int h)
+{
+    return p->samples[h] <= 0 || p->busy[h] < QUIET_LEVEL;
+}
+
+static void local_hhmm(int64_t ms, int tz_offset_min, char out[6])
+{
+    int64_t local = ms + tz_offset_min * MINUTE_MS;
+    int64_t min = (local - local_day(local) * DAY_MS) / MINUTE_MS;
+    int h = (int)(min / 60), m = (int)(min % 60);
+    out[0] = (char)('0' + h / 10);
+    out[1] = (char)('0' + h % 10);
+    out[2] = ':';
+    out[3] = (char)('0' + m / 10);
+    out[4] = (char)('0' + m % 10);
+    out[5] = '\0';
+}
+
+int64_t flash_plan_start(const struct flash_config *c, const struct flash_busy_profile *p,
+                         int64_t now_ms, int tz_offset_min, char *why, size_t why_len)
+{
+    int lead = c ? c->lead_minutes : 5;
+    int64_t start = now_ms + lead * MINUTE_MS;
+    char hhmm[6];
+    char buf[200];
+    local_hhmm(start, tz_offset_min, hhmm);
+    int h = hour_of_week(start, tz_offset_min);
+
+    if (!p || !hour_busy(p, h)) {
+        snprintf(buf, sizeof(buf), "now + %d min (%s local)%s", lead, hhmm,
+                 p ? ", not a busy hour" : ", no busy profile");
+    } else {
+        int64_t chosen = start;
+        int shift = 0;
+        for (int k = STEP_MIN; k <= MAX_SHIFT; k += STEP_MIN) {
+            if (hour_quiet(p, hour_of_week(start + k * MINUTE_MS, tz_offset_min))) {
+                chosen = start + k * MINUTE_MS;
+                shift = k;
+                break;
+            }
+        }
+        if (shift) {
+            char at[6];
+            local_hhmm(chosen, tz_offset_min, at);
+            snprintf(buf, sizeof(buf),
+                     "%s local is busy (%.2f over %d reports); moved %d min to %s, a quiet hour",
+                     hhmm, (double)p->busy[h], p->samples[h], shift, at);
+        } else {
+            snprintf(buf, sizeof(buf),
+                     "%s local is busy (%.2f over %d reports) and no 10-minute step within %d "
+                     "min is quiet; kept now + %d min",
+                     hhmm, (double)p->busy[h], p->samples[h], MAX_SHIFT, lead);
+        }
+        start = chosen;
+    }
+    if (why && why_len)
+        snprintf(why, why_len, "%s", buf);
+    return start;
+}
+
+/* ======================== opening hours ======================== */
+
+/*
+ * Accepted forms: "" (always open); "HH:MM-HH:MM" every day; and the JSON object of flash.h,
+ * {"mon":["08:00","20:00"],...} (or "08:00-20:00" per day), where a missing or null day is
+ * closed. A close before the open spans midnight; equal times or "00:00-24:00" mean all day.
+ * Anything else is treated as closed: never send buyers to a shop whose hours we cannot read.
+ */
+struct hours {
+    bool always;
+    bool open_day[7];
+    int open[7], close[7]; /* minutes of the local day */
+};
+
+static bool parse_hhmm(const char *s, int *min)
+{
+    if (!(s[0] >= '0' && s[0] <= '9' && s[1] >= '0' && s[1] <= '9' && s[2] == ':' &&
+          s[3] >= '0' && s[3] <= '5' && s[4] >= '0' && s[4] <= '9'))
+        return false;
+    int h = (s[0] - '0') * 10 + (s[1] - '0'), m = (s[3] - '0') * 10 + (s[4] - '0');
+    if (h > 24 || (h == 24 && m != 0))
+        return false;
+    *min = h * 60 + m;
+    return true;
+}
+
+static bool parse_range(const char *s, int *open, int *close)
+{
+    if (strlen(s) != 11 || s[5] != '-')
+        return false;
+    return parse_hhmm(s, open) && parse_hhmm(s + 6, close) && *open < 1440;
+}
+
+static bool parse_day(json_t *v, int *open, int *close)
+{
+    if (json_is_string(v))
+        return parse_range(json_string_value(v), open, close);
+    if (!json_is_array(v) || json_array_size(v) != 2)
+        return false;
+    json_t *o = json_array_get(v, 0), *c = json_array_get(v, 1);
+    if (!json_is_string(o) || !json_is_string(c))
+        return false;
+    const char *so = json_string_value(o), *sc = json_string_value(c);
+    return strlen(so) == 5 && strlen(sc) == 5 && parse_hhmm(so, open) && parse_hhmm(sc, close) &&
+           *open < 1440;
+}
+
+static bool parse_hours(const char *s, struct hours *h)
+{
+    static const char *const days[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+    memset(h, 0, sizeof(*h));
+    if (is_blank(s)) {
+        h->always = true;
+        return true;
+    }
+    if (s[0] != '{') {
+        int o, c;
+        if (!parse_range(s, &o, &c))
+            return false;
+        for (int d = 0; d < 7; d++) {
+            h->open_day[d] = true;
+            h->open[d] = o;
+            h->close[d] = c;
+        }
+        return true;
+    }
+    json_t *root = json_loads(s, JSON_REJECT_DUPLICATES, NULL);
+    bool ok = json_is_object(root);
+    const char *key;
+    json_t *v;
+    json_object_foreach(ok ? root : NULL, key, v)
+    {
+        int d = 0;
+        while (d < 7 && strcmp(days[d], key) != 0)
+            d++;
+        if (d == 7) {
+            ok = false;
+            break;
+        }
+        if (json_is_null(v))
+            continue;
+        if (!parse_day(v, &h->open[d], &h->close[d])) {
+            ok = false;
+            break;
+        }
+        h->open_day[d] = true;
+    }
+    json_decref(root);
+    return ok;
+}
+
+/* The open interval starting on local day `day`, in local ms; false when closed that day. */
+static bool day_interval(const struct hours *h, int64_t day, int64_t *lo, int64_t *hi)
+{
+    int wd = weekday_of(day);
+    if (!h->open_day[wd])
+        return false;
+    int o = h->open[wd], c = h->close[wd];
+    int64_t base = day * DAY_MS;
+    *lo = base + o * MINUTE_MS;
+    if (c > o)
+        *hi = base + c * MINUTE_MS;
+    else if (c == o)
+        *hi = *lo + DAY_MS;
+    else
+        *hi = base + DAY_MS + c * MINUTE_MS;
+    return true;
+}
+
+bool flash_seller_open(const struct flash_seller *s, int64_t start_ms, int64_t end_ms,
+                       int tz_offset_min)
+{
+    struct hours h;
+    if (!parse_hours(s->opening_hours, &h))
+        return false;
+    if (h.always)
+        return true;
+    if (end_ms <= start_ms)
+        end_ms = start_ms + 1;
+    int64_t lo = start_ms + tz_offset_min * MINUTE_MS;
+    int64_t hi = end_ms + tz_offset_min * MINUTE_MS;
+    if (hi - lo > 2 * DAY_MS)
+        return false;
+
+    /* Intervals that can touch [lo, hi): those starting the day before through two days on. */
+    int64_t iv[4][2];
+    int n = 0;
+    int64_t d0 = local_day(lo);
+    for (int64_t d = d0 - 1; d <= d0 + 2; d++) {
+        if (day_interval(&h, d, &iv[n][0], &iv[n][1]))
+            n++;
+    }
+    /* Walk forward through touching intervals until the window is covered. */
+    int64_t cur = lo;
+    while (cur < hi) {
+        int64_t reach = cur;
+        for (int i = 0; i < n; i++) {
+            if (iv[i][0] <= cur && iv[i][1] > reach)
+                reach = iv[i][1];
+        }
+        if (reach == cur)
+            return false;
+        cur = reach;
+    }
+    return true;
+}
+
+/* ======================== draft ======================== */
+
+/* Cut a string truncated by snprintf back to a whole UTF-8 character. */
+static void utf8_trim(char *s)
+{
+    size_t len = strlen(s);
+    size_t i = len;
+    while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+        i--;
+    if (i == 0)
+        return;
+    unsigned char lead = (unsigned char)s[i - 1];
+    size_t need = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    if (len - (i - 1) < need)
+        s[i - 1] = '\0';
+}
+
+static double round_to(double v, double unit)
+{
+    return round(v / unit) * unit;
+}
+
+static json_t *score_json(const struct flash_config *cfg, const struct flash_score *sc)
+{
+    json_t *w = json_object(), *c = json_object();
+    for (int i = 0; i < FLASH_N_COMPONENTS; i++) {
+        json_object_set_new(w, flash_component_names[i], json_real(cfg->weights[i]));
+        json_object_set_new(c, flash_component_names[i],
+                            json_real(round_to(sc->components[i], 1e-4)));
+    }
+    return json_pack("{s:f, s:f, s:o, s:o}", "total", round_to(sc->total, 1e-4), "threshold",
+                     cfg->threshold, "weights", w, "components", c);
+}
+
+static json_t *targets_json(const struct flash_scan_input *in, const struct flash_seller *sl,
+                            const struct flash_target *targets, size_t n)
+{
+    const struct flash_config *cfg = in->cfg;
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const struct flash_target *t = &targets[i];
+        const char *bid = t->demand_idx < in->n_demand ? in->demand[t->demand_idx].buyer_id : NULL;
+        char why[160];
+        int tier = 0;
+        while (tier < cfg->n_tiers && !(t->distance_m < cfg->tiers[tier].max_m))
+            tier++;
+        if (tier == cfg->n_tiers)
+            snprintf(why, sizeof(why), "%.0f m away: beyond the tiers, no discount", t->distance_m);
+        else if (cfg->tiers[tier].discount > sl->max_discount)
+            snprintf(why, sizeof(why), "%.0f m away: tier < %.0f m gives %d%%, capped at seller "
+                     "max %d%%", t->distance_m, cfg->tiers[tier].max_m,
+                     cfg->tiers[tier].discount, sl->max_discount);
+        else
+            snprintf(why, sizeof(why), "%.0f m away: tier < %.0f m gives %d%%", t->distance_m,
+                     cfg->tiers[tier].max_m, cfg->tiers[tier].discount);
+        json_array_append_new(arr, json_pack("{s:s, s:f, s:i, s:s}", "buyer_id", bid ? bid : "",
+                                             "distance_m", round_to(t->distance_m, 0.1),
+                                             "discount", t->discount, "why", why));
+    }
+    return arr;
+}
+
+int flash_draft_window(const struct flash_scan_input *in, const struct flash_score *score,
+                       const struct flash_target *targets, size_t n_targets, const char *product,
+                       const struct flash_busy_profile *busy, int tz_offset_min, struct arena *a,
+                       struct flash_draft *out, struct err *e)
+{
+    memset(out, 0, sizeof(*out));
+    int rc = check_input(in, e);
+    if (rc)
+        return rc;
+    if (!score || score->seller_idx >= in->n_sellers)
+        return err_set(e, ERR_INVALID, "draft without a scored seller");
+    if (n_targets && !targets)
+        return err_set(e, ERR_INVALID, "draft without its targets");
+    const struct flash_config *cfg = in->cfg;
+    const struct flash_seller *sl = &in->sellers[score->seller_idx];
+    const char *name = !is_blank(sl->name) ? sl->name : sl->id ? sl->id : "";
+    product = product ? product : "";
+
+    /* Advantage: the largest discount any target earns, never above the seller's maximum. */
+    int discount = 0;
+    for (size_t i = 0; i < n_targets; i++) {
+        if (targets[i].discount > discount)
+            discount = targets[i].discount;
+    }
+    if (discount > sl->max_discount)
+        discount = sl->max_discount > 0 ? sl->max_discount : 0;
+    char dwhy[160];
+    if (n_targets == 0)
+        snprintf(dwhy, sizeof(dwhy), "no targets, no discount");
+    else
+        snprintf(dwhy, sizeof(dwhy), "largest target discount %d%% (seller max %d%%)", discount,
+                 sl->max_discount);
+
+    char twhy[200];
+    out->start_ms = flash_plan_start(cfg, busy, in->now_ms, tz_offset_min, twhy, sizeof(twhy));
+    out->end_ms = out->start_ms + cfg->window_minutes * MINUTE_MS;
+    bool open = flash_seller_open(sl, out->start_ms, out->end_ms, tz_offset_min);
+    out->discount_percent = discount;
+    out->capacity = sl->capacity > 0 ? sl->capacity : 1;
+    out->min_participants = cfg->min_participants;
+    out->status = sl->auto_approve ? FLASH_WINDOW_SCHEDULED : FLASH_WINDOW_PROPOSED;
+
+    char from[6], to[6];
+    local_hhmm(out->start_ms, tz_offset_min, from);
+    local_hhmm(out->end_ms, tz_offset_min, to);
+    const char *sep = *product ? " " : "";
+    if (discount > 0) {
+        snprintf(out->title, sizeof(out->title), "%s: %s%s%%%d indirim", name, product, sep,
+                 discount);
+        snprintf(out->description, sizeof(out->description),
+                 "%d dakikalık fırsat: %s%s%%%d indirim, %s-%s arası. En fazla %d kişi.",
+                 cfg->window_minutes, product, sep, discount, from, to, out->capacity);
+    } else {
+        snprintf(out->title, sizeof(out->title), "%s: %s%sfırsat penceresi", name, product, sep);
+        snprintf(out->description, sizeof(out->description),
+                 "%d dakikalık fırsat: %s%s%s-%s arası. En fazla %d kişi.", cfg->window_minutes,
+                 product, *product ? ", " : "", from, to, out->capacity);
+    }
+    utf8_trim(out->title);
+    utf8_trim(out->description);
+
+    char start_iso[CLOCK_ISO_LEN], end_iso[CLOCK_ISO_LEN];
+    clock_format_iso(out->start_ms, start_iso);
+    clock_format_iso(out->end_ms, end_iso);
+    json_t *root = json_pack(
+        "{s:s, s:o, s:{s:i, s:i, s:i, s:i, s:f}, s:o, s:{s:i, s:i, s:s}, s:{s:s, s:s, s:s, s:b}, "
+        "s:s}",
+        "seller_id", sl->id ? sl->id : "", "score", score_json(cfg, score), "counts", "nearby",
+        score->nearby, "matching", score->matching, "precommits", score->precommits, "targets",
+        (int)n_targets, "mean_distance_m", round_to(score->mean_distance_m, 0.1), "targets",
+        targets_json(in, sl, targets, n_targets), "discount", "percent", discount, "seller_max",
+        sl->max_discount, "why", dwhy, "timing", "start", start_iso, "end", end_iso, "why", twhy,
+        "open", open, "approval", sl->auto_approve ? "standing" : "ask-first");
+    char *text = root ? json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
+    json_decref(root);
+    if (!text)
+        return err_set(e, ERR_INTERNAL, "cannot build the decision trace");
+    out->trace_json = arena_strdup(a, text);
+    free(text);
+    return 0;
+}

@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Message templates of the outbox (notify_render in outbox.h): every kind in Turkish (the
+ * default) and English, UTF-8, tolerant of missing fields (a NULL or zero field drops its
+ * phrase). Pure: no I/O. Tests: tests/unit/domain/test_outbox.c.
+ */
+#include "domain/notify/outbox.h"
+#include "core/str.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+/* A bounded writer: remembers when something did not fit, keeps `out` terminated. */
+struct writer {
+    char *out;
+    size_t n;
+    size_t len;
+    bool over;
+};
+
+static void put(struct writer *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void put(struct writer *w, const char *fmt, ...)
+{
+    if (w->over || w->n == 0) {
+        w->over = true;
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    int r = vsnprintf(w->out + w->len, w->n - w->len, fmt, ap);
+    va_end(ap);
+    if (r < 0 || (size_t)r >= w->n - w->len) {
+        w->over = true;
+        w->len = w->n - 1;
+        return;
+    }
+    w->len += (size_t)r;
+}
+
+static bool has(const char *s)
+{
+    return s && *s;
+}
+
+static const char *fallback(const char *s, const char *dflt)
+{
+    return has(s) ? s : dflt;
+}
+
+/* "Merhaba Ayşe, " / "Hi Ayşe, " or without the name. */
+static void greet(struct writer *w, bool en, const char *name)
+{
+    if (has(name))
+        put(w, en ? "Hi %s, " : "Merhaba %s, ", name);
+    else
+        put(w, en ? "Hi, " : "Merhaba, ");
+}
+
+/* ", 14:00-14:10" when both times are known, ", until 14:10" with only the end. */
+static void span(struct writer *w, bool en, const struct notify_vars *v)
+{
+    if (has(v->start_hhmm) && has(v->end_hhmm))
+        put(w, ", %s-%s", v->start_hhmm, v->end_hhmm);
+    else if (has(v->end_hhmm))
+        put(w, en ? ", until %s" : ", bitiş %s", v->end_hhmm);
+}
+
+static void code(struct writer *w, bool en, const char *c)
+{
+    if (has(c))
+        put(w, en ? " Your code: %s." : " Kodunuz: %s.", c);
+}
+
+static void offer(struct writer *w, bool en, const struct notify_vars *v)
+{
+    greet(w, en, v->name);
+    const char *seller = fallback(v->seller_name, en ? "A shop nearby" : "Yakınınızdaki bir işletme");
+    if (en)
+        put(w, "%s has %s", seller, fallback(v->title, "a flash offer"));
+    else
+        put(w, "%s şu an %s", seller, fallback(v->title, "kampanyada"));
+    if (v->discount > 0)
+        put(w, en ? ": %d%% off" : ": %%%d indirim", v->discount);
+    span(w, en, v);
+    put(w, en ? ". Reply JOIN to take part." : ". Katılmak için KATIL yaz.");
+}
+
+static void question(struct writer *w, bool en, const struct notify_vars *v)
+{
+    greet(w, en, v->name);
+    if (v->count > 0) {
+        if (en)
+            put(w, "%d %s nearby %s interested. ", v->count, v->count == 1 ? "person" : "people",
+                v->count == 1 ? "is" : "are");
+        else
+            put(w, "yakınınızda %d kişi ilgileniyor. ", v->count);
+    }
+    if (en) {
+        put(w, "Shall we open a flash window");
+        if (has(v->start_hhmm) && has(v->end_hhmm))
+            put(w, " from %s to %s", v->start_hhmm, v->end_hhmm);
+        if (v->discount > 0)
+            put(w, " with %d%% off", v->discount);
+        put(w, "?");
+        if (has(v->title))
+            put(w, " Proposal: %s.", v->title);
+        put(w, " Reply YES to approve or NO to decline.");
+    } else {
+        if (has(v->start_hhmm) && has(v->end_hhmm))
+            put(w, "%s-%s arasında ", v->start_hhmm, v->end_hhmm);
+        if (v->discount > 0)
+            put(w, "%%%d indirimle ", v->discount);
+        put(w, "bir kampanya açalım mı?");
+        if (has(v->title))
+            put(w, " Öneri: %s.", v->title);
+        put(w, " Onaylamak için EVET, istemiyorsanız HAYIR yazın.");
+    }
+}
+
+static void window_open(struct writer *w, bool en, const struct notify_vars *v)
+{
+    greet(w, en, v->name);
+    put(w, en ? "it has started! %s" : "kampanya başladı! %s",
+        fallback(v->seller_name, en ? "The shop" : "İşletme"));
+    if (has(v->title))
+        put(w, ": %s", v->title);
+    if (v->discount > 0)
+        put(w, en ? ", %d%% off" : ", %%%d indirim", v->discount);
+    if (has(v->end_hhmm))
+        put(w, en ? ", until %s" : ", bitiş %s", v->end_hhmm);
+    put(w, ".");
+    code(w, en, v->code);
+    put(w, en ? " Come now!" : " Şimdi gelin!");
+}
+
+static void seller_summary(struct writer *w, bool en, const struct notify_vars *v)
+{
+    if (v->count <= 0) {
+        put(w, en ? "Nobody has committed yet." : "Henüz katılan yok.");
+        return;
+    }
+    if (en)
+        put(w, "%d %s coming, average distance %d m. Based on reliability, %d %s expected.",
+            v->count, v->count == 1 ? "person is" : "people are", v->avg_distance_m, v->expected,
+            v->expected == 1 ? "is" : "are");
+    else
+        put(w, "%d kişi geliyor, ortalama mesafe %d m. Güvenilirliğe göre %d kişi bekleniyor.",
+            v->count, v->avg_distance_m, v->expected);
+}
+
+static void cancelled(struct writer *w, bool en, const struct notify_vars *v)
+{
+    greet(w, en, v->name);
+    const char *seller = fallback(v->seller_name, NULL);
+    if (en)
+        put(w, "sorry, the %s%sflash window", seller ? seller : "", seller ? " " : "");
+    else if (seller)
+        put(w, "üzgünüz, %s kampanyası", seller);
+    else
+        put(w, "üzgünüz, kampanya");
+    if (has(v->title))
+        put(w, " (%s)", v->title);
+    put(w, en ? " was cancelled" : " iptal edildi");
+    if (has(v->reason))
+        put(w, ": %s", v->reason);
+    put(w, ".");
+}
+
+static void reminder(struct writer *w, bool en, const struct notify_vars *v)
+{
+    const char *seller = fallback(v->seller_name, NULL);
+    if (en)
+        put(w, "Reminder: the %s%sflash window starts", seller ? seller : "", seller ? " " : "");
+    else if (seller)
+        put(w, "Hatırlatma: %s kampanyası", seller);
+    else
+        put(w, "Hatırlatma: kampanya");
+    if (en) {
+        if (v->minutes > 0)
+            put(w, " in %d minute%s", v->minutes, v->minutes == 1 ? "" : "s");
+        if (has(v->start_hhmm))
+            put(w, " at %s", v->start_hhmm);
+    } else {
+        if (v->minutes > 0)
+            put(w, " %d dakika sonra", v->minutes);
+        put(w, " başlıyor");
+        if (has(v->start_hhmm))
+            put(w, ", saat %s", v->start_hhmm);
+    }
+    if (has(v->title))
+        put(w, " (%s)", v->title);
+    put(w, ".");
+    code(w, en, v->code);
+}
+
+static void confirmation(struct writer *w, bool en, const struct notify_vars *v)
+{
+    if (has(v->name))
+        put(w, en ? "Thanks %s! " : "Teşekkürler %s! ", v->name);
+    else
+        put(w, en ? "Thanks! " : "Teşekkürler! ");
+    put(w, en ? "Your place is reserved" : "Yeriniz ayrıldı");
+    if (has(v->seller_name))
+        put(w, ": %s", v->seller_name);
+    if (has(v->title))
+        put(w, has(v->seller_name) ? ", %s" : ": %s", v->title);
+    span(w, en, v);
+    put(w, ".");
+    if (has(v->code))
+        put(w, en ? " Your code: %s. Show it at the counter." : " Kodunuz: %s. Kasada gösterin.",
+            v->code);
+}
+
+int notify_render(enum notify_kind kind, const char *language, const struct notify_vars *v,
+                  char *out, size_t n)
+{
+    static const struct notify_vars none;
+    struct writer w = {.out = out, .n = n};
+    bool en = str_eq(language, "en");
+    if (!v)
+        v = &none;
+    if (n > 0)
+        out[0] = '\0';
+    switch (kind) {
+    case NOTIFY_OFFER:
+        offer(&w, en, v);
+        break;
+    case NOTIFY_QUESTION:
+        question(&w, en, v);
+        break;
+    case NOTIFY_WINDOW_OPEN:
+        window_open(&w, en, v);
+        break;
+    case NOTIFY_SELLER_SUMMARY:
+        seller_summary(&w, en, v);
+        break;
+    case NOTIFY_CANCELLED:
+        cancelled(&w, en, v);
+        break;
+    case NOTIFY_REMINDER:
+        reminder(&w, en, v);
+        break;
+    case NOTIFY_CONFIRMATION:
+        confirmation(&w, en, v);
+        break;
+    default:
+        return -1;
+    }
+    if (has(v->link))
+        put(&w, " %s", v->link);
+    return w.over ? -1 : (int)w.len;
+}

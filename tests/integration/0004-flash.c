@@ -1,0 +1,507 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The flash window story over real HTTP: register sellers and buyers (with validation), signal
+ * demand and idleness, scan, generate (standing approval and ask-first), pre-commit, approve,
+ * activate on time (and cancel under the minimum), join, redeem, seller summaries in the
+ * outbox, tenant isolation, and a restart in the middle of a window's life that loses nothing
+ * and activates nothing twice. Runs on the backend TEST_BACKEND selects.
+ */
+#include "support/harness.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+
+#define ADMIN HARNESS_ADMIN_KEY
+
+static struct server srv;
+
+static int setup(void **state)
+{
+    (void)state;
+    char url[600];
+    harness_fresh_db(url, sizeof(url));
+    return server_start(&srv, url, NULL);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    return server_stop(&srv) == 0 ? 0 : -1;
+}
+
+/* POST and expect a status; returns the parsed body (caller json_decref). */
+static json_t *post(const char *path, const char *body, long want)
+{
+    struct resp r;
+    assert_int_equal(http_post_json(&srv, path, ADMIN, body, &r), 0);
+    if (r.status != want)
+        fprintf(stderr, "POST %s -> %ld (want %ld): %s\n", path, r.status, want, r.body);
+    assert_int_equal(r.status, want);
+    json_t *j = json_incref(r.json);
+    resp_free(&r);
+    return j;
+}
+
+static json_t *get(const char *path, long want)
+{
+    struct resp r;
+    assert_int_equal(http_get(&srv, path, ADMIN, &r), 0);
+    if (r.status != want)
+        fprintf(stderr, "GET %s -> %ld (want %ld): %s\n", path, r.status, want, r.body);
+    assert_int_equal(r.status, want);
+    json_t *j = json_incref(r.json);
+    resp_free(&r);
+    return j;
+}
+
+static const char *str(json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+static long long num(json_t *o, const char *k)
+{
+    return (long long)json_integer_value(json_object_get(o, k));
+}
+
+static void seller(const char *id, const char *phone, const char *cat, double lat, double lng,
+                   bool auto_approve)
+{
+    char body[600];
+    snprintf(body, sizeof(body),
+             "{\"id\":\"%s\",\"phone_number\":\"%s\",\"name\":\"%s Dükkan\",\"category\":\"%s\","
+             "\"location\":{\"lat\":%.6f,\"lng\":%.6f,\"district\":\"Kadıköy\","
+             "\"neighborhood\":\"Moda\"},\"max_discount\":25,\"capacity\":5,"
+             "\"auto_approve\":%s}",
+             id, phone, id, cat, lat, lng, auto_approve ? "true" : "false");
+    json_decref(post("/api/sellers/register", body, 201));
+}
+
+static void buyer(const char *id, const char *phone, double lat, double lng)
+{
+    char body[600];
+    snprintf(body, sizeof(body),
+             "{\"id\":\"%s\",\"phone_number\":\"%s\",\"name\":\"%s\",\"location\":{\"lat\":%.6f,"
+             "\"lng\":%.6f,\"district\":\"Kadıköy\",\"neighborhood\":\"Moda\"},"
+             "\"categories\":[\"coffee\",\"bakery\"],\"price_sensitivity\":\"balanced\"}",
+             id, phone, id, lat, lng);
+    json_decref(post("/api/buyers/register", body, 201));
+}
+
+static void wish(const char *buyer_id, const char *product, const char *category)
+{
+    char body[300];
+    snprintf(body, sizeof(body),
+             "{\"buyer_id\":\"%s\",\"text\":\"%s istiyorum\",\"product\":\"%s\","
+             "\"category\":\"%s\"}",
+             buyer_id, product, product, category);
+    json_decref(post("/api/buyers/signal", body, 201));
+}
+
+static char *iso_in(int seconds)
+{
+    static char buf[40];
+    time_t t = time(NULL) + seconds;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+static json_t *window(long long id)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/api/flash-windows/%lld", id);
+    return get(path, 200);
+}
+
+static const char *wait_status(long long id, const char *want, int ms)
+{
+    static char last[32];
+    for (int waited = 0; waited <= ms; waited += 100) {
+        json_t *w = window(id);
+        snprintf(last, sizeof(last), "%s", str(w, "status"));
+        json_decref(w);
+        if (strcmp(last, want) == 0)
+            break;
+        harness_sleep_ms(100);
+    }
+    return last;
+}
+
+static int count_messages(long long window_id, const char *kind)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "/api/messages?window_id=%lld&kind=%s&limit=500", window_id,
+             kind);
+    json_t *m = get(path, 200);
+    int n = (int)json_array_size(json_object_get(m, "messages"));
+    json_decref(m);
+    return n;
+}
+
+/* Moda, Kadıköy: the coffee shop and four buyers 100-700 m away; one buyer far off. */
+#define MODA_LAT 40.98700
+#define MODA_LNG 29.02600
+
+static void test_register_and_validate(void **state)
+{
+    (void)state;
+    seller("S1", "+905320000001", "coffee", MODA_LAT, MODA_LNG, true);
+    buyer("B1", "+905330000001", MODA_LAT + 0.0009, MODA_LNG);          /* ~100 m */
+    buyer("B2", "+905330000002", MODA_LAT + 0.0030, MODA_LNG);          /* ~330 m */
+    buyer("B3", "+905330000003", MODA_LAT, MODA_LNG + 0.0050);          /* ~420 m */
+    buyer("B4", "+905330000004", MODA_LAT - 0.0063, MODA_LNG);          /* ~700 m */
+    buyer("B5", "+905330000005", MODA_LAT + 0.0500, MODA_LNG + 0.0200); /* ~5.8 km */
+
+    /* re-registering by phone updates the same buyer */
+    json_t *b = post("/api/buyers/register",
+                     "{\"phone_number\":\"+905330000001\",\"name\":\"Ayşe\",\"location\":"
+                     "{\"lat\":40.9879,\"lng\":29.026},\"language\":\"en\"}",
+                     200);
+    assert_string_equal(str(b, "id"), "B1");
+    assert_string_equal(str(b, "name"), "Ayşe");
+    assert_string_equal(str(b, "language"), "en");
+    json_decref(b);
+
+    struct resp r;
+    const struct {
+        const char *path, *body, *field;
+    } bad[] = {
+        {"/api/buyers/register",
+         "{\"phone_number\":\"+905339999999\",\"location\":{\"lat\":95,\"lng\":29}}",
+         "location.lat"},
+        {"/api/buyers/register", "{\"phone_number\":\"+905339999999\",\"location\":{\"lat\":41}}",
+         "location.lng"},
+        {"/api/buyers/register", "{\"phone_number\":\"call me\",\"location\":{\"lat\":41,\"lng\":29}}",
+         "phone_number"},
+        {"/api/buyers/register",
+         "{\"phone_number\":\"+905339999999\",\"location\":{\"lat\":41,\"lng\":29},"
+         "\"price_sensitivity\":\"cheap\"}",
+         "price_sensitivity"},
+        {"/api/buyers/register",
+         "{\"phone_number\":\"+905339999999\",\"location\":{\"lat\":41,\"lng\":29},"
+         "\"categories\":[\"coffee\",\"spaceships\"]}",
+         "categories[1]"},
+        {"/api/sellers/register",
+         "{\"phone_number\":\"+905329999999\",\"name\":\"X\",\"category\":\"shoes\","
+         "\"location\":{\"lat\":41,\"lng\":29}}",
+         "category"},
+        {"/api/sellers/register",
+         "{\"phone_number\":\"+905329999999\",\"name\":\"X\",\"category\":\"coffee\","
+         "\"location\":{\"lat\":41,\"lng\":29},\"max_discount\":95}",
+         "max_discount"},
+        {"/api/buyers/signal", "{\"buyer_id\":\"B1\"}", "text"},
+        {"/api/sellers/signal", "{\"seller_id\":\"S1\",\"signal_type\":\"sleepy\"}",
+         "signal_type"},
+        {"/api/sellers/signal", "{\"seller_id\":\"S1\",\"signal_type\":\"density\"}",
+         "density_status"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(http_post_json(&srv, bad[i].path, ADMIN, bad[i].body, &r), 0);
+        if (r.status != 400 || strcmp(resp_error_field(&r), bad[i].field) != 0)
+            fprintf(stderr, "case %zu: %ld %s\n", i, r.status, r.body);
+        assert_int_equal(r.status, 400);
+        assert_string_equal(resp_error_field(&r), bad[i].field);
+        resp_free(&r);
+    }
+    /* unknown buyer for a signal */
+    assert_int_equal(http_post_json(&srv, "/api/buyers/signal", ADMIN,
+                                    "{\"buyer_id\":\"NOPE\",\"text\":\"kahve\"}", &r), 0);
+    assert_int_equal(r.status, 404);
+    resp_free(&r);
+    json_t *list = get("/api/buyers?limit=2", 200);
+    assert_int_equal(json_array_size(json_object_get(list, "buyers")), 2);
+    assert_true(json_is_integer(json_object_get(list, "next_after")));
+    json_decref(list);
+}
+
+static long long s1_window;
+
+static void test_scan_and_generate(void **state)
+{
+    (void)state;
+    wish("B1", "latte", "coffee");
+    wish("B2", "latte", "coffee");
+    wish("B3", "latte", "coffee");
+    wish("B4", "filtre kahve", "coffee");
+    wish("B5", "latte", "coffee"); /* too far from S1 */
+    json_decref(post("/api/sellers/signal",
+                     "{\"seller_id\":\"S1\",\"signal_type\":\"idle\",\"text\":\"Bu saat boşum\"}",
+                     201));
+
+    json_t *scan = post("/api/campaigns/scan", NULL, 200);
+    json_t *top = json_array_get(json_object_get(scan, "scores"), 0);
+    assert_string_equal(str(top, "seller_id"), "S1");
+    assert_true(json_is_true(json_object_get(top, "eligible")));
+    assert_int_equal(num(top, "matching"), 4);
+    json_t *comp = json_object_get(top, "components");
+    assert_true(json_real_value(json_object_get(comp, "density")) == 1.0);
+    assert_true(json_real_value(json_object_get(comp, "category")) == 1.0);
+    json_decref(scan);
+
+    json_t *gen = post("/api/campaigns/generate", NULL, 200);
+    assert_int_equal(num(gen, "opened"), 1);
+    json_t *g0 = json_array_get(json_object_get(gen, "windows"), 0);
+    assert_string_equal(str(g0, "status"), "SCHEDULED");
+    s1_window = num(g0, "window_id");
+    json_decref(gen);
+
+    /* idempotent: nothing new for the same seller */
+    gen = post("/api/campaigns/generate", NULL, 200);
+    assert_int_equal(num(gen, "opened"), 0);
+    json_decref(gen);
+
+    json_t *w = window(s1_window);
+    assert_string_equal(str(w, "status"), "SCHEDULED");
+    assert_int_equal(json_array_size(json_object_get(w, "targets")), 4);
+    json_t *t;
+    size_t i;
+    json_array_foreach(json_object_get(w, "targets"), i, t)
+    {
+        long long d = num(t, "distance_m"), disc = num(t, "discount");
+        assert_true(d < 1000);
+        assert_int_equal(disc, d < 300 ? 15 : d < 600 ? 20 : 25); /* 30 % capped at 25 */
+    }
+    json_t *trace = json_object_get(w, "decision_trace");
+    assert_non_null(json_object_get(json_object_get(trace, "score"), "components"));
+    assert_non_null(json_object_get(trace, "timing"));
+    json_decref(w);
+    /* every target got an offer */
+    assert_int_equal(count_messages(s1_window, "offer"), 4);
+}
+
+static void test_precommit_rules(void **state)
+{
+    (void)state;
+    char path[96];
+    snprintf(path, sizeof(path), "/api/flash-windows/%lld/precommit", s1_window);
+    json_decref(post(path, "{\"buyer_id\":\"B1\"}", 201));
+    json_decref(post(path, "{\"buyer_id\":\"B1\"}", 200)); /* idempotent */
+    json_decref(post(path, "{\"buyer_id\":\"B2\"}", 201));
+    json_decref(post(path, "{\"buyer_id\":\"B5\"}", 403)); /* not offered */
+    json_decref(post(path, "{\"buyer_id\":\"NOPE\"}", 404));
+    snprintf(path, sizeof(path), "/api/flash-windows/%lld/cancel", s1_window);
+    json_decref(post(path, "{\"buyer_id\":\"B2\"}", 200));
+    json_decref(post(path, "{\"buyer_id\":\"B2\"}", 404));
+    snprintf(path, sizeof(path), "/api/flash-windows/%lld/join", s1_window);
+    json_decref(post(path, "{\"buyer_id\":\"B1\"}", 409)); /* not active yet */
+    json_decref(post("/api/flash-windows/999999/precommit", "{\"buyer_id\":\"B1\"}", 404));
+    json_t *w = window(s1_window);
+    assert_int_equal(num(json_object_get(w, "counts"), "committed"), 1);
+    json_decref(w);
+    assert_int_equal(count_messages(s1_window, "confirmation"), 2);
+}
+
+static void test_ask_first_seller(void **state)
+{
+    (void)state;
+    /* Beşiktaş: an ask-first bakery with two wishes nearby */
+    seller("S2", "+905320000002", "bakery", 41.0430, 29.0070, false);
+    buyer("B6", "+905330000006", 41.0440, 29.0070);
+    buyer("B7", "+905330000007", 41.0430, 29.0090);
+    wish("B6", "simit", "bakery");
+    wish("B7", "poğaça", "bakery");
+    json_t *gen = post("/api/campaigns/generate", NULL, 200);
+    long long pk = 0;
+    json_t *g;
+    size_t i;
+    json_array_foreach(json_object_get(gen, "windows"), i, g)
+    {
+        if (strcmp(str(g, "seller_id"), "S2") == 0) {
+            assert_string_equal(str(g, "status"), "PROPOSED");
+            pk = num(g, "window_id");
+        }
+    }
+    json_decref(gen);
+    assert_true(pk > 0);
+    assert_int_equal(count_messages(pk, "question"), 1);
+    assert_int_equal(count_messages(pk, "offer"), 0); /* no offers before the seller's yes */
+    char path[96];
+    snprintf(path, sizeof(path), "/api/flash-windows/%lld/approve", pk);
+    json_t *w = post(path, NULL, 200);
+    assert_string_equal(str(w, "status"), "SCHEDULED");
+    json_decref(w);
+    json_decref(post(path, NULL, 409)); /* not PROPOSED any more */
+    assert_int_equal(count_messages(pk, "offer"), 2);
+    snprintf(path, sizeof(path), "/api/flash-windows/%lld/precommit", pk);
+    json_decref(post(path, "{\"buyer_id\":\"B6\"}", 201));
+    snprintf(path, sizeof(path), "/api/flash-windows/%lld/seller-cancel", pk);
+    w = post(path, "{\"reason\":\"fırın arızalı\"}", 200);
+    assert_string_equal(str(w, "status"), "CANCELLED");
+    assert_string_equal(str(w, "cancel_reason"), "fırın arızalı");
+    json_decref(w);
+    assert_int_equal(count_messages(pk, "cancelled"), 1); /* B6 was told */
+}
+
+static long long manual(const char *seller_id, int start_in_s, int min_participants,
+                        const char *buyers)
+{
+    char body[400];
+    snprintf(body, sizeof(body),
+             "{\"seller_id\":\"%s\",\"discount_percent\":20,\"start_time\":\"%s\","
+             "\"duration_minutes\":10,\"min_participants\":%d,\"buyer_ids\":%s}",
+             seller_id, iso_in(start_in_s), min_participants, buyers);
+    json_t *w = post("/api/flash-windows/create", body, 201);
+    assert_string_equal(str(w, "status"), "SCHEDULED");
+    long long pk = num(w, "id");
+    json_decref(w);
+    return pk;
+}
+
+static void test_activate_join_redeem(void **state)
+{
+    (void)state;
+    seller("S3", "+905320000003", "coffee", MODA_LAT + 0.002, MODA_LNG, true);
+    long long pk = manual("S3", 2, 1, "[\"B1\",\"B3\"]");
+    char path[96];
+    snprintf(path, sizeof(path), "/api/flash-windows/%lld/precommit", pk);
+    json_decref(post(path, "{\"buyer_id\":\"B3\"}", 201));
+    assert_string_equal(wait_status(pk, "ACTIVE", 15000), "ACTIVE");
+    json_decref(post(path, "{\"buyer_id\":\"B1\"}", 409)); /* pre-commits closed */
+
+    /* the seller heard who is coming */
+    char mpath[128];
+    snprintf(mpath, sizeof(mpath), "/api/messages?window_id=%lld&kind=seller_summary", pk);
+    json_t *m = get(mpath, 200);
+    json_t *msg = json_array_get(json_object_get(m, "messages"), 0);
+    assert_non_null(msg);
+    assert_non_null(strstr(str(msg, "body"), "1 kişi geliyor"));
+    assert_string_equal(str(msg, "recipient_id"), "S3");
+    json_decref(m);
+    assert_int_equal(count_messages(pk, "window_open"), 1);
+
+    snprintf(path, sizeof(path), "/api/flash-windows/%lld/join", pk);
+    json_t *j = post(path, "{\"buyer_id\":\"B3\"}", 201);
+    char code[16];
+    snprintf(code, sizeof(code), "%s", str(j, "code"));
+    json_decref(j);
+    assert_int_equal(strlen(code), 6);
+    j = post(path, "{\"buyer_id\":\"B3\"}", 200); /* same code again */
+    assert_string_equal(str(j, "code"), code);
+    json_decref(j);
+    json_decref(post(path, "{\"buyer_id\":\"B5\"}", 403));
+
+    snprintf(path, sizeof(path), "/api/flash-windows/%lld/redeem", pk);
+    json_decref(post(path, "{\"code\":\"ZZZZZZ\"}", 404));
+    char body[64];
+    snprintf(body, sizeof(body), "{\"code\":\"%s\"}", code);
+    j = post(path, body, 200);
+    assert_string_equal(str(j, "buyer_id"), "B3");
+    json_decref(j);
+    json_decref(post(path, body, 409)); /* single use */
+    json_t *w = window(pk);
+    json_t *counts = json_object_get(w, "counts");
+    assert_int_equal(num(counts, "joined"), 1);
+    assert_int_equal(num(counts, "redeemed"), 1);
+    json_decref(w);
+    json_t *b = get("/api/buyers/B3", 200);
+    assert_int_equal(num(b, "shows"), 1);
+    json_decref(b);
+
+    json_t *active = get("/api/flash-windows/active", 200);
+    bool listed = false;
+    size_t i;
+    json_t *aw;
+    json_array_foreach(json_object_get(active, "windows"), i, aw)
+    {
+        listed = listed || num(aw, "id") == pk;
+    }
+    assert_true(listed);
+    json_decref(active);
+}
+
+static void test_cancel_under_minimum(void **state)
+{
+    (void)state;
+    seller("S4", "+905320000004", "coffee", MODA_LAT - 0.002, MODA_LNG, true);
+    long long pk = manual("S4", 2, 2, "[\"B1\",\"B2\"]");
+    char path[96];
+    snprintf(path, sizeof(path), "/api/flash-windows/%lld/precommit", pk);
+    json_decref(post(path, "{\"buyer_id\":\"B2\"}", 201));
+    assert_string_equal(wait_status(pk, "CANCELLED", 15000), "CANCELLED");
+    json_t *w = window(pk);
+    assert_non_null(strstr(str(w, "cancel_reason"), "minimum"));
+    json_decref(w);
+    assert_int_equal(count_messages(pk, "cancelled"), 1);
+    assert_int_equal(count_messages(pk, "seller_summary"), 0);
+}
+
+static void test_other_tenant_sees_nothing(void **state)
+{
+    (void)state;
+    char out[256], key[200];
+    assert_int_equal(harness_cli(srv.db_url, "tenants create izmir", out, sizeof(out)), 0);
+    assert_int_equal(harness_cli(srv.db_url, "keys create --tenant izmir --role admin", key,
+                                 sizeof(key)),
+                     0);
+    key[strcspn(key, "\r\n")] = '\0';
+    struct resp r;
+    char path[64];
+    snprintf(path, sizeof(path), "/api/flash-windows/%lld", s1_window);
+    assert_int_equal(http_get(&srv, path, key, &r), 0);
+    assert_int_equal(r.status, 404);
+    resp_free(&r);
+    assert_int_equal(http_get(&srv, "/api/buyers/B1", key, &r), 0);
+    assert_int_equal(r.status, 404);
+    resp_free(&r);
+    assert_int_equal(http_get(&srv, "/api/messages", key, &r), 0);
+    assert_int_equal(json_array_size(json_object_get(r.json, "messages")), 0);
+    resp_free(&r);
+    /* the same public id may exist in two tenants */
+    assert_int_equal(http_post_json(&srv, "/api/buyers/register", key,
+                                    "{\"id\":\"B1\",\"phone_number\":\"+905330000001\","
+                                    "\"location\":{\"lat\":38.42,\"lng\":27.14}}",
+                                    &r),
+                     0);
+    assert_int_equal(r.status, 201);
+    resp_free(&r);
+    json_t *b = get("/api/buyers/B1", 200);
+    assert_true(json_real_value(json_object_get(json_object_get(b, "location"), "lat")) < 41);
+    assert_true(json_real_value(json_object_get(json_object_get(b, "location"), "lat")) > 40.9);
+    json_decref(b);
+}
+
+static void test_restart_activates_once(void **state)
+{
+    (void)state;
+    seller("S5", "+905320000005", "coffee", MODA_LAT, MODA_LNG + 0.002, true);
+    long long pk = manual("S5", 3, 1, "[\"B4\"]");
+    char path[96];
+    snprintf(path, sizeof(path), "/api/flash-windows/%lld/precommit", pk);
+    json_decref(post(path, "{\"buyer_id\":\"B4\"}", 201));
+    server_kill(&srv); /* dies before the start */
+    harness_sleep_ms(3500);
+    assert_int_equal(server_start(&srv, srv.db_url, NULL), 0);
+    assert_string_equal(wait_status(pk, "ACTIVE", 15000), "ACTIVE");
+    harness_sleep_ms(500);
+    assert_int_equal(count_messages(pk, "seller_summary"), 1);
+    assert_int_equal(count_messages(pk, "window_open"), 1);
+    json_t *w = window(pk);
+    assert_int_equal(num(json_object_get(w, "counts"), "committed"), 1);
+    json_decref(w);
+}
+
+int main(void)
+{
+    if (!harness_backend_available())
+        return 0;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_register_and_validate),
+        cmocka_unit_test(test_scan_and_generate),
+        cmocka_unit_test(test_precommit_rules),
+        cmocka_unit_test(test_ask_first_seller),
+        cmocka_unit_test(test_activate_join_redeem),
+        cmocka_unit_test(test_cancel_under_minimum),
+        cmocka_unit_test(test_other_tenant_sees_nothing),
+        cmocka_unit_test(test_restart_activates_once),
+    };
+    return cmocka_run_group_tests_name(harness_backend(), tests, setup, teardown);
+}

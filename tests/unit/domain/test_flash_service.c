@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The flash window lifecycle with an injected clock, through the service functions on a real
+ * database (SQLite, and PostgreSQL with TEST_PG_DSN): generate at T0, pre-commit, activate at
+ * the start (or cancel under the minimum, or when an ask-first seller never answered), join,
+ * redeem, expire with analytics; every lifecycle step is idempotent.
+ */
+#include "core/crypto.h"
+#include "core/log.h"
+#include "domain/account/account.h"
+#include "domain/flash/flash_service.h"
+#include "domain/notify/outbox.h"
+#include "support/testdb.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define T0     1795000000000LL /* 2026-11-18T... UTC, a fixed start */
+#define MIN_MS 60000LL
+
+static enum db_backend backend;
+static int64_t TENANT; /* the test tenant, made in setup */
+
+struct fx {
+    struct testdb t;
+    struct db *db;
+    struct db_conn *c;
+    struct arena a;
+};
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    f->db = testdb_open_migrated(&f->t, backend, "flashsvc", NULL);
+    f->c = testdb_acquire(f->db);
+    arena_init(&f->a);
+    struct err e;
+    err_init(&e);
+    if (account_tenant_ensure(f->c, "moda", T0, &TENANT, &e))
+        fail_msg("tenant: %s", e.msg);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    arena_release(&f->a);
+    db_conn_release(f->c);
+    db_close(f->db);
+    testdb_remove(&f->t);
+    free(f);
+    return 0;
+}
+
+
+static void ok(int rc, const struct err *e)
+{
+    if (rc)
+        fail_msg("%s (field %s)", e->msg, e->field);
+}
+
+static void add_seller(struct fx *f, const char *id, double lat, double lng, bool auto_approve,
+                       const char *hours)
+{
+    struct err e;
+    err_init(&e);
+    struct flash_seller s;
+    memset(&s, 0, sizeof(s));
+    s.id = id;
+    char phone[32];
+    snprintf(phone, sizeof(phone), "+90532%07d", (int)(strlen(id) * 7919 + (unsigned char)id[1]));
+    s.phone = arena_strdup(&f->a, phone);
+    s.name = id;
+    s.category = "coffee";
+    s.loc = (struct flash_location){lat, lng, "Kadıköy", "Moda"};
+    s.density = FLASH_DENSITY_LOW;
+    s.stock_status = "";
+    s.currency = "TRY";
+    s.max_discount = 25;
+    s.capacity = 5;
+    s.auto_approve = auto_approve;
+    s.opening_hours = hours;
+    bool created;
+    ok(flash_seller_register(f->c, TENANT, &s, T0, &f->a, &created, &e), &e);
+}
+
+static void add_buyer(struct fx *f, const char *id, const char *phone, double lat, double lng)
+{
+    struct err e;
+    err_init(&e);
+    struct flash_buyer b;
+    memset(&b, 0, sizeof(b));
+    b.id = id;
+    b.phone = phone;
+    b.name = id;
+    b.loc = (struct flash_location){lat, lng, "", ""};
+    b.consent = true;
+    b.language = "tr";
+    bool created;
+    ok(flash_buyer_register(f->c, TENANT, &b, T0, &f->a, &created, &e), &e);
+    struct flash_demand_in d = {.text = "Latte istiyorum",
+                                .product = "latte",
+                                .category = "coffee",
+                                .currency = "TRY",
+                                .expires_at = T0 + 60 * MIN_MS};
+    int64_t pk;
+    ok(flash_buyer_signal(f->c, TENANT, id, &d, T0, &pk, &e), &e);
+}
+
+static struct flash_window get_window(struct fx *f, int64_t pk)
+{
+    struct err e;
+    err_init(&e);
+    struct flash_window w;
+    ok(flash_store_window_get(f->c, TENANT, pk, &f->a, &w, &e), &e);
+    return w;
+}
+
+static int messages(struct fx *f, int64_t window, enum notify_kind kind)
+{
+    struct err e;
+    err_init(&e);
+    struct notify_filter nf = {.kind = (int)kind, .status = -1, .window_pk = window, .limit = 500};
+    struct notify_message *rows;
+    size_t n;
+    ok(notify_list(f->c, TENANT, &nf, &f->a, &rows, &n, &e), &e);
+    return (int)n;
+}
+
+/* Generate at T0 and return the one window opened. */
+static int64_t generate_one(struct fx *f, const char *want_status)
+{
+    struct err e;
+    err_init(&e);
+    struct flash_generated *g;
+    size_t n;
+    ok(flash_generate(f->c, TENANT, T0, &f->a, &g, &n, &e), &e);
+    int64_t pk = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (g[i].reason[0] == '\0') {
+            assert_int_equal(pk, 0);
+            pk = g[i].window_pk;
+            assert_string_equal(g[i].status, want_status);
+        }
+    }
+    assert_true(pk > 0);
+    return pk;
+}
+
+static void moda(struct fx *f, bool auto_approve)
+{
+    add_seller(f, "S1", 40.987, 29.026, auto_approve, "");
+    add_buyer(f, "B1", "+905330000001", 40.9879, 29.026);
+    add_buyer(f, "B2", "+905330000002", 40.9900, 29.026);
+    add_buyer(f, "B3", "+905330000003", 40.9870, 29.031);
+}
+
+static void test_full_life(void **state)
+{
+    struct fx *f = *state;
+    struct err e;
+    err_init(&e);
+    moda(f, true);
+    int64_t pk = generate_one(f, "SCHEDULED");
+    struct flash_window w = get_window(f, pk);
+    assert_int_equal(w.start_ms, T0 + 5 * MIN_MS); /* default lead, no busy history */
+    assert_int_equal(w.end_ms, w.start_ms + 10 * MIN_MS);
+    assert_int_equal(w.targeted, 3);
+    assert_int_equal(messages(f, pk, NOTIFY_OFFER), 3);
+
+    /* a second generate opens nothing for S1 */
+    struct flash_generated *g;
+    size_t n;
+    ok(flash_generate(f->c, TENANT, T0 + MIN_MS, &f->a, &g, &n, &e), &e);
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(g[i].reason, "already has an open window");
+
+    bool created;
+    ok(flash_precommit(f->c, TENANT, pk, "B1", T0 + MIN_MS, &created, &e), &e);
+    ok(flash_precommit(f->c, TENANT, pk, "B2", T0 + MIN_MS, &created, &e), &e);
+
+    ok(flash_activate(f->c, TENANT, pk, w.start_ms, &e), &e);
+    w = get_window(f, pk);
+    assert_int_equal(w.status, FLASH_WINDOW_ACTIVE);
+    assert_int_equal(messages(f, pk, NOTIFY_SELLER_SUMMARY), 1);
+    assert_int_equal(messages(f, pk, NOTIFY_WINDOW_OPEN), 2);
+    /* run again (a retried job): nothing changes, nothing is sent twice */
+    ok(flash_activate(f->c, TENANT, pk, w.start_ms + 1000, &e), &e);
+    assert_int_equal(messages(f, pk, NOTIFY_SELLER_SUMMARY), 1);
+
+    const char *code;
+    ok(flash_join(f->c, TENANT, pk, "B1", w.start_ms + MIN_MS, &f->a, &code, &created, &e), &e);
+    const char *who;
+    ok(flash_redeem(f->c, TENANT, pk, code, w.start_ms + 2 * MIN_MS, &f->a, &who, &e), &e);
+    assert_string_equal(who, "B1");
+    assert_int_equal(flash_redeem(f->c, TENANT, pk, code, w.start_ms + 3 * MIN_MS, &f->a, &who,
+                                  &e),
+                     ERR_CONFLICT);
+    err_init(&e);
+
+    ok(flash_expire(f->c, TENANT, pk, w.end_ms, &e), &e);
+    w = get_window(f, pk);
+    assert_int_equal(w.status, FLASH_WINDOW_EXPIRED);
+    assert_non_null(strstr(w.analytics_json, "\"redeemed\":1"));
+    assert_non_null(strstr(w.analytics_json, "\"targeted\":3"));
+    ok(flash_expire(f->c, TENANT, pk, w.end_ms + 1000, &e), &e); /* idempotent */
+
+    /* reliability: B1 committed and came, B2 committed and did not */
+    struct flash_buyer b1, b2;
+    ok(flash_store_buyer_get(f->c, TENANT, "B1", false, &f->a, &b1, &e), &e);
+    ok(flash_store_buyer_get(f->c, TENANT, "B2", false, &f->a, &b2, &e), &e);
+    assert_int_equal(b1.commits, 1);
+    assert_int_equal(b1.shows, 1);
+    assert_int_equal(b2.commits, 1);
+    assert_int_equal(b2.shows, 0);
+    assert_true(flash_buyer_reliability(&b1) > flash_buyer_reliability(&b2));
+}
+
+static void test_under_minimum(void **state)
+{
+    struct fx *f = *state;
+    struct err e;
+    err_init(&e);
+    moda(f, true);
+    int64_t pk = generate_one(f, "SCHEDULED");
+    bool created;
+    ok(flash_precommit(f->c, TENANT, pk, "B3", T0 + MIN_MS, &created, &e), &e);
+    struct flash_window w = get_window(f, pk);
+    ok(flash_activate(f->c, TENANT, pk, w.start_ms, &e), &e);
+    w = get_window(f, pk);
+    assert_int_equal(w.status, FLASH_WINDOW_CANCELLED);
+    assert_non_null(strstr(w.cancel_reason, "minimum not reached (1 of 2)"));
+    assert_int_equal(messages(f, pk, NOTIFY_CANCELLED), 1);
+    assert_int_equal(messages(f, pk, NOTIFY_SELLER_SUMMARY), 0);
+    /* the seller may get a new window now */
+    int64_t again = generate_one(f, "SCHEDULED");
+    assert_true(again != pk);
+}
+
+static void test_ask_first_unanswered(void **state)
+{
+    struct fx *f = *state;
+    struct err e;
+    err_init(&e);
+    moda(f, false);
+    int64_t pk = generate_one(f, "PROPOSED");
+    assert_int_equal(messages(f, pk, NOTIFY_QUESTION), 1);
+    assert_int_equal(messages(f, pk, NOTIFY_OFFER), 0);
+    struct flash_window w = get_window(f, pk);
+    ok(flash_activate(f->c, TENANT, pk, w.start_ms, &e), &e);
+    w = get_window(f, pk);
+    assert_int_equal(w.status, FLASH_WINDOW_CANCELLED);
+    assert_string_equal(w.cancel_reason, "seller did not answer");
+    /* too late to approve now */
+    assert_int_equal(flash_seller_approve(f->c, TENANT, pk, w.start_ms + 1, &e), ERR_CONFLICT);
+}
+
+static void test_ask_first_approved(void **state)
+{
+    struct fx *f = *state;
+    struct err e;
+    err_init(&e);
+    moda(f, false);
+    int64_t pk = generate_one(f, "PROPOSED");
+    ok(flash_seller_approve(f->c, TENANT, pk, T0 + MIN_MS, &e), &e);
+    assert_int_equal(get_window(f, pk).status, FLASH_WINDOW_SCHEDULED);
+    assert_int_equal(messages(f, pk, NOTIFY_OFFER), 3);
+    assert_int_equal(flash_seller_approve(f->c, TENANT, pk, T0 + MIN_MS, &e), ERR_CONFLICT);
+}
+
+static void test_closed_seller_gets_no_window(void **state)
+{
+    struct fx *f = *state;
+    struct err e;
+    err_init(&e);
+    /* T0 is 2026-11-18 (UTC); local +3h. A shop open 01:00-02:00 local is closed then. */
+    add_seller(f, "S9", 40.987, 29.026, true, "01:00-02:00");
+    add_buyer(f, "B1", "+905330000001", 40.9879, 29.026);
+    add_buyer(f, "B2", "+905330000002", 40.9900, 29.026);
+    struct flash_generated *g;
+    size_t n;
+    ok(flash_generate(f->c, TENANT, T0, &f->a, &g, &n, &e), &e);
+    assert_int_equal(n, 1);
+    assert_int_equal(g[0].window_pk, 0);
+    assert_string_equal(g[0].reason, "closed at the chosen time");
+}
+
+int main(void)
+{
+    log_set_level(LOG_WARN);
+    sec_password_set_cost(SEC_PWHASH_MIN);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_full_life, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_under_minimum, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ask_first_unanswered, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ask_first_approved, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_closed_seller_gets_no_window, setup, teardown),
+    };
+    return TESTDB_RUN_GROUPS("flash_service", tests, &backend);
+}
