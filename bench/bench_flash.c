@@ -171,7 +171,7 @@ static struct run run_once(const struct city *c, const struct flash_config *cfg)
     arena_init(&a);
     err_init(&e);
     int64_t t0 = clock_mono_ns();
-    struct flash_grid *g = flash_grid_new(c->demand, c->n_demand, cfg->radius_m);
+    struct flash_grid *g = flash_grid_new(c->demand, c->n_demand, cfg->radius_m / 2);
     int64_t t1 = clock_mono_ns();
     struct flash_scan_input in = {
         .cfg = cfg,

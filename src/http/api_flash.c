@@ -61,8 +61,7 @@ static int get_location(json_t *root, bool required, struct flash_location *loc,
     return rc;
 }
 
-static int get_id(json_t *root, const char *path, bool required, const char **out,
-                  struct err *e)
+static int get_id(json_t *root, const char *path, bool required, const char **out, struct err *e)
 {
     const char *v = NULL;
     int rc = json_get_strn(root, path, required, FLASH_ID_MAX, &v, e);
@@ -133,27 +132,25 @@ static json_t *buyer_json(const struct flash_buyer *b)
     json_t *cats = json_array();
     for (int i = 0; i < b->n_categories; i++)
         json_array_append_new(cats, json_string(b->categories[i]));
-    return json_pack("{s:s, s:s, s:s?, s:o, s:o, s:s, s:b, s:s, s:f, s:i, s:i, s:o, s:o}", "id",
-                     b->id, "phone_number", b->phone, "name", b->name, "location",
-                     location_json(&b->loc), "categories", cats, "price_sensitivity",
-                     flash_price_names[b->price_sensitivity], "consent", b->consent, "language",
-                     b->language, "reliability", flash_buyer_reliability(b), "commits",
-                     b->commits, "shows", b->shows, "created_at", iso(b->created_at),
-                     "updated_at", iso(b->updated_at));
+    return json_pack(
+        "{s:s, s:s, s:s?, s:o, s:o, s:s, s:b, s:s, s:f, s:i, s:i, s:o, s:o}", "id", b->id,
+        "phone_number", b->phone, "name", b->name, "location", location_json(&b->loc), "categories",
+        cats, "price_sensitivity", flash_price_names[b->price_sensitivity], "consent", b->consent,
+        "language", b->language, "reliability", flash_buyer_reliability(b), "commits", b->commits,
+        "shows", b->shows, "created_at", iso(b->created_at), "updated_at", iso(b->updated_at));
 }
 
 static json_t *seller_json(const struct flash_seller *s)
 {
     json_t *o = json_pack(
         "{s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:{s:I, s:I, s:s}, s:i, s:i, s:b, s:s, s:o, s:o}",
-        "id", s->id, "phone_number", s->phone, "name", s->name, "category", s->category,
-        "location", location_json(&s->loc), "density_status", flash_density_names[s->density],
-        "stock_status", s->stock_status ? s->stock_status : "", "price_range", "min",
-        (json_int_t)s->price_min, "max", (json_int_t)s->price_max, "currency",
-        s->currency ? s->currency : "TRY", "max_discount", s->max_discount, "capacity",
-        s->capacity, "auto_approve", s->auto_approve, "opening_hours",
-        s->opening_hours ? s->opening_hours : "", "created_at", iso(s->created_at), "updated_at",
-        iso(s->updated_at));
+        "id", s->id, "phone_number", s->phone, "name", s->name, "category", s->category, "location",
+        location_json(&s->loc), "density_status", flash_density_names[s->density], "stock_status",
+        s->stock_status ? s->stock_status : "", "price_range", "min", (json_int_t)s->price_min,
+        "max", (json_int_t)s->price_max, "currency", s->currency ? s->currency : "TRY",
+        "max_discount", s->max_discount, "capacity", s->capacity, "auto_approve", s->auto_approve,
+        "opening_hours", s->opening_hours ? s->opening_hours : "", "created_at", iso(s->created_at),
+        "updated_at", iso(s->updated_at));
     json_object_set_new(o, "supply",
                         s->supply_until ? json_pack("{s:s, s:o}", "signal_type",
                                                     flash_supply_names[s->supply_kind], "until",
@@ -173,9 +170,9 @@ static json_t *window_json(const struct flash_window *w)
         "static_price", w->static_price ? json_integer(w->static_price) : json_null(),
         "bundle_info",
         w->bundle_info && *w->bundle_info ? json_loads(w->bundle_info, 0, NULL) : json_null(),
-        "currency", w->currency ? w->currency : "TRY", "start_time", iso(w->start_ms),
-        "end_time", iso(w->end_ms), "status", flash_status_names[w->status], "capacity",
-        w->capacity, "min_participants", w->min_participants, "score", w->score, "origin",
+        "currency", w->currency ? w->currency : "TRY", "start_time", iso(w->start_ms), "end_time",
+        iso(w->end_ms), "status", flash_status_names[w->status], "capacity", w->capacity,
+        "min_participants", w->min_participants, "score", w->score, "origin",
         w->origin ? w->origin : "engine", "counts", "targeted", w->targeted, "committed",
         w->committed, "joined", w->joined, "redeemed", w->redeemed, "location",
         json_pack("{s:f, s:f}", "lat", w->seller_loc.lat, "lng", w->seller_loc.lng));
@@ -202,9 +199,9 @@ static int reply_list(struct http_req *r, const char *key, json_t *arr, size_t n
 
 int h_buyers_register(struct http_req *r, struct err *e)
 {
-    static const char *const fields[] = {"id",         "phone_number",      "name",
-                                         "location",   "categories",        "price_sensitivity",
-                                         "consent",    "language",          NULL};
+    static const char *const fields[] = {"id",       "phone_number", "name",
+                                         "location", "categories",   "price_sensitivity",
+                                         "consent",  "language",     NULL};
     struct flash_buyer b;
     memset(&b, 0, sizeof(b));
     b.language = "tr";
@@ -267,8 +264,8 @@ int h_buyers_register(struct http_req *r, struct err *e)
 
 int h_buyers_signal(struct http_req *r, struct err *e)
 {
-    static const char *const fields[] = {"buyer_id", "text",     "product",
-                                         "category", "budget",   "currency",
+    static const char *const fields[] = {"buyer_id",           "text",   "product",
+                                         "category",           "budget", "currency",
                                          "expires_in_minutes", NULL};
     const char *buyer_id = NULL;
     struct flash_demand_in d;
@@ -327,11 +324,10 @@ int h_buyers_get(struct http_req *r, struct err *e)
     json_t *body = buyer_json(&b);
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:s, s:I, s:o}", "id",
-                                             (json_int_t)d[i].pk, "text", d[i].text, "product",
-                                             d[i].product, "category", d[i].category, "budget",
-                                             (json_int_t)d[i].budget, "expires_at",
-                                             iso(d[i].expires_at)));
+        json_array_append_new(
+            arr, json_pack("{s:I, s:s, s:s, s:s, s:I, s:o}", "id", (json_int_t)d[i].pk, "text",
+                           d[i].text, "product", d[i].product, "category", d[i].category, "budget",
+                           (json_int_t)d[i].budget, "expires_at", iso(d[i].expires_at)));
     json_object_set_new(body, "active_demand", arr);
     return http_reply_json(r, 200, body);
 }
@@ -373,10 +369,19 @@ int h_buyers_list(struct http_req *r, struct err *e)
 
 int h_sellers_register(struct http_req *r, struct err *e)
 {
-    static const char *const fields[] = {
-        "id",         "phone_number", "name",         "category",      "location",
-        "density_status", "stock_status", "price_range", "max_discount", "capacity",
-        "auto_approve",   "opening_hours", NULL};
+    static const char *const fields[] = {"id",
+                                         "phone_number",
+                                         "name",
+                                         "category",
+                                         "location",
+                                         "density_status",
+                                         "stock_status",
+                                         "price_range",
+                                         "max_discount",
+                                         "capacity",
+                                         "auto_approve",
+                                         "opening_hours",
+                                         NULL};
     static const char *const price_fields[] = {"min", "max", "currency", NULL};
     struct flash_seller s;
     memset(&s, 0, sizeof(s));
@@ -451,8 +456,9 @@ int h_sellers_register(struct http_req *r, struct err *e)
 
 int h_sellers_signal(struct http_req *r, struct err *e)
 {
-    static const char *const fields[] = {"seller_id", "signal_type", "density_status", "text",
-                                         "product",   "expires_in_minutes", NULL};
+    static const char *const fields[] = {"seller_id", "signal_type", "density_status",
+                                         "text",      "product",     "expires_in_minutes",
+                                         NULL};
     const char *seller_id = NULL;
     struct flash_supply_in s;
     memset(&s, 0, sizeof(s));
@@ -494,13 +500,12 @@ int h_sellers_signal(struct http_req *r, struct err *e)
         rc = flash_seller_signal(c, r->who.tenant_id, seller_id, &s, now, &pk, e);
     if (rc)
         return rc;
-    return http_reply_json(r, 201,
-                           json_pack("{s:I, s:s, s:s, s:o, s:o}", "id", (json_int_t)pk,
-                                     "seller_id", seller_id, "signal_type",
-                                     flash_supply_names[s.kind], "density_status",
-                                     s.has_density ? json_string(flash_density_names[s.density])
-                                                   : json_null(),
-                                     "expires_at", iso(s.expires_at)));
+    return http_reply_json(
+        r, 201,
+        json_pack("{s:I, s:s, s:s, s:o, s:o}", "id", (json_int_t)pk, "seller_id", seller_id,
+                  "signal_type", flash_supply_names[s.kind], "density_status",
+                  s.has_density ? json_string(flash_density_names[s.density]) : json_null(),
+                  "expires_at", iso(s.expires_at)));
 }
 
 int h_sellers_get(struct http_req *r, struct err *e)
@@ -509,8 +514,8 @@ int h_sellers_get(struct http_req *r, struct err *e)
     struct flash_seller s;
     int rc = db(r, &c, e);
     if (!rc)
-        rc = flash_store_seller_get(c, r->who.tenant_id, http_req_param(r, "id"), false,
-                                    &r->arena, &s, e);
+        rc = flash_store_seller_get(c, r->who.tenant_id, http_req_param(r, "id"), false, &r->arena,
+                                    &s, e);
     if (rc)
         return rc;
     json_t *body = seller_json(&s);
@@ -597,12 +602,11 @@ int h_campaigns_generate(struct http_req *r, struct err *e)
     for (size_t i = 0; i < n; i++) {
         bool fresh = g[i].reason[0] == '\0';
         opened += fresh;
-        json_array_append_new(arr, json_pack("{s:s, s:o, s:s, s:s, s:f}", "seller_id",
-                                             g[i].seller_id, "window_id",
-                                             g[i].window_pk ? json_integer(g[i].window_pk)
-                                                            : json_null(),
-                                             "status", fresh ? g[i].status : "skipped",
-                                             "reason", g[i].reason, "score", g[i].score));
+        json_array_append_new(
+            arr,
+            json_pack("{s:s, s:o, s:s, s:s, s:f}", "seller_id", g[i].seller_id, "window_id",
+                      g[i].window_pk ? json_integer(g[i].window_pk) : json_null(), "status",
+                      fresh ? g[i].status : "skipped", "reason", g[i].reason, "score", g[i].score));
     }
     if (opened && r->app->workers)
         job_workers_wake(r->app->workers);
@@ -616,15 +620,14 @@ static json_t *config_json(const struct flash_config *c)
         json_object_set_new(w, flash_component_names[i], json_real(c->weights[i]));
     json_t *tiers = json_array();
     for (int i = 0; i < c->n_tiers; i++)
-        json_array_append_new(tiers, json_pack("{s:f, s:i}", "max_m", c->tiers[i].max_m,
-                                               "discount", c->tiers[i].discount));
+        json_array_append_new(tiers, json_pack("{s:f, s:i}", "max_m", c->tiers[i].max_m, "discount",
+                                               c->tiers[i].discount));
     return json_pack("{s:o, s:f, s:f, s:o, s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "weights", w,
                      "threshold", c->threshold, "radius_m", c->radius_m, "tiers", tiers,
                      "window_minutes", c->window_minutes, "lead_minutes", c->lead_minutes,
-                     "min_participants", c->min_participants, "scan_interval_s",
-                     c->scan_interval_s, "demand_target", c->demand_target,
-                     "max_offers_per_buyer_per_day", c->max_offers_per_buyer_per_day,
-                     "tz_offset_min", c->tz_offset_min);
+                     "min_participants", c->min_participants, "scan_interval_s", c->scan_interval_s,
+                     "demand_target", c->demand_target, "max_offers_per_buyer_per_day",
+                     c->max_offers_per_buyer_per_day, "tz_offset_min", c->tz_offset_min);
 }
 
 int h_campaigns_config_get(struct http_req *r, struct err *e)
@@ -652,11 +655,12 @@ static int get_int_field(json_t *root, const char *path, int64_t lo, int64_t hi,
 /* PUT merges the given fields over the current configuration, then validates the whole. */
 int h_campaigns_config_put(struct http_req *r, struct err *e)
 {
-    static const char *const fields[] = {"weights",          "threshold",       "radius_m",
-                                         "tiers",            "window_minutes",  "lead_minutes",
-                                         "min_participants", "scan_interval_s", "demand_target",
-                                         "max_offers_per_buyer_per_day",        "tz_offset_min",
-                                         NULL};
+    static const char *const fields[] = {"weights",          "threshold",
+                                         "radius_m",         "tiers",
+                                         "window_minutes",   "lead_minutes",
+                                         "min_participants", "scan_interval_s",
+                                         "demand_target",    "max_offers_per_buyer_per_day",
+                                         "tz_offset_min",    NULL};
     struct db_conn *c;
     struct flash_config cfg;
     int rc = json_reject_unknown(r->json, "", fields, e);
@@ -741,8 +745,7 @@ static int window_list(struct http_req *r, struct flash_window_filter *f, struct
     return reply_list(r, "windows", arr, n, f->limit, json_integer(n ? rows[n - 1].pk : 0));
 }
 
-static int window_filter_paging(struct http_req *r, struct flash_window_filter *f,
-                                struct err *e)
+static int window_filter_paging(struct http_req *r, struct flash_window_filter *f, struct err *e)
 {
     int64_t limit, after;
     int rc = http_req_query_int(r, "limit", 1, FLASH_LIST_MAX, FLASH_LIST_DEFAULT, &limit, e);
@@ -787,8 +790,7 @@ int h_windows_list(struct http_req *r, struct err *e)
     if (rc == ERR_NOT_FOUND) {
         /* an unknown seller or buyer has no windows: an empty page, not an error */
         err_init(e);
-        return http_reply_json(r, 200,
-                               json_pack("{s:[], s:n}", "windows", "next_after"));
+        return http_reply_json(r, 200, json_pack("{s:[], s:n}", "windows", "next_after"));
     }
     return rc ? rc : window_list(r, &f, e);
 }
@@ -811,10 +813,9 @@ static int reply_window(struct http_req *r, struct db_conn *c, int64_t pk, bool 
         }
         json_t *targets = json_array(), *ids = json_array();
         for (size_t i = 0; i < n; i++) {
-            json_array_append_new(targets, json_pack("{s:s, s:i, s:i}", "buyer_id",
-                                                     t[i].buyer_id, "distance_m",
-                                                     (int)lround(t[i].distance_m), "discount",
-                                                     t[i].discount));
+            json_array_append_new(targets, json_pack("{s:s, s:i, s:i}", "buyer_id", t[i].buyer_id,
+                                                     "distance_m", (int)lround(t[i].distance_m),
+                                                     "discount", t[i].discount));
             json_array_append_new(ids, json_string(t[i].buyer_id));
         }
         json_object_set_new(body, "buyer_ids", ids);
@@ -841,9 +842,9 @@ int h_windows_get(struct http_req *r, struct err *e)
 int h_windows_create(struct http_req *r, struct err *e)
 {
     static const char *const fields[] = {
-        "seller_id",  "title",          "description",      "discount_percent", "static_price",
-        "bundle_info", "start_time",    "duration_minutes", "capacity",         "min_participants",
-        "buyer_ids",  NULL};
+        "seller_id",   "title",      "description",      "discount_percent", "static_price",
+        "bundle_info", "start_time", "duration_minutes", "capacity",         "min_participants",
+        "buyer_ids",   NULL};
     struct flash_manual m;
     memset(&m, 0, sizeof(m));
     m.title = "";
@@ -984,8 +985,8 @@ int h_windows_join(struct http_req *r, struct err *e)
     if (!rc)
         rc = action_target(r, &pk, &c, e);
     if (!rc)
-        rc = flash_join(c, r->who.tenant_id, pk, buyer_id, now_ms(r), &r->arena, &code, &created,
-                        e);
+        rc =
+            flash_join(c, r->who.tenant_id, pk, buyer_id, now_ms(r), &r->arena, &code, &created, e);
     if (rc)
         return rc;
     return http_reply_json(r, created ? 201 : 200,
@@ -1091,8 +1092,8 @@ int h_messages_list(struct http_req *r, struct err *e)
         const struct notify_message *m = &rows[i];
         json_array_append_new(
             arr, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:o}", "id",
-                           (json_int_t)m->pk, "recipient_kind", m->recipient_kind,
-                           "recipient_id", m->recipient_id, "language", m->language, "kind",
+                           (json_int_t)m->pk, "recipient_kind", m->recipient_kind, "recipient_id",
+                           m->recipient_id, "language", m->language, "kind",
                            notify_kind_names[m->kind], "body", m->body, "window_id",
                            m->window_pk ? json_integer(m->window_pk) : json_null(), "status",
                            notify_status_names[m->status], "error", m->error ? m->error : "",

@@ -148,8 +148,10 @@ bool server_log_contains(const struct server *s, const char *needle)
     return found;
 }
 
-int server_start(struct server *s, const char *db_url, const char *const *extra_env)
+int server_start(struct server *s, const char *db_url_in, const char *const *extra_env)
 {
+    char db_url[sizeof(s->db_url)]; /* may point into *s, which is reset below */
+    snprintf(db_url, sizeof(db_url), "%s", db_url_in);
     memset(s, 0, sizeof(*s));
     s->port = harness_free_port();
     snprintf(s->base, sizeof(s->base), "http://127.0.0.1:%d", s->port);

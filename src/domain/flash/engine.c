@@ -36,9 +36,10 @@ double flash_haversine_m(double lat1, double lng1, double lat2, double lng2)
 }
 
 /*
- * Points are kept as unit vectors: the squared chord c² between two of them gives the
- * haversine term directly (a = c²/4), so rejecting a candidate costs no trigonometry and a hit
- * costs one asin. The distance is the haversine distance up to rounding (~1e-9 m).
+ * Points are kept as unit vectors: the squared chord c² between two of them is the haversine
+ * term times four (a = c²/4), so rejecting a candidate costs no trigonometry and a hit costs a
+ * square root. Every radius test in this file is the same `c² <= limit`, so the scan, the grid
+ * query and the targets agree on who is inside; distances match flash_haversine_m to ~1e-9 m.
  */
 struct vec3 {
     double x, y, z;
@@ -56,9 +57,17 @@ static double chord2(const struct vec3 *a, const struct vec3 *b)
     return dx * dx + dy * dy + dz * dz;
 }
 
-static double chord2_to_m(double c2)
+/*
+ * Arc length of a chord: 2R·asin(c/2). Below h = 0.004 (25 km) the series x + x³/6 + 3x⁵/40 is
+ * exact to double precision (next term ≈ 2e-16 relative) and much cheaper than asin.
+ */
+static inline double chord2_to_m(double c2)
 {
     double h = sqrt(c2) / 2;
+    if (h < 0.004) {
+        double h2 = h * h;
+        return 2 * EARTH_R_M * h * (1 + h2 * (1.0 / 6 + h2 * (3.0 / 40)));
+    }
     return 2 * EARTH_R_M * asin(h < 1 ? h : 1);
 }
 
@@ -67,7 +76,7 @@ static bool coords_valid(double lat, double lng)
     return isfinite(lat) && isfinite(lng) && lat >= -90 && lat <= 90 && lng >= -180 && lng <= 180;
 }
 
-/* A radius query's precomputed test: chord² bound (with slack) and the exact radius. */
+/* A radius query: the centre and the chord² limit of the radius. */
 struct probe {
     struct vec3 q;
     double c2_max;
@@ -79,45 +88,18 @@ static void probe_init(struct probe *pr, double lat, double lng, double radius_m
     double delta = radius_m / EARTH_R_M;
     double s = delta >= PI ? 1 : sin(delta / 2);
     pr->q = unit_vec(lat, lng);
-    pr->c2_max = 4 * s * s * (1 + 1e-9) + 1e-24;
+    pr->c2_max = 4 * s * s;
     pr->radius_m = radius_m;
 }
 
-/* Distance to p when within the radius (the exact test is on the distance itself). */
-static bool probe_hit(const struct probe *pr, const struct vec3 *p, double *d)
+/* The distance of a point known to be inside, never reported beyond the radius by rounding. */
+static double probe_dist(const struct probe *pr, double c2)
 {
-    double c2 = chord2(&pr->q, p);
-    if (c2 > pr->c2_max)
-        return false;
-    *d = chord2_to_m(c2);
-    return *d <= pr->radius_m;
+    double d = chord2_to_m(c2);
+    return d < pr->radius_m ? d : pr->radius_m;
 }
 
 /* ======================== grid ======================== */
-
-struct gpoint {
-    struct vec3 v;
-    uint32_t idx;
-};
-
-struct gcell {
-    int64_t key; /* row * n_lng + col */
-    uint32_t start;
-    uint32_t count;
-};
-
-struct flash_grid {
-    const struct flash_demand *demand;
-    size_t n_demand;
-    double dlat, dlng; /* cell size in degrees */
-    int64_t n_lat, n_lng;
-    struct gpoint *pts; /* grouped by cell */
-    size_t n_pts;
-    struct gcell *cells;
-    size_t n_cells, cap_cells;
-    uint32_t *slots; /* open addressing: cell index + 1, 0 = empty */
-    size_t mask;
-};
 
 static uint64_t mix64(uint64_t x)
 {
@@ -129,227 +111,6 @@ static uint64_t mix64(uint64_t x)
     return x;
 }
 
-static int64_t row_of(const struct flash_grid *g, double lat)
-{
-    int64_t r = (int64_t)floor((lat + 90) / g->dlat);
-    return r < 0 ? 0 : r >= g->n_lat ? g->n_lat - 1 : r;
-}
-
-static int64_t col_of(const struct flash_grid *g, double lng)
-{
-    int64_t c = (int64_t)floor((lng + 180) / g->dlng) % g->n_lng;
-    return c < 0 ? c + g->n_lng : c;
-}
-
-static const struct gcell *cell_find(const struct flash_grid *g, int64_t key)
-{
-    for (size_t i = mix64((uint64_t)key) & g->mask;; i = (i + 1) & g->mask) {
-        uint32_t s = g->slots[i];
-        if (s == 0)
-            return NULL;
-        if (g->cells[s - 1].key == key)
-            return &g->cells[s - 1];
-    }
-}
-
-static void slots_insert(struct flash_grid *g, uint32_t cell)
-{
-    size_t i = mix64((uint64_t)g->cells[cell].key) & g->mask;
-    while (g->slots[i])
-        i = (i + 1) & g->mask;
-    g->slots[i] = cell + 1;
-}
-
-/* The cell for `key`, created when new (the table stays at most half full). */
-static uint32_t cell_get(struct flash_grid *g, int64_t key)
-{
-    size_t i = mix64((uint64_t)key) & g->mask;
-    for (; g->slots[i]; i = (i + 1) & g->mask) {
-        if (g->cells[g->slots[i] - 1].key == key)
-            return g->slots[i] - 1;
-    }
-    if (g->n_cells == g->cap_cells) {
-        g->cap_cells *= 2;
-        g->cells = xrealloc(g->cells, g->cap_cells * sizeof(*g->cells));
-    }
-    uint32_t c = (uint32_t)g->n_cells++;
-    g->cells[c] = (struct gcell){key, 0, 0};
-    if (2 * g->n_cells > g->mask + 1) {
-        free(g->slots);
-        g->mask = 2 * (g->mask + 1) - 1;
-        g->slots = xcalloc(g->mask + 1, sizeof(*g->slots));
-        for (uint32_t k = 0; k < g->n_cells; k++)
-            slots_insert(g, k);
-    } else {
-        g->slots[i] = c + 1;
-    }
-    return c;
-}
-
-struct flash_grid *flash_grid_new(const struct flash_demand *demand, size_t n, double cell_m)
-{
-    struct flash_grid *g = xcalloc(1, sizeof(*g));
-    g->demand = demand;
-    g->n_demand = n;
-    if (!isfinite(cell_m) || cell_m < 1)
-        cell_m = 1000;
-
-    /* Columns are at least cell_m wide at the highest latitude in the data (capped at 89°). */
-    double lat_ref = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (coords_valid(demand[i].loc.lat, demand[i].loc.lng) &&
-            fabs(demand[i].loc.lat) > lat_ref)
-            lat_ref = fabs(demand[i].loc.lat);
-    }
-    if (lat_ref > 89)
-        lat_ref = 89;
-    g->dlat = cell_m / M_PER_DEG;
-    if (g->dlat > 180)
-        g->dlat = 180;
-    g->n_lat = (int64_t)ceil(180 / g->dlat);
-    double dlng = g->dlat / cos(lat_ref * RAD);
-    g->n_lng = dlng >= 360 ? 1 : (int64_t)floor(360 / dlng);
-    g->dlng = 360.0 / (double)g->n_lng;
-
-    g->cap_cells = 64;
-    g->cells = xmalloc(g->cap_cells * sizeof(*g->cells));
-    g->mask = 127;
-    g->slots = xcalloc(g->mask + 1, sizeof(*g->slots));
-
-    /* Counting sort by cell: count, prefix sums, scatter. Invalid coordinates are left out. */
-    uint32_t *cell_of = xmalloc((n ? n : 1) * sizeof(*cell_of));
-    for (size_t i = 0; i < n; i++) {
-        double lat = demand[i].loc.lat, lng = demand[i].loc.lng;
-        if (!coords_valid(lat, lng)) {
-            cell_of[i] = UINT32_MAX;
-            continue;
-        }
-        uint32_t c = cell_get(g, row_of(g, lat) * g->n_lng + col_of(g, lng));
-        g->cells[c].count++;
-        cell_of[i] = c;
-        g->n_pts++;
-    }
-    uint32_t off = 0;
-    for (size_t c = 0; c < g->n_cells; c++) {
-        g->cells[c].start = off;
-        off += g->cells[c].count;
-        g->cells[c].count = 0;
-    }
-    g->pts = xmalloc((g->n_pts ? g->n_pts : 1) * sizeof(*g->pts));
-    for (size_t i = 0; i < n; i++) {
-        if (cell_of[i] == UINT32_MAX)
-            continue;
-        struct gcell *c = &g->cells[cell_of[i]];
-        g->pts[c->start + c->count++] = (struct gpoint){
-            unit_vec(demand[i].loc.lat, demand[i].loc.lng), (uint32_t)i};
-    }
-    free(cell_of);
-    return g;
-}
-
-void flash_grid_free(struct flash_grid *g)
-{
-    if (!g)
-        return;
-    free(g->pts);
-    free(g->cells);
-    free(g->slots);
-    free(g);
-}
-
-size_t flash_grid_query(const struct flash_grid *g, double lat, double lng, double radius_m,
-                        flash_grid_fn *fn, void *ctx)
-{
-    if (!g || g->n_pts == 0 || !coords_valid(lat, lng) || !(radius_m >= 0) || !isfinite(radius_m))
-        return 0;
-    struct probe pr;
-    probe_init(&pr, lat, lng, radius_m);
-    size_t hits = 0;
-    double d;
-
-    /* The cap spans lat ± δ; its longitude half-width is asin(sin δ / cos φ) unless it holds a pole. */
-    double delta = radius_m / EARTH_R_M;
-    double ddeg = delta / RAD + 1e-7;
-    double lat_lo = lat - ddeg, lat_hi = lat + ddeg;
-    bool all_cols = lat_lo <= -90 || lat_hi >= 90;
-    int64_t r0 = row_of(g, lat_lo < -90 ? -90 : lat_lo);
-    int64_t r1 = row_of(g, lat_hi > 90 ? 90 : lat_hi);
-    int64_t c0 = 0, ncols = g->n_lng;
-    if (!all_cols) {
-        double s = sin(delta) / cos(lat * RAD);
-        double half = (s >= 1 ? 90 : asin(s) / RAD) + 1e-7;
-        int64_t lo = (int64_t)floor((lng - half + 180) / g->dlng);
-        int64_t hi = (int64_t)floor((lng + half + 180) / g->dlng);
-        if (hi - lo + 1 < g->n_lng) {
-            c0 = lo;
-            ncols = hi - lo + 1;
-        }
-    }
-
-    /* A huge radius would visit more empty cells than there are points: test them all. */
-    if ((double)(r1 - r0 + 1) * (double)ncols > (double)g->n_cells) {
-        for (size_t i = 0; i < g->n_pts; i++) {
-            if (probe_hit(&pr, &g->pts[i].v, &d)) {
-                fn(ctx, g->pts[i].idx, d);
-                hits++;
-            }
-        }
-        return hits;
-    }
-    for (int64_t r = r0; r <= r1; r++) {
-        for (int64_t k = 0; k < ncols; k++) {
-            int64_t col = (c0 + k) % g->n_lng;
-            if (col < 0)
-                col += g->n_lng;
-            const struct gcell *c = cell_find(g, r * g->n_lng + col);
-            if (!c)
-                continue;
-            const struct gpoint *p = g->pts + c->start, *end = p + c->count;
-            for (; p < end; p++) {
-                if (probe_hit(&pr, &p->v, &d)) {
-                    fn(ctx, p->idx, d);
-                    hits++;
-                }
-            }
-        }
-    }
-    return hits;
-}
-
-/* ======================== tiers ======================== */
-
-int flash_tier_discount(const struct flash_config *c, double distance_m, int seller_max)
-{
-    for (int i = 0; i < c->n_tiers && i < FLASH_MAX_TIERS; i++) {
-        if (distance_m < c->tiers[i].max_m) {
-            int d = c->tiers[i].discount;
-            if (seller_max < 0)
-                seller_max = 0;
-            return d < seller_max ? d : seller_max;
-        }
-    }
-    return 0;
-}
-
-/* ======================== scan ======================== */
-
-/* Demand ids interned per scan: category id 0 matches any seller; EXPIRED never counts. */
-#define CAT_ANY     0u
-#define CAT_EXPIRED UINT32_MAX
-#define CAT_NONE    (UINT32_MAX - 1) /* a seller category no demand names */
-
-struct dinfo {
-    uint32_t buyer; /* dense buyer index */
-    uint32_t cat;
-};
-
-/* String → small id, open addressing; strings are borrowed from the scan input. */
-struct strtab {
-    const char **keys;
-    uint32_t *ids;
-    size_t mask, n;
-};
-
 static uint64_t str_hash(const char *s)
 {
     uint64_t h = UINT64_C(1469598103934665603);
@@ -357,6 +118,24 @@ static uint64_t str_hash(const char *s)
         h = (h ^ (unsigned char)*s) * UINT64_C(1099511628211);
     return h;
 }
+
+static bool is_blank(const char *s)
+{
+    return !s || !*s;
+}
+
+/* Demand without an expiry (0) never expires. */
+static bool expired(int64_t expires_at, int64_t now_ms)
+{
+    return expires_at != 0 && expires_at <= now_ms;
+}
+
+/* String → small id (1..), open addressing; the strings are borrowed. */
+struct strtab {
+    const char **keys;
+    uint32_t *ids;
+    size_t mask, n;
+};
 
 static void strtab_init(struct strtab *t)
 {
@@ -372,16 +151,26 @@ static void strtab_release(struct strtab *t)
     free(t->ids);
 }
 
-/* Id of s (1..), added when `add`; 0 when absent and not added. */
-static uint32_t strtab_id(struct strtab *t, const char *s, bool add)
+/* Id of s (1..), 0 when absent; *slot gets where it is or would go. */
+static uint32_t strtab_find(const struct strtab *t, const char *s, size_t *slot)
 {
     size_t i = str_hash(s) & t->mask;
     for (; t->keys[i]; i = (i + 1) & t->mask) {
         if (t->keys[i] == s || strcmp(t->keys[i], s) == 0)
-            return t->ids[i];
+            break;
     }
-    if (!add)
-        return 0;
+    if (slot)
+        *slot = i;
+    return t->keys[i] ? t->ids[i] : 0;
+}
+
+/* Id of s (1..), added when new. */
+static uint32_t strtab_add(struct strtab *t, const char *s)
+{
+    size_t i;
+    uint32_t id = strtab_find(t, s, &i);
+    if (id)
+        return id;
     t->keys[i] = s;
     t->ids[i] = (uint32_t)++t->n;
     if (2 * t->n > t->mask + 1) {
@@ -406,73 +195,425 @@ static uint32_t strtab_id(struct strtab *t, const char *s, bool add)
     return (uint32_t)t->n;
 }
 
-/* Dense index per distinct buyer_pk; returns the number of buyers. */
-static size_t dense_buyers(const struct flash_demand *d, size_t n, struct dinfo *info)
+struct gpoint {
+    struct vec3 v;
+    uint32_t idx; /* into the demand array */
+    uint32_t cat; /* interned category (grid->cats), 0 for "" (any); | NO_CONSENT */
+};
+
+/* Category ids: 0 = any; CAT_NONE, a seller category no demand names, is never issued. */
+#define NO_CONSENT  0x80000000u
+#define CAT_ANY     0u
+#define CAT_NONE    0x7fffffffu
+#define CAT_EXPIRED UINT32_MAX /* in the scan's per-point table */
+
+/* A cell being filled while the grid is built. */
+struct gcell {
+    int64_t key; /* row * n_lng + col */
+    uint32_t start;
+    uint32_t count;
+};
+
+/*
+ * Cells are kept sorted by key = row * n_lng + col, and their points are stored in that order,
+ * so the cells of one row between two columns hold one contiguous run of points: a query reads
+ * one run per row (two where it wraps the antimeridian), found by binary search.
+ */
+struct flash_grid {
+    const struct flash_demand *demand;
+    size_t n_demand;
+    double dlat, dlng; /* cell size in degrees */
+    int64_t n_lat, n_lng;
+    struct gpoint *pts; /* grouped by cell, cells in key order */
+    size_t n_pts;
+    int64_t *keys;   /* of the non-empty cells, ascending */
+    uint32_t *start; /* first point of each cell; start[n_cells] = n_pts */
+    size_t n_cells;
+    uint32_t *row_first; /* first cell of rows row_min.., or NULL when rows are too sparse */
+    int64_t row_min, row_max;
+    /* Per point, in point order: read only for hits, so kept out of struct gpoint. */
+    int64_t *buyer_pk;
+    int64_t *expires_at;
+    struct strtab cats; /* the demand's categories */
+};
+
+static int64_t row_of(const struct flash_grid *g, double lat)
+{
+    int64_t r = (int64_t)floor((lat + 90) / g->dlat);
+    return r < 0 ? 0 : r >= g->n_lat ? g->n_lat - 1 : r;
+}
+
+static int64_t col_of(const struct flash_grid *g, double lng)
+{
+    int64_t c = (int64_t)floor((lng + 180) / g->dlng) % g->n_lng;
+    return c < 0 ? c + g->n_lng : c;
+}
+
+/* Build-time map key → cell, open addressing over a growable cell array. */
+struct cellmap {
+    struct gcell *cells;
+    size_t n, cap;
+    uint32_t *slots; /* cell index + 1, 0 = empty */
+    size_t mask;
+};
+
+static void cellmap_rehash(struct cellmap *m)
+{
+    memset(m->slots, 0, (m->mask + 1) * sizeof(*m->slots));
+    for (uint32_t c = 0; c < m->n; c++) {
+        size_t i = mix64((uint64_t)m->cells[c].key) & m->mask;
+        while (m->slots[i])
+            i = (i + 1) & m->mask;
+        m->slots[i] = c + 1;
+    }
+}
+
+/* Index of the cell for `key`, created when `add` and new; UINT32_MAX when absent. */
+static uint32_t cellmap_get(struct cellmap *m, int64_t key, bool add)
+{
+    size_t i = mix64((uint64_t)key) & m->mask;
+    for (; m->slots[i]; i = (i + 1) & m->mask) {
+        if (m->cells[m->slots[i] - 1].key == key)
+            return m->slots[i] - 1;
+    }
+    if (!add)
+        return UINT32_MAX;
+    if (m->n == m->cap) {
+        m->cap *= 2;
+        m->cells = xrealloc(m->cells, m->cap * sizeof(*m->cells));
+    }
+    uint32_t c = (uint32_t)m->n++;
+    m->cells[c] = (struct gcell){key, 0, 0};
+    if (2 * m->n > m->mask + 1) {
+        free(m->slots);
+        m->mask = 2 * (m->mask + 1) - 1;
+        m->slots = xmalloc((m->mask + 1) * sizeof(*m->slots));
+        cellmap_rehash(m);
+    } else {
+        m->slots[i] = c + 1;
+    }
+    return c;
+}
+
+static int cell_cmp(const void *pa, const void *pb)
+{
+    const struct gcell *a = pa, *b = pb;
+    return (a->key > b->key) - (a->key < b->key);
+}
+
+/* Row index over the data's rows, unless they are spread far wider than there are cells. */
+static void grid_index_rows(struct flash_grid *g)
+{
+    if (g->n_cells == 0)
+        return;
+    g->row_min = g->keys[0] / g->n_lng;
+    g->row_max = g->keys[g->n_cells - 1] / g->n_lng;
+    int64_t span = g->row_max - g->row_min + 1;
+    if (span > 2 * (int64_t)g->n_cells + 1024)
+        return;
+    g->row_first = xmalloc((size_t)(span + 1) * sizeof(*g->row_first));
+    size_t c = 0;
+    for (int64_t r = 0; r <= span; r++) {
+        while (c < g->n_cells && g->keys[c] / g->n_lng < g->row_min + r)
+            c++;
+        g->row_first[r] = (uint32_t)c;
+    }
+}
+
+struct flash_grid *flash_grid_new(const struct flash_demand *demand, size_t n, double cell_m)
+{
+    struct flash_grid *g = xcalloc(1, sizeof(*g));
+    g->demand = demand;
+    g->n_demand = n;
+    if (!isfinite(cell_m) || cell_m < 1)
+        cell_m = 1000;
+
+    /*
+     * Rows are cell_m tall. Columns are cell_m / 2 wide at the highest latitude in the data
+     * (capped at 89°): a query reads whole row runs, so narrow columns only trim their ends.
+     */
+    double lat_ref = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (coords_valid(demand[i].loc.lat, demand[i].loc.lng) && fabs(demand[i].loc.lat) > lat_ref)
+            lat_ref = fabs(demand[i].loc.lat);
+    }
+    if (lat_ref > 89)
+        lat_ref = 89;
+    g->dlat = cell_m / M_PER_DEG;
+    if (g->dlat > 180)
+        g->dlat = 180;
+    g->n_lat = (int64_t)ceil(180 / g->dlat);
+    double dlng = g->dlat / 2 / cos(lat_ref * RAD);
+    g->n_lng = dlng >= 360 ? 1 : (int64_t)floor(360 / dlng);
+    g->dlng = 360.0 / (double)g->n_lng;
+
+    /* Counting sort by cell: count, order the cells by key, prefix sums, scatter. */
+    struct cellmap m = {.cap = 64, .mask = 127};
+    m.cells = xmalloc(m.cap * sizeof(*m.cells));
+    m.slots = xcalloc(m.mask + 1, sizeof(*m.slots));
+    int64_t *key_of = xmalloc((n ? n : 1) * sizeof(*key_of));
+    for (size_t i = 0; i < n; i++) {
+        double lat = demand[i].loc.lat, lng = demand[i].loc.lng;
+        if (!coords_valid(lat, lng)) {
+            key_of[i] = -1; /* left out: never within any radius */
+            continue;
+        }
+        key_of[i] = row_of(g, lat) * g->n_lng + col_of(g, lng);
+        uint32_t c = cellmap_get(&m, key_of[i], true); /* may move m.cells */
+        m.cells[c].count++;
+        g->n_pts++;
+    }
+    qsort(m.cells, m.n, sizeof(*m.cells), cell_cmp);
+    cellmap_rehash(&m);
+    g->n_cells = m.n;
+    g->keys = xmalloc((m.n ? m.n : 1) * sizeof(*g->keys));
+    g->start = xmalloc((m.n + 1) * sizeof(*g->start));
+    uint32_t off = 0;
+    for (size_t c = 0; c < m.n; c++) {
+        g->keys[c] = m.cells[c].key;
+        g->start[c] = m.cells[c].start = off;
+        off += m.cells[c].count;
+        m.cells[c].count = 0;
+    }
+    g->start[m.n] = off;
+    size_t np = g->n_pts ? g->n_pts : 1;
+    g->pts = xmalloc(np * sizeof(*g->pts));
+    g->buyer_pk = xmalloc(np * sizeof(*g->buyer_pk));
+    g->expires_at = xmalloc(np * sizeof(*g->expires_at));
+    strtab_init(&g->cats);
+    for (size_t i = 0; i < n; i++) {
+        if (key_of[i] < 0)
+            continue;
+        struct gcell *c = &m.cells[cellmap_get(&m, key_of[i], false)];
+        uint32_t pos = c->start + c->count++;
+        const struct flash_demand *d = &demand[i];
+        uint32_t cat = is_blank(d->category) ? 0 : strtab_add(&g->cats, d->category);
+        g->pts[pos] = (struct gpoint){unit_vec(d->loc.lat, d->loc.lng), (uint32_t)i,
+                                      cat | (d->consent ? 0 : NO_CONSENT)};
+        g->buyer_pk[pos] = d->buyer_pk;
+        g->expires_at[pos] = d->expires_at;
+    }
+    free(key_of);
+    free(m.cells);
+    free(m.slots);
+    grid_index_rows(g);
+    return g;
+}
+
+void flash_grid_free(struct flash_grid *g)
+{
+    if (!g)
+        return;
+    free(g->pts);
+    free(g->keys);
+    free(g->start);
+    free(g->row_first);
+    free(g->buyer_pk);
+    free(g->expires_at);
+    strtab_release(&g->cats);
+    free(g);
+}
+
+/*
+ * The cells a radius query must visit: rows r0..r1, columns c0..c0+ncols-1 (mod n_lng, so the
+ * antimeridian wraps). `none` when the query is invalid or the grid empty.
+ */
+struct qbox {
+    int64_t r0, r1, c0, ncols;
+    bool none;
+};
+
+static void query_box(const struct flash_grid *g, double lat, double lng, double radius_m,
+                      struct qbox *b)
+{
+    memset(b, 0, sizeof(*b));
+    if (!g || g->n_pts == 0 || !coords_valid(lat, lng) || !(radius_m >= 0) || !isfinite(radius_m)) {
+        b->none = true;
+        return;
+    }
+    /* The cap spans lat ± δ; its longitude half-width is asin(sin δ / cos φ) unless it holds a
+     * pole. */
+    double delta = radius_m / EARTH_R_M;
+    double ddeg = delta / RAD + 1e-7;
+    double lat_lo = lat - ddeg, lat_hi = lat + ddeg;
+    b->r0 = row_of(g, lat_lo < -90 ? -90 : lat_lo);
+    b->r1 = row_of(g, lat_hi > 90 ? 90 : lat_hi);
+    if (b->r0 < g->row_min)
+        b->r0 = g->row_min;
+    if (b->r1 > g->row_max)
+        b->r1 = g->row_max;
+    b->ncols = g->n_lng;
+    if (lat_lo > -90 && lat_hi < 90) {
+        double s = sin(delta) / cos(lat * RAD);
+        double half = (s >= 1 ? 90 : asin(s) / RAD) + 1e-7;
+        int64_t lo = (int64_t)floor((lng - half + 180) / g->dlng);
+        int64_t hi = (int64_t)floor((lng + half + 180) / g->dlng);
+        if (hi - lo + 1 < g->n_lng) {
+            b->c0 = ((lo % g->n_lng) + g->n_lng) % g->n_lng;
+            b->ncols = hi - lo + 1;
+        }
+    }
+}
+
+/* First cell in [lo, hi) whose key is >= key. */
+static size_t cells_lower(const struct flash_grid *g, size_t lo, size_t hi, int64_t key)
+{
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (g->keys[mid] < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Walks the point runs of a query box, row by row. */
+struct qiter {
+    const struct flash_grid *g;
+    const struct qbox *b;
+    int64_t r;
+    int part; /* 0: the row's first run, 1: its wrapped second run */
+};
+
+static void qiter_init(struct qiter *it, const struct flash_grid *g, const struct qbox *b)
+{
+    it->g = g;
+    it->b = b;
+    it->r = b->r0;
+    it->part = 0;
+}
+
+/* The next run of candidate points as [*p, *end); false when the box is exhausted. */
+static bool qiter_next(struct qiter *it, const struct gpoint **p, const struct gpoint **end)
+{
+    const struct flash_grid *g = it->g;
+    const struct qbox *b = it->b;
+    if (b->none)
+        return false;
+    while (it->r <= b->r1) {
+        int64_t row = it->r;
+        int64_t c_lo, c_hi; /* inclusive column span of this run */
+        int64_t last = b->c0 + b->ncols - 1;
+        if (it->part == 0) {
+            c_lo = b->c0;
+            c_hi = last < g->n_lng ? last : g->n_lng - 1;
+            it->part = last < g->n_lng ? 0 : 1;
+            if (it->part == 0)
+                it->r++;
+        } else {
+            c_lo = 0;
+            c_hi = last - g->n_lng;
+            it->part = 0;
+            it->r++;
+        }
+        size_t lo = 0, hi = g->n_cells;
+        if (g->row_first) {
+            lo = g->row_first[row - g->row_min];
+            hi = g->row_first[row - g->row_min + 1];
+        }
+        size_t a = cells_lower(g, lo, hi, row * g->n_lng + c_lo);
+        size_t z = cells_lower(g, a, hi, row * g->n_lng + c_hi + 1);
+        if (a < z) {
+            *p = g->pts + g->start[a];
+            *end = g->pts + g->start[z];
+            return true;
+        }
+    }
+    return false;
+}
+
+size_t flash_grid_query(const struct flash_grid *g, double lat, double lng, double radius_m,
+                        flash_grid_fn *fn, void *ctx)
+{
+    struct qbox b;
+    struct probe pr;
+    size_t hits = 0;
+    query_box(g, lat, lng, radius_m, &b);
+    if (b.none)
+        return 0;
+    probe_init(&pr, lat, lng, radius_m);
+    struct qiter it;
+    const struct gpoint *p, *end;
+    for (qiter_init(&it, g, &b); qiter_next(&it, &p, &end);) {
+        for (; p < end; p++) {
+            double c2 = chord2(&pr.q, &p->v);
+            if (c2 <= pr.c2_max) {
+                fn(ctx, p->idx, probe_dist(&pr, c2));
+                hits++;
+            }
+        }
+    }
+    return hits;
+}
+
+/* ======================== tiers ======================== */
+
+int flash_tier_discount(const struct flash_config *c, double distance_m, int seller_max)
+{
+    for (int i = 0; i < c->n_tiers && i < FLASH_MAX_TIERS; i++) {
+        if (distance_m < c->tiers[i].max_m) {
+            int d = c->tiers[i].discount;
+            if (seller_max < 0)
+                seller_max = 0;
+            return d < seller_max ? d : seller_max;
+        }
+    }
+    return 0;
+}
+
+/* ======================== scan ======================== */
+
+/*
+ * The grid's cells are half the radius wide: a query box then covers about (2.5 r)² against
+ * (3 r)² with radius-wide cells, for 25 instead of 9 cell lookups.
+ */
+#define CELL_PER_RADIUS 0.5
+
+/* Per grid point, for the scan: dense buyer index and interned category (0 = any). */
+
+struct pinfo {
+    uint32_t buyer;
+    uint32_t cat;
+};
+
+/* Per buyer, for the seller being scored; `seen`/`mseen` hold the seller's stamp. */
+struct bstate {
+    uint32_t seen;  /* counted as nearby */
+    uint32_t mseen; /* counted as matching, closest distance in mdist */
+    double mdist;
+};
+
+/*
+ * Per grid point: dense buyer index (numbered in grid order, so buyers near each other get
+ * near indexes and the per-buyer state stays cache-friendly) and category id. Returns the
+ * number of buyers.
+ */
+static size_t scan_prepare(const struct flash_grid *g, int64_t now_ms, struct pinfo *info)
 {
     size_t cap = 16;
-    while (cap < 2 * n)
+    while (cap < 2 * g->n_pts)
         cap *= 2;
     size_t mask = cap - 1, n_buyers = 0;
     int64_t *keys = xmalloc(cap * sizeof(*keys));
     uint32_t *vals = xmalloc(cap * sizeof(*vals));
     memset(vals, 0xff, cap * sizeof(*vals));
-    for (size_t i = 0; i < n; i++) {
-        size_t h = mix64((uint64_t)d[i].buyer_pk) & mask;
-        while (vals[h] != UINT32_MAX && keys[h] != d[i].buyer_pk)
+    for (size_t pos = 0; pos < g->n_pts; pos++) {
+        int64_t pk = g->buyer_pk[pos];
+        size_t h = mix64((uint64_t)pk) & mask;
+        while (vals[h] != UINT32_MAX && keys[h] != pk)
             h = (h + 1) & mask;
         if (vals[h] == UINT32_MAX) {
-            keys[h] = d[i].buyer_pk;
+            keys[h] = pk;
             vals[h] = (uint32_t)n_buyers++;
         }
-        info[i].buyer = vals[h];
+        info[pos].buyer = vals[h];
+        info[pos].cat =
+            expired(g->expires_at[pos], now_ms) ? CAT_EXPIRED : g->pts[pos].cat & ~NO_CONSENT;
     }
     free(keys);
     free(vals);
     return n_buyers;
-}
-
-static bool is_blank(const char *s)
-{
-    return !s || !*s;
-}
-
-static bool demand_expired(const struct flash_demand *d, int64_t now_ms)
-{
-    return d->expires_at != 0 && d->expires_at <= now_ms;
-}
-
-/* Per-scan scratch, allocated once; buyer arrays are indexed by the dense buyer index. */
-struct scan_ctx {
-    const struct dinfo *info;
-    uint32_t *seen;  /* seller stamp of the last nearby hit */
-    uint32_t *mseen; /* seller stamp of the last matching hit */
-    double *mdist;   /* closest matching distance for the current seller */
-    uint32_t *mlist; /* matching buyers of the current seller */
-    size_t n_match;
-    int nearby;
-    uint32_t stamp;
-    uint32_t cat;
-};
-
-static void scan_visit(void *vctx, size_t idx, double d)
-{
-    struct scan_ctx *s = vctx;
-    struct dinfo di = s->info[idx];
-    if (di.cat == CAT_EXPIRED)
-        return;
-    if (s->seen[di.buyer] != s->stamp) {
-        s->seen[di.buyer] = s->stamp;
-        s->nearby++;
-    }
-    if (di.cat != CAT_ANY && di.cat != s->cat)
-        return;
-    if (s->mseen[di.buyer] != s->stamp) {
-        s->mseen[di.buyer] = s->stamp;
-        s->mdist[di.buyer] = d;
-        s->mlist[s->n_match++] = di.buyer;
-    } else if (d < s->mdist[di.buyer]) {
-        s->mdist[di.buyer] = d;
-    }
 }
 
 static double density_component(const struct flash_seller *s, int64_t now_ms)
@@ -495,15 +636,6 @@ static double clamp01(double v)
     return v < 0 ? 0 : v > 1 ? 1 : v;
 }
 
-static void score_finish(const struct flash_config *cfg, struct flash_score *sc, double wsum)
-{
-    double t = 0;
-    for (int i = 0; i < FLASH_N_COMPONENTS; i++)
-        t += cfg->weights[i] * sc->components[i];
-    sc->total = clamp01(t / wsum);
-    sc->eligible = sc->matching > 0 && sc->total >= cfg->threshold;
-}
-
 static int score_cmp(const void *pa, const void *pb)
 {
     const struct flash_score *a = pa, *b = pb;
@@ -521,11 +653,58 @@ static int check_input(const struct flash_scan_input *in, struct err *e)
         return rc;
     if ((in->n_sellers && !in->sellers) || (in->n_demand && !in->demand))
         return err_set(e, ERR_INVALID, "scan input without its arrays");
-    if (in->n_demand >= UINT32_MAX - 2)
-        return err_set(e, ERR_INVALID, "too much demand for one scan (%zu)", in->n_demand);
+    if (in->n_demand >= CAT_NONE || in->n_sellers >= UINT32_MAX - 2)
+        return err_set(e, ERR_INVALID, "scan input too large (%zu sellers, %zu demand)",
+                       in->n_sellers, in->n_demand);
     if (in->grid && (in->grid->demand != in->demand || in->grid->n_demand != in->n_demand))
         return err_set(e, ERR_INVALID, "the grid indexes another demand array");
     return 0;
+}
+
+/* Nearby and matching buyers of one seller, and the sum of matching distances. */
+static void scan_seller(const struct flash_grid *g, const struct pinfo *info, struct bstate *bs,
+                        uint32_t stamp, uint32_t cat, const struct flash_location *loc,
+                        double radius_m, struct flash_score *sc)
+{
+    struct qbox b;
+    struct probe pr;
+    int nearby = 0, matching = 0;
+    double dsum = 0;
+    query_box(g, loc->lat, loc->lng, radius_m, &b);
+    if (!b.none)
+        probe_init(&pr, loc->lat, loc->lng, radius_m);
+    struct qiter it;
+    const struct gpoint *p, *end;
+    for (qiter_init(&it, g, &b); qiter_next(&it, &p, &end);) {
+        for (; p < end; p++) {
+            double c2 = chord2(&pr.q, &p->v);
+            if (c2 > pr.c2_max)
+                continue;
+            struct pinfo pi = info[p - g->pts];
+            if (pi.cat == CAT_EXPIRED)
+                continue;
+            struct bstate *s = &bs[pi.buyer];
+            if (s->seen != stamp) {
+                s->seen = stamp;
+                nearby++;
+            }
+            if (pi.cat != CAT_ANY && pi.cat != cat)
+                continue;
+            double d = probe_dist(&pr, c2);
+            if (s->mseen != stamp) {
+                s->mseen = stamp;
+                s->mdist = d;
+                matching++;
+                dsum += d;
+            } else if (d < s->mdist) {
+                dsum -= s->mdist - d;
+                s->mdist = d;
+            }
+        }
+    }
+    sc->nearby = nearby;
+    sc->matching = matching;
+    sc->mean_distance_m = matching ? dsum / matching : 0;
 }
 
 int flash_scan(const struct flash_scan_input *in, struct arena *a, struct flash_score **out,
@@ -541,52 +720,24 @@ int flash_scan(const struct flash_scan_input *in, struct arena *a, struct flash_
     for (int i = 0; i < FLASH_N_COMPONENTS; i++)
         wsum += cfg->weights[i];
 
-    struct flash_score *scores = arena_alloc(a, (in->n_sellers ? in->n_sellers : 1) *
-                                                    sizeof(*scores));
+    struct flash_score *scores =
+        arena_alloc(a, (in->n_sellers ? in->n_sellers : 1) * sizeof(*scores));
     struct flash_grid *own = NULL;
     const struct flash_grid *g = in->grid;
-    if (!g && in->n_demand)
-        g = own = flash_grid_new(in->demand, in->n_demand, cfg->radius_m);
+    if (!g)
+        g = own = flash_grid_new(in->demand, in->n_demand, cfg->radius_m * CELL_PER_RADIUS);
 
-    size_t nd = in->n_demand;
-    struct dinfo *info = xmalloc((nd ? nd : 1) * sizeof(*info));
-    size_t n_buyers = dense_buyers(in->demand, nd, info);
-    struct strtab cats;
-    strtab_init(&cats);
-    for (size_t i = 0; i < nd; i++) {
-        const struct flash_demand *d = &in->demand[i];
-        if (demand_expired(d, in->now_ms))
-            info[i].cat = CAT_EXPIRED;
-        else
-            info[i].cat = is_blank(d->category) ? CAT_ANY : strtab_id(&cats, d->category, true);
-    }
-
-    size_t nb = n_buyers ? n_buyers : 1;
-    struct scan_ctx s = {
-        .info = info,
-        .seen = xcalloc(nb, sizeof(uint32_t)),
-        .mseen = xcalloc(nb, sizeof(uint32_t)),
-        .mdist = xmalloc(nb * sizeof(double)),
-        .mlist = xmalloc(nb * sizeof(uint32_t)),
-    };
+    struct pinfo *info = xmalloc((g->n_pts ? g->n_pts : 1) * sizeof(*info));
+    size_t n_buyers = scan_prepare(g, in->now_ms, info);
+    struct bstate *bs = xcalloc(n_buyers ? n_buyers : 1, sizeof(*bs));
 
     for (size_t i = 0; i < in->n_sellers; i++) {
         const struct flash_seller *sl = &in->sellers[i];
         struct flash_score *sc = &scores[i];
+        uint32_t cat = is_blank(sl->category) ? 0 : strtab_find(&g->cats, sl->category, NULL);
         sc->seller_idx = i;
-        s.stamp = (uint32_t)i + 1;
-        s.nearby = 0;
-        s.n_match = 0;
-        uint32_t cat = is_blank(sl->category) ? 0 : strtab_id(&cats, sl->category, false);
-        s.cat = cat ? cat : CAT_NONE;
-        flash_grid_query(g, sl->loc.lat, sl->loc.lng, cfg->radius_m, scan_visit, &s);
-
-        double dsum = 0;
-        for (size_t k = 0; k < s.n_match; k++)
-            dsum += s.mdist[s.mlist[k]];
-        sc->nearby = s.nearby;
-        sc->matching = (int)s.n_match;
-        sc->mean_distance_m = s.n_match ? dsum / (double)s.n_match : 0;
+        scan_seller(g, info, bs, (uint32_t)i + 1, cat ? cat : CAT_NONE, &sl->loc, cfg->radius_m,
+                    sc);
         sc->precommits = in->precommits && in->precommits[i] > 0 ? in->precommits[i] : 0;
 
         double *c = sc->components;
@@ -594,17 +745,16 @@ int flash_scan(const struct flash_scan_input *in, struct arena *a, struct flash_
         c[FLASH_C_DENSITY] = density_component(sl, in->now_ms);
         c[FLASH_C_PRECOMMIT] = clamp01((double)sc->precommits / cfg->min_participants);
         c[FLASH_C_CATEGORY] = sc->nearby ? (double)sc->matching / sc->nearby : 0;
-        c[FLASH_C_DISTANCE] =
-            sc->matching ? clamp01(1 - sc->mean_distance_m / cfg->radius_m) : 0;
-        score_finish(cfg, sc, wsum);
+        c[FLASH_C_DISTANCE] = sc->matching ? clamp01(1 - sc->mean_distance_m / cfg->radius_m) : 0;
+        double t = 0;
+        for (int k = 0; k < FLASH_N_COMPONENTS; k++)
+            t += cfg->weights[k] * c[k];
+        sc->total = clamp01(t / wsum);
+        sc->eligible = sc->matching > 0 && sc->total >= cfg->threshold;
     }
     qsort(scores, in->n_sellers, sizeof(*scores), score_cmp);
 
-    free(s.seen);
-    free(s.mseen);
-    free(s.mdist);
-    free(s.mlist);
-    strtab_release(&cats);
+    free(bs);
     free(info);
     flash_grid_free(own);
     *out = scores;
@@ -622,21 +772,15 @@ struct cand {
 
 #define CAND_STACK 512
 
-struct target_ctx {
-    const struct flash_scan_input *in;
-    const char *category; /* the seller's, "" = any */
+/* Candidates in a stack buffer that moves to the heap only for very dense spots. */
+struct cands {
     struct cand *c;
     size_t n, cap;
-    struct cand *heap; /* c when it outgrew the stack buffer */
+    struct cand *heap;
 };
 
-static void target_push(struct target_ctx *t, size_t idx, double d)
+static void cands_push(struct cands *t, double d, int64_t buyer_pk, size_t idx)
 {
-    const struct flash_demand *dm = &t->in->demand[idx];
-    if (!dm->consent || demand_expired(dm, t->in->now_ms))
-        return;
-    if (!is_blank(dm->category) && strcmp(dm->category, t->category) != 0)
-        return;
     if (t->n == t->cap) {
         t->cap *= 2;
         if (t->heap) {
@@ -647,22 +791,83 @@ static void target_push(struct target_ctx *t, size_t idx, double d)
         }
         t->c = t->heap;
     }
-    t->c[t->n++] = (struct cand){d, dm->buyer_pk, idx};
+    t->c[t->n++] = (struct cand){d, buyer_pk, idx};
 }
 
-static void target_visit(void *vctx, size_t idx, double d)
+/* Whether demand `dm` is a live, consented wish the seller of category `cat` can serve. */
+static bool target_ok(const struct flash_demand *dm, const char *cat, int64_t now_ms)
 {
-    target_push(vctx, idx, d);
+    if (!dm->consent || expired(dm->expires_at, now_ms))
+        return false;
+    return is_blank(dm->category) || strcmp(dm->category, cat) == 0;
 }
 
-static int cand_cmp(const void *pa, const void *pb)
+static bool cand_less(const struct cand *a, const struct cand *b)
 {
-    const struct cand *a = pa, *b = pb;
     if (a->d != b->d)
-        return a->d < b->d ? -1 : 1;
+        return a->d < b->d;
     if (a->buyer_pk != b->buyer_pk)
-        return a->buyer_pk < b->buyer_pk ? -1 : 1;
-    return (a->idx > b->idx) - (a->idx < b->idx);
+        return a->buyer_pk < b->buyer_pk;
+    return a->idx < b->idx;
+}
+
+/*
+ * Put the k smallest of c[0..n) first, in (distance, buyer, demand) order: a quicksort that
+ * drops partitions wholly beyond k, with an inlined comparison (qsort's indirect calls
+ * dominated target selection) and insertion sort for short runs.
+ */
+static void cands_sort(struct cand *c, size_t n, size_t k)
+{
+    while (n > 16) {
+        struct cand *m = &c[n / 2], *z = &c[n - 1], tmp;
+        /* Median of three to c[0]'s place as the pivot. */
+        if (cand_less(m, c)) {
+            tmp = *m, *m = *c, *c = tmp;
+        }
+        if (cand_less(z, m)) {
+            tmp = *z, *z = *m, *m = tmp;
+            if (cand_less(m, c)) {
+                tmp = *m, *m = *c, *c = tmp;
+            }
+        }
+        struct cand pivot = *m;
+        size_t i = 0, j = n - 1;
+        for (;;) {
+            while (cand_less(&c[i], &pivot))
+                i++;
+            while (cand_less(&pivot, &c[j]))
+                j--;
+            if (i >= j)
+                break;
+            tmp = c[i], c[i] = c[j], c[j] = tmp;
+            i++;
+            j--;
+        }
+        /*
+         * Left half wanted whole when k reaches past it; the right half only then. Recurse
+         * into the smaller half, loop on the larger: O(log n) stack.
+         */
+        size_t left = j + 1;
+        if (k <= left) {
+            n = left;
+        } else if (left < n - left) {
+            cands_sort(c, left, left);
+            c += left;
+            n -= left;
+            k -= left;
+        } else {
+            cands_sort(c + left, n - left, k - left);
+            n = left;
+            k = left;
+        }
+    }
+    for (size_t i = 1; i < n; i++) {
+        struct cand x = c[i];
+        size_t j = i;
+        for (; j > 0 && cand_less(&x, &c[j - 1]); j--)
+            c[j] = c[j - 1];
+        c[j] = x;
+    }
 }
 
 int flash_targets(const struct flash_scan_input *in, size_t seller_idx, size_t limit,
@@ -677,35 +882,49 @@ int flash_targets(const struct flash_scan_input *in, size_t seller_idx, size_t l
         return err_set(e, ERR_INVALID, "seller index %zu out of range", seller_idx);
     const struct flash_seller *sl = &in->sellers[seller_idx];
     const struct flash_config *cfg = in->cfg;
+    const char *cat = sl->category ? sl->category : "";
     struct cand stack[CAND_STACK];
-    struct target_ctx t = {
-        .in = in,
-        .category = sl->category ? sl->category : "",
-        .c = stack,
-        .cap = CAND_STACK,
-    };
+    struct cands t = {.c = stack, .cap = CAND_STACK};
+    struct probe pr;
 
-    /* Without a grid one linear pass is cheaper than building one for a single query. */
-    if (in->grid) {
-        flash_grid_query(in->grid, sl->loc.lat, sl->loc.lng, cfg->radius_m, target_visit, &t);
-    } else if (coords_valid(sl->loc.lat, sl->loc.lng)) {
-        struct probe pr;
+    if (coords_valid(sl->loc.lat, sl->loc.lng))
         probe_init(&pr, sl->loc.lat, sl->loc.lng, cfg->radius_m);
+    if (in->grid) {
+        /* The grid's interned categories and consent bits spare reading the demand rows. */
+        const struct flash_grid *g = in->grid;
+        uint32_t id = is_blank(cat) ? 0 : strtab_find(&g->cats, cat, NULL);
+        uint32_t want_cat = id ? id : CAT_NONE;
+        struct qbox b;
+        struct qiter it;
+        const struct gpoint *p, *end;
+        query_box(g, sl->loc.lat, sl->loc.lng, cfg->radius_m, &b);
+        for (qiter_init(&it, g, &b); qiter_next(&it, &p, &end);) {
+            for (const struct gpoint *q = p; q < end; q++) {
+                double c2 = chord2(&pr.q, &q->v);
+                if (c2 > pr.c2_max || (q->cat != CAT_ANY && q->cat != want_cat))
+                    continue;
+                size_t pos = (size_t)(q - g->pts);
+                if (!expired(g->expires_at[pos], in->now_ms))
+                    cands_push(&t, probe_dist(&pr, c2), g->buyer_pk[pos], q->idx);
+            }
+        }
+    } else if (coords_valid(sl->loc.lat, sl->loc.lng)) {
+        /* Without a grid one linear pass is cheaper than building one for a single query. */
         for (size_t i = 0; i < in->n_demand; i++) {
-            const struct flash_location *l = &in->demand[i].loc;
-            double d;
-            struct vec3 v;
-            if (!coords_valid(l->lat, l->lng))
+            const struct flash_demand *dm = &in->demand[i];
+            if (!coords_valid(dm->loc.lat, dm->loc.lng) || !target_ok(dm, cat, in->now_ms))
                 continue;
-            v = unit_vec(l->lat, l->lng);
-            if (probe_hit(&pr, &v, &d))
-                target_push(&t, i, d);
+            struct vec3 v = unit_vec(dm->loc.lat, dm->loc.lng);
+            double c2 = chord2(&pr.q, &v);
+            if (c2 <= pr.c2_max)
+                cands_push(&t, probe_dist(&pr, c2), dm->buyer_pk, i);
         }
     }
 
     /* Closest first; a buyer's first appearance is then its closest matching demand. */
-    qsort(t.c, t.n, sizeof(*t.c), cand_cmp);
     size_t want = limit && limit < t.n ? limit : t.n;
+    size_t sorted = want;
+    cands_sort(t.c, t.n, sorted);
     struct flash_target *res = arena_alloc(a, (want ? want : 1) * sizeof(*res));
     size_t cap = 16;
     while (cap < 2 * t.n)
@@ -721,6 +940,10 @@ int flash_targets(const struct flash_scan_input *in, size_t seller_idx, size_t l
     memset(used, 0, cap * sizeof(*used));
     size_t got = 0;
     for (size_t i = 0; i < t.n && got < want; i++) {
+        if (i == sorted) { /* duplicates used up the sorted prefix */
+            cands_sort(t.c + i, t.n - i, t.n - i);
+            sorted = t.n;
+        }
         size_t h = mix64((uint64_t)t.c[i].buyer_pk) & (cap - 1);
         while (used[h] && set[h] != t.c[i].buyer_pk)
             h = (h + 1) & (cap - 1);
@@ -861,8 +1084,8 @@ struct hours {
 
 static bool parse_hhmm(const char *s, int *min)
 {
-    if (!(s[0] >= '0' && s[0] <= '9' && s[1] >= '0' && s[1] <= '9' && s[2] == ':' &&
-          s[3] >= '0' && s[3] <= '5' && s[4] >= '0' && s[4] <= '9'))
+    if (!(s[0] >= '0' && s[0] <= '9' && s[1] >= '0' && s[1] <= '9' && s[2] == ':' && s[3] >= '0' &&
+          s[3] <= '5' && s[4] >= '0' && s[4] <= '9'))
         return false;
     int h = (s[0] - '0') * 10 + (s[1] - '0'), m = (s[3] - '0') * 10 + (s[4] - '0');
     if (h > 24 || (h == 24 && m != 0))
@@ -1041,15 +1264,17 @@ static json_t *targets_json(const struct flash_scan_input *in, const struct flas
         if (tier == cfg->n_tiers)
             snprintf(why, sizeof(why), "%.0f m away: beyond the tiers, no discount", t->distance_m);
         else if (cfg->tiers[tier].discount > sl->max_discount)
-            snprintf(why, sizeof(why), "%.0f m away: tier < %.0f m gives %d%%, capped at seller "
-                     "max %d%%", t->distance_m, cfg->tiers[tier].max_m,
-                     cfg->tiers[tier].discount, sl->max_discount);
+            snprintf(why, sizeof(why),
+                     "%.0f m away: tier < %.0f m gives %d%%, capped at seller "
+                     "max %d%%",
+                     t->distance_m, cfg->tiers[tier].max_m, cfg->tiers[tier].discount,
+                     sl->max_discount);
         else
             snprintf(why, sizeof(why), "%.0f m away: tier < %.0f m gives %d%%", t->distance_m,
                      cfg->tiers[tier].max_m, cfg->tiers[tier].discount);
         json_array_append_new(arr, json_pack("{s:s, s:f, s:i, s:s}", "buyer_id", bid ? bid : "",
-                                             "distance_m", round_to(t->distance_m, 0.1),
-                                             "discount", t->discount, "why", why));
+                                             "distance_m", round_to(t->distance_m, 0.1), "discount",
+                                             t->discount, "why", why));
     }
     return arr;
 }

@@ -65,8 +65,8 @@ struct flash_score {
     size_t seller_idx;
     double total; /* weighted, 0..1 */
     double components[FLASH_N_COMPONENTS];
-    int nearby;   /* distinct buyers */
-    int matching; /* distinct buyers */
+    int nearby;             /* distinct buyers */
+    int matching;           /* distinct buyers */
     double mean_distance_m; /* over matching buyers, 0 when none */
     int precommits;
     bool eligible; /* total >= threshold and matching > 0 */
@@ -124,7 +124,7 @@ struct flash_draft {
     int capacity;
     int min_participants;
     enum flash_window_status status; /* SCHEDULED (standing approval) or PROPOSED */
-    char *trace_json; /* decision trace, allocated from the arena */
+    char *trace_json;                /* decision trace, allocated from the arena */
 };
 
 /*

@@ -74,8 +74,8 @@ static const struct int_range int_ranges[] = {
     {"min_participants", offsetof(struct flash_config, min_participants), 1, 1000},
     {"scan_interval_s", offsetof(struct flash_config, scan_interval_s), 0, 86400},
     {"demand_target", offsetof(struct flash_config, demand_target), 1, 10000},
-    {"max_offers_per_buyer_per_day", offsetof(struct flash_config, max_offers_per_buyer_per_day),
-     0, 100},
+    {"max_offers_per_buyer_per_day", offsetof(struct flash_config, max_offers_per_buyer_per_day), 0,
+     100},
     {"tz_offset_min", offsetof(struct flash_config, tz_offset_min), -720, 840},
 };
 
@@ -128,8 +128,8 @@ int flash_config_validate(const struct flash_config *c, struct err *e)
         int v;
         memcpy(&v, (const char *)c + r->off, sizeof(v));
         if (v < r->lo || v > r->hi)
-            return err_set_field(e, ERR_INVALID, r->field, "%s must be between %d and %d",
-                                 r->field, r->lo, r->hi);
+            return err_set_field(e, ERR_INVALID, r->field, "%s must be between %d and %d", r->field,
+                                 r->lo, r->hi);
     }
     return 0;
 }

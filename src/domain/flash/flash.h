@@ -14,12 +14,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FLASH_ID_MAX       64  /* public ids ("B123", "s_9f2c..."): [A-Za-z0-9_-], 1..64 */
-#define FLASH_NAME_MAX     120
-#define FLASH_TEXT_MAX     1000
-#define FLASH_CATEGORY_MAX 32
+#define FLASH_ID_MAX         64 /* public ids ("B123", "s_9f2c..."): [A-Za-z0-9_-], 1..64 */
+#define FLASH_NAME_MAX       120
+#define FLASH_TEXT_MAX       1000
+#define FLASH_CATEGORY_MAX   32
 #define FLASH_MAX_CATEGORIES 16 /* per buyer */
-#define FLASH_MAX_TIERS    8
+#define FLASH_MAX_TIERS      8
 
 /* The canonical categories; a tenant may add more in its configuration. */
 extern const char *const flash_categories[]; /* NULL-terminated */
@@ -49,14 +49,14 @@ enum flash_window_status {
 extern const char *const flash_status_names[]; /* "PROPOSED", ..., "CANCELLED", NULL */
 
 struct flash_location {
-    double lat; /* -90..90 */
-    double lng; /* -180..180 */
+    double lat;               /* -90..90 */
+    double lng;               /* -180..180 */
     const char *district;     /* may be "" */
     const char *neighborhood; /* may be "" */
 };
 
 struct flash_buyer {
-    int64_t pk; /* database row id */
+    int64_t pk;     /* database row id */
     const char *id; /* public id */
     const char *phone;
     const char *name;
@@ -86,12 +86,12 @@ struct flash_seller {
     const char *stock_status; /* free text: "surplus", "critical", ... or "" */
     int64_t price_min;        /* minor units */
     int64_t price_max;
-    const char *currency;     /* "TRY" */
-    int max_discount;         /* percent the seller accepts, 0..90 */
-    int capacity;             /* people per window, >= 1 */
-    bool auto_approve;        /* standing approval within max_discount */
+    const char *currency;      /* "TRY" */
+    int max_discount;          /* percent the seller accepts, 0..90 */
+    int capacity;              /* people per window, >= 1 */
+    bool auto_approve;         /* standing approval within max_discount */
     const char *opening_hours; /* JSON {"mon":["08:00","20:00"],...} or "" = always open */
-    int64_t supply_until;     /* latest supply signal's expiry (ms), 0 = none active */
+    int64_t supply_until;      /* latest supply signal's expiry (ms), 0 = none active */
     enum flash_supply_kind supply_kind;
     int64_t created_at;
     int64_t updated_at;
@@ -130,18 +130,18 @@ extern const char *const flash_component_names[]; /* "demand", "density", ... */
 
 /* Per-tenant engine settings; GET|PUT /api/campaigns/config. */
 struct flash_config {
-    double weights[FLASH_N_COMPONENTS]; /* each 0..10; normalised by their sum when scoring */
-    double threshold;                   /* 0..1: windows open at score >= threshold */
-    double radius_m;                    /* eligibility radius, default 1000 */
+    double weights[FLASH_N_COMPONENTS];       /* each 0..10; normalised by their sum when scoring */
+    double threshold;                         /* 0..1: windows open at score >= threshold */
+    double radius_m;                          /* eligibility radius, default 1000 */
     struct flash_tier tiers[FLASH_MAX_TIERS]; /* ascending max_m */
     int n_tiers;
-    int window_minutes;    /* default 10 */
-    int lead_minutes;      /* default 5: start = now + lead */
-    int min_participants;  /* default 2 */
-    int scan_interval_s;   /* default 60; 0 = no automatic scans */
-    int demand_target;     /* matching buyers at which the demand component saturates, default 5 */
+    int window_minutes;   /* default 10 */
+    int lead_minutes;     /* default 5: start = now + lead */
+    int min_participants; /* default 2 */
+    int scan_interval_s;  /* default 60; 0 = no automatic scans */
+    int demand_target;    /* matching buyers at which the demand component saturates, default 5 */
     int max_offers_per_buyer_per_day; /* default 3 */
-    int tz_offset_min;     /* local time of the city, minutes east of UTC; default 180 */
+    int tz_offset_min;                /* local time of the city, minutes east of UTC; default 180 */
 };
 
 /* The defaults of seed 000: radius 1 km, tiers 300/600/900 m at 15/20/30 %, 10-minute windows. */

@@ -16,10 +16,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#define MINUTE_MS 60000LL
-#define DAY_MS    (24 * 60 * MINUTE_MS)
+#define MINUTE_MS       60000LL
+#define DAY_MS          (24 * 60 * MINUTE_MS)
 #define BUSY_HISTORY_MS (28 * DAY_MS) /* density reports that shape the start time */
-#define CODE_LEN  6
+#define CODE_LEN        6
 
 /* ======================== transactions ======================== */
 
@@ -96,8 +96,8 @@ static void vars_for_window(struct notify_vars *v, const struct flash_window *w,
 }
 
 static int notify_buyer(struct db_conn *c, int64_t tenant, const struct flash_buyer *b,
-                        enum notify_kind kind, const struct flash_window *w,
-                        struct notify_vars *v, int64_t now_ms, struct err *e)
+                        enum notify_kind kind, const struct flash_window *w, struct notify_vars *v,
+                        int64_t now_ms, struct err *e)
 {
     struct notify_message m;
     memset(&m, 0, sizeof(m));
@@ -113,8 +113,8 @@ static int notify_buyer(struct db_conn *c, int64_t tenant, const struct flash_bu
 }
 
 static int notify_seller(struct db_conn *c, int64_t tenant, const struct flash_seller *s,
-                         enum notify_kind kind, const struct flash_window *w,
-                         struct notify_vars *v, int64_t now_ms, struct err *e)
+                         enum notify_kind kind, const struct flash_window *w, struct notify_vars *v,
+                         int64_t now_ms, struct err *e)
 {
     struct notify_message m;
     memset(&m, 0, sizeof(m));
@@ -131,8 +131,7 @@ static int notify_seller(struct db_conn *c, int64_t tenant, const struct flash_s
 
 /* Offers to the window's targets who consent and are under today's cap. */
 static int send_offers(struct db_conn *c, int64_t tenant, const struct flash_config *cfg,
-                       const struct flash_window *w, int64_t now_ms, struct arena *a,
-                       struct err *e)
+                       const struct flash_window *w, int64_t now_ms, struct arena *a, struct err *e)
 {
     struct flash_window_target *t;
     size_t n;
@@ -210,8 +209,8 @@ int flash_buyer_register(struct db_conn *c, int64_t tenant, struct flash_buyer *
     return tx_end(c, own, rc, e);
 }
 
-int flash_seller_register(struct db_conn *c, int64_t tenant, struct flash_seller *s,
-                          int64_t now_ms, struct arena *a, bool *created, struct err *e)
+int flash_seller_register(struct db_conn *c, int64_t tenant, struct flash_seller *s, int64_t now_ms,
+                          struct arena *a, bool *created, struct err *e)
 {
     bool own;
     int rc = tx_begin(c, &own, e);
@@ -290,8 +289,8 @@ int flash_scan_tenant(struct db_conn *c, int64_t tenant, int64_t now_ms, struct 
 }
 
 /* The product most often named among the targets' demands. */
-static const char *popular_product(const struct flash_scan_result *r,
-                                   const struct flash_target *t, size_t n)
+static const char *popular_product(const struct flash_scan_result *r, const struct flash_target *t,
+                                   size_t n)
 {
     const char *best = "";
     int best_n = 0;
@@ -316,8 +315,8 @@ static const char *popular_product(const struct flash_scan_result *r,
 /* Insert a drafted window with its targets, then its offers or question, and its jobs. */
 static int open_window(struct db_conn *c, int64_t tenant, const struct flash_config *cfg,
                        const struct flash_seller *s, struct flash_window *w,
-                       const struct flash_window_target *targets, size_t n_targets,
-                       int64_t now_ms, struct arena *a, struct err *e)
+                       const struct flash_window_target *targets, size_t n_targets, int64_t now_ms,
+                       struct arena *a, struct err *e)
 {
     w->seller_pk = s->pk;
     w->seller_id = s->id;
@@ -465,8 +464,7 @@ int flash_window_create(struct db_conn *c, int64_t tenant, const struct flash_ma
     rc = flash_store_window_open_of_seller(c, tenant, s.pk, &open_pk, e);
     if (!rc && open_pk)
         rc = err_set_field(e, ERR_CONFLICT, "seller_id",
-                           "seller %s already has an open window (%lld)", s.id,
-                           (long long)open_pk);
+                           "seller %s already has an open window (%lld)", s.id, (long long)open_pk);
     if (rc)
         return tx_end(c, own, rc, e);
 
@@ -518,9 +516,12 @@ int flash_window_create(struct db_conn *c, int64_t tenant, const struct flash_ma
         struct flash_demand *dem;
         size_t nd;
         rc = flash_store_demand_active(c, tenant, now_ms, a, &dem, &nd, e);
-        struct flash_scan_input in = {
-            .cfg = &cfg, .sellers = &s, .n_sellers = 1, .demand = dem, .n_demand = nd,
-            .now_ms = now_ms};
+        struct flash_scan_input in = {.cfg = &cfg,
+                                      .sellers = &s,
+                                      .n_sellers = 1,
+                                      .demand = dem,
+                                      .n_demand = nd,
+                                      .now_ms = now_ms};
         struct flash_target *t = NULL;
         if (!rc)
             rc = flash_targets(&in, 0, (size_t)w.capacity * 3, a, &t, &nt, e);
@@ -569,9 +570,8 @@ int flash_precommit(struct db_conn *c, int64_t tenant, int64_t window_pk, const 
     if (!rc)
         rc = flash_store_window_target_of(c, tenant, window_pk, b.pk, &target, &discount, e);
     if (!rc && !target)
-        rc = err_set_field(e, ERR_FORBIDDEN, "buyer_id",
-                           "buyer %s was not offered window %lld", buyer_id,
-                           (long long)window_pk);
+        rc = err_set_field(e, ERR_FORBIDDEN, "buyer_id", "buyer %s was not offered window %lld",
+                           buyer_id, (long long)window_pk);
     if (!rc)
         rc = flash_store_precommit_add(c, tenant, window_pk, b.pk, now_ms, created, e);
     if (!rc && *created) {
@@ -605,9 +605,9 @@ int flash_precommit_cancel(struct db_conn *c, int64_t tenant, int64_t window_pk,
     if (!rc)
         rc = flash_store_precommit_cancel(c, tenant, window_pk, b.pk, now_ms, &changed, e);
     if (!rc && !changed)
-        rc = err_set_field(e, ERR_NOT_FOUND, "buyer_id",
-                           "buyer %s has no pre-commit on window %lld", buyer_id,
-                           (long long)window_pk);
+        rc =
+            err_set_field(e, ERR_NOT_FOUND, "buyer_id", "buyer %s has no pre-commit on window %lld",
+                          buyer_id, (long long)window_pk);
     rc = tx_end(c, own, rc, e);
     arena_release(&a);
     return rc;
@@ -719,8 +719,10 @@ int flash_seller_approve(struct db_conn *c, int64_t tenant, int64_t window_pk, i
     if (!rc)
         rc = load_window_seller(c, tenant, window_pk, &a, &w, &s, &cfg, e);
     if (!rc && w.start_ms <= now_ms)
-        rc = err_set(e, ERR_CONFLICT, "window %lld was due to start already; it is too late to "
-                     "approve it", (long long)window_pk);
+        rc = err_set(e, ERR_CONFLICT,
+                     "window %lld was due to start already; it is too late to "
+                     "approve it",
+                     (long long)window_pk);
     if (!rc)
         rc = flash_store_window_transition(c, tenant, window_pk, MASK(FLASH_WINDOW_PROPOSED),
                                            FLASH_WINDOW_SCHEDULED, "", now_ms, &changed, e);
@@ -829,8 +831,8 @@ int flash_activate(struct db_conn *c, int64_t tenant, int64_t window_pk, int64_t
         goto out; /* already decided: activation is idempotent */
     if (w.status == FLASH_WINDOW_PROPOSED) {
         rc = flash_store_window_transition(c, tenant, window_pk, MASK(FLASH_WINDOW_PROPOSED),
-                                           FLASH_WINDOW_CANCELLED, "seller did not answer",
-                                           now_ms, &changed, e);
+                                           FLASH_WINDOW_CANCELLED, "seller did not answer", now_ms,
+                                           &changed, e);
         goto out;
     }
     int64_t *pks;

@@ -29,8 +29,8 @@ struct sched;
 /* Register the buyer (insert or update) in one transaction. */
 int flash_buyer_register(struct db_conn *c, int64_t tenant, struct flash_buyer *b, int64_t now_ms,
                          struct arena *a, bool *created, struct err *e);
-int flash_seller_register(struct db_conn *c, int64_t tenant, struct flash_seller *s,
-                          int64_t now_ms, struct arena *a, bool *created, struct err *e);
+int flash_seller_register(struct db_conn *c, int64_t tenant, struct flash_seller *s, int64_t now_ms,
+                          struct arena *a, bool *created, struct err *e);
 /* Record a buyer's wish; the buyer is named by public id. *pk gets the signal. */
 int flash_buyer_signal(struct db_conn *c, int64_t tenant, const char *buyer_id,
                        struct flash_demand_in *d, int64_t now_ms, int64_t *pk, struct err *e);

@@ -130,8 +130,8 @@ static int check_owned(struct db_conn *c, const char *sql, int64_t tenant, int64
 #define OWNED_WINDOW "SELECT 1 FROM flash_windows WHERE id = ? AND tenant_id = ?"
 
 /* The pk of the row whose `column` is `key` (`sql` takes tenant, key); 0 when absent. */
-static int find_pk(struct db_conn *c, const char *sql, int64_t tenant, const char *key,
-                   int64_t *pk, struct err *e)
+static int find_pk(struct db_conn *c, const char *sql, int64_t tenant, const char *key, int64_t *pk,
+                   struct err *e)
 {
     *pk = 0;
     struct db_stmt *s;
@@ -171,8 +171,8 @@ static int check_public_id(const char *id, struct err *e)
  * name two different rows is a conflict. `by_id`/`by_phone` take (tenant, key).
  */
 static int upsert_target(struct db_conn *c, int64_t tenant, const char *id, const char *phone,
-                         const char *by_id, const char *by_phone, const char *what,
-                         int64_t *pk, struct err *e)
+                         const char *by_id, const char *by_phone, const char *what, int64_t *pk,
+                         struct err *e)
 {
     int64_t id_pk = 0, phone_pk = 0;
     int rc = 0;
@@ -241,6 +241,7 @@ static int config_from_text(const char *text, struct flash_config *out, struct e
     json_t *tiers = json_object_get(root, "tiers");
     if (json_is_array(tiers)) {
         out->n_tiers = 0;
+        memset(out->tiers, 0, sizeof(out->tiers));
         size_t i;
         json_t *t;
         json_array_foreach(tiers, i, t)
@@ -465,9 +466,10 @@ static int buyer_write(struct db_conn *c, int64_t tenant, struct flash_buyer *b,
     db_bind_text(s, 5, nz(b->loc.district));
     db_bind_text(s, 6, nz(b->loc.neighborhood));
     db_bind_text(s, 7, cats);
-    db_bind_text(s, 8, flash_price_names[b->price_sensitivity <= FLASH_PRICE_PREMIUM
-                                             ? b->price_sensitivity
-                                             : FLASH_PRICE_BALANCED]);
+    db_bind_text(
+        s, 8,
+        flash_price_names[b->price_sensitivity <= FLASH_PRICE_PREMIUM ? b->price_sensitivity
+                                                                      : FLASH_PRICE_BALANCED]);
     db_bind_bool(s, 9, b->consent);
     db_bind_text(s, 10, language_of(b->language));
     db_bind_time(s, 11, now_ms);
@@ -515,8 +517,7 @@ int flash_store_buyer_upsert(struct db_conn *c, int64_t tenant, struct flash_buy
     int64_t pk = 0;
     rc = upsert_target(c, tenant, b->id, b->phone,
                        "SELECT id FROM buyers WHERE tenant_id = ? AND public_id = ?",
-                       "SELECT id FROM buyers WHERE tenant_id = ? AND phone = ?", "buyer", &pk,
-                       e);
+                       "SELECT id FROM buyers WHERE tenant_id = ? AND phone = ?", "buyer", &pk, e);
     if (!rc)
         rc = buyer_write(c, tenant, b, pk, now_ms, a, created, e);
     return tx_end(c, own, rc, e);
@@ -652,8 +653,8 @@ int flash_store_buyer_record(struct db_conn *c, int64_t tenant, int64_t buyer_pk
     return rc;
 }
 
-int flash_store_buyer_set_consent(struct db_conn *c, int64_t tenant, int64_t buyer_pk,
-                                  bool consent, int64_t now_ms, struct err *e)
+int flash_store_buyer_set_consent(struct db_conn *c, int64_t tenant, int64_t buyer_pk, bool consent,
+                                  int64_t now_ms, struct err *e)
 {
     struct db_stmt *s;
     int rc = db_prepare(c, &s,
@@ -822,10 +823,10 @@ int flash_store_seller_upsert(struct db_conn *c, int64_t tenant, struct flash_se
     if (rc)
         return rc;
     int64_t pk = 0;
-    rc = upsert_target(c, tenant, sl->id, sl->phone,
-                       "SELECT id FROM sellers WHERE tenant_id = ? AND public_id = ?",
-                       "SELECT id FROM sellers WHERE tenant_id = ? AND phone = ?", "seller", &pk,
-                       e);
+    rc =
+        upsert_target(c, tenant, sl->id, sl->phone,
+                      "SELECT id FROM sellers WHERE tenant_id = ? AND public_id = ?",
+                      "SELECT id FROM sellers WHERE tenant_id = ? AND phone = ?", "seller", &pk, e);
     if (!rc)
         rc = seller_write(c, tenant, sl, pk, now_ms, a, created, e);
     return tx_end(c, own, rc, e);
@@ -891,8 +892,7 @@ static int seller_rows(struct db_stmt *s, struct arena *a, struct flash_seller *
 }
 
 int flash_store_seller_list(struct db_conn *c, int64_t tenant, const struct flash_list_filter *f,
-                            struct arena *a, struct flash_seller **rows, size_t *n,
-                            struct err *e)
+                            struct arena *a, struct flash_seller **rows, size_t *n, struct err *e)
 {
     struct flash_list_filter none = {0};
     if (!f)
@@ -925,8 +925,8 @@ int flash_store_seller_all(struct db_conn *c, int64_t tenant, struct arena *a,
                            struct flash_seller **rows, size_t *n, struct err *e)
 {
     struct db_stmt *s;
-    int rc = db_prepare(c, &s, "SELECT " SELLER_COLS " FROM sellers WHERE tenant_id = ? ORDER BY id",
-                        e);
+    int rc =
+        db_prepare(c, &s, "SELECT " SELLER_COLS " FROM sellers WHERE tenant_id = ? ORDER BY id", e);
     if (rc)
         return rc;
     db_bind_i64(s, 1, tenant);
@@ -1014,9 +1014,8 @@ int flash_store_demand_active(struct db_conn *c, int64_t tenant, int64_t now_ms,
                               struct flash_demand **rows, size_t *n, struct err *e)
 {
     struct db_stmt *s;
-    int rc = db_prepare(c, &s,
-                        DEMAND_SELECT "WHERE d.tenant_id = ? AND d.expires_at > ? ORDER BY d.id",
-                        e);
+    int rc = db_prepare(
+        c, &s, DEMAND_SELECT "WHERE d.tenant_id = ? AND d.expires_at > ? ORDER BY d.id", e);
     if (rc)
         return rc;
     db_bind_i64(s, 1, tenant);
@@ -1024,9 +1023,9 @@ int flash_store_demand_active(struct db_conn *c, int64_t tenant, int64_t now_ms,
     return demand_rows(s, a, rows, n, e);
 }
 
-int flash_store_demand_of_buyer(struct db_conn *c, int64_t tenant, int64_t buyer_pk,
-                                int64_t now_ms, struct arena *a, struct flash_demand **rows,
-                                size_t *n, struct err *e)
+int flash_store_demand_of_buyer(struct db_conn *c, int64_t tenant, int64_t buyer_pk, int64_t now_ms,
+                                struct arena *a, struct flash_demand **rows, size_t *n,
+                                struct err *e)
 {
     struct db_stmt *s;
     int rc = db_prepare(c, &s,
@@ -1124,9 +1123,8 @@ static int hour_of_week(int64_t ms, int tz_offset_min)
     return (int)(h < 0 ? h + 168 : h);
 }
 
-int flash_store_busy_profile(struct db_conn *c, int64_t tenant, int64_t seller_pk,
-                             int64_t since_ms, int tz_offset_min, struct flash_busy_profile *out,
-                             struct err *e)
+int flash_store_busy_profile(struct db_conn *c, int64_t tenant, int64_t seller_pk, int64_t since_ms,
+                             int tz_offset_min, struct flash_busy_profile *out, struct err *e)
 {
     memset(out, 0, sizeof(*out));
     /* Date functions differ between the backends, so the hours are computed here. */
@@ -1230,8 +1228,7 @@ static int check_window(const struct flash_window *w, const struct flash_window_
     if (!empty(w->origin) && !str_eq(w->origin, "engine") && !str_eq(w->origin, "manual"))
         return err_set_field(e, ERR_INVALID, "origin", "origin must be engine or manual");
     for (size_t i = 0; i < n_targets; i++) {
-        if (!(targets[i].distance_m >= 0) || targets[i].discount < 0 ||
-            targets[i].discount > 100)
+        if (!(targets[i].distance_m >= 0) || targets[i].discount < 0 || targets[i].discount > 100)
             return err_set_field(e, ERR_INVALID, "targets",
                                  "target %zu: distance must be >= 0, discount 0..100", i);
     }
@@ -1353,9 +1350,8 @@ int flash_store_window_get(struct db_conn *c, int64_t tenant, int64_t pk, struct
     return rc;
 }
 
-int flash_store_window_list(struct db_conn *c, int64_t tenant,
-                            const struct flash_window_filter *f, struct arena *a,
-                            struct flash_window **rows, size_t *n, struct err *e)
+int flash_store_window_list(struct db_conn *c, int64_t tenant, const struct flash_window_filter *f,
+                            struct arena *a, struct flash_window **rows, size_t *n, struct err *e)
 {
     struct flash_window_filter none = {.status = -1};
     if (!f)
@@ -1408,8 +1404,8 @@ int flash_store_window_list(struct db_conn *c, int64_t tenant,
 }
 
 /* The newest window id from a statement taking (tenant, owner pk); 0 when none. */
-static int latest_id(struct db_conn *c, const char *sql, int64_t tenant, int64_t owner,
-                     int64_t *pk, struct err *e)
+static int latest_id(struct db_conn *c, const char *sql, int64_t tenant, int64_t owner, int64_t *pk,
+                     struct err *e)
 {
     *pk = 0;
     struct db_stmt *s;
@@ -1431,10 +1427,9 @@ int flash_store_window_open_of_seller(struct db_conn *c, int64_t tenant, int64_t
                      tenant, seller_pk, pk, e);
 }
 
-int flash_store_window_transition(struct db_conn *c, int64_t tenant, int64_t pk,
-                                  unsigned from_mask, enum flash_window_status to,
-                                  const char *reason, int64_t now_ms, bool *changed,
-                                  struct err *e)
+int flash_store_window_transition(struct db_conn *c, int64_t tenant, int64_t pk, unsigned from_mask,
+                                  enum flash_window_status to, const char *reason, int64_t now_ms,
+                                  bool *changed, struct err *e)
 {
     *changed = false;
     if ((unsigned)to > FLASH_WINDOW_CANCELLED)
@@ -1524,9 +1519,8 @@ int flash_store_window_targets(struct db_conn *c, int64_t tenant, int64_t pk, st
     return 0;
 }
 
-int flash_store_window_target_of(struct db_conn *c, int64_t tenant, int64_t pk,
-                                 int64_t buyer_pk, bool *is_target, int *discount,
-                                 struct err *e)
+int flash_store_window_target_of(struct db_conn *c, int64_t tenant, int64_t pk, int64_t buyer_pk,
+                                 bool *is_target, int *discount, struct err *e)
 {
     struct db_stmt *s;
     int rc = db_prepare(c, &s,
@@ -1558,12 +1552,13 @@ int flash_store_precommit_counts(struct db_conn *c, int64_t tenant, const int64_
         return 0;
     memset(counts, 0, n * sizeof(*counts));
     struct db_stmt *s;
-    int rc = db_prepare(c, &s,
-                        "SELECT w.seller_id, COUNT(*) FROM precommits p "
-                        "JOIN flash_windows w ON w.id = p.window_id "
-                        "WHERE p.tenant_id = ? AND p.status = 'active' AND w.status IN " OPEN_STATUSES
-                        " GROUP BY w.seller_id ORDER BY w.seller_id",
-                        e);
+    int rc =
+        db_prepare(c, &s,
+                   "SELECT w.seller_id, COUNT(*) FROM precommits p "
+                   "JOIN flash_windows w ON w.id = p.window_id "
+                   "WHERE p.tenant_id = ? AND p.status = 'active' AND w.status IN " OPEN_STATUSES
+                   " GROUP BY w.seller_id ORDER BY w.seller_id",
+                   e);
     if (rc)
         return rc;
     db_bind_i64(s, 1, tenant);
@@ -1695,8 +1690,7 @@ int flash_store_precommit_cancel(struct db_conn *c, int64_t tenant, int64_t wind
 }
 
 int flash_store_precommit_buyers(struct db_conn *c, int64_t tenant, int64_t window_pk,
-                                 struct arena *a, int64_t **buyer_pks, size_t *n,
-                                 struct err *e)
+                                 struct arena *a, int64_t **buyer_pks, size_t *n, struct err *e)
 {
     struct db_stmt *s;
     int rc = db_prepare(c, &s,
@@ -1828,8 +1822,7 @@ int flash_store_redeem(struct db_conn *c, int64_t tenant, int64_t window_pk, con
                        int64_t now_ms, int64_t *buyer_pk, struct err *e)
 {
     struct participant p;
-    int rc =
-        participant_find(c, PARTICIPANT_BY_CODE, tenant, window_pk, nz(code), 0, NULL, &p, e);
+    int rc = participant_find(c, PARTICIPANT_BY_CODE, tenant, window_pk, nz(code), 0, NULL, &p, e);
     if (rc)
         return rc;
     if (!p.found)
@@ -1839,9 +1832,8 @@ int flash_store_redeem(struct db_conn *c, int64_t tenant, int64_t window_pk, con
     if (p.redeemed_at)
         return err_set_field(e, ERR_CONFLICT, "code", "code already redeemed");
     struct db_stmt *s;
-    rc = db_prepare(c, &s,
-                    "UPDATE participants SET redeemed_at = ? WHERE id = ? AND redeemed_at IS NULL",
-                    e);
+    rc = db_prepare(
+        c, &s, "UPDATE participants SET redeemed_at = ? WHERE id = ? AND redeemed_at IS NULL", e);
     if (rc)
         return rc;
     db_bind_time(s, 1, now_ms);
@@ -1853,8 +1845,8 @@ int flash_store_redeem(struct db_conn *c, int64_t tenant, int64_t window_pk, con
     return rc;
 }
 
-int flash_store_offers_since(struct db_conn *c, int64_t tenant, int64_t buyer_pk,
-                             int64_t since_ms, int *count, struct err *e)
+int flash_store_offers_since(struct db_conn *c, int64_t tenant, int64_t buyer_pk, int64_t since_ms,
+                             int *count, struct err *e)
 {
     struct db_stmt *s;
     int rc = db_prepare(c, &s,

@@ -58,8 +58,8 @@ int flash_store_buyer_list(struct db_conn *c, int64_t tenant, const struct flash
 /* Add to a buyer's commitment record (reliability). */
 int flash_store_buyer_record(struct db_conn *c, int64_t tenant, int64_t buyer_pk, int commits,
                              int shows, struct err *e);
-int flash_store_buyer_set_consent(struct db_conn *c, int64_t tenant, int64_t buyer_pk,
-                                  bool consent, int64_t now_ms, struct err *e);
+int flash_store_buyer_set_consent(struct db_conn *c, int64_t tenant, int64_t buyer_pk, bool consent,
+                                  int64_t now_ms, struct err *e);
 
 /* ======================== sellers ======================== */
 
@@ -71,8 +71,7 @@ int flash_store_seller_get(struct db_conn *c, int64_t tenant, const char *key, b
 int flash_store_seller_get_pk(struct db_conn *c, int64_t tenant, int64_t pk, struct arena *a,
                               struct flash_seller *out, struct err *e);
 int flash_store_seller_list(struct db_conn *c, int64_t tenant, const struct flash_list_filter *f,
-                            struct arena *a, struct flash_seller **rows, size_t *n,
-                            struct err *e);
+                            struct arena *a, struct flash_seller **rows, size_t *n, struct err *e);
 /* Every seller of the tenant, for a scan (no pagination). */
 int flash_store_seller_all(struct db_conn *c, int64_t tenant, struct arena *a,
                            struct flash_seller **rows, size_t *n, struct err *e);
@@ -94,9 +93,9 @@ int flash_store_demand_add(struct db_conn *c, int64_t tenant, const struct flash
 int flash_store_demand_active(struct db_conn *c, int64_t tenant, int64_t now_ms, struct arena *a,
                               struct flash_demand **rows, size_t *n, struct err *e);
 /* The buyer's unexpired demand, newest first. */
-int flash_store_demand_of_buyer(struct db_conn *c, int64_t tenant, int64_t buyer_pk,
-                                int64_t now_ms, struct arena *a, struct flash_demand **rows,
-                                size_t *n, struct err *e);
+int flash_store_demand_of_buyer(struct db_conn *c, int64_t tenant, int64_t buyer_pk, int64_t now_ms,
+                                struct arena *a, struct flash_demand **rows, size_t *n,
+                                struct err *e);
 
 struct flash_supply_in {
     int64_t seller_pk;
@@ -111,9 +110,8 @@ struct flash_supply_in {
 int flash_store_supply_add(struct db_conn *c, int64_t tenant, const struct flash_supply_in *s,
                            int64_t now_ms, int64_t *pk, struct err *e);
 /* Busy profile from the seller's density reports since `since_ms` (high 1, medium 0.5, low 0). */
-int flash_store_busy_profile(struct db_conn *c, int64_t tenant, int64_t seller_pk,
-                             int64_t since_ms, int tz_offset_min, struct flash_busy_profile *out,
-                             struct err *e);
+int flash_store_busy_profile(struct db_conn *c, int64_t tenant, int64_t seller_pk, int64_t since_ms,
+                             int tz_offset_min, struct flash_busy_profile *out, struct err *e);
 
 /* ======================== windows ======================== */
 
@@ -125,8 +123,8 @@ struct flash_window {
     struct flash_location seller_loc;
     const char *title;
     const char *description;
-    int discount_percent;   /* 0 = none */
-    int64_t static_price;   /* minor units, 0 = none */
+    int discount_percent;    /* 0 = none */
+    int64_t static_price;    /* minor units, 0 = none */
     const char *bundle_info; /* JSON text or "" */
     const char *currency;
     int64_t start_ms;
@@ -139,8 +137,8 @@ struct flash_window {
     const char *cancel_reason;  /* "" unless CANCELLED */
     const char *analytics_json; /* "" until EXPIRED */
     const char *origin;         /* "engine" or "manual" */
-    int targeted;  /* counts, computed */
-    int committed; /* active pre-commits */
+    int targeted;               /* counts, computed */
+    int committed;              /* active pre-commits */
     int joined;
     int redeemed;
     int64_t created_at;
@@ -161,16 +159,15 @@ int flash_store_window_insert(struct db_conn *c, int64_t tenant, struct flash_wi
 int flash_store_window_get(struct db_conn *c, int64_t tenant, int64_t pk, struct arena *a,
                            struct flash_window *out, struct err *e);
 struct flash_window_filter {
-    int status;         /* -1 = any */
-    int64_t seller_pk;  /* 0 = any */
-    int64_t buyer_pk;   /* 0 = any; else windows targeting this buyer */
-    bool open_only;     /* PROPOSED, SCHEDULED or ACTIVE */
-    int64_t after_pk;   /* keyset: pk < after_pk, newest first */
+    int status;        /* -1 = any */
+    int64_t seller_pk; /* 0 = any */
+    int64_t buyer_pk;  /* 0 = any; else windows targeting this buyer */
+    bool open_only;    /* PROPOSED, SCHEDULED or ACTIVE */
+    int64_t after_pk;  /* keyset: pk < after_pk, newest first */
     int limit;
 };
-int flash_store_window_list(struct db_conn *c, int64_t tenant,
-                            const struct flash_window_filter *f, struct arena *a,
-                            struct flash_window **rows, size_t *n, struct err *e);
+int flash_store_window_list(struct db_conn *c, int64_t tenant, const struct flash_window_filter *f,
+                            struct arena *a, struct flash_window **rows, size_t *n, struct err *e);
 /* The seller's open (PROPOSED/SCHEDULED/ACTIVE) window, 0 when none. */
 int flash_store_window_open_of_seller(struct db_conn *c, int64_t tenant, int64_t seller_pk,
                                       int64_t *pk, struct err *e);
@@ -178,18 +175,16 @@ int flash_store_window_open_of_seller(struct db_conn *c, int64_t tenant, int64_t
  * Guarded transition: only from a status in `from_mask` (bit per enum value). *changed tells
  * whether it happened. `reason` is kept for CANCELLED ("" otherwise).
  */
-int flash_store_window_transition(struct db_conn *c, int64_t tenant, int64_t pk,
-                                  unsigned from_mask, enum flash_window_status to,
-                                  const char *reason, int64_t now_ms, bool *changed,
-                                  struct err *e);
+int flash_store_window_transition(struct db_conn *c, int64_t tenant, int64_t pk, unsigned from_mask,
+                                  enum flash_window_status to, const char *reason, int64_t now_ms,
+                                  bool *changed, struct err *e);
 int flash_store_window_set_analytics(struct db_conn *c, int64_t tenant, int64_t pk,
                                      const char *json, struct err *e);
 int flash_store_window_targets(struct db_conn *c, int64_t tenant, int64_t pk, struct arena *a,
                                struct flash_window_target **rows, size_t *n, struct err *e);
 /* Whether the buyer is one of the window's targets; *discount gets their advantage. */
-int flash_store_window_target_of(struct db_conn *c, int64_t tenant, int64_t pk,
-                                 int64_t buyer_pk, bool *is_target, int *discount,
-                                 struct err *e);
+int flash_store_window_target_of(struct db_conn *c, int64_t tenant, int64_t pk, int64_t buyer_pk,
+                                 bool *is_target, int *discount, struct err *e);
 /* Active pre-commits on each seller's open windows: parallel to `seller_pks`. */
 int flash_store_precommit_counts(struct db_conn *c, int64_t tenant, const int64_t *seller_pks,
                                  size_t n, int *counts, struct err *e);
@@ -209,8 +204,7 @@ int flash_store_precommit_cancel(struct db_conn *c, int64_t tenant, int64_t wind
                                  int64_t buyer_pk, int64_t now_ms, bool *changed, struct err *e);
 /* Buyers with an active pre-commit on the window. */
 int flash_store_precommit_buyers(struct db_conn *c, int64_t tenant, int64_t window_pk,
-                                 struct arena *a, int64_t **buyer_pks, size_t *n,
-                                 struct err *e);
+                                 struct arena *a, int64_t **buyer_pks, size_t *n, struct err *e);
 
 /*
  * Record the buyer as a participant with redemption `code` (unique within the window).
@@ -226,7 +220,7 @@ int flash_store_join(struct db_conn *c, int64_t tenant, int64_t window_pk, int64
 int flash_store_redeem(struct db_conn *c, int64_t tenant, int64_t window_pk, const char *code,
                        int64_t now_ms, int64_t *buyer_pk, struct err *e);
 /* Offers sent to the buyer since `since_ms` (targets of windows created since), for caps. */
-int flash_store_offers_since(struct db_conn *c, int64_t tenant, int64_t buyer_pk,
-                             int64_t since_ms, int *count, struct err *e);
+int flash_store_offers_since(struct db_conn *c, int64_t tenant, int64_t buyer_pk, int64_t since_ms,
+                             int *count, struct err *e);
 
 #endif

@@ -75,7 +75,8 @@ static void code(struct writer *w, bool en, const char *c)
 static void offer(struct writer *w, bool en, const struct notify_vars *v)
 {
     greet(w, en, v->name);
-    const char *seller = fallback(v->seller_name, en ? "A shop nearby" : "Yakınınızdaki bir işletme");
+    const char *seller =
+        fallback(v->seller_name, en ? "A shop nearby" : "Yakınınızdaki bir işletme");
     if (en)
         put(w, "%s has %s", seller, fallback(v->title, "a flash offer"));
     else
@@ -97,7 +98,7 @@ static void question(struct writer *w, bool en, const struct notify_vars *v)
             put(w, "yakınınızda %d kişi ilgileniyor. ", v->count);
     }
     if (en) {
-        put(w, "Shall we open a flash window");
+        put(w, "%shall we open a flash window", v->count > 0 ? "S" : "s");
         if (has(v->start_hhmm) && has(v->end_hhmm))
             put(w, " from %s to %s", v->start_hhmm, v->end_hhmm);
         if (v->discount > 0)
@@ -121,15 +122,27 @@ static void question(struct writer *w, bool en, const struct notify_vars *v)
 static void window_open(struct writer *w, bool en, const struct notify_vars *v)
 {
     greet(w, en, v->name);
-    put(w, en ? "it has started! %s" : "kampanya başladı! %s",
-        fallback(v->seller_name, en ? "The shop" : "İşletme"));
-    if (has(v->title))
-        put(w, ": %s", v->title);
-    if (v->discount > 0)
-        put(w, en ? ", %d%% off" : ", %%%d indirim", v->discount);
-    if (has(v->end_hhmm))
-        put(w, en ? ", until %s" : ", bitiş %s", v->end_hhmm);
-    put(w, ".");
+    put(w, en ? "it has started!" : "kampanya başladı!");
+    /* " M Coffee: latte, %20 indirim, bitiş 14:10." with whatever is known */
+    const char *sep = " ";
+    if (has(v->seller_name)) {
+        put(w, " %s", v->seller_name);
+        sep = ": ";
+    }
+    if (has(v->title)) {
+        put(w, "%s%s", sep, v->title);
+        sep = ", ";
+    }
+    if (v->discount > 0) {
+        put(w, en ? "%s%d%% off" : "%s%%%d indirim", sep, v->discount);
+        sep = ", ";
+    }
+    if (has(v->end_hhmm)) {
+        put(w, en ? "%suntil %s" : "%sbitiş %s", sep, v->end_hhmm);
+        sep = ", ";
+    }
+    if (sep[0] != ' ')
+        put(w, ".");
     code(w, en, v->code);
     put(w, en ? " Come now!" : " Şimdi gelin!");
 }

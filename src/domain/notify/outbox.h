@@ -40,20 +40,20 @@ extern const char *const notify_status_names[]; /* "pending", "sent", ..., NULL 
 
 /* Everything a template may mention; unused fields may stay zero/NULL. */
 struct notify_vars {
-    const char *name;        /* recipient's name, may be NULL */
+    const char *name; /* recipient's name, may be NULL */
     const char *seller_name;
-    const char *title;       /* the window's title */
+    const char *title; /* the window's title */
     const char *product;
-    int discount;            /* percent */
-    int count;               /* committed buyers */
-    int expected;            /* expected to come, given reliability */
+    int discount; /* percent */
+    int count;    /* committed buyers */
+    int expected; /* expected to come, given reliability */
     int avg_distance_m;
-    int minutes;             /* window length, or minutes until the start */
-    const char *start_hhmm;  /* local "14:00" */
+    int minutes;            /* window length, or minutes until the start */
+    const char *start_hhmm; /* local "14:00" */
     const char *end_hhmm;
-    const char *code;        /* redemption code */
-    const char *reason;      /* why cancelled */
-    const char *link;        /* a page for the window, may be NULL */
+    const char *code;   /* redemption code */
+    const char *reason; /* why cancelled */
+    const char *link;   /* a page for the window, may be NULL */
 };
 
 /*
@@ -75,7 +75,7 @@ struct notify_message {
     const char *body;
     int64_t window_pk; /* 0 = none */
     enum notify_status status;
-    const char *error; /* "" unless failed */
+    const char *error;       /* "" unless failed */
     const char *provider_id; /* the provider's message id once sent, "" before */
     int64_t created_at;
     int64_t updated_at;
@@ -96,14 +96,13 @@ struct notify_filter {
     int64_t after_pk;         /* keyset: pk < after_pk, newest first */
     int limit;                /* 0 → 50, capped at 500 */
 };
-int notify_list(struct db_conn *c, int64_t tenant, const struct notify_filter *f,
-                struct arena *a, struct notify_message **rows, size_t *n, struct err *e);
+int notify_list(struct db_conn *c, int64_t tenant, const struct notify_filter *f, struct arena *a,
+                struct notify_message **rows, size_t *n, struct err *e);
 int notify_get(struct db_conn *c, int64_t tenant, int64_t pk, struct arena *a,
                struct notify_message *out, struct err *e);
 /* Move a message to a later status (never backwards); `error`/`provider_id` may be NULL. */
 int notify_set_status(struct db_conn *c, int64_t tenant, int64_t pk, enum notify_status status,
-                      const char *error, const char *provider_id, int64_t now_ms,
-                      struct err *e);
+                      const char *error, const char *provider_id, int64_t now_ms, struct err *e);
 
 /* Job name of the delivery job; its payload is {"message": pk}, tenant is the message's. */
 #define NOTIFY_DELIVER_JOB "notify.deliver"

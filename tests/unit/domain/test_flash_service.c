@@ -195,8 +195,7 @@ static void test_full_life(void **state)
     const char *who;
     ok(flash_redeem(f->c, TENANT, pk, code, w.start_ms + 2 * MIN_MS, &f->a, &who, &e), &e);
     assert_string_equal(who, "B1");
-    assert_int_equal(flash_redeem(f->c, TENANT, pk, code, w.start_ms + 3 * MIN_MS, &f->a, &who,
-                                  &e),
+    assert_int_equal(flash_redeem(f->c, TENANT, pk, code, w.start_ms + 3 * MIN_MS, &f->a, &who, &e),
                      ERR_CONFLICT);
     err_init(&e);
 
@@ -267,7 +266,12 @@ static void test_ask_first_approved(void **state)
     ok(flash_seller_approve(f->c, TENANT, pk, T0 + MIN_MS, &e), &e);
     assert_int_equal(get_window(f, pk).status, FLASH_WINDOW_SCHEDULED);
     assert_int_equal(messages(f, pk, NOTIFY_OFFER), 3);
-    assert_int_equal(flash_seller_approve(f->c, TENANT, pk, T0 + MIN_MS, &e), ERR_CONFLICT);
+    /* saying yes twice is fine and sends nothing twice */
+    ok(flash_seller_approve(f->c, TENANT, pk, T0 + 2 * MIN_MS, &e), &e);
+    assert_int_equal(messages(f, pk, NOTIFY_OFFER), 3);
+    /* a rejected window cannot be approved */
+    ok(flash_seller_cancel(f->c, TENANT, pk, "", T0 + 3 * MIN_MS, &e), &e);
+    assert_int_equal(flash_seller_approve(f->c, TENANT, pk, T0 + 4 * MIN_MS, &e), ERR_CONFLICT);
 }
 
 static void test_closed_seller_gets_no_window(void **state)

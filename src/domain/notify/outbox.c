@@ -1,0 +1,327 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The notification outbox in the database (see outbox.h): store a rendered message as pending
+ * and enqueue its delivery job in the same transaction; list, read and advance statuses (never
+ * backwards). Templates live in messages.c; delivery lives in the job handler, not here.
+ * Table: `messages` in src/db/sql/<backend>/0004_flash.sql. Tests: tests/unit/domain/test_outbox.c.
+ */
+#include "domain/notify/outbox.h"
+#include "core/buf.h"
+#include "core/str.h"
+#include "jobs/queue.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define NOTIFY_BODY_MAX     2048 /* bytes of a rendered message */
+#define NOTIFY_LIST_MAX     500
+#define NOTIFY_LIST_DEFAULT 50
+#define SQL_MAX             2048
+
+const char *const notify_kind_names[] = {"offer",     "question", "window_open",  "seller_summary",
+                                         "cancelled", "reminder", "confirmation", NULL};
+const char *const notify_status_names[] = {"pending", "sent", "delivered", "read", "failed", NULL};
+
+static int step_failed(const struct err *e)
+{
+    return e && e->code ? (int)e->code : ERR_DB;
+}
+
+static const char *nz(const char *s)
+{
+    return s ? s : "";
+}
+
+static int name_index(const char *const *names, const char *s, int dflt)
+{
+    for (int i = 0; s && names[i]; i++) {
+        if (str_eq(names[i], s))
+            return i;
+    }
+    return dflt;
+}
+
+/* ======================== storing ======================== */
+
+static int insert_message(struct db_conn *c, int64_t tenant, struct notify_message *m,
+                          const char *body, int64_t now_ms, struct err *e)
+{
+    if (m->window_pk > 0) {
+        struct db_stmt *w;
+        int rc = db_prepare(c, &w, "SELECT 1 FROM flash_windows WHERE id = ? AND tenant_id = ?", e);
+        if (rc)
+            return rc;
+        db_bind_i64(w, 1, m->window_pk);
+        db_bind_i64(w, 2, tenant);
+        int st = db_step(w, e);
+        db_stmt_done(w);
+        if (st == DB_ERROR)
+            return step_failed(e);
+        if (st != DB_ROW)
+            return err_set_field(e, ERR_NOT_FOUND, "window", "no window %lld in this tenant",
+                                 (long long)m->window_pk);
+    }
+    struct db_stmt *s;
+    int rc = db_prepare(c, &s,
+                        "INSERT INTO messages (tenant_id, recipient_kind, recipient_pk, "
+                        "recipient_id, phone, language, kind, body, window_id, status, "
+                        "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', "
+                        "?, ?) RETURNING id",
+                        e);
+    if (rc)
+        return rc;
+    db_bind_i64(s, 1, tenant);
+    db_bind_text(s, 2, m->recipient_kind);
+    db_bind_i64(s, 3, m->recipient_pk);
+    db_bind_text(s, 4, nz(m->recipient_id));
+    db_bind_text(s, 5, nz(m->phone));
+    db_bind_text(s, 6, str_eq(m->language, "en") ? "en" : "tr");
+    db_bind_text(s, 7, notify_kind_names[m->kind]);
+    db_bind_text(s, 8, body);
+    if (m->window_pk > 0)
+        db_bind_i64(s, 9, m->window_pk);
+    else
+        db_bind_null(s, 9);
+    db_bind_time(s, 10, now_ms);
+    db_bind_time(s, 11, now_ms);
+    int st = db_step(s, e);
+    if (st == DB_ROW)
+        m->pk = db_col_i64(s, 0);
+    else if (st == DB_DONE)
+        rc = err_set(e, ERR_DB, "message insert returned no id");
+    else
+        rc = step_failed(e);
+    db_stmt_done(s);
+    return rc;
+}
+
+static int enqueue_delivery(struct db_conn *c, int64_t tenant, int64_t pk, int64_t now_ms,
+                            struct err *e)
+{
+    char payload[64], key[64];
+    snprintf(payload, sizeof(payload), "{\"message\":%lld}", (long long)pk);
+    snprintf(key, sizeof(key), "notify:%lld", (long long)pk);
+    struct job_spec spec = {
+        .name = NOTIFY_DELIVER_JOB,
+        .payload_json = payload,
+        .tenant_id = tenant,
+        .unique_key = key,
+    };
+    return jobs_enqueue(c, &spec, now_ms, NULL, NULL, e);
+}
+
+/*
+ * With `v` NULL the message keeps the body the caller wrote (free text, e.g. a reply from the
+ * dialog); otherwise the body is rendered from the kind, language and vars.
+ */
+int notify_enqueue(struct db_conn *c, int64_t tenant, struct notify_message *m,
+                   const struct notify_vars *v, int64_t now_ms, struct err *e)
+{
+    if ((unsigned)m->kind >= NOTIFY_KIND_COUNT)
+        return err_set_field(e, ERR_INVALID, "kind", "unknown message kind");
+    if (!str_eq(m->recipient_kind, "buyer") && !str_eq(m->recipient_kind, "seller"))
+        return err_set_field(e, ERR_INVALID, "recipient_kind",
+                             "recipient_kind must be buyer or seller");
+    char rendered[NOTIFY_BODY_MAX];
+    const char *body = m->body;
+    if (v) {
+        if (notify_render(m->kind, m->language, v, rendered, sizeof(rendered)) < 0)
+            return err_set_field(e, ERR_TOO_LARGE, "body", "message longer than %d bytes",
+                                 NOTIFY_BODY_MAX - 1);
+        body = rendered;
+    }
+    if (!body || !*body)
+        return err_set_field(e, ERR_INVALID, "body", "message body is empty");
+    /* Message and job commit together; open a transaction when the caller has none. */
+    bool own = !db_in_transaction(c);
+    int rc = own ? db_begin(c, e) : 0;
+    if (rc)
+        return rc;
+    rc = insert_message(c, tenant, m, body, now_ms, e);
+    if (!rc)
+        rc = enqueue_delivery(c, tenant, m->pk, now_ms, e);
+    if (own) {
+        if (rc)
+            db_rollback(c);
+        else
+            rc = db_commit(c, e);
+    }
+    if (rc) {
+        m->pk = 0;
+        return rc;
+    }
+    m->status = NOTIFY_PENDING;
+    m->error = "";
+    m->provider_id = "";
+    m->created_at = now_ms;
+    m->updated_at = now_ms;
+    return 0;
+}
+
+/* ======================== reading ======================== */
+
+#define MESSAGE_COLS                                                                               \
+    "id, recipient_kind, recipient_pk, recipient_id, phone, language, kind, body, window_id, "     \
+    "status, error, provider_id, created_at, updated_at"
+
+static void read_message(struct db_stmt *s, struct arena *a, struct notify_message *m)
+{
+    memset(m, 0, sizeof(*m));
+    m->pk = db_col_i64(s, 0);
+    m->recipient_kind = arena_strdup(a, nz(db_col_text(s, 1)));
+    m->recipient_pk = db_col_i64(s, 2);
+    m->recipient_id = arena_strdup(a, nz(db_col_text(s, 3)));
+    m->phone = arena_strdup(a, nz(db_col_text(s, 4)));
+    m->language = arena_strdup(a, nz(db_col_text(s, 5)));
+    m->kind = (enum notify_kind)name_index(notify_kind_names, db_col_text(s, 6), NOTIFY_OFFER);
+    m->body = arena_strdup(a, nz(db_col_text(s, 7)));
+    m->window_pk = db_col_is_null(s, 8) ? 0 : db_col_i64(s, 8);
+    m->status =
+        (enum notify_status)name_index(notify_status_names, db_col_text(s, 9), NOTIFY_PENDING);
+    m->error = arena_strdup(a, nz(db_col_text(s, 10)));
+    m->provider_id = arena_strdup(a, nz(db_col_text(s, 11)));
+    m->created_at = db_col_time(s, 12);
+    m->updated_at = db_col_time(s, 13);
+}
+
+int notify_list(struct db_conn *c, int64_t tenant, const struct notify_filter *f, struct arena *a,
+                struct notify_message **rows, size_t *n, struct err *e)
+{
+    struct notify_filter none = {.kind = -1, .status = -1};
+    if (!f)
+        f = &none;
+    bool by_kind = f->kind >= 0 && f->kind < NOTIFY_KIND_COUNT;
+    bool by_status = f->status >= 0 && f->status <= NOTIFY_FAILED;
+    struct buf q;
+    buf_init(&q, SQL_MAX);
+    buf_appends(&q, "SELECT " MESSAGE_COLS " FROM messages WHERE tenant_id = ?");
+    if (f->recipient_id)
+        buf_appends(&q, " AND recipient_id = ?");
+    if (by_kind)
+        buf_appends(&q, " AND kind = ?");
+    if (by_status)
+        buf_appends(&q, " AND status = ?");
+    if (f->window_pk > 0)
+        buf_appends(&q, " AND window_id = ?");
+    if (f->after_pk > 0)
+        buf_appends(&q, " AND id < ?");
+    buf_appends(&q, " ORDER BY id DESC LIMIT ?");
+    struct db_stmt *s;
+    int rc = db_prepare(c, &s, buf_str(&q), e);
+    buf_release(&q);
+    if (rc)
+        return rc;
+    int i = 1;
+    db_bind_i64(s, i++, tenant);
+    if (f->recipient_id)
+        db_bind_text(s, i++, f->recipient_id);
+    if (by_kind)
+        db_bind_text(s, i++, notify_kind_names[f->kind]);
+    if (by_status)
+        db_bind_text(s, i++, notify_status_names[f->status]);
+    if (f->window_pk > 0)
+        db_bind_i64(s, i++, f->window_pk);
+    if (f->after_pk > 0)
+        db_bind_i64(s, i++, f->after_pk);
+    int limit = f->limit <= 0 ? NOTIFY_LIST_DEFAULT
+                              : (f->limit > NOTIFY_LIST_MAX ? NOTIFY_LIST_MAX : f->limit);
+    db_bind_i64(s, i, limit);
+    size_t cap = 0, used = 0;
+    struct notify_message *out = NULL;
+    int st;
+    while ((st = db_step(s, e)) == DB_ROW) {
+        out = arena_grow(a, out, used, &cap, sizeof(*out));
+        read_message(s, a, &out[used++]);
+    }
+    db_stmt_done(s);
+    if (st == DB_ERROR)
+        return step_failed(e);
+    *rows = out;
+    *n = used;
+    return 0;
+}
+
+int notify_get(struct db_conn *c, int64_t tenant, int64_t pk, struct arena *a,
+               struct notify_message *out, struct err *e)
+{
+    struct db_stmt *s;
+    int rc = db_prepare(c, &s,
+                        "SELECT " MESSAGE_COLS " FROM messages WHERE tenant_id = ? AND id = ?", e);
+    if (rc)
+        return rc;
+    db_bind_i64(s, 1, tenant);
+    db_bind_i64(s, 2, pk);
+    int st = db_step(s, e);
+    if (st == DB_ROW)
+        read_message(s, a, out);
+    else if (st == DB_DONE)
+        rc = err_set_field(e, ERR_NOT_FOUND, "message", "no message %lld in this tenant",
+                           (long long)pk);
+    else
+        rc = step_failed(e);
+    db_stmt_done(s);
+    return rc;
+}
+
+/* ======================== status ======================== */
+
+/* The statuses a message may move to `to` from, as an SQL list; NULL for none. */
+static const char *allowed_from(enum notify_status to)
+{
+    switch (to) {
+    case NOTIFY_SENT:
+        return "('pending')";
+    case NOTIFY_DELIVERED:
+        return "('pending', 'sent')";
+    case NOTIFY_READ:
+        return "('pending', 'sent', 'delivered')";
+    case NOTIFY_FAILED:
+        return "('pending', 'sent')";
+    default:
+        return NULL;
+    }
+}
+
+/*
+ * Provider status reports arrive out of order ("read" before "delivered"): a move that would
+ * go backwards, or stay, is ignored and succeeds, so webhooks need not care.
+ */
+int notify_set_status(struct db_conn *c, int64_t tenant, int64_t pk, enum notify_status status,
+                      const char *error, const char *provider_id, int64_t now_ms, struct err *e)
+{
+    if ((unsigned)status > NOTIFY_FAILED)
+        return err_set_field(e, ERR_INVALID, "status", "unknown message status");
+    const char *from = allowed_from(status);
+    int64_t changed = 0;
+    if (from) {
+        char sql[SQL_MAX];
+        snprintf(sql, sizeof(sql),
+                 "UPDATE messages SET status = ?, error = COALESCE(?, error), "
+                 "provider_id = COALESCE(?, provider_id), updated_at = ? "
+                 "WHERE tenant_id = ? AND id = ? AND status IN %s",
+                 from);
+        struct db_stmt *s;
+        int rc = db_prepare(c, &s, sql, e);
+        if (rc)
+            return rc;
+        db_bind_text(s, 1, notify_status_names[status]);
+        db_bind_text(s, 2, error);
+        db_bind_text(s, 3, provider_id);
+        db_bind_time(s, 4, now_ms);
+        db_bind_i64(s, 5, tenant);
+        db_bind_i64(s, 6, pk);
+        int st = db_step(s, e);
+        changed = db_changes(s);
+        db_stmt_done(s);
+        if (st == DB_ERROR)
+            return step_failed(e);
+    }
+    if (changed)
+        return 0;
+    struct arena a;
+    arena_init(&a);
+    struct notify_message m;
+    int rc = notify_get(c, tenant, pk, &a, &m, e);
+    arena_release(&a);
+    return rc;
+}
