@@ -211,4 +211,12 @@ fi
 verdict=$(awk -v j="$jps_sqlite" 'BEGIN {print (j >= 5000 ? "meets" : "below")}')
 echo "  SQLite target >= 5000 jobs/s: $verdict"
 echo
+echo "== Flash engine (bench/bench_flash.c: grid build + flash_scan + flash_targets, one thread)"
+make -s --no-print-directory FLAVOR=release build/release/bench/bench_flash
+flash=$PWD/build/release/bench/bench_flash
+# Peak RSS is taken in its own process so the big city does not inflate it.
+for mode in small rss big; do
+    "$flash" "$mode" || echo "  bench_flash $mode failed"
+done
+echo
 echo "raw wrk output and logs: $tmp"

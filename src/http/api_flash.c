@@ -758,15 +758,16 @@ static int window_filter_paging(struct http_req *r, struct flash_window_filter *
 
 int h_windows_active(struct http_req *r, struct err *e)
 {
+    /* Clients of the seed expect every active window at once (a map shows them all). */
     struct flash_window_filter f = {.status = FLASH_WINDOW_ACTIVE};
-    int rc = window_filter_paging(r, &f, e);
+    int rc = window_filter_paging(r, &f, FLASH_LIST_MAX, e);
     return rc ? rc : window_list(r, &f, e);
 }
 
 int h_windows_list(struct http_req *r, struct err *e)
 {
     struct flash_window_filter f = {.status = -1};
-    int rc = window_filter_paging(r, &f, e);
+    int rc = window_filter_paging(r, &f, FLASH_LIST_DEFAULT, e);
     const char *status = http_req_query(r, "status");
     if (!rc && status && flash_enum_parse(flash_status_names, status, &f.status))
         return err_set_field(e, ERR_INVALID, "status",

@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #define FLASH_LIST_DEFAULT 50
-#define FLASH_LIST_MAX     500
+#define FLASH_LIST_MAX     2000
 
 /* ======================== configuration ======================== */
 

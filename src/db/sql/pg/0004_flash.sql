@@ -124,6 +124,9 @@ CREATE TABLE flash_windows (
 );
 CREATE INDEX flash_windows_status_idx ON flash_windows (tenant_id, status, id);
 CREATE INDEX flash_windows_seller_idx ON flash_windows (seller_id, status, id);
+-- At most one open window per seller, even when two processes generate at once.
+CREATE UNIQUE INDEX flash_windows_one_open_idx ON flash_windows (seller_id)
+    WHERE status IN ('PROPOSED', 'SCHEDULED', 'ACTIVE');
 
 -- The buyers a window is offered to; created_at is the window's, for per-day offer caps.
 CREATE TABLE window_targets (
