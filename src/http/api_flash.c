@@ -745,10 +745,11 @@ static int window_list(struct http_req *r, struct flash_window_filter *f, struct
     return reply_list(r, "windows", arr, n, f->limit, json_integer(n ? rows[n - 1].pk : 0));
 }
 
-static int window_filter_paging(struct http_req *r, struct flash_window_filter *f, struct err *e)
+static int window_filter_paging(struct http_req *r, struct flash_window_filter *f,
+                                int64_t default_limit, struct err *e)
 {
     int64_t limit, after;
-    int rc = http_req_query_int(r, "limit", 1, FLASH_LIST_MAX, FLASH_LIST_DEFAULT, &limit, e);
+    int rc = http_req_query_int(r, "limit", 1, FLASH_LIST_MAX, default_limit, &limit, e);
     if (!rc)
         rc = http_req_query_int(r, "after", 0, INT64_MAX, 0, &after, e);
     f->limit = (int)limit;

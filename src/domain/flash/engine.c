@@ -870,6 +870,39 @@ static void cands_sort(struct cand *c, size_t n, size_t k)
     }
 }
 
+/*
+ * Sort candidates whose distances lie in [0, radius]: counting sort into distance buckets
+ * (about two candidates each, by `tmp`, n long), then each bucket on its own. Linear for the
+ * usual spread; a crowded bucket (many buyers at one spot) falls back to cands_sort.
+ */
+#define MAX_BUCKETS 1024
+
+static void cands_order(struct cand *c, size_t n, double radius_m, struct cand *tmp)
+{
+    uint32_t start[MAX_BUCKETS + 1];
+    size_t nb = n / 2 < 16 ? 16 : n / 2 > MAX_BUCKETS ? MAX_BUCKETS : n / 2;
+    double scale = radius_m > 0 ? (double)nb / radius_m : 0;
+    memset(start, 0, (nb + 1) * sizeof(start[0]));
+    for (size_t i = 0; i < n; i++) {
+        size_t b = (size_t)(c[i].d * scale);
+        start[(b < nb ? b : nb - 1) + 1]++;
+    }
+    for (size_t b = 0; b < nb; b++)
+        start[b + 1] += start[b];
+    for (size_t i = 0; i < n; i++) {
+        size_t b = (size_t)(c[i].d * scale);
+        tmp[start[b < nb ? b : nb - 1]++] = c[i];
+    }
+    /* start[b] now ends bucket b. */
+    size_t lo = 0;
+    for (size_t b = 0; b < nb; b++) {
+        size_t hi = start[b];
+        cands_sort(tmp + lo, hi - lo, hi - lo);
+        lo = hi;
+    }
+    memcpy(c, tmp, n * sizeof(*c));
+}
+
 int flash_targets(const struct flash_scan_input *in, size_t seller_idx, size_t limit,
                   struct arena *a, struct flash_target **out, size_t *n, struct err *e)
 {
@@ -923,8 +956,11 @@ int flash_targets(const struct flash_scan_input *in, size_t seller_idx, size_t l
 
     /* Closest first; a buyer's first appearance is then its closest matching demand. */
     size_t want = limit && limit < t.n ? limit : t.n;
-    size_t sorted = want;
-    cands_sort(t.c, t.n, sorted);
+    struct cand tmp_stack[CAND_STACK];
+    struct cand *tmp = t.n <= CAND_STACK ? tmp_stack : xmalloc(t.n * sizeof(*tmp));
+    cands_order(t.c, t.n, cfg->radius_m, tmp);
+    if (tmp != tmp_stack)
+        free(tmp);
     struct flash_target *res = arena_alloc(a, (want ? want : 1) * sizeof(*res));
     size_t cap = 16;
     while (cap < 2 * t.n)
@@ -940,10 +976,6 @@ int flash_targets(const struct flash_scan_input *in, size_t seller_idx, size_t l
     memset(used, 0, cap * sizeof(*used));
     size_t got = 0;
     for (size_t i = 0; i < t.n && got < want; i++) {
-        if (i == sorted) { /* duplicates used up the sorted prefix */
-            cands_sort(t.c + i, t.n - i, t.n - i);
-            sorted = t.n;
-        }
         size_t h = mix64((uint64_t)t.c[i].buyer_pk) & (cap - 1);
         while (used[h] && set[h] != t.c[i].buyer_pk)
             h = (h + 1) & (cap - 1);
