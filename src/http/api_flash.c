@@ -159,28 +159,63 @@ static json_t *seller_json(const struct flash_seller *s)
     return o;
 }
 
-static json_t *window_json(const struct flash_window *w)
+/*
+ * Windows are written straight into a buffer rather than through a jansson tree: the active
+ * list carries every active window of a city (thousands) and is polled by maps.
+ * Appends the window's fields without the closing brace, so callers can add more.
+ */
+static int put_window(struct buf *b, const struct flash_window *w)
 {
-    json_t *o = json_pack(
-        "{s:I, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:o, s:o, s:s, s:i, s:i, s:f, s:s, "
-        "s:{s:i, s:i, s:i, s:i}, s:o}",
-        "id", (json_int_t)w->pk, "seller_id", w->seller_id, "seller_name",
-        w->seller_name ? w->seller_name : "", "title", w->title, "description", w->description,
-        "discount_percent", w->discount_percent ? json_integer(w->discount_percent) : json_null(),
-        "static_price", w->static_price ? json_integer(w->static_price) : json_null(),
-        "bundle_info",
-        w->bundle_info && *w->bundle_info ? json_loads(w->bundle_info, 0, NULL) : json_null(),
-        "currency", w->currency ? w->currency : "TRY", "start_time", iso(w->start_ms), "end_time",
-        iso(w->end_ms), "status", flash_status_names[w->status], "capacity", w->capacity,
-        "min_participants", w->min_participants, "score", w->score, "origin",
-        w->origin ? w->origin : "engine", "counts", "targeted", w->targeted, "committed",
-        w->committed, "joined", w->joined, "redeemed", w->redeemed, "location",
-        json_pack("{s:f, s:f}", "lat", w->seller_loc.lat, "lng", w->seller_loc.lng));
-    if (!json_object_get(o, "bundle_info"))
-        json_object_set_new(o, "bundle_info", json_null());
-    if (w->status == FLASH_WINDOW_CANCELLED)
-        json_object_set_new(o, "cancel_reason", json_string(w->cancel_reason));
-    return o;
+    char start[CLOCK_ISO_LEN], end[CLOCK_ISO_LEN];
+    clock_format_iso(w->start_ms, start);
+    clock_format_iso(w->end_ms, end);
+    int rc = buf_appendf(b, "{\"id\":%lld,\"seller_id\":", (long long)w->pk);
+    rc |= json_buf_string(b, w->seller_id);
+    rc |= buf_appends(b, ",\"seller_name\":");
+    rc |= json_buf_string(b, w->seller_name ? w->seller_name : "");
+    rc |= buf_appends(b, ",\"title\":");
+    rc |= json_buf_string(b, w->title);
+    rc |= buf_appends(b, ",\"description\":");
+    rc |= json_buf_string(b, w->description);
+    if (w->discount_percent)
+        rc |= buf_appendf(b, ",\"discount_percent\":%d", w->discount_percent);
+    else
+        rc |= buf_appends(b, ",\"discount_percent\":null");
+    if (w->static_price)
+        rc |= buf_appendf(b, ",\"static_price\":%lld", (long long)w->static_price);
+    else
+        rc |= buf_appends(b, ",\"static_price\":null");
+    /* bundle_info is JSON this server wrote (a re-serialised object) */
+    rc |= buf_appendf(b, ",\"bundle_info\":%s,\"currency\":",
+                      w->bundle_info && *w->bundle_info ? w->bundle_info : "null");
+    rc |= json_buf_string(b, w->currency ? w->currency : "TRY");
+    rc |= buf_appendf(
+        b,
+        ",\"start_time\":\"%s\",\"end_time\":\"%s\",\"status\":\"%s\",\"capacity\":%d,"
+        "\"min_participants\":%d,\"score\":%.4f,\"origin\":\"%s\","
+        "\"counts\":{\"targeted\":%d,\"committed\":%d,\"joined\":%d,\"redeemed\":%d},"
+        "\"location\":{\"lat\":%.6f,\"lng\":%.6f}",
+        start, end, flash_status_names[w->status], w->capacity, w->min_participants, w->score,
+        w->origin && strcmp(w->origin, "manual") == 0 ? "manual" : "engine", w->targeted,
+        w->committed, w->joined, w->redeemed, w->seller_loc.lat, w->seller_loc.lng);
+    if (w->status == FLASH_WINDOW_CANCELLED) {
+        rc |= buf_appends(b, ",\"cancel_reason\":");
+        rc |= json_buf_string(b, w->cancel_reason ? w->cancel_reason : "");
+    }
+    return rc;
+}
+
+static int reply_buf(struct http_req *r, int status, struct buf *b, int rc, struct err *e)
+{
+    if (rc) {
+        buf_release(b);
+        return err_set(e, ERR_TOO_LARGE, "the response is too large; ask for fewer rows");
+    }
+    size_t len;
+    char *text = buf_detach(b, &len);
+    http_reply_bytes(r, status, "application/json", text, len);
+    free(text);
+    return 0;
 }
 
 /* A list reply with the keyset cursor for the next page. */
@@ -739,10 +774,20 @@ static int window_list(struct http_req *r, struct flash_window_filter *f, struct
         rc = flash_store_window_list(c, r->who.tenant_id, f, &r->arena, &rows, &n, e);
     if (rc)
         return rc;
-    json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, window_json(&rows[i]));
-    return reply_list(r, "windows", arr, n, f->limit, json_integer(n ? rows[n - 1].pk : 0));
+    struct buf b;
+    buf_init(&b, BUF_MAX_RESPONSE);
+    rc = buf_appends(&b, "{\"windows\":[");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            rc |= buf_append(&b, ",", 1);
+        rc |= put_window(&b, &rows[i]);
+        rc |= buf_append(&b, "}", 1);
+    }
+    if (n == (size_t)f->limit && n)
+        rc |= buf_appendf(&b, "],\"next_after\":%lld}", (long long)rows[n - 1].pk);
+    else
+        rc |= buf_appends(&b, "],\"next_after\":null}");
+    return reply_buf(r, 200, &b, rc, e);
 }
 
 static int window_filter_paging(struct http_req *r, struct flash_window_filter *f,
@@ -797,38 +842,40 @@ int h_windows_list(struct http_req *r, struct err *e)
     return rc ? rc : window_list(r, &f, e);
 }
 
-static int reply_window(struct http_req *r, struct db_conn *c, int64_t pk, bool detail,
+static int reply_window(struct http_req *r, struct db_conn *c, int64_t pk, bool detail, int status,
                         struct err *e)
 {
     struct flash_window w;
     int rc = flash_store_window_get(c, r->who.tenant_id, pk, &r->arena, &w, e);
+    struct flash_window_target *t = NULL;
+    size_t n = 0;
+    if (!rc && detail)
+        rc = flash_store_window_targets(c, r->who.tenant_id, pk, &r->arena, &t, &n, e);
     if (rc)
         return rc;
-    json_t *body = window_json(&w);
+    struct buf b;
+    buf_init(&b, BUF_MAX_RESPONSE);
+    rc = put_window(&b, &w);
     if (detail) {
-        struct flash_window_target *t;
-        size_t n;
-        rc = flash_store_window_targets(c, r->who.tenant_id, pk, &r->arena, &t, &n, e);
-        if (rc) {
-            json_decref(body);
-            return rc;
-        }
-        json_t *targets = json_array(), *ids = json_array();
+        rc |= buf_appends(&b, ",\"buyer_ids\":[");
         for (size_t i = 0; i < n; i++) {
-            json_array_append_new(targets, json_pack("{s:s, s:i, s:i}", "buyer_id", t[i].buyer_id,
-                                                     "distance_m", (int)lround(t[i].distance_m),
-                                                     "discount", t[i].discount));
-            json_array_append_new(ids, json_string(t[i].buyer_id));
+            rc |= buf_appends(&b, i ? "," : "");
+            rc |= json_buf_string(&b, t[i].buyer_id);
         }
-        json_object_set_new(body, "buyer_ids", ids);
-        json_object_set_new(body, "targets", targets);
-        json_t *trace = w.trace_json && *w.trace_json ? json_loads(w.trace_json, 0, NULL) : NULL;
-        json_object_set_new(body, "decision_trace", trace ? trace : json_null());
-        json_t *an =
-            w.analytics_json && *w.analytics_json ? json_loads(w.analytics_json, 0, NULL) : NULL;
-        json_object_set_new(body, "analytics", an ? an : json_null());
+        rc |= buf_appends(&b, "],\"targets\":[");
+        for (size_t i = 0; i < n; i++) {
+            rc |= buf_appends(&b, i ? ",{\"buyer_id\":" : "{\"buyer_id\":");
+            rc |= json_buf_string(&b, t[i].buyer_id);
+            rc |= buf_appendf(&b, ",\"distance_m\":%ld,\"discount\":%d}", lround(t[i].distance_m),
+                              t[i].discount);
+        }
+        /* the trace and analytics are JSON this server wrote */
+        rc |= buf_appendf(&b, "],\"decision_trace\":%s,\"analytics\":%s",
+                          w.trace_json && *w.trace_json ? w.trace_json : "null",
+                          w.analytics_json && *w.analytics_json ? w.analytics_json : "null");
     }
-    return http_reply_json(r, 200, body);
+    rc |= buf_append(&b, "}", 1);
+    return reply_buf(r, status, &b, rc, e);
 }
 
 int h_windows_get(struct http_req *r, struct err *e)
@@ -838,7 +885,7 @@ int h_windows_get(struct http_req *r, struct err *e)
     int rc = http_req_param_id(r, "id", &pk, e);
     if (!rc)
         rc = db(r, &c, e);
-    return rc ? rc : reply_window(r, c, pk, true, e);
+    return rc ? rc : reply_window(r, c, pk, true, 200, e);
 }
 
 int h_windows_create(struct http_req *r, struct err *e)
@@ -920,10 +967,7 @@ int h_windows_create(struct http_req *r, struct err *e)
         return rc;
     if (r->app->workers)
         job_workers_wake(r->app->workers);
-    rc = reply_window(r, c, pk, true, e);
-    if (!rc)
-        r->status = 201;
-    return rc;
+    return reply_window(r, c, pk, true, 201, e);
 }
 
 /* Shared shape of the actions: window id from the path, then the action. */
@@ -1023,7 +1067,7 @@ int h_windows_approve(struct http_req *r, struct err *e)
     int rc = action_target(r, &pk, &c, e);
     if (!rc)
         rc = flash_seller_approve(c, r->who.tenant_id, pk, now_ms(r), e);
-    return rc ? rc : reply_window(r, c, pk, false, e);
+    return rc ? rc : reply_window(r, c, pk, false, 200, e);
 }
 
 int h_windows_reject(struct http_req *r, struct err *e)
@@ -1033,7 +1077,7 @@ int h_windows_reject(struct http_req *r, struct err *e)
     int rc = action_target(r, &pk, &c, e);
     if (!rc)
         rc = flash_seller_reject(c, r->who.tenant_id, pk, now_ms(r), e);
-    return rc ? rc : reply_window(r, c, pk, false, e);
+    return rc ? rc : reply_window(r, c, pk, false, 200, e);
 }
 
 int h_windows_seller_cancel(struct http_req *r, struct err *e)
@@ -1052,7 +1096,7 @@ int h_windows_seller_cancel(struct http_req *r, struct err *e)
         rc = action_target(r, &pk, &c, e);
     if (!rc)
         rc = flash_seller_cancel(c, r->who.tenant_id, pk, reason, now_ms(r), e);
-    return rc ? rc : reply_window(r, c, pk, false, e);
+    return rc ? rc : reply_window(r, c, pk, false, 200, e);
 }
 
 /* ======================== messages ======================== */

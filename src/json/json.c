@@ -257,6 +257,32 @@ int json_reject_unknown(json_t *root, const char *path, const char *const *allow
     return 0;
 }
 
+int json_buf_string(struct buf *b, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    int rc = buf_append(b, "\"", 1);
+    const char *run = s;
+    for (; !rc && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        rc = buf_append(b, run, (size_t)(s - run));
+        char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+        if (!rc && (c == '"' || c == '\\')) {
+            esc[1] = (char)c;
+            rc = buf_append(b, esc, 2);
+        } else if (!rc && c == '\n') {
+            rc = buf_append(b, "\\n", 2);
+        } else if (!rc) {
+            rc = buf_append(b, esc, 6);
+        }
+        run = s + 1;
+    }
+    if (!rc)
+        rc = buf_append(b, run, (size_t)(s - run));
+    return rc ? rc : buf_append(b, "\"", 1);
+}
+
 char *json_dump_compact(const json_t *v)
 {
     char *s = json_dumps(v, JSON_COMPACT);

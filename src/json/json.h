@@ -9,6 +9,7 @@
 #define ICESHOP_JSON_JSON_H
 
 #include "core/arena.h"
+#include "core/buf.h"
 #include "core/err.h"
 
 #include <jansson.h>
@@ -55,6 +56,14 @@ int json_get_array(json_t *root, const char *path, bool required, json_t **out, 
  * (NULL-terminated): ERR_INVALID naming the first unknown field.
  */
 int json_reject_unknown(json_t *root, const char *path, const char *const *allowed, struct err *e);
+
+/*
+ * Append `s` as a quoted JSON string (escaping quotes, backslashes and control characters; UTF-8
+ * passes through, so `s` must be valid UTF-8, as everything decoded by jansson is). For hot
+ * paths that write JSON straight into a buffer instead of building a jansson tree.
+ * Returns 0 or ERR_TOO_LARGE from the buffer.
+ */
+int json_buf_string(struct buf *b, const char *s);
 
 /* Serialise compactly; caller frees with free(). */
 char *json_dump_compact(const json_t *v);

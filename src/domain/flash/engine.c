@@ -15,13 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EARTH_R_M  6371008.8
-#define PI         3.14159265358979323846
-#define RAD        (PI / 180.0)
-#define M_PER_DEG  (EARTH_R_M * RAD) /* metres per degree of latitude, 111195.08 */
-#define MINUTE_MS  INT64_C(60000)
-#define DAY_MS     (1440 * MINUTE_MS)
-#define WEEK_HOURS 168
+#define EARTH_R_M 6371008.8
+#define PI        3.14159265358979323846
+#define RAD       (PI / 180.0)
+#define M_PER_DEG (EARTH_R_M * RAD) /* metres per degree of latitude, 111195.08 */
+#define MINUTE_MS INT64_C(60000)
+#define DAY_MS    (1440 * MINUTE_MS)
 
 /* ======================== distance ======================== */
 
@@ -484,8 +483,8 @@ static void qiter_init(struct qiter *it, const struct flash_grid *g, const struc
     it->part = 0;
 }
 
-/* The next run of candidate points as [*p, *end); false when the box is exhausted. */
-static bool qiter_next(struct qiter *it, const struct gpoint **p, const struct gpoint **end)
+/* The next run of candidate points as positions [*lo, *hi); false when the box is exhausted. */
+static bool qiter_next(struct qiter *it, size_t *lo, size_t *hi)
 {
     const struct flash_grid *g = it->g;
     const struct qbox *b = it->b;
@@ -507,16 +506,16 @@ static bool qiter_next(struct qiter *it, const struct gpoint **p, const struct g
             it->part = 0;
             it->r++;
         }
-        size_t lo = 0, hi = g->n_cells;
+        size_t cell0 = 0, cell1 = g->n_cells; /* the row's cells */
         if (g->row_first) {
-            lo = g->row_first[row - g->row_min];
-            hi = g->row_first[row - g->row_min + 1];
+            cell0 = g->row_first[row - g->row_min];
+            cell1 = g->row_first[row - g->row_min + 1];
         }
-        size_t a = cells_lower(g, lo, hi, row * g->n_lng + c_lo);
-        size_t z = cells_lower(g, a, hi, row * g->n_lng + c_hi + 1);
+        size_t a = cells_lower(g, cell0, cell1, row * g->n_lng + c_lo);
+        size_t z = cells_lower(g, a, cell1, row * g->n_lng + c_hi + 1);
         if (a < z) {
-            *p = g->pts + g->start[a];
-            *end = g->pts + g->start[z];
+            *lo = g->start[a];
+            *hi = g->start[z];
             return true;
         }
     }
@@ -534,12 +533,12 @@ size_t flash_grid_query(const struct flash_grid *g, double lat, double lng, doub
         return 0;
     probe_init(&pr, lat, lng, radius_m);
     struct qiter it;
-    const struct gpoint *p, *end;
-    for (qiter_init(&it, g, &b); qiter_next(&it, &p, &end);) {
-        for (; p < end; p++) {
-            double c2 = chord2(&pr.q, &p->v);
+    size_t lo, hi;
+    for (qiter_init(&it, g, &b); qiter_next(&it, &lo, &hi);) {
+        for (size_t pos = lo; pos < hi; pos++) {
+            double c2 = chord2(&pr.q, &g->pts[pos].v);
             if (c2 <= pr.c2_max) {
-                fn(ctx, p->idx, probe_dist(&pr, c2));
+                fn(ctx, g->pts[pos].idx, probe_dist(&pr, c2));
                 hits++;
             }
         }
@@ -565,8 +564,9 @@ int flash_tier_discount(const struct flash_config *c, double distance_m, int sel
 /* ======================== scan ======================== */
 
 /*
- * The grid's cells are half the radius wide: a query box then covers about (2.5 r)² against
- * (3 r)² with radius-wide cells, for 25 instead of 9 cell lookups.
+ * The scan's own grid has rows half the radius tall (columns a quarter): a query reads one run
+ * of points per row, so thinner rows trim the box around the circle but add binary searches;
+ * r/2 and r/4 measured alike in bench/bench_flash.c.
  */
 #define CELL_PER_RADIUS 0.5
 
@@ -674,20 +674,18 @@ static void scan_seller(const struct flash_grid *g, const struct pinfo *info, st
     if (!b.none)
         probe_init(&pr, loc->lat, loc->lng, radius_m);
     struct qiter it;
-    const struct gpoint *p, *end;
-    for (qiter_init(&it, g, &b); qiter_next(&it, &p, &end);) {
-        for (; p < end; p++) {
-            double c2 = chord2(&pr.q, &p->v);
+    size_t lo, hi;
+    for (qiter_init(&it, g, &b); qiter_next(&it, &lo, &hi);) {
+        for (size_t pos = lo; pos < hi; pos++) {
+            double c2 = chord2(&pr.q, &g->pts[pos].v);
             if (c2 > pr.c2_max)
                 continue;
-            struct pinfo pi = info[p - g->pts];
+            struct pinfo pi = info[pos];
             if (pi.cat == CAT_EXPIRED)
                 continue;
             struct bstate *s = &bs[pi.buyer];
-            if (s->seen != stamp) {
-                s->seen = stamp;
-                nearby++;
-            }
+            nearby += s->seen != stamp;
+            s->seen = stamp;
             if (pi.cat != CAT_ANY && pi.cat != cat)
                 continue;
             double d = probe_dist(&pr, c2);
@@ -812,11 +810,10 @@ static bool cand_less(const struct cand *a, const struct cand *b)
 }
 
 /*
- * Put the k smallest of c[0..n) first, in (distance, buyer, demand) order: a quicksort that
- * drops partitions wholly beyond k, with an inlined comparison (qsort's indirect calls
- * dominated target selection) and insertion sort for short runs.
+ * Sort by (distance, buyer, demand): quicksort with an inlined comparison (qsort's indirect
+ * calls dominated target selection) and insertion sort for short runs.
  */
-static void cands_sort(struct cand *c, size_t n, size_t k)
+static void cands_sort(struct cand *c, size_t n)
 {
     while (n > 16) {
         struct cand *m = &c[n / 2], *z = &c[n - 1], tmp;
@@ -843,22 +840,15 @@ static void cands_sort(struct cand *c, size_t n, size_t k)
             i++;
             j--;
         }
-        /*
-         * Left half wanted whole when k reaches past it; the right half only then. Recurse
-         * into the smaller half, loop on the larger: O(log n) stack.
-         */
+        /* Recurse into the smaller half, loop on the larger: O(log n) stack. */
         size_t left = j + 1;
-        if (k <= left) {
-            n = left;
-        } else if (left < n - left) {
-            cands_sort(c, left, left);
+        if (left < n - left) {
+            cands_sort(c, left);
             c += left;
             n -= left;
-            k -= left;
         } else {
-            cands_sort(c + left, n - left, k - left);
+            cands_sort(c + left, n - left);
             n = left;
-            k = left;
         }
     }
     for (size_t i = 1; i < n; i++) {
@@ -897,7 +887,7 @@ static void cands_order(struct cand *c, size_t n, double radius_m, struct cand *
     size_t lo = 0;
     for (size_t b = 0; b < nb; b++) {
         size_t hi = start[b];
-        cands_sort(tmp + lo, hi - lo, hi - lo);
+        cands_sort(tmp + lo, hi - lo);
         lo = hi;
     }
     memcpy(c, tmp, n * sizeof(*c));
@@ -929,14 +919,14 @@ int flash_targets(const struct flash_scan_input *in, size_t seller_idx, size_t l
         uint32_t want_cat = id ? id : CAT_NONE;
         struct qbox b;
         struct qiter it;
-        const struct gpoint *p, *end;
+        size_t lo, hi;
         query_box(g, sl->loc.lat, sl->loc.lng, cfg->radius_m, &b);
-        for (qiter_init(&it, g, &b); qiter_next(&it, &p, &end);) {
-            for (const struct gpoint *q = p; q < end; q++) {
+        for (qiter_init(&it, g, &b); qiter_next(&it, &lo, &hi);) {
+            for (size_t pos = lo; pos < hi; pos++) {
+                const struct gpoint *q = &g->pts[pos];
                 double c2 = chord2(&pr.q, &q->v);
                 if (c2 > pr.c2_max || (q->cat != CAT_ANY && q->cat != want_cat))
                     continue;
-                size_t pos = (size_t)(q - g->pts);
                 if (!expired(g->expires_at[pos], in->now_ms))
                     cands_push(&t, probe_dist(&pr, c2), g->buyer_pk[pos], q->idx);
             }

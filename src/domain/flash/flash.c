@@ -15,8 +15,7 @@
  * döner, fırın, tatlıcı/waffle, bakkal, market, kasap, kuaför.
  */
 const char *const flash_categories[] = {
-    "coffee",  "restaurant", "fast_food", "bakery",      "dessert",
-    "grocery", "market",     "butcher",   "hairdresser", NULL,
+    "coffee", "bakery", "restaurant", "grocery", "butcher", "barber", "dessert", NULL,
 };
 
 const char *const flash_price_names[] = {"low", "balanced", "premium", NULL};

@@ -349,13 +349,16 @@ int flash_generate(struct db_conn *c, int64_t tenant, int64_t now_ms, struct are
         rc = flash_scan_tenant(c, tenant, now_ms, a, &r, e);
     if (rc)
         return tx_end(c, own, rc, e);
+    /* One grid for every seller's targets (flash_scan built and dropped its own). */
+    struct flash_grid *grid = flash_grid_new(r.demand, r.n_demand, r.cfg.radius_m * 0.5);
     struct flash_scan_input in = {.cfg = &r.cfg,
                                   .sellers = r.sellers,
                                   .n_sellers = r.n_sellers,
                                   .demand = r.demand,
                                   .n_demand = r.n_demand,
                                   .precommits = r.precommits,
-                                  .now_ms = now_ms};
+                                  .now_ms = now_ms,
+                                  .grid = grid};
     size_t cap = 0, used = 0;
     struct flash_generated *res = NULL;
     for (size_t i = 0; !rc && i < r.n_scores && r.scores[i].eligible; i++) {
@@ -431,6 +434,7 @@ int flash_generate(struct db_conn *c, int64_t tenant, int64_t now_ms, struct are
             g->status = status_name(w.status);
         }
     }
+    flash_grid_free(grid);
     if (!rc)
         rc = flash_store_scan_mark(c, tenant, now_ms, e);
     rc = tx_end(c, own, rc, e);
