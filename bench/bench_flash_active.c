@@ -89,8 +89,8 @@ int main(int argc, char **argv)
         w.cancel_reason = "";
         w.analytics_json = "";
         w.origin = "engine";
-        struct flash_window_target t = {.buyer_pk = b.pk, .buyer_id = b.id, .distance_m = 222,
-                                        .discount = 15};
+        struct flash_window_target t = {
+            .buyer_pk = b.pk, .buyer_id = b.id, .distance_m = 222, .discount = 15};
         if (flash_store_window_insert(c, tenant, &w, &t, 1, now, &e))
             return die(&e);
         if (i % 500 == 499) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make bench`: HTTP load with wrk on loopback (bare libmicrohttpd baseline, /health, authenticated
 # GETs: one job by id with an API key, and a page of ten jobs, on SQLite and PostgreSQL) and
-# job-queue throughput (bench/bench_jobs.c).
+# job-queue throughput (bench/bench_jobs.c), the flash engine's scan (bench/bench_flash.c) and
+# the active-window list under load (seeded by bench/bench_flash_active.c).
 # Prints figures with the machine they were taken on; never fails on a threshold.
 #   BENCH_DURATION=10 BENCH_RUNS=3 BENCH_CONNECTIONS=32 BENCH_JOBS=20000 scripts/bench.sh
 set -euo pipefail
@@ -218,5 +219,17 @@ flash=$PWD/build/release/bench/bench_flash
 for mode in small rss big; do
     "$flash" "$mode" || echo "  bench_flash $mode failed"
 done
+echo
+echo "== GET /api/flash-windows/active with 1,500 active windows (SQLite, API key)"
+make -s --no-print-directory FLAVOR=release build/release/bench/bench_flash_active
+"$PWD/build/release/bench/bench_flash_active" "sqlite://$tmp/active.db" 1500 >/dev/null \
+    2>"$tmp/active-seed.log"
+start_iceshop "sqlite://$tmp/active.db" "$tmp/iceshop-active.log"
+akey=(-H "Authorization: Bearer $(api_key "sqlite://$tmp/active.db")")
+bytes=$(curl -fsS "${akey[@]}" "http://127.0.0.1:$port/api/flash-windows/active" | wc -c)
+echo "  one response: $bytes bytes"
+measure active_windows "http://127.0.0.1:$port/api/flash-windows/active" "${akey[@]}"
+echo "  aim: hundreds of requests/s"
+stop_last
 echo
 echo "raw wrk output and logs: $tmp"

@@ -730,9 +730,15 @@ static void test_windows(void **state)
     assert_int_equal(w.redeemed, 0);
     assert_int_equal(w.created_at, NOW);
 
+    /* A second open window for the same seller is refused by the database itself. */
+    struct flash_window twin = w;
+    twin.status = FLASH_WINDOW_PROPOSED;
+    FAILS(ERR_CONFLICT, flash_store_window_insert(f->c, f->t1, &twin, NULL, 0, NOW, e));
+
     /* Insert errors: another tenant's seller or buyer, a duplicate target, bad fields. */
     struct flash_window bad = w;
     bad.seller_pk = s1;
+    bad.status = FLASH_WINDOW_EXPIRED; /* S1 already has an open window: one at a time */
     FAILS(ERR_NOT_FOUND, flash_store_window_insert(f->c, f->t2, &bad, NULL, 0, NOW, e));
     assert_string_equal(last.field, "seller");
     int64_t other_b = add_buyer(f, f->t2, "X1", NULL);
@@ -1003,8 +1009,11 @@ static void test_offers_since(void **state)
     };
     struct flash_window_target tg[2] = {{.buyer_pk = b[0], .distance_m = 10},
                                         {.buyer_pk = b[1], .distance_m = 20}};
+    /* earlier windows of the seller are over: one open window per seller */
+    w.status = FLASH_WINDOW_EXPIRED;
     OK(flash_store_window_insert(f->c, f->t1, &w, tg, 2, NOW - 30 * HOUR, e));
     OK(flash_store_window_insert(f->c, f->t1, &w, tg, 2, NOW - 2 * HOUR, e));
+    w.status = FLASH_WINDOW_SCHEDULED;
     OK(flash_store_window_insert(f->c, f->t1, &w, tg, 1, NOW - HOUR, e));
     int count = -1;
     OK(flash_store_offers_since(f->c, f->t1, b[0], NOW - 24 * HOUR, &count, e));
