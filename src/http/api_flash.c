@@ -281,7 +281,7 @@ int h_buyers_register(struct http_req *r, struct err *e)
         b.categories[b.n_categories++] = arena_strdup(&r->arena, cat);
         json_decref(wrap);
     }
-    struct db_conn *c;
+    struct db_conn *c = NULL;
     bool created = false;
     rc = db(r, &c, e);
     if (!rc)
@@ -328,7 +328,7 @@ int h_buyers_signal(struct http_req *r, struct err *e)
         return rc;
     int64_t now = now_ms(r);
     d.expires_at = now + minutes * MINUTE_MS;
-    struct db_conn *c;
+    struct db_conn *c = NULL;
     int64_t pk = 0;
     rc = db(r, &c, e);
     if (!rc)
@@ -343,7 +343,7 @@ int h_buyers_signal(struct http_req *r, struct err *e)
 
 int h_buyers_get(struct http_req *r, struct err *e)
 {
-    struct db_conn *c;
+    struct db_conn *c = NULL;
     struct flash_buyer b;
     const char *id = http_req_param(r, "id");
     int rc = db(r, &c, e);
@@ -370,7 +370,7 @@ int h_buyers_get(struct http_req *r, struct err *e)
 static int list_filter(struct http_req *r, struct flash_list_filter *f, struct err *e)
 {
     memset(f, 0, sizeof(*f));
-    int64_t limit, after;
+    int64_t limit = 0, after = 0;
     f->category = http_req_query(r, "category");
     f->district = http_req_query(r, "district");
     int rc = http_req_query_int(r, "limit", 1, FLASH_LIST_MAX, FLASH_LIST_DEFAULT, &limit, e);
@@ -384,7 +384,7 @@ static int list_filter(struct http_req *r, struct flash_list_filter *f, struct e
 int h_buyers_list(struct http_req *r, struct err *e)
 {
     struct flash_list_filter f;
-    struct db_conn *c;
+    struct db_conn *c = NULL;
     struct flash_buyer *rows;
     size_t n;
     int rc = list_filter(r, &f, e);
@@ -474,7 +474,7 @@ int h_sellers_register(struct http_req *r, struct err *e)
             return err_set_field(e, ERR_INVALID, "opening_hours",
                                  "opening_hours must be \"HH:MM-HH:MM\" (local time) or empty");
     }
-    struct db_conn *c;
+    struct db_conn *c = NULL;
     bool created = false;
     rc = db(r, &c, e);
     if (!rc)
@@ -528,7 +528,7 @@ int h_sellers_signal(struct http_req *r, struct err *e)
     }
     int64_t now = now_ms(r);
     s.expires_at = now + minutes * MINUTE_MS;
-    struct db_conn *c;
+    struct db_conn *c = NULL;
     int64_t pk = 0;
     rc = db(r, &c, e);
     if (!rc)
@@ -545,7 +545,7 @@ int h_sellers_signal(struct http_req *r, struct err *e)
 
 int h_sellers_get(struct http_req *r, struct err *e)
 {
-    struct db_conn *c;
+    struct db_conn *c = NULL;
     struct flash_seller s;
     int rc = db(r, &c, e);
     if (!rc)
@@ -567,7 +567,7 @@ int h_sellers_get(struct http_req *r, struct err *e)
 int h_sellers_list(struct http_req *r, struct err *e)
 {
     struct flash_list_filter f;
-    struct db_conn *c;
+    struct db_conn *c = NULL;
     struct flash_seller *rows;
     size_t n;
     int rc = list_filter(r, &f, e);
@@ -595,7 +595,7 @@ static json_t *components_json(const double *c)
 
 int h_campaigns_scan(struct http_req *r, struct err *e)
 {
-    struct db_conn *c;
+    struct db_conn *c = NULL;
     struct flash_scan_result res;
     int rc = db(r, &c, e);
     if (!rc)
@@ -624,7 +624,7 @@ int h_campaigns_scan(struct http_req *r, struct err *e)
 
 int h_campaigns_generate(struct http_req *r, struct err *e)
 {
-    struct db_conn *c;
+    struct db_conn *c = NULL;
     struct flash_generated *g;
     size_t n;
     int rc = db(r, &c, e);
@@ -667,7 +667,7 @@ static json_t *config_json(const struct flash_config *c)
 
 int h_campaigns_config_get(struct http_req *r, struct err *e)
 {
-    struct db_conn *c;
+    struct db_conn *c = NULL;
     struct flash_config cfg;
     int rc = db(r, &c, e);
     if (!rc)
@@ -696,7 +696,7 @@ int h_campaigns_config_put(struct http_req *r, struct err *e)
                                          "min_participants", "scan_interval_s",
                                          "demand_target",    "max_offers_per_buyer_per_day",
                                          "tz_offset_min",    NULL};
-    struct db_conn *c;
+    struct db_conn *c = NULL;
     struct flash_config cfg;
     int rc = json_reject_unknown(r->json, "", fields, e);
     if (!rc)
@@ -766,7 +766,7 @@ int h_campaigns_config_put(struct http_req *r, struct err *e)
 
 static int window_list(struct http_req *r, struct flash_window_filter *f, struct err *e)
 {
-    struct db_conn *c;
+    struct db_conn *c = NULL;
     struct flash_window *rows;
     size_t n;
     int rc = db(r, &c, e);
@@ -793,7 +793,7 @@ static int window_list(struct http_req *r, struct flash_window_filter *f, struct
 static int window_filter_paging(struct http_req *r, struct flash_window_filter *f,
                                 int64_t default_limit, struct err *e)
 {
-    int64_t limit, after;
+    int64_t limit = 0, after = 0;
     int rc = http_req_query_int(r, "limit", 1, FLASH_LIST_MAX, default_limit, &limit, e);
     if (!rc)
         rc = http_req_query_int(r, "after", 0, INT64_MAX, 0, &after, e);
@@ -819,7 +819,7 @@ int h_windows_list(struct http_req *r, struct err *e)
         return err_set_field(e, ERR_INVALID, "status",
                              "status must be one of: PROPOSED, SCHEDULED, ACTIVE, EXPIRED, "
                              "CANCELLED");
-    struct db_conn *c;
+    struct db_conn *c = NULL;
     const char *seller = http_req_query(r, "seller_id");
     const char *buyer = http_req_query(r, "buyer_id");
     if (!rc && (seller || buyer))
@@ -880,8 +880,8 @@ static int reply_window(struct http_req *r, struct db_conn *c, int64_t pk, bool 
 
 int h_windows_get(struct http_req *r, struct err *e)
 {
-    int64_t pk;
-    struct db_conn *c;
+    int64_t pk = 0;
+    struct db_conn *c = NULL;
     int rc = http_req_param_id(r, "id", &pk, e);
     if (!rc)
         rc = db(r, &c, e);
@@ -958,7 +958,7 @@ int h_windows_create(struct http_req *r, struct err *e)
         }
         m.n_buyer_ids = n;
     }
-    struct db_conn *c;
+    struct db_conn *c = NULL;
     int64_t pk = 0;
     rc = db(r, &c, e);
     if (!rc)
@@ -988,8 +988,8 @@ static int buyer_action_body(struct http_req *r, const char **buyer_id, struct e
 
 int h_windows_precommit(struct http_req *r, struct err *e)
 {
-    int64_t pk;
-    struct db_conn *c;
+    int64_t pk = 0;
+    struct db_conn *c = NULL;
     const char *buyer_id = NULL;
     bool created = false;
     int rc = buyer_action_body(r, &buyer_id, e);
@@ -1006,8 +1006,8 @@ int h_windows_precommit(struct http_req *r, struct err *e)
 
 int h_windows_cancel(struct http_req *r, struct err *e)
 {
-    int64_t pk;
-    struct db_conn *c;
+    int64_t pk = 0;
+    struct db_conn *c = NULL;
     const char *buyer_id = NULL;
     int rc = buyer_action_body(r, &buyer_id, e);
     if (!rc)
@@ -1023,8 +1023,8 @@ int h_windows_cancel(struct http_req *r, struct err *e)
 
 int h_windows_join(struct http_req *r, struct err *e)
 {
-    int64_t pk;
-    struct db_conn *c;
+    int64_t pk = 0;
+    struct db_conn *c = NULL;
     const char *buyer_id = NULL, *code = NULL;
     bool created = false;
     int rc = buyer_action_body(r, &buyer_id, e);
@@ -1043,8 +1043,8 @@ int h_windows_join(struct http_req *r, struct err *e)
 int h_windows_redeem(struct http_req *r, struct err *e)
 {
     static const char *const fields[] = {"code", NULL};
-    int64_t pk;
-    struct db_conn *c;
+    int64_t pk = 0;
+    struct db_conn *c = NULL;
     const char *code = NULL, *buyer_id = NULL;
     int rc = json_reject_unknown(r->json, "", fields, e);
     if (!rc)
@@ -1062,8 +1062,8 @@ int h_windows_redeem(struct http_req *r, struct err *e)
 
 int h_windows_approve(struct http_req *r, struct err *e)
 {
-    int64_t pk;
-    struct db_conn *c;
+    int64_t pk = 0;
+    struct db_conn *c = NULL;
     int rc = action_target(r, &pk, &c, e);
     if (!rc)
         rc = flash_seller_approve(c, r->who.tenant_id, pk, now_ms(r), e);
@@ -1072,8 +1072,8 @@ int h_windows_approve(struct http_req *r, struct err *e)
 
 int h_windows_reject(struct http_req *r, struct err *e)
 {
-    int64_t pk;
-    struct db_conn *c;
+    int64_t pk = 0;
+    struct db_conn *c = NULL;
     int rc = action_target(r, &pk, &c, e);
     if (!rc)
         rc = flash_seller_reject(c, r->who.tenant_id, pk, now_ms(r), e);
@@ -1083,8 +1083,8 @@ int h_windows_reject(struct http_req *r, struct err *e)
 int h_windows_seller_cancel(struct http_req *r, struct err *e)
 {
     static const char *const fields[] = {"reason", NULL};
-    int64_t pk;
-    struct db_conn *c;
+    int64_t pk = 0;
+    struct db_conn *c = NULL;
     const char *reason = "";
     int rc = 0;
     if (r->json) {
@@ -1104,7 +1104,7 @@ int h_windows_seller_cancel(struct http_req *r, struct err *e)
 int h_messages_list(struct http_req *r, struct err *e)
 {
     struct notify_filter f = {.kind = -1, .status = -1};
-    int64_t limit, after, window = 0;
+    int64_t limit = 0, after = 0, window = 0;
     const char *kind = http_req_query(r, "kind");
     const char *status = http_req_query(r, "status");
     f.recipient_id = http_req_query(r, "recipient_id");
@@ -1125,7 +1125,7 @@ int h_messages_list(struct http_req *r, struct err *e)
     f.limit = (int)limit;
     f.after_pk = after;
     f.window_pk = window;
-    struct db_conn *c;
+    struct db_conn *c = NULL;
     struct notify_message *rows;
     size_t n;
     rc = db(r, &c, e);

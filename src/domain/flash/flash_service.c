@@ -138,7 +138,7 @@ static int send_offers(struct db_conn *c, int64_t tenant, const struct flash_con
     int rc = flash_store_window_targets(c, tenant, w->pk, a, &t, &n, e);
     char start[6], end[6];
     for (size_t i = 0; !rc && i < n; i++) {
-        struct flash_buyer b;
+        struct flash_buyer b = {0};
         rc = flash_store_buyer_get_pk(c, tenant, t[i].buyer_pk, a, &b, e);
         if (rc)
             break;
@@ -224,7 +224,7 @@ int flash_buyer_signal(struct db_conn *c, int64_t tenant, const char *buyer_id,
 {
     struct arena a;
     arena_init(&a);
-    struct flash_buyer b;
+    struct flash_buyer b = {0};
     bool own;
     int rc = tx_begin(c, &own, e);
     if (!rc)
@@ -243,7 +243,7 @@ int flash_seller_signal(struct db_conn *c, int64_t tenant, const char *seller_id
 {
     struct arena a;
     arena_init(&a);
-    struct flash_seller sl;
+    struct flash_seller sl = {0};
     bool own;
     int rc = tx_begin(c, &own, e);
     if (!rc)
@@ -405,7 +405,7 @@ int flash_generate(struct db_conn *c, int64_t tenant, int64_t now_ms, struct are
             g->reason = "closed at the chosen time";
             continue;
         }
-        struct flash_window w;
+        struct flash_window w = {0};
         memset(&w, 0, sizeof(w));
         w.title = arena_strdup(a, d.title);
         w.description = arena_strdup(a, d.description);
@@ -450,8 +450,8 @@ int flash_window_create(struct db_conn *c, int64_t tenant, const struct flash_ma
 {
     bool own;
     int rc = tx_begin(c, &own, e);
-    struct flash_config cfg;
-    struct flash_seller s;
+    struct flash_config cfg = {0};
+    struct flash_seller s = {0};
     if (!rc)
         rc = flash_store_config_get(c, tenant, &cfg, e);
     if (!rc)
@@ -472,7 +472,7 @@ int flash_window_create(struct db_conn *c, int64_t tenant, const struct flash_ma
     if (rc)
         return tx_end(c, own, rc, e);
 
-    struct flash_window w;
+    struct flash_window w = {0};
     memset(&w, 0, sizeof(w));
     w.start_ms = m->start_ms ? m->start_ms : now_ms + cfg.lead_minutes * MINUTE_MS;
     w.end_ms = w.start_ms + (m->minutes ? m->minutes : cfg.window_minutes) * MINUTE_MS;
@@ -505,7 +505,7 @@ int flash_window_create(struct db_conn *c, int64_t tenant, const struct flash_ma
     if (m->buyer_ids) {
         wt = arena_alloc(a, (m->n_buyer_ids + 1) * sizeof(*wt));
         for (size_t i = 0; !rc && i < m->n_buyer_ids; i++) {
-            struct flash_buyer b;
+            struct flash_buyer b = {0};
             rc = get_buyer(c, tenant, m->buyer_ids[i], a, &b, e);
             if (rc)
                 break;
@@ -559,8 +559,8 @@ int flash_precommit(struct db_conn *c, int64_t tenant, int64_t window_pk, const 
     struct arena a;
     arena_init(&a);
     bool own;
-    struct flash_window w;
-    struct flash_buyer b;
+    struct flash_window w = {0};
+    struct flash_buyer b = {0};
     int rc = tx_begin(c, &own, e);
     if (!rc)
         rc = get_window(c, tenant, window_pk, &a, &w, e);
@@ -579,7 +579,7 @@ int flash_precommit(struct db_conn *c, int64_t tenant, int64_t window_pk, const 
     if (!rc)
         rc = flash_store_precommit_add(c, tenant, window_pk, b.pk, now_ms, created, e);
     if (!rc && *created) {
-        struct flash_config cfg;
+        struct flash_config cfg = {0};
         rc = flash_store_config_get(c, tenant, &cfg, e);
         struct notify_vars v;
         char start[6], end[6];
@@ -599,8 +599,8 @@ int flash_precommit_cancel(struct db_conn *c, int64_t tenant, int64_t window_pk,
     struct arena a;
     arena_init(&a);
     bool own, changed = false;
-    struct flash_window w;
-    struct flash_buyer b;
+    struct flash_window w = {0};
+    struct flash_buyer b = {0};
     int rc = tx_begin(c, &own, e);
     if (!rc)
         rc = get_window(c, tenant, window_pk, &a, &w, e);
@@ -632,8 +632,8 @@ int flash_join(struct db_conn *c, int64_t tenant, int64_t window_pk, const char 
                int64_t now_ms, struct arena *a, const char **code, bool *created, struct err *e)
 {
     bool own;
-    struct flash_window w;
-    struct flash_buyer b;
+    struct flash_window w = {0};
+    struct flash_buyer b = {0};
     int rc = tx_begin(c, &own, e);
     if (!rc)
         rc = get_window(c, tenant, window_pk, a, &w, e);
@@ -659,7 +659,7 @@ int flash_join(struct db_conn *c, int64_t tenant, int64_t window_pk, const char 
         rc = err_set(e, ERR_CONFLICT, "window %lld is full (%d of %d)", (long long)window_pk,
                      w.joined, w.capacity);
     if (!rc && *created) {
-        struct flash_config cfg;
+        struct flash_config cfg = {0};
         rc = flash_store_config_get(c, tenant, &cfg, e);
         struct notify_vars v;
         char start[6], end[6];
@@ -676,7 +676,7 @@ int flash_redeem(struct db_conn *c, int64_t tenant, int64_t window_pk, const cha
                  int64_t now_ms, struct arena *a, const char **buyer_id, struct err *e)
 {
     bool own;
-    struct flash_window w;
+    struct flash_window w = {0};
     int64_t buyer_pk = 0;
     int rc = tx_begin(c, &own, e);
     if (!rc)
@@ -688,7 +688,7 @@ int flash_redeem(struct db_conn *c, int64_t tenant, int64_t window_pk, const cha
         rc = flash_store_redeem(c, tenant, window_pk, code, now_ms, &buyer_pk, e);
     if (!rc)
         rc = flash_store_buyer_record(c, tenant, buyer_pk, 0, 1, e);
-    struct flash_buyer b;
+    struct flash_buyer b = {0};
     if (!rc)
         rc = flash_store_buyer_get_pk(c, tenant, buyer_pk, a, &b, e);
     if (!rc)
@@ -716,9 +716,9 @@ int flash_seller_approve(struct db_conn *c, int64_t tenant, int64_t window_pk, i
     struct arena a;
     arena_init(&a);
     bool own, changed = false;
-    struct flash_window w;
-    struct flash_seller s;
-    struct flash_config cfg;
+    struct flash_window w = {0};
+    struct flash_seller s = {0};
+    struct flash_config cfg = {0};
     int rc = tx_begin(c, &own, e);
     if (!rc)
         rc = load_window_seller(c, tenant, window_pk, &a, &w, &s, &cfg, e);
@@ -752,7 +752,7 @@ static int notify_cancelled(struct db_conn *c, int64_t tenant, const struct flas
     int rc = flash_store_precommit_buyers(c, tenant, w->pk, a, &pks, &n, e);
     char start[6], end[6];
     for (size_t i = 0; !rc && i < n; i++) {
-        struct flash_buyer b;
+        struct flash_buyer b = {0};
         rc = flash_store_buyer_get_pk(c, tenant, pks[i], a, &b, e);
         struct notify_vars v;
         vars_for_window(&v, w, cfg->tz_offset_min, start, end);
@@ -769,9 +769,9 @@ int flash_seller_reject(struct db_conn *c, int64_t tenant, int64_t window_pk, in
     struct arena a;
     arena_init(&a);
     bool own, changed = false;
-    struct flash_window w;
-    struct flash_seller s;
-    struct flash_config cfg;
+    struct flash_window w = {0};
+    struct flash_seller s = {0};
+    struct flash_config cfg = {0};
     int rc = tx_begin(c, &own, e);
     if (!rc)
         rc = load_window_seller(c, tenant, window_pk, &a, &w, &s, &cfg, e);
@@ -795,9 +795,9 @@ int flash_seller_cancel(struct db_conn *c, int64_t tenant, int64_t window_pk, co
     struct arena a;
     arena_init(&a);
     bool own, changed = false;
-    struct flash_window w;
-    struct flash_seller s;
-    struct flash_config cfg;
+    struct flash_window w = {0};
+    struct flash_seller s = {0};
+    struct flash_config cfg = {0};
     const char *why = reason && *reason ? reason : "seller cancelled";
     int rc = tx_begin(c, &own, e);
     if (!rc)
@@ -825,9 +825,9 @@ int flash_activate(struct db_conn *c, int64_t tenant, int64_t window_pk, int64_t
     struct arena a;
     arena_init(&a);
     bool own, changed = false;
-    struct flash_window w;
-    struct flash_seller s;
-    struct flash_config cfg;
+    struct flash_window w = {0};
+    struct flash_seller s = {0};
+    struct flash_config cfg = {0};
     int rc = tx_begin(c, &own, e);
     if (!rc)
         rc = load_window_seller(c, tenant, window_pk, &a, &w, &s, &cfg, e);
@@ -868,7 +868,7 @@ int flash_activate(struct db_conn *c, int64_t tenant, int64_t window_pk, int64_t
             if (t[k].buyer_pk == pks[i])
                 dist += t[k].distance_m;
         }
-        struct flash_buyer b;
+        struct flash_buyer b = {0};
         rc = flash_store_buyer_get_pk(c, tenant, pks[i], &a, &b, e);
         if (rc)
             break;
@@ -899,7 +899,7 @@ int flash_expire(struct db_conn *c, int64_t tenant, int64_t window_pk, int64_t n
     struct arena a;
     arena_init(&a);
     bool own, changed = false;
-    struct flash_window w;
+    struct flash_window w = {0};
     int rc = tx_begin(c, &own, e);
     if (!rc)
         rc = get_window(c, tenant, window_pk, &a, &w, e);
