@@ -87,25 +87,38 @@ static int get_phone(json_t *root, bool required, const char **out, struct err *
     return 0;
 }
 
-static int get_category(json_t *root, const char *path, bool required, const char **out,
-                        struct err *e)
+/* A category: canonical or one of the tenant's own (cfg). */
+static int get_category(json_t *root, const char *path, bool required,
+                        const struct flash_config *cfg, const char **out, struct err *e)
 {
     const char *v = NULL;
     int rc = json_get_strn(root, path, required, FLASH_CATEGORY_MAX, &v, e);
     if (rc || !v)
         return rc;
-    if (!flash_category_known(v, NULL)) {
-        char list[256] = "";
+    if (!flash_config_category_known(cfg, v)) {
+        char list[512] = "";
         size_t used = 0;
         for (int i = 0; flash_categories[i] && used < sizeof(list); i++) {
             int w = snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "",
                              flash_categories[i]);
             used += w > 0 ? (size_t)w : 0;
         }
+        for (int i = 0; i < cfg->n_extra_categories && used < sizeof(list); i++) {
+            int w = snprintf(list + used, sizeof(list) - used, ", %s", cfg->extra_categories[i]);
+            used += w > 0 ? (size_t)w : 0;
+        }
         return err_set_field(e, ERR_INVALID, path, "%s must be one of: %s", path, list);
     }
     *out = v;
     return 0;
+}
+
+/* The tenant's configuration, for validating categories. */
+static int tenant_config(struct http_req *r, struct flash_config *cfg, struct err *e)
+{
+    struct db_conn *c = NULL;
+    int rc = http_req_db(r, &c, e);
+    return rc ? rc : flash_store_config_get(c, r->who.tenant_id, cfg, e);
 }
 
 static int get_language(json_t *root, const char **out, struct err *e)
@@ -244,7 +257,10 @@ int h_buyers_register(struct http_req *r, struct err *e)
     b.price_sensitivity = FLASH_PRICE_BALANCED;
     int price = FLASH_PRICE_BALANCED;
     json_t *cats = NULL;
+    struct flash_config cfg;
     int rc = json_reject_unknown(r->json, "", fields, e);
+    if (!rc)
+        rc = tenant_config(r, &cfg, e);
     if (!rc)
         rc = get_id(r->json, "id", false, &b.id, e);
     if (!rc)
@@ -272,7 +288,7 @@ int h_buyers_register(struct http_req *r, struct err *e)
         snprintf(path, sizeof(path), "categories[%zu]", i);
         json_t *wrap = json_pack("{s:O}", "c", json_array_get(cats, i));
         const char *cat = NULL;
-        rc = get_category(wrap, "c", true, &cat, e);
+        rc = get_category(wrap, "c", true, &cfg, &cat, e);
         if (rc) {
             json_decref(wrap);
             snprintf(e->field, sizeof(e->field), "%s", path);
@@ -309,7 +325,10 @@ int h_buyers_signal(struct http_req *r, struct err *e)
     d.category = "";
     d.currency = "TRY";
     int64_t minutes = 60;
+    struct flash_config cfg;
     int rc = json_reject_unknown(r->json, "", fields, e);
+    if (!rc)
+        rc = tenant_config(r, &cfg, e);
     if (!rc)
         rc = get_id(r->json, "buyer_id", true, &buyer_id, e);
     if (!rc)
@@ -317,7 +336,7 @@ int h_buyers_signal(struct http_req *r, struct err *e)
     if (!rc)
         rc = json_get_strn(r->json, "product", false, 80, &d.product, e);
     if (!rc)
-        rc = get_category(r->json, "category", false, &d.category, e);
+        rc = get_category(r->json, "category", false, &cfg, &d.category, e);
     if (!rc)
         rc = json_get_i64(r->json, "budget", false, 0, INT64_MAX / 2, &d.budget, e);
     if (!rc)
@@ -427,7 +446,10 @@ int h_sellers_register(struct http_req *r, struct err *e)
     s.opening_hours = "";
     int density = FLASH_DENSITY_LOW;
     int64_t max_discount = 20, capacity = 10;
+    struct flash_config cfg;
     int rc = json_reject_unknown(r->json, "", fields, e);
+    if (!rc)
+        rc = tenant_config(r, &cfg, e);
     if (!rc)
         rc = json_reject_unknown(r->json, "price_range", price_fields, e);
     if (!rc)
@@ -437,7 +459,7 @@ int h_sellers_register(struct http_req *r, struct err *e)
     if (!rc)
         rc = json_get_strn(r->json, "name", true, FLASH_NAME_MAX, &s.name, e);
     if (!rc)
-        rc = get_category(r->json, "category", true, &s.category, e);
+        rc = get_category(r->json, "category", true, &cfg, &s.category, e);
     if (!rc)
         rc = get_location(r->json, true, &s.loc, e);
     if (!rc)
@@ -657,12 +679,16 @@ static json_t *config_json(const struct flash_config *c)
     for (int i = 0; i < c->n_tiers; i++)
         json_array_append_new(tiers, json_pack("{s:f, s:i}", "max_m", c->tiers[i].max_m, "discount",
                                                c->tiers[i].discount));
-    return json_pack("{s:o, s:f, s:f, s:o, s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "weights", w,
-                     "threshold", c->threshold, "radius_m", c->radius_m, "tiers", tiers,
-                     "window_minutes", c->window_minutes, "lead_minutes", c->lead_minutes,
-                     "min_participants", c->min_participants, "scan_interval_s", c->scan_interval_s,
-                     "demand_target", c->demand_target, "max_offers_per_buyer_per_day",
-                     c->max_offers_per_buyer_per_day, "tz_offset_min", c->tz_offset_min);
+    json_t *extra = json_array();
+    for (int i = 0; i < c->n_extra_categories; i++)
+        json_array_append_new(extra, json_string(c->extra_categories[i]));
+    return json_pack("{s:o, s:o, s:f, s:f, s:o, s:i, s:i, s:i, s:i, s:i, s:i, s:i}",
+                     "extra_categories", extra, "weights", w, "threshold", c->threshold, "radius_m",
+                     c->radius_m, "tiers", tiers, "window_minutes", c->window_minutes,
+                     "lead_minutes", c->lead_minutes, "min_participants", c->min_participants,
+                     "scan_interval_s", c->scan_interval_s, "demand_target", c->demand_target,
+                     "max_offers_per_buyer_per_day", c->max_offers_per_buyer_per_day,
+                     "tz_offset_min", c->tz_offset_min);
 }
 
 int h_campaigns_config_get(struct http_req *r, struct err *e)
@@ -690,12 +716,19 @@ static int get_int_field(json_t *root, const char *path, int64_t lo, int64_t hi,
 /* PUT merges the given fields over the current configuration, then validates the whole. */
 int h_campaigns_config_put(struct http_req *r, struct err *e)
 {
-    static const char *const fields[] = {"weights",          "threshold",
-                                         "radius_m",         "tiers",
-                                         "window_minutes",   "lead_minutes",
-                                         "min_participants", "scan_interval_s",
-                                         "demand_target",    "max_offers_per_buyer_per_day",
-                                         "tz_offset_min",    NULL};
+    static const char *const fields[] = {"weights",
+                                         "threshold",
+                                         "radius_m",
+                                         "tiers",
+                                         "window_minutes",
+                                         "lead_minutes",
+                                         "min_participants",
+                                         "scan_interval_s",
+                                         "demand_target",
+                                         "max_offers_per_buyer_per_day",
+                                         "tz_offset_min",
+                                         "extra_categories",
+                                         NULL};
     struct db_conn *c = NULL;
     struct flash_config cfg;
     int rc = json_reject_unknown(r->json, "", fields, e);
@@ -751,6 +784,27 @@ int h_campaigns_config_put(struct http_req *r, struct err *e)
             if (rc)
                 snprintf(e->field, sizeof(e->field), "tiers[%d]%s", i,
                          strchr(e->field, '.') ? strchr(e->field, '.') : "");
+        }
+    }
+    json_t *extra = NULL;
+    if (!rc)
+        rc = json_get_array(r->json, "extra_categories", false, &extra, e);
+    if (!rc && extra) {
+        if (json_array_size(extra) > FLASH_MAX_EXTRA_CATEGORIES)
+            return err_set_field(e, ERR_INVALID, "extra_categories", "at most %d extra categories",
+                                 FLASH_MAX_EXTRA_CATEGORIES);
+        cfg.n_extra_categories = 0;
+        for (size_t i = 0; i < json_array_size(extra); i++) {
+            json_t *v = json_array_get(extra, i);
+            if (!json_is_string(v) || json_string_length(v) > FLASH_CATEGORY_MAX) {
+                char field[48];
+                snprintf(field, sizeof(field), "extra_categories[%zu]", i);
+                return err_set_field(e, ERR_INVALID, field,
+                                     "%s must be a string of at most %d characters", field,
+                                     FLASH_CATEGORY_MAX);
+            }
+            snprintf(cfg.extra_categories[cfg.n_extra_categories++], FLASH_CATEGORY_MAX + 1, "%s",
+                     json_string_value(v));
         }
     }
     if (!rc)

@@ -222,6 +222,69 @@ static void test_register_and_validate(void **state)
     json_decref(list);
 }
 
+static json_t *put_config(const char *body, long want)
+{
+    struct resp r;
+    assert_int_equal(http_req(&srv, "PUT", "/api/campaigns/config", ADMIN, "application/json", body,
+                              strlen(body), NULL, &r),
+                     0);
+    if (r.status != want)
+        fprintf(stderr, "PUT config -> %ld (want %ld): %s\n", r.status, want, r.body);
+    assert_int_equal(r.status, want);
+    json_t *j = json_incref(r.json);
+    resp_free(&r);
+    return j;
+}
+
+static void test_config_and_categories(void **state)
+{
+    (void)state;
+    json_t *c = get("/api/campaigns/config", 200);
+    assert_true(json_real_value(json_object_get(c, "radius_m")) == 1000.0);
+    assert_int_equal(json_array_size(json_object_get(c, "tiers")), 3);
+    assert_int_equal(num(c, "window_minutes"), 10);
+    json_decref(c);
+    const struct {
+        const char *body, *field;
+    } bad[] = {
+        {"{\"threshold\":1.5}", "threshold"},
+        {"{\"weights\":{\"demand\":\"high\"}}", "weights.demand"},
+        {"{\"weights\":{\"luck\":1}}", "weights.luck"},
+        {"{\"tiers\":[{\"max_m\":600,\"discount\":20},{\"max_m\":300,\"discount\":15}]}",
+         "tiers[1].max_m"},
+        {"{\"extra_categories\":[\"coffee\"]}", "extra_categories[0]"},
+        {"{\"extra_categories\":[\"Çiçek!\"]}", "extra_categories[0]"},
+        {"{\"colour\":\"blue\"}", "colour"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct resp r;
+        assert_int_equal(http_req(&srv, "PUT", "/api/campaigns/config", ADMIN, "application/json",
+                                  bad[i].body, strlen(bad[i].body), NULL, &r),
+                         0);
+        if (r.status != 400 || strcmp(resp_error_field(&r), bad[i].field) != 0)
+            fprintf(stderr, "config case %zu: %ld %s\n", i, r.status, r.body);
+        assert_int_equal(r.status, 400);
+        assert_string_equal(resp_error_field(&r), bad[i].field);
+        resp_free(&r);
+    }
+    /* a refused change leaves the configuration as it was */
+    c = get("/api/campaigns/config", 200);
+    assert_true(json_real_value(json_object_get(c, "threshold")) == 0.5);
+    json_decref(c);
+
+    /* a tenant's own category */
+    const char *florist = "{\"id\":\"F1\",\"phone_number\":\"+905320000099\",\"name\":\"Çiçekçi\","
+                          "\"category\":\"florist\",\"location\":{\"lat\":40.99,\"lng\":29.03}}";
+    json_decref(post("/api/sellers/register", florist, 400));
+    c = put_config("{\"extra_categories\":[\"florist\"],\"window_minutes\":15}", 200);
+    assert_int_equal(num(c, "window_minutes"), 15);
+    assert_int_equal(num(c, "min_participants"), 2); /* untouched fields keep their value */
+    json_decref(c);
+    json_decref(post("/api/sellers/register", florist, 201));
+    c = put_config("{\"window_minutes\":10}", 200);
+    json_decref(c);
+}
+
 static long long s1_window;
 
 static void test_scan_and_generate(void **state)
@@ -493,6 +556,7 @@ int main(void)
         return 0;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_register_and_validate),
+        cmocka_unit_test(test_config_and_categories),
         cmocka_unit_test(test_scan_and_generate),
         cmocka_unit_test(test_precommit_rules),
         cmocka_unit_test(test_ask_first_seller),

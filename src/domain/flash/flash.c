@@ -90,6 +90,25 @@ static bool in_range(double v, double lo, double hi)
 
 int flash_config_validate(const struct flash_config *c, struct err *e)
 {
+    for (int i = 0; i < c->n_extra_categories; i++) {
+        char field[48];
+        snprintf(field, sizeof(field), "extra_categories[%d]", i);
+        const char *cat = c->extra_categories[i];
+        size_t n = strlen(cat);
+        bool ok = n >= 1 && n <= FLASH_CATEGORY_MAX;
+        for (size_t k = 0; ok && k < n; k++)
+            ok = (cat[k] >= 'a' && cat[k] <= 'z') || cat[k] == '_';
+        if (!ok)
+            return err_set_field(e, ERR_INVALID, field,
+                                 "%s must be 1..%d characters of a-z and '_'", field,
+                                 FLASH_CATEGORY_MAX);
+        if (flash_category_known(cat, NULL))
+            return err_set_field(e, ERR_INVALID, field, "%s: %s is already a category", field, cat);
+        for (int k = 0; k < i; k++) {
+            if (strcmp(c->extra_categories[k], cat) == 0)
+                return err_set_field(e, ERR_INVALID, field, "%s: %s is listed twice", field, cat);
+        }
+    }
     char field[64];
     double wsum = 0;
     for (int i = 0; i < FLASH_N_COMPONENTS; i++) {
@@ -188,4 +207,15 @@ int flash_enum_parse(const char *const *names, const char *s, int *out)
         }
     }
     return ERR_INVALID;
+}
+
+bool flash_config_category_known(const struct flash_config *c, const char *category)
+{
+    if (flash_category_known(category, NULL))
+        return true;
+    for (int i = 0; c && i < c->n_extra_categories; i++) {
+        if (strcmp(c->extra_categories[i], category) == 0)
+            return true;
+    }
+    return false;
 }

@@ -14,12 +14,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FLASH_ID_MAX         64 /* public ids ("B123", "s_9f2c..."): [A-Za-z0-9_-], 1..64 */
-#define FLASH_NAME_MAX       120
-#define FLASH_TEXT_MAX       1000
-#define FLASH_CATEGORY_MAX   32
-#define FLASH_MAX_CATEGORIES 16 /* per buyer */
-#define FLASH_MAX_TIERS      8
+#define FLASH_ID_MAX               64 /* public ids ("B123", "s_9f2c..."): [A-Za-z0-9_-], 1..64 */
+#define FLASH_NAME_MAX             120
+#define FLASH_TEXT_MAX             1000
+#define FLASH_CATEGORY_MAX         32
+#define FLASH_MAX_CATEGORIES       16 /* per buyer */
+#define FLASH_MAX_EXTRA_CATEGORIES 16 /* a tenant's own categories beyond the canonical ones */
+#define FLASH_MAX_TIERS            8
 
 /* The canonical categories; a tenant may add more in its configuration. */
 extern const char *const flash_categories[]; /* NULL-terminated */
@@ -141,8 +142,17 @@ struct flash_config {
     int scan_interval_s;  /* default 60; 0 = no automatic scans */
     int demand_target;    /* matching buyers at which the demand component saturates, default 5 */
     int max_offers_per_buyer_per_day; /* default 3 */
-    int tz_offset_min;                /* local time of the city, minutes east of UTC; default 180 */
+    int tz_offset_min;
+    /* local time of the city, minutes east of UTC; default 180 */ /* the tenant's own
+                                                                      categories, [a-z_]{1,32},
+                                                                      none canonical, none
+                                                                      repeated */
+    char extra_categories[FLASH_MAX_EXTRA_CATEGORIES][FLASH_CATEGORY_MAX + 1];
+    int n_extra_categories;
 };
+
+/* Whether `category` is canonical or one of the configuration's extra categories. */
+bool flash_config_category_known(const struct flash_config *c, const char *category);
 
 /* The defaults of seed 000: radius 1 km, tiers 300/600/900 m at 15/20/30 %, 10-minute windows. */
 void flash_config_default(struct flash_config *c);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Job handlers of the flash engine: activation at a window's start and expiry at its end (each
+ * Job handlers of the flash engine: activation at a window's start, a reminder shortly before it,
+ * and expiry at its end (each
  * inside the job's own transaction, so they happen exactly once), and the periodic scan that
  * runs scan + generate for every tenant whose interval has passed.
  * Tests: tests/integration/0004-flash.c.
@@ -38,6 +39,13 @@ static int expire(struct job_ctx *ctx, struct err *e)
     return rc ? rc : flash_expire(ctx->conn, ctx->tenant_id, pk, ctx->now_ms, e);
 }
 
+static int remind(struct job_ctx *ctx, struct err *e)
+{
+    int64_t pk;
+    int rc = window_of(ctx, &pk, e);
+    return rc ? rc : flash_remind(ctx->conn, ctx->tenant_id, pk, ctx->now_ms, e);
+}
+
 /* Each due tenant gets its own transaction: one tenant's failure does not hold back others. */
 static int scan(struct job_ctx *ctx, struct err *e)
 {
@@ -73,6 +81,8 @@ int flash_jobs_register(struct job_registry *reg, struct err *e)
     int rc = job_registry_add(reg, FLASH_JOB_ACTIVATE, activate, NULL, JOB_IN_TX, e);
     if (!rc)
         rc = job_registry_add(reg, FLASH_JOB_EXPIRE, expire, NULL, JOB_IN_TX, e);
+    if (!rc)
+        rc = job_registry_add(reg, FLASH_JOB_REMIND, remind, NULL, JOB_IN_TX, e);
     if (!rc)
         rc = job_registry_add(reg, FLASH_JOB_SCAN, scan, NULL, 0, e);
     return rc;

@@ -16,10 +16,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#define MINUTE_MS       60000LL
-#define DAY_MS          (24 * 60 * MINUTE_MS)
-#define BUSY_HISTORY_MS (28 * DAY_MS) /* density reports that shape the start time */
-#define CODE_LEN        6
+#define MINUTE_MS        60000LL
+#define DAY_MS           (24 * 60 * MINUTE_MS)
+#define BUSY_HISTORY_MS  (28 * DAY_MS) /* density reports that shape the start time */
+#define CODE_LEN         6
+#define REMIND_BEFORE_MS (2 * MINUTE_MS) /* reminders go out this long before the start */
 
 /* ======================== transactions ======================== */
 
@@ -78,7 +79,16 @@ static int enqueue_lifecycle(struct db_conn *c, int64_t tenant, const struct fla
     exp.name = FLASH_JOB_EXPIRE;
     exp.run_at_ms = w->end_ms;
     exp.unique_key = key;
-    return jobs_enqueue(c, &exp, now_ms, &id, &dedup, e);
+    rc = jobs_enqueue(c, &exp, now_ms, &id, &dedup, e);
+    /* A reminder only makes sense when the start is not already upon us. */
+    if (rc || w->start_ms - now_ms <= 2 * REMIND_BEFORE_MS)
+        return rc;
+    snprintf(key, sizeof(key), "flash.remind:%lld", (long long)w->pk);
+    struct job_spec rem = act;
+    rem.name = FLASH_JOB_REMIND;
+    rem.run_at_ms = w->start_ms - REMIND_BEFORE_MS;
+    rem.unique_key = key;
+    return jobs_enqueue(c, &rem, now_ms, &id, &dedup, e);
 }
 
 static void vars_for_window(struct notify_vars *v, const struct flash_window *w, int tz,
@@ -888,6 +898,40 @@ int flash_activate(struct db_conn *c, int64_t tenant, int64_t window_pk, int64_t
     v.expected = (int)lround(expected);
     rc = notify_seller(c, tenant, &s, NOTIFY_SELLER_SUMMARY, &w, &v, now_ms, e);
 out:
+    rc = tx_end(c, own, rc, e);
+    arena_release(&a);
+    return rc;
+}
+
+int flash_remind(struct db_conn *c, int64_t tenant, int64_t window_pk, int64_t now_ms,
+                 struct err *e)
+{
+    struct arena a;
+    arena_init(&a);
+    bool own;
+    struct flash_window w = {0};
+    struct flash_config cfg = {0};
+    int64_t *pks = NULL;
+    size_t n = 0;
+    int rc = tx_begin(c, &own, e);
+    if (!rc)
+        rc = get_window(c, tenant, window_pk, &a, &w, e);
+    if (!rc)
+        rc = flash_store_config_get(c, tenant, &cfg, e);
+    if (!rc && w.status == FLASH_WINDOW_SCHEDULED)
+        rc = flash_store_precommit_buyers(c, tenant, window_pk, &a, &pks, &n, e);
+    char start[6], end[6];
+    for (size_t i = 0; !rc && i < n; i++) {
+        struct flash_buyer b = {0};
+        rc = flash_store_buyer_get_pk(c, tenant, pks[i], &a, &b, e);
+        struct notify_vars v;
+        vars_for_window(&v, &w, cfg.tz_offset_min, start, end);
+        v.minutes = (int)((w.start_ms - now_ms + MINUTE_MS - 1) / MINUTE_MS);
+        if (v.minutes < 1)
+            v.minutes = 1;
+        if (!rc)
+            rc = notify_buyer(c, tenant, &b, NOTIFY_REMINDER, &w, &v, now_ms, e);
+    }
     rc = tx_end(c, own, rc, e);
     arena_release(&a);
     return rc;

@@ -24,7 +24,10 @@ struct sched;
 /* Job names. Payloads are {"window": pk}; the tenant is the job's. */
 #define FLASH_JOB_ACTIVATE "flash.activate"
 #define FLASH_JOB_EXPIRE   "flash.expire"
-#define FLASH_JOB_SCAN     "flash.scan" /* periodic: scan + generate for every tenant that is due */
+#define FLASH_JOB_REMIND                                                                           \
+    "flash.remind"                  /* REMIND_BEFORE_MS before the start, when there is time       \
+                                     */
+#define FLASH_JOB_SCAN "flash.scan" /* periodic: scan + generate for every tenant that is due */
 
 /* Register the buyer (insert or update) in one transaction. */
 int flash_buyer_register(struct db_conn *c, int64_t tenant, struct flash_buyer *b, int64_t now_ms,
@@ -110,6 +113,9 @@ int flash_seller_cancel(struct db_conn *c, int64_t tenant, int64_t window_pk, co
 int flash_activate(struct db_conn *c, int64_t tenant, int64_t window_pk, int64_t now_ms,
                    struct err *e);
 int flash_expire(struct db_conn *c, int64_t tenant, int64_t window_pk, int64_t now_ms,
+                 struct err *e);
+/* Remind the committed buyers of a SCHEDULED window that it starts soon. */
+int flash_remind(struct db_conn *c, int64_t tenant, int64_t window_pk, int64_t now_ms,
                  struct err *e);
 
 /* Register the lifecycle and scan job handlers, and the periodic scan task. */

@@ -200,12 +200,16 @@ static json_t *config_to_json(const struct flash_config *cfg)
     for (int i = 0; i < cfg->n_tiers && i < FLASH_MAX_TIERS; i++)
         json_array_append_new(tiers, json_pack("{s:f,s:i}", "max_m", cfg->tiers[i].max_m,
                                                "discount", cfg->tiers[i].discount));
-    return json_pack("{s:o,s:f,s:f,s:o,s:i,s:i,s:i,s:i,s:i,s:i,s:i}", "weights", w, "threshold",
-                     cfg->threshold, "radius_m", cfg->radius_m, "tiers", tiers, "window_minutes",
-                     cfg->window_minutes, "lead_minutes", cfg->lead_minutes, "min_participants",
-                     cfg->min_participants, "scan_interval_s", cfg->scan_interval_s,
-                     "demand_target", cfg->demand_target, "max_offers_per_buyer_per_day",
-                     cfg->max_offers_per_buyer_per_day, "tz_offset_min", cfg->tz_offset_min);
+    json_t *extra = json_array();
+    for (int i = 0; i < cfg->n_extra_categories && i < FLASH_MAX_EXTRA_CATEGORIES; i++)
+        json_array_append_new(extra, json_string(cfg->extra_categories[i]));
+    return json_pack("{s:o,s:o,s:f,s:f,s:o,s:i,s:i,s:i,s:i,s:i,s:i,s:i}", "extra_categories", extra,
+                     "weights", w, "threshold", cfg->threshold, "radius_m", cfg->radius_m, "tiers",
+                     tiers, "window_minutes", cfg->window_minutes, "lead_minutes",
+                     cfg->lead_minutes, "min_participants", cfg->min_participants,
+                     "scan_interval_s", cfg->scan_interval_s, "demand_target", cfg->demand_target,
+                     "max_offers_per_buyer_per_day", cfg->max_offers_per_buyer_per_day,
+                     "tz_offset_min", cfg->tz_offset_min);
 }
 
 static void get_num(json_t *o, const char *key, double *out)
@@ -262,6 +266,15 @@ static int config_from_text(const char *text, struct flash_config *out, struct e
     get_int(root, "demand_target", &out->demand_target);
     get_int(root, "max_offers_per_buyer_per_day", &out->max_offers_per_buyer_per_day);
     get_int(root, "tz_offset_min", &out->tz_offset_min);
+    json_t *extra = json_object_get(root, "extra_categories");
+    size_t k;
+    json_t *cat;
+    json_array_foreach(extra, k, cat)
+    {
+        if (out->n_extra_categories < FLASH_MAX_EXTRA_CATEGORIES && json_is_string(cat))
+            snprintf(out->extra_categories[out->n_extra_categories++], FLASH_CATEGORY_MAX + 1, "%s",
+                     json_string_value(cat));
+    }
     json_decref(root);
     return 0;
 }

@@ -181,9 +181,16 @@ static void test_full_life(void **state)
     ok(flash_precommit(f->c, TENANT, pk, "B1", T0 + MIN_MS, &created, &e), &e);
     ok(flash_precommit(f->c, TENANT, pk, "B2", T0 + MIN_MS, &created, &e), &e);
 
+    /* two minutes before the start the committed buyers are reminded */
+    ok(flash_remind(f->c, TENANT, pk, w.start_ms - 2 * MIN_MS, &e), &e);
+    assert_int_equal(messages(f, pk, NOTIFY_REMINDER), 2);
+
     ok(flash_activate(f->c, TENANT, pk, w.start_ms, &e), &e);
     w = get_window(f, pk);
     assert_int_equal(w.status, FLASH_WINDOW_ACTIVE);
+    /* a late reminder for a window already running sends nothing */
+    ok(flash_remind(f->c, TENANT, pk, w.start_ms + 1000, &e), &e);
+    assert_int_equal(messages(f, pk, NOTIFY_REMINDER), 2);
     assert_int_equal(messages(f, pk, NOTIFY_SELLER_SUMMARY), 1);
     assert_int_equal(messages(f, pk, NOTIFY_WINDOW_OPEN), 2);
     /* run again (a retried job): nothing changes, nothing is sent twice */
