@@ -210,6 +210,12 @@ static struct run run_once(const struct city *c, const struct flash_config *cfg)
     return r;
 }
 
+static int dbl_cmp(const void *pa, const void *pb)
+{
+    double a = *(const double *)pa, b = *(const double *)pb;
+    return (a > b) - (a < b);
+}
+
 static int run_cmp(const void *pa, const void *pb)
 {
     const struct run *a = pa, *b = pb;
@@ -226,11 +232,18 @@ static void bench_small(const struct flash_config *cfg)
         runs[i] = run_once(&c, cfg);
     qsort(runs, SMALL_RUNS, sizeof(runs[0]), run_cmp);
     struct run *m = &runs[SMALL_RUNS / 2];
-    printf("  scan %dx%d: median %.2f ms (aim <= 10 ms)   [grid %.2f, scan %.2f, targets %.2f ms; "
-           "%zu demand, %zu eligible, %.1f targets each; min %.2f max %.2f ms over %d runs]\n",
-           SMALL_SELLERS, SMALL_BUYERS, m->total_ms, m->grid_ms, m->scan_ms, m->targets_ms,
-           c.n_demand, m->eligible, m->eligible ? (double)m->targets / (double)m->eligible : 0,
-           runs[0].total_ms, runs[SMALL_RUNS - 1].total_ms, SMALL_RUNS);
+    /* The scan (what POST /api/campaigns/scan does) is grid + scores; targets come after, only
+     * for the eligible sellers, when windows are generated. */
+    double scan_ms[SMALL_RUNS];
+    for (int i = 0; i < SMALL_RUNS; i++)
+        scan_ms[i] = runs[i].grid_ms + runs[i].scan_ms;
+    qsort(scan_ms, SMALL_RUNS, sizeof(scan_ms[0]), dbl_cmp);
+    printf("  scan %dx%d (grid + every seller's score): median %.2f ms (aim <= 10 ms)\n",
+           SMALL_SELLERS, SMALL_BUYERS, scan_ms[SMALL_RUNS / 2]);
+    printf("    with targets for the %zu eligible sellers (generate): median %.2f ms   [grid %.2f, "
+           "scan %.2f, targets %.2f ms; %zu demand, %.1f targets each; %d runs]\n",
+           m->eligible, m->total_ms, m->grid_ms, m->scan_ms, m->targets_ms, c.n_demand,
+           m->eligible ? (double)m->targets / (double)m->eligible : 0, SMALL_RUNS);
     city_free(&c);
 }
 
@@ -241,10 +254,12 @@ static void bench_big(const struct flash_config *cfg)
     city_build(&c, BIG_SELLERS, BIG_BUYERS, 4242);
     double build_s = (double)(clock_mono_ns() - t0) / 1e9;
     struct run r = run_once(&c, cfg);
-    printf("  scan %dx%d: %.2f s (aim <= 2 s)   [grid %.2f, scan %.2f, targets %.2f s; %zu demand, "
-           "%zu eligible; city generated in %.2f s]\n",
-           BIG_SELLERS, BIG_BUYERS, r.total_ms / 1e3, r.grid_ms / 1e3, r.scan_ms / 1e3,
-           r.targets_ms / 1e3, c.n_demand, r.eligible, build_s);
+    printf("  scan %dx%d (grid + every seller's score, one core): %.2f s (aim <= 1 s)\n",
+           BIG_SELLERS, BIG_BUYERS, (r.grid_ms + r.scan_ms) / 1e3);
+    printf("    with targets for the %zu eligible sellers (generate): %.2f s   [grid %.2f, scan "
+           "%.2f, targets %.2f s; %zu demand; city generated in %.2f s]\n",
+           r.eligible, r.total_ms / 1e3, r.grid_ms / 1e3, r.scan_ms / 1e3, r.targets_ms / 1e3,
+           c.n_demand, build_s);
     city_free(&c);
 }
 
