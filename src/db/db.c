@@ -572,3 +572,20 @@ char *db_sql_rewrite_pg(const char *sql, int *nparams)
     char *res = buf_detach(&out, NULL);
     return res ? res : xstrdup("");
 }
+
+int db_begin_own(struct db_conn *c, bool *own, struct err *e)
+{
+    *own = !db_in_transaction(c);
+    return *own ? db_begin(c, e) : 0;
+}
+
+int db_end_own(struct db_conn *c, bool own, int rc, struct err *e)
+{
+    if (!own)
+        return rc;
+    if (rc) {
+        db_rollback(c);
+        return rc;
+    }
+    return db_commit(c, e);
+}

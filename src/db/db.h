@@ -75,6 +75,14 @@ int db_commit(struct db_conn *c, struct err *e);
 /* Roll back if a transaction is open; otherwise nothing. */
 void db_rollback(struct db_conn *c);
 bool db_in_transaction(const struct db_conn *c);
+/*
+ * For functions that must be atomic whether or not their caller holds a transaction:
+ * db_begin_own() begins one only when none is open (*own tells which); db_end_own() then
+ * commits it when rc is 0 or rolls it back otherwise, and returns the final code. When the
+ * caller owns the transaction both leave it alone (the caller decides on failure).
+ */
+int db_begin_own(struct db_conn *c, bool *own, struct err *e);
+int db_end_own(struct db_conn *c, bool own, int rc, struct err *e);
 
 /*
  * Prepare `sql` (portable, `?` placeholders). Statements are cached per connection by their

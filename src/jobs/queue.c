@@ -32,30 +32,6 @@ int job_state_parse(const char *s, enum job_state *out)
     return ERR_INVALID;
 }
 
-/* Open a transaction unless the caller already has one; *own says whether we must end it. */
-static int begin_if_needed(struct db_conn *c, bool *own, struct err *e)
-{
-    *own = false;
-    if (db_in_transaction(c))
-        return 0;
-    int rc = db_begin(c, e);
-    if (rc)
-        return rc;
-    *own = true;
-    return 0;
-}
-
-static int end_own(struct db_conn *c, bool own, int rc, struct err *e)
-{
-    if (!own)
-        return rc;
-    if (rc) {
-        db_rollback(c);
-        return rc;
-    }
-    return db_commit(c, e);
-}
-
 /* Id of the live (pending/running) job holding `key`, 0 when none. */
 static int find_live_key(struct db_conn *c, const char *key, int64_t *id, struct err *e)
 {
@@ -152,13 +128,13 @@ int jobs_enqueue(struct db_conn *c, const struct job_spec *spec, int64_t now_ms,
     if (rc)
         return rc;
     bool own;
-    rc = begin_if_needed(c, &own, e);
+    rc = db_begin_own(c, &own, e);
     if (rc)
         return rc;
     int64_t id = 0;
     bool deduped = false;
     rc = enqueue_in_tx(c, spec, now_ms, &id, &deduped, e);
-    rc = end_own(c, own, rc, e);
+    rc = db_end_own(c, own, rc, e);
     if (rc)
         return rc;
     if (id_out)
@@ -346,11 +322,11 @@ int jobs_retry(struct db_conn *c, int64_t tenant_id, bool include_system, int64_
                int64_t now_ms, struct err *e)
 {
     bool own;
-    int rc = begin_if_needed(c, &own, e);
+    int rc = db_begin_own(c, &own, e);
     if (rc)
         return rc;
     rc = retry_in_tx(c, tenant_id, include_system, id, now_ms, e);
-    return end_own(c, own, rc, e);
+    return db_end_own(c, own, rc, e);
 }
 
 int jobs_count_by_state(struct db_conn *c, int64_t counts[JOB_STATE_COUNT], struct err *e)
@@ -374,7 +350,7 @@ int jobs_count_by_state(struct db_conn *c, int64_t counts[JOB_STATE_COUNT], stru
 int jobs_prune(struct db_conn *c, int64_t older_than_ms, int64_t *deleted, struct err *e)
 {
     bool own;
-    int rc = begin_if_needed(c, &own, e);
+    int rc = db_begin_own(c, &own, e);
     if (rc)
         return rc;
     struct db_stmt *s;
@@ -389,7 +365,7 @@ int jobs_prune(struct db_conn *c, int64_t older_than_ms, int64_t *deleted, struc
             n = db_changes(s);
         db_stmt_done(s);
     }
-    rc = end_own(c, own, rc, e);
+    rc = db_end_own(c, own, rc, e);
     if (rc)
         return rc;
     if (deleted)

@@ -24,24 +24,6 @@
 
 /* ======================== transactions ======================== */
 
-/* Begin unless the caller already holds a transaction (job handlers run inside one). */
-static int tx_begin(struct db_conn *c, bool *own, struct err *e)
-{
-    *own = !db_in_transaction(c);
-    return *own ? db_begin(c, e) : 0;
-}
-
-static int tx_end(struct db_conn *c, bool own, int rc, struct err *e)
-{
-    if (!own)
-        return rc;
-    if (rc) {
-        db_rollback(c);
-        return rc;
-    }
-    return db_commit(c, e);
-}
-
 /* ======================== helpers ======================== */
 
 static void local_hhmm(int64_t ms, int tz_offset_min, char out[6])
@@ -213,20 +195,20 @@ int flash_buyer_register(struct db_conn *c, int64_t tenant, struct flash_buyer *
                          struct arena *a, bool *created, struct err *e)
 {
     bool own;
-    int rc = tx_begin(c, &own, e);
+    int rc = db_begin_own(c, &own, e);
     if (!rc)
         rc = flash_store_buyer_upsert(c, tenant, b, now_ms, a, created, e);
-    return tx_end(c, own, rc, e);
+    return db_end_own(c, own, rc, e);
 }
 
 int flash_seller_register(struct db_conn *c, int64_t tenant, struct flash_seller *s, int64_t now_ms,
                           struct arena *a, bool *created, struct err *e)
 {
     bool own;
-    int rc = tx_begin(c, &own, e);
+    int rc = db_begin_own(c, &own, e);
     if (!rc)
         rc = flash_store_seller_upsert(c, tenant, s, now_ms, a, created, e);
-    return tx_end(c, own, rc, e);
+    return db_end_own(c, own, rc, e);
 }
 
 int flash_buyer_signal(struct db_conn *c, int64_t tenant, const char *buyer_id,
@@ -236,14 +218,14 @@ int flash_buyer_signal(struct db_conn *c, int64_t tenant, const char *buyer_id,
     arena_init(&a);
     struct flash_buyer b = {0};
     bool own;
-    int rc = tx_begin(c, &own, e);
+    int rc = db_begin_own(c, &own, e);
     if (!rc)
         rc = get_buyer(c, tenant, buyer_id, &a, &b, e);
     if (!rc) {
         d->buyer_pk = b.pk;
         rc = flash_store_demand_add(c, tenant, d, now_ms, pk, e);
     }
-    rc = tx_end(c, own, rc, e);
+    rc = db_end_own(c, own, rc, e);
     arena_release(&a);
     return rc;
 }
@@ -255,14 +237,14 @@ int flash_seller_signal(struct db_conn *c, int64_t tenant, const char *seller_id
     arena_init(&a);
     struct flash_seller sl = {0};
     bool own;
-    int rc = tx_begin(c, &own, e);
+    int rc = db_begin_own(c, &own, e);
     if (!rc)
         rc = get_seller(c, tenant, seller_id, &a, &sl, e);
     if (!rc) {
         s->seller_pk = sl.pk;
         rc = flash_store_supply_add(c, tenant, s, now_ms, pk, e);
     }
-    rc = tx_end(c, own, rc, e);
+    rc = db_end_own(c, own, rc, e);
     arena_release(&a);
     return rc;
 }
@@ -353,12 +335,12 @@ int flash_generate(struct db_conn *c, int64_t tenant, int64_t now_ms, struct are
                    struct flash_generated **out, size_t *n, struct err *e)
 {
     bool own;
-    int rc = tx_begin(c, &own, e);
+    int rc = db_begin_own(c, &own, e);
     struct flash_scan_result r;
     if (!rc)
         rc = flash_scan_tenant(c, tenant, now_ms, a, &r, e);
     if (rc)
-        return tx_end(c, own, rc, e);
+        return db_end_own(c, own, rc, e);
     /* One grid for every seller's targets (flash_scan built and dropped its own). */
     struct flash_grid *grid = flash_grid_new(r.demand, r.n_demand, r.cfg.radius_m * 0.5);
     struct flash_scan_input in = {.cfg = &r.cfg,
@@ -447,7 +429,7 @@ int flash_generate(struct db_conn *c, int64_t tenant, int64_t now_ms, struct are
     flash_grid_free(grid);
     if (!rc)
         rc = flash_store_scan_mark(c, tenant, now_ms, e);
-    rc = tx_end(c, own, rc, e);
+    rc = db_end_own(c, own, rc, e);
     if (!rc) {
         *out = res;
         *n = used;
@@ -459,7 +441,7 @@ int flash_window_create(struct db_conn *c, int64_t tenant, const struct flash_ma
                         int64_t now_ms, struct arena *a, int64_t *pk, struct err *e)
 {
     bool own;
-    int rc = tx_begin(c, &own, e);
+    int rc = db_begin_own(c, &own, e);
     struct flash_config cfg = {0};
     struct flash_seller s = {0};
     if (!rc)
@@ -467,12 +449,12 @@ int flash_window_create(struct db_conn *c, int64_t tenant, const struct flash_ma
     if (!rc)
         rc = get_seller(c, tenant, m->seller_id, a, &s, e);
     if (rc)
-        return tx_end(c, own, rc, e);
+        return db_end_own(c, own, rc, e);
     if (m->discount_percent > s.max_discount) {
         rc = err_set_field(e, ERR_INVALID, "discount_percent",
                            "discount_percent %d is above the seller's maximum of %d",
                            m->discount_percent, s.max_discount);
-        return tx_end(c, own, rc, e);
+        return db_end_own(c, own, rc, e);
     }
     int64_t open_pk = 0;
     rc = flash_store_window_open_of_seller(c, tenant, s.pk, &open_pk, e);
@@ -480,7 +462,7 @@ int flash_window_create(struct db_conn *c, int64_t tenant, const struct flash_ma
         rc = err_set_field(e, ERR_CONFLICT, "seller_id",
                            "seller %s already has an open window (%lld)", s.id, (long long)open_pk);
     if (rc)
-        return tx_end(c, own, rc, e);
+        return db_end_own(c, own, rc, e);
 
     struct flash_window w = {0};
     memset(&w, 0, sizeof(w));
@@ -488,7 +470,7 @@ int flash_window_create(struct db_conn *c, int64_t tenant, const struct flash_ma
     w.end_ms = w.start_ms + (m->minutes ? m->minutes : cfg.window_minutes) * MINUTE_MS;
     if (w.start_ms < now_ms) {
         rc = err_set_field(e, ERR_INVALID, "start_time", "start_time is in the past");
-        return tx_end(c, own, rc, e);
+        return db_end_own(c, own, rc, e);
     }
     w.discount_percent = m->discount_percent;
     w.static_price = m->static_price;
@@ -558,7 +540,7 @@ int flash_window_create(struct db_conn *c, int64_t tenant, const struct flash_ma
     }
     if (!rc)
         *pk = w.pk;
-    return tx_end(c, own, rc, e);
+    return db_end_own(c, own, rc, e);
 }
 
 /* ======================== buyer actions ======================== */
@@ -571,7 +553,7 @@ int flash_precommit(struct db_conn *c, int64_t tenant, int64_t window_pk, const 
     bool own;
     struct flash_window w = {0};
     struct flash_buyer b = {0};
-    int rc = tx_begin(c, &own, e);
+    int rc = db_begin_own(c, &own, e);
     if (!rc)
         rc = get_window(c, tenant, window_pk, &a, &w, e);
     if (!rc)
@@ -598,7 +580,7 @@ int flash_precommit(struct db_conn *c, int64_t tenant, int64_t window_pk, const 
         if (!rc)
             rc = notify_buyer(c, tenant, &b, NOTIFY_CONFIRMATION, &w, &v, now_ms, e);
     }
-    rc = tx_end(c, own, rc, e);
+    rc = db_end_own(c, own, rc, e);
     arena_release(&a);
     return rc;
 }
@@ -611,7 +593,7 @@ int flash_precommit_cancel(struct db_conn *c, int64_t tenant, int64_t window_pk,
     bool own, changed = false;
     struct flash_window w = {0};
     struct flash_buyer b = {0};
-    int rc = tx_begin(c, &own, e);
+    int rc = db_begin_own(c, &own, e);
     if (!rc)
         rc = get_window(c, tenant, window_pk, &a, &w, e);
     if (!rc)
@@ -622,7 +604,7 @@ int flash_precommit_cancel(struct db_conn *c, int64_t tenant, int64_t window_pk,
         rc =
             err_set_field(e, ERR_NOT_FOUND, "buyer_id", "buyer %s has no pre-commit on window %lld",
                           buyer_id, (long long)window_pk);
-    rc = tx_end(c, own, rc, e);
+    rc = db_end_own(c, own, rc, e);
     arena_release(&a);
     return rc;
 }
@@ -644,7 +626,7 @@ int flash_join(struct db_conn *c, int64_t tenant, int64_t window_pk, const char 
     bool own;
     struct flash_window w = {0};
     struct flash_buyer b = {0};
-    int rc = tx_begin(c, &own, e);
+    int rc = db_begin_own(c, &own, e);
     if (!rc)
         rc = get_window(c, tenant, window_pk, a, &w, e);
     if (!rc)
@@ -679,7 +661,7 @@ int flash_join(struct db_conn *c, int64_t tenant, int64_t window_pk, const char 
         if (!rc)
             rc = notify_buyer(c, tenant, &b, NOTIFY_CONFIRMATION, &w, &v, now_ms, e);
     }
-    return tx_end(c, own, rc, e);
+    return db_end_own(c, own, rc, e);
 }
 
 int flash_redeem(struct db_conn *c, int64_t tenant, int64_t window_pk, const char *code,
@@ -688,7 +670,7 @@ int flash_redeem(struct db_conn *c, int64_t tenant, int64_t window_pk, const cha
     bool own;
     struct flash_window w = {0};
     int64_t buyer_pk = 0;
-    int rc = tx_begin(c, &own, e);
+    int rc = db_begin_own(c, &own, e);
     if (!rc)
         rc = get_window(c, tenant, window_pk, a, &w, e);
     if (!rc && w.status != FLASH_WINDOW_ACTIVE && w.status != FLASH_WINDOW_EXPIRED)
@@ -703,7 +685,7 @@ int flash_redeem(struct db_conn *c, int64_t tenant, int64_t window_pk, const cha
         rc = flash_store_buyer_get_pk(c, tenant, buyer_pk, a, &b, e);
     if (!rc)
         *buyer_id = b.id;
-    return tx_end(c, own, rc, e);
+    return db_end_own(c, own, rc, e);
 }
 
 /* ======================== seller decisions ======================== */
@@ -729,7 +711,7 @@ int flash_seller_approve(struct db_conn *c, int64_t tenant, int64_t window_pk, i
     struct flash_window w = {0};
     struct flash_seller s = {0};
     struct flash_config cfg = {0};
-    int rc = tx_begin(c, &own, e);
+    int rc = db_begin_own(c, &own, e);
     if (!rc)
         rc = load_window_seller(c, tenant, window_pk, &a, &w, &s, &cfg, e);
     if (!rc && w.start_ms <= now_ms)
@@ -747,7 +729,7 @@ int flash_seller_approve(struct db_conn *c, int64_t tenant, int64_t window_pk, i
         w.status = FLASH_WINDOW_SCHEDULED;
         rc = send_offers(c, tenant, &cfg, &w, now_ms, &a, e);
     }
-    rc = tx_end(c, own, rc, e);
+    rc = db_end_own(c, own, rc, e);
     arena_release(&a);
     return rc;
 }
@@ -782,7 +764,7 @@ int flash_seller_reject(struct db_conn *c, int64_t tenant, int64_t window_pk, in
     struct flash_window w = {0};
     struct flash_seller s = {0};
     struct flash_config cfg = {0};
-    int rc = tx_begin(c, &own, e);
+    int rc = db_begin_own(c, &own, e);
     if (!rc)
         rc = load_window_seller(c, tenant, window_pk, &a, &w, &s, &cfg, e);
     if (!rc)
@@ -794,7 +776,7 @@ int flash_seller_reject(struct db_conn *c, int64_t tenant, int64_t window_pk, in
                      status_name(w.status));
     if (!rc)
         rc = notify_cancelled(c, tenant, &cfg, &w, "seller declined", now_ms, &a, e);
-    rc = tx_end(c, own, rc, e);
+    rc = db_end_own(c, own, rc, e);
     arena_release(&a);
     return rc;
 }
@@ -809,7 +791,7 @@ int flash_seller_cancel(struct db_conn *c, int64_t tenant, int64_t window_pk, co
     struct flash_seller s = {0};
     struct flash_config cfg = {0};
     const char *why = reason && *reason ? reason : "seller cancelled";
-    int rc = tx_begin(c, &own, e);
+    int rc = db_begin_own(c, &own, e);
     if (!rc)
         rc = load_window_seller(c, tenant, window_pk, &a, &w, &s, &cfg, e);
     if (!rc)
@@ -822,7 +804,7 @@ int flash_seller_cancel(struct db_conn *c, int64_t tenant, int64_t window_pk, co
                      status_name(w.status));
     if (!rc)
         rc = notify_cancelled(c, tenant, &cfg, &w, why, now_ms, &a, e);
-    rc = tx_end(c, own, rc, e);
+    rc = db_end_own(c, own, rc, e);
     arena_release(&a);
     return rc;
 }
@@ -838,7 +820,7 @@ int flash_activate(struct db_conn *c, int64_t tenant, int64_t window_pk, int64_t
     struct flash_window w = {0};
     struct flash_seller s = {0};
     struct flash_config cfg = {0};
-    int rc = tx_begin(c, &own, e);
+    int rc = db_begin_own(c, &own, e);
     if (!rc)
         rc = load_window_seller(c, tenant, window_pk, &a, &w, &s, &cfg, e);
     if (rc || (w.status != FLASH_WINDOW_PROPOSED && w.status != FLASH_WINDOW_SCHEDULED))
@@ -898,7 +880,7 @@ int flash_activate(struct db_conn *c, int64_t tenant, int64_t window_pk, int64_t
     v.expected = (int)lround(expected);
     rc = notify_seller(c, tenant, &s, NOTIFY_SELLER_SUMMARY, &w, &v, now_ms, e);
 out:
-    rc = tx_end(c, own, rc, e);
+    rc = db_end_own(c, own, rc, e);
     arena_release(&a);
     return rc;
 }
@@ -913,7 +895,7 @@ int flash_remind(struct db_conn *c, int64_t tenant, int64_t window_pk, int64_t n
     struct flash_config cfg = {0};
     int64_t *pks = NULL;
     size_t n = 0;
-    int rc = tx_begin(c, &own, e);
+    int rc = db_begin_own(c, &own, e);
     if (!rc)
         rc = get_window(c, tenant, window_pk, &a, &w, e);
     if (!rc)
@@ -932,7 +914,7 @@ int flash_remind(struct db_conn *c, int64_t tenant, int64_t window_pk, int64_t n
         if (!rc)
             rc = notify_buyer(c, tenant, &b, NOTIFY_REMINDER, &w, &v, now_ms, e);
     }
-    rc = tx_end(c, own, rc, e);
+    rc = db_end_own(c, own, rc, e);
     arena_release(&a);
     return rc;
 }
@@ -944,7 +926,7 @@ int flash_expire(struct db_conn *c, int64_t tenant, int64_t window_pk, int64_t n
     arena_init(&a);
     bool own, changed = false;
     struct flash_window w = {0};
-    int rc = tx_begin(c, &own, e);
+    int rc = db_begin_own(c, &own, e);
     if (!rc)
         rc = get_window(c, tenant, window_pk, &a, &w, e);
     if (!rc)
@@ -963,7 +945,7 @@ int flash_expire(struct db_conn *c, int64_t tenant, int64_t window_pk, int64_t n
                      (long long)tenant, (long long)window_pk, w.targeted, w.committed, w.joined,
                      w.redeemed);
     }
-    rc = tx_end(c, own, rc, e);
+    rc = db_end_own(c, own, rc, e);
     arena_release(&a);
     return rc;
 }

@@ -67,24 +67,6 @@ static int clamp_limit(int limit)
     return limit > FLASH_LIST_MAX ? FLASH_LIST_MAX : limit;
 }
 
-/* Open a transaction when the caller has none, so multi-statement writes stay atomic. */
-static int tx_begin(struct db_conn *c, bool *own, struct err *e)
-{
-    *own = !db_in_transaction(c);
-    return *own ? db_begin(c, e) : 0;
-}
-
-static int tx_end(struct db_conn *c, bool own, int rc, struct err *e)
-{
-    if (!own)
-        return rc;
-    if (rc) {
-        db_rollback(c);
-        return rc;
-    }
-    return db_commit(c, e);
-}
-
 /* Run a prepared statement that yields at most one integer; *found tells whether it did. */
 static int one_i64(struct db_stmt *s, int64_t *out, bool *found, struct err *e)
 {
@@ -524,7 +506,7 @@ int flash_store_buyer_upsert(struct db_conn *c, int64_t tenant, struct flash_buy
     if (rc)
         return rc;
     bool own;
-    rc = tx_begin(c, &own, e);
+    rc = db_begin_own(c, &own, e);
     if (rc)
         return rc;
     int64_t pk = 0;
@@ -533,7 +515,7 @@ int flash_store_buyer_upsert(struct db_conn *c, int64_t tenant, struct flash_buy
                        "SELECT id FROM buyers WHERE tenant_id = ? AND phone = ?", "buyer", &pk, e);
     if (!rc)
         rc = buyer_write(c, tenant, b, pk, now_ms, a, created, e);
-    return tx_end(c, own, rc, e);
+    return db_end_own(c, own, rc, e);
 }
 
 static int buyer_get_by(struct db_conn *c, const char *sql, int64_t tenant, const char *key,
@@ -832,7 +814,7 @@ int flash_store_seller_upsert(struct db_conn *c, int64_t tenant, struct flash_se
     if (rc)
         return rc;
     bool own;
-    rc = tx_begin(c, &own, e);
+    rc = db_begin_own(c, &own, e);
     if (rc)
         return rc;
     int64_t pk = 0;
@@ -842,7 +824,7 @@ int flash_store_seller_upsert(struct db_conn *c, int64_t tenant, struct flash_se
                       "SELECT id FROM sellers WHERE tenant_id = ? AND phone = ?", "seller", &pk, e);
     if (!rc)
         rc = seller_write(c, tenant, sl, pk, now_ms, a, created, e);
-    return tx_end(c, own, rc, e);
+    return db_end_own(c, own, rc, e);
 }
 
 static int seller_get_by(struct db_conn *c, const char *sql, int64_t tenant, const char *key,
@@ -1061,7 +1043,7 @@ int flash_store_supply_add(struct db_conn *c, int64_t tenant, const struct flash
     if (in->has_density && (unsigned)in->density > FLASH_DENSITY_HIGH)
         return err_set_field(e, ERR_INVALID, "density", "unknown density");
     bool own;
-    int rc = tx_begin(c, &own, e);
+    int rc = db_begin_own(c, &own, e);
     if (rc)
         return rc;
     /*
@@ -1075,7 +1057,7 @@ int flash_store_supply_add(struct db_conn *c, int64_t tenant, const struct flash
                     "updated_at = ? WHERE id = ? AND tenant_id = ?",
                     e);
     if (rc)
-        return tx_end(c, own, rc, e);
+        return db_end_own(c, own, rc, e);
     db_bind_text(s, 1, flash_supply_names[in->kind]);
     db_bind_time(s, 2, in->expires_at);
     if (in->has_density)
@@ -1095,14 +1077,14 @@ int flash_store_supply_add(struct db_conn *c, int64_t tenant, const struct flash
         rc = err_set_field(e, ERR_NOT_FOUND, "seller", "no seller %lld in this tenant",
                            (long long)in->seller_pk);
     if (rc)
-        return tx_end(c, own, rc, e);
+        return db_end_own(c, own, rc, e);
     rc = db_prepare(c, &s,
                     "INSERT INTO supply_signals (tenant_id, seller_id, kind, density, text, "
                     "product, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                     "RETURNING id",
                     e);
     if (rc)
-        return tx_end(c, own, rc, e);
+        return db_end_own(c, own, rc, e);
     db_bind_i64(s, 1, tenant);
     db_bind_i64(s, 2, in->seller_pk);
     db_bind_text(s, 3, flash_supply_names[in->kind]);
@@ -1121,7 +1103,7 @@ int flash_store_supply_add(struct db_conn *c, int64_t tenant, const struct flash
         rc = err_set(e, ERR_DB, "supply insert returned no id");
     if (!rc && pk)
         *pk = id;
-    return tx_end(c, own, rc, e);
+    return db_end_own(c, own, rc, e);
 }
 
 /* Hour of the week (0 = Monday 00:00) of a UTC time seen at `tz_offset_min`. */
@@ -1290,7 +1272,7 @@ int flash_store_window_insert(struct db_conn *c, int64_t tenant, struct flash_wi
     if (rc)
         return rc;
     bool own;
-    rc = tx_begin(c, &own, e);
+    rc = db_begin_own(c, &own, e);
     if (rc)
         return rc;
     rc = check_owned(c, OWNED_SELLER, tenant, w->seller_pk, "seller", e);
@@ -1305,7 +1287,7 @@ int flash_store_window_insert(struct db_conn *c, int64_t tenant, struct flash_wi
                         "RETURNING id",
                         e);
     if (rc)
-        return tx_end(c, own, rc, e);
+        return db_end_own(c, own, rc, e);
     db_bind_i64(s, 1, tenant);
     db_bind_i64(s, 2, w->seller_pk);
     db_bind_text(s, 3, w->title);
@@ -1333,7 +1315,7 @@ int flash_store_window_insert(struct db_conn *c, int64_t tenant, struct flash_wi
         rc = err_set(e, ERR_DB, "window insert returned no id");
     if (!rc)
         rc = insert_targets(c, tenant, pk, targets, n_targets, now_ms, e);
-    rc = tx_end(c, own, rc, e);
+    rc = db_end_own(c, own, rc, e);
     if (!rc) {
         w->pk = pk;
         w->created_at = now_ms;

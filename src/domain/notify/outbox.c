@@ -133,19 +133,14 @@ int notify_enqueue(struct db_conn *c, int64_t tenant, struct notify_message *m,
     if (!body || !*body)
         return err_set_field(e, ERR_INVALID, "body", "message body is empty");
     /* Message and job commit together; open a transaction when the caller has none. */
-    bool own = !db_in_transaction(c);
-    int rc = own ? db_begin(c, e) : 0;
+    bool own;
+    int rc = db_begin_own(c, &own, e);
     if (rc)
         return rc;
     rc = insert_message(c, tenant, m, body, now_ms, e);
     if (!rc)
         rc = enqueue_delivery(c, tenant, m->pk, now_ms, e);
-    if (own) {
-        if (rc)
-            db_rollback(c);
-        else
-            rc = db_commit(c, e);
-    }
+    rc = db_end_own(c, own, rc, e);
     if (rc) {
         m->pk = 0;
         return rc;

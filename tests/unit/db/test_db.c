@@ -433,6 +433,28 @@ static void test_transactions(void **state)
     assert_false(db_in_transaction(c));
     assert_int_equal(count_rows(c, "SELECT count(*) FROM tenants"), 2);
 
+    /* db_begin_own: atomic alone, part of the caller's transaction otherwise. */
+    bool own = false;
+    assert_int_equal(db_begin_own(c, &own, &e), 0);
+    assert_true(own);
+    assert_int_equal(insert_tenant(c, "own-ok", &e), 1);
+    assert_int_equal(db_end_own(c, own, 0, &e), 0);
+    assert_false(db_in_transaction(c));
+    assert_int_equal(db_begin_own(c, &own, &e), 0);
+    assert_int_equal(insert_tenant(c, "own-failed", &e), 1);
+    assert_int_equal(db_end_own(c, own, ERR_INVALID, &e), ERR_INVALID); /* rolled back */
+    assert_false(db_in_transaction(c));
+    assert_int_equal(count_rows(c, "SELECT count(*) FROM tenants"), 3);
+    assert_int_equal(db_begin(c, &e), 0);
+    assert_int_equal(db_begin_own(c, &own, &e), 0);
+    assert_false(own); /* the caller's */
+    assert_int_equal(insert_tenant(c, "callers", &e), 1);
+    assert_int_equal(db_end_own(c, own, 0, &e), 0);
+    assert_true(db_in_transaction(c)); /* still the caller's to end */
+    db_rollback(c);
+    assert_int_equal(count_rows(c, "SELECT count(*) FROM tenants"), 3);
+    db_exec(c, "DELETE FROM tenants WHERE name = 'own-ok'", &e);
+
     /* Releasing with an open transaction rolls it back. */
     assert_int_equal(db_begin(c, &e), 0);
     assert_int_equal(insert_tenant(c, "released", &e), 1);
