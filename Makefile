@@ -5,7 +5,7 @@
 FLAVOR ?= debug
 BUILD  := build/$(FLAVOR)
 CC     ?= cc
-PKGS   := libmicrohttpd jansson sqlite3 libpq libcurl libsodium
+PKGS   := libmicrohttpd jansson sqlite3 libpq libcurl libsodium libutf8proc
 
 WARN   := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
           -Wpointer-arith -Wcast-qual -Wformat=2 -Wvla -fno-common
@@ -27,7 +27,7 @@ DEPS_OK := $(shell scripts/deps.sh build >&2 && echo yes)
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS  := $(CFLAGS_BASE) $(CFLAGS_FLAVOR) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
-LDLIBS  := $(PKG_LIBS) -lm -pthread
+LDLIBS  := $(PKG_LIBS) -lstemmer -lm -pthread
 LDFLAGS := $(LDFLAGS_FLAVOR)
 
 SRC       := $(shell find src -name '*.c' ! -path src/main.c | sort)
