@@ -11,6 +11,8 @@
 #include "db/db.h"
 #include "db/migrate.h"
 #include "domain/account/account.h"
+#include "domain/chat/dialog.h"
+#include "domain/chat/understand_json.h"
 #include "domain/flash/flash_service.h"
 #include "domain/notify/notify_jobs.h"
 #include "http/app.h"
@@ -52,6 +54,8 @@ static const char usage[] =
     "  users create --tenant NAME --email EMAIL --role ROLE\n"
     "                             create a dashboard user; the password is read from\n"
     "                             ICESHOP_PASSWORD or the first line of standard input\n"
+    "  understand [--role buyer|seller] TEXT\n"
+    "                             show what a chat message is understood as (JSON)\n"
     "  version                    print the version\n"
     "  --help                     this text\n"
     "\n"
@@ -124,6 +128,8 @@ static int serve(struct config *cfg)
         rc = notify_jobs_register(app.jobs, &e);
     if (!rc)
         rc = flash_jobs_register(app.jobs, &e);
+    if (!rc)
+        rc = chat_jobs_register(app.jobs, &e);
     if (rc)
         goto out;
     app.metrics = metrics_new(http_routes, http_routes_count);
@@ -375,6 +381,46 @@ static int cmd_users(const struct config *cfg, int argc, char **argv)
     return rc ? die(&e) : 0;
 }
 
+static int cmd_understand(int argc, char **argv)
+{
+    enum chat_role role = CHAT_ROLE_BUYER;
+    char text[CHAT_TEXT_MAX + 1] = "";
+    size_t used = 0;
+    for (int i = 0; i < argc; i++) {
+        if (str_eq(argv[i], "--role") && i + 1 < argc) {
+            i++;
+            if (str_eq(argv[i], "seller"))
+                role = CHAT_ROLE_SELLER;
+            else if (!str_eq(argv[i], "buyer")) {
+                fprintf(stderr, "iceshop: --role must be buyer or seller\n");
+                return 2;
+            }
+            continue;
+        }
+        int n = snprintf(text + used, sizeof(text) - used, "%s%s", used ? " " : "", argv[i]);
+        if (n < 0 || (size_t)n >= sizeof(text) - used) {
+            fprintf(stderr, "iceshop: text is longer than %d bytes\n", CHAT_TEXT_MAX);
+            return 2;
+        }
+        used += (size_t)n;
+    }
+    if (!used) {
+        fprintf(stderr, "usage: iceshop understand [--role buyer|seller] TEXT\n");
+        return 2;
+    }
+    struct err e;
+    err_init(&e);
+    struct chat_understanding u;
+    if (chat_understand(text, role, &u, &e))
+        return die(&e);
+    json_t *j = chat_understanding_json(&u);
+    char *out = json_dumps(j, JSON_COMPACT);
+    printf("%s\n", out);
+    free(out);
+    json_decref(j);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || str_eq(argv[1], "--help") || str_eq(argv[1], "-h") || str_eq(argv[1], "help")) {
@@ -386,6 +432,8 @@ int main(int argc, char **argv)
         printf("iceshop %s\n", ICESHOP_VERSION);
         return 0;
     }
+    if (str_eq(cmd, "understand"))
+        return cmd_understand(argc - 2, argv + 2);
     struct err e;
     err_init(&e);
     struct config cfg;

@@ -85,6 +85,11 @@ int config_load(struct config *cfg, struct err *e)
                              lvl);
     if (env_str("ICESHOP_DATABASE_URL", cfg->database_url, sizeof(cfg->database_url), e) ||
         env_str("ICESHOP_ADMIN_KEY", cfg->admin_key, sizeof(cfg->admin_key), e) ||
+        env_str("ICESHOP_WHATSAPP_APP_SECRET", cfg->whatsapp_app_secret,
+                sizeof(cfg->whatsapp_app_secret), e) ||
+        env_str("ICESHOP_WHATSAPP_VERIFY_TOKEN", cfg->whatsapp_verify_token,
+                sizeof(cfg->whatsapp_verify_token), e) ||
+        env_str("ICESHOP_VAPI_SECRET", cfg->vapi_secret, sizeof(cfg->vapi_secret), e) ||
         env_int("ICESHOP_WORKERS", 0, 256, &cfg->workers, e) ||
         env_int("ICESHOP_HTTP_THREADS", 1, 256, &cfg->http_threads, e) ||
         env_int("ICESHOP_DB_POOL", 0, 1024, &cfg->db_pool, e) ||

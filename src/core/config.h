@@ -34,6 +34,9 @@ struct config {
     int job_lease_s;            /* ICESHOP_JOB_LEASE seconds a claimed job is held, default 30 */
     int scheduler;              /* ICESHOP_SCHEDULER 1|0: take part in periodic tasks, default 1 */
     int test_jobs;              /* ICESHOP_TEST_JOBS=1 registers test.* job handlers */
+    char whatsapp_app_secret[256];   /* ICESHOP_WHATSAPP_APP_SECRET: X-Hub-Signature-256 key */
+    char whatsapp_verify_token[256]; /* ICESHOP_WHATSAPP_VERIFY_TOKEN: the GET handshake */
+    char vapi_secret[256];           /* ICESHOP_VAPI_SECRET: the x-vapi-secret header */
 };
 
 /* Defaults, then every ICESHOP_* variable present; ERR_INVALID names the bad variable. */

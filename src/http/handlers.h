@@ -56,4 +56,10 @@ int h_windows_reject(struct http_req *r, struct err *e);
 int h_windows_seller_cancel(struct http_req *r, struct err *e);
 int h_messages_list(struct http_req *r, struct err *e);
 
+/* api_chat.c: the WhatsApp / VAPI channel */
+int h_whatsapp_verify(struct http_req *r, struct err *e);
+int h_whatsapp_webhook(struct http_req *r, struct err *e);
+int h_whatsapp_test_notification(struct http_req *r, struct err *e);
+int h_chat_understand(struct http_req *r, struct err *e);
+
 #endif

@@ -64,6 +64,13 @@ const struct http_route http_routes[] = {
     {"POST", "/api/flash-windows/{id}/seller-cancel", h_windows_seller_cancel, ROLE_OPERATOR,
      4 * KB, HTTP_BODY_JSON | HTTP_BODY_OPTIONAL},
 
+    /* the WhatsApp channel (webhooks verify their own signatures) */
+    {"GET", "/api/whatsapp/webhook", h_whatsapp_verify, ROLE_NONE, 0, 0},
+    {"POST", "/api/whatsapp/webhook", h_whatsapp_webhook, ROLE_NONE, 256 * KB, 0},
+    {"POST", "/api/whatsapp/test-notification", h_whatsapp_test_notification, ROLE_OPERATOR, 8 * KB,
+     HTTP_BODY_JSON},
+    {"POST", "/api/chat/understand", h_chat_understand, ROLE_VIEWER, 8 * KB, HTTP_BODY_JSON},
+
     /* the notification outbox */
     {"GET", "/api/messages", h_messages_list, ROLE_VIEWER, 0, 0},
 };

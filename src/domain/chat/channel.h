@@ -24,13 +24,13 @@ struct chat_send {
     const char *body;     /* the rendered text */
     const char *language; /* "tr" | "en" */
     enum notify_kind kind;
-    bool use_template;          /* outside the 24-hour window: send the approved template */
-    const char *template_name;  /* per kind, from configuration */
+    bool use_template;                  /* outside the 24-hour window: send the approved template */
+    const char *template_name;          /* per kind, from configuration */
     const char *const *template_params; /* body parameters, in order */
     size_t n_template_params;
-    bool offer_buttons;    /* "Katıl" / "Hayır" reply buttons (offers) */
+    bool offer_buttons;        /* "Katıl" / "Hayır" reply buttons (offers) */
     const char *button_ids[2]; /* payload ids for the two buttons, e.g. "join:42", "decline:42" */
-    bool location_request; /* ask the recipient to share their location */
+    bool location_request;     /* ask the recipient to share their location */
 };
 
 enum chat_send_outcome {
@@ -61,7 +61,7 @@ struct chat_provider {
 
 struct chat_channel_config {
     /* Meta WhatsApp Cloud API; the provider is Meta when token and phone_number_id are set */
-    const char *api_url;         /* default https://graph.facebook.com/v21.0 */
+    const char *api_url; /* default https://graph.facebook.com/v21.0 */
     const char *token;
     const char *phone_number_id;
     /* VAPI outbound (optional) */

@@ -22,16 +22,16 @@ extern const char *const chat_role_names[]; /* "buyer", "seller", NULL */
 
 enum chat_intent {
     /* buyer */
-    CHAT_DEMAND = 0,   /* "Latte istiyorum", "Tost lazım", "Uygun fiyatlı kahve arıyorum" */
-    CHAT_JOIN,         /* "katıl", "evet", "1" for the latest offer */
-    CHAT_DECLINE,      /* "hayır", "istemiyorum" */
-    CHAT_CANCEL,       /* "iptal", "gelemiyorum": take back a pre-commit */
-    CHAT_DEALS_QUERY,  /* "Market indirimi var mı?", "fırsat var mı" */
-    CHAT_OPT_OUT,      /* "dur", "stop", "abonelikten çık" */
-    CHAT_OPT_IN,       /* "başla", "start" */
-    CHAT_LOCATION,     /* a shared location, or "konumum Moda" */
-    CHAT_HELP,         /* "yardım", "help", "nasıl çalışıyor" */
-    CHAT_GREETING,     /* "merhaba", "selam", "hi" */
+    CHAT_DEMAND = 0,  /* "Latte istiyorum", "Tost lazım", "Uygun fiyatlı kahve arıyorum" */
+    CHAT_JOIN,        /* "katıl", "evet", "1" for the latest offer */
+    CHAT_DECLINE,     /* "hayır", "istemiyorum" */
+    CHAT_CANCEL,      /* "iptal", "gelemiyorum": take back a pre-commit */
+    CHAT_DEALS_QUERY, /* "Market indirimi var mı?", "fırsat var mı" */
+    CHAT_OPT_OUT,     /* "dur", "stop", "abonelikten çık" */
+    CHAT_OPT_IN,      /* "başla", "start" */
+    CHAT_LOCATION,    /* a shared location, or "konumum Moda" */
+    CHAT_HELP,        /* "yardım", "help", "nasıl çalışıyor" */
+    CHAT_GREETING,    /* "merhaba", "selam", "hi" */
     /* seller */
     CHAT_SELLER_IDLE,    /* "Bu saat boşum", "Yoğunluk düşük", "müşteri yok" */
     CHAT_SELLER_BUSY,    /* "çok yoğunuz", "dolu" */
@@ -46,14 +46,14 @@ extern const char *const chat_intent_names[]; /* "demand", "join", ..., "seller_
 
 struct chat_understanding {
     enum chat_intent intent;
-    double confidence;  /* 0..1; below CHAT_CONFIDENT the caller asks instead of acting */
-    char product[64];   /* normalised lemma, e.g. "latte", "tost", "simit"; "" when none */
-    char category[32];  /* canonical flash category ("coffee", "bakery", ...) or "" */
-    int64_t budget;     /* minor units (kuruş/cents): "50 TL" → 5000; 0 when none */
-    char currency[4];   /* "TRY" (TL, lira, ₺) or "USD"/"EUR"; "" when no budget */
-    int quantity;       /* "2 simit" → 2; 0 when none */
-    char code[16];      /* a redemption code (6 chars, A-Z 2-9) in upper case; "" when none */
-    int choice;         /* a numbered choice "1".."9" on its own; 0 when none */
+    double confidence; /* 0..1; below CHAT_CONFIDENT the caller asks instead of acting */
+    char product[64];  /* normalised lemma, e.g. "latte", "tost", "simit"; "" when none */
+    char category[32]; /* canonical flash category ("coffee", "bakery", ...) or "" */
+    int64_t budget;    /* minor units (kuruş/cents): "50 TL" → 5000; 0 when none */
+    char currency[4];  /* "TRY" (TL, lira, ₺) or "USD"/"EUR"; "" when no budget */
+    int quantity;      /* "2 simit" → 2; 0 when none */
+    char code[16];     /* a redemption code (6 chars, A-Z 2-9) in upper case; "" when none */
+    int choice;        /* a numbered choice "1".."9" on its own; 0 when none */
 };
 
 #define CHAT_CONFIDENT 0.6

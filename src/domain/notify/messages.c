@@ -257,6 +257,19 @@ int notify_render(enum notify_kind kind, const char *language, const struct noti
     case NOTIFY_CONFIRMATION:
         confirmation(&w, en, v);
         break;
+    case NOTIFY_LOCATION_REQUEST:
+        put(&w, "%s",
+            en ? "Welcome to Iceshop! Share your location and we will tell you about flash deals "
+                 "within walking distance."
+               : "Iceshop'a hoş geldiniz! Konumunuzu paylaşın, yürüme mesafesindeki anlık "
+                 "fırsatları size haber verelim.");
+        break;
+    case NOTIFY_REPLY:
+        if (has(v->reason))
+            put(&w, "%s", v->reason);
+        else
+            return -1; /* replies carry their own body */
+        break;
     default:
         return -1;
     }

@@ -1,18 +1,156 @@
 /* SPDX-License-Identifier: MIT */
-/* The console delivery adapter (see notify_jobs.h). */
+/*
+ * The "notify.deliver" job (see notify_jobs.h): load the message, apply opt-out, quiet hours and
+ * the 24-hour window, send through the provider, and record what happened. It runs outside a
+ * transaction (an HTTP call must not hold the database), so a crash between the send and the
+ * status update may send a message twice; everything else is idempotent.
+ */
 #include "domain/notify/notify_jobs.h"
 #include "core/log.h"
+#include "core/str.h"
+#include "domain/flash/flash_store.h"
 #include "domain/notify/outbox.h"
+#include "jobs/queue.h"
 #include "jobs/worker.h"
 
 #include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
 
-static int deliver(struct job_ctx *ctx, struct err *e)
+#define WINDOW_MS (24LL * 3600 * 1000) /* the customer-service window */
+
+static int step_failed(const struct err *e)
 {
-    json_t *root = json_loads(ctx->payload ? ctx->payload : "", 0, NULL);
+    return e && e->code ? (int)e->code : ERR_DB;
+}
+
+/* Whether the recipient last wrote to us more than 24 hours ago, or never. */
+static int outside_window(struct job_ctx *ctx, const char *phone, bool *outside, struct err *e)
+{
+    *outside = true;
+    if (!phone || !*phone)
+        return 0;
+    struct db_stmt *s;
+    int rc = db_prepare(ctx->conn, &s,
+                        "SELECT MAX(last_inbound_at) FROM chat_contacts "
+                        "WHERE tenant_id = ? AND phone IN (?, ?)",
+                        e);
+    if (rc)
+        return rc;
+    db_bind_i64(s, 1, ctx->tenant_id);
+    db_bind_text(s, 2, phone);
+    db_bind_text(s, 3, phone[0] == '+' ? phone + 1 : phone);
+    int st = db_step(s, e);
+    if (st == DB_ROW && !db_col_is_null(s, 0))
+        *outside = db_col_time(s, 0) < ctx->now_ms - WINDOW_MS;
+    db_stmt_done(s);
+    return st == DB_ERROR ? step_failed(e) : 0;
+}
+
+/* Whether a buyer withdrew consent ("dur"/"stop"); a missing buyer counts as opted out. */
+static int opted_out(struct job_ctx *ctx, const struct notify_message *m, bool *out, struct err *e)
+{
+    *out = false;
+    if (!str_eq(m->recipient_kind, "buyer"))
+        return 0;
+    struct flash_buyer b;
+    struct err le;
+    err_init(&le);
+    int rc =
+        flash_store_buyer_get_pk(ctx->conn, ctx->tenant_id, m->recipient_pk, ctx->arena, &b, &le);
+    if (rc == ERR_NOT_FOUND) {
+        *out = true;
+        return 0;
+    }
+    if (rc)
+        return err_set(e, le.code, "%s", le.msg);
+    *out = !b.consent;
+    return 0;
+}
+
+/* A new delivery job for the message at `run_at` (unique per message and time). */
+static int reschedule(struct job_ctx *ctx, int64_t pk, char tag, int64_t run_at, struct err *e)
+{
+    char key[96];
+    snprintf(key, sizeof(key), "notify:%lld:%c%lld", (long long)pk, tag, (long long)run_at);
+    struct job_spec spec = {.name = NOTIFY_DELIVER_JOB,
+                            .payload_json = ctx->payload,
+                            .tenant_id = ctx->tenant_id,
+                            .run_at_ms = run_at,
+                            .unique_key = key};
+    return jobs_enqueue(ctx->conn, &spec, ctx->now_ms, NULL, NULL, e);
+}
+
+static int mark_failed(struct job_ctx *ctx, const struct notify_message *m, const char *why,
+                       struct err *e)
+{
+    log_warn("msg=\"message not delivered\" tenant=%lld message=%lld to=%s:%s kind=%s error=\"%s\"",
+             (long long)ctx->tenant_id, (long long)m->pk, m->recipient_kind, m->recipient_id,
+             notify_kind_names[m->kind], why);
+    return notify_set_status(ctx->conn, ctx->tenant_id, m->pk, NOTIFY_FAILED, why, NULL,
+                             ctx->now_ms, e);
+}
+
+/* One open alert per tenant, source and code: repeated failures do not pile up rows. */
+static int raise_alert(struct job_ctx *ctx, const char *source, int code, const char *message,
+                       struct err *e)
+{
+    char code_s[24];
+    snprintf(code_s, sizeof(code_s), "%d", code);
+    struct db_stmt *s;
+    int rc = db_prepare(ctx->conn, &s,
+                        "SELECT 1 FROM alerts WHERE tenant_id = ? AND source = ? AND code = ? "
+                        "AND resolved_at IS NULL",
+                        e);
+    if (rc)
+        return rc;
+    db_bind_i64(s, 1, ctx->tenant_id);
+    db_bind_text(s, 2, source);
+    db_bind_text(s, 3, code_s);
+    int st = db_step(s, e);
+    db_stmt_done(s);
+    if (st != DB_DONE)
+        return st == DB_ROW ? 0 : step_failed(e);
+    rc = db_prepare(ctx->conn, &s,
+                    "INSERT INTO alerts (tenant_id, source, code, message, created_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    e);
+    if (rc)
+        return rc;
+    db_bind_i64(s, 1, ctx->tenant_id);
+    db_bind_text(s, 2, source);
+    db_bind_text(s, 3, code_s);
+    db_bind_text(s, 4, message);
+    db_bind_time(s, 5, ctx->now_ms);
+    st = db_step(s, e);
+    db_stmt_done(s);
+    return st == DB_ERROR ? step_failed(e) : 0;
+}
+
+/* A template parameter may not hold newlines or tabs. */
+static void flatten(char *s)
+{
+    for (; *s; s++) {
+        if (*s == '\n' || *s == '\r' || *s == '\t')
+            *s = ' ';
+    }
+}
+
+static int64_t message_pk(const char *payload)
+{
+    json_t *root = json_loads(payload ? payload : "", 0, NULL);
     json_t *m = json_object_get(root, "message");
     int64_t pk = json_is_integer(m) ? (int64_t)json_integer_value(m) : 0;
     json_decref(root);
+    return pk;
+}
+
+static int deliver(struct job_ctx *ctx, struct err *e)
+{
+    struct notify_delivery *d = ctx->userdata;
+    const struct chat_channel_config *cfg = &d->cfg;
+    int64_t pk = message_pk(ctx->payload);
     if (pk <= 0)
         return err_set(e, ERR_INVALID, "job %lld: payload needs {\"message\": id}",
                        (long long)ctx->job_id);
@@ -20,15 +158,128 @@ static int deliver(struct job_ctx *ctx, struct err *e)
     int rc = notify_get(ctx->conn, ctx->tenant_id, pk, ctx->arena, &msg, e);
     if (rc || msg.status != NOTIFY_PENDING)
         return rc; /* already handled: delivery is idempotent */
-    log_info("msg=\"message delivered (console)\" tenant=%lld message=%lld to=%s:%s kind=%s "
-             "lang=%s",
-             (long long)ctx->tenant_id, (long long)pk, msg.recipient_kind, msg.recipient_id,
-             notify_kind_names[msg.kind], msg.language);
-    return notify_set_status(ctx->conn, ctx->tenant_id, pk, NOTIFY_DELIVERED, NULL, "console",
-                             ctx->now_ms, e);
+    const char *kind = notify_kind_names[msg.kind];
+
+    if (chat_kind_is_marketing(msg.kind)) {
+        bool out;
+        rc = opted_out(ctx, &msg, &out, e);
+        if (rc)
+            return rc;
+        if (out)
+            return mark_failed(ctx, &msg, "opted out", e);
+        int64_t until;
+        if (chat_in_quiet_hours(cfg->quiet_hours, cfg->tz_offset_min, ctx->now_ms, &until)) {
+            log_info("msg=\"message waits for the end of quiet hours\" tenant=%lld message=%lld "
+                     "kind=%s until=%lld",
+                     (long long)ctx->tenant_id, (long long)pk, kind, (long long)until);
+            return reschedule(ctx, pk, 'q', until, e);
+        }
+    }
+
+    bool meta = str_eq(d->provider->name, "meta");
+    const char *tpl = cfg->templates[msg.kind] ? cfg->templates[msg.kind] : "";
+    bool outside;
+    rc = outside_window(ctx, msg.phone, &outside, e);
+    if (rc)
+        return rc;
+    char no_template[128];
+    snprintf(no_template, sizeof(no_template), "no template for %s outside the 24-hour window",
+             kind);
+    if (outside && !*tpl && meta)
+        return mark_failed(ctx, &msg, no_template, e);
+
+    char param[2048];
+    str_copy(param, sizeof(param), msg.body);
+    flatten(param);
+    const char *params[] = {param};
+    char join_id[48], decline_id[48];
+    snprintf(join_id, sizeof(join_id), "join:%lld", (long long)msg.window_pk);
+    snprintf(decline_id, sizeof(decline_id), "decline:%lld", (long long)msg.window_pk);
+    struct chat_send m = {
+        .to_phone = msg.phone,
+        .body = msg.body,
+        .language = msg.language,
+        .kind = msg.kind,
+        .use_template = outside && *tpl,
+        .template_name = tpl,
+        .template_params = params,
+        .n_template_params = 1,
+        .offer_buttons = msg.kind == NOTIFY_OFFER && msg.window_pk > 0,
+        .button_ids = {join_id, decline_id},
+        .location_request = msg.kind == NOTIFY_LOCATION_REQUEST,
+    };
+
+    struct chat_send_result r;
+    struct err se;
+    err_init(&se);
+    rc = d->provider->send(d->provider, &m, &r, &se);
+    if (!rc && r.outcome == CHAT_NEEDS_TEMPLATE && !m.use_template && *tpl) {
+        m.use_template = true; /* the window closed after all: once more, as the template */
+        rc = d->provider->send(d->provider, &m, &r, &se);
+    }
+    bool last = ctx->attempt >= ctx->max_attempts;
+    if (rc) {
+        if (last)
+            return mark_failed(ctx, &msg, se.msg, e);
+        return err_set(e, se.code, "%s", se.msg);
+    }
+
+    switch (r.outcome) {
+    case CHAT_SENT: {
+        bool console = str_eq(d->provider->name, "console");
+        log_info("msg=\"message sent\" tenant=%lld message=%lld to=%s:%s kind=%s lang=%s "
+                 "provider=%s provider_id=%s template=%s",
+                 (long long)ctx->tenant_id, (long long)pk, msg.recipient_kind, msg.recipient_id,
+                 kind, msg.language, d->provider->name, r.provider_id,
+                 m.use_template ? "yes" : "no");
+        return notify_set_status(ctx->conn, ctx->tenant_id, pk,
+                                 console ? NOTIFY_DELIVERED : NOTIFY_SENT, NULL, r.provider_id,
+                                 ctx->now_ms, e);
+    }
+    case CHAT_RETRY:
+        if (r.provider_code == 0 && r.retry_after_ms > 0) /* our own limiter: not a failure */
+            return reschedule(ctx, pk, 'p', ctx->now_ms + r.retry_after_ms, e);
+        if (last)
+            return mark_failed(ctx, &msg, r.error, e);
+        return err_set(e, ERR_UPSTREAM, "%s", r.error);
+    case CHAT_NEEDS_TEMPLATE:
+        return mark_failed(ctx, &msg, m.use_template ? r.error : no_template, e);
+    case CHAT_AUTH_FAILED:
+        log_error("msg=\"messaging provider rejected our credentials\" provider=%s code=%d "
+                  "tenant=%lld message=%lld",
+                  d->provider->name, r.provider_code, (long long)ctx->tenant_id, (long long)pk);
+        rc = raise_alert(ctx, meta ? "whatsapp" : d->provider->name, r.provider_code, r.error, e);
+        if (rc)
+            return rc;
+        return err_set(e, ERR_UPSTREAM, "%s", r.error);
+    case CHAT_PERMANENT_FAILURE:
+    default:
+        return mark_failed(ctx, &msg, r.error[0] ? r.error : "undeliverable", e);
+    }
+}
+
+int notify_jobs_register_with(struct job_registry *reg, struct notify_delivery *d, struct err *e)
+{
+    if (!d || !d->provider)
+        return err_set(e, ERR_INVALID, "delivery needs a provider");
+    return job_registry_add(reg, NOTIFY_DELIVER_JOB, deliver, d, 0, e);
+}
+
+/* The process's delivery setup from the environment; made once, kept until exit. */
+static struct notify_delivery env_delivery;
+static pthread_once_t env_once = PTHREAD_ONCE_INIT;
+
+static void env_setup(void)
+{
+    chat_channel_config_from_env(&env_delivery.cfg);
+    env_delivery.provider = chat_provider_new(&env_delivery.cfg);
+    log_info("msg=\"messaging provider\" provider=%s rate_per_s=%d quiet_hours=\"%s\"",
+             env_delivery.provider->name, env_delivery.cfg.rate_per_s,
+             env_delivery.cfg.quiet_hours);
 }
 
 int notify_jobs_register(struct job_registry *reg, struct err *e)
 {
-    return job_registry_add(reg, NOTIFY_DELIVER_JOB, deliver, NULL, JOB_IN_TX, e);
+    pthread_once(&env_once, env_setup);
+    return notify_jobs_register_with(reg, &env_delivery, e);
 }

@@ -18,8 +18,9 @@
 #define NOTIFY_LIST_DEFAULT 50
 #define SQL_MAX             2048
 
-const char *const notify_kind_names[] = {"offer",     "question", "window_open",  "seller_summary",
-                                         "cancelled", "reminder", "confirmation", NULL};
+const char *const notify_kind_names[] = {
+    "offer",    "question",     "window_open", "seller_summary",   "cancelled",
+    "reminder", "confirmation", "reply",       "location_request", NULL};
 const char *const notify_status_names[] = {"pending", "sent", "delivered", "read", "failed", NULL};
 
 static int step_failed(const struct err *e)
@@ -119,9 +120,10 @@ int notify_enqueue(struct db_conn *c, int64_t tenant, struct notify_message *m,
 {
     if ((unsigned)m->kind >= NOTIFY_KIND_COUNT)
         return err_set_field(e, ERR_INVALID, "kind", "unknown message kind");
-    if (!str_eq(m->recipient_kind, "buyer") && !str_eq(m->recipient_kind, "seller"))
+    if (!str_eq(m->recipient_kind, "buyer") && !str_eq(m->recipient_kind, "seller") &&
+        !str_eq(m->recipient_kind, "contact"))
         return err_set_field(e, ERR_INVALID, "recipient_kind",
-                             "recipient_kind must be buyer or seller");
+                             "recipient_kind must be buyer, seller or contact");
     char rendered[NOTIFY_BODY_MAX];
     const char *body = m->body;
     if (v) {
@@ -319,4 +321,31 @@ int notify_set_status(struct db_conn *c, int64_t tenant, int64_t pk, enum notify
     int rc = notify_get(c, tenant, pk, &a, &m, e);
     arena_release(&a);
     return rc;
+}
+
+int notify_set_status_by_provider(struct db_conn *c, int64_t tenant, const char *provider_id,
+                                  enum notify_status status, const char *error, int64_t now_ms,
+                                  bool *found, struct err *e)
+{
+    *found = false;
+    if (!provider_id || !*provider_id)
+        return 0;
+    struct db_stmt *s;
+    int rc =
+        db_prepare(c, &s, "SELECT id FROM messages WHERE tenant_id = ? AND provider_id = ?", e);
+    if (rc)
+        return rc;
+    db_bind_i64(s, 1, tenant);
+    db_bind_text(s, 2, provider_id);
+    int64_t pk = 0;
+    int st = db_step(s, e);
+    if (st == DB_ROW)
+        pk = db_col_i64(s, 0);
+    db_stmt_done(s);
+    if (st == DB_ERROR)
+        return step_failed(e);
+    if (!pk)
+        return 0;
+    *found = true;
+    return notify_set_status(c, tenant, pk, status, error, NULL, now_ms, e);
 }

@@ -18,13 +18,15 @@
 #include <stdint.h>
 
 enum notify_kind {
-    NOTIFY_OFFER = 0,      /* to a buyer: a window they may join ("Katıl" / "Hayır") */
-    NOTIFY_QUESTION,       /* to an ask-first seller: open this window? */
-    NOTIFY_WINDOW_OPEN,    /* to committed buyers: it has started, come now */
-    NOTIFY_SELLER_SUMMARY, /* to the seller at start: "3 kişi geliyor, ortalama mesafe 350 m" */
-    NOTIFY_CANCELLED,      /* to committed buyers (and the seller): it will not happen */
-    NOTIFY_REMINDER,       /* to committed buyers before the start */
-    NOTIFY_CONFIRMATION,   /* to a buyer who joined or committed: their code / their seat */
+    NOTIFY_OFFER = 0,        /* to a buyer: a window they may join ("Katıl" / "Hayır") */
+    NOTIFY_QUESTION,         /* to an ask-first seller: open this window? */
+    NOTIFY_WINDOW_OPEN,      /* to committed buyers: it has started, come now */
+    NOTIFY_SELLER_SUMMARY,   /* to the seller at start: "3 kişi geliyor, ortalama mesafe 350 m" */
+    NOTIFY_CANCELLED,        /* to committed buyers (and the seller): it will not happen */
+    NOTIFY_REMINDER,         /* to committed buyers before the start */
+    NOTIFY_CONFIRMATION,     /* to a buyer who joined or committed: their code / their seat */
+    NOTIFY_REPLY,            /* a conversational answer (the body is given, not rendered) */
+    NOTIFY_LOCATION_REQUEST, /* onboarding: please share your location */
     NOTIFY_KIND_COUNT
 };
 extern const char *const notify_kind_names[]; /* "offer", "question", ..., NULL */
@@ -66,7 +68,7 @@ int notify_render(enum notify_kind kind, const char *language, const struct noti
 
 struct notify_message {
     int64_t pk;
-    const char *recipient_kind; /* "buyer" or "seller" */
+    const char *recipient_kind; /* "buyer", "seller", or "contact" (a phone not yet registered) */
     int64_t recipient_pk;
     const char *recipient_id; /* public id */
     const char *phone;
@@ -103,6 +105,14 @@ int notify_get(struct db_conn *c, int64_t tenant, int64_t pk, struct arena *a,
 /* Move a message to a later status (never backwards); `error`/`provider_id` may be NULL. */
 int notify_set_status(struct db_conn *c, int64_t tenant, int64_t pk, enum notify_status status,
                       const char *error, const char *provider_id, int64_t now_ms, struct err *e);
+
+/*
+ * The same, for a provider's delivery report: finds the message by its provider id.
+ * *found tells whether any message has that id (reports for unknown ids are ignored).
+ */
+int notify_set_status_by_provider(struct db_conn *c, int64_t tenant, const char *provider_id,
+                                  enum notify_status status, const char *error, int64_t now_ms,
+                                  bool *found, struct err *e);
 
 /* Job name of the delivery job; its payload is {"message": pk}, tenant is the message's. */
 #define NOTIFY_DELIVER_JOB "notify.deliver"

@@ -170,14 +170,14 @@ CREATE INDEX participants_buyer_idx ON participants (buyer_id);
 CREATE TABLE messages (
     id             INTEGER PRIMARY KEY,
     tenant_id      INTEGER NOT NULL REFERENCES tenants (id),
-    recipient_kind TEXT NOT NULL CHECK (recipient_kind IN ('buyer', 'seller')),
+    recipient_kind TEXT NOT NULL CHECK (recipient_kind IN ('buyer', 'seller', 'contact')),
     recipient_pk   INTEGER NOT NULL,
     recipient_id   TEXT NOT NULL DEFAULT '',
     phone          TEXT NOT NULL DEFAULT '',
     language       TEXT NOT NULL DEFAULT 'tr' CHECK (language IN ('tr', 'en')),
     kind           TEXT NOT NULL CHECK (kind IN ('offer', 'question', 'window_open',
                                                  'seller_summary', 'cancelled', 'reminder',
-                                                 'confirmation')),
+                                                 'confirmation', 'reply', 'location_request')),
     body           TEXT NOT NULL,
     window_id      INTEGER NULL REFERENCES flash_windows (id),
     status         TEXT NOT NULL

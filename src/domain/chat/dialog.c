@@ -1,0 +1,661 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The conversation (see dialog.h). Each turn: who is writing (seller, buyer or a new number),
+ * what they mean (understand.c), the action through the flash service, and a reply in their
+ * language. Refusals become friendly answers; storage errors fail the job so it is retried.
+ * Tests: tests/integration/0005-whatsapp.c.
+ */
+#include "domain/chat/dialog.h"
+#include "core/log.h"
+#include "core/str.h"
+#include "domain/chat/understand.h"
+#include "domain/flash/flash_service.h"
+#include "domain/notify/outbox.h"
+#include "jobs/worker.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEMAND_TTL_MS (60LL * 60 * 1000) /* a wish said in chat stays active for an hour */
+#define MAX_LISTED    5                  /* deals listed in one reply */
+
+struct party {
+    const char *kind; /* "buyer", "seller", "contact" */
+    int64_t pk;
+    const char *id;
+    const char *phone;
+    const char *language;
+    struct flash_buyer buyer;
+    struct flash_seller seller;
+};
+
+struct turn {
+    struct db_conn *c;
+    int64_t tenant;
+    int64_t now;
+    struct arena *a;
+    struct party who;
+    const struct chat_event *ev;
+    struct err *e;
+};
+
+static bool en(const struct turn *t)
+{
+    return str_eq(t->who.language, "en");
+}
+
+/* Write a reply to the outbox in the person's language. */
+static int reply(struct turn *t, const char *tr, const char *english)
+{
+    struct notify_message m;
+    memset(&m, 0, sizeof(m));
+    m.recipient_kind = t->who.kind;
+    m.recipient_pk = t->who.pk;
+    m.recipient_id = t->who.id ? t->who.id : "";
+    m.phone = t->who.phone;
+    m.language = en(t) ? "en" : "tr";
+    m.kind = NOTIFY_REPLY;
+    m.body = en(t) ? english : tr;
+    return notify_enqueue(t->c, t->tenant, &m, NULL, t->now, t->e);
+}
+
+static int replyf(struct turn *t, const char *tr, const char *english, ...)
+    __attribute__((format(printf, 2, 0)));
+
+/* The same, with the same printf arguments for both languages. */
+static int replyf(struct turn *t, const char *tr, const char *english, ...)
+{
+    va_list ap;
+    va_start(ap, english);
+    char *a = arena_vprintf(t->a, tr, ap);
+    va_end(ap);
+    va_start(ap, english);
+    char *b = arena_vprintf(t->a, english, ap);
+    va_end(ap);
+    return reply(t, a, b);
+}
+
+/* A business refusal from the service: tell the person, keep the turn going. */
+static bool refused(int rc)
+{
+    return rc == ERR_CONFLICT || rc == ERR_NOT_FOUND || rc == ERR_FORBIDDEN ||
+           rc == ERR_INVALID;
+}
+
+static int identify(struct turn *t)
+{
+    struct err e2;
+    err_init(&e2);
+    const struct chat_event *ev = t->ev;
+    struct party *p = &t->who;
+    memset(p, 0, sizeof(*p));
+    p->phone = ev->from;
+    p->language = "tr";
+    int rc = flash_store_seller_get(t->c, t->tenant, ev->from, true, t->a, &p->seller, &e2);
+    if (!rc) {
+        p->kind = "seller";
+        p->pk = p->seller.pk;
+        p->id = p->seller.id;
+        return 0;
+    }
+    if (rc != ERR_NOT_FOUND)
+        return err_set(t->e, (enum err_code)rc, "%s", e2.msg);
+    err_init(&e2);
+    /* the seed's VAPI metadata may name the buyer directly */
+    if (ev->buyer_id && *ev->buyer_id)
+        rc = flash_store_buyer_get(t->c, t->tenant, ev->buyer_id, false, t->a, &p->buyer, &e2);
+    else
+        rc = ERR_NOT_FOUND;
+    if (rc == ERR_NOT_FOUND) {
+        err_init(&e2);
+        rc = flash_store_buyer_get(t->c, t->tenant, ev->from, true, t->a, &p->buyer, &e2);
+    }
+    if (!rc) {
+        p->kind = "buyer";
+        p->pk = p->buyer.pk;
+        p->id = p->buyer.id;
+        p->language = p->buyer.language && *p->buyer.language ? p->buyer.language : "tr";
+        return 0;
+    }
+    if (rc != ERR_NOT_FOUND)
+        return err_set(t->e, (enum err_code)rc, "%s", e2.msg);
+    p->kind = "contact";
+    return 0;
+}
+
+/* "join:42" / "decline:42" from a reply button. */
+static int64_t payload_window(const char *payload, const char *verb)
+{
+    size_t n = strlen(verb);
+    int64_t pk;
+    if (payload && strncmp(payload, verb, n) == 0 && payload[n] == ':' &&
+        !str_to_i64(payload + n + 1, &pk))
+        return pk;
+    return 0;
+}
+
+static int ask_location(struct turn *t)
+{
+    struct notify_message m;
+    memset(&m, 0, sizeof(m));
+    m.recipient_kind = t->who.kind;
+    m.recipient_pk = t->who.pk;
+    m.recipient_id = t->who.id ? t->who.id : "";
+    m.phone = t->who.phone;
+    m.language = en(t) ? "en" : "tr";
+    m.kind = NOTIFY_LOCATION_REQUEST;
+    struct notify_vars v;
+    memset(&v, 0, sizeof(v));
+    return notify_enqueue(t->c, t->tenant, &m, &v, t->now, t->e);
+}
+
+/* ======================== buyers ======================== */
+
+static int buyer_join(struct turn *t, int64_t window, const char **outcome)
+{
+    if (!window) {
+        int rc = flash_store_latest_offer(t->c, t->tenant, t->who.pk, &window, t->e);
+        if (rc)
+            return rc;
+    }
+    if (!window) {
+        *outcome = "join:no_offer";
+        return reply(t,
+                     "Şu an size açık bir teklif yok. Ne istediğinizi yazın (ör. \"Latte "
+                     "istiyorum\"), yakınınızda fırsat açılınca haber vereyim.",
+                     "There is no open offer for you right now. Tell me what you would like "
+                     "(e.g. \"I want a latte\") and I will let you know when a deal opens nearby.");
+    }
+    struct flash_window w;
+    int rc = flash_store_window_get(t->c, t->tenant, window, t->a, &w, t->e);
+    if (rc == ERR_NOT_FOUND) {
+        err_init(t->e);
+        *outcome = "join:no_offer";
+        return reply(t, "Bu teklifi bulamadım.", "I could not find that offer.");
+    }
+    if (rc)
+        return rc;
+    bool created = false;
+    if (w.status == FLASH_WINDOW_ACTIVE) {
+        const char *code = NULL;
+        rc = flash_join(t->c, t->tenant, window, t->who.id, t->now, t->a, &code, &created, t->e);
+        if (!rc) {
+            *outcome = arena_printf(t->a, "join:%lld", (long long)window);
+            /* the service confirms a new join with the code; repeat it for a second "katıl" */
+            return created ? 0
+                           : replyf(t, "Zaten katıldınız. Kodunuz: %s", "You have joined already. "
+                                                                       "Your code: %s",
+                                    code);
+        }
+    } else {
+        rc = flash_precommit(t->c, t->tenant, window, t->who.id, t->now, &created, t->e);
+        if (!rc) {
+            *outcome = arena_printf(t->a, "precommit:%lld", (long long)window);
+            return created ? 0
+                           : reply(t, "Kaydınız zaten alındı; pencere açılınca haber vereceğim.",
+                                   "You are already in; I will tell you when it opens.");
+        }
+    }
+    if (!refused(rc))
+        return rc;
+    char why[256];
+    snprintf(why, sizeof(why), "%s", t->e->msg);
+    err_init(t->e);
+    *outcome = "join:refused";
+    log_debug("msg=\"join refused\" window=%lld why=\"%s\"", (long long)window, why);
+    return reply(t, "Bu teklife artık katılınamıyor (süresi dolmuş ya da dolu olabilir).",
+                 "This offer can no longer be joined (it may be over or full).");
+}
+
+static int buyer_decline(struct turn *t, int64_t window, const char **outcome)
+{
+    if (!window) {
+        int rc = flash_store_latest_offer(t->c, t->tenant, t->who.pk, &window, t->e);
+        if (rc)
+            return rc;
+    }
+    if (window) {
+        int rc = flash_precommit_cancel(t->c, t->tenant, window, t->who.id, t->now, t->e);
+        if (rc && !refused(rc))
+            return rc;
+        err_init(t->e);
+    }
+    *outcome = "decline";
+    return reply(t, "Tamam, bu fırsatı geçiyorum. İstediğiniz bir şey olursa yazmanız yeterli.",
+                 "OK, I will skip this one. Just write when you want something.");
+}
+
+static int buyer_demand(struct turn *t, const struct chat_understanding *u, const char **outcome)
+{
+    struct flash_demand_in d = {.text = t->ev->text,
+                                .product = u->product,
+                                .category = u->category,
+                                .budget = u->budget,
+                                .currency = *u->currency ? u->currency : "TRY",
+                                .expires_at = t->now + DEMAND_TTL_MS};
+    int64_t pk;
+    int rc = flash_buyer_signal(t->c, t->tenant, t->who.id, &d, t->now, &pk, t->e);
+    if (rc)
+        return rc;
+    *outcome = "demand";
+    const char *what = *u->product ? u->product : (*u->category ? u->category : t->ev->text);
+    return replyf(t,
+                  "Not aldım: %s. Yakınınızda uygun bir fırsat açılınca size haber vereceğim.",
+                  "Noted: %s. I will let you know when a matching deal opens nearby.", what);
+}
+
+static int buyer_deals(struct turn *t, const char **outcome)
+{
+    struct flash_window_filter f = {.status = -1, .buyer_pk = t->who.pk, .open_only = true,
+                                    .limit = MAX_LISTED};
+    struct flash_window *w;
+    size_t n;
+    int rc = flash_store_window_list(t->c, t->tenant, &f, t->a, &w, &n, t->e);
+    if (rc)
+        return rc;
+    *outcome = "deals";
+    char list[1024] = "", ids[128] = "deals:";
+    size_t used = 0, iu = strlen(ids);
+    size_t shown = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (w[i].status != FLASH_WINDOW_SCHEDULED && w[i].status != FLASH_WINDOW_ACTIVE)
+            continue;
+        shown++;
+        int k = snprintf(list + used, sizeof(list) - used, "\n%zu) %s", shown, w[i].title);
+        used += k > 0 && (size_t)k < sizeof(list) - used ? (size_t)k : 0;
+        k = snprintf(ids + iu, sizeof(ids) - iu, "%s%lld", shown > 1 ? "," : "",
+                     (long long)w[i].pk);
+        iu += k > 0 && (size_t)k < sizeof(ids) - iu ? (size_t)k : 0;
+    }
+    if (!shown)
+        return reply(t,
+                     "Şu an size yakın açık fırsat yok. Ne istediğinizi yazın, açılınca haber "
+                     "vereyim.",
+                     "No open deals near you right now. Tell me what you want and I will let "
+                     "you know.");
+    rc = chat_contact_set_state(t->c, t->tenant, t->who.phone, ids, t->now, t->e);
+    if (rc)
+        return rc;
+    return replyf(t, "Yakınınızdaki fırsatlar:%s\nKatılmak için numarasını yazın.",
+                  "Deals near you:%s\nReply with a number to join.", list);
+}
+
+/* A lone number picks from the last list of deals we sent. */
+static int buyer_choice(struct turn *t, int choice, const char **outcome)
+{
+    const char *state;
+    int rc = chat_contact_state(t->c, t->tenant, t->who.phone, t->a, &state, t->e);
+    if (rc)
+        return rc;
+    int64_t window = 0;
+    if (str_has_prefix(state, "deals:")) {
+        const char *p = state + 6;
+        for (int i = 1; *p && i <= choice; i++) {
+            char *end;
+            long long v = strtoll(p, &end, 10);
+            if (i == choice)
+                window = v;
+            p = *end == ',' ? end + 1 : end;
+        }
+    }
+    return buyer_join(t, window, outcome);
+}
+
+static int set_consent(struct turn *t, bool on, const char **outcome)
+{
+    int rc = flash_store_buyer_set_consent(t->c, t->tenant, t->who.pk, on, t->now, t->e);
+    if (rc)
+        return rc;
+    *outcome = on ? "opt_in" : "opt_out";
+    return on ? reply(t, "Tekrar hoş geldiniz! Yakındaki fırsatları yine haber vereceğim.",
+                      "Welcome back! I will tell you about nearby deals again.")
+              : reply(t,
+                      "Tamam, artık size teklif göndermeyeceğim. Tekrar başlamak için BAŞLA "
+                      "yazmanız yeterli.",
+                      "OK, I will not send you offers any more. Write START to begin again.");
+}
+
+static int buyer_location(struct turn *t, const char **outcome)
+{
+    if (!t->ev->has_location) {
+        *outcome = "asked_location";
+        return ask_location(t);
+    }
+    struct flash_buyer b = t->who.buyer;
+    b.loc.lat = t->ev->lat;
+    b.loc.lng = t->ev->lng;
+    bool created;
+    int rc = flash_buyer_register(t->c, t->tenant, &b, t->now, t->a, &created, t->e);
+    if (rc)
+        return rc;
+    *outcome = "location";
+    return reply(t, "Konumunuz güncellendi. Yakınınızdaki fırsatları haber vereceğim.",
+                 "Your location is updated. I will tell you about deals nearby.");
+}
+
+static int help(struct turn *t, bool seller, const char **outcome)
+{
+    *outcome = "help";
+    if (seller)
+        return reply(t,
+                     "Iceshop satıcı asistanı: boş olduğunuzda \"Bu saat boşum\", stok fazlası "
+                     "olduğunda \"Stok fazlası simit var\", müşterinin kodunu onaylamak için "
+                     "kodu yazın. Önerdiğim pencereye \"evet\" ya da \"hayır\" diyebilirsiniz.",
+                     "Iceshop for sellers: write \"we are quiet now\" when idle, \"surplus "
+                     "bagels\" for extra stock, send a customer's code to confirm a visit, and "
+                     "answer my proposals with \"yes\" or \"no\".");
+    return reply(t,
+                 "Iceshop: ne istediğinizi yazın (ör. \"Latte istiyorum\"), yakınınızda bir "
+                 "fırsat açılınca haber veririm. Teklife katılmak için KATIL, fırsatları görmek "
+                 "için \"fırsat var mı?\", mesajları durdurmak için DUR yazın.",
+                 "Iceshop: tell me what you want (e.g. \"I want a latte\") and I will tell you "
+                 "when a deal opens nearby. Write JOIN to take an offer, \"any deals?\" to see "
+                 "them, STOP to stop messages.");
+}
+
+static int unclear(struct turn *t, bool seller, const char **outcome)
+{
+    *outcome = "unclear";
+    if (seller)
+        return reply(t,
+                     "Tam anlayamadım. Boş musunuz (\"boşum\"), stok fazlası mı var, yoksa bir "
+                     "müşteri kodu mu onaylıyorsunuz?",
+                     "I did not quite get that. Are you quiet (\"we are quiet\"), do you have "
+                     "surplus stock, or are you confirming a customer's code?");
+    return reply(t,
+                 "Tam anlayamadım. Bir şey mi arıyorsunuz (ör. \"Latte istiyorum\"), yoksa "
+                 "teklife katılmak mı istiyorsunuz (KATIL)?",
+                 "I did not quite get that. Are you looking for something (e.g. \"I want a "
+                 "latte\") or do you want to join an offer (JOIN)?");
+}
+
+static int buyer_turn(struct turn *t, const struct chat_understanding *u, const char **outcome)
+{
+    const struct chat_event *ev = t->ev;
+    int64_t w;
+    if ((w = payload_window(ev->payload, "join")) != 0)
+        return buyer_join(t, w, outcome);
+    if ((w = payload_window(ev->payload, "decline")) != 0)
+        return buyer_decline(t, w, outcome);
+    if (ev->has_location)
+        return buyer_location(t, outcome);
+    if (u->choice)
+        return buyer_choice(t, u->choice, outcome);
+    if (u->confidence < CHAT_CONFIDENT && u->intent != CHAT_UNKNOWN)
+        return unclear(t, false, outcome);
+    switch (u->intent) {
+    case CHAT_DEMAND:
+        return buyer_demand(t, u, outcome);
+    case CHAT_JOIN:
+        return buyer_join(t, ev->window_id, outcome);
+    case CHAT_DECLINE:
+    case CHAT_CANCEL:
+        return buyer_decline(t, ev->window_id, outcome);
+    case CHAT_DEALS_QUERY:
+        return buyer_deals(t, outcome);
+    case CHAT_OPT_OUT:
+        return set_consent(t, false, outcome);
+    case CHAT_OPT_IN:
+        return set_consent(t, true, outcome);
+    case CHAT_LOCATION:
+        return buyer_location(t, outcome);
+    case CHAT_HELP:
+    case CHAT_GREETING:
+        return help(t, false, outcome);
+    default:
+        return unclear(t, false, outcome);
+    }
+}
+
+/* ======================== sellers ======================== */
+
+static int seller_signal(struct turn *t, enum flash_supply_kind kind, int density,
+                         const struct chat_understanding *u, const char **outcome)
+{
+    struct flash_supply_in s = {.kind = kind,
+                                .has_density = density >= 0,
+                                .density = density >= 0 ? (enum flash_density)density
+                                                        : FLASH_DENSITY_LOW,
+                                .text = t->ev->text,
+                                .product = u->product,
+                                .expires_at = t->now + DEMAND_TTL_MS};
+    int64_t pk;
+    int rc = flash_seller_signal(t->c, t->tenant, t->who.id, &s, t->now, &pk, t->e);
+    if (rc)
+        return rc;
+    *outcome = flash_supply_names[kind];
+    if (density == FLASH_DENSITY_HIGH)
+        return reply(t, "Anlaşıldı, yoğunsunuz; şimdilik pencere önermeyeceğim.",
+                     "Got it, you are busy; I will not propose a window for now.");
+    return reply(t,
+                 "Teşekkürler! Yakındaki talebe bakıp size uygun bir fırsat penceresi "
+                 "hazırlayacağım.",
+                 "Thanks! I will look at demand nearby and prepare a flash window for you.");
+}
+
+static int seller_redeem(struct turn *t, const char *code, const char **outcome)
+{
+    struct flash_window_filter f = {.status = FLASH_WINDOW_ACTIVE, .seller_pk = t->who.pk,
+                                    .limit = 1};
+    struct flash_window *w;
+    size_t n;
+    int rc = flash_store_window_list(t->c, t->tenant, &f, t->a, &w, &n, t->e);
+    if (!rc && n == 0) {
+        /* a code handed over just after the end still counts */
+        f.status = FLASH_WINDOW_EXPIRED;
+        rc = flash_store_window_list(t->c, t->tenant, &f, t->a, &w, &n, t->e);
+    }
+    if (rc)
+        return rc;
+    if (!n) {
+        *outcome = "redeem:no_window";
+        return reply(t, "Şu an açık bir pencereniz yok; kod onaylanamadı.",
+                     "You have no open window right now; the code cannot be confirmed.");
+    }
+    const char *buyer_id = NULL;
+    rc = flash_redeem(t->c, t->tenant, w[0].pk, code, t->now, t->a, &buyer_id, t->e);
+    if (!rc) {
+        *outcome = arena_printf(t->a, "redeem:%lld", (long long)w[0].pk);
+        return replyf(t, "Kod onaylandı (%s). Teşekkürler!", "Code confirmed (%s). Thank you!",
+                      code);
+    }
+    if (!refused(rc))
+        return rc;
+    bool used = rc == ERR_CONFLICT;
+    err_init(t->e);
+    *outcome = used ? "redeem:used" : "redeem:unknown";
+    return used ? replyf(t, "%s kodu zaten kullanılmış.", "Code %s was already used.", code)
+                : replyf(t, "%s kodu bu pencerede bulunamadı.",
+                         "Code %s is not valid for this window.", code);
+}
+
+static int seller_decide(struct turn *t, bool approve, const char **outcome)
+{
+    int64_t window = t->ev->window_id;
+    int rc = 0;
+    if (!window)
+        rc = flash_store_latest_proposal(t->c, t->tenant, t->who.pk, &window, t->e);
+    if (rc)
+        return rc;
+    if (!window) {
+        *outcome = "decide:none";
+        return reply(t, "Onayınızı bekleyen bir pencere yok.",
+                     "There is no window waiting for your answer.");
+    }
+    rc = approve ? flash_seller_approve(t->c, t->tenant, window, t->now, t->e)
+                 : flash_seller_reject(t->c, t->tenant, window, t->now, t->e);
+    if (rc && !refused(rc))
+        return rc;
+    if (rc) {
+        err_init(t->e);
+        *outcome = "decide:too_late";
+        return reply(t, "Bu pencere için artık karar verilemiyor.",
+                     "It is too late to decide on this window.");
+    }
+    *outcome = arena_printf(t->a, "%s:%lld", approve ? "approve" : "reject", (long long)window);
+    return approve ? reply(t, "Harika! Pencere açıldı, yakındaki alıcılara haber veriyorum.",
+                           "Great! The window is on; I am telling buyers nearby.")
+                   : reply(t, "Tamam, bu pencereyi açmıyorum.", "OK, I will not open it.");
+}
+
+static int seller_turn(struct turn *t, const struct chat_understanding *u, const char **outcome)
+{
+    if (*u->code && (u->intent == CHAT_SELLER_REDEEM || u->confidence >= CHAT_CONFIDENT))
+        return seller_redeem(t, u->code, outcome);
+    if (u->confidence < CHAT_CONFIDENT)
+        return unclear(t, true, outcome);
+    switch (u->intent) {
+    case CHAT_SELLER_IDLE:
+        return seller_signal(t, FLASH_SUPPLY_IDLE, FLASH_DENSITY_LOW, u, outcome);
+    case CHAT_SELLER_BUSY:
+        return seller_signal(t, FLASH_SUPPLY_DENSITY, FLASH_DENSITY_HIGH, u, outcome);
+    case CHAT_SELLER_SURPLUS:
+        return seller_signal(t, FLASH_SUPPLY_SURPLUS, -1, u, outcome);
+    case CHAT_SELLER_APPROVE:
+        return seller_decide(t, true, outcome);
+    case CHAT_SELLER_REJECT:
+        return seller_decide(t, false, outcome);
+    case CHAT_HELP:
+    case CHAT_GREETING:
+        return help(t, true, outcome);
+    default:
+        return unclear(t, true, outcome);
+    }
+}
+
+/* ======================== new numbers ======================== */
+
+/* A first message: ask where they are, remembering what they wanted. */
+static int contact_turn(struct turn *t, const struct chat_understanding *u, const char **outcome)
+{
+    const struct chat_event *ev = t->ev;
+    if (!ev->has_location) {
+        const char *pending = u->intent == CHAT_DEMAND ? ev->text : "";
+        char *state = arena_printf(t->a, "awaiting_location|%s", pending);
+        int rc = chat_contact_set_state(t->c, t->tenant, ev->from, state, t->now, t->e);
+        if (!rc)
+            rc = ask_location(t);
+        *outcome = "asked_location";
+        return rc;
+    }
+    struct flash_buyer b;
+    memset(&b, 0, sizeof(b));
+    b.phone = ev->from;
+    b.name = ev->name && *ev->name ? ev->name : NULL;
+    b.loc.lat = ev->lat;
+    b.loc.lng = ev->lng;
+    b.loc.district = "";
+    b.loc.neighborhood = ev->text ? ev->text : "";
+    b.consent = true;
+    b.language = "tr";
+    b.price_sensitivity = FLASH_PRICE_BALANCED;
+    bool created;
+    int rc = flash_buyer_register(t->c, t->tenant, &b, t->now, t->a, &created, t->e);
+    if (rc)
+        return rc;
+    t->who.kind = "buyer";
+    t->who.pk = b.pk;
+    t->who.id = b.id;
+    t->who.buyer = b;
+    *outcome = "registered";
+    const char *state;
+    rc = chat_contact_state(t->c, t->tenant, ev->from, t->a, &state, t->e);
+    if (!rc)
+        rc = chat_contact_set_state(t->c, t->tenant, ev->from, "", t->now, t->e);
+    if (!rc)
+        rc = reply(t,
+                   "Teşekkürler, kaydınız tamam! Ne istediğinizi yazın (ör. \"Latte istiyorum\"), "
+                   "yakınınızda fırsat açılınca haber vereyim.",
+                   "Thanks, you are registered! Tell me what you want (e.g. \"I want a latte\") "
+                   "and I will let you know when a deal opens nearby.");
+    /* what they asked for before we knew where they were */
+    const char *bar = strchr(state, '|');
+    if (!rc && str_has_prefix(state, "awaiting_location") && bar && bar[1]) {
+        struct chat_understanding pu;
+        struct err ue;
+        err_init(&ue);
+        if (!chat_understand(bar + 1, CHAT_ROLE_BUYER, &pu, &ue) && pu.intent == CHAT_DEMAND) {
+            struct chat_event pending = *ev;
+            pending.text = bar + 1;
+            t->ev = &pending;
+            const char *o2;
+            rc = buyer_demand(t, &pu, &o2);
+            t->ev = ev;
+            *outcome = "registered+demand";
+        }
+    }
+    return rc;
+}
+
+/* ======================== the turn ======================== */
+
+int chat_dialog_handle(struct db_conn *c, int64_t tenant, const struct chat_event *ev,
+                       int64_t now_ms, struct arena *a, const char **outcome, struct err *e)
+{
+    struct turn t = {.c = c, .tenant = tenant, .now = now_ms, .a = a, .ev = ev, .e = e};
+    *outcome = "";
+    int rc = identify(&t);
+    if (rc)
+        return rc;
+    bool seller = str_eq(t.who.kind, "seller");
+    if (str_eq(ev->type, "audio")) {
+        *outcome = "voice";
+        return reply(&t,
+                     "Sesli mesajınızı aldım ama henüz dinleyemiyorum. Lütfen yazarak iletin ya "
+                     "da sesli asistanımızı arayın.",
+                     "I got your voice message but cannot listen to it yet. Please write, or "
+                     "call our voice assistant.");
+    }
+    if (str_eq(ev->type, "other")) {
+        *outcome = "unsupported";
+        return reply(&t, "Bu mesaj türünü anlayamıyorum; lütfen yazarak iletin.",
+                     "I cannot read this kind of message; please write to me.");
+    }
+    struct chat_understanding u;
+    memset(&u, 0, sizeof(u));
+    if (ev->text && *ev->text) {
+        struct err ue;
+        err_init(&ue);
+        if (chat_understand(ev->text, seller ? CHAT_ROLE_SELLER : CHAT_ROLE_BUYER, &u, &ue))
+            u.intent = CHAT_UNKNOWN;
+    } else {
+        u.intent = ev->has_location ? CHAT_LOCATION : CHAT_UNKNOWN;
+        u.confidence = ev->has_location ? 1.0 : 0.0;
+    }
+    if (str_eq(t.who.kind, "contact"))
+        return contact_turn(&t, &u, outcome);
+    return seller ? seller_turn(&t, &u, outcome) : buyer_turn(&t, &u, outcome);
+}
+
+/* ======================== the job ======================== */
+
+static int process(struct job_ctx *ctx, struct err *e)
+{
+    json_t *root = json_loads(ctx->payload ? ctx->payload : "", 0, NULL);
+    int64_t pk = (int64_t)json_integer_value(json_object_get(root, "event"));
+    json_decref(root);
+    if (pk <= 0 || ctx->tenant_id <= 0)
+        return err_set(e, ERR_INVALID, "job %lld: payload needs {\"event\": id} and a tenant",
+                       (long long)ctx->job_id);
+    struct chat_event ev;
+    int rc = chat_event_load(ctx->conn, ctx->tenant_id, pk, ctx->arena, &ev, e);
+    if (rc)
+        return rc;
+    const char *outcome = "";
+    rc = chat_dialog_handle(ctx->conn, ctx->tenant_id, &ev, ctx->now_ms, ctx->arena, &outcome,
+                            e);
+    if (!rc)
+        rc = chat_event_done(ctx->conn, ctx->tenant_id, pk, outcome, ctx->now_ms, e);
+    if (!rc)
+        log_info("msg=\"chat turn\" tenant=%lld event=%lld outcome=%s", (long long)ctx->tenant_id,
+                 (long long)pk, outcome);
+    return rc;
+}
+
+int chat_jobs_register(struct job_registry *reg, struct err *e)
+{
+    return job_registry_add(reg, CHAT_JOB_PROCESS, process, NULL, JOB_IN_TX, e);
+}

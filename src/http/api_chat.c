@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The WhatsApp channel's endpoints: the Meta verification handshake (GET), the webhook (POST:
+ * Meta bodies signed with X-Hub-Signature-256, VAPI bodies with the x-vapi-secret header, both
+ * checked on the raw body before anything is parsed; a webhook whose secret is not configured is
+ * refused), the seed's test notification, and "what did you understand" for people and tools.
+ * Tests: tests/integration/0005-whatsapp.c.
+ */
+#include "core/clock.h"
+#include "core/crypto.h"
+#include "core/str.h"
+#include "domain/chat/inbound.h"
+#include "domain/chat/understand_json.h"
+#include "domain/flash/flash_store.h"
+#include "domain/notify/outbox.h"
+#include "http/handlers.h"
+#include "jobs/worker.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int h_whatsapp_verify(struct http_req *r, struct err *e)
+{
+    const char *want = r->app->cfg.whatsapp_verify_token;
+    const char *mode = http_req_query(r, "hub.mode");
+    const char *token = http_req_query(r, "hub.verify_token");
+    const char *challenge = http_req_query(r, "hub.challenge");
+    if (!*want)
+        return err_set(e, ERR_FORBIDDEN,
+                       "webhook verification is not configured (ICESHOP_WHATSAPP_VERIFY_TOKEN)");
+    if (!mode || strcmp(mode, "subscribe") != 0)
+        return err_set_field(e, ERR_INVALID, "hub.mode", "hub.mode must be subscribe");
+    if (!challenge || !*challenge || strlen(challenge) > 256)
+        return err_set_field(e, ERR_INVALID, "hub.challenge", "hub.challenge is required");
+    if (!token || !sec_equal(token, strlen(token), want, strlen(want)))
+        return err_set_field(e, ERR_FORBIDDEN, "hub.verify_token",
+                             "hub.verify_token does not match");
+    return http_reply_bytes(r, 200, "text/plain", challenge, strlen(challenge));
+}
+
+/* Meta: "sha256=<hex of HMAC-SHA256(app secret, raw body)>". */
+static int check_meta_signature(struct http_req *r, const char *header, struct err *e)
+{
+    const char *secret = r->app->cfg.whatsapp_app_secret;
+    if (!*secret)
+        return err_set(e, ERR_UNAUTHORIZED,
+                       "WhatsApp webhooks are not configured (ICESHOP_WHATSAPP_APP_SECRET)");
+    if (!str_has_prefix(header, "sha256="))
+        return err_set(e, ERR_UNAUTHORIZED, "X-Hub-Signature-256 must be sha256=<hex>");
+    char want[SEC_HMAC_SHA256_HEX_SIZE];
+    sec_hmac_sha256_hex(want, secret, strlen(secret), buf_str(&r->body), r->body.len);
+    const char *got = header + 7;
+    if (!sec_equal(got, strlen(got), want, strlen(want)))
+        return err_set(e, ERR_UNAUTHORIZED, "X-Hub-Signature-256 does not match the body");
+    return 0;
+}
+
+static int check_vapi_secret(struct http_req *r, const char *header, struct err *e)
+{
+    const char *secret = r->app->cfg.vapi_secret;
+    if (!*secret)
+        return err_set(e, ERR_UNAUTHORIZED, "VAPI webhooks are not configured (ICESHOP_VAPI_SECRET)");
+    if (!sec_equal(header, strlen(header), secret, strlen(secret)))
+        return err_set(e, ERR_UNAUTHORIZED, "x-vapi-secret does not match");
+    return 0;
+}
+
+int h_whatsapp_webhook(struct http_req *r, struct err *e)
+{
+    const char *meta = http_req_header(r, "X-Hub-Signature-256");
+    const char *vapi = http_req_header(r, "X-Vapi-Secret");
+    int rc;
+    if (meta)
+        rc = check_meta_signature(r, meta, e);
+    else if (vapi)
+        rc = check_vapi_secret(r, vapi, e);
+    else
+        rc = err_set(e, ERR_UNAUTHORIZED,
+                     "unsigned webhook: send X-Hub-Signature-256 (WhatsApp) or x-vapi-secret "
+                     "(VAPI)");
+    if (rc)
+        return rc;
+    if (r->body.len == 0)
+        return err_set(e, ERR_INVALID, "request body is empty; a JSON object is required");
+    int64_t now = clock_now_ms(r->app->clock);
+    struct chat_event *events = NULL;
+    size_t n = 0, fresh = 0;
+    rc = meta ? chat_parse_meta(buf_str(&r->body), r->body.len, now, &r->arena, &events, &n, e)
+              : chat_parse_vapi(buf_str(&r->body), r->body.len, now, &r->arena, &events, &n, e);
+    if (rc)
+        return rc;
+    struct db_conn *c;
+    rc = http_req_db(r, &c, e);
+    if (!rc && n)
+        rc = chat_inbound_store(c, r->app->default_tenant_id, events, n, now, &fresh, e);
+    if (rc)
+        return rc;
+    if (fresh && r->app->workers)
+        job_workers_wake(r->app->workers);
+    return http_reply_json(r, 200, json_pack("{s:I, s:I}", "received", (json_int_t)n, "new",
+                                             (json_int_t)fresh));
+}
+
+int h_whatsapp_test_notification(struct http_req *r, struct err *e)
+{
+    static const char *const fields[] = {"to", "message", NULL};
+    const char *to = NULL, *text = NULL;
+    int rc = json_reject_unknown(r->json, "", fields, e);
+    if (!rc)
+        rc = json_get_strn(r->json, "to", true, FLASH_ID_MAX, &to, e);
+    if (!rc)
+        rc = json_get_strn(r->json, "message", true, 1000, &text, e);
+    if (rc)
+        return rc;
+    struct db_conn *c;
+    rc = http_req_db(r, &c, e);
+    if (rc)
+        return rc;
+    struct notify_message m;
+    memset(&m, 0, sizeof(m));
+    m.kind = NOTIFY_REPLY;
+    m.body = text;
+    struct flash_buyer b;
+    struct flash_seller s;
+    struct err nf;
+    err_init(&nf);
+    if (!flash_store_buyer_get(c, r->who.tenant_id, to, false, &r->arena, &b, &nf)) {
+        m.recipient_kind = "buyer";
+        m.recipient_pk = b.pk;
+        m.recipient_id = b.id;
+        m.phone = b.phone;
+        m.language = b.language;
+    } else if (err_init(&nf),
+               !flash_store_seller_get(c, r->who.tenant_id, to, false, &r->arena, &s, &nf)) {
+        m.recipient_kind = "seller";
+        m.recipient_pk = s.pk;
+        m.recipient_id = s.id;
+        m.phone = s.phone;
+        m.language = "tr";
+    } else {
+        return err_set_field(e, ERR_NOT_FOUND, "to", "no buyer or seller with id %s", to);
+    }
+    rc = notify_enqueue(c, r->who.tenant_id, &m, NULL, clock_now_ms(r->app->clock), e);
+    if (rc)
+        return rc;
+    if (r->app->workers)
+        job_workers_wake(r->app->workers);
+    return http_reply_json(r, 202,
+                           json_pack("{s:I, s:s, s:s}", "message_id", (json_int_t)m.pk, "to",
+                                     m.recipient_id, "status", "pending"));
+}
+
+int h_chat_understand(struct http_req *r, struct err *e)
+{
+    static const char *const fields[] = {"text", "role", NULL};
+    const char *text = NULL;
+    int role = CHAT_ROLE_BUYER;
+    int rc = json_reject_unknown(r->json, "", fields, e);
+    if (!rc)
+        rc = json_get_strn(r->json, "text", true, CHAT_TEXT_MAX, &text, e);
+    if (!rc)
+        rc = json_get_enum(r->json, "role", false, chat_role_names, &role, e);
+    if (rc)
+        return rc;
+    struct chat_understanding u;
+    rc = chat_understand(text, (enum chat_role)role, &u, e);
+    if (rc) {
+        if (!e->field[0])
+            snprintf(e->field, sizeof(e->field), "text");
+        return rc;
+    }
+    return http_reply_json(r, 200, chat_understanding_json(&u));
+}
