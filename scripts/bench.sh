@@ -232,4 +232,18 @@ measure active_windows "http://127.0.0.1:$port/api/flash-windows/active" "${akey
 echo "  aim: hundreds of requests/s"
 stop_last
 echo
+echo "== Outbound messages (bench/bench_outbound.c: notify.deliver jobs -> Meta adapter -> fake Cloud API)"
+make -s --no-print-directory FLAVOR=release build/release/bench/bench_outbound
+outbound=$PWD/build/release/bench/bench_outbound
+nout=${BENCH_OUTBOUND:-2000}
+# Lifted limit: what the pipeline itself sustains. Default limit (80/s per sending number, as
+# Meta's Cloud API allows): a short run that should come out near 80 msg/s.
+"$outbound" "sqlite://$tmp/outbound.db" "$nout" 0 8 | sed 's/^/  /' || echo "  bench_outbound failed"
+"$outbound" "sqlite://$tmp/outbound80.db" 400 80 8 | sed 's/^/  /' ||
+    echo "  bench_outbound (80/s) failed"
+if [ "$pg_ok" = 1 ]; then
+    "$outbound" "$(scripts/pg.sh createdb "$pgdir" "$pgport" bench_outbound)" "$nout" 0 8 |
+        sed 's/^/  /' || echo "  bench_outbound pg failed"
+fi
+echo
 echo "raw wrk output and logs: $tmp"

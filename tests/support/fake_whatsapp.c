@@ -31,7 +31,7 @@ struct fake_whatsapp {
     struct MHD_Daemon *daemon;
     int port;
     char url[96];
-    char auth[512];  /* "Bearer <token>" */
+    char auth[512]; /* "Bearer <token>" */
     char phone_id[64];
     pthread_mutex_t mu;
     bool recording;
@@ -116,9 +116,9 @@ static enum MHD_Result answer_error(struct fake_whatsapp *f, struct MHD_Connecti
     json_t *err = json_pack("{s:s, s:s, s:i, s:s}", "message", message, "type", type, "code", code,
                             "fbtrace_id", "AfakeTraceId0123");
     if (details)
-        json_object_set_new(err, "error_data",
-                            json_pack("{s:s, s:s}", "messaging_product", "whatsapp", "details",
-                                      details));
+        json_object_set_new(
+            err, "error_data",
+            json_pack("{s:s, s:s}", "messaging_product", "whatsapp", "details", details));
     (void)f;
     return answer(c, status, json_pack("{s:o}", "error", err));
 }
@@ -347,10 +347,10 @@ static enum MHD_Result handle(struct fake_whatsapp *f, struct MHD_Connection *c,
     } else {
         char wamid[64];
         snprintf(wamid, sizeof(wamid), "wamid.%llu", id);
-        ret = answer(c, 200,
-                     json_pack("{s:s, s:[{s:s, s:s}], s:[{s:s}]}", "messaging_product", "whatsapp",
-                               "contacts", "input", q->to, "wa_id", q->to, "messages", "id",
-                               wamid));
+        ret =
+            answer(c, 200,
+                   json_pack("{s:s, s:[{s:s, s:s}], s:[{s:s}]}", "messaging_product", "whatsapp",
+                             "contacts", "input", q->to, "wa_id", q->to, "messages", "id", wamid));
     }
     free(q);
     return ret;
@@ -418,11 +418,10 @@ struct fake_whatsapp *fake_whatsapp_start(const char *token, const char *phone_n
     sa.sin_family = AF_INET;
     sa.sin_port = 0;
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    f->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL,
-                                 on_request, f, MHD_OPTION_SOCK_ADDR, &sa,
-                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-                                 MHD_OPTION_THREAD_POOL_SIZE, 4U, MHD_OPTION_CONNECTION_LIMIT,
-                                 1000U, MHD_OPTION_END);
+    f->daemon = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL, on_request, f,
+        MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+        MHD_OPTION_THREAD_POOL_SIZE, 4U, MHD_OPTION_CONNECTION_LIMIT, 1000U, MHD_OPTION_END);
     if (!f->daemon) {
         fprintf(stderr, "fake_whatsapp: cannot start the daemon\n");
         abort();
@@ -461,8 +460,7 @@ void fake_whatsapp_fail_next_status(struct fake_whatsapp *f, int code, long stat
 {
     pthread_mutex_lock(&f->mu);
     for (int i = 0; i < n && f->script_len < SCRIPT_MAX; i++) {
-        f->script[(f->script_head + f->script_len) % SCRIPT_MAX] =
-            (struct scripted){code, status};
+        f->script[(f->script_head + f->script_len) % SCRIPT_MAX] = (struct scripted){code, status};
         f->script_len++;
     }
     pthread_mutex_unlock(&f->mu);

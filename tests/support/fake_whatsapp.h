@@ -16,8 +16,8 @@
 /* One request the fake accepted (valid auth, path and shape), as the test sees it. */
 struct fake_wa_request {
     char to[32];
-    char type[32];             /* "text" | "template" | "interactive" | ... */
-    char text[1024];           /* text.body, or interactive.body.text */
+    char type[32];   /* "text" | "template" | "interactive" | ... */
+    char text[1024]; /* text.body, or interactive.body.text */
     char template_name[128];
     char template_lang[16];
     char template_param[1024]; /* the first body parameter of a template */

@@ -23,23 +23,23 @@
 #include <string.h>
 #include <time.h>
 
-#define DEFAULT_API_URL      "https://graph.facebook.com/v21.0"
-#define DEFAULT_RATE         80
-#define DEFAULT_GAP_MS       1000
-#define DEFAULT_TZ_OFFSET    180
-#define MAX_WAIT_NS          (1000LL * 1000000) /* longest a send waits for the limiter */
-#define PACE_SLOTS           4096               /* recipients remembered by the pace limiter */
-#define PACE_PROBE           8
-#define SEND_TIMEOUT_MS      15000
-#define RESPONSE_MAX         (256u * 1024)
-#define REQUEST_MAX          (64u * 1024)
-#define NS_PER_MS            1000000LL
-#define DAY_MS               (24LL * 3600 * 1000)
-#define RETRY_THROUGHPUT_MS  2000  /* 130429: Cloud API throughput reached */
-#define RETRY_PAIR_MS        6000  /* 131056: about one message per 6 s to one person */
-#define RETRY_ACCOUNT_MS     60000 /* 80007, 4, 131048: account-level limits */
-#define RETRY_TRANSIENT_MS   2000  /* 5xx, unknown transient codes */
-#define RETRY_AUTH_MS        60000 /* 190: until an operator replaces the token */
+#define DEFAULT_API_URL     "https://graph.facebook.com/v21.0"
+#define DEFAULT_RATE        80
+#define DEFAULT_GAP_MS      1000
+#define DEFAULT_TZ_OFFSET   180
+#define MAX_WAIT_NS         (1000LL * 1000000) /* longest a send waits for the limiter */
+#define PACE_SLOTS          4096               /* recipients remembered by the pace limiter */
+#define PACE_PROBE          8
+#define SEND_TIMEOUT_MS     15000
+#define RESPONSE_MAX        (256u * 1024)
+#define REQUEST_MAX         (64u * 1024)
+#define NS_PER_MS           1000000LL
+#define DAY_MS              (24LL * 3600 * 1000)
+#define RETRY_THROUGHPUT_MS 2000  /* 130429: Cloud API throughput reached */
+#define RETRY_PAIR_MS       6000  /* 131056: about one message per 6 s to one person */
+#define RETRY_ACCOUNT_MS    60000 /* 80007, 4, 131048: account-level limits */
+#define RETRY_TRANSIENT_MS  2000  /* 5xx, unknown transient codes */
+#define RETRY_AUTH_MS       60000 /* 190: until an operator replaces the token */
 
 /* ======================== configuration ======================== */
 
@@ -298,8 +298,8 @@ static void result_init(struct chat_send_result *r)
 }
 
 /* POST `body` as JSON with a bearer credential; the response is the caller's to release. */
-static int post_json(const char *url, const char *bearer, json_t *body,
-                     struct httpc_response *resp, struct err *e)
+static int post_json(const char *url, const char *bearer, json_t *body, struct httpc_response *resp,
+                     struct err *e)
 {
     char *text = json_dumps(body, JSON_COMPACT);
     if (!text)
@@ -371,10 +371,9 @@ static json_t *meta_template(const struct chat_send *m)
     if (m->n_template_params) {
         json_t *params = json_array();
         for (size_t i = 0; i < m->n_template_params; i++)
-            json_array_append_new(params, json_pack("{s:s, s:s}", "type", "text", "text",
-                                                    m->template_params[i]
-                                                        ? m->template_params[i]
-                                                        : ""));
+            json_array_append_new(params,
+                                  json_pack("{s:s, s:s}", "type", "text", "text",
+                                            m->template_params[i] ? m->template_params[i] : ""));
         json_object_set_new(t, "components",
                             json_pack("[{s:s, s:o}]", "type", "body", "parameters", params));
     }
@@ -391,24 +390,23 @@ static json_t *meta_buttons(const struct chat_send *m)
         json_array_append_new(buttons, json_pack("{s:s, s:{s:s, s:s}}", "type", "reply", "reply",
                                                  "id", id, "title", titles[i]));
     }
-    return json_pack("{s:s, s:{s:s}, s:{s:o}}", "type", "button", "body", "text", m->body,
-                     "action", "buttons", buttons);
+    return json_pack("{s:s, s:{s:s}, s:{s:o}}", "type", "button", "body", "text", m->body, "action",
+                     "buttons", buttons);
 }
 
 /* The request body for `m`: a template, a location request, reply buttons, or plain text. */
 static json_t *meta_body(const struct chat_send *m, const char *to)
 {
-    json_t *root = json_pack("{s:s, s:s, s:s}", "messaging_product", "whatsapp",
-                             "recipient_type", "individual", "to", to);
+    json_t *root = json_pack("{s:s, s:s, s:s}", "messaging_product", "whatsapp", "recipient_type",
+                             "individual", "to", to);
     if (m->use_template) {
         json_object_set_new(root, "type", json_string("template"));
         json_object_set_new(root, "template", meta_template(m));
     } else if (m->location_request) {
         json_object_set_new(root, "type", json_string("interactive"));
         json_object_set_new(root, "interactive",
-                            json_pack("{s:s, s:{s:s}, s:{s:s}}", "type",
-                                      "location_request_message", "body", "text", m->body,
-                                      "action", "name", "send_location"));
+                            json_pack("{s:s, s:{s:s}, s:{s:s}}", "type", "location_request_message",
+                                      "body", "text", m->body, "action", "name", "send_location"));
     } else if (m->offer_buttons) {
         json_object_set_new(root, "type", json_string("interactive"));
         json_object_set_new(root, "interactive", meta_buttons(m));
@@ -433,8 +431,8 @@ static void meta_classify(long status, int code, struct chat_send_result *r)
         r->outcome = CHAT_RETRY;
         r->retry_after_ms = RETRY_PAIR_MS;
         return;
-    case 80007: /* WABA rate limit */
-    case 4:     /* app API-call rate limit */
+    case 80007:  /* WABA rate limit */
+    case 4:      /* app API-call rate limit */
     case 131048: /* spam rate limit */
         r->outcome = CHAT_RETRY;
         r->retry_after_ms = RETRY_ACCOUNT_MS;
@@ -507,8 +505,8 @@ static void meta_parse(const struct httpc_response *resp, struct chat_send_resul
     json_decref(root);
 }
 
-static int meta_send(struct chat_provider *p, const struct chat_send *m,
-                     struct chat_send_result *r, struct err *e)
+static int meta_send(struct chat_provider *p, const struct chat_send *m, struct chat_send_result *r,
+                     struct err *e)
 {
     struct meta *st = p->state;
     result_init(r);
@@ -560,8 +558,8 @@ struct vapi {
     atomic_ullong seq;
 };
 
-static int vapi_send(struct chat_provider *p, const struct chat_send *m,
-                     struct chat_send_result *r, struct err *e)
+static int vapi_send(struct chat_provider *p, const struct chat_send *m, struct chat_send_result *r,
+                     struct err *e)
 {
     struct vapi *st = p->state;
     result_init(r);
@@ -632,7 +630,8 @@ static int console_send(struct chat_provider *p, const struct chat_send *m,
     r->outcome = CHAT_SENT;
     snprintf(r->provider_id, sizeof(r->provider_id), "console:%llu", n);
     log_info("msg=\"message sent (console)\" provider_id=%s kind=%s lang=%s template=%s",
-             r->provider_id, (unsigned)m->kind < NOTIFY_KIND_COUNT ? notify_kind_names[m->kind] : "?",
+             r->provider_id,
+             (unsigned)m->kind < NOTIFY_KIND_COUNT ? notify_kind_names[m->kind] : "?",
              lang_code(m->language), m->use_template && m->template_name ? m->template_name : "-");
     return 0;
 }

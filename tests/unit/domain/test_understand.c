@@ -1,0 +1,658 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests for src/domain/chat/understand.c: normalisation (NFKC, Turkish case, ASCII fold),
+ * input limits, per-thread stemmers, and a labelled corpus of WhatsApp-style Turkish and English
+ * messages whose intent and entity accuracy is printed. The corpus fails the run only below 90 %
+ * intent accuracy or when a "must" row (seed examples, core commands) is wrong.
+ */
+#include "domain/chat/understand.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define B CHAT_ROLE_BUYER
+#define S CHAT_ROLE_SELLER
+
+/* One labelled message. NULL/0 entity fields are not checked; "" checks for "none". */
+struct labelled {
+    const char *text;
+    enum chat_role role;
+    enum chat_intent intent;
+    const char *product;
+    const char *category;
+    int64_t budget; /* minor units */
+    const char *currency;
+    int quantity;
+    const char *code;
+    int choice;
+    int must;
+};
+
+#define MUST  .must = 1
+#define PLAIN .must = 0 /* no entity to check */
+
+static const struct labelled corpus[] = {
+    /* ---- buyer: demand (seed examples first) ---- */
+    {"Latte istiyorum", B, CHAT_DEMAND, .product = "latte", .category = "coffee", MUST},
+    {"Tost lazım", B, CHAT_DEMAND, .product = "tost", .category = "bakery", MUST},
+    {"Uygun fiyatlı kahve arıyorum", B, CHAT_DEMAND, .product = "kahve", .category = "coffee",
+     MUST},
+    {"Kahve içmek istiyorum", B, CHAT_DEMAND, .product = "kahve", MUST},
+    {"latte istiyom", B, CHAT_DEMAND, .product = "latte"},
+    {"tost lazim", B, CHAT_DEMAND, .product = "tost", MUST},
+    {"TOST LAZIM", B, CHAT_DEMAND, .product = "tost"},
+    {"uygun fiyatli kahve ariyorum", B, CHAT_DEMAND, .product = "kahve"},
+    {"LATTE İSTİYORUM", B, CHAT_DEMAND, .product = "latte"},
+    {"LATTE ISTIYORUM", B, CHAT_DEMAND, .product = "latte"},
+    {"Latte istiyorum ☕️", B, CHAT_DEMAND, .product = "latte"},
+    {"latteee istiyorummm", B, CHAT_DEMAND, .product = "latte"},
+    {"istiyorum latte", B, CHAT_DEMAND, .product = "latte"},
+    {"Bir latte alabilir miyim?", B, CHAT_DEMAND, .product = "latte"},
+    {"bi kahve lazım ya", B, CHAT_DEMAND, .product = "kahve"},
+    {"kahve lazımmm", B, CHAT_DEMAND, .product = "kahve"},
+    {"kahvee istiyorum", B, CHAT_DEMAND, .product = "kahve"},
+    {"kahveler ne kadar? bir tane istiyorum", B, CHAT_DEMAND, .product = "kahve"},
+    {"tostu olan var mı? çok acıktım", B, CHAT_DEMAND, .product = "tost"},
+    {"tostlardan bir tane alayım", B, CHAT_DEMAND, .product = "tost"},
+    {"simitten 2 tane alabilir miyim", B, CHAT_DEMAND, .product = "simit", .quantity = 2},
+    {"2 simit lazım", B, CHAT_DEMAND, .product = "simit", .quantity = 2},
+    {"iki simit istiyorum", B, CHAT_DEMAND, .product = "simit", .quantity = 2},
+    {"simitler taze mi? 3 tane alırım", B, CHAT_DEMAND, .product = "simit", .quantity = 3},
+    {"3 poğaça alayım", B, CHAT_DEMAND, .product = "poğaça", .category = "bakery",
+     .quantity = 3},
+    {"pogaca lazim", B, CHAT_DEMAND, .product = "poğaça"},
+    {"Poğaçalar sıcak mı, 4 tane alırım", B, CHAT_DEMAND, .product = "poğaça", .quantity = 4},
+    {"50 TL altı kahve arıyorum", B, CHAT_DEMAND, .product = "kahve", .budget = 5000,
+     .currency = "TRY"},
+    {"100 lira bütçem var, döner yemek istiyorum", B, CHAT_DEMAND, .product = "döner",
+     .category = "restaurant", .budget = 10000, .currency = "TRY"},
+    {"₺80'e kadar lahmacun", B, CHAT_DEMAND, .product = "lahmacun", .budget = 8000,
+     .currency = "TRY"},
+    {"kahve 30tl olsun", B, CHAT_DEMAND, .product = "kahve", .budget = 3000, .currency = "TRY"},
+    {"12,50 TL'ye tost var mı", B, CHAT_DEMAND, .product = "tost", .budget = 1250,
+     .currency = "TRY"},
+    {"en fazla 60₺ verip pide yemek istiyorum", B, CHAT_DEMAND, .product = "pide",
+     .budget = 6000, .currency = "TRY"},
+    {"bütçem 200, 4 kişilik pide lazım", B, CHAT_DEMAND, .product = "pide", .budget = 20000,
+     .currency = "TRY", .quantity = 4},
+    {"I want a latte", B, CHAT_DEMAND, .product = "latte"},
+    {"I need coffee", B, CHAT_DEMAND, .product = "kahve", .category = "coffee"},
+    {"craving a cappuccino rn", B, CHAT_DEMAND, .product = "cappuccino"},
+    {"looking for cheap burgers", B, CHAT_DEMAND, .product = "burger", .category = "restaurant"},
+    {"two lattes please", B, CHAT_DEMAND, .product = "latte", .quantity = 2},
+    {"can i get a croissant for $5", B, CHAT_DEMAND, .product = "croissant", .budget = 500,
+     .currency = "USD"},
+    {"need 2 sandwiches under 10 dollars", B, CHAT_DEMAND, .product = "sandviç", .quantity = 2,
+     .budget = 1000, .currency = "USD"},
+    {"I'd like a tea", B, CHAT_DEMAND, .product = "çay"},
+    {"any pizza nearby? so hungry", B, CHAT_DEMAND, .product = "pizza"},
+    {"want a burger now", B, CHAT_DEMAND, .product = "burger"},
+    {"Coffee please", B, CHAT_DEMAND, .product = "kahve"},
+    {"latte bi tane lütfen, 5 euro max", B, CHAT_DEMAND, .product = "latte", .budget = 500,
+     .currency = "EUR"},
+    {"canım baklava çekti", B, CHAT_DEMAND, .product = "baklava", .category = "dessert"},
+    {"künefe yiyesim var", B, CHAT_DEMAND, .product = "künefe", .category = "dessert"},
+    {"dondurma istiyorum 🍦", B, CHAT_DEMAND, .product = "dondurma"},
+    {"pizza lazım acil", B, CHAT_DEMAND, .product = "pizza", .category = "restaurant"},
+    {"öğle yemeği için köfte arıyorum", B, CHAT_DEMAND, .product = "köfte"},
+    {"Çay var mı?", B, CHAT_DEMAND, .product = "çay", .category = "coffee"},
+    {"cay var mi", B, CHAT_DEMAND, .product = "çay"},
+    {"çaylar kaç para, bir çay alayım", B, CHAT_DEMAND, .product = "çay"},
+    {"filtre kahve istiyorum", B, CHAT_DEMAND, .product = "filtre kahve", .category = "coffee"},
+    {"Türk kahvesi lazım", B, CHAT_DEMAND, .product = "türk kahvesi"},
+    {"ekmek lazım", B, CHAT_DEMAND, .product = "ekmek", .category = "bakery"},
+    {"taze ekmek arıyorum", B, CHAT_DEMAND, .product = "ekmek"},
+    {"süt ve yumurta lazım", B, CHAT_DEMAND, .product = "süt", .category = "grocery"},
+    {"meyve sebze nerede ucuz", B, CHAT_DEMAND, .product = "meyve", .category = "grocery"},
+    {"1 kg kıyma lazım", B, CHAT_DEMAND, .product = "kıyma", .category = "butcher"},
+    {"tavuk arıyorum", B, CHAT_DEMAND, .product = "tavuk", .category = "butcher"},
+    {"Saç tıraşı olmak istiyorum", B, CHAT_DEMAND, .category = "barber"},
+    {"sakal tıraşı lazım", B, CHAT_DEMAND, .category = "barber"},
+    {"haircut needed today", B, CHAT_DEMAND, .product = "saç", .category = "barber"},
+    {"berber arıyorum", B, CHAT_DEMAND, .product = "", .category = "barber"},
+    {"kasap lazım", B, CHAT_DEMAND, .product = "", .category = "butcher"},
+    {"americano var mı acaba", B, CHAT_DEMAND, .product = "americano"},
+    {"espresso içmek istiyorum", B, CHAT_DEMAND, .product = "espresso"},
+    {"Sıcak bir çorba içmek istiyorum", B, CHAT_DEMAND, .product = "çorba",
+     .category = "restaurant"},
+    {"mantı yiyesim var", B, CHAT_DEMAND, .product = "mantı"},
+    {"pide istiyoruz 3 kişiyiz", B, CHAT_DEMAND, .product = "pide", .quantity = 3},
+    {"lahmcun istiyorum", B, CHAT_DEMAND, .product = "lahmacun"},
+    {"waffle lazım 🧇", B, CHAT_DEMAND, .product = "waffle", .category = "dessert"},
+    {"kek var mı", B, CHAT_DEMAND, .product = "kek", .category = "dessert"},
+    {"tatlı bir şeyler arıyorum", B, CHAT_DEMAND, .product = "tatlı", .category = "dessert"},
+    {"latte", B, CHAT_DEMAND, .product = "latte"},
+    {"simit", B, CHAT_DEMAND, .product = "simit"},
+    {"ucuz döner", B, CHAT_DEMAND, .product = "döner"},
+    {"sütlaç var mı", B, CHAT_DEMAND, .product = "sütlaç"},
+    {"kebabı olan yer var mı", B, CHAT_DEMAND, .product = "kebap"},
+    {"simidi var mı", B, CHAT_DEMAND, .product = "simit"},
+    {"fırında poğaça var mı", B, CHAT_DEMAND, .product = "poğaça"},
+    {"Moda'da latte istiyorum", B, CHAT_DEMAND, .product = "latte"},
+    {"börekçiden su böreği istiyorum", B, CHAT_DEMAND, .category = "bakery"},
+    {"croissant lazım, kruvasan yani 😅", B, CHAT_DEMAND, .product = "croissant"},
+    {"açma istiyorum", B, CHAT_DEMAND, .product = "açma", .category = "bakery"},
+
+    /* ---- buyer: join ---- */
+    {"katıl", B, CHAT_JOIN, MUST},
+    {"Katıl", B, CHAT_JOIN, PLAIN},
+    {"KATIL", B, CHAT_JOIN, MUST},
+    {"katil", B, CHAT_JOIN, MUST},
+    {"katılıyorum", B, CHAT_JOIN, PLAIN},
+    {"katiliyorum", B, CHAT_JOIN, PLAIN},
+    {"katılmak istiyorum", B, CHAT_JOIN, PLAIN},
+    {"ben de varım", B, CHAT_JOIN, PLAIN},
+    {"varım!", B, CHAT_JOIN, PLAIN},
+    {"geliyorum", B, CHAT_JOIN, PLAIN},
+    {"10 dk içinde geliyorum", B, CHAT_JOIN, PLAIN},
+    {"tamamdır geliyorum", B, CHAT_JOIN, PLAIN},
+    {"evet", B, CHAT_JOIN, MUST},
+    {"Evet!", B, CHAT_JOIN, PLAIN},
+    {"EVET", B, CHAT_JOIN, PLAIN},
+    {"tamam", B, CHAT_JOIN, MUST},
+    {"olur", B, CHAT_JOIN, PLAIN},
+    {"1", B, CHAT_JOIN, .choice = 1, MUST},
+    {"2", B, CHAT_JOIN, .choice = 2},
+    {"3.", B, CHAT_JOIN, .choice = 3},
+    {"👍", B, CHAT_JOIN, PLAIN},
+    {"evet katılıyorum 👍", B, CHAT_JOIN, PLAIN},
+    {"I'm in", B, CHAT_JOIN, PLAIN},
+    {"count me in!", B, CHAT_JOIN, PLAIN},
+    {"yes", B, CHAT_JOIN, PLAIN},
+    {"ok", B, CHAT_JOIN, PLAIN},
+    {"join", B, CHAT_JOIN, PLAIN},
+    {"sure, I'll come", B, CHAT_JOIN, PLAIN},
+    {"kabul", B, CHAT_JOIN, PLAIN},
+    {"katılıyorum 2 kişiyiz", B, CHAT_JOIN, .quantity = 2},
+    {"evet 3 kişi geliyoruz", B, CHAT_JOIN, .quantity = 3},
+    {"katilyorum", B, CHAT_JOIN, PLAIN},
+
+    /* ---- buyer: decline ---- */
+    {"hayır", B, CHAT_DECLINE, MUST},
+    {"Hayır teşekkürler", B, CHAT_DECLINE, PLAIN},
+    {"hayir", B, CHAT_DECLINE, PLAIN},
+    {"HAYIR", B, CHAT_DECLINE, PLAIN},
+    {"istemiyorum", B, CHAT_DECLINE, PLAIN},
+    {"yok istemem", B, CHAT_DECLINE, PLAIN},
+    {"gerek yok", B, CHAT_DECLINE, PLAIN},
+    {"kalsın sağol", B, CHAT_DECLINE, PLAIN},
+    {"no", B, CHAT_DECLINE, PLAIN},
+    {"no thanks", B, CHAT_DECLINE, PLAIN},
+    {"not interested", B, CHAT_DECLINE, PLAIN},
+    {"ilgilenmiyorum", B, CHAT_DECLINE, PLAIN},
+    {"katılmıyorum", B, CHAT_DECLINE, PLAIN},
+    {"olmaz", B, CHAT_DECLINE, PLAIN},
+    {"👎", B, CHAT_DECLINE, PLAIN},
+    {"pas geçiyorum", B, CHAT_DECLINE, PLAIN},
+    {"bu sefer pas", B, CHAT_DECLINE, PLAIN},
+    {"nope", B, CHAT_DECLINE, PLAIN},
+    {"latte istemiyorum", B, CHAT_DECLINE, PLAIN},
+
+    /* ---- buyer: cancel ---- */
+    {"iptal", B, CHAT_CANCEL, MUST},
+    {"iptal et", B, CHAT_CANCEL, PLAIN},
+    {"İPTAL", B, CHAT_CANCEL, PLAIN},
+    {"vazgeçtim", B, CHAT_CANCEL, PLAIN},
+    {"vazgectim", B, CHAT_CANCEL, PLAIN},
+    {"gelemiyorum", B, CHAT_CANCEL, MUST},
+    {"gelemiyorum kusura bakma", B, CHAT_CANCEL, PLAIN},
+    {"yetişemiyorum 😞", B, CHAT_CANCEL, PLAIN},
+    {"cancel", B, CHAT_CANCEL, PLAIN},
+    {"sorry can't make it", B, CHAT_CANCEL, PLAIN},
+    {"planım değişti gelemeyeceğim", B, CHAT_CANCEL, PLAIN},
+    {"vazgeçtim, iptal edin", B, CHAT_CANCEL, PLAIN},
+    {"evet dedim ama gelemiyorum", B, CHAT_CANCEL, PLAIN},
+
+    /* ---- buyer: deals ---- */
+    {"Market indirimi var mı?", B, CHAT_DEALS_QUERY, .category = "grocery", MUST},
+    {"market indirimi var mi", B, CHAT_DEALS_QUERY, .category = "grocery"},
+    {"indirim var mı", B, CHAT_DEALS_QUERY, PLAIN},
+    {"bugün fırsat var mı?", B, CHAT_DEALS_QUERY, PLAIN},
+    {"kampanya var mı", B, CHAT_DEALS_QUERY, PLAIN},
+    {"neler var bugün", B, CHAT_DEALS_QUERY, PLAIN},
+    {"fırsatlar neler", B, CHAT_DEALS_QUERY, PLAIN},
+    {"kahve indirimi var mı", B, CHAT_DEALS_QUERY, .product = "kahve"},
+    {"any deals?", B, CHAT_DEALS_QUERY, PLAIN},
+    {"any offers near me", B, CHAT_DEALS_QUERY, PLAIN},
+    {"discounts today?", B, CHAT_DEALS_QUERY, PLAIN},
+    {"yakında indirimli kahve var mı", B, CHAT_DEALS_QUERY, .product = "kahve"},
+    {"Bugünkü kampanyalar", B, CHAT_DEALS_QUERY, PLAIN},
+    {"what deals do you have", B, CHAT_DEALS_QUERY, PLAIN},
+    {"döner fırsatı var mı", B, CHAT_DEALS_QUERY, .product = "döner"},
+    {"INDIRIM VAR MI", B, CHAT_DEALS_QUERY, PLAIN},
+
+    /* ---- buyer: opt out / opt in ---- */
+    {"dur", B, CHAT_OPT_OUT, MUST},
+    {"DUR", B, CHAT_OPT_OUT, PLAIN},
+    {"stop", B, CHAT_OPT_OUT, MUST},
+    {"STOP", B, CHAT_OPT_OUT, PLAIN},
+    {"durdur", B, CHAT_OPT_OUT, PLAIN},
+    {"abonelikten çık", B, CHAT_OPT_OUT, PLAIN},
+    {"aboneliğimi iptal et", B, CHAT_OPT_OUT, PLAIN},
+    {"bana mesaj atmayın", B, CHAT_OPT_OUT, PLAIN},
+    {"beni listeden çıkarın", B, CHAT_OPT_OUT, PLAIN},
+    {"unsubscribe", B, CHAT_OPT_OUT, PLAIN},
+    {"please stop messaging me", B, CHAT_OPT_OUT, PLAIN},
+    {"mesaj istemiyorum artık", B, CHAT_OPT_OUT, PLAIN},
+    {"başla", B, CHAT_OPT_IN, MUST},
+    {"basla", B, CHAT_OPT_IN, PLAIN},
+    {"BAŞLA", B, CHAT_OPT_IN, PLAIN},
+    {"start", B, CHAT_OPT_IN, PLAIN},
+    {"tekrar aç", B, CHAT_OPT_IN, PLAIN},
+    {"yeniden başla", B, CHAT_OPT_IN, PLAIN},
+    {"abone ol", B, CHAT_OPT_IN, PLAIN},
+    {"subscribe", B, CHAT_OPT_IN, PLAIN},
+
+    /* ---- buyer: location ---- */
+    {"konumum Moda", B, CHAT_LOCATION, PLAIN},
+    {"Moda'dayım", B, CHAT_LOCATION, PLAIN},
+    {"Kadıköy'deyim", B, CHAT_LOCATION, PLAIN},
+    {"Beşiktaş", B, CHAT_LOCATION, PLAIN},
+    {"adresim Bornova", B, CHAT_LOCATION, PLAIN},
+    {"konum: Üsküdar", B, CHAT_LOCATION, PLAIN},
+    {"I'm at Moda", B, CHAT_LOCATION, PLAIN},
+    {"my location is Karaköy", B, CHAT_LOCATION, PLAIN},
+
+    /* ---- both: help, greeting ---- */
+    {"yardım", B, CHAT_HELP, MUST},
+    {"yardim", B, CHAT_HELP, PLAIN},
+    {"YARDIM", B, CHAT_HELP, PLAIN},
+    {"help", B, CHAT_HELP, MUST},
+    {"nasıl çalışıyor?", B, CHAT_HELP, PLAIN},
+    {"bu nasıl çalışır", B, CHAT_HELP, PLAIN},
+    {"how does it work?", B, CHAT_HELP, PLAIN},
+    {"ne yapabilirim burada", B, CHAT_HELP, PLAIN},
+    {"komutlar", B, CHAT_HELP, PLAIN},
+    {"yardım edebilir misin", B, CHAT_HELP, PLAIN},
+    {"merhaba", B, CHAT_GREETING, MUST},
+    {"Merhabaaa", B, CHAT_GREETING, PLAIN},
+    {"selam", B, CHAT_GREETING, PLAIN},
+    {"slm", B, CHAT_GREETING, PLAIN},
+    {"mrb", B, CHAT_GREETING, PLAIN},
+    {"günaydın", B, CHAT_GREETING, PLAIN},
+    {"Günaydın ☀️", B, CHAT_GREETING, PLAIN},
+    {"hi", B, CHAT_GREETING, PLAIN},
+    {"hello there", B, CHAT_GREETING, PLAIN},
+    {"iyi akşamlar", B, CHAT_GREETING, PLAIN},
+    {"selamün aleyküm", B, CHAT_GREETING, PLAIN},
+    {"Hey 👋", B, CHAT_GREETING, PLAIN},
+    {"merhaba latte istiyorum", B, CHAT_DEMAND, .product = "latte"},
+    {"selam, indirim var mı?", B, CHAT_DEALS_QUERY, PLAIN},
+
+    /* ---- buyer: nothing to act on ---- */
+    {"", B, CHAT_UNKNOWN, PLAIN},
+    {"😀😀😀", B, CHAT_UNKNOWN, PLAIN},
+    {"asdfgh", B, CHAT_UNKNOWN, PLAIN},
+    {"hava bugün çok güzel", B, CHAT_UNKNOWN, PLAIN},
+    {"teşekkürler", B, CHAT_UNKNOWN, PLAIN},
+    {"...", B, CHAT_UNKNOWN, PLAIN},
+    {"12345", B, CHAT_UNKNOWN, PLAIN},
+    {"Bu saat boşum", B, CHAT_UNKNOWN, PLAIN},
+
+    /* ---- seller: idle ---- */
+    {"Bu saat boşum", S, CHAT_SELLER_IDLE, MUST},
+    {"Yoğunluk düşük", S, CHAT_SELLER_IDLE, MUST},
+    {"yogunluk dusuk", S, CHAT_SELLER_IDLE, MUST},
+    {"YOĞUNLUK DÜŞÜK", S, CHAT_SELLER_IDLE, PLAIN},
+    {"Yoğunluk DÜŞÜK 😊", S, CHAT_SELLER_IDLE, PLAIN},
+    {"şu an boşuz", S, CHAT_SELLER_IDLE, PLAIN},
+    {"bosuz", S, CHAT_SELLER_IDLE, PLAIN},
+    {"dükkan bomboş", S, CHAT_SELLER_IDLE, PLAIN},
+    {"müşteri yok", S, CHAT_SELLER_IDLE, PLAIN},
+    {"musteri yok", S, CHAT_SELLER_IDLE, PLAIN},
+    {"hiç müşteri yok bugün", S, CHAT_SELLER_IDLE, PLAIN},
+    {"kimse gelmiyor", S, CHAT_SELLER_IDLE, PLAIN},
+    {"çok sakin", S, CHAT_SELLER_IDLE, PLAIN},
+    {"sakiniz şu an", S, CHAT_SELLER_IDLE, PLAIN},
+    {"ortalık durgun", S, CHAT_SELLER_IDLE, PLAIN},
+    {"yoğun değiliz", S, CHAT_SELLER_IDLE, PLAIN},
+    {"masalar boş", S, CHAT_SELLER_IDLE, PLAIN},
+    {"it's quiet now", S, CHAT_SELLER_IDLE, PLAIN},
+    {"we're idle", S, CHAT_SELLER_IDLE, PLAIN},
+    {"no customers right now", S, CHAT_SELLER_IDLE, PLAIN},
+    {"not busy at all", S, CHAT_SELLER_IDLE, PLAIN},
+    {"slow afternoon", S, CHAT_SELLER_IDLE, PLAIN},
+    {"14:00-15:00 arası boşum", S, CHAT_SELLER_IDLE, PLAIN},
+    {"yer var, müşteri gönderin", S, CHAT_SELLER_IDLE, PLAIN},
+
+    /* ---- seller: busy ---- */
+    {"çok yoğunuz", S, CHAT_SELLER_BUSY, PLAIN},
+    {"yoğunuz", S, CHAT_SELLER_BUSY, PLAIN},
+    {"yogunuz", S, CHAT_SELLER_BUSY, PLAIN},
+    {"dolu", S, CHAT_SELLER_BUSY, PLAIN},
+    {"doluyuz", S, CHAT_SELLER_BUSY, PLAIN},
+    {"şu an kalabalık", S, CHAT_SELLER_BUSY, PLAIN},
+    {"kalabalığız", S, CHAT_SELLER_BUSY, PLAIN},
+    {"yer yok", S, CHAT_SELLER_BUSY, PLAIN},
+    {"yoğunluk yüksek", S, CHAT_SELLER_BUSY, PLAIN},
+    {"we're busy", S, CHAT_SELLER_BUSY, PLAIN},
+    {"full right now", S, CHAT_SELLER_BUSY, PLAIN},
+    {"packed!", S, CHAT_SELLER_BUSY, PLAIN},
+    {"çok yoğun şu an, sonra yazarım", S, CHAT_SELLER_BUSY, PLAIN},
+
+    /* ---- seller: surplus ---- */
+    {"Stok fazlası ürün var", S, CHAT_SELLER_SURPLUS, MUST},
+    {"stok fazlasi urun var", S, CHAT_SELLER_SURPLUS, PLAIN},
+    {"elimde çok simit kaldı", S, CHAT_SELLER_SURPLUS, .product = "simit", .category = "bakery"},
+    {"20 poğaça kaldı", S, CHAT_SELLER_SURPLUS, .product = "poğaça", .quantity = 20},
+    {"fazla ürün var indirim yapabilirim", S, CHAT_SELLER_SURPLUS, PLAIN},
+    {"5 kg kıyma fazlası var", S, CHAT_SELLER_SURPLUS, .product = "kıyma"},
+    {"bugün çok börek kaldı", S, CHAT_SELLER_SURPLUS, .product = "börek"},
+    {"akşama kadar bozulacak 10 ekmek var", S, CHAT_SELLER_SURPLUS, .product = "ekmek",
+     .quantity = 10},
+    {"surplus croissants today", S, CHAT_SELLER_SURPLUS, .product = "croissant"},
+    {"we have leftover bagels", S, CHAT_SELLER_SURPLUS, .product = "bagel"},
+    {"stok fazla", S, CHAT_SELLER_SURPLUS, PLAIN},
+    {"elimde fazla süt var", S, CHAT_SELLER_SURPLUS, .product = "süt", .category = "grocery"},
+    {"elimde çok açma kaldı", S, CHAT_SELLER_SURPLUS, PLAIN},
+    {"15 tane baklava satılmadı", S, CHAT_SELLER_SURPLUS, .product = "baklava", .quantity = 15},
+
+    /* ---- seller: redeem ---- */
+    {"kod K7M2PX", S, CHAT_SELLER_REDEEM, .code = "K7M2PX", MUST},
+    {"K7M2PX", S, CHAT_SELLER_REDEEM, .code = "K7M2PX"},
+    {"k7m2px", S, CHAT_SELLER_REDEEM, .code = "K7M2PX"},
+    {"Kod: 9XHT3A", S, CHAT_SELLER_REDEEM, .code = "9XHT3A"},
+    {"müşteri geldi kodu 4RTY7P", S, CHAT_SELLER_REDEEM, .code = "4RTY7P"},
+    {"code ABC234 redeemed", S, CHAT_SELLER_REDEEM, .code = "ABC234"},
+    {"H2J8KM kodlu müşteri geldi", S, CHAT_SELLER_REDEEM, .code = "H2J8KM"},
+    {"K7M2PX geldi", S, CHAT_SELLER_REDEEM, .code = "K7M2PX"},
+
+    /* ---- seller: approve / reject ---- */
+    {"evet", S, CHAT_SELLER_APPROVE, MUST},
+    {"Evet", S, CHAT_SELLER_APPROVE, PLAIN},
+    {"onaylıyorum", S, CHAT_SELLER_APPROVE, PLAIN},
+    {"onayliyorum", S, CHAT_SELLER_APPROVE, PLAIN},
+    {"tamam aç", S, CHAT_SELLER_APPROVE, MUST},
+    {"olur açalım", S, CHAT_SELLER_APPROVE, PLAIN},
+    {"ok", S, CHAT_SELLER_APPROVE, PLAIN},
+    {"yes", S, CHAT_SELLER_APPROVE, PLAIN},
+    {"👍", S, CHAT_SELLER_APPROVE, PLAIN},
+    {"onay", S, CHAT_SELLER_APPROVE, PLAIN},
+    {"kabul", S, CHAT_SELLER_APPROVE, PLAIN},
+    {"tamam, açabilirsin", S, CHAT_SELLER_APPROVE, PLAIN},
+    {"approve", S, CHAT_SELLER_APPROVE, PLAIN},
+    {"go ahead", S, CHAT_SELLER_APPROVE, PLAIN},
+    {"tamamdır", S, CHAT_SELLER_APPROVE, PLAIN},
+    {"hayır", S, CHAT_SELLER_REJECT, MUST},
+    {"açma", S, CHAT_SELLER_REJECT, MUST},
+    {"hayir", S, CHAT_SELLER_REJECT, PLAIN},
+    {"şimdi değil", S, CHAT_SELLER_REJECT, PLAIN},
+    {"istemiyorum", S, CHAT_SELLER_REJECT, PLAIN},
+    {"olmaz", S, CHAT_SELLER_REJECT, PLAIN},
+    {"no", S, CHAT_SELLER_REJECT, PLAIN},
+    {"reddet", S, CHAT_SELLER_REJECT, PLAIN},
+    {"not now", S, CHAT_SELLER_REJECT, PLAIN},
+    {"hayır açmayalım", S, CHAT_SELLER_REJECT, PLAIN},
+    {"kabul etmiyorum", S, CHAT_SELLER_REJECT, PLAIN},
+    {"👎", S, CHAT_SELLER_REJECT, PLAIN},
+
+    /* ---- seller: help, greeting, nothing ---- */
+    {"yardım", S, CHAT_HELP, PLAIN},
+    {"help", S, CHAT_HELP, PLAIN},
+    {"merhaba", S, CHAT_GREETING, PLAIN},
+    {"günaydın", S, CHAT_GREETING, PLAIN},
+    {"latte istiyorum", S, CHAT_UNKNOWN, PLAIN},
+    {"katıl", S, CHAT_UNKNOWN, PLAIN},
+    {"hava çok güzel", S, CHAT_UNKNOWN, PLAIN},
+    {"", S, CHAT_UNKNOWN, PLAIN},
+};
+
+static int entities_checked(const struct labelled *c)
+{
+    return c->product || c->category || c->budget || c->quantity || c->code || c->choice;
+}
+
+static int entities_match(const struct labelled *c, const struct chat_understanding *u)
+{
+    if (c->product && strcmp(c->product, u->product) != 0)
+        return 0;
+    if (c->category && strcmp(c->category, u->category) != 0)
+        return 0;
+    if (c->budget && (c->budget != u->budget || strcmp(c->currency, u->currency) != 0))
+        return 0;
+    if (c->quantity && c->quantity != u->quantity)
+        return 0;
+    if (c->code && strcmp(c->code, u->code) != 0)
+        return 0;
+    if (c->choice && c->choice != u->choice)
+        return 0;
+    return 1;
+}
+
+static void test_corpus(void **state)
+{
+    (void)state;
+    size_t n = sizeof(corpus) / sizeof(corpus[0]);
+    int intent_ok = 0, ent_n = 0, ent_ok = 0, must_bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct labelled *c = &corpus[i];
+        struct chat_understanding u;
+        struct err e;
+        err_init(&e);
+        assert_int_equal(chat_understand(c->text, c->role, &u, &e), 0);
+        assert_true(u.confidence >= 0 && u.confidence <= 1);
+        int ok_i = u.intent == c->intent;
+        int ok_e = 1;
+        intent_ok += ok_i;
+        if (entities_checked(c)) {
+            ent_n++;
+            ok_e = entities_match(c, &u);
+            ent_ok += ok_e;
+        }
+        if (!ok_i || !ok_e) {
+            printf("  %s %-7s \"%s\": want %s got %s %.2f product=\"%s\" category=\"%s\" "
+                   "budget=%lld%s quantity=%d code=\"%s\" choice=%d\n",
+                   c->must ? "MUST" : "miss", chat_role_names[c->role], c->text,
+                   chat_intent_names[c->intent], chat_intent_names[u.intent], u.confidence,
+                   u.product, u.category, (long long)u.budget, u.currency, u.quantity, u.code,
+                   u.choice);
+            must_bad += c->must;
+        }
+    }
+    double pct = 100.0 * intent_ok / (double)n;
+    printf("understand: intent accuracy %d/%zu = %.1f%%, entities %d/%d\n", intent_ok, n, pct,
+           ent_ok, ent_n);
+    assert_true(n >= 220);
+    assert_int_equal(must_bad, 0);
+    assert_true(pct >= 90.0);
+}
+
+/* Confidence: exact cues are confident, typos less so, nothing is 0, conflicts lower it. */
+static void test_confidence(void **state)
+{
+    (void)state;
+    struct chat_understanding u;
+    struct err e;
+    err_init(&e);
+    assert_int_equal(chat_understand("katıl", B, &u, &e), 0);
+    assert_true(u.confidence >= 0.9);
+    assert_int_equal(chat_understand("katil", B, &u, &e), 0);
+    double fold = u.confidence;
+    assert_true(fold >= CHAT_CONFIDENT && fold < 0.95);
+    assert_int_equal(chat_understand("istiyrum", B, &u, &e), 0);
+    assert_int_equal(u.intent, CHAT_DEMAND);
+    assert_true(u.confidence < fold);
+    assert_int_equal(chat_understand("tamam açma", S, &u, &e), 0);
+    assert_true(u.confidence < CHAT_CONFIDENT);
+    assert_int_equal(chat_understand("hmm", B, &u, &e), 0);
+    assert_int_equal(u.intent, CHAT_UNKNOWN);
+    assert_true(u.confidence == 0);
+    assert_int_equal(chat_understand("dün akşam arkadaşlarla çok güzel bir kahve içtik", B, &u,
+                                     &e),
+                     0);
+    assert_true(u.confidence < CHAT_CONFIDENT);
+}
+
+static void test_normalise(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        const char *out;
+    } cases[] = {
+        {"İSTANBUL", "istanbul"},
+        {"KATIL", "katil"},
+        {"Yoğunluk DÜŞÜK 😊", "yogunluk dusuk"},
+        {"  Merhaba,   dünya!! ", "merhaba dunya"},
+        {"ŞĞÜÖÇIİ şğüöçıi âîû", "sguocii sguocii aiu"},
+        {"ＬＡＴＴＥ", "latte"},       /* NFKC: full-width letters */
+        {"I\xcc\x87stanbul", "istanbul"}, /* I + combining dot above = İ */
+        {"Moda'dayım", "modadayim"},
+        {"12,50 TL", "12,50 tl"},
+        {"merhabaaaa", "merhaba"},
+        {"👍", ""},
+        {"", ""},
+    };
+    char out[128];
+    struct err e;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        err_init(&e);
+        assert_int_equal(chat_normalise(cases[i].in, out, sizeof(out), &e), 0);
+        assert_string_equal(out, cases[i].out);
+    }
+    err_init(&e);
+    assert_int_equal(chat_normalise("merhaba dünya", out, 5, &e), ERR_INVALID);
+}
+
+static void test_invalid_input(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "\xff\xfe",
+        "kahve \xc3",          /* truncated sequence */
+        "\xc0\xaf",            /* overlong '/' */
+        "\xed\xa0\x80",        /* UTF-16 surrogate */
+        "latte \xf4\x90\x80\x80", /* above U+10FFFF */
+    };
+    struct chat_understanding u;
+    char out[64];
+    struct err e;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err_init(&e);
+        assert_int_equal(chat_understand(bad[i], B, &u, &e), ERR_INVALID);
+        assert_int_equal(e.code, ERR_INVALID);
+        err_init(&e);
+        assert_int_equal(chat_normalise(bad[i], out, sizeof(out), &e), ERR_INVALID);
+    }
+
+    char *big = malloc(CHAT_TEXT_MAX + 2);
+    assert_non_null(big);
+    memset(big, 'a', CHAT_TEXT_MAX + 1);
+    big[CHAT_TEXT_MAX + 1] = '\0';
+    err_init(&e);
+    assert_int_equal(chat_understand(big, B, &u, &e), ERR_INVALID);
+    big[CHAT_TEXT_MAX] = '\0'; /* exactly the limit is fine */
+    err_init(&e);
+    assert_int_equal(chat_understand(big, B, &u, &e), 0);
+    free(big);
+
+    err_init(&e);
+    assert_int_equal(chat_understand("katıl", (enum chat_role)7, &u, &e), ERR_INVALID);
+}
+
+static void test_empty(void **state)
+{
+    (void)state;
+    struct chat_understanding u;
+    struct err e;
+    err_init(&e);
+    assert_int_equal(chat_understand("", B, &u, &e), 0);
+    assert_int_equal(u.intent, CHAT_UNKNOWN);
+    assert_true(u.confidence == 0);
+    assert_string_equal(u.product, "");
+    assert_string_equal(u.currency, "");
+    assert_int_equal(u.budget, 0);
+    assert_int_equal(chat_understand(" \t\n ?! ", S, &u, &e), 0);
+    assert_int_equal(u.intent, CHAT_UNKNOWN);
+}
+
+/* A long message (more code points than the on-stack buffers hold) still works. */
+static void test_long_message(void **state)
+{
+    (void)state;
+    size_t n = 0;
+    char *text = malloc(CHAT_TEXT_MAX + 1);
+    assert_non_null(text);
+    while (n + 3 < 1200) {
+        memcpy(text + n, "ş ", 3);
+        n += 3;
+    }
+    const char *tail = "latte istiyorum";
+    memcpy(text + n, tail, strlen(tail) + 1);
+    struct chat_understanding u;
+    struct err e;
+    err_init(&e);
+    assert_int_equal(chat_understand(tail, B, &u, &e), 0);
+    assert_int_equal(u.intent, CHAT_DEMAND);
+    /* the words past the first 48 are not read for intent, but normalising keeps them all */
+    char *out = malloc(2 * CHAT_TEXT_MAX);
+    assert_non_null(out);
+    assert_int_equal(chat_normalise(text, out, 2 * CHAT_TEXT_MAX, &e), 0);
+    assert_non_null(strstr(out, "latte istiyorum"));
+    assert_int_equal(chat_understand(text, B, &u, &e), 0);
+    free(out);
+    free(text);
+}
+
+static void test_names(void **state)
+{
+    (void)state;
+    assert_string_equal(chat_role_names[CHAT_ROLE_SELLER], "seller");
+    assert_null(chat_role_names[2]);
+    assert_string_equal(chat_intent_names[CHAT_DEALS_QUERY], "deals_query");
+    assert_string_equal(chat_intent_names[CHAT_SELLER_REJECT], "seller_reject");
+    assert_string_equal(chat_intent_names[CHAT_UNKNOWN], "unknown");
+    assert_null(chat_intent_names[CHAT_INTENT_COUNT]);
+}
+
+/* Each thread makes its own stemmers; they are freed at thread exit (LeakSanitizer checks). */
+static void *thread_main(void *arg)
+{
+    int *ok = arg;
+    for (int i = 0; i < 50; i++) {
+        struct chat_understanding u;
+        struct err e;
+        err_init(&e);
+        int rc = chat_understand(i % 2 ? "simitleri istiyorum" : "Yoğunluk düşük",
+                                 i % 2 ? B : S, &u, &e);
+        if (rc || u.intent != (i % 2 ? CHAT_DEMAND : CHAT_SELLER_IDLE))
+            *ok = 0;
+    }
+    return NULL;
+}
+
+static void test_threads(void **state)
+{
+    (void)state;
+    pthread_t th[4];
+    int ok[4] = {1, 1, 1, 1};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, thread_main, &ok[i]), 0);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+        assert_int_equal(ok[i], 1);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_normalise),
+        cmocka_unit_test(test_invalid_input),
+        cmocka_unit_test(test_empty),
+        cmocka_unit_test(test_long_message),
+        cmocka_unit_test(test_confidence),
+        cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_corpus),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
