@@ -59,7 +59,8 @@ static int check_vapi_secret(struct http_req *r, const char *header, struct err 
 {
     const char *secret = r->app->cfg.vapi_secret;
     if (!*secret)
-        return err_set(e, ERR_UNAUTHORIZED, "VAPI webhooks are not configured (ICESHOP_VAPI_SECRET)");
+        return err_set(e, ERR_UNAUTHORIZED,
+                       "VAPI webhooks are not configured (ICESHOP_VAPI_SECRET)");
     if (!sec_equal(header, strlen(header), secret, strlen(secret)))
         return err_set(e, ERR_UNAUTHORIZED, "x-vapi-secret does not match");
     return 0;
@@ -97,8 +98,8 @@ int h_whatsapp_webhook(struct http_req *r, struct err *e)
         return rc;
     if (fresh && r->app->workers)
         job_workers_wake(r->app->workers);
-    return http_reply_json(r, 200, json_pack("{s:I, s:I}", "received", (json_int_t)n, "new",
-                                             (json_int_t)fresh));
+    return http_reply_json(
+        r, 200, json_pack("{s:I, s:I}", "received", (json_int_t)n, "new", (json_int_t)fresh));
 }
 
 int h_whatsapp_test_notification(struct http_req *r, struct err *e)

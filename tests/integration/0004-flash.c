@@ -27,7 +27,10 @@ static int setup(void **state)
     (void)state;
     char url[600];
     harness_fresh_db(url, sizeof(url));
-    return server_start(&srv, url, NULL);
+    if (server_start(&srv, url, NULL) != 0)
+        return -1;
+    /* windows open only when a test asks: no automatic scans */
+    return harness_manual_scans(&srv);
 }
 
 static int teardown(void **state)

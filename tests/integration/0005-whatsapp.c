@@ -37,7 +37,10 @@ static int setup(void **state)
     const char *env[] = {"ICESHOP_WHATSAPP_APP_SECRET=" APP_SECRET,
                          "ICESHOP_WHATSAPP_VERIFY_TOKEN=" VERIFY,
                          "ICESHOP_VAPI_SECRET=" VAPI_SECRET, NULL};
-    return server_start(&srv, url, env);
+    if (server_start(&srv, url, env) != 0)
+        return -1;
+    /* windows open only when a test asks: no automatic scans */
+    return harness_manual_scans(&srv);
 }
 
 static int teardown(void **state)
@@ -72,8 +75,8 @@ static long post_meta(const char *body, const char *signature_override, struct r
     if (!signature_override)
         snprintf(sig, sizeof(sig), "X-Hub-Signature-256: sha256=%s", hex);
     const char *hdr[] = {sig, NULL};
-    assert_int_equal(http_req(&srv, "POST", "/api/whatsapp/webhook", NULL, "application/json",
-                              body, strlen(body), hdr, r),
+    assert_int_equal(http_req(&srv, "POST", "/api/whatsapp/webhook", NULL, "application/json", body,
+                              strlen(body), hdr, r),
                      0);
     return r->status;
 }
@@ -107,8 +110,8 @@ static char *wait_reply(const char *recipient_id, const char *kind, int want)
 {
     static char last[2048];
     char path[256];
-    snprintf(path, sizeof(path), "/api/messages?recipient_id=%s&kind=%s&limit=100",
-             recipient_id, kind);
+    snprintf(path, sizeof(path), "/api/messages?recipient_id=%s&kind=%s&limit=100", recipient_id,
+             kind);
     int n = 0;
     for (int i = 0; i < 100; i++) {
         json_t *m = get(path);
@@ -165,16 +168,17 @@ static void test_refusals_store_nothing(void **state)
     char *body = meta_body("905551112233", "wamid.forged", (long long)time(NULL), "text",
                            "{\"body\":\"merhaba\"}");
     struct resp r;
-    assert_int_equal(post_meta(body, "sha256=0000000000000000000000000000000000000000000000000000"
-                                     "000000000000",
+    assert_int_equal(post_meta(body,
+                               "sha256=0000000000000000000000000000000000000000000000000000"
+                               "000000000000",
                                &r),
                      401);
     resp_free(&r);
     assert_int_equal(post_meta(body, "md5=abc", &r), 401);
     resp_free(&r);
     /* no signature header at all */
-    assert_int_equal(http_req(&srv, "POST", "/api/whatsapp/webhook", NULL, "application/json",
-                              body, strlen(body), NULL, &r),
+    assert_int_equal(http_req(&srv, "POST", "/api/whatsapp/webhook", NULL, "application/json", body,
+                              strlen(body), NULL, &r),
                      0);
     assert_int_equal(r.status, 401);
     resp_free(&r);
@@ -194,8 +198,8 @@ static void test_refusals_store_nothing(void **state)
     const char *vapi = "{\"event_type\":\"message\",\"channel\":\"whatsapp\",\"from\":"
                        "\"+905551112233\",\"text\":\"katıl\"}";
     const char *bad[] = {"X-Vapi-Secret: wrong", NULL};
-    assert_int_equal(http_req(&srv, "POST", "/api/whatsapp/webhook", NULL, "application/json",
-                              vapi, strlen(vapi), bad, &r),
+    assert_int_equal(http_req(&srv, "POST", "/api/whatsapp/webhook", NULL, "application/json", vapi,
+                              strlen(vapi), bad, &r),
                      0);
     assert_int_equal(r.status, 401);
     resp_free(&r);
@@ -285,8 +289,7 @@ static void test_join_without_and_with_offer(void **state)
     assert_int_equal(say("905330000002", "KATIL"), 200);
     wait_reply("B2", "confirmation", 1);
     w = get(path);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(w, "counts"),
-                                                        "committed")),
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(w, "counts"), "committed")),
                      1);
     json_decref(w);
 
@@ -303,8 +306,7 @@ static void test_join_without_and_with_offer(void **state)
     free(body);
     wait_reply("B1", "confirmation", 1);
     w = get(path);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(w, "counts"),
-                                                        "committed")),
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(w, "counts"), "committed")),
                      2);
     json_decref(w);
 }
@@ -357,8 +359,7 @@ static void test_onboarding_new_number(void **state)
         json_t *b;
         json_array_foreach(json_object_get(list, "buyers"), k, b)
         {
-            if (strcmp(json_string_value(json_object_get(b, "phone_number")), "+905559998877") ==
-                0)
+            if (strcmp(json_string_value(json_object_get(b, "phone_number")), "+905559998877") == 0)
                 id = json_string_value(json_object_get(b, "id"));
         }
         if (!id)
@@ -392,14 +393,14 @@ static void test_vapi_seed_message(void **state)
                        "{\"buyer_id\":\"B1\"}}";
     const char *hdr[] = {"X-Vapi-Secret: " VAPI_SECRET, NULL};
     struct resp r;
-    assert_int_equal(http_req(&srv, "POST", "/api/whatsapp/webhook", NULL, "application/json",
-                              body, strlen(body), hdr, &r),
+    assert_int_equal(http_req(&srv, "POST", "/api/whatsapp/webhook", NULL, "application/json", body,
+                              strlen(body), hdr, &r),
                      0);
     assert_int_equal(r.status, 200);
     resp_free(&r);
     /* the same delivery again is acknowledged and ignored */
-    assert_int_equal(http_req(&srv, "POST", "/api/whatsapp/webhook", NULL, "application/json",
-                              body, strlen(body), hdr, &r),
+    assert_int_equal(http_req(&srv, "POST", "/api/whatsapp/webhook", NULL, "application/json", body,
+                              strlen(body), hdr, &r),
                      0);
     assert_int_equal(json_integer_value(json_object_get(r.json, "new")), 0);
     resp_free(&r);

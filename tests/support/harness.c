@@ -447,3 +447,14 @@ int harness_cli(const char *db_url, const char *args, char *out, size_t n)
              bin, args);
     return harness_sh(cmd, out, n);
 }
+
+int harness_manual_scans(const struct server *s)
+{
+    static const char body[] = "{\"scan_interval_s\":0}";
+    struct resp r;
+    int rc = http_req(s, "PUT", "/api/campaigns/config", HARNESS_ADMIN_KEY, "application/json",
+                      body, sizeof(body) - 1, NULL, &r);
+    long status = r.status;
+    resp_free(&r);
+    return rc == 0 && status == 200 ? 0 : -1;
+}

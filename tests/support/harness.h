@@ -77,6 +77,9 @@ int harness_sh(const char *cmd, char *out, size_t n);
 void harness_sleep_ms(int ms);
 
 
+/* Turn the periodic flash scan off for the server's tenant (PUT scan_interval_s 0); 0 or -1. */
+int harness_manual_scans(const struct server *s);
+
 /* Direct database access for assertions and setup, through the project's db API. */
 /* First column of the first row as an integer (0 when no row); aborts on error. */
 long long harness_db_i64(const char *db_url, const char *sql);

@@ -81,8 +81,7 @@ static int replyf(struct turn *t, const char *tr, const char *english, ...)
 /* A business refusal from the service: tell the person, keep the turn going. */
 static bool refused(int rc)
 {
-    return rc == ERR_CONFLICT || rc == ERR_NOT_FOUND || rc == ERR_FORBIDDEN ||
-           rc == ERR_INVALID;
+    return rc == ERR_CONFLICT || rc == ERR_NOT_FOUND || rc == ERR_FORBIDDEN || rc == ERR_INVALID;
 }
 
 static int identify(struct turn *t)
@@ -186,8 +185,9 @@ static int buyer_join(struct turn *t, int64_t window, const char **outcome)
             *outcome = arena_printf(t->a, "join:%lld", (long long)window);
             /* the service confirms a new join with the code; repeat it for a second "katıl" */
             return created ? 0
-                           : replyf(t, "Zaten katıldınız. Kodunuz: %s", "You have joined already. "
-                                                                       "Your code: %s",
+                           : replyf(t, "Zaten katıldınız. Kodunuz: %s",
+                                    "You have joined already. "
+                                    "Your code: %s",
                                     code);
         }
     } else {
@@ -242,15 +242,14 @@ static int buyer_demand(struct turn *t, const struct chat_understanding *u, cons
         return rc;
     *outcome = "demand";
     const char *what = *u->product ? u->product : (*u->category ? u->category : t->ev->text);
-    return replyf(t,
-                  "Not aldım: %s. Yakınınızda uygun bir fırsat açılınca size haber vereceğim.",
+    return replyf(t, "Not aldım: %s. Yakınınızda uygun bir fırsat açılınca size haber vereceğim.",
                   "Noted: %s. I will let you know when a matching deal opens nearby.", what);
 }
 
 static int buyer_deals(struct turn *t, const char **outcome)
 {
-    struct flash_window_filter f = {.status = -1, .buyer_pk = t->who.pk, .open_only = true,
-                                    .limit = MAX_LISTED};
+    struct flash_window_filter f = {
+        .status = -1, .buyer_pk = t->who.pk, .open_only = true, .limit = MAX_LISTED};
     struct flash_window *w;
     size_t n;
     int rc = flash_store_window_list(t->c, t->tenant, &f, t->a, &w, &n, t->e);
@@ -417,8 +416,8 @@ static int seller_signal(struct turn *t, enum flash_supply_kind kind, int densit
 {
     struct flash_supply_in s = {.kind = kind,
                                 .has_density = density >= 0,
-                                .density = density >= 0 ? (enum flash_density)density
-                                                        : FLASH_DENSITY_LOW,
+                                .density =
+                                    density >= 0 ? (enum flash_density)density : FLASH_DENSITY_LOW,
                                 .text = t->ev->text,
                                 .product = u->product,
                                 .expires_at = t->now + DEMAND_TTL_MS};
@@ -438,8 +437,8 @@ static int seller_signal(struct turn *t, enum flash_supply_kind kind, int densit
 
 static int seller_redeem(struct turn *t, const char *code, const char **outcome)
 {
-    struct flash_window_filter f = {.status = FLASH_WINDOW_ACTIVE, .seller_pk = t->who.pk,
-                                    .limit = 1};
+    struct flash_window_filter f = {
+        .status = FLASH_WINDOW_ACTIVE, .seller_pk = t->who.pk, .limit = 1};
     struct flash_window *w;
     size_t n;
     int rc = flash_store_window_list(t->c, t->tenant, &f, t->a, &w, &n, t->e);
@@ -645,8 +644,7 @@ static int process(struct job_ctx *ctx, struct err *e)
     if (rc)
         return rc;
     const char *outcome = "";
-    rc = chat_dialog_handle(ctx->conn, ctx->tenant_id, &ev, ctx->now_ms, ctx->arena, &outcome,
-                            e);
+    rc = chat_dialog_handle(ctx->conn, ctx->tenant_id, &ev, ctx->now_ms, ctx->arena, &outcome, e);
     if (!rc)
         rc = chat_event_done(ctx->conn, ctx->tenant_id, pk, outcome, ctx->now_ms, e);
     if (!rc)

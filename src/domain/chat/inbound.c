@@ -77,8 +77,7 @@ static int meta_message(json_t *m, json_t *contacts, struct arena *a, struct cha
     memset(ev, 0, sizeof(*ev));
     ev->provider = "meta";
     ev->kind = "message";
-    ev->text = ev->payload = ev->name = ev->status = ev->message_id = ev->error = ev->buyer_id =
-        "";
+    ev->text = ev->payload = ev->name = ev->status = ev->message_id = ev->error = ev->buyer_id = "";
     const char *id = jstr(m, "id"), *type = jstr(m, "type");
     ev->from = e164(a, jstr(m, "from"));
     if (!id || !*id || !type || !ev->from)
@@ -114,8 +113,8 @@ static int meta_message(json_t *m, json_t *contacts, struct arena *a, struct cha
     } else if (strcmp(type, "location") == 0) {
         json_t *l = json_object_get(m, "location");
         json_t *lat = json_object_get(l, "latitude"), *lng = json_object_get(l, "longitude");
-        if (!json_is_number(lat) || !json_is_number(lng) ||
-            fabs(json_number_value(lat)) > 90 || fabs(json_number_value(lng)) > 180)
+        if (!json_is_number(lat) || !json_is_number(lng) || fabs(json_number_value(lat)) > 90 ||
+            fabs(json_number_value(lng)) > 180)
             return err_set_field(e, ERR_INVALID, "location",
                                  "a location message needs latitude and longitude in range");
         ev->type = "location";
@@ -157,8 +156,8 @@ static int meta_status(json_t *st, struct arena *a, struct chat_event *ev, struc
     if (err0) {
         const char *title = jstr(err0, "title");
         json_t *code = json_object_get(err0, "code");
-        ev->error = arena_printf(a, "%lld %s", (long long)json_integer_value(code),
-                                 title ? title : "");
+        ev->error =
+            arena_printf(a, "%lld %s", (long long)json_integer_value(code), title ? title : "");
     }
     return 0;
 }
@@ -182,38 +181,36 @@ int chat_parse_meta(const char *body, size_t len, int64_t now_ms, struct arena *
     struct chat_event *out = NULL;
     size_t i, j, k;
     json_t *entry, *change, *item;
-    json_array_foreach(entries, i, entry)
+    json_array_foreach(entries, i,
+                       entry){json_array_foreach(json_object_get(entry, "changes"), j, change){
+        json_t *value = json_object_get(change, "value");
+    const char *field = jstr(change, "field");
+    if (!field || strcmp(field, "messages") != 0 || !json_is_object(value))
+        continue; /* other subscriptions carry nothing for us */
+    json_t *contacts = json_object_get(value, "contacts");
+    json_array_foreach(json_object_get(value, "messages"), k, item)
     {
-        json_array_foreach(json_object_get(entry, "changes"), j, change)
-        {
-            json_t *value = json_object_get(change, "value");
-            const char *field = jstr(change, "field");
-            if (!field || strcmp(field, "messages") != 0 || !json_is_object(value))
-                continue; /* other subscriptions carry nothing for us */
-            json_t *contacts = json_object_get(value, "contacts");
-            json_array_foreach(json_object_get(value, "messages"), k, item)
-            {
-                out = arena_grow(a, out, used, &cap, sizeof(*out));
-                int rc = meta_message(item, contacts, a, &out[used], e);
-                if (!rc)
-                    rc = check_time(out[used].timestamp_ms, now_ms, e);
-                if (rc)
-                    return rc;
-                used++;
-            }
-            json_array_foreach(json_object_get(value, "statuses"), k, item)
-            {
-                out = arena_grow(a, out, used, &cap, sizeof(*out));
-                int rc = meta_status(item, a, &out[used], e);
-                if (rc)
-                    return rc;
-                used++;
-            }
-        }
+        out = arena_grow(a, out, used, &cap, sizeof(*out));
+        int rc = meta_message(item, contacts, a, &out[used], e);
+        if (!rc)
+            rc = check_time(out[used].timestamp_ms, now_ms, e);
+        if (rc)
+            return rc;
+        used++;
     }
-    *events = out;
-    *n = used;
-    return 0;
+    json_array_foreach(json_object_get(value, "statuses"), k, item)
+    {
+        out = arena_grow(a, out, used, &cap, sizeof(*out));
+        int rc = meta_status(item, a, &out[used], e);
+        if (rc)
+            return rc;
+        used++;
+    }
+}
+}
+*events = out;
+*n = used;
+return 0;
 }
 
 /* ======================== VAPI ======================== */
@@ -242,8 +239,7 @@ int chat_parse_vapi(const char *body, size_t len, int64_t now_ms, struct arena *
     *n = 0;
     struct chat_event *ev = arena_alloc(a, sizeof(*ev));
     ev->provider = "vapi";
-    ev->text = ev->payload = ev->name = ev->status = ev->message_id = ev->error = ev->buyer_id =
-        "";
+    ev->text = ev->payload = ev->name = ev->status = ev->message_id = ev->error = ev->buyer_id = "";
     json_t *msg = json_object_get(root, "message");
     if (json_is_object(msg)) {
         /* a VAPI server message: act on final user transcripts, keep nothing else */
@@ -320,8 +316,8 @@ static char *event_json(const struct chat_event *ev)
                           "text", ev->text, "payload", ev->payload, "key", ev->key, "voice",
                           ev->voice, "has_location", ev->has_location, "lat", ev->lat, "lng",
                           ev->lng, "timestamp_ms", (json_int_t)ev->timestamp_ms, "status",
-                          ev->status, "message_id", ev->message_id, "error", ev->error,
-                          "buyer_id", ev->buyer_id, "window_id", (json_int_t)ev->window_id);
+                          ev->status, "message_id", ev->message_id, "error", ev->error, "buyer_id",
+                          ev->buyer_id, "window_id", (json_int_t)ev->window_id);
     char *s = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     return s;
@@ -419,9 +415,8 @@ int chat_event_load(struct db_conn *c, int64_t tenant, int64_t pk, struct arena 
                     struct chat_event *out, struct err *e)
 {
     struct db_stmt *s;
-    int rc = db_prepare(c, &s,
-                        "SELECT provider, payload FROM chat_events WHERE tenant_id = ? AND id = ?",
-                        e);
+    int rc = db_prepare(
+        c, &s, "SELECT provider, payload FROM chat_events WHERE tenant_id = ? AND id = ?", e);
     if (rc)
         return rc;
     db_bind_i64(s, 1, tenant);
@@ -485,8 +480,8 @@ int chat_contact_state(struct db_conn *c, int64_t tenant, const char *phone, str
                        const char **state, struct err *e)
 {
     struct db_stmt *s;
-    int rc = db_prepare(c, &s,
-                        "SELECT state FROM chat_contacts WHERE tenant_id = ? AND phone = ?", e);
+    int rc =
+        db_prepare(c, &s, "SELECT state FROM chat_contacts WHERE tenant_id = ? AND phone = ?", e);
     if (rc)
         return rc;
     db_bind_i64(s, 1, tenant);
@@ -497,8 +492,8 @@ int chat_contact_state(struct db_conn *c, int64_t tenant, const char *phone, str
     return st == DB_ERROR ? (int)e->code : 0;
 }
 
-int chat_contact_set_state(struct db_conn *c, int64_t tenant, const char *phone,
-                           const char *state, int64_t now_ms, struct err *e)
+int chat_contact_set_state(struct db_conn *c, int64_t tenant, const char *phone, const char *state,
+                           int64_t now_ms, struct err *e)
 {
     struct db_stmt *s;
     int rc = db_prepare(c, &s,

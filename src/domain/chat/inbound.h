@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CHAT_JOB_PROCESS    "chat.process" /* payload {"event": id} */
+#define CHAT_JOB_PROCESS    "chat.process"       /* payload {"event": id} */
 #define CHAT_STALE_AFTER_MS (24LL * 3600 * 1000) /* older events are refused as stale */
 
 struct chat_event {
@@ -80,7 +80,7 @@ int chat_event_done(struct db_conn *c, int64_t tenant, int64_t pk, const char *o
 /* The contact's onboarding/dialog state ("" when none) and setting it. */
 int chat_contact_state(struct db_conn *c, int64_t tenant, const char *phone, struct arena *a,
                        const char **state, struct err *e);
-int chat_contact_set_state(struct db_conn *c, int64_t tenant, const char *phone,
-                           const char *state, int64_t now_ms, struct err *e);
+int chat_contact_set_state(struct db_conn *c, int64_t tenant, const char *phone, const char *state,
+                           int64_t now_ms, struct err *e);
 
 #endif

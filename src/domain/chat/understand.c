@@ -20,10 +20,12 @@
 const char *const chat_role_names[] = {"buyer", "seller", NULL};
 
 const char *const chat_intent_names[] = {
-    "demand",        "join",           "decline",        "cancel",        "deals_query",
-    "opt_out",       "opt_in",         "location",       "help",          "greeting",
-    "seller_idle",   "seller_busy",    "seller_surplus", "seller_redeem", "seller_approve",
-    "seller_reject", "unknown",        NULL,
+    "demand",         "join",          "decline",
+    "cancel",         "deals_query",   "opt_out",
+    "opt_in",         "location",      "help",
+    "greeting",       "seller_idle",   "seller_busy",
+    "seller_surplus", "seller_redeem", "seller_approve",
+    "seller_reject",  "unknown",       NULL,
 };
 _Static_assert(sizeof(chat_intent_names) / sizeof(chat_intent_names[0]) == CHAT_INTENT_COUNT + 1,
                "chat_intent_names out of step with enum chat_intent");
@@ -86,6 +88,7 @@ static const struct cue_src cue_src[] = {
     {"ucuz", R_B, CHAT_DEMAND, 0, 0.6f},
     {"uygun fiyatlı", R_B, CHAT_DEMAND, 0, 0.7f},
     {"ekonomik", R_B, CHAT_DEMAND, 0, 0.6f},
+    {"yok mu", R_B, CHAT_DEMAND, 0, 0.7f}, /* "tatlı yok mu?": a question, not a no */
     {"want", R_B, CHAT_DEMAND, 0, 0.85f},
     {"wanna", R_B, CHAT_DEMAND, 0, 0.8f},
     {"need", R_B, CHAT_DEMAND, 0, 0.85f},
@@ -118,6 +121,8 @@ static const struct cue_src cue_src[] = {
     {"evet", R_B, CHAT_JOIN, 0, 0.85f},
     {"tamam", R_B, CHAT_JOIN, 0, 0.8f},
     {"tamamdır", R_B, CHAT_JOIN, 0, 0.85f},
+    {"tmm", R_B, CHAT_JOIN, 0, 0.8f},
+    {"evt", R_B, CHAT_JOIN, 0, 0.8f},
     {"olur", R_B, CHAT_JOIN, 0, 0.8f},
     {"ok", R_B, CHAT_JOIN, 0, 0.8f},
     {"okay", R_B, CHAT_JOIN, 0, 0.8f},
@@ -163,9 +168,11 @@ static const struct cue_src cue_src[] = {
     {"not interested", R_B, CHAT_DECLINE, 0, 0.95f},
     {"maybe later", R_B, CHAT_DECLINE, 0, 0.8f},
     {"pass", R_B, CHAT_DECLINE, 0, 0.8f},
+    {"geçelim", R_B, CHAT_DECLINE, 0, 0.75f},
     /* buyer: cancel a pre-commit */
     {"iptal", R_B, CHAT_CANCEL, 0, 0.9f},
     {"iptal et", R_B, CHAT_CANCEL, 0, 0.9f},
+    {"iptal etmek", R_B, CHAT_CANCEL, 0, 0.95f},
     {"iptal ediyorum", R_B, CHAT_CANCEL, 0, 0.95f},
     {"vazgeçtim", R_B, CHAT_CANCEL, 0, 0.95f},
     {"vazgeçiyorum", R_B, CHAT_CANCEL, 0, 0.95f},
@@ -201,6 +208,10 @@ static const struct cue_src cue_src[] = {
     {"discount", R_B, CHAT_DEALS_QUERY, 0, 0.85f},
     {"promo", R_B, CHAT_DEALS_QUERY, 0, 0.8f},
     {"what's on", R_B, CHAT_DEALS_QUERY, 0, 0.75f},
+    {"fiyat", R_B, CHAT_DEALS_QUERY, 0, 0.6f},
+    {"ne kadar", R_B, CHAT_DEALS_QUERY, 0, 0.6f},
+    {"price", R_B, CHAT_DEALS_QUERY, 0, 0.6f},
+    {"how much", R_B, CHAT_DEALS_QUERY, 0, 0.6f},
     /* buyer: opt out / in */
     {"=dur", R_B, CHAT_OPT_OUT, F_SHORT, 0.8f},
     {"durdur", R_B, CHAT_OPT_OUT, 0, 0.9f},
@@ -216,6 +227,8 @@ static const struct cue_src cue_src[] = {
     {"mesaj atmayın", R_B, CHAT_OPT_OUT, 0, 0.9f},
     {"mesaj gönderme", R_B, CHAT_OPT_OUT, 0, 0.9f},
     {"mesaj istemiyorum", R_B, CHAT_OPT_OUT, 0, 0.95f},
+    {"bildirim istemiyorum", R_B, CHAT_OPT_OUT, 0, 0.95f},
+    {"mesaj gelmesin", R_B, CHAT_OPT_OUT, 0, 0.9f},
     {"rahatsız etme", R_B, CHAT_OPT_OUT, 0, 0.9f},
     {"rahatsız etmeyin", R_B, CHAT_OPT_OUT, 0, 0.9f},
     {"bildirimleri kapat", R_B, CHAT_OPT_OUT, 0, 0.9f},
@@ -319,6 +332,8 @@ static const struct cue_src cue_src[] = {
     {"sakiniz", R_S, CHAT_SELLER_IDLE, 0, 0.9f},
     {"durgun", R_S, CHAT_SELLER_IDLE, 0, 0.85f},
     {"durgunuz", R_S, CHAT_SELLER_IDLE, 0, 0.9f},
+    {"kesat", R_S, CHAT_SELLER_IDLE, 0, 0.85f},
+    {"ölü", R_S, CHAT_SELLER_IDLE, 0, 0.7f},
     {"yoğunluk düşük", R_S, CHAT_SELLER_IDLE, 0, 0.95f},
     {"yoğunluk az", R_S, CHAT_SELLER_IDLE, 0, 0.9f},
     {"yoğun değil", R_S, CHAT_SELLER_IDLE, 0, 0.95f},
@@ -353,6 +368,7 @@ static const struct cue_src cue_src[] = {
     {"yetişemiyoruz", R_S, CHAT_SELLER_BUSY, 0, 0.9f},
     {"sıra var", R_S, CHAT_SELLER_BUSY, 0, 0.8f},
     {"kuyruk", R_S, CHAT_SELLER_BUSY, 0, 0.75f},
+    {"tıklım tıklım", R_S, CHAT_SELLER_BUSY, 0, 0.95f},
     {"yüksek", R_S, CHAT_SELLER_BUSY, 0, 0.5f},
     {"busy", R_S, CHAT_SELLER_BUSY, 0, 0.95f},
     {"full", R_S, CHAT_SELLER_BUSY, 0, 0.85f},
@@ -376,6 +392,8 @@ static const struct cue_src cue_src[] = {
     {"satılmadı", R_S, CHAT_SELLER_SURPLUS, 0, 0.8f},
     {"satamadım", R_S, CHAT_SELLER_SURPLUS, 0, 0.8f},
     {"bozulacak", R_S, CHAT_SELLER_SURPLUS, 0, 0.8f},
+    {"artacak", R_S, CHAT_SELLER_SURPLUS, 0, 0.7f},
+    {"artıyor", R_S, CHAT_SELLER_SURPLUS, 0, 0.7f},
     {"son kullanma", R_S, CHAT_SELLER_SURPLUS, 0, 0.8f},
     {"elden çıkarmak", R_S, CHAT_SELLER_SURPLUS, 0, 0.85f},
     {"indirim yapabilirim", R_S, CHAT_SELLER_SURPLUS, 0, 0.85f},
@@ -402,6 +420,8 @@ static const struct cue_src cue_src[] = {
     {"onayladım", R_S, CHAT_SELLER_APPROVE, 0, 0.95f},
     {"tamam", R_S, CHAT_SELLER_APPROVE, 0, 0.85f},
     {"tamamdır", R_S, CHAT_SELLER_APPROVE, 0, 0.85f},
+    {"tmm", R_S, CHAT_SELLER_APPROVE, 0, 0.8f},
+    {"evt", R_S, CHAT_SELLER_APPROVE, 0, 0.8f},
     {"olur", R_S, CHAT_SELLER_APPROVE, 0, 0.85f},
     {"=aç", R_S, CHAT_SELLER_APPROVE, F_SHORT, 0.85f},
     {"açalım", R_S, CHAT_SELLER_APPROVE, 0, 0.9f},
@@ -439,6 +459,7 @@ static const struct cue_src cue_src[] = {
     {"vazgeçtim", R_S, CHAT_SELLER_REJECT, 0, 0.85f},
     {"=yok", R_S, CHAT_SELLER_REJECT, F_SHORT, 0.6f},
     {"şimdi değil", R_S, CHAT_SELLER_REJECT, 0, 0.85f},
+    {"geçelim", R_S, CHAT_SELLER_REJECT, 0, 0.75f},
     {"gerek yok", R_S, CHAT_SELLER_REJECT, 0, 0.85f},
     {"no", R_S, CHAT_SELLER_REJECT, 0, 0.9f},
     {"nope", R_S, CHAT_SELLER_REJECT, 0, 0.85f},
@@ -569,14 +590,14 @@ struct shop_src {
 };
 
 static const struct shop_src shop_src[] = {
-    {"kahveci", "coffee"},  {"kafe", "coffee"},        {"cafe", "coffee"},
-    {"fırın", "bakery"},    {"bakery", "bakery"},      {"simitçi", "bakery"},
-    {"pastane", "dessert"}, {"tatlıcı", "dessert"},    {"lokanta", "restaurant"},
+    {"kahveci", "coffee"},      {"kafe", "coffee"},          {"cafe", "coffee"},
+    {"fırın", "bakery"},        {"bakery", "bakery"},        {"simitçi", "bakery"},
+    {"pastane", "dessert"},     {"tatlıcı", "dessert"},      {"lokanta", "restaurant"},
     {"restoran", "restaurant"}, {"restorant", "restaurant"}, {"restaurant", "restaurant"},
-    {"dönerci", "restaurant"},  {"market", "grocery"}, {"süpermarket", "grocery"},
-    {"supermarket", "grocery"}, {"bakkal", "grocery"}, {"manav", "grocery"},
-    {"grocery", "grocery"},     {"kasap", "butcher"},  {"butcher", "butcher"},
-    {"berber", "barber"},       {"kuaför", "barber"},  {"barber", "barber"},
+    {"dönerci", "restaurant"},  {"market", "grocery"},       {"süpermarket", "grocery"},
+    {"supermarket", "grocery"}, {"bakkal", "grocery"},       {"manav", "grocery"},
+    {"grocery", "grocery"},     {"kasap", "butcher"},        {"butcher", "butcher"},
+    {"berber", "barber"},       {"kuaför", "barber"},        {"barber", "barber"},
     {"hairdresser", "barber"},
 };
 
@@ -598,39 +619,49 @@ struct word_src {
 };
 
 static const struct word_src currency_src[] = {
-    {"=tl", CUR_TRY},   {"tlye", CUR_TRY},  {"tllik", CUR_TRY},   {"tlden", CUR_TRY},
+    {"=tl", CUR_TRY},   {"tlye", CUR_TRY},    {"tllik", CUR_TRY}, {"tlden", CUR_TRY},
     {"lira", CUR_TRY},  {"liralık", CUR_TRY}, {"=try", CUR_TRY},  {"₺", CUR_TRY},
-    {"$", CUR_USD},     {"usd", CUR_USD},   {"dolar", CUR_USD},   {"dollar", CUR_USD},
-    {"bucks", CUR_USD}, {"€", CUR_EUR},     {"euro", CUR_EUR},    {"=eur", CUR_EUR},
+    {"$", CUR_USD},     {"usd", CUR_USD},     {"dolar", CUR_USD}, {"dollar", CUR_USD},
+    {"bucks", CUR_USD}, {"€", CUR_EUR},       {"euro", CUR_EUR},  {"=eur", CUR_EUR},
     {"avro", CUR_EUR},
 };
 
 /* Number words; "bir"/"a" are articles far more often than counts, so they are left out. */
 static const struct word_src number_src[] = {
-    {"iki", 2},   {"üç", 3},   {"dört", 4},  {"beş", 5},    {"altı", 6},   {"yedi", 7},
-    {"sekiz", 8}, {"dokuz", 9}, {"=on", 10}, {"one", 1},    {"two", 2},    {"three", 3},
-    {"four", 4},  {"five", 5},  {"six", 6},  {"seven", 7},  {"eight", 8},  {"nine", 9},
-    {"ten", 10},  {"yarım", 0},
+    {"iki", 2},   {"üç", 3},    {"dört", 4},  {"beş", 5},  {"altı", 6},  {"yedi", 7},  {"sekiz", 8},
+    {"dokuz", 9}, {"=on", 10},  {"one", 1},   {"two", 2},  {"three", 3}, {"four", 4},  {"five", 5},
+    {"six", 6},   {"seven", 7}, {"eight", 8}, {"nine", 9}, {"ten", 10},  {"yarım", 0},
 };
 
 static const struct word_src tag_src[] = {
-    {"kod", TAG_KOD},        {"kodu", TAG_KOD},      {"kodum", TAG_KOD},
-    {"code", TAG_KOD},       {"tane", TAG_UNIT},     {"adet", TAG_UNIT},
-    {"porsiyon", TAG_UNIT},  {"kişi", TAG_PEOPLE},   {"kişiyiz", TAG_PEOPLE},
-    {"kişilik", TAG_PEOPLE}, {"people", TAG_PEOPLE}, {"person", TAG_PEOPLE},
-    {"bütçe", TAG_BUDGET},   {"bütçem", TAG_BUDGET}, {"budget", TAG_BUDGET},
+    {"kod", TAG_KOD},        {"kodu", TAG_KOD},        {"kodum", TAG_KOD},
+    {"code", TAG_KOD},       {"tane", TAG_UNIT},       {"adet", TAG_UNIT},
+    {"porsiyon", TAG_UNIT},  {"kişi", TAG_PEOPLE},     {"kişiyiz", TAG_PEOPLE},
+    {"kişilik", TAG_PEOPLE}, {"people", TAG_PEOPLE},   {"person", TAG_PEOPLE},
+    {"bütçe", TAG_BUDGET},   {"bütçem", TAG_BUDGET},   {"budget", TAG_BUDGET},
     {"max", TAG_BUDGET},     {"maksimum", TAG_BUDGET}, {"en fazla", TAG_BUDGET},
-    {"under", TAG_BUDGET},   {"var mı", TAG_VARMI},  {"varmı", TAG_VARMI},
+    {"under", TAG_BUDGET},   {"var mı", TAG_VARMI},    {"varmı", TAG_VARMI},
     {"var mi", TAG_VARMI},
+};
+
+/*
+ * Common words that are one edit away from a lexicon word ("etmek" / "ekmek", "bunu" / "bunu"):
+ * known, so they never become a typo match, and meaning nothing on their own.
+ */
+static const char *const stop_src[] = {
+    "etmek",  "etmem",       "ederim", "ediyorum", "edelim", "olmak",   "olsun",   "olarak",
+    "lütfen", "please",      "şimdi",  "bugün",    "yarın",  "akşam",   "sabah",   "burada",
+    "orada",  "teşekkürler", "thanks", "today",    "there",  "where",   "which",   "about",
+    "sonra",  "kadar",       "değil",  "birşey",   "şeyler", "arkadaş", "tamamen", "güzel",
 };
 
 /* Neighbourhoods buyers name ("Moda'dayım", "Kadıköy"): a location hint. */
 static const char *const place_src[] = {
-    "moda",     "kadıköy",   "beşiktaş",  "bornova",    "üsküdar",  "şişli",    "bebek",
-    "cihangir", "karaköy",   "nişantaşı", "ataşehir",   "bakırköy", "beyoğlu",  "taksim",
-    "levent",   "maslak",    "sarıyer",   "etiler",     "ortaköy",  "galata",   "alsancak",
-    "karşıyaka", "çankaya",  "kızılay",   "caddebostan", "göztepe", "mecidiyeköy", "maltepe",
-    "kartal",   "pendik",    "ümraniye",  "fatih",      "istanbul", "izmir",    "ankara",
+    "moda",      "kadıköy", "beşiktaş",  "bornova",     "üsküdar",  "şişli",       "bebek",
+    "cihangir",  "karaköy", "nişantaşı", "ataşehir",    "bakırköy", "beyoğlu",     "taksim",
+    "levent",    "maslak",  "sarıyer",   "etiler",      "ortaköy",  "galata",      "alsancak",
+    "karşıyaka", "çankaya", "kızılay",   "caddebostan", "göztepe",  "mecidiyeköy", "maltepe",
+    "kartal",    "pendik",  "ümraniye",  "fatih",       "istanbul", "izmir",       "ankara",
 };
 
 /*
@@ -639,22 +670,22 @@ static const char *const place_src[] = {
  * "-lik/-luk" is deliberately absent: "yoğunluk" (density) is not "yoğun" (busy).
  */
 static const char *const suffixes[] = {
-    "i",     "u",     "a",     "e",     "yi",    "yu",    "ya",    "ye",    "si",    "su",
-    "m",     "im",    "um",    "in",    "un",    "nin",   "nun",   "ni",    "nu",    "na",
-    "ne",    "da",    "de",    "ta",    "te",    "dan",   "den",   "tan",   "ten",   "nda",
-    "nde",   "ndan",  "nden",  "la",    "le",    "yla",   "yle",   "ler",   "lar",   "leri",
-    "lari",  "lerde", "larda", "lere",  "lara",  "lerin", "larin", "lerim", "larim", "imi",
-    "umu",   "ini",   "unu",   "imiz",  "umuz",  "ci",    "cu",    "li",    "lu",    "dayim",
-    "deyim", "tayim", "teyim", "dayiz", "deyiz", "yim",   "yiz",   "cilar", "ciler", "lerden",
-    "lardan",
+    "i",     "u",     "a",     "e",     "yi",    "yu",    "ya",     "ye",     "si",
+    "su",    "m",     "im",    "um",    "in",    "un",    "nin",    "nun",    "ni",
+    "nu",    "na",    "ne",    "da",    "de",    "ta",    "te",     "dan",    "den",
+    "tan",   "ten",   "nda",   "nde",   "ndan",  "nden",  "la",     "le",     "yla",
+    "yle",   "ler",   "lar",   "leri",  "lari",  "lerde", "larda",  "lere",   "lara",
+    "lerin", "larin", "lerim", "larim", "imi",   "umu",   "ini",    "unu",    "imiz",
+    "umuz",  "ci",    "cu",    "li",    "lu",    "dayim", "deyim",  "tayim",  "teyim",
+    "dayiz", "deyiz", "yim",   "yiz",   "cilar", "ciler", "lerden", "lardan",
 };
 
 /* ============================ normalisation ============================ */
 
-#define MAX_TOKENS 48
-#define MAX_MATCH  6
-#define SMALL_CPS  256
-#define LOW_PER_CP 5  /* UTF-8 bytes of a lowered code point + a NUL per token */
+#define MAX_TOKENS  48
+#define MAX_MATCH   6
+#define SMALL_CPS   256
+#define LOW_PER_CP  5  /* UTF-8 bytes of a lowered code point + a NUL per token */
 #define FOLD_PER_CP 13 /* a folded code point may decompose into 3 (Hangul) */
 
 struct tmatch {
@@ -906,8 +937,8 @@ static int prep_text(struct prep *p, const char *text, bool emoji_words, struct 
     p->fold = p->small_fold;
     p->low_cap = sizeof(p->small_low);
     p->fold_cap = sizeof(p->small_fold);
-    utf8proc_ssize_t n =
-        utf8proc_decompose((const utf8proc_uint8_t *)text, (utf8proc_ssize_t)len, p->cp, SMALL_CPS, opts);
+    utf8proc_ssize_t n = utf8proc_decompose((const utf8proc_uint8_t *)text, (utf8proc_ssize_t)len,
+                                            p->cp, SMALL_CPS, opts);
     if (n < 0)
         return err_set(e, ERR_INVALID, "text is not valid UTF-8");
     if (n > SMALL_CPS) {
@@ -1029,10 +1060,10 @@ static bool stem_into(struct sb_stemmer *st, const char *s, size_t n, char out[V
  * Every distinct word of the lexicons, with its folded form and stems, built once (pthread_once)
  * and read-only afterwards. Patterns (one to four words) refer to words by index.
  */
-#define VOCAB_MAX   1024
-#define PAT_MAX     768
-#define PAT_WORDS   4
-#define HASH_SIZE   4096 /* power of two, > 2 * the keys */
+#define VOCAB_MAX 1024
+#define PAT_MAX   768
+#define PAT_WORDS 4
+#define HASH_SIZE 4096 /* power of two, > 2 * the keys */
 
 struct vword {
     char low[VW_MAX];
@@ -1043,7 +1074,7 @@ struct vword {
     uint32_t letters; /* bit per a..z, for the typo filter */
 };
 
-enum pkind { P_CUE, P_PRODUCT, P_SHOP, P_CURRENCY, P_NUMBER, P_PLACE, P_TAG };
+enum pkind { P_CUE, P_PRODUCT, P_SHOP, P_CURRENCY, P_NUMBER, P_PLACE, P_TAG, P_STOP };
 
 struct pattern {
     int vid[PAT_WORDS];
@@ -1063,13 +1094,13 @@ static struct {
     int n_w;
     struct pattern p[PAT_MAX];
     int n_p;
-    int first[VOCAB_MAX];  /* first pattern starting with the word, -1 */
-    int next[PAT_MAX];     /* next pattern with the same first word */
-    int fold_tab[HASH_SIZE];          /* fold → vid + 1 */
+    int first[VOCAB_MAX];    /* first pattern starting with the word, -1 */
+    int next[PAT_MAX];       /* next pattern with the same first word */
+    int fold_tab[HASH_SIZE]; /* fold → vid + 1 */
     struct {
         const char *key;
         int vid;
-    } stem_tab[HASH_SIZE];            /* stem → vids (a key may repeat) */
+    } stem_tab[HASH_SIZE]; /* stem → vids (a key may repeat) */
     int typo[VOCAB_MAX];   /* words eligible for typo matches */
     int n_typo;
     bool ok;
@@ -1182,8 +1213,11 @@ static void vocab_build(void)
     for (size_t i = 0; i < COUNT(cue_src); i++) {
         const struct cue_src *c = &cue_src[i];
         pattern_add(c->text,
-                    (struct pattern){.kind = P_CUE, .roles = c->roles, .intent = c->intent,
-                                     .flags = c->flags, .weight = c->weight},
+                    (struct pattern){.kind = P_CUE,
+                                     .roles = c->roles,
+                                     .intent = c->intent,
+                                     .flags = c->flags,
+                                     .weight = c->weight},
                     &st);
     }
     for (size_t i = 0; i < COUNT(prod_src); i++) {
@@ -1191,31 +1225,39 @@ static void vocab_build(void)
         bool exact = c->text[0] == '=';
         const char *lemma = c->lemma ? c->lemma : (exact ? c->text + 1 : c->text);
         pattern_add(c->text,
-                    (struct pattern){.kind = P_PRODUCT, .roles = R_BS, .weight = 1.0f,
-                                     .flags = exact ? F_AFTER_CUE_NO : 0, .lemma = lemma,
+                    (struct pattern){.kind = P_PRODUCT,
+                                     .roles = R_BS,
+                                     .weight = 1.0f,
+                                     .flags = exact ? F_AFTER_CUE_NO : 0,
+                                     .lemma = lemma,
                                      .category = c->category},
                     &st);
     }
     for (size_t i = 0; i < COUNT(shop_src); i++)
-        pattern_add(shop_src[i].text,
-                    (struct pattern){.kind = P_SHOP, .roles = R_BS, .weight = 1.0f,
-                                     .category = shop_src[i].category},
-                    &st);
+        pattern_add(
+            shop_src[i].text,
+            (struct pattern){
+                .kind = P_SHOP, .roles = R_BS, .weight = 1.0f, .category = shop_src[i].category},
+            &st);
     for (size_t i = 0; i < COUNT(currency_src); i++)
-        pattern_add(currency_src[i].text,
-                    (struct pattern){.kind = P_CURRENCY, .roles = R_BS, .weight = 1.0f,
-                                     .value = currency_src[i].value},
-                    &st);
+        pattern_add(
+            currency_src[i].text,
+            (struct pattern){
+                .kind = P_CURRENCY, .roles = R_BS, .weight = 1.0f, .value = currency_src[i].value},
+            &st);
     for (size_t i = 0; i < COUNT(number_src); i++)
-        pattern_add(number_src[i].text,
-                    (struct pattern){.kind = P_NUMBER, .roles = R_BS, .weight = 1.0f,
-                                     .value = number_src[i].value},
-                    &st);
+        pattern_add(
+            number_src[i].text,
+            (struct pattern){
+                .kind = P_NUMBER, .roles = R_BS, .weight = 1.0f, .value = number_src[i].value},
+            &st);
     for (size_t i = 0; i < COUNT(tag_src); i++)
         pattern_add(tag_src[i].text,
-                    (struct pattern){.kind = P_TAG, .roles = R_BS, .weight = 1.0f,
-                                     .value = tag_src[i].value},
+                    (struct pattern){
+                        .kind = P_TAG, .roles = R_BS, .weight = 1.0f, .value = tag_src[i].value},
                     &st);
+    for (size_t i = 0; i < COUNT(stop_src); i++)
+        pattern_add(stop_src[i], (struct pattern){.kind = P_STOP, .roles = R_BS}, &st);
     for (size_t i = 0; i < COUNT(place_src); i++)
         pattern_add(place_src[i], (struct pattern){.kind = P_PLACE, .roles = R_BS, .weight = 1.0f},
                     &st);
@@ -1304,8 +1346,8 @@ static void stem_lookup(struct token *t, const char *key)
          h = (h + 1) & (HASH_SIZE - 1)) {
         int sv = V.stem_tab[h].vid;
         /* Only towards a shorter word: "var" is not "varım" although they share a stem. */
-        if (strcmp(V.stem_tab[h].key, key) == 0 && !V.w[sv].exact_only &&
-            V.w[sv].fold_len >= 4 && V.w[sv].fold_len <= t->fold_len)
+        if (strcmp(V.stem_tab[h].key, key) == 0 && !V.w[sv].exact_only && V.w[sv].fold_len >= 4 &&
+            V.w[sv].fold_len <= t->fold_len)
             match_add(t, sv, S_STEM);
     }
 }
@@ -1548,10 +1590,10 @@ static bool opposed(int a, int b)
 
 /* Order of preference when two intents score the same: the more consequential reading first. */
 static const int tie_order[] = {
-    CHAT_CANCEL,         CHAT_OPT_OUT,         CHAT_DECLINE,        CHAT_SELLER_REDEEM,
-    CHAT_SELLER_REJECT,  CHAT_JOIN,            CHAT_SELLER_APPROVE, CHAT_DEALS_QUERY,
-    CHAT_DEMAND,         CHAT_SELLER_SURPLUS,  CHAT_SELLER_BUSY,    CHAT_SELLER_IDLE,
-    CHAT_OPT_IN,         CHAT_LOCATION,        CHAT_HELP,
+    CHAT_CANCEL,        CHAT_OPT_OUT,        CHAT_DECLINE,        CHAT_SELLER_REDEEM,
+    CHAT_SELLER_REJECT, CHAT_JOIN,           CHAT_SELLER_APPROVE, CHAT_DEALS_QUERY,
+    CHAT_DEMAND,        CHAT_SELLER_SURPLUS, CHAT_SELLER_BUSY,    CHAT_SELLER_IDLE,
+    CHAT_OPT_IN,        CHAT_LOCATION,       CHAT_HELP,
 };
 
 static void understand_tokens(struct prep *p, enum chat_role role, struct chat_understanding *out)
@@ -1676,7 +1718,7 @@ static void understand_tokens(struct prep *p, enum chat_role role, struct chat_u
             q = digits ? (int)strtol(t->fold, NULL, 10) : 0;
         }
         /* "50 TL altı kahve": a number word after an amount is "under", not six. */
-        if (q <= 0 || (i > 0 && (budget_tok[i - 1] || an.cur[i - 1])))
+        if (q <= 0 || (an.num[i] && i > 0 && (budget_tok[i - 1] || an.cur[i - 1])))
             continue;
         int j = i + 1;
         if (an.tag[j] == TAG_UNIT || an.tag[j] == TAG_PEOPLE) {
@@ -1692,8 +1734,8 @@ static void understand_tokens(struct prep *p, enum chat_role role, struct chat_u
         bool mixed;
         if (!is_code(&p->tok[i], &mixed))
             continue;
-        bool named = (i > 0 && an.tag[i - 1] == TAG_KOD) ||
-                     (i + 1 < p->n_tok && an.tag[i + 1] == TAG_KOD);
+        bool named =
+            (i > 0 && an.tag[i - 1] == TAG_KOD) || (i + 1 < p->n_tok && an.tag[i + 1] == TAG_KOD);
         if (!mixed && !named)
             continue;
         for (int k = 0; k < 6; k++) {
@@ -1729,8 +1771,13 @@ static void understand_tokens(struct prep *p, enum chat_role role, struct chat_u
             score_add(&sc, CHAT_DEMAND, 0.6f, false);
         if (out->quantity && prod)
             score_add(&sc, CHAT_DEMAND, 0.7f, false);
+        /* a place named with a product or shop is where the buyer wants it, not a move */
         if (place)
-            score_add(&sc, CHAT_LOCATION, p->n_tok <= 3 ? 0.7f : 0.55f, false);
+            score_add(&sc, CHAT_LOCATION,
+                      (prod || shop_cat) ? 0.4f
+                      : p->n_tok <= 3    ? 0.7f
+                                         : 0.55f,
+                      false);
         if (out->choice)
             score_add(&sc, CHAT_JOIN, 0.9f, true);
     } else {
@@ -1752,6 +1799,15 @@ static void understand_tokens(struct prep *p, enum chat_role role, struct chat_u
             best = i;
             best_s = s;
         }
+    }
+    /* "nasıl katılırım?", "how do I cancel": a question about the command, not the command */
+    bool how = false;
+    for (int i = 0; i < p->n_tok; i++)
+        how |= strcmp(p->tok[i].fold, "nasil") == 0 || strcmp(p->tok[i].fold, "how") == 0;
+    if (how &&
+        (best == CHAT_JOIN || best == CHAT_CANCEL || best == CHAT_OPT_IN || best == CHAT_OPT_OUT)) {
+        best = CHAT_HELP;
+        best_s = 0.8f;
     }
     float greet = score_of(&sc, CHAT_GREETING);
     if (greet > 0 && best_s < 0.5f) {

@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Outbound WhatsApp through the real binary against a local fake Cloud API: an offer to a buyer
+ * who has not written for 24 hours goes out as the approved template, to one who has as text
+ * with "Katıl" / "Hayır" buttons; a rate-limited send (130429) is retried until it succeeds;
+ * delivery statuses from Meta's webhook move the outbox forward. Runs on TEST_BACKEND.
+ */
+#include "core/crypto.h"
+#include "support/fake_whatsapp.h"
+#include "support/harness.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+
+#define ADMIN      HARNESS_ADMIN_KEY
+#define TOKEN      "fake-cloud-api-token"
+#define PHONE_ID   "1122334455"
+#define APP_SECRET "meta-app-secret-for-tests"
+
+static struct server srv;
+static struct fake_whatsapp *fake;
+
+static int setup(void **state)
+{
+    (void)state;
+    fake = fake_whatsapp_start(TOKEN, PHONE_ID);
+    if (!fake)
+        return -1;
+    static char api[256];
+    snprintf(api, sizeof(api), "ICESHOP_WHATSAPP_API_URL=%s", fake_whatsapp_url(fake));
+    const char *env[] = {api,
+                         "ICESHOP_WHATSAPP_TOKEN=" TOKEN,
+                         "ICESHOP_WHATSAPP_PHONE_NUMBER_ID=" PHONE_ID,
+                         "ICESHOP_WHATSAPP_APP_SECRET=" APP_SECRET,
+                         "ICESHOP_WHATSAPP_TEMPLATE_OFFER=flash_offer",
+                         "ICESHOP_JOB_BACKOFF_MS=200",
+                         "ICESHOP_WHATSAPP_RECIPIENT_GAP_MS=0",
+                         NULL};
+    char url[600];
+    harness_fresh_db(url, sizeof(url));
+    if (server_start(&srv, url, env) != 0)
+        return -1;
+    /* windows open only when a test asks: no automatic scans */
+    return harness_manual_scans(&srv);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    int rc = server_stop(&srv);
+    fake_whatsapp_stop(fake);
+    return rc == 0 ? 0 : -1;
+}
+
+static void post(const char *path, const char *body, long want)
+{
+    struct resp r;
+    assert_int_equal(http_post_json(&srv, path, ADMIN, body, &r), 0);
+    if (r.status != want)
+        fprintf(stderr, "POST %s -> %ld: %s\n", path, r.status, r.body);
+    assert_int_equal(r.status, want);
+    resp_free(&r);
+}
+
+static long webhook(const char *body)
+{
+    char hex[SEC_HMAC_SHA256_HEX_SIZE], sig[128];
+    sec_hmac_sha256_hex(hex, APP_SECRET, strlen(APP_SECRET), body, strlen(body));
+    snprintf(sig, sizeof(sig), "X-Hub-Signature-256: sha256=%s", hex);
+    const char *hdr[] = {sig, NULL};
+    struct resp r;
+    assert_int_equal(http_req(&srv, "POST", "/api/whatsapp/webhook", NULL, "application/json",
+                              body, strlen(body), hdr, &r),
+                     0);
+    long st = r.status;
+    resp_free(&r);
+    return st;
+}
+
+/* Wait until the fake has seen `n` requests to `to` (digits, no '+'); fills the last one. */
+static bool wait_requests(const char *to, size_t n, struct fake_wa_request *last)
+{
+    for (int i = 0; i < 150; i++) {
+        size_t seen = 0;
+        for (size_t k = 0; k < fake_whatsapp_count(fake); k++) {
+            struct fake_wa_request q;
+            if (fake_whatsapp_get(fake, k, &q) && strcmp(q.to, to) == 0) {
+                seen++;
+                *last = q;
+            }
+        }
+        if (seen >= n)
+            return true;
+        harness_sleep_ms(100);
+    }
+    return false;
+}
+
+static void test_window_decides_text_or_template(void **state)
+{
+    (void)state;
+    post("/api/sellers/register",
+         "{\"id\":\"S1\",\"phone_number\":\"+905320000001\",\"name\":\"M Coffee\",\"category\":"
+         "\"coffee\",\"location\":{\"lat\":40.987,\"lng\":29.026},\"max_discount\":25,"
+         "\"auto_approve\":true}",
+         201);
+    post("/api/buyers/register",
+         "{\"id\":\"B1\",\"phone_number\":\"+905330000001\",\"location\":{\"lat\":40.9879,"
+         "\"lng\":29.026}}",
+         201);
+    post("/api/buyers/register",
+         "{\"id\":\"B2\",\"phone_number\":\"+905330000002\",\"language\":\"tr\",\"location\":"
+         "{\"lat\":40.9885,\"lng\":29.027}}",
+         201);
+    /* B2 writes to us (opening the 24-hour window); B1 never has */
+    char body[1024];
+    snprintf(body, sizeof(body),
+             "{\"object\":\"whatsapp_business_account\",\"entry\":[{\"id\":\"1\",\"changes\":[{"
+             "\"field\":\"messages\",\"value\":{\"messaging_product\":\"whatsapp\",\"messages\":"
+             "[{\"from\":\"905330000002\",\"id\":\"wamid.in.1\",\"timestamp\":\"%lld\",\"type\":"
+             "\"text\",\"text\":{\"body\":\"Latte istiyorum\"}}]}}]}]}",
+             (long long)time(NULL));
+    assert_int_equal(webhook(body), 200);
+    post("/api/buyers/signal", "{\"buyer_id\":\"B1\",\"text\":\"latte\",\"product\":\"latte\","
+                               "\"category\":\"coffee\"}",
+         201);
+    struct fake_wa_request q;
+    assert_true(wait_requests("905330000002", 1, &q)); /* the reply to B2's wish */
+    assert_string_equal(q.type, "text");
+
+    post("/api/campaigns/generate", NULL, 200);
+    assert_true(wait_requests("905330000001", 1, &q));
+    assert_string_equal(q.type, "template");
+    assert_string_equal(q.template_name, "flash_offer");
+    assert_string_equal(q.template_lang, "tr");
+    assert_true(strlen(q.template_param) > 10);
+    assert_true(wait_requests("905330000002", 2, &q));
+    assert_string_equal(q.type, "interactive");
+    assert_string_equal(q.interactive_type, "button");
+    assert_string_equal(q.button_titles[0], "Katıl");
+    assert_true(strncmp(q.button_ids[0], "join:", 5) == 0);
+    assert_true(strncmp(q.button_ids[1], "decline:", 8) == 0);
+}
+
+static void test_rate_limited_then_sent(void **state)
+{
+    (void)state;
+    size_t before = fake_whatsapp_count(fake);
+    fake_whatsapp_fail_next(fake, 130429, 1);
+    post("/api/whatsapp/test-notification", "{\"to\":\"B2\",\"message\":\"Deneme mesajı\"}", 202);
+    struct fake_wa_request q;
+    bool ok = false;
+    for (int i = 0; i < 100 && !ok; i++) {
+        ok = fake_whatsapp_count(fake) >= before + 2;
+        if (!ok)
+            harness_sleep_ms(100);
+    }
+    assert_true(ok);
+    assert_true(fake_whatsapp_get(fake, before, &q));
+    assert_int_equal(q.answered_code, 130429);
+    assert_true(fake_whatsapp_get(fake, before + 1, &q));
+    assert_int_equal(q.answered_code, 0);
+    assert_string_equal(q.text, "Deneme mesajı");
+}
+
+static int count_status(const char *status)
+{
+    char path[96];
+    snprintf(path, sizeof(path), "/api/messages?status=%s&limit=500", status);
+    struct resp r;
+    assert_int_equal(http_get(&srv, path, ADMIN, &r), 0);
+    int n = (int)json_array_size(json_object_get(r.json, "messages"));
+    resp_free(&r);
+    return n;
+}
+
+static void test_statuses_move_the_outbox(void **state)
+{
+    (void)state;
+    int delivered = count_status("delivered");
+    char body[1024];
+    snprintf(body, sizeof(body),
+             "{\"object\":\"whatsapp_business_account\",\"entry\":[{\"id\":\"1\",\"changes\":[{"
+             "\"field\":\"messages\",\"value\":{\"messaging_product\":\"whatsapp\",\"statuses\":"
+             "[{\"id\":\"wamid.1\",\"status\":\"delivered\",\"timestamp\":\"%lld\","
+             "\"recipient_id\":\"905330000002\"}]}}]}]}",
+             (long long)time(NULL));
+    assert_int_equal(webhook(body), 200);
+    assert_int_equal(count_status("delivered"), delivered + 1);
+    /* "read" before "delivered" would not move it back; a later "read" moves it on */
+    snprintf(body, sizeof(body),
+             "{\"object\":\"whatsapp_business_account\",\"entry\":[{\"id\":\"1\",\"changes\":[{"
+             "\"field\":\"messages\",\"value\":{\"messaging_product\":\"whatsapp\",\"statuses\":"
+             "[{\"id\":\"wamid.1\",\"status\":\"read\",\"timestamp\":\"%lld\","
+             "\"recipient_id\":\"905330000002\"}]}}]}]}",
+             (long long)time(NULL));
+    assert_int_equal(webhook(body), 200);
+    assert_int_equal(count_status("delivered"), delivered);
+    assert_true(count_status("read") >= 1);
+}
+
+int main(void)
+{
+    if (!harness_backend_available())
+        return 0;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_window_decides_text_or_template),
+        cmocka_unit_test(test_rate_limited_then_sent),
+        cmocka_unit_test(test_statuses_move_the_outbox),
+    };
+    return cmocka_run_group_tests_name(harness_backend(), tests, setup, teardown);
+}
