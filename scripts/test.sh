@@ -63,6 +63,8 @@ run() {
     fi
     passed=$((passed + p))
     failed=$((failed + f))
+    # figures a test wants people to see (e.g. the understanding accuracy)
+    grep -a -E '^(understand|accuracy):' "$log" | sed 's/^/    /' || true
     if [ "$f" -ne 0 ]; then
         failures+=("$name")
         printf '%-44s %3d passed %3d failed  (%ds)  FAIL\n' "$name" "$p" "$f" $((SECONDS - start))

@@ -72,7 +72,7 @@ struct chat_channel_config {
     int recipient_gap_ms;    /* at least this long between two messages to one person, 1000 */
     const char *quiet_hours; /* local "22:00-08:00", "" = none; marketing waits until after */
     int tz_offset_min;       /* local time, default 180 */
-    /* template names per kind ("" = none: such messages wait for the window instead) */
+    /* template names per kind ("" = none: outside the window such messages are marked failed) */
     const char *templates[NOTIFY_KIND_COUNT];
 };
 

@@ -11,6 +11,7 @@
 #include <libstemmer.h>
 #include <utf8proc.h>
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -895,10 +896,12 @@ static void tokenize(struct prep *p, bool emoji_words)
         } else if (k == UTF8PROC_CATEGORY_ND) {
             tok_put(&s, c);
             s.cur.digit = true;
-        } else if (is_mark(k)) {
-            continue; /* after NFKC only stray marks are left: drop them */
-        } else if (is_apostrophe(c) && s.open && is_letter(next)) {
-            continue; /* "Moda'dayım" → "modadayim", "I'm" → "im" */
+        } else if (is_mark(k) || (is_apostrophe(c) && s.open && is_letter(next))) {
+            /*
+             * After NFKC only stray marks are left: drop them. An apostrophe inside a word
+             * joins it: "Moda'dayım" → "modadayim", "I'm" → "im".
+             */
+            continue;
         } else if ((c == '.' || c == ',') && s.open && i > 0 && cp[i - 1] < 0x80 &&
                    cp[i - 1] >= '0' && cp[i - 1] <= '9' && next == UTF8PROC_CATEGORY_ND) {
             tok_put(&s, c); /* "12,50" and "1.000" stay one number */
@@ -1060,10 +1063,10 @@ static bool stem_into(struct sb_stemmer *st, const char *s, size_t n, char out[V
  * Every distinct word of the lexicons, with its folded form and stems, built once (pthread_once)
  * and read-only afterwards. Patterns (one to four words) refer to words by index.
  */
-#define VOCAB_MAX 1024
-#define PAT_MAX   768
+#define VOCAB_MAX 2048
+#define PAT_MAX   2048
 #define PAT_WORDS 4
-#define HASH_SIZE 4096 /* power of two, > 2 * the keys */
+#define HASH_SIZE 8192 /* power of two, > 2 * the keys of either table */
 
 struct vword {
     char low[VW_MAX];
@@ -1103,6 +1106,8 @@ static struct {
     } stem_tab[HASH_SIZE]; /* stem → vids (a key may repeat) */
     int typo[VOCAB_MAX];   /* words eligible for typo matches */
     int n_typo;
+    int n_stems;
+    int dropped; /* lexicon entries that did not fit: a programming error */
     bool ok;
 } V;
 
@@ -1182,10 +1187,13 @@ static void pattern_add(const char *text, struct pattern proto, struct stemmers 
     struct prep prep;
     struct err e;
     err_init(&e);
-    if (prep_text(&prep, exact ? text + 1 : text, false, &e))
+    if (prep_text(&prep, exact ? text + 1 : text, false, &e)) {
+        V.dropped++;
         return;
+    }
     if (prep.n_tok < 1 || prep.n_tok > PAT_WORDS || V.n_p >= PAT_MAX) {
         prep_release(&prep);
+        V.dropped++;
         return;
     }
     proto.n = prep.n_tok;
@@ -1193,6 +1201,7 @@ static void pattern_add(const char *text, struct pattern proto, struct stemmers 
         proto.vid[i] = vocab_add(&prep.tok[i], exact, st);
         if (proto.vid[i] < 0) {
             prep_release(&prep);
+            V.dropped++;
             return;
         }
     }
@@ -1267,8 +1276,10 @@ static void vocab_build(void)
             bool dup = false;
             for (int j = 0; j < k; j++)
                 dup |= strcmp(w->stem[j], w->stem[k]) == 0;
-            if (w->stem[k][0] && !dup)
+            if (w->stem[k][0] && !dup && V.n_stems < HASH_SIZE / 2) {
                 stem_add(w->stem[k], v);
+                V.n_stems++;
+            }
         }
         if (!w->exact_only && w->fold_len >= 5)
             V.typo[V.n_typo++] = v;
@@ -1277,6 +1288,8 @@ static void vocab_build(void)
         sb_stemmer_delete(st.tr);
     if (st.en)
         sb_stemmer_delete(st.en);
+    /* the tables are sized for the lexicons with room to spare; grow them if this fires */
+    assert(V.dropped == 0 && V.n_w < VOCAB_MAX && V.n_stems < HASH_SIZE / 2);
     V.ok = true;
 }
 
@@ -1497,7 +1510,7 @@ static bool span_free(const struct prep *p, int pos, int n, bool product, int in
 }
 
 /* Parse "50", "12,50", "1.000", "2.500,75" into minor units; false if not a plain amount. */
-static bool parse_amount(const char *s, size_t n, int64_t *minor, bool *whole)
+static bool parse_amount(const char *s, size_t n, int64_t *minor)
 {
     if (!n || s[0] < '0' || s[0] > '9')
         return false;
@@ -1529,7 +1542,6 @@ static bool parse_amount(const char *s, size_t n, int64_t *minor, bool *whole)
             frac *= 10;
     }
     *minor = units * 100 + frac;
-    *whole = int_end == n && last_sep == n;
     return true;
 }
 
@@ -1571,6 +1583,87 @@ struct annot {
     bool prod[MAX_TOKENS];  /* a token of any product mention */
 };
 
+/* Budget: "50 TL", "50tl", "₺50", "$5", "5 dollars", "bütçem 100"; marks the amount's token. */
+static void find_budget(const struct prep *p, const struct annot *an, bool *budget_tok,
+                        struct chat_understanding *out)
+{
+    for (int i = 0; i < p->n_tok && !out->budget; i++) {
+        const struct token *t = &p->tok[i];
+        size_t nl = number_len(t->fold, t->fold_len);
+        if (!nl)
+            continue;
+        int64_t minor;
+        if (!parse_amount(t->fold, nl, &minor) || minor <= 0)
+            continue;
+        int cur = CUR_NONE;
+        if (nl < t->fold_len) {
+            /* "50tl", "50TL'ye"; "80'e" is a number with a case suffix */
+            int v = fold_find(t->fold + nl, t->fold_len - nl);
+            for (int id = v >= 0 ? V.first[v] : -1; id >= 0 && !cur; id = V.next[id])
+                if (V.p[id].kind == P_CURRENCY && V.p[id].n == 1)
+                    cur = V.p[id].value;
+            if (!cur && !is_suffix(t->fold + nl))
+                continue;
+        }
+        if (!cur && i + 1 < p->n_tok && an->cur[i + 1])
+            cur = an->cur[i + 1];
+        if (!cur && i > 0 && an->cur[i - 1] && p->tok[i - 1].symbol)
+            cur = an->cur[i - 1];
+        if (!cur && i > 0 && an->tag[i - 1] == TAG_BUDGET)
+            cur = CUR_TRY;
+        if (!cur)
+            continue;
+        out->budget = minor;
+        snprintf(out->currency, sizeof(out->currency), "%s", currency_codes[cur]);
+        budget_tok[i] = true;
+    }
+}
+
+/* Quantity: "2 simit", "iki simit", "two lattes", "3 tane", "4 kişiyiz". */
+static void find_quantity(const struct prep *p, const struct annot *an, const bool *budget_tok,
+                          struct chat_understanding *out)
+{
+    for (int i = 0; i + 1 < p->n_tok && !out->quantity; i++) {
+        const struct token *t = &p->tok[i];
+        int q = an->num[i];
+        if (!q && !budget_tok[i] && t->digit && !t->alpha && t->fold_len <= 3) {
+            bool digits = true;
+            for (size_t k = 0; k < t->fold_len; k++)
+                digits &= t->fold[k] >= '0' && t->fold[k] <= '9';
+            q = digits ? (int)strtol(t->fold, NULL, 10) : 0;
+        }
+        /* "50 TL altı kahve": a number word after an amount is "under", not six. */
+        if (q <= 0 || (an->num[i] && i > 0 && (budget_tok[i - 1] || an->cur[i - 1])))
+            continue;
+        int j = i + 1;
+        if (an->tag[j] == TAG_UNIT || an->tag[j] == TAG_PEOPLE) {
+            out->quantity = q;
+            break;
+        }
+        if (an->prod[j])
+            out->quantity = q;
+    }
+}
+
+/* A redemption code: six characters of the code alphabet, with a digit or next to "kod". */
+static void find_code(const struct prep *p, const struct annot *an, struct chat_understanding *out)
+{
+    for (int i = 0; i < p->n_tok && !out->code[0]; i++) {
+        bool mixed;
+        if (!is_code(&p->tok[i], &mixed))
+            continue;
+        bool named =
+            (i > 0 && an->tag[i - 1] == TAG_KOD) || (i + 1 < p->n_tok && an->tag[i + 1] == TAG_KOD);
+        if (!mixed && !named)
+            continue;
+        for (int k = 0; k < 6; k++) {
+            char c = p->tok[i].fold[k];
+            out->code[k] = (char)(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+        }
+        out->code[6] = '\0';
+    }
+}
+
 /* The opposing intents: a cue for one lowers the confidence of the other. */
 static bool opposed(int a, int b)
 {
@@ -1596,6 +1689,17 @@ static const int tie_order[] = {
     CHAT_OPT_IN,        CHAT_LOCATION,       CHAT_HELP,
 };
 
+/*
+ * Confidence. Each cue scores weight (how much its words alone say the intent, 0.5-0.95) times
+ * match strength (exact 1.0, same fold without diacritics 0.95, stem or suffix 0.85, one-edit
+ * typo 0.7). Cues come only from the sender's role lexicon. An intent's score is its best
+ * signal plus 0.05 per further signal (capped at 0.97); inferred signals (a product alone 0.65,
+ * or 0.5 in a longer message; a budget 0.6; a place 0.7) are weaker than words. The best intent
+ * wins (ties: the more consequential reading, tie_order); greetings only when nothing else
+ * reaches 0.5. Confidence is that score minus 0.4 times the strongest cue for an opposed
+ * intent ("tamam açma": approve against reject), so mixed messages fall below CHAT_CONFIDENT
+ * and the dialog asks. No signal at all is CHAT_UNKNOWN with confidence 0.
+ */
 static void understand_tokens(struct prep *p, enum chat_role role, struct chat_understanding *out)
 {
     unsigned char rbit = role == CHAT_ROLE_SELLER ? R_S : R_B;
@@ -1673,77 +1777,10 @@ static void understand_tokens(struct prep *p, enum chat_role role, struct chat_u
         snprintf(out->category, sizeof(out->category), "%s", shop_cat);
     }
 
-    /* Budget: "50 TL", "50tl", "₺50", "$5", "5 dollars", "bütçem 100". */
     bool budget_tok[MAX_TOKENS] = {false};
-    for (int i = 0; i < p->n_tok && !out->budget; i++) {
-        const struct token *t = &p->tok[i];
-        size_t nl = number_len(t->fold, t->fold_len);
-        if (!nl)
-            continue;
-        int64_t minor;
-        bool whole;
-        if (!parse_amount(t->fold, nl, &minor, &whole) || minor <= 0)
-            continue;
-        int cur = CUR_NONE;
-        if (nl < t->fold_len) {
-            /* "50tl", "50TL'ye"; "80'e" is a number with a case suffix */
-            int v = fold_find(t->fold + nl, t->fold_len - nl);
-            for (int id = v >= 0 ? V.first[v] : -1; id >= 0 && !cur; id = V.next[id])
-                if (V.p[id].kind == P_CURRENCY && V.p[id].n == 1)
-                    cur = V.p[id].value;
-            if (!cur && !is_suffix(t->fold + nl))
-                continue;
-        }
-        if (!cur && i + 1 < p->n_tok && an.cur[i + 1])
-            cur = an.cur[i + 1];
-        if (!cur && i > 0 && an.cur[i - 1] && p->tok[i - 1].symbol)
-            cur = an.cur[i - 1];
-        if (!cur && i > 0 && an.tag[i - 1] == TAG_BUDGET)
-            cur = CUR_TRY;
-        if (!cur)
-            continue;
-        out->budget = minor;
-        snprintf(out->currency, sizeof(out->currency), "%s", currency_codes[cur]);
-        budget_tok[i] = true;
-    }
-
-    /* Quantity: "2 simit", "iki simit", "two lattes", "3 tane", "4 kişiyiz". */
-    for (int i = 0; i + 1 < p->n_tok && !out->quantity; i++) {
-        const struct token *t = &p->tok[i];
-        int q = an.num[i];
-        if (!q && !budget_tok[i] && t->digit && !t->alpha && t->fold_len <= 3) {
-            bool digits = true;
-            for (size_t k = 0; k < t->fold_len; k++)
-                digits &= t->fold[k] >= '0' && t->fold[k] <= '9';
-            q = digits ? (int)strtol(t->fold, NULL, 10) : 0;
-        }
-        /* "50 TL altı kahve": a number word after an amount is "under", not six. */
-        if (q <= 0 || (an.num[i] && i > 0 && (budget_tok[i - 1] || an.cur[i - 1])))
-            continue;
-        int j = i + 1;
-        if (an.tag[j] == TAG_UNIT || an.tag[j] == TAG_PEOPLE) {
-            out->quantity = q;
-            break;
-        }
-        if (an.prod[j])
-            out->quantity = q;
-    }
-
-    /* A redemption code: six characters of the code alphabet, with a digit or after "kod". */
-    for (int i = 0; i < p->n_tok && !out->code[0]; i++) {
-        bool mixed;
-        if (!is_code(&p->tok[i], &mixed))
-            continue;
-        bool named =
-            (i > 0 && an.tag[i - 1] == TAG_KOD) || (i + 1 < p->n_tok && an.tag[i + 1] == TAG_KOD);
-        if (!mixed && !named)
-            continue;
-        for (int k = 0; k < 6; k++) {
-            char c = p->tok[i].fold[k];
-            out->code[k] = (char)(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
-        }
-        out->code[6] = '\0';
-    }
+    find_budget(p, &an, budget_tok, out);
+    find_quantity(p, &an, budget_tok, out);
+    find_code(p, &an, out);
 
     /* A lone "1".."9". */
     if (p->n_all == 1 && p->tok[0].fold_len == 1 && p->tok[0].fold[0] >= '1' &&
@@ -1772,12 +1809,10 @@ static void understand_tokens(struct prep *p, enum chat_role role, struct chat_u
         if (out->quantity && prod)
             score_add(&sc, CHAT_DEMAND, 0.7f, false);
         /* a place named with a product or shop is where the buyer wants it, not a move */
-        if (place)
-            score_add(&sc, CHAT_LOCATION,
-                      (prod || shop_cat) ? 0.4f
-                      : p->n_tok <= 3    ? 0.7f
-                                         : 0.55f,
-                      false);
+        if (place && (prod || shop_cat))
+            score_add(&sc, CHAT_LOCATION, 0.4f, false);
+        else if (place)
+            score_add(&sc, CHAT_LOCATION, p->n_tok <= 3 ? 0.7f : 0.55f, false);
         if (out->choice)
             score_add(&sc, CHAT_JOIN, 0.9f, true);
     } else {
