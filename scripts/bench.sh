@@ -246,4 +246,9 @@ if [ "$pg_ok" = 1 ]; then
         sed 's/^/  /' || echo "  bench_outbound pg failed"
 fi
 echo
+echo "== Inbound chat (bench/bench_inbound.c: signed webhooks in, understood and acted on; SQLite)"
+make -s --no-print-directory FLAVOR=release build/release/bench/bench_inbound
+"$PWD/build/release/bench/bench_inbound" "sqlite://$tmp/inbound.db" 5000 4 ||
+    echo "  bench_inbound failed"
+echo
 echo "raw wrk output and logs: $tmp"

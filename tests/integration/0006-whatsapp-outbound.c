@@ -76,8 +76,8 @@ static long webhook(const char *body)
     snprintf(sig, sizeof(sig), "X-Hub-Signature-256: sha256=%s", hex);
     const char *hdr[] = {sig, NULL};
     struct resp r;
-    assert_int_equal(http_req(&srv, "POST", "/api/whatsapp/webhook", NULL, "application/json",
-                              body, strlen(body), hdr, &r),
+    assert_int_equal(http_req(&srv, "POST", "/api/whatsapp/webhook", NULL, "application/json", body,
+                              strlen(body), hdr, &r),
                      0);
     long st = r.status;
     resp_free(&r);
@@ -128,8 +128,9 @@ static void test_window_decides_text_or_template(void **state)
              "\"text\",\"text\":{\"body\":\"Latte istiyorum\"}}]}}]}]}",
              (long long)time(NULL));
     assert_int_equal(webhook(body), 200);
-    post("/api/buyers/signal", "{\"buyer_id\":\"B1\",\"text\":\"latte\",\"product\":\"latte\","
-                               "\"category\":\"coffee\"}",
+    post("/api/buyers/signal",
+         "{\"buyer_id\":\"B1\",\"text\":\"latte\",\"product\":\"latte\","
+         "\"category\":\"coffee\"}",
          201);
     struct fake_wa_request q;
     assert_true(wait_requests("905330000002", 1, &q)); /* the reply to B2's wish */
