@@ -82,10 +82,9 @@ int main(int argc, char **argv)
         if (flash_buyer_register(c, tenant, &b, now, &a, &created, &e))
             return die("buyer", &e);
     }
-    static const char *const texts[] = {"Latte istiyorum",        "katıl",
-                                        "Uygun fiyatlı kahve arıyorum", "fırsat var mı?",
-                                        "Simit lazım",            "merhaba",
-                                        "2 tost lazim, 100 TL",   "hayır"};
+    static const char *const texts[] = {
+        "Latte istiyorum", "katıl",   "Uygun fiyatlı kahve arıyorum", "fırsat var mı?",
+        "Simit lazım",     "merhaba", "2 tost lazim, 100 TL",         "hayır"};
     const size_t nt = sizeof(texts) / sizeof(texts[0]);
 
     /* accept: what the webhook endpoint does per request */
@@ -99,7 +98,7 @@ int main(int argc, char **argv)
                            "\"%lld\",\"type\":\"text\",\"text\":{\"body\":\"%s\"}}]}}]}]}",
                            i % BUYERS, i, (long long)(now / 1000), texts[(size_t)i % nt]);
         char sig[SEC_HMAC_SHA256_HEX_SIZE], want[SEC_HMAC_SHA256_HEX_SIZE];
-        sec_hmac_sha256_hex(sig, SECRET, strlen(SECRET), body, (size_t)len); /* the sender */
+        sec_hmac_sha256_hex(sig, SECRET, strlen(SECRET), body, (size_t)len);  /* the sender */
         sec_hmac_sha256_hex(want, SECRET, strlen(SECRET), body, (size_t)len); /* the check */
         if (!sec_equal(sig, strlen(sig), want, strlen(want)))
             return 1;
@@ -135,7 +134,8 @@ int main(int argc, char **argv)
     double accept_s = (double)(t1 - t0) / 1e9, act_s = (double)(t2 - t1) / 1e9;
     printf("  webhooks accepted (verify + parse + store + enqueue): %d in %.2f s = %.0f/s\n", n,
            accept_s, n / accept_s);
-    printf("  messages understood and acted on (dialog, flash service, reply in the outbox; %d workers): "
+    printf("  messages understood and acted on (dialog, flash service, reply in the outbox; %d "
+           "workers): "
            "%d in %.2f s = %.0f/s\n",
            threads, n, act_s, n / act_s);
     return left < 0;

@@ -47,6 +47,33 @@ static bool probe_db(struct http_req *r, int64_t counts[JOB_STATE_COUNT], double
     return rc == 0;
 }
 
+/* Open operator alerts (e.g. a rejected WhatsApp token): how many, and the latest. */
+static json_t *alerts_json(struct http_req *r)
+{
+    struct err e;
+    err_init(&e);
+    struct db_conn *c;
+    struct db_stmt *s;
+    if (http_req_db(r, &c, &e) || db_prepare(c, &s,
+                                             "SELECT source, code, message, created_at FROM alerts "
+                                             "WHERE resolved_at IS NULL ORDER BY id DESC",
+                                             &e))
+        return json_null();
+    json_int_t open = 0;
+    json_t *latest = json_null();
+    while (db_step(s, &e) == DB_ROW) {
+        if (open++ == 0) {
+            char ts[CLOCK_ISO_LEN];
+            clock_format_iso(db_col_time(s, 3), ts);
+            json_decref(latest);
+            latest = json_pack("{s:s, s:s, s:s, s:s}", "source", db_col_text(s, 0), "code",
+                               db_col_text(s, 1), "message", db_col_text(s, 2), "created_at", ts);
+        }
+    }
+    db_stmt_done(s);
+    return json_pack("{s:I, s:o}", "open", open, "latest", latest);
+}
+
 int h_health_detailed(struct http_req *r, struct err *e)
 {
     (void)e;
@@ -77,8 +104,9 @@ int h_health_detailed(struct http_req *r, struct err *e)
     char ts[CLOCK_ISO_LEN];
     int64_t now = clock_now_ms(app->clock);
     clock_format_iso(now, ts);
-    json_t *checks = json_pack("{s:o, s:o, s:o, s:o}", "database", database, "jobs", backlog,
-                               "workers", workers, "scheduler", sched);
+    json_t *checks =
+        json_pack("{s:o, s:o, s:o, s:o, s:o}", "database", database, "jobs", backlog, "workers",
+                  workers, "scheduler", sched, "alerts", db_ok ? alerts_json(r) : json_null());
     json_t *body = json_pack("{s:s, s:o, s:s, s:s, s:I}", "status", db_ok ? "healthy" : "unhealthy",
                              "checks", checks, "version", app->version, "timestamp", ts, "uptime_s",
                              (json_int_t)((clock_mono_ms() - app->started_ms) / 1000));

@@ -207,6 +207,30 @@ static void test_statuses_move_the_outbox(void **state)
     assert_true(count_status("read") >= 1);
 }
 
+static void test_bad_token_raises_an_alert(void **state)
+{
+    (void)state;
+    fake_whatsapp_fail_next_status(fake, 190, 401, 1000);
+    post("/api/whatsapp/test-notification", "{\"to\":\"B2\",\"message\":\"Token testi\"}", 202);
+    json_t *alerts = NULL;
+    for (int i = 0; i < 100; i++) {
+        struct resp r;
+        assert_int_equal(http_get(&srv, "/health/detailed", NULL, &r), 0);
+        json_decref(alerts);
+        alerts = json_incref(json_object_get(json_object_get(r.json, "checks"), "alerts"));
+        resp_free(&r);
+        if (json_integer_value(json_object_get(alerts, "open")) >= 1)
+            break;
+        harness_sleep_ms(100);
+    }
+    assert_true(json_integer_value(json_object_get(alerts, "open")) >= 1);
+    json_t *latest = json_object_get(alerts, "latest");
+    assert_string_equal(json_string_value(json_object_get(latest, "code")), "190");
+    assert_string_equal(json_string_value(json_object_get(latest, "source")), "whatsapp");
+    json_decref(alerts);
+    fake_whatsapp_reset(fake); /* the token works again */
+}
+
 int main(void)
 {
     if (!harness_backend_available())
@@ -215,6 +239,7 @@ int main(void)
         cmocka_unit_test(test_window_decides_text_or_template),
         cmocka_unit_test(test_rate_limited_then_sent),
         cmocka_unit_test(test_statuses_move_the_outbox),
+        cmocka_unit_test(test_bad_token_raises_an_alert),
     };
     return cmocka_run_group_tests_name(harness_backend(), tests, setup, teardown);
 }
