@@ -6,6 +6,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/crypto.h"
+#include "core/events.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "db/db.h"
@@ -16,6 +17,7 @@
 #include "domain/flash/flash_service.h"
 #include "domain/notify/notify_jobs.h"
 #include "http/app.h"
+#include "http/assets.h"
 #include "http/metrics.h"
 #include "http/ratelimit.h"
 #include "http/routes.h"
@@ -95,6 +97,12 @@ static int open_db(const struct config *cfg, struct db **out, struct err *e)
 
 /* ======================== serve ======================== */
 
+/* Domain events become Server-Sent Events on /api/events. */
+static void publish_event(void *ctx, int64_t tenant, const char *type, const char *json)
+{
+    sse_hub_publish(ctx, tenant, type, json);
+}
+
 static int serve(struct config *cfg)
 {
     struct err e;
@@ -134,6 +142,7 @@ static int serve(struct config *cfg)
         goto out;
     app.metrics = metrics_new(http_routes, http_routes_count);
     app.hub = sse_hub_new();
+    events_set_sink(publish_event, app.hub);
     if (cfg->rate_limit_key)
         app.rl_key = ratelimit_new(cfg->rate_limit_key, cfg->rate_limit_key * 2.0);
     if (cfg->rate_limit_ip)
@@ -158,6 +167,7 @@ static int serve(struct config *cfg)
         if (rc)
             goto out;
     }
+    assets_init();
     rc = http_server_start(&app, http_routes, http_routes_count, &srv, &e);
     if (rc)
         goto out;
@@ -184,6 +194,7 @@ out:
     }
     if (app.workers)
         job_workers_stop(app.workers, cfg->shutdown_grace_s * 1000);
+    events_set_sink(NULL, NULL);
     sse_hub_free(app.hub);
     ratelimit_free(app.rl_key);
     ratelimit_free(app.rl_ip);

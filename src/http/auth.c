@@ -148,12 +148,22 @@ int auth_request(struct http_req *r, struct err *e)
 {
     struct app *app = r->app;
     const char *h = http_req_header(r, "Authorization");
-    if (!h || !*h)
+    const char *cred = NULL;
+    if ((!h || !*h) && (r->route->flags & HTTP_SSE)) {
+        /* browsers' EventSource cannot send headers: streams take ?access_token= */
+        cred = http_req_query(r, "access_token");
+        if (!cred || !*cred)
+            return err_set(e, ERR_UNAUTHORIZED,
+                           "missing credentials: send Authorization: Bearer <token> or "
+                           "?access_token=<token>");
+    } else if (!h || !*h) {
         return err_set(e, ERR_UNAUTHORIZED,
                        "missing credentials: send Authorization: Bearer <API key or token>");
-    if (strncasecmp(h, "Bearer ", 7) != 0)
+    } else if (strncasecmp(h, "Bearer ", 7) != 0) {
         return err_set(e, ERR_UNAUTHORIZED, "Authorization must use the Bearer scheme");
-    const char *cred = h + 7;
+    } else {
+        cred = h + 7;
+    }
     while (*cred == ' ')
         cred++;
     size_t n = strlen(cred);

@@ -5,6 +5,7 @@
  * metrics and the API docs all read from here. Tests: tests/unit/http/test_routes.c.
  */
 #include "http/routes.h"
+#include "http/assets.h"
 #include "http/handlers.h"
 
 #define KB 1024
@@ -70,6 +71,18 @@ const struct http_route http_routes[] = {
     {"POST", "/api/whatsapp/test-notification", h_whatsapp_test_notification, ROLE_OPERATOR, 8 * KB,
      HTTP_BODY_JSON},
     {"POST", "/api/chat/understand", h_chat_understand, ROLE_VIEWER, 8 * KB, HTTP_BODY_JSON},
+
+    /* web pages (served by the binary) and their scripts */
+    {"GET", "/", h_page_root, ROLE_NONE, 0, 0},
+    {"GET", "/admin", h_page_admin, ROLE_NONE, 0, 0},
+    {"GET", "/docs", h_page_docs, ROLE_NONE, 0, 0},
+    {"GET", "/openapi.json", h_page_openapi, ROLE_NONE, 0, 0},
+    {"GET", "/w/{token}", h_page_window, ROLE_NONE, 0, 0},
+    {"GET", "/s/{token}", h_page_seller, ROLE_NONE, 0, 0},
+    {"GET", "/assets/{name}", h_asset, ROLE_NONE, 0, 0},
+    {"GET", "/vendor/leaflet/{name}", h_vendor_leaflet, ROLE_NONE, 0, 0},
+    {"GET", "/vendor/leaflet/images/{name}", h_vendor_leaflet_image, ROLE_NONE, 0, 0},
+    {"GET", "/vendor/chartjs/{name}", h_vendor_chartjs, ROLE_NONE, 0, 0},
 
     /* the notification outbox */
     {"GET", "/api/messages", h_messages_list, ROLE_VIEWER, 0, 0},

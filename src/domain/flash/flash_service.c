@@ -7,6 +7,7 @@
  */
 #include "domain/flash/flash_service.h"
 #include "core/crypto.h"
+#include "core/events.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "domain/notify/outbox.h"
@@ -189,6 +190,18 @@ static const char *status_name(enum flash_window_status s)
 
 #define MASK(s) (1u << (s))
 
+/* A guarded status change that dashboards hear about. */
+static int transition(struct db_conn *c, int64_t tenant, int64_t pk, unsigned from_mask,
+                      enum flash_window_status to, const char *reason, int64_t now_ms,
+                      bool *changed, struct err *e)
+{
+    int rc =
+        flash_store_window_transition(c, tenant, pk, from_mask, to, reason, now_ms, changed, e);
+    if (!rc && *changed)
+        events_publish_id(tenant, "window", pk, flash_status_names[to]);
+    return rc;
+}
+
 /* ======================== registration and signals ======================== */
 
 int flash_buyer_register(struct db_conn *c, int64_t tenant, struct flash_buyer *b, int64_t now_ms,
@@ -319,6 +332,8 @@ static int open_window(struct db_conn *c, int64_t tenant, const struct flash_con
     int rc = flash_store_window_insert(c, tenant, w, targets, n_targets, now_ms, e);
     if (!rc)
         rc = enqueue_lifecycle(c, tenant, w, now_ms, e);
+    if (!rc)
+        events_publish_id(tenant, "window", w->pk, flash_status_names[w->status]);
     if (rc)
         return rc;
     if (w->status == FLASH_WINDOW_PROPOSED) {
@@ -570,6 +585,8 @@ int flash_precommit(struct db_conn *c, int64_t tenant, int64_t window_pk, const 
                            buyer_id, (long long)window_pk);
     if (!rc)
         rc = flash_store_precommit_add(c, tenant, window_pk, b.pk, now_ms, created, e);
+    if (!rc && *created)
+        events_publish_id(tenant, "window", window_pk, NULL);
     if (!rc && *created) {
         struct flash_config cfg = {0};
         rc = flash_store_config_get(c, tenant, &cfg, e);
@@ -646,6 +663,8 @@ int flash_join(struct db_conn *c, int64_t tenant, int64_t window_pk, const char 
     make_code(fresh); /* 32^6 codes per window: a collision is not worth a retry path */
     if (!rc)
         rc = flash_store_join(c, tenant, window_pk, b.pk, fresh, now_ms, a, code, created, e);
+    if (!rc && *created)
+        events_publish_id(tenant, "window", window_pk, NULL);
     /* someone who joined earlier gets their code back even when the window is full */
     if (!rc && *created && full)
         rc = err_set(e, ERR_CONFLICT, "window %lld is full (%d of %d)", (long long)window_pk,
@@ -678,6 +697,8 @@ int flash_redeem(struct db_conn *c, int64_t tenant, int64_t window_pk, const cha
                      (long long)window_pk, status_name(w.status));
     if (!rc)
         rc = flash_store_redeem(c, tenant, window_pk, code, now_ms, &buyer_pk, e);
+    if (!rc)
+        events_publish_id(tenant, "window", window_pk, NULL);
     if (!rc)
         rc = flash_store_buyer_record(c, tenant, buyer_pk, 0, 1, e);
     struct flash_buyer b = {0};
@@ -720,8 +741,8 @@ int flash_seller_approve(struct db_conn *c, int64_t tenant, int64_t window_pk, i
                      "approve it",
                      (long long)window_pk);
     if (!rc)
-        rc = flash_store_window_transition(c, tenant, window_pk, MASK(FLASH_WINDOW_PROPOSED),
-                                           FLASH_WINDOW_SCHEDULED, "", now_ms, &changed, e);
+        rc = transition(c, tenant, window_pk, MASK(FLASH_WINDOW_PROPOSED), FLASH_WINDOW_SCHEDULED,
+                        "", now_ms, &changed, e);
     if (!rc && !changed && w.status != FLASH_WINDOW_SCHEDULED)
         rc = err_set(e, ERR_CONFLICT, "window %lld is %s, not PROPOSED", (long long)window_pk,
                      status_name(w.status));
@@ -768,9 +789,8 @@ int flash_seller_reject(struct db_conn *c, int64_t tenant, int64_t window_pk, in
     if (!rc)
         rc = load_window_seller(c, tenant, window_pk, &a, &w, &s, &cfg, e);
     if (!rc)
-        rc = flash_store_window_transition(c, tenant, window_pk, MASK(FLASH_WINDOW_PROPOSED),
-                                           FLASH_WINDOW_CANCELLED, "seller declined", now_ms,
-                                           &changed, e);
+        rc = transition(c, tenant, window_pk, MASK(FLASH_WINDOW_PROPOSED), FLASH_WINDOW_CANCELLED,
+                        "seller declined", now_ms, &changed, e);
     if (!rc && !changed)
         rc = err_set(e, ERR_CONFLICT, "window %lld is %s, not PROPOSED", (long long)window_pk,
                      status_name(w.status));
@@ -795,10 +815,10 @@ int flash_seller_cancel(struct db_conn *c, int64_t tenant, int64_t window_pk, co
     if (!rc)
         rc = load_window_seller(c, tenant, window_pk, &a, &w, &s, &cfg, e);
     if (!rc)
-        rc = flash_store_window_transition(
-            c, tenant, window_pk,
-            MASK(FLASH_WINDOW_PROPOSED) | MASK(FLASH_WINDOW_SCHEDULED) | MASK(FLASH_WINDOW_ACTIVE),
-            FLASH_WINDOW_CANCELLED, why, now_ms, &changed, e);
+        rc = transition(c, tenant, window_pk,
+                        MASK(FLASH_WINDOW_PROPOSED) | MASK(FLASH_WINDOW_SCHEDULED) |
+                            MASK(FLASH_WINDOW_ACTIVE),
+                        FLASH_WINDOW_CANCELLED, why, now_ms, &changed, e);
     if (!rc && !changed)
         rc = err_set(e, ERR_CONFLICT, "window %lld is already %s", (long long)window_pk,
                      status_name(w.status));
@@ -826,9 +846,8 @@ int flash_activate(struct db_conn *c, int64_t tenant, int64_t window_pk, int64_t
     if (rc || (w.status != FLASH_WINDOW_PROPOSED && w.status != FLASH_WINDOW_SCHEDULED))
         goto out; /* already decided: activation is idempotent */
     if (w.status == FLASH_WINDOW_PROPOSED) {
-        rc = flash_store_window_transition(c, tenant, window_pk, MASK(FLASH_WINDOW_PROPOSED),
-                                           FLASH_WINDOW_CANCELLED, "seller did not answer", now_ms,
-                                           &changed, e);
+        rc = transition(c, tenant, window_pk, MASK(FLASH_WINDOW_PROPOSED), FLASH_WINDOW_CANCELLED,
+                        "seller did not answer", now_ms, &changed, e);
         goto out;
     }
     int64_t *pks;
@@ -838,14 +857,14 @@ int flash_activate(struct db_conn *c, int64_t tenant, int64_t window_pk, int64_t
         goto out;
     if ((int)n < w.min_participants) {
         char *why = arena_printf(&a, "minimum not reached (%zu of %d)", n, w.min_participants);
-        rc = flash_store_window_transition(c, tenant, window_pk, MASK(FLASH_WINDOW_SCHEDULED),
-                                           FLASH_WINDOW_CANCELLED, why, now_ms, &changed, e);
+        rc = transition(c, tenant, window_pk, MASK(FLASH_WINDOW_SCHEDULED), FLASH_WINDOW_CANCELLED,
+                        why, now_ms, &changed, e);
         if (!rc && changed)
             rc = notify_cancelled(c, tenant, &cfg, &w, why, now_ms, &a, e);
         goto out;
     }
-    rc = flash_store_window_transition(c, tenant, window_pk, MASK(FLASH_WINDOW_SCHEDULED),
-                                       FLASH_WINDOW_ACTIVE, "", now_ms, &changed, e);
+    rc = transition(c, tenant, window_pk, MASK(FLASH_WINDOW_SCHEDULED), FLASH_WINDOW_ACTIVE, "",
+                    now_ms, &changed, e);
     if (rc || !changed)
         goto out;
     w.status = FLASH_WINDOW_ACTIVE;
@@ -930,8 +949,8 @@ int flash_expire(struct db_conn *c, int64_t tenant, int64_t window_pk, int64_t n
     if (!rc)
         rc = get_window(c, tenant, window_pk, &a, &w, e);
     if (!rc)
-        rc = flash_store_window_transition(c, tenant, window_pk, MASK(FLASH_WINDOW_ACTIVE),
-                                           FLASH_WINDOW_EXPIRED, "", now_ms, &changed, e);
+        rc = transition(c, tenant, window_pk, MASK(FLASH_WINDOW_ACTIVE), FLASH_WINDOW_EXPIRED, "",
+                        now_ms, &changed, e);
     if (!rc && changed) {
         double conversion = w.targeted ? (double)w.redeemed / (double)w.targeted : 0.0;
         char *json = arena_printf(&a,
