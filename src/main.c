@@ -15,6 +15,7 @@
 #include "domain/chat/dialog.h"
 #include "domain/chat/understand_json.h"
 #include "domain/flash/flash_service.h"
+#include "domain/flash/links.h"
 #include "domain/notify/notify_jobs.h"
 #include "http/app.h"
 #include "http/assets.h"
@@ -129,6 +130,7 @@ static int serve(struct config *cfg)
     }
     if (rc)
         goto out;
+    flash_links_configure(app.token_key, cfg->public_url);
 
     app.jobs = job_registry_new();
     rc = platform_tasks_register(app.jobs, &app.cfg, &e);

@@ -90,6 +90,7 @@ int config_load(struct config *cfg, struct err *e)
         env_str("ICESHOP_WHATSAPP_VERIFY_TOKEN", cfg->whatsapp_verify_token,
                 sizeof(cfg->whatsapp_verify_token), e) ||
         env_str("ICESHOP_VAPI_SECRET", cfg->vapi_secret, sizeof(cfg->vapi_secret), e) ||
+        env_str("ICESHOP_PUBLIC_URL", cfg->public_url, sizeof(cfg->public_url), e) ||
         env_int("ICESHOP_WORKERS", 0, 256, &cfg->workers, e) ||
         env_int("ICESHOP_HTTP_THREADS", 1, 256, &cfg->http_threads, e) ||
         env_int("ICESHOP_DB_POOL", 0, 1024, &cfg->db_pool, e) ||
@@ -115,6 +116,9 @@ int config_load(struct config *cfg, struct err *e)
         !str_has_prefix(cfg->database_url, "postgresql://"))
         return err_set_field(e, ERR_INVALID, "ICESHOP_DATABASE_URL",
                              "ICESHOP_DATABASE_URL must start with sqlite:// or postgres://");
+    if (!cfg->public_url[0])
+        snprintf(cfg->public_url, sizeof(cfg->public_url), "http://%s:%d", cfg->listen_host,
+                 cfg->listen_port);
     if (cfg->db_pool == 0)
         cfg->db_pool = cfg->http_threads + cfg->workers + 4;
     return 0;

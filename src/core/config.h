@@ -37,6 +37,7 @@ struct config {
     char whatsapp_app_secret[256];   /* ICESHOP_WHATSAPP_APP_SECRET: X-Hub-Signature-256 key */
     char whatsapp_verify_token[256]; /* ICESHOP_WHATSAPP_VERIFY_TOKEN: the GET handshake */
     char vapi_secret[256];           /* ICESHOP_VAPI_SECRET: the x-vapi-secret header */
+    char public_url[256];            /* ICESHOP_PUBLIC_URL: base of links in messages */
 };
 
 /* Defaults, then every ICESHOP_* variable present; ERR_INVALID names the bad variable. */

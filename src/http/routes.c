@@ -72,6 +72,14 @@ const struct http_route http_routes[] = {
      HTTP_BODY_JSON},
     {"POST", "/api/chat/understand", h_chat_understand, ROLE_VIEWER, 8 * KB, HTTP_BODY_JSON},
 
+    /* the signed-link pages' data: the token in the path is the credential */
+    {"GET", "/api/public/w/{token}", h_public_window, ROLE_NONE, 0, 0},
+    {"POST", "/api/public/w/{token}/join", h_public_window_join, ROLE_NONE, 0, 0},
+    {"POST", "/api/public/w/{token}/cancel", h_public_window_cancel, ROLE_NONE, 0, 0},
+    {"GET", "/api/public/s/{token}", h_public_seller, ROLE_NONE, 0, 0},
+    {"POST", "/api/public/s/{token}/redeem", h_public_seller_redeem, ROLE_NONE, 1 * KB,
+     HTTP_BODY_JSON},
+
     /* web pages (served by the binary) and their scripts */
     {"GET", "/", h_page_root, ROLE_NONE, 0, 0},
     {"GET", "/admin", h_page_admin, ROLE_NONE, 0, 0},

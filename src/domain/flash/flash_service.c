@@ -10,6 +10,7 @@
 #include "core/events.h"
 #include "core/log.h"
 #include "core/str.h"
+#include "domain/flash/links.h"
 #include "domain/notify/outbox.h"
 #include "jobs/queue.h"
 
@@ -21,7 +22,8 @@
 #define DAY_MS           (24 * 60 * MINUTE_MS)
 #define BUSY_HISTORY_MS  (28 * DAY_MS) /* density reports that shape the start time */
 #define CODE_LEN         6
-#define REMIND_BEFORE_MS (2 * MINUTE_MS) /* reminders go out this long before the start */
+#define LINK_GRACE_MS    (60 * MINUTE_MS) /* links work this long after the window ends */
+#define REMIND_BEFORE_MS (2 * MINUTE_MS)  /* reminders go out this long before the start */
 
 /* ======================== transactions ======================== */
 
@@ -88,6 +90,17 @@ static void vars_for_window(struct notify_vars *v, const struct flash_window *w,
     v->end_hhmm = end;
 }
 
+/* The buyer's or seller's page for the window, when links are configured. */
+static const char *window_link(int64_t tenant, const struct flash_window *w, int64_t buyer_pk,
+                               struct arena *a)
+{
+    struct flash_link l = {.kind = buyer_pk ? FLASH_LINK_BUYER : FLASH_LINK_SELLER,
+                           .tenant = tenant,
+                           .window = w->pk,
+                           .buyer_pk = buyer_pk};
+    return flash_link_url(&l, w->end_ms + LINK_GRACE_MS, a);
+}
+
 static int notify_buyer(struct db_conn *c, int64_t tenant, const struct flash_buyer *b,
                         enum notify_kind kind, const struct flash_window *w, struct notify_vars *v,
                         int64_t now_ms, struct err *e)
@@ -102,7 +115,13 @@ static int notify_buyer(struct db_conn *c, int64_t tenant, const struct flash_bu
     m.kind = kind;
     m.window_pk = w ? w->pk : 0;
     v->name = b->name;
-    return notify_enqueue(c, tenant, &m, v, now_ms, e);
+    struct arena a;
+    arena_init(&a);
+    if (w && kind != NOTIFY_CANCELLED)
+        v->link = window_link(tenant, w, b->pk, &a);
+    int rc = notify_enqueue(c, tenant, &m, v, now_ms, e);
+    arena_release(&a);
+    return rc;
 }
 
 static int notify_seller(struct db_conn *c, int64_t tenant, const struct flash_seller *s,
@@ -119,7 +138,13 @@ static int notify_seller(struct db_conn *c, int64_t tenant, const struct flash_s
     m.kind = kind;
     m.window_pk = w ? w->pk : 0;
     v->name = s->name;
-    return notify_enqueue(c, tenant, &m, v, now_ms, e);
+    struct arena a;
+    arena_init(&a);
+    if (w && (kind == NOTIFY_QUESTION || kind == NOTIFY_SELLER_SUMMARY))
+        v->link = window_link(tenant, w, 0, &a);
+    int rc = notify_enqueue(c, tenant, &m, v, now_ms, e);
+    arena_release(&a);
+    return rc;
 }
 
 /* Offers to the window's targets who consent and are under today's cap. */

@@ -1859,3 +1859,35 @@ int flash_store_offers_since(struct db_conn *c, int64_t tenant, int64_t buyer_pk
     *count = (int)n;
     return rc;
 }
+
+int flash_store_buyer_state(struct db_conn *c, int64_t tenant, int64_t window_pk, int64_t buyer_pk,
+                            struct arena *a, bool *committed, const char **code, bool *redeemed,
+                            struct err *e)
+{
+    struct db_stmt *s;
+    int rc = db_prepare(c, &s,
+                        "SELECT (SELECT COUNT(*) FROM precommits WHERE tenant_id = ? AND "
+                        "window_id = ? AND buyer_id = ? AND status = 'active'), q.code, "
+                        "q.redeemed_at FROM (SELECT 1 AS one) x LEFT JOIN participants q ON "
+                        "q.tenant_id = ? AND q.window_id = ? AND q.buyer_id = ?",
+                        e);
+    if (rc)
+        return rc;
+    db_bind_i64(s, 1, tenant);
+    db_bind_i64(s, 2, window_pk);
+    db_bind_i64(s, 3, buyer_pk);
+    db_bind_i64(s, 4, tenant);
+    db_bind_i64(s, 5, window_pk);
+    db_bind_i64(s, 6, buyer_pk);
+    int st = db_step(s, e);
+    *committed = false;
+    *code = "";
+    *redeemed = false;
+    if (st == DB_ROW) {
+        *committed = db_col_i64(s, 0) > 0;
+        *code = col_str(s, 1, a);
+        *redeemed = !db_col_is_null(s, 2);
+    }
+    db_stmt_done(s);
+    return st == DB_ERROR ? step_failed(e) : 0;
+}

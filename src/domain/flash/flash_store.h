@@ -219,6 +219,14 @@ int flash_store_join(struct db_conn *c, int64_t tenant, int64_t window_pk, int64
  */
 int flash_store_redeem(struct db_conn *c, int64_t tenant, int64_t window_pk, const char *code,
                        int64_t now_ms, int64_t *buyer_pk, struct err *e);
+/*
+ * Where a buyer stands with a window: *committed (an active pre-commit), *code (their
+ * redemption code from the arena, "" when they have not joined) and *redeemed.
+ */
+int flash_store_buyer_state(struct db_conn *c, int64_t tenant, int64_t window_pk, int64_t buyer_pk,
+                            struct arena *a, bool *committed, const char **code, bool *redeemed,
+                            struct err *e);
+
 /* Offers sent to the buyer since `since_ms` (targets of windows created since), for caps. */
 int flash_store_offers_since(struct db_conn *c, int64_t tenant, int64_t buyer_pk, int64_t since_ms,
                              int *count, struct err *e);

@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The endpoints behind the signed-link pages (no login: the token in the path is the
+ * credential): a buyer's view of one offer with join and cancel, and a seller's live counts with
+ * code redemption. A token opens one window for one person; anything else is 401.
+ * Tests: tests/integration/0008-pages.c, tests/e2e/.
+ */
+#include "core/clock.h"
+#include "domain/flash/flash_service.h"
+#include "domain/flash/links.h"
+#include "http/handlers.h"
+#include "jobs/worker.h"
+
+#include <math.h>
+#include <string.h>
+
+static json_t *iso(int64_t ms)
+{
+    char ts[CLOCK_ISO_LEN];
+    clock_format_iso(ms, ts);
+    return json_string(ts);
+}
+
+static json_t *window_view(const struct flash_window *w)
+{
+    return json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:{s:f, s:f}, s:i}", "id",
+                     (json_int_t)w->pk, "title", w->title, "description", w->description,
+                     "seller_name", w->seller_name ? w->seller_name : "", "discount_percent",
+                     w->discount_percent ? json_integer(w->discount_percent) : json_null(),
+                     "start_time", iso(w->start_ms), "end_time", iso(w->end_ms), "status",
+                     flash_status_names[w->status], "location", "lat", w->seller_loc.lat, "lng",
+                     w->seller_loc.lng, "capacity", w->capacity);
+}
+
+static int open_link(struct http_req *r, enum flash_link_kind kind, struct flash_link *l,
+                     struct db_conn **c, struct flash_window *w, struct err *e)
+{
+    int64_t now = clock_now_ms(r->app->clock);
+    int rc = flash_link_verify(http_req_param(r, "token"), kind, now, &r->arena, l, e);
+    if (!rc)
+        rc = http_req_db(r, c, e);
+    if (!rc)
+        rc = flash_store_window_get(*c, l->tenant, l->window, &r->arena, w, e);
+    if (rc == ERR_NOT_FOUND) {
+        err_init(e);
+        rc = err_set(e, ERR_NOT_FOUND, "this window no longer exists");
+    }
+    return rc;
+}
+
+static int buyer_view(struct http_req *r, const struct flash_link *l, struct db_conn *c,
+                      const struct flash_window *w, int status, struct err *e)
+{
+    struct flash_buyer b;
+    int rc = flash_store_buyer_get_pk(c, l->tenant, l->buyer_pk, &r->arena, &b, e);
+    struct flash_window_target *t = NULL;
+    size_t n = 0;
+    if (!rc)
+        rc = flash_store_window_targets(c, l->tenant, l->window, &r->arena, &t, &n, e);
+    bool committed = false, redeemed = false;
+    const char *code = "";
+    if (!rc)
+        rc = flash_store_buyer_state(c, l->tenant, l->window, l->buyer_pk, &r->arena, &committed,
+                                     &code, &redeemed, e);
+    if (rc)
+        return rc;
+    double distance = -1;
+    int discount = w->discount_percent;
+    for (size_t i = 0; i < n; i++) {
+        if (t[i].buyer_pk == l->buyer_pk) {
+            distance = t[i].distance_m;
+            discount = t[i].discount ? t[i].discount : discount;
+        }
+    }
+    bool open = w->status == FLASH_WINDOW_PROPOSED || w->status == FLASH_WINDOW_SCHEDULED ||
+                w->status == FLASH_WINDOW_ACTIVE;
+    const char *state = redeemed ? "redeemed"
+                        : *code  ? "joined"
+                        : committed ? "committed"
+                        : open      ? "offered"
+                                    : "closed";
+    json_t *body = json_pack(
+        "{s:o, s:{s:s, s:s?, s:s, s:{s:f, s:f}, s:o, s:i}, s:s, s:o, s:o}", "window",
+        window_view(w), "buyer", "id", b.id, "name", b.name, "language", b.language, "location",
+        "lat", b.loc.lat, "lng", b.loc.lng, "distance_m",
+        distance >= 0 ? json_integer(lround(distance)) : json_null(), "discount", discount,
+        "state", state, "code", *code ? json_string(code) : json_null(), "now",
+        iso(clock_now_ms(r->app->clock)));
+    return http_reply_json(r, status, body);
+}
+
+int h_public_window(struct http_req *r, struct err *e)
+{
+    struct flash_link l;
+    struct db_conn *c = NULL;
+    struct flash_window w;
+    int rc = open_link(r, FLASH_LINK_BUYER, &l, &c, &w, e);
+    return rc ? rc : buyer_view(r, &l, c, &w, 200, e);
+}
+
+/* "Katıl" on the page: a pre-commit before the start, a join (with a code) once it is on. */
+int h_public_window_join(struct http_req *r, struct err *e)
+{
+    struct flash_link l;
+    struct db_conn *c = NULL;
+    struct flash_window w;
+    struct flash_buyer b;
+    int rc = open_link(r, FLASH_LINK_BUYER, &l, &c, &w, e);
+    if (!rc)
+        rc = flash_store_buyer_get_pk(c, l.tenant, l.buyer_pk, &r->arena, &b, e);
+    if (rc)
+        return rc;
+    int64_t now = clock_now_ms(r->app->clock);
+    bool created = false;
+    if (w.status == FLASH_WINDOW_ACTIVE) {
+        const char *code;
+        rc = flash_join(c, l.tenant, l.window, b.id, now, &r->arena, &code, &created, e);
+    } else {
+        rc = flash_precommit(c, l.tenant, l.window, b.id, now, &created, e);
+    }
+    if (rc)
+        return rc;
+    if (r->app->workers)
+        job_workers_wake(r->app->workers);
+    rc = flash_store_window_get(c, l.tenant, l.window, &r->arena, &w, e);
+    return rc ? rc : buyer_view(r, &l, c, &w, 200, e);
+}
+
+int h_public_window_cancel(struct http_req *r, struct err *e)
+{
+    struct flash_link l;
+    struct db_conn *c = NULL;
+    struct flash_window w;
+    struct flash_buyer b;
+    int rc = open_link(r, FLASH_LINK_BUYER, &l, &c, &w, e);
+    if (!rc)
+        rc = flash_store_buyer_get_pk(c, l.tenant, l.buyer_pk, &r->arena, &b, e);
+    if (!rc)
+        rc = flash_precommit_cancel(c, l.tenant, l.window, b.id, clock_now_ms(r->app->clock), e);
+    if (!rc)
+        rc = flash_store_window_get(c, l.tenant, l.window, &r->arena, &w, e);
+    return rc ? rc : buyer_view(r, &l, c, &w, 200, e);
+}
+
+static int seller_view(struct http_req *r, const struct flash_link *l, struct db_conn *c,
+                       const struct flash_window *w, struct err *e)
+{
+    int64_t *pks;
+    size_t n;
+    int rc = flash_store_precommit_buyers(c, l->tenant, l->window, &r->arena, &pks, &n, e);
+    double expected = 0;
+    for (size_t i = 0; !rc && i < n; i++) {
+        struct flash_buyer b;
+        rc = flash_store_buyer_get_pk(c, l->tenant, pks[i], &r->arena, &b, e);
+        if (!rc)
+            expected += flash_buyer_reliability(&b);
+    }
+    if (rc)
+        return rc;
+    return http_reply_json(
+        r, 200,
+        json_pack("{s:o, s:{s:i, s:i, s:i, s:i}, s:i, s:o}", "window", window_view(w), "counts",
+                  "targeted", w->targeted, "committed", w->committed, "joined", w->joined,
+                  "redeemed", w->redeemed, "expected", (int)lround(expected), "now",
+                  iso(clock_now_ms(r->app->clock))));
+}
+
+int h_public_seller(struct http_req *r, struct err *e)
+{
+    struct flash_link l;
+    struct db_conn *c = NULL;
+    struct flash_window w;
+    int rc = open_link(r, FLASH_LINK_SELLER, &l, &c, &w, e);
+    return rc ? rc : seller_view(r, &l, c, &w, e);
+}
+
+int h_public_seller_redeem(struct http_req *r, struct err *e)
+{
+    static const char *const fields[] = {"code", NULL};
+    const char *code = NULL, *buyer_id = NULL;
+    struct flash_link l;
+    struct db_conn *c = NULL;
+    struct flash_window w;
+    int rc = json_reject_unknown(r->json, "", fields, e);
+    if (!rc)
+        rc = json_get_strn(r->json, "code", true, 16, &code, e);
+    if (!rc)
+        rc = open_link(r, FLASH_LINK_SELLER, &l, &c, &w, e);
+    if (!rc)
+        rc = flash_redeem(c, l.tenant, l.window, code, clock_now_ms(r->app->clock), &r->arena,
+                          &buyer_id, e);
+    if (rc)
+        return rc;
+    rc = flash_store_window_get(c, l.tenant, l.window, &r->arena, &w, e);
+    return rc ? rc : seller_view(r, &l, c, &w, e);
+}
