@@ -27,6 +27,7 @@ export ICESHOP_BIN="$PWD/$build/iceshop"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
+export ICESHOP_OPENAPI_CHECK=1 # test_openapi also runs the npm OpenAPI 3.1 validator
 
 # A throwaway PostgreSQL cluster. Its directory must be reachable by the postgres user.
 pgdir=$(mktemp -d /tmp/iceshop-pg.XXXXXX)
@@ -64,7 +65,7 @@ run() {
     passed=$((passed + p))
     failed=$((failed + f))
     # figures a test wants people to see (e.g. the understanding accuracy)
-    grep -a -E '^(understand|accuracy):' "$log" | sed 's/^/    /' || true
+    grep -a -E '^(understand|accuracy|openapi):' "$log" | sed 's/^/    /' || true
     if [ "$f" -ne 0 ]; then
         failures+=("$name")
         printf '%-44s %3d passed %3d failed  (%ds)  FAIL\n' "$name" "$p" "$f" $((SECONDS - start))

@@ -11,6 +11,7 @@
 #include "core/str.h"
 #include "db/db.h"
 #include "db/migrate.h"
+#include "demo/demo.h"
 #include "domain/account/account.h"
 #include "domain/chat/dialog.h"
 #include "domain/chat/understand_json.h"
@@ -59,6 +60,8 @@ static const char usage[] =
     "                             ICESHOP_PASSWORD or the first line of standard input\n"
     "  understand [--role buyer|seller] TEXT\n"
     "                             show what a chat message is understood as (JSON)\n"
+    "  demo [--url URL] [--key KEY] [--seed N] [--sellers N] [--buyers N] [--speed X]\n"
+    "       [--duration S]        simulate a city against a running server (demo --help)\n"
     "  version                    print the version\n"
     "  --help                     this text\n"
     "\n"
@@ -447,6 +450,8 @@ int main(int argc, char **argv)
     }
     if (str_eq(cmd, "understand"))
         return cmd_understand(argc - 2, argv + 2);
+    if (str_eq(cmd, "demo"))
+        return demo_run(argc - 2, argv + 2);
     struct err e;
     err_init(&e);
     struct config cfg;

@@ -74,18 +74,18 @@ static int buyer_view(struct http_req *r, const struct flash_link *l, struct db_
     }
     bool open = w->status == FLASH_WINDOW_PROPOSED || w->status == FLASH_WINDOW_SCHEDULED ||
                 w->status == FLASH_WINDOW_ACTIVE;
-    const char *state = redeemed ? "redeemed"
-                        : *code  ? "joined"
+    const char *state = redeemed    ? "redeemed"
+                        : *code     ? "joined"
                         : committed ? "committed"
                         : open      ? "offered"
                                     : "closed";
-    json_t *body = json_pack(
-        "{s:o, s:{s:s, s:s?, s:s, s:{s:f, s:f}, s:o, s:i}, s:s, s:o, s:o}", "window",
-        window_view(w), "buyer", "id", b.id, "name", b.name, "language", b.language, "location",
-        "lat", b.loc.lat, "lng", b.loc.lng, "distance_m",
-        distance >= 0 ? json_integer(lround(distance)) : json_null(), "discount", discount,
-        "state", state, "code", *code ? json_string(code) : json_null(), "now",
-        iso(clock_now_ms(r->app->clock)));
+    json_t *body =
+        json_pack("{s:o, s:{s:s, s:s?, s:s, s:{s:f, s:f}, s:o, s:i}, s:s, s:o, s:o}", "window",
+                  window_view(w), "buyer", "id", b.id, "name", b.name, "language", b.language,
+                  "location", "lat", b.loc.lat, "lng", b.loc.lng, "distance_m",
+                  distance >= 0 ? json_integer(lround(distance)) : json_null(), "discount",
+                  discount, "state", state, "code", *code ? json_string(code) : json_null(), "now",
+                  iso(clock_now_ms(r->app->clock)));
     return http_reply_json(r, status, body);
 }
 
@@ -157,12 +157,12 @@ static int seller_view(struct http_req *r, const struct flash_link *l, struct db
     }
     if (rc)
         return rc;
-    return http_reply_json(
-        r, 200,
-        json_pack("{s:o, s:{s:i, s:i, s:i, s:i}, s:i, s:o}", "window", window_view(w), "counts",
-                  "targeted", w->targeted, "committed", w->committed, "joined", w->joined,
-                  "redeemed", w->redeemed, "expected", (int)lround(expected), "now",
-                  iso(clock_now_ms(r->app->clock))));
+    return http_reply_json(r, 200,
+                           json_pack("{s:o, s:{s:i, s:i, s:i, s:i}, s:i, s:o}", "window",
+                                     window_view(w), "counts", "targeted", w->targeted, "committed",
+                                     w->committed, "joined", w->joined, "redeemed", w->redeemed,
+                                     "expected", (int)lround(expected), "now",
+                                     iso(clock_now_ms(r->app->clock))));
 }
 
 int h_public_seller(struct http_req *r, struct err *e)

@@ -56,8 +56,8 @@ const char *flash_link_url(const struct flash_link *l, int64_t exp_ms, struct ar
     return arena_printf(a, "%s/%c/%s", base, (char)l->kind, t);
 }
 
-int flash_link_verify(const char *token, enum flash_link_kind kind, int64_t now_ms,
-                      struct arena *a, struct flash_link *out, struct err *e)
+int flash_link_verify(const char *token, enum flash_link_kind kind, int64_t now_ms, struct arena *a,
+                      struct flash_link *out, struct err *e)
 {
     static const char *bad = "this link is not valid (expired, altered, or for another page)";
     if (!ready || !token || !*token)

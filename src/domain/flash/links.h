@@ -41,7 +41,7 @@ const char *flash_link_url(const struct flash_link *l, int64_t exp_ms, struct ar
  * Check a token of the expected kind at now_ms. ERR_UNAUTHORIZED for anything tampered, expired,
  * of the other kind or malformed.
  */
-int flash_link_verify(const char *token, enum flash_link_kind kind, int64_t now_ms,
-                      struct arena *a, struct flash_link *out, struct err *e);
+int flash_link_verify(const char *token, enum flash_link_kind kind, int64_t now_ms, struct arena *a,
+                      struct flash_link *out, struct err *e);
 
 #endif

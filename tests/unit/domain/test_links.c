@@ -52,8 +52,7 @@ static void test_round_trip_and_refusals(void **state)
     assert_int_equal(out.buyer_pk, 99);
 
     /* expired */
-    assert_int_equal(flash_link_verify(token, FLASH_LINK_BUYER, NOW + 3600000 + 1000, &a, &out,
-                                       &e),
+    assert_int_equal(flash_link_verify(token, FLASH_LINK_BUYER, NOW + 3600000 + 1000, &a, &out, &e),
                      ERR_UNAUTHORIZED);
     err_init(&e);
     /* the other page */
@@ -65,8 +64,7 @@ static void test_round_trip_and_refusals(void **state)
     snprintf(bad, sizeof(bad), "%s", token);
     char *dot = strchr(bad, '.');
     dot[3] = dot[3] == 'A' ? 'B' : 'A';
-    assert_int_equal(flash_link_verify(bad, FLASH_LINK_BUYER, NOW, &a, &out, &e),
-                     ERR_UNAUTHORIZED);
+    assert_int_equal(flash_link_verify(bad, FLASH_LINK_BUYER, NOW, &a, &out, &e), ERR_UNAUTHORIZED);
     err_init(&e);
     /* a token made with another server's secret */
     static const unsigned char other[32] = "fedcba9876543210fedcba9876543210";
