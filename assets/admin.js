@@ -4,7 +4,7 @@
 // Live: Server-Sent Events from /api/events re-fetch the panel an event concerns.
 import {
   t, applyI18n, langSwitch, onLangChange, getLang, el, $, $$, debounce, api, ApiError, clock,
-  windowCountdown, fmtTime, fmtClock, fmtNumber, fmtMeters, session, categoryColor,
+  windowCountdown, fmtTime, fmtClock, fmtNumber, fmtMeters, fmtPercent, session, categoryColor,
   DENSITY_COLORS, STATUS_COLORS,
 } from '/assets/common.js';
 
@@ -76,15 +76,17 @@ function setupSignin() {
     errEl.textContent = '';
     btn.disabled = true;
     try {
-      let cred;
+      let cred, who = '';
       if ($('input[name=mode]:checked').value === 'key') {
         cred = $('#si-key').value.trim();
       } else {
-        const res = await api('/api/auth/login', { method: 'POST', body: { email: $('#si-email').value.trim(), password: $('#si-password').value } });
+        who = $('#si-email').value.trim();
+        const res = await api('/api/auth/login', { method: 'POST', body: { email: who, password: $('#si-password').value } });
         cred = res.token;
       }
       const me = await api('/api/me', { token: cred });
       session.set(cred);
+      try { sessionStorage.setItem('iceshop.who', who); } catch (_) { /* ignore */ }
       $('#si-password').value = '';
       $('#si-key').value = '';
       start(cred, me);
@@ -209,7 +211,9 @@ async function start(cred, me) {
   S.me = me;
   $('#signin').hidden = true;
   $('#app').hidden = false;
-  $('#who').textContent = `${me.subject} · ${me.role}`;
+  let who = '';
+  try { who = sessionStorage.getItem('iceshop.who') || ''; } catch (_) { /* ignore */ }
+  $('#who').textContent = `${who || me.subject} · ${me.role}`;
   banner('');
   route();
   connect();
@@ -430,7 +434,8 @@ function renderWindows() {
     const tr = el('tr', { 'data-window-id': w.id, 'data-status': w.status, class: before && before !== sig ? 'flash' : before ? '' : S.seenAny ? 'flash' : '' },
       el('td', {},
         el('div', { class: 'win-title' }, w.title || `#${w.id}`),
-        el('div', { class: 'win-sub' }, `#${w.id} · ${w.seller_name || w.seller_id} · ${fmtClock(w.start_time)}–${fmtClock(w.end_time)}`)),
+        el('div', { class: 'win-sub' }, `#${w.id} · ${w.seller_name || w.seller_id} · ${fmtClock(w.start_time)}–${fmtClock(w.end_time)}`),
+        w.cancel_reason ? el('div', { class: 'win-sub' }, w.cancel_reason) : null),
       el('td', {}, el('span', { class: `badge ${w.status}` }, t(`status.${w.status}`))),
       el('td', {}, countsCell(w.counts)),
       el('td', {}, countdownNode(w)),
@@ -525,10 +530,10 @@ function renderTrace() {
       el('th', { scope: 'col' }, t('trace.buyer')), el('th', { scope: 'col' }, t('trace.distance')),
       el('th', { scope: 'col' }, t('trace.discount')), el('th', { scope: 'col' }, t('trace.why')))),
     el('tbody', {}, targets.map((x) => el('tr', {},
-      el('td', {}, x.buyer_id), el('td', {}, fmtMeters(x.distance_m)), el('td', {}, `%${x.discount}`), el('td', {}, x.why || '')))));
+      el('td', {}, x.buyer_id), el('td', {}, fmtMeters(x.distance_m)), el('td', {}, fmtPercent(x.discount)), el('td', {}, x.why || ''))))));
   if (tr && tr.discount) {
     parts.push(el('h3', {}, t('trace.discount_why')));
-    parts.push(el('p', { class: 'why trace-discount' }, `%${tr.discount.percent} — ${tr.discount.why}`));
+    parts.push(el('p', { class: 'why trace-discount' }, `${fmtPercent(tr.discount.percent)} — ${tr.discount.why}`));
   }
   if (tr && tr.timing) {
     parts.push(el('h3', {}, t('trace.timing_why')));
@@ -581,6 +586,20 @@ async function loadMessages() {
   renderMessages();
 }
 
+/* Message text with its signed links as short anchors (the tokens are long). */
+function linkify(text) {
+  const out = [];
+  let last = 0;
+  for (const m of text.matchAll(/https?:\/\/\S+/g)) {
+    out.push(text.slice(last, m.index));
+    const path = m[0].replace(/^https?:\/\/[^/]+/, '');
+    out.push(el('a', { href: m[0], target: '_blank', rel: 'noopener', title: m[0] }, path.length > 18 ? `${path.slice(0, 15)}…` : path));
+    last = m.index + m[0].length;
+  }
+  out.push(text.slice(last));
+  return out;
+}
+
 function renderMessages() {
   const rows = S.messages.map((m) => {
     const dir = m.direction === 'in' || m.direction === 'inbound' ? 'in' : 'out';
@@ -589,7 +608,7 @@ function renderMessages() {
       el('td', {}, el('span', { class: `badge ${dir}` }, t(`msgs.${dir}`))),
       el('td', {}, `${m.recipient_kind || ''} ${m.recipient_id || m.from || ''}`),
       el('td', {}, m.kind || ''),
-      el('td', { class: 'body' }, m.body || m.text || ''),
+      el('td', { class: 'body' }, linkify(m.body || m.text || '')),
       el('td', {}, el('span', { class: `badge ${m.status}` }, t(`msg.${m.status}`)), m.error ? el('div', { class: 'field-error' }, m.error) : null));
   });
   $('#messages tbody').replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { colspan: 6, class: 'muted' }, t('common.none')))]));

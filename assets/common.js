@@ -594,6 +594,11 @@ export function fmtNumber(n, digits = 0) {
   return Number(n).toLocaleString(lang === 'tr' ? 'tr-TR' : 'en-GB', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
 
+/* Turkish writes the sign first: %20 / 20% */
+export function fmtPercent(n) {
+  return lang === 'tr' ? `%${n}` : `${n}%`;
+}
+
 export function fmtMeters(m) {
   if (m == null) return '';
   return m >= 1000 ? `${fmtNumber(m / 1000, 1)} km` : `${Math.round(m)} m`;

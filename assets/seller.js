@@ -10,7 +10,11 @@ let data = null;
 let lastPhase = '';
 let lastOk = '';
 
-function fatal(msg) {
+let fatalKey = '';
+
+/* A dead end (bad or expired link, window gone): say so and stop polling. */
+function fatal(msg, key = '') {
+  fatalKey = key;
   $('#loading').hidden = true;
   for (const id of ['offer', 'clock', 'stats', 'redeem-card']) $(`#${id}`).hidden = true;
   $('#fatal').textContent = msg;
@@ -21,7 +25,7 @@ async function load() {
   try {
     accept(await api(base));
   } catch (err) {
-    if (err.status === 401 || err.status === 404) fatal(t('seller.bad_link'));
+    if (err.status === 401 || err.status === 404) fatal(t('seller.bad_link'), 'seller.bad_link');
     else if (!data) fatal(err.message);
   }
 }
@@ -36,6 +40,7 @@ function render() {
   if (!data) return;
   const w = data.window;
   $('#loading').hidden = true;
+  $('#fatal').hidden = true;
   document.title = `${w.seller_name || t('seller.title')} · Iceshop`;
   $('#offer').hidden = false;
   $('#seller').textContent = w.seller_name;
@@ -68,7 +73,10 @@ function tick() {
 function boot() {
   $('.lang-slot').append(langSwitch());
   applyI18n(document);
-  onLangChange(render);
+  onLangChange(() => {
+    if (fatalKey) $('#fatal').textContent = t(fatalKey);
+    render();
+  });
   const input = $('#code');
   input.addEventListener('input', () => input.removeAttribute('aria-invalid'));
   $('#redeem').addEventListener('submit', async (e) => {
@@ -92,7 +100,7 @@ function boot() {
       input.value = '';
       accept(d);
     } catch (err) {
-      if (err.status === 401) { fatal(t('seller.bad_link')); return; }
+      if (err.status === 401) { fatal(t('seller.bad_link'), 'seller.bad_link'); return; }
       msg.className = 'error';
       msg.textContent = err.message;
       input.setAttribute('aria-invalid', 'true');
@@ -102,13 +110,13 @@ function boot() {
     }
   });
   if (!token) {
-    fatal(t('seller.bad_link'));
+    fatal(t('seller.bad_link'), 'seller.bad_link');
     return;
   }
   load();
   setInterval(tick, 1000);
-  setInterval(() => { if (!document.hidden) load(); }, 4000);
-  document.addEventListener('visibilitychange', () => { if (!document.hidden) load(); });
+  setInterval(() => { if (!document.hidden && !fatalKey) load(); }, 4000);
+  document.addEventListener('visibilitychange', () => { if (!document.hidden && !fatalKey) load(); });
 }
 
 boot();

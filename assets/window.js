@@ -2,7 +2,7 @@
 // The buyer's page at /w/{token} (a signed, expiring link from a WhatsApp offer; no login): the
 // offer, the seller on a map with the walking distance, a countdown, join / cancel, and after
 // joining the redemption code as text and QR. Polls /api/public/w/{token} every few seconds.
-import { t, applyI18n, langSwitch, onLangChange, el, $, api, clock, windowCountdown, fmtMeters, fmtClock, walkMinutes, pathToken } from '/assets/common.js';
+import { t, applyI18n, langSwitch, onLangChange, $, api, clock, windowCountdown, fmtMeters, fmtClock, walkMinutes, pathToken } from '/assets/common.js';
 import { qrCanvas } from '/assets/qr.js';
 
 const token = pathToken();
@@ -13,7 +13,11 @@ let shownCode = '';
 let busy = false;
 let lastPhase = '';
 
-function fatal(msg) {
+let fatalKey = '';
+
+/* A dead end (bad or expired link, window gone): say so and stop polling. */
+function fatal(msg, key = '') {
+  fatalKey = key;
   $('#loading').hidden = true;
   for (const id of ['offer', 'clock', 'where', 'act', 'code-card']) $(`#${id}`).hidden = true;
   const f = $('#fatal');
@@ -38,8 +42,8 @@ function accept(d) {
 }
 
 function handle(err, loading) {
-  if (err.status === 401) return fatal(t('buyer.bad_link'));
-  if (err.status === 404) return fatal(t('buyer.gone'));
+  if (err.status === 401) return fatal(t('buyer.bad_link'), 'buyer.bad_link');
+  if (err.status === 404) return fatal(t('buyer.gone'), 'buyer.gone');
   if (loading && !data) return fatal(err.message);
   $('#act-error').textContent = err.message;
   return null;
@@ -68,10 +72,10 @@ function drawMap() {
     pts.push(me);
     L.polyline([me, seller], { color: '#0b5cad', weight: 3, dashArray: '4 8' }).addTo(map);
     L.circleMarker(me, { radius: 8, color: '#fff', weight: 3, fillColor: '#0b5cad', fillOpacity: 1, className: 'mk-buyer' })
-      .bindTooltip(t('buyer.you'), { permanent: true, direction: 'bottom', className: 'tt-you' }).addTo(map);
+      .bindTooltip(t('buyer.you'), { permanent: true, direction: 'bottom', offset: [0, 8], className: 'tt-you' }).addTo(map);
   }
   L.circleMarker(seller, { radius: 11, color: '#fff', weight: 3, fillColor: '#b8401c', fillOpacity: 1, className: 'mk-seller' })
-    .bindTooltip(w.seller_name || '', { permanent: true, direction: 'top' }).addTo(map);
+    .bindTooltip(w.seller_name || '', { permanent: true, direction: 'top', offset: [0, -10] }).addTo(map);
   if (pts.length > 1) map.fitBounds(L.latLngBounds(pts).pad(0.35), { maxZoom: 17 });
   else map.setView(seller, 16);
 }
@@ -120,7 +124,8 @@ function render() {
     join.textContent = t('buyer.get_code');
     cancel.hidden = active;
   } else if (st === 'joined') {
-    msg.textContent = t('buyer.code_hint');
+    msg.textContent = '';
+    $('#act').hidden = true; // the code card says it all
   } else if (st === 'redeemed') {
     msg.textContent = t('buyer.redeemed');
     msg.classList.add('ok');
@@ -130,6 +135,7 @@ function render() {
 
   const code = data.code || '';
   $('#code-card').hidden = !code;
+  $('#code-card').classList.toggle('used', st === 'redeemed');
   if (code && code !== shownCode) {
     $('#code').textContent = code;
     $('#qr').replaceChildren(qrCanvas(code, { scale: 10, label: t('buyer.qr', { code }) }));
@@ -168,6 +174,7 @@ function boot() {
   $('.lang-slot').append(langSwitch());
   applyI18n(document);
   onLangChange(() => {
+    if (fatalKey) $('#fatal').textContent = t(fatalKey);
     render();
     if (map) map.eachLayer((l) => { if (l.getTooltip && l.getTooltip() && l.options.className === 'mk-buyer') l.setTooltipContent(t('buyer.you')); });
   });
@@ -175,13 +182,13 @@ function boot() {
   $('#cancel').addEventListener('click', (e) => act('cancel', e.currentTarget));
   $('#code').tabIndex = -1;
   if (!token) {
-    fatal(t('buyer.bad_link'));
+    fatal(t('buyer.bad_link'), 'buyer.bad_link');
     return;
   }
   load();
   setInterval(tick, 1000);
-  setInterval(() => { if (!document.hidden && !busy) load(); }, 4000);
-  document.addEventListener('visibilitychange', () => { if (!document.hidden) load(); });
+  setInterval(() => { if (!document.hidden && !busy && !fatalKey) load(); }, 4000);
+  document.addEventListener('visibilitychange', () => { if (!document.hidden && !fatalKey) load(); });
 }
 
 boot();

@@ -2,7 +2,7 @@
 # The whole test suite: every unit test binary once (each covers SQLite, and PostgreSQL through
 # TEST_PG_DSN), every integration binary once per backend, all under ASan+UBSan by default.
 # Starts and stops its own throwaway PostgreSQL 15 cluster. Ends with "N passed, N failed".
-#   scripts/test.sh [--only unit|integration]      FLAVOR=debug to skip the sanitizers
+#   scripts/test.sh [--only unit|integration|e2e]  FLAVOR=debug to skip the sanitizers
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -86,6 +86,22 @@ if [ -z "$only" ] || [ "$only" = "integration" ]; then
             TEST_BACKEND=$backend run "integration/$(basename "$t") [$backend]" "$t"
         done
     done
+fi
+
+if [ -z "$only" ] || [ "$only" = "e2e" ]; then
+    # the web pages in headless Chromium against the real server (scripts/e2e.sh)
+    start=$SECONDS
+    scripts/e2e.sh >"$tmp/e2e.log" 2>&1
+    e2e=$(grep -aE '^e2e: [0-9]+ passed, [0-9]+ failed$' "$tmp/e2e.log" | tail -n 1)
+    read -r p f <<<"$(echo "${e2e:-e2e: 0 passed, 1 failed}" | awk '{print $2, $4}')"
+    passed=$((passed + p))
+    failed=$((failed + f))
+    printf '%-44s %3d passed %3d failed  (%ds)%s\n' "e2e/dashboard.spec.mjs [chromium]" "$p" "$f" \
+        $((SECONDS - start)) "$([ "$f" -eq 0 ] || echo '  FAIL')"
+    if [ "$f" -ne 0 ]; then
+        failures+=("e2e")
+        tail -n 40 "$tmp/e2e.log" | sed 's/^/    | /'
+    fi
 fi
 
 if [ ${#failures[@]} -gt 0 ]; then

@@ -30,8 +30,8 @@ const struct demo_hood demo_hoods[] = {
 #define N_HOODS ((int)(sizeof(demo_hoods) / sizeof(demo_hoods[0])))
 
 /* Short names for shop signs. */
-static const char *const hood_short[N_HOODS] = {"Moda",    "Kadıköy",   "Beşiktaş", "Üsküdar",
-                                                "Şişli",   "Cihangir",  "Nişantaşı", "Bağdat",
+static const char *const hood_short[N_HOODS] = {"Moda",         "Kadıköy",  "Beşiktaş",  "Üsküdar",
+                                                "Şişli",        "Cihangir", "Nişantaşı", "Bağdat",
                                                 "Yeldeğirmeni", "Kuzguncuk"};
 
 /* Shop signs: what comes before and after the neighbourhood's name. */
@@ -43,10 +43,10 @@ static const char *const shop_names[DEMO_N_CATS][4][2] = {
 };
 
 static const char *const first_names[] = {
-    "Ayşe",  "Mehmet", "Zeynep", "Can",    "Elif",  "Emre",   "Deniz", "Burak", "Selin",
-    "Mert",  "Ece",    "Cem",    "Defne",  "Kerem", "Naz",    "Barış", "İrem",  "Onur",
-    "Melis", "Efe",    "Berkin", "Ceren",  "Oğuz",  "Yasemin", "Tolga", "Pınar", "Arda",
-    "Gizem", "Serkan", "Buse",   "Hakan",  "Derya", "Kaan",   "Sevgi", "Umut",  "Aslı"};
+    "Ayşe",  "Mehmet", "Zeynep", "Can",   "Elif",  "Emre",    "Deniz", "Burak", "Selin",
+    "Mert",  "Ece",    "Cem",    "Defne", "Kerem", "Naz",     "Barış", "İrem",  "Onur",
+    "Melis", "Efe",    "Berkin", "Ceren", "Oğuz",  "Yasemin", "Tolga", "Pınar", "Arda",
+    "Gizem", "Serkan", "Buse",   "Hakan", "Derya", "Kaan",    "Sevgi", "Umut",  "Aslı"};
 #define N_FIRST ((int)(sizeof(first_names) / sizeof(first_names[0])))
 
 /* Wishes as buyers write them; each is understood as demand in its category. */
@@ -140,16 +140,21 @@ double demo_attraction(enum demo_price p, int discount)
 {
     /* at full price: price-sensitive buyers rarely go, premium ones more often; a discount
      * moves the price-sensitive most */
-    static const double base[] = {0.12, 0.20, 0.30};
-    static const double gain[] = {2.4, 1.6, 0.8};
+    static const double base[] = {0.15, 0.25, 0.35};
+    static const double gain[] = {3.0, 2.2, 1.2};
     double v = base[p] + gain[p] * (double)discount / 100.0;
     return v > 0.95 ? 0.95 : v;
 }
 
 double demo_walk_factor(double d)
 {
-    double f = 1.0 - d / 1200.0;
+    double f = 1.0 - d / 1500.0;
     return f < 0.1 ? 0.1 : (f > 1.0 ? 1.0 : f);
+}
+
+double demo_walk_s(double d, double u)
+{
+    return 15 + d / 10 + 30 * u;
 }
 
 int demo_nearest_seller(const struct demo_city *c, int b, enum demo_cat cat, double *dist)
@@ -215,7 +220,7 @@ static void make_buyer(struct demo_city *c, int i, uint64_t *s)
         if (other != b->cats[0])
             b->cats[b->n_cats++] = other;
     }
-    b->reliability = uniform(s, 0.55, 0.95);
+    b->reliability = uniform(s, 0.6, 0.95);
 }
 
 int demo_city_init(struct demo_city *c, uint64_t seed, int n_sellers, int n_buyers, struct err *e)

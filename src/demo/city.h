@@ -60,11 +60,11 @@ enum demo_event_kind { DEMO_EV_WISH = 0, DEMO_EV_IDLE, DEMO_EV_SURPLUS, DEMO_EV_
 struct demo_event {
     double t; /* city seconds since the start */
     enum demo_event_kind kind;
-    int actor;             /* buyer index for wishes, seller index otherwise */
-    enum demo_cat cat;     /* what is wished or offered */
-    const char *text;      /* what the person writes */
-    const char *product;   /* for REST surplus signals; may be "" */
-    bool via_panel;        /* sellers: POST /api/sellers/signal instead of a WhatsApp message */
+    int actor;           /* buyer index for wishes, seller index otherwise */
+    enum demo_cat cat;   /* what is wished or offered */
+    const char *text;    /* what the person writes */
+    const char *product; /* for REST surplus signals; may be "" */
+    bool via_panel;      /* sellers: POST /api/sellers/signal instead of a WhatsApp message */
 };
 
 struct demo_city {
@@ -80,8 +80,7 @@ struct demo_city {
 extern const struct demo_hood demo_hoods[];
 
 /* Build the city. ERR_INVALID when the sizes are out of range; ERR_NOMEM. */
-int demo_city_init(struct demo_city *c, uint64_t seed, int n_sellers, int n_buyers,
-                   struct err *e);
+int demo_city_init(struct demo_city *c, uint64_t seed, int n_sellers, int n_buyers, struct err *e);
 void demo_city_free(struct demo_city *c);
 /* City time of the next planned event. */
 double demo_city_peek(const struct demo_city *c);
@@ -95,10 +94,12 @@ double demo_distance_m(double lat1, double lng1, double lat2, double lng2);
 /*
  * The behaviour model. attraction: the chance a buyer of this price sensitivity acts on a wish
  * at `discount` percent off (0 = full price); walk: how much distance discourages (1 next door,
- * 0.1 beyond 1.2 km). Both the live run and the baseline use them.
+ * 0.1 beyond 1.35 km). Both the live run and the baseline use them.
  */
 double demo_attraction(enum demo_price p, int discount);
 double demo_walk_factor(double distance_m);
+/* City seconds from deciding to go until arriving, `u` uniform in [0,1). */
+double demo_walk_s(double distance_m, double u);
 /* The nearest seller of `cat` to buyer `b`, or -1; *dist gets its distance. */
 int demo_nearest_seller(const struct demo_city *c, int b, enum demo_cat cat, double *dist);
 

@@ -23,9 +23,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define TICK_MS          250
-#define VERIFY_TIMEOUT_S 15 /* wall seconds before a code sent by message is redeemed on the panel */
-#define HTTP_RETRIES     6
+#define TICK_MS          250 /* wall milliseconds between two looks at the server */
+#define HTTP_RETRIES     6   /* attempts of a request answered 429 */
+#define MAX_FAILED_TICKS 40  /* consecutive rounds with an error (~10 s) end the run */
+/* Wall seconds before a code sent by message and not yet confirmed is typed into the panel. */
+#define VERIFY_TIMEOUT_S 15
 
 static const char usage[] =
     "usage: iceshop demo [--url URL] [--key KEY] [--seed N] [--sellers N] [--buyers N]\n"
@@ -44,7 +46,7 @@ static const char usage[] =
     "                  start and end are fast-forwarded with the server's own jobs\n"
     "  --duration S    stop after S wall seconds (default 0: until Ctrl-C)\n"
     "  --no-config     leave the campaign configuration alone (otherwise: scans every 10 s,\n"
-    "                  1-minute lead, 3-minute windows, 20 offers per buyer a day)\n"
+    "                  1-minute lead, 3-minute windows, 8 offers per buyer a day)\n"
     "  --plan N        print the city and its first N planned events, without a server\n"
     "  --quiet         only the summary\n"
     "\n"
@@ -59,8 +61,8 @@ static void on_stop(int sig)
 }
 
 enum wstatus { W_PROPOSED = 0, W_SCHEDULED, W_ACTIVE, W_EXPIRED, W_CANCELLED };
-static const char *const wstatus_names[] = {"PROPOSED", "SCHEDULED", "ACTIVE", "EXPIRED",
-                                            "CANCELLED", NULL};
+static const char *const wstatus_names[] = {"PROPOSED", "SCHEDULED", "ACTIVE",
+                                            "EXPIRED",  "CANCELLED", NULL};
 
 struct target {
     int buyer;
@@ -123,28 +125,58 @@ struct demo {
     DEMO_VEC(struct action) actions;
     DEMO_VEC(struct commit) commits;
     DEMO_VEC(struct pending) pending;
-    int *offers_of;   /* per buyer: offers received so far */
-    int *wishes_of;   /* per buyer: wishes sent so far */
+    int *offers_of;        /* per buyer: offers received so far */
+    int *wishes_of;        /* per buyer: wishes sent so far */
     int64_t *latest_offer; /* per buyer: window of the newest offer */
-    int *questions_of; /* per seller */
+    int *questions_of;     /* per seller */
     bool fatal;
 };
 
 /* ======================== output ======================== */
 
+static void vsay(const struct demo_opts *o, double at, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+static void vsay(const struct demo_opts *o, double at, const char *fmt, va_list ap)
+{
+    if (o->quiet)
+        return;
+    int t = (int)at;
+    printf("[%02d:%02d:%02d] ", t / 3600, t / 60 % 60, t % 60);
+    vprintf(fmt, ap);
+    putchar('\n');
+}
+
+/* One line of the live log, stamped with the city time. */
 static void say_line(struct demo *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void say_line(struct demo *d, const char *fmt, ...)
 {
-    if (d->o->quiet)
-        return;
-    int t = (int)d->sim;
-    printf("[%02d:%02d:%02d] ", t / 3600, t / 60 % 60, t % 60);
     va_list ap;
     va_start(ap, fmt);
-    vprintf(fmt, ap);
+    vsay(d->o, d->sim, fmt, ap);
     va_end(ap);
-    putchar('\n');
+}
+
+/*
+ * A planned event, stamped with its planned time: the live run and --plan print the same line,
+ * so a run can be checked against its plan.
+ */
+static void say_event(const struct demo_opts *o, const struct demo_city *c,
+                      const struct demo_event *ev)
+{
+    if (o->quiet)
+        return;
+    int t = (int)ev->t;
+    printf("[%02d:%02d:%02d] ", t / 3600, t / 60 % 60, t % 60);
+    if (ev->kind == DEMO_EV_WISH) {
+        const struct demo_buyer *y = &c->buyers[ev->actor];
+        printf("wish %s %s (%s): \"%s\"\n", y->id, y->name, demo_hoods[y->hood].name, ev->text);
+    } else {
+        const struct demo_seller *x = &c->sellers[ev->actor];
+        printf("report %s %s: \"%s\"%s\n", x->id, x->name, ev->text,
+               ev->via_panel ? " (panel)" : "");
+    }
 }
 
 /* ======================== HTTP ======================== */
@@ -205,7 +237,8 @@ static int api_ok(struct demo *d, const char *method, const char *path, json_t *
     if (rc)
         return rc;
     if (st != ok1 && st != ok2) {
-        const char *msg = json_string_value(json_object_get(json_object_get(j, "error"), "message"));
+        const char *msg =
+            json_string_value(json_object_get(json_object_get(j, "error"), "message"));
         err_set(e, st == 401 || st == 403 ? ERR_FORBIDDEN : ERR_UPSTREAM, "%s %s: HTTP %ld%s%s",
                 method, path, st, msg ? ": " : "", msg ? msg : "");
         json_decref(j);
@@ -230,22 +263,21 @@ static int webhook(struct demo *d, const char *phone, const char *name, const ch
     snprintf(id, sizeof(id), "wamid.demo.%llu.%llu.%lu", (unsigned long long)d->o->seed,
              (unsigned long long)d->nonce, ++d->msg_seq);
     snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
-    json_t *msg = json_pack("{s:s, s:s, s:s, s:s}", "from", from, "id", id, "timestamp", ts,
-                            "type", button ? "interactive" : "text");
+    json_t *msg = json_pack("{s:s, s:s, s:s, s:s}", "from", from, "id", id, "timestamp", ts, "type",
+                            button ? "interactive" : "text");
     if (button)
         json_object_set_new(msg, "interactive",
-                            json_pack("{s:s, s:{s:s, s:s}}", "type", "button_reply",
-                                      "button_reply", "id", button, "title", text));
+                            json_pack("{s:s, s:{s:s, s:s}}", "type", "button_reply", "button_reply",
+                                      "id", button, "title", text));
     else
         json_object_set_new(msg, "text", json_pack("{s:s}", "body", text));
-    json_t *value =
-        json_pack("{s:s, s:{s:s, s:s}, s:[{s:{s:s}, s:s}], s:[o]}", "messaging_product",
-                  "whatsapp", "metadata", "display_phone_number", "908501234567",
-                  "phone_number_id", "1122334455", "contacts", "profile", "name", name, "wa_id",
-                  from, "messages", msg);
-    json_t *root = json_pack("{s:s, s:[{s:s, s:[{s:s, s:o}]}]}", "object",
-                             "whatsapp_business_account", "entry", "id", "1029384756", "changes",
-                             "field", "messages", "value", value);
+    json_t *value = json_pack("{s:s, s:{s:s, s:s}, s:[{s:{s:s}, s:s}], s:[o]}", "messaging_product",
+                              "whatsapp", "metadata", "display_phone_number", "908501234567",
+                              "phone_number_id", "1122334455", "contacts", "profile", "name", name,
+                              "wa_id", from, "messages", msg);
+    json_t *root =
+        json_pack("{s:s, s:[{s:s, s:[{s:s, s:o}]}]}", "object", "whatsapp_business_account",
+                  "entry", "id", "1029384756", "changes", "field", "messages", "value", value);
     char *body = root ? json_dumps(root, JSON_COMPACT) : NULL;
     json_decref(root);
     if (!body)
@@ -254,11 +286,13 @@ static int webhook(struct demo *d, const char *phone, const char *name, const ch
     sec_hmac_sha256_hex(hex, d->secret, strlen(d->secret), body, strlen(body));
     snprintf(sig, sizeof(sig), "sha256=%s", hex);
     snprintf(url, sizeof(url), "%s/api/whatsapp/webhook", d->o->url);
-    struct httpc_header h[] = {{"Content-Type", "application/json"},
-                               {"X-Hub-Signature-256", sig}};
-    struct httpc_request req = {
-        .method = "POST", .url = url, .headers = h, .nheaders = 2, .body = body,
-        .body_len = strlen(body)};
+    struct httpc_header h[] = {{"Content-Type", "application/json"}, {"X-Hub-Signature-256", sig}};
+    struct httpc_request req = {.method = "POST",
+                                .url = url,
+                                .headers = h,
+                                .nheaders = 2,
+                                .body = body,
+                                .body_len = strlen(body)};
     int rc = 0;
     long st = 0;
     for (int attempt = 0; attempt < HTTP_RETRIES; attempt++) {
@@ -344,10 +378,10 @@ static int register_city(struct demo *d, struct err *e)
         json_t *b = json_pack(
             "{s:s, s:s, s:s, s:s, s:o, s:s, s:{s:I, s:I, s:s}, s:i, s:i, s:b}", "id", x->id,
             "phone_number", x->phone, "name", x->name, "category", demo_cat_names[x->cat],
-            "location", location(x->lat, x->lng, &demo_hoods[x->hood]), "density_status",
-            "medium", "price_range", "min", (json_int_t)x->price_min, "max",
-            (json_int_t)x->price_max, "currency", "TRY", "max_discount", x->max_discount,
-            "capacity", x->capacity, "auto_approve", x->auto_approve);
+            "location", location(x->lat, x->lng, &demo_hoods[x->hood]), "density_status", "medium",
+            "price_range", "min", (json_int_t)x->price_min, "max", (json_int_t)x->price_max,
+            "currency", "TRY", "max_discount", x->max_discount, "capacity", x->capacity,
+            "auto_approve", x->auto_approve);
         int rc = api_ok(d, "POST", "/api/sellers/register", b, 200, 201, NULL, e);
         json_decref(b);
         if (rc)
@@ -449,7 +483,7 @@ static int setup(struct demo *d, struct err *e)
                        "fast-forwards windows (use an admin key, or --no-config --speed 1)");
     if (!d->o->no_config) {
         json_t *cfg = json_pack("{s:i, s:i, s:i, s:i}", "scan_interval_s", 10, "lead_minutes", 1,
-                                "window_minutes", 3, "max_offers_per_buyer_per_day", 20);
+                                "window_minutes", 3, "max_offers_per_buyer_per_day", 8);
         rc = api_ok(d, "PUT", "/api/campaigns/config", cfg, 200, 200, NULL, e);
         json_decref(cfg);
         if (rc)
@@ -481,12 +515,10 @@ static int fire(struct demo *d, const struct demo_event *ev, struct err *e)
         int rc = webhook(d, y->phone, y->name, ev->text, NULL, e);
         if (rc)
             return rc;
-        struct demo_wish w = {.buyer = ev->actor,
-                              .nth = d->wishes_of[ev->actor]++,
-                              .cat = ev->cat,
-                              .t = ev->t};
+        struct demo_wish w = {
+            .buyer = ev->actor, .nth = d->wishes_of[ev->actor]++, .cat = ev->cat, .t = ev->t};
         d->s.st.wishes++;
-        say_line(d, "%s %s (%s): \"%s\"", y->id, y->name, demo_hoods[y->hood].name, ev->text);
+        say_event(d->o, c, ev);
         return DEMO_PUSH(d->s.wishes, w) ? err_set(e, ERR_NOMEM, "out of memory") : 0;
     }
     const struct demo_seller *x = &c->sellers[ev->actor];
@@ -502,7 +534,7 @@ static int fire(struct demo *d, const struct demo_event *ev, struct err *e)
     }
     if (rc)
         return rc;
-    say_line(d, "%s %s: \"%s\"%s", x->id, x->name, ev->text, ev->via_panel ? " (panel)" : "");
+    say_event(d->o, c, ev);
     if (ev->kind == DEMO_EV_BUSY) {
         d->s.st.busy_reports++;
         return 0;
@@ -548,10 +580,10 @@ static int load_targets(struct demo *d, struct win *w, struct err *e)
         int b = buyer_of(d, json_string_value(json_object_get(t, "buyer_id")));
         if (b < 0)
             continue;
-        w->targets[w->n_targets++] = (struct target){
-            .buyer = b,
-            .discount = (int)json_integer_value(json_object_get(t, "discount")),
-            .distance_m = json_number_value(json_object_get(t, "distance_m"))};
+        w->targets[w->n_targets++] =
+            (struct target){.buyer = b,
+                            .discount = (int)json_integer_value(json_object_get(t, "discount")),
+                            .distance_m = json_number_value(json_object_get(t, "distance_m"))};
     }
     json_decref(j);
     return 0;
@@ -720,8 +752,8 @@ static int poll_windows(struct demo *d, bool everything, struct err *e)
             if (rc)
                 break;
         }
-        after = n ? (int64_t)json_integer_value(json_object_get(json_array_get(arr, n - 1), "id"))
-                  : 0;
+        after =
+            n ? (int64_t)json_integer_value(json_object_get(json_array_get(arr, n - 1), "id")) : 0;
         json_decref(j);
         if (rc)
             return rc;
@@ -917,14 +949,18 @@ static int redeem_panel(struct demo *d, int seller, int buyer, int64_t window, c
     snprintf(path, sizeof(path), "/api/flash-windows/%lld/redeem", (long long)window);
     json_t *b = json_pack("{s:s}", "code", code);
     long st = 0;
-    int rc = api(d, "POST", path, b, &st, NULL, e);
+    json_t *j = NULL;
+    int rc = api(d, "POST", path, b, &st, &j, e);
     json_decref(b);
     if (rc)
         return rc;
-    if (st == 200)
+    /* 409 on the code: our own message redeemed it after all, just later than we looked */
+    const char *field = json_string_value(json_object_get(json_object_get(j, "error"), "field"));
+    if (st == 200 || (st == 409 && field && str_eq(field, "code")))
         redeemed(d, seller, buyer, code, t);
     else
         d->s.st.redeem_failed++;
+    json_decref(j);
     return 0;
 }
 
@@ -1015,16 +1051,16 @@ static int act(struct demo *d, const struct action *a, struct err *e)
         json_decref(j);
         const struct target *t = w ? target_of(w, a->buyer) : NULL;
         double dist = t ? t->distance_m : 500;
-        double p = y->reliability * (0.75 + 0.25 * demo_walk_factor(dist));
+        double p = y->reliability * (0.8 + 0.2 * demo_walk_factor(dist));
         if (demo_u01(d->o->seed, DEMO_TAG_COME, (uint64_t)a->buyer, (uint64_t)a->nth) >= p) {
             d->s.st.no_shows++;
-            say_line(d, "%s %s joined window #%lld (code %s) but will not show up", y->id,
-                     y->name, (long long)a->window, come.code);
+            say_line(d, "%s %s joined window #%lld (code %s) but will not show up", y->id, y->name,
+                     (long long)a->window, come.code);
             return 0;
         }
         come.kind = A_COME;
-        come.due = d->sim + 20 + dist / 8 +
-                   40 * demo_u01(d->o->seed, DEMO_TAG_WALK, (uint64_t)a->buyer, (uint64_t)a->nth);
+        come.due = d->sim + demo_walk_s(dist, demo_u01(d->o->seed, DEMO_TAG_WALK,
+                                                       (uint64_t)a->buyer, (uint64_t)a->nth));
         say_line(d, "%s %s joined window #%lld, code %s, walking %.0f m", y->id, y->name,
                  (long long)a->window, come.code, dist);
         return schedule(d, come) ? err_set(e, ERR_NOMEM, "out of memory") : 0;
@@ -1215,6 +1251,7 @@ static int live(struct demo *d, struct err *e)
     d->t0_mono = clock_mono_ms();
     int64_t next_generate = d->t0_mono;
     bool by_duration = false;
+    int failures = 0;
     while (!stop_flag && !d->fatal) {
         int64_t started = clock_mono_ms();
         if (o->duration > 0 && (double)(started - d->t0_mono) >= o->duration * 1000.0) {
@@ -1224,6 +1261,13 @@ static int live(struct demo *d, struct err *e)
         rc = tick(d, &next_generate, e);
         if (rc && d->fatal)
             return rc;
+        failures = rc ? failures + 1 : 0;
+        if (rc && failures >= MAX_FAILED_TICKS) {
+            fprintf(stderr, "iceshop demo: giving up after %d failed rounds: %s\n", failures,
+                    e->msg);
+            err_init(e);
+            break;
+        }
         if (rc) {
             fprintf(stderr, "iceshop demo: %s\n", e->msg);
             err_init(e);
@@ -1234,12 +1278,24 @@ static int live(struct demo *d, struct err *e)
     }
     if (!by_duration)
         d->sim = sim_now(d);
+    d->s.wall_s = (double)(clock_mono_ms() - d->t0_mono) / 1000.0;
     rc = finish(d, by_duration, e);
     demo_report_print(&d->s);
     return rc;
 }
 
 /* ======================== the plan without a server ======================== */
+
+/* Print `s` left-aligned in `width` columns, counting UTF-8 characters, not bytes. */
+static void put_padded(const char *s, int width)
+{
+    int chars = 0;
+    for (const char *p = s; *p; p++)
+        chars += ((unsigned char)*p & 0xC0) != 0x80;
+    fputs(s, stdout);
+    for (int i = chars; i < width; i++)
+        putchar(' ');
+}
 
 static void print_plan(struct demo_state *s)
 {
@@ -1249,9 +1305,11 @@ static void print_plan(struct demo_state *s)
            c->n_sellers, c->n_buyers);
     for (int i = 0; i < c->n_sellers; i++) {
         const struct demo_seller *x = &c->sellers[i];
-        printf("seller %s %-28s %-16s %-10s capacity %d, up to %d%%, %s\n", x->id, x->name,
-               demo_hoods[x->hood].name, demo_cat_names[x->cat], x->capacity, x->max_discount,
-               x->auto_approve ? "standing approval" : "asks first");
+        printf("seller %s ", x->id);
+        put_padded(x->name, 30);
+        put_padded(demo_hoods[x->hood].name, 17);
+        printf("%-11s capacity %d, up to %d%% off, %s\n", demo_cat_names[x->cat], x->capacity,
+               x->max_discount, x->auto_approve ? "standing approval" : "asks first");
     }
     int wishes_in = 0;
     double horizon = o->duration * o->speed;
@@ -1262,12 +1320,7 @@ static void print_plan(struct demo_state *s)
             wishes_in++;
         if (i >= o->plan)
             continue;
-        int t = (int)ev.t;
-        const char *who = ev.kind == DEMO_EV_WISH ? c->buyers[ev.actor].id
-                                                  : c->sellers[ev.actor].id;
-        printf("[%02d:%02d:%02d] %s %s: \"%s\"%s\n", t / 3600, t / 60 % 60, t % 60,
-               ev.kind == DEMO_EV_WISH ? "wish  " : "seller", who, ev.text,
-               ev.via_panel ? " (panel)" : "");
+        say_event(o, c, &ev);
     }
     if (horizon > 0)
         printf("planned wishes in %g s at speed %g: %d\n", o->duration, o->speed, wishes_in);

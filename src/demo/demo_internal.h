@@ -58,17 +58,17 @@ struct demo_visit {
 };
 
 struct demo_stats {
-    int wishes, idle_reports, busy_reports, windows, offers, katil, declines, precommits,
-        joins, join_refused, no_shows, came, redeemed, redeem_failed, approvals, rejections,
-        too_late;
+    int wishes, idle_reports, busy_reports, windows, offers, katil, declines, precommits, joins,
+        join_refused, no_shows, came, redeemed, redeem_failed, approvals, rejections, too_late;
     int by_status[5]; /* final status of the windows opened: PROPOSED..CANCELLED */
 };
 
-/* Growable arrays of plain structs. */
+/* Growable arrays of plain structs; `spare` holds a grown block until it is typed again. */
 #define DEMO_VEC(T)                                                                                \
     struct {                                                                                       \
         T *v;                                                                                      \
         size_t n, cap;                                                                             \
+        void *spare;                                                                               \
     }
 
 struct demo_state {
@@ -76,17 +76,24 @@ struct demo_state {
     struct demo_city city;
     struct demo_stats st;
     double sim_end; /* city seconds when the run stopped */
+    double wall_s;  /* wall seconds the run lasted (for a run stopped with Ctrl-C) */
     DEMO_VEC(struct demo_wish) wishes;
     DEMO_VEC(struct demo_report) reports;
     DEMO_VEC(struct demo_visit) visits; /* confirmed redemptions */
 };
 
-/* Append `x` (of the vector's element type) to a DEMO_VEC; 0, or -1 when out of memory. */
-int demo_vec_grow(void **v, size_t *cap, size_t n, size_t elem);
+/*
+ * Room for one more element of `elem` bytes in block `v` of *cap elements holding n: returns
+ * the (possibly moved) block, or NULL when out of memory (then `v` is untouched).
+ */
+void *demo_vec_grow(void *v, size_t *cap, size_t n, size_t elem);
+/* Append `x` to a DEMO_VEC: 0, or -1 when out of memory. */
 #define DEMO_PUSH(vec, x)                                                                          \
-    (demo_vec_grow((void **)&(vec).v, &(vec).cap, (vec).n, sizeof(*(vec).v))                       \
-         ? -1                                                                                      \
-         : ((vec).v[(vec).n++] = (x), 0))
+    (((vec).n < (vec).cap ||                                                                       \
+      (((vec).spare = demo_vec_grow((vec).v, &(vec).cap, (vec).n, sizeof(*(vec).v))) != NULL &&    \
+       ((vec).v = (vec).spare, 1)))                                                                \
+         ? ((vec).v[(vec).n++] = (x), 0)                                                           \
+         : -1)
 
 /* Print the summary table with the baseline and the line to repeat the run. */
 void demo_report_print(struct demo_state *d);

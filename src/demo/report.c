@@ -9,17 +9,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-int demo_vec_grow(void **v, size_t *cap, size_t n, size_t elem)
+void *demo_vec_grow(void *v, size_t *cap, size_t n, size_t elem)
 {
     if (n < *cap)
-        return 0;
+        return v;
     size_t want = *cap ? *cap * 2 : 64;
-    void *p = realloc(*v, want * elem);
-    if (!p)
-        return -1;
-    *v = p;
-    *cap = want;
-    return 0;
+    void *p = realloc(v, want * elem);
+    if (p)
+        *cap = want;
+    return p;
 }
 
 /*
@@ -40,6 +38,21 @@ static bool fill(struct demo_state *d, int s, double t, bool baseline)
         }
     }
     return false;
+}
+
+/* One table row; the label is padded by characters, not bytes ("katıl"). */
+static void row(const char *label, const char *with, const char *without)
+{
+    int chars = 0;
+    for (const char *p = label; *p; p++)
+        chars += ((unsigned char)*p & 0xC0) != 0x80;
+    printf("%s%*s %16s %18s\n", label, chars < 34 ? 34 - chars : 0, "", with, without);
+}
+
+static const char *num(char *out, size_t n, int v)
+{
+    snprintf(out, n, "%d", v);
+    return out;
 }
 
 static void pct(char *out, size_t n, int a, int b)
@@ -102,9 +115,8 @@ void demo_report_print(struct demo_state *d)
         double p = demo_attraction(c->buyers[w->buyer].price, 0) * demo_walk_factor(dist);
         if (demo_u01(c->seed, DEMO_TAG_BASE, (uint64_t)w->buyer, (uint64_t)w->nth) >= p)
             continue;
-        double t = w->t + 20 + dist / 8 +
-                   40 * demo_u01(c->seed, DEMO_TAG_BASE_WALK, (uint64_t)w->buyer,
-                                 (uint64_t)w->nth);
+        double t = w->t + demo_walk_s(dist, demo_u01(c->seed, DEMO_TAG_BASE_WALK,
+                                                     (uint64_t)w->buyer, (uint64_t)w->nth));
         if (t > d->sim_end)
             continue;
         base_visits++;
@@ -118,33 +130,35 @@ void demo_report_print(struct demo_state *d)
     }
 
     const struct demo_stats *st = &d->st;
-    char a[64], b[64], rep[40];
+    char a[64], b[64];
     int mins = (int)(d->sim_end / 60), secs = (int)d->sim_end % 60;
     printf("\n== iceshop demo summary ==\n");
     printf("seed %llu, %d sellers, %d buyers, speed %gx, %d min %02d s of city time\n",
            (unsigned long long)o->seed, c->n_sellers, c->n_buyers, o->speed, mins, secs);
-    printf("repeat: iceshop demo --seed %llu --sellers %d --buyers %d --speed %g --duration %g\n\n",
-           (unsigned long long)o->seed, c->n_sellers, c->n_buyers, o->speed, o->duration);
-    printf("%-34s %16s %18s\n", "", "with windows", "without windows");
-    printf("%-34s %16d %18d\n", "wishes sent", st->wishes, st->wishes);
-    snprintf(rep, sizeof(rep), "%d", st->idle_reports);
-    printf("%-34s %16s %18s\n", "seller idle/surplus reports", rep, rep);
-    printf("%-34s %16d %18s\n", "windows opened", st->windows, "-");
-    printf("%-34s %16d %18s\n", "  went live (ACTIVE)", st->by_status[2] + st->by_status[3],
-           "-");
-    printf("%-34s %16d %18s\n", "  cancelled (too few, no answer)", st->by_status[4], "-");
-    printf("%-34s %16d %18s\n", "offers received", st->offers, "-");
-    printf("%-34s %16d %18s\n", "katıl answers", st->katil, "-");
-    printf("%-34s %16d %18s\n", "pre-commits (server)", st->precommits, "-");
-    printf("%-34s %16d %18s\n", "joins (codes)", st->joins, "-");
-    printf("%-34s %16d %18s\n", "no-shows", st->no_shows, "-");
-    printf("%-34s %16d %18d\n", "redemptions / visits", st->redeemed, base_visits);
+    printf("repeat: iceshop demo --seed %llu --sellers %d --buyers %d --speed %g --duration "
+           "%.0f%s\n\n",
+           (unsigned long long)o->seed, c->n_sellers, c->n_buyers, o->speed,
+           o->duration > 0 ? o->duration : d->wall_s,
+           o->duration > 0 ? "" : "  (this run was stopped by Ctrl-C)");
+    row("", "with windows", "without windows");
+    row("wishes sent", num(a, sizeof(a), st->wishes), num(b, sizeof(b), st->wishes));
+    row("seller idle/surplus reports", num(a, sizeof(a), st->idle_reports),
+        num(b, sizeof(b), st->idle_reports));
+    row("windows opened", num(a, sizeof(a), st->windows), "-");
+    row("  went live (ACTIVE)", num(a, sizeof(a), st->by_status[2] + st->by_status[3]), "-");
+    row("  cancelled (too few, no answer)", num(a, sizeof(a), st->by_status[4]), "-");
+    row("offers received", num(a, sizeof(a), st->offers), "-");
+    row("katıl answers", num(a, sizeof(a), st->katil), "-");
+    row("pre-commits (server)", num(a, sizeof(a), st->precommits), "-");
+    row("joins (codes)", num(a, sizeof(a), st->joins), "-");
+    row("no-shows", num(a, sizeof(a), st->no_shows), "-");
+    row("redemptions / visits", num(a, sizeof(a), st->redeemed), num(b, sizeof(b), base_visits));
     pct(a, sizeof(a), n_served, n_wished);
     pct(b, sizeof(b), n_served_base, n_wished);
-    printf("%-34s %16s %18s\n", "demand served (buyers)", a, b);
+    row("demand served (buyers)", a, b);
     pct(a, sizeof(a), filled, capacity);
     pct(b, sizeof(b), base_filled, capacity);
-    printf("%-34s %16s %18s\n", "idle capacity filled (seats)", a, b);
+    row("idle capacity filled (seats)", a, b);
     printf("\ndemand served = buyers with a redemption (visit) after their first wish / buyers "
            "who wished.\n"
            "idle capacity filled = visits inside a seller's reported idle/surplus hour / "

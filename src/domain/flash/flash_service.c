@@ -83,7 +83,20 @@ static void vars_for_window(struct notify_vars *v, const struct flash_window *w,
     local_hhmm(w->start_ms, tz, start);
     local_hhmm(w->end_ms, tz, end);
     v->seller_name = w->seller_name;
+    /*
+     * Messages already name the seller and the discount: of an engine title
+     * "M Coffee: latte %20 indirim" they need only "latte". Rendered before the next call.
+     */
+    static _Thread_local char product[160];
+    const char *colon = w->title ? strstr(w->title, ": ") : NULL;
+    const char *pct = colon ? strstr(colon, " %") : NULL;
     v->title = w->title;
+    if (colon && pct && pct > colon + 2 && (size_t)(pct - colon - 2) < sizeof(product)) {
+        snprintf(product, sizeof(product), "%.*s", (int)(pct - colon - 2), colon + 2);
+        v->title = product;
+    } else if (colon && pct == colon + 1) {
+        v->title = NULL; /* "M Coffee: %20 indirim" names no product: the template says it */
+    }
     v->discount = w->discount_percent;
     v->minutes = (int)((w->end_ms - w->start_ms) / MINUTE_MS);
     v->start_hhmm = start;

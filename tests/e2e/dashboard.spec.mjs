@@ -1,0 +1,366 @@
+// SPDX-License-Identifier: MIT
+// End-to-end test of the web pages in headless Debian Chromium (run by scripts/e2e.sh, which
+// starts the server, seeds it and sets E2E_*). A plain Node script on playwright-core: each step
+// prints "ok N - name" or "FAIL N - name: why" and saves a screenshot to $E2E_OUT; after a failure
+// the rest are skipped (and counted as failed). Ends with "e2e: N passed, N failed".
+import { chromium } from 'playwright-core';
+import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+
+const require = createRequire(import.meta.url);
+const BASE = process.env.E2E_BASE;
+const KEY = process.env.E2E_ADMIN_KEY;
+const EMAIL = process.env.E2E_EMAIL;
+const PASSWORD = process.env.E2E_PASSWORD;
+const OUT = process.env.E2E_OUT || path.resolve('build/e2e');
+const JSQR = require.resolve('jsqr');
+if (!BASE || !KEY || !EMAIL || !PASSWORD) {
+  console.error('dashboard.spec.mjs: run it through scripts/e2e.sh (E2E_BASE, E2E_ADMIN_KEY, E2E_EMAIL, E2E_PASSWORD)');
+  process.exit(2);
+}
+mkdirSync(OUT, { recursive: true });
+
+/* ======================== a tiny runner ======================== */
+
+let passed = 0, failed = 0, n = 0, broken = false;
+let shotPage = null; // the page a failing step's screenshot is taken of
+
+async function step(name, fn) {
+  n++;
+  const label = `${String(n).padStart(2, '0')}`;
+  if (broken) {
+    failed++;
+    console.log(`skip ${label} - ${name}`);
+    return;
+  }
+  const t0 = Date.now();
+  try {
+    await fn(label);
+    passed++;
+    console.log(`ok   ${label} - ${name} (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
+  } catch (err) {
+    failed++;
+    broken = true;
+    console.log(`FAIL ${label} - ${name}: ${String(err && err.message ? err.message : err).split('\n')[0]}`);
+    if (process.env.E2E_DEBUG) console.log(err);
+    if (shotPage) await shotPage.screenshot({ path: path.join(OUT, `${label}-FAIL.png`), fullPage: true }).catch(() => {});
+  }
+}
+
+function check(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+async function shot(page, label, name, opts = {}) {
+  await page.screenshot({ path: path.join(OUT, `${label}-${name}.png`), fullPage: opts.fullPage ?? false, animations: 'disabled' });
+}
+
+async function apiCall(method, p, body) {
+  const res = await fetch(BASE + p, {
+    method,
+    headers: { Authorization: `Bearer ${KEY}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${p} → ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+async function waitFor(fn, what, timeoutMs = 10000, everyMs = 250) {
+  const end = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < end) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out waiting for ${what}${last instanceof Error ? ` (${last.message})` : ''}`);
+}
+
+/* ======================== the browser ======================== */
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+});
+
+const problems = []; // script errors and requests that leave this server
+function watch(page, who) {
+  page.on('pageerror', (e) => problems.push(`${who}: uncaught ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) problems.push(`${who}: console ${m.text()}`);
+  });
+}
+async function offline(ctx) {
+  // pages must work with nothing but this server: anything else is refused and reported
+  await ctx.route('**/*', (route) => {
+    const url = route.request().url();
+    if (url.startsWith(BASE) || url.startsWith('data:') || url.startsWith('blob:')) return route.continue();
+    problems.push(`external request: ${url}`);
+    return route.abort();
+  });
+}
+
+const desk = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'tr-TR', timezoneId: 'Europe/Istanbul' });
+await offline(desk);
+const admin = await desk.newPage();
+watch(admin, 'admin');
+shotPage = admin;
+
+const phone = await browser.newContext({
+  viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true,
+  locale: 'en-US', timezoneId: 'Europe/Istanbul',
+  userAgent: 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Mobile Safari/537.36',
+});
+await offline(phone);
+const buyer = await phone.newPage();
+watch(buyer, 'buyer');
+const seller = await phone.newPage();
+watch(seller, 'seller');
+
+let windowId = 0, buyerLink = '', sellerLink = '', code = '';
+
+/* ======================== the steps ======================== */
+
+await step('sign in with email and password (Turkish by browser language)', async (l) => {
+  await admin.goto(`${BASE}/admin`);
+  await admin.locator('#signin-form').waitFor();
+  check((await admin.getAttribute('html', 'lang')) === 'tr', 'the page is not in Turkish for a tr-TR browser');
+  await admin.getByLabel('E-posta', { exact: true }).fill(EMAIL);
+  await admin.getByLabel('Parola', { exact: true }).fill(PASSWORD);
+  await shot(admin, l, 'signin');
+  await admin.getByRole('button', { name: 'Giriş yap' }).click();
+  await admin.locator('#app').waitFor({ state: 'visible' });
+  await admin.locator('#live[data-state="on"]').waitFor({ timeout: 10000 });
+  check((await admin.locator('#who').textContent()).includes('admin'), 'the signed-in role is not shown');
+  await admin.evaluate(() => { window.__e2eNoReload = true; });
+});
+
+await step('see sellers and demand on the map (no tiles: plain background)', async (l) => {
+  await waitFor(async () => (await admin.locator('path.mk-seller').count()) === 7, '7 seller markers');
+  const demand = await admin.locator('path.mk-demand').count();
+  check(demand >= 20, `only ${demand} demand circles`);
+  check((await admin.locator('#map').getAttribute('class')).includes('offline'), 'the map is not in offline mode');
+  check((await admin.locator('.leaflet-tile').count()) === 0, 'tiles were requested');
+  await admin.locator('path.mk-seller').first().hover();
+  await admin.locator('.leaflet-tooltip').first().waitFor();
+  await shot(admin, l, 'map');
+});
+
+await step('watch a window appear without reloading', async (l) => {
+  const before = await admin.locator('#windows tbody tr[data-window-id]').count();
+  check(before === 0, `${before} windows before the scan`);
+  const res = await apiCall('POST', '/api/campaigns/generate');
+  const s1 = res.windows.find((w) => w.seller_id === 'S1');
+  check(s1 && s1.window_id, 'generate opened no window for S1');
+  windowId = s1.window_id;
+  const row = admin.locator(`#windows tr[data-window-id="${windowId}"]`);
+  await row.waitFor({ timeout: 10000 });
+  check((await row.getAttribute('data-status')) === 'SCHEDULED', 'the window is not SCHEDULED');
+  check(/\d\d:\d\d/.test(await row.locator('.countdown .val').textContent()), 'no countdown');
+  await waitFor(async () => (await admin.locator('path.mk-window').count()) >= 1, 'the window radius on the map');
+  check(await admin.evaluate(() => window.__e2eNoReload === true), 'the page was reloaded');
+  await shot(admin, l, 'window-live');
+});
+
+await step('open the decision trace of the window', async (l) => {
+  await admin.locator(`button[data-trace="${windowId}"]`).click();
+  const d = admin.locator('dialog#trace');
+  await d.locator('.trace-components').waitFor();
+  check((await d.locator('.trace-components tbody tr').count()) === 5, 'not five score components');
+  const targets = await d.locator('.trace-targets tbody tr').count();
+  check(targets > 0, 'no targets listed');
+  check(/m/.test(await d.locator('.trace-targets tbody tr').first().textContent()), 'no why for a buyer');
+  check(/%/.test(await d.locator('.trace-discount').textContent()), 'no why for the discount');
+  await shot(admin, l, 'trace');
+  await admin.keyboard.press('Escape');
+  await d.waitFor({ state: 'hidden' });
+  check(await admin.evaluate(() => document.activeElement && document.activeElement.dataset.trace !== undefined), 'focus did not return to the trace button');
+});
+
+await step('switch the dashboard to English', async (l) => {
+  await admin.locator('header .lang-switch button[data-lang="en"]').click();
+  await waitFor(async () => (await admin.locator('#win-h').textContent()) === 'Windows', 'English headings');
+  check((await admin.getAttribute('html', 'lang')) === 'en', 'html lang is not en');
+  await shot(admin, l, 'dashboard-en');
+});
+
+await step('change a setting and see the validation error beside the field', async (l) => {
+  await admin.getByRole('tab', { name: 'Engine settings' }).click();
+  const threshold = admin.getByLabel('Threshold (0–1)', { exact: true });
+  await waitFor(async () => (await threshold.inputValue()) !== '', 'the settings to load');
+  await threshold.fill('1.5');
+  await admin.getByRole('button', { name: 'Save' }).click();
+  const err = admin.locator('.field-error[data-error-for="threshold"]');
+  await err.waitFor();
+  check(/threshold/i.test(await err.textContent()), `unexpected message: ${await err.textContent()}`);
+  check((await threshold.getAttribute('aria-invalid')) === 'true', 'the field is not marked invalid');
+  check((await threshold.getAttribute('aria-describedby')) === (await err.getAttribute('id')), 'the error is not tied to the field');
+  await shot(admin, l, 'settings-error', { fullPage: true });
+  // a tier error lands beside the tier's own field
+  await threshold.fill('0.5');
+  await admin.getByLabel('Tier 2: up to (m)', { exact: true }).fill('100');
+  await admin.getByRole('button', { name: 'Save' }).click();
+  await waitFor(async () => (await admin.locator('#settings .field-error:not(:empty)').count()) > 0, 'the tier error');
+  const tierErr = await admin.locator('#settings .field-error:not(:empty)').first().getAttribute('data-error-for');
+  check(tierErr === 'tiers[1].max_m', `the error is shown at ${tierErr}`);
+  await shot(admin, l, 'settings-tier-error', { fullPage: true });
+  await admin.getByLabel('Tier 2: up to (m)', { exact: true }).fill('600');
+  await admin.getByRole('button', { name: 'Save' }).click();
+  await admin.locator('#settings-ok', { hasText: 'Saved' }).waitFor();
+  const cfg = await apiCall('GET', '/api/campaigns/config');
+  check(cfg.threshold === 0.5 && cfg.tiers[1].max_m === 600, 'the saved configuration differs');
+});
+
+await step('see the job backlog and retry a dead job', async (l) => {
+  await admin.getByRole('tab', { name: 'Jobs' }).click();
+  const retry = admin.locator('#jobs button', { hasText: 'Retry' }).first();
+  await retry.waitFor({ timeout: 15000 });
+  check(Number(await admin.locator('#backlog li[data-state="done"] .n').textContent()) > 0, 'no done jobs counted');
+  await shot(admin, l, 'jobs');
+  await retry.click();
+  await admin.locator('#jobs-status', { hasText: 'queued again' }).waitFor();
+});
+
+await step('see messages with delivery status, and the charts', async (l) => {
+  await admin.getByRole('tab', { name: 'Messages' }).click();
+  await waitFor(async () => (await admin.locator('#messages tbody tr[data-message-id]').count()) > 0, 'messages');
+  check((await admin.locator('#messages .badge.delivered').count()) > 0, 'no delivered message');
+  await shot(admin, l, 'messages');
+  await admin.getByRole('tab', { name: 'Charts' }).click();
+  await waitFor(() => admin.evaluate(() => ['windows', 'requests', 'messages'].every((k) => {
+    const c = document.getElementById(`chart-${k}`);
+    return c && c.width > 0 && window.Chart && window.Chart.getChart(c);
+  })), 'three charts');
+  await admin.waitForTimeout(5500); // a second /metrics sample for the request rate
+  await shot(admin, l, 'charts');
+  await admin.getByRole('tab', { name: 'Map and windows' }).click();
+});
+
+await step('open a buyer link on a phone-sized screen', async (l) => {
+  const msgs = await apiCall('GET', `/api/messages?window_id=${windowId}&kind=offer&limit=100`);
+  const m = msgs.messages.find((x) => /\/w\/\S+/.test(x.body));
+  check(m, 'no offer with a link');
+  buyerLink = m.body.match(/https?:\/\/\S+\/w\/[\w.-]+/)[0];
+  shotPage = buyer;
+  await buyer.goto(buyerLink);
+  await buyer.locator('#offer').waitFor();
+  check((await buyer.getAttribute('html', 'lang')) === 'en', 'not English for an en-US phone');
+  check(/Moda Kahve/.test(await buyer.locator('#seller').textContent()), 'no seller name');
+  check(/% off/.test(await buyer.locator('#discount').textContent()), 'no discount');
+  check(/\d+ m away · about \d+ min on foot/.test(await buyer.locator('#distance').textContent()), 'no walking distance');
+  check(/Starts in/.test(await buyer.locator('#clock-lbl').textContent()), 'no countdown to the start');
+  check((await buyer.locator('path.mk-seller').count()) === 1, 'the seller is not on the map');
+  const width = await buyer.evaluate(() => document.documentElement.scrollWidth);
+  check(width <= 390, `the page is ${width}px wide on a 390px screen`);
+  await shot(buyer, l, 'buyer-offer', { fullPage: true });
+});
+
+await step('join before the start (a pre-commit), in Turkish', async (l) => {
+  await buyer.getByRole('button', { name: 'Join' }).click();
+  await buyer.locator('#act[data-state="committed"]').waitFor();
+  await buyer.locator('.lang-switch button[data-lang="tr"]').click();
+  await waitFor(async () => /Başlamasına/.test(await buyer.locator('#clock-lbl').textContent()), 'Turkish');
+  check(await buyer.locator('#cancel').isVisible(), 'no cancel button');
+  await shot(buyer, l, 'buyer-committed-tr', { fullPage: true });
+  // the dashboard counts the pre-commit live
+  await waitFor(async () => (await admin.locator(`#windows tr[data-window-id="${windowId}"] .c-committed`).textContent()) === '1', 'committed 1 on the dashboard');
+});
+
+await step('the window starts: get the code as text and QR', async (l) => {
+  // the window opens a minute after the scan; the page notices on its own
+  await buyer.locator('#join', { hasText: 'Kodumu al' }).waitFor({ state: 'visible', timeout: 120000 });
+  check(/Aktif/.test(await buyer.locator('#status').textContent()), 'not shown as active');
+  await buyer.locator('#join').click();
+  await buyer.locator('#code-card').waitFor();
+  code = (await buyer.locator('#code').textContent()).trim();
+  check(/^[A-Z0-9]{6}$/.test(code), `odd code "${code}"`);
+  await buyer.addScriptTag({ path: JSQR });
+  const decoded = await buyer.evaluate(() => {
+    const c = document.querySelector('#qr canvas');
+    const img = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+    const r = window.jsQR(img.data, img.width, img.height);
+    return r && r.data;
+  });
+  check(decoded === code, `the QR code reads "${decoded}", not "${code}"`);
+  await buyer.locator('#code-card').scrollIntoViewIfNeeded();
+  await shot(buyer, l, 'buyer-code', { fullPage: true });
+});
+
+await step('redeem the code on the seller page', async (l) => {
+  const msgs = await waitFor(async () => {
+    const r = await apiCall('GET', `/api/messages?window_id=${windowId}&kind=seller_summary&limit=10`);
+    return r.messages.find((x) => /\/s\/\S+/.test(x.body));
+  }, 'the seller summary with its link');
+  sellerLink = msgs.body.match(/https?:\/\/\S+\/s\/[\w.-]+/)[0];
+  shotPage = seller;
+  await seller.goto(sellerLink);
+  await seller.locator('#stats').waitFor();
+  // the buyer page's choice of Turkish is remembered on this phone: back to English
+  check((await seller.getAttribute('html', 'lang')) === 'tr', 'the language choice was not remembered');
+  await seller.locator('.lang-switch button[data-lang="en"]').click();
+  const width = await seller.evaluate(() => document.documentElement.scrollWidth);
+  check(width <= 390, `the seller page is ${width}px wide on a 390px screen`);
+  check((await seller.locator('#n-committed').textContent()) === '1', 'pre-commits are not 1');
+  check((await seller.locator('#n-joined').textContent()) === '1', 'participants are not 1');
+  check(/^\d+$/.test(await seller.locator('#n-expected').textContent()), 'no expected arrivals');
+  await shot(seller, l, 'seller-before', { fullPage: true });
+  await seller.getByLabel("Customer's code", { exact: true }).fill(code.toLowerCase());
+  await seller.getByRole('button', { name: 'Redeem code' }).click();
+  await seller.locator('#redeem-msg', { hasText: code }).waitFor();
+  check((await seller.locator('#n-redeemed').textContent()) === '1', 'redeemed is not 1');
+  // a second try is refused with the server's reason
+  await seller.getByLabel("Customer's code", { exact: true }).fill(code);
+  await seller.getByRole('button', { name: 'Redeem code' }).click();
+  await seller.locator('#redeem-msg.error').waitFor();
+  await seller.getByLabel("Customer's code", { exact: true }).fill('');
+  await seller.locator('.lang-switch button[data-lang="tr"]').click();
+  await seller.locator('#redeem-msg').evaluate((e) => { e.textContent = ''; });
+  await shot(seller, l, 'seller-redeemed-tr', { fullPage: true });
+});
+
+await step('watch the dashboard count move (no reload)', async (l) => {
+  shotPage = admin;
+  const row = admin.locator(`#windows tr[data-window-id="${windowId}"]`);
+  await waitFor(async () => (await row.locator('.c-redeemed').textContent()) === '1', 'redeemed 1 on the dashboard');
+  check((await row.getAttribute('data-status')) === 'ACTIVE', 'the row is not ACTIVE');
+  check((await row.locator('.c-joined').textContent()) === '1', 'joined is not 1');
+  check(/Ends in/.test(await row.locator('.countdown .lbl').textContent()), 'no countdown to the end');
+  check(await admin.evaluate(() => window.__e2eNoReload === true), 'the page was reloaded');
+  await shot(admin, l, 'dashboard-redeemed');
+  await buyer.reload();
+  await buyer.locator('#act[data-state="redeemed"]').waitFor();
+  await shot(buyer, l, 'buyer-redeemed', { fullPage: true });
+});
+
+await step('keyboard: sign out and sign in with the admin key', async (l) => {
+  await admin.locator('#signout').focus();
+  await admin.keyboard.press('Enter');
+  await admin.locator('#signin').waitFor();
+  check(await admin.evaluate(() => !sessionStorage.getItem('iceshop.cred')), 'the credential was kept');
+  await admin.getByLabel('Admin key', { exact: true }).check();
+  await admin.getByLabel('Admin key or API key', { exact: true }).fill(KEY);
+  await admin.keyboard.press('Enter');
+  await admin.locator('#app').waitFor({ state: 'visible' });
+  await admin.locator(`#windows tr[data-window-id="${windowId}"]`).waitFor();
+  // the tabs answer the arrow keys
+  await admin.locator('#tab-live').focus();
+  await admin.keyboard.press('ArrowRight');
+  await waitFor(async () => !(await admin.locator('#view-messages').isHidden()), 'the messages tab by keyboard');
+  await admin.keyboard.press('ArrowLeft');
+  await shot(admin, l, 'signed-in-with-key');
+});
+
+await step('no script errors and no requests outside the server', async () => {
+  check(problems.length === 0, problems.slice(0, 3).join(' | '));
+});
+
+await browser.close();
+console.log(`e2e: ${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
