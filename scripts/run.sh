@@ -1,31 +1,79 @@
 #!/usr/bin/env bash
-# `make run`: start iceshop on the embedded default (SQLite under ./var/) and print how to reach
-# it. The admin key comes from ICESHOP_ADMIN_KEY, or is generated once into var/admin.key.
+# `make run`: start iceshop on the embedded default (SQLite under ./var/) together with the live
+# demo (a simulated Istanbul talking to it over its public interfaces), and print how to reach
+# it. The admin key comes from ICESHOP_ADMIN_KEY, or is generated once into var/admin.key; the
+# WhatsApp webhook secret likewise into var/whatsapp.secret. ICESHOP_DEMO=0 starts the server
+# alone. Ctrl-C stops the demo (which prints what orchestration achieved) and then the server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${1:-build/release/iceshop}
 mkdir -p var
-if [ -z "${ICESHOP_ADMIN_KEY:-}" ]; then
-    if [ ! -s var/admin.key ]; then
-        umask 077
-        head -c 24 /dev/urandom | base64 | tr -d '/+=' >var/admin.key
+secret_file() { # NAME FILE: the variable's value, else the file's, else a new one in the file
+    if [ -n "${!1:-}" ]; then
+        echo "${!1}"
+        return
     fi
-    ICESHOP_ADMIN_KEY=$(cat var/admin.key)
-fi
-export ICESHOP_ADMIN_KEY
+    if [ ! -s "$2" ]; then
+        (umask 077 && head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$2")
+    fi
+    cat "$2"
+}
+ICESHOP_ADMIN_KEY=$(secret_file ICESHOP_ADMIN_KEY var/admin.key)
+ICESHOP_WHATSAPP_APP_SECRET=$(secret_file ICESHOP_WHATSAPP_APP_SECRET var/whatsapp.secret)
+export ICESHOP_ADMIN_KEY ICESHOP_WHATSAPP_APP_SECRET
 export ICESHOP_DATABASE_URL=${ICESHOP_DATABASE_URL:-sqlite://var/iceshop.db}
 export ICESHOP_LISTEN=${ICESHOP_LISTEN:-127.0.0.1:8080}
-"$bin" migrate >/dev/null
 url="http://${ICESHOP_LISTEN}"
+"$bin" migrate >/dev/null
+
+demo=${ICESHOP_DEMO:-1}
+log=var/iceshop.log
+if [ "$demo" = 0 ]; then
+    log=/dev/stderr
+fi
+# its own session: a Ctrl-C in the terminal reaches the demo, which then lets us stop the server
+setsid "$bin" serve 2>>"$log" &
+server=$!
+stop() {
+    [ -n "${demo_pid:-}" ] && kill -INT "$demo_pid" 2>/dev/null && wait "$demo_pid" 2>/dev/null
+    kill -TERM "$server" 2>/dev/null || true
+    wait "$server" 2>/dev/null || true
+}
+trap stop EXIT
+trap 'exit 130' INT TERM
+for _ in $(seq 100); do
+    curl -fsS -o /dev/null "$url/health" 2>/dev/null && break
+    if ! kill -0 "$server" 2>/dev/null; then
+        echo "iceshop did not start; see $log" >&2
+        exit 1
+    fi
+    sleep 0.1
+done
+
 cat <<EOT
 
-  Iceshop is starting at $url  (database: $ICESHOP_DATABASE_URL)
-  Admin key (admin of the default tenant): $ICESHOP_ADMIN_KEY
+  Iceshop is running at $url  (database: $ICESHOP_DATABASE_URL)
 
-  Try:  curl -s $url/health
-        curl -s -H "Authorization: Bearer $ICESHOP_ADMIN_KEY" $url/health/detailed
-        curl -s -H "Authorization: Bearer $ICESHOP_ADMIN_KEY" $url/api/jobs
-  Stop with Ctrl-C.
+  Dashboard:   $url/admin      sign in with the admin key below
+  Admin key:   $ICESHOP_ADMIN_KEY
+  API docs:    $url/docs
+  Try:         curl -s -H "Authorization: Bearer $ICESHOP_ADMIN_KEY" $url/health/detailed
+EOT
+if [ "$demo" = 0 ]; then
+    echo "  Stop with Ctrl-C."
+    echo
+    wait "$server"
+    exit $?
+fi
+cat <<EOT
+  Server log:  $log
+
+  The demo city is starting: sellers in Moda, Kadıköy, Beşiktaş, Üsküdar, Şişli... report idle
+  hours, buyers write their wishes on WhatsApp; windows appear on the map within a minute.
+  Ctrl-C stops the demo, prints what orchestration achieved, and stops the server.
 
 EOT
-exec "$bin" serve
+"$bin" demo --url "$url" --key "$ICESHOP_ADMIN_KEY" ${ICESHOP_DEMO_ARGS:-} &
+demo_pid=$!
+wait "$demo_pid" || true
+demo_pid=""
