@@ -51,7 +51,7 @@ static int open_link(struct http_req *r, enum flash_link_kind kind, struct flash
 static int buyer_view(struct http_req *r, const struct flash_link *l, struct db_conn *c,
                       const struct flash_window *w, int status, struct err *e)
 {
-    struct flash_buyer b;
+    struct flash_buyer b = {0};
     int rc = flash_store_buyer_get_pk(c, l->tenant, l->buyer_pk, &r->arena, &b, e);
     struct flash_window_target *t = NULL;
     size_t n = 0;
@@ -91,9 +91,9 @@ static int buyer_view(struct http_req *r, const struct flash_link *l, struct db_
 
 int h_public_window(struct http_req *r, struct err *e)
 {
-    struct flash_link l;
+    struct flash_link l = {0};
     struct db_conn *c = NULL;
-    struct flash_window w;
+    struct flash_window w = {0};
     int rc = open_link(r, FLASH_LINK_BUYER, &l, &c, &w, e);
     return rc ? rc : buyer_view(r, &l, c, &w, 200, e);
 }
@@ -101,10 +101,10 @@ int h_public_window(struct http_req *r, struct err *e)
 /* "Katıl" on the page: a pre-commit before the start, a join (with a code) once it is on. */
 int h_public_window_join(struct http_req *r, struct err *e)
 {
-    struct flash_link l;
+    struct flash_link l = {0};
     struct db_conn *c = NULL;
-    struct flash_window w;
-    struct flash_buyer b;
+    struct flash_window w = {0};
+    struct flash_buyer b = {0};
     int rc = open_link(r, FLASH_LINK_BUYER, &l, &c, &w, e);
     if (!rc)
         rc = flash_store_buyer_get_pk(c, l.tenant, l.buyer_pk, &r->arena, &b, e);
@@ -128,10 +128,10 @@ int h_public_window_join(struct http_req *r, struct err *e)
 
 int h_public_window_cancel(struct http_req *r, struct err *e)
 {
-    struct flash_link l;
+    struct flash_link l = {0};
     struct db_conn *c = NULL;
-    struct flash_window w;
-    struct flash_buyer b;
+    struct flash_window w = {0};
+    struct flash_buyer b = {0};
     int rc = open_link(r, FLASH_LINK_BUYER, &l, &c, &w, e);
     if (!rc)
         rc = flash_store_buyer_get_pk(c, l.tenant, l.buyer_pk, &r->arena, &b, e);
@@ -150,7 +150,7 @@ static int seller_view(struct http_req *r, const struct flash_link *l, struct db
     int rc = flash_store_precommit_buyers(c, l->tenant, l->window, &r->arena, &pks, &n, e);
     double expected = 0;
     for (size_t i = 0; !rc && i < n; i++) {
-        struct flash_buyer b;
+        struct flash_buyer b = {0};
         rc = flash_store_buyer_get_pk(c, l->tenant, pks[i], &r->arena, &b, e);
         if (!rc)
             expected += flash_buyer_reliability(&b);
@@ -167,9 +167,9 @@ static int seller_view(struct http_req *r, const struct flash_link *l, struct db
 
 int h_public_seller(struct http_req *r, struct err *e)
 {
-    struct flash_link l;
+    struct flash_link l = {0};
     struct db_conn *c = NULL;
-    struct flash_window w;
+    struct flash_window w = {0};
     int rc = open_link(r, FLASH_LINK_SELLER, &l, &c, &w, e);
     return rc ? rc : seller_view(r, &l, c, &w, e);
 }
@@ -178,9 +178,9 @@ int h_public_seller_redeem(struct http_req *r, struct err *e)
 {
     static const char *const fields[] = {"code", NULL};
     const char *code = NULL, *buyer_id = NULL;
-    struct flash_link l;
+    struct flash_link l = {0};
     struct db_conn *c = NULL;
-    struct flash_window w;
+    struct flash_window w = {0};
     int rc = json_reject_unknown(r->json, "", fields, e);
     if (!rc)
         rc = json_get_strn(r->json, "code", true, 16, &code, e);

@@ -56,8 +56,7 @@ static void test_static_files(void **state)
     assert_non_null(strstr(type, "javascript"));
     assert_int_equal(status_of("/vendor/leaflet/leaflet.css", type, sizeof(type)), 200);
     assert_non_null(strstr(type, "text/css"));
-    assert_int_equal(status_of("/vendor/leaflet/images/marker-icon.png", type, sizeof(type)),
-                     200);
+    assert_int_equal(status_of("/vendor/leaflet/images/marker-icon.png", type, sizeof(type)), 200);
     assert_int_equal(status_of("/admin", type, sizeof(type)), 200);
     assert_non_null(strstr(type, "text/html"));
     assert_int_equal(status_of("/openapi.json", type, sizeof(type)), 200);
@@ -138,8 +137,8 @@ static void test_signed_links(void **state)
     assert_int_equal(http_get(&srv, path, NULL, &r), 0); /* no credentials needed */
     assert_int_equal(r.status, 200);
     assert_string_equal(json_string_value(json_object_get(r.json, "state")), "offered");
-    assert_true(json_integer_value(json_object_get(json_object_get(r.json, "buyer"),
-                                                   "distance_m")) > 50);
+    assert_true(
+        json_integer_value(json_object_get(json_object_get(r.json, "buyer"), "distance_m")) > 50);
     resp_free(&r);
     /* the page itself */
     char page[512];
@@ -157,9 +156,9 @@ static void test_signed_links(void **state)
     snprintf(path, sizeof(path), "/api/public/w/%s", token);
     for (int i = 0; i < 100; i++) {
         assert_int_equal(http_get(&srv, path, NULL, &r), 0);
-        bool on = strcmp(json_string_value(json_object_get(json_object_get(r.json, "window"),
-                                                           "status")),
-                         "ACTIVE") == 0;
+        bool on =
+            strcmp(json_string_value(json_object_get(json_object_get(r.json, "window"), "status")),
+                   "ACTIVE") == 0;
         resp_free(&r);
         if (on)
             break;
@@ -179,19 +178,16 @@ static void test_signed_links(void **state)
     snprintf(path, sizeof(path), "/api/public/s/%s", stoken);
     assert_int_equal(http_get(&srv, path, NULL, &r), 0);
     assert_int_equal(r.status, 200);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(r.json, "counts"),
-                                                        "joined")),
-                     1);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(r.json, "counts"), "joined")), 1);
     resp_free(&r);
     snprintf(path, sizeof(path), "/api/public/s/%s/redeem", stoken);
     snprintf(body, sizeof(body), "{\"code\":\"%s\"}", code);
-    assert_int_equal(http_req(&srv, "POST", path, NULL, "application/json", body, strlen(body),
-                              NULL, &r),
-                     0);
+    assert_int_equal(
+        http_req(&srv, "POST", path, NULL, "application/json", body, strlen(body), NULL, &r), 0);
     assert_int_equal(r.status, 200);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(r.json, "counts"),
-                                                        "redeemed")),
-                     1);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(r.json, "counts"), "redeemed")), 1);
     resp_free(&r);
 
     /* refusals: tampered, the buyer's token on the seller's page, garbage */

@@ -329,7 +329,7 @@ int flash_store_scan_due(struct db_conn *c, int64_t now_ms, struct arena *a, int
         struct err ce;
         err_init(&ce);
         if (config_from_text(db_col_text(s, 1), &cfg, &ce))
-            flash_config_default(&cfg); /* a corrupt config still gets scanned on defaults */
+            flash_config_default(&cfg); /* a corrupt config is still scanned, with the defaults */
         if (cfg.scan_interval_s <= 0)
             continue;
         int64_t last = db_col_is_null(s, 2) ? 0 : db_col_time(s, 2);
