@@ -577,8 +577,22 @@ function setupTrace() {
 async function loadMessages() {
   const f = $('#msg-filter').value;
   try {
-    const res = await authed(`/api/messages?limit=200${f ? `&status=${f}` : ''}`);
-    S.messages = res.messages || [];
+    /* outbound from the outbox; inbound (what people wrote) from the webhook's event log */
+    const [out, inb] = await Promise.all([
+      authed(`/api/messages?limit=200${f ? `&status=${f}` : ''}`),
+      f ? Promise.resolve({ events: [] }) : authed('/api/chat/events?limit=100').catch(() => ({ events: [] })),
+    ]);
+    const inbound = (inb.events || []).filter((ev) => ev.kind !== 'status').map((ev) => ({
+      id: `in-${ev.id}`,
+      direction: 'in',
+      from: ev.from,
+      kind: ev.type,
+      text: ev.text || `(${ev.type})`,
+      created_at: ev.received_at,
+      status: ev.processed_at ? 'processed' : 'received',
+    }));
+    S.messages = [...(out.messages || []), ...inbound]
+      .sort((a, b) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : 0));
   } catch (err) {
     banner(err.message);
     return;

@@ -172,3 +172,37 @@ int h_chat_understand(struct http_req *r, struct err *e)
     }
     return http_reply_json(r, 200, chat_understanding_json(&u));
 }
+
+int h_chat_events(struct http_req *r, struct err *e)
+{
+    int64_t limit = 0, after = 0;
+    int rc = http_req_query_int(r, "limit", 1, 500, 50, &limit, e);
+    if (!rc)
+        rc = http_req_query_int(r, "after", 0, INT64_MAX, 0, &after, e);
+    struct db_conn *c;
+    struct chat_event_row *rows;
+    size_t n;
+    if (!rc)
+        rc = http_req_db(r, &c, e);
+    if (!rc)
+        rc = chat_event_list(c, r->who.tenant_id, after, (int)limit, &r->arena, &rows, &n, e);
+    if (rc)
+        return rc;
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        char rec[CLOCK_ISO_LEN], proc[CLOCK_ISO_LEN];
+        clock_format_iso(rows[i].received_at, rec);
+        clock_format_iso(rows[i].processed_at, proc);
+        json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:s}", "id",
+                                             (json_int_t)rows[i].pk, "provider", rows[i].provider,
+                                             "kind", rows[i].kind, "from", rows[i].from, "type",
+                                             rows[i].type, "text", rows[i].text, "received_at", rec,
+                                             "processed_at",
+                                             rows[i].processed_at ? json_string(proc) : json_null(),
+                                             "outcome", rows[i].outcome));
+    }
+    json_t *body = json_pack("{s:o}", "events", arr);
+    json_object_set_new(body, "next_after",
+                        n == (size_t)limit && n ? json_integer(rows[n - 1].pk) : json_null());
+    return http_reply_json(r, 200, body);
+}

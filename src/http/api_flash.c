@@ -400,6 +400,29 @@ static int list_filter(struct http_req *r, struct flash_list_filter *f, struct e
     return rc;
 }
 
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Occurrences of `v` in the sorted array. */
+static int count_of(const int64_t *sorted, size_t n, int64_t v)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (sorted[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    int k = 0;
+    while (lo + (size_t)k < n && sorted[lo + (size_t)k] == v)
+        k++;
+    return k;
+}
+
 int h_buyers_list(struct http_req *r, struct err *e)
 {
     struct flash_list_filter f;
@@ -413,9 +436,22 @@ int h_buyers_list(struct http_req *r, struct err *e)
         rc = flash_store_buyer_list(c, r->who.tenant_id, &f, &r->arena, &rows, &n, e);
     if (rc)
         return rc;
+    /* how many unexpired wishes each buyer has (the dashboard's demand map) */
+    struct flash_demand *d;
+    size_t nd;
+    rc = flash_store_demand_active(c, r->who.tenant_id, now_ms(r), &r->arena, &d, &nd, e);
+    if (rc)
+        return rc;
+    int64_t *owners = arena_alloc(&r->arena, (nd + 1) * sizeof(int64_t));
+    for (size_t i = 0; i < nd; i++)
+        owners[i] = d[i].buyer_pk;
+    qsort(owners, nd, sizeof(int64_t), cmp_i64);
     json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, buyer_json(&rows[i]));
+    for (size_t i = 0; i < n; i++) {
+        json_t *b = buyer_json(&rows[i]);
+        json_object_set_new(b, "active_demand", json_integer(count_of(owners, nd, rows[i].pk)));
+        json_array_append_new(arr, b);
+    }
     return reply_list(r, "buyers", arr, n, f.limit, json_integer(n ? rows[n - 1].pk : 0));
 }
 

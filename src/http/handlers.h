@@ -61,6 +61,7 @@ int h_whatsapp_verify(struct http_req *r, struct err *e);
 int h_whatsapp_webhook(struct http_req *r, struct err *e);
 int h_whatsapp_test_notification(struct http_req *r, struct err *e);
 int h_chat_understand(struct http_req *r, struct err *e);
+int h_chat_events(struct http_req *r, struct err *e);
 
 /* api_public.c: the signed-link pages' endpoints (the token is the credential) */
 int h_public_window(struct http_req *r, struct err *e);

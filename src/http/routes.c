@@ -71,6 +71,7 @@ const struct http_route http_routes[] = {
     {"POST", "/api/whatsapp/test-notification", h_whatsapp_test_notification, ROLE_OPERATOR, 8 * KB,
      HTTP_BODY_JSON},
     {"POST", "/api/chat/understand", h_chat_understand, ROLE_VIEWER, 8 * KB, HTTP_BODY_JSON},
+    {"GET", "/api/chat/events", h_chat_events, ROLE_VIEWER, 0, 0},
 
     /* the signed-link pages' data: the token in the path is the credential */
     {"GET", "/api/public/w/{token}", h_public_window, ROLE_NONE, 0, 0},

@@ -302,6 +302,16 @@ static void test_scan_and_generate(void **state)
                      "{\"seller_id\":\"S1\",\"signal_type\":\"idle\",\"text\":\"Bu saat boşum\"}",
                      201));
 
+    /* the buyer list says who has a wish (the dashboard's demand map) */
+    json_t *bl = get("/api/buyers?limit=100", 200);
+    size_t bi;
+    json_t *bb;
+    json_array_foreach(json_object_get(bl, "buyers"), bi, bb)
+    {
+        if (strcmp(str(bb, "id"), "B1") == 0)
+            assert_int_equal(num(bb, "active_demand"), 1);
+    }
+    json_decref(bl);
     json_t *scan = post("/api/campaigns/scan", NULL, 200);
     json_t *top = json_array_get(json_object_get(scan, "scores"), 0);
     assert_string_equal(str(top, "seller_id"), "S1");

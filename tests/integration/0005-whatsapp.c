@@ -248,6 +248,21 @@ static void test_duplicate_delivery_acts_once(void **state)
     json_t *m = get("/api/messages?recipient_id=B1&kind=reply");
     assert_int_equal(json_array_size(json_object_get(m, "messages")), 1); /* acted on once */
     json_decref(m);
+    /* the operator sees what was written, once, and what was done with it */
+    json_t *evs = get("/api/chat/events?limit=50");
+    int seen = 0;
+    size_t k;
+    json_t *ev;
+    json_array_foreach(json_object_get(evs, "events"), k, ev)
+    {
+        if (strcmp(json_string_value(json_object_get(ev, "text")), "Latte istiyorum") == 0) {
+            seen++;
+            assert_string_equal(json_string_value(json_object_get(ev, "outcome")), "demand");
+            assert_string_equal(json_string_value(json_object_get(ev, "from")), "+905330000001");
+        }
+    }
+    json_decref(evs);
+    assert_int_equal(seen, 1);
     /* the wish became demand */
     json_t *b = get("/api/buyers/B1");
     json_t *d = json_array_get(json_object_get(b, "active_demand"), 0);

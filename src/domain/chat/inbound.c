@@ -6,6 +6,7 @@
  */
 #include "domain/chat/inbound.h"
 #include "core/crypto.h"
+#include "core/events.h"
 #include "core/str.h"
 #include "domain/notify/outbox.h"
 #include "jobs/queue.h"
@@ -390,6 +391,7 @@ int chat_inbound_store(struct db_conn *c, int64_t tenant, struct chat_event *eve
         if (rc || !ev->pk)
             continue; /* seen before: acknowledged, not processed again */
         (*fresh)++;
+        events_publish_id(tenant, "message", ev->pk, "received");
         if (strcmp(ev->kind, "status") == 0) {
             rc = apply_status(c, tenant, ev, now_ms, e);
             continue;
@@ -409,6 +411,51 @@ int chat_inbound_store(struct db_conn *c, int64_t tenant, struct chat_event *eve
             rc = jobs_enqueue(c, &spec, now_ms, &job_id, &dedup, e);
     }
     return db_end_own(c, own, rc, e);
+}
+
+int chat_event_list(struct db_conn *c, int64_t tenant, int64_t after_pk, int limit, struct arena *a,
+                    struct chat_event_row **rows, size_t *n, struct err *e)
+{
+    struct db_stmt *s;
+    int rc =
+        db_prepare(c, &s,
+                   "SELECT id, provider, kind, from_phone, payload, received_at, processed_at, "
+                   "outcome FROM chat_events WHERE tenant_id = ? AND (? = 0 OR id < ?) "
+                   "ORDER BY id DESC LIMIT ?",
+                   e);
+    if (rc)
+        return rc;
+    db_bind_i64(s, 1, tenant);
+    db_bind_i64(s, 2, after_pk);
+    db_bind_i64(s, 3, after_pk);
+    db_bind_i64(s, 4, limit < 1 ? 50 : limit > 500 ? 500 : limit);
+    size_t cap = 0, used = 0;
+    struct chat_event_row *out = NULL;
+    int st;
+    while ((st = db_step(s, e)) == DB_ROW) {
+        out = arena_grow(a, out, used, &cap, sizeof(*out));
+        struct chat_event_row *r = &out[used++];
+        r->pk = db_col_i64(s, 0);
+        r->provider = dup_or_empty(a, db_col_text(s, 1));
+        r->kind = dup_or_empty(a, db_col_text(s, 2));
+        r->from = dup_or_empty(a, db_col_text(s, 3));
+        json_t *o = json_loads(db_col_text(s, 4) ? db_col_text(s, 4) : "{}", 0, NULL);
+        r->type = dup_or_empty(a, jstr(o, "type"));
+        r->text = dup_or_empty(a, jstr(o, "text"));
+        if (!*r->text && strcmp(r->kind, "status") == 0)
+            r->text = arena_printf(a, "%s → %s", jstr(o, "message_id") ? jstr(o, "message_id") : "",
+                                   jstr(o, "status") ? jstr(o, "status") : "");
+        json_decref(o);
+        r->received_at = db_col_time(s, 5);
+        r->processed_at = db_col_is_null(s, 6) ? 0 : db_col_time(s, 6);
+        r->outcome = dup_or_empty(a, db_col_text(s, 7));
+    }
+    db_stmt_done(s);
+    if (st == DB_ERROR)
+        return e->code;
+    *rows = out;
+    *n = used;
+    return 0;
 }
 
 int chat_event_load(struct db_conn *c, int64_t tenant, int64_t pk, struct arena *a,

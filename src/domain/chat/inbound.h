@@ -71,6 +71,22 @@ int chat_parse_vapi(const char *body, size_t len, int64_t now_ms, struct arena *
 int chat_inbound_store(struct db_conn *c, int64_t tenant, struct chat_event *events, size_t n,
                        int64_t now_ms, size_t *fresh, struct err *e);
 
+/* A stored event as listed to operators. */
+struct chat_event_row {
+    int64_t pk;
+    const char *provider;
+    const char *kind;
+    const char *from;
+    const char *type;
+    const char *text;
+    int64_t received_at;
+    int64_t processed_at; /* 0 while pending */
+    const char *outcome;
+};
+/* Newest first; keyset pagination: pk < after_pk when after_pk > 0; limit 1..500. */
+int chat_event_list(struct db_conn *c, int64_t tenant, int64_t after_pk, int limit, struct arena *a,
+                    struct chat_event_row **rows, size_t *n, struct err *e);
+
 /* Load a stored event (for the processing job). */
 int chat_event_load(struct db_conn *c, int64_t tenant, int64_t pk, struct arena *a,
                     struct chat_event *out, struct err *e);
