@@ -589,3 +589,30 @@ int db_end_own(struct db_conn *c, bool own, int rc, struct err *e)
     }
     return db_commit(c, e);
 }
+
+int db_step_error(const struct err *e)
+{
+    return e && e->code ? (int)e->code : ERR_DB;
+}
+
+int db_get_one(struct db_conn *c, const char *sql, int64_t tenant, const char *key, int64_t id,
+               db_row_fn *read, struct arena *a, void *out, bool *found, struct err *e)
+{
+    *found = false;
+    struct db_stmt *s;
+    int rc = db_prepare(c, &s, sql, e);
+    if (rc)
+        return rc;
+    db_bind_i64(s, 1, tenant);
+    if (key)
+        db_bind_text(s, 2, key);
+    else
+        db_bind_i64(s, 2, id);
+    int st = db_step(s, e);
+    if (st == DB_ROW) {
+        read(s, a, out);
+        *found = true;
+    }
+    db_stmt_done(s);
+    return st == DB_ERROR ? db_step_error(e) : 0;
+}

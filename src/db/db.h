@@ -15,6 +15,7 @@
 #ifndef ICESHOP_DB_DB_H
 #define ICESHOP_DB_DB_H
 
+#include "core/arena.h"
 #include "core/err.h"
 
 #include <stdbool.h>
@@ -115,6 +116,19 @@ int db_bind_bool(struct db_stmt *s, int idx, bool v);
  * ERR_DB otherwise). Stepping again after DB_DONE runs the statement again.
  */
 int db_step(struct db_stmt *s, struct err *e);
+/* The code to return after db_step() gave DB_ERROR: e's code, or ERR_DB if e holds none. */
+int db_step_error(const struct err *e);
+
+/* Reads the current row of `s` into `out` (a caller's struct), strings from `a`. */
+typedef void db_row_fn(struct db_stmt *s, struct arena *a, void *out);
+/*
+ * Fetch at most one row: `sql` takes two parameters, the tenant and then the key — `key` as
+ * text when not NULL, else `id`. On a row, read(s, a, out) fills `out` and *found is true.
+ * No row is not an error (*found false): callers name what was not found.
+ */
+int db_get_one(struct db_conn *c, const char *sql, int64_t tenant, const char *key, int64_t id,
+               db_row_fn *read, struct arena *a, void *out, bool *found, struct err *e);
+
 /* Rows changed by the last INSERT/UPDATE/DELETE run through this statement. */
 int64_t db_changes(struct db_stmt *s);
 

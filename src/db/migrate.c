@@ -23,12 +23,6 @@ static const char pg_table[] = "CREATE TABLE IF NOT EXISTS schema_migrations ("
 /* Serialises migrators across PostgreSQL sessions until the transaction ends. */
 static const char pg_lock[] = "SELECT pg_advisory_xact_lock(hashtext('iceshop.migrate'))";
 
-/* The code db_step() recorded in `e` (which may be NULL), for returning it. */
-static int step_failed(const struct err *e)
-{
-    return e && e->code ? (int)e->code : ERR_DB;
-}
-
 static const char *files_backend(struct db *db)
 {
     return db_backend(db) == DB_SQLITE ? "sqlite" : "pg";
@@ -70,7 +64,7 @@ static int is_applied(struct db_conn *c, int version, bool *applied, struct err 
     db_bind_i64(s, 1, version);
     int r = db_step(s, e);
     if (r == DB_ERROR)
-        rc = step_failed(e);
+        rc = db_step_error(e);
     *applied = r == DB_ROW;
     db_stmt_done(s);
     return rc;
@@ -87,7 +81,7 @@ static int record(struct db_conn *c, const struct migration_file *f, struct err 
     db_bind_text(s, 2, f->name);
     db_bind_time(s, 3, clock_now_ms(NULL));
     if (db_step(s, e) != DB_DONE)
-        rc = step_failed(e);
+        rc = db_step_error(e);
     db_stmt_done(s);
     return rc;
 }
@@ -191,7 +185,7 @@ int db_schema_version(struct db *db, int *version, struct err *e)
     bool exists = r == DB_ROW && db_col_i64(s, 0) > 0;
     db_stmt_done(s);
     if (r == DB_ERROR)
-        rc = step_failed(e);
+        rc = db_step_error(e);
     if (rc || !exists)
         goto out_release;
     rc = db_prepare(c, &s, "SELECT coalesce(max(version), 0) FROM schema_migrations", e);
@@ -200,7 +194,7 @@ int db_schema_version(struct db *db, int *version, struct err *e)
     if (db_step(s, e) == DB_ROW)
         *version = (int)db_col_i64(s, 0);
     else
-        rc = step_failed(e);
+        rc = db_step_error(e);
     db_stmt_done(s);
 out_release:
     db_conn_release(c);

@@ -190,6 +190,8 @@ static int put_window(struct buf *b, const struct flash_window *w)
     rc |= json_buf_string(b, w->title);
     rc |= buf_appends(b, ",\"description\":");
     rc |= json_buf_string(b, w->description);
+    rc |= buf_appends(b, ",\"product\":");
+    rc |= json_buf_string(b, w->product ? w->product : "");
     if (w->discount_percent)
         rc |= buf_appendf(b, ",\"discount_percent\":%d", w->discount_percent);
     else
@@ -980,14 +982,24 @@ int h_windows_get(struct http_req *r, struct err *e)
 
 int h_windows_create(struct http_req *r, struct err *e)
 {
-    static const char *const fields[] = {
-        "seller_id",   "title",      "description",      "discount_percent", "static_price",
-        "bundle_info", "start_time", "duration_minutes", "capacity",         "min_participants",
-        "buyer_ids",   NULL};
+    static const char *const fields[] = {"seller_id",
+                                         "title",
+                                         "description",
+                                         "discount_percent",
+                                         "static_price",
+                                         "bundle_info",
+                                         "start_time",
+                                         "duration_minutes",
+                                         "capacity",
+                                         "min_participants",
+                                         "buyer_ids",
+                                         "product",
+                                         NULL};
     struct flash_manual m;
     memset(&m, 0, sizeof(m));
     m.title = "";
     m.description = "";
+    m.product = "";
     int64_t disc = 0, minutes = 0, capacity = 0, minp = 0;
     const char *start = NULL;
     json_t *bundle = NULL, *buyers = NULL;
@@ -998,6 +1010,8 @@ int h_windows_create(struct http_req *r, struct err *e)
         rc = json_get_strn(r->json, "title", false, 150, &m.title, e);
     if (!rc)
         rc = json_get_strn(r->json, "description", false, 390, &m.description, e);
+    if (!rc)
+        rc = json_get_strn(r->json, "product", false, 60, &m.product, e);
     if (!rc)
         rc = json_get_i64(r->json, "discount_percent", false, 1, 90, &disc, e);
     if (!rc)

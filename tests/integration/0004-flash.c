@@ -351,6 +351,17 @@ static void test_scan_and_generate(void **state)
     json_decref(w);
     /* every target got an offer */
     assert_int_equal(count_messages(s1_window, "offer"), 4);
+    /* the offer names the product once and the seller once (not the title repeating both) */
+    json_t *w2 = window(s1_window);
+    assert_string_equal(str(w2, "product"), "latte");
+    json_decref(w2);
+    json_t *offers = get("/api/messages?recipient_id=B2&kind=offer", 200);
+    const char *body = str(json_array_get(json_object_get(offers, "messages"), 0), "body");
+    assert_non_null(strstr(body, "latte"));
+    const char *first = strstr(body, "S1 Dükkan");
+    assert_non_null(first);
+    assert_null(strstr(first + 1, "S1 Dükkan"));
+    json_decref(offers);
 }
 
 static void test_precommit_rules(void **state)

@@ -83,20 +83,9 @@ static void vars_for_window(struct notify_vars *v, const struct flash_window *w,
     local_hhmm(w->start_ms, tz, start);
     local_hhmm(w->end_ms, tz, end);
     v->seller_name = w->seller_name;
-    /*
-     * Messages already name the seller and the discount: of an engine title
-     * "M Coffee: latte %20 indirim" they need only "latte". Rendered before the next call.
-     */
-    static _Thread_local char product[160];
-    const char *colon = w->title ? strstr(w->title, ": ") : NULL;
-    const char *pct = colon ? strstr(colon, " %") : NULL;
-    v->title = w->title;
-    if (colon && pct && pct > colon + 2 && (size_t)(pct - colon - 2) < sizeof(product)) {
-        snprintf(product, sizeof(product), "%.*s", (int)(pct - colon - 2), colon + 2);
-        v->title = product;
-    } else if (colon && pct == colon + 1) {
-        v->title = NULL; /* "M Coffee: %20 indirim" names no product: the template says it */
-    }
+    /* messages name the seller and the discount themselves: the title would repeat them */
+    v->product = w->product && *w->product ? w->product : NULL;
+    v->title = v->product;
     v->discount = w->discount_percent;
     v->minutes = (int)((w->end_ms - w->start_ms) / MINUTE_MS);
     v->start_hhmm = start;
@@ -245,21 +234,15 @@ static int transition(struct db_conn *c, int64_t tenant, int64_t pk, unsigned fr
 int flash_buyer_register(struct db_conn *c, int64_t tenant, struct flash_buyer *b, int64_t now_ms,
                          struct arena *a, bool *created, struct err *e)
 {
-    bool own;
-    int rc = db_begin_own(c, &own, e);
-    if (!rc)
-        rc = flash_store_buyer_upsert(c, tenant, b, now_ms, a, created, e);
-    return db_end_own(c, own, rc, e);
+    /* the store's upsert is atomic on its own */
+    return flash_store_buyer_upsert(c, tenant, b, now_ms, a, created, e);
 }
 
 int flash_seller_register(struct db_conn *c, int64_t tenant, struct flash_seller *s, int64_t now_ms,
                           struct arena *a, bool *created, struct err *e)
 {
-    bool own;
-    int rc = db_begin_own(c, &own, e);
-    if (!rc)
-        rc = flash_store_seller_upsert(c, tenant, s, now_ms, a, created, e);
-    return db_end_own(c, own, rc, e);
+    /* the store's upsert is atomic on its own */
+    return flash_store_seller_upsert(c, tenant, s, now_ms, a, created, e);
 }
 
 int flash_buyer_signal(struct db_conn *c, int64_t tenant, const char *buyer_id,
@@ -442,8 +425,8 @@ int flash_generate(struct db_conn *c, int64_t tenant, int64_t now_ms, struct are
         if (rc)
             break;
         struct flash_draft d;
-        rc = flash_draft_window(&in, sc, t, nt, popular_product(&r, t, nt), &busy,
-                                r.cfg.tz_offset_min, a, &d, e);
+        const char *product = popular_product(&r, t, nt);
+        rc = flash_draft_window(&in, sc, t, nt, product, &busy, r.cfg.tz_offset_min, a, &d, e);
         if (rc)
             break;
         if (!flash_seller_open(s, d.start_ms, d.end_ms, r.cfg.tz_offset_min)) {
@@ -453,6 +436,7 @@ int flash_generate(struct db_conn *c, int64_t tenant, int64_t now_ms, struct are
         struct flash_window w = {0};
         memset(&w, 0, sizeof(w));
         w.title = arena_strdup(a, d.title);
+        w.product = product;
         w.description = arena_strdup(a, d.description);
         w.discount_percent = d.discount_percent;
         w.bundle_info = "";
@@ -533,6 +517,7 @@ int flash_window_create(struct db_conn *c, int64_t tenant, const struct flash_ma
                   : (m->discount_percent
                          ? arena_printf(a, "%s: %%%d indirim", s.name, m->discount_percent)
                          : arena_printf(a, "%s: özel fırsat", s.name));
+    w.product = m->product ? m->product : "";
     w.description = m->description && *m->description
                         ? m->description
                         : arena_printf(a, "%s, %d dakikalık fırsat penceresi.", s.name,

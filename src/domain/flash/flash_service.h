@@ -75,6 +75,7 @@ struct flash_manual {
     const char *seller_id;
     const char *title;       /* "" → generated */
     const char *description; /* "" → generated */
+    const char *product;     /* what the offer is about ("latte"); "" = not one thing */
     int discount_percent;    /* 0 = none; must not exceed the seller's maximum */
     int64_t static_price;    /* minor units, 0 = none */
     const char *bundle_info; /* JSON object text or "" */

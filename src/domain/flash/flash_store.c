@@ -20,12 +20,6 @@
 
 /* ======================== helpers ======================== */
 
-/* The code db_step() recorded, for returning it. */
-static int step_failed(const struct err *e)
-{
-    return e && e->code ? (int)e->code : ERR_DB;
-}
-
 static const char *nz(const char *s)
 {
     return s ? s : "";
@@ -75,7 +69,7 @@ static int one_i64(struct db_stmt *s, int64_t *out, bool *found, struct err *e)
     if (st == DB_ROW)
         *out = db_col_i64(s, 0);
     db_stmt_done(s);
-    return st == DB_ERROR ? step_failed(e) : 0;
+    return st == DB_ERROR ? db_step_error(e) : 0;
 }
 
 /* Run a prepared write; *changes (may be NULL) gets the rows it touched. */
@@ -85,7 +79,7 @@ static int exec_write(struct db_stmt *s, int64_t *changes, struct err *e)
     if (changes)
         *changes = db_changes(s);
     db_stmt_done(s);
-    return st == DB_ERROR ? step_failed(e) : 0;
+    return st == DB_ERROR ? db_step_error(e) : 0;
 }
 
 /* ERR_NOT_FOUND naming `field` unless row `pk` of the tenant exists (`sql` takes pk, tenant). */
@@ -272,7 +266,7 @@ int flash_store_config_get(struct db_conn *c, int64_t tenant, struct flash_confi
     int st = db_step(s, e);
     if (st == DB_ERROR) {
         db_stmt_done(s);
-        return step_failed(e);
+        return db_step_error(e);
     }
     char *text = st == DB_ROW && db_col_text(s, 0) ? xstrdup(db_col_text(s, 0)) : NULL;
     db_stmt_done(s);
@@ -340,7 +334,7 @@ int flash_store_scan_due(struct db_conn *c, int64_t now_ms, struct arena *a, int
     }
     db_stmt_done(s);
     if (st == DB_ERROR)
-        return step_failed(e);
+        return db_step_error(e);
     *tenants = out;
     *n = used;
     return 0;
@@ -486,7 +480,7 @@ static int buyer_write(struct db_conn *c, int64_t tenant, struct flash_buyer *b,
     } else if (st == DB_DONE) {
         rc = err_set_field(e, ERR_NOT_FOUND, "id", "buyer vanished during the update");
     } else {
-        rc = step_failed(e);
+        rc = db_step_error(e);
     }
     db_stmt_done(s);
     if (rc == ERR_CONFLICT)
@@ -518,26 +512,18 @@ int flash_store_buyer_upsert(struct db_conn *c, int64_t tenant, struct flash_buy
     return db_end_own(c, own, rc, e);
 }
 
+static void buyer_row(struct db_stmt *s, struct arena *a, void *out)
+{
+    read_buyer(s, a, out);
+}
+
 static int buyer_get_by(struct db_conn *c, const char *sql, int64_t tenant, const char *key,
                         int64_t pk, struct arena *a, struct flash_buyer *out, struct err *e)
 {
-    struct db_stmt *s;
-    int rc = db_prepare(c, &s, sql, e);
-    if (rc)
-        return rc;
-    db_bind_i64(s, 1, tenant);
-    if (key)
-        db_bind_text(s, 2, key);
-    else
-        db_bind_i64(s, 2, pk);
-    int st = db_step(s, e);
-    if (st == DB_ROW)
-        read_buyer(s, a, out);
-    else if (st == DB_DONE)
+    bool found;
+    int rc = db_get_one(c, sql, tenant, key, pk, buyer_row, a, out, &found, e);
+    if (!rc && !found)
         rc = err_set_field(e, ERR_NOT_FOUND, "buyer", "no such buyer");
-    else
-        rc = step_failed(e);
-    db_stmt_done(s);
     return rc;
 }
 
@@ -618,7 +604,7 @@ int flash_store_buyer_list(struct db_conn *c, int64_t tenant, const struct flash
     }
     db_stmt_done(s);
     if (st == DB_ERROR)
-        return step_failed(e);
+        return db_step_error(e);
     *rows = out;
     *n = used;
     return 0;
@@ -799,7 +785,7 @@ static int seller_write(struct db_conn *c, int64_t tenant, struct flash_seller *
     } else if (st == DB_DONE) {
         rc = err_set_field(e, ERR_NOT_FOUND, "id", "seller vanished during the update");
     } else {
-        rc = step_failed(e);
+        rc = db_step_error(e);
     }
     db_stmt_done(s);
     if (rc == ERR_CONFLICT)
@@ -827,26 +813,18 @@ int flash_store_seller_upsert(struct db_conn *c, int64_t tenant, struct flash_se
     return db_end_own(c, own, rc, e);
 }
 
+static void seller_row(struct db_stmt *s, struct arena *a, void *out)
+{
+    read_seller(s, a, out);
+}
+
 static int seller_get_by(struct db_conn *c, const char *sql, int64_t tenant, const char *key,
                          int64_t pk, struct arena *a, struct flash_seller *out, struct err *e)
 {
-    struct db_stmt *s;
-    int rc = db_prepare(c, &s, sql, e);
-    if (rc)
-        return rc;
-    db_bind_i64(s, 1, tenant);
-    if (key)
-        db_bind_text(s, 2, key);
-    else
-        db_bind_i64(s, 2, pk);
-    int st = db_step(s, e);
-    if (st == DB_ROW)
-        read_seller(s, a, out);
-    else if (st == DB_DONE)
+    bool found;
+    int rc = db_get_one(c, sql, tenant, key, pk, seller_row, a, out, &found, e);
+    if (!rc && !found)
         rc = err_set_field(e, ERR_NOT_FOUND, "seller", "no such seller");
-    else
-        rc = step_failed(e);
-    db_stmt_done(s);
     return rc;
 }
 
@@ -880,7 +858,7 @@ static int seller_rows(struct db_stmt *s, struct arena *a, struct flash_seller *
     }
     db_stmt_done(s);
     if (st == DB_ERROR)
-        return step_failed(e);
+        return db_step_error(e);
     *rows = out;
     *n = used;
     return 0;
@@ -999,7 +977,7 @@ static int demand_rows(struct db_stmt *s, struct arena *a, struct flash_demand *
     }
     db_stmt_done(s);
     if (st == DB_ERROR)
-        return step_failed(e);
+        return db_step_error(e);
     *rows = out;
     *n = used;
     return 0;
@@ -1143,7 +1121,7 @@ int flash_store_busy_profile(struct db_conn *c, int64_t tenant, int64_t seller_p
     }
     db_stmt_done(s);
     if (st == DB_ERROR)
-        return step_failed(e);
+        return db_step_error(e);
     for (int h = 0; h < 168; h++)
         out->busy[h] = out->samples[h] ? (float)(sum[h] / out->samples[h]) : 0.0f;
     return 0;
@@ -1161,7 +1139,8 @@ int flash_store_busy_profile(struct db_conn *c, int64_t tenant, int64_t seller_p
     "(SELECT COUNT(*) FROM participants q WHERE q.window_id = w.id), "                             \
     "(SELECT COUNT(*) FROM participants q WHERE q.window_id = w.id AND "                           \
     "q.redeemed_at IS NOT NULL), "                                                                 \
-    "w.created_at, w.updated_at FROM flash_windows w JOIN sellers s ON s.id = w.seller_id "
+    "w.created_at, w.updated_at, w.product FROM flash_windows w JOIN sellers s ON s.id = "         \
+    "w.seller_id "
 
 #define OPEN_STATUSES "('PROPOSED', 'SCHEDULED', 'ACTIVE')"
 
@@ -1199,6 +1178,7 @@ static void read_window(struct db_stmt *s, struct arena *a, struct flash_window 
     w->redeemed = (int)db_col_i64(s, 27);
     w->created_at = db_col_time(s, 28);
     w->updated_at = db_col_time(s, 29);
+    w->product = col_str(s, 30, a);
 }
 
 static int check_window(const struct flash_window *w, const struct flash_window_target *targets,
@@ -1254,7 +1234,7 @@ static int insert_targets(struct db_conn *c, int64_t tenant, int64_t window_pk,
         db_bind_f64(s, 4, targets[i].distance_m);
         db_bind_i64(s, 5, targets[i].discount);
         if (db_step(s, e) == DB_ERROR) {
-            rc = step_failed(e);
+            rc = db_step_error(e);
             break;
         }
     }
@@ -1282,8 +1262,8 @@ int flash_store_window_insert(struct db_conn *c, int64_t tenant, struct flash_wi
                         "INSERT INTO flash_windows (tenant_id, seller_id, title, description, "
                         "discount_percent, static_price, bundle_info, currency, start_at, "
                         "end_at, status, capacity, min_participants, score, trace, "
-                        "cancel_reason, analytics, origin, created_at, updated_at) VALUES "
-                        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                        "cancel_reason, analytics, origin, created_at, updated_at, product) VALUES "
+                        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                         "RETURNING id",
                         e);
     if (rc)
@@ -1308,6 +1288,7 @@ int flash_store_window_insert(struct db_conn *c, int64_t tenant, struct flash_wi
     db_bind_text(s, 18, empty(w->origin) ? "engine" : w->origin);
     db_bind_time(s, 19, now_ms);
     db_bind_time(s, 20, now_ms);
+    db_bind_text(s, 21, nz(w->product));
     bool found = false;
     int64_t pk = 0;
     rc = one_i64(s, &pk, &found, e);
@@ -1324,24 +1305,20 @@ int flash_store_window_insert(struct db_conn *c, int64_t tenant, struct flash_wi
     return rc;
 }
 
+static void window_row(struct db_stmt *s, struct arena *a, void *out)
+{
+    read_window(s, a, out);
+}
+
 int flash_store_window_get(struct db_conn *c, int64_t tenant, int64_t pk, struct arena *a,
                            struct flash_window *out, struct err *e)
 {
-    struct db_stmt *s;
-    int rc = db_prepare(c, &s, WINDOW_SELECT "WHERE w.tenant_id = ? AND w.id = ?", e);
-    if (rc)
-        return rc;
-    db_bind_i64(s, 1, tenant);
-    db_bind_i64(s, 2, pk);
-    int st = db_step(s, e);
-    if (st == DB_ROW)
-        read_window(s, a, out);
-    else if (st == DB_DONE)
+    bool found;
+    int rc = db_get_one(c, WINDOW_SELECT "WHERE w.tenant_id = ? AND w.id = ?", tenant, NULL, pk,
+                        window_row, a, out, &found, e);
+    if (!rc && !found)
         rc = err_set_field(e, ERR_NOT_FOUND, "window", "no window %lld in this tenant",
                            (long long)pk);
-    else
-        rc = step_failed(e);
-    db_stmt_done(s);
     return rc;
 }
 
@@ -1392,7 +1369,7 @@ int flash_store_window_list(struct db_conn *c, int64_t tenant, const struct flas
     }
     db_stmt_done(s);
     if (st == DB_ERROR)
-        return step_failed(e);
+        return db_step_error(e);
     *rows = out;
     *n = used;
     return 0;
@@ -1508,7 +1485,7 @@ int flash_store_window_targets(struct db_conn *c, int64_t tenant, int64_t pk, st
     }
     db_stmt_done(s);
     if (st == DB_ERROR)
-        return step_failed(e);
+        return db_step_error(e);
     *rows = out;
     *n = used;
     return 0;
@@ -1576,7 +1553,7 @@ int flash_store_precommit_counts(struct db_conn *c, int64_t tenant, const int64_
     }
     db_stmt_done(s);
     free(idx);
-    return st == DB_ERROR ? step_failed(e) : 0;
+    return st == DB_ERROR ? db_step_error(e) : 0;
 }
 
 int flash_store_latest_offer(struct db_conn *c, int64_t tenant, int64_t buyer_pk,
@@ -1705,7 +1682,7 @@ int flash_store_precommit_buyers(struct db_conn *c, int64_t tenant, int64_t wind
     }
     db_stmt_done(s);
     if (st == DB_ERROR)
-        return step_failed(e);
+        return db_step_error(e);
     *buyer_pks = out;
     *n = used;
     return 0;
@@ -1744,7 +1721,7 @@ static int participant_find(struct db_conn *c, const char *sql, int64_t tenant, 
         p->redeemed_at = db_col_is_null(s, 3) ? 0 : db_col_time(s, 3);
     }
     db_stmt_done(s);
-    return st == DB_ERROR ? step_failed(e) : 0;
+    return st == DB_ERROR ? db_step_error(e) : 0;
 }
 
 #define PARTICIPANT_BY_BUYER                                                                       \
@@ -1889,5 +1866,5 @@ int flash_store_buyer_state(struct db_conn *c, int64_t tenant, int64_t window_pk
         *redeemed = !db_col_is_null(s, 2);
     }
     db_stmt_done(s);
-    return st == DB_ERROR ? step_failed(e) : 0;
+    return st == DB_ERROR ? db_step_error(e) : 0;
 }

@@ -123,6 +123,7 @@ struct flash_window {
     struct flash_location seller_loc;
     const char *title;
     const char *description;
+    const char *product;     /* what it is about ("latte"), "" when not one thing */
     int discount_percent;    /* 0 = none */
     int64_t static_price;    /* minor units, 0 = none */
     const char *bundle_info; /* JSON text or "" */

@@ -20,11 +20,6 @@
 
 #define WINDOW_MS (24LL * 3600 * 1000) /* the customer-service window */
 
-static int step_failed(const struct err *e)
-{
-    return e && e->code ? (int)e->code : ERR_DB;
-}
-
 /* Whether the recipient last wrote to us more than 24 hours ago, or never. */
 static int outside_window(struct job_ctx *ctx, const char *phone, bool *outside, struct err *e)
 {
@@ -45,7 +40,7 @@ static int outside_window(struct job_ctx *ctx, const char *phone, bool *outside,
     if (st == DB_ROW && !db_col_is_null(s, 0))
         *outside = db_col_time(s, 0) < ctx->now_ms - WINDOW_MS;
     db_stmt_done(s);
-    return st == DB_ERROR ? step_failed(e) : 0;
+    return st == DB_ERROR ? db_step_error(e) : 0;
 }
 
 /* Whether a buyer withdrew consent ("dur"/"stop"); a missing buyer counts as opted out. */
@@ -111,7 +106,7 @@ static int raise_alert(struct job_ctx *ctx, const char *source, int code, const 
     int st = db_step(s, e);
     db_stmt_done(s);
     if (st != DB_DONE)
-        return st == DB_ROW ? 0 : step_failed(e);
+        return st == DB_ROW ? 0 : db_step_error(e);
     rc = db_prepare(ctx->conn, &s,
                     "INSERT INTO alerts (tenant_id, source, code, message, created_at) "
                     "VALUES (?, ?, ?, ?, ?)",
@@ -125,7 +120,7 @@ static int raise_alert(struct job_ctx *ctx, const char *source, int code, const 
     db_bind_time(s, 5, ctx->now_ms);
     st = db_step(s, e);
     db_stmt_done(s);
-    return st == DB_ERROR ? step_failed(e) : 0;
+    return st == DB_ERROR ? db_step_error(e) : 0;
 }
 
 /* A template parameter may not hold newlines or tabs. */

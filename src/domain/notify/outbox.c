@@ -24,11 +24,6 @@ const char *const notify_kind_names[] = {
     "reminder", "confirmation", "reply",       "location_request", NULL};
 const char *const notify_status_names[] = {"pending", "sent", "delivered", "read", "failed", NULL};
 
-static int step_failed(const struct err *e)
-{
-    return e && e->code ? (int)e->code : ERR_DB;
-}
-
 static const char *nz(const char *s)
 {
     return s ? s : "";
@@ -58,7 +53,7 @@ static int insert_message(struct db_conn *c, int64_t tenant, struct notify_messa
         int st = db_step(w, e);
         db_stmt_done(w);
         if (st == DB_ERROR)
-            return step_failed(e);
+            return db_step_error(e);
         if (st != DB_ROW)
             return err_set_field(e, ERR_NOT_FOUND, "window", "no window %lld in this tenant",
                                  (long long)m->window_pk);
@@ -92,7 +87,7 @@ static int insert_message(struct db_conn *c, int64_t tenant, struct notify_messa
     else if (st == DB_DONE)
         rc = err_set(e, ERR_DB, "message insert returned no id");
     else
-        rc = step_failed(e);
+        rc = db_step_error(e);
     db_stmt_done(s);
     return rc;
 }
@@ -235,31 +230,26 @@ int notify_list(struct db_conn *c, int64_t tenant, const struct notify_filter *f
     }
     db_stmt_done(s);
     if (st == DB_ERROR)
-        return step_failed(e);
+        return db_step_error(e);
     *rows = out;
     *n = used;
     return 0;
 }
 
+static void message_row(struct db_stmt *s, struct arena *a, void *out)
+{
+    read_message(s, a, out);
+}
+
 int notify_get(struct db_conn *c, int64_t tenant, int64_t pk, struct arena *a,
                struct notify_message *out, struct err *e)
 {
-    struct db_stmt *s;
-    int rc = db_prepare(c, &s,
-                        "SELECT " MESSAGE_COLS " FROM messages WHERE tenant_id = ? AND id = ?", e);
-    if (rc)
-        return rc;
-    db_bind_i64(s, 1, tenant);
-    db_bind_i64(s, 2, pk);
-    int st = db_step(s, e);
-    if (st == DB_ROW)
-        read_message(s, a, out);
-    else if (st == DB_DONE)
+    bool found;
+    int rc = db_get_one(c, "SELECT " MESSAGE_COLS " FROM messages WHERE tenant_id = ? AND id = ?",
+                        tenant, NULL, pk, message_row, a, out, &found, e);
+    if (!rc && !found)
         rc = err_set_field(e, ERR_NOT_FOUND, "message", "no message %lld in this tenant",
                            (long long)pk);
-    else
-        rc = step_failed(e);
-    db_stmt_done(s);
     return rc;
 }
 
@@ -314,7 +304,7 @@ int notify_set_status(struct db_conn *c, int64_t tenant, int64_t pk, enum notify
         changed = db_changes(s);
         db_stmt_done(s);
         if (st == DB_ERROR)
-            return step_failed(e);
+            return db_step_error(e);
     }
     if (changed) {
         events_publish_id(tenant, "message", pk, notify_status_names[status]);
@@ -348,7 +338,7 @@ int notify_set_status_by_provider(struct db_conn *c, int64_t tenant, const char 
         pk = db_col_i64(s, 0);
     db_stmt_done(s);
     if (st == DB_ERROR)
-        return step_failed(e);
+        return db_step_error(e);
     if (!pk)
         return 0;
     *found = true;

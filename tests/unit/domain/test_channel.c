@@ -18,6 +18,7 @@
 #include "jobs/worker.h"
 #include "net/httpc.h"
 #include "support/fake_whatsapp.h"
+#include "support/check.h"
 #include "support/testdb.h"
 
 #include <setjmp.h>
@@ -38,16 +39,6 @@
 #define PHONE_ID "1122334455"
 #define PHONE1   "+905320000001"
 #define PHONE2   "+905320000002"
-
-#define OK(call)                                                                                   \
-    do {                                                                                           \
-        struct err e_;                                                                             \
-        err_init(&e_);                                                                             \
-        struct err *e = &e_;                                                                       \
-        int rc_ = (call);                                                                          \
-        if (rc_)                                                                                   \
-            fail_msg("%s: rc %d: %s (field %s)", #call, rc_, e_.msg, e_.field);                    \
-    } while (0)
 
 static void sleep_ms(int ms)
 {

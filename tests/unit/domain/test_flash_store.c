@@ -7,6 +7,7 @@
 #include "domain/flash/flash_store.h"
 #include "domain/account/account.h"
 #include "core/xalloc.h"
+#include "support/check.h"
 #include "support/testdb.h"
 
 #include <setjmp.h>
@@ -66,27 +67,6 @@ static int teardown(void **state)
     free(f);
     return 0;
 }
-
-#define OK(call)                                                                                   \
-    do {                                                                                           \
-        struct err e_;                                                                             \
-        err_init(&e_);                                                                             \
-        struct err *e = &e_;                                                                       \
-        int rc_ = (call);                                                                          \
-        if (rc_)                                                                                   \
-            fail_msg("%s: rc %d: %s (field %s)", #call, rc_, e_.msg, e_.field);                    \
-    } while (0)
-
-/* Expect `code`; the error is left in `last` for field checks. */
-static struct err last;
-#define FAILS(code, call)                                                                          \
-    do {                                                                                           \
-        err_init(&last);                                                                           \
-        struct err *e = &last;                                                                     \
-        int rc_ = (call);                                                                          \
-        if (rc_ != (code))                                                                         \
-            fail_msg("%s: rc %d, want %d (%s)", #call, rc_, (int)(code), last.msg);                \
-    } while (0)
 
 static struct flash_buyer buyer(const char *id, const char *phone, const char *name, double lat,
                                 double lng)
@@ -209,7 +189,7 @@ static void test_config(void **state)
     struct flash_config bad = def;
     bad.threshold = 7;
     FAILS(ERR_INVALID, flash_store_config_put(f->c, f->t2, &bad, NOW, e));
-    assert_true(last.field[0] != '\0');
+    assert_true(check_last.field[0] != '\0');
 }
 
 static void test_scan_due(void **state)
@@ -303,11 +283,11 @@ static void test_buyer_upsert(void **state)
     /* An id and a phone naming two buyers: conflict on the phone. */
     struct flash_buyer x = buyer("B2", "+905321110001", "X", 41.0, 29.0);
     FAILS(ERR_CONFLICT, flash_store_buyer_upsert(f->c, f->t1, &x, NOW, &f->a, &created, e));
-    assert_string_equal(last.field, "phone");
+    assert_string_equal(check_last.field, "phone");
     /* A new id with a taken phone is also a conflict. */
     struct flash_buyer y = buyer("B3", "+905321110001", "Y", 41.0, 29.0);
     FAILS(ERR_CONFLICT, flash_store_buyer_upsert(f->c, f->t1, &y, NOW, &f->a, &created, e));
-    assert_string_equal(last.field, "phone");
+    assert_string_equal(check_last.field, "phone");
     /* Changing a buyer's phone to a free one works. */
     struct flash_buyer z = buyer("B2", "+905321110009", "Zeynep", 41.0, 29.0);
     OK(flash_store_buyer_upsert(f->c, f->t1, &z, NOW, &f->a, &created, e));
@@ -319,10 +299,10 @@ static void test_buyer_upsert(void **state)
     /* Bad input. */
     struct flash_buyer bad = buyer("bad id!", NULL, "X", 41.0, 29.0);
     FAILS(ERR_INVALID, flash_store_buyer_upsert(f->c, f->t1, &bad, NOW, &f->a, &created, e));
-    assert_string_equal(last.field, "id");
+    assert_string_equal(check_last.field, "id");
     bad = buyer("B9", NULL, "X", 91.0, 29.0);
     FAILS(ERR_INVALID, flash_store_buyer_upsert(f->c, f->t1, &bad, NOW, &f->a, &created, e));
-    assert_string_equal(last.field, "location.lat");
+    assert_string_equal(check_last.field, "location.lat");
 
     /* Get by id / phone / pk; misses. */
     OK(flash_store_buyer_get(f->c, f->t1, "+905321110001", true, &f->a, &g, e));
@@ -473,15 +453,15 @@ static void test_sellers(void **state)
     add_seller(f, f->t1, "S2", "+905551112299");
     struct flash_seller x = seller("S2", "+905551112233", "coffee");
     FAILS(ERR_CONFLICT, flash_store_seller_upsert(f->c, f->t1, &x, NOW, &f->a, &created, e));
-    assert_string_equal(last.field, "phone");
+    assert_string_equal(check_last.field, "phone");
     struct flash_seller bad = seller("S3", NULL, "coffee");
     bad.capacity = 0;
     FAILS(ERR_INVALID, flash_store_seller_upsert(f->c, f->t1, &bad, NOW, &f->a, &created, e));
-    assert_string_equal(last.field, "capacity");
+    assert_string_equal(check_last.field, "capacity");
     bad = seller("S3", NULL, "coffee");
     bad.max_discount = 95;
     FAILS(ERR_INVALID, flash_store_seller_upsert(f->c, f->t1, &bad, NOW, &f->a, &created, e));
-    assert_string_equal(last.field, "max_discount");
+    assert_string_equal(check_last.field, "max_discount");
     FAILS(ERR_NOT_FOUND, flash_store_seller_get(f->c, f->t2, id, false, &f->a, &g, e));
     FAILS(ERR_NOT_FOUND, flash_store_seller_get_pk(f->c, f->t2, pk, &f->a, &g, e));
     int64_t other = add_seller(f, f->t2, "S2", "+905551112299");
@@ -566,7 +546,7 @@ static void test_supply(void **state)
     /* Another tenant's seller is not found, and nothing is recorded. */
     in.seller_pk = spk;
     FAILS(ERR_NOT_FOUND, flash_store_supply_add(f->c, f->t2, &in, NOW, &pk, e));
-    assert_string_equal(last.field, "seller");
+    assert_string_equal(check_last.field, "seller");
 }
 
 static void test_demand(void **state)
@@ -598,7 +578,7 @@ static void test_demand(void **state)
     /* Someone else's buyer. */
     d.buyer_pk = b1;
     FAILS(ERR_NOT_FOUND, flash_store_demand_add(f->c, f->t2, &d, NOW, NULL, e));
-    assert_string_equal(last.field, "buyer");
+    assert_string_equal(check_last.field, "buyer");
 
     struct flash_demand *rows;
     size_t n;
@@ -740,17 +720,17 @@ static void test_windows(void **state)
     bad.seller_pk = s1;
     bad.status = FLASH_WINDOW_EXPIRED; /* S1 already has an open window: one at a time */
     FAILS(ERR_NOT_FOUND, flash_store_window_insert(f->c, f->t2, &bad, NULL, 0, NOW, e));
-    assert_string_equal(last.field, "seller");
+    assert_string_equal(check_last.field, "seller");
     int64_t other_b = add_buyer(f, f->t2, "X1", NULL);
     struct flash_window_target tg[2] = {{.buyer_pk = other_b, .distance_m = 5}};
     FAILS(ERR_NOT_FOUND, flash_store_window_insert(f->c, f->t1, &bad, tg, 1, NOW, e));
-    assert_string_equal(last.field, "buyer");
+    assert_string_equal(check_last.field, "buyer");
     tg[0] = (struct flash_window_target){.buyer_pk = b[0], .distance_m = 5};
     tg[1] = tg[0];
     FAILS(ERR_CONFLICT, flash_store_window_insert(f->c, f->t1, &bad, tg, 2, NOW, e));
     bad.end_ms = bad.start_ms;
     FAILS(ERR_INVALID, flash_store_window_insert(f->c, f->t1, &bad, NULL, 0, NOW, e));
-    assert_string_equal(last.field, "end");
+    assert_string_equal(check_last.field, "end");
     /* Nothing of the failed inserts stayed. */
     struct flash_window *rows;
     size_t n;
@@ -959,7 +939,7 @@ static void test_join_redeem(void **state)
     /* The same code for another buyer of the window: conflict on the code. */
     FAILS(ERR_CONFLICT,
           flash_store_join(f->c, f->t1, w1, b[1], "ABC123", NOW, &f->a, &code, &created, e));
-    assert_string_equal(last.field, "code");
+    assert_string_equal(check_last.field, "code");
     OK(flash_store_join(f->c, f->t1, w1, b[1], "DEF456", NOW, &f->a, &code, &created, e));
     assert_true(created);
     FAILS(ERR_NOT_FOUND,
@@ -985,9 +965,9 @@ static void test_join_redeem(void **state)
     OK(flash_store_redeem(f->c, f->t1, w1, "DEF456", NOW + 5, &who, e));
     assert_int_equal(who, b[1]);
     FAILS(ERR_CONFLICT, flash_store_redeem(f->c, f->t1, w1, "DEF456", NOW + 6, &who, e));
-    assert_string_equal(last.field, "code");
+    assert_string_equal(check_last.field, "code");
     FAILS(ERR_NOT_FOUND, flash_store_redeem(f->c, f->t1, w1, "NOPE00", NOW, &who, e));
-    assert_string_equal(last.field, "code");
+    assert_string_equal(check_last.field, "code");
     FAILS(ERR_NOT_FOUND, flash_store_redeem(f->c, f->t2, w1, "ABC123", NOW, &who, e));
     OK(flash_store_window_get(f->c, f->t1, w1, &f->a, &w, e));
     assert_int_equal(w.joined, 3);

@@ -9,6 +9,7 @@
 #include "domain/flash/flash_store.h"
 #include "jobs/queue.h"
 #include "core/xalloc.h"
+#include "support/check.h"
 #include "support/testdb.h"
 
 #include <setjmp.h>
@@ -22,26 +23,6 @@
 #include <string.h>
 
 #define NOW 1795252200000 /* 2026-11-21T09:10:00Z */
-
-#define OK(call)                                                                                   \
-    do {                                                                                           \
-        struct err e_;                                                                             \
-        err_init(&e_);                                                                             \
-        struct err *e = &e_;                                                                       \
-        int rc_ = (call);                                                                          \
-        if (rc_)                                                                                   \
-            fail_msg("%s: rc %d: %s (field %s)", #call, rc_, e_.msg, e_.field);                    \
-    } while (0)
-
-static struct err last;
-#define FAILS(code, call)                                                                          \
-    do {                                                                                           \
-        err_init(&last);                                                                           \
-        struct err *e = &last;                                                                     \
-        int rc_ = (call);                                                                          \
-        if (rc_ != (code))                                                                         \
-            fail_msg("%s: rc %d, want %d (%s)", #call, rc_, (int)(code), last.msg);                \
-    } while (0)
 
 /* ======================== templates ======================== */
 
@@ -378,17 +359,17 @@ static void test_enqueue(void **state)
     struct notify_message bad = to_buyer(f, NOTIFY_OFFER, "tr");
     bad.recipient_kind = "admin";
     FAILS(ERR_INVALID, notify_enqueue(f->c, f->t1, &bad, &full, NOW, e));
-    assert_string_equal(last.field, "recipient_kind");
+    assert_string_equal(check_last.field, "recipient_kind");
     bad = to_buyer(f, (enum notify_kind)42, "tr");
     FAILS(ERR_INVALID, notify_enqueue(f->c, f->t1, &bad, &full, NOW, e));
-    assert_string_equal(last.field, "kind");
+    assert_string_equal(check_last.field, "kind");
     bad = to_buyer(f, NOTIFY_OFFER, "tr");
     FAILS(ERR_INVALID, notify_enqueue(f->c, f->t1, &bad, NULL, NOW, e));
-    assert_string_equal(last.field, "body");
+    assert_string_equal(check_last.field, "body");
     /* Another tenant's window. */
     bad = to_buyer(f, NOTIFY_OFFER, "tr");
     FAILS(ERR_NOT_FOUND, notify_enqueue(f->c, f->t2, &bad, &full, NOW, e));
-    assert_string_equal(last.field, "window");
+    assert_string_equal(check_last.field, "window");
     OK(jobs_list(f->c, f->t2, false, NULL, &f->a, &jobs, &n, e));
     assert_int_equal(n, 0);
 }

@@ -104,6 +104,7 @@ CREATE TABLE flash_windows (
     seller_id        INTEGER NOT NULL REFERENCES sellers (id),
     title            TEXT NOT NULL,
     description      TEXT NOT NULL DEFAULT '',
+    product          TEXT NOT NULL DEFAULT '', -- what the offer is about, e.g. 'latte'
     discount_percent INTEGER NOT NULL DEFAULT 0 CHECK (discount_percent BETWEEN 0 AND 100),
     static_price     INTEGER NOT NULL DEFAULT 0 CHECK (static_price >= 0),
     bundle_info      TEXT NOT NULL DEFAULT '',
