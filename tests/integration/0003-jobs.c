@@ -160,8 +160,7 @@ static void test_sigkill_loses_nothing_repeats_nothing(void **state)
         ids[i] = enqueue(&s, "{\"name\":\"test.record\",\"delay_s\":1,"
                              "\"payload\":{\"sleep_ms\":100}}");
     /* let some finish, then kill in the middle of the rest */
-    for (int i = 0; i < 400 && count_done(&s) < 5; i++)
-        harness_sleep_ms(10);
+    WAIT_FOR(count_done(&s) >= 5, 20000);
     server_kill(&s);
     long long done_before = harness_db_i64(url, "SELECT COUNT(*) FROM jobs WHERE name = "
                                                 "'test.record' AND state = 'done'");
@@ -169,8 +168,7 @@ static void test_sigkill_loses_nothing_repeats_nothing(void **state)
     assert_true(done_before < N);
 
     assert_int_equal(server_start(&s, url, env), 0);
-    for (int i = 0; i < 600 && count_done(&s) < N; i++)
-        harness_sleep_ms(25);
+    WAIT_FOR(count_done(&s) >= N, 30000);
     for (int i = 0; i < N; i++) {
         json_t *j = get_job(&s, ids[i]);
         assert_string_equal(json_string_value(json_object_get(j, "state")), "done");
@@ -227,25 +225,24 @@ static void test_two_servers_one_scheduler(void **state)
     harness_fresh_db(url, sizeof(url));
     assert_int_equal(server_start(&a, url, NULL), 0);
     assert_int_equal(server_start(&b, url, NULL), 0);
-    harness_sleep_ms(3500);
-    bool la = is_leader(&a), lb = is_leader(&b);
-    assert_true(la != lb); /* exactly one */
     const char *dup_sql = "SELECT COUNT(*) FROM (SELECT unique_key FROM jobs WHERE unique_key LIKE "
                           "'sched:test.tick:%' GROUP BY unique_key HAVING COUNT(*) > 1) d";
     const char *ticks_sql = "SELECT COUNT(*) FROM jobs WHERE unique_key LIKE 'sched:test.tick:%'";
+    /* one of them leads and ticks; the other never does (checked on every poll) */
+    bool la = false, lb = false;
+    WAIT_FOR((la = is_leader(&a), lb = is_leader(&b), la != lb) &&
+                 harness_db_i64(url, ticks_sql) >= 2,
+             20000);
+    assert_true(la != lb); /* exactly one */
     assert_int_equal(harness_db_i64(url, dup_sql), 0);
     long long before = harness_db_i64(url, ticks_sql);
     assert_true(before >= 2);
 
     struct server *leader = la ? &a : &b, *other = la ? &b : &a;
     server_kill(leader);
-    bool took_over = false;
-    for (int i = 0; i < 200 && !took_over; i++) {
-        took_over = is_leader(other);
-        harness_sleep_ms(50);
-    }
-    assert_true(took_over);
-    harness_sleep_ms(2500);
+    WAIT_FOR(is_leader(other), 20000);
+    assert_true(is_leader(other));
+    WAIT_FOR(harness_db_i64(url, ticks_sql) > before, 20000);
     assert_true(harness_db_i64(url, ticks_sql) > before);
     assert_int_equal(harness_db_i64(url, dup_sql), 0);
     assert_int_equal(server_stop(other), 0);

@@ -128,13 +128,12 @@ static json_t *window(long long id)
 static const char *wait_status(long long id, const char *want, int ms)
 {
     static char last[32];
-    for (int waited = 0; waited <= ms; waited += 100) {
+    for (long long end = harness_deadline(ms);; harness_sleep_ms(100)) {
         json_t *w = window(id);
         snprintf(last, sizeof(last), "%s", str(w, "status"));
         json_decref(w);
-        if (strcmp(last, want) == 0)
+        if (strcmp(last, want) == 0 || !harness_before(end))
             break;
-        harness_sleep_ms(100);
     }
     return last;
 }
@@ -427,14 +426,17 @@ static void test_ask_first_seller(void **state)
     assert_int_equal(count_messages(pk, "cancelled"), 1); /* B6 was told */
 }
 
-static long long manual(const char *seller_id, int start_in_s, int min_participants,
-                        const char *buyers)
+/*
+ * An operator's window starting in ten minutes; tests act before the start (pre-commits), then
+ * start it with harness_window_start_now() instead of racing a start a few seconds ahead.
+ */
+static long long manual(const char *seller_id, int min_participants, const char *buyers)
 {
     char body[400];
     snprintf(body, sizeof(body),
              "{\"seller_id\":\"%s\",\"discount_percent\":20,\"start_time\":\"%s\","
              "\"duration_minutes\":10,\"min_participants\":%d,\"buyer_ids\":%s}",
-             seller_id, iso_in(start_in_s), min_participants, buyers);
+             seller_id, iso_in(600), min_participants, buyers);
     json_t *w = post("/api/flash-windows/create", body, 201);
     assert_string_equal(str(w, "status"), "SCHEDULED");
     long long pk = num(w, "id");
@@ -446,10 +448,11 @@ static void test_activate_join_redeem(void **state)
 {
     (void)state;
     seller("S3", "+905320000003", "coffee", MODA_LAT + 0.002, MODA_LNG, true);
-    long long pk = manual("S3", 2, 1, "[\"B1\",\"B3\"]");
+    long long pk = manual("S3", 1, "[\"B1\",\"B3\"]");
     char path[96];
     snprintf(path, sizeof(path), "/api/flash-windows/%lld/precommit", pk);
     json_decref(post(path, "{\"buyer_id\":\"B3\"}", 201));
+    harness_window_start_now(srv.db_url, pk);
     assert_string_equal(wait_status(pk, "ACTIVE", 15000), "ACTIVE");
     json_decref(post(path, "{\"buyer_id\":\"B1\"}", 409)); /* pre-commits closed */
 
@@ -508,10 +511,11 @@ static void test_cancel_under_minimum(void **state)
 {
     (void)state;
     seller("S4", "+905320000004", "coffee", MODA_LAT - 0.002, MODA_LNG, true);
-    long long pk = manual("S4", 2, 2, "[\"B1\",\"B2\"]");
+    long long pk = manual("S4", 2, "[\"B1\",\"B2\"]");
     char path[96];
     snprintf(path, sizeof(path), "/api/flash-windows/%lld/precommit", pk);
     json_decref(post(path, "{\"buyer_id\":\"B2\"}", 201));
+    harness_window_start_now(srv.db_url, pk);
     assert_string_equal(wait_status(pk, "CANCELLED", 15000), "CANCELLED");
     json_t *w = window(pk);
     assert_non_null(strstr(str(w, "cancel_reason"), "minimum"));
@@ -558,12 +562,12 @@ static void test_restart_activates_once(void **state)
 {
     (void)state;
     seller("S5", "+905320000005", "coffee", MODA_LAT, MODA_LNG + 0.002, true);
-    long long pk = manual("S5", 3, 1, "[\"B4\"]");
+    long long pk = manual("S5", 1, "[\"B4\"]");
     char path[96];
     snprintf(path, sizeof(path), "/api/flash-windows/%lld/precommit", pk);
     json_decref(post(path, "{\"buyer_id\":\"B4\"}", 201));
-    server_kill(&srv); /* dies before the start */
-    harness_sleep_ms(3500);
+    server_kill(&srv);                        /* dies before the start */
+    harness_window_start_now(srv.db_url, pk); /* the start passes while it is down */
     assert_int_equal(server_start(&srv, srv.db_url, NULL), 0);
     assert_string_equal(wait_status(pk, "ACTIVE", 15000), "ACTIVE");
     harness_sleep_ms(500);

@@ -90,7 +90,7 @@ static void link_token(const char *who, const char *kind, char which, char *out,
 {
     char path[160], needle[4] = {'/', which, '/', 0};
     snprintf(path, sizeof(path), "/api/messages?recipient_id=%s&kind=%s", who, kind);
-    for (int i = 0; i < 100; i++) {
+    for (long long end = harness_deadline(20000); harness_before(end); harness_sleep_ms(100)) {
         json_t *m = call("GET", path, NULL, 200);
         json_t *msg = json_array_get(json_object_get(m, "messages"), 0);
         const char *body = msg ? json_string_value(json_object_get(msg, "body")) : NULL;
@@ -103,7 +103,6 @@ static void link_token(const char *who, const char *kind, char which, char *out,
             return;
         }
         json_decref(m);
-        harness_sleep_ms(100);
     }
     fail_msg("no %s link in a %s message to %s", which == 'w' ? "buyer" : "seller", kind, who);
 }
@@ -120,7 +119,7 @@ static void test_signed_links(void **state)
                      "40.9879,\"lng\":29.026}}",
                      201));
     char body[300], start[40];
-    time_t t = time(NULL) + 3;
+    time_t t = time(NULL) + 600; /* started below, once B1 has said "katıl" */
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(start, sizeof(start), "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -128,7 +127,9 @@ static void test_signed_links(void **state)
              "{\"seller_id\":\"S1\",\"discount_percent\":20,\"start_time\":\"%s\","
              "\"min_participants\":1,\"buyer_ids\":[\"B1\"]}",
              start);
-    json_decref(call("POST", "/api/flash-windows/create", body, 201));
+    json_t *created = call("POST", "/api/flash-windows/create", body, 201);
+    long long window_id = (long long)json_integer_value(json_object_get(created, "id"));
+    json_decref(created);
 
     char token[400], path[512];
     link_token("B1", "offer", 'w', token, sizeof(token));
@@ -153,16 +154,16 @@ static void test_signed_links(void **state)
     resp_free(&r);
 
     /* once it is on, joining gives the code */
+    harness_window_start_now(srv.db_url, window_id);
     snprintf(path, sizeof(path), "/api/public/w/%s", token);
-    for (int i = 0; i < 100; i++) {
+    for (long long end = harness_deadline(20000);; harness_sleep_ms(100)) {
         assert_int_equal(http_get(&srv, path, NULL, &r), 0);
         bool on =
             strcmp(json_string_value(json_object_get(json_object_get(r.json, "window"), "status")),
                    "ACTIVE") == 0;
         resp_free(&r);
-        if (on)
+        if (on || !harness_before(end))
             break;
-        harness_sleep_ms(100);
     }
     snprintf(path, sizeof(path), "/api/public/w/%s/join", token);
     assert_int_equal(http_req(&srv, "POST", path, NULL, NULL, NULL, 0, NULL, &r), 0);

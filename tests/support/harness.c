@@ -2,6 +2,7 @@
 /* Integration-test support (see harness.h). */
 #include "support/harness.h"
 #include "db/db.h"
+#include "core/clock.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -422,6 +423,34 @@ long long harness_db_i64(const char *db_url, const char *sql)
     db_conn_release(c);
     db_close(db);
     return v;
+}
+
+long long harness_deadline(int timeout_ms)
+{
+    double scale = 1;
+    const char *env = getenv("TEST_TIME_SCALE");
+    if (env && strtod(env, NULL) >= 1)
+        scale = strtod(env, NULL);
+    return (long long)clock_mono_ms() + (long long)(timeout_ms * scale);
+}
+
+bool harness_before(long long deadline)
+{
+    return (long long)clock_mono_ms() < deadline;
+}
+
+void harness_window_start_now(const char *db_url, long long window_id)
+{
+    char now[CLOCK_ISO_LEN], sql[256];
+    clock_format_iso(clock_now_ms(NULL), now);
+    snprintf(sql, sizeof(sql), "UPDATE flash_windows SET start_at = '%s' WHERE id = %lld", now,
+             window_id);
+    harness_db_exec(db_url, sql);
+    snprintf(sql, sizeof(sql),
+             "UPDATE jobs SET run_at = '%s' WHERE unique_key = 'flash.activate:%lld' AND "
+             "state = 'pending'",
+             now, window_id);
+    harness_db_exec(db_url, sql);
 }
 
 void harness_db_exec(const char *db_url, const char *sql)

@@ -76,6 +76,30 @@ int harness_sh(const char *cmd, char *out, size_t n);
 /* Milliseconds sleep. */
 void harness_sleep_ms(int ms);
 
+/*
+ * Waiting for the server without betting on how fast a loaded machine is. A deadline is
+ * `timeout_ms` from now on the monotonic clock, times TEST_TIME_SCALE when set (e.g. 3 on a
+ * slow machine); WAIT_FOR re-evaluates `cond` every 50 ms until it holds or the deadline
+ * passes. The caller then asserts `cond` (or what it implies), so a timeout fails the test
+ * with the real state rather than hanging:
+ *     WAIT_FOR(job_state_is(&s, id, "done"), 20000);
+ *     assert_true(job_state_is(&s, id, "done"));
+ */
+long long harness_deadline(int timeout_ms);
+bool harness_before(long long deadline);
+#define WAIT_FOR(cond, timeout_ms)                                                                 \
+    for (long long wait_until_ = harness_deadline(timeout_ms);                                     \
+         !(cond) && harness_before(wait_until_);)                                                  \
+    harness_sleep_ms(50)
+
+/*
+ * Bring a SCHEDULED window's start to now, as if its lead time had passed: its start and its
+ * activation job's run time are set to the current time in the database, so the server's
+ * workers activate it on their next poll. Lets a test create a window well ahead, act before
+ * the start (pre-commits), and then start it without racing the wall clock.
+ */
+void harness_window_start_now(const char *db_url, long long window_id);
+
 
 /* Turn the periodic flash scan off for the server's tenant (PUT scan_interval_s 0); 0 or -1. */
 int harness_manual_scans(const struct server *s);

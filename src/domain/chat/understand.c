@@ -7,6 +7,7 @@
  */
 #include "domain/chat/understand.h"
 #include "core/xalloc.h"
+#include "domain/flash/flash.h"
 
 #include <libstemmer.h>
 #include <utf8proc.h>
@@ -702,6 +703,7 @@ struct token {
     bool alpha;  /* has a letter */
     bool digit;  /* has a digit */
     bool symbol; /* a currency symbol */
+    bool lower;  /* a letter was written in lower case ("kjdchg", "Kod") */
     int cue;     /* 1 + the intent of the cue that used the token, 0 when none */
     bool used;   /* used by the chosen product */
     int n_m;
@@ -720,6 +722,7 @@ struct prep {
     size_t low_cap;
     size_t fold_cap;
     size_t fold_used; /* bytes of fold written, tokens NUL-separated */
+    bool code_named;  /* the code found was named ("kod ...") rather than alone */
     int n_all;        /* tokens in the message, also beyond MAX_TOKENS */
     int n_tok;
     struct token tok[MAX_TOKENS];
@@ -749,6 +752,12 @@ static int32_t tr_lower(int32_t c)
 static bool is_letter(utf8proc_category_t k)
 {
     return k >= UTF8PROC_CATEGORY_LU && k <= UTF8PROC_CATEGORY_LO;
+}
+
+static bool is_alnum_cp(int32_t c)
+{
+    utf8proc_category_t k = utf8proc_category(c);
+    return is_letter(k) || k == UTF8PROC_CATEGORY_ND;
 }
 
 static bool is_mark(utf8proc_category_t k)
@@ -804,16 +813,48 @@ static size_t fold_put(char *dst, int32_t c)
     return w;
 }
 
-/* Collapse runs of three or more of the same letter ("merhabaaa", "yesss") to one. */
-static size_t squeeze_runs(int32_t *cp, size_t n)
+/*
+ * Whether cp[i..j) looks like a redemption code as written: FLASH_CODE_LEN characters of the
+ * code alphabet with a digit or without a lower-case letter ("DDDKFP", "AAA2BC"). Its runs are
+ * kept: a code is not an elongated word.
+ */
+static bool code_shaped(const int32_t *cp, size_t i, size_t j)
+{
+    if (j - i != FLASH_CODE_LEN)
+        return false;
+    bool digit = false, lower = false;
+    for (size_t k = i; k < j; k++) {
+        int32_t c = cp[k];
+        int32_t up = c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c;
+        if (up >= 0x80 || !up || !strchr(FLASH_CODE_ALPHABET, (int)up))
+            return false;
+        digit |= c >= '0' && c <= '9';
+        lower |= c >= 'a' && c <= 'z';
+    }
+    return digit || !lower;
+}
+
+/*
+ * Collapse runs of three or more of the same letter ("merhabaaa", "yesss") to one, except in
+ * code-shaped words when keep_codes.
+ */
+static size_t squeeze_runs(int32_t *cp, size_t n, bool keep_codes)
 {
     size_t w = 0;
+    size_t word_end = 0; /* end of a code-shaped word being copied as is */
     for (size_t i = 0; i < n;) {
+        if (keep_codes && i >= word_end && (i == 0 || !is_alnum_cp(cp[i - 1]))) {
+            size_t e = i;
+            while (e < n && is_alnum_cp(cp[e]))
+                e++;
+            if (code_shaped(cp, i, e))
+                word_end = e;
+        }
         size_t j = i + 1;
         while (j < n && cp[j] == cp[i])
             j++;
         bool letter = is_letter(utf8proc_category(cp[i]));
-        size_t keep = (letter && j - i >= 3) ? 1 : j - i;
+        size_t keep = (letter && j - i >= 3 && i >= word_end) ? 1 : j - i;
         for (size_t k = 0; k < keep; k++)
             cp[w++] = cp[i];
         i = j;
@@ -893,6 +934,7 @@ static void tokenize(struct prep *p, bool emoji_words)
         if (is_letter(k)) {
             tok_put(&s, tr_lower(c));
             s.cur.alpha = true;
+            s.cur.lower |= k == UTF8PROC_CATEGORY_LL;
         } else if (k == UTF8PROC_CATEGORY_ND) {
             tok_put(&s, c);
             s.cur.digit = true;
@@ -923,13 +965,15 @@ static void tokenize(struct prep *p, bool emoji_words)
  * NFKC (utf8proc), then Turkish lower case, fold and tokens. ERR_INVALID for invalid UTF-8 or
  * text over CHAT_TEXT_MAX bytes. Messages up to SMALL_CPS code points use p's own arrays.
  */
-static int prep_text(struct prep *p, const char *text, bool emoji_words, struct err *e)
+static int prep_text(struct prep *p, const char *text, bool emoji_words, bool keep_codes,
+                     struct err *e)
 {
     const utf8proc_option_t opts = UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT;
     p->heap = NULL;
     p->n_tok = 0;
     p->n_all = 0;
     p->fold_used = 0;
+    p->code_named = false;
     if (!text)
         return err_set(e, ERR_INVALID, "text is missing");
     size_t len = strnlen(text, CHAT_TEXT_MAX + 1);
@@ -964,7 +1008,7 @@ static int prep_text(struct prep *p, const char *text, bool emoji_words, struct 
         prep_release(p);
         return err_set(e, ERR_INVALID, "text cannot be normalised");
     }
-    p->n_cp = squeeze_runs(p->cp, (size_t)n);
+    p->n_cp = squeeze_runs(p->cp, (size_t)n, keep_codes);
     tokenize(p, emoji_words);
     return 0;
 }
@@ -1187,7 +1231,7 @@ static void pattern_add(const char *text, struct pattern proto, struct stemmers 
     struct prep prep;
     struct err e;
     err_init(&e);
-    if (prep_text(&prep, exact ? text + 1 : text, false, &e)) {
+    if (prep_text(&prep, exact ? text + 1 : text, false, false, &e)) {
         V.dropped++;
         return;
     }
@@ -1556,15 +1600,16 @@ static size_t number_len(const char *s, size_t n)
     return i;
 }
 
+/* A token of FLASH_CODE_LEN characters of the code alphabet (compared on the folded form). */
 static bool is_code(const struct token *t, bool *mixed)
 {
-    static const char alphabet[] = "abcdefghjklmnpqrstuvwxyz23456789";
-    if (t->fold_len != 6)
+    if (t->fold_len != FLASH_CODE_LEN)
         return false;
     bool letter = false, digit = false;
-    for (size_t i = 0; i < 6; i++) {
+    for (size_t i = 0; i < FLASH_CODE_LEN; i++) {
         char c = t->fold[i];
-        if (!c || !strchr(alphabet, c))
+        char up = (char)(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+        if (!c || !strchr(FLASH_CODE_ALPHABET, up))
             return false;
         if (c >= '0' && c <= '9')
             digit = true;
@@ -1645,22 +1690,39 @@ static void find_quantity(const struct prep *p, const struct annot *an, const bo
     }
 }
 
-/* A redemption code: six characters of the code alphabet, with a digit or next to "kod". */
-static void find_code(const struct prep *p, const struct annot *an, struct chat_understanding *out)
+/*
+ * A redemption code: FLASH_CODE_LEN characters of the code alphabet. Codes are random, so a
+ * third of them are all letters or all digits; such a token is a code when the message names
+ * it ("kod KJDCHG", "KJDCHG geldi": "kod" or another redeem cue next to it), or when it is the
+ * whole message, written as codes are shown (no lower-case letter: "KJDCHG", "234567"), and means
+ * nothing else. A mixed token ("K7M2PX", "k7m2px") needs neither. Words of the alphabet's shape
+ * ("thanks", "gelsek") are kept out by requiring that the token is no cue and no product, and,
+ * alone, upper case.
+ */
+static bool names_code(const struct prep *p, const struct annot *an, int i)
+{
+    if (i < 0 || i >= p->n_tok)
+        return false;
+    return an->tag[i] == TAG_KOD || p->tok[i].cue == CHAT_SELLER_REDEEM + 1;
+}
+
+static void find_code(struct prep *p, const struct annot *an, struct chat_understanding *out)
 {
     for (int i = 0; i < p->n_tok && !out->code[0]; i++) {
         bool mixed;
         if (!is_code(&p->tok[i], &mixed))
             continue;
-        bool named =
-            (i > 0 && an->tag[i - 1] == TAG_KOD) || (i + 1 < p->n_tok && an->tag[i + 1] == TAG_KOD);
-        if (!mixed && !named)
+        bool free_word = !p->tok[i].cue && !an->prod[i];
+        bool named = names_code(p, an, i - 1) || names_code(p, an, i + 1);
+        bool alone = p->n_tok == 1 && !p->tok[i].lower;
+        if (!mixed && !(free_word && (named || alone)))
             continue;
-        for (int k = 0; k < 6; k++) {
+        for (int k = 0; k < FLASH_CODE_LEN; k++) {
             char c = p->tok[i].fold[k];
             out->code[k] = (char)(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
         }
-        out->code[6] = '\0';
+        out->code[FLASH_CODE_LEN] = '\0';
+        p->code_named = named;
     }
 }
 
@@ -1764,7 +1826,9 @@ static void understand_tokens(struct prep *p, enum chat_role role, struct chat_u
             an.cur[pos] = pat->value;
         } else if (pat->kind == P_NUMBER && pat->n == 1 && occ[i].s >= S_FOLD) {
             an.num[pos] = pat->value;
-        } else if (pat->kind == P_TAG && !an.tag[pos] && span_free(p, pos, pat->n, false, -1)) {
+        } else if (pat->kind == P_TAG && !an.tag[pos] &&
+                   (span_free(p, pos, pat->n, false, -1) || pat->value == TAG_KOD)) {
+            /* "kod" is also the redeem cue; as a tag it still marks the code beside it */
             an.tag[pos] = pat->value;
         } else if (pat->kind == P_PLACE && occ[i].s >= S_STEM) {
             an.place[pos] = true;
@@ -1863,6 +1927,15 @@ static void understand_tokens(struct prep *p, enum chat_role role, struct chat_u
     out->confidence = conf < 0 ? 0 : conf;
 }
 
+/* Three or more of the same letter in a row. */
+static bool has_letter_run(const char *s)
+{
+    for (size_t i = 0; s[i] && s[i + 1] && s[i + 2]; i++)
+        if (s[i] == s[i + 1] && s[i] == s[i + 2] && !(s[i] >= '0' && s[i] <= '9'))
+            return true;
+    return false;
+}
+
 int chat_understand(const char *text, enum chat_role role, struct chat_understanding *out,
                     struct err *e)
 {
@@ -1872,12 +1945,32 @@ int chat_understand(const char *text, enum chat_role role, struct chat_understan
         return err_set(e, ERR_INVALID, "unknown role %d", (int)role);
     pthread_once(&vocab_once, vocab_build);
     struct prep p;
-    int rc = prep_text(&p, text, true, e);
+    int rc = prep_text(&p, text, true, true, e);
     if (rc)
         return rc;
     if (V.ok && p.n_tok)
         understand_tokens(&p, role, out);
     prep_release(&p);
+    /*
+     * A code-shaped word keeps its letter runs ("DDDKFP"); an elongated word in capitals
+     * ("EVETTT") has the same shape. When the runs made a code nobody named ("kod ..."), read
+     * the text again with them collapsed, and take that reading if it is confident of
+     * something else.
+     */
+    if (out->code[0] && !p.code_named && has_letter_run(out->code)) {
+        struct chat_understanding alt;
+        memset(&alt, 0, sizeof(alt));
+        alt.intent = CHAT_UNKNOWN;
+        rc = prep_text(&p, text, true, false, e);
+        if (rc)
+            return rc;
+        if (V.ok && p.n_tok)
+            understand_tokens(&p, role, &alt);
+        prep_release(&p);
+        if (alt.intent != CHAT_UNKNOWN && alt.intent != CHAT_SELLER_REDEEM &&
+            alt.confidence >= CHAT_CONFIDENT)
+            *out = alt;
+    }
     return 0;
 }
 
@@ -1887,7 +1980,7 @@ int chat_normalise(const char *text, char *out, size_t n, struct err *e)
         return err_set(e, ERR_INVALID, "no room for the normalised text");
     out[0] = '\0';
     struct prep p;
-    int rc = prep_text(&p, text, false, e);
+    int rc = prep_text(&p, text, false, false, e);
     if (rc)
         return rc;
     size_t w = 0;

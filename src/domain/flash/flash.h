@@ -21,6 +21,13 @@
 #define FLASH_MAX_CATEGORIES       16 /* per buyer */
 #define FLASH_MAX_EXTRA_CATEGORIES 16 /* a tenant's own categories beyond the canonical ones */
 #define FLASH_MAX_TIERS            8
+/*
+ * Redemption codes: FLASH_CODE_LEN characters of FLASH_CODE_ALPHABET (no 0/O, 1/I, so a code
+ * reads aloud without doubt). Any mix is possible: all letters, all digits, or both. Message
+ * understanding (chat/understand.c) recognises codes by this same alphabet.
+ */
+#define FLASH_CODE_LEN      6
+#define FLASH_CODE_ALPHABET "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 /* The canonical categories; a tenant may add more in its configuration. */
 extern const char *const flash_categories[]; /* NULL-terminated */

@@ -20,8 +20,7 @@
 
 #define MINUTE_MS        60000LL
 #define DAY_MS           (24 * 60 * MINUTE_MS)
-#define BUSY_HISTORY_MS  (28 * DAY_MS) /* density reports that shape the start time */
-#define CODE_LEN         6
+#define BUSY_HISTORY_MS  (28 * DAY_MS)    /* density reports that shape the start time */
 #define LINK_GRACE_MS    (60 * MINUTE_MS) /* links work this long after the window ends */
 #define REMIND_BEFORE_MS (2 * MINUTE_MS)  /* reminders go out this long before the start */
 
@@ -650,14 +649,14 @@ int flash_precommit_cancel(struct db_conn *c, int64_t tenant, int64_t window_pk,
 }
 
 /* A short code that is easy to read aloud: no 0/O, 1/I. */
-static void make_code(char out[CODE_LEN + 1])
+static void make_code(char out[FLASH_CODE_LEN + 1])
 {
-    static const char alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    unsigned char rnd[CODE_LEN];
+    static const char alphabet[] = FLASH_CODE_ALPHABET;
+    unsigned char rnd[FLASH_CODE_LEN];
     sec_random_bytes(rnd, sizeof(rnd));
-    for (int i = 0; i < CODE_LEN; i++)
+    for (int i = 0; i < FLASH_CODE_LEN; i++)
         out[i] = alphabet[rnd[i] % (sizeof(alphabet) - 1)];
-    out[CODE_LEN] = '\0';
+    out[FLASH_CODE_LEN] = '\0';
 }
 
 int flash_join(struct db_conn *c, int64_t tenant, int64_t window_pk, const char *buyer_id,
@@ -682,7 +681,7 @@ int flash_join(struct db_conn *c, int64_t tenant, int64_t window_pk, const char 
         rc = err_set_field(e, ERR_FORBIDDEN, "buyer_id", "buyer %s was not offered window %lld",
                            buyer_id, (long long)window_pk);
     bool full = w.capacity > 0 && w.joined >= w.capacity;
-    char fresh[CODE_LEN + 1];
+    char fresh[FLASH_CODE_LEN + 1];
     make_code(fresh); /* 32^6 codes per window: a collision is not worth a retry path */
     if (!rc)
         rc = flash_store_join(c, tenant, window_pk, b.pk, fresh, now_ms, a, code, created, e);

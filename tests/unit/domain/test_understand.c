@@ -6,6 +6,7 @@
  * intent accuracy or when a "must" row (seed examples, core commands) is wrong.
  */
 #include "domain/chat/understand.h"
+#include "domain/flash/flash.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -716,13 +717,135 @@ static void test_threads(void **state)
     }
 }
 
+/*
+ * Redemption codes of every class the generator can draw (all letters, all digits, mixed) are
+ * understood in every way a seller writes them. Codes come from a seeded generator over the
+ * same alphabet as flash_join's, so a failure names a reproducible code.
+ */
+enum code_class { CODE_LETTERS, CODE_DIGITS, CODE_MIXED };
+
+static uint64_t rng_next(uint64_t *s)
+{
+    /* xorshift64* */
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * 2685821657736338717ULL;
+}
+
+static void make_code(uint64_t *seed, enum code_class cls, char out[FLASH_CODE_LEN + 1])
+{
+    static const char alphabet[] = FLASH_CODE_ALPHABET;
+    const size_t n_letters = 24, n_all = sizeof(alphabet) - 1;
+    for (;;) {
+        bool letter = false, digit = false;
+        for (int i = 0; i < FLASH_CODE_LEN; i++) {
+            size_t k = cls == CODE_LETTERS  ? rng_next(seed) % n_letters
+                       : cls == CODE_DIGITS ? n_letters + rng_next(seed) % (n_all - n_letters)
+                                            : rng_next(seed) % n_all;
+            out[i] = alphabet[k];
+            letter |= k < n_letters;
+            digit |= k >= n_letters;
+        }
+        out[FLASH_CODE_LEN] = '\0';
+        if (cls != CODE_MIXED || (letter && digit))
+            return;
+    }
+}
+
+static void test_codes_every_class(void **state)
+{
+    (void)state;
+    static const char *const forms[][2] = {
+        {"kod ", ""},
+        {"Kod: ", ""},
+        {"", ""},
+        {"müşteri kodu ", ""},
+        {"", " kodlu müşteri geldi"},
+        {"code ", ""},
+        {"kodu ", " lütfen"},
+        {"KOD ", ""},
+    };
+    uint64_t seed = 0x1ce5b0b5eedULL;
+    int checked = 0;
+    for (int cls = CODE_LETTERS; cls <= CODE_MIXED; cls++) {
+        for (int n = 0; n < 200; n++) {
+            char code[FLASH_CODE_LEN + 1];
+            make_code(&seed, (enum code_class)cls, code);
+            for (size_t f = 0; f < sizeof(forms) / sizeof(forms[0]); f++) {
+                char text[96];
+                snprintf(text, sizeof(text), "%s%s%s", forms[f][0], code, forms[f][1]);
+                struct chat_understanding u;
+                struct err e;
+                err_init(&e);
+                assert_int_equal(chat_understand(text, S, &u, &e), 0);
+                if (strcmp(u.code, code) != 0 || u.intent != CHAT_SELLER_REDEEM)
+                    fail_msg("class %d: \"%s\" understood as %s code \"%s\"", cls, text,
+                             chat_intent_names[u.intent], u.code);
+                checked++;
+            }
+        }
+    }
+    assert_int_equal(checked, 3 * 200 * 8);
+    /* runs of one letter are part of a code, not an elongated word */
+    static const char *const runs[] = {"DDDKFP", "ABCDDD", "AAA2BC", "222345", "KKKKKK"};
+    for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+        for (size_t f = 0; f < sizeof(forms) / sizeof(forms[0]); f++) {
+            char text[96];
+            snprintf(text, sizeof(text), "%s%s%s", forms[f][0], runs[i], forms[f][1]);
+            struct chat_understanding u;
+            struct err e;
+            err_init(&e);
+            assert_int_equal(chat_understand(text, S, &u, &e), 0);
+            if (strcmp(u.code, runs[i]) != 0)
+                fail_msg("\"%s\" understood with code \"%s\"", text, u.code);
+        }
+    }
+    /* "kod" named: lower case is fine too */
+    struct chat_understanding u;
+    struct err e;
+    err_init(&e);
+    assert_int_equal(chat_understand("kod kjdchg", S, &u, &e), 0);
+    assert_string_equal(u.code, "KJDCHG");
+}
+
+/* Words of the code alphabet's shape are not codes unless named or written like one. */
+static void test_code_lookalikes(void **state)
+{
+    (void)state;
+    static const char *const words[] = {"thanks", "gelsek", "Thanks", "bekle", "tamam"};
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+        struct chat_understanding u;
+        struct err e;
+        err_init(&e);
+        assert_int_equal(chat_understand(words[i], S, &u, &e), 0);
+        if (u.code[0])
+            fail_msg("\"%s\" taken for code %s", words[i], u.code);
+    }
+    /* an elongated word in capitals is still the word; named, the same letters are a code */
+    struct chat_understanding u;
+    struct err e;
+    err_init(&e);
+    assert_int_equal(chat_understand("EVETTT", S, &u, &e), 0);
+    assert_int_equal(u.intent, CHAT_SELLER_APPROVE);
+    assert_string_equal(u.code, "");
+    assert_int_equal(chat_understand("kod EVETTT", S, &u, &e), 0);
+    assert_string_equal(u.code, "EVETTT");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_names),         cmocka_unit_test(test_normalise),
-        cmocka_unit_test(test_invalid_input), cmocka_unit_test(test_empty),
-        cmocka_unit_test(test_long_message),  cmocka_unit_test(test_confidence),
-        cmocka_unit_test(test_threads),       cmocka_unit_test(test_corpus),
+        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_normalise),
+        cmocka_unit_test(test_invalid_input),
+        cmocka_unit_test(test_empty),
+        cmocka_unit_test(test_long_message),
+        cmocka_unit_test(test_confidence),
+        cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_corpus),
+        cmocka_unit_test(test_codes_every_class),
+        cmocka_unit_test(test_code_lookalikes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
