@@ -63,7 +63,7 @@ for f in $src_files; do
                 ;;
             esac
             ;;
-        src/db/* | src/jobs/* | src/sched/* | src/net/*)
+        src/db/* | src/jobs/* | src/sched/* | src/net/* | src/integrations/*)
             case "$inc" in
             http/* | domain/*) report "$f:$line: ${f#src/} includes \"$inc\" (must not depend on http/ or domain/)" ;;
             esac

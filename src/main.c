@@ -7,6 +7,7 @@
 #include "core/config.h"
 #include "core/crypto.h"
 #include "core/events.h"
+#include "core/keyfile.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "db/db.h"
@@ -25,6 +26,7 @@
 #include "http/routes.h"
 #include "http/server.h"
 #include "http/sse.h"
+#include "integrations/integration_store.h"
 #include "platform/tasks.h"
 #include "jobs/queue.h"
 #include "jobs/worker.h"
@@ -58,6 +60,12 @@ static const char usage[] =
     "  users create --tenant NAME --email EMAIL --role ROLE\n"
     "                             create a dashboard user; the password is read from\n"
     "                             ICESHOP_PASSWORD or the first line of standard input\n"
+    "  integrations set --tenant NAME PROVIDER FIELD=VALUE...\n"
+    "                             set a tenant's provider settings (FIELD= removes one);\n"
+    "                             secrets are sealed with the server's secret key\n"
+    "  integrations show --tenant NAME PROVIDER\n"
+    "                             the settings, secrets as names only\n"
+    "  integrations delete --tenant NAME PROVIDER\n"
     "  understand [--role buyer|seller] TEXT\n"
     "                             show what a chat message is understood as (JSON)\n"
     "  demo [--url URL] [--key KEY] [--seed N] [--sellers N] [--buyers N]\n"
@@ -100,6 +108,24 @@ static int open_db(const struct config *cfg, struct db **out, struct err *e)
     return 0;
 }
 
+/* The key that seals integration secrets: ICESHOP_SECRET_KEY, or the key file (made once). */
+static int load_secret_key(const struct config *cfg, unsigned char key[SEC_BOX_KEY_LEN],
+                           struct err *e)
+{
+    char path[600];
+    if (cfg->secret_key_file[0])
+        snprintf(path, sizeof(path), "%s", cfg->secret_key_file);
+    else
+        keyfile_default_path(cfg->database_url, path, sizeof(path));
+    bool created = false;
+    int rc = keyfile_load(cfg->secret_key, path, key, &created, e);
+    if (!rc && created)
+        log_info("msg=\"secret key created\" path=\"%s\" hint=\"back it up with the database; "
+                 "integration secrets cannot be opened without it\"",
+                 path);
+    return rc;
+}
+
 /* ======================== serve ======================== */
 
 /* Domain events become Server-Sent Events on /api/events. */
@@ -132,6 +158,8 @@ static int serve(struct config *cfg)
             rc = account_server_secret(c, "token_key", app.token_key, &e);
         db_conn_release(c);
     }
+    if (!rc)
+        rc = load_secret_key(cfg, app.secret_key, &e);
     if (rc)
         goto out;
     flash_links_configure(app.token_key, cfg->public_url);
@@ -208,6 +236,7 @@ out:
     job_registry_free(app.jobs);
     db_close(app.db);
     explicit_bzero(app.token_key, sizeof(app.token_key));
+    explicit_bzero(app.secret_key, sizeof(app.secret_key));
     if (rc)
         return die(&e);
     log_info("msg=\"stopped\"");
@@ -398,6 +427,78 @@ static int cmd_users(const struct config *cfg, int argc, char **argv)
     return rc ? die(&e) : 0;
 }
 
+/* iceshop integrations set|show|delete --tenant NAME PROVIDER [FIELD=VALUE...] */
+static int cmd_integrations(const struct config *cfg, int argc, char **argv)
+{
+    struct err e;
+    err_init(&e);
+    if (argc < 1 ||
+        (!str_eq(argv[0], "set") && !str_eq(argv[0], "show") && !str_eq(argv[0], "delete"))) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    /* the words that are not options: PROVIDER, then FIELD=VALUE pairs */
+    const char *provider = NULL;
+    struct integration_kv kv[32];
+    size_t n = 0;
+    for (int i = 1; i < argc; i++) {
+        if (str_eq(argv[i], "--tenant")) {
+            i++;
+            continue;
+        }
+        char *eq = strchr(argv[i], '=');
+        if (!provider && !eq) {
+            provider = argv[i];
+        } else if (eq && n < sizeof(kv) / sizeof(kv[0])) {
+            *eq = '\0';
+            kv[n].name = argv[i];
+            kv[n].value = eq[1] ? eq + 1 : NULL;
+            n++;
+        } else {
+            fprintf(stderr, "iceshop: unexpected argument %s\n", argv[i]);
+            return 2;
+        }
+    }
+    if (!provider) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    struct db *db;
+    struct db_conn *c;
+    struct arena a;
+    arena_init(&a);
+    if (with_conn(cfg, &db, &c, &e))
+        return die(&e);
+    unsigned char key[SEC_BOX_KEY_LEN];
+    int64_t tenant_id = 0;
+    int rc = find_tenant(c, opt(argc, argv, "--tenant"), &a, &tenant_id, &e);
+    if (!rc)
+        rc = load_secret_key(cfg, key, &e);
+    if (rc)
+        goto out;
+    if (str_eq(argv[0], "set")) {
+        rc = integration_put(c, key, tenant_id, provider, kv, n, clock_now_ms(NULL), &e);
+        if (!rc)
+            fprintf(stderr, "%s: %zu field(s) set\n", provider, n);
+    } else if (str_eq(argv[0], "show")) {
+        struct integration it;
+        rc = integration_get(c, NULL, tenant_id, provider, false, &a, &it, &e);
+        for (size_t i = 0; !rc && i < it.n_fields; i++)
+            printf("%s\t%s\n", it.fields[i].name,
+                   it.fields[i].secret ? "(secret, set)" : it.fields[i].value);
+    } else {
+        int64_t removed = 0;
+        rc = integration_delete(c, tenant_id, provider, &removed, &e);
+        if (!rc)
+            fprintf(stderr, "%s: %lld field(s) removed\n", provider, (long long)removed);
+    }
+out:
+    sec_wipe(key, sizeof(key));
+    arena_release(&a);
+    done_conn(db, c);
+    return rc ? die(&e) : 0;
+}
+
 static int cmd_understand(int argc, char **argv)
 {
     enum chat_role role = CHAT_ROLE_BUYER;
@@ -489,6 +590,8 @@ int main(int argc, char **argv)
         return cmd_keys(&cfg, argc - 2, argv + 2);
     if (str_eq(cmd, "users"))
         return cmd_users(&cfg, argc - 2, argv + 2);
+    if (str_eq(cmd, "integrations"))
+        return cmd_integrations(&cfg, argc - 2, argv + 2);
     fprintf(stderr, "iceshop: unknown command %s\n\n%s", cmd, usage);
     return 2;
 }

@@ -91,6 +91,8 @@ int config_load(struct config *cfg, struct err *e)
                 sizeof(cfg->whatsapp_verify_token), e) ||
         env_str("ICESHOP_VAPI_SECRET", cfg->vapi_secret, sizeof(cfg->vapi_secret), e) ||
         env_str("ICESHOP_PUBLIC_URL", cfg->public_url, sizeof(cfg->public_url), e) ||
+        env_str("ICESHOP_SECRET_KEY", cfg->secret_key, sizeof(cfg->secret_key), e) ||
+        env_str("ICESHOP_SECRET_KEY_FILE", cfg->secret_key_file, sizeof(cfg->secret_key_file), e) ||
         env_int("ICESHOP_WORKERS", 0, 256, &cfg->workers, e) ||
         env_int("ICESHOP_HTTP_THREADS", 1, 256, &cfg->http_threads, e) ||
         env_int("ICESHOP_DB_POOL", 0, 1024, &cfg->db_pool, e) ||

@@ -38,6 +38,8 @@ struct config {
     char whatsapp_verify_token[256]; /* ICESHOP_WHATSAPP_VERIFY_TOKEN: the GET handshake */
     char vapi_secret[256];           /* ICESHOP_VAPI_SECRET: the x-vapi-secret header */
     char public_url[256];            /* ICESHOP_PUBLIC_URL: base of links in messages */
+    char secret_key[256];            /* ICESHOP_SECRET_KEY: key for secrets at rest, "" = file */
+    char secret_key_file[512];       /* ICESHOP_SECRET_KEY_FILE, default next to the database */
 };
 
 /* Defaults, then every ICESHOP_* variable present; ERR_INVALID names the bad variable. */

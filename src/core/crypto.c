@@ -5,6 +5,7 @@
  * a too-small output buffer. Tests: tests/unit/core/test_crypto.c.
  */
 #include "core/crypto.h"
+#include "core/xalloc.h"
 
 #include <sodium.h>
 
@@ -12,6 +13,7 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 _Static_assert(SEC_SHA256_LEN == crypto_hash_sha256_BYTES, "sha256 size");
@@ -294,4 +296,68 @@ bool sec_password_needs_rehash(const char *hash)
         return true;
     cost_limits((enum sec_pwhash_cost)atomic_load(&pwhash_cost), &ops, &mem);
     return crypto_pwhash_argon2id_str_needs_rehash(hash, ops, mem) != 0;
+}
+
+/* ======================== secrets at rest ======================== */
+
+#define BOX_PREFIX "sb1."
+
+void sec_wipe(void *p, size_t len)
+{
+    sodium_memzero(p, len);
+}
+
+int sec_box_seal(char *out, size_t out_size, const unsigned char key[SEC_BOX_KEY_LEN],
+                 const void *p, size_t len, struct err *e)
+{
+    if (out_size > 0)
+        out[0] = '\0';
+    if (len > (1u << 20) || out_size < SEC_BOX_SEALED_SIZE(len))
+        return err_set(e, ERR_TOO_LARGE, "sealed output buffer too small");
+    if (sec_init(e))
+        return e->code;
+    size_t n = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + len;
+    unsigned char *raw = xmalloc(n);
+    randombytes_buf(raw, crypto_secretbox_NONCEBYTES);
+    crypto_secretbox_easy(raw + crypto_secretbox_NONCEBYTES, p, len, raw, key);
+    memcpy(out, BOX_PREFIX, 4);
+    int rc = sec_b64_encode(out + 4, out_size - 4, SEC_B64_URL, raw, n, e);
+    free(raw);
+    return rc;
+}
+
+int sec_box_open(void *out, size_t out_cap, size_t *out_len,
+                 const unsigned char key[SEC_BOX_KEY_LEN], const char *sealed, struct err *e)
+{
+    *out_len = 0;
+    size_t slen = sealed ? strlen(sealed) : 0;
+    if (slen < 4 || memcmp(sealed, BOX_PREFIX, 4) != 0)
+        return err_set(e, ERR_INVALID, "not sealed text (no sb1. prefix)");
+    size_t cap = SEC_B64_DECODED_MAX(slen - 4);
+    unsigned char *raw = xmalloc(cap + 1);
+    size_t n = 0;
+    int rc = sec_b64_decode(raw, cap, &n, SEC_B64_URL, sealed + 4, slen - 4, e);
+    if (rc)
+        goto out;
+    if (n < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES) {
+        rc = err_set(e, ERR_INVALID, "sealed text is too short");
+        goto out;
+    }
+    size_t plain = n - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES;
+    if (plain > out_cap) {
+        rc = err_set(e, ERR_TOO_LARGE, "opened output buffer too small");
+        goto out;
+    }
+    if (crypto_secretbox_open_easy(out, raw + crypto_secretbox_NONCEBYTES,
+                                   n - crypto_secretbox_NONCEBYTES, raw, key) != 0) {
+        sodium_memzero(out, plain);
+        rc = err_set(e, ERR_FORBIDDEN, "cannot open sealed text: wrong key or altered text");
+        goto out;
+    }
+    *out_len = plain;
+    if (plain < out_cap)
+        ((char *)out)[plain] = '\0';
+out:
+    free(raw);
+    return rc;
 }

@@ -144,4 +144,28 @@ int sec_password_verify(const char *hash, const char *password, size_t len, stru
 /* True when `hash` was made with another cost than the current one (rehash after login). */
 bool sec_password_needs_rehash(const char *hash);
 
+
+/*
+ * Secrets at rest: libsodium secretbox (XSalsa20-Poly1305) under a 32-byte key, with a fresh
+ * random nonce per seal. Sealed text is "sb1." + url-safe base64 of nonce || MAC || ciphertext,
+ * so it is storable as TEXT and says which scheme made it. SEC_BOX_SEALED_SIZE(n) is the buffer
+ * size (with NUL) for n plaintext bytes.
+ */
+#define SEC_BOX_KEY_LEN        32
+#define SEC_BOX_OVERHEAD       (24 + 16) /* nonce + MAC */
+#define SEC_BOX_SEALED_SIZE(n) (4 + SEC_B64_SIZE((size_t)(n) + SEC_BOX_OVERHEAD))
+/* Seal (p, len) into out. ERR_TOO_LARGE when out_size is below SEC_BOX_SEALED_SIZE(len). */
+int sec_box_seal(char *out, size_t out_size, const unsigned char key[SEC_BOX_KEY_LEN],
+                 const void *p, size_t len, struct err *e);
+/*
+ * Open sealed text into out (out_cap bytes; *out_len gets the plaintext length; a NUL is added
+ * when room is left). ERR_INVALID when the text is not sealed text; ERR_FORBIDDEN when the MAC
+ * fails (the wrong key, or the text was changed); ERR_TOO_LARGE when out is too small.
+ * Nothing of the plaintext is left in out on failure.
+ */
+int sec_box_open(void *out, size_t out_cap, size_t *out_len,
+                 const unsigned char key[SEC_BOX_KEY_LEN], const char *sealed, struct err *e);
+/* Wipe memory in a way the compiler keeps. */
+void sec_wipe(void *p, size_t len);
+
 #endif

@@ -32,7 +32,8 @@ struct app {
     struct ratelimit *rl_key;
     struct ratelimit *rl_ip;
     int64_t default_tenant_id;
-    unsigned char token_key[32]; /* signs login tokens; shared by processes via the database */
+    unsigned char token_key[32];  /* signs login tokens; shared by processes via the database */
+    unsigned char secret_key[32]; /* seals integration secrets; never stored in the database */
     int64_t started_ms;
     const char *version;
 };

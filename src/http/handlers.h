@@ -23,6 +23,12 @@ int h_keys_revoke(struct http_req *r, struct err *e);
 int h_users_list(struct http_req *r, struct err *e);
 int h_users_create(struct http_req *r, struct err *e);
 
+/* api_integrations.c: per-tenant provider settings and secrets */
+int h_integrations_list(struct http_req *r, struct err *e);
+int h_integrations_get(struct http_req *r, struct err *e);
+int h_integrations_put(struct http_req *r, struct err *e);
+int h_integrations_delete(struct http_req *r, struct err *e);
+
 /* api_jobs.c: the durable job queue */
 int h_jobs_list(struct http_req *r, struct err *e);
 int h_jobs_get(struct http_req *r, struct err *e);

@@ -26,6 +26,13 @@ const struct http_route http_routes[] = {
     {"GET", "/api/users", h_users_list, ROLE_ADMIN, 0, 0},
     {"POST", "/api/users", h_users_create, ROLE_ADMIN, 4 * KB, HTTP_BODY_JSON},
 
+    /* provider settings and secrets */
+    {"GET", "/api/integrations", h_integrations_list, ROLE_ADMIN, 0, 0},
+    {"GET", "/api/integrations/{provider}", h_integrations_get, ROLE_ADMIN, 0, 0},
+    {"PUT", "/api/integrations/{provider}", h_integrations_put, ROLE_ADMIN, 32 * KB,
+     HTTP_BODY_JSON},
+    {"DELETE", "/api/integrations/{provider}", h_integrations_delete, ROLE_ADMIN, 0, 0},
+
     /* durable jobs */
     {"GET", "/api/jobs", h_jobs_list, ROLE_VIEWER, 0, 0},
     {"POST", "/api/jobs", h_jobs_create, ROLE_ADMIN, 64 * KB, HTTP_BODY_JSON},

@@ -10,8 +10,13 @@
 #include <cmocka.h>
 
 #include "core/crypto.h"
+#include "core/keyfile.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -371,6 +376,95 @@ static int setup(void **state)
     return 0;
 }
 
+/* Sealed secrets: round trip, fresh nonce each time, wrong key and tampering refused. */
+static void test_box(void **state)
+{
+    (void)state;
+    struct err e;
+    err_init(&e);
+    unsigned char key[SEC_BOX_KEY_LEN];
+    sec_random_bytes(key, sizeof(key));
+    const char *msg = "sk_live_51H-a-secret";
+    char a[SEC_BOX_SEALED_SIZE(64)], b[SEC_BOX_SEALED_SIZE(64)];
+    assert_int_equal(sec_box_seal(a, sizeof(a), key, msg, strlen(msg), &e), 0);
+    assert_int_equal(sec_box_seal(b, sizeof(b), key, msg, strlen(msg), &e), 0);
+    assert_int_equal(strncmp(a, "sb1.", 4), 0);
+    assert_string_not_equal(a, b); /* a new nonce each time */
+    assert_null(strstr(a, "secret"));
+    char out[64];
+    size_t n = 0;
+    assert_int_equal(sec_box_open(out, sizeof(out), &n, key, a, &e), 0);
+    assert_int_equal(n, strlen(msg));
+    assert_string_equal(out, msg);
+    /* the wrong key */
+    unsigned char other[SEC_BOX_KEY_LEN];
+    memcpy(other, key, sizeof(key));
+    other[31] ^= 0x80;
+    err_init(&e);
+    assert_int_equal(sec_box_open(out, sizeof(out), &n, other, a, &e), ERR_FORBIDDEN);
+    assert_int_equal(n, 0);
+    /* one character changed */
+    size_t last = strlen(a) - 2;
+    a[last] = a[last] == 'A' ? 'B' : 'A';
+    err_init(&e);
+    assert_int_equal(sec_box_open(out, sizeof(out), &n, key, a, &e), ERR_FORBIDDEN);
+    /* not sealed text at all, too short, no room */
+    err_init(&e);
+    assert_int_equal(sec_box_open(out, sizeof(out), &n, key, "plaintext", &e), ERR_INVALID);
+    err_init(&e);
+    assert_int_equal(sec_box_open(out, sizeof(out), &n, key, "sb1.AAAA", &e), ERR_INVALID);
+    err_init(&e);
+    assert_int_equal(sec_box_open(out, 4, &n, key, b, &e), ERR_TOO_LARGE);
+    err_init(&e);
+    assert_int_equal(sec_box_seal(a, 10, key, msg, strlen(msg), &e), ERR_TOO_LARGE);
+}
+
+/* The key for secrets at rest: from text, or a key file made once with mode 0600. */
+static void test_keyfile(void **state)
+{
+    (void)state;
+    struct err e;
+    err_init(&e);
+    char path[256];
+    const char *dir = getenv("TEST_TMPDIR");
+    snprintf(path, sizeof(path), "%s/keyfile-%d.key", dir && *dir ? dir : "/tmp", (int)getpid());
+    unlink(path);
+    unsigned char k1[SEC_BOX_KEY_LEN], k2[SEC_BOX_KEY_LEN];
+    bool created = false;
+    assert_int_equal(keyfile_load(NULL, path, k1, &created, &e), 0);
+    assert_true(created);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(keyfile_load("", path, k2, &created, &e), 0);
+    assert_false(created);
+    assert_memory_equal(k1, k2, sizeof(k1));
+    /* readable by others: refused */
+    chmod(path, 0644);
+    err_init(&e);
+    assert_int_equal(keyfile_load(NULL, path, k2, &created, &e), ERR_FORBIDDEN);
+    unlink(path);
+    /* text: hex or base64 of 32 bytes, nothing else */
+    char hex[65];
+    for (int i = 0; i < 64; i++)
+        hex[i] = "0123456789abcdef"[i % 16];
+    hex[64] = '\0';
+    err_init(&e);
+    assert_int_equal(keyfile_load(hex, NULL, k1, &created, &e), 0);
+    assert_int_equal(k1[0], 0x01);
+    assert_int_equal(
+        keyfile_load("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", NULL, k2, &created, &e), 0);
+    assert_int_equal(k2[31], 31);
+    err_init(&e);
+    assert_int_equal(keyfile_load("too-short", NULL, k1, &created, &e), ERR_INVALID);
+    assert_string_equal(e.field, "ICESHOP_SECRET_KEY");
+    char p2[128];
+    keyfile_default_path("sqlite://var/iceshop.db", p2, sizeof(p2));
+    assert_string_equal(p2, "var/iceshop.db.key");
+    keyfile_default_path("postgres://h/db", p2, sizeof(p2));
+    assert_string_equal(p2, "var/iceshop.key");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -378,7 +472,8 @@ int main(void)
         cmocka_unit_test(test_sha256),         cmocka_unit_test(test_hex),
         cmocka_unit_test(test_b64_round_trip), cmocka_unit_test(test_b64_invalid),
         cmocka_unit_test(test_equal),          cmocka_unit_test(test_random_id),
-        cmocka_unit_test(test_password),
+        cmocka_unit_test(test_password),       cmocka_unit_test(test_box),
+        cmocka_unit_test(test_keyfile),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
