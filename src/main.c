@@ -26,6 +26,7 @@
 #include "http/routes.h"
 #include "http/server.h"
 #include "http/sse.h"
+#include "integrations/inbound_ledger.h"
 #include "integrations/integration_store.h"
 #include "platform/tasks.h"
 #include "jobs/queue.h"
@@ -172,6 +173,13 @@ static int serve(struct config *cfg)
         rc = flash_jobs_register(app.jobs, &e);
     if (!rc)
         rc = chat_jobs_register(app.jobs, &e);
+    /*
+     * Providers whose verified webhook events are acted on; a provider without a row has its
+     * events kept in the ledger and marked ignored (payments and cart recovery add theirs).
+     */
+    static const struct inbound_handler inbound_handlers[] = {{NULL, NULL}};
+    if (!rc)
+        rc = inbound_jobs_register(app.jobs, inbound_handlers, 0, &e);
     if (rc)
         goto out;
     app.metrics = metrics_new(http_routes, http_routes_count);
