@@ -12,7 +12,8 @@
 #include "db/db.h"
 #include "db/migrate.h"
 #include "domain/account/account.h"
-#include "domain/chat/channel.h"
+#include "domain/notify/channel.h"
+#include "domain/notify/contacts.h"
 #include "domain/notify/notify_jobs.h"
 #include "domain/notify/outbox.h"
 #include "jobs/worker.h"
@@ -47,12 +48,6 @@ static int fail(const struct err *e, const char *what)
     return 1;
 }
 
-static int step_done(struct db_stmt *s, struct err *e)
-{
-    int st = db_step(s, e);
-    return st == DB_ERROR ? (e->code ? (int)e->code : ERR_DB) : 0;
-}
-
 /* N messages to N recipients who all wrote to us an hour ago. */
 static int seed(struct db *db, long n, int64_t *tenant, struct err *e)
 {
@@ -70,18 +65,9 @@ static int seed(struct db *db, long n, int64_t *tenant, struct err *e)
             char phone[32], id[32];
             snprintf(phone, sizeof(phone), "+90532%07ld", done);
             snprintf(id, sizeof(id), "c%ld", done);
-            struct db_stmt *s;
-            rc = db_prepare(c, &s,
-                            "INSERT INTO chat_contacts (tenant_id, phone, last_inbound_at) "
-                            "VALUES (?, ?, ?)",
-                            e);
+            rc = contacts_touch_inbound(c, *tenant, phone, now - 3600000, e);
             if (rc)
                 break;
-            db_bind_i64(s, 1, *tenant);
-            db_bind_text(s, 2, phone);
-            db_bind_time(s, 3, now - 3600000);
-            rc = step_done(s, e);
-            db_stmt_done(s);
             struct notify_message m = {.recipient_kind = "contact",
                                        .recipient_id = id,
                                        .phone = phone,
@@ -166,7 +152,7 @@ int main(int argc, char **argv)
     d.cfg.tz_offset_min = 180;
     for (int k = 0; k < NOTIFY_KIND_COUNT; k++)
         d.cfg.templates[k] = "";
-    d.provider = chat_provider_new(&d.cfg);
+    d.provider = channel_provider_new(&d.cfg);
     struct job_registry *reg = job_registry_new();
     struct job_workers *w = NULL;
     struct job_workers_options wo = {.threads = (int)threads, .poll_ms = 20};

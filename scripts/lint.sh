@@ -76,6 +76,17 @@ for f in $src_files; do
     done < <(include_lines "$f")
 done
 
+# (b2) Domain modules never include each other in a circle: the graph of
+# src/domain/<module> → domain/<other> includes must sort topologically.
+domain_edges=$(for f in $(find src/domain -name '*.c' -o -name '*.h' | sort); do
+    from=$(echo "$f" | cut -d/ -f3)
+    include_lines "$f" | sed -nE 's/^[0-9]+:domain\/([a-z_]+)\/.*/\1/p' |
+        while read -r to; do [ "$to" != "$from" ] && echo "$from $to"; done
+done | sort -u)
+if [ -n "$domain_edges" ] && ! echo "$domain_edges" | tsort >/dev/null 2>&1; then
+    report "src/domain: modules include each other in a circle: $(echo "$domain_edges" | tsort 2>&1 >/dev/null | grep -v 'input contains a loop' | sed 's/^tsort: //' | tr -s ' \n' ' ')"
+fi
+
 # (c) clang-format on the C sources git knows about (tracked, or new and not ignored).
 mapfile -t fmt_files < <(git ls-files --cached --others --exclude-standard -- '*.c' '*.h' |
     while read -r f; do [ -f "$f" ] && echo "$f"; done)

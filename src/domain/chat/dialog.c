@@ -10,6 +10,7 @@
 #include "core/str.h"
 #include "domain/chat/understand.h"
 #include "domain/flash/flash_service.h"
+#include "domain/notify/contacts.h"
 #include "domain/notify/outbox.h"
 #include "jobs/worker.h"
 
@@ -275,7 +276,7 @@ static int buyer_deals(struct turn *t, const char **outcome)
                      "vereyim.",
                      "No open deals near you right now. Tell me what you want and I will let "
                      "you know.");
-    rc = chat_contact_set_state(t->c, t->tenant, t->who.phone, ids, t->now, t->e);
+    rc = contacts_set_state(t->c, t->tenant, t->who.phone, ids, t->now, t->e);
     if (rc)
         return rc;
     return replyf(t, "Yakınınızdaki fırsatlar:%s\nKatılmak için numarasını yazın.",
@@ -286,7 +287,7 @@ static int buyer_deals(struct turn *t, const char **outcome)
 static int buyer_choice(struct turn *t, int choice, const char **outcome)
 {
     const char *state;
-    int rc = chat_contact_state(t->c, t->tenant, t->who.phone, t->a, &state, t->e);
+    int rc = contacts_state(t->c, t->tenant, t->who.phone, t->a, &state, t->e);
     if (rc)
         return rc;
     int64_t window = 0;
@@ -305,7 +306,8 @@ static int buyer_choice(struct turn *t, int choice, const char **outcome)
 
 static int set_consent(struct turn *t, bool on, const char **outcome)
 {
-    int rc = flash_store_buyer_set_consent(t->c, t->tenant, t->who.pk, on, t->now, t->e);
+    int rc =
+        contacts_set_consent(t->c, t->tenant, t->who.phone, CONTACT_MARKETING, on, t->now, t->e);
     if (rc)
         return rc;
     *outcome = on ? "opt_in" : "opt_out";
@@ -534,7 +536,7 @@ static int contact_turn(struct turn *t, const struct chat_understanding *u, cons
     if (!ev->has_location) {
         const char *pending = u->intent == CHAT_DEMAND ? ev->text : "";
         char *state = arena_printf(t->a, "awaiting_location|%s", pending);
-        int rc = chat_contact_set_state(t->c, t->tenant, ev->from, state, t->now, t->e);
+        int rc = contacts_set_state(t->c, t->tenant, ev->from, state, t->now, t->e);
         if (!rc)
             rc = ask_location(t);
         *outcome = "asked_location";
@@ -561,9 +563,9 @@ static int contact_turn(struct turn *t, const struct chat_understanding *u, cons
     t->who.buyer = b;
     *outcome = "registered";
     const char *state;
-    rc = chat_contact_state(t->c, t->tenant, ev->from, t->a, &state, t->e);
+    rc = contacts_state(t->c, t->tenant, ev->from, t->a, &state, t->e);
     if (!rc)
-        rc = chat_contact_set_state(t->c, t->tenant, ev->from, "", t->now, t->e);
+        rc = contacts_set_state(t->c, t->tenant, ev->from, "", t->now, t->e);
     if (!rc)
         rc = reply(t,
                    "Teşekkürler, kaydınız tamam! Ne istediğinizi yazın (ör. \"Latte istiyorum\"), "

@@ -8,6 +8,7 @@
 #include "core/crypto.h"
 #include "core/events.h"
 #include "core/str.h"
+#include "domain/notify/contacts.h"
 #include "domain/notify/outbox.h"
 #include "jobs/queue.h"
 
@@ -324,25 +325,6 @@ static char *event_json(const struct chat_event *ev)
     return s;
 }
 
-static int touch_contact(struct db_conn *c, int64_t tenant, const char *phone, int64_t now_ms,
-                         struct err *e)
-{
-    struct db_stmt *s;
-    int rc = db_prepare(c, &s,
-                        "INSERT INTO chat_contacts (tenant_id, phone, last_inbound_at) "
-                        "VALUES (?, ?, ?) ON CONFLICT (tenant_id, phone) DO UPDATE SET "
-                        "last_inbound_at = excluded.last_inbound_at",
-                        e);
-    if (rc)
-        return rc;
-    db_bind_i64(s, 1, tenant);
-    db_bind_text(s, 2, phone);
-    db_bind_time(s, 3, now_ms);
-    rc = db_step(s, e) == DB_ERROR ? (int)e->code : 0;
-    db_stmt_done(s);
-    return rc;
-}
-
 static int apply_status(struct db_conn *c, int64_t tenant, const struct chat_event *ev,
                         int64_t now_ms, struct err *e)
 {
@@ -396,7 +378,7 @@ int chat_inbound_store(struct db_conn *c, int64_t tenant, struct chat_event *eve
             rc = apply_status(c, tenant, ev, now_ms, e);
             continue;
         }
-        rc = touch_contact(c, tenant, ev->from, now_ms, e);
+        rc = contacts_touch_inbound(c, tenant, ev->from, now_ms, e);
         char job_payload[64], key[64];
         snprintf(job_payload, sizeof(job_payload), "{\"event\":%lld}", (long long)ev->pk);
         snprintf(key, sizeof(key), "chat:%lld", (long long)ev->pk);
@@ -518,42 +500,6 @@ int chat_event_done(struct db_conn *c, int64_t tenant, int64_t pk, const char *o
     db_bind_text(s, 2, outcome);
     db_bind_i64(s, 3, tenant);
     db_bind_i64(s, 4, pk);
-    rc = db_step(s, e) == DB_ERROR ? (int)e->code : 0;
-    db_stmt_done(s);
-    return rc;
-}
-
-int chat_contact_state(struct db_conn *c, int64_t tenant, const char *phone, struct arena *a,
-                       const char **state, struct err *e)
-{
-    struct db_stmt *s;
-    int rc =
-        db_prepare(c, &s, "SELECT state FROM chat_contacts WHERE tenant_id = ? AND phone = ?", e);
-    if (rc)
-        return rc;
-    db_bind_i64(s, 1, tenant);
-    db_bind_text(s, 2, phone);
-    int st = db_step(s, e);
-    *state = st == DB_ROW ? dup_or_empty(a, db_col_text(s, 0)) : "";
-    db_stmt_done(s);
-    return st == DB_ERROR ? (int)e->code : 0;
-}
-
-int chat_contact_set_state(struct db_conn *c, int64_t tenant, const char *phone, const char *state,
-                           int64_t now_ms, struct err *e)
-{
-    struct db_stmt *s;
-    int rc = db_prepare(c, &s,
-                        "INSERT INTO chat_contacts (tenant_id, phone, last_inbound_at, state) "
-                        "VALUES (?, ?, ?, ?) ON CONFLICT (tenant_id, phone) DO UPDATE SET "
-                        "state = excluded.state",
-                        e);
-    if (rc)
-        return rc;
-    db_bind_i64(s, 1, tenant);
-    db_bind_text(s, 2, phone);
-    db_bind_time(s, 3, now_ms);
-    db_bind_text(s, 4, state);
     rc = db_step(s, e) == DB_ERROR ? (int)e->code : 0;
     db_stmt_done(s);
     return rc;

@@ -93,10 +93,4 @@ int chat_event_load(struct db_conn *c, int64_t tenant, int64_t pk, struct arena 
 int chat_event_done(struct db_conn *c, int64_t tenant, int64_t pk, const char *outcome,
                     int64_t now_ms, struct err *e);
 
-/* The contact's onboarding/dialog state ("" when none) and setting it. */
-int chat_contact_state(struct db_conn *c, int64_t tenant, const char *phone, struct arena *a,
-                       const char **state, struct err *e);
-int chat_contact_set_state(struct db_conn *c, int64_t tenant, const char *phone, const char *state,
-                           int64_t now_ms, struct err *e);
-
 #endif

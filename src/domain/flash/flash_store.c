@@ -10,6 +10,7 @@
 #include "core/crypto.h"
 #include "core/str.h"
 #include "core/xalloc.h"
+#include "domain/notify/contacts.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -360,7 +361,8 @@ int flash_store_scan_mark(struct db_conn *c, int64_t tenant, int64_t now_ms, str
 
 #define BUYER_COLS                                                                                 \
     "id, public_id, phone, name, lat, lng, district, neighborhood, categories, "                   \
-    "price_sensitivity, consent, language, commits, shows, created_at, updated_at"
+    "price_sensitivity, " CONTACTS_MARKETING_SQL(                                                  \
+        "buyers.tenant_id", "buyers.phone") ", language, commits, shows, created_at, updated_at"
 
 static void read_buyer(struct db_stmt *s, struct arena *a, struct flash_buyer *b)
 {
@@ -410,8 +412,57 @@ static const char *language_of(const char *l)
     return str_eq(l, "en") ? "en" : "tr";
 }
 
+static int buyer_row_write(struct db_conn *c, int64_t tenant, struct flash_buyer *b, int64_t pk,
+                           int64_t now_ms, struct arena *a, bool *created, struct err *e);
+
+/*
+ * A buyer's consent and language live on their contact (notify/contacts.h), the one place that
+ * says who may get offers; written before the buyer row so the row read back carries them.
+ */
+static int buyer_contact(struct db_conn *c, int64_t tenant, const struct flash_buyer *b, int64_t pk,
+                         struct err *e, int64_t now_ms)
+{
+    const char *phone = b->phone;
+    struct arena a;
+    arena_init(&a);
+    int rc = 0;
+    if (empty(phone) && pk) {
+        struct db_stmt *s;
+        rc = db_prepare(c, &s, "SELECT phone FROM buyers WHERE id = ? AND tenant_id = ?", e);
+        if (!rc) {
+            db_bind_i64(s, 1, pk);
+            db_bind_i64(s, 2, tenant);
+            int st = db_step(s, e);
+            if (st == DB_ROW && db_col_text(s, 0))
+                phone = arena_strdup(&a, db_col_text(s, 0));
+            else if (st == DB_ERROR)
+                rc = db_step_error(e);
+            db_stmt_done(s);
+        }
+    }
+    if (!rc && !empty(phone))
+        rc = contacts_upsert_phone(c, tenant, phone, language_of(b->language), b->consent ? 1 : 0,
+                                   now_ms, e);
+    arena_release(&a);
+    if (rc == ERR_INVALID)
+        rc = reset_err(e, ERR_INVALID, "phone_number", "phone_number must be in E.164 form");
+    return rc;
+}
+
 static int buyer_write(struct db_conn *c, int64_t tenant, struct flash_buyer *b, int64_t pk,
                        int64_t now_ms, struct arena *a, bool *created, struct err *e)
+{
+    bool own;
+    int rc = db_begin_own(c, &own, e);
+    if (!rc)
+        rc = buyer_contact(c, tenant, b, pk, e, now_ms);
+    if (!rc)
+        rc = buyer_row_write(c, tenant, b, pk, now_ms, a, created, e);
+    return db_end_own(c, own, rc, e);
+}
+
+static int buyer_row_write(struct db_conn *c, int64_t tenant, struct flash_buyer *b, int64_t pk,
+                           int64_t now_ms, struct arena *a, bool *created, struct err *e)
 {
     char *cats = categories_json(b);
     if (!cats)
@@ -429,15 +480,15 @@ static int buyer_write(struct db_conn *c, int64_t tenant, struct flash_buyer *b,
         rc = db_prepare(c, &s,
                         "UPDATE buyers SET phone = COALESCE(?, phone), name = ?, lat = ?, "
                         "lng = ?, district = ?, neighborhood = ?, categories = ?, "
-                        "price_sensitivity = ?, consent = ?, language = ?, updated_at = ? "
+                        "price_sensitivity = ?, language = ?, updated_at = ? "
                         "WHERE id = ? AND tenant_id = ? RETURNING " BUYER_COLS,
                         e);
     } else if (!rc) {
         rc = db_prepare(c, &s,
                         "INSERT INTO buyers (phone, name, lat, lng, district, neighborhood, "
-                        "categories, price_sensitivity, consent, language, updated_at, "
+                        "categories, price_sensitivity, language, updated_at, "
                         "public_id, tenant_id, commits, shows, created_at) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                         "RETURNING " BUYER_COLS,
                         e);
     }
@@ -459,18 +510,17 @@ static int buyer_write(struct db_conn *c, int64_t tenant, struct flash_buyer *b,
         s, 8,
         flash_price_names[b->price_sensitivity <= FLASH_PRICE_PREMIUM ? b->price_sensitivity
                                                                       : FLASH_PRICE_BALANCED]);
-    db_bind_bool(s, 9, b->consent);
-    db_bind_text(s, 10, language_of(b->language));
-    db_bind_time(s, 11, now_ms);
+    db_bind_text(s, 9, language_of(b->language));
+    db_bind_time(s, 10, now_ms);
     if (pk) {
-        db_bind_i64(s, 12, pk);
-        db_bind_i64(s, 13, tenant);
+        db_bind_i64(s, 11, pk);
+        db_bind_i64(s, 12, tenant);
     } else {
-        db_bind_text(s, 12, id);
-        db_bind_i64(s, 13, tenant);
-        db_bind_i64(s, 14, b->commits > 0 ? b->commits : 0);
-        db_bind_i64(s, 15, b->shows > 0 ? b->shows : 0);
-        db_bind_time(s, 16, now_ms);
+        db_bind_text(s, 11, id);
+        db_bind_i64(s, 12, tenant);
+        db_bind_i64(s, 13, b->commits > 0 ? b->commits : 0);
+        db_bind_i64(s, 14, b->shows > 0 ? b->shows : 0);
+        db_bind_time(s, 15, now_ms);
     }
     free(cats);
     int st = db_step(s, e);
@@ -637,22 +687,16 @@ int flash_store_buyer_record(struct db_conn *c, int64_t tenant, int64_t buyer_pk
 int flash_store_buyer_set_consent(struct db_conn *c, int64_t tenant, int64_t buyer_pk, bool consent,
                                   int64_t now_ms, struct err *e)
 {
-    struct db_stmt *s;
-    int rc = db_prepare(c, &s,
-                        "UPDATE buyers SET consent = ?, updated_at = ? "
-                        "WHERE id = ? AND tenant_id = ?",
-                        e);
-    if (rc)
-        return rc;
-    db_bind_bool(s, 1, consent);
-    db_bind_time(s, 2, now_ms);
-    db_bind_i64(s, 3, buyer_pk);
-    db_bind_i64(s, 4, tenant);
-    int64_t changed = 0;
-    rc = exec_write(s, &changed, e);
-    if (!rc && !changed)
-        rc = err_set_field(e, ERR_NOT_FOUND, "buyer", "no buyer %lld in this tenant",
+    struct flash_buyer b;
+    struct arena a;
+    arena_init(&a);
+    int rc = flash_store_buyer_get_pk(c, tenant, buyer_pk, &a, &b, e);
+    if (!rc && empty(b.phone))
+        rc = err_set_field(e, ERR_INVALID, "buyer", "buyer %lld has no phone to reach",
                            (long long)buyer_pk);
+    if (!rc)
+        rc = contacts_set_consent(c, tenant, b.phone, CONTACT_MARKETING, consent, now_ms, e);
+    arena_release(&a);
     return rc;
 }
 
@@ -945,8 +989,9 @@ int flash_store_demand_add(struct db_conn *c, int64_t tenant, const struct flash
 
 #define DEMAND_SELECT                                                                              \
     "SELECT d.id, d.buyer_id, b.public_id, b.lat, b.lng, b.district, b.neighborhood, d.text, "     \
-    "d.product, d.category, d.budget, d.expires_at, b.commits, b.shows, b.consent "                \
-    "FROM demand_signals d JOIN buyers b ON b.id = d.buyer_id "
+    "d.product, d.category, d.budget, d.expires_at, b.commits, b.shows, " CONTACTS_MARKETING_SQL(  \
+        "b.tenant_id", "b.phone") " "                                                              \
+                                  "FROM demand_signals d JOIN buyers b ON b.id = d.buyer_id "
 
 static int demand_rows(struct db_stmt *s, struct arena *a, struct flash_demand **rows, size_t *n,
                        struct err *e)

@@ -8,7 +8,7 @@
 #include "domain/notify/notify_jobs.h"
 #include "core/log.h"
 #include "core/str.h"
-#include "domain/flash/flash_store.h"
+#include "domain/notify/contacts.h"
 #include "domain/notify/outbox.h"
 #include "jobs/queue.h"
 #include "jobs/worker.h"
@@ -21,47 +21,20 @@
 #define WINDOW_MS (24LL * 3600 * 1000) /* the customer-service window */
 
 /* Whether the recipient last wrote to us more than 24 hours ago, or never. */
-static int outside_window(struct job_ctx *ctx, const char *phone, bool *outside, struct err *e)
+static bool outside_window(const struct job_ctx *ctx, const struct contact *ct, bool found)
 {
-    *outside = true;
-    if (!phone || !*phone)
-        return 0;
-    struct db_stmt *s;
-    int rc = db_prepare(ctx->conn, &s,
-                        "SELECT MAX(last_inbound_at) FROM chat_contacts "
-                        "WHERE tenant_id = ? AND phone IN (?, ?)",
-                        e);
-    if (rc)
-        return rc;
-    db_bind_i64(s, 1, ctx->tenant_id);
-    db_bind_text(s, 2, phone);
-    db_bind_text(s, 3, phone[0] == '+' ? phone + 1 : phone);
-    int st = db_step(s, e);
-    if (st == DB_ROW && !db_col_is_null(s, 0))
-        *outside = db_col_time(s, 0) < ctx->now_ms - WINDOW_MS;
-    db_stmt_done(s);
-    return st == DB_ERROR ? db_step_error(e) : 0;
+    return !found || !ct->last_inbound_at || ct->last_inbound_at < ctx->now_ms - WINDOW_MS;
 }
 
-/* Whether a buyer withdrew consent ("dur"/"stop"); a missing buyer counts as opted out. */
-static int opted_out(struct job_ctx *ctx, const struct notify_message *m, bool *out, struct err *e)
+/*
+ * Whether a buyer withdrew consent for offers ("dur"/"stop"). Buyers get a contact when they
+ * register, so a buyer without one counts as opted out.
+ */
+static bool opted_out(const struct notify_message *m, const struct contact *ct, bool found)
 {
-    *out = false;
     if (!str_eq(m->recipient_kind, "buyer"))
-        return 0;
-    struct flash_buyer b;
-    struct err le;
-    err_init(&le);
-    int rc =
-        flash_store_buyer_get_pk(ctx->conn, ctx->tenant_id, m->recipient_pk, ctx->arena, &b, &le);
-    if (rc == ERR_NOT_FOUND) {
-        *out = true;
-        return 0;
-    }
-    if (rc)
-        return err_set(e, le.code, "%s", le.msg);
-    *out = !b.consent;
-    return 0;
+        return false;
+    return !found || !ct->marketing_consent;
 }
 
 /* A new delivery job for the message at `run_at` (unique per message and time). */
@@ -144,7 +117,7 @@ static int64_t message_pk(const char *payload)
 static int deliver(struct job_ctx *ctx, struct err *e)
 {
     struct notify_delivery *d = ctx->userdata;
-    const struct chat_channel_config *cfg = &d->cfg;
+    const struct channel_config *cfg = &d->cfg;
     int64_t pk = message_pk(ctx->payload);
     if (pk <= 0)
         return err_set(e, ERR_INVALID, "job %lld: payload needs {\"message\": id}",
@@ -154,16 +127,17 @@ static int deliver(struct job_ctx *ctx, struct err *e)
     if (rc || msg.status != NOTIFY_PENDING)
         return rc; /* already handled: delivery is idempotent */
     const char *kind = notify_kind_names[msg.kind];
+    struct contact ct;
+    bool known = false;
+    rc = contacts_get_by_phone(ctx->conn, ctx->tenant_id, msg.phone, ctx->arena, &ct, &known, e);
+    if (rc)
+        return rc;
 
-    if (chat_kind_is_marketing(msg.kind)) {
-        bool out;
-        rc = opted_out(ctx, &msg, &out, e);
-        if (rc)
-            return rc;
-        if (out)
+    if (channel_kind_is_marketing(msg.kind)) {
+        if (opted_out(&msg, &ct, known))
             return mark_failed(ctx, &msg, "opted out", e);
         int64_t until;
-        if (chat_in_quiet_hours(cfg->quiet_hours, cfg->tz_offset_min, ctx->now_ms, &until)) {
+        if (channel_in_quiet_hours(cfg->quiet_hours, cfg->tz_offset_min, ctx->now_ms, &until)) {
             log_info("msg=\"message waits for the end of quiet hours\" tenant=%lld message=%lld "
                      "kind=%s until=%lld",
                      (long long)ctx->tenant_id, (long long)pk, kind, (long long)until);
@@ -173,10 +147,7 @@ static int deliver(struct job_ctx *ctx, struct err *e)
 
     bool meta = str_eq(d->provider->name, "meta");
     const char *tpl = cfg->templates[msg.kind] ? cfg->templates[msg.kind] : "";
-    bool outside;
-    rc = outside_window(ctx, msg.phone, &outside, e);
-    if (rc)
-        return rc;
+    bool outside = outside_window(ctx, &ct, known);
     char no_template[128];
     snprintf(no_template, sizeof(no_template), "no template for %s outside the 24-hour window",
              kind);
@@ -190,7 +161,7 @@ static int deliver(struct job_ctx *ctx, struct err *e)
     char join_id[48], decline_id[48];
     snprintf(join_id, sizeof(join_id), "join:%lld", (long long)msg.window_pk);
     snprintf(decline_id, sizeof(decline_id), "decline:%lld", (long long)msg.window_pk);
-    struct chat_send m = {
+    struct channel_message m = {
         .to_phone = msg.phone,
         .body = msg.body,
         .language = msg.language,
@@ -204,11 +175,11 @@ static int deliver(struct job_ctx *ctx, struct err *e)
         .location_request = msg.kind == NOTIFY_LOCATION_REQUEST,
     };
 
-    struct chat_send_result r;
+    struct channel_result r;
     struct err se;
     err_init(&se);
     rc = d->provider->send(d->provider, &m, &r, &se);
-    if (!rc && r.outcome == CHAT_NEEDS_TEMPLATE && !m.use_template && *tpl) {
+    if (!rc && r.outcome == CHANNEL_NEEDS_TEMPLATE && !m.use_template && *tpl) {
         m.use_template = true; /* the window closed after all: once more, as the template */
         rc = d->provider->send(d->provider, &m, &r, &se);
     }
@@ -220,7 +191,7 @@ static int deliver(struct job_ctx *ctx, struct err *e)
     }
 
     switch (r.outcome) {
-    case CHAT_SENT: {
+    case CHANNEL_SENT: {
         bool console = str_eq(d->provider->name, "console");
         log_info("msg=\"message sent\" tenant=%lld message=%lld to=%s:%s kind=%s lang=%s "
                  "provider=%s provider_id=%s template=%s",
@@ -231,15 +202,15 @@ static int deliver(struct job_ctx *ctx, struct err *e)
                                  console ? NOTIFY_DELIVERED : NOTIFY_SENT, NULL, r.provider_id,
                                  ctx->now_ms, e);
     }
-    case CHAT_RETRY:
+    case CHANNEL_RETRY:
         if (r.provider_code == 0 && r.retry_after_ms > 0) /* our own limiter: not a failure */
             return reschedule(ctx, pk, 'p', ctx->now_ms + r.retry_after_ms, e);
         if (last)
             return mark_failed(ctx, &msg, r.error, e);
         return err_set(e, ERR_UPSTREAM, "%s", r.error);
-    case CHAT_NEEDS_TEMPLATE:
+    case CHANNEL_NEEDS_TEMPLATE:
         return mark_failed(ctx, &msg, m.use_template ? r.error : no_template, e);
-    case CHAT_AUTH_FAILED:
+    case CHANNEL_AUTH_FAILED:
         log_error("msg=\"messaging provider rejected our credentials\" provider=%s code=%d "
                   "tenant=%lld message=%lld",
                   d->provider->name, r.provider_code, (long long)ctx->tenant_id, (long long)pk);
@@ -247,7 +218,7 @@ static int deliver(struct job_ctx *ctx, struct err *e)
         if (rc)
             return rc;
         return err_set(e, ERR_UPSTREAM, "%s", r.error);
-    case CHAT_PERMANENT_FAILURE:
+    case CHANNEL_PERMANENT_FAILURE:
     default:
         return mark_failed(ctx, &msg, r.error[0] ? r.error : "undeliverable", e);
     }
@@ -266,8 +237,8 @@ static pthread_once_t env_once = PTHREAD_ONCE_INIT;
 
 static void env_setup(void)
 {
-    chat_channel_config_from_env(&env_delivery.cfg);
-    env_delivery.provider = chat_provider_new(&env_delivery.cfg);
+    channel_config_from_env(&env_delivery.cfg);
+    env_delivery.provider = channel_provider_new(&env_delivery.cfg);
     log_info("msg=\"messaging provider\" provider=%s rate_per_s=%d quiet_hours=\"%s\"",
              env_delivery.provider->name, env_delivery.cfg.rate_per_s,
              env_delivery.cfg.quiet_hours);

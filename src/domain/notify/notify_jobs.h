@@ -11,18 +11,18 @@
 #define ICESHOP_DOMAIN_NOTIFY_JOBS_H
 
 #include "core/err.h"
-#include "domain/chat/channel.h"
+#include "domain/notify/channel.h"
 
 struct job_registry;
 
 /* What one registration of the delivery job sends with. */
 struct notify_delivery {
-    struct chat_provider *provider; /* borrowed */
-    struct chat_channel_config cfg; /* by value; its strings are borrowed */
+    struct channel_provider *provider; /* borrowed */
+    struct channel_config cfg;         /* by value; its strings are borrowed */
 };
 
 /*
- * Register the delivery job with the provider chat_channel_config_from_env() selects, created
+ * Register the delivery job with the provider channel_config_from_env() selects, created
  * once per process and kept until exit.
  */
 int notify_jobs_register(struct job_registry *reg, struct err *e);

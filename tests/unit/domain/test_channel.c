@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests for src/domain/chat/channel.c and the delivery job (notify_jobs.c): quiet-hours
+ * Unit tests for src/domain/notify/channel.c and the delivery job (notify_jobs.c): quiet-hours
  * math, marketing kinds, configuration; the Meta adapter against the fake Cloud API
  * (tests/support/fake_whatsapp.c: text, buttons, templates, location requests, every error code);
  * and delivery end to end through real workers on SQLite and, with TEST_PG_DSN, PostgreSQL.
  */
-#include "domain/chat/channel.h"
+#include "domain/notify/channel.h"
+#include "domain/notify/contacts.h"
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/str.h"
@@ -59,47 +60,47 @@ static void test_quiet_hours(void **state)
     (void)state;
     int64_t until = 0;
     /* Across midnight. */
-    assert_true(chat_in_quiet_hours("22:00-08:00", 180, local_at(23, 10), &until));
+    assert_true(channel_in_quiet_hours("22:00-08:00", 180, local_at(23, 10), &until));
     assert_int_equal(until, local_at(32, 0)); /* 08:00 the next day */
-    assert_true(chat_in_quiet_hours("22:00-08:00", 180, local_at(22, 0), &until));
+    assert_true(channel_in_quiet_hours("22:00-08:00", 180, local_at(22, 0), &until));
     assert_int_equal(until, local_at(32, 0));
-    assert_true(chat_in_quiet_hours("22:00-08:00", 180, local_at(7, 59), &until));
+    assert_true(channel_in_quiet_hours("22:00-08:00", 180, local_at(7, 59), &until));
     assert_int_equal(until, local_at(8, 0));
-    assert_true(chat_in_quiet_hours("22:00-08:00", 180, local_at(3, 0), &until)); /* 00:00Z */
+    assert_true(channel_in_quiet_hours("22:00-08:00", 180, local_at(3, 0), &until)); /* 00:00Z */
     assert_int_equal(until, local_at(8, 0));
-    assert_false(chat_in_quiet_hours("22:00-08:00", 180, local_at(8, 0), &until));
-    assert_false(chat_in_quiet_hours("22:00-08:00", 180, local_at(12, 10), &until));
-    assert_false(chat_in_quiet_hours("22:00-08:00", 180, local_at(21, 59), &until));
+    assert_false(channel_in_quiet_hours("22:00-08:00", 180, local_at(8, 0), &until));
+    assert_false(channel_in_quiet_hours("22:00-08:00", 180, local_at(12, 10), &until));
+    assert_false(channel_in_quiet_hours("22:00-08:00", 180, local_at(21, 59), &until));
     /* Within one day, and another offset. */
-    assert_true(chat_in_quiet_hours("13:00-14:30", 180, local_at(14, 0), &until));
+    assert_true(channel_in_quiet_hours("13:00-14:30", 180, local_at(14, 0), &until));
     assert_int_equal(until, local_at(14, 30));
-    assert_false(chat_in_quiet_hours("13:00-14:30", 180, local_at(14, 30), &until));
-    assert_true(chat_in_quiet_hours(" 09:00 - 10:00 ", 0, 1795251600000LL /* 09:00Z */, &until));
+    assert_false(channel_in_quiet_hours("13:00-14:30", 180, local_at(14, 30), &until));
+    assert_true(channel_in_quiet_hours(" 09:00 - 10:00 ", 0, 1795251600000LL /* 09:00Z */, &until));
     assert_int_equal(until, 1795255200000LL);
     /* Before 1970 still works (floor, not truncation). */
-    assert_true(chat_in_quiet_hours("22:00-08:00", 0, -3600000LL, &until));
+    assert_true(channel_in_quiet_hours("22:00-08:00", 0, -3600000LL, &until));
     assert_int_equal(until, 8 * HOUR_MS);
-    assert_true(chat_in_quiet_hours("00:00-24:00", 0, NOW, NULL));
+    assert_true(channel_in_quiet_hours("00:00-24:00", 0, NOW, NULL));
     /* None or malformed: never quiet. */
     const char *bad[] = {"",          "22:00",        "22:00-22:00", "25:00-08:00", "22:60-08:00",
                          "2200-0800", "22:00-08:00x", "aa:bb-cc:dd"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        if (chat_in_quiet_hours(bad[i], 180, local_at(23, 0), &until))
+        if (channel_in_quiet_hours(bad[i], 180, local_at(23, 0), &until))
             fail_msg("\"%s\" should not be quiet", bad[i]);
     }
-    assert_false(chat_in_quiet_hours(NULL, 180, local_at(23, 0), &until));
+    assert_false(channel_in_quiet_hours(NULL, 180, local_at(23, 0), &until));
 }
 
 static void test_marketing(void **state)
 {
     (void)state;
-    assert_true(chat_kind_is_marketing(NOTIFY_OFFER));
-    assert_true(chat_kind_is_marketing(NOTIFY_REMINDER));
+    assert_true(channel_kind_is_marketing(NOTIFY_OFFER));
+    assert_true(channel_kind_is_marketing(NOTIFY_REMINDER));
     const enum notify_kind transactional[] = {
         NOTIFY_QUESTION,     NOTIFY_WINDOW_OPEN, NOTIFY_SELLER_SUMMARY,  NOTIFY_CANCELLED,
         NOTIFY_CONFIRMATION, NOTIFY_REPLY,       NOTIFY_LOCATION_REQUEST};
     for (size_t i = 0; i < sizeof(transactional) / sizeof(transactional[0]); i++)
-        assert_false(chat_kind_is_marketing(transactional[i]));
+        assert_false(channel_kind_is_marketing(transactional[i]));
 }
 
 static void test_config_env(void **state)
@@ -116,8 +117,8 @@ static void test_config_env(void **state)
                                        "ICESHOP_WHATSAPP_TEMPLATE_WINDOW_OPEN"};
     for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
         unsetenv(vars[i]);
-    struct chat_channel_config c;
-    chat_channel_config_from_env(&c);
+    struct channel_config c;
+    channel_config_from_env(&c);
     assert_string_equal(c.api_url, "https://graph.facebook.com/v21.0");
     assert_null(c.token);
     assert_int_equal(c.rate_per_s, 80);
@@ -125,14 +126,14 @@ static void test_config_env(void **state)
     assert_int_equal(c.tz_offset_min, 180);
     assert_string_equal(c.quiet_hours, "");
     assert_string_equal(c.templates[NOTIFY_OFFER], "");
-    struct chat_provider *p = chat_provider_new(&c);
+    struct channel_provider *p = channel_provider_new(&c);
     assert_string_equal(p->name, "console");
     p->free(p);
 
     setenv("ICESHOP_VAPI_URL", "http://127.0.0.1:9/messages", 1);
     setenv("ICESHOP_VAPI_KEY", "vk", 1);
-    chat_channel_config_from_env(&c);
-    p = chat_provider_new(&c);
+    channel_config_from_env(&c);
+    p = channel_provider_new(&c);
     assert_string_equal(p->name, "vapi");
     p->free(p);
 
@@ -143,7 +144,7 @@ static void test_config_env(void **state)
     setenv("ICESHOP_WHATSAPP_RATE", "250", 1);
     setenv("ICESHOP_WHATSAPP_TEMPLATE_OFFER", "iceshop_offer", 1);
     setenv("ICESHOP_WHATSAPP_TEMPLATE_WINDOW_OPEN", "iceshop_open", 1);
-    chat_channel_config_from_env(&c);
+    channel_config_from_env(&c);
     assert_string_equal(c.token, "t");
     assert_string_equal(c.phone_number_id, "123");
     assert_string_equal(c.quiet_hours, "22:00-08:00");
@@ -151,11 +152,11 @@ static void test_config_env(void **state)
     assert_string_equal(c.templates[NOTIFY_OFFER], "iceshop_offer");
     assert_string_equal(c.templates[NOTIFY_WINDOW_OPEN], "iceshop_open");
     assert_string_equal(c.templates[NOTIFY_REMINDER], "");
-    p = chat_provider_new(&c);
+    p = channel_provider_new(&c);
     assert_string_equal(p->name, "meta"); /* Meta wins over VAPI */
     p->free(p);
     setenv("ICESHOP_WHATSAPP_RATE", "lots", 1); /* bad: the default stays */
-    chat_channel_config_from_env(&c);
+    channel_config_from_env(&c);
     assert_int_equal(c.rate_per_s, 80);
     for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
         unsetenv(vars[i]);
@@ -164,13 +165,13 @@ static void test_config_env(void **state)
 static void test_console(void **state)
 {
     (void)state;
-    struct chat_provider *p = chat_provider_console();
+    struct channel_provider *p = channel_provider_console();
     assert_string_equal(p->name, "console");
-    struct chat_send m = {
+    struct channel_message m = {
         .to_phone = PHONE1, .body = "hi", .language = "tr", .kind = NOTIFY_CONFIRMATION};
-    struct chat_send_result r;
+    struct channel_result r;
     OK(p->send(p, &m, &r, e));
-    assert_int_equal(r.outcome, CHAT_SENT);
+    assert_int_equal(r.outcome, CHANNEL_SENT);
     assert_string_equal(r.provider_id, "console:1");
     OK(p->send(p, &m, &r, e));
     assert_string_equal(r.provider_id, "console:2");
@@ -181,8 +182,8 @@ static void test_console(void **state)
 
 struct afx {
     struct fake_whatsapp *fake;
-    struct chat_channel_config cfg;
-    struct chat_provider *p;
+    struct channel_config cfg;
+    struct channel_provider *p;
 };
 
 static int afx_setup(void **state)
@@ -194,7 +195,7 @@ static int afx_setup(void **state)
     f->cfg.phone_number_id = PHONE_ID;
     f->cfg.rate_per_s = 0;
     f->cfg.recipient_gap_ms = 0;
-    f->p = chat_provider_new(&f->cfg);
+    f->p = channel_provider_new(&f->cfg);
     *state = f;
     return 0;
 }
@@ -228,13 +229,13 @@ static void test_meta_text(void **state)
 {
     struct afx *f = *state;
     assert_string_equal(f->p->name, "meta");
-    struct chat_send m = {.to_phone = PHONE1,
-                          .body = "Kodunuz: K7P2QX",
-                          .language = "tr",
-                          .kind = NOTIFY_CONFIRMATION};
-    struct chat_send_result r;
+    struct channel_message m = {.to_phone = PHONE1,
+                                .body = "Kodunuz: K7P2QX",
+                                .language = "tr",
+                                .kind = NOTIFY_CONFIRMATION};
+    struct channel_result r;
     OK(f->p->send(f->p, &m, &r, e));
-    assert_int_equal(r.outcome, CHAT_SENT);
+    assert_int_equal(r.outcome, CHANNEL_SENT);
     assert_string_equal(r.provider_id, "wamid.1");
     assert_int_equal(r.provider_code, 0);
     struct fake_wa_request q = last_request(f->fake);
@@ -249,15 +250,15 @@ static void test_meta_text(void **state)
 static void test_meta_buttons(void **state)
 {
     struct afx *f = *state;
-    struct chat_send m = {.to_phone = PHONE1,
-                          .body = "Merhaba, latte %20 indirim",
-                          .language = "tr",
-                          .kind = NOTIFY_OFFER,
-                          .offer_buttons = true,
-                          .button_ids = {"join:42", "decline:42"}};
-    struct chat_send_result r;
+    struct channel_message m = {.to_phone = PHONE1,
+                                .body = "Merhaba, latte %20 indirim",
+                                .language = "tr",
+                                .kind = NOTIFY_OFFER,
+                                .offer_buttons = true,
+                                .button_ids = {"join:42", "decline:42"}};
+    struct channel_result r;
     OK(f->p->send(f->p, &m, &r, e));
-    assert_int_equal(r.outcome, CHAT_SENT);
+    assert_int_equal(r.outcome, CHANNEL_SENT);
     struct fake_wa_request q = last_request(f->fake);
     assert_string_equal(q.type, "interactive");
     assert_string_equal(q.interactive_type, "button");
@@ -278,18 +279,18 @@ static void test_meta_template(void **state)
 {
     struct afx *f = *state;
     const char *params[] = {"Merhaba Ayşe, latte %20 indirim"};
-    struct chat_send m = {.to_phone = PHONE2,
-                          .body = "ignored for templates",
-                          .language = "en",
-                          .kind = NOTIFY_OFFER,
-                          .use_template = true,
-                          .template_name = "iceshop_offer",
-                          .template_params = params,
-                          .n_template_params = 1,
-                          .offer_buttons = true};
-    struct chat_send_result r;
+    struct channel_message m = {.to_phone = PHONE2,
+                                .body = "ignored for templates",
+                                .language = "en",
+                                .kind = NOTIFY_OFFER,
+                                .use_template = true,
+                                .template_name = "iceshop_offer",
+                                .template_params = params,
+                                .n_template_params = 1,
+                                .offer_buttons = true};
+    struct channel_result r;
     OK(f->p->send(f->p, &m, &r, e));
-    assert_int_equal(r.outcome, CHAT_SENT);
+    assert_int_equal(r.outcome, CHANNEL_SENT);
     struct fake_wa_request q = last_request(f->fake);
     assert_string_equal(q.to, "905320000002");
     assert_string_equal(q.type, "template");
@@ -301,7 +302,7 @@ static void test_meta_template(void **state)
     size_t before = fake_whatsapp_count(f->fake);
     m.template_name = "";
     OK(f->p->send(f->p, &m, &r, e));
-    assert_int_equal(r.outcome, CHAT_PERMANENT_FAILURE);
+    assert_int_equal(r.outcome, CHANNEL_PERMANENT_FAILURE);
     assert_int_equal(fake_whatsapp_count(f->fake), before);
     assert_no_rejects(f->fake);
 }
@@ -309,14 +310,14 @@ static void test_meta_template(void **state)
 static void test_meta_location(void **state)
 {
     struct afx *f = *state;
-    struct chat_send m = {.to_phone = PHONE1,
-                          .body = "Konumunuzu paylaşın",
-                          .language = "tr",
-                          .kind = NOTIFY_LOCATION_REQUEST,
-                          .location_request = true};
-    struct chat_send_result r;
+    struct channel_message m = {.to_phone = PHONE1,
+                                .body = "Konumunuzu paylaşın",
+                                .language = "tr",
+                                .kind = NOTIFY_LOCATION_REQUEST,
+                                .location_request = true};
+    struct channel_result r;
     OK(f->p->send(f->p, &m, &r, e));
-    assert_int_equal(r.outcome, CHAT_SENT);
+    assert_int_equal(r.outcome, CHANNEL_SENT);
     struct fake_wa_request q = last_request(f->fake);
     assert_string_equal(q.type, "interactive");
     assert_string_equal(q.interactive_type, "location_request_message");
@@ -330,33 +331,33 @@ static void test_meta_errors(void **state)
     static const struct {
         int code;
         long status;
-        enum chat_send_outcome want;
+        enum channel_outcome want;
     } cases[] = {
-        {130429, 400, CHAT_RETRY},
-        {131056, 400, CHAT_RETRY},
-        {80007, 400, CHAT_RETRY},
-        {4, 400, CHAT_RETRY},
-        {131048, 400, CHAT_RETRY},
-        {131000, 500, CHAT_RETRY},
-        {131047, 400, CHAT_NEEDS_TEMPLATE},
-        {190, 401, CHAT_AUTH_FAILED},
-        {131026, 400, CHAT_PERMANENT_FAILURE},
-        {131051, 400, CHAT_PERMANENT_FAILURE},
-        {100, 400, CHAT_PERMANENT_FAILURE},
-        {131009, 400, CHAT_PERMANENT_FAILURE},
-        {132000, 400, CHAT_PERMANENT_FAILURE}, /* any other 4xx */
-        {7, 503, CHAT_RETRY},                  /* any 5xx */
+        {130429, 400, CHANNEL_RETRY},
+        {131056, 400, CHANNEL_RETRY},
+        {80007, 400, CHANNEL_RETRY},
+        {4, 400, CHANNEL_RETRY},
+        {131048, 400, CHANNEL_RETRY},
+        {131000, 500, CHANNEL_RETRY},
+        {131047, 400, CHANNEL_NEEDS_TEMPLATE},
+        {190, 401, CHANNEL_AUTH_FAILED},
+        {131026, 400, CHANNEL_PERMANENT_FAILURE},
+        {131051, 400, CHANNEL_PERMANENT_FAILURE},
+        {100, 400, CHANNEL_PERMANENT_FAILURE},
+        {131009, 400, CHANNEL_PERMANENT_FAILURE},
+        {132000, 400, CHANNEL_PERMANENT_FAILURE}, /* any other 4xx */
+        {7, 503, CHANNEL_RETRY},                  /* any 5xx */
     };
-    struct chat_send m = {
+    struct channel_message m = {
         .to_phone = PHONE1, .body = "x", .language = "tr", .kind = NOTIFY_CONFIRMATION};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         fake_whatsapp_fail_next_status(f->fake, cases[i].code, cases[i].status, 1);
-        struct chat_send_result r;
+        struct channel_result r;
         OK(f->p->send(f->p, &m, &r, e));
         if (r.outcome != cases[i].want)
             fail_msg("code %d: outcome %d, want %d", cases[i].code, r.outcome, cases[i].want);
         assert_int_equal(r.provider_code, cases[i].code);
-        if (r.outcome == CHAT_RETRY && r.retry_after_ms <= 0)
+        if (r.outcome == CHANNEL_RETRY && r.retry_after_ms <= 0)
             fail_msg("code %d: no retry_after", cases[i].code);
         char code_s[32];
         snprintf(code_s, sizeof(code_s), "%d", cases[i].code);
@@ -365,27 +366,27 @@ static void test_meta_errors(void **state)
     }
     /* The message and details of the envelope reach the error text. */
     fake_whatsapp_fail_next(f->fake, 131047, 1);
-    struct chat_send_result r;
+    struct channel_result r;
     OK(f->p->send(f->p, &m, &r, e));
     assert_non_null(strstr(r.error, "Re-engagement message"));
     assert_non_null(strstr(r.error, "24 hours"));
     /* After the script, success again. */
     OK(f->p->send(f->p, &m, &r, e));
-    assert_int_equal(r.outcome, CHAT_SENT);
+    assert_int_equal(r.outcome, CHANNEL_SENT);
     assert_no_rejects(f->fake);
 }
 
 static void test_meta_bad_token_and_network(void **state)
 {
     struct afx *f = *state;
-    struct chat_channel_config c = f->cfg;
+    struct channel_config c = f->cfg;
     c.token = "wrong";
-    struct chat_provider *p = chat_provider_new(&c);
-    struct chat_send m = {
+    struct channel_provider *p = channel_provider_new(&c);
+    struct channel_message m = {
         .to_phone = PHONE1, .body = "x", .language = "tr", .kind = NOTIFY_CONFIRMATION};
-    struct chat_send_result r;
+    struct channel_result r;
     OK(p->send(p, &m, &r, e));
-    assert_int_equal(r.outcome, CHAT_AUTH_FAILED);
+    assert_int_equal(r.outcome, CHANNEL_AUTH_FAILED);
     assert_int_equal(r.provider_code, 190);
     assert_int_equal(fake_whatsapp_rejected(f->fake, NULL, 0), 1);
     p->free(p);
@@ -397,7 +398,7 @@ static void test_meta_bad_token_and_network(void **state)
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/v21.0", port);
     c = f->cfg;
     c.api_url = url;
-    p = chat_provider_new(&c);
+    p = channel_provider_new(&c);
     struct err e;
     err_init(&e);
     assert_int_not_equal(p->send(p, &m, &r, &e), 0);
@@ -408,25 +409,25 @@ static void test_meta_bad_token_and_network(void **state)
 static void test_meta_pace(void **state)
 {
     struct afx *f = *state;
-    struct chat_channel_config c = f->cfg;
+    struct channel_config c = f->cfg;
     c.recipient_gap_ms = 60000;
     c.rate_per_s = 80;
-    struct chat_provider *p = chat_provider_new(&c);
-    struct chat_send m = {
+    struct channel_provider *p = channel_provider_new(&c);
+    struct channel_message m = {
         .to_phone = PHONE1, .body = "x", .language = "tr", .kind = NOTIFY_CONFIRMATION};
-    struct chat_send_result r;
+    struct channel_result r;
     OK(p->send(p, &m, &r, e));
-    assert_int_equal(r.outcome, CHAT_SENT);
+    assert_int_equal(r.outcome, CHANNEL_SENT);
     /* The same person a moment later: too soon, rescheduled, nothing sent. */
     OK(p->send(p, &m, &r, e));
-    assert_int_equal(r.outcome, CHAT_RETRY);
+    assert_int_equal(r.outcome, CHANNEL_RETRY);
     assert_int_equal(r.provider_code, 0);
     assert_true(r.retry_after_ms > 1000 && r.retry_after_ms <= 60000);
     assert_int_equal(fake_whatsapp_count(f->fake), 1);
     /* Someone else is not held up. */
     m.to_phone = PHONE2;
     OK(p->send(p, &m, &r, e));
-    assert_int_equal(r.outcome, CHAT_SENT);
+    assert_int_equal(r.outcome, CHANNEL_SENT);
     p->free(p);
 }
 
@@ -461,27 +462,27 @@ static void test_vapi(void **state)
     struct vapi_seen v = {.answer = 200};
     struct httpc_ops ops = {.do_request = vapi_do, .ctx = &v};
     httpc_set_ops(&ops);
-    struct chat_channel_config c = {.vapi_url = "http://vapi.test/messages", .vapi_key = "vk"};
-    struct chat_provider *p = chat_provider_new(&c);
+    struct channel_config c = {.vapi_url = "http://vapi.test/messages", .vapi_key = "vk"};
+    struct channel_provider *p = channel_provider_new(&c);
     assert_string_equal(p->name, "vapi");
-    struct chat_send m = {
+    struct channel_message m = {
         .to_phone = PHONE1, .body = "Merhaba", .language = "tr", .kind = NOTIFY_REPLY};
-    struct chat_send_result r;
+    struct channel_result r;
     OK(p->send(p, &m, &r, e));
-    assert_int_equal(r.outcome, CHAT_SENT);
+    assert_int_equal(r.outcome, CHANNEL_SENT);
     assert_string_equal(r.provider_id, "vapi-msg-1");
     assert_string_equal(v.url, "http://vapi.test/messages");
     assert_string_equal(v.auth, "Bearer vk");
     assert_string_equal(v.body, "{\"to\":\"" PHONE1 "\",\"message\":\"Merhaba\"}");
     v.answer = 429;
     OK(p->send(p, &m, &r, e));
-    assert_int_equal(r.outcome, CHAT_RETRY);
+    assert_int_equal(r.outcome, CHANNEL_RETRY);
     v.answer = 401;
     OK(p->send(p, &m, &r, e));
-    assert_int_equal(r.outcome, CHAT_AUTH_FAILED);
+    assert_int_equal(r.outcome, CHANNEL_AUTH_FAILED);
     v.answer = 400;
     OK(p->send(p, &m, &r, e));
-    assert_int_equal(r.outcome, CHAT_PERMANENT_FAILURE);
+    assert_int_equal(r.outcome, CHANNEL_PERMANENT_FAILURE);
     httpc_set_ops(NULL);
     p->free(p);
 }
@@ -506,7 +507,7 @@ struct fx {
     struct arena a;
     struct tclock clk;
     struct fake_whatsapp *fake;
-    struct chat_provider *p;
+    struct channel_provider *p;
     struct notify_delivery d;
     struct job_registry *reg;
     struct job_workers *w;
@@ -560,7 +561,7 @@ static int fx_setup(void **state)
     f->window = w.pk;
 
     f->fake = fake_whatsapp_start(TOKEN, PHONE_ID);
-    struct chat_channel_config *cfg = &f->d.cfg;
+    struct channel_config *cfg = &f->d.cfg;
     cfg->api_url = fake_whatsapp_url(f->fake);
     cfg->token = TOKEN;
     cfg->phone_number_id = PHONE_ID;
@@ -572,7 +573,7 @@ static int fx_setup(void **state)
         cfg->templates[k] = "";
     cfg->templates[NOTIFY_OFFER] = "iceshop_offer";
     cfg->templates[NOTIFY_CONFIRMATION] = "iceshop_confirmation";
-    f->p = chat_provider_new(cfg);
+    f->p = channel_provider_new(cfg);
     f->d.provider = f->p;
     f->reg = job_registry_new();
     OK(notify_jobs_register_with(f->reg, &f->d, e));
@@ -634,18 +635,7 @@ static int64_t enqueue(struct fx *f, int64_t buyer, enum notify_kind kind, const
 /* The person wrote to us at `at` (what the inbound side records). */
 static void wrote_at(struct fx *f, const char *phone, int64_t at)
 {
-    struct db_stmt *s;
-    OK(db_prepare(f->c, &s,
-                  "INSERT INTO chat_contacts (tenant_id, phone, last_inbound_at) VALUES (?, ?, ?)",
-                  e));
-    db_bind_i64(s, 1, f->tenant);
-    db_bind_text(s, 2, phone);
-    db_bind_time(s, 3, at);
-    struct err se;
-    err_init(&se);
-    if (db_step(s, &se) != DB_DONE)
-        fail_msg("chat_contacts: %s", se.msg);
-    db_stmt_done(s);
+    OK(contacts_touch_inbound(f->c, f->tenant, phone, at, e));
 }
 
 static struct notify_message message(struct fx *f, int64_t pk)
@@ -911,7 +901,7 @@ static void test_deliver_quiet_hours(void **state)
 static void test_deliver_console(void **state)
 {
     struct fx *f = *state;
-    struct chat_provider *console = chat_provider_console();
+    struct channel_provider *console = channel_provider_console();
     struct notify_delivery d = {.provider = console, .cfg = f->d.cfg};
     struct job_registry *reg = job_registry_new();
     OK(notify_jobs_register_with(reg, &d, e));

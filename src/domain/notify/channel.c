@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The provider adapters behind struct chat_provider (see channel.h): Meta's WhatsApp Cloud API
+ * The provider adapters behind struct channel_provider (see channel.h): Meta's WhatsApp Cloud API
  * (text, reply buttons, templates, location requests; its error codes mapped to outcomes), a
  * small VAPI outbound adapter, and the console adapter. The Meta and VAPI adapters share an
  * in-memory limiter per provider: a token bucket for the sending number and a minimum gap per
- * recipient; a send that would wait longer than a second comes back as CHAT_RETRY instead.
+ * recipient; a send that would wait longer than a second comes back as CHANNEL_RETRY instead.
  */
-#include "domain/chat/channel.h"
+#include "domain/notify/channel.h"
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -63,7 +63,7 @@ static int env_int(const char *name, int lo, int hi, int dflt)
     return (int)n;
 }
 
-void chat_channel_config_from_env(struct chat_channel_config *c)
+void channel_config_from_env(struct channel_config *c)
 {
     memset(c, 0, sizeof(*c));
     c->api_url = env("ICESHOP_WHATSAPP_API_URL");
@@ -93,7 +93,7 @@ void chat_channel_config_from_env(struct chat_channel_config *c)
 
 /* ======================== policy ======================== */
 
-bool chat_kind_is_marketing(enum notify_kind kind)
+bool channel_kind_is_marketing(enum notify_kind kind)
 {
     return kind == NOTIFY_OFFER || kind == NOTIFY_REMINDER;
 }
@@ -142,8 +142,8 @@ static int64_t floor_div(int64_t a, int64_t b)
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
-bool chat_in_quiet_hours(const char *quiet_hours, int tz_offset_min, int64_t now_ms,
-                         int64_t *until_ms)
+bool channel_in_quiet_hours(const char *quiet_hours, int tz_offset_min, int64_t now_ms,
+                            int64_t *until_ms)
 {
     int start, end;
     if (!parse_quiet_hours(quiet_hours, &start, &end))
@@ -271,13 +271,14 @@ static void sleep_ns(int64_t ns)
     }
 }
 
-/* Wait for the limiter; false (and `r` filled as CHAT_RETRY) when the send must be rescheduled. */
-static bool limiter_pass(struct limiter *l, const char *phone, struct chat_send_result *r)
+/* Wait for the limiter; false (and `r` filled as CHANNEL_RETRY) when the send must be rescheduled.
+ */
+static bool limiter_pass(struct limiter *l, const char *phone, struct channel_result *r)
 {
     int64_t retry_ms = 0;
     int64_t wait = limiter_reserve(l, phone ? phone : "", &retry_ms);
     if (wait < 0) {
-        r->outcome = CHAT_RETRY;
+        r->outcome = CHANNEL_RETRY;
         r->provider_code = 0; /* ours, not the provider's: the caller reschedules */
         r->retry_after_ms = retry_ms;
         snprintf(r->error, sizeof(r->error), "local send rate reached, retry in %lld ms",
@@ -291,10 +292,10 @@ static bool limiter_pass(struct limiter *l, const char *phone, struct chat_send_
 
 /* ======================== shared helpers ======================== */
 
-static void result_init(struct chat_send_result *r)
+static void result_init(struct channel_result *r)
 {
     memset(r, 0, sizeof(*r));
-    r->outcome = CHAT_PERMANENT_FAILURE;
+    r->outcome = CHANNEL_PERMANENT_FAILURE;
 }
 
 /* POST `body` as JSON with a bearer credential; the response is the caller's to release. */
@@ -364,7 +365,7 @@ static const char *lang_code(const char *language)
     return str_eq(language, "en") ? "en" : "tr";
 }
 
-static json_t *meta_template(const struct chat_send *m)
+static json_t *meta_template(const struct channel_message *m)
 {
     json_t *t = json_pack("{s:s, s:{s:s}}", "name", m->template_name, "language", "code",
                           lang_code(m->language));
@@ -380,7 +381,7 @@ static json_t *meta_template(const struct chat_send *m)
     return t;
 }
 
-static json_t *meta_buttons(const struct chat_send *m)
+static json_t *meta_buttons(const struct channel_message *m)
 {
     bool en = str_eq(m->language, "en");
     const char *titles[2] = {en ? "Join" : "Katıl", en ? "No" : "Hayır"};
@@ -395,7 +396,7 @@ static json_t *meta_buttons(const struct chat_send *m)
 }
 
 /* The request body for `m`: a template, a location request, reply buttons, or plain text. */
-static json_t *meta_body(const struct chat_send *m, const char *to)
+static json_t *meta_body(const struct channel_message *m, const char *to)
 {
     json_t *root = json_pack("{s:s, s:s, s:s}", "messaging_product", "whatsapp", "recipient_type",
                              "individual", "to", to);
@@ -419,65 +420,65 @@ static json_t *meta_body(const struct chat_send *m, const char *to)
 }
 
 /* What an error code from the Cloud API means (the code table in channel.h's spec). */
-static void meta_classify(long status, int code, struct chat_send_result *r)
+static void meta_classify(long status, int code, struct channel_result *r)
 {
     r->retry_after_ms = 0;
     switch (code) {
     case 130429: /* Cloud API throughput reached */
-        r->outcome = CHAT_RETRY;
+        r->outcome = CHANNEL_RETRY;
         r->retry_after_ms = RETRY_THROUGHPUT_MS;
         return;
     case 131056: /* too many messages to this recipient */
-        r->outcome = CHAT_RETRY;
+        r->outcome = CHANNEL_RETRY;
         r->retry_after_ms = RETRY_PAIR_MS;
         return;
     case 80007:  /* WABA rate limit */
     case 4:      /* app API-call rate limit */
     case 131048: /* spam rate limit */
-        r->outcome = CHAT_RETRY;
+        r->outcome = CHANNEL_RETRY;
         r->retry_after_ms = RETRY_ACCOUNT_MS;
         return;
     case 1:      /* unknown API error */
     case 2:      /* service temporarily unavailable */
     case 131000: /* something went wrong */
     case 133004: /* server temporarily unavailable */
-        r->outcome = CHAT_RETRY;
+        r->outcome = CHANNEL_RETRY;
         r->retry_after_ms = RETRY_TRANSIENT_MS;
         return;
     case 131047: /* more than 24 h since the person last wrote */
-        r->outcome = CHAT_NEEDS_TEMPLATE;
+        r->outcome = CHANNEL_NEEDS_TEMPLATE;
         return;
     case 190: /* access token expired or invalid */
-        r->outcome = CHAT_AUTH_FAILED;
+        r->outcome = CHANNEL_AUTH_FAILED;
         r->retry_after_ms = RETRY_AUTH_MS;
         return;
     case 131026: /* undeliverable */
     case 131051: /* unsupported message type */
     case 100:    /* invalid parameter */
     case 131009: /* parameter value not valid */
-        r->outcome = CHAT_PERMANENT_FAILURE;
+        r->outcome = CHANNEL_PERMANENT_FAILURE;
         return;
     default:
         break;
     }
     if (status >= 500 || status == 429 || status == 408) {
-        r->outcome = CHAT_RETRY;
+        r->outcome = CHANNEL_RETRY;
         r->retry_after_ms = RETRY_TRANSIENT_MS;
     } else if (status == 401 && code == 0) {
-        r->outcome = CHAT_AUTH_FAILED;
+        r->outcome = CHANNEL_AUTH_FAILED;
         r->retry_after_ms = RETRY_AUTH_MS;
     } else {
-        r->outcome = CHAT_PERMANENT_FAILURE;
+        r->outcome = CHANNEL_PERMANENT_FAILURE;
     }
 }
 
 /* Fill `r` from a Cloud API response (success or error envelope). */
-static void meta_parse(const struct httpc_response *resp, struct chat_send_result *r)
+static void meta_parse(const struct httpc_response *resp, struct channel_result *r)
 {
     json_t *root = json_loadb(resp->body.data ? resp->body.data : "", resp->body.len, 0, NULL);
     if (resp->status >= 200 && resp->status < 300) {
         json_t *id = json_object_get(json_array_get(json_object_get(root, "messages"), 0), "id");
-        r->outcome = CHAT_SENT;
+        r->outcome = CHANNEL_SENT;
         if (json_is_string(id)) {
             str_copy(r->provider_id, sizeof(r->provider_id), json_string_value(id));
         } else {
@@ -505,8 +506,8 @@ static void meta_parse(const struct httpc_response *resp, struct chat_send_resul
     json_decref(root);
 }
 
-static int meta_send(struct chat_provider *p, const struct chat_send *m, struct chat_send_result *r,
-                     struct err *e)
+static int meta_send(struct channel_provider *p, const struct channel_message *m,
+                     struct channel_result *r, struct err *e)
 {
     struct meta *st = p->state;
     result_init(r);
@@ -538,7 +539,7 @@ static int meta_send(struct chat_provider *p, const struct chat_send *m, struct 
     return rc;
 }
 
-static void meta_free(struct chat_provider *p)
+static void meta_free(struct channel_provider *p)
 {
     struct meta *st = p->state;
     limiter_release(&st->lim);
@@ -558,8 +559,8 @@ struct vapi {
     atomic_ullong seq;
 };
 
-static int vapi_send(struct chat_provider *p, const struct chat_send *m, struct chat_send_result *r,
-                     struct err *e)
+static int vapi_send(struct channel_provider *p, const struct channel_message *m,
+                     struct channel_result *r, struct err *e)
 {
     struct vapi *st = p->state;
     result_init(r);
@@ -580,7 +581,7 @@ static int vapi_send(struct chat_provider *p, const struct chat_send *m, struct 
     if (resp.status >= 200 && resp.status < 300) {
         json_t *root = json_loadb(resp.body.data ? resp.body.data : "", resp.body.len, 0, NULL);
         const char *id = json_string_value(json_object_get(root, "id"));
-        r->outcome = CHAT_SENT;
+        r->outcome = CHANNEL_SENT;
         r->provider_code = 0;
         if (id)
             snprintf(r->provider_id, sizeof(r->provider_id), "%s", id);
@@ -591,10 +592,10 @@ static int vapi_send(struct chat_provider *p, const struct chat_send *m, struct 
         goto out;
     }
     if (resp.status == 401 || resp.status == 403) {
-        r->outcome = CHAT_AUTH_FAILED;
+        r->outcome = CHANNEL_AUTH_FAILED;
         r->retry_after_ms = RETRY_AUTH_MS;
     } else if (resp.status == 429 || resp.status == 408 || resp.status >= 500) {
-        r->outcome = CHAT_RETRY;
+        r->outcome = CHANNEL_RETRY;
         r->retry_after_ms = RETRY_TRANSIENT_MS;
     }
     snprintf(r->error, sizeof(r->error), "vapi answered HTTP %ld", resp.status);
@@ -603,7 +604,7 @@ out:
     return rc;
 }
 
-static void vapi_free(struct chat_provider *p)
+static void vapi_free(struct channel_provider *p)
 {
     struct vapi *st = p->state;
     limiter_release(&st->lim);
@@ -620,14 +621,14 @@ struct console {
     atomic_ullong seq;
 };
 
-static int console_send(struct chat_provider *p, const struct chat_send *m,
-                        struct chat_send_result *r, struct err *e)
+static int console_send(struct channel_provider *p, const struct channel_message *m,
+                        struct channel_result *r, struct err *e)
 {
     (void)e;
     struct console *st = p->state;
     result_init(r);
     unsigned long long n = atomic_fetch_add(&st->seq, 1) + 1;
-    r->outcome = CHAT_SENT;
+    r->outcome = CHANNEL_SENT;
     snprintf(r->provider_id, sizeof(r->provider_id), "console:%llu", n);
     log_info("msg=\"message sent (console)\" provider_id=%s kind=%s lang=%s template=%s",
              r->provider_id,
@@ -636,15 +637,15 @@ static int console_send(struct chat_provider *p, const struct chat_send *m,
     return 0;
 }
 
-static void console_free(struct chat_provider *p)
+static void console_free(struct channel_provider *p)
 {
     free(p->state);
     free(p);
 }
 
-struct chat_provider *chat_provider_console(void)
+struct channel_provider *channel_provider_console(void)
 {
-    struct chat_provider *p = xcalloc(1, sizeof(*p));
+    struct channel_provider *p = xcalloc(1, sizeof(*p));
     p->name = "console";
     p->send = console_send;
     p->free = console_free;
@@ -652,9 +653,9 @@ struct chat_provider *chat_provider_console(void)
     return p;
 }
 
-struct chat_provider *chat_provider_new(const struct chat_channel_config *c)
+struct channel_provider *channel_provider_new(const struct channel_config *c)
 {
-    struct chat_provider *p;
+    struct channel_provider *p;
     if (c->token && *c->token && c->phone_number_id && *c->phone_number_id) {
         struct meta *st = xcalloc(1, sizeof(*st));
         st->url = url_join(c->api_url && *c->api_url ? c->api_url : DEFAULT_API_URL,
@@ -680,5 +681,5 @@ struct chat_provider *chat_provider_new(const struct chat_channel_config *c)
         p->state = st;
         return p;
     }
-    return chat_provider_console();
+    return channel_provider_console();
 }

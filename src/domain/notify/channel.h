@@ -8,8 +8,8 @@
  * raise an alert, or give up). Tests: tests/unit/domain/test_channel.c against the fake Cloud API
  * in tests/support/fake_whatsapp.c.
  */
-#ifndef ICESHOP_DOMAIN_CHAT_CHANNEL_H
-#define ICESHOP_DOMAIN_CHAT_CHANNEL_H
+#ifndef ICESHOP_DOMAIN_NOTIFY_CHANNEL_H
+#define ICESHOP_DOMAIN_NOTIFY_CHANNEL_H
 
 #include "core/err.h"
 #include "domain/notify/outbox.h"
@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 /* One outbound message, ready for a provider. */
-struct chat_send {
+struct channel_message {
     const char *to_phone; /* E.164 with '+' */
     const char *body;     /* the rendered text */
     const char *language; /* "tr" | "en" */
@@ -33,33 +33,33 @@ struct chat_send {
     bool location_request;     /* ask the recipient to share their location */
 };
 
-enum chat_send_outcome {
-    CHAT_SENT = 0,          /* accepted by the provider; provider_id set */
-    CHAT_RETRY,             /* rate limited or transient: try again after retry_after_ms */
-    CHAT_NEEDS_TEMPLATE,    /* outside the service window (131047): resend as a template */
-    CHAT_AUTH_FAILED,       /* the access token is bad (190): alert an operator, retry later */
-    CHAT_PERMANENT_FAILURE, /* will never succeed as is: mark failed, do not retry */
+enum channel_outcome {
+    CHANNEL_SENT = 0,          /* accepted by the provider; provider_id set */
+    CHANNEL_RETRY,             /* rate limited or transient: try again after retry_after_ms */
+    CHANNEL_NEEDS_TEMPLATE,    /* outside the service window (131047): resend as a template */
+    CHANNEL_AUTH_FAILED,       /* the access token is bad (190): alert an operator, retry later */
+    CHANNEL_PERMANENT_FAILURE, /* will never succeed as is: mark failed, do not retry */
 };
 
-struct chat_send_result {
-    enum chat_send_outcome outcome;
+struct channel_result {
+    enum channel_outcome outcome;
     char provider_id[128]; /* the provider's message id, e.g. "wamid...." */
     int provider_code;     /* the provider's error code (130429, 131056, ...) or 0 */
     int64_t retry_after_ms;
     char error[256];
 };
 
-struct chat_provider {
+struct channel_provider {
     const char *name; /* "meta", "vapi", "console" */
     /* Send one message; fills `r`. Returns 0 when `r` says what happened (even a failure the
      * provider reported), or an error code when the attempt itself failed (network: retry). */
-    int (*send)(struct chat_provider *p, const struct chat_send *m, struct chat_send_result *r,
-                struct err *e);
-    void (*free)(struct chat_provider *p);
+    int (*send)(struct channel_provider *p, const struct channel_message *m,
+                struct channel_result *r, struct err *e);
+    void (*free)(struct channel_provider *p);
     void *state;
 };
 
-struct chat_channel_config {
+struct channel_config {
     /* Meta WhatsApp Cloud API; the provider is Meta when token and phone_number_id are set */
     const char *api_url; /* default https://graph.facebook.com/v21.0 */
     const char *token;
@@ -77,19 +77,19 @@ struct chat_channel_config {
 };
 
 /* Defaults, then ICESHOP_WHATSAPP_* / ICESHOP_VAPI_* / ICESHOP_QUIET_HOURS from the environment. */
-void chat_channel_config_from_env(struct chat_channel_config *c);
+void channel_config_from_env(struct channel_config *c);
 
 /* The provider the configuration selects: Meta, else VAPI, else the console. Caller frees. */
-struct chat_provider *chat_provider_new(const struct chat_channel_config *c);
-struct chat_provider *chat_provider_console(void);
+struct channel_provider *channel_provider_new(const struct channel_config *c);
+struct channel_provider *channel_provider_console(void);
 
 /*
  * Whether `kind` is marketing (offers, reminders): those respect opt-outs and quiet hours;
  * transactional messages (confirmations, cancellations, seller messages) do not wait.
  */
-bool chat_kind_is_marketing(enum notify_kind kind);
+bool channel_kind_is_marketing(enum notify_kind kind);
 /* Whether local time `now_ms` falls inside `quiet_hours`; *until_ms gets its end. */
-bool chat_in_quiet_hours(const char *quiet_hours, int tz_offset_min, int64_t now_ms,
-                         int64_t *until_ms);
+bool channel_in_quiet_hours(const char *quiet_hours, int tz_offset_min, int64_t now_ms,
+                            int64_t *until_ms);
 
 #endif
