@@ -647,6 +647,8 @@ struct channel_provider *channel_provider_console(void)
 {
     struct channel_provider *p = xcalloc(1, sizeof(*p));
     p->name = "console";
+    p->alert_source = "console";
+    p->caps = CHANNEL_CAP_DELIVERS_NOW;
     p->send = console_send;
     p->free = console_free;
     p->state = xcalloc(1, sizeof(struct console));
@@ -664,6 +666,8 @@ struct channel_provider *channel_provider_new(const struct channel_config *c)
         limiter_init(&st->lim, c->rate_per_s, c->recipient_gap_ms);
         p = xcalloc(1, sizeof(*p));
         p->name = "meta";
+        p->alert_source = "whatsapp";
+        p->caps = CHANNEL_CAP_TEMPLATES | CHANNEL_CAP_BUTTONS | CHANNEL_CAP_LOCATION;
         p->send = meta_send;
         p->free = meta_free;
         p->state = st;
@@ -676,6 +680,8 @@ struct channel_provider *channel_provider_new(const struct channel_config *c)
         limiter_init(&st->lim, c->rate_per_s, c->recipient_gap_ms);
         p = xcalloc(1, sizeof(*p));
         p->name = "vapi";
+        p->alert_source = "vapi";
+        p->caps = 0;
         p->send = vapi_send;
         p->free = vapi_free;
         p->state = st;

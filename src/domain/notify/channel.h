@@ -49,8 +49,18 @@ struct channel_result {
     char error[256];
 };
 
+/* What a provider can do; the delivery job asks these, never the provider's name. */
+enum channel_caps {
+    CHANNEL_CAP_TEMPLATES = 1u << 0,   /* free text only inside a service window; templates out */
+    CHANNEL_CAP_BUTTONS = 1u << 1,     /* reply buttons ("Katıl" / "Hayır") on offers */
+    CHANNEL_CAP_LOCATION = 1u << 2,    /* ask the recipient to share a location */
+    CHANNEL_CAP_DELIVERS_NOW = 1u << 3 /* a send is a delivery (no later report): console */
+};
+
 struct channel_provider {
-    const char *name; /* "meta", "vapi", "console" */
+    const char *name;         /* "meta", "vapi", "console": for logs and metrics only */
+    const char *alert_source; /* what operators' alerts about its credentials name */
+    unsigned caps;            /* enum channel_caps */
     /* Send one message; fills `r`. Returns 0 when `r` says what happened (even a failure the
      * provider reported), or an error code when the attempt itself failed (network: retry). */
     int (*send)(struct channel_provider *p, const struct channel_message *m,

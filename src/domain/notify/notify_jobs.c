@@ -145,13 +145,13 @@ static int deliver(struct job_ctx *ctx, struct err *e)
         }
     }
 
-    bool meta = str_eq(d->provider->name, "meta");
+    bool templates = d->provider->caps & CHANNEL_CAP_TEMPLATES;
     const char *tpl = cfg->templates[msg.kind] ? cfg->templates[msg.kind] : "";
     bool outside = outside_window(ctx, &ct, known);
     char no_template[128];
     snprintf(no_template, sizeof(no_template), "no template for %s outside the 24-hour window",
              kind);
-    if (outside && !*tpl && meta)
+    if (outside && !*tpl && templates)
         return mark_failed(ctx, &msg, no_template, e);
 
     char param[2048];
@@ -170,9 +170,11 @@ static int deliver(struct job_ctx *ctx, struct err *e)
         .template_name = tpl,
         .template_params = params,
         .n_template_params = 1,
-        .offer_buttons = msg.kind == NOTIFY_OFFER && msg.window_pk > 0,
+        .offer_buttons = (d->provider->caps & CHANNEL_CAP_BUTTONS) && msg.kind == NOTIFY_OFFER &&
+                         msg.window_pk > 0,
         .button_ids = {join_id, decline_id},
-        .location_request = msg.kind == NOTIFY_LOCATION_REQUEST,
+        .location_request =
+            (d->provider->caps & CHANNEL_CAP_LOCATION) && msg.kind == NOTIFY_LOCATION_REQUEST,
     };
 
     struct channel_result r;
@@ -192,14 +194,14 @@ static int deliver(struct job_ctx *ctx, struct err *e)
 
     switch (r.outcome) {
     case CHANNEL_SENT: {
-        bool console = str_eq(d->provider->name, "console");
+        bool delivered = d->provider->caps & CHANNEL_CAP_DELIVERS_NOW;
         log_info("msg=\"message sent\" tenant=%lld message=%lld to=%s:%s kind=%s lang=%s "
                  "provider=%s provider_id=%s template=%s",
                  (long long)ctx->tenant_id, (long long)pk, msg.recipient_kind, msg.recipient_id,
                  kind, msg.language, d->provider->name, r.provider_id,
                  m.use_template ? "yes" : "no");
         return notify_set_status(ctx->conn, ctx->tenant_id, pk,
-                                 console ? NOTIFY_DELIVERED : NOTIFY_SENT, NULL, r.provider_id,
+                                 delivered ? NOTIFY_DELIVERED : NOTIFY_SENT, NULL, r.provider_id,
                                  ctx->now_ms, e);
     }
     case CHANNEL_RETRY:
@@ -214,7 +216,7 @@ static int deliver(struct job_ctx *ctx, struct err *e)
         log_error("msg=\"messaging provider rejected our credentials\" provider=%s code=%d "
                   "tenant=%lld message=%lld",
                   d->provider->name, r.provider_code, (long long)ctx->tenant_id, (long long)pk);
-        rc = raise_alert(ctx, meta ? "whatsapp" : d->provider->name, r.provider_code, r.error, e);
+        rc = raise_alert(ctx, d->provider->alert_source, r.provider_code, r.error, e);
         if (rc)
             return rc;
         return err_set(e, ERR_UPSTREAM, "%s", r.error);

@@ -128,6 +128,7 @@ static void test_config_env(void **state)
     assert_string_equal(c.templates[NOTIFY_OFFER], "");
     struct channel_provider *p = channel_provider_new(&c);
     assert_string_equal(p->name, "console");
+    assert_int_equal(p->caps, CHANNEL_CAP_DELIVERS_NOW); /* no templates, buttons, locations */
     p->free(p);
 
     setenv("ICESHOP_VAPI_URL", "http://127.0.0.1:9/messages", 1);
@@ -135,6 +136,7 @@ static void test_config_env(void **state)
     channel_config_from_env(&c);
     p = channel_provider_new(&c);
     assert_string_equal(p->name, "vapi");
+    assert_int_equal(p->caps & (CHANNEL_CAP_TEMPLATES | CHANNEL_CAP_BUTTONS), 0);
     p->free(p);
 
     setenv("ICESHOP_WHATSAPP_TOKEN", "t", 1);
@@ -154,6 +156,8 @@ static void test_config_env(void **state)
     assert_string_equal(c.templates[NOTIFY_REMINDER], "");
     p = channel_provider_new(&c);
     assert_string_equal(p->name, "meta"); /* Meta wins over VAPI */
+    assert_int_equal(p->caps, CHANNEL_CAP_TEMPLATES | CHANNEL_CAP_BUTTONS | CHANNEL_CAP_LOCATION);
+    assert_string_equal(p->alert_source, "whatsapp");
     p->free(p);
     setenv("ICESHOP_WHATSAPP_RATE", "lots", 1); /* bad: the default stays */
     channel_config_from_env(&c);
