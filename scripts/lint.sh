@@ -63,6 +63,16 @@ for f in $src_files; do
                 ;;
             esac
             ;;
+        src/integrations/*)
+            case "$inc" in
+            core/* | json/* | integrations/*) ;;
+            */*)
+                if [ -e "src/$inc" ]; then
+                    report "$f:$line: integrations includes \"$inc\"; it may include only core/ and json/"
+                fi
+                ;;
+            esac
+            ;;
         src/db/* | src/jobs/* | src/sched/* | src/net/*)
             case "$inc" in
             http/* | domain/*) report "$f:$line: ${f#src/} includes \"$inc\" (must not depend on http/ or domain/)" ;;

@@ -193,6 +193,12 @@ bool sec_equal(const void *a, size_t alen, const void *b, size_t blen)
     return sodium_memcmp(a, b, alen) == 0;
 }
 
+void sec_wipe(void *p, size_t len)
+{
+    if (len)
+        sodium_memzero(p, len);
+}
+
 /* ---------------------------------------------------------------- randomness */
 
 void sec_random_bytes(void *p, size_t len)
