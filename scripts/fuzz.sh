@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 seconds=${FUZZ_SECONDS:-30}
 targets=${FUZZ_TARGETS:-$(find fuzz -maxdepth 1 -name 'fuzz_*.c' -exec basename {} .c \; | sort)}
-PKGS="libmicrohttpd jansson sqlite3 libpq libcurl libsodium"
+PKGS="libmicrohttpd jansson sqlite3 libpq libcurl libsodium libutf8proc"
 CLANG=${CLANG:-clang}
 
 scripts/deps.sh test
@@ -43,7 +43,7 @@ printf '%s\n' $srcs "$out/gen/migrations_data.c" | xargs -P "$(nproc)" -I{} sh -
 for t in $targets; do
     # shellcheck disable=SC2086 # flag lists
     "$CLANG" $cflags -Wall -Wextra -Werror -fsanitize=fuzzer -o "$out/bin/$t" "fuzz/$t.c" \
-        "$out"/obj/*.o $pkg_libs -lm
+        "$out"/obj/*.o $pkg_libs -lstemmer -lm
     echo "  built build/fuzz/bin/$t"
 done
 

@@ -67,7 +67,17 @@ for f in $src_files; do
                 ;;
             esac
             ;;
-        src/db/* | src/jobs/* | src/sched/* | src/net/* | src/integrations/*)
+        src/integrations/*)
+            case "$inc" in
+            core/* | json/* | db/* | jobs/* | integrations/*) ;;
+            */*)
+                if [ -e "src/$inc" ]; then
+                    report "$f:$line: integrations includes \"$inc\"; it may include only core/, json/, db/ and jobs/"
+                fi
+                ;;
+            esac
+            ;;
+        src/db/* | src/jobs/* | src/sched/* | src/net/*)
             case "$inc" in
             http/* | domain/*) report "$f:$line: ${f#src/} includes \"$inc\" (must not depend on http/ or domain/)" ;;
             esac

@@ -195,6 +195,12 @@ bool sec_equal(const void *a, size_t alen, const void *b, size_t blen)
     return sodium_memcmp(a, b, alen) == 0;
 }
 
+void sec_wipe(void *p, size_t len)
+{
+    if (len)
+        sodium_memzero(p, len);
+}
+
 /* ---------------------------------------------------------------- randomness */
 
 void sec_random_bytes(void *p, size_t len)
@@ -301,11 +307,6 @@ bool sec_password_needs_rehash(const char *hash)
 /* ======================== secrets at rest ======================== */
 
 #define BOX_PREFIX "sb1."
-
-void sec_wipe(void *p, size_t len)
-{
-    sodium_memzero(p, len);
-}
 
 int sec_box_seal(char *out, size_t out_size, const unsigned char key[SEC_BOX_KEY_LEN],
                  const void *p, size_t len, struct err *e)

@@ -109,6 +109,12 @@ int sec_b64_decode(void *out, size_t out_cap, size_t *out_len, enum sec_b64 vari
  */
 bool sec_equal(const void *a, size_t alen, const void *b, size_t blen);
 
+/*
+ * Overwrite (p, len) with zeros in a way the compiler cannot drop, for keys, MACs and other
+ * secrets in buffers that are about to die. `p` may be NULL when len is 0.
+ */
+void sec_wipe(void *p, size_t len);
+
 /* Fill (p, len) with cryptographically secure random bytes. Cannot fail. */
 void sec_random_bytes(void *p, size_t len);
 
@@ -165,7 +171,5 @@ int sec_box_seal(char *out, size_t out_size, const unsigned char key[SEC_BOX_KEY
  */
 int sec_box_open(void *out, size_t out_cap, size_t *out_len,
                  const unsigned char key[SEC_BOX_KEY_LEN], const char *sealed, struct err *e);
-/* Wipe memory in a way the compiler keeps. */
-void sec_wipe(void *p, size_t len);
 
 #endif

@@ -42,14 +42,6 @@ static void compute(unsigned char mac[SEC_HMAC_SHA256_LEN], const unsigned char 
     sec_hmac_sha256_v(mac, key, key_len, parts, sizeof(parts) / sizeof(parts[0]));
 }
 
-static void wipe(void *p, size_t len)
-{
-    /* volatile so the compiler cannot drop the stores to a dying buffer */
-    volatile unsigned char *v = p;
-    while (len--)
-        *v++ = 0;
-}
-
 int webhook_sig_sign(char out[WEBHOOK_SIG_SIZE], const char *secret, const char *msg_id,
                      int64_t timestamp_s, const void *body, size_t body_len, struct err *e)
 {
@@ -59,12 +51,12 @@ int webhook_sig_sign(char out[WEBHOOK_SIG_SIZE], const char *secret, const char 
     if (key_len == 0)
         return err_set(e, ERR_INVALID, "webhook secret is not whsec_ + base64");
     if (!msg_id || !*msg_id) {
-        wipe(key, sizeof(key));
+        sec_wipe(key, sizeof(key));
         return err_set(e, ERR_INVALID, "webhook message id is empty");
     }
     unsigned char mac[SEC_HMAC_SHA256_LEN];
     compute(mac, key, key_len, msg_id, timestamp_s, body, body_len);
-    wipe(key, sizeof(key));
+    sec_wipe(key, sizeof(key));
     memcpy(out, "v1,", 3);
     return sec_b64_encode(out + 3, WEBHOOK_SIG_SIZE - 3, SEC_B64_STD, mac, sizeof(mac), e);
 }
@@ -156,6 +148,6 @@ int webhook_sig_verify(const char *secret, const char *msg_id, const char *times
         goto out_wipe;
     }
 out_wipe:
-    wipe(key, sizeof(key));
+    sec_wipe(key, sizeof(key));
     return rc;
 }

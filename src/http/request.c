@@ -14,6 +14,17 @@ const char *http_req_header(struct http_req *r, const char *name)
     return r->conn_ops->header(r->conn, name);
 }
 
+static const char *lookup_header(void *ctx, const char *name)
+{
+    return http_req_header(ctx, name);
+}
+
+int http_req_webhook_headers(struct http_req *r, const char *const *names, struct wh_headers *h,
+                             struct err *e)
+{
+    return wh_headers_collect(h, names, lookup_header, r, e);
+}
+
 static int hexv(char c)
 {
     if (c >= '0' && c <= '9')

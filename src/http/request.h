@@ -14,6 +14,7 @@
 #include "domain/account/account.h"
 #include "http/app.h"
 #include "http/router.h"
+#include "integrations/wh_headers.h"
 #include "json/json.h"
 
 #include <stdbool.h>
@@ -70,6 +71,13 @@ const char *http_req_param(struct http_req *r, const char *name);
 const char *http_req_query(struct http_req *r, const char *name);
 /* Request header by name (case-insensitive), or NULL. */
 const char *http_req_header(struct http_req *r, const char *name);
+/*
+ * Fill `h` (initialised by the caller) with the request headers called `names` (NULL-terminated,
+ * e.g. an integrations_provider's `headers`) that are present; the values are borrowed until
+ * the request ends. Returns 0, or ERR_TOO_LARGE past WH_HEADERS_MAX.
+ */
+int http_req_webhook_headers(struct http_req *r, const char *const *names, struct wh_headers *h,
+                             struct err *e);
 /* A pooled database connection for this request, released when the request ends. */
 int http_req_db(struct http_req *r, struct db_conn **out, struct err *e);
 /*

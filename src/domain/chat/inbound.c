@@ -61,14 +61,27 @@ static int check_time(int64_t ts_ms, int64_t now_ms, struct err *e)
     return 0;
 }
 
+/* Seconds beyond this cannot be milliseconds in an int64; they are clamped, hence stale. */
+#define TS_MAX_S (INT64_MAX / 1000)
+
+/* The item's "timestamp" (unix seconds, string or integer) in ms; 0 when absent. */
 static int64_t ts_of(json_t *o)
 {
     const char *ts = jstr(o, "timestamp");
-    int64_t secs = 0;
-    if (ts && !str_to_i64(ts, &secs))
-        return secs * 1000;
     json_t *v = json_object_get(o, "timestamp");
-    return json_is_integer(v) ? (int64_t)json_integer_value(v) * 1000 : 0;
+    int64_t secs = 0;
+    if (ts && str_to_i64(ts, &secs))
+        return 0;
+    if (!ts && !json_is_integer(v))
+        return 0;
+    if (!ts)
+        secs = (int64_t)json_integer_value(v);
+    /* a forged or broken number must not overflow: far away is still far away (refused) */
+    if (secs > TS_MAX_S)
+        secs = TS_MAX_S;
+    if (secs < -TS_MAX_S)
+        secs = -TS_MAX_S;
+    return secs * 1000;
 }
 
 /* ======================== Meta ======================== */

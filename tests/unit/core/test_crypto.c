@@ -283,6 +283,17 @@ static void test_equal(void **state)
     assert_false(sec_equal(a, sizeof(a), b, sizeof(b)));
 }
 
+static void test_wipe(void **state)
+{
+    (void)state;
+    unsigned char k[40];
+    memset(k, 0xA5, sizeof(k));
+    sec_wipe(k + 4, 32);
+    for (size_t i = 0; i < sizeof(k); i++)
+        assert_int_equal(k[i], i >= 4 && i < 36 ? 0 : 0xA5);
+    sec_wipe(NULL, 0);
+}
+
 /* ---------------------------------------------------------------- random */
 
 static bool is_b64url_char(char c)
@@ -468,11 +479,17 @@ static void test_keyfile(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hmac_rfc4231),   cmocka_unit_test(test_hmac_forms_agree),
-        cmocka_unit_test(test_sha256),         cmocka_unit_test(test_hex),
-        cmocka_unit_test(test_b64_round_trip), cmocka_unit_test(test_b64_invalid),
-        cmocka_unit_test(test_equal),          cmocka_unit_test(test_random_id),
-        cmocka_unit_test(test_password),       cmocka_unit_test(test_box),
+        cmocka_unit_test(test_hmac_rfc4231),
+        cmocka_unit_test(test_hmac_forms_agree),
+        cmocka_unit_test(test_sha256),
+        cmocka_unit_test(test_hex),
+        cmocka_unit_test(test_b64_round_trip),
+        cmocka_unit_test(test_b64_invalid),
+        cmocka_unit_test(test_equal),
+        cmocka_unit_test(test_wipe),
+        cmocka_unit_test(test_random_id),
+        cmocka_unit_test(test_password),
+        cmocka_unit_test(test_box),
         cmocka_unit_test(test_keyfile),
     };
     return cmocka_run_group_tests(tests, setup, NULL);

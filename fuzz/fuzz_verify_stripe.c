@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libFuzzer target for the stripe webhook verifier and event-identity extractor
+ * (src/integrations/): headers and body from the input, see webhook_fuzz.h.
+ * Built and run by scripts/fuzz.sh; seeds in fuzz/corpus/fuzz_verify_stripe/.
+ */
+#include "webhook_fuzz.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    return webhook_fuzz_one("stripe", "whsec_fuzz_stripe_secret", data, size);
+}
