@@ -14,6 +14,8 @@
 #include "domain/flash/flash_store.h"
 #include "domain/notify/outbox.h"
 #include "http/handlers.h"
+#include "http/app.h"
+#include "integrations/inbound_route.h"
 #include "integrations/provider.h"
 #include "jobs/worker.h"
 
@@ -41,45 +43,57 @@ int h_whatsapp_verify(struct http_req *r, struct err *e)
 
 /*
  * Which provider signed this delivery (Meta when X-Hub-Signature-256 is present, else VAPI when
- * x-vapi-secret is), checked by that provider's verifier from src/integrations on the raw body.
- * An unconfigured secret is refused here with the variable to set.
+ * x-vapi-secret is), which tenant it belongs to (integrations/inbound_route.h: the Cloud API
+ * phone_number_id or the VAPI assistant, else the default tenant), and that tenant's secret
+ * checked by the provider's verifier on the raw body. A tenant without a secret is refused
+ * with what to set.
  */
-static int verify_webhook(struct http_req *r, bool *is_meta, struct err *e)
+static int verify_webhook(struct http_req *r, struct db_conn *c, bool *is_meta, int64_t *tenant,
+                          struct err *e)
 {
-    const struct config *cfg = &r->app->cfg;
-    const char *name, *secret;
+    const char *name;
     *is_meta = http_req_header(r, "X-Hub-Signature-256") != NULL;
-    if (*is_meta) {
+    if (*is_meta)
         name = "meta";
-        secret = cfg->whatsapp_app_secret;
-        if (!*secret)
-            return err_set(e, ERR_UNAUTHORIZED,
-                           "WhatsApp webhooks are not configured (ICESHOP_WHATSAPP_APP_SECRET)");
-    } else if (http_req_header(r, "X-Vapi-Secret")) {
+    else if (http_req_header(r, "X-Vapi-Secret"))
         name = "vapi";
-        secret = cfg->vapi_secret;
-        if (!*secret)
-            return err_set(e, ERR_UNAUTHORIZED,
-                           "VAPI webhooks are not configured (ICESHOP_VAPI_SECRET)");
-    } else {
+    else
         return err_set(e, ERR_UNAUTHORIZED,
                        "unsigned webhook: send X-Hub-Signature-256 (WhatsApp) or x-vapi-secret "
                        "(VAPI)");
-    }
     const struct integrations_provider *p = integrations_provider_find(name);
     struct wh_headers h;
     wh_headers_init(&h);
     int rc = http_req_webhook_headers(r, p->headers, &h, e);
     if (rc)
         return rc;
-    return p->verify(&h, buf_str(&r->body), r->body.len, secret, clock_now_ms(r->app->clock) / 1000,
-                     e);
+    struct inbound_target t;
+    rc = inbound_resolve(c, r->app->secret_key, name, &h, buf_str(&r->body), r->body.len,
+                         r->app->default_tenant_id, 0, &r->arena, &t, e);
+    if (rc)
+        return rc;
+    if (!t.secret)
+        return err_set(
+            e, ERR_UNAUTHORIZED,
+            "%s webhooks are not configured: set %s with PUT /api/integrations/%s%s",
+            *is_meta ? "WhatsApp" : "VAPI", t.secret_field, t.settings_provider,
+            t.tenant == r->app->default_tenant_id
+                ? (*is_meta ? " or ICESHOP_WHATSAPP_APP_SECRET" : " or ICESHOP_VAPI_SECRET")
+                : "");
+    *tenant = t.tenant;
+    return p->verify(&h, buf_str(&r->body), r->body.len, t.secret,
+                     clock_now_ms(r->app->clock) / 1000, e);
 }
 
 int h_whatsapp_webhook(struct http_req *r, struct err *e)
 {
+    struct db_conn *c;
+    int rc = http_req_db(r, &c, e);
+    if (rc)
+        return rc;
     bool meta = false;
-    int rc = verify_webhook(r, &meta, e);
+    int64_t tenant = 0;
+    rc = verify_webhook(r, c, &meta, &tenant, e);
     if (rc)
         return rc;
     if (r->body.len == 0)
@@ -89,12 +103,8 @@ int h_whatsapp_webhook(struct http_req *r, struct err *e)
     size_t n = 0, fresh = 0;
     rc = meta ? chat_parse_meta(buf_str(&r->body), r->body.len, now, &r->arena, &events, &n, e)
               : chat_parse_vapi(buf_str(&r->body), r->body.len, now, &r->arena, &events, &n, e);
-    if (rc)
-        return rc;
-    struct db_conn *c;
-    rc = http_req_db(r, &c, e);
     if (!rc && n)
-        rc = chat_inbound_store(c, r->app->default_tenant_id, events, n, now, &fresh, e);
+        rc = chat_inbound_store(c, tenant, events, n, now, &fresh, e);
     if (rc)
         return rc;
     if (fresh && r->app->workers)

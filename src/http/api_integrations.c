@@ -7,7 +7,14 @@
 #include "core/clock.h"
 #include "http/app.h"
 #include "http/handlers.h"
+#include "core/log.h"
+#include "core/str.h"
+#include "domain/account/account.h"
+#include "integrations/inbound_ledger.h"
+#include "integrations/inbound_route.h"
 #include "integrations/integration_store.h"
+#include "integrations/provider.h"
+#include "jobs/worker.h"
 
 static const struct integration_spec *spec_of(struct http_req *r, struct err *e)
 {
@@ -139,4 +146,75 @@ int h_integrations_delete(struct http_req *r, struct err *e)
     return http_reply_json(
         r, 200,
         json_pack("{s:s, s:I}", "provider", spec->provider, "removed", (json_int_t)removed));
+}
+
+/*
+ * POST /api/webhooks/{provider}[/{tenant}]: a provider's webhook (Stripe, iyzico, Shopify,
+ * WooCommerce, Standard Webhooks). The tenant comes from the URL or from the account the
+ * delivery names (integrations/inbound_route.h); its secret verifies the raw body; each event
+ * is recorded once in the inbound ledger with its processing job before the 200 goes out.
+ * A redelivery is acknowledged and not acted on again. Nothing is stored for a refusal.
+ */
+int h_webhooks_inbound(struct http_req *r, struct err *e)
+{
+    const char *name = http_req_param(r, "provider");
+    if (str_eq(name, "meta") || str_eq(name, "vapi") || str_eq(name, "whatsapp"))
+        return err_set_field(e, ERR_NOT_FOUND, "provider",
+                             "WhatsApp and VAPI webhooks go to /api/whatsapp/webhook");
+    const struct integrations_provider *p = integrations_provider_find(name);
+    if (!p)
+        return err_set_field(e, ERR_NOT_FOUND, "provider", "no webhooks from %s", name ? name : "");
+    struct db_conn *c;
+    int rc = http_req_db(r, &c, e);
+    if (rc)
+        return rc;
+    int64_t forced = 0;
+    const char *tenant_name = http_req_param(r, "tenant");
+    if (tenant_name) {
+        struct account_tenant t;
+        struct err nf;
+        err_init(&nf);
+        if (account_tenant_find(c, tenant_name, &r->arena, &t, &nf))
+            return err_set_field(e, ERR_NOT_FOUND, "tenant", "no such tenant");
+        forced = t.id;
+    }
+    struct wh_headers h;
+    wh_headers_init(&h);
+    rc = http_req_webhook_headers(r, p->headers, &h, e);
+    if (!rc)
+        rc = http_req_webhook_headers(r, inbound_route_headers, &h, e);
+    struct inbound_target t;
+    if (!rc)
+        rc = inbound_resolve(c, r->app->secret_key, p->name, &h, buf_str(&r->body), r->body.len,
+                             r->app->default_tenant_id, forced, &r->arena, &t, e);
+    if (rc)
+        return rc;
+    if (!t.secret)
+        return err_set(e, ERR_UNAUTHORIZED,
+                       "%s webhooks are not configured: set %s with PUT /api/integrations/%s",
+                       p->name, t.secret_field, t.settings_provider);
+    int64_t now = clock_now_ms(r->app->clock);
+    rc = p->verify(&h, buf_str(&r->body), r->body.len, t.secret, now / 1000, e);
+    struct wh_event_id *ids = NULL;
+    size_t n = 0;
+    if (!rc)
+        rc = p->identify(&h, buf_str(&r->body), r->body.len, &r->arena, &ids, &n, e);
+    size_t dups = 0;
+    for (size_t i = 0; !rc && i < n; i++) {
+        int64_t id;
+        bool dup, changed;
+        rc = inbound_record(c, t.tenant, p->name, ids[i].id, ids[i].type, buf_str(&r->body),
+                            r->body.len, now, &id, &dup, &changed, e);
+        dups += dup;
+        if (!rc && changed)
+            log_warn("msg=\"webhook redelivered with another body; kept the first\" provider=%s "
+                     "event=%lld",
+                     p->name, (long long)id);
+    }
+    if (rc)
+        return rc;
+    if (dups < n && r->app->workers)
+        job_workers_wake(r->app->workers);
+    return http_reply_json(
+        r, 200, json_pack("{s:I, s:I}", "received", (json_int_t)n, "duplicates", (json_int_t)dups));
 }

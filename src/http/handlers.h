@@ -28,6 +28,7 @@ int h_integrations_list(struct http_req *r, struct err *e);
 int h_integrations_get(struct http_req *r, struct err *e);
 int h_integrations_put(struct http_req *r, struct err *e);
 int h_integrations_delete(struct http_req *r, struct err *e);
+int h_webhooks_inbound(struct http_req *r, struct err *e);
 
 /* api_jobs.c: the durable job queue */
 int h_jobs_list(struct http_req *r, struct err *e);

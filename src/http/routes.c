@@ -32,6 +32,8 @@ const struct http_route http_routes[] = {
     {"PUT", "/api/integrations/{provider}", h_integrations_put, ROLE_ADMIN, 32 * KB,
      HTTP_BODY_JSON},
     {"DELETE", "/api/integrations/{provider}", h_integrations_delete, ROLE_ADMIN, 0, 0},
+    {"POST", "/api/webhooks/{provider}", h_webhooks_inbound, ROLE_NONE, 256 * KB, 0},
+    {"POST", "/api/webhooks/{provider}/{tenant}", h_webhooks_inbound, ROLE_NONE, 256 * KB, 0},
 
     /* durable jobs */
     {"GET", "/api/jobs", h_jobs_list, ROLE_VIEWER, 0, 0},

@@ -59,6 +59,10 @@ static const struct integration_field_spec woocommerce_fields[] = {
     F("consumer_secret", true, false, NULL, "REST API consumer secret (cs_...)"),
     F("webhook_secret", true, false, NULL, "the X-WC-Webhook-Signature key"),
 };
+static const struct integration_field_spec standard_webhooks_fields[] = {
+    F("secret", true, false, NULL,
+      "whsec_... shared with the sender: the webhook-signature key (Standard Webhooks)"),
+};
 #undef F
 
 #define SPEC(p, f)                                                                                 \
@@ -66,9 +70,13 @@ static const struct integration_field_spec woocommerce_fields[] = {
         p, f, sizeof(f) / sizeof(f[0])                                                             \
     }
 static const struct integration_spec specs[] = {
-    SPEC("whatsapp", whatsapp_fields), SPEC("vapi", vapi_fields),
-    SPEC("stripe", stripe_fields),     SPEC("iyzico", iyzico_fields),
-    SPEC("shopify", shopify_fields),   SPEC("woocommerce", woocommerce_fields),
+    SPEC("whatsapp", whatsapp_fields),
+    SPEC("vapi", vapi_fields),
+    SPEC("stripe", stripe_fields),
+    SPEC("iyzico", iyzico_fields),
+    SPEC("shopify", shopify_fields),
+    SPEC("woocommerce", woocommerce_fields),
+    SPEC("standard-webhooks", standard_webhooks_fields),
 };
 #undef SPEC
 
