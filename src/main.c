@@ -18,6 +18,7 @@
 #include "domain/flash/flash_service.h"
 #include "domain/flash/links.h"
 #include "domain/notify/notify_jobs.h"
+#include "domain/webhooks/webhooks.h"
 #include "http/app.h"
 #include "http/assets.h"
 #include "http/metrics.h"
@@ -144,6 +145,8 @@ static int serve(struct config *cfg)
         rc = flash_jobs_register(app.jobs, &e);
     if (!rc)
         rc = chat_jobs_register(app.jobs, &e);
+    if (!rc)
+        rc = webhooks_jobs_register(app.jobs, &e);
     if (rc)
         goto out;
     app.metrics = metrics_new(http_routes, http_routes_count);
