@@ -162,13 +162,15 @@ static void test_secret_and_body(void **state)
     char sig[WEBHOOK_SIG_SIZE];
     OK(webhook_sig_sign(sig, a, "msg_1", NOW / 1000, "{}", 2, e));
     OK(webhook_sig_verify(a, "msg_1", "1795252200", sig, "{}", 2, NOW / 1000, e));
-    FAILS(ERR_UNAUTHORIZED, webhook_sig_verify(b, "msg_1", "1795252200", sig, "{}", 2, NOW / 1000, e));
+    FAILS(ERR_UNAUTHORIZED,
+          webhook_sig_verify(b, "msg_1", "1795252200", sig, "{}", 2, NOW / 1000, e));
 
     struct arena ar;
     arena_init(&ar);
     const char *body = webhooks_body("window.created", "{\"window\":{\"id\":7}}", NOW, &ar);
-    assert_string_equal(body, "{\"type\":\"window.created\",\"timestamp\":\"2026-11-21T09:10:00.000Z\","
-                              "\"data\":{\"window\":{\"id\":7}}}");
+    assert_string_equal(body,
+                        "{\"type\":\"window.created\",\"timestamp\":\"2026-11-21T09:10:00.000Z\","
+                        "\"data\":{\"window\":{\"id\":7}}}");
     arena_release(&ar);
 }
 
@@ -202,8 +204,7 @@ static int fake_do(void *ctx, const struct httpc_request *req, struct httpc_resp
     struct err ve;
     err_init(&ve);
     if (id && strcmp(req->method, "POST") == 0 &&
-        webhook_sig_verify(f->secret, id, ts, sig, req->body, req->body_len, NOW / 1000, &ve) ==
-            0)
+        webhook_sig_verify(f->secret, id, ts, sig, req->body, req->body_len, NOW / 1000, &ve) == 0)
         f->verified++;
     snprintf(f->msg_id, sizeof(f->msg_id), "%s", id ? id : "");
     if (f->fail_with)
