@@ -35,10 +35,14 @@ static json_t *window_json(const struct flash_window *w)
 static int emit(struct db_conn *c, int64_t tenant, int64_t window_pk, const char *type,
                 const char *buyer_id, int64_t now_ms, struct err *e)
 {
+    bool wanted = false;
+    int rc = webhooks_wanted(c, tenant, type, &wanted, e);
+    if (rc || !wanted)
+        return rc;
     struct arena a;
     arena_init(&a);
     struct flash_window w;
-    int rc = flash_store_window_get(c, tenant, window_pk, &a, &w, e);
+    rc = flash_store_window_get(c, tenant, window_pk, &a, &w, e);
     if (!rc) {
         json_t *data = json_pack("{s:o}", "window", window_json(&w));
         if (buyer_id)

@@ -322,10 +322,14 @@ static int set_status(struct db_conn *c, int64_t tenant, int64_t pk, enum notify
 /* "message.failed" for outbound webhooks, in the transaction that marked it failed. */
 static int emit_failed(struct db_conn *c, int64_t tenant, int64_t pk, int64_t now_ms, struct err *e)
 {
+    bool wanted = false;
+    int rc = webhooks_wanted(c, tenant, "message.failed", &wanted, e);
+    if (rc || !wanted)
+        return rc;
     struct arena a;
     arena_init(&a);
     struct notify_message m;
-    int rc = notify_get(c, tenant, pk, &a, &m, e);
+    rc = notify_get(c, tenant, pk, &a, &m, e);
     if (!rc) {
         json_t *data = json_pack("{s:{s:I, s:s, s:s, s:s, s:o, s:s, s:s}}", "message", "id",
                                  (json_int_t)m.pk, "recipient_kind", m.recipient_kind,

@@ -68,7 +68,8 @@ void webhooks_secret_new(char out[WEBHOOKS_SECRET_SIZE]);
 
 /*
  * The body every attempt of a delivery sends: {"type","timestamp","data"} with `data_json` (a
- * JSON object's text, inserted as is) and the event time. Allocated from `a`.
+ * JSON object's text, inserted as is) and the event time. Allocated from `a`; NULL when it would
+ * exceed BUF_MAX_WEBHOOK.
  */
 char *webhooks_body(const char *type, const char *data_json, int64_t now_ms, struct arena *a);
 
@@ -163,6 +164,13 @@ int webhooks_endpoint_delete(struct db_conn *c, int64_t tenant, int64_t id, stru
  */
 int webhooks_emit(struct db_conn *c, int64_t tenant, const char *type, const char *data_json,
                   int64_t now_ms, struct err *e);
+
+/*
+ * Whether any enabled endpoint of the tenant subscribes to `type`, so emitters can skip building
+ * a payload nobody wants.
+ */
+int webhooks_wanted(struct db_conn *c, int64_t tenant, const char *type, bool *wanted,
+                    struct err *e);
 
 struct webhook_delivery_filter {
     int64_t endpoint_id; /* 0 = any */

@@ -134,6 +134,19 @@ int webhooks_emit(struct db_conn *c, int64_t tenant, const char *type, const cha
     return rc;
 }
 
+int webhooks_wanted(struct db_conn *c, int64_t tenant, const char *type, bool *wanted,
+                    struct err *e)
+{
+    struct arena a;
+    arena_init(&a);
+    int64_t *ids = NULL;
+    size_t n = 0;
+    int rc = webhooks_store_endpoint_subscribed(c, tenant, type, &a, &ids, &n, e);
+    arena_release(&a);
+    *wanted = !rc && n > 0;
+    return rc;
+}
+
 /* ======================== deliveries ======================== */
 
 int webhooks_delivery_list(struct db_conn *c, int64_t tenant,
