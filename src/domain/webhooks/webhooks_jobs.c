@@ -104,6 +104,8 @@ int webhooks_jobs_register(struct job_registry *reg, struct err *e)
             return err_set_field(e, ERR_INVALID, "ICESHOP_WEBHOOK_RETRY_SCALE",
                                  "ICESHOP_WEBHOOK_RETRY_SCALE must be a number in (0, 1]");
         retry_scale = s;
+        if (s < 1.0)
+            log_warn("msg=\"webhook retry schedule scaled for tests\" scale=%g", s);
     }
     return job_registry_add(reg, WEBHOOKS_JOB_DELIVER, deliver, NULL, 0, e);
 }
