@@ -118,7 +118,7 @@ static void test_url_validation(void **state)
     struct err e;
     err_init(&e);
     assert_int_equal(webhooks_url_validate(NULL, &e), ERR_INVALID);
-    char *long_url = xcalloc(1, WEBHOOKS_URL_MAX + 16);
+    char *long_url = xcalloc(1, WEBHOOKS_URL_MAX + 32);
     memcpy(long_url, "https://example.com/", 20);
     memset(long_url + 20, 'a', WEBHOOKS_URL_MAX);
     err_init(&e);
