@@ -19,6 +19,7 @@
 #include "domain/flash/flash_service.h"
 #include "domain/flash/links.h"
 #include "domain/notify/notify_jobs.h"
+#include "domain/webhooks/webhooks.h"
 #include "http/app.h"
 #include "http/assets.h"
 #include "http/metrics.h"
@@ -180,6 +181,8 @@ static int serve(struct config *cfg)
     static const struct inbound_handler inbound_handlers[] = {{NULL, NULL}};
     if (!rc)
         rc = inbound_jobs_register(app.jobs, inbound_handlers, 0, &e);
+    if (!rc)
+        rc = webhooks_jobs_register(app.jobs, &e);
     if (rc)
         goto out;
     app.metrics = metrics_new(http_routes, http_routes_count);

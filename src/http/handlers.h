@@ -70,6 +70,14 @@ int h_whatsapp_test_notification(struct http_req *r, struct err *e);
 int h_chat_understand(struct http_req *r, struct err *e);
 int h_chat_events(struct http_req *r, struct err *e);
 
+/* api_webhooks.c: outbound webhook endpoints and their deliveries */
+int h_webhook_endpoints_create(struct http_req *r, struct err *e);
+int h_webhook_endpoints_list(struct http_req *r, struct err *e);
+int h_webhook_endpoints_get(struct http_req *r, struct err *e);
+int h_webhook_endpoints_delete(struct http_req *r, struct err *e);
+int h_webhook_deliveries_list(struct http_req *r, struct err *e);
+int h_webhook_deliveries_retry(struct http_req *r, struct err *e);
+
 /* api_public.c: the signed-link pages' endpoints (the token is the credential) */
 int h_public_window(struct http_req *r, struct err *e);
 int h_public_window_join(struct http_req *r, struct err *e);

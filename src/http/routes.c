@@ -41,6 +41,15 @@ const struct http_route http_routes[] = {
     {"GET", "/api/jobs/{id}", h_jobs_get, ROLE_VIEWER, 0, 0},
     {"POST", "/api/jobs/{id}/retry", h_jobs_retry, ROLE_OPERATOR, 0, 0},
 
+    /* outbound webhooks */
+    {"GET", "/api/webhook-endpoints", h_webhook_endpoints_list, ROLE_ADMIN, 0, 0},
+    {"POST", "/api/webhook-endpoints", h_webhook_endpoints_create, ROLE_ADMIN, 8 * KB,
+     HTTP_BODY_JSON},
+    {"GET", "/api/webhook-endpoints/{id}", h_webhook_endpoints_get, ROLE_ADMIN, 0, 0},
+    {"DELETE", "/api/webhook-endpoints/{id}", h_webhook_endpoints_delete, ROLE_ADMIN, 0, 0},
+    {"GET", "/api/webhook-deliveries", h_webhook_deliveries_list, ROLE_VIEWER, 0, 0},
+    {"POST", "/api/webhook-deliveries/{id}/retry", h_webhook_deliveries_retry, ROLE_OPERATOR, 0, 0},
+
     /* flash windows: buyers and sellers */
     {"POST", "/api/buyers/register", h_buyers_register, ROLE_OPERATOR, 16 * KB, HTTP_BODY_JSON},
     {"POST", "/api/buyers/signal", h_buyers_signal, ROLE_OPERATOR, 16 * KB, HTTP_BODY_JSON},

@@ -10,6 +10,7 @@
 #include "core/events.h"
 #include "core/log.h"
 #include "core/str.h"
+#include "domain/flash/flash_webhooks.h"
 #include "domain/flash/links.h"
 #include "domain/notify/outbox.h"
 #include "jobs/queue.h"
@@ -225,6 +226,8 @@ static int transition(struct db_conn *c, int64_t tenant, int64_t pk, unsigned fr
         flash_store_window_transition(c, tenant, pk, from_mask, to, reason, now_ms, changed, e);
     if (!rc && *changed)
         events_publish_id(tenant, "window", pk, flash_status_names[to]);
+    if (!rc && *changed)
+        rc = flash_webhooks_window_moved(c, tenant, pk, to, now_ms, e);
     return rc;
 }
 
@@ -352,6 +355,8 @@ static int open_window(struct db_conn *c, int64_t tenant, const struct flash_con
     int rc = flash_store_window_insert(c, tenant, w, targets, n_targets, now_ms, e);
     if (!rc)
         rc = enqueue_lifecycle(c, tenant, w, now_ms, e);
+    if (!rc)
+        rc = flash_webhooks_window_created(c, tenant, w->pk, now_ms, e);
     if (!rc)
         events_publish_id(tenant, "window", w->pk, flash_status_names[w->status]);
     if (rc)
@@ -609,6 +614,8 @@ int flash_precommit(struct db_conn *c, int64_t tenant, int64_t window_pk, const 
         rc = flash_store_precommit_add(c, tenant, window_pk, b.pk, now_ms, created, e);
     if (!rc && *created)
         events_publish_id(tenant, "window", window_pk, NULL);
+    if (!rc && *created)
+        rc = flash_webhooks_precommit(c, tenant, window_pk, buyer_id, now_ms, e);
     if (!rc && *created) {
         struct flash_config cfg = {0};
         rc = flash_store_config_get(c, tenant, &cfg, e);
@@ -728,6 +735,8 @@ int flash_redeem(struct db_conn *c, int64_t tenant, int64_t window_pk, const cha
         rc = flash_store_buyer_get_pk(c, tenant, buyer_pk, a, &b, e);
     if (!rc)
         *buyer_id = b.id;
+    if (!rc)
+        rc = flash_webhooks_redemption(c, tenant, window_pk, b.id, now_ms, e);
     return db_end_own(c, own, rc, e);
 }
 

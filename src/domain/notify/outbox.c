@@ -9,8 +9,11 @@
 #include "core/events.h"
 #include "core/buf.h"
 #include "core/str.h"
+#include "domain/webhooks/webhooks.h"
 #include "jobs/queue.h"
+#include "json/json.h"
 
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -276,11 +279,10 @@ static const char *allowed_from(enum notify_status to)
  * Provider status reports arrive out of order ("read" before "delivered"): a move that would
  * go backwards, or stay, is ignored and succeeds, so webhooks need not care.
  */
-int notify_set_status(struct db_conn *c, int64_t tenant, int64_t pk, enum notify_status status,
-                      const char *error, const char *provider_id, int64_t now_ms, struct err *e)
+static int set_status(struct db_conn *c, int64_t tenant, int64_t pk, enum notify_status status,
+                      const char *error, const char *provider_id, int64_t now_ms, int64_t *moved,
+                      struct err *e)
 {
-    if ((unsigned)status > NOTIFY_FAILED)
-        return err_set_field(e, ERR_INVALID, "status", "unknown message status");
     const char *from = allowed_from(status);
     int64_t changed = 0;
     if (from) {
@@ -306,15 +308,60 @@ int notify_set_status(struct db_conn *c, int64_t tenant, int64_t pk, enum notify
         if (st == DB_ERROR)
             return db_step_error(e);
     }
-    if (changed) {
-        events_publish_id(tenant, "message", pk, notify_status_names[status]);
+    *moved = changed;
+    if (changed)
         return 0;
-    }
     struct arena a;
     arena_init(&a);
     struct notify_message m;
     int rc = notify_get(c, tenant, pk, &a, &m, e);
     arena_release(&a);
+    return rc;
+}
+
+/* "message.failed" for outbound webhooks, in the transaction that marked it failed. */
+static int emit_failed(struct db_conn *c, int64_t tenant, int64_t pk, int64_t now_ms, struct err *e)
+{
+    bool wanted = false;
+    int rc = webhooks_wanted(c, tenant, "message.failed", &wanted, e);
+    if (rc || !wanted)
+        return rc;
+    struct arena a;
+    arena_init(&a);
+    struct notify_message m;
+    rc = notify_get(c, tenant, pk, &a, &m, e);
+    if (!rc) {
+        json_t *data = json_pack("{s:{s:I, s:s, s:s, s:s, s:o, s:s, s:s}}", "message", "id",
+                                 (json_int_t)m.pk, "recipient_kind", m.recipient_kind,
+                                 "recipient_id", m.recipient_id, "kind", notify_kind_names[m.kind],
+                                 "window_id", m.window_pk ? json_integer(m.window_pk) : json_null(),
+                                 "status", "failed", "error", m.error);
+        char *text = json_dump_compact(data);
+        json_decref(data);
+        rc = webhooks_emit(c, tenant, "message.failed", text, now_ms, e);
+        free(text);
+    }
+    arena_release(&a);
+    return rc;
+}
+
+int notify_set_status(struct db_conn *c, int64_t tenant, int64_t pk, enum notify_status status,
+                      const char *error, const char *provider_id, int64_t now_ms, struct err *e)
+{
+    if ((unsigned)status > NOTIFY_FAILED)
+        return err_set_field(e, ERR_INVALID, "status", "unknown message status");
+    bool own = false;
+    int64_t moved = 0;
+    /* A failure is announced to webhook subscribers in the same transaction. */
+    int rc = status == NOTIFY_FAILED ? db_begin_own(c, &own, e) : 0;
+    if (!rc)
+        rc = set_status(c, tenant, pk, status, error, provider_id, now_ms, &moved, e);
+    if (!rc && moved && status == NOTIFY_FAILED)
+        rc = emit_failed(c, tenant, pk, now_ms, e);
+    if (status == NOTIFY_FAILED)
+        rc = db_end_own(c, own, rc, e);
+    if (!rc && moved)
+        events_publish_id(tenant, "message", pk, notify_status_names[status]);
     return rc;
 }
 

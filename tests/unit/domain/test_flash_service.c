@@ -3,13 +3,15 @@
  * The flash window lifecycle with an injected clock, through the service functions on a real
  * database (SQLite, and PostgreSQL with TEST_PG_DSN): generate at T0, pre-commit, activate at
  * the start (or cancel under the minimum, or when an ask-first seller never answered), join,
- * redeem, expire with analytics; every lifecycle step is idempotent.
+ * redeem, expire with analytics; every lifecycle step is idempotent and emits its outbound
+ * webhook event exactly once, in its own transaction.
  */
 #include "core/crypto.h"
 #include "core/log.h"
 #include "domain/account/account.h"
 #include "domain/flash/flash_service.h"
 #include "domain/notify/outbox.h"
+#include "domain/webhooks/webhooks.h"
 #include "support/testdb.h"
 
 #include <stdio.h>
@@ -298,6 +300,82 @@ static void test_closed_seller_gets_no_window(void **state)
     assert_string_equal(g[0].reason, "closed at the chosen time");
 }
 
+/* Deliveries of `type` for the tenant's endpoints (one endpoint subscribes to everything). */
+static int deliveries(struct fx *f, const char *type)
+{
+    struct db_stmt *s;
+    struct err e;
+    err_init(&e);
+    ok(db_prepare(f->c, &s,
+                  "SELECT COUNT(*) FROM webhook_deliveries WHERE tenant_id = ? AND event_type = ?",
+                  &e),
+       &e);
+    db_bind_i64(s, 1, TENANT);
+    db_bind_text(s, 2, type);
+    int n = db_step(s, &e) == DB_ROW ? (int)db_col_i64(s, 0) : -1;
+    db_stmt_done(s);
+    return n;
+}
+
+static void test_webhook_events(void **state)
+{
+    struct fx *f = *state;
+    struct err e;
+    err_init(&e);
+    struct webhook_endpoint_in in = {
+        .url = "https://example.com/hooks", .events = webhooks_event_types, .n_events = 7};
+    struct webhook_endpoint ep;
+    ok(webhooks_endpoint_create(f->c, TENANT, &in, T0, &f->a, &ep, &e), &e);
+    moda(f, true);
+    int64_t pk = generate_one(f, "SCHEDULED");
+    assert_int_equal(deliveries(f, "window.created"), 1);
+    bool created;
+    ok(flash_precommit(f->c, TENANT, pk, "B1", T0 + MIN_MS, &created, &e), &e);
+    ok(flash_precommit(f->c, TENANT, pk, "B1", T0 + MIN_MS, &created, &e), &e); /* again */
+    ok(flash_precommit(f->c, TENANT, pk, "B2", T0 + MIN_MS, &created, &e), &e);
+    assert_int_equal(deliveries(f, "precommit.created"), 2);
+    /* a refused pre-commit rolls back and emits nothing */
+    assert_int_equal(flash_precommit(f->c, TENANT, pk, "NOBODY", T0 + MIN_MS, &created, &e),
+                     ERR_NOT_FOUND);
+    err_init(&e);
+    assert_int_equal(deliveries(f, "precommit.created"), 2);
+
+    struct flash_window w = get_window(f, pk);
+    ok(flash_activate(f->c, TENANT, pk, w.start_ms, &e), &e);
+    ok(flash_activate(f->c, TENANT, pk, w.start_ms + 1000, &e), &e);
+    assert_int_equal(deliveries(f, "window.activated"), 1);
+    const char *code, *who;
+    ok(flash_join(f->c, TENANT, pk, "B1", w.start_ms + MIN_MS, &f->a, &code, &created, &e), &e);
+    ok(flash_redeem(f->c, TENANT, pk, code, w.start_ms + 2 * MIN_MS, &f->a, &who, &e), &e);
+    assert_int_equal(deliveries(f, "redemption.created"), 1);
+    ok(flash_expire(f->c, TENANT, pk, w.end_ms, &e), &e);
+    ok(flash_expire(f->c, TENANT, pk, w.end_ms + 1000, &e), &e);
+    assert_int_equal(deliveries(f, "window.expired"), 1);
+    assert_int_equal(deliveries(f, "window.cancelled"), 0);
+
+    /* the payload carries the window and, for buyer events, the buyer */
+    struct db_stmt *s;
+    ok(db_prepare(f->c, &s,
+                  "SELECT body FROM webhook_deliveries WHERE tenant_id = ? AND "
+                  "event_type = 'redemption.created'",
+                  &e),
+       &e);
+    db_bind_i64(s, 1, TENANT);
+    assert_int_equal(db_step(s, &e), DB_ROW);
+    char want[64];
+    snprintf(want, sizeof(want), "\"window\":{\"id\":%lld,", (long long)pk);
+    assert_non_null(strstr(db_col_text(s, 0), want));
+    assert_non_null(strstr(db_col_text(s, 0), "\"buyer_id\":\"B1\""));
+    db_stmt_done(s);
+
+    /* under its minimum the next window is cancelled */
+    int64_t next = generate_one(f, "SCHEDULED");
+    w = get_window(f, next);
+    ok(flash_activate(f->c, TENANT, next, w.start_ms, &e), &e);
+    assert_int_equal(deliveries(f, "window.cancelled"), 1);
+    assert_int_equal(deliveries(f, "window.created"), 2);
+}
+
 int main(void)
 {
     log_set_level(LOG_WARN);
@@ -308,6 +386,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ask_first_unanswered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ask_first_approved, setup, teardown),
         cmocka_unit_test_setup_teardown(test_closed_seller_gets_no_window, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_webhook_events, setup, teardown),
     };
     return TESTDB_RUN_GROUPS("flash_service", tests, &backend);
 }

@@ -2,11 +2,13 @@
 /*
  * Unit tests for src/domain/notify (outbox.h): the Turkish and English templates of every kind,
  * and the outbox in the database (message + delivery job in one transaction, lists, statuses
- * that only move forward) on SQLite and, when TEST_PG_DSN is set, on PostgreSQL.
+ * that only move forward, a failure announced to webhook subscribers once) on SQLite and, when
+ * TEST_PG_DSN is set, on PostgreSQL.
  */
 #include "domain/notify/outbox.h"
 #include "domain/account/account.h"
 #include "domain/flash/flash_store.h"
+#include "domain/webhooks/webhooks.h"
 #include "jobs/queue.h"
 #include "core/xalloc.h"
 #include "support/check.h"
@@ -481,6 +483,54 @@ static void test_status(void **state)
     assert_int_equal(g.status, NOTIFY_DELIVERED);
 }
 
+static int64_t failed_deliveries(struct fixture *f)
+{
+    struct db_stmt *s;
+    OK(db_prepare(f->c, &s,
+                  "SELECT COUNT(*) FROM webhook_deliveries WHERE tenant_id = ? AND "
+                  "event_type = 'message.failed'",
+                  e));
+    db_bind_i64(s, 1, f->t1);
+    struct err e;
+    err_init(&e);
+    int64_t n = db_step(s, &e) == DB_ROW ? db_col_i64(s, 0) : -1;
+    db_stmt_done(s);
+    return n;
+}
+
+static void test_failed_emits_webhook(void **state)
+{
+    struct fixture *f = *state;
+    const char *events[] = {"message.failed"};
+    struct webhook_endpoint_in in = {
+        .url = "https://example.com/hooks", .events = events, .n_events = 1};
+    struct webhook_endpoint ep;
+    OK(webhooks_endpoint_create(f->c, f->t1, &in, NOW, &f->a, &ep, e));
+    struct notify_message m = to_buyer(f, NOTIFY_OFFER, "tr");
+    OK(notify_enqueue(f->c, f->t1, &m, &full, NOW, e));
+    OK(notify_set_status(f->c, f->t1, m.pk, NOTIFY_SENT, NULL, "wamid.F", NOW + 1, e));
+    assert_int_equal(failed_deliveries(f), 0);
+    /* Failed inside a transaction that rolls back: nothing. */
+    OK(db_begin(f->c, e));
+    OK(notify_set_status(f->c, f->t1, m.pk, NOTIFY_FAILED, "blocked", NULL, NOW + 2, e));
+    assert_int_equal(failed_deliveries(f), 1);
+    db_rollback(f->c);
+    assert_int_equal(failed_deliveries(f), 0);
+    /* Failed for real: one delivery naming the message; a repeated report adds none. */
+    OK(notify_set_status(f->c, f->t1, m.pk, NOTIFY_FAILED, "blocked", NULL, NOW + 3, e));
+    OK(notify_set_status(f->c, f->t1, m.pk, NOTIFY_FAILED, "blocked", NULL, NOW + 4, e));
+    assert_int_equal(failed_deliveries(f), 1);
+    struct webhook_delivery_filter all = {.status = -1};
+    struct webhook_delivery *rows;
+    size_t n;
+    OK(webhooks_delivery_list(f->c, f->t1, &all, &f->a, &rows, &n, e));
+    assert_int_equal(n, 1);
+    char want[64];
+    snprintf(want, sizeof(want), "\"message\":{\"id\":%lld,", (long long)m.pk);
+    assert_non_null(strstr(rows[0].body, want));
+    assert_non_null(strstr(rows[0].body, "\"error\":\"blocked\""));
+}
+
 int main(void)
 {
     const struct CMUnitTest pure[] = {
@@ -492,6 +542,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_enqueue, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_status, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_emits_webhook, setup, teardown),
     };
     int failed = cmocka_run_group_tests_name("outbox_render", pure, NULL, NULL);
     failed += TESTDB_RUN_GROUPS("outbox", db_tests, &backend);
