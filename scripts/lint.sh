@@ -91,7 +91,7 @@ done
 domain_edges=$(for f in $(find src/domain -name '*.c' -o -name '*.h' | sort); do
     from=$(echo "$f" | cut -d/ -f3)
     include_lines "$f" | sed -nE 's/^[0-9]+:domain\/([a-z_]+)\/.*/\1/p' |
-        while read -r to; do [ "$to" != "$from" ] && echo "$from $to"; done
+        while read -r to; do if [ "$to" != "$from" ]; then echo "$from $to"; fi; done
 done | sort -u)
 if [ -n "$domain_edges" ] && ! echo "$domain_edges" | tsort >/dev/null 2>&1; then
     report "src/domain: modules include each other in a circle: $(echo "$domain_edges" | tsort 2>&1 >/dev/null | grep -v 'input contains a loop' | sed 's/^tsort: //' | tr -s ' \n' ' ')"
