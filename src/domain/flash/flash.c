@@ -21,6 +21,7 @@ const char *const flash_categories[] = {
 const char *const flash_price_names[] = {"low", "balanced", "premium", NULL};
 const char *const flash_density_names[] = {"low", "medium", "high", NULL};
 const char *const flash_supply_names[] = {"idle", "density", "surplus", "promotion", NULL};
+const char *const flash_stock_names[] = {"surplus", "critical", "promotion", "normal", NULL};
 const char *const flash_status_names[] = {"PROPOSED", "SCHEDULED", "ACTIVE",
                                           "EXPIRED",  "CANCELLED", NULL};
 const char *const flash_component_names[] = {"demand",   "density",  "precommit",

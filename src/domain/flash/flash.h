@@ -21,6 +21,7 @@
 #define FLASH_MAX_CATEGORIES       16 /* per buyer */
 #define FLASH_MAX_EXTRA_CATEGORIES 16 /* a tenant's own categories beyond the canonical ones */
 #define FLASH_MAX_TIERS            8
+#define FLASH_WINDOW_MAX_MINUTES   240 /* the longest window, engine's or an operator's */
 
 /* The canonical categories; a tenant may add more in its configuration. */
 extern const char *const flash_categories[]; /* NULL-terminated */
@@ -39,6 +40,9 @@ enum flash_supply_kind {
     FLASH_SUPPLY_PROMOTION, /* the seller wants to run a promotion */
 };
 extern const char *const flash_supply_names[]; /* "idle", "density", "surplus", "promotion", NULL */
+
+/* A seller's stock, as the seed names it (fazla / kritik / promosyon, and back to normal). */
+extern const char *const flash_stock_names[]; /* "surplus", "critical", "promotion", "normal" */
 
 enum flash_window_status {
     FLASH_WINDOW_PROPOSED = 0, /* waiting for an ask-first seller's yes */

@@ -1042,7 +1042,9 @@ int flash_store_supply_add(struct db_conn *c, int64_t tenant, const struct flash
         db_bind_text(s, 3, flash_density_names[in->density]);
     else
         db_bind_null(s, 3);
-    if (in->kind == FLASH_SUPPLY_SURPLUS)
+    if (in->stock_status && *in->stock_status)
+        db_bind_text(s, 4, in->stock_status);
+    else if (in->kind == FLASH_SUPPLY_SURPLUS)
         db_bind_text(s, 4, "surplus");
     else
         db_bind_null(s, 4);
