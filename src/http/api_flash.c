@@ -731,10 +731,10 @@ int h_campaigns_scan(struct http_req *r, struct err *e)
                            s->mean_distance_m, "precommits", s->precommits));
     }
     return http_reply_json(r, 200,
-                           json_pack("{s:f, s:I, s:I, s:i, s:o}", "threshold", res.cfg.threshold,
-                                     "sellers", (json_int_t)res.n_sellers, "active_demand",
-                                     (json_int_t)res.n_demand, "eligible", eligible, "scores",
-                                     arr));
+                           json_pack("{s:f, s:I, s:I, s:i, s:i, s:o}", "threshold",
+                                     res.cfg.threshold, "sellers", (json_int_t)res.n_sellers,
+                                     "active_demand", (json_int_t)res.n_demand, "eligible",
+                                     eligible, "opportunity_count", eligible, "scores", arr));
 }
 
 int h_campaigns_generate(struct http_req *r, struct err *e)
@@ -763,7 +763,9 @@ int h_campaigns_generate(struct http_req *r, struct err *e)
     }
     if (opened && r->app->workers)
         job_workers_wake(r->app->workers);
-    return http_reply_json(r, 200, json_pack("{s:i, s:o}", "opened", opened, "windows", arr));
+    return http_reply_json(
+        r, 200,
+        json_pack("{s:i, s:i, s:o}", "opened", opened, "created_count", opened, "windows", arr));
 }
 
 static json_t *config_json(const struct flash_config *c)

@@ -379,6 +379,8 @@ static void test_seed_flow(void **state)
     assert_true(json_is_true(json_object_get(score_of(scan, "S201"), "eligible")));
     assert_true(json_is_true(json_object_get(score_of(scan, "S202"), "eligible")));
     assert_int_equal(num(score_of(scan, "S201"), "matching"), 4);
+    assert_int_equal(num(scan, "opportunity_count"), num(scan, "eligible"));
+    assert_true(num(scan, "opportunity_count") >= 2);
     json_decref(scan);
     scan = post("/api/campaigns/scan", "{\"seller_ids\":[\"S202\"]}", 200);
     assert_null(score_of(scan, "S201"));
@@ -394,6 +396,7 @@ static void test_seed_flow(void **state)
     json_t *ws = json_object_get(gen, "windows");
     assert_int_equal(json_array_size(ws), 1);
     assert_int_equal(num(gen, "opened"), 1);
+    assert_int_equal(num(gen, "created_count"), 1);
     json_t *g = json_array_get(ws, 0);
     assert_string_equal(str(g, "seller_id"), "S201");
     assert_string_equal(str(g, "status"), "PROPOSED"); /* seed sellers are asked first */
