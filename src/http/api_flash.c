@@ -768,27 +768,6 @@ int h_campaigns_generate(struct http_req *r, struct err *e)
         json_pack("{s:i, s:i, s:o}", "opened", opened, "created_count", opened, "windows", arr));
 }
 
-static json_t *config_json(const struct flash_config *c)
-{
-    json_t *w = json_object();
-    for (int i = 0; i < FLASH_N_COMPONENTS; i++)
-        json_object_set_new(w, flash_component_names[i], json_real(c->weights[i]));
-    json_t *tiers = json_array();
-    for (int i = 0; i < c->n_tiers; i++)
-        json_array_append_new(tiers, json_pack("{s:f, s:i}", "max_m", c->tiers[i].max_m, "discount",
-                                               c->tiers[i].discount));
-    json_t *extra = json_array();
-    for (int i = 0; i < c->n_extra_categories; i++)
-        json_array_append_new(extra, json_string(c->extra_categories[i]));
-    return json_pack("{s:o, s:o, s:f, s:f, s:o, s:i, s:i, s:i, s:i, s:i, s:i, s:i}",
-                     "extra_categories", extra, "weights", w, "threshold", c->threshold, "radius_m",
-                     c->radius_m, "tiers", tiers, "window_minutes", c->window_minutes,
-                     "lead_minutes", c->lead_minutes, "min_participants", c->min_participants,
-                     "scan_interval_s", c->scan_interval_s, "demand_target", c->demand_target,
-                     "max_offers_per_buyer_per_day", c->max_offers_per_buyer_per_day,
-                     "tz_offset_min", c->tz_offset_min);
-}
-
 int h_campaigns_config_get(struct http_req *r, struct err *e)
 {
     struct db_conn *c = NULL;
@@ -798,120 +777,24 @@ int h_campaigns_config_get(struct http_req *r, struct err *e)
         rc = flash_store_config_get(c, r->who.tenant_id, &cfg, e);
     if (rc)
         return rc;
-    return http_reply_json(r, 200, config_json(&cfg));
-}
-
-static int get_int_field(json_t *root, const char *path, int64_t lo, int64_t hi, int *out,
-                         struct err *e)
-{
-    int64_t v = *out;
-    int rc = json_get_i64(root, path, false, lo, hi, &v, e);
-    if (!rc)
-        *out = (int)v;
-    return rc;
+    return http_reply_json(r, 200, flash_config_to_json(&cfg));
 }
 
 /* PUT merges the given fields over the current configuration, then validates the whole. */
 int h_campaigns_config_put(struct http_req *r, struct err *e)
 {
-    static const char *const fields[] = {"weights",
-                                         "threshold",
-                                         "radius_m",
-                                         "tiers",
-                                         "window_minutes",
-                                         "lead_minutes",
-                                         "min_participants",
-                                         "scan_interval_s",
-                                         "demand_target",
-                                         "max_offers_per_buyer_per_day",
-                                         "tz_offset_min",
-                                         "extra_categories",
-                                         NULL};
     struct db_conn *c = NULL;
     struct flash_config cfg;
-    int rc = json_reject_unknown(r->json, "", fields, e);
-    if (!rc)
-        rc = json_reject_unknown(r->json, "weights", flash_component_names, e);
-    if (!rc)
-        rc = db(r, &c, e);
+    int rc = db(r, &c, e);
     if (!rc)
         rc = flash_store_config_get(c, r->who.tenant_id, &cfg, e);
-    for (int i = 0; !rc && i < FLASH_N_COMPONENTS; i++) {
-        char path[48];
-        snprintf(path, sizeof(path), "weights.%s", flash_component_names[i]);
-        rc = json_get_f64(r->json, path, false, 0, 10, &cfg.weights[i], e);
-    }
     if (!rc)
-        rc = json_get_f64(r->json, "threshold", false, 0, 1, &cfg.threshold, e);
-    if (!rc)
-        rc = json_get_f64(r->json, "radius_m", false, 50, 20000, &cfg.radius_m, e);
-    if (!rc)
-        rc = get_int_field(r->json, "window_minutes", 1, 24 * 60, &cfg.window_minutes, e);
-    if (!rc)
-        rc = get_int_field(r->json, "lead_minutes", 0, 24 * 60, &cfg.lead_minutes, e);
-    if (!rc)
-        rc = get_int_field(r->json, "min_participants", 1, 10000, &cfg.min_participants, e);
-    if (!rc)
-        rc = get_int_field(r->json, "scan_interval_s", 0, 86400, &cfg.scan_interval_s, e);
-    if (!rc)
-        rc = get_int_field(r->json, "demand_target", 1, 10000, &cfg.demand_target, e);
-    if (!rc)
-        rc = get_int_field(r->json, "max_offers_per_buyer_per_day", 0, 1000,
-                           &cfg.max_offers_per_buyer_per_day, e);
-    if (!rc)
-        rc = get_int_field(r->json, "tz_offset_min", -720, 840, &cfg.tz_offset_min, e);
-    json_t *tiers = NULL;
-    if (!rc)
-        rc = json_get_array(r->json, "tiers", false, &tiers, e);
-    if (!rc && tiers) {
-        if (json_array_size(tiers) < 1 || json_array_size(tiers) > FLASH_MAX_TIERS)
-            return err_set_field(e, ERR_INVALID, "tiers", "tiers must have 1..%d entries",
-                                 FLASH_MAX_TIERS);
-        cfg.n_tiers = (int)json_array_size(tiers);
-        for (int i = 0; !rc && i < cfg.n_tiers; i++) {
-            static const char *const tf[] = {"max_m", "discount", NULL};
-            json_t *wrap = json_pack("{s:O}", "t", json_array_get(tiers, (size_t)i));
-            int64_t disc = 0;
-            rc = json_reject_unknown(wrap, "t", tf, e);
-            if (!rc)
-                rc = json_get_f64(wrap, "t.max_m", true, 1, 20000, &cfg.tiers[i].max_m, e);
-            if (!rc)
-                rc = json_get_i64(wrap, "t.discount", true, 0, 90, &disc, e);
-            cfg.tiers[i].discount = (int)disc;
-            json_decref(wrap);
-            if (rc)
-                snprintf(e->field, sizeof(e->field), "tiers[%d]%s", i,
-                         strchr(e->field, '.') ? strchr(e->field, '.') : "");
-        }
-    }
-    json_t *extra = NULL;
-    if (!rc)
-        rc = json_get_array(r->json, "extra_categories", false, &extra, e);
-    if (!rc && extra) {
-        if (json_array_size(extra) > FLASH_MAX_EXTRA_CATEGORIES)
-            return err_set_field(e, ERR_INVALID, "extra_categories", "at most %d extra categories",
-                                 FLASH_MAX_EXTRA_CATEGORIES);
-        cfg.n_extra_categories = 0;
-        for (size_t i = 0; i < json_array_size(extra); i++) {
-            json_t *v = json_array_get(extra, i);
-            if (!json_is_string(v) || json_string_length(v) > FLASH_CATEGORY_MAX) {
-                char field[48];
-                snprintf(field, sizeof(field), "extra_categories[%zu]", i);
-                return err_set_field(e, ERR_INVALID, field,
-                                     "%s must be a string of at most %d characters", field,
-                                     FLASH_CATEGORY_MAX);
-            }
-            snprintf(cfg.extra_categories[cfg.n_extra_categories++], FLASH_CATEGORY_MAX + 1, "%s",
-                     json_string_value(v));
-        }
-    }
-    if (!rc)
-        rc = flash_config_validate(&cfg, e);
+        rc = flash_config_merge(&cfg, r->json, e);
     if (!rc)
         rc = flash_store_config_put(c, r->who.tenant_id, &cfg, now_ms(r), e);
     if (rc)
         return rc;
-    return http_reply_json(r, 200, config_json(&cfg));
+    return http_reply_json(r, 200, flash_config_to_json(&cfg));
 }
 
 /* ======================== flash windows ======================== */

@@ -4,8 +4,10 @@
  * register with the seed's fields, buyers and sellers signal in words (text alone, or with the
  * seller's own density_status / stock_status), scan, generate with a body, pre-commit, join,
  * redeem, and the analytics of the expired window. Also the seed-shaped requests that used to
- * be refused (end_time on create, campaign bodies). Runs on the backend TEST_BACKEND selects.
+ * be refused (end_time on create, campaign bodies), and the engine settings over HTTP with the
+ * ranges of the one table that declares them. Runs on the backend TEST_BACKEND selects.
  */
+#include "domain/flash/flash.h"
 #include "support/harness.h"
 
 #include <setjmp.h>
@@ -86,6 +88,21 @@ static void refused(const char *path, const char *body, long want, const char *f
         fprintf(stderr, "POST %s %s -> %ld %s (want %ld naming %s)\n", path, body, r.status, r.body,
                 want, field);
     assert_int_equal(r.status, want);
+    assert_string_equal(resp_error_field(&r), field);
+    resp_free(&r);
+}
+
+/* PUT /api/campaigns/config that must be refused with 400 naming `field`. */
+static void refused_put(const char *body, const char *field)
+{
+    struct resp r;
+    assert_int_equal(http_req(&srv, "PUT", "/api/campaigns/config", ADMIN, "application/json", body,
+                              strlen(body), NULL, &r),
+                     0);
+    if (r.status != 400 || strcmp(resp_error_field(&r), field) != 0)
+        fprintf(stderr, "PUT config %s -> %ld %s (want 400 naming %s)\n", body, r.status, r.body,
+                field);
+    assert_int_equal(r.status, 400);
     assert_string_equal(resp_error_field(&r), field);
     resp_free(&r);
 }
@@ -329,6 +346,77 @@ static void test_campaign_bodies(void **state)
     json_decref(post("/api/campaigns/scan", NULL, 200));
 }
 
+/* ======================== the engine settings ======================== */
+
+static json_t *put_config(const char *body, long want)
+{
+    return request("PUT", "/api/campaigns/config", body, want);
+}
+
+/* The JSON value at a setting's dotted name. */
+static double setting_in(json_t *cfg, const char *name)
+{
+    const char *dot = strchr(name, '.');
+    if (!dot)
+        return json_number_value(json_object_get(cfg, name));
+    char parent[64];
+    snprintf(parent, sizeof(parent), "%.*s", (int)(dot - name), name);
+    return json_number_value(json_object_get(json_object_get(cfg, parent), dot + 1));
+}
+
+static void body_for(char *out, size_t n, const char *name, double v, bool integer)
+{
+    const char *dot = strchr(name, '.');
+    char num[64];
+    snprintf(num, sizeof(num), integer ? "%.0f" : "%.17g", v);
+    if (dot)
+        snprintf(out, n, "{\"%.*s\":{\"%s\":%s}}", (int)(dot - name), name, dot + 1, num);
+    else
+        snprintf(out, n, "{\"%s\":%s}", name, num);
+}
+
+/*
+ * Every declared setting over HTTP: GET shows its default; PUT at its maximum is kept; PUT just
+ * past it is refused naming it, and leaves the stored value as it was. Same ranges everywhere.
+ */
+static void test_config_settings(void **state)
+{
+    (void)state;
+    json_t *cfg = get("/api/campaigns/config");
+    for (size_t i = 0; i < flash_settings_count; i++) {
+        const struct flash_setting *f = &flash_settings[i];
+        if (strcmp(f->name, "scan_interval_s") == 0)
+            continue; /* stays 0 here: windows open only when a test asks */
+        if (setting_in(cfg, f->name) != f->def)
+            fail_msg("GET shows %s = %g, default %g", f->name, setting_in(cfg, f->name), f->def);
+    }
+    json_decref(cfg);
+    for (size_t i = 0; i < flash_settings_count; i++) {
+        const struct flash_setting *f = &flash_settings[i];
+        if (strcmp(f->name, "scan_interval_s") == 0)
+            continue;
+        bool integer = f->type == FLASH_SETTING_INT;
+        char body[160];
+        body_for(body, sizeof(body), f->name, f->max + (integer ? 1 : 0.5), integer);
+        refused_put(body, f->name);
+        body_for(body, sizeof(body), f->name, f->max, integer);
+        json_t *c = put_config(body, 200);
+        assert_true(setting_in(c, f->name) == f->max);
+        json_decref(c);
+        body_for(body, sizeof(body), f->name, f->min - (integer ? 1 : 0.5), integer);
+        refused_put(body, f->name);
+        c = get("/api/campaigns/config");
+        assert_true(setting_in(c, f->name) == f->max); /* the refusal changed nothing */
+        json_decref(c);
+        body_for(body, sizeof(body), f->name, f->def, integer);
+        json_decref(put_config(body, 200));
+    }
+    refused_put("{\"tiers\":[{\"max_m\":300,\"discount\":10},{\"max_m\":20001,"
+                "\"discount\":20}]}",
+                "tiers[1].max_m");
+    refused_put("{\"tiers\":[]}", "tiers");
+}
+
 /* ======================== the whole flow ======================== */
 
 static json_t *score_of(json_t *scan, const char *seller_id)
@@ -467,7 +555,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_buyer_text_signal), cmocka_unit_test(test_seller_signal_shapes),
         cmocka_unit_test(test_create_end_time),   cmocka_unit_test(test_campaign_bodies),
-        cmocka_unit_test(test_seed_flow),
+        cmocka_unit_test(test_config_settings),   cmocka_unit_test(test_seed_flow),
     };
     return cmocka_run_group_tests_name(harness_backend(), tests, setup, teardown);
 }
