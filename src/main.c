@@ -54,8 +54,10 @@ static const char usage[] =
     "  migrate                    apply database migrations and exit\n"
     "  tenants create NAME        create a tenant\n"
     "  tenants list               list tenants\n"
-    "  keys create --tenant NAME --role admin|operator|viewer [--name LABEL]\n"
-    "                             create an API key; the key is printed once\n"
+    "  keys create --tenant NAME --role admin|operator|viewer [--name LABEL] [--rate N]\n"
+    "                             create an API key; the key is printed once. --rate: its\n"
+    "                             requests per second (0 = unlimited; default\n"
+    "                             ICESHOP_RATE_LIMIT_KEY)\n"
     "  keys list --tenant NAME    list a tenant's keys (never the secrets)\n"
     "  keys revoke --tenant NAME ID\n"
     "                             revoke a key\n"
@@ -188,8 +190,8 @@ static int serve(struct config *cfg)
     app.metrics = metrics_new(http_routes, http_routes_count);
     app.hub = sse_hub_new();
     events_set_sink(publish_event, app.hub);
-    if (cfg->rate_limit_key)
-        app.rl_key = ratelimit_new(cfg->rate_limit_key, cfg->rate_limit_key * 2.0);
+    /* always: a key may carry its own rate even when the default is off */
+    app.rl_key = ratelimit_new(cfg->rate_limit_key, cfg->rate_limit_key * 2.0);
     if (cfg->rate_limit_ip)
         app.rl_ip = ratelimit_new(cfg->rate_limit_ip, cfg->rate_limit_ip * 2.0);
 
@@ -337,8 +339,20 @@ static int cmd_tenants(const struct config *cfg, int argc, char **argv)
     return rc ? die(&e) : 0;
 }
 
+/* A key's rate for `keys list`: "rate=default", "rate=unlimited" or "rate=N/s". */
+static const char *rate_text(int rate_limit, char *buf, size_t n)
+{
+    if (rate_limit == ACCOUNT_RATE_DEFAULT)
+        return "rate=default";
+    if (rate_limit == ACCOUNT_RATE_UNLIMITED)
+        return "rate=unlimited";
+    snprintf(buf, n, "rate=%d/s", rate_limit);
+    return buf;
+}
+
 static int cmd_keys(const struct config *cfg, int argc, char **argv)
 {
+    char rate_buf[2][32];
     struct err e;
     err_init(&e);
     if (argc < 1 ||
@@ -363,10 +377,20 @@ static int cmd_keys(const struct config *cfg, int argc, char **argv)
             rc = err_set(&e, ERR_INVALID, "--role must be admin, operator or viewer");
             goto out;
         }
+        int rate_limit = ACCOUNT_RATE_DEFAULT;
+        const char *rate_s = opt(argc, argv, "--rate");
+        int64_t rate = 0;
+        if (rate_s && (str_to_i64(rate_s, &rate) || rate < 0 || rate > ACCOUNT_RATE_MAX)) {
+            rc = err_set(&e, ERR_INVALID, "--rate must be 0 (unlimited) to %d requests per second",
+                         ACCOUNT_RATE_MAX);
+            goto out;
+        }
+        if (rate_s)
+            rate_limit = rate == 0 ? ACCOUNT_RATE_UNLIMITED : (int)rate;
         struct account_key k;
         const char *plain;
-        rc = account_key_create(c, tenant_id, role, opt(argc, argv, "--name"), clock_now_ms(NULL),
-                                &a, &k, &plain, &e);
+        rc = account_key_issue(c, tenant_id, role, opt(argc, argv, "--name"), rate_limit,
+                               clock_now_ms(NULL), &a, &k, &plain, &e);
         if (!rc) {
             printf("%s\n", plain);
             fprintf(stderr, "key %lld (%s) created; this is the only time it is shown\n",
@@ -377,8 +401,9 @@ static int cmd_keys(const struct config *cfg, int argc, char **argv)
         size_t n;
         rc = account_key_list(c, tenant_id, &a, &rows, &n, &e);
         for (size_t i = 0; !rc && i < n; i++)
-            printf("%lld\t%s\t%s\t%s\t%s\n", (long long)rows[i].id, rows[i].prefix,
+            printf("%lld\t%s\t%s\t%s\t%s\t%s\n", (long long)rows[i].id, rows[i].prefix,
                    account_role_name(rows[i].role), rows[i].revoked_at ? "revoked" : "active",
+                   rate_text(rows[i].rate_limit, rate_buf[i % 2], sizeof(rate_buf[0])),
                    rows[i].name);
     } else {
         int64_t id;

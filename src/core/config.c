@@ -102,6 +102,7 @@ int config_load(struct config *cfg, struct err *e)
         env_int("ICESHOP_IDLE_TIMEOUT", 1, 3600, &cfg->idle_timeout_s, e) ||
         env_int("ICESHOP_RATE_LIMIT_KEY", 0, 1000000, &cfg->rate_limit_key, e) ||
         env_int("ICESHOP_RATE_LIMIT_IP", 0, 1000000, &cfg->rate_limit_ip, e) ||
+        env_int("ICESHOP_RATE_LIMIT_ADMIN", 0, 1000000, &cfg->rate_limit_admin, e) ||
         env_int("ICESHOP_SHUTDOWN_GRACE", 0, 3600, &cfg->shutdown_grace_s, e) ||
         env_int("ICESHOP_TOKEN_TTL", 60, 86400 * 30, &cfg->token_ttl_s, e) ||
         env_int("ICESHOP_JOB_RETENTION_DAYS", 1, 3650, &cfg->job_prune_days, e) ||

@@ -65,12 +65,21 @@ int h_me(struct http_req *r, struct err *e)
     return http_reply_json(r, 200, body);
 }
 
+/* null = the server's default rate, 0 = unlimited, N requests per second */
+static json_t *rate_json(int rate_limit)
+{
+    if (rate_limit == ACCOUNT_RATE_DEFAULT)
+        return json_null();
+    return json_integer(rate_limit == ACCOUNT_RATE_UNLIMITED ? 0 : rate_limit);
+}
+
 static json_t *key_json(const struct account_key *k)
 {
-    return json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o}", "id", (json_int_t)k->id, "name",
+    return json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "id", (json_int_t)k->id, "name",
                      k->name, "role", account_role_name(k->role), "prefix", k->prefix, "created_at",
                      time_or_null(k->created_at), "revoked_at", time_or_null(k->revoked_at),
-                     "last_used_at", time_or_null(k->last_used_at));
+                     "last_used_at", time_or_null(k->last_used_at), "rate_limit",
+                     rate_json(k->rate_limit));
 }
 
 int h_keys_list(struct http_req *r, struct err *e)
@@ -92,14 +101,17 @@ int h_keys_list(struct http_req *r, struct err *e)
 
 int h_keys_create(struct http_req *r, struct err *e)
 {
-    static const char *const fields[] = {"role", "name", NULL};
+    static const char *const fields[] = {"role", "name", "rate_limit", NULL};
     int role_idx = -1;
     const char *name = "";
+    int64_t rate = -1; /* absent or null: the server's default */
     int rc = json_reject_unknown(r->json, "", fields, e);
     if (!rc)
         rc = json_get_enum(r->json, "role", true, account_role_names, &role_idx, e);
     if (!rc)
         rc = json_get_strn(r->json, "name", false, 100, &name, e);
+    if (!rc)
+        rc = json_get_i64(r->json, "rate_limit", false, 0, ACCOUNT_RATE_MAX, &rate, e);
     if (rc)
         return rc;
     struct db_conn *c;
@@ -108,8 +120,11 @@ int h_keys_create(struct http_req *r, struct err *e)
         return rc;
     struct account_key k;
     const char *plain;
-    rc = account_key_create(c, r->who.tenant_id, (enum account_role)(role_idx + 1), name, now_ms(r),
-                            &r->arena, &k, &plain, e);
+    int rate_limit = rate < 0    ? ACCOUNT_RATE_DEFAULT
+                     : rate == 0 ? ACCOUNT_RATE_UNLIMITED
+                                 : (int)rate;
+    rc = account_key_issue(c, r->who.tenant_id, (enum account_role)(role_idx + 1), name, rate_limit,
+                           now_ms(r), &r->arena, &k, &plain, e);
     if (rc)
         return rc;
     json_t *body = key_json(&k);

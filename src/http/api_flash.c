@@ -351,7 +351,9 @@ int h_buyers_signal(struct http_req *r, struct err *e)
     d.expires_at = now + minutes * MINUTE_MS;
     struct db_conn *c = NULL;
     int64_t pk = 0;
-    rc = db(r, &c, e);
+    rc = flash_demand_understand(&d, &r->arena, e);
+    if (!rc)
+        rc = db(r, &c, e);
     if (!rc)
         rc = flash_buyer_signal(c, r->who.tenant_id, buyer_id, &d, now, &pk, e);
     if (rc)
@@ -551,56 +553,50 @@ int h_sellers_register(struct http_req *r, struct err *e)
 
 int h_sellers_signal(struct http_req *r, struct err *e)
 {
-    static const char *const fields[] = {"seller_id", "signal_type", "density_status",
-                                         "text",      "product",     "expires_in_minutes",
-                                         NULL};
+    static const char *const fields[] = {"seller_id",          "signal_type", "density_status",
+                                         "stock_status",       "text",        "product",
+                                         "expires_in_minutes", NULL};
     const char *seller_id = NULL;
-    struct flash_supply_in s;
-    memset(&s, 0, sizeof(s));
-    s.text = "";
-    s.product = "";
-    int kind = 0, density = -1;
+    struct flash_supply_given g = {.signal_type = -1, .density = -1, .stock = -1};
+    g.text = "";
+    g.product = "";
     int64_t minutes = 60;
     int rc = json_reject_unknown(r->json, "", fields, e);
     if (!rc)
         rc = get_id(r->json, "seller_id", true, &seller_id, e);
     if (!rc)
-        rc = json_get_enum(r->json, "signal_type", true, flash_supply_names, &kind, e);
+        rc = json_get_enum(r->json, "signal_type", false, flash_supply_names, &g.signal_type, e);
     if (!rc)
-        rc = json_get_enum(r->json, "density_status", kind == FLASH_SUPPLY_DENSITY,
-                           flash_density_names, &density, e);
+        rc = json_get_enum(r->json, "density_status", false, flash_density_names, &g.density, e);
     if (!rc)
-        rc = json_get_strn(r->json, "text", false, FLASH_TEXT_MAX, &s.text, e);
+        rc = json_get_enum(r->json, "stock_status", false, flash_stock_names, &g.stock, e);
     if (!rc)
-        rc = json_get_strn(r->json, "product", false, 80, &s.product, e);
+        rc = json_get_strn(r->json, "text", false, FLASH_TEXT_MAX, &g.text, e);
+    if (!rc)
+        rc = json_get_strn(r->json, "product", false, 80, &g.product, e);
     if (!rc)
         rc = json_get_i64(r->json, "expires_in_minutes", false, 1, 24 * 60, &minutes, e);
     if (rc)
         return rc;
-    s.kind = (enum flash_supply_kind)kind;
-    /* "Bu saat boşum" means the shop is quiet: record it as low density too. */
-    if (density >= 0) {
-        s.has_density = true;
-        s.density = (enum flash_density)density;
-    } else if (s.kind == FLASH_SUPPLY_IDLE) {
-        s.has_density = true;
-        s.density = FLASH_DENSITY_LOW;
-    }
     int64_t now = now_ms(r);
-    s.expires_at = now + minutes * MINUTE_MS;
+    g.expires_at = now + minutes * MINUTE_MS;
+    struct flash_supply_in s;
     struct db_conn *c = NULL;
     int64_t pk = 0;
-    rc = db(r, &c, e);
+    rc = flash_supply_derive(&g, &r->arena, &s, e);
+    if (!rc)
+        rc = db(r, &c, e);
     if (!rc)
         rc = flash_seller_signal(c, r->who.tenant_id, seller_id, &s, now, &pk, e);
     if (rc)
         return rc;
     return http_reply_json(
         r, 201,
-        json_pack("{s:I, s:s, s:s, s:o, s:o}", "id", (json_int_t)pk, "seller_id", seller_id,
-                  "signal_type", flash_supply_names[s.kind], "density_status",
+        json_pack("{s:I, s:s, s:s, s:o, s:o, s:s, s:o}", "id", (json_int_t)pk, "seller_id",
+                  seller_id, "signal_type", flash_supply_names[s.kind], "density_status",
                   s.has_density ? json_string(flash_density_names[s.density]) : json_null(),
-                  "expires_at", iso(s.expires_at)));
+                  "stock_status", s.stock_status ? json_string(s.stock_status) : json_null(),
+                  "product", s.product, "expires_at", iso(s.expires_at)));
 }
 
 int h_sellers_get(struct http_req *r, struct err *e)
@@ -653,13 +649,72 @@ static json_t *components_json(const double *c)
     return o;
 }
 
+/* Public ids from an optional array at `path` (NULL when absent), into the arena. */
+static int get_id_list(struct http_req *r, const char *path, size_t max, const char *const **ids,
+                       size_t *n, struct err *e)
+{
+    json_t *arr = NULL;
+    int rc = json_get_array(r->json, path, false, &arr, e);
+    if (rc || !arr)
+        return rc;
+    size_t k = json_array_size(arr);
+    if (k < 1 || k > max)
+        return err_set_field(e, ERR_INVALID, path, "%s must list 1..%zu ids", path, max);
+    const char **out = arena_alloc(&r->arena, k * sizeof(*out));
+    for (size_t i = 0; i < k; i++) {
+        json_t *v = json_array_get(arr, i);
+        if (!json_is_string(v) || !flash_id_valid(json_string_value(v))) {
+            char field[48];
+            snprintf(field, sizeof(field), "%s[%zu]", path, i);
+            return err_set_field(e, ERR_INVALID, field, "%s must be an id", field);
+        }
+        out[i] = json_string_value(v);
+    }
+    *ids = out;
+    *n = k;
+    return 0;
+}
+
+/*
+ * The optional body of scan and generate. Scan only scores, so it takes seller_ids alone;
+ * generate also takes the timing of the windows it opens.
+ */
+static int campaign_body(struct http_req *r, bool timing, struct flash_generate_opts *o,
+                         struct err *e)
+{
+    static const char *const scan_fields[] = {"seller_ids", NULL};
+    static const char *const gen_fields[] = {"lead_seconds", "duration_minutes", "seller_ids",
+                                             NULL};
+    memset(o, 0, sizeof(*o));
+    if (!r->json)
+        return 0;
+    int rc = json_reject_unknown(r->json, "", timing ? gen_fields : scan_fields, e);
+    if (!rc)
+        rc = get_id_list(r, "seller_ids", FLASH_LIST_MAX, &o->seller_ids, &o->n_seller_ids, e);
+    if (rc || !timing)
+        return rc;
+    int64_t lead = -1, minutes = 0;
+    rc = json_get_i64(r->json, "lead_seconds", false, 0, FLASH_LEAD_MAX_S, &lead, e);
+    if (!rc)
+        rc = json_get_i64(r->json, "duration_minutes", false, 1, FLASH_WINDOW_MAX_MINUTES, &minutes,
+                          e);
+    o->has_lead = lead >= 0;
+    o->lead_ms = lead >= 0 ? lead * 1000 : 0;
+    o->minutes = (int)minutes;
+    return rc;
+}
+
 int h_campaigns_scan(struct http_req *r, struct err *e)
 {
     struct db_conn *c = NULL;
     struct flash_scan_result res;
-    int rc = db(r, &c, e);
+    struct flash_generate_opts o;
+    int rc = campaign_body(r, false, &o, e);
     if (!rc)
-        rc = flash_scan_tenant(c, r->who.tenant_id, now_ms(r), &r->arena, &res, e);
+        rc = db(r, &c, e);
+    if (!rc)
+        rc = flash_scan_sellers(c, r->who.tenant_id, o.seller_ids, o.n_seller_ids, now_ms(r),
+                                &r->arena, &res, e);
     if (rc)
         return rc;
     json_t *arr = json_array();
@@ -676,10 +731,10 @@ int h_campaigns_scan(struct http_req *r, struct err *e)
                            s->mean_distance_m, "precommits", s->precommits));
     }
     return http_reply_json(r, 200,
-                           json_pack("{s:f, s:I, s:I, s:i, s:o}", "threshold", res.cfg.threshold,
-                                     "sellers", (json_int_t)res.n_sellers, "active_demand",
-                                     (json_int_t)res.n_demand, "eligible", eligible, "scores",
-                                     arr));
+                           json_pack("{s:f, s:I, s:I, s:i, s:i, s:o}", "threshold",
+                                     res.cfg.threshold, "sellers", (json_int_t)res.n_sellers,
+                                     "active_demand", (json_int_t)res.n_demand, "eligible",
+                                     eligible, "opportunity_count", eligible, "scores", arr));
 }
 
 int h_campaigns_generate(struct http_req *r, struct err *e)
@@ -687,9 +742,12 @@ int h_campaigns_generate(struct http_req *r, struct err *e)
     struct db_conn *c = NULL;
     struct flash_generated *g;
     size_t n;
-    int rc = db(r, &c, e);
+    struct flash_generate_opts o;
+    int rc = campaign_body(r, true, &o, e);
     if (!rc)
-        rc = flash_generate(c, r->who.tenant_id, now_ms(r), &r->arena, &g, &n, e);
+        rc = db(r, &c, e);
+    if (!rc)
+        rc = flash_generate_with(c, r->who.tenant_id, &o, now_ms(r), &r->arena, &g, &n, e);
     if (rc)
         return rc;
     json_t *arr = json_array();
@@ -705,28 +763,9 @@ int h_campaigns_generate(struct http_req *r, struct err *e)
     }
     if (opened && r->app->workers)
         job_workers_wake(r->app->workers);
-    return http_reply_json(r, 200, json_pack("{s:i, s:o}", "opened", opened, "windows", arr));
-}
-
-static json_t *config_json(const struct flash_config *c)
-{
-    json_t *w = json_object();
-    for (int i = 0; i < FLASH_N_COMPONENTS; i++)
-        json_object_set_new(w, flash_component_names[i], json_real(c->weights[i]));
-    json_t *tiers = json_array();
-    for (int i = 0; i < c->n_tiers; i++)
-        json_array_append_new(tiers, json_pack("{s:f, s:i}", "max_m", c->tiers[i].max_m, "discount",
-                                               c->tiers[i].discount));
-    json_t *extra = json_array();
-    for (int i = 0; i < c->n_extra_categories; i++)
-        json_array_append_new(extra, json_string(c->extra_categories[i]));
-    return json_pack("{s:o, s:o, s:f, s:f, s:o, s:i, s:i, s:i, s:i, s:i, s:i, s:i}",
-                     "extra_categories", extra, "weights", w, "threshold", c->threshold, "radius_m",
-                     c->radius_m, "tiers", tiers, "window_minutes", c->window_minutes,
-                     "lead_minutes", c->lead_minutes, "min_participants", c->min_participants,
-                     "scan_interval_s", c->scan_interval_s, "demand_target", c->demand_target,
-                     "max_offers_per_buyer_per_day", c->max_offers_per_buyer_per_day,
-                     "tz_offset_min", c->tz_offset_min);
+    return http_reply_json(
+        r, 200,
+        json_pack("{s:i, s:i, s:o}", "opened", opened, "created_count", opened, "windows", arr));
 }
 
 int h_campaigns_config_get(struct http_req *r, struct err *e)
@@ -738,120 +777,24 @@ int h_campaigns_config_get(struct http_req *r, struct err *e)
         rc = flash_store_config_get(c, r->who.tenant_id, &cfg, e);
     if (rc)
         return rc;
-    return http_reply_json(r, 200, config_json(&cfg));
-}
-
-static int get_int_field(json_t *root, const char *path, int64_t lo, int64_t hi, int *out,
-                         struct err *e)
-{
-    int64_t v = *out;
-    int rc = json_get_i64(root, path, false, lo, hi, &v, e);
-    if (!rc)
-        *out = (int)v;
-    return rc;
+    return http_reply_json(r, 200, flash_config_to_json(&cfg));
 }
 
 /* PUT merges the given fields over the current configuration, then validates the whole. */
 int h_campaigns_config_put(struct http_req *r, struct err *e)
 {
-    static const char *const fields[] = {"weights",
-                                         "threshold",
-                                         "radius_m",
-                                         "tiers",
-                                         "window_minutes",
-                                         "lead_minutes",
-                                         "min_participants",
-                                         "scan_interval_s",
-                                         "demand_target",
-                                         "max_offers_per_buyer_per_day",
-                                         "tz_offset_min",
-                                         "extra_categories",
-                                         NULL};
     struct db_conn *c = NULL;
     struct flash_config cfg;
-    int rc = json_reject_unknown(r->json, "", fields, e);
-    if (!rc)
-        rc = json_reject_unknown(r->json, "weights", flash_component_names, e);
-    if (!rc)
-        rc = db(r, &c, e);
+    int rc = db(r, &c, e);
     if (!rc)
         rc = flash_store_config_get(c, r->who.tenant_id, &cfg, e);
-    for (int i = 0; !rc && i < FLASH_N_COMPONENTS; i++) {
-        char path[48];
-        snprintf(path, sizeof(path), "weights.%s", flash_component_names[i]);
-        rc = json_get_f64(r->json, path, false, 0, 10, &cfg.weights[i], e);
-    }
     if (!rc)
-        rc = json_get_f64(r->json, "threshold", false, 0, 1, &cfg.threshold, e);
-    if (!rc)
-        rc = json_get_f64(r->json, "radius_m", false, 50, 20000, &cfg.radius_m, e);
-    if (!rc)
-        rc = get_int_field(r->json, "window_minutes", 1, 24 * 60, &cfg.window_minutes, e);
-    if (!rc)
-        rc = get_int_field(r->json, "lead_minutes", 0, 24 * 60, &cfg.lead_minutes, e);
-    if (!rc)
-        rc = get_int_field(r->json, "min_participants", 1, 10000, &cfg.min_participants, e);
-    if (!rc)
-        rc = get_int_field(r->json, "scan_interval_s", 0, 86400, &cfg.scan_interval_s, e);
-    if (!rc)
-        rc = get_int_field(r->json, "demand_target", 1, 10000, &cfg.demand_target, e);
-    if (!rc)
-        rc = get_int_field(r->json, "max_offers_per_buyer_per_day", 0, 1000,
-                           &cfg.max_offers_per_buyer_per_day, e);
-    if (!rc)
-        rc = get_int_field(r->json, "tz_offset_min", -720, 840, &cfg.tz_offset_min, e);
-    json_t *tiers = NULL;
-    if (!rc)
-        rc = json_get_array(r->json, "tiers", false, &tiers, e);
-    if (!rc && tiers) {
-        if (json_array_size(tiers) < 1 || json_array_size(tiers) > FLASH_MAX_TIERS)
-            return err_set_field(e, ERR_INVALID, "tiers", "tiers must have 1..%d entries",
-                                 FLASH_MAX_TIERS);
-        cfg.n_tiers = (int)json_array_size(tiers);
-        for (int i = 0; !rc && i < cfg.n_tiers; i++) {
-            static const char *const tf[] = {"max_m", "discount", NULL};
-            json_t *wrap = json_pack("{s:O}", "t", json_array_get(tiers, (size_t)i));
-            int64_t disc = 0;
-            rc = json_reject_unknown(wrap, "t", tf, e);
-            if (!rc)
-                rc = json_get_f64(wrap, "t.max_m", true, 1, 20000, &cfg.tiers[i].max_m, e);
-            if (!rc)
-                rc = json_get_i64(wrap, "t.discount", true, 0, 90, &disc, e);
-            cfg.tiers[i].discount = (int)disc;
-            json_decref(wrap);
-            if (rc)
-                snprintf(e->field, sizeof(e->field), "tiers[%d]%s", i,
-                         strchr(e->field, '.') ? strchr(e->field, '.') : "");
-        }
-    }
-    json_t *extra = NULL;
-    if (!rc)
-        rc = json_get_array(r->json, "extra_categories", false, &extra, e);
-    if (!rc && extra) {
-        if (json_array_size(extra) > FLASH_MAX_EXTRA_CATEGORIES)
-            return err_set_field(e, ERR_INVALID, "extra_categories", "at most %d extra categories",
-                                 FLASH_MAX_EXTRA_CATEGORIES);
-        cfg.n_extra_categories = 0;
-        for (size_t i = 0; i < json_array_size(extra); i++) {
-            json_t *v = json_array_get(extra, i);
-            if (!json_is_string(v) || json_string_length(v) > FLASH_CATEGORY_MAX) {
-                char field[48];
-                snprintf(field, sizeof(field), "extra_categories[%zu]", i);
-                return err_set_field(e, ERR_INVALID, field,
-                                     "%s must be a string of at most %d characters", field,
-                                     FLASH_CATEGORY_MAX);
-            }
-            snprintf(cfg.extra_categories[cfg.n_extra_categories++], FLASH_CATEGORY_MAX + 1, "%s",
-                     json_string_value(v));
-        }
-    }
-    if (!rc)
-        rc = flash_config_validate(&cfg, e);
+        rc = flash_config_merge(&cfg, r->json, e);
     if (!rc)
         rc = flash_store_config_put(c, r->who.tenant_id, &cfg, now_ms(r), e);
     if (rc)
         return rc;
-    return http_reply_json(r, 200, config_json(&cfg));
+    return http_reply_json(r, 200, flash_config_to_json(&cfg));
 }
 
 /* ======================== flash windows ======================== */
@@ -982,26 +925,18 @@ int h_windows_get(struct http_req *r, struct err *e)
 
 int h_windows_create(struct http_req *r, struct err *e)
 {
-    static const char *const fields[] = {"seller_id",
-                                         "title",
-                                         "description",
-                                         "discount_percent",
-                                         "static_price",
-                                         "bundle_info",
-                                         "start_time",
-                                         "duration_minutes",
-                                         "capacity",
-                                         "min_participants",
-                                         "buyer_ids",
-                                         "product",
-                                         NULL};
+    static const char *const fields[] = {
+        "seller_id",        "title",       "description",      "discount_percent",
+        "static_price",     "bundle_info", "start_time",       "end_time",
+        "duration_minutes", "capacity",    "min_participants", "buyer_ids",
+        "product",          NULL};
     struct flash_manual m;
     memset(&m, 0, sizeof(m));
     m.title = "";
     m.description = "";
     m.product = "";
     int64_t disc = 0, minutes = 0, capacity = 0, minp = 0;
-    const char *start = NULL;
+    const char *start = NULL, *end = NULL;
     json_t *bundle = NULL, *buyers = NULL;
     int rc = json_reject_unknown(r->json, "", fields, e);
     if (!rc)
@@ -1021,7 +956,10 @@ int h_windows_create(struct http_req *r, struct err *e)
     if (!rc)
         rc = json_get_strn(r->json, "start_time", false, 40, &start, e);
     if (!rc)
-        rc = json_get_i64(r->json, "duration_minutes", false, 1, 24 * 60, &minutes, e);
+        rc = json_get_strn(r->json, "end_time", false, 40, &end, e);
+    if (!rc)
+        rc = json_get_i64(r->json, "duration_minutes", false, 1, FLASH_WINDOW_MAX_MINUTES, &minutes,
+                          e);
     if (!rc)
         rc = json_get_i64(r->json, "capacity", false, 1, 10000, &capacity, e);
     if (!rc)
@@ -1037,6 +975,9 @@ int h_windows_create(struct http_req *r, struct err *e)
     if (start && clock_parse_iso(start, &m.start_ms))
         return err_set_field(e, ERR_INVALID, "start_time",
                              "start_time must be an ISO-8601 time like 2026-11-21T14:00:00Z");
+    if (end && clock_parse_iso(end, &m.end_ms))
+        return err_set_field(e, ERR_INVALID, "end_time",
+                             "end_time must be an ISO-8601 time like 2026-11-21T14:10:00Z");
     m.discount_percent = (int)disc;
     m.minutes = (int)minutes;
     m.capacity = (int)capacity;

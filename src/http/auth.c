@@ -176,6 +176,9 @@ int auth_request(struct http_req *r, struct err *e)
         r->who.tenant_id = app->default_tenant_id;
         r->who.role = ROLE_ADMIN;
         str_copy(r->who.subject, sizeof(r->who.subject), "admin-key");
+        /* the operator's own key is unlimited unless ICESHOP_RATE_LIMIT_ADMIN says otherwise */
+        r->who.rate_limit =
+            app->cfg.rate_limit_admin > 0 ? app->cfg.rate_limit_admin : ACCOUNT_RATE_UNLIMITED;
         rc = 0;
     } else if (str_has_prefix(cred, ACCOUNT_KEY_PREFIX)) {
         rc = from_api_key(r, cred, n, e);

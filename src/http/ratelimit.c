@@ -15,6 +15,8 @@ struct bucket {
     uint64_t hash; /* 0 = empty */
     double tokens;
     int64_t last_ms;
+    double rate; /* this key's */
+    double burst;
 };
 
 struct shard {
@@ -68,6 +70,9 @@ void ratelimit_free(struct ratelimit *rl)
     free(rl);
 }
 
+static bool take(struct ratelimit *rl, const char *key, double rate, double burst, int64_t now_ms,
+                 int *retry_after_s);
+
 /* Most recently used first. */
 static int by_recency(const void *a, const void *b)
 {
@@ -76,7 +81,7 @@ static int by_recency(const void *a, const void *b)
 }
 
 /* Forget buckets that have refilled completely: they carry no information. */
-static void sweep(struct ratelimit *rl, struct shard *sh, int64_t now_ms)
+static void sweep(struct shard *sh, int64_t now_ms)
 {
     struct bucket keep[SHARD_SLOTS];
     size_t n = 0;
@@ -84,8 +89,8 @@ static void sweep(struct ratelimit *rl, struct shard *sh, int64_t now_ms)
         struct bucket *b = &sh->slots[i];
         if (!b->hash)
             continue;
-        double t = b->tokens + (double)(now_ms - b->last_ms) / 1000.0 * rl->rate;
-        if (t < rl->burst)
+        double t = b->tokens + (double)(now_ms - b->last_ms) / 1000.0 * b->rate;
+        if (t < b->burst)
             keep[n++] = *b;
     }
     /* Still crowded (an attack from many keys): keep the most recent half. */
@@ -106,7 +111,19 @@ static void sweep(struct ratelimit *rl, struct shard *sh, int64_t now_ms)
 
 bool ratelimit_take(struct ratelimit *rl, const char *key, int64_t now_ms, int *retry_after_s)
 {
-    if (rl->rate <= 0)
+    return take(rl, key, rl->rate, rl->burst, now_ms, retry_after_s);
+}
+
+bool ratelimit_take_rate(struct ratelimit *rl, const char *key, double rate, int64_t now_ms,
+                         int *retry_after_s)
+{
+    return take(rl, key, rate, rate * 2 < 1 ? 1 : rate * 2, now_ms, retry_after_s);
+}
+
+static bool take(struct ratelimit *rl, const char *key, double rate, double burst, int64_t now_ms,
+                 int *retry_after_s)
+{
+    if (rate <= 0)
         return true;
     uint64_t h = hash_key(key);
     struct shard *sh = &rl->shards[(h >> 32) % SHARDS];
@@ -116,7 +133,7 @@ bool ratelimit_take(struct ratelimit *rl, const char *key, int64_t now_ms, int *
         j = (j + 1) & (SHARD_SLOTS - 1);
     if (!sh->slots[j].hash && sh->used >= SHARD_SLOTS * 3 / 4) {
         /* Sweep only to make room for a new key, so the key being taken is never forgotten. */
-        sweep(rl, sh, now_ms);
+        sweep(sh, now_ms);
         j = h & (SHARD_SLOTS - 1);
         while (sh->slots[j].hash)
             j = (j + 1) & (SHARD_SLOTS - 1);
@@ -124,24 +141,52 @@ bool ratelimit_take(struct ratelimit *rl, const char *key, int64_t now_ms, int *
     struct bucket *b = &sh->slots[j];
     if (!b->hash) {
         b->hash = h;
-        b->tokens = rl->burst;
+        b->tokens = burst;
         b->last_ms = now_ms;
         sh->used++;
     }
+    b->rate = rate;
+    b->burst = burst;
     if (now_ms > b->last_ms) {
-        b->tokens += (double)(now_ms - b->last_ms) / 1000.0 * rl->rate;
-        if (b->tokens > rl->burst)
-            b->tokens = rl->burst;
+        b->tokens += (double)(now_ms - b->last_ms) / 1000.0 * rate;
         b->last_ms = now_ms;
     }
+    if (b->tokens > burst)
+        b->tokens = burst;
     bool ok = b->tokens >= 1.0;
     if (ok) {
         b->tokens -= 1.0;
     } else if (retry_after_s) {
-        double wait = (1.0 - b->tokens) / rl->rate;
+        double wait = (1.0 - b->tokens) / rate;
         int s = (int)ceil(wait);
         *retry_after_s = s < 1 ? 1 : s;
     }
     pthread_mutex_unlock(&sh->mu);
     return ok;
+}
+
+bool ratelimit_exhausted(struct ratelimit *rl, const char *key, int64_t now_ms, int *retry_after_s)
+{
+    if (rl->rate <= 0)
+        return false;
+    uint64_t h = hash_key(key);
+    struct shard *sh = &rl->shards[(h >> 32) % SHARDS];
+    pthread_mutex_lock(&sh->mu);
+    size_t j = h & (SHARD_SLOTS - 1);
+    while (sh->slots[j].hash && sh->slots[j].hash != h)
+        j = (j + 1) & (SHARD_SLOTS - 1);
+    bool empty = false;
+    const struct bucket *b = &sh->slots[j];
+    if (b->hash) {
+        double t = b->tokens;
+        if (now_ms > b->last_ms)
+            t += (double)(now_ms - b->last_ms) / 1000.0 * b->rate;
+        empty = t < 1.0;
+        if (empty && retry_after_s) {
+            int w = (int)ceil((1.0 - t) / b->rate);
+            *retry_after_s = w < 1 ? 1 : w;
+        }
+    }
+    pthread_mutex_unlock(&sh->mu);
+    return empty;
 }

@@ -20,5 +20,16 @@ void ratelimit_free(struct ratelimit *rl);
  * *retry_after_s is the whole seconds until a token is available (at least 1).
  */
 bool ratelimit_take(struct ratelimit *rl, const char *key, int64_t now_ms, int *retry_after_s);
+/*
+ * The same with this key's own rate: `rate` tokens per second, a bucket of twice that (at
+ * least 1). rate <= 0 → succeeds. A key keeps the rate of its latest call.
+ */
+/*
+ * Whether `key` has no token left at `now_ms` (at the limiter's own rate), without taking one;
+ * then *retry_after_s is set as by ratelimit_take.
+ */
+bool ratelimit_exhausted(struct ratelimit *rl, const char *key, int64_t now_ms, int *retry_after_s);
+bool ratelimit_take_rate(struct ratelimit *rl, const char *key, double rate, int64_t now_ms,
+                         int *retry_after_s);
 
 #endif

@@ -61,8 +61,10 @@ const struct http_route http_routes[] = {
     {"GET", "/api/sellers/{id}", h_sellers_get, ROLE_VIEWER, 0, 0},
 
     /* flash windows: the engine */
-    {"POST", "/api/campaigns/scan", h_campaigns_scan, ROLE_OPERATOR, 0, 0},
-    {"POST", "/api/campaigns/generate", h_campaigns_generate, ROLE_OPERATOR, 0, 0},
+    {"POST", "/api/campaigns/scan", h_campaigns_scan, ROLE_OPERATOR, 64 * KB,
+     HTTP_BODY_JSON | HTTP_BODY_OPTIONAL},
+    {"POST", "/api/campaigns/generate", h_campaigns_generate, ROLE_OPERATOR, 64 * KB,
+     HTTP_BODY_JSON | HTTP_BODY_OPTIONAL},
     {"GET", "/api/campaigns/config", h_campaigns_config_get, ROLE_VIEWER, 0, 0},
     {"PUT", "/api/campaigns/config", h_campaigns_config_put, ROLE_ADMIN, 16 * KB, HTTP_BODY_JSON},
 

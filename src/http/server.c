@@ -18,6 +18,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -248,23 +249,54 @@ static bool has_body(struct MHD_Connection *conn, int64_t *content_length)
  * Checks that need no body: rate limit by IP, route, auth, role, size and type. Returns 0 to
  * go on, or an error code with the reply prepared.
  */
+static int too_many(struct http_req *r, int retry, struct err *e, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* A 429 with Retry-After; the message says which limit was hit and its value. */
+static int too_many(struct http_req *r, int retry, struct err *e, const char *fmt, ...)
+{
+    char ra[16];
+    snprintf(ra, sizeof(ra), "%d", retry);
+    http_reply_header(r, "Retry-After", ra);
+    char msg[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return err_set(e, ERR_RATE_LIMITED, "%s; retry in %ds", msg, retry);
+}
+
+/* The credential's requests per second: its own, the admin key's, or the default; 0 = none. */
+static int credential_rate(const struct app *app, const struct account_principal *who)
+{
+    if (who->rate_limit == ACCOUNT_RATE_UNLIMITED)
+        return 0;
+    return who->rate_limit > 0 ? who->rate_limit : app->cfg.rate_limit_key;
+}
+
+/*
+ * Checks that need no body: route, rate limits, auth, role, size and type. Returns 0 to go on,
+ * or an error code with the reply prepared. Anonymous traffic (public routes, unknown paths,
+ * failed credentials) is limited per client address; an authenticated request by its
+ * credential's own limit instead, so many clients behind one address, or one busy integration,
+ * are told apart by key. An address that has used up its anonymous budget is refused before its
+ * credential is looked up.
+ */
 static int precheck(struct http_server *srv, struct http_req *r, struct MHD_Connection *conn,
                     struct err *e)
 {
     struct app *app = srv->app;
     int retry = 0;
     int64_t now = clock_now_ms(app->clock);
-    if (app->rl_ip && !ratelimit_take(app->rl_ip, r->client_ip, now, &retry)) {
-        char ra[16];
-        snprintf(ra, sizeof(ra), "%d", retry);
-        http_reply_header(r, "Retry-After", ra);
-        return err_set(e, ERR_RATE_LIMITED, "too many requests from this address; retry in %ds",
-                       retry);
-    }
+    const int ip_rate = app->cfg.rate_limit_ip;
     char allow[128];
     size_t idx = 0;
     enum router_result rr = router_match(srv->routes, srv->n_routes, r->method, r->path, &r->params,
                                          &idx, allow, sizeof(allow));
+    bool anonymous = rr != ROUTER_FOUND || srv->routes[idx].role == ROLE_NONE;
+    if (app->rl_ip && anonymous && !ratelimit_take(app->rl_ip, r->client_ip, now, &retry))
+        return too_many(r, retry, e, "rate limit per address exceeded: %d requests/s (burst %d)",
+                        ip_rate, ip_rate * 2);
     if (rr == ROUTER_BAD_PATH)
         return err_set(e, ERR_INVALID, "malformed request path");
     if (rr == ROUTER_NOT_FOUND)
@@ -276,17 +308,21 @@ static int precheck(struct http_server *srv, struct http_req *r, struct MHD_Conn
     }
     r->route = &srv->routes[idx];
     r->route_index = idx;
-    if (r->route->role != ROLE_NONE) {
+    if (!anonymous) {
+        if (app->rl_ip && ratelimit_exhausted(app->rl_ip, r->client_ip, now, &retry))
+            return too_many(r, retry, e,
+                            "rate limit per address exceeded: %d requests/s (burst %d)", ip_rate,
+                            ip_rate * 2);
         int rc = auth_request(r, e);
+        if (rc == ERR_UNAUTHORIZED && app->rl_ip)
+            (void)ratelimit_take(app->rl_ip, r->client_ip, now, NULL); /* guessing costs */
         if (rc)
             return rc;
-        if (app->rl_key && !ratelimit_take(app->rl_key, r->who.subject, now, &retry)) {
-            char ra[16];
-            snprintf(ra, sizeof(ra), "%d", retry);
-            http_reply_header(r, "Retry-After", ra);
-            return err_set(e, ERR_RATE_LIMITED, "rate limit exceeded for this key; retry in %ds",
-                           retry);
-        }
+        int rate = credential_rate(app, &r->who);
+        if (rate > 0 && !ratelimit_take_rate(app->rl_key, r->who.subject, rate, now, &retry))
+            return too_many(r, retry, e,
+                            "rate limit of this credential (%s) exceeded: %d requests/s (burst %d)",
+                            r->who.subject, rate, rate * 2);
     }
     int64_t cl;
     if (has_body(conn, &cl)) {

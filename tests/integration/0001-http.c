@@ -405,7 +405,7 @@ static void test_rate_limit(void **state)
     struct server s2;
     char url[600];
     harness_fresh_db(url, sizeof(url));
-    const char *env[] = {"ICESHOP_RATE_LIMIT_KEY=2", NULL};
+    const char *env[] = {"ICESHOP_RATE_LIMIT_KEY=2", "ICESHOP_RATE_LIMIT_ADMIN=2", NULL};
     assert_int_equal(server_start(&s2, url, env), 0);
     int limited = 0, ok = 0;
     struct resp r;

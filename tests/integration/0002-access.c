@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 static struct server srv;
@@ -239,6 +240,146 @@ static void test_users_and_tokens(void **state)
     resp_free(&r);
 }
 
+/* ======================== rate limits ======================== */
+
+/*
+ * Requests with `cred` as fast as they go until `want_429` refusals came back (or a deadline);
+ * returns how many were refused, and copies the first refusal's message.
+ */
+static int ok_before_429; /* of the latest hammer() */
+
+static int hammer(const struct server *s, const char *path, const char *cred, int tries,
+                  int want_429, char *msg, size_t msg_len)
+{
+    int limited = 0;
+    ok_before_429 = 0;
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int i = 0; i < tries && limited < want_429; i++) {
+        struct resp r;
+        assert_int_equal(http_get(s, path, cred, &r), 0);
+        if (r.status == 429) {
+            if (!limited && msg)
+                snprintf(msg, msg_len, "%s",
+                         json_string_value(
+                             json_object_get(json_object_get(r.json, "error"), "message")));
+            char ra[16];
+            assert_true(resp_header(&r, "Retry-After", ra, sizeof(ra)));
+            limited++;
+        } else {
+            assert_int_equal(r.status, 200);
+            ok_before_429 += !limited;
+        }
+        resp_free(&r);
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        if (t.tv_sec - t0.tv_sec > 30)
+            break;
+    }
+    return limited;
+}
+
+static const char *create_key(const struct server *s, const char *body, char *out, size_t n)
+{
+    struct resp r;
+    assert_int_equal(http_post_json(s, "/api/keys", ADMIN, body, &r), 0);
+    if (r.status != 201)
+        fprintf(stderr, "POST /api/keys %s -> %ld %s\n", body, r.status, r.body);
+    assert_int_equal(r.status, 201);
+    snprintf(out, n, "%s", json_string_value(json_object_get(r.json, "key")));
+    resp_free(&r);
+    return out;
+}
+
+/*
+ * The default per-key limit is 2/s here: keys without a rate of their own meet it, a key with
+ * rate_limit 0 and the admin key do not; a key's own rate (API or CLI) replaces it; each 429
+ * names the limit. Anonymous requests meet the per-address limit, authenticated ones do not.
+ */
+static void test_rate_limits(void **state)
+{
+    (void)state;
+    struct server s2;
+    char url[600], msg[256];
+    harness_fresh_db(url, sizeof(url));
+    const char *env[] = {"ICESHOP_RATE_LIMIT_KEY=2", "ICESHOP_RATE_LIMIT_IP=3", NULL};
+    assert_int_equal(server_start(&s2, url, env), 0);
+
+    /* the admin key: unlimited by default */
+    assert_int_equal(hammer(&s2, "/api/me", ADMIN, 40, 1, NULL, 0), 0);
+
+    char plain[200], unlimited[200], fast[200];
+    create_key(&s2, "{\"role\":\"viewer\"}", plain, sizeof(plain));
+    create_key(&s2, "{\"role\":\"viewer\",\"rate_limit\":0}", unlimited, sizeof(unlimited));
+    create_key(&s2, "{\"role\":\"viewer\",\"rate_limit\":1000}", fast, sizeof(fast));
+    assert_int_equal(hammer(&s2, "/api/me", plain, 200, 1, msg, sizeof(msg)), 1);
+    assert_non_null(strstr(msg, "2 requests/s"));
+    assert_non_null(strstr(msg, "credential"));
+    assert_int_equal(hammer(&s2, "/api/me", unlimited, 40, 1, NULL, 0), 0);
+    assert_int_equal(hammer(&s2, "/api/me", fast, 40, 1, NULL, 0), 0);
+
+    /* listed with their rates: null = the default */
+    struct resp r;
+    assert_int_equal(http_get(&s2, "/api/keys", ADMIN, &r), 0);
+    json_t *keys = json_object_get(r.json, "keys");
+    assert_int_equal(json_array_size(keys), 3);
+    assert_true(json_is_null(json_object_get(json_array_get(keys, 0), "rate_limit")));
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(keys, 1), "rate_limit")), 0);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(keys, 2), "rate_limit")),
+                     1000);
+    resp_free(&r);
+    /* a bad rate names the field */
+    const char *bad[] = {"{\"role\":\"viewer\",\"rate_limit\":-1}",
+                         "{\"role\":\"viewer\",\"rate_limit\":\"fast\"}",
+                         "{\"role\":\"viewer\",\"rate_limit\":2000000}"};
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(http_post_json(&s2, "/api/keys", ADMIN, bad[i], &r), 0);
+        assert_int_equal(r.status, 400);
+        assert_string_equal(resp_error_field(&r), "rate_limit");
+        resp_free(&r);
+    }
+
+    /* the CLI's --rate */
+    char cli[200], out[2048];
+    assert_int_equal(
+        harness_cli(url, "keys create --tenant default --role viewer --rate 5", cli, sizeof(cli)),
+        0);
+    trim(cli);
+    assert_int_not_equal(
+        harness_cli(url, "keys create --tenant default --role viewer --rate -3", out, sizeof(out)),
+        0);
+    assert_int_equal(harness_cli(url, "keys list --tenant default", out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "rate=5/s"));
+    assert_non_null(strstr(out, "rate=unlimited"));
+    assert_non_null(strstr(out, "rate=default"));
+    assert_int_equal(hammer(&s2, "/api/me", cli, 200, 1, msg, sizeof(msg)), 1);
+    assert_non_null(strstr(msg, "5 requests/s"));
+
+    /*
+     * Anonymous requests are limited per address, and say so. The hundred-odd authenticated
+     * requests above took nothing from that budget: the burst (2 x 3, less the start-up's
+     * health checks) is still there.
+     */
+    assert_int_equal(hammer(&s2, "/health", NULL, 200, 1, msg, sizeof(msg)), 1);
+    if (ok_before_429 < 4)
+        fail_msg("only %d anonymous requests before a 429: %s", ok_before_429, msg);
+    assert_non_null(strstr(msg, "per address"));
+    assert_non_null(strstr(msg, "3 requests/s"));
+    /* an address that used up its anonymous budget is refused before any key is looked up */
+    assert_int_equal(hammer(&s2, "/api/me", unlimited, 1, 1, msg, sizeof(msg)), 1);
+    assert_non_null(strstr(msg, "per address"));
+    /* a wrong key costs from the address's budget (401s until it is used up, then 429s) */
+    harness_sleep_ms(2500); /* refill */
+    int unauthorized = 0, limited = 0;
+    for (int i = 0; i < 50 && !limited; i++) {
+        assert_int_equal(http_get(&s2, "/api/me", "isk_000000000000_nope", &r), 0);
+        unauthorized += r.status == 401;
+        limited += r.status == 429;
+        resp_free(&r);
+    }
+    assert_true(unauthorized >= 6 && limited == 1);
+    assert_int_equal(server_stop(&s2), 0);
+}
+
 int main(void)
 {
     if (!harness_backend_available())
@@ -247,6 +388,7 @@ int main(void)
         cmocka_unit_test(test_cli_keys_and_foreign_tenant),
         cmocka_unit_test(test_api_key_revoke),
         cmocka_unit_test(test_users_and_tokens),
+        cmocka_unit_test(test_rate_limits),
     };
     return cmocka_run_group_tests_name(harness_backend(), tests, setup, teardown);
 }

@@ -27,6 +27,15 @@ enum account_role {
 #define ACCOUNT_KEY_PREFIX     "isk_"
 #define ACCOUNT_KEY_MAX        128
 
+/*
+ * A credential's request rate, per second (burst twice that). In C: ACCOUNT_RATE_DEFAULT (0,
+ * what a zeroed struct says) means the server's ICESHOP_RATE_LIMIT_KEY, ACCOUNT_RATE_UNLIMITED
+ * means no limit, N > 0 is N. In the API and the CLI: absent/null = default, 0 = unlimited.
+ */
+#define ACCOUNT_RATE_DEFAULT   0
+#define ACCOUNT_RATE_UNLIMITED (-1)
+#define ACCOUNT_RATE_MAX       1000000
+
 /* "viewer" | "operator" | "admin" → role; 0 or ERR_INVALID. */
 int account_role_parse(const char *s, enum account_role *out);
 const char *account_role_name(enum account_role role);
@@ -48,6 +57,7 @@ struct account_key {
     int64_t created_at;
     int64_t revoked_at; /* 0 = active */
     int64_t last_used_at;
+    int rate_limit; /* ACCOUNT_RATE_DEFAULT, ACCOUNT_RATE_UNLIMITED or N per second */
 };
 
 struct account_user {
@@ -65,6 +75,7 @@ struct account_principal {
     int64_t key_id;   /* 0 unless authenticated by an API key */
     int64_t user_id;  /* 0 unless authenticated by a login token */
     char subject[96]; /* "key:12", "user:3", "admin-key": for logs and rate limiting */
+    int rate_limit;   /* ACCOUNT_RATE_DEFAULT, ACCOUNT_RATE_UNLIMITED or N per second */
 };
 
 /* Tenant names: 1..64 of [a-z0-9-_.]; ERR_INVALID otherwise. */
@@ -88,9 +99,20 @@ int account_tenant_list(struct db_conn *c, struct arena *a, struct account_tenan
 int account_key_create(struct db_conn *c, int64_t tenant_id, enum account_role role,
                        const char *name, int64_t now_ms, struct arena *a, struct account_key *out,
                        const char **plaintext, struct err *e);
+/* account_key_create with a request rate (as for account_key_set_rate), in one transaction. */
+int account_key_issue(struct db_conn *c, int64_t tenant_id, enum account_role role,
+                      const char *name, int rate_limit, int64_t now_ms, struct arena *a,
+                      struct account_key *out, const char **plaintext, struct err *e);
 /*
- * Resolve a presented key to its principal; ERR_UNAUTHORIZED when unknown, malformed or
- * revoked (one message for all, so callers learn nothing about which).
+ * Set a key's request rate (ACCOUNT_RATE_DEFAULT, ACCOUNT_RATE_UNLIMITED or 1..ACCOUNT_RATE_MAX);
+ * ERR_INVALID naming "rate_limit" out of range, ERR_NOT_FOUND when the key is not the tenant's.
+ * Processes that cached the key see the change within a second.
+ */
+int account_key_set_rate(struct db_conn *c, int64_t tenant_id, int64_t key_id, int rate_limit,
+                         struct err *e);
+/*
+ * Resolve a presented key to its principal (with the key's rate_limit); ERR_UNAUTHORIZED when
+ * unknown, malformed or revoked (one message for all, so callers learn nothing about which).
  */
 int account_key_authenticate(struct db_conn *c, const char *presented,
                              struct account_principal *out, struct err *e);

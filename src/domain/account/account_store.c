@@ -173,6 +173,15 @@ static void key_hash(const char *key, char out[SEC_HEX_SIZE(SEC_SHA256_LEN)])
     sec_hex_encode(out, SEC_HEX_SIZE(SEC_SHA256_LEN), d, sizeof(d), NULL);
 }
 
+/* The stored rate (NULL = default, 0 = unlimited, N) in the C encoding of account.h. */
+static int rate_from_column(struct db_stmt *s, int col)
+{
+    if (db_col_is_null(s, col))
+        return ACCOUNT_RATE_DEFAULT;
+    int64_t v = db_col_i64(s, col);
+    return v <= 0 ? ACCOUNT_RATE_UNLIMITED : v > ACCOUNT_RATE_MAX ? ACCOUNT_RATE_MAX : (int)v;
+}
+
 static void read_key_row(struct db_stmt *s, struct arena *a, struct account_key *k)
 {
     k->id = db_col_i64(s, 0);
@@ -184,9 +193,11 @@ static void read_key_row(struct db_stmt *s, struct arena *a, struct account_key 
     k->created_at = db_col_time(s, 5);
     k->revoked_at = db_col_is_null(s, 6) ? 0 : db_col_time(s, 6);
     k->last_used_at = db_col_is_null(s, 7) ? 0 : db_col_time(s, 7);
+    k->rate_limit = rate_from_column(s, 8);
 }
 
-#define KEY_COLUMNS "id, tenant_id, name, role, prefix, created_at, revoked_at, last_used_at"
+#define KEY_COLUMNS                                                                                \
+    "id, tenant_id, name, role, prefix, created_at, revoked_at, last_used_at, rate_limit"
 
 int account_key_create(struct db_conn *c, int64_t tenant_id, enum account_role role,
                        const char *name, int64_t now_ms, struct arena *a, struct account_key *out,
@@ -246,7 +257,7 @@ int account_key_authenticate(struct db_conn *c, const char *presented,
     prefix[KEY_ID_HEX] = '\0';
     struct db_stmt *s;
     int rc = db_prepare(c, &s,
-                        "SELECT id, tenant_id, role, secret_hash FROM api_keys "
+                        "SELECT id, tenant_id, role, secret_hash, rate_limit FROM api_keys "
                         "WHERE prefix = ? AND revoked_at IS NULL",
                         e);
     if (rc)
@@ -268,12 +279,57 @@ int account_key_authenticate(struct db_conn *c, const char *presented,
             out->tenant_id = db_col_i64(s, 1);
             out->role = role_or_viewer(db_col_text(s, 2));
             snprintf(out->subject, sizeof(out->subject), "key:%lld", (long long)out->key_id);
+            out->rate_limit = rate_from_column(s, 4);
             rc = 0;
         }
     }
     db_stmt_done(s);
     if (rc)
         return err_set(e, ERR_UNAUTHORIZED, "%s", bad);
+    return 0;
+}
+
+int account_key_issue(struct db_conn *c, int64_t tenant_id, enum account_role role,
+                      const char *name, int rate_limit, int64_t now_ms, struct arena *a,
+                      struct account_key *out, const char **plaintext, struct err *e)
+{
+    bool own;
+    int rc = db_begin_own(c, &own, e);
+    if (!rc)
+        rc = account_key_create(c, tenant_id, role, name, now_ms, a, out, plaintext, e);
+    if (!rc && rate_limit != ACCOUNT_RATE_DEFAULT) {
+        rc = account_key_set_rate(c, tenant_id, out->id, rate_limit, e);
+        out->rate_limit = rate_limit;
+    }
+    return db_end_own(c, own, rc, e);
+}
+
+int account_key_set_rate(struct db_conn *c, int64_t tenant_id, int64_t key_id, int rate_limit,
+                         struct err *e)
+{
+    if (rate_limit < ACCOUNT_RATE_UNLIMITED || rate_limit > ACCOUNT_RATE_MAX)
+        return err_set_field(e, ERR_INVALID, "rate_limit",
+                             "rate_limit must be 0 (unlimited) to %d requests per second",
+                             ACCOUNT_RATE_MAX);
+    struct db_stmt *s;
+    int rc =
+        db_prepare(c, &s, "UPDATE api_keys SET rate_limit = ? WHERE id = ? AND tenant_id = ?", e);
+    if (rc)
+        return rc;
+    if (rate_limit == ACCOUNT_RATE_DEFAULT)
+        db_bind_null(s, 1);
+    else
+        db_bind_i64(s, 1, rate_limit == ACCOUNT_RATE_UNLIMITED ? 0 : rate_limit);
+    db_bind_i64(s, 2, key_id);
+    db_bind_i64(s, 3, tenant_id);
+    int st = db_step(s, e);
+    int64_t changed = db_changes(s);
+    db_stmt_done(s);
+    if (st == DB_ERROR)
+        return e->code;
+    if (changed == 0)
+        return err_set_field(e, ERR_NOT_FOUND, "id", "no API key %lld in this tenant",
+                             (long long)key_id);
     return 0;
 }
 

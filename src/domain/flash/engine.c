@@ -1335,8 +1335,14 @@ int flash_draft_window(const struct flash_scan_input *in, const struct flash_sco
                  sl->max_discount);
 
     char twhy[200];
-    out->start_ms = flash_plan_start(cfg, busy, in->now_ms, tz_offset_min, twhy, sizeof(twhy));
-    out->end_ms = out->start_ms + cfg->window_minutes * MINUTE_MS;
+    int minutes = in->window_minutes > 0 ? in->window_minutes : cfg->window_minutes;
+    if (in->has_lead) {
+        out->start_ms = in->now_ms + in->lead_ms;
+        snprintf(twhy, sizeof(twhy), "now + %lld s, as asked", (long long)(in->lead_ms / 1000));
+    } else {
+        out->start_ms = flash_plan_start(cfg, busy, in->now_ms, tz_offset_min, twhy, sizeof(twhy));
+    }
+    out->end_ms = out->start_ms + minutes * MINUTE_MS;
     bool open = flash_seller_open(sl, out->start_ms, out->end_ms, tz_offset_min);
     out->discount_percent = discount;
     out->capacity = sl->capacity > 0 ? sl->capacity : 1;
@@ -1351,13 +1357,13 @@ int flash_draft_window(const struct flash_scan_input *in, const struct flash_sco
         snprintf(out->title, sizeof(out->title), "%s: %s%s%%%d indirim", name, product, sep,
                  discount);
         snprintf(out->description, sizeof(out->description),
-                 "%d dakikalık fırsat: %s%s%%%d indirim, %s-%s arası. En fazla %d kişi.",
-                 cfg->window_minutes, product, sep, discount, from, to, out->capacity);
+                 "%d dakikalık fırsat: %s%s%%%d indirim, %s-%s arası. En fazla %d kişi.", minutes,
+                 product, sep, discount, from, to, out->capacity);
     } else {
         snprintf(out->title, sizeof(out->title), "%s: %s%sfırsat penceresi", name, product, sep);
         snprintf(out->description, sizeof(out->description),
-                 "%d dakikalık fırsat: %s%s%s-%s arası. En fazla %d kişi.", cfg->window_minutes,
-                 product, *product ? ", " : "", from, to, out->capacity);
+                 "%d dakikalık fırsat: %s%s%s-%s arası. En fazla %d kişi.", minutes, product,
+                 *product ? ", " : "", from, to, out->capacity);
     }
     utf8_trim(out->title);
     utf8_trim(out->description);

@@ -59,6 +59,13 @@ struct flash_scan_input {
      * and flash_targets scans linearly. Pass one when drafting many windows from one scan.
      */
     const struct flash_grid *grid;
+    /*
+     * Optional timing for drafts (flash_draft_window): has_lead starts windows exactly at
+     * now + lead_ms (no move to a quieter slot: the caller chose); window_minutes 0 → cfg's.
+     */
+    bool has_lead;
+    int64_t lead_ms;
+    int window_minutes;
 };
 
 struct flash_score {

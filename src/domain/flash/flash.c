@@ -5,6 +5,7 @@
  * Tests: tests/unit/domain/test_flash_engine.c.
  */
 #include "domain/flash/flash.h"
+#include "json/json.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@ const char *const flash_categories[] = {
 const char *const flash_price_names[] = {"low", "balanced", "premium", NULL};
 const char *const flash_density_names[] = {"low", "medium", "high", NULL};
 const char *const flash_supply_names[] = {"idle", "density", "surplus", "promotion", NULL};
+const char *const flash_stock_names[] = {"surplus", "critical", "promotion", "normal", NULL};
 const char *const flash_status_names[] = {"PROPOSED", "SCHEDULED", "ACTIVE",
                                           "EXPIRED",  "CANCELLED", NULL};
 const char *const flash_component_names[] = {"demand",   "density",  "precommit",
@@ -39,59 +41,156 @@ double flash_buyer_reliability(const struct flash_buyer *b)
     return (shows + RELIABILITY_PRIOR * RELIABILITY_VIRTUAL) / (commits + RELIABILITY_VIRTUAL);
 }
 
-void flash_config_default(struct flash_config *c)
-{
-    static const double weights[FLASH_N_COMPONENTS] = {0.35, 0.2, 0.15, 0.15, 0.15};
-    static const struct flash_tier tiers[] = {{300, 15}, {600, 20}, {900, 30}};
+/* ======================== the settings ======================== */
 
-    memset(c, 0, sizeof(*c));
-    memcpy(c->weights, weights, sizeof(weights));
-    c->threshold = 0.5;
-    c->radius_m = 1000;
-    c->n_tiers = (int)(sizeof(tiers) / sizeof(tiers[0]));
-    memcpy(c->tiers, tiers, sizeof(tiers));
-    c->window_minutes = 10;
-    c->lead_minutes = 5;
-    c->min_participants = 2;
-    c->scan_interval_s = 60;
-    c->demand_target = 5;
-    c->max_offers_per_buyer_per_day = 3;
-    c->tz_offset_min = 180;
+#define CFG(field) offsetof(struct flash_config, field)
+#define W(i)       (offsetof(struct flash_config, weights) + (i) * sizeof(double))
+
+/*
+ * One row per setting. Ranges: weights are relative (normalised by their sum), 0..10; a walking
+ * radius of 50 m..20 km; windows of at most FLASH_WINDOW_MAX_MINUTES, starting up to a day
+ * ahead; time zones from UTC-12 to UTC+14.
+ */
+const struct flash_setting flash_settings[] = {
+    {"weights.demand", FLASH_SETTING_NUMBER, 0, 10, 0.35, W(FLASH_C_DEMAND),
+     "weight of active matching demand nearby"},
+    {"weights.density", FLASH_SETTING_NUMBER, 0, 10, 0.2, W(FLASH_C_DENSITY),
+     "weight of how idle the seller is"},
+    {"weights.precommit", FLASH_SETTING_NUMBER, 0, 10, 0.15, W(FLASH_C_PRECOMMIT),
+     "weight of pre-commits already given"},
+    {"weights.category", FLASH_SETTING_NUMBER, 0, 10, 0.15, W(FLASH_C_CATEGORY),
+     "weight of the share of nearby demand in the seller's category"},
+    {"weights.distance", FLASH_SETTING_NUMBER, 0, 10, 0.15, W(FLASH_C_DISTANCE),
+     "weight of how close the matching buyers are"},
+    {"threshold", FLASH_SETTING_NUMBER, 0, 1, 0.5, CFG(threshold),
+     "windows open at a score at or above this"},
+    {"radius_m", FLASH_SETTING_NUMBER, 50, 20000, 1000, CFG(radius_m),
+     "buyers within this many metres are eligible"},
+    {"window_minutes", FLASH_SETTING_INT, 1, FLASH_WINDOW_MAX_MINUTES, 10, CFG(window_minutes),
+     "length of an engine's window"},
+    {"lead_minutes", FLASH_SETTING_INT, 0, 1440, 5, CFG(lead_minutes),
+     "a window starts this long after it is generated"},
+    {"min_participants", FLASH_SETTING_INT, 1, 10000, 2, CFG(min_participants),
+     "pre-commits a window needs at its start, or it is cancelled"},
+    {"scan_interval_s", FLASH_SETTING_INT, 0, 86400, 60, CFG(scan_interval_s),
+     "seconds between automatic scans; 0 turns them off"},
+    {"demand_target", FLASH_SETTING_INT, 1, 10000, 5, CFG(demand_target),
+     "matching buyers at which the demand component is full"},
+    {"max_offers_per_buyer_per_day", FLASH_SETTING_INT, 0, 100, 3,
+     CFG(max_offers_per_buyer_per_day), "offers one buyer receives a day at most"},
+    {"tz_offset_min", FLASH_SETTING_INT, -720, 840, 180, CFG(tz_offset_min),
+     "local time of the city, minutes east of UTC"},
+};
+const size_t flash_settings_count = sizeof(flash_settings) / sizeof(flash_settings[0]);
+
+const struct flash_setting flash_tier_fields[] = {
+    {"max_m", FLASH_SETTING_NUMBER, 1, 20000, 0, offsetof(struct flash_tier, max_m),
+     "buyers closer than this many metres get the tier's discount"},
+    {"discount", FLASH_SETTING_INT, 0, 90, 0, offsetof(struct flash_tier, discount), "percent"},
+};
+const size_t flash_tier_fields_count = sizeof(flash_tier_fields) / sizeof(flash_tier_fields[0]);
+
+const struct flash_tier flash_default_tiers[] = {{300, 15}, {600, 20}, {900, 30}};
+const size_t flash_default_tiers_count =
+    sizeof(flash_default_tiers) / sizeof(flash_default_tiers[0]);
+
+static double value_of(const void *base, const struct flash_setting *f)
+{
+    const char *p = (const char *)base + f->offset;
+    if (f->type == FLASH_SETTING_INT) {
+        int v;
+        memcpy(&v, p, sizeof(v));
+        return v;
+    }
+    double v;
+    memcpy(&v, p, sizeof(v));
+    return v;
 }
 
-/* Ranges of the integer settings; the field names are the JSON keys of the config API. */
-struct int_range {
-    const char *field;
-    size_t off;
-    int lo;
-    int hi;
-};
-
-static const struct int_range int_ranges[] = {
-    {"window_minutes", offsetof(struct flash_config, window_minutes), 1, 240},
-    {"lead_minutes", offsetof(struct flash_config, lead_minutes), 0, 1440},
-    {"min_participants", offsetof(struct flash_config, min_participants), 1, 1000},
-    {"scan_interval_s", offsetof(struct flash_config, scan_interval_s), 0, 86400},
-    {"demand_target", offsetof(struct flash_config, demand_target), 1, 10000},
-    {"max_offers_per_buyer_per_day", offsetof(struct flash_config, max_offers_per_buyer_per_day), 0,
-     100},
-    {"tz_offset_min", offsetof(struct flash_config, tz_offset_min), -720, 840},
-};
-
-#define RADIUS_MIN_M 10.0
-#define RADIUS_MAX_M 50000.0
-#define WEIGHT_MAX   10.0
-#define DISCOUNT_MAX 90
+static void set_value(void *base, const struct flash_setting *f, double v)
+{
+    char *p = (char *)base + f->offset;
+    if (f->type == FLASH_SETTING_INT) {
+        int i = (int)v;
+        memcpy(p, &i, sizeof(i));
+    } else {
+        memcpy(p, &v, sizeof(v));
+    }
+}
 
 static bool in_range(double v, double lo, double hi)
 {
     return isfinite(v) && v >= lo && v <= hi;
 }
 
+/* Whether JSON value `v` fits setting `f`: the right type and within the range. */
+static bool json_fits(json_t *v, const struct flash_setting *f)
+{
+    if (f->type == FLASH_SETTING_INT)
+        return json_is_integer(v) && in_range((double)json_integer_value(v), f->min, f->max);
+    return json_is_number(v) && in_range(json_number_value(v), f->min, f->max);
+}
+
+static json_t *json_value(const void *base, const struct flash_setting *f)
+{
+    double v = value_of(base, f);
+    return f->type == FLASH_SETTING_INT ? json_integer((json_int_t)v) : json_real(v);
+}
+
+/* The member at dotted `name` ("weights.demand"), or NULL. */
+static json_t *member(json_t *root, const char *name)
+{
+    const char *dot = strchr(name, '.');
+    if (!dot)
+        return json_object_get(root, name);
+    char parent[64];
+    snprintf(parent, sizeof(parent), "%.*s", (int)(dot - name), name);
+    return json_object_get(json_object_get(root, parent), dot + 1);
+}
+
+void flash_config_default(struct flash_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    for (size_t i = 0; i < flash_settings_count; i++)
+        set_value(c, &flash_settings[i], flash_settings[i].def);
+    c->n_tiers = (int)flash_default_tiers_count;
+    memcpy(c->tiers, flash_default_tiers, sizeof(flash_default_tiers));
+}
+
 int flash_config_validate(const struct flash_config *c, struct err *e)
 {
+    for (size_t i = 0; i < flash_settings_count; i++) {
+        const struct flash_setting *f = &flash_settings[i];
+        if (!in_range(value_of(c, f), f->min, f->max))
+            return err_set_field(e, ERR_INVALID, f->name, "%s must be between %g and %g", f->name,
+                                 f->min, f->max);
+    }
+    double wsum = 0;
+    for (int i = 0; i < FLASH_N_COMPONENTS; i++)
+        wsum += c->weights[i];
+    if (wsum <= 0)
+        return err_set_field(e, ERR_INVALID, "weights", "weights must not all be 0");
+    if (c->n_tiers < 1 || c->n_tiers > FLASH_MAX_TIERS)
+        return err_set_field(e, ERR_INVALID, "tiers", "tiers must have 1..%d entries",
+                             FLASH_MAX_TIERS);
+    char field[64];
+    for (int i = 0; i < c->n_tiers; i++) {
+        for (size_t k = 0; k < flash_tier_fields_count; k++) {
+            const struct flash_setting *f = &flash_tier_fields[k];
+            snprintf(field, sizeof(field), "tiers[%d].%s", i, f->name);
+            if (!in_range(value_of(&c->tiers[i], f), f->min, f->max))
+                return err_set_field(e, ERR_INVALID, field, "%s must be between %g and %g", field,
+                                     f->min, f->max);
+        }
+        snprintf(field, sizeof(field), "tiers[%d].max_m", i);
+        if (i > 0 && c->tiers[i].max_m <= c->tiers[i - 1].max_m)
+            return err_set_field(e, ERR_INVALID, field, "%s must be greater than tiers[%d].max_m",
+                                 field, i - 1);
+    }
+    if (c->n_extra_categories < 0 || c->n_extra_categories > FLASH_MAX_EXTRA_CATEGORIES)
+        return err_set_field(e, ERR_INVALID, "extra_categories", "at most %d extra categories",
+                             FLASH_MAX_EXTRA_CATEGORIES);
     for (int i = 0; i < c->n_extra_categories; i++) {
-        char field[48];
         snprintf(field, sizeof(field), "extra_categories[%d]", i);
         const char *cat = c->extra_categories[i];
         size_t n = strlen(cat);
@@ -109,46 +208,237 @@ int flash_config_validate(const struct flash_config *c, struct err *e)
                 return err_set_field(e, ERR_INVALID, field, "%s: %s is listed twice", field, cat);
         }
     }
-    char field[64];
-    double wsum = 0;
-    for (int i = 0; i < FLASH_N_COMPONENTS; i++) {
-        snprintf(field, sizeof(field), "weights.%s", flash_component_names[i]);
-        if (!in_range(c->weights[i], 0, WEIGHT_MAX))
-            return err_set_field(e, ERR_INVALID, field, "%s must be between 0 and %g", field,
-                                 WEIGHT_MAX);
-        wsum += c->weights[i];
+    return 0;
+}
+
+json_t *flash_config_to_json(const struct flash_config *c)
+{
+    json_t *root = json_object();
+    for (size_t i = 0; i < flash_settings_count; i++) {
+        const struct flash_setting *f = &flash_settings[i];
+        const char *dot = strchr(f->name, '.');
+        if (!dot) {
+            json_object_set_new(root, f->name, json_value(c, f));
+            continue;
+        }
+        char parent[64];
+        snprintf(parent, sizeof(parent), "%.*s", (int)(dot - f->name), f->name);
+        json_t *o = json_object_get(root, parent);
+        if (!o) {
+            o = json_object();
+            json_object_set_new(root, parent, o);
+        }
+        json_object_set_new(o, dot + 1, json_value(c, f));
     }
-    if (wsum <= 0)
-        return err_set_field(e, ERR_INVALID, "weights", "weights must not all be 0");
-    if (!in_range(c->threshold, 0, 1))
-        return err_set_field(e, ERR_INVALID, "threshold", "threshold must be between 0 and 1");
-    if (!in_range(c->radius_m, RADIUS_MIN_M, RADIUS_MAX_M))
-        return err_set_field(e, ERR_INVALID, "radius_m", "radius_m must be between %g and %g",
-                             RADIUS_MIN_M, RADIUS_MAX_M);
-    if (c->n_tiers < 0 || c->n_tiers > FLASH_MAX_TIERS)
-        return err_set_field(e, ERR_INVALID, "tiers", "at most %d tiers", FLASH_MAX_TIERS);
-    for (int i = 0; i < c->n_tiers; i++) {
-        const struct flash_tier *t = &c->tiers[i];
-        snprintf(field, sizeof(field), "tiers[%d].max_m", i);
-        if (!in_range(t->max_m, 1, RADIUS_MAX_M))
-            return err_set_field(e, ERR_INVALID, field, "%s must be between 1 and %g", field,
-                                 RADIUS_MAX_M);
-        if (i > 0 && t->max_m <= c->tiers[i - 1].max_m)
-            return err_set_field(e, ERR_INVALID, field, "%s must be greater than tiers[%d].max_m",
-                                 field, i - 1);
-        snprintf(field, sizeof(field), "tiers[%d].discount", i);
-        if (t->discount < 0 || t->discount > DISCOUNT_MAX)
-            return err_set_field(e, ERR_INVALID, field, "%s must be between 0 and %d", field,
-                                 DISCOUNT_MAX);
+    json_t *tiers = json_array();
+    for (int i = 0; i < c->n_tiers && i < FLASH_MAX_TIERS; i++) {
+        json_t *t = json_object();
+        for (size_t k = 0; k < flash_tier_fields_count; k++)
+            json_object_set_new(t, flash_tier_fields[k].name,
+                                json_value(&c->tiers[i], &flash_tier_fields[k]));
+        json_array_append_new(tiers, t);
     }
-    for (size_t i = 0; i < sizeof(int_ranges) / sizeof(int_ranges[0]); i++) {
-        const struct int_range *r = &int_ranges[i];
-        int v;
-        memcpy(&v, (const char *)c + r->off, sizeof(v));
-        if (v < r->lo || v > r->hi)
-            return err_set_field(e, ERR_INVALID, r->field, "%s must be between %d and %d", r->field,
-                                 r->lo, r->hi);
+    json_object_set_new(root, "tiers", tiers);
+    json_t *extra = json_array();
+    for (int i = 0; i < c->n_extra_categories && i < FLASH_MAX_EXTRA_CATEGORIES; i++)
+        json_array_append_new(extra, json_string(c->extra_categories[i]));
+    json_object_set_new(root, "extra_categories", extra);
+    return root;
+}
+
+/* Read setting `f` at `path` of `root` into base when present (strict: errors name the path). */
+static int merge_one(json_t *root, const char *path, const struct flash_setting *f, void *base,
+                     struct err *e)
+{
+    if (f->type == FLASH_SETTING_INT) {
+        int64_t v = (int64_t)value_of(base, f);
+        int rc = json_get_i64(root, path, false, (int64_t)f->min, (int64_t)f->max, &v, e);
+        if (!rc)
+            set_value(base, f, (double)v);
+        return rc;
     }
+    double v = value_of(base, f);
+    int rc = json_get_f64(root, path, false, f->min, f->max, &v, e);
+    if (!rc)
+        set_value(base, f, v);
+    return rc;
+}
+
+/* Unknown members of `patch` and of its objects (weights), from the table's names. */
+static int reject_unknown(json_t *patch, struct err *e)
+{
+    const char *top[FLASH_N_COMPONENTS + 32];
+    char parents[4][64]; /* the nested objects' names */
+    size_t n = 0, np = 0;
+    top[n++] = "tiers";
+    top[n++] = "extra_categories";
+    for (size_t i = 0; i < flash_settings_count; i++) {
+        const char *name = flash_settings[i].name;
+        const char *dot = strchr(name, '.');
+        char parent[64];
+        snprintf(parent, sizeof(parent), "%.*s", (int)(dot ? dot - name : (int)strlen(name)), name);
+        bool seen = false;
+        for (size_t k = 0; k < n && !seen; k++)
+            seen = strcmp(top[k], parent) == 0;
+        if (seen)
+            continue;
+        if (!dot) {
+            top[n++] = name;
+            continue;
+        }
+        if (np == sizeof(parents) / sizeof(parents[0]))
+            return err_set(e, ERR_INTERNAL, "too many nested settings objects");
+        snprintf(parents[np], sizeof(parents[np]), "%s", parent);
+        top[n++] = parents[np++];
+        /* a nested object: its own members */
+        const char *sub[FLASH_N_COMPONENTS + 1];
+        size_t m = 0;
+        for (size_t j = 0; j < flash_settings_count; j++) {
+            const char *nj = flash_settings[j].name;
+            if (strncmp(nj, parent, strlen(parent)) == 0 && nj[strlen(parent)] == '.' &&
+                m < FLASH_N_COMPONENTS)
+                sub[m++] = nj + strlen(parent) + 1;
+        }
+        sub[m] = NULL;
+        json_t *o = NULL;
+        int rc = json_get_object(patch, parent, false, &o, e);
+        if (!rc && o)
+            rc = json_reject_unknown(patch, parent, sub, e);
+        if (rc)
+            return rc;
+    }
+    top[n] = NULL;
+    return json_reject_unknown(patch, "", top, e);
+}
+
+static int merge_tiers(json_t *patch, struct flash_config *c, struct err *e)
+{
+    json_t *tiers = NULL;
+    int rc = json_get_array(patch, "tiers", false, &tiers, e);
+    if (rc || !tiers)
+        return rc;
+    size_t n = json_array_size(tiers);
+    if (n < 1 || n > FLASH_MAX_TIERS)
+        return err_set_field(e, ERR_INVALID, "tiers", "tiers must have 1..%d entries",
+                             FLASH_MAX_TIERS);
+    const char *names[8];
+    for (size_t k = 0; k < flash_tier_fields_count; k++)
+        names[k] = flash_tier_fields[k].name;
+    names[flash_tier_fields_count] = NULL;
+    memset(c->tiers, 0, sizeof(c->tiers));
+    c->n_tiers = (int)n;
+    for (size_t i = 0; !rc && i < n; i++) {
+        /* wrapped under its own name, so the getters' errors say "tiers[1].max_m" */
+        char key[32], path[64];
+        snprintf(key, sizeof(key), "tiers[%zu]", i);
+        json_t *wrap = json_pack("{s:O}", key, json_array_get(tiers, i));
+        rc = json_get_object(wrap, key, true, &(json_t *){NULL}, e);
+        if (!rc)
+            rc = json_reject_unknown(wrap, key, names, e);
+        for (size_t k = 0; !rc && k < flash_tier_fields_count; k++) {
+            snprintf(path, sizeof(path), "%s.%s", key, flash_tier_fields[k].name);
+            if (!json_object_get(json_array_get(tiers, i), flash_tier_fields[k].name))
+                rc = err_set_field(e, ERR_INVALID, path, "%s is required", path);
+            else
+                rc = merge_one(wrap, path, &flash_tier_fields[k], &c->tiers[i], e);
+        }
+        json_decref(wrap);
+    }
+    return rc;
+}
+
+static int merge_extra(json_t *patch, struct flash_config *c, struct err *e)
+{
+    json_t *extra = NULL;
+    int rc = json_get_array(patch, "extra_categories", false, &extra, e);
+    if (rc || !extra)
+        return rc;
+    if (json_array_size(extra) > FLASH_MAX_EXTRA_CATEGORIES)
+        return err_set_field(e, ERR_INVALID, "extra_categories", "at most %d extra categories",
+                             FLASH_MAX_EXTRA_CATEGORIES);
+    c->n_extra_categories = 0;
+    for (size_t i = 0; i < json_array_size(extra); i++) {
+        json_t *v = json_array_get(extra, i);
+        if (!json_is_string(v) || json_string_length(v) > FLASH_CATEGORY_MAX) {
+            char field[48];
+            snprintf(field, sizeof(field), "extra_categories[%zu]", i);
+            return err_set_field(e, ERR_INVALID, field,
+                                 "%s must be a string of at most %d characters", field,
+                                 FLASH_CATEGORY_MAX);
+        }
+        snprintf(c->extra_categories[c->n_extra_categories++], FLASH_CATEGORY_MAX + 1, "%s",
+                 json_string_value(v));
+    }
+    return 0;
+}
+
+int flash_config_merge(struct flash_config *c, json_t *patch, struct err *e)
+{
+    if (!json_is_object(patch))
+        return err_set(e, ERR_INVALID, "the configuration must be a JSON object");
+    struct flash_config next = *c;
+    int rc = reject_unknown(patch, e);
+    for (size_t i = 0; !rc && i < flash_settings_count; i++)
+        rc = merge_one(patch, flash_settings[i].name, &flash_settings[i], &next, e);
+    if (!rc)
+        rc = merge_tiers(patch, &next, e);
+    if (!rc)
+        rc = merge_extra(patch, &next, e);
+    if (!rc)
+        rc = flash_config_validate(&next, e);
+    if (!rc)
+        *c = next;
+    return rc;
+}
+
+int flash_config_decode(const char *text, struct flash_config *out, struct err *e)
+{
+    flash_config_default(out);
+    if (!text || !*text)
+        return 0;
+    json_t *root = json_loads(text, 0, NULL);
+    if (!json_is_object(root)) {
+        json_decref(root);
+        return err_set(e, ERR_INVALID, "stored flash configuration is not a JSON object");
+    }
+    for (size_t i = 0; i < flash_settings_count; i++) {
+        const struct flash_setting *f = &flash_settings[i];
+        json_t *v = member(root, f->name);
+        if (json_fits(v, f))
+            set_value(out, f, json_number_value(v));
+    }
+    json_t *tiers = json_object_get(root, "tiers");
+    size_t n = json_array_size(tiers);
+    struct flash_config t = *out;
+    memset(t.tiers, 0, sizeof(t.tiers));
+    bool ok = n >= 1 && n <= FLASH_MAX_TIERS;
+    for (size_t i = 0; ok && i < n; i++) {
+        for (size_t k = 0; ok && k < flash_tier_fields_count; k++) {
+            json_t *v = json_object_get(json_array_get(tiers, i), flash_tier_fields[k].name);
+            ok = json_fits(v, &flash_tier_fields[k]);
+            if (ok)
+                set_value(&t.tiers[i], &flash_tier_fields[k], json_number_value(v));
+        }
+    }
+    if (ok) {
+        t.n_tiers = (int)n;
+        ok = flash_config_validate(&t, NULL) == 0;
+    }
+    if (ok) {
+        memcpy(out->tiers, t.tiers, sizeof(out->tiers));
+        out->n_tiers = t.n_tiers;
+    }
+    json_t *extra = json_object_get(root, "extra_categories");
+    size_t k;
+    json_t *cat;
+    json_array_foreach(extra, k, cat)
+    {
+        if (out->n_extra_categories < FLASH_MAX_EXTRA_CATEGORIES && json_is_string(cat) &&
+            json_string_length(cat) <= FLASH_CATEGORY_MAX)
+            snprintf(out->extra_categories[out->n_extra_categories++], FLASH_CATEGORY_MAX + 1, "%s",
+                     json_string_value(cat));
+    }
+    json_decref(root);
     return 0;
 }
 

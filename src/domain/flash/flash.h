@@ -10,6 +10,7 @@
 
 #include "core/err.h"
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -26,8 +27,9 @@
  * reads aloud without doubt). Any mix is possible: all letters, all digits, or both. Message
  * understanding (chat/understand.c) recognises codes by this same alphabet.
  */
-#define FLASH_CODE_LEN      6
-#define FLASH_CODE_ALPHABET "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+#define FLASH_CODE_LEN           6
+#define FLASH_CODE_ALPHABET      "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+#define FLASH_WINDOW_MAX_MINUTES 240 /* the longest window, engine's or an operator's */
 
 /* The canonical categories; a tenant may add more in its configuration. */
 extern const char *const flash_categories[]; /* NULL-terminated */
@@ -46,6 +48,9 @@ enum flash_supply_kind {
     FLASH_SUPPLY_PROMOTION, /* the seller wants to run a promotion */
 };
 extern const char *const flash_supply_names[]; /* "idle", "density", "surplus", "promotion", NULL */
+
+/* A seller's stock, as the seed names it (fazla / kritik / promosyon, and back to normal). */
+extern const char *const flash_stock_names[]; /* "surplus", "critical", "promotion", "normal" */
 
 enum flash_window_status {
     FLASH_WINDOW_PROPOSED = 0, /* waiting for an ask-first seller's yes */
@@ -136,35 +141,76 @@ enum flash_component {
 };
 extern const char *const flash_component_names[]; /* "demand", "density", ... */
 
-/* Per-tenant engine settings; GET|PUT /api/campaigns/config. */
+/*
+ * Per-tenant engine settings; GET|PUT /api/campaigns/config. Ranges and defaults are not
+ * written here but in flash_settings[] (flash.c), the one declaration of each setting.
+ */
 struct flash_config {
-    double weights[FLASH_N_COMPONENTS];       /* each 0..10; normalised by their sum when scoring */
-    double threshold;                         /* 0..1: windows open at score >= threshold */
-    double radius_m;                          /* eligibility radius, default 1000 */
+    double weights[FLASH_N_COMPONENTS];       /* normalised by their sum when scoring */
+    double threshold;                         /* windows open at score >= threshold */
+    double radius_m;                          /* eligibility radius */
     struct flash_tier tiers[FLASH_MAX_TIERS]; /* ascending max_m */
     int n_tiers;
-    int window_minutes;   /* default 10 */
-    int lead_minutes;     /* default 5: start = now + lead */
-    int min_participants; /* default 2 */
-    int scan_interval_s;  /* default 60; 0 = no automatic scans */
-    int demand_target;    /* matching buyers at which the demand component saturates, default 5 */
-    int max_offers_per_buyer_per_day; /* default 3 */
-    int tz_offset_min;
-    /* local time of the city, minutes east of UTC; default 180 */ /* the tenant's own
-                                                                      categories, [a-z_]{1,32},
-                                                                      none canonical, none
-                                                                      repeated */
+    int window_minutes;
+    int lead_minutes; /* start = now + lead */
+    int min_participants;
+    int scan_interval_s; /* 0 = no automatic scans */
+    int demand_target;   /* matching buyers at which the demand component saturates */
+    int max_offers_per_buyer_per_day;
+    int tz_offset_min; /* local time of the city, minutes east of UTC */
+    /* the tenant's own categories: [a-z_]{1,32}, none canonical, none repeated */
     char extra_categories[FLASH_MAX_EXTRA_CATEGORIES][FLASH_CATEGORY_MAX + 1];
     int n_extra_categories;
 };
 
+/*
+ * The settings, declared once. Each row: the name (its JSON path in the config API and in
+ * storage: "radius_m", "weights.demand"), its type, its inclusive range, its default, and where
+ * it lives in struct flash_config. Defaults, validation, storage encode/decode, GET and PUT
+ * /api/campaigns/config read this table, and tests/unit/http/test_openapi.c checks the OpenAPI
+ * schema against it. The two lists, tiers and extra_categories, are declared beside it:
+ * flash_tier_fields[] (offsets into struct flash_tier), FLASH_MAX_TIERS,
+ * FLASH_MAX_EXTRA_CATEGORIES.
+ */
+enum flash_setting_type { FLASH_SETTING_INT = 0, FLASH_SETTING_NUMBER };
+struct flash_setting {
+    const char *name;
+    enum flash_setting_type type;
+    double min;
+    double max;
+    double def; /* for tier fields: unused (the default tiers are flash_default_tiers[]) */
+    size_t offset;
+    const char *doc; /* one line for people */
+};
+extern const struct flash_setting flash_settings[];
+extern const size_t flash_settings_count;
+extern const struct flash_setting flash_tier_fields[]; /* "max_m", "discount" */
+extern const size_t flash_tier_fields_count;
+extern const struct flash_tier flash_default_tiers[]; /* 300/600/900 m at 15/20/30 % */
+extern const size_t flash_default_tiers_count;
+
 /* Whether `category` is canonical or one of the configuration's extra categories. */
 bool flash_config_category_known(const struct flash_config *c, const char *category);
 
-/* The defaults of seed 000: radius 1 km, tiers 300/600/900 m at 15/20/30 %, 10-minute windows. */
+/* Every setting at its default (seed 000's: radius 1 km, three tiers, 10-minute windows). */
 void flash_config_default(struct flash_config *c);
 /* ERR_INVALID naming the field ("tiers[1].max_m") when out of range or inconsistent. */
 int flash_config_validate(const struct flash_config *c, struct err *e);
+/* The configuration as JSON: the body of GET /api/campaigns/config and the stored form. */
+json_t *flash_config_to_json(const struct flash_config *c);
+/*
+ * Merge `patch` (any subset of that JSON) over *c and validate the whole. Weights merge member
+ * by member; tiers and extra_categories replace the lists. Unknown fields, wrong types and
+ * values out of range are ERR_INVALID naming the field ("weights.demand", "tiers[1].max_m").
+ * *c changes only on success.
+ */
+int flash_config_merge(struct flash_config *c, json_t *patch, struct err *e);
+/*
+ * The stored JSON over the defaults, leniently: a setting it lacks (added later), or holds with
+ * the wrong type or outside today's range, keeps its default; tiers that are not a valid list
+ * keep the default tiers. ERR_INVALID only when `text` is not a JSON object ("" = defaults).
+ */
+int flash_config_decode(const char *text, struct flash_config *out, struct err *e);
 
 /* Whether `category` is canonical or in `extra` (NULL-terminated, may be NULL). */
 bool flash_category_known(const char *category, const char *const *extra);

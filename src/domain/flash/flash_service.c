@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "core/str.h"
 #include "domain/flash/flash_webhooks.h"
+#include "domain/chat/understand.h"
 #include "domain/flash/links.h"
 #include "domain/notify/outbox.h"
 #include "jobs/queue.h"
@@ -285,6 +286,95 @@ int flash_seller_signal(struct db_conn *c, int64_t tenant, const char *seller_id
     return rc;
 }
 
+/* ======================== what a signal means ======================== */
+
+/* An error from understanding names the field the text came in. */
+static int text_error(int rc, struct err *e)
+{
+    if (e)
+        snprintf(e->field, sizeof(e->field), "text");
+    return rc;
+}
+
+int flash_supply_derive(const struct flash_supply_given *g, struct arena *a,
+                        struct flash_supply_in *out, struct err *e)
+{
+    memset(out, 0, sizeof(*out));
+    out->text = g->text ? g->text : "";
+    out->product = g->product ? g->product : "";
+    out->expires_at = g->expires_at;
+    out->stock_status = g->stock >= 0 ? flash_stock_names[g->stock] : NULL;
+    struct chat_understanding u;
+    memset(&u, 0, sizeof(u));
+    u.intent = CHAT_UNKNOWN;
+    if (*out->text) {
+        int rc = chat_understand(out->text, CHAT_ROLE_SELLER, &u, e);
+        if (rc)
+            return text_error(rc, e);
+        if (u.confidence < CHAT_CONFIDENT)
+            u.intent = CHAT_UNKNOWN;
+    }
+    /* what the words say, used where the fields are silent */
+    int said_kind = -1, said_density = -1;
+    if (u.intent == CHAT_SELLER_IDLE) {
+        said_kind = FLASH_SUPPLY_IDLE;
+        said_density = FLASH_DENSITY_LOW;
+    } else if (u.intent == CHAT_SELLER_BUSY) {
+        said_kind = FLASH_SUPPLY_DENSITY;
+        said_density = FLASH_DENSITY_HIGH;
+    } else if (u.intent == CHAT_SELLER_SURPLUS) {
+        said_kind = FLASH_SUPPLY_SURPLUS;
+    }
+    int kind = g->signal_type;
+    if (kind < 0 && g->stock >= 0 && strcmp(flash_stock_names[g->stock], "surplus") == 0)
+        kind = FLASH_SUPPLY_SURPLUS;
+    else if (kind < 0 && g->stock >= 0 && strcmp(flash_stock_names[g->stock], "promotion") == 0)
+        kind = FLASH_SUPPLY_PROMOTION;
+    else if (kind < 0 && g->density >= 0)
+        kind = FLASH_SUPPLY_DENSITY;
+    else if (kind < 0)
+        kind = said_kind;
+    if (kind < 0)
+        return err_set_field(e, ERR_INVALID, "signal_type",
+                             "signal_type is required: send signal_type (idle, density, surplus, "
+                             "promotion), density_status, stock_status, or a text that says how "
+                             "the shop is (\"Bu saat boşum\", \"Stok fazlası simit var\")");
+    int density = g->density >= 0 ? g->density : said_density;
+    /* "Bu saat boşum" means the shop is quiet: record it as low density too. */
+    if (density < 0 && kind == FLASH_SUPPLY_IDLE)
+        density = FLASH_DENSITY_LOW;
+    if (kind == FLASH_SUPPLY_DENSITY && density < 0)
+        return err_set_field(e, ERR_INVALID, "density_status",
+                             "density_status is required for a density signal");
+    out->kind = (enum flash_supply_kind)kind;
+    out->has_density = density >= 0;
+    out->density = density >= 0 ? (enum flash_density)density : FLASH_DENSITY_LOW;
+    if (!*out->product && u.product[0])
+        out->product = arena_strdup(a, u.product);
+    return 0;
+}
+
+int flash_demand_understand(struct flash_demand_in *d, struct arena *a, struct err *e)
+{
+    if (!d->text || !*d->text || (d->category && *d->category && d->product && *d->product))
+        return 0;
+    struct chat_understanding u;
+    int rc = chat_understand(d->text, CHAT_ROLE_BUYER, &u, e);
+    if (rc)
+        return text_error(rc, e);
+    if (u.intent != CHAT_DEMAND || u.confidence < CHAT_CONFIDENT)
+        return 0;
+    if ((!d->category || !*d->category) && u.category[0])
+        d->category = arena_strdup(a, u.category);
+    if ((!d->product || !*d->product) && u.product[0])
+        d->product = arena_strdup(a, u.product);
+    if (!d->budget && u.budget) {
+        d->budget = u.budget;
+        d->currency = arena_strdup(a, u.currency[0] ? u.currency : "TRY");
+    }
+    return 0;
+}
+
 /* ======================== scan and generate ======================== */
 
 int flash_scan_tenant(struct db_conn *c, int64_t tenant, int64_t now_ms, struct arena *a,
@@ -371,14 +461,67 @@ static int open_window(struct db_conn *c, int64_t tenant, const struct flash_con
     return send_offers(c, tenant, cfg, w, now_ms, a, e);
 }
 
+/* Keep only the scores of the named sellers (their rank order stays). */
+static int restrict_scores(struct flash_scan_result *r, const char *const *ids, size_t n_ids,
+                           struct err *e)
+{
+    if (!ids)
+        return 0;
+    for (size_t k = 0; k < n_ids; k++) {
+        bool found = false;
+        for (size_t i = 0; !found && i < r->n_sellers; i++)
+            found = strcmp(r->sellers[i].id, ids[k]) == 0;
+        if (!found) {
+            char field[40];
+            snprintf(field, sizeof(field), "seller_ids[%zu]", k);
+            return err_set_field(e, ERR_NOT_FOUND, field, "%s: no seller %s", field, ids[k]);
+        }
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < r->n_scores; i++) {
+        const char *id = r->sellers[r->scores[i].seller_idx].id;
+        bool wanted = false;
+        for (size_t k = 0; !wanted && k < n_ids; k++)
+            wanted = strcmp(id, ids[k]) == 0;
+        if (wanted)
+            r->scores[kept++] = r->scores[i];
+    }
+    r->n_scores = kept;
+    return 0;
+}
+
+int flash_scan_sellers(struct db_conn *c, int64_t tenant, const char *const *ids, size_t n_ids,
+                       int64_t now_ms, struct arena *a, struct flash_scan_result *out,
+                       struct err *e)
+{
+    int rc = flash_scan_tenant(c, tenant, now_ms, a, out, e);
+    return rc ? rc : restrict_scores(out, ids, n_ids, e);
+}
+
 int flash_generate(struct db_conn *c, int64_t tenant, int64_t now_ms, struct arena *a,
                    struct flash_generated **out, size_t *n, struct err *e)
 {
+    return flash_generate_with(c, tenant, NULL, now_ms, a, out, n, e);
+}
+
+int flash_generate_with(struct db_conn *c, int64_t tenant, const struct flash_generate_opts *o,
+                        int64_t now_ms, struct arena *a, struct flash_generated **out, size_t *n,
+                        struct err *e)
+{
+    static const struct flash_generate_opts none;
+    if (!o)
+        o = &none;
+    if (o->has_lead && (o->lead_ms < 0 || o->lead_ms > FLASH_LEAD_MAX_S * 1000LL))
+        return err_set_field(e, ERR_INVALID, "lead_seconds", "lead_seconds must be 0..%d",
+                             FLASH_LEAD_MAX_S);
+    if (o->minutes < 0 || o->minutes > FLASH_WINDOW_MAX_MINUTES)
+        return err_set_field(e, ERR_INVALID, "duration_minutes", "duration_minutes must be 1..%d",
+                             FLASH_WINDOW_MAX_MINUTES);
     bool own;
     int rc = db_begin_own(c, &own, e);
     struct flash_scan_result r;
     if (!rc)
-        rc = flash_scan_tenant(c, tenant, now_ms, a, &r, e);
+        rc = flash_scan_sellers(c, tenant, o->seller_ids, o->n_seller_ids, now_ms, a, &r, e);
     if (rc)
         return db_end_own(c, own, rc, e);
     /* One grid for every seller's targets (flash_scan built and dropped its own). */
@@ -390,7 +533,10 @@ int flash_generate(struct db_conn *c, int64_t tenant, int64_t now_ms, struct are
                                   .n_demand = r.n_demand,
                                   .precommits = r.precommits,
                                   .now_ms = now_ms,
-                                  .grid = grid};
+                                  .grid = grid,
+                                  .has_lead = o->has_lead,
+                                  .lead_ms = o->lead_ms,
+                                  .window_minutes = o->minutes};
     size_t cap = 0, used = 0;
     struct flash_generated *res = NULL;
     for (size_t i = 0; !rc && i < r.n_scores && r.scores[i].eligible; i++) {
@@ -478,6 +624,29 @@ int flash_generate(struct db_conn *c, int64_t tenant, int64_t now_ms, struct are
     return rc;
 }
 
+/* The end of an operator's window: end_time (the seed's), duration_minutes, or the config's. */
+static int window_end(const struct flash_manual *m, int64_t start_ms, int cfg_minutes,
+                      int64_t *end_ms, struct err *e)
+{
+    if (!m->end_ms) {
+        *end_ms = start_ms + (int64_t)(m->minutes ? m->minutes : cfg_minutes) * MINUTE_MS;
+        return 0;
+    }
+    if (m->end_ms <= start_ms)
+        return err_set_field(e, ERR_INVALID, "end_time", "end_time must be after start_time");
+    if (m->end_ms - start_ms > FLASH_WINDOW_MAX_MINUTES * MINUTE_MS)
+        return err_set_field(e, ERR_INVALID, "end_time",
+                             "end_time must be at most %d minutes after start_time",
+                             FLASH_WINDOW_MAX_MINUTES);
+    if (m->minutes && m->end_ms - start_ms != (int64_t)m->minutes * MINUTE_MS)
+        return err_set_field(e, ERR_INVALID, "end_time",
+                             "end_time is %lld s after start_time but duration_minutes says %d "
+                             "min; send one of them",
+                             (long long)((m->end_ms - start_ms) / 1000), m->minutes);
+    *end_ms = m->end_ms;
+    return 0;
+}
+
 int flash_window_create(struct db_conn *c, int64_t tenant, const struct flash_manual *m,
                         int64_t now_ms, struct arena *a, int64_t *pk, struct err *e)
 {
@@ -508,11 +677,13 @@ int flash_window_create(struct db_conn *c, int64_t tenant, const struct flash_ma
     struct flash_window w = {0};
     memset(&w, 0, sizeof(w));
     w.start_ms = m->start_ms ? m->start_ms : now_ms + cfg.lead_minutes * MINUTE_MS;
-    w.end_ms = w.start_ms + (m->minutes ? m->minutes : cfg.window_minutes) * MINUTE_MS;
     if (w.start_ms < now_ms) {
         rc = err_set_field(e, ERR_INVALID, "start_time", "start_time is in the past");
         return db_end_own(c, own, rc, e);
     }
+    rc = window_end(m, w.start_ms, cfg.window_minutes, &w.end_ms, e);
+    if (rc)
+        return db_end_own(c, own, rc, e);
     w.discount_percent = m->discount_percent;
     w.static_price = m->static_price;
     w.bundle_info = m->bundle_info ? m->bundle_info : "";

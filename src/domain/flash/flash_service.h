@@ -40,6 +40,31 @@ int flash_buyer_signal(struct db_conn *c, int64_t tenant, const char *buyer_id,
 int flash_seller_signal(struct db_conn *c, int64_t tenant, const char *seller_id,
                         struct flash_supply_in *s, int64_t now_ms, int64_t *pk, struct err *e);
 
+/* What a seller's signal carried, as sent (seed 000's fields); -1 / NULL / "" = not given. */
+struct flash_supply_given {
+    int signal_type;     /* enum flash_supply_kind or -1 */
+    int density;         /* enum flash_density or -1 */
+    int stock;           /* index into flash_stock_names or -1 */
+    const char *text;    /* the seller's words, "" when none */
+    const char *product; /* "" when none */
+    int64_t expires_at;
+};
+/*
+ * The signal a seller meant (pure, no I/O). In order: an explicit signal_type (density needs a
+ * density_status); stock_status surplus or promotion; a density_status; else the text,
+ * understood as a seller's message (chat/understand.h): idle → idle (density low), busy →
+ * density high, surplus → surplus. A confident understanding also fills a missing density and
+ * product. Nothing to derive → ERR_INVALID naming "signal_type". Strings of *out point into
+ * `g` or `a`.
+ */
+int flash_supply_derive(const struct flash_supply_given *g, struct arena *a,
+                        struct flash_supply_in *out, struct err *e);
+/*
+ * A buyer's wish given as text alone: the category and product the text names (understood as
+ * a buyer's message), filled in where `d` has none. Never fails on text it does not understand.
+ */
+int flash_demand_understand(struct flash_demand_in *d, struct arena *a, struct err *e);
+
 /* A scan's inputs and scores, all in the arena. */
 struct flash_scan_result {
     struct flash_config cfg;
@@ -71,6 +96,27 @@ struct flash_generated {
 int flash_generate(struct db_conn *c, int64_t tenant, int64_t now_ms, struct arena *a,
                    struct flash_generated **out, size_t *n, struct err *e);
 
+/* A caller's choices for one scan or generate; zeroed = the configuration's. */
+struct flash_generate_opts {
+    bool has_lead;                 /* windows start at now + lead_ms exactly (0 = at once) */
+    int64_t lead_ms;               /* 0..FLASH_LEAD_MAX_S seconds */
+    int minutes;                   /* window length, 1..FLASH_WINDOW_MAX_MINUTES; 0 → config */
+    const char *const *seller_ids; /* only these sellers; NULL → all */
+    size_t n_seller_ids;
+};
+#define FLASH_LEAD_MAX_S (24 * 3600)
+/*
+ * flash_generate with options (o may be NULL). ERR_NOT_FOUND naming "seller_ids[i]" for a
+ * seller that does not exist in the tenant.
+ */
+int flash_generate_with(struct db_conn *c, int64_t tenant, const struct flash_generate_opts *o,
+                        int64_t now_ms, struct arena *a, struct flash_generated **out, size_t *n,
+                        struct err *e);
+/* flash_scan_tenant restricted to some sellers (ids may be NULL = all); as above for unknown. */
+int flash_scan_sellers(struct db_conn *c, int64_t tenant, const char *const *ids, size_t n_ids,
+                       int64_t now_ms, struct arena *a, struct flash_scan_result *out,
+                       struct err *e);
+
 struct flash_manual {
     const char *seller_id;
     const char *title;       /* "" → generated */
@@ -80,13 +126,18 @@ struct flash_manual {
     int64_t static_price;    /* minor units, 0 = none */
     const char *bundle_info; /* JSON object text or "" */
     int64_t start_ms;        /* 0 → now + lead */
-    int minutes;             /* 0 → config window length */
+    int64_t end_ms;          /* 0 → start + minutes; else after the start, within a day */
+    int minutes;             /* 0 → end_ms - start_ms, or the config's window length */
     int capacity;            /* 0 → the seller's */
     int min_participants;    /* 0 → config */
     const char **buyer_ids;  /* NULL → buyers with matching demand nearby */
     size_t n_buyer_ids;
 };
-/* An operator's window: SCHEDULED at once, offers sent, jobs enqueued. *pk gets it. */
+/*
+ * An operator's window: SCHEDULED at once, offers sent, jobs enqueued. *pk gets it.
+ * ERR_INVALID naming "end_time" when the end is not after the start, more than a day after it,
+ * or disagrees with `minutes` when both are given; "start_time" when the start is past.
+ */
 int flash_window_create(struct db_conn *c, int64_t tenant, const struct flash_manual *m,
                         int64_t now_ms, struct arena *a, int64_t *pk, struct err *e);
 

@@ -168,91 +168,13 @@ static int upsert_target(struct db_conn *c, int64_t tenant, const char *id, cons
 
 /* ======================== configuration ======================== */
 
-static json_t *config_to_json(const struct flash_config *cfg)
-{
-    json_t *w = json_object();
-    for (int i = 0; i < FLASH_N_COMPONENTS; i++)
-        json_object_set_new(w, flash_component_names[i], json_real(cfg->weights[i]));
-    json_t *tiers = json_array();
-    for (int i = 0; i < cfg->n_tiers && i < FLASH_MAX_TIERS; i++)
-        json_array_append_new(tiers, json_pack("{s:f,s:i}", "max_m", cfg->tiers[i].max_m,
-                                               "discount", cfg->tiers[i].discount));
-    json_t *extra = json_array();
-    for (int i = 0; i < cfg->n_extra_categories && i < FLASH_MAX_EXTRA_CATEGORIES; i++)
-        json_array_append_new(extra, json_string(cfg->extra_categories[i]));
-    return json_pack("{s:o,s:o,s:f,s:f,s:o,s:i,s:i,s:i,s:i,s:i,s:i,s:i}", "extra_categories", extra,
-                     "weights", w, "threshold", cfg->threshold, "radius_m", cfg->radius_m, "tiers",
-                     tiers, "window_minutes", cfg->window_minutes, "lead_minutes",
-                     cfg->lead_minutes, "min_participants", cfg->min_participants,
-                     "scan_interval_s", cfg->scan_interval_s, "demand_target", cfg->demand_target,
-                     "max_offers_per_buyer_per_day", cfg->max_offers_per_buyer_per_day,
-                     "tz_offset_min", cfg->tz_offset_min);
-}
-
-static void get_num(json_t *o, const char *key, double *out)
-{
-    json_t *v = json_object_get(o, key);
-    if (json_is_number(v))
-        *out = json_number_value(v);
-}
-
-static void get_int(json_t *o, const char *key, int *out)
-{
-    json_t *v = json_object_get(o, key);
-    if (json_is_integer(v))
-        *out = (int)json_integer_value(v);
-}
-
-/* Overlay the stored JSON on the defaults, so settings added later start at their default. */
+/* Stored as the JSON of flash_config_to_json; read back over the defaults (flash.h). */
 static int config_from_text(const char *text, struct flash_config *out, struct err *e)
 {
-    flash_config_default(out);
-    if (empty(text))
-        return 0;
-    json_t *root = json_loads(text, 0, NULL);
-    if (!json_is_object(root)) {
-        json_decref(root);
-        return err_set(e, ERR_INTERNAL, "stored flash configuration is not a JSON object");
-    }
-    json_t *w = json_object_get(root, "weights");
-    for (int i = 0; json_is_object(w) && i < FLASH_N_COMPONENTS; i++)
-        get_num(w, flash_component_names[i], &out->weights[i]);
-    get_num(root, "threshold", &out->threshold);
-    get_num(root, "radius_m", &out->radius_m);
-    json_t *tiers = json_object_get(root, "tiers");
-    if (json_is_array(tiers)) {
-        out->n_tiers = 0;
-        memset(out->tiers, 0, sizeof(out->tiers));
-        size_t i;
-        json_t *t;
-        json_array_foreach(tiers, i, t)
-        {
-            if (out->n_tiers >= FLASH_MAX_TIERS)
-                break;
-            struct flash_tier *dst = &out->tiers[out->n_tiers++];
-            dst->max_m = 0;
-            dst->discount = 0;
-            get_num(t, "max_m", &dst->max_m);
-            get_int(t, "discount", &dst->discount);
-        }
-    }
-    get_int(root, "window_minutes", &out->window_minutes);
-    get_int(root, "lead_minutes", &out->lead_minutes);
-    get_int(root, "min_participants", &out->min_participants);
-    get_int(root, "scan_interval_s", &out->scan_interval_s);
-    get_int(root, "demand_target", &out->demand_target);
-    get_int(root, "max_offers_per_buyer_per_day", &out->max_offers_per_buyer_per_day);
-    get_int(root, "tz_offset_min", &out->tz_offset_min);
-    json_t *extra = json_object_get(root, "extra_categories");
-    size_t k;
-    json_t *cat;
-    json_array_foreach(extra, k, cat)
-    {
-        if (out->n_extra_categories < FLASH_MAX_EXTRA_CATEGORIES && json_is_string(cat))
-            snprintf(out->extra_categories[out->n_extra_categories++], FLASH_CATEGORY_MAX + 1, "%s",
-                     json_string_value(cat));
-    }
-    json_decref(root);
+    struct err de;
+    err_init(&de);
+    if (flash_config_decode(text, out, &de))
+        return err_set(e, ERR_INTERNAL, "%s", de.msg); /* our own data: not the caller's fault */
     return 0;
 }
 
@@ -282,7 +204,7 @@ int flash_store_config_put(struct db_conn *c, int64_t tenant, const struct flash
     int rc = flash_config_validate(cfg, e);
     if (rc)
         return rc;
-    json_t *j = config_to_json(cfg);
+    json_t *j = flash_config_to_json(cfg);
     char *text = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     if (!text)
@@ -1087,7 +1009,9 @@ int flash_store_supply_add(struct db_conn *c, int64_t tenant, const struct flash
         db_bind_text(s, 3, flash_density_names[in->density]);
     else
         db_bind_null(s, 3);
-    if (in->kind == FLASH_SUPPLY_SURPLUS)
+    if (in->stock_status && *in->stock_status)
+        db_bind_text(s, 4, in->stock_status);
+    else if (in->kind == FLASH_SUPPLY_SURPLUS)
         db_bind_text(s, 4, "surplus");
     else
         db_bind_null(s, 4);

@@ -104,9 +104,14 @@ struct flash_supply_in {
     enum flash_density density;
     const char *text;
     const char *product;
+    const char *stock_status; /* one of flash_stock_names, or NULL/"" = unchanged */
     int64_t expires_at;
 };
-/* Record the signal in history and keep the latest state on the seller. */
+/*
+ * Record the signal in history and keep the latest state on the seller: kind and expiry,
+ * density when reported, stock_status when given (a surplus signal without one marks it
+ * "surplus").
+ */
 int flash_store_supply_add(struct db_conn *c, int64_t tenant, const struct flash_supply_in *s,
                            int64_t now_ms, int64_t *pk, struct err *e);
 /* Busy profile from the seller's density reports since `since_ms` (high 1, medium 0.5, low 0). */

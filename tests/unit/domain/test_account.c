@@ -506,6 +506,57 @@ static void test_server_secret(void **state)
     assert_int_equal(account_server_secret(f->c, "other_key", other, &e), ERR_INTERNAL);
 }
 
+/* Per-key request rates: stored, listed, authenticated with, changed, refused out of range. */
+static void test_key_rates(void **state)
+{
+    struct fixture *f = *state;
+    struct err e;
+    int64_t ta = tenant(f, "alpha"), tb = tenant(f, "beta");
+    const struct {
+        int rate;
+    } cases[] = {{ACCOUNT_RATE_DEFAULT}, {ACCOUNT_RATE_UNLIMITED}, {1}, {250}, {ACCOUNT_RATE_MAX}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct account_key k;
+        const char *plain = NULL;
+        err_init(&e);
+        if (account_key_issue(f->c, ta, ROLE_OPERATOR, "rated", cases[i].rate, NOW, &f->a, &k,
+                              &plain, &e))
+            fail_msg("case %zu: %s", i, e.msg);
+        assert_int_equal(k.rate_limit, cases[i].rate);
+        struct account_principal p;
+        assert_int_equal(account_key_authenticate(f->c, plain, &p, &e), 0);
+        if (p.rate_limit != cases[i].rate)
+            fail_msg("case %zu: principal rate %d, want %d", i, p.rate_limit, cases[i].rate);
+        struct account_key *rows;
+        size_t n;
+        assert_int_equal(account_key_list(f->c, ta, &f->a, &rows, &n, &e), 0);
+        assert_int_equal(rows[n - 1].id, k.id);
+        assert_int_equal(rows[n - 1].rate_limit, cases[i].rate);
+        /* and back to the default */
+        assert_int_equal(account_key_set_rate(f->c, ta, k.id, ACCOUNT_RATE_DEFAULT, &e), 0);
+        assert_int_equal(account_key_authenticate(f->c, plain, &p, &e), 0);
+        assert_int_equal(p.rate_limit, ACCOUNT_RATE_DEFAULT);
+    }
+    struct account_key k;
+    const char *plain = NULL;
+    int bad[] = {ACCOUNT_RATE_UNLIMITED - 1, ACCOUNT_RATE_MAX + 1};
+    for (size_t i = 0; i < 2; i++) {
+        err_init(&e);
+        assert_int_equal(
+            account_key_issue(f->c, ta, ROLE_VIEWER, "bad", bad[i], NOW, &f->a, &k, &plain, &e),
+            ERR_INVALID);
+        assert_string_equal(e.field, "rate_limit");
+    }
+    /* the refused keys were not created: issue is one transaction */
+    struct account_key *rows;
+    size_t n;
+    assert_int_equal(account_key_list(f->c, ta, &f->a, &rows, &n, &e), 0);
+    assert_int_equal(n, sizeof(cases) / sizeof(cases[0]));
+    /* another tenant's key cannot be changed */
+    err_init(&e);
+    assert_int_equal(account_key_set_rate(f->c, tb, rows[0].id, 5, &e), ERR_NOT_FOUND);
+}
+
 int main(void)
 {
     const struct CMUnitTest common[] = {
@@ -514,6 +565,7 @@ int main(void)
     const struct CMUnitTest db_tests[] = {
         cmocka_unit_test_setup_teardown(test_tenants, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_key_rates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_users, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_secret, setup, teardown),
     };

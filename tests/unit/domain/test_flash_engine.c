@@ -884,9 +884,15 @@ static void test_config_validate(void **state)
                      cases[i].field);
         assert_non_null(strstr(e.msg, cases[i].field));
     }
-    /* Edges that are fine: no tiers, threshold 0 and 1, scans off. */
+    /* No tiers at all: every buyer would get 0 %; a window needs one tier at least. */
     flash_config_default(&c);
     c.n_tiers = 0;
+    err_init(&e);
+    assert_int_equal(flash_config_validate(&c, &e), ERR_INVALID);
+    assert_string_equal(e.field, "tiers");
+    /* Edges that are fine: one tier, threshold 0 and 1, scans off. */
+    flash_config_default(&c);
+    c.n_tiers = 1;
     c.threshold = 1;
     c.scan_interval_s = 0;
     err_init(&e);

@@ -5,6 +5,7 @@
  * role, security, body limit, request body, path parameters and error answers. With
  * ICESHOP_OPENAPI_CHECK=1 it also runs scripts/openapi-check.sh (a real OpenAPI 3.1 validator).
  */
+#include "domain/flash/flash.h"
 #include "http/router.h"
 #include "http/routes.h"
 
@@ -424,6 +425,108 @@ static void test_error_responses_resolve(void **state)
 }
 
 /* ICESHOP_OPENAPI_CHECK=1: the real validator (npm) must accept the document too. */
+/* ======================== the flash settings ======================== */
+
+static double num_of(json_t *o, const char *k)
+{
+    return json_number_value(json_object_get(o, k));
+}
+
+/* One setting's schema: its type, minimum, maximum (and default when `with_default`). */
+static void check_setting(const char *where, json_t *schema, const struct flash_setting *f,
+                          bool with_default)
+{
+    if (!schema)
+        fail_msg("%s: %s is not documented", where, f->name);
+    const char *type = json_string_value(json_object_get(schema, "type"));
+    const char *want = f->type == FLASH_SETTING_INT ? "integer" : "number";
+    if (!type || strcmp(type, want) != 0)
+        fail_msg("%s: %s is \"%s\", the table says %s", where, f->name, type ? type : "?", want);
+    if (!json_is_number(json_object_get(schema, "minimum")) || num_of(schema, "minimum") != f->min)
+        fail_msg("%s: %s minimum %g, the table says %g", where, f->name, num_of(schema, "minimum"),
+                 f->min);
+    if (!json_is_number(json_object_get(schema, "maximum")) || num_of(schema, "maximum") != f->max)
+        fail_msg("%s: %s maximum %g, the table says %g", where, f->name, num_of(schema, "maximum"),
+                 f->max);
+    if (with_default && (!json_is_number(json_object_get(schema, "default")) ||
+                         num_of(schema, "default") != f->def))
+        fail_msg("%s: %s default %g, the table says %g", where, f->name, num_of(schema, "default"),
+                 f->def);
+}
+
+/*
+ * Config and ConfigUpdate state each setting's range and default as flash_settings[] declares
+ * them (src/domain/flash/flash.c), the distance tiers as flash_tier_fields[], and the lists'
+ * limits as flash.h.
+ */
+static void test_flash_settings_match(void **state)
+{
+    (void)state;
+    const char *names[] = {"Config", "ConfigUpdate"};
+    json_t *tier = resolve(pointer(fx.doc, "#/components/schemas/DistanceTier"));
+    assert_non_null(tier);
+    for (size_t k = 0; k < flash_tier_fields_count; k++)
+        check_setting(
+            "DistanceTier",
+            json_object_get(json_object_get(tier, "properties"), flash_tier_fields[k].name),
+            &flash_tier_fields[k], false);
+    struct flash_config def;
+    flash_config_default(&def);
+    for (size_t n = 0; n < 2; n++) {
+        char ref[64];
+        snprintf(ref, sizeof(ref), "#/components/schemas/%s", names[n]);
+        json_t *props = json_object_get(resolve(pointer(fx.doc, ref)), "properties");
+        assert_non_null(props);
+        size_t documented = 0;
+        for (size_t i = 0; i < flash_settings_count; i++) {
+            const struct flash_setting *f = &flash_settings[i];
+            const char *dot = strchr(f->name, '.');
+            json_t *schema;
+            if (dot) {
+                char parent[64];
+                snprintf(parent, sizeof(parent), "%.*s", (int)(dot - f->name), f->name);
+                schema = json_object_get(
+                    json_object_get(json_object_get(props, parent), "properties"), dot + 1);
+            } else {
+                schema = json_object_get(props, f->name);
+                documented++;
+            }
+            check_setting(names[n], schema, f, true);
+        }
+        /* nothing documented that the table does not declare */
+        size_t parents = 0;
+        const char *key;
+        json_t *v;
+        json_object_foreach(props, key, v)
+        {
+            if (strcmp(key, "tiers") == 0 || strcmp(key, "extra_categories") == 0)
+                continue;
+            bool declared = false;
+            for (size_t i = 0; i < flash_settings_count && !declared; i++) {
+                const char *nm = flash_settings[i].name;
+                declared = strcmp(nm, key) == 0 ||
+                           (strncmp(nm, key, strlen(key)) == 0 && nm[strlen(key)] == '.');
+            }
+            if (!declared)
+                fail_msg("%s documents %s, which flash_settings[] does not declare", names[n], key);
+            parents += strchr(key, '.') == NULL && json_object_get(v, "properties") != NULL;
+        }
+        assert_true(documented + parents + 2 == json_object_size(props));
+        json_t *tiers = json_object_get(props, "tiers");
+        assert_int_equal(json_integer_value(json_object_get(tiers, "minItems")), 1);
+        assert_int_equal(json_integer_value(json_object_get(tiers, "maxItems")), FLASH_MAX_TIERS);
+        json_t *dt = json_object_get(tiers, "default");
+        assert_int_equal(json_array_size(dt), (size_t)def.n_tiers);
+        for (int i = 0; i < def.n_tiers; i++) {
+            assert_true(num_of(json_array_get(dt, (size_t)i), "max_m") == def.tiers[i].max_m);
+            assert_true(num_of(json_array_get(dt, (size_t)i), "discount") == def.tiers[i].discount);
+        }
+        assert_int_equal(json_integer_value(json_object_get(
+                             json_object_get(props, "extra_categories"), "maxItems")),
+                         FLASH_MAX_EXTRA_CATEGORIES);
+    }
+}
+
 static void test_validator(void **state)
 {
     (void)state;
@@ -461,6 +564,7 @@ int main(void)
         cmocka_unit_test(test_no_stale_operations),
         cmocka_unit_test(test_operations_match_table),
         cmocka_unit_test(test_error_responses_resolve),
+        cmocka_unit_test(test_flash_settings_match),
         cmocka_unit_test(test_validator),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -194,12 +194,50 @@ static void test_concurrent(void **state)
     ratelimit_free(r.rl);
 }
 
+/* Each key at its own rate: a bucket of twice the rate, refilled at the rate; peeking is free. */
+static void test_per_key_rate(void **state)
+{
+    (void)state;
+    struct ratelimit *rl = ratelimit_new(100, 200); /* the default, unused below */
+    int64_t t = 1700000000000;
+    const struct {
+        const char *key;
+        double rate;
+        int burst;
+    } cases[] = {{"key:1", 2, 4}, {"key:2", 5, 10}, {"key:3", 0.5, 1}, {"admin-key", 50, 100}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int ok = 0;
+        for (int j = 0; j < 1000; j++)
+            ok += ratelimit_take_rate(rl, cases[i].key, cases[i].rate, t, NULL);
+        if (ok != cases[i].burst)
+            fail_msg("%s: %d taken, want %d", cases[i].key, ok, cases[i].burst);
+        int ra = 0;
+        assert_true(ratelimit_exhausted(rl, cases[i].key, t, &ra));
+        assert_int_equal(ra, (int)(1.0 / cases[i].rate + 0.999));
+        /* two seconds refill the whole bucket */
+        ok = 0;
+        for (int j = 0; j < 1000; j++)
+            ok += ratelimit_take_rate(rl, cases[i].key, cases[i].rate, t + 2000, NULL);
+        assert_int_equal(ok, (int)(cases[i].rate * 2 < 1 ? 1 : cases[i].rate * 2));
+    }
+    /* rate 0: never limited, never remembered */
+    for (int j = 0; j < 1000; j++)
+        assert_true(ratelimit_take_rate(rl, "free", 0, t, NULL));
+    assert_false(ratelimit_exhausted(rl, "free", t, NULL));
+    /* peeking takes nothing */
+    for (int j = 0; j < 1000; j++)
+        assert_false(ratelimit_exhausted(rl, "fresh", t, NULL));
+    assert_int_equal(take_n(rl, "fresh", t, 1000), 200);
+    assert_true(ratelimit_exhausted(rl, "fresh", t, NULL));
+    ratelimit_free(rl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_burst_retry_after),  cmocka_unit_test(test_refill),
-        cmocka_unit_test(test_keys_and_unlimited), cmocka_unit_test(test_many_keys),
-        cmocka_unit_test(test_concurrent),
+        cmocka_unit_test(test_per_key_rate), cmocka_unit_test(test_burst_retry_after),
+        cmocka_unit_test(test_refill),       cmocka_unit_test(test_keys_and_unlimited),
+        cmocka_unit_test(test_many_keys),    cmocka_unit_test(test_concurrent),
     };
     return cmocka_run_group_tests_name("ratelimit", tests, NULL, NULL);
 }
