@@ -15,7 +15,7 @@
 #include "demo/demo.h"
 #include "domain/account/account.h"
 #include "domain/chat/dialog.h"
-#include "domain/chat/understand_json.h"
+#include "domain/understand/understand_json.h"
 #include "domain/flash/flash_service.h"
 #include "domain/flash/links.h"
 #include "domain/notify/notify_jobs.h"
@@ -537,14 +537,14 @@ out:
 
 static int cmd_understand(int argc, char **argv)
 {
-    enum chat_role role = CHAT_ROLE_BUYER;
-    char text[CHAT_TEXT_MAX + 1] = "";
+    enum understand_role role = UNDERSTAND_ROLE_BUYER;
+    char text[UNDERSTAND_TEXT_MAX + 1] = "";
     size_t used = 0;
     for (int i = 0; i < argc; i++) {
         if (str_eq(argv[i], "--role") && i + 1 < argc) {
             i++;
             if (str_eq(argv[i], "seller"))
-                role = CHAT_ROLE_SELLER;
+                role = UNDERSTAND_ROLE_SELLER;
             else if (!str_eq(argv[i], "buyer")) {
                 fprintf(stderr, "iceshop: --role must be buyer or seller\n");
                 return 2;
@@ -553,7 +553,7 @@ static int cmd_understand(int argc, char **argv)
         }
         int n = snprintf(text + used, sizeof(text) - used, "%s%s", used ? " " : "", argv[i]);
         if (n < 0 || (size_t)n >= sizeof(text) - used) {
-            fprintf(stderr, "iceshop: text is longer than %d bytes\n", CHAT_TEXT_MAX);
+            fprintf(stderr, "iceshop: text is longer than %d bytes\n", UNDERSTAND_TEXT_MAX);
             return 2;
         }
         used += (size_t)n;
@@ -564,10 +564,10 @@ static int cmd_understand(int argc, char **argv)
     }
     struct err e;
     err_init(&e);
-    struct chat_understanding u;
-    if (chat_understand(text, role, &u, &e))
+    struct understanding u;
+    if (understand_text(text, role, &u, &e))
         return die(&e);
-    json_t *j = chat_understanding_json(&u);
+    json_t *j = understanding_json(&u);
     char *out = json_dumps(j, JSON_COMPACT);
     printf("%s\n", out);
     free(out);

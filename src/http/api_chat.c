@@ -10,7 +10,7 @@
 #include "core/crypto.h"
 #include "core/str.h"
 #include "domain/chat/inbound.h"
-#include "domain/chat/understand_json.h"
+#include "domain/understand/understand_json.h"
 #include "domain/flash/flash_store.h"
 #include "domain/notify/outbox.h"
 #include "http/handlers.h"
@@ -166,22 +166,22 @@ int h_chat_understand(struct http_req *r, struct err *e)
 {
     static const char *const fields[] = {"text", "role", NULL};
     const char *text = NULL;
-    int role = CHAT_ROLE_BUYER;
+    int role = UNDERSTAND_ROLE_BUYER;
     int rc = json_reject_unknown(r->json, "", fields, e);
     if (!rc)
-        rc = json_get_strn(r->json, "text", true, CHAT_TEXT_MAX, &text, e);
+        rc = json_get_strn(r->json, "text", true, UNDERSTAND_TEXT_MAX, &text, e);
     if (!rc)
-        rc = json_get_enum(r->json, "role", false, chat_role_names, &role, e);
+        rc = json_get_enum(r->json, "role", false, understand_role_names, &role, e);
     if (rc)
         return rc;
-    struct chat_understanding u;
-    rc = chat_understand(text, (enum chat_role)role, &u, e);
+    struct understanding u;
+    rc = understand_text(text, (enum understand_role)role, &u, e);
     if (rc) {
         if (!e->field[0])
             snprintf(e->field, sizeof(e->field), "text");
         return rc;
     }
-    return http_reply_json(r, 200, chat_understanding_json(&u));
+    return http_reply_json(r, 200, understanding_json(&u));
 }
 
 int h_chat_events(struct http_req *r, struct err *e)

@@ -8,7 +8,7 @@
 #include "domain/chat/dialog.h"
 #include "core/log.h"
 #include "core/str.h"
-#include "domain/chat/understand.h"
+#include "domain/understand/understand.h"
 #include "domain/flash/flash_service.h"
 #include "domain/notify/contacts.h"
 #include "domain/notify/outbox.h"
@@ -229,7 +229,7 @@ static int buyer_decline(struct turn *t, int64_t window, const char **outcome)
                  "OK, I will skip this one. Just write when you want something.");
 }
 
-static int buyer_demand(struct turn *t, const struct chat_understanding *u, const char **outcome)
+static int buyer_demand(struct turn *t, const struct understanding *u, const char **outcome)
 {
     struct flash_demand_in d = {.text = t->ev->text,
                                 .product = u->product,
@@ -373,7 +373,7 @@ static int unclear(struct turn *t, bool seller, const char **outcome)
                  "latte\") or do you want to join an offer (JOIN)?");
 }
 
-static int buyer_turn(struct turn *t, const struct chat_understanding *u, const char **outcome)
+static int buyer_turn(struct turn *t, const struct understanding *u, const char **outcome)
 {
     const struct chat_event *ev = t->ev;
     int64_t w;
@@ -385,26 +385,26 @@ static int buyer_turn(struct turn *t, const struct chat_understanding *u, const 
         return buyer_location(t, outcome);
     if (u->choice)
         return buyer_choice(t, u->choice, outcome);
-    if (u->confidence < CHAT_CONFIDENT && u->intent != CHAT_UNKNOWN)
+    if (u->confidence < UNDERSTAND_CONFIDENT && u->intent != UNDERSTAND_UNKNOWN)
         return unclear(t, false, outcome);
     switch (u->intent) {
-    case CHAT_DEMAND:
+    case UNDERSTAND_DEMAND:
         return buyer_demand(t, u, outcome);
-    case CHAT_JOIN:
+    case UNDERSTAND_JOIN:
         return buyer_join(t, ev->window_id, outcome);
-    case CHAT_DECLINE:
-    case CHAT_CANCEL:
+    case UNDERSTAND_DECLINE:
+    case UNDERSTAND_CANCEL:
         return buyer_decline(t, ev->window_id, outcome);
-    case CHAT_DEALS_QUERY:
+    case UNDERSTAND_DEALS_QUERY:
         return buyer_deals(t, outcome);
-    case CHAT_OPT_OUT:
+    case UNDERSTAND_OPT_OUT:
         return set_consent(t, false, outcome);
-    case CHAT_OPT_IN:
+    case UNDERSTAND_OPT_IN:
         return set_consent(t, true, outcome);
-    case CHAT_LOCATION:
+    case UNDERSTAND_LOCATION:
         return buyer_location(t, outcome);
-    case CHAT_HELP:
-    case CHAT_GREETING:
+    case UNDERSTAND_HELP:
+    case UNDERSTAND_GREETING:
         return help(t, false, outcome);
     default:
         return unclear(t, false, outcome);
@@ -414,7 +414,7 @@ static int buyer_turn(struct turn *t, const struct chat_understanding *u, const 
 /* ======================== sellers ======================== */
 
 static int seller_signal(struct turn *t, enum flash_supply_kind kind, int density,
-                         const struct chat_understanding *u, const char **outcome)
+                         const struct understanding *u, const char **outcome)
 {
     struct flash_supply_in s = {.kind = kind,
                                 .has_density = density >= 0,
@@ -502,25 +502,26 @@ static int seller_decide(struct turn *t, bool approve, const char **outcome)
                    : reply(t, "Tamam, bu pencereyi açmıyorum.", "OK, I will not open it.");
 }
 
-static int seller_turn(struct turn *t, const struct chat_understanding *u, const char **outcome)
+static int seller_turn(struct turn *t, const struct understanding *u, const char **outcome)
 {
-    if (*u->code && (u->intent == CHAT_SELLER_REDEEM || u->confidence >= CHAT_CONFIDENT))
+    if (*u->code &&
+        (u->intent == UNDERSTAND_SELLER_REDEEM || u->confidence >= UNDERSTAND_CONFIDENT))
         return seller_redeem(t, u->code, outcome);
-    if (u->confidence < CHAT_CONFIDENT)
+    if (u->confidence < UNDERSTAND_CONFIDENT)
         return unclear(t, true, outcome);
     switch (u->intent) {
-    case CHAT_SELLER_IDLE:
+    case UNDERSTAND_SELLER_IDLE:
         return seller_signal(t, FLASH_SUPPLY_IDLE, FLASH_DENSITY_LOW, u, outcome);
-    case CHAT_SELLER_BUSY:
+    case UNDERSTAND_SELLER_BUSY:
         return seller_signal(t, FLASH_SUPPLY_DENSITY, FLASH_DENSITY_HIGH, u, outcome);
-    case CHAT_SELLER_SURPLUS:
+    case UNDERSTAND_SELLER_SURPLUS:
         return seller_signal(t, FLASH_SUPPLY_SURPLUS, -1, u, outcome);
-    case CHAT_SELLER_APPROVE:
+    case UNDERSTAND_SELLER_APPROVE:
         return seller_decide(t, true, outcome);
-    case CHAT_SELLER_REJECT:
+    case UNDERSTAND_SELLER_REJECT:
         return seller_decide(t, false, outcome);
-    case CHAT_HELP:
-    case CHAT_GREETING:
+    case UNDERSTAND_HELP:
+    case UNDERSTAND_GREETING:
         return help(t, true, outcome);
     default:
         return unclear(t, true, outcome);
@@ -530,11 +531,11 @@ static int seller_turn(struct turn *t, const struct chat_understanding *u, const
 /* ======================== new numbers ======================== */
 
 /* A first message: ask where they are, remembering what they wanted. */
-static int contact_turn(struct turn *t, const struct chat_understanding *u, const char **outcome)
+static int contact_turn(struct turn *t, const struct understanding *u, const char **outcome)
 {
     const struct chat_event *ev = t->ev;
     if (!ev->has_location) {
-        const char *pending = u->intent == CHAT_DEMAND ? ev->text : "";
+        const char *pending = u->intent == UNDERSTAND_DEMAND ? ev->text : "";
         char *state = arena_printf(t->a, "awaiting_location|%s", pending);
         int rc = contacts_set_state(t->c, t->tenant, ev->from, state, t->now, t->e);
         if (!rc)
@@ -575,10 +576,11 @@ static int contact_turn(struct turn *t, const struct chat_understanding *u, cons
     /* what they asked for before we knew where they were */
     const char *bar = strchr(state, '|');
     if (!rc && str_has_prefix(state, "awaiting_location") && bar && bar[1]) {
-        struct chat_understanding pu;
+        struct understanding pu;
         struct err ue;
         err_init(&ue);
-        if (!chat_understand(bar + 1, CHAT_ROLE_BUYER, &pu, &ue) && pu.intent == CHAT_DEMAND) {
+        if (!understand_text(bar + 1, UNDERSTAND_ROLE_BUYER, &pu, &ue) &&
+            pu.intent == UNDERSTAND_DEMAND) {
             struct chat_event pending = *ev;
             pending.text = bar + 1;
             t->ev = &pending;
@@ -615,15 +617,16 @@ int chat_dialog_handle(struct db_conn *c, int64_t tenant, const struct chat_even
         return reply(&t, "Bu mesaj türünü anlayamıyorum; lütfen yazarak iletin.",
                      "I cannot read this kind of message; please write to me.");
     }
-    struct chat_understanding u;
+    struct understanding u;
     memset(&u, 0, sizeof(u));
     if (ev->text && *ev->text) {
         struct err ue;
         err_init(&ue);
-        if (chat_understand(ev->text, seller ? CHAT_ROLE_SELLER : CHAT_ROLE_BUYER, &u, &ue))
-            u.intent = CHAT_UNKNOWN;
+        if (understand_text(ev->text, seller ? UNDERSTAND_ROLE_SELLER : UNDERSTAND_ROLE_BUYER, &u,
+                            &ue))
+            u.intent = UNDERSTAND_UNKNOWN;
     } else {
-        u.intent = ev->has_location ? CHAT_LOCATION : CHAT_UNKNOWN;
+        u.intent = ev->has_location ? UNDERSTAND_LOCATION : UNDERSTAND_UNKNOWN;
         u.confidence = ev->has_location ? 1.0 : 0.0;
     }
     if (str_eq(t.who.kind, "contact"))

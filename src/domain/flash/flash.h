@@ -9,6 +9,7 @@
 #define ICESHOP_DOMAIN_FLASH_H
 
 #include "core/err.h"
+#include "domain/understand/understand.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -22,13 +23,9 @@
 #define FLASH_MAX_CATEGORIES       16 /* per buyer */
 #define FLASH_MAX_EXTRA_CATEGORIES 16 /* a tenant's own categories beyond the canonical ones */
 #define FLASH_MAX_TIERS            8
-/*
- * Redemption codes: FLASH_CODE_LEN characters of FLASH_CODE_ALPHABET (no 0/O, 1/I, so a code
- * reads aloud without doubt). Any mix is possible: all letters, all digits, or both. Message
- * understanding (chat/understand.c) recognises codes by this same alphabet.
- */
-#define FLASH_CODE_LEN           6
-#define FLASH_CODE_ALPHABET      "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+/* Redemption codes: the shape message understanding recognises (understand.h). */
+#define FLASH_CODE_LEN           UNDERSTAND_CODE_LEN
+#define FLASH_CODE_ALPHABET      UNDERSTAND_CODE_ALPHABET
 #define FLASH_WINDOW_MAX_MINUTES 240 /* the longest window, engine's or an operator's */
 
 /* The canonical categories; a tenant may add more in its configuration. */

@@ -11,7 +11,7 @@
 #include "core/log.h"
 #include "core/str.h"
 #include "domain/flash/flash_webhooks.h"
-#include "domain/chat/understand.h"
+#include "domain/understand/understand.h"
 #include "domain/flash/links.h"
 #include "domain/notify/outbox.h"
 #include "jobs/queue.h"
@@ -304,25 +304,25 @@ int flash_supply_derive(const struct flash_supply_given *g, struct arena *a,
     out->product = g->product ? g->product : "";
     out->expires_at = g->expires_at;
     out->stock_status = g->stock >= 0 ? flash_stock_names[g->stock] : NULL;
-    struct chat_understanding u;
+    struct understanding u;
     memset(&u, 0, sizeof(u));
-    u.intent = CHAT_UNKNOWN;
+    u.intent = UNDERSTAND_UNKNOWN;
     if (*out->text) {
-        int rc = chat_understand(out->text, CHAT_ROLE_SELLER, &u, e);
+        int rc = understand_text(out->text, UNDERSTAND_ROLE_SELLER, &u, e);
         if (rc)
             return text_error(rc, e);
-        if (u.confidence < CHAT_CONFIDENT)
-            u.intent = CHAT_UNKNOWN;
+        if (u.confidence < UNDERSTAND_CONFIDENT)
+            u.intent = UNDERSTAND_UNKNOWN;
     }
     /* what the words say, used where the fields are silent */
     int said_kind = -1, said_density = -1;
-    if (u.intent == CHAT_SELLER_IDLE) {
+    if (u.intent == UNDERSTAND_SELLER_IDLE) {
         said_kind = FLASH_SUPPLY_IDLE;
         said_density = FLASH_DENSITY_LOW;
-    } else if (u.intent == CHAT_SELLER_BUSY) {
+    } else if (u.intent == UNDERSTAND_SELLER_BUSY) {
         said_kind = FLASH_SUPPLY_DENSITY;
         said_density = FLASH_DENSITY_HIGH;
-    } else if (u.intent == CHAT_SELLER_SURPLUS) {
+    } else if (u.intent == UNDERSTAND_SELLER_SURPLUS) {
         said_kind = FLASH_SUPPLY_SURPLUS;
     }
     int kind = g->signal_type;
@@ -358,11 +358,11 @@ int flash_demand_understand(struct flash_demand_in *d, struct arena *a, struct e
 {
     if (!d->text || !*d->text || (d->category && *d->category && d->product && *d->product))
         return 0;
-    struct chat_understanding u;
-    int rc = chat_understand(d->text, CHAT_ROLE_BUYER, &u, e);
+    struct understanding u;
+    int rc = understand_text(d->text, UNDERSTAND_ROLE_BUYER, &u, e);
     if (rc)
         return text_error(rc, e);
-    if (u.intent != CHAT_DEMAND || u.confidence < CHAT_CONFIDENT)
+    if (u.intent != UNDERSTAND_DEMAND || u.confidence < UNDERSTAND_CONFIDENT)
         return 0;
     if ((!d->category || !*d->category) && u.category[0])
         d->category = arena_strdup(a, u.category);

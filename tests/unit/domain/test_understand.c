@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests for src/domain/chat/understand.c: normalisation (NFKC, Turkish case, ASCII fold),
- * input limits, per-thread stemmers, and a labelled corpus of WhatsApp-style Turkish and English
- * messages whose intent and entity accuracy is printed. The corpus fails the run only below 90 %
- * intent accuracy or when a "must" row (seed examples, core commands) is wrong.
+ * Unit tests for src/domain/understand/understand.c: normalisation (NFKC, Turkish case, ASCII
+ * fold), input limits, per-thread stemmers, and a labelled corpus of WhatsApp-style Turkish and
+ * English messages whose intent and entity accuracy is printed. The corpus fails the run only below
+ * 90 % intent accuracy or when a "must" row (seed examples, core commands) is wrong.
  */
-#include "domain/chat/understand.h"
-#include "domain/flash/flash.h"
+#include "domain/understand/understand.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,18 +14,19 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define B CHAT_ROLE_BUYER
-#define S CHAT_ROLE_SELLER
+#define B UNDERSTAND_ROLE_BUYER
+#define S UNDERSTAND_ROLE_SELLER
 
 /* One labelled message. NULL/0 entity fields are not checked; "" checks for "none". */
 struct labelled {
     const char *text;
-    enum chat_role role;
-    enum chat_intent intent;
+    enum understand_role role;
+    enum understand_intent intent;
     const char *product;
     const char *category;
     int64_t budget; /* minor units */
@@ -42,443 +42,449 @@ struct labelled {
 
 static const struct labelled corpus[] = {
     /* ---- buyer: demand (seed examples first) ---- */
-    {"Latte istiyorum", B, CHAT_DEMAND, .product = "latte", .category = "coffee", MUST},
-    {"Tost lazım", B, CHAT_DEMAND, .product = "tost", .category = "bakery", MUST},
-    {"Uygun fiyatlı kahve arıyorum", B, CHAT_DEMAND, .product = "kahve", .category = "coffee",
+    {"Latte istiyorum", B, UNDERSTAND_DEMAND, .product = "latte", .category = "coffee", MUST},
+    {"Tost lazım", B, UNDERSTAND_DEMAND, .product = "tost", .category = "bakery", MUST},
+    {"Uygun fiyatlı kahve arıyorum", B, UNDERSTAND_DEMAND, .product = "kahve", .category = "coffee",
      MUST},
-    {"Kahve içmek istiyorum", B, CHAT_DEMAND, .product = "kahve", MUST},
-    {"latte istiyom", B, CHAT_DEMAND, .product = "latte"},
-    {"tost lazim", B, CHAT_DEMAND, .product = "tost", MUST},
-    {"TOST LAZIM", B, CHAT_DEMAND, .product = "tost"},
-    {"uygun fiyatli kahve ariyorum", B, CHAT_DEMAND, .product = "kahve"},
-    {"LATTE İSTİYORUM", B, CHAT_DEMAND, .product = "latte"},
-    {"LATTE ISTIYORUM", B, CHAT_DEMAND, .product = "latte"},
-    {"Latte istiyorum ☕️", B, CHAT_DEMAND, .product = "latte"},
-    {"latteee istiyorummm", B, CHAT_DEMAND, .product = "latte"},
-    {"istiyorum latte", B, CHAT_DEMAND, .product = "latte"},
-    {"Bir latte alabilir miyim?", B, CHAT_DEMAND, .product = "latte"},
-    {"bi kahve lazım ya", B, CHAT_DEMAND, .product = "kahve"},
-    {"kahve lazımmm", B, CHAT_DEMAND, .product = "kahve"},
-    {"kahvee istiyorum", B, CHAT_DEMAND, .product = "kahve"},
-    {"kahveler ne kadar? bir tane istiyorum", B, CHAT_DEMAND, .product = "kahve"},
-    {"tostu olan var mı? çok acıktım", B, CHAT_DEMAND, .product = "tost"},
-    {"tostlardan bir tane alayım", B, CHAT_DEMAND, .product = "tost"},
-    {"simitten 2 tane alabilir miyim", B, CHAT_DEMAND, .product = "simit", .quantity = 2},
-    {"2 simit lazım", B, CHAT_DEMAND, .product = "simit", .quantity = 2},
-    {"iki simit istiyorum", B, CHAT_DEMAND, .product = "simit", .quantity = 2},
-    {"simitler taze mi? 3 tane alırım", B, CHAT_DEMAND, .product = "simit", .quantity = 3},
-    {"3 poğaça alayım", B, CHAT_DEMAND, .product = "poğaça", .category = "bakery", .quantity = 3},
-    {"pogaca lazim", B, CHAT_DEMAND, .product = "poğaça"},
-    {"Poğaçalar sıcak mı, 4 tane alırım", B, CHAT_DEMAND, .product = "poğaça", .quantity = 4},
-    {"50 TL altı kahve arıyorum", B, CHAT_DEMAND, .product = "kahve", .budget = 5000,
+    {"Kahve içmek istiyorum", B, UNDERSTAND_DEMAND, .product = "kahve", MUST},
+    {"latte istiyom", B, UNDERSTAND_DEMAND, .product = "latte"},
+    {"tost lazim", B, UNDERSTAND_DEMAND, .product = "tost", MUST},
+    {"TOST LAZIM", B, UNDERSTAND_DEMAND, .product = "tost"},
+    {"uygun fiyatli kahve ariyorum", B, UNDERSTAND_DEMAND, .product = "kahve"},
+    {"LATTE İSTİYORUM", B, UNDERSTAND_DEMAND, .product = "latte"},
+    {"LATTE ISTIYORUM", B, UNDERSTAND_DEMAND, .product = "latte"},
+    {"Latte istiyorum ☕️", B, UNDERSTAND_DEMAND, .product = "latte"},
+    {"latteee istiyorummm", B, UNDERSTAND_DEMAND, .product = "latte"},
+    {"istiyorum latte", B, UNDERSTAND_DEMAND, .product = "latte"},
+    {"Bir latte alabilir miyim?", B, UNDERSTAND_DEMAND, .product = "latte"},
+    {"bi kahve lazım ya", B, UNDERSTAND_DEMAND, .product = "kahve"},
+    {"kahve lazımmm", B, UNDERSTAND_DEMAND, .product = "kahve"},
+    {"kahvee istiyorum", B, UNDERSTAND_DEMAND, .product = "kahve"},
+    {"kahveler ne kadar? bir tane istiyorum", B, UNDERSTAND_DEMAND, .product = "kahve"},
+    {"tostu olan var mı? çok acıktım", B, UNDERSTAND_DEMAND, .product = "tost"},
+    {"tostlardan bir tane alayım", B, UNDERSTAND_DEMAND, .product = "tost"},
+    {"simitten 2 tane alabilir miyim", B, UNDERSTAND_DEMAND, .product = "simit", .quantity = 2},
+    {"2 simit lazım", B, UNDERSTAND_DEMAND, .product = "simit", .quantity = 2},
+    {"iki simit istiyorum", B, UNDERSTAND_DEMAND, .product = "simit", .quantity = 2},
+    {"simitler taze mi? 3 tane alırım", B, UNDERSTAND_DEMAND, .product = "simit", .quantity = 3},
+    {"3 poğaça alayım", B, UNDERSTAND_DEMAND, .product = "poğaça", .category = "bakery",
+     .quantity = 3},
+    {"pogaca lazim", B, UNDERSTAND_DEMAND, .product = "poğaça"},
+    {"Poğaçalar sıcak mı, 4 tane alırım", B, UNDERSTAND_DEMAND, .product = "poğaça", .quantity = 4},
+    {"50 TL altı kahve arıyorum", B, UNDERSTAND_DEMAND, .product = "kahve", .budget = 5000,
      .currency = "TRY"},
-    {"100 lira bütçem var, döner yemek istiyorum", B, CHAT_DEMAND, .product = "döner",
+    {"100 lira bütçem var, döner yemek istiyorum", B, UNDERSTAND_DEMAND, .product = "döner",
      .category = "restaurant", .budget = 10000, .currency = "TRY"},
-    {"₺80'e kadar lahmacun", B, CHAT_DEMAND, .product = "lahmacun", .budget = 8000,
+    {"₺80'e kadar lahmacun", B, UNDERSTAND_DEMAND, .product = "lahmacun", .budget = 8000,
      .currency = "TRY"},
-    {"kahve 30tl olsun", B, CHAT_DEMAND, .product = "kahve", .budget = 3000, .currency = "TRY"},
-    {"12,50 TL'ye tost var mı", B, CHAT_DEMAND, .product = "tost", .budget = 1250,
+    {"kahve 30tl olsun", B, UNDERSTAND_DEMAND, .product = "kahve", .budget = 3000,
      .currency = "TRY"},
-    {"en fazla 60₺ verip pide yemek istiyorum", B, CHAT_DEMAND, .product = "pide", .budget = 6000,
+    {"12,50 TL'ye tost var mı", B, UNDERSTAND_DEMAND, .product = "tost", .budget = 1250,
      .currency = "TRY"},
-    {"bütçem 200, 4 kişilik pide lazım", B, CHAT_DEMAND, .product = "pide", .budget = 20000,
+    {"en fazla 60₺ verip pide yemek istiyorum", B, UNDERSTAND_DEMAND, .product = "pide",
+     .budget = 6000, .currency = "TRY"},
+    {"bütçem 200, 4 kişilik pide lazım", B, UNDERSTAND_DEMAND, .product = "pide", .budget = 20000,
      .currency = "TRY", .quantity = 4},
-    {"I want a latte", B, CHAT_DEMAND, .product = "latte"},
-    {"I need coffee", B, CHAT_DEMAND, .product = "kahve", .category = "coffee"},
-    {"craving a cappuccino rn", B, CHAT_DEMAND, .product = "cappuccino"},
-    {"looking for cheap burgers", B, CHAT_DEMAND, .product = "burger", .category = "restaurant"},
-    {"two lattes please", B, CHAT_DEMAND, .product = "latte", .quantity = 2},
-    {"can i get a croissant for $5", B, CHAT_DEMAND, .product = "croissant", .budget = 500,
-     .currency = "USD"},
-    {"need 2 sandwiches under 10 dollars", B, CHAT_DEMAND, .product = "sandviç", .quantity = 2,
-     .budget = 1000, .currency = "USD"},
-    {"I'd like a tea", B, CHAT_DEMAND, .product = "çay"},
-    {"any pizza nearby? so hungry", B, CHAT_DEMAND, .product = "pizza"},
-    {"want a burger now", B, CHAT_DEMAND, .product = "burger"},
-    {"Coffee please", B, CHAT_DEMAND, .product = "kahve"},
-    {"latte bi tane lütfen, 5 euro max", B, CHAT_DEMAND, .product = "latte", .budget = 500,
-     .currency = "EUR"},
-    {"canım baklava çekti", B, CHAT_DEMAND, .product = "baklava", .category = "dessert"},
-    {"künefe yiyesim var", B, CHAT_DEMAND, .product = "künefe", .category = "dessert"},
-    {"dondurma istiyorum 🍦", B, CHAT_DEMAND, .product = "dondurma"},
-    {"pizza lazım acil", B, CHAT_DEMAND, .product = "pizza", .category = "restaurant"},
-    {"öğle yemeği için köfte arıyorum", B, CHAT_DEMAND, .product = "köfte"},
-    {"Çay var mı?", B, CHAT_DEMAND, .product = "çay", .category = "coffee"},
-    {"cay var mi", B, CHAT_DEMAND, .product = "çay"},
-    {"çaylar kaç para, bir çay alayım", B, CHAT_DEMAND, .product = "çay"},
-    {"filtre kahve istiyorum", B, CHAT_DEMAND, .product = "filtre kahve", .category = "coffee"},
-    {"Türk kahvesi lazım", B, CHAT_DEMAND, .product = "türk kahvesi"},
-    {"ekmek lazım", B, CHAT_DEMAND, .product = "ekmek", .category = "bakery"},
-    {"taze ekmek arıyorum", B, CHAT_DEMAND, .product = "ekmek"},
-    {"süt ve yumurta lazım", B, CHAT_DEMAND, .product = "süt", .category = "grocery"},
-    {"meyve sebze nerede ucuz", B, CHAT_DEMAND, .product = "meyve", .category = "grocery"},
-    {"1 kg kıyma lazım", B, CHAT_DEMAND, .product = "kıyma", .category = "butcher"},
-    {"tavuk arıyorum", B, CHAT_DEMAND, .product = "tavuk", .category = "butcher"},
-    {"Saç tıraşı olmak istiyorum", B, CHAT_DEMAND, .category = "barber"},
-    {"sakal tıraşı lazım", B, CHAT_DEMAND, .category = "barber"},
-    {"haircut needed today", B, CHAT_DEMAND, .product = "saç", .category = "barber"},
-    {"berber arıyorum", B, CHAT_DEMAND, .product = "", .category = "barber"},
-    {"kasap lazım", B, CHAT_DEMAND, .product = "", .category = "butcher"},
-    {"americano var mı acaba", B, CHAT_DEMAND, .product = "americano"},
-    {"espresso içmek istiyorum", B, CHAT_DEMAND, .product = "espresso"},
-    {"Sıcak bir çorba içmek istiyorum", B, CHAT_DEMAND, .product = "çorba",
+    {"I want a latte", B, UNDERSTAND_DEMAND, .product = "latte"},
+    {"I need coffee", B, UNDERSTAND_DEMAND, .product = "kahve", .category = "coffee"},
+    {"craving a cappuccino rn", B, UNDERSTAND_DEMAND, .product = "cappuccino"},
+    {"looking for cheap burgers", B, UNDERSTAND_DEMAND, .product = "burger",
      .category = "restaurant"},
-    {"mantı yiyesim var", B, CHAT_DEMAND, .product = "mantı"},
-    {"pide istiyoruz 3 kişiyiz", B, CHAT_DEMAND, .product = "pide", .quantity = 3},
-    {"lahmcun istiyorum", B, CHAT_DEMAND, .product = "lahmacun"},
-    {"waffle lazım 🧇", B, CHAT_DEMAND, .product = "waffle", .category = "dessert"},
-    {"kek var mı", B, CHAT_DEMAND, .product = "kek", .category = "dessert"},
-    {"tatlı bir şeyler arıyorum", B, CHAT_DEMAND, .product = "tatlı", .category = "dessert"},
-    {"latte", B, CHAT_DEMAND, .product = "latte"},
-    {"simit", B, CHAT_DEMAND, .product = "simit"},
-    {"ucuz döner", B, CHAT_DEMAND, .product = "döner"},
-    {"sütlaç var mı", B, CHAT_DEMAND, .product = "sütlaç"},
-    {"kebabı olan yer var mı", B, CHAT_DEMAND, .product = "kebap"},
-    {"simidi var mı", B, CHAT_DEMAND, .product = "simit"},
-    {"fırında poğaça var mı", B, CHAT_DEMAND, .product = "poğaça"},
-    {"Moda'da latte istiyorum", B, CHAT_DEMAND, .product = "latte"},
-    {"börekçiden su böreği istiyorum", B, CHAT_DEMAND, .category = "bakery"},
-    {"croissant lazım, kruvasan yani 😅", B, CHAT_DEMAND, .product = "croissant"},
-    {"açma istiyorum", B, CHAT_DEMAND, .product = "açma", .category = "bakery"},
+    {"two lattes please", B, UNDERSTAND_DEMAND, .product = "latte", .quantity = 2},
+    {"can i get a croissant for $5", B, UNDERSTAND_DEMAND, .product = "croissant", .budget = 500,
+     .currency = "USD"},
+    {"need 2 sandwiches under 10 dollars", B, UNDERSTAND_DEMAND, .product = "sandviç",
+     .quantity = 2, .budget = 1000, .currency = "USD"},
+    {"I'd like a tea", B, UNDERSTAND_DEMAND, .product = "çay"},
+    {"any pizza nearby? so hungry", B, UNDERSTAND_DEMAND, .product = "pizza"},
+    {"want a burger now", B, UNDERSTAND_DEMAND, .product = "burger"},
+    {"Coffee please", B, UNDERSTAND_DEMAND, .product = "kahve"},
+    {"latte bi tane lütfen, 5 euro max", B, UNDERSTAND_DEMAND, .product = "latte", .budget = 500,
+     .currency = "EUR"},
+    {"canım baklava çekti", B, UNDERSTAND_DEMAND, .product = "baklava", .category = "dessert"},
+    {"künefe yiyesim var", B, UNDERSTAND_DEMAND, .product = "künefe", .category = "dessert"},
+    {"dondurma istiyorum 🍦", B, UNDERSTAND_DEMAND, .product = "dondurma"},
+    {"pizza lazım acil", B, UNDERSTAND_DEMAND, .product = "pizza", .category = "restaurant"},
+    {"öğle yemeği için köfte arıyorum", B, UNDERSTAND_DEMAND, .product = "köfte"},
+    {"Çay var mı?", B, UNDERSTAND_DEMAND, .product = "çay", .category = "coffee"},
+    {"cay var mi", B, UNDERSTAND_DEMAND, .product = "çay"},
+    {"çaylar kaç para, bir çay alayım", B, UNDERSTAND_DEMAND, .product = "çay"},
+    {"filtre kahve istiyorum", B, UNDERSTAND_DEMAND, .product = "filtre kahve",
+     .category = "coffee"},
+    {"Türk kahvesi lazım", B, UNDERSTAND_DEMAND, .product = "türk kahvesi"},
+    {"ekmek lazım", B, UNDERSTAND_DEMAND, .product = "ekmek", .category = "bakery"},
+    {"taze ekmek arıyorum", B, UNDERSTAND_DEMAND, .product = "ekmek"},
+    {"süt ve yumurta lazım", B, UNDERSTAND_DEMAND, .product = "süt", .category = "grocery"},
+    {"meyve sebze nerede ucuz", B, UNDERSTAND_DEMAND, .product = "meyve", .category = "grocery"},
+    {"1 kg kıyma lazım", B, UNDERSTAND_DEMAND, .product = "kıyma", .category = "butcher"},
+    {"tavuk arıyorum", B, UNDERSTAND_DEMAND, .product = "tavuk", .category = "butcher"},
+    {"Saç tıraşı olmak istiyorum", B, UNDERSTAND_DEMAND, .category = "barber"},
+    {"sakal tıraşı lazım", B, UNDERSTAND_DEMAND, .category = "barber"},
+    {"haircut needed today", B, UNDERSTAND_DEMAND, .product = "saç", .category = "barber"},
+    {"berber arıyorum", B, UNDERSTAND_DEMAND, .product = "", .category = "barber"},
+    {"kasap lazım", B, UNDERSTAND_DEMAND, .product = "", .category = "butcher"},
+    {"americano var mı acaba", B, UNDERSTAND_DEMAND, .product = "americano"},
+    {"espresso içmek istiyorum", B, UNDERSTAND_DEMAND, .product = "espresso"},
+    {"Sıcak bir çorba içmek istiyorum", B, UNDERSTAND_DEMAND, .product = "çorba",
+     .category = "restaurant"},
+    {"mantı yiyesim var", B, UNDERSTAND_DEMAND, .product = "mantı"},
+    {"pide istiyoruz 3 kişiyiz", B, UNDERSTAND_DEMAND, .product = "pide", .quantity = 3},
+    {"lahmcun istiyorum", B, UNDERSTAND_DEMAND, .product = "lahmacun"},
+    {"waffle lazım 🧇", B, UNDERSTAND_DEMAND, .product = "waffle", .category = "dessert"},
+    {"kek var mı", B, UNDERSTAND_DEMAND, .product = "kek", .category = "dessert"},
+    {"tatlı bir şeyler arıyorum", B, UNDERSTAND_DEMAND, .product = "tatlı", .category = "dessert"},
+    {"latte", B, UNDERSTAND_DEMAND, .product = "latte"},
+    {"simit", B, UNDERSTAND_DEMAND, .product = "simit"},
+    {"ucuz döner", B, UNDERSTAND_DEMAND, .product = "döner"},
+    {"sütlaç var mı", B, UNDERSTAND_DEMAND, .product = "sütlaç"},
+    {"kebabı olan yer var mı", B, UNDERSTAND_DEMAND, .product = "kebap"},
+    {"simidi var mı", B, UNDERSTAND_DEMAND, .product = "simit"},
+    {"fırında poğaça var mı", B, UNDERSTAND_DEMAND, .product = "poğaça"},
+    {"Moda'da latte istiyorum", B, UNDERSTAND_DEMAND, .product = "latte"},
+    {"börekçiden su böreği istiyorum", B, UNDERSTAND_DEMAND, .category = "bakery"},
+    {"croissant lazım, kruvasan yani 😅", B, UNDERSTAND_DEMAND, .product = "croissant"},
+    {"açma istiyorum", B, UNDERSTAND_DEMAND, .product = "açma", .category = "bakery"},
 
     /* ---- buyer: join ---- */
-    {"katıl", B, CHAT_JOIN, MUST},
-    {"Katıl", B, CHAT_JOIN, PLAIN},
-    {"KATIL", B, CHAT_JOIN, MUST},
-    {"katil", B, CHAT_JOIN, MUST},
-    {"katılıyorum", B, CHAT_JOIN, PLAIN},
-    {"katiliyorum", B, CHAT_JOIN, PLAIN},
-    {"katılmak istiyorum", B, CHAT_JOIN, PLAIN},
-    {"ben de varım", B, CHAT_JOIN, PLAIN},
-    {"varım!", B, CHAT_JOIN, PLAIN},
-    {"geliyorum", B, CHAT_JOIN, PLAIN},
-    {"10 dk içinde geliyorum", B, CHAT_JOIN, PLAIN},
-    {"tamamdır geliyorum", B, CHAT_JOIN, PLAIN},
-    {"evet", B, CHAT_JOIN, MUST},
-    {"Evet!", B, CHAT_JOIN, PLAIN},
-    {"EVET", B, CHAT_JOIN, PLAIN},
-    {"tamam", B, CHAT_JOIN, MUST},
-    {"olur", B, CHAT_JOIN, PLAIN},
-    {"1", B, CHAT_JOIN, .choice = 1, MUST},
-    {"2", B, CHAT_JOIN, .choice = 2},
-    {"3.", B, CHAT_JOIN, .choice = 3},
-    {"👍", B, CHAT_JOIN, PLAIN},
-    {"evet katılıyorum 👍", B, CHAT_JOIN, PLAIN},
-    {"I'm in", B, CHAT_JOIN, PLAIN},
-    {"count me in!", B, CHAT_JOIN, PLAIN},
-    {"yes", B, CHAT_JOIN, PLAIN},
-    {"ok", B, CHAT_JOIN, PLAIN},
-    {"join", B, CHAT_JOIN, PLAIN},
-    {"sure, I'll come", B, CHAT_JOIN, PLAIN},
-    {"kabul", B, CHAT_JOIN, PLAIN},
-    {"katılıyorum 2 kişiyiz", B, CHAT_JOIN, .quantity = 2},
-    {"evet 3 kişi geliyoruz", B, CHAT_JOIN, .quantity = 3},
-    {"katilyorum", B, CHAT_JOIN, PLAIN},
+    {"katıl", B, UNDERSTAND_JOIN, MUST},
+    {"Katıl", B, UNDERSTAND_JOIN, PLAIN},
+    {"KATIL", B, UNDERSTAND_JOIN, MUST},
+    {"katil", B, UNDERSTAND_JOIN, MUST},
+    {"katılıyorum", B, UNDERSTAND_JOIN, PLAIN},
+    {"katiliyorum", B, UNDERSTAND_JOIN, PLAIN},
+    {"katılmak istiyorum", B, UNDERSTAND_JOIN, PLAIN},
+    {"ben de varım", B, UNDERSTAND_JOIN, PLAIN},
+    {"varım!", B, UNDERSTAND_JOIN, PLAIN},
+    {"geliyorum", B, UNDERSTAND_JOIN, PLAIN},
+    {"10 dk içinde geliyorum", B, UNDERSTAND_JOIN, PLAIN},
+    {"tamamdır geliyorum", B, UNDERSTAND_JOIN, PLAIN},
+    {"evet", B, UNDERSTAND_JOIN, MUST},
+    {"Evet!", B, UNDERSTAND_JOIN, PLAIN},
+    {"EVET", B, UNDERSTAND_JOIN, PLAIN},
+    {"tamam", B, UNDERSTAND_JOIN, MUST},
+    {"olur", B, UNDERSTAND_JOIN, PLAIN},
+    {"1", B, UNDERSTAND_JOIN, .choice = 1, MUST},
+    {"2", B, UNDERSTAND_JOIN, .choice = 2},
+    {"3.", B, UNDERSTAND_JOIN, .choice = 3},
+    {"👍", B, UNDERSTAND_JOIN, PLAIN},
+    {"evet katılıyorum 👍", B, UNDERSTAND_JOIN, PLAIN},
+    {"I'm in", B, UNDERSTAND_JOIN, PLAIN},
+    {"count me in!", B, UNDERSTAND_JOIN, PLAIN},
+    {"yes", B, UNDERSTAND_JOIN, PLAIN},
+    {"ok", B, UNDERSTAND_JOIN, PLAIN},
+    {"join", B, UNDERSTAND_JOIN, PLAIN},
+    {"sure, I'll come", B, UNDERSTAND_JOIN, PLAIN},
+    {"kabul", B, UNDERSTAND_JOIN, PLAIN},
+    {"katılıyorum 2 kişiyiz", B, UNDERSTAND_JOIN, .quantity = 2},
+    {"evet 3 kişi geliyoruz", B, UNDERSTAND_JOIN, .quantity = 3},
+    {"katilyorum", B, UNDERSTAND_JOIN, PLAIN},
 
     /* ---- buyer: decline ---- */
-    {"hayır", B, CHAT_DECLINE, MUST},
-    {"Hayır teşekkürler", B, CHAT_DECLINE, PLAIN},
-    {"hayir", B, CHAT_DECLINE, PLAIN},
-    {"HAYIR", B, CHAT_DECLINE, PLAIN},
-    {"istemiyorum", B, CHAT_DECLINE, PLAIN},
-    {"yok istemem", B, CHAT_DECLINE, PLAIN},
-    {"gerek yok", B, CHAT_DECLINE, PLAIN},
-    {"kalsın sağol", B, CHAT_DECLINE, PLAIN},
-    {"no", B, CHAT_DECLINE, PLAIN},
-    {"no thanks", B, CHAT_DECLINE, PLAIN},
-    {"not interested", B, CHAT_DECLINE, PLAIN},
-    {"ilgilenmiyorum", B, CHAT_DECLINE, PLAIN},
-    {"katılmıyorum", B, CHAT_DECLINE, PLAIN},
-    {"olmaz", B, CHAT_DECLINE, PLAIN},
-    {"👎", B, CHAT_DECLINE, PLAIN},
-    {"pas geçiyorum", B, CHAT_DECLINE, PLAIN},
-    {"bu sefer pas", B, CHAT_DECLINE, PLAIN},
-    {"nope", B, CHAT_DECLINE, PLAIN},
-    {"latte istemiyorum", B, CHAT_DECLINE, PLAIN},
+    {"hayır", B, UNDERSTAND_DECLINE, MUST},
+    {"Hayır teşekkürler", B, UNDERSTAND_DECLINE, PLAIN},
+    {"hayir", B, UNDERSTAND_DECLINE, PLAIN},
+    {"HAYIR", B, UNDERSTAND_DECLINE, PLAIN},
+    {"istemiyorum", B, UNDERSTAND_DECLINE, PLAIN},
+    {"yok istemem", B, UNDERSTAND_DECLINE, PLAIN},
+    {"gerek yok", B, UNDERSTAND_DECLINE, PLAIN},
+    {"kalsın sağol", B, UNDERSTAND_DECLINE, PLAIN},
+    {"no", B, UNDERSTAND_DECLINE, PLAIN},
+    {"no thanks", B, UNDERSTAND_DECLINE, PLAIN},
+    {"not interested", B, UNDERSTAND_DECLINE, PLAIN},
+    {"ilgilenmiyorum", B, UNDERSTAND_DECLINE, PLAIN},
+    {"katılmıyorum", B, UNDERSTAND_DECLINE, PLAIN},
+    {"olmaz", B, UNDERSTAND_DECLINE, PLAIN},
+    {"👎", B, UNDERSTAND_DECLINE, PLAIN},
+    {"pas geçiyorum", B, UNDERSTAND_DECLINE, PLAIN},
+    {"bu sefer pas", B, UNDERSTAND_DECLINE, PLAIN},
+    {"nope", B, UNDERSTAND_DECLINE, PLAIN},
+    {"latte istemiyorum", B, UNDERSTAND_DECLINE, PLAIN},
 
     /* ---- buyer: cancel ---- */
-    {"iptal", B, CHAT_CANCEL, MUST},
-    {"iptal et", B, CHAT_CANCEL, PLAIN},
-    {"İPTAL", B, CHAT_CANCEL, PLAIN},
-    {"vazgeçtim", B, CHAT_CANCEL, PLAIN},
-    {"vazgectim", B, CHAT_CANCEL, PLAIN},
-    {"gelemiyorum", B, CHAT_CANCEL, MUST},
-    {"gelemiyorum kusura bakma", B, CHAT_CANCEL, PLAIN},
-    {"yetişemiyorum 😞", B, CHAT_CANCEL, PLAIN},
-    {"cancel", B, CHAT_CANCEL, PLAIN},
-    {"sorry can't make it", B, CHAT_CANCEL, PLAIN},
-    {"planım değişti gelemeyeceğim", B, CHAT_CANCEL, PLAIN},
-    {"vazgeçtim, iptal edin", B, CHAT_CANCEL, PLAIN},
-    {"evet dedim ama gelemiyorum", B, CHAT_CANCEL, PLAIN},
+    {"iptal", B, UNDERSTAND_CANCEL, MUST},
+    {"iptal et", B, UNDERSTAND_CANCEL, PLAIN},
+    {"İPTAL", B, UNDERSTAND_CANCEL, PLAIN},
+    {"vazgeçtim", B, UNDERSTAND_CANCEL, PLAIN},
+    {"vazgectim", B, UNDERSTAND_CANCEL, PLAIN},
+    {"gelemiyorum", B, UNDERSTAND_CANCEL, MUST},
+    {"gelemiyorum kusura bakma", B, UNDERSTAND_CANCEL, PLAIN},
+    {"yetişemiyorum 😞", B, UNDERSTAND_CANCEL, PLAIN},
+    {"cancel", B, UNDERSTAND_CANCEL, PLAIN},
+    {"sorry can't make it", B, UNDERSTAND_CANCEL, PLAIN},
+    {"planım değişti gelemeyeceğim", B, UNDERSTAND_CANCEL, PLAIN},
+    {"vazgeçtim, iptal edin", B, UNDERSTAND_CANCEL, PLAIN},
+    {"evet dedim ama gelemiyorum", B, UNDERSTAND_CANCEL, PLAIN},
 
     /* ---- buyer: deals ---- */
-    {"Market indirimi var mı?", B, CHAT_DEALS_QUERY, .category = "grocery", MUST},
-    {"market indirimi var mi", B, CHAT_DEALS_QUERY, .category = "grocery"},
-    {"indirim var mı", B, CHAT_DEALS_QUERY, PLAIN},
-    {"bugün fırsat var mı?", B, CHAT_DEALS_QUERY, PLAIN},
-    {"kampanya var mı", B, CHAT_DEALS_QUERY, PLAIN},
-    {"neler var bugün", B, CHAT_DEALS_QUERY, PLAIN},
-    {"fırsatlar neler", B, CHAT_DEALS_QUERY, PLAIN},
-    {"kahve indirimi var mı", B, CHAT_DEALS_QUERY, .product = "kahve"},
-    {"any deals?", B, CHAT_DEALS_QUERY, PLAIN},
-    {"any offers near me", B, CHAT_DEALS_QUERY, PLAIN},
-    {"discounts today?", B, CHAT_DEALS_QUERY, PLAIN},
-    {"yakında indirimli kahve var mı", B, CHAT_DEALS_QUERY, .product = "kahve"},
-    {"Bugünkü kampanyalar", B, CHAT_DEALS_QUERY, PLAIN},
-    {"what deals do you have", B, CHAT_DEALS_QUERY, PLAIN},
-    {"döner fırsatı var mı", B, CHAT_DEALS_QUERY, .product = "döner"},
-    {"INDIRIM VAR MI", B, CHAT_DEALS_QUERY, PLAIN},
+    {"Market indirimi var mı?", B, UNDERSTAND_DEALS_QUERY, .category = "grocery", MUST},
+    {"market indirimi var mi", B, UNDERSTAND_DEALS_QUERY, .category = "grocery"},
+    {"indirim var mı", B, UNDERSTAND_DEALS_QUERY, PLAIN},
+    {"bugün fırsat var mı?", B, UNDERSTAND_DEALS_QUERY, PLAIN},
+    {"kampanya var mı", B, UNDERSTAND_DEALS_QUERY, PLAIN},
+    {"neler var bugün", B, UNDERSTAND_DEALS_QUERY, PLAIN},
+    {"fırsatlar neler", B, UNDERSTAND_DEALS_QUERY, PLAIN},
+    {"kahve indirimi var mı", B, UNDERSTAND_DEALS_QUERY, .product = "kahve"},
+    {"any deals?", B, UNDERSTAND_DEALS_QUERY, PLAIN},
+    {"any offers near me", B, UNDERSTAND_DEALS_QUERY, PLAIN},
+    {"discounts today?", B, UNDERSTAND_DEALS_QUERY, PLAIN},
+    {"yakında indirimli kahve var mı", B, UNDERSTAND_DEALS_QUERY, .product = "kahve"},
+    {"Bugünkü kampanyalar", B, UNDERSTAND_DEALS_QUERY, PLAIN},
+    {"what deals do you have", B, UNDERSTAND_DEALS_QUERY, PLAIN},
+    {"döner fırsatı var mı", B, UNDERSTAND_DEALS_QUERY, .product = "döner"},
+    {"INDIRIM VAR MI", B, UNDERSTAND_DEALS_QUERY, PLAIN},
 
     /* ---- buyer: opt out / opt in ---- */
-    {"dur", B, CHAT_OPT_OUT, MUST},
-    {"DUR", B, CHAT_OPT_OUT, PLAIN},
-    {"stop", B, CHAT_OPT_OUT, MUST},
-    {"STOP", B, CHAT_OPT_OUT, PLAIN},
-    {"durdur", B, CHAT_OPT_OUT, PLAIN},
-    {"abonelikten çık", B, CHAT_OPT_OUT, PLAIN},
-    {"aboneliğimi iptal et", B, CHAT_OPT_OUT, PLAIN},
-    {"bana mesaj atmayın", B, CHAT_OPT_OUT, PLAIN},
-    {"beni listeden çıkarın", B, CHAT_OPT_OUT, PLAIN},
-    {"unsubscribe", B, CHAT_OPT_OUT, PLAIN},
-    {"please stop messaging me", B, CHAT_OPT_OUT, PLAIN},
-    {"mesaj istemiyorum artık", B, CHAT_OPT_OUT, PLAIN},
-    {"başla", B, CHAT_OPT_IN, MUST},
-    {"basla", B, CHAT_OPT_IN, PLAIN},
-    {"BAŞLA", B, CHAT_OPT_IN, PLAIN},
-    {"start", B, CHAT_OPT_IN, PLAIN},
-    {"tekrar aç", B, CHAT_OPT_IN, PLAIN},
-    {"yeniden başla", B, CHAT_OPT_IN, PLAIN},
-    {"abone ol", B, CHAT_OPT_IN, PLAIN},
-    {"subscribe", B, CHAT_OPT_IN, PLAIN},
+    {"dur", B, UNDERSTAND_OPT_OUT, MUST},
+    {"DUR", B, UNDERSTAND_OPT_OUT, PLAIN},
+    {"stop", B, UNDERSTAND_OPT_OUT, MUST},
+    {"STOP", B, UNDERSTAND_OPT_OUT, PLAIN},
+    {"durdur", B, UNDERSTAND_OPT_OUT, PLAIN},
+    {"abonelikten çık", B, UNDERSTAND_OPT_OUT, PLAIN},
+    {"aboneliğimi iptal et", B, UNDERSTAND_OPT_OUT, PLAIN},
+    {"bana mesaj atmayın", B, UNDERSTAND_OPT_OUT, PLAIN},
+    {"beni listeden çıkarın", B, UNDERSTAND_OPT_OUT, PLAIN},
+    {"unsubscribe", B, UNDERSTAND_OPT_OUT, PLAIN},
+    {"please stop messaging me", B, UNDERSTAND_OPT_OUT, PLAIN},
+    {"mesaj istemiyorum artık", B, UNDERSTAND_OPT_OUT, PLAIN},
+    {"başla", B, UNDERSTAND_OPT_IN, MUST},
+    {"basla", B, UNDERSTAND_OPT_IN, PLAIN},
+    {"BAŞLA", B, UNDERSTAND_OPT_IN, PLAIN},
+    {"start", B, UNDERSTAND_OPT_IN, PLAIN},
+    {"tekrar aç", B, UNDERSTAND_OPT_IN, PLAIN},
+    {"yeniden başla", B, UNDERSTAND_OPT_IN, PLAIN},
+    {"abone ol", B, UNDERSTAND_OPT_IN, PLAIN},
+    {"subscribe", B, UNDERSTAND_OPT_IN, PLAIN},
 
     /* ---- buyer: location ---- */
-    {"konumum Moda", B, CHAT_LOCATION, PLAIN},
-    {"Moda'dayım", B, CHAT_LOCATION, PLAIN},
-    {"Kadıköy'deyim", B, CHAT_LOCATION, PLAIN},
-    {"Beşiktaş", B, CHAT_LOCATION, PLAIN},
-    {"adresim Bornova", B, CHAT_LOCATION, PLAIN},
-    {"konum: Üsküdar", B, CHAT_LOCATION, PLAIN},
-    {"I'm at Moda", B, CHAT_LOCATION, PLAIN},
-    {"my location is Karaköy", B, CHAT_LOCATION, PLAIN},
+    {"konumum Moda", B, UNDERSTAND_LOCATION, PLAIN},
+    {"Moda'dayım", B, UNDERSTAND_LOCATION, PLAIN},
+    {"Kadıköy'deyim", B, UNDERSTAND_LOCATION, PLAIN},
+    {"Beşiktaş", B, UNDERSTAND_LOCATION, PLAIN},
+    {"adresim Bornova", B, UNDERSTAND_LOCATION, PLAIN},
+    {"konum: Üsküdar", B, UNDERSTAND_LOCATION, PLAIN},
+    {"I'm at Moda", B, UNDERSTAND_LOCATION, PLAIN},
+    {"my location is Karaköy", B, UNDERSTAND_LOCATION, PLAIN},
 
     /* ---- both: help, greeting ---- */
-    {"yardım", B, CHAT_HELP, MUST},
-    {"yardim", B, CHAT_HELP, PLAIN},
-    {"YARDIM", B, CHAT_HELP, PLAIN},
-    {"help", B, CHAT_HELP, MUST},
-    {"nasıl çalışıyor?", B, CHAT_HELP, PLAIN},
-    {"bu nasıl çalışır", B, CHAT_HELP, PLAIN},
-    {"how does it work?", B, CHAT_HELP, PLAIN},
-    {"ne yapabilirim burada", B, CHAT_HELP, PLAIN},
-    {"komutlar", B, CHAT_HELP, PLAIN},
-    {"yardım edebilir misin", B, CHAT_HELP, PLAIN},
-    {"merhaba", B, CHAT_GREETING, MUST},
-    {"Merhabaaa", B, CHAT_GREETING, PLAIN},
-    {"selam", B, CHAT_GREETING, PLAIN},
-    {"slm", B, CHAT_GREETING, PLAIN},
-    {"mrb", B, CHAT_GREETING, PLAIN},
-    {"günaydın", B, CHAT_GREETING, PLAIN},
-    {"Günaydın ☀️", B, CHAT_GREETING, PLAIN},
-    {"hi", B, CHAT_GREETING, PLAIN},
-    {"hello there", B, CHAT_GREETING, PLAIN},
-    {"iyi akşamlar", B, CHAT_GREETING, PLAIN},
-    {"selamün aleyküm", B, CHAT_GREETING, PLAIN},
-    {"Hey 👋", B, CHAT_GREETING, PLAIN},
-    {"merhaba latte istiyorum", B, CHAT_DEMAND, .product = "latte"},
-    {"selam, indirim var mı?", B, CHAT_DEALS_QUERY, PLAIN},
+    {"yardım", B, UNDERSTAND_HELP, MUST},
+    {"yardim", B, UNDERSTAND_HELP, PLAIN},
+    {"YARDIM", B, UNDERSTAND_HELP, PLAIN},
+    {"help", B, UNDERSTAND_HELP, MUST},
+    {"nasıl çalışıyor?", B, UNDERSTAND_HELP, PLAIN},
+    {"bu nasıl çalışır", B, UNDERSTAND_HELP, PLAIN},
+    {"how does it work?", B, UNDERSTAND_HELP, PLAIN},
+    {"ne yapabilirim burada", B, UNDERSTAND_HELP, PLAIN},
+    {"komutlar", B, UNDERSTAND_HELP, PLAIN},
+    {"yardım edebilir misin", B, UNDERSTAND_HELP, PLAIN},
+    {"merhaba", B, UNDERSTAND_GREETING, MUST},
+    {"Merhabaaa", B, UNDERSTAND_GREETING, PLAIN},
+    {"selam", B, UNDERSTAND_GREETING, PLAIN},
+    {"slm", B, UNDERSTAND_GREETING, PLAIN},
+    {"mrb", B, UNDERSTAND_GREETING, PLAIN},
+    {"günaydın", B, UNDERSTAND_GREETING, PLAIN},
+    {"Günaydın ☀️", B, UNDERSTAND_GREETING, PLAIN},
+    {"hi", B, UNDERSTAND_GREETING, PLAIN},
+    {"hello there", B, UNDERSTAND_GREETING, PLAIN},
+    {"iyi akşamlar", B, UNDERSTAND_GREETING, PLAIN},
+    {"selamün aleyküm", B, UNDERSTAND_GREETING, PLAIN},
+    {"Hey 👋", B, UNDERSTAND_GREETING, PLAIN},
+    {"merhaba latte istiyorum", B, UNDERSTAND_DEMAND, .product = "latte"},
+    {"selam, indirim var mı?", B, UNDERSTAND_DEALS_QUERY, PLAIN},
 
     /* ---- buyer: nothing to act on ---- */
-    {"", B, CHAT_UNKNOWN, PLAIN},
-    {"😀😀😀", B, CHAT_UNKNOWN, PLAIN},
-    {"asdfgh", B, CHAT_UNKNOWN, PLAIN},
-    {"hava bugün çok güzel", B, CHAT_UNKNOWN, PLAIN},
-    {"teşekkürler", B, CHAT_UNKNOWN, PLAIN},
-    {"...", B, CHAT_UNKNOWN, PLAIN},
-    {"12345", B, CHAT_UNKNOWN, PLAIN},
-    {"Bu saat boşum", B, CHAT_UNKNOWN, PLAIN},
+    {"", B, UNDERSTAND_UNKNOWN, PLAIN},
+    {"😀😀😀", B, UNDERSTAND_UNKNOWN, PLAIN},
+    {"asdfgh", B, UNDERSTAND_UNKNOWN, PLAIN},
+    {"hava bugün çok güzel", B, UNDERSTAND_UNKNOWN, PLAIN},
+    {"teşekkürler", B, UNDERSTAND_UNKNOWN, PLAIN},
+    {"...", B, UNDERSTAND_UNKNOWN, PLAIN},
+    {"12345", B, UNDERSTAND_UNKNOWN, PLAIN},
+    {"Bu saat boşum", B, UNDERSTAND_UNKNOWN, PLAIN},
 
     /* ---- seller: idle ---- */
-    {"Bu saat boşum", S, CHAT_SELLER_IDLE, MUST},
-    {"Yoğunluk düşük", S, CHAT_SELLER_IDLE, MUST},
-    {"yogunluk dusuk", S, CHAT_SELLER_IDLE, MUST},
-    {"YOĞUNLUK DÜŞÜK", S, CHAT_SELLER_IDLE, PLAIN},
-    {"Yoğunluk DÜŞÜK 😊", S, CHAT_SELLER_IDLE, PLAIN},
-    {"şu an boşuz", S, CHAT_SELLER_IDLE, PLAIN},
-    {"bosuz", S, CHAT_SELLER_IDLE, PLAIN},
-    {"dükkan bomboş", S, CHAT_SELLER_IDLE, PLAIN},
-    {"müşteri yok", S, CHAT_SELLER_IDLE, PLAIN},
-    {"musteri yok", S, CHAT_SELLER_IDLE, PLAIN},
-    {"hiç müşteri yok bugün", S, CHAT_SELLER_IDLE, PLAIN},
-    {"kimse gelmiyor", S, CHAT_SELLER_IDLE, PLAIN},
-    {"çok sakin", S, CHAT_SELLER_IDLE, PLAIN},
-    {"sakiniz şu an", S, CHAT_SELLER_IDLE, PLAIN},
-    {"ortalık durgun", S, CHAT_SELLER_IDLE, PLAIN},
-    {"yoğun değiliz", S, CHAT_SELLER_IDLE, PLAIN},
-    {"masalar boş", S, CHAT_SELLER_IDLE, PLAIN},
-    {"it's quiet now", S, CHAT_SELLER_IDLE, PLAIN},
-    {"we're idle", S, CHAT_SELLER_IDLE, PLAIN},
-    {"no customers right now", S, CHAT_SELLER_IDLE, PLAIN},
-    {"not busy at all", S, CHAT_SELLER_IDLE, PLAIN},
-    {"slow afternoon", S, CHAT_SELLER_IDLE, PLAIN},
-    {"14:00-15:00 arası boşum", S, CHAT_SELLER_IDLE, PLAIN},
-    {"yer var, müşteri gönderin", S, CHAT_SELLER_IDLE, PLAIN},
+    {"Bu saat boşum", S, UNDERSTAND_SELLER_IDLE, MUST},
+    {"Yoğunluk düşük", S, UNDERSTAND_SELLER_IDLE, MUST},
+    {"yogunluk dusuk", S, UNDERSTAND_SELLER_IDLE, MUST},
+    {"YOĞUNLUK DÜŞÜK", S, UNDERSTAND_SELLER_IDLE, PLAIN},
+    {"Yoğunluk DÜŞÜK 😊", S, UNDERSTAND_SELLER_IDLE, PLAIN},
+    {"şu an boşuz", S, UNDERSTAND_SELLER_IDLE, PLAIN},
+    {"bosuz", S, UNDERSTAND_SELLER_IDLE, PLAIN},
+    {"dükkan bomboş", S, UNDERSTAND_SELLER_IDLE, PLAIN},
+    {"müşteri yok", S, UNDERSTAND_SELLER_IDLE, PLAIN},
+    {"musteri yok", S, UNDERSTAND_SELLER_IDLE, PLAIN},
+    {"hiç müşteri yok bugün", S, UNDERSTAND_SELLER_IDLE, PLAIN},
+    {"kimse gelmiyor", S, UNDERSTAND_SELLER_IDLE, PLAIN},
+    {"çok sakin", S, UNDERSTAND_SELLER_IDLE, PLAIN},
+    {"sakiniz şu an", S, UNDERSTAND_SELLER_IDLE, PLAIN},
+    {"ortalık durgun", S, UNDERSTAND_SELLER_IDLE, PLAIN},
+    {"yoğun değiliz", S, UNDERSTAND_SELLER_IDLE, PLAIN},
+    {"masalar boş", S, UNDERSTAND_SELLER_IDLE, PLAIN},
+    {"it's quiet now", S, UNDERSTAND_SELLER_IDLE, PLAIN},
+    {"we're idle", S, UNDERSTAND_SELLER_IDLE, PLAIN},
+    {"no customers right now", S, UNDERSTAND_SELLER_IDLE, PLAIN},
+    {"not busy at all", S, UNDERSTAND_SELLER_IDLE, PLAIN},
+    {"slow afternoon", S, UNDERSTAND_SELLER_IDLE, PLAIN},
+    {"14:00-15:00 arası boşum", S, UNDERSTAND_SELLER_IDLE, PLAIN},
+    {"yer var, müşteri gönderin", S, UNDERSTAND_SELLER_IDLE, PLAIN},
 
     /* ---- seller: busy ---- */
-    {"çok yoğunuz", S, CHAT_SELLER_BUSY, PLAIN},
-    {"yoğunuz", S, CHAT_SELLER_BUSY, PLAIN},
-    {"yogunuz", S, CHAT_SELLER_BUSY, PLAIN},
-    {"dolu", S, CHAT_SELLER_BUSY, PLAIN},
-    {"doluyuz", S, CHAT_SELLER_BUSY, PLAIN},
-    {"şu an kalabalık", S, CHAT_SELLER_BUSY, PLAIN},
-    {"kalabalığız", S, CHAT_SELLER_BUSY, PLAIN},
-    {"yer yok", S, CHAT_SELLER_BUSY, PLAIN},
-    {"yoğunluk yüksek", S, CHAT_SELLER_BUSY, PLAIN},
-    {"we're busy", S, CHAT_SELLER_BUSY, PLAIN},
-    {"full right now", S, CHAT_SELLER_BUSY, PLAIN},
-    {"packed!", S, CHAT_SELLER_BUSY, PLAIN},
-    {"çok yoğun şu an, sonra yazarım", S, CHAT_SELLER_BUSY, PLAIN},
+    {"çok yoğunuz", S, UNDERSTAND_SELLER_BUSY, PLAIN},
+    {"yoğunuz", S, UNDERSTAND_SELLER_BUSY, PLAIN},
+    {"yogunuz", S, UNDERSTAND_SELLER_BUSY, PLAIN},
+    {"dolu", S, UNDERSTAND_SELLER_BUSY, PLAIN},
+    {"doluyuz", S, UNDERSTAND_SELLER_BUSY, PLAIN},
+    {"şu an kalabalık", S, UNDERSTAND_SELLER_BUSY, PLAIN},
+    {"kalabalığız", S, UNDERSTAND_SELLER_BUSY, PLAIN},
+    {"yer yok", S, UNDERSTAND_SELLER_BUSY, PLAIN},
+    {"yoğunluk yüksek", S, UNDERSTAND_SELLER_BUSY, PLAIN},
+    {"we're busy", S, UNDERSTAND_SELLER_BUSY, PLAIN},
+    {"full right now", S, UNDERSTAND_SELLER_BUSY, PLAIN},
+    {"packed!", S, UNDERSTAND_SELLER_BUSY, PLAIN},
+    {"çok yoğun şu an, sonra yazarım", S, UNDERSTAND_SELLER_BUSY, PLAIN},
 
     /* ---- seller: surplus ---- */
-    {"Stok fazlası ürün var", S, CHAT_SELLER_SURPLUS, MUST},
-    {"stok fazlasi urun var", S, CHAT_SELLER_SURPLUS, PLAIN},
-    {"elimde çok simit kaldı", S, CHAT_SELLER_SURPLUS, .product = "simit", .category = "bakery"},
-    {"20 poğaça kaldı", S, CHAT_SELLER_SURPLUS, .product = "poğaça", .quantity = 20},
-    {"fazla ürün var indirim yapabilirim", S, CHAT_SELLER_SURPLUS, PLAIN},
-    {"5 kg kıyma fazlası var", S, CHAT_SELLER_SURPLUS, .product = "kıyma"},
-    {"bugün çok börek kaldı", S, CHAT_SELLER_SURPLUS, .product = "börek"},
-    {"akşama kadar bozulacak 10 ekmek var", S, CHAT_SELLER_SURPLUS, .product = "ekmek",
+    {"Stok fazlası ürün var", S, UNDERSTAND_SELLER_SURPLUS, MUST},
+    {"stok fazlasi urun var", S, UNDERSTAND_SELLER_SURPLUS, PLAIN},
+    {"elimde çok simit kaldı", S, UNDERSTAND_SELLER_SURPLUS, .product = "simit",
+     .category = "bakery"},
+    {"20 poğaça kaldı", S, UNDERSTAND_SELLER_SURPLUS, .product = "poğaça", .quantity = 20},
+    {"fazla ürün var indirim yapabilirim", S, UNDERSTAND_SELLER_SURPLUS, PLAIN},
+    {"5 kg kıyma fazlası var", S, UNDERSTAND_SELLER_SURPLUS, .product = "kıyma"},
+    {"bugün çok börek kaldı", S, UNDERSTAND_SELLER_SURPLUS, .product = "börek"},
+    {"akşama kadar bozulacak 10 ekmek var", S, UNDERSTAND_SELLER_SURPLUS, .product = "ekmek",
      .quantity = 10},
-    {"surplus croissants today", S, CHAT_SELLER_SURPLUS, .product = "croissant"},
-    {"we have leftover bagels", S, CHAT_SELLER_SURPLUS, .product = "bagel"},
-    {"stok fazla", S, CHAT_SELLER_SURPLUS, PLAIN},
-    {"elimde fazla süt var", S, CHAT_SELLER_SURPLUS, .product = "süt", .category = "grocery"},
-    {"elimde çok açma kaldı", S, CHAT_SELLER_SURPLUS, PLAIN},
-    {"15 tane baklava satılmadı", S, CHAT_SELLER_SURPLUS, .product = "baklava", .quantity = 15},
+    {"surplus croissants today", S, UNDERSTAND_SELLER_SURPLUS, .product = "croissant"},
+    {"we have leftover bagels", S, UNDERSTAND_SELLER_SURPLUS, .product = "bagel"},
+    {"stok fazla", S, UNDERSTAND_SELLER_SURPLUS, PLAIN},
+    {"elimde fazla süt var", S, UNDERSTAND_SELLER_SURPLUS, .product = "süt", .category = "grocery"},
+    {"elimde çok açma kaldı", S, UNDERSTAND_SELLER_SURPLUS, PLAIN},
+    {"15 tane baklava satılmadı", S, UNDERSTAND_SELLER_SURPLUS, .product = "baklava",
+     .quantity = 15},
 
     /* ---- seller: redeem ---- */
-    {"kod K7M2PX", S, CHAT_SELLER_REDEEM, .code = "K7M2PX", MUST},
-    {"K7M2PX", S, CHAT_SELLER_REDEEM, .code = "K7M2PX"},
-    {"k7m2px", S, CHAT_SELLER_REDEEM, .code = "K7M2PX"},
-    {"Kod: 9XHT3A", S, CHAT_SELLER_REDEEM, .code = "9XHT3A"},
-    {"müşteri geldi kodu 4RTY7P", S, CHAT_SELLER_REDEEM, .code = "4RTY7P"},
-    {"code ABC234 redeemed", S, CHAT_SELLER_REDEEM, .code = "ABC234"},
-    {"H2J8KM kodlu müşteri geldi", S, CHAT_SELLER_REDEEM, .code = "H2J8KM"},
-    {"K7M2PX geldi", S, CHAT_SELLER_REDEEM, .code = "K7M2PX"},
+    {"kod K7M2PX", S, UNDERSTAND_SELLER_REDEEM, .code = "K7M2PX", MUST},
+    {"K7M2PX", S, UNDERSTAND_SELLER_REDEEM, .code = "K7M2PX"},
+    {"k7m2px", S, UNDERSTAND_SELLER_REDEEM, .code = "K7M2PX"},
+    {"Kod: 9XHT3A", S, UNDERSTAND_SELLER_REDEEM, .code = "9XHT3A"},
+    {"müşteri geldi kodu 4RTY7P", S, UNDERSTAND_SELLER_REDEEM, .code = "4RTY7P"},
+    {"code ABC234 redeemed", S, UNDERSTAND_SELLER_REDEEM, .code = "ABC234"},
+    {"H2J8KM kodlu müşteri geldi", S, UNDERSTAND_SELLER_REDEEM, .code = "H2J8KM"},
+    {"K7M2PX geldi", S, UNDERSTAND_SELLER_REDEEM, .code = "K7M2PX"},
 
     /* ---- seller: approve / reject ---- */
-    {"evet", S, CHAT_SELLER_APPROVE, MUST},
-    {"Evet", S, CHAT_SELLER_APPROVE, PLAIN},
-    {"onaylıyorum", S, CHAT_SELLER_APPROVE, PLAIN},
-    {"onayliyorum", S, CHAT_SELLER_APPROVE, PLAIN},
-    {"tamam aç", S, CHAT_SELLER_APPROVE, MUST},
-    {"olur açalım", S, CHAT_SELLER_APPROVE, PLAIN},
-    {"ok", S, CHAT_SELLER_APPROVE, PLAIN},
-    {"yes", S, CHAT_SELLER_APPROVE, PLAIN},
-    {"👍", S, CHAT_SELLER_APPROVE, PLAIN},
-    {"onay", S, CHAT_SELLER_APPROVE, PLAIN},
-    {"kabul", S, CHAT_SELLER_APPROVE, PLAIN},
-    {"tamam, açabilirsin", S, CHAT_SELLER_APPROVE, PLAIN},
-    {"approve", S, CHAT_SELLER_APPROVE, PLAIN},
-    {"go ahead", S, CHAT_SELLER_APPROVE, PLAIN},
-    {"tamamdır", S, CHAT_SELLER_APPROVE, PLAIN},
-    {"hayır", S, CHAT_SELLER_REJECT, MUST},
-    {"açma", S, CHAT_SELLER_REJECT, MUST},
-    {"hayir", S, CHAT_SELLER_REJECT, PLAIN},
-    {"şimdi değil", S, CHAT_SELLER_REJECT, PLAIN},
-    {"istemiyorum", S, CHAT_SELLER_REJECT, PLAIN},
-    {"olmaz", S, CHAT_SELLER_REJECT, PLAIN},
-    {"no", S, CHAT_SELLER_REJECT, PLAIN},
-    {"reddet", S, CHAT_SELLER_REJECT, PLAIN},
-    {"not now", S, CHAT_SELLER_REJECT, PLAIN},
-    {"hayır açmayalım", S, CHAT_SELLER_REJECT, PLAIN},
-    {"kabul etmiyorum", S, CHAT_SELLER_REJECT, PLAIN},
-    {"👎", S, CHAT_SELLER_REJECT, PLAIN},
+    {"evet", S, UNDERSTAND_SELLER_APPROVE, MUST},
+    {"Evet", S, UNDERSTAND_SELLER_APPROVE, PLAIN},
+    {"onaylıyorum", S, UNDERSTAND_SELLER_APPROVE, PLAIN},
+    {"onayliyorum", S, UNDERSTAND_SELLER_APPROVE, PLAIN},
+    {"tamam aç", S, UNDERSTAND_SELLER_APPROVE, MUST},
+    {"olur açalım", S, UNDERSTAND_SELLER_APPROVE, PLAIN},
+    {"ok", S, UNDERSTAND_SELLER_APPROVE, PLAIN},
+    {"yes", S, UNDERSTAND_SELLER_APPROVE, PLAIN},
+    {"👍", S, UNDERSTAND_SELLER_APPROVE, PLAIN},
+    {"onay", S, UNDERSTAND_SELLER_APPROVE, PLAIN},
+    {"kabul", S, UNDERSTAND_SELLER_APPROVE, PLAIN},
+    {"tamam, açabilirsin", S, UNDERSTAND_SELLER_APPROVE, PLAIN},
+    {"approve", S, UNDERSTAND_SELLER_APPROVE, PLAIN},
+    {"go ahead", S, UNDERSTAND_SELLER_APPROVE, PLAIN},
+    {"tamamdır", S, UNDERSTAND_SELLER_APPROVE, PLAIN},
+    {"hayır", S, UNDERSTAND_SELLER_REJECT, MUST},
+    {"açma", S, UNDERSTAND_SELLER_REJECT, MUST},
+    {"hayir", S, UNDERSTAND_SELLER_REJECT, PLAIN},
+    {"şimdi değil", S, UNDERSTAND_SELLER_REJECT, PLAIN},
+    {"istemiyorum", S, UNDERSTAND_SELLER_REJECT, PLAIN},
+    {"olmaz", S, UNDERSTAND_SELLER_REJECT, PLAIN},
+    {"no", S, UNDERSTAND_SELLER_REJECT, PLAIN},
+    {"reddet", S, UNDERSTAND_SELLER_REJECT, PLAIN},
+    {"not now", S, UNDERSTAND_SELLER_REJECT, PLAIN},
+    {"hayır açmayalım", S, UNDERSTAND_SELLER_REJECT, PLAIN},
+    {"kabul etmiyorum", S, UNDERSTAND_SELLER_REJECT, PLAIN},
+    {"👎", S, UNDERSTAND_SELLER_REJECT, PLAIN},
 
     /* ---- seller: help, greeting, nothing ---- */
-    {"yardım", S, CHAT_HELP, PLAIN},
-    {"help", S, CHAT_HELP, PLAIN},
-    {"merhaba", S, CHAT_GREETING, PLAIN},
-    {"günaydın", S, CHAT_GREETING, PLAIN},
-    {"latte istiyorum", S, CHAT_UNKNOWN, PLAIN},
-    {"katıl", S, CHAT_UNKNOWN, PLAIN},
-    {"hava çok güzel", S, CHAT_UNKNOWN, PLAIN},
-    {"", S, CHAT_UNKNOWN, PLAIN},
+    {"yardım", S, UNDERSTAND_HELP, PLAIN},
+    {"help", S, UNDERSTAND_HELP, PLAIN},
+    {"merhaba", S, UNDERSTAND_GREETING, PLAIN},
+    {"günaydın", S, UNDERSTAND_GREETING, PLAIN},
+    {"latte istiyorum", S, UNDERSTAND_UNKNOWN, PLAIN},
+    {"katıl", S, UNDERSTAND_UNKNOWN, PLAIN},
+    {"hava çok güzel", S, UNDERSTAND_UNKNOWN, PLAIN},
+    {"", S, UNDERSTAND_UNKNOWN, PLAIN},
 
     /* ---- written after the lexicons were settled, to keep the figure honest ---- */
-    {"Moda'da uygun bir kahveci biliyor musun?", B, CHAT_DEMAND, .category = "coffee"},
-    {"acil 2 tost 1 çay", B, CHAT_DEMAND, .product = "tost", .quantity = 2},
-    {"bana 1 latte ayarla", B, CHAT_DEMAND, .product = "latte", .quantity = 1},
-    {"şu an açık kahveci var mı", B, CHAT_DEMAND, .category = "coffee"},
-    {"kahve molası vermek istiyorum", B, CHAT_DEMAND, .product = "kahve"},
-    {"bugün tatlı yok mu?", B, CHAT_DEMAND, .product = "tatlı"},
-    {"yarın sabah simit alırım", B, CHAT_DEMAND, .product = "simit"},
-    {"Evet, 2 kişi katılıyoruz", B, CHAT_JOIN, .quantity = 2},
-    {"gelcem", B, CHAT_JOIN, PLAIN},
-    {"katılcam", B, CHAT_JOIN, PLAIN},
-    {"hayır ya sonra bakarım", B, CHAT_DECLINE, PLAIN},
-    {"bu akşam gelemem", B, CHAT_CANCEL, PLAIN},
-    {"sipariş iptal", B, CHAT_CANCEL, PLAIN},
-    {"artık mesaj gelmesin", B, CHAT_OPT_OUT, PLAIN},
-    {"bildirim istemiyorum", B, CHAT_OPT_OUT, PLAIN},
-    {"nasıl katılırım?", B, CHAT_HELP, PLAIN},
-    {"fiyatlar ne kadar", B, CHAT_DEALS_QUERY, PLAIN},
-    {"kampanyalı dönerci var mı", B, CHAT_DEALS_QUERY, .category = "restaurant"},
-    {"hi, do you have any coffee deals", B, CHAT_DEALS_QUERY, .product = "kahve"},
-    {"I'd love a flat white", B, CHAT_DEMAND, .product = "flat white"},
-    {"Cheap lunch around Kadıköy?", B, CHAT_DEMAND, .product = "yemek"},
-    {"kadıköydeyim latte lazım", B, CHAT_DEMAND, .product = "latte"},
-    {"is there a barber open now", B, CHAT_DEMAND, .category = "barber"},
-    {"teşekkürler, görüşürüz", B, CHAT_UNKNOWN, PLAIN},
-    {"tamam teşekkürler", B, CHAT_JOIN, PLAIN},
-    {"yok sağol", B, CHAT_DECLINE, PLAIN},
-    {"Günaydın, bugün simit fırsatı var mı?", B, CHAT_DEALS_QUERY, .product = "simit"},
-    {"iptal etmek istiyorum", B, CHAT_CANCEL, PLAIN},
-    {"tmm", B, CHAT_JOIN, PLAIN},
-    {"evt", B, CHAT_JOIN, PLAIN},
-    {"şu saatler çok ölü", S, CHAT_SELLER_IDLE, PLAIN},
-    {"öğleden sonra boş oluyoruz", S, CHAT_SELLER_IDLE, PLAIN},
-    {"masa çok, müşteri yok", S, CHAT_SELLER_IDLE, PLAIN},
-    {"bugün işler kesat", S, CHAT_SELLER_IDLE, PLAIN},
-    {"içerisi tıklım tıklım", S, CHAT_SELLER_BUSY, PLAIN},
-    {"sıra var şu an", S, CHAT_SELLER_BUSY, PLAIN},
-    {"30 simit elimizde kaldı", S, CHAT_SELLER_SURPLUS, .product = "simit", .quantity = 30},
-    {"Akşam 10 porsiyon mantı artacak", S, CHAT_SELLER_SURPLUS, .product = "mantı"},
-    {"Kod 7KQ2MX", S, CHAT_SELLER_REDEEM, .code = "7KQ2MX"},
-    {"müşteri kodu: PX4K9R", S, CHAT_SELLER_REDEEM, .code = "PX4K9R"},
-    {"olur, 15 dk açalım", S, CHAT_SELLER_APPROVE, PLAIN},
-    {"bu sefer geçelim", S, CHAT_SELLER_REJECT, PLAIN},
-    {"Onaylıyorum 👍", S, CHAT_SELLER_APPROVE, PLAIN},
-    {"bugün açmayalım", S, CHAT_SELLER_REJECT, PLAIN},
-    {"stokta çok fazla yumurta var", S, CHAT_SELLER_SURPLUS, .product = "yumurta"},
-    {"tmm", S, CHAT_SELLER_APPROVE, PLAIN},
+    {"Moda'da uygun bir kahveci biliyor musun?", B, UNDERSTAND_DEMAND, .category = "coffee"},
+    {"acil 2 tost 1 çay", B, UNDERSTAND_DEMAND, .product = "tost", .quantity = 2},
+    {"bana 1 latte ayarla", B, UNDERSTAND_DEMAND, .product = "latte", .quantity = 1},
+    {"şu an açık kahveci var mı", B, UNDERSTAND_DEMAND, .category = "coffee"},
+    {"kahve molası vermek istiyorum", B, UNDERSTAND_DEMAND, .product = "kahve"},
+    {"bugün tatlı yok mu?", B, UNDERSTAND_DEMAND, .product = "tatlı"},
+    {"yarın sabah simit alırım", B, UNDERSTAND_DEMAND, .product = "simit"},
+    {"Evet, 2 kişi katılıyoruz", B, UNDERSTAND_JOIN, .quantity = 2},
+    {"gelcem", B, UNDERSTAND_JOIN, PLAIN},
+    {"katılcam", B, UNDERSTAND_JOIN, PLAIN},
+    {"hayır ya sonra bakarım", B, UNDERSTAND_DECLINE, PLAIN},
+    {"bu akşam gelemem", B, UNDERSTAND_CANCEL, PLAIN},
+    {"sipariş iptal", B, UNDERSTAND_CANCEL, PLAIN},
+    {"artık mesaj gelmesin", B, UNDERSTAND_OPT_OUT, PLAIN},
+    {"bildirim istemiyorum", B, UNDERSTAND_OPT_OUT, PLAIN},
+    {"nasıl katılırım?", B, UNDERSTAND_HELP, PLAIN},
+    {"fiyatlar ne kadar", B, UNDERSTAND_DEALS_QUERY, PLAIN},
+    {"kampanyalı dönerci var mı", B, UNDERSTAND_DEALS_QUERY, .category = "restaurant"},
+    {"hi, do you have any coffee deals", B, UNDERSTAND_DEALS_QUERY, .product = "kahve"},
+    {"I'd love a flat white", B, UNDERSTAND_DEMAND, .product = "flat white"},
+    {"Cheap lunch around Kadıköy?", B, UNDERSTAND_DEMAND, .product = "yemek"},
+    {"kadıköydeyim latte lazım", B, UNDERSTAND_DEMAND, .product = "latte"},
+    {"is there a barber open now", B, UNDERSTAND_DEMAND, .category = "barber"},
+    {"teşekkürler, görüşürüz", B, UNDERSTAND_UNKNOWN, PLAIN},
+    {"tamam teşekkürler", B, UNDERSTAND_JOIN, PLAIN},
+    {"yok sağol", B, UNDERSTAND_DECLINE, PLAIN},
+    {"Günaydın, bugün simit fırsatı var mı?", B, UNDERSTAND_DEALS_QUERY, .product = "simit"},
+    {"iptal etmek istiyorum", B, UNDERSTAND_CANCEL, PLAIN},
+    {"tmm", B, UNDERSTAND_JOIN, PLAIN},
+    {"evt", B, UNDERSTAND_JOIN, PLAIN},
+    {"şu saatler çok ölü", S, UNDERSTAND_SELLER_IDLE, PLAIN},
+    {"öğleden sonra boş oluyoruz", S, UNDERSTAND_SELLER_IDLE, PLAIN},
+    {"masa çok, müşteri yok", S, UNDERSTAND_SELLER_IDLE, PLAIN},
+    {"bugün işler kesat", S, UNDERSTAND_SELLER_IDLE, PLAIN},
+    {"içerisi tıklım tıklım", S, UNDERSTAND_SELLER_BUSY, PLAIN},
+    {"sıra var şu an", S, UNDERSTAND_SELLER_BUSY, PLAIN},
+    {"30 simit elimizde kaldı", S, UNDERSTAND_SELLER_SURPLUS, .product = "simit", .quantity = 30},
+    {"Akşam 10 porsiyon mantı artacak", S, UNDERSTAND_SELLER_SURPLUS, .product = "mantı"},
+    {"Kod 7KQ2MX", S, UNDERSTAND_SELLER_REDEEM, .code = "7KQ2MX"},
+    {"müşteri kodu: PX4K9R", S, UNDERSTAND_SELLER_REDEEM, .code = "PX4K9R"},
+    {"olur, 15 dk açalım", S, UNDERSTAND_SELLER_APPROVE, PLAIN},
+    {"bu sefer geçelim", S, UNDERSTAND_SELLER_REJECT, PLAIN},
+    {"Onaylıyorum 👍", S, UNDERSTAND_SELLER_APPROVE, PLAIN},
+    {"bugün açmayalım", S, UNDERSTAND_SELLER_REJECT, PLAIN},
+    {"stokta çok fazla yumurta var", S, UNDERSTAND_SELLER_SURPLUS, .product = "yumurta"},
+    {"tmm", S, UNDERSTAND_SELLER_APPROVE, PLAIN},
 
     /* ---- a second sample, written blind and left as it scored (misses are real gaps) ---- */
-    {"Selam, bugün latte indirimi olan yer var mı?", B, CHAT_DEALS_QUERY, .product = "latte"},
-    {"2 tane çay 1 simit alıcam", B, CHAT_DEMAND, .product = "çay", .quantity = 2},
-    {"Akşam yemeği için ucuz bir yer lazım", B, CHAT_DEMAND, .product = "yemek"},
-    {"hamburger yiyebilir miyim 40 tl'ye", B, CHAT_DEMAND, .product = "burger", .budget = 4000,
-     .currency = "TRY"},
-    {"ben gelemicem", B, CHAT_CANCEL, PLAIN},
-    {"sayılmaz, vazgeçiyorum", B, CHAT_CANCEL, PLAIN},
-    {"Tekrar mesaj almak istiyorum", B, CHAT_OPT_IN, PLAIN},
-    {"dondurmacı var mı yakında", B, CHAT_DEMAND, .category = "dessert"},
-    {"Kahvaltılık bir şeyler lazım", B, CHAT_DEMAND, PLAIN},
-    {"I'll pass", B, CHAT_DECLINE, PLAIN},
-    {"nope, not today", B, CHAT_DECLINE, PLAIN},
-    {"Where can I get cheap coffee?", B, CHAT_DEMAND, .product = "kahve"},
-    {"is there any discount on pizza", B, CHAT_DEALS_QUERY, .product = "pizza"},
-    {"çıkmak istiyorum listeden", B, CHAT_OPT_OUT, PLAIN},
-    {"yardım lazım", B, CHAT_HELP, PLAIN},
-    {"Konumumu paylaştım", B, CHAT_LOCATION, PLAIN},
-    {"bugün öğlen çok boştuk", S, CHAT_SELLER_IDLE, PLAIN},
-    {"şu an dükkan dolu, yarım saat sonra yazarım", S, CHAT_SELLER_BUSY, PLAIN},
-    {"10 tane pasta elde kaldı", S, CHAT_SELLER_SURPLUS, .product = "pasta", .quantity = 10},
-    {"fazladan 3 kilo tavuk var", S, CHAT_SELLER_SURPLUS, .product = "tavuk"},
-    {"kodu 6MN3QW", S, CHAT_SELLER_REDEEM, .code = "6MN3QW"},
-    {"tamamdır kampanyayı açın", S, CHAT_SELLER_APPROVE, PLAIN},
-    {"yok şu an istemiyorum", S, CHAT_SELLER_REJECT, PLAIN},
-    {"müşterim yok hiç", S, CHAT_SELLER_IDLE, PLAIN},
-    {"stoklarımız fazla", S, CHAT_SELLER_SURPLUS, PLAIN},
+    {"Selam, bugün latte indirimi olan yer var mı?", B, UNDERSTAND_DEALS_QUERY, .product = "latte"},
+    {"2 tane çay 1 simit alıcam", B, UNDERSTAND_DEMAND, .product = "çay", .quantity = 2},
+    {"Akşam yemeği için ucuz bir yer lazım", B, UNDERSTAND_DEMAND, .product = "yemek"},
+    {"hamburger yiyebilir miyim 40 tl'ye", B, UNDERSTAND_DEMAND, .product = "burger",
+     .budget = 4000, .currency = "TRY"},
+    {"ben gelemicem", B, UNDERSTAND_CANCEL, PLAIN},
+    {"sayılmaz, vazgeçiyorum", B, UNDERSTAND_CANCEL, PLAIN},
+    {"Tekrar mesaj almak istiyorum", B, UNDERSTAND_OPT_IN, PLAIN},
+    {"dondurmacı var mı yakında", B, UNDERSTAND_DEMAND, .category = "dessert"},
+    {"Kahvaltılık bir şeyler lazım", B, UNDERSTAND_DEMAND, PLAIN},
+    {"I'll pass", B, UNDERSTAND_DECLINE, PLAIN},
+    {"nope, not today", B, UNDERSTAND_DECLINE, PLAIN},
+    {"Where can I get cheap coffee?", B, UNDERSTAND_DEMAND, .product = "kahve"},
+    {"is there any discount on pizza", B, UNDERSTAND_DEALS_QUERY, .product = "pizza"},
+    {"çıkmak istiyorum listeden", B, UNDERSTAND_OPT_OUT, PLAIN},
+    {"yardım lazım", B, UNDERSTAND_HELP, PLAIN},
+    {"Konumumu paylaştım", B, UNDERSTAND_LOCATION, PLAIN},
+    {"bugün öğlen çok boştuk", S, UNDERSTAND_SELLER_IDLE, PLAIN},
+    {"şu an dükkan dolu, yarım saat sonra yazarım", S, UNDERSTAND_SELLER_BUSY, PLAIN},
+    {"10 tane pasta elde kaldı", S, UNDERSTAND_SELLER_SURPLUS, .product = "pasta", .quantity = 10},
+    {"fazladan 3 kilo tavuk var", S, UNDERSTAND_SELLER_SURPLUS, .product = "tavuk"},
+    {"kodu 6MN3QW", S, UNDERSTAND_SELLER_REDEEM, .code = "6MN3QW"},
+    {"tamamdır kampanyayı açın", S, UNDERSTAND_SELLER_APPROVE, PLAIN},
+    {"yok şu an istemiyorum", S, UNDERSTAND_SELLER_REJECT, PLAIN},
+    {"müşterim yok hiç", S, UNDERSTAND_SELLER_IDLE, PLAIN},
+    {"stoklarımız fazla", S, UNDERSTAND_SELLER_SURPLUS, PLAIN},
 };
 
 static int entities_checked(const struct labelled *c)
@@ -486,7 +492,7 @@ static int entities_checked(const struct labelled *c)
     return c->product || c->category || c->budget || c->quantity || c->code || c->choice;
 }
 
-static int entities_match(const struct labelled *c, const struct chat_understanding *u)
+static int entities_match(const struct labelled *c, const struct understanding *u)
 {
     if (c->product && strcmp(c->product, u->product) != 0)
         return 0;
@@ -510,10 +516,10 @@ static void test_corpus(void **state)
     int intent_ok = 0, ent_n = 0, ent_ok = 0, must_bad = 0;
     for (size_t i = 0; i < n; i++) {
         const struct labelled *c = &corpus[i];
-        struct chat_understanding u;
+        struct understanding u;
         struct err e;
         err_init(&e);
-        assert_int_equal(chat_understand(c->text, c->role, &u, &e), 0);
+        assert_int_equal(understand_text(c->text, c->role, &u, &e), 0);
         assert_true(u.confidence >= 0 && u.confidence <= 1);
         int ok_i = u.intent == c->intent;
         int ok_e = 1;
@@ -526,10 +532,10 @@ static void test_corpus(void **state)
         if (!ok_i || !ok_e) {
             printf("  %s %-7s \"%s\": want %s got %s %.2f product=\"%s\" category=\"%s\" "
                    "budget=%lld%s quantity=%d code=\"%s\" choice=%d\n",
-                   c->must ? "MUST" : "miss", chat_role_names[c->role], c->text,
-                   chat_intent_names[c->intent], chat_intent_names[u.intent], u.confidence,
-                   u.product, u.category, (long long)u.budget, u.currency, u.quantity, u.code,
-                   u.choice);
+                   c->must ? "MUST" : "miss", understand_role_names[c->role], c->text,
+                   understand_intent_names[c->intent], understand_intent_names[u.intent],
+                   u.confidence, u.product, u.category, (long long)u.budget, u.currency, u.quantity,
+                   u.code, u.choice);
             must_bad += c->must;
         }
     }
@@ -545,25 +551,25 @@ static void test_corpus(void **state)
 static void test_confidence(void **state)
 {
     (void)state;
-    struct chat_understanding u;
+    struct understanding u;
     struct err e;
     err_init(&e);
-    assert_int_equal(chat_understand("katıl", B, &u, &e), 0);
+    assert_int_equal(understand_text("katıl", B, &u, &e), 0);
     assert_true(u.confidence >= 0.9);
-    assert_int_equal(chat_understand("katil", B, &u, &e), 0);
+    assert_int_equal(understand_text("katil", B, &u, &e), 0);
     double fold = u.confidence;
-    assert_true(fold >= CHAT_CONFIDENT && fold < 0.95);
-    assert_int_equal(chat_understand("istiyrum", B, &u, &e), 0);
-    assert_int_equal(u.intent, CHAT_DEMAND);
+    assert_true(fold >= UNDERSTAND_CONFIDENT && fold < 0.95);
+    assert_int_equal(understand_text("istiyrum", B, &u, &e), 0);
+    assert_int_equal(u.intent, UNDERSTAND_DEMAND);
     assert_true(u.confidence < fold);
-    assert_int_equal(chat_understand("tamam açma", S, &u, &e), 0);
-    assert_true(u.confidence < CHAT_CONFIDENT);
-    assert_int_equal(chat_understand("hmm", B, &u, &e), 0);
-    assert_int_equal(u.intent, CHAT_UNKNOWN);
+    assert_int_equal(understand_text("tamam açma", S, &u, &e), 0);
+    assert_true(u.confidence < UNDERSTAND_CONFIDENT);
+    assert_int_equal(understand_text("hmm", B, &u, &e), 0);
+    assert_int_equal(u.intent, UNDERSTAND_UNKNOWN);
     assert_true(u.confidence == 0);
-    assert_int_equal(chat_understand("dün akşam arkadaşlarla çok güzel bir kahve içtik", B, &u, &e),
+    assert_int_equal(understand_text("dün akşam arkadaşlarla çok güzel bir kahve içtik", B, &u, &e),
                      0);
-    assert_true(u.confidence < CHAT_CONFIDENT);
+    assert_true(u.confidence < UNDERSTAND_CONFIDENT);
 }
 
 static void test_normalise(void **state)
@@ -590,11 +596,11 @@ static void test_normalise(void **state)
     struct err e;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         err_init(&e);
-        assert_int_equal(chat_normalise(cases[i].in, out, sizeof(out), &e), 0);
+        assert_int_equal(understand_normalise(cases[i].in, out, sizeof(out), &e), 0);
         assert_string_equal(out, cases[i].out);
     }
     err_init(&e);
-    assert_int_equal(chat_normalise("merhaba dünya", out, 5, &e), ERR_INVALID);
+    assert_int_equal(understand_normalise("merhaba dünya", out, 5, &e), ERR_INVALID);
 }
 
 static void test_invalid_input(void **state)
@@ -607,46 +613,46 @@ static void test_invalid_input(void **state)
         "\xed\xa0\x80",           /* UTF-16 surrogate */
         "latte \xf4\x90\x80\x80", /* above U+10FFFF */
     };
-    struct chat_understanding u;
+    struct understanding u;
     char out[64];
     struct err e;
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         err_init(&e);
-        assert_int_equal(chat_understand(bad[i], B, &u, &e), ERR_INVALID);
+        assert_int_equal(understand_text(bad[i], B, &u, &e), ERR_INVALID);
         assert_int_equal(e.code, ERR_INVALID);
         err_init(&e);
-        assert_int_equal(chat_normalise(bad[i], out, sizeof(out), &e), ERR_INVALID);
+        assert_int_equal(understand_normalise(bad[i], out, sizeof(out), &e), ERR_INVALID);
     }
 
-    char *big = malloc(CHAT_TEXT_MAX + 2);
+    char *big = malloc(UNDERSTAND_TEXT_MAX + 2);
     assert_non_null(big);
-    memset(big, 'a', CHAT_TEXT_MAX + 1);
-    big[CHAT_TEXT_MAX + 1] = '\0';
+    memset(big, 'a', UNDERSTAND_TEXT_MAX + 1);
+    big[UNDERSTAND_TEXT_MAX + 1] = '\0';
     err_init(&e);
-    assert_int_equal(chat_understand(big, B, &u, &e), ERR_INVALID);
-    big[CHAT_TEXT_MAX] = '\0'; /* exactly the limit is fine */
+    assert_int_equal(understand_text(big, B, &u, &e), ERR_INVALID);
+    big[UNDERSTAND_TEXT_MAX] = '\0'; /* exactly the limit is fine */
     err_init(&e);
-    assert_int_equal(chat_understand(big, B, &u, &e), 0);
+    assert_int_equal(understand_text(big, B, &u, &e), 0);
     free(big);
 
     err_init(&e);
-    assert_int_equal(chat_understand("katıl", (enum chat_role)7, &u, &e), ERR_INVALID);
+    assert_int_equal(understand_text("katıl", (enum understand_role)7, &u, &e), ERR_INVALID);
 }
 
 static void test_empty(void **state)
 {
     (void)state;
-    struct chat_understanding u;
+    struct understanding u;
     struct err e;
     err_init(&e);
-    assert_int_equal(chat_understand("", B, &u, &e), 0);
-    assert_int_equal(u.intent, CHAT_UNKNOWN);
+    assert_int_equal(understand_text("", B, &u, &e), 0);
+    assert_int_equal(u.intent, UNDERSTAND_UNKNOWN);
     assert_true(u.confidence == 0);
     assert_string_equal(u.product, "");
     assert_string_equal(u.currency, "");
     assert_int_equal(u.budget, 0);
-    assert_int_equal(chat_understand(" \t\n ?! ", S, &u, &e), 0);
-    assert_int_equal(u.intent, CHAT_UNKNOWN);
+    assert_int_equal(understand_text(" \t\n ?! ", S, &u, &e), 0);
+    assert_int_equal(u.intent, UNDERSTAND_UNKNOWN);
 }
 
 /* A long message (more code points than the on-stack buffers hold) still works. */
@@ -654,7 +660,7 @@ static void test_long_message(void **state)
 {
     (void)state;
     size_t n = 0;
-    char *text = malloc(CHAT_TEXT_MAX + 1);
+    char *text = malloc(UNDERSTAND_TEXT_MAX + 1);
     assert_non_null(text);
     while (n + 3 < 1200) {
         memcpy(text + n, "ş ", 3);
@@ -662,17 +668,17 @@ static void test_long_message(void **state)
     }
     const char *tail = "latte istiyorum";
     memcpy(text + n, tail, strlen(tail) + 1);
-    struct chat_understanding u;
+    struct understanding u;
     struct err e;
     err_init(&e);
-    assert_int_equal(chat_understand(tail, B, &u, &e), 0);
-    assert_int_equal(u.intent, CHAT_DEMAND);
+    assert_int_equal(understand_text(tail, B, &u, &e), 0);
+    assert_int_equal(u.intent, UNDERSTAND_DEMAND);
     /* the words past the first 48 are not read for intent, but normalising keeps them all */
-    char *out = malloc(2 * CHAT_TEXT_MAX);
+    char *out = malloc(2 * UNDERSTAND_TEXT_MAX);
     assert_non_null(out);
-    assert_int_equal(chat_normalise(text, out, 2 * CHAT_TEXT_MAX, &e), 0);
+    assert_int_equal(understand_normalise(text, out, 2 * UNDERSTAND_TEXT_MAX, &e), 0);
     assert_non_null(strstr(out, "latte istiyorum"));
-    assert_int_equal(chat_understand(text, B, &u, &e), 0);
+    assert_int_equal(understand_text(text, B, &u, &e), 0);
     free(out);
     free(text);
 }
@@ -680,12 +686,12 @@ static void test_long_message(void **state)
 static void test_names(void **state)
 {
     (void)state;
-    assert_string_equal(chat_role_names[CHAT_ROLE_SELLER], "seller");
-    assert_null(chat_role_names[2]);
-    assert_string_equal(chat_intent_names[CHAT_DEALS_QUERY], "deals_query");
-    assert_string_equal(chat_intent_names[CHAT_SELLER_REJECT], "seller_reject");
-    assert_string_equal(chat_intent_names[CHAT_UNKNOWN], "unknown");
-    assert_null(chat_intent_names[CHAT_INTENT_COUNT]);
+    assert_string_equal(understand_role_names[UNDERSTAND_ROLE_SELLER], "seller");
+    assert_null(understand_role_names[2]);
+    assert_string_equal(understand_intent_names[UNDERSTAND_DEALS_QUERY], "deals_query");
+    assert_string_equal(understand_intent_names[UNDERSTAND_SELLER_REJECT], "seller_reject");
+    assert_string_equal(understand_intent_names[UNDERSTAND_UNKNOWN], "unknown");
+    assert_null(understand_intent_names[UNDERSTAND_INTENT_COUNT]);
 }
 
 /* Each thread makes its own stemmers; they are freed at thread exit (LeakSanitizer checks). */
@@ -693,12 +699,12 @@ static void *thread_main(void *arg)
 {
     int *ok = arg;
     for (int i = 0; i < 50; i++) {
-        struct chat_understanding u;
+        struct understanding u;
         struct err e;
         err_init(&e);
-        int rc = chat_understand(i % 2 ? "simitleri istiyorum" : "Yoğunluk düşük", i % 2 ? B : S,
+        int rc = understand_text(i % 2 ? "simitleri istiyorum" : "Yoğunluk düşük", i % 2 ? B : S,
                                  &u, &e);
-        if (rc || u.intent != (i % 2 ? CHAT_DEMAND : CHAT_SELLER_IDLE))
+        if (rc || u.intent != (i % 2 ? UNDERSTAND_DEMAND : UNDERSTAND_SELLER_IDLE))
             *ok = 0;
     }
     return NULL;
@@ -733,13 +739,13 @@ static uint64_t rng_next(uint64_t *s)
     return *s * 2685821657736338717ULL;
 }
 
-static void make_code(uint64_t *seed, enum code_class cls, char out[FLASH_CODE_LEN + 1])
+static void make_code(uint64_t *seed, enum code_class cls, char out[UNDERSTAND_CODE_LEN + 1])
 {
-    static const char alphabet[] = FLASH_CODE_ALPHABET;
+    static const char alphabet[] = UNDERSTAND_CODE_ALPHABET;
     const size_t n_letters = 24, n_all = sizeof(alphabet) - 1;
     for (;;) {
         bool letter = false, digit = false;
-        for (int i = 0; i < FLASH_CODE_LEN; i++) {
+        for (int i = 0; i < UNDERSTAND_CODE_LEN; i++) {
             size_t k = cls == CODE_LETTERS  ? rng_next(seed) % n_letters
                        : cls == CODE_DIGITS ? n_letters + rng_next(seed) % (n_all - n_letters)
                                             : rng_next(seed) % n_all;
@@ -747,7 +753,7 @@ static void make_code(uint64_t *seed, enum code_class cls, char out[FLASH_CODE_L
             letter |= k < n_letters;
             digit |= k >= n_letters;
         }
-        out[FLASH_CODE_LEN] = '\0';
+        out[UNDERSTAND_CODE_LEN] = '\0';
         if (cls != CODE_MIXED || (letter && digit))
             return;
     }
@@ -770,18 +776,18 @@ static void test_codes_every_class(void **state)
     int checked = 0;
     for (int cls = CODE_LETTERS; cls <= CODE_MIXED; cls++) {
         for (int n = 0; n < 200; n++) {
-            char code[FLASH_CODE_LEN + 1];
+            char code[UNDERSTAND_CODE_LEN + 1];
             make_code(&seed, (enum code_class)cls, code);
             for (size_t f = 0; f < sizeof(forms) / sizeof(forms[0]); f++) {
                 char text[96];
                 snprintf(text, sizeof(text), "%s%s%s", forms[f][0], code, forms[f][1]);
-                struct chat_understanding u;
+                struct understanding u;
                 struct err e;
                 err_init(&e);
-                assert_int_equal(chat_understand(text, S, &u, &e), 0);
-                if (strcmp(u.code, code) != 0 || u.intent != CHAT_SELLER_REDEEM)
+                assert_int_equal(understand_text(text, S, &u, &e), 0);
+                if (strcmp(u.code, code) != 0 || u.intent != UNDERSTAND_SELLER_REDEEM)
                     fail_msg("class %d: \"%s\" understood as %s code \"%s\"", cls, text,
-                             chat_intent_names[u.intent], u.code);
+                             understand_intent_names[u.intent], u.code);
                 checked++;
             }
         }
@@ -793,19 +799,19 @@ static void test_codes_every_class(void **state)
         for (size_t f = 0; f < sizeof(forms) / sizeof(forms[0]); f++) {
             char text[96];
             snprintf(text, sizeof(text), "%s%s%s", forms[f][0], runs[i], forms[f][1]);
-            struct chat_understanding u;
+            struct understanding u;
             struct err e;
             err_init(&e);
-            assert_int_equal(chat_understand(text, S, &u, &e), 0);
+            assert_int_equal(understand_text(text, S, &u, &e), 0);
             if (strcmp(u.code, runs[i]) != 0)
                 fail_msg("\"%s\" understood with code \"%s\"", text, u.code);
         }
     }
     /* "kod" named: lower case is fine too */
-    struct chat_understanding u;
+    struct understanding u;
     struct err e;
     err_init(&e);
-    assert_int_equal(chat_understand("kod kjdchg", S, &u, &e), 0);
+    assert_int_equal(understand_text("kod kjdchg", S, &u, &e), 0);
     assert_string_equal(u.code, "KJDCHG");
 }
 
@@ -815,21 +821,21 @@ static void test_code_lookalikes(void **state)
     (void)state;
     static const char *const words[] = {"thanks", "gelsek", "Thanks", "bekle", "tamam"};
     for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
-        struct chat_understanding u;
+        struct understanding u;
         struct err e;
         err_init(&e);
-        assert_int_equal(chat_understand(words[i], S, &u, &e), 0);
+        assert_int_equal(understand_text(words[i], S, &u, &e), 0);
         if (u.code[0])
             fail_msg("\"%s\" taken for code %s", words[i], u.code);
     }
     /* an elongated word in capitals is still the word; named, the same letters are a code */
-    struct chat_understanding u;
+    struct understanding u;
     struct err e;
     err_init(&e);
-    assert_int_equal(chat_understand("EVETTT", S, &u, &e), 0);
-    assert_int_equal(u.intent, CHAT_SELLER_APPROVE);
+    assert_int_equal(understand_text("EVETTT", S, &u, &e), 0);
+    assert_int_equal(u.intent, UNDERSTAND_SELLER_APPROVE);
     assert_string_equal(u.code, "");
-    assert_int_equal(chat_understand("kod EVETTT", S, &u, &e), 0);
+    assert_int_equal(understand_text("kod EVETTT", S, &u, &e), 0);
     assert_string_equal(u.code, "EVETTT");
 }
 

@@ -5,9 +5,8 @@
  * static lexicons of cues, products, shops, currencies, numbers and places. No I/O, no clock.
  * Tests: tests/unit/domain/test_understand.c (a labelled corpus; accuracy printed).
  */
-#include "domain/chat/understand.h"
+#include "domain/understand/understand.h"
 #include "core/xalloc.h"
-#include "domain/flash/flash.h"
 
 #include <libstemmer.h>
 #include <utf8proc.h>
@@ -19,9 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const chat_role_names[] = {"buyer", "seller", NULL};
+const char *const understand_role_names[] = {"buyer", "seller", NULL};
 
-const char *const chat_intent_names[] = {
+const char *const understand_intent_names[] = {
     "demand",         "join",          "decline",
     "cancel",         "deals_query",   "opt_out",
     "opt_in",         "location",      "help",
@@ -29,8 +28,9 @@ const char *const chat_intent_names[] = {
     "seller_surplus", "seller_redeem", "seller_approve",
     "seller_reject",  "unknown",       NULL,
 };
-_Static_assert(sizeof(chat_intent_names) / sizeof(chat_intent_names[0]) == CHAT_INTENT_COUNT + 1,
-               "chat_intent_names out of step with enum chat_intent");
+_Static_assert(sizeof(understand_intent_names) / sizeof(understand_intent_names[0]) ==
+                   UNDERSTAND_INTENT_COUNT + 1,
+               "understand_intent_names out of step with enum understand_intent");
 
 /* ================================ lexicons ================================ */
 
@@ -58,417 +58,417 @@ struct cue_src {
 
 static const struct cue_src cue_src[] = {
     /* buyer: demand */
-    {"istiyorum", R_B, CHAT_DEMAND, 0, 0.9f},
-    {"istiyoruz", R_B, CHAT_DEMAND, 0, 0.9f},
-    {"istiyom", R_B, CHAT_DEMAND, 0, 0.85f},
-    {"isterim", R_B, CHAT_DEMAND, 0, 0.85f},
-    {"isterdim", R_B, CHAT_DEMAND, 0, 0.85f},
-    {"istedim", R_B, CHAT_DEMAND, 0, 0.75f},
-    {"lazım", R_B, CHAT_DEMAND, 0, 0.9f},
-    {"gerek", R_B, CHAT_DEMAND, 0, 0.6f},
-    {"arıyorum", R_B, CHAT_DEMAND, 0, 0.9f},
-    {"arıyoruz", R_B, CHAT_DEMAND, 0, 0.9f},
-    {"bakıyorum", R_B, CHAT_DEMAND, 0, 0.7f},
-    {"çekti", R_B, CHAT_DEMAND, 0, 0.8f},
-    {"canım çekti", R_B, CHAT_DEMAND, 0, 0.9f},
-    {"alabilir miyim", R_B, CHAT_DEMAND, 0, 0.85f},
-    {"alayım", R_B, CHAT_DEMAND, 0, 0.8f},
-    {"alırım", R_B, CHAT_DEMAND, 0, 0.75f},
-    {"alacağım", R_B, CHAT_DEMAND, 0, 0.75f},
-    {"almak", R_B, CHAT_DEMAND, 0, 0.7f},
-    {"içmek", R_B, CHAT_DEMAND, 0, 0.75f},
-    {"içesim", R_B, CHAT_DEMAND, 0, 0.85f},
-    {"yiyesim", R_B, CHAT_DEMAND, 0, 0.85f},
-    {"yemek istiyorum", R_B, CHAT_DEMAND, 0, 0.9f},
-    {"acıktım", R_B, CHAT_DEMAND, 0, 0.8f},
-    {"açım", R_B, CHAT_DEMAND, 0, 0.7f},
-    {"susadım", R_B, CHAT_DEMAND, 0, 0.7f},
-    {"sipariş", R_B, CHAT_DEMAND, 0, 0.75f},
-    {"önerir misin", R_B, CHAT_DEMAND, 0, 0.8f},
-    {"tavsiye", R_B, CHAT_DEMAND, 0, 0.7f},
-    {"nerede", R_B, CHAT_DEMAND, 0, 0.6f},
-    {"ucuz", R_B, CHAT_DEMAND, 0, 0.6f},
-    {"uygun fiyatlı", R_B, CHAT_DEMAND, 0, 0.7f},
-    {"ekonomik", R_B, CHAT_DEMAND, 0, 0.6f},
-    {"yok mu", R_B, CHAT_DEMAND, 0, 0.7f}, /* "tatlı yok mu?": a question, not a no */
-    {"want", R_B, CHAT_DEMAND, 0, 0.85f},
-    {"wanna", R_B, CHAT_DEMAND, 0, 0.8f},
-    {"need", R_B, CHAT_DEMAND, 0, 0.85f},
-    {"craving", R_B, CHAT_DEMAND, 0, 0.9f},
-    {"looking for", R_B, CHAT_DEMAND, 0, 0.9f},
-    {"would like", R_B, CHAT_DEMAND, 0, 0.85f},
-    {"i'd like", R_B, CHAT_DEMAND, 0, 0.85f},
-    {"can i get", R_B, CHAT_DEMAND, 0, 0.85f},
-    {"can i have", R_B, CHAT_DEMAND, 0, 0.85f},
-    {"get me", R_B, CHAT_DEMAND, 0, 0.8f},
-    {"hungry", R_B, CHAT_DEMAND, 0, 0.75f},
-    {"thirsty", R_B, CHAT_DEMAND, 0, 0.7f},
-    {"buy", R_B, CHAT_DEMAND, 0, 0.7f},
-    {"cheap", R_B, CHAT_DEMAND, 0, 0.6f},
-    {"affordable", R_B, CHAT_DEMAND, 0, 0.65f},
+    {"istiyorum", R_B, UNDERSTAND_DEMAND, 0, 0.9f},
+    {"istiyoruz", R_B, UNDERSTAND_DEMAND, 0, 0.9f},
+    {"istiyom", R_B, UNDERSTAND_DEMAND, 0, 0.85f},
+    {"isterim", R_B, UNDERSTAND_DEMAND, 0, 0.85f},
+    {"isterdim", R_B, UNDERSTAND_DEMAND, 0, 0.85f},
+    {"istedim", R_B, UNDERSTAND_DEMAND, 0, 0.75f},
+    {"lazım", R_B, UNDERSTAND_DEMAND, 0, 0.9f},
+    {"gerek", R_B, UNDERSTAND_DEMAND, 0, 0.6f},
+    {"arıyorum", R_B, UNDERSTAND_DEMAND, 0, 0.9f},
+    {"arıyoruz", R_B, UNDERSTAND_DEMAND, 0, 0.9f},
+    {"bakıyorum", R_B, UNDERSTAND_DEMAND, 0, 0.7f},
+    {"çekti", R_B, UNDERSTAND_DEMAND, 0, 0.8f},
+    {"canım çekti", R_B, UNDERSTAND_DEMAND, 0, 0.9f},
+    {"alabilir miyim", R_B, UNDERSTAND_DEMAND, 0, 0.85f},
+    {"alayım", R_B, UNDERSTAND_DEMAND, 0, 0.8f},
+    {"alırım", R_B, UNDERSTAND_DEMAND, 0, 0.75f},
+    {"alacağım", R_B, UNDERSTAND_DEMAND, 0, 0.75f},
+    {"almak", R_B, UNDERSTAND_DEMAND, 0, 0.7f},
+    {"içmek", R_B, UNDERSTAND_DEMAND, 0, 0.75f},
+    {"içesim", R_B, UNDERSTAND_DEMAND, 0, 0.85f},
+    {"yiyesim", R_B, UNDERSTAND_DEMAND, 0, 0.85f},
+    {"yemek istiyorum", R_B, UNDERSTAND_DEMAND, 0, 0.9f},
+    {"acıktım", R_B, UNDERSTAND_DEMAND, 0, 0.8f},
+    {"açım", R_B, UNDERSTAND_DEMAND, 0, 0.7f},
+    {"susadım", R_B, UNDERSTAND_DEMAND, 0, 0.7f},
+    {"sipariş", R_B, UNDERSTAND_DEMAND, 0, 0.75f},
+    {"önerir misin", R_B, UNDERSTAND_DEMAND, 0, 0.8f},
+    {"tavsiye", R_B, UNDERSTAND_DEMAND, 0, 0.7f},
+    {"nerede", R_B, UNDERSTAND_DEMAND, 0, 0.6f},
+    {"ucuz", R_B, UNDERSTAND_DEMAND, 0, 0.6f},
+    {"uygun fiyatlı", R_B, UNDERSTAND_DEMAND, 0, 0.7f},
+    {"ekonomik", R_B, UNDERSTAND_DEMAND, 0, 0.6f},
+    {"yok mu", R_B, UNDERSTAND_DEMAND, 0, 0.7f}, /* "tatlı yok mu?": a question, not a no */
+    {"want", R_B, UNDERSTAND_DEMAND, 0, 0.85f},
+    {"wanna", R_B, UNDERSTAND_DEMAND, 0, 0.8f},
+    {"need", R_B, UNDERSTAND_DEMAND, 0, 0.85f},
+    {"craving", R_B, UNDERSTAND_DEMAND, 0, 0.9f},
+    {"looking for", R_B, UNDERSTAND_DEMAND, 0, 0.9f},
+    {"would like", R_B, UNDERSTAND_DEMAND, 0, 0.85f},
+    {"i'd like", R_B, UNDERSTAND_DEMAND, 0, 0.85f},
+    {"can i get", R_B, UNDERSTAND_DEMAND, 0, 0.85f},
+    {"can i have", R_B, UNDERSTAND_DEMAND, 0, 0.85f},
+    {"get me", R_B, UNDERSTAND_DEMAND, 0, 0.8f},
+    {"hungry", R_B, UNDERSTAND_DEMAND, 0, 0.75f},
+    {"thirsty", R_B, UNDERSTAND_DEMAND, 0, 0.7f},
+    {"buy", R_B, UNDERSTAND_DEMAND, 0, 0.7f},
+    {"cheap", R_B, UNDERSTAND_DEMAND, 0, 0.6f},
+    {"affordable", R_B, UNDERSTAND_DEMAND, 0, 0.65f},
     /* buyer: join */
-    {"katıl", R_B, CHAT_JOIN, 0, 0.95f},
-    {"katılıyorum", R_B, CHAT_JOIN, 0, 0.95f},
-    {"katılıyom", R_B, CHAT_JOIN, 0, 0.9f},
-    {"katılırım", R_B, CHAT_JOIN, 0, 0.9f},
-    {"katılmak", R_B, CHAT_JOIN, 0, 0.9f},
-    {"katılacağım", R_B, CHAT_JOIN, 0, 0.9f},
-    {"katılıcam", R_B, CHAT_JOIN, 0, 0.85f},
-    {"varım", R_B, CHAT_JOIN, 0, 0.9f},
-    {"geliyorum", R_B, CHAT_JOIN, 0, 0.9f},
-    {"geliyoruz", R_B, CHAT_JOIN, 0, 0.9f},
-    {"gelicem", R_B, CHAT_JOIN, 0, 0.85f},
-    {"geleceğim", R_B, CHAT_JOIN, 0, 0.85f},
-    {"gelirim", R_B, CHAT_JOIN, 0, 0.85f},
-    {"evet", R_B, CHAT_JOIN, 0, 0.85f},
-    {"tamam", R_B, CHAT_JOIN, 0, 0.8f},
-    {"tamamdır", R_B, CHAT_JOIN, 0, 0.85f},
-    {"tmm", R_B, CHAT_JOIN, 0, 0.8f},
-    {"evt", R_B, CHAT_JOIN, 0, 0.8f},
-    {"olur", R_B, CHAT_JOIN, 0, 0.8f},
-    {"ok", R_B, CHAT_JOIN, 0, 0.8f},
-    {"okay", R_B, CHAT_JOIN, 0, 0.8f},
-    {"okey", R_B, CHAT_JOIN, 0, 0.8f},
-    {"tabii", R_B, CHAT_JOIN, 0, 0.8f},
-    {"tabi", R_B, CHAT_JOIN, 0, 0.8f},
-    {"kabul", R_B, CHAT_JOIN, 0, 0.8f},
-    {"kabul ediyorum", R_B, CHAT_JOIN, 0, 0.85f},
-    {"kabul et", R_B, CHAT_JOIN, 0, 0.85f},
-    {"ayır", R_B, CHAT_JOIN, 0, 0.7f},
-    {"yes", R_B, CHAT_JOIN, 0, 0.85f},
-    {"yep", R_B, CHAT_JOIN, 0, 0.8f},
-    {"yeah", R_B, CHAT_JOIN, 0, 0.8f},
-    {"sure", R_B, CHAT_JOIN, 0, 0.8f},
-    {"join", R_B, CHAT_JOIN, 0, 0.9f},
-    {"i'm in", R_B, CHAT_JOIN, 0, 0.9f},
-    {"count me in", R_B, CHAT_JOIN, 0, 0.95f},
-    {"sign me up", R_B, CHAT_JOIN, 0, 0.9f},
-    {"i'll come", R_B, CHAT_JOIN, 0, 0.85f},
-    {"i'll be there", R_B, CHAT_JOIN, 0, 0.9f},
-    {"i'm coming", R_B, CHAT_JOIN, 0, 0.85f},
-    {"let's go", R_B, CHAT_JOIN, 0, 0.8f},
+    {"katıl", R_B, UNDERSTAND_JOIN, 0, 0.95f},
+    {"katılıyorum", R_B, UNDERSTAND_JOIN, 0, 0.95f},
+    {"katılıyom", R_B, UNDERSTAND_JOIN, 0, 0.9f},
+    {"katılırım", R_B, UNDERSTAND_JOIN, 0, 0.9f},
+    {"katılmak", R_B, UNDERSTAND_JOIN, 0, 0.9f},
+    {"katılacağım", R_B, UNDERSTAND_JOIN, 0, 0.9f},
+    {"katılıcam", R_B, UNDERSTAND_JOIN, 0, 0.85f},
+    {"varım", R_B, UNDERSTAND_JOIN, 0, 0.9f},
+    {"geliyorum", R_B, UNDERSTAND_JOIN, 0, 0.9f},
+    {"geliyoruz", R_B, UNDERSTAND_JOIN, 0, 0.9f},
+    {"gelicem", R_B, UNDERSTAND_JOIN, 0, 0.85f},
+    {"geleceğim", R_B, UNDERSTAND_JOIN, 0, 0.85f},
+    {"gelirim", R_B, UNDERSTAND_JOIN, 0, 0.85f},
+    {"evet", R_B, UNDERSTAND_JOIN, 0, 0.85f},
+    {"tamam", R_B, UNDERSTAND_JOIN, 0, 0.8f},
+    {"tamamdır", R_B, UNDERSTAND_JOIN, 0, 0.85f},
+    {"tmm", R_B, UNDERSTAND_JOIN, 0, 0.8f},
+    {"evt", R_B, UNDERSTAND_JOIN, 0, 0.8f},
+    {"olur", R_B, UNDERSTAND_JOIN, 0, 0.8f},
+    {"ok", R_B, UNDERSTAND_JOIN, 0, 0.8f},
+    {"okay", R_B, UNDERSTAND_JOIN, 0, 0.8f},
+    {"okey", R_B, UNDERSTAND_JOIN, 0, 0.8f},
+    {"tabii", R_B, UNDERSTAND_JOIN, 0, 0.8f},
+    {"tabi", R_B, UNDERSTAND_JOIN, 0, 0.8f},
+    {"kabul", R_B, UNDERSTAND_JOIN, 0, 0.8f},
+    {"kabul ediyorum", R_B, UNDERSTAND_JOIN, 0, 0.85f},
+    {"kabul et", R_B, UNDERSTAND_JOIN, 0, 0.85f},
+    {"ayır", R_B, UNDERSTAND_JOIN, 0, 0.7f},
+    {"yes", R_B, UNDERSTAND_JOIN, 0, 0.85f},
+    {"yep", R_B, UNDERSTAND_JOIN, 0, 0.8f},
+    {"yeah", R_B, UNDERSTAND_JOIN, 0, 0.8f},
+    {"sure", R_B, UNDERSTAND_JOIN, 0, 0.8f},
+    {"join", R_B, UNDERSTAND_JOIN, 0, 0.9f},
+    {"i'm in", R_B, UNDERSTAND_JOIN, 0, 0.9f},
+    {"count me in", R_B, UNDERSTAND_JOIN, 0, 0.95f},
+    {"sign me up", R_B, UNDERSTAND_JOIN, 0, 0.9f},
+    {"i'll come", R_B, UNDERSTAND_JOIN, 0, 0.85f},
+    {"i'll be there", R_B, UNDERSTAND_JOIN, 0, 0.9f},
+    {"i'm coming", R_B, UNDERSTAND_JOIN, 0, 0.85f},
+    {"let's go", R_B, UNDERSTAND_JOIN, 0, 0.8f},
     /* buyer: decline */
-    {"hayır", R_B, CHAT_DECLINE, 0, 0.9f},
-    {"istemiyorum", R_B, CHAT_DECLINE, 0, 0.9f},
-    {"istemiyoruz", R_B, CHAT_DECLINE, 0, 0.9f},
-    {"istemem", R_B, CHAT_DECLINE, 0, 0.9f},
-    {"gerek yok", R_B, CHAT_DECLINE, 0, 0.9f},
-    {"kalsın", R_B, CHAT_DECLINE, 0, 0.8f},
-    {"=pas", R_B, CHAT_DECLINE, 0, 0.8f},
-    {"pas geçiyorum", R_B, CHAT_DECLINE, 0, 0.9f},
-    {"katılmıyorum", R_B, CHAT_DECLINE, 0, 0.9f},
-    {"katılmayacağım", R_B, CHAT_DECLINE, 0, 0.9f},
-    {"ilgilenmiyorum", R_B, CHAT_DECLINE, 0, 0.95f},
-    {"olmaz", R_B, CHAT_DECLINE, 0, 0.8f},
-    {"=yok", R_B, CHAT_DECLINE, 0, 0.65f},
-    {"başka zaman", R_B, CHAT_DECLINE, 0, 0.8f},
-    {"belki sonra", R_B, CHAT_DECLINE, 0, 0.8f},
-    {"no", R_B, CHAT_DECLINE, 0, 0.85f},
-    {"nope", R_B, CHAT_DECLINE, 0, 0.85f},
-    {"nah", R_B, CHAT_DECLINE, 0, 0.8f},
-    {"no thanks", R_B, CHAT_DECLINE, 0, 0.95f},
-    {"not interested", R_B, CHAT_DECLINE, 0, 0.95f},
-    {"maybe later", R_B, CHAT_DECLINE, 0, 0.8f},
-    {"pass", R_B, CHAT_DECLINE, 0, 0.8f},
-    {"geçelim", R_B, CHAT_DECLINE, 0, 0.75f},
+    {"hayır", R_B, UNDERSTAND_DECLINE, 0, 0.9f},
+    {"istemiyorum", R_B, UNDERSTAND_DECLINE, 0, 0.9f},
+    {"istemiyoruz", R_B, UNDERSTAND_DECLINE, 0, 0.9f},
+    {"istemem", R_B, UNDERSTAND_DECLINE, 0, 0.9f},
+    {"gerek yok", R_B, UNDERSTAND_DECLINE, 0, 0.9f},
+    {"kalsın", R_B, UNDERSTAND_DECLINE, 0, 0.8f},
+    {"=pas", R_B, UNDERSTAND_DECLINE, 0, 0.8f},
+    {"pas geçiyorum", R_B, UNDERSTAND_DECLINE, 0, 0.9f},
+    {"katılmıyorum", R_B, UNDERSTAND_DECLINE, 0, 0.9f},
+    {"katılmayacağım", R_B, UNDERSTAND_DECLINE, 0, 0.9f},
+    {"ilgilenmiyorum", R_B, UNDERSTAND_DECLINE, 0, 0.95f},
+    {"olmaz", R_B, UNDERSTAND_DECLINE, 0, 0.8f},
+    {"=yok", R_B, UNDERSTAND_DECLINE, 0, 0.65f},
+    {"başka zaman", R_B, UNDERSTAND_DECLINE, 0, 0.8f},
+    {"belki sonra", R_B, UNDERSTAND_DECLINE, 0, 0.8f},
+    {"no", R_B, UNDERSTAND_DECLINE, 0, 0.85f},
+    {"nope", R_B, UNDERSTAND_DECLINE, 0, 0.85f},
+    {"nah", R_B, UNDERSTAND_DECLINE, 0, 0.8f},
+    {"no thanks", R_B, UNDERSTAND_DECLINE, 0, 0.95f},
+    {"not interested", R_B, UNDERSTAND_DECLINE, 0, 0.95f},
+    {"maybe later", R_B, UNDERSTAND_DECLINE, 0, 0.8f},
+    {"pass", R_B, UNDERSTAND_DECLINE, 0, 0.8f},
+    {"geçelim", R_B, UNDERSTAND_DECLINE, 0, 0.75f},
     /* buyer: cancel a pre-commit */
-    {"iptal", R_B, CHAT_CANCEL, 0, 0.9f},
-    {"iptal et", R_B, CHAT_CANCEL, 0, 0.9f},
-    {"iptal etmek", R_B, CHAT_CANCEL, 0, 0.95f},
-    {"iptal ediyorum", R_B, CHAT_CANCEL, 0, 0.95f},
-    {"vazgeçtim", R_B, CHAT_CANCEL, 0, 0.95f},
-    {"vazgeçiyorum", R_B, CHAT_CANCEL, 0, 0.95f},
-    {"gelemiyorum", R_B, CHAT_CANCEL, 0, 0.95f},
-    {"gelemeyeceğim", R_B, CHAT_CANCEL, 0, 0.95f},
-    {"gelemem", R_B, CHAT_CANCEL, 0, 0.9f},
-    {"gelmiyorum", R_B, CHAT_CANCEL, 0, 0.9f},
-    {"gelmeyeceğim", R_B, CHAT_CANCEL, 0, 0.9f},
-    {"katılamıyorum", R_B, CHAT_CANCEL, 0, 0.9f},
-    {"katılamayacağım", R_B, CHAT_CANCEL, 0, 0.9f},
-    {"yetişemiyorum", R_B, CHAT_CANCEL, 0, 0.85f},
-    {"yetişemem", R_B, CHAT_CANCEL, 0, 0.85f},
-    {"geri al", R_B, CHAT_CANCEL, 0, 0.8f},
-    {"cancel", R_B, CHAT_CANCEL, 0, 0.9f},
-    {"can't make it", R_B, CHAT_CANCEL, 0, 0.95f},
-    {"can't come", R_B, CHAT_CANCEL, 0, 0.9f},
-    {"cannot come", R_B, CHAT_CANCEL, 0, 0.9f},
-    {"not coming", R_B, CHAT_CANCEL, 0, 0.9f},
-    {"won't make it", R_B, CHAT_CANCEL, 0, 0.9f},
-    {"changed my mind", R_B, CHAT_CANCEL, 0, 0.9f},
+    {"iptal", R_B, UNDERSTAND_CANCEL, 0, 0.9f},
+    {"iptal et", R_B, UNDERSTAND_CANCEL, 0, 0.9f},
+    {"iptal etmek", R_B, UNDERSTAND_CANCEL, 0, 0.95f},
+    {"iptal ediyorum", R_B, UNDERSTAND_CANCEL, 0, 0.95f},
+    {"vazgeçtim", R_B, UNDERSTAND_CANCEL, 0, 0.95f},
+    {"vazgeçiyorum", R_B, UNDERSTAND_CANCEL, 0, 0.95f},
+    {"gelemiyorum", R_B, UNDERSTAND_CANCEL, 0, 0.95f},
+    {"gelemeyeceğim", R_B, UNDERSTAND_CANCEL, 0, 0.95f},
+    {"gelemem", R_B, UNDERSTAND_CANCEL, 0, 0.9f},
+    {"gelmiyorum", R_B, UNDERSTAND_CANCEL, 0, 0.9f},
+    {"gelmeyeceğim", R_B, UNDERSTAND_CANCEL, 0, 0.9f},
+    {"katılamıyorum", R_B, UNDERSTAND_CANCEL, 0, 0.9f},
+    {"katılamayacağım", R_B, UNDERSTAND_CANCEL, 0, 0.9f},
+    {"yetişemiyorum", R_B, UNDERSTAND_CANCEL, 0, 0.85f},
+    {"yetişemem", R_B, UNDERSTAND_CANCEL, 0, 0.85f},
+    {"geri al", R_B, UNDERSTAND_CANCEL, 0, 0.8f},
+    {"cancel", R_B, UNDERSTAND_CANCEL, 0, 0.9f},
+    {"can't make it", R_B, UNDERSTAND_CANCEL, 0, 0.95f},
+    {"can't come", R_B, UNDERSTAND_CANCEL, 0, 0.9f},
+    {"cannot come", R_B, UNDERSTAND_CANCEL, 0, 0.9f},
+    {"not coming", R_B, UNDERSTAND_CANCEL, 0, 0.9f},
+    {"won't make it", R_B, UNDERSTAND_CANCEL, 0, 0.9f},
+    {"changed my mind", R_B, UNDERSTAND_CANCEL, 0, 0.9f},
     /* buyer: deals */
-    {"indirim", R_B, CHAT_DEALS_QUERY, 0, 0.85f},
-    {"indirimli", R_B, CHAT_DEALS_QUERY, 0, 0.75f},
-    {"indirim var mı", R_B, CHAT_DEALS_QUERY, 0, 0.95f},
-    {"fırsat", R_B, CHAT_DEALS_QUERY, 0, 0.85f},
-    {"kampanya", R_B, CHAT_DEALS_QUERY, 0, 0.85f},
-    {"teklif", R_B, CHAT_DEALS_QUERY, 0, 0.75f},
-    {"neler var", R_B, CHAT_DEALS_QUERY, 0, 0.8f},
-    {"ne var", R_B, CHAT_DEALS_QUERY, 0, 0.7f},
-    {"deal", R_B, CHAT_DEALS_QUERY, 0, 0.9f},
-    {"offer", R_B, CHAT_DEALS_QUERY, 0, 0.85f},
-    {"any offers", R_B, CHAT_DEALS_QUERY, 0, 0.95f},
-    {"discount", R_B, CHAT_DEALS_QUERY, 0, 0.85f},
-    {"promo", R_B, CHAT_DEALS_QUERY, 0, 0.8f},
-    {"what's on", R_B, CHAT_DEALS_QUERY, 0, 0.75f},
-    {"fiyat", R_B, CHAT_DEALS_QUERY, 0, 0.6f},
-    {"ne kadar", R_B, CHAT_DEALS_QUERY, 0, 0.6f},
-    {"price", R_B, CHAT_DEALS_QUERY, 0, 0.6f},
-    {"how much", R_B, CHAT_DEALS_QUERY, 0, 0.6f},
+    {"indirim", R_B, UNDERSTAND_DEALS_QUERY, 0, 0.85f},
+    {"indirimli", R_B, UNDERSTAND_DEALS_QUERY, 0, 0.75f},
+    {"indirim var mı", R_B, UNDERSTAND_DEALS_QUERY, 0, 0.95f},
+    {"fırsat", R_B, UNDERSTAND_DEALS_QUERY, 0, 0.85f},
+    {"kampanya", R_B, UNDERSTAND_DEALS_QUERY, 0, 0.85f},
+    {"teklif", R_B, UNDERSTAND_DEALS_QUERY, 0, 0.75f},
+    {"neler var", R_B, UNDERSTAND_DEALS_QUERY, 0, 0.8f},
+    {"ne var", R_B, UNDERSTAND_DEALS_QUERY, 0, 0.7f},
+    {"deal", R_B, UNDERSTAND_DEALS_QUERY, 0, 0.9f},
+    {"offer", R_B, UNDERSTAND_DEALS_QUERY, 0, 0.85f},
+    {"any offers", R_B, UNDERSTAND_DEALS_QUERY, 0, 0.95f},
+    {"discount", R_B, UNDERSTAND_DEALS_QUERY, 0, 0.85f},
+    {"promo", R_B, UNDERSTAND_DEALS_QUERY, 0, 0.8f},
+    {"what's on", R_B, UNDERSTAND_DEALS_QUERY, 0, 0.75f},
+    {"fiyat", R_B, UNDERSTAND_DEALS_QUERY, 0, 0.6f},
+    {"ne kadar", R_B, UNDERSTAND_DEALS_QUERY, 0, 0.6f},
+    {"price", R_B, UNDERSTAND_DEALS_QUERY, 0, 0.6f},
+    {"how much", R_B, UNDERSTAND_DEALS_QUERY, 0, 0.6f},
     /* buyer: opt out / in */
-    {"=dur", R_B, CHAT_OPT_OUT, F_SHORT, 0.8f},
-    {"durdur", R_B, CHAT_OPT_OUT, 0, 0.9f},
-    {"stop", R_B, CHAT_OPT_OUT, 0, 0.95f},
-    {"unsubscribe", R_B, CHAT_OPT_OUT, 0, 0.95f},
-    {"abonelik iptal", R_B, CHAT_OPT_OUT, 0, 0.95f},
-    {"aboneliğimi iptal", R_B, CHAT_OPT_OUT, 0, 0.95f},
-    {"abonelikten çık", R_B, CHAT_OPT_OUT, 0, 0.95f},
-    {"listeden çıkar", R_B, CHAT_OPT_OUT, 0, 0.95f},
-    {"beni çıkar", R_B, CHAT_OPT_OUT, 0, 0.9f},
-    {"çıkar", R_B, CHAT_OPT_OUT, 0, 0.6f},
-    {"mesaj atma", R_B, CHAT_OPT_OUT, 0, 0.9f},
-    {"mesaj atmayın", R_B, CHAT_OPT_OUT, 0, 0.9f},
-    {"mesaj gönderme", R_B, CHAT_OPT_OUT, 0, 0.9f},
-    {"mesaj istemiyorum", R_B, CHAT_OPT_OUT, 0, 0.95f},
-    {"bildirim istemiyorum", R_B, CHAT_OPT_OUT, 0, 0.95f},
-    {"mesaj gelmesin", R_B, CHAT_OPT_OUT, 0, 0.9f},
-    {"rahatsız etme", R_B, CHAT_OPT_OUT, 0, 0.9f},
-    {"rahatsız etmeyin", R_B, CHAT_OPT_OUT, 0, 0.9f},
-    {"bildirimleri kapat", R_B, CHAT_OPT_OUT, 0, 0.9f},
-    {"opt out", R_B, CHAT_OPT_OUT, 0, 0.95f},
-    {"no more messages", R_B, CHAT_OPT_OUT, 0, 0.95f},
-    {"remove me", R_B, CHAT_OPT_OUT, 0, 0.9f},
-    {"başla", R_B, CHAT_OPT_IN, 0, 0.9f},
-    {"başlat", R_B, CHAT_OPT_IN, 0, 0.85f},
-    {"tekrar aç", R_B, CHAT_OPT_IN, 0, 0.9f},
-    {"tekrar başla", R_B, CHAT_OPT_IN, 0, 0.95f},
-    {"yeniden başla", R_B, CHAT_OPT_IN, 0, 0.95f},
-    {"abone ol", R_B, CHAT_OPT_IN, 0, 0.9f},
-    {"kaydol", R_B, CHAT_OPT_IN, 0, 0.85f},
-    {"kayıt ol", R_B, CHAT_OPT_IN, 0, 0.85f},
-    {"bildirimleri aç", R_B, CHAT_OPT_IN, 0, 0.9f},
-    {"mesajları aç", R_B, CHAT_OPT_IN, 0, 0.9f},
-    {"devam", R_B, CHAT_OPT_IN, 0, 0.7f},
-    {"start", R_B, CHAT_OPT_IN, 0, 0.9f},
-    {"subscribe", R_B, CHAT_OPT_IN, 0, 0.9f},
-    {"resume", R_B, CHAT_OPT_IN, 0, 0.85f},
-    {"opt in", R_B, CHAT_OPT_IN, 0, 0.9f},
+    {"=dur", R_B, UNDERSTAND_OPT_OUT, F_SHORT, 0.8f},
+    {"durdur", R_B, UNDERSTAND_OPT_OUT, 0, 0.9f},
+    {"stop", R_B, UNDERSTAND_OPT_OUT, 0, 0.95f},
+    {"unsubscribe", R_B, UNDERSTAND_OPT_OUT, 0, 0.95f},
+    {"abonelik iptal", R_B, UNDERSTAND_OPT_OUT, 0, 0.95f},
+    {"aboneliğimi iptal", R_B, UNDERSTAND_OPT_OUT, 0, 0.95f},
+    {"abonelikten çık", R_B, UNDERSTAND_OPT_OUT, 0, 0.95f},
+    {"listeden çıkar", R_B, UNDERSTAND_OPT_OUT, 0, 0.95f},
+    {"beni çıkar", R_B, UNDERSTAND_OPT_OUT, 0, 0.9f},
+    {"çıkar", R_B, UNDERSTAND_OPT_OUT, 0, 0.6f},
+    {"mesaj atma", R_B, UNDERSTAND_OPT_OUT, 0, 0.9f},
+    {"mesaj atmayın", R_B, UNDERSTAND_OPT_OUT, 0, 0.9f},
+    {"mesaj gönderme", R_B, UNDERSTAND_OPT_OUT, 0, 0.9f},
+    {"mesaj istemiyorum", R_B, UNDERSTAND_OPT_OUT, 0, 0.95f},
+    {"bildirim istemiyorum", R_B, UNDERSTAND_OPT_OUT, 0, 0.95f},
+    {"mesaj gelmesin", R_B, UNDERSTAND_OPT_OUT, 0, 0.9f},
+    {"rahatsız etme", R_B, UNDERSTAND_OPT_OUT, 0, 0.9f},
+    {"rahatsız etmeyin", R_B, UNDERSTAND_OPT_OUT, 0, 0.9f},
+    {"bildirimleri kapat", R_B, UNDERSTAND_OPT_OUT, 0, 0.9f},
+    {"opt out", R_B, UNDERSTAND_OPT_OUT, 0, 0.95f},
+    {"no more messages", R_B, UNDERSTAND_OPT_OUT, 0, 0.95f},
+    {"remove me", R_B, UNDERSTAND_OPT_OUT, 0, 0.9f},
+    {"başla", R_B, UNDERSTAND_OPT_IN, 0, 0.9f},
+    {"başlat", R_B, UNDERSTAND_OPT_IN, 0, 0.85f},
+    {"tekrar aç", R_B, UNDERSTAND_OPT_IN, 0, 0.9f},
+    {"tekrar başla", R_B, UNDERSTAND_OPT_IN, 0, 0.95f},
+    {"yeniden başla", R_B, UNDERSTAND_OPT_IN, 0, 0.95f},
+    {"abone ol", R_B, UNDERSTAND_OPT_IN, 0, 0.9f},
+    {"kaydol", R_B, UNDERSTAND_OPT_IN, 0, 0.85f},
+    {"kayıt ol", R_B, UNDERSTAND_OPT_IN, 0, 0.85f},
+    {"bildirimleri aç", R_B, UNDERSTAND_OPT_IN, 0, 0.9f},
+    {"mesajları aç", R_B, UNDERSTAND_OPT_IN, 0, 0.9f},
+    {"devam", R_B, UNDERSTAND_OPT_IN, 0, 0.7f},
+    {"start", R_B, UNDERSTAND_OPT_IN, 0, 0.9f},
+    {"subscribe", R_B, UNDERSTAND_OPT_IN, 0, 0.9f},
+    {"resume", R_B, UNDERSTAND_OPT_IN, 0, 0.85f},
+    {"opt in", R_B, UNDERSTAND_OPT_IN, 0, 0.9f},
     /* buyer: location */
-    {"konum", R_B, CHAT_LOCATION, 0, 0.85f},
-    {"konumum", R_B, CHAT_LOCATION, 0, 0.9f},
-    {"lokasyon", R_B, CHAT_LOCATION, 0, 0.85f},
-    {"adres", R_B, CHAT_LOCATION, 0, 0.8f},
-    {"adresim", R_B, CHAT_LOCATION, 0, 0.85f},
-    {"buradayım", R_B, CHAT_LOCATION, 0, 0.75f},
-    {"evdeyim", R_B, CHAT_LOCATION, 0, 0.7f},
-    {"mahalle", R_B, CHAT_LOCATION, 0, 0.6f},
-    {"semt", R_B, CHAT_LOCATION, 0, 0.6f},
-    {"location", R_B, CHAT_LOCATION, 0, 0.85f},
-    {"my location", R_B, CHAT_LOCATION, 0, 0.9f},
-    {"i'm at", R_B, CHAT_LOCATION, 0, 0.8f},
-    {"i'm near", R_B, CHAT_LOCATION, 0, 0.8f},
-    {"neighborhood", R_B, CHAT_LOCATION, 0, 0.7f},
-    {"neighbourhood", R_B, CHAT_LOCATION, 0, 0.7f},
+    {"konum", R_B, UNDERSTAND_LOCATION, 0, 0.85f},
+    {"konumum", R_B, UNDERSTAND_LOCATION, 0, 0.9f},
+    {"lokasyon", R_B, UNDERSTAND_LOCATION, 0, 0.85f},
+    {"adres", R_B, UNDERSTAND_LOCATION, 0, 0.8f},
+    {"adresim", R_B, UNDERSTAND_LOCATION, 0, 0.85f},
+    {"buradayım", R_B, UNDERSTAND_LOCATION, 0, 0.75f},
+    {"evdeyim", R_B, UNDERSTAND_LOCATION, 0, 0.7f},
+    {"mahalle", R_B, UNDERSTAND_LOCATION, 0, 0.6f},
+    {"semt", R_B, UNDERSTAND_LOCATION, 0, 0.6f},
+    {"location", R_B, UNDERSTAND_LOCATION, 0, 0.85f},
+    {"my location", R_B, UNDERSTAND_LOCATION, 0, 0.9f},
+    {"i'm at", R_B, UNDERSTAND_LOCATION, 0, 0.8f},
+    {"i'm near", R_B, UNDERSTAND_LOCATION, 0, 0.8f},
+    {"neighborhood", R_B, UNDERSTAND_LOCATION, 0, 0.7f},
+    {"neighbourhood", R_B, UNDERSTAND_LOCATION, 0, 0.7f},
     /* both: help, greeting */
-    {"yardım", R_BS, CHAT_HELP, 0, 0.95f},
-    {"yardım et", R_BS, CHAT_HELP, 0, 0.95f},
-    {"=nasıl", R_BS, CHAT_HELP, 0, 0.6f},
-    {"nasıl çalışıyor", R_BS, CHAT_HELP, 0, 0.95f},
-    {"nasıl çalışır", R_BS, CHAT_HELP, 0, 0.95f},
-    {"nasıl kullanılır", R_BS, CHAT_HELP, 0, 0.95f},
-    {"ne yapabilirim", R_BS, CHAT_HELP, 0, 0.85f},
-    {"ne işe yarıyor", R_BS, CHAT_HELP, 0, 0.9f},
-    {"komutlar", R_BS, CHAT_HELP, 0, 0.85f},
-    {"menü", R_BS, CHAT_HELP, 0, 0.8f},
-    {"bilgi", R_BS, CHAT_HELP, 0, 0.7f},
-    {"destek", R_BS, CHAT_HELP, 0, 0.8f},
-    {"anlamadım", R_BS, CHAT_HELP, 0, 0.8f},
-    {"help", R_BS, CHAT_HELP, 0, 0.95f},
-    {"how does it work", R_BS, CHAT_HELP, 0, 0.95f},
-    {"how it works", R_BS, CHAT_HELP, 0, 0.95f},
-    {"what can you do", R_BS, CHAT_HELP, 0, 0.9f},
-    {"=how", R_BS, CHAT_HELP, 0, 0.5f},
-    {"info", R_BS, CHAT_HELP, 0, 0.75f},
-    {"commands", R_BS, CHAT_HELP, 0, 0.85f},
-    {"support", R_BS, CHAT_HELP, 0, 0.8f},
-    {"merhaba", R_BS, CHAT_GREETING, 0, 0.9f},
-    {"merhabalar", R_BS, CHAT_GREETING, 0, 0.9f},
-    {"meraba", R_BS, CHAT_GREETING, 0, 0.85f},
-    {"mrb", R_BS, CHAT_GREETING, 0, 0.85f},
-    {"mrhb", R_BS, CHAT_GREETING, 0, 0.85f},
-    {"selam", R_BS, CHAT_GREETING, 0, 0.9f},
-    {"selamlar", R_BS, CHAT_GREETING, 0, 0.9f},
-    {"slm", R_BS, CHAT_GREETING, 0, 0.85f},
-    {"=sa", R_BS, CHAT_GREETING, 0, 0.7f},
-    {"selamün aleyküm", R_BS, CHAT_GREETING, 0, 0.9f},
-    {"selamünaleyküm", R_BS, CHAT_GREETING, 0, 0.9f},
-    {"aleyküm selam", R_BS, CHAT_GREETING, 0, 0.85f},
-    {"günaydın", R_BS, CHAT_GREETING, 0, 0.9f},
-    {"tünaydın", R_BS, CHAT_GREETING, 0, 0.85f},
-    {"iyi akşamlar", R_BS, CHAT_GREETING, 0, 0.85f},
-    {"iyi günler", R_BS, CHAT_GREETING, 0, 0.85f},
-    {"iyi geceler", R_BS, CHAT_GREETING, 0, 0.8f},
-    {"nasılsın", R_BS, CHAT_GREETING, 0, 0.8f},
-    {"naber", R_BS, CHAT_GREETING, 0, 0.85f},
-    {"nbr", R_BS, CHAT_GREETING, 0, 0.8f},
-    {"hi", R_BS, CHAT_GREETING, 0, 0.85f},
-    {"=hey", R_BS, CHAT_GREETING, 0, 0.8f},
-    {"hello", R_BS, CHAT_GREETING, 0, 0.9f},
-    {"hola", R_BS, CHAT_GREETING, 0, 0.7f},
-    {"good morning", R_BS, CHAT_GREETING, 0, 0.9f},
-    {"good afternoon", R_BS, CHAT_GREETING, 0, 0.9f},
-    {"good evening", R_BS, CHAT_GREETING, 0, 0.9f},
-    {"how are you", R_BS, CHAT_GREETING, 0, 0.85f},
+    {"yardım", R_BS, UNDERSTAND_HELP, 0, 0.95f},
+    {"yardım et", R_BS, UNDERSTAND_HELP, 0, 0.95f},
+    {"=nasıl", R_BS, UNDERSTAND_HELP, 0, 0.6f},
+    {"nasıl çalışıyor", R_BS, UNDERSTAND_HELP, 0, 0.95f},
+    {"nasıl çalışır", R_BS, UNDERSTAND_HELP, 0, 0.95f},
+    {"nasıl kullanılır", R_BS, UNDERSTAND_HELP, 0, 0.95f},
+    {"ne yapabilirim", R_BS, UNDERSTAND_HELP, 0, 0.85f},
+    {"ne işe yarıyor", R_BS, UNDERSTAND_HELP, 0, 0.9f},
+    {"komutlar", R_BS, UNDERSTAND_HELP, 0, 0.85f},
+    {"menü", R_BS, UNDERSTAND_HELP, 0, 0.8f},
+    {"bilgi", R_BS, UNDERSTAND_HELP, 0, 0.7f},
+    {"destek", R_BS, UNDERSTAND_HELP, 0, 0.8f},
+    {"anlamadım", R_BS, UNDERSTAND_HELP, 0, 0.8f},
+    {"help", R_BS, UNDERSTAND_HELP, 0, 0.95f},
+    {"how does it work", R_BS, UNDERSTAND_HELP, 0, 0.95f},
+    {"how it works", R_BS, UNDERSTAND_HELP, 0, 0.95f},
+    {"what can you do", R_BS, UNDERSTAND_HELP, 0, 0.9f},
+    {"=how", R_BS, UNDERSTAND_HELP, 0, 0.5f},
+    {"info", R_BS, UNDERSTAND_HELP, 0, 0.75f},
+    {"commands", R_BS, UNDERSTAND_HELP, 0, 0.85f},
+    {"support", R_BS, UNDERSTAND_HELP, 0, 0.8f},
+    {"merhaba", R_BS, UNDERSTAND_GREETING, 0, 0.9f},
+    {"merhabalar", R_BS, UNDERSTAND_GREETING, 0, 0.9f},
+    {"meraba", R_BS, UNDERSTAND_GREETING, 0, 0.85f},
+    {"mrb", R_BS, UNDERSTAND_GREETING, 0, 0.85f},
+    {"mrhb", R_BS, UNDERSTAND_GREETING, 0, 0.85f},
+    {"selam", R_BS, UNDERSTAND_GREETING, 0, 0.9f},
+    {"selamlar", R_BS, UNDERSTAND_GREETING, 0, 0.9f},
+    {"slm", R_BS, UNDERSTAND_GREETING, 0, 0.85f},
+    {"=sa", R_BS, UNDERSTAND_GREETING, 0, 0.7f},
+    {"selamün aleyküm", R_BS, UNDERSTAND_GREETING, 0, 0.9f},
+    {"selamünaleyküm", R_BS, UNDERSTAND_GREETING, 0, 0.9f},
+    {"aleyküm selam", R_BS, UNDERSTAND_GREETING, 0, 0.85f},
+    {"günaydın", R_BS, UNDERSTAND_GREETING, 0, 0.9f},
+    {"tünaydın", R_BS, UNDERSTAND_GREETING, 0, 0.85f},
+    {"iyi akşamlar", R_BS, UNDERSTAND_GREETING, 0, 0.85f},
+    {"iyi günler", R_BS, UNDERSTAND_GREETING, 0, 0.85f},
+    {"iyi geceler", R_BS, UNDERSTAND_GREETING, 0, 0.8f},
+    {"nasılsın", R_BS, UNDERSTAND_GREETING, 0, 0.8f},
+    {"naber", R_BS, UNDERSTAND_GREETING, 0, 0.85f},
+    {"nbr", R_BS, UNDERSTAND_GREETING, 0, 0.8f},
+    {"hi", R_BS, UNDERSTAND_GREETING, 0, 0.85f},
+    {"=hey", R_BS, UNDERSTAND_GREETING, 0, 0.8f},
+    {"hello", R_BS, UNDERSTAND_GREETING, 0, 0.9f},
+    {"hola", R_BS, UNDERSTAND_GREETING, 0, 0.7f},
+    {"good morning", R_BS, UNDERSTAND_GREETING, 0, 0.9f},
+    {"good afternoon", R_BS, UNDERSTAND_GREETING, 0, 0.9f},
+    {"good evening", R_BS, UNDERSTAND_GREETING, 0, 0.9f},
+    {"how are you", R_BS, UNDERSTAND_GREETING, 0, 0.85f},
     /* seller: idle */
-    {"boşum", R_S, CHAT_SELLER_IDLE, 0, 0.95f},
-    {"boşuz", R_S, CHAT_SELLER_IDLE, 0, 0.95f},
-    {"boş", R_S, CHAT_SELLER_IDLE, 0, 0.85f},
-    {"boşta", R_S, CHAT_SELLER_IDLE, 0, 0.85f},
-    {"bomboş", R_S, CHAT_SELLER_IDLE, 0, 0.95f},
-    {"müşteri yok", R_S, CHAT_SELLER_IDLE, 0, 0.95f},
-    {"kimse yok", R_S, CHAT_SELLER_IDLE, 0, 0.9f},
-    {"kimse gelmiyor", R_S, CHAT_SELLER_IDLE, 0, 0.95f},
-    {"müşteri gelmiyor", R_S, CHAT_SELLER_IDLE, 0, 0.95f},
-    {"az müşteri", R_S, CHAT_SELLER_IDLE, 0, 0.9f},
-    {"müşteri az", R_S, CHAT_SELLER_IDLE, 0, 0.9f},
-    {"sakin", R_S, CHAT_SELLER_IDLE, 0, 0.85f},
-    {"sakiniz", R_S, CHAT_SELLER_IDLE, 0, 0.9f},
-    {"durgun", R_S, CHAT_SELLER_IDLE, 0, 0.85f},
-    {"durgunuz", R_S, CHAT_SELLER_IDLE, 0, 0.9f},
-    {"kesat", R_S, CHAT_SELLER_IDLE, 0, 0.85f},
-    {"ölü", R_S, CHAT_SELLER_IDLE, 0, 0.7f},
-    {"yoğunluk düşük", R_S, CHAT_SELLER_IDLE, 0, 0.95f},
-    {"yoğunluk az", R_S, CHAT_SELLER_IDLE, 0, 0.9f},
-    {"yoğun değil", R_S, CHAT_SELLER_IDLE, 0, 0.95f},
-    {"yoğun değiliz", R_S, CHAT_SELLER_IDLE, 0, 0.95f},
-    {"kalabalık değil", R_S, CHAT_SELLER_IDLE, 0, 0.95f},
-    {"trafik düşük", R_S, CHAT_SELLER_IDLE, 0, 0.9f},
-    {"düşük", R_S, CHAT_SELLER_IDLE, 0, 0.6f},
-    {"kapasite var", R_S, CHAT_SELLER_IDLE, 0, 0.85f},
-    {"yer var", R_S, CHAT_SELLER_IDLE, 0, 0.8f},
-    {"masa var", R_S, CHAT_SELLER_IDLE, 0, 0.75f},
-    {"masalar boş", R_S, CHAT_SELLER_IDLE, 0, 0.95f},
-    {"idle", R_S, CHAT_SELLER_IDLE, 0, 0.9f},
-    {"quiet", R_S, CHAT_SELLER_IDLE, 0, 0.9f},
-    {"slow", R_S, CHAT_SELLER_IDLE, 0, 0.8f},
-    {"empty", R_S, CHAT_SELLER_IDLE, 0, 0.85f},
-    {"dead", R_S, CHAT_SELLER_IDLE, 0, 0.7f},
-    {"no customers", R_S, CHAT_SELLER_IDLE, 0, 0.95f},
-    {"not busy", R_S, CHAT_SELLER_IDLE, 0, 0.95f},
-    {"free", R_S, CHAT_SELLER_IDLE, 0, 0.6f},
-    {"available", R_S, CHAT_SELLER_IDLE, 0, 0.7f},
+    {"boşum", R_S, UNDERSTAND_SELLER_IDLE, 0, 0.95f},
+    {"boşuz", R_S, UNDERSTAND_SELLER_IDLE, 0, 0.95f},
+    {"boş", R_S, UNDERSTAND_SELLER_IDLE, 0, 0.85f},
+    {"boşta", R_S, UNDERSTAND_SELLER_IDLE, 0, 0.85f},
+    {"bomboş", R_S, UNDERSTAND_SELLER_IDLE, 0, 0.95f},
+    {"müşteri yok", R_S, UNDERSTAND_SELLER_IDLE, 0, 0.95f},
+    {"kimse yok", R_S, UNDERSTAND_SELLER_IDLE, 0, 0.9f},
+    {"kimse gelmiyor", R_S, UNDERSTAND_SELLER_IDLE, 0, 0.95f},
+    {"müşteri gelmiyor", R_S, UNDERSTAND_SELLER_IDLE, 0, 0.95f},
+    {"az müşteri", R_S, UNDERSTAND_SELLER_IDLE, 0, 0.9f},
+    {"müşteri az", R_S, UNDERSTAND_SELLER_IDLE, 0, 0.9f},
+    {"sakin", R_S, UNDERSTAND_SELLER_IDLE, 0, 0.85f},
+    {"sakiniz", R_S, UNDERSTAND_SELLER_IDLE, 0, 0.9f},
+    {"durgun", R_S, UNDERSTAND_SELLER_IDLE, 0, 0.85f},
+    {"durgunuz", R_S, UNDERSTAND_SELLER_IDLE, 0, 0.9f},
+    {"kesat", R_S, UNDERSTAND_SELLER_IDLE, 0, 0.85f},
+    {"ölü", R_S, UNDERSTAND_SELLER_IDLE, 0, 0.7f},
+    {"yoğunluk düşük", R_S, UNDERSTAND_SELLER_IDLE, 0, 0.95f},
+    {"yoğunluk az", R_S, UNDERSTAND_SELLER_IDLE, 0, 0.9f},
+    {"yoğun değil", R_S, UNDERSTAND_SELLER_IDLE, 0, 0.95f},
+    {"yoğun değiliz", R_S, UNDERSTAND_SELLER_IDLE, 0, 0.95f},
+    {"kalabalık değil", R_S, UNDERSTAND_SELLER_IDLE, 0, 0.95f},
+    {"trafik düşük", R_S, UNDERSTAND_SELLER_IDLE, 0, 0.9f},
+    {"düşük", R_S, UNDERSTAND_SELLER_IDLE, 0, 0.6f},
+    {"kapasite var", R_S, UNDERSTAND_SELLER_IDLE, 0, 0.85f},
+    {"yer var", R_S, UNDERSTAND_SELLER_IDLE, 0, 0.8f},
+    {"masa var", R_S, UNDERSTAND_SELLER_IDLE, 0, 0.75f},
+    {"masalar boş", R_S, UNDERSTAND_SELLER_IDLE, 0, 0.95f},
+    {"idle", R_S, UNDERSTAND_SELLER_IDLE, 0, 0.9f},
+    {"quiet", R_S, UNDERSTAND_SELLER_IDLE, 0, 0.9f},
+    {"slow", R_S, UNDERSTAND_SELLER_IDLE, 0, 0.8f},
+    {"empty", R_S, UNDERSTAND_SELLER_IDLE, 0, 0.85f},
+    {"dead", R_S, UNDERSTAND_SELLER_IDLE, 0, 0.7f},
+    {"no customers", R_S, UNDERSTAND_SELLER_IDLE, 0, 0.95f},
+    {"not busy", R_S, UNDERSTAND_SELLER_IDLE, 0, 0.95f},
+    {"free", R_S, UNDERSTAND_SELLER_IDLE, 0, 0.6f},
+    {"available", R_S, UNDERSTAND_SELLER_IDLE, 0, 0.7f},
     /* seller: busy */
-    {"yoğun", R_S, CHAT_SELLER_BUSY, 0, 0.9f},
-    {"yoğunuz", R_S, CHAT_SELLER_BUSY, 0, 0.95f},
-    {"çok yoğun", R_S, CHAT_SELLER_BUSY, 0, 0.95f},
-    {"yoğunluk yüksek", R_S, CHAT_SELLER_BUSY, 0, 0.95f},
-    {"yoğunluk fazla", R_S, CHAT_SELLER_BUSY, 0, 0.9f},
-    {"dolu", R_S, CHAT_SELLER_BUSY, 0, 0.9f},
-    {"doluyuz", R_S, CHAT_SELLER_BUSY, 0, 0.95f},
-    {"kalabalık", R_S, CHAT_SELLER_BUSY, 0, 0.9f},
-    {"kalabalığız", R_S, CHAT_SELLER_BUSY, 0, 0.95f},
-    {"yer yok", R_S, CHAT_SELLER_BUSY, 0, 0.9f},
-    {"yetişemiyoruz", R_S, CHAT_SELLER_BUSY, 0, 0.9f},
-    {"sıra var", R_S, CHAT_SELLER_BUSY, 0, 0.8f},
-    {"kuyruk", R_S, CHAT_SELLER_BUSY, 0, 0.75f},
-    {"tıklım tıklım", R_S, CHAT_SELLER_BUSY, 0, 0.95f},
-    {"yüksek", R_S, CHAT_SELLER_BUSY, 0, 0.5f},
-    {"busy", R_S, CHAT_SELLER_BUSY, 0, 0.95f},
-    {"full", R_S, CHAT_SELLER_BUSY, 0, 0.85f},
-    {"packed", R_S, CHAT_SELLER_BUSY, 0, 0.9f},
-    {"crowded", R_S, CHAT_SELLER_BUSY, 0, 0.9f},
-    {"slammed", R_S, CHAT_SELLER_BUSY, 0, 0.9f},
+    {"yoğun", R_S, UNDERSTAND_SELLER_BUSY, 0, 0.9f},
+    {"yoğunuz", R_S, UNDERSTAND_SELLER_BUSY, 0, 0.95f},
+    {"çok yoğun", R_S, UNDERSTAND_SELLER_BUSY, 0, 0.95f},
+    {"yoğunluk yüksek", R_S, UNDERSTAND_SELLER_BUSY, 0, 0.95f},
+    {"yoğunluk fazla", R_S, UNDERSTAND_SELLER_BUSY, 0, 0.9f},
+    {"dolu", R_S, UNDERSTAND_SELLER_BUSY, 0, 0.9f},
+    {"doluyuz", R_S, UNDERSTAND_SELLER_BUSY, 0, 0.95f},
+    {"kalabalık", R_S, UNDERSTAND_SELLER_BUSY, 0, 0.9f},
+    {"kalabalığız", R_S, UNDERSTAND_SELLER_BUSY, 0, 0.95f},
+    {"yer yok", R_S, UNDERSTAND_SELLER_BUSY, 0, 0.9f},
+    {"yetişemiyoruz", R_S, UNDERSTAND_SELLER_BUSY, 0, 0.9f},
+    {"sıra var", R_S, UNDERSTAND_SELLER_BUSY, 0, 0.8f},
+    {"kuyruk", R_S, UNDERSTAND_SELLER_BUSY, 0, 0.75f},
+    {"tıklım tıklım", R_S, UNDERSTAND_SELLER_BUSY, 0, 0.95f},
+    {"yüksek", R_S, UNDERSTAND_SELLER_BUSY, 0, 0.5f},
+    {"busy", R_S, UNDERSTAND_SELLER_BUSY, 0, 0.95f},
+    {"full", R_S, UNDERSTAND_SELLER_BUSY, 0, 0.85f},
+    {"packed", R_S, UNDERSTAND_SELLER_BUSY, 0, 0.9f},
+    {"crowded", R_S, UNDERSTAND_SELLER_BUSY, 0, 0.9f},
+    {"slammed", R_S, UNDERSTAND_SELLER_BUSY, 0, 0.9f},
     /* seller: surplus */
-    {"stok fazlası", R_S, CHAT_SELLER_SURPLUS, 0, 0.95f},
-    {"stok fazla", R_S, CHAT_SELLER_SURPLUS, 0, 0.95f},
-    {"fazla stok", R_S, CHAT_SELLER_SURPLUS, 0, 0.95f},
-    {"fazla ürün", R_S, CHAT_SELLER_SURPLUS, 0, 0.9f},
-    {"ürün fazlası", R_S, CHAT_SELLER_SURPLUS, 0, 0.9f},
-    {"fazlam var", R_S, CHAT_SELLER_SURPLUS, 0, 0.9f},
-    {"fazlası", R_S, CHAT_SELLER_SURPLUS, 0, 0.7f},
-    {"fazla", R_S, CHAT_SELLER_SURPLUS, 0, 0.6f},
-    {"stok", R_S, CHAT_SELLER_SURPLUS, 0, 0.6f},
-    {"elimde", R_S, CHAT_SELLER_SURPLUS, 0, 0.6f},
-    {"kaldı", R_S, CHAT_SELLER_SURPLUS, 0, 0.6f},
-    {"elimde kaldı", R_S, CHAT_SELLER_SURPLUS, 0, 0.9f},
-    {"çok kaldı", R_S, CHAT_SELLER_SURPLUS, 0, 0.85f},
-    {"satılmadı", R_S, CHAT_SELLER_SURPLUS, 0, 0.8f},
-    {"satamadım", R_S, CHAT_SELLER_SURPLUS, 0, 0.8f},
-    {"bozulacak", R_S, CHAT_SELLER_SURPLUS, 0, 0.8f},
-    {"artacak", R_S, CHAT_SELLER_SURPLUS, 0, 0.7f},
-    {"artıyor", R_S, CHAT_SELLER_SURPLUS, 0, 0.7f},
-    {"son kullanma", R_S, CHAT_SELLER_SURPLUS, 0, 0.8f},
-    {"elden çıkarmak", R_S, CHAT_SELLER_SURPLUS, 0, 0.85f},
-    {"indirim yapabilirim", R_S, CHAT_SELLER_SURPLUS, 0, 0.85f},
-    {"indirim yapalım", R_S, CHAT_SELLER_SURPLUS, 0, 0.85f},
-    {"kampanya yapalım", R_S, CHAT_SELLER_SURPLUS, 0, 0.85f},
-    {"kampanya açalım", R_S, CHAT_SELLER_SURPLUS, 0, 0.85f},
-    {"surplus", R_S, CHAT_SELLER_SURPLUS, 0, 0.95f},
-    {"leftover", R_S, CHAT_SELLER_SURPLUS, 0, 0.9f},
-    {"left over", R_S, CHAT_SELLER_SURPLUS, 0, 0.9f},
-    {"overstock", R_S, CHAT_SELLER_SURPLUS, 0, 0.95f},
-    {"excess", R_S, CHAT_SELLER_SURPLUS, 0, 0.9f},
-    {"extra", R_S, CHAT_SELLER_SURPLUS, 0, 0.7f},
-    {"too much", R_S, CHAT_SELLER_SURPLUS, 0, 0.8f},
-    {"too many", R_S, CHAT_SELLER_SURPLUS, 0, 0.8f},
+    {"stok fazlası", R_S, UNDERSTAND_SELLER_SURPLUS, 0, 0.95f},
+    {"stok fazla", R_S, UNDERSTAND_SELLER_SURPLUS, 0, 0.95f},
+    {"fazla stok", R_S, UNDERSTAND_SELLER_SURPLUS, 0, 0.95f},
+    {"fazla ürün", R_S, UNDERSTAND_SELLER_SURPLUS, 0, 0.9f},
+    {"ürün fazlası", R_S, UNDERSTAND_SELLER_SURPLUS, 0, 0.9f},
+    {"fazlam var", R_S, UNDERSTAND_SELLER_SURPLUS, 0, 0.9f},
+    {"fazlası", R_S, UNDERSTAND_SELLER_SURPLUS, 0, 0.7f},
+    {"fazla", R_S, UNDERSTAND_SELLER_SURPLUS, 0, 0.6f},
+    {"stok", R_S, UNDERSTAND_SELLER_SURPLUS, 0, 0.6f},
+    {"elimde", R_S, UNDERSTAND_SELLER_SURPLUS, 0, 0.6f},
+    {"kaldı", R_S, UNDERSTAND_SELLER_SURPLUS, 0, 0.6f},
+    {"elimde kaldı", R_S, UNDERSTAND_SELLER_SURPLUS, 0, 0.9f},
+    {"çok kaldı", R_S, UNDERSTAND_SELLER_SURPLUS, 0, 0.85f},
+    {"satılmadı", R_S, UNDERSTAND_SELLER_SURPLUS, 0, 0.8f},
+    {"satamadım", R_S, UNDERSTAND_SELLER_SURPLUS, 0, 0.8f},
+    {"bozulacak", R_S, UNDERSTAND_SELLER_SURPLUS, 0, 0.8f},
+    {"artacak", R_S, UNDERSTAND_SELLER_SURPLUS, 0, 0.7f},
+    {"artıyor", R_S, UNDERSTAND_SELLER_SURPLUS, 0, 0.7f},
+    {"son kullanma", R_S, UNDERSTAND_SELLER_SURPLUS, 0, 0.8f},
+    {"elden çıkarmak", R_S, UNDERSTAND_SELLER_SURPLUS, 0, 0.85f},
+    {"indirim yapabilirim", R_S, UNDERSTAND_SELLER_SURPLUS, 0, 0.85f},
+    {"indirim yapalım", R_S, UNDERSTAND_SELLER_SURPLUS, 0, 0.85f},
+    {"kampanya yapalım", R_S, UNDERSTAND_SELLER_SURPLUS, 0, 0.85f},
+    {"kampanya açalım", R_S, UNDERSTAND_SELLER_SURPLUS, 0, 0.85f},
+    {"surplus", R_S, UNDERSTAND_SELLER_SURPLUS, 0, 0.95f},
+    {"leftover", R_S, UNDERSTAND_SELLER_SURPLUS, 0, 0.9f},
+    {"left over", R_S, UNDERSTAND_SELLER_SURPLUS, 0, 0.9f},
+    {"overstock", R_S, UNDERSTAND_SELLER_SURPLUS, 0, 0.95f},
+    {"excess", R_S, UNDERSTAND_SELLER_SURPLUS, 0, 0.9f},
+    {"extra", R_S, UNDERSTAND_SELLER_SURPLUS, 0, 0.7f},
+    {"too much", R_S, UNDERSTAND_SELLER_SURPLUS, 0, 0.8f},
+    {"too many", R_S, UNDERSTAND_SELLER_SURPLUS, 0, 0.8f},
     /* seller: redeem (the code itself is found by shape) */
-    {"kod", R_S, CHAT_SELLER_REDEEM, 0, 0.55f},
-    {"code", R_S, CHAT_SELLER_REDEEM, 0, 0.55f},
-    {"redeem", R_S, CHAT_SELLER_REDEEM, 0, 0.75f},
+    {"kod", R_S, UNDERSTAND_SELLER_REDEEM, 0, 0.55f},
+    {"code", R_S, UNDERSTAND_SELLER_REDEEM, 0, 0.55f},
+    {"redeem", R_S, UNDERSTAND_SELLER_REDEEM, 0, 0.75f},
     /* seller: approve / reject a proposed window */
-    {"evet", R_S, CHAT_SELLER_APPROVE, 0, 0.9f},
-    {"onay", R_S, CHAT_SELLER_APPROVE, 0, 0.9f},
-    {"onayla", R_S, CHAT_SELLER_APPROVE, 0, 0.9f},
-    {"onaylıyorum", R_S, CHAT_SELLER_APPROVE, 0, 0.95f},
-    {"onayladım", R_S, CHAT_SELLER_APPROVE, 0, 0.95f},
-    {"tamam", R_S, CHAT_SELLER_APPROVE, 0, 0.85f},
-    {"tamamdır", R_S, CHAT_SELLER_APPROVE, 0, 0.85f},
-    {"tmm", R_S, CHAT_SELLER_APPROVE, 0, 0.8f},
-    {"evt", R_S, CHAT_SELLER_APPROVE, 0, 0.8f},
-    {"olur", R_S, CHAT_SELLER_APPROVE, 0, 0.85f},
-    {"=aç", R_S, CHAT_SELLER_APPROVE, F_SHORT, 0.85f},
-    {"açalım", R_S, CHAT_SELLER_APPROVE, 0, 0.9f},
-    {"açabilirsin", R_S, CHAT_SELLER_APPROVE, 0, 0.9f},
-    {"açabilirsiniz", R_S, CHAT_SELLER_APPROVE, 0, 0.9f},
-    {"açın", R_S, CHAT_SELLER_APPROVE, 0, 0.85f},
-    {"kabul", R_S, CHAT_SELLER_APPROVE, 0, 0.9f},
-    {"kabul ediyorum", R_S, CHAT_SELLER_APPROVE, 0, 0.95f},
-    {"kabul et", R_S, CHAT_SELLER_APPROVE, 0, 0.9f},
-    {"anlaştık", R_S, CHAT_SELLER_APPROVE, 0, 0.9f},
-    {"tabii", R_S, CHAT_SELLER_APPROVE, 0, 0.8f},
-    {"tabi", R_S, CHAT_SELLER_APPROVE, 0, 0.8f},
-    {"başlat", R_S, CHAT_SELLER_APPROVE, 0, 0.8f},
-    {"yayınla", R_S, CHAT_SELLER_APPROVE, 0, 0.8f},
-    {"uygun", R_S, CHAT_SELLER_APPROVE, 0, 0.6f},
-    {"yes", R_S, CHAT_SELLER_APPROVE, 0, 0.9f},
-    {"ok", R_S, CHAT_SELLER_APPROVE, 0, 0.85f},
-    {"okay", R_S, CHAT_SELLER_APPROVE, 0, 0.85f},
-    {"okey", R_S, CHAT_SELLER_APPROVE, 0, 0.85f},
-    {"sure", R_S, CHAT_SELLER_APPROVE, 0, 0.8f},
-    {"approve", R_S, CHAT_SELLER_APPROVE, 0, 0.95f},
-    {"go ahead", R_S, CHAT_SELLER_APPROVE, 0, 0.9f},
-    {"deal", R_S, CHAT_SELLER_APPROVE, 0, 0.7f},
-    {"hayır", R_S, CHAT_SELLER_REJECT, 0, 0.9f},
-    {"=açma", R_S, CHAT_SELLER_REJECT, F_SHORT, 0.85f},
-    {"açmayalım", R_S, CHAT_SELLER_REJECT, 0, 0.9f},
-    {"açmayın", R_S, CHAT_SELLER_REJECT, 0, 0.9f},
-    {"istemiyorum", R_S, CHAT_SELLER_REJECT, 0, 0.85f},
-    {"istemiyoruz", R_S, CHAT_SELLER_REJECT, 0, 0.85f},
-    {"olmaz", R_S, CHAT_SELLER_REJECT, 0, 0.9f},
-    {"kabul etmiyorum", R_S, CHAT_SELLER_REJECT, 0, 0.95f},
-    {"reddet", R_S, CHAT_SELLER_REJECT, 0, 0.95f},
-    {"reddediyorum", R_S, CHAT_SELLER_REJECT, 0, 0.95f},
-    {"iptal", R_S, CHAT_SELLER_REJECT, 0, 0.75f},
-    {"vazgeçtim", R_S, CHAT_SELLER_REJECT, 0, 0.85f},
-    {"=yok", R_S, CHAT_SELLER_REJECT, F_SHORT, 0.6f},
-    {"şimdi değil", R_S, CHAT_SELLER_REJECT, 0, 0.85f},
-    {"geçelim", R_S, CHAT_SELLER_REJECT, 0, 0.75f},
-    {"gerek yok", R_S, CHAT_SELLER_REJECT, 0, 0.85f},
-    {"no", R_S, CHAT_SELLER_REJECT, 0, 0.9f},
-    {"nope", R_S, CHAT_SELLER_REJECT, 0, 0.85f},
-    {"no thanks", R_S, CHAT_SELLER_REJECT, 0, 0.9f},
-    {"not now", R_S, CHAT_SELLER_REJECT, 0, 0.85f},
-    {"reject", R_S, CHAT_SELLER_REJECT, 0, 0.95f},
-    {"decline", R_S, CHAT_SELLER_REJECT, 0, 0.9f},
+    {"evet", R_S, UNDERSTAND_SELLER_APPROVE, 0, 0.9f},
+    {"onay", R_S, UNDERSTAND_SELLER_APPROVE, 0, 0.9f},
+    {"onayla", R_S, UNDERSTAND_SELLER_APPROVE, 0, 0.9f},
+    {"onaylıyorum", R_S, UNDERSTAND_SELLER_APPROVE, 0, 0.95f},
+    {"onayladım", R_S, UNDERSTAND_SELLER_APPROVE, 0, 0.95f},
+    {"tamam", R_S, UNDERSTAND_SELLER_APPROVE, 0, 0.85f},
+    {"tamamdır", R_S, UNDERSTAND_SELLER_APPROVE, 0, 0.85f},
+    {"tmm", R_S, UNDERSTAND_SELLER_APPROVE, 0, 0.8f},
+    {"evt", R_S, UNDERSTAND_SELLER_APPROVE, 0, 0.8f},
+    {"olur", R_S, UNDERSTAND_SELLER_APPROVE, 0, 0.85f},
+    {"=aç", R_S, UNDERSTAND_SELLER_APPROVE, F_SHORT, 0.85f},
+    {"açalım", R_S, UNDERSTAND_SELLER_APPROVE, 0, 0.9f},
+    {"açabilirsin", R_S, UNDERSTAND_SELLER_APPROVE, 0, 0.9f},
+    {"açabilirsiniz", R_S, UNDERSTAND_SELLER_APPROVE, 0, 0.9f},
+    {"açın", R_S, UNDERSTAND_SELLER_APPROVE, 0, 0.85f},
+    {"kabul", R_S, UNDERSTAND_SELLER_APPROVE, 0, 0.9f},
+    {"kabul ediyorum", R_S, UNDERSTAND_SELLER_APPROVE, 0, 0.95f},
+    {"kabul et", R_S, UNDERSTAND_SELLER_APPROVE, 0, 0.9f},
+    {"anlaştık", R_S, UNDERSTAND_SELLER_APPROVE, 0, 0.9f},
+    {"tabii", R_S, UNDERSTAND_SELLER_APPROVE, 0, 0.8f},
+    {"tabi", R_S, UNDERSTAND_SELLER_APPROVE, 0, 0.8f},
+    {"başlat", R_S, UNDERSTAND_SELLER_APPROVE, 0, 0.8f},
+    {"yayınla", R_S, UNDERSTAND_SELLER_APPROVE, 0, 0.8f},
+    {"uygun", R_S, UNDERSTAND_SELLER_APPROVE, 0, 0.6f},
+    {"yes", R_S, UNDERSTAND_SELLER_APPROVE, 0, 0.9f},
+    {"ok", R_S, UNDERSTAND_SELLER_APPROVE, 0, 0.85f},
+    {"okay", R_S, UNDERSTAND_SELLER_APPROVE, 0, 0.85f},
+    {"okey", R_S, UNDERSTAND_SELLER_APPROVE, 0, 0.85f},
+    {"sure", R_S, UNDERSTAND_SELLER_APPROVE, 0, 0.8f},
+    {"approve", R_S, UNDERSTAND_SELLER_APPROVE, 0, 0.95f},
+    {"go ahead", R_S, UNDERSTAND_SELLER_APPROVE, 0, 0.9f},
+    {"deal", R_S, UNDERSTAND_SELLER_APPROVE, 0, 0.7f},
+    {"hayır", R_S, UNDERSTAND_SELLER_REJECT, 0, 0.9f},
+    {"=açma", R_S, UNDERSTAND_SELLER_REJECT, F_SHORT, 0.85f},
+    {"açmayalım", R_S, UNDERSTAND_SELLER_REJECT, 0, 0.9f},
+    {"açmayın", R_S, UNDERSTAND_SELLER_REJECT, 0, 0.9f},
+    {"istemiyorum", R_S, UNDERSTAND_SELLER_REJECT, 0, 0.85f},
+    {"istemiyoruz", R_S, UNDERSTAND_SELLER_REJECT, 0, 0.85f},
+    {"olmaz", R_S, UNDERSTAND_SELLER_REJECT, 0, 0.9f},
+    {"kabul etmiyorum", R_S, UNDERSTAND_SELLER_REJECT, 0, 0.95f},
+    {"reddet", R_S, UNDERSTAND_SELLER_REJECT, 0, 0.95f},
+    {"reddediyorum", R_S, UNDERSTAND_SELLER_REJECT, 0, 0.95f},
+    {"iptal", R_S, UNDERSTAND_SELLER_REJECT, 0, 0.75f},
+    {"vazgeçtim", R_S, UNDERSTAND_SELLER_REJECT, 0, 0.85f},
+    {"=yok", R_S, UNDERSTAND_SELLER_REJECT, F_SHORT, 0.6f},
+    {"şimdi değil", R_S, UNDERSTAND_SELLER_REJECT, 0, 0.85f},
+    {"geçelim", R_S, UNDERSTAND_SELLER_REJECT, 0, 0.75f},
+    {"gerek yok", R_S, UNDERSTAND_SELLER_REJECT, 0, 0.85f},
+    {"no", R_S, UNDERSTAND_SELLER_REJECT, 0, 0.9f},
+    {"nope", R_S, UNDERSTAND_SELLER_REJECT, 0, 0.85f},
+    {"no thanks", R_S, UNDERSTAND_SELLER_REJECT, 0, 0.9f},
+    {"not now", R_S, UNDERSTAND_SELLER_REJECT, 0, 0.85f},
+    {"reject", R_S, UNDERSTAND_SELLER_REJECT, 0, 0.95f},
+    {"decline", R_S, UNDERSTAND_SELLER_REJECT, 0, 0.9f},
 };
 
 /*
@@ -814,19 +814,19 @@ static size_t fold_put(char *dst, int32_t c)
 }
 
 /*
- * Whether cp[i..j) looks like a redemption code as written: FLASH_CODE_LEN characters of the
+ * Whether cp[i..j) looks like a redemption code as written: UNDERSTAND_CODE_LEN characters of the
  * code alphabet with a digit or without a lower-case letter ("DDDKFP", "AAA2BC"). Its runs are
  * kept: a code is not an elongated word.
  */
 static bool code_shaped(const int32_t *cp, size_t i, size_t j)
 {
-    if (j - i != FLASH_CODE_LEN)
+    if (j - i != UNDERSTAND_CODE_LEN)
         return false;
     bool digit = false, lower = false;
     for (size_t k = i; k < j; k++) {
         int32_t c = cp[k];
         int32_t up = c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c;
-        if (up >= 0x80 || !up || !strchr(FLASH_CODE_ALPHABET, (int)up))
+        if (up >= 0x80 || !up || !strchr(UNDERSTAND_CODE_ALPHABET, (int)up))
             return false;
         digit |= c >= '0' && c <= '9';
         lower |= c >= 'a' && c <= 'z';
@@ -921,7 +921,7 @@ static void tok_word(struct tok_state *s, const char *w, bool symbol)
     tok_end(s);
 }
 
-/* Split the normalised code points into tokens (see chat_normalise for the rules). */
+/* Split the normalised code points into tokens (see understand_normalise for the rules). */
 static void tokenize(struct prep *p, bool emoji_words)
 {
     struct tok_state s = {.p = p};
@@ -963,7 +963,7 @@ static void tokenize(struct prep *p, bool emoji_words)
 
 /*
  * NFKC (utf8proc), then Turkish lower case, fold and tokens. ERR_INVALID for invalid UTF-8 or
- * text over CHAT_TEXT_MAX bytes. Messages up to SMALL_CPS code points use p's own arrays.
+ * text over UNDERSTAND_TEXT_MAX bytes. Messages up to SMALL_CPS code points use p's own arrays.
  */
 static int prep_text(struct prep *p, const char *text, bool emoji_words, bool keep_codes,
                      struct err *e)
@@ -976,9 +976,9 @@ static int prep_text(struct prep *p, const char *text, bool emoji_words, bool ke
     p->code_named = false;
     if (!text)
         return err_set(e, ERR_INVALID, "text is missing");
-    size_t len = strnlen(text, CHAT_TEXT_MAX + 1);
-    if (len > CHAT_TEXT_MAX)
-        return err_set(e, ERR_INVALID, "text is longer than %d bytes", CHAT_TEXT_MAX);
+    size_t len = strnlen(text, UNDERSTAND_TEXT_MAX + 1);
+    if (len > UNDERSTAND_TEXT_MAX)
+        return err_set(e, ERR_INVALID, "text is longer than %d bytes", UNDERSTAND_TEXT_MAX);
     p->cp = p->small_cp;
     p->low = p->small_low;
     p->fold = p->small_fold;
@@ -1522,12 +1522,12 @@ static int find_occurrences(const struct prep *p, struct occ *occ)
 }
 
 struct scores {
-    float best[CHAT_INTENT_COUNT]; /* strongest signal per intent */
-    float cue[CHAT_INTENT_COUNT];  /* strongest explicit cue (words, not inferred) */
-    int n[CHAT_INTENT_COUNT];
+    float best[UNDERSTAND_INTENT_COUNT]; /* strongest signal per intent */
+    float cue[UNDERSTAND_INTENT_COUNT];  /* strongest explicit cue (words, not inferred) */
+    int n[UNDERSTAND_INTENT_COUNT];
 };
 
-static void score_add(struct scores *sc, enum chat_intent i, float s, bool cue)
+static void score_add(struct scores *sc, enum understand_intent i, float s, bool cue)
 {
     if (s > sc->best[i])
         sc->best[i] = s;
@@ -1600,16 +1600,16 @@ static size_t number_len(const char *s, size_t n)
     return i;
 }
 
-/* A token of FLASH_CODE_LEN characters of the code alphabet (compared on the folded form). */
+/* A token of UNDERSTAND_CODE_LEN characters of the code alphabet (compared on the folded form). */
 static bool is_code(const struct token *t, bool *mixed)
 {
-    if (t->fold_len != FLASH_CODE_LEN)
+    if (t->fold_len != UNDERSTAND_CODE_LEN)
         return false;
     bool letter = false, digit = false;
-    for (size_t i = 0; i < FLASH_CODE_LEN; i++) {
+    for (size_t i = 0; i < UNDERSTAND_CODE_LEN; i++) {
         char c = t->fold[i];
         char up = (char)(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
-        if (!c || !strchr(FLASH_CODE_ALPHABET, up))
+        if (!c || !strchr(UNDERSTAND_CODE_ALPHABET, up))
             return false;
         if (c >= '0' && c <= '9')
             digit = true;
@@ -1630,7 +1630,7 @@ struct annot {
 
 /* Budget: "50 TL", "50tl", "₺50", "$5", "5 dollars", "bütçem 100"; marks the amount's token. */
 static void find_budget(const struct prep *p, const struct annot *an, bool *budget_tok,
-                        struct chat_understanding *out)
+                        struct understanding *out)
 {
     for (int i = 0; i < p->n_tok && !out->budget; i++) {
         const struct token *t = &p->tok[i];
@@ -1666,7 +1666,7 @@ static void find_budget(const struct prep *p, const struct annot *an, bool *budg
 
 /* Quantity: "2 simit", "iki simit", "two lattes", "3 tane", "4 kişiyiz". */
 static void find_quantity(const struct prep *p, const struct annot *an, const bool *budget_tok,
-                          struct chat_understanding *out)
+                          struct understanding *out)
 {
     for (int i = 0; i + 1 < p->n_tok && !out->quantity; i++) {
         const struct token *t = &p->tok[i];
@@ -1691,7 +1691,7 @@ static void find_quantity(const struct prep *p, const struct annot *an, const bo
 }
 
 /*
- * A redemption code: FLASH_CODE_LEN characters of the code alphabet. Codes are random, so a
+ * A redemption code: UNDERSTAND_CODE_LEN characters of the code alphabet. Codes are random, so a
  * third of them are all letters or all digits; such a token is a code when the message names
  * it ("kod KJDCHG", "KJDCHG geldi": "kod" or another redeem cue next to it), or when it is the
  * whole message, written as codes are shown (no lower-case letter: "KJDCHG", "234567"), and means
@@ -1703,10 +1703,10 @@ static bool names_code(const struct prep *p, const struct annot *an, int i)
 {
     if (i < 0 || i >= p->n_tok)
         return false;
-    return an->tag[i] == TAG_KOD || p->tok[i].cue == CHAT_SELLER_REDEEM + 1;
+    return an->tag[i] == TAG_KOD || p->tok[i].cue == UNDERSTAND_SELLER_REDEEM + 1;
 }
 
-static void find_code(struct prep *p, const struct annot *an, struct chat_understanding *out)
+static void find_code(struct prep *p, const struct annot *an, struct understanding *out)
 {
     for (int i = 0; i < p->n_tok && !out->code[0]; i++) {
         bool mixed;
@@ -1717,11 +1717,11 @@ static void find_code(struct prep *p, const struct annot *an, struct chat_unders
         bool alone = p->n_tok == 1 && !p->tok[i].lower;
         if (!mixed && !(free_word && (named || alone)))
             continue;
-        for (int k = 0; k < FLASH_CODE_LEN; k++) {
+        for (int k = 0; k < UNDERSTAND_CODE_LEN; k++) {
             char c = p->tok[i].fold[k];
             out->code[k] = (char)(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
         }
-        out->code[FLASH_CODE_LEN] = '\0';
+        out->code[UNDERSTAND_CODE_LEN] = '\0';
         p->code_named = named;
     }
 }
@@ -1730,12 +1730,12 @@ static void find_code(struct prep *p, const struct annot *an, struct chat_unders
 static bool opposed(int a, int b)
 {
     static const int pairs[][2] = {
-        {CHAT_JOIN, CHAT_DECLINE},
-        {CHAT_JOIN, CHAT_CANCEL},
-        {CHAT_DEMAND, CHAT_DECLINE},
-        {CHAT_OPT_IN, CHAT_OPT_OUT},
-        {CHAT_SELLER_IDLE, CHAT_SELLER_BUSY},
-        {CHAT_SELLER_APPROVE, CHAT_SELLER_REJECT},
+        {UNDERSTAND_JOIN, UNDERSTAND_DECLINE},
+        {UNDERSTAND_JOIN, UNDERSTAND_CANCEL},
+        {UNDERSTAND_DEMAND, UNDERSTAND_DECLINE},
+        {UNDERSTAND_OPT_IN, UNDERSTAND_OPT_OUT},
+        {UNDERSTAND_SELLER_IDLE, UNDERSTAND_SELLER_BUSY},
+        {UNDERSTAND_SELLER_APPROVE, UNDERSTAND_SELLER_REJECT},
     };
     for (size_t i = 0; i < COUNT(pairs); i++)
         if ((pairs[i][0] == a && pairs[i][1] == b) || (pairs[i][0] == b && pairs[i][1] == a))
@@ -1745,10 +1745,11 @@ static bool opposed(int a, int b)
 
 /* Order of preference when two intents score the same: the more consequential reading first. */
 static const int tie_order[] = {
-    CHAT_CANCEL,        CHAT_OPT_OUT,        CHAT_DECLINE,        CHAT_SELLER_REDEEM,
-    CHAT_SELLER_REJECT, CHAT_JOIN,           CHAT_SELLER_APPROVE, CHAT_DEALS_QUERY,
-    CHAT_DEMAND,        CHAT_SELLER_SURPLUS, CHAT_SELLER_BUSY,    CHAT_SELLER_IDLE,
-    CHAT_OPT_IN,        CHAT_LOCATION,       CHAT_HELP,
+    UNDERSTAND_CANCEL,         UNDERSTAND_OPT_OUT,       UNDERSTAND_DECLINE,
+    UNDERSTAND_SELLER_REDEEM,  UNDERSTAND_SELLER_REJECT, UNDERSTAND_JOIN,
+    UNDERSTAND_SELLER_APPROVE, UNDERSTAND_DEALS_QUERY,   UNDERSTAND_DEMAND,
+    UNDERSTAND_SELLER_SURPLUS, UNDERSTAND_SELLER_BUSY,   UNDERSTAND_SELLER_IDLE,
+    UNDERSTAND_OPT_IN,         UNDERSTAND_LOCATION,      UNDERSTAND_HELP,
 };
 
 /*
@@ -1759,13 +1760,13 @@ static const int tie_order[] = {
  * or 0.5 in a longer message; a budget 0.6; a place 0.7) are weaker than words. The best intent
  * wins (ties: the more consequential reading, tie_order); greetings only when nothing else
  * reaches 0.5. Confidence is that score minus 0.4 times the strongest cue for an opposed
- * intent ("tamam açma": approve against reject), so mixed messages fall below CHAT_CONFIDENT
- * and the dialog asks. No signal at all is CHAT_UNKNOWN with confidence 0.
+ * intent ("tamam açma": approve against reject), so mixed messages fall below UNDERSTAND_CONFIDENT
+ * and the dialog asks. No signal at all is UNDERSTAND_UNKNOWN with confidence 0.
  */
-static void understand_tokens(struct prep *p, enum chat_role role, struct chat_understanding *out)
+static void understand_tokens(struct prep *p, enum understand_role role, struct understanding *out)
 {
-    unsigned char rbit = role == CHAT_ROLE_SELLER ? R_S : R_B;
-    bool buyer = role != CHAT_ROLE_SELLER;
+    unsigned char rbit = role == UNDERSTAND_ROLE_SELLER ? R_S : R_B;
+    bool buyer = role != UNDERSTAND_ROLE_SELLER;
     struct stemmers *st = stemmers_get();
     for (int i = 0; i < p->n_tok; i++)
         token_match(&p->tok[i], st);
@@ -1859,37 +1860,37 @@ static void understand_tokens(struct prep *p, enum chat_role role, struct chat_u
     bool short_msg = p->n_tok <= 4;
     if (buyer) {
         if (prod)
-            score_add(&sc, CHAT_DEMAND, (short_msg ? 0.65f : 0.5f) * prod_s, false);
+            score_add(&sc, UNDERSTAND_DEMAND, (short_msg ? 0.65f : 0.5f) * prod_s, false);
         else if (shop_cat)
-            score_add(&sc, CHAT_DEMAND, short_msg ? 0.55f : 0.45f, false);
+            score_add(&sc, UNDERSTAND_DEMAND, short_msg ? 0.55f : 0.45f, false);
         if (varmi) {
-            if (sc.cue[CHAT_DEALS_QUERY] > 0 || !prod)
-                score_add(&sc, CHAT_DEALS_QUERY, 0.7f, true);
+            if (sc.cue[UNDERSTAND_DEALS_QUERY] > 0 || !prod)
+                score_add(&sc, UNDERSTAND_DEALS_QUERY, 0.7f, true);
             else
-                score_add(&sc, CHAT_DEMAND, 0.75f, true);
+                score_add(&sc, UNDERSTAND_DEMAND, 0.75f, true);
         }
         if (out->budget)
-            score_add(&sc, CHAT_DEMAND, 0.6f, false);
+            score_add(&sc, UNDERSTAND_DEMAND, 0.6f, false);
         if (out->quantity && prod)
-            score_add(&sc, CHAT_DEMAND, 0.7f, false);
+            score_add(&sc, UNDERSTAND_DEMAND, 0.7f, false);
         /* a place named with a product or shop is where the buyer wants it, not a move */
         if (place && (prod || shop_cat))
-            score_add(&sc, CHAT_LOCATION, 0.4f, false);
+            score_add(&sc, UNDERSTAND_LOCATION, 0.4f, false);
         else if (place)
-            score_add(&sc, CHAT_LOCATION, p->n_tok <= 3 ? 0.7f : 0.55f, false);
+            score_add(&sc, UNDERSTAND_LOCATION, p->n_tok <= 3 ? 0.7f : 0.55f, false);
         if (out->choice)
-            score_add(&sc, CHAT_JOIN, 0.9f, true);
+            score_add(&sc, UNDERSTAND_JOIN, 0.9f, true);
     } else {
-        if (prod && sc.n[CHAT_SELLER_SURPLUS])
-            score_add(&sc, CHAT_SELLER_SURPLUS, 0.85f, false);
+        if (prod && sc.n[UNDERSTAND_SELLER_SURPLUS])
+            score_add(&sc, UNDERSTAND_SELLER_SURPLUS, 0.85f, false);
         else if (prod && out->quantity && short_msg)
-            score_add(&sc, CHAT_SELLER_SURPLUS, 0.55f, false);
+            score_add(&sc, UNDERSTAND_SELLER_SURPLUS, 0.55f, false);
         if (out->code[0])
-            score_add(&sc, CHAT_SELLER_REDEEM, 0.9f, true);
+            score_add(&sc, UNDERSTAND_SELLER_REDEEM, 0.9f, true);
     }
 
     /* The strongest intent; greeting only when nothing else says much. */
-    int best = CHAT_UNKNOWN;
+    int best = UNDERSTAND_UNKNOWN;
     float best_s = 0;
     for (size_t k = 0; k < COUNT(tie_order); k++) {
         int i = tie_order[k];
@@ -1903,27 +1904,27 @@ static void understand_tokens(struct prep *p, enum chat_role role, struct chat_u
     bool how = false;
     for (int i = 0; i < p->n_tok; i++)
         how |= strcmp(p->tok[i].fold, "nasil") == 0 || strcmp(p->tok[i].fold, "how") == 0;
-    if (how &&
-        (best == CHAT_JOIN || best == CHAT_CANCEL || best == CHAT_OPT_IN || best == CHAT_OPT_OUT)) {
-        best = CHAT_HELP;
+    if (how && (best == UNDERSTAND_JOIN || best == UNDERSTAND_CANCEL || best == UNDERSTAND_OPT_IN ||
+                best == UNDERSTAND_OPT_OUT)) {
+        best = UNDERSTAND_HELP;
         best_s = 0.8f;
     }
-    float greet = score_of(&sc, CHAT_GREETING);
+    float greet = score_of(&sc, UNDERSTAND_GREETING);
     if (greet > 0 && best_s < 0.5f) {
-        best = CHAT_GREETING;
+        best = UNDERSTAND_GREETING;
         best_s = greet;
     }
-    if (best == CHAT_UNKNOWN) {
-        out->intent = CHAT_UNKNOWN;
+    if (best == UNDERSTAND_UNKNOWN) {
+        out->intent = UNDERSTAND_UNKNOWN;
         out->confidence = 0;
         return;
     }
     float opp = 0;
-    for (int i = 0; i < CHAT_INTENT_COUNT; i++)
+    for (int i = 0; i < UNDERSTAND_INTENT_COUNT; i++)
         if (opposed(best, i) && sc.cue[i] > opp)
             opp = sc.cue[i];
     float conf = best_s - 0.4f * opp;
-    out->intent = (enum chat_intent)best;
+    out->intent = (enum understand_intent)best;
     out->confidence = conf < 0 ? 0 : conf;
 }
 
@@ -1936,12 +1937,12 @@ static bool has_letter_run(const char *s)
     return false;
 }
 
-int chat_understand(const char *text, enum chat_role role, struct chat_understanding *out,
+int understand_text(const char *text, enum understand_role role, struct understanding *out,
                     struct err *e)
 {
     memset(out, 0, sizeof(*out));
-    out->intent = CHAT_UNKNOWN;
-    if (role != CHAT_ROLE_BUYER && role != CHAT_ROLE_SELLER)
+    out->intent = UNDERSTAND_UNKNOWN;
+    if (role != UNDERSTAND_ROLE_BUYER && role != UNDERSTAND_ROLE_SELLER)
         return err_set(e, ERR_INVALID, "unknown role %d", (int)role);
     pthread_once(&vocab_once, vocab_build);
     struct prep p;
@@ -1958,23 +1959,23 @@ int chat_understand(const char *text, enum chat_role role, struct chat_understan
      * something else.
      */
     if (out->code[0] && !p.code_named && has_letter_run(out->code)) {
-        struct chat_understanding alt;
+        struct understanding alt;
         memset(&alt, 0, sizeof(alt));
-        alt.intent = CHAT_UNKNOWN;
+        alt.intent = UNDERSTAND_UNKNOWN;
         rc = prep_text(&p, text, true, false, e);
         if (rc)
             return rc;
         if (V.ok && p.n_tok)
             understand_tokens(&p, role, &alt);
         prep_release(&p);
-        if (alt.intent != CHAT_UNKNOWN && alt.intent != CHAT_SELLER_REDEEM &&
-            alt.confidence >= CHAT_CONFIDENT)
+        if (alt.intent != UNDERSTAND_UNKNOWN && alt.intent != UNDERSTAND_SELLER_REDEEM &&
+            alt.confidence >= UNDERSTAND_CONFIDENT)
             *out = alt;
     }
     return 0;
 }
 
-int chat_normalise(const char *text, char *out, size_t n, struct err *e)
+int understand_normalise(const char *text, char *out, size_t n, struct err *e)
 {
     if (!out || !n)
         return err_set(e, ERR_INVALID, "no room for the normalised text");

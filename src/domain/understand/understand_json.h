@@ -4,14 +4,14 @@
  * `iceshop understand`: {"intent","confidence","product","category","budget","currency",
  * "quantity","code","choice"}, empty entities as null. Tests: tests/integration/0005-whatsapp.c.
  */
-#ifndef ICESHOP_DOMAIN_CHAT_UNDERSTAND_JSON_H
-#define ICESHOP_DOMAIN_CHAT_UNDERSTAND_JSON_H
+#ifndef ICESHOP_DOMAIN_UNDERSTAND_UNDERSTAND_JSON_H
+#define ICESHOP_DOMAIN_UNDERSTAND_UNDERSTAND_JSON_H
 
-#include "domain/chat/understand.h"
+#include "domain/understand/understand.h"
 
 #include <jansson.h>
 
 /* A new reference; the caller owns it. */
-json_t *chat_understanding_json(const struct chat_understanding *u);
+json_t *understanding_json(const struct understanding *u);
 
 #endif
