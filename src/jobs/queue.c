@@ -329,14 +329,21 @@ int jobs_retry(struct db_conn *c, int64_t tenant_id, bool include_system, int64_
     return db_end_own(c, own, rc, e);
 }
 
-int jobs_count_by_state(struct db_conn *c, int64_t counts[JOB_STATE_COUNT], struct err *e)
+int jobs_count_by_state(struct db_conn *c, int64_t tenant_id, int64_t counts[JOB_STATE_COUNT],
+                        struct err *e)
 {
     for (int i = 0; i < JOB_STATE_COUNT; i++)
         counts[i] = 0;
     struct db_stmt *s;
-    int rc = db_prepare(c, &s, "SELECT state, COUNT(*) FROM jobs GROUP BY state", e);
+    bool all = tenant_id == JOBS_ALL_TENANTS;
+    int rc = db_prepare(c, &s,
+                        all ? "SELECT state, COUNT(*) FROM jobs GROUP BY state"
+                            : "SELECT state, COUNT(*) FROM jobs WHERE tenant_id = ? GROUP BY state",
+                        e);
     if (rc)
         return rc;
+    if (!all)
+        db_bind_i64(s, 1, tenant_id);
     int st;
     while ((st = db_step(s, e)) == DB_ROW) {
         enum job_state js;

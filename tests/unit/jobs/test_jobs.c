@@ -137,7 +137,7 @@ static int64_t count_state(struct fx *f, enum job_state s)
     struct err e;
     err_init(&e);
     int64_t counts[JOB_STATE_COUNT];
-    if (jobs_count_by_state(f->c, counts, &e))
+    if (jobs_count_by_state(f->c, JOBS_ALL_TENANTS, counts, &e))
         fail_msg("count: %s", e.msg);
     return counts[s];
 }

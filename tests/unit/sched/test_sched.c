@@ -306,7 +306,7 @@ static void test_thread_ticks(void **state)
         struct timespec ts = {0, 10 * 1000000L};
         nanosleep(&ts, NULL);
         err_init(&e);
-        assert_int_equal(jobs_count_by_state(f->c, counts, &e), 0);
+        assert_int_equal(jobs_count_by_state(f->c, JOBS_ALL_TENANTS, counts, &e), 0);
     }
     assert_true(sched_is_leader(s));
     sched_stop(s);
