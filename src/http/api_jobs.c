@@ -152,8 +152,6 @@ int h_jobs_create(struct http_req *r, struct err *e)
     free(payload_text);
     if (rc)
         return rc;
-    if (r->app->workers)
-        job_workers_wake(r->app->workers);
     return http_reply_json(r, deduped ? 200 : 202,
                            json_pack("{s:I, s:b}", "id", (json_int_t)id, "deduplicated", deduped));
 }
@@ -170,8 +168,6 @@ int h_jobs_retry(struct http_req *r, struct err *e)
         rc = jobs_retry(c, r->who.tenant_id, sees_system(r), id, clock_now_ms(r->app->clock), e);
     if (rc)
         return rc;
-    if (r->app->workers)
-        job_workers_wake(r->app->workers);
     char data[96];
     snprintf(data, sizeof(data), "{\"id\":%lld,\"state\":\"pending\"}", (long long)id);
     sse_hub_publish(r->app->hub, r->who.tenant_id, "job.retried", data);

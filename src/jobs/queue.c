@@ -5,6 +5,7 @@
  * Tests: tests/unit/jobs/test_jobs.c.
  */
 #include "jobs/queue.h"
+#include "jobs/worker.h"
 #include "core/buf.h"
 #include "core/str.h"
 
@@ -134,6 +135,8 @@ int jobs_enqueue(struct db_conn *c, const struct job_spec *spec, int64_t now_ms,
     int64_t id = 0;
     bool deduped = false;
     rc = enqueue_in_tx(c, spec, now_ms, &id, &deduped, e);
+    if (!rc && !deduped) /* idle workers claim it as soon as it is visible */
+        db_on_commit(c, job_workers_wake_db, db_conn_db(c));
     rc = db_end_own(c, own, rc, e);
     if (rc)
         return rc;
@@ -326,6 +329,8 @@ int jobs_retry(struct db_conn *c, int64_t tenant_id, bool include_system, int64_
     if (rc)
         return rc;
     rc = retry_in_tx(c, tenant_id, include_system, id, now_ms, e);
+    if (!rc)
+        db_on_commit(c, job_workers_wake_db, db_conn_db(c));
     return db_end_own(c, own, rc, e);
 }
 

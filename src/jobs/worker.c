@@ -117,6 +117,7 @@ struct worker_arg {
 };
 
 struct job_workers {
+    struct job_workers *next_live; /* in the live list (live_mu), for job_workers_wake_db */
     struct db *db;
     struct job_registry *reg;
     struct clock *clk;
@@ -784,6 +785,45 @@ static void pool_free(struct job_workers *w)
     free(w);
 }
 
+/*
+ * The pools running in this process, so that a commit that enqueued jobs can wake the pools of
+ * its database (job_workers_wake_db) without knowing them. A pool is in the list from the end
+ * of job_workers_start() to the start of job_workers_stop(); live_mu is held while waking, so a
+ * pool being stopped is never woken after it left the list.
+ */
+static pthread_mutex_t live_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct job_workers *live;
+
+static void live_add(struct job_workers *w)
+{
+    pthread_mutex_lock(&live_mu);
+    w->next_live = live;
+    live = w;
+    pthread_mutex_unlock(&live_mu);
+}
+
+static void live_remove(struct job_workers *w)
+{
+    pthread_mutex_lock(&live_mu);
+    for (struct job_workers **p = &live; *p; p = &(*p)->next_live) {
+        if (*p == w) {
+            *p = w->next_live;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&live_mu);
+}
+
+void job_workers_wake_db(void *db)
+{
+    pthread_mutex_lock(&live_mu);
+    for (struct job_workers *w = live; w; w = w->next_live) {
+        if (w->db == db)
+            job_workers_wake(w);
+    }
+    pthread_mutex_unlock(&live_mu);
+}
+
 int job_workers_start(struct db *db, struct job_registry *reg, struct clock *clk,
                       const struct job_workers_options *o, struct job_workers **out, struct err *e)
 {
@@ -874,6 +914,7 @@ int job_workers_start(struct db *db, struct job_registry *reg, struct clock *clk
         pool_free(w);
         return err_set(e, ERR_INTERNAL, "cannot start job dispatcher thread: %s", strerror(rc));
     }
+    live_add(w);
     log_info("msg=\"job workers started\" worker=%s threads=%d batch=%d", w->worker_id,
              w->o.threads, w->o.batch);
     *out = w;
@@ -884,6 +925,7 @@ void job_workers_stop(struct job_workers *w, int grace_ms)
 {
     if (!w)
         return;
+    live_remove(w);
     pthread_mutex_lock(&w->mu);
     w->stopping = true;
     pthread_cond_broadcast(&w->work_cv);

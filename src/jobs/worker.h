@@ -111,8 +111,17 @@ int job_workers_start(struct db *db, struct job_registry *reg, struct clock *clk
  */
 void job_workers_stop(struct job_workers *w, int grace_ms);
 
-/* Hint that jobs were enqueued: an idle pool claims now instead of at its next poll. */
+/*
+ * Hint that jobs were enqueued: an idle pool claims now instead of at its next poll. Callers
+ * rarely need it: jobs_enqueue() and jobs_retry() wake every pool of the process on their
+ * database once their transaction commits (job_workers_wake_db through db_on_commit).
+ */
 void job_workers_wake(struct job_workers *w);
+/*
+ * Wake every running pool of this process whose database is `db` (a `struct db *`, passed as
+ * void * to fit db_commit_fn). Safe from any thread, also while pools start and stop.
+ */
+void job_workers_wake_db(void *db);
 
 /* True once the pool is stopping past its grace period; long handlers should return. */
 bool job_ctx_cancelled(const struct job_ctx *ctx);

@@ -6,7 +6,6 @@
  * Table: `messages` in src/db/sql/<backend>/0004_flash.sql. Tests: tests/unit/domain/test_outbox.c.
  */
 #include "domain/notify/outbox.h"
-#include "core/events.h"
 #include "core/buf.h"
 #include "core/str.h"
 #include "jobs/queue.h"
@@ -140,7 +139,7 @@ int notify_enqueue(struct db_conn *c, int64_t tenant, struct notify_message *m,
         rc = enqueue_delivery(c, tenant, m->pk, now_ms, e);
     rc = db_end_own(c, own, rc, e);
     if (!rc)
-        events_publish_id(tenant, "message", m->pk, notify_kind_names[m->kind]);
+        db_on_commit_event(c, tenant, "message", m->pk, notify_kind_names[m->kind]);
     if (rc) {
         m->pk = 0;
         return rc;
@@ -307,7 +306,7 @@ int notify_set_status(struct db_conn *c, int64_t tenant, int64_t pk, enum notify
             return db_step_error(e);
     }
     if (changed) {
-        events_publish_id(tenant, "message", pk, notify_status_names[status]);
+        db_on_commit_event(c, tenant, "message", pk, notify_status_names[status]);
         return 0;
     }
     struct arena a;

@@ -418,6 +418,35 @@ static void test_enqueue_rolled_back(void **state)
     assert_int_equal(count_state(f, JOB_STATE_PENDING), 2);
 }
 
+/* An enqueue wakes idle pools when its transaction commits, not before and not at the next poll. */
+static void test_commit_wakes_workers(void **state)
+{
+    struct fx *f = *state;
+    struct err e;
+    err_init(&e);
+    assert_int_equal(job_registry_add(f->reg, "t.ok", h_ok, NULL, 0, &e), 0);
+    struct job_workers_options o = {.threads = 1, .poll_ms = 60000};
+    struct job_workers *w;
+    assert_int_equal(job_workers_start(f->db, f->reg, &f->clk.base, &o, &w, &e), 0);
+    sleep_ms(200); /* its first claim found nothing: idle until the next poll, a minute away */
+
+    assert_int_equal(db_begin(f->c, &e), 0);
+    int64_t id = enqueue(f, "t.ok", NULL, 0, NULL, 0, NULL);
+    sleep_ms(200);
+    assert_int_equal(db_commit(f->c, &e), 0);
+    int64_t t0 = clock_mono_ms();
+    while (job_state_of(f, id) != JOB_STATE_DONE && clock_mono_ms() - t0 < 5000)
+        sleep_ms(5);
+    assert_int_equal(job_state_of(f, id), JOB_STATE_DONE);
+
+    /* a rolled-back enqueue wakes nobody and leaves nothing */
+    assert_int_equal(db_begin(f->c, &e), 0);
+    enqueue(f, "t.ok", NULL, 0, NULL, 0, NULL);
+    db_rollback(f->c);
+    assert_int_equal(count_state(f, JOB_STATE_PENDING), 0);
+    job_workers_stop(w, 1000);
+}
+
 static void test_enqueue_invalid(void **state)
 {
     struct fx *f = *state;
@@ -996,6 +1025,7 @@ int main(void)
     const struct CMUnitTest db_tests[] = {
         DB_TEST(test_enqueue_and_run),
         DB_TEST(test_enqueue_rolled_back),
+        DB_TEST(test_commit_wakes_workers),
         DB_TEST(test_enqueue_invalid),
         DB_TEST(test_unique_dedupe),
         DB_TEST(test_retry_backoff_dead_then_retry),
