@@ -335,7 +335,7 @@ static int cmd_keys(const struct config *cfg, int argc, char **argv)
     } else if (str_eq(argv[0], "list")) {
         struct account_key *rows;
         size_t n;
-        rc = account_key_list(c, tenant_id, &a, &rows, &n, &e);
+        rc = account_key_list(c, tenant_id, NULL, &a, &rows, &n, &e);
         for (size_t i = 0; !rc && i < n; i++)
             printf("%lld\t%s\t%s\t%s\t%s\n", (long long)rows[i].id, rows[i].prefix,
                    account_role_name(rows[i].role), rows[i].revoked_at ? "revoked" : "active",

@@ -42,14 +42,9 @@ int h_alerts_list(struct http_req *r, struct err *e)
         f.state = ALERTS_RESOLVED;
     else
         return err_set_field(e, ERR_INVALID, "state", "state must be one of: open, resolved, all");
-    int64_t limit, after;
-    int rc = http_req_query_int(r, "limit", 1, ALERTS_LIST_MAX, ALERTS_LIST_DEFAULT, &limit, e);
-    if (!rc)
-        rc = http_req_query_int(r, "after", 1, INT64_MAX, 0, &after, e);
+    int rc = http_req_page(r, ALERTS_LIST_DEFAULT, ALERTS_LIST_MAX, &f.page, e);
     if (rc)
         return rc;
-    f.limit = (int)limit;
-    f.after_id = after;
     struct db_conn *c;
     rc = http_req_db(r, &c, e);
     struct alert *rows = NULL;
@@ -61,8 +56,6 @@ int h_alerts_list(struct http_req *r, struct err *e)
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append_new(arr, alert_json(&rows[i]));
-    json_t *body = json_pack("{s:o}", "alerts", arr);
-    json_object_set_new(body, "next_after",
-                        n == (size_t)f.limit && n ? json_integer(rows[n - 1].id) : json_null());
-    return http_reply_json(r, 200, body);
+    return http_reply_json(r, 200,
+                           http_page_body("alerts", arr, &f.page, n, n ? rows[n - 1].id : 0));
 }

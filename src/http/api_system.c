@@ -82,7 +82,7 @@ static int tenant_json(struct http_req *r, json_t **out, struct err *e)
     int64_t open = 0;
     struct alert *latest = NULL;
     size_t n = 0;
-    struct alert_filter f = {.state = ALERTS_OPEN, .limit = 1};
+    struct alert_filter f = {.state = ALERTS_OPEN, .page = {.limit = 1}};
     if (!rc)
         rc = jobs_count_by_state(c, tenant, counts, e);
     if (!rc)

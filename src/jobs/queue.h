@@ -11,6 +11,7 @@
 #include "core/arena.h"
 #include "core/err.h"
 #include "db/db.h"
+#include "db/store.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -84,8 +85,11 @@ struct job_row {
 struct job_filter {
     const char *state; /* "pending" | "running" | "done" | "dead" */
     const char *name;  /* exact handler name */
-    int64_t after_id;  /* keyset pagination: only ids below this (pass the last id seen) */
-    int limit;         /* 0 → JOBS_LIST_DEFAULT_LIMIT; capped at JOBS_LIST_MAX_LIMIT */
+    /*
+     * Keyset pagination, newest first: page.after = the last id seen (only ids below it);
+     * page.limit 0 → JOBS_LIST_DEFAULT_LIMIT, capped at JOBS_LIST_MAX_LIMIT.
+     */
+    struct page page;
 };
 
 /*

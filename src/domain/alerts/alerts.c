@@ -12,21 +12,15 @@
     "id, tenant_id, kind, source, code, message, occurrences, created_at, last_seen_at, "          \
     "resolved_at"
 
-static const char *col_str(struct db_stmt *s, int col, struct arena *a)
-{
-    const char *v = db_col_text(s, col);
-    return arena_strdup(a, v ? v : "");
-}
-
 static void read_alert(struct db_stmt *s, struct arena *a, void *out)
 {
     struct alert *r = out;
     r->id = db_col_i64(s, 0);
     r->tenant_id = db_col_i64(s, 1);
-    r->kind = col_str(s, 2, a);
-    r->source = col_str(s, 3, a);
-    r->code = col_str(s, 4, a);
-    r->message = col_str(s, 5, a);
+    r->kind = db_col_str(s, 2, a);
+    r->source = db_col_str(s, 3, a);
+    r->code = db_col_str(s, 4, a);
+    r->message = db_col_str(s, 5, a);
     r->occurrences = db_col_i64(s, 6);
     r->created_at_ms = db_col_time(s, 7);
     r->last_seen_at_ms = db_col_time(s, 8);
@@ -117,11 +111,10 @@ int alerts_resolve(struct db_conn *c, int64_t tenant, int64_t id, int64_t now_ms
     db_bind_time(s, 1, now_ms);
     db_bind_i64(s, 2, tenant);
     db_bind_i64(s, 3, id);
-    int st = db_step(s, e);
-    int64_t changed = db_changes(s);
-    db_stmt_done(s);
-    if (st == DB_ERROR)
-        return db_step_error(e);
+    int64_t changed = 0;
+    rc = db_exec_write(s, &changed, e);
+    if (rc)
+        return rc;
     if (changed == 0)
         return err_set_field(e, ERR_NOT_FOUND, "id", "no alert %lld in this tenant", (long long)id);
     return 0;
@@ -142,11 +135,11 @@ int alerts_resolve_kind(struct db_conn *c, int64_t tenant, const char *kind, int
     db_bind_time(s, 1, now_ms);
     db_bind_i64(s, 2, tenant);
     db_bind_text(s, 3, kind);
-    int st = db_step(s, e);
+    int64_t changed = 0;
+    rc = db_exec_write(s, &changed, e);
     if (resolved)
-        *resolved = db_changes(s) > 0;
-    db_stmt_done(s);
-    return st == DB_ERROR ? db_step_error(e) : 0;
+        *resolved = changed > 0;
+    return rc;
 }
 
 int alerts_list(struct db_conn *c, int64_t tenant, const struct alert_filter *f, struct arena *a,
@@ -165,30 +158,19 @@ int alerts_list(struct db_conn *c, int64_t tenant, const struct alert_filter *f,
         f = &none;
     *rows = NULL;
     *n = 0;
-    int limit = f->limit <= 0 ? ALERTS_LIST_DEFAULT : f->limit;
-    if (limit > ALERTS_LIST_MAX)
-        limit = ALERTS_LIST_MAX;
+    int limit = db_page_limit(f->page.limit, ALERTS_LIST_DEFAULT, ALERTS_LIST_MAX);
     int state = f->state >= ALERTS_ANY && f->state <= ALERTS_RESOLVED ? (int)f->state : 0;
     struct db_stmt *s;
     int rc = db_prepare(c, &s, sql[state], e);
     if (rc)
         return rc;
     db_bind_i64(s, 1, tenant);
-    db_bind_i64(s, 2, f->after_id > 0 ? f->after_id : INT64_MAX);
+    db_bind_i64(s, 2, f->page.after > 0 ? f->page.after : INT64_MAX);
     db_bind_i64(s, 3, limit);
-    size_t cap = 0, used = 0;
-    struct alert *out = NULL;
-    int st;
-    while ((st = db_step(s, e)) == DB_ROW) {
-        out = arena_grow(a, out, used, &cap, sizeof(*out));
-        read_alert(s, a, &out[used++]);
-    }
-    db_stmt_done(s);
-    if (st == DB_ERROR)
-        return db_step_error(e);
+    void *out;
+    rc = db_list(s, read_alert, sizeof(struct alert), a, &out, n, e);
     *rows = out;
-    *n = used;
-    return 0;
+    return rc;
 }
 
 int alerts_count_open(struct db_conn *c, int64_t tenant, int64_t *open, struct err *e)
@@ -200,9 +182,6 @@ int alerts_count_open(struct db_conn *c, int64_t tenant, int64_t *open, struct e
     if (rc)
         return rc;
     db_bind_i64(s, 1, tenant);
-    int st = db_step(s, e);
-    if (st == DB_ROW)
-        *open = db_col_i64(s, 0);
-    db_stmt_done(s);
-    return st == DB_ERROR ? db_step_error(e) : 0;
+    bool found;
+    return db_one_i64(s, open, &found, e);
 }

@@ -12,6 +12,7 @@
 #include "core/arena.h"
 #include "core/err.h"
 #include "db/db.h"
+#include "db/store.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -70,8 +71,11 @@ enum alert_state { ALERTS_ANY = 0, ALERTS_OPEN, ALERTS_RESOLVED };
 
 struct alert_filter {
     enum alert_state state;
-    int64_t after_id; /* keyset pagination: only ids below this; 0 = from the newest */
-    int limit;        /* 0 → ALERTS_LIST_DEFAULT; capped at ALERTS_LIST_MAX */
+    /*
+     * Keyset pagination, newest first: page.after = the last id seen (0 = from the newest);
+     * page.limit 0 → ALERTS_LIST_DEFAULT, capped at ALERTS_LIST_MAX.
+     */
+    struct page page;
 };
 
 /*

@@ -64,7 +64,7 @@ static struct alert_spec spec(const char *kind, const char *message)
 static size_t list(struct fixture *f, int64_t tenant, enum alert_state st, int64_t after, int limit,
                    struct alert **rows)
 {
-    struct alert_filter flt = {.state = st, .after_id = after, .limit = limit};
+    struct alert_filter flt = {.state = st, .page = {.after = after, .limit = limit}};
     size_t n = 0;
     OK(alerts_list(f->c, tenant, &flt, &f->a, rows, &n, e));
     return n;

@@ -797,16 +797,16 @@ static void test_list_filters_and_tenants(void **state)
     assert_int_equal(n, 0);
 
     /* Keyset pagination. */
-    struct job_filter page = {.limit = 2};
+    struct job_filter page = {.page = {.limit = 2}};
     assert_int_equal(jobs_list(f->c, JOBS_ALL_TENANTS, true, &page, &a, &rows, &n, &e), 0);
     assert_int_equal(n, 2);
     assert_int_equal(rows[0].id, sys);
     int64_t seen = 2;
     while (n == 2) {
-        page.after_id = rows[n - 1].id;
+        page.page.after = rows[n - 1].id;
         assert_int_equal(jobs_list(f->c, JOBS_ALL_TENANTS, true, &page, &a, &rows, &n, &e), 0);
         for (size_t i = 0; i < n; i++)
-            assert_true(rows[i].id < page.after_id);
+            assert_true(rows[i].id < page.page.after);
         seen += (int64_t)n;
     }
     assert_int_equal(seen, 6);

@@ -85,7 +85,7 @@ static struct job_row *all_jobs(struct fx *f, struct arena *a, size_t *n)
 {
     struct err e;
     err_init(&e);
-    struct job_filter flt = {.limit = JOBS_LIST_MAX_LIMIT};
+    struct job_filter flt = {.page = {.limit = JOBS_LIST_MAX_LIMIT}};
     struct job_row *rows;
     if (jobs_list(f->c, JOBS_ALL_TENANTS, true, &flt, a, &rows, n, &e))
         fail_msg("jobs_list: %s", e.msg);
