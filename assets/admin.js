@@ -632,7 +632,7 @@ function renderMessages() {
 
 async function loadJobs() {
   const state = $('#job-filter').value;
-  const [h, j] = await Promise.allSettled([api('/health/detailed'), authed(`/api/jobs?state=${state}&limit=100`)]);
+  const [h, j] = await Promise.allSettled([authed('/health/detailed'), authed(`/api/jobs?state=${state}&limit=100`)]);
   if (h.status === 'fulfilled') S.health = h.value;
   else if (h.reason instanceof ApiError && h.reason.status === 503) S.health = null;
   if (j.status === 'fulfilled') S.jobs = j.value.jobs || [];
@@ -640,7 +640,8 @@ async function loadJobs() {
 }
 
 function renderJobs() {
-  const jobs = S.health && S.health.checks ? S.health.checks.jobs : {};
+  /* signed in, the answer carries this tenant's own backlog; the public one has totals only */
+  const jobs = S.health ? ((S.health.tenant || S.health.checks || {}).jobs || {}) : {};
   $('#backlog').replaceChildren(...['pending', 'running', 'done', 'dead'].map((k) => el('li', { class: k, 'data-state': k },
     el('span', { class: 'n' }, jobs[k] ?? '–'), t(`job.${k}`))));
   const w = S.health && S.health.checks ? S.health.checks.workers : null;

@@ -138,6 +138,9 @@ static void publish_event(void *ctx, int64_t tenant, const char *type, const cha
     sse_hub_publish(ctx, tenant, type, json);
 }
 
+#define MAX_LANES    8 /* job lanes besides the default one */
+#define LANE_THREADS 2 /* handler threads of each such lane's pool */
+
 static int serve(struct config *cfg)
 {
     struct err e;
@@ -149,6 +152,9 @@ static int serve(struct config *cfg)
     app.version = ICESHOP_VERSION;
     app.started_ms = clock_mono_ms();
     struct http_server *srv = NULL;
+    struct job_workers *lane_pools[MAX_LANES] = {0};
+    const char *lanes[MAX_LANES];
+    size_t n_lanes = 0;
     int rc = open_db(cfg, &app.db, &e);
     if (rc)
         return die(&e);
@@ -202,6 +208,17 @@ static int serve(struct config *cfg)
         rc = job_workers_start(app.db, app.jobs, app.clock, &wo, &app.workers, &e);
         if (rc)
             goto out;
+        /* One more pool per lane that has jobs, so slow lanes never hold the default one. */
+        n_lanes = job_registry_lanes(app.jobs, lanes, MAX_LANES);
+        if (n_lanes > MAX_LANES)
+            n_lanes = MAX_LANES;
+        for (size_t i = 0; i < n_lanes; i++) {
+            wo.lane = lanes[i];
+            wo.threads = LANE_THREADS;
+            rc = job_workers_start(app.db, app.jobs, app.clock, &wo, &lane_pools[i], &e);
+            if (rc)
+                goto out;
+        }
     }
     if (cfg->scheduler) {
         rc = sched_new(app.db, app.clock, NULL, &app.sched, &e);
@@ -239,6 +256,8 @@ out:
         sched_stop(app.sched);
         sched_free(app.sched);
     }
+    for (size_t i = 0; i < n_lanes; i++)
+        job_workers_stop(lane_pools[i], cfg->shutdown_grace_s * 1000);
     if (app.workers)
         job_workers_stop(app.workers, cfg->shutdown_grace_s * 1000);
     events_set_sink(NULL, NULL);
@@ -399,7 +418,7 @@ static int cmd_keys(const struct config *cfg, int argc, char **argv)
     } else if (str_eq(argv[0], "list")) {
         struct account_key *rows;
         size_t n;
-        rc = account_key_list(c, tenant_id, &a, &rows, &n, &e);
+        rc = account_key_list(c, tenant_id, NULL, &a, &rows, &n, &e);
         for (size_t i = 0; !rc && i < n; i++)
             printf("%lld\t%s\t%s\t%s\t%s\t%s\n", (long long)rows[i].id, rows[i].prefix,
                    account_role_name(rows[i].role), rows[i].revoked_at ? "revoked" : "active",

@@ -44,6 +44,17 @@ int err_set_field(struct err *e, enum err_code code, const char *field, const ch
     return rc;
 }
 
+int err_replace(struct err *e, enum err_code code, const char *field, const char *fmt, ...)
+{
+    if (e)
+        err_init(e);
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = vset(e, code, field, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
 const char *err_code_name(enum err_code code)
 {
     switch (code) {

@@ -45,6 +45,14 @@ int err_set(struct err *e, enum err_code code, const char *fmt, ...)
 int err_set_field(struct err *e, enum err_code code, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/*
+ * Record this error even when one is already recorded: for replacing what a lower layer said
+ * (a raw database message) with an error the caller can act on. `field` may be NULL.
+ * Returns `code`. `e` may be NULL.
+ */
+int err_replace(struct err *e, enum err_code code, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* Stable machine-readable name of a code, e.g. "not_found". */
 const char *err_code_name(enum err_code code);
 

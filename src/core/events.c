@@ -2,6 +2,8 @@
 /* The process-wide live-event sink (see events.h). */
 #include "core/events.h"
 
+#include "core/str.h"
+
 #include <stdio.h>
 
 static events_sink_fn *sink;
@@ -29,4 +31,19 @@ void events_publish_id(int64_t tenant, const char *type, int64_t id, const char 
     else
         snprintf(json, sizeof(json), "{\"id\":%lld}", (long long)id);
     sink(sink_ctx, tenant, type, json);
+}
+
+void events_pending_init(struct events_pending *p, int64_t tenant, const char *type, int64_t id,
+                         const char *status)
+{
+    p->tenant = tenant;
+    p->id = id;
+    str_copy(p->type, sizeof(p->type), type ? type : "");
+    str_copy(p->status, sizeof(p->status), status ? status : "");
+}
+
+void events_pending_publish(void *pending)
+{
+    const struct events_pending *p = pending;
+    events_publish_id(p->tenant, p->type, p->id, p->status[0] ? p->status : NULL);
 }

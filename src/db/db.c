@@ -8,6 +8,7 @@
 #include "db/db.h"
 #include "db/db_internal.h"
 #include "core/buf.h"
+#include "core/events.h"
 #include "core/str.h"
 #include "core/xalloc.h"
 
@@ -105,6 +106,7 @@ void db_close(struct db *db)
     while (c) {
         struct db_conn *next = c->next_free;
         db_conn_cache_flush(c);
+        free(c->hooks);
         db->ops->conn_close(c);
         db->n_open--;
         c = next;
@@ -235,6 +237,72 @@ struct db *db_conn_db(struct db_conn *c)
 
 /* ---------------------------------------------------------------- transactions, exec */
 
+/* Forget the kept commit hooks without running them. */
+static void hooks_drop(struct db_conn *c)
+{
+    for (size_t i = 0; i < c->n_hooks; i++) {
+        if (c->hooks[i].owned)
+            free(c->hooks[i].ctx);
+    }
+    c->n_hooks = 0;
+}
+
+/* Run the kept commit hooks in order; a hook that registers another runs it at once. */
+static void hooks_run(struct db_conn *c)
+{
+    size_t n = c->n_hooks;
+    if (!n)
+        return;
+    struct db_commit_hook *run = c->hooks;
+    c->hooks = NULL;
+    c->n_hooks = 0;
+    c->cap_hooks = 0;
+    for (size_t i = 0; i < n; i++) {
+        run[i].fn(run[i].ctx);
+        if (run[i].owned)
+            free(run[i].ctx);
+    }
+    free(run);
+}
+
+static void hook_add(struct db_conn *c, db_commit_fn *fn, void *ctx, bool owned)
+{
+    if (c->n_hooks == c->cap_hooks) {
+        c->cap_hooks = c->cap_hooks ? c->cap_hooks * 2 : 8;
+        c->hooks = xrealloc(c->hooks, c->cap_hooks * sizeof(*c->hooks));
+    }
+    c->hooks[c->n_hooks++] = (struct db_commit_hook){.fn = fn, .ctx = ctx, .owned = owned};
+}
+
+void db_on_commit(struct db_conn *c, db_commit_fn *fn, void *ctx)
+{
+    if (!c->in_tx) {
+        fn(ctx);
+        return;
+    }
+    hook_add(c, fn, ctx, false);
+}
+
+void db_on_commit_copy(struct db_conn *c, db_commit_fn *fn, const void *data, size_t len)
+{
+    if (!c->in_tx) {
+        fn((void *)(uintptr_t)data);
+        return;
+    }
+    void *copy = xmalloc(len ? len : 1);
+    if (len)
+        memcpy(copy, data, len);
+    hook_add(c, fn, copy, true);
+}
+
+void db_on_commit_event(struct db_conn *c, int64_t tenant, const char *type, int64_t id,
+                        const char *status)
+{
+    struct events_pending ev;
+    events_pending_init(&ev, tenant, type, id, status);
+    db_on_commit_copy(c, events_pending_publish, &ev, sizeof(ev));
+}
+
 int db_begin(struct db_conn *c, struct err *e)
 {
     assert(!c->in_tx && "nested db_begin");
@@ -253,9 +321,13 @@ int db_commit(struct db_conn *c, struct err *e)
     int rc = c->db->ops->commit(c, e);
     /* The backend leaves no transaction open whether COMMIT worked or not. */
     c->in_tx = false;
-    if (rc)
+    if (rc) {
         db_count_error(c->db);
-    return rc;
+        hooks_drop(c);
+        return rc;
+    }
+    hooks_run(c);
+    return 0;
 }
 
 void db_rollback(struct db_conn *c)
@@ -264,6 +336,7 @@ void db_rollback(struct db_conn *c)
         return;
     c->db->ops->rollback(c);
     c->in_tx = false;
+    hooks_drop(c);
 }
 
 bool db_in_transaction(const struct db_conn *c)

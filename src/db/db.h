@@ -86,6 +86,26 @@ int db_begin_own(struct db_conn *c, bool *own, struct err *e);
 int db_end_own(struct db_conn *c, bool own, int rc, struct err *e);
 
 /*
+ * Work that must happen only once a change is durable: publishing an event to dashboards,
+ * waking job workers for jobs the transaction enqueued. With a transaction open on `c`,
+ * db_on_commit() keeps fn(ctx) until the transaction ends: db_commit() runs every kept
+ * function, in registration order, right after COMMIT succeeds and before it returns (on the
+ * committing thread, with no transaction open, so a function may use `c`); a rollback, a failed
+ * COMMIT or db_conn_release() of an open transaction drops them without running them. A
+ * function registered while the caller holds the transaction that db_begin_own() joined waits
+ * for that outer commit. Without a transaction open, fn(ctx) runs at once.
+ * db_on_commit() borrows `ctx`: it must stay valid until the function runs or is dropped.
+ * db_on_commit_copy() copies `len` bytes of `data` instead and frees the copy afterwards, so a
+ * small struct on the caller's stack can be passed. Neither can fail.
+ */
+typedef void db_commit_fn(void *ctx);
+void db_on_commit(struct db_conn *c, db_commit_fn *fn, void *ctx);
+void db_on_commit_copy(struct db_conn *c, db_commit_fn *fn, const void *data, size_t len);
+/* The usual case: events_publish_id(tenant, type, id, status) (core/events.h) after commit. */
+void db_on_commit_event(struct db_conn *c, int64_t tenant, const char *type, int64_t id,
+                        const char *status);
+
+/*
  * Prepare `sql` (portable, `?` placeholders). Statements are cached per connection by their
  * SQL text, so prepare is cheap the second time. The statement is borrowed: call
  * db_stmt_done() when finished with it (it is reset and returned to the cache). It stays

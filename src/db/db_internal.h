@@ -37,10 +37,19 @@ struct db {
     void *backend_data; /* owned by the backend's open/close */
 };
 
+/* Work to run after the outermost commit (db_on_commit). */
+struct db_commit_hook {
+    db_commit_fn *fn;
+    void *ctx;
+    bool owned; /* ctx is a copy made by db_on_commit_copy: freed after it runs or is dropped */
+};
+
 struct db_conn {
     struct db *db;
     struct db_conn *next_free;
     bool in_tx;
+    struct db_commit_hook *hooks; /* in registration order */
+    size_t n_hooks, cap_hooks;
     int cache_count;
     struct db_stmt *cache[DB_CACHE_BUCKETS];
 };

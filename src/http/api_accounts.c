@@ -84,19 +84,21 @@ static json_t *key_json(const struct account_key *k)
 
 int h_keys_list(struct http_req *r, struct err *e)
 {
+    struct page p;
+    int rc = http_req_page(r, ACCOUNT_LIST_DEFAULT, ACCOUNT_LIST_MAX, &p, e);
     struct db_conn *c;
-    int rc = http_req_db(r, &c, e);
-    if (rc)
-        return rc;
-    struct account_key *rows;
-    size_t n;
-    rc = account_key_list(c, r->who.tenant_id, &r->arena, &rows, &n, e);
+    if (!rc)
+        rc = http_req_db(r, &c, e);
+    struct account_key *rows = NULL;
+    size_t n = 0;
+    if (!rc)
+        rc = account_key_list(c, r->who.tenant_id, &p, &r->arena, &rows, &n, e);
     if (rc)
         return rc;
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append_new(arr, key_json(&rows[i]));
-    return http_reply_json(r, 200, json_pack("{s:o}", "keys", arr));
+    return http_reply_json(r, 200, http_page_body("keys", arr, &p, n, n ? rows[n - 1].id : 0));
 }
 
 int h_keys_create(struct http_req *r, struct err *e)
@@ -151,13 +153,15 @@ int h_keys_revoke(struct http_req *r, struct err *e)
 
 int h_users_list(struct http_req *r, struct err *e)
 {
+    struct page p;
+    int rc = http_req_page(r, ACCOUNT_LIST_DEFAULT, ACCOUNT_LIST_MAX, &p, e);
     struct db_conn *c;
-    int rc = http_req_db(r, &c, e);
-    if (rc)
-        return rc;
-    struct account_user *rows;
-    size_t n;
-    rc = account_user_list(c, r->who.tenant_id, &r->arena, &rows, &n, e);
+    if (!rc)
+        rc = http_req_db(r, &c, e);
+    struct account_user *rows = NULL;
+    size_t n = 0;
+    if (!rc)
+        rc = account_user_list(c, r->who.tenant_id, &p, &r->arena, &rows, &n, e);
     if (rc)
         return rc;
     json_t *arr = json_array();
@@ -166,7 +170,7 @@ int h_users_list(struct http_req *r, struct err *e)
                                              "email", rows[i].email, "role",
                                              account_role_name(rows[i].role), "created_at",
                                              time_or_null(rows[i].created_at)));
-    return http_reply_json(r, 200, json_pack("{s:o}", "users", arr));
+    return http_reply_json(r, 200, http_page_body("users", arr, &p, n, n ? rows[n - 1].id : 0));
 }
 
 int h_users_create(struct http_req *r, struct err *e)

@@ -107,8 +107,6 @@ int h_whatsapp_webhook(struct http_req *r, struct err *e)
         rc = chat_inbound_store(c, tenant, events, n, now, &fresh, e);
     if (rc)
         return rc;
-    if (fresh && r->app->workers)
-        job_workers_wake(r->app->workers);
     return http_reply_json(
         r, 200, json_pack("{s:I, s:I}", "received", (json_int_t)n, "new", (json_int_t)fresh));
 }
@@ -155,8 +153,6 @@ int h_whatsapp_test_notification(struct http_req *r, struct err *e)
     rc = notify_enqueue(c, r->who.tenant_id, &m, NULL, clock_now_ms(r->app->clock), e);
     if (rc)
         return rc;
-    if (r->app->workers)
-        job_workers_wake(r->app->workers);
     return http_reply_json(r, 202,
                            json_pack("{s:I, s:s, s:s}", "message_id", (json_int_t)m.pk, "to",
                                      m.recipient_id, "status", "pending"));

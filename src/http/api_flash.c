@@ -761,8 +761,6 @@ int h_campaigns_generate(struct http_req *r, struct err *e)
                       g[i].window_pk ? json_integer(g[i].window_pk) : json_null(), "status",
                       fresh ? g[i].status : "skipped", "reason", g[i].reason, "score", g[i].score));
     }
-    if (opened && r->app->workers)
-        job_workers_wake(r->app->workers);
     return http_reply_json(
         r, 200,
         json_pack("{s:i, s:i, s:o}", "opened", opened, "created_count", opened, "windows", arr));
@@ -1010,8 +1008,6 @@ int h_windows_create(struct http_req *r, struct err *e)
         rc = flash_window_create(c, r->who.tenant_id, &m, now_ms(r), &r->arena, &pk, e);
     if (rc)
         return rc;
-    if (r->app->workers)
-        job_workers_wake(r->app->workers);
     return reply_window(r, c, pk, true, 201, e);
 }
 

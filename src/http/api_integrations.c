@@ -213,8 +213,6 @@ int h_webhooks_inbound(struct http_req *r, struct err *e)
     }
     if (rc)
         return rc;
-    if (dups < n && r->app->workers)
-        job_workers_wake(r->app->workers);
     return http_reply_json(
         r, 200, json_pack("{s:I, s:I}", "received", (json_int_t)n, "duplicates", (json_int_t)dups));
 }

@@ -60,15 +60,9 @@ int h_jobs_list(struct http_req *r, struct err *e)
     }
     if (f.name && strlen(f.name) > JOB_NAME_MAX)
         return err_set_field(e, ERR_INVALID, "name", "name is longer than %d bytes", JOB_NAME_MAX);
-    int64_t limit, after;
-    int rc =
-        http_req_query_int(r, "limit", 1, JOBS_LIST_MAX_LIMIT, JOBS_LIST_DEFAULT_LIMIT, &limit, e);
-    if (!rc)
-        rc = http_req_query_int(r, "after", 1, INT64_MAX, 0, &after, e);
+    int rc = http_req_page(r, JOBS_LIST_DEFAULT_LIMIT, JOBS_LIST_MAX_LIMIT, &f.page, e);
     if (rc)
         return rc;
-    f.limit = (int)limit;
-    f.after_id = after;
     struct db_conn *c;
     rc = http_req_db(r, &c, e);
     if (rc)
@@ -81,11 +75,7 @@ int h_jobs_list(struct http_req *r, struct err *e)
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append_new(arr, job_json(&rows[i]));
-    json_t *body = json_pack("{s:o}", "jobs", arr);
-    /* A full page may have more behind it: hand out the cursor. */
-    json_object_set_new(body, "next_after",
-                        n == (size_t)f.limit && n ? json_integer(rows[n - 1].id) : json_null());
-    return http_reply_json(r, 200, body);
+    return http_reply_json(r, 200, http_page_body("jobs", arr, &f.page, n, n ? rows[n - 1].id : 0));
 }
 
 int h_jobs_get(struct http_req *r, struct err *e)
@@ -152,8 +142,6 @@ int h_jobs_create(struct http_req *r, struct err *e)
     free(payload_text);
     if (rc)
         return rc;
-    if (r->app->workers)
-        job_workers_wake(r->app->workers);
     return http_reply_json(r, deduped ? 200 : 202,
                            json_pack("{s:I, s:b}", "id", (json_int_t)id, "deduplicated", deduped));
 }
@@ -170,8 +158,6 @@ int h_jobs_retry(struct http_req *r, struct err *e)
         rc = jobs_retry(c, r->who.tenant_id, sees_system(r), id, clock_now_ms(r->app->clock), e);
     if (rc)
         return rc;
-    if (r->app->workers)
-        job_workers_wake(r->app->workers);
     char data[96];
     snprintf(data, sizeof(data), "{\"id\":%lld,\"state\":\"pending\"}", (long long)id);
     sse_hub_publish(r->app->hub, r->who.tenant_id, "job.retried", data);

@@ -120,8 +120,6 @@ int h_public_window_join(struct http_req *r, struct err *e)
     }
     if (rc)
         return rc;
-    if (r->app->workers)
-        job_workers_wake(r->app->workers);
     rc = flash_store_window_get(c, l.tenant, l.window, &r->arena, &w, e);
     return rc ? rc : buyer_view(r, &l, c, &w, 200, e);
 }

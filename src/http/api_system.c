@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Observability endpoints: /health (liveness), /health/detailed (database, job backlog, workers,
- * scheduler leadership, version, uptime), /metrics (Prometheus text format) and the
- * Server-Sent Events stream /api/events. Tests: tests/integration/0001-platform.c.
+ * Observability endpoints: /health (liveness), /health/detailed (the server's health in public;
+ * a credential adds its tenant's backlog and alerts), /metrics (Prometheus text format) and the
+ * Server-Sent Events stream /api/events.
+ * Tests: tests/integration/0001-http.c, 0011-alerts.c.
  */
 #include "core/clock.h"
+#include "core/log.h"
+#include "domain/alerts/alerts.h"
+#include "http/auth.h"
 #include "http/handlers.h"
 #include "http/metrics.h"
 #include "http/sse.h"
@@ -40,44 +44,80 @@ static bool probe_db(struct http_req *r, int64_t counts[JOB_STATE_COUNT], double
     if (!rc)
         rc = db_exec(c, "SELECT 1", &e);
     if (!rc)
-        rc = jobs_count_by_state(c, counts, &e);
+        rc = jobs_count_by_state(c, JOBS_ALL_TENANTS, counts, &e);
     *ms = (double)(clock_mono_ns() - t0) / 1e6;
     if (rc)
         snprintf(why, why_len, "%s", e.msg);
     return rc == 0;
 }
 
-/* Open operator alerts (e.g. a rejected WhatsApp token): how many, and the latest. */
-static json_t *alerts_json(struct http_req *r)
+static json_t *time_json(int64_t ms)
 {
-    struct err e;
-    err_init(&e);
-    struct db_conn *c;
-    struct db_stmt *s;
-    if (http_req_db(r, &c, &e) || db_prepare(c, &s,
-                                             "SELECT source, code, message, created_at FROM alerts "
-                                             "WHERE resolved_at IS NULL ORDER BY id DESC",
-                                             &e))
+    if (!ms)
         return json_null();
-    json_int_t open = 0;
-    json_t *latest = json_null();
-    while (db_step(s, &e) == DB_ROW) {
-        if (open++ == 0) {
-            char ts[CLOCK_ISO_LEN];
-            clock_format_iso(db_col_time(s, 3), ts);
-            json_decref(latest);
-            latest = json_pack("{s:s, s:s, s:s, s:s}", "source", db_col_text(s, 0), "code",
-                               db_col_text(s, 1), "message", db_col_text(s, 2), "created_at", ts);
-        }
-    }
-    db_stmt_done(s);
-    return json_pack("{s:I, s:o}", "open", open, "latest", latest);
+    char ts[CLOCK_ISO_LEN];
+    clock_format_iso(ms, ts);
+    return json_string(ts);
 }
 
+static json_t *backlog_json(const int64_t counts[JOB_STATE_COUNT])
+{
+    json_t *backlog = json_object();
+    for (int i = 0; i < JOB_STATE_COUNT; i++)
+        json_object_set_new(backlog, job_state_name((enum job_state)i),
+                            counts[i] < 0 ? json_null() : json_integer(counts[i]));
+    return backlog;
+}
+
+/*
+ * What only the caller's tenant may see: its job backlog and its open alerts (how many, and
+ * the latest, whose message may name provider detail).
+ */
+static int tenant_json(struct http_req *r, json_t **out, struct err *e)
+{
+    int64_t tenant = r->who.tenant_id;
+    struct db_conn *c;
+    int rc = http_req_db(r, &c, e);
+    int64_t counts[JOB_STATE_COUNT];
+    int64_t open = 0;
+    struct alert *latest = NULL;
+    size_t n = 0;
+    struct alert_filter f = {.state = ALERTS_OPEN, .page = {.limit = 1}};
+    if (!rc)
+        rc = jobs_count_by_state(c, tenant, counts, e);
+    if (!rc)
+        rc = alerts_count_open(c, tenant, &open, e);
+    if (!rc)
+        rc = alerts_list(c, tenant, &f, &r->arena, &latest, &n, e);
+    if (rc)
+        return rc;
+    json_t *last = json_null();
+    if (n)
+        last = json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:o, s:o}", "id", (json_int_t)latest->id,
+                         "kind", latest->kind, "source", latest->source, "code", latest->code,
+                         "message", latest->message, "occurrences", (json_int_t)latest->occurrences,
+                         "created_at", time_json(latest->created_at_ms), "last_seen_at",
+                         time_json(latest->last_seen_at_ms));
+    *out = json_pack("{s:I, s:o, s:{s:I, s:o}}", "id", (json_int_t)tenant, "jobs",
+                     backlog_json(counts), "alerts", "open", (json_int_t)open, "latest", last);
+    return 0;
+}
+
+/*
+ * Public: the server's own health (each dependency up or down, queue totals, workers,
+ * scheduler leadership), nothing of any tenant. With a credential (any role) the answer adds
+ * "tenant": that tenant's backlog and alerts, and the database error text when it is down.
+ */
 int h_health_detailed(struct http_req *r, struct err *e)
 {
-    (void)e;
     struct app *app = r->app;
+    const char *authz = http_req_header(r, "Authorization");
+    bool authed = authz && *authz;
+    if (authed) {
+        int rc = auth_request(r, e);
+        if (rc)
+            return rc;
+    }
     int64_t counts[JOB_STATE_COUNT];
     double db_ms = 0;
     char why[256] = "";
@@ -85,12 +125,8 @@ int h_health_detailed(struct http_req *r, struct err *e)
 
     json_t *database = json_pack("{s:s, s:b, s:f}", "backend", db_backend_name(app->db), "ok",
                                  db_ok, "latency_ms", db_ms);
-    if (!db_ok)
+    if (!db_ok && authed)
         json_object_set_new(database, "error", json_string(why));
-    json_t *backlog = json_object();
-    for (int i = 0; i < JOB_STATE_COUNT; i++)
-        json_object_set_new(backlog, job_state_name((enum job_state)i),
-                            counts[i] < 0 ? json_null() : json_integer(counts[i]));
     struct job_worker_stats ws;
     memset(&ws, 0, sizeof(ws));
     if (app->workers)
@@ -104,12 +140,21 @@ int h_health_detailed(struct http_req *r, struct err *e)
     char ts[CLOCK_ISO_LEN];
     int64_t now = clock_now_ms(app->clock);
     clock_format_iso(now, ts);
-    json_t *checks =
-        json_pack("{s:o, s:o, s:o, s:o, s:o}", "database", database, "jobs", backlog, "workers",
-                  workers, "scheduler", sched, "alerts", db_ok ? alerts_json(r) : json_null());
+    json_t *checks = json_pack("{s:o, s:o, s:o, s:o}", "database", database, "jobs",
+                               backlog_json(counts), "workers", workers, "scheduler", sched);
     json_t *body = json_pack("{s:s, s:o, s:s, s:s, s:I}", "status", db_ok ? "healthy" : "unhealthy",
                              "checks", checks, "version", app->version, "timestamp", ts, "uptime_s",
                              (json_int_t)((clock_mono_ms() - app->started_ms) / 1000));
+    if (authed && db_ok) {
+        json_t *tenant = NULL;
+        struct err te;
+        err_init(&te);
+        if (tenant_json(r, &tenant, &te) == 0)
+            json_object_set_new(body, "tenant", tenant);
+        else
+            log_warn("msg=\"tenant health not available\" request_id=%s error=\"%s\"",
+                     r->request_id, te.msg);
+    }
     return http_reply_json(r, db_ok ? 200 : 503, body);
 }
 

@@ -202,9 +202,6 @@ int h_webhook_deliveries_retry(struct http_req *r, struct err *e)
         rc = webhooks_delivery_retry(c, r->who.tenant_id, id, clock_now_ms(r->app->clock), e);
     if (rc)
         return rc;
-    /* committed: now the pool may look at once */
-    if (r->app->workers)
-        job_workers_wake(r->app->workers);
     struct webhook_delivery d;
     rc = webhooks_delivery_get(c, r->who.tenant_id, id, &r->arena, &d, e);
     if (rc)

@@ -14,6 +14,9 @@ int h_health_detailed(struct http_req *r, struct err *e);
 int h_metrics(struct http_req *r, struct err *e);
 int h_events(struct http_req *r, struct err *e);
 
+/* api_alerts.c: the tenant's operator alerts */
+int h_alerts_list(struct http_req *r, struct err *e);
+
 /* api_accounts.c: login, who am I, API keys, users */
 int h_login(struct http_req *r, struct err *e);
 int h_me(struct http_req *r, struct err *e);

@@ -93,6 +93,27 @@ int http_req_query_int(struct http_req *r, const char *name, int64_t lo, int64_t
     return 0;
 }
 
+int http_req_page(struct http_req *r, int def_limit, int max_limit, struct page *out, struct err *e)
+{
+    int64_t limit = 0, after = 0;
+    int rc = http_req_query_int(r, "limit", 1, max_limit, def_limit, &limit, e);
+    if (!rc)
+        rc = http_req_query_int(r, "after", 1, INT64_MAX, 0, &after, e);
+    if (rc)
+        return rc;
+    out->limit = (int)limit;
+    out->after = after;
+    return 0;
+}
+
+json_t *http_page_body(const char *key, json_t *items, const struct page *p, size_t n,
+                       int64_t last_id)
+{
+    int64_t next = db_page_next(p, n, last_id);
+    return json_pack("{s:o, s:o}", key, items, "next_after",
+                     next ? json_integer(next) : json_null());
+}
+
 int http_req_db(struct http_req *r, struct db_conn **out, struct err *e)
 {
     if (!r->db) {

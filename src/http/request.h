@@ -11,6 +11,7 @@
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/err.h"
+#include "db/store.h"
 #include "domain/account/account.h"
 #include "http/app.h"
 #include "http/router.h"
@@ -88,6 +89,20 @@ int http_req_param_id(struct http_req *r, const char *name, int64_t *out, struct
 /* Integer query argument in [lo, hi], `def` when absent; ERR_INVALID naming it otherwise. */
 int http_req_query_int(struct http_req *r, const char *name, int64_t lo, int64_t hi, int64_t def,
                        int64_t *out, struct err *e);
+
+/*
+ * The page a list route was asked for: `limit` in 1..max_limit (def_limit when absent) and the
+ * cursor `after` in 1..INT64_MAX (0 when absent: the first page). ERR_INVALID naming "limit" or
+ * "after" otherwise. Every list route reads its page through this.
+ */
+int http_req_page(struct http_req *r, int def_limit, int max_limit, struct page *out,
+                  struct err *e);
+/*
+ * The body of a list answer: {"<key>": items, "next_after": cursor or null}, the cursor being
+ * db_page_next(p, n, last_id) (the id of the last of n rows). Takes the reference to `items`.
+ */
+json_t *http_page_body(const char *key, json_t *items, const struct page *p, size_t n,
+                       int64_t last_id);
 
 /* Reply with JSON; takes the reference to `body`. */
 int http_reply_json(struct http_req *r, int status, json_t *body);

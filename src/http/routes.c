@@ -16,6 +16,7 @@ const struct http_route http_routes[] = {
     {"GET", "/health/detailed", h_health_detailed, ROLE_NONE, 0, 0},
     {"GET", "/metrics", h_metrics, ROLE_NONE, 0, 0},
     {"GET", "/api/events", h_events, ROLE_VIEWER, 0, HTTP_SSE},
+    {"GET", "/api/alerts", h_alerts_list, ROLE_ADMIN, 0, 0},
 
     /* access */
     {"POST", "/api/auth/login", h_login, ROLE_NONE, 4 * KB, HTTP_BODY_JSON},

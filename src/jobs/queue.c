@@ -5,6 +5,8 @@
  * Tests: tests/unit/jobs/test_jobs.c.
  */
 #include "jobs/queue.h"
+#include "db/store.h"
+#include "jobs/worker.h"
 #include "core/buf.h"
 #include "core/str.h"
 
@@ -44,11 +46,8 @@ static int find_live_key(struct db_conn *c, const char *key, int64_t *id, struct
         return rc;
     db_bind_text(s, 1, key);
     *id = 0;
-    int st = db_step(s, e);
-    if (st == DB_ROW)
-        *id = db_col_i64(s, 0);
-    db_stmt_done(s);
-    return st == DB_ERROR ? e->code : 0;
+    bool found;
+    return db_one_i64(s, id, &found, e);
 }
 
 static int validate_spec(const struct job_spec *spec, struct err *e)
@@ -134,6 +133,8 @@ int jobs_enqueue(struct db_conn *c, const struct job_spec *spec, int64_t now_ms,
     int64_t id = 0;
     bool deduped = false;
     rc = enqueue_in_tx(c, spec, now_ms, &id, &deduped, e);
+    if (!rc && !deduped) /* idle workers claim it as soon as it is visible */
+        db_on_commit(c, job_workers_wake_db, db_conn_db(c));
     rc = db_end_own(c, own, rc, e);
     if (rc)
         return rc;
@@ -150,29 +151,24 @@ int jobs_enqueue(struct db_conn *c, const struct job_spec *spec, int64_t now_ms,
     "id, tenant_id, name, payload, state, unique_key, attempts, max_attempts, run_at, "            \
     "lease_until, locked_by, last_error, created_at, updated_at, finished_at"
 
-static const char *col_dup(struct db_stmt *s, int col, struct arena *a)
+static void read_row(struct db_stmt *s, struct arena *a, void *out)
 {
-    const char *t = db_col_text(s, col);
-    return t ? arena_strdup(a, t) : NULL;
-}
-
-static void read_row(struct db_stmt *s, struct arena *a, struct job_row *r)
-{
+    struct job_row *r = out;
     memset(r, 0, sizeof(*r));
     r->id = db_col_i64(s, 0);
     r->tenant_id = db_col_is_null(s, 1) ? 0 : db_col_i64(s, 1);
-    r->name = col_dup(s, 2, a);
-    r->payload = col_dup(s, 3, a);
+    r->name = db_col_dup(s, 2, a);
+    r->payload = db_col_dup(s, 3, a);
     enum job_state st = JOB_STATE_PENDING;
     job_state_parse(db_col_text(s, 4), &st);
     r->state = st;
-    r->unique_key = col_dup(s, 5, a);
+    r->unique_key = db_col_dup(s, 5, a);
     r->attempts = (int)db_col_i64(s, 6);
     r->max_attempts = (int)db_col_i64(s, 7);
     r->run_at_ms = db_col_time(s, 8);
     r->lease_until_ms = db_col_time(s, 9);
-    r->locked_by = col_dup(s, 10, a);
-    r->last_error = col_dup(s, 11, a);
+    r->locked_by = db_col_dup(s, 10, a);
+    r->last_error = db_col_dup(s, 11, a);
     r->created_at_ms = db_col_time(s, 12);
     r->updated_at_ms = db_col_time(s, 13);
     r->finished_at_ms = db_col_time(s, 14);
@@ -205,9 +201,7 @@ int jobs_list(struct db_conn *c, int64_t tenant_id, bool include_system, const s
     if (f->state && job_state_parse(f->state, &want))
         return err_set_field(e, ERR_INVALID, "state",
                              "state must be pending, running, done or dead");
-    int limit = f->limit > 0 ? f->limit : JOBS_LIST_DEFAULT_LIMIT;
-    if (limit > JOBS_LIST_MAX_LIMIT)
-        limit = JOBS_LIST_MAX_LIMIT;
+    int limit = db_page_limit(f->page.limit, JOBS_LIST_DEFAULT_LIMIT, JOBS_LIST_MAX_LIMIT);
 
     /* A handful of filter combinations, so the statement cache stays small. */
     struct buf sql;
@@ -218,7 +212,7 @@ int jobs_list(struct db_conn *c, int64_t tenant_id, bool include_system, const s
         buf_appends(&sql, " AND state = ?");
     if (f->name)
         buf_appends(&sql, " AND name = ?");
-    if (f->after_id > 0)
+    if (f->page.after > 0)
         buf_appends(&sql, " AND id < ?");
     buf_appends(&sql, " ORDER BY id DESC LIMIT ?");
 
@@ -234,21 +228,13 @@ int jobs_list(struct db_conn *c, int64_t tenant_id, bool include_system, const s
         db_bind_text(s, idx++, f->state);
     if (f->name)
         db_bind_text(s, idx++, f->name);
-    if (f->after_id > 0)
-        db_bind_i64(s, idx++, f->after_id);
+    if (f->page.after > 0)
+        db_bind_i64(s, idx++, f->page.after);
     db_bind_i64(s, idx, limit);
-
-    struct job_row *out = arena_alloc(a, sizeof(*out) * (size_t)limit);
-    size_t count = 0;
-    int st;
-    while ((st = db_step(s, e)) == DB_ROW && count < (size_t)limit)
-        read_row(s, a, &out[count++]);
-    db_stmt_done(s);
-    if (st == DB_ERROR)
-        return e->code;
+    void *out;
+    rc = db_list(s, read_row, sizeof(struct job_row), a, &out, n, e);
     *rows = out;
-    *n = count;
-    return 0;
+    return rc;
 }
 
 int jobs_get(struct db_conn *c, int64_t tenant_id, bool include_system, int64_t id, struct arena *a,
@@ -326,17 +312,26 @@ int jobs_retry(struct db_conn *c, int64_t tenant_id, bool include_system, int64_
     if (rc)
         return rc;
     rc = retry_in_tx(c, tenant_id, include_system, id, now_ms, e);
+    if (!rc)
+        db_on_commit(c, job_workers_wake_db, db_conn_db(c));
     return db_end_own(c, own, rc, e);
 }
 
-int jobs_count_by_state(struct db_conn *c, int64_t counts[JOB_STATE_COUNT], struct err *e)
+int jobs_count_by_state(struct db_conn *c, int64_t tenant_id, int64_t counts[JOB_STATE_COUNT],
+                        struct err *e)
 {
     for (int i = 0; i < JOB_STATE_COUNT; i++)
         counts[i] = 0;
     struct db_stmt *s;
-    int rc = db_prepare(c, &s, "SELECT state, COUNT(*) FROM jobs GROUP BY state", e);
+    bool all = tenant_id == JOBS_ALL_TENANTS;
+    int rc = db_prepare(c, &s,
+                        all ? "SELECT state, COUNT(*) FROM jobs GROUP BY state"
+                            : "SELECT state, COUNT(*) FROM jobs WHERE tenant_id = ? GROUP BY state",
+                        e);
     if (rc)
         return rc;
+    if (!all)
+        db_bind_i64(s, 1, tenant_id);
     int st;
     while ((st = db_step(s, e)) == DB_ROW) {
         enum job_state js;

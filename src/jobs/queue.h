@@ -11,6 +11,7 @@
 #include "core/arena.h"
 #include "core/err.h"
 #include "db/db.h"
+#include "db/store.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -84,8 +85,11 @@ struct job_row {
 struct job_filter {
     const char *state; /* "pending" | "running" | "done" | "dead" */
     const char *name;  /* exact handler name */
-    int64_t after_id;  /* keyset pagination: only ids below this (pass the last id seen) */
-    int limit;         /* 0 → JOBS_LIST_DEFAULT_LIMIT; capped at JOBS_LIST_MAX_LIMIT */
+    /*
+     * Keyset pagination, newest first: page.after = the last id seen (only ids below it);
+     * page.limit 0 → JOBS_LIST_DEFAULT_LIMIT, capped at JOBS_LIST_MAX_LIMIT.
+     */
+    struct page page;
 };
 
 /*
@@ -114,8 +118,12 @@ int jobs_get(struct db_conn *c, int64_t tenant_id, bool include_system, int64_t 
 int jobs_retry(struct db_conn *c, int64_t tenant_id, bool include_system, int64_t id,
                int64_t now_ms, struct err *e);
 
-/* Jobs per state over all tenants, indexed by enum job_state. */
-int jobs_count_by_state(struct db_conn *c, int64_t counts[JOB_STATE_COUNT], struct err *e);
+/*
+ * Jobs per state, indexed by enum job_state: of one tenant (> 0, its own jobs only), or of the
+ * whole queue with JOBS_ALL_TENANTS.
+ */
+int jobs_count_by_state(struct db_conn *c, int64_t tenant_id, int64_t counts[JOB_STATE_COUNT],
+                        struct err *e);
 
 /* Delete done and dead jobs that finished before older_than_ms; *deleted (may be NULL). */
 int jobs_prune(struct db_conn *c, int64_t older_than_ms, int64_t *deleted, struct err *e);

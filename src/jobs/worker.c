@@ -7,7 +7,9 @@
  * Tests: tests/unit/jobs/test_jobs.c.
  */
 #include "jobs/worker.h"
+#include "core/buf.h"
 #include "core/log.h"
+#include "core/str.h"
 #include "core/xalloc.h"
 #include "jobs/queue.h"
 #include "jobs/retry.h"
@@ -29,6 +31,7 @@ struct handler {
     job_handler_fn *fn;
     void *userdata;
     unsigned flags;
+    char *lane; /* NULL: the default lane */
 };
 
 struct job_registry {
@@ -46,8 +49,10 @@ void job_registry_free(struct job_registry *reg)
 {
     if (!reg)
         return;
-    for (size_t i = 0; i < reg->n; i++)
+    for (size_t i = 0; i < reg->n; i++) {
         free(reg->v[i].name);
+        free(reg->v[i].lane);
+    }
     free(reg->v);
     free(reg);
 }
@@ -81,8 +86,64 @@ int job_registry_add(struct job_registry *reg, const char *name, job_handler_fn 
         reg->cap = reg->cap ? reg->cap * 2 : 16;
         reg->v = xrealloc(reg->v, reg->cap * sizeof(*reg->v));
     }
-    reg->v[reg->n++] = (struct handler){xstrdup(name), fn, userdata, flags};
+    reg->v[reg->n++] = (struct handler){xstrdup(name), fn, userdata, flags, NULL};
     return 0;
+}
+
+static bool is_default_lane(const char *lane)
+{
+    return !lane || !*lane || str_eq(lane, JOB_LANE_DEFAULT);
+}
+
+static int check_lane(const char *lane, struct err *e)
+{
+    size_t n = lane ? strlen(lane) : 0;
+    bool ok = n >= 1 && n <= JOB_LANE_MAX;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = (lane[i] >= 'a' && lane[i] <= 'z') || (lane[i] >= '0' && lane[i] <= '9') ||
+             lane[i] == '_' || lane[i] == '-';
+    if (!ok)
+        return err_set_field(e, ERR_INVALID, "lane", "lane must be 1..%d of a-z 0-9 _ -",
+                             JOB_LANE_MAX);
+    return 0;
+}
+
+int job_registry_set_lane(struct job_registry *reg, const char *name, const char *lane,
+                          struct err *e)
+{
+    int rc = check_lane(lane, e);
+    if (rc)
+        return rc;
+    struct handler *h = (struct handler *)(uintptr_t)registry_find(reg, name ? name : "");
+    if (!h)
+        return err_set_field(e, ERR_NOT_FOUND, "name", "job %s is not registered",
+                             name ? name : "(null)");
+    free(h->lane);
+    h->lane = is_default_lane(lane) ? NULL : xstrdup(lane);
+    return 0;
+}
+
+const char *job_registry_lane_of(const struct job_registry *reg, const char *name)
+{
+    const struct handler *h = reg && name ? registry_find(reg, name) : NULL;
+    return h && h->lane ? h->lane : JOB_LANE_DEFAULT;
+}
+
+size_t job_registry_lanes(const struct job_registry *reg, const char **out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; reg && i < reg->n; i++) {
+        const char *lane = reg->v[i].lane;
+        bool seen = !lane;
+        for (size_t j = 0; !seen && j < n && j < max; j++)
+            seen = str_eq(out[j], lane);
+        if (seen)
+            continue;
+        if (n < max)
+            out[n] = lane;
+        n++;
+    }
+    return n;
 }
 
 /* ---------------------------------------------------------------- pool state */
@@ -117,14 +178,18 @@ struct worker_arg {
 };
 
 struct job_workers {
+    struct job_workers *next_live; /* in the live list (live_mu), for job_workers_wake_db */
     struct db *db;
     struct job_registry *reg;
     struct clock *clk;
     struct job_workers_options o;
     char *worker_id;
     int max_inflight;
-    char claim_pending_sql[512];
-    char claim_expired_sql[512];
+    char *claim_pending_sql;
+    char *claim_expired_sql;
+    const char *lane;        /* JOB_LANE_DEFAULT or the registry's copy of the lane name */
+    const char **lane_names; /* claim only these names (lane) or all but these (default) */
+    int n_lane_names;
 
     pthread_mutex_t mu;
     pthread_cond_t work_cv; /* handler threads wait for ready items */
@@ -385,7 +450,10 @@ static int claim(struct job_workers *w, struct db_conn *c, const char *sql, int6
     db_bind_text(s, 2, w->worker_id);
     db_bind_time(s, 3, now);
     db_bind_time(s, 4, now);
-    db_bind_i64(s, 5, limit);
+    int idx = 5;
+    for (int i = 0; i < w->n_lane_names; i++)
+        db_bind_text(s, idx++, w->lane_names[i]);
+    db_bind_i64(s, idx, limit);
     int st;
     while ((st = db_step(s, e)) == DB_ROW) {
         struct item *it = xcalloc(1, sizeof(*it));
@@ -781,7 +849,94 @@ static void pool_free(struct job_workers *w)
     free(w->threads);
     free(w->args);
     free(w->worker_id);
+    free(w->claim_pending_sql);
+    free(w->claim_expired_sql);
+    free(w->lane_names);
     free(w);
+}
+
+/*
+ * The names this pool's lane claims: a named lane claims exactly the names registered to it
+ * (IN), the default lane every name not registered to another lane (NOT IN), so unknown names
+ * still reach the default lane and go dead there. Returns the SQL condition (static).
+ */
+#define BUF_MAX_CLAIM_SQL (64u * 1024)
+
+static const char *lane_scope(struct job_workers *w)
+{
+    w->lane_names = xcalloc(w->reg->n + 1, sizeof(*w->lane_names));
+    bool named = !is_default_lane(w->lane);
+    for (size_t i = 0; i < w->reg->n; i++) {
+        const char *lane = w->reg->v[i].lane;
+        if (named ? lane && str_eq(lane, w->lane) : lane != NULL)
+            w->lane_names[w->n_lane_names++] = w->reg->v[i].name;
+    }
+    if (!w->n_lane_names)
+        return "";
+    return named ? " AND name IN (" : " AND name NOT IN (";
+}
+
+static char *claim_sql(struct job_workers *w, const char *head, const char *scope,
+                       const char *order, const char *skip)
+{
+    struct buf b;
+    buf_init(&b, BUF_MAX_CLAIM_SQL);
+    int rc = buf_appends(&b, head);
+    if (*scope) {
+        rc |= buf_appends(&b, scope);
+        for (int i = 0; i < w->n_lane_names; i++)
+            rc |= buf_appends(&b, i ? ", ?" : "?");
+        rc |= buf_appends(&b, ")");
+    }
+    rc |= buf_appendf(&b,
+                      " ORDER BY %s LIMIT ?%s) "
+                      "RETURNING id, name, tenant_id, payload, attempts, max_attempts",
+                      order, skip);
+    if (rc) { /* names are bound, not inlined: only a registry of thousands of jobs gets here */
+        log_error("msg=\"job claim statement exceeds its buffer\" lane=%s names=%d", w->lane,
+                  w->n_lane_names);
+        abort();
+    }
+    return buf_detach(&b, NULL);
+}
+
+/*
+ * The pools running in this process, so that a commit that enqueued jobs can wake the pools of
+ * its database (job_workers_wake_db) without knowing them. A pool is in the list from the end
+ * of job_workers_start() to the start of job_workers_stop(); live_mu is held while waking, so a
+ * pool being stopped is never woken after it left the list.
+ */
+static pthread_mutex_t live_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct job_workers *live;
+
+static void live_add(struct job_workers *w)
+{
+    pthread_mutex_lock(&live_mu);
+    w->next_live = live;
+    live = w;
+    pthread_mutex_unlock(&live_mu);
+}
+
+static void live_remove(struct job_workers *w)
+{
+    pthread_mutex_lock(&live_mu);
+    for (struct job_workers **p = &live; *p; p = &(*p)->next_live) {
+        if (*p == w) {
+            *p = w->next_live;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&live_mu);
+}
+
+void job_workers_wake_db(void *db)
+{
+    pthread_mutex_lock(&live_mu);
+    for (struct job_workers *w = live; w; w = w->next_live) {
+        if (w->db == db)
+            job_workers_wake(w);
+    }
+    pthread_mutex_unlock(&live_mu);
 }
 
 int job_workers_start(struct db *db, struct job_registry *reg, struct clock *clk,
@@ -793,6 +948,18 @@ int job_workers_start(struct db *db, struct job_registry *reg, struct clock *clk
     if (o->threads < 0 || o->threads > 256 || o->lease_ms < 0 || o->poll_ms < 0 || o->batch < 0 ||
         o->batch > 10000 || o->backoff_base_ms < 0 || o->backoff_cap_ms < 0)
         return err_set(e, ERR_INVALID, "job worker options out of range");
+    const char *lane = JOB_LANE_DEFAULT;
+    if (!is_default_lane(o->lane)) {
+        int rc = check_lane(o->lane, e);
+        if (rc)
+            return rc;
+        lane = NULL;
+        for (size_t i = 0; i < reg->n && !lane; i++)
+            lane = reg->v[i].lane && str_eq(reg->v[i].lane, o->lane) ? reg->v[i].lane : NULL;
+        if (!lane)
+            return err_set_field(e, ERR_INVALID, "lane", "no job is registered to lane %s",
+                                 o->lane);
+    }
     struct job_workers *w = xcalloc(1, sizeof(*w));
     w->db = db;
     w->reg = reg;
@@ -815,6 +982,8 @@ int job_workers_start(struct db *db, struct job_registry *reg, struct clock *clk
         w->worker_id = xstrdup(id);
     }
     w->o.worker_id = w->worker_id;
+    w->lane = lane;
+    w->o.lane = lane;
     w->max_inflight = w->o.threads + w->o.batch;
     w->rng = (uint32_t)clock_mono_ns() ^ (uint32_t)(uintptr_t)w ^ 0x9e3779b9u;
     if (!w->rng)
@@ -823,21 +992,22 @@ int job_workers_start(struct db *db, struct job_registry *reg, struct clock *clk
     /*
      * Two claim statements instead of one OR: each walks its own index in order and stops at
      * LIMIT, where an OR would sort every due row on each claim once a backlog builds up.
-     * Parameters: lease_until, locked_by, updated_at, now, limit.
+     * Parameters: lease_until, locked_by, updated_at, now, the lane's names, limit.
      */
     const char *skip = db_sql(db, DB_SQL_SKIP_LOCKED);
-    snprintf(w->claim_pending_sql, sizeof(w->claim_pending_sql),
-             "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ?, "
-             "locked_by = ?, updated_at = ? WHERE id IN (SELECT id FROM jobs WHERE "
-             "state = 'pending' AND run_at <= ? ORDER BY run_at LIMIT ?%s) "
-             "RETURNING id, name, tenant_id, payload, attempts, max_attempts",
-             skip);
-    snprintf(w->claim_expired_sql, sizeof(w->claim_expired_sql),
-             "UPDATE jobs SET attempts = attempts + 1, lease_until = ?, locked_by = ?, "
-             "updated_at = ? WHERE id IN (SELECT id FROM jobs WHERE state = 'running' AND "
-             "lease_until < ? ORDER BY lease_until LIMIT ?%s) "
-             "RETURNING id, name, tenant_id, payload, attempts, max_attempts",
-             skip);
+    const char *scope = lane_scope(w);
+    w->claim_pending_sql =
+        claim_sql(w,
+                  "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ?, "
+                  "locked_by = ?, updated_at = ? WHERE id IN (SELECT id FROM jobs WHERE "
+                  "state = 'pending' AND run_at <= ?",
+                  scope, "run_at", skip);
+    w->claim_expired_sql =
+        claim_sql(w,
+                  "UPDATE jobs SET attempts = attempts + 1, lease_until = ?, locked_by = ?, "
+                  "updated_at = ? WHERE id IN (SELECT id FROM jobs WHERE state = 'running' AND "
+                  "lease_until < ?",
+                  scope, "lease_until", skip);
 
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->work_cv, NULL);
@@ -874,8 +1044,9 @@ int job_workers_start(struct db *db, struct job_registry *reg, struct clock *clk
         pool_free(w);
         return err_set(e, ERR_INTERNAL, "cannot start job dispatcher thread: %s", strerror(rc));
     }
-    log_info("msg=\"job workers started\" worker=%s threads=%d batch=%d", w->worker_id,
-             w->o.threads, w->o.batch);
+    live_add(w);
+    log_info("msg=\"job workers started\" worker=%s lane=%s threads=%d batch=%d", w->worker_id,
+             w->lane, w->o.threads, w->o.batch);
     *out = w;
     return 0;
 }
@@ -884,6 +1055,7 @@ void job_workers_stop(struct job_workers *w, int grace_ms)
 {
     if (!w)
         return;
+    live_remove(w);
     pthread_mutex_lock(&w->mu);
     w->stopping = true;
     pthread_cond_broadcast(&w->work_cv);

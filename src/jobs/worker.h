@@ -79,6 +79,32 @@ int job_registry_add(struct job_registry *reg, const char *name, job_handler_fn 
 /* True when a handler is registered for `name`. */
 bool job_registry_has(const struct job_registry *reg, const char *name);
 
+/*
+ * Lanes keep slow work from delaying urgent work. Every job name belongs to one lane, the
+ * default lane unless put in another with job_registry_set_lane(); a pool serves one lane
+ * (job_workers_options.lane) and claims only that lane's jobs, so a lane of slow jobs (LLM
+ * calls, pollers, PDF rendering) can fill its own threads while the default lane's pool keeps
+ * running time-critical jobs (window activation, message delivery). Every guarantee below
+ * (leases, JOB_IN_TX, retries, unique keys) holds per job whatever its lane. Start one pool
+ * per lane in use (job_registry_lanes()); jobs of a lane no pool serves wait.
+ */
+#define JOB_LANE_DEFAULT "default"
+#define JOB_LANE_MAX     32
+/*
+ * Put registered job `name` in `lane` (1..JOB_LANE_MAX of a-z 0-9 _ -; JOB_LANE_DEFAULT moves
+ * it back). Call before starting pools. Errors: ERR_INVALID (field "lane"), ERR_NOT_FOUND
+ * (field "name": not registered).
+ */
+int job_registry_set_lane(struct job_registry *reg, const char *name, const char *lane,
+                          struct err *e);
+/* The lane of `name`: JOB_LANE_DEFAULT for default-lane and unregistered names. */
+const char *job_registry_lane_of(const struct job_registry *reg, const char *name);
+/*
+ * The lanes other than the default one that have jobs, each once, into out[0..max); returns how
+ * many there are (may exceed max). Strings are the registry's.
+ */
+size_t job_registry_lanes(const struct job_registry *reg, const char **out, size_t max);
+
 struct job_workers_options {
     int threads;             /* handler threads; 0 → 4 */
     int64_t lease_ms;        /* a claim is valid this long, renewed every lease/3; 0 → 30000 */
@@ -87,10 +113,12 @@ struct job_workers_options {
     int64_t backoff_base_ms; /* 0 → 1000 */
     int64_t backoff_cap_ms;  /* 0 → 3600000 */
     const char *worker_id;   /* stored in jobs.locked_by; NULL → "<host>:<pid>:<n>"; copied */
+    const char *lane;        /* the lane this pool serves; NULL → JOB_LANE_DEFAULT */
 };
 
 /*
- * Start a pool on `db`, reading time from `clk` (run_at, leases; NULL = system clock).
+ * Start a pool on `db` for one lane (o->lane; ERR_INVALID, field "lane", when no job is
+ * registered to a named lane), reading time from `clk` (run_at, leases; NULL = system clock).
  * Connections: each running handler holds one for its run and the dispatcher takes one per
  * cycle, so size the db pool (db_options.pool_size) at least threads + 2 per pool, plus what
  * the rest of the process uses; otherwise runs wait for a connection and may fail ERR_TIMEOUT.
@@ -111,8 +139,17 @@ int job_workers_start(struct db *db, struct job_registry *reg, struct clock *clk
  */
 void job_workers_stop(struct job_workers *w, int grace_ms);
 
-/* Hint that jobs were enqueued: an idle pool claims now instead of at its next poll. */
+/*
+ * Hint that jobs were enqueued: an idle pool claims now instead of at its next poll. Callers
+ * rarely need it: jobs_enqueue() and jobs_retry() wake every pool of the process on their
+ * database once their transaction commits (job_workers_wake_db through db_on_commit).
+ */
 void job_workers_wake(struct job_workers *w);
+/*
+ * Wake every running pool of this process whose database is `db` (a `struct db *`, passed as
+ * void * to fit db_commit_fn). Safe from any thread, also while pools start and stop.
+ */
+void job_workers_wake_db(void *db);
 
 /* True once the pool is stopping past its grace period; long handlers should return. */
 bool job_ctx_cancelled(const struct job_ctx *ctx);

@@ -380,6 +380,67 @@ static void test_rate_limits(void **state)
     assert_int_equal(server_stop(&s2), 0);
 }
 
+/* Keys and users come a page at a time: limit, after and next_after, as every list route. */
+static void test_lists_page(void **state)
+{
+    (void)state;
+    char out[256];
+    assert_int_equal(harness_cli(srv.db_url, "tenants create pager", out, sizeof(out)), 0);
+    char key[200];
+    assert_int_equal(
+        harness_cli(srv.db_url, "keys create --tenant pager --role admin", key, sizeof(key)), 0);
+    trim(key);
+    for (int i = 0; i < 4; i++) {
+        struct resp r;
+        assert_int_equal(
+            http_post_json(&srv, "/api/keys", key, "{\"role\":\"viewer\",\"name\":\"p\"}", &r), 0);
+        assert_int_equal(r.status, 201);
+        resp_free(&r);
+    }
+    /* five keys in pages of two: 2, 2, 1, each after the last */
+    char path[96] = "/api/keys?limit=2";
+    long long last = 0;
+    int seen = 0, pages = 0;
+    for (;;) {
+        struct resp r;
+        assert_int_equal(http_get(&srv, path, key, &r), 0);
+        assert_int_equal(r.status, 200);
+        json_t *keys = json_object_get(r.json, "keys");
+        for (size_t i = 0; i < json_array_size(keys); i++) {
+            long long id =
+                (long long)json_integer_value(json_object_get(json_array_get(keys, i), "id"));
+            assert_true(id > last);
+            last = id;
+            seen++;
+        }
+        pages++;
+        json_t *next = json_object_get(r.json, "next_after");
+        bool more = json_is_integer(next);
+        if (more)
+            assert_int_equal(json_integer_value(next), last);
+        resp_free(&r);
+        if (!more)
+            break;
+        snprintf(path, sizeof(path), "/api/keys?limit=2&after=%lld", last);
+    }
+    assert_int_equal(seen, 5);
+    assert_int_equal(pages, 3);
+
+    struct resp r;
+    assert_int_equal(http_get(&srv, "/api/users?limit=201", key, &r), 0);
+    assert_int_equal(r.status, 400);
+    assert_string_equal(resp_error_field(&r), "limit");
+    resp_free(&r);
+    assert_int_equal(http_get(&srv, "/api/keys?after=0", key, &r), 0);
+    assert_int_equal(r.status, 400);
+    assert_string_equal(resp_error_field(&r), "after");
+    resp_free(&r);
+    assert_int_equal(http_get(&srv, "/api/users", key, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_true(json_is_null(json_object_get(r.json, "next_after")));
+    resp_free(&r);
+}
+
 int main(void)
 {
     if (!harness_backend_available())
@@ -389,6 +450,7 @@ int main(void)
         cmocka_unit_test(test_api_key_revoke),
         cmocka_unit_test(test_users_and_tokens),
         cmocka_unit_test(test_rate_limits),
+        cmocka_unit_test(test_lists_page),
     };
     return cmocka_run_group_tests_name(harness_backend(), tests, setup, teardown);
 }

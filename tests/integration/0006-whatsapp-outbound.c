@@ -215,9 +215,9 @@ static void test_bad_token_raises_an_alert(void **state)
     json_t *alerts = NULL;
     for (int i = 0; i < 100; i++) {
         struct resp r;
-        assert_int_equal(http_get(&srv, "/health/detailed", NULL, &r), 0);
+        assert_int_equal(http_get(&srv, "/health/detailed", HARNESS_ADMIN_KEY, &r), 0);
         json_decref(alerts);
-        alerts = json_incref(json_object_get(json_object_get(r.json, "checks"), "alerts"));
+        alerts = json_incref(json_object_get(json_object_get(r.json, "tenant"), "alerts"));
         resp_free(&r);
         if (json_integer_value(json_object_get(alerts, "open")) >= 1)
             break;
@@ -227,6 +227,7 @@ static void test_bad_token_raises_an_alert(void **state)
     json_t *latest = json_object_get(alerts, "latest");
     assert_string_equal(json_string_value(json_object_get(latest, "code")), "190");
     assert_string_equal(json_string_value(json_object_get(latest, "source")), "whatsapp");
+    assert_string_equal(json_string_value(json_object_get(latest, "kind")), "whatsapp.auth");
     json_decref(alerts);
     fake_whatsapp_reset(fake); /* the token works again */
 }

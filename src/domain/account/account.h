@@ -11,6 +11,7 @@
 #include "core/arena.h"
 #include "core/err.h"
 #include "db/db.h"
+#include "db/store.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -26,6 +27,8 @@ enum account_role {
 #define ACCOUNT_DEFAULT_TENANT "default"
 #define ACCOUNT_KEY_PREFIX     "isk_"
 #define ACCOUNT_KEY_MAX        128
+#define ACCOUNT_LIST_DEFAULT   50 /* keys or users per page */
+#define ACCOUNT_LIST_MAX       200
 
 /*
  * A credential's request rate, per second (burst twice that). In C: ACCOUNT_RATE_DEFAULT (0,
@@ -121,7 +124,12 @@ int account_key_touch(struct db_conn *c, int64_t key_id, int64_t now_ms, struct 
 /* Revoke a key of this tenant; ERR_NOT_FOUND when it is not theirs. Idempotent. */
 int account_key_revoke(struct db_conn *c, int64_t tenant_id, int64_t key_id, int64_t now_ms,
                        struct err *e);
-int account_key_list(struct db_conn *c, int64_t tenant_id, struct arena *a,
+/*
+ * The tenant's keys, oldest first, one page: ids above p->after, at most p->limit
+ * (ACCOUNT_LIST_DEFAULT when 0, capped at ACCOUNT_LIST_MAX). `p` NULL lists every key.
+ * Rows and strings from `a`.
+ */
+int account_key_list(struct db_conn *c, int64_t tenant_id, const struct page *p, struct arena *a,
                      struct account_key **rows, size_t *n, struct err *e);
 
 /* Email: a plausible address of 3..254 bytes; password: 10..256 bytes. */
@@ -131,7 +139,8 @@ int account_user_create(struct db_conn *c, int64_t tenant_id, const char *email,
 /* Check email + password; ERR_UNAUTHORIZED "invalid email or password" on any mismatch. */
 int account_user_login(struct db_conn *c, const char *email, const char *password,
                        struct account_principal *out, struct err *e);
-int account_user_list(struct db_conn *c, int64_t tenant_id, struct arena *a,
+/* The tenant's users, oldest first, one page as account_key_list. */
+int account_user_list(struct db_conn *c, int64_t tenant_id, const struct page *p, struct arena *a,
                       struct account_user **rows, size_t *n, struct err *e);
 /* Principal for a user id (token verification): ERR_UNAUTHORIZED when gone or disabled. */
 int account_user_principal(struct db_conn *c, int64_t user_id, struct account_principal *out,

@@ -102,10 +102,8 @@ int account_tenant_create(struct db_conn *c, const char *name, int64_t now_ms, i
         rc = e->code ? (int)e->code : err_set(e, ERR_DB, "tenant insert returned no id");
     }
     db_stmt_done(s);
-    if (rc == ERR_CONFLICT) {
-        e->code = ERR_OK;
-        rc = err_set_field(e, ERR_CONFLICT, "tenant", "tenant %s already exists", name);
-    }
+    if (rc == ERR_CONFLICT)
+        rc = err_replace(e, ERR_CONFLICT, "tenant", "tenant %s already exists", name);
     return rc;
 }
 
@@ -136,6 +134,14 @@ int account_tenant_ensure(struct db_conn *c, const char *name, int64_t now_ms, i
     return rc;
 }
 
+static void read_tenant_row(struct db_stmt *s, struct arena *a, void *out)
+{
+    struct account_tenant *t = out;
+    t->id = db_col_i64(s, 0);
+    t->name = db_col_str(s, 1, a);
+    t->created_at = db_col_time(s, 2);
+}
+
 int account_tenant_list(struct db_conn *c, struct arena *a, struct account_tenant **rows, size_t *n,
                         struct err *e)
 {
@@ -143,22 +149,16 @@ int account_tenant_list(struct db_conn *c, struct arena *a, struct account_tenan
     int rc = db_prepare(c, &s, "SELECT id, name, created_at FROM tenants ORDER BY id", e);
     if (rc)
         return rc;
-    size_t cap = 0, used = 0;
-    struct account_tenant *out = NULL;
-    int st;
-    while ((st = db_step(s, e)) == DB_ROW) {
-        out = arena_grow(a, out, used, &cap, sizeof(*out));
-        out[used].id = db_col_i64(s, 0);
-        out[used].name = arena_strdup(a, db_col_text(s, 1));
-        out[used].created_at = db_col_time(s, 2);
-        used++;
-    }
-    db_stmt_done(s);
-    if (st == DB_ERROR)
-        return e->code;
+    void *out;
+    rc = db_list(s, read_tenant_row, sizeof(struct account_tenant), a, &out, n, e);
     *rows = out;
-    *n = used;
-    return 0;
+    return rc;
+}
+
+/* LIMIT for an optional page: every row without one. */
+static int64_t page_limit(const struct page *p)
+{
+    return p ? db_page_limit(p->limit, ACCOUNT_LIST_DEFAULT, ACCOUNT_LIST_MAX) : INT64_MAX;
 }
 
 /* ======================== API keys ======================== */
@@ -182,14 +182,14 @@ static int rate_from_column(struct db_stmt *s, int col)
     return v <= 0 ? ACCOUNT_RATE_UNLIMITED : v > ACCOUNT_RATE_MAX ? ACCOUNT_RATE_MAX : (int)v;
 }
 
-static void read_key_row(struct db_stmt *s, struct arena *a, struct account_key *k)
+static void read_key_row(struct db_stmt *s, struct arena *a, void *out)
 {
+    struct account_key *k = out;
     k->id = db_col_i64(s, 0);
     k->tenant_id = db_col_i64(s, 1);
-    const char *name = db_col_text(s, 2);
-    k->name = arena_strdup(a, name ? name : "");
+    k->name = db_col_str(s, 2, a);
     k->role = role_or_viewer(db_col_text(s, 3));
-    k->prefix = arena_strdup(a, db_col_text(s, 4));
+    k->prefix = db_col_str(s, 4, a);
     k->created_at = db_col_time(s, 5);
     k->revoked_at = db_col_is_null(s, 6) ? 0 : db_col_time(s, 6);
     k->last_used_at = db_col_is_null(s, 7) ? 0 : db_col_time(s, 7);
@@ -370,28 +370,23 @@ int account_key_revoke(struct db_conn *c, int64_t tenant_id, int64_t key_id, int
     return 0;
 }
 
-int account_key_list(struct db_conn *c, int64_t tenant_id, struct arena *a,
+int account_key_list(struct db_conn *c, int64_t tenant_id, const struct page *p, struct arena *a,
                      struct account_key **rows, size_t *n, struct err *e)
 {
     struct db_stmt *s;
     int rc = db_prepare(c, &s,
-                        "SELECT " KEY_COLUMNS " FROM api_keys WHERE tenant_id = ? ORDER BY id", e);
+                        "SELECT " KEY_COLUMNS " FROM api_keys WHERE tenant_id = ? AND id > ? "
+                        "ORDER BY id LIMIT ?",
+                        e);
     if (rc)
         return rc;
     db_bind_i64(s, 1, tenant_id);
-    size_t cap = 0, used = 0;
-    struct account_key *out = NULL;
-    int st;
-    while ((st = db_step(s, e)) == DB_ROW) {
-        out = arena_grow(a, out, used, &cap, sizeof(*out));
-        read_key_row(s, a, &out[used++]);
-    }
-    db_stmt_done(s);
-    if (st == DB_ERROR)
-        return e->code;
+    db_bind_i64(s, 2, p ? p->after : 0);
+    db_bind_i64(s, 3, page_limit(p));
+    void *out;
+    rc = db_list(s, read_key_row, sizeof(struct account_key), a, &out, n, e);
     *rows = out;
-    *n = used;
-    return 0;
+    return rc;
 }
 
 /* ======================== users ======================== */
@@ -526,35 +521,33 @@ int account_user_principal(struct db_conn *c, int64_t user_id, struct account_pr
     return rc;
 }
 
-int account_user_list(struct db_conn *c, int64_t tenant_id, struct arena *a,
+static void read_user_row(struct db_stmt *s, struct arena *a, void *out)
+{
+    struct account_user *u = out;
+    u->id = db_col_i64(s, 0);
+    u->tenant_id = db_col_i64(s, 1);
+    u->email = db_col_str(s, 2, a);
+    u->role = role_or_viewer(db_col_text(s, 3));
+    u->created_at = db_col_time(s, 4);
+}
+
+int account_user_list(struct db_conn *c, int64_t tenant_id, const struct page *p, struct arena *a,
                       struct account_user **rows, size_t *n, struct err *e)
 {
     struct db_stmt *s;
     int rc = db_prepare(c, &s,
                         "SELECT id, tenant_id, email, role, created_at FROM users "
-                        "WHERE tenant_id = ? ORDER BY id",
+                        "WHERE tenant_id = ? AND id > ? ORDER BY id LIMIT ?",
                         e);
     if (rc)
         return rc;
     db_bind_i64(s, 1, tenant_id);
-    size_t cap = 0, used = 0;
-    struct account_user *out = NULL;
-    int st;
-    while ((st = db_step(s, e)) == DB_ROW) {
-        out = arena_grow(a, out, used, &cap, sizeof(*out));
-        out[used].id = db_col_i64(s, 0);
-        out[used].tenant_id = db_col_i64(s, 1);
-        out[used].email = arena_strdup(a, db_col_text(s, 2));
-        out[used].role = role_or_viewer(db_col_text(s, 3));
-        out[used].created_at = db_col_time(s, 4);
-        used++;
-    }
-    db_stmt_done(s);
-    if (st == DB_ERROR)
-        return e->code;
+    db_bind_i64(s, 2, p ? p->after : 0);
+    db_bind_i64(s, 3, page_limit(p));
+    void *out;
+    rc = db_list(s, read_user_row, sizeof(struct account_user), a, &out, n, e);
     *rows = out;
-    *n = used;
-    return 0;
+    return rc;
 }
 
 /* ======================== shared secrets ======================== */

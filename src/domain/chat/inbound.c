@@ -6,7 +6,6 @@
  */
 #include "domain/chat/inbound.h"
 #include "core/crypto.h"
-#include "core/events.h"
 #include "core/str.h"
 #include "domain/notify/contacts.h"
 #include "domain/notify/outbox.h"
@@ -386,7 +385,7 @@ int chat_inbound_store(struct db_conn *c, int64_t tenant, struct chat_event *eve
         if (rc || !ev->pk)
             continue; /* seen before: acknowledged, not processed again */
         (*fresh)++;
-        events_publish_id(tenant, "message", ev->pk, "received");
+        db_on_commit_event(c, tenant, "message", ev->pk, "received");
         if (strcmp(ev->kind, "status") == 0) {
             rc = apply_status(c, tenant, ev, now_ms, e);
             continue;

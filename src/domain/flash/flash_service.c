@@ -7,7 +7,6 @@
  */
 #include "domain/flash/flash_service.h"
 #include "core/crypto.h"
-#include "core/events.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "domain/flash/flash_webhooks.h"
@@ -226,7 +225,7 @@ static int transition(struct db_conn *c, int64_t tenant, int64_t pk, unsigned fr
     int rc =
         flash_store_window_transition(c, tenant, pk, from_mask, to, reason, now_ms, changed, e);
     if (!rc && *changed)
-        events_publish_id(tenant, "window", pk, flash_status_names[to]);
+        db_on_commit_event(c, tenant, "window", pk, flash_status_names[to]);
     if (!rc && *changed)
         rc = flash_webhooks_window_moved(c, tenant, pk, to, now_ms, e);
     return rc;
@@ -448,7 +447,7 @@ static int open_window(struct db_conn *c, int64_t tenant, const struct flash_con
     if (!rc)
         rc = flash_webhooks_window_created(c, tenant, w->pk, now_ms, e);
     if (!rc)
-        events_publish_id(tenant, "window", w->pk, flash_status_names[w->status]);
+        db_on_commit_event(c, tenant, "window", w->pk, flash_status_names[w->status]);
     if (rc)
         return rc;
     if (w->status == FLASH_WINDOW_PROPOSED) {
@@ -784,7 +783,7 @@ int flash_precommit(struct db_conn *c, int64_t tenant, int64_t window_pk, const 
     if (!rc)
         rc = flash_store_precommit_add(c, tenant, window_pk, b.pk, now_ms, created, e);
     if (!rc && *created)
-        events_publish_id(tenant, "window", window_pk, NULL);
+        db_on_commit_event(c, tenant, "window", window_pk, NULL);
     if (!rc && *created)
         rc = flash_webhooks_precommit(c, tenant, window_pk, buyer_id, now_ms, e);
     if (!rc && *created) {
@@ -864,7 +863,7 @@ int flash_join(struct db_conn *c, int64_t tenant, int64_t window_pk, const char 
     if (!rc)
         rc = flash_store_join(c, tenant, window_pk, b.pk, fresh, now_ms, a, code, created, e);
     if (!rc && *created)
-        events_publish_id(tenant, "window", window_pk, NULL);
+        db_on_commit_event(c, tenant, "window", window_pk, NULL);
     /* someone who joined earlier gets their code back even when the window is full */
     if (!rc && *created && full)
         rc = err_set(e, ERR_CONFLICT, "window %lld is full (%d of %d)", (long long)window_pk,
@@ -898,7 +897,7 @@ int flash_redeem(struct db_conn *c, int64_t tenant, int64_t window_pk, const cha
     if (!rc)
         rc = flash_store_redeem(c, tenant, window_pk, code, now_ms, &buyer_pk, e);
     if (!rc)
-        events_publish_id(tenant, "window", window_pk, NULL);
+        db_on_commit_event(c, tenant, "window", window_pk, NULL);
     if (!rc)
         rc = flash_store_buyer_record(c, tenant, buyer_pk, 0, 1, e);
     struct flash_buyer b = {0};

@@ -8,6 +8,7 @@
 #include "domain/notify/notify_jobs.h"
 #include "core/log.h"
 #include "core/str.h"
+#include "domain/alerts/alerts.h"
 #include "domain/notify/contacts.h"
 #include "domain/notify/outbox.h"
 #include "jobs/queue.h"
@@ -60,40 +61,10 @@ static int mark_failed(struct job_ctx *ctx, const struct notify_message *m, cons
                              ctx->now_ms, e);
 }
 
-/* One open alert per tenant, source and code: repeated failures do not pile up rows. */
-static int raise_alert(struct job_ctx *ctx, const char *source, int code, const char *message,
-                       struct err *e)
+/* The alert kind for a provider that rejected our credentials, e.g. "whatsapp.auth". */
+static void auth_alert_kind(const char *source, char *out, size_t n)
 {
-    char code_s[24];
-    snprintf(code_s, sizeof(code_s), "%d", code);
-    struct db_stmt *s;
-    int rc = db_prepare(ctx->conn, &s,
-                        "SELECT 1 FROM alerts WHERE tenant_id = ? AND source = ? AND code = ? "
-                        "AND resolved_at IS NULL",
-                        e);
-    if (rc)
-        return rc;
-    db_bind_i64(s, 1, ctx->tenant_id);
-    db_bind_text(s, 2, source);
-    db_bind_text(s, 3, code_s);
-    int st = db_step(s, e);
-    db_stmt_done(s);
-    if (st != DB_DONE)
-        return st == DB_ROW ? 0 : db_step_error(e);
-    rc = db_prepare(ctx->conn, &s,
-                    "INSERT INTO alerts (tenant_id, source, code, message, created_at) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    e);
-    if (rc)
-        return rc;
-    db_bind_i64(s, 1, ctx->tenant_id);
-    db_bind_text(s, 2, source);
-    db_bind_text(s, 3, code_s);
-    db_bind_text(s, 4, message);
-    db_bind_time(s, 5, ctx->now_ms);
-    st = db_step(s, e);
-    db_stmt_done(s);
-    return st == DB_ERROR ? db_step_error(e) : 0;
+    snprintf(out, n, "%s.auth", source);
 }
 
 /* A template parameter may not hold newlines or tabs. */
@@ -146,6 +117,9 @@ static int deliver(struct job_ctx *ctx, struct err *e)
     }
 
     bool templates = d->provider->caps & CHANNEL_CAP_TEMPLATES;
+    const char *source = d->provider->alert_source;
+    char kind_auth[ALERT_KIND_MAX + 1];
+    auth_alert_kind(source, kind_auth, sizeof(kind_auth));
     const char *tpl = cfg->templates[msg.kind] ? cfg->templates[msg.kind] : "";
     bool outside = outside_window(ctx, &ct, known);
     char no_template[128];
@@ -195,6 +169,10 @@ static int deliver(struct job_ctx *ctx, struct err *e)
     switch (r.outcome) {
     case CHANNEL_SENT: {
         bool delivered = d->provider->caps & CHANNEL_CAP_DELIVERS_NOW;
+        /* The provider took our credentials again: an open auth alert is over. */
+        rc = alerts_resolve_kind(ctx->conn, ctx->tenant_id, kind_auth, ctx->now_ms, NULL, e);
+        if (rc)
+            return rc;
         log_info("msg=\"message sent\" tenant=%lld message=%lld to=%s:%s kind=%s lang=%s "
                  "provider=%s provider_id=%s template=%s",
                  (long long)ctx->tenant_id, (long long)pk, msg.recipient_kind, msg.recipient_id,
@@ -216,7 +194,13 @@ static int deliver(struct job_ctx *ctx, struct err *e)
         log_error("msg=\"messaging provider rejected our credentials\" provider=%s code=%d "
                   "tenant=%lld message=%lld",
                   d->provider->name, r.provider_code, (long long)ctx->tenant_id, (long long)pk);
-        rc = raise_alert(ctx, d->provider->alert_source, r.provider_code, r.error, e);
+        char code[24];
+        snprintf(code, sizeof(code), "%d", r.provider_code);
+        struct alert_spec spec = {.kind = kind_auth,
+                                  .source = source,
+                                  .code = code,
+                                  .message = r.error[0] ? r.error : "credentials rejected"};
+        rc = alerts_raise(ctx->conn, ctx->tenant_id, &spec, ctx->now_ms, NULL, e);
         if (rc)
             return rc;
         return err_set(e, ERR_UPSTREAM, "%s", r.error);

@@ -6,7 +6,7 @@
  * Table: `messages` in src/db/sql/<backend>/0004_flash.sql. Tests: tests/unit/domain/test_outbox.c.
  */
 #include "domain/notify/outbox.h"
-#include "core/events.h"
+#include "db/store.h"
 #include "core/buf.h"
 #include "core/str.h"
 #include "domain/webhooks/webhooks.h"
@@ -143,7 +143,7 @@ int notify_enqueue(struct db_conn *c, int64_t tenant, struct notify_message *m,
         rc = enqueue_delivery(c, tenant, m->pk, now_ms, e);
     rc = db_end_own(c, own, rc, e);
     if (!rc)
-        events_publish_id(tenant, "message", m->pk, notify_kind_names[m->kind]);
+        db_on_commit_event(c, tenant, "message", m->pk, notify_kind_names[m->kind]);
     if (rc) {
         m->pk = 0;
         return rc;
@@ -162,22 +162,23 @@ int notify_enqueue(struct db_conn *c, int64_t tenant, struct notify_message *m,
     "id, recipient_kind, recipient_pk, recipient_id, phone, language, kind, body, window_id, "     \
     "status, error, provider_id, created_at, updated_at"
 
-static void read_message(struct db_stmt *s, struct arena *a, struct notify_message *m)
+static void read_message(struct db_stmt *s, struct arena *a, void *out)
 {
+    struct notify_message *m = out;
     memset(m, 0, sizeof(*m));
     m->pk = db_col_i64(s, 0);
-    m->recipient_kind = arena_strdup(a, nz(db_col_text(s, 1)));
+    m->recipient_kind = db_col_str(s, 1, a);
     m->recipient_pk = db_col_i64(s, 2);
-    m->recipient_id = arena_strdup(a, nz(db_col_text(s, 3)));
-    m->phone = arena_strdup(a, nz(db_col_text(s, 4)));
-    m->language = arena_strdup(a, nz(db_col_text(s, 5)));
+    m->recipient_id = db_col_str(s, 3, a);
+    m->phone = db_col_str(s, 4, a);
+    m->language = db_col_str(s, 5, a);
     m->kind = (enum notify_kind)name_index(notify_kind_names, db_col_text(s, 6), NOTIFY_OFFER);
-    m->body = arena_strdup(a, nz(db_col_text(s, 7)));
+    m->body = db_col_str(s, 7, a);
     m->window_pk = db_col_is_null(s, 8) ? 0 : db_col_i64(s, 8);
     m->status =
         (enum notify_status)name_index(notify_status_names, db_col_text(s, 9), NOTIFY_PENDING);
-    m->error = arena_strdup(a, nz(db_col_text(s, 10)));
-    m->provider_id = arena_strdup(a, nz(db_col_text(s, 11)));
+    m->error = db_col_str(s, 10, a);
+    m->provider_id = db_col_str(s, 11, a);
     m->created_at = db_col_time(s, 12);
     m->updated_at = db_col_time(s, 13);
 }
@@ -221,27 +222,11 @@ int notify_list(struct db_conn *c, int64_t tenant, const struct notify_filter *f
         db_bind_i64(s, i++, f->window_pk);
     if (f->after_pk > 0)
         db_bind_i64(s, i++, f->after_pk);
-    int limit = f->limit <= 0 ? NOTIFY_LIST_DEFAULT
-                              : (f->limit > NOTIFY_LIST_MAX ? NOTIFY_LIST_MAX : f->limit);
-    db_bind_i64(s, i, limit);
-    size_t cap = 0, used = 0;
-    struct notify_message *out = NULL;
-    int st;
-    while ((st = db_step(s, e)) == DB_ROW) {
-        out = arena_grow(a, out, used, &cap, sizeof(*out));
-        read_message(s, a, &out[used++]);
-    }
-    db_stmt_done(s);
-    if (st == DB_ERROR)
-        return db_step_error(e);
+    db_bind_i64(s, i, db_page_limit(f->limit, NOTIFY_LIST_DEFAULT, NOTIFY_LIST_MAX));
+    void *out;
+    rc = db_list(s, read_message, sizeof(struct notify_message), a, &out, n, e);
     *rows = out;
-    *n = used;
-    return 0;
-}
-
-static void message_row(struct db_stmt *s, struct arena *a, void *out)
-{
-    read_message(s, a, out);
+    return rc;
 }
 
 int notify_get(struct db_conn *c, int64_t tenant, int64_t pk, struct arena *a,
@@ -249,7 +234,7 @@ int notify_get(struct db_conn *c, int64_t tenant, int64_t pk, struct arena *a,
 {
     bool found;
     int rc = db_get_one(c, "SELECT " MESSAGE_COLS " FROM messages WHERE tenant_id = ? AND id = ?",
-                        tenant, NULL, pk, message_row, a, out, &found, e);
+                        tenant, NULL, pk, read_message, a, out, &found, e);
     if (!rc && !found)
         rc = err_set_field(e, ERR_NOT_FOUND, "message", "no message %lld in this tenant",
                            (long long)pk);
@@ -302,15 +287,15 @@ static int set_status(struct db_conn *c, int64_t tenant, int64_t pk, enum notify
         db_bind_time(s, 4, now_ms);
         db_bind_i64(s, 5, tenant);
         db_bind_i64(s, 6, pk);
-        int st = db_step(s, e);
-        changed = db_changes(s);
-        db_stmt_done(s);
-        if (st == DB_ERROR)
-            return db_step_error(e);
+        rc = db_exec_write(s, &changed, e);
+        if (rc)
+            return rc;
     }
     *moved = changed;
-    if (changed)
+    if (changed) {
+        db_on_commit_event(c, tenant, "message", pk, notify_status_names[status]);
         return 0;
+    }
     struct arena a;
     arena_init(&a);
     struct notify_message m;
@@ -360,8 +345,6 @@ int notify_set_status(struct db_conn *c, int64_t tenant, int64_t pk, enum notify
         rc = emit_failed(c, tenant, pk, now_ms, e);
     if (status == NOTIFY_FAILED)
         rc = db_end_own(c, own, rc, e);
-    if (!rc && moved)
-        events_publish_id(tenant, "message", pk, notify_status_names[status]);
     return rc;
 }
 
@@ -372,20 +355,11 @@ int notify_set_status_by_provider(struct db_conn *c, int64_t tenant, const char 
     *found = false;
     if (!provider_id || !*provider_id)
         return 0;
-    struct db_stmt *s;
-    int rc =
-        db_prepare(c, &s, "SELECT id FROM messages WHERE tenant_id = ? AND provider_id = ?", e);
+    int64_t pk = 0;
+    int rc = db_find_pk(c, "SELECT id FROM messages WHERE tenant_id = ? AND provider_id = ?",
+                        tenant, provider_id, &pk, e);
     if (rc)
         return rc;
-    db_bind_i64(s, 1, tenant);
-    db_bind_text(s, 2, provider_id);
-    int64_t pk = 0;
-    int st = db_step(s, e);
-    if (st == DB_ROW)
-        pk = db_col_i64(s, 0);
-    db_stmt_done(s);
-    if (st == DB_ERROR)
-        return db_step_error(e);
     if (!pk)
         return 0;
     *found = true;

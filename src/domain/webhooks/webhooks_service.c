@@ -6,6 +6,7 @@
  * Rules from webhooks.c, rows from webhooks_store.c. Tests: tests/unit/domain/test_webhooks.c.
  */
 #include "domain/webhooks/webhooks.h"
+#include "domain/alerts/alerts.h"
 #include "core/crypto.h"
 #include "core/log.h"
 #include "jobs/queue.h"
@@ -191,41 +192,6 @@ int webhooks_delivery_retry(struct db_conn *c, int64_t tenant, int64_t id, int64
 
 /* ======================== attempts ======================== */
 
-/*
- * The one place this module writes an operator alert: one open alert per tenant, source and
- * code. Another module is growing an alerts store; on merge this body becomes a call to it.
- */
-static int raise_alert(struct db_conn *c, int64_t tenant, const char *code, const char *message,
-                       int64_t now_ms, struct err *e)
-{
-    struct db_stmt *s;
-    int rc = db_prepare(c, &s,
-                        "SELECT 1 FROM alerts WHERE tenant_id = ? AND source = 'webhooks' "
-                        "AND code = ? AND resolved_at IS NULL",
-                        e);
-    if (rc)
-        return rc;
-    db_bind_i64(s, 1, tenant);
-    db_bind_text(s, 2, code);
-    int st = db_step(s, e);
-    db_stmt_done(s);
-    if (st != DB_DONE)
-        return st == DB_ROW ? 0 : db_step_error(e);
-    rc = db_prepare(c, &s,
-                    "INSERT INTO alerts (tenant_id, source, code, message, created_at) "
-                    "VALUES (?, 'webhooks', ?, ?, ?)",
-                    e);
-    if (rc)
-        return rc;
-    db_bind_i64(s, 1, tenant);
-    db_bind_text(s, 2, code);
-    db_bind_text(s, 3, message);
-    db_bind_time(s, 4, now_ms);
-    st = db_step(s, e);
-    db_stmt_done(s);
-    return st == DB_ERROR ? db_step_error(e) : 0;
-}
-
 static int disable_endpoint(struct db_conn *c, int64_t tenant, int64_t endpoint, int64_t now_ms,
                             struct err *e)
 {
@@ -236,11 +202,13 @@ static int disable_endpoint(struct db_conn *c, int64_t tenant, int64_t endpoint,
         return rc;
     log_warn("msg=\"webhook endpoint disabled\" tenant=%lld endpoint=%lld reason=\"%s\"",
              (long long)tenant, (long long)endpoint, reason);
-    char code[48], message[128];
-    snprintf(code, sizeof(code), "endpoint_disabled:%lld", (long long)endpoint);
+    char kind[48], message[128];
+    snprintf(kind, sizeof(kind), "webhooks.endpoint_disabled.%lld", (long long)endpoint);
     snprintf(message, sizeof(message), "webhook endpoint %lld disabled: %s", (long long)endpoint,
              reason);
-    return raise_alert(c, tenant, code, message, now_ms, e);
+    struct alert_spec spec = {
+        .kind = kind, .source = "webhooks", .code = "endpoint_disabled", .message = message};
+    return alerts_raise(c, tenant, &spec, now_ms, NULL, e);
 }
 
 int webhooks_attempt_record(struct db_conn *c, int64_t tenant, int64_t delivery_id, int attempt,

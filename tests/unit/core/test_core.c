@@ -484,6 +484,18 @@ static void test_err(void **state)
 
     assert_int_equal(err_set(NULL, ERR_CONFLICT, "ignored"), ERR_CONFLICT);
 
+    /* err_replace overrides what was kept, field included (or cleared). */
+    err_init(&e);
+    err_set_field(&e, ERR_DB, "raw", "UNIQUE constraint failed: tenants.name");
+    assert_int_equal(err_replace(&e, ERR_CONFLICT, "tenant", "tenant %s already exists", "acme"),
+                     ERR_CONFLICT);
+    assert_int_equal(e.code, ERR_CONFLICT);
+    assert_string_equal(e.msg, "tenant acme already exists");
+    assert_string_equal(e.field, "tenant");
+    assert_int_equal(err_replace(&e, ERR_INTERNAL, NULL, "other"), ERR_INTERNAL);
+    assert_string_equal(e.field, "");
+    assert_int_equal(err_replace(NULL, ERR_CONFLICT, NULL, "ignored"), ERR_CONFLICT);
+
     struct {
         enum err_code code;
         const char *name;

@@ -9,6 +9,7 @@
 #include "db/migrate.h"
 #include "db/migrate_data.h"
 #include "core/clock.h"
+#include "core/events.h"
 #include "core/str.h"
 #include "core/xalloc.h"
 #include "support/testdb.h"
@@ -804,11 +805,170 @@ static void test_pg_reconnect(void **state)
     db_conn_release(c);
 }
 
+/* ---------------------------------------------------------------- commit hooks */
+
+static struct {
+    int seen[32];
+    int n;
+    struct db_conn *c; /* for the hook that registers another */
+} hooks;
+
+static void note(void *p)
+{
+    assert_true(hooks.n < 32);
+    hooks.seen[hooks.n++] = *(const int *)p;
+}
+
+/* Registers another hook while running: no transaction is open then, so it runs at once. */
+static void note_and_register(void *p)
+{
+    note(p);
+    int next = *(const int *)p + 1;
+    assert_false(db_in_transaction(hooks.c));
+    db_on_commit_copy(hooks.c, note, &next, sizeof(next));
+}
+
+static void on_commit_val(struct db_conn *c, int v)
+{
+    db_on_commit_copy(c, note, &v, sizeof(v));
+}
+
+static void expect_seen(const int *want, int n)
+{
+    assert_int_equal(hooks.n, n);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(hooks.seen[i], want[i]);
+}
+
+static struct {
+    int n;
+    char last[160];
+} published;
+
+static void count_sink(void *ctx, int64_t tenant, const char *type, const char *json)
+{
+    (void)ctx;
+    published.n++;
+    snprintf(published.last, sizeof(published.last), "%lld %s %s", (long long)tenant, type, json);
+}
+
+static void test_on_commit(void **state)
+{
+    struct fixture *f = *state;
+    migrate_ok(f->db);
+    memset(&hooks, 0, sizeof(hooks));
+    struct err e;
+    err_init(&e);
+    struct db_conn *c = testdb_acquire(f->db);
+    hooks.c = c;
+
+    /* no transaction: at once */
+    on_commit_val(c, 1);
+    expect_seen((int[]){1}, 1);
+
+    /* kept until commit, in registration order; borrowed and copied contexts alike */
+    static const int four = 4;
+    assert_int_equal(db_begin(c, &e), 0);
+    on_commit_val(c, 2);
+    on_commit_val(c, 3);
+    db_on_commit(c, note, (void *)(uintptr_t)&four);
+    exec_ok(c, "INSERT INTO settings (name, value, updated_at) VALUES ('a', '1', "
+               "'2026-11-21T09:10:00.000Z')");
+    expect_seen((int[]){1}, 1);
+    assert_int_equal(db_commit(c, &e), 0);
+    expect_seen((int[]){1, 2, 3, 4}, 4);
+
+    /* dropped on rollback, and not run by a later commit either */
+    assert_int_equal(db_begin(c, &e), 0);
+    on_commit_val(c, 5);
+    db_rollback(c);
+    assert_int_equal(db_begin(c, &e), 0);
+    assert_int_equal(db_commit(c, &e), 0);
+    expect_seen((int[]){1, 2, 3, 4}, 4);
+
+    /* nested db_begin_own: the inner "commit" waits for the outer one */
+    bool own = true;
+    assert_int_equal(db_begin(c, &e), 0);
+    assert_int_equal(db_begin_own(c, &own, &e), 0);
+    assert_false(own);
+    on_commit_val(c, 6);
+    assert_int_equal(db_end_own(c, own, 0, &e), 0);
+    expect_seen((int[]){1, 2, 3, 4}, 4);
+    assert_int_equal(db_commit(c, &e), 0);
+    expect_seen((int[]){1, 2, 3, 4, 6}, 5);
+
+    /* an inner failure: the caller rolls back, nothing runs */
+    assert_int_equal(db_begin(c, &e), 0);
+    assert_int_equal(db_begin_own(c, &own, &e), 0);
+    on_commit_val(c, 7);
+    assert_int_equal(db_end_own(c, own, ERR_INVALID, &e), ERR_INVALID);
+    assert_true(db_in_transaction(c));
+    db_rollback(c);
+    expect_seen((int[]){1, 2, 3, 4, 6}, 5);
+
+    /* db_begin_own that owns the transaction runs them at its commit */
+    assert_int_equal(db_begin_own(c, &own, &e), 0);
+    assert_true(own);
+    on_commit_val(c, 8);
+    expect_seen((int[]){1, 2, 3, 4, 6}, 5);
+    assert_int_equal(db_end_own(c, own, 0, &e), 0);
+    expect_seen((int[]){1, 2, 3, 4, 6, 8}, 6);
+
+    /* releasing a connection with the transaction open drops them */
+    assert_int_equal(db_begin(c, &e), 0);
+    on_commit_val(c, 9);
+    db_conn_release(c);
+    c = testdb_acquire(f->db);
+    hooks.c = c;
+    assert_int_equal(db_begin(c, &e), 0);
+    assert_int_equal(db_commit(c, &e), 0);
+    expect_seen((int[]){1, 2, 3, 4, 6, 8}, 6);
+
+    /* a COMMIT that fails (a deferred foreign key) drops them */
+    exec_ok(c, "CREATE TABLE hook_fk (id INTEGER PRIMARY KEY, ref INTEGER "
+               "REFERENCES hook_fk (id) DEFERRABLE INITIALLY DEFERRED)");
+    assert_int_equal(db_begin(c, &e), 0);
+    on_commit_val(c, 10);
+    exec_ok(c, "INSERT INTO hook_fk (id, ref) VALUES (1, 999)");
+    assert_int_not_equal(db_commit(c, &e), 0);
+    assert_false(db_in_transaction(c));
+    err_init(&e);
+    assert_int_equal(db_begin(c, &e), 0);
+    assert_int_equal(db_commit(c, &e), 0);
+    expect_seen((int[]){1, 2, 3, 4, 6, 8}, 6);
+
+    /* a hook may register another: it runs at once, after its registrar */
+    assert_int_equal(db_begin(c, &e), 0);
+    int eleven = 11;
+    db_on_commit_copy(c, note_and_register, &eleven, sizeof(eleven));
+    on_commit_val(c, 20);
+    assert_int_equal(db_commit(c, &e), 0);
+    expect_seen((int[]){1, 2, 3, 4, 6, 8, 11, 12, 20}, 9);
+
+    /* the event helper: published after commit, never after rollback */
+    memset(&published, 0, sizeof(published));
+    events_set_sink(count_sink, NULL);
+    assert_int_equal(db_begin(c, &e), 0);
+    db_on_commit_event(c, 7, "window", 42, "ACTIVE");
+    assert_int_equal(published.n, 0);
+    db_rollback(c);
+    assert_int_equal(published.n, 0);
+    assert_int_equal(db_begin(c, &e), 0);
+    db_on_commit_event(c, 7, "window", 43, NULL);
+    assert_int_equal(published.n, 0);
+    assert_int_equal(db_commit(c, &e), 0);
+    assert_int_equal(published.n, 1);
+    assert_string_equal(published.last, "7 window {\"id\":43}");
+    events_set_sink(NULL, NULL);
+    db_conn_release(c);
+}
+
 #define BACKEND_TESTS(setup)                                                                       \
     cmocka_unit_test_setup_teardown(test_migrate, setup, teardown),                                \
         cmocka_unit_test_setup_teardown(test_types, setup, teardown),                              \
         cmocka_unit_test_setup_teardown(test_conflict, setup, teardown),                           \
         cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),                       \
+        cmocka_unit_test_setup_teardown(test_on_commit, setup, teardown),                          \
         cmocka_unit_test_setup_teardown(test_stmt_cache, setup, teardown),                         \
         cmocka_unit_test_setup_teardown(test_quoted_placeholder, setup, teardown),                 \
         cmocka_unit_test_setup_teardown(test_pool_threads, setup, teardown),                       \

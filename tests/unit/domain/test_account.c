@@ -293,7 +293,7 @@ static void test_keys(void **state)
     /* Lists are scoped by tenant. */
     struct account_key *rows;
     size_t n;
-    assert_int_equal(account_key_list(f->c, ta, &f->a, &rows, &n, &e), 0);
+    assert_int_equal(account_key_list(f->c, ta, NULL, &f->a, &rows, &n, &e), 0);
     assert_int_equal(n, 2);
     assert_int_equal(rows[0].id, ka.id);
     assert_int_equal(rows[0].revoked_at, NOW + 5000);
@@ -304,10 +304,10 @@ static void test_keys(void **state)
     assert_int_equal(rows[1].role, ROLE_VIEWER);
     for (size_t i = 0; i < n; i++)
         assert_int_equal(rows[i].tenant_id, ta);
-    assert_int_equal(account_key_list(f->c, tb, &f->a, &rows, &n, &e), 0);
+    assert_int_equal(account_key_list(f->c, tb, NULL, &f->a, &rows, &n, &e), 0);
     assert_int_equal(n, 1);
     assert_int_equal(rows[0].id, kb.id);
-    assert_int_equal(account_key_list(f->c, 424242, &f->a, &rows, &n, &e), 0);
+    assert_int_equal(account_key_list(f->c, 424242, NULL, &f->a, &rows, &n, &e), 0);
     assert_int_equal(n, 0);
 
     /* Bad arguments. */
@@ -405,7 +405,7 @@ static void test_users(void **state)
     struct account_user *rows;
     size_t n;
     err_init(&e);
-    assert_int_equal(account_user_list(f->c, ta, &f->a, &rows, &n, &e), 0);
+    assert_int_equal(account_user_list(f->c, ta, NULL, &f->a, &rows, &n, &e), 0);
     assert_int_equal(n, 3);
     assert_string_equal(rows[0].email, "ada@example.com");
     assert_int_equal(rows[0].role, ROLE_ADMIN);
@@ -414,7 +414,7 @@ static void test_users(void **state)
     assert_string_equal(rows[2].email, "e@x.io");
     for (size_t i = 0; i < n; i++)
         assert_int_equal(rows[i].tenant_id, ta);
-    assert_int_equal(account_user_list(f->c, tb, &f->a, &rows, &n, &e), 0);
+    assert_int_equal(account_user_list(f->c, tb, NULL, &f->a, &rows, &n, &e), 0);
     assert_int_equal(n, 1);
     assert_string_equal(rows[0].email, "cy@example.com");
 
@@ -529,7 +529,7 @@ static void test_key_rates(void **state)
             fail_msg("case %zu: principal rate %d, want %d", i, p.rate_limit, cases[i].rate);
         struct account_key *rows;
         size_t n;
-        assert_int_equal(account_key_list(f->c, ta, &f->a, &rows, &n, &e), 0);
+        assert_int_equal(account_key_list(f->c, ta, NULL, &f->a, &rows, &n, &e), 0);
         assert_int_equal(rows[n - 1].id, k.id);
         assert_int_equal(rows[n - 1].rate_limit, cases[i].rate);
         /* and back to the default */
@@ -550,7 +550,7 @@ static void test_key_rates(void **state)
     /* the refused keys were not created: issue is one transaction */
     struct account_key *rows;
     size_t n;
-    assert_int_equal(account_key_list(f->c, ta, &f->a, &rows, &n, &e), 0);
+    assert_int_equal(account_key_list(f->c, ta, NULL, &f->a, &rows, &n, &e), 0);
     assert_int_equal(n, sizeof(cases) / sizeof(cases[0]));
     /* another tenant's key cannot be changed */
     err_init(&e);

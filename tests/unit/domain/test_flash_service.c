@@ -7,6 +7,7 @@
  * webhook event exactly once, in its own transaction.
  */
 #include "core/crypto.h"
+#include "core/events.h"
 #include "core/log.h"
 #include "domain/account/account.h"
 #include "domain/flash/flash_service.h"
@@ -376,6 +377,39 @@ static void test_webhook_events(void **state)
     assert_int_equal(deliveries(f, "window.created"), 2);
 }
 
+static int window_events;
+
+static void count_window_events(void *ctx, int64_t tenant, const char *type, const char *json)
+{
+    (void)ctx;
+    (void)json;
+    if (tenant == TENANT && strcmp(type, "window") == 0)
+        window_events++;
+}
+
+/* Dashboards hear of a change only once it commits: a rolled-back pre-commit says nothing. */
+static void test_events_after_commit_only(void **state)
+{
+    struct fx *f = *state;
+    struct err e;
+    err_init(&e);
+    moda(f, true);
+    int64_t pk = generate_one(f, "SCHEDULED");
+    window_events = 0;
+    events_set_sink(count_window_events, NULL);
+    bool created = false;
+    ok(db_begin(f->c, &e), &e);
+    ok(flash_precommit(f->c, TENANT, pk, "B1", T0 + MIN_MS, &created, &e), &e);
+    assert_true(created);
+    assert_int_equal(window_events, 0); /* not yet: the caller's transaction is open */
+    db_rollback(f->c);
+    assert_int_equal(window_events, 0);
+    ok(flash_precommit(f->c, TENANT, pk, "B1", T0 + MIN_MS, &created, &e), &e);
+    assert_true(created);
+    assert_int_equal(window_events, 1);
+    events_set_sink(NULL, NULL);
+}
+
 int main(void)
 {
     log_set_level(LOG_WARN);
@@ -387,6 +421,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ask_first_approved, setup, teardown),
         cmocka_unit_test_setup_teardown(test_closed_seller_gets_no_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_webhook_events, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_events_after_commit_only, setup, teardown),
     };
     return TESTDB_RUN_GROUPS("flash_service", tests, &backend);
 }

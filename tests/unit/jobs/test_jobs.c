@@ -137,7 +137,7 @@ static int64_t count_state(struct fx *f, enum job_state s)
     struct err e;
     err_init(&e);
     int64_t counts[JOB_STATE_COUNT];
-    if (jobs_count_by_state(f->c, counts, &e))
+    if (jobs_count_by_state(f->c, JOBS_ALL_TENANTS, counts, &e))
         fail_msg("count: %s", e.msg);
     return counts[s];
 }
@@ -416,6 +416,35 @@ static void test_enqueue_rolled_back(void **state)
     enqueue(f, "t.ok", NULL, 0, NULL, 0, NULL);
     assert_int_equal(db_commit(f->c, &e), 0);
     assert_int_equal(count_state(f, JOB_STATE_PENDING), 2);
+}
+
+/* An enqueue wakes idle pools when its transaction commits, not before and not at the next poll. */
+static void test_commit_wakes_workers(void **state)
+{
+    struct fx *f = *state;
+    struct err e;
+    err_init(&e);
+    assert_int_equal(job_registry_add(f->reg, "t.ok", h_ok, NULL, 0, &e), 0);
+    struct job_workers_options o = {.threads = 1, .poll_ms = 60000};
+    struct job_workers *w;
+    assert_int_equal(job_workers_start(f->db, f->reg, &f->clk.base, &o, &w, &e), 0);
+    sleep_ms(200); /* its first claim found nothing: idle until the next poll, a minute away */
+
+    assert_int_equal(db_begin(f->c, &e), 0);
+    int64_t id = enqueue(f, "t.ok", NULL, 0, NULL, 0, NULL);
+    sleep_ms(200);
+    assert_int_equal(db_commit(f->c, &e), 0);
+    int64_t t0 = clock_mono_ms();
+    while (job_state_of(f, id) != JOB_STATE_DONE && clock_mono_ms() - t0 < 5000)
+        sleep_ms(5);
+    assert_int_equal(job_state_of(f, id), JOB_STATE_DONE);
+
+    /* a rolled-back enqueue wakes nobody and leaves nothing */
+    assert_int_equal(db_begin(f->c, &e), 0);
+    enqueue(f, "t.ok", NULL, 0, NULL, 0, NULL);
+    db_rollback(f->c);
+    assert_int_equal(count_state(f, JOB_STATE_PENDING), 0);
+    job_workers_stop(w, 1000);
 }
 
 static void test_enqueue_invalid(void **state)
@@ -768,16 +797,16 @@ static void test_list_filters_and_tenants(void **state)
     assert_int_equal(n, 0);
 
     /* Keyset pagination. */
-    struct job_filter page = {.limit = 2};
+    struct job_filter page = {.page = {.limit = 2}};
     assert_int_equal(jobs_list(f->c, JOBS_ALL_TENANTS, true, &page, &a, &rows, &n, &e), 0);
     assert_int_equal(n, 2);
     assert_int_equal(rows[0].id, sys);
     int64_t seen = 2;
     while (n == 2) {
-        page.after_id = rows[n - 1].id;
+        page.page.after = rows[n - 1].id;
         assert_int_equal(jobs_list(f->c, JOBS_ALL_TENANTS, true, &page, &a, &rows, &n, &e), 0);
         for (size_t i = 0; i < n; i++)
-            assert_true(rows[i].id < page.after_id);
+            assert_true(rows[i].id < page.page.after);
         seen += (int64_t)n;
     }
     assert_int_equal(seen, 6);
@@ -943,6 +972,125 @@ static void test_stop_releases_and_abandons(void **state)
     assert_int_equal(pending, 2);
 }
 
+/* ---------------------------------------------------------------- lanes */
+
+static _Atomic int lane_release; /* 1: slow handlers may return */
+static _Atomic int lane_slow_running;
+static _Atomic int lane_wrong_pool; /* a job ran in a pool not serving its lane */
+static struct job_workers *_Atomic lane_default_pool, *_Atomic lane_slow_pool;
+
+static int h_lane_slow(struct job_ctx *ctx, struct err *e)
+{
+    (void)e;
+    if (ctx->pool != atomic_load(&lane_slow_pool))
+        atomic_store(&lane_wrong_pool, 1);
+    atomic_fetch_add(&lane_slow_running, 1);
+    for (int i = 0; i < 2000 && !atomic_load(&lane_release) && !job_ctx_cancelled(ctx); i++)
+        sleep_ms(5);
+    atomic_fetch_sub(&lane_slow_running, 1);
+    return 0;
+}
+
+static int h_lane_fast(struct job_ctx *ctx, struct err *e)
+{
+    (void)e;
+    if (ctx->pool != atomic_load(&lane_default_pool))
+        atomic_store(&lane_wrong_pool, 1);
+    return 0;
+}
+
+static void test_lanes_registry(void **state)
+{
+    (void)state;
+    struct job_registry *reg = job_registry_new();
+    struct err e;
+    err_init(&e);
+    assert_int_equal(job_registry_add(reg, "t.slow", h_lane_slow, NULL, 0, &e), 0);
+    assert_int_equal(job_registry_add(reg, "t.pdf", h_lane_slow, NULL, 0, &e), 0);
+    assert_int_equal(job_registry_add(reg, "t.fast", h_lane_fast, NULL, 0, &e), 0);
+    const char *lanes[4];
+    assert_int_equal(job_registry_lanes(reg, lanes, 4), 0);
+    assert_int_equal(job_registry_set_lane(reg, "t.slow", "slow", &e), 0);
+    assert_int_equal(job_registry_set_lane(reg, "t.pdf", "pdf", &e), 0);
+    assert_string_equal(job_registry_lane_of(reg, "t.slow"), "slow");
+    assert_string_equal(job_registry_lane_of(reg, "t.fast"), JOB_LANE_DEFAULT);
+    assert_string_equal(job_registry_lane_of(reg, "no.such"), JOB_LANE_DEFAULT);
+    assert_int_equal(job_registry_lanes(reg, lanes, 4), 2);
+    assert_string_equal(lanes[0], "slow");
+    assert_string_equal(lanes[1], "pdf");
+    assert_int_equal(job_registry_lanes(reg, lanes, 1), 2); /* counts past max */
+    assert_int_equal(job_registry_set_lane(reg, "t.pdf", JOB_LANE_DEFAULT, &e), 0);
+    assert_string_equal(job_registry_lane_of(reg, "t.pdf"), JOB_LANE_DEFAULT);
+    assert_int_equal(job_registry_lanes(reg, lanes, 4), 1);
+
+    assert_int_equal(job_registry_set_lane(reg, "t.fast", "Not a lane", &e), ERR_INVALID);
+    assert_string_equal(e.field, "lane");
+    err_init(&e);
+    assert_int_equal(job_registry_set_lane(reg, "t.fast", "", &e), ERR_INVALID);
+    err_init(&e);
+    assert_int_equal(job_registry_set_lane(reg, "no.such", "slow", &e), ERR_NOT_FOUND);
+    assert_string_equal(e.field, "name");
+    job_registry_free(reg);
+}
+
+/* A slow job filling its lane's threads does not delay a job of the default lane. */
+static void test_slow_lane_does_not_delay_default(void **state)
+{
+    struct fx *f = *state;
+    struct err e;
+    err_init(&e);
+    atomic_store(&lane_release, 0);
+    atomic_store(&lane_slow_running, 0);
+    atomic_store(&lane_wrong_pool, 0);
+    assert_int_equal(job_registry_add(f->reg, "t.slow", h_lane_slow, NULL, 0, &e), 0);
+    assert_int_equal(job_registry_add(f->reg, "t.fast", h_lane_fast, NULL, 0, &e), 0);
+    assert_int_equal(job_registry_set_lane(f->reg, "t.slow", "slow", &e), 0);
+
+    struct job_workers_options o = {.threads = 1, .poll_ms = 10};
+    struct job_workers_options no_lane = {.threads = 1, .lane = "nolane"};
+    struct job_workers *none = NULL;
+    assert_int_equal(job_workers_start(f->db, f->reg, &f->clk.base, &no_lane, &none, &e),
+                     ERR_INVALID);
+    assert_string_equal(e.field, "lane");
+    assert_null(none);
+    err_init(&e);
+
+    struct job_workers *def, *slow;
+    struct job_workers_options so = o;
+    so.lane = "slow";
+    assert_int_equal(job_workers_start(f->db, f->reg, &f->clk.base, &so, &slow, &e), 0);
+    atomic_store(&lane_slow_pool, slow);
+    assert_int_equal(job_workers_start(f->db, f->reg, &f->clk.base, &o, &def, &e), 0);
+    atomic_store(&lane_default_pool, def);
+
+    int64_t slow_ids[3];
+    for (int i = 0; i < 3; i++)
+        slow_ids[i] = enqueue(f, "t.slow", NULL, 0, NULL, 0, NULL);
+    for (int i = 0; i < 2000 && atomic_load(&lane_slow_running) < 1; i++)
+        sleep_ms(5);
+    assert_int_equal(atomic_load(&lane_slow_running), 1); /* the slow lane's one thread is busy */
+
+    int64_t fast = enqueue(f, "t.fast", NULL, 0, NULL, 0, NULL);
+    int64_t t0 = clock_mono_ms();
+    while (job_state_of(f, fast) != JOB_STATE_DONE && clock_mono_ms() - t0 < 3000)
+        sleep_ms(5);
+    assert_int_equal(job_state_of(f, fast), JOB_STATE_DONE);
+    /*
+     * Meanwhile the slow jobs stayed in their lane: one handler running, none finished (its
+     * pool may have claimed the others ahead; the default pool must not have run them).
+     */
+    assert_int_equal(atomic_load(&lane_slow_running), 1);
+    for (int i = 0; i < 3; i++)
+        assert_int_not_equal(job_state_of(f, slow_ids[i]), JOB_STATE_DONE);
+
+    atomic_store(&lane_release, 1);
+    for (int i = 0; i < 3; i++)
+        wait_job(f, slow_ids[i], JOB_STATE_DONE, 1);
+    job_workers_stop(def, 1000);
+    job_workers_stop(slow, 1000);
+    assert_int_equal(atomic_load(&lane_wrong_pool), 0);
+}
+
 static int h_nop(struct job_ctx *ctx, struct err *e)
 {
     (void)ctx;
@@ -992,10 +1140,12 @@ int main(void)
         cmocka_unit_test(test_backoff_table),
         cmocka_unit_test(test_state_names),
         cmocka_unit_test(test_registry),
+        cmocka_unit_test(test_lanes_registry),
     };
     const struct CMUnitTest db_tests[] = {
         DB_TEST(test_enqueue_and_run),
         DB_TEST(test_enqueue_rolled_back),
+        DB_TEST(test_commit_wakes_workers),
         DB_TEST(test_enqueue_invalid),
         DB_TEST(test_unique_dedupe),
         DB_TEST(test_retry_backoff_dead_then_retry),
@@ -1008,6 +1158,7 @@ int main(void)
         DB_TEST(test_heartbeat_keeps_long_job),
         DB_TEST(test_stop_releases_and_abandons),
         DB_TEST(test_bulk_drain),
+        DB_TEST(test_slow_lane_does_not_delay_default),
     };
     int failed = cmocka_run_group_tests_name("jobs_pure", pure, NULL, NULL);
     failed += TESTDB_RUN_GROUPS("jobs", db_tests, &backend);

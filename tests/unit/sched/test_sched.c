@@ -85,7 +85,7 @@ static struct job_row *all_jobs(struct fx *f, struct arena *a, size_t *n)
 {
     struct err e;
     err_init(&e);
-    struct job_filter flt = {.limit = JOBS_LIST_MAX_LIMIT};
+    struct job_filter flt = {.page = {.limit = JOBS_LIST_MAX_LIMIT}};
     struct job_row *rows;
     if (jobs_list(f->c, JOBS_ALL_TENANTS, true, &flt, a, &rows, n, &e))
         fail_msg("jobs_list: %s", e.msg);
@@ -306,7 +306,7 @@ static void test_thread_ticks(void **state)
         struct timespec ts = {0, 10 * 1000000L};
         nanosleep(&ts, NULL);
         err_init(&e);
-        assert_int_equal(jobs_count_by_state(f->c, counts, &e), 0);
+        assert_int_equal(jobs_count_by_state(f->c, JOBS_ALL_TENANTS, counts, &e), 0);
     }
     assert_true(sched_is_leader(s));
     sched_stop(s);
