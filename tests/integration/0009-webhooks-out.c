@@ -24,7 +24,8 @@
 
 static struct server srv;
 static struct fake_receiver *rcv;
-static char other_key[200]; /* an admin of another tenant */
+static char other_key[200];  /* an admin of another tenant */
+static char viewer_key[200]; /* a viewer of the default tenant */
 
 static int setup(void **state)
 {
@@ -40,9 +41,12 @@ static int setup(void **state)
     char out[512];
     if (harness_cli(srv.db_url, "tenants create other", out, sizeof(out)) != 0 ||
         harness_cli(srv.db_url, "keys create --tenant other --role admin", other_key,
-                    sizeof(other_key)) != 0)
+                    sizeof(other_key)) != 0 ||
+        harness_cli(srv.db_url, "keys create --tenant default --role viewer", viewer_key,
+                    sizeof(viewer_key)) != 0)
         return -1;
     other_key[strcspn(other_key, "\r\n")] = '\0';
+    viewer_key[strcspn(viewer_key, "\r\n")] = '\0';
     return harness_manual_scans(&srv);
 }
 
@@ -250,6 +254,12 @@ static void test_dead_then_replayed(void **state)
     assert_int_equal(json_array_size(json_object_get(list, "deliveries")), 1);
     json_decref(list);
     json_decref(call("GET", "/api/webhook-deliveries?status=lost", ADMIN, NULL, 400));
+    /* A viewer reads deliveries but neither replays them nor manages endpoints. */
+    list = call("GET", "/api/webhook-deliveries?status=dead", viewer_key, NULL, 200);
+    assert_int_equal(json_array_size(json_object_get(list, "deliveries")), 1);
+    json_decref(list);
+    json_decref(call("POST", path, viewer_key, NULL, 403));
+    json_decref(call("GET", "/api/webhook-endpoints", viewer_key, NULL, 403));
 
     /* The receiver is fixed; a replay by hand arrives, with the same webhook-id. */
     fake_receiver_fail(rcv, "/b", 0, 0);

@@ -138,7 +138,7 @@ void webhooks_secret_new(char out[WEBHOOKS_SECRET_SIZE])
 {
     unsigned char key[WEBHOOKS_SECRET_BYTES];
     sec_random_bytes(key, sizeof(key));
-    memcpy(out, "whsec_", 6);
+    memcpy(out, "whsec_", sizeof("whsec_")); /* with its NUL; the key follows */
     struct err e;
     err_init(&e);
     /* The size is exact for 32 bytes, so encoding cannot fail. */

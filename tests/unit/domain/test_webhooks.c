@@ -4,7 +4,8 @@
  * and event validation, secrets, the signed POST (through a fake httpc backend, checked with
  * the Standard Webhooks verifier), and the store and operations on SQLite and, when TEST_PG_DSN
  * is set, PostgreSQL: endpoints per tenant, emit joining the caller's transaction (a rollback
- * leaves nothing), attempts and what follows them, disabling a failing endpoint, hand retries.
+ * leaves nothing), attempts and what follows them, disabling a failing endpoint, hand retries,
+ * and the webhook.deliver job run by a real worker pool against the fake httpc.
  */
 #include "domain/webhooks/webhooks.h"
 #include "core/crypto.h"
@@ -12,6 +13,7 @@
 #include "core/xalloc.h"
 #include "domain/account/account.h"
 #include "jobs/queue.h"
+#include "jobs/worker.h"
 #include "net/httpc.h"
 #include "net/webhook_out.h"
 #include "support/check.h"
@@ -26,6 +28,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #define NOW  1795252200000LL /* 2026-11-21T09:10:00Z */
 #define SEC  1000LL
@@ -184,7 +188,9 @@ struct fake_http {
     long answer_status;
     const char *answer_body;
     size_t answer_len;
-    int fail_with; /* an error code instead of an answer */
+    int fail_with;  /* an error code instead of an answer */
+    int fail_first; /* answer this many requests with 500 first */
+    int64_t now_s;  /* the verifier's clock; 0 = the system clock */
 };
 
 static int fake_do(void *ctx, const struct httpc_request *req, struct httpc_response *resp,
@@ -204,12 +210,17 @@ static int fake_do(void *ctx, const struct httpc_request *req, struct httpc_resp
     struct err ve;
     err_init(&ve);
     if (id && strcmp(req->method, "POST") == 0 &&
-        webhook_sig_verify(f->secret, id, ts, sig, req->body, req->body_len, NOW / 1000, &ve) == 0)
+        webhook_sig_verify(f->secret, id, ts, sig, req->body, req->body_len,
+                           f->now_s ? f->now_s : (int64_t)time(NULL), &ve) == 0)
         f->verified++;
     snprintf(f->msg_id, sizeof(f->msg_id), "%s", id ? id : "");
     if (f->fail_with)
         return err_set(e, (enum err_code)f->fail_with, "connection refused");
     resp->status = f->answer_status;
+    if (f->fail_first > 0) {
+        f->fail_first--;
+        resp->status = 500;
+    }
     if (f->answer_len)
         buf_append(&resp->body, f->answer_body, f->answer_len);
     return 0;
@@ -218,7 +229,8 @@ static int fake_do(void *ctx, const struct httpc_request *req, struct httpc_resp
 static void test_webhook_out(void **state)
 {
     (void)state;
-    struct fake_http f = {.answer_status = 200, .answer_body = "ok", .answer_len = 2};
+    struct fake_http f = {
+        .answer_status = 200, .answer_body = "ok", .answer_len = 2, .now_s = NOW / 1000};
     webhooks_secret_new(f.secret);
     struct httpc_ops ops = {.do_request = fake_do, .ctx = &f};
     httpc_set_ops(&ops);
@@ -291,7 +303,8 @@ static int setup(void **state)
 {
     struct fixture *f = xcalloc(1, sizeof(*f));
     *state = f;
-    f->db = testdb_open_migrated(&f->t, backend, "webhooks", NULL);
+    struct db_options o = {.pool_size = 6};
+    f->db = testdb_open_migrated(&f->t, backend, "webhooks", &o);
     f->c = testdb_acquire(f->db);
     arena_init(&f->a);
     f->t1 = tenant(f, "one");
@@ -600,7 +613,94 @@ static void test_disable_after_five_days(void **state)
     FAILS(ERR_CONFLICT, webhooks_delivery_retry(f->c, f->t1, last.id, NOW + 6 * DAY, e));
 }
 
+static int64_t status_of(struct fixture *f, int64_t delivery, int *attempts)
+{
+    struct webhook_delivery d;
+    OK(webhooks_delivery_get(f->c, f->t1, delivery, &f->a, &d, e));
+    *attempts = d.attempts;
+    return d.status;
+}
+
+/*
+ * The job through a real worker pool: a delivery answered 500 then 200 succeeds on its second
+ * attempt (one webhook-id, both signatures valid); one whose endpoint was disabled meanwhile goes
+ * dead unsent; one whose endpoint was deleted leaves nothing behind. No job ends dead.
+ */
+static void test_deliver_job(void **state)
+{
+    struct fixture *f = *state;
+    struct webhook_endpoint_in in = {
+        .url = "http://127.0.0.1:9/a", .events = window_events, .n_events = 2};
+    struct webhook_endpoint a, b, c;
+    OK(webhooks_endpoint_create(f->c, f->t1, &in, NOW, &f->a, &a, e));
+    in.url = "http://127.0.0.1:9/b";
+    OK(webhooks_endpoint_create(f->c, f->t1, &in, NOW, &f->a, &b, e));
+    in.url = "http://127.0.0.1:9/c";
+    OK(webhooks_endpoint_create(f->c, f->t1, &in, NOW, &f->a, &c, e));
+    OK(webhooks_emit(f->c, f->t1, "window.created", "{\"window\":{\"id\":3}}", NOW, e));
+    struct webhook_delivery_filter fa = {.status = -1, .endpoint_id = a.id};
+    struct webhook_delivery_filter fb = {.status = -1, .endpoint_id = b.id};
+    struct webhook_delivery *rows;
+    size_t n;
+    OK(webhooks_delivery_list(f->c, f->t1, &fa, &f->a, &rows, &n, e));
+    assert_int_equal(n, 1);
+    int64_t da = rows[0].id;
+    OK(webhooks_delivery_list(f->c, f->t1, &fb, &f->a, &rows, &n, e));
+    assert_int_equal(n, 1);
+    int64_t dead_one = rows[0].id;
+    bool changed;
+    OK(webhooks_store_endpoint_disable(f->c, f->t1, b.id, "by test", NOW, &changed, e));
+    OK(webhooks_endpoint_delete(f->c, f->t1, c.id, e));
+
+    /* a's secret verifies every request; b and c must never be called */
+    struct fake_http fh = {
+        .answer_status = 200, .answer_body = "ok", .answer_len = 2, .fail_first = 1};
+    snprintf(fh.secret, sizeof(fh.secret), "%s", a.secret);
+    struct httpc_ops ops = {.do_request = fake_do, .ctx = &fh};
+    httpc_set_ops(&ops);
+    setenv("ICESHOP_WEBHOOK_RETRY_SCALE", "0.00001", 1);
+    struct job_registry *reg = job_registry_new();
+    OK(webhooks_jobs_register(reg, e));
+    struct job_workers_options wo = {.threads = 1, .poll_ms = 20};
+    struct job_workers *w;
+    OK(job_workers_start(f->db, reg, NULL, &wo, &w, e));
+    int attempts_a = 0, attempts_b = 0;
+    for (int i = 0; i < 300; i++) {
+        if (status_of(f, da, &attempts_a) == WEBHOOK_DELIVERY_SUCCEEDED &&
+            status_of(f, dead_one, &attempts_b) == WEBHOOK_DELIVERY_DEAD &&
+            count(f, "SELECT COUNT(*) FROM jobs WHERE state IN ('pending', 'running') AND ? >= 0",
+                  0) == 0)
+            break;
+        usleep(20 * 1000);
+    }
+    job_workers_stop(w, 1000);
+    job_registry_free(reg);
+    httpc_set_ops(NULL);
+    unsetenv("ICESHOP_WEBHOOK_RETRY_SCALE");
+
+    assert_int_equal(status_of(f, da, &attempts_a), WEBHOOK_DELIVERY_SUCCEEDED);
+    assert_int_equal(attempts_a, 2);
+    assert_int_equal(fh.calls, 2);
+    assert_int_equal(fh.verified, 2);
+    struct webhook_delivery d;
+    OK(webhooks_delivery_get(f->c, f->t1, da, &f->a, &d, e));
+    assert_string_equal(fh.msg_id, d.msg_id);
+    assert_int_equal(d.last_status, 200);
+    assert_string_equal(d.last_response, "ok");
+    assert_int_equal(status_of(f, dead_one, &attempts_b), WEBHOOK_DELIVERY_DEAD);
+    assert_int_equal(attempts_b, 0);
+    OK(webhooks_delivery_get(f->c, f->t1, dead_one, &f->a, &d, e));
+    assert_string_equal(d.last_error, "endpoint disabled");
+    assert_int_equal(
+        count(f, "SELECT COUNT(*) FROM webhook_deliveries WHERE endpoint_id = ?", c.id), 0);
+    assert_int_equal(count(f, "SELECT COUNT(*) FROM jobs WHERE state <> 'done' AND ? >= 0", 0), 0);
+    /* two attempts of a, one of b, one of c */
+    assert_int_equal(
+        count(f, "SELECT COUNT(*) FROM jobs WHERE name = 'webhook.deliver' AND ? >= 0", 0), 4);
+}
+
 int main(void)
+
 {
     const struct CMUnitTest pure[] = {
         cmocka_unit_test(test_schedule),        cmocka_unit_test(test_rules),
@@ -613,6 +713,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_emit_rolled_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_attempts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disable_after_five_days, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deliver_job, setup, teardown),
     };
     if (sec_init(NULL))
         return 1;
