@@ -3,7 +3,7 @@
  * Flash window operations (see flash_service.h): one transaction each, with their outbox
  * messages and lifecycle jobs. Rules come from engine.c, rows from flash_store.c; nothing here
  * reads the clock (callers pass `now`) or knows the database backend.
- * Tests: tests/integration/0004-flash.c.
+ * Tests: tests/unit/domain/test_flash_service.c, tests/integration/0004-flash.c, 0010-seed-flow.c.
  */
 #include "domain/flash/flash_service.h"
 #include "core/crypto.h"
