@@ -4,7 +4,7 @@
  * signal, get, list), campaigns (scan, generate, config), flash windows (active, list, one with
  * its decision trace, create, and the pre-commit / cancel / join / redeem / approve / reject /
  * seller-cancel actions) and the message outbox. Decode and validate, call
- * domain/flash/flash_service.h, reply. Tests: tests/integration/0004-flash.c.
+ * domain/flash/flash_service.h, reply. Tests: tests/integration/0004-flash.c, 0010-seed-flow.c.
  */
 #include "core/clock.h"
 #include "domain/flash/flash_service.h"

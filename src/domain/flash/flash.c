@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Flash windows: name tables, the default configuration and its validation, and the small
- * input predicates (ids, phones, categories) declared in flash.h. Pure: no I/O, no clock.
- * Tests: tests/unit/domain/test_flash_engine.c.
+ * Flash windows: name tables, the settings table (defaults, validation, JSON in and out of the
+ * configuration), and the small input predicates (ids, phones, categories) declared in flash.h.
+ * Pure: no I/O, no clock. Tests: tests/unit/domain/test_flash_settings.c, test_flash_engine.c.
  */
 #include "domain/flash/flash.h"
 #include "json/json.h"

@@ -3,7 +3,7 @@
  * Flash window operations (see flash_service.h): one transaction each, with their outbox
  * messages and lifecycle jobs. Rules come from engine.c, rows from flash_store.c; nothing here
  * reads the clock (callers pass `now`) or knows the database backend.
- * Tests: tests/integration/0004-flash.c.
+ * Tests: tests/unit/domain/test_flash_service.c, tests/integration/0004-flash.c, 0010-seed-flow.c.
  */
 #include "domain/flash/flash_service.h"
 #include "core/crypto.h"
@@ -338,7 +338,8 @@ int flash_supply_derive(const struct flash_supply_given *g, struct arena *a,
                              "signal_type is required: send signal_type (idle, density, surplus, "
                              "promotion), density_status, stock_status, or a text that says how "
                              "the shop is (\"Bu saat boşum\", \"Stok fazlası simit var\")");
-    int density = g->density >= 0 ? g->density : said_density;
+    /* the words' density counts only when they also chose the kind ("idle" + "çok yoğunuz") */
+    int density = g->density >= 0 ? g->density : kind == said_kind ? said_density : -1;
     /* "Bu saat boşum" means the shop is quiet: record it as low density too. */
     if (density < 0 && kind == FLASH_SUPPLY_IDLE)
         density = FLASH_DENSITY_LOW;

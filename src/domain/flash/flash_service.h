@@ -52,7 +52,7 @@ struct flash_supply_given {
 /*
  * The signal a seller meant (pure, no I/O). In order: an explicit signal_type (density needs a
  * density_status); stock_status surplus or promotion; a density_status; else the text,
- * understood as a seller's message (chat/understand.h): idle → idle (density low), busy →
+ * understood as a seller's message (understand/understand.h): idle → idle (density low), busy →
  * density high, surplus → surplus. A confident understanding also fills a missing density and
  * product. Nothing to derive → ERR_INVALID naming "signal_type". Strings of *out point into
  * `g` or `a`.

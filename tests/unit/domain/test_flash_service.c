@@ -410,6 +410,150 @@ static void test_events_after_commit_only(void **state)
     events_set_sink(NULL, NULL);
 }
 
+/* generate's options: an exact lead, a length, and only the sellers asked for. */
+static void test_generate_options(void **state)
+{
+    struct fx *f = *state;
+    struct err e;
+    err_init(&e);
+    moda(f, true);
+    add_seller(f, "S2", 40.9875, 29.027, true, "");
+    const char *only[] = {"S2"};
+    struct flash_generate_opts o = {.has_lead = true,
+                                    .lead_ms = 90 * 1000,
+                                    .minutes = 25,
+                                    .seller_ids = only,
+                                    .n_seller_ids = 1};
+    struct flash_generated *g;
+    size_t n;
+    ok(flash_generate_with(f->c, TENANT, &o, T0, &f->a, &g, &n, &e), &e);
+    assert_int_equal(n, 1);
+    assert_string_equal(g[0].seller_id, "S2");
+    struct flash_window w = get_window(f, g[0].window_pk);
+    assert_int_equal(w.start_ms, T0 + 90 * 1000);
+    assert_int_equal(w.end_ms, w.start_ms + 25 * MIN_MS);
+    assert_non_null(strstr(w.description, "25 dakikalık"));
+    /* S1 was not touched; the defaults still apply to it */
+    ok(flash_generate_with(f->c, TENANT, NULL, T0, &f->a, &g, &n, &e), &e);
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(g[i].seller_id, "S1") == 0) {
+            w = get_window(f, g[i].window_pk);
+            assert_int_equal(w.start_ms, T0 + 5 * MIN_MS);
+            assert_int_equal(w.end_ms, w.start_ms + 10 * MIN_MS);
+        }
+    }
+    /* an unknown seller, and out-of-range options, name their field */
+    const char *nope[] = {"S2", "S9"};
+    struct flash_generate_opts bad = {.seller_ids = nope, .n_seller_ids = 2};
+    err_init(&e);
+    assert_int_equal(flash_generate_with(f->c, TENANT, &bad, T0, &f->a, &g, &n, &e), ERR_NOT_FOUND);
+    assert_string_equal(e.field, "seller_ids[1]");
+    struct flash_generate_opts late = {.has_lead = true, .lead_ms = -1};
+    err_init(&e);
+    assert_int_equal(flash_generate_with(f->c, TENANT, &late, T0, &f->a, &g, &n, &e), ERR_INVALID);
+    assert_string_equal(e.field, "lead_seconds");
+    struct flash_generate_opts longw = {.minutes = FLASH_WINDOW_MAX_MINUTES + 1};
+    err_init(&e);
+    assert_int_equal(flash_generate_with(f->c, TENANT, &longw, T0, &f->a, &g, &n, &e), ERR_INVALID);
+    assert_string_equal(e.field, "duration_minutes");
+}
+
+/* What a seller's signal means: fields first, then the words; nothing → signal_type. */
+static void test_supply_derive(void **state)
+{
+    (void)state;
+    enum { NONE = -1 };
+    static const struct {
+        int signal_type, density, stock;
+        const char *text;
+        int want_kind;    /* or NONE: refused */
+        int want_density; /* or NONE: not reported */
+        const char *want_field;
+        const char *want_product;
+    } cases[] = {
+        /* the seed driver's shapes: the seller's fields with the words */
+        {NONE, FLASH_DENSITY_LOW, 0, "Yoğunluk düşük, stok fazlası ürün var", FLASH_SUPPLY_SURPLUS,
+         FLASH_DENSITY_LOW, "", ""},
+        {NONE, FLASH_DENSITY_MEDIUM, 2, "Normal yoğunluk, promosyon ürünümüz var",
+         FLASH_SUPPLY_PROMOTION, FLASH_DENSITY_MEDIUM, "", ""},
+        {NONE, FLASH_DENSITY_HIGH, 1, "Kalabalık, stok kritik", FLASH_SUPPLY_DENSITY,
+         FLASH_DENSITY_HIGH, "", ""},
+        {NONE, FLASH_DENSITY_MEDIUM, NONE, "Yoğunluk orta", FLASH_SUPPLY_DENSITY,
+         FLASH_DENSITY_MEDIUM, "", ""},
+        /* words alone */
+        {NONE, NONE, NONE, "Bu saat boşum", FLASH_SUPPLY_IDLE, FLASH_DENSITY_LOW, "", ""},
+        {NONE, NONE, NONE, "Şu an çok yoğunuz", FLASH_SUPPLY_DENSITY, FLASH_DENSITY_HIGH, "", ""},
+        {NONE, NONE, NONE, "Stok fazlası simit var", FLASH_SUPPLY_SURPLUS, NONE, "", "simit"},
+        /* an explicit signal_type wins, and words that disagree do not set the density */
+        {FLASH_SUPPLY_IDLE, NONE, NONE, "çok yoğunuz", FLASH_SUPPLY_IDLE, FLASH_DENSITY_LOW, "",
+         ""},
+        {FLASH_SUPPLY_PROMOTION, NONE, NONE, "", FLASH_SUPPLY_PROMOTION, NONE, "", ""},
+        /* nothing to derive */
+        {NONE, NONE, NONE, "", NONE, NONE, "signal_type", ""},
+        {NONE, NONE, NONE, "merhaba", NONE, NONE, "signal_type", ""},
+        {NONE, NONE, 1, "", NONE, NONE, "signal_type", ""}, /* critical stock alone says nothing */
+        {FLASH_SUPPLY_DENSITY, NONE, NONE, "", NONE, NONE, "density_status", ""},
+        {NONE, NONE, NONE, "\xff\xfe", NONE, NONE, "text", ""},
+    };
+    struct arena a;
+    arena_init(&a);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct flash_supply_given g = {.signal_type = cases[i].signal_type,
+                                       .density = cases[i].density,
+                                       .stock = cases[i].stock,
+                                       .text = cases[i].text,
+                                       .product = "",
+                                       .expires_at = T0 + MIN_MS};
+        struct flash_supply_in s;
+        struct err e;
+        err_init(&e);
+        int rc = flash_supply_derive(&g, &a, &s, &e);
+        if (cases[i].want_kind == NONE) {
+            if (!rc || strcmp(e.field, cases[i].want_field) != 0)
+                fail_msg("case %zu: rc %d field \"%s\", want %s", i, rc, e.field,
+                         cases[i].want_field);
+            continue;
+        }
+        if (rc)
+            fail_msg("case %zu: %s", i, e.msg);
+        if ((int)s.kind != cases[i].want_kind)
+            fail_msg("case %zu: kind %s, want %s", i, flash_supply_names[s.kind],
+                     flash_supply_names[cases[i].want_kind]);
+        assert_int_equal(s.has_density, cases[i].want_density != NONE);
+        if (s.has_density)
+            assert_int_equal(s.density, cases[i].want_density);
+        assert_string_equal(s.product, cases[i].want_product);
+        assert_int_equal(s.expires_at, T0 + MIN_MS);
+        if (cases[i].stock != NONE)
+            assert_string_equal(s.stock_status, flash_stock_names[cases[i].stock]);
+        else
+            assert_null(s.stock_status);
+    }
+    arena_release(&a);
+}
+
+/* A buyer's words fill the category and product they name; what was given wins. */
+static void test_demand_understand(void **state)
+{
+    (void)state;
+    struct arena a;
+    arena_init(&a);
+    struct err e;
+    err_init(&e);
+    struct flash_demand_in d = {.text = "Latte istiyorum", .product = "", .category = ""};
+    assert_int_equal(flash_demand_understand(&d, &a, &e), 0);
+    assert_string_equal(d.category, "coffee");
+    assert_string_equal(d.product, "latte");
+    struct flash_demand_in given = {.text = "Latte istiyorum", .product = "", .category = "bakery"};
+    assert_int_equal(flash_demand_understand(&given, &a, &e), 0);
+    assert_string_equal(given.category, "bakery");
+    assert_string_equal(given.product, "latte");
+    struct flash_demand_in vague = {.text = "merhaba", .product = "", .category = ""};
+    assert_int_equal(flash_demand_understand(&vague, &a, &e), 0);
+    assert_string_equal(vague.category, "");
+    arena_release(&a);
+}
+
 int main(void)
 {
     log_set_level(LOG_WARN);
@@ -420,6 +564,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ask_first_unanswered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ask_first_approved, setup, teardown),
         cmocka_unit_test_setup_teardown(test_closed_seller_gets_no_window, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_generate_options, setup, teardown),
+        cmocka_unit_test(test_supply_derive),
+        cmocka_unit_test(test_demand_understand),
         cmocka_unit_test_setup_teardown(test_webhook_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_after_commit_only, setup, teardown),
     };
