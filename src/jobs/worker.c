@@ -855,13 +855,14 @@ static void pool_free(struct job_workers *w)
     free(w);
 }
 
+/* Longest claim statement: the lane's names are bound as parameters, one "?, " each. */
+#define BUF_MAX_CLAIM_SQL (64u * 1024)
+
 /*
  * The names this pool's lane claims: a named lane claims exactly the names registered to it
  * (IN), the default lane every name not registered to another lane (NOT IN), so unknown names
  * still reach the default lane and go dead there. Returns the SQL condition (static).
  */
-#define BUF_MAX_CLAIM_SQL (64u * 1024)
-
 static const char *lane_scope(struct job_workers *w)
 {
     w->lane_names = xcalloc(w->reg->n + 1, sizeof(*w->lane_names));

@@ -169,10 +169,15 @@ static int deliver(struct job_ctx *ctx, struct err *e)
     switch (r.outcome) {
     case CHANNEL_SENT: {
         bool delivered = d->provider->caps & CHANNEL_CAP_DELIVERS_NOW;
-        /* The provider took our credentials again: an open auth alert is over. */
-        rc = alerts_resolve_kind(ctx->conn, ctx->tenant_id, kind_auth, ctx->now_ms, NULL, e);
-        if (rc)
-            return rc;
+        /*
+         * The provider took our credentials again: an open auth alert is over. The message is
+         * gone already, so failing to say so must not fail (and resend) it.
+         */
+        struct err ae;
+        err_init(&ae);
+        if (alerts_resolve_kind(ctx->conn, ctx->tenant_id, kind_auth, ctx->now_ms, NULL, &ae))
+            log_warn("msg=\"cannot resolve alert\" tenant=%lld kind=%s error=\"%s\"",
+                     (long long)ctx->tenant_id, kind_auth, ae.msg);
         log_info("msg=\"message sent\" tenant=%lld message=%lld to=%s:%s kind=%s lang=%s "
                  "provider=%s provider_id=%s template=%s",
                  (long long)ctx->tenant_id, (long long)pk, msg.recipient_kind, msg.recipient_id,

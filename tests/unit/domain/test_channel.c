@@ -826,7 +826,12 @@ static void test_deliver_auth_alert(void **state)
     set_clock(f, NOW + HOUR_MS);
     wait_job(f, pk, JOB_STATE_PENDING, 2);
     assert_int_equal(count(f, "SELECT COUNT(*) FROM alerts"), 1);
+    assert_int_equal(count(f, "SELECT occurrences FROM alerts WHERE kind = 'whatsapp.auth'"), 2);
     assert_int_equal(message(f, pk).status, NOTIFY_PENDING);
+    /* The token works again: the message goes out and the alert is resolved. */
+    set_clock(f, NOW + 4 * HOUR_MS);
+    assert_int_equal(wait_message(f, pk).status, NOTIFY_SENT);
+    assert_int_equal(count(f, "SELECT COUNT(*) FROM alerts WHERE resolved_at IS NULL"), 0);
 }
 
 static void test_deliver_permanent(void **state)
