@@ -1185,6 +1185,12 @@ int h_messages_list(struct http_req *r, struct err *e)
                            m->window_pk ? json_integer(m->window_pk) : json_null(), "status",
                            notify_status_names[m->status], "error", m->error ? m->error : "",
                            "created_at", iso(m->created_at), "updated_at", iso(m->updated_at)));
+        json_t *last = json_array_get(arr, json_array_size(arr) - 1);
+        json_object_set_new(last, "channel", json_string(m->channel ? m->channel : "whatsapp"));
+        if (m->channel && strcmp(m->channel, "email") == 0) {
+            json_object_set_new(last, "email", json_string(m->email));
+            json_object_set_new(last, "subject", json_string(m->subject));
+        }
     }
     return reply_list(r, "messages", arr, n, f.limit, json_integer(n ? rows[n - 1].pk : 0));
 }

@@ -33,6 +33,9 @@ int h_integrations_put(struct http_req *r, struct err *e);
 int h_integrations_delete(struct http_req *r, struct err *e);
 int h_webhooks_inbound(struct http_req *r, struct err *e);
 
+/* api_messages.c: email through the outbox */
+int h_messages_email(struct http_req *r, struct err *e);
+
 /* api_jobs.c: the durable job queue */
 int h_jobs_list(struct http_req *r, struct err *e);
 int h_jobs_get(struct http_req *r, struct err *e);

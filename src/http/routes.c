@@ -116,6 +116,7 @@ const struct http_route http_routes[] = {
 
     /* the notification outbox */
     {"GET", "/api/messages", h_messages_list, ROLE_VIEWER, 0, 0},
+    {"POST", "/api/messages/email", h_messages_email, ROLE_OPERATOR, 8 * 1024 * KB, HTTP_BODY_JSON},
 };
 
 const size_t http_routes_count = sizeof(http_routes) / sizeof(http_routes[0]);

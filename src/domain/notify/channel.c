@@ -89,6 +89,13 @@ void channel_config_from_env(struct channel_config *c)
         const char *t = env(name);
         c->templates[k] = t ? t : "";
     }
+    c->smtp_url = env("ICESHOP_SMTP_URL");
+    c->smtp_from = env("ICESHOP_SMTP_FROM");
+    if (!c->smtp_from)
+        c->smtp_from = "Iceshop <no-reply@iceshop.invalid>";
+    c->smtp_user = env("ICESHOP_SMTP_USER");
+    c->smtp_password = env("ICESHOP_SMTP_PASSWORD");
+    c->smtp_require_tls = env_int("ICESHOP_SMTP_REQUIRE_TLS", 0, 1, 0) == 1;
 }
 
 /* ======================== policy ======================== */

@@ -84,9 +84,18 @@ struct channel_config {
     int tz_offset_min;       /* local time, default 180 */
     /* template names per kind ("" = none: outside the window such messages are marked failed) */
     const char *templates[NOTIFY_KIND_COUNT];
+    /* email over SMTP; without smtp_url email messages go to the console adapter */
+    const char *smtp_url;  /* "smtp://host:587" (STARTTLS when offered) or "smtps://host" */
+    const char *smtp_from; /* "Iceshop <no-reply@example.com>" */
+    const char *smtp_user; /* NULL = no AUTH */
+    const char *smtp_password;
+    bool smtp_require_tls; /* refuse to send unencrypted */
 };
 
-/* Defaults, then ICESHOP_WHATSAPP_* / ICESHOP_VAPI_* / ICESHOP_QUIET_HOURS from the environment. */
+/*
+ * Defaults, then ICESHOP_WHATSAPP_* / ICESHOP_VAPI_* / ICESHOP_QUIET_HOURS / ICESHOP_SMTP_* from
+ * the environment.
+ */
 void channel_config_from_env(struct channel_config *c);
 
 /* The provider the configuration selects: Meta, else VAPI, else the console. Caller frees. */

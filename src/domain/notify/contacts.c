@@ -45,24 +45,19 @@ static const char *dup(struct arena *a, const char *s)
     return arena_strdup(a, s ? s : "");
 }
 
-int contacts_get_by_phone(struct db_conn *c, int64_t tenant, const char *phone, struct arena *a,
-                          struct contact *out, bool *found, struct err *e)
+#define CONTACT_COLS                                                                               \
+    "id, phone, email, language, marketing_consent, transactional_consent, last_inbound_at, "      \
+    "state"
+
+static int get_by(struct db_conn *c, const char *sql, int64_t tenant, const char *key,
+                  struct arena *a, struct contact *out, bool *found, struct err *e)
 {
-    memset(out, 0, sizeof(*out));
-    *found = false;
-    char p[20];
-    if (!contacts_phone_norm(phone, p))
-        return 0; /* not a phone: nobody */
     struct db_stmt *s;
-    int rc = db_prepare(c, &s,
-                        "SELECT id, phone, email, language, marketing_consent, "
-                        "transactional_consent, last_inbound_at, state FROM contacts "
-                        "WHERE tenant_id = ? AND phone = ?",
-                        e);
+    int rc = db_prepare(c, &s, sql, e);
     if (rc)
         return rc;
     db_bind_i64(s, 1, tenant);
-    db_bind_text(s, 2, p);
+    db_bind_text(s, 2, key);
     int st = db_step(s, e);
     if (st == DB_ROW) {
         *found = true;
@@ -79,6 +74,31 @@ int contacts_get_by_phone(struct db_conn *c, int64_t tenant, const char *phone, 
     }
     db_stmt_done(s);
     return rc;
+}
+
+int contacts_get_by_phone(struct db_conn *c, int64_t tenant, const char *phone, struct arena *a,
+                          struct contact *out, bool *found, struct err *e)
+{
+    memset(out, 0, sizeof(*out));
+    *found = false;
+    char p[20];
+    if (!contacts_phone_norm(phone, p))
+        return 0; /* not a phone: nobody */
+    return get_by(c, "SELECT " CONTACT_COLS " FROM contacts WHERE tenant_id = ? AND phone = ?",
+                  tenant, p, a, out, found, e);
+}
+
+int contacts_get_by_email(struct db_conn *c, int64_t tenant, const char *email, struct arena *a,
+                          struct contact *out, bool *found, struct err *e)
+{
+    memset(out, 0, sizeof(*out));
+    *found = false;
+    if (!email || !*email)
+        return 0;
+    return get_by(c,
+                  "SELECT " CONTACT_COLS " FROM contacts WHERE tenant_id = ? AND "
+                  "LOWER(email) = LOWER(?)",
+                  tenant, email, a, out, found, e);
 }
 
 int contacts_upsert_phone(struct db_conn *c, int64_t tenant, const char *phone,

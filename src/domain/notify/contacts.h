@@ -40,6 +40,10 @@ bool contacts_phone_norm(const char *raw, char out[20]);
 int contacts_get_by_phone(struct db_conn *c, int64_t tenant, const char *phone, struct arena *a,
                           struct contact *out, bool *found, struct err *e);
 
+/* The contact with `email` (compared as given, case-insensitively); *found false when none. */
+int contacts_get_by_email(struct db_conn *c, int64_t tenant, const char *email, struct arena *a,
+                          struct contact *out, bool *found, struct err *e);
+
 /*
  * Create or update the contact of `phone`: `language` ("tr"/"en") when not NULL, marketing
  * consent when `marketing` is 0 or 1 (-1 keeps it; a new contact consents). ERR_INVALID

@@ -10,6 +10,7 @@
 #include "core/str.h"
 #include "domain/alerts/alerts.h"
 #include "domain/notify/contacts.h"
+#include "net/mail.h"
 #include "domain/notify/outbox.h"
 #include "jobs/queue.h"
 #include "jobs/worker.h"
@@ -85,6 +86,64 @@ static int64_t message_pk(const char *payload)
     return pk;
 }
 
+/*
+ * An email message: through SMTP when ICESHOP_SMTP_URL is set (SMTP accepting it is "sent";
+ * mail has no delivery reports), else the console adapter's way (logged, delivered). A 5xx
+ * reply fails the message; anything else is retried with the job's backoff, and fails it on
+ * the last attempt. The Message-ID is the message's own, so a resend after a crash is
+ * recognisable.
+ */
+static int deliver_email(struct job_ctx *ctx, const struct channel_config *cfg,
+                         const struct notify_message *msg, struct err *e)
+{
+    if (!cfg->smtp_url) {
+        log_info("msg=\"email delivered by the console adapter\" tenant=%lld message=%lld "
+                 "kind=%s",
+                 (long long)ctx->tenant_id, (long long)msg->pk, notify_kind_names[msg->kind]);
+        return notify_set_status(ctx->conn, ctx->tenant_id, msg->pk, NOTIFY_DELIVERED, NULL,
+                                 "console", ctx->now_ms, e);
+    }
+    struct notify_attachment *att;
+    size_t n_att;
+    int rc = notify_attachments(ctx->conn, ctx->tenant_id, msg->pk, ctx->arena, &att, &n_att, e);
+    if (rc)
+        return rc;
+    struct mail_attachment *ma = arena_alloc(ctx->arena, (n_att ? n_att : 1) * sizeof(*ma));
+    for (size_t i = 0; i < n_att; i++)
+        ma[i] =
+            (struct mail_attachment){att[i].filename, att[i].content_type, att[i].data, att[i].len};
+    char message_id[96];
+    snprintf(message_id, sizeof(message_id), "<message-%lld-%lld@iceshop>",
+             (long long)ctx->tenant_id, (long long)msg->pk);
+    const char *to[] = {msg->email};
+    struct mail_message mm = {.from = cfg->smtp_from,
+                              .to = to,
+                              .n_to = 1,
+                              .subject = msg->subject,
+                              .text = msg->body,
+                              .attachments = ma,
+                              .n_attachments = n_att,
+                              .message_id = message_id};
+    struct mail_server srv = {.url = cfg->smtp_url,
+                              .username = cfg->smtp_user,
+                              .password = cfg->smtp_password,
+                              .require_tls = cfg->smtp_require_tls};
+    bool permanent = false;
+    struct err se;
+    err_init(&se);
+    rc = mail_send(&srv, &mm, &permanent, &se);
+    if (!rc) {
+        log_info("msg=\"email sent\" tenant=%lld message=%lld kind=%s attachments=%zu",
+                 (long long)ctx->tenant_id, (long long)msg->pk, notify_kind_names[msg->kind],
+                 n_att);
+        return notify_set_status(ctx->conn, ctx->tenant_id, msg->pk, NOTIFY_SENT, NULL, message_id,
+                                 ctx->now_ms, e);
+    }
+    if (permanent || rc == ERR_INVALID || ctx->attempt >= ctx->max_attempts)
+        return mark_failed(ctx, msg, se.msg, e);
+    return err_set(e, se.code, "%s", se.msg);
+}
+
 static int deliver(struct job_ctx *ctx, struct err *e)
 {
     struct notify_delivery *d = ctx->userdata;
@@ -98,14 +157,18 @@ static int deliver(struct job_ctx *ctx, struct err *e)
     if (rc || msg.status != NOTIFY_PENDING)
         return rc; /* already handled: delivery is idempotent */
     const char *kind = notify_kind_names[msg.kind];
+    bool email = str_eq(msg.channel, "email");
     struct contact ct;
     bool known = false;
-    rc = contacts_get_by_phone(ctx->conn, ctx->tenant_id, msg.phone, ctx->arena, &ct, &known, e);
+    rc = email ? contacts_get_by_email(ctx->conn, ctx->tenant_id, msg.email, ctx->arena, &ct,
+                                       &known, e)
+               : contacts_get_by_phone(ctx->conn, ctx->tenant_id, msg.phone, ctx->arena, &ct,
+                                       &known, e);
     if (rc)
         return rc;
 
     if (channel_kind_is_marketing(msg.kind)) {
-        if (opted_out(&msg, &ct, known))
+        if (opted_out(&msg, &ct, known) || (email && (!known || !ct.marketing_consent)))
             return mark_failed(ctx, &msg, "opted out", e);
         int64_t until;
         if (channel_in_quiet_hours(cfg->quiet_hours, cfg->tz_offset_min, ctx->now_ms, &until)) {
@@ -115,6 +178,9 @@ static int deliver(struct job_ctx *ctx, struct err *e)
             return reschedule(ctx, pk, 'q', until, e);
         }
     }
+
+    if (email)
+        return deliver_email(ctx, cfg, &msg, e);
 
     bool templates = d->provider->caps & CHANNEL_CAP_TEMPLATES;
     const char *source = d->provider->alert_source;

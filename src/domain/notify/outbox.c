@@ -8,6 +8,8 @@
 #include "domain/notify/outbox.h"
 #include "db/store.h"
 #include "core/buf.h"
+#include "core/crypto.h"
+#include "core/xalloc.h"
 #include "core/str.h"
 #include "domain/webhooks/webhooks.h"
 #include "jobs/queue.h"
@@ -65,8 +67,8 @@ static int insert_message(struct db_conn *c, int64_t tenant, struct notify_messa
     int rc = db_prepare(c, &s,
                         "INSERT INTO messages (tenant_id, recipient_kind, recipient_pk, "
                         "recipient_id, phone, language, kind, body, window_id, status, "
-                        "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', "
-                        "?, ?) RETURNING id",
+                        "created_at, updated_at, channel, email, subject) VALUES (?, ?, ?, ?, ?, "
+                        "?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?) RETURNING id",
                         e);
     if (rc)
         return rc;
@@ -84,6 +86,9 @@ static int insert_message(struct db_conn *c, int64_t tenant, struct notify_messa
         db_bind_null(s, 9);
     db_bind_time(s, 10, now_ms);
     db_bind_time(s, 11, now_ms);
+    db_bind_text(s, 12, str_eq(m->channel, "email") ? "email" : "whatsapp");
+    db_bind_text(s, 13, nz(m->email));
+    db_bind_text(s, 14, nz(m->subject));
     int st = db_step(s, e);
     if (st == DB_ROW)
         m->pk = db_col_i64(s, 0);
@@ -156,11 +161,174 @@ int notify_enqueue(struct db_conn *c, int64_t tenant, struct notify_message *m,
     return 0;
 }
 
+/* ======================== email ======================== */
+
+static bool email_ok(const char *a)
+{
+    size_t n = a ? strlen(a) : 0;
+    const char *at = n ? strchr(a, '@') : NULL;
+    if (!at || at == a || !at[1] || n > 254 || strchr(at + 1, '@'))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)a[i];
+        if (c <= ' ' || c == 0x7f || c == '<' || c == '>' || c == ',' || c == ';')
+            return false;
+    }
+    return true;
+}
+
+static bool filename_ok(const char *f)
+{
+    size_t n = f ? strlen(f) : 0;
+    if (n < 1 || n > 100 || f[0] == '.')
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = f[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+static int check_email(const struct notify_message *m, const char *subject,
+                       const struct notify_attachment *att, size_t n_att, struct err *e)
+{
+    if (!email_ok(m->email))
+        return err_set_field(e, ERR_INVALID, "email", "email must be one address like name@host");
+    size_t sl = subject ? strlen(subject) : 0;
+    if (!sl || sl > NOTIFY_SUBJECT_MAX || strpbrk(subject, "\r\n"))
+        return err_set_field(e, ERR_INVALID, "subject",
+                             "subject is required: one line of at most %d bytes",
+                             NOTIFY_SUBJECT_MAX);
+    if (n_att > NOTIFY_ATTACHMENTS_MAX)
+        return err_set_field(e, ERR_INVALID, "attachments", "at most %d attachments",
+                             NOTIFY_ATTACHMENTS_MAX);
+    for (size_t i = 0; i < n_att; i++) {
+        char field[64];
+        if (!filename_ok(att[i].filename)) {
+            snprintf(field, sizeof(field), "attachments[%zu].filename", i);
+            return err_set_field(e, ERR_INVALID, field,
+                                 "%s: letters, digits, '.', '_' and '-' only", field);
+        }
+        if (!att[i].content_type || !*att[i].content_type || strpbrk(att[i].content_type, "\r\n")) {
+            snprintf(field, sizeof(field), "attachments[%zu].content_type", i);
+            return err_set_field(e, ERR_INVALID, field, "%s is required", field);
+        }
+        if (att[i].len > NOTIFY_ATTACHMENT_MAX || (!att[i].data && att[i].len)) {
+            snprintf(field, sizeof(field), "attachments[%zu].content", i);
+            return err_set_field(e, ERR_TOO_LARGE, field, "%s is over %d bytes", field,
+                                 NOTIFY_ATTACHMENT_MAX);
+        }
+    }
+    return 0;
+}
+
+static int insert_attachment(struct db_conn *c, int64_t tenant, int64_t pk, size_t pos,
+                             const struct notify_attachment *att, struct err *e)
+{
+    size_t cap = SEC_B64_SIZE(att->len);
+    char *b64 = xmalloc(cap);
+    int rc = sec_b64_encode(b64, cap, SEC_B64_STD, att->data ? att->data : "", att->len, e);
+    struct db_stmt *s = NULL;
+    if (!rc)
+        rc = db_prepare(c, &s,
+                        "INSERT INTO message_attachments (tenant_id, message_id, position, "
+                        "filename, content_type, size, content) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        e);
+    if (!rc) {
+        db_bind_i64(s, 1, tenant);
+        db_bind_i64(s, 2, pk);
+        db_bind_i64(s, 3, (int64_t)pos);
+        db_bind_text(s, 4, att->filename);
+        db_bind_text(s, 5, att->content_type);
+        db_bind_i64(s, 6, (int64_t)att->len);
+        db_bind_text(s, 7, b64);
+        rc = db_exec_write(s, NULL, e);
+    }
+    free(b64);
+    return rc;
+}
+
+int notify_enqueue_email(struct db_conn *c, int64_t tenant, struct notify_message *m,
+                         const struct notify_vars *v, const char *subject,
+                         const struct notify_attachment *att, size_t n_att, int64_t now_ms,
+                         struct err *e)
+{
+    m->channel = "email";
+    m->subject = subject;
+    if (!m->recipient_kind)
+        m->recipient_kind = "contact";
+    int rc = check_email(m, subject, att, n_att, e);
+    if (rc)
+        return rc;
+    bool own;
+    rc = db_begin_own(c, &own, e);
+    if (!rc)
+        rc = notify_enqueue(c, tenant, m, v, now_ms, e);
+    for (size_t i = 0; !rc && i < n_att; i++)
+        rc = insert_attachment(c, tenant, m->pk, i, &att[i], e);
+    rc = db_end_own(c, own, rc, e);
+    if (rc)
+        m->pk = 0;
+    return rc;
+}
+
+struct att_row {
+    struct notify_attachment att;
+    const char *b64;
+};
+
+static void read_attachment(struct db_stmt *s, struct arena *a, void *out)
+{
+    struct att_row *r = out;
+    r->att.filename = db_col_str(s, 0, a);
+    r->att.content_type = db_col_str(s, 1, a);
+    r->b64 = db_col_str(s, 2, a);
+}
+
+int notify_attachments(struct db_conn *c, int64_t tenant, int64_t pk, struct arena *a,
+                       struct notify_attachment **out, size_t *n, struct err *e)
+{
+    *out = NULL;
+    *n = 0;
+    struct db_stmt *s;
+    int rc = db_prepare(c, &s,
+                        "SELECT filename, content_type, content FROM message_attachments "
+                        "WHERE tenant_id = ? AND message_id = ? ORDER BY position",
+                        e);
+    if (rc)
+        return rc;
+    db_bind_i64(s, 1, tenant);
+    db_bind_i64(s, 2, pk);
+    void *rows;
+    size_t count;
+    rc = db_list(s, read_attachment, sizeof(struct att_row), a, &rows, &count, e);
+    if (rc)
+        return rc;
+    struct att_row *r = rows;
+    struct notify_attachment *atts = arena_alloc(a, (count ? count : 1) * sizeof(*atts));
+    for (size_t i = 0; !rc && i < count; i++) {
+        size_t len = strlen(r[i].b64), got = 0;
+        size_t cap = SEC_B64_DECODED_MAX(len) + 1;
+        unsigned char *data = arena_alloc(a, cap);
+        rc = sec_b64_decode(data, cap, &got, SEC_B64_STD, r[i].b64, len, e);
+        atts[i] = r[i].att;
+        atts[i].data = data;
+        atts[i].len = got;
+    }
+    if (!rc) {
+        *out = atts;
+        *n = count;
+    }
+    return rc;
+}
+
 /* ======================== reading ======================== */
 
 #define MESSAGE_COLS                                                                               \
     "id, recipient_kind, recipient_pk, recipient_id, phone, language, kind, body, window_id, "     \
-    "status, error, provider_id, created_at, updated_at"
+    "status, error, provider_id, created_at, updated_at, channel, email, subject"
 
 static void read_message(struct db_stmt *s, struct arena *a, void *out)
 {
@@ -181,6 +349,9 @@ static void read_message(struct db_stmt *s, struct arena *a, void *out)
     m->provider_id = db_col_str(s, 11, a);
     m->created_at = db_col_time(s, 12);
     m->updated_at = db_col_time(s, 13);
+    m->channel = db_col_str(s, 14, a);
+    m->email = db_col_str(s, 15, a);
+    m->subject = db_col_str(s, 16, a);
 }
 
 int notify_list(struct db_conn *c, int64_t tenant, const struct notify_filter *f, struct arena *a,

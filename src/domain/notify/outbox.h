@@ -81,6 +81,9 @@ struct notify_message {
     const char *provider_id; /* the provider's message id once sent, "" before */
     int64_t created_at;
     int64_t updated_at;
+    const char *channel; /* "whatsapp" (to phone) or "email" (to email, with subject) */
+    const char *email;
+    const char *subject;
 };
 
 /*
@@ -113,6 +116,36 @@ int notify_set_status(struct db_conn *c, int64_t tenant, int64_t pk, enum notify
 int notify_set_status_by_provider(struct db_conn *c, int64_t tenant, const char *provider_id,
                                   enum notify_status status, const char *error, int64_t now_ms,
                                   bool *found, struct err *e);
+
+/* ======================== email ======================== */
+
+#define NOTIFY_SUBJECT_MAX     200
+#define NOTIFY_ATTACHMENTS_MAX 10
+#define NOTIFY_ATTACHMENT_MAX  (5 * 1024 * 1024) /* bytes of one attachment */
+
+struct notify_attachment {
+    const char *filename;     /* [A-Za-z0-9._-], 1..100, not starting with '.' */
+    const char *content_type; /* "application/pdf" */
+    const void *data;
+    size_t len;
+};
+
+/*
+ * An email through the outbox: m->email (one address), m->body (plain text, or rendered from
+ * `v` when not NULL), `subject`, and up to NOTIFY_ATTACHMENTS_MAX attachments, stored with the
+ * message and its delivery job in one transaction (joins the caller's). The same job delivers
+ * it through SMTP with the same policy (marketing kinds need the contact's consent and wait for
+ * quiet hours) and retries. ERR_INVALID names the bad field ("email", "subject",
+ * "attachments[1].filename", ...).
+ */
+int notify_enqueue_email(struct db_conn *c, int64_t tenant, struct notify_message *m,
+                         const struct notify_vars *v, const char *subject,
+                         const struct notify_attachment *att, size_t n_att, int64_t now_ms,
+                         struct err *e);
+
+/* The attachments of message `pk` (data from `a`), in order. */
+int notify_attachments(struct db_conn *c, int64_t tenant, int64_t pk, struct arena *a,
+                       struct notify_attachment **out, size_t *n, struct err *e);
 
 /* Job name of the delivery job; its payload is {"message": pk}, tenant is the message's. */
 #define NOTIFY_DELIVER_JOB "notify.deliver"

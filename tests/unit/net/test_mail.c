@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests for src/net/mail.c against a real SMTP server: Debian's aiosmtpd, started here on
- * a free loopback port with its Maildir handler, so each test reads back exactly what arrived
+ * Unit tests for src/net/mail.c against a real SMTP server: Debian's aiosmtpd
+ * (tests/support/smtp_sink.c) on a free loopback port with its Maildir handler, so each test
+ * reads back exactly what arrived
  * (headers, the Turkish subject, text and HTML, the attachment's bytes). Also the refusals that
  * never reach a server.
  */
 #include "net/mail.h"
 #include "core/crypto.h"
 #include "net/httpc.h"
+#include "support/smtp_sink.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,9 +27,31 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static pid_t sink_pid;
-static char sink_dir[256];
+static struct smtp_sink sink;
 static char sink_url[64];
+
+static int start_sink(void **state)
+{
+    (void)state;
+    struct err e;
+    err_init(&e);
+    if (httpc_global_init(&e) || smtp_sink_start(&sink, 0))
+        return -1;
+    snprintf(sink_url, sizeof(sink_url), "%s", sink.url);
+    return 0;
+}
+
+static int stop_sink(void **state)
+{
+    (void)state;
+    smtp_sink_stop(&sink);
+    return 0;
+}
+
+static char *received(const char *needle)
+{
+    return smtp_sink_find(&sink, needle, 2000);
+}
 
 static int free_port(void)
 {
@@ -39,89 +63,6 @@ static int free_port(void)
     int port = ntohs(sa.sin_port);
     close(fd);
     return port;
-}
-
-static bool port_open(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET,
-                             .sin_port = htons((uint16_t)port),
-                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    bool ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-    close(fd);
-    return ok;
-}
-
-static int start_sink(void **state)
-{
-    (void)state;
-    struct err e;
-    err_init(&e);
-    if (httpc_global_init(&e))
-        return -1;
-    const char *tmp = getenv("TEST_TMPDIR");
-    snprintf(sink_dir, sizeof(sink_dir), "%s/smtp-sink-%d", tmp && *tmp ? tmp : "/tmp",
-             (int)getpid());
-    int port = free_port();
-    snprintf(sink_url, sizeof(sink_url), "smtp://127.0.0.1:%d", port);
-    char listen[32];
-    snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
-    sink_pid = fork();
-    if (sink_pid == 0) {
-        execl("/usr/bin/python3", "python3", "-m", "aiosmtpd", "-n", "-l", listen, "-c",
-              "aiosmtpd.handlers.Mailbox", sink_dir, (char *)NULL);
-        _exit(127);
-    }
-    for (int i = 0; i < 100; i++) {
-        if (port_open(port))
-            return 0;
-        usleep(50 * 1000);
-    }
-    fprintf(stderr, "the SMTP sink (python3 -m aiosmtpd) did not start\n");
-    return -1;
-}
-
-static int stop_sink(void **state)
-{
-    (void)state;
-    if (sink_pid > 0) {
-        kill(sink_pid, SIGTERM);
-        waitpid(sink_pid, NULL, 0);
-    }
-    return 0;
-}
-
-/* The newest message in the sink whose text contains `needle`, read whole; NULL if none. */
-static char *received(const char *needle)
-{
-    char dir[300];
-    snprintf(dir, sizeof(dir), "%s/new", sink_dir);
-    for (int tries = 0; tries < 100; tries++) {
-        DIR *d = opendir(dir);
-        struct dirent *de;
-        while (d && (de = readdir(d))) {
-            if (de->d_name[0] == '.')
-                continue;
-            char path[600];
-            snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-            FILE *f = fopen(path, "rb");
-            if (!f)
-                continue;
-            char *buf = calloc(1, 1 << 20);
-            size_t n = fread(buf, 1, (1 << 20) - 1, f);
-            fclose(f);
-            buf[n] = '\0';
-            if (strstr(buf, needle)) {
-                closedir(d);
-                return buf;
-            }
-            free(buf);
-        }
-        if (d)
-            closedir(d);
-        usleep(20 * 1000);
-    }
-    return NULL;
 }
 
 static void test_send_with_attachment(void **state)
