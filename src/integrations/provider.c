@@ -57,6 +57,7 @@ int wh_need_secret(const char *provider, const char *secret, struct err *e)
 int wh_need_header(const struct wh_headers *h, const char *provider, const char *name,
                    const char **out, struct err *e)
 {
+    *out = ""; /* never NULL, even on the error paths */
     size_t count = wh_headers_count(h, name);
     if (count == 0)
         return err_set(e, ERR_UNAUTHORIZED, "%s: %s missing", provider, name);

@@ -32,6 +32,7 @@ int wh_need_secret(const char *provider, const char *secret, struct err *e);
 /*
  * The value of header `name`, which must appear exactly once and be non-empty:
  * ERR_UNAUTHORIZED "<provider>: <name> missing" / "... is empty" / "... appears more than once".
+ * *out is "" on error, never NULL.
  */
 int wh_need_header(const struct wh_headers *h, const char *provider, const char *name,
                    const char **out, struct err *e);

@@ -98,7 +98,7 @@ int wh_stripe_verify(const struct wh_headers *h, const char *body, size_t len, c
     int rc = wh_need_secret(P, secret, e);
     if (!rc)
         rc = wh_need_header(h, P, HEADER, &sig, e);
-    struct parsed p;
+    struct parsed p = {0, 0};
     if (!rc)
         rc = parse_header(sig, &p, e);
     if (rc)
