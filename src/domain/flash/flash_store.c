@@ -10,6 +10,7 @@
 #include "core/crypto.h"
 #include "core/str.h"
 #include "core/xalloc.h"
+#include "db/store.h"
 #include "domain/notify/contacts.h"
 
 #include <jansson.h>
@@ -31,12 +32,6 @@ static bool empty(const char *s)
     return !s || !*s;
 }
 
-/* A text column copied into the arena; "" for NULL. */
-static const char *col_str(struct db_stmt *s, int col, struct arena *a)
-{
-    return arena_strdup(a, nz(db_col_text(s, col)));
-}
-
 /* Index of `s` in a NULL-terminated name list, or `dflt`. */
 static int name_index(const char *const *names, const char *s, int dflt)
 {
@@ -47,79 +42,9 @@ static int name_index(const char *const *names, const char *s, int dflt)
     return dflt;
 }
 
-/* Replace whatever `e` holds (a raw database message) with a friendlier error. */
-static int reset_err(struct err *e, enum err_code code, const char *field, const char *msg)
-{
-    if (e)
-        err_init(e);
-    return err_set_field(e, code, field, "%s", msg);
-}
-
-static int clamp_limit(int limit)
-{
-    if (limit <= 0)
-        return FLASH_LIST_DEFAULT;
-    return limit > FLASH_LIST_MAX ? FLASH_LIST_MAX : limit;
-}
-
-/* Run a prepared statement that yields at most one integer; *found tells whether it did. */
-static int one_i64(struct db_stmt *s, int64_t *out, bool *found, struct err *e)
-{
-    int st = db_step(s, e);
-    *found = st == DB_ROW;
-    if (st == DB_ROW)
-        *out = db_col_i64(s, 0);
-    db_stmt_done(s);
-    return st == DB_ERROR ? db_step_error(e) : 0;
-}
-
-/* Run a prepared write; *changes (may be NULL) gets the rows it touched. */
-static int exec_write(struct db_stmt *s, int64_t *changes, struct err *e)
-{
-    int st = db_step(s, e);
-    if (changes)
-        *changes = db_changes(s);
-    db_stmt_done(s);
-    return st == DB_ERROR ? db_step_error(e) : 0;
-}
-
-/* ERR_NOT_FOUND naming `field` unless row `pk` of the tenant exists (`sql` takes pk, tenant). */
-static int check_owned(struct db_conn *c, const char *sql, int64_t tenant, int64_t pk,
-                       const char *field, struct err *e)
-{
-    struct db_stmt *s;
-    int rc = db_prepare(c, &s, sql, e);
-    if (rc)
-        return rc;
-    db_bind_i64(s, 1, pk);
-    db_bind_i64(s, 2, tenant);
-    int64_t one = 0;
-    bool found = false;
-    rc = one_i64(s, &one, &found, e);
-    if (!rc && !found)
-        rc = err_set_field(e, ERR_NOT_FOUND, field, "no %s %lld in this tenant", field,
-                           (long long)pk);
-    return rc;
-}
-
 #define OWNED_BUYER  "SELECT 1 FROM buyers WHERE id = ? AND tenant_id = ?"
 #define OWNED_SELLER "SELECT 1 FROM sellers WHERE id = ? AND tenant_id = ?"
 #define OWNED_WINDOW "SELECT 1 FROM flash_windows WHERE id = ? AND tenant_id = ?"
-
-/* The pk of the row whose `column` is `key` (`sql` takes tenant, key); 0 when absent. */
-static int find_pk(struct db_conn *c, const char *sql, int64_t tenant, const char *key, int64_t *pk,
-                   struct err *e)
-{
-    *pk = 0;
-    struct db_stmt *s;
-    int rc = db_prepare(c, &s, sql, e);
-    if (rc)
-        return rc;
-    db_bind_i64(s, 1, tenant);
-    db_bind_text(s, 2, key);
-    bool found = false;
-    return one_i64(s, pk, &found, e);
-}
 
 static int random_public_id(const char *prefix, char *out, size_t n, struct err *e)
 {
@@ -154,9 +79,9 @@ static int upsert_target(struct db_conn *c, int64_t tenant, const char *id, cons
     int64_t id_pk = 0, phone_pk = 0;
     int rc = 0;
     if (!empty(id))
-        rc = find_pk(c, by_id, tenant, id, &id_pk, e);
+        rc = db_find_pk(c, by_id, tenant, id, &id_pk, e);
     if (!rc && !empty(phone))
-        rc = find_pk(c, by_phone, tenant, phone, &phone_pk, e);
+        rc = db_find_pk(c, by_phone, tenant, phone, &phone_pk, e);
     if (rc)
         return rc;
     if (!empty(id) && phone_pk && phone_pk != id_pk)
@@ -219,7 +144,7 @@ int flash_store_config_put(struct db_conn *c, int64_t tenant, const struct flash
         db_bind_i64(s, 1, tenant);
         db_bind_text(s, 2, text);
         db_bind_time(s, 3, now_ms);
-        rc = exec_write(s, NULL, e);
+        rc = db_exec_write(s, NULL, e);
     }
     free(text);
     return rc;
@@ -276,7 +201,7 @@ int flash_store_scan_mark(struct db_conn *c, int64_t tenant, int64_t now_ms, str
     db_bind_i64(s, 1, tenant);
     db_bind_time(s, 2, now_ms);
     db_bind_time(s, 3, now_ms);
-    return exec_write(s, NULL, e);
+    return db_exec_write(s, NULL, e);
 }
 
 /* ======================== buyers ======================== */
@@ -286,17 +211,18 @@ int flash_store_scan_mark(struct db_conn *c, int64_t tenant, int64_t now_ms, str
     "price_sensitivity, " CONTACTS_MARKETING_SQL(                                                  \
         "buyers.tenant_id", "buyers.phone") ", language, commits, shows, created_at, updated_at"
 
-static void read_buyer(struct db_stmt *s, struct arena *a, struct flash_buyer *b)
+static void read_buyer(struct db_stmt *s, struct arena *a, void *out)
 {
+    struct flash_buyer *b = out;
     memset(b, 0, sizeof(*b));
     b->pk = db_col_i64(s, 0);
-    b->id = col_str(s, 1, a);
-    b->phone = col_str(s, 2, a);
-    b->name = col_str(s, 3, a);
+    b->id = db_col_str(s, 1, a);
+    b->phone = db_col_str(s, 2, a);
+    b->name = db_col_str(s, 3, a);
     b->loc.lat = db_col_f64(s, 4);
     b->loc.lng = db_col_f64(s, 5);
-    b->loc.district = col_str(s, 6, a);
-    b->loc.neighborhood = col_str(s, 7, a);
+    b->loc.district = db_col_str(s, 6, a);
+    b->loc.neighborhood = db_col_str(s, 7, a);
     json_t *cats = json_loads(nz(db_col_text(s, 8)), 0, NULL);
     size_t i;
     json_t *v;
@@ -309,7 +235,7 @@ static void read_buyer(struct db_stmt *s, struct arena *a, struct flash_buyer *b
     b->price_sensitivity = (enum flash_price_sensitivity)name_index(
         flash_price_names, db_col_text(s, 9), FLASH_PRICE_BALANCED);
     b->consent = db_col_bool(s, 10);
-    b->language = col_str(s, 11, a);
+    b->language = db_col_str(s, 11, a);
     b->commits = (int)db_col_i64(s, 12);
     b->shows = (int)db_col_i64(s, 13);
     b->created_at = db_col_time(s, 14);
@@ -367,7 +293,7 @@ static int buyer_contact(struct db_conn *c, int64_t tenant, const struct flash_b
                                    now_ms, e);
     arena_release(&a);
     if (rc == ERR_INVALID)
-        rc = reset_err(e, ERR_INVALID, "phone_number", "phone_number must be in E.164 form");
+        rc = err_replace(e, ERR_INVALID, "phone_number", "phone_number must be in E.164 form");
     return rc;
 }
 
@@ -456,7 +382,7 @@ static int buyer_row_write(struct db_conn *c, int64_t tenant, struct flash_buyer
     }
     db_stmt_done(s);
     if (rc == ERR_CONFLICT)
-        rc = reset_err(e, ERR_CONFLICT, "id", "a buyer with this id or phone already exists");
+        rc = err_replace(e, ERR_CONFLICT, "id", "a buyer with this id or phone already exists");
     return rc;
 }
 
@@ -566,20 +492,11 @@ int flash_store_buyer_list(struct db_conn *c, int64_t tenant, const struct flash
         db_bind_text(s, i++, category_pattern(f->category, a));
     if (!empty(f->district))
         db_bind_text(s, i++, f->district);
-    db_bind_i64(s, i, clamp_limit(f->limit));
-    size_t cap = 0, used = 0;
-    struct flash_buyer *out = NULL;
-    int st;
-    while ((st = db_step(s, e)) == DB_ROW) {
-        out = arena_grow(a, out, used, &cap, sizeof(*out));
-        read_buyer(s, a, &out[used++]);
-    }
-    db_stmt_done(s);
-    if (st == DB_ERROR)
-        return db_step_error(e);
+    db_bind_i64(s, i, db_page_limit(f->limit, FLASH_LIST_DEFAULT, FLASH_LIST_MAX));
+    void *out;
+    int rc_list = db_list(s, read_buyer, sizeof(struct flash_buyer), a, &out, n, e);
     *rows = out;
-    *n = used;
-    return 0;
+    return rc_list;
 }
 
 int flash_store_buyer_record(struct db_conn *c, int64_t tenant, int64_t buyer_pk, int commits,
@@ -597,9 +514,9 @@ int flash_store_buyer_record(struct db_conn *c, int64_t tenant, int64_t buyer_pk
     db_bind_i64(s, 3, buyer_pk);
     db_bind_i64(s, 4, tenant);
     int64_t changed = 0;
-    rc = exec_write(s, &changed, e);
+    rc = db_exec_write(s, &changed, e);
     if (rc == ERR_CONFLICT)
-        return reset_err(e, ERR_INVALID, "commits", "commitment record cannot go below zero");
+        return err_replace(e, ERR_INVALID, "commits", "commitment record cannot go below zero");
     if (!rc && !changed)
         rc = err_set_field(e, ERR_NOT_FOUND, "buyer", "no buyer %lld in this tenant",
                            (long long)buyer_pk);
@@ -629,28 +546,29 @@ int flash_store_buyer_set_consent(struct db_conn *c, int64_t tenant, int64_t buy
     "stock_status, price_min, price_max, currency, max_discount, capacity, auto_approve, "         \
     "opening_hours, supply_kind, supply_until, created_at, updated_at"
 
-static void read_seller(struct db_stmt *s, struct arena *a, struct flash_seller *out)
+static void read_seller(struct db_stmt *s, struct arena *a, void *row)
 {
+    struct flash_seller *out = row;
     memset(out, 0, sizeof(*out));
     out->pk = db_col_i64(s, 0);
-    out->id = col_str(s, 1, a);
-    out->phone = col_str(s, 2, a);
-    out->name = col_str(s, 3, a);
-    out->category = col_str(s, 4, a);
+    out->id = db_col_str(s, 1, a);
+    out->phone = db_col_str(s, 2, a);
+    out->name = db_col_str(s, 3, a);
+    out->category = db_col_str(s, 4, a);
     out->loc.lat = db_col_f64(s, 5);
     out->loc.lng = db_col_f64(s, 6);
-    out->loc.district = col_str(s, 7, a);
-    out->loc.neighborhood = col_str(s, 8, a);
+    out->loc.district = db_col_str(s, 7, a);
+    out->loc.neighborhood = db_col_str(s, 8, a);
     out->density = (enum flash_density)name_index(flash_density_names, db_col_text(s, 9),
                                                   FLASH_DENSITY_MEDIUM);
-    out->stock_status = col_str(s, 10, a);
+    out->stock_status = db_col_str(s, 10, a);
     out->price_min = db_col_i64(s, 11);
     out->price_max = db_col_i64(s, 12);
-    out->currency = col_str(s, 13, a);
+    out->currency = db_col_str(s, 13, a);
     out->max_discount = (int)db_col_i64(s, 14);
     out->capacity = (int)db_col_i64(s, 15);
     out->auto_approve = db_col_bool(s, 16);
-    out->opening_hours = col_str(s, 17, a);
+    out->opening_hours = db_col_str(s, 17, a);
     out->supply_kind = (enum flash_supply_kind)name_index(flash_supply_names, db_col_text(s, 18),
                                                           FLASH_SUPPLY_IDLE);
     out->supply_until = db_col_is_null(s, 19) ? 0 : db_col_time(s, 19);
@@ -755,7 +673,7 @@ static int seller_write(struct db_conn *c, int64_t tenant, struct flash_seller *
     }
     db_stmt_done(s);
     if (rc == ERR_CONFLICT)
-        rc = reset_err(e, ERR_CONFLICT, "id", "a seller with this id or phone already exists");
+        rc = err_replace(e, ERR_CONFLICT, "id", "a seller with this id or phone already exists");
     return rc;
 }
 
@@ -815,19 +733,10 @@ int flash_store_seller_get_pk(struct db_conn *c, int64_t tenant, int64_t pk, str
 static int seller_rows(struct db_stmt *s, struct arena *a, struct flash_seller **rows, size_t *n,
                        struct err *e)
 {
-    size_t cap = 0, used = 0;
-    struct flash_seller *out = NULL;
-    int st;
-    while ((st = db_step(s, e)) == DB_ROW) {
-        out = arena_grow(a, out, used, &cap, sizeof(*out));
-        read_seller(s, a, &out[used++]);
-    }
-    db_stmt_done(s);
-    if (st == DB_ERROR)
-        return db_step_error(e);
+    void *out;
+    int rc_list = db_list(s, read_seller, sizeof(struct flash_seller), a, &out, n, e);
     *rows = out;
-    *n = used;
-    return 0;
+    return rc_list;
 }
 
 int flash_store_seller_list(struct db_conn *c, int64_t tenant, const struct flash_list_filter *f,
@@ -856,7 +765,7 @@ int flash_store_seller_list(struct db_conn *c, int64_t tenant, const struct flas
         db_bind_text(s, i++, f->category);
     if (!empty(f->district))
         db_bind_text(s, i++, f->district);
-    db_bind_i64(s, i, clamp_limit(f->limit));
+    db_bind_i64(s, i, db_page_limit(f->limit, FLASH_LIST_DEFAULT, FLASH_LIST_MAX));
     return seller_rows(s, a, rows, n, e);
 }
 
@@ -879,7 +788,7 @@ int flash_store_demand_add(struct db_conn *c, int64_t tenant, const struct flash
 {
     if (d->budget < 0)
         return err_set_field(e, ERR_INVALID, "budget", "budget cannot be negative");
-    int rc = check_owned(c, OWNED_BUYER, tenant, d->buyer_pk, "buyer", e);
+    int rc = db_check_owned(c, OWNED_BUYER, tenant, d->buyer_pk, "buyer", e);
     if (rc)
         return rc;
     struct db_stmt *s;
@@ -901,7 +810,7 @@ int flash_store_demand_add(struct db_conn *c, int64_t tenant, const struct flash
     db_bind_time(s, 9, now_ms);
     bool found = false;
     int64_t id = 0;
-    rc = one_i64(s, &id, &found, e);
+    rc = db_one_i64(s, &id, &found, e);
     if (!rc && !found)
         rc = err_set(e, ERR_DB, "demand insert returned no id");
     if (!rc && pk)
@@ -926,14 +835,14 @@ static int demand_rows(struct db_stmt *s, struct arena *a, struct flash_demand *
         struct flash_demand *d = &out[used++];
         d->pk = db_col_i64(s, 0);
         d->buyer_pk = db_col_i64(s, 1);
-        d->buyer_id = col_str(s, 2, a);
+        d->buyer_id = db_col_str(s, 2, a);
         d->loc.lat = db_col_f64(s, 3);
         d->loc.lng = db_col_f64(s, 4);
-        d->loc.district = col_str(s, 5, a);
-        d->loc.neighborhood = col_str(s, 6, a);
-        d->text = col_str(s, 7, a);
-        d->product = col_str(s, 8, a);
-        d->category = col_str(s, 9, a);
+        d->loc.district = db_col_str(s, 5, a);
+        d->loc.neighborhood = db_col_str(s, 6, a);
+        d->text = db_col_str(s, 7, a);
+        d->product = db_col_str(s, 8, a);
+        d->category = db_col_str(s, 9, a);
         d->budget = db_col_i64(s, 10);
         d->expires_at = db_col_time(s, 11);
         struct flash_buyer b = {0};
@@ -1019,7 +928,7 @@ int flash_store_supply_add(struct db_conn *c, int64_t tenant, const struct flash
     db_bind_i64(s, 6, in->seller_pk);
     db_bind_i64(s, 7, tenant);
     int64_t changed = 0;
-    rc = exec_write(s, &changed, e);
+    rc = db_exec_write(s, &changed, e);
     if (!rc && !changed)
         rc = err_set_field(e, ERR_NOT_FOUND, "seller", "no seller %lld in this tenant",
                            (long long)in->seller_pk);
@@ -1045,7 +954,7 @@ int flash_store_supply_add(struct db_conn *c, int64_t tenant, const struct flash
     db_bind_time(s, 8, now_ms);
     bool found = false;
     int64_t id = 0;
-    rc = one_i64(s, &id, &found, e);
+    rc = db_one_i64(s, &id, &found, e);
     if (!rc && !found)
         rc = err_set(e, ERR_DB, "supply insert returned no id");
     if (!rc && pk)
@@ -1113,23 +1022,24 @@ int flash_store_busy_profile(struct db_conn *c, int64_t tenant, int64_t seller_p
 
 #define OPEN_STATUSES "('PROPOSED', 'SCHEDULED', 'ACTIVE')"
 
-static void read_window(struct db_stmt *s, struct arena *a, struct flash_window *w)
+static void read_window(struct db_stmt *s, struct arena *a, void *out)
 {
+    struct flash_window *w = out;
     memset(w, 0, sizeof(*w));
     w->pk = db_col_i64(s, 0);
     w->seller_pk = db_col_i64(s, 1);
-    w->seller_id = col_str(s, 2, a);
-    w->seller_name = col_str(s, 3, a);
+    w->seller_id = db_col_str(s, 2, a);
+    w->seller_name = db_col_str(s, 3, a);
     w->seller_loc.lat = db_col_f64(s, 4);
     w->seller_loc.lng = db_col_f64(s, 5);
-    w->seller_loc.district = col_str(s, 6, a);
-    w->seller_loc.neighborhood = col_str(s, 7, a);
-    w->title = col_str(s, 8, a);
-    w->description = col_str(s, 9, a);
+    w->seller_loc.district = db_col_str(s, 6, a);
+    w->seller_loc.neighborhood = db_col_str(s, 7, a);
+    w->title = db_col_str(s, 8, a);
+    w->description = db_col_str(s, 9, a);
     w->discount_percent = (int)db_col_i64(s, 10);
     w->static_price = db_col_i64(s, 11);
-    w->bundle_info = col_str(s, 12, a);
-    w->currency = col_str(s, 13, a);
+    w->bundle_info = db_col_str(s, 12, a);
+    w->currency = db_col_str(s, 13, a);
     w->start_ms = db_col_time(s, 14);
     w->end_ms = db_col_time(s, 15);
     w->status = (enum flash_window_status)name_index(flash_status_names, db_col_text(s, 16),
@@ -1137,17 +1047,17 @@ static void read_window(struct db_stmt *s, struct arena *a, struct flash_window 
     w->capacity = (int)db_col_i64(s, 17);
     w->min_participants = (int)db_col_i64(s, 18);
     w->score = db_col_f64(s, 19);
-    w->trace_json = col_str(s, 20, a);
-    w->cancel_reason = col_str(s, 21, a);
-    w->analytics_json = col_str(s, 22, a);
-    w->origin = col_str(s, 23, a);
+    w->trace_json = db_col_str(s, 20, a);
+    w->cancel_reason = db_col_str(s, 21, a);
+    w->analytics_json = db_col_str(s, 22, a);
+    w->origin = db_col_str(s, 23, a);
     w->targeted = (int)db_col_i64(s, 24);
     w->committed = (int)db_col_i64(s, 25);
     w->joined = (int)db_col_i64(s, 26);
     w->redeemed = (int)db_col_i64(s, 27);
     w->created_at = db_col_time(s, 28);
     w->updated_at = db_col_time(s, 29);
-    w->product = col_str(s, 30, a);
+    w->product = db_col_str(s, 30, a);
 }
 
 static int check_window(const struct flash_window *w, const struct flash_window_target *targets,
@@ -1185,7 +1095,7 @@ static int insert_targets(struct db_conn *c, int64_t tenant, int64_t window_pk,
 {
     int rc = 0;
     for (size_t i = 0; i < n && !rc; i++)
-        rc = check_owned(c, OWNED_BUYER, tenant, targets[i].buyer_pk, "buyer", e);
+        rc = db_check_owned(c, OWNED_BUYER, tenant, targets[i].buyer_pk, "buyer", e);
     if (rc || n == 0)
         return rc;
     struct db_stmt *s;
@@ -1209,7 +1119,7 @@ static int insert_targets(struct db_conn *c, int64_t tenant, int64_t window_pk,
     }
     db_stmt_done(s);
     if (rc == ERR_CONFLICT)
-        rc = reset_err(e, ERR_CONFLICT, "targets", "a buyer is targeted twice");
+        rc = err_replace(e, ERR_CONFLICT, "targets", "a buyer is targeted twice");
     return rc;
 }
 
@@ -1224,7 +1134,7 @@ int flash_store_window_insert(struct db_conn *c, int64_t tenant, struct flash_wi
     rc = db_begin_own(c, &own, e);
     if (rc)
         return rc;
-    rc = check_owned(c, OWNED_SELLER, tenant, w->seller_pk, "seller", e);
+    rc = db_check_owned(c, OWNED_SELLER, tenant, w->seller_pk, "seller", e);
     struct db_stmt *s = NULL;
     if (!rc)
         rc = db_prepare(c, &s,
@@ -1260,7 +1170,7 @@ int flash_store_window_insert(struct db_conn *c, int64_t tenant, struct flash_wi
     db_bind_text(s, 21, nz(w->product));
     bool found = false;
     int64_t pk = 0;
-    rc = one_i64(s, &pk, &found, e);
+    rc = db_one_i64(s, &pk, &found, e);
     if (!rc && !found)
         rc = err_set(e, ERR_DB, "window insert returned no id");
     if (!rc)
@@ -1328,20 +1238,11 @@ int flash_store_window_list(struct db_conn *c, int64_t tenant, const struct flas
         db_bind_i64(s, i++, f->buyer_pk);
     if (f->after_pk > 0)
         db_bind_i64(s, i++, f->after_pk);
-    db_bind_i64(s, i, clamp_limit(f->limit));
-    size_t cap = 0, used = 0;
-    struct flash_window *out = NULL;
-    int st;
-    while ((st = db_step(s, e)) == DB_ROW) {
-        out = arena_grow(a, out, used, &cap, sizeof(*out));
-        read_window(s, a, &out[used++]);
-    }
-    db_stmt_done(s);
-    if (st == DB_ERROR)
-        return db_step_error(e);
+    db_bind_i64(s, i, db_page_limit(f->limit, FLASH_LIST_DEFAULT, FLASH_LIST_MAX));
+    void *out;
+    int rc_list = db_list(s, read_window, sizeof(struct flash_window), a, &out, n, e);
     *rows = out;
-    *n = used;
-    return 0;
+    return rc_list;
 }
 
 /* The newest window id from a statement taking (tenant, owner pk); 0 when none. */
@@ -1356,7 +1257,7 @@ static int latest_id(struct db_conn *c, const char *sql, int64_t tenant, int64_t
     db_bind_i64(s, 1, tenant);
     db_bind_i64(s, 2, owner);
     bool found = false;
-    return one_i64(s, pk, &found, e);
+    return db_one_i64(s, pk, &found, e);
 }
 
 int flash_store_window_open_of_seller(struct db_conn *c, int64_t tenant, int64_t seller_pk,
@@ -1397,7 +1298,7 @@ int flash_store_window_transition(struct db_conn *c, int64_t tenant, int64_t pk,
             db_bind_time(s, 3, now_ms);
             db_bind_i64(s, 4, tenant);
             db_bind_i64(s, 5, pk);
-            rc = exec_write(s, &done, e);
+            rc = db_exec_write(s, &done, e);
         }
     }
     buf_release(&q);
@@ -1405,7 +1306,7 @@ int flash_store_window_transition(struct db_conn *c, int64_t tenant, int64_t pk,
         return rc;
     *changed = done > 0;
     /* Not changed: a window in another state is fine, a missing one is an error. */
-    return done ? 0 : check_owned(c, OWNED_WINDOW, tenant, pk, "window", e);
+    return done ? 0 : db_check_owned(c, OWNED_WINDOW, tenant, pk, "window", e);
 }
 
 int flash_store_window_set_analytics(struct db_conn *c, int64_t tenant, int64_t pk,
@@ -1420,7 +1321,7 @@ int flash_store_window_set_analytics(struct db_conn *c, int64_t tenant, int64_t 
     db_bind_i64(s, 2, tenant);
     db_bind_i64(s, 3, pk);
     int64_t changed = 0;
-    rc = exec_write(s, &changed, e);
+    rc = db_exec_write(s, &changed, e);
     if (!rc && !changed)
         rc = err_set_field(e, ERR_NOT_FOUND, "window", "no window %lld in this tenant",
                            (long long)pk);
@@ -1447,7 +1348,7 @@ int flash_store_window_targets(struct db_conn *c, int64_t tenant, int64_t pk, st
     while ((st = db_step(s, e)) == DB_ROW) {
         out = arena_grow(a, out, used, &cap, sizeof(*out));
         out[used].buyer_pk = db_col_i64(s, 0);
-        out[used].buyer_id = col_str(s, 1, a);
+        out[used].buyer_id = db_col_str(s, 1, a);
         out[used].distance_m = db_col_f64(s, 2);
         out[used].discount = (int)db_col_i64(s, 3);
         used++;
@@ -1474,7 +1375,7 @@ int flash_store_window_target_of(struct db_conn *c, int64_t tenant, int64_t pk, 
     db_bind_i64(s, 2, pk);
     db_bind_i64(s, 3, buyer_pk);
     int64_t d = 0;
-    rc = one_i64(s, &d, is_target, e);
+    rc = db_one_i64(s, &d, is_target, e);
     if (discount)
         *discount = *is_target ? (int)d : 0;
     return rc;
@@ -1555,9 +1456,9 @@ int flash_store_latest_proposal(struct db_conn *c, int64_t tenant, int64_t selle
 static int check_window_buyer(struct db_conn *c, int64_t tenant, int64_t window_pk,
                               int64_t buyer_pk, struct err *e)
 {
-    int rc = check_owned(c, OWNED_WINDOW, tenant, window_pk, "window", e);
+    int rc = db_check_owned(c, OWNED_WINDOW, tenant, window_pk, "window", e);
     if (!rc)
-        rc = check_owned(c, OWNED_BUYER, tenant, buyer_pk, "buyer", e);
+        rc = db_check_owned(c, OWNED_BUYER, tenant, buyer_pk, "buyer", e);
     return rc;
 }
 
@@ -1584,7 +1485,7 @@ int flash_store_precommit_add(struct db_conn *c, int64_t tenant, int64_t window_
     db_bind_time(s, 4, now_ms);
     db_bind_time(s, 5, now_ms);
     int64_t changes = 0;
-    rc = exec_write(s, &changes, e);
+    rc = db_exec_write(s, &changes, e);
     *created = !rc && changes > 0;
     return rc;
 }
@@ -1606,7 +1507,7 @@ int flash_store_precommit_cancel(struct db_conn *c, int64_t tenant, int64_t wind
     db_bind_i64(s, 3, window_pk);
     db_bind_i64(s, 4, buyer_pk);
     int64_t n = 0;
-    rc = exec_write(s, &n, e);
+    rc = db_exec_write(s, &n, e);
     if (rc || n > 0) {
         *changed = n > 0;
         return rc;
@@ -1627,7 +1528,7 @@ int flash_store_precommit_cancel(struct db_conn *c, int64_t tenant, int64_t wind
     db_bind_i64(s, 3, buyer_pk);
     db_bind_time(s, 4, now_ms);
     db_bind_time(s, 5, now_ms);
-    return exec_write(s, NULL, e);
+    return db_exec_write(s, NULL, e);
 }
 
 int flash_store_precommit_buyers(struct db_conn *c, int64_t tenant, int64_t window_pk,
@@ -1686,7 +1587,7 @@ static int participant_find(struct db_conn *c, const char *sql, int64_t tenant, 
         p->found = true;
         p->pk = db_col_i64(s, 0);
         p->buyer_pk = db_col_i64(s, 1);
-        p->code = a ? col_str(s, 2, a) : NULL;
+        p->code = a ? db_col_str(s, 2, a) : NULL;
         p->redeemed_at = db_col_is_null(s, 3) ? 0 : db_col_time(s, 3);
     }
     db_stmt_done(s);
@@ -1740,9 +1641,9 @@ int flash_store_join(struct db_conn *c, int64_t tenant, int64_t window_pk, int64
     db_bind_text(s, 4, code);
     db_bind_time(s, 5, now_ms);
     int64_t changes = 0;
-    rc = exec_write(s, &changes, e);
+    rc = db_exec_write(s, &changes, e);
     if (rc == ERR_CONFLICT)
-        return reset_err(e, ERR_CONFLICT, "code", "code already used in this window");
+        return err_replace(e, ERR_CONFLICT, "code", "code already used in this window");
     if (rc)
         return rc;
     if (changes > 0) {
@@ -1780,7 +1681,7 @@ int flash_store_redeem(struct db_conn *c, int64_t tenant, int64_t window_pk, con
     db_bind_time(s, 1, now_ms);
     db_bind_i64(s, 2, p.pk);
     int64_t changes = 0;
-    rc = exec_write(s, &changes, e);
+    rc = db_exec_write(s, &changes, e);
     if (!rc && !changes)
         rc = err_set_field(e, ERR_CONFLICT, "code", "code already redeemed");
     return rc;
@@ -1801,7 +1702,7 @@ int flash_store_offers_since(struct db_conn *c, int64_t tenant, int64_t buyer_pk
     db_bind_time(s, 3, since_ms);
     int64_t n = 0;
     bool found = false;
-    rc = one_i64(s, &n, &found, e);
+    rc = db_one_i64(s, &n, &found, e);
     *count = (int)n;
     return rc;
 }
@@ -1831,7 +1732,7 @@ int flash_store_buyer_state(struct db_conn *c, int64_t tenant, int64_t window_pk
     *redeemed = false;
     if (st == DB_ROW) {
         *committed = db_col_i64(s, 0) > 0;
-        *code = col_str(s, 1, a);
+        *code = db_col_str(s, 1, a);
         *redeemed = !db_col_is_null(s, 2);
     }
     db_stmt_done(s);

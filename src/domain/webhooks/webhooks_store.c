@@ -6,6 +6,7 @@
  */
 #include "domain/webhooks/webhooks.h"
 #include "core/buf.h"
+#include "db/store.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -269,8 +270,9 @@ int webhooks_store_endpoint_disable(struct db_conn *c, int64_t tenant, int64_t i
     "id, tenant_id, endpoint_id, msg_id, event_type, body, status, attempts, next_attempt_at, "    \
     "last_status, last_response, last_error, created_at, updated_at, delivered_at"
 
-static void read_delivery(struct db_stmt *s, struct arena *a, struct webhook_delivery *d)
+static void read_delivery(struct db_stmt *s, struct arena *a, void *out)
 {
+    struct webhook_delivery *d = out;
     memset(d, 0, sizeof(*d));
     d->id = db_col_i64(s, 0);
     d->tenant_id = db_col_i64(s, 1);
@@ -370,19 +372,10 @@ int webhooks_store_delivery_list(struct db_conn *c, int64_t tenant,
     int limit = f->limit <= 0 ? WEBHOOKS_LIST_DEFAULT
                               : (f->limit > WEBHOOKS_LIST_MAX ? WEBHOOKS_LIST_MAX : f->limit);
     db_bind_i64(s, i, limit);
-    size_t cap = 0, used = 0;
-    struct webhook_delivery *out = NULL;
-    int st;
-    while ((st = db_step(s, e)) == DB_ROW) {
-        out = arena_grow(a, out, used, &cap, sizeof(*out));
-        read_delivery(s, a, &out[used++]);
-    }
-    db_stmt_done(s);
-    if (st == DB_ERROR)
-        return db_step_error(e);
+    void *out;
+    int rc_list = db_list(s, read_delivery, sizeof(struct webhook_delivery), a, &out, n, e);
     *rows = out;
-    *n = used;
-    return 0;
+    return rc_list;
 }
 
 int webhooks_store_delivery_attempted(struct db_conn *c, int64_t tenant, int64_t id, int attempt,
