@@ -177,7 +177,7 @@ static int serve(struct config *cfg)
     app.jobs = job_registry_new();
     rc = platform_tasks_register(app.jobs, &app.cfg, &e);
     if (!rc)
-        rc = notify_jobs_register(app.jobs, &e);
+        rc = notify_jobs_register(app.jobs, app.secret_key, app.default_tenant_id, &e);
     if (!rc)
         rc = flash_jobs_register(app.jobs, &e);
     if (!rc)

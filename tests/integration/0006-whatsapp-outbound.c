@@ -232,6 +232,106 @@ static void test_bad_token_raises_an_alert(void **state)
     fake_whatsapp_reset(fake); /* the token works again */
 }
 
+static long call_as(const char *key, const char *method, const char *path, const char *body)
+{
+    struct resp r;
+    assert_int_equal(http_req(&srv, method, path, key, "application/json", body,
+                              body ? strlen(body) : 0, NULL, &r),
+                     0);
+    long st = r.status;
+    if (st >= 300)
+        fprintf(stderr, "%s %s -> %ld: %s\n", method, path, st, r.body);
+    resp_free(&r);
+    return st;
+}
+
+/*
+ * A tenant with its own WhatsApp settings sends through its own number and token; a tenant
+ * without them never sends through the default tenant's number (the console takes it).
+ */
+static void test_tenant_sends_through_its_own_number(void **state)
+{
+    (void)state;
+    struct fake_whatsapp *own = fake_whatsapp_start("izmir-token", "9988776655");
+    assert_non_null(own);
+    char out[256], izmir[200], ankara[200];
+    assert_int_equal(harness_cli(srv.db_url, "tenants create izmir", out, sizeof(out)), 0);
+    assert_int_equal(harness_cli(srv.db_url, "tenants create ankara", out, sizeof(out)), 0);
+    assert_int_equal(
+        harness_cli(srv.db_url, "keys create --tenant izmir --role admin", izmir, sizeof(izmir)),
+        0);
+    assert_int_equal(
+        harness_cli(srv.db_url, "keys create --tenant ankara --role admin", ankara, sizeof(ankara)),
+        0);
+    izmir[strcspn(izmir, "\r\n")] = '\0';
+    ankara[strcspn(ankara, "\r\n")] = '\0';
+    char settings[512];
+    snprintf(settings, sizeof(settings),
+             "{\"access_token\":\"izmir-token\",\"phone_number_id\":\"9988776655\","
+             "\"app_secret\":\"izmir-app-secret\",\"api_url\":\"%s\"}",
+             fake_whatsapp_url(own));
+    assert_int_equal(call_as(izmir, "PUT", "/api/integrations/whatsapp", settings), 200);
+    const char *buyer = "{\"id\":\"T1\",\"phone_number\":\"+905337770001\",\"location\":{"
+                        "\"lat\":38.42,\"lng\":27.14}}";
+    assert_int_equal(call_as(izmir, "POST", "/api/buyers/register", buyer), 201);
+    assert_int_equal(call_as(ankara, "POST", "/api/buyers/register", buyer), 201);
+    size_t default_before = fake_whatsapp_count(fake);
+    /* the buyer writes to izmir's number (routed by its phone_number_id): the window opens */
+    char body[1200], hex[SEC_HMAC_SHA256_HEX_SIZE], sig[128];
+    snprintf(body, sizeof(body),
+             "{\"object\":\"whatsapp_business_account\",\"entry\":[{\"id\":\"1\",\"changes\":[{"
+             "\"field\":\"messages\",\"value\":{\"messaging_product\":\"whatsapp\",\"metadata\":"
+             "{\"display_phone_number\":\"902320000000\",\"phone_number_id\":\"9988776655\"},"
+             "\"messages\":[{\"from\":\"905337770001\",\"id\":\"wamid.izmir.out.1\","
+             "\"timestamp\":\"%lld\",\"type\":\"text\",\"text\":{\"body\":\"merhaba\"}}]}}]}]}",
+             (long long)time(NULL));
+    sec_hmac_sha256_hex(hex, "izmir-app-secret", 16, body, strlen(body));
+    snprintf(sig, sizeof(sig), "X-Hub-Signature-256: sha256=%s", hex);
+    const char *hdr[] = {sig, NULL};
+    struct resp r;
+    assert_int_equal(http_req(&srv, "POST", "/api/whatsapp/webhook", NULL, "application/json", body,
+                              strlen(body), hdr, &r),
+                     0);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    /* its answer goes out through izmir's number */
+    WAIT_FOR(fake_whatsapp_accepted(own) >= 1, 20000);
+    assert_int_equal(fake_whatsapp_accepted(own), 1);
+    assert_int_equal(call_as(izmir, "POST", "/api/whatsapp/test-notification",
+                             "{\"to\":\"T1\",\"message\":\"izmir says hi\"}"),
+                     202);
+    assert_int_equal(call_as(ankara, "POST", "/api/whatsapp/test-notification",
+                             "{\"to\":\"T1\",\"message\":\"ankara says hi\"}"),
+                     202);
+    /* and so does the notification */
+    WAIT_FOR(fake_whatsapp_accepted(own) >= 2, 20000);
+    assert_int_equal(fake_whatsapp_accepted(own), 2);
+    bool said = false;
+    for (size_t k = 0; k < 2; k++) {
+        struct fake_wa_request q;
+        assert_true(fake_whatsapp_get(own, k, &q));
+        assert_string_equal(q.to, "905337770001");
+        said |= strstr(q.text, "izmir says hi") != NULL;
+    }
+    assert_true(said);
+    /* ankara's message was delivered by the console, not through the default number */
+    WAIT_FOR(harness_db_i64(srv.db_url, "SELECT COUNT(*) FROM messages m JOIN tenants t ON "
+                                        "t.id = m.tenant_id WHERE t.name = 'ankara' AND "
+                                        "m.status = 'delivered'") == 1,
+             20000);
+    assert_int_equal(harness_db_i64(srv.db_url, "SELECT COUNT(*) FROM messages m JOIN tenants t "
+                                                "ON t.id = m.tenant_id WHERE t.name = 'ankara' "
+                                                "AND m.status = 'delivered'"),
+                     1);
+    /* and nothing for this person ever reached the default tenant's number */
+    for (size_t k = default_before; k < fake_whatsapp_count(fake); k++) {
+        struct fake_wa_request q;
+        if (fake_whatsapp_get(fake, k, &q))
+            assert_string_not_equal(q.to, "905337770001");
+    }
+    fake_whatsapp_stop(own);
+}
+
 int main(void)
 {
     if (!harness_backend_available())
@@ -241,6 +341,7 @@ int main(void)
         cmocka_unit_test(test_rate_limited_then_sent),
         cmocka_unit_test(test_statuses_move_the_outbox),
         cmocka_unit_test(test_bad_token_raises_an_alert),
+        cmocka_unit_test(test_tenant_sends_through_its_own_number),
     };
     return cmocka_run_group_tests_name(harness_backend(), tests, setup, teardown);
 }

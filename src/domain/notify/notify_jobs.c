@@ -10,6 +10,9 @@
 #include "core/str.h"
 #include "domain/alerts/alerts.h"
 #include "domain/notify/contacts.h"
+#include "core/crypto.h"
+#include "core/xalloc.h"
+#include "integrations/integration_store.h"
 #include "net/mail.h"
 #include "domain/notify/outbox.h"
 #include "jobs/queue.h"
@@ -86,6 +89,97 @@ static int64_t message_pk(const char *payload)
     return pk;
 }
 
+/* ======================== per-tenant senders ======================== */
+
+#define SENDERS_MAX 256
+
+struct sender {
+    int64_t tenant;
+    unsigned char fingerprint[SEC_SHA256_LEN]; /* of the settings it was made from */
+    struct channel_config cfg;
+    char *token, *phone_number_id, *api_url;
+    struct channel_provider *p;
+};
+
+struct notify_senders {
+    pthread_mutex_t mu;
+    struct sender s[SENDERS_MAX];
+    size_t n;
+};
+
+static pthread_mutex_t senders_init_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/*
+ * The provider for this message's tenant (see notify_delivery). Providers keep their rate
+ * limiter, so one is made per tenant and settings and then reused; when a tenant's settings
+ * change a new one is made and the old one is kept until exit (another thread may be using it).
+ */
+static int sender_for(struct job_ctx *ctx, struct notify_delivery *d, struct channel_provider **out,
+                      struct err *e)
+{
+    static struct channel_provider *console;
+    *out = d->provider;
+    if (!d->secret_key)
+        return 0;
+    struct integration it;
+    int rc = integration_get(ctx->conn, d->secret_key, ctx->tenant_id, "whatsapp", false,
+                             ctx->arena, &it, e);
+    if (rc)
+        return rc;
+    const char *token = integration_value(&it, "access_token");
+    const char *pnid = integration_value(&it, "phone_number_id");
+    const char *api = integration_value(&it, "api_url");
+    if (!token || !pnid) {
+        if (ctx->tenant_id == d->default_tenant)
+            return 0;
+        pthread_mutex_lock(&senders_init_mu);
+        if (!console)
+            console = channel_provider_console();
+        pthread_mutex_unlock(&senders_init_mu);
+        *out = console;
+        return 0;
+    }
+    if (!api)
+        api = d->cfg.api_url;
+    struct sec_slice parts[] = {
+        {token, strlen(token) + 1}, {pnid, strlen(pnid) + 1}, {api, strlen(api) + 1}};
+    unsigned char fp[SEC_SHA256_LEN];
+    sec_hmac_sha256_v(fp, "sender", 6, parts, 3);
+    pthread_mutex_lock(&senders_init_mu);
+    if (!d->senders) {
+        d->senders = xcalloc(1, sizeof(*d->senders));
+        pthread_mutex_init(&d->senders->mu, NULL);
+    }
+    pthread_mutex_unlock(&senders_init_mu);
+    struct notify_senders *ss = d->senders;
+    pthread_mutex_lock(&ss->mu);
+    struct sender *hit = NULL;
+    for (size_t i = 0; i < ss->n && !hit; i++) {
+        if (ss->s[i].tenant == ctx->tenant_id && !memcmp(ss->s[i].fingerprint, fp, sizeof(fp)))
+            hit = &ss->s[i];
+    }
+    if (!hit && ss->n < SENDERS_MAX) {
+        hit = &ss->s[ss->n++];
+        hit->tenant = ctx->tenant_id;
+        memcpy(hit->fingerprint, fp, sizeof(fp));
+        hit->cfg = d->cfg;
+        hit->token = xstrdup(token);
+        hit->phone_number_id = xstrdup(pnid);
+        hit->api_url = xstrdup(api);
+        hit->cfg.token = hit->token;
+        hit->cfg.phone_number_id = hit->phone_number_id;
+        hit->cfg.api_url = hit->api_url;
+        hit->p = channel_provider_new(&hit->cfg);
+        log_info("msg=\"tenant messaging provider\" tenant=%lld provider=%s",
+                 (long long)ctx->tenant_id, hit->p->name);
+    }
+    pthread_mutex_unlock(&ss->mu);
+    if (!hit)
+        return err_set(e, ERR_INTERNAL, "too many tenant messaging providers (%d)", SENDERS_MAX);
+    *out = hit->p;
+    return 0;
+}
+
 /*
  * An email message: through SMTP when ICESHOP_SMTP_URL is set (SMTP accepting it is "sent";
  * mail has no delivery reports), else the console adapter's way (logged, delivered). A 5xx
@@ -148,6 +242,7 @@ static int deliver(struct job_ctx *ctx, struct err *e)
 {
     struct notify_delivery *d = ctx->userdata;
     const struct channel_config *cfg = &d->cfg;
+    struct channel_provider *provider = d->provider;
     int64_t pk = message_pk(ctx->payload);
     if (pk <= 0)
         return err_set(e, ERR_INVALID, "job %lld: payload needs {\"message\": id}",
@@ -182,8 +277,11 @@ static int deliver(struct job_ctx *ctx, struct err *e)
     if (email)
         return deliver_email(ctx, cfg, &msg, e);
 
-    bool templates = d->provider->caps & CHANNEL_CAP_TEMPLATES;
-    const char *source = d->provider->alert_source;
+    rc = sender_for(ctx, d, &provider, e);
+    if (rc)
+        return rc;
+    bool templates = provider->caps & CHANNEL_CAP_TEMPLATES;
+    const char *source = provider->alert_source;
     char kind_auth[ALERT_KIND_MAX + 1];
     auth_alert_kind(source, kind_auth, sizeof(kind_auth));
     const char *tpl = cfg->templates[msg.kind] ? cfg->templates[msg.kind] : "";
@@ -210,20 +308,20 @@ static int deliver(struct job_ctx *ctx, struct err *e)
         .template_name = tpl,
         .template_params = params,
         .n_template_params = 1,
-        .offer_buttons = (d->provider->caps & CHANNEL_CAP_BUTTONS) && msg.kind == NOTIFY_OFFER &&
-                         msg.window_pk > 0,
+        .offer_buttons =
+            (provider->caps & CHANNEL_CAP_BUTTONS) && msg.kind == NOTIFY_OFFER && msg.window_pk > 0,
         .button_ids = {join_id, decline_id},
         .location_request =
-            (d->provider->caps & CHANNEL_CAP_LOCATION) && msg.kind == NOTIFY_LOCATION_REQUEST,
+            (provider->caps & CHANNEL_CAP_LOCATION) && msg.kind == NOTIFY_LOCATION_REQUEST,
     };
 
     struct channel_result r;
     struct err se;
     err_init(&se);
-    rc = d->provider->send(d->provider, &m, &r, &se);
+    rc = provider->send(provider, &m, &r, &se);
     if (!rc && r.outcome == CHANNEL_NEEDS_TEMPLATE && !m.use_template && *tpl) {
         m.use_template = true; /* the window closed after all: once more, as the template */
-        rc = d->provider->send(d->provider, &m, &r, &se);
+        rc = provider->send(provider, &m, &r, &se);
     }
     bool last = ctx->attempt >= ctx->max_attempts;
     if (rc) {
@@ -234,7 +332,7 @@ static int deliver(struct job_ctx *ctx, struct err *e)
 
     switch (r.outcome) {
     case CHANNEL_SENT: {
-        bool delivered = d->provider->caps & CHANNEL_CAP_DELIVERS_NOW;
+        bool delivered = provider->caps & CHANNEL_CAP_DELIVERS_NOW;
         /*
          * The provider took our credentials again: an open auth alert is over. The message is
          * gone already, so failing to say so must not fail (and resend) it.
@@ -247,8 +345,7 @@ static int deliver(struct job_ctx *ctx, struct err *e)
         log_info("msg=\"message sent\" tenant=%lld message=%lld to=%s:%s kind=%s lang=%s "
                  "provider=%s provider_id=%s template=%s",
                  (long long)ctx->tenant_id, (long long)pk, msg.recipient_kind, msg.recipient_id,
-                 kind, msg.language, d->provider->name, r.provider_id,
-                 m.use_template ? "yes" : "no");
+                 kind, msg.language, provider->name, r.provider_id, m.use_template ? "yes" : "no");
         return notify_set_status(ctx->conn, ctx->tenant_id, pk,
                                  delivered ? NOTIFY_DELIVERED : NOTIFY_SENT, NULL, r.provider_id,
                                  ctx->now_ms, e);
@@ -264,7 +361,7 @@ static int deliver(struct job_ctx *ctx, struct err *e)
     case CHANNEL_AUTH_FAILED:
         log_error("msg=\"messaging provider rejected our credentials\" provider=%s code=%d "
                   "tenant=%lld message=%lld",
-                  d->provider->name, r.provider_code, (long long)ctx->tenant_id, (long long)pk);
+                  provider->name, r.provider_code, (long long)ctx->tenant_id, (long long)pk);
         char code[24];
         snprintf(code, sizeof(code), "%d", r.provider_code);
         struct alert_spec spec = {.kind = kind_auth,
@@ -301,8 +398,11 @@ static void env_setup(void)
              env_delivery.cfg.quiet_hours);
 }
 
-int notify_jobs_register(struct job_registry *reg, struct err *e)
+int notify_jobs_register(struct job_registry *reg, const unsigned char *secret_key,
+                         int64_t default_tenant, struct err *e)
 {
     pthread_once(&env_once, env_setup);
+    env_delivery.secret_key = secret_key;
+    env_delivery.default_tenant = default_tenant;
     return notify_jobs_register_with(reg, &env_delivery, e);
 }
