@@ -199,6 +199,18 @@ static void test_register_and_validate(void **state)
          "{\"phone_number\":\"+905329999999\",\"name\":\"X\",\"category\":\"coffee\","
          "\"location\":{\"lat\":41,\"lng\":29},\"max_discount\":95}",
          "max_discount"},
+        {"/api/sellers/register",
+         "{\"phone_number\":\"+905329999999\",\"name\":\"X\",\"category\":\"coffee\","
+         "\"location\":{\"lat\":41,\"lng\":29},\"price_range\":{\"min\":100,\"max\":900,"
+         "\"currency\":\"XYZ\"}}",
+         "price_range.currency"},
+        {"/api/sellers/register",
+         "{\"phone_number\":\"+905329999999\",\"name\":\"X\",\"category\":\"coffee\","
+         "\"location\":{\"lat\":41,\"lng\":29},\"price_range\":{\"min\":900,\"max\":100}}",
+         "price_range.min"},
+        {"/api/buyers/signal",
+         "{\"buyer_id\":\"B1\",\"text\":\"kahve\",\"budget\":5000,\"currency\":\"tl\"}",
+         "currency"},
         {"/api/buyers/signal", "{\"buyer_id\":\"B1\"}", "text"},
         {"/api/sellers/signal", "{\"seller_id\":\"S1\",\"signal_type\":\"sleepy\"}", "signal_type"},
         {"/api/sellers/signal", "{\"seller_id\":\"S1\",\"signal_type\":\"density\"}",

@@ -8,6 +8,7 @@
 #include "domain/flash/flash_service.h"
 #include "core/crypto.h"
 #include "core/log.h"
+#include "core/money.h"
 #include "core/str.h"
 #include "domain/flash/flash_webhooks.h"
 #include "domain/understand/understand.h"
@@ -240,9 +241,27 @@ int flash_buyer_register(struct db_conn *c, int64_t tenant, struct flash_buyer *
     return flash_store_buyer_upsert(c, tenant, b, now_ms, a, created, e);
 }
 
+/* A currency flash prices may be in: an ISO 4217 code core/money.h knows ("TRY", "EUR"). */
+static int check_currency(const char *code, const char *field, struct err *e)
+{
+    const struct money_currency *cur;
+    struct err me;
+    err_init(&me);
+    if (code && *code && money_currency_find(code, &cur, &me))
+        return err_set_field(e, ERR_INVALID, field, "%s must be an ISO 4217 code like TRY or EUR",
+                             field);
+    return 0;
+}
+
 int flash_seller_register(struct db_conn *c, int64_t tenant, struct flash_seller *s, int64_t now_ms,
                           struct arena *a, bool *created, struct err *e)
 {
+    int rc = check_currency(s->currency, "price_range.currency", e);
+    if (!rc && s->price_max && s->price_min > s->price_max)
+        rc = err_set_field(e, ERR_INVALID, "price_range.min",
+                           "price_range.min is above price_range.max");
+    if (rc)
+        return rc;
     /* the store's upsert is atomic on its own */
     return flash_store_seller_upsert(c, tenant, s, now_ms, a, created, e);
 }
@@ -254,7 +273,12 @@ int flash_buyer_signal(struct db_conn *c, int64_t tenant, const char *buyer_id,
     arena_init(&a);
     struct flash_buyer b = {0};
     bool own;
-    int rc = db_begin_own(c, &own, e);
+    int rc = check_currency(d->currency, "currency", e);
+    if (rc) {
+        arena_release(&a);
+        return rc;
+    }
+    rc = db_begin_own(c, &own, e);
     if (!rc)
         rc = get_buyer(c, tenant, buyer_id, &a, &b, e);
     if (!rc) {
