@@ -1982,6 +1982,15 @@ bool understand_intent_commits(enum understand_intent intent)
            intent == UNDERSTAND_OPT_IN || intent == UNDERSTAND_SELLER_APPROVE;
 }
 
+enum understand_gate understand_gate(const struct understanding *u)
+{
+    if (u->intent == UNDERSTAND_UNKNOWN || u->confidence < UNDERSTAND_CONFIDENT)
+        return UNDERSTAND_GATE_ASK;
+    if (understand_intent_commits(u->intent) && u->confidence < UNDERSTAND_COMMIT)
+        return UNDERSTAND_GATE_CONFIRM;
+    return UNDERSTAND_GATE_ACT;
+}
+
 /*
  * The rules' reading (r, rc) and the model's (m, pm), one answer:
  * - a code the rules found for a redemption, or a numbered choice, stands (exact patterns);

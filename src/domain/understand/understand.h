@@ -78,6 +78,14 @@ struct understanding {
 /* Joining an offer (a pre-commit), opting out or in, a seller approving a window. */
 bool understand_intent_commits(enum understand_intent intent);
 
+/* What the dialog may do with an understanding. */
+enum understand_gate {
+    UNDERSTAND_GATE_ACT = 0, /* act on the intent */
+    UNDERSTAND_GATE_CONFIRM, /* a committing intent below UNDERSTAND_COMMIT: ask back first */
+    UNDERSTAND_GATE_ASK,     /* below UNDERSTAND_CONFIDENT (or unknown): ask what was meant */
+};
+enum understand_gate understand_gate(const struct understanding *u);
+
 /*
  * Understand `text` (UTF-8, at most UNDERSTAND_TEXT_MAX bytes) from a sender of `role`: the rules
  * (lexicons, entities) and the statistical layer (understand_model.h) together.

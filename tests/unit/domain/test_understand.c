@@ -995,6 +995,64 @@ static void test_issue_examples(void **state)
     assert_true(u.confidence >= UNDERSTAND_COMMIT);
 }
 
+/* Committing actions need UNDERSTAND_COMMIT; others UNDERSTAND_CONFIDENT; unknown never acts. */
+static void test_gate(void **state)
+{
+    (void)state;
+    static const struct {
+        enum understand_intent intent;
+        double confidence;
+        enum understand_gate want;
+    } cases[] = {
+        {UNDERSTAND_JOIN, 0.95, UNDERSTAND_GATE_ACT},
+        {UNDERSTAND_JOIN, UNDERSTAND_COMMIT, UNDERSTAND_GATE_ACT},
+        {UNDERSTAND_JOIN, 0.89, UNDERSTAND_GATE_CONFIRM},
+        {UNDERSTAND_JOIN, 0.61, UNDERSTAND_GATE_CONFIRM},
+        {UNDERSTAND_JOIN, 0.59, UNDERSTAND_GATE_ASK},
+        {UNDERSTAND_OPT_OUT, 0.8, UNDERSTAND_GATE_CONFIRM},
+        {UNDERSTAND_OPT_IN, 0.8, UNDERSTAND_GATE_CONFIRM},
+        {UNDERSTAND_SELLER_APPROVE, 0.8, UNDERSTAND_GATE_CONFIRM},
+        {UNDERSTAND_SELLER_APPROVE, 0.97, UNDERSTAND_GATE_ACT},
+        {UNDERSTAND_DEMAND, 0.7, UNDERSTAND_GATE_ACT},
+        {UNDERSTAND_DECLINE, 0.7, UNDERSTAND_GATE_ACT},
+        {UNDERSTAND_SELLER_REJECT, 0.7, UNDERSTAND_GATE_ACT},
+        {UNDERSTAND_LOCATION, 0.57, UNDERSTAND_GATE_ASK},
+        {UNDERSTAND_UNKNOWN, 0.99, UNDERSTAND_GATE_ASK},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct understanding u;
+        memset(&u, 0, sizeof(u));
+        u.intent = cases[i].intent;
+        u.confidence = cases[i].confidence;
+        if (understand_gate(&u) != cases[i].want)
+            fail_msg("%s at %.2f: gate %d, want %d", understand_intent_names[u.intent],
+                     u.confidence, (int)understand_gate(&u), (int)cases[i].want);
+    }
+    /* read from text: exact commands act, the issue's misreadings never commit */
+    static const struct {
+        const char *text;
+        enum understand_role role;
+    } act[] = {{"katıl", B}, {"KATIL", B}, {"DUR", B}, {"başla", B}, {"evet", S}},
+      never[] = {{"I'm in Beşiktaş", B}, {"tekrar mesaj almak istiyorum", B}, {"not today", B}};
+    for (size_t i = 0; i < sizeof(act) / sizeof(act[0]); i++) {
+        struct understanding u;
+        struct err e;
+        err_init(&e);
+        assert_int_equal(understand_text(act[i].text, act[i].role, &u, &e), 0);
+        if (understand_gate(&u) != UNDERSTAND_GATE_ACT)
+            fail_msg("\"%s\" does not act (%s %.2f)", act[i].text,
+                     understand_intent_names[u.intent], u.confidence);
+    }
+    for (size_t i = 0; i < sizeof(never) / sizeof(never[0]); i++) {
+        struct understanding u;
+        struct err e;
+        err_init(&e);
+        assert_int_equal(understand_text(never[i].text, never[i].role, &u, &e), 0);
+        if (u.intent == UNDERSTAND_JOIN && understand_gate(&u) == UNDERSTAND_GATE_ACT)
+            fail_msg("\"%s\" joins", never[i].text);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1008,6 +1066,7 @@ int main(void)
         cmocka_unit_test(test_corpus),
         cmocka_unit_test(test_codes_every_class),
         cmocka_unit_test(test_code_lookalikes),
+        cmocka_unit_test(test_gate),
         cmocka_unit_test(test_training_deterministic),
         cmocka_unit_test(test_issue_examples),
         cmocka_unit_test(test_blind_split),
