@@ -6,6 +6,7 @@
  * 90 % intent accuracy or when a "must" row (seed examples, core commands) is wrong.
  */
 #include "domain/understand/understand.h"
+#include "domain/understand/understand_llm.h"
 #include "domain/understand/understand_model.h"
 
 #include <setjmp.h>
@@ -1053,6 +1054,80 @@ static void test_gate(void **state)
     }
 }
 
+/* The request names only the role's intents and carries the message as the user turn. */
+static void test_llm_request(void **state)
+{
+    (void)state;
+    char *body = understand_llm_request("I'm in \"Beşiktaş\"", B, NULL);
+    assert_non_null(body);
+    assert_non_null(strstr(body, "\"model\":\"gpt-4o-mini\""));
+    assert_non_null(strstr(body, "\"json_object\""));
+    assert_non_null(strstr(body, " location"));
+    assert_null(strstr(body, "seller_idle"));
+    assert_non_null(strstr(body, "I'm in \\\"Beşiktaş\\\""));
+    free(body);
+    body = understand_llm_request("boşuz", S, "local-model");
+    assert_non_null(strstr(body, "seller_idle"));
+    assert_null(strstr(body, " demand"));
+    assert_non_null(strstr(body, "\"local-model\""));
+    free(body);
+}
+
+/* Only an answer of the intent schema is believed; anything else leaves the reading alone. */
+static void test_llm_answer(void **state)
+{
+    (void)state;
+#define ANSWER(content)                                                                            \
+    "{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":" content "}}]}"
+    static const struct {
+        const char *body;
+        enum understand_role role;
+        int ok;
+        enum understand_intent intent;
+    } cases[] = {
+        {ANSWER("\"{\\\"intent\\\":\\\"location\\\",\\\"confidence\\\":0.93}\""), B, 1,
+         UNDERSTAND_LOCATION},
+        {ANSWER("\"{\\\"intent\\\":\\\"seller_approve\\\",\\\"confidence\\\":1}\""), S, 1,
+         UNDERSTAND_SELLER_APPROVE},
+        /* a seller intent for a buyer */
+        {ANSWER("\"{\\\"intent\\\":\\\"seller_approve\\\",\\\"confidence\\\":0.9}\""), B, 0, 0},
+        /* not an intent */
+        {ANSWER("\"{\\\"intent\\\":\\\"buy\\\",\\\"confidence\\\":0.9}\""), B, 0, 0},
+        /* confidence out of range, or text */
+        {ANSWER("\"{\\\"intent\\\":\\\"join\\\",\\\"confidence\\\":1.5}\""), B, 0, 0},
+        {ANSWER("\"{\\\"intent\\\":\\\"join\\\",\\\"confidence\\\":\\\"high\\\"}\""), B, 0, 0},
+        /* an extra key, prose, no content, not JSON at all */
+        {ANSWER("\"{\\\"intent\\\":\\\"join\\\",\\\"confidence\\\":0.9,\\\"why\\\":\\\"x\\\"}\""),
+         B, 0, 0},
+        {ANSWER("\"Sure! The intent is join.\""), B, 0, 0},
+        {"{\"choices\":[]}", B, 0, 0},
+        {"<html>502</html>", B, 0, 0},
+    };
+#undef ANSWER
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct understanding u;
+        memset(&u, 0, sizeof(u));
+        u.intent = UNDERSTAND_JOIN;
+        u.confidence = 0.42;
+        snprintf(u.product, sizeof(u.product), "latte");
+        struct err e;
+        err_init(&e);
+        int rc = understand_llm_answer(cases[i].body, strlen(cases[i].body), cases[i].role, &u, &e);
+        if (cases[i].ok) {
+            if (rc)
+                fail_msg("case %zu refused: %s", i, e.msg);
+            assert_int_equal(u.intent, cases[i].intent);
+            assert_true(u.confidence >= 0.9);
+            assert_string_equal(u.product, "latte"); /* the rules' entities stay */
+        } else {
+            if (rc != ERR_UPSTREAM)
+                fail_msg("case %zu believed: %s", i, cases[i].body);
+            assert_int_equal(u.intent, UNDERSTAND_JOIN);
+            assert_true(u.confidence == 0.42);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1067,6 +1142,8 @@ int main(void)
         cmocka_unit_test(test_codes_every_class),
         cmocka_unit_test(test_code_lookalikes),
         cmocka_unit_test(test_gate),
+        cmocka_unit_test(test_llm_request),
+        cmocka_unit_test(test_llm_answer),
         cmocka_unit_test(test_training_deterministic),
         cmocka_unit_test(test_issue_examples),
         cmocka_unit_test(test_blind_split),
