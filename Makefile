@@ -33,7 +33,8 @@ LDFLAGS := $(LDFLAGS_FLAVOR)
 SRC       := $(shell find src -name '*.c' ! -path src/main.c | sort)
 SQL       := $(shell find src/db/sql -name '*.sql' | sort)
 GEN_SRC   := $(BUILD)/gen/migrations_data.c
-OBJ       := $(SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations_data.o
+CORPUS    := data/understand/train.tsv data/understand/blind.tsv
+OBJ       := $(SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations_data.o $(BUILD)/gen/understand_corpus.o
 LIB       := $(BUILD)/libiceshop.a
 BIN       := $(BUILD)/iceshop
 
@@ -61,6 +62,15 @@ $(GEN_SRC): $(SQL) scripts/embed_sql.sh
 	@scripts/embed_sql.sh $(SQL) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/gen/migrations_data.o: $(GEN_SRC)
+	@$(CC) $(CFLAGS) -c $< -o $@
+
+# The labelled understanding corpus, embedded; the model trains on its train split at first use.
+$(BUILD)/gen/understand_corpus.c: $(CORPUS) scripts/embed_corpus.sh
+	@mkdir -p $(@D)
+	@echo "  GEN     $@"
+	@scripts/embed_corpus.sh $(CORPUS) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/understand_corpus.o: $(BUILD)/gen/understand_corpus.c
 	@$(CC) $(CFLAGS) -c $< -o $@
 
 $(LIB): $(OBJ)

@@ -4,7 +4,7 @@
 // Live: Server-Sent Events from /api/events re-fetch the panel an event concerns.
 import {
   t, applyI18n, langSwitch, onLangChange, getLang, el, $, $$, debounce, api, ApiError, clock,
-  windowCountdown, fmtTime, fmtClock, fmtNumber, fmtMeters, fmtPercent, session, categoryColor,
+  windowCountdown, fmtTime, fmtClock, serverText, setTzOffset, fmtNumber, fmtMeters, fmtPercent, session, categoryColor,
   DENSITY_COLORS, STATUS_COLORS,
 } from '/assets/common.js';
 
@@ -530,19 +530,19 @@ function renderTrace() {
       el('th', { scope: 'col' }, t('trace.buyer')), el('th', { scope: 'col' }, t('trace.distance')),
       el('th', { scope: 'col' }, t('trace.discount')), el('th', { scope: 'col' }, t('trace.why')))),
     el('tbody', {}, targets.map((x) => el('tr', {},
-      el('td', {}, x.buyer_id), el('td', {}, fmtMeters(x.distance_m)), el('td', {}, fmtPercent(x.discount)), el('td', {}, x.why || ''))))));
+      el('td', {}, x.buyer_id), el('td', {}, fmtMeters(x.distance_m)), el('td', {}, fmtPercent(x.discount)), el('td', {}, serverText(x.why)))))));
   if (tr && tr.discount) {
     parts.push(el('h3', {}, t('trace.discount_why')));
-    parts.push(el('p', { class: 'why trace-discount' }, `${fmtPercent(tr.discount.percent)} — ${tr.discount.why}`));
+    parts.push(el('p', { class: 'why trace-discount' }, `${fmtPercent(tr.discount.percent)} — ${serverText(tr.discount.why)}`));
   }
   if (tr && tr.timing) {
     parts.push(el('h3', {}, t('trace.timing_why')));
-    parts.push(el('p', { class: 'why' }, tr.timing.why));
+    parts.push(el('p', { class: 'why trace-timing' }, serverText(tr.timing.why)));
   }
   if (tr && tr.approval) {
     parts.push(el('p', {}, el('strong', {}, `${t('trace.approval')}: `), t(`trace.approval.${tr.approval}`)));
   }
-  if (tr && tr.why && tr.origin !== 'manual') parts.push(el('p', { class: 'why' }, tr.why));
+  if (tr && tr.why && tr.origin !== 'manual') parts.push(el('p', { class: 'why' }, serverText(tr.why)));
 
   // the window's messages, with the signed links they carry
   const msgs = S.traceMessages;
@@ -632,7 +632,7 @@ function renderMessages() {
 
 async function loadJobs() {
   const state = $('#job-filter').value;
-  const [h, j] = await Promise.allSettled([authed('/health/detailed'), authed(`/api/jobs?state=${state}&limit=100`)]);
+  const [h, j] = await Promise.allSettled([authed('/health/detailed'), authed(`/api/jobs?${state ? `state=${state}&` : ''}limit=100`)]);
   if (h.status === 'fulfilled') S.health = h.value;
   else if (h.reason instanceof ApiError && h.reason.status === 503) S.health = null;
   if (j.status === 'fulfilled') S.jobs = j.value.jobs || [];
@@ -654,7 +654,7 @@ function renderJobs() {
     el('td', { class: 'countdown' }, fmtTime(j.finished_at || j.run_at)),
     el('td', { class: 'body' }, j.last_error || ''),
     el('td', {}, j.state === 'dead' ? el('button', { type: 'button', class: 'small', 'aria-label': `${t('jobs.retry')} #${j.id}`, onclick: (e) => retryJob(j.id, e.currentTarget) }, t('jobs.retry')) : el('span', { class: `badge ${j.state}` }, t(`job.${j.state}`)))));
-  $('#jobs tbody').replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { colspan: 6, class: 'muted' }, `${t('common.none')} (${t(`job.${state}`)})`))]));
+  $('#jobs tbody').replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { colspan: 6, class: 'muted' }, `${t('common.none')} (${t(`job.${state || 'all'}`)})`))]));
 }
 
 async function retryJob(id, btn) {
@@ -674,6 +674,7 @@ async function retryJob(id, btn) {
 
 async function loadConfig() {
   S.config = await authed('/api/campaigns/config');
+  setTzOffset(S.config.tz_offset_min);
   return S.config;
 }
 
@@ -744,15 +745,15 @@ function showFieldError(field, message) {
     input = $$('#settings input[data-field]').find((i) => i.dataset.field.startsWith(field));
   }
   if (field === 'tiers' || (!input && field && field.startsWith('tiers'))) {
-    $('#err-tiers').textContent = message;
+    $('#err-tiers').textContent = serverText(message);
     return $('#err-tiers');
   }
   if (!input || input.tagName !== 'INPUT') {
-    $('#settings-error').textContent = t('set.failed', { msg: message });
+    $('#settings-error').textContent = t('set.failed', { msg: serverText(message) });
     return null;
   }
   const id = `err-${input.id}`;
-  const p = el('p', { class: 'field-error', id, 'data-dyn': '1', 'data-error-for': input.dataset.field, role: 'alert' }, message);
+  const p = el('p', { class: 'field-error', id, 'data-dyn': '1', 'data-error-for': input.dataset.field, role: 'alert' }, serverText(message));
   input.closest('.field').append(p);
   input.setAttribute('aria-invalid', 'true');
   input.setAttribute('aria-describedby', id);
@@ -783,6 +784,7 @@ function setupSettings() {
     btn.disabled = true;
     try {
       S.config = await authed('/api/campaigns/config', { method: 'PUT', body });
+      setTzOffset(S.config.tz_offset_min);
       fillSettings(S.config);
       $('#settings-ok').textContent = t('common.saved');
       drawWindows(); // the radius may have changed

@@ -48,6 +48,7 @@ const STRINGS = {
     'job.pending': 'bekleyen',
     'job.running': 'çalışan',
     'job.done': 'biten',
+    'job.all': 'tümü',
     'job.dead': 'ölü',
 
     // dashboard
@@ -75,7 +76,8 @@ const STRINGS = {
     'map.legend': 'Açıklama',
     'map.sellers': 'Satıcılar (renk: kategori, kenar: yoğunluk)',
     'map.demand': 'Talep yoğunluğu (alıcılar)',
-    'map.windows': 'Aktif ve planlı pencereler (yarıçap)',
+    'map.windows_active': 'Aktif pencereler (düz çizgi, yarıçap)',
+    'map.windows': 'Planlı pencereler (kesikli, yarıçap)',
     'map.tiles': 'Harita altlığı (tile) adresi',
     'map.tiles_hint': 'Boş = çevrimdışı (düz arka plan). Örnek: https://tile.example.org/{z}/{x}/{y}.png',
     'map.tiles_apply': 'Uygula',
@@ -205,6 +207,12 @@ const STRINGS = {
     'seller.redeemed': 'Kullanılan kod',
     'seller.targeted': 'Teklif gönderilen',
     'seller.redeem': 'Kodu doğrula',
+    'seller.decide_h': 'Bu pencere önerildi',
+    'seller.decide_hint': 'Onaylarsanız pencere açılır ve yakındaki alıcılara teklif gider.',
+    'seller.approve': 'Onayla ve aç',
+    'seller.reject': 'Reddet',
+    'seller.approved': 'Onaylandı: pencere planlandı.',
+    'seller.rejected': 'Reddedildi: pencere açılmayacak.',
     'seller.code': 'Müşterinin kodu',
     'seller.code_hint': 'Müşterinin gösterdiği 6 karakterlik kod',
     'seller.ok': '{code} kodu onaylandı.',
@@ -253,6 +261,7 @@ const STRINGS = {
     'job.pending': 'pending',
     'job.running': 'running',
     'job.done': 'done',
+    'job.all': 'all',
     'job.dead': 'dead',
 
     'admin.title': 'Iceshop dashboard',
@@ -279,7 +288,8 @@ const STRINGS = {
     'map.legend': 'Legend',
     'map.sellers': 'Sellers (fill: category, ring: density)',
     'map.demand': 'Demand density (buyers)',
-    'map.windows': 'Active and scheduled windows (radius)',
+    'map.windows_active': 'Active windows (solid line, radius)',
+    'map.windows': 'Scheduled windows (dashed, radius)',
     'map.tiles': 'Tile server URL',
     'map.tiles_hint': 'Empty = offline (plain background). Example: https://tile.example.org/{z}/{x}/{y}.png',
     'map.tiles_apply': 'Apply',
@@ -407,6 +417,12 @@ const STRINGS = {
     'seller.redeemed': 'Codes redeemed',
     'seller.targeted': 'Offers sent',
     'seller.redeem': 'Redeem code',
+    'seller.decide_h': 'This window is proposed',
+    'seller.decide_hint': 'If you approve, the window opens and nearby buyers get the offer.',
+    'seller.approve': 'Approve and open',
+    'seller.reject': 'Reject',
+    'seller.approved': 'Approved: the window is scheduled.',
+    'seller.rejected': 'Rejected: the window will not open.',
     'seller.code': 'Customer\'s code',
     'seller.code_hint': 'The 6-character code the customer shows you',
     'seller.ok': 'Code {code} confirmed.',
@@ -450,6 +466,42 @@ export function onLangChange(fn) { listeners.push(fn); }
 export function t(key, vars) {
   let s = (STRINGS[lang] && STRINGS[lang][key]) ?? STRINGS.en[key] ?? key;
   if (vars) s = s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
+  return s;
+}
+
+/*
+ * The server writes decision reasons and validation messages in English with their numbers in
+ * them; in Turkish the page says them in Turkish by their pattern (unknown text is shown as is).
+ */
+const SERVER_TEXT_TR = [
+  [/^(\d+) m away: tier < (\d+) m gives (\d+)%$/, '$1 m uzakta: $2 m altı kademe %$3 indirim verir'],
+  [/^(\d+) m away: beyond the tiers, no discount$/, '$1 m uzakta: kademelerin dışında, indirim yok'],
+  [/^largest target discount (\d+)% \(seller max (\d+)%\)$/, 'hedeflerin en büyük indirimi %$1 (satıcının üst sınırı %$2)'],
+  [/^no targets, no discount$/, 'hedef yok, indirim yok'],
+  [/^now \+ (\d+) min \((\d\d:\d\d) local\), not a busy hour$/, 'şimdi + $1 dk (yerel $2), yoğun bir saat değil'],
+  [/^now \+ (\d+) min \((\d\d:\d\d) local\), no busy profile$/, 'şimdi + $1 dk (yerel $2), yoğunluk profili yok'],
+  [/^now \+ (\d+) s, as asked$/, 'istendiği gibi şimdi + $1 sn'],
+  [/^(\d\d:\d\d) local is busy \(([\d.]+) over (\d+) reports\); moved (\d+) min to (\d\d:\d\d), a quiet hour$/,
+    'yerel $1 yoğun ($3 bildirimde $2); $4 dk kaydırıldı: $5, sakin bir saat'],
+  [/^(\d\d:\d\d) local is busy \(([\d.]+) over (\d+) reports\) and no 10-minute step within (\d+) min is quiet; kept now \+ (\d+) min$/,
+    'yerel $1 yoğun ($3 bildirimde $2) ve $4 dk içinde sakin bir 10 dakikalık adım yok; şimdi + $5 dk kaldı'],
+  [/^(\S+) must be between (\S+) and (\S+)$/, '$1 $2 ile $3 arasında olmalı'],
+  [/^(\S+) must be greater than (\S+)$/, '$1, $2 değerinden büyük olmalı'],
+  [/^(\S+) must be an integer$/, '$1 tam sayı olmalı'],
+  [/^(\S+) must be a number$/, '$1 bir sayı olmalı'],
+  [/^(\S+) must be a string$/, '$1 metin olmalı'],
+  [/^(\S+) must not be empty$/, '$1 boş olamaz'],
+  [/^(\S+) must be true or false$/, '$1 true ya da false olmalı'],
+  [/^(\S+) must be one of: (.+)$/, '$1 şunlardan biri olmalı: $2'],
+  [/^(\S+) must be an array$/, '$1 bir dizi olmalı'],
+  [/^(\S+) must be an object$/, '$1 bir nesne olmalı'],
+  [/^weights must not all be 0$/, 'ağırlıkların hepsi 0 olamaz'],
+];
+
+/* A server message (a decision reason, a validation error) in the page's language. */
+export function serverText(s) {
+  if (!s || lang !== 'tr') return s || '';
+  for (const [re, tr] of SERVER_TEXT_TR) if (re.test(s)) return s.replace(re, tr);
   return s;
 }
 
@@ -583,15 +635,29 @@ export function windowCountdown(w) {
   return { label: t('time.ended'), value: '', phase: 'after', ms: 0 };
 }
 
+/*
+ * Clock times are shown in the city's time (the tenant's tz_offset_min, which the server's
+ * reasons use too) once the page knows it, else in the browser's: one zone on every card.
+ */
+let tzOffsetMin = null;
+export function setTzOffset(min) { tzOffsetMin = Number.isFinite(min) ? min : null; }
+
+function zoned(iso) {
+  const d = new Date(iso);
+  if (tzOffsetMin === null) return { d, tz: undefined };
+  return { d: new Date(d.getTime() + tzOffsetMin * 60000), tz: 'UTC' };
+}
+
 export function fmtTime(iso) {
   if (!iso) return '';
-  const d = new Date(iso);
-  return d.toLocaleString(lang === 'tr' ? 'tr-TR' : 'en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit', day: '2-digit', month: 'short' });
+  const { d, tz } = zoned(iso);
+  return d.toLocaleString(lang === 'tr' ? 'tr-TR' : 'en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit', day: '2-digit', month: 'short', timeZone: tz });
 }
 
 export function fmtClock(iso) {
   if (!iso) return '';
-  return new Date(iso).toLocaleTimeString(lang === 'tr' ? 'tr-TR' : 'en-GB', { hour: '2-digit', minute: '2-digit' });
+  const { d, tz } = zoned(iso);
+  return d.toLocaleTimeString(lang === 'tr' ? 'tr-TR' : 'en-GB', { hour: '2-digit', minute: '2-digit', timeZone: tz });
 }
 
 export function fmtNumber(n, digits = 0) {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The seller's page at /s/{token} (a signed link from the seller's WhatsApp messages; no login):
 // the window's live pre-commits, expected arrivals and participants, and a field to redeem a
-// customer's code. Polls /api/public/s/{token} every few seconds.
+// customer's code; while the window is only proposed, buttons to approve or reject it. Polls
+// /api/public/s/{token} every few seconds.
 import { t, applyI18n, langSwitch, onLangChange, $, api, clock, windowCountdown, fmtClock, pathToken } from '/assets/common.js';
 
 const token = pathToken();
@@ -9,6 +10,7 @@ const base = `/api/public/s/${encodeURIComponent(token)}`;
 let data = null;
 let lastPhase = '';
 let lastOk = '';
+let decided = ''; // 'approve' | 'reject' once the seller answered here
 
 let fatalKey = '';
 
@@ -16,7 +18,7 @@ let fatalKey = '';
 function fatal(msg, key = '') {
   fatalKey = key;
   $('#loading').hidden = true;
-  for (const id of ['offer', 'clock', 'stats', 'redeem-card']) $(`#${id}`).hidden = true;
+  for (const id of ['offer', 'clock', 'stats', 'redeem-card', 'decide-card']) $(`#${id}`).hidden = true;
   $('#fatal').textContent = msg;
   $('#fatal').hidden = false;
 }
@@ -57,7 +59,9 @@ function render() {
   $('#n-joined').textContent = c.joined;
   $('#n-redeemed').textContent = c.redeemed;
   $('#n-targeted').textContent = c.targeted;
-  $('#redeem-card').hidden = false;
+  $('#decide-card').hidden = w.status !== 'PROPOSED';
+  $('#redeem-card').hidden = w.status === 'PROPOSED' || w.status === 'CANCELLED';
+  if (decided) $('#decide-msg').textContent = t(decided === 'approve' ? 'seller.approved' : 'seller.rejected');
   if (lastOk) $('#redeem-msg').textContent = t('seller.ok', { code: lastOk });
 }
 
@@ -77,6 +81,28 @@ function boot() {
     if (fatalKey) $('#fatal').textContent = t(fatalKey);
     render();
   });
+  for (const verb of ['approve', 'reject']) {
+    $(`#${verb}`).addEventListener('click', async (e) => {
+      const btns = [$('#approve'), $('#reject')];
+      for (const b of btns) b.disabled = true;
+      const msg = $('#decide-msg');
+      msg.className = '';
+      msg.textContent = '';
+      try {
+        const d = await api(`${base}/${verb}`, { method: 'POST' });
+        decided = verb;
+        msg.className = 'ok';
+        accept(d);
+      } catch (err) {
+        if (err.status === 401) { fatal(t('seller.bad_link'), 'seller.bad_link'); return; }
+        msg.className = 'error';
+        msg.textContent = err.message;
+        e.currentTarget.focus();
+      } finally {
+        for (const b of btns) b.disabled = false;
+      }
+    });
+  }
   const input = $('#code');
   input.addEventListener('input', () => input.removeAttribute('aria-invalid'));
   $('#redeem').addEventListener('submit', async (e) => {

@@ -288,12 +288,12 @@ int h_buyers_register(struct http_req *r, struct err *e)
     for (size_t i = 0; i < json_array_size(cats); i++) {
         char path[48];
         snprintf(path, sizeof(path), "categories[%zu]", i);
-        json_t *wrap = json_pack("{s:O}", "c", json_array_get(cats, i));
+        /* the element under its own path as key, so messages and field say "categories[i]" */
+        json_t *wrap = json_pack("{s:O}", path, json_array_get(cats, i));
         const char *cat = NULL;
-        rc = get_category(wrap, "c", true, &cfg, &cat, e);
+        rc = get_category(wrap, path, true, &cfg, &cat, e);
         if (rc) {
             json_decref(wrap);
-            snprintf(e->field, sizeof(e->field), "%s", path);
             return rc;
         }
         b.categories[b.n_categories++] = arena_strdup(&r->arena, cat);

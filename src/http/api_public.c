@@ -192,3 +192,29 @@ int h_public_seller_redeem(struct http_req *r, struct err *e)
     rc = flash_store_window_get(c, l.tenant, l.window, &r->arena, &w, e);
     return rc ? rc : seller_view(r, &l, c, &w, e);
 }
+
+/* The seller answers a proposed window from its page: approve (it opens) or reject. */
+static int seller_decide(struct http_req *r, bool approve, struct err *e)
+{
+    struct flash_link l = {0};
+    struct db_conn *c = NULL;
+    struct flash_window w = {0};
+    int64_t now = clock_now_ms(r->app->clock);
+    int rc = open_link(r, FLASH_LINK_SELLER, &l, &c, &w, e);
+    if (!rc)
+        rc = approve ? flash_seller_approve(c, l.tenant, l.window, now, e)
+                     : flash_seller_reject(c, l.tenant, l.window, now, e);
+    if (!rc)
+        rc = flash_store_window_get(c, l.tenant, l.window, &r->arena, &w, e);
+    return rc ? rc : seller_view(r, &l, c, &w, e);
+}
+
+int h_public_seller_approve(struct http_req *r, struct err *e)
+{
+    return seller_decide(r, true, e);
+}
+
+int h_public_seller_reject(struct http_req *r, struct err *e)
+{
+    return seller_decide(r, false, e);
+}

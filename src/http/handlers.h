@@ -90,5 +90,7 @@ int h_public_window_join(struct http_req *r, struct err *e);
 int h_public_window_cancel(struct http_req *r, struct err *e);
 int h_public_seller(struct http_req *r, struct err *e);
 int h_public_seller_redeem(struct http_req *r, struct err *e);
+int h_public_seller_approve(struct http_req *r, struct err *e);
+int h_public_seller_reject(struct http_req *r, struct err *e);
 
 #endif

@@ -101,6 +101,8 @@ const struct http_route http_routes[] = {
     {"GET", "/api/public/s/{token}", h_public_seller, ROLE_NONE, 0, 0},
     {"POST", "/api/public/s/{token}/redeem", h_public_seller_redeem, ROLE_NONE, 1 * KB,
      HTTP_BODY_JSON},
+    {"POST", "/api/public/s/{token}/approve", h_public_seller_approve, ROLE_NONE, 0, 0},
+    {"POST", "/api/public/s/{token}/reject", h_public_seller_reject, ROLE_NONE, 0, 0},
 
     /* web pages (served by the binary) and their scripts */
     {"GET", "/", h_page_root, ROLE_NONE, 0, 0},

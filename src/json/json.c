@@ -285,7 +285,8 @@ int json_buf_string(struct buf *b, const char *s)
 
 char *json_dump_compact(const json_t *v)
 {
-    char *s = json_dumps(v, JSON_COMPACT);
+    /* 12 significant digits: 0.7 stays 0.7 (not 0.69999999999999996); coordinates keep 1e-9 deg */
+    char *s = json_dumps(v, JSON_COMPACT | JSON_REAL_PRECISION(12));
     if (!s)
         return xstrdup("null");
     return s;

@@ -65,7 +65,7 @@ int json_reject_unknown(json_t *root, const char *path, const char *const *allow
  */
 int json_buf_string(struct buf *b, const char *s);
 
-/* Serialise compactly; caller frees with free(). */
+/* Serialise compactly, reals rounded to 12 significant digits; caller frees with free(). */
 char *json_dump_compact(const json_t *v);
 
 #endif

@@ -67,6 +67,45 @@ async function apiCall(method, p, body) {
   return text ? JSON.parse(text) : null;
 }
 
+async function apiRaw(method, p, body) {
+  const res = await fetch(BASE + p, {
+    method,
+    headers: { Authorization: `Bearer ${KEY}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, text: await res.text() };
+}
+
+// Empty space below the last thing a person can see (text, images, canvases, controls), in px.
+async function emptyTail(page) {
+  return page.evaluate(() => {
+    let bottom = 0;
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    const range = document.createRange();
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      if (!n.textContent.trim() || n.parentElement.closest('.sr-only')) continue;
+      range.selectNodeContents(n);
+      for (const r of range.getClientRects()) if (r.height) bottom = Math.max(bottom, r.bottom + window.scrollY);
+    }
+    for (const e of document.querySelectorAll('canvas, img, svg, input, select, button, textarea, .leaflet-container')) {
+      const r = e.getBoundingClientRect();
+      if (r.height) bottom = Math.max(bottom, r.bottom + window.scrollY);
+    }
+    return document.documentElement.scrollHeight - Math.max(bottom + 48, window.innerHeight);
+  });
+}
+
+// The element drawn at the centre of `sel` is `sel` itself (or inside it): nothing covers it.
+async function uncovered(page, sel) {
+  return page.evaluate((s) => {
+    const e = document.querySelector(s);
+    const r = e.getBoundingClientRect();
+    if (r.bottom <= 0 || r.top >= window.innerHeight) return false;
+    const hit = document.elementFromPoint(r.left + r.width / 2, r.top + Math.min(r.height / 2, 8));
+    return !!hit && (hit === e || e.contains(hit));
+  }, sel);
+}
+
 async function waitFor(fn, what, timeoutMs = 10000, everyMs = 250) {
   const end = Date.now() + timeoutMs;
   let last;
@@ -107,7 +146,9 @@ async function offline(ctx) {
   });
 }
 
-const desk = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'tr-TR', timezoneId: 'Europe/Istanbul' });
+// the browser's zone (London, UTC+0 in winter) differs from the city's (+03:00): the page must
+// still show every window time in one zone, the city's
+const desk = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'tr-TR', timezoneId: 'Europe/London' });
 await offline(desk);
 const admin = await desk.newPage();
 watch(admin, 'admin');
@@ -150,6 +191,8 @@ await step('see sellers and demand on the map (no tiles: plain background)', asy
   check((await admin.locator('.leaflet-tile').count()) === 0, 'tiles were requested');
   await admin.locator('path.mk-seller').first().hover();
   await admin.locator('.leaflet-tooltip').first().waitFor();
+  const tail = await emptyTail(admin);
+  check(tail <= 0, `the page scrolls ${tail}px past its content`);
   await shot(admin, l, 'map');
 });
 
@@ -165,6 +208,15 @@ await step('watch a window appear without reloading', async (l) => {
   check((await row.getAttribute('data-status')) === 'SCHEDULED', 'the window is not SCHEDULED');
   check(/\d\d:\d\d/.test(await row.locator('.countdown .val').textContent()), 'no countdown');
   await waitFor(async () => (await admin.locator('path.mk-window').count()) >= 1, 'the window radius on the map');
+  // a busy city: 150 rows in the windows table scroll inside it, the page does not grow
+  await admin.evaluate(() => {
+    const tb = document.querySelector('#windows tbody');
+    const row = tb.querySelector('tr[data-window-id]');
+    for (let i = 0; i < 150; i++) { const c = row.cloneNode(true); c.dataset.clone = '1'; c.removeAttribute('data-window-id'); tb.append(c); }
+  });
+  const tail = await emptyTail(admin);
+  await admin.evaluate(() => { for (const c of document.querySelectorAll('#windows tr[data-clone]')) c.remove(); });
+  check(tail <= 0, `with a long windows table the page scrolls ${tail}px past its content`);
   check(await admin.evaluate(() => window.__e2eNoReload === true), 'the page was reloaded');
   await shot(admin, l, 'window-live');
 });
@@ -178,10 +230,65 @@ await step('open the decision trace of the window', async (l) => {
   check(targets > 0, 'no targets listed');
   check(/m/.test(await d.locator('.trace-targets tbody tr').first().textContent()), 'no why for a buyer');
   check(/%/.test(await d.locator('.trace-discount').textContent()), 'no why for the discount');
+  // in Turkish the reasons are Turkish
+  const why = await d.locator('.trace-targets tbody tr td:last-child').first().textContent();
+  check(/uzakta/.test(why) && !/away|gives/.test(why), `the buyer reason is not Turkish: ${why}`);
+  check(!/gives|largest|seller max/.test(await d.locator('.trace-discount').textContent()), 'the discount reason is not Turkish');
+  const timing = await d.locator('.trace-timing').textContent();
+  check(!/local|busy|now \+/.test(timing), `the timing reason is not Turkish: ${timing}`);
+  // one time zone: the start in the reason is the start on the card
+  const at = (timing.match(/\d\d:\d\d/) || [])[0];
+  const card = await d.locator('#trace-body').textContent();
+  check(at && card.includes(`${at}–`), `the reason says ${at}, the card ${card.match(/\d\d:\d\d–\d\d:\d\d/)}`);
+  const row = await admin.locator(`#windows tr[data-window-id="${windowId}"] .win-sub`).textContent();
+  check(row.includes(`${at}–`), `the window list says ${row}, the reason ${at}`);
+  // the head never covers the title or the close button, also scrolled and on a narrow screen
+  check(await uncovered(admin, '#trace-h') && await uncovered(admin, '#trace-close'), 'the dialog head is covered');
+  await admin.locator('#trace-body').evaluate((b) => { b.scrollTop = b.scrollHeight; });
+  check(await uncovered(admin, '#trace-h') && await uncovered(admin, '#trace-close'), 'the title or Close is covered once scrolled');
+  await admin.setViewportSize({ width: 390, height: 700 });
+  await admin.locator('#trace-body').evaluate((b) => { b.scrollTop = b.scrollHeight / 2; });
+  check(await uncovered(admin, '#trace-h') && await uncovered(admin, '#trace-close'), 'the title or Close is covered on a narrow screen');
+  await shot(admin, l, 'trace-narrow');
+  await admin.setViewportSize({ width: 1440, height: 900 });
+  await admin.locator('#trace-body').evaluate((b) => { b.scrollTop = 0; });
   await shot(admin, l, 'trace');
   await admin.keyboard.press('Escape');
   await d.waitFor({ state: 'hidden' });
   check(await admin.evaluate(() => document.activeElement && document.activeElement.dataset.trace !== undefined), 'focus did not return to the trace button');
+});
+
+await step('approve a proposed window on the seller page', async (l) => {
+  // every seller but S1 is asked; the question carries the seller's page link
+  const res = await apiCall('GET', '/api/flash-windows?status=PROPOSED&limit=50');
+  const proposed = res.windows.filter((w) => w.status === 'PROPOSED');
+  check(proposed.length >= 2, `only ${proposed.length} proposed windows`);
+  const linkOf = async (w) => {
+    const m = await waitFor(async () => {
+      const r = await apiCall('GET', `/api/messages?window_id=${w.id}&kind=question&limit=10`);
+      return r.messages.find((x) => /\/s\/\S+/.test(x.body));
+    }, `the question for window ${w.id}`);
+    return m.body.match(/https?:\/\/\S+\/s\/[\w.-]+/)[0];
+  };
+  shotPage = seller;
+  await seller.goto(await linkOf(proposed[0]));
+  await seller.locator('#decide-card').waitFor();
+  check(await seller.locator('#redeem-card').isHidden(), 'a code field for a window that is not open');
+  await shot(seller, l, 'seller-proposed', { fullPage: true });
+  await seller.getByRole('button', { name: 'Approve and open' }).click();
+  await seller.locator('#decide-msg', { hasText: 'Approved' }).waitFor();
+  await waitFor(async () => (await seller.locator('#status').textContent()) === 'Scheduled', 'the window scheduled');
+  check(await seller.locator('#decide-card').isHidden(), 'the buttons stay after approving');
+  check((await apiCall('GET', `/api/flash-windows/${proposed[0].id}`)).status === 'SCHEDULED', 'the window is not SCHEDULED');
+  await shot(seller, l, 'seller-approved', { fullPage: true });
+  await seller.goto(await linkOf(proposed[1]));
+  await seller.getByRole('button', { name: 'Reject' }).click();
+  await seller.locator('#decide-msg', { hasText: 'Rejected' }).waitFor();
+  check((await apiCall('GET', `/api/flash-windows/${proposed[1].id}`)).status === 'CANCELLED', 'the window is not CANCELLED');
+  // a second answer is refused with the server's reason
+  const again = await fetch(`${(await linkOf(proposed[1])).replace('/s/', '/api/public/s/')}/approve`, { method: 'POST' });
+  check(again.status === 409, `approving a rejected window answers ${again.status}`);
+  shotPage = admin;
 });
 
 await step('switch the dashboard to English', async (l) => {
@@ -195,6 +302,15 @@ await step('change a setting and see the validation error beside the field', asy
   await admin.getByRole('tab', { name: 'Engine settings' }).click();
   const threshold = admin.getByLabel('Threshold (0–1)', { exact: true });
   await waitFor(async () => (await threshold.inputValue()) !== '', 'the settings to load');
+  // in Turkish the validation message is Turkish
+  await admin.locator('header .lang-switch button[data-lang="tr"]').click();
+  await admin.locator('#f-threshold').fill('1.5');
+  await admin.locator('#settings button[type="submit"]').click();
+  const trErr = admin.locator('.field-error[data-error-for="threshold"]');
+  await trErr.waitFor();
+  check(/arasında olmalı/.test(await trErr.textContent()), `the message is not Turkish: ${await trErr.textContent()}`);
+  await admin.locator('header .lang-switch button[data-lang="en"]').click();
+  await admin.locator('#f-threshold').fill('0.5');
   await threshold.fill('1.5');
   await admin.getByRole('button', { name: 'Save' }).click();
   const err = admin.locator('.field-error[data-error-for="threshold"]');
@@ -216,10 +332,26 @@ await step('change a setting and see the validation error beside the field', asy
   await admin.locator('#settings-ok', { hasText: 'Saved' }).waitFor();
   const cfg = await apiCall('GET', '/api/campaigns/config');
   check(cfg.threshold === 0.5 && cfg.tiers[1].max_m === 600, 'the saved configuration differs');
+  // numbers are rounded on output: 0.7 is written 0.7, not 0.69999999999999996
+  await apiCall('PUT', '/api/campaigns/config', { threshold: 0.7 });
+  const raw = await apiRaw('GET', '/api/campaigns/config');
+  check(/"threshold":0\.7[,}]/.test(raw.text) && !/\d\.\d{13,}/.test(raw.text), `unrounded numbers: ${raw.text.match(/\d\.\d{13,}/)}`);
+  await apiCall('PUT', '/api/campaigns/config', { threshold: 0.5 });
+  // an error in a list names the element: categories[0], not an internal name
+  const bad = await apiRaw('POST', '/api/buyers/register', { phone_number: '+905551112233', location: { lat: 40.98, lng: 29.03 }, categories: ['no_such_thing'] });
+  const prob = JSON.parse(bad.text).error || {};
+  check(bad.status === 400 && prob.field === 'categories[0]' && /^categories\[0\] /.test(prob.message), `the error names ${prob.field}: ${prob.message}`);
 });
 
 await step('see the job backlog and retry a dead job', async (l) => {
   await admin.getByRole('tab', { name: 'Jobs' }).click();
+  // the list opens on every state, and "all" can be chosen again
+  check((await admin.locator('#job-filter').inputValue()) === '', 'the jobs list does not open on all states');
+  check((await admin.locator('#job-filter option[value=""]').textContent()) === 'all', 'no "all" choice');
+  await admin.locator('#jobs .badge.done').first().waitFor({ timeout: 15000 });
+  const jobsTail = await emptyTail(admin);
+  check(jobsTail <= 0, `the jobs page scrolls ${jobsTail}px past its content`);
+  await admin.locator('#job-filter').selectOption('dead');
   const retry = admin.locator('#jobs button', { hasText: 'Retry' }).first();
   await retry.waitFor({ timeout: 15000 });
   check(Number(await admin.locator('#backlog li[data-state="done"] .n').textContent()) > 0, 'no done jobs counted');
@@ -239,6 +371,8 @@ await step('see messages with delivery status, and the charts', async (l) => {
     return c && c.width > 0 && window.Chart && window.Chart.getChart(c);
   })), 'three charts');
   await admin.waitForTimeout(5500); // a second /metrics sample for the request rate
+  const chartsTail = await emptyTail(admin);
+  check(chartsTail <= 0, `the charts page scrolls ${chartsTail}px past its content`);
   await shot(admin, l, 'charts');
   await admin.getByRole('tab', { name: 'Map and windows' }).click();
 });
@@ -332,6 +466,14 @@ await step('watch the dashboard count move (no reload)', async (l) => {
   check((await row.getAttribute('data-status')) === 'ACTIVE', 'the row is not ACTIVE');
   check((await row.locator('.c-joined').textContent()) === '1', 'joined is not 1');
   check(/Ends in/.test(await row.locator('.countdown .lbl').textContent()), 'no countdown to the end');
+  // the map legend names every kind of window drawn, the active one included
+  await waitFor(async () => (await admin.locator('path.mk-window-ACTIVE').count()) >= 1, 'the active window on the map');
+  for (const st of ['ACTIVE', 'SCHEDULED']) {
+    check(await admin.locator(`.legend li[data-legend="${st}"]`).isVisible(), `no legend entry for ${st} windows`);
+  }
+  check(/Active/.test(await admin.locator('.legend li[data-legend="ACTIVE"]').textContent()), 'the legend does not name active windows');
+  const liveTail = await emptyTail(admin);
+  check(liveTail <= 0, `the page scrolls ${liveTail}px past its content`);
   check(await admin.evaluate(() => window.__e2eNoReload === true), 'the page was reloaded');
   await shot(admin, l, 'dashboard-redeemed');
   await buyer.reload();

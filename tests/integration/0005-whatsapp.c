@@ -301,6 +301,15 @@ static void test_join_without_and_with_offer(void **state)
     json_decref(w);
     wait_reply("B2", "offer", 1);
 
+    /* a hedged join is read with less than UNDERSTAND_COMMIT: asked back, nothing committed */
+    assert_int_equal(say("905330000002", "katılabilirim belki"), 200);
+    char *ask = wait_reply("B2", "reply", 3);
+    assert_non_null(strstr(ask, "Katılmak için KATIL yazın"));
+    w = get(path);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(w, "counts"), "committed")),
+                     0);
+    json_decref(w);
+
     /* "katil" without the dotless ı, now with an offer: a pre-commit */
     assert_int_equal(say("905330000002", "KATIL"), 200);
     wait_reply("B2", "confirmation", 1);
@@ -331,13 +340,13 @@ static void test_opt_out_and_in(void **state)
 {
     (void)state;
     assert_int_equal(say("905330000002", "DUR"), 200);
-    char *reply = wait_reply("B2", "reply", 3);
+    char *reply = wait_reply("B2", "reply", 4);
     assert_non_null(strstr(reply, "göndermeyeceğim"));
     json_t *b = get("/api/buyers/B2");
     assert_true(json_is_false(json_object_get(b, "consent")));
     json_decref(b);
     assert_int_equal(say("905330000002", "başla"), 200);
-    wait_reply("B2", "reply", 4);
+    wait_reply("B2", "reply", 5);
     b = get("/api/buyers/B2");
     assert_true(json_is_true(json_object_get(b, "consent")));
     json_decref(b);

@@ -373,6 +373,30 @@ static int unclear(struct turn *t, bool seller, const char **outcome)
                  "latte\") or do you want to join an offer (JOIN)?");
 }
 
+/*
+ * An action that commits the person (joining, opting out or in, approving a window) read with
+ * less than UNDERSTAND_COMMIT confidence: ask back with the exact word that does it, do nothing.
+ */
+static int confirm_first(struct turn *t, enum understand_intent intent, const char **outcome)
+{
+    *outcome = arena_printf(t->a, "confirm:%s", understand_intent_names[intent]);
+    switch (intent) {
+    case UNDERSTAND_JOIN:
+        return reply(t, "Teklife katılmak mı istiyorsunuz? Katılmak için KATIL yazın.",
+                     "Do you want to join the offer? Write JOIN to join.");
+    case UNDERSTAND_OPT_OUT:
+        return reply(t, "Mesajları durdurmamı mı istiyorsunuz? Durdurmak için DUR yazın.",
+                     "Do you want me to stop messages? Write STOP to stop them.");
+    case UNDERSTAND_OPT_IN:
+        return reply(t, "Fırsat mesajlarını yeniden almak mı istiyorsunuz? Bunun için BAŞLA yazın.",
+                     "Do you want to receive offers again? Write START to receive them.");
+    default:
+        return reply(t,
+                     "Bu pencereyi açmamı onaylıyor musunuz? Onay için EVET, ret için HAYIR yazın.",
+                     "Do you approve this window? Write YES to open it or NO to decline.");
+    }
+}
+
 static int buyer_turn(struct turn *t, const struct understanding *u, const char **outcome)
 {
     const struct chat_event *ev = t->ev;
@@ -387,6 +411,8 @@ static int buyer_turn(struct turn *t, const struct understanding *u, const char 
         return buyer_choice(t, u->choice, outcome);
     if (u->confidence < UNDERSTAND_CONFIDENT && u->intent != UNDERSTAND_UNKNOWN)
         return unclear(t, false, outcome);
+    if (understand_gate(u) == UNDERSTAND_GATE_CONFIRM)
+        return confirm_first(t, u->intent, outcome);
     switch (u->intent) {
     case UNDERSTAND_DEMAND:
         return buyer_demand(t, u, outcome);
@@ -509,6 +535,8 @@ static int seller_turn(struct turn *t, const struct understanding *u, const char
         return seller_redeem(t, u->code, outcome);
     if (u->confidence < UNDERSTAND_CONFIDENT)
         return unclear(t, true, outcome);
+    if (understand_gate(u) == UNDERSTAND_GATE_CONFIRM)
+        return confirm_first(t, u->intent, outcome);
     switch (u->intent) {
     case UNDERSTAND_SELLER_IDLE:
         return seller_signal(t, FLASH_SUPPLY_IDLE, FLASH_DENSITY_LOW, u, outcome);

@@ -7,6 +7,7 @@
  */
 #include "domain/understand/understand.h"
 #include "core/xalloc.h"
+#include "domain/understand/understand_model.h"
 
 #include <libstemmer.h>
 #include <utf8proc.h>
@@ -1937,8 +1938,8 @@ static bool has_letter_run(const char *s)
     return false;
 }
 
-int understand_text(const char *text, enum understand_role role, struct understanding *out,
-                    struct err *e)
+int understand_rules(const char *text, enum understand_role role, struct understanding *out,
+                     struct err *e)
 {
     memset(out, 0, sizeof(*out));
     out->intent = UNDERSTAND_UNKNOWN;
@@ -1973,6 +1974,91 @@ int understand_text(const char *text, enum understand_role role, struct understa
             *out = alt;
     }
     return 0;
+}
+
+bool understand_intent_commits(enum understand_intent intent)
+{
+    return intent == UNDERSTAND_JOIN || intent == UNDERSTAND_OPT_OUT ||
+           intent == UNDERSTAND_OPT_IN || intent == UNDERSTAND_SELLER_APPROVE;
+}
+
+enum understand_gate understand_gate(const struct understanding *u)
+{
+    if (u->intent == UNDERSTAND_UNKNOWN || u->confidence < UNDERSTAND_CONFIDENT)
+        return UNDERSTAND_GATE_ASK;
+    if (understand_intent_commits(u->intent) && u->confidence < UNDERSTAND_COMMIT)
+        return UNDERSTAND_GATE_CONFIRM;
+    return UNDERSTAND_GATE_ACT;
+}
+
+/*
+ * The rules' reading (r, rc) and the model's (m, pm), one answer:
+ * - a code the rules found for a redemption, or a numbered choice, stands (exact patterns);
+ * - both agree: the model's probability, raised towards 1 by half the rules' confidence;
+ * - the rules saw nothing: the model alone, when it is at least UNDERSTAND_CONFIDENT (below, the
+ *   message stays unknown: "hmm", "lol", a word the model half-recognises);
+ * - they disagree: the model's intent when it is the likelier (pm > rc), else the rules', at a
+ *   confidence lowered by the other side's belief, so a committing action asks back.
+ * An unknown intent keeps confidence 0 (nothing to act on).
+ */
+static void combine(const char *folded, enum understand_role role, struct understanding *out)
+{
+    const struct understand_model *mi = understand_model_intents();
+    if (!mi || !*folded || out->choice || (out->code[0] && out->intent == UNDERSTAND_SELLER_REDEEM))
+        return;
+    double p[UNDERSTAND_INTENT_COUNT];
+    understand_model_predict(mi, folded, role, p);
+    int m = 0;
+    for (int c = 1; c < UNDERSTAND_INTENT_COUNT; c++)
+        if (p[c] > p[m])
+            m = c;
+    double pm = p[m], rc = out->confidence;
+    int r = (int)out->intent;
+    int intent;
+    double conf;
+    if (r == m) {
+        intent = m;
+        conf = pm + (1 - pm) * 0.5 * rc;
+    } else if (r == UNDERSTAND_UNKNOWN) {
+        intent = pm >= UNDERSTAND_CONFIDENT ? m : UNDERSTAND_UNKNOWN;
+        conf = pm;
+    } else if (pm > rc) {
+        intent = m;
+        conf = pm * (1 - 0.5 * rc);
+    } else {
+        intent = r;
+        conf = rc * (1 - 0.5 * pm) * (0.5 + 0.5 * p[r]);
+    }
+    out->intent = (enum understand_intent)intent;
+    out->confidence = intent == UNDERSTAND_UNKNOWN ? 0 : (conf > 0.99 ? 0.99 : conf);
+    /* a category the product lexicon did not give, from the category model when it is sure */
+    const struct understand_model *mc = understand_model_category();
+    if (!out->category[0] && mc &&
+        (intent == UNDERSTAND_DEMAND || intent == UNDERSTAND_DEALS_QUERY ||
+         intent == UNDERSTAND_SELLER_SURPLUS)) {
+        double q[UNDERSTAND_INTENT_COUNT];
+        understand_model_predict(mc, folded, role, q);
+        int b = 0;
+        for (int c = 1; c < mc->n_class; c++)
+            if (q[c] > q[b])
+                b = c;
+        if (q[b] >= 0.6)
+            snprintf(out->category, sizeof(out->category), "%s", understand_model_categories[b]);
+    }
+}
+
+int understand_text(const char *text, enum understand_role role, struct understanding *out,
+                    struct err *e)
+{
+    int rc = understand_rules(text, role, out, e);
+    if (rc)
+        return rc;
+    char *folded = xmalloc(2 * UNDERSTAND_TEXT_MAX + 1);
+    rc = understand_normalise(text, folded, 2 * UNDERSTAND_TEXT_MAX + 1, e);
+    if (!rc)
+        combine(folded, role, out);
+    free(folded);
+    return rc;
 }
 
 int understand_normalise(const char *text, char *out, size_t n, struct err *e)
