@@ -88,6 +88,8 @@ static enum MHD_Result queue_reply(struct http_req *r, struct MHD_Connection *co
     MHD_add_response_header(resp, "Content-Type",
                             r->content_type ? r->content_type : "application/json");
     MHD_add_response_header(resp, "Cache-Control", "no-store");
+    if (r->close)
+        MHD_add_response_header(resp, "Connection", "close");
     add_headers(r, resp);
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
@@ -245,6 +247,90 @@ static bool has_body(struct MHD_Connection *conn, int64_t *content_length)
     return te != NULL;
 }
 
+/* What framing headers a request carries, gathered in one pass over its headers. */
+struct framing {
+    int n_cl, n_te, n_host;
+    bool cl_differ, cl_bad;
+    const char *cl, *te;
+};
+
+/* True when a Transfer-Encoding value is exactly "chunked" (any case, optional spaces). */
+static bool coding_is_chunked(const char *te)
+{
+    while (*te == ' ' || *te == '\t')
+        te++;
+    size_t n = strlen("chunked");
+    if (strncasecmp(te, "chunked", n) != 0)
+        return false;
+    for (te += n; *te == ' ' || *te == '\t'; te++)
+        ;
+    return *te == '\0';
+}
+
+static bool all_digits(const char *s)
+{
+    if (!*s)
+        return false;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return false;
+    }
+    return true;
+}
+
+static enum MHD_Result framing_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+    (void)kind;
+    struct framing *f = cls;
+    if (!value)
+        value = "";
+    if (strcasecmp(key, "Content-Length") == 0) {
+        if (!all_digits(value))
+            f->cl_bad = true;
+        if (f->n_cl++ && strcmp(f->cl, value) != 0)
+            f->cl_differ = true;
+        f->cl = value;
+    } else if (strcasecmp(key, "Transfer-Encoding") == 0) {
+        f->n_te++;
+        f->te = value;
+    } else if (strcasecmp(key, "Host") == 0) {
+        f->n_host++;
+    }
+    return MHD_YES;
+}
+
+/*
+ * Message framing as RFC 9112 §6.3 and §3.2 require, checked before anything else so that no
+ * proxy in front can read a request's length differently from us: at most one Content-Length
+ * value, never with Transfer-Encoding, "chunked" as the only transfer coding (501 otherwise),
+ * and exactly one Host on HTTP/1.1. Returns 0, or ERR_INVALID (400) / ERR_NOT_IMPLEMENTED (501);
+ * the connection is closed after that reply.
+ */
+static int framing_check(struct MHD_Connection *conn, const char *version, struct err *e)
+{
+    struct framing f;
+    memset(&f, 0, sizeof(f));
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, framing_header, &f);
+    if (f.n_te && f.n_cl)
+        return err_set_field(e, ERR_INVALID, "Transfer-Encoding",
+                             "a request must not carry both Transfer-Encoding and Content-Length");
+    if (f.cl_differ)
+        return err_set_field(e, ERR_INVALID, "Content-Length", "conflicting Content-Length values");
+    if (f.cl_bad)
+        return err_set_field(e, ERR_INVALID, "Content-Length",
+                             "Content-Length must be a decimal number of bytes");
+    if (f.n_te > 1 || (f.n_te && !coding_is_chunked(f.te))) {
+        return err_set_field(e, ERR_NOT_IMPLEMENTED, "Transfer-Encoding",
+                             "transfer coding not implemented; only chunked is accepted");
+    }
+    if (version && strcmp(version, MHD_HTTP_VERSION_1_1) == 0 && f.n_host != 1)
+        return err_set_field(e, ERR_INVALID, "Host",
+                             f.n_host ? "more than one Host header"
+                                      : "an HTTP/1.1 request must carry a Host header");
+    return 0;
+}
+
 /*
  * Checks that need no body: rate limit by IP, route, auth, role, size and type. Returns 0 to
  * go on, or an error code with the reply prepared.
@@ -374,7 +460,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
 {
-    (void)version;
     struct http_server *srv = cls;
     struct http_req *r = *con_cls;
     if (!r) {
@@ -383,6 +468,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         atomic_fetch_add(&srv->inflight, 1);
         struct err e;
         err_init(&e);
+        if (framing_check(conn, version, &e)) {
+            /* Unsure where this request ends, so nothing after it on the connection is read. */
+            http_reply_error(r, &e);
+            r->close = true;
+            return queue_reply(r, conn);
+        }
         if (precheck(srv, r, conn, &e)) {
             /* Answer now: the body (if any) is never read and MHD closes the connection. */
             http_reply_error(r, &e);

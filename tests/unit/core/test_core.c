@@ -331,6 +331,42 @@ static void test_str_range_copy(void **state)
 
 /* ======================== clock ======================== */
 
+static void test_str_utf8(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *s;
+        bool ok;
+    } cases[] = {
+        {"", true},
+        {"plain", true},
+        {"caf\xc3\xa9", true},
+        {"\xe2\x82\xac", true},
+        {"\xf0\x9f\x98\x80", true},
+        {"\xff", false},
+        {"\xc3", false},
+        {"\xc0\xaf", false},
+        {"\xe0\x80\xaf", false},
+        {"\xed\xa0\x80", false},
+        {"\xf4\x90\x80\x80", false},
+        {"a\x80"
+         "b",
+         false},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        assert_int_equal(str_utf8_valid(cases[i].s, strlen(cases[i].s)), cases[i].ok);
+    char out[8];
+    str_utf8_scrub(out, sizeof(out),
+                   "a\xff\xc3\xa9"
+                   "b");
+    assert_string_equal(out, "a?\xc3\xa9"
+                             "b");
+    assert_true(str_utf8_valid(out, strlen(out)));
+    /* cut at a character boundary, never inside one */
+    str_utf8_scrub(out, 4, "ab\xc3\xa9");
+    assert_string_equal(out, "ab");
+}
+
 static void test_clock_format(void **state)
 {
     (void)state;
@@ -749,6 +785,7 @@ int main(void)
         cmocka_unit_test(test_buf_detach_reset),
         cmocka_unit_test(test_str_to_i64),
         cmocka_unit_test(test_str_range_copy),
+        cmocka_unit_test(test_str_utf8),
         cmocka_unit_test(test_clock_format),
         cmocka_unit_test(test_clock_parse),
         cmocka_unit_test(test_clock_manual),
