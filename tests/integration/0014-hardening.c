@@ -8,7 +8,11 @@
 #include "support/harness.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -36,6 +40,30 @@ static int teardown(void **state)
 {
     (void)state;
     return server_stop(&srv) == 0 ? 0 : -1;
+}
+
+/* Connect from loopback address `from` (127.0.0.x: each is its own client address). */
+static int connect_from(int port, const char *from)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in local;
+    memset(&local, 0, sizeof(local));
+    local.sin_family = AF_INET;
+    inet_pton(AF_INET, from, &local.sin_addr);
+    if (bind(fd, (struct sockaddr *)&local, sizeof(local))) {
+        close(fd);
+        return -1;
+    }
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+        close(fd);
+        return -1;
+    }
+    return fd;
 }
 
 static int connect_to(int port)
@@ -163,6 +191,160 @@ static void test_path_not_utf8(void **state)
     assert_json_error(out, "404", "not_found", NULL); /* valid UTF-8, not an id */
 }
 
+/* Milliseconds until the server ends a connection that writes `step` every 250 ms. */
+static long long trickle_until_closed(int port, const char *head, const char *step, int limit_ms)
+{
+    int fd = connect_to(port);
+    assert_true(fd >= 0);
+    long long t0 = harness_deadline(0);
+    assert_int_equal(send(fd, head, strlen(head), MSG_NOSIGNAL), (ssize_t)strlen(head));
+    for (long long end = t0 + limit_ms; harness_deadline(0) < end;) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 250) > 0) {
+            char b[512];
+            if (read(fd, b, sizeof(b)) <= 0)
+                break;
+            continue;
+        }
+        if (send(fd, step, strlen(step), MSG_NOSIGNAL) < 0)
+            break;
+    }
+    close(fd);
+    return harness_deadline(0) - t0;
+}
+
+/*
+ * A head sent one line at a time is never silent, so the idle timeout (30 s here) never fires;
+ * the head deadline (2 s) does. So does a body below the minimum rate.
+ */
+static void test_slow_head_and_body(void **state)
+{
+    (void)state;
+    struct server s2;
+    char url[600];
+    harness_fresh_db(url, sizeof(url));
+    const char *env[] = {"ICESHOP_IDLE_TIMEOUT=30", "ICESHOP_HEADER_TIMEOUT=2",
+                         "ICESHOP_BODY_MIN_RATE=500", NULL};
+    assert_int_equal(server_start(&s2, url, env), 0);
+    long long ms = trickle_until_closed(s2.port, "GET /health HTTP/1.1\r\nHost: x\r\n",
+                                        "X-Slow: 1\r\n", 15000);
+    assert_true(ms >= 1500);
+    assert_true(ms < 8000);
+    ms = trickle_until_closed(s2.port,
+                              "POST /api/auth/login HTTP/1.1\r\nHost: x\r\n"
+                              "Content-Type: application/json\r\nContent-Length: 4000\r\n\r\n",
+                              " ", 15000);
+    assert_true(ms >= 1500);
+    assert_true(ms < 8000);
+    assert_int_equal(server_stop(&s2), 0);
+}
+
+/* The trickle attack, small: two addresses hold all they can while another keeps being served. */
+struct attack {
+    int port;
+    _Atomic bool stop;
+    _Atomic int opened;
+};
+
+#define ATTACK_CONNS 24
+
+static void *attack_run(void *arg)
+{
+    struct attack *a = arg;
+    int fds[ATTACK_CONNS];
+    for (int i = 0; i < ATTACK_CONNS; i++)
+        fds[i] = -1;
+    static const char *const from[] = {"127.0.0.2", "127.0.0.3"};
+    while (!atomic_load(&a->stop)) {
+        for (int i = 0; i < ATTACK_CONNS; i++) {
+            if (fds[i] < 0) {
+                fds[i] = connect_from(a->port, from[i % 2]);
+                if (fds[i] >= 0) {
+                    atomic_fetch_add(&a->opened, 1);
+                    static const char head[] = "GET /health HTTP/1.1\r\nHost: x\r\n";
+                    if (send(fds[i], head, sizeof(head) - 1, MSG_NOSIGNAL) < 0) {
+                        close(fds[i]);
+                        fds[i] = -1;
+                    }
+                }
+                continue;
+            }
+            struct pollfd p = {.fd = fds[i], .events = POLLIN};
+            char b[256];
+            if ((poll(&p, 1, 0) > 0 && read(fds[i], b, sizeof(b)) <= 0) ||
+                send(fds[i], "X-Slow: 1\r\n", 11, MSG_NOSIGNAL) < 0) {
+                close(fds[i]);
+                fds[i] = -1;
+            }
+        }
+        harness_sleep_ms(200);
+    }
+    for (int i = 0; i < ATTACK_CONNS; i++) {
+        if (fds[i] >= 0)
+            close(fds[i]);
+    }
+    return NULL;
+}
+
+/*
+ * One GET /health from 127.0.0.1 with a 2 s limit, well under the 5 s head deadline: served by a
+ * reserved slot, not by waiting for an attacker's connection to be cut. Its status, 0 on none.
+ */
+static int light_request(int port)
+{
+    int fd = connect_from(port, "127.0.0.1");
+    if (fd < 0)
+        return 0;
+    struct timeval tv = {.tv_sec = 2, .tv_usec = 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    static const char req[] = "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    int status = 0;
+    char b[1024];
+    if (send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) == (ssize_t)sizeof(req) - 1) {
+        ssize_t n = read(fd, b, sizeof(b) - 1);
+        if (n > 12) {
+            b[n] = '\0';
+            status = (int)strtol(b + 9, NULL, 10);
+        }
+    }
+    close(fd);
+    return status;
+}
+
+static void test_trickle_attack(void **state)
+{
+    (void)state;
+    struct server s2;
+    char url[600];
+    harness_fresh_db(url, sizeof(url));
+    const char *env[] = {"ICESHOP_MAX_CONNECTIONS=16", "ICESHOP_HEADER_TIMEOUT=5",
+                         "ICESHOP_IDLE_TIMEOUT=30", NULL};
+    assert_int_equal(server_start(&s2, url, env), 0);
+    struct attack a = {.port = s2.port};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, attack_run, &a), 0);
+    /* Wait until the attack holds more connections than there are slots. */
+    for (long long end = harness_deadline(10000);
+         atomic_load(&a.opened) < ATTACK_CONNS && harness_before(end);)
+        harness_sleep_ms(50);
+    int ok = 0, failed = 0;
+    for (long long end = harness_deadline(7000); harness_before(end);) {
+        if (light_request(s2.port) == 200)
+            ok++;
+        else
+            failed++;
+        harness_sleep_ms(100);
+    }
+    atomic_store(&a.stop, true);
+    pthread_join(t, NULL);
+    if (failed)
+        fail_msg("%d of %d requests from a light address failed under the trickle attack", failed,
+                 ok + failed);
+    assert_true(ok >= 3);
+    assert_true(server_log_contains(&s2, "closed slow connections"));
+    assert_int_equal(server_stop(&s2), 0);
+}
+
 int main(void)
 {
     if (!harness_backend_available())
@@ -170,6 +352,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_framing),
         cmocka_unit_test(test_path_not_utf8),
+        cmocka_unit_test(test_slow_head_and_body),
+        cmocka_unit_test(test_trickle_attack),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
