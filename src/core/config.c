@@ -65,6 +65,7 @@ int config_load(struct config *cfg, struct err *e)
     cfg->idle_timeout_s = 30;
     cfg->header_timeout_s = 10;
     cfg->body_min_rate = 500;
+    cfg->login_free_failures = 5;
     cfg->rate_limit_key = 100;
     cfg->rate_limit_ip = 200;
     cfg->shutdown_grace_s = 10;
@@ -104,6 +105,7 @@ int config_load(struct config *cfg, struct err *e)
         env_int("ICESHOP_IDLE_TIMEOUT", 1, 3600, &cfg->idle_timeout_s, e) ||
         env_int("ICESHOP_HEADER_TIMEOUT", 1, 3600, &cfg->header_timeout_s, e) ||
         env_int("ICESHOP_BODY_MIN_RATE", 0, 100000000, &cfg->body_min_rate, e) ||
+        env_int("ICESHOP_LOGIN_FREE_FAILURES", 1, 1000, &cfg->login_free_failures, e) ||
         env_int("ICESHOP_RATE_LIMIT_KEY", 0, 1000000, &cfg->rate_limit_key, e) ||
         env_int("ICESHOP_RATE_LIMIT_IP", 0, 1000000, &cfg->rate_limit_ip, e) ||
         env_int("ICESHOP_RATE_LIMIT_ADMIN", 0, 1000000, &cfg->rate_limit_admin, e) ||

@@ -2,8 +2,9 @@
 /*
  * Hardening over real loopback HTTP: strict request framing (RFC 9112: conflicting
  * Content-Length, Transfer-Encoding with Content-Length, unknown transfer codings, HTTP/1.1
- * without Host), JSON error documents for paths that are not UTF-8, and slow clients that
- * trickle their request head. Runs on the backend TEST_BACKEND selects.
+ * without Host), JSON error documents for paths that are not UTF-8, slow clients that
+ * trickle their request head or body, and password guessing. Runs on the backend TEST_BACKEND
+ * selects.
  */
 #include "support/harness.h"
 
@@ -345,6 +346,70 @@ static void test_trickle_attack(void **state)
     assert_int_equal(server_stop(&s2), 0);
 }
 
+static int login(const struct server *s, const char *password, struct resp *r)
+{
+    char body[200];
+    snprintf(body, sizeof(body), "{\"email\":\"guess@example.com\",\"password\":\"%s\"}", password);
+    return http_post_json(s, "/api/auth/login", NULL, body, r);
+}
+
+/*
+ * Password guessing: after the free failures (3 here) each failure doubles a wait answered with
+ * 429 and Retry-After, even for the right password; once the wait is over the right password
+ * works again, and /metrics counts both.
+ */
+static void test_login_guessing(void **state)
+{
+    (void)state;
+    struct server s2;
+    char url[600];
+    harness_fresh_db(url, sizeof(url));
+    const char *env[] = {"ICESHOP_LOGIN_FREE_FAILURES=3", NULL};
+    assert_int_equal(server_start(&s2, url, env), 0);
+    struct resp r;
+    assert_int_equal(http_post_json(&s2, "/api/users", ADMIN,
+                                    "{\"email\":\"guess@example.com\",\"password\":\"right "
+                                    "password 1\",\"role\":\"viewer\"}",
+                                    &r),
+                     0);
+    assert_int_equal(r.status, 201);
+    resp_free(&r);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(login(&s2, "wrong password", &r), 0);
+        assert_int_equal(r.status, 401);
+        resp_free(&r);
+    }
+    int limited = 0;
+    char ra[16] = "";
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(login(&s2, i == 2 ? "right password 1" : "wrong password", &r), 0);
+        if (r.status == 429) {
+            limited++;
+            assert_true(resp_header(&r, "Retry-After", ra, sizeof(ra)));
+            assert_string_equal(resp_error_code(&r), "rate_limited");
+        }
+        resp_free(&r);
+    }
+    assert_int_equal(limited, 3);
+    /* The wait decays: the right password works once it is over. */
+    int status = 0;
+    for (long long end = harness_deadline(20000); status != 200 && harness_before(end);) {
+        harness_sleep_ms(250);
+        assert_int_equal(login(&s2, "right password 1", &r), 0);
+        status = r.status;
+        resp_free(&r);
+    }
+    assert_int_equal(status, 200);
+    assert_int_equal(http_get(&s2, "/metrics", NULL, &r), 0);
+    assert_non_null(strstr(r.body, "iceshop_login_failures_total 4\n"));
+    const char *th = strstr(r.body, "\niceshop_login_throttled_total ");
+    assert_non_null(th);
+    assert_true(strtol(th + strlen("\niceshop_login_throttled_total "), NULL, 10) >= 3);
+    resp_free(&r);
+    assert_true(server_log_contains(&s2, "login failed"));
+    assert_int_equal(server_stop(&s2), 0);
+}
+
 int main(void)
 {
     if (!harness_backend_available())
@@ -354,6 +419,7 @@ int main(void)
         cmocka_unit_test(test_path_not_utf8),
         cmocka_unit_test(test_slow_head_and_body),
         cmocka_unit_test(test_trickle_attack),
+        cmocka_unit_test(test_login_guessing),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
