@@ -203,6 +203,13 @@ static void test_register_and_validate(void **state)
         {"/api/sellers/signal", "{\"seller_id\":\"S1\",\"signal_type\":\"sleepy\"}", "signal_type"},
         {"/api/sellers/signal", "{\"seller_id\":\"S1\",\"signal_type\":\"density\"}",
          "density_status"},
+        /* far-future windows would block their seller (year 9999 once wrapped to 1970) */
+        {"/api/flash-windows/create",
+         "{\"seller_id\":\"S1\",\"discount_percent\":10,\"start_time\":\"9999-12-31T23:59:00Z\"}",
+         "start_time"},
+        {"/api/flash-windows/create",
+         "{\"seller_id\":\"S1\",\"discount_percent\":10,\"start_time\":\"2100-01-01T00:00:00Z\"}",
+         "start_time"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         assert_int_equal(http_post_json(&srv, bad[i].path, ADMIN, bad[i].body, &r), 0);

@@ -51,9 +51,17 @@ static const char *e164(struct arena *a, const char *raw)
     return arena_printf(a, "+%s", d);
 }
 
+/*
+ * A Meta message must carry its time: without one (absent, empty, not unix seconds) a replayed
+ * body could never be told stale, so it is refused like a stale one.
+ */
 static int check_time(int64_t ts_ms, int64_t now_ms, struct err *e)
 {
-    if (ts_ms && (ts_ms < now_ms - CHAT_STALE_AFTER_MS || ts_ms > now_ms + FUTURE_SLACK_MS))
+    if (!ts_ms)
+        return err_set_field(e, ERR_INVALID, "timestamp",
+                             "stale event check impossible: timestamp is missing or not unix "
+                             "seconds");
+    if (ts_ms < now_ms - CHAT_STALE_AFTER_MS || ts_ms > now_ms + FUTURE_SLACK_MS)
         return err_set_field(e, ERR_INVALID, "timestamp",
                              "stale event: its timestamp is more than 24 hours old or in the "
                              "future");
@@ -191,7 +199,7 @@ int chat_parse_meta(const char *body, size_t len, int64_t now_ms, struct arena *
         return err_set_field(e, ERR_INVALID, "object",
                              "expected a WhatsApp Business Account webhook "
                              "(object \"whatsapp_business_account\" with entry[])");
-    size_t cap = 0, used = 0;
+    size_t cap = 0, used = 0, messages = 0;
     struct chat_event *out = NULL;
     size_t i, j, k;
     json_t *entry, *change, *item;
@@ -204,6 +212,9 @@ int chat_parse_meta(const char *body, size_t len, int64_t now_ms, struct arena *
     json_t *contacts = json_object_get(value, "contacts");
     json_array_foreach(json_object_get(value, "messages"), k, item)
     {
+        if (++messages > CHAT_META_MAX_MESSAGES)
+            return err_set_field(e, ERR_INVALID, "entry.changes.value.messages",
+                                 "more than %d messages in one body", CHAT_META_MAX_MESSAGES);
         out = arena_grow(a, out, used, &cap, sizeof(*out));
         int rc = meta_message(item, contacts, a, &out[used], e);
         if (!rc)

@@ -19,8 +19,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CHAT_JOB_PROCESS    "chat.process"       /* payload {"event": id} */
-#define CHAT_STALE_AFTER_MS (24LL * 3600 * 1000) /* older events are refused as stale */
+#define CHAT_JOB_PROCESS       "chat.process"       /* payload {"event": id} */
+#define CHAT_STALE_AFTER_MS    (24LL * 3600 * 1000) /* older events are refused as stale */
+#define CHAT_META_MAX_MESSAGES 100 /* messages in one Meta body; Meta sends small batches */
 
 struct chat_event {
     int64_t pk;           /* set once stored */
@@ -49,8 +50,10 @@ struct chat_event {
 /*
  * Parse a Meta webhook body (object "whatsapp_business_account"). *events (arena) gets every
  * message and status in it. ERR_INVALID naming what is malformed; events older than
- * CHAT_STALE_AFTER_MS (or more than 5 minutes in the future) relative to now_ms are ERR_INVALID
- * "stale". Unsupported message types become type "other" rather than errors.
+ * CHAT_STALE_AFTER_MS (or more than 5 minutes in the future) relative to now_ms, or with no
+ * numeric timestamp, are ERR_INVALID naming "timestamp"; more than CHAT_META_MAX_MESSAGES
+ * messages in one body are ERR_INVALID. Unsupported message types become type "other" rather than
+ * errors.
  */
 int chat_parse_meta(const char *body, size_t len, int64_t now_ms, struct arena *a,
                     struct chat_event **events, size_t *n, struct err *e);

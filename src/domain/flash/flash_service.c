@@ -680,6 +680,12 @@ int flash_window_create(struct db_conn *c, int64_t tenant, const struct flash_ma
         rc = err_set_field(e, ERR_INVALID, "start_time", "start_time is in the past");
         return db_end_own(c, own, rc, e);
     }
+    if (w.start_ms - now_ms > (int64_t)FLASH_WINDOW_MAX_LEAD_DAYS * 24 * 60 * MINUTE_MS) {
+        rc =
+            err_set_field(e, ERR_INVALID, "start_time",
+                          "start_time must be within %d days from now", FLASH_WINDOW_MAX_LEAD_DAYS);
+        return db_end_own(c, own, rc, e);
+    }
     rc = window_end(m, w.start_ms, cfg.window_minutes, &w.end_ms, e);
     if (rc)
         return db_end_own(c, own, rc, e);
