@@ -97,7 +97,9 @@ static int die(const struct err *e)
 /* Open and migrate the configured database. */
 static int open_db(const struct config *cfg, struct db **out, struct err *e)
 {
-    struct db_options o = {.pool_size = cfg->db_pool, .busy_timeout_ms = 5000};
+    struct db_options o = {.pool_size = cfg->db_pool,
+                           .busy_timeout_ms = 5000,
+                           .sqlite_sync_full = cfg->sqlite_sync_full};
     int rc = db_open(out, cfg->database_url, &o, e);
     if (rc)
         return rc;

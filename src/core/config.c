@@ -81,6 +81,14 @@ int config_load(struct config *cfg, struct err *e)
         rc = config_parse_listen(cfg, listen, e);
     if (rc)
         return rc;
+    const char *sync = getenv("ICESHOP_SQLITE_SYNC");
+    if (sync && *sync) {
+        if (strcmp(sync, "full") == 0)
+            cfg->sqlite_sync_full = true;
+        else if (strcmp(sync, "normal") != 0)
+            return err_set_field(e, ERR_INVALID, "ICESHOP_SQLITE_SYNC",
+                                 "ICESHOP_SQLITE_SYNC must be normal or full, got \"%s\"", sync);
+    }
     const char *lvl = getenv("ICESHOP_LOG_LEVEL");
     if (lvl && *lvl && log_level_parse(lvl, &cfg->log_level))
         return err_set_field(e, ERR_INVALID, "ICESHOP_LOG_LEVEL",

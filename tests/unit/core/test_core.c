@@ -570,6 +570,8 @@ static const char *const config_vars[] = {
     "ICESHOP_TOKEN_TTL",       "ICESHOP_JOB_RETENTION_DAYS",
     "ICESHOP_JOB_LEASE",       "ICESHOP_JOB_BACKOFF_MS",
     "ICESHOP_SCHEDULER",       "ICESHOP_TEST_JOBS",
+    "ICESHOP_HEADER_TIMEOUT",  "ICESHOP_BODY_MIN_RATE",
+    "ICESHOP_SQLITE_SYNC",     "ICESHOP_LOGIN_FREE_FAILURES",
 };
 
 static int clear_env(void **state)
@@ -605,6 +607,10 @@ static void test_config_defaults(void **state)
     assert_int_equal(cfg.job_backoff_ms, 1000);
     assert_int_equal(cfg.scheduler, 1);
     assert_int_equal(cfg.test_jobs, 0);
+    assert_int_equal(cfg.header_timeout_s, 10);
+    assert_int_equal(cfg.body_min_rate, 500);
+    assert_int_equal(cfg.login_free_failures, 5);
+    assert_false(cfg.sqlite_sync_full);
 
     /* Empty values count as unset. */
     setenv("ICESHOP_WORKERS", "", 1);
@@ -626,6 +632,8 @@ static void test_config_values(void **state)
     setenv("ICESHOP_LOG_LEVEL", "debug", 1);
     setenv("ICESHOP_ACCESS_LOG", "0", 1);
     setenv("ICESHOP_TEST_JOBS", "1", 1);
+    setenv("ICESHOP_SQLITE_SYNC", "full", 1);
+    setenv("ICESHOP_HEADER_TIMEOUT", "3", 1);
     struct config cfg;
     struct err e;
     err_init(&e);
@@ -640,6 +648,8 @@ static void test_config_values(void **state)
     assert_int_equal(cfg.log_level, LOG_DEBUG);
     assert_int_equal(cfg.access_log, 0);
     assert_int_equal(cfg.test_jobs, 1);
+    assert_true(cfg.sqlite_sync_full);
+    assert_int_equal(cfg.header_timeout_s, 3);
     setenv("ICESHOP_DB_POOL", "3", 1);
     setenv("ICESHOP_DATABASE_URL", "postgresql://db/x", 1);
     assert_int_equal(config_load(&cfg, &e), 0);
@@ -716,6 +726,11 @@ static void test_config_errors(void **state)
         {"ICESHOP_DATABASE_URL", "SQLITE://x.db"},
         {"ICESHOP_LOG_LEVEL", "verbose"},
         {"ICESHOP_LOG_LEVEL", "INFO"},
+        {"ICESHOP_SQLITE_SYNC", "FULL"},
+        {"ICESHOP_SQLITE_SYNC", "off"},
+        {"ICESHOP_HEADER_TIMEOUT", "0"},
+        {"ICESHOP_BODY_MIN_RATE", "-1"},
+        {"ICESHOP_LOGIN_FREE_FAILURES", "0"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         clear_env(NULL);
