@@ -410,6 +410,44 @@ static void test_login_guessing(void **state)
     assert_int_equal(server_stop(&s2), 0);
 }
 
+/*
+ * The per-address limit, which the harness turns off everywhere else: ICESHOP_RATE_LIMIT_IP=2
+ * allows a burst of 4 refilled at 2/s to anonymous requests, and a failed credential costs
+ * the address as much; a key's requests are not counted against it.
+ */
+static void test_ip_rate_limit(void **state)
+{
+    (void)state;
+    struct server s2;
+    char url[600];
+    harness_fresh_db(url, sizeof(url));
+    const char *env[] = {"ICESHOP_RATE_LIMIT_IP=2", NULL};
+    assert_int_equal(server_start(&s2, url, env), 0);
+    struct resp r;
+    int limited = 0, ok = 0;
+    long long started = harness_deadline(0);
+    for (long long end = harness_deadline(30000); limited < 3 && harness_before(end);) {
+        assert_int_equal(http_get(&s2, (ok + limited) % 2 ? "/health" : "/api/me", "wrong-key", &r),
+                         0);
+        if (r.status == 429) {
+            limited++;
+            char ra[16];
+            assert_true(resp_header(&r, "Retry-After", ra, sizeof(ra)));
+            assert_true(strtol(ra, NULL, 10) >= 1);
+            assert_non_null(strstr(r.body, "per address"));
+        } else {
+            assert_true(r.status == 200 || r.status == 401);
+            ok++;
+        }
+        resp_free(&r);
+    }
+    long long elapsed_ms = harness_deadline(0) - started;
+    assert_int_equal(limited, 3);
+    assert_true(ok >= 2);
+    assert_true(ok <= 4 + 2 * (elapsed_ms + 999) / 1000);
+    assert_int_equal(server_stop(&s2), 0);
+}
+
 int main(void)
 {
     if (!harness_backend_available())
@@ -420,6 +458,7 @@ int main(void)
         cmocka_unit_test(test_slow_head_and_body),
         cmocka_unit_test(test_trickle_attack),
         cmocka_unit_test(test_login_guessing),
+        cmocka_unit_test(test_ip_rate_limit),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
