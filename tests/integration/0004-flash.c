@@ -8,6 +8,7 @@
  */
 #include "support/harness.h"
 
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -296,6 +297,33 @@ static void test_config_and_categories(void **state)
 
 static long long s1_window;
 
+#define GENERATE_RACERS 6
+
+struct gen_call {
+    long status;
+    long long opened, window_id;
+    char state[32], body[512];
+};
+
+static void *generate_call(void *arg)
+{
+    struct gen_call *g = arg;
+    struct resp r;
+    if (http_post_json(&srv, "/api/campaigns/generate", ADMIN, NULL, &r) != 0)
+        return NULL;
+    g->status = r.status;
+    snprintf(g->body, sizeof(g->body), "%s", r.body ? r.body : "");
+    g->opened = (long long)json_integer_value(json_object_get(r.json, "opened"));
+    json_t *w0 = json_array_get(json_object_get(r.json, "windows"), 0);
+    g->window_id = (long long)json_integer_value(json_object_get(w0, "window_id"));
+    snprintf(g->state, sizeof(g->state), "%s",
+             json_string_value(json_object_get(w0, "status"))
+                 ? json_string_value(json_object_get(w0, "status"))
+                 : "");
+    resp_free(&r);
+    return NULL;
+}
+
 static void test_scan_and_generate(void **state)
 {
     (void)state;
@@ -328,12 +356,30 @@ static void test_scan_and_generate(void **state)
     assert_true(json_real_value(json_object_get(comp, "category")) == 1.0);
     json_decref(scan);
 
-    json_t *gen = post("/api/campaigns/generate", NULL, 200);
-    assert_int_equal(num(gen, "opened"), 1);
-    json_t *g0 = json_array_get(json_object_get(gen, "windows"), 0);
-    assert_string_equal(str(g0, "status"), "SCHEDULED");
-    s1_window = num(g0, "window_id");
-    json_decref(gen);
+    /*
+     * Concurrent calls answer like repeated ones (idempotent): all 200, one window opened, every
+     * answer naming the same window.
+     */
+    pthread_t th[GENERATE_RACERS];
+    struct gen_call calls[GENERATE_RACERS];
+    memset(calls, 0, sizeof(calls));
+    for (int k = 0; k < GENERATE_RACERS; k++)
+        assert_int_equal(pthread_create(&th[k], NULL, generate_call, &calls[k]), 0);
+    long long opened = 0;
+    s1_window = 0;
+    for (int k = 0; k < GENERATE_RACERS; k++) {
+        pthread_join(th[k], NULL);
+        if (calls[k].status != 200)
+            fail_msg("concurrent generate %d answered %ld: %s", k, calls[k].status, calls[k].body);
+        opened += calls[k].opened;
+        if (!s1_window)
+            s1_window = calls[k].window_id;
+        assert_int_equal(calls[k].window_id, s1_window);
+        if (calls[k].opened)
+            assert_string_equal(calls[k].state, "SCHEDULED");
+    }
+    assert_int_equal(opened, 1);
+    json_t *gen;
 
     /* idempotent: nothing new for the same seller */
     gen = post("/api/campaigns/generate", NULL, 200);

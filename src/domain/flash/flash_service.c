@@ -503,9 +503,34 @@ int flash_generate(struct db_conn *c, int64_t tenant, int64_t now_ms, struct are
     return flash_generate_with(c, tenant, NULL, now_ms, a, out, n, e);
 }
 
+static int generate_once(struct db_conn *c, int64_t tenant, const struct flash_generate_opts *o,
+                         int64_t now_ms, struct arena *a, struct flash_generated **out, size_t *n,
+                         struct err *e);
+
+/* Attempts of a generate that lost a race for a seller's one open window to a concurrent one. */
+#define GENERATE_ATTEMPTS 3
+
+/*
+ * A concurrent generate may open a seller's window between our look and our insert: the
+ * one-open-window index refuses ours (ERR_CONFLICT). In its own transaction the call is then
+ * run again, and sees that window, answering as a repeated call would (idempotent).
+ */
 int flash_generate_with(struct db_conn *c, int64_t tenant, const struct flash_generate_opts *o,
                         int64_t now_ms, struct arena *a, struct flash_generated **out, size_t *n,
                         struct err *e)
+{
+    bool retry_ok = !db_in_transaction(c);
+    for (int attempt = 1;; attempt++) {
+        int rc = generate_once(c, tenant, o, now_ms, a, out, n, e);
+        if (rc != ERR_CONFLICT || !retry_ok || attempt >= GENERATE_ATTEMPTS)
+            return rc;
+        err_init(e);
+    }
+}
+
+static int generate_once(struct db_conn *c, int64_t tenant, const struct flash_generate_opts *o,
+                         int64_t now_ms, struct arena *a, struct flash_generated **out, size_t *n,
+                         struct err *e)
 {
     static const struct flash_generate_opts none;
     if (!o)
