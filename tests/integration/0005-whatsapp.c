@@ -493,6 +493,22 @@ static void test_seller_redeems_by_message(void **state)
     assert_int_equal(say("905320000002", msg), 200);
     reply = wait_reply("S2", "reply", 2);
     assert_non_null(strstr(reply, "kullanılmış"));
+    /*
+     * The same from VAPI, whose "from" is only the sender's word: no seller action, whatever the
+     * number claims.
+     */
+    snprintf(body, sizeof(body),
+             "{\"event_type\":\"message\",\"channel\":\"whatsapp\",\"from\":\"+905320000002\","
+             "\"text\":\"%s\"}",
+             msg);
+    const char *hdr[] = {"X-Vapi-Secret: " VAPI_SECRET, NULL};
+    assert_int_equal(http_req(&srv, "POST", "/api/whatsapp/webhook", NULL, "application/json", body,
+                              strlen(body), hdr, &r),
+                     0);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    reply = wait_reply("S2", "reply", 3);
+    assert_non_null(strstr(reply, "yalnızca kayıtlı numaranızdan WhatsApp"));
 }
 
 static void test_understand_endpoint(void **state)

@@ -604,6 +604,17 @@ int chat_dialog_handle(struct db_conn *c, int64_t tenant, const struct chat_even
     if (rc)
         return rc;
     bool seller = str_eq(t.who.kind, "seller");
+    if (seller && str_eq(ev->provider, "vapi")) {
+        /*
+         * A VAPI message is authenticated by a shared secret only: no signature over the body,
+         * no timestamp, so its "from" number is the sender's word. Seller actions (redeeming
+         * codes, approving windows) need a number Meta has vouched for.
+         */
+        *outcome = "refused:seller-by-vapi";
+        return reply(&t,
+                     "Satıcı işlemleri yalnızca kayıtlı numaranızdan WhatsApp ile yapılabilir.",
+                     "Seller actions can only be taken on WhatsApp from your registered number.");
+    }
     if (str_eq(ev->type, "audio")) {
         *outcome = "voice";
         return reply(&t,
