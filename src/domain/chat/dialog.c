@@ -611,8 +611,7 @@ int chat_dialog_handle(struct db_conn *c, int64_t tenant, const struct chat_even
          * codes, approving windows) need a number Meta has vouched for.
          */
         *outcome = "refused:seller-by-vapi";
-        return reply(&t,
-                     "Satıcı işlemleri yalnızca kayıtlı numaranızdan WhatsApp ile yapılabilir.",
+        return reply(&t, "Satıcı işlemleri yalnızca kayıtlı numaranızdan WhatsApp ile yapılabilir.",
                      "Seller actions can only be taken on WhatsApp from your registered number.");
     }
     if (str_eq(ev->type, "audio")) {
