@@ -497,6 +497,42 @@ static long long manual(const char *seller_id, int min_participants, const char 
     return pk;
 }
 
+#define RACERS 6
+
+struct race_call {
+    const char *path, *body;
+    long status;
+    char code[16], body_out[512];
+};
+
+static void *race_run(void *arg)
+{
+    struct race_call *c = arg;
+    struct resp r;
+    if (http_post_json(&srv, c->path, ADMIN, c->body, &r) != 0)
+        return NULL;
+    c->status = r.status;
+    snprintf(c->body_out, sizeof(c->body_out), "%s", r.body ? r.body : "");
+    const char *code = json_string_value(json_object_get(r.json, "code"));
+    snprintf(c->code, sizeof(c->code), "%s", code ? code : "");
+    resp_free(&r);
+    return NULL;
+}
+
+/* RACERS identical POSTs at once, each on its own connection. */
+static void race(const char *path, const char *body, struct race_call calls[RACERS])
+{
+    pthread_t th[RACERS];
+    memset(calls, 0, sizeof(struct race_call) * RACERS);
+    for (int k = 0; k < RACERS; k++) {
+        calls[k].path = path;
+        calls[k].body = body;
+        assert_int_equal(pthread_create(&th[k], NULL, race_run, &calls[k]), 0);
+    }
+    for (int k = 0; k < RACERS; k++)
+        pthread_join(th[k], NULL);
+}
+
 static void test_activate_join_redeem(void **state)
 {
     (void)state;
@@ -521,10 +557,21 @@ static void test_activate_join_redeem(void **state)
     assert_int_equal(count_messages(pk, "window_open"), 1);
 
     snprintf(path, sizeof(path), "/api/flash-windows/%lld/join", pk);
-    json_t *j = post(path, "{\"buyer_id\":\"B3\"}", 201);
-    char code[16];
-    snprintf(code, sizeof(code), "%s", str(j, "code"));
-    json_decref(j);
+    /* concurrent joins of one buyer: one 201, the rest 200, all with the same code */
+    struct race_call joins[RACERS];
+    race(path, "{\"buyer_id\":\"B3\"}", joins);
+    int created = 0;
+    char code[16] = "";
+    for (int k = 0; k < RACERS; k++) {
+        if (joins[k].status != 201 && joins[k].status != 200)
+            fail_msg("concurrent join %d answered %ld: %s", k, joins[k].status, joins[k].body_out);
+        created += joins[k].status == 201;
+        if (!code[0])
+            snprintf(code, sizeof(code), "%s", joins[k].code);
+        assert_string_equal(joins[k].code, code);
+    }
+    assert_int_equal(created, 1);
+    json_t *j;
     assert_int_equal(strlen(code), 6);
     j = post(path, "{\"buyer_id\":\"B3\"}", 200); /* same code again */
     assert_string_equal(str(j, "code"), code);
@@ -535,9 +582,17 @@ static void test_activate_join_redeem(void **state)
     json_decref(post(path, "{\"code\":\"ZZZZZZ\"}", 404));
     char body[64];
     snprintf(body, sizeof(body), "{\"code\":\"%s\"}", code);
-    j = post(path, body, 200);
-    assert_string_equal(str(j, "buyer_id"), "B3");
-    json_decref(j);
+    /* concurrent redemptions of one code: exactly one succeeds, the others are told it is used */
+    struct race_call redeems[RACERS];
+    race(path, body, redeems);
+    int redeemed = 0;
+    for (int k = 0; k < RACERS; k++) {
+        if (redeems[k].status != 200 && redeems[k].status != 409)
+            fail_msg("concurrent redeem %d answered %ld: %s", k, redeems[k].status,
+                     redeems[k].body_out);
+        redeemed += redeems[k].status == 200;
+    }
+    assert_int_equal(redeemed, 1);
     json_decref(post(path, body, 409)); /* single use */
     json_t *w = window(pk);
     json_t *counts = json_object_get(w, "counts");
