@@ -659,7 +659,17 @@ static int process(struct job_ctx *ctx, struct err *e)
     if (rc)
         return rc;
     const char *outcome = "";
-    rc = chat_dialog_handle(ctx->conn, ctx->tenant_id, &ev, ctx->now_ms, ctx->arena, &outcome, e);
+    int64_t recent = 0;
+    if (!str_eq(ev.kind, "status") && ev.from && *ev.from)
+        rc = chat_sender_recent(ctx->conn, ctx->tenant_id, ev.from, ctx->now_ms - 60 * 1000, pk,
+                                &recent, e);
+    if (rc)
+        return rc;
+    if (recent > CHAT_SENDER_MAX_PER_MINUTE)
+        outcome = "rate_limited"; /* kept, not acted on: one number cannot make us send a flood */
+    else
+        rc = chat_dialog_handle(ctx->conn, ctx->tenant_id, &ev, ctx->now_ms, ctx->arena, &outcome,
+                                e);
     if (!rc)
         rc = chat_event_done(ctx->conn, ctx->tenant_id, pk, outcome, ctx->now_ms, e);
     if (!rc)

@@ -5,6 +5,7 @@
  * Tests: tests/unit/domain/test_inbound.c, tests/integration/0005-whatsapp.c.
  */
 #include "domain/chat/inbound.h"
+#include "db/store.h"
 #include "core/crypto.h"
 #include "core/str.h"
 #include "domain/notify/contacts.h"
@@ -526,4 +527,23 @@ int chat_event_done(struct db_conn *c, int64_t tenant, int64_t pk, const char *o
     rc = db_step(s, e) == DB_ERROR ? (int)e->code : 0;
     db_stmt_done(s);
     return rc;
+}
+
+int chat_sender_recent(struct db_conn *c, int64_t tenant, const char *phone, int64_t since_ms,
+                       int64_t up_to_pk, int64_t *n, struct err *e)
+{
+    struct db_stmt *s;
+    int rc = db_prepare(c, &s,
+                        "SELECT COUNT(*) FROM chat_events WHERE tenant_id = ? AND from_phone = ? "
+                        "AND kind <> 'status' AND received_at >= ? AND id <= ?",
+                        e);
+    if (rc)
+        return rc;
+    db_bind_i64(s, 1, tenant);
+    db_bind_text(s, 2, phone);
+    db_bind_time(s, 3, since_ms);
+    db_bind_i64(s, 4, up_to_pk);
+    bool found = false;
+    *n = 0;
+    return db_one_i64(s, n, &found, e);
 }
