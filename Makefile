@@ -47,7 +47,7 @@ INTEG_BIN := $(INTEG_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(shell find bench -name '*.c' 2>/dev/null | sort)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all run test check unit integration asan bench fuzz lint format format-check clean deps
+.PHONY: all run test check unit integration asan bench attack fuzz lint format format-check clean deps
 
 all: $(BIN)
 
@@ -127,6 +127,10 @@ asan:
 
 bench:
 	@scripts/bench.sh
+
+# The hardening review's attack set against a fresh server: tried / refused / errors.
+attack:
+	@scripts/attack.sh
 
 fuzz:
 	@scripts/fuzz.sh

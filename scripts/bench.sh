@@ -2,7 +2,8 @@
 # `make bench`: HTTP load with wrk on loopback (bare libmicrohttpd baseline, /health, authenticated
 # GETs: one job by id with an API key, and a page of ten jobs, on SQLite and PostgreSQL) and
 # job-queue throughput (bench/bench_jobs.c), the flash engine's scan (bench/bench_flash.c) and
-# the active-window list under load (seeded by bench/bench_flash_active.c).
+# the active-window list under load (seeded by bench/bench_flash_active.c), and the cost of
+# ICESHOP_SQLITE_SYNC=full (bench/bench_sqlite_sync.c).
 # Prints figures with the machine they were taken on; never fails on a threshold.
 #   BENCH_DURATION=10 BENCH_RUNS=3 BENCH_CONNECTIONS=32 BENCH_JOBS=20000 scripts/bench.sh
 set -euo pipefail
@@ -211,6 +212,11 @@ if [ "$pg_ok" = 1 ]; then
 fi
 verdict=$(awk -v j="$jps_sqlite" 'BEGIN {print (j >= 5000 ? "meets" : "below")}')
 echo "  SQLite target >= 5000 jobs/s: $verdict"
+echo
+echo "== SQLite durability (bench/bench_sqlite_sync.c: single-row commits, NORMAL vs ICESHOP_SQLITE_SYNC=full)"
+make -s --no-print-directory FLAVOR=release build/release/bench/bench_sqlite_sync
+"$PWD/build/release/bench/bench_sqlite_sync" "$tmp" "${BENCH_SYNC_COMMITS:-2000}" | sed 's/^/  /' ||
+    echo "  bench_sqlite_sync failed"
 echo
 echo "== Flash engine (bench/bench_flash.c: grid build + flash_scan + flash_targets, one thread)"
 make -s --no-print-directory FLAVOR=release build/release/bench/bench_flash

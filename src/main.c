@@ -26,6 +26,7 @@
 #include "http/ratelimit.h"
 #include "http/routes.h"
 #include "http/server.h"
+#include "domain/account/login_throttle.h"
 #include "http/sse.h"
 #include "integrations/inbound_ledger.h"
 #include "integrations/integration_store.h"
@@ -96,7 +97,9 @@ static int die(const struct err *e)
 /* Open and migrate the configured database. */
 static int open_db(const struct config *cfg, struct db **out, struct err *e)
 {
-    struct db_options o = {.pool_size = cfg->db_pool, .busy_timeout_ms = 5000};
+    struct db_options o = {.pool_size = cfg->db_pool,
+                           .busy_timeout_ms = 5000,
+                           .sqlite_sync_full = cfg->sqlite_sync_full};
     int rc = db_open(out, cfg->database_url, &o, e);
     if (rc)
         return rc;
@@ -200,6 +203,11 @@ static int serve(struct config *cfg)
     app.rl_key = ratelimit_new(cfg->rate_limit_key, cfg->rate_limit_key * 2.0);
     if (cfg->rate_limit_ip)
         app.rl_ip = ratelimit_new(cfg->rate_limit_ip, cfg->rate_limit_ip * 2.0);
+    struct login_throttle_limits ll;
+    login_throttle_limits_default(&ll);
+    ll.account_free = cfg->login_free_failures;
+    ll.max_hashing = cfg->http_threads > 2 ? cfg->http_threads / 2 : 1;
+    app.logins = login_throttle_new(&ll);
 
     if (cfg->workers > 0) {
         struct job_workers_options wo = {.threads = cfg->workers,
@@ -264,6 +272,7 @@ out:
     sse_hub_free(app.hub);
     ratelimit_free(app.rl_key);
     ratelimit_free(app.rl_ip);
+    login_throttle_free(app.logins);
     metrics_free(app.metrics);
     job_registry_free(app.jobs);
     db_close(app.db);

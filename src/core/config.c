@@ -63,6 +63,9 @@ int config_load(struct config *cfg, struct err *e)
     cfg->max_connections = 1024;
     cfg->max_connections_per_ip = 64;
     cfg->idle_timeout_s = 30;
+    cfg->header_timeout_s = 10;
+    cfg->body_min_rate = 500;
+    cfg->login_free_failures = 5;
     cfg->rate_limit_key = 100;
     cfg->rate_limit_ip = 200;
     cfg->shutdown_grace_s = 10;
@@ -78,6 +81,14 @@ int config_load(struct config *cfg, struct err *e)
         rc = config_parse_listen(cfg, listen, e);
     if (rc)
         return rc;
+    const char *sync = getenv("ICESHOP_SQLITE_SYNC");
+    if (sync && *sync) {
+        if (strcmp(sync, "full") == 0)
+            cfg->sqlite_sync_full = true;
+        else if (strcmp(sync, "normal") != 0)
+            return err_set_field(e, ERR_INVALID, "ICESHOP_SQLITE_SYNC",
+                                 "ICESHOP_SQLITE_SYNC must be normal or full, got \"%s\"", sync);
+    }
     const char *lvl = getenv("ICESHOP_LOG_LEVEL");
     if (lvl && *lvl && log_level_parse(lvl, &cfg->log_level))
         return err_set_field(e, ERR_INVALID, "ICESHOP_LOG_LEVEL",
@@ -100,6 +111,9 @@ int config_load(struct config *cfg, struct err *e)
         env_int("ICESHOP_MAX_CONNECTIONS", 1, 100000, &cfg->max_connections, e) ||
         env_int("ICESHOP_MAX_CONNECTIONS_PER_IP", 0, 100000, &cfg->max_connections_per_ip, e) ||
         env_int("ICESHOP_IDLE_TIMEOUT", 1, 3600, &cfg->idle_timeout_s, e) ||
+        env_int("ICESHOP_HEADER_TIMEOUT", 1, 3600, &cfg->header_timeout_s, e) ||
+        env_int("ICESHOP_BODY_MIN_RATE", 0, 100000000, &cfg->body_min_rate, e) ||
+        env_int("ICESHOP_LOGIN_FREE_FAILURES", 1, 1000, &cfg->login_free_failures, e) ||
         env_int("ICESHOP_RATE_LIMIT_KEY", 0, 1000000, &cfg->rate_limit_key, e) ||
         env_int("ICESHOP_RATE_LIMIT_IP", 0, 1000000, &cfg->rate_limit_ip, e) ||
         env_int("ICESHOP_RATE_LIMIT_ADMIN", 0, 1000000, &cfg->rate_limit_admin, e) ||

@@ -10,6 +10,7 @@
 #include "core/err.h"
 #include "core/log.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct config {
@@ -25,8 +26,12 @@ struct config {
     int max_connections;        /* ICESHOP_MAX_CONNECTIONS, default 1024 */
     int max_connections_per_ip; /* ICESHOP_MAX_CONNECTIONS_PER_IP, default 64 */
     int idle_timeout_s;         /* ICESHOP_IDLE_TIMEOUT seconds, default 30 */
-    int rate_limit_key;         /* ICESHOP_RATE_LIMIT_KEY requests/s per key, 0 = off */
-    int rate_limit_ip;          /* ICESHOP_RATE_LIMIT_IP requests/s per IP, 0 = off */
+    int header_timeout_s;  /* ICESHOP_HEADER_TIMEOUT seconds for a whole request head, default 10 */
+    int body_min_rate;     /* ICESHOP_BODY_MIN_RATE bytes/s a body keeps up after that, 0 = off */
+    bool sqlite_sync_full; /* ICESHOP_SQLITE_SYNC=full|normal (default normal) */
+    int login_free_failures; /* ICESHOP_LOGIN_FREE_FAILURES per account before waits, default 5 */
+    int rate_limit_key;      /* ICESHOP_RATE_LIMIT_KEY requests/s per key, 0 = off */
+    int rate_limit_ip;       /* ICESHOP_RATE_LIMIT_IP requests/s per IP, 0 = off */
     int rate_limit_admin; /* ICESHOP_RATE_LIMIT_ADMIN requests/s for ICESHOP_ADMIN_KEY, 0 = off */
     int shutdown_grace_s; /* ICESHOP_SHUTDOWN_GRACE seconds, default 10 */
     int token_ttl_s;      /* ICESHOP_TOKEN_TTL seconds for login tokens, default 3600 */

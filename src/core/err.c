@@ -88,6 +88,8 @@ const char *err_code_name(enum err_code code)
         return "timeout";
     case ERR_INTERNAL:
         return "internal";
+    case ERR_NOT_IMPLEMENTED:
+        return "not_implemented";
     }
     return "internal";
 }

@@ -23,6 +23,7 @@ enum err_code {
     ERR_UPSTREAM,
     ERR_TIMEOUT,
     ERR_INTERNAL,
+    ERR_NOT_IMPLEMENTED, /* 501: e.g. a transfer coding the server does not implement */
 };
 
 struct err {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Small string helpers: strict number parsing (instead of atoi) and comparisons.
+ * Small string helpers: strict number parsing (instead of atoi), comparisons and UTF-8 checks.
  * Tests: tests/unit/core/test_core.c.
  */
 #ifndef ICESHOP_CORE_STR_H
@@ -18,5 +18,16 @@ bool str_eq(const char *a, const char *b);
 bool str_has_prefix(const char *s, const char *prefix);
 /* Copy src into dst of size n, always NUL-terminating; returns true when it fit. */
 bool str_copy(char *dst, size_t n, const char *src);
+/*
+ * True when s[0..len) is well-formed UTF-8 (RFC 3629: shortest form, no surrogates, at most
+ * U+10FFFF).
+ */
+bool str_utf8_valid(const char *s, size_t len);
+/*
+ * Copy NUL-terminated src into dst of size n (n >= 1), replacing every byte that is not part of
+ * well-formed UTF-8 with '?' and cutting only at a character boundary; dst is always valid
+ * UTF-8 and NUL-terminated.
+ */
+void str_utf8_scrub(char *dst, size_t n, const char *src);
 
 #endif

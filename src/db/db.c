@@ -59,6 +59,7 @@ int db_open(struct db **out, const char *url, const struct db_options *opts, str
     db->pool_size = opts && opts->pool_size > 0 ? opts->pool_size : DEFAULT_POOL_SIZE;
     db->busy_timeout_ms =
         opts && opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : DEFAULT_BUSY_TIMEOUT;
+    db->sqlite_sync_full = opts && opts->sqlite_sync_full;
     atomic_init(&db->errors, 0);
     pthread_mutex_init(&db->mu, NULL);
     pthread_condattr_t ca;

@@ -34,6 +34,11 @@ enum db_step_result { DB_DONE = 0, DB_ROW = 1, DB_ERROR = -1 };
 struct db_options {
     int pool_size;       /* connections in the pool; 0 → 8 */
     int busy_timeout_ms; /* SQLite lock wait / PostgreSQL connect timeout; 0 → 5000 */
+    /*
+     * SQLite only: false → synchronous=NORMAL (WAL: a commit survives a process crash, the last
+     * ones may be lost on an OS crash or power loss); true → synchronous=FULL (fsync per commit).
+     */
+    bool sqlite_sync_full;
 };
 
 /*

@@ -29,6 +29,7 @@ struct db {
     char *target; /* SQLite file path or libpq conninfo/URI */
     int pool_size;
     int busy_timeout_ms;
+    bool sqlite_sync_full;
     pthread_mutex_t mu; /* guards free_list and n_open */
     pthread_cond_t cv;
     struct db_conn *free_list;

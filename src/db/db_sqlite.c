@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * SQLite backend for db.h: WAL, synchronous=NORMAL, foreign keys on, one process-wide writer
- * mutex per database so writers queue in-process instead of spinning on SQLITE_BUSY, times as
- * ISO-8601 text, and lease-row leadership. The only file that includes <sqlite3.h>.
- * Tests: tests/unit/db/test_db.c.
+ * SQLite backend for db.h: WAL, synchronous=NORMAL (FULL when asked), foreign keys on, one
+ * process-wide writer mutex per database so writers queue in-process instead of spinning on
+ * SQLITE_BUSY, times as ISO-8601 text, and lease-row leadership. The only file that includes
+ * <sqlite3.h>. Tests: tests/unit/db/test_db.c.
  */
 #include "db/db.h"
 #include "db/db_internal.h"
@@ -220,8 +220,10 @@ static int s_conn_open(struct db *db, struct db_conn **out, struct err *e)
     sqlite3_busy_timeout(h, db->busy_timeout_ms);
     char *msg = NULL;
     rc = sqlite3_exec(h,
-                      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                      "PRAGMA foreign_keys=ON;",
+                      db->sqlite_sync_full ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+                                             "PRAGMA foreign_keys=ON;"
+                                           : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                                             "PRAGMA foreign_keys=ON;",
                       NULL, NULL, &msg);
     if (rc != SQLITE_OK) {
         err_set(e, ERR_DB, "cannot set up sqlite database %s: %s", db->target,

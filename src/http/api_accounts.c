@@ -5,8 +5,13 @@
  * Tests: tests/integration/0002-access.c.
  */
 #include "core/clock.h"
+#include "core/log.h"
+#include "domain/account/login_throttle.h"
 #include "http/auth.h"
 #include "http/handlers.h"
+
+/* How long a login waits for a free password-hash slot before a 429. */
+#define LOGIN_HASH_WAIT_MS 2000
 
 static json_t *time_or_null(int64_t ms)
 {
@@ -33,14 +38,32 @@ int h_login(struct http_req *r, struct err *e)
         rc = json_get_strn(r->json, "password", true, 256, &password, e);
     if (rc)
         return rc;
+    struct login_throttle *lt = r->app->logins;
+    int retry = 1;
+    rc = login_throttle_check(lt, email, r->client_ip, now_ms(r), &retry, e);
+    if (!rc)
+        rc = login_throttle_hash_enter(lt, LOGIN_HASH_WAIT_MS, e);
+    if (rc) {
+        char ra[16];
+        snprintf(ra, sizeof(ra), "%d", retry);
+        http_reply_header(r, "Retry-After", ra);
+        log_warn("msg=\"login refused\" request_id=%s ip=%s reason=\"%s\"", r->request_id,
+                 r->client_ip, e->msg);
+        return rc;
+    }
     struct db_conn *c;
-    rc = http_req_db(r, &c, e);
-    if (rc)
-        return rc;
     struct account_principal who;
-    rc = account_user_login(c, email, password, &who, e);
+    rc = http_req_db(r, &c, e);
+    if (!rc)
+        rc = account_user_login(c, email, password, &who, e);
+    login_throttle_hash_leave(lt);
+    if (rc == ERR_UNAUTHORIZED) {
+        login_throttle_fail(lt, email, r->client_ip, now_ms(r));
+        log_warn("msg=\"login failed\" request_id=%s ip=%s", r->request_id, r->client_ip);
+    }
     if (rc)
         return rc;
+    login_throttle_success(lt, email);
     const char *token;
     int64_t exp;
     rc = auth_token_issue(r, &who, &token, &exp, e);

@@ -7,6 +7,7 @@
  */
 #include "core/clock.h"
 #include "core/log.h"
+#include "domain/account/login_throttle.h"
 #include "domain/alerts/alerts.h"
 #include "http/auth.h"
 #include "http/handlers.h"
@@ -201,6 +202,13 @@ int h_metrics(struct http_req *r, struct err *e)
                       db_backend_name(app->db), (unsigned long long)db_error_count(app->db),
                       db_ok ? 1 : 0);
     rc |= buf_appendf(&b,
+                      "# HELP iceshop_login_failures_total Failed logins since start.\n"
+                      "# TYPE iceshop_login_failures_total counter\n"
+                      "iceshop_login_failures_total %llu\n"
+                      "# HELP iceshop_login_throttled_total Logins refused by the failed-login "
+                      "throttle since start.\n"
+                      "# TYPE iceshop_login_throttled_total counter\n"
+                      "iceshop_login_throttled_total %llu\n"
                       "# HELP iceshop_sse_subscribers Open Server-Sent Events streams.\n"
                       "# TYPE iceshop_sse_subscribers gauge\n"
                       "iceshop_sse_subscribers %zu\n"
@@ -213,6 +221,8 @@ int h_metrics(struct http_req *r, struct err *e)
                       "# HELP iceshop_build_info Build version.\n"
                       "# TYPE iceshop_build_info gauge\n"
                       "iceshop_build_info{version=\"%s\"} 1\n",
+                      (unsigned long long)login_throttle_failures(app->logins),
+                      (unsigned long long)login_throttle_refusals(app->logins),
                       sse_hub_subscribers(app->hub),
                       app->sched && sched_is_leader(app->sched) ? 1 : 0,
                       (long long)((clock_mono_ms() - app->started_ms) / 1000), app->version);

@@ -19,6 +19,7 @@ struct sched;
 struct metrics;
 struct sse_hub;
 struct ratelimit;
+struct login_throttle;
 
 struct app {
     struct config cfg;
@@ -31,6 +32,7 @@ struct app {
     struct sse_hub *hub;
     struct ratelimit *rl_key;
     struct ratelimit *rl_ip;
+    struct login_throttle *logins; /* failed-login waits and the password-hash gate */
     int64_t default_tenant_id;
     unsigned char token_key[32];  /* signs login tokens; shared by processes via the database */
     unsigned char secret_key[32]; /* seals integration secrets; never stored in the database */

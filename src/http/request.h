@@ -62,7 +62,8 @@ struct http_req {
     struct http_header reply_headers[HTTP_MAX_REPLY_HEADERS];
     int n_reply_headers;
     bool replied;
-    bool sse; /* the handler turned this request into an event stream */
+    bool sse;   /* the handler turned this request into an event stream */
+    bool close; /* close the connection after the reply (framing could not be trusted) */
     int64_t sse_tenant_id;
 };
 

@@ -5,6 +5,7 @@
  * Tests: tests/integration/.
  */
 #include "http/request.h"
+#include "core/str.h"
 #include "core/xalloc.h"
 
 #include <stdio.h>
@@ -41,6 +42,8 @@ int http_status_from_err(enum err_code code)
     case ERR_NOMEM:
     case ERR_INTERNAL:
         return 500;
+    case ERR_NOT_IMPLEMENTED:
+        return 501;
     }
     return 500;
 }
@@ -99,13 +102,17 @@ void http_reply_error(struct http_req *r, const struct err *e)
     int status = http_status_from_err(e->code);
     const char *msg = e->msg[0] ? e->msg : err_code_name(e->code);
     /* Internal details stay in the log; the client gets a stable message and the request id. */
-    if (status >= 500 && e->code != ERR_UPSTREAM)
+    if (status >= 500 && e->code != ERR_UPSTREAM && e->code != ERR_NOT_IMPLEMENTED)
         msg = e->code == ERR_DB || e->code == ERR_TIMEOUT
                   ? "the database is unavailable; try again shortly"
                   : "internal error; quote the request id when reporting it";
-    json_t *err = json_pack("{s:s, s:s}", "code", err_code_name(e->code), "message", msg);
-    if (e->field[0])
-        json_object_set_new(err, "field", json_string(e->field));
+    /* Messages may quote the request (a path, a field); the document stays valid UTF-8. */
+    char clean[sizeof(e->msg)], field[sizeof(e->field)];
+    str_utf8_scrub(clean, sizeof(clean), msg);
+    str_utf8_scrub(field, sizeof(field), e->field);
+    json_t *err = json_pack("{s:s, s:s}", "code", err_code_name(e->code), "message", clean);
+    if (field[0])
+        json_object_set_new(err, "field", json_string(field));
     json_object_set_new(err, "request_id", json_string(r->request_id));
     if (status == 401)
         http_reply_header(r, "WWW-Authenticate", "Bearer realm=\"iceshop\"");

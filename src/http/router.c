@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Path matching for the route table (see router.h). */
 #include "http/router.h"
+#include "core/str.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -16,7 +17,10 @@ static int hexval(char c)
     return -1;
 }
 
-/* Percent-decode one segment into out; false on bad encoding, NUL, '/' or overflow. */
+/*
+ * Percent-decode one segment into out; false on bad encoding, NUL, '/', overflow, or a result
+ * that is not UTF-8 (ids and names are text, and error messages quote them).
+ */
 static bool decode_segment(const char *s, size_t len, char *out, size_t cap)
 {
     size_t o = 0;
@@ -38,7 +42,7 @@ static bool decode_segment(const char *s, size_t len, char *out, size_t cap)
         out[o++] = c;
     }
     out[o] = '\0';
-    return true;
+    return str_utf8_valid(out, o);
 }
 
 /* Match one pattern; true when the path fits it, filling params. */

@@ -10,6 +10,7 @@
 #include "core/str.h"
 #include "core/xalloc.h"
 #include "http/auth.h"
+#include "http/connguard.h"
 #include "http/metrics.h"
 #include "http/ratelimit.h"
 #include "http/request.h"
@@ -18,15 +19,18 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
-#define HEADER_MEMORY_LIMIT (32 * 1024) /* per-connection buffer: bounds request headers */
-#define SSE_CHUNK           4096
+#define HEADER_MEMORY_LIMIT     (32 * 1024) /* per-connection buffer: bounds request headers */
+#define SSE_CHUNK               4096
+#define GUARD_LIGHT_CONNECTIONS 4 /* fewer than this, an address may use the reserved slots */
 
 struct http_server {
     struct MHD_Daemon *d;
@@ -36,6 +40,9 @@ struct http_server {
     _Atomic int inflight;
     _Atomic int streams;
     int port;
+    struct connguard *guard; /* slow-client deadlines and slots kept for light addresses */
+    pthread_t sweeper;
+    _Atomic bool stopping;
 };
 
 /* Stream state for an SSE reply; owned by the MHD response (freed by its free callback). */
@@ -88,6 +95,8 @@ static enum MHD_Result queue_reply(struct http_req *r, struct MHD_Connection *co
     MHD_add_response_header(resp, "Content-Type",
                             r->content_type ? r->content_type : "application/json");
     MHD_add_response_header(resp, "Cache-Control", "no-store");
+    if (r->close)
+        MHD_add_response_header(resp, "Connection", "close");
     add_headers(r, resp);
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
@@ -245,6 +254,90 @@ static bool has_body(struct MHD_Connection *conn, int64_t *content_length)
     return te != NULL;
 }
 
+/* What framing headers a request carries, gathered in one pass over its headers. */
+struct framing {
+    int n_cl, n_te, n_host;
+    bool cl_differ, cl_bad;
+    const char *cl, *te;
+};
+
+/* True when a Transfer-Encoding value is exactly "chunked" (any case, optional spaces). */
+static bool coding_is_chunked(const char *te)
+{
+    while (*te == ' ' || *te == '\t')
+        te++;
+    size_t n = strlen("chunked");
+    if (strncasecmp(te, "chunked", n) != 0)
+        return false;
+    for (te += n; *te == ' ' || *te == '\t'; te++)
+        ;
+    return *te == '\0';
+}
+
+static bool all_digits(const char *s)
+{
+    if (!*s)
+        return false;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return false;
+    }
+    return true;
+}
+
+static enum MHD_Result framing_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+    (void)kind;
+    struct framing *f = cls;
+    if (!value)
+        value = "";
+    if (strcasecmp(key, "Content-Length") == 0) {
+        if (!all_digits(value))
+            f->cl_bad = true;
+        if (f->n_cl++ && strcmp(f->cl, value) != 0)
+            f->cl_differ = true;
+        f->cl = value;
+    } else if (strcasecmp(key, "Transfer-Encoding") == 0) {
+        f->n_te++;
+        f->te = value;
+    } else if (strcasecmp(key, "Host") == 0) {
+        f->n_host++;
+    }
+    return MHD_YES;
+}
+
+/*
+ * Message framing as RFC 9112 §6.3 and §3.2 require, checked before anything else so that no
+ * proxy in front can read a request's length differently from us: at most one Content-Length
+ * value, never with Transfer-Encoding, "chunked" as the only transfer coding (501 otherwise),
+ * and exactly one Host on HTTP/1.1. Returns 0, or ERR_INVALID (400) / ERR_NOT_IMPLEMENTED (501);
+ * the connection is closed after that reply.
+ */
+static int framing_check(struct MHD_Connection *conn, const char *version, struct err *e)
+{
+    struct framing f;
+    memset(&f, 0, sizeof(f));
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, framing_header, &f);
+    if (f.n_te && f.n_cl)
+        return err_set_field(e, ERR_INVALID, "Transfer-Encoding",
+                             "a request must not carry both Transfer-Encoding and Content-Length");
+    if (f.cl_differ)
+        return err_set_field(e, ERR_INVALID, "Content-Length", "conflicting Content-Length values");
+    if (f.cl_bad)
+        return err_set_field(e, ERR_INVALID, "Content-Length",
+                             "Content-Length must be a decimal number of bytes");
+    if (f.n_te > 1 || (f.n_te && !coding_is_chunked(f.te))) {
+        return err_set_field(e, ERR_NOT_IMPLEMENTED, "Transfer-Encoding",
+                             "transfer coding not implemented; only chunked is accepted");
+    }
+    if (version && strcmp(version, MHD_HTTP_VERSION_1_1) == 0 && f.n_host != 1)
+        return err_set_field(e, ERR_INVALID, "Host",
+                             f.n_host ? "more than one Host header"
+                                      : "an HTTP/1.1 request must carry a Host header");
+    return 0;
+}
+
 /*
  * Checks that need no body: rate limit by IP, route, auth, role, size and type. Returns 0 to
  * go on, or an error code with the reply prepared.
@@ -370,27 +463,104 @@ static void reply_too_large(struct http_req *r)
     http_reply_error(r, &e);
 }
 
+/* The guard's record of this connection (set when it opened), or NULL. */
+static struct connguard_conn *guard_conn(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+static void addr_text(const struct sockaddr *sa, char *out, size_t n)
+{
+    str_copy(out, n, "unknown");
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+                  (socklen_t)n);
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
+                  (socklen_t)n);
+}
+
+/* Accept policy: when the free slots are down to the reserve, only light addresses get one. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    (void)addrlen;
+    struct http_server *srv = cls;
+    char ip[64];
+    addr_text(addr, ip, sizeof(ip));
+    return connguard_admit(srv->guard, ip) ? MHD_YES : MHD_NO;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    struct http_server *srv = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        /* called before libmicrohttpd closes the socket, so the sweeper never sees a reused fd */
+        connguard_close(srv->guard, *socket_context);
+        *socket_context = NULL;
+        return;
+    }
+    const union MHD_ConnectionInfo *fd =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    const union MHD_ConnectionInfo *ca =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    char ip[64];
+    addr_text(ca ? ca->client_addr : NULL, ip, sizeof(ip));
+    *socket_context = fd ? connguard_open(srv->guard, ip, fd->connect_fd, clock_mono_ms()) : NULL;
+}
+
+/* Cutting a slow connection: the poll loop then sees the end of its stream and closes it. */
+static void cut_slow(int fd, void *ctx)
+{
+    (void)ctx;
+    shutdown(fd, SHUT_RDWR);
+}
+
+static void *sweep_loop(void *arg)
+{
+    struct http_server *srv = arg;
+    while (!atomic_load(&srv->stopping)) {
+        int n = connguard_sweep(srv->guard, clock_mono_ms(), cut_slow, NULL);
+        if (n)
+            log_info("msg=\"closed slow connections\" count=%d", n);
+        usleep(100 * 1000);
+    }
+    return NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
 {
-    (void)version;
     struct http_server *srv = cls;
     struct http_req *r = *con_cls;
+    struct connguard_conn *gc = guard_conn(conn);
     if (!r) {
+        connguard_head_done(srv->guard, gc, clock_mono_ms());
         r = req_new(srv, conn, method, url);
         *con_cls = r;
         atomic_fetch_add(&srv->inflight, 1);
         struct err e;
         err_init(&e);
+        if (framing_check(conn, version, &e)) {
+            /* Unsure where this request ends, so nothing after it on the connection is read. */
+            http_reply_error(r, &e);
+            r->close = true;
+            connguard_busy(srv->guard, gc);
+            return queue_reply(r, conn);
+        }
         if (precheck(srv, r, conn, &e)) {
             /* Answer now: the body (if any) is never read and MHD closes the connection. */
             http_reply_error(r, &e);
+            connguard_busy(srv->guard, gc);
             return queue_reply(r, conn);
         }
         return MHD_YES;
     }
     if (*upload_data_size) {
+        connguard_body(srv->guard, gc, *upload_data_size);
         if (!r->body_too_large && buf_append(&r->body, upload_data, *upload_data_size)) {
             r->body_too_large = true;
             buf_release(&r->body);
@@ -410,6 +580,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
+    connguard_busy(srv->guard, gc);
     if (r->replied)
         return MHD_YES; /* answered early while draining */
     if (r->body_too_large) {
@@ -461,13 +632,13 @@ static void access_log(struct http_server *srv, struct http_req *r, int64_t dur_
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)conn;
     (void)toe;
     struct http_server *srv = cls;
     struct http_req *r = *con_cls;
     if (!r)
         return;
     *con_cls = NULL;
+    connguard_idle(srv->guard, guard_conn(conn), clock_mono_ms());
     int64_t dur = clock_mono_ns() - r->start_ns;
     if (r->status == 0)
         r->status = 499; /* client went away before a reply */
@@ -522,11 +693,20 @@ int http_server_start(struct app *app, const struct http_route *routes, size_t n
     srv->app = app;
     srv->routes = routes;
     srv->n_routes = n_routes;
+    struct connguard_limits lim = {
+        .max_connections = app->cfg.max_connections,
+        .reserve = app->cfg.max_connections / 8,
+        .light = GUARD_LIGHT_CONNECTIONS,
+        .header_ms = (int64_t)app->cfg.header_timeout_s * 1000,
+        .body_min_rate = app->cfg.body_min_rate,
+    };
+    srv->guard = connguard_new(&lim);
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ITC | MHD_USE_ERROR_LOG;
     unsigned per_ip = (unsigned)app->cfg.max_connections_per_ip;
     srv->d = MHD_start_daemon(
-        flags, (uint16_t)app->cfg.listen_port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR,
+        flags, (uint16_t)app->cfg.listen_port, on_accept, srv, on_request, srv,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->cfg.http_threads,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)app->cfg.max_connections,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
@@ -535,12 +715,19 @@ int http_server_start(struct app *app, const struct http_route *routes, size_t n
         MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
         MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
     if (!srv->d) {
+        connguard_free(srv->guard);
         free(srv);
         return err_set(e, ERR_INTERNAL, "cannot listen on %s:%d (in use, or not allowed)",
                        app->cfg.listen_host, app->cfg.listen_port);
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv->d, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = di ? di->port : app->cfg.listen_port;
+    if (pthread_create(&srv->sweeper, NULL, sweep_loop, srv)) {
+        MHD_stop_daemon(srv->d);
+        connguard_free(srv->guard);
+        free(srv);
+        return err_set(e, ERR_INTERNAL, "cannot start the slow-connection sweeper");
+    }
     *out = srv;
     return 0;
 }
@@ -569,6 +756,9 @@ void http_server_stop(struct http_server *s, int grace_ms)
     if (atomic_load(&s->inflight) > 0)
         log_warn("msg=\"closing connections with requests in flight\" inflight=%d",
                  atomic_load(&s->inflight));
+    atomic_store(&s->stopping, true);
+    pthread_join(s->sweeper, NULL);
     MHD_stop_daemon(s->d);
+    connguard_free(s->guard);
     free(s);
 }

@@ -8,6 +8,7 @@
  */
 #include "support/harness.h"
 
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -215,6 +216,13 @@ static void test_register_and_validate(void **state)
         {"/api/sellers/signal", "{\"seller_id\":\"S1\",\"signal_type\":\"sleepy\"}", "signal_type"},
         {"/api/sellers/signal", "{\"seller_id\":\"S1\",\"signal_type\":\"density\"}",
          "density_status"},
+        /* far-future windows would block their seller (year 9999 once wrapped to 1970) */
+        {"/api/flash-windows/create",
+         "{\"seller_id\":\"S1\",\"discount_percent\":10,\"start_time\":\"9999-12-31T23:59:00Z\"}",
+         "start_time"},
+        {"/api/flash-windows/create",
+         "{\"seller_id\":\"S1\",\"discount_percent\":10,\"start_time\":\"2100-01-01T00:00:00Z\"}",
+         "start_time"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         assert_int_equal(http_post_json(&srv, bad[i].path, ADMIN, bad[i].body, &r), 0);
@@ -301,6 +309,33 @@ static void test_config_and_categories(void **state)
 
 static long long s1_window;
 
+#define GENERATE_RACERS 6
+
+struct gen_call {
+    long status;
+    long long opened, window_id;
+    char state[32], body[512];
+};
+
+static void *generate_call(void *arg)
+{
+    struct gen_call *g = arg;
+    struct resp r;
+    if (http_post_json(&srv, "/api/campaigns/generate", ADMIN, NULL, &r) != 0)
+        return NULL;
+    g->status = r.status;
+    snprintf(g->body, sizeof(g->body), "%s", r.body ? r.body : "");
+    g->opened = (long long)json_integer_value(json_object_get(r.json, "opened"));
+    json_t *w0 = json_array_get(json_object_get(r.json, "windows"), 0);
+    g->window_id = (long long)json_integer_value(json_object_get(w0, "window_id"));
+    snprintf(g->state, sizeof(g->state), "%s",
+             json_string_value(json_object_get(w0, "status"))
+                 ? json_string_value(json_object_get(w0, "status"))
+                 : "");
+    resp_free(&r);
+    return NULL;
+}
+
 static void test_scan_and_generate(void **state)
 {
     (void)state;
@@ -333,12 +368,30 @@ static void test_scan_and_generate(void **state)
     assert_true(json_real_value(json_object_get(comp, "category")) == 1.0);
     json_decref(scan);
 
-    json_t *gen = post("/api/campaigns/generate", NULL, 200);
-    assert_int_equal(num(gen, "opened"), 1);
-    json_t *g0 = json_array_get(json_object_get(gen, "windows"), 0);
-    assert_string_equal(str(g0, "status"), "SCHEDULED");
-    s1_window = num(g0, "window_id");
-    json_decref(gen);
+    /*
+     * Concurrent calls answer like repeated ones (idempotent): all 200, one window opened, every
+     * answer naming the same window.
+     */
+    pthread_t th[GENERATE_RACERS];
+    struct gen_call calls[GENERATE_RACERS];
+    memset(calls, 0, sizeof(calls));
+    for (int k = 0; k < GENERATE_RACERS; k++)
+        assert_int_equal(pthread_create(&th[k], NULL, generate_call, &calls[k]), 0);
+    long long opened = 0;
+    s1_window = 0;
+    for (int k = 0; k < GENERATE_RACERS; k++) {
+        pthread_join(th[k], NULL);
+        if (calls[k].status != 200)
+            fail_msg("concurrent generate %d answered %ld: %s", k, calls[k].status, calls[k].body);
+        opened += calls[k].opened;
+        if (!s1_window)
+            s1_window = calls[k].window_id;
+        assert_int_equal(calls[k].window_id, s1_window);
+        if (calls[k].opened)
+            assert_string_equal(calls[k].state, "SCHEDULED");
+    }
+    assert_int_equal(opened, 1);
+    json_t *gen;
 
     /* idempotent: nothing new for the same seller */
     gen = post("/api/campaigns/generate", NULL, 200);
@@ -456,6 +509,42 @@ static long long manual(const char *seller_id, int min_participants, const char 
     return pk;
 }
 
+#define RACERS 6
+
+struct race_call {
+    const char *path, *body;
+    long status;
+    char code[16], body_out[512];
+};
+
+static void *race_run(void *arg)
+{
+    struct race_call *c = arg;
+    struct resp r;
+    if (http_post_json(&srv, c->path, ADMIN, c->body, &r) != 0)
+        return NULL;
+    c->status = r.status;
+    snprintf(c->body_out, sizeof(c->body_out), "%s", r.body ? r.body : "");
+    const char *code = json_string_value(json_object_get(r.json, "code"));
+    snprintf(c->code, sizeof(c->code), "%s", code ? code : "");
+    resp_free(&r);
+    return NULL;
+}
+
+/* RACERS identical POSTs at once, each on its own connection. */
+static void race(const char *path, const char *body, struct race_call calls[RACERS])
+{
+    pthread_t th[RACERS];
+    memset(calls, 0, sizeof(struct race_call) * RACERS);
+    for (int k = 0; k < RACERS; k++) {
+        calls[k].path = path;
+        calls[k].body = body;
+        assert_int_equal(pthread_create(&th[k], NULL, race_run, &calls[k]), 0);
+    }
+    for (int k = 0; k < RACERS; k++)
+        pthread_join(th[k], NULL);
+}
+
 static void test_activate_join_redeem(void **state)
 {
     (void)state;
@@ -480,10 +569,21 @@ static void test_activate_join_redeem(void **state)
     assert_int_equal(count_messages(pk, "window_open"), 1);
 
     snprintf(path, sizeof(path), "/api/flash-windows/%lld/join", pk);
-    json_t *j = post(path, "{\"buyer_id\":\"B3\"}", 201);
-    char code[16];
-    snprintf(code, sizeof(code), "%s", str(j, "code"));
-    json_decref(j);
+    /* concurrent joins of one buyer: one 201, the rest 200, all with the same code */
+    struct race_call joins[RACERS];
+    race(path, "{\"buyer_id\":\"B3\"}", joins);
+    int created = 0;
+    char code[16] = "";
+    for (int k = 0; k < RACERS; k++) {
+        if (joins[k].status != 201 && joins[k].status != 200)
+            fail_msg("concurrent join %d answered %ld: %s", k, joins[k].status, joins[k].body_out);
+        created += joins[k].status == 201;
+        if (!code[0])
+            snprintf(code, sizeof(code), "%s", joins[k].code);
+        assert_string_equal(joins[k].code, code);
+    }
+    assert_int_equal(created, 1);
+    json_t *j;
     assert_int_equal(strlen(code), 6);
     j = post(path, "{\"buyer_id\":\"B3\"}", 200); /* same code again */
     assert_string_equal(str(j, "code"), code);
@@ -494,9 +594,17 @@ static void test_activate_join_redeem(void **state)
     json_decref(post(path, "{\"code\":\"ZZZZZZ\"}", 404));
     char body[64];
     snprintf(body, sizeof(body), "{\"code\":\"%s\"}", code);
-    j = post(path, body, 200);
-    assert_string_equal(str(j, "buyer_id"), "B3");
-    json_decref(j);
+    /* concurrent redemptions of one code: exactly one succeeds, the others are told it is used */
+    struct race_call redeems[RACERS];
+    race(path, body, redeems);
+    int redeemed = 0;
+    for (int k = 0; k < RACERS; k++) {
+        if (redeems[k].status != 200 && redeems[k].status != 409)
+            fail_msg("concurrent redeem %d answered %ld: %s", k, redeems[k].status,
+                     redeems[k].body_out);
+        redeemed += redeems[k].status == 200;
+    }
+    assert_int_equal(redeemed, 1);
     json_decref(post(path, body, 409)); /* single use */
     json_t *w = window(pk);
     json_t *counts = json_object_get(w, "counts");

@@ -502,6 +502,56 @@ static void test_seller_redeems_by_message(void **state)
     assert_int_equal(say("905320000002", msg), 200);
     reply = wait_reply("S2", "reply", 2);
     assert_non_null(strstr(reply, "kullanılmış"));
+    /*
+     * The same from VAPI, whose "from" is only the sender's word: no seller action, whatever the
+     * number claims.
+     */
+    snprintf(body, sizeof(body),
+             "{\"event_type\":\"message\",\"channel\":\"whatsapp\",\"from\":\"+905320000002\","
+             "\"text\":\"%s\"}",
+             msg);
+    const char *hdr[] = {"X-Vapi-Secret: " VAPI_SECRET, NULL};
+    assert_int_equal(http_req(&srv, "POST", "/api/whatsapp/webhook", NULL, "application/json", body,
+                              strlen(body), hdr, &r),
+                     0);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    reply = wait_reply("S2", "reply", 3);
+    assert_non_null(strstr(reply, "yalnızca kayıtlı numaranızdan WhatsApp"));
+}
+
+/* Outcomes of the events from `from` (+E.164) among the newest 500: processed and limited. */
+static void flood_outcomes(const char *from, int *processed, int *limited)
+{
+    json_t *j = get("/api/chat/events?limit=500");
+    *processed = *limited = 0;
+    size_t i;
+    json_t *ev;
+    json_array_foreach(json_object_get(j, "events"), i, ev)
+    {
+        const char *f = json_string_value(json_object_get(ev, "from"));
+        const char *o = json_string_value(json_object_get(ev, "outcome"));
+        if (!f || strcmp(f, from) != 0 || !o || !*o)
+            continue;
+        (*processed)++;
+        *limited += strcmp(o, "rate_limited") == 0;
+    }
+    json_decref(j);
+}
+
+/*
+ * One number writing 25 messages within a minute: the first CHAT_SENDER_MAX_PER_MINUTE (20) are
+ * acted on, the rest kept but not answered.
+ */
+static void test_sender_flood(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 25; i++)
+        assert_int_equal(say("905339990077", "merhaba"), 200);
+    int processed = 0, limited = 0;
+    WAIT_FOR((flood_outcomes("+905339990077", &processed, &limited), processed == 25), 30000);
+    assert_int_equal(processed, 25);
+    assert_int_equal(limited, 5);
 }
 
 static void test_understand_endpoint(void **state)
@@ -547,6 +597,7 @@ int main(void)
         cmocka_unit_test(test_opt_out_and_in),
         cmocka_unit_test(test_onboarding_new_number),
         cmocka_unit_test(test_vapi_seed_message),
+        cmocka_unit_test(test_sender_flood),
         cmocka_unit_test(test_seller_redeems_by_message),
         cmocka_unit_test(test_understand_endpoint),
     };

@@ -632,6 +632,16 @@ int chat_dialog_handle(struct db_conn *c, int64_t tenant, const struct chat_even
     if (rc)
         return rc;
     bool seller = str_eq(t.who.kind, "seller");
+    if (seller && str_eq(ev->provider, "vapi")) {
+        /*
+         * A VAPI message is authenticated by a shared secret only: no signature over the body,
+         * no timestamp, so its "from" number is the sender's word. Seller actions (redeeming
+         * codes, approving windows) need a number Meta has vouched for.
+         */
+        *outcome = "refused:seller-by-vapi";
+        return reply(&t, "Satıcı işlemleri yalnızca kayıtlı numaranızdan WhatsApp ile yapılabilir.",
+                     "Seller actions can only be taken on WhatsApp from your registered number.");
+    }
     if (str_eq(ev->type, "audio")) {
         *outcome = "voice";
         return reply(&t,
@@ -677,7 +687,17 @@ static int process(struct job_ctx *ctx, struct err *e)
     if (rc)
         return rc;
     const char *outcome = "";
-    rc = chat_dialog_handle(ctx->conn, ctx->tenant_id, &ev, ctx->now_ms, ctx->arena, &outcome, e);
+    int64_t recent = 0;
+    if (!str_eq(ev.kind, "status") && ev.from && *ev.from)
+        rc = chat_sender_recent(ctx->conn, ctx->tenant_id, ev.from, ctx->now_ms - 60 * 1000, pk,
+                                &recent, e);
+    if (rc)
+        return rc;
+    if (recent > CHAT_SENDER_MAX_PER_MINUTE)
+        outcome = "rate_limited"; /* kept, not acted on: one number cannot make us send a flood */
+    else
+        rc = chat_dialog_handle(ctx->conn, ctx->tenant_id, &ev, ctx->now_ms, ctx->arena, &outcome,
+                                e);
     if (!rc)
         rc = chat_event_done(ctx->conn, ctx->tenant_id, pk, outcome, ctx->now_ms, e);
     if (!rc)

@@ -5,6 +5,7 @@
  * Tests: tests/unit/domain/test_inbound.c, tests/integration/0005-whatsapp.c.
  */
 #include "domain/chat/inbound.h"
+#include "db/store.h"
 #include "core/crypto.h"
 #include "core/str.h"
 #include "domain/notify/contacts.h"
@@ -51,9 +52,17 @@ static const char *e164(struct arena *a, const char *raw)
     return arena_printf(a, "+%s", d);
 }
 
+/*
+ * A Meta message must carry its time: without one (absent, empty, not unix seconds) a replayed
+ * body could never be told stale, so it is refused like a stale one.
+ */
 static int check_time(int64_t ts_ms, int64_t now_ms, struct err *e)
 {
-    if (ts_ms && (ts_ms < now_ms - CHAT_STALE_AFTER_MS || ts_ms > now_ms + FUTURE_SLACK_MS))
+    if (!ts_ms)
+        return err_set_field(e, ERR_INVALID, "timestamp",
+                             "stale event check impossible: timestamp is missing or not unix "
+                             "seconds");
+    if (ts_ms < now_ms - CHAT_STALE_AFTER_MS || ts_ms > now_ms + FUTURE_SLACK_MS)
         return err_set_field(e, ERR_INVALID, "timestamp",
                              "stale event: its timestamp is more than 24 hours old or in the "
                              "future");
@@ -191,7 +200,7 @@ int chat_parse_meta(const char *body, size_t len, int64_t now_ms, struct arena *
         return err_set_field(e, ERR_INVALID, "object",
                              "expected a WhatsApp Business Account webhook "
                              "(object \"whatsapp_business_account\" with entry[])");
-    size_t cap = 0, used = 0;
+    size_t cap = 0, used = 0, messages = 0;
     struct chat_event *out = NULL;
     size_t i, j, k;
     json_t *entry, *change, *item;
@@ -204,6 +213,9 @@ int chat_parse_meta(const char *body, size_t len, int64_t now_ms, struct arena *
     json_t *contacts = json_object_get(value, "contacts");
     json_array_foreach(json_object_get(value, "messages"), k, item)
     {
+        if (++messages > CHAT_META_MAX_MESSAGES)
+            return err_set_field(e, ERR_INVALID, "entry.changes.value.messages",
+                                 "more than %d messages in one body", CHAT_META_MAX_MESSAGES);
         out = arena_grow(a, out, used, &cap, sizeof(*out));
         int rc = meta_message(item, contacts, a, &out[used], e);
         if (!rc)
@@ -515,4 +527,23 @@ int chat_event_done(struct db_conn *c, int64_t tenant, int64_t pk, const char *o
     rc = db_step(s, e) == DB_ERROR ? (int)e->code : 0;
     db_stmt_done(s);
     return rc;
+}
+
+int chat_sender_recent(struct db_conn *c, int64_t tenant, const char *phone, int64_t since_ms,
+                       int64_t up_to_pk, int64_t *n, struct err *e)
+{
+    struct db_stmt *s;
+    int rc = db_prepare(c, &s,
+                        "SELECT COUNT(*) FROM chat_events WHERE tenant_id = ? AND from_phone = ? "
+                        "AND kind <> 'status' AND received_at >= ? AND id <= ?",
+                        e);
+    if (rc)
+        return rc;
+    db_bind_i64(s, 1, tenant);
+    db_bind_text(s, 2, phone);
+    db_bind_time(s, 3, since_ms);
+    db_bind_i64(s, 4, up_to_pk);
+    bool found = false;
+    *n = 0;
+    return db_one_i64(s, n, &found, e);
 }

@@ -19,8 +19,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CHAT_JOB_PROCESS    "chat.process"       /* payload {"event": id} */
-#define CHAT_STALE_AFTER_MS (24LL * 3600 * 1000) /* older events are refused as stale */
+#define CHAT_JOB_PROCESS           "chat.process"       /* payload {"event": id} */
+#define CHAT_STALE_AFTER_MS        (24LL * 3600 * 1000) /* older events are refused as stale */
+#define CHAT_META_MAX_MESSAGES     100 /* messages in one Meta body; Meta sends small batches */
+#define CHAT_SENDER_MAX_PER_MINUTE 20  /* messages from one number acted on per minute */
 
 struct chat_event {
     int64_t pk;           /* set once stored */
@@ -49,8 +51,10 @@ struct chat_event {
 /*
  * Parse a Meta webhook body (object "whatsapp_business_account"). *events (arena) gets every
  * message and status in it. ERR_INVALID naming what is malformed; events older than
- * CHAT_STALE_AFTER_MS (or more than 5 minutes in the future) relative to now_ms are ERR_INVALID
- * "stale". Unsupported message types become type "other" rather than errors.
+ * CHAT_STALE_AFTER_MS (or more than 5 minutes in the future) relative to now_ms, or with no
+ * numeric timestamp, are ERR_INVALID naming "timestamp"; more than CHAT_META_MAX_MESSAGES
+ * messages in one body are ERR_INVALID. Unsupported message types become type "other" rather than
+ * errors.
  */
 int chat_parse_meta(const char *body, size_t len, int64_t now_ms, struct arena *a,
                     struct chat_event **events, size_t *n, struct err *e);
@@ -92,5 +96,11 @@ int chat_event_load(struct db_conn *c, int64_t tenant, int64_t pk, struct arena 
                     struct chat_event *out, struct err *e);
 int chat_event_done(struct db_conn *c, int64_t tenant, int64_t pk, const char *outcome,
                     int64_t now_ms, struct err *e);
+/*
+ * Messages and transcripts from `phone` received at or after since_ms, up to and including
+ * event `up_to_pk` (so a burst is counted the same however its jobs interleave).
+ */
+int chat_sender_recent(struct db_conn *c, int64_t tenant, const char *phone, int64_t since_ms,
+                       int64_t up_to_pk, int64_t *n, struct err *e);
 
 #endif

@@ -24,9 +24,10 @@
 #define FLASH_MAX_EXTRA_CATEGORIES 16 /* a tenant's own categories beyond the canonical ones */
 #define FLASH_MAX_TIERS            8
 /* Redemption codes: the shape message understanding recognises (understand.h). */
-#define FLASH_CODE_LEN           UNDERSTAND_CODE_LEN
-#define FLASH_CODE_ALPHABET      UNDERSTAND_CODE_ALPHABET
-#define FLASH_WINDOW_MAX_MINUTES 240 /* the longest window, engine's or an operator's */
+#define FLASH_CODE_LEN             UNDERSTAND_CODE_LEN
+#define FLASH_CODE_ALPHABET        UNDERSTAND_CODE_ALPHABET
+#define FLASH_WINDOW_MAX_MINUTES   240 /* the longest window, engine's or an operator's */
+#define FLASH_WINDOW_MAX_LEAD_DAYS 365 /* how far ahead an operator's window may start */
 
 /* The canonical categories; a tenant may add more in its configuration. */
 extern const char *const flash_categories[]; /* NULL-terminated */

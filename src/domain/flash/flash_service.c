@@ -528,9 +528,34 @@ int flash_generate(struct db_conn *c, int64_t tenant, int64_t now_ms, struct are
     return flash_generate_with(c, tenant, NULL, now_ms, a, out, n, e);
 }
 
+static int generate_once(struct db_conn *c, int64_t tenant, const struct flash_generate_opts *o,
+                         int64_t now_ms, struct arena *a, struct flash_generated **out, size_t *n,
+                         struct err *e);
+
+/* Attempts of a generate that lost a race for a seller's one open window to a concurrent one. */
+#define GENERATE_ATTEMPTS 3
+
+/*
+ * A concurrent generate may open a seller's window between our look and our insert: the
+ * one-open-window index refuses ours (ERR_CONFLICT). In its own transaction the call is then
+ * run again, and sees that window, answering as a repeated call would (idempotent).
+ */
 int flash_generate_with(struct db_conn *c, int64_t tenant, const struct flash_generate_opts *o,
                         int64_t now_ms, struct arena *a, struct flash_generated **out, size_t *n,
                         struct err *e)
+{
+    bool retry_ok = !db_in_transaction(c);
+    for (int attempt = 1;; attempt++) {
+        int rc = generate_once(c, tenant, o, now_ms, a, out, n, e);
+        if (rc != ERR_CONFLICT || !retry_ok || attempt >= GENERATE_ATTEMPTS)
+            return rc;
+        err_init(e);
+    }
+}
+
+static int generate_once(struct db_conn *c, int64_t tenant, const struct flash_generate_opts *o,
+                         int64_t now_ms, struct arena *a, struct flash_generated **out, size_t *n,
+                         struct err *e)
 {
     static const struct flash_generate_opts none;
     if (!o)
@@ -703,6 +728,12 @@ int flash_window_create(struct db_conn *c, int64_t tenant, const struct flash_ma
     w.start_ms = m->start_ms ? m->start_ms : now_ms + cfg.lead_minutes * MINUTE_MS;
     if (w.start_ms < now_ms) {
         rc = err_set_field(e, ERR_INVALID, "start_time", "start_time is in the past");
+        return db_end_own(c, own, rc, e);
+    }
+    if (w.start_ms - now_ms > (int64_t)FLASH_WINDOW_MAX_LEAD_DAYS * 24 * 60 * MINUTE_MS) {
+        rc =
+            err_set_field(e, ERR_INVALID, "start_time",
+                          "start_time must be within %d days from now", FLASH_WINDOW_MAX_LEAD_DAYS);
         return db_end_own(c, own, rc, e);
     }
     rc = window_end(m, w.start_ms, cfg.window_minutes, &w.end_ms, e);

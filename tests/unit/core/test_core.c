@@ -331,6 +331,42 @@ static void test_str_range_copy(void **state)
 
 /* ======================== clock ======================== */
 
+static void test_str_utf8(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *s;
+        bool ok;
+    } cases[] = {
+        {"", true},
+        {"plain", true},
+        {"caf\xc3\xa9", true},
+        {"\xe2\x82\xac", true},
+        {"\xf0\x9f\x98\x80", true},
+        {"\xff", false},
+        {"\xc3", false},
+        {"\xc0\xaf", false},
+        {"\xe0\x80\xaf", false},
+        {"\xed\xa0\x80", false},
+        {"\xf4\x90\x80\x80", false},
+        {"a\x80"
+         "b",
+         false},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        assert_int_equal(str_utf8_valid(cases[i].s, strlen(cases[i].s)), cases[i].ok);
+    char out[8];
+    str_utf8_scrub(out, sizeof(out),
+                   "a\xff\xc3\xa9"
+                   "b");
+    assert_string_equal(out, "a?\xc3\xa9"
+                             "b");
+    assert_true(str_utf8_valid(out, strlen(out)));
+    /* cut at a character boundary, never inside one */
+    str_utf8_scrub(out, 4, "ab\xc3\xa9");
+    assert_string_equal(out, "ab");
+}
+
 static void test_clock_format(void **state)
 {
     (void)state;
@@ -534,6 +570,8 @@ static const char *const config_vars[] = {
     "ICESHOP_TOKEN_TTL",       "ICESHOP_JOB_RETENTION_DAYS",
     "ICESHOP_JOB_LEASE",       "ICESHOP_JOB_BACKOFF_MS",
     "ICESHOP_SCHEDULER",       "ICESHOP_TEST_JOBS",
+    "ICESHOP_HEADER_TIMEOUT",  "ICESHOP_BODY_MIN_RATE",
+    "ICESHOP_SQLITE_SYNC",     "ICESHOP_LOGIN_FREE_FAILURES",
 };
 
 static int clear_env(void **state)
@@ -569,6 +607,10 @@ static void test_config_defaults(void **state)
     assert_int_equal(cfg.job_backoff_ms, 1000);
     assert_int_equal(cfg.scheduler, 1);
     assert_int_equal(cfg.test_jobs, 0);
+    assert_int_equal(cfg.header_timeout_s, 10);
+    assert_int_equal(cfg.body_min_rate, 500);
+    assert_int_equal(cfg.login_free_failures, 5);
+    assert_false(cfg.sqlite_sync_full);
 
     /* Empty values count as unset. */
     setenv("ICESHOP_WORKERS", "", 1);
@@ -590,6 +632,8 @@ static void test_config_values(void **state)
     setenv("ICESHOP_LOG_LEVEL", "debug", 1);
     setenv("ICESHOP_ACCESS_LOG", "0", 1);
     setenv("ICESHOP_TEST_JOBS", "1", 1);
+    setenv("ICESHOP_SQLITE_SYNC", "full", 1);
+    setenv("ICESHOP_HEADER_TIMEOUT", "3", 1);
     struct config cfg;
     struct err e;
     err_init(&e);
@@ -604,6 +648,8 @@ static void test_config_values(void **state)
     assert_int_equal(cfg.log_level, LOG_DEBUG);
     assert_int_equal(cfg.access_log, 0);
     assert_int_equal(cfg.test_jobs, 1);
+    assert_true(cfg.sqlite_sync_full);
+    assert_int_equal(cfg.header_timeout_s, 3);
     setenv("ICESHOP_DB_POOL", "3", 1);
     setenv("ICESHOP_DATABASE_URL", "postgresql://db/x", 1);
     assert_int_equal(config_load(&cfg, &e), 0);
@@ -680,6 +726,11 @@ static void test_config_errors(void **state)
         {"ICESHOP_DATABASE_URL", "SQLITE://x.db"},
         {"ICESHOP_LOG_LEVEL", "verbose"},
         {"ICESHOP_LOG_LEVEL", "INFO"},
+        {"ICESHOP_SQLITE_SYNC", "FULL"},
+        {"ICESHOP_SQLITE_SYNC", "off"},
+        {"ICESHOP_HEADER_TIMEOUT", "0"},
+        {"ICESHOP_BODY_MIN_RATE", "-1"},
+        {"ICESHOP_LOGIN_FREE_FAILURES", "0"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         clear_env(NULL);
@@ -749,6 +800,7 @@ int main(void)
         cmocka_unit_test(test_buf_detach_reset),
         cmocka_unit_test(test_str_to_i64),
         cmocka_unit_test(test_str_range_copy),
+        cmocka_unit_test(test_str_utf8),
         cmocka_unit_test(test_clock_format),
         cmocka_unit_test(test_clock_parse),
         cmocka_unit_test(test_clock_manual),

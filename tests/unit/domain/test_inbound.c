@@ -11,6 +11,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "core/buf.h"
 #include "domain/chat/inbound.h"
 #include "integrations/provider.h"
 #include "support/check.h"
@@ -80,7 +81,10 @@ static void test_meta_timestamps(void **state)
         {"9223372036854775807", false},
         {"\"-9223372036854775807\"", false},
         {"-9223372036854775807", false},
-        {"\"soon\"", true}, /* not a number: unknown time, accepted as before */
+        {"\"soon\"", false}, /* not a number: no staleness check possible, refused */
+        {"\"\"", false},
+        {"null", false},
+        {"{}", false},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct arena a;
@@ -94,9 +98,44 @@ static void test_meta_timestamps(void **state)
         int rc = chat_parse_meta(body, strlen(body), NOW_MS, &a, &ev, &n, &e);
         if (cases[i].ok && rc)
             fail_msg("timestamp %s refused: %s", cases[i].ts, e.msg);
-        if (!cases[i].ok && (rc != ERR_INVALID || !strstr(e.msg, "stale")))
+        if (!cases[i].ok &&
+            (rc != ERR_INVALID || !strstr(e.msg, "stale") || strcmp(e.field, "timestamp") != 0))
             fail_msg("timestamp %s: want stale, got %d %s", cases[i].ts, rc, e.msg);
         arena_release(&a);
+    }
+}
+
+/* One signed body with many messages must not queue a reply per message. */
+static void test_meta_message_cap(void **state)
+{
+    (void)state;
+    for (int count = CHAT_META_MAX_MESSAGES; count <= CHAT_META_MAX_MESSAGES + 1; count++) {
+        struct buf b;
+        buf_init(&b, 1 << 20);
+        buf_appends(&b, "{\"object\":\"whatsapp_business_account\",\"entry\":[{\"changes\":[{"
+                        "\"field\":\"messages\",\"value\":{\"messages\":[");
+        for (int i = 0; i < count; i++)
+            buf_appendf(&b,
+                        "%s{\"id\":\"wamid.%d\",\"from\":\"905551112233\",\"type\":\"text\","
+                        "\"timestamp\":\"1700000000\",\"text\":{\"body\":\"x\"}}",
+                        i ? "," : "", i);
+        buf_appends(&b, "]}}]}]}");
+        struct arena a;
+        arena_init(&a);
+        struct chat_event *ev = NULL;
+        size_t n = 0;
+        struct err e;
+        err_init(&e);
+        int rc = chat_parse_meta(buf_str(&b), b.len, NOW_MS, &a, &ev, &n, &e);
+        if (count <= CHAT_META_MAX_MESSAGES) {
+            assert_int_equal(rc, 0);
+            assert_int_equal(n, (size_t)count);
+        } else {
+            assert_int_equal(rc, ERR_INVALID);
+            assert_string_equal(e.field, "entry.changes.value.messages");
+        }
+        arena_release(&a);
+        buf_release(&b);
     }
 }
 
@@ -148,6 +187,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_meta_events),
         cmocka_unit_test(test_meta_timestamps),
+        cmocka_unit_test(test_meta_message_cap),
         cmocka_unit_test(test_vapi_events),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

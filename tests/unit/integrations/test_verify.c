@@ -4,7 +4,8 @@
  * a valid signature built here from the documented rule, a wrong secret, a tampered body, a
  * missing / repeated / malformed header, the published vectors (Meta, Stripe, iyzico, Shopify,
  * Standard Webhooks), Stripe's several v1 values and 300 s tolerance edges, and the event
- * identities the ledger deduplicates on.
+ * identities the ledger deduplicates on; and for every provider every malformed form of its
+ * authenticating headers (empty, prefix only, truncated, too long, changed, sent twice).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -91,6 +92,66 @@ static void expect_unauth(const char *name, const char *const *lines, const char
                           const char *secret, int64_t now, const char *part)
 {
     expect_refused(name, lines, body, strlen(body), secret, now, ERR_UNAUTHORIZED, part);
+}
+
+/*
+ * Every malformed form of the authenticating header of a valid request must be refused:
+ * `lines` verify with `body` and `secret`; header `idx` is the one that authenticates. Its value
+ * is replaced by: nothing, only what precedes the first '=' plus it ("sha256=", "t="), its first
+ * half, all but its last character, itself plus one more character, itself plus "==", its
+ * first character changed; and the header is sent twice, and twice with different values.
+ */
+static void expect_malformed_refused(const char *name, const char *const *lines, size_t idx,
+                                     const char *body, const char *secret, int64_t now)
+{
+    expect_ok(name, lines, body, secret, now);
+    const char *line = lines[idx];
+    const char *colon = strchr(line, ':');
+    assert_non_null(colon);
+    int hlen = (int)(colon - line);
+    const char *value = colon + 1;
+    while (*value == ' ')
+        value++;
+    size_t vlen = strlen(value);
+    assert_true(vlen >= 2);
+    const char *eq = strchr(value, '=');
+    char forms[9][600];
+    int nf = 0;
+    snprintf(forms[nf++], 600, "%.*s:", hlen, line);
+    if (eq && eq > value && eq[1])
+        snprintf(forms[nf++], 600, "%.*s: %.*s", hlen, line, (int)(eq - value + 1), value);
+    snprintf(forms[nf++], 600, "%.*s: %.*s", hlen, line, (int)(vlen / 2), value);
+    snprintf(forms[nf++], 600, "%.*s: %.*s", hlen, line, (int)(vlen - 1), value);
+    snprintf(forms[nf++], 600, "%.*s: %s0", hlen, line, value);
+    snprintf(forms[nf++], 600, "%.*s: %sA", hlen, line, value);
+    snprintf(forms[nf++], 600, "%.*s: %s==", hlen, line, value);
+    snprintf(forms[nf++], 600, "%.*s: %c%s", hlen, line, value[0] == 'x' ? 'y' : 'x', value + 1);
+    for (int f = 0; f < nf; f++) {
+        const char *mut[WH_HEADERS_MAX + 1];
+        size_t n = 0;
+        for (; lines[n]; n++)
+            mut[n] = n == idx ? forms[f] : lines[n];
+        mut[n] = NULL;
+        struct err e;
+        int rc = verify_at(name, mut, body, strlen(body), secret, now, &e);
+        if (rc == 0)
+            fail_msg("%s: malformed header accepted: \"%s\"", name, forms[f]);
+        if (rc != ERR_UNAUTHORIZED || strncmp(e.msg, name, strlen(name)) != 0)
+            fail_msg("%s: \"%s\": want a 401 naming the provider, got %d: %s", name, forms[f], rc,
+                     e.msg);
+    }
+    /* the header twice: identical, and with a wrong second value */
+    for (int twice = 0; twice < 2; twice++) {
+        const char *mut[WH_HEADERS_MAX + 1];
+        size_t n = 0;
+        for (size_t i = 0; lines[i]; i++)
+            mut[n++] = lines[i];
+        mut[n++] = twice ? forms[nf - 1] : line;
+        mut[n] = NULL;
+        struct err e;
+        if (verify_at(name, mut, body, strlen(body), secret, now, &e) == 0)
+            fail_msg("%s: header %.*s sent twice was accepted", name, hlen, line);
+    }
 }
 
 /* The same body with byte `i` changed. */
@@ -213,6 +274,7 @@ static void test_meta(void **state)
     snprintf(line, sizeof(line), "X-Hub-Signature-256: sha256=%s", hex);
     const char *good[] = {line, NULL};
     expect_ok("meta", good, body, META_SECRET, NOW);
+    expect_malformed_refused("meta", good, 0, body, META_SECRET, NOW);
     /* any header case, any hex case; the clock plays no part */
     snprintf(upper, sizeof(upper), "x-hub-signature-256: sha256=%s", hex);
     for (char *c = upper + strlen("x-hub-signature-256: sha256="); *c; c++)
@@ -323,6 +385,7 @@ static void test_vapi(void **state)
     expect_ok("vapi", cased, body, "shared-secret-1", NOW);
     /* the body is not signed: any body passes with the right secret */
     expect_ok("vapi", good, "{}", "shared-secret-1", NOW);
+    expect_malformed_refused("vapi", good, 0, body, "shared-secret-1", NOW);
     expect_unauth("vapi", good, body, "shared-secret-2", NOW, "x-vapi-secret does not match");
     expect_unauth("vapi", good, body, "shared-secret-", NOW, "does not match");
     expect_unauth("vapi", good, body, "shared-secret-11", NOW, "does not match");
@@ -400,6 +463,7 @@ static void test_stripe(void **state)
     const char *h[] = {line, NULL};
     stripe_line(line, sizeof(line), NOW, STRIPE_SECRET, STRIPE_BODY, NULL);
     expect_ok("stripe", h, STRIPE_BODY, STRIPE_SECRET, NOW);
+    expect_malformed_refused("stripe", h, 0, STRIPE_BODY, STRIPE_SECRET, NOW);
     expect_unauth("stripe", h, STRIPE_BODY, "whsec_other", NOW, "no v1 signature matches");
     for (size_t i = 0; i < strlen(STRIPE_BODY); i += 5)
         expect_unauth("stripe", h, tamper(STRIPE_BODY, i, buf, sizeof(buf)), STRIPE_SECRET, NOW,
@@ -555,6 +619,7 @@ static void test_iyzico(void **state)
     /* direct: eventType + paymentId + paymentConversationId + status */
     iyz_line(line, sizeof(line), IYZ_SECRET, "API_AUTH555conv-1SUCCESS");
     expect_ok("iyzico", h, IYZ_DIRECT, IYZ_SECRET, NOW);
+    expect_malformed_refused("iyzico", h, 0, IYZ_DIRECT, IYZ_SECRET, NOW);
     expect_unauth("iyzico", h, IYZ_DIRECT, IYZ_SECRET "x", NOW, "does not match the body");
     /* a signed field changed */
     const char *paid_other = "{\"paymentConversationId\":\"conv-1\",\"paymentId\":556,\"status\":"
@@ -656,6 +721,7 @@ static void check_b64_provider(const char *name, const char *header)
     snprintf(line, sizeof(line), "%s: %s", header, sig);
     const char *h[] = {line, NULL};
     expect_ok(name, h, body, secret, NOW);
+    expect_malformed_refused(name, h, 0, body, secret, NOW);
     expect_unauth(name, h, body, "another-secret", NOW, "does not match the body");
     for (size_t i = 0; i < strlen(body); i += 6)
         expect_unauth(name, h, tamper(body, i, buf, sizeof(buf)), secret, NOW,
@@ -771,6 +837,8 @@ static void test_standard_webhooks(void **state)
     snprintf(sline, sizeof(sline), "Webhook-Signature: %s", sig);
     const char *h[] = {"Webhook-Id: msg_1", "WEBHOOK-TIMESTAMP: 1700000000", sline, NULL};
     expect_ok("standard-webhooks", h, body, secret, NOW);
+    for (size_t i = 0; i < 3; i++)
+        expect_malformed_refused("standard-webhooks", h, i, body, secret, NOW);
     expect_unauth("standard-webhooks", h, body, SW_SECRET, NOW, "no webhook-signature v1 entry");
     for (size_t i = 0; i < strlen(body); i += 4)
         expect_unauth("standard-webhooks", h, tamper(body, i, buf, sizeof(buf)), secret, NOW,
