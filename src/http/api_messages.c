@@ -3,7 +3,7 @@
  * Sending an email through the outbox (operators; other modules enqueue theirs directly):
  * the address, subject, text and attachments are validated by the outbox, stored with the
  * delivery job in one transaction, and delivered over SMTP by the same job and retries as
- * WhatsApp messages. Tests: tests/integration/0014-email.c.
+ * WhatsApp messages. Tests: tests/integration/0016-email.c.
  */
 #include "core/clock.h"
 #include "core/crypto.h"
