@@ -542,8 +542,9 @@ static void test_corpus(void **state)
         }
     }
     double pct = 100.0 * intent_ok / (double)n;
-    printf("understand: intent accuracy %d/%zu = %.1f%%, entities %d/%d\n", intent_ok, n, pct,
-           ent_ok, ent_n);
+    printf("understand: tuning corpus (the rules were tuned on it, the model trains on it; not a "
+           "measurement): intent %d/%zu = %.1f%%, entities %d/%d\n",
+           intent_ok, n, pct, ent_ok, ent_n);
     assert_true(n >= 220);
     assert_int_equal(must_bad, 0);
     assert_true(pct >= 90.0);
@@ -892,16 +893,22 @@ static void test_blind_split(void **state)
         bucket_conf[b] += u.confidence;
     }
     double pct = 100.0 * ok / (double)n, cpct = cat_n ? 100.0 * cat_ok / cat_n : 0;
-    printf("understand blind split (%zu messages written before the model, never tuned on):\n", n);
-    printf("  intent accuracy: rules alone %d/%zu = %.1f%%, rules + model %d/%zu = %.1f%%\n",
+    printf("understand: blind split (%zu messages written before the model, kept out of training, "
+           "never used to tune the rules; one combination rule changed after the first look: "
+           "data/understand/README.md):\n",
+           n);
+    printf("understand:   intent accuracy: rules alone %d/%zu = %.1f%%, rules + model %d/%zu = "
+           "%.1f%%\n",
            rules_ok, n, 100.0 * rules_ok / (double)n, ok, n, pct);
-    printf("  category accuracy: %d/%d = %.1f%%\n", cat_ok, cat_n, cpct);
-    printf("  calibration (confidence bucket: messages, mean confidence, observed accuracy):\n");
+    printf("understand:   category accuracy: %d/%d = %.1f%%\n", cat_ok, cat_n, cpct);
+    printf("understand:   calibration (confidence bucket: messages, mean confidence, observed "
+           "accuracy):\n");
     for (int b = 0; b < 10; b++)
         if (bucket_n[b])
-            printf("    %.1f-%.1f: %3d  %.2f  %.2f\n", b / 10.0, (b + 1) / 10.0, bucket_n[b],
-                   bucket_conf[b] / bucket_n[b], (double)bucket_ok[b] / bucket_n[b]);
-    printf("    read as unknown (confidence 0, no action): %d, of which labelled unknown %d\n",
+            printf("understand:     %.1f-%.1f: %3d  %.2f  %.2f\n", b / 10.0, (b + 1) / 10.0,
+                   bucket_n[b], bucket_conf[b] / bucket_n[b], (double)bucket_ok[b] / bucket_n[b]);
+    printf("understand:     read as unknown (confidence 0, no action): %d, of which labelled "
+           "unknown %d\n",
            unk_n, unk_ok);
     /* committing actions are only taken at UNDERSTAND_COMMIT: how often are those wrong? */
     int commit_n = 0, commit_bad = 0;
@@ -919,7 +926,8 @@ static void test_blind_split(void **state)
             commit_bad += (int)u.intent != understand_intent_find(row->intent);
         }
     }
-    printf("  committing actions taken without asking: %d, wrong %d\n", commit_n, commit_bad);
+    printf("understand:   committing actions taken without asking: %d, wrong %d\n", commit_n,
+           commit_bad);
     assert_true(n >= 150);
     assert_true(pct >= 85.0);
     assert_true(cpct >= 80.0);
