@@ -875,8 +875,8 @@ int h_windows_list(struct http_req *r, struct err *e)
     return rc ? rc : window_list(r, &f, e);
 }
 
-static int reply_window(struct http_req *r, struct db_conn *c, int64_t pk, bool detail, int status,
-                        struct err *e)
+static int reply_window_with(struct http_req *r, struct db_conn *c, int64_t pk, bool detail,
+                             int status, const char *warnings_json, struct err *e)
 {
     struct flash_window w;
     int rc = flash_store_window_get(c, r->who.tenant_id, pk, &r->arena, &w, e);
@@ -907,8 +907,24 @@ static int reply_window(struct http_req *r, struct db_conn *c, int64_t pk, bool 
                           w.trace_json && *w.trace_json ? w.trace_json : "null",
                           w.analytics_json && *w.analytics_json ? w.analytics_json : "null");
     }
+    /* the warnings are JSON the flash service wrote */
+    if (warnings_json)
+        rc |= buf_appendf(&b, ",\"warnings\":%s", warnings_json);
     rc |= buf_append(&b, "}", 1);
     return reply_buf(r, status, &b, rc, e);
+}
+
+static int reply_window(struct http_req *r, struct db_conn *c, int64_t pk, bool detail, int status,
+                        struct err *e)
+{
+    return reply_window_with(r, c, pk, detail, status, NULL, e);
+}
+
+/* A created window with the service's warnings ("minimum above the expected arrivals"). */
+static int reply_window_warn(struct http_req *r, struct db_conn *c, int64_t pk, int status,
+                             const char *warnings_json, struct err *e)
+{
+    return reply_window_with(r, c, pk, true, status, warnings_json ? warnings_json : "[]", e);
 }
 
 int h_windows_get(struct http_req *r, struct err *e)
@@ -1008,7 +1024,7 @@ int h_windows_create(struct http_req *r, struct err *e)
         rc = flash_window_create(c, r->who.tenant_id, &m, now_ms(r), &r->arena, &pk, e);
     if (rc)
         return rc;
-    return reply_window(r, c, pk, true, 201, e);
+    return reply_window_warn(r, c, pk, 201, m.warnings_json, e);
 }
 
 /* Shared shape of the actions: window id from the path, then the action. */

@@ -19,7 +19,7 @@
 
 #define ADMIN      HARNESS_ADMIN_KEY
 #define APP_SECRET "meta-app-secret-for-the-demo"
-#define CITY       "--seed 7 --sellers 6 --buyers 30 --speed 20 --duration 25"
+#define CITY       "--seed 7 --sellers 6 --buyers 30 --speed 60 --duration 25"
 #define OUT_MAX    (512 * 1024)
 
 static struct server srv;
@@ -156,7 +156,7 @@ static void test_same_seed_same_wishes(void **state)
     assert_string_not_equal(plan1, other);
 
     /* the live run above sent exactly the plan's wishes, in its order */
-    long planned = summary_value(plan1, "planned wishes in 25 s at speed 20:");
+    long planned = summary_value(plan1, "planned wishes in 25 s at speed 60:");
     assert_true(planned > 0);
     assert_int_equal(planned, summary_value(live_out, "wishes sent"));
     lines_with(live_out, "] wish demo-b", live_wishes, sizeof(live_wishes));
