@@ -297,7 +297,7 @@ static int text_error(int rc, struct err *e)
 }
 
 int flash_supply_derive(const struct flash_supply_given *g, struct arena *a,
-                        struct flash_supply_in *out, struct err *e)
+                        struct flash_supply_in *out, struct understanding *said, struct err *e)
 {
     memset(out, 0, sizeof(*out));
     out->text = g->text ? g->text : "";
@@ -307,10 +307,14 @@ int flash_supply_derive(const struct flash_supply_given *g, struct arena *a,
     struct understanding u;
     memset(&u, 0, sizeof(u));
     u.intent = UNDERSTAND_UNKNOWN;
+    if (said)
+        *said = u;
     if (*out->text) {
         int rc = understand_text(out->text, UNDERSTAND_ROLE_SELLER, &u, e);
         if (rc)
             return text_error(rc, e);
+        if (said)
+            *said = u;
         if (u.confidence < UNDERSTAND_CONFIDENT)
             u.intent = UNDERSTAND_UNKNOWN;
     }
@@ -354,14 +358,21 @@ int flash_supply_derive(const struct flash_supply_given *g, struct arena *a,
     return 0;
 }
 
-int flash_demand_understand(struct flash_demand_in *d, struct arena *a, struct err *e)
+int flash_demand_understand(struct flash_demand_in *d, struct arena *a, struct understanding *said,
+                            struct err *e)
 {
-    if (!d->text || !*d->text || (d->category && *d->category && d->product && *d->product))
-        return 0;
     struct understanding u;
+    memset(&u, 0, sizeof(u));
+    u.intent = UNDERSTAND_UNKNOWN;
+    if (said)
+        *said = u;
+    if (!d->text || !*d->text)
+        return 0;
     int rc = understand_text(d->text, UNDERSTAND_ROLE_BUYER, &u, e);
     if (rc)
         return text_error(rc, e);
+    if (said)
+        *said = u;
     if (u.intent != UNDERSTAND_DEMAND || u.confidence < UNDERSTAND_CONFIDENT)
         return 0;
     if ((!d->category || !*d->category) && u.category[0])

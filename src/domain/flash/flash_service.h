@@ -55,15 +55,19 @@ struct flash_supply_given {
  * understood as a seller's message (chat/understand.h): idle → idle (density low), busy →
  * density high, surplus → surplus. A confident understanding also fills a missing density and
  * product. Nothing to derive → ERR_INVALID naming "signal_type". Strings of *out point into
- * `g` or `a`.
+ * `g` or `a`. *u (may be NULL) gets what the text was understood as (intent UNDERSTAND_UNKNOWN
+ * and confidence 0 without a text), for the caller to show.
  */
 int flash_supply_derive(const struct flash_supply_given *g, struct arena *a,
-                        struct flash_supply_in *out, struct err *e);
+                        struct flash_supply_in *out, struct understanding *u, struct err *e);
 /*
- * A buyer's wish given as text alone: the category and product the text names (understood as
- * a buyer's message), filled in where `d` has none. Never fails on text it does not understand.
+ * A buyer's wish given as text alone: the category, product and budget the text names
+ * (understood as a buyer's message, when confident), filled in where `d` has none. *u (may be
+ * NULL) gets the whole understanding, confident or not. Never fails on text it does not
+ * understand.
  */
-int flash_demand_understand(struct flash_demand_in *d, struct arena *a, struct err *e);
+int flash_demand_understand(struct flash_demand_in *d, struct arena *a, struct understanding *u,
+                            struct err *e);
 
 /* A scan's inputs and scores, all in the arena. */
 struct flash_scan_result {
