@@ -1428,7 +1428,7 @@ int flash_draft_window(const struct flash_scan_input *in, const struct flash_sco
     bool open = flash_seller_open(sl, out->start_ms, out->end_ms, tz_offset_min);
     out->discount_percent = discount;
     out->capacity = sl->capacity > 0 ? sl->capacity : 1;
-    double rel_stack[64];
+    double rel_stack[64] = {0};
     double *rel = n_targets <= 64 ? rel_stack : xmalloc(n_targets * sizeof(*rel));
     for (size_t i = 0; i < n_targets; i++)
         rel[i] = targets[i].demand_idx < in->n_demand
