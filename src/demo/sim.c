@@ -10,6 +10,7 @@
 #include "demo/city.h"
 #include "domain/flash/engine.h"
 #include "domain/flash/flash.h"
+#include "domain/flash/policy.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -50,6 +51,8 @@ void sim_opts_default(struct sim_opts *o)
     o->force_p_base = -1;
     o->force_p_offer = -1;
     o->force_reliability = -1;
+    o->learn = false;
+    o->max_regret = 0.05;
 }
 
 struct wish {
@@ -122,9 +125,11 @@ static void behave_alone(struct day *d, int armi, const struct wish *w)
 struct engine_state {
     struct flash_config cfg;
     struct flash_seller *sellers;
-    double *busy_until;     /* per seller: an open window until then */
-    double *cool_until;     /* per seller: declined, not asked until then */
-    struct run_counts *run; /* windows, declines, commits, no-shows */
+    double *busy_until;          /* per seller: an open window until then */
+    double *cool_until;          /* per seller: declined, not asked until then */
+    struct flash_policy *policy; /* per seller (one category each) */
+    uint64_t rng;                /* the policy's draws */
+    struct run_counts *run;      /* windows, declines, commits, no-shows */
 };
 
 struct run_counts {
@@ -202,11 +207,19 @@ static int scan(struct day *d, struct engine_state *es, double t, const struct w
             es->run->declined++;
             continue;
         }
+        if (d->o->learn) {
+            int disc = flash_policy_choose(&es->policy[s], ds->max_discount, true, d->o->max_regret,
+                                           &es->rng, NULL, 0);
+            for (size_t i = 0; i < nt; i++)
+                tg[i].discount = disc;
+            dr.discount_percent = disc;
+        }
         es->run->windows++;
         double start = t + (double)(dr.start_ms - now_ms) / 1000.0;
         double end = t + (double)(dr.end_ms - now_ms) / 1000.0;
         es->busy_until[s] = end;
-        int commits = 0;
+        int commits = 0, shows = 0;
+        d->arm[0]->offers += (int64_t)nt;
         for (size_t i = 0; i < nt; i++) {
             size_t wi = lo + tg[i].demand_idx;
             const struct wish *w = &wishes[wi];
@@ -232,7 +245,11 @@ static int scan(struct day *d, struct engine_state *es, double t, const struct w
                 t + demo_walk_s(tg[i].distance_m, demo_u01(d->seed, TAG_WALK, (uint64_t)w->nth, 0));
             double at = arrive > start ? arrive : start;
             visit(d, 0, s, at < end ? at : end, tg[i].discount);
+            d->arm[0]->reward_bp += 100 * (100 - tg[i].discount);
+            shows++;
         }
+        if (d->o->learn)
+            flash_policy_update(&es->policy[s], dr.discount_percent, (int)nt, shows);
     }
     arena_release(&a);
     free(dem);
@@ -262,6 +279,8 @@ static void arm_add(struct sim_arm *to, const struct sim_arm *a)
     to->idle_filled += a->idle_filled;
     to->revenue += a->revenue;
     to->discount += a->discount;
+    to->offers += a->offers;
+    to->reward_bp += a->reward_bp;
 }
 
 int sim_city_run(const struct sim_opts *o, uint64_t seed, struct sim_run *out, struct err *e)
@@ -285,6 +304,10 @@ int sim_city_run(const struct sim_opts *o, uint64_t seed, struct sim_run *out, s
     es.cool_until = xcalloc((size_t)ns, sizeof(double));
     struct run_counts counts = {0};
     es.run = &counts;
+    es.policy = xcalloc((size_t)ns, sizeof(*es.policy));
+    es.rng = seed * 0x9E3779B97F4A7C15u + 1;
+    for (int s = 0; s < ns; s++)
+        flash_policy_init(&es.policy[s], &es.cfg, c.sellers[s].max_discount, 0.3, 2);
     for (int s = 0; s < ns; s++) {
         const struct demo_seller *x = &c.sellers[s];
         es.sellers[s] = (struct flash_seller){
@@ -381,6 +404,7 @@ int sim_city_run(const struct sim_opts *o, uint64_t seed, struct sim_run *out, s
     free(seats1);
     free(seats0);
     free(idle);
+    free(es.policy);
     free(es.cool_until);
     free(es.busy_until);
     free(es.sellers);
@@ -449,8 +473,8 @@ int sim_report_run(const struct sim_opts *o, struct sim_report *r, struct err *e
             row[F_REVENUE * n + k] = (double)arms[a]->revenue / 100.0 / o->days;
             row[F_DISCOUNT * n + k] = (double)arms[a]->discount / 100.0 / o->days;
         }
-        first += ratio(run.first_day.served, run.first_day.wishes);
-        last += ratio(run.last_day.served, run.last_day.wishes);
+        first += ratio(run.first_day.reward_bp, run.first_day.offers) / 10000.0;
+        last += ratio(run.last_day.reward_bp, run.last_day.offers) / 10000.0;
         windows += (double)run.windows / o->days;
     }
     if (!rc) {
@@ -463,6 +487,7 @@ int sim_report_run(const struct sim_opts *o, struct sim_report *r, struct err *e
         r->first_day = first / n;
         r->last_day = last / n;
         r->windows = windows / n;
+        r->learn = o->learn;
     }
     free(v);
     return rc;
@@ -481,15 +506,17 @@ json_t *sim_report_json(const struct sim_report *r)
                      "idle_capacity_filled", stat_json(&r->idle_filled), "visits",
                      stat_json(&r->visits), "seller_revenue", stat_json(&r->revenue),
                      "discount_given", stat_json(&r->discount), "learning", "first_day",
-                     r->first_day, "last_day", r->last_day, "policy", "static tiers (no learning)",
+                     r->first_day, "last_day", r->last_day, "policy",
+                     r->learn ? "learning (Thompson sampling)" : "distance tiers",
                      "windows_per_day", r->windows);
 }
 
 static const char usage[] =
     "usage: iceshop simulate [--seed N] [--seeds K] [--days D] [--sellers N] [--buyers N]\n"
-    "                        [--json]\n"
+    "                        [--learn] [--json]\n"
     "  An A/B of the demo city on a virtual clock: the same buyers, wishes and random draws\n"
     "  with the flash engine's decisions and without them (the model: src/demo/sim.h).\n"
+    "  --learn: the learning policy picks each window's discount (else the distance tiers).\n"
     "  Defaults: --seed 1 --seeds 20 --days 7 --sellers 12 --buyers 150.\n";
 
 /* One table row; `decimals` digits after the point, values times `scale`. */
@@ -520,6 +547,10 @@ int sim_main(int argc, char **argv)
         double x = 0;
         if (strcmp(a, "--json") == 0) {
             json = true;
+            continue;
+        }
+        if (strcmp(a, "--learn") == 0) {
+            o.learn = true;
             continue;
         }
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -570,9 +601,9 @@ int sim_main(int argc, char **argv)
     row("seller revenue / day (TRY)", &r.revenue, 0, 1);
     row("discount given / day (TRY)", &r.discount, 0, 1);
     printf("windows / day (with): %.1f\n", r.windows);
-    printf("learning: demand served day 1 %.1f%%, day %d %.1f%% (static tiers: no learning "
-           "policy yet)\n",
-           r.first_day * 100, r.days, r.last_day * 100);
+    printf("policy: %s; reward per offer (visit x margin) day 1 %.3f, day %d %.3f\n",
+           r.learn ? "learning (Thompson sampling over tiers)" : "distance tiers", r.first_day,
+           r.days, r.last_day);
     printf("same wishes and draws in both arms; model in src/demo/sim.h\n");
     return 0;
 }

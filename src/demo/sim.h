@@ -21,6 +21,11 @@
  *                reliability (else a no-show: no visit). A wish not reached, or reached but
  *                not taken, behaves exactly as without, with the same random draw; every
  *                wish ends in at most one visit.
+ *   learning     with --learn the window's discount comes from the learning policy
+ *                (domain/flash/policy.h: Thompson sampling per seller, prior visit rate 0.3
+ *                over 2 offers, max_regret 0.05) instead of the distance tiers, and every
+ *                window's offers and visits update it; "learning" reports the reward per offer
+ *                (visit × margin, margin = 1 − discount) on day 1 and on the last day.
  *   counted      demand served = wishes that became a visit / wishes; idle capacity filled =
  *                visits in a seller's idle hour while its idle seats last / idle seats;
  *                revenue = price · (1 − discount) per visit (price = the seller's mid price);
@@ -32,6 +37,7 @@
 #include "core/err.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 struct demo_city;
@@ -49,6 +55,8 @@ struct sim_opts {
     double force_p_base;
     double force_p_offer;
     double force_reliability;
+    bool learn;        /* the learning policy chooses the discount (else the distance tiers) */
+    double max_regret; /* its exploration bound */
     void (*edit_city)(struct demo_city *c); /* tests: adjust the built city; NULL = none */
 };
 /* The default city: seed 1, 20 seeds, 7 days, 12 sellers, 150 buyers, the model's numbers. */
@@ -57,6 +65,8 @@ void sim_opts_default(struct sim_opts *o);
 /* One arm's totals over a run. Money in minor units. */
 struct sim_arm {
     int64_t wishes, visits, served, idle_seats, idle_filled, revenue, discount;
+    int64_t offers;    /* targets of windows */
+    int64_t reward_bp; /* Σ over window visits of the margin, in basis points */
 };
 struct sim_run {
     struct sim_arm with, without;
@@ -77,8 +87,9 @@ struct sim_report {
     struct sim_stat visits;        /* per day */
     struct sim_stat revenue;       /* per day, major units (TRY) */
     struct sim_stat discount;      /* per day, major units */
-    double first_day, last_day;    /* demand served with Iceshop, day 1 and the last day */
+    double first_day, last_day;    /* reward per offer with Iceshop, day 1 and the last day */
     double windows;                /* per day */
+    bool learn;
 };
 int sim_report_run(const struct sim_opts *o, struct sim_report *r, struct err *e);
 /* {"demand_served":{"with","without","uplift","ci95":[lo,hi]},...,"learning":{...}}; new ref. */
