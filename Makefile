@@ -47,7 +47,8 @@ INTEG_BIN := $(INTEG_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(shell find bench -name '*.c' 2>/dev/null | sort)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all run test check unit integration asan bench attack fuzz lint format format-check clean deps
+.PHONY: all run test check unit integration asan bench attack fuzz lint format format-check clean deps \
+        simulate
 
 all: $(BIN)
 
@@ -131,6 +132,10 @@ bench:
 # The hardening review's attack set against a fresh server: tried / refused / errors.
 attack:
 	@scripts/attack.sh
+
+# The A/B of the demo city with and without windows over 20 seeds (src/demo/sim.h).
+simulate: $(BIN)
+	@$(BIN) simulate --seeds 20 --days 7
 
 fuzz:
 	@scripts/fuzz.sh

@@ -2,7 +2,8 @@
 # `make run`: start iceshop on the embedded default (SQLite under ./var/) together with the live
 # demo (a simulated Istanbul talking to it over its public interfaces), and print how to reach
 # it. The admin key comes from ICESHOP_ADMIN_KEY, or is generated once into var/admin.key; the
-# WhatsApp webhook secret likewise into var/whatsapp.secret. ICESHOP_DEMO=0 starts the server
+# WhatsApp webhook secret likewise into var/whatsapp.secret and the VAPI webhook secret into
+# var/vapi.secret. ICESHOP_DEMO=0 starts the server
 # alone. Ctrl-C stops the demo (which prints what orchestration achieved) and then the server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +21,8 @@ secret_file() { # NAME FILE: the variable's value, else the file's, else a new o
 }
 ICESHOP_ADMIN_KEY=$(secret_file ICESHOP_ADMIN_KEY var/admin.key)
 ICESHOP_WHATSAPP_APP_SECRET=$(secret_file ICESHOP_WHATSAPP_APP_SECRET var/whatsapp.secret)
-export ICESHOP_ADMIN_KEY ICESHOP_WHATSAPP_APP_SECRET
+ICESHOP_VAPI_SECRET=$(secret_file ICESHOP_VAPI_SECRET var/vapi.secret)
+export ICESHOP_ADMIN_KEY ICESHOP_WHATSAPP_APP_SECRET ICESHOP_VAPI_SECRET
 export ICESHOP_DATABASE_URL=${ICESHOP_DATABASE_URL:-sqlite://var/iceshop.db}
 export ICESHOP_LISTEN=${ICESHOP_LISTEN:-127.0.0.1:8080}
 url="http://${ICESHOP_LISTEN}"
@@ -58,6 +60,14 @@ cat <<EOT
   Admin key:   $ICESHOP_ADMIN_KEY
   API docs:    $url/docs
   Try:         curl -s -H "Authorization: Bearer $ICESHOP_ADMIN_KEY" $url/health/detailed
+
+  Webhook secrets (kept in var/, or set ICESHOP_WHATSAPP_APP_SECRET / ICESHOP_VAPI_SECRET):
+    WhatsApp Cloud API  var/whatsapp.secret   X-Hub-Signature-256: sha256=HMAC-SHA256(body)
+    VAPI                var/vapi.secret       x-vapi-secret: <the secret>
+  Send a buyer's message in the seed's shape (authenticated with the VAPI secret):
+    curl -s -X POST $url/api/whatsapp/webhook -H 'Content-Type: application/json' \
+      -H "x-vapi-secret: \$(cat var/vapi.secret)" \
+      -d '{"event_type":"message","channel":"whatsapp","from":"+905330000001","text":"Latte istiyorum","metadata":{}}'
 EOT
 if [ "$demo" = 0 ]; then
     echo "  Stop with Ctrl-C."

@@ -13,6 +13,7 @@
 #include "db/db.h"
 #include "db/migrate.h"
 #include "demo/demo.h"
+#include "demo/sim.h"
 #include "domain/account/account.h"
 #include "domain/chat/dialog.h"
 #include "domain/understand/understand_json.h"
@@ -76,6 +77,8 @@ static const char usage[] =
     "  demo [--url URL] [--key KEY] [--seed N] [--sellers N] [--buyers N]\n"
     "       [--speed X] [--duration S]\n"
     "                             simulate a city against a running server (demo --help)\n"
+    "  simulate [--seed N] [--seeds K] [--days D] [--json]\n"
+    "                             A/B of the city with and without windows, virtual clock\n"
     "  version                    print the version\n"
     "  --help                     this text\n"
     "\n"
@@ -618,6 +621,8 @@ int main(int argc, char **argv)
         return cmd_understand(argc - 2, argv + 2);
     if (str_eq(cmd, "demo"))
         return demo_run(argc - 2, argv + 2);
+    if (str_eq(cmd, "simulate"))
+        return sim_main(argc - 2, argv + 2);
     struct err e;
     err_init(&e);
     struct config cfg;

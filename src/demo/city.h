@@ -29,6 +29,8 @@ struct demo_hood {
     double lat, lng;
 };
 
+/* Demo phone numbers are "+9991…" (sellers) and "+9992…" (buyers): country code 999 is
+ * unassigned in E.164, so no message meant for the demo can reach a real person. */
 struct demo_seller {
     char id[24];
     char phone[24];

@@ -46,7 +46,7 @@ static const char usage[] =
     "                  start and end are fast-forwarded with the server's own jobs\n"
     "  --duration S    stop after S wall seconds (default 0: until Ctrl-C)\n"
     "  --no-config     leave the campaign configuration alone (otherwise: scans every 10 s,\n"
-    "                  1-minute lead, 3-minute windows, 8 offers per buyer a day)\n"
+    "                  5-minute lead, 10-minute windows, 8 offers per buyer a day)\n"
     "  --plan N        print the city and its first N planned events, without a server\n"
     "  --quiet         only the summary\n"
     "\n"
@@ -482,8 +482,12 @@ static int setup(struct demo *d, struct err *e)
                        "the key is not an admin key: the demo configures campaigns and "
                        "fast-forwards windows (use an admin key, or --no-config --speed 1)");
     if (!d->o->no_config) {
-        json_t *cfg = json_pack("{s:i, s:i, s:i, s:i}", "scan_interval_s", 10, "lead_minutes", 1,
-                                "window_minutes", 3, "max_offers_per_buyer_per_day", 8);
+        /*
+         * Windows people can walk to: 5 minutes' notice and 10 minutes open reach buyers a
+         * 15-minute walk away (the engine's arrival rule, 80 m/min with a 1.3 detour).
+         */
+        json_t *cfg = json_pack("{s:i, s:i, s:i, s:i}", "scan_interval_s", 10, "lead_minutes", 5,
+                                "window_minutes", 10, "max_offers_per_buyer_per_day", 8);
         rc = api_ok(d, "PUT", "/api/campaigns/config", cfg, 200, 200, NULL, e);
         json_decref(cfg);
         if (rc)

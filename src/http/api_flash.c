@@ -8,6 +8,7 @@
  */
 #include "core/clock.h"
 #include "domain/flash/flash_service.h"
+#include "domain/understand/understand_json.h"
 #include "domain/notify/outbox.h"
 #include "http/handlers.h"
 #include "jobs/worker.h"
@@ -351,17 +352,22 @@ int h_buyers_signal(struct http_req *r, struct err *e)
     d.expires_at = now + minutes * MINUTE_MS;
     struct db_conn *c = NULL;
     int64_t pk = 0;
-    rc = flash_demand_understand(&d, &r->arena, e);
+    struct understanding u;
+    rc = flash_demand_understand(&d, &r->arena, &u, e);
     if (!rc)
         rc = db(r, &c, e);
     if (!rc)
         rc = flash_buyer_signal(c, r->who.tenant_id, buyer_id, &d, now, &pk, e);
     if (rc)
         return rc;
-    return http_reply_json(r, 201,
-                           json_pack("{s:I, s:s, s:s, s:s, s:s, s:o}", "id", (json_int_t)pk,
-                                     "buyer_id", buyer_id, "text", d.text, "product", d.product,
-                                     "category", d.category, "expires_at", iso(d.expires_at)));
+    /* what was stored, and what the text was understood as (with its confidence) */
+    return http_reply_json(
+        r, 201,
+        json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:o}", "id", (json_int_t)pk, "buyer_id",
+                  buyer_id, "text", d.text, "product", d.product, "category", d.category, "budget",
+                  d.budget ? json_integer(d.budget) : json_null(), "currency",
+                  d.currency ? d.currency : "TRY", "expires_at", iso(d.expires_at), "understood",
+                  *d.text ? understanding_json(&u) : json_null()));
 }
 
 int h_buyers_get(struct http_req *r, struct err *e)
@@ -583,7 +589,8 @@ int h_sellers_signal(struct http_req *r, struct err *e)
     struct flash_supply_in s;
     struct db_conn *c = NULL;
     int64_t pk = 0;
-    rc = flash_supply_derive(&g, &r->arena, &s, e);
+    struct understanding u;
+    rc = flash_supply_derive(&g, &r->arena, &s, &u, e);
     if (!rc)
         rc = db(r, &c, e);
     if (!rc)
@@ -592,11 +599,12 @@ int h_sellers_signal(struct http_req *r, struct err *e)
         return rc;
     return http_reply_json(
         r, 201,
-        json_pack("{s:I, s:s, s:s, s:o, s:o, s:s, s:o}", "id", (json_int_t)pk, "seller_id",
+        json_pack("{s:I, s:s, s:s, s:o, s:o, s:s, s:o, s:o}", "id", (json_int_t)pk, "seller_id",
                   seller_id, "signal_type", flash_supply_names[s.kind], "density_status",
                   s.has_density ? json_string(flash_density_names[s.density]) : json_null(),
                   "stock_status", s.stock_status ? json_string(s.stock_status) : json_null(),
-                  "product", s.product, "expires_at", iso(s.expires_at)));
+                  "product", s.product, "expires_at", iso(s.expires_at), "understood",
+                  *s.text ? understanding_json(&u) : json_null()));
 }
 
 int h_sellers_get(struct http_req *r, struct err *e)
@@ -875,8 +883,8 @@ int h_windows_list(struct http_req *r, struct err *e)
     return rc ? rc : window_list(r, &f, e);
 }
 
-static int reply_window(struct http_req *r, struct db_conn *c, int64_t pk, bool detail, int status,
-                        struct err *e)
+static int reply_window_with(struct http_req *r, struct db_conn *c, int64_t pk, bool detail,
+                             int status, const char *warnings_json, struct err *e)
 {
     struct flash_window w;
     int rc = flash_store_window_get(c, r->who.tenant_id, pk, &r->arena, &w, e);
@@ -907,8 +915,24 @@ static int reply_window(struct http_req *r, struct db_conn *c, int64_t pk, bool 
                           w.trace_json && *w.trace_json ? w.trace_json : "null",
                           w.analytics_json && *w.analytics_json ? w.analytics_json : "null");
     }
+    /* the warnings are JSON the flash service wrote */
+    if (warnings_json)
+        rc |= buf_appendf(&b, ",\"warnings\":%s", warnings_json);
     rc |= buf_append(&b, "}", 1);
     return reply_buf(r, status, &b, rc, e);
+}
+
+static int reply_window(struct http_req *r, struct db_conn *c, int64_t pk, bool detail, int status,
+                        struct err *e)
+{
+    return reply_window_with(r, c, pk, detail, status, NULL, e);
+}
+
+/* A created window with the service's warnings ("minimum above the expected arrivals"). */
+static int reply_window_warn(struct http_req *r, struct db_conn *c, int64_t pk, int status,
+                             const char *warnings_json, struct err *e)
+{
+    return reply_window_with(r, c, pk, true, status, warnings_json ? warnings_json : "[]", e);
 }
 
 int h_windows_get(struct http_req *r, struct err *e)
@@ -1008,7 +1032,7 @@ int h_windows_create(struct http_req *r, struct err *e)
         rc = flash_window_create(c, r->who.tenant_id, &m, now_ms(r), &r->arena, &pk, e);
     if (rc)
         return rc;
-    return reply_window(r, c, pk, true, 201, e);
+    return reply_window_warn(r, c, pk, 201, m.warnings_json, e);
 }
 
 /* Shared shape of the actions: window id from the path, then the action. */

@@ -199,7 +199,8 @@ await step('see sellers and demand on the map (no tiles: plain background)', asy
 await step('watch a window appear without reloading', async (l) => {
   const before = await admin.locator('#windows tbody tr[data-window-id]').count();
   check(before === 0, `${before} windows before the scan`);
-  const res = await apiCall('POST', '/api/campaigns/generate');
+  // start a minute after the scan, as asked (left alone, the engine waits for the farthest walk)
+  const res = await apiCall('POST', '/api/campaigns/generate', { lead_seconds: 60 });
   const s1 = res.windows.find((w) => w.seller_id === 'S1');
   check(s1 && s1.window_id, 'generate opened no window for S1');
   windowId = s1.window_id;

@@ -209,6 +209,18 @@ static void test_buyer_text_signal(void **state)
         post("/api/buyers/signal", "{\"buyer_id\":\"B101\",\"text\":\"Latte istiyorum\"}", 201);
     assert_string_equal(str(s, "category"), "coffee"); /* understood from the words */
     assert_string_equal(str(s, "product"), "latte");
+    json_t *u = json_object_get(s, "understood");
+    assert_true(json_is_object(u));
+    assert_string_equal(json_string_value(json_object_get(u, "product")), "latte");
+    assert_true(json_number_value(json_object_get(u, "confidence")) >= 0.6);
+    json_decref(s);
+    /* budget and quantity in the words: the budget is stored, both are shown */
+    s = post("/api/buyers/signal",
+             "{\"buyer_id\":\"B101\",\"text\":\"2 simit istiyorum, 50 TL bütçem var\"}", 201);
+    assert_string_equal(str(s, "category"), "bakery");
+    assert_int_equal(json_integer_value(json_object_get(s, "budget")), 5000);
+    u = json_object_get(s, "understood");
+    assert_int_equal(json_integer_value(json_object_get(u, "quantity")), 2);
     json_decref(s);
     /* what the buyer said explicitly wins over the words */
     s = post("/api/buyers/signal",

@@ -546,6 +546,63 @@ size_t flash_grid_query(const struct flash_grid *g, double lat, double lng, doub
     return hits;
 }
 
+/* ======================== arrival, products, minimums ======================== */
+
+double flash_walk_minutes(const struct flash_config *c, double distance_m)
+{
+    /* A config without a speed (zeroed by hand) means arrival is not limited. */
+    if (!c || !(c->walk_m_per_min > 0))
+        return 0;
+    double detour = c->walk_detour >= 1 ? c->walk_detour : 1;
+    return distance_m * detour / c->walk_m_per_min;
+}
+
+/* The farthest straight-line distance from which a buyer arrives within `minutes`. */
+static double reach_m(const struct flash_config *c, double minutes)
+{
+    if (!(c->walk_m_per_min > 0))
+        return INFINITY;
+    double detour = c->walk_detour >= 1 ? c->walk_detour : 1;
+    return minutes * c->walk_m_per_min / detour;
+}
+
+bool flash_can_arrive(const struct flash_config *c, double distance_m, int64_t lead_ms,
+                      int window_minutes)
+{
+    double minutes = (double)lead_ms / (double)MINUTE_MS + window_minutes;
+    return flash_walk_minutes(c, distance_m) <= minutes + 1e-9;
+}
+
+bool flash_product_fits(const char *product, const char *category, const char *const *own)
+{
+    if (!product || !*product || !category || !*category)
+        return false;
+    for (size_t i = 0; own && own[i]; i++) {
+        if (strcmp(own[i], product) == 0)
+            return true;
+    }
+    struct understanding u;
+    struct err e = {0};
+    if (understand_text(product, UNDERSTAND_ROLE_BUYER, &u, &e))
+        return false;
+    return u.category[0] && strcmp(u.category, category) == 0;
+}
+
+int flash_min_participants(const struct flash_config *c, const double *reliability, size_t n,
+                           double *expected)
+{
+    double sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += reliability[i] > 0 ? (reliability[i] < 1 ? reliability[i] : 1) : 0;
+    if (expected)
+        *expected = sum;
+    int min = (int)floor(sum + 1e-9);
+    int cap = c && c->min_participants > 0 ? c->min_participants : 1;
+    if (min > cap)
+        min = cap;
+    return min < 1 ? 1 : min;
+}
+
 /* ======================== tiers ======================== */
 
 int flash_tier_discount(const struct flash_config *c, double distance_m, int seller_max)
@@ -909,6 +966,10 @@ int flash_targets(const struct flash_scan_input *in, size_t seller_idx, size_t l
     struct cand stack[CAND_STACK];
     struct cands t = {.c = stack, .cap = CAND_STACK};
     struct probe pr;
+    /* Only buyers who can walk there before the window closes (engine.h, "Arrival"). */
+    int64_t lead_ms = in->has_lead ? in->lead_ms : cfg->lead_minutes * MINUTE_MS;
+    int minutes = in->window_minutes > 0 ? in->window_minutes : cfg->window_minutes;
+    double reach = reach_m(cfg, (double)lead_ms / (double)MINUTE_MS + minutes) + 1e-6;
 
     if (coords_valid(sl->loc.lat, sl->loc.lng))
         probe_init(&pr, sl->loc.lat, sl->loc.lng, cfg->radius_m);
@@ -927,8 +988,9 @@ int flash_targets(const struct flash_scan_input *in, size_t seller_idx, size_t l
                 double c2 = chord2(&pr.q, &q->v);
                 if (c2 > pr.c2_max || (q->cat != CAT_ANY && q->cat != want_cat))
                     continue;
-                if (!expired(g->expires_at[pos], in->now_ms))
-                    cands_push(&t, probe_dist(&pr, c2), g->buyer_pk[pos], q->idx);
+                double d = probe_dist(&pr, c2);
+                if (d <= reach && !expired(g->expires_at[pos], in->now_ms))
+                    cands_push(&t, d, g->buyer_pk[pos], q->idx);
             }
         }
     } else if (coords_valid(sl->loc.lat, sl->loc.lng)) {
@@ -939,8 +1001,9 @@ int flash_targets(const struct flash_scan_input *in, size_t seller_idx, size_t l
                 continue;
             struct vec3 v = unit_vec(dm->loc.lat, dm->loc.lng);
             double c2 = chord2(&pr.q, &v);
-            if (c2 <= pr.c2_max)
-                cands_push(&t, probe_dist(&pr, c2), dm->buyer_pk, i);
+            double d = c2 <= pr.c2_max ? probe_dist(&pr, c2) : INFINITY;
+            if (d <= reach)
+                cands_push(&t, d, dm->buyer_pk, i);
         }
     }
 
@@ -1272,31 +1335,36 @@ static json_t *score_json(const struct flash_config *cfg, const struct flash_sco
 }
 
 static json_t *targets_json(const struct flash_scan_input *in, const struct flash_seller *sl,
-                            const struct flash_target *targets, size_t n)
+                            const struct flash_target *targets, size_t n, int64_t start_ms)
 {
     const struct flash_config *cfg = in->cfg;
     json_t *arr = json_array();
+    long starts_in = (long)ceil((double)(start_ms - in->now_ms) / (double)MINUTE_MS);
     for (size_t i = 0; i < n; i++) {
         const struct flash_target *t = &targets[i];
         const char *bid = t->demand_idx < in->n_demand ? in->demand[t->demand_idx].buyer_id : NULL;
-        char why[160];
+        double walk = flash_walk_minutes(cfg, t->distance_m);
+        char why[240], arrive[80];
+        snprintf(arrive, sizeof(arrive), "%.0f min walk; window starts in %ld min", ceil(walk),
+                 starts_in);
         int tier = 0;
         while (tier < cfg->n_tiers && !(t->distance_m < cfg->tiers[tier].max_m))
             tier++;
         if (tier == cfg->n_tiers)
-            snprintf(why, sizeof(why), "%.0f m away: beyond the tiers, no discount", t->distance_m);
+            snprintf(why, sizeof(why), "%.0f m away, %s: beyond the tiers, no discount",
+                     t->distance_m, arrive);
         else if (cfg->tiers[tier].discount > sl->max_discount)
             snprintf(why, sizeof(why),
-                     "%.0f m away: tier < %.0f m gives %d%%, capped at seller "
-                     "max %d%%",
-                     t->distance_m, cfg->tiers[tier].max_m, cfg->tiers[tier].discount,
+                     "%.0f m away, %s: tier < %.0f m gives %d%%, capped at seller max %d%%",
+                     t->distance_m, arrive, cfg->tiers[tier].max_m, cfg->tiers[tier].discount,
                      sl->max_discount);
         else
-            snprintf(why, sizeof(why), "%.0f m away: tier < %.0f m gives %d%%", t->distance_m,
-                     cfg->tiers[tier].max_m, cfg->tiers[tier].discount);
-        json_array_append_new(arr, json_pack("{s:s, s:f, s:i, s:s}", "buyer_id", bid ? bid : "",
-                                             "distance_m", round_to(t->distance_m, 0.1), "discount",
-                                             t->discount, "why", why));
+            snprintf(why, sizeof(why), "%.0f m away, %s: tier < %.0f m gives %d%%", t->distance_m,
+                     arrive, cfg->tiers[tier].max_m, cfg->tiers[tier].discount);
+        json_array_append_new(arr,
+                              json_pack("{s:s, s:f, s:f, s:i, s:s}", "buyer_id", bid ? bid : "",
+                                        "distance_m", round_to(t->distance_m, 0.1), "walk_min",
+                                        round_to(walk, 0.1), "discount", t->discount, "why", why));
     }
     return arr;
 }
@@ -1334,19 +1402,46 @@ int flash_draft_window(const struct flash_scan_input *in, const struct flash_sco
         snprintf(dwhy, sizeof(dwhy), "largest target discount %d%% (seller max %d%%)", discount,
                  sl->max_discount);
 
-    char twhy[200];
+    char twhy[320];
     int minutes = in->window_minutes > 0 ? in->window_minutes : cfg->window_minutes;
+    double walk_max = 0;
+    for (size_t i = 0; i < n_targets; i++) {
+        double w = flash_walk_minutes(cfg, targets[i].distance_m);
+        walk_max = w > walk_max ? w : walk_max;
+    }
     if (in->has_lead) {
         out->start_ms = in->now_ms + in->lead_ms;
         snprintf(twhy, sizeof(twhy), "now + %lld s, as asked", (long long)(in->lead_ms / 1000));
     } else {
         out->start_ms = flash_plan_start(cfg, busy, in->now_ms, tz_offset_min, twhy, sizeof(twhy));
+        /* Leave the farthest target time to walk there by the start. */
+        int64_t walk_start = in->now_ms + (int64_t)ceil(walk_max) * MINUTE_MS;
+        if (walk_start > out->start_ms) {
+            size_t len = strlen(twhy);
+            snprintf(twhy + len, sizeof(twhy) - len,
+                     "; moved to now + %.0f min so the farthest target can walk there",
+                     ceil(walk_max));
+            out->start_ms = walk_start;
+        }
     }
     out->end_ms = out->start_ms + minutes * MINUTE_MS;
     bool open = flash_seller_open(sl, out->start_ms, out->end_ms, tz_offset_min);
     out->discount_percent = discount;
     out->capacity = sl->capacity > 0 ? sl->capacity : 1;
-    out->min_participants = cfg->min_participants;
+    double rel_stack[64] = {0};
+    double *rel = n_targets <= 64 ? rel_stack : xmalloc(n_targets * sizeof(*rel));
+    for (size_t i = 0; i < n_targets; i++)
+        rel[i] = targets[i].demand_idx < in->n_demand
+                     ? in->demand[targets[i].demand_idx].reliability
+                     : 0.7;
+    out->min_participants = flash_min_participants(cfg, rel, n_targets, &out->expected);
+    if (rel != rel_stack)
+        free(rel);
+    char mwhy[200];
+    snprintf(mwhy, sizeof(mwhy),
+             "expected arrivals %.2f (sum of %zu targets' reliability); "
+             "minimum %d (config %d)",
+             out->expected, n_targets, out->min_participants, cfg->min_participants);
     out->status = sl->auto_approve ? FLASH_WINDOW_SCHEDULED : FLASH_WINDOW_PROPOSED;
 
     char from[6], to[6];
@@ -1373,13 +1468,15 @@ int flash_draft_window(const struct flash_scan_input *in, const struct flash_sco
     clock_format_iso(out->end_ms, end_iso);
     json_t *root = json_pack(
         "{s:s, s:o, s:{s:i, s:i, s:i, s:i, s:f}, s:o, s:{s:i, s:i, s:s}, s:{s:s, s:s, s:s, s:b}, "
-        "s:s}",
+        "s:{s:f, s:i, s:s}, s:s}",
         "seller_id", sl->id ? sl->id : "", "score", score_json(cfg, score), "counts", "nearby",
         score->nearby, "matching", score->matching, "precommits", score->precommits, "targets",
         (int)n_targets, "mean_distance_m", round_to(score->mean_distance_m, 0.1), "targets",
-        targets_json(in, sl, targets, n_targets), "discount", "percent", discount, "seller_max",
-        sl->max_discount, "why", dwhy, "timing", "start", start_iso, "end", end_iso, "why", twhy,
-        "open", open, "approval", sl->auto_approve ? "standing" : "ask-first");
+        targets_json(in, sl, targets, n_targets, out->start_ms), "discount", "percent", discount,
+        "seller_max", sl->max_discount, "why", dwhy, "timing", "start", start_iso, "end", end_iso,
+        "why", twhy, "open", open, "minimum", "expected", round_to(out->expected, 0.01), "min",
+        out->min_participants, "why", mwhy, "approval",
+        sl->auto_approve ? "standing" : "ask-first");
     char *text = root ? json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
     json_decref(root);
     if (!text)

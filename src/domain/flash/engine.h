@@ -15,6 +15,13 @@
  *   category  = matching / nearby (0 when nearby = 0)
  *   distance  = mean over matching buyers of (1 − d / radius)   (0 when matching = 0)
  * A seller with matching = 0 never opens a window, whatever its score.
+ *
+ * Arrival, exactly: walk_min(d) = d · cfg.walk_detour / cfg.walk_m_per_min (defaults 1.3 and
+ * 80 m/min, so 875 m is a 14-minute walk). A buyer is a target only when walk_min(d) ≤ lead +
+ * window length (they can reach the seller before the window closes); a draft then starts no
+ * earlier than now + the longest target walk, so every target can be there at the start.
+ * Minimum, exactly: expected = Σ reliability of the targets; min_participants =
+ * clamp(floor(expected), 1, cfg.min_participants).
  */
 #ifndef ICESHOP_DOMAIN_FLASH_ENGINE_H
 #define ICESHOP_DOMAIN_FLASH_ENGINE_H
@@ -42,6 +49,22 @@ void flash_grid_free(struct flash_grid *g);
 typedef void flash_grid_fn(void *ctx, size_t demand_idx, double distance_m);
 size_t flash_grid_query(const struct flash_grid *g, double lat, double lng, double radius_m,
                         flash_grid_fn *fn, void *ctx);
+
+/* Minutes to walk `distance_m` (straight line) at the configured speed and detour. */
+double flash_walk_minutes(const struct flash_config *c, double distance_m);
+/* Whether a buyer `distance_m` away reaches a window starting in lead_ms before it ends. */
+bool flash_can_arrive(const struct flash_config *c, double distance_m, int64_t lead_ms,
+                      int window_minutes);
+/*
+ * Whether a seller of `category` sells `product` (a lemma such as "latte"): the product's
+ * category in the understanding vocabulary is the seller's. "" fits nobody; a product the
+ * vocabulary does not know fits only when it is one of `own` (the seller's own products,
+ * NULL-terminated, may be NULL).
+ */
+bool flash_product_fits(const char *product, const char *category, const char *const *own);
+/* The engine's minimum for targets of these reliabilities (see the header comment). */
+int flash_min_participants(const struct flash_config *c, const double *reliability, size_t n,
+                           double *expected);
 
 /* Discount of the first tier with distance < max_m, capped at seller_max; 0 beyond all tiers. */
 int flash_tier_discount(const struct flash_config *c, double distance_m, int seller_max);
@@ -95,7 +118,8 @@ struct flash_target {
 
 /*
  * The buyers a window for seller `seller_idx` should target: distinct buyers with matching
- * demand within the radius who consented, closest first, at most `limit` (0 = all).
+ * demand within the radius who consented and can arrive (flash_can_arrive with the input's
+ * lead and length, or the configuration's), closest first, at most `limit` (0 = all).
  */
 int flash_targets(const struct flash_scan_input *in, size_t seller_idx, size_t limit,
                   struct arena *a, struct flash_target **out, size_t *n, struct err *e);
@@ -129,7 +153,8 @@ struct flash_draft {
     int64_t start_ms;
     int64_t end_ms;
     int capacity;
-    int min_participants;
+    int min_participants;            /* flash_min_participants over the targets */
+    double expected;                 /* expected arrivals: Σ reliability of the targets */
     enum flash_window_status status; /* SCHEDULED (standing approval) or PROPOSED */
     char *trace_json;                /* decision trace, allocated from the arena */
 };
@@ -137,9 +162,12 @@ struct flash_draft {
 /*
  * Draft a window for a scored seller and its targets: advantage, timing, status, and the trace
  * {"score":{"total","threshold","weights":{...},"components":{...}},"counts":{...},
- *  "targets":[{"buyer_id","distance_m","discount","why"}],"discount":{"why"},
- *  "timing":{"start","end","why"},"approval":"standing|ask-first"}.
- * `product` is the most wanted product among the targets ("" when none).
+ *  "targets":[{"buyer_id","distance_m","walk_min","discount","why"}],"discount":{"why"},
+ *  "timing":{"start","end","why"},"minimum":{"expected","min","why"},
+ *  "approval":"standing|ask-first"}.
+ * Without has_lead the start is the later of flash_plan_start and now + the longest target walk
+ * (rounded up to a minute). `product` is the most wanted product among the targets that the
+ * seller sells ("" when none).
  */
 int flash_draft_window(const struct flash_scan_input *in, const struct flash_score *score,
                        const struct flash_target *targets, size_t n_targets, const char *product,

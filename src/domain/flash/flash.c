@@ -80,6 +80,14 @@ const struct flash_setting flash_settings[] = {
      CFG(max_offers_per_buyer_per_day), "offers one buyer receives a day at most"},
     {"tz_offset_min", FLASH_SETTING_INT, -720, 840, 180, CFG(tz_offset_min),
      "local time of the city, minutes east of UTC"},
+    {"walk_m_per_min", FLASH_SETTING_NUMBER, 20, 200, 80, CFG(walk_m_per_min),
+     "walking speed in metres per minute (80 = 4.8 km/h) for arrival times"},
+    {"walk_detour", FLASH_SETTING_NUMBER, 1, 3, 1.3, CFG(walk_detour),
+     "street distance over straight-line distance for arrival times"},
+    {"seller_cooldown_minutes", FLASH_SETTING_INT, 0, 10080, 120, CFG(seller_cooldown_minutes),
+     "after a seller declines, no new question for this long unless they report idle again"},
+    {"max_questions_per_seller_per_day", FLASH_SETTING_INT, 0, 100, 4,
+     CFG(max_questions_per_seller_per_day), "engine questions one seller receives a day at most"},
 };
 const size_t flash_settings_count = sizeof(flash_settings) / sizeof(flash_settings[0]);
 

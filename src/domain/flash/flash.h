@@ -155,7 +155,11 @@ struct flash_config {
     int scan_interval_s; /* 0 = no automatic scans */
     int demand_target;   /* matching buyers at which the demand component saturates */
     int max_offers_per_buyer_per_day;
-    int tz_offset_min; /* local time of the city, minutes east of UTC */
+    int tz_offset_min;           /* local time of the city, minutes east of UTC */
+    double walk_m_per_min;       /* walking speed of a buyer, straight-line metres per minute */
+    double walk_detour;          /* street distance / straight-line distance */
+    int seller_cooldown_minutes; /* no new question after a seller's "no" for this long */
+    int max_questions_per_seller_per_day; /* engine questions to one seller in 24 h */
     /* the tenant's own categories: [a-z_]{1,32}, none canonical, none repeated */
     char extra_categories[FLASH_MAX_EXTRA_CATEGORIES][FLASH_CATEGORY_MAX + 1];
     int n_extra_categories;

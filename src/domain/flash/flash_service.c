@@ -18,6 +18,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MINUTE_MS        60000LL
@@ -320,7 +321,7 @@ static int text_error(int rc, struct err *e)
 }
 
 int flash_supply_derive(const struct flash_supply_given *g, struct arena *a,
-                        struct flash_supply_in *out, struct err *e)
+                        struct flash_supply_in *out, struct understanding *said, struct err *e)
 {
     memset(out, 0, sizeof(*out));
     out->text = g->text ? g->text : "";
@@ -330,10 +331,14 @@ int flash_supply_derive(const struct flash_supply_given *g, struct arena *a,
     struct understanding u;
     memset(&u, 0, sizeof(u));
     u.intent = UNDERSTAND_UNKNOWN;
+    if (said)
+        *said = u;
     if (*out->text) {
         int rc = understand_text(out->text, UNDERSTAND_ROLE_SELLER, &u, e);
         if (rc)
             return text_error(rc, e);
+        if (said)
+            *said = u;
         if (u.confidence < UNDERSTAND_CONFIDENT)
             u.intent = UNDERSTAND_UNKNOWN;
     }
@@ -378,14 +383,21 @@ int flash_supply_derive(const struct flash_supply_given *g, struct arena *a,
     return 0;
 }
 
-int flash_demand_understand(struct flash_demand_in *d, struct arena *a, struct err *e)
+int flash_demand_understand(struct flash_demand_in *d, struct arena *a, struct understanding *said,
+                            struct err *e)
 {
-    if (!d->text || !*d->text || (d->category && *d->category && d->product && *d->product))
-        return 0;
     struct understanding u;
+    memset(&u, 0, sizeof(u));
+    u.intent = UNDERSTAND_UNKNOWN;
+    if (said)
+        *said = u;
+    if (!d->text || !*d->text)
+        return 0;
     int rc = understand_text(d->text, UNDERSTAND_ROLE_BUYER, &u, e);
     if (rc)
         return text_error(rc, e);
+    if (said)
+        *said = u;
     if (u.intent != UNDERSTAND_DEMAND || u.confidence < UNDERSTAND_CONFIDENT)
         return 0;
     if ((!d->category || !*d->category) && u.category[0])
@@ -430,15 +442,18 @@ int flash_scan_tenant(struct db_conn *c, int64_t tenant, int64_t now_ms, struct 
     return flash_scan(&in, a, &out->scores, &out->n_scores, e);
 }
 
-/* The product most often named among the targets' demands. */
+/*
+ * The product most often named among the targets' demands that the seller sells
+ * (flash_product_fits): an ice-cream shop never offers künefe because a buyer wished for it.
+ */
 static const char *popular_product(const struct flash_scan_result *r, const struct flash_target *t,
-                                   size_t n)
+                                   size_t n, const struct flash_seller *s)
 {
     const char *best = "";
     int best_n = 0;
     for (size_t i = 0; i < n; i++) {
         const char *p = r->demand[t[i].demand_idx].product;
-        if (!p || !*p)
+        if (!p || !*p || !flash_product_fits(p, s->category, NULL))
             continue;
         int k = 0;
         for (size_t j = 0; j < n; j++) {
@@ -607,6 +622,28 @@ static int generate_once(struct db_conn *c, int64_t tenant, const struct flash_g
             g->reason = "already has an open window";
             continue;
         }
+        if (!s->auto_approve) {
+            /* Respect: a question only outside the cool-down and under the daily cap. */
+            int asked = 0;
+            bool cooling = false;
+            rc = flash_store_seller_respect(c, tenant, s->pk, now_ms - DAY_MS,
+                                            now_ms - r.cfg.seller_cooldown_minutes * MINUTE_MS,
+                                            &asked, &cooling, e);
+            if (rc)
+                break;
+            if (cooling) {
+                g->reason = arena_printf(a,
+                                         "seller declined within the last %d min and has not "
+                                         "reported idle since",
+                                         r.cfg.seller_cooldown_minutes);
+                continue;
+            }
+            if (asked >= r.cfg.max_questions_per_seller_per_day) {
+                g->reason = arena_printf(a, "seller already asked %d times today (max %d)", asked,
+                                         r.cfg.max_questions_per_seller_per_day);
+                continue;
+            }
+        }
         struct flash_target *t;
         size_t nt;
         /* Invite a few more than fit: not everyone who is asked comes. */
@@ -615,7 +652,7 @@ static int generate_once(struct db_conn *c, int64_t tenant, const struct flash_g
         if (rc)
             break;
         if (nt == 0) {
-            g->reason = "no consenting buyer with matching demand nearby";
+            g->reason = "no consenting buyer with matching demand who can walk there in time";
             continue;
         }
         struct flash_busy_profile busy;
@@ -624,10 +661,32 @@ static int generate_once(struct db_conn *c, int64_t tenant, const struct flash_g
         if (rc)
             break;
         struct flash_draft d;
-        const char *product = popular_product(&r, t, nt);
+        const char *product = popular_product(&r, t, nt, s);
         rc = flash_draft_window(&in, sc, t, nt, product, &busy, r.cfg.tz_offset_min, a, &d, e);
         if (rc)
             break;
+        /* Never two overlapping windows for one buyer: drop those already invited, redraft. */
+        size_t kept = 0;
+        for (size_t k = 0; !rc && k < nt; k++) {
+            bool overlaps = false;
+            rc = flash_store_buyer_overlaps(c, tenant, t[k].buyer_pk, d.start_ms, d.end_ms,
+                                            &overlaps, e);
+            if (!rc && !overlaps)
+                t[kept++] = t[k];
+        }
+        if (rc)
+            break;
+        if (kept == 0) {
+            g->reason = "every target is already invited to an overlapping window";
+            continue;
+        }
+        if (kept < nt) {
+            nt = kept;
+            product = popular_product(&r, t, nt, s);
+            rc = flash_draft_window(&in, sc, t, nt, product, &busy, r.cfg.tz_offset_min, a, &d, e);
+            if (rc)
+                break;
+        }
         if (!flash_seller_open(s, d.start_ms, d.end_ms, r.cfg.tz_offset_min)) {
             g->reason = "closed at the chosen time";
             continue;
@@ -696,8 +755,8 @@ static int window_end(const struct flash_manual *m, int64_t start_ms, int cfg_mi
     return 0;
 }
 
-int flash_window_create(struct db_conn *c, int64_t tenant, const struct flash_manual *m,
-                        int64_t now_ms, struct arena *a, int64_t *pk, struct err *e)
+int flash_window_create(struct db_conn *c, int64_t tenant, struct flash_manual *m, int64_t now_ms,
+                        struct arena *a, int64_t *pk, struct err *e)
 {
     bool own;
     int rc = db_begin_own(c, &own, e);
@@ -754,10 +813,13 @@ int flash_window_create(struct db_conn *c, int64_t tenant, const struct flash_ma
                                        (int)((w.end_ms - w.start_ms) / MINUTE_MS));
     w.status = FLASH_WINDOW_SCHEDULED;
     w.capacity = m->capacity ? m->capacity : s.capacity;
-    w.min_participants = m->min_participants ? m->min_participants : cfg.min_participants;
     w.cancel_reason = "";
     w.analytics_json = "";
     w.origin = "manual";
+    m->warnings_json = "[]";
+    int minutes = (int)((w.end_ms - w.start_ms) / MINUTE_MS);
+    json_t *warnings = json_array();
+    double expected = 0;
 
     /* Targets: the named buyers, or buyers with matching demand nearby. */
     struct flash_window_target *wt = NULL;
@@ -770,6 +832,12 @@ int flash_window_create(struct db_conn *c, int64_t tenant, const struct flash_ma
             if (rc)
                 break;
             double d = flash_haversine_m(b.loc.lat, b.loc.lng, s.loc.lat, s.loc.lng);
+            expected += flash_buyer_reliability(&b);
+            if (!flash_can_arrive(&cfg, d, w.start_ms - now_ms, minutes))
+                json_array_append_new(
+                    warnings, json_sprintf("buyer %s is %.0f m away, a %.0f min walk: cannot "
+                                           "arrive before the window ends",
+                                           b.id, d, ceil(flash_walk_minutes(&cfg, d))));
             wt[nt].buyer_pk = b.pk;
             wt[nt].buyer_id = b.id;
             wt[nt].distance_m = d;
@@ -785,13 +853,17 @@ int flash_window_create(struct db_conn *c, int64_t tenant, const struct flash_ma
                                       .n_sellers = 1,
                                       .demand = dem,
                                       .n_demand = nd,
-                                      .now_ms = now_ms};
+                                      .now_ms = now_ms,
+                                      .has_lead = true,
+                                      .lead_ms = w.start_ms - now_ms,
+                                      .window_minutes = minutes > 0 ? minutes : 1};
         struct flash_target *t = NULL;
         if (!rc)
             rc = flash_targets(&in, 0, (size_t)w.capacity * 3, a, &t, &nt, e);
         if (!rc) {
             wt = arena_alloc(a, (nt + 1) * sizeof(*wt));
             for (size_t i = 0; i < nt; i++) {
+                expected += dem[t[i].demand_idx].reliability;
                 wt[i].buyer_pk = t[i].buyer_pk;
                 wt[i].buyer_id = dem[t[i].demand_idx].buyer_id;
                 wt[i].distance_m = t[i].distance_m;
@@ -800,12 +872,42 @@ int flash_window_create(struct db_conn *c, int64_t tenant, const struct flash_ma
         }
     }
     if (!rc) {
-        w.trace_json = arena_printf(a,
-                                    "{\"origin\":\"manual\",\"targets\":%zu,\"approval\":"
-                                    "\"operator\",\"why\":\"created by an operator\"}",
-                                    nt);
+        /* Minimums that fit: never more than the named buyers can give. */
+        int floor_expected = (int)floor(expected + 1e-9);
+        if (m->min_participants)
+            w.min_participants = m->min_participants;
+        else if (m->buyer_ids)
+            w.min_participants = (int)nt < cfg.min_participants ? (int)nt : cfg.min_participants;
+        else
+            w.min_participants =
+                floor_expected < cfg.min_participants ? floor_expected : cfg.min_participants;
+        if (w.min_participants < 1)
+            w.min_participants = 1;
+        if (w.min_participants > (int)nt)
+            json_array_append_new(warnings,
+                                  json_sprintf("min_participants %d is more than the %zu targeted "
+                                               "buyers: the window will be cancelled at its start",
+                                               w.min_participants, nt));
+        else if (w.min_participants > 1 && w.min_participants > expected + 1e-9)
+            json_array_append_new(
+                warnings, json_sprintf("min_participants %d is above the %.1f expected arrivals "
+                                       "(sum of the targets' reliability): it may be cancelled",
+                                       w.min_participants, expected));
+        json_t *trace =
+            json_pack("{s:s, s:I, s:s, s:s, s:f, s:i, s:O}", "origin", "manual", "targets",
+                      (json_int_t)nt, "approval", "operator", "why", "created by an operator",
+                      "expected_arrivals", round(expected * 100) / 100, "min_participants",
+                      w.min_participants, "warnings", warnings);
+        char *text = trace ? json_dumps(trace, JSON_COMPACT) : NULL;
+        char *wtext = json_dumps(warnings, JSON_COMPACT);
+        json_decref(trace);
+        w.trace_json = arena_strdup(a, text ? text : "{}");
+        m->warnings_json = arena_strdup(a, wtext ? wtext : "[]");
+        free(text);
+        free(wtext);
         rc = open_window(c, tenant, &cfg, &s, &w, wt, nt, now_ms, a, e);
     }
+    json_decref(warnings);
     if (!rc)
         *pk = w.pk;
     return db_end_own(c, own, rc, e);

@@ -55,15 +55,19 @@ struct flash_supply_given {
  * understood as a seller's message (understand/understand.h): idle → idle (density low), busy →
  * density high, surplus → surplus. A confident understanding also fills a missing density and
  * product. Nothing to derive → ERR_INVALID naming "signal_type". Strings of *out point into
- * `g` or `a`.
+ * `g` or `a`. *u (may be NULL) gets what the text was understood as (intent UNDERSTAND_UNKNOWN
+ * and confidence 0 without a text), for the caller to show.
  */
 int flash_supply_derive(const struct flash_supply_given *g, struct arena *a,
-                        struct flash_supply_in *out, struct err *e);
+                        struct flash_supply_in *out, struct understanding *u, struct err *e);
 /*
- * A buyer's wish given as text alone: the category and product the text names (understood as
- * a buyer's message), filled in where `d` has none. Never fails on text it does not understand.
+ * A buyer's wish given as text alone: the category, product and budget the text names
+ * (understood as a buyer's message, when confident), filled in where `d` has none. *u (may be
+ * NULL) gets the whole understanding, confident or not. Never fails on text it does not
+ * understand.
  */
-int flash_demand_understand(struct flash_demand_in *d, struct arena *a, struct err *e);
+int flash_demand_understand(struct flash_demand_in *d, struct arena *a, struct understanding *u,
+                            struct err *e);
 
 /* A scan's inputs and scores, all in the arena. */
 struct flash_scan_result {
@@ -129,17 +133,22 @@ struct flash_manual {
     int64_t end_ms;          /* 0 → start + minutes; else after the start, within a day */
     int minutes;             /* 0 → end_ms - start_ms, or the config's window length */
     int capacity;            /* 0 → the seller's */
-    int min_participants;    /* 0 → config */
-    const char **buyer_ids;  /* NULL → buyers with matching demand nearby */
+    int min_participants;    /* 0 → the config's, at most the number of named buyers; without
+                                names flash_min_participants over the matched targets */
+    const char **buyer_ids;  /* NULL → buyers with matching demand nearby who can arrive */
     size_t n_buyer_ids;
+    /* out: JSON array of warnings for the caller ("[]" when none), in the arena */
+    const char *warnings_json;
 };
 /*
  * An operator's window: SCHEDULED at once, offers sent, jobs enqueued. *pk gets it.
+ * Warnings (m->warnings_json): a minimum above the targets or above their expected arrivals
+ * (Σ reliability), and named buyers who cannot walk there before the window ends.
  * ERR_INVALID naming "end_time" when the end is not after the start, more than a day after it,
  * or disagrees with `minutes` when both are given; "start_time" when the start is past.
  */
-int flash_window_create(struct db_conn *c, int64_t tenant, const struct flash_manual *m,
-                        int64_t now_ms, struct arena *a, int64_t *pk, struct err *e);
+int flash_window_create(struct db_conn *c, int64_t tenant, struct flash_manual *m, int64_t now_ms,
+                        struct arena *a, int64_t *pk, struct err *e);
 
 /* Buyer actions, by public buyer id. ERR_CONFLICT when the window's state forbids it. */
 int flash_precommit(struct db_conn *c, int64_t tenant, int64_t window_pk, const char *buyer_id,

@@ -1451,6 +1451,72 @@ int flash_store_latest_proposal(struct db_conn *c, int64_t tenant, int64_t selle
                      tenant, seller_pk, window_pk, e);
 }
 
+int flash_store_seller_respect(struct db_conn *c, int64_t tenant, int64_t seller_pk,
+                               int64_t since_ms, int64_t declined_since_ms, int *asked,
+                               bool *cooling, struct err *e)
+{
+    *asked = 0;
+    *cooling = false;
+    struct db_stmt *s;
+    /* The draft's trace records how the seller was approached (engine.h). */
+    int rc = db_prepare(c, &s,
+                        "SELECT COUNT(*) FROM flash_windows WHERE tenant_id = ? AND seller_id = ? "
+                        "AND origin = 'engine' AND created_at >= ? AND "
+                        "trace LIKE '%\"approval\":\"ask-first\"%'",
+                        e);
+    if (rc)
+        return rc;
+    db_bind_i64(s, 1, tenant);
+    db_bind_i64(s, 2, seller_pk);
+    db_bind_time(s, 3, since_ms);
+    int64_t n = 0;
+    bool found = false;
+    rc = db_one_i64(s, &n, &found, e);
+    if (rc)
+        return rc;
+    *asked = (int)n;
+    rc = db_prepare(c, &s,
+                    "SELECT COUNT(*) FROM flash_windows w WHERE w.tenant_id = ? AND "
+                    "w.seller_id = ? AND w.status = 'CANCELLED' AND "
+                    "w.cancel_reason = 'seller declined' AND w.updated_at >= ? AND NOT EXISTS "
+                    "(SELECT 1 FROM supply_signals g WHERE g.tenant_id = w.tenant_id AND "
+                    "g.seller_id = w.seller_id AND g.created_at > w.updated_at AND "
+                    "(g.kind IN ('idle', 'surplus', 'promotion') OR g.density = 'low'))",
+                    e);
+    if (rc)
+        return rc;
+    db_bind_i64(s, 1, tenant);
+    db_bind_i64(s, 2, seller_pk);
+    db_bind_time(s, 3, declined_since_ms);
+    n = 0;
+    rc = db_one_i64(s, &n, &found, e);
+    *cooling = n > 0;
+    return rc;
+}
+
+int flash_store_buyer_overlaps(struct db_conn *c, int64_t tenant, int64_t buyer_pk,
+                               int64_t start_ms, int64_t end_ms, bool *overlaps, struct err *e)
+{
+    *overlaps = false;
+    struct db_stmt *s;
+    int rc = db_prepare(c, &s,
+                        "SELECT COUNT(*) FROM window_targets t JOIN flash_windows w ON "
+                        "w.id = t.window_id WHERE t.tenant_id = ? AND t.buyer_id = ? AND "
+                        "w.status IN " OPEN_STATUSES " AND w.start_at < ? AND w.end_at > ?",
+                        e);
+    if (rc)
+        return rc;
+    db_bind_i64(s, 1, tenant);
+    db_bind_i64(s, 2, buyer_pk);
+    db_bind_time(s, 3, end_ms);
+    db_bind_time(s, 4, start_ms);
+    int64_t n = 0;
+    bool found = false;
+    rc = db_one_i64(s, &n, &found, e);
+    *overlaps = n > 0;
+    return rc;
+}
+
 /* ======================== pre-commits, participants, redemption ======================== */
 
 static int check_window_buyer(struct db_conn *c, int64_t tenant, int64_t window_pk,

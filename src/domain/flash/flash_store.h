@@ -201,6 +201,19 @@ int flash_store_latest_offer(struct db_conn *c, int64_t tenant, int64_t buyer_pk
 int flash_store_latest_proposal(struct db_conn *c, int64_t tenant, int64_t seller_pk,
                                 int64_t *window_pk, struct err *e);
 
+/*
+ * Respect for sellers: *asked gets the engine's questions to the seller (windows drafted
+ * ask-first) created since since_ms; *cooling is true when the seller declined a window at or
+ * after declined_since_ms and has not reported idle capacity (an idle, surplus or promotion
+ * signal, or density low) since that decline.
+ */
+int flash_store_seller_respect(struct db_conn *c, int64_t tenant, int64_t seller_pk,
+                               int64_t since_ms, int64_t declined_since_ms, int *asked,
+                               bool *cooling, struct err *e);
+/* Whether the buyer is a target of an open window overlapping [start_ms, end_ms). */
+int flash_store_buyer_overlaps(struct db_conn *c, int64_t tenant, int64_t buyer_pk,
+                               int64_t start_ms, int64_t end_ms, bool *overlaps, struct err *e);
+
 /* ======================== pre-commits, participants, redemption ======================== */
 
 /* Idempotent: *created false when the buyer had already committed (an active pre-commit). */

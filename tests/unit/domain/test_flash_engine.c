@@ -639,7 +639,10 @@ static void test_targets_many(void **state)
         best[b] = INFINITY;
     for (size_t k = 0; k < nd; k++) {
         double dist = flash_haversine_m(LAT0, LNG0, d[k].loc.lat, d[k].loc.lng);
-        if (dist <= cfg.radius_m && dist < best[d[k].buyer_pk])
+        /* within the radius and a walk that fits lead + window (5 + 10 min at 80/1.3 m/min) */
+        double reach =
+            (cfg.lead_minutes + cfg.window_minutes) * cfg.walk_m_per_min / cfg.walk_detour;
+        if (dist <= cfg.radius_m && dist <= reach && dist < best[d[k].buyer_pk])
             best[d[k].buyer_pk] = dist;
     }
     size_t n_in = 0;
@@ -668,6 +671,129 @@ static void test_targets_many(void **state)
     flash_grid_free(g);
     arena_release(&a);
     free(d);
+}
+
+/* ======================== arrival, products, minimums ======================== */
+
+/* The case: 875 m is a 14-minute walk; it fits lead 5 + window 10, not 1 + 3. */
+static void test_arrival(void **state)
+{
+    (void)state;
+    struct flash_config cfg;
+    flash_config_default(&cfg);
+    assert_true(fabs(flash_walk_minutes(&cfg, 875) - 14.21875) < 1e-9);
+    assert_true(fabs(flash_walk_minutes(&cfg, 0)) < 1e-12);
+    static const struct {
+        double d;
+        int64_t lead_ms;
+        int minutes;
+        bool ok;
+    } cases[] = {
+        {875, 5 * MIN_MS, 10, true},  /* 14.2 <= 15 */
+        {875, 57000, 3, false},       /* 14.2 > 3.95: the 57-second, 3-minute window */
+        {923, 5 * MIN_MS, 10, true},  /* 14.9975 */
+        {924, 5 * MIN_MS, 10, false}, /* 15.015 */
+        {0, 0, 1, true},
+        {160, 0, 1, false}, /* 2.6 min walk to a 1-minute window starting now */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        if (flash_can_arrive(&cfg, cases[i].d, cases[i].lead_ms, cases[i].minutes) != cases[i].ok)
+            fail_msg("case %zu: %.0f m, lead %lld ms, %d min", i, cases[i].d,
+                     (long long)cases[i].lead_ms, cases[i].minutes);
+    }
+
+    /* Targets: a buyer out of reach is dropped, with and without a grid. */
+    struct flash_demand d[3] = {
+        demand_at(1, north(LAT0, 200), LNG0, "coffee"),
+        demand_at(2, north(LAT0, 875), LNG0, "coffee"),
+        demand_at(3, north(LAT0, 950), LNG0, "coffee"), /* in the 1 km radius, 15.4 min away */
+    };
+    struct flash_seller s = seller_at(LAT0, LNG0, "coffee");
+    struct flash_scan_input in = input(&cfg, &s, 1, d, 3);
+    struct arena a;
+    arena_init(&a);
+    struct err e;
+    err_init(&e);
+    for (int with_grid = 0; with_grid < 2; with_grid++) {
+        struct flash_grid *g = with_grid ? flash_grid_new(d, 3, 300) : NULL;
+        in.grid = g;
+        struct flash_target *t;
+        size_t n;
+        in.has_lead = false;
+        assert_int_equal(flash_targets(&in, 0, 0, &a, &t, &n, &e), 0);
+        assert_int_equal(n, 2);
+        assert_int_equal(t[1].buyer_pk, 2);
+        /* A caller's lead of 57 s and 3-minute window: only the buyer 200 m away (3.25 min). */
+        in.has_lead = true;
+        in.lead_ms = 57000;
+        in.window_minutes = 3;
+        assert_int_equal(flash_targets(&in, 0, 0, &a, &t, &n, &e), 0);
+        assert_int_equal(n, 1);
+        assert_int_equal(t[0].buyer_pk, 1);
+        in.window_minutes = 0;
+        flash_grid_free(g);
+    }
+    in.grid = NULL;
+    in.has_lead = false;
+    /* The draft leaves the farthest target time to walk: 14.2 min → starts in 15 min. */
+    struct flash_score *sc;
+    size_t ns;
+    struct flash_target *t;
+    size_t nt;
+    assert_int_equal(flash_scan(&in, &a, &sc, &ns, &e), 0);
+    assert_int_equal(flash_targets(&in, 0, 0, &a, &t, &nt, &e), 0);
+    struct flash_draft dr;
+    assert_int_equal(flash_draft_window(&in, sc, t, nt, "latte", NULL, 180, &a, &dr, &e), 0);
+    assert_true(dr.start_ms == NOW + 15 * MIN_MS);
+    assert_non_null(strstr(dr.trace_json, "15 min walk; window starts in 15 min"));
+    /* A zeroed speed (a hand-built config) limits nothing. */
+    cfg.walk_m_per_min = 0;
+    assert_true(flash_can_arrive(&cfg, 1e6, 0, 1));
+    arena_release(&a);
+}
+
+static void test_product_fits(void **state)
+{
+    (void)state;
+    static const char *const own[] = {"dondurma_kup", NULL};
+    static const struct {
+        const char *product, *category;
+        const char *const *own;
+        bool fits;
+    } cases[] = {
+        {"latte", "coffee", NULL, true},
+        {"latte", "dessert", NULL, false},
+        {"künefe", "dessert", NULL, true},
+        {"künefe", "coffee", NULL, false},
+        {"simit", "bakery", NULL, true},
+        {"simit", "barber", NULL, false},
+        {"", "coffee", NULL, false},
+        {"latte", "", NULL, false},
+        {"dondurma_kup", "dessert", own, true}, /* the seller's own product */
+        {"xyzzy", "coffee", NULL, false},       /* unknown, not the seller's */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        if (flash_product_fits(cases[i].product, cases[i].category, cases[i].own) != cases[i].fits)
+            fail_msg("case %zu: %s at a %s seller", i, cases[i].product, cases[i].category);
+    }
+}
+
+static void test_min_participants(void **state)
+{
+    (void)state;
+    struct flash_config cfg;
+    flash_config_default(&cfg);
+    cfg.min_participants = 3;
+    static const double r[] = {0.7, 0.7, 0.9, 0.95, 1.5, -1};
+    double expected = 0;
+    assert_int_equal(flash_min_participants(&cfg, r, 0, &expected), 1);
+    assert_true(expected == 0);
+    assert_int_equal(flash_min_participants(&cfg, r, 1, &expected), 1); /* 0.7 */
+    assert_int_equal(flash_min_participants(&cfg, r, 2, &expected), 1); /* 1.4 */
+    assert_int_equal(flash_min_participants(&cfg, r, 3, &expected), 2); /* 2.3 */
+    assert_true(fabs(expected - 2.3) < 1e-9);
+    assert_int_equal(flash_min_participants(&cfg, r, 6, &expected), 3); /* 4.25, capped at 3 */
+    assert_true(fabs(expected - 4.25) < 1e-9); /* reliability clamped to 0..1 */
 }
 
 /* ======================== timing ======================== */
@@ -1007,12 +1133,15 @@ static void test_draft(void **state)
     assert_int_equal(flash_draft_window(&in, sc, t, nt, "latte", NULL, 180, &a, &dr, &e), 0);
     assert_int_equal(dr.status, FLASH_WINDOW_SCHEDULED);
     assert_int_equal(dr.discount_percent, 18); /* largest target discount, capped */
-    assert_true(dr.start_ms == MONDAY_11 + 5 * MIN_MS);
+    /* buyer 2 walks 400 m · 1.3 / 80 = 6.5 min: the start moves from now + 5 to now + 7 */
+    assert_true(dr.start_ms == MONDAY_11 + 7 * MIN_MS);
     assert_true(dr.end_ms == dr.start_ms + 10 * MIN_MS);
     assert_int_equal(dr.capacity, 8);
-    assert_int_equal(dr.min_participants, 2);
+    /* expected arrivals 0.7 + 0.7 = 1.4: the minimum is 1, not the config's 2 */
+    assert_int_equal(dr.min_participants, 1);
+    assert_true(fabs(dr.expected - 1.4) < 1e-9);
     assert_string_equal(dr.title, "M Coffee: latte %18 indirim");
-    assert_non_null(strstr(dr.description, "14:05-14:15"));
+    assert_non_null(strstr(dr.description, "14:07-14:17"));
     assert_non_null(strstr(dr.description, "%18"));
 
     json_error_t jerr;
@@ -1046,10 +1175,17 @@ static void test_draft(void **state)
     assert_non_null(json_string_value(json_object_get(json_object_get(root, "discount"), "why")));
     json_t *timing = json_object_get(root, "timing");
     assert_string_equal(json_string_value(json_object_get(timing, "start")),
-                        "2026-11-23T11:05:00.000Z");
+                        "2026-11-23T11:07:00.000Z");
     assert_string_equal(json_string_value(json_object_get(timing, "end")),
-                        "2026-11-23T11:15:00.000Z");
-    assert_non_null(json_string_value(json_object_get(timing, "why")));
+                        "2026-11-23T11:17:00.000Z");
+    assert_non_null(strstr(json_string_value(json_object_get(timing, "why")), "walk"));
+    assert_non_null(strstr(json_string_value(json_object_get(json_array_get(targets, 1), "why")),
+                           "7 min walk; window starts in 7 min"));
+    assert_true(fabs(json_real_value(json_object_get(json_array_get(targets, 1), "walk_min")) -
+                     6.5) < 1e-9);
+    json_t *minimum = json_object_get(root, "minimum");
+    assert_int_equal(json_integer_value(json_object_get(minimum, "min")), 1);
+    assert_true(fabs(json_real_value(json_object_get(minimum, "expected")) - 1.4) < 1e-9);
     assert_true(json_is_true(json_object_get(timing, "open")));
     assert_string_equal(json_string_value(json_object_get(root, "approval")), "standing");
     json_decref(root);
@@ -1114,6 +1250,9 @@ int main(void)
         cmocka_unit_test(test_scan_rejects_bad_config),
         cmocka_unit_test(test_targets),
         cmocka_unit_test(test_targets_many),
+        cmocka_unit_test(test_arrival),
+        cmocka_unit_test(test_product_fits),
+        cmocka_unit_test(test_min_participants),
         cmocka_unit_test(test_plan_start),
         cmocka_unit_test(test_seller_open),
         cmocka_unit_test(test_config_validate),

@@ -168,7 +168,8 @@ static void test_full_life(void **state)
     moda(f, true);
     int64_t pk = generate_one(f, "SCHEDULED");
     struct flash_window w = get_window(f, pk);
-    assert_int_equal(w.start_ms, T0 + 5 * MIN_MS); /* default lead, no busy history */
+    /* default lead 5 min, but B3 (≈ 420 m, a 6.9-minute walk) needs 7 */
+    assert_int_equal(w.start_ms, T0 + 7 * MIN_MS);
     assert_int_equal(w.end_ms, w.start_ms + 10 * MIN_MS);
     assert_int_equal(w.targeted, 3);
     assert_int_equal(messages(f, pk, NOTIFY_OFFER), 3);
@@ -410,6 +411,135 @@ static void test_events_after_commit_only(void **state)
     events_set_sink(NULL, NULL);
 }
 
+/* What generate at `now` did for seller S1: its reason ("" = opened) and the window. */
+static const char *generate_s1(struct fx *f, int64_t now, int64_t *pk)
+{
+    struct err e;
+    err_init(&e);
+    struct flash_generated *g;
+    size_t n;
+    ok(flash_generate(f->c, TENANT, now, &f->a, &g, &n, &e), &e);
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(g[i].seller_id, "S1") == 0) {
+            *pk = g[i].window_pk;
+            return g[i].reason;
+        }
+    }
+    fail_msg("S1 not eligible at %lld", (long long)now);
+    return NULL;
+}
+
+/* Demand that stays alive for the whole test (add_buyer's lasts an hour). */
+static void refresh_demand(struct fx *f, int64_t now)
+{
+    static const char *const ids[] = {"B1", "B2", "B3"};
+    struct err e;
+    err_init(&e);
+    for (size_t i = 0; i < 3; i++) {
+        struct flash_demand_in d = {.text = "Latte istiyorum",
+                                    .product = "latte",
+                                    .category = "coffee",
+                                    .currency = "TRY",
+                                    .expires_at = now + 60 * MIN_MS};
+        int64_t pk;
+        ok(flash_buyer_signal(f->c, TENANT, ids[i], &d, now, &pk, &e), &e);
+    }
+}
+
+/*
+ * Respect for a seller who said no: no new question within the cool-down (default 120 min)
+ * unless they report idle again; at most max_questions_per_seller_per_day questions a day.
+ */
+static void test_seller_respect(void **state)
+{
+    struct fx *f = *state;
+    struct err e;
+    err_init(&e);
+    moda(f, false);
+    int64_t pk = 0;
+    assert_string_equal(generate_s1(f, T0, &pk), "");
+    ok(flash_seller_reject(f->c, TENANT, pk, T0 + MIN_MS, &e), &e);
+
+    /* 3 s, then 60 min later: still cooling down, nobody is asked */
+    assert_non_null(strstr(generate_s1(f, T0 + MIN_MS + 3000, &pk), "declined"));
+    refresh_demand(f, T0 + 60 * MIN_MS);
+    assert_non_null(strstr(generate_s1(f, T0 + 61 * MIN_MS, &pk), "declined"));
+    /* after the cool-down the engine may ask again */
+    refresh_demand(f, T0 + 122 * MIN_MS);
+    assert_string_equal(generate_s1(f, T0 + 122 * MIN_MS, &pk), "");
+    ok(flash_seller_reject(f->c, TENANT, pk, T0 + 123 * MIN_MS, &e), &e);
+    assert_non_null(strstr(generate_s1(f, T0 + 124 * MIN_MS, &pk), "declined"));
+
+    /* reporting idle again lifts the cool-down at once */
+    struct flash_supply_in in = {.kind = FLASH_SUPPLY_IDLE,
+                                 .text = "Bu saat boşum",
+                                 .product = "",
+                                 .expires_at = T0 + 200 * MIN_MS};
+    int64_t spk;
+    ok(flash_seller_signal(f->c, TENANT, "S1", &in, T0 + 125 * MIN_MS, &spk, &e), &e);
+    assert_string_equal(generate_s1(f, T0 + 126 * MIN_MS, &pk), "");
+    ok(flash_seller_reject(f->c, TENANT, pk, T0 + 127 * MIN_MS, &e), &e);
+
+    /* the daily cap: three questions so far; with a cap of 3 the fourth is not asked */
+    struct flash_config cfg;
+    ok(flash_store_config_get(f->c, TENANT, &cfg, &e), &e);
+    cfg.max_questions_per_seller_per_day = 3;
+    cfg.seller_cooldown_minutes = 0;
+    ok(flash_store_config_put(f->c, TENANT, &cfg, T0 + 128 * MIN_MS, &e), &e);
+    refresh_demand(f, T0 + 130 * MIN_MS);
+    assert_non_null(strstr(generate_s1(f, T0 + 130 * MIN_MS, &pk), "asked 3 times today"));
+    /* a day after the first question, one has aged out */
+    refresh_demand(f, T0 + 1441 * MIN_MS);
+    assert_string_equal(generate_s1(f, T0 + 1441 * MIN_MS, &pk), "");
+}
+
+/* A buyer targeted by an open window is not targeted by another that overlaps it. */
+static void test_no_overlapping_offers(void **state)
+{
+    struct fx *f = *state;
+    moda(f, true);
+    add_seller(f, "S2", 40.9875, 29.027, true, "");
+    struct err e;
+    err_init(&e);
+    struct flash_generated *g;
+    size_t n;
+    ok(flash_generate(f->c, TENANT, T0, &f->a, &g, &n, &e), &e);
+    int opened = 0, skipped_overlap = 0;
+    for (size_t i = 0; i < n; i++) {
+        opened += g[i].reason[0] == '\0';
+        skipped_overlap += strstr(g[i].reason, "overlapping") != NULL;
+    }
+    assert_int_equal(opened, 1);
+    assert_int_equal(skipped_overlap, 1);
+}
+
+/* An operator's window for one named buyer needs that one buyer, not the config's 2. */
+static void test_manual_minimum(void **state)
+{
+    struct fx *f = *state;
+    moda(f, true);
+    struct err e;
+    err_init(&e);
+    const char *one[] = {"B1"};
+    struct flash_manual m = {.seller_id = "S1", .buyer_ids = one, .n_buyer_ids = 1};
+    int64_t pk;
+    ok(flash_window_create(f->c, TENANT, &m, T0, &f->a, &pk, &e), &e);
+    assert_int_equal(get_window(f, pk).min_participants, 1);
+    assert_string_equal(m.warnings_json, "[]");
+    bool created;
+    ok(flash_precommit(f->c, TENANT, pk, "B1", T0 + MIN_MS, &created, &e), &e);
+    ok(flash_activate(f->c, TENANT, pk, get_window(f, pk).start_ms, &e), &e);
+    assert_int_equal(get_window(f, pk).status, FLASH_WINDOW_ACTIVE);
+
+    /* an explicit minimum above the named buyers is kept, with a warning */
+    add_seller(f, "S2", 40.9875, 29.027, true, "");
+    struct flash_manual m2 = {
+        .seller_id = "S2", .buyer_ids = one, .n_buyer_ids = 1, .min_participants = 3};
+    ok(flash_window_create(f->c, TENANT, &m2, T0 + 20 * MIN_MS, &f->a, &pk, &e), &e);
+    assert_int_equal(get_window(f, pk).min_participants, 3);
+    assert_non_null(strstr(m2.warnings_json, "more than the 1 targeted"));
+}
+
 /* generate's options: an exact lead, a length, and only the sellers asked for. */
 static void test_generate_options(void **state)
 {
@@ -429,19 +559,32 @@ static void test_generate_options(void **state)
     ok(flash_generate_with(f->c, TENANT, &o, T0, &f->a, &g, &n, &e), &e);
     assert_int_equal(n, 1);
     assert_string_equal(g[0].seller_id, "S2");
+    if (!g[0].window_pk)
+        fail_msg("S2 got no window: %s", g[0].reason);
     struct flash_window w = get_window(f, g[0].window_pk);
     assert_int_equal(w.start_ms, T0 + 90 * 1000);
     assert_int_equal(w.end_ms, w.start_ms + 25 * MIN_MS);
     assert_non_null(strstr(w.description, "25 dakikalık"));
-    /* S1 was not touched; the defaults still apply to it */
-    ok(flash_generate_with(f->c, TENANT, NULL, T0, &f->a, &g, &n, &e), &e);
+    /*
+     * S1 was not touched by the options: asked alone, with S2's window gone (its buyers cannot
+     * be in two overlapping windows), it gets the default length and at least the default lead.
+     */
+    ok(flash_seller_cancel(f->c, TENANT, g[0].window_pk, "", T0 + 1, &e), &e);
+    const char *s1_only[] = {"S1"};
+    struct flash_generate_opts plain = {.seller_ids = s1_only, .n_seller_ids = 1};
+    ok(flash_generate_with(f->c, TENANT, &plain, T0 + 2, &f->a, &g, &n, &e), &e);
+    bool s1 = false;
     for (size_t i = 0; i < n; i++) {
         if (strcmp(g[i].seller_id, "S1") == 0) {
+            if (!g[i].window_pk)
+                fail_msg("S1 got no window: %s", g[i].reason);
             w = get_window(f, g[i].window_pk);
-            assert_int_equal(w.start_ms, T0 + 5 * MIN_MS);
-            assert_int_equal(w.end_ms, w.start_ms + 10 * MIN_MS);
+            assert_int_equal(w.end_ms, w.start_ms + 10 * MIN_MS); /* the default length */
+            assert_true(w.start_ms >= T0 + 2 + 5 * MIN_MS);       /* at least the default lead */
+            s1 = true;
         }
     }
+    assert_true(s1);
     /* an unknown seller, and out-of-range options, name their field */
     const char *nope[] = {"S2", "S9"};
     struct flash_generate_opts bad = {.seller_ids = nope, .n_seller_ids = 2};
@@ -507,7 +650,7 @@ static void test_supply_derive(void **state)
         struct flash_supply_in s;
         struct err e;
         err_init(&e);
-        int rc = flash_supply_derive(&g, &a, &s, &e);
+        int rc = flash_supply_derive(&g, &a, &s, NULL, &e);
         if (cases[i].want_kind == NONE) {
             if (!rc || strcmp(e.field, cases[i].want_field) != 0)
                 fail_msg("case %zu: rc %d field \"%s\", want %s", i, rc, e.field,
@@ -541,15 +684,15 @@ static void test_demand_understand(void **state)
     struct err e;
     err_init(&e);
     struct flash_demand_in d = {.text = "Latte istiyorum", .product = "", .category = ""};
-    assert_int_equal(flash_demand_understand(&d, &a, &e), 0);
+    assert_int_equal(flash_demand_understand(&d, &a, NULL, &e), 0);
     assert_string_equal(d.category, "coffee");
     assert_string_equal(d.product, "latte");
     struct flash_demand_in given = {.text = "Latte istiyorum", .product = "", .category = "bakery"};
-    assert_int_equal(flash_demand_understand(&given, &a, &e), 0);
+    assert_int_equal(flash_demand_understand(&given, &a, NULL, &e), 0);
     assert_string_equal(given.category, "bakery");
     assert_string_equal(given.product, "latte");
     struct flash_demand_in vague = {.text = "merhaba", .product = "", .category = ""};
-    assert_int_equal(flash_demand_understand(&vague, &a, &e), 0);
+    assert_int_equal(flash_demand_understand(&vague, &a, NULL, &e), 0);
     assert_string_equal(vague.category, "");
     arena_release(&a);
 }
@@ -564,11 +707,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ask_first_unanswered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ask_first_approved, setup, teardown),
         cmocka_unit_test_setup_teardown(test_closed_seller_gets_no_window, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_webhook_events, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_events_after_commit_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_seller_respect, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_overlapping_offers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_manual_minimum, setup, teardown),
         cmocka_unit_test_setup_teardown(test_generate_options, setup, teardown),
         cmocka_unit_test(test_supply_derive),
         cmocka_unit_test(test_demand_understand),
-        cmocka_unit_test_setup_teardown(test_webhook_events, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_events_after_commit_only, setup, teardown),
     };
     return TESTDB_RUN_GROUPS("flash_service", tests, &backend);
 }
