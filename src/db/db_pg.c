@@ -59,11 +59,16 @@ static int msg_len(const char *m)
 static int result_fail(PGconn *h, PGresult *r, struct err *e, const char *what)
 {
     const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-    enum err_code code = state && state[0] == '2' && state[1] == '3' ? ERR_CONFLICT : ERR_DB;
     const char *m = r ? PQresultErrorMessage(r) : "";
     if (!*m)
         m = PQerrorMessage(h);
-    return err_set(e, code, "%s: %.*s", what, msg_len(m), m);
+    if (state && state[0] == '2' && state[1] == '3') {
+        /* the constraint's name and columns stay in the log: errors may reach a client */
+        log_info("msg=\"constraint violated\" what=%s sqlstate=%s detail=\"%.*s\"", what, state,
+                 msg_len(m), m);
+        return err_set(e, ERR_CONFLICT, "the change conflicts with existing data");
+    }
+    return err_set(e, ERR_DB, "%s: %.*s", what, msg_len(m), m);
 }
 
 /* ---------------------------------------------------------------- connections */

@@ -101,8 +101,13 @@ static void writer_release(struct sqlite_conn *c)
 
 static int fail(sqlite3 *h, int rc, struct err *e, const char *what)
 {
-    enum err_code code = (rc & 0xff) == SQLITE_CONSTRAINT ? ERR_CONFLICT : ERR_DB;
-    return err_set(e, code, "%s: %s", what, h ? sqlite3_errmsg(h) : sqlite3_errstr(rc));
+    const char *raw = h ? sqlite3_errmsg(h) : sqlite3_errstr(rc);
+    if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+        /* the constraint's name and columns stay in the log: errors may reach a client */
+        log_info("msg=\"constraint violated\" what=%s detail=\"%s\"", what, raw);
+        return err_set(e, ERR_CONFLICT, "the change conflicts with existing data");
+    }
+    return err_set(e, ERR_DB, "%s: %s", what, raw);
 }
 
 /* ---------------------------------------------------------------- database, connections */

@@ -381,6 +381,12 @@ static void test_conflict(void **state)
     assert_int_equal(insert_tenant(c, "acme", &e), -1);
     assert_int_equal(e.code, ERR_CONFLICT);
     assert_int_equal(db_error_count(f->db), 1);
+    /* the message may reach a client: it names no table, column or constraint */
+    assert_null(strstr(e.msg, "tenants"));
+    assert_null(strstr(e.msg, "name"));
+    assert_null(strstr(e.msg, "UNIQUE"));
+    assert_null(strstr(e.msg, "unique"));
+    assert_non_null(strstr(e.msg, "conflicts"));
 
     /* Foreign keys are enforced on both backends. */
     err_init(&e);
