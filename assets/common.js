@@ -474,13 +474,21 @@ export function t(key, vars) {
  * them; in Turkish the page says them in Turkish by their pattern (unknown text is shown as is).
  */
 const SERVER_TEXT_TR = [
+  [/^(\d+) m away, (\d+) min walk; window starts in (\d+) min: tier < (\d+) m gives (\d+)%, capped at seller max (\d+)%$/,
+    '$1 m uzakta, $2 dk yürüme; pencere $3 dk sonra başlıyor: $4 m altı kademe %$5 indirim verir, satıcının üst sınırı %$6'],
+  [/^(\d+) m away, (\d+) min walk; window starts in (\d+) min: tier < (\d+) m gives (\d+)%$/,
+    '$1 m uzakta, $2 dk yürüme; pencere $3 dk sonra başlıyor: $4 m altı kademe %$5 indirim verir'],
+  [/^(\d+) m away, (\d+) min walk; window starts in (\d+) min: beyond the tiers, no discount$/,
+    '$1 m uzakta, $2 dk yürüme; pencere $3 dk sonra başlıyor: kademelerin dışında, indirim yok'],
+  [/^expected arrivals ([\d.]+) \(sum of (\d+) targets' reliability\); minimum (\d+) \(config (\d+)\)$/,
+    'beklenen gelen $1 ($2 hedefin güvenilirlik toplamı); en az $3 (ayar $4)'],
   [/^(\d+) m away: tier < (\d+) m gives (\d+)%$/, '$1 m uzakta: $2 m altı kademe %$3 indirim verir'],
   [/^(\d+) m away: beyond the tiers, no discount$/, '$1 m uzakta: kademelerin dışında, indirim yok'],
   [/^largest target discount (\d+)% \(seller max (\d+)%\)$/, 'hedeflerin en büyük indirimi %$1 (satıcının üst sınırı %$2)'],
   [/^no targets, no discount$/, 'hedef yok, indirim yok'],
   [/^now \+ (\d+) min \((\d\d:\d\d) local\), not a busy hour$/, 'şimdi + $1 dk (yerel $2), yoğun bir saat değil'],
   [/^now \+ (\d+) min \((\d\d:\d\d) local\), no busy profile$/, 'şimdi + $1 dk (yerel $2), yoğunluk profili yok'],
-  [/^now \+ (\d+) s, as asked$/, 'istendiği gibi şimdi + $1 sn'],
+  [/^now \+ (\d+) s \((\d\d:\d\d) local\), as asked$/, 'istendiği gibi şimdi + $1 sn (yerel $2)'],
   [/^(\d\d:\d\d) local is busy \(([\d.]+) over (\d+) reports\); moved (\d+) min to (\d\d:\d\d), a quiet hour$/,
     'yerel $1 yoğun ($3 bildirimde $2); $4 dk kaydırıldı: $5, sakin bir saat'],
   [/^(\d\d:\d\d) local is busy \(([\d.]+) over (\d+) reports\) and no 10-minute step within (\d+) min is quiet; kept now \+ (\d+) min$/,
@@ -499,10 +507,21 @@ const SERVER_TEXT_TR = [
 ];
 
 /* A server message (a decision reason, a validation error) in the page's language. */
+/* Endings the engine adds to a reason: translated apart from the reason they follow. */
+const SERVER_SUFFIX_TR = [
+  [/; moved to now \+ (\d+) min so the farthest target can walk there$/,
+    '; en uzaktaki hedef yürüyebilsin diye şimdi + $1 dk sonraya alındı'],
+];
+
 export function serverText(s) {
   if (!s || lang !== 'tr') return s || '';
-  for (const [re, tr] of SERVER_TEXT_TR) if (re.test(s)) return s.replace(re, tr);
-  return s;
+  let tail = '';
+  for (const [re, tr] of SERVER_SUFFIX_TR) {
+    const m = s.match(re);
+    if (m) { tail = m[0].replace(re, tr); s = s.slice(0, m.index); break; }
+  }
+  for (const [re, tr] of SERVER_TEXT_TR) if (re.test(s)) return s.replace(re, tr) + tail;
+  return s + tail;
 }
 
 /* Fills [data-i18n] text, [data-i18n-placeholder], [data-i18n-aria-label], [data-i18n-title]. */

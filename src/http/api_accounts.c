@@ -29,13 +29,15 @@ static int64_t now_ms(struct http_req *r)
 
 int h_login(struct http_req *r, struct err *e)
 {
-    static const char *const fields[] = {"email", "password", NULL};
-    const char *email = NULL, *password = NULL;
+    static const char *const fields[] = {"email", "password", "tenant", NULL};
+    const char *email = NULL, *password = NULL, *tenant = NULL;
     int rc = json_reject_unknown(r->json, "", fields, e);
     if (!rc)
         rc = json_get_strn(r->json, "email", true, 254, &email, e);
     if (!rc)
         rc = json_get_strn(r->json, "password", true, 256, &password, e);
+    if (!rc)
+        rc = json_get_strn(r->json, "tenant", false, 64, &tenant, e);
     if (rc)
         return rc;
     struct login_throttle *lt = r->app->logins;
@@ -55,7 +57,7 @@ int h_login(struct http_req *r, struct err *e)
     struct account_principal who;
     rc = http_req_db(r, &c, e);
     if (!rc)
-        rc = account_user_login(c, email, password, &who, e);
+        rc = account_user_login(c, email, tenant, password, &who, e);
     login_throttle_hash_leave(lt);
     if (rc == ERR_UNAUTHORIZED) {
         login_throttle_fail(lt, email, r->client_ip, now_ms(r));

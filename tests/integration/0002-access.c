@@ -200,6 +200,45 @@ static void test_users_and_tokens(void **state)
     assert_int_equal(http_post_json(&srv, "/api/users", ADMIN, user, &r), 0);
     assert_int_equal(r.status, 409);
     resp_free(&r);
+    /* another tenant may have its own Ayşe: 201, and nothing says the address exists elsewhere */
+    char out[256], other[200];
+    assert_int_equal(harness_cli(srv.db_url, "tenants create mugla", out, sizeof(out)), 0);
+    assert_int_equal(
+        harness_cli(srv.db_url, "keys create --tenant mugla --role admin", other, sizeof(other)),
+        0);
+    trim(other);
+    assert_int_equal(http_post_json(&srv, "/api/users", other,
+                                    "{\"email\":\"ayse@example.com\",\"password\":\"mugla "
+                                    "password 7\",\"role\":\"viewer\"}",
+                                    &r),
+                     0);
+    assert_int_equal(r.status, 201);
+    resp_free(&r);
+    /* her password picks her tenant; naming the other tenant does not let it in */
+    assert_int_equal(http_post_json(&srv, "/api/auth/login", NULL,
+                                    "{\"email\":\"ayse@example.com\",\"password\":\"mugla "
+                                    "password 7\"}",
+                                    &r),
+                     0);
+    assert_int_equal(r.status, 200);
+    long long mugla_tenant = (long long)json_integer_value(json_object_get(r.json, "tenant_id"));
+    resp_free(&r);
+    assert_int_equal(http_post_json(&srv, "/api/auth/login", NULL,
+                                    "{\"email\":\"ayse@example.com\",\"password\":\"correct "
+                                    "horse 42\",\"tenant\":\"default\"}",
+                                    &r),
+                     0);
+    assert_int_equal(r.status, 200);
+    assert_true((long long)json_integer_value(json_object_get(r.json, "tenant_id")) !=
+                mugla_tenant);
+    resp_free(&r);
+    assert_int_equal(http_post_json(&srv, "/api/auth/login", NULL,
+                                    "{\"email\":\"ayse@example.com\",\"password\":\"correct "
+                                    "horse 42\",\"tenant\":\"mugla\"}",
+                                    &r),
+                     0);
+    assert_int_equal(r.status, 401);
+    resp_free(&r);
 
     assert_int_equal(http_post_json(&srv, "/api/auth/login", NULL,
                                     "{\"email\":\"ayse@example.com\",\"password\":\"wrong pass!\"}",

@@ -132,13 +132,21 @@ int account_key_revoke(struct db_conn *c, int64_t tenant_id, int64_t key_id, int
 int account_key_list(struct db_conn *c, int64_t tenant_id, const struct page *p, struct arena *a,
                      struct account_key **rows, size_t *n, struct err *e);
 
-/* Email: a plausible address of 3..254 bytes; password: 10..256 bytes. */
+/*
+ * Email: a plausible address of 3..254 bytes, unique within the tenant (another tenant may
+ * have a user with the same address, and nothing here says so); password: 10..256 bytes.
+ */
 int account_user_create(struct db_conn *c, int64_t tenant_id, const char *email,
                         const char *password, enum account_role role, int64_t now_ms, int64_t *id,
                         struct err *e);
-/* Check email + password; ERR_UNAUTHORIZED "invalid email or password" on any mismatch. */
-int account_user_login(struct db_conn *c, const char *email, const char *password,
-                       struct account_principal *out, struct err *e);
+/*
+ * Check email + password, within tenant `tenant` (its name) when not NULL. ERR_UNAUTHORIZED
+ * "invalid email or password" on any mismatch. An address used in several tenants signs in to
+ * the one whose password matches; when the same password matches in more than one, ERR_INVALID
+ * (field "tenant") asks for the tenant's name.
+ */
+int account_user_login(struct db_conn *c, const char *email, const char *tenant,
+                       const char *password, struct account_principal *out, struct err *e);
 /* The tenant's users, oldest first, one page as account_key_list. */
 int account_user_list(struct db_conn *c, int64_t tenant_id, const struct page *p, struct arena *a,
                       struct account_user **rows, size_t *n, struct err *e);

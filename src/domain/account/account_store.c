@@ -453,44 +453,68 @@ static void make_dummy_hash(void)
         dummy_hash[0] = '\0';
 }
 
-int account_user_login(struct db_conn *c, const char *email, const char *password,
-                       struct account_principal *out, struct err *e)
+int account_user_login(struct db_conn *c, const char *email, const char *tenant,
+                       const char *password, struct account_principal *out, struct err *e)
 {
     static const char *bad = "invalid email or password";
+    enum { MAX_SAME_EMAIL = 8 };
     struct db_stmt *s;
     int rc = db_prepare(c, &s,
-                        "SELECT id, tenant_id, role, password_hash FROM users "
-                        "WHERE email = lower(?) AND disabled_at IS NULL",
+                        tenant ? "SELECT u.id, u.tenant_id, u.role, u.password_hash FROM users u "
+                                 "JOIN tenants t ON t.id = u.tenant_id WHERE u.email = lower(?) "
+                                 "AND u.disabled_at IS NULL AND t.name = ? ORDER BY u.id"
+                               : "SELECT id, tenant_id, role, password_hash FROM users "
+                                 "WHERE email = lower(?) AND disabled_at IS NULL ORDER BY id",
                         e);
     if (rc)
         return rc;
     db_bind_text(s, 1, email);
-    int st = db_step(s, e);
-    if (st == DB_ERROR) {
-        db_stmt_done(s);
-        return e->code;
-    }
-    char hash[SEC_PASSWORD_HASH_SIZE] = "";
-    memset(out, 0, sizeof(*out));
-    if (st == DB_ROW) {
-        out->user_id = db_col_i64(s, 0);
-        out->tenant_id = db_col_i64(s, 1);
-        out->role = role_or_viewer(db_col_text(s, 2));
-        str_copy(hash, sizeof(hash), db_col_text(s, 3) ? db_col_text(s, 3) : "");
+    if (tenant)
+        db_bind_text(s, 2, tenant);
+    struct account_principal cand[MAX_SAME_EMAIL];
+    char hash[MAX_SAME_EMAIL][SEC_PASSWORD_HASH_SIZE];
+    int n = 0, st;
+    while (n < MAX_SAME_EMAIL && (st = db_step(s, e)) == DB_ROW) {
+        memset(&cand[n], 0, sizeof(cand[n]));
+        cand[n].user_id = db_col_i64(s, 0);
+        cand[n].tenant_id = db_col_i64(s, 1);
+        cand[n].role = role_or_viewer(db_col_text(s, 2));
+        str_copy(hash[n], sizeof(hash[n]), db_col_text(s, 3) ? db_col_text(s, 3) : "");
+        n++;
     }
     db_stmt_done(s);
+    if (n < MAX_SAME_EMAIL && st == DB_ERROR)
+        return db_step_error(e);
+    memset(out, 0, sizeof(*out));
     struct err pe;
-    err_init(&pe);
-    if (st != DB_ROW) {
+    if (n == 0) {
         /* Spend the same time as a real check, so response times do not reveal which emails
          * exist. */
         static pthread_once_t once = PTHREAD_ONCE_INIT;
         pthread_once(&once, make_dummy_hash);
+        err_init(&pe);
         sec_password_verify(dummy_hash, password, strlen(password), &pe);
         return err_set(e, ERR_UNAUTHORIZED, "%s", bad);
     }
-    if (sec_password_verify(hash, password, strlen(password), &pe))
+    /* The same address may be a user of several tenants; the password picks among them. */
+    int matches = 0;
+    for (int i = 0; i < n; i++) {
+        err_init(&pe);
+        if (!sec_password_verify(hash[i], password, strlen(password), &pe)) {
+            if (!matches)
+                *out = cand[i];
+            matches++;
+        }
+    }
+    sec_wipe(hash, sizeof(hash));
+    if (!matches)
         return err_set(e, ERR_UNAUTHORIZED, "%s", bad);
+    if (matches > 1) {
+        memset(out, 0, sizeof(*out));
+        return err_set_field(e, ERR_INVALID, "tenant",
+                             "this email and password sign in to several tenants: name the "
+                             "tenant");
+    }
     snprintf(out->subject, sizeof(out->subject), "user:%lld", (long long)out->user_id);
     return 0;
 }

@@ -1411,7 +1411,10 @@ int flash_draft_window(const struct flash_scan_input *in, const struct flash_sco
     }
     if (in->has_lead) {
         out->start_ms = in->now_ms + in->lead_ms;
-        snprintf(twhy, sizeof(twhy), "now + %lld s, as asked", (long long)(in->lead_ms / 1000));
+        char at[6];
+        local_hhmm(out->start_ms, tz_offset_min, at);
+        snprintf(twhy, sizeof(twhy), "now + %lld s (%s local), as asked",
+                 (long long)(in->lead_ms / 1000), at);
     } else {
         out->start_ms = flash_plan_start(cfg, busy, in->now_ms, tz_offset_min, twhy, sizeof(twhy));
         /* Leave the farthest target time to walk there by the start. */

@@ -372,7 +372,6 @@ static void test_users(void **state)
         const char *field;
     } cases[] = {
         {ta, "ADA@example.com", "another password", ROLE_VIEWER, ERR_CONFLICT, "email"},
-        {tb, "ada@example.com", "another password", ROLE_VIEWER, ERR_CONFLICT, "email"},
         {ta, "d@x.io", "short", ROLE_VIEWER, ERR_INVALID, "password"},
         {ta, "d@x.io", "123456789", ROLE_VIEWER, ERR_INVALID, "password"},
         {ta, "d@x.io", NULL, ROLE_VIEWER, ERR_INVALID, "password"},
@@ -417,28 +416,41 @@ static void test_users(void **state)
     assert_int_equal(account_user_list(f->c, tb, NULL, &f->a, &rows, &n, &e), 0);
     assert_int_equal(n, 1);
     assert_string_equal(rows[0].email, "cy@example.com");
+    /* an address is unique per tenant: beta may have its own ada, and learns nothing of alpha's */
+    int64_t u4 = 0;
+    err_init(&e);
+    assert_int_equal(account_user_create(f->c, tb, "ada@example.com", "beta password", ROLE_VIEWER,
+                                         NOW, &u4, &e),
+                     0);
+    assert_true(u4 > 0 && u4 != u1);
 
     /* Login. */
     struct {
-        const char *email, *password;
+        const char *email, *tenant, *password;
         int rc;
-        int64_t user, tenant;
+        int64_t user, tenant_id;
         enum account_role role;
     } logins[] = {
-        {"ada@example.com", "correct horse", 0, u1, ta, ROLE_ADMIN},
-        {"ADA@EXAMPLE.COM", "correct horse", 0, u1, ta, ROLE_ADMIN},
-        {"cy@example.com", "battery staple", 0, u3, tb, ROLE_OPERATOR},
-        {"ada@example.com", "Correct horse", ERR_UNAUTHORIZED, 0, 0, 0},
-        {"ada@example.com", "correct horse ", ERR_UNAUTHORIZED, 0, 0, 0},
-        {"ada@example.com", "", ERR_UNAUTHORIZED, 0, 0, 0},
-        {"bob@example.com", "correct horse", ERR_UNAUTHORIZED, 0, 0, 0},
-        {"nobody@example.com", "correct horse", ERR_UNAUTHORIZED, 0, 0, 0},
-        {"", "", ERR_UNAUTHORIZED, 0, 0, 0},
+        {"ada@example.com", NULL, "correct horse", 0, u1, ta, ROLE_ADMIN},
+        {"ADA@EXAMPLE.COM", NULL, "correct horse", 0, u1, ta, ROLE_ADMIN},
+        {"ada@example.com", NULL, "beta password", 0, u4, tb, ROLE_VIEWER}, /* the password picks */
+        {"ada@example.com", "beta", "beta password", 0, u4, tb, ROLE_VIEWER},
+        {"ada@example.com", "alpha", "correct horse", 0, u1, ta, ROLE_ADMIN},
+        {"ada@example.com", "beta", "correct horse", ERR_UNAUTHORIZED, 0, 0, 0},
+        {"ada@example.com", "gamma", "correct horse", ERR_UNAUTHORIZED, 0, 0, 0},
+        {"cy@example.com", NULL, "battery staple", 0, u3, tb, ROLE_OPERATOR},
+        {"ada@example.com", NULL, "Correct horse", ERR_UNAUTHORIZED, 0, 0, 0},
+        {"ada@example.com", NULL, "correct horse ", ERR_UNAUTHORIZED, 0, 0, 0},
+        {"ada@example.com", NULL, "", ERR_UNAUTHORIZED, 0, 0, 0},
+        {"bob@example.com", NULL, "correct horse", ERR_UNAUTHORIZED, 0, 0, 0},
+        {"nobody@example.com", NULL, "correct horse", ERR_UNAUTHORIZED, 0, 0, 0},
+        {"", NULL, "", ERR_UNAUTHORIZED, 0, 0, 0},
     };
     for (size_t i = 0; i < sizeof(logins) / sizeof(logins[0]); i++) {
         struct account_principal p;
         err_init(&e);
-        int rc = account_user_login(f->c, logins[i].email, logins[i].password, &p, &e);
+        int rc =
+            account_user_login(f->c, logins[i].email, logins[i].tenant, logins[i].password, &p, &e);
         if (rc != logins[i].rc)
             fail_msg("login %s / %s: rc %d, want %d (%s)", logins[i].email, logins[i].password, rc,
                      logins[i].rc, e.msg);
@@ -447,7 +459,7 @@ static void test_users(void **state)
             continue;
         }
         assert_int_equal(p.user_id, logins[i].user);
-        assert_int_equal(p.tenant_id, logins[i].tenant);
+        assert_int_equal(p.tenant_id, logins[i].tenant_id);
         assert_int_equal(p.role, logins[i].role);
         assert_int_equal(p.key_id, 0);
         char subject[32];
@@ -474,8 +486,24 @@ static void test_users(void **state)
     assert_int_equal(db_exec(f->c, sql, &e), 0);
     assert_int_equal(account_user_principal(f->c, u1, &p, &e), ERR_UNAUTHORIZED);
     err_init(&e);
-    assert_int_equal(account_user_login(f->c, "ada@example.com", "correct horse", &p, &e),
+    assert_int_equal(account_user_login(f->c, "ada@example.com", NULL, "correct horse", &p, &e),
                      ERR_UNAUTHORIZED);
+    /* the same address and password in two tenants: the tenant must be named */
+    int64_t u5 = 0;
+    assert_int_equal(account_user_create(f->c, tb, "dup@example.com", "same password", ROLE_VIEWER,
+                                         NOW, &u5, &e),
+                     0);
+    assert_int_equal(account_user_create(f->c, ta, "dup@example.com", "same password", ROLE_VIEWER,
+                                         NOW, &u5, &e),
+                     0);
+    err_init(&e);
+    assert_int_equal(account_user_login(f->c, "dup@example.com", NULL, "same password", &p, &e),
+                     ERR_INVALID);
+    assert_string_equal(e.field, "tenant");
+    err_init(&e);
+    assert_int_equal(account_user_login(f->c, "dup@example.com", "alpha", "same password", &p, &e),
+                     0);
+    assert_int_equal(p.tenant_id, ta);
 }
 
 /* ======================== secrets ======================== */
