@@ -33,10 +33,14 @@ echo "== building (clang, ASan+UBSan) into build/fuzz"
 # shellcheck disable=SC2046 # file names without spaces
 scripts/embed_sql.sh $(find src/db/sql -name '*.sql' | sort) >"$out/gen/migrations_data.c.tmp"
 mv "$out/gen/migrations_data.c.tmp" "$out/gen/migrations_data.c"
+# the understanding corpus, embedded as the Makefile does (the model trains from it)
+scripts/embed_corpus.sh data/understand/train.tsv data/understand/blind.tsv \
+    >"$out/gen/understand_corpus.c.tmp"
+mv "$out/gen/understand_corpus.c.tmp" "$out/gen/understand_corpus.c"
 srcs=$(find src -name '*.c' ! -path src/main.c | sort)
 # One object per source; rebuilt every run (headers may have changed), in parallel.
 rm -f "$out"/obj/*.o
-printf '%s\n' $srcs "$out/gen/migrations_data.c" | xargs -P "$(nproc)" -I{} sh -c '
+printf '%s\n' $srcs "$out/gen/migrations_data.c" "$out/gen/understand_corpus.c" | xargs -P "$(nproc)" -I{} sh -c '
     o="$1/obj/$(echo "$2" | sed "s|^$1/||; s|/|_|g; s|\.c$|.o|")"
     $3 $4 -fsanitize=fuzzer-no-link -c "$2" -o "$o" || exit 255
 ' sh "$out" {} "$CLANG" "$cflags"
