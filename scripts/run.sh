@@ -52,6 +52,21 @@ for _ in $(seq 100); do
     sleep 0.1
 done
 
+# The demo lives in its own tenant, "demo": its people, settings and data never mix with a real
+# tenant's, and with no messaging settings of its own its messages go to the console adapter
+# (never a real provider). Its WhatsApp webhooks name its phone_number_id, which routes them
+# there. `iceshop demo --reset` removes it all.
+demo_key=""
+if [ "$demo" != 0 ]; then
+    if "$bin" tenants create demo >/dev/null 2>&1 || [ ! -s var/demo.key ]; then
+        (umask 077 && "$bin" keys create --tenant demo --role admin --name demo \
+            >var/demo.key 2>/dev/null)
+    fi
+    "$bin" integrations set --tenant demo whatsapp phone_number_id=1122334455 \
+        app_secret="$ICESHOP_WHATSAPP_APP_SECRET" >/dev/null 2>&1
+    demo_key=$(cat var/demo.key)
+fi
+
 cat <<EOT
 
   Iceshop is running at $url  (database: $ICESHOP_DATABASE_URL)
@@ -77,13 +92,16 @@ if [ "$demo" = 0 ]; then
 fi
 cat <<EOT
   Server log:  $log
+  Demo key:    $demo_key
+               the demo city runs in its own tenant, "demo" (kept in var/demo.key): sign in to
+               the dashboard with it to watch; \`iceshop demo --reset\` removes the demo's data
 
   The demo city is starting: sellers in Moda, Kadıköy, Beşiktaş, Üsküdar, Şişli... report idle
   hours, buyers write their wishes on WhatsApp; windows appear on the map within a minute.
   Ctrl-C stops the demo, prints what orchestration achieved, and stops the server.
 
 EOT
-"$bin" demo --url "$url" --key "$ICESHOP_ADMIN_KEY" ${ICESHOP_DEMO_ARGS:-} &
+"$bin" demo --url "$url" --key "$demo_key" ${ICESHOP_DEMO_ARGS:-} &
 demo_pid=$!
 wait "$demo_pid" || true
 demo_pid=""

@@ -31,6 +31,7 @@
 #include "http/sse.h"
 #include "integrations/inbound_ledger.h"
 #include "integrations/integration_store.h"
+#include "platform/purge.h"
 #include "platform/tasks.h"
 #include "jobs/queue.h"
 #include "jobs/worker.h"
@@ -56,6 +57,7 @@ static const char usage[] =
     "  migrate                    apply database migrations and exit\n"
     "  tenants create NAME        create a tenant\n"
     "  tenants list               list tenants\n"
+    "  tenants delete NAME        remove a tenant and everything it owns (not the default)\n"
     "  keys create --tenant NAME --role admin|operator|viewer [--name LABEL] [--rate N]\n"
     "                             create an API key; the key is printed once. --rate: its\n"
     "                             requests per second (0 = unlimited; default\n"
@@ -345,14 +347,24 @@ static int cmd_tenants(const struct config *cfg, int argc, char **argv)
     struct db_conn *c;
     struct arena a;
     arena_init(&a);
-    if (argc < 1 || (!str_eq(argv[0], "create") && !str_eq(argv[0], "list"))) {
+    if (argc < 1 ||
+        (!str_eq(argv[0], "create") && !str_eq(argv[0], "list") && !str_eq(argv[0], "delete"))) {
         fputs(usage, stderr);
         return 2;
     }
     if (with_conn(cfg, &db, &c, &e))
         return die(&e);
     int rc;
-    if (str_eq(argv[0], "create")) {
+    if (str_eq(argv[0], "delete")) {
+        struct account_tenant t;
+        int64_t rows = 0;
+        rc = argc < 2 ? err_set(&e, ERR_INVALID, "tenants delete NAME: name missing")
+                      : account_tenant_find(c, argv[1], &a, &t, &e);
+        if (!rc)
+            rc = purge_tenant(c, t.id, &rows, &e);
+        if (!rc)
+            printf("tenant %s removed with its %lld rows\n", argv[1], (long long)rows);
+    } else if (str_eq(argv[0], "create")) {
         int64_t id;
         rc = argc < 2 ? err_set(&e, ERR_INVALID, "tenants create NAME: name missing")
                       : account_tenant_create(c, argv[1], clock_now_ms(NULL), &id, &e);
@@ -619,6 +631,16 @@ int main(int argc, char **argv)
     }
     if (str_eq(cmd, "understand"))
         return cmd_understand(argc - 2, argv + 2);
+    if (str_eq(cmd, "demo") && argc == 3 && str_eq(argv[2], "--reset")) {
+        /* the demo's tenant and everything the demo made in it */
+        struct err de;
+        err_init(&de);
+        struct config dcfg;
+        if (config_load(&dcfg, &de))
+            return die(&de);
+        char *args[] = {"delete", "demo", NULL};
+        return cmd_tenants(&dcfg, 2, args);
+    }
     if (str_eq(cmd, "demo"))
         return demo_run(argc - 2, argv + 2);
     if (str_eq(cmd, "simulate"))
