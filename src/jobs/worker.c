@@ -893,7 +893,8 @@ static char *claim_sql(struct job_workers *w, const char *head, const char *scop
                       " ORDER BY %s LIMIT ?%s) "
                       "RETURNING id, name, tenant_id, payload, attempts, max_attempts",
                       order, skip);
-    if (rc) { /* names are bound, not inlined: only a registry of thousands of jobs gets here */
+    /* names are bound, not inlined: only a registry of thousands of jobs can overflow it */
+    if (rc) {
         log_error("msg=\"job claim statement exceeds its buffer\" lane=%s names=%d", w->lane,
                   w->n_lane_names);
         abort();
