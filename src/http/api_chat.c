@@ -128,7 +128,6 @@ int h_whatsapp_test_notification(struct http_req *r, struct err *e)
         return rc;
     struct notify_message m;
     memset(&m, 0, sizeof(m));
-    m.kind = NOTIFY_REPLY;
     m.body = text;
     struct flash_buyer b;
     struct flash_seller s;
@@ -150,7 +149,8 @@ int h_whatsapp_test_notification(struct http_req *r, struct err *e)
     } else {
         return err_set_field(e, ERR_NOT_FOUND, "to", "no buyer or seller with id %s", to);
     }
-    rc = notify_enqueue(c, r->who.tenant_id, &m, NULL, clock_now_ms(r->app->clock), e);
+    rc = notify_enqueue(c, r->who.tenant_id, &notify_kind_reply, &m, NULL,
+                        clock_now_ms(r->app->clock), e);
     if (rc)
         return rc;
     return http_reply_json(r, 202,

@@ -97,10 +97,9 @@ int h_messages_email(struct http_req *r, struct err *e)
     m.recipient_id = to;
     m.email = to;
     m.language = strcmp(language, "en") == 0 ? "en" : "tr";
-    m.kind = NOTIFY_REPLY;
     m.body = text;
-    rc = notify_enqueue_email(c, r->who.tenant_id, &m, NULL, subject, att, n_att,
-                              clock_now_ms(r->app->clock), e);
+    rc = notify_enqueue_email(c, r->who.tenant_id, &notify_kind_reply, &m, NULL, subject, att,
+                              n_att, clock_now_ms(r->app->clock), e);
     if (rc) {
         if (!strcmp(e->field, "email"))
             snprintf(e->field, sizeof(e->field), "to");
@@ -110,4 +109,57 @@ int h_messages_email(struct http_req *r, struct err *e)
                            json_pack("{s:I, s:s, s:s, s:s, s:I}", "id", (json_int_t)m.pk, "channel",
                                      "email", "status", "pending", "to", to, "attachments",
                                      (json_int_t)n_att));
+}
+
+/* ======================== the outbox ======================== */
+
+int h_messages_list(struct http_req *r, struct err *e)
+{
+    struct notify_filter f = {.status = -1};
+    struct page p;
+    int64_t window = 0, about_id = 0;
+    const char *status = http_req_query(r, "status");
+    f.kind = http_req_query(r, "kind");
+    f.recipient_id = http_req_query(r, "recipient_id");
+    const char *about = http_req_query(r, "about_kind");
+    int rc = http_req_page(r, 50, 500, &p, e);
+    if (!rc)
+        rc = http_req_query_int(r, "window_id", 0, INT64_MAX, 0, &window, e);
+    if (!rc)
+        rc = http_req_query_int(r, "about_id", 0, INT64_MAX, 0, &about_id, e);
+    if (!rc && f.kind && !notify_kind_find(f.kind))
+        rc = err_set_field(e, ERR_INVALID, "kind", "no message kind called \"%.48s\"", f.kind);
+    if (!rc && about && !notify_kind_name_ok(about))
+        rc = err_set_field(e, ERR_INVALID, "about_kind", "about_kind is a name like \"window\"");
+    if (!rc && !about != !about_id)
+        rc = err_set_field(e, ERR_INVALID, about ? "about_id" : "about_kind",
+                           "about_kind and about_id go together");
+    if (!rc && window && about)
+        rc = err_set_field(e, ERR_INVALID, "window_id",
+                           "give window_id or about_kind/about_id, not both");
+    for (int i = 0; !rc && status && notify_status_names[i]; i++) {
+        if (!strcmp(notify_status_names[i], status))
+            f.status = i;
+    }
+    if (!rc && status && f.status < 0)
+        rc = err_set_field(e, ERR_INVALID, "status",
+                           "status must be one of: pending, sent, delivered, read, failed");
+    if (rc)
+        return rc;
+    f.about_kind = window ? "window" : about;
+    f.about_pk = window ? window : about_id;
+    f.limit = p.limit;
+    f.after_pk = p.after;
+    struct db_conn *c = NULL;
+    struct notify_message *rows;
+    size_t n;
+    rc = http_req_db(r, &c, e);
+    if (!rc)
+        rc = notify_list(c, r->who.tenant_id, &f, &r->arena, &rows, &n, e);
+    if (rc)
+        return rc;
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, notify_message_json(&rows[i]));
+    return http_reply_json(r, 200, http_page_body("messages", arr, &p, n, n ? rows[n - 1].pk : 0));
 }

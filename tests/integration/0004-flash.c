@@ -565,8 +565,25 @@ static void test_activate_join_redeem(void **state)
     assert_non_null(msg);
     assert_non_null(strstr(str(msg, "body"), "1 kişi geliyor"));
     assert_string_equal(str(msg, "recipient_id"), "S3");
+    /* what it is about, generically and as the window */
+    json_t *about = json_object_get(msg, "about");
+    assert_string_equal(str(about, "kind"), "window");
+    assert_int_equal(json_integer_value(json_object_get(about, "id")), pk);
+    assert_int_equal(json_integer_value(json_object_get(msg, "window_id")), pk);
     json_decref(m);
     assert_int_equal(count_messages(pk, "window_open"), 1);
+    snprintf(mpath, sizeof(mpath), "/api/messages?about_kind=window&about_id=%lld&kind=window_open",
+             pk);
+    m = get(mpath, 200);
+    assert_int_equal(json_array_size(json_object_get(m, "messages")), 1);
+    json_decref(m);
+    /* a kind nobody registered, and half a subject, are named */
+    m = get("/api/messages?kind=no_such_kind", 400);
+    assert_string_equal(str(json_object_get(m, "error"), "field"), "kind");
+    json_decref(m);
+    m = get("/api/messages?about_kind=window", 400);
+    assert_string_equal(str(json_object_get(m, "error"), "field"), "about_id");
+    json_decref(m);
 
     snprintf(path, sizeof(path), "/api/flash-windows/%lld/join", pk);
     /* concurrent joins of one buyer: one 201, the rest 200, all with the same code */

@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/str.h"
 #include "domain/understand/understand.h"
+#include "domain/flash/flash_messages.h"
 #include "domain/flash/flash_service.h"
 #include "domain/notify/contacts.h"
 #include "domain/notify/outbox.h"
@@ -58,9 +59,8 @@ static int reply(struct turn *t, const char *tr, const char *english)
     m.recipient_id = t->who.id ? t->who.id : "";
     m.phone = t->who.phone;
     m.language = en(t) ? "en" : "tr";
-    m.kind = NOTIFY_REPLY;
     m.body = en(t) ? english : tr;
-    return notify_enqueue(t->c, t->tenant, &m, NULL, t->now, t->e);
+    return notify_enqueue(t->c, t->tenant, &notify_kind_reply, &m, NULL, t->now, t->e);
 }
 
 static int replyf(struct turn *t, const char *tr, const char *english, ...)
@@ -126,7 +126,11 @@ static int identify(struct turn *t)
     return 0;
 }
 
-/* "join:42" / "decline:42" from a reply button. */
+/* Onboarding: asks a new person to share their location (a location-request message). */
+const struct notify_kind chat_msg_location_request = {
+    .name = "location_request", .purpose = NOTIFY_TRANSACTIONAL, .location_request = true};
+
+/* "join:42" / "decline:42" from a reply button (flash_msg_offer's buttons). */
 static int64_t payload_window(const char *payload, const char *verb)
 {
     size_t n = strlen(verb);
@@ -146,10 +150,11 @@ static int ask_location(struct turn *t)
     m.recipient_id = t->who.id ? t->who.id : "";
     m.phone = t->who.phone;
     m.language = en(t) ? "en" : "tr";
-    m.kind = NOTIFY_LOCATION_REQUEST;
-    struct notify_vars v;
-    memset(&v, 0, sizeof(v));
-    return notify_enqueue(t->c, t->tenant, &m, &v, t->now, t->e);
+    m.body = en(t) ? "Welcome to Iceshop! Share your location and we will tell you about flash "
+                     "deals within walking distance."
+                   : "Iceshop'a hoş geldiniz! Konumunuzu paylaşın, yürüme mesafesindeki anlık "
+                     "fırsatları size haber verelim.";
+    return notify_enqueue(t->c, t->tenant, &chat_msg_location_request, &m, NULL, t->now, t->e);
 }
 
 /* ======================== buyers ======================== */
@@ -401,9 +406,9 @@ static int buyer_turn(struct turn *t, const struct understanding *u, const char 
 {
     const struct chat_event *ev = t->ev;
     int64_t w;
-    if ((w = payload_window(ev->payload, "join")) != 0)
+    if ((w = payload_window(ev->payload, FLASH_ACTION_JOIN)) != 0)
         return buyer_join(t, w, outcome);
-    if ((w = payload_window(ev->payload, "decline")) != 0)
+    if ((w = payload_window(ev->payload, FLASH_ACTION_DECLINE)) != 0)
         return buyer_decline(t, w, outcome);
     if (ev->has_location)
         return buyer_location(t, outcome);
@@ -708,5 +713,8 @@ static int process(struct job_ctx *ctx, struct err *e)
 
 int chat_jobs_register(struct job_registry *reg, struct err *e)
 {
-    return job_registry_add(reg, CHAT_JOB_PROCESS, process, NULL, JOB_IN_TX, e);
+    int rc = notify_kind_register(&chat_msg_location_request, e);
+    if (!rc)
+        rc = notify_kind_register(&notify_kind_reply, e);
+    return rc ? rc : job_registry_add(reg, CHAT_JOB_PROCESS, process, NULL, JOB_IN_TX, e);
 }

@@ -14,6 +14,7 @@
 #include "core/err.h"
 #include "db/db.h"
 #include "domain/chat/inbound.h"
+#include "domain/notify/kinds.h"
 
 struct job_registry;
 
@@ -25,7 +26,10 @@ struct job_registry;
 int chat_dialog_handle(struct db_conn *c, int64_t tenant, const struct chat_event *ev,
                        int64_t now_ms, struct arena *a, const char **outcome, struct err *e);
 
-/* Register the "chat.process" job handler. */
+/* The onboarding message asking for a location ("location_request"). */
+extern const struct notify_kind chat_msg_location_request;
+
+/* Register the "chat.process" job handler and the message kinds the dialog sends. */
 int chat_jobs_register(struct job_registry *reg, struct err *e);
 
 #endif

@@ -7,6 +7,7 @@
  * Tests: tests/integration/0004-flash.c.
  */
 #include "core/log.h"
+#include "domain/flash/flash_messages.h"
 #include "domain/flash/flash_service.h"
 #include "jobs/worker.h"
 #include "sched/sched.h"
@@ -78,7 +79,9 @@ static int scan(struct job_ctx *ctx, struct err *e)
 
 int flash_jobs_register(struct job_registry *reg, struct err *e)
 {
-    int rc = job_registry_add(reg, FLASH_JOB_ACTIVATE, activate, NULL, JOB_IN_TX, e);
+    int rc = flash_messages_register(e);
+    if (!rc)
+        rc = job_registry_add(reg, FLASH_JOB_ACTIVATE, activate, NULL, JOB_IN_TX, e);
     if (!rc)
         rc = job_registry_add(reg, FLASH_JOB_EXPIRE, expire, NULL, JOB_IN_TX, e);
     if (!rc)

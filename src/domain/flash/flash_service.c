@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "core/money.h"
 #include "core/str.h"
+#include "domain/flash/flash_messages.h"
 #include "domain/flash/flash_webhooks.h"
 #include "domain/understand/understand.h"
 #include "domain/flash/links.h"
@@ -78,7 +79,7 @@ static int enqueue_lifecycle(struct db_conn *c, int64_t tenant, const struct fla
     return jobs_enqueue(c, &rem, now_ms, &id, &dedup, e);
 }
 
-static void vars_for_window(struct notify_vars *v, const struct flash_window *w, int tz,
+static void vars_for_window(struct flash_msg_vars *v, const struct flash_window *w, int tz,
                             char start[6], char end[6])
 {
     memset(v, 0, sizeof(*v));
@@ -106,8 +107,8 @@ static const char *window_link(int64_t tenant, const struct flash_window *w, int
 }
 
 static int notify_buyer(struct db_conn *c, int64_t tenant, const struct flash_buyer *b,
-                        enum notify_kind kind, const struct flash_window *w, struct notify_vars *v,
-                        int64_t now_ms, struct err *e)
+                        const struct notify_kind *kind, const struct flash_window *w,
+                        struct flash_msg_vars *v, int64_t now_ms, struct err *e)
 {
     struct notify_message m;
     memset(&m, 0, sizeof(m));
@@ -116,21 +117,21 @@ static int notify_buyer(struct db_conn *c, int64_t tenant, const struct flash_bu
     m.recipient_id = b->id;
     m.phone = b->phone;
     m.language = b->language && *b->language ? b->language : "tr";
-    m.kind = kind;
-    m.window_pk = w ? w->pk : 0;
+    m.about_kind = FLASH_ABOUT_WINDOW;
+    m.about_pk = w ? w->pk : 0;
     v->name = b->name;
     struct arena a;
     arena_init(&a);
-    if (w && kind != NOTIFY_CANCELLED)
+    if (w && kind != &flash_msg_cancelled)
         v->link = window_link(tenant, w, b->pk, &a);
-    int rc = notify_enqueue(c, tenant, &m, v, now_ms, e);
+    int rc = notify_enqueue(c, tenant, kind, &m, v, now_ms, e);
     arena_release(&a);
     return rc;
 }
 
 static int notify_seller(struct db_conn *c, int64_t tenant, const struct flash_seller *s,
-                         enum notify_kind kind, const struct flash_window *w, struct notify_vars *v,
-                         int64_t now_ms, struct err *e)
+                         const struct notify_kind *kind, const struct flash_window *w,
+                         struct flash_msg_vars *v, int64_t now_ms, struct err *e)
 {
     struct notify_message m;
     memset(&m, 0, sizeof(m));
@@ -139,14 +140,14 @@ static int notify_seller(struct db_conn *c, int64_t tenant, const struct flash_s
     m.recipient_id = s->id;
     m.phone = s->phone;
     m.language = "tr";
-    m.kind = kind;
-    m.window_pk = w ? w->pk : 0;
+    m.about_kind = FLASH_ABOUT_WINDOW;
+    m.about_pk = w ? w->pk : 0;
     v->name = s->name;
     struct arena a;
     arena_init(&a);
-    if (w && (kind == NOTIFY_QUESTION || kind == NOTIFY_SELLER_SUMMARY))
+    if (w && (kind == &flash_msg_question || kind == &flash_msg_seller_summary))
         v->link = window_link(tenant, w, 0, &a);
-    int rc = notify_enqueue(c, tenant, &m, v, now_ms, e);
+    int rc = notify_enqueue(c, tenant, kind, &m, v, now_ms, e);
     arena_release(&a);
     return rc;
 }
@@ -171,10 +172,10 @@ static int send_offers(struct db_conn *c, int64_t tenant, const struct flash_con
         /* this window already counts among the offers since it targets the buyer */
         if (rc || offers > cfg->max_offers_per_buyer_per_day)
             continue;
-        struct notify_vars v;
+        struct flash_msg_vars v;
         vars_for_window(&v, w, cfg->tz_offset_min, start, end);
         v.discount = t[i].discount ? t[i].discount : w->discount_percent;
-        rc = notify_buyer(c, tenant, &b, NOTIFY_OFFER, w, &v, now_ms, e);
+        rc = notify_buyer(c, tenant, &b, &flash_msg_offer, w, &v, now_ms, e);
     }
     return rc;
 }
@@ -491,11 +492,11 @@ static int open_window(struct db_conn *c, int64_t tenant, const struct flash_con
     if (rc)
         return rc;
     if (w->status == FLASH_WINDOW_PROPOSED) {
-        struct notify_vars v;
+        struct flash_msg_vars v;
         char start[6], end[6];
         vars_for_window(&v, w, cfg->tz_offset_min, start, end);
         v.count = (int)n_targets;
-        return notify_seller(c, tenant, s, NOTIFY_QUESTION, w, &v, now_ms, e);
+        return notify_seller(c, tenant, s, &flash_msg_question, w, &v, now_ms, e);
     }
     return send_offers(c, tenant, cfg, w, now_ms, a, e);
 }
@@ -947,12 +948,12 @@ int flash_precommit(struct db_conn *c, int64_t tenant, int64_t window_pk, const 
     if (!rc && *created) {
         struct flash_config cfg = {0};
         rc = flash_store_config_get(c, tenant, &cfg, e);
-        struct notify_vars v;
+        struct flash_msg_vars v;
         char start[6], end[6];
         vars_for_window(&v, &w, cfg.tz_offset_min, start, end);
         v.discount = discount ? discount : w.discount_percent;
         if (!rc)
-            rc = notify_buyer(c, tenant, &b, NOTIFY_CONFIRMATION, &w, &v, now_ms, e);
+            rc = notify_buyer(c, tenant, &b, &flash_msg_confirmation, &w, &v, now_ms, e);
     }
     rc = db_end_own(c, own, rc, e);
     arena_release(&a);
@@ -1029,13 +1030,13 @@ int flash_join(struct db_conn *c, int64_t tenant, int64_t window_pk, const char 
     if (!rc && *created) {
         struct flash_config cfg = {0};
         rc = flash_store_config_get(c, tenant, &cfg, e);
-        struct notify_vars v;
+        struct flash_msg_vars v;
         char start[6], end[6];
         vars_for_window(&v, &w, cfg.tz_offset_min, start, end);
         v.discount = discount ? discount : w.discount_percent;
         v.code = *code;
         if (!rc)
-            rc = notify_buyer(c, tenant, &b, NOTIFY_CONFIRMATION, &w, &v, now_ms, e);
+            rc = notify_buyer(c, tenant, &b, &flash_msg_confirmation, &w, &v, now_ms, e);
     }
     return db_end_own(c, own, rc, e);
 }
@@ -1126,11 +1127,11 @@ static int notify_cancelled(struct db_conn *c, int64_t tenant, const struct flas
     for (size_t i = 0; !rc && i < n; i++) {
         struct flash_buyer b = {0};
         rc = flash_store_buyer_get_pk(c, tenant, pks[i], a, &b, e);
-        struct notify_vars v;
+        struct flash_msg_vars v;
         vars_for_window(&v, w, cfg->tz_offset_min, start, end);
         v.reason = reason;
         if (!rc)
-            rc = notify_buyer(c, tenant, &b, NOTIFY_CANCELLED, w, &v, now_ms, e);
+            rc = notify_buyer(c, tenant, &b, &flash_msg_cancelled, w, &v, now_ms, e);
     }
     return rc;
 }
@@ -1244,19 +1245,19 @@ int flash_activate(struct db_conn *c, int64_t tenant, int64_t window_pk, int64_t
             break;
         expected += flash_buyer_reliability(&b);
         rc = flash_store_buyer_record(c, tenant, b.pk, 1, 0, e);
-        struct notify_vars v;
+        struct flash_msg_vars v;
         vars_for_window(&v, &w, cfg.tz_offset_min, start, end);
         if (!rc)
-            rc = notify_buyer(c, tenant, &b, NOTIFY_WINDOW_OPEN, &w, &v, now_ms, e);
+            rc = notify_buyer(c, tenant, &b, &flash_msg_window_open, &w, &v, now_ms, e);
     }
     if (rc)
         goto out;
-    struct notify_vars v;
+    struct flash_msg_vars v;
     vars_for_window(&v, &w, cfg.tz_offset_min, start, end);
     v.count = (int)n;
     v.avg_distance_m = n ? (int)lround(dist / (double)n) : 0;
     v.expected = (int)lround(expected);
-    rc = notify_seller(c, tenant, &s, NOTIFY_SELLER_SUMMARY, &w, &v, now_ms, e);
+    rc = notify_seller(c, tenant, &s, &flash_msg_seller_summary, &w, &v, now_ms, e);
 out:
     rc = db_end_own(c, own, rc, e);
     arena_release(&a);
@@ -1284,13 +1285,13 @@ int flash_remind(struct db_conn *c, int64_t tenant, int64_t window_pk, int64_t n
     for (size_t i = 0; !rc && i < n; i++) {
         struct flash_buyer b = {0};
         rc = flash_store_buyer_get_pk(c, tenant, pks[i], &a, &b, e);
-        struct notify_vars v;
+        struct flash_msg_vars v;
         vars_for_window(&v, &w, cfg.tz_offset_min, start, end);
         v.minutes = (int)((w.start_ms - now_ms + MINUTE_MS - 1) / MINUTE_MS);
         if (v.minutes < 1)
             v.minutes = 1;
         if (!rc)
-            rc = notify_buyer(c, tenant, &b, NOTIFY_REMINDER, &w, &v, now_ms, e);
+            rc = notify_buyer(c, tenant, &b, &flash_msg_reminder, &w, &v, now_ms, e);
     }
     rc = db_end_own(c, own, rc, e);
     arena_release(&a);

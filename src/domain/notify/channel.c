@@ -23,6 +23,8 @@
 #include <string.h>
 #include <time.h>
 
+extern char **environ; /* POSIX */
+
 #define DEFAULT_API_URL     "https://graph.facebook.com/v21.0"
 #define DEFAULT_RATE        80
 #define DEFAULT_GAP_MS      1000
@@ -80,14 +82,17 @@ void channel_config_from_env(struct channel_config *c)
     if (!c->quiet_hours)
         c->quiet_hours = "";
     c->tz_offset_min = env_int("ICESHOP_TZ_OFFSET_MIN", -720, 840, DEFAULT_TZ_OFFSET);
-    for (int k = 0; k < NOTIFY_KIND_COUNT; k++) {
-        char name[96];
-        size_t n = (size_t)snprintf(name, sizeof(name), "ICESHOP_WHATSAPP_TEMPLATE_");
-        for (const char *p = notify_kind_names[k]; *p && n + 1 < sizeof(name); p++)
-            name[n++] = (char)toupper((unsigned char)*p);
-        name[n] = '\0';
-        const char *t = env(name);
-        c->templates[k] = t ? t : "";
+    static const char prefix[] = "ICESHOP_WHATSAPP_TEMPLATE_";
+    for (char **v = environ; *v && c->n_templates < NOTIFY_KINDS_MAX; v++) {
+        const char *eq = strchr(*v, '=');
+        size_t klen = eq ? (size_t)(eq - *v) - (sizeof(prefix) - 1) : 0;
+        if (!eq || strncmp(*v, prefix, sizeof(prefix) - 1) != 0 || klen < 1 ||
+            klen > NOTIFY_KIND_NAME_MAX || !eq[1])
+            continue;
+        memcpy(c->templates[c->n_templates].kind, *v + sizeof(prefix) - 1, klen);
+        c->templates[c->n_templates].kind[klen] = '\0';
+        c->templates[c->n_templates].name = eq + 1;
+        c->n_templates++;
     }
     c->smtp_url = env("ICESHOP_SMTP_URL");
     c->smtp_from = env("ICESHOP_SMTP_FROM");
@@ -100,9 +105,18 @@ void channel_config_from_env(struct channel_config *c)
 
 /* ======================== policy ======================== */
 
-bool channel_kind_is_marketing(enum notify_kind kind)
+const char *channel_template_name(const struct channel_config *c, const struct notify_kind *kind)
 {
-    return kind == NOTIFY_OFFER || kind == NOTIFY_REMINDER;
+    char key[NOTIFY_KIND_NAME_MAX + 1];
+    size_t n = 0;
+    for (const char *p = kind->name; *p && n + 1 < sizeof(key); p++)
+        key[n++] = *p == '.' ? '_' : (char)toupper((unsigned char)*p);
+    key[n] = '\0';
+    for (size_t i = 0; i < c->n_templates; i++) {
+        if (str_eq(c->templates[i].kind, key))
+            return c->templates[i].name;
+    }
+    return kind->template_name ? kind->template_name : "";
 }
 
 /* "HH:MM" at *p → minutes since midnight; advances *p. */
@@ -390,14 +404,11 @@ static json_t *meta_template(const struct channel_message *m)
 
 static json_t *meta_buttons(const struct channel_message *m)
 {
-    bool en = str_eq(m->language, "en");
-    const char *titles[2] = {en ? "Join" : "Katıl", en ? "No" : "Hayır"};
     json_t *buttons = json_array();
-    for (int i = 0; i < 2; i++) {
-        const char *id = m->button_ids[i] ? m->button_ids[i] : (i ? "decline" : "join");
-        json_array_append_new(buttons, json_pack("{s:s, s:{s:s, s:s}}", "type", "reply", "reply",
-                                                 "id", id, "title", titles[i]));
-    }
+    for (size_t i = 0; i < m->n_buttons && i < NOTIFY_BUTTONS_MAX; i++)
+        json_array_append_new(buttons,
+                              json_pack("{s:s, s:{s:s, s:s}}", "type", "reply", "reply", "id",
+                                        m->buttons[i].id, "title", m->buttons[i].title));
     return json_pack("{s:s, s:{s:s}, s:{s:o}}", "type", "button", "body", "text", m->body, "action",
                      "buttons", buttons);
 }
@@ -415,7 +426,7 @@ static json_t *meta_body(const struct channel_message *m, const char *to)
         json_object_set_new(root, "interactive",
                             json_pack("{s:s, s:{s:s}, s:{s:s}}", "type", "location_request_message",
                                       "body", "text", m->body, "action", "name", "send_location"));
-    } else if (m->offer_buttons) {
+    } else if (m->n_buttons > 0) {
         json_object_set_new(root, "type", json_string("interactive"));
         json_object_set_new(root, "interactive", meta_buttons(m));
     } else {
@@ -526,7 +537,7 @@ static int meta_send(struct channel_provider *p, const struct channel_message *m
     }
     if (m->use_template && (!m->template_name || !*m->template_name)) {
         snprintf(r->error, sizeof(r->error), "no template configured for %s",
-                 (unsigned)m->kind < NOTIFY_KIND_COUNT ? notify_kind_names[m->kind] : "?");
+                 m->kind ? m->kind : "?");
         return 0;
     }
     if (!m->use_template && (!m->body || !*m->body)) {
@@ -638,9 +649,8 @@ static int console_send(struct channel_provider *p, const struct channel_message
     r->outcome = CHANNEL_SENT;
     snprintf(r->provider_id, sizeof(r->provider_id), "console:%llu", n);
     log_info("msg=\"message sent (console)\" provider_id=%s kind=%s lang=%s template=%s",
-             r->provider_id,
-             (unsigned)m->kind < NOTIFY_KIND_COUNT ? notify_kind_names[m->kind] : "?",
-             lang_code(m->language), m->use_template && m->template_name ? m->template_name : "-");
+             r->provider_id, m->kind ? m->kind : "?", lang_code(m->language),
+             m->use_template && m->template_name ? m->template_name : "-");
     return 0;
 }
 

@@ -20,17 +20,20 @@
 
 /* One outbound message, ready for a provider. */
 struct channel_message {
-    const char *to_phone; /* E.164 with '+' */
-    const char *body;     /* the rendered text */
-    const char *language; /* "tr" | "en" */
-    enum notify_kind kind;
+    const char *to_phone;               /* E.164 with '+' */
+    const char *body;                   /* the rendered text */
+    const char *language;               /* "tr" | "en" */
+    const char *kind;                   /* the message kind's name, for logs */
     bool use_template;                  /* outside the 24-hour window: send the approved template */
-    const char *template_name;          /* per kind, from configuration */
+    const char *template_name;          /* per kind (channel_template_name) */
     const char *const *template_params; /* body parameters, in order */
     size_t n_template_params;
-    bool offer_buttons;        /* "Katıl" / "Hayır" reply buttons (offers) */
-    const char *button_ids[2]; /* payload ids for the two buttons, e.g. "join:42", "decline:42" */
-    bool location_request;     /* ask the recipient to share their location */
+    size_t n_buttons; /* reply buttons, e.g. "Katıl" / "Hayır" on offers */
+    struct {
+        const char *id;    /* payload id, e.g. "join:42" */
+        const char *title; /* in the message's language */
+    } buttons[NOTIFY_BUTTONS_MAX];
+    bool location_request; /* ask the recipient to share their location */
 };
 
 enum channel_outcome {
@@ -82,8 +85,12 @@ struct channel_config {
     int recipient_gap_ms;    /* at least this long between two messages to one person, 1000 */
     const char *quiet_hours; /* local "22:00-08:00", "" = none; marketing waits until after */
     int tz_offset_min;       /* local time, default 180 */
-    /* template names per kind ("" = none: outside the window such messages are marked failed) */
-    const char *templates[NOTIFY_KIND_COUNT];
+    /* template names per kind from ICESHOP_WHATSAPP_TEMPLATE_<KIND>, overriding the kinds' own */
+    struct {
+        char kind[NOTIFY_KIND_NAME_MAX + 1]; /* "window_open", "order.receipt" */
+        const char *name;
+    } templates[NOTIFY_KINDS_MAX];
+    size_t n_templates;
     /* email over SMTP; without smtp_url email messages go to the console adapter */
     const char *smtp_url;  /* "smtp://host:587" (STARTTLS when offered) or "smtps://host" */
     const char *smtp_from; /* "Iceshop <no-reply@example.com>" */
@@ -103,10 +110,10 @@ struct channel_provider *channel_provider_new(const struct channel_config *c);
 struct channel_provider *channel_provider_console(void);
 
 /*
- * Whether `kind` is marketing (offers, reminders): those respect opt-outs and quiet hours;
- * transactional messages (confirmations, cancellations, seller messages) do not wait.
+ * The WhatsApp template for `kind` outside the 24-hour window: the configured override, else the
+ * kind's own, else "" (none).
  */
-bool channel_kind_is_marketing(enum notify_kind kind);
+const char *channel_template_name(const struct channel_config *c, const struct notify_kind *kind);
 /* Whether local time `now_ms` falls inside `quiet_hours`; *until_ms gets its end. */
 bool channel_in_quiet_hours(const char *quiet_hours, int tz_offset_min, int64_t now_ms,
                             int64_t *until_ms);

@@ -60,7 +60,7 @@ static int mark_failed(struct job_ctx *ctx, const struct notify_message *m, cons
 {
     log_warn("msg=\"message not delivered\" tenant=%lld message=%lld to=%s:%s kind=%s error=\"%s\"",
              (long long)ctx->tenant_id, (long long)m->pk, m->recipient_kind, m->recipient_id,
-             notify_kind_names[m->kind], why);
+             m->kind, why);
     return notify_set_status(ctx->conn, ctx->tenant_id, m->pk, NOTIFY_FAILED, why, NULL,
                              ctx->now_ms, e);
 }
@@ -193,7 +193,7 @@ static int deliver_email(struct job_ctx *ctx, const struct channel_config *cfg,
     if (!cfg->smtp_url) {
         log_info("msg=\"email delivered by the console adapter\" tenant=%lld message=%lld "
                  "kind=%s",
-                 (long long)ctx->tenant_id, (long long)msg->pk, notify_kind_names[msg->kind]);
+                 (long long)ctx->tenant_id, (long long)msg->pk, msg->kind);
         return notify_set_status(ctx->conn, ctx->tenant_id, msg->pk, NOTIFY_DELIVERED, NULL,
                                  "console", ctx->now_ms, e);
     }
@@ -228,8 +228,7 @@ static int deliver_email(struct job_ctx *ctx, const struct channel_config *cfg,
     rc = mail_send(&srv, &mm, &permanent, &se);
     if (!rc) {
         log_info("msg=\"email sent\" tenant=%lld message=%lld kind=%s attachments=%zu",
-                 (long long)ctx->tenant_id, (long long)msg->pk, notify_kind_names[msg->kind],
-                 n_att);
+                 (long long)ctx->tenant_id, (long long)msg->pk, msg->kind, n_att);
         return notify_set_status(ctx->conn, ctx->tenant_id, msg->pk, NOTIFY_SENT, NULL, message_id,
                                  ctx->now_ms, e);
     }
@@ -251,7 +250,10 @@ static int deliver(struct job_ctx *ctx, struct err *e)
     int rc = notify_get(ctx->conn, ctx->tenant_id, pk, ctx->arena, &msg, e);
     if (rc || msg.status != NOTIFY_PENDING)
         return rc; /* already handled: delivery is idempotent */
-    const char *kind = notify_kind_names[msg.kind];
+    const char *kind = msg.kind;
+    const struct notify_kind *def = notify_kind_find(kind);
+    if (!def)
+        return mark_failed(ctx, &msg, "this server does not know the message kind", e);
     bool email = str_eq(msg.channel, "email");
     struct contact ct;
     bool known = false;
@@ -262,7 +264,7 @@ static int deliver(struct job_ctx *ctx, struct err *e)
     if (rc)
         return rc;
 
-    if (channel_kind_is_marketing(msg.kind)) {
+    if (def->purpose == NOTIFY_MARKETING) {
         if (opted_out(&msg, &ct, known) || (email && (!known || !ct.marketing_consent)))
             return mark_failed(ctx, &msg, "opted out", e);
         int64_t until;
@@ -284,7 +286,7 @@ static int deliver(struct job_ctx *ctx, struct err *e)
     const char *source = provider->alert_source;
     char kind_auth[ALERT_KIND_MAX + 1];
     auth_alert_kind(source, kind_auth, sizeof(kind_auth));
-    const char *tpl = cfg->templates[msg.kind] ? cfg->templates[msg.kind] : "";
+    const char *tpl = channel_template_name(cfg, def);
     bool outside = outside_window(ctx, &ct, known);
     char no_template[128];
     snprintf(no_template, sizeof(no_template), "no template for %s outside the 24-hour window",
@@ -296,24 +298,28 @@ static int deliver(struct job_ctx *ctx, struct err *e)
     str_copy(param, sizeof(param), msg.body);
     flatten(param);
     const char *params[] = {param};
-    char join_id[48], decline_id[48];
-    snprintf(join_id, sizeof(join_id), "join:%lld", (long long)msg.window_pk);
-    snprintf(decline_id, sizeof(decline_id), "decline:%lld", (long long)msg.window_pk);
     struct channel_message m = {
         .to_phone = msg.phone,
         .body = msg.body,
         .language = msg.language,
-        .kind = msg.kind,
+        .kind = kind,
         .use_template = outside && *tpl,
         .template_name = tpl,
         .template_params = params,
         .n_template_params = 1,
-        .offer_buttons =
-            (provider->caps & CHANNEL_CAP_BUTTONS) && msg.kind == NOTIFY_OFFER && msg.window_pk > 0,
-        .button_ids = {join_id, decline_id},
-        .location_request =
-            (provider->caps & CHANNEL_CAP_LOCATION) && msg.kind == NOTIFY_LOCATION_REQUEST,
+        .location_request = (provider->caps & CHANNEL_CAP_LOCATION) && def->location_request,
     };
+    char button_ids[NOTIFY_BUTTONS_MAX][NOTIFY_KIND_NAME_MAX + 24];
+    bool en = str_eq(msg.language, "en");
+    for (int i = 0; (provider->caps & CHANNEL_CAP_BUTTONS) && msg.about_pk > 0 &&
+                    i < NOTIFY_BUTTONS_MAX && def->buttons[i].action;
+         i++) {
+        snprintf(button_ids[i], sizeof(button_ids[i]), "%s:%lld", def->buttons[i].action,
+                 (long long)msg.about_pk);
+        m.buttons[i].id = button_ids[i];
+        m.buttons[i].title = en ? def->buttons[i].title_en : def->buttons[i].title_tr;
+        m.n_buttons++;
+    }
 
     struct channel_result r;
     struct err se;

@@ -8,6 +8,7 @@
 #include "domain/notify/outbox.h"
 #include "db/store.h"
 #include "core/buf.h"
+#include "core/clock.h"
 #include "core/crypto.h"
 #include "core/xalloc.h"
 #include "core/str.h"
@@ -24,9 +25,6 @@
 #define NOTIFY_LIST_DEFAULT 50
 #define SQL_MAX             2048
 
-const char *const notify_kind_names[] = {
-    "offer",    "question",     "window_open", "seller_summary",   "cancelled",
-    "reminder", "confirmation", "reply",       "location_request", NULL};
 const char *const notify_status_names[] = {"pending", "sent", "delivered", "read", "failed", NULL};
 
 static const char *nz(const char *s)
@@ -48,27 +46,12 @@ static int name_index(const char *const *names, const char *s, int dflt)
 static int insert_message(struct db_conn *c, int64_t tenant, struct notify_message *m,
                           const char *body, int64_t now_ms, struct err *e)
 {
-    if (m->window_pk > 0) {
-        struct db_stmt *w;
-        int rc = db_prepare(c, &w, "SELECT 1 FROM flash_windows WHERE id = ? AND tenant_id = ?", e);
-        if (rc)
-            return rc;
-        db_bind_i64(w, 1, m->window_pk);
-        db_bind_i64(w, 2, tenant);
-        int st = db_step(w, e);
-        db_stmt_done(w);
-        if (st == DB_ERROR)
-            return db_step_error(e);
-        if (st != DB_ROW)
-            return err_set_field(e, ERR_NOT_FOUND, "window", "no window %lld in this tenant",
-                                 (long long)m->window_pk);
-    }
     struct db_stmt *s;
     int rc = db_prepare(c, &s,
                         "INSERT INTO messages (tenant_id, recipient_kind, recipient_pk, "
-                        "recipient_id, phone, language, kind, body, window_id, status, "
+                        "recipient_id, phone, language, kind, body, about_kind, about_pk, status, "
                         "created_at, updated_at, channel, email, subject) VALUES (?, ?, ?, ?, ?, "
-                        "?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?) RETURNING id",
+                        "?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?) RETURNING id",
                         e);
     if (rc)
         return rc;
@@ -78,17 +61,18 @@ static int insert_message(struct db_conn *c, int64_t tenant, struct notify_messa
     db_bind_text(s, 4, nz(m->recipient_id));
     db_bind_text(s, 5, nz(m->phone));
     db_bind_text(s, 6, str_eq(m->language, "en") ? "en" : "tr");
-    db_bind_text(s, 7, notify_kind_names[m->kind]);
+    db_bind_text(s, 7, m->kind);
     db_bind_text(s, 8, body);
-    if (m->window_pk > 0)
-        db_bind_i64(s, 9, m->window_pk);
+    db_bind_text(s, 9, m->about_pk > 0 ? nz(m->about_kind) : "");
+    if (m->about_pk > 0)
+        db_bind_i64(s, 10, m->about_pk);
     else
-        db_bind_null(s, 9);
-    db_bind_time(s, 10, now_ms);
+        db_bind_null(s, 10);
     db_bind_time(s, 11, now_ms);
-    db_bind_text(s, 12, str_eq(m->channel, "email") ? "email" : "whatsapp");
-    db_bind_text(s, 13, nz(m->email));
-    db_bind_text(s, 14, nz(m->subject));
+    db_bind_time(s, 12, now_ms);
+    db_bind_text(s, 13, str_eq(m->channel, "email") ? "email" : "whatsapp");
+    db_bind_text(s, 14, nz(m->email));
+    db_bind_text(s, 15, nz(m->subject));
     int st = db_step(s, e);
     if (st == DB_ROW)
         m->pk = db_col_i64(s, 0);
@@ -115,23 +99,24 @@ static int enqueue_delivery(struct db_conn *c, int64_t tenant, int64_t pk, int64
     return jobs_enqueue(c, &spec, now_ms, NULL, NULL, e);
 }
 
-/*
- * With `v` NULL the message keeps the body the caller wrote (free text, e.g. a reply from the
- * dialog); otherwise the body is rendered from the kind, language and vars.
- */
-int notify_enqueue(struct db_conn *c, int64_t tenant, struct notify_message *m,
-                   const struct notify_vars *v, int64_t now_ms, struct err *e)
+int notify_enqueue(struct db_conn *c, int64_t tenant, const struct notify_kind *kind,
+                   struct notify_message *m, const void *vars, int64_t now_ms, struct err *e)
 {
-    if ((unsigned)m->kind >= NOTIFY_KIND_COUNT)
-        return err_set_field(e, ERR_INVALID, "kind", "unknown message kind");
+    int rc = notify_kind_register(kind, e);
+    if (rc)
+        return rc;
+    m->kind = kind->name;
+    if (m->about_pk > 0 && !notify_kind_name_ok(m->about_kind))
+        return err_set_field(e, ERR_INVALID, "about_kind",
+                             "a message about something names its kind, like \"window\"");
     if (!str_eq(m->recipient_kind, "buyer") && !str_eq(m->recipient_kind, "seller") &&
         !str_eq(m->recipient_kind, "contact"))
         return err_set_field(e, ERR_INVALID, "recipient_kind",
                              "recipient_kind must be buyer, seller or contact");
     char rendered[NOTIFY_BODY_MAX];
     const char *body = m->body;
-    if (v) {
-        if (notify_render(m->kind, m->language, v, rendered, sizeof(rendered)) < 0)
+    if (vars && kind->render) {
+        if (kind->render(m->language, vars, rendered, sizeof(rendered)) < 0)
             return err_set_field(e, ERR_TOO_LARGE, "body", "message longer than %d bytes",
                                  NOTIFY_BODY_MAX - 1);
         body = rendered;
@@ -140,7 +125,7 @@ int notify_enqueue(struct db_conn *c, int64_t tenant, struct notify_message *m,
         return err_set_field(e, ERR_INVALID, "body", "message body is empty");
     /* Message and job commit together; open a transaction when the caller has none. */
     bool own;
-    int rc = db_begin_own(c, &own, e);
+    rc = db_begin_own(c, &own, e);
     if (rc)
         return rc;
     rc = insert_message(c, tenant, m, body, now_ms, e);
@@ -148,7 +133,7 @@ int notify_enqueue(struct db_conn *c, int64_t tenant, struct notify_message *m,
         rc = enqueue_delivery(c, tenant, m->pk, now_ms, e);
     rc = db_end_own(c, own, rc, e);
     if (!rc)
-        db_on_commit_event(c, tenant, "message", m->pk, notify_kind_names[m->kind]);
+        db_on_commit_event(c, tenant, "message", m->pk, m->kind);
     if (rc) {
         m->pk = 0;
         return rc;
@@ -250,8 +235,8 @@ static int insert_attachment(struct db_conn *c, int64_t tenant, int64_t pk, size
     return rc;
 }
 
-int notify_enqueue_email(struct db_conn *c, int64_t tenant, struct notify_message *m,
-                         const struct notify_vars *v, const char *subject,
+int notify_enqueue_email(struct db_conn *c, int64_t tenant, const struct notify_kind *kind,
+                         struct notify_message *m, const void *vars, const char *subject,
                          const struct notify_attachment *att, size_t n_att, int64_t now_ms,
                          struct err *e)
 {
@@ -265,7 +250,7 @@ int notify_enqueue_email(struct db_conn *c, int64_t tenant, struct notify_messag
     bool own;
     rc = db_begin_own(c, &own, e);
     if (!rc)
-        rc = notify_enqueue(c, tenant, m, v, now_ms, e);
+        rc = notify_enqueue(c, tenant, kind, m, vars, now_ms, e);
     for (size_t i = 0; !rc && i < n_att; i++)
         rc = insert_attachment(c, tenant, m->pk, i, &att[i], e);
     rc = db_end_own(c, own, rc, e);
@@ -327,8 +312,8 @@ int notify_attachments(struct db_conn *c, int64_t tenant, int64_t pk, struct are
 /* ======================== reading ======================== */
 
 #define MESSAGE_COLS                                                                               \
-    "id, recipient_kind, recipient_pk, recipient_id, phone, language, kind, body, window_id, "     \
-    "status, error, provider_id, created_at, updated_at, channel, email, subject"
+    "id, recipient_kind, recipient_pk, recipient_id, phone, language, kind, body, about_kind, "    \
+    "about_pk, status, error, provider_id, created_at, updated_at, channel, email, subject"
 
 static void read_message(struct db_stmt *s, struct arena *a, void *out)
 {
@@ -340,27 +325,29 @@ static void read_message(struct db_stmt *s, struct arena *a, void *out)
     m->recipient_id = db_col_str(s, 3, a);
     m->phone = db_col_str(s, 4, a);
     m->language = db_col_str(s, 5, a);
-    m->kind = (enum notify_kind)name_index(notify_kind_names, db_col_text(s, 6), NOTIFY_OFFER);
+    m->kind = db_col_str(s, 6, a);
     m->body = db_col_str(s, 7, a);
-    m->window_pk = db_col_is_null(s, 8) ? 0 : db_col_i64(s, 8);
+    m->about_kind = db_col_str(s, 8, a);
+    m->about_pk = db_col_is_null(s, 9) ? 0 : db_col_i64(s, 9);
     m->status =
-        (enum notify_status)name_index(notify_status_names, db_col_text(s, 9), NOTIFY_PENDING);
-    m->error = db_col_str(s, 10, a);
-    m->provider_id = db_col_str(s, 11, a);
-    m->created_at = db_col_time(s, 12);
-    m->updated_at = db_col_time(s, 13);
-    m->channel = db_col_str(s, 14, a);
-    m->email = db_col_str(s, 15, a);
-    m->subject = db_col_str(s, 16, a);
+        (enum notify_status)name_index(notify_status_names, db_col_text(s, 10), NOTIFY_PENDING);
+    m->error = db_col_str(s, 11, a);
+    m->provider_id = db_col_str(s, 12, a);
+    m->created_at = db_col_time(s, 13);
+    m->updated_at = db_col_time(s, 14);
+    m->channel = db_col_str(s, 15, a);
+    m->email = db_col_str(s, 16, a);
+    m->subject = db_col_str(s, 17, a);
 }
 
 int notify_list(struct db_conn *c, int64_t tenant, const struct notify_filter *f, struct arena *a,
                 struct notify_message **rows, size_t *n, struct err *e)
 {
-    struct notify_filter none = {.kind = -1, .status = -1};
+    struct notify_filter none = {.status = -1};
     if (!f)
         f = &none;
-    bool by_kind = f->kind >= 0 && f->kind < NOTIFY_KIND_COUNT;
+    bool by_kind = f->kind != NULL;
+    bool by_about = f->about_pk > 0 && f->about_kind;
     bool by_status = f->status >= 0 && f->status <= NOTIFY_FAILED;
     struct buf q;
     buf_init(&q, SQL_MAX);
@@ -371,8 +358,8 @@ int notify_list(struct db_conn *c, int64_t tenant, const struct notify_filter *f
         buf_appends(&q, " AND kind = ?");
     if (by_status)
         buf_appends(&q, " AND status = ?");
-    if (f->window_pk > 0)
-        buf_appends(&q, " AND window_id = ?");
+    if (by_about)
+        buf_appends(&q, " AND about_kind = ? AND about_pk = ?");
     if (f->after_pk > 0)
         buf_appends(&q, " AND id < ?");
     buf_appends(&q, " ORDER BY id DESC LIMIT ?");
@@ -386,11 +373,13 @@ int notify_list(struct db_conn *c, int64_t tenant, const struct notify_filter *f
     if (f->recipient_id)
         db_bind_text(s, i++, f->recipient_id);
     if (by_kind)
-        db_bind_text(s, i++, notify_kind_names[f->kind]);
+        db_bind_text(s, i++, f->kind);
     if (by_status)
         db_bind_text(s, i++, notify_status_names[f->status]);
-    if (f->window_pk > 0)
-        db_bind_i64(s, i++, f->window_pk);
+    if (by_about) {
+        db_bind_text(s, i++, f->about_kind);
+        db_bind_i64(s, i++, f->about_pk);
+    }
     if (f->after_pk > 0)
         db_bind_i64(s, i++, f->after_pk);
     db_bind_i64(s, i, db_page_limit(f->limit, NOTIFY_LIST_DEFAULT, NOTIFY_LIST_MAX));
@@ -475,6 +464,37 @@ static int set_status(struct db_conn *c, int64_t tenant, int64_t pk, enum notify
     return rc;
 }
 
+static json_t *iso(int64_t ms)
+{
+    if (!ms)
+        return json_null();
+    char ts[CLOCK_ISO_LEN];
+    clock_format_iso(ms, ts);
+    return json_string(ts);
+}
+
+json_t *notify_message_json(const struct notify_message *m)
+{
+    bool about = m->about_pk > 0 && m->about_kind && *m->about_kind;
+    bool window = about && str_eq(m->about_kind, "window");
+    json_t *o = json_pack(
+        "{s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:o, s:o}", "id",
+        (json_int_t)m->pk, "recipient_kind", nz(m->recipient_kind), "recipient_id",
+        nz(m->recipient_id), "language", nz(m->language), "kind", nz(m->kind), "body", nz(m->body),
+        "about",
+        about ? json_pack("{s:s, s:I}", "kind", m->about_kind, "id", (json_int_t)m->about_pk)
+              : json_null(),
+        "window_id", window ? json_integer(m->about_pk) : json_null(), "status",
+        notify_status_names[(unsigned)m->status <= NOTIFY_FAILED ? m->status : 0], "error",
+        nz(m->error), "channel", str_eq(m->channel, "email") ? "email" : "whatsapp", "created_at",
+        iso(m->created_at), "updated_at", iso(m->updated_at));
+    if (str_eq(m->channel, "email")) {
+        json_object_set_new(o, "email", json_string(nz(m->email)));
+        json_object_set_new(o, "subject", json_string(nz(m->subject)));
+    }
+    return o;
+}
+
 /* "message.failed" for outbound webhooks, in the transaction that marked it failed. */
 static int emit_failed(struct db_conn *c, int64_t tenant, int64_t pk, int64_t now_ms, struct err *e)
 {
@@ -487,11 +507,7 @@ static int emit_failed(struct db_conn *c, int64_t tenant, int64_t pk, int64_t no
     struct notify_message m;
     rc = notify_get(c, tenant, pk, &a, &m, e);
     if (!rc) {
-        json_t *data = json_pack("{s:{s:I, s:s, s:s, s:s, s:o, s:s, s:s}}", "message", "id",
-                                 (json_int_t)m.pk, "recipient_kind", m.recipient_kind,
-                                 "recipient_id", m.recipient_id, "kind", notify_kind_names[m.kind],
-                                 "window_id", m.window_pk ? json_integer(m.window_pk) : json_null(),
-                                 "status", "failed", "error", m.error);
+        json_t *data = json_pack("{s:o}", "message", notify_message_json(&m));
         char *text = json_dump_compact(data);
         json_decref(data);
         rc = webhooks_emit(c, tenant, "message.failed", text, now_ms, e);

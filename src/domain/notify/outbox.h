@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The notification outbox: messages to buyers and sellers, written in the same transaction as
- * the change that causes them, rendered in the recipient's language (Turkish by default,
- * English), and delivered later by a job ("notify.deliver"). Until a messaging provider is
+ * The notification outbox: messages to people, of kinds their sending modules register
+ * (kinds.h), written in the same transaction as the change that causes them, rendered in the
+ * recipient's language (Turkish by default, English), and delivered later by a job
+ * ("notify.deliver"). Until a messaging provider is
  * configured, the console adapter marks messages delivered and logs them.
  * Tests: tests/unit/domain/test_outbox.c.
  */
@@ -12,24 +13,12 @@
 #include "core/arena.h"
 #include "core/err.h"
 #include "db/db.h"
+#include "domain/notify/kinds.h"
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-enum notify_kind {
-    NOTIFY_OFFER = 0,        /* to a buyer: a window they may join ("Katıl" / "Hayır") */
-    NOTIFY_QUESTION,         /* to an ask-first seller: open this window? */
-    NOTIFY_WINDOW_OPEN,      /* to committed buyers: it has started, come now */
-    NOTIFY_SELLER_SUMMARY,   /* to the seller at start: "3 kişi geliyor, ortalama mesafe 350 m" */
-    NOTIFY_CANCELLED,        /* to committed buyers (and the seller): it will not happen */
-    NOTIFY_REMINDER,         /* to committed buyers before the start */
-    NOTIFY_CONFIRMATION,     /* to a buyer who joined or committed: their code / their seat */
-    NOTIFY_REPLY,            /* a conversational answer (the body is given, not rendered) */
-    NOTIFY_LOCATION_REQUEST, /* onboarding: please share your location */
-    NOTIFY_KIND_COUNT
-};
-extern const char *const notify_kind_names[]; /* "offer", "question", ..., NULL */
 
 enum notify_status {
     NOTIFY_PENDING = 0,
@@ -40,32 +29,6 @@ enum notify_status {
 };
 extern const char *const notify_status_names[]; /* "pending", "sent", ..., NULL */
 
-/* Everything a template may mention; unused fields may stay zero/NULL. */
-struct notify_vars {
-    const char *name; /* recipient's name, may be NULL */
-    const char *seller_name;
-    const char *title; /* the window's title */
-    const char *product;
-    int discount; /* percent */
-    int count;    /* committed buyers */
-    int expected; /* expected to come, given reliability */
-    int avg_distance_m;
-    int minutes;            /* window length, or minutes until the start */
-    const char *start_hhmm; /* local "14:00" */
-    const char *end_hhmm;
-    const char *code;   /* redemption code */
-    const char *reason; /* why cancelled */
-    const char *link;   /* a page for the window, may be NULL */
-};
-
-/*
- * Render `kind` in `language` ("tr" or "en"; anything else → "tr") into out (size n), e.g. the
- * seller summary "3 kişi geliyor, ortalama mesafe 350 m. Güvenilirliğe göre 2 kişi bekleniyor."
- * Returns the length, or -1 when it did not fit (out is then truncated but terminated).
- */
-int notify_render(enum notify_kind kind, const char *language, const struct notify_vars *v,
-                  char *out, size_t n);
-
 struct notify_message {
     int64_t pk;
     const char *recipient_kind; /* "buyer", "seller", or "contact" (a phone not yet registered) */
@@ -73,9 +36,15 @@ struct notify_message {
     const char *recipient_id; /* public id */
     const char *phone;
     const char *language;
-    enum notify_kind kind;
+    const char *kind; /* a registered kind's name */
     const char *body;
-    int64_t window_pk; /* 0 = none */
+    /*
+     * What the message is about, in the sender's terms: about_kind "window" with the window's pk,
+     * "order" with the order's; "" and 0 for nothing. The sender has checked that it belongs to
+     * the tenant; reply buttons carry about_pk back.
+     */
+    const char *about_kind;
+    int64_t about_pk;
     enum notify_status status;
     const char *error;       /* "" unless failed */
     const char *provider_id; /* the provider's message id once sent, "" before */
@@ -87,22 +56,32 @@ struct notify_message {
 };
 
 /*
- * Render and store a message as pending, and enqueue its delivery job (unique per message), on
- * the caller's connection and transaction. m->pk is set.
+ * Store a message of `kind` as pending and enqueue its delivery job (unique per message), on the
+ * caller's connection and transaction (one of its own when there is none). The body is rendered
+ * by the kind from `vars` (the kind's own vars type); with `vars` NULL, or for a kind without a
+ * renderer, m->body is sent as written. Sets m->kind and m->pk; registers `kind` if needed.
+ * ERR_INVALID names the bad field ("kind", "recipient_kind", "body").
  */
-int notify_enqueue(struct db_conn *c, int64_t tenant, struct notify_message *m,
-                   const struct notify_vars *v, int64_t now_ms, struct err *e);
+int notify_enqueue(struct db_conn *c, int64_t tenant, const struct notify_kind *kind,
+                   struct notify_message *m, const void *vars, int64_t now_ms, struct err *e);
 
 struct notify_filter {
     const char *recipient_id; /* NULL = any */
-    int kind;                 /* -1 = any */
+    const char *kind;         /* NULL = any */
     int status;               /* -1 = any */
-    int64_t window_pk;        /* 0 = any */
-    int64_t after_pk;         /* keyset: pk < after_pk, newest first */
-    int limit;                /* 0 → 50, capped at 500 */
+    const char *about_kind;   /* with about_pk > 0: only about that; NULL = any */
+    int64_t about_pk;
+    int64_t after_pk; /* keyset: pk < after_pk, newest first */
+    int limit;        /* 0 → 50, capped at 500 */
 };
 int notify_list(struct db_conn *c, int64_t tenant, const struct notify_filter *f, struct arena *a,
                 struct notify_message **rows, size_t *n, struct err *e);
+/*
+ * A message as the API and webhooks show it: id, recipient, language, kind, body, about
+ * ({"kind", "id"} or null), window_id (about a window, else null), status, error, channel,
+ * times, and email/subject for email. The caller owns the result.
+ */
+json_t *notify_message_json(const struct notify_message *m);
 int notify_get(struct db_conn *c, int64_t tenant, int64_t pk, struct arena *a,
                struct notify_message *out, struct err *e);
 /* Move a message to a later status (never backwards); `error`/`provider_id` may be NULL. */
@@ -131,15 +110,15 @@ struct notify_attachment {
 };
 
 /*
- * An email through the outbox: m->email (one address), m->body (plain text, or rendered from
- * `v` when not NULL), `subject`, and up to NOTIFY_ATTACHMENTS_MAX attachments, stored with the
- * message and its delivery job in one transaction (joins the caller's). The same job delivers
- * it through SMTP with the same policy (marketing kinds need the contact's consent and wait for
- * quiet hours) and retries. ERR_INVALID names the bad field ("email", "subject",
+ * An email through the outbox: m->email (one address), m->body (plain text, or rendered by
+ * `kind` from `vars` when not NULL), `subject`, and up to NOTIFY_ATTACHMENTS_MAX attachments,
+ * stored with the message and its delivery job in one transaction (joins the caller's). The same
+ * job delivers it through SMTP with the same policy (marketing kinds need the contact's consent and
+ * wait for quiet hours) and retries. ERR_INVALID names the bad field ("email", "subject",
  * "attachments[1].filename", ...).
  */
-int notify_enqueue_email(struct db_conn *c, int64_t tenant, struct notify_message *m,
-                         const struct notify_vars *v, const char *subject,
+int notify_enqueue_email(struct db_conn *c, int64_t tenant, const struct notify_kind *kind,
+                         struct notify_message *m, const void *vars, const char *subject,
                          const struct notify_attachment *att, size_t n_att, int64_t now_ms,
                          struct err *e);
 

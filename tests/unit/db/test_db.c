@@ -244,6 +244,86 @@ static void test_migrate(void **state)
     assert_int_equal(db_error_count(f->db), 0);
 }
 
+/* Runs the backend's migration files numbered from..to, each in a transaction. */
+static void run_migrations(struct db_conn *c, const char *backend, int from, int to)
+{
+    for (int v = from; v <= to; v++) {
+        for (size_t i = 0; i < migration_files_count; i++) {
+            const struct migration_file *m = &migration_files[i];
+            if (m->version != v || strcmp(m->backend, backend) != 0)
+                continue;
+            struct err e;
+            err_init(&e);
+            if (db_begin(c, &e) || db_exec(c, m->sql, &e) || db_commit(c, &e))
+                fail_msg("%s: %s", m->name, e.msg);
+        }
+    }
+}
+
+/*
+ * 0014 (message kinds) on a database with messages: the window a message was about becomes its
+ * subject, attachments keep pointing at their messages, foreign keys still hold, and kinds are
+ * no longer a closed list.
+ */
+static void test_upgrade_message_kinds(void **state)
+{
+    struct fixture *f = *state;
+    const char *backend = f->t.backend == DB_POSTGRES ? "pg" : "sqlite";
+    struct db_conn *c = testdb_acquire(f->db);
+    run_migrations(c, backend, 1, 13);
+    exec_ok(c, "INSERT INTO tenants (id, name, created_at) VALUES (1, 'one', "
+               "'2026-11-21T09:00:00Z')");
+    exec_ok(c, "INSERT INTO sellers (id, tenant_id, public_id, name, phone, category, lat, lng, "
+               "created_at, updated_at) VALUES (1, 1, 'S1', 'M Coffee', '+905550000001', 'coffee', "
+               "41, 29, '2026-11-21T09:00:00Z', '2026-11-21T09:00:00Z')");
+    exec_ok(c, "INSERT INTO flash_windows (id, tenant_id, seller_id, title, start_at, end_at, "
+               "status, capacity, created_at, updated_at) VALUES (7, 1, 1, 'latte', "
+               "'2026-11-21T10:00:00Z', '2026-11-21T10:10:00Z', 'SCHEDULED', 3, "
+               "'2026-11-21T09:00:00Z', '2026-11-21T09:00:00Z')");
+    exec_ok(c, "INSERT INTO messages (id, tenant_id, recipient_kind, recipient_pk, kind, body, "
+               "window_id, status, created_at, updated_at) VALUES "
+               "(1, 1, 'seller', 1, 'question', 'Açalım mı?', 7, 'sent', "
+               "'2026-11-21T09:00:00Z', '2026-11-21T09:00:00Z'), "
+               "(2, 1, 'contact', 0, 'reply', 'Ekte.', NULL, 'pending', "
+               "'2026-11-21T09:00:00Z', '2026-11-21T09:00:00Z')");
+    exec_ok(c, "INSERT INTO message_attachments (tenant_id, message_id, position, filename, "
+               "content_type, size, content) VALUES (1, 2, 0, 'a.pdf', 'application/pdf', 3, "
+               "'YWJj')");
+    run_migrations(c, backend, 14, 14);
+    assert_int_equal(count_rows(c, "SELECT count(*) FROM messages WHERE id = 1 AND "
+                                   "about_kind = 'window' AND about_pk = 7 AND kind = 'question'"),
+                     1);
+    assert_int_equal(count_rows(c, "SELECT count(*) FROM messages WHERE id = 2 AND "
+                                   "about_kind = '' AND about_pk IS NULL AND status = 'pending'"),
+                     1);
+    assert_int_equal(count_rows(c, "SELECT count(*) FROM message_attachments a JOIN messages m "
+                                   "ON m.id = a.message_id WHERE m.body = 'Ekte.'"),
+                     1);
+    /* Any well-sized kind is stored now; an empty one still is not. */
+    exec_ok(c,
+            "INSERT INTO messages (id, tenant_id, recipient_kind, recipient_pk, kind, body, "
+            "status, created_at, updated_at) VALUES (3, 1, 'contact', 0, 'order.receipt', 'Fiş', "
+            "'pending', '2026-11-21T09:00:00Z', '2026-11-21T09:00:00Z')");
+    struct err e;
+    err_init(&e);
+    assert_int_not_equal(db_exec(c,
+                                 "INSERT INTO messages (id, tenant_id, recipient_kind, "
+                                 "recipient_pk, kind, body, status, created_at, updated_at) "
+                                 "VALUES (4, 1, 'contact', 0, '', 'x', 'pending', "
+                                 "'2026-11-21T09:00:00Z', '2026-11-21T09:00:00Z')",
+                                 &e),
+                         0);
+    /* Attachments still need a message. */
+    err_init(&e);
+    assert_int_not_equal(db_exec(c,
+                                 "INSERT INTO message_attachments (tenant_id, message_id, "
+                                 "position, filename, content_type, size, content) VALUES "
+                                 "(1, 999, 1, 'b.pdf', 'application/pdf', 1, 'YQ==')",
+                                 &e),
+                         0);
+    db_conn_release(c);
+}
+
 struct type_row {
     bool null_all;
     int64_t i;
@@ -971,6 +1051,7 @@ static void test_on_commit(void **state)
 
 #define BACKEND_TESTS(setup)                                                                       \
     cmocka_unit_test_setup_teardown(test_migrate, setup, teardown),                                \
+        cmocka_unit_test_setup_teardown(test_upgrade_message_kinds, setup, teardown),              \
         cmocka_unit_test_setup_teardown(test_types, setup, teardown),                              \
         cmocka_unit_test_setup_teardown(test_conflict, setup, teardown),                           \
         cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),                       \

@@ -12,6 +12,7 @@
 #include "core/str.h"
 #include "core/xalloc.h"
 #include "domain/account/account.h"
+#include "domain/flash/flash_messages.h"
 #include "domain/flash/flash_store.h"
 #include "domain/notify/notify_jobs.h"
 #include "domain/notify/outbox.h"
@@ -91,16 +92,27 @@ static void test_quiet_hours(void **state)
     assert_false(channel_in_quiet_hours(NULL, 180, local_at(23, 0), &until));
 }
 
-static void test_marketing(void **state)
+/* A kind's template: the configured override (its name upper-cased, '.' as '_'), else its own. */
+static void test_template_names(void **state)
 {
     (void)state;
-    assert_true(channel_kind_is_marketing(NOTIFY_OFFER));
-    assert_true(channel_kind_is_marketing(NOTIFY_REMINDER));
-    const enum notify_kind transactional[] = {
-        NOTIFY_QUESTION,     NOTIFY_WINDOW_OPEN, NOTIFY_SELLER_SUMMARY,  NOTIFY_CANCELLED,
-        NOTIFY_CONFIRMATION, NOTIFY_REPLY,       NOTIFY_LOCATION_REQUEST};
-    for (size_t i = 0; i < sizeof(transactional) / sizeof(transactional[0]); i++)
-        assert_false(channel_kind_is_marketing(transactional[i]));
+    static const struct notify_kind receipt = {
+        .name = "order.receipt", .purpose = NOTIFY_TRANSACTIONAL, .template_name = "receipt_v1"};
+    static const struct notify_kind plain = {.name = "plain_note"};
+    struct channel_config c;
+    memset(&c, 0, sizeof(c));
+    assert_string_equal(channel_template_name(&c, &receipt), "receipt_v1");
+    assert_string_equal(channel_template_name(&c, &plain), "");
+    setenv("ICESHOP_WHATSAPP_TEMPLATE_ORDER_RECEIPT", "receipt_v2", 1);
+    setenv("ICESHOP_WHATSAPP_TEMPLATE_PLAIN_NOTE", "note_v1", 1);
+    setenv("ICESHOP_WHATSAPP_TEMPLATE_", "nameless", 1); /* no kind: ignored */
+    channel_config_from_env(&c);
+    assert_string_equal(channel_template_name(&c, &receipt), "receipt_v2");
+    assert_string_equal(channel_template_name(&c, &plain), "note_v1");
+    assert_string_equal(channel_template_name(&c, &notify_kind_reply), "");
+    unsetenv("ICESHOP_WHATSAPP_TEMPLATE_ORDER_RECEIPT");
+    unsetenv("ICESHOP_WHATSAPP_TEMPLATE_PLAIN_NOTE");
+    unsetenv("ICESHOP_WHATSAPP_TEMPLATE_");
 }
 
 static void test_config_env(void **state)
@@ -125,7 +137,7 @@ static void test_config_env(void **state)
     assert_int_equal(c.recipient_gap_ms, 1000);
     assert_int_equal(c.tz_offset_min, 180);
     assert_string_equal(c.quiet_hours, "");
-    assert_string_equal(c.templates[NOTIFY_OFFER], "");
+    assert_string_equal(channel_template_name(&c, &flash_msg_offer), "");
     struct channel_provider *p = channel_provider_new(&c);
     assert_string_equal(p->name, "console");
     assert_int_equal(p->caps, CHANNEL_CAP_DELIVERS_NOW); /* no templates, buttons, locations */
@@ -151,9 +163,9 @@ static void test_config_env(void **state)
     assert_string_equal(c.phone_number_id, "123");
     assert_string_equal(c.quiet_hours, "22:00-08:00");
     assert_int_equal(c.rate_per_s, 250);
-    assert_string_equal(c.templates[NOTIFY_OFFER], "iceshop_offer");
-    assert_string_equal(c.templates[NOTIFY_WINDOW_OPEN], "iceshop_open");
-    assert_string_equal(c.templates[NOTIFY_REMINDER], "");
+    assert_string_equal(channel_template_name(&c, &flash_msg_offer), "iceshop_offer");
+    assert_string_equal(channel_template_name(&c, &flash_msg_window_open), "iceshop_open");
+    assert_string_equal(channel_template_name(&c, &flash_msg_reminder), "");
     p = channel_provider_new(&c);
     assert_string_equal(p->name, "meta"); /* Meta wins over VAPI */
     assert_int_equal(p->caps, CHANNEL_CAP_TEMPLATES | CHANNEL_CAP_BUTTONS | CHANNEL_CAP_LOCATION);
@@ -172,7 +184,7 @@ static void test_console(void **state)
     struct channel_provider *p = channel_provider_console();
     assert_string_equal(p->name, "console");
     struct channel_message m = {
-        .to_phone = PHONE1, .body = "hi", .language = "tr", .kind = NOTIFY_CONFIRMATION};
+        .to_phone = PHONE1, .body = "hi", .language = "tr", .kind = "confirmation"};
     struct channel_result r;
     OK(p->send(p, &m, &r, e));
     assert_int_equal(r.outcome, CHANNEL_SENT);
@@ -233,10 +245,8 @@ static void test_meta_text(void **state)
 {
     struct afx *f = *state;
     assert_string_equal(f->p->name, "meta");
-    struct channel_message m = {.to_phone = PHONE1,
-                                .body = "Kodunuz: K7P2QX",
-                                .language = "tr",
-                                .kind = NOTIFY_CONFIRMATION};
+    struct channel_message m = {
+        .to_phone = PHONE1, .body = "Kodunuz: K7P2QX", .language = "tr", .kind = "confirmation"};
     struct channel_result r;
     OK(f->p->send(f->p, &m, &r, e));
     assert_int_equal(r.outcome, CHANNEL_SENT);
@@ -257,9 +267,9 @@ static void test_meta_buttons(void **state)
     struct channel_message m = {.to_phone = PHONE1,
                                 .body = "Merhaba, latte %20 indirim",
                                 .language = "tr",
-                                .kind = NOTIFY_OFFER,
-                                .offer_buttons = true,
-                                .button_ids = {"join:42", "decline:42"}};
+                                .kind = "offer",
+                                .n_buttons = 2,
+                                .buttons = {{"join:42", "Katıl"}, {"decline:42", "Hayır"}}};
     struct channel_result r;
     OK(f->p->send(f->p, &m, &r, e));
     assert_int_equal(r.outcome, CHANNEL_SENT);
@@ -271,11 +281,13 @@ static void test_meta_buttons(void **state)
     assert_string_equal(q.button_ids[1], "decline:42");
     assert_string_equal(q.button_titles[0], "Katıl");
     assert_string_equal(q.button_titles[1], "Hayır");
-    m.language = "en";
+    m.n_buttons = 1; /* as many buttons as the message has */
+    m.buttons[0].title = "Join";
     OK(f->p->send(f->p, &m, &r, e));
     q = last_request(f->fake);
     assert_string_equal(q.button_titles[0], "Join");
-    assert_string_equal(q.button_titles[1], "No");
+    assert_string_equal(q.button_ids[0], "join:42");
+    assert_string_equal(q.button_ids[1], ""); /* the fake keeps what it saw: one button */
     assert_no_rejects(f->fake);
 }
 
@@ -286,12 +298,13 @@ static void test_meta_template(void **state)
     struct channel_message m = {.to_phone = PHONE2,
                                 .body = "ignored for templates",
                                 .language = "en",
-                                .kind = NOTIFY_OFFER,
+                                .kind = "offer",
                                 .use_template = true,
                                 .template_name = "iceshop_offer",
                                 .template_params = params,
                                 .n_template_params = 1,
-                                .offer_buttons = true};
+                                .n_buttons = 1, /* a template carries its own buttons, if any */
+                                .buttons = {{"join:1", "Katıl"}}};
     struct channel_result r;
     OK(f->p->send(f->p, &m, &r, e));
     assert_int_equal(r.outcome, CHANNEL_SENT);
@@ -317,7 +330,7 @@ static void test_meta_location(void **state)
     struct channel_message m = {.to_phone = PHONE1,
                                 .body = "Konumunuzu paylaşın",
                                 .language = "tr",
-                                .kind = NOTIFY_LOCATION_REQUEST,
+                                .kind = "location_request",
                                 .location_request = true};
     struct channel_result r;
     OK(f->p->send(f->p, &m, &r, e));
@@ -353,7 +366,7 @@ static void test_meta_errors(void **state)
         {7, 503, CHANNEL_RETRY},                  /* any 5xx */
     };
     struct channel_message m = {
-        .to_phone = PHONE1, .body = "x", .language = "tr", .kind = NOTIFY_CONFIRMATION};
+        .to_phone = PHONE1, .body = "x", .language = "tr", .kind = "confirmation"};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         fake_whatsapp_fail_next_status(f->fake, cases[i].code, cases[i].status, 1);
         struct channel_result r;
@@ -387,7 +400,7 @@ static void test_meta_bad_token_and_network(void **state)
     c.token = "wrong";
     struct channel_provider *p = channel_provider_new(&c);
     struct channel_message m = {
-        .to_phone = PHONE1, .body = "x", .language = "tr", .kind = NOTIFY_CONFIRMATION};
+        .to_phone = PHONE1, .body = "x", .language = "tr", .kind = "confirmation"};
     struct channel_result r;
     OK(p->send(p, &m, &r, e));
     assert_int_equal(r.outcome, CHANNEL_AUTH_FAILED);
@@ -418,7 +431,7 @@ static void test_meta_pace(void **state)
     c.rate_per_s = 80;
     struct channel_provider *p = channel_provider_new(&c);
     struct channel_message m = {
-        .to_phone = PHONE1, .body = "x", .language = "tr", .kind = NOTIFY_CONFIRMATION};
+        .to_phone = PHONE1, .body = "x", .language = "tr", .kind = "confirmation"};
     struct channel_result r;
     OK(p->send(p, &m, &r, e));
     assert_int_equal(r.outcome, CHANNEL_SENT);
@@ -470,7 +483,7 @@ static void test_vapi(void **state)
     struct channel_provider *p = channel_provider_new(&c);
     assert_string_equal(p->name, "vapi");
     struct channel_message m = {
-        .to_phone = PHONE1, .body = "Merhaba", .language = "tr", .kind = NOTIFY_REPLY};
+        .to_phone = PHONE1, .body = "Merhaba", .language = "tr", .kind = "reply"};
     struct channel_result r;
     OK(p->send(p, &m, &r, e));
     assert_int_equal(r.outcome, CHANNEL_SENT);
@@ -573,10 +586,11 @@ static int fx_setup(void **state)
     cfg->recipient_gap_ms = 0;
     cfg->quiet_hours = "";
     cfg->tz_offset_min = 180;
-    for (int k = 0; k < NOTIFY_KIND_COUNT; k++)
-        cfg->templates[k] = "";
-    cfg->templates[NOTIFY_OFFER] = "iceshop_offer";
-    cfg->templates[NOTIFY_CONFIRMATION] = "iceshop_confirmation";
+    cfg->n_templates = 2;
+    str_copy(cfg->templates[0].kind, sizeof(cfg->templates[0].kind), "OFFER");
+    cfg->templates[0].name = "iceshop_offer";
+    str_copy(cfg->templates[1].kind, sizeof(cfg->templates[1].kind), "CONFIRMATION");
+    cfg->templates[1].name = "iceshop_confirmation";
     f->p = channel_provider_new(cfg);
     f->d.provider = f->p;
     f->reg = job_registry_new();
@@ -612,25 +626,26 @@ static void set_clock(struct fx *f, int64_t ms)
     job_workers_wake(f->w);
 }
 
-static int64_t enqueue(struct fx *f, int64_t buyer, enum notify_kind kind, const char *lang)
+static int64_t enqueue(struct fx *f, int64_t buyer, const struct notify_kind *kind,
+                       const char *lang)
 {
-    struct notify_vars v = {.name = "Ayşe",
-                            .seller_name = "M Coffee",
-                            .title = "latte",
-                            .product = "latte",
-                            .discount = 20,
-                            .minutes = 10,
-                            .start_hhmm = "12:10",
-                            .end_hhmm = "12:20",
-                            .code = "K7P2QX"};
+    struct flash_msg_vars v = {.name = "Ayşe",
+                               .seller_name = "M Coffee",
+                               .title = "latte",
+                               .product = "latte",
+                               .discount = 20,
+                               .minutes = 10,
+                               .start_hhmm = "12:10",
+                               .end_hhmm = "12:20",
+                               .code = "K7P2QX"};
     struct notify_message m = {.recipient_kind = "buyer",
                                .recipient_pk = buyer,
                                .recipient_id = buyer == f->b1 ? "B1" : "B2",
                                .phone = buyer == f->b1 ? PHONE1 : PHONE2,
                                .language = lang,
-                               .kind = kind,
-                               .window_pk = f->window};
-    OK(notify_enqueue(f->c, f->tenant, &m, &v, tclock_now(&f->clk.base), e));
+                               .about_kind = "window",
+                               .about_pk = f->window};
+    OK(notify_enqueue(f->c, f->tenant, kind, &m, &v, tclock_now(&f->clk.base), e));
     if (f->w)
         job_workers_wake(f->w);
     return m.pk;
@@ -719,7 +734,7 @@ static void test_deliver_inside_window(void **state)
     struct fx *f = *state;
     wrote_at(f, PHONE1, NOW - 2 * HOUR_MS);
     start_workers(f);
-    int64_t conf = enqueue(f, f->b1, NOTIFY_CONFIRMATION, "tr");
+    int64_t conf = enqueue(f, f->b1, &flash_msg_confirmation, "tr");
     struct notify_message m = wait_message(f, conf);
     assert_int_equal(m.status, NOTIFY_SENT);
     assert_string_equal(m.provider_id, "wamid.1");
@@ -728,7 +743,7 @@ static void test_deliver_inside_window(void **state)
     assert_string_equal(q.type, "text");
     assert_string_equal(q.text, m.body);
     /* An offer inside the window: free text with the reply buttons. */
-    int64_t offer = enqueue(f, f->b1, NOTIFY_OFFER, "tr");
+    int64_t offer = enqueue(f, f->b1, &flash_msg_offer, "tr");
     m = wait_message(f, offer);
     assert_int_equal(m.status, NOTIFY_SENT);
     q = request(f, 1);
@@ -747,7 +762,7 @@ static void test_deliver_outside_window(void **state)
     struct fx *f = *state;
     wrote_at(f, PHONE2, NOW - 25 * HOUR_MS); /* B2 wrote, but too long ago; B1 never did */
     start_workers(f);
-    int64_t offer = enqueue(f, f->b1, NOTIFY_OFFER, "tr");
+    int64_t offer = enqueue(f, f->b1, &flash_msg_offer, "tr");
     struct notify_message m = wait_message(f, offer);
     assert_int_equal(m.status, NOTIFY_SENT);
     struct fake_wa_request q = request(f, 0);
@@ -756,7 +771,7 @@ static void test_deliver_outside_window(void **state)
     assert_string_equal(q.template_lang, "tr");
     assert_string_equal(q.template_param, m.body);
 
-    int64_t conf = enqueue(f, f->b2, NOTIFY_CONFIRMATION, "en");
+    int64_t conf = enqueue(f, f->b2, &flash_msg_confirmation, "en");
     m = wait_message(f, conf);
     assert_int_equal(m.status, NOTIFY_SENT);
     q = request(f, 1);
@@ -765,7 +780,7 @@ static void test_deliver_outside_window(void **state)
     assert_string_equal(q.template_lang, "en");
 
     /* No template for this kind: never free text outside the window. */
-    int64_t open = enqueue(f, f->b1, NOTIFY_WINDOW_OPEN, "tr");
+    int64_t open = enqueue(f, f->b1, &flash_msg_window_open, "tr");
     m = wait_message(f, open);
     assert_int_equal(m.status, NOTIFY_FAILED);
     assert_string_equal(m.error, "no template for window_open outside the 24-hour window");
@@ -778,7 +793,7 @@ static void test_deliver_rate_limited_then_sent(void **state)
     wrote_at(f, PHONE1, NOW - HOUR_MS);
     fake_whatsapp_fail_next(f->fake, 130429, 1);
     start_workers(f);
-    int64_t pk = enqueue(f, f->b1, NOTIFY_CONFIRMATION, "tr");
+    int64_t pk = enqueue(f, f->b1, &flash_msg_confirmation, "tr");
     struct job_row j = wait_job(f, pk, JOB_STATE_PENDING, 1);
     assert_non_null(strstr(j.last_error, "130429"));
     assert_int_equal(message(f, pk).status, NOTIFY_PENDING);
@@ -798,7 +813,7 @@ static void test_deliver_reengagement_template(void **state)
     wrote_at(f, PHONE1, NOW - HOUR_MS); /* we think the window is open; Meta disagrees */
     fake_whatsapp_fail_next(f->fake, 131047, 1);
     start_workers(f);
-    int64_t pk = enqueue(f, f->b1, NOTIFY_OFFER, "tr");
+    int64_t pk = enqueue(f, f->b1, &flash_msg_offer, "tr");
     struct notify_message m = wait_message(f, pk);
     assert_int_equal(m.status, NOTIFY_SENT);
     wait_job(f, pk, JOB_STATE_DONE, 1);
@@ -815,7 +830,7 @@ static void test_deliver_auth_alert(void **state)
     wrote_at(f, PHONE1, NOW - HOUR_MS);
     fake_whatsapp_fail_next(f->fake, 190, 2);
     start_workers(f);
-    int64_t pk = enqueue(f, f->b1, NOTIFY_CONFIRMATION, "tr");
+    int64_t pk = enqueue(f, f->b1, &flash_msg_confirmation, "tr");
     struct job_row j = wait_job(f, pk, JOB_STATE_PENDING, 1);
     assert_non_null(strstr(j.last_error, "190"));
     assert_int_equal(message(f, pk).status, NOTIFY_PENDING);
@@ -840,7 +855,7 @@ static void test_deliver_permanent(void **state)
     wrote_at(f, PHONE1, NOW - HOUR_MS);
     fake_whatsapp_fail_next(f->fake, 131026, 1);
     start_workers(f);
-    int64_t pk = enqueue(f, f->b1, NOTIFY_CONFIRMATION, "tr");
+    int64_t pk = enqueue(f, f->b1, &flash_msg_confirmation, "tr");
     struct notify_message m = wait_message(f, pk);
     assert_int_equal(m.status, NOTIFY_FAILED);
     assert_non_null(strstr(m.error, "131026"));
@@ -855,9 +870,9 @@ static void test_deliver_opt_out(void **state)
     wrote_at(f, PHONE1, NOW - HOUR_MS);
     OK(flash_store_buyer_set_consent(f->c, f->tenant, f->b1, false, NOW, e));
     start_workers(f);
-    int64_t offer = enqueue(f, f->b1, NOTIFY_OFFER, "tr");
-    int64_t reminder = enqueue(f, f->b1, NOTIFY_REMINDER, "tr");
-    int64_t conf = enqueue(f, f->b1, NOTIFY_CONFIRMATION, "tr");
+    int64_t offer = enqueue(f, f->b1, &flash_msg_offer, "tr");
+    int64_t reminder = enqueue(f, f->b1, &flash_msg_reminder, "tr");
+    int64_t conf = enqueue(f, f->b1, &flash_msg_confirmation, "tr");
     struct notify_message m = wait_message(f, offer);
     assert_int_equal(m.status, NOTIFY_FAILED);
     assert_string_equal(m.error, "opted out");
@@ -870,7 +885,7 @@ static void test_deliver_opt_out(void **state)
     assert_string_equal(request(f, 0).type, "text");
     /* Opted in again: offers flow. */
     OK(flash_store_buyer_set_consent(f->c, f->tenant, f->b1, true, NOW, e));
-    int64_t again = enqueue(f, f->b1, NOTIFY_OFFER, "tr");
+    int64_t again = enqueue(f, f->b1, &flash_msg_offer, "tr");
     m = wait_message(f, again);
     assert_int_equal(m.status, NOTIFY_SENT);
     assert_int_equal(fake_whatsapp_count(f->fake), 2);
@@ -885,8 +900,8 @@ static void test_deliver_quiet_hours(void **state)
     atomic_store(&f->clk.now, night);
     wrote_at(f, PHONE1, night - HOUR_MS);
     start_workers(f);
-    int64_t offer = enqueue(f, f->b1, NOTIFY_OFFER, "tr");
-    int64_t conf = enqueue(f, f->b1, NOTIFY_CONFIRMATION, "tr");
+    int64_t offer = enqueue(f, f->b1, &flash_msg_offer, "tr");
+    int64_t conf = enqueue(f, f->b1, &flash_msg_confirmation, "tr");
     /* Transactional messages do not wait. */
     struct notify_message m = wait_message(f, conf);
     assert_int_equal(m.status, NOTIFY_SENT);
@@ -918,7 +933,7 @@ static void test_deliver_console(void **state)
     f->reg = reg;
     start_workers(f);
     /* Outside the window and without a template, the console still delivers. */
-    int64_t open = enqueue(f, f->b1, NOTIFY_WINDOW_OPEN, "tr");
+    int64_t open = enqueue(f, f->b1, &flash_msg_window_open, "tr");
     struct notify_message m = wait_message(f, open);
     assert_int_equal(m.status, NOTIFY_DELIVERED);
     assert_true(str_has_prefix(m.provider_id, "console:"));
@@ -935,7 +950,7 @@ int main(void)
     if (httpc_global_init(&e))
         return 1;
     const struct CMUnitTest pure[] = {
-        cmocka_unit_test(test_quiet_hours), cmocka_unit_test(test_marketing),
+        cmocka_unit_test(test_quiet_hours), cmocka_unit_test(test_template_names),
         cmocka_unit_test(test_config_env),  cmocka_unit_test(test_console),
         cmocka_unit_test(test_vapi),
     };

@@ -10,6 +10,7 @@
 #include "core/events.h"
 #include "core/log.h"
 #include "domain/account/account.h"
+#include "domain/flash/flash_messages.h"
 #include "domain/flash/flash_service.h"
 #include "domain/notify/outbox.h"
 #include "domain/webhooks/webhooks.h"
@@ -121,11 +122,15 @@ static struct flash_window get_window(struct fx *f, int64_t pk)
     return w;
 }
 
-static int messages(struct fx *f, int64_t window, enum notify_kind kind)
+static int messages(struct fx *f, int64_t window, const struct notify_kind *kind)
 {
     struct err e;
     err_init(&e);
-    struct notify_filter nf = {.kind = (int)kind, .status = -1, .window_pk = window, .limit = 500};
+    struct notify_filter nf = {.kind = kind->name,
+                               .status = -1,
+                               .about_kind = FLASH_ABOUT_WINDOW,
+                               .about_pk = window,
+                               .limit = 500};
     struct notify_message *rows;
     size_t n;
     ok(notify_list(f->c, TENANT, &nf, &f->a, &rows, &n, &e), &e);
@@ -172,7 +177,7 @@ static void test_full_life(void **state)
     assert_int_equal(w.start_ms, T0 + 7 * MIN_MS);
     assert_int_equal(w.end_ms, w.start_ms + 10 * MIN_MS);
     assert_int_equal(w.targeted, 3);
-    assert_int_equal(messages(f, pk, NOTIFY_OFFER), 3);
+    assert_int_equal(messages(f, pk, &flash_msg_offer), 3);
 
     /* a second generate opens nothing for S1 */
     struct flash_generated *g;
@@ -187,19 +192,19 @@ static void test_full_life(void **state)
 
     /* two minutes before the start the committed buyers are reminded */
     ok(flash_remind(f->c, TENANT, pk, w.start_ms - 2 * MIN_MS, &e), &e);
-    assert_int_equal(messages(f, pk, NOTIFY_REMINDER), 2);
+    assert_int_equal(messages(f, pk, &flash_msg_reminder), 2);
 
     ok(flash_activate(f->c, TENANT, pk, w.start_ms, &e), &e);
     w = get_window(f, pk);
     assert_int_equal(w.status, FLASH_WINDOW_ACTIVE);
     /* a late reminder for a window already running sends nothing */
     ok(flash_remind(f->c, TENANT, pk, w.start_ms + 1000, &e), &e);
-    assert_int_equal(messages(f, pk, NOTIFY_REMINDER), 2);
-    assert_int_equal(messages(f, pk, NOTIFY_SELLER_SUMMARY), 1);
-    assert_int_equal(messages(f, pk, NOTIFY_WINDOW_OPEN), 2);
+    assert_int_equal(messages(f, pk, &flash_msg_reminder), 2);
+    assert_int_equal(messages(f, pk, &flash_msg_seller_summary), 1);
+    assert_int_equal(messages(f, pk, &flash_msg_window_open), 2);
     /* run again (a retried job): nothing changes, nothing is sent twice */
     ok(flash_activate(f->c, TENANT, pk, w.start_ms + 1000, &e), &e);
-    assert_int_equal(messages(f, pk, NOTIFY_SELLER_SUMMARY), 1);
+    assert_int_equal(messages(f, pk, &flash_msg_seller_summary), 1);
 
     const char *code;
     ok(flash_join(f->c, TENANT, pk, "B1", w.start_ms + MIN_MS, &f->a, &code, &created, &e), &e);
@@ -242,8 +247,8 @@ static void test_under_minimum(void **state)
     w = get_window(f, pk);
     assert_int_equal(w.status, FLASH_WINDOW_CANCELLED);
     assert_non_null(strstr(w.cancel_reason, "minimum not reached (1 of 2)"));
-    assert_int_equal(messages(f, pk, NOTIFY_CANCELLED), 1);
-    assert_int_equal(messages(f, pk, NOTIFY_SELLER_SUMMARY), 0);
+    assert_int_equal(messages(f, pk, &flash_msg_cancelled), 1);
+    assert_int_equal(messages(f, pk, &flash_msg_seller_summary), 0);
     /* the seller may get a new window now */
     int64_t again = generate_one(f, "SCHEDULED");
     assert_true(again != pk);
@@ -256,8 +261,8 @@ static void test_ask_first_unanswered(void **state)
     err_init(&e);
     moda(f, false);
     int64_t pk = generate_one(f, "PROPOSED");
-    assert_int_equal(messages(f, pk, NOTIFY_QUESTION), 1);
-    assert_int_equal(messages(f, pk, NOTIFY_OFFER), 0);
+    assert_int_equal(messages(f, pk, &flash_msg_question), 1);
+    assert_int_equal(messages(f, pk, &flash_msg_offer), 0);
     struct flash_window w = get_window(f, pk);
     ok(flash_activate(f->c, TENANT, pk, w.start_ms, &e), &e);
     w = get_window(f, pk);
@@ -276,10 +281,10 @@ static void test_ask_first_approved(void **state)
     int64_t pk = generate_one(f, "PROPOSED");
     ok(flash_seller_approve(f->c, TENANT, pk, T0 + MIN_MS, &e), &e);
     assert_int_equal(get_window(f, pk).status, FLASH_WINDOW_SCHEDULED);
-    assert_int_equal(messages(f, pk, NOTIFY_OFFER), 3);
+    assert_int_equal(messages(f, pk, &flash_msg_offer), 3);
     /* saying yes twice is fine and sends nothing twice */
     ok(flash_seller_approve(f->c, TENANT, pk, T0 + 2 * MIN_MS, &e), &e);
-    assert_int_equal(messages(f, pk, NOTIFY_OFFER), 3);
+    assert_int_equal(messages(f, pk, &flash_msg_offer), 3);
     /* a rejected window cannot be approved */
     ok(flash_seller_cancel(f->c, TENANT, pk, "", T0 + 3 * MIN_MS, &e), &e);
     assert_int_equal(flash_seller_approve(f->c, TENANT, pk, T0 + 4 * MIN_MS, &e), ERR_CONFLICT);

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests for src/domain/notify (outbox.h): the Turkish and English templates of every kind,
- * and the outbox in the database (message + delivery job in one transaction, lists, statuses
- * that only move forward, a failure announced to webhook subscribers once) on SQLite and, when
- * TEST_PG_DSN is set, on PostgreSQL.
+ * Unit tests for src/domain/notify (kinds.h, outbox.h): the registry of message kinds (a
+ * module's own kinds, names, conflicts), and the outbox in the database (message + delivery job in
+ * one transaction, lists, statuses that only move forward, a failure announced to webhook
+ * subscribers once) on SQLite and, when TEST_PG_DSN is set, on PostgreSQL.
  */
 #include "domain/notify/outbox.h"
+#include "core/str.h"
 #include "domain/account/account.h"
 #include "domain/flash/flash_store.h"
 #include "domain/webhooks/webhooks.h"
@@ -26,175 +27,75 @@
 
 #define NOW 1795252200000 /* 2026-11-21T09:10:00Z */
 
-/* ======================== templates ======================== */
+/* ======================== kinds ======================== */
 
-static const struct notify_vars full = {
-    .name = "Ayşe",
-    .seller_name = "M Coffee",
-    .title = "latte",
-    .product = "latte",
-    .discount = 20,
-    .count = 3,
-    .expected = 2,
-    .avg_distance_m = 350,
-    .minutes = 10,
-    .start_hhmm = "14:00",
-    .end_hhmm = "14:10",
-    .code = "K7P2QX",
-    .reason = "yeterli katılım olmadı",
+/* A module's own message kinds, as a new system would register them. */
+struct test_vars {
+    const char *name;
+    int count;
 };
 
-/* Valid UTF-8, no control characters. */
-static void assert_clean_utf8(const char *s)
+static int render_note(const char *language, const void *vars, char *out, size_t n)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        int extra = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 ? 1 : (*p & 0xf0) == 0xe0 ? 2 : -1;
-        if (extra < 0)
-            fail_msg("bad UTF-8 lead byte in \"%s\"", s);
-        if (*p < 0x20)
-            fail_msg("control character in \"%s\"", s);
-        p++;
-        for (int i = 0; i < extra; i++, p++) {
-            if ((*p & 0xc0) != 0x80)
-                fail_msg("bad UTF-8 continuation in \"%s\"", s);
-        }
-    }
+    const struct test_vars *v = vars;
+    int r = snprintf(out, n,
+                     str_eq(language, "en") ? "Hi %s, %d parcels are ready."
+                                            : "Merhaba %s, %d paketiniz hazır.",
+                     v->name, v->count);
+    return r < 0 || (size_t)r >= n ? -1 : r;
 }
 
-static void test_render_exact(void **state)
-{
-    (void)state;
-    char out[512];
-    int n = notify_render(NOTIFY_OFFER, "tr", &full, out, sizeof(out));
-    assert_string_equal(out, "Merhaba Ayşe, M Coffee şu an latte: %20 indirim, 14:00-14:10. "
-                             "Katılmak için KATIL yaz.");
-    assert_int_equal(n, (int)strlen(out));
-    notify_render(NOTIFY_SELLER_SUMMARY, "tr", &full, out, sizeof(out));
-    assert_string_equal(out, "3 kişi geliyor, ortalama mesafe 350 m. Güvenilirliğe göre 2 kişi "
-                             "bekleniyor.");
-    notify_render(NOTIFY_SELLER_SUMMARY, "en", &full, out, sizeof(out));
-    assert_string_equal(out, "3 people are coming, average distance 350 m. Based on reliability, "
-                             "2 are expected.");
-    notify_render(NOTIFY_OFFER, "en", &full, out, sizeof(out));
-    assert_string_equal(out, "Hi Ayşe, M Coffee has latte: 20% off, 14:00-14:10. Reply JOIN to "
-                             "take part.");
-    /* Unknown languages fall back to Turkish. */
-    char tr[512];
-    notify_render(NOTIFY_OFFER, "de", &full, out, sizeof(out));
-    notify_render(NOTIFY_OFFER, NULL, &full, tr, sizeof(tr));
-    assert_string_equal(out, tr);
-    assert_non_null(strstr(out, "Merhaba"));
-}
+static const struct notify_kind kind_note = {
+    .name = "test.note", .purpose = NOTIFY_TRANSACTIONAL, .render = render_note};
+static const struct notify_kind kind_promo = {.name = "test.promo",
+                                              .purpose = NOTIFY_MARKETING,
+                                              .render = render_note,
+                                              .buttons = {{"take", "Al", "Take"}}};
+static const struct test_vars full = {.name = "Ayşe", .count = 3};
 
-static void test_render_all(void **state)
+#define KIND(m) notify_kind_find((m)->kind)
+
+static void test_kinds(void **state)
 {
     (void)state;
-    static const char *const langs[] = {"tr", "en"};
-    for (int k = 0; k < NOTIFY_KIND_COUNT; k++) {
-        for (int l = 0; l < 2; l++) {
-            char out[512];
-            int n = notify_render((enum notify_kind)k, langs[l], &full, out, sizeof(out));
-            if (n <= 0)
-                fail_msg("%s/%s: rc %d", notify_kind_names[k], langs[l], n);
-            assert_int_equal(n, (int)strlen(out));
-            assert_clean_utf8(out);
-            /* The numbers and codes each kind is about. */
-            switch ((enum notify_kind)k) {
-            case NOTIFY_OFFER:
-            case NOTIFY_QUESTION:
-                assert_non_null(strstr(out, "20"));
-                assert_non_null(strstr(out, "14:00"));
-                break;
-            case NOTIFY_WINDOW_OPEN:
-                assert_non_null(strstr(out, "K7P2QX"));
-                assert_non_null(strstr(out, "14:10"));
-                break;
-            case NOTIFY_SELLER_SUMMARY:
-                assert_non_null(strstr(out, "3"));
-                assert_non_null(strstr(out, "350 m"));
-                assert_non_null(strstr(out, "2"));
-                break;
-            case NOTIFY_CANCELLED:
-                assert_non_null(strstr(out, "yeterli katılım olmadı"));
-                assert_non_null(strstr(out, "M Coffee"));
-                break;
-            case NOTIFY_REMINDER:
-                assert_non_null(strstr(out, "10"));
-                assert_non_null(strstr(out, "14:00"));
-                assert_non_null(strstr(out, "K7P2QX"));
-                break;
-            case NOTIFY_CONFIRMATION:
-                assert_non_null(strstr(out, "K7P2QX"));
-                assert_non_null(strstr(out, "M Coffee"));
-                break;
-            default:
-                break;
-            }
-            if (l == 1) {
-                /* English has no Turkish words from the templates. */
-                assert_null(strstr(out, "Merhaba"));
-                assert_null(strstr(out, "Kodunuz"));
-            }
-        }
+    OK(notify_kind_register(&kind_note, e));
+    OK(notify_kind_register(&kind_note, e)); /* the same definition again: nothing happens */
+    assert_ptr_equal(notify_kind_find("test.note"), &kind_note);
+    assert_null(notify_kind_find("test.none"));
+    assert_null(notify_kind_find(NULL));
+    /* Another definition under a taken name. */
+    static const struct notify_kind twin = {.name = "test.note"};
+    FAILS(ERR_CONFLICT, notify_kind_register(&twin, e));
+    assert_string_equal(check_last.field, "kind");
+    assert_ptr_equal(notify_kind_find("test.note"), &kind_note);
+    /* Bad names and buttons. */
+    static const struct notify_kind bad[] = {
+        {.name = ""},
+        {.name = "Offer"},
+        {.name = "9lives"},
+        {.name = "a b"},
+        {.name = NULL},
+        {.name = "test.0123456789012345678901234567890123456789xyz", .buttons = {{"x", NULL, "X"}}},
+        {.name = "test.button", .buttons = {{"go", "Git", NULL}}},
+        {.name = "test.0123456789012345678901234567890123456789wxyz"}, /* 49 characters */
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        FAILS(ERR_INVALID, notify_kind_register(&bad[i], e));
+    FAILS(ERR_INVALID, notify_kind_register(NULL, e));
+    assert_true(notify_kind_name_ok("order.receipt"));
+    assert_true(notify_kind_name_ok("window_open"));
+    assert_false(notify_kind_name_ok("order-receipt"));
+    OK(notify_kind_register(&kind_promo, e));
+    OK(notify_kind_register(&notify_kind_reply, e));
+    const struct notify_kind *all[NOTIFY_KINDS_MAX];
+    size_t n = notify_kinds_list(all, NOTIFY_KINDS_MAX);
+    bool note = false, promo = false;
+    for (size_t i = 0; i < n; i++) {
+        note = note || all[i] == &kind_note;
+        promo = promo || all[i] == &kind_promo;
     }
-    /* Turkish characters of the templates themselves. */
-    char out[512];
-    notify_render(NOTIFY_QUESTION, "tr", &full, out, sizeof(out));
-    assert_non_null(strstr(out, "yakınınızda 3 kişi ilgileniyor"));
-    assert_non_null(strstr(out, "açalım mı?"));
-    notify_render(NOTIFY_WINDOW_OPEN, "tr", &full, out, sizeof(out));
-    assert_non_null(strstr(out, "başladı"));
-    notify_render(NOTIFY_REMINDER, "tr", &full, out, sizeof(out));
-    assert_non_null(strstr(out, "Hatırlatma: M Coffee kampanyası 10 dakika sonra başlıyor"));
-    notify_render(NOTIFY_CANCELLED, "tr", &full, out, sizeof(out));
-    assert_non_null(strstr(out, "iptal edildi: yeterli katılım olmadı."));
-    notify_render(NOTIFY_CONFIRMATION, "tr", &full, out, sizeof(out));
-    assert_non_null(strstr(out, "Kodunuz: K7P2QX"));
-}
-
-static void test_render_sparse(void **state)
-{
-    (void)state;
-    static const struct notify_vars empty;
-    static const char *const langs[] = {"tr", "en"};
-    for (int k = 0; k < NOTIFY_KIND_COUNT; k++) {
-        if (k == NOTIFY_REPLY)
-            continue; /* replies carry their own body: checked below */
-        for (int l = 0; l < 2; l++) {
-            char out[512];
-            int n = notify_render((enum notify_kind)k, langs[l], &empty, out, sizeof(out));
-            if (n <= 0)
-                fail_msg("%s/%s empty: rc %d", notify_kind_names[k], langs[l], n);
-            assert_null(strstr(out, "(null)"));
-            assert_null(strstr(out, "%0"));
-            assert_null(strstr(out, " 0%"));
-            assert_clean_utf8(out);
-            n = notify_render((enum notify_kind)k, langs[l], NULL, out, sizeof(out));
-            assert_true(n > 0);
-        }
-    }
-    char out[512];
-    assert_int_equal(notify_render(NOTIFY_REPLY, "tr", &empty, out, sizeof(out)), -1);
-    struct notify_vars said = {.reason = "Not aldım: latte."};
-    assert_true(notify_render(NOTIFY_REPLY, "tr", &said, out, sizeof(out)) > 0);
-    assert_string_equal(out, "Not aldım: latte.");
-    notify_render(NOTIFY_OFFER, "tr", &empty, out, sizeof(out));
-    assert_true(strncmp(out, "Merhaba, ", 9) == 0);
-    /* A link is appended. */
-    struct notify_vars v = full;
-    v.link = "https://shop.example/w/7";
-    notify_render(NOTIFY_OFFER, "tr", &v, out, sizeof(out));
-    assert_non_null(strstr(out, " https://shop.example/w/7"));
-
-    /* Too small: -1, truncated but terminated. */
-    char small[16];
-    assert_int_equal(notify_render(NOTIFY_OFFER, "tr", &full, small, sizeof(small)), -1);
-    assert_int_equal(strlen(small), sizeof(small) - 1);
-    assert_int_equal(notify_render(NOTIFY_OFFER, "tr", &full, small, 0), -1);
-    assert_int_equal(notify_render((enum notify_kind)99, "tr", &full, out, sizeof(out)), -1);
-    assert_string_equal(notify_kind_names[NOTIFY_SELLER_SUMMARY], "seller_summary");
-    assert_null(notify_kind_names[NOTIFY_KIND_COUNT]);
+    assert_true(note && promo);
+    assert_int_equal(notify_kinds_list(all, 1), 1);
     assert_string_equal(notify_status_names[NOTIFY_FAILED], "failed");
 }
 
@@ -230,6 +131,8 @@ static int setup(void **state)
     arena_init(&f->a);
     f->t1 = tenant(f, "one");
     f->t2 = tenant(f, "two");
+    OK(notify_kind_register(&kind_note, e));
+    OK(notify_kind_register(&kind_promo, e));
     struct flash_buyer b = {
         .id = "B1", .phone = "+905320000001", .name = "Ayşe", .loc = {41.0, 29.0, "", ""}};
     bool created;
@@ -265,7 +168,8 @@ static int teardown(void **state)
     return 0;
 }
 
-static struct notify_message to_buyer(struct fixture *f, enum notify_kind kind, const char *lang)
+static struct notify_message to_buyer(struct fixture *f, const struct notify_kind *kind,
+                                      const char *lang)
 {
     struct notify_message m = {
         .recipient_kind = "buyer",
@@ -273,8 +177,9 @@ static struct notify_message to_buyer(struct fixture *f, enum notify_kind kind, 
         .recipient_id = "B1",
         .phone = "+905320000001",
         .language = lang,
-        .kind = kind,
-        .window_pk = f->window,
+        .kind = kind ? kind->name : "test.unregistered",
+        .about_kind = "window",
+        .about_pk = f->window,
     };
     return m;
 }
@@ -282,8 +187,8 @@ static struct notify_message to_buyer(struct fixture *f, enum notify_kind kind, 
 static void test_enqueue(void **state)
 {
     struct fixture *f = *state;
-    struct notify_message m = to_buyer(f, NOTIFY_OFFER, "tr");
-    OK(notify_enqueue(f->c, f->t1, &m, &full, NOW, e));
+    struct notify_message m = to_buyer(f, &kind_promo, "tr");
+    OK(notify_enqueue(f->c, f->t1, KIND(&m), &m, &full, NOW, e));
     assert_true(m.pk > 0);
     assert_int_equal(m.status, NOTIFY_PENDING);
 
@@ -295,11 +200,10 @@ static void test_enqueue(void **state)
     assert_string_equal(g.recipient_id, "B1");
     assert_string_equal(g.phone, "+905320000001");
     assert_string_equal(g.language, "tr");
-    assert_int_equal(g.kind, NOTIFY_OFFER);
-    char want[512];
-    notify_render(NOTIFY_OFFER, "tr", &full, want, sizeof(want));
-    assert_string_equal(g.body, want);
-    assert_int_equal(g.window_pk, f->window);
+    assert_string_equal(g.kind, "test.promo");
+    assert_string_equal(g.body, "Merhaba Ayşe, 3 paketiniz hazır.");
+    assert_string_equal(g.about_kind, "window");
+    assert_int_equal(g.about_pk, f->window);
     assert_int_equal(g.status, NOTIFY_PENDING);
     assert_string_equal(g.error, "");
     assert_string_equal(g.provider_id, "");
@@ -330,20 +234,20 @@ static void test_enqueue(void **state)
         .recipient_pk = f->seller,
         .recipient_id = "S1",
         .language = "en",
-        .kind = NOTIFY_SELLER_SUMMARY,
+        .kind = "test.note",
     };
-    OK(notify_enqueue(f->c, f->t1, &s, &full, NOW + 1, e));
+    OK(notify_enqueue(f->c, f->t1, KIND(&s), &s, &full, NOW + 1, e));
     assert_int_equal(db_commit(f->c, &e0), 0);
     OK(notify_get(f->c, f->t1, s.pk, &f->a, &g, e));
     assert_string_equal(g.language, "en");
-    assert_int_equal(g.window_pk, 0);
-    assert_string_equal(g.body, "3 people are coming, average distance 350 m. Based on "
-                                "reliability, 2 are expected.");
+    assert_string_equal(g.about_kind, "");
+    assert_int_equal(g.about_pk, 0);
+    assert_string_equal(g.body, "Hi Ayşe, 3 parcels are ready.");
 
     /* Rolled back with the caller: neither message nor job. */
     assert_int_equal(db_begin(f->c, &e0), 0);
-    struct notify_message r = to_buyer(f, NOTIFY_REMINDER, "tr");
-    OK(notify_enqueue(f->c, f->t1, &r, &full, NOW + 2, e));
+    struct notify_message r = to_buyer(f, &kind_note, "tr");
+    OK(notify_enqueue(f->c, f->t1, KIND(&r), &r, &full, NOW + 2, e));
     int64_t gone = r.pk;
     db_rollback(f->c);
     FAILS(ERR_NOT_FOUND, notify_get(f->c, f->t1, gone, &f->a, &g, e));
@@ -351,27 +255,28 @@ static void test_enqueue(void **state)
     assert_int_equal(n, 2);
 
     /* Free text when no vars are given. */
-    struct notify_message t = to_buyer(f, NOTIFY_CONFIRMATION, "tr");
+    struct notify_message t = to_buyer(f, &kind_note, "tr");
     t.body = "Teşekkürler, kaydınız alındı.";
-    OK(notify_enqueue(f->c, f->t1, &t, NULL, NOW + 3, e));
+    OK(notify_enqueue(f->c, f->t1, KIND(&t), &t, NULL, NOW + 3, e));
     OK(notify_get(f->c, f->t1, t.pk, &f->a, &g, e));
     assert_string_equal(g.body, "Teşekkürler, kaydınız alındı.");
 
     /* Bad input. */
-    struct notify_message bad = to_buyer(f, NOTIFY_OFFER, "tr");
+    struct notify_message bad = to_buyer(f, &kind_promo, "tr");
     bad.recipient_kind = "admin";
-    FAILS(ERR_INVALID, notify_enqueue(f->c, f->t1, &bad, &full, NOW, e));
+    FAILS(ERR_INVALID, notify_enqueue(f->c, f->t1, KIND(&bad), &bad, &full, NOW, e));
     assert_string_equal(check_last.field, "recipient_kind");
-    bad = to_buyer(f, (enum notify_kind)42, "tr");
-    FAILS(ERR_INVALID, notify_enqueue(f->c, f->t1, &bad, &full, NOW, e));
+    bad = to_buyer(f, NULL, "tr"); /* a kind nobody registered */
+    FAILS(ERR_INVALID, notify_enqueue(f->c, f->t1, KIND(&bad), &bad, &full, NOW, e));
     assert_string_equal(check_last.field, "kind");
-    bad = to_buyer(f, NOTIFY_OFFER, "tr");
-    FAILS(ERR_INVALID, notify_enqueue(f->c, f->t1, &bad, NULL, NOW, e));
+    bad = to_buyer(f, &kind_promo, "tr");
+    FAILS(ERR_INVALID, notify_enqueue(f->c, f->t1, KIND(&bad), &bad, NULL, NOW, e));
     assert_string_equal(check_last.field, "body");
-    /* Another tenant's window. */
-    bad = to_buyer(f, NOTIFY_OFFER, "tr");
-    FAILS(ERR_NOT_FOUND, notify_enqueue(f->c, f->t2, &bad, &full, NOW, e));
-    assert_string_equal(check_last.field, "window");
+    /* About something without saying what. */
+    bad = to_buyer(f, &kind_promo, "tr");
+    bad.about_kind = "";
+    FAILS(ERR_INVALID, notify_enqueue(f->c, f->t2, KIND(&bad), &bad, &full, NOW, e));
+    assert_string_equal(check_last.field, "about_kind");
     OK(jobs_list(f->c, f->t2, false, NULL, &f->a, &jobs, &n, e));
     assert_int_equal(n, 0);
 }
@@ -381,14 +286,14 @@ static void test_list(void **state)
     struct fixture *f = *state;
     int64_t pks[10];
     for (int i = 0; i < 10; i++) {
-        struct notify_message m = to_buyer(f, i % 2 ? NOTIFY_OFFER : NOTIFY_REMINDER, "tr");
+        struct notify_message m = to_buyer(f, i % 2 ? &kind_promo : &kind_note, "tr");
         if (i >= 7) {
             m.recipient_kind = "seller";
             m.recipient_pk = f->seller;
             m.recipient_id = "S1";
-            m.window_pk = 0;
+            m.about_pk = 0;
         }
-        OK(notify_enqueue(f->c, f->t1, &m, &full, NOW + i, e));
+        OK(notify_enqueue(f->c, f->t1, KIND(&m), &m, &full, NOW + i, e));
         pks[i] = m.pk;
     }
     OK(notify_set_status(f->c, f->t1, pks[0], NOTIFY_SENT, NULL, "wamid.1", NOW + 20, e));
@@ -398,29 +303,29 @@ static void test_list(void **state)
     OK(notify_list(f->c, f->t1, NULL, &f->a, &rows, &n, e));
     assert_int_equal(n, 10);
     assert_int_equal(rows[0].pk, pks[9]); /* newest first */
-    struct notify_filter fl = {.kind = -1, .status = -1, .limit = 4};
+    struct notify_filter fl = {.status = -1, .limit = 4};
     OK(notify_list(f->c, f->t1, &fl, &f->a, &rows, &n, e));
     assert_int_equal(n, 4);
     fl.after_pk = rows[3].pk;
     OK(notify_list(f->c, f->t1, &fl, &f->a, &rows, &n, e));
     assert_int_equal(n, 4);
     assert_int_equal(rows[0].pk, pks[5]);
-    fl = (struct notify_filter){.recipient_id = "S1", .kind = -1, .status = -1};
+    fl = (struct notify_filter){.recipient_id = "S1", .status = -1};
     OK(notify_list(f->c, f->t1, &fl, &f->a, &rows, &n, e));
     assert_int_equal(n, 3);
-    fl = (struct notify_filter){.kind = NOTIFY_OFFER, .status = -1};
+    fl = (struct notify_filter){.kind = "test.promo", .status = -1};
     OK(notify_list(f->c, f->t1, &fl, &f->a, &rows, &n, e));
     assert_int_equal(n, 5);
-    fl = (struct notify_filter){.kind = -1, .status = NOTIFY_SENT};
+    fl = (struct notify_filter){.status = NOTIFY_SENT};
     OK(notify_list(f->c, f->t1, &fl, &f->a, &rows, &n, e));
     assert_int_equal(n, 1);
     assert_int_equal(rows[0].pk, pks[0]);
     assert_string_equal(rows[0].provider_id, "wamid.1");
-    fl = (struct notify_filter){.kind = -1, .status = -1, .window_pk = f->window};
+    fl = (struct notify_filter){.status = -1, .about_kind = "window", .about_pk = f->window};
     OK(notify_list(f->c, f->t1, &fl, &f->a, &rows, &n, e));
     assert_int_equal(n, 7);
-    fl = (struct notify_filter){
-        .recipient_id = "B1", .kind = NOTIFY_REMINDER, .status = NOTIFY_PENDING};
+    fl =
+        (struct notify_filter){.recipient_id = "B1", .kind = "test.note", .status = NOTIFY_PENDING};
     OK(notify_list(f->c, f->t1, &fl, &f->a, &rows, &n, e));
     assert_int_equal(n, 3); /* 2, 4, 6 (0 is sent) */
     OK(notify_list(f->c, f->t2, NULL, &f->a, &rows, &n, e));
@@ -430,8 +335,8 @@ static void test_list(void **state)
 static void test_status(void **state)
 {
     struct fixture *f = *state;
-    struct notify_message m = to_buyer(f, NOTIFY_OFFER, "tr");
-    OK(notify_enqueue(f->c, f->t1, &m, &full, NOW, e));
+    struct notify_message m = to_buyer(f, &kind_promo, "tr");
+    OK(notify_enqueue(f->c, f->t1, KIND(&m), &m, &full, NOW, e));
     struct notify_message g;
 
     OK(notify_set_status(f->c, f->t1, m.pk, NOTIFY_SENT, NULL, "wamid.A", NOW + 1, e));
@@ -451,8 +356,8 @@ static void test_status(void **state)
     assert_int_equal(g.updated_at, NOW + 3);
 
     /* Failed from pending, with its error; nothing after failed. */
-    struct notify_message x = to_buyer(f, NOTIFY_OFFER, "en");
-    OK(notify_enqueue(f->c, f->t1, &x, &full, NOW, e));
+    struct notify_message x = to_buyer(f, &kind_promo, "en");
+    OK(notify_enqueue(f->c, f->t1, KIND(&x), &x, &full, NOW, e));
     OK(notify_set_status(f->c, f->t1, x.pk, NOTIFY_FAILED, "number not on WhatsApp", NULL, NOW + 1,
                          e));
     OK(notify_set_status(f->c, f->t1, x.pk, NOTIFY_DELIVERED, NULL, NULL, NOW + 2, e));
@@ -460,15 +365,15 @@ static void test_status(void **state)
     assert_int_equal(g.status, NOTIFY_FAILED);
     assert_string_equal(g.error, "number not on WhatsApp");
     /* Failed from sent. */
-    struct notify_message y = to_buyer(f, NOTIFY_OFFER, "tr");
-    OK(notify_enqueue(f->c, f->t1, &y, &full, NOW, e));
+    struct notify_message y = to_buyer(f, &kind_promo, "tr");
+    OK(notify_enqueue(f->c, f->t1, KIND(&y), &y, &full, NOW, e));
     OK(notify_set_status(f->c, f->t1, y.pk, NOTIFY_SENT, NULL, "wamid.Y", NOW + 1, e));
     OK(notify_set_status(f->c, f->t1, y.pk, NOTIFY_FAILED, "expired", NULL, NOW + 2, e));
     OK(notify_get(f->c, f->t1, y.pk, &f->a, &g, e));
     assert_int_equal(g.status, NOTIFY_FAILED);
     /* Pending straight to delivered is forward. */
-    struct notify_message d = to_buyer(f, NOTIFY_OFFER, "tr");
-    OK(notify_enqueue(f->c, f->t1, &d, &full, NOW, e));
+    struct notify_message d = to_buyer(f, &kind_promo, "tr");
+    OK(notify_enqueue(f->c, f->t1, KIND(&d), &d, &full, NOW, e));
     OK(notify_set_status(f->c, f->t1, d.pk, NOTIFY_DELIVERED, NULL, "console", NOW + 1, e));
     OK(notify_get(f->c, f->t1, d.pk, &f->a, &g, e));
     assert_int_equal(g.status, NOTIFY_DELIVERED);
@@ -506,8 +411,8 @@ static void test_failed_emits_webhook(void **state)
         .url = "https://example.com/hooks", .events = events, .n_events = 1};
     struct webhook_endpoint ep;
     OK(webhooks_endpoint_create(f->c, f->t1, &in, NOW, &f->a, &ep, e));
-    struct notify_message m = to_buyer(f, NOTIFY_OFFER, "tr");
-    OK(notify_enqueue(f->c, f->t1, &m, &full, NOW, e));
+    struct notify_message m = to_buyer(f, &kind_promo, "tr");
+    OK(notify_enqueue(f->c, f->t1, KIND(&m), &m, &full, NOW, e));
     OK(notify_set_status(f->c, f->t1, m.pk, NOTIFY_SENT, NULL, "wamid.F", NOW + 1, e));
     assert_int_equal(failed_deliveries(f), 0);
     /* Failed inside a transaction that rolls back: nothing. */
@@ -534,9 +439,7 @@ static void test_failed_emits_webhook(void **state)
 int main(void)
 {
     const struct CMUnitTest pure[] = {
-        cmocka_unit_test(test_render_exact),
-        cmocka_unit_test(test_render_all),
-        cmocka_unit_test(test_render_sparse),
+        cmocka_unit_test(test_kinds),
     };
     const struct CMUnitTest db_tests[] = {
         cmocka_unit_test_setup_teardown(test_enqueue, setup, teardown),
@@ -544,7 +447,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_status, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_emits_webhook, setup, teardown),
     };
-    int failed = cmocka_run_group_tests_name("outbox_render", pure, NULL, NULL);
+    int failed = cmocka_run_group_tests_name("outbox_kinds", pure, NULL, NULL);
     failed += TESTDB_RUN_GROUPS("outbox", db_tests, &backend);
     return failed ? 1 : 0;
 }

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Message templates of the outbox (notify_render in outbox.h): every kind in Turkish (the
- * default) and English, UTF-8, tolerant of missing fields (a NULL or zero field drops its
- * phrase). Pure: no I/O. Tests: tests/unit/domain/test_outbox.c.
+ * The flash system's message kinds (flash_messages.h) and their texts: every kind in Turkish
+ * (the default) and English, UTF-8, tolerant of missing fields (a NULL or zero field drops its
+ * phrase). Rendering is pure: no I/O. Tests: tests/unit/domain/test_flash_messages.c.
  */
-#include "domain/notify/outbox.h"
+#include "domain/flash/flash_messages.h"
 #include "core/str.h"
 
 #include <stdarg.h>
@@ -58,7 +58,7 @@ static void greet(struct writer *w, bool en, const char *name)
 }
 
 /* ", 14:00-14:10" when both times are known, ", until 14:10" with only the end. */
-static void span(struct writer *w, bool en, const struct notify_vars *v)
+static void span(struct writer *w, bool en, const struct flash_msg_vars *v)
 {
     if (has(v->start_hhmm) && has(v->end_hhmm))
         put(w, ", %s-%s", v->start_hhmm, v->end_hhmm);
@@ -72,7 +72,7 @@ static void code(struct writer *w, bool en, const char *c)
         put(w, en ? " Your code: %s." : " Kodunuz: %s.", c);
 }
 
-static void offer(struct writer *w, bool en, const struct notify_vars *v)
+static void offer(struct writer *w, bool en, const struct flash_msg_vars *v)
 {
     greet(w, en, v->name);
     const char *seller =
@@ -87,7 +87,7 @@ static void offer(struct writer *w, bool en, const struct notify_vars *v)
     put(w, en ? ". Reply JOIN to take part." : ". Katılmak için KATIL yaz.");
 }
 
-static void question(struct writer *w, bool en, const struct notify_vars *v)
+static void question(struct writer *w, bool en, const struct flash_msg_vars *v)
 {
     greet(w, en, v->name);
     if (v->count > 0) {
@@ -119,7 +119,7 @@ static void question(struct writer *w, bool en, const struct notify_vars *v)
     }
 }
 
-static void window_open(struct writer *w, bool en, const struct notify_vars *v)
+static void window_open(struct writer *w, bool en, const struct flash_msg_vars *v)
 {
     greet(w, en, v->name);
     put(w, en ? "it has started!" : "kampanya başladı!");
@@ -147,7 +147,7 @@ static void window_open(struct writer *w, bool en, const struct notify_vars *v)
     put(w, en ? " Come now!" : " Şimdi gelin!");
 }
 
-static void seller_summary(struct writer *w, bool en, const struct notify_vars *v)
+static void seller_summary(struct writer *w, bool en, const struct flash_msg_vars *v)
 {
     if (v->count <= 0) {
         put(w, en ? "Nobody has committed yet." : "Henüz katılan yok.");
@@ -162,7 +162,7 @@ static void seller_summary(struct writer *w, bool en, const struct notify_vars *
             v->count, v->avg_distance_m, v->expected);
 }
 
-static void cancelled(struct writer *w, bool en, const struct notify_vars *v)
+static void cancelled(struct writer *w, bool en, const struct flash_msg_vars *v)
 {
     greet(w, en, v->name);
     const char *seller = fallback(v->seller_name, NULL);
@@ -180,7 +180,7 @@ static void cancelled(struct writer *w, bool en, const struct notify_vars *v)
     put(w, ".");
 }
 
-static void reminder(struct writer *w, bool en, const struct notify_vars *v)
+static void reminder(struct writer *w, bool en, const struct flash_msg_vars *v)
 {
     const char *seller = fallback(v->seller_name, NULL);
     if (en)
@@ -207,7 +207,7 @@ static void reminder(struct writer *w, bool en, const struct notify_vars *v)
     code(w, en, v->code);
 }
 
-static void confirmation(struct writer *w, bool en, const struct notify_vars *v)
+static void confirmation(struct writer *w, bool en, const struct flash_msg_vars *v)
 {
     if (has(v->name))
         put(w, en ? "Thanks %s! " : "Teşekkürler %s! ", v->name);
@@ -225,55 +225,84 @@ static void confirmation(struct writer *w, bool en, const struct notify_vars *v)
             v->code);
 }
 
-int notify_render(enum notify_kind kind, const char *language, const struct notify_vars *v,
-                  char *out, size_t n)
+enum which { OFFER, QUESTION, WINDOW_OPEN, SELLER_SUMMARY, CANCELLED, REMINDER, CONFIRMATION };
+
+static int render(enum which kind, const char *language, const void *vars, char *out, size_t n)
 {
-    static const struct notify_vars none;
+    static const struct flash_msg_vars none;
+    const struct flash_msg_vars *v = vars ? vars : &none;
     struct writer w = {.out = out, .n = n};
     bool en = str_eq(language, "en");
-    if (!v)
-        v = &none;
     if (n > 0)
         out[0] = '\0';
     switch (kind) {
-    case NOTIFY_OFFER:
+    case OFFER:
         offer(&w, en, v);
         break;
-    case NOTIFY_QUESTION:
+    case QUESTION:
         question(&w, en, v);
         break;
-    case NOTIFY_WINDOW_OPEN:
+    case WINDOW_OPEN:
         window_open(&w, en, v);
         break;
-    case NOTIFY_SELLER_SUMMARY:
+    case SELLER_SUMMARY:
         seller_summary(&w, en, v);
         break;
-    case NOTIFY_CANCELLED:
+    case CANCELLED:
         cancelled(&w, en, v);
         break;
-    case NOTIFY_REMINDER:
+    case REMINDER:
         reminder(&w, en, v);
         break;
-    case NOTIFY_CONFIRMATION:
+    case CONFIRMATION:
         confirmation(&w, en, v);
         break;
-    case NOTIFY_LOCATION_REQUEST:
-        put(&w, "%s",
-            en ? "Welcome to Iceshop! Share your location and we will tell you about flash deals "
-                 "within walking distance."
-               : "Iceshop'a hoş geldiniz! Konumunuzu paylaşın, yürüme mesafesindeki anlık "
-                 "fırsatları size haber verelim.");
-        break;
-    case NOTIFY_REPLY:
-        if (has(v->reason))
-            put(&w, "%s", v->reason);
-        else
-            return -1; /* replies carry their own body */
-        break;
-    default:
-        return -1;
     }
     if (has(v->link))
         put(&w, " %s", v->link);
     return w.over ? -1 : (int)w.len;
+}
+
+#define RENDERER(fn, which)                                                                        \
+    static int fn(const char *language, const void *vars, char *out, size_t n)                     \
+    {                                                                                              \
+        return render(which, language, vars, out, n);                                              \
+    }
+RENDERER(render_offer, OFFER)
+RENDERER(render_question, QUESTION)
+RENDERER(render_window_open, WINDOW_OPEN)
+RENDERER(render_seller_summary, SELLER_SUMMARY)
+RENDERER(render_cancelled, CANCELLED)
+RENDERER(render_reminder, REMINDER)
+RENDERER(render_confirmation, CONFIRMATION)
+
+const struct notify_kind flash_msg_offer = {
+    .name = "offer",
+    .purpose = NOTIFY_MARKETING,
+    .render = render_offer,
+    .buttons = {{FLASH_ACTION_JOIN, "Katıl", "Join"}, {FLASH_ACTION_DECLINE, "Hayır", "No"}},
+};
+const struct notify_kind flash_msg_question = {
+    .name = "question", .purpose = NOTIFY_TRANSACTIONAL, .render = render_question};
+const struct notify_kind flash_msg_window_open = {
+    .name = "window_open", .purpose = NOTIFY_TRANSACTIONAL, .render = render_window_open};
+const struct notify_kind flash_msg_seller_summary = {
+    .name = "seller_summary", .purpose = NOTIFY_TRANSACTIONAL, .render = render_seller_summary};
+const struct notify_kind flash_msg_cancelled = {
+    .name = "cancelled", .purpose = NOTIFY_TRANSACTIONAL, .render = render_cancelled};
+const struct notify_kind flash_msg_reminder = {
+    .name = "reminder", .purpose = NOTIFY_MARKETING, .render = render_reminder};
+const struct notify_kind flash_msg_confirmation = {
+    .name = "confirmation", .purpose = NOTIFY_TRANSACTIONAL, .render = render_confirmation};
+
+int flash_messages_register(struct err *e)
+{
+    static const struct notify_kind *const all[] = {
+        &flash_msg_offer,          &flash_msg_question,  &flash_msg_window_open,
+        &flash_msg_seller_summary, &flash_msg_cancelled, &flash_msg_reminder,
+        &flash_msg_confirmation};
+    int rc = 0;
+    for (size_t i = 0; !rc && i < sizeof(all) / sizeof(all[0]); i++)
+        rc = notify_kind_register(all[i], e);
+    return rc;
 }
