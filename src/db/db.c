@@ -140,6 +140,29 @@ void db_count_error(struct db *db)
     atomic_fetch_add(&db->errors, 1);
 }
 
+void db_fault_after(struct db *db, int64_t n)
+{
+    atomic_store(&db->fault_calls, 0);
+    atomic_store(&db->fault_at, n > 0 ? n : 0);
+}
+
+int64_t db_fault_calls(const struct db *db)
+{
+    return atomic_load(&db->fault_calls);
+}
+
+/* Whether this call is the one db_fault_after() asked to fail; fills e if so. */
+static bool injected_fault(struct db *db, struct err *e)
+{
+    int64_t at = atomic_load(&db->fault_at);
+    int64_t n = atomic_fetch_add(&db->fault_calls, 1) + 1;
+    if (!at || n != at)
+        return false;
+    db_count_error(db);
+    err_set(e, ERR_DB, "injected fault (call %lld)", (long long)n);
+    return true;
+}
+
 const char *db_sql(const struct db *db, enum db_fragment f)
 {
     switch (f) {
@@ -319,6 +342,10 @@ int db_begin(struct db_conn *c, struct err *e)
 int db_commit(struct db_conn *c, struct err *e)
 {
     assert(c->in_tx && "db_commit without db_begin");
+    if (injected_fault(c->db, e)) {
+        db_rollback(c);
+        return ERR_DB;
+    }
     int rc = c->db->ops->commit(c, e);
     /* The backend leaves no transaction open whether COMMIT worked or not. */
     c->in_tx = false;
@@ -347,6 +374,8 @@ bool db_in_transaction(const struct db_conn *c)
 
 int db_exec(struct db_conn *c, const char *sql, struct err *e)
 {
+    if (injected_fault(c->db, e))
+        return ERR_DB;
     int rc = c->db->ops->exec(c, sql, e);
     if (rc)
         db_count_error(c->db);
@@ -477,6 +506,8 @@ int db_bind_bool(struct db_stmt *s, int idx, bool v)
 
 int db_step(struct db_stmt *s, struct err *e)
 {
+    if (injected_fault(s->conn->db, e))
+        return DB_ERROR;
     int r = s->conn->db->ops->step(s, e);
     if (r == DB_ERROR)
         db_count_error(s->conn->db);

@@ -57,6 +57,16 @@ const char *db_backend_name(const struct db *db);
 uint64_t db_error_count(const struct db *db);
 
 /*
+ * Fault injection, for tests of what a failure half-way leaves behind. After db_fault_after(db,
+ * n) the n-th call on `db` (counting from 1, over every connection) of db_step, db_exec or
+ * db_commit fails with ERR_DB "injected fault" without reaching the database (a failed commit
+ * rolls back, as a real one does); n = 0 turns it off. db_fault_calls() is how many such calls
+ * were made since, so a test can count a flow's calls once and then fail each in turn.
+ */
+void db_fault_after(struct db *db, int64_t n);
+int64_t db_fault_calls(const struct db *db);
+
+/*
  * Take a connection from the pool, waiting up to the busy timeout; ERR_TIMEOUT when none frees.
  * A broken PostgreSQL connection is reconnected here.
  */

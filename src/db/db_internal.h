@@ -35,7 +35,9 @@ struct db {
     struct db_conn *free_list;
     int n_open;
     _Atomic uint64_t errors;
-    void *backend_data; /* owned by the backend's open/close */
+    _Atomic int64_t fault_at;    /* db_fault_after(): fail this call (1-based), 0 = never */
+    _Atomic int64_t fault_calls; /* calls counted since db_fault_after() */
+    void *backend_data;          /* owned by the backend's open/close */
 };
 
 /* Work to run after the outermost commit (db_on_commit). */

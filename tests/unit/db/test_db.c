@@ -324,6 +324,38 @@ static void test_upgrade_message_kinds(void **state)
     db_conn_release(c);
 }
 
+/* db_fault_after: the n-th call fails without reaching the database; a failed commit rolls back. */
+static void test_fault_injection(void **state)
+{
+    struct fixture *f = *state;
+    migrate_ok(f->db);
+    struct db_conn *c = testdb_acquire(f->db);
+    struct err e;
+    err_init(&e);
+    db_fault_after(f->db, 2);
+    assert_int_equal(insert_tenant(c, "a", &e), 1); /* call 1 */
+    err_init(&e);
+    assert_int_equal(insert_tenant(c, "b", &e), -1); /* call 2: refused */
+    assert_int_equal(e.code, ERR_DB);
+    assert_non_null(strstr(e.msg, "injected fault"));
+    assert_int_equal(db_fault_calls(f->db), 2);
+    err_init(&e);
+    assert_int_equal(insert_tenant(c, "c", &e), 1); /* only the one call fails */
+    db_fault_after(f->db, 0);
+    assert_int_equal(count_rows(c, "SELECT count(*) FROM tenants"), 2);
+    /* A commit that fails rolls the transaction back. */
+    db_fault_after(f->db, 2); /* the insert is call 1, the commit call 2 */
+    assert_int_equal(db_begin(c, &e), 0);
+    assert_int_equal(insert_tenant(c, "d", &e), 1);
+    assert_int_equal(db_commit(c, &e), ERR_DB);
+    assert_false(db_in_transaction(c));
+    db_fault_after(f->db, 0);
+    assert_int_equal(count_rows(c, "SELECT count(*) FROM tenants WHERE name = 'd'"), 0);
+    err_init(&e);
+    assert_int_equal(db_exec(c, "DELETE FROM tenants WHERE name = 'zzz'", &e), 0); /* off */
+    db_conn_release(c);
+}
+
 struct type_row {
     bool null_all;
     int64_t i;
@@ -1052,6 +1084,7 @@ static void test_on_commit(void **state)
 #define BACKEND_TESTS(setup)                                                                       \
     cmocka_unit_test_setup_teardown(test_migrate, setup, teardown),                                \
         cmocka_unit_test_setup_teardown(test_upgrade_message_kinds, setup, teardown),              \
+        cmocka_unit_test_setup_teardown(test_fault_injection, setup, teardown),                    \
         cmocka_unit_test_setup_teardown(test_types, setup, teardown),                              \
         cmocka_unit_test_setup_teardown(test_conflict, setup, teardown),                           \
         cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),                       \

@@ -16,6 +16,7 @@
 #include "domain/webhooks/webhooks.h"
 #include "support/testdb.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,6 +232,326 @@ static void test_full_life(void **state)
     assert_int_equal(b2.commits, 1);
     assert_int_equal(b2.shows, 0);
     assert_true(flash_buyer_reliability(&b1) > flash_buyer_reliability(&b2));
+}
+
+/* ======================== races: several connections at once ======================== */
+
+#define RACERS 6
+
+enum race_op { RACE_ACTIVATE, RACE_PRECOMMIT, RACE_REDEEM };
+
+struct racer {
+    struct fx *f;
+    pthread_barrier_t *go;
+    enum race_op op;
+    int64_t window;
+    int64_t now;
+    const char *arg; /* buyer id or code */
+    int rc;
+    bool created;
+    char msg[256];
+};
+
+static void *race_one(void *p)
+{
+    struct racer *r = p;
+    struct db_conn *c = testdb_acquire(r->f->db);
+    struct arena a;
+    arena_init(&a);
+    struct err e;
+    err_init(&e);
+    const char *who = NULL;
+    pthread_barrier_wait(r->go);
+    switch (r->op) {
+    case RACE_ACTIVATE:
+        r->rc = flash_activate(c, TENANT, r->window, r->now, &e);
+        break;
+    case RACE_PRECOMMIT:
+        r->rc = flash_precommit(c, TENANT, r->window, r->arg, r->now, &r->created, &e);
+        break;
+    case RACE_REDEEM:
+        r->rc = flash_redeem(c, TENANT, r->window, r->arg, r->now, &a, &who, &e);
+        break;
+    }
+    snprintf(r->msg, sizeof(r->msg), "%s", e.msg);
+    arena_release(&a);
+    db_conn_release(c);
+    return NULL;
+}
+
+/* Runs RACERS copies of one call, released together; fills r[]. */
+static void race(struct fx *f, enum race_op op, int64_t window, int64_t now, const char *arg,
+                 struct racer r[RACERS])
+{
+    pthread_t th[RACERS];
+    pthread_barrier_t go;
+    pthread_barrier_init(&go, NULL, RACERS);
+    for (int i = 0; i < RACERS; i++) {
+        r[i] =
+            (struct racer){.f = f, .go = &go, .op = op, .window = window, .now = now, .arg = arg};
+        assert_int_equal(pthread_create(&th[i], NULL, race_one, &r[i]), 0);
+    }
+    for (int i = 0; i < RACERS; i++)
+        pthread_join(th[i], NULL);
+    pthread_barrier_destroy(&go);
+}
+
+/* Every racer succeeds (`conflict_ok`: or is refused with a conflict, never another error). */
+static void assert_raced_cleanly(const struct racer *r, bool conflict_ok)
+{
+    if (r->rc && !(conflict_ok && r->rc == ERR_CONFLICT))
+        fail_msg("a racer failed with %d: %s", r->rc, r->msg);
+}
+
+/*
+ * Two jobs (or two processes) activating one window at once: one activation happens, the seller
+ * gets one summary and each committed buyer one "it started" message.
+ */
+static void test_race_activate(void **state)
+{
+    struct fx *f = *state;
+    struct err e;
+    err_init(&e);
+    moda(f, true);
+    int64_t pk = generate_one(f, "SCHEDULED");
+    bool created;
+    ok(flash_precommit(f->c, TENANT, pk, "B1", T0 + MIN_MS, &created, &e), &e);
+    ok(flash_precommit(f->c, TENANT, pk, "B2", T0 + MIN_MS, &created, &e), &e);
+    struct flash_window w = get_window(f, pk);
+    struct racer r[RACERS];
+    race(f, RACE_ACTIVATE, pk, w.start_ms, NULL, r);
+    for (int i = 0; i < RACERS; i++)
+        assert_raced_cleanly(&r[i], false); /* activation is idempotent */
+    w = get_window(f, pk);
+    assert_int_equal(w.status, FLASH_WINDOW_ACTIVE);
+    assert_int_equal(messages(f, pk, &flash_msg_seller_summary), 1);
+    assert_int_equal(messages(f, pk, &flash_msg_window_open), 2);
+    /* each committed buyer was counted as coming once */
+    struct flash_buyer b1;
+    ok(flash_store_buyer_get(f->c, TENANT, "B1", false, &f->a, &b1, &e), &e);
+    assert_int_equal(b1.commits, 1);
+}
+
+/* One buyer's "katıl" arriving several times at once: one pre-commit, one confirmation. */
+static void test_race_precommit(void **state)
+{
+    struct fx *f = *state;
+    moda(f, true);
+    int64_t pk = generate_one(f, "SCHEDULED");
+    struct racer r[RACERS];
+    race(f, RACE_PRECOMMIT, pk, T0 + MIN_MS, "B1", r);
+    int created = 0;
+    for (int i = 0; i < RACERS; i++) {
+        assert_raced_cleanly(&r[i], false); /* a repeated pre-commit is not an error */
+        created += !r[i].rc && r[i].created;
+    }
+    assert_int_equal(created, 1);
+    assert_int_equal(get_window(f, pk).committed, 1);
+    assert_int_equal(messages(f, pk, &flash_msg_confirmation), 1);
+}
+
+/* A code shown at two tills at once: one redemption succeeds, the others are refused. */
+static void test_race_redeem(void **state)
+{
+    struct fx *f = *state;
+    struct err e;
+    err_init(&e);
+    moda(f, true);
+    int64_t pk = generate_one(f, "SCHEDULED");
+    bool created;
+    ok(flash_precommit(f->c, TENANT, pk, "B1", T0 + MIN_MS, &created, &e), &e);
+    ok(flash_precommit(f->c, TENANT, pk, "B2", T0 + MIN_MS, &created, &e), &e); /* the minimum */
+    struct flash_window w = get_window(f, pk);
+    ok(flash_activate(f->c, TENANT, pk, w.start_ms, &e), &e);
+    const char *code;
+    ok(flash_join(f->c, TENANT, pk, "B1", w.start_ms + MIN_MS, &f->a, &code, &created, &e), &e);
+    struct racer r[RACERS];
+    race(f, RACE_REDEEM, pk, w.start_ms + 2 * MIN_MS, code, r);
+    int won = 0;
+    for (int i = 0; i < RACERS; i++) {
+        assert_raced_cleanly(&r[i], true); /* "already redeemed" */
+        won += r[i].rc == 0;
+    }
+    assert_int_equal(won, 1);
+    assert_int_equal(get_window(f, pk).redeemed, 1);
+    struct flash_buyer b1;
+    ok(flash_store_buyer_get(f->c, TENANT, "B1", false, &f->a, &b1, &e), &e);
+    assert_int_equal(b1.shows, 1);
+}
+
+/* ======================== faults: a failure at any step leaves nothing half-done =========== */
+
+/* What a flow may have changed: counted after each failed attempt, compared with before. */
+struct trace {
+    int64_t messages, jobs, events, precommits, joins, redeemed, window_updated, windows, targets,
+        commits_shows;
+};
+
+static int64_t count_sql(struct fx *f, const char *sql)
+{
+    struct err e;
+    err_init(&e);
+    struct db_stmt *st;
+    ok(db_prepare(f->c, &st, sql, &e), &e);
+    int64_t n = db_step(st, &e) == DB_ROW ? db_col_i64(st, 0) : -1;
+    db_stmt_done(st);
+    return n;
+}
+
+static struct trace trace_of(struct fx *f)
+{
+    db_fault_after(f->db, 0);
+    struct trace t = {
+        .messages = count_sql(f, "SELECT count(*) FROM messages"),
+        .jobs = count_sql(f, "SELECT count(*) FROM jobs"),
+        .events = count_sql(f, "SELECT count(*) FROM webhook_deliveries"),
+        .precommits = count_sql(f, "SELECT count(*) FROM precommits WHERE status = 'active'"),
+        .joins = count_sql(f, "SELECT count(*) FROM participants"),
+        .redeemed = count_sql(f, "SELECT count(*) FROM participants WHERE redeemed_at IS NOT NULL"),
+        .window_updated = count_sql(f, "SELECT count(*) FROM flash_windows "
+                                       "WHERE status <> 'SCHEDULED'"),
+        .windows = count_sql(f, "SELECT count(*) FROM flash_windows"),
+        .targets = count_sql(f, "SELECT count(*) FROM window_targets"),
+        .commits_shows =
+            count_sql(f, "SELECT coalesce(sum(commits * 1000 + shows), 0) FROM buyers"),
+    };
+    return t;
+}
+
+static void assert_same_trace(const struct trace *a, const struct trace *b, int64_t k)
+{
+    if (memcmp(a, b, sizeof(*a)) != 0)
+        fail_msg("a fault at call %lld left a change behind: messages %lld->%lld, jobs %lld->%lld, "
+                 "webhook deliveries %lld->%lld, pre-commits %lld->%lld, joins %lld->%lld, "
+                 "redeemed %lld->%lld, windows moved %lld->%lld, windows %lld->%lld, targets "
+                 "%lld->%lld, buyers' commits/shows %lld->%lld",
+                 (long long)k, (long long)a->messages, (long long)b->messages, (long long)a->jobs,
+                 (long long)b->jobs, (long long)a->events, (long long)b->events,
+                 (long long)a->precommits, (long long)b->precommits, (long long)a->joins,
+                 (long long)b->joins, (long long)a->redeemed, (long long)b->redeemed,
+                 (long long)a->window_updated, (long long)b->window_updated, (long long)a->windows,
+                 (long long)b->windows, (long long)a->targets, (long long)b->targets,
+                 (long long)a->commits_shows, (long long)b->commits_shows);
+}
+
+typedef int (*flow_fn)(struct fx *f, int64_t window, const char *arg, int64_t now, struct err *e);
+
+/*
+ * Fails the flow's 1st database call, then its 2nd, ... until it runs through: every failed
+ * attempt must return an error and leave the database as it was; the run that succeeds must
+ * change it. Returns how many calls were failed in turn.
+ */
+static int64_t fail_each_call(struct fx *f, flow_fn flow, int64_t window, const char *arg,
+                              int64_t now)
+{
+    struct trace before = trace_of(f);
+    for (int64_t k = 1; k < 2000; k++) {
+        struct err e;
+        err_init(&e);
+        db_fault_after(f->db, k);
+        int rc = flow(f, window, arg, now, &e);
+        int64_t calls = db_fault_calls(f->db);
+        db_fault_after(f->db, 0);
+        if (calls < k) { /* it finished before the k-th call: no fault happened */
+            ok(rc, &e);
+            struct trace after = trace_of(f);
+            assert_true(memcmp(&before, &after, sizeof(before)) != 0);
+            return k - 1;
+        }
+        if (!rc)
+            fail_msg("the flow succeeded although call %lld failed", (long long)k);
+        struct trace left = trace_of(f);
+        assert_same_trace(&before, &left, k);
+    }
+    fail_msg("the flow never finished");
+    return 0;
+}
+
+static int flow_webhook_endpoint(struct fx *f)
+{
+    struct err e;
+    err_init(&e);
+    struct webhook_endpoint_in in = {
+        .url = "https://example.com/hooks", .events = webhooks_event_types, .n_events = 7};
+    struct webhook_endpoint ep;
+    return webhooks_endpoint_create(f->c, TENANT, &in, T0, &f->a, &ep, &e);
+}
+
+static int flow_precommit(struct fx *f, int64_t window, const char *arg, int64_t now, struct err *e)
+{
+    bool created;
+    return flash_precommit(f->c, TENANT, window, arg, now, &created, e);
+}
+
+static int flow_activate(struct fx *f, int64_t window, const char *arg, int64_t now, struct err *e)
+{
+    (void)arg;
+    return flash_activate(f->c, TENANT, window, now, e);
+}
+
+static int flow_join(struct fx *f, int64_t window, const char *arg, int64_t now, struct err *e)
+{
+    const char *code;
+    bool created;
+    return flash_join(f->c, TENANT, window, arg, now, &f->a, &code, &created, e);
+}
+
+static int flow_redeem(struct fx *f, int64_t window, const char *arg, int64_t now, struct err *e)
+{
+    const char *who;
+    return flash_redeem(f->c, TENANT, window, arg, now, &f->a, &who, e);
+}
+
+static int flow_generate(struct fx *f, int64_t window, const char *arg, int64_t now, struct err *e)
+{
+    (void)window;
+    (void)arg;
+    struct flash_generated *g;
+    size_t n;
+    return flash_generate(f->c, TENANT, now, &f->a, &g, &n, e);
+}
+
+/*
+ * The flows that send messages or record a visit, with a failure injected at every database
+ * call in turn (and webhook subscribers listening, so events are part of what must not leak).
+ */
+static void test_faults_leave_nothing_behind(void **state)
+{
+    struct fx *f = *state;
+    moda(f, true);
+    assert_int_equal(flow_webhook_endpoint(f), 0);
+    int64_t steps = fail_each_call(f, flow_generate, 0, NULL, T0);
+    int64_t pk = 0;
+    {
+        struct notify_filter nf = {.kind = "offer", .status = -1, .limit = 1};
+        struct notify_message *rows;
+        size_t n;
+        struct err e;
+        err_init(&e);
+        ok(notify_list(f->c, TENANT, &nf, &f->a, &rows, &n, &e), &e);
+        assert_int_equal(n, 1);
+        pk = rows[0].about_pk;
+    }
+    assert_int_equal(messages(f, pk, &flash_msg_offer), 3);
+    steps += fail_each_call(f, flow_precommit, pk, "B1", T0 + MIN_MS);
+    steps += fail_each_call(f, flow_precommit, pk, "B2", T0 + MIN_MS);
+    assert_int_equal(messages(f, pk, &flash_msg_confirmation), 2);
+    int64_t start = get_window(f, pk).start_ms;
+    steps += fail_each_call(f, flow_activate, pk, NULL, start);
+    assert_int_equal(get_window(f, pk).status, FLASH_WINDOW_ACTIVE);
+    assert_int_equal(messages(f, pk, &flash_msg_seller_summary), 1);
+    assert_int_equal(messages(f, pk, &flash_msg_window_open), 2);
+    steps += fail_each_call(f, flow_join, pk, "B1", start + MIN_MS);
+    struct err e;
+    err_init(&e);
+    const char *code;
+    bool created;
+    ok(flash_join(f->c, TENANT, pk, "B1", start + MIN_MS, &f->a, &code, &created, &e), &e);
+    assert_false(created);
+    steps += fail_each_call(f, flow_redeem, pk, code, start + 2 * MIN_MS);
+    assert_int_equal(get_window(f, pk).redeemed, 1);
+    /* enough calls were failed for this to mean something */
+    assert_true(steps > 40);
 }
 
 static void test_under_minimum(void **state)
@@ -718,6 +1039,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_no_overlapping_offers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_manual_minimum, setup, teardown),
         cmocka_unit_test_setup_teardown(test_generate_options, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_race_activate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_race_precommit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_race_redeem, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_faults_leave_nothing_behind, setup, teardown),
         cmocka_unit_test(test_supply_derive),
         cmocka_unit_test(test_demand_understand),
     };
