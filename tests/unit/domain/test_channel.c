@@ -807,6 +807,47 @@ static void test_deliver_rate_limited_then_sent(void **state)
     assert_int_equal(request(f, 1).answered_code, 0);
 }
 
+/* The network fails the first `fail` requests (nothing reaches the provider), then passes. */
+struct flaky_net {
+    _Atomic int calls;
+    int fail;
+};
+
+static int flaky_do(void *ctx, const struct httpc_request *req, struct httpc_response *resp,
+                    struct err *e)
+{
+    struct flaky_net *n = ctx;
+    if (atomic_fetch_add(&n->calls, 1) < n->fail)
+        return err_set(e, ERR_UPSTREAM, "connection refused");
+    return httpc_ops_curl()->do_request(httpc_ops_curl()->ctx, req, resp, e);
+}
+
+/* A send that never reached the provider is retried and sent once; nothing is lost. */
+static void test_deliver_network_down_then_sent(void **state)
+{
+    struct fx *f = *state;
+    wrote_at(f, PHONE1, NOW - HOUR_MS);
+    struct flaky_net net = {.fail = 2};
+    struct httpc_ops ops = {.do_request = flaky_do, .ctx = &net};
+    httpc_set_ops(&ops);
+    start_workers(f);
+    int64_t pk = enqueue(f, f->b1, &flash_msg_confirmation, "tr");
+    struct job_row j = wait_job(f, pk, JOB_STATE_PENDING, 1);
+    assert_non_null(strstr(j.last_error, "connection refused"));
+    assert_int_equal(message(f, pk).status, NOTIFY_PENDING);
+    set_clock(f, NOW + HOUR_MS);
+    wait_job(f, pk, JOB_STATE_PENDING, 2);
+    set_clock(f, NOW + 2 * HOUR_MS);
+    struct notify_message m = wait_message(f, pk);
+    assert_int_equal(m.status, NOTIFY_SENT);
+    wait_job(f, pk, JOB_STATE_DONE, 3);
+    assert_int_equal(fake_whatsapp_count(f->fake), 1); /* sent once */
+    assert_int_equal(atomic_load(&net.calls), 3);
+    job_workers_stop(f->w, 5000); /* no worker uses the flaky network after this */
+    f->w = NULL;
+    httpc_set_ops(NULL);
+}
+
 static void test_deliver_reengagement_template(void **state)
 {
     struct fx *f = *state;
@@ -967,6 +1008,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_deliver_inside_window, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_deliver_outside_window, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_deliver_rate_limited_then_sent, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_deliver_network_down_then_sent, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_deliver_reengagement_template, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_deliver_auth_alert, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_deliver_permanent, fx_setup, fx_teardown),
