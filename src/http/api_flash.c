@@ -8,6 +8,7 @@
  */
 #include "core/clock.h"
 #include "domain/flash/flash_service.h"
+#include "domain/flash/learning.h"
 #include "domain/understand/understand_json.h"
 #include "domain/notify/outbox.h"
 #include "http/handlers.h"
@@ -801,6 +802,51 @@ int h_campaigns_config_put(struct http_req *r, struct err *e)
     if (rc)
         return rc;
     return http_reply_json(r, 200, flash_config_to_json(&cfg));
+}
+
+/* What the learning policy has learned, per seller, category and discount. */
+int h_campaigns_learning(struct http_req *r, struct err *e)
+{
+    struct page p;
+    struct db_conn *c = NULL;
+    struct flash_config cfg;
+    double prior = 0;
+    int64_t offers = 0;
+    struct flash_learning_row *rows;
+    size_t n;
+    int rc = http_req_page(r, 100, 500, &p, e);
+    if (!rc)
+        rc = db(r, &c, e);
+    if (!rc)
+        rc = flash_store_config_get(c, r->who.tenant_id, &cfg, e);
+    if (!rc)
+        rc = flash_learning_prior(c, r->who.tenant_id, &prior, &offers, e);
+    if (!rc)
+        rc = flash_learning_list(c, r->who.tenant_id, &p, &r->arena, &rows, &n, e);
+    if (rc)
+        return rc;
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const struct flash_learning_row *x = &rows[i];
+        double mean = flash_learning_mean(prior, x->offers, x->visits);
+        json_array_append_new(
+            arr, json_pack("{s:s, s:s, s:i, s:I, s:I, s:f, s:f, s:o}", "seller_id", x->seller_id,
+                           "category", x->category, "discount", x->discount, "offers",
+                           (json_int_t)x->offers, "visits", (json_int_t)x->visits, "posterior_mean",
+                           round(mean * 1e4) / 1e4, "expected_value",
+                           round(mean * (1.0 - x->discount / 100.0) * 1e4) / 1e4, "updated_at",
+                           iso(x->updated_at)));
+    }
+    json_t *body = http_page_body("arms", arr, &p, n, n ? rows[n - 1].pk : 0);
+    static const char *const modes[] = {"off", "explore", "exploit"};
+    json_object_set_new(
+        body, "mode",
+        json_string(modes[cfg.learning >= 0 && cfg.learning <= 2 ? cfg.learning : 0]));
+    json_object_set_new(body, "prior",
+                        json_pack("{s:f, s:I, s:f}", "visit_rate", round(prior * 1e4) / 1e4,
+                                  "offers", (json_int_t)offers, "weight",
+                                  FLASH_LEARNING_PRIOR_WEIGHT));
+    return http_reply_json(r, 200, body);
 }
 
 /* ======================== flash windows ======================== */

@@ -67,6 +67,7 @@ const struct http_route http_routes[] = {
     {"POST", "/api/campaigns/generate", h_campaigns_generate, ROLE_OPERATOR, 64 * KB,
      HTTP_BODY_JSON | HTTP_BODY_OPTIONAL},
     {"GET", "/api/campaigns/config", h_campaigns_config_get, ROLE_VIEWER, 0, 0},
+    {"GET", "/api/campaigns/learning", h_campaigns_learning, ROLE_VIEWER, 0, 0},
     {"PUT", "/api/campaigns/config", h_campaigns_config_put, ROLE_ADMIN, 16 * KB, HTTP_BODY_JSON},
 
     /* flash windows: windows and their actions */

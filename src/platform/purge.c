@@ -15,6 +15,7 @@ const char *const purge_tenant_tables[] = {
     "precommits",
     "window_targets",
     "flash_windows",
+    "flash_learning",
     "demand_signals",
     "supply_signals",
     "buyers",

@@ -715,6 +715,59 @@ static void test_restart_activates_once(void **state)
     json_decref(w);
 }
 
+/*
+ * What the learning policy learned, over HTTP: an engine window cancelled for want of pre-commits
+ * is an outcome (its offers brought nobody); the setting switches the policy; another tenant
+ * sees nothing.
+ */
+static void test_learning_api(void **state)
+{
+    (void)state;
+    json_t *l = get("/api/campaigns/learning", 200);
+    assert_string_equal(str(l, "mode"), "off");
+    assert_int_equal(json_array_size(json_object_get(l, "arms")), 0);
+    json_decref(l);
+    char path[96];
+    snprintf(path, sizeof(path), "/api/flash-windows/%lld/cancel", s1_window);
+    json_decref(post(path, "{\"buyer_id\":\"B1\"}", 200)); /* no pre-commit left */
+    harness_window_start_now(srv.db_url, s1_window);
+    assert_string_equal(wait_status(s1_window, "CANCELLED", 15000), "CANCELLED");
+    json_t *w = window(s1_window);
+    long long discount = num(w, "discount_percent");
+    long long targeted = num(json_object_get(w, "counts"), "targeted");
+    json_decref(w);
+    l = get("/api/campaigns/learning", 200);
+    json_t *arms = json_object_get(l, "arms");
+    assert_int_equal(json_array_size(arms), 1);
+    json_t *a = json_array_get(arms, 0);
+    assert_string_equal(str(a, "seller_id"), "S1");
+    assert_string_equal(str(a, "category"), "coffee");
+    assert_int_equal(num(a, "discount"), discount);
+    assert_int_equal(num(a, "offers"), targeted);
+    assert_int_equal(num(a, "visits"), 0);
+    assert_true(json_real_value(json_object_get(a, "posterior_mean")) < 0.3);
+    json_decref(l);
+    json_decref(put_config("{\"learning\":1}", 200));
+    l = get("/api/campaigns/learning", 200);
+    assert_string_equal(str(l, "mode"), "explore");
+    json_decref(l);
+    json_t *bad = put_config("{\"learning\":3}", 400);
+    assert_string_equal(str(json_object_get(bad, "error"), "field"), "learning");
+    json_decref(bad);
+    json_decref(put_config("{\"learning\":0}", 200));
+    /* another tenant learned nothing */
+    char out[256], key[200];
+    assert_int_equal(harness_cli(srv.db_url, "tenants create bursa", out, sizeof(out)), 0);
+    assert_int_equal(
+        harness_cli(srv.db_url, "keys create --tenant bursa --role viewer", key, sizeof(key)), 0);
+    key[strcspn(key, "\r\n")] = '\0';
+    struct resp r;
+    assert_int_equal(http_get(&srv, "/api/campaigns/learning", key, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(json_array_size(json_object_get(r.json, "arms")), 0);
+    resp_free(&r);
+}
+
 int main(void)
 {
     if (!harness_backend_available())
@@ -729,6 +782,7 @@ int main(void)
         cmocka_unit_test(test_cancel_under_minimum),
         cmocka_unit_test(test_other_tenant_sees_nothing),
         cmocka_unit_test(test_restart_activates_once),
+        cmocka_unit_test(test_learning_api),
     };
     return cmocka_run_group_tests_name(harness_backend(), tests, setup, teardown);
 }

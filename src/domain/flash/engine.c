@@ -1350,7 +1350,10 @@ static json_t *targets_json(const struct flash_scan_input *in, const struct flas
         int tier = 0;
         while (tier < cfg->n_tiers && !(t->distance_m < cfg->tiers[tier].max_m))
             tier++;
-        if (tier == cfg->n_tiers)
+        if (in->discount_why)
+            snprintf(why, sizeof(why), "%.0f m away, %s: the window's learned discount %d%%",
+                     t->distance_m, arrive, t->discount);
+        else if (tier == cfg->n_tiers)
             snprintf(why, sizeof(why), "%.0f m away, %s: beyond the tiers, no discount",
                      t->distance_m, arrive);
         else if (cfg->tiers[tier].discount > sl->max_discount)
@@ -1398,6 +1401,8 @@ int flash_draft_window(const struct flash_scan_input *in, const struct flash_sco
     char dwhy[160];
     if (n_targets == 0)
         snprintf(dwhy, sizeof(dwhy), "no targets, no discount");
+    else if (in->discount_why)
+        snprintf(dwhy, sizeof(dwhy), "%s", in->discount_why);
     else
         snprintf(dwhy, sizeof(dwhy), "largest target discount %d%% (seller max %d%%)", discount,
                  sl->max_discount);

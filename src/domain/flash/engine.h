@@ -89,6 +89,11 @@ struct flash_scan_input {
     bool has_lead;
     int64_t lead_ms;
     int window_minutes;
+    /*
+     * Optional: the caller gave every target the same discount itself (the learning policy);
+     * this is the trace's reason for it. NULL: the distance tiers' reasoning.
+     */
+    const char *discount_why;
 };
 
 struct flash_score {

@@ -88,6 +88,13 @@ const struct flash_setting flash_settings[] = {
      "after a seller declines, no new question for this long unless they report idle again"},
     {"max_questions_per_seller_per_day", FLASH_SETTING_INT, 0, 100, 4,
      CFG(max_questions_per_seller_per_day), "engine questions one seller receives a day at most"},
+    {"learning", FLASH_SETTING_INT, 0, 2, FLASH_LEARNING_OFF, CFG(learning),
+     "how an engine window's discount is chosen: 0 the distance tiers, 1 the learning policy "
+     "(learns per seller and category which tier discount brings visits, exploring within "
+     "learning_max_regret), 2 the learning policy without exploring"},
+    {"learning_max_regret", FLASH_SETTING_NUMBER, 0, 1, 0.05, CFG(learning_max_regret),
+     "the learning policy never tries a discount whose expected value (visit rate x margin) is "
+     "more than this below the best one's"},
 };
 const size_t flash_settings_count = sizeof(flash_settings) / sizeof(flash_settings[0]);
 

@@ -160,9 +160,18 @@ struct flash_config {
     double walk_detour;          /* street distance / straight-line distance */
     int seller_cooldown_minutes; /* no new question after a seller's "no" for this long */
     int max_questions_per_seller_per_day; /* engine questions to one seller in 24 h */
+    int learning;               /* FLASH_LEARNING_*: how an engine window's discount is chosen */
+    double learning_max_regret; /* exploration never costs more than this expected value */
     /* the tenant's own categories: [a-z_]{1,32}, none canonical, none repeated */
     char extra_categories[FLASH_MAX_EXTRA_CATEGORIES][FLASH_CATEGORY_MAX + 1];
     int n_extra_categories;
+};
+
+/* flash_config.learning */
+enum {
+    FLASH_LEARNING_OFF = 0,     /* the distance tiers (seed 000): closer buyers, smaller discount */
+    FLASH_LEARNING_EXPLORE = 1, /* the learning policy, Thompson sampling with bounded regret */
+    FLASH_LEARNING_EXPLOIT = 2, /* the learning policy, best posterior mean only */
 };
 
 /*

@@ -12,6 +12,7 @@
 #include "domain/account/account.h"
 #include "domain/flash/flash_messages.h"
 #include "domain/flash/flash_service.h"
+#include "domain/flash/learning.h"
 #include "domain/notify/outbox.h"
 #include "domain/webhooks/webhooks.h"
 #include "support/testdb.h"
@@ -554,6 +555,90 @@ static void test_faults_leave_nothing_behind(void **state)
     assert_true(steps > 40);
 }
 
+/* ======================== the learning policy ======================== */
+
+static int64_t learned(struct fx *f, const char *sql)
+{
+    return count_sql(f, sql);
+}
+
+/*
+ * Outcomes are recorded when a window ends, whatever the setting; with the policy on, a window's
+ * discount is the arm with the best learned value, the same for every target, never above the
+ * seller's maximum, and the trace says why.
+ */
+static void test_learning(void **state)
+{
+    struct fx *f = *state;
+    struct err e;
+    err_init(&e);
+    moda(f, true);
+    int64_t pk = generate_one(f, "SCHEDULED");
+    struct flash_window w = get_window(f, pk);
+    assert_int_equal(w.discount_percent, 20); /* off: the distance tiers (B3, 420 m: 20%) */
+    bool created;
+    ok(flash_precommit(f->c, TENANT, pk, "B1", T0 + MIN_MS, &created, &e), &e);
+    ok(flash_precommit(f->c, TENANT, pk, "B2", T0 + MIN_MS, &created, &e), &e);
+    ok(flash_activate(f->c, TENANT, pk, w.start_ms, &e), &e);
+    const char *code;
+    ok(flash_join(f->c, TENANT, pk, "B1", w.start_ms + MIN_MS, &f->a, &code, &created, &e), &e);
+    const char *who;
+    ok(flash_redeem(f->c, TENANT, pk, code, w.start_ms + 2 * MIN_MS, &f->a, &who, &e), &e);
+    assert_int_equal(learned(f, "SELECT count(*) FROM flash_learning"), 0);
+    ok(flash_expire(f->c, TENANT, pk, w.end_ms, &e), &e);
+    ok(flash_expire(f->c, TENANT, pk, w.end_ms + 1000, &e), &e); /* counted once */
+    assert_int_equal(learned(f, "SELECT count(*) FROM flash_learning WHERE category = 'coffee' "
+                                "AND discount = 20 AND offers = 3 AND visits = 1"),
+                     1);
+
+    /*
+     * History says 15% brings nobody and 25% brings many: the policy, switched on, picks 25%,
+     * the seller's maximum (the 30% tier is capped to it, never exceeded).
+     */
+    int64_t s1 = get_window(f, pk).seller_pk;
+    ok(flash_learning_record(f->c, TENANT, s1, "coffee", 15, 40, 0, T0, &e), &e);
+    ok(flash_learning_record(f->c, TENANT, s1, "coffee", 25, 40, 30, T0, &e), &e);
+    struct flash_policy p;
+    double prior = 0;
+    ok(flash_learning_policy(f->c, TENANT, s1, "coffee", &(struct flash_config){0}, 25, &p, &prior,
+                             &e),
+       &e);
+    assert_true(prior > 0.3 && prior < 0.5); /* the tenant's own rate: 31 of 83 */
+    struct flash_config cfg;
+    ok(flash_store_config_get(f->c, TENANT, &cfg, &e), &e);
+    cfg.learning = FLASH_LEARNING_EXPLOIT;
+    ok(flash_store_config_put(f->c, TENANT, &cfg, T0, &e), &e);
+    /* the buyers want coffee again, later */
+    int64_t later = w.end_ms + 60 * MIN_MS;
+    static const char *const ids[] = {"B1", "B2", "B3"};
+    for (int i = 0; i < 3; i++) {
+        struct flash_demand_in d = {.text = "Latte istiyorum",
+                                    .product = "latte",
+                                    .category = "coffee",
+                                    .currency = "TRY",
+                                    .expires_at = later + 60 * MIN_MS};
+        int64_t dpk;
+        ok(flash_buyer_signal(f->c, TENANT, ids[i], &d, later, &dpk, &e), &e);
+    }
+    struct flash_generated *g;
+    size_t n;
+    ok(flash_generate(f->c, TENANT, later, &f->a, &g, &n, &e), &e);
+    int64_t pk2 = 0;
+    for (size_t i = 0; i < n; i++)
+        pk2 = g[i].reason[0] ? pk2 : g[i].window_pk;
+    assert_true(pk2 > 0);
+    w = get_window(f, pk2);
+    assert_int_equal(w.discount_percent, 25);
+    struct flash_window_target *t;
+    size_t nt;
+    ok(flash_store_window_targets(f->c, TENANT, pk2, &f->a, &t, &nt, &e), &e);
+    assert_true(nt > 0);
+    for (size_t i = 0; i < nt; i++)
+        assert_int_equal(t[i].discount, 25);
+    assert_non_null(strstr(w.trace_json, "25% chosen: posterior mean visit rate"));
+    assert_non_null(strstr(w.trace_json, "learned discount 25%"));
+}
+
 static void test_under_minimum(void **state)
 {
     struct fx *f = *state;
@@ -1043,6 +1128,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_race_precommit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_race_redeem, setup, teardown),
         cmocka_unit_test_setup_teardown(test_faults_leave_nothing_behind, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_learning, setup, teardown),
         cmocka_unit_test(test_supply_derive),
         cmocka_unit_test(test_demand_understand),
     };
