@@ -7,11 +7,9 @@
 #include "fake_receiver.h"
 #include "core/err.h"
 #include "core/webhook_sig.h"
+#include "fake_http.h"
 
-#include <arpa/inet.h>
 #include <jansson.h>
-#include <microhttpd.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,7 +18,6 @@
 #include <time.h>
 
 #define ROUTES_MAX 16
-#define BODY_MAX   (1u << 20)
 
 struct route {
     char path[128];
@@ -32,16 +29,10 @@ struct route {
 };
 
 struct fake_receiver {
-    struct MHD_Daemon *daemon;
-    char url[64];
+    struct fake_http *http;
     pthread_mutex_t mu;
     struct route routes[ROUTES_MAX];
     size_t n_routes;
-};
-
-struct conn {
-    char *body;
-    size_t len;
 };
 
 static struct route *find(struct fake_receiver *f, const char *path)
@@ -53,48 +44,46 @@ static struct route *find(struct fake_receiver *f, const char *path)
     return NULL;
 }
 
-static enum MHD_Result answer(struct MHD_Connection *c, unsigned int status, const char *text)
-{
-    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), (void *)(uintptr_t)text,
-                                                             MHD_RESPMEM_MUST_COPY);
-    MHD_add_response_header(r, "Content-Type", "text/plain");
-    enum MHD_Result ret = MHD_queue_response(c, status, r);
-    MHD_destroy_response(r);
-    return ret;
-}
-
 static void copy(char *dst, size_t n, const char *src)
 {
     snprintf(dst, n, "%s", src ? src : "");
 }
 
-static enum MHD_Result handle(struct fake_receiver *f, struct MHD_Connection *c, const char *url,
-                              const char *method, struct conn *st)
+static void answer(struct fake_http_answer *a, unsigned status, const char *text)
 {
-    if (strcmp(method, "POST") != 0)
-        return answer(c, 405, "POST only");
-    const char *id = MHD_lookup_connection_value(c, MHD_HEADER_KIND, WEBHOOK_SIG_HDR_ID);
-    const char *ts = MHD_lookup_connection_value(c, MHD_HEADER_KIND, WEBHOOK_SIG_HDR_TIMESTAMP);
-    const char *sig = MHD_lookup_connection_value(c, MHD_HEADER_KIND, WEBHOOK_SIG_HDR_SIGNATURE);
+    a->status = status;
+    copy(a->content_type, sizeof(a->content_type), "text/plain");
+    a->body = strdup(text);
+}
+
+static void handle(void *cls, const struct fake_http_request *q, struct fake_http_answer *a)
+{
+    struct fake_receiver *f = cls;
+    if (strcmp(q->method, "POST") != 0) {
+        answer(a, 405, "POST only");
+        return;
+    }
+    const char *id = fake_http_header(q, WEBHOOK_SIG_HDR_ID);
+    const char *ts = fake_http_header(q, WEBHOOK_SIG_HDR_TIMESTAMP);
+    const char *sig = fake_http_header(q, WEBHOOK_SIG_HDR_SIGNATURE);
     struct fake_hook h;
     memset(&h, 0, sizeof(h));
-    copy(h.path, sizeof(h.path), url);
+    copy(h.path, sizeof(h.path), q->url);
     copy(h.id, sizeof(h.id), id);
     copy(h.timestamp, sizeof(h.timestamp), ts);
     snprintf(h.body, sizeof(h.body), "%.*s",
-             (int)(st->len < sizeof(h.body) - 1 ? st->len : sizeof(h.body) - 1),
-             st->body ? st->body : "");
-    json_t *root = json_loadb(st->body ? st->body : "", st->len, 0, NULL);
+             (int)(q->len < sizeof(h.body) - 1 ? q->len : sizeof(h.body) - 1), q->body);
+    json_t *root = json_loadb(q->body, q->len, 0, NULL);
     copy(h.type, sizeof(h.type), json_string_value(json_object_get(root, "type")));
     json_decref(root);
 
     pthread_mutex_lock(&f->mu);
-    struct route *r = find(f, url);
+    struct route *r = find(f, q->url);
     long status = 404;
     if (r) {
         struct err e;
         err_init(&e);
-        h.verified = webhook_sig_verify(r->secret, id, ts, sig, st->body ? st->body : "", st->len,
+        h.verified = webhook_sig_verify(r->secret, id, ts, sig, q->body, q->len,
                                         (int64_t)time(NULL), &e) == 0;
         copy(h.why, sizeof(h.why), h.verified ? "" : e.msg);
         status = 200;
@@ -113,50 +102,7 @@ static enum MHD_Result handle(struct fake_receiver *f, struct MHD_Connection *c,
         r->hooks[r->n++] = h;
     }
     pthread_mutex_unlock(&f->mu);
-    return answer(c, (unsigned int)status, status == 200 ? "thanks" : "receiver says no");
-}
-
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version, const char *upload,
-                                  size_t *upload_size, void **con_cls)
-{
-    (void)version;
-    struct conn *st = *con_cls;
-    if (!st) {
-        st = calloc(1, sizeof(*st));
-        if (!st)
-            return MHD_NO;
-        *con_cls = st;
-        return MHD_YES;
-    }
-    if (*upload_size) {
-        if (st->len + *upload_size <= BODY_MAX) {
-            char *nb = realloc(st->body, st->len + *upload_size + 1);
-            if (!nb)
-                return MHD_NO;
-            memcpy(nb + st->len, upload, *upload_size);
-            st->len += *upload_size;
-            nb[st->len] = '\0';
-            st->body = nb;
-        }
-        *upload_size = 0;
-        return MHD_YES;
-    }
-    return handle(cls, c, url, method, st);
-}
-
-static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
-                         enum MHD_RequestTerminationCode toe)
-{
-    (void)cls;
-    (void)c;
-    (void)toe;
-    struct conn *st = *con_cls;
-    if (st) {
-        free(st->body);
-        free(st);
-        *con_cls = NULL;
-    }
+    answer(a, (unsigned)status, status == 200 ? "thanks" : "receiver says no");
 }
 
 struct fake_receiver *fake_receiver_start(void)
@@ -165,23 +111,12 @@ struct fake_receiver *fake_receiver_start(void)
     if (!f)
         abort();
     pthread_mutex_init(&f->mu, NULL);
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    sa.sin_port = 0;
-    f->daemon =
-        MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL, on_request,
-                         f, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-                         NULL, MHD_OPTION_THREAD_POOL_SIZE, 2U, MHD_OPTION_END);
-    const union MHD_DaemonInfo *info =
-        f->daemon ? MHD_get_daemon_info(f->daemon, MHD_DAEMON_INFO_BIND_PORT) : NULL;
-    if (!info || info->port == 0) {
+    f->http = fake_http_start(handle, f);
+    if (!f->http) {
         fprintf(stderr, "fake_receiver: cannot start\n");
         fake_receiver_stop(f);
         return NULL;
     }
-    snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%u", (unsigned)info->port);
     return f;
 }
 
@@ -189,8 +124,7 @@ void fake_receiver_stop(struct fake_receiver *f)
 {
     if (!f)
         return;
-    if (f->daemon)
-        MHD_stop_daemon(f->daemon);
+    fake_http_stop(f->http);
     for (size_t i = 0; i < f->n_routes; i++)
         free(f->routes[i].hooks);
     pthread_mutex_destroy(&f->mu);
@@ -199,7 +133,7 @@ void fake_receiver_stop(struct fake_receiver *f)
 
 const char *fake_receiver_url(const struct fake_receiver *f)
 {
-    return f->url;
+    return fake_http_url(f->http);
 }
 
 void fake_receiver_route(struct fake_receiver *f, const char *path, const char *secret)

@@ -13,7 +13,10 @@
 #include "domain/flash/flash_service.h"
 #include "domain/notify/contacts.h"
 #include "domain/notify/outbox.h"
+#include "domain/understand/understand_llm.h"
+#include "jobs/queue.h"
 #include "jobs/worker.h"
+#include "net/llm.h"
 
 #include <jansson.h>
 #include <stdarg.h>
@@ -628,8 +631,27 @@ static int contact_turn(struct turn *t, const struct understanding *u, const cha
 
 /* ======================== the turn ======================== */
 
+/* The model the dialog may ask, read once by chat_jobs_register() before workers start. */
+static struct llm_config model;
+
+/* Send an unsure reading to the model: the turn continues in CHAT_JOB_MODEL. */
+static int ask_model_later(struct turn *t, bool seller)
+{
+    char payload[96], key[64];
+    snprintf(payload, sizeof(payload), "{\"event\":%lld,\"role\":\"%s\"}", (long long)t->ev->pk,
+             seller ? "seller" : "buyer");
+    snprintf(key, sizeof(key), "chat.model:%lld", (long long)t->ev->pk);
+    struct job_spec spec = {.name = CHAT_JOB_MODEL,
+                            .payload_json = payload,
+                            .tenant_id = t->tenant,
+                            .unique_key = key,
+                            .max_attempts = 3};
+    return jobs_enqueue(t->c, &spec, t->now, NULL, NULL, t->e);
+}
+
 int chat_dialog_handle(struct db_conn *c, int64_t tenant, const struct chat_event *ev,
-                       int64_t now_ms, struct arena *a, const char **outcome, struct err *e)
+                       const struct chat_reading *how, int64_t now_ms, struct arena *a,
+                       const char **outcome, struct err *e)
 {
     struct turn t = {.c = c, .tenant = tenant, .now = now_ms, .a = a, .ev = ev, .e = e};
     *outcome = "";
@@ -662,7 +684,9 @@ int chat_dialog_handle(struct db_conn *c, int64_t tenant, const struct chat_even
     }
     struct understanding u;
     memset(&u, 0, sizeof(u));
-    if (ev->text && *ev->text) {
+    if (how && how->given) {
+        u = *how->given;
+    } else if (ev->text && *ev->text) {
         struct err ue;
         err_init(&ue);
         if (understand_text(ev->text, seller ? UNDERSTAND_ROLE_SELLER : UNDERSTAND_ROLE_BUYER, &u,
@@ -674,6 +698,11 @@ int chat_dialog_handle(struct db_conn *c, int64_t tenant, const struct chat_even
     }
     if (str_eq(t.who.kind, "contact"))
         return contact_turn(&t, &u, outcome);
+    if (how && how->model_may_be_asked && !how->given && ev->text && *ev->text &&
+        !(ev->payload && *ev->payload) && understand_gate(&u) != UNDERSTAND_GATE_ACT) {
+        *outcome = "asked_model";
+        return ask_model_later(&t, seller);
+    }
     return seller ? seller_turn(&t, &u, outcome) : buyer_turn(&t, &u, outcome);
 }
 
@@ -700,9 +729,11 @@ static int process(struct job_ctx *ctx, struct err *e)
         return rc;
     if (recent > CHAT_SENDER_MAX_PER_MINUTE)
         outcome = "rate_limited"; /* kept, not acted on: one number cannot make us send a flood */
-    else
-        rc = chat_dialog_handle(ctx->conn, ctx->tenant_id, &ev, ctx->now_ms, ctx->arena, &outcome,
-                                e);
+    else {
+        struct chat_reading how = {.model_may_be_asked = llm_configured(&model)};
+        rc = chat_dialog_handle(ctx->conn, ctx->tenant_id, &ev, &how, ctx->now_ms, ctx->arena,
+                                &outcome, e);
+    }
     if (!rc)
         rc = chat_event_done(ctx->conn, ctx->tenant_id, pk, outcome, ctx->now_ms, e);
     if (!rc)
@@ -711,10 +742,90 @@ static int process(struct job_ctx *ctx, struct err *e)
     return rc;
 }
 
+/*
+ * CHAT_JOB_MODEL: ask the model, outside any transaction (the call may take seconds), then take
+ * the turn in one transaction with its reading; when the model cannot be reached it is retried
+ * with backoff, and on the last attempt (or when its answer is not believed) the rules' reading
+ * is used, so the person is always answered.
+ */
+static int ask_model(struct job_ctx *ctx, struct err *e)
+{
+    json_t *root = json_loads(ctx->payload ? ctx->payload : "", 0, NULL);
+    int64_t pk = (int64_t)json_integer_value(json_object_get(root, "event"));
+    bool seller = str_eq(json_string_value(json_object_get(root, "role")), "seller");
+    json_decref(root);
+    if (pk <= 0 || ctx->tenant_id <= 0)
+        return err_set(e, ERR_INVALID, "job %lld: payload needs {\"event\": id} and a tenant",
+                       (long long)ctx->job_id);
+    struct chat_event ev;
+    int rc = chat_event_load(ctx->conn, ctx->tenant_id, pk, ctx->arena, &ev, e);
+    if (rc)
+        return rc;
+    enum understand_role role = seller ? UNDERSTAND_ROLE_SELLER : UNDERSTAND_ROLE_BUYER;
+    struct understanding u;
+    memset(&u, 0, sizeof(u));
+    struct err ue;
+    err_init(&ue);
+    if (understand_text(ev.text, role, &u, &ue))
+        u.intent = UNDERSTAND_UNKNOWN;
+    char *req = understand_llm_request(ev.text, role, model.model);
+    struct llm_reply r = {0};
+    struct err me;
+    err_init(&me);
+    int mrc = req ? llm_chat(&model, req, &r, &me) : err_set(&me, ERR_NOMEM, "no request");
+    free(req);
+    bool believed = false;
+    if (!mrc) {
+        believed = understand_llm_answer(r.content, role, &u, &me) == 0;
+        log_info("msg=\"language model answered\" tenant=%lld event=%lld believed=%s intent=%s "
+                 "confidence=%.2f prompt_tokens=%lld completion_tokens=%lld latency_ms=%lld%s%s",
+                 (long long)ctx->tenant_id, (long long)pk, believed ? "yes" : "no",
+                 understand_intent_names[u.intent], u.confidence, (long long)r.prompt_tokens,
+                 (long long)r.completion_tokens, (long long)r.latency_ms,
+                 believed ? "" : " why=", believed ? "" : me.msg);
+    } else if (r.retryable && ctx->attempt < ctx->max_attempts) {
+        llm_reply_release(&r);
+        return err_set(e, ERR_UPSTREAM, "%s", me.msg); /* the job's backoff tries again */
+    } else {
+        log_warn("msg=\"language model not reached; the rules decide\" tenant=%lld event=%lld "
+                 "error=\"%s\"",
+                 (long long)ctx->tenant_id, (long long)pk, me.msg);
+    }
+    llm_reply_release(&r);
+    /* the rules' reading again when the model's was not believed */
+    if (!believed) {
+        err_init(&ue);
+        memset(&u, 0, sizeof(u));
+        if (understand_text(ev.text, role, &u, &ue))
+            u.intent = UNDERSTAND_UNKNOWN;
+    }
+    struct chat_reading how = {.given = &u};
+    const char *outcome = "";
+    rc = db_begin(ctx->conn, e);
+    if (!rc)
+        rc = chat_dialog_handle(ctx->conn, ctx->tenant_id, &ev, &how, ctx->now_ms, ctx->arena,
+                                &outcome, e);
+    const char *done = arena_printf(ctx->arena, "%s:%s", believed ? "model" : "rules", outcome);
+    if (!rc)
+        rc = chat_event_done(ctx->conn, ctx->tenant_id, pk, done, ctx->now_ms, e);
+    rc = rc ? (db_rollback(ctx->conn), rc) : db_commit(ctx->conn, e);
+    if (!rc)
+        log_info("msg=\"chat turn\" tenant=%lld event=%lld outcome=%s", (long long)ctx->tenant_id,
+                 (long long)pk, done);
+    return rc;
+}
+
 int chat_jobs_register(struct job_registry *reg, struct err *e)
 {
+    llm_config_from_env(&model);
     int rc = notify_kind_register(&chat_msg_location_request, e);
     if (!rc)
         rc = notify_kind_register(&notify_kind_reply, e);
-    return rc ? rc : job_registry_add(reg, CHAT_JOB_PROCESS, process, NULL, JOB_IN_TX, e);
+    if (!rc)
+        rc = job_registry_add(reg, CHAT_JOB_PROCESS, process, NULL, JOB_IN_TX, e);
+    if (!rc)
+        rc = job_registry_add(reg, CHAT_JOB_MODEL, ask_model, NULL, 0, e);
+    if (!rc)
+        rc = job_registry_set_lane(reg, CHAT_JOB_MODEL, CHAT_LANE_MODEL, e);
+    return rc;
 }

@@ -50,18 +50,14 @@ char *understand_llm_request(const char *text, enum understand_role role, const 
     return out;
 }
 
-int understand_llm_answer(const char *body, size_t len, enum understand_role role,
-                          struct understanding *out, struct err *e)
+int understand_llm_answer(const char *content, enum understand_role role, struct understanding *out,
+                          struct err *e)
 {
     json_error_t je;
-    json_t *root = json_loadb(body ? body : "", body ? len : 0, 0, &je);
     json_t *ans = NULL;
     int rc = 0;
-    json_t *choice = json_array_get(json_object_get(root, "choices"), 0);
-    const char *content =
-        json_string_value(json_object_get(json_object_get(choice, "message"), "content"));
     if (!content) {
-        rc = err_set(e, ERR_UPSTREAM, "llm: no choices[0].message.content in the answer");
+        rc = err_set(e, ERR_UPSTREAM, "llm: the answer has no message content");
         goto out;
     }
     ans = json_loads(content, 0, &je);
@@ -89,6 +85,5 @@ int understand_llm_answer(const char *body, size_t len, enum understand_role rol
     out->confidence = intent == UNDERSTAND_UNKNOWN ? 0 : json_number_value(conf);
 out:
     json_decref(ans);
-    json_decref(root);
     return rc;
 }

@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The language model beside the rules, over real HTTP: a buyer's message the rules are unsure of
+ * ("bu aralar pek mesaj istemiyorum galiba": an opt-out at 0.7, which alone would be asked back)
+ * goes to a local OpenAI-compatible fake (tests/support/fake_llm.c); its checked answer decides.
+ * A model that fails (5xx until the job gives up), or answers outside the intent schema, leaves
+ * the decision to the rules, and the person is asked back as without a model.
+ * Runs on the backend TEST_BACKEND selects.
+ */
+#include "core/crypto.h"
+#include "support/fake_llm.h"
+#include "support/harness.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#define ADMIN      HARNESS_ADMIN_KEY
+#define APP_SECRET "meta-app-secret-for-model-tests"
+#define LLM_KEY    "sk-model-tests"
+#define PHONE      "905330000071"
+#define UNSURE     "bu aralar pek mesaj istemiyorum galiba"
+
+static struct server srv;
+static struct fake_llm *llm;
+static int seq;
+
+static int setup(void **state)
+{
+    (void)state;
+    llm = fake_llm_start(LLM_KEY);
+    if (!llm)
+        return -1;
+    char url[600], llm_url[160];
+    harness_fresh_db(url, sizeof(url));
+    snprintf(llm_url, sizeof(llm_url), "ICESHOP_LLM_URL=%s", fake_llm_url(llm));
+    const char *env[] = {"ICESHOP_WHATSAPP_APP_SECRET=" APP_SECRET,
+                         llm_url,
+                         "ICESHOP_LLM_KEY=" LLM_KEY,
+                         "ICESHOP_LLM_TIMEOUT_MS=3000",
+                         "ICESHOP_JOB_BACKOFF_MS=50",
+                         NULL};
+    if (server_start(&srv, url, env) != 0)
+        return -1;
+    if (harness_manual_scans(&srv))
+        return -1;
+    struct resp r;
+    int rc = http_post_json(&srv, "/api/buyers/register", ADMIN,
+                            "{\"id\":\"M1\",\"phone_number\":\"+" PHONE "\",\"consent\":true,"
+                            "\"location\":{\"lat\":40.987,\"lng\":29.026}}",
+                            &r);
+    long status = r.status;
+    resp_free(&r);
+    return rc == 0 && status == 201 ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    int rc = server_stop(&srv) == 0 ? 0 : -1;
+    fake_llm_stop(llm);
+    return rc;
+}
+
+/* Send a signed Cloud API text message from PHONE. */
+static void say(const char *text)
+{
+    char id[64], body[2048];
+    snprintf(id, sizeof(id), "wamid.model.%d.%d", (int)getpid(), ++seq);
+    snprintf(
+        body, sizeof(body),
+        "{\"object\":\"whatsapp_business_account\",\"entry\":[{\"id\":\"1029384756\","
+        "\"changes\":[{\"field\":\"messages\",\"value\":{\"messaging_product\":\"whatsapp\","
+        "\"metadata\":{\"display_phone_number\":\"908501234567\",\"phone_number_id\":"
+        "\"1122334455\"},\"contacts\":[{\"profile\":{\"name\":\"Mert\"},\"wa_id\":\"%s\"}],"
+        "\"messages\":[{\"from\":\"%s\",\"id\":\"%s\",\"timestamp\":\"%lld\",\"type\":\"text\","
+        "\"text\":{\"body\":\"%s\"}}]}}]}]}",
+        PHONE, PHONE, id, (long long)time(NULL), text);
+    char hex[SEC_HMAC_SHA256_HEX_SIZE], sig[128];
+    sec_hmac_sha256_hex(hex, APP_SECRET, strlen(APP_SECRET), body, strlen(body));
+    snprintf(sig, sizeof(sig), "X-Hub-Signature-256: sha256=%s", hex);
+    const char *hdr[] = {sig, NULL};
+    struct resp r;
+    assert_int_equal(http_req(&srv, "POST", "/api/whatsapp/webhook", NULL, "application/json", body,
+                              strlen(body), hdr, &r),
+                     0);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+}
+
+static json_t *get(const char *path)
+{
+    struct resp r;
+    assert_int_equal(http_get(&srv, path, ADMIN, &r), 0);
+    assert_int_equal(r.status, 200);
+    json_t *j = json_incref(r.json);
+    resp_free(&r);
+    return j;
+}
+
+static size_t replies(void)
+{
+    json_t *m = get("/api/messages?recipient_id=M1&kind=reply&limit=100");
+    size_t n = json_array_size(json_object_get(m, "messages"));
+    json_decref(m);
+    return n;
+}
+
+/* The newest reply's body (static storage). */
+static const char *last_reply(void)
+{
+    static char body[1024];
+    json_t *m = get("/api/messages?recipient_id=M1&kind=reply&limit=1");
+    snprintf(body, sizeof(body), "%s",
+             json_string_value(
+                 json_object_get(json_array_get(json_object_get(m, "messages"), 0), "body")));
+    json_decref(m);
+    return body;
+}
+
+static bool consent(void)
+{
+    json_t *b = get("/api/buyers/M1");
+    bool c = json_is_true(json_object_get(b, "consent"));
+    json_decref(b);
+    return c;
+}
+
+/* The model reads the unsure message as an opt-out with confidence: it is acted on. */
+static void test_model_decides(void **state)
+{
+    (void)state;
+    fake_llm_answer(llm, "{\"intent\":\"opt_out\",\"confidence\":0.96}");
+    size_t before = replies();
+    say(UNSURE);
+    WAIT_FOR(!consent(), 20000);
+    assert_false(consent());
+    WAIT_FOR(replies() > before, 20000);
+    assert_non_null(strstr(last_reply(), "göndermeyeceğim"));
+    assert_int_equal(fake_llm_count(llm), 1);
+    char user[256];
+    assert_true(fake_llm_last_user(llm, user, sizeof(user)));
+    assert_string_equal(user, UNSURE);
+    char why[128];
+    if (fake_llm_rejected(llm, why, sizeof(why)))
+        fail_msg("the model's fake refused a request: %s", why);
+    /* a clear message never goes to the model */
+    say("başla");
+    WAIT_FOR(consent(), 20000);
+    assert_true(consent());
+    assert_int_equal(fake_llm_count(llm), 1);
+}
+
+/* The model fails every time: after the job's attempts the rules decide (asked back). */
+static void test_model_down_rules_decide(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 3; i++)
+        fake_llm_fail(llm, 503);
+    size_t calls = fake_llm_count(llm), before = replies();
+    say(UNSURE);
+    WAIT_FOR(replies() > before, 30000);
+    assert_non_null(strstr(last_reply(), "DUR yazın")); /* "write STOP to stop them" */
+    assert_true(consent());
+    assert_int_equal(fake_llm_count(llm), calls + 3);
+}
+
+/* An answer outside the intent schema is not believed: the rules decide at once. */
+static void test_model_answer_not_believed(void **state)
+{
+    (void)state;
+    fake_llm_answer(llm, "{\"intent\":\"buy_everything\",\"confidence\":1}");
+    size_t calls = fake_llm_count(llm), before = replies();
+    say(UNSURE);
+    WAIT_FOR(replies() > before, 20000);
+    assert_non_null(strstr(last_reply(), "DUR yazın"));
+    assert_true(consent());
+    assert_int_equal(fake_llm_count(llm), calls + 1);
+}
+
+int main(void)
+{
+    if (!harness_backend_available())
+        return 0;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_model_decides),
+        cmocka_unit_test(test_model_down_rules_decide),
+        cmocka_unit_test(test_model_answer_not_believed),
+    };
+    return cmocka_run_group_tests_name(harness_backend(), tests, setup, teardown);
+}
