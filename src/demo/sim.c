@@ -334,6 +334,10 @@ int sim_city_run(const struct sim_opts *o, uint64_t seed, struct sim_run *out, s
     bool *reached = xcalloc(nb, sizeof(bool));
     for (int day = 0; !rc && day < o->days; day++) {
         struct sim_arm with = {0}, without = {0};
+        if (o->forget_daily && day > 0) {
+            for (int s = 0; s < ns; s++)
+                flash_policy_init(&es.policy[s], &es.cfg, c.sellers[s].max_discount, 0.3, 2);
+        }
         struct day d = {.o = o,
                         .c = &c,
                         .seed = seed,
@@ -459,11 +463,22 @@ int sim_report_run(const struct sim_opts *o, struct sim_report *r, struct err *e
     int n = o->seeds;
     double *v = xcalloc((size_t)n * F_N * 2, sizeof(double));
     double first = 0, last = 0, windows = 0;
+    double *learned = xcalloc((size_t)n * 2, sizeof(double)); /* learned, then forgetting */
     for (int k = 0; !rc && k < n; k++) {
         struct sim_run run;
         rc = sim_city_run(o, o->seed + (uint64_t)k, &run, e);
         if (rc)
             break;
+        if (o->learn) {
+            struct sim_opts fo = *o;
+            fo.forget_daily = true;
+            struct sim_run fresh;
+            rc = sim_city_run(&fo, o->seed + (uint64_t)k, &fresh, e);
+            if (rc)
+                break;
+            learned[k] = ratio(run.last_day.reward_bp, run.last_day.offers) / 10000.0;
+            learned[n + k] = ratio(fresh.last_day.reward_bp, fresh.last_day.offers) / 10000.0;
+        }
         const struct sim_arm *arms[2] = {&run.with, &run.without};
         for (int a = 0; a < 2; a++) {
             double *row = &v[((size_t)a * F_N) * (size_t)n];
@@ -488,7 +503,10 @@ int sim_report_run(const struct sim_opts *o, struct sim_report *r, struct err *e
         r->last_day = last / n;
         r->windows = windows / n;
         r->learn = o->learn;
+        if (o->learn)
+            stat_fill(&r->learned, learned, learned + n, n);
     }
+    free(learned);
     free(v);
     return rc;
 }
@@ -501,14 +519,20 @@ static json_t *stat_json(const struct sim_stat *s)
 
 json_t *sim_report_json(const struct sim_report *r)
 {
-    return json_pack("{s:i, s:i, s:o, s:o, s:o, s:o, s:o, s:{s:f, s:f, s:s}, s:f}", "seeds",
-                     r->seeds, "days", r->days, "demand_served", stat_json(&r->demand_served),
-                     "idle_capacity_filled", stat_json(&r->idle_filled), "visits",
-                     stat_json(&r->visits), "seller_revenue", stat_json(&r->revenue),
-                     "discount_given", stat_json(&r->discount), "learning", "first_day",
-                     r->first_day, "last_day", r->last_day, "policy",
-                     r->learn ? "learning (Thompson sampling)" : "distance tiers",
-                     "windows_per_day", r->windows);
+    json_t *j = json_pack("{s:i, s:i, s:o, s:o, s:o, s:o, s:o, s:{s:f, s:f, s:s}, s:f}", "seeds",
+                          r->seeds, "days", r->days, "demand_served", stat_json(&r->demand_served),
+                          "idle_capacity_filled", stat_json(&r->idle_filled), "visits",
+                          stat_json(&r->visits), "seller_revenue", stat_json(&r->revenue),
+                          "discount_given", stat_json(&r->discount), "learning", "first_day",
+                          r->first_day, "last_day", r->last_day, "policy",
+                          r->learn ? "learning (Thompson sampling)" : "distance tiers",
+                          "windows_per_day", r->windows);
+    if (r->learn)
+        json_object_set_new(json_object_get(j, "learning"), "learned_vs_day1",
+                            json_pack("{s:f, s:f, s:f, s:[f, f]}", "learned", r->learned.with,
+                                      "day1", r->learned.without, "uplift", r->learned.uplift,
+                                      "ci95", r->learned.lo, r->learned.hi));
+    return j;
 }
 
 static const char usage[] =
@@ -604,6 +628,11 @@ int sim_main(int argc, char **argv)
     printf("policy: %s; reward per offer (visit x margin) day 1 %.3f, day %d %.3f\n",
            r.learn ? "learning (Thompson sampling over tiers)" : "distance tiers", r.first_day,
            r.days, r.last_day);
+    if (r.learn)
+        printf("learning, like for like on day %d: learned %.3f vs day-1 knowledge %.3f per offer, "
+               "uplift %+.3f, 95%% CI [%+.3f, %+.3f]\n",
+               r.days, r.learned.with, r.learned.without, r.learned.uplift, r.learned.lo,
+               r.learned.hi);
     printf("same wishes and draws in both arms; model in src/demo/sim.h\n");
     return 0;
 }

@@ -25,7 +25,10 @@
  *                (domain/flash/policy.h: Thompson sampling per seller, prior visit rate 0.3
  *                over 2 offers, max_regret 0.05) instead of the distance tiers, and every
  *                window's offers and visits update it; "learning" reports the reward per offer
- *                (visit × margin, margin = 1 − discount) on day 1 and on the last day.
+ *                (visit × margin, margin = 1 − discount) on day 1 and on the last day, and the
+ *                like-for-like test of learning: the same city run again with a policy that
+ *                forgets every night (it always knows what it knew on day 1), the learned and
+ *                the forgetting policy's reward per offer compared on the last day, over seeds.
  *   counted      demand served = wishes that became a visit / wishes; idle capacity filled =
  *                visits in a seller's idle hour while its idle seats last / idle seats;
  *                revenue = price · (1 − discount) per visit (price = the seller's mid price);
@@ -55,8 +58,10 @@ struct sim_opts {
     double force_p_base;
     double force_p_offer;
     double force_reliability;
-    bool learn;        /* the learning policy chooses the discount (else the distance tiers) */
-    double max_regret; /* its exploration bound */
+    bool learn; /* the learning policy chooses the discount (else the distance tiers) */
+    bool
+        forget_daily; /* with learn: the policy starts from its prior every day (day-1 knowledge) */
+    double max_regret;                      /* its exploration bound */
     void (*edit_city)(struct demo_city *c); /* tests: adjust the built city; NULL = none */
 };
 /* The default city: seed 1, 20 seeds, 7 days, 12 sellers, 150 buyers, the model's numbers. */
@@ -88,11 +93,16 @@ struct sim_report {
     struct sim_stat revenue;       /* per day, major units (TRY) */
     struct sim_stat discount;      /* per day, major units */
     double first_day, last_day;    /* reward per offer with Iceshop, day 1 and the last day */
-    double windows;                /* per day */
+    /* with learn: last-day reward per offer, learned ("with") vs forgetting ("without") */
+    struct sim_stat learned;
+    double windows; /* per day */
     bool learn;
 };
 int sim_report_run(const struct sim_opts *o, struct sim_report *r, struct err *e);
-/* {"demand_served":{"with","without","uplift","ci95":[lo,hi]},...,"learning":{...}}; new ref. */
+/*
+ * {"demand_served":{"with","without","uplift","ci95":[lo,hi]},...,"learning":{"first_day",
+ * "last_day","learned_vs_day1":{"learned","day1","uplift","ci95"}}}; new ref.
+ */
 json_t *sim_report_json(const struct sim_report *r);
 
 /* The subcommand: `iceshop simulate [--seed N] [--seeds K] [--days D] ... [--json]`. */

@@ -152,6 +152,48 @@ static void test_tiny_city_by_hand(void **state)
     assert_true(rep.demand_served.lo == 1.0 && rep.demand_served.hi == 1.0);
 }
 
+/*
+ * The learning comparison is like for like: a policy that forgets every night, on the same city,
+ * differs from the learning one only after day 1 (on day 1 both know the same), and the report
+ * carries the comparison only when the policy learns.
+ */
+static void test_learning_like_for_like(void **state)
+{
+    (void)state;
+    struct sim_opts o;
+    sim_opts_default(&o);
+    o.seeds = 3;
+    o.days = 1;
+    o.learn = true;
+    struct err e;
+    err_init(&e);
+    struct sim_run learned, forgetting;
+    assert_int_equal(sim_city_run(&o, 9, &learned, &e), 0);
+    struct sim_opts fo = o;
+    fo.forget_daily = true;
+    assert_int_equal(sim_city_run(&fo, 9, &forgetting, &e), 0);
+    assert_memory_equal(&learned, &forgetting, sizeof(learned)); /* one day: the same run */
+    o.days = 3;
+    fo.days = 3;
+    assert_int_equal(sim_city_run(&o, 9, &learned, &e), 0);
+    assert_int_equal(sim_city_run(&fo, 9, &forgetting, &e), 0);
+    assert_memory_equal(&learned.first_day, &forgetting.first_day, sizeof(learned.first_day));
+    assert_true(memcmp(&learned.last_day, &forgetting.last_day, sizeof(learned.last_day)) != 0);
+    struct sim_report r;
+    assert_int_equal(sim_report_run(&o, &r, &e), 0);
+    json_t *j = sim_report_json(&r);
+    json_t *cmp = json_object_get(json_object_get(j, "learning"), "learned_vs_day1");
+    assert_non_null(json_object_get(cmp, "learned"));
+    assert_non_null(json_object_get(cmp, "day1"));
+    assert_int_equal(json_array_size(json_object_get(cmp, "ci95")), 2);
+    json_decref(j);
+    o.learn = false;
+    assert_int_equal(sim_report_run(&o, &r, &e), 0);
+    j = sim_report_json(&r);
+    assert_null(json_object_get(json_object_get(j, "learning"), "learned_vs_day1"));
+    json_decref(j);
+}
+
 static void test_bad_options(void **state)
 {
     (void)state;
@@ -176,6 +218,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_seed_same_report),
         cmocka_unit_test(test_tiny_city_by_hand),
+        cmocka_unit_test(test_learning_like_for_like),
         cmocka_unit_test(test_bad_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
