@@ -186,10 +186,12 @@ int webhooks_delivery_get(struct db_conn *c, int64_t tenant, int64_t id, struct 
 
 /*
  * Send a delivery again by hand, whatever its status: pending, and a new attempt (number
- * attempts + 1) enqueued to run now. ERR_NOT_FOUND; ERR_CONFLICT when its endpoint is disabled.
+ * attempts + 1) enqueued to run now. *out (may be NULL; text from `a`) gets the delivery as this
+ * call left it, read in its own transaction: a worker may deliver it the moment it commits.
+ * ERR_NOT_FOUND; ERR_CONFLICT when its endpoint is disabled.
  */
 int webhooks_delivery_retry(struct db_conn *c, int64_t tenant, int64_t id, int64_t now_ms,
-                            struct err *e);
+                            struct arena *a, struct webhook_delivery *out, struct err *e);
 
 /*
  * Record attempt number `attempt` of a delivery and decide what follows, in one transaction:
