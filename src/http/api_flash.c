@@ -9,6 +9,7 @@
 #include "core/clock.h"
 #include "domain/flash/flash_service.h"
 #include "domain/flash/learning.h"
+#include "http/body_cache.h"
 #include "domain/understand/understand_json.h"
 #include "domain/notify/outbox.h"
 #include "http/handlers.h"
@@ -851,30 +852,40 @@ int h_campaigns_learning(struct http_req *r, struct err *e)
 
 /* ======================== flash windows ======================== */
 
+/* The body of a window list into *b (initialised here); nonzero `*grew` when it did not fit. */
+static int window_list_body(struct http_req *r, struct db_conn *c, struct flash_window_filter *f,
+                            struct buf *b, int *grew, struct err *e)
+{
+    struct flash_window *rows;
+    size_t n;
+    int rc = flash_store_window_list(c, r->who.tenant_id, f, &r->arena, &rows, &n, e);
+    if (rc)
+        return rc;
+    buf_init(b, BUF_MAX_RESPONSE);
+    int brc = buf_appends(b, "{\"windows\":[");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            brc |= buf_append(b, ",", 1);
+        brc |= put_window(b, &rows[i]);
+        brc |= buf_append(b, "}", 1);
+    }
+    if (n == (size_t)f->limit && n)
+        brc |= buf_appendf(b, "],\"next_after\":%lld}", (long long)rows[n - 1].pk);
+    else
+        brc |= buf_appends(b, "],\"next_after\":null}");
+    *grew = brc;
+    return 0;
+}
+
 static int window_list(struct http_req *r, struct flash_window_filter *f, struct err *e)
 {
     struct db_conn *c = NULL;
-    struct flash_window *rows;
-    size_t n;
+    struct buf b;
+    int grew = 0;
     int rc = db(r, &c, e);
     if (!rc)
-        rc = flash_store_window_list(c, r->who.tenant_id, f, &r->arena, &rows, &n, e);
-    if (rc)
-        return rc;
-    struct buf b;
-    buf_init(&b, BUF_MAX_RESPONSE);
-    rc = buf_appends(&b, "{\"windows\":[");
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            rc |= buf_append(&b, ",", 1);
-        rc |= put_window(&b, &rows[i]);
-        rc |= buf_append(&b, "}", 1);
-    }
-    if (n == (size_t)f->limit && n)
-        rc |= buf_appendf(&b, "],\"next_after\":%lld}", (long long)rows[n - 1].pk);
-    else
-        rc |= buf_appends(&b, "],\"next_after\":null}");
-    return reply_buf(r, 200, &b, rc, e);
+        rc = window_list_body(r, c, f, &b, &grew, e);
+    return rc ? rc : reply_buf(r, 200, &b, grew, e);
 }
 
 static int window_filter_paging(struct http_req *r, struct flash_window_filter *f,
@@ -889,12 +900,65 @@ static int window_filter_paging(struct http_req *r, struct flash_window_filter *
     return rc;
 }
 
+/* Whether an If-None-Match value names `etag` (a list of entity tags, or "*"). */
+static bool etag_matches(const char *inm, const char *etag)
+{
+    if (!inm)
+        return false;
+    if (strcmp(inm, "*") == 0)
+        return true;
+    size_t n = strlen(etag);
+    for (const char *p = inm; (p = strstr(p, etag)) != NULL; p += n) {
+        char before = p == inm ? ',' : p[-1];
+        char after = p[n];
+        bool start = before == ',' || before == ' ' || before == '/'; /* W/"..." compares weakly */
+        if (start && (after == '\0' || after == ',' || after == ' '))
+            return true;
+    }
+    return false;
+}
+
+/*
+ * Clients of the seed expect every active window at once (a map shows them all); dashboards
+ * poll it. The answer carries an ETag of the tenant's window version (and the page asked for):
+ * If-None-Match with it gets a 304 without a body, and the full list is built once per version
+ * and then served from the body cache.
+ */
 int h_windows_active(struct http_req *r, struct err *e)
 {
-    /* Clients of the seed expect every active window at once (a map shows them all). */
     struct flash_window_filter f = {.status = FLASH_WINDOW_ACTIVE};
     int rc = window_filter_paging(r, &f, FLASH_LIST_MAX, e);
-    return rc ? rc : window_list(r, &f, e);
+    struct db_conn *c = NULL;
+    int64_t version = 0;
+    if (!rc)
+        rc = db(r, &c, e);
+    if (!rc)
+        rc = flash_store_version(c, r->who.tenant_id, &version, e);
+    if (rc)
+        return rc;
+    char etag[96];
+    snprintf(etag, sizeof(etag), "\"w%lld-%d-%lld\"", (long long)version, f.limit,
+             (long long)f.after_pk);
+    http_reply_header(r, "ETag", etag);
+    http_reply_header(r, "Cache-Control", "no-cache");
+    if (etag_matches(http_req_header(r, "If-None-Match"), etag))
+        return http_reply_bytes(r, 304, "application/json", "", 0);
+    bool whole = f.limit == FLASH_LIST_MAX && f.after_pk == 0;
+    char *body;
+    size_t len;
+    if (whole && body_cache_get(r->who.tenant_id, "windows.active", version, &body, &len)) {
+        http_reply_bytes(r, 200, "application/json", body, len);
+        free(body);
+        return 0;
+    }
+    struct buf b;
+    int grew = 0;
+    rc = window_list_body(r, c, &f, &b, &grew, e);
+    if (rc)
+        return rc;
+    if (whole && !grew)
+        body_cache_put(r->who.tenant_id, "windows.active", version, buf_str(&b), b.len);
+    return reply_buf(r, 200, &b, grew, e);
 }
 
 int h_windows_list(struct http_req *r, struct err *e)

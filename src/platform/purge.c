@@ -16,6 +16,7 @@ const char *const purge_tenant_tables[] = {
     "window_targets",
     "flash_windows",
     "flash_learning",
+    "flash_versions",
     "demand_signals",
     "supply_signals",
     "buyers",

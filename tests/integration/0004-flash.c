@@ -642,6 +642,46 @@ static void test_activate_join_redeem(void **state)
     }
     assert_true(listed);
     json_decref(active);
+
+    /* polling: the ETag comes back as 304 until something about a window changes */
+    struct resp r1, r2, r3;
+    assert_int_equal(http_get(&srv, "/api/flash-windows/active", ADMIN, &r1), 0);
+    assert_int_equal(r1.status, 200);
+    char etag[96], again[96], hdr[160];
+    assert_true(resp_header(&r1, "ETag", etag, sizeof(etag)));
+    snprintf(hdr, sizeof(hdr), "If-None-Match: %s", etag);
+    const char *inm[] = {hdr, NULL};
+    assert_int_equal(
+        http_req(&srv, "GET", "/api/flash-windows/active", ADMIN, NULL, NULL, 0, inm, &r2), 0);
+    assert_int_equal(r2.status, 304);
+    assert_int_equal(r2.len, 0);
+    assert_true(resp_header(&r2, "ETag", again, sizeof(again)));
+    assert_string_equal(again, etag);
+    resp_free(&r2);
+    /* a cached body is the same body */
+    assert_int_equal(http_get(&srv, "/api/flash-windows/active", ADMIN, &r2), 0);
+    assert_int_equal(r2.len, r1.len);
+    assert_memory_equal(r2.body, r1.body, r1.len);
+    resp_free(&r2);
+    /* a seller's change moves the version: the next poll gets the list again */
+    char spath[96];
+    snprintf(spath, sizeof(spath), "/api/flash-windows/%lld/join", pk);
+    json_decref(post(spath, "{\"buyer_id\":\"B1\"}", 201));
+    assert_int_equal(
+        http_req(&srv, "GET", "/api/flash-windows/active", ADMIN, NULL, NULL, 0, inm, &r3), 0);
+    assert_int_equal(r3.status, 200);
+    assert_true(resp_header(&r3, "ETag", again, sizeof(again)));
+    assert_string_not_equal(again, etag);
+    json_t *aw3;
+    bool joined_two = false;
+    json_array_foreach(json_object_get(r3.json, "windows"), i, aw3)
+    {
+        if (num(aw3, "id") == pk)
+            joined_two = num(json_object_get(aw3, "counts"), "joined") == 2;
+    }
+    assert_true(joined_two);
+    resp_free(&r3);
+    resp_free(&r1);
 }
 
 static void test_cancel_under_minimum(void **state)

@@ -1804,3 +1804,15 @@ int flash_store_buyer_state(struct db_conn *c, int64_t tenant, int64_t window_pk
     db_stmt_done(s);
     return st == DB_ERROR ? db_step_error(e) : 0;
 }
+
+int flash_store_version(struct db_conn *c, int64_t tenant, int64_t *version, struct err *e)
+{
+    *version = 0;
+    struct db_stmt *s;
+    int rc = db_prepare(c, &s, "SELECT version FROM flash_versions WHERE tenant_id = ?", e);
+    if (rc)
+        return rc;
+    db_bind_i64(s, 1, tenant);
+    bool found;
+    return db_one_i64(s, version, &found, e);
+}

@@ -246,6 +246,13 @@ int flash_store_buyer_state(struct db_conn *c, int64_t tenant, int64_t window_pk
                             struct arena *a, bool *committed, const char **code, bool *redeemed,
                             struct err *e);
 
+/*
+ * The tenant's window version: it changes (in the writing transaction, by triggers of
+ * 0019_flash_version.sql) whenever a window, its targets, pre-commits, participants or its
+ * seller change, so two equal reads mean the window lists are unchanged. 0 before any window.
+ */
+int flash_store_version(struct db_conn *c, int64_t tenant, int64_t *version, struct err *e);
+
 /* Offers sent to the buyer since `since_ms` (targets of windows created since), for caps. */
 int flash_store_offers_since(struct db_conn *c, int64_t tenant, int64_t buyer_pk, int64_t since_ms,
                              int *count, struct err *e);

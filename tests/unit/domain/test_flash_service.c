@@ -639,6 +639,54 @@ static void test_learning(void **state)
     assert_non_null(strstr(w.trace_json, "learned discount 25%"));
 }
 
+/* The window version (what ETags and the body cache rest on) moves with every change a list shows.
+ */
+static void test_version_moves(void **state)
+{
+    struct fx *f = *state;
+    struct err e;
+    err_init(&e);
+    int64_t v0, v;
+    ok(flash_store_version(f->c, TENANT, &v0, &e), &e);
+    assert_int_equal(v0, 0);
+    moda(f, true);
+#define MOVED()                                                                                    \
+    do {                                                                                           \
+        ok(flash_store_version(f->c, TENANT, &v, &e), &e);                                         \
+        assert_true(v > v0);                                                                       \
+        v0 = v;                                                                                    \
+    } while (0)
+    int64_t pk = generate_one(f, "SCHEDULED");
+    MOVED(); /* a window and its targets */
+    bool created;
+    ok(flash_precommit(f->c, TENANT, pk, "B1", T0 + MIN_MS, &created, &e), &e);
+    MOVED();
+    ok(flash_precommit_cancel(f->c, TENANT, pk, "B1", T0 + MIN_MS, &e), &e);
+    MOVED();
+    ok(flash_precommit(f->c, TENANT, pk, "B1", T0 + MIN_MS, &created, &e), &e);
+    ok(flash_precommit(f->c, TENANT, pk, "B2", T0 + MIN_MS, &created, &e), &e);
+    ok(flash_store_version(f->c, TENANT, &v0, &e), &e);
+    struct flash_window w = get_window(f, pk);
+    ok(flash_activate(f->c, TENANT, pk, w.start_ms, &e), &e);
+    MOVED();
+    const char *code;
+    ok(flash_join(f->c, TENANT, pk, "B1", w.start_ms + MIN_MS, &f->a, &code, &created, &e), &e);
+    MOVED();
+    const char *who;
+    ok(flash_redeem(f->c, TENANT, pk, code, w.start_ms + 2 * MIN_MS, &f->a, &who, &e), &e);
+    MOVED();
+    /* a seller's change shows in the lists (name, place) */
+    ok(flash_store_version(f->c, TENANT, &v0, &e), &e);
+    add_seller(f, "S1", 40.9871, 29.026, true, "");
+    MOVED();
+    /* reading changes nothing; another tenant's version is its own */
+    ok(flash_store_version(f->c, TENANT, &v, &e), &e);
+    assert_int_equal(v, v0);
+    ok(flash_store_version(f->c, TENANT + 1000, &v, &e), &e);
+    assert_int_equal(v, 0);
+#undef MOVED
+}
+
 static void test_under_minimum(void **state)
 {
     struct fx *f = *state;
@@ -1129,6 +1177,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_race_redeem, setup, teardown),
         cmocka_unit_test_setup_teardown(test_faults_leave_nothing_behind, setup, teardown),
         cmocka_unit_test_setup_teardown(test_learning, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_version_moves, setup, teardown),
         cmocka_unit_test(test_supply_derive),
         cmocka_unit_test(test_demand_understand),
     };
