@@ -719,7 +719,14 @@ int h_campaigns_scan(struct http_req *r, struct err *e)
     struct db_conn *c = NULL;
     struct flash_scan_result res;
     struct flash_generate_opts o;
-    int rc = campaign_body(r, false, &o, e);
+    int64_t limit = 0;
+    double min_score = 0;
+    /* the scores come best first: a caller may take the top `limit` or those from `min_score` */
+    int rc = http_req_query_int(r, "limit", 1, INT32_MAX, INT32_MAX, &limit, e);
+    if (!rc)
+        rc = http_req_query_number(r, "min_score", 0, 1, 0, &min_score, e);
+    if (!rc)
+        rc = campaign_body(r, false, &o, e);
     if (!rc)
         rc = db(r, &c, e);
     if (!rc)
@@ -733,6 +740,8 @@ int h_campaigns_scan(struct http_req *r, struct err *e)
         const struct flash_score *s = &res.scores[i];
         const struct flash_seller *sl = &res.sellers[s->seller_idx];
         eligible += s->eligible;
+        if ((int64_t)json_array_size(arr) >= limit || s->total < min_score)
+            continue;
         json_array_append_new(
             arr, json_pack("{s:s, s:s, s:s, s:f, s:b, s:o, s:i, s:i, s:f, s:i}", "seller_id",
                            sl->id, "name", sl->name, "category", sl->category, "score", s->total,

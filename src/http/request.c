@@ -7,6 +7,9 @@
 #include "http/request.h"
 #include "core/str.h"
 
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *http_req_header(struct http_req *r, const char *name)
@@ -90,6 +93,24 @@ int http_req_query_int(struct http_req *r, const char *name, int64_t lo, int64_t
                              "query parameter %s must be an integer in "
                              "%lld..%lld",
                              name, (long long)lo, (long long)hi);
+    return 0;
+}
+
+int http_req_query_number(struct http_req *r, const char *name, double lo, double hi, double def,
+                          double *out, struct err *e)
+{
+    const char *v = http_req_query(r, name);
+    if (!v) {
+        *out = def;
+        return 0;
+    }
+    char *end = NULL;
+    errno = 0;
+    double d = *v ? strtod(v, &end) : 0;
+    if (!*v || errno || !end || *end || !isfinite(d) || d < lo || d > hi)
+        return err_set_field(e, ERR_INVALID, name, "query parameter %s must be a number in %g..%g",
+                             name, lo, hi);
+    *out = d;
     return 0;
 }
 

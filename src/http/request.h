@@ -91,6 +91,11 @@ int http_req_param_id(struct http_req *r, const char *name, int64_t *out, struct
 int http_req_query_int(struct http_req *r, const char *name, int64_t lo, int64_t hi, int64_t def,
                        int64_t *out, struct err *e);
 
+/* Number query argument in [lo, hi] (finite), `def` when absent; ERR_INVALID naming it otherwise.
+ */
+int http_req_query_number(struct http_req *r, const char *name, double lo, double hi, double def,
+                          double *out, struct err *e);
+
 /*
  * The page a list route was asked for: `limit` in 1..max_limit (def_limit when absent) and the
  * cursor `after` in 1..INT64_MAX (0 when absent: the first page). ERR_INVALID naming "limit" or

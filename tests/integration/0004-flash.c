@@ -366,7 +366,27 @@ static void test_scan_and_generate(void **state)
     json_t *comp = json_object_get(top, "components");
     assert_true(json_real_value(json_object_get(comp, "density")) == 1.0);
     assert_true(json_real_value(json_object_get(comp, "category")) == 1.0);
+    size_t all = json_array_size(json_object_get(scan, "scores"));
+    double best = json_real_value(json_object_get(top, "score"));
     json_decref(scan);
+    /* only the best, or those from a score: the same order, fewer rows */
+    assert_true(all > 1);
+    scan = post("/api/campaigns/scan?limit=1", NULL, 200);
+    assert_int_equal(json_array_size(json_object_get(scan, "scores")), 1);
+    assert_string_equal(str(json_array_get(json_object_get(scan, "scores"), 0), "seller_id"), "S1");
+    json_decref(scan);
+    char qpath[96];
+    snprintf(qpath, sizeof(qpath), "/api/campaigns/scan?min_score=%.6f", best - 1e-6);
+    scan = post(qpath, NULL, 200);
+    json_t *kept = json_object_get(scan, "scores");
+    assert_true(json_array_size(kept) >= 1 && json_array_size(kept) < all);
+    json_decref(scan);
+    json_t *bad = post("/api/campaigns/scan?min_score=2", NULL, 400);
+    assert_string_equal(str(json_object_get(bad, "error"), "field"), "min_score");
+    json_decref(bad);
+    bad = post("/api/campaigns/scan?limit=0", NULL, 400);
+    assert_string_equal(str(json_object_get(bad, "error"), "field"), "limit");
+    json_decref(bad);
 
     /*
      * Concurrent calls answer like repeated ones (idempotent): all 200, one window opened, every
