@@ -719,6 +719,7 @@ int h_campaigns_scan(struct http_req *r, struct err *e)
     struct db_conn *c = NULL;
     struct flash_scan_result res;
     struct flash_generate_opts o;
+    memset(&o, 0, sizeof(o));
     int64_t limit = 0;
     double min_score = 0;
     /* the scores come best first: a caller may take the top `limit` or those from `min_score` */
