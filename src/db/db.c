@@ -524,6 +524,11 @@ int db_col_count(struct db_stmt *s)
     return s->conn->db->ops->col_count(s);
 }
 
+const char *db_col_name(struct db_stmt *s, int col)
+{
+    return s->conn->db->ops->col_name(s, col);
+}
+
 bool db_col_is_null(struct db_stmt *s, int col)
 {
     return s->conn->db->ops->col_is_null(s, col);

@@ -169,6 +169,9 @@ int64_t db_changes(struct db_stmt *s);
 
 /* Columns, 0-based, of the current row. */
 int db_col_count(struct db_stmt *s);
+/* The name of column `col` of the current row ("" when there is none); valid until the next step.
+ */
+const char *db_col_name(struct db_stmt *s, int col);
 bool db_col_is_null(struct db_stmt *s, int col);
 int64_t db_col_i64(struct db_stmt *s, int col);
 double db_col_f64(struct db_stmt *s, int col);

@@ -102,6 +102,7 @@ struct db_ops {
     int (*step)(struct db_stmt *s, struct err *e);
     int64_t (*changes)(struct db_stmt *s);
     int (*col_count)(struct db_stmt *s);
+    const char *(*col_name)(struct db_stmt *s, int col);
     bool (*col_is_null)(struct db_stmt *s, int col);
     int64_t (*col_i64)(struct db_stmt *s, int col);
     double (*col_f64)(struct db_stmt *s, int col);

@@ -384,6 +384,13 @@ static int p_col_count(struct db_stmt *base)
     return s->res ? PQnfields(s->res) : 0;
 }
 
+static const char *p_col_name(struct db_stmt *base, int col)
+{
+    struct pg_stmt *s = pstmt(base);
+    const char *n = s->res && col >= 0 && col < PQnfields(s->res) ? PQfname(s->res, col) : NULL;
+    return n ? n : "";
+}
+
 /* The current row's value, or NULL for SQL NULL / no row / bad column. */
 static const char *value(struct pg_stmt *s, int col)
 {
@@ -539,6 +546,7 @@ const struct db_ops db_pg_ops = {
     .step = p_step,
     .changes = p_changes,
     .col_count = p_col_count,
+    .col_name = p_col_name,
     .col_is_null = p_col_is_null,
     .col_i64 = p_col_i64,
     .col_f64 = p_col_f64,

@@ -456,6 +456,12 @@ static int s_col_count(struct db_stmt *base)
     return sqlite3_column_count(sstmt(base)->h);
 }
 
+static const char *s_col_name(struct db_stmt *base, int col)
+{
+    const char *n = sqlite3_column_name(sstmt(base)->h, col);
+    return n ? n : "";
+}
+
 static bool col_ok(struct sqlite_stmt *s, int col)
 {
     return col >= 0 && col < sqlite3_data_count(s->h);
@@ -635,6 +641,7 @@ const struct db_ops db_sqlite_ops = {
     .step = s_step,
     .changes = s_changes,
     .col_count = s_col_count,
+    .col_name = s_col_name,
     .col_is_null = s_col_is_null,
     .col_i64 = s_col_i64,
     .col_f64 = s_col_f64,

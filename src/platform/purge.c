@@ -17,6 +17,7 @@ const char *const purge_tenant_tables[] = {
     "flash_windows",
     "flash_learning",
     "flash_versions",
+    "privacy_requests",
     "demand_signals",
     "supply_signals",
     "buyers",

@@ -7,7 +7,6 @@
  * the decision to the rules, and the person is asked back as without a model.
  * Runs on the backend TEST_BACKEND selects.
  */
-#include "core/crypto.h"
 #include "support/fake_llm.h"
 #include "support/harness.h"
 
@@ -72,27 +71,9 @@ static int teardown(void **state)
 /* Send a signed Cloud API text message from PHONE. */
 static void say(const char *text)
 {
-    char id[64], body[2048];
+    char id[64];
     snprintf(id, sizeof(id), "wamid.model.%d.%d", (int)getpid(), ++seq);
-    snprintf(
-        body, sizeof(body),
-        "{\"object\":\"whatsapp_business_account\",\"entry\":[{\"id\":\"1029384756\","
-        "\"changes\":[{\"field\":\"messages\",\"value\":{\"messaging_product\":\"whatsapp\","
-        "\"metadata\":{\"display_phone_number\":\"908501234567\",\"phone_number_id\":"
-        "\"1122334455\"},\"contacts\":[{\"profile\":{\"name\":\"Mert\"},\"wa_id\":\"%s\"}],"
-        "\"messages\":[{\"from\":\"%s\",\"id\":\"%s\",\"timestamp\":\"%lld\",\"type\":\"text\","
-        "\"text\":{\"body\":\"%s\"}}]}}]}]}",
-        PHONE, PHONE, id, (long long)time(NULL), text);
-    char hex[SEC_HMAC_SHA256_HEX_SIZE], sig[128];
-    sec_hmac_sha256_hex(hex, APP_SECRET, strlen(APP_SECRET), body, strlen(body));
-    snprintf(sig, sizeof(sig), "X-Hub-Signature-256: sha256=%s", hex);
-    const char *hdr[] = {sig, NULL};
-    struct resp r;
-    assert_int_equal(http_req(&srv, "POST", "/api/whatsapp/webhook", NULL, "application/json", body,
-                              strlen(body), hdr, &r),
-                     0);
-    assert_int_equal(r.status, 200);
-    resp_free(&r);
+    assert_int_equal(harness_meta_text(&srv, APP_SECRET, PHONE, id, text), 200);
 }
 
 static json_t *get(const char *path)

@@ -3,6 +3,7 @@
 #include "support/harness.h"
 #include "db/db.h"
 #include "core/clock.h"
+#include "core/crypto.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -486,4 +487,29 @@ int harness_manual_scans(const struct server *s)
     long status = r.status;
     resp_free(&r);
     return rc == 0 && status == 200 ? 0 : -1;
+}
+
+long harness_meta_text(const struct server *s, const char *app_secret, const char *from,
+                       const char *id, const char *text)
+{
+    char body[4096];
+    snprintf(body, sizeof(body),
+             "{\"object\":\"whatsapp_business_account\",\"entry\":[{\"id\":\"1029384756\","
+             "\"changes\":[{\"field\":\"messages\",\"value\":{\"messaging_product\":"
+             "\"whatsapp\",\"metadata\":{\"display_phone_number\":\"908501234567\","
+             "\"phone_number_id\":\"1122334455\"},\"contacts\":[{\"profile\":{\"name\":"
+             "\"Test\"},\"wa_id\":\"%s\"}],\"messages\":[{\"from\":\"%s\",\"id\":\"%s\","
+             "\"timestamp\":\"%lld\",\"type\":\"text\",\"text\":{\"body\":\"%s\"}}]}}]}]}",
+             from, from, id, (long long)time(NULL), text);
+    char hex[SEC_HMAC_SHA256_HEX_SIZE], sig[128];
+    sec_hmac_sha256_hex(hex, app_secret, strlen(app_secret), body, strlen(body));
+    snprintf(sig, sizeof(sig), "X-Hub-Signature-256: sha256=%s", hex);
+    const char *hdr[] = {sig, NULL};
+    struct resp r;
+    if (http_req(s, "POST", "/api/whatsapp/webhook", NULL, "application/json", body, strlen(body),
+                 hdr, &r))
+        return -1;
+    long status = r.status;
+    resp_free(&r);
+    return status;
 }

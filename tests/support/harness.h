@@ -110,4 +110,11 @@ long long harness_db_i64(const char *db_url, const char *sql);
 void harness_db_exec(const char *db_url, const char *sql);
 /* Run the iceshop binary with ICESHOP_DATABASE_URL=db_url and `args`; stdout into out. */
 int harness_cli(const char *db_url, const char *args, char *out, size_t n);
+
+/*
+ * A Cloud API webhook with one text message from `from` (digits, as Meta writes them) with id
+ * `id`, signed with `app_secret` and posted to /api/whatsapp/webhook; returns the HTTP status.
+ */
+long harness_meta_text(const struct server *s, const char *app_secret, const char *from,
+                       const char *id, const char *text);
 #endif
