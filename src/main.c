@@ -31,6 +31,7 @@
 #include "http/sse.h"
 #include "integrations/inbound_ledger.h"
 #include "integrations/integration_store.h"
+#include "platform/migrate_data.h"
 #include "platform/purge.h"
 #include "platform/tasks.h"
 #include "jobs/queue.h"
@@ -55,6 +56,8 @@ static const char usage[] =
     "commands:\n"
     "  serve                      run the HTTP API, job workers and scheduler\n"
     "  migrate                    apply database migrations and exit\n"
+    "  migrate-data --from sqlite://PATH --to postgres://...\n"
+    "                             copy an installation into an empty PostgreSQL database\n"
     "  tenants create NAME        create a tenant\n"
     "  tenants list               list tenants\n"
     "  tenants delete NAME        remove a tenant and everything it owns (not the default)\n"
@@ -675,6 +678,8 @@ int main(int argc, char **argv)
         db_close(db);
         return 0;
     }
+    if (str_eq(cmd, "migrate-data"))
+        return migrate_data_main(argc - 2, argv + 2);
     if (str_eq(cmd, "tenants"))
         return cmd_tenants(&cfg, argc - 2, argv + 2);
     if (str_eq(cmd, "keys"))
