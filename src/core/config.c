@@ -71,6 +71,8 @@ int config_load(struct config *cfg, struct err *e)
     cfg->shutdown_grace_s = 10;
     cfg->token_ttl_s = 3600;
     cfg->job_prune_days = 7;
+    cfg->message_retention_days = 180;
+    cfg->inbound_retention_days = 180;
     cfg->job_lease_s = 30;
     cfg->job_backoff_ms = 1000;
     cfg->scheduler = 1;
@@ -120,6 +122,8 @@ int config_load(struct config *cfg, struct err *e)
         env_int("ICESHOP_SHUTDOWN_GRACE", 0, 3600, &cfg->shutdown_grace_s, e) ||
         env_int("ICESHOP_TOKEN_TTL", 60, 86400 * 30, &cfg->token_ttl_s, e) ||
         env_int("ICESHOP_JOB_RETENTION_DAYS", 1, 3650, &cfg->job_prune_days, e) ||
+        env_int("ICESHOP_MESSAGE_RETENTION_DAYS", 0, 36500, &cfg->message_retention_days, e) ||
+        env_int("ICESHOP_INBOUND_RETENTION_DAYS", 0, 36500, &cfg->inbound_retention_days, e) ||
         env_int("ICESHOP_JOB_LEASE", 1, 3600, &cfg->job_lease_s, e) ||
         env_int("ICESHOP_JOB_BACKOFF_MS", 1, 3600000, &cfg->job_backoff_ms, e) ||
         env_int("ICESHOP_SCHEDULER", 0, 1, &cfg->scheduler, e) ||

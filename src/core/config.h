@@ -36,10 +36,12 @@ struct config {
     int shutdown_grace_s; /* ICESHOP_SHUTDOWN_GRACE seconds, default 10 */
     int token_ttl_s;      /* ICESHOP_TOKEN_TTL seconds for login tokens, default 3600 */
     int job_prune_days;   /* ICESHOP_JOB_RETENTION_DAYS, default 7 */
-    int job_backoff_ms;   /* ICESHOP_JOB_BACKOFF_MS first retry delay, default 1000 */
-    int job_lease_s;      /* ICESHOP_JOB_LEASE seconds a claimed job is held, default 30 */
-    int scheduler;        /* ICESHOP_SCHEDULER 1|0: take part in periodic tasks, default 1 */
-    int test_jobs;        /* ICESHOP_TEST_JOBS=1 registers test.* job handlers */
+    int message_retention_days; /* ICESHOP_MESSAGE_RETENTION_DAYS, default 180, 0 = for ever */
+    int inbound_retention_days; /* ICESHOP_INBOUND_RETENTION_DAYS, default 180, 0 = for ever */
+    int job_backoff_ms;         /* ICESHOP_JOB_BACKOFF_MS first retry delay, default 1000 */
+    int job_lease_s;            /* ICESHOP_JOB_LEASE seconds a claimed job is held, default 30 */
+    int scheduler;              /* ICESHOP_SCHEDULER 1|0: take part in periodic tasks, default 1 */
+    int test_jobs;              /* ICESHOP_TEST_JOBS=1 registers test.* job handlers */
     char whatsapp_app_secret[256];   /* ICESHOP_WHATSAPP_APP_SECRET: X-Hub-Signature-256 key */
     char whatsapp_verify_token[256]; /* ICESHOP_WHATSAPP_VERIFY_TOKEN: the GET handshake */
     char vapi_secret[256];           /* ICESHOP_VAPI_SECRET: the x-vapi-secret header */

@@ -242,3 +242,65 @@ int privacy_erase(struct db_conn *c, int64_t tenant, const struct privacy_subjec
     *counts = summary;
     return 0;
 }
+
+/*
+ * One batch: the statements of `sql` (each takes the cutoff, then the batch size) in one
+ * transaction; *n gets the rows the last one removed.
+ */
+static int retention_batch(struct db_conn *c, const char *const *sql, int64_t cutoff_ms, int64_t *n,
+                           int64_t *total, struct err *e)
+{
+    int rc = db_begin(c, e);
+    for (size_t i = 0; !rc && sql[i]; i++) {
+        struct db_stmt *s;
+        rc = db_prepare(c, &s, sql[i], e);
+        if (rc)
+            break;
+        db_bind_time(s, 1, cutoff_ms);
+        db_bind_i64(s, 2, PRIVACY_RETENTION_BATCH);
+        int64_t k = 0;
+        rc = db_exec_write(s, &k, e);
+        *n = k;
+        *total += k;
+    }
+    return rc ? (db_rollback(c), rc) : db_commit(c, e);
+}
+
+int privacy_retention(struct db_conn *c, int64_t messages_before_ms, int64_t inbound_before_ms,
+                      int64_t *deleted, struct err *e)
+{
+#define SETTLED_MESSAGES                                                                           \
+    "SELECT id FROM messages WHERE created_at < ? AND status <> 'pending' ORDER BY id LIMIT ?"
+    /* a batch of settled messages: their attachments, then the same messages */
+    static const char *const messages[] = {
+        "DELETE FROM message_attachments WHERE message_id IN (" SETTLED_MESSAGES ")",
+        "DELETE FROM messages WHERE id IN (" SETTLED_MESSAGES ")", NULL};
+    static const char *const inbound[] = {
+        "DELETE FROM inbound_events WHERE id IN (SELECT id FROM inbound_events WHERE received_at "
+        "< ? AND status <> 'received' ORDER BY id LIMIT ?)",
+        NULL};
+    static const char *const chat[] = {
+        "DELETE FROM chat_events WHERE id IN (SELECT id FROM chat_events WHERE received_at < ? "
+        "AND processed_at IS NOT NULL ORDER BY id LIMIT ?)",
+        NULL};
+#undef SETTLED_MESSAGES
+    const struct {
+        const char *const *sql;
+        int64_t cutoff;
+    } steps[] = {
+        {messages, messages_before_ms}, {inbound, inbound_before_ms}, {chat, inbound_before_ms}};
+    int64_t total = 0;
+    int rc = 0;
+    for (size_t i = 0; !rc && i < sizeof(steps) / sizeof(steps[0]); i++) {
+        if (steps[i].cutoff <= 0)
+            continue;
+        int64_t n;
+        do {
+            n = 0;
+            rc = retention_batch(c, steps[i].sql, steps[i].cutoff, &n, &total, e);
+        } while (!rc && n == PRIVACY_RETENTION_BATCH);
+    }
+    if (deleted)
+        *deleted = total;
+    return rc;
+}

@@ -49,4 +49,15 @@ int privacy_export(struct db_conn *c, int64_t tenant, const struct privacy_subje
 int privacy_erase(struct db_conn *c, int64_t tenant, const struct privacy_subject *p,
                   int64_t now_ms, json_t **counts, struct err *e);
 
+/*
+ * Retention, for every tenant: messages whose delivery is settled (sent, delivered, read,
+ * failed) created before `messages_before_ms`, with their attachments; inbound webhook events
+ * and chat events handled before `inbound_before_ms`. A cutoff of 0 keeps everything of its kind.
+ * Deleted in batches of PRIVACY_RETENTION_BATCH rows per transaction, so a long backlog never
+ * holds the database's writer for long. *deleted (may be NULL) gets the rows removed.
+ */
+#define PRIVACY_RETENTION_BATCH 2000
+int privacy_retention(struct db_conn *c, int64_t messages_before_ms, int64_t inbound_before_ms,
+                      int64_t *deleted, struct err *e);
+
 #endif

@@ -7,6 +7,7 @@
 #include "platform/tasks.h"
 #include "core/log.h"
 #include "jobs/queue.h"
+#include "platform/privacy.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -95,9 +96,28 @@ static int test_record(struct job_ctx *ctx, struct err *e)
     return rc;
 }
 
+/* Messages, webhook events and chat events past their retention (privacy.h). */
+static int retention(struct job_ctx *ctx, struct err *e)
+{
+    const struct config *cfg = ctx->userdata;
+    int64_t day = 86400LL * 1000;
+    int64_t msgs =
+        cfg->message_retention_days ? ctx->now_ms - (int64_t)cfg->message_retention_days * day : 0;
+    int64_t inbound =
+        cfg->inbound_retention_days ? ctx->now_ms - (int64_t)cfg->inbound_retention_days * day : 0;
+    int64_t deleted = 0;
+    int rc = privacy_retention(ctx->conn, msgs, inbound, &deleted, e);
+    if (!rc)
+        log_info("msg=\"retention applied\" deleted=%lld messages_days=%d inbound_days=%d",
+                 (long long)deleted, cfg->message_retention_days, cfg->inbound_retention_days);
+    return rc;
+}
+
 int platform_tasks_register(struct job_registry *reg, struct config *cfg, struct err *e)
 {
     int rc = job_registry_add(reg, "jobs.prune", prune, cfg, 0, e);
+    if (!rc)
+        rc = job_registry_add(reg, "privacy.retention", retention, cfg, 0, e);
     if (rc || !cfg->test_jobs)
         return rc;
     log_warn("msg=\"test job handlers enabled (ICESHOP_TEST_JOBS=1); not for production\"");
@@ -119,6 +139,8 @@ int platform_tasks_register(struct job_registry *reg, struct config *cfg, struct
 int platform_tasks_schedule(struct sched *s, const struct config *cfg, struct err *e)
 {
     int rc = sched_daily(s, "jobs.prune", "03:30", "jobs.prune", "{}", e);
+    if (!rc)
+        rc = sched_daily(s, "privacy.retention", "03:45", "privacy.retention", "{}", e);
     if (!rc && cfg->test_jobs)
         rc = sched_every(s, "test.tick", 1, "test.tick", "{}", e);
     return rc;

@@ -5,6 +5,9 @@
  * tests/integration/0021-privacy.c).
  */
 #include "platform/privacy.h"
+#include "domain/account/account.h"
+#include "support/check.h"
+#include "support/testdb.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,7 +15,99 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
+
+#define DAY (86400LL * 1000)
+#define NOW 1795000000000LL
+#define OLD "'2026-01-01T00:00:00Z'"
+#define NEW "'2026-11-18T00:00:00Z'"
+
+static enum db_backend backend;
+
+static int64_t count(struct db_conn *c, const char *sql)
+{
+    struct db_stmt *s;
+    int64_t n = -1;
+    bool found;
+    OK(db_prepare(c, &s, sql, e));
+    OK(db_one_i64(s, &n, &found, e));
+    return n;
+}
+
+static void exec(struct db_conn *c, const char *sql)
+{
+    OK(db_exec(c, sql, e));
+}
+
+/*
+ * Retention removes settled messages (with their attachments) and handled webhook and chat
+ * events past their cutoff, in batches, and keeps what is pending, unhandled or recent.
+ */
+static void test_retention(void **state)
+{
+    (void)state;
+    struct testdb t;
+    struct db *db = testdb_open_migrated(&t, backend, "retention", NULL);
+    struct db_conn *c = testdb_acquire(db);
+    int64_t tenant;
+    OK(account_tenant_ensure(c, "moda", NOW, &tenant, e));
+    char sql[1024];
+    OK(db_begin(c, e));
+    for (int i = 0; i < PRIVACY_RETENTION_BATCH + 500; i++) {
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO messages (tenant_id, recipient_kind, recipient_pk, kind, body, "
+                 "status, created_at, updated_at) VALUES (%lld, 'contact', 0, 'reply', 'x', "
+                 "'sent', " OLD ", " OLD ")",
+                 (long long)tenant);
+        exec(c, sql);
+    }
+    snprintf(
+        sql, sizeof(sql),
+        "INSERT INTO messages (tenant_id, recipient_kind, recipient_pk, kind, body, status, "
+        "created_at, updated_at) VALUES (%lld, 'contact', 0, 'reply', 'pending', 'pending', " OLD
+        ", " OLD "), (%lld, 'contact', 0, 'reply', 'new', 'sent', " NEW ", " NEW ")",
+        (long long)tenant, (long long)tenant);
+    exec(c, sql);
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO message_attachments (tenant_id, message_id, position, filename, "
+             "content_type, size, content) SELECT %lld, min(id), 0, 'a.pdf', 'application/pdf', "
+             "1, 'YQ==' FROM messages",
+             (long long)tenant);
+    exec(c, sql);
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO inbound_events (tenant_id, provider, event_id, body_sha256, body, "
+             "status, received_at) VALUES (%lld, 'stripe', 'e1', 'x', '{}', 'processed', " OLD
+             "), (%lld, 'stripe', 'e2', 'x', '{}', 'received', " OLD "), (%lld, 'stripe', 'e3', "
+             "'x', '{}', 'processed', " NEW ")",
+             (long long)tenant, (long long)tenant, (long long)tenant);
+    exec(c, sql);
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO chat_events (tenant_id, provider, event_key, kind, from_phone, payload, "
+             "received_at, processed_at, outcome) VALUES (%lld, 'meta', 'k1', 'message', "
+             "'+905330000001', '{}', " OLD ", " OLD ", 'demand'), (%lld, 'meta', 'k2', 'message', "
+             "'+905330000001', '{}', " OLD ", NULL, '')",
+             (long long)tenant, (long long)tenant);
+    exec(c, sql);
+    OK(db_commit(c, e));
+
+    int64_t deleted = 0;
+    OK(privacy_retention(c, NOW - 180 * DAY, NOW - 180 * DAY, &deleted, e));
+    assert_int_equal(deleted, PRIVACY_RETENTION_BATCH + 500 + 1 + 1 + 1); /* + attachment */
+    assert_int_equal(count(c, "SELECT count(*) FROM messages"), 2);       /* pending, new */
+    assert_int_equal(count(c, "SELECT count(*) FROM messages WHERE body = 'pending'"), 1);
+    assert_int_equal(count(c, "SELECT count(*) FROM message_attachments"), 0);
+    assert_int_equal(count(c, "SELECT count(*) FROM inbound_events"), 2); /* unhandled, new */
+    assert_int_equal(count(c, "SELECT count(*) FROM chat_events"), 1);    /* unprocessed */
+    /* 0 keeps a kind for ever; a second run finds nothing */
+    OK(privacy_retention(c, 0, 0, &deleted, e));
+    assert_int_equal(deleted, 0);
+    OK(privacy_retention(c, NOW - 180 * DAY, NOW - 180 * DAY, &deleted, e));
+    assert_int_equal(deleted, 0);
+    db_conn_release(c);
+    db_close(db);
+    testdb_remove(&t);
+}
 
 static void test_subject(void **state)
 {
@@ -53,5 +148,8 @@ static void test_subject(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_subject)};
-    return cmocka_run_group_tests_name("privacy", tests, NULL, NULL);
+    const struct CMUnitTest db_tests[] = {cmocka_unit_test(test_retention)};
+    int failed = cmocka_run_group_tests_name("privacy", tests, NULL, NULL);
+    failed += TESTDB_RUN_GROUPS("privacy_retention", db_tests, &backend);
+    return failed ? 1 : 0;
 }
