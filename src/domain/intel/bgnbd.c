@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * BG/NBD and Gamma-Gamma (see bgnbd.h): the likelihoods with their gradients, a small BFGS over
+ * log-parameters, and the per-customer predictions. Pure. Tests:
+ * tests/unit/domain/test_intel_bgnbd.c.
+ */
+#include "domain/intel/bgnbd.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <string.h>
+
+#define MAX_DIM   4
+#define MAX_ITERS 500
+#define GRAD_TOL  1e-7
+
+double intel_digamma(double x)
+{
+    double r = 0;
+    while (x < 10) {
+        r -= 1 / x;
+        x += 1;
+    }
+    double f = 1 / (x * x);
+    return r + log(x) - 0.5 / x -
+           f * (1.0 / 12 - f * (1.0 / 120 - f * (1.0 / 252 - f * (1.0 / 240 - f * (1.0 / 132)))));
+}
+
+/* ln(e^u + e^v) without overflow */
+static double logsumexp(double u, double v)
+{
+    double m = u > v ? u : v;
+    if (m == -INFINITY)
+        return -INFINITY;
+    return m + log(exp(u - m) + exp(v - m));
+}
+
+double intel_bgnbd_ll(const struct intel_bgnbd *m, const struct intel_rfm *c, double grad[4])
+{
+    double r = m->r, al = m->alpha, a = m->a, b = m->b, x = c->x;
+    double A1 = lgamma(r + x) - lgamma(r) + r * log(al);
+    double A2 = lgamma(a + b) + lgamma(b + x) - lgamma(b) - lgamma(a + b + x);
+    double A3 = -(r + x) * log(al + c->T);
+    double A4 = x > 0 ? log(a) - log(b + x - 1) - (r + x) * log(al + c->t_x) : -INFINITY;
+    double L = logsumexp(A3, A4);
+    if (grad) {
+        double w4 = x > 0 ? exp(A4 - L) : 0, w3 = 1 - w4;
+        double d1r = intel_digamma(r + x) - intel_digamma(r) + log(al), d1al = r / al;
+        double dab = intel_digamma(a + b) - intel_digamma(a + b + x);
+        double d2a = dab, d2b = dab + intel_digamma(b + x) - intel_digamma(b);
+        double d3r = -log(al + c->T), d3al = -(r + x) / (al + c->T);
+        double d4r = 0, d4al = 0, d4a = 0, d4b = 0;
+        if (x > 0) {
+            d4r = -log(al + c->t_x);
+            d4al = -(r + x) / (al + c->t_x);
+            d4a = 1 / a;
+            d4b = -1 / (b + x - 1);
+        }
+        grad[0] = d1r + w3 * d3r + w4 * d4r;
+        grad[1] = d1al + w3 * d3al + w4 * d4al;
+        grad[2] = d2a + w4 * d4a;
+        grad[3] = d2b + w4 * d4b;
+    }
+    return A1 + A2 + L;
+}
+
+double intel_gg_ll(const struct intel_gamma_gamma *m, const struct intel_rfm *c, double grad[3])
+{
+    double p = m->p, q = m->q, g = m->gamma, x = c->x, z = c->zbar;
+    double px = p * x;
+    double ll = lgamma(px + q) - lgamma(px) - lgamma(q) + q * log(g) + (px - 1) * log(z) +
+                px * log(x) - (px + q) * log(g + x * z);
+    if (grad) {
+        grad[0] = x * intel_digamma(px + q) - x * intel_digamma(px) + x * log(z) + x * log(x) -
+                  x * log(g + x * z);
+        grad[1] = intel_digamma(px + q) - intel_digamma(q) + log(g) - log(g + x * z);
+        grad[2] = q / g - (px + q) / (g + x * z);
+    }
+    return ll;
+}
+
+/* ======================== the optimiser ======================== */
+
+struct problem {
+    int dim;
+    const struct intel_rfm *c;
+    size_t n;
+    bool gg; /* Gamma-Gamma, else BG/NBD */
+};
+
+/* Mean negative log-likelihood at log-parameters phi, its gradient in phi into g. */
+static double objective(const struct problem *pb, const double *phi, double *g)
+{
+    double th[MAX_DIM], acc[MAX_DIM] = {0}, sum = 0;
+    size_t used = 0;
+    for (int i = 0; i < pb->dim; i++)
+        th[i] = exp(phi[i]);
+    for (size_t k = 0; k < pb->n; k++) {
+        double gr[MAX_DIM];
+        double ll;
+        if (pb->gg) {
+            if (pb->c[k].x < 1 || pb->c[k].zbar <= 0)
+                continue;
+            struct intel_gamma_gamma m = {.p = th[0], .q = th[1], .gamma = th[2]};
+            ll = intel_gg_ll(&m, &pb->c[k], gr);
+        } else {
+            struct intel_bgnbd m = {.r = th[0], .alpha = th[1], .a = th[2], .b = th[3]};
+            ll = intel_bgnbd_ll(&m, &pb->c[k], gr);
+        }
+        sum += ll;
+        for (int i = 0; i < pb->dim; i++)
+            acc[i] += gr[i];
+        used++;
+    }
+    double nn = used ? (double)used : 1;
+    for (int i = 0; i < pb->dim; i++)
+        g[i] = -acc[i] * th[i] / nn; /* chain rule: d/dφ = θ d/dθ */
+    return -sum / nn;
+}
+
+/* BFGS with a backtracking (Armijo) line search; phi in and out. Returns iterations, or -1. */
+static int bfgs(const struct problem *pb, double *phi)
+{
+    int d = pb->dim;
+    double H[MAX_DIM][MAX_DIM] = {{0}}, g[MAX_DIM], gn[MAX_DIM], p[MAX_DIM], s[MAX_DIM], y[MAX_DIM],
+           xn[MAX_DIM];
+    for (int i = 0; i < d; i++)
+        H[i][i] = 1;
+    double f = objective(pb, phi, g);
+    for (int it = 1; it <= MAX_ITERS; it++) {
+        double gmax = 0;
+        for (int i = 0; i < d; i++)
+            gmax = fabs(g[i]) > gmax ? fabs(g[i]) : gmax;
+        if (gmax < GRAD_TOL)
+            return it;
+        double slope = 0;
+        for (int i = 0; i < d; i++) {
+            p[i] = 0;
+            for (int j = 0; j < d; j++)
+                p[i] -= H[i][j] * g[j];
+            slope += p[i] * g[i];
+        }
+        if (slope >= 0) { /* not a descent direction: start over from steepest descent */
+            for (int i = 0; i < d; i++) {
+                for (int j = 0; j < d; j++)
+                    H[i][j] = i == j;
+                p[i] = -g[i];
+            }
+            slope = 0;
+            for (int i = 0; i < d; i++)
+                slope += p[i] * g[i];
+        }
+        double step = 1, fn = 0;
+        bool moved = false;
+        for (int ls = 0; ls < 60; ls++, step *= 0.5) {
+            for (int i = 0; i < d; i++)
+                xn[i] = phi[i] + step * p[i];
+            fn = objective(pb, xn, gn);
+            if (isfinite(fn) && fn <= f + 1e-4 * step * slope) {
+                moved = true;
+                break;
+            }
+        }
+        if (!moved)
+            return gmax < 1e-4 ? it : -1; /* no progress possible: fine only near the optimum */
+        double sy = 0;
+        for (int i = 0; i < d; i++) {
+            s[i] = xn[i] - phi[i];
+            y[i] = gn[i] - g[i];
+            sy += s[i] * y[i];
+        }
+        if (sy > 1e-12) {
+            double Hy[MAX_DIM], yHy = 0;
+            for (int i = 0; i < d; i++) {
+                Hy[i] = 0;
+                for (int j = 0; j < d; j++)
+                    Hy[i] += H[i][j] * y[j];
+                yHy += y[i] * Hy[i];
+            }
+            for (int i = 0; i < d; i++)
+                for (int j = 0; j < d; j++)
+                    H[i][j] +=
+                        ((sy + yHy) * s[i] * s[j]) / (sy * sy) - (Hy[i] * s[j] + s[i] * Hy[j]) / sy;
+        }
+        memcpy(phi, xn, sizeof(double) * (size_t)d);
+        memcpy(g, gn, sizeof(double) * (size_t)d);
+        f = fn;
+    }
+    return -1;
+}
+
+static int check_rfm(const struct intel_rfm *c, size_t n, struct err *e)
+{
+    if (!c || n == 0)
+        return err_set(e, ERR_INVALID, "no customers to fit");
+    for (size_t k = 0; k < n; k++) {
+        if (!(c[k].x >= 0) || !(c[k].t_x >= 0) || !(c[k].T > 0) || c[k].t_x > c[k].T ||
+            (c[k].x > 0 && !(c[k].t_x >= 0)))
+            return err_set(e, ERR_INVALID,
+                           "customer %zu: x %.3g, t_x %.3g, T %.3g are not a purchase history", k,
+                           c[k].x, c[k].t_x, c[k].T);
+    }
+    return 0;
+}
+
+int intel_bgnbd_fit(const struct intel_rfm *c, size_t n, struct intel_bgnbd *out, struct err *e)
+{
+    memset(out, 0, sizeof(*out));
+    int rc = check_rfm(c, n, e);
+    if (rc)
+        return rc;
+    double meanT = 0;
+    for (size_t k = 0; k < n; k++)
+        meanT += c[k].T / (double)n;
+    /* start: r = a = b = 1, α at a tenth of the observation time (its scale is the time unit) */
+    double phi[4] = {0, log(meanT / 10 > 1 ? meanT / 10 : 1), 0, 0};
+    struct problem pb = {.dim = 4, .c = c, .n = n, .gg = false};
+    int it = bfgs(&pb, phi);
+    if (it < 0)
+        return err_set(e, ERR_INTERNAL, "the BG/NBD fit did not converge in %d iterations",
+                       MAX_ITERS);
+    out->r = exp(phi[0]);
+    out->alpha = exp(phi[1]);
+    out->a = exp(phi[2]);
+    out->b = exp(phi[3]);
+    out->iterations = it;
+    for (size_t k = 0; k < n; k++)
+        out->log_likelihood += intel_bgnbd_ll(out, &c[k], NULL);
+    return 0;
+}
+
+int intel_gg_fit(const struct intel_rfm *c, size_t n, struct intel_gamma_gamma *out, struct err *e)
+{
+    memset(out, 0, sizeof(*out));
+    size_t used = 0;
+    double meanz = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (c[k].x >= 1 && c[k].zbar > 0) {
+            used++;
+            meanz += c[k].zbar;
+        }
+    }
+    if (!used)
+        return err_set(e, ERR_INVALID, "no repeat customer with a purchase value to fit");
+    meanz /= (double)used;
+    double phi[3] = {0, 0, log(meanz > 1 ? meanz : 1)};
+    struct problem pb = {.dim = 3, .c = c, .n = n, .gg = true};
+    int it = bfgs(&pb, phi);
+    if (it < 0)
+        return err_set(e, ERR_INTERNAL, "the Gamma-Gamma fit did not converge in %d iterations",
+                       MAX_ITERS);
+    out->p = exp(phi[0]);
+    out->q = exp(phi[1]);
+    out->gamma = exp(phi[2]);
+    out->iterations = it;
+    for (size_t k = 0; k < n; k++) {
+        if (c[k].x >= 1 && c[k].zbar > 0)
+            out->log_likelihood += intel_gg_ll(out, &c[k], NULL);
+    }
+    return 0;
+}
+
+/* ======================== predictions ======================== */
+
+double intel_bgnbd_p_alive(const struct intel_bgnbd *m, const struct intel_rfm *c)
+{
+    if (c->x <= 0)
+        return 1;
+    double l = log(m->a) - log(m->b + c->x - 1) +
+               (m->r + c->x) * (log(m->alpha + c->T) - log(m->alpha + c->t_x));
+    return 1 / (1 + exp(l));
+}
+
+/* Gauss's ₂F₁(a, b; c; z) for 0 ≤ z < 1 by its series. */
+static double hyp2f1(double a, double b, double c, double z)
+{
+    double term = 1, sum = 1;
+    for (int k = 0; k < 1000000; k++) {
+        term *= (a + k) * (b + k) / ((c + k) * (k + 1)) * z;
+        sum += term;
+        if (fabs(term) < 1e-15 * fabs(sum))
+            break;
+    }
+    return sum;
+}
+
+double intel_bgnbd_expected(const struct intel_bgnbd *m, const struct intel_rfm *c, double t)
+{
+    if (!(m->a > 1) || t <= 0)
+        return t <= 0 ? 0 : NAN;
+    double r = m->r, al = m->alpha, a = m->a, b = m->b, x = c->x;
+    double z = t / (al + c->T + t);
+    double f = hyp2f1(r + x, b + x, a + b + x - 1, z);
+    double head = (a + b + x - 1) / (a - 1);
+    double tail = 1 - pow((al + c->T) / (al + c->T + t), r + x) * f;
+    return head * tail * intel_bgnbd_p_alive(m, c);
+}
+
+double intel_gg_expected_value(const struct intel_gamma_gamma *m, const struct intel_rfm *c)
+{
+    if (!(m->q > 1))
+        return NAN;
+    if (c->x < 1 || c->zbar <= 0)
+        return m->p * m->gamma / (m->q - 1); /* the population mean */
+    return m->p * (m->gamma + c->x * c->zbar) / (m->p * c->x + m->q - 1);
+}
