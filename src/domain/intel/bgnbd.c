@@ -91,7 +91,7 @@ struct problem {
 /* Mean negative log-likelihood at log-parameters phi, its gradient in phi into g. */
 static double objective(const struct problem *pb, const double *phi, double *g)
 {
-    double th[MAX_DIM], acc[MAX_DIM] = {0}, sum = 0;
+    double th[MAX_DIM] = {0}, acc[MAX_DIM] = {0}, sum = 0;
     size_t used = 0;
     for (int i = 0; i < pb->dim; i++)
         th[i] = exp(phi[i]);
