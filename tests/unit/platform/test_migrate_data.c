@@ -81,7 +81,7 @@ static void test_copy_into_postgres(void **state)
     bool created;
     OK(flash_seller_register(c, tenant, &s, T0, &a, &created, e));
     for (int i = 0; i < 3; i++) {
-        char id[8], phone[20];
+        char id[16], phone[32];
         snprintf(id, sizeof(id), "B%d", i + 1);
         snprintf(phone, sizeof(phone), "+90533000000%d", i + 1);
         struct flash_buyer b = {.id = id,
