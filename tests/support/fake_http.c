@@ -43,6 +43,8 @@ static enum MHD_Result reply(struct MHD_Connection *c, struct fake_http_answer *
                             a->content_type[0] ? a->content_type : "application/json");
     if (a->retry_after[0])
         MHD_add_response_header(r, "Retry-After", a->retry_after);
+    if (a->replayed)
+        MHD_add_response_header(r, "Idempotent-Replayed", "true");
     enum MHD_Result ret = MHD_queue_response(c, a->status ? a->status : 200, r);
     MHD_destroy_response(r);
     free(a->body);

@@ -7,6 +7,7 @@
 #ifndef ICESHOP_TESTS_FAKE_HTTP_H
 #define ICESHOP_TESTS_FAKE_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct fake_http;
@@ -28,6 +29,7 @@ struct fake_http_answer {
     char content_type[64]; /* "application/json" unless set */
     char *body;            /* malloc'd by the handler, freed by fake_http; NULL = empty */
     char retry_after[16];  /* a Retry-After header when not empty */
+    bool replayed;         /* Stripe's "Idempotent-Replayed: true" */
 };
 
 typedef void fake_http_fn(void *cls, const struct fake_http_request *q, struct fake_http_answer *a);
