@@ -19,6 +19,9 @@
 _Static_assert(SEC_SHA256_LEN == crypto_hash_sha256_BYTES, "sha256 size");
 _Static_assert(SEC_HMAC_SHA256_LEN == crypto_auth_hmacsha256_BYTES, "hmac size");
 _Static_assert(SEC_PASSWORD_HASH_SIZE == crypto_pwhash_argon2id_STRBYTES, "pwhash size");
+_Static_assert(SEC_SIGN_PUBLIC_LEN == crypto_sign_PUBLICKEYBYTES, "ed25519 public key size");
+_Static_assert(SEC_SIGN_SECRET_LEN == crypto_sign_SECRETKEYBYTES, "ed25519 secret key size");
+_Static_assert(SEC_SIGN_LEN == crypto_sign_BYTES, "ed25519 signature size");
 
 static atomic_bool initialised;
 static atomic_int pwhash_cost = SEC_PWHASH_INTERACTIVE;
@@ -361,4 +364,24 @@ int sec_box_open(void *out, size_t out_cap, size_t *out_len,
 out:
     free(raw);
     return rc;
+}
+
+void sec_sign_keypair(unsigned char pk[SEC_SIGN_PUBLIC_LEN], unsigned char sk[SEC_SIGN_SECRET_LEN])
+{
+    struct err e;
+    err_init(&e);
+    (void)sec_init(&e);
+    crypto_sign_keypair(pk, sk);
+}
+
+void sec_sign(unsigned char sig[SEC_SIGN_LEN], const void *msg, size_t len,
+              const unsigned char sk[SEC_SIGN_SECRET_LEN])
+{
+    crypto_sign_detached(sig, NULL, msg, len, sk);
+}
+
+bool sec_sign_verify(const unsigned char sig[SEC_SIGN_LEN], const void *msg, size_t len,
+                     const unsigned char pk[SEC_SIGN_PUBLIC_LEN])
+{
+    return crypto_sign_verify_detached(sig, msg, len, pk) == 0;
 }

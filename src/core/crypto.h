@@ -172,4 +172,18 @@ int sec_box_seal(char *out, size_t out_size, const unsigned char key[SEC_BOX_KEY
 int sec_box_open(void *out, size_t out_cap, size_t *out_len,
                  const unsigned char key[SEC_BOX_KEY_LEN], const char *sealed, struct err *e);
 
+/*
+ * Ed25519 signatures (libsodium's crypto_sign): a key pair from the system's randomness, a
+ * detached signature of a message, and its verification (constant time, false for anything that
+ * is not a valid signature of exactly this message under this public key).
+ */
+#define SEC_SIGN_PUBLIC_LEN 32
+#define SEC_SIGN_SECRET_LEN 64
+#define SEC_SIGN_LEN        64
+void sec_sign_keypair(unsigned char pk[SEC_SIGN_PUBLIC_LEN], unsigned char sk[SEC_SIGN_SECRET_LEN]);
+void sec_sign(unsigned char sig[SEC_SIGN_LEN], const void *msg, size_t len,
+              const unsigned char sk[SEC_SIGN_SECRET_LEN]);
+bool sec_sign_verify(const unsigned char sig[SEC_SIGN_LEN], const void *msg, size_t len,
+                     const unsigned char pk[SEC_SIGN_PUBLIC_LEN]);
+
 #endif

@@ -476,6 +476,50 @@ static void test_keyfile(void **state)
     assert_string_equal(p2, "var/iceshop.key");
 }
 
+/* RFC 8032 §7.1, TEST 1 (the empty message) and TEST 2 (one byte 0x72); and fresh key pairs. */
+static void test_ed25519(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *seed, *pk, *msg, *sig;
+    } v[] = {
+        {"9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+         "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a", "",
+         "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701"
+         "cf"
+         "9b46bd25bf5f0595bbe24655141438e7a100b"},
+        {"4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
+         "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c", "72",
+         "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d"
+         "0f"
+         "11d8c387b2eaeb4302aeeb00d291612bb0c00"},
+    };
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        unsigned char sk[SEC_SIGN_SECRET_LEN], pk[SEC_SIGN_PUBLIC_LEN], want[SEC_SIGN_LEN],
+            sig[SEC_SIGN_LEN], msg[8];
+        assert_int_equal(unhex(sk, 32, v[i].seed), 32);
+        assert_int_equal(unhex(pk, 32, v[i].pk), 32);
+        memcpy(sk + 32, pk, 32); /* libsodium's secret key: seed || public key */
+        assert_int_equal(unhex(want, SEC_SIGN_LEN, v[i].sig), SEC_SIGN_LEN);
+        size_t mlen = unhex(msg, sizeof(msg), v[i].msg);
+        sec_sign(sig, msg, mlen, sk);
+        assert_memory_equal(sig, want, SEC_SIGN_LEN);
+        assert_true(sec_sign_verify(sig, msg, mlen, pk));
+        sig[7] ^= 1;
+        assert_false(sec_sign_verify(sig, msg, mlen, pk));
+    }
+    unsigned char pk[SEC_SIGN_PUBLIC_LEN], sk[SEC_SIGN_SECRET_LEN], pk2[SEC_SIGN_PUBLIC_LEN],
+        sk2[SEC_SIGN_SECRET_LEN], sig[SEC_SIGN_LEN];
+    sec_sign_keypair(pk, sk);
+    sec_sign_keypair(pk2, sk2);
+    assert_memory_not_equal(pk, pk2, SEC_SIGN_PUBLIC_LEN);
+    const char *m = "certificate 42: Şükrü Çağlar";
+    sec_sign(sig, m, strlen(m), sk);
+    assert_true(sec_sign_verify(sig, m, strlen(m), pk));
+    assert_false(sec_sign_verify(sig, m, strlen(m), pk2));               /* another key */
+    assert_false(sec_sign_verify(sig, "certificate 43", strlen(m), pk)); /* another message */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -491,6 +535,7 @@ int main(void)
         cmocka_unit_test(test_password),
         cmocka_unit_test(test_box),
         cmocka_unit_test(test_keyfile),
+        cmocka_unit_test(test_ed25519),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
