@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * iceshop: parse the command line, load configuration, wire the modules together and run.
- * No business logic lives here. Subcommands: serve, migrate, keys, tenants, users, version.
+ * No business logic lives here. Subcommands: serve, migrate, keys, tenants, users, backup,
+ * restore, reset, version.
  */
 #include "core/clock.h"
 #include "core/config.h"
@@ -31,6 +32,8 @@
 #include "http/sse.h"
 #include "integrations/inbound_ledger.h"
 #include "integrations/integration_store.h"
+#include "platform/backup.h"
+#include "platform/dblock.h"
 #include "platform/purge.h"
 #include "platform/tasks.h"
 #include "jobs/queue.h"
@@ -74,6 +77,11 @@ static const char usage[] =
     "  integrations show --tenant NAME PROVIDER\n"
     "                             the settings, secrets as names only\n"
     "  integrations delete --tenant NAME PROVIDER\n"
+    "  backup FILE                a consistent copy of the SQLite database, taken while it runs\n"
+    "  restore FILE               replace the SQLite database with a backup (every iceshop\n"
+    "                             process on it must be stopped; the old file is kept)\n"
+    "  reset --tenant NAME --yes  empty a tenant's business data; keeps the tenant, its users,\n"
+    "                             API keys and settings\n"
     "  understand [--role buyer|seller] TEXT\n"
     "                             show what a chat message is understood as (JSON)\n"
     "  demo [--url URL] [--key KEY] [--seed N] [--sellers N] [--buyers N]\n"
@@ -99,9 +107,18 @@ static int die(const struct err *e)
     return 1;
 }
 
+/* The shared database lock this process holds (platform/dblock.h), taken by open_db. */
+static int db_lock_fd = -1;
+
 /* Open and migrate the configured database. */
 static int open_db(const struct config *cfg, struct db **out, struct err *e)
 {
+    char path[1024];
+    if (db_lock_fd < 0 && dblock_sqlite_path(cfg->database_url, path, sizeof(path))) {
+        int rc = dblock_take(path, false, &db_lock_fd, e);
+        if (rc)
+            return rc;
+    }
     struct db_options o = {.pool_size = cfg->db_pool,
                            .busy_timeout_ms = 5000,
                            .sqlite_sync_full = cfg->sqlite_sync_full};
@@ -578,6 +595,83 @@ out:
     return rc ? die(&e) : 0;
 }
 
+/* iceshop backup FILE */
+static int cmd_backup(const struct config *cfg, int argc, char **argv)
+{
+    if (argc != 1) {
+        fprintf(stderr, "usage: iceshop backup FILE\n");
+        return 2;
+    }
+    struct err e;
+    err_init(&e);
+    struct db *db;
+    if (open_db(cfg, &db, &e))
+        return die(&e);
+    int rc = backup_make(db, argv[0], &e);
+    db_close(db);
+    if (rc)
+        return die(&e);
+    fprintf(stderr, "backup written to %s; keep the secret key file with it\n", argv[0]);
+    return 0;
+}
+
+/* iceshop restore FILE */
+static int cmd_restore(const struct config *cfg, int argc, char **argv)
+{
+    if (argc != 1) {
+        fprintf(stderr, "usage: iceshop restore FILE\n");
+        return 2;
+    }
+    struct err e;
+    err_init(&e);
+    int version = 0;
+    char previous[1100];
+    if (backup_restore(cfg->database_url, argv[0], &version, previous, sizeof(previous), &e))
+        return die(&e);
+    fprintf(stderr, "restored %s (schema version %d)%s%s\n", argv[0], version,
+            previous[0] ? "; the previous database is at " : "", previous);
+    return 0;
+}
+
+/* iceshop reset --tenant NAME --yes */
+static int cmd_reset(const struct config *cfg, int argc, char **argv)
+{
+    const char *tenant = opt(argc, argv, "--tenant");
+    bool yes = false;
+    for (int i = 0; i < argc; i++)
+        yes = yes || str_eq(argv[i], "--yes");
+    if (!tenant) {
+        fprintf(stderr, "usage: iceshop reset --tenant NAME --yes\n");
+        return 2;
+    }
+    if (!yes) {
+        fprintf(stderr,
+                "iceshop: reset deletes every buyer, seller, signal, window, message, contact, "
+                "event and job of tenant %s and cannot be undone; it keeps the tenant, its "
+                "users, API keys and settings. Take a backup first (iceshop backup FILE), then "
+                "run it again with --yes\n",
+                tenant);
+        return 2;
+    }
+    struct err e;
+    err_init(&e);
+    struct db *db;
+    struct db_conn *c;
+    struct arena a;
+    arena_init(&a);
+    if (with_conn(cfg, &db, &c, &e))
+        return die(&e);
+    int64_t tenant_id = 0, rows = 0;
+    int rc = find_tenant(c, tenant, &a, &tenant_id, &e);
+    if (!rc)
+        rc = purge_tenant_reset(c, tenant_id, &rows, &e);
+    if (!rc)
+        printf("tenant %s reset: %lld rows removed\n", tenant, (long long)rows);
+    done_conn(db, c);
+    arena_release(&a);
+    return rc ? die(&e) : 0;
+}
+
 static int cmd_understand(int argc, char **argv)
 {
     enum understand_role role = UNDERSTAND_ROLE_BUYER;
@@ -683,6 +777,12 @@ int main(int argc, char **argv)
         return cmd_users(&cfg, argc - 2, argv + 2);
     if (str_eq(cmd, "integrations"))
         return cmd_integrations(&cfg, argc - 2, argv + 2);
+    if (str_eq(cmd, "backup"))
+        return cmd_backup(&cfg, argc - 2, argv + 2);
+    if (str_eq(cmd, "restore"))
+        return cmd_restore(&cfg, argc - 2, argv + 2);
+    if (str_eq(cmd, "reset"))
+        return cmd_reset(&cfg, argc - 2, argv + 2);
     fprintf(stderr, "iceshop: unknown command %s\n\n%s", cmd, usage);
     return 2;
 }
