@@ -95,10 +95,18 @@ static const char usage[] =
     "Configuration comes from ICESHOP_* environment variables; see README.md.\n";
 
 static volatile sig_atomic_t stop_signal;
+/* SIGHUP: reopen the log file (done by the serve loop, not in the handler). */
+static volatile sig_atomic_t reopen_logs;
 
 static void on_signal(int sig)
 {
     stop_signal = sig;
+}
+
+static void on_hup(int sig)
+{
+    (void)sig;
+    reopen_logs = 1;
 }
 
 static int die(const struct err *e)
@@ -272,6 +280,17 @@ static int serve(struct config *cfg)
     int64_t last_beat = clock_mono_ms();
     while (!stop_signal) {
         usleep(100 * 1000);
+        if (reopen_logs) {
+            reopen_logs = 0;
+            struct err le;
+            err_init(&le);
+            if (log_reopen(&le))
+                log_error("msg=\"cannot reopen the log file; still writing to the old one\" "
+                          "error=\"%s\"",
+                          le.msg);
+            else
+                log_info("msg=\"log file reopened\"");
+        }
         if (clock_mono_ms() - last_beat >= 15000) {
             sse_hub_heartbeat(app.hub);
             last_beat = clock_mono_ms();
@@ -745,6 +764,8 @@ int main(int argc, char **argv)
     if (config_load(&cfg, &e))
         return die(&e);
     log_set_level(cfg.log_level);
+    if (cfg.log_file[0] && log_open_file(cfg.log_file, &e))
+        return die(&e);
     if (sec_init(&e))
         return die(&e);
     if (httpc_global_init(&e))
@@ -755,6 +776,8 @@ int main(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_hup;
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
     if (str_eq(cmd, "serve"))

@@ -23,6 +23,8 @@ struct config {
     char admin_key[256];        /* ICESHOP_ADMIN_KEY, "" = none */
     enum log_level log_level;   /* ICESHOP_LOG_LEVEL error|warn|info|debug, default info */
     int access_log;             /* ICESHOP_ACCESS_LOG 1|0, default 1 */
+    double access_log_sample;   /* ICESHOP_ACCESS_LOG_SAMPLE 0..1 of 1xx-3xx lines kept, 1 */
+    char log_file[512];         /* ICESHOP_LOG_FILE, "" = stderr; reopened on SIGHUP */
     int max_connections;        /* ICESHOP_MAX_CONNECTIONS, default 1024 */
     int max_connections_per_ip; /* ICESHOP_MAX_CONNECTIONS_PER_IP, default 64 */
     int idle_timeout_s;         /* ICESHOP_IDLE_TIMEOUT seconds, default 30 */

@@ -6,6 +6,7 @@
  */
 #include "http/server.h"
 #include "core/clock.h"
+#include "core/crypto.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "core/xalloc.h"
@@ -606,9 +607,24 @@ static void json_escape_into(struct buf *b, const char *s)
     }
 }
 
+/*
+ * Is this request's access line kept? Every answer of 400 and above is; others with the
+ * probability ICESHOP_ACCESS_LOG_SAMPLE.
+ */
+static bool access_sampled(const struct config *cfg, int status)
+{
+    if (status >= 400 || cfg->access_log_sample >= 1.0)
+        return true;
+    if (cfg->access_log_sample <= 0.0)
+        return false;
+    uint32_t x;
+    sec_random_bytes(&x, sizeof(x));
+    return (double)x < cfg->access_log_sample * 4294967296.0;
+}
+
 static void access_log(struct http_server *srv, struct http_req *r, int64_t dur_ns)
 {
-    if (!srv->app->cfg.access_log)
+    if (!srv->app->cfg.access_log || !access_sampled(&srv->app->cfg, r->status))
         return;
     char ts[CLOCK_ISO_LEN];
     clock_format_iso(clock_now_ms(NULL), ts);

@@ -4,11 +4,16 @@
  * under write load and `iceshop restore` of it (every row acknowledged before the backup began
  * comes back; a running server's database and files that are not Iceshop databases are
  * refused; PostgreSQL points to pg_dump / pg_restore), `iceshop reset` and `iceshop demo
- * --reset`. Runs on the backend TEST_BACKEND selects.
+ * --reset`; ICESHOP_LOG_FILE reopened on SIGHUP, access-log sampling that keeps every error,
+ * and known secrets driven through requests that log, then looked for in the log.
+ * Runs on the backend TEST_BACKEND selects.
  */
 #include "support/harness.h"
+#include "support/fake_whatsapp.h"
+#include "core/crypto.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -274,6 +279,288 @@ static void test_reset_tenant(void **state)
     assert_int_equal(server_stop(&s), 0);
 }
 
+/* ======================== logs ======================== */
+
+/* The whole file at `path` (malloc'd, NUL-terminated; "" when missing). */
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    if (f) {
+        char chunk[4096];
+        size_t got;
+        while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+            fwrite(chunk, 1, got, m);
+        fclose(f);
+    }
+    fclose(m);
+    return buf;
+}
+
+static int occurrences(const char *path, const char *needle)
+{
+    char *text = slurp(path);
+    int n = 0;
+    for (const char *p = text; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    free(text);
+    return n;
+}
+
+static long get_status(const struct server *s, const char *path)
+{
+    struct resp r;
+    assert_int_equal(http_get(s, path, NULL, &r), 0);
+    long st = r.status;
+    resp_free(&r);
+    return st;
+}
+
+static void test_log_file_reopen_and_sampling(void **state)
+{
+    (void)state;
+    char url[600], log[512], rotated[600], env_file[600];
+    harness_fresh_db(url, sizeof(url));
+    tmp_path(log, sizeof(log), "iceshop.log");
+    snprintf(env_file, sizeof(env_file), "ICESHOP_LOG_FILE=%s", log);
+    const char *env[] = {env_file, "ICESHOP_ACCESS_LOG_SAMPLE=0", NULL};
+    struct server s;
+    assert_int_equal(server_start(&s, url, env), 0);
+    for (int i = 0; i < 20; i++)
+        assert_int_equal(get_status(&s, "/health"), 200);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(get_status(&s, "/no/such/page"), 404);
+    /* sample 0: no successful request is logged, every error is */
+    WAIT_FOR(occurrences(log, "\"status\":404") >= 3, 10000);
+    assert_int_equal(occurrences(log, "\"status\":404"), 3);
+    assert_int_equal(occurrences(log, "\"status\":200"), 0);
+    assert_true(occurrences(log, "msg=\"listening\"") == 1);
+    /* the lines went to the file, not to stderr */
+    assert_false(server_log_contains(&s, "\"status\":404"));
+
+    /* logrotate: move the file away, SIGHUP, and the server writes to a new one */
+    snprintf(rotated, sizeof(rotated), "%s.1", log);
+    assert_int_equal(rename(log, rotated), 0);
+    assert_int_equal(kill(s.pid, SIGHUP), 0);
+    WAIT_FOR(occurrences(log, "log file reopened") == 1, 10000);
+    assert_int_equal(occurrences(log, "log file reopened"), 1);
+    assert_int_equal(get_status(&s, "/no/such/page/after"), 404);
+    WAIT_FOR(occurrences(log, "/no/such/page/after") == 1, 10000);
+    assert_int_equal(occurrences(log, "/no/such/page/after"), 1);
+    assert_int_equal(occurrences(rotated, "/no/such/page/after"), 0);
+    assert_int_equal(occurrences(rotated, "\"status\":404"), 3);
+    assert_int_equal(server_stop(&s), 0);
+    assert_int_equal(occurrences(log, "msg=\"stopped\""), 1);
+
+    /* sample 0.5: about half of the successful requests */
+    harness_fresh_db(url, sizeof(url));
+    tmp_path(log, sizeof(log), "half.log");
+    snprintf(env_file, sizeof(env_file), "ICESHOP_LOG_FILE=%s", log);
+    const char *half[] = {env_file, "ICESHOP_ACCESS_LOG_SAMPLE=0.5", NULL};
+    assert_int_equal(server_start(&s, url, half), 0);
+    int before = occurrences(log, "\"status\":200");
+    for (int i = 0; i < 200; i++)
+        assert_int_equal(get_status(&s, "/health"), 200);
+    assert_int_equal(server_stop(&s), 0);
+    int kept = occurrences(log, "\"status\":200") - before;
+    fprintf(stderr, "sampling 0.5 kept %d of 200 access lines\n", kept);
+    /* binomial(200, 0.5): outside 40..160 happens with probability below 1e-17 */
+    assert_true(kept >= 40 && kept <= 160);
+
+    /* a malformed sample is refused at start, naming the variable */
+    char out[2048];
+    snprintf(out, sizeof(out),
+             "ICESHOP_ACCESS_LOG_SAMPLE=1.5 ICESHOP_DATABASE_URL='%s' %s migrate 2>&1", url,
+             getenv("ICESHOP_BIN") ? getenv("ICESHOP_BIN") : "build/debug/iceshop");
+    char cmd[2048];
+    snprintf(cmd, sizeof(cmd), "%s", out);
+    assert_int_equal(harness_sh(cmd, out, sizeof(out)), 1);
+    assert_non_null(strstr(out, "ICESHOP_ACCESS_LOG_SAMPLE"));
+}
+
+#define S_WA_APP   "wa-app-secret-7f3a9c1e5b"
+#define S_WA_TOKEN "EAAGwhatsapptoken9d8c7b6a5f4e"
+#define S_VERIFY   "verify-token-2b4d6f8h0j"
+#define S_VAPI     "vapi-secret-1q2w3e4r5t6y"
+#define S_SMTP     "smtp-password-z9x8c7v6b5"
+#define S_STRIPE   "whsec_stripe0a1b2c3d4e5f6a7b"
+#define S_USERPW   "user-password-m1n2b3v4c5"
+
+static long post_raw(const struct server *s, const char *path, const char *auth, const char *body,
+                     const char *const *headers)
+{
+    struct resp r;
+    assert_int_equal(
+        http_req(s, "POST", path, auth, "application/json", body, strlen(body), headers, &r), 0);
+    long st = r.status;
+    resp_free(&r);
+    return st;
+}
+
+/* Known secrets go through requests that log (at debug level); none of them is in the log. */
+static void test_secrets_never_logged(void **state)
+{
+    (void)state;
+    struct fake_whatsapp *wa = fake_whatsapp_start(S_WA_TOKEN, "1234567890");
+    char url[600], log[512], env_file[600], env_api[300], env_smtp[100];
+    harness_fresh_db(url, sizeof(url));
+    tmp_path(log, sizeof(log), "secrets.log");
+    snprintf(env_file, sizeof(env_file), "ICESHOP_LOG_FILE=%s", log);
+    snprintf(env_api, sizeof(env_api), "ICESHOP_WHATSAPP_API_URL=%s", fake_whatsapp_url(wa));
+    snprintf(env_smtp, sizeof(env_smtp), "ICESHOP_SMTP_URL=smtp://127.0.0.1:%d",
+             harness_free_port());
+    const char *env[] = {env_file,
+                         "ICESHOP_LOG_LEVEL=debug",
+                         "ICESHOP_WHATSAPP_APP_SECRET=" S_WA_APP,
+                         "ICESHOP_WHATSAPP_VERIFY_TOKEN=" S_VERIFY,
+                         "ICESHOP_VAPI_SECRET=" S_VAPI,
+                         "ICESHOP_WHATSAPP_TOKEN=" S_WA_TOKEN,
+                         "ICESHOP_WHATSAPP_PHONE_NUMBER_ID=1234567890",
+                         env_api,
+                         env_smtp,
+                         "ICESHOP_SMTP_USER=mailer",
+                         "ICESHOP_SMTP_PASSWORD=" S_SMTP,
+                         "ICESHOP_JOB_BACKOFF_MS=50",
+                         NULL};
+    struct server s;
+    assert_int_equal(server_start(&s, url, env), 0);
+    char out[4096], cmd[1200];
+
+    /* the admin key, a wrong key, a key on an unknown path */
+    struct resp r;
+    assert_int_equal(http_get(&s, "/health/detailed", ADMIN, &r), 0);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    assert_int_equal(http_get(&s, "/api/jobs", "isk_0123456789ab_wrongsecretvalue", &r), 0);
+    assert_int_equal(r.status, 401);
+    resp_free(&r);
+    assert_int_equal(http_get(&s, "/no/such", ADMIN, &r), 0);
+    resp_free(&r);
+
+    /* a user: its password at login, its token in a header and in ?access_token= */
+    snprintf(cmd, sizeof(cmd),
+             "ICESHOP_PASSWORD='%s' ICESHOP_DATABASE_URL='%s' %s users create --tenant default "
+             "--email ops@example.com --role admin 2>&1",
+             S_USERPW, url, getenv("ICESHOP_BIN") ? getenv("ICESHOP_BIN") : "build/debug/iceshop");
+    assert_int_equal(harness_sh(cmd, out, sizeof(out)), 0);
+    assert_int_equal(post_raw(&s, "/api/auth/login", NULL,
+                              "{\"email\":\"ops@example.com\",\"password\":\"wrong-" S_USERPW "\"}",
+                              NULL),
+                     401);
+    assert_int_equal(http_post_json(&s, "/api/auth/login", NULL,
+                                    "{\"email\":\"ops@example.com\",\"password\":\"" S_USERPW "\"}",
+                                    &r),
+                     0);
+    assert_int_equal(r.status, 200);
+    char token[1024];
+    snprintf(token, sizeof(token), "%s",
+             json_string_value(json_object_get(r.json, "token"))
+                 ? json_string_value(json_object_get(r.json, "token"))
+                 : "");
+    resp_free(&r);
+    assert_true(strlen(token) > 20);
+    assert_int_equal(http_get(&s, "/api/jobs", token, &r), 0);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    char path[1200];
+    snprintf(path, sizeof(path), "/api/jobs?access_token=%s", token);
+    assert_int_equal(http_get(&s, path, NULL, &r), 0);
+    resp_free(&r);
+
+    /* the WhatsApp handshake, right and wrong */
+    assert_int_equal(
+        get_status(&s, "/api/whatsapp/webhook?hub.mode=subscribe&hub.verify_token=" S_VERIFY
+                       "&hub.challenge=12345"),
+        200);
+    assert_int_equal(
+        get_status(&s, "/api/whatsapp/webhook?hub.mode=subscribe&hub.verify_token=x" S_VERIFY
+                       "&hub.challenge=12345"),
+        403);
+
+    /* webhooks: VAPI with the right and a wrong secret, Meta with a forged signature */
+    const char *vapi = "{\"event_type\":\"message\",\"channel\":\"whatsapp\",\"from\":"
+                       "\"+999000111222\",\"text\":\"Latte istiyorum\",\"metadata\":{}}";
+    const char *good[] = {"x-vapi-secret: " S_VAPI, NULL};
+    const char *bad[] = {"x-vapi-secret: not-" S_VAPI, NULL};
+    long st = post_raw(&s, "/api/whatsapp/webhook", NULL, vapi, good);
+    assert_true(st == 200 || st == 202);
+    assert_int_equal(post_raw(&s, "/api/whatsapp/webhook", NULL, vapi, bad), 401);
+    char sig[SEC_HMAC_SHA256_HEX_SIZE], header[128];
+    const char *meta = "{\"object\":\"whatsapp_business_account\",\"entry\":[]}";
+    sec_hmac_sha256_hex(sig, "another-key", 11, meta, strlen(meta));
+    snprintf(header, sizeof(header), "X-Hub-Signature-256: sha256=%s", sig);
+    const char *forged[] = {header, NULL};
+    assert_int_equal(post_raw(&s, "/api/whatsapp/webhook", NULL, meta, forged), 401);
+
+    /* a provider's webhook secret, and a webhook signed with another */
+    struct resp pr;
+    const char *stripe_cfg = "{\"webhook_secret\":\"" S_STRIPE "\"}";
+    assert_int_equal(http_req(&s, "PUT", "/api/integrations/stripe", ADMIN, "application/json",
+                              stripe_cfg, strlen(stripe_cfg), NULL, &pr),
+                     0);
+    assert_int_equal(pr.status, 200);
+    resp_free(&pr);
+    const char *bad_stripe[] = {"Stripe-Signature: t=1,v1=00", NULL};
+    assert_int_equal(post_raw(&s, "/api/webhooks/stripe", NULL, "{\"id\":\"evt_1\"}", bad_stripe),
+                     401);
+
+    /* an outbound webhook endpoint: its signing secret is answered once */
+    assert_int_equal(http_post_json(&s, "/api/webhook-endpoints", ADMIN,
+                                    "{\"url\":\"http://127.0.0.1:9/hook\",\"events\":[\"window."
+                                    "created\"]}",
+                                    &r),
+                     0);
+    assert_int_equal(r.status, 201);
+    char endpoint_secret[256];
+    snprintf(endpoint_secret, sizeof(endpoint_secret), "%s",
+             json_string_value(json_object_get(r.json, "secret")));
+    resp_free(&r);
+    assert_true(strlen(endpoint_secret) > 10);
+
+    /* outbound: a WhatsApp message through the Cloud API (refused once with 401), an email
+     * to an SMTP server that is not there */
+    register_buyer(&s, ADMIN, "B7");
+    fake_whatsapp_fail_next_status(wa, 190, 401, 1);
+    assert_int_equal(post_raw(&s, "/api/whatsapp/test-notification", ADMIN,
+                              "{\"to\":\"B7\",\"message\":\"merhaba\"}", NULL),
+                     202);
+    WAIT_FOR(fake_whatsapp_accepted(wa) >= 1, 20000);
+    assert_true(fake_whatsapp_accepted(wa) >= 1);
+    assert_int_equal(http_post_json(&s, "/api/messages/email", ADMIN,
+                                    "{\"to\":\"someone@example.com\",\"subject\":\"hi\","
+                                    "\"text\":\"x\"}",
+                                    &r),
+                     0);
+    assert_int_equal(r.status, 202);
+    long long mail = (long long)json_integer_value(json_object_get(r.json, "id"));
+    resp_free(&r);
+    char sql[300];
+    snprintf(sql, sizeof(sql),
+             "SELECT COUNT(*) FROM jobs WHERE name = 'notify.deliver' AND attempts >= 2 AND "
+             "payload LIKE '%%\"message\":%lld%%'",
+             mail);
+    WAIT_FOR(harness_db_i64(url, sql) == 1, 20000);
+    assert_int_equal(harness_db_i64(url, sql), 1);
+    assert_int_equal(server_stop(&s), 0);
+    fake_whatsapp_stop(wa);
+
+    /* the log saw all of this (and is not empty) ... */
+    assert_true(occurrences(log, "\"type\":\"access\"") >= 15);
+    assert_true(occurrences(log, "/api/whatsapp/webhook") >= 4);
+    /* ... and none of the secrets */
+    const char *secrets[] = {ADMIN,           S_WA_APP, S_WA_TOKEN,        S_VERIFY,
+                             S_VAPI,          S_SMTP,   S_STRIPE,          S_USERPW,
+                             endpoint_secret, token,    "wrongsecretvalue"};
+    for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++) {
+        if (occurrences(log, secrets[i]))
+            fail_msg("secret #%zu (%.6s...) appears in the log %s", i, secrets[i], log);
+        if (server_log_contains(&s, secrets[i]))
+            fail_msg("secret #%zu (%.6s...) appears on stderr", i, secrets[i]);
+    }
+}
+
 int main(void)
 {
     if (!harness_backend_available())
@@ -282,6 +569,8 @@ int main(void)
         cmocka_unit_test(test_backup_under_load_and_restore),
         cmocka_unit_test(test_restore_refuses_what_is_not_iceshop),
         cmocka_unit_test(test_reset_tenant),
+        cmocka_unit_test(test_log_file_reopen_and_sampling),
+        cmocka_unit_test(test_secrets_never_logged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
