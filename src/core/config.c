@@ -144,6 +144,9 @@ int config_load(struct config *cfg, struct err *e)
         env_int("ICESHOP_SCHEDULER", 0, 1, &cfg->scheduler, e) ||
         env_int("ICESHOP_TEST_JOBS", 0, 1, &cfg->test_jobs, e))
         return e->code;
+    if (ipnet_list_parse(&cfg->trusted_proxies, getenv("ICESHOP_TRUSTED_PROXIES"),
+                         "ICESHOP_TRUSTED_PROXIES", e))
+        return e->code;
     if (cfg->admin_key[0] && strlen(cfg->admin_key) < 16)
         return err_set_field(e, ERR_INVALID, "ICESHOP_ADMIN_KEY",
                              "ICESHOP_ADMIN_KEY must be at least 16 characters");

@@ -8,13 +8,14 @@
 #define ICESHOP_CORE_CONFIG_H
 
 #include "core/err.h"
+#include "core/ipnet.h"
 #include "core/log.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 
 struct config {
-    char listen_host[64];       /* ICESHOP_LISTEN host part, default 127.0.0.1 */
+    char listen_host[64];       /* ICESHOP_LISTEN host part, default 127.0.0.1; "[v6]" */
     int listen_port;            /* ICESHOP_LISTEN port part, default 8080; 0 = any free */
     char database_url[1024];    /* ICESHOP_DATABASE_URL, default sqlite://var/iceshop.db */
     int workers;                /* ICESHOP_WORKERS job worker threads, default 4; 0 = none */
@@ -48,6 +49,8 @@ struct config {
     char public_url[256];            /* ICESHOP_PUBLIC_URL: base of links in messages */
     char secret_key[256];            /* ICESHOP_SECRET_KEY: key for secrets at rest, "" = file */
     char secret_key_file[512];       /* ICESHOP_SECRET_KEY_FILE, default next to the database */
+    /* ICESHOP_TRUSTED_PROXIES: peers whose X-Forwarded-For names the client; empty = none */
+    struct ipnet_list trusted_proxies;
 };
 
 /* Defaults, then every ICESHOP_* variable present; ERR_INVALID names the bad variable. */

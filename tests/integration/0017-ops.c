@@ -5,13 +5,16 @@
  * comes back; a running server's database and files that are not Iceshop databases are
  * refused; PostgreSQL points to pg_dump / pg_restore), `iceshop reset` and `iceshop demo
  * --reset`; ICESHOP_LOG_FILE reopened on SIGHUP, access-log sampling that keeps every error,
- * and known secrets driven through requests that log, then looked for in the log.
+ * and known secrets driven through requests that log, then looked for in the log;
+ * X-Forwarded-For believed only from ICESHOP_TRUSTED_PROXIES (per-address rate limits and logs),
+ * and listening on IPv6 with ICESHOP_LISTEN=[::]:PORT.
  * Runs on the backend TEST_BACKEND selects.
  */
 #include "support/harness.h"
 #include "support/fake_whatsapp.h"
 #include "core/crypto.h"
 
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -22,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -561,6 +565,114 @@ static void test_secrets_never_logged(void **state)
     }
 }
 
+/* ======================== reverse proxies and IPv6 ======================== */
+
+/* GET an unknown path (an anonymous request, counted per client address) with X-Forwarded-For. */
+static long get_forwarded(const struct server *s, const char *xff)
+{
+    char h[200];
+    snprintf(h, sizeof(h), "X-Forwarded-For: %s", xff);
+    const char *headers[] = {h, NULL};
+    struct resp r;
+    assert_int_equal(http_req(s, "GET", "/no/such/thing", NULL, NULL, NULL, 0, headers, &r), 0);
+    long st = r.status;
+    resp_free(&r);
+    return st;
+}
+
+static void test_forwarded_for_only_from_trusted_proxies(void **state)
+{
+    (void)state;
+    char url[600];
+    struct server s;
+    /* no trusted proxy: a client cannot pick its address, nor escape the per-address limit */
+    harness_fresh_db(url, sizeof(url));
+    const char *plain[] = {"ICESHOP_RATE_LIMIT_IP=1", NULL};
+    assert_int_equal(server_start(&s, url, plain), 0);
+    int refused = 0;
+    for (int i = 0; i < 10; i++) {
+        char xff[64];
+        snprintf(xff, sizeof(xff), "203.0.113.%d", i + 1);
+        refused += get_forwarded(&s, xff) == 429;
+    }
+    assert_true(refused >= 1);
+    assert_int_equal(server_stop(&s), 0);
+    assert_false(server_log_contains(&s, "\"ip\":\"203.0.113."));
+    assert_true(server_log_contains(&s, "\"ip\":\"127.0.0.1\""));
+
+    /* loopback is a trusted proxy: the right-most untrusted address is the client */
+    harness_fresh_db(url, sizeof(url));
+    const char *proxied[] = {"ICESHOP_RATE_LIMIT_IP=1", "ICESHOP_TRUSTED_PROXIES=127.0.0.1, ::1",
+                             NULL};
+    assert_int_equal(server_start(&s, url, proxied), 0);
+    refused = 0;
+    for (int i = 0; i < 10; i++)
+        refused += get_forwarded(&s, "198.51.100.1, 203.0.113.7") == 429;
+    assert_true(refused >= 1); /* one client, however the proxy chain starts */
+    /* another client behind the same proxy has its own allowance */
+    assert_int_equal(get_forwarded(&s, "203.0.113.8"), 404);
+    /* a trusted hop on the right is skipped */
+    assert_int_equal(get_forwarded(&s, "203.0.113.9, 127.0.0.1"), 404);
+    assert_int_equal(server_stop(&s), 0);
+    assert_true(server_log_contains(&s, "\"ip\":\"203.0.113.7\""));
+    assert_true(server_log_contains(&s, "\"ip\":\"203.0.113.8\""));
+    assert_true(server_log_contains(&s, "\"ip\":\"203.0.113.9\""));
+    assert_false(server_log_contains(&s, "\"ip\":\"198.51.100.1\""));
+
+    /* a malformed list is refused at start, naming the variable */
+    char cmd[1200], out[2048];
+    snprintf(cmd, sizeof(cmd),
+             "ICESHOP_TRUSTED_PROXIES='10.0.0.1/8' ICESHOP_DATABASE_URL='%s' %s migrate 2>&1", url,
+             getenv("ICESHOP_BIN") ? getenv("ICESHOP_BIN") : "build/debug/iceshop");
+    assert_int_equal(harness_sh(cmd, out, sizeof(out)), 1);
+    assert_non_null(strstr(out, "ICESHOP_TRUSTED_PROXIES"));
+}
+
+static bool have_ipv6_loopback(void)
+{
+    int fd = socket(AF_INET6, SOCK_STREAM, 0);
+    if (fd < 0)
+        return false;
+    struct sockaddr_in6 sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sin6_family = AF_INET6;
+    sa.sin6_addr = in6addr_loopback;
+    bool ok = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+    close(fd);
+    return ok;
+}
+
+static void test_listens_on_ipv6(void **state)
+{
+    (void)state;
+    if (!have_ipv6_loopback()) {
+        fprintf(stderr, "skip: this machine has no IPv6 loopback (::1), so ICESHOP_LISTEN=[::] "
+                        "cannot be checked here\n");
+        skip();
+        return;
+    }
+    char url[600];
+    harness_fresh_db(url, sizeof(url));
+    const char *env[] = {"HARNESS_LISTEN_HOST=[::]", NULL};
+    struct server s;
+    /* server_start waits on 127.0.0.1: the dual-stack socket answers IPv4 too */
+    assert_int_equal(server_start(&s, url, env), 0);
+    struct server v6 = s;
+    snprintf(v6.base, sizeof(v6.base), "http://[::1]:%d", s.port);
+    struct resp r;
+    assert_int_equal(http_get(&v6, "/health", NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    assert_int_equal(http_get(&s, "/health", NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    assert_int_equal(server_stop(&s), 0);
+    assert_true(server_log_contains(&s, "\"ip\":\"::1\""));
+    /* IPv4 clients of the dual-stack socket are logged as IPv4, not ::ffff:127.0.0.1 */
+    assert_true(server_log_contains(&s, "\"ip\":\"127.0.0.1\""));
+    assert_true(server_log_contains(&s, "url=\"http://[::]:"));
+}
+
 int main(void)
 {
     if (!harness_backend_available())
@@ -571,6 +683,8 @@ int main(void)
         cmocka_unit_test(test_reset_tenant),
         cmocka_unit_test(test_log_file_reopen_and_sampling),
         cmocka_unit_test(test_secrets_never_logged),
+        cmocka_unit_test(test_forwarded_for_only_from_trusted_proxies),
+        cmocka_unit_test(test_listens_on_ipv6),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -628,6 +628,7 @@ static void test_config_defaults(void **state)
     assert_false(cfg.sqlite_sync_full);
     assert_true(cfg.access_log_sample == 1.0);
     assert_string_equal(cfg.log_file, "");
+    assert_int_equal(cfg.trusted_proxies.n, 0);
 
     /* Empty values count as unset. */
     setenv("ICESHOP_WORKERS", "", 1);
@@ -653,6 +654,7 @@ static void test_config_values(void **state)
     setenv("ICESHOP_HEADER_TIMEOUT", "3", 1);
     setenv("ICESHOP_ACCESS_LOG_SAMPLE", "0.25", 1);
     setenv("ICESHOP_LOG_FILE", "/var/log/iceshop/iceshop.log", 1);
+    setenv("ICESHOP_TRUSTED_PROXIES", "10.0.0.0/8, ::1", 1);
     struct config cfg;
     struct err e;
     err_init(&e);
@@ -671,6 +673,9 @@ static void test_config_values(void **state)
     assert_int_equal(cfg.header_timeout_s, 3);
     assert_true(cfg.access_log_sample == 0.25);
     assert_string_equal(cfg.log_file, "/var/log/iceshop/iceshop.log");
+    assert_int_equal(cfg.trusted_proxies.n, 2);
+    assert_true(ipnet_list_contains(&cfg.trusted_proxies, "10.9.8.7"));
+    assert_false(ipnet_list_contains(&cfg.trusted_proxies, "127.0.0.1"));
     setenv("ICESHOP_DB_POOL", "3", 1);
     setenv("ICESHOP_DATABASE_URL", "postgresql://db/x", 1);
     assert_int_equal(config_load(&cfg, &e), 0);
@@ -757,6 +762,8 @@ static void test_config_errors(void **state)
         {"ICESHOP_ACCESS_LOG_SAMPLE", "half"},
         {"ICESHOP_ACCESS_LOG_SAMPLE", "0.5x"},
         {"ICESHOP_ACCESS_LOG_SAMPLE", "nan"},
+        {"ICESHOP_TRUSTED_PROXIES", "10.0.0.1/8"},
+        {"ICESHOP_TRUSTED_PROXIES", "proxy.internal"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         clear_env(NULL);
