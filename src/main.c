@@ -34,6 +34,7 @@
 #include "integrations/integration_store.h"
 #include "platform/backup.h"
 #include "platform/dblock.h"
+#include "platform/doctor.h"
 #include "platform/purge.h"
 #include "platform/tasks.h"
 #include "jobs/queue.h"
@@ -82,6 +83,8 @@ static const char usage[] =
     "                             process on it must be stopped; the old file is kept)\n"
     "  reset --tenant NAME --yes  empty a tenant's business data; keeps the tenant, its users,\n"
     "                             API keys and settings\n"
+    "  doctor                     check configuration, database, secrets, disk and clock;\n"
+    "                             prints what to fix; exit status 1 when something must be\n"
     "  understand [--role buyer|seller] TEXT\n"
     "                             show what a chat message is understood as (JSON)\n"
     "  demo [--url URL] [--key KEY] [--seed N] [--sellers N] [--buyers N]\n"
@@ -691,6 +694,30 @@ static int cmd_reset(const struct config *cfg, int argc, char **argv)
     return rc ? die(&e) : 0;
 }
 
+/* iceshop doctor: the report of platform/doctor.h; 1 when anything must be fixed. */
+static int cmd_doctor(void)
+{
+    extern char **environ;
+    struct err e;
+    err_init(&e);
+    log_set_level(LOG_ERROR);
+    if (sec_init(&e))
+        return die(&e);
+    struct doctor_options o = {
+        .envp = environ, .now_ms = clock_now_ms(NULL), .min_free_bytes = 100ull * 1024 * 1024};
+    struct doctor_report *r = calloc(1, sizeof(*r));
+    if (!r)
+        return 1;
+    doctor_run(&o, r);
+    static const char *tags[] = {"ok", "WARN", "FAIL"};
+    for (size_t i = 0; i < r->n; i++)
+        printf("%-4s  %-8s  %s\n", tags[r->items[i].level], r->items[i].area, r->items[i].msg);
+    printf("doctor: %d to fix, %d warning%s\n", r->fails, r->warns, r->warns == 1 ? "" : "s");
+    int rc = r->fails ? 1 : 0;
+    free(r);
+    return rc;
+}
+
 static int cmd_understand(int argc, char **argv)
 {
     enum understand_role role = UNDERSTAND_ROLE_BUYER;
@@ -744,6 +771,8 @@ int main(int argc, char **argv)
     }
     if (str_eq(cmd, "understand"))
         return cmd_understand(argc - 2, argv + 2);
+    if (str_eq(cmd, "doctor"))
+        return cmd_doctor();
     if (str_eq(cmd, "demo") && argc == 3 && str_eq(argv[2], "--reset")) {
         /* the demo's tenant and everything the demo made in it */
         struct err de;

@@ -7,7 +7,8 @@
  * --reset`; ICESHOP_LOG_FILE reopened on SIGHUP, access-log sampling that keeps every error,
  * and known secrets driven through requests that log, then looked for in the log;
  * X-Forwarded-For believed only from ICESHOP_TRUSTED_PROXIES (per-address rate limits and logs),
- * and listening on IPv6 with ICESHOP_LISTEN=[::]:PORT.
+ * and listening on IPv6 with ICESHOP_LISTEN=[::]:PORT; `iceshop doctor` on a good and a broken
+ * configuration.
  * Runs on the backend TEST_BACKEND selects.
  */
 #include "support/harness.h"
@@ -673,6 +674,46 @@ static void test_listens_on_ipv6(void **state)
     assert_true(server_log_contains(&s, "url=\"http://[::]:"));
 }
 
+/* ======================== doctor ======================== */
+
+static int doctor(const char *env, const char *url, char *out, size_t n)
+{
+    char cmd[2048];
+    /* only the variables given: the runner's own ICESHOP_* settings stay out */
+    snprintf(cmd, sizeof(cmd),
+             "env $(env | sed -n 's/^\\(ICESHOP_[A-Z0-9_]*\\)=.*/-u \\1/p') %s "
+             "ICESHOP_DATABASE_URL='%s' %s doctor 2>&1",
+             env, url, getenv("ICESHOP_BIN") ? getenv("ICESHOP_BIN") : "build/debug/iceshop");
+    return harness_sh(cmd, out, n);
+}
+
+static void test_doctor(void **state)
+{
+    (void)state;
+    char url[600], out[8192];
+    harness_fresh_db(url, sizeof(url));
+    assert_int_equal(harness_cli(url, "migrate", out, sizeof(out)), 0);
+    const char *good = "ICESHOP_SECRET_KEY="
+                       "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff "
+                       "ICESHOP_LISTEN=[::]:8080 ICESHOP_PUBLIC_URL=https://shop.example.com "
+                       "ICESHOP_SMTP_URL=smtps://mail.example.com:465 ICESHOP_SMTP_USER=m "
+                       "ICESHOP_SMTP_PASSWORD=p";
+    int rc = doctor(good, url, out, sizeof(out));
+    if (rc != 0)
+        fail_msg("doctor on a good configuration: exit %d\n%s", rc, out);
+    assert_non_null(strstr(out, "doctor: 0 to fix, 0 warnings"));
+    assert_non_null(strstr(out, "schema version"));
+
+    const char *broken = "ICESHOP_SECRET_KEY=short ICESHOP_WORKRES=2 ICESHOP_SMTP_USER=m "
+                         "ICESHOP_LISTEN=localhost:8080";
+    assert_int_equal(doctor(broken, url, out, sizeof(out)), 1);
+    assert_non_null(strstr(out, "did you mean ICESHOP_WORKERS"));
+    assert_non_null(strstr(out, "ICESHOP_SMTP_PASSWORD"));
+    assert_non_null(strstr(out, "ICESHOP_LISTEN host localhost"));
+    assert_non_null(strstr(out, "ICESHOP_SECRET_KEY"));
+    assert_non_null(strstr(out, "doctor: 3 to fix"));
+}
+
 int main(void)
 {
     if (!harness_backend_available())
@@ -685,6 +726,7 @@ int main(void)
         cmocka_unit_test(test_secrets_never_logged),
         cmocka_unit_test(test_forwarded_for_only_from_trusted_proxies),
         cmocka_unit_test(test_listens_on_ipv6),
+        cmocka_unit_test(test_doctor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
