@@ -2,8 +2,9 @@
 /*
  * Unit tests for src/platform/dblock.c and src/platform/backup.c: the lock's path and its
  * shared/exclusive conflicts, a backup of a database with rows in it, what backup_check accepts
- * and refuses, and the PostgreSQL refusals. Runs on SQLite and, with TEST_PG_DSN, on
- * PostgreSQL (where backups belong to pg_dump).
+ * and refuses, restoring into a new path and over a database (kept aside with its WAL) and
+ * being refused while the lock is held, and the PostgreSQL refusals. Runs on SQLite and, with
+ * TEST_PG_DSN, on PostgreSQL (where backups belong to pg_dump).
  */
 #include "platform/backup.h"
 #include "platform/dblock.h"
@@ -192,12 +193,86 @@ static void test_backup_and_check(void **state)
     unlink(dest);
 }
 
+/* Restore into a new path, then over it: the old file moves aside; a held lock refuses. */
+static void test_restore(void **state)
+{
+    struct fixture *f = *state;
+    if (backend != DB_SQLITE) {
+        fprintf(stderr, "skip: restore replaces SQLite files; PostgreSQL's refusal is checked "
+                        "in test_backup_and_check\n");
+        skip();
+        return;
+    }
+    struct err e;
+    err_init(&e);
+    char src[256], target[256], url[300], before[300], lock[300];
+    tmp_file(src, sizeof(src), "src.db");
+    tmp_file(target, sizeof(target), "target.db");
+    snprintf(url, sizeof(url), "sqlite://%s", target);
+    snprintf(before, sizeof(before), "%s.before-restore", target);
+    snprintf(lock, sizeof(lock), "%s.lock", target);
+    unlink(before);
+    put_tenant(f->db, "restored");
+    assert_int_equal(backup_make(f->db, src, &e), 0);
+
+    int version = 0;
+    char prev[300];
+    assert_int_equal(backup_restore(url, src, &version, prev, sizeof(prev), &e), 0);
+    assert_int_equal(version, db_migrate_latest(f->db));
+    assert_string_equal(prev, "");
+    /* the copy serves; its WAL holds a write that the next restore must keep aside */
+    struct db *db = NULL;
+    assert_int_equal(db_open(&db, url, NULL, &e), 0);
+    struct db_conn *c = testdb_acquire(db);
+    struct db_stmt *s;
+    int64_t n = 0;
+    bool found;
+    assert_int_equal(db_prepare(c, &s, "SELECT COUNT(*) FROM tenants WHERE name = 'restored'", &e),
+                     0);
+    assert_int_equal(db_one_i64(s, &n, &found, &e), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(db_exec(c, "INSERT INTO tenants (name) VALUES ('written-later')", &e), 0);
+    db_conn_release(c);
+
+    /* a process holding the lock (a server) blocks the restore, which changes nothing */
+    int held = -1;
+    assert_int_equal(dblock_take(target, false, &held, &e), 0);
+    assert_int_equal(backup_restore(url, src, &version, prev, sizeof(prev), &e), ERR_CONFLICT);
+    dblock_release(held);
+    db_close(db);
+
+    err_init(&e);
+    assert_int_equal(backup_restore(url, src, &version, prev, sizeof(prev), &e), 0);
+    assert_string_equal(prev, before);
+    /* the previous database, with what it had written, is kept */
+    char before_url[320];
+    snprintf(before_url, sizeof(before_url), "sqlite://%s", before);
+    assert_int_equal(db_open(&db, before_url, NULL, &e), 0);
+    c = testdb_acquire(db);
+    assert_int_equal(
+        db_prepare(c, &s, "SELECT COUNT(*) FROM tenants WHERE name = 'written-later'", &e), 0);
+    assert_int_equal(db_one_i64(s, &n, &found, &e), 0);
+    assert_int_equal(n, 1);
+    db_conn_release(c);
+    db_close(db);
+    const char *files[] = {src, target, before, lock};
+    for (size_t i = 0; i < 4; i++) {
+        char p[320];
+        unlink(files[i]);
+        snprintf(p, sizeof(p), "%s-wal", files[i]);
+        unlink(p);
+        snprintf(p, sizeof(p), "%s-shm", files[i]);
+        unlink(p);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sqlite_path),
         cmocka_unit_test(test_lock_conflicts),
         cmocka_unit_test_setup_teardown(test_backup_and_check, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restore, setup, teardown),
     };
     return TESTDB_RUN_GROUPS("backup", tests, &backend) ? 1 : 0;
 }
