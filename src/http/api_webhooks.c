@@ -198,12 +198,11 @@ int h_webhook_deliveries_retry(struct http_req *r, struct err *e)
     struct db_conn *c = NULL;
     if (!rc)
         rc = http_req_db(r, &c, e);
-    if (!rc)
-        rc = webhooks_delivery_retry(c, r->who.tenant_id, id, clock_now_ms(r->app->clock), e);
-    if (rc)
-        return rc;
+    /* the delivery as the retry committed it: a worker may deliver it before we answer */
     struct webhook_delivery d;
-    rc = webhooks_delivery_get(c, r->who.tenant_id, id, &r->arena, &d, e);
+    if (!rc)
+        rc = webhooks_delivery_retry(c, r->who.tenant_id, id, clock_now_ms(r->app->clock),
+                                     &r->arena, &d, e);
     if (rc)
         return rc;
     return http_reply_json(r, 202, delivery_json(&d));

@@ -187,9 +187,12 @@ int webhooks_delivery_get(struct db_conn *c, int64_t tenant, int64_t id, struct 
 /*
  * Send a delivery again by hand, whatever its status: pending, and a new attempt (number
  * attempts + 1) enqueued to run now. ERR_NOT_FOUND; ERR_CONFLICT when its endpoint is disabled.
+ * `out` (may be NULL; strings from `a`) gets the delivery as the retry left it, read in the
+ * same transaction: once it commits a worker may deliver it at once, so a read afterwards
+ * could already see the outcome.
  */
 int webhooks_delivery_retry(struct db_conn *c, int64_t tenant, int64_t id, int64_t now_ms,
-                            struct err *e);
+                            struct arena *a, struct webhook_delivery *out, struct err *e);
 
 /*
  * Record attempt number `attempt` of a delivery and decide what follows, in one transaction:

@@ -166,7 +166,7 @@ int webhooks_delivery_get(struct db_conn *c, int64_t tenant, int64_t id, struct 
 }
 
 int webhooks_delivery_retry(struct db_conn *c, int64_t tenant, int64_t id, int64_t now_ms,
-                            struct err *e)
+                            struct arena *out_arena, struct webhook_delivery *out, struct err *e)
 {
     struct arena a;
     arena_init(&a);
@@ -185,6 +185,8 @@ int webhooks_delivery_retry(struct db_conn *c, int64_t tenant, int64_t id, int64
         rc = webhooks_store_delivery_rearm(c, tenant, id, now_ms, now_ms, e);
     if (!rc)
         rc = enqueue_attempt(c, tenant, id, d.attempts + 1, now_ms, now_ms, e);
+    if (!rc && out)
+        rc = webhooks_store_delivery_get(c, tenant, id, out_arena, out, e);
     rc = db_end_own(c, own, rc, e);
     arena_release(&a);
     return rc;
