@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * iceshop: parse the command line, load configuration, wire the modules together and run.
- * No business logic lives here. Subcommands: serve, migrate, keys, tenants, users, version.
+ * No business logic lives here. Subcommands: serve, migrate, keys, tenants, users, backup,
+ * restore, reset, version.
  */
 #include "core/clock.h"
 #include "core/config.h"
@@ -31,6 +32,9 @@
 #include "http/sse.h"
 #include "integrations/inbound_ledger.h"
 #include "integrations/integration_store.h"
+#include "platform/backup.h"
+#include "platform/dblock.h"
+#include "platform/doctor.h"
 #include "platform/migrate_data.h"
 #include "platform/purge.h"
 #include "platform/tasks.h"
@@ -77,6 +81,13 @@ static const char usage[] =
     "  integrations show --tenant NAME PROVIDER\n"
     "                             the settings, secrets as names only\n"
     "  integrations delete --tenant NAME PROVIDER\n"
+    "  backup FILE                a consistent copy of the SQLite database, taken while it runs\n"
+    "  restore FILE               replace the SQLite database with a backup (every iceshop\n"
+    "                             process on it must be stopped; the old file is kept)\n"
+    "  reset --tenant NAME --yes  empty a tenant's business data; keeps the tenant, its users,\n"
+    "                             API keys and settings\n"
+    "  doctor                     check configuration, database, secrets, disk and clock;\n"
+    "                             prints what to fix; exit status 1 when something must be\n"
     "  understand [--role buyer|seller] TEXT\n"
     "                             show what a chat message is understood as (JSON)\n"
     "  demo [--url URL] [--key KEY] [--seed N] [--sellers N] [--buyers N]\n"
@@ -90,10 +101,18 @@ static const char usage[] =
     "Configuration comes from ICESHOP_* environment variables; see README.md.\n";
 
 static volatile sig_atomic_t stop_signal;
+/* SIGHUP: reopen the log file (done by the serve loop, not in the handler). */
+static volatile sig_atomic_t reopen_logs;
 
 static void on_signal(int sig)
 {
     stop_signal = sig;
+}
+
+static void on_hup(int sig)
+{
+    (void)sig;
+    reopen_logs = 1;
 }
 
 static int die(const struct err *e)
@@ -102,9 +121,18 @@ static int die(const struct err *e)
     return 1;
 }
 
+/* The shared database lock this process holds (platform/dblock.h), taken by open_db. */
+static int db_lock_fd = -1;
+
 /* Open and migrate the configured database. */
 static int open_db(const struct config *cfg, struct db **out, struct err *e)
 {
+    char path[1024];
+    if (db_lock_fd < 0 && dblock_sqlite_path(cfg->database_url, path, sizeof(path))) {
+        int rc = dblock_take(path, false, &db_lock_fd, e);
+        if (rc)
+            return rc;
+    }
     struct db_options o = {.pool_size = cfg->db_pool,
                            .busy_timeout_ms = 5000,
                            .sqlite_sync_full = cfg->sqlite_sync_full};
@@ -258,6 +286,17 @@ static int serve(struct config *cfg)
     int64_t last_beat = clock_mono_ms();
     while (!stop_signal) {
         usleep(100 * 1000);
+        if (reopen_logs) {
+            reopen_logs = 0;
+            struct err le;
+            err_init(&le);
+            if (log_reopen(&le))
+                log_error("msg=\"cannot reopen the log file; still writing to the old one\" "
+                          "error=\"%s\"",
+                          le.msg);
+            else
+                log_info("msg=\"log file reopened\"");
+        }
         if (clock_mono_ms() - last_beat >= 15000) {
             sse_hub_heartbeat(app.hub);
             last_beat = clock_mono_ms();
@@ -581,6 +620,107 @@ out:
     return rc ? die(&e) : 0;
 }
 
+/* iceshop backup FILE */
+static int cmd_backup(const struct config *cfg, int argc, char **argv)
+{
+    if (argc != 1) {
+        fprintf(stderr, "usage: iceshop backup FILE\n");
+        return 2;
+    }
+    struct err e;
+    err_init(&e);
+    struct db *db;
+    if (open_db(cfg, &db, &e))
+        return die(&e);
+    int rc = backup_make(db, argv[0], &e);
+    db_close(db);
+    if (rc)
+        return die(&e);
+    fprintf(stderr, "backup written to %s; keep the secret key file with it\n", argv[0]);
+    return 0;
+}
+
+/* iceshop restore FILE */
+static int cmd_restore(const struct config *cfg, int argc, char **argv)
+{
+    if (argc != 1) {
+        fprintf(stderr, "usage: iceshop restore FILE\n");
+        return 2;
+    }
+    struct err e;
+    err_init(&e);
+    int version = 0;
+    char previous[1100];
+    if (backup_restore(cfg->database_url, argv[0], &version, previous, sizeof(previous), &e))
+        return die(&e);
+    fprintf(stderr, "restored %s (schema version %d)%s%s\n", argv[0], version,
+            previous[0] ? "; the previous database is at " : "", previous);
+    return 0;
+}
+
+/* iceshop reset --tenant NAME --yes */
+static int cmd_reset(const struct config *cfg, int argc, char **argv)
+{
+    const char *tenant = opt(argc, argv, "--tenant");
+    bool yes = false;
+    for (int i = 0; i < argc; i++)
+        yes = yes || str_eq(argv[i], "--yes");
+    if (!tenant) {
+        fprintf(stderr, "usage: iceshop reset --tenant NAME --yes\n");
+        return 2;
+    }
+    if (!yes) {
+        fprintf(stderr,
+                "iceshop: reset deletes every buyer, seller, signal, window, message, contact, "
+                "event and job of tenant %s and cannot be undone; it keeps the tenant, its "
+                "users, API keys and settings. Take a backup first (iceshop backup FILE), then "
+                "run it again with --yes\n",
+                tenant);
+        return 2;
+    }
+    struct err e;
+    err_init(&e);
+    struct db *db;
+    struct db_conn *c;
+    struct arena a;
+    arena_init(&a);
+    if (with_conn(cfg, &db, &c, &e))
+        return die(&e);
+    int64_t tenant_id = 0, rows = 0;
+    int rc = find_tenant(c, tenant, &a, &tenant_id, &e);
+    if (!rc)
+        rc = purge_tenant_reset(c, tenant_id, &rows, &e);
+    if (!rc)
+        printf("tenant %s reset: %lld rows removed\n", tenant, (long long)rows);
+    done_conn(db, c);
+    arena_release(&a);
+    return rc ? die(&e) : 0;
+}
+
+/* iceshop doctor: the report of platform/doctor.h; 1 when anything must be fixed. */
+static int cmd_doctor(void)
+{
+    extern char **environ;
+    struct err e;
+    err_init(&e);
+    log_set_level(LOG_ERROR);
+    if (sec_init(&e))
+        return die(&e);
+    struct doctor_options o = {
+        .envp = environ, .now_ms = clock_now_ms(NULL), .min_free_bytes = 100ull * 1024 * 1024};
+    struct doctor_report *r = calloc(1, sizeof(*r));
+    if (!r)
+        return 1;
+    doctor_run(&o, r);
+    static const char *tags[] = {"ok", "WARN", "FAIL"};
+    for (size_t i = 0; i < r->n; i++)
+        printf("%-4s  %-8s  %s\n", tags[r->items[i].level], r->items[i].area, r->items[i].msg);
+    printf("doctor: %d to fix, %d warning%s\n", r->fails, r->warns, r->warns == 1 ? "" : "s");
+    int rc = r->fails ? 1 : 0;
+    free(r);
+    return rc;
+}
+
 static int cmd_understand(int argc, char **argv)
 {
     enum understand_role role = UNDERSTAND_ROLE_BUYER;
@@ -634,6 +774,8 @@ int main(int argc, char **argv)
     }
     if (str_eq(cmd, "understand"))
         return cmd_understand(argc - 2, argv + 2);
+    if (str_eq(cmd, "doctor"))
+        return cmd_doctor();
     if (str_eq(cmd, "demo") && argc == 3 && str_eq(argv[2], "--reset")) {
         /* the demo's tenant and everything the demo made in it */
         struct err de;
@@ -654,6 +796,8 @@ int main(int argc, char **argv)
     if (config_load(&cfg, &e))
         return die(&e);
     log_set_level(cfg.log_level);
+    if (cfg.log_file[0] && log_open_file(cfg.log_file, &e))
+        return die(&e);
     if (sec_init(&e))
         return die(&e);
     if (httpc_global_init(&e))
@@ -664,6 +808,8 @@ int main(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_hup;
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
     if (str_eq(cmd, "serve"))
@@ -688,6 +834,12 @@ int main(int argc, char **argv)
         return cmd_users(&cfg, argc - 2, argv + 2);
     if (str_eq(cmd, "integrations"))
         return cmd_integrations(&cfg, argc - 2, argv + 2);
+    if (str_eq(cmd, "backup"))
+        return cmd_backup(&cfg, argc - 2, argv + 2);
+    if (str_eq(cmd, "restore"))
+        return cmd_restore(&cfg, argc - 2, argv + 2);
+    if (str_eq(cmd, "reset"))
+        return cmd_reset(&cfg, argc - 2, argv + 2);
     fprintf(stderr, "iceshop: unknown command %s\n\n%s", cmd, usage);
     return 2;
 }

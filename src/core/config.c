@@ -3,6 +3,7 @@
 #include "core/config.h"
 #include "core/str.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,21 @@ static int env_int(const char *name, int lo, int hi, int *out, struct err *e)
     return 0;
 }
 
+static int env_f64(const char *name, double lo, double hi, double *out, struct err *e)
+{
+    const char *v = getenv(name);
+    if (!v || !*v)
+        return 0;
+    char *end = NULL;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (errno || end == v || *end || !(x >= lo && x <= hi))
+        return err_set_field(e, ERR_INVALID, name, "%s must be a number in %g..%g, got \"%s\"",
+                             name, lo, hi, v);
+    *out = x;
+    return 0;
+}
+
 static int env_str(const char *name, char *dst, size_t n, struct err *e)
 {
     const char *v = getenv(name);
@@ -60,6 +76,7 @@ int config_load(struct config *cfg, struct err *e)
     cfg->db_pool = 0;
     cfg->log_level = LOG_INFO;
     cfg->access_log = 1;
+    cfg->access_log_sample = 1.0;
     cfg->max_connections = 1024;
     cfg->max_connections_per_ip = 64;
     cfg->idle_timeout_s = 30;
@@ -110,6 +127,8 @@ int config_load(struct config *cfg, struct err *e)
         env_int("ICESHOP_HTTP_THREADS", 1, 256, &cfg->http_threads, e) ||
         env_int("ICESHOP_DB_POOL", 0, 1024, &cfg->db_pool, e) ||
         env_int("ICESHOP_ACCESS_LOG", 0, 1, &cfg->access_log, e) ||
+        env_f64("ICESHOP_ACCESS_LOG_SAMPLE", 0.0, 1.0, &cfg->access_log_sample, e) ||
+        env_str("ICESHOP_LOG_FILE", cfg->log_file, sizeof(cfg->log_file), e) ||
         env_int("ICESHOP_MAX_CONNECTIONS", 1, 100000, &cfg->max_connections, e) ||
         env_int("ICESHOP_MAX_CONNECTIONS_PER_IP", 0, 100000, &cfg->max_connections_per_ip, e) ||
         env_int("ICESHOP_IDLE_TIMEOUT", 1, 3600, &cfg->idle_timeout_s, e) ||
@@ -128,6 +147,9 @@ int config_load(struct config *cfg, struct err *e)
         env_int("ICESHOP_JOB_BACKOFF_MS", 1, 3600000, &cfg->job_backoff_ms, e) ||
         env_int("ICESHOP_SCHEDULER", 0, 1, &cfg->scheduler, e) ||
         env_int("ICESHOP_TEST_JOBS", 0, 1, &cfg->test_jobs, e))
+        return e->code;
+    if (ipnet_list_parse(&cfg->trusted_proxies, getenv("ICESHOP_TRUSTED_PROXIES"),
+                         "ICESHOP_TRUSTED_PROXIES", e))
         return e->code;
     if (cfg->admin_key[0] && strlen(cfg->admin_key) < 16)
         return err_set_field(e, ERR_INVALID, "ICESHOP_ADMIN_KEY",

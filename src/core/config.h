@@ -8,13 +8,14 @@
 #define ICESHOP_CORE_CONFIG_H
 
 #include "core/err.h"
+#include "core/ipnet.h"
 #include "core/log.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 
 struct config {
-    char listen_host[64];       /* ICESHOP_LISTEN host part, default 127.0.0.1 */
+    char listen_host[64];       /* ICESHOP_LISTEN host part, default 127.0.0.1; "[v6]" */
     int listen_port;            /* ICESHOP_LISTEN port part, default 8080; 0 = any free */
     char database_url[1024];    /* ICESHOP_DATABASE_URL, default sqlite://var/iceshop.db */
     int workers;                /* ICESHOP_WORKERS job worker threads, default 4; 0 = none */
@@ -23,6 +24,8 @@ struct config {
     char admin_key[256];        /* ICESHOP_ADMIN_KEY, "" = none */
     enum log_level log_level;   /* ICESHOP_LOG_LEVEL error|warn|info|debug, default info */
     int access_log;             /* ICESHOP_ACCESS_LOG 1|0, default 1 */
+    double access_log_sample;   /* ICESHOP_ACCESS_LOG_SAMPLE 0..1 of 1xx-3xx lines kept, 1 */
+    char log_file[512];         /* ICESHOP_LOG_FILE, "" = stderr; reopened on SIGHUP */
     int max_connections;        /* ICESHOP_MAX_CONNECTIONS, default 1024 */
     int max_connections_per_ip; /* ICESHOP_MAX_CONNECTIONS_PER_IP, default 64 */
     int idle_timeout_s;         /* ICESHOP_IDLE_TIMEOUT seconds, default 30 */
@@ -48,6 +51,8 @@ struct config {
     char public_url[256];            /* ICESHOP_PUBLIC_URL: base of links in messages */
     char secret_key[256];            /* ICESHOP_SECRET_KEY: key for secrets at rest, "" = file */
     char secret_key_file[512];       /* ICESHOP_SECRET_KEY_FILE, default next to the database */
+    /* ICESHOP_TRUSTED_PROXIES: peers whose X-Forwarded-For names the client; empty = none */
+    struct ipnet_list trusted_proxies;
 };
 
 /* Defaults, then every ICESHOP_* variable present; ERR_INVALID names the bad variable. */

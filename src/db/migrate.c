@@ -163,6 +163,17 @@ out_free:
     return rc;
 }
 
+int db_migrate_latest(struct db *db)
+{
+    const char *backend = files_backend(db);
+    int latest = 0;
+    for (size_t i = 0; i < migration_files_count; i++) {
+        if (str_eq(migration_files[i].backend, backend) && migration_files[i].version > latest)
+            latest = migration_files[i].version;
+    }
+    return latest;
+}
+
 int db_schema_version(struct db *db, int *version, struct err *e)
 {
     *version = 0;

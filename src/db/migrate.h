@@ -14,5 +14,7 @@
 int db_migrate(struct db *db, int *applied, struct err *e);
 /* Highest applied version, 0 for a fresh database. */
 int db_schema_version(struct db *db, int *version, struct err *e);
+/* Highest migration this binary carries for the database's backend (what db_migrate reaches). */
+int db_migrate_latest(struct db *db);
 
 #endif

@@ -68,6 +68,18 @@ bool connguard_admit(struct connguard *g, const char *ip)
     return ok;
 }
 
+int connguard_ip_count(struct connguard *g, const char *ip)
+{
+    pthread_mutex_lock(&g->mu);
+    int held = 0;
+    for (struct connguard_conn *c = g->head; c; c = c->next) {
+        if (strcmp(c->ip, ip) == 0)
+            held++;
+    }
+    pthread_mutex_unlock(&g->mu);
+    return held;
+}
+
 struct connguard_conn *connguard_open(struct connguard *g, const char *ip, int fd, int64_t now_ms)
 {
     struct connguard_conn *c = xcalloc(1, sizeof(*c));

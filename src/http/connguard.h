@@ -33,6 +33,8 @@ void connguard_free(struct connguard *g);
  * reserve and `ip` already holds `light` connections or more.
  */
 bool connguard_admit(struct connguard *g, const char *ip);
+/* Connections tracked now from `ip` (a per-address limit the server applies itself). */
+int connguard_ip_count(struct connguard *g, const char *ip);
 /*
  * Track a new connection (socket `fd`) from `ip`, opened at `now_ms`; its head deadline starts.
  * The handle is owned by the guard until connguard_close.

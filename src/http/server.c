@@ -6,6 +6,8 @@
  */
 #include "http/server.h"
 #include "core/clock.h"
+#include "core/crypto.h"
+#include "core/ipnet.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "core/xalloc.h"
@@ -184,21 +186,52 @@ static bool valid_request_id(const char *s)
     return true;
 }
 
+static void addr_text(const struct sockaddr *sa, char *out, size_t n);
+
+/* Collects every X-Forwarded-For header, in order, joined with commas. */
+struct xff_acc {
+    char text[1024];
+    size_t len;
+    bool seen;
+};
+
+static enum MHD_Result collect_xff(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    (void)kind;
+    struct xff_acc *x = cls;
+    if (!key || strcasecmp(key, "X-Forwarded-For") != 0 || !value)
+        return MHD_YES;
+    int n = snprintf(x->text + x->len, sizeof(x->text) - x->len, "%s%s", x->seen ? "," : "", value);
+    if (n < 0 || (size_t)n >= sizeof(x->text) - x->len) {
+        /* too long to trust whole: an entry cut in two reads as garbage, which stops the walk */
+        x->len = sizeof(x->text) - 1;
+    } else {
+        x->len += (size_t)n;
+    }
+    x->seen = true;
+    return MHD_YES;
+}
+
+/*
+ * The client's address: the socket peer, or, when the peer is a trusted proxy
+ * (ICESHOP_TRUSTED_PROXIES), the right-most untrusted address of X-Forwarded-For.
+ */
 static void fill_client_ip(struct http_req *r, struct MHD_Connection *conn)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    str_copy(r->client_ip, sizeof(r->client_ip), "unknown");
-    if (!ci || !ci->client_addr)
+    char peer[64];
+    addr_text(ci ? ci->client_addr : NULL, peer, sizeof(peer));
+    const struct ipnet_list *trusted = &r->app->cfg.trusted_proxies;
+    if (trusted->n == 0 || !ipnet_list_contains(trusted, peer)) {
+        str_copy(r->client_ip, sizeof(r->client_ip), peer);
         return;
-    const struct sockaddr *sa = ci->client_addr;
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
-        inet_ntop(AF_INET, &in->sin_addr, r->client_ip, sizeof(r->client_ip));
-    } else if (sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)sa;
-        inet_ntop(AF_INET6, &in6->sin6_addr, r->client_ip, sizeof(r->client_ip));
     }
+    struct xff_acc x = {.len = 0};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_xff, &x);
+    ipnet_forwarded_client(trusted, peer, x.seen ? x.text : NULL, r->client_ip,
+                           sizeof(r->client_ip));
 }
 
 static struct http_req *req_new(struct http_server *srv, struct MHD_Connection *conn,
@@ -471,24 +504,41 @@ static struct connguard_conn *guard_conn(struct MHD_Connection *conn)
     return ci ? ci->socket_context : NULL;
 }
 
+/* The peer's address as text; an IPv4 peer of a dual-stack socket (::ffff:a.b.c.d) as IPv4. */
 static void addr_text(const struct sockaddr *sa, char *out, size_t n)
 {
     str_copy(out, n, "unknown");
-    if (sa && sa->sa_family == AF_INET)
+    if (sa && sa->sa_family == AF_INET) {
         inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
                   (socklen_t)n);
-    else if (sa && sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
-                  (socklen_t)n);
+    } else if (sa && sa->sa_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(a))
+            inet_ntop(AF_INET, a->s6_addr + 12, out, (socklen_t)n);
+        else
+            inet_ntop(AF_INET6, a, out, (socklen_t)n);
+    }
 }
 
-/* Accept policy: when the free slots are down to the reserve, only light addresses get one. */
+/*
+ * Accept policy: when the free slots are down to the reserve, only light addresses get one.
+ * With trusted proxies the per-address limit is applied here instead of by libmicrohttpd, so
+ * that a proxy, which carries many clients' connections, is held to neither.
+ */
 static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 {
     (void)addrlen;
     struct http_server *srv = cls;
+    const struct config *cfg = &srv->app->cfg;
     char ip[64];
     addr_text(addr, ip, sizeof(ip));
+    if (cfg->trusted_proxies.n) {
+        if (ipnet_list_contains(&cfg->trusted_proxies, ip))
+            return MHD_YES;
+        if (cfg->max_connections_per_ip > 0 &&
+            connguard_ip_count(srv->guard, ip) >= cfg->max_connections_per_ip)
+            return MHD_NO;
+    }
     return connguard_admit(srv->guard, ip) ? MHD_YES : MHD_NO;
 }
 
@@ -606,9 +656,24 @@ static void json_escape_into(struct buf *b, const char *s)
     }
 }
 
+/*
+ * Is this request's access line kept? Every answer of 400 and above is; others with the
+ * probability ICESHOP_ACCESS_LOG_SAMPLE.
+ */
+static bool access_sampled(const struct config *cfg, int status)
+{
+    if (status >= 400 || cfg->access_log_sample >= 1.0)
+        return true;
+    if (cfg->access_log_sample <= 0.0)
+        return false;
+    uint32_t x;
+    sec_random_bytes(&x, sizeof(x));
+    return (double)x < cfg->access_log_sample * 4294967296.0;
+}
+
 static void access_log(struct http_server *srv, struct http_req *r, int64_t dur_ns)
 {
-    if (!srv->app->cfg.access_log)
+    if (!srv->app->cfg.access_log || !access_sampled(&srv->app->cfg, r->status))
         return;
     char ts[CLOCK_ISO_LEN];
     clock_format_iso(clock_now_ms(NULL), ts);
@@ -676,16 +741,48 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     log_debug("msg=\"http: %s\"", msg);
 }
 
+/*
+ * The listening address from ICESHOP_LISTEN's host: an IPv4 literal, or an IPv6 one in brackets
+ * ("[::]" listens on IPv6 and IPv4 (dual stack), "[::1]" on IPv6 only). *flags gets the
+ * libmicrohttpd flags that go with it.
+ */
+static int listen_addr(const struct config *cfg, struct sockaddr_storage *ss, unsigned *flags,
+                       struct err *e)
+{
+    memset(ss, 0, sizeof(*ss));
+    const char *host = cfg->listen_host;
+    size_t len = strlen(host);
+    if (len >= 2 && host[0] == '[' && host[len - 1] == ']') {
+        char v6[64];
+        snprintf(v6, sizeof(v6), "%.*s", (int)(len - 2), host + 1);
+        struct sockaddr_in6 *sa = (struct sockaddr_in6 *)(void *)ss;
+        sa->sin6_family = AF_INET6;
+        sa->sin6_port = htons((uint16_t)cfg->listen_port);
+        if (inet_pton(AF_INET6, v6, &sa->sin6_addr) != 1)
+            return err_set_field(e, ERR_INVALID, "ICESHOP_LISTEN",
+                                 "listen host must be an IPv4 address or [IPv6 address], got %s",
+                                 host);
+        *flags |= IN6_IS_ADDR_UNSPECIFIED(&sa->sin6_addr) ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
+        return 0;
+    }
+    struct sockaddr_in *sa = (struct sockaddr_in *)(void *)ss;
+    sa->sin_family = AF_INET;
+    sa->sin_port = htons((uint16_t)cfg->listen_port);
+    if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
+        return err_set_field(e, ERR_INVALID, "ICESHOP_LISTEN",
+                             "listen host must be an IPv4 address or [IPv6 address], got %s", host);
+    return 0;
+}
+
 int http_server_start(struct app *app, const struct http_route *routes, size_t n_routes,
                       struct http_server **out, struct err *e)
 {
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)app->cfg.listen_port);
-    if (inet_pton(AF_INET, app->cfg.listen_host, &sa.sin_addr) != 1)
-        return err_set_field(e, ERR_INVALID, "ICESHOP_LISTEN",
-                             "listen host must be an IPv4 address, got %s", app->cfg.listen_host);
+    struct sockaddr_storage sa;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    int rc = listen_addr(&app->cfg, &sa, &flags, e);
+    if (rc)
+        return rc;
     if (!process_tag[0])
         snprintf(process_tag, sizeof(process_tag), "%08x",
                  (unsigned)(getpid() ^ (unsigned)clock_mono_ns()));
@@ -701,9 +798,8 @@ int http_server_start(struct app *app, const struct http_route *routes, size_t n
         .body_min_rate = app->cfg.body_min_rate,
     };
     srv->guard = connguard_new(&lim);
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-                     MHD_USE_ITC | MHD_USE_ERROR_LOG;
-    unsigned per_ip = (unsigned)app->cfg.max_connections_per_ip;
+    /* with trusted proxies, on_accept applies the per-address limit (it exempts the proxies) */
+    unsigned per_ip = app->cfg.trusted_proxies.n ? 0u : (unsigned)app->cfg.max_connections_per_ip;
     srv->d = MHD_start_daemon(
         flags, (uint16_t)app->cfg.listen_port, on_accept, srv, on_request, srv,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_SOCK_ADDR,

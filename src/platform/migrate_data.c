@@ -27,10 +27,10 @@ size_t migrate_data_tables(const char **out, size_t max)
     for (size_t i = 0; head[i] && n < max; i++)
         out[n++] = head[i];
     size_t k = 0;
-    while (purge_tenant_tables[k])
+    while (purge_tenant_tables[k].name)
         k++;
     while (k-- > 0 && n < max)
-        out[n++] = purge_tenant_tables[k];
+        out[n++] = purge_tenant_tables[k].name;
     return n;
 }
 

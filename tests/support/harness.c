@@ -178,6 +178,12 @@ int server_start(struct server *s, const char *db_url_in, const char *const *ext
         setenv("ICESHOP_RATE_LIMIT_IP", "0", 0);
         for (int i = 0; extra_env && extra_env[i]; i++)
             putenv((char *)(uintptr_t)extra_env[i]);
+        /* HARNESS_LISTEN_HOST=[::] listens there on the same port (dual stack keeps base) */
+        const char *host = getenv("HARNESS_LISTEN_HOST");
+        if (host && *host) {
+            snprintf(listen, sizeof(listen), "%s:%d", host, s->port);
+            setenv("ICESHOP_LISTEN", listen, 1);
+        }
         int fd = open(s->log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         if (fd >= 0) {
             dup2(fd, 2);

@@ -42,7 +42,9 @@ int harness_free_port(void);
 
 /*
  * Start `iceshop serve` on db_url with ICESHOP_ADMIN_KEY=HARNESS_ADMIN_KEY, test jobs on, and
- * `extra_env` ("NAME=value" strings, NULL-terminated, may be NULL). Waits for /health.
+ * `extra_env` ("NAME=value" strings, NULL-terminated, may be NULL). Waits for /health on
+ * s->base (127.0.0.1). HARNESS_LISTEN_HOST=[::] in extra_env listens on that host instead, on
+ * the same port (a dual-stack address, so 127.0.0.1 still answers).
  * Returns 0, or -1 (with the server's log printed) when it did not come up.
  */
 int server_start(struct server *s, const char *db_url, const char *const *extra_env);

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ======================== arena ======================== */
 
@@ -560,18 +561,32 @@ static void test_err(void **state)
 /* ======================== config ======================== */
 
 static const char *const config_vars[] = {
-    "ICESHOP_LISTEN",          "ICESHOP_DATABASE_URL",
-    "ICESHOP_WORKERS",         "ICESHOP_HTTP_THREADS",
-    "ICESHOP_DB_POOL",         "ICESHOP_ADMIN_KEY",
-    "ICESHOP_LOG_LEVEL",       "ICESHOP_ACCESS_LOG",
-    "ICESHOP_MAX_CONNECTIONS", "ICESHOP_MAX_CONNECTIONS_PER_IP",
-    "ICESHOP_IDLE_TIMEOUT",    "ICESHOP_RATE_LIMIT_KEY",
-    "ICESHOP_RATE_LIMIT_IP",   "ICESHOP_SHUTDOWN_GRACE",
-    "ICESHOP_TOKEN_TTL",       "ICESHOP_JOB_RETENTION_DAYS",
-    "ICESHOP_JOB_LEASE",       "ICESHOP_JOB_BACKOFF_MS",
-    "ICESHOP_SCHEDULER",       "ICESHOP_TEST_JOBS",
-    "ICESHOP_HEADER_TIMEOUT",  "ICESHOP_BODY_MIN_RATE",
-    "ICESHOP_SQLITE_SYNC",     "ICESHOP_LOGIN_FREE_FAILURES",
+    "ICESHOP_LISTEN",
+    "ICESHOP_DATABASE_URL",
+    "ICESHOP_WORKERS",
+    "ICESHOP_HTTP_THREADS",
+    "ICESHOP_DB_POOL",
+    "ICESHOP_ADMIN_KEY",
+    "ICESHOP_LOG_LEVEL",
+    "ICESHOP_ACCESS_LOG",
+    "ICESHOP_MAX_CONNECTIONS",
+    "ICESHOP_MAX_CONNECTIONS_PER_IP",
+    "ICESHOP_IDLE_TIMEOUT",
+    "ICESHOP_RATE_LIMIT_KEY",
+    "ICESHOP_RATE_LIMIT_IP",
+    "ICESHOP_SHUTDOWN_GRACE",
+    "ICESHOP_TOKEN_TTL",
+    "ICESHOP_JOB_RETENTION_DAYS",
+    "ICESHOP_JOB_LEASE",
+    "ICESHOP_JOB_BACKOFF_MS",
+    "ICESHOP_SCHEDULER",
+    "ICESHOP_TEST_JOBS",
+    "ICESHOP_HEADER_TIMEOUT",
+    "ICESHOP_BODY_MIN_RATE",
+    "ICESHOP_SQLITE_SYNC",
+    "ICESHOP_LOGIN_FREE_FAILURES",
+    "ICESHOP_ACCESS_LOG_SAMPLE",
+    "ICESHOP_LOG_FILE",
 };
 
 static int clear_env(void **state)
@@ -611,6 +626,9 @@ static void test_config_defaults(void **state)
     assert_int_equal(cfg.body_min_rate, 500);
     assert_int_equal(cfg.login_free_failures, 5);
     assert_false(cfg.sqlite_sync_full);
+    assert_true(cfg.access_log_sample == 1.0);
+    assert_string_equal(cfg.log_file, "");
+    assert_int_equal(cfg.trusted_proxies.n, 0);
 
     /* Empty values count as unset. */
     setenv("ICESHOP_WORKERS", "", 1);
@@ -634,6 +652,9 @@ static void test_config_values(void **state)
     setenv("ICESHOP_TEST_JOBS", "1", 1);
     setenv("ICESHOP_SQLITE_SYNC", "full", 1);
     setenv("ICESHOP_HEADER_TIMEOUT", "3", 1);
+    setenv("ICESHOP_ACCESS_LOG_SAMPLE", "0.25", 1);
+    setenv("ICESHOP_LOG_FILE", "/var/log/iceshop/iceshop.log", 1);
+    setenv("ICESHOP_TRUSTED_PROXIES", "10.0.0.0/8, ::1", 1);
     struct config cfg;
     struct err e;
     err_init(&e);
@@ -650,6 +671,11 @@ static void test_config_values(void **state)
     assert_int_equal(cfg.test_jobs, 1);
     assert_true(cfg.sqlite_sync_full);
     assert_int_equal(cfg.header_timeout_s, 3);
+    assert_true(cfg.access_log_sample == 0.25);
+    assert_string_equal(cfg.log_file, "/var/log/iceshop/iceshop.log");
+    assert_int_equal(cfg.trusted_proxies.n, 2);
+    assert_true(ipnet_list_contains(&cfg.trusted_proxies, "10.9.8.7"));
+    assert_false(ipnet_list_contains(&cfg.trusted_proxies, "127.0.0.1"));
     setenv("ICESHOP_DB_POOL", "3", 1);
     setenv("ICESHOP_DATABASE_URL", "postgresql://db/x", 1);
     assert_int_equal(config_load(&cfg, &e), 0);
@@ -731,6 +757,13 @@ static void test_config_errors(void **state)
         {"ICESHOP_HEADER_TIMEOUT", "0"},
         {"ICESHOP_BODY_MIN_RATE", "-1"},
         {"ICESHOP_LOGIN_FREE_FAILURES", "0"},
+        {"ICESHOP_ACCESS_LOG_SAMPLE", "1.5"},
+        {"ICESHOP_ACCESS_LOG_SAMPLE", "-0.1"},
+        {"ICESHOP_ACCESS_LOG_SAMPLE", "half"},
+        {"ICESHOP_ACCESS_LOG_SAMPLE", "0.5x"},
+        {"ICESHOP_ACCESS_LOG_SAMPLE", "nan"},
+        {"ICESHOP_TRUSTED_PROXIES", "10.0.0.1/8"},
+        {"ICESHOP_TRUSTED_PROXIES", "proxy.internal"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         clear_env(NULL);
@@ -788,6 +821,46 @@ static void test_log_level(void **state)
     log_set_level(saved);
 }
 
+/* Lines go to the log file; after it is moved away, log_reopen starts a new one. */
+static void test_log_file_reopen(void **state)
+{
+    (void)state;
+    const char *dir = getenv("TEST_TMPDIR") ? getenv("TEST_TMPDIR") : "/tmp";
+    char path[512], moved[600];
+    snprintf(path, sizeof(path), "%s/test_core_%d.log", dir, (int)getpid());
+    snprintf(moved, sizeof(moved), "%s.1", path);
+    unlink(path);
+    unlink(moved);
+    struct err e;
+    err_init(&e);
+    assert_int_equal(log_open_file(path, &e), 0);
+    log_raw_line("first line");
+    assert_int_equal(rename(path, moved), 0);
+    log_raw_line("second line"); /* still the old file until reopened */
+    assert_int_equal(log_reopen(&e), 0);
+    log_raw_line("third line");
+    log_close_file();
+    char buf[256];
+    FILE *f = fopen(moved, "r");
+    assert_non_null(f);
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    assert_string_equal(buf, "first line\nsecond line\n");
+    f = fopen(path, "r");
+    assert_non_null(f);
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    assert_string_equal(buf, "third line\n");
+    /* a path that cannot be opened names the variable */
+    assert_int_equal(log_open_file("/nonexistent-dir/x.log", &e), ERR_INVALID);
+    assert_string_equal(e.field, "ICESHOP_LOG_FILE");
+    log_close_file();
+    unlink(path);
+    unlink(moved);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -809,6 +882,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_config_values, clear_env, clear_env),
         cmocka_unit_test_setup_teardown(test_config_listen, clear_env, clear_env),
         cmocka_unit_test_setup_teardown(test_config_errors, clear_env, clear_env),
+        cmocka_unit_test(test_log_file_reopen),
         cmocka_unit_test(test_log_level),
     };
     return cmocka_run_group_tests_name("core", tests, NULL, NULL);

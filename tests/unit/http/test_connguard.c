@@ -78,6 +78,8 @@ static void test_reserve_for_light_addresses(void **state)
         n++;
     }
     assert_int_equal(n, 8);
+    assert_int_equal(connguard_ip_count(g, "10.0.0.9"), 8);
+    assert_int_equal(connguard_ip_count(g, "10.0.0.1"), 0);
     /* A light address still gets in, until it holds `light` connections itself. */
     assert_true(connguard_admit(g, "10.0.0.1"));
     held[n++] = connguard_open(g, "10.0.0.1", 100, 0);
@@ -86,6 +88,8 @@ static void test_reserve_for_light_addresses(void **state)
     connguard_close(g, held[0]); /* below the reserve line again: anyone */
     connguard_close(g, held[1]);
     assert_true(connguard_admit(g, "10.0.0.9"));
+    assert_int_equal(connguard_ip_count(g, "10.0.0.9"), 6);
+    assert_int_equal(connguard_ip_count(g, "10.0.0.1"), 1);
     for (int i = 2; i < n; i++)
         connguard_close(g, held[i]);
     assert_int_equal(connguard_count(g), 0);

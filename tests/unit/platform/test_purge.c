@@ -2,7 +2,8 @@
 /*
  * Unit tests for src/platform/purge.c: the purge list covers every table of the live schema
  * that has a tenant_id column (so a new tenant table cannot be forgotten), a purge removes all
- * of one tenant's rows and none of another's, and the default tenant is refused. Runs on SQLite
+ * of one tenant's rows and none of another's, and the default tenant is refused; a reset
+ * empties one tenant's business data and keeps its users, keys and settings. Runs on SQLite
  * and, with TEST_PG_DSN, on PostgreSQL.
  */
 #include "platform/purge.h"
@@ -58,8 +59,8 @@ static int teardown(void **state)
 
 static bool listed(const char *table)
 {
-    for (size_t i = 0; purge_tenant_tables[i]; i++) {
-        if (strcmp(purge_tenant_tables[i], table) == 0)
+    for (size_t i = 0; purge_tenant_tables[i].name; i++) {
+        if (strcmp(purge_tenant_tables[i].name, table) == 0)
             return true;
     }
     return false;
@@ -142,8 +143,8 @@ static void test_purge_one_tenant(void **state)
     int64_t rows = 0;
     assert_int_equal(purge_tenant(f->c, a, &rows, &e), 0);
     assert_true(rows >= 6);
-    for (size_t i = 0; purge_tenant_tables[i]; i++)
-        assert_int_equal(count(f, purge_tenant_tables[i], a), 0);
+    for (size_t i = 0; purge_tenant_tables[i].name; i++)
+        assert_int_equal(count(f, purge_tenant_tables[i].name, a), 0);
     /* the other tenant keeps everything */
     assert_int_equal(count(f, "buyers", b), 1);
     assert_int_equal(count(f, "contacts", b), 2);
@@ -155,11 +156,54 @@ static void test_purge_one_tenant(void **state)
     assert_int_equal(purge_tenant(f->c, def, NULL, &e), ERR_FORBIDDEN);
 }
 
+/* A reset empties every business table of one tenant and keeps its access and settings. */
+static void test_reset_keeps_access(void **state)
+{
+    struct fixture *f = *state;
+    struct err e;
+    err_init(&e);
+    int64_t def = 0, a = 0, b = 0;
+    assert_int_equal(account_tenant_ensure(f->c, "default", NOW, &def, &e), 0);
+    assert_int_equal(account_tenant_create(f->c, "shop", NOW, &a, &e), 0);
+    assert_int_equal(account_tenant_create(f->c, "other", NOW, &b, &e), 0);
+    fill(f, a);
+    fill(f, b);
+    int64_t user = 0;
+    assert_int_equal(account_user_create(f->c, a, "ops@example.com", "a long password 123",
+                                         ROLE_ADMIN, NOW, &user, &e),
+                     0);
+    assert_int_equal(count(f, "buyers", a), 1);
+    int64_t rows = 0;
+    assert_int_equal(purge_tenant_reset(f->c, a, &rows, &e), 0);
+    assert_true(rows >= 3);
+    size_t data_tables = 0;
+    for (size_t i = 0; purge_tenant_tables[i].name; i++) {
+        if (purge_tenant_tables[i].kind == PURGE_DATA) {
+            assert_int_equal(count(f, purge_tenant_tables[i].name, a), 0);
+            data_tables++;
+        }
+    }
+    assert_true(data_tables >= 10);
+    /* the tenant, its users, keys and provider settings stay */
+    assert_int_equal(count(f, "api_keys", a), 1);
+    assert_int_equal(count(f, "users", a), 1);
+    assert_int_equal(count(f, "integration_fields", a), 1);
+    struct account_tenant t;
+    assert_int_equal(account_tenant_find(f->c, "shop", &f->a, &t, &e), 0);
+    /* the other tenant keeps everything */
+    assert_int_equal(count(f, "buyers", b), 1);
+    assert_int_equal(count(f, "contacts", b), 2);
+    /* allowed on the default tenant; refused for a tenant that does not exist */
+    assert_int_equal(purge_tenant_reset(f->c, def, NULL, &e), 0);
+    assert_int_equal(purge_tenant_reset(f->c, 999999, NULL, &e), ERR_NOT_FOUND);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_list_covers_schema, setup, teardown),
         cmocka_unit_test_setup_teardown(test_purge_one_tenant, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reset_keeps_access, setup, teardown),
     };
     return TESTDB_RUN_GROUPS("purge", tests, &backend) ? 1 : 0;
 }
