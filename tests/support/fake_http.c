@@ -45,6 +45,8 @@ static enum MHD_Result reply(struct MHD_Connection *c, struct fake_http_answer *
         MHD_add_response_header(r, "Retry-After", a->retry_after);
     if (a->replayed)
         MHD_add_response_header(r, "Idempotent-Replayed", "true");
+    if (a->header[0])
+        MHD_add_response_header(r, a->header, a->header_value);
     enum MHD_Result ret = MHD_queue_response(c, a->status ? a->status : 200, r);
     MHD_destroy_response(r);
     free(a->body);

@@ -25,11 +25,13 @@ struct fake_http_request {
 const char *fake_http_header(const struct fake_http_request *q, const char *name);
 
 struct fake_http_answer {
-    unsigned status;       /* 200 unless set */
-    char content_type[64]; /* "application/json" unless set */
-    char *body;            /* malloc'd by the handler, freed by fake_http; NULL = empty */
-    char retry_after[16];  /* a Retry-After header when not empty */
-    bool replayed;         /* Stripe's "Idempotent-Replayed: true" */
+    unsigned status;        /* 200 unless set */
+    char content_type[64];  /* "application/json" unless set */
+    char *body;             /* malloc'd by the handler, freed by fake_http; NULL = empty */
+    char retry_after[16];   /* a Retry-After header when not empty */
+    bool replayed;          /* Stripe's "Idempotent-Replayed: true" */
+    char header[64];        /* one more header when not empty: its name ... */
+    char header_value[128]; /* ... and value */
 };
 
 typedef void fake_http_fn(void *cls, const struct fake_http_request *q, struct fake_http_answer *a);
