@@ -27,6 +27,8 @@ const char *const purge_tenant_tables[] = {
     "webhook_endpoints",
     "integration_fields",
     "inbound_events",
+    "files", /* the stored objects go first: files_purge_objects (main.c, tenants delete) */
+    "files_limits",
     "jobs",
     "api_keys",
     "users",
