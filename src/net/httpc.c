@@ -235,8 +235,12 @@ static int build_headers(const struct httpc_request *req, struct curl_slist **ou
         }
         list = next;
     }
-    /* curl would send "Expect: 100-continue" for big bodies and wait a second for it */
-    if (!has_header(req, "Expect")) {
+    /*
+     * curl would send "Expect: 100-continue" for big bodies and wait a second for it. Not with
+     * SigV4: curl signs every header in this list, and an empty one is never sent, so the
+     * receiver's signature could not match (S3 answers 100-continue anyway).
+     */
+    if (!has_header(req, "Expect") && !req->aws_sigv4) {
         struct curl_slist *next = curl_slist_append(list, "Expect:");
         if (!next) {
             rc = err_set(e, ERR_INTERNAL, "out of memory building headers");

@@ -22,6 +22,10 @@
 #include <unistd.h>
 
 #define S3_TIMEOUT_MS (120 * 1000)
+/* S3 wants the payload's SHA-256 in every signed request; this is the empty body's. */
+#define S3_EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+static const struct httpc_header empty_payload[] = {{"x-amz-content-sha256", S3_EMPTY_SHA256}};
 
 struct s3 {
     char scheme[8];
@@ -139,6 +143,8 @@ static int s3_read(void *ctx, const char *key, storage_sink_fn *sink, void *sink
     err_init(&b.err);
     struct httpc_request req = {
         .method = "GET",
+        .headers = empty_payload,
+        .nheaders = 1,
         .url = url,
         .timeout_ms = S3_TIMEOUT_MS,
         .max_response = 64 * 1024,
@@ -170,6 +176,8 @@ static int s3_remove(void *ctx, const char *key, struct err *e)
     char *url = object_url(s, key);
     struct httpc_request req = {
         .method = "DELETE",
+        .headers = empty_payload,
+        .nheaders = 1,
         .url = url,
         .timeout_ms = S3_TIMEOUT_MS,
         .aws_sigv4 = s->provider,
@@ -205,6 +213,8 @@ static int s3_health(void *ctx, struct err *e)
     buf_appendf(&b, "%s://%s%s/", s->scheme, s->host, s->base_path);
     struct httpc_request req = {
         .method = "HEAD",
+        .headers = empty_payload,
+        .nheaders = 1,
         .url = buf_str(&b),
         .timeout_ms = 3000,
         .connect_timeout_ms = 2000,

@@ -45,13 +45,15 @@ static void sniff_types(void **state)
         {"\xff\xd8\xff\xe0\0\x10JFIF", 10, "image/jpeg", true},
         {"RIFF\x24\0\0\0WEBPVP8 ", 16, "image/webp", true},
         {"MZ\x90\0\x03\0\0\0", 8, "application/x-msdownload", false},
-        {"\x7f" "ELF\x02\x01\x01", 7, "application/x-executable", false},
+        {"\x7f"
+         "ELF\x02\x01\x01",
+         7, "application/x-executable", false},
         {"\xcf\xfa\xed\xfe\x07\0\0\x01", 8, "application/x-mach-binary", false},
         {"#!/bin/sh\nrm -rf /", 18, "text/x-shellscript", false},
         {"PK\x03\x04\x14\0", 6, "application/zip", false},
         {"GIF89a\x01\0", 8, "image/gif", false},
         {"RIFF\x24\0\0\0WAVEfmt ", 16, "application/octet-stream", false},
-        {"%PD", 3, "application/octet-stream", false},   /* too short to be a PDF */
+        {"%PD", 3, "application/octet-stream", false},         /* too short to be a PDF */
         {"\x89PNG\r\n", 6, "application/octet-stream", false}, /* truncated signature */
         {"", 0, "application/octet-stream", false},
         {"hello, world", 12, "application/octet-stream", false},
@@ -87,8 +89,8 @@ static void name_sanitising(void **state)
         char out[FILES_NAME_MAX + 1];
         files_name_sanitize(cases[i].in, out);
         if (strcmp(out, cases[i].out) != 0)
-            fail_msg("case %zu: '%s' → '%s', want '%s'", i, cases[i].in ? cases[i].in : "NULL",
-                     out, cases[i].out);
+            fail_msg("case %zu: '%s' → '%s', want '%s'", i, cases[i].in ? cases[i].in : "NULL", out,
+                     cases[i].out);
     }
     /* long names are cut at a character boundary and keep their extension */
     char longname[600];
@@ -325,9 +327,9 @@ static void local_presigned_link(void **state)
     assert_int_equal(tenant, f->t1);
     assert_int_equal(id, p.file.id);
     /* expired, forged, or signed with another key: refused */
-    FAILS(ERR_UNAUTHORIZED, files_upload_link_check(link_key, token,
-                                                    NOW + FILES_PRESIGN_TTL_S * 1000 + 1000,
-                                                    &f->a, &tenant, &id, e));
+    FAILS(ERR_UNAUTHORIZED,
+          files_upload_link_check(link_key, token, NOW + FILES_PRESIGN_TTL_S * 1000 + 1000, &f->a,
+                                  &tenant, &id, e));
     unsigned char other[32];
     memcpy(other, link_key, 32);
     other[0] ^= 1;
@@ -368,7 +370,11 @@ static void complete_refuses_and_cleans(void **state)
     char path[STORAGE_PATH_MAX];
     int fd;
     OK(storage_stage(f->st, path, &fd, e));
-    assert_int_equal(write(fd, "\x7f" "ELF\x02\x01\x01\0\0\0\0\0\0", 13), 13);
+    assert_int_equal(write(fd,
+                           "\x7f"
+                           "ELF\x02\x01\x01\0\0\0\0\0\0",
+                           13),
+                     13);
     close(fd);
     OK(storage_put_file(f->st, p.file.storage_key, path, 13, "", "", e));
     assert_int_equal(count_files(f->dir), 1);
