@@ -53,7 +53,7 @@ static int64_t now_ms(struct http_req *r)
 /* The tenant's upload limit, read on a connection of its own (an upload may last long). */
 static int tenant_limit(struct http_req *r, int64_t tenant, int64_t *limit, struct err *e)
 {
-    struct db_conn *c;
+    struct db_conn *c = NULL;
     int rc = db_conn_acquire(r->app->db, &c, e);
     if (rc)
         return rc;
@@ -147,7 +147,7 @@ int h_files_upload(struct http_req *r, struct err *e)
     int rc = u ? multipart_finish(&u->mp, e) : err_set_field(e, ERR_INVALID, "file", "no body");
     if (!rc && !u->have_file)
         rc = err_set_field(e, ERR_INVALID, "file", "the form has no part named file");
-    struct db_conn *c;
+    struct db_conn *c = NULL;
     if (!rc)
         rc = http_req_db(r, &c, e);
     struct files_caller who = caller(r);
@@ -165,7 +165,7 @@ int h_files_presign(struct http_req *r, struct err *e)
 {
     const char *name;
     int rc = json_get_strn(r->json, "name", true, 1024, &name, e);
-    struct db_conn *c;
+    struct db_conn *c = NULL;
     if (!rc)
         rc = http_req_db(r, &c, e);
     struct files_caller who = caller(r);
@@ -201,7 +201,7 @@ int h_files_upload_link(struct http_req *r, struct err *e)
         int rc = files_upload_link_check(r->app->token_key, http_req_param(r, "token"), now_ms(r),
                                          &r->arena, &tenant, &id, e);
         struct files_file f;
-        struct db_conn *c;
+        struct db_conn *c = NULL;
         if (!rc)
             rc = db_conn_acquire(r->app->db, &c, e);
         if (rc)
@@ -233,7 +233,7 @@ int h_files_upload_link(struct http_req *r, struct err *e)
     }
     if (!l)
         return err_set_field(e, ERR_INVALID, "file", "file is empty");
-    struct db_conn *c;
+    struct db_conn *c = NULL;
     int rc = http_req_db(r, &c, e);
     struct files_caller who = {l->tenant, l->owner, false};
     struct files_file f;
@@ -248,7 +248,7 @@ int h_files_complete(struct http_req *r, struct err *e)
 {
     int64_t id;
     int rc = http_req_param_id(r, "id", &id, e);
-    struct db_conn *c;
+    struct db_conn *c = NULL;
     if (!rc)
         rc = http_req_db(r, &c, e);
     struct files_caller who = caller(r);
@@ -330,7 +330,7 @@ int h_files_get(struct http_req *r, struct err *e)
     const char *dl = http_req_query(r, "download");
     if (!rc && dl && strcmp(dl, "1") != 0 && strcmp(dl, "0") != 0)
         rc = err_set_field(e, ERR_INVALID, "download", "download must be 0 or 1");
-    struct db_conn *c;
+    struct db_conn *c = NULL;
     if (!rc)
         rc = http_req_db(r, &c, e);
     struct files_caller who = caller(r);
@@ -348,7 +348,7 @@ int h_files_delete(struct http_req *r, struct err *e)
 {
     int64_t id;
     int rc = http_req_param_id(r, "id", &id, e);
-    struct db_conn *c;
+    struct db_conn *c = NULL;
     if (!rc)
         rc = http_req_db(r, &c, e);
     struct files_caller who = caller(r);
@@ -363,7 +363,7 @@ int h_files_list(struct http_req *r, struct err *e)
 {
     struct page p;
     int rc = http_req_page(r, FILES_LIST_DEFAULT, FILES_LIST_MAX, &p, e);
-    struct db_conn *c;
+    struct db_conn *c = NULL;
     if (!rc)
         rc = http_req_db(r, &c, e);
     struct files_file *rows = NULL;
@@ -393,7 +393,7 @@ static int settings_reply(struct http_req *r, struct db_conn *c, struct err *e)
 
 int h_files_settings_get(struct http_req *r, struct err *e)
 {
-    struct db_conn *c;
+    struct db_conn *c = NULL;
     int rc = http_req_db(r, &c, e);
     return rc ? rc : settings_reply(r, c, e);
 }
@@ -402,7 +402,7 @@ int h_files_settings_put(struct http_req *r, struct err *e)
 {
     int64_t max;
     int rc = json_get_i64(r->json, "max_bytes", true, 1, FILES_MAX_LIMIT, &max, e);
-    struct db_conn *c;
+    struct db_conn *c = NULL;
     if (!rc)
         rc = http_req_db(r, &c, e);
     if (!rc)
