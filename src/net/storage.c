@@ -103,9 +103,11 @@ int storage_stage(struct storage *s, char path[STORAGE_PATH_MAX], int *fd, struc
     if (n < 0 || n >= STORAGE_PATH_MAX)
         return err_set(e, ERR_INTERNAL, "staging path too long");
     *fd = mkstemp(path);
-    if (*fd < 0)
+    if (*fd < 0) {
+        path[0] = '\0'; /* nothing to remove */
         return err_set(e, ERR_INTERNAL, "cannot stage an upload in %s: %s", s->staging,
                        strerror(errno));
+    }
     return 0;
 }
 

@@ -160,7 +160,7 @@ static int verify_header(struct MHD_Connection *c, const char *method, const cha
     struct err e;
     err_init(&e);
     if (sigv4_authorization(&k, method, path, "", hs, n, payload, t, want, sizeof(want), &e)) {
-        snprintf(why, whyn, "cannot recompute: %s", e.msg);
+        snprintf(why, whyn, "cannot recompute: %.200s", e.msg);
         return -1;
     }
     char want_sig[128];
@@ -270,9 +270,9 @@ static size_t on_head(char *p, size_t size, size_t n, void *ud)
     line[l] = '\0';
     line[strcspn(line, "\r\n")] = '\0';
     if (strncasecmp(line, "ETag: ", 6) == 0)
-        snprintf(a->etag, sizeof(a->etag), "%s", line + 6);
+        snprintf(a->etag, sizeof(a->etag), "%.120s", line + 6);
     if (strncasecmp(line, "Content-Type: ", 14) == 0)
-        snprintf(a->ctype, sizeof(a->ctype), "%s", line + 14);
+        snprintf(a->ctype, sizeof(a->ctype), "%.120s", line + 14);
     return len;
 }
 
@@ -364,7 +364,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     if (rc) {
         atomic_fetch_add(&s->rejected, 1);
-        snprintf(s->last_reject, sizeof(s->last_reject), "%s %s: %s", method, url, why);
+        snprintf(s->last_reject, sizeof(s->last_reject), "%.16s %.400s: %.300s", method, url, why);
         char xml[512];
         int n = snprintf(xml, sizeof(xml),
                          "<?xml version=\"1.0\"?><Error><Code>SignatureDoesNotMatch</Code>"
