@@ -416,6 +416,28 @@ static void flow_refusals_leave_nothing(const struct env *v)
     upload(v, ADMIN, "p.pdf", "application/pdf", pdf, PDF_LEN, NULL, &r);
     assert_int_equal(r.status, 413);
     resp_free(&r);
+    /* the same file through a presigned link: refused as it arrives (local) or at completion */
+    assert_int_equal(
+        http_post_json(v->srv, "/api/files/presign-upload", ADMIN, "{\"name\":\"p.pdf\"}", &r), 0);
+    long long pid = (long long)json_integer_value(json_object_get(r.json, "id"));
+    char purl[4096];
+    snprintf(purl, sizeof(purl), "%s",
+             json_string_value(json_object_get(json_object_get(r.json, "upload"), "url")));
+    resp_free(&r);
+    assert_int_equal(http_abs("PUT", purl, pdf, PDF_LEN, &r), 0);
+    assert_int_equal(r.status, v->s3 ? 200 : 413);
+    resp_free(&r);
+    char cpath[64];
+    snprintf(cpath, sizeof(cpath), "/api/files/%lld/complete", pid);
+    assert_int_equal(http_req(v->srv, "POST", cpath, ADMIN, NULL, NULL, 0, NULL, &r), 0);
+    assert_int_equal(r.status, v->s3 ? 413 : 404); /* local: nothing was stored to complete */
+    resp_free(&r);
+    if (!v->s3) {
+        snprintf(cpath, sizeof(cpath), "/api/files/%lld", pid);
+        assert_int_equal(http_req(v->srv, "DELETE", cpath, ADMIN, NULL, NULL, 0, NULL, &r), 0);
+        assert_int_equal(r.status, 204);
+        resp_free(&r);
+    }
     assert_int_equal(http_req(v->srv, "PUT", "/api/files/settings", ADMIN, "application/json",
                               "{\"max_bytes\":0}", 15, NULL, &r),
                      0);
