@@ -372,7 +372,7 @@ static int cmd_tenants(const struct config *cfg, int argc, char **argv)
         return die(&e);
     int rc;
     if (str_eq(argv[0], "delete")) {
-        struct account_tenant t;
+        struct account_tenant t = {0};
         int64_t rows = 0;
         rc = argc < 2 ? err_set(&e, ERR_INVALID, "tenants delete NAME: name missing")
                       : account_tenant_find(c, argv[1], &a, &t, &e);

@@ -6,7 +6,6 @@
  */
 #include "core/sigv4.h"
 #include "core/crypto.h"
-#include "core/xalloc.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -40,6 +39,9 @@ static int check_key(const struct sigv4_key *k, struct err *e)
         return err_set(e, ERR_INVALID, "sigv4: access key is missing");
     if (!k->secret_key || !*k->secret_key)
         return err_set(e, ERR_INVALID, "sigv4: secret key is missing");
+    if (strlen(k->secret_key) > SIGV4_MAX_SECRET)
+        return err_set(e, ERR_INVALID, "sigv4: secret key longer than %d characters",
+                       SIGV4_MAX_SECRET);
     if (!k->region || !*k->region || strchr(k->region, '/'))
         return err_set(e, ERR_INVALID, "sigv4: region is missing or contains '/'");
     if (!k->service || !*k->service || strchr(k->service, '/'))
@@ -75,13 +77,13 @@ static void sign(const struct sigv4_key *k, const char *date, const char *sts,
                  char out[SEC_HMAC_SHA256_HEX_SIZE])
 {
     unsigned char kd[SEC_HMAC_SHA256_LEN], kr[SEC_HMAC_SHA256_LEN];
+    /* kDate = HMAC("AWS4" + secret, date); check_key bounds the secret's length */
     size_t slen = strlen(k->secret_key);
-    char *secret = xmalloc(slen + 5);
+    char secret[4 + SIGV4_MAX_SECRET];
     memcpy(secret, "AWS4", 4);
-    memcpy(secret + 4, k->secret_key, slen + 1);
+    memcpy(secret + 4, k->secret_key, slen);
     sec_hmac_sha256(kd, secret, slen + 4, date, strlen(date));
-    sec_wipe(secret, slen + 4);
-    free(secret);
+    sec_wipe(secret, sizeof(secret));
     sec_hmac_sha256(kr, kd, sizeof(kd), k->region, strlen(k->region));
     sec_hmac_sha256(kd, kr, sizeof(kr), k->service, strlen(k->service));
     sec_hmac_sha256(kr, kd, sizeof(kd), "aws4_request", 12);

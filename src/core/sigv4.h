@@ -18,6 +18,7 @@
 #define SIGV4_UNSIGNED_PAYLOAD "UNSIGNED-PAYLOAD"
 #define SIGV4_MAX_EXPIRES      604800 /* seven days: the longest a presigned URL may live */
 #define SIGV4_MAX_HEADERS      16
+#define SIGV4_MAX_SECRET       256 /* characters of a secret key (AWS's are 40) */
 
 /* Who signs, and for what scope. All borrowed. */
 struct sigv4_key {

@@ -144,7 +144,9 @@ int h_files_upload(struct http_req *r, struct err *e)
     case HTTP_STREAM_END:
         break;
     }
-    int rc = u ? multipart_finish(&u->mp, e) : err_set_field(e, ERR_INVALID, "file", "no body");
+    if (!u)
+        return err_set_field(e, ERR_INVALID, "file", "no body");
+    int rc = multipart_finish(&u->mp, e);
     if (!rc && !u->have_file)
         rc = err_set_field(e, ERR_INVALID, "file", "the form has no part named file");
     struct db_conn *c = NULL;

@@ -311,7 +311,7 @@ int storage_s3_new(const char *url, const char *access_key, const char *secret_k
             (h[hlen] && strcmp(h + hlen, "/") != 0))
             rc = err_set_field(e, ERR_INVALID, field,
                                "endpoint must be http(s)://host[:port], got '%s'", endpoint);
-        if (!rc) {
+        if (!rc && h) {
             memcpy(s->host, h, hlen);
             snprintf(s->base_path, sizeof(s->base_path), "/%s", bucket);
         }

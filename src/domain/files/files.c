@@ -86,7 +86,7 @@ void files_name_sanitize(const char *in, char out[FILES_NAME_MAX + 1])
             base = s + 1;
     }
     /* one pass into a scratch buffer: safe bytes kept, everything else '_' */
-    char tmp[4 * FILES_NAME_MAX + 8];
+    char tmp[4 * FILES_NAME_MAX + 8] = "";
     size_t o = 0;
     const unsigned char *p = (const unsigned char *)base;
     size_t n = strlen(base);

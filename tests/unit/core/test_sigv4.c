@@ -125,6 +125,10 @@ static void rejections(void **state)
     struct err e;
     struct sigv4_key nokey = {"", EX_SECRET, "us-east-1", "s3"};
     struct sigv4_key nosecret = {EX_ACCESS, "", "us-east-1", "s3"};
+    char huge[SIGV4_MAX_SECRET + 2];
+    memset(huge, 'k', sizeof(huge) - 1);
+    huge[sizeof(huge) - 1] = '\0';
+    struct sigv4_key longsecret = {EX_ACCESS, huge, "us-east-1", "s3"};
     struct {
         const struct sigv4_key *k;
         const char *scheme, *host, *path;
@@ -133,6 +137,7 @@ static void rejections(void **state)
     } cases[] = {
         {&nokey, "https", EX_HOST, "/x", 600, "access key"},
         {&nosecret, "https", EX_HOST, "/x", 600, "secret key"},
+        {&longsecret, "https", EX_HOST, "/x", 600, "longer than"},
         {&ex_key, "ftp", EX_HOST, "/x", 600, "scheme"},
         {&ex_key, "https", "a/b", "/x", 600, "host"},
         {&ex_key, "https", EX_HOST, "x", 600, "path"},
