@@ -79,9 +79,9 @@ static void sign(const struct sigv4_key *k, const char *date, const char *sts,
     unsigned char kd[SEC_HMAC_SHA256_LEN], kr[SEC_HMAC_SHA256_LEN];
     /* kDate = HMAC("AWS4" + secret, date); check_key bounds the secret's length */
     size_t slen = strlen(k->secret_key);
-    char secret[4 + SIGV4_MAX_SECRET];
+    char secret[4 + SIGV4_MAX_SECRET + 1];
     memcpy(secret, "AWS4", 4);
-    memcpy(secret + 4, k->secret_key, slen);
+    memcpy(secret + 4, k->secret_key, slen + 1);
     sec_hmac_sha256(kd, secret, slen + 4, date, strlen(date));
     sec_wipe(secret, sizeof(secret));
     sec_hmac_sha256(kr, kd, sizeof(kd), k->region, strlen(k->region));
