@@ -205,6 +205,8 @@ static int serve(struct config *cfg)
         rc = flash_jobs_register(app.jobs, &e);
     if (!rc)
         rc = chat_jobs_register(app.jobs, &e);
+    if (!rc)
+        rc = files_jobs_register(app.jobs, app.storage, &e);
     /*
      * Providers whose verified webhook events are acted on; a provider without a row has its
      * events kept in the ledger and marked ignored (payments and cart recovery add theirs).
@@ -254,6 +256,8 @@ static int serve(struct config *cfg)
             rc = platform_tasks_schedule(app.sched, cfg, &e);
         if (!rc)
             rc = flash_jobs_schedule(app.sched, &e);
+        if (!rc)
+            rc = files_jobs_schedule(app.sched, &e);
         if (!rc)
             rc = sched_start(app.sched, &e);
         if (rc)

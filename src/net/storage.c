@@ -6,6 +6,7 @@
  * Tests: tests/unit/net/test_storage.c and tests/integration/0019-files.c.
  */
 #include "net/storage.h"
+#include "core/clock.h"
 #include "core/str.h"
 #include "core/xalloc.h"
 
@@ -58,6 +59,7 @@ int storage_open(const struct storage_config *cfg, struct storage **out, struct 
 {
     *out = NULL;
     struct storage *s = xcalloc(1, sizeof(*s));
+    pthread_mutex_init(&s->health_mu, NULL);
     const char *url = cfg->url ? cfg->url : "";
     int rc;
     if (str_has_prefix(url, "file://")) {
@@ -89,6 +91,7 @@ void storage_free(struct storage *s)
         return;
     if (s->ops && s->ops->free)
         s->ops->free(s->ctx);
+    pthread_mutex_destroy(&s->health_mu);
     free(s);
 }
 
@@ -154,7 +157,24 @@ int storage_presign(struct storage *s, const char *method, const char *key, int6
 
 int storage_health(struct storage *s, struct err *e)
 {
-    return s->ops->health(s->ctx, e);
+    int64_t now = clock_mono_ms();
+    pthread_mutex_lock(&s->health_mu);
+    bool fresh = s->health_at_ms && now - s->health_at_ms < STORAGE_HEALTH_CACHE_MS;
+    struct err cached = s->health_err;
+    pthread_mutex_unlock(&s->health_mu);
+    if (!fresh) {
+        /* probed outside the lock: a slow bucket must not queue every caller behind it */
+        err_init(&cached);
+        s->ops->health(s->ctx, &cached);
+        pthread_mutex_lock(&s->health_mu);
+        s->health_err = cached;
+        s->health_at_ms = clock_mono_ms();
+        pthread_mutex_unlock(&s->health_mu);
+    }
+    if (cached.code == ERR_OK)
+        return 0;
+    *e = cached;
+    return cached.code;
 }
 
 /* ---------------------------------------------------------------- local directory */

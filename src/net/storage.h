@@ -14,6 +14,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,7 +52,13 @@ struct storage {
     const struct storage_ops *ops;
     void *ctx;
     char staging[STORAGE_PATH_MAX];
+    /* the last health probe, reused for STORAGE_HEALTH_CACHE_MS (the route is public) */
+    pthread_mutex_t health_mu;
+    int64_t health_at_ms; /* monotonic; 0 = never probed */
+    struct err health_err;
 };
+
+#define STORAGE_HEALTH_CACHE_MS 5000
 
 /*
  * Open the storage `cfg->url` names (creating a local directory and the staging directory when
@@ -95,7 +102,11 @@ int storage_remove(struct storage *s, const char *key, struct err *e);
  */
 int storage_presign(struct storage *s, const char *method, const char *key, int64_t now_s,
                     int64_t expires_s, struct buf *url, struct err *e);
-/* 0 when the storage answers (directory writable, bucket reachable); the reason otherwise. */
+/*
+ * 0 when the storage answers (directory writable, bucket reachable); the reason otherwise. The
+ * answer is probed at most once per STORAGE_HEALTH_CACHE_MS (a bucket probe is a round trip).
+ * Thread-safe.
+ */
 int storage_health(struct storage *s, struct err *e);
 
 /* Backends, for storage_open (and tests). */

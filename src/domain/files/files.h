@@ -131,6 +131,12 @@ int files_store_delete(struct db_conn *c, int64_t tenant, int64_t id, struct err
  */
 int files_store_list(struct db_conn *c, int64_t tenant, const char *owner, const struct page *p,
                      struct arena *a, struct files_file **rows, size_t *n, struct err *e);
+/*
+ * Pending files of any tenant whose upload link expired before `before_ms`, oldest first, at
+ * most `limit`. Rows and strings from `a`.
+ */
+int files_store_expired(struct db_conn *c, int64_t before_ms, int limit, struct arena *a,
+                        struct files_file **rows, size_t *n, struct err *e);
 /* Every storage key of the tenant's files (for purging its objects); strings from `a`. */
 int files_store_keys(struct db_conn *c, int64_t tenant, struct arena *a, const char ***keys,
                      size_t *n, struct err *e);

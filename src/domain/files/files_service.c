@@ -9,6 +9,8 @@
 #include "core/log.h"
 #include "core/str.h"
 #include "core/token.h"
+#include "jobs/worker.h"
+#include "sched/sched.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -320,4 +322,51 @@ int files_purge_objects(struct db_conn *c, struct storage *st, int64_t tenant, s
     }
     arena_release(&a);
     return rc;
+}
+
+/* ---------------------------------------------------------------- sweeping */
+
+int files_sweep_expired(struct db_conn *c, struct storage *st, int64_t now_ms, size_t *removed,
+                        struct err *e)
+{
+    struct arena a;
+    arena_init(&a);
+    struct files_file *rows = NULL;
+    size_t n = 0;
+    *removed = 0;
+    int rc = files_store_expired(c, now_ms - (int64_t)FILES_SWEEP_GRACE_S * 1000, FILES_SWEEP_BATCH,
+                                 &a, &rows, &n, e);
+    for (size_t i = 0; !rc && i < n; i++) {
+        struct err re;
+        err_init(&re);
+        if (storage_remove(st, rows[i].storage_key, &re)) {
+            log_warn("msg=\"expired upload's object not removed\" key=%s error=\"%s\"",
+                     rows[i].storage_key, re.msg);
+            continue;
+        }
+        err_init(&re);
+        if (files_store_delete(c, rows[i].tenant_id, rows[i].id, &re) == 0)
+            (*removed)++;
+    }
+    arena_release(&a);
+    return rc;
+}
+
+static int sweep_job(struct job_ctx *ctx, struct err *e)
+{
+    size_t removed = 0;
+    int rc = files_sweep_expired(ctx->conn, ctx->userdata, ctx->now_ms, &removed, e);
+    if (!rc && removed)
+        log_info("msg=\"expired uploads removed\" count=%zu", removed);
+    return rc;
+}
+
+int files_jobs_register(struct job_registry *reg, struct storage *st, struct err *e)
+{
+    return job_registry_add(reg, FILES_JOB_SWEEP, sweep_job, st, 0, e);
+}
+
+int files_jobs_schedule(struct sched *s, struct err *e)
+{
+    return sched_every(s, "files.sweep", 600, FILES_JOB_SWEEP, "{}", e);
 }

@@ -92,4 +92,22 @@ int files_delete(struct db_conn *c, struct storage *st, const struct files_calle
 int files_purge_objects(struct db_conn *c, struct storage *st, int64_t tenant, size_t *removed,
                         size_t *failed, struct err *e);
 
+/*
+ * Forget presigned uploads nobody completed: pending files whose link expired more than
+ * FILES_SWEEP_GRACE_S before `now_ms` lose their object (if one was PUT) and then their row; a
+ * file whose object cannot be removed keeps its row for the next sweep. At most
+ * FILES_SWEEP_BATCH per call; *removed counts the rows removed.
+ */
+#define FILES_SWEEP_GRACE_S 3600
+#define FILES_SWEEP_BATCH   200
+int files_sweep_expired(struct db_conn *c, struct storage *st, int64_t now_ms, size_t *removed,
+                        struct err *e);
+
+/* The sweep as a periodic job (files.sweep, every 10 minutes); `st` must outlive the workers. */
+#define FILES_JOB_SWEEP "files.sweep"
+struct job_registry;
+struct sched;
+int files_jobs_register(struct job_registry *reg, struct storage *st, struct err *e);
+int files_jobs_schedule(struct sched *s, struct err *e);
+
 #endif

@@ -131,6 +131,21 @@ int files_store_list(struct db_conn *c, int64_t tenant, const char *owner, const
     return db_list(s, read_file, sizeof(**rows), a, (void **)rows, n, e);
 }
 
+int files_store_expired(struct db_conn *c, int64_t before_ms, int limit, struct arena *a,
+                        struct files_file **rows, size_t *n, struct err *e)
+{
+    struct db_stmt *s;
+    int rc = db_prepare(c, &s,
+                        "SELECT " FILE_COLS " FROM files WHERE state = 'pending' "
+                        "AND expires_at < ? ORDER BY id LIMIT ?",
+                        e);
+    if (rc)
+        return rc;
+    db_bind_time(s, 1, before_ms);
+    db_bind_i64(s, 2, limit);
+    return db_list(s, read_file, sizeof(**rows), a, (void **)rows, n, e);
+}
+
 static void read_key(struct db_stmt *s, struct arena *a, void *out)
 {
     *(const char **)out = db_col_str(s, 0, a);

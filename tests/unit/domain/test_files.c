@@ -384,6 +384,42 @@ static void complete_refuses_and_cleans(void **state)
     FAILS(ERR_NOT_FOUND, files_get(f->c, &alice, p.file.id, &f->a, &got, e));
 }
 
+static void sweep_expired_uploads(void **state)
+{
+    struct fixture *f = *state;
+    struct files_caller alice = {f->t1, "key:1", false};
+    struct files_caller bob = {f->t2, "key:2", false};
+    struct files_presigned old1, old2, fresh;
+    OK(files_presign_upload(f->c, f->st, link_key, &alice, "a.pdf", NOW, &f->a, &old1, e));
+    OK(files_presign_upload(f->c, f->st, link_key, &bob, "b.pdf", NOW, &f->a, &old2, e));
+    int64_t later = NOW + (FILES_PRESIGN_TTL_S + FILES_SWEEP_GRACE_S) * 1000 + 1;
+    OK(files_presign_upload(f->c, f->st, link_key, &alice, "c.pdf", later, &f->a, &fresh, e));
+    /* one of the old ones had its bytes PUT but was never completed */
+    char path[STORAGE_PATH_MAX];
+    int fd;
+    OK(storage_stage(f->st, path, &fd, e));
+    assert_int_equal(write(fd, "%PDF-1", 6), 6);
+    close(fd);
+    OK(storage_put_file(f->st, old1.file.storage_key, path, 6, "", "", e));
+    int64_t ready = upload(f, &alice, "r.pdf", "%PDF-r", 6, 100, 0);
+    assert_int_equal(count_files(f->dir), 2);
+
+    size_t removed = 0;
+    /* within the grace nothing goes */
+    OK(files_sweep_expired(f->c, f->st, later - 2, &removed, e));
+    assert_int_equal(removed, 0);
+    OK(files_sweep_expired(f->c, f->st, later, &removed, e));
+    assert_int_equal(removed, 2);
+    assert_int_equal(count_files(f->dir), 1); /* the ready file's object stays */
+    struct files_file got;
+    FAILS(ERR_NOT_FOUND, files_get(f->c, &alice, old1.file.id, &f->a, &got, e));
+    FAILS(ERR_NOT_FOUND, files_get(f->c, &bob, old2.file.id, &f->a, &got, e));
+    OK(files_get(f->c, &alice, fresh.file.id, &f->a, &got, e));
+    OK(files_get(f->c, &alice, ready, &f->a, &got, e));
+    OK(files_sweep_expired(f->c, f->st, later, &removed, e));
+    assert_int_equal(removed, 0);
+}
+
 static void limits_and_purge(void **state)
 {
     struct fixture *f = *state;
@@ -424,6 +460,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(upload_read_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(local_presigned_link, setup, teardown),
         cmocka_unit_test_setup_teardown(complete_refuses_and_cleans, setup, teardown),
+        cmocka_unit_test_setup_teardown(sweep_expired_uploads, setup, teardown),
         cmocka_unit_test_setup_teardown(limits_and_purge, setup, teardown),
     };
     failed += TESTDB_RUN_GROUPS("files", tests, &backend);
