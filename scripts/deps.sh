@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Install the Debian packages Iceshop needs to build, test and benchmark.
-# Idempotent and quiet when everything is already there. Needs root (or sudo) only when
-# something is missing.
+# Install the Debian packages Iceshop needs to build, test and benchmark, and (test, bench) the
+# S3-compatible test server, s3rver, pinned in tests/s3/package-lock.json, into the project-local
+# tests/s3/node_modules. Idempotent and quiet when everything is already there. Needs root (or
+# sudo) only when a package is missing.
 set -euo pipefail
 
 build_pkgs="gcc make pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev
@@ -16,13 +17,32 @@ bench) want="$build_pkgs $test_pkgs $bench_pkgs" ;;
 *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
 esac
 
+# The test S3 server (tests/support/s3_server.c runs it): npm ci when node_modules is missing or
+# was installed from another lock file.
+s3rver() {
+    [ "${1:-build}" = build ] && return 0
+    local dir=tests/s3 stamp=tests/s3/node_modules/.iceshop-lock
+    cmp -s "$dir/package-lock.json" "$stamp" 2>/dev/null && return 0
+    echo "installing s3rver into $dir/node_modules" >&2
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2)
+    cp "$dir/package-lock.json" "$stamp"
+}
+cd "$(dirname "$0")/.."
+
 missing=()
+# node and npm for s3rver: Debian's packages unless a node with its own npm is already there
+if [ "${1:-build}" != build ] && ! command -v npm >/dev/null 2>&1; then
+    missing+=(nodejs npm)
+fi
 for p in $want; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
         missing+=("$p")
     fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -eq 0 ]; then
+    s3rver "${1:-build}"
+    exit 0
+fi
 
 echo "installing: ${missing[*]}" >&2
 sudo=""
@@ -41,3 +61,4 @@ if [ ! -e /usr/sbin/policy-rc.d ] && [ -z "$sudo" ]; then
 fi
 $sudo apt-get update -qq >/dev/null || true
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+s3rver "${1:-build}"

@@ -17,6 +17,7 @@
 #include "demo/sim.h"
 #include "domain/account/account.h"
 #include "domain/chat/dialog.h"
+#include "domain/files/files_service.h"
 #include "domain/understand/understand_json.h"
 #include "domain/flash/flash_service.h"
 #include "domain/flash/links.h"
@@ -41,6 +42,7 @@
 #include "jobs/queue.h"
 #include "jobs/worker.h"
 #include "net/httpc.h"
+#include "net/storage.h"
 #include "sched/sched.h"
 
 #include <errno.h>
@@ -180,6 +182,17 @@ static void publish_event(void *ctx, int64_t tenant, const char *type, const cha
 #define MAX_LANES    8 /* job lanes besides the default one */
 #define LANE_THREADS 2 /* handler threads of each such lane's pool */
 
+static int open_storage(const struct config *cfg, struct storage **out, struct err *e)
+{
+    const struct storage_config sc = {
+        .url = cfg->storage_url,
+        .staging = cfg->storage_staging,
+        .access_key = cfg->s3_access_key,
+        .secret_key = cfg->s3_secret_key,
+    };
+    return storage_open(&sc, out, e);
+}
+
 static int serve(struct config *cfg)
 {
     struct err e;
@@ -209,6 +222,8 @@ static int serve(struct config *cfg)
     }
     if (!rc)
         rc = load_secret_key(cfg, app.secret_key, &e);
+    if (!rc)
+        rc = open_storage(cfg, &app.storage, &e);
     if (rc)
         goto out;
     flash_links_configure(app.token_key, cfg->public_url);
@@ -221,6 +236,8 @@ static int serve(struct config *cfg)
         rc = flash_jobs_register(app.jobs, &e);
     if (!rc)
         rc = chat_jobs_register(app.jobs, &e);
+    if (!rc)
+        rc = files_jobs_register(app.jobs, app.storage, &e);
     /*
      * Providers whose verified webhook events are acted on; a provider without a row has its
      * events kept in the ledger and marked ignored (payments and cart recovery add theirs).
@@ -270,6 +287,8 @@ static int serve(struct config *cfg)
             rc = platform_tasks_schedule(app.sched, cfg, &e);
         if (!rc)
             rc = flash_jobs_schedule(app.sched, &e);
+        if (!rc)
+            rc = files_jobs_schedule(app.sched, &e);
         if (!rc)
             rc = sched_start(app.sched, &e);
         if (rc)
@@ -322,6 +341,7 @@ out:
     login_throttle_free(app.logins);
     metrics_free(app.metrics);
     job_registry_free(app.jobs);
+    storage_free(app.storage);
     db_close(app.db);
     explicit_bzero(app.token_key, sizeof(app.token_key));
     explicit_bzero(app.secret_key, sizeof(app.secret_key));
@@ -398,14 +418,28 @@ static int cmd_tenants(const struct config *cfg, int argc, char **argv)
         return die(&e);
     int rc;
     if (str_eq(argv[0], "delete")) {
-        struct account_tenant t;
+        struct account_tenant t = {0};
         int64_t rows = 0;
         rc = argc < 2 ? err_set(&e, ERR_INVALID, "tenants delete NAME: name missing")
                       : account_tenant_find(c, argv[1], &a, &t, &e);
+        /* the stored objects first: once the rows are gone nothing names them */
+        struct storage *st = NULL;
+        size_t removed = 0, failed = 0;
+        if (!rc)
+            rc = open_storage(cfg, &st, &e);
+        if (!rc)
+            rc = files_purge_objects(c, st, t.id, &removed, &failed, &e);
+        if (!rc && failed)
+            rc = err_set(&e, ERR_UPSTREAM,
+                         "%zu stored file(s) of tenant %s could not be removed; nothing was "
+                         "purged, try again",
+                         failed, argv[1]);
+        storage_free(st);
         if (!rc)
             rc = purge_tenant(c, t.id, &rows, &e);
         if (!rc)
-            printf("tenant %s removed with its %lld rows\n", argv[1], (long long)rows);
+            printf("tenant %s removed with its %lld rows and %zu stored files\n", argv[1],
+                   (long long)rows, removed);
     } else if (str_eq(argv[0], "create")) {
         int64_t id;
         rc = argc < 2 ? err_set(&e, ERR_INVALID, "tenants create NAME: name missing")
@@ -688,10 +722,24 @@ static int cmd_reset(const struct config *cfg, int argc, char **argv)
         return die(&e);
     int64_t tenant_id = 0, rows = 0;
     int rc = find_tenant(c, tenant, &a, &tenant_id, &e);
+    /* uploaded files are business data too: their stored objects go before their rows */
+    struct storage *st = NULL;
+    size_t removed = 0, failed = 0;
+    if (!rc)
+        rc = open_storage(cfg, &st, &e);
+    if (!rc)
+        rc = files_purge_objects(c, st, tenant_id, &removed, &failed, &e);
+    if (!rc && failed)
+        rc = err_set(&e, ERR_UPSTREAM,
+                     "%zu stored file(s) of tenant %s could not be removed; nothing was reset, "
+                     "try again",
+                     failed, tenant);
+    storage_free(st);
     if (!rc)
         rc = purge_tenant_reset(c, tenant_id, &rows, &e);
     if (!rc)
-        printf("tenant %s reset: %lld rows removed\n", tenant, (long long)rows);
+        printf("tenant %s reset: %lld rows and %zu stored files removed\n", tenant, (long long)rows,
+               removed);
     done_conn(db, c);
     arena_release(&a);
     return rc ? die(&e) : 0;

@@ -93,6 +93,8 @@ int config_load(struct config *cfg, struct err *e)
     cfg->job_lease_s = 30;
     cfg->job_backoff_ms = 1000;
     cfg->scheduler = 1;
+    str_copy(cfg->storage_url, sizeof(cfg->storage_url), "file://var/files");
+    cfg->files_max_bytes = 10 * 1024 * 1024;
 
     const char *listen = getenv("ICESHOP_LISTEN");
     int rc = 0;
@@ -123,6 +125,11 @@ int config_load(struct config *cfg, struct err *e)
         env_str("ICESHOP_PUBLIC_URL", cfg->public_url, sizeof(cfg->public_url), e) ||
         env_str("ICESHOP_SECRET_KEY", cfg->secret_key, sizeof(cfg->secret_key), e) ||
         env_str("ICESHOP_SECRET_KEY_FILE", cfg->secret_key_file, sizeof(cfg->secret_key_file), e) ||
+        env_str("ICESHOP_STORAGE_URL", cfg->storage_url, sizeof(cfg->storage_url), e) ||
+        env_str("ICESHOP_STORAGE_STAGING", cfg->storage_staging, sizeof(cfg->storage_staging), e) ||
+        env_str("ICESHOP_S3_ACCESS_KEY", cfg->s3_access_key, sizeof(cfg->s3_access_key), e) ||
+        env_str("ICESHOP_S3_SECRET_KEY", cfg->s3_secret_key, sizeof(cfg->s3_secret_key), e) ||
+        env_int("ICESHOP_FILES_MAX_BYTES", 1, 1024 * 1024 * 1024, &cfg->files_max_bytes, e) ||
         env_int("ICESHOP_WORKERS", 0, 256, &cfg->workers, e) ||
         env_int("ICESHOP_HTTP_THREADS", 1, 256, &cfg->http_threads, e) ||
         env_int("ICESHOP_DB_POOL", 0, 1024, &cfg->db_pool, e) ||

@@ -53,6 +53,11 @@ struct config {
     char secret_key_file[512];       /* ICESHOP_SECRET_KEY_FILE, default next to the database */
     /* ICESHOP_TRUSTED_PROXIES: peers whose X-Forwarded-For names the client; empty = none */
     struct ipnet_list trusted_proxies;
+    char storage_url[1024];    /* ICESHOP_STORAGE_URL file://DIR | s3://BUCKET?endpoint=… */
+    char storage_staging[512]; /* ICESHOP_STORAGE_STAGING: staged uploads, "" = default */
+    char s3_access_key[256];   /* ICESHOP_S3_ACCESS_KEY for s3:// storage */
+    char s3_secret_key[256];   /* ICESHOP_S3_SECRET_KEY */
+    int files_max_bytes;       /* ICESHOP_FILES_MAX_BYTES per upload unless a tenant sets its own */
 };
 
 /* Defaults, then every ICESHOP_* variable present; ERR_INVALID names the bad variable. */

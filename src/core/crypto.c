@@ -60,6 +60,25 @@ void sec_sha256(unsigned char out[SEC_SHA256_LEN], const void *p, size_t len)
     crypto_hash_sha256(out, p, len);
 }
 
+_Static_assert(sizeof(crypto_hash_sha256_state) <= sizeof(((struct sec_sha256_state *)0)->opaque),
+               "sec_sha256_state too small for libsodium's state");
+
+void sec_sha256_init(struct sec_sha256_state *st)
+{
+    crypto_hash_sha256_init((crypto_hash_sha256_state *)(void *)st->opaque);
+}
+
+void sec_sha256_update(struct sec_sha256_state *st, const void *p, size_t len)
+{
+    crypto_hash_sha256_update((crypto_hash_sha256_state *)(void *)st->opaque, p, len);
+}
+
+void sec_sha256_final(struct sec_sha256_state *st, unsigned char out[SEC_SHA256_LEN])
+{
+    crypto_hash_sha256_final((crypto_hash_sha256_state *)(void *)st->opaque, out);
+    sodium_memzero(st->opaque, sizeof(st->opaque));
+}
+
 void sec_hmac_sha256_v(unsigned char out[SEC_HMAC_SHA256_LEN], const void *key, size_t key_len,
                        const struct sec_slice *parts, size_t n)
 {

@@ -60,6 +60,17 @@ int sec_init(struct err *e);
 void sec_sha256(unsigned char out[SEC_SHA256_LEN], const void *p, size_t len);
 
 /*
+ * SHA-256 over data that arrives in pieces (an upload streamed to storage): init, update for
+ * each piece, final. The state is plain memory (no allocation); final wipes it.
+ */
+struct sec_sha256_state {
+    _Alignas(16) unsigned char opaque[128];
+};
+void sec_sha256_init(struct sec_sha256_state *st);
+void sec_sha256_update(struct sec_sha256_state *st, const void *p, size_t len);
+void sec_sha256_final(struct sec_sha256_state *st, unsigned char out[SEC_SHA256_LEN]);
+
+/*
  * HMAC-SHA256 of (data, len) under a key of any length (keys longer than 64 bytes are hashed
  * first, per RFC 2104). Cannot fail.
  */

@@ -11,6 +11,7 @@
 #include "domain/alerts/alerts.h"
 #include "http/auth.h"
 #include "http/handlers.h"
+#include "net/storage.h"
 #include "http/metrics.h"
 #include "http/sse.h"
 #include "jobs/queue.h"
@@ -141,8 +142,19 @@ int h_health_detailed(struct http_req *r, struct err *e)
     char ts[CLOCK_ISO_LEN];
     int64_t now = clock_now_ms(app->clock);
     clock_format_iso(now, ts);
-    json_t *checks = json_pack("{s:o, s:o, s:o, s:o}", "database", database, "jobs",
-                               backlog_json(counts), "workers", workers, "scheduler", sched);
+    /* storage: up or down for everyone; which kind and why only with a credential */
+    struct err se;
+    err_init(&se);
+    bool storage_ok = app->storage && storage_health(app->storage, &se) == 0;
+    json_t *storage = json_pack("{s:s}", "status", storage_ok ? "up" : "down");
+    if (authed && app->storage) {
+        json_object_set_new(storage, "kind", json_string(storage_kind(app->storage)));
+        if (!storage_ok)
+            json_object_set_new(storage, "error", json_string(se.msg));
+    }
+    json_t *checks =
+        json_pack("{s:o, s:o, s:o, s:o, s:o}", "database", database, "jobs", backlog_json(counts),
+                  "workers", workers, "scheduler", sched, "storage", storage);
     json_t *body = json_pack("{s:s, s:o, s:s, s:s, s:I}", "status", db_ok ? "healthy" : "unhealthy",
                              "checks", checks, "version", app->version, "timestamp", ts, "uptime_s",
                              (json_int_t)((clock_mono_ms() - app->started_ms) / 1000));

@@ -20,6 +20,7 @@ struct metrics;
 struct sse_hub;
 struct ratelimit;
 struct login_throttle;
+struct storage;
 
 struct app {
     struct config cfg;
@@ -33,6 +34,7 @@ struct app {
     struct ratelimit *rl_key;
     struct ratelimit *rl_ip;
     struct login_throttle *logins; /* failed-login waits and the password-hash gate */
+    struct storage *storage;       /* where file bytes live (ICESHOP_STORAGE_URL) */
     int64_t default_tenant_id;
     unsigned char token_key[32];  /* signs login tokens; shared by processes via the database */
     unsigned char secret_key[32]; /* seals integration secrets; never stored in the database */

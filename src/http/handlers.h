@@ -96,4 +96,15 @@ int h_public_seller_redeem(struct http_req *r, struct err *e);
 int h_public_seller_approve(struct http_req *r, struct err *e);
 int h_public_seller_reject(struct http_req *r, struct err *e);
 
+/* api_files.c: uploads (streamed), presigned uploads, metadata, downloads, the upload limit */
+int h_files_upload(struct http_req *r, struct err *e);
+int h_files_presign(struct http_req *r, struct err *e);
+int h_files_upload_link(struct http_req *r, struct err *e);
+int h_files_complete(struct http_req *r, struct err *e);
+int h_files_list(struct http_req *r, struct err *e);
+int h_files_get(struct http_req *r, struct err *e);
+int h_files_delete(struct http_req *r, struct err *e);
+int h_files_settings_get(struct http_req *r, struct err *e);
+int h_files_settings_put(struct http_req *r, struct err *e);
+
 #endif

@@ -49,8 +49,14 @@ struct http_req {
     struct account_principal who; /* tenant/role of the caller; role ROLE_NONE when anonymous */
     struct buf body;
     bool body_too_large;
-    size_t drained; /* bytes discarded after the body passed its limit */
-    json_t *json;   /* parsed body for HTTP_BODY_JSON routes */
+    size_t drained;                      /* bytes discarded after the body passed its limit */
+    json_t *json;                        /* parsed body for HTTP_BODY_JSON routes */
+    enum http_stream_phase stream_phase; /* HTTP_BODY_STREAM routes: which call this is */
+    const char *stream_data;             /* DATA: this piece of the body */
+    size_t stream_len;
+    void *stream_ctx;   /* a streamed route's state (set in BEGIN) */
+    bool stream_failed; /* begin or data refused; stream_err says why */
+    struct err stream_err;
     int64_t start_ns;
     struct db_conn *db; /* lazily acquired by http_req_db(); released at request end */
 
@@ -59,6 +65,9 @@ struct http_req {
     const char *content_type;
     char *reply_body; /* malloc'd; ownership passes to the server */
     size_t reply_len;
+    bool reply_is_file; /* http_reply_file: the body is reply_fd's bytes (the fd is owned) */
+    int reply_fd;
+    int64_t reply_fd_size;
     struct http_header reply_headers[HTTP_MAX_REPLY_HEADERS];
     int n_reply_headers;
     bool replied;
@@ -115,6 +124,11 @@ int http_reply_json(struct http_req *r, int status, json_t *body);
 /* Reply with bytes (copied). */
 int http_reply_bytes(struct http_req *r, int status, const char *content_type, const char *data,
                      size_t len);
+/*
+ * Reply with `size` bytes read from `fd` (takes ownership: closed after sending, or at request
+ * end if the reply is replaced), without loading them into memory.
+ */
+int http_reply_file(struct http_req *r, int status, const char *content_type, int fd, int64_t size);
 /* Add a response header (copied into the arena); at most HTTP_MAX_REPLY_HEADERS. */
 void http_reply_header(struct http_req *r, const char *name, const char *value);
 /* The JSON error reply for `e` (status from http_status_from_err). */

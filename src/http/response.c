@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 int http_status_from_err(enum err_code code)
 {
@@ -52,6 +53,10 @@ static void set_reply(struct http_req *r, int status, const char *content_type, 
                       size_t len)
 {
     free(r->reply_body);
+    if (r->reply_is_file) {
+        close(r->reply_fd);
+        r->reply_is_file = false;
+    }
     r->status = status;
     r->content_type = content_type;
     r->reply_body = body;
@@ -69,6 +74,15 @@ int http_reply_json(struct http_req *r, int status, json_t *body)
     t[n] = '\n';
     t[n + 1] = '\0';
     set_reply(r, status, "application/json", t, n + 1);
+    return 0;
+}
+
+int http_reply_file(struct http_req *r, int status, const char *content_type, int fd, int64_t size)
+{
+    set_reply(r, status, content_type, NULL, 0);
+    r->reply_is_file = true;
+    r->reply_fd = fd;
+    r->reply_fd_size = size;
     return 0;
 }
 

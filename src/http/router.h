@@ -22,7 +22,19 @@ enum http_route_flags {
     HTTP_BODY_JSON = 1 << 0, /* body must be an application/json object; parsed before the call */
     HTTP_SSE = 1 << 1,       /* streams Server-Sent Events */
     HTTP_BODY_OPTIONAL = 1 << 2, /* with HTTP_BODY_JSON: an empty body is fine (r->json NULL) */
+    /*
+     * The body is streamed to the handler instead of collected (uploads). The handler is called
+     * in phases (r->stream_phase): BEGIN after the route, auth, rate and size checks, before any
+     * body byte (set up r->stream_ctx and cleanups on r->arena; may refuse at once, e.g. a
+     * declared length over the tenant's limit); DATA for each piece as it arrives
+     * (r->stream_data, r->stream_len); END once the body ended, to reply. After an error in
+     * BEGIN or DATA the rest of the body is drained (bounded) and the error answered.
+     */
+    HTTP_BODY_STREAM = 1 << 3,
 };
+
+enum http_stream_phase { HTTP_STREAM_BEGIN = 0, HTTP_STREAM_DATA, HTTP_STREAM_END };
+
 
 struct http_route {
     const char *method;  /* "GET", "POST", ... */

@@ -119,6 +119,19 @@ const struct http_route http_routes[] = {
     {"GET", "/vendor/leaflet/images/{name}", h_vendor_leaflet_image, ROLE_NONE, 0, 0},
     {"GET", "/vendor/chartjs/{name}", h_vendor_chartjs, ROLE_NONE, 0, 0},
 
+    /* files: the body of an upload streams to storage, never held in memory */
+    {"POST", "/api/files/upload", h_files_upload, ROLE_OPERATOR, 1024 * 1024 * KB + 64 * KB,
+     HTTP_BODY_STREAM},
+    {"POST", "/api/files/presign-upload", h_files_presign, ROLE_OPERATOR, 4 * KB, HTTP_BODY_JSON},
+    {"PUT", "/api/files/uploads/{token}", h_files_upload_link, ROLE_NONE, 1024 * 1024 * KB,
+     HTTP_BODY_STREAM},
+    {"GET", "/api/files/settings", h_files_settings_get, ROLE_VIEWER, 0, 0},
+    {"PUT", "/api/files/settings", h_files_settings_put, ROLE_ADMIN, 1 * KB, HTTP_BODY_JSON},
+    {"GET", "/api/files", h_files_list, ROLE_VIEWER, 0, 0},
+    {"GET", "/api/files/{id}", h_files_get, ROLE_VIEWER, 0, 0},
+    {"DELETE", "/api/files/{id}", h_files_delete, ROLE_OPERATOR, 0, 0},
+    {"POST", "/api/files/{id}/complete", h_files_complete, ROLE_OPERATOR, 0, 0},
+
     /* the notification outbox */
     {"GET", "/api/messages", h_messages_list, ROLE_VIEWER, 0, 0},
     {"POST", "/api/messages/email", h_messages_email, ROLE_OPERATOR, 8 * 1024 * KB, HTTP_BODY_JSON},

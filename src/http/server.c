@@ -89,9 +89,18 @@ static enum MHD_Result queue_reply(struct http_req *r, struct MHD_Connection *co
         err_set(&e, ERR_INTERNAL, "handler produced no reply");
         http_reply_error(r, &e);
     }
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer_with_free_callback(r->reply_len, r->reply_body, free);
-    r->reply_body = NULL; /* the response owns it now */
+    struct MHD_Response *resp;
+    if (r->reply_is_file) {
+        /* libmicrohttpd reads the descriptor as it sends and closes it */
+        resp = MHD_create_response_from_fd64((uint64_t)r->reply_fd_size, r->reply_fd);
+        if (!resp)
+            close(r->reply_fd);
+        r->reply_is_file = false;
+    } else {
+        resp =
+            MHD_create_response_from_buffer_with_free_callback(r->reply_len, r->reply_body, free);
+        r->reply_body = NULL; /* the response owns it now */
+    }
     if (!resp)
         return MHD_NO;
     MHD_add_response_header(resp, "Content-Type",
@@ -463,7 +472,12 @@ static int precheck(struct http_server *srv, struct http_req *r, struct MHD_Conn
             return err_set(e, ERR_UNSUPPORTED, "Content-Type must be application/json, got %s",
                            ct ? ct : "none");
     }
-    buf_init(&r->body, r->route->max_body);
+    bool stream = r->route->flags & HTTP_BODY_STREAM;
+    buf_init(&r->body, stream ? 0 : r->route->max_body);
+    if (stream) {
+        r->stream_phase = HTTP_STREAM_BEGIN;
+        return r->route->handler(r, e);
+    }
     return 0;
 }
 
@@ -494,6 +508,18 @@ static void reply_too_large(struct http_req *r)
     err_init(&e);
     err_set(&e, ERR_TOO_LARGE, "request body exceeds the limit of %zu bytes", r->route->max_body);
     http_reply_error(r, &e);
+}
+
+/* A streamed body was refused: answer its error (logged when it is the server's fault). */
+static void reply_stream_error(struct http_req *r)
+{
+    if (r->stream_err.code == ERR_OK)
+        err_set(&r->stream_err, ERR_INTERNAL, "request body refused");
+    http_reply_error(r, &r->stream_err);
+    if (r->stream_err.code == ERR_DB || r->stream_err.code == ERR_INTERNAL)
+        log_error("msg=\"request failed\" request_id=%s route=\"%s\" code=%s error=\"%s\"",
+                  r->request_id, r->route->pattern, err_code_name(r->stream_err.code),
+                  r->stream_err.msg);
 }
 
 /* The guard's record of this connection (set when it opened), or NULL. */
@@ -609,6 +635,29 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         return MHD_YES;
     }
+    if (*upload_data_size && r->route && (r->route->flags & HTTP_BODY_STREAM)) {
+        connguard_body(srv->guard, gc, *upload_data_size);
+        if (!r->stream_failed) {
+            r->stream_phase = HTTP_STREAM_DATA;
+            r->stream_data = upload_data;
+            r->stream_len = *upload_data_size;
+            if (r->route->handler(r, &r->stream_err))
+                r->stream_failed = true;
+            r->stream_data = NULL;
+            r->stream_len = 0;
+        }
+        if (r->stream_failed) {
+            /* drain a modest rest so the client reads the answer, as for bodies too large */
+            r->drained += *upload_data_size;
+            if (r->drained > BUF_MAX_REQ_BODY && !r->replied) {
+                *upload_data_size = 0;
+                reply_stream_error(r);
+                return queue_reply(r, conn);
+            }
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
     if (*upload_data_size) {
         connguard_body(srv->guard, gc, *upload_data_size);
         if (!r->body_too_large && buf_append(&r->body, upload_data, *upload_data_size)) {
@@ -637,6 +686,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         reply_too_large(r);
         return queue_reply(r, conn);
     }
+    if (r->stream_failed) {
+        reply_stream_error(r);
+        return queue_reply(r, conn);
+    }
+    if (r->route->flags & HTTP_BODY_STREAM)
+        r->stream_phase = HTTP_STREAM_END;
     run_handler(r);
     if (r->sse)
         return queue_sse(srv, r, conn);
@@ -712,6 +767,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (r->db)
         db_conn_release(r->db);
     free(r->reply_body);
+    if (r->reply_is_file)
+        close(r->reply_fd);
     buf_release(&r->body);
     arena_release(&r->arena);
     free(r);

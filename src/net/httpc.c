@@ -119,15 +119,28 @@ void httpc_global_cleanup(void)
 /* ---------------------------------------------------------------- libcurl backend */
 
 struct xfer {
+    CURL *curl;
     struct httpc_response *resp;
+    const struct httpc_request *req;
     size_t max_body;
     bool too_large;
+    bool sink_failed;
 };
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
 {
     struct xfer *x = userp;
     size_t n = size * nmemb;
+    long status = 0;
+    if (x->req->sink)
+        curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &status);
+    if (x->req->sink && status >= 200 && status < 300) {
+        if (x->req->sink(x->req->sink_ctx, data, n)) {
+            x->sink_failed = true;
+            return 0;
+        }
+        return n;
+    }
     if (x->resp->body.len + n > x->max_body || buf_append(&x->resp->body, data, n)) {
         x->too_large = true;
         return 0; /* anything but n aborts the transfer */
@@ -222,8 +235,12 @@ static int build_headers(const struct httpc_request *req, struct curl_slist **ou
         }
         list = next;
     }
-    /* curl would send "Expect: 100-continue" for big bodies and wait a second for it */
-    if (!has_header(req, "Expect")) {
+    /*
+     * curl would send "Expect: 100-continue" for big bodies and wait a second for it. Not with
+     * SigV4: curl signs every header in this list, and an empty one is never sent, so the
+     * receiver's signature could not match (S3 answers 100-continue anyway).
+     */
+    if (!has_header(req, "Expect") && !req->aws_sigv4) {
         struct curl_slist *next = curl_slist_append(list, "Expect:");
         if (!next) {
             rc = err_set(e, ERR_INTERNAL, "out of memory building headers");
@@ -246,8 +263,24 @@ static bool scheme_ok(const char *url)
     return strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0;
 }
 
+static size_t on_upload(char *buf, size_t size, size_t nitems, void *userp)
+{
+    const struct httpc_request *req = userp;
+    size_t n = req->upload_read(req->upload_ctx, buf, size * nitems);
+    return n == (size_t)-1 ? CURL_READFUNC_ABORT : n;
+}
+
 static int set_method(CURL *c, const struct httpc_request *req, const char *method)
 {
+    if (req->upload_read) {
+        CURLcode uc = curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+        uc |= curl_easy_setopt(c, CURLOPT_READFUNCTION, on_upload);
+        uc |= curl_easy_setopt(c, CURLOPT_READDATA, (void *)(uintptr_t)req);
+        uc |= curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)req->upload_len);
+        if (strcmp(method, "PUT") != 0)
+            uc |= curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+        return uc != CURLE_OK;
+    }
     bool with_body = req->body_len > 0 || strcmp(method, "POST") == 0 ||
                      strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0;
     CURLcode cc = CURLE_OK;
@@ -268,6 +301,8 @@ static int set_method(CURL *c, const struct httpc_request *req, const char *meth
 static int map_error(CURLcode cc, const struct xfer *x, const char *errbuf, struct err *e)
 {
     const char *detail = errbuf[0] ? errbuf : curl_easy_strerror(cc);
+    if (x->sink_failed)
+        return err_set(e, ERR_UPSTREAM, "http response refused by its reader");
     if (x->too_large || cc == CURLE_FILESIZE_EXCEEDED)
         return err_set(e, ERR_TOO_LARGE, "http response larger than %zu bytes", x->max_body);
     switch (cc) {
@@ -308,7 +343,9 @@ static int curl_do(void *ctx, const struct httpc_request *req, struct httpc_resp
     }
 
     struct xfer x = {
+        .curl = c,
         .resp = resp,
+        .req = req,
         .max_body = req->max_response ? req->max_response : BUF_MAX_RESPONSE,
     };
     char errbuf[CURL_ERROR_SIZE] = "";
@@ -332,7 +369,12 @@ static int curl_do(void *ctx, const struct httpc_request *req, struct httpc_resp
     cc |= curl_easy_setopt(c, CURLOPT_USERAGENT, "iceshop");
     cc |= curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
     /* refuse early when Content-Length already says too much; on_body catches the rest */
-    cc |= curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x.max_body);
+    if (!req->sink)
+        cc |= curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x.max_body);
+    if (req->aws_sigv4) {
+        cc |= curl_easy_setopt(c, CURLOPT_AWS_SIGV4, req->aws_sigv4);
+        cc |= curl_easy_setopt(c, CURLOPT_USERPWD, req->userpwd ? req->userpwd : "");
+    }
     cc |= curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     cc |= curl_easy_setopt(c, CURLOPT_WRITEDATA, &x);
     cc |= curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);

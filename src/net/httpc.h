@@ -12,6 +12,7 @@
 #include "core/err.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define HTTPC_DEFAULT_TIMEOUT_MS         10000
 #define HTTPC_DEFAULT_CONNECT_TIMEOUT_MS 5000
@@ -37,6 +38,23 @@ struct httpc_request {
     long timeout_ms;         /* whole transfer; 0 → HTTPC_DEFAULT_TIMEOUT_MS */
     long connect_timeout_ms; /* 0 → HTTPC_DEFAULT_CONNECT_TIMEOUT_MS */
     size_t max_response;     /* body cap in bytes; 0 → BUF_MAX_RESPONSE */
+    /*
+     * A streamed upload instead of `body` (method PUT): upload_read fills up to `max` bytes and
+     * returns how many, 0 at the end, or (size_t)-1 to abort; upload_len is the exact length.
+     */
+    size_t (*upload_read)(void *ctx, char *buf, size_t max);
+    void *upload_ctx;
+    int64_t upload_len;
+    /*
+     * A streamed response: each piece of a 2xx body goes to sink (not to resp->body, and with
+     * no max_response cap; other statuses' bodies still go to resp->body); a non-zero return
+     * aborts the transfer with ERR_UPSTREAM.
+     */
+    int (*sink)(void *ctx, const char *p, size_t n);
+    void *sink_ctx;
+    /* AWS Signature V4 by libcurl: "aws:amz:<region>:<service>" with "<access>:<secret>". */
+    const char *aws_sigv4;
+    const char *userpwd;
 };
 
 /*

@@ -30,6 +30,8 @@ const struct purge_table purge_tenant_tables[] = {
     {"webhook_endpoints", PURGE_SETTINGS},
     {"integration_fields", PURGE_SETTINGS},
     {"inbound_events", PURGE_DATA},
+    {"files", PURGE_DATA}, /* the stored objects go first: files_purge_objects (main.c) */
+    {"files_limits", PURGE_SETTINGS},
     {"jobs", PURGE_DATA},
     {"api_keys", PURGE_ACCESS},
     {"users", PURGE_ACCESS},

@@ -176,6 +176,10 @@ int server_start(struct server *s, const char *db_url_in, const char *const *ext
         setenv("ICESHOP_HTTP_THREADS", "2", 0);
         setenv("ICESHOP_RATE_LIMIT_KEY", "0", 0);
         setenv("ICESHOP_RATE_LIMIT_IP", "0", 0);
+        /* uploaded files go to the test's directory, not ./var/files */
+        char storage[600];
+        snprintf(storage, sizeof(storage), "file://%s/files-%d-%d", dir, (int)getpid(), s->port);
+        setenv("ICESHOP_STORAGE_URL", storage, 0);
         for (int i = 0; extra_env && extra_env[i]; i++)
             putenv((char *)(uintptr_t)extra_env[i]);
         /* HARNESS_LISTEN_HOST=[::] listens there on the same port (dual stack keeps base) */
