@@ -34,12 +34,15 @@ size_t migrate_data_tables(const char **out, size_t max)
     return n;
 }
 
-static int count_and_sum(struct db_conn *c, const char *table, bool has_id, int64_t *count,
+/* Row count and the sum of column `id_col` ("" for none) of `table`. */
+static int count_and_sum(struct db_conn *c, const char *table, const char *id_col, int64_t *count,
                          int64_t *sum, struct err *e)
 {
     char sql[256];
-    snprintf(sql, sizeof(sql), "SELECT count(*), %s FROM %s", has_id ? "coalesce(sum(id), 0)" : "0",
-             table);
+    if (*id_col)
+        snprintf(sql, sizeof(sql), "SELECT count(*), coalesce(sum(%s), 0) FROM %s", id_col, table);
+    else
+        snprintf(sql, sizeof(sql), "SELECT count(*), 0 FROM %s", table);
     struct db_stmt *s;
     int rc = db_prepare(c, &s, sql, e);
     if (rc)
@@ -53,12 +56,34 @@ static int count_and_sum(struct db_conn *c, const char *table, bool has_id, int6
     return st == DB_ERROR ? db_step_error(e) : 0;
 }
 
-/* Copy one table's rows; *n gets how many and *has_id whether it has an "id" column. */
+/*
+ * The destination table's identity column (PostgreSQL; "id", "order_id", ...) into out, or ""
+ * when it has none.
+ */
+static int identity_column(struct db_conn *dst, const char *table, char *out, size_t n,
+                           struct err *e)
+{
+    out[0] = '\0';
+    struct db_stmt *s;
+    int rc = db_prepare(dst, &s,
+                        "SELECT column_name FROM information_schema.columns WHERE table_schema = "
+                        "current_schema() AND table_name = ? AND is_identity = 'YES'",
+                        e);
+    if (rc)
+        return rc;
+    db_bind_text(s, 1, table);
+    int st = db_step(s, e);
+    if (st == DB_ROW && db_col_text(s, 0))
+        snprintf(out, n, "%s", db_col_text(s, 0));
+    db_stmt_done(s);
+    return st == DB_ERROR ? db_step_error(e) : 0;
+}
+
+/* Copy one table's rows; *n gets how many. */
 static int copy_table(struct db_conn *src, struct db_conn *dst, const char *table, int64_t *n,
-                      bool *has_id, struct err *e)
+                      struct err *e)
 {
     *n = 0;
-    *has_id = false;
     char sql[256];
     snprintf(sql, sizeof(sql), "SELECT * FROM %s", table);
     struct db_stmt *s;
@@ -73,10 +98,8 @@ static int copy_table(struct db_conn *src, struct db_conn *dst, const char *tabl
             struct buf q;
             buf_init(&q, 8192);
             buf_appendf(&q, "INSERT INTO %s (", table);
-            for (int i = 0; i < cols; i++) {
+            for (int i = 0; i < cols; i++)
                 buf_appendf(&q, "%s%s", i ? ", " : "", db_col_name(s, i));
-                *has_id = *has_id || strcmp(db_col_name(s, i), "id") == 0;
-            }
             /* ids are copied as they are, also into GENERATED ALWAYS identity columns */
             buf_appends(&q, ") OVERRIDING SYSTEM VALUE VALUES (");
             for (int i = 0; i < cols; i++)
@@ -124,7 +147,7 @@ int migrate_data_copy(struct db *from, struct db *to, FILE *progress,
         rc = db_conn_acquire(to, &dst, e);
     int64_t tenants = 0, ignored = 0;
     if (!rc)
-        rc = count_and_sum(dst, "tenants", true, &tenants, &ignored, e);
+        rc = count_and_sum(dst, "tenants", "", &tenants, &ignored, e);
     if (!rc && tenants > 0)
         rc = err_set(e, ERR_CONFLICT,
                      "the PostgreSQL database already holds %lld tenant(s); migrate into an "
@@ -139,20 +162,22 @@ int migrate_data_copy(struct db *from, struct db *to, FILE *progress,
     size_t nt = migrate_data_tables(tables, 128);
     for (size_t i = 0; !rc && i < nt; i++) {
         int64_t n = 0, c1 = 0, s1 = 0, c2 = 0, s2 = 0;
-        bool has_id = false;
-        rc = copy_table(src, dst, tables[i], &n, &has_id, e);
-        if (!rc && has_id) {
-            char sql[256];
+        char id_col[64];
+        rc = identity_column(dst, tables[i], id_col, sizeof(id_col), e);
+        if (!rc)
+            rc = copy_table(src, dst, tables[i], &n, e);
+        if (!rc && id_col[0]) {
+            char sql[512];
             snprintf(sql, sizeof(sql),
-                     "SELECT setval(pg_get_serial_sequence('%s', 'id'), "
-                     "greatest(coalesce(max(id), 0), 1), max(id) IS NOT NULL) FROM %s",
-                     tables[i], tables[i]);
+                     "SELECT setval(pg_get_serial_sequence('%s', '%s'), "
+                     "greatest(coalesce(max(%s), 0), 1), max(%s) IS NOT NULL) FROM %s",
+                     tables[i], id_col, id_col, id_col, tables[i]);
             rc = db_exec(dst, sql, e);
         }
         if (!rc)
-            rc = count_and_sum(src, tables[i], has_id, &c1, &s1, e);
+            rc = count_and_sum(src, tables[i], id_col, &c1, &s1, e);
         if (!rc)
-            rc = count_and_sum(dst, tables[i], has_id, &c2, &s2, e);
+            rc = count_and_sum(dst, tables[i], id_col, &c2, &s2, e);
         if (!rc && (c1 != c2 || s1 != s2))
             rc = err_set(e, ERR_INTERNAL,
                          "table %s differs after the copy: %lld rows (ids %lld) in SQLite, %lld "
