@@ -9,6 +9,15 @@
 
 /* Children first: a row is deleted before the rows it references. */
 const char *const purge_tenant_tables[] = {
+    "order_item",
+    "orders",
+    "cart_item",
+    "cart",
+    "product",
+    "category",
+    "customer",
+    "geo_climate_monthly",
+    "city",
     "message_attachments",
     "messages",
     "participants",
