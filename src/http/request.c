@@ -114,6 +114,14 @@ json_t *http_page_body(const char *key, json_t *items, const struct page *p, siz
                      next ? json_integer(next) : json_null());
 }
 
+void http_req_stream(struct http_req *r, http_stream_chunk_fn *chunk, http_stream_end_fn *end,
+                     void *ctx)
+{
+    r->stream_chunk = chunk;
+    r->stream_end = end;
+    r->stream_ctx = ctx;
+}
+
 int http_req_db(struct http_req *r, struct db_conn **out, struct err *e)
 {
     if (!r->db) {

@@ -21,6 +21,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct http_req;
+
+/*
+ * A streamed body (HTTP_BODY_STREAM routes): `chunk` gets each piece as it arrives (borrowed
+ * for the call), `end` runs once the body is complete and replies. Either returns 0, or an
+ * error code with `e` filled: after a failed `chunk` the rest of the body is discarded (or the
+ * connection closed past a bounded drain), `end` does not run and the error is the reply.
+ */
+typedef int http_stream_chunk_fn(struct http_req *r, void *ctx, const char *data, size_t len,
+                                 struct err *e);
+typedef int http_stream_end_fn(struct http_req *r, void *ctx, struct err *e);
+
 struct http_header {
     const char *name;
     const char *value;
@@ -65,6 +77,14 @@ struct http_req {
     bool sse;   /* the handler turned this request into an event stream */
     bool close; /* close the connection after the reply (framing could not be trusted) */
     int64_t sse_tenant_id;
+
+    /* a streamed body (HTTP_BODY_STREAM): set by http_req_stream, driven by server.c */
+    http_stream_chunk_fn *stream_chunk;
+    http_stream_end_fn *stream_end;
+    void *stream_ctx;
+    size_t streamed;    /* body bytes received */
+    bool stream_failed; /* stream_chunk failed: the rest is discarded */
+    struct err stream_err;
 };
 
 /* Path parameter by name ({id}), or NULL. */
@@ -104,6 +124,16 @@ int http_req_page(struct http_req *r, int def_limit, int max_limit, struct page 
  */
 json_t *http_page_body(const char *key, json_t *items, const struct page *p, size_t n,
                        int64_t last_id);
+
+/*
+ * On an HTTP_BODY_STREAM route, called by the handler (which runs before the body is read) to
+ * take the body: `chunk` and `end` as described at http_stream_chunk_fn; `ctx` is borrowed until
+ * the request ends (keep it in the arena, with arena_defer for anything to release, so a client
+ * that goes away mid-upload leaks nothing). A handler that does not call it replies or fails at
+ * once, and the body is never read.
+ */
+void http_req_stream(struct http_req *r, http_stream_chunk_fn *chunk, http_stream_end_fn *end,
+                     void *ctx);
 
 /* Reply with JSON; takes the reference to `body`. */
 int http_reply_json(struct http_req *r, int status, json_t *body);

@@ -22,6 +22,11 @@ enum http_route_flags {
     HTTP_BODY_JSON = 1 << 0, /* body must be an application/json object; parsed before the call */
     HTTP_SSE = 1 << 1,       /* streams Server-Sent Events */
     HTTP_BODY_OPTIONAL = 1 << 2, /* with HTTP_BODY_JSON: an empty body is fine (r->json NULL) */
+    /*
+     * The body is streamed, never gathered: the handler runs before the body is read and takes
+     * it with http_req_stream() (request.h), piece by piece as it arrives, up to max_body.
+     */
+    HTTP_BODY_STREAM = 1 << 3,
 };
 
 struct http_route {

@@ -434,6 +434,18 @@ static int precheck(struct http_server *srv, struct http_req *r, struct MHD_Conn
     return 0;
 }
 
+/* A handler (or a streamed body's callback) failed with rc: its error becomes the reply. */
+static void reply_failure(struct http_req *r, int rc, struct err *e)
+{
+    if (e->code == ERR_OK)
+        err_set(e, (enum err_code)rc, "request failed");
+    r->replied = false;
+    http_reply_error(r, e);
+    if (e->code == ERR_DB || e->code == ERR_INTERNAL)
+        log_error("msg=\"request failed\" request_id=%s route=\"%s\" code=%s error=\"%s\"",
+                  r->request_id, r->route->pattern, err_code_name(e->code), e->msg);
+}
+
 static void run_handler(struct http_req *r)
 {
     struct err e;
@@ -444,15 +456,37 @@ static void run_handler(struct http_req *r)
         rc = json_parse_object(buf_str(&r->body), r->body.len, &r->arena, &r->json, &e);
     if (!rc)
         rc = r->route->handler(r, &e);
-    if (rc) {
-        if (e.code == ERR_OK)
-            err_set(&e, (enum err_code)rc, "request failed");
-        r->replied = false;
-        http_reply_error(r, &e);
-        if (e.code == ERR_DB || e.code == ERR_INTERNAL)
-            log_error("msg=\"request failed\" request_id=%s route=\"%s\" code=%s error=\"%s\"",
-                      r->request_id, r->route->pattern, err_code_name(e.code), e.msg);
+    if (rc)
+        reply_failure(r, rc, &e);
+}
+
+/* The end of a streamed body: the failure of a piece, or the handler's end callback. */
+static void end_stream(struct http_req *r)
+{
+    if (r->stream_failed) {
+        reply_failure(r, r->stream_err.code ? (int)r->stream_err.code : ERR_INTERNAL,
+                      &r->stream_err);
+        return;
     }
+    struct err e;
+    err_init(&e);
+    int rc = r->stream_end(r, r->stream_ctx, &e);
+    if (rc)
+        reply_failure(r, rc, &e);
+}
+
+/* One piece of a streamed body; false once it is refused (too large or failed). */
+static bool feed_stream(struct http_req *r, const char *data, size_t len)
+{
+    r->streamed += len;
+    if (!r->body_too_large && r->streamed > r->route->max_body)
+        r->body_too_large = true;
+    if (r->body_too_large || r->stream_failed)
+        return false;
+    err_init(&r->stream_err);
+    if (r->stream_chunk(r, r->stream_ctx, data, len, &r->stream_err))
+        r->stream_failed = true;
+    return !r->stream_failed;
 }
 
 static void reply_too_large(struct http_req *r)
@@ -557,6 +591,31 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             connguard_busy(srv->guard, gc);
             return queue_reply(r, conn);
         }
+        if (r->route->flags & HTTP_BODY_STREAM) {
+            /* the handler decides before the body is read; refusing it answers at once */
+            run_handler(r);
+            if (r->replied || !r->stream_chunk) {
+                connguard_busy(srv->guard, gc);
+                return queue_reply(r, conn);
+            }
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size && r->stream_chunk) {
+        connguard_body(srv->guard, gc, *upload_data_size);
+        if (!feed_stream(r, upload_data, *upload_data_size)) {
+            /* as below: drain a modest overflow so the client reads the answer, then cut */
+            r->drained += *upload_data_size;
+            if (r->drained > BUF_MAX_REQ_BODY && !r->replied) {
+                *upload_data_size = 0;
+                if (r->body_too_large)
+                    reply_too_large(r);
+                else
+                    end_stream(r);
+                return queue_reply(r, conn);
+            }
+        }
+        *upload_data_size = 0;
         return MHD_YES;
     }
     if (*upload_data_size) {
@@ -585,6 +644,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES; /* answered early while draining */
     if (r->body_too_large) {
         reply_too_large(r);
+        return queue_reply(r, conn);
+    }
+    if (r->stream_chunk) {
+        end_stream(r);
         return queue_reply(r, conn);
     }
     run_handler(r);
