@@ -811,7 +811,7 @@ int h_import(struct http_req *r, struct err *e)
     if (kind < 0)
         return err_set_field(e, ERR_NOT_FOUND, "kind",
                              "no import of %s; kinds are customers, products, orders", kind_name);
-    enum import_format format;
+    enum import_format format = IMPORT_NDJSON;
     int rc = import_format_of(http_req_header(r, "Content-Type"), &format, e);
     if (rc)
         return rc;

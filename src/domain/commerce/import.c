@@ -25,7 +25,7 @@ const char *const import_kind_names[] = {"customers", "products", "orders", NULL
 /* Rename the field of the error just set (the getters name paths relative to an item). */
 static int prefix_field(struct err *e, const char *prefix)
 {
-    char field[64], msg[256];
+    char field[160], msg[400]; /* room for both; err_replace keeps what fits */
     snprintf(field, sizeof(field), "%s%s", prefix, e->field);
     snprintf(msg, sizeof(msg), "%s%s", prefix, e->msg);
     return err_replace(e, e->code, field, "%s", msg);
