@@ -506,6 +506,44 @@ static void test_import_many_batches(void **state)
     assert_int_equal(count(f, "SELECT COUNT(*) FROM product WHERE tenant_id = ?", f->t1), 10);
 }
 
+/*
+ * A record the database refuses (here a trigger; in life e.g. a constraint a check missed)
+ * spoils its batch's transaction (on PostgreSQL the whole transaction aborts): the batch is
+ * replayed record by record, the refused one is rejected with its line and the others kept.
+ */
+static void test_import_database_refusal_keeps_the_rest(void **state)
+{
+    struct fixture *f = *state;
+    if (backend == DB_SQLITE) {
+        OK(db_exec(f->c,
+                   "CREATE TRIGGER boom BEFORE INSERT ON orders WHEN NEW.external_id = 'boom' "
+                   "BEGIN SELECT RAISE(ABORT, 'boom refused'); END",
+                   e));
+    } else {
+        OK(db_exec(f->c,
+                   "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                   "IF NEW.external_id = 'boom' THEN RAISE EXCEPTION 'boom refused'; END IF; "
+                   "RETURN NEW; END $$; CREATE TRIGGER boom BEFORE INSERT ON orders FOR EACH ROW "
+                   "EXECUTE FUNCTION boom()",
+                   e));
+    }
+    const char *text =
+        ORDER("a", "c1", "p1", "1") ORDER("boom", "c2", "p2", "1") ORDER("c", "c3", "p3", "1");
+    struct import_result r = run_import(f, f->t1, IMPORT_ORDERS, IMPORT_NDJSON, text, 0);
+    assert_int_equal(r.inserted, 2);
+    assert_int_equal(r.rejected, 1);
+    assert_int_equal(r.rejects[0].line, 2);
+    assert_true(strlen(r.rejects[0].reason) > 0); /* the database's words, as it gives them */
+    assert_int_equal(count(f, "SELECT COUNT(*) FROM orders WHERE tenant_id = ?", f->t1), 2);
+    /* the refused order wrote nothing, not even its new customer */
+    assert_int_equal(count(f,
+                           "SELECT COUNT(*) FROM customer WHERE tenant_id = ? AND "
+                           "external_id = 'c2'",
+                           f->t1),
+                     0);
+    assert_int_equal(count(f, "SELECT COUNT(*) FROM order_item WHERE tenant_id = ?", f->t1), 2);
+}
+
 /* Only the first IMPORT_REJECTS_MAX rejects are listed, in line order; all are counted. */
 static void test_import_reject_list_bounded(void **state)
 {
@@ -538,6 +576,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_import_customers_and_products, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_many_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_reject_list_bounded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_import_database_refusal_keeps_the_rest, setup,
+                                        teardown),
     };
     int failed = cmocka_run_group_tests_name("commerce_import_parsers", pure, NULL, NULL);
     failed += TESTDB_RUN_GROUPS("commerce_import", tests, &backend);
