@@ -279,6 +279,7 @@ int h_cities_climate_put(struct http_req *r, struct err *e)
             rc = climate_month(o, i, &m[i], e);
     }
     struct commerce_city city;
+    memset(&city, 0, sizeof(city));
     struct db_conn *c;
     if (!rc)
         rc = http_req_db(r, &c, e);
