@@ -909,6 +909,24 @@ int commerce_store_find_external(struct db_conn *c, const char *table, int64_t t
     return db_one_i64(s, pk, &found, e);
 }
 
+int commerce_store_city_by_external(struct db_conn *c, int64_t tenant, const char *source,
+                                    const char *external_id, int64_t *pk, struct err *e)
+{
+    struct db_stmt *s;
+    int rc = db_prepare(c, &s,
+                        "SELECT city_id FROM city WHERE tenant_id = ? AND external_id = ? "
+                        "ORDER BY CASE WHEN source = ? THEN 0 ELSE 1 END, city_id LIMIT 1",
+                        e);
+    if (rc)
+        return rc;
+    db_bind_i64(s, 1, tenant);
+    db_bind_text(s, 2, external_id);
+    db_bind_text(s, 3, source);
+    bool found = false;
+    *pk = 0;
+    return db_one_i64(s, pk, &found, e);
+}
+
 int commerce_store_customer_ensure(struct db_conn *c, int64_t tenant, const char *source,
                                    const char *external_id, int64_t now_ms, int64_t *pk,
                                    bool *created, struct err *e)

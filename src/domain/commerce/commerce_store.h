@@ -96,6 +96,12 @@ int commerce_store_find_external(struct db_conn *c, const char *table, int64_t t
                                  const char *source, const char *external_id, int64_t *pk,
                                  struct err *e);
 /*
+ * The city with this external id, the one of `source` first, else one of another source (cities
+ * are few and usually made through the API, whose source is "api"); *pk 0 when none.
+ */
+int commerce_store_city_by_external(struct db_conn *c, int64_t tenant, const char *source,
+                                    const char *external_id, int64_t *pk, struct err *e);
+/*
  * The pk of the customer / product / category with this key, creating it when missing with
  * nothing but its key (a category's name is `name`, or the external id); *created tells.
  */

@@ -584,7 +584,7 @@ static int ref_pk(struct import *im, struct cache *cache, const char *table, con
         rc = commerce_store_category_ensure(im->c, im->tenant, im->source, ext, name, im->now, pk,
                                             &created, e);
     else
-        rc = commerce_store_find_external(im->c, table, im->tenant, im->source, ext, pk, e);
+        rc = commerce_store_city_by_external(im->c, im->tenant, im->source, ext, pk, e);
     if (!rc && !*pk)
         return err_set_field(e, ERR_NOT_FOUND, field, "no %s with external_id %s", table, ext);
     if (!rc)

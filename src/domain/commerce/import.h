@@ -21,7 +21,8 @@
  * are an error); an order in CSV is one row per item with columns product_external_id, quantity,
  * unit_price, and consecutive rows with the same external_id form one order. Customers, products
  * and categories that a line names but that do not exist yet are created with nothing but their
- * external id (cities must exist).
+ * external id, in the import's source. Cities must exist: found by external id, of the import's
+ * source first, else of any source.
  */
 #ifndef ICESHOP_DOMAIN_COMMERCE_IMPORT_H
 #define ICESHOP_DOMAIN_COMMERCE_IMPORT_H

@@ -436,7 +436,8 @@ static void test_import_customers_and_products(void **state)
 {
     struct fixture *f = *state;
     struct commerce_city city = {
-        .source = "shop", .external_id = "ist", .country_code = "TR", .name = "İstanbul"};
+        .source = "api", .external_id = "ist", .country_code = "TR", .name = "İstanbul"};
+    /* made through the API (source "api"): an import of another source still finds it */
     OK(commerce_store_city_create(f->c, f->t1, &city, NOW, &f->a, e));
     const char *customers = "external_id,email,birth_date,city_external_id,is_active\n"
                             "c1,a@b.tr,1990-01-02,ist,true\n"
@@ -454,6 +455,17 @@ static void test_import_customers_and_products(void **state)
     snprintf(sql, sizeof(sql),
              "SELECT COUNT(*) FROM customer WHERE tenant_id = ? AND city_id = %lld",
              (long long)city.pk);
+    assert_int_equal(count(f, sql, f->t1), 1);
+    /* with a city of the import's own source as well, that one is taken */
+    struct commerce_city own = {
+        .source = "shop", .external_id = "ist", .country_code = "TR", .name = "İstanbul (shop)"};
+    OK(commerce_store_city_create(f->c, f->t1, &own, NOW, &f->a, e));
+    r = run_import(f, f->t1, IMPORT_CUSTOMERS, IMPORT_CSV, "external_id,city_external_id\nc1,ist\n",
+                   0);
+    assert_int_equal(r.updated, 1);
+    snprintf(sql, sizeof(sql),
+             "SELECT COUNT(*) FROM customer WHERE tenant_id = ? AND city_id = %lld",
+             (long long)own.pk);
     assert_int_equal(count(f, sql, f->t1), 1);
 
     const char *products =
