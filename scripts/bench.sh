@@ -3,7 +3,8 @@
 # GETs: one job by id with an API key, and a page of ten jobs, on SQLite and PostgreSQL) and
 # job-queue throughput (bench/bench_jobs.c), the flash engine's scan (bench/bench_flash.c) and
 # the active-window list under load (seeded by bench/bench_flash_active.c), and the cost of
-# ICESHOP_SQLITE_SYNC=full (bench/bench_sqlite_sync.c).
+# ICESHOP_SQLITE_SYNC=full (bench/bench_sqlite_sync.c), and the commerce bulk import
+# (bench/bench_import.c: NDJSON order lines per second, SQLite and PostgreSQL).
 # Prints figures with the machine they were taken on; never fails on a threshold.
 #   BENCH_DURATION=10 BENCH_RUNS=3 BENCH_CONNECTIONS=32 BENCH_JOBS=20000 scripts/bench.sh
 set -euo pipefail
@@ -262,5 +263,17 @@ echo "== Inbound chat (bench/bench_inbound.c: signed webhooks in, understood and
 make -s --no-print-directory FLAVOR=release build/release/bench/bench_inbound
 "$PWD/build/release/bench/bench_inbound" "sqlite://$tmp/inbound.db" 5000 4 ||
     echo "  bench_inbound failed"
+echo
+echo "== Bulk import (bench/bench_import.c: NDJSON order lines, 1-3 items each, in 64 KiB pieces)"
+make -s --no-print-directory FLAVOR=release build/release/bench/bench_import
+nimport=${BENCH_IMPORT:-200000}
+"$PWD/build/release/bench/bench_import" "sqlite://$tmp/import.db" "$nimport" | sed 's/^/  /' ||
+    echo "  bench_import failed"
+echo "  aim: >= 100,000 order lines/s into SQLite"
+if [ "$pg_ok" = 1 ]; then
+    "$PWD/build/release/bench/bench_import" \
+        "$(scripts/pg.sh createdb "$pgdir" "$pgport" bench_import)" "$((nimport / 4))" |
+        sed 's/^/  /' || echo "  bench_import pg failed"
+fi
 echo
 echo "raw wrk output and logs: $tmp"

@@ -16,6 +16,7 @@
 #include "demo/demo.h"
 #include "demo/sim.h"
 #include "domain/account/account.h"
+#include "domain/commerce/import.h"
 #include "domain/chat/dialog.h"
 #include "domain/files/files_service.h"
 #include "domain/understand/understand_json.h"
@@ -90,6 +91,12 @@ static const char usage[] =
     "                             API keys and settings\n"
     "  doctor                     check configuration, database, secrets, disk and clock;\n"
     "                             prints what to fix; exit status 1 when something must be\n"
+    "                             fixed\n"
+    "  import --tenant NAME --kind customers|products|orders [--format ndjson|csv]\n"
+    "         [--source NAME] FILE\n"
+    "                             bulk import as POST /api/import/{kind} does (FILE - is\n"
+    "                             standard input; the format follows a .csv name otherwise);\n"
+    "                             progress on stderr when it is a terminal\n"
     "  understand [--role buyer|seller] TEXT\n"
     "                             show what a chat message is understood as (JSON)\n"
     "  demo [--url URL] [--key KEY] [--seed N] [--sellers N] [--buyers N]\n"
@@ -453,6 +460,115 @@ static int cmd_tenants(const struct config *cfg, int argc, char **argv)
         for (size_t i = 0; !rc && i < n; i++)
             printf("%lld\t%s\n", (long long)rows[i].id, rows[i].name);
     }
+    done_conn(db, c);
+    arena_release(&a);
+    return rc ? die(&e) : 0;
+}
+
+#define IMPORT_READ (256 * 1024)
+
+static void import_progress(const struct import_result *r, int64_t done, int64_t size)
+{
+    if (size > 0)
+        fprintf(stderr, "\rimport: %3d%%  %lld lines  %lld inserted  %lld updated  %lld rejected ",
+                (int)(done * 100 / size), (long long)r->lines, (long long)r->inserted,
+                (long long)r->updated, (long long)r->rejected);
+    else
+        fprintf(stderr, "\rimport: %lld lines  %lld inserted  %lld updated  %lld rejected ",
+                (long long)r->lines, (long long)r->inserted, (long long)r->updated,
+                (long long)r->rejected);
+}
+
+/* iceshop import --tenant NAME --kind KIND [--format F] [--source S] FILE */
+static int cmd_import(const struct config *cfg, int argc, char **argv)
+{
+    const char *tenant = opt(argc, argv, "--tenant");
+    const char *kind_name = opt(argc, argv, "--kind");
+    const char *format_name = opt(argc, argv, "--format");
+    const char *source = opt(argc, argv, "--source");
+    /* FILE comes last, and is not the value of a flag */
+    const char *path =
+        argc > 0 && !(argc > 1 && str_has_prefix(argv[argc - 2], "--")) ? argv[argc - 1] : NULL;
+    int kind = -1;
+    for (int i = 0; kind_name && import_kind_names[i]; i++) {
+        if (str_eq(kind_name, import_kind_names[i]))
+            kind = i;
+    }
+    size_t plen = path ? strlen(path) : 0;
+    enum import_format format =
+        plen > 4 && str_eq(path + plen - 4, ".csv") ? IMPORT_CSV : IMPORT_NDJSON;
+    if (format_name)
+        format = str_eq(format_name, "csv") ? IMPORT_CSV : IMPORT_NDJSON;
+    if (!tenant || kind < 0 || !path || str_has_prefix(path, "--") ||
+        (format_name && !str_eq(format_name, "csv") && !str_eq(format_name, "ndjson"))) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    FILE *in = str_eq(path, "-") ? stdin : fopen(path, "rb");
+    if (!in) {
+        fprintf(stderr, "iceshop: cannot open %s\n", path);
+        return 1;
+    }
+    int64_t size = 0;
+    if (in != stdin && fseek(in, 0, SEEK_END) == 0) {
+        size = ftell(in);
+        rewind(in);
+    }
+    struct err e;
+    err_init(&e);
+    struct db *db;
+    struct db_conn *c;
+    struct arena a;
+    arena_init(&a);
+    int64_t tenant_id = 0;
+    struct import *im = NULL;
+    int rc = with_conn(cfg, &db, &c, &e);
+    if (rc) {
+        if (in != stdin)
+            fclose(in);
+        return die(&e);
+    }
+    rc = find_tenant(c, tenant, &a, &tenant_id, &e);
+    if (!rc)
+        rc = import_new(c, tenant_id, (enum import_kind)kind, format, source, clock_now_ms(NULL),
+                        &im, &e);
+    bool tty = isatty(2);
+    char *chunk = malloc(IMPORT_READ);
+    int64_t done = 0, shown = 0;
+    while (!rc && chunk) {
+        size_t n = fread(chunk, 1, IMPORT_READ, in);
+        if (n == 0)
+            break;
+        done += (int64_t)n;
+        rc = import_feed(im, chunk, n, &e);
+        if (tty && clock_mono_ms() - shown >= 200) {
+            import_progress(import_result(im), done, size);
+            shown = clock_mono_ms();
+        }
+    }
+    if (!rc && !chunk)
+        rc = err_set(&e, ERR_NOMEM, "out of memory");
+    if (!rc && ferror(in))
+        rc = err_set(&e, ERR_INTERNAL, "cannot read %s", path);
+    if (!rc)
+        rc = import_finish(im, &e);
+    free(chunk);
+    if (in != stdin)
+        fclose(in);
+    if (!rc) {
+        const struct import_result *r = import_result(im);
+        if (tty) {
+            import_progress(r, done, size);
+            fputc('\n', stderr);
+        }
+        printf("%s: %lld lines, %lld inserted, %lld updated, %lld rejected\n",
+               import_kind_names[kind], (long long)r->lines, (long long)r->inserted,
+               (long long)r->updated, (long long)r->rejected);
+        for (size_t i = 0; i < r->n_rejects; i++)
+            printf("line %lld: %s: %s\n", (long long)r->rejects[i].line, r->rejects[i].field,
+                   r->rejects[i].reason);
+    }
+    import_free(im);
     done_conn(db, c);
     arena_release(&a);
     return rc ? die(&e) : 0;
@@ -888,6 +1004,8 @@ int main(int argc, char **argv)
         return cmd_restore(&cfg, argc - 2, argv + 2);
     if (str_eq(cmd, "reset"))
         return cmd_reset(&cfg, argc - 2, argv + 2);
+    if (str_eq(cmd, "import"))
+        return cmd_import(&cfg, argc - 2, argv + 2);
     fprintf(stderr, "iceshop: unknown command %s\n\n%s", cmd, usage);
     return 2;
 }

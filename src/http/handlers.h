@@ -87,6 +87,28 @@ int h_webhook_endpoints_delete(struct http_req *r, struct err *e);
 int h_webhook_deliveries_list(struct http_req *r, struct err *e);
 int h_webhook_deliveries_retry(struct http_req *r, struct err *e);
 
+/* api_commerce.c: commerce data (cities, customers, categories, products, orders, carts), import */
+int h_cities_create(struct http_req *r, struct err *e);
+int h_cities_list(struct http_req *r, struct err *e);
+int h_cities_get(struct http_req *r, struct err *e);
+int h_cities_climate_put(struct http_req *r, struct err *e);
+int h_customers_create(struct http_req *r, struct err *e);
+int h_customers_list(struct http_req *r, struct err *e);
+int h_customers_get(struct http_req *r, struct err *e);
+int h_categories_create(struct http_req *r, struct err *e);
+int h_categories_list(struct http_req *r, struct err *e);
+int h_categories_get(struct http_req *r, struct err *e);
+int h_products_create(struct http_req *r, struct err *e);
+int h_products_list(struct http_req *r, struct err *e);
+int h_products_get(struct http_req *r, struct err *e);
+int h_orders_create(struct http_req *r, struct err *e);
+int h_orders_list(struct http_req *r, struct err *e);
+int h_orders_get(struct http_req *r, struct err *e);
+int h_carts_create(struct http_req *r, struct err *e);
+int h_carts_list(struct http_req *r, struct err *e);
+int h_carts_get(struct http_req *r, struct err *e);
+int h_import(struct http_req *r, struct err *e);
+
 /* api_public.c: the signed-link pages' endpoints (the token is the credential) */
 int h_public_window(struct http_req *r, struct err *e);
 int h_public_window_join(struct http_req *r, struct err *e);

@@ -50,6 +50,7 @@ struct http_req {
     struct buf body;
     bool body_too_large;
     size_t drained;                      /* bytes discarded after the body passed its limit */
+    uint64_t streamed;                   /* HTTP_BODY_STREAM: body bytes handed over so far */
     json_t *json;                        /* parsed body for HTTP_BODY_JSON routes */
     enum http_stream_phase stream_phase; /* HTTP_BODY_STREAM routes: which call this is */
     const char *stream_data;             /* DATA: this piece of the body */

@@ -9,6 +9,7 @@
 #include "http/handlers.h"
 
 #define KB 1024
+#define MB (1024 * KB)
 
 const struct http_route http_routes[] = {
     /* observability */
@@ -131,6 +132,29 @@ const struct http_route http_routes[] = {
     {"GET", "/api/files/{id}", h_files_get, ROLE_VIEWER, 0, 0},
     {"DELETE", "/api/files/{id}", h_files_delete, ROLE_OPERATOR, 0, 0},
     {"POST", "/api/files/{id}/complete", h_files_complete, ROLE_OPERATOR, 0, 0},
+    /* commerce data: cities and climate, customers, categories, products, orders, carts */
+    {"POST", "/api/cities", h_cities_create, ROLE_OPERATOR, 8 * KB, HTTP_BODY_JSON},
+    {"GET", "/api/cities", h_cities_list, ROLE_VIEWER, 0, 0},
+    {"GET", "/api/cities/{id}", h_cities_get, ROLE_VIEWER, 0, 0},
+    {"PUT", "/api/cities/{id}/climate", h_cities_climate_put, ROLE_OPERATOR, 16 * KB,
+     HTTP_BODY_JSON},
+    {"POST", "/api/customers", h_customers_create, ROLE_OPERATOR, 8 * KB, HTTP_BODY_JSON},
+    {"GET", "/api/customers", h_customers_list, ROLE_VIEWER, 0, 0},
+    {"GET", "/api/customers/{id}", h_customers_get, ROLE_VIEWER, 0, 0},
+    {"POST", "/api/categories", h_categories_create, ROLE_OPERATOR, 4 * KB, HTTP_BODY_JSON},
+    {"GET", "/api/categories", h_categories_list, ROLE_VIEWER, 0, 0},
+    {"GET", "/api/categories/{id}", h_categories_get, ROLE_VIEWER, 0, 0},
+    {"POST", "/api/products", h_products_create, ROLE_OPERATOR, 8 * KB, HTTP_BODY_JSON},
+    {"GET", "/api/products", h_products_list, ROLE_VIEWER, 0, 0},
+    {"GET", "/api/products/{id}", h_products_get, ROLE_VIEWER, 0, 0},
+    {"POST", "/api/orders", h_orders_create, ROLE_OPERATOR, 256 * KB, HTTP_BODY_JSON},
+    {"GET", "/api/orders", h_orders_list, ROLE_VIEWER, 0, 0},
+    {"GET", "/api/orders/{id}", h_orders_get, ROLE_VIEWER, 0, 0},
+    {"POST", "/api/carts", h_carts_create, ROLE_OPERATOR, 256 * KB, HTTP_BODY_JSON},
+    {"GET", "/api/carts", h_carts_list, ROLE_VIEWER, 0, 0},
+    {"GET", "/api/carts/{id}", h_carts_get, ROLE_VIEWER, 0, 0},
+    /* bulk import, streamed line by line (NDJSON or CSV) */
+    {"POST", "/api/import/{kind}", h_import, ROLE_OPERATOR, 100 * MB, HTTP_BODY_STREAM},
 
     /* the notification outbox */
     {"GET", "/api/messages", h_messages_list, ROLE_VIEWER, 0, 0},

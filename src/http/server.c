@@ -637,6 +637,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (*upload_data_size && r->route && (r->route->flags & HTTP_BODY_STREAM)) {
         connguard_body(srv->guard, gc, *upload_data_size);
+        r->streamed += *upload_data_size;
+        if (!r->stream_failed && r->streamed > r->route->max_body) {
+            /* a chunked body that grows past the route's limit: refused as it crosses it */
+            err_set(&r->stream_err, ERR_TOO_LARGE, "request body exceeds the limit of %zu bytes",
+                    r->route->max_body);
+            r->stream_failed = true;
+        }
         if (!r->stream_failed) {
             r->stream_phase = HTTP_STREAM_DATA;
             r->stream_data = upload_data;

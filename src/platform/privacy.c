@@ -25,10 +25,14 @@ struct place {
     const char *table;
     const char *where; /* after "WHERE tenant_id = ? AND " */
     const char *binds;
-    const char *erase; /* "DELETE" or an "UPDATE <table> SET ..." prefix; NULL: export only */
+    const char
+        *erase; /* "DELETE", or an "UPDATE <table> SET ..." prefix; NULL: kept (export only) */
 };
 
 #define BUYERS_OF_PHONE "buyer_id IN (SELECT id FROM buyers WHERE tenant_id = ? AND phone = ?)"
+#define CUSTOMERS_OF                                                                               \
+    "customer_id IN (SELECT customer_id FROM customer WHERE tenant_id = ? AND (phone = ? OR "      \
+    "lower(email) = ?))"
 
 /* Children first: the order erasure walks (the export reads the same list). */
 static const struct place places[] = {
@@ -48,6 +52,14 @@ static const struct place places[] = {
     {"inbound_events", "(lower(body) LIKE ? ESCAPE '\\' OR lower(body) LIKE ? ESCAPE '\\')", "DM",
      "UPDATE inbound_events SET body = '{\"erased\":true}'"},
     {"sellers", "phone = ?", "P", "UPDATE sellers SET phone = NULL"},
+    /* commerce: carts go; orders stay (the records the law keeps), their customer made anonymous */
+    {"cart_item", "cart_id IN (SELECT cart_id FROM cart WHERE tenant_id = ? AND " CUSTOMERS_OF ")",
+     "TTPE", "DELETE"},
+    {"cart", CUSTOMERS_OF, "TPE", "DELETE"},
+    {"orders", CUSTOMERS_OF, "TPE", NULL},
+    {"customer", "(phone = ? OR lower(email) = ?)", "PE",
+     "UPDATE customer SET email = NULL, phone = NULL, birth_date = NULL, gender = NULL, "
+     "city_id = NULL, is_active = (1 = 0), external_id = NULL"},
 };
 #define N_PLACES (sizeof(places) / sizeof(places[0]))
 
@@ -215,6 +227,8 @@ int privacy_erase(struct db_conn *c, int64_t tenant, const struct privacy_subjec
     int rc = db_begin_own(c, &own, e);
     for (size_t k = 0; !rc && k < N_PLACES; k++) {
         char sql[512];
+        if (!places[k].erase)
+            continue; /* kept as it is: read by the export only */
         if (strcmp(places[k].erase, "DELETE") == 0)
             snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE tenant_id = ? AND %s", places[k].table,
                      places[k].where);

@@ -9,6 +9,15 @@
 
 /* Children first: a row is deleted before the rows it references. */
 const struct purge_table purge_tenant_tables[] = {
+    {"order_item", PURGE_DATA},
+    {"orders", PURGE_DATA},
+    {"cart_item", PURGE_DATA},
+    {"cart", PURGE_DATA},
+    {"product", PURGE_DATA},
+    {"category", PURGE_DATA},
+    {"customer", PURGE_DATA},
+    {"geo_climate_monthly", PURGE_SETTINGS}, /* reference data: kept by a reset */
+    {"city", PURGE_SETTINGS},
     {"message_attachments", PURGE_DATA},
     {"messages", PURGE_DATA},
     {"participants", PURGE_DATA},

@@ -96,6 +96,25 @@ static void test_export_and_erase(void **state)
                     "\",\"total\":\"12.00\"}', "
                     "'2026-12-01T10:00:00Z')");
 
+    /* a shop customer with the same phone: an order (kept by erasure) and a cart (not) */
+    json_t *cus = call("POST", "/api/customers", ADMIN,
+                       "{\"email\":\"Sukru@Example.com\",\"phone\":\"+" PHONE "\"}", 201);
+    json_t *prod = call("POST", "/api/products", ADMIN,
+                        "{\"name\":\"Latte\",\"price\":\"85.50\",\"currency\":\"TRY\"}", 201);
+    char order[512];
+    snprintf(order, sizeof(order),
+             "{\"customer_id\":\"%s\",\"currency\":\"TRY\",\"items\":[{\"product_id\":\"%s\","
+             "\"quantity\":2,\"unit_price\":\"85.50\"}]}",
+             json_string_value(json_object_get(cus, "id")),
+             json_string_value(json_object_get(prod, "id")));
+    json_decref(call("POST", "/api/orders", ADMIN, order, 201));
+    json_decref(call("POST", "/api/carts", ADMIN, order, 201));
+    char cus_path[128];
+    snprintf(cus_path, sizeof(cus_path), "/api/customers/%s",
+             json_string_value(json_object_get(cus, "id")));
+    json_decref(cus);
+    json_decref(prod);
+
     /* bad requests name the field; only an admin may ask */
     json_t *bad = call("GET", "/api/privacy/export", ADMIN, NULL, 400);
     assert_string_equal(json_string_value(json_object_get(json_object_get(bad, "error"), "field")),
@@ -120,6 +139,9 @@ static void test_export_and_erase(void **state)
     assert_true(rows(x, "chat_events") >= 1);
     assert_true(rows(x, "inbound_events") >= 1);
     assert_true(rows(x, "contacts") >= 1);
+    assert_int_equal(rows(x, "customer"), 1);
+    assert_int_equal(rows(x, "orders"), 1);
+    assert_int_equal(rows(x, "cart"), 1);
     json_decref(x);
     /* the other tenant's export holds only its own buyer */
     x = call("GET", "/api/privacy/export?phone=" PHONE, other_key, NULL, 200);
@@ -135,16 +157,24 @@ static void test_export_and_erase(void **state)
     assert_true(json_integer_value(json_object_get(counts, "chat_events")) >= 1);
     json_decref(er);
     json_decref(call("GET", "/api/buyers/P1", ADMIN, NULL, 404));
+    /* the customer stays for the order the law keeps, without anything that names them */
+    json_t *anon = call("GET", cus_path, ADMIN, NULL, 200);
+    assert_true(json_is_null(json_object_get(anon, "phone")));
+    assert_true(json_is_null(json_object_get(anon, "email")));
+    json_decref(anon);
+    assert_int_equal(harness_db_i64(srv.db_url, "SELECT count(*) FROM orders"), 1);
+    assert_int_equal(harness_db_i64(srv.db_url, "SELECT count(*) FROM cart"), 0);
     x = call("GET", "/api/privacy/export?phone=" PHONE, ADMIN, NULL, 200);
-    static const char *const tables[] = {"buyers",      "demand_signals", "messages",
-                                         "chat_events", "inbound_events", "contacts"};
+    static const char *const tables[] = {
+        "buyers",         "demand_signals", "messages", "chat_events",
+        "inbound_events", "contacts",       "customer", "cart"};
     for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
         if (rows(x, tables[i]))
             fail_msg("%s still holds the person after erasure", tables[i]);
     json_decref(x);
     /* no route answers with their phone or name any more */
     static const char *const paths[] = {"/api/buyers?limit=500", "/api/messages?limit=500",
-                                        "/api/chat/events?limit=500"};
+                                        "/api/chat/events?limit=500", "/api/customers?limit=500"};
     for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
         struct resp r;
         assert_int_equal(http_get(&srv, paths[i], ADMIN, &r), 0);
