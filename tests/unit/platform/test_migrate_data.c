@@ -103,6 +103,20 @@ static void test_copy_into_postgres(void **state)
     struct flash_generated *g;
     size_t ng;
     OK(flash_generate(c, tenant, T0, &a, &g, &ng, e));
+    /* a shop's customer and order, whose ids are named customer_id and order_id */
+    char sql[512];
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO customer (customer_id, tenant_id, public_id, email, created_at, "
+             "updated_at) VALUES (41, %lld, 'cus_1', 'a@example.com', '2026-11-18T10:00:00Z', "
+             "'2026-11-18T10:00:00Z')",
+             (long long)tenant);
+    OK(db_exec(c, sql, e));
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO orders (order_id, tenant_id, public_id, customer_id, status, currency, "
+             "total_amount, created_at, updated_at) VALUES (77, %lld, 'ord_1', 41, 'paid', 'TRY', "
+             "17100, '2026-11-18T10:00:00Z', '2026-11-18T10:00:00Z')",
+             (long long)tenant);
+    OK(db_exec(c, sql, e));
     int64_t windows_before = 0;
     struct db_stmt *q;
     OK(db_prepare(c, &q, "SELECT count(*) FROM flash_windows", e));
@@ -143,6 +157,17 @@ static void test_copy_into_postgres(void **state)
     OK(flash_buyer_register(p, tenant, &b4, T0 + 1000, &a, &created, e));
     assert_true(created);
     assert_true(b4.pk > b3.pk);
+    /* also for tables whose identity is not called id */
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO orders (tenant_id, public_id, customer_id, status, currency, "
+             "total_amount, created_at, updated_at) VALUES (%lld, 'ord_2', 41, 'placed', 'TRY', "
+             "100, '2026-11-19T10:00:00Z', '2026-11-19T10:00:00Z')",
+             (long long)tenant);
+    OK(db_exec(p, sql, e));
+    int64_t new_order = 0;
+    OK(db_prepare(p, &q, "SELECT order_id FROM orders WHERE public_id = 'ord_2'", e));
+    OK(db_one_i64(q, &new_order, &found, e));
+    assert_true(new_order > 77);
     db_conn_release(p);
     /* into the same database again: refused, nothing doubled */
     FAILS(ERR_CONFLICT, migrate_data_copy(from, to, NULL, &r, e));
