@@ -56,6 +56,7 @@ int h_campaigns_scan(struct http_req *r, struct err *e);
 int h_campaigns_generate(struct http_req *r, struct err *e);
 int h_campaigns_config_get(struct http_req *r, struct err *e);
 int h_campaigns_learning(struct http_req *r, struct err *e);
+int h_intel_model(struct http_req *r, struct err *e);
 int h_privacy_export(struct http_req *r, struct err *e);
 int h_privacy_erase(struct http_req *r, struct err *e);
 int h_campaigns_config_put(struct http_req *r, struct err *e);

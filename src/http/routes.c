@@ -69,6 +69,7 @@ const struct http_route http_routes[] = {
      HTTP_BODY_JSON | HTTP_BODY_OPTIONAL},
     {"GET", "/api/campaigns/config", h_campaigns_config_get, ROLE_VIEWER, 0, 0},
     {"GET", "/api/campaigns/learning", h_campaigns_learning, ROLE_VIEWER, 0, 0},
+    {"GET", "/api/intel/model", h_intel_model, ROLE_VIEWER, 0, 0},
     {"GET", "/api/privacy/export", h_privacy_export, ROLE_ADMIN, 0, 0},
     {"POST", "/api/privacy/erase", h_privacy_erase, ROLE_ADMIN, 4 * KB, HTTP_BODY_JSON},
     {"PUT", "/api/campaigns/config", h_campaigns_config_put, ROLE_ADMIN, 16 * KB, HTTP_BODY_JSON},

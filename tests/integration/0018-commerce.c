@@ -565,15 +565,34 @@ static void test_cli_import(void **state)
                      1);
 }
 
+/* The customer model over HTTP: too little history here, so no fit and the reason; bad dates named.
+ */
+static void test_intel_model(void **state)
+{
+    (void)state;
+    json_t *m = call("GET", "/api/intel/model", NULL, 200);
+    assert_string_equal(json_string_value(json_object_get(m, "time_unit")), "day");
+    assert_true(json_integer_value(json_object_get(m, "customers")) >= 1);
+    assert_true(json_is_null(json_object_get(m, "bgnbd")));
+    assert_non_null(strstr(json_string_value(json_object_get(m, "reason")), "not enough history"));
+    json_decref(m);
+    m = call("GET", "/api/intel/model?as_of=2000-01-01", NULL, 200);
+    assert_int_equal(json_integer_value(json_object_get(m, "customers")), 0);
+    json_decref(m);
+    json_t *bad = call("GET", "/api/intel/model?as_of=yesterday", NULL, 400);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(bad, "error"), "field")),
+                        "as_of");
+    json_decref(bad);
+}
+
 int main(void)
 {
     if (!harness_backend_available())
         return 0;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_resources),
-        cmocka_unit_test(test_import),
-        cmocka_unit_test(test_import_limits),
-        cmocka_unit_test(test_cli_import),
+        cmocka_unit_test(test_resources),     cmocka_unit_test(test_import),
+        cmocka_unit_test(test_import_limits), cmocka_unit_test(test_cli_import),
+        cmocka_unit_test(test_intel_model),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
