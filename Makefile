@@ -103,8 +103,8 @@ $(BUILD)/bench/%: bench/%.c $(LIB)
 	@echo "  BENCH   $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-# Everything the test runner needs, for one flavour.
-check-build: $(BIN) $(UNIT_BIN) $(INTEG_BIN)
+# Everything the test runner needs, for one flavour (the benchmarks too, so they cannot rot).
+check-build: $(BIN) $(UNIT_BIN) $(INTEG_BIN) $(BENCH_BIN)
 .PHONY: check-build
 
 deps:

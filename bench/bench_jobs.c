@@ -118,7 +118,7 @@ int main(int argc, char **argv)
     int64_t counts[JOB_STATE_COUNT] = {0};
     int64_t t2 = t1;
     while (!rc) {
-        rc = jobs_count_by_state(c, counts, &e);
+        rc = jobs_count_by_state(c, JOBS_ALL_TENANTS, counts, &e);
         t2 = clock_mono_ms();
         if (rc || counts[JOB_STATE_DONE] + counts[JOB_STATE_DEAD] >= n)
             break;

@@ -72,10 +72,9 @@ static int seed(struct db *db, long n, int64_t *tenant, struct err *e)
                                        .recipient_id = id,
                                        .phone = phone,
                                        .language = "tr",
-                                       .kind = NOTIFY_REPLY,
                                        .body = "Siparişiniz hazır: K7P2QX kodunu kasada gösterin."};
             if (!rc)
-                rc = notify_enqueue(c, *tenant, &m, NULL, now, e);
+                rc = notify_enqueue(c, *tenant, &notify_kind_reply, &m, NULL, now, e);
         }
         if (rc)
             db_rollback(c);
@@ -150,8 +149,7 @@ int main(int argc, char **argv)
     d.cfg.recipient_gap_ms = 1000;
     d.cfg.quiet_hours = "";
     d.cfg.tz_offset_min = 180;
-    for (int k = 0; k < NOTIFY_KIND_COUNT; k++)
-        d.cfg.templates[k] = "";
+    d.cfg.n_templates = 0; /* no template overrides: the replies are inside the window */
     d.provider = channel_provider_new(&d.cfg);
     struct job_registry *reg = job_registry_new();
     struct job_workers *w = NULL;

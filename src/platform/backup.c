@@ -212,7 +212,7 @@ static int move_if_there(const char *from, const char *to, struct err *e)
 
 static void remove_sidecars(const char *path)
 {
-    char p[PATH_MAX_LEN];
+    char p[PATH_MAX_LEN + 8]; /* the path and a "-wal" or "-shm" suffix */
     snprintf(p, sizeof(p), "%s-wal", path);
     unlink(p);
     snprintf(p, sizeof(p), "%s-shm", path);
