@@ -133,8 +133,8 @@ static int die(const struct err *e)
 /* The shared database lock this process holds (platform/dblock.h), taken by open_db. */
 static int db_lock_fd = -1;
 
-/* Open and migrate the configured database. */
-static int open_db(const struct config *cfg, struct db **out, struct err *e)
+/* Open the configured database; migrate it when asked (everything but backup). */
+static int open_db_with(const struct config *cfg, struct db **out, bool migrate, struct err *e)
 {
     char path[1024];
     if (db_lock_fd < 0 && dblock_sqlite_path(cfg->database_url, path, sizeof(path))) {
@@ -146,7 +146,7 @@ static int open_db(const struct config *cfg, struct db **out, struct err *e)
                            .busy_timeout_ms = 5000,
                            .sqlite_sync_full = cfg->sqlite_sync_full};
     int rc = db_open(out, cfg->database_url, &o, e);
-    if (rc)
+    if (rc || !migrate)
         return rc;
     int applied = 0;
     rc = db_migrate(*out, &applied, e);
@@ -158,6 +158,12 @@ static int open_db(const struct config *cfg, struct db **out, struct err *e)
     if (applied)
         log_info("msg=\"migrations applied\" count=%d backend=%s", applied, db_backend_name(*out));
     return 0;
+}
+
+/* Open and migrate the configured database. */
+static int open_db(const struct config *cfg, struct db **out, struct err *e)
+{
+    return open_db_with(cfg, out, true, e);
 }
 
 /* The key that seals integration secrets: ICESHOP_SECRET_KEY, or the key file (made once). */
@@ -780,7 +786,8 @@ static int cmd_backup(const struct config *cfg, int argc, char **argv)
     struct err e;
     err_init(&e);
     struct db *db;
-    if (open_db(cfg, &db, &e))
+    /* as it is: a backup taken before an upgrade must be of the old schema, not migrate it */
+    if (open_db_with(cfg, &db, false, &e))
         return die(&e);
     int rc = backup_make(db, argv[0], &e);
     db_close(db);

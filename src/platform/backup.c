@@ -48,8 +48,17 @@ int backup_make(struct db *db, const char *dest, struct err *e)
         return err_set(e, ERR_INVALID,
                        "iceshop backup copies SQLite databases; back up PostgreSQL with pg_dump "
                        "(see docs/DEPLOY.md)");
+    /* the database as it is (never migrated first): an empty one has nothing to back up */
+    int version = 0;
+    int rc = db_schema_version(db, &version, e);
+    if (rc)
+        return rc;
+    if (version == 0)
+        return err_set(e, ERR_INVALID,
+                       "the database has no Iceshop schema (never served or migrated): nothing to "
+                       "back up");
     char tmp[PATH_MAX_LEN];
-    int rc = with_suffix(tmp, sizeof(tmp), dest, ".tmp", e);
+    rc = with_suffix(tmp, sizeof(tmp), dest, ".tmp", e);
     if (rc)
         return rc;
     /* VACUUM INTO refuses an existing file: a stale temporary from a crashed run goes first */

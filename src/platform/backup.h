@@ -19,8 +19,10 @@
 /*
  * Write a consistent copy of SQLite database `db` to `dest`: first to dest.tmp, synced, then
  * renamed over `dest` (an existing file is replaced only by a complete copy). The database may
- * be in use by this and other processes meanwhile. ERR_INVALID for PostgreSQL (use pg_dump),
- * ERR_DB / ERR_INTERNAL when the copy or the file operations fail (dest is left untouched).
+ * be in use by this and other processes meanwhile. The copy is of the schema as found: the
+ * caller must not migrate first (a backup taken before an upgrade is of the old version).
+ * ERR_INVALID for PostgreSQL (use pg_dump) and for a database with no Iceshop schema, ERR_DB /
+ * ERR_INTERNAL when the copy or the file operations fail (dest is left untouched).
  */
 int backup_make(struct db *db, const char *dest, struct err *e);
 

@@ -170,6 +170,45 @@ static void test_backup_under_load_and_restore(void **state)
     free(w.ids);
 }
 
+/* ======================== backup before an upgrade ======================== */
+
+/*
+ * A database one migration behind this binary (as before an upgrade) is backed up as it is: the
+ * backup does not migrate it, and the copy is of the old version. An empty file is refused.
+ */
+static void test_backup_takes_the_schema_as_found(void **state)
+{
+    (void)state;
+    if (!is_sqlite()) {
+        skip();
+        return;
+    }
+    char url[600], cmd[700], out[4096], file[512], file_url[600];
+    harness_fresh_db(url, sizeof(url));
+    assert_int_equal(harness_cli(url, "migrate", out, sizeof(out)), 0);
+    long long latest = harness_db_i64(url, "SELECT MAX(version) FROM schema_migrations");
+    assert_true(latest > 1);
+    char sql[128];
+    snprintf(sql, sizeof(sql), "DELETE FROM schema_migrations WHERE version = %lld", latest);
+    harness_db_exec(url, sql);
+
+    tmp_path(file, sizeof(file), "before-upgrade.db");
+    snprintf(cmd, sizeof(cmd), "backup %s 2>&1", file);
+    if (harness_cli(url, cmd, out, sizeof(out)) != 0)
+        fail_msg("backup of a database one version behind: %s", out);
+    assert_int_equal(harness_db_i64(url, "SELECT MAX(version) FROM schema_migrations"), latest - 1);
+    snprintf(file_url, sizeof(file_url), "sqlite://%s", file);
+    assert_int_equal(harness_db_i64(file_url, "SELECT MAX(version) FROM schema_migrations"),
+                     latest - 1);
+
+    /* a database that was never migrated has nothing to back up */
+    char empty[512], empty_url[600];
+    tmp_path(empty, sizeof(empty), "never-served.db");
+    snprintf(empty_url, sizeof(empty_url), "sqlite://%s", empty);
+    assert_int_equal(harness_cli(empty_url, cmd, out, sizeof(out)), 1);
+    assert_non_null(strstr(out, "no Iceshop schema"));
+}
+
 /* ======================== restore refusals ======================== */
 
 static void test_restore_refuses_what_is_not_iceshop(void **state)
@@ -720,6 +759,7 @@ int main(void)
         return 0;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_backup_under_load_and_restore),
+        cmocka_unit_test(test_backup_takes_the_schema_as_found),
         cmocka_unit_test(test_restore_refuses_what_is_not_iceshop),
         cmocka_unit_test(test_reset_tenant),
         cmocka_unit_test(test_log_file_reopen_and_sampling),
