@@ -57,7 +57,12 @@ $(BUILD)/%.o: %.c
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) -c $< -o $@
 
-$(GEN_SRC): $(SQL) scripts/embed_sql.sh
+# The list of migration files, rewritten only when it changes, so removing or renaming one
+# regenerates the embedded set as adding or editing one does.
+SQL_LIST := $(BUILD)/gen/sql.list
+$(shell mkdir -p $(BUILD)/gen && (echo '$(SQL)' | cmp -s - $(SQL_LIST) || echo '$(SQL)' > $(SQL_LIST)))
+
+$(GEN_SRC): $(SQL) $(SQL_LIST) scripts/embed_sql.sh
 	@mkdir -p $(@D)
 	@echo "  GEN     $@"
 	@scripts/embed_sql.sh $(SQL) > $@.tmp && mv $@.tmp $@

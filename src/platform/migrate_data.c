@@ -19,6 +19,7 @@ const char *const migrate_data_skipped[] = {
     "schema_migrations", /* the destination has its own, from db_migrate */
     "leases",            /* who leads the scheduler now: the new installation decides */
     "sqlite_sequence",   /* SQLite's own */
+    "flash_version_seq", /* a sequence in PostgreSQL: moved on past the source's value below */
     NULL};
 
 size_t migrate_data_tables(const char **out, size_t max)
@@ -158,6 +159,16 @@ int migrate_data_copy(struct db *from, struct db *to, FILE *progress,
         rc = db_begin(src, e);
     if (!rc)
         rc = db_begin(dst, e);
+    /* flash versions go on from where the source left them (ETags never name two states) */
+    if (!rc) {
+        int64_t seq = 0, seq_rows = 0;
+        rc = count_and_sum(src, "flash_version_seq", "value", &seq_rows, &seq, e);
+        char sql[128];
+        snprintf(sql, sizeof(sql), "SELECT setval('flash_version_seq', %lld)",
+                 (long long)(seq > 0 ? seq + 1 : 1));
+        if (!rc)
+            rc = db_exec(dst, sql, e);
+    }
     const char *tables[128];
     size_t nt = migrate_data_tables(tables, 128);
     for (size_t i = 0; !rc && i < nt; i++) {

@@ -250,6 +250,7 @@ int flash_store_buyer_state(struct db_conn *c, int64_t tenant, int64_t window_pk
  * The tenant's window version: it changes (in the writing transaction, by triggers of
  * 0019_flash_version.sql) whenever a window, its targets, pre-commits, participants or its
  * seller change, so two equal reads mean the window lists are unchanged. 0 before any window.
+ * A value is never given twice, across resets and deleted tenants (0021: one shared sequence).
  */
 int flash_store_version(struct db_conn *c, int64_t tenant, int64_t *version, struct err *e);
 

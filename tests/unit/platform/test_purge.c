@@ -156,6 +156,70 @@ static void test_purge_one_tenant(void **state)
     assert_int_equal(purge_tenant(f->c, def, NULL, &e), ERR_FORBIDDEN);
 }
 
+static int64_t version_of(struct fixture *f, int64_t tenant)
+{
+    struct err e;
+    err_init(&e);
+    int64_t v = -1;
+    assert_int_equal(flash_store_version(f->c, tenant, &v, &e), 0);
+    return v;
+}
+
+/* A change to the tenant's seller (the sellers trigger bumps the flash version). */
+static void touch_seller(struct fixture *f, int64_t tenant, int round)
+{
+    struct err e;
+    err_init(&e);
+    char name[32];
+    snprintf(name, sizeof(name), "Kahveci %d", round);
+    struct flash_seller s = {.id = "S1",
+                             .phone = "+905320000001",
+                             .name = name,
+                             .category = "coffee",
+                             .loc = {.lat = 40.99, .lng = 29.03},
+                             .stock_status = "",
+                             .currency = "TRY",
+                             .max_discount = 20,
+                             .capacity = 5};
+    bool created;
+    assert_int_equal(flash_store_seller_upsert(f->c, tenant, &s, NOW, &f->a, &created, &e), 0);
+}
+
+/*
+ * A tenant's flash version never comes back to a value it had, across a reset and across a
+ * deleted tenant whose id is taken again: a running server's cached bodies and clients' ETags
+ * are keyed by (tenant, version), so a repeated value served erased or another tenant's windows.
+ */
+static void test_versions_never_repeat(void **state)
+{
+    struct fixture *f = *state;
+    struct err e;
+    err_init(&e);
+    int64_t a = 0;
+    assert_int_equal(account_tenant_create(f->c, "shop", NOW, &a, &e), 0);
+    for (int i = 0; i < 4; i++)
+        touch_seller(f, a, i);
+    int64_t before = version_of(f, a);
+    assert_true(before > 0);
+    assert_int_equal(purge_tenant_reset(f->c, a, NULL, &e), 0);
+    touch_seller(f, a, 0);
+    touch_seller(f, a, 1);
+    int64_t after = version_of(f, a);
+    if (after <= before)
+        fail_msg("after a reset the version went from %lld back to %lld", (long long)before,
+                 (long long)after);
+
+    /* the last tenant deleted, a new one may get its id (SQLite reuses the largest rowid) */
+    assert_int_equal(purge_tenant(f->c, a, NULL, &e), 0);
+    int64_t b = 0;
+    assert_int_equal(account_tenant_create(f->c, "next", NOW, &b, &e), 0);
+    touch_seller(f, b, 0);
+    touch_seller(f, b, 1);
+    if (version_of(f, b) <= after)
+        fail_msg("tenant %lld (was %lld) starts at version %lld, at or below %lld", (long long)b,
+                 (long long)a, (long long)version_of(f, b), (long long)after);
+}
+
 /* A reset empties every business table of one tenant and keeps its access and settings. */
 static void test_reset_keeps_access(void **state)
 {
@@ -204,6 +268,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_list_covers_schema, setup, teardown),
         cmocka_unit_test_setup_teardown(test_purge_one_tenant, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reset_keeps_access, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_versions_never_repeat, setup, teardown),
     };
     return TESTDB_RUN_GROUPS("purge", tests, &backend) ? 1 : 0;
 }
