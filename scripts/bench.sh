@@ -236,6 +236,12 @@ akey=(-H "Authorization: Bearer $(api_key "sqlite://$tmp/active.db")")
 bytes=$(curl -fsS "${akey[@]}" "http://127.0.0.1:$port/api/flash-windows/active" | wc -c)
 echo "  one response: $bytes bytes"
 measure active_windows "http://127.0.0.1:$port/api/flash-windows/active" "${akey[@]}"
+# a client that accepts gzip: the compressed list, cached per version like the plain one
+gz_bytes=$(curl -fsS "${akey[@]}" -H "Accept-Encoding: gzip" \
+    "http://127.0.0.1:$port/api/flash-windows/active" | wc -c)
+echo "  gzipped: $gz_bytes bytes"
+measure active_windows_gzip "http://127.0.0.1:$port/api/flash-windows/active" "${akey[@]}" \
+    -H "Accept-Encoding: gzip"
 # a dashboard polling with the ETag it was given: 304 without a body while nothing changes
 etag=$(curl -fsS -o /dev/null -D - "${akey[@]}" "http://127.0.0.1:$port/api/flash-windows/active" |
     awk 'tolower($1) == "etag:" {print $2}' | tr -d '\r')

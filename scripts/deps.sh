@@ -6,7 +6,7 @@
 set -euo pipefail
 
 build_pkgs="gcc make pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev
-libcurl4-openssl-dev libsodium-dev libutf8proc-dev libstemmer-dev libjs-leaflet libjs-chart.js"
+libcurl4-openssl-dev libsodium-dev libutf8proc-dev libstemmer-dev zlib1g-dev libjs-leaflet libjs-chart.js"
 test_pkgs="libcmocka-dev postgresql curl prometheus clang libclang-rt-14-dev python3-aiosmtpd"
 bench_pkgs="wrk"
 

@@ -9,6 +9,7 @@
 #include "core/clock.h"
 #include "domain/flash/flash_service.h"
 #include "domain/flash/learning.h"
+#include "core/gzip.h"
 #include "http/body_cache.h"
 #include "domain/understand/understand_json.h"
 #include "domain/notify/outbox.h"
@@ -928,11 +929,20 @@ static bool etag_matches(const char *inm, const char *etag)
     return false;
 }
 
+/* Reply with `body`, gzipped into `gz` when that is given (the reply's Content-Encoding). */
+static void reply_json_coded(struct http_req *r, const char *body, size_t len, bool gz)
+{
+    if (gz)
+        http_reply_header(r, "Content-Encoding", "gzip");
+    http_reply_bytes(r, 200, "application/json", body, len);
+}
+
 /*
  * Clients of the seed expect every active window at once (a map shows them all); dashboards
  * poll it. The answer carries an ETag of the tenant's window version (and the page asked for):
  * If-None-Match with it gets a 304 without a body, and the full list is built once per version
- * and then served from the body cache.
+ * and then served from the body cache. A client that accepts gzip gets the list gzipped (a
+ * city's list shrinks about tenfold), its own ETag, and a compressed body cached the same way.
  */
 int h_windows_active(struct http_req *r, struct err *e)
 {
@@ -946,29 +956,58 @@ int h_windows_active(struct http_req *r, struct err *e)
         rc = flash_store_version(c, r->who.tenant_id, &version, e);
     if (rc)
         return rc;
+    bool gz = gzip_accepted(http_req_header(r, "Accept-Encoding"));
     char etag[96];
-    snprintf(etag, sizeof(etag), "\"w%lld-%d-%lld\"", (long long)version, f.limit,
-             (long long)f.after_pk);
+    snprintf(etag, sizeof(etag), "\"w%lld-%d-%lld%s\"", (long long)version, f.limit,
+             (long long)f.after_pk, gz ? "-gz" : "");
     http_reply_header(r, "ETag", etag);
     http_reply_header(r, "Cache-Control", "no-cache");
+    http_reply_header(r, "Vary", "Accept-Encoding");
     if (etag_matches(http_req_header(r, "If-None-Match"), etag))
         return http_reply_bytes(r, 304, "application/json", "", 0);
     bool whole = f.limit == FLASH_LIST_MAX && f.after_pk == 0;
+    const char *name = gz ? "windows.active.gz" : "windows.active";
     char *body;
     size_t len;
-    if (whole && body_cache_get(r->who.tenant_id, "windows.active", version, &body, &len)) {
-        http_reply_bytes(r, 200, "application/json", body, len);
+    if (whole && body_cache_get(r->who.tenant_id, name, version, &body, &len)) {
+        reply_json_coded(r, body, len, gz);
         free(body);
         return 0;
     }
     struct buf b;
     int grew = 0;
-    rc = window_list_body(r, c, &f, &b, &grew, e);
-    if (rc)
-        return rc;
-    if (whole && !grew)
+    bool plain_cached = false;
+    if (whole && gz && body_cache_get(r->who.tenant_id, "windows.active", version, &body, &len)) {
+        buf_init(&b, BUF_MAX_RESPONSE);
+        grew = buf_append(&b, body, len);
+        free(body);
+        plain_cached = true;
+    } else {
+        rc = window_list_body(r, c, &f, &b, &grew, e);
+        if (rc)
+            return rc;
+    }
+    if (grew) {
+        buf_release(&b);
+        return err_set(e, ERR_TOO_LARGE, "the response is too large; ask for fewer rows");
+    }
+    if (whole && !plain_cached)
         body_cache_put(r->who.tenant_id, "windows.active", version, buf_str(&b), b.len);
-    return reply_buf(r, 200, &b, grew, e);
+    if (!gz)
+        return reply_buf(r, 200, &b, 0, e);
+    struct buf z;
+    buf_init(&z, BUF_MAX_RESPONSE);
+    rc = gzip_compress(b.data, b.len, &z, e);
+    buf_release(&b);
+    if (rc) {
+        buf_release(&z);
+        return rc;
+    }
+    if (whole)
+        body_cache_put(r->who.tenant_id, name, version, z.data, z.len);
+    reply_json_coded(r, z.data, z.len, true);
+    buf_release(&z);
+    return 0;
 }
 
 int h_windows_list(struct http_req *r, struct err *e)

@@ -19,6 +19,8 @@
 #include <time.h>
 #include <cmocka.h>
 
+#include <zlib.h>
+
 #define ADMIN HARNESS_ADMIN_KEY
 
 static struct server srv;
@@ -152,6 +154,26 @@ static int count_messages(long long window_id, const char *kind)
 /* Moda, Kadıköy: the coffee shop and four buyers 100-700 m away; one buyer far off. */
 #define MODA_LAT 40.98700
 #define MODA_LNG 29.02600
+
+/* Inflate a gzip body as a client would; returns its length, the bytes in *out (malloc'd). */
+static size_t gunzip(const char *in, size_t len, char **out)
+{
+    z_stream z;
+    memset(&z, 0, sizeof(z));
+    assert_int_equal(inflateInit2(&z, 15 + 16), Z_OK);
+    size_t cap = len * 20 + 4096;
+    char *buf = malloc(cap);
+    assert_non_null(buf);
+    z.next_in = (Bytef *)(uintptr_t)in;
+    z.avail_in = (uInt)len;
+    z.next_out = (Bytef *)buf;
+    z.avail_out = (uInt)cap;
+    assert_int_equal(inflate(&z, Z_FINISH), Z_STREAM_END);
+    size_t n = cap - z.avail_out;
+    inflateEnd(&z);
+    *out = buf;
+    return n;
+}
 
 static void test_register_and_validate(void **state)
 {
@@ -682,6 +704,40 @@ static void test_activate_join_redeem(void **state)
     assert_int_equal(http_get(&srv, "/api/flash-windows/active", ADMIN, &r2), 0);
     assert_int_equal(r2.len, r1.len);
     assert_memory_equal(r2.body, r1.body, r1.len);
+    resp_free(&r2);
+    /* gzip for a client that accepts it: its own ETag, the same list, twice (then cached) */
+    const char *gzh[] = {"Accept-Encoding: br;q=1.0, gzip;q=0.8", NULL};
+    char gz_etag[96], coding[32], vary[64];
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(
+            http_req(&srv, "GET", "/api/flash-windows/active", ADMIN, NULL, NULL, 0, gzh, &r2), 0);
+        assert_int_equal(r2.status, 200);
+        assert_true(resp_header(&r2, "Content-Encoding", coding, sizeof(coding)));
+        assert_string_equal(coding, "gzip");
+        assert_true(resp_header(&r2, "Vary", vary, sizeof(vary)));
+        assert_string_equal(vary, "Accept-Encoding");
+        assert_true(resp_header(&r2, "ETag", gz_etag, sizeof(gz_etag)));
+        assert_string_not_equal(gz_etag, etag);
+        char *plain;
+        size_t plain_len = gunzip(r2.body, r2.len, &plain);
+        assert_int_equal(plain_len, r1.len);
+        assert_memory_equal(plain, r1.body, r1.len);
+        free(plain);
+        resp_free(&r2);
+    }
+    char gz_inm[160];
+    snprintf(gz_inm, sizeof(gz_inm), "If-None-Match: %s", gz_etag);
+    const char *gz_poll[] = {"Accept-Encoding: gzip", gz_inm, NULL};
+    assert_int_equal(
+        http_req(&srv, "GET", "/api/flash-windows/active", ADMIN, NULL, NULL, 0, gz_poll, &r2), 0);
+    assert_int_equal(r2.status, 304);
+    resp_free(&r2);
+    /* refused by q=0: the plain list */
+    const char *no_gz[] = {"Accept-Encoding: gzip;q=0, identity", NULL};
+    assert_int_equal(
+        http_req(&srv, "GET", "/api/flash-windows/active", ADMIN, NULL, NULL, 0, no_gz, &r2), 0);
+    assert_false(resp_header(&r2, "Content-Encoding", coding, sizeof(coding)));
+    assert_int_equal(r2.len, r1.len);
     resp_free(&r2);
     /* a seller's change moves the version: the next poll gets the list again */
     char spath[96];
