@@ -51,6 +51,13 @@ static const struct place places[] = {
     {"contacts", "(phone = ? OR lower(email) = ?)", "PE", "DELETE"},
     {"inbound_events", "(lower(body) LIKE ? ESCAPE '\\' OR lower(body) LIKE ? ESCAPE '\\')", "DM",
      "UPDATE inbound_events SET body = '{\"erased\":true}'"},
+    /* outbound webhook deliveries (message.failed carries the message, its phone and text) */
+    {"webhook_deliveries",
+     "(lower(body) LIKE ? ESCAPE '\\' OR lower(body) LIKE ? ESCAPE '\\' OR "
+     "lower(coalesce(last_response, '')) LIKE ? ESCAPE '\\')",
+     "DMD",
+     "UPDATE webhook_deliveries SET body = '{\"erased\":true}', last_response = NULL, status = "
+     "CASE WHEN status = 'pending' THEN 'dead' ELSE status END"},
     {"sellers", "phone = ?", "P", "UPDATE sellers SET phone = NULL"},
     /* commerce: carts go; orders stay (the records the law keeps), their customer made anonymous */
     {"cart_item", "cart_id IN (SELECT cart_id FROM cart WHERE tenant_id = ? AND " CUSTOMERS_OF ")",

@@ -148,6 +148,20 @@ static void test_export_and_erase(void **state)
                     "\",\"total\":\"12.00\"}', "
                     "'2026-12-01T10:00:00Z')");
 
+    /* an outbound webhook delivery that carried a message to them (message.failed) */
+    json_t *ep = call(
+        "POST", "/api/webhook-endpoints", ADMIN,
+        "{\"url\":\"https://hooks.example.com/iceshop\",\"events\":[\"message.failed\"]}", 201);
+    char sql[1024];
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO webhook_deliveries (tenant_id, endpoint_id, msg_id, event_type, body, "
+             "status, attempts, created_at, updated_at) VALUES ((SELECT id FROM tenants WHERE "
+             "name = 'default'), (SELECT max(id) FROM webhook_endpoints), 'msg_privacy_1', "
+             "'message.failed', '{\"message\":{\"phone\":\"+" PHONE "\",\"body\":\"Merhaba " NAME
+             "\"}}', 'dead', 8, '2026-12-01T10:00:00Z', '2026-12-01T10:00:00Z')");
+    harness_db_exec(srv.db_url, sql);
+    json_decref(ep);
+
     /* a shop customer with the same phone: an order (kept by erasure) and a cart (not) */
     json_t *cus = call("POST", "/api/customers", ADMIN,
                        "{\"email\":\"Sukru@Example.com\",\"phone\":\"+" PHONE "\"}", 201);
@@ -190,6 +204,7 @@ static void test_export_and_erase(void **state)
     assert_true(rows(x, "messages") >= 1);
     assert_true(rows(x, "chat_events") >= 1);
     assert_true(rows(x, "inbound_events") >= 1);
+    assert_int_equal(rows(x, "webhook_deliveries"), 1);
     assert_true(rows(x, "contacts") >= 1);
     assert_int_equal(rows(x, "customer"), 1);
     assert_int_equal(rows(x, "orders"), 1);
@@ -207,7 +222,13 @@ static void test_export_and_erase(void **state)
     assert_int_equal(json_integer_value(json_object_get(counts, "buyers")), 1);
     assert_true(json_integer_value(json_object_get(counts, "messages")) >= 1);
     assert_true(json_integer_value(json_object_get(counts, "chat_events")) >= 1);
+    assert_int_equal(json_integer_value(json_object_get(counts, "webhook_deliveries")), 1);
     json_decref(er);
+    /* the delivery stays in the ledger (its id), without the person */
+    assert_int_equal(harness_db_i64(srv.db_url,
+                                    "SELECT count(*) FROM webhook_deliveries WHERE "
+                                    "msg_id = 'msg_privacy_1' AND body NOT LIKE '%" PHONE "%'"),
+                     1);
     json_decref(call("GET", "/api/buyers/P1", ADMIN, NULL, 404));
     /* the customer stays for the order the law keeps, without anything that names them */
     json_t *anon = call("GET", cus_path, ADMIN, NULL, 200);
