@@ -70,6 +70,11 @@ static const struct place places[] = {
 };
 #define N_PLACES (sizeof(places) / sizeof(places[0]))
 
+const char *privacy_table(size_t i)
+{
+    return i < N_PLACES ? places[i].table : NULL;
+}
+
 int privacy_subject_parse(const char *phone, const char *email, struct privacy_subject *out,
                           struct err *e)
 {

@@ -17,6 +17,12 @@
 #include <jansson.h>
 #include <stdint.h>
 
+/*
+ * The i-th table that export and erasure visit, NULL past the last (for the test that every
+ * table of the schema able to hold a person is visited or declared not to).
+ */
+const char *privacy_table(size_t i);
+
 /* A person: a phone (E.164 "+905...") and/or an email (lower case); "" for none. */
 struct privacy_subject {
     char phone[20];
