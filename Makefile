@@ -108,6 +108,11 @@ $(BUILD)/bench/%: bench/%.c $(LIB)
 	@echo "  BENCH   $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
+# The pkg-config packages the server links, for scripts that build outside this Makefile.
+print-pkgs:
+	@echo $(PKGS)
+.PHONY: print-pkgs
+
 # Everything the test runner needs, for one flavour (the benchmarks too, so they cannot rot).
 check-build: $(BIN) $(UNIT_BIN) $(INTEG_BIN) $(BENCH_BIN)
 .PHONY: check-build

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 seconds=${FUZZ_SECONDS:-30}
 targets=${FUZZ_TARGETS:-$(find fuzz -maxdepth 1 -name 'fuzz_*.c' -exec basename {} .c \; | sort)}
-PKGS="libmicrohttpd jansson sqlite3 libpq libcurl libsodium libutf8proc"
+PKGS=$(make -s --no-print-directory print-pkgs) # the Makefile's list, never a copy
 CLANG=${CLANG:-clang}
 
 scripts/deps.sh test
