@@ -78,9 +78,31 @@ void harness_fresh_db(char *url, size_t n)
     snprintf(url, n, "%.*s/%s%s", (int)keep, dsn, name, q ? q : "");
 }
 
+/*
+ * A port free on every address: asked of a dual-stack socket on [::] (so a server may listen on
+ * [::] too, HARNESS_LISTEN_HOST), or of 127.0.0.1 on a machine without IPv6. A port the kernel
+ * gives for 127.0.0.1 alone can be in use on [::] by another process.
+ */
 int harness_free_port(void)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int fd = socket(AF_INET6, SOCK_STREAM, 0);
+    if (fd >= 0) {
+        int off = 0;
+        struct sockaddr_in6 sa6;
+        memset(&sa6, 0, sizeof(sa6));
+        sa6.sin6_family = AF_INET6;
+        sa6.sin6_addr = in6addr_any;
+        socklen_t len6 = sizeof(sa6);
+        if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) == 0 &&
+            bind(fd, (struct sockaddr *)&sa6, sizeof(sa6)) == 0 &&
+            getsockname(fd, (struct sockaddr *)&sa6, &len6) == 0) {
+            int port = ntohs(sa6.sin6_port);
+            close(fd);
+            return port;
+        }
+        close(fd);
+    }
+    fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof(sa));
     sa.sin_family = AF_INET;
