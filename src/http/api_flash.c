@@ -929,20 +929,12 @@ static bool etag_matches(const char *inm, const char *etag)
     return false;
 }
 
-/* Reply with `body`, gzipped into `gz` when that is given (the reply's Content-Encoding). */
-static void reply_json_coded(struct http_req *r, const char *body, size_t len, bool gz)
-{
-    if (gz)
-        http_reply_header(r, "Content-Encoding", "gzip");
-    http_reply_bytes(r, 200, "application/json", body, len);
-}
-
 /*
  * Clients of the seed expect every active window at once (a map shows them all); dashboards
  * poll it. The answer carries an ETag of the tenant's window version (and the page asked for):
  * If-None-Match with it gets a 304 without a body, and the full list is built once per version
  * and then served from the body cache. A client that accepts gzip gets the list gzipped (a
- * city's list shrinks about tenfold), its own ETag, and a compressed body cached the same way.
+ * city's list shrinks about twentyfold), its own ETag, and a compressed body cached the same way.
  */
 int h_windows_active(struct http_req *r, struct err *e)
 {
@@ -970,44 +962,42 @@ int h_windows_active(struct http_req *r, struct err *e)
     char *body;
     size_t len;
     if (whole && body_cache_get(r->who.tenant_id, name, version, &body, &len)) {
-        reply_json_coded(r, body, len, gz);
+        if (gz)
+            http_reply_header(r, "Content-Encoding", "gzip");
+        http_reply_bytes(r, 200, "application/json", body, len);
         free(body);
         return 0;
     }
+    /* the plain list: cached (a gzip client after a plain one), or built and cached */
+    char *cached = NULL;
     struct buf b;
-    int grew = 0;
-    bool plain_cached = false;
-    if (whole && gz && body_cache_get(r->who.tenant_id, "windows.active", version, &body, &len)) {
-        buf_init(&b, BUF_MAX_RESPONSE);
-        grew = buf_append(&b, body, len);
-        free(body);
-        plain_cached = true;
-    } else {
+    buf_init(&b, BUF_MAX_RESPONSE);
+    if (!(gz && whole &&
+          body_cache_get(r->who.tenant_id, "windows.active", version, &cached, &len))) {
+        int grew = 0;
         rc = window_list_body(r, c, &f, &b, &grew, e);
-        if (rc)
+        if (rc) {
+            buf_release(&b);
             return rc;
+        }
+        if (whole && !grew)
+            body_cache_put(r->who.tenant_id, "windows.active", version, b.data, b.len);
+        if (grew || !gz)
+            return reply_buf(r, 200, &b, grew, e);
     }
-    if (grew) {
-        buf_release(&b);
-        return err_set(e, ERR_TOO_LARGE, "the response is too large; ask for fewer rows");
-    }
-    if (whole && !plain_cached)
-        body_cache_put(r->who.tenant_id, "windows.active", version, buf_str(&b), b.len);
-    if (!gz)
-        return reply_buf(r, 200, &b, 0, e);
     struct buf z;
     buf_init(&z, BUF_MAX_RESPONSE);
-    rc = gzip_compress(b.data, b.len, &z, e);
+    rc = cached ? gzip_compress(cached, len, &z, e) : gzip_compress(b.data, b.len, &z, e);
+    free(cached);
     buf_release(&b);
-    if (rc) {
-        buf_release(&z);
-        return rc;
-    }
-    if (whole)
+    if (!rc && whole)
         body_cache_put(r->who.tenant_id, name, version, z.data, z.len);
-    reply_json_coded(r, z.data, z.len, true);
+    if (!rc) {
+        http_reply_header(r, "Content-Encoding", "gzip");
+        http_reply_bytes(r, 200, "application/json", z.data, z.len);
+    }
     buf_release(&z);
-    return 0;
+    return rc;
 }
 
 int h_windows_list(struct http_req *r, struct err *e)
