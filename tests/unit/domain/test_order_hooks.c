@@ -60,7 +60,7 @@ static void test_names_and_capacity(void **state)
     err_init(&e);
     assert_int_equal(order_hooks_add_paid("a", hook_a, &e), 0);
     assert_int_equal(order_hooks_add_paid("a", hook_a, &e), ERR_INVALID);
-    static char names[ORDER_HOOKS_MAX][8];
+    static char names[ORDER_HOOKS_MAX][16];
     for (int i = 1; i < ORDER_HOOKS_MAX; i++) {
         snprintf(names[i], sizeof names[i], "h%d", i);
         err_init(&e);
