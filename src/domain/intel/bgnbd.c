@@ -10,9 +10,18 @@
 #include <stdbool.h>
 #include <string.h>
 
-#define MAX_DIM   4
-#define MAX_ITERS 500
-#define GRAD_TOL  1e-7
+#define MAX_DIM     4
+#define MAX_ITERS   500
+#define GRAD_TOL    1e-7
+#define WHOLE_MAX   100000 /* repeat counts up to this use the exact products */
+#define PHI_MAX     25     /* |log-parameter| beyond this is outside the search (e^25 ≈ 7e10) */
+#define PHI_DRIFT   20     /* a fit past this is heading for a boundary */
+#define PENALIZER   1e-3
+#define STALL_EVERY 25 /* iterations between checks that the objective still improves */
+#define STALL_GAIN                                                                                  \
+    1e-9 /* relative improvement over them below which the fit has stalled */ /* the fallback       \
+                                                                                 fit's weight on Σ \
+                                                                                 θ² */
 
 double intel_digamma(double x)
 {
@@ -39,15 +48,29 @@ double intel_bgnbd_ll(const struct intel_bgnbd *m, const struct intel_rfm *c, do
 {
     double r = m->r, al = m->alpha, a = m->a, b = m->b, x = c->x;
     double A1 = lgamma(r + x) - lgamma(r) + r * log(al);
-    double A2 = lgamma(a + b) + lgamma(b + x) - lgamma(b) - lgamma(a + b + x);
+    /*
+     * ln B(a, b+x) − ln B(a, b): for a whole x as the product it is, Π (b+i)/(a+b+i), since the
+     * difference of ln Γ at large a and b (a fit drifting to a boundary) loses every digit
+     */
+    bool whole = x == floor(x) && x <= WHOLE_MAX;
+    double A2 = 0, s_ab = 0, s_b = 0; /* Σ 1/(a+b+i), Σ 1/(b+i) */
+    if (whole) {
+        for (int i = 0; i < (int)x; i++) {
+            A2 += log((b + i) / (a + b + i));
+            s_ab += 1 / (a + b + i);
+            s_b += 1 / (b + i);
+        }
+    } else {
+        A2 = lgamma(a + b) + lgamma(b + x) - lgamma(b) - lgamma(a + b + x);
+    }
     double A3 = -(r + x) * log(al + c->T);
     double A4 = x > 0 ? log(a) - log(b + x - 1) - (r + x) * log(al + c->t_x) : -INFINITY;
     double L = logsumexp(A3, A4);
     if (grad) {
         double w4 = x > 0 ? exp(A4 - L) : 0, w3 = 1 - w4;
         double d1r = intel_digamma(r + x) - intel_digamma(r) + log(al), d1al = r / al;
-        double dab = intel_digamma(a + b) - intel_digamma(a + b + x);
-        double d2a = dab, d2b = dab + intel_digamma(b + x) - intel_digamma(b);
+        double dab = whole ? -s_ab : intel_digamma(a + b) - intel_digamma(a + b + x);
+        double d2a = dab, d2b = dab + (whole ? s_b : intel_digamma(b + x) - intel_digamma(b));
         double d3r = -log(al + c->T), d3al = -(r + x) / (al + c->T);
         double d4r = 0, d4al = 0, d4a = 0, d4b = 0;
         if (x > 0) {
@@ -85,7 +108,9 @@ struct problem {
     int dim;
     const struct intel_rfm *c;
     size_t n;
-    bool gg; /* Gamma-Gamma, else BG/NBD */
+    bool gg;      /* Gamma-Gamma, else BG/NBD */
+    double pen;   /* weight of the penalty Σ θ² (0: plain maximum likelihood) */
+    int pen_from; /* the penalty applies to θ[pen_from..dim) */
 };
 
 /* Mean negative log-likelihood at log-parameters phi, its gradient in phi into g. */
@@ -93,8 +118,11 @@ static double objective(const struct problem *pb, const double *phi, double *g)
 {
     double th[MAX_DIM] = {0}, acc[MAX_DIM] = {0}, sum = 0;
     size_t used = 0;
-    for (int i = 0; i < pb->dim; i++)
+    for (int i = 0; i < pb->dim; i++) {
+        if (!(fabs(phi[i]) <= PHI_MAX))
+            return NAN; /* outside the search: the line search steps back */
         th[i] = exp(phi[i]);
+    }
     for (size_t k = 0; k < pb->n; k++) {
         double gr[MAX_DIM];
         double ll;
@@ -112,10 +140,13 @@ static double objective(const struct problem *pb, const double *phi, double *g)
             acc[i] += gr[i];
         used++;
     }
-    double nn = used ? (double)used : 1;
-    for (int i = 0; i < pb->dim; i++)
-        g[i] = -acc[i] * th[i] / nn; /* chain rule: d/dφ = θ d/dθ */
-    return -sum / nn;
+    double nn = used ? (double)used : 1, penalty = 0;
+    for (int i = 0; i < pb->dim; i++) {
+        double w = i >= pb->pen_from ? pb->pen : 0;
+        g[i] = -acc[i] * th[i] / nn + w * 2 * th[i] * th[i]; /* d/dφ = θ d/dθ */
+        penalty += w * th[i] * th[i];
+    }
+    return -sum / nn + penalty;
 }
 
 /* BFGS with a backtracking (Armijo) line search; phi in and out. Returns iterations, or -1. */
@@ -126,13 +157,19 @@ static int bfgs(const struct problem *pb, double *phi)
            xn[MAX_DIM];
     for (int i = 0; i < d; i++)
         H[i][i] = 1;
-    double f = objective(pb, phi, g);
+    double f = objective(pb, phi, g), f_then = f;
     for (int it = 1; it <= MAX_ITERS; it++) {
         double gmax = 0;
         for (int i = 0; i < d; i++)
             gmax = fabs(g[i]) > gmax ? fabs(g[i]) : gmax;
         if (gmax < GRAD_TOL)
             return it;
+        if (it % STALL_EVERY == 0) {
+            /* creeping along a flat ridge towards a boundary: no interior maximum to reach */
+            if (f_then - f < STALL_GAIN * (1 + fabs(f)))
+                return gmax < 1e-4 ? it : -1;
+            f_then = f;
+        }
         double slope = 0;
         for (int i = 0; i < d; i++) {
             p[i] = 0;
@@ -185,6 +222,9 @@ static int bfgs(const struct problem *pb, double *phi)
         memcpy(phi, xn, sizeof(double) * (size_t)d);
         memcpy(g, gn, sizeof(double) * (size_t)d);
         f = fn;
+        for (int i = 0; i < d; i++)
+            if (fabs(phi[i]) > PHI_DRIFT)
+                return -1; /* heading for a boundary: no interior maximum */
     }
     return -1;
 }
@@ -207,6 +247,7 @@ int intel_bgnbd_fit(const struct intel_rfm *c, size_t n, struct intel_bgnbd *out
 {
     memset(out, 0, sizeof(*out));
     int rc = check_rfm(c, n, e);
+    out->penalizer = 0;
     if (rc)
         return rc;
     double meanT = 0;
@@ -214,8 +255,16 @@ int intel_bgnbd_fit(const struct intel_rfm *c, size_t n, struct intel_bgnbd *out
         meanT += c[k].T / (double)n;
     /* start: r = a = b = 1, α at a tenth of the observation time (its scale is the time unit) */
     double phi[4] = {0, log(meanT / 10 > 1 ? meanT / 10 : 1), 0, 0};
-    struct problem pb = {.dim = 4, .c = c, .n = n, .gg = false};
+    double start[4];
+    memcpy(start, phi, sizeof(start));
+    struct problem pb = {.dim = 4, .c = c, .n = n, .gg = false, .pen_from = 2};
     int it = bfgs(&pb, phi);
+    if (it < 0) {
+        memcpy(phi, start, sizeof(start));
+        pb.pen = PENALIZER;
+        it = bfgs(&pb, phi);
+        out->penalizer = PENALIZER;
+    }
     if (it < 0)
         return err_set(e, ERR_INTERNAL, "the BG/NBD fit did not converge in %d iterations",
                        MAX_ITERS);
@@ -244,8 +293,16 @@ int intel_gg_fit(const struct intel_rfm *c, size_t n, struct intel_gamma_gamma *
         return err_set(e, ERR_INVALID, "no repeat customer with a purchase value to fit");
     meanz /= (double)used;
     double phi[3] = {0, 0, log(meanz > 1 ? meanz : 1)};
-    struct problem pb = {.dim = 3, .c = c, .n = n, .gg = true};
+    double start[3];
+    memcpy(start, phi, sizeof(start));
+    struct problem pb = {.dim = 3, .c = c, .n = n, .gg = true, .pen_from = 0};
     int it = bfgs(&pb, phi);
+    if (it < 0) {
+        memcpy(phi, start, sizeof(start));
+        pb.pen = PENALIZER;
+        it = bfgs(&pb, phi);
+        out->penalizer = PENALIZER;
+    }
     if (it < 0)
         return err_set(e, ERR_INTERNAL, "the Gamma-Gamma fit did not converge in %d iterations",
                        MAX_ITERS);

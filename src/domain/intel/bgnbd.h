@@ -21,7 +21,14 @@
  *               + (px−1) ln z̄ + px ln x − (px+q) ln(γ + x z̄)    (z̄ > 0, x ≥ 1)
  *   E[value]    p (γ + x z̄) / (p x + q − 1)    (q > 1)
  *   fit         BFGS on the mean negative log-likelihood over the log-parameters, with the
- *               analytic gradient; converged when the gradient's largest component < 1e-7
+ *               analytic gradient; converged when the gradient's largest component < 1e-7.
+ *               Log-parameters stay within ±25. When the likelihood has its maximum on a
+ *               boundary (a population whose drop-out probability is nearly the same for all:
+ *               a and b grow without end), the plain fit cannot converge; it is then fitted
+ *               again with 0.001 · (a² + b²) added to the objective (the parameters that drift;
+ *               the lifetimes library's penalizer_coef penalizes all four), and `penalizer` says
+ *               so. Gamma-Gamma falls back the same way with 0.001 · (p² + q² + γ²).
+ *               For a whole x the Beta-function ratio is the exact product Π (b+i)/(a+b+i).
  */
 #ifndef ICESHOP_DOMAIN_INTEL_BGNBD_H
 #define ICESHOP_DOMAIN_INTEL_BGNBD_H
@@ -41,12 +48,14 @@ struct intel_bgnbd {
     double r, alpha, a, b;
     double log_likelihood; /* the sum over the customers fitted */
     int iterations;
+    double penalizer; /* 0, or the fallback fit's weight (see "fit") */
 };
 
 struct intel_gamma_gamma {
     double p, q, gamma;
     double log_likelihood;
     int iterations;
+    double penalizer; /* 0, or the fallback fit's weight (see "fit") */
 };
 
 /* The BG/NBD log-likelihood of one customer; grad (may be NULL) gets d/d(r, α, a, b). */

@@ -196,6 +196,60 @@ static void test_recovers_known_parameters(void **state)
     near(m.alpha, alpha, 0.2, "alpha");
     near(m.a, a, 0.35, "a");
     near(m.b, b, 0.45, "b");
+    assert_true(m.penalizer == 0); /* an interior maximum: plain maximum likelihood */
+    free(c);
+}
+
+/*
+ * Everyone drops out with the same p = 0.25: the likelihood can grow without end as a and b grow
+ * with a/(a+b) near 0.25 (for this sample it does), so the plain fit cannot converge; the
+ * penalized fallback does, keeps the purchase rate and roughly the mean drop-out, and says it
+ * was penalized. The likelihood stays exact
+ * at huge a and b (it lost every digit through differences of ln Γ before).
+ */
+static void test_boundary_falls_back(void **state)
+{
+    (void)state;
+    const double r = 0.8, alpha = 10, p = 0.25, T = 60;
+    enum { N = 4000 };
+    struct intel_rfm *c = calloc(N, sizeof(*c));
+    uint64_t s = 8; /* a sample whose plain maximum lies on the boundary */
+    for (int i = 0; i < N; i++) {
+        double lambda = gamma_draw(r, &s) / alpha;
+        double t = 0, last = 0;
+        int x = 0;
+        for (;;) {
+            t += -log(u01(&s)) / lambda;
+            if (t > T)
+                break;
+            x++;
+            last = t;
+            if (u01(&s) < p)
+                break;
+        }
+        c[i] = (struct intel_rfm){.x = x, .t_x = last, .T = T};
+    }
+    struct err e;
+    err_init(&e);
+    struct intel_bgnbd m;
+    if (intel_bgnbd_fit(c, N, &m, &e))
+        fail_msg("fit: %s", e.msg);
+    if (!(m.penalizer > 0))
+        fail_msg("plain fit converged: r %g alpha %g a %g b %g", m.r, m.alpha, m.a, m.b);
+    /* the penalty shrinks a and b, which moves the mean drop-out: close, not exact */
+    near(m.a / (m.a + m.b), p, 0.3, "mean drop-out a/(a+b)");
+    near(m.r / m.alpha, r / alpha, 0.1, "mean rate r/alpha");
+    assert_true(isfinite(m.log_likelihood));
+    /* at a = b = 1e10 the ratio B(a, b+x)/B(a, b) is 2^-x exactly enough */
+    struct intel_bgnbd huge = {.r = 1, .alpha = 1, .a = 1e10, .b = 1e10};
+    struct intel_rfm one = {.x = 3, .t_x = 5, .T = 10};
+    struct intel_bgnbd unit = {.r = 1, .alpha = 1, .a = 1, .b = 1};
+    double ll = intel_bgnbd_ll(&huge, &one, NULL);
+    /* A1 and the A3/A4 mix do not depend on a, b except through a/(b+x−1) → 1 */
+    double expect =
+        lgamma(4) - lgamma(1) + 0 + 3 * log(0.5) + log(exp(-4 * log(11.0)) + exp(-4 * log(6.0)));
+    near(ll, expect, 1e-6, "ll at huge a, b");
+    assert_true(isfinite(intel_bgnbd_ll(&unit, &one, NULL)));
     free(c);
 }
 
@@ -219,6 +273,7 @@ int main(void)
         cmocka_unit_test(test_cdnow_published),
         cmocka_unit_test(test_gradients),
         cmocka_unit_test(test_recovers_known_parameters),
+        cmocka_unit_test(test_boundary_falls_back),
         cmocka_unit_test(test_refused),
     };
     return cmocka_run_group_tests_name("intel_bgnbd", tests, NULL, NULL);
