@@ -31,7 +31,11 @@ static bool sees_system(struct http_req *r)
 static json_t *job_json(const struct job_row *j)
 {
     json_t *payload = json_loads(j->payload ? j->payload : "{}", JSON_DECODE_ANY, NULL);
-    return json_pack(
+    json_t *progress = j->progress_total >= 0
+                           ? json_pack("{s:I, s:I}", "done", (json_int_t)j->progress_done, "total",
+                                       (json_int_t)j->progress_total)
+                           : json_null();
+    json_t *o = json_pack(
         "{s:I, s:o, s:s, s:s, s:o, s:o, s:i, s:i, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
         (json_int_t)j->id, "tenant_id", j->tenant_id ? json_integer(j->tenant_id) : json_null(),
         "name", j->name, "state", job_state_name(j->state), "payload",
@@ -41,6 +45,8 @@ static json_t *job_json(const struct job_row *j)
         j->last_error ? json_string(j->last_error) : json_null(), "created_at",
         time_or_null(j->created_at_ms), "updated_at", time_or_null(j->updated_at_ms), "finished_at",
         time_or_null(j->finished_at_ms), "lease_until", time_or_null(j->lease_until_ms));
+    json_object_set_new(o, "progress", progress);
+    return o;
 }
 
 int h_jobs_list(struct http_req *r, struct err *e)

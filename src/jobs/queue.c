@@ -145,11 +145,28 @@ int jobs_enqueue(struct db_conn *c, const struct job_spec *spec, int64_t now_ms,
     return 0;
 }
 
+int jobs_set_progress(struct db_conn *c, int64_t id, int64_t done, int64_t total, struct err *e)
+{
+    if (done < 0 || total < 0 || done > total)
+        return err_set_field(e, ERR_INVALID, "progress", "progress %lld of %lld is not a fraction",
+                             (long long)done, (long long)total);
+    struct db_stmt *s;
+    int rc =
+        db_prepare(c, &s, "UPDATE jobs SET progress_done = ?, progress_total = ? WHERE id = ?", e);
+    if (rc)
+        return rc;
+    db_bind_i64(s, 1, done);
+    db_bind_i64(s, 2, total);
+    db_bind_i64(s, 3, id);
+    return db_exec_write(s, NULL, e);
+}
+
 /* ---------------------------------------------------------------- reading rows */
 
 #define ROW_COLUMNS                                                                                \
     "id, tenant_id, name, payload, state, unique_key, attempts, max_attempts, run_at, "            \
-    "lease_until, locked_by, last_error, created_at, updated_at, finished_at"
+    "lease_until, locked_by, last_error, created_at, updated_at, finished_at, progress_done, "     \
+    "progress_total"
 
 static void read_row(struct db_stmt *s, struct arena *a, void *out)
 {
@@ -172,6 +189,8 @@ static void read_row(struct db_stmt *s, struct arena *a, void *out)
     r->created_at_ms = db_col_time(s, 12);
     r->updated_at_ms = db_col_time(s, 13);
     r->finished_at_ms = db_col_time(s, 14);
+    r->progress_done = db_col_is_null(s, 15) ? -1 : db_col_i64(s, 15);
+    r->progress_total = db_col_is_null(s, 16) ? -1 : db_col_i64(s, 16);
 }
 
 /*

@@ -74,6 +74,7 @@ struct job_row {
     int64_t created_at_ms;
     int64_t updated_at_ms;
     int64_t finished_at_ms;
+    int64_t progress_done, progress_total; /* -1 when the job never reported progress */
 };
 
 /* Pass as tenant_id to see every tenant's jobs (operators only). */
@@ -124,6 +125,13 @@ int jobs_retry(struct db_conn *c, int64_t tenant_id, bool include_system, int64_
  */
 int jobs_count_by_state(struct db_conn *c, int64_t tenant_id, int64_t counts[JOB_STATE_COUNT],
                         struct err *e);
+
+/*
+ * Record how far a long job is (done of total units, 0 ≤ done ≤ total): what GET /api/jobs/{id}
+ * shows. One statement, joining the caller's transaction when one is open, so progress that is
+ * saved with a chunk of work commits with it. ERR_INVALID (field "progress") otherwise.
+ */
+int jobs_set_progress(struct db_conn *c, int64_t id, int64_t done, int64_t total, struct err *e);
 
 /* Delete done and dead jobs that finished before older_than_ms; *deleted (may be NULL). */
 int jobs_prune(struct db_conn *c, int64_t older_than_ms, int64_t *deleted, struct err *e);
