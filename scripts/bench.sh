@@ -4,7 +4,8 @@
 # job-queue throughput (bench/bench_jobs.c), the flash engine's scan (bench/bench_flash.c) and
 # the active-window list under load (seeded by bench/bench_flash_active.c), and the cost of
 # ICESHOP_SQLITE_SYNC=full (bench/bench_sqlite_sync.c), and the commerce bulk import
-# (bench/bench_import.c: NDJSON order lines per second, SQLite and PostgreSQL).
+# (bench/bench_import.c: NDJSON order lines per second, SQLite and PostgreSQL), and the customer
+# profile batch against the seed's per-customer way (bench/bench_profiles.c).
 # Prints figures with the machine they were taken on; never fails on a threshold.
 #   BENCH_DURATION=10 BENCH_RUNS=3 BENCH_CONNECTIONS=32 BENCH_JOBS=20000 scripts/bench.sh
 set -euo pipefail
@@ -280,6 +281,19 @@ if [ "$pg_ok" = 1 ]; then
     "$PWD/build/release/bench/bench_import" \
         "$(scripts/pg.sh createdb "$pgdir" "$pgport" bench_import)" "$((nimport / 4))" |
         sed 's/^/  /' || echo "  bench_import pg failed"
+fi
+echo
+echo "== Customer profiles (bench/bench_profiles.c: the nightly batch vs the seed's per-customer way)"
+make -s --no-print-directory FLAVOR=release build/release/bench/bench_profiles
+pcust=${BENCH_PROFILE_CUSTOMERS:-100000}
+porders=${BENCH_PROFILE_ORDERS:-2000000}
+"$PWD/build/release/bench/bench_profiles" "sqlite://$tmp/profiles.db" "$pcust" "$porders" 2000 |
+    sed 's/^/  /' || echo "  bench_profiles failed"
+echo "  aim: 100,000 customers with 2,000,000 orders in <= 10 s under 200 MB, >= 50x the reference"
+if [ "$pg_ok" = 1 ]; then
+    "$PWD/build/release/bench/bench_profiles" \
+        "$(scripts/pg.sh createdb "$pgdir" "$pgport" bench_profiles)" "$((pcust / 4))" \
+        "$((porders / 4))" 500 | sed 's/^/  /' || echo "  bench_profiles pg failed"
 fi
 echo
 echo "raw wrk output and logs: $tmp"

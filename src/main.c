@@ -17,6 +17,8 @@
 #include "demo/sim.h"
 #include "domain/account/account.h"
 #include "domain/commerce/import.h"
+#include "domain/intel/profile_batch.h"
+#include "domain/intel/profile_store.h"
 #include "domain/chat/dialog.h"
 #include "domain/files/files_service.h"
 #include "domain/understand/understand_json.h"
@@ -97,6 +99,10 @@ static const char usage[] =
     "                             bulk import as POST /api/import/{kind} does (FILE - is\n"
     "                             standard input; the format follows a .csv name otherwise);\n"
     "                             progress on stderr when it is a terminal\n"
+    "  profiles recompute --tenant NAME [--as-of YYYY-MM-DD]\n"
+    "                             compute every customer's profiles, RFM and predictions now\n"
+    "                             (as the nightly batch does), progress on stderr when it is a\n"
+    "                             terminal; --as-of uses only orders placed up to that day\n"
     "  understand [--role buyer|seller] TEXT\n"
     "                             show what a chat message is understood as (JSON)\n"
     "  demo [--url URL] [--key KEY] [--seed N] [--sellers N] [--buyers N]\n"
@@ -251,6 +257,8 @@ static int serve(struct config *cfg)
         rc = chat_jobs_register(app.jobs, &e);
     if (!rc)
         rc = files_jobs_register(app.jobs, app.storage, &e);
+    if (!rc)
+        rc = intel_profiles_jobs_register(app.jobs, &e);
     /*
      * Providers whose verified webhook events are acted on; a provider without a row has its
      * events kept in the ledger and marked ignored (payments and cart recovery add theirs).
@@ -302,6 +310,8 @@ static int serve(struct config *cfg)
             rc = flash_jobs_schedule(app.sched, &e);
         if (!rc)
             rc = files_jobs_schedule(app.sched, &e);
+        if (!rc)
+            rc = intel_profiles_schedule(app.sched, &e);
         if (!rc)
             rc = sched_start(app.sched, &e);
         if (rc)
@@ -575,6 +585,69 @@ static int cmd_import(const struct config *cfg, int argc, char **argv)
                    r->rejects[i].reason);
     }
     import_free(im);
+    done_conn(db, c);
+    arena_release(&a);
+    return rc ? die(&e) : 0;
+}
+
+static void profiles_progress(void *ctx, int64_t done, int64_t total)
+{
+    int64_t *shown = ctx;
+    if (clock_mono_ms() - *shown < 200 && done < total)
+        return;
+    *shown = clock_mono_ms();
+    fprintf(stderr, "\rprofiles: %3d%%  %lld of %lld customers ",
+            total > 0 ? (int)(done * 100 / total) : 100, (long long)done, (long long)total);
+}
+
+/* iceshop profiles recompute --tenant NAME [--as-of YYYY-MM-DD] */
+static int cmd_profiles(const struct config *cfg, int argc, char **argv)
+{
+    const char *tenant = opt(argc, argv, "--tenant");
+    const char *as_of_text = opt(argc, argv, "--as-of");
+    if (argc < 1 || !str_eq(argv[0], "recompute") || !tenant) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    int64_t now = clock_now_ms(NULL), as_of = now;
+    if (as_of_text) {
+        char iso[48];
+        snprintf(iso, sizeof(iso), "%.10sT23:59:59Z", as_of_text);
+        if (strlen(as_of_text) != 10 || clock_parse_iso(iso, &as_of) || as_of > now + 86400000) {
+            fprintf(stderr, "iceshop: --as-of is a date like 2026-12-01, not in the future\n");
+            return 2;
+        }
+    }
+    struct err e;
+    err_init(&e);
+    struct db *db;
+    struct db_conn *c;
+    struct arena a;
+    arena_init(&a);
+    int64_t tenant_id = 0, batch = 0, shown = 0;
+    int rc = with_conn(cfg, &db, &c, &e);
+    if (rc)
+        return die(&e);
+    rc = find_tenant(c, tenant, &a, &tenant_id, &e);
+    if (!rc)
+        rc = profile_store_batch_create(c, tenant_id, as_of, 0, now, &batch, &e);
+    if (!rc)
+        rc = intel_profiles_run(c, tenant_id, batch, 0, now, isatty(2) ? profiles_progress : NULL,
+                                NULL, &shown, &e);
+    if (isatty(2))
+        fputc('\n', stderr);
+    struct profile_batch_row b;
+    bool found = false;
+    if (!rc)
+        rc = profile_store_batch_get(c, tenant_id, batch, &a, &b, &found, &e);
+    if (!rc)
+        printf("profiles: %lld customers as of %.10s%s%s\n", (long long)b.processed,
+               as_of_text ? as_of_text : "today", b.currency[0] ? " in " : "", b.currency);
+    else if (batch) {
+        struct err fe;
+        err_init(&fe);
+        profile_store_fail(c, batch, now, &fe);
+    }
     done_conn(db, c);
     arena_release(&a);
     return rc ? die(&e) : 0;
@@ -1011,6 +1084,8 @@ int main(int argc, char **argv)
         return cmd_restore(&cfg, argc - 2, argv + 2);
     if (str_eq(cmd, "reset"))
         return cmd_reset(&cfg, argc - 2, argv + 2);
+    if (str_eq(cmd, "profiles"))
+        return cmd_profiles(&cfg, argc - 2, argv + 2);
     if (str_eq(cmd, "import"))
         return cmd_import(&cfg, argc - 2, argv + 2);
     fprintf(stderr, "iceshop: unknown command %s\n\n%s", cmd, usage);

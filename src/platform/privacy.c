@@ -63,6 +63,13 @@ static const struct place places[] = {
     {"cart_item", "cart_id IN (SELECT cart_id FROM cart WHERE tenant_id = ? AND " CUSTOMERS_OF ")",
      "TTPE", "DELETE"},
     {"cart", CUSTOMERS_OF, "TPE", "DELETE"},
+    /* what customer intelligence derived about the person: exported, then deleted */
+    {"customer_budget_profile", CUSTOMERS_OF, "TPE", "DELETE"},
+    {"customer_loyalty_profile", CUSTOMERS_OF, "TPE", "DELETE"},
+    {"customer_category_affinity", CUSTOMERS_OF, "TPE", "DELETE"},
+    {"customer_replenishment_profile", CUSTOMERS_OF, "TPE", "DELETE"},
+    {"customer_variety_profile", CUSTOMERS_OF, "TPE", "DELETE"},
+    {"customer_prediction", CUSTOMERS_OF, "TPE", "DELETE"},
     {"orders", CUSTOMERS_OF, "TPE", NULL},
     {"customer", "(phone = ? OR lower(email) = ?)", "PE",
      "UPDATE customer SET email = NULL, phone = NULL, birth_date = NULL, gender = NULL, "

@@ -9,6 +9,15 @@
 
 /* Children first: a row is deleted before the rows it references. */
 const struct purge_table purge_tenant_tables[] = {
+    /* customer profiles (derived from the commerce rows below; recomputed by the next batch) */
+    {"customer_prediction", PURGE_DATA},
+    {"customer_variety_profile", PURGE_DATA},
+    {"customer_replenishment_profile", PURGE_DATA},
+    {"customer_category_affinity", PURGE_DATA},
+    {"customer_loyalty_profile", PURGE_DATA},
+    {"customer_budget_profile", PURGE_DATA},
+    {"profile_current", PURGE_DATA},
+    {"profile_batch", PURGE_DATA},
     {"order_item", PURGE_DATA},
     {"orders", PURGE_DATA},
     {"cart_item", PURGE_DATA},

@@ -40,7 +40,7 @@ static int main_currency(struct db_conn *c, int64_t tenant, int64_t as_of_ms, ch
 }
 
 struct acc {
-    int64_t customer;
+    struct intel_customer_summary sum;
     int64_t first_day, last_day, day; /* the occasion being summed */
     double day_spend, repeat_spend;
     int occasions;
@@ -54,21 +54,36 @@ static void close_day(struct acc *a)
     a->day_spend = 0;
 }
 
-static void emit(const struct acc *a, int64_t as_of_day, struct intel_rfm *out, size_t *n)
+/* The summary of the customer just read, into out[*n]. */
+static void emit(struct acc *a, int64_t as_of_day, struct intel_customer_summary *out, size_t *n)
 {
+    close_day(a);
+    struct intel_customer_summary *r = &out[(*n)++];
+    *r = a->sum;
     double T = (double)(as_of_day - a->first_day);
-    if (T <= 0)
-        return; /* first bought today: nothing to learn from yet */
-    struct intel_rfm *r = &out[(*n)++];
-    r->x = a->occasions - 1;
-    r->t_x = (double)(a->last_day - a->first_day);
-    r->T = T;
-    r->zbar = r->x > 0 ? a->repeat_spend / r->x : 0;
+    r->observed = T > 0; /* first bought today: nothing to learn from yet */
+    r->rfm.x = a->occasions - 1;
+    r->rfm.t_x = (double)(a->last_day - a->first_day);
+    r->rfm.T = T;
+    r->rfm.zbar = r->rfm.x > 0 ? a->repeat_spend / r->rfm.x : 0;
 }
 
 int intel_model_fit(struct db_conn *c, int64_t tenant, int64_t as_of_ms, struct intel_model *out,
                     struct err *e)
 {
+    struct intel_customer_summary *rows = NULL;
+    size_t n = 0;
+    int rc = intel_model_fit_customers(c, tenant, as_of_ms, out, &rows, &n, e);
+    free(rows);
+    return rc;
+}
+
+int intel_model_fit_customers(struct db_conn *c, int64_t tenant, int64_t as_of_ms,
+                              struct intel_model *out, struct intel_customer_summary **rows_out,
+                              size_t *n_out, struct err *e)
+{
+    *rows_out = NULL;
+    *n_out = 0;
     memset(out, 0, sizeof(*out));
     out->as_of_ms = as_of_ms;
     int rc = main_currency(c, tenant, as_of_ms, out->currency, sizeof(out->currency), e);
@@ -94,45 +109,57 @@ int intel_model_fit(struct db_conn *c, int64_t tenant, int64_t as_of_ms, struct 
     db_bind_time(s, 2, as_of_ms);
     db_bind_text(s, 3, out->currency);
     size_t cap = 1024, n = 0;
-    struct intel_rfm *rows = xcalloc(cap, sizeof(*rows));
-    struct acc a = {.customer = -1};
+    struct intel_customer_summary *rows = xcalloc(cap, sizeof(*rows));
+    struct acc a = {.sum.customer_pk = -1};
     int64_t as_of_day = as_of_ms / DAY_MS;
     int st;
     while ((st = db_step(s, e)) == DB_ROW) {
-        int64_t cust = db_col_i64(s, 0), day = db_col_time(s, 1) / DAY_MS;
+        int64_t cust = db_col_i64(s, 0), at = db_col_time(s, 1), day = at / DAY_MS;
         double value = (double)db_col_i64(s, 2) / unit;
-        if (cust != a.customer) {
-            if (a.customer >= 0) {
-                close_day(&a);
+        if (cust != a.sum.customer_pk) {
+            if (a.sum.customer_pk >= 0) {
                 if (n == cap) {
                     cap *= 2;
                     rows = xrealloc(rows, cap * sizeof(*rows));
                 }
                 emit(&a, as_of_day, rows, &n);
             }
-            a = (struct acc){
-                .customer = cust, .first_day = day, .last_day = day, .day = day, .occasions = 1};
+            a = (struct acc){.sum.customer_pk = cust,
+                             .first_day = day,
+                             .last_day = day,
+                             .day = day,
+                             .occasions = 1};
         } else if (day != a.day) {
             close_day(&a);
             a.day = a.last_day = day;
             a.occasions++;
         }
         a.day_spend += value;
+        a.sum.orders++;
+        a.sum.spend += value;
+        a.sum.last_order_ms = at;
     }
     db_stmt_done(s);
     if (st == DB_ERROR) {
         free(rows);
         return db_step_error(e);
     }
-    if (a.customer >= 0) {
-        close_day(&a);
+    if (a.sum.customer_pk >= 0) {
         if (n == cap)
             rows = xrealloc(rows, ++cap * sizeof(*rows));
         emit(&a, as_of_day, rows, &n);
     }
-    out->customers = (int)n;
+    *rows_out = rows;
+    *n_out = n;
+    /* the fit sees the observed customers only */
+    size_t n_fit = 0;
+    struct intel_rfm *fit = xcalloc(n ? n : 1, sizeof(*fit));
     for (size_t i = 0; i < n; i++)
-        out->repeat_customers += rows[i].x > 0;
+        if (rows[i].observed)
+            fit[n_fit++] = rows[i].rfm;
+    out->customers = (int)n_fit;
+    for (size_t i = 0; i < n_fit; i++)
+        out->repeat_customers += fit[i].x > 0;
     if (out->customers < INTEL_MIN_CUSTOMERS ||
         out->repeat_customers < INTEL_MIN_REPEAT_CUSTOMERS) {
         snprintf(out->reason, sizeof(out->reason),
@@ -140,19 +167,58 @@ int intel_model_fit(struct db_conn *c, int64_t tenant, int64_t as_of_ms, struct 
                  "%d)",
                  out->customers, out->repeat_customers, INTEL_MIN_CUSTOMERS,
                  INTEL_MIN_REPEAT_CUSTOMERS);
-        free(rows);
+        free(fit);
         return 0;
     }
     struct err fe;
     err_init(&fe);
-    if (intel_bgnbd_fit(rows, n, &out->bgnbd, &fe) ||
-        intel_gg_fit(rows, n, &out->gamma_gamma, &fe)) {
+    if (intel_bgnbd_fit(fit, n_fit, &out->bgnbd, &fe) ||
+        intel_gg_fit(fit, n_fit, &out->gamma_gamma, &fe)) {
         snprintf(out->reason, sizeof(out->reason), "the fit failed: %.120s", fe.msg);
         memset(&out->bgnbd, 0, sizeof(out->bgnbd));
         memset(&out->gamma_gamma, 0, sizeof(out->gamma_gamma));
     } else {
         out->fitted = true;
     }
-    free(rows);
+    free(fit);
     return 0;
+}
+
+void intel_model_predict(const struct intel_model *m, const struct intel_customer_summary *s,
+                         struct intel_prediction *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!m->fitted) {
+        snprintf(out->reason, sizeof(out->reason), "%s", m->reason);
+        return;
+    }
+    if (!s) {
+        snprintf(out->reason, sizeof(out->reason), "no purchase in %s yet", m->currency);
+        return;
+    }
+    if (!s->observed) {
+        snprintf(out->reason, sizeof(out->reason), "first purchase on the day of the prediction");
+        return;
+    }
+    const struct intel_rfm *c = &s->rfm;
+    double e90 = intel_bgnbd_expected(&m->bgnbd, c, 90);
+    double e365 = intel_bgnbd_expected(&m->bgnbd, c, 365);
+    double value = intel_gg_expected_value(&m->gamma_gamma, c);
+    if (!isfinite(e90) || !isfinite(e365) || !isfinite(value)) {
+        snprintf(out->reason, sizeof(out->reason),
+                 "the fitted model has no finite expectation (a ≤ 1 or q ≤ 1)");
+        return;
+    }
+    out->has = true;
+    out->p_alive = intel_bgnbd_p_alive(&m->bgnbd, c);
+    out->churn_probability = 1 - out->p_alive;
+    out->expected_purchases_90 = e90;
+    out->expected_order_value = value;
+    out->predicted_clv = e365 * value;
+    if (out->p_alive >= 0.5) {
+        double gap = (m->bgnbd.alpha + c->T) / (m->bgnbd.r + c->x);
+        int64_t days = (int64_t)floor(gap + 0.5);
+        out->has_next_order = true;
+        out->next_order_ms = m->as_of_ms + (days < 1 ? 1 : days) * DAY_MS;
+    }
 }
