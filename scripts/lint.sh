@@ -41,6 +41,10 @@ declare -A owner=(
     [curl/curl.h]=src/net/httpc.c
     [microhttpd.h]=src/http/server.c
     [sodium.h]=src/core/crypto.c
+    [cairo.h]=src/pdf/pdf.c
+    [cairo-pdf.h]=src/pdf/pdf.c
+    [pango/pangocairo.h]=src/pdf/pdf.c
+    [qrencode.h]=src/pdf/pdf.c
 )
 for f in $src_files; do
     while IFS=: read -r line inc; do
@@ -77,7 +81,7 @@ for f in $src_files; do
                 ;;
             esac
             ;;
-        src/db/* | src/jobs/* | src/sched/* | src/net/*)
+        src/db/* | src/jobs/* | src/sched/* | src/net/* | src/pdf/*)
             case "$inc" in
             http/* | domain/*) report "$f:$line: ${f#src/} includes \"$inc\" (must not depend on http/ or domain/)" ;;
             esac
