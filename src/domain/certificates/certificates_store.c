@@ -219,11 +219,12 @@ int cert_store_list(struct db_conn *c, int64_t tenant, const char *email, const 
                     struct arena *a, struct cert **rows, size_t *n, struct err *e)
 {
     struct db_stmt *s;
-    int rc = db_prepare(c, &s,
-                        "SELECT " CERT_COLS "WHERE ce.tenant_id = ? AND (? = 0 OR ce.id < ?) AND "
-                        "(? IS NULL OR lower(ce.owner_email) = lower(?)) ORDER BY ce.id DESC "
-                        "LIMIT ?",
-                        e);
+    int rc = db_prepare(
+        c, &s,
+        "SELECT " CERT_COLS "WHERE ce.tenant_id = ? AND (? = 0 OR ce.id < ?) AND "
+        "(CAST(? AS TEXT) IS NULL OR lower(ce.owner_email) = lower(?)) ORDER BY ce.id DESC "
+        "LIMIT ?",
+        e);
     if (rc)
         return rc;
     db_bind_i64(s, 1, tenant);
