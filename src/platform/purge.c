@@ -9,6 +9,8 @@
 
 /* Children first: a row is deleted before the rows it references. */
 const struct purge_table purge_tenant_tables[] = {
+    {"certificates", PURGE_DATA}, /* their PDFs are files rows: removed with the files' objects */
+    {"certificate_keys", PURGE_SETTINGS}, /* a reset keeps the tenant's signing keys */
     {"order_item", PURGE_DATA},
     {"orders", PURGE_DATA},
     {"cart_item", PURGE_DATA},
