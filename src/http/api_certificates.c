@@ -87,7 +87,7 @@ int h_certificates_request(struct http_req *r, struct err *e)
         return rc;
     struct cert out;
     bool created = false;
-    rc = cert_request(c, r->who.tenant_id, http_req_param(r, "order_id"), 0, owner, r->who.subject,
+    rc = cert_request(c, r->who.tenant_id, http_req_param(r, "id"), 0, owner, r->who.subject,
                       now_ms(r), &r->arena, &out, &created, e);
     if (rc)
         return rc;

@@ -158,7 +158,7 @@ const struct http_route http_routes[] = {
     {"POST", "/api/import/{kind}", h_import, ROLE_OPERATOR, 100 * MB, HTTP_BODY_STREAM},
 
     /* purchase certificates: queued for a paid order, drawn and signed by a job */
-    {"POST", "/api/certificates/{order_id}", h_certificates_request, ROLE_OPERATOR, 4 * KB,
+    {"POST", "/api/certificates/{id}", h_certificates_request, ROLE_OPERATOR, 4 * KB,
      HTTP_BODY_JSON | HTTP_BODY_OPTIONAL},
     {"GET", "/api/certificates/{id}", h_certificates_get, ROLE_VIEWER, 0, 0},
     {"GET", "/api/certificates/{id}/download", h_certificates_download, ROLE_VIEWER, 0, 0},
