@@ -30,10 +30,13 @@ static bool empty(const char *s)
 }
 
 /* Draw `text` with font `font` at (x, y) (top left), `width` wide, aligned; returns its height. */
+/* One Pango context per page: layouts share it instead of making one each. */
+static __thread PangoContext *page_ctx;
+
 static double text_at(cairo_t *cr, const char *font, const char *text, double x, double y,
                       double width, PangoAlignment align)
 {
-    PangoLayout *l = pango_cairo_create_layout(cr);
+    PangoLayout *l = page_ctx ? pango_layout_new(page_ctx) : pango_cairo_create_layout(cr);
     PangoFontDescription *fd = pango_font_description_from_string(font);
     pango_layout_set_font_description(l, fd);
     pango_font_description_free(fd);
@@ -100,7 +103,18 @@ static double detail(cairo_t *cr, const char *label_tr, const char *label_en, co
     return y + (h > 16 ? h : 16) + 8;
 }
 
+static int draw_page(cairo_t *cr, const struct pdf_certificate *c, const QRcode *q);
+
 static int draw(cairo_t *cr, const struct pdf_certificate *c, const QRcode *q)
+{
+    page_ctx = pango_cairo_create_context(cr);
+    int rc = draw_page(cr, c, q);
+    g_object_unref(page_ctx);
+    page_ctx = NULL;
+    return rc;
+}
+
+static int draw_page(cairo_t *cr, const struct pdf_certificate *c, const QRcode *q)
 {
     double m = 36; /* page margin to the outer frame */
     cairo_set_source_rgb(cr, PAPER);
@@ -124,7 +138,7 @@ static int draw(cairo_t *cr, const struct pdf_certificate *c, const QRcode *q)
         text_at(cr, "DejaVu Serif Bold 25", "Satın Alma Sertifikası", x, y, w, PANGO_ALIGN_CENTER) +
         2;
     cairo_set_source_rgb(cr, MUTED);
-    y += text_at(cr, "DejaVu Serif Italic 14", "Certificate of Purchase", x, y, w,
+    y += text_at(cr, "DejaVu Serif Bold 13", "Certificate of Purchase", x, y, w,
                  PANGO_ALIGN_CENTER) +
          18;
     cairo_set_source_rgb(cr, GOLD);
@@ -141,7 +155,7 @@ static int draw(cairo_t *cr, const struct pdf_certificate *c, const QRcode *q)
     y += text_at(cr, "DejaVu Serif Bold 24", c->owner_name, x, y, w, PANGO_ALIGN_CENTER) + 6;
     if (!empty(c->place_date)) {
         cairo_set_source_rgb(cr, INK);
-        y += text_at(cr, "DejaVu Serif 13", c->place_date, x, y, w, PANGO_ALIGN_CENTER);
+        y += text_at(cr, "DejaVu Sans 13", c->place_date, x, y, w, PANGO_ALIGN_CENTER);
     }
     y += 34;
 
@@ -192,12 +206,12 @@ static int draw(cairo_t *cr, const struct pdf_certificate *c, const QRcode *q)
                   sx, sy, sw, PANGO_ALIGN_LEFT) +
           6;
     cairo_set_source_rgb(cr, MUTED);
-    sy += text_at(cr, "DejaVu Sans Mono 6.5", c->verify_url, sx, sy, sw, PANGO_ALIGN_LEFT) + 6;
+    sy += text_at(cr, "DejaVu Sans 6.5", c->verify_url, sx, sy, sw, PANGO_ALIGN_LEFT) + 6;
     if (!empty(c->signature)) {
         char sig[256];
         snprintf(sig, sizeof(sig), "Ed25519 · %s\n%s", empty(c->key_id) ? "" : c->key_id,
                  c->signature);
-        text_at(cr, "DejaVu Sans Mono 6.5", sig, sx, sy, sw, PANGO_ALIGN_LEFT);
+        text_at(cr, "DejaVu Sans 6.5", sig, sx, sy, sw, PANGO_ALIGN_LEFT);
     }
 
     cairo_set_source_rgb(cr, MUTED);
