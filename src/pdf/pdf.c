@@ -43,6 +43,11 @@ static double text_at(cairo_t *cr, const char *font, const char *text, double x,
     pango_layout_set_width(l, (int)(width * PANGO_SCALE));
     pango_layout_set_wrap(l, PANGO_WRAP_WORD_CHAR);
     pango_layout_set_alignment(l, align);
+    /* ids, URLs and signatures break anywhere; a hyphen at the break would change them */
+    PangoAttrList *attrs = pango_attr_list_new();
+    pango_attr_list_insert(attrs, pango_attr_insert_hyphens_new(FALSE));
+    pango_layout_set_attributes(l, attrs);
+    pango_attr_list_unref(attrs);
     pango_layout_set_text(l, text, -1);
     cairo_move_to(cr, x, y);
     pango_cairo_show_layout(cr, l);
