@@ -112,6 +112,7 @@ int h_import(struct http_req *r, struct err *e);
 
 /* api_public.c: the signed-link pages' endpoints (the token is the credential) */
 int h_public_window(struct http_req *r, struct err *e);
+int h_public_window_qr(struct http_req *r, struct err *e);
 int h_public_window_join(struct http_req *r, struct err *e);
 int h_public_window_cancel(struct http_req *r, struct err *e);
 int h_public_seller(struct http_req *r, struct err *e);

@@ -101,6 +101,7 @@ const struct http_route http_routes[] = {
 
     /* the signed-link pages' data: the token in the path is the credential */
     {"GET", "/api/public/w/{token}", h_public_window, ROLE_NONE, 0, 0},
+    {"GET", "/api/public/w/{token}/qr.svg", h_public_window_qr, ROLE_NONE, 0, 0},
     {"POST", "/api/public/w/{token}/join", h_public_window_join, ROLE_NONE, 0, 0},
     {"POST", "/api/public/w/{token}/cancel", h_public_window_cancel, ROLE_NONE, 0, 0},
     {"GET", "/api/public/s/{token}", h_public_seller, ROLE_NONE, 0, 0},
