@@ -22,7 +22,8 @@ FROM debian:12-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libmicrohttpd12 libjansson4 libsqlite3-0 libpq5 \
       libcurl4 libsodium23 libutf8proc2 libstemmer0d zlib1g libcairo2 libpango-1.0-0 \
-      libpangocairo-1.0-0 libqrencode4 fonts-dejavu-core ca-certificates tzdata \
+      libpangocairo-1.0-0 libharfbuzz0b libglib2.0-0 libqrencode4 fonts-dejavu-core \
+      ca-certificates tzdata \
       libjs-leaflet libjs-chart.js \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 iceshop \
