@@ -185,9 +185,13 @@ static int fail(struct db_conn *c, int64_t tenant, int64_t pk, const struct err 
 {
     struct err e2;
     err_init(&e2);
-    bool moved;
+    bool moved = false;
+    /* the failure may have come before the move to GENERATING */
     int rc = cert_store_move(c, tenant, pk, CERT_GENERATING, CERT_FAILED, NULL, NULL, NULL,
                              why->msg, now_ms, &moved, &e2);
+    if (!rc && !moved)
+        rc = cert_store_move(c, tenant, pk, CERT_PENDING, CERT_FAILED, NULL, NULL, NULL, why->msg,
+                             now_ms, &moved, &e2);
     if (rc)
         log_error("msg=\"cannot mark certificate failed\" pk=%" PRId64 " err=\"%s\"", pk, e2.msg);
     return rc;
@@ -291,8 +295,11 @@ int cert_generate(struct db_conn *c, const struct cert_env *env, int64_t tenant,
     if (ce.status == CERT_PENDING) {
         rc = cert_store_move(c, tenant, pk, CERT_PENDING, CERT_GENERATING, NULL, NULL, NULL, NULL,
                              now_ms, &moved, e);
-        if (rc)
+        if (rc) {
+            if (last_attempt)
+                fail(c, tenant, pk, e, now_ms);
             return rc;
+        }
         ce.status = CERT_GENERATING;
     }
     struct cert_key key;

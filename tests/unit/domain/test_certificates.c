@@ -15,6 +15,7 @@
 #include "domain/commerce/order_hooks.h"
 #include "domain/notify/outbox.h"
 #include "jobs/worker.h"
+#include "platform/privacy.h"
 #include "core/xalloc.h"
 #include "support/check.h"
 #include "support/testdb.h"
@@ -28,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #define NOW 1786702200000 /* 2026-08-14T10:10:00Z */
@@ -350,6 +352,120 @@ static void generate_store_email_verify(void **state)
     assert_true(cert_is_revoked(&got));
 }
 
+/* Regular files under `dir` (recursively), leaving out the staging directory. */
+static int objects_in(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char p[700];
+        snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+        if (de->d_type == DT_DIR)
+            n += objects_in(p);
+        else
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
+/*
+ * Fail the n-th database call of generation, for every n: what is left is either a READY
+ * certificate with its files row, its stored object and its email, or no READY certificate and
+ * no row, object or email; a retry then finishes it; on the last attempt it is FAILED.
+ */
+static void generate_under_faults(void **state)
+{
+    struct fixture *f = *state;
+    struct cert ce;
+    bool created = false;
+    OK(cert_request(f->c, f->t1, f->paid_id, 0, "Ayşe", "key:1", NOW, &f->a, &ce, &created, e));
+    int64_t calls = 0;
+    for (int64_t n = 1; n < 200; n++) {
+        OK(db_exec(f->c, "UPDATE certificates SET status = 'PENDING'", e));
+        OK(db_exec(f->c, "DELETE FROM message_attachments", e));
+        OK(db_exec(f->c, "DELETE FROM messages", e));
+        OK(db_exec(f->c, "DELETE FROM jobs WHERE name = 'notify.deliver'", e));
+        OK(db_exec(f->c, "DELETE FROM files", e));
+        char cmd[400];
+        snprintf(cmd, sizeof(cmd), "find %s -type f ! -path '*/.staging/*' -delete", f->dir);
+        assert_int_equal(system(cmd), 0);
+        db_fault_after(f->db, n);
+        struct err fe;
+        err_init(&fe);
+        int rc = cert_generate(f->c, &f->env, f->t1, ce.pk, false, &f->a, &fe);
+        calls = db_fault_calls(f->db);
+        db_fault_after(f->db, 0);
+        struct cert got;
+        bool found;
+        OK(cert_store_get(f->c, f->t1, ce.id, 0, &f->a, &got, &found, e));
+        int64_t rows = count(f, "SELECT count(*) FROM files");
+        int64_t mails = count(f, "SELECT count(*) FROM messages");
+        int objects = objects_in(f->dir);
+        if (got.status == CERT_READY) {
+            assert_int_equal(rows, 1);
+            assert_int_equal(mails, 1);
+            assert_int_equal(objects, 1);
+        } else {
+            assert_true(rc != 0);
+            assert_int_equal(rows, 0);
+            assert_int_equal(mails, 0);
+            assert_int_equal(objects, 0);
+            /* the retry finishes it */
+            OK(cert_generate(f->c, &f->env, f->t1, ce.pk, false, &f->a, e));
+            OK(cert_store_get(f->c, f->t1, ce.id, 0, &f->a, &got, &found, e));
+            assert_int_equal(got.status, CERT_READY);
+        }
+        if (rc == 0 && calls < n)
+            break; /* the fault came after the last call: every call has failed once */
+    }
+    assert_true(calls > 5);
+    /* the last attempt's failure is recorded */
+    OK(db_exec(f->c, "UPDATE certificates SET status = 'PENDING'", e));
+    OK(db_exec(f->c, "DELETE FROM files", e));
+    db_fault_after(f->db, 3);
+    struct err fe;
+    err_init(&fe);
+    assert_int_not_equal(cert_generate(f->c, &f->env, f->t1, ce.pk, true, &f->a, &fe), 0);
+    db_fault_after(f->db, 0);
+    struct cert got;
+    bool found;
+    OK(cert_store_get(f->c, f->t1, ce.id, 0, &f->a, &got, &found, e));
+    assert_int_equal(got.status, CERT_FAILED);
+    assert_non_null(got.error);
+}
+
+/* Erasure blanks the owner and revokes: the page says revoked, not forged. */
+static void erased_owner(void **state)
+{
+    struct fixture *f = *state;
+    struct cert ce;
+    bool created = false;
+    OK(cert_request(f->c, f->t1, f->paid_id, 0, "Şükrü Çağlar", "key:1", NOW, &f->a, &ce, &created,
+                    e));
+    OK(cert_generate(f->c, &f->env, f->t1, ce.pk, false, &f->a, e));
+    struct privacy_subject p;
+    OK(privacy_subject_parse(NULL, "Sukru@Example.com", &p, e));
+    json_t *out = NULL;
+    OK(privacy_export(f->c, f->t1, &p, NOW, &out, e));
+    assert_int_equal(json_array_size(json_object_get(out, "certificates")), 1);
+    json_decref(out);
+    OK(privacy_erase(f->c, f->t1, &p, NOW, &out, e));
+    assert_int_equal(json_integer_value(json_object_get(out, "certificates")), 1);
+    json_decref(out);
+    enum cert_verdict v;
+    struct cert seen;
+    OK(cert_verify(f->c, ce.id, NULL, NOW + 1000, &f->a, &seen, &v, e));
+    assert_int_equal(v, CERT_VERDICT_REVOKED);
+    assert_string_equal(seen.owner_name, "");
+    assert_null(seen.owner_email);
+}
+
 int main(void)
 {
     const struct CMUnitTest pure[] = {
@@ -362,6 +478,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(hook_in_paying_transaction, setup, teardown),
         cmocka_unit_test_setup_teardown(generate_store_email_verify, setup, teardown),
+        cmocka_unit_test_setup_teardown(generate_under_faults, setup, teardown),
+        cmocka_unit_test_setup_teardown(erased_owner, setup, teardown),
     };
     failed += TESTDB_RUN_GROUPS("certificates", tests, &backend);
     return failed ? 1 : 0;
