@@ -63,25 +63,44 @@ static QRcode *qr_encode(const char *text)
     return QRcode_encodeString8bit(text, 0, QR_ECLEVEL_M);
 }
 
-/* The dark modules of `q` as rectangles of `module` points, at (x, y), filled in the colour set. */
+#define QR_WIDTH_MAX 177 /* version 40 */
+
+/*
+ * The dark modules of `q` as rectangles of `module` points at (x, y), filled in the colour set:
+ * each rectangle is a run of dark modules in a row, grown down over the rows below that are dark
+ * and unclaimed in the same columns, so the path is short (fewer operators to write and
+ * compress) and still covers exactly the dark modules.
+ */
 static void qr_draw(cairo_t *cr, const QRcode *q, double x, double y, double module)
 {
     int n = q->width;
+    static __thread unsigned char taken[QR_WIDTH_MAX * QR_WIDTH_MAX];
+    memset(taken, 0, (size_t)n * (size_t)n);
+#define DARK(r, c)                                                                                 \
+    ((q->data[(size_t)(r) * (size_t)n + (size_t)(c)] & 1) &&                                       \
+     !taken[(size_t)(r) * (size_t)n + (size_t)(c)])
     for (int row = 0; row < n; row++) {
-        const unsigned char *line = q->data + (size_t)row * (size_t)n;
         int col = 0;
         while (col < n) {
-            if (!(line[col] & 1)) {
+            if (!DARK(row, col)) {
                 col++;
                 continue;
             }
             int start = col;
-            while (col < n && (line[col] & 1))
+            while (col < n && DARK(row, col))
                 col++;
+            int h = 1;
+            for (bool full = true; full && row + h < n; h += full) {
+                for (int k = start; full && k < col; k++)
+                    full = DARK(row + h, k);
+            }
+            for (int r = row; r < row + h; r++)
+                memset(taken + (size_t)r * (size_t)n + (size_t)start, 1, (size_t)(col - start));
             cairo_rectangle(cr, x + start * module, y + row * module, (col - start) * module,
-                            module);
+                            h * module);
         }
     }
+#undef DARK
     cairo_fill(cr);
 }
 
