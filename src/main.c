@@ -309,6 +309,8 @@ static int serve(struct config *cfg)
         if (!rc)
             rc = files_jobs_schedule(app.sched, &e);
         if (!rc)
+            rc = certificates_jobs_schedule(app.sched, &e);
+        if (!rc)
             rc = sched_start(app.sched, &e);
         if (rc)
             goto out;

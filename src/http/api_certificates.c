@@ -141,9 +141,12 @@ int h_certificates_download(struct http_req *r, struct err *e)
         rc = get_own(r, c, &ce, e);
     if (rc)
         return rc;
-    if (ce.status != CERT_READY || !ce.file_key)
+    if (ce.status != CERT_READY)
         return err_set_field(e, ERR_CONFLICT, "id", "certificate %s is %s, not ready yet", ce.id,
                              cert_status_name(ce.status));
+    if (!ce.file_key)
+        return err_set_field(e, ERR_NOT_FOUND, "id",
+                             "the PDF of certificate %s was removed (its owner was erased)", ce.id);
     int fd = -1;
     int64_t size = 0;
     rc = storage_open_read(r->app->storage, ce.file_key, &fd, &size, e);

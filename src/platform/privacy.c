@@ -66,7 +66,7 @@ static const struct place places[] = {
     /*
      * certificates name their owner; erasure blanks the name, address and place and revokes
      * them (their signed data named the person, so they can no longer be verified as issued);
-     * the stored PDF stays with the order's records until the tenant removes it
+     * the stored PDFs, which name them too, are removed by the certificates.sweep job
      */
     {"certificates", "(" CUSTOMERS_OF " OR lower(owner_email) = ?)", "TPEE",
      "UPDATE certificates SET owner_name = '', owner_email = NULL, place = '', "

@@ -121,6 +121,16 @@ void cert_date_tr(int64_t ms, char *out, size_t n);
  * naming `field`. */
 int cert_owner_check(const char *name, const char *field, struct err *e);
 
+/*
+ * Certificates of any tenant whose owner was erased (revoke_reason "erased") and whose PDF is
+ * still stored, oldest first, at most `limit`; strings from `a`.
+ */
+int cert_store_erased_with_pdf(struct db_conn *c, int limit, struct arena *a, struct cert **rows,
+                               size_t *n, struct err *e);
+/* Forget the PDF of certificate `pk`: file_key NULL, and the files row with that key deleted. */
+int cert_store_drop_pdf(struct db_conn *c, int64_t tenant, int64_t pk, const char *file_key,
+                        struct err *e);
+
 /* ---------------------------------------------------------------- signing keys */
 
 struct cert_key {

@@ -15,6 +15,7 @@
 #include "jobs/worker.h"
 #include "json/json.h"
 #include "pdf/pdf.h"
+#include "sched/sched.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -436,6 +437,28 @@ int cert_user_email(struct db_conn *c, int64_t tenant, int64_t user_id, struct a
                       user_id, read_email, a, email, &found, e);
 }
 
+int cert_sweep_erased(struct db_conn *c, struct storage *st, struct arena *a, size_t *removed,
+                      struct err *e)
+{
+    *removed = 0;
+    struct cert *rows;
+    size_t n;
+    int rc = cert_store_erased_with_pdf(c, CERT_SWEEP_BATCH, a, &rows, &n, e);
+    for (size_t i = 0; !rc && i < n; i++) {
+        struct err e2;
+        err_init(&e2);
+        if (storage_remove(st, rows[i].file_key, &e2)) {
+            log_warn("msg=\"cannot remove an erased certificate's pdf\" id=%s err=\"%s\"",
+                     rows[i].id, e2.msg);
+            continue;
+        }
+        rc = cert_store_drop_pdf(c, rows[i].tenant_id, rows[i].pk, rows[i].file_key, e);
+        if (!rc)
+            (*removed)++;
+    }
+    return rc;
+}
+
 /* ---------------------------------------------------------------- job and hook */
 
 static struct cert_env hook_env;
@@ -452,6 +475,16 @@ static int generate_job(struct job_ctx *ctx, struct err *e)
         return rc;
     return cert_generate(ctx->conn, env, ctx->tenant_id, pk, ctx->attempt >= ctx->max_attempts,
                          ctx->arena, e);
+}
+
+static int sweep_job(struct job_ctx *ctx, struct err *e)
+{
+    const struct cert_env *env = ctx->userdata;
+    size_t removed = 0;
+    int rc = cert_sweep_erased(ctx->conn, env->storage, ctx->arena, &removed, e);
+    if (removed)
+        log_info("msg=\"erased owners' certificate pdfs removed\" count=%zu", removed);
+    return rc;
 }
 
 int cert_on_order_paid(struct db_conn *c, int64_t tenant, int64_t order_pk, struct err *e)
@@ -473,8 +506,15 @@ int certificates_jobs_register(struct job_registry *reg, const struct cert_env *
     if (!rc)
         rc = job_registry_set_lane(reg, CERT_JOB_GENERATE, CERT_LANE, e);
     if (!rc)
+        rc = job_registry_add(reg, CERT_JOB_SWEEP, sweep_job, &hook_env, 0, e);
+    if (!rc)
         rc = notify_kind_register(&cert_kind_ready, e);
     if (!rc)
         rc = order_hooks_add_paid("certificate", cert_on_order_paid, e);
     return rc;
+}
+
+int certificates_jobs_schedule(struct sched *s, struct err *e)
+{
+    return sched_every(s, "certificates.sweep", 600, CERT_JOB_SWEEP, "{}", e);
 }

@@ -75,9 +75,24 @@ int cert_verify(struct db_conn *c, const char *id, const char *sig, int64_t now_
 int cert_user_email(struct db_conn *c, int64_t tenant, int64_t user_id, struct arena *a,
                     const char **email, struct err *e);
 
-/* The generation job (slow lane), the order-paid hook "certificate", the email kind. */
+/*
+ * Privacy: the PDFs of certificates whose owner was erased still name the person, so they are
+ * removed from storage (then their files row and file_key), at most CERT_SWEEP_BATCH per call;
+ * *removed counts them. An object storage cannot remove is tried again at the next sweep.
+ */
+#define CERT_SWEEP_BATCH 100
+#define CERT_JOB_SWEEP   "certificates.sweep"
+int cert_sweep_erased(struct db_conn *c, struct storage *st, struct arena *a, size_t *removed,
+                      struct err *e);
+
+/*
+ * The generation job (slow lane), the sweep job, the order-paid hook "certificate", the email
+ * kind; certificates_jobs_schedule runs the sweep every 10 minutes.
+ */
 struct job_registry;
+struct sched;
 int certificates_jobs_register(struct job_registry *reg, const struct cert_env *env, struct err *e);
+int certificates_jobs_schedule(struct sched *s, struct err *e);
 /* The hook alone (certificates_jobs_register adds it): queue the paid order's certificate. */
 int cert_on_order_paid(struct db_conn *c, int64_t tenant, int64_t order_pk, struct err *e);
 

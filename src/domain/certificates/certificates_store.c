@@ -286,6 +286,47 @@ int cert_store_revoke(struct db_conn *c, int64_t tenant, int64_t pk, const char 
     return db_exec_write(s, NULL, e);
 }
 
+int cert_store_erased_with_pdf(struct db_conn *c, int limit, struct arena *a, struct cert **rows,
+                               size_t *n, struct err *e)
+{
+    struct db_stmt *s;
+    int rc = db_prepare(c, &s,
+                        "SELECT " CERT_COLS "WHERE ce.revoke_reason = 'erased' AND ce.file_key "
+                        "IS NOT NULL ORDER BY ce.id LIMIT ?",
+                        e);
+    if (rc)
+        return rc;
+    db_bind_i64(s, 1, limit);
+    void *out;
+    rc = db_list(s, read_cert, sizeof(struct cert), a, &out, n, e);
+    *rows = out;
+    return rc;
+}
+
+int cert_store_drop_pdf(struct db_conn *c, int64_t tenant, int64_t pk, const char *file_key,
+                        struct err *e)
+{
+    bool own;
+    int rc = db_begin_own(c, &own, e);
+    struct db_stmt *s;
+    if (!rc)
+        rc = db_prepare(c, &s, "DELETE FROM files WHERE tenant_id = ? AND storage_key = ?", e);
+    if (!rc) {
+        db_bind_i64(s, 1, tenant);
+        db_bind_text(s, 2, file_key);
+        rc = db_exec_write(s, NULL, e);
+    }
+    if (!rc)
+        rc = db_prepare(
+            c, &s, "UPDATE certificates SET file_key = NULL WHERE tenant_id = ? AND id = ?", e);
+    if (!rc) {
+        db_bind_i64(s, 1, tenant);
+        db_bind_i64(s, 2, pk);
+        rc = db_exec_write(s, NULL, e);
+    }
+    return db_end_own(c, own, rc, e);
+}
+
 /* ---------------------------------------------------------------- keys */
 
 struct key_row {

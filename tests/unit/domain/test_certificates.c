@@ -464,6 +464,16 @@ static void erased_owner(void **state)
     assert_int_equal(v, CERT_VERDICT_REVOKED);
     assert_string_equal(seen.owner_name, "");
     assert_null(seen.owner_email);
+    /* the stored PDF still names them: the sweep removes it, its files row and file_key */
+    assert_int_equal(objects_in(f->dir), 1);
+    size_t removed = 0;
+    OK(cert_sweep_erased(f->c, f->st, &f->a, &removed, e));
+    assert_int_equal(removed, 1);
+    assert_int_equal(objects_in(f->dir), 0);
+    assert_int_equal(count(f, "SELECT count(*) FROM files"), 0);
+    assert_int_equal(count(f, "SELECT count(*) FROM certificates WHERE file_key IS NULL"), 1);
+    OK(cert_sweep_erased(f->c, f->st, &f->a, &removed, e));
+    assert_int_equal(removed, 0);
 }
 
 int main(void)
