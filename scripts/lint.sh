@@ -134,7 +134,7 @@ if [ "${LINT_TIDY:-0}" = 1 ]; then
         report "${l#"$PWD"/}"
     done < <(clang-tidy -quiet --checks="$checks" $(find src -name '*.c' | sort) -- -std=c11 \
         -D_GNU_SOURCE -Isrc -I"$gen" $(pkg-config --cflags libmicrohttpd jansson sqlite3 libpq \
-        libcurl libsodium) 2>/dev/null | grep -E '^[^ ]+:[0-9]+:[0-9]+: (warning|error):' |
+        libcurl libsodium pangocairo libqrencode) 2>/dev/null | grep -E '^[^ ]+:[0-9]+:[0-9]+: (warning|error):' |
         sed -E 's/^([^:]+:[0-9]+):[0-9]+: /\1: clang-tidy /' || true)
 else
     echo "lint: clang-tidy skipped (LINT_TIDY=1 to run it)" >&2
