@@ -8,6 +8,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends gcc make pkg-config libc6-dev \
       libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev libcurl4-openssl-dev \
       libsodium-dev libutf8proc-dev libstemmer-dev zlib1g-dev libjs-leaflet libjs-chart.js \
+      libcairo2-dev libpango1.0-dev libqrencode-dev fonts-dejavu-core \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Makefile ./
@@ -20,7 +21,9 @@ RUN make FLAVOR=release -j"$(nproc)" build/release/iceshop
 FROM debian:12-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libmicrohttpd12 libjansson4 libsqlite3-0 libpq5 \
-      libcurl4 libsodium23 libutf8proc2 libstemmer0d zlib1g ca-certificates tzdata \
+      libcurl4 libsodium23 libutf8proc2 libstemmer0d zlib1g libcairo2 libpango-1.0-0 \
+      libpangocairo-1.0-0 libharfbuzz0b libglib2.0-0 libqrencode4 fonts-dejavu-core \
+      ca-certificates tzdata \
       libjs-leaflet libjs-chart.js \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 iceshop \

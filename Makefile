@@ -5,7 +5,7 @@
 FLAVOR ?= debug
 BUILD  := build/$(FLAVOR)
 CC     ?= cc
-PKGS   := libmicrohttpd jansson sqlite3 libpq libcurl libsodium libutf8proc zlib
+PKGS   := libmicrohttpd jansson sqlite3 libpq libcurl libsodium libutf8proc zlib pangocairo libqrencode
 
 WARN   := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
           -Wpointer-arith -Wcast-qual -Wformat=2 -Wvla -fno-common

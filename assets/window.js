@@ -3,7 +3,6 @@
 // offer, the seller on a map with the walking distance, a countdown, join / cancel, and after
 // joining the redemption code as text and QR. Polls /api/public/w/{token} every few seconds.
 import { t, applyI18n, langSwitch, onLangChange, $, api, clock, windowCountdown, fmtMeters, fmtClock, walkMinutes, pathToken } from '/assets/common.js';
-import { qrCanvas } from '/assets/qr.js';
 
 const token = pathToken();
 const base = `/api/public/w/${encodeURIComponent(token)}`;
@@ -138,10 +137,15 @@ function render() {
   $('#code-card').classList.toggle('used', st === 'redeemed');
   if (code && code !== shownCode) {
     $('#code').textContent = code;
-    $('#qr').replaceChildren(qrCanvas(code, { scale: 10, label: t('buyer.qr', { code }) }));
+    // the server draws the code (an SVG from libqrencode) for this link's own buyer only
+    const img = document.createElement('img');
+    img.src = `${base}/qr.svg?c=${encodeURIComponent(code)}`;
+    img.width = 220;
+    img.height = 220;
+    $('#qr').replaceChildren(img);
     shownCode = code;
   }
-  if (code) $('#qr canvas').setAttribute('aria-label', t('buyer.qr', { code }));
+  if (code) $('#qr img').alt = t('buyer.qr', { code });
 }
 
 function tick() {

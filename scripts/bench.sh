@@ -5,7 +5,8 @@
 # the active-window list under load (seeded by bench/bench_flash_active.c), and the cost of
 # ICESHOP_SQLITE_SYNC=full (bench/bench_sqlite_sync.c), and the commerce bulk import
 # (bench/bench_import.c: NDJSON order lines per second, SQLite and PostgreSQL), and the customer
-# profile batch against the seed's per-customer way (bench/bench_profiles.c).
+# profile batch against the seed's per-customer way (bench/bench_profiles.c), and certificate
+# rendering (bench/bench_certificates.c: signed PDFs per second on one thread, and their size).
 # Prints figures with the machine they were taken on; never fails on a threshold.
 #   BENCH_DURATION=10 BENCH_RUNS=3 BENCH_CONNECTIONS=32 BENCH_JOBS=20000 scripts/bench.sh
 set -euo pipefail
@@ -227,6 +228,11 @@ flash=$PWD/build/release/bench/bench_flash
 for mode in small rss big; do
     "$flash" "$mode" || echo "  bench_flash $mode failed"
 done
+echo
+echo "== Certificates (bench/bench_certificates.c: sign + draw the PDF in memory, one thread)"
+make -s --no-print-directory FLAVOR=release build/release/bench/bench_certificates
+"$PWD/build/release/bench/bench_certificates" "${BENCH_CERTIFICATES:-500}" | sed 's/^/  /' ||
+    echo "  bench_certificates failed"
 echo
 echo "== GET /api/flash-windows/active with 1,500 active windows (SQLite, API key)"
 make -s --no-print-directory FLAVOR=release build/release/bench/bench_flash_active

@@ -6,8 +6,10 @@
 set -euo pipefail
 
 build_pkgs="gcc make pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev
-libcurl4-openssl-dev libsodium-dev libutf8proc-dev libstemmer-dev zlib1g-dev libjs-leaflet libjs-chart.js"
-test_pkgs="libcmocka-dev postgresql curl prometheus clang libclang-rt-14-dev python3-aiosmtpd"
+libcurl4-openssl-dev libsodium-dev libutf8proc-dev libstemmer-dev zlib1g-dev libjs-leaflet libjs-chart.js
+libcairo2-dev libpango1.0-dev libqrencode-dev fonts-dejavu-core"
+test_pkgs="libcmocka-dev postgresql curl prometheus clang libclang-rt-14-dev python3-aiosmtpd poppler-utils
+zbar-tools"
 bench_pkgs="wrk"
 
 case "${1:-build}" in

@@ -20,6 +20,7 @@
 #include "domain/intel/profile_batch.h"
 #include "domain/intel/profile_store.h"
 #include "domain/chat/dialog.h"
+#include "domain/certificates/certificates_service.h"
 #include "domain/files/files_service.h"
 #include "domain/understand/understand_json.h"
 #include "domain/flash/flash_service.h"
@@ -259,6 +260,11 @@ static int serve(struct config *cfg)
         rc = files_jobs_register(app.jobs, app.storage, &e);
     if (!rc)
         rc = intel_profiles_jobs_register(app.jobs, &e);
+    /* the certificate of a paid order: its job (slow lane), its email, the order-paid hook */
+    static struct cert_env cert_env;
+    cert_env = (struct cert_env){app.storage, app.secret_key, cfg->public_url, app.clock};
+    if (!rc)
+        rc = certificates_jobs_register(app.jobs, &cert_env, &e);
     /*
      * Providers whose verified webhook events are acted on; a provider without a row has its
      * events kept in the ledger and marked ignored (payments and cart recovery add theirs).
@@ -312,6 +318,8 @@ static int serve(struct config *cfg)
             rc = files_jobs_schedule(app.sched, &e);
         if (!rc)
             rc = intel_profiles_schedule(app.sched, &e);
+        if (!rc)
+            rc = certificates_jobs_schedule(app.sched, &e);
         if (!rc)
             rc = sched_start(app.sched, &e);
         if (rc)

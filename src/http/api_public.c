@@ -10,6 +10,7 @@
 #include "domain/flash/links.h"
 #include "http/handlers.h"
 #include "jobs/worker.h"
+#include "pdf/pdf.h"
 
 #include <math.h>
 #include <string.h>
@@ -96,6 +97,37 @@ int h_public_window(struct http_req *r, struct err *e)
     struct flash_window w = {0};
     int rc = open_link(r, FLASH_LINK_BUYER, &l, &c, &w, e);
     return rc ? rc : buyer_view(r, &l, c, &w, 200, e);
+}
+
+/*
+ * The buyer's redemption code as a QR code (SVG, drawn by pdf/ from libqrencode): only the
+ * link's own buyer's code, and only once they have one (404 before).
+ */
+int h_public_window_qr(struct http_req *r, struct err *e)
+{
+    struct flash_link l = {0};
+    struct db_conn *c = NULL;
+    struct flash_window w = {0};
+    int rc = open_link(r, FLASH_LINK_BUYER, &l, &c, &w, e);
+    bool committed = false, redeemed = false;
+    const char *code = "";
+    if (!rc)
+        rc = flash_store_buyer_state(c, l.tenant, l.window, l.buyer_pk, &r->arena, &committed,
+                                     &code, &redeemed, e);
+    if (!rc && !*code)
+        rc = err_set(e, ERR_NOT_FOUND, "no code yet: join the window first");
+    if (rc)
+        return rc;
+    struct buf svg;
+    buf_init(&svg, BUF_MAX_SVG);
+    rc = pdf_qr_svg(code, &svg, e);
+    if (!rc) {
+        /* the code never changes once given, but the link may be shared: keep it private */
+        http_reply_header(r, "Cache-Control", "private, max-age=300");
+        rc = http_reply_bytes(r, 200, "image/svg+xml", buf_str(&svg), svg.len);
+    }
+    buf_release(&svg);
+    return rc;
 }
 
 /* "Katıl" on the page: a pre-commit before the start, a join (with a code) once it is on. */

@@ -116,6 +116,7 @@ int h_import(struct http_req *r, struct err *e);
 
 /* api_public.c: the signed-link pages' endpoints (the token is the credential) */
 int h_public_window(struct http_req *r, struct err *e);
+int h_public_window_qr(struct http_req *r, struct err *e);
 int h_public_window_join(struct http_req *r, struct err *e);
 int h_public_window_cancel(struct http_req *r, struct err *e);
 int h_public_seller(struct http_req *r, struct err *e);
@@ -123,6 +124,14 @@ int h_public_seller_redeem(struct http_req *r, struct err *e);
 int h_public_seller_approve(struct http_req *r, struct err *e);
 int h_public_seller_reject(struct http_req *r, struct err *e);
 
+/* api_certificates.c: purchase certificates, their verification page and signing keys */
+int h_certificates_request(struct http_req *r, struct err *e);
+int h_certificates_get(struct http_req *r, struct err *e);
+int h_certificates_mine(struct http_req *r, struct err *e);
+int h_certificates_download(struct http_req *r, struct err *e);
+int h_certificates_revoke(struct http_req *r, struct err *e);
+int h_verify_page(struct http_req *r, struct err *e);
+int h_certificate_keys(struct http_req *r, struct err *e);
 /* api_files.c: uploads (streamed), presigned uploads, metadata, downloads, the upload limit */
 int h_files_upload(struct http_req *r, struct err *e);
 int h_files_presign(struct http_req *r, struct err *e);

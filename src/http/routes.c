@@ -106,6 +106,7 @@ const struct http_route http_routes[] = {
 
     /* the signed-link pages' data: the token in the path is the credential */
     {"GET", "/api/public/w/{token}", h_public_window, ROLE_NONE, 0, 0},
+    {"GET", "/api/public/w/{token}/qr.svg", h_public_window_qr, ROLE_NONE, 0, 0},
     {"POST", "/api/public/w/{token}/join", h_public_window_join, ROLE_NONE, 0, 0},
     {"POST", "/api/public/w/{token}/cancel", h_public_window_cancel, ROLE_NONE, 0, 0},
     {"GET", "/api/public/s/{token}", h_public_seller, ROLE_NONE, 0, 0},
@@ -161,6 +162,17 @@ const struct http_route http_routes[] = {
     {"GET", "/api/carts/{id}", h_carts_get, ROLE_VIEWER, 0, 0},
     /* bulk import, streamed line by line (NDJSON or CSV) */
     {"POST", "/api/import/{kind}", h_import, ROLE_OPERATOR, 100 * MB, HTTP_BODY_STREAM},
+
+    /* purchase certificates: queued for a paid order, drawn and signed by a job */
+    {"POST", "/api/certificates/{id}", h_certificates_request, ROLE_OPERATOR, 4 * KB,
+     HTTP_BODY_JSON | HTTP_BODY_OPTIONAL},
+    {"GET", "/api/certificates/{id}", h_certificates_get, ROLE_VIEWER, 0, 0},
+    {"GET", "/api/certificates/{id}/download", h_certificates_download, ROLE_VIEWER, 0, 0},
+    {"POST", "/api/certificates/{id}/revoke", h_certificates_revoke, ROLE_ADMIN, 4 * KB,
+     HTTP_BODY_JSON | HTTP_BODY_OPTIONAL},
+    {"GET", "/api/me/certificates", h_certificates_mine, ROLE_VIEWER, 0, 0},
+    {"GET", "/verify/{id}", h_verify_page, ROLE_NONE, 0, 0},
+    {"GET", "/.well-known/iceshop-certificate-keys", h_certificate_keys, ROLE_NONE, 0, 0},
 
     /* the notification outbox */
     {"GET", "/api/messages", h_messages_list, ROLE_VIEWER, 0, 0},

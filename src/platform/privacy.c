@@ -70,6 +70,14 @@ static const struct place places[] = {
     {"customer_replenishment_profile", CUSTOMERS_OF, "TPE", "DELETE"},
     {"customer_variety_profile", CUSTOMERS_OF, "TPE", "DELETE"},
     {"customer_prediction", CUSTOMERS_OF, "TPE", "DELETE"},
+    /*
+     * certificates name their owner; erasure blanks the name, address and place and revokes
+     * them (their signed data named the person, so they can no longer be verified as issued);
+     * the stored PDFs, which name them too, are removed by the certificates.sweep job
+     */
+    {"certificates", "(" CUSTOMERS_OF " OR lower(owner_email) = ?)", "TPEE",
+     "UPDATE certificates SET owner_name = '', owner_email = NULL, place = '', "
+     "revoked_at = coalesce(revoked_at, updated_at), revoke_reason = 'erased'"},
     {"orders", CUSTOMERS_OF, "TPE", NULL},
     {"customer", "(phone = ? OR lower(email) = ?)", "PE",
      "UPDATE customer SET email = NULL, phone = NULL, birth_date = NULL, gender = NULL, "

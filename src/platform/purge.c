@@ -18,6 +18,8 @@ const struct purge_table purge_tenant_tables[] = {
     {"customer_budget_profile", PURGE_DATA},
     {"profile_current", PURGE_DATA},
     {"profile_batch", PURGE_DATA},
+    {"certificates", PURGE_DATA}, /* their PDFs are files rows: removed with the files' objects */
+    {"certificate_keys", PURGE_SETTINGS}, /* a reset keeps the tenant's signing keys */
     {"order_item", PURGE_DATA},
     {"orders", PURGE_DATA},
     {"cart_item", PURGE_DATA},

@@ -417,10 +417,18 @@ await step('the window starts: get the code as text and QR', async (l) => {
   code = (await buyer.locator('#code').textContent()).trim();
   check(/^[A-Z0-9]{6}$/.test(code), `odd code "${code}"`);
   await buyer.addScriptTag({ path: JSQR });
-  const decoded = await buyer.evaluate(() => {
-    const c = document.querySelector('#qr canvas');
-    const img = c.getContext('2d').getImageData(0, 0, c.width, c.height);
-    const r = window.jsQR(img.data, img.width, img.height);
+  // the QR code is the server's SVG: rasterise it in the page, then read it back
+  const decoded = await buyer.evaluate(async () => {
+    const img = document.querySelector('#qr img');
+    if (!img.complete || !img.naturalWidth) await new Promise((ok) => img.addEventListener('load', ok, { once: true }));
+    const c = document.createElement('canvas');
+    c.width = c.height = 330;
+    const g = c.getContext('2d');
+    g.fillStyle = '#fff';
+    g.fillRect(0, 0, c.width, c.height);
+    g.drawImage(img, 0, 0, c.width, c.height);
+    const d = g.getImageData(0, 0, c.width, c.height);
+    const r = window.jsQR(d.data, d.width, d.height);
     return r && r.data;
   });
   check(decoded === code, `the QR code reads "${decoded}", not "${code}"`);

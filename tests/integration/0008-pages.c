@@ -153,6 +153,10 @@ static void test_signed_links(void **state)
     assert_string_equal(json_string_value(json_object_get(r.json, "state")), "committed");
     resp_free(&r);
 
+    /* no code yet: no QR code either */
+    snprintf(path, sizeof(path), "/api/public/w/%s/qr.svg", token);
+    assert_int_equal(status_of(path, NULL, 0), 404);
+
     /* once it is on, joining gives the code */
     harness_window_start_now(srv.db_url, window_id);
     snprintf(path, sizeof(path), "/api/public/w/%s", token);
@@ -171,6 +175,18 @@ static void test_signed_links(void **state)
     assert_string_equal(json_string_value(json_object_get(r.json, "state")), "joined");
     char code[16];
     snprintf(code, sizeof(code), "%s", json_string_value(json_object_get(r.json, "code")));
+    resp_free(&r);
+
+    /* the code as a QR code the server draws: SVG vectors, for this buyer's link only */
+    snprintf(path, sizeof(path), "/api/public/w/%s/qr.svg", token);
+    assert_int_equal(http_get(&srv, path, NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    char ctype[64];
+    assert_true(resp_header(&r, "Content-Type", ctype, sizeof(ctype)));
+    assert_string_equal(ctype, "image/svg+xml");
+    assert_true(strncmp(r.body, "<svg xmlns=", 11) == 0);
+    assert_non_null(strstr(r.body, "<path fill=\"#000\" d=\"M"));
+    assert_null(strstr(r.body, "<image"));
     resp_free(&r);
 
     /* the seller's page: counts, and the code redeemed */

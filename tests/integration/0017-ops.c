@@ -188,6 +188,11 @@ static void test_backup_takes_the_schema_as_found(void **state)
     assert_int_equal(harness_cli(url, "migrate", out, sizeof(out)), 0);
     long long latest = harness_db_i64(url, "SELECT MAX(version) FROM schema_migrations");
     assert_true(latest > 1);
+    /* migration numbers may have gaps (a number taken by work not merged yet) */
+    char below_sql[128];
+    snprintf(below_sql, sizeof(below_sql),
+             "SELECT MAX(version) FROM schema_migrations WHERE version < %lld", latest);
+    long long below = harness_db_i64(url, below_sql);
     char sql[128];
     snprintf(sql, sizeof(sql), "DELETE FROM schema_migrations WHERE version = %lld", latest);
     harness_db_exec(url, sql);
@@ -196,10 +201,9 @@ static void test_backup_takes_the_schema_as_found(void **state)
     snprintf(cmd, sizeof(cmd), "backup %s 2>&1", file);
     if (harness_cli(url, cmd, out, sizeof(out)) != 0)
         fail_msg("backup of a database one version behind: %s", out);
-    assert_int_equal(harness_db_i64(url, "SELECT MAX(version) FROM schema_migrations"), latest - 1);
+    assert_int_equal(harness_db_i64(url, "SELECT MAX(version) FROM schema_migrations"), below);
     snprintf(file_url, sizeof(file_url), "sqlite://%s", file);
-    assert_int_equal(harness_db_i64(file_url, "SELECT MAX(version) FROM schema_migrations"),
-                     latest - 1);
+    assert_int_equal(harness_db_i64(file_url, "SELECT MAX(version) FROM schema_migrations"), below);
 
     /* a database that was never migrated has nothing to back up */
     char empty[512], empty_url[600];
