@@ -9,6 +9,11 @@
 
 /* Children first: a row is deleted before the rows it references. */
 const struct purge_table purge_tenant_tables[] = {
+    {"recovery_carts", PURGE_DATA},
+    {"recovery_cycles", PURGE_DATA},
+    {"recovery_polling", PURGE_SETTINGS},
+    {"agent_integrations", PURGE_SETTINGS},
+    {"company_agents", PURGE_SETTINGS},
     {"order_item", PURGE_DATA},
     {"orders", PURGE_DATA},
     {"cart_item", PURGE_DATA},
