@@ -128,5 +128,8 @@ int commerce_store_product_upsert(struct db_conn *c, int64_t tenant,
                                   struct err *e);
 int commerce_store_order_upsert(struct db_conn *c, int64_t tenant, const struct commerce_order *o,
                                 int64_t now_ms, bool *inserted, struct err *e);
+/* As the order upsert, for a cart (cart recovery's polls); cart->pk gets the row's pk. */
+int commerce_store_cart_upsert(struct db_conn *c, int64_t tenant, struct commerce_cart *cart,
+                               int64_t now_ms, bool *inserted, struct err *e);
 
 #endif

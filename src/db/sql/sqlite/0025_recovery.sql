@@ -93,7 +93,8 @@ CREATE INDEX recovery_cycles_tenant_idx ON recovery_cycles (tenant_id, id);
 -- integration: open (not yet past the cut-off), abandoned (past it, not yet sent), sent
 -- (delivered and/or messaged), completed (the customer finished it or ordered), skipped
 -- (cooldown or no consent for anything). recovered_value counts only a completion within the
--- attribution window after a delivery or message.
+-- attribution window after a delivery or message. delivery_id, cycle_id: the delivery that
+-- carried the cart and the cycle that sent it.
 CREATE TABLE recovery_carts (
     id               INTEGER PRIMARY KEY,
     tenant_id        INTEGER NOT NULL REFERENCES tenants (id),
@@ -109,6 +110,7 @@ CREATE TABLE recovery_carts (
     completed_at     TEXT NULL,
     delivered_at     TEXT NULL,
     delivery_id      INTEGER NULL,
+    cycle_id         INTEGER NULL,
     messages_sent    INTEGER NOT NULL DEFAULT 0,
     last_message_at  TEXT NULL,
     recovered_value  INTEGER NOT NULL DEFAULT 0,

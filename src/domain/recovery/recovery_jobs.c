@@ -1,0 +1,389 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Cart recovery's jobs. "recovery.tick" runs every second on the scheduler's leader and starts
+ * a cycle for each tenant whose polling interval has passed. "recovery.poll" (lane
+ * RECOVERY_LANE, one per integration and cycle) fetches the integration's carts since its
+ * watermark outside any transaction, then in one transaction lands them in commerce carts,
+ * decides each cart (cut-off, completion, consent, cooldown), emits one delivery to the agent's
+ * recovery_url with the abandoned ones and reports to the cycle. A failed fetch advances
+ * nothing, so nothing is sent twice; a 401 stops polling the integration until its credentials
+ * change. Tests: tests/integration/0025-recovery.c.
+ */
+#include "domain/recovery/recovery.h"
+#include "core/clock.h"
+#include "core/crypto.h"
+#include "core/log.h"
+#include "core/money.h"
+#include "domain/alerts/alerts.h"
+#include "domain/commerce/commerce.h"
+#include "domain/commerce/commerce_store.h"
+#include "domain/notify/contacts.h"
+#include "domain/recovery/recovery_fetch.h"
+#include "domain/recovery/recovery_store.h"
+#include "domain/webhooks/webhooks.h"
+#include "jobs/worker.h"
+#include "json/json.h"
+#include "sched/sched.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ---- metrics ---- */
+
+const double recovery_duration_bounds[7] = {0.1, 0.5, 1, 2.5, 5, 10, 30};
+static pthread_mutex_t metrics_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct recovery_metrics metrics;
+
+void recovery_metrics_read(struct recovery_metrics *out)
+{
+    pthread_mutex_lock(&metrics_mu);
+    *out = metrics;
+    pthread_mutex_unlock(&metrics_mu);
+}
+
+static void count_poll(bool ok, int carts, int deliveries, bool cycle_done, int64_t duration_ms)
+{
+    pthread_mutex_lock(&metrics_mu);
+    if (ok)
+        metrics.polls_ok++;
+    else
+        metrics.polls_failed++;
+    metrics.carts_fetched += (uint64_t)carts;
+    metrics.deliveries_queued += (uint64_t)deliveries;
+    if (cycle_done) {
+        double s = (double)duration_ms / 1000.0;
+        size_t b = 0;
+        while (b < 7 && s > recovery_duration_bounds[b])
+            b++;
+        metrics.duration_buckets[b]++;
+        metrics.duration_sum_s += s;
+        metrics.cycles++;
+    }
+    pthread_mutex_unlock(&metrics_mu);
+}
+
+static unsigned char poll_key[SEC_BOX_KEY_LEN];
+
+/* ---- tick ---- */
+
+static int tick(struct job_ctx *ctx, struct err *e)
+{
+    int64_t *tenants = NULL;
+    size_t n = 0;
+    int rc = recovery_store_polling_due(ctx->conn, ctx->now_ms, ctx->arena, &tenants, &n, e);
+    for (size_t i = 0; !rc && i < n; i++) {
+        int64_t cycle = 0;
+        int jobs = 0;
+        bool own;
+        rc = db_begin_own(ctx->conn, &own, e);
+        if (!rc)
+            rc = recovery_store_polling_take(ctx->conn, tenants[i], ctx->now_ms, e);
+        if (!rc)
+            rc = recovery_cycle_start(ctx->conn, tenants[i], "schedule", ctx->now_ms, &cycle,
+                                      &jobs, e);
+        rc = db_end_own(ctx->conn, own, rc, e);
+        if (!rc && !jobs)
+            count_poll(true, 0, 0, true, 0);
+    }
+    return rc;
+}
+
+/* ---- poll ---- */
+
+struct poll_result {
+    int carts;
+    int64_t value;
+    int deliveries;
+};
+
+static const char *customer_key(const struct recovery_fetched *f, char *buf, size_t n)
+{
+    if (f->email) {
+        size_t i = 0;
+        for (; f->email[i] && i + 1 < n; i++)
+            buf[i] = (f->email[i] >= 'A' && f->email[i] <= 'Z') ? (char)(f->email[i] + 32)
+                                                                : f->email[i];
+        buf[i] = '\0';
+        return buf;
+    }
+    if (f->phone) {
+        snprintf(buf, n, "%s", f->phone);
+        return buf;
+    }
+    snprintf(buf, n, "cart:%s", f->platform_id);
+    return buf;
+}
+
+/* One fetched cart into commerce (customer, products, cart) and its recovery row. */
+static int land(struct db_conn *c, int64_t tenant, const struct recovery_agent *ag,
+                const struct recovery_integration *in, const char *source,
+                const struct recovery_fetched *f, int64_t now_ms, struct arena *a, struct err *e)
+{
+    const struct money_currency *cur = NULL;
+    int rc = money_currency_find(f->currency ? f->currency : "", &cur, e);
+    if (rc)
+        return err_replace(e, ERR_UPSTREAM, "currency", "cart %s has an unknown currency",
+                           f->platform_id);
+    char key[256];
+    char phone[20];
+    struct commerce_customer cu = {
+        .source = source,
+        .external_id = customer_key(f, key, sizeof(key)),
+        .email = f->email,
+        .phone = f->phone && contacts_phone_norm(f->phone, phone) ? phone : NULL,
+        .is_active = true,
+    };
+    bool inserted;
+    int64_t customer_pk = 0;
+    rc = commerce_store_customer_upsert(c, tenant, &cu, now_ms, &inserted, e);
+    if (!rc)
+        rc = commerce_store_find_external(c, "customer", tenant, source, cu.external_id,
+                                          &customer_pk, e);
+    struct commerce_item *items = arena_alloc(a, (f->n_lines ? f->n_lines : 1) * sizeof(*items));
+    size_t ni = 0;
+    for (size_t i = 0; !rc && i < f->n_lines; i++) {
+        const struct recovery_line *l = &f->lines[i];
+        if (l->quantity < 1 || l->unit_price < 0)
+            continue;
+        const char *ext = l->sku ? l->sku : l->title ? l->title : "item";
+        struct commerce_product pr = {.source = source,
+                                      .external_id = ext,
+                                      .name = l->title ? l->title : ext,
+                                      .has_price = true,
+                                      .price = {l->unit_price, cur}};
+        rc = commerce_store_product_upsert(c, tenant, &pr, now_ms, &inserted, e);
+        int64_t pk = 0;
+        if (!rc)
+            rc = commerce_store_find_external(c, "product", tenant, source, ext, &pk, e);
+        if (!rc)
+            items[ni++] = (struct commerce_item){.product_pk = pk,
+                                                 .quantity = l->quantity,
+                                                 .unit_price = l->unit_price};
+    }
+    struct commerce_cart cart = {.source = source,
+                                 .external_id = f->platform_id,
+                                 .customer_pk = customer_pk,
+                                 .currency = cur,
+                                 .total_amount = f->total >= 0 ? f->total : 0,
+                                 .items = items,
+                                 .n_items = ni,
+                                 .created_at = f->updated_ms};
+    if (!rc)
+        rc = commerce_store_cart_upsert(c, tenant, &cart, now_ms, &inserted, e);
+    if (!rc)
+        rc = recovery_store_cart_put(c, tenant, ag->id, in->id, cart.pk, customer_pk,
+                                     f->platform_id, f->checkout_url, f->updated_ms,
+                                     f->completed_ms, cart.total_amount, now_ms, e);
+    return rc;
+}
+
+/* Decide every candidate of the integration; the abandoned ones go out in one delivery. */
+static int decide(struct db_conn *c, int64_t tenant, const struct recovery_agent *ag,
+                  const struct recovery_integration *in, int64_t cycle, int64_t now_ms,
+                  struct arena *a, struct poll_result *res, struct err *e)
+{
+    struct recovery_cart_row *rows = NULL;
+    size_t n = 0;
+    int rc = recovery_store_cart_candidates(c, tenant, in->id,
+                                            now_ms - (int64_t)ag->cutoff_minutes * 60000,
+                                            now_ms - RECOVERY_ATTRIBUTION_MS, a, &rows, &n, e);
+    struct recovery_payload_cart *send = arena_alloc(a, (n ? n : 1) * sizeof(*send));
+    size_t ns = 0;
+    for (size_t i = 0; !rc && i < n; i++) {
+        struct recovery_cart_facts f;
+        const char *phone = NULL;
+        rc = recovery_store_cart_facts(c, tenant, &rows[i], &f, &phone, a, e);
+        if (rc)
+            break;
+        bool sent = strcmp(rows[i].state, "sent") == 0;
+        enum recovery_verdict v =
+            recovery_cart_decide(&f, ag->cutoff_minutes, ag->cooldown_days, now_ms);
+        if (sent) {
+            /* already delivered: it only leaves recovery when the customer orders */
+            if (v == RECOVERY_COMPLETED)
+                rc = recovery_store_cart_complete(
+                    c, tenant, rows[i].id, now_ms,
+                    recovery_is_recovered(rows[i].delivered_ms, now_ms), e);
+            continue;
+        }
+        switch (v) {
+        case RECOVERY_WAIT:
+            break;
+        case RECOVERY_COMPLETED:
+            rc = recovery_store_cart_complete(c, tenant, rows[i].id, now_ms, false, e);
+            break;
+        case RECOVERY_COOLDOWN:
+        case RECOVERY_NO_CONSENT:
+            rc = recovery_store_cart_state(c, tenant, rows[i].id, "skipped", 0, 0, 0, now_ms, e);
+            break;
+        case RECOVERY_SEND:
+            rc = recovery_store_cart_payload(c, tenant, rows[i].id, a, &send[ns], e);
+            if (!rc)
+                ns++;
+            break;
+        }
+    }
+    if (rc || !ns)
+        return rc;
+    const char *body = recovery_payload(ag, recovery_platform_names[in->platform], in->id, cycle,
+                                        send, ns, a);
+    if (!body)
+        return err_set(e, ERR_INTERNAL, "cannot build the recovery payload");
+    int64_t delivery = 0;
+    rc = webhooks_emit_to(c, tenant, ag->endpoint_id, RECOVERY_EVENT, body, now_ms, &delivery, e);
+    for (size_t i = 0; !rc && i < ns; i++)
+        rc = recovery_store_cart_state(c, tenant, send[i].recovery_id, "sent", now_ms, delivery,
+                                       cycle, now_ms, e);
+    if (!rc)
+        res->deliveries = 1;
+    return rc;
+}
+
+static int poll_fail(struct db_conn *c, int64_t tenant, int64_t integration, int64_t cycle,
+                     const struct recovery_failure *f, const char *agent_name, int64_t now_ms,
+                     bool *cycle_done, int64_t *duration, struct err *e)
+{
+    bool unauthorized = f->status == 401;
+    int failures = 0;
+    char msg[320];
+    snprintf(msg, sizeof(msg), "%s%s", unauthorized ? "unauthorized (401): " : "", f->error);
+    bool own;
+    int rc = db_begin_own(c, &own, e);
+    if (!rc)
+        rc = recovery_store_integration_polled(c, tenant, integration, false, NULL, msg,
+                                               unauthorized, now_ms, &failures, e);
+    if (!rc && (unauthorized || failures >= RECOVERY_FAILURES_ALERT)) {
+        char text[480];
+        snprintf(text, sizeof(text), "integration %lld of agent %.64s: %s%s", (long long)integration,
+                 agent_name, msg, unauthorized ? "; polling it stopped until its credentials change"
+                                               : "");
+        struct alert_spec spec = {.kind = RECOVERY_ALERT_KIND,
+                                  .source = "recovery",
+                                  .code = unauthorized ? "unauthorized" : "failing",
+                                  .message = text};
+        rc = alerts_raise(c, tenant, &spec, now_ms, NULL, e);
+    }
+    if (!rc && cycle)
+        rc = recovery_store_cycle_report(c, tenant, cycle, 0, 0, 0, msg, now_ms, cycle_done,
+                                         duration, e);
+    return db_end_own(c, own, rc, e);
+}
+
+static int poll(struct job_ctx *ctx, struct err *e)
+{
+    const unsigned char *key = ctx->userdata;
+    json_t *p = json_loads(ctx->payload, 0, NULL);
+    int64_t integration = 0, cycle = 0;
+    int rc = json_get_i64(p, "integration", true, 1, INT64_MAX, &integration, e);
+    if (!rc)
+        rc = json_get_i64(p, "cycle", false, 0, INT64_MAX, &cycle, e);
+    json_decref(p);
+    if (rc)
+        return rc;
+    int64_t tenant = ctx->tenant_id;
+    struct db_conn *c = ctx->conn;
+    struct arena *a = ctx->arena;
+    struct recovery_integration in;
+    const char *sealed = NULL;
+    bool found = false;
+    struct recovery_agent ag;
+    bool agent_found = false;
+    rc = recovery_store_integration_get(c, tenant, 0, integration, a, &in, &sealed, &found, e);
+    if (!rc && found)
+        rc = recovery_store_agent_get(c, tenant, in.agent_id, a, &ag, &agent_found, e);
+    bool cycle_done = false;
+    int64_t duration = 0;
+    if (!rc && (!found || !agent_found || strcmp(in.state, "active") != 0 || !ag.is_active)) {
+        /* deleted or stopped since the cycle began: report nothing fetched */
+        if (cycle)
+            rc = recovery_store_cycle_report(c, tenant, cycle, 0, 0, 0, NULL, ctx->now_ms,
+                                             &cycle_done, &duration, e);
+        return rc;
+    }
+    if (rc)
+        return rc;
+    struct recovery_credentials cr;
+    struct recovery_failure f;
+    memset(&f, 0, sizeof(f));
+    struct err fe;
+    err_init(&fe);
+    int frc = recovery_credentials_open(key, sealed, &cr, &fe);
+    int64_t since = 0;
+    if (in.watermark && clock_parse_iso(in.watermark, &since))
+        since = 0;
+    struct recovery_fetched *carts = NULL;
+    size_t n = 0;
+    int64_t newest = since;
+    if (!frc)
+        frc = recovery_fetch(&in, &cr, since, RECOVERY_PAGES_MAX, a, &carts, &n, &newest, &f, &fe);
+    else
+        snprintf(f.error, sizeof(f.error), "%s", fe.msg);
+    explicit_bzero(&cr, sizeof(cr));
+    int64_t now_ms = ctx->now_ms;
+    if (frc) {
+        log_warn("msg=\"recovery poll failed\" tenant=%lld integration=%lld status=%ld error=\"%s\"",
+                 (long long)tenant, (long long)integration, f.status, f.error);
+        rc = poll_fail(c, tenant, integration, cycle, &f, ag.name, now_ms, &cycle_done, &duration,
+                       e);
+        count_poll(false, 0, 0, cycle_done, duration);
+        return rc;
+    }
+    char source[64];
+    snprintf(source, sizeof(source), "%s-%lld", recovery_platform_names[in.platform],
+             (long long)in.id);
+    struct poll_result res = {0};
+    int landed_errors = 0;
+    bool own;
+    rc = db_begin_own(c, &own, e);
+    for (size_t i = 0; !rc && i < n; i++) {
+        struct err le;
+        err_init(&le);
+        if (land(c, tenant, &ag, &in, source, &carts[i], now_ms, a, &le)) {
+            if (le.code != ERR_UPSTREAM && le.code != ERR_INVALID) {
+                rc = err_set(e, le.code, "%s", le.msg);
+                break;
+            }
+            landed_errors++;
+            continue;
+        }
+        res.carts++;
+        res.value += carts[i].total > 0 ? carts[i].total : 0;
+    }
+    if (!rc)
+        rc = decide(c, tenant, &ag, &in, cycle, now_ms, a, &res, e);
+    char wm[CLOCK_ISO_LEN];
+    clock_format_iso(newest, wm);
+    int failures = 0;
+    if (!rc)
+        rc = recovery_store_integration_polled(c, tenant, integration, true, newest ? wm : NULL,
+                                               NULL, false, now_ms, &failures, e);
+    char note[96];
+    snprintf(note, sizeof(note), "%d cart(s) refused as malformed", landed_errors);
+    if (!rc && cycle)
+        rc = recovery_store_cycle_report(c, tenant, cycle, res.carts, res.value, res.deliveries,
+                                         landed_errors ? note : NULL, now_ms, &cycle_done,
+                                         &duration, e);
+    rc = db_end_own(c, own, rc, e);
+    if (!rc)
+        count_poll(true, res.carts, res.deliveries, cycle_done, duration);
+    return rc;
+}
+
+int recovery_jobs_register(struct job_registry *reg, const unsigned char *key, struct err *e)
+{
+    /* one server key per process: a copy outlives the caller's buffer */
+    memcpy(poll_key, key, sizeof(poll_key));
+    int rc = job_registry_add(reg, RECOVERY_JOB_TICK, tick, NULL, 0, e);
+    if (!rc)
+        rc = job_registry_add(reg, RECOVERY_JOB_POLL, poll, poll_key, 0, e);
+    if (!rc)
+        rc = job_registry_set_lane(reg, RECOVERY_JOB_POLL, RECOVERY_LANE, e);
+    return rc;
+}
+
+int recovery_jobs_schedule(struct sched *s, struct err *e)
+{
+    /* Tenants choose their own interval; this only looks for due ones. */
+    return sched_every(s, "recovery.tick", 1, RECOVERY_JOB_TICK, "{}", e);
+}
