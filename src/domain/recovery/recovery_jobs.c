@@ -365,8 +365,22 @@ static int poll(struct job_ctx *ctx, struct err *e)
                                          landed_errors ? note : NULL, now_ms, &cycle_done,
                                          &duration, e);
     rc = db_end_own(c, own, rc, e);
-    if (!rc)
+    if (!rc) {
         count_poll(true, res.carts, res.deliveries, cycle_done, duration);
+        return 0;
+    }
+    /* rolled back: nothing landed or was sent; the cycle still hears of it, and so does the
+     * integration's failure count (repeated failures raise the alert) */
+    struct recovery_failure rf;
+    memset(&rf, 0, sizeof(rf));
+    snprintf(rf.error, sizeof(rf.error), "%s", e->msg);
+    struct err re;
+    err_init(&re);
+    if (poll_fail(c, tenant, integration, cycle, &rf, ag.name, now_ms, &cycle_done, &duration,
+                  &re))
+        log_warn("msg=\"recovery poll not recorded\" integration=%lld error=\"%s\"",
+                 (long long)integration, re.msg);
+    count_poll(false, 0, 0, cycle_done, duration);
     return rc;
 }
 

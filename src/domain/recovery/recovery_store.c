@@ -383,7 +383,8 @@ int recovery_store_pollable(struct db_conn *c, int64_t tenant, struct arena *a, 
     db_bind_bool(s, 2, true);
     db_bind_text(s, 3, RECOVERY_TEMPLATE_SLUG);
     int64_t count = 0;
-    rc = db_one_i64(s, &count, NULL, e);
+    bool found = false;
+    rc = db_one_i64(s, &count, &found, e);
     *agents = (int)count;
     if (!rc)
         rc = db_prepare(c, &s,
@@ -430,7 +431,8 @@ int recovery_store_integration_polled(struct db_conn *c, int64_t tenant, int64_t
         db_bind_i64(s, 5, id);
     }
     int64_t f = 0;
-    rc = db_one_i64(s, &f, NULL, e);
+    bool found = false;
+    rc = db_one_i64(s, &f, &found, e);
     *failures = (int)f;
     return rc;
 }
@@ -552,7 +554,8 @@ int recovery_store_cycle_insert(struct db_conn *c, int64_t tenant, const char *k
         db_bind_null(s, 6);
     else
         db_bind_time(s, 6, now_ms);
-    return db_one_i64(s, id, NULL, e);
+    bool found = false;
+    return db_one_i64(s, id, &found, e);
 }
 
 int recovery_store_cycle_report(struct db_conn *c, int64_t tenant, int64_t id, int carts,
