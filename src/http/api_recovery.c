@@ -38,22 +38,21 @@ static json_t *agent_json(const struct recovery_agent *ag)
     json_t *seq = json_array();
     for (size_t i = 0; i < ag->n_sequence; i++)
         json_array_append_new(seq, json_integer(ag->sequence[i]));
-    return json_pack("{s:I, s:s, s:s, s:s, s:b, s:{s:s, s:i, s:i, s:o}, s:o, s:o}", "id",
-                     (json_int_t)ag->id, "name", ag->name, "company", ag->company,
-                     "template_slug", ag->template_slug, "is_active", ag->is_active, "settings",
-                     "recovery_url", ag->recovery_url, "cutoff_minutes", ag->cutoff_minutes,
-                     "cooldown_days", ag->cooldown_days, "sequence", seq, "created_at",
-                     time_or_null(ag->created_at_ms), "updated_at",
-                     time_or_null(ag->updated_at_ms));
+    return json_pack(
+        "{s:I, s:s, s:s, s:s, s:b, s:{s:s, s:i, s:i, s:o}, s:o, s:o}", "id", (json_int_t)ag->id,
+        "name", ag->name, "company", ag->company, "template_slug", ag->template_slug, "is_active",
+        ag->is_active, "settings", "recovery_url", ag->recovery_url, "cutoff_minutes",
+        ag->cutoff_minutes, "cooldown_days", ag->cooldown_days, "sequence", seq, "created_at",
+        time_or_null(ag->created_at_ms), "updated_at", time_or_null(ag->updated_at_ms));
 }
 
 /* Apply a body's fields onto `ag` (defaults already in it). */
 static int agent_decode(json_t *body, bool creating, struct recovery_agent *ag, struct err *e)
 {
-    static const char *const fields[] = {"name", "company", "template_slug", "is_active",
-                                         "settings", NULL};
-    static const char *const settings_fields[] = {"recovery_url", "cutoff_minutes",
-                                                  "cooldown_days", "sequence", NULL};
+    static const char *const fields[] = {"name",      "company",  "template_slug",
+                                         "is_active", "settings", NULL};
+    static const char *const settings_fields[] = {"recovery_url", "cutoff_minutes", "cooldown_days",
+                                                  "sequence", NULL};
     int rc = json_reject_unknown(body, "", fields, e);
     if (!rc)
         rc = json_get_strn(body, "name", creating, RECOVERY_NAME_MAX, &ag->name, e);
@@ -74,8 +73,8 @@ static int agent_decode(json_t *body, bool creating, struct recovery_agent *ag, 
                            &ag->recovery_url, e);
     int64_t v = ag->cutoff_minutes;
     if (!rc)
-        rc = json_get_i64(body, "settings.cutoff_minutes", false, 1, RECOVERY_CUTOFF_MAX_MIN, &v,
-                          e);
+        rc =
+            json_get_i64(body, "settings.cutoff_minutes", false, 1, RECOVERY_CUTOFF_MAX_MIN, &v, e);
     ag->cutoff_minutes = (int)v;
     v = ag->cooldown_days;
     if (!rc)
@@ -87,8 +86,7 @@ static int agent_decode(json_t *body, bool creating, struct recovery_agent *ag, 
     if (!rc && seq) {
         if (json_array_size(seq) > RECOVERY_SEQUENCE_MAX)
             return err_set_field(e, ERR_INVALID, "settings.sequence",
-                                 "settings.sequence has more than %d steps",
-                                 RECOVERY_SEQUENCE_MAX);
+                                 "settings.sequence has more than %d steps", RECOVERY_SEQUENCE_MAX);
         ag->n_sequence = 0;
         for (size_t i = 0; i < json_array_size(seq); i++) {
             json_t *step = json_array_get(seq, i);
@@ -98,8 +96,9 @@ static int agent_decode(json_t *body, bool creating, struct recovery_agent *ag, 
                 return err_set_field(e, ERR_INVALID, field, "%s must be minutes", field);
             }
             json_int_t m = json_integer_value(step);
-            ag->sequence[ag->n_sequence++] =
-                m < 0 ? -1 : m > RECOVERY_STEP_MAX_MIN ? RECOVERY_STEP_MAX_MIN + 1 : (int)m;
+            ag->sequence[ag->n_sequence++] = m < 0                       ? -1
+                                             : m > RECOVERY_STEP_MAX_MIN ? RECOVERY_STEP_MAX_MIN + 1
+                                                                         : (int)m;
         }
     }
     return rc;
@@ -201,26 +200,24 @@ int h_agents_delete(struct http_req *r, struct err *e)
 
 static json_t *integration_json(const struct recovery_integration *in)
 {
-    return json_pack("{s:I, s:I, s:s, s:o, s:o, s:o, s:o, s:b, s:o, s:s, s:i, s:o, s:o, s:o, "
-                     "s:o, s:o}",
-                     "id", (json_int_t)in->id, "agent_id", (json_int_t)in->agent_id, "platform",
-                     recovery_platform_names[in->platform], "shop_domain",
-                     str_or_null(in->shop_domain), "site_url", str_or_null(in->site_url),
-                     "feed_url", str_or_null(in->feed_url), "base_url", str_or_null(in->base_url),
-                     "has_credentials", in->has_credentials, "watermark",
-                     str_or_null(in->watermark), "state", in->state, "failures", in->failures,
-                     "last_error", str_or_null(in->last_error), "last_polled_at",
-                     time_or_null(in->last_polled_at_ms), "last_ok_at",
-                     time_or_null(in->last_ok_at_ms), "created_at",
-                     time_or_null(in->created_at_ms), "updated_at",
-                     time_or_null(in->updated_at_ms));
+    return json_pack(
+        "{s:I, s:I, s:s, s:o, s:o, s:o, s:o, s:b, s:o, s:s, s:i, s:o, s:o, s:o, "
+        "s:o, s:o}",
+        "id", (json_int_t)in->id, "agent_id", (json_int_t)in->agent_id, "platform",
+        recovery_platform_names[in->platform], "shop_domain", str_or_null(in->shop_domain),
+        "site_url", str_or_null(in->site_url), "feed_url", str_or_null(in->feed_url), "base_url",
+        str_or_null(in->base_url), "has_credentials", in->has_credentials, "watermark",
+        str_or_null(in->watermark), "state", in->state, "failures", in->failures, "last_error",
+        str_or_null(in->last_error), "last_polled_at", time_or_null(in->last_polled_at_ms),
+        "last_ok_at", time_or_null(in->last_ok_at_ms), "created_at",
+        time_or_null(in->created_at_ms), "updated_at", time_or_null(in->updated_at_ms));
 }
 
 static int integration_decode(json_t *body, bool creating, struct recovery_integration_in *in,
                               struct err *e)
 {
-    static const char *const fields[] = {"platform",     "shop_domain",  "site_url",
-                                         "feed_url",     "base_url",     "access_token",
+    static const char *const fields[] = {"platform",     "shop_domain",     "site_url",
+                                         "feed_url",     "base_url",        "access_token",
                                          "consumer_key", "consumer_secret", NULL};
     memset(in, 0, sizeof(*in));
     int rc = json_reject_unknown(body, "", fields, e);
@@ -403,8 +400,8 @@ static int reply_status(struct http_req *r, struct db_conn *c, int status, struc
 int h_polling_start(struct http_req *r, struct err *e)
 {
     int64_t interval;
-    int rc = http_req_query_int(r, "interval", RECOVERY_INTERVAL_MIN_S, RECOVERY_INTERVAL_MAX_S,
-                                30, &interval, e);
+    int rc = http_req_query_int(r, "interval", RECOVERY_INTERVAL_MIN_S, RECOVERY_INTERVAL_MAX_S, 30,
+                                &interval, e);
     struct db_conn *c = NULL;
     if (!rc)
         rc = http_req_db(r, &c, e);

@@ -284,8 +284,7 @@ static int recovery_metrics_render(struct buf *b)
                       "iceshop_recovery_cycle_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
                       "iceshop_recovery_cycle_duration_seconds_sum %.3f\n"
                       "iceshop_recovery_cycle_duration_seconds_count %llu\n",
-                      (unsigned long long)m.cycles, m.duration_sum_s,
-                      (unsigned long long)m.cycles);
+                      (unsigned long long)m.cycles, m.duration_sum_s, (unsigned long long)m.cycles);
     return rc;
 }
 

@@ -277,7 +277,8 @@ static void test_agents_and_integrations(void **state)
     json_decref(call("PUT", path, other_key, "{\"name\":\"x\"}", 404));
     json_decref(call("DELETE", path, other_key, NULL, 404));
     json_decref(call("GET", ipath, other_key, NULL, 404));
-    json_decref(call("POST", ipath, other_key, "{\"platform\":\"custom\",\"feed_url\":\"https://f.example\"}", 404));
+    json_decref(call("POST", ipath, other_key,
+                     "{\"platform\":\"custom\",\"feed_url\":\"https://f.example\"}", 404));
     json_decref(call("GET", one, other_key, NULL, 404));
     json_decref(call("PUT", one, other_key, "{\"access_token\":\"x\"}", 404));
     json_decref(call("POST", test, other_key, NULL, 404));
@@ -560,9 +561,9 @@ static void test_start_restart_stop(void **state)
                before &&
            harness_before(deadline))
         harness_sleep_ms(100);
-    assert_true(harness_db_i64(srv.db_url,
-                               "SELECT count(*) FROM recovery_cycles WHERE kind = 'schedule'") >
-                before);
+    assert_true(
+        harness_db_i64(srv.db_url, "SELECT count(*) FROM recovery_cycles WHERE kind = 'schedule'") >
+        before);
 
     st = call("POST", "/api/polling/stop", ADMIN, NULL, 200);
     assert_string_equal(str(st, "state"), "stopped");

@@ -881,12 +881,9 @@ int commerce_store_find_external(struct db_conn *c, const char *table, int64_t t
                                  const char *source, const char *external_id, int64_t *pk,
                                  struct err *e)
 {
-    static const char *const tables[][2] = {{"city", "city_id"},
-                                            {"customer", "customer_id"},
-                                            {"category", "category_id"},
-                                            {"product", "product_id"},
-                                            {"orders", "order_id"},
-                                            {"cart", "cart_id"}};
+    static const char *const tables[][2] = {
+        {"city", "city_id"},       {"customer", "customer_id"}, {"category", "category_id"},
+        {"product", "product_id"}, {"orders", "order_id"},      {"cart", "cart_id"}};
     const char *col = NULL;
     for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
         if (strcmp(table, tables[i][0]) == 0)

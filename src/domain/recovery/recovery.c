@@ -2,7 +2,8 @@
 /*
  * Cart recovery's rules: agent and integration checks, when a cart is abandoned, the cooldown
  * and consent, the WhatsApp sequence, recovered revenue, the connection test's stages and the
- * payload an agent receives. Pure: no I/O, no clock reads. Tests: tests/unit/domain/test_recovery.c.
+ * payload an agent receives. Pure: no I/O, no clock reads. Tests:
+ * tests/unit/domain/test_recovery.c.
  */
 #include "domain/recovery/recovery.h"
 #include "core/clock.h"
@@ -235,10 +236,11 @@ char *recovery_payload(const struct recovery_agent *ag, const char *platform,
             json_t *price = amount(c->lines[k].unit_price, c->currency);
             ok = price != NULL;
             if (ok)
-                json_array_append_new(
-                    items, json_pack("{s:o, s:o, s:I, s:o}", "title", str_or_null(c->lines[k].title),
-                                     "sku", str_or_null(c->lines[k].sku), "quantity",
-                                     (json_int_t)c->lines[k].quantity, "unit_price", price));
+                json_array_append_new(items, json_pack("{s:o, s:o, s:I, s:o}", "title",
+                                                       str_or_null(c->lines[k].title), "sku",
+                                                       str_or_null(c->lines[k].sku), "quantity",
+                                                       (json_int_t)c->lines[k].quantity,
+                                                       "unit_price", price));
         }
         json_t *total = ok ? amount(c->total, c->currency) : NULL;
         ok = ok && total;
@@ -248,12 +250,12 @@ char *recovery_payload(const struct recovery_agent *ag, const char *platform,
         }
         char at[CLOCK_ISO_LEN];
         clock_format_iso(c->abandoned_ms, at);
-        json_array_append_new(
-            list, json_pack("{s:s, s:s, s:{s:o, s:o}, s:o, s:s, s:o, s:s, s:o}", "cart_id",
-                            c->cart_id, "platform_id", c->platform_id, "customer", "email",
-                            str_or_null(c->email), "phone", str_or_null(c->phone), "items", items,
-                            "currency", c->currency, "total_value", total, "abandoned_at", at,
-                            "checkout_url", str_or_null(c->checkout_url)));
+        json_array_append_new(list, json_pack("{s:s, s:s, s:{s:o, s:o}, s:o, s:s, s:o, s:s, s:o}",
+                                              "cart_id", c->cart_id, "platform_id", c->platform_id,
+                                              "customer", "email", str_or_null(c->email), "phone",
+                                              str_or_null(c->phone), "items", items, "currency",
+                                              c->currency, "total_value", total, "abandoned_at", at,
+                                              "checkout_url", str_or_null(c->checkout_url)));
         json_int_t sum = json_integer_value(json_object_get(totals, c->currency));
         json_object_set_new(totals, c->currency, json_integer(sum + c->total));
     }
@@ -279,12 +281,12 @@ char *recovery_payload(const struct recovery_agent *ag, const char *platform,
         json_decref(single);
         return NULL;
     }
-    json_t *root = json_pack(
-        "{s:{s:I, s:s, s:s}, s:o, s:{s:I, s:o, s:o, s:s, s:I, s:I}}", "agent_info", "id",
-        (json_int_t)ag->id, "name", ag->name, "company", ag->company, "abandoned_carts", list,
-        "recovery_analytics", "total_carts", (json_int_t)n, "total_value", single,
-        "currency_totals", currency_totals, "platform", platform, "integration_id",
-        (json_int_t)integration_id, "cycle_id", (json_int_t)cycle_id);
+    json_t *root =
+        json_pack("{s:{s:I, s:s, s:s}, s:o, s:{s:I, s:o, s:o, s:s, s:I, s:I}}", "agent_info", "id",
+                  (json_int_t)ag->id, "name", ag->name, "company", ag->company, "abandoned_carts",
+                  list, "recovery_analytics", "total_carts", (json_int_t)n, "total_value", single,
+                  "currency_totals", currency_totals, "platform", platform, "integration_id",
+                  (json_int_t)integration_id, "cycle_id", (json_int_t)cycle_id);
     char *text = json_dumps(root, JSON_COMPACT);
     json_decref(root);
     if (!text)

@@ -24,7 +24,7 @@ struct sched;
 
 #define RECOVERY_TEMPLATE_SLUG "ecommerce-abandoned-cart"
 /* The event type an agent's recovery_url receives (Standard Webhooks body "type"). */
-#define RECOVERY_EVENT "cart.recovery"
+#define RECOVERY_EVENT    "cart.recovery"
 #define RECOVERY_JOB_TICK "recovery.tick"
 #define RECOVERY_JOB_POLL "recovery.poll"
 /* The lane of the poll jobs: its pool's threads bound how many integrations are polled at once. */
@@ -32,15 +32,15 @@ struct sched;
 
 #define RECOVERY_NAME_MAX       128
 #define RECOVERY_URL_MAX        2048
-#define RECOVERY_SEQUENCE_MAX   3        /* WhatsApp steps per cart */
-#define RECOVERY_STEP_MAX_MIN   43200    /* a step at most 30 days after abandonment */
-#define RECOVERY_CUTOFF_MAX_MIN 10080    /* a week */
+#define RECOVERY_SEQUENCE_MAX   3     /* WhatsApp steps per cart */
+#define RECOVERY_STEP_MAX_MIN   43200 /* a step at most 30 days after abandonment */
+#define RECOVERY_CUTOFF_MAX_MIN 10080 /* a week */
 #define RECOVERY_COOLDOWN_MAX_D 365
 #define RECOVERY_INTERVAL_MIN_S 1
 #define RECOVERY_INTERVAL_MAX_S 86400
-#define RECOVERY_CYCLES_SHOWN   20       /* cycles GET /polling/status shows */
-#define RECOVERY_PAGES_MAX      20       /* pages fetched per integration and cycle */
-#define RECOVERY_FAILURES_ALERT 3        /* consecutive failures that raise an alert */
+#define RECOVERY_CYCLES_SHOWN   20 /* cycles GET /polling/status shows */
+#define RECOVERY_PAGES_MAX      20 /* pages fetched per integration and cycle */
+#define RECOVERY_FAILURES_ALERT 3  /* consecutive failures that raise an alert */
 /* A completion this long after a delivery or message counts as recovered revenue. */
 #define RECOVERY_ATTRIBUTION_MS (7LL * 24 * 3600 * 1000)
 #define RECOVERY_ALERT_KIND     "recovery.integration"
@@ -52,8 +52,8 @@ struct recovery_agent {
     const char *name, *company, *template_slug;
     bool is_active;
     const char *recovery_url;
-    int cutoff_minutes;              /* a cart untouched this long is abandoned */
-    int cooldown_days;               /* a customer is not recovered twice within this */
+    int cutoff_minutes;                  /* a cart untouched this long is abandoned */
+    int cooldown_days;                   /* a customer is not recovered twice within this */
     int sequence[RECOVERY_SEQUENCE_MAX]; /* WhatsApp steps, minutes after abandonment */
     size_t n_sequence;
     int64_t endpoint_id; /* the direct webhook endpoint carrying recovery_url and the secret */
@@ -172,10 +172,10 @@ enum recovery_verdict {
     RECOVERY_NO_CONSENT /* the customer withdrew marketing consent */
 };
 struct recovery_cart_facts {
-    int64_t updated_ms;            /* the cart's last update on the platform */
-    int64_t completed_ms;          /* 0: not completed */
-    bool ordered_since;            /* the customer placed an order after the cart's update */
-    int64_t last_recovered_ms;     /* the customer's last delivery (another cart), 0 = never */
+    int64_t updated_ms;        /* the cart's last update on the platform */
+    int64_t completed_ms;      /* 0: not completed */
+    bool ordered_since;        /* the customer placed an order after the cart's update */
+    int64_t last_recovered_ms; /* the customer's last delivery (another cart), 0 = never */
     bool marketing_consent;
 };
 enum recovery_verdict recovery_cart_decide(const struct recovery_cart_facts *f, int cutoff_minutes,
@@ -240,9 +240,8 @@ int recovery_integration_update(struct db_conn *c, const unsigned char *key, int
                                 struct arena *a, struct recovery_integration *out, struct err *e);
 int recovery_integration_get(struct db_conn *c, int64_t tenant, int64_t agent_id, int64_t id,
                              struct arena *a, struct recovery_integration *out, struct err *e);
-int recovery_integration_list(struct db_conn *c, int64_t tenant, int64_t agent_id,
-                              struct arena *a, struct recovery_integration **rows, size_t *n,
-                              struct err *e);
+int recovery_integration_list(struct db_conn *c, int64_t tenant, int64_t agent_id, struct arena *a,
+                              struct recovery_integration **rows, size_t *n, struct err *e);
 int recovery_integration_delete(struct db_conn *c, int64_t tenant, int64_t agent_id, int64_t id,
                                 struct err *e);
 

@@ -106,9 +106,8 @@ static int fetch_shopify(const struct recovery_integration *in,
                          struct arena *a, struct recovery_fetched **carts, size_t *n, size_t *cap,
                          struct recovery_failure *f, struct err *e)
 {
-    struct shopify_config cfg = {.shop_domain = in->shop_domain,
-                                 .access_token = cr->access_token,
-                                 .base_url = in->base_url};
+    struct shopify_config cfg = {
+        .shop_domain = in->shop_domain, .access_token = cr->access_token, .base_url = in->base_url};
     struct shopify_page *page = malloc(sizeof(*page));
     if (!page)
         return err_set(e, ERR_NOMEM, "shopify page");
@@ -125,8 +124,8 @@ static int fetch_shopify(const struct recovery_integration *in,
                                   (long)(sf.retry_after_ms % 1000) * 1000000L};
             nanosleep(&ts, NULL);
             err_init(e);
-            rc = shopify_abandoned_page(&cfg, since_ms, cursor[0] ? cursor : NULL,
-                                        SHOPIFY_PAGE_MAX, page, &sf, e);
+            rc = shopify_abandoned_page(&cfg, since_ms, cursor[0] ? cursor : NULL, SHOPIFY_PAGE_MAX,
+                                        page, &sf, e);
         }
         if (rc) {
             f->status = sf.status;
@@ -203,10 +202,9 @@ static int fetch_woo(const struct recovery_integration *in, const struct recover
             };
             c.lines = arena_alloc(a, (o->n_lines ? o->n_lines : 1) * sizeof(*c.lines));
             for (size_t l = 0; l < o->n_lines; l++) {
-                c.lines[c.n_lines++] =
-                    (struct recovery_line){nonempty(a, o->lines[l].name),
-                                           nonempty(a, o->lines[l].sku), o->lines[l].quantity,
-                                           o->lines[l].price.minor};
+                c.lines[c.n_lines++] = (struct recovery_line){
+                    nonempty(a, o->lines[l].name), nonempty(a, o->lines[l].sku),
+                    o->lines[l].quantity, o->lines[l].price.minor};
             }
             push(a, carts, n, cap, &c);
         }

@@ -80,8 +80,8 @@ static int tick(struct job_ctx *ctx, struct err *e)
         if (!rc)
             rc = recovery_store_polling_take(ctx->conn, tenants[i], ctx->now_ms, e);
         if (!rc)
-            rc = recovery_cycle_start(ctx->conn, tenants[i], "schedule", ctx->now_ms, &cycle,
-                                      &jobs, e);
+            rc = recovery_cycle_start(ctx->conn, tenants[i], "schedule", ctx->now_ms, &cycle, &jobs,
+                                      e);
         rc = db_end_own(ctx->conn, own, rc, e);
         if (!rc && !jobs)
             count_poll(true, 0, 0, true, 0);
@@ -102,8 +102,8 @@ static const char *customer_key(const struct recovery_fetched *f, char *buf, siz
     if (f->email) {
         size_t i = 0;
         for (; f->email[i] && i + 1 < n; i++)
-            buf[i] = (f->email[i] >= 'A' && f->email[i] <= 'Z') ? (char)(f->email[i] + 32)
-                                                                : f->email[i];
+            buf[i] =
+                (f->email[i] >= 'A' && f->email[i] <= 'Z') ? (char)(f->email[i] + 32) : f->email[i];
         buf[i] = '\0';
         return buf;
     }
@@ -157,9 +157,8 @@ static int land(struct db_conn *c, int64_t tenant, const struct recovery_agent *
         if (!rc)
             rc = commerce_store_find_external(c, "product", tenant, source, ext, &pk, e);
         if (!rc)
-            items[ni++] = (struct commerce_item){.product_pk = pk,
-                                                 .quantity = l->quantity,
-                                                 .unit_price = l->unit_price};
+            items[ni++] = (struct commerce_item){
+                .product_pk = pk, .quantity = l->quantity, .unit_price = l->unit_price};
     }
     struct commerce_cart cart = {.source = source,
                                  .external_id = f->platform_id,
@@ -226,8 +225,8 @@ static int decide(struct db_conn *c, int64_t tenant, const struct recovery_agent
     }
     if (rc || !ns)
         return rc;
-    const char *body = recovery_payload(ag, recovery_platform_names[in->platform], in->id, cycle,
-                                        send, ns, a);
+    const char *body =
+        recovery_payload(ag, recovery_platform_names[in->platform], in->id, cycle, send, ns, a);
     if (!body)
         return err_set(e, ERR_INTERNAL, "cannot build the recovery payload");
     int64_t delivery = 0;
@@ -255,9 +254,9 @@ static int poll_fail(struct db_conn *c, int64_t tenant, int64_t integration, int
                                                unauthorized, now_ms, &failures, e);
     if (!rc && (unauthorized || failures >= RECOVERY_FAILURES_ALERT)) {
         char text[480];
-        snprintf(text, sizeof(text), "integration %lld of agent %.64s: %s%s", (long long)integration,
-                 agent_name, msg, unauthorized ? "; polling it stopped until its credentials change"
-                                               : "");
+        snprintf(text, sizeof(text), "integration %lld of agent %.64s: %s%s",
+                 (long long)integration, agent_name, msg,
+                 unauthorized ? "; polling it stopped until its credentials change" : "");
         struct alert_spec spec = {.kind = RECOVERY_ALERT_KIND,
                                   .source = "recovery",
                                   .code = unauthorized ? "unauthorized" : "failing",
@@ -322,8 +321,9 @@ static int poll(struct job_ctx *ctx, struct err *e)
     explicit_bzero(&cr, sizeof(cr));
     int64_t now_ms = ctx->now_ms;
     if (frc) {
-        log_warn("msg=\"recovery poll failed\" tenant=%lld integration=%lld status=%ld error=\"%s\"",
-                 (long long)tenant, (long long)integration, f.status, f.error);
+        log_warn(
+            "msg=\"recovery poll failed\" tenant=%lld integration=%lld status=%ld error=\"%s\"",
+            (long long)tenant, (long long)integration, f.status, f.error);
         rc = poll_fail(c, tenant, integration, cycle, &f, ag.name, now_ms, &cycle_done, &duration,
                        e);
         count_poll(false, 0, 0, cycle_done, duration);
@@ -376,8 +376,7 @@ static int poll(struct job_ctx *ctx, struct err *e)
     snprintf(rf.error, sizeof(rf.error), "%s", e->msg);
     struct err re;
     err_init(&re);
-    if (poll_fail(c, tenant, integration, cycle, &rf, ag.name, now_ms, &cycle_done, &duration,
-                  &re))
+    if (poll_fail(c, tenant, integration, cycle, &rf, ag.name, now_ms, &cycle_done, &duration, &re))
         log_warn("msg=\"recovery poll not recorded\" integration=%lld error=\"%s\"",
                  (long long)integration, re.msg);
     count_poll(false, 0, 0, cycle_done, duration);

@@ -31,9 +31,11 @@ int recovery_agent_create(struct db_conn *c, int64_t tenant, struct recovery_age
     const char *events[] = {RECOVERY_EVENT};
     char desc[RECOVERY_NAME_MAX + 32];
     snprintf(desc, sizeof(desc), "recovery agent %.128s", ag->name);
-    struct webhook_endpoint_in in = {
-        .url = ag->recovery_url, .events = events, .n_events = 1, .description = desc,
-        .direct = true};
+    struct webhook_endpoint_in in = {.url = ag->recovery_url,
+                                     .events = events,
+                                     .n_events = 1,
+                                     .description = desc,
+                                     .direct = true};
     struct webhook_endpoint ep;
     bool own;
     rc = db_begin_own(c, &own, e);
@@ -126,8 +128,8 @@ int recovery_integration_get(struct db_conn *c, int64_t tenant, int64_t agent_id
     bool found = false;
     int rc = recovery_store_integration_get(c, tenant, agent_id, id, a, out, NULL, &found, e);
     if (!rc && !found)
-        rc = err_set_field(e, ERR_NOT_FOUND, "integration_id", "no integration %lld",
-                           (long long)id);
+        rc =
+            err_set_field(e, ERR_NOT_FOUND, "integration_id", "no integration %lld", (long long)id);
     return rc;
 }
 
@@ -197,9 +199,8 @@ int recovery_integration_update(struct db_conn *c, const unsigned char *key, int
     return rc;
 }
 
-int recovery_integration_list(struct db_conn *c, int64_t tenant, int64_t agent_id,
-                              struct arena *a, struct recovery_integration **rows, size_t *n,
-                              struct err *e)
+int recovery_integration_list(struct db_conn *c, int64_t tenant, int64_t agent_id, struct arena *a,
+                              struct recovery_integration **rows, size_t *n, struct err *e)
 {
     int rc = agent_exists(c, tenant, agent_id, e);
     return rc ? rc : recovery_store_integration_list(c, tenant, agent_id, a, rows, n, e);
@@ -213,8 +214,8 @@ int recovery_integration_delete(struct db_conn *c, int64_t tenant, int64_t agent
     if (!rc)
         rc = recovery_store_integration_delete(c, tenant, agent_id, id, &found, e);
     if (!rc && !found)
-        rc = err_set_field(e, ERR_NOT_FOUND, "integration_id", "no integration %lld",
-                           (long long)id);
+        rc =
+            err_set_field(e, ERR_NOT_FOUND, "integration_id", "no integration %lld", (long long)id);
     return db_end_own(c, own, rc, e);
 }
 
@@ -233,8 +234,8 @@ int recovery_integration_probe(struct db_conn *c, const unsigned char *key, int6
     memset(&cr, 0, sizeof(cr));
     int rc = recovery_store_integration_get(c, tenant, agent_id, id, &a, &in, &sealed, &found, e);
     if (!rc && !found)
-        rc = err_set_field(e, ERR_NOT_FOUND, "integration_id", "no integration %lld",
-                           (long long)id);
+        rc =
+            err_set_field(e, ERR_NOT_FOUND, "integration_id", "no integration %lld", (long long)id);
     if (!rc) {
         rc = recovery_credentials_open(key, sealed, &cr, e);
         if (rc == ERR_CONFLICT) {

@@ -89,8 +89,7 @@ int recovery_store_agent_get(struct db_conn *c, int64_t tenant, int64_t id, stru
                              struct recovery_agent *out, bool *found, struct err *e)
 {
     memset(out, 0, sizeof(*out));
-    return db_get_one(c,
-                      "SELECT " AGENT_COLS " FROM company_agents WHERE tenant_id = ? AND id = ?",
+    return db_get_one(c, "SELECT " AGENT_COLS " FROM company_agents WHERE tenant_id = ? AND id = ?",
                       tenant, NULL, id, read_agent, a, out, found, e);
 }
 
@@ -264,15 +263,14 @@ int recovery_store_integration_update(struct db_conn *c, int64_t tenant, int64_t
 {
     /* new credentials: the integration is active again and its failures forgotten */
     struct db_stmt *s;
-    int rc = db_prepare(
-        c, &s,
-        "UPDATE agent_integrations SET shop_domain = COALESCE(?, shop_domain), "
-        "site_url = COALESCE(?, site_url), feed_url = COALESCE(?, feed_url), "
-        "base_url = COALESCE(?, base_url), credentials = COALESCE(?, credentials), "
-        "state = CASE WHEN ? = 1 THEN 'active' ELSE state END, "
-        "failures = CASE WHEN ? = 1 THEN 0 ELSE failures END, updated_at = ? "
-        "WHERE tenant_id = ? AND agent_id = ? AND id = ?",
-        e);
+    int rc = db_prepare(c, &s,
+                        "UPDATE agent_integrations SET shop_domain = COALESCE(?, shop_domain), "
+                        "site_url = COALESCE(?, site_url), feed_url = COALESCE(?, feed_url), "
+                        "base_url = COALESCE(?, base_url), credentials = COALESCE(?, credentials), "
+                        "state = CASE WHEN ? = 1 THEN 'active' ELSE state END, "
+                        "failures = CASE WHEN ? = 1 THEN 0 ELSE failures END, updated_at = ? "
+                        "WHERE tenant_id = ? AND agent_id = ? AND id = ?",
+                        e);
     if (rc)
         return rc;
     bind_opt(s, 1, in->shop_domain);
@@ -337,10 +335,11 @@ int recovery_store_integration_delete(struct db_conn *c, int64_t tenant, int64_t
                                       int64_t id, bool *found, struct err *e)
 {
     struct db_stmt *s;
-    int rc = db_prepare(c, &s,
-                        "DELETE FROM recovery_carts WHERE tenant_id = ? AND integration_id = ? "
-                        "AND integration_id IN (SELECT id FROM agent_integrations WHERE agent_id = ?)",
-                        e);
+    int rc =
+        db_prepare(c, &s,
+                   "DELETE FROM recovery_carts WHERE tenant_id = ? AND integration_id = ? "
+                   "AND integration_id IN (SELECT id FROM agent_integrations WHERE agent_id = ?)",
+                   e);
     if (rc)
         return rc;
     db_bind_i64(s, 1, tenant);
@@ -523,8 +522,8 @@ int recovery_store_polling_due(struct db_conn *c, int64_t now_ms, struct arena *
 int recovery_store_polling_take(struct db_conn *c, int64_t tenant, int64_t now_ms, struct err *e)
 {
     struct db_stmt *s;
-    int rc = db_prepare(c, &s,
-                        "UPDATE recovery_polling SET last_cycle_at = ? WHERE tenant_id = ?", e);
+    int rc =
+        db_prepare(c, &s, "UPDATE recovery_polling SET last_cycle_at = ? WHERE tenant_id = ?", e);
     if (rc)
         return rc;
     db_bind_time(s, 1, now_ms);
@@ -741,8 +740,8 @@ static void read_cart_row(struct db_stmt *s, struct arena *a, void *out)
 
 int recovery_store_cart_candidates(struct db_conn *c, int64_t tenant, int64_t integration_id,
                                    int64_t updated_before_ms, int64_t sent_after_ms,
-                                   struct arena *a,
-                                   struct recovery_cart_row **rows, size_t *n, struct err *e)
+                                   struct arena *a, struct recovery_cart_row **rows, size_t *n,
+                                   struct err *e)
 {
     struct db_stmt *s;
     int rc = db_prepare(c, &s,
@@ -761,9 +760,9 @@ int recovery_store_cart_candidates(struct db_conn *c, int64_t tenant, int64_t in
     return db_list(s, read_cart_row, sizeof(**rows), a, (void **)rows, n, e);
 }
 
-int recovery_store_cart_facts(struct db_conn *c, int64_t tenant,
-                              const struct recovery_cart_row *r, struct recovery_cart_facts *f,
-                              const char **phone, struct arena *a, struct err *e)
+int recovery_store_cart_facts(struct db_conn *c, int64_t tenant, const struct recovery_cart_row *r,
+                              struct recovery_cart_facts *f, const char **phone, struct arena *a,
+                              struct err *e)
 {
     memset(f, 0, sizeof(*f));
     f->updated_ms = r->updated_ms;

@@ -64,7 +64,8 @@ int recovery_store_polling_take(struct db_conn *c, int64_t tenant, int64_t now_m
 int recovery_store_cycle_insert(struct db_conn *c, int64_t tenant, const char *kind,
                                 int agents_found, int jobs, int64_t now_ms, int64_t *id,
                                 struct err *e);
-/* Add one integration's figures; the cycle finishes (duration, finished_at) when it was the last. */
+/* Add one integration's figures; the cycle finishes (duration, finished_at) when it was the last.
+ */
 int recovery_store_cycle_report(struct db_conn *c, int64_t tenant, int64_t id, int carts,
                                 int64_t value, int deliveries, const char *error, int64_t now_ms,
                                 bool *finished, int64_t *duration_ms, struct err *e);
@@ -86,12 +87,12 @@ int recovery_store_cart_put(struct db_conn *c, int64_t tenant, int64_t agent_id,
 /* Open carts of the integration past the cut-off, and ones sent after `sent_after_ms`. */
 int recovery_store_cart_candidates(struct db_conn *c, int64_t tenant, int64_t integration_id,
                                    int64_t updated_before_ms, int64_t sent_after_ms,
-                                   struct arena *a,
-                                   struct recovery_cart_row **rows, size_t *n, struct err *e);
+                                   struct arena *a, struct recovery_cart_row **rows, size_t *n,
+                                   struct err *e);
 /* Facts the rules need about a cart's customer. */
-int recovery_store_cart_facts(struct db_conn *c, int64_t tenant,
-                              const struct recovery_cart_row *r, struct recovery_cart_facts *f,
-                              const char **phone, struct arena *a, struct err *e);
+int recovery_store_cart_facts(struct db_conn *c, int64_t tenant, const struct recovery_cart_row *r,
+                              struct recovery_cart_facts *f, const char **phone, struct arena *a,
+                              struct err *e);
 /* delivered_ms 0 keeps delivered_at, delivery_id and cycle_id as they are. */
 int recovery_store_cart_state(struct db_conn *c, int64_t tenant, int64_t id, const char *state,
                               int64_t delivered_ms, int64_t delivery_id, int64_t cycle_id,

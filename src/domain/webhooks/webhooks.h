@@ -243,8 +243,8 @@ int webhooks_store_endpoint_list(struct db_conn *c, int64_t tenant, int64_t afte
 /* Enabled endpoints of the tenant subscribed to `type`: their ids. */
 int webhooks_store_endpoint_subscribed(struct db_conn *c, int64_t tenant, const char *type,
                                        struct arena *a, int64_t **ids, size_t *n, struct err *e);
-int webhooks_store_endpoint_set_url(struct db_conn *c, int64_t tenant, int64_t id,
-                                    const char *url, int64_t now_ms, struct err *e);
+int webhooks_store_endpoint_set_url(struct db_conn *c, int64_t tenant, int64_t id, const char *url,
+                                    int64_t now_ms, struct err *e);
 /* *deleted false when there was no such endpoint. */
 int webhooks_store_endpoint_delete(struct db_conn *c, int64_t tenant, int64_t id, bool *deleted,
                                    struct err *e);

@@ -32,8 +32,7 @@ static int direct_events_check(const char *const *events, size_t n, struct err *
             ok = (events[i][k] >= 'a' && events[i][k] <= 'z') || events[i][k] == '.' ||
                  events[i][k] == '_';
         if (!ok)
-            return err_set_field(e, ERR_INVALID, "events", "events[%zu] is not an event name",
-                                 i);
+            return err_set_field(e, ERR_INVALID, "events", "events[%zu] is not an event name", i);
     }
     return 0;
 }

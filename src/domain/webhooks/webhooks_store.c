@@ -204,8 +204,8 @@ int webhooks_store_endpoint_subscribed(struct db_conn *c, int64_t tenant, const 
     return 0;
 }
 
-int webhooks_store_endpoint_set_url(struct db_conn *c, int64_t tenant, int64_t id,
-                                    const char *url, int64_t now_ms, struct err *e)
+int webhooks_store_endpoint_set_url(struct db_conn *c, int64_t tenant, int64_t id, const char *url,
+                                    int64_t now_ms, struct err *e)
 {
     struct db_stmt *s;
     int rc = db_prepare(c, &s,

@@ -116,8 +116,7 @@ static void test_integration_check(void **state)
     in = (struct recovery_integration_in){
         .site_url = "http://shop.example", .consumer_key = "ck", .consumer_secret = "cs"};
     err_init(&e);
-    assert_int_equal(recovery_integration_check(RECOVERY_WOOCOMMERCE, &in, true, &e),
-                     ERR_INVALID);
+    assert_int_equal(recovery_integration_check(RECOVERY_WOOCOMMERCE, &in, true, &e), ERR_INVALID);
     assert_string_equal(e.field, "site_url");
     in.site_url = "https://shop.example";
     err_init(&e);
@@ -127,8 +126,7 @@ static void test_integration_check(void **state)
     assert_int_equal(recovery_integration_check(RECOVERY_WOOCOMMERCE, &in, true, &e), 0);
     in.consumer_secret = NULL;
     err_init(&e);
-    assert_int_equal(recovery_integration_check(RECOVERY_WOOCOMMERCE, &in, true, &e),
-                     ERR_INVALID);
+    assert_int_equal(recovery_integration_check(RECOVERY_WOOCOMMERCE, &in, true, &e), ERR_INVALID);
     assert_string_equal(e.field, "consumer_secret");
 
     in = (struct recovery_integration_in){.feed_url = "https://feed.example/carts",
@@ -159,17 +157,17 @@ static void test_cart_decide(void **state)
         bool consent;
         enum recovery_verdict want;
     } cases[] = {
-        {30 * MIN, 0, false, 0, true, RECOVERY_WAIT},          /* before the cut-off */
-        {60 * MIN - 1, 0, false, 0, true, RECOVERY_WAIT},      /* one ms short of it */
-        {60 * MIN, 0, false, 0, true, RECOVERY_SEND},          /* exactly at it */
-        {2 * HOUR, 0, false, 0, true, RECOVERY_SEND},          /* abandoned */
-        {2 * HOUR, HOUR, false, 0, true, RECOVERY_COMPLETED},  /* completed */
+        {30 * MIN, 0, false, 0, true, RECOVERY_WAIT},            /* before the cut-off */
+        {60 * MIN - 1, 0, false, 0, true, RECOVERY_WAIT},        /* one ms short of it */
+        {60 * MIN, 0, false, 0, true, RECOVERY_SEND},            /* exactly at it */
+        {2 * HOUR, 0, false, 0, true, RECOVERY_SEND},            /* abandoned */
+        {2 * HOUR, HOUR, false, 0, true, RECOVERY_COMPLETED},    /* completed */
         {10 * MIN, 5 * MIN, false, 0, true, RECOVERY_COMPLETED}, /* completed before the cut-off */
-        {2 * HOUR, 0, true, 0, true, RECOVERY_COMPLETED},      /* the customer ordered */
-        {2 * HOUR, 0, false, 3 * DAY, true, RECOVERY_COOLDOWN}, /* recovered 3 days ago */
-        {2 * HOUR, 0, false, 7 * DAY, true, RECOVERY_SEND},    /* the cooldown has passed */
-        {2 * HOUR, 0, false, 0, false, RECOVERY_NO_CONSENT},   /* withdrew consent */
-        {2 * HOUR, 0, false, DAY, false, RECOVERY_NO_CONSENT}, /* consent before cooldown */
+        {2 * HOUR, 0, true, 0, true, RECOVERY_COMPLETED},        /* the customer ordered */
+        {2 * HOUR, 0, false, 3 * DAY, true, RECOVERY_COOLDOWN},  /* recovered 3 days ago */
+        {2 * HOUR, 0, false, 7 * DAY, true, RECOVERY_SEND},      /* the cooldown has passed */
+        {2 * HOUR, 0, false, 0, false, RECOVERY_NO_CONSENT},     /* withdrew consent */
+        {2 * HOUR, 0, false, DAY, false, RECOVERY_NO_CONSENT},   /* consent before cooldown */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct recovery_cart_facts f = {
@@ -183,9 +181,8 @@ static void test_cart_decide(void **state)
             fail_msg("case %zu: verdict %d, want %d", i, (int)v, (int)cases[i].want);
     }
     /* a cooldown of 0 days never holds anyone back */
-    struct recovery_cart_facts f = {.updated_ms = NOW - 2 * HOUR,
-                                    .last_recovered_ms = NOW - MIN,
-                                    .marketing_consent = true};
+    struct recovery_cart_facts f = {
+        .updated_ms = NOW - 2 * HOUR, .last_recovered_ms = NOW - MIN, .marketing_consent = true};
     assert_int_equal(recovery_cart_decide(&f, 60, 0, NOW), RECOVERY_SEND);
 }
 
@@ -298,8 +295,7 @@ static void test_payload(void **state)
     an = json_object_get(p, "recovery_analytics");
     assert_true(json_is_null(json_object_get(an, "total_value")));
     assert_string_equal(
-        json_string_value(json_object_get(json_object_get(an, "currency_totals"), "EUR")),
-        "39.99");
+        json_string_value(json_object_get(json_object_get(an, "currency_totals"), "EUR")), "39.99");
     json_decref(p);
     /* an unknown currency is refused, not guessed */
     carts[1].currency = "XXZ";
@@ -313,9 +309,9 @@ static void test_payload(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_agent_check),         cmocka_unit_test(test_integration_check),
-        cmocka_unit_test(test_cart_decide),         cmocka_unit_test(test_sequence_and_recovered),
-        cmocka_unit_test(test_probe_stage),         cmocka_unit_test(test_payload),
+        cmocka_unit_test(test_agent_check), cmocka_unit_test(test_integration_check),
+        cmocka_unit_test(test_cart_decide), cmocka_unit_test(test_sequence_and_recovered),
+        cmocka_unit_test(test_probe_stage), cmocka_unit_test(test_payload),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
