@@ -36,7 +36,7 @@ int recovery_agent_create(struct db_conn *c, int64_t tenant, struct recovery_age
                                      .n_events = 1,
                                      .description = desc,
                                      .direct = true};
-    struct webhook_endpoint ep;
+    struct webhook_endpoint ep = {0};
     bool own;
     rc = db_begin_own(c, &own, e);
     if (!rc)
@@ -92,7 +92,7 @@ int recovery_agent_delete(struct db_conn *c, int64_t tenant, int64_t id, struct 
 {
     struct arena a;
     arena_init(&a);
-    struct recovery_agent ag;
+    struct recovery_agent ag = {0};
     bool own, found = false;
     int rc = db_begin_own(c, &own, e);
     if (!rc)

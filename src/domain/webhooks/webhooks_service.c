@@ -193,7 +193,7 @@ int webhooks_delivery_retry(struct db_conn *c, int64_t tenant, int64_t id, int64
     arena_init(&a);
     bool own;
     struct webhook_delivery d = {0};
-    struct webhook_endpoint ep = {0};
+    struct webhook_endpoint ep;
     int rc = db_begin_own(c, &own, e);
     if (!rc)
         rc = webhooks_store_delivery_get(c, tenant, id, &a, &d, e);
@@ -279,7 +279,7 @@ int webhooks_emit_to(struct db_conn *c, int64_t tenant, int64_t endpoint_id, con
     struct arena a;
     arena_init(&a);
     bool own;
-    struct webhook_endpoint ep;
+    struct webhook_endpoint ep = {0};
     int rc = db_begin_own(c, &own, e);
     if (!rc)
         rc = webhooks_store_endpoint_get(c, tenant, endpoint_id, false, &a, &ep, e);
