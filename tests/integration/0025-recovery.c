@@ -11,6 +11,7 @@
 #include "support/fake_http.h"
 #include "support/fake_receiver.h"
 #include "support/fake_shopify.h"
+#include "support/fake_whatsapp.h"
 #include "support/fake_woocommerce.h"
 #include "support/harness.h"
 
@@ -31,8 +32,16 @@ static struct fake_receiver *rcv;
 static struct fake_shopify *shop;
 static struct fake_woo *woo;
 static struct fake_http *feed;
+static struct fake_whatsapp *wa;
 static char other_key[200]; /* an admin of another tenant */
-static const char *const env[] = {"ICESHOP_WEBHOOK_RETRY_SCALE=0.00001", NULL};
+static char wa_api[256];
+static const char *const env[] = {"ICESHOP_WEBHOOK_RETRY_SCALE=0.00001",
+                                  wa_api,
+                                  "ICESHOP_WHATSAPP_TOKEN=wa-token",
+                                  "ICESHOP_WHATSAPP_PHONE_NUMBER_ID=1122334455",
+                                  "ICESHOP_WHATSAPP_APP_SECRET=wa-app-secret",
+                                  "ICESHOP_WHATSAPP_RECIPIENT_GAP_MS=0",
+                                  NULL};
 
 /* The custom feed: what it answers next. */
 static int feed_mode; /* 0 good, 1 malformed JSON, 2 500, 3 401 */
@@ -81,8 +90,10 @@ static int setup(void **state)
     shop = fake_shopify_start("shpat_good");
     woo = fake_woo_start("ck_good", "cs_good");
     feed = fake_http_start(feed_serve, NULL);
-    if (!rcv || !shop || !woo || !feed)
+    wa = fake_whatsapp_start("wa-token", "1122334455");
+    if (!rcv || !shop || !woo || !feed || !wa)
         return -1;
+    snprintf(wa_api, sizeof(wa_api), "ICESHOP_WHATSAPP_API_URL=%s", fake_whatsapp_url(wa));
     char url[600];
     harness_fresh_db(url, sizeof(url));
     if (server_start(&srv, url, env) != 0)
@@ -104,6 +115,7 @@ static int teardown(void **state)
     fake_shopify_stop(shop);
     fake_woo_stop(woo);
     fake_http_stop(feed);
+    fake_whatsapp_stop(wa);
     return rc == 0 ? 0 : -1;
 }
 
@@ -514,6 +526,68 @@ static void test_upstream_failures(void **state)
     agent_off(ag);
 }
 
+/* WhatsApp requests to `to` so far, the last into *last. */
+static size_t wa_to(const char *to, struct fake_wa_request *last)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < fake_whatsapp_count(wa); i++) {
+        struct fake_wa_request q;
+        if (fake_whatsapp_get(wa, i, &q) && strcmp(q.to, to) == 0) {
+            n++;
+            *last = q;
+        }
+    }
+    return n;
+}
+
+static size_t wait_wa(const char *to, size_t n, struct fake_wa_request *last)
+{
+    for (int i = 0; i < 200 && wa_to(to, last) < n; i++)
+        harness_sleep_ms(50);
+    return wa_to(to, last);
+}
+
+static void test_whatsapp(void **state)
+{
+    (void)state;
+    struct fake_shopify *own = fake_shopify_start("shpat_wa");
+    assert_non_null(own);
+    char updated[32];
+    iso_ago(5, updated);
+    fake_shopify_add(own, 61, updated, NULL, "fatma@example.com", "+905320000061", "99.90", "TRY");
+    /* a cut-off of one minute; a message at once and a reminder a minute later */
+    long long ag = agent_new("WhatsApp agent", "/wa", 1, 7);
+    char agent_path[64];
+    snprintf(agent_path, sizeof(agent_path), "/api/agents/%lld", ag);
+    json_decref(call("PUT", agent_path, ADMIN, "{\"settings\":{\"sequence\":[0,1]}}", 200));
+    char body[512];
+    snprintf(body, sizeof(body),
+             "{\"platform\":\"shopify\",\"shop_domain\":\"wa.myshopify.com\","
+             "\"access_token\":\"shpat_wa\",\"base_url\":\"%s\"}",
+             fake_shopify_url(own));
+    integration_new(ag, body);
+    json_decref(cycle_once());
+    assert_true(wait_count("/wa", 1));
+    struct fake_wa_request q;
+    assert_int_equal(wait_wa("905320000061", 1, &q), 1);
+    /* never wrote to us: outside the 24-hour window, so the template carries the text */
+    assert_string_equal(q.type, "template");
+    assert_string_equal(q.template_name, "cart_recovery");
+    assert_non_null(strstr(q.template_param, "Merhaba"));
+    assert_non_null(strstr(q.template_param, "99.90 TRY"));
+    assert_non_null(strstr(q.template_param, "https://"));
+    /* the reminder, once, then the sequence has ended */
+    json_decref(cycle_once());
+    assert_int_equal(wait_wa("905320000061", 2, &q), 2);
+    assert_non_null(strstr(q.template_param, "Hatırlatma"));
+    json_decref(cycle_once());
+    harness_sleep_ms(300);
+    assert_int_equal(wa_to("905320000061", &q), 2);
+    assert_int_equal(fake_receiver_count(rcv, "/wa"), 1); /* one delivery for the cart */
+    agent_off(ag);
+    fake_shopify_stop(own);
+}
+
 static long long scheduled_cycles(const char *key)
 {
     json_t *st = call("GET", "/api/polling/status", key, NULL, 200);
@@ -591,6 +665,7 @@ int main(void)
         cmocka_unit_test(test_shopify),
         cmocka_unit_test(test_woocommerce),
         cmocka_unit_test(test_upstream_failures),
+        cmocka_unit_test(test_whatsapp),
         cmocka_unit_test(test_start_restart_stop),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

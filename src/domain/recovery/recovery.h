@@ -275,6 +275,18 @@ int recovery_cycle_start(struct db_conn *c, int64_t tenant, const char *kind, in
 int recovery_status_get(struct db_conn *c, int64_t tenant, struct arena *a,
                         struct recovery_status *out, struct err *e);
 
+/* ======================== WhatsApp (recovery_messages.c) ======================== */
+
+/* What the "cart.recovery" message says: the company, the cart's value ("120.50 TRY"), the link
+ * that finishes the checkout, and which step of the agent's sequence it is (0 = the first). */
+struct recovery_msg_vars {
+    const char *company, *total, *link;
+    int step;
+};
+struct notify_kind;
+extern const struct notify_kind recovery_msg_cart;
+int recovery_messages_register(struct err *e);
+
 /* ======================== jobs (recovery_jobs.c) ======================== */
 
 /*

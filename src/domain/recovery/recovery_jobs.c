@@ -18,6 +18,7 @@
 #include "domain/commerce/commerce.h"
 #include "domain/commerce/commerce_store.h"
 #include "domain/notify/contacts.h"
+#include "domain/notify/outbox.h"
 #include "domain/recovery/recovery_fetch.h"
 #include "domain/recovery/recovery_store.h"
 #include "domain/webhooks/webhooks.h"
@@ -94,7 +95,7 @@ static int tick(struct job_ctx *ctx, struct err *e)
 struct poll_result {
     int carts;
     int64_t value;
-    int deliveries;
+    int deliveries, messages;
 };
 
 static const char *customer_key(const struct recovery_fetched *f, char *buf, size_t n)
@@ -177,6 +178,39 @@ static int land(struct db_conn *c, int64_t tenant, const struct recovery_agent *
     return rc;
 }
 
+/* The WhatsApp step `step` of a cart to its customer's phone (consent and quiet hours are the
+ * outbox's to honour too). Carts without a phone or a link get none. */
+static int message(struct db_conn *c, int64_t tenant, const struct recovery_agent *ag,
+                   const struct recovery_payload_cart *pc, int step, int64_t now_ms, bool *sent,
+                   struct err *e)
+{
+    *sent = false;
+    if (!pc->phone || !pc->phone[0] || !pc->checkout_url)
+        return 0;
+    struct money m;
+    char amount[MONEY_TEXT_MAX], total[MONEY_TEXT_MAX + 8];
+    struct err me;
+    err_init(&me);
+    if (money_from_minor(pc->total, pc->currency, &m, &me) ||
+        money_format(&m, amount, sizeof(amount), &me))
+        return 0;
+    snprintf(total, sizeof(total), "%s %s", amount, pc->currency);
+    struct recovery_msg_vars vars = {
+        .company = ag->company, .total = total, .link = pc->checkout_url, .step = step};
+    struct notify_message msg = {.recipient_kind = "contact",
+                                 .recipient_id = pc->phone,
+                                 .phone = pc->phone,
+                                 .language = "tr",
+                                 .about_kind = "cart",
+                                 .about_pk = pc->recovery_id,
+                                 .channel = "whatsapp"};
+    int rc = notify_enqueue(c, tenant, &recovery_msg_cart, &msg, &vars, now_ms, e);
+    if (!rc)
+        rc = recovery_store_cart_messaged(c, tenant, pc->recovery_id, now_ms, e);
+    *sent = !rc;
+    return rc;
+}
+
 /* Decide every candidate of the integration; the abandoned ones go out in one delivery. */
 static int decide(struct db_conn *c, int64_t tenant, const struct recovery_agent *ag,
                   const struct recovery_integration *in, int64_t cycle, int64_t now_ms,
@@ -200,10 +234,24 @@ static int decide(struct db_conn *c, int64_t tenant, const struct recovery_agent
             recovery_cart_decide(&f, ag->cutoff_minutes, ag->cooldown_days, now_ms);
         if (sent) {
             /* already delivered: it only leaves recovery when the customer orders */
-            if (v == RECOVERY_COMPLETED)
+            if (v == RECOVERY_COMPLETED) {
                 rc = recovery_store_cart_complete(
                     c, tenant, rows[i].id, now_ms,
                     recovery_is_recovered(rows[i].delivered_ms, now_ms), e);
+                continue;
+            }
+            /* the next WhatsApp step of the agent's sequence, when due */
+            int64_t abandoned = rows[i].updated_ms + (int64_t)ag->cutoff_minutes * 60000;
+            if (v != RECOVERY_NO_CONSENT &&
+                recovery_message_due(ag->sequence, ag->n_sequence, rows[i].messages_sent, abandoned,
+                                     now_ms)) {
+                struct recovery_payload_cart pc;
+                bool done = false;
+                rc = recovery_store_cart_payload(c, tenant, rows[i].id, a, &pc, e);
+                if (!rc)
+                    rc = message(c, tenant, ag, &pc, rows[i].messages_sent, now_ms, &done, e);
+                res->messages += done;
+            }
             continue;
         }
         switch (v) {
@@ -231,9 +279,17 @@ static int decide(struct db_conn *c, int64_t tenant, const struct recovery_agent
         return err_set(e, ERR_INTERNAL, "cannot build the recovery payload");
     int64_t delivery = 0;
     rc = webhooks_emit_to(c, tenant, ag->endpoint_id, RECOVERY_EVENT, body, now_ms, &delivery, e);
-    for (size_t i = 0; !rc && i < ns; i++)
+    for (size_t i = 0; !rc && i < ns; i++) {
         rc = recovery_store_cart_state(c, tenant, send[i].recovery_id, "sent", now_ms, delivery,
                                        cycle, now_ms, e);
+        /* the first WhatsApp step goes with the delivery when it is due already */
+        bool done = false;
+        if (!rc && recovery_message_due(ag->sequence, ag->n_sequence, 0,
+                                        send[i].abandoned_ms + (int64_t)ag->cutoff_minutes * 60000,
+                                        now_ms))
+            rc = message(c, tenant, ag, &send[i], 0, now_ms, &done, e);
+        res->messages += done;
+    }
     if (!rc)
         res->deliveries = 1;
     return rc;
@@ -387,7 +443,9 @@ int recovery_jobs_register(struct job_registry *reg, const unsigned char *key, s
 {
     /* one server key per process: a copy outlives the caller's buffer */
     memcpy(poll_key, key, sizeof(poll_key));
-    int rc = job_registry_add(reg, RECOVERY_JOB_TICK, tick, NULL, 0, e);
+    int rc = recovery_messages_register(e);
+    if (!rc)
+        rc = job_registry_add(reg, RECOVERY_JOB_TICK, tick, NULL, 0, e);
     if (!rc)
         rc = job_registry_add(reg, RECOVERY_JOB_POLL, poll, poll_key, 0, e);
     if (!rc)
