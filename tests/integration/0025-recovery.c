@@ -584,6 +584,23 @@ static void test_whatsapp(void **state)
     harness_sleep_ms(300);
     assert_int_equal(wa_to("905320000061", &q), 2);
     assert_int_equal(fake_receiver_count(rcv, "/wa"), 1); /* one delivery for the cart */
+    json_t *st = call("GET", "/polling/status", ADMIN, NULL, 200);
+    long long succeeded = 0;
+    json_t *cycles = json_object_get(st, "cycles");
+    for (size_t i = 0; i < json_array_size(cycles); i++)
+        succeeded += num(json_array_get(cycles, i), "deliveries_succeeded");
+    assert_true(succeeded >= 1);
+    long long recovered = num(json_object_get(st, "recovered"), "value");
+    json_decref(st);
+
+    /* the customer finishes the checkout: it leaves recovery as recovered revenue */
+    char later[32];
+    iso_ago(-1, later);
+    fake_shopify_add(own, 61, later, later, "fatma@example.com", "+905320000061", "99.90", "TRY");
+    json_decref(cycle_once());
+    st = call("GET", "/polling/status", ADMIN, NULL, 200);
+    assert_int_equal(num(json_object_get(st, "recovered"), "value"), recovered + 9990);
+    json_decref(st);
     agent_off(ag);
     fake_shopify_stop(own);
 }

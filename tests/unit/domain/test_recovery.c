@@ -7,6 +7,7 @@
  */
 #include "domain/recovery/recovery.h"
 #include "core/arena.h"
+#include "domain/notify/kinds.h"
 #include "json/json.h"
 
 #include <setjmp.h>
@@ -306,12 +307,40 @@ static void test_payload(void **state)
     arena_release(&a);
 }
 
+static void test_message(void **state)
+{
+    (void)state;
+    char out[512];
+    struct recovery_msg_vars v = {.company = "Acme",
+                                  .total = "99.90 TRY",
+                                  .link = "https://acme.example/checkouts/1/recover",
+                                  .step = 0};
+    const struct notify_kind *k = &recovery_msg_cart;
+    assert_true(k->render("tr", &v, out, sizeof(out)) > 0);
+    assert_non_null(strstr(out, "Merhaba"));
+    assert_non_null(strstr(out, "99.90 TRY"));
+    assert_non_null(strstr(out, v.link));
+    assert_true(k->render("en", &v, out, sizeof(out)) > 0);
+    assert_non_null(strstr(out, "worth 99.90 TRY in your cart at Acme"));
+    assert_non_null(strstr(out, v.link));
+    v.step = 1;
+    assert_true(k->render("tr", &v, out, sizeof(out)) > 0);
+    assert_non_null(strstr(out, "Hatırlatma"));
+    assert_true(k->render("en", &v, out, sizeof(out)) > 0);
+    assert_non_null(strstr(out, "Reminder"));
+    assert_int_equal(k->render("en", &v, out, 20), -1); /* does not fit */
+    v.link = NULL;                                      /* nothing to send without the link */
+    assert_int_equal(k->render("tr", &v, out, sizeof(out)), -1);
+    assert_int_equal(k->purpose, NOTIFY_MARKETING);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_agent_check), cmocka_unit_test(test_integration_check),
         cmocka_unit_test(test_cart_decide), cmocka_unit_test(test_sequence_and_recovered),
         cmocka_unit_test(test_probe_stage), cmocka_unit_test(test_payload),
+        cmocka_unit_test(test_message),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
