@@ -87,8 +87,8 @@ static int seed(struct db *db, const unsigned char *key, long n, const char *sho
     return rc;
 }
 
-static int cycle_state(struct db *db, int64_t tenant, int64_t cycle, bool *finished,
-                       int64_t *carts, struct err *e)
+static int cycle_state(struct db *db, int64_t tenant, int64_t cycle, bool *finished, int64_t *carts,
+                       struct err *e)
 {
     struct db_conn *c;
     int rc = db_conn_acquire(db, &c, e);
