@@ -189,6 +189,10 @@ static void test_backup_takes_the_schema_as_found(void **state)
     long long latest = harness_db_i64(url, "SELECT MAX(version) FROM schema_migrations");
     assert_true(latest > 1);
     char sql[128];
+    /* migration numbers may have gaps (a number taken by work not merged yet) */
+    snprintf(sql, sizeof(sql), "SELECT MAX(version) FROM schema_migrations WHERE version < %lld",
+             latest);
+    long long previous = harness_db_i64(url, sql);
     snprintf(sql, sizeof(sql), "DELETE FROM schema_migrations WHERE version = %lld", latest);
     harness_db_exec(url, sql);
 
@@ -196,10 +200,10 @@ static void test_backup_takes_the_schema_as_found(void **state)
     snprintf(cmd, sizeof(cmd), "backup %s 2>&1", file);
     if (harness_cli(url, cmd, out, sizeof(out)) != 0)
         fail_msg("backup of a database one version behind: %s", out);
-    assert_int_equal(harness_db_i64(url, "SELECT MAX(version) FROM schema_migrations"), latest - 1);
+    assert_int_equal(harness_db_i64(url, "SELECT MAX(version) FROM schema_migrations"), previous);
     snprintf(file_url, sizeof(file_url), "sqlite://%s", file);
     assert_int_equal(harness_db_i64(file_url, "SELECT MAX(version) FROM schema_migrations"),
-                     latest - 1);
+                     previous);
 
     /* a database that was never migrated has nothing to back up */
     char empty[512], empty_url[600];
