@@ -44,6 +44,8 @@ struct sched;
 /* A completion this long after a delivery or message counts as recovered revenue. */
 #define RECOVERY_ATTRIBUTION_MS (7LL * 24 * 3600 * 1000)
 #define RECOVERY_ALERT_KIND     "recovery.integration"
+/* The commerce source of the customers polls bring in: one per person and tenant. */
+#define RECOVERY_CUSTOMER_SOURCE "recovery"
 
 /* ======================== types ======================== */
 

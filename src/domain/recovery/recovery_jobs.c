@@ -66,6 +66,14 @@ static void count_poll(bool ok, int carts, int deliveries, bool cycle_done, int6
 
 static unsigned char poll_key[SEC_BOX_KEY_LEN];
 
+static void count_empty_cycle(void)
+{
+    pthread_mutex_lock(&metrics_mu);
+    metrics.duration_buckets[0]++;
+    metrics.cycles++;
+    pthread_mutex_unlock(&metrics_mu);
+}
+
 /* ---- tick ---- */
 
 static int tick(struct job_ctx *ctx, struct err *e)
@@ -85,7 +93,7 @@ static int tick(struct job_ctx *ctx, struct err *e)
                                       e);
         rc = db_end_own(ctx->conn, own, rc, e);
         if (!rc && !jobs)
-            count_poll(true, 0, 0, true, 0);
+            count_empty_cycle();
     }
     return rc;
 }
@@ -116,7 +124,11 @@ static const char *customer_key(const struct recovery_fetched *f, char *buf, siz
     return buf;
 }
 
-/* One fetched cart into commerce (customer, products, cart) and its recovery row. */
+/*
+ * One fetched cart into commerce (customer, products, cart) and its recovery row. The customer
+ * is one per tenant (source RECOVERY_CUSTOMER_SOURCE, keyed by email, else phone), so the
+ * cooldown holds across the tenant's shops; products and carts belong to their integration.
+ */
 static int land(struct db_conn *c, int64_t tenant, const struct recovery_agent *ag,
                 const struct recovery_integration *in, const char *source,
                 const struct recovery_fetched *f, int64_t now_ms, struct arena *a, struct err *e)
@@ -129,7 +141,7 @@ static int land(struct db_conn *c, int64_t tenant, const struct recovery_agent *
     char key[256];
     char phone[20];
     struct commerce_customer cu = {
-        .source = source,
+        .source = RECOVERY_CUSTOMER_SOURCE,
         .external_id = customer_key(f, key, sizeof(key)),
         .email = f->email,
         .phone = f->phone && contacts_phone_norm(f->phone, phone) ? phone : NULL,
@@ -137,10 +149,21 @@ static int land(struct db_conn *c, int64_t tenant, const struct recovery_agent *
     };
     bool inserted;
     int64_t customer_pk = 0;
-    rc = commerce_store_customer_upsert(c, tenant, &cu, now_ms, &inserted, e);
+    if (!cu.email || !cu.phone) {
+        /* a cart without a phone (or email) keeps what an earlier cart told us */
+        const char *email, *known_phone;
+        rc = recovery_store_customer_contact(c, tenant, RECOVERY_CUSTOMER_SOURCE, cu.external_id, a,
+                                             &email, &known_phone, e);
+        if (!rc && !cu.email)
+            cu.email = email;
+        if (!rc && !cu.phone)
+            cu.phone = known_phone;
+    }
     if (!rc)
-        rc = commerce_store_find_external(c, "customer", tenant, source, cu.external_id,
-                                          &customer_pk, e);
+        rc = commerce_store_customer_upsert(c, tenant, &cu, now_ms, &inserted, e);
+    if (!rc)
+        rc = commerce_store_find_external(c, "customer", tenant, RECOVERY_CUSTOMER_SOURCE,
+                                          cu.external_id, &customer_pk, e);
     struct commerce_item *items = arena_alloc(a, (f->n_lines ? f->n_lines : 1) * sizeof(*items));
     size_t ni = 0;
     for (size_t i = 0; !rc && i < f->n_lines; i++) {

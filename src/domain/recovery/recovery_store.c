@@ -921,6 +921,30 @@ int recovery_store_cart_payload(struct db_conn *c, int64_t tenant, int64_t id, s
     return db_list(s, read_line, sizeof(*out->lines), a, (void **)&out->lines, &out->n_lines, e);
 }
 
+int recovery_store_customer_contact(struct db_conn *c, int64_t tenant, const char *source,
+                                    const char *external_id, struct arena *a, const char **email,
+                                    const char **phone, struct err *e)
+{
+    *email = *phone = NULL;
+    struct db_stmt *s;
+    int rc = db_prepare(c, &s,
+                        "SELECT email, phone FROM customer WHERE tenant_id = ? AND source = ? AND "
+                        "external_id = ?",
+                        e);
+    if (rc)
+        return rc;
+    db_bind_i64(s, 1, tenant);
+    db_bind_text(s, 2, source);
+    db_bind_text(s, 3, external_id);
+    int st = db_step(s, e);
+    if (st == DB_ROW) {
+        *email = db_col_dup(s, 0, a);
+        *phone = db_col_dup(s, 1, a);
+    }
+    db_stmt_done(s);
+    return st == DB_ERROR ? db_step_error(e) : 0;
+}
+
 int recovery_store_recovered(struct db_conn *c, int64_t tenant, int64_t *carts, int64_t *value,
                              struct err *e)
 {
