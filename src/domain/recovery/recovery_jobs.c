@@ -106,6 +106,11 @@ struct poll_result {
     int deliveries, messages;
 };
 
+static bool str_same(const char *x, const char *y)
+{
+    return (!x && !y) || (x && y && strcmp(x, y) == 0);
+}
+
 static const char *customer_key(const struct recovery_fetched *f, char *buf, size_t n)
 {
     if (f->email) {
@@ -149,19 +154,22 @@ static int land(struct db_conn *c, int64_t tenant, const struct recovery_agent *
     };
     bool inserted;
     int64_t customer_pk = 0;
-    if (!cu.email || !cu.phone) {
-        /* a cart without a phone (or email) keeps what an earlier cart told us */
-        const char *email, *known_phone;
-        rc = recovery_store_customer_contact(c, tenant, RECOVERY_CUSTOMER_SOURCE, cu.external_id, a,
-                                             &email, &known_phone, e);
-        if (!rc && !cu.email)
-            cu.email = email;
-        if (!rc && !cu.phone)
-            cu.phone = known_phone;
-    }
-    if (!rc)
+    /*
+     * A known customer whose email and phone are unchanged is not written again (polls of
+     * several shops then do not queue on the same row); a cart without a phone (or email) keeps
+     * what an earlier cart told us.
+     */
+    const char *email = NULL, *known_phone = NULL;
+    rc = recovery_store_customer_contact(c, tenant, RECOVERY_CUSTOMER_SOURCE, cu.external_id, a,
+                                         &customer_pk, &email, &known_phone, e);
+    if (!rc && !cu.email)
+        cu.email = email;
+    if (!rc && !cu.phone)
+        cu.phone = known_phone;
+    bool same = customer_pk && str_same(cu.email, email) && str_same(cu.phone, known_phone);
+    if (!rc && !same)
         rc = commerce_store_customer_upsert(c, tenant, &cu, now_ms, &inserted, e);
-    if (!rc)
+    if (!rc && !customer_pk)
         rc = commerce_store_find_external(c, "customer", tenant, RECOVERY_CUSTOMER_SOURCE,
                                           cu.external_id, &customer_pk, e);
     struct commerce_item *items = arena_alloc(a, (f->n_lines ? f->n_lines : 1) * sizeof(*items));
@@ -348,6 +356,57 @@ static int poll_fail(struct db_conn *c, int64_t tenant, int64_t integration, int
     return db_end_own(c, own, rc, e);
 }
 
+/* What a poll fetched, into the database in one transaction (see the file's comment). */
+struct landing {
+    const struct recovery_agent *ag;
+    const struct recovery_integration *in;
+    const char *source;
+    const struct recovery_fetched *carts;
+    size_t n;
+    int64_t newest, cycle, now_ms;
+    struct poll_result res;
+    bool cycle_done;
+    int64_t duration;
+};
+
+static int apply(struct db_conn *c, int64_t tenant, struct landing *l, struct arena *a,
+                 struct err *e)
+{
+    memset(&l->res, 0, sizeof(l->res));
+    int landed_errors = 0;
+    bool own;
+    int rc = db_begin_own(c, &own, e);
+    for (size_t i = 0; !rc && i < l->n; i++) {
+        struct err le;
+        err_init(&le);
+        if (land(c, tenant, l->ag, l->in, l->source, &l->carts[i], l->now_ms, a, &le)) {
+            if (le.code != ERR_UPSTREAM && le.code != ERR_INVALID) {
+                rc = err_set(e, le.code, "%s", le.msg);
+                break;
+            }
+            landed_errors++;
+            continue;
+        }
+        l->res.carts++;
+        l->res.value += l->carts[i].total > 0 ? l->carts[i].total : 0;
+    }
+    if (!rc)
+        rc = decide(c, tenant, l->ag, l->in, l->cycle, l->now_ms, a, &l->res, e);
+    char wm[CLOCK_ISO_LEN];
+    clock_format_iso(l->newest, wm);
+    int failures = 0;
+    if (!rc)
+        rc = recovery_store_integration_polled(c, tenant, l->in->id, true, l->newest ? wm : NULL,
+                                               NULL, false, l->now_ms, &failures, e);
+    char note[96];
+    snprintf(note, sizeof(note), "%d cart(s) refused as malformed", landed_errors);
+    if (!rc && l->cycle)
+        rc = recovery_store_cycle_report(c, tenant, l->cycle, l->res.carts, l->res.value,
+                                         l->res.deliveries, landed_errors ? note : NULL, l->now_ms,
+                                         &l->cycle_done, &l->duration, e);
+    return db_end_own(c, own, rc, e);
+}
+
 static int poll(struct job_ctx *ctx, struct err *e)
 {
     const unsigned char *key = ctx->userdata;
@@ -411,39 +470,24 @@ static int poll(struct job_ctx *ctx, struct err *e)
     char source[64];
     snprintf(source, sizeof(source), "%s-%lld", recovery_platform_names[in.platform],
              (long long)in.id);
-    struct poll_result res = {0};
-    int landed_errors = 0;
-    bool own;
-    rc = db_begin_own(c, &own, e);
-    for (size_t i = 0; !rc && i < n; i++) {
-        struct err le;
-        err_init(&le);
-        if (land(c, tenant, &ag, &in, source, &carts[i], now_ms, a, &le)) {
-            if (le.code != ERR_UPSTREAM && le.code != ERR_INVALID) {
-                rc = err_set(e, le.code, "%s", le.msg);
-                break;
-            }
-            landed_errors++;
-            continue;
-        }
-        res.carts++;
-        res.value += carts[i].total > 0 ? carts[i].total : 0;
+    struct landing l = {.ag = &ag,
+                        .in = &in,
+                        .source = source,
+                        .carts = carts,
+                        .n = n,
+                        .newest = newest,
+                        .cycle = cycle,
+                        .now_ms = now_ms};
+    rc = apply(c, tenant, &l, a, e);
+    if (rc == ERR_CONFLICT) {
+        /* another shop's poll inserted the same person at the same moment: it has committed
+         * now, so the same work again finds the row */
+        err_init(e);
+        rc = apply(c, tenant, &l, a, e);
     }
-    if (!rc)
-        rc = decide(c, tenant, &ag, &in, cycle, now_ms, a, &res, e);
-    char wm[CLOCK_ISO_LEN];
-    clock_format_iso(newest, wm);
-    int failures = 0;
-    if (!rc)
-        rc = recovery_store_integration_polled(c, tenant, integration, true, newest ? wm : NULL,
-                                               NULL, false, now_ms, &failures, e);
-    char note[96];
-    snprintf(note, sizeof(note), "%d cart(s) refused as malformed", landed_errors);
-    if (!rc && cycle)
-        rc = recovery_store_cycle_report(c, tenant, cycle, res.carts, res.value, res.deliveries,
-                                         landed_errors ? note : NULL, now_ms, &cycle_done,
-                                         &duration, e);
-    rc = db_end_own(c, own, rc, e);
+    cycle_done = l.cycle_done;
+    duration = l.duration;
+    struct poll_result res = l.res;
     if (!rc) {
         count_poll(true, res.carts, res.deliveries, cycle_done, duration);
         return 0;

@@ -922,14 +922,15 @@ int recovery_store_cart_payload(struct db_conn *c, int64_t tenant, int64_t id, s
 }
 
 int recovery_store_customer_contact(struct db_conn *c, int64_t tenant, const char *source,
-                                    const char *external_id, struct arena *a, const char **email,
-                                    const char **phone, struct err *e)
+                                    const char *external_id, struct arena *a, int64_t *pk,
+                                    const char **email, const char **phone, struct err *e)
 {
+    *pk = 0;
     *email = *phone = NULL;
     struct db_stmt *s;
     int rc = db_prepare(c, &s,
-                        "SELECT email, phone FROM customer WHERE tenant_id = ? AND source = ? AND "
-                        "external_id = ?",
+                        "SELECT email, phone, customer_id FROM customer WHERE tenant_id = ? AND "
+                        "source = ? AND external_id = ?",
                         e);
     if (rc)
         return rc;
@@ -940,6 +941,7 @@ int recovery_store_customer_contact(struct db_conn *c, int64_t tenant, const cha
     if (st == DB_ROW) {
         *email = db_col_dup(s, 0, a);
         *phone = db_col_dup(s, 1, a);
+        *pk = db_col_i64(s, 2);
     }
     db_stmt_done(s);
     return st == DB_ERROR ? db_step_error(e) : 0;

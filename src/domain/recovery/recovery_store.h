@@ -105,10 +105,13 @@ int recovery_store_cart_messaged(struct db_conn *c, int64_t tenant, int64_t id, 
 /* The payload view of one cart: commerce cart, customer, items with product names. */
 int recovery_store_cart_payload(struct db_conn *c, int64_t tenant, int64_t id, struct arena *a,
                                 struct recovery_payload_cart *out, struct err *e);
-/* The email and phone the tenant's customer (source, external_id) has now; NULL when unknown. */
+/*
+ * The tenant's customer (source, external_id): *pk (0 when there is none) and the email and
+ * phone it has now (NULL when unknown).
+ */
 int recovery_store_customer_contact(struct db_conn *c, int64_t tenant, const char *source,
-                                    const char *external_id, struct arena *a, const char **email,
-                                    const char **phone, struct err *e);
+                                    const char *external_id, struct arena *a, int64_t *pk,
+                                    const char **email, const char **phone, struct err *e);
 int recovery_store_recovered(struct db_conn *c, int64_t tenant, int64_t *carts, int64_t *value,
                              struct err *e);
 
