@@ -130,13 +130,51 @@ static const char *customer_key(const struct recovery_fetched *f, char *buf, siz
 }
 
 /*
+ * The products one poll has written already, so carts naming the same product at the same
+ * price and title do not write it again. Within one transaction, so the pks stay valid.
+ */
+#define PRODUCTS_CACHED 64
+struct product_seen {
+    const char *ext, *title;
+    const struct money_currency *cur;
+    int64_t price, pk;
+};
+struct products {
+    struct product_seen seen[PRODUCTS_CACHED];
+    size_t n;
+};
+
+static int64_t products_cached(const struct products *pc, const char *ext,
+                               const struct money_currency *cur, int64_t price, const char *title)
+{
+    for (size_t i = 0; i < pc->n; i++) {
+        const struct product_seen *p = &pc->seen[i];
+        if (strcmp(p->ext, ext) == 0 && p->cur == cur && p->price == price &&
+            str_same(p->title, title))
+            return p->pk;
+    }
+    return 0;
+}
+
+static void products_remember(struct products *pc, const char *ext,
+                              const struct money_currency *cur, int64_t price, const char *title,
+                              int64_t pk, struct arena *a)
+{
+    if (pc->n == PRODUCTS_CACHED)
+        return;
+    pc->seen[pc->n++] = (struct product_seen){
+        arena_strdup(a, ext), title ? arena_strdup(a, title) : NULL, cur, price, pk};
+}
+
+/*
  * One fetched cart into commerce (customer, products, cart) and its recovery row. The customer
  * is one per tenant (source RECOVERY_CUSTOMER_SOURCE, keyed by email, else phone), so the
  * cooldown holds across the tenant's shops; products and carts belong to their integration.
  */
 static int land(struct db_conn *c, int64_t tenant, const struct recovery_agent *ag,
                 const struct recovery_integration *in, const char *source,
-                const struct recovery_fetched *f, int64_t now_ms, struct arena *a, struct err *e)
+                const struct recovery_fetched *f, struct products *pc, int64_t now_ms,
+                struct arena *a, struct err *e)
 {
     const struct money_currency *cur = NULL;
     int rc = money_currency_find(f->currency ? f->currency : "", &cur, e);
@@ -184,10 +222,14 @@ static int land(struct db_conn *c, int64_t tenant, const struct recovery_agent *
                                       .name = l->title ? l->title : ext,
                                       .has_price = true,
                                       .price = {l->unit_price, cur}};
-        rc = commerce_store_product_upsert(c, tenant, &pr, now_ms, &inserted, e);
-        int64_t pk = 0;
-        if (!rc)
-            rc = commerce_store_find_external(c, "product", tenant, source, ext, &pk, e);
+        int64_t pk = products_cached(pc, ext, cur, l->unit_price, l->title);
+        if (!pk) {
+            rc = commerce_store_product_upsert(c, tenant, &pr, now_ms, &inserted, e);
+            if (!rc)
+                rc = commerce_store_find_external(c, "product", tenant, source, ext, &pk, e);
+            if (!rc)
+                products_remember(pc, ext, cur, l->unit_price, l->title, pk, a);
+        }
         if (!rc)
             items[ni++] = (struct commerce_item){
                 .product_pk = pk, .quantity = l->quantity, .unit_price = l->unit_price};
@@ -373,13 +415,15 @@ static int apply(struct db_conn *c, int64_t tenant, struct landing *l, struct ar
                  struct err *e)
 {
     memset(&l->res, 0, sizeof(l->res));
+    struct products *pc = arena_alloc(a, sizeof(*pc));
+    pc->n = 0;
     int landed_errors = 0;
     bool own;
     int rc = db_begin_own(c, &own, e);
     for (size_t i = 0; !rc && i < l->n; i++) {
         struct err le;
         err_init(&le);
-        if (land(c, tenant, l->ag, l->in, l->source, &l->carts[i], l->now_ms, a, &le)) {
+        if (land(c, tenant, l->ag, l->in, l->source, &l->carts[i], pc, l->now_ms, a, &le)) {
             if (le.code != ERR_UPSTREAM && le.code != ERR_INVALID) {
                 rc = err_set(e, le.code, "%s", le.msg);
                 break;
