@@ -37,6 +37,8 @@ struct sched;
 #define RECOVERY_CUTOFF_MAX_MIN 10080 /* a week */
 #define RECOVERY_COOLDOWN_MAX_D 365
 #define RECOVERY_INTERVAL_MIN_S 1
+/* The scheduler looks for due tenants this often: shorter intervals run once per tick. */
+#define RECOVERY_TICK_S         5
 #define RECOVERY_INTERVAL_MAX_S 86400
 #define RECOVERY_CYCLES_SHOWN   20 /* cycles GET /polling/status shows */
 #define RECOVERY_PAGES_MAX      20 /* pages fetched per integration and cycle */
@@ -292,7 +294,7 @@ int recovery_messages_register(struct err *e);
 /* ======================== jobs (recovery_jobs.c) ======================== */
 
 /*
- * Register "recovery.tick" (every second on the scheduler: starts the cycles that are due) and
+ * Register "recovery.tick" (every RECOVERY_TICK_S on the scheduler: starts the due cycles) and
  * "recovery.poll" (one integration, lane RECOVERY_LANE). `key` opens the credentials; it must
  * be the server key (copied).
  */

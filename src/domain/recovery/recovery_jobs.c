@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Cart recovery's jobs. "recovery.tick" runs every second on the scheduler's leader and starts
- * a cycle for each tenant whose polling interval has passed. "recovery.poll" (lane
- * RECOVERY_LANE, one per integration and cycle) fetches the integration's carts since its
+ * Cart recovery's jobs. "recovery.tick" runs every RECOVERY_TICK_S seconds on the scheduler's
+ * leader and starts a cycle for each tenant whose polling interval has passed. "recovery.poll"
+ * (lane RECOVERY_LANE, one per integration and cycle) fetches the integration's carts since its
  * watermark outside any transaction, then in one transaction lands them in commerce carts,
  * decides each cart (cut-off, completion, consent, cooldown), emits one delivery to the agent's
  * recovery_url with the abandoned ones and reports to the cycle. A failed fetch advances
@@ -567,5 +567,5 @@ int recovery_jobs_register(struct job_registry *reg, const unsigned char *key, s
 int recovery_jobs_schedule(struct sched *s, struct err *e)
 {
     /* Tenants choose their own interval; this only looks for due ones. */
-    return sched_every(s, "recovery.tick", 1, RECOVERY_JOB_TICK, "{}", e);
+    return sched_every(s, "recovery.tick", RECOVERY_TICK_S, RECOVERY_JOB_TICK, "{}", e);
 }
