@@ -272,6 +272,16 @@ if [ "$pg_ok" = 1 ]; then
         sed 's/^/  /' || echo "  bench_outbound pg failed"
 fi
 echo
+echo "== Cart recovery (bench/bench_recovery.c: one polling cycle, Shopify fake, slow lane)"
+make -s --no-print-directory FLAVOR=release build/release/bench/bench_recovery
+recovery=$PWD/build/release/bench/bench_recovery
+"$recovery" "sqlite://$tmp/recovery.db" 1000 50 2 | sed 's/^/  /' || echo "  bench_recovery failed"
+if [ "$pg_ok" = 1 ]; then
+    "$recovery" "$(scripts/pg.sh createdb "$pgdir" "$pgport" bench_recovery)" 1000 50 2 |
+        sed 's/^/  /' || echo "  bench_recovery pg failed"
+fi
+echo "  aim: 1,000 integrations x 50 carts within 30 s"
+echo
 echo "== Inbound chat (bench/bench_inbound.c: signed webhooks in, understood and acted on; SQLite)"
 make -s --no-print-directory FLAVOR=release build/release/bench/bench_inbound
 "$PWD/build/release/bench/bench_inbound" "sqlite://$tmp/inbound.db" 5000 4 ||

@@ -26,6 +26,7 @@
 #include "domain/flash/flash_service.h"
 #include "domain/flash/links.h"
 #include "domain/notify/notify_jobs.h"
+#include "domain/recovery/recovery.h"
 #include "domain/webhooks/webhooks.h"
 #include "http/app.h"
 #include "http/assets.h"
@@ -274,6 +275,8 @@ static int serve(struct config *cfg)
         rc = inbound_jobs_register(app.jobs, inbound_handlers, 0, &e);
     if (!rc)
         rc = webhooks_jobs_register(app.jobs, &e);
+    if (!rc)
+        rc = recovery_jobs_register(app.jobs, app.secret_key, &e);
     if (rc)
         goto out;
     app.metrics = metrics_new(http_routes, http_routes_count);
@@ -314,6 +317,8 @@ static int serve(struct config *cfg)
             rc = platform_tasks_schedule(app.sched, cfg, &e);
         if (!rc)
             rc = flash_jobs_schedule(app.sched, &e);
+        if (!rc)
+            rc = recovery_jobs_schedule(app.sched, &e);
         if (!rc)
             rc = files_jobs_schedule(app.sched, &e);
         if (!rc)

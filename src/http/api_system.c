@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "domain/account/login_throttle.h"
 #include "domain/alerts/alerts.h"
+#include "domain/recovery/recovery.h"
 #include "http/auth.h"
 #include "http/handlers.h"
 #include "net/storage.h"
@@ -171,6 +172,8 @@ int h_health_detailed(struct http_req *r, struct err *e)
     return http_reply_json(r, db_ok ? 200 : 503, body);
 }
 
+static int recovery_metrics_render(struct buf *b);
+
 int h_metrics(struct http_req *r, struct err *e)
 {
     struct app *app = r->app;
@@ -238,6 +241,7 @@ int h_metrics(struct http_req *r, struct err *e)
                       sse_hub_subscribers(app->hub),
                       app->sched && sched_is_leader(app->sched) ? 1 : 0,
                       (long long)((clock_mono_ms() - app->started_ms) / 1000), app->version);
+    rc |= recovery_metrics_render(&b);
     if (rc) {
         buf_release(&b);
         return err_set(e, ERR_INTERNAL, "metrics exposition exceeds its buffer");
@@ -247,6 +251,41 @@ int h_metrics(struct http_req *r, struct err *e)
     http_reply_bytes(r, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
     free(text);
     return 0;
+}
+
+/* Abandoned-cart recovery: this process's polls, carts, deliveries and cycle durations. */
+static int recovery_metrics_render(struct buf *b)
+{
+    struct recovery_metrics m;
+    recovery_metrics_read(&m);
+    int rc = buf_appendf(
+        b,
+        "# HELP iceshop_recovery_polls_total Integration polls by outcome.\n"
+        "# TYPE iceshop_recovery_polls_total counter\n"
+        "iceshop_recovery_polls_total{outcome=\"ok\"} %llu\n"
+        "iceshop_recovery_polls_total{outcome=\"failed\"} %llu\n"
+        "# HELP iceshop_recovery_carts_fetched_total Carts fetched from shops.\n"
+        "# TYPE iceshop_recovery_carts_fetched_total counter\n"
+        "iceshop_recovery_carts_fetched_total %llu\n"
+        "# HELP iceshop_recovery_deliveries_queued_total Recovery deliveries queued to agents.\n"
+        "# TYPE iceshop_recovery_deliveries_queued_total counter\n"
+        "iceshop_recovery_deliveries_queued_total %llu\n"
+        "# HELP iceshop_recovery_cycle_duration_seconds Polling cycles, start to last report.\n"
+        "# TYPE iceshop_recovery_cycle_duration_seconds histogram\n",
+        (unsigned long long)m.polls_ok, (unsigned long long)m.polls_failed,
+        (unsigned long long)m.carts_fetched, (unsigned long long)m.deliveries_queued);
+    uint64_t cum = 0;
+    for (size_t i = 0; i < 7; i++) {
+        cum += m.duration_buckets[i];
+        rc |= buf_appendf(b, "iceshop_recovery_cycle_duration_seconds_bucket{le=\"%g\"} %llu\n",
+                          recovery_duration_bounds[i], (unsigned long long)cum);
+    }
+    rc |= buf_appendf(b,
+                      "iceshop_recovery_cycle_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
+                      "iceshop_recovery_cycle_duration_seconds_sum %.3f\n"
+                      "iceshop_recovery_cycle_duration_seconds_count %llu\n",
+                      (unsigned long long)m.cycles, m.duration_sum_s, (unsigned long long)m.cycles);
+    return rc;
 }
 
 int h_events(struct http_req *r, struct err *e)

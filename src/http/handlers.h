@@ -143,4 +143,21 @@ int h_files_delete(struct http_req *r, struct err *e);
 int h_files_settings_get(struct http_req *r, struct err *e);
 int h_files_settings_put(struct http_req *r, struct err *e);
 
+/* api_recovery.c: abandoned-cart recovery agents, their integrations and the poller */
+int h_agents_create(struct http_req *r, struct err *e);
+int h_agents_list(struct http_req *r, struct err *e);
+int h_agents_get(struct http_req *r, struct err *e);
+int h_agents_update(struct http_req *r, struct err *e);
+int h_agents_delete(struct http_req *r, struct err *e);
+int h_agent_integrations_create(struct http_req *r, struct err *e);
+int h_agent_integrations_list(struct http_req *r, struct err *e);
+int h_agent_integrations_get(struct http_req *r, struct err *e);
+int h_agent_integrations_update(struct http_req *r, struct err *e);
+int h_agent_integrations_delete(struct http_req *r, struct err *e);
+int h_agent_integrations_test(struct http_req *r, struct err *e);
+int h_polling_start(struct http_req *r, struct err *e);
+int h_polling_stop(struct http_req *r, struct err *e);
+int h_polling_status(struct http_req *r, struct err *e);
+int h_polling_test_once(struct http_req *r, struct err *e);
+
 #endif

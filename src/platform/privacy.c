@@ -59,6 +59,8 @@ static const struct place places[] = {
      "UPDATE webhook_deliveries SET body = '{\"erased\":true}', last_response = NULL, status = "
      "CASE WHEN status = 'pending' THEN 'dead' ELSE status END"},
     {"sellers", "phone = ?", "P", "UPDATE sellers SET phone = NULL"},
+    /* cart recovery: a customer's carts' recovery state goes with the carts */
+    {"recovery_carts", CUSTOMERS_OF, "TPE", "DELETE"},
     /* commerce: carts go; orders stay (the records the law keeps), their customer made anonymous */
     {"cart_item", "cart_id IN (SELECT cart_id FROM cart WHERE tenant_id = ? AND " CUSTOMERS_OF ")",
      "TTPE", "DELETE"},

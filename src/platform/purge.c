@@ -20,6 +20,11 @@ const struct purge_table purge_tenant_tables[] = {
     {"profile_batch", PURGE_DATA},
     {"certificates", PURGE_DATA}, /* their PDFs are files rows: removed with the files' objects */
     {"certificate_keys", PURGE_SETTINGS}, /* a reset keeps the tenant's signing keys */
+    {"recovery_carts", PURGE_DATA},
+    {"recovery_cycles", PURGE_DATA},
+    {"recovery_polling", PURGE_SETTINGS},
+    {"agent_integrations", PURGE_SETTINGS},
+    {"company_agents", PURGE_SETTINGS},
     {"order_item", PURGE_DATA},
     {"orders", PURGE_DATA},
     {"cart_item", PURGE_DATA},

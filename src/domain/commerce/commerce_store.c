@@ -881,11 +881,9 @@ int commerce_store_find_external(struct db_conn *c, const char *table, int64_t t
                                  const char *source, const char *external_id, int64_t *pk,
                                  struct err *e)
 {
-    static const char *const tables[][2] = {{"city", "city_id"},
-                                            {"customer", "customer_id"},
-                                            {"category", "category_id"},
-                                            {"product", "product_id"},
-                                            {"orders", "order_id"}};
+    static const char *const tables[][2] = {
+        {"city", "city_id"},       {"customer", "customer_id"}, {"category", "category_id"},
+        {"product", "product_id"}, {"orders", "order_id"},      {"cart", "cart_id"}};
     const char *col = NULL;
     for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
         if (strcmp(table, tables[i][0]) == 0)
@@ -1078,5 +1076,50 @@ int commerce_store_order_upsert(struct db_conn *c, int64_t tenant, const struct 
     }
     if (!rc)
         rc = items_insert(c, &ORDER_KIND, tenant, pk, o->items, o->n_items, e);
+    return rc;
+}
+
+int commerce_store_cart_upsert(struct db_conn *c, int64_t tenant, struct commerce_cart *cart,
+                               int64_t now_ms, bool *inserted, struct err *e)
+{
+    int64_t pk = 0;
+    struct basket b;
+    basket_from_cart(&b, cart);
+    char id[PUBLIC_ID_MAX];
+    int rc = basket_insert(c, &CART_KIND, tenant, &b, now_ms, true, id, &pk, e);
+    *inserted = !rc && pk;
+    if (rc)
+        return rc;
+    if (pk) {
+        cart->pk = pk;
+        return 0;
+    }
+    rc = commerce_store_find_external(c, "cart", tenant, cart->source, cart->external_id, &pk, e);
+    if (!rc && !pk)
+        rc = err_set(e, ERR_INTERNAL, "cart %s neither inserted nor found", cart->external_id);
+    if (rc)
+        return rc;
+    cart->pk = pk;
+    struct db_stmt *s;
+    rc = db_prepare(c, &s,
+                    "UPDATE cart SET customer_id = ?, currency = ?, total_amount = ?, "
+                    "updated_at = ? WHERE cart_id = ?",
+                    e);
+    if (rc)
+        return rc;
+    db_bind_i64(s, 1, cart->customer_pk);
+    db_bind_text(s, 2, cart->currency->code);
+    db_bind_i64(s, 3, cart->total_amount);
+    db_bind_time(s, 4, now_ms);
+    db_bind_i64(s, 5, pk);
+    rc = db_exec_write(s, NULL, e);
+    if (!rc)
+        rc = db_prepare(c, &s, "DELETE FROM cart_item WHERE cart_id = ?", e);
+    if (!rc) {
+        db_bind_i64(s, 1, pk);
+        rc = db_exec_write(s, NULL, e);
+    }
+    if (!rc)
+        rc = items_insert(c, &CART_KIND, tenant, pk, cart->items, cart->n_items, e);
     return rc;
 }

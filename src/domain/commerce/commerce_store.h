@@ -90,8 +90,8 @@ int commerce_store_cart_list(struct db_conn *c, int64_t tenant, int64_t customer
 
 /* ---- for imports: rows named by (source, external_id) ---- */
 
-/* The pk of the row of `table` ("city", "customer", "category", "product", "orders") with this
- * key; 0 when none (not an error). */
+/* The pk of the row of `table` ("city", "customer", "category", "product", "orders", "cart") with
+ * this key; 0 when none (not an error). */
 int commerce_store_find_external(struct db_conn *c, const char *table, int64_t tenant,
                                  const char *source, const char *external_id, int64_t *pk,
                                  struct err *e);
@@ -128,5 +128,8 @@ int commerce_store_product_upsert(struct db_conn *c, int64_t tenant,
                                   struct err *e);
 int commerce_store_order_upsert(struct db_conn *c, int64_t tenant, const struct commerce_order *o,
                                 int64_t now_ms, bool *inserted, struct err *e);
+/* As the order upsert, for a cart (cart recovery's polls); cart->pk gets the row's pk. */
+int commerce_store_cart_upsert(struct db_conn *c, int64_t tenant, struct commerce_cart *cart,
+                               int64_t now_ms, bool *inserted, struct err *e);
 
 #endif

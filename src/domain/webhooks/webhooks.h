@@ -89,6 +89,11 @@ struct webhook_endpoint {
     int64_t failing_since_ms;    /* 0 while healthy */
     int64_t created_at_ms;
     int64_t updated_at_ms;
+    /*
+     * A direct endpoint belongs to one sender (a recovery agent): it gets only what is emitted
+     * to it by id (webhooks_emit_to) and is not listed with the tenant's subscriptions.
+     */
+    bool direct;
 };
 
 enum webhook_delivery_status {
@@ -137,6 +142,12 @@ struct webhook_endpoint_in {
     const char *const *events;
     size_t n_events;
     const char *description; /* NULL → "" */
+    /*
+     * Direct: the endpoint of one sender. Its events are the types the sender emits to it,
+     * checked only for shape (1..WEBHOOKS_MAX_EVENTS names of [a-z._]), not against
+     * webhooks_event_types, since subscribers never receive them.
+     */
+    bool direct;
 };
 /*
  * Validate and store a new endpoint with a fresh secret; out->secret holds it (shown once).
@@ -164,6 +175,20 @@ int webhooks_endpoint_delete(struct db_conn *c, int64_t tenant, int64_t id, stru
  */
 int webhooks_emit(struct db_conn *c, int64_t tenant, const char *type, const char *data_json,
                   int64_t now_ms, struct err *e);
+
+/*
+ * Emit event `type` with `data_json` to one direct endpoint of the tenant, whatever its
+ * subscriptions: one delivery (same body, signature, retries, dead letters and hand replay as
+ * webhooks_emit) and its first attempt, on `c` inside the caller's transaction when one is open.
+ * *delivery_id (may be NULL) gets the delivery's id. ERR_NOT_FOUND naming "endpoint_id" for
+ * another tenant's or a missing endpoint, ERR_CONFLICT when it is disabled, ERR_INVALID for a
+ * type the endpoint does not list or data that is not an object.
+ */
+int webhooks_emit_to(struct db_conn *c, int64_t tenant, int64_t endpoint_id, const char *type,
+                     const char *data_json, int64_t now_ms, int64_t *delivery_id, struct err *e);
+/* Point an endpoint at another URL (validated as webhooks_url_validate); ERR_NOT_FOUND. */
+int webhooks_endpoint_set_url(struct db_conn *c, int64_t tenant, int64_t id, const char *url,
+                              int64_t now_ms, struct err *e);
 
 /*
  * Whether any enabled endpoint of the tenant subscribes to `type`, so emitters can skip building
@@ -218,6 +243,8 @@ int webhooks_store_endpoint_list(struct db_conn *c, int64_t tenant, int64_t afte
 /* Enabled endpoints of the tenant subscribed to `type`: their ids. */
 int webhooks_store_endpoint_subscribed(struct db_conn *c, int64_t tenant, const char *type,
                                        struct arena *a, int64_t **ids, size_t *n, struct err *e);
+int webhooks_store_endpoint_set_url(struct db_conn *c, int64_t tenant, int64_t id, const char *url,
+                                    int64_t now_ms, struct err *e);
 /* *deleted false when there was no such endpoint. */
 int webhooks_store_endpoint_delete(struct db_conn *c, int64_t tenant, int64_t id, bool *deleted,
                                    struct err *e);

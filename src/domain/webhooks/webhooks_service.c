@@ -19,13 +19,33 @@
 
 /* ======================== endpoints ======================== */
 
+/* A direct endpoint's event names: 1..WEBHOOKS_MAX_EVENTS of [a-z._], shape only. */
+static int direct_events_check(const char *const *events, size_t n, struct err *e)
+{
+    if (n < 1 || n > WEBHOOKS_MAX_EVENTS)
+        return err_set_field(e, ERR_INVALID, "events", "events needs 1 to %d entries",
+                             WEBHOOKS_MAX_EVENTS);
+    for (size_t i = 0; i < n; i++) {
+        size_t len = events[i] ? strlen(events[i]) : 0;
+        bool ok = len > 0 && len < 64;
+        for (size_t k = 0; ok && k < len; k++)
+            ok = (events[i][k] >= 'a' && events[i][k] <= 'z') || events[i][k] == '.' ||
+                 events[i][k] == '_';
+        if (!ok)
+            return err_set_field(e, ERR_INVALID, "events", "events[%zu] is not an event name", i);
+    }
+    return 0;
+}
+
 int webhooks_endpoint_create(struct db_conn *c, int64_t tenant,
                              const struct webhook_endpoint_in *in, int64_t now_ms, struct arena *a,
                              struct webhook_endpoint *out, struct err *e)
 {
     int rc = webhooks_url_validate(in->url, e);
-    if (!rc)
+    if (!rc && !in->direct)
         rc = webhooks_events_validate(in->events, in->n_events, e);
+    if (!rc && in->direct)
+        rc = direct_events_check(in->events, in->n_events, e);
     if (!rc && in->description && strlen(in->description) > WEBHOOKS_DESC_MAX)
         rc = err_set_field(e, ERR_INVALID, "description", "description is longer than %d bytes",
                            WEBHOOKS_DESC_MAX);
@@ -43,6 +63,7 @@ int webhooks_endpoint_create(struct db_conn *c, int64_t tenant,
     out->secret = arena_strdup(a, secret);
     explicit_bzero(secret, sizeof(secret));
     out->disabled_reason = "";
+    out->direct = in->direct;
     return webhooks_store_endpoint_insert(c, tenant, out, now_ms, e);
 }
 
@@ -172,7 +193,7 @@ int webhooks_delivery_retry(struct db_conn *c, int64_t tenant, int64_t id, int64
     arena_init(&a);
     bool own;
     struct webhook_delivery d = {0};
-    struct webhook_endpoint ep = {0};
+    struct webhook_endpoint ep;
     int rc = db_begin_own(c, &own, e);
     if (!rc)
         rc = webhooks_store_delivery_get(c, tenant, id, &a, &d, e);
@@ -247,5 +268,64 @@ int webhooks_attempt_record(struct db_conn *c, int64_t tenant, int64_t delivery_
 out:
     rc = db_end_own(c, own, rc, e);
     arena_release(&a);
+    return rc;
+}
+
+int webhooks_emit_to(struct db_conn *c, int64_t tenant, int64_t endpoint_id, const char *type,
+                     const char *data_json, int64_t now_ms, int64_t *delivery_id, struct err *e)
+{
+    if (!data_json || data_json[0] != '{')
+        return err_set_field(e, ERR_INVALID, "data", "webhook data must be a JSON object");
+    struct arena a;
+    arena_init(&a);
+    bool own;
+    struct webhook_endpoint ep = {0};
+    int rc = db_begin_own(c, &own, e);
+    if (!rc)
+        rc = webhooks_store_endpoint_get(c, tenant, endpoint_id, false, &a, &ep, e);
+    if (rc && e->code == ERR_NOT_FOUND)
+        snprintf(e->field, sizeof(e->field), "endpoint_id");
+    if (!rc && ep.disabled)
+        rc = err_set_field(e, ERR_CONFLICT, "endpoint_id", "webhook endpoint %lld is disabled",
+                           (long long)endpoint_id);
+    bool listed = false;
+    for (size_t i = 0; !rc && type && i < ep.n_events; i++)
+        listed = listed || strcmp(ep.events[i], type) == 0;
+    if (!rc && !listed)
+        rc = err_set_field(e, ERR_INVALID, "type", "webhook endpoint %lld does not take %s",
+                           (long long)endpoint_id, type ? type : "(null)");
+    const char *body = NULL;
+    if (!rc) {
+        body = webhooks_body(type, data_json, now_ms, &a);
+        if (!body)
+            rc = err_set_field(e, ERR_TOO_LARGE, "data", "webhook body is too large");
+    }
+    char msg_id[SEC_RANDOM_ID_SIZE(4, 18)];
+    if (!rc)
+        rc = sec_random_id(msg_id, sizeof(msg_id), "msg_", 18, e);
+    struct webhook_delivery d = {
+        .endpoint_id = endpoint_id,
+        .msg_id = msg_id,
+        .event_type = type,
+        .body = body,
+        .next_attempt_ms = now_ms,
+    };
+    if (!rc)
+        rc = webhooks_store_delivery_insert(c, tenant, &d, now_ms, e);
+    if (!rc)
+        rc = enqueue_attempt(c, tenant, d.id, 1, now_ms, now_ms, e);
+    if (!rc && delivery_id)
+        *delivery_id = d.id;
+    rc = db_end_own(c, own, rc, e);
+    arena_release(&a);
+    return rc;
+}
+
+int webhooks_endpoint_set_url(struct db_conn *c, int64_t tenant, int64_t id, const char *url,
+                              int64_t now_ms, struct err *e)
+{
+    int rc = webhooks_url_validate(url, e);
+    if (!rc)
+        rc = webhooks_store_endpoint_set_url(c, tenant, id, url, now_ms, e);
     return rc;
 }

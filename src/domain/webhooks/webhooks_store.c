@@ -51,7 +51,7 @@ static void split_events(const char *text, struct arena *a, const char ***out, s
 
 #define ENDPOINT_COLS                                                                              \
     "id, tenant_id, url, description, events, disabled, disabled_reason, disabled_at, "            \
-    "failing_since, created_at, updated_at, secret"
+    "failing_since, created_at, updated_at, secret, direct"
 
 struct endpoint_read {
     struct webhook_endpoint *ep;
@@ -74,6 +74,7 @@ static void read_endpoint(struct db_stmt *s, struct arena *a, struct webhook_end
     ep->created_at_ms = db_col_time(s, 9);
     ep->updated_at_ms = db_col_time(s, 10);
     ep->secret = with_secret ? arena_strdup(a, nz(db_col_text(s, 11))) : NULL;
+    ep->direct = db_col_bool(s, 12);
 }
 
 static void endpoint_row(struct db_stmt *s, struct arena *a, void *out)
@@ -95,7 +96,8 @@ int webhooks_store_endpoint_insert(struct db_conn *c, int64_t tenant, struct web
     struct db_stmt *s;
     int rc = db_prepare(c, &s,
                         "INSERT INTO webhook_endpoints (tenant_id, url, description, events, "
-                        "secret, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                        "secret, created_at, updated_at, direct) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                        "RETURNING id",
                         e);
     if (rc) {
         buf_release(&ev);
@@ -108,6 +110,7 @@ int webhooks_store_endpoint_insert(struct db_conn *c, int64_t tenant, struct web
     db_bind_text(s, 5, ep->secret);
     db_bind_time(s, 6, now_ms);
     db_bind_time(s, 7, now_ms);
+    db_bind_bool(s, 8, ep->direct);
     int st = db_step(s, e);
     if (st == DB_ROW)
         ep->id = db_col_i64(s, 0);
@@ -142,15 +145,18 @@ int webhooks_store_endpoint_list(struct db_conn *c, int64_t tenant, int64_t afte
     struct db_stmt *s;
     int rc = db_prepare(c, &s,
                         after_id > 0 ? "SELECT " ENDPOINT_COLS " FROM webhook_endpoints "
-                                       "WHERE tenant_id = ? AND id < ? ORDER BY id DESC LIMIT ?"
+                                       "WHERE tenant_id = ? AND id < ? AND direct = ? "
+                                       "ORDER BY id DESC LIMIT ?"
                                      : "SELECT " ENDPOINT_COLS " FROM webhook_endpoints "
-                                       "WHERE tenant_id = ? AND ? = 0 ORDER BY id DESC LIMIT ?",
+                                       "WHERE tenant_id = ? AND ? = 0 AND direct = ? "
+                                       "ORDER BY id DESC LIMIT ?",
                         e);
     if (rc)
         return rc;
     db_bind_i64(s, 1, tenant);
     db_bind_i64(s, 2, after_id > 0 ? after_id : 0);
-    db_bind_i64(s, 3, limit);
+    db_bind_bool(s, 3, false);
+    db_bind_i64(s, 4, limit);
     size_t cap = 0, used = 0;
     struct webhook_endpoint *out = NULL;
     int st;
@@ -175,13 +181,14 @@ int webhooks_store_endpoint_subscribed(struct db_conn *c, int64_t tenant, const 
     struct db_stmt *s;
     int rc = db_prepare(c, &s,
                         "SELECT id FROM webhook_endpoints WHERE tenant_id = ? AND disabled = ? "
-                        "AND (',' || events || ',') LIKE ? ORDER BY id",
+                        "AND direct = ? AND (',' || events || ',') LIKE ? ORDER BY id",
                         e);
     if (rc)
         return rc;
     db_bind_i64(s, 1, tenant);
     db_bind_bool(s, 2, false);
-    db_bind_text(s, 3, pattern);
+    db_bind_bool(s, 3, false);
+    db_bind_text(s, 4, pattern);
     size_t cap = 0, used = 0;
     int64_t *out = NULL;
     int st;
@@ -195,6 +202,27 @@ int webhooks_store_endpoint_subscribed(struct db_conn *c, int64_t tenant, const 
     *ids = out;
     *n = used;
     return 0;
+}
+
+int webhooks_store_endpoint_set_url(struct db_conn *c, int64_t tenant, int64_t id, const char *url,
+                                    int64_t now_ms, struct err *e)
+{
+    struct db_stmt *s;
+    int rc = db_prepare(c, &s,
+                        "UPDATE webhook_endpoints SET url = ?, updated_at = ? "
+                        "WHERE tenant_id = ? AND id = ?",
+                        e);
+    if (rc)
+        return rc;
+    db_bind_text(s, 1, url);
+    db_bind_time(s, 2, now_ms);
+    db_bind_i64(s, 3, tenant);
+    db_bind_i64(s, 4, id);
+    int64_t n = 0;
+    rc = db_exec_write(s, &n, e);
+    if (!rc && n == 0)
+        rc = err_set_field(e, ERR_NOT_FOUND, "id", "no webhook endpoint %lld", (long long)id);
+    return rc;
 }
 
 int webhooks_store_endpoint_delete(struct db_conn *c, int64_t tenant, int64_t id, bool *deleted,

@@ -156,6 +156,7 @@ static const struct {
 } not_a_person[] = {
     {"api_keys", "the name an operator gave a key"},
     {"category", "a shop's catalogue"},
+    {"company_agents", "a business's recovery agent: its own name and the company's"},
     {"city", "reference data"},
     {"files", "operators' uploads, owned by a user or key, deleted through /api/files"},
     {"integration_fields", "provider settings (sealed secrets)"},
