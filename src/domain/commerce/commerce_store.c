@@ -754,7 +754,7 @@ static void read_basket(struct db_stmt *s, struct arena *a, void *out)
     b->created_at = db_col_time(s, 8);
     b->updated_at = db_col_time(s, 9);
     b->n_items = (size_t)db_col_i64(s, 10);
-    b->status = COMMERCE_ORDER_PLACED;
+    b->status = COMMERCE_ORDER_PENDING;
     if (db_col_count(s) > 11) {
         const char *st = db_col_text(s, 11);
         for (int i = 0; st && commerce_order_status_names[i]; i++) {
