@@ -36,6 +36,8 @@ const struct http_route http_routes[] = {
     {"DELETE", "/api/integrations/{provider}", h_integrations_delete, ROLE_ADMIN, 0, 0},
     {"POST", "/api/webhooks/{provider}", h_webhooks_inbound, ROLE_NONE, 256 * KB, 0},
     {"POST", "/api/webhooks/{provider}/{tenant}", h_webhooks_inbound, ROLE_NONE, 256 * KB, 0},
+    /* the same intake under the short path providers are often set up with */
+    {"POST", "/webhooks/{provider}", h_webhooks_inbound, ROLE_NONE, 256 * KB, 0},
 
     /* durable jobs */
     {"GET", "/api/jobs", h_jobs_list, ROLE_VIEWER, 0, 0},
@@ -156,6 +158,14 @@ const struct http_route http_routes[] = {
     {"GET", "/api/carts/{id}", h_carts_get, ROLE_VIEWER, 0, 0},
     /* bulk import, streamed line by line (NDJSON or CSV) */
     {"POST", "/api/import/{kind}", h_import, ROLE_OPERATOR, 100 * MB, HTTP_BODY_STREAM},
+
+    /* payments of orders (Idempotency-Key on both POSTs), refunds, iyzico's buyer callback */
+    {"POST", "/api/orders/{id}/payments", h_payments_create, ROLE_OPERATOR, 4 * KB, HTTP_BODY_JSON},
+    {"GET", "/api/orders/{id}/payments", h_payments_list, ROLE_VIEWER, 0, 0},
+    {"GET", "/api/payments/{id}", h_payments_get, ROLE_VIEWER, 0, 0},
+    {"POST", "/api/payments/{id}/refunds", h_payments_refund, ROLE_ADMIN, 4 * KB, HTTP_BODY_JSON},
+    {"POST", "/api/payments/iyzico/callback/{tenant}/{id}", h_payments_iyzico_callback, ROLE_NONE,
+     8 * KB, 0},
 
     /* the notification outbox */
     {"GET", "/api/messages", h_messages_list, ROLE_VIEWER, 0, 0},
