@@ -1127,7 +1127,8 @@ int commerce_store_order_set_status(struct db_conn *c, int64_t tenant, int64_t o
         if (rc)
             return rc;
         return err_set_field(e, ERR_CONFLICT, "status", "the order is %s, not %s",
-                             commerce_order_status_names[now_st], commerce_order_status_names[from]);
+                             commerce_order_status_names[now_st],
+                             commerce_order_status_names[from]);
     }
     rc = db_prepare(c, &s,
                     "INSERT INTO order_status_history (tenant_id, order_id, from_status, "

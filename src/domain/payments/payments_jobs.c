@@ -35,11 +35,12 @@ static int render_paid(const char *language, const void *vars, char *out, size_t
     const struct paid_vars *v = vars;
     if (!v || !v->order_id || !v->amount)
         return -1;
-    int len = str_eq(language, "en")
-                  ? snprintf(out, n, "Your payment of %s for order %s has been received. Thank you!",
-                             v->amount, v->order_id)
-                  : snprintf(out, n, "%s siparişiniz için %s ödemeniz alındı. Teşekkür ederiz!",
-                             v->order_id, v->amount);
+    int len =
+        str_eq(language, "en")
+            ? snprintf(out, n, "Your payment of %s for order %s has been received. Thank you!",
+                       v->amount, v->order_id)
+            : snprintf(out, n, "%s siparişiniz için %s ödemeniz alındı. Teşekkür ederiz!",
+                       v->order_id, v->amount);
     return len < 0 || (size_t)len >= n ? -1 : len;
 }
 
@@ -62,8 +63,8 @@ static int paid_notice(struct job_ctx *ctx, struct err *e)
         rc = commerce_store_order_get(ctx->conn, ctx->tenant_id, p.order_id, ctx->arena, &o, e);
     struct commerce_customer cu;
     if (!rc)
-        rc = commerce_store_customer_get(ctx->conn, ctx->tenant_id, o.customer_id, ctx->arena,
-                                         &cu, e);
+        rc = commerce_store_customer_get(ctx->conn, ctx->tenant_id, o.customer_id, ctx->arena, &cu,
+                                         e);
     if (rc)
         return rc;
     char text[MONEY_TEXT_MAX];
@@ -96,8 +97,8 @@ static int paid_notice(struct job_ctx *ctx, struct err *e)
     return notify_enqueue(ctx->conn, ctx->tenant_id, &paid_kind, &msg, &v, ctx->now_ms, e);
 }
 
-int payments_jobs_enqueue_paid_notice(struct db_conn *c, int64_t tenant, int64_t pk,
-                                      int64_t now_ms, struct err *e)
+int payments_jobs_enqueue_paid_notice(struct db_conn *c, int64_t tenant, int64_t pk, int64_t now_ms,
+                                      struct err *e)
 {
     char payload[64], key[64];
     snprintf(payload, sizeof(payload), "{\"payment\":%lld}", (long long)pk);
@@ -115,11 +116,12 @@ int payments_jobs_enqueue_check(struct db_conn *c, int64_t tenant, int64_t pk, c
                                 int64_t now_ms, struct err *e)
 {
     char payload[128], key[64];
-    snprintf(payload, sizeof(payload), "{\"payment\":%lld,\"cause\":\"%s\"}", (long long)pk,
-             cause);
+    snprintf(payload, sizeof(payload), "{\"payment\":%lld,\"cause\":\"%s\"}", (long long)pk, cause);
     snprintf(key, sizeof(key), "payments.check:%lld", (long long)pk);
-    struct job_spec spec = {
-        .name = PAYMENTS_JOB_CHECK, .payload_json = payload, .tenant_id = tenant, .unique_key = key};
+    struct job_spec spec = {.name = PAYMENTS_JOB_CHECK,
+                            .payload_json = payload,
+                            .tenant_id = tenant,
+                            .unique_key = key};
     return jobs_enqueue(c, &spec, now_ms, NULL, NULL, e);
 }
 
@@ -142,7 +144,8 @@ static int reconcile(struct job_ctx *ctx, struct err *e)
     struct payment_ref *rows = NULL;
     size_t n = 0;
     int64_t before = ctx->now_ms - (int64_t)payments_pending_after_s() * 1000;
-    int rc = payments_store_list_stale(ctx->conn, before, RECONCILE_BATCH, ctx->arena, &rows, &n, e);
+    int rc =
+        payments_store_list_stale(ctx->conn, before, RECONCILE_BATCH, ctx->arena, &rows, &n, e);
     for (size_t i = 0; !rc && i < n; i++)
         rc = payments_jobs_enqueue_check(ctx->conn, rows[i].tenant, rows[i].pk, "reconciliation",
                                          ctx->now_ms, e);

@@ -43,8 +43,8 @@ int payments_jobs_schedule(struct sched *s, int interval_s, struct err *e);
 int payments_jobs_enqueue_check(struct db_conn *c, int64_t tenant, int64_t pk, const char *cause,
                                 int64_t now_ms, struct err *e);
 /* Enqueue payments.paid_notice for payment `pk` in the caller's transaction. */
-int payments_jobs_enqueue_paid_notice(struct db_conn *c, int64_t tenant, int64_t pk,
-                                      int64_t now_ms, struct err *e);
+int payments_jobs_enqueue_paid_notice(struct db_conn *c, int64_t tenant, int64_t pk, int64_t now_ms,
+                                      struct err *e);
 
 /* The inbound ledger handlers of "stripe" and "iyzico". */
 int payments_stripe_event(struct db_conn *c, const struct inbound_event *ev, struct arena *a,

@@ -128,11 +128,11 @@ json_t *payments_json(struct db_conn *c, const struct payment *p, bool full, str
     if (!payments_store_history(c, p->tenant_id, p->pk, a, &h, &n, &(struct err){0})) {
         for (size_t i = 0; i < n; i++) {
             clock_format_iso(h[i].at, t);
-            json_array_append_new(
-                arr, json_pack("{s:s, s:s, s:o, s:s, s:s, s:s}", "from", h[i].from_status, "to",
-                               h[i].to_status, "refunded_amount",
-                               money_json(h[i].refunded, p->currency), "cause", h[i].cause,
-                               "detail", h[i].detail, "at", t));
+            json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:s, s:s, s:s}", "from",
+                                                 h[i].from_status, "to", h[i].to_status,
+                                                 "refunded_amount",
+                                                 money_json(h[i].refunded, p->currency), "cause",
+                                                 h[i].cause, "detail", h[i].detail, "at", t));
         }
     }
     json_object_set_new(o, "history", arr);
@@ -141,11 +141,11 @@ json_t *payments_json(struct db_conn *c, const struct payment *p, bool full, str
     if (!payments_store_refund_list(c, p->tenant_id, p->pk, a, &r, &n, &(struct err){0})) {
         for (size_t i = 0; i < n; i++) {
             clock_format_iso(r[i].created_at, t);
-            json_array_append_new(
-                arr, json_pack("{s:s, s:o, s:s, s:o, s:o, s:s}", "id", r[i].id, "amount",
-                               money_json(r[i].amount, p->currency), "status", r[i].status,
-                               "provider_ref", opt_str(r[i].provider_ref), "error",
-                               opt_str(r[i].error), "created_at", t));
+            json_array_append_new(arr, json_pack("{s:s, s:o, s:s, s:o, s:o, s:s}", "id", r[i].id,
+                                                 "amount", money_json(r[i].amount, p->currency),
+                                                 "status", r[i].status, "provider_ref",
+                                                 opt_str(r[i].provider_ref), "error",
+                                                 opt_str(r[i].error), "created_at", t));
         }
     }
     json_object_set_new(o, "refunds", arr);
@@ -248,10 +248,8 @@ int payments_check_amount(struct db_conn *c, const struct payment *p, int64_t am
              (long long)p->state.amount, p->currency ? p->currency->code : "?");
     log_warn("msg=\"payment amount mismatch\" tenant=%lld payment=%s source=%s",
              (long long)p->tenant_id, p->id, source);
-    struct alert_spec spec = {.kind = "payments.amount_mismatch",
-                              .source = source,
-                              .code = p->id,
-                              .message = msg};
+    struct alert_spec spec = {
+        .kind = "payments.amount_mismatch", .source = source, .code = p->id, .message = msg};
     return alerts_raise(c, p->tenant_id, &spec, now_ms, NULL, e);
 }
 
@@ -278,8 +276,8 @@ static int start_record(struct db_conn *c, int64_t tenant, const char *order_id,
     int rc = db_begin(c, e);
     if (rc)
         return rc;
-    rc = payments_store_idem_begin(c, tenant, req->idem_key, req->request_hash, now_ms, a, &idem,
-                                   e);
+    rc =
+        payments_store_idem_begin(c, tenant, req->idem_key, req->request_hash, now_ms, a, &idem, e);
     if (!rc && idem.state == PAYMENTS_IDEM_MISMATCH)
         rc = err_set_field(e, ERR_CONFLICT, "Idempotency-Key",
                            "this Idempotency-Key was used for another request");

@@ -14,7 +14,8 @@
 #define PAY_COLS                                                                                   \
     "p.id, p.tenant_id, p.public_id, p.order_id, o.public_id, p.provider, p.status, p.currency, "  \
     "p.amount, p.refunded_amount, p.provider_ref, p.provider_payment_id, p.client_secret, "        \
-    "p.page_url, p.error, p.disputed, p.created_at, p.updated_at FROM payments p JOIN orders o ON " \
+    "p.page_url, p.error, p.disputed, p.created_at, p.updated_at FROM payments p JOIN orders o "   \
+    "ON "                                                                                          \
     "o.order_id = p.order_id "
 
 static void read_payment(struct db_stmt *s, struct arena *a, void *out)
@@ -131,13 +132,12 @@ int payments_store_find_ref(struct db_conn *c, int64_t tenant, enum payment_prov
     return rc;
 }
 
-int payments_store_list_order(struct db_conn *c, int64_t tenant, int64_t order_pk,
-                              struct arena *a, struct payment **rows, size_t *n, struct err *e)
+int payments_store_list_order(struct db_conn *c, int64_t tenant, int64_t order_pk, struct arena *a,
+                              struct payment **rows, size_t *n, struct err *e)
 {
     struct db_stmt *s;
-    int rc = db_prepare(c, &s,
-                        "SELECT " PAY_COLS "WHERE p.tenant_id = ? AND p.order_id = ? ORDER BY p.id",
-                        e);
+    int rc = db_prepare(
+        c, &s, "SELECT " PAY_COLS "WHERE p.tenant_id = ? AND p.order_id = ? ORDER BY p.id", e);
     if (rc)
         return rc;
     db_bind_i64(s, 1, tenant);
@@ -184,9 +184,8 @@ int payments_store_set_provider_payment_id(struct db_conn *c, int64_t tenant, in
                                            const char *payment_id, struct err *e)
 {
     struct db_stmt *s;
-    int rc = db_prepare(c, &s,
-                        "UPDATE payments SET provider_payment_id = ? WHERE tenant_id = ? AND id = ?",
-                        e);
+    int rc = db_prepare(
+        c, &s, "UPDATE payments SET provider_payment_id = ? WHERE tenant_id = ? AND id = ?", e);
     if (rc)
         return rc;
     bind_opt(s, 1, payment_id);
@@ -212,8 +211,7 @@ int payments_store_set_disputed(struct db_conn *c, int64_t tenant, int64_t pk, i
 
 int payments_store_transition(struct db_conn *c, int64_t tenant, int64_t pk,
                               const struct payment_state *from, const struct payment_state *to,
-                              const char *cause, const char *detail, int64_t now_ms,
-                              struct err *e)
+                              const char *cause, const char *detail, int64_t now_ms, struct err *e)
 {
     struct db_stmt *s;
     int rc = db_prepare(c, &s,
@@ -305,7 +303,7 @@ int payments_store_list_stale(struct db_conn *c, int64_t before_ms, int limit, s
 /* ---- refunds ---- */
 
 #define REFUND_COLS                                                                                \
-    "id, public_id, payment_id, amount, status, provider_ref, error, created_at FROM "            \
+    "id, public_id, payment_id, amount, status, provider_ref, error, created_at FROM "             \
     "payment_refunds "
 
 static void read_refund(struct db_stmt *s, struct arena *a, void *out)
@@ -357,9 +355,8 @@ int payments_store_refund_create(struct db_conn *c, int64_t tenant, int64_t paym
     return rc;
 }
 
-int payments_store_refund_finish(struct db_conn *c, int64_t tenant, int64_t pk,
-                                 const char *status, const char *ref, const char *error,
-                                 int64_t now_ms, struct err *e)
+int payments_store_refund_finish(struct db_conn *c, int64_t tenant, int64_t pk, const char *status,
+                                 const char *ref, const char *error, int64_t now_ms, struct err *e)
 {
     struct db_stmt *s;
     int rc = db_prepare(c, &s,
@@ -428,9 +425,9 @@ static void read_idem(struct db_stmt *s, struct arena *a, void *out)
     r->body = db_col_dup(s, 3, a);
 }
 
-int payments_store_idem_begin(struct db_conn *c, int64_t tenant, const char *key,
-                              const char *hash, int64_t now_ms, struct arena *a,
-                              struct payments_idem *out, struct err *e)
+int payments_store_idem_begin(struct db_conn *c, int64_t tenant, const char *key, const char *hash,
+                              int64_t now_ms, struct arena *a, struct payments_idem *out,
+                              struct err *e)
 {
     memset(out, 0, sizeof(*out));
     struct idem_row row;

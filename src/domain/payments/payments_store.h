@@ -22,7 +22,7 @@
 
 struct payment {
     int64_t pk, tenant_id;
-    const char *id;       /* "pay_…" */
+    const char *id; /* "pay_…" */
     int64_t order_pk;
     const char *order_id; /* the order's public id */
     enum payment_provider provider;
@@ -68,8 +68,8 @@ int payments_store_find_ref(struct db_conn *c, int64_t tenant, enum payment_prov
                             const char *ref, struct arena *a, struct payment *out, bool *found,
                             struct err *e);
 /* Every payment of an order, oldest first. */
-int payments_store_list_order(struct db_conn *c, int64_t tenant, int64_t order_pk,
-                              struct arena *a, struct payment **rows, size_t *n, struct err *e);
+int payments_store_list_order(struct db_conn *c, int64_t tenant, int64_t order_pk, struct arena *a,
+                              struct payment **rows, size_t *n, struct err *e);
 /* The provider's handles of an opened payment. */
 int payments_store_set_opened(struct db_conn *c, int64_t tenant, int64_t pk, const char *ref,
                               const char *client_secret, const char *page_url, int64_t now_ms,
@@ -86,8 +86,7 @@ int payments_store_set_disputed(struct db_conn *c, int64_t tenant, int64_t pk, i
  */
 int payments_store_transition(struct db_conn *c, int64_t tenant, int64_t pk,
                               const struct payment_state *from, const struct payment_state *to,
-                              const char *cause, const char *detail, int64_t now_ms,
-                              struct err *e);
+                              const char *cause, const char *detail, int64_t now_ms, struct err *e);
 int payments_store_history(struct db_conn *c, int64_t tenant, int64_t pk, struct arena *a,
                            struct payment_history_row **rows, size_t *n, struct err *e);
 
@@ -102,9 +101,8 @@ int payments_store_list_stale(struct db_conn *c, int64_t before_ms, int limit, s
 int payments_store_refund_create(struct db_conn *c, int64_t tenant, int64_t payment_pk,
                                  int64_t amount, int64_t now_ms, struct arena *a,
                                  struct payment_refund *out, struct err *e);
-int payments_store_refund_finish(struct db_conn *c, int64_t tenant, int64_t pk,
-                                 const char *status, const char *ref, const char *error,
-                                 int64_t now_ms, struct err *e);
+int payments_store_refund_finish(struct db_conn *c, int64_t tenant, int64_t pk, const char *status,
+                                 const char *ref, const char *error, int64_t now_ms, struct err *e);
 /* The sum of refunds created or succeeded (what is already asked for) of a payment. */
 int payments_store_refund_reserved(struct db_conn *c, int64_t tenant, int64_t payment_pk,
                                    int64_t *sum, struct err *e);
@@ -126,9 +124,9 @@ struct payments_idem {
     const char *body;
 };
 /* Look the key up; insert it (state NEW) when it is new. */
-int payments_store_idem_begin(struct db_conn *c, int64_t tenant, const char *key,
-                              const char *hash, int64_t now_ms, struct arena *a,
-                              struct payments_idem *out, struct err *e);
+int payments_store_idem_begin(struct db_conn *c, int64_t tenant, const char *key, const char *hash,
+                              int64_t now_ms, struct arena *a, struct payments_idem *out,
+                              struct err *e);
 int payments_store_idem_resource(struct db_conn *c, int64_t tenant, const char *key,
                                  int64_t resource_pk, struct err *e);
 /* Keep the answer to replay. */
