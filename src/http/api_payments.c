@@ -107,6 +107,7 @@ int h_payments_iyzico_callback(struct http_req *r, struct err *e)
     if (!rc)
         rc = http_req_db(r, &c, e);
     struct payment p;
+    memset(&p, 0, sizeof(p));
     if (!rc)
         rc = payments_store_get(c, tenant, http_req_param(r, "id"), &r->arena, &p, e);
     if (!rc && p.provider != PAYMENT_IYZICO)

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #define ADMIN   HARNESS_ADMIN_KEY
@@ -526,6 +527,40 @@ static void test_tenant_isolation(void **state)
     assert_true(payment_is(payment, "pending"));
 }
 
+static void test_metrics(void **state)
+{
+    (void)state;
+    struct resp r;
+    assert_int_equal(http_get(&srv, "/metrics", NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_null(
+        strstr(r.body, "iceshop_payments_total{provider=\"stripe\",status=\"succeeded\"} 0"));
+    assert_non_null(
+        strstr(r.body, "iceshop_payments_total{provider=\"stripe\",status=\"succeeded\"}"));
+    assert_non_null(
+        strstr(r.body, "iceshop_payments_total{provider=\"iyzico\",status=\"succeeded\"} 1"));
+    assert_non_null(
+        strstr(r.body,
+               "iceshop_payments_webhook_latency_seconds_bucket{provider=\"stripe\",le=\"+Inf\"}"));
+    assert_null(
+        strstr(r.body, "iceshop_payments_webhook_latency_seconds_count{provider=\"stripe\"} 0"));
+    char path[256];
+    const char *dir = getenv("TEST_TMPDIR") ? getenv("TEST_TMPDIR") : "/tmp";
+    snprintf(path, sizeof(path), "%s/metrics-pay-%d.txt", dir, (int)getpid());
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fwrite(r.body, 1, r.len, f);
+    fclose(f);
+    resp_free(&r);
+    char cmd[400], out[4096];
+    snprintf(cmd, sizeof(cmd), "promtool check metrics < %s 2>&1", path);
+    int st = harness_sh(cmd, out, sizeof(out));
+    if (st != 0)
+        fprintf(stderr, "promtool: %s\n", out);
+    assert_int_equal(st, 0);
+    unlink(path);
+}
+
 int main(void)
 {
     if (!harness_backend_available())
@@ -535,6 +570,7 @@ int main(void)
         cmocka_unit_test(test_reverse_order),   cmocka_unit_test(test_amount_mismatch),
         cmocka_unit_test(test_reconciliation),  cmocka_unit_test(test_refunds),
         cmocka_unit_test(test_iyzico),          cmocka_unit_test(test_tenant_isolation),
+        cmocka_unit_test(test_metrics),
     };
     return cmocka_run_group_tests_name("0023-payments", tests, setup, teardown);
 }

@@ -23,6 +23,34 @@
 
 #define RECONCILE_BATCH 200
 
+/* ---- webhook latency ---- */
+
+const double payments_latency_bounds[PAYMENTS_LATENCY_BOUNDS] = {0.05, 0.1, 0.25, 0.5, 1,
+                                                                 2.5,  5,   10,   30,  60};
+static _Atomic uint64_t lat_buckets[2][PAYMENTS_LATENCY_BOUNDS + 1]; /* non-cumulative */
+static _Atomic uint64_t lat_sum_ms[2];
+
+static void observe(enum payment_provider p, int64_t received_ms, int64_t now_ms)
+{
+    int64_t ms = now_ms > received_ms ? now_ms - received_ms : 0;
+    size_t i = 0;
+    while (i < PAYMENTS_LATENCY_BOUNDS && (double)ms / 1000.0 > payments_latency_bounds[i])
+        i++;
+    lat_buckets[p][i]++;
+    lat_sum_ms[p] += (uint64_t)ms;
+}
+
+void payments_latency_snapshot(int provider, struct payments_latency *out)
+{
+    int p = provider == PAYMENT_IYZICO ? 1 : 0;
+    uint64_t acc = 0;
+    for (size_t i = 0; i <= PAYMENTS_LATENCY_BOUNDS; i++) {
+        acc += lat_buckets[p][i];
+        out->buckets[i] = acc;
+    }
+    out->sum_s = (double)lat_sum_ms[p] / 1000.0;
+}
+
 /* ---- the customer's notice ---- */
 
 struct paid_vars {
@@ -219,6 +247,8 @@ int payments_stripe_event(struct db_conn *c, const struct inbound_event *ev, str
     } else if (!rc && ok) {
         rc = payments_apply(c, ev->tenant_id, p.pk, &pev, "webhook", ev->event_id, now_ms, a, e);
     }
+    if (!rc)
+        observe(PAYMENT_STRIPE, ev->received_at, now_ms);
     json_decref(root);
     return rc;
 }
@@ -242,6 +272,8 @@ int payments_iyzico_event(struct db_conn *c, const struct inbound_event *ev, str
             log_info("msg=\"iyzico event for an unknown payment\" tenant=%lld event=%s",
                      (long long)ev->tenant_id, ev->event_id);
     }
+    if (!rc)
+        observe(PAYMENT_IYZICO, ev->received_at, now_ms);
     json_decref(root);
     return rc;
 }

@@ -52,6 +52,19 @@ int payments_stripe_event(struct db_conn *c, const struct inbound_event *ev, str
 int payments_iyzico_event(struct db_conn *c, const struct inbound_event *ev, struct arena *a,
                           int64_t now_ms, struct err *e);
 
+/*
+ * Webhook latency: seconds from an event's receipt to payments acting on it, per provider, as
+ * a histogram kept in this process (the processes that run the jobs observe).
+ */
+#define PAYMENTS_LATENCY_BOUNDS 10
+extern const double payments_latency_bounds[PAYMENTS_LATENCY_BOUNDS]; /* seconds, ascending */
+struct payments_latency {
+    uint64_t buckets[PAYMENTS_LATENCY_BOUNDS + 1]; /* cumulative; the last is +Inf (= count) */
+    double sum_s;
+};
+/* A snapshot for `provider` (0 stripe, 1 iyzico: enum payment_provider). */
+void payments_latency_snapshot(int provider, struct payments_latency *out);
+
 /* Seconds a payment may stay pending before reconciliation asks (payments_configure). */
 int payments_pending_after_s(void);
 

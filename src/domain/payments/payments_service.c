@@ -443,6 +443,7 @@ int payments_refund(struct db *db, int64_t tenant, const char *payment_id, const
     struct payment_refund rf;
     struct payments_idem idem;
     memset(&rf, 0, sizeof(rf));
+    memset(&idem, 0, sizeof(idem));
     rc = db_begin(c, e);
     if (rc)
         goto out;
@@ -485,7 +486,7 @@ int payments_refund(struct db *db, int64_t tenant, const char *payment_id, const
         struct payment_state st = p.state;
         if (reserved > st.refunded)
             st.refunded = reserved;
-        struct money req_amount, amount;
+        struct money req_amount = {0, NULL}, amount = {0, NULL};
         bool have = amount_text != NULL;
         if (!rc && have)
             rc = money_parse(amount_text, p.currency->code, 0, &req_amount, e);
@@ -510,13 +511,15 @@ int payments_refund(struct db *db, int64_t tenant, const char *payment_id, const
     struct stripe_config cfg;
     struct stripe_refund sr;
     struct stripe_failure f;
+    memset(&f, 0, sizeof(f));
     struct money amount = {rf.amount, p.currency};
     char key[PAYMENTS_ID_MAX + 16];
     snprintf(key, sizeof(key), "iceshop-%s", rf.id);
     rc = stripe_settings(c, tenant, a, &cfg, e);
+    bool asked = !rc;
     if (!rc)
         rc = stripe_refund_create(&cfg, p.provider_ref, &amount, key, &sr, &f, e);
-    if (rc && !f.retryable && f.status >= 400 && f.status < 500) {
+    if (rc && (!asked || (!f.retryable && f.status >= 400 && f.status < 500))) {
         /* refused for good: the refund failed, what it held is free again */
         struct err keep = *e;
         (void)payments_store_refund_finish(c, tenant, rf.pk, "failed", NULL, keep.msg, now_ms,

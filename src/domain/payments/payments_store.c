@@ -300,6 +300,34 @@ int payments_store_list_stale(struct db_conn *c, int64_t before_ms, int limit, s
     return db_list(s, read_ref, sizeof(**rows), a, (void **)rows, n, e);
 }
 
+int payments_store_status_counts(struct db_conn *c, int64_t rows[2][PAYMENT_REFUNDED + 1],
+                                 struct err *e)
+{
+    memset(rows, 0, sizeof(int64_t) * 2 * (PAYMENT_REFUNDED + 1));
+    struct db_stmt *s;
+    int rc = db_prepare(c, &s,
+                        "SELECT p.provider, h.to_status, count(*) FROM payment_history h JOIN "
+                        "payments p ON p.id = h.payment_id GROUP BY p.provider, h.to_status",
+                        e);
+    if (rc)
+        return rc;
+    int st;
+    while ((st = db_step(s, e)) == DB_ROW) {
+        enum payment_provider pv;
+        enum payment_status ps;
+        struct err ignore;
+        err_init(&ignore);
+        if (payment_provider_parse(db_col_text(s, 0), "provider", &pv, &ignore) ||
+            payment_status_parse(db_col_text(s, 1), "status", &ps, &ignore))
+            continue;
+        rows[pv][ps] += db_col_i64(s, 2);
+    }
+    if (st == DB_ERROR)
+        rc = db_step_error(e);
+    db_stmt_done(s);
+    return rc;
+}
+
 /* ---- refunds ---- */
 
 #define REFUND_COLS                                                                                \

@@ -97,6 +97,11 @@ struct payment_ref {
 int payments_store_list_stale(struct db_conn *c, int64_t before_ms, int limit, struct arena *a,
                               struct payment_ref **rows, size_t *n, struct err *e);
 
+/* How many times payments of each provider reached each status (payment_history), all tenants:
+ * the payments_total counter of /metrics. rows[provider][status]. */
+int payments_store_status_counts(struct db_conn *c, int64_t rows[2][PAYMENT_REFUNDED + 1],
+                                 struct err *e);
+
 /* Refunds. */
 int payments_store_refund_create(struct db_conn *c, int64_t tenant, int64_t payment_pk,
                                  int64_t amount, int64_t now_ms, struct arena *a,
