@@ -9,6 +9,11 @@
 
 /* Children first: a row is deleted before the rows it references. */
 const struct purge_table purge_tenant_tables[] = {
+    {"payment_history", PURGE_DATA},
+    {"payment_refunds", PURGE_DATA},
+    {"payments", PURGE_DATA},
+    {"payment_idempotency", PURGE_DATA},
+    {"order_status_history", PURGE_DATA},
     {"order_item", PURGE_DATA},
     {"orders", PURGE_DATA},
     {"cart_item", PURGE_DATA},
