@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Payments over HTTP: POST/GET /api/orders/{id}/payments, GET /api/payments/{id},
+ * Payments over HTTP: POST/GET /api/orders/{id}/payments, POST /api/orders/{id}/fulfil and
+ * /cancel, GET /api/payments/{id},
  * POST /api/payments/{id}/refunds (both POSTs under an Idempotency-Key, replayed as Stripe's own
  * API does, with Idempotent-Replayed: true), and iyzico's callback after the buyer paid
  * (POST /api/payments/iyzico/callback/{tenant}/{id}), which only asks for a check. Decoding
@@ -119,4 +120,29 @@ int h_payments_iyzico_callback(struct http_req *r, struct err *e)
         return rc;
     json_t *body = json_pack("{s:s, s:s}", "id", p.id, "status", "checking");
     return http_reply_json(r, 202, body);
+}
+
+static int order_act(struct http_req *r, enum payments_order_action action, struct err *e)
+{
+    struct db_conn *c;
+    enum commerce_order_status st;
+    int rc = http_req_db(r, &c, e);
+    if (!rc)
+        rc = payments_order_act(c, r->who.tenant_id, http_req_param(r, "id"), action,
+                                clock_now_ms(r->app->clock), &r->arena, &st, e);
+    if (rc)
+        return rc;
+    return http_reply_json(r, 200,
+                           json_pack("{s:s, s:s}", "id", http_req_param(r, "id"), "status",
+                                     commerce_order_status_names[st]));
+}
+
+int h_orders_fulfil(struct http_req *r, struct err *e)
+{
+    return order_act(r, PAYMENTS_ORDER_FULFIL, e);
+}
+
+int h_orders_cancel(struct http_req *r, struct err *e)
+{
+    return order_act(r, PAYMENTS_ORDER_CANCEL, e);
 }

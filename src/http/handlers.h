@@ -116,6 +116,8 @@ int h_payments_list(struct http_req *r, struct err *e);
 int h_payments_get(struct http_req *r, struct err *e);
 int h_payments_refund(struct http_req *r, struct err *e);
 int h_payments_iyzico_callback(struct http_req *r, struct err *e);
+int h_orders_fulfil(struct http_req *r, struct err *e);
+int h_orders_cancel(struct http_req *r, struct err *e);
 
 /* api_public.c: the signed-link pages' endpoints (the token is the credential) */
 int h_public_window(struct http_req *r, struct err *e);

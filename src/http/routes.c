@@ -159,9 +159,12 @@ const struct http_route http_routes[] = {
     /* bulk import, streamed line by line (NDJSON or CSV) */
     {"POST", "/api/import/{kind}", h_import, ROLE_OPERATOR, 100 * MB, HTTP_BODY_STREAM},
 
-    /* payments of orders (Idempotency-Key on both POSTs), refunds, iyzico's buyer callback */
+    /* payments of orders (Idempotency-Key on both POSTs), fulfilling and cancelling by hand,
+     * refunds, iyzico's buyer callback */
     {"POST", "/api/orders/{id}/payments", h_payments_create, ROLE_OPERATOR, 4 * KB, HTTP_BODY_JSON},
     {"GET", "/api/orders/{id}/payments", h_payments_list, ROLE_VIEWER, 0, 0},
+    {"POST", "/api/orders/{id}/fulfil", h_orders_fulfil, ROLE_OPERATOR, 0, 0},
+    {"POST", "/api/orders/{id}/cancel", h_orders_cancel, ROLE_OPERATOR, 0, 0},
     {"GET", "/api/payments/{id}", h_payments_get, ROLE_VIEWER, 0, 0},
     {"POST", "/api/payments/{id}/refunds", h_payments_refund, ROLE_ADMIN, 4 * KB, HTTP_BODY_JSON},
     {"POST", "/api/payments/iyzico/callback/{tenant}/{id}", h_payments_iyzico_callback, ROLE_NONE,

@@ -527,6 +527,60 @@ static void test_tenant_isolation(void **state)
     assert_true(payment_is(payment, "pending"));
 }
 
+static void test_fulfil_cancel_dispute(void **state)
+{
+    (void)state;
+    char order[64], payment[64], pi[64], path[200];
+    /* only a paid order is fulfilled, only a pending one cancelled */
+    new_order("7.00", order, sizeof(order));
+    snprintf(path, sizeof(path), "/api/orders/%s/fulfil", order);
+    json_decref(call("POST", path, NULL, 409));
+    pay(order, "stripe", "k-ful", payment, sizeof(payment), pi, sizeof(pi));
+    assert_int_equal(stripe_event("/api/webhooks/stripe", "evt_ful_1", "payment_intent.succeeded",
+                                  pi, 700, "try", 0),
+                     200);
+    WAIT_FOR(order_is(order, "paid") && settled(), 20000);
+    json_t *j = call("POST", path, NULL, 200);
+    assert_string_equal(str(j, "status"), "fulfilled");
+    json_decref(j);
+    snprintf(path, sizeof(path), "/api/orders/%s/cancel", order);
+    json_decref(call("POST", path, NULL, 409));
+    json_decref(call_key(other_key, "POST", path, NULL, NULL, 404, NULL));
+    /* a dispute marks the payment and raises an alert, the order stays as it is */
+    assert_int_equal(stripe_event("/api/webhooks/stripe", "evt_ful_2", "charge.dispute.created", pi,
+                                  700, "try", 0),
+                     200);
+    WAIT_FOR(settled(), 20000);
+    snprintf(path, sizeof(path), "/api/payments/%s", payment);
+    j = call("GET", path, NULL, 200);
+    assert_true(json_is_true(json_object_get(j, "disputed")));
+    json_decref(j);
+    assert_true(order_is(order, "fulfilled"));
+    json_t *alerts = call("GET", "/api/alerts", NULL, 200);
+    char *text = json_dumps(alerts, JSON_COMPACT);
+    assert_non_null(strstr(text, "payments.dispute"));
+    free(text);
+    json_decref(alerts);
+
+    /* cancelled, then the buyer pays all the same: paid, with an alert */
+    new_order("8.00", order, sizeof(order));
+    pay(order, "stripe", "k-can", payment, sizeof(payment), pi, sizeof(pi));
+    snprintf(path, sizeof(path), "/api/orders/%s/cancel", order);
+    j = call("POST", path, NULL, 200);
+    assert_string_equal(str(j, "status"), "cancelled");
+    json_decref(j);
+    assert_int_equal(stripe_event("/api/webhooks/stripe", "evt_can_1", "payment_intent.succeeded",
+                                  pi, 800, "try", 0),
+                     200);
+    WAIT_FOR(order_is(order, "paid") && settled(), 20000);
+    assert_true(order_is(order, "paid"));
+    alerts = call("GET", "/api/alerts", NULL, 200);
+    text = json_dumps(alerts, JSON_COMPACT);
+    assert_non_null(strstr(text, "payments.paid_after_cancel"));
+    free(text);
+    json_decref(alerts);
+}
+
 static void test_metrics(void **state)
 {
     (void)state;
@@ -566,10 +620,15 @@ int main(void)
     if (!harness_backend_available())
         return 0;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_setup_catalogue), cmocka_unit_test(test_stripe_pay_and_idempotency),
-        cmocka_unit_test(test_reverse_order),   cmocka_unit_test(test_amount_mismatch),
-        cmocka_unit_test(test_reconciliation),  cmocka_unit_test(test_refunds),
-        cmocka_unit_test(test_iyzico),          cmocka_unit_test(test_tenant_isolation),
+        cmocka_unit_test(test_setup_catalogue),
+        cmocka_unit_test(test_stripe_pay_and_idempotency),
+        cmocka_unit_test(test_reverse_order),
+        cmocka_unit_test(test_amount_mismatch),
+        cmocka_unit_test(test_reconciliation),
+        cmocka_unit_test(test_refunds),
+        cmocka_unit_test(test_iyzico),
+        cmocka_unit_test(test_tenant_isolation),
+        cmocka_unit_test(test_fulfil_cancel_dispute),
         cmocka_unit_test(test_metrics),
     };
     return cmocka_run_group_tests_name("0023-payments", tests, setup, teardown);

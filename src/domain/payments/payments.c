@@ -76,7 +76,7 @@ void payment_apply(const struct payment_state *cur, const struct payment_event *
 {
     memset(out, 0, sizeof(*out));
     out->next = *cur;
-    enum payment_status to = cur->status;
+    enum payment_status to;
     int64_t refunded = cur->refunded;
     switch (ev->kind) {
     case PAYMENT_EV_OPENED:
@@ -97,6 +97,8 @@ void payment_apply(const struct payment_state *cur, const struct payment_event *
             return; /* an older or repeated refund total */
         to = refunded >= cur->amount ? PAYMENT_REFUNDED : PAYMENT_PARTIALLY_REFUNDED;
         break;
+    default:
+        return; /* not an event this machine knows: no change */
     }
     if (payment_status_rank(to) <= payment_status_rank(cur->status)) {
         /* a partial refund growing while already partially refunded still counts */
@@ -121,6 +123,23 @@ int payments_order_payable(enum commerce_order_status order_status, struct err *
         return 0;
     return err_set_field(e, ERR_CONFLICT, "status", "the order is %s: only a pending order is paid",
                          commerce_order_status_names[order_status]);
+}
+
+int payments_order_next(enum commerce_order_status from, enum payments_order_action action,
+                        enum commerce_order_status *to, struct err *e)
+{
+    if (action == PAYMENTS_ORDER_FULFIL &&
+        (from == COMMERCE_ORDER_PAID || from == COMMERCE_ORDER_PARTIALLY_REFUNDED)) {
+        *to = COMMERCE_ORDER_FULFILLED;
+        return 0;
+    }
+    if (action == PAYMENTS_ORDER_CANCEL && from == COMMERCE_ORDER_PENDING) {
+        *to = COMMERCE_ORDER_CANCELLED;
+        return 0;
+    }
+    return err_set_field(e, ERR_CONFLICT, "status", "the order is %s: it cannot be %s",
+                         commerce_order_status_names[from],
+                         action == PAYMENTS_ORDER_FULFIL ? "fulfilled" : "cancelled");
 }
 
 int payments_refund_amount(const struct payment_state *st, const struct money_currency *currency,

@@ -101,6 +101,18 @@ void payment_apply(const struct payment_state *cur, const struct payment_event *
  */
 int payments_order_payable(enum commerce_order_status order_status, struct err *e);
 
+/* What an operator may do to an order by hand. */
+enum payments_order_action {
+    PAYMENTS_ORDER_FULFIL, /* paid (or partially refunded) → fulfilled */
+    PAYMENTS_ORDER_CANCEL, /* pending → cancelled (a payment that succeeds later still pays it) */
+};
+/*
+ * The status `action` moves an order in `from` to. ERR_CONFLICT naming "status" when the order
+ * is not in a status the action applies to.
+ */
+int payments_order_next(enum commerce_order_status from, enum payments_order_action action,
+                        enum commerce_order_status *to, struct err *e);
+
 /*
  * The refund amount to ask for: `requested` (NULL: all that is left) checked against what is
  * left of a payment in `st`. ERR_CONFLICT (field "status") unless the payment succeeded or is

@@ -182,6 +182,25 @@ int payments_list_json(struct db_conn *c, int64_t tenant, const char *order_id, 
     return 0;
 }
 
+int payments_order_act(struct db_conn *c, int64_t tenant, const char *order_id,
+                       enum payments_order_action action, int64_t now_ms, struct arena *a,
+                       enum commerce_order_status *out, struct err *e)
+{
+    bool own;
+    int rc = db_begin_own(c, &own, e);
+    if (rc)
+        return rc;
+    struct commerce_order o;
+    rc = commerce_store_order_get(c, tenant, order_id, a, &o, e);
+    if (rc == ERR_NOT_FOUND)
+        rc = err_replace(e, ERR_NOT_FOUND, "id", "no order %s", order_id);
+    if (!rc)
+        rc = payments_order_next(o.status, action, out, e);
+    if (!rc)
+        rc = commerce_store_order_set_status(c, tenant, o.pk, o.status, *out, "api", 0, now_ms, e);
+    return db_end_own(c, own, rc, e);
+}
+
 static const char *dump(json_t *o, struct arena *a)
 {
     char *s = json_dumps(o, JSON_COMPACT);
@@ -212,7 +231,26 @@ int payments_apply(struct db_conn *c, int64_t tenant, int64_t pk, const struct p
     rc = commerce_store_order_status(c, tenant, p.order_pk, &cur, e);
     if (rc)
         return rc;
-    if (step.became_paid && cur != COMMERCE_ORDER_PAID) {
+    if (step.became_paid && cur != COMMERCE_ORDER_PENDING && cur != COMMERCE_ORDER_CANCELLED) {
+        /* the order was paid by another payment: this one took the money a second time */
+        char msg[200];
+        snprintf(msg, sizeof(msg), "order %s is %s and payment %s took its money again; refund it",
+                 p.order_id, commerce_order_status_names[cur], p.id);
+        struct alert_spec spec = {
+            .kind = "payments.paid_twice", .source = cause, .code = p.id, .message = msg};
+        return alerts_raise(c, tenant, &spec, now_ms, NULL, e);
+    }
+    if (step.became_paid && cur == COMMERCE_ORDER_CANCELLED) {
+        char msg[200];
+        snprintf(msg, sizeof(msg), "order %s was cancelled, then payment %s took its money",
+                 p.order_id, p.id);
+        struct alert_spec spec = {
+            .kind = "payments.paid_after_cancel", .source = cause, .code = p.id, .message = msg};
+        rc = alerts_raise(c, tenant, &spec, now_ms, NULL, e);
+        if (rc)
+            return rc;
+    }
+    if (step.became_paid) {
         /* pending (or cancelled meanwhile: the money was taken all the same) → paid */
         rc = commerce_store_order_set_status(c, tenant, p.order_pk, cur, COMMERCE_ORDER_PAID, cause,
                                              pk, now_ms, e);
@@ -227,7 +265,9 @@ int payments_apply(struct db_conn *c, int64_t tenant, int64_t pk, const struct p
                  p.order_id, p.id, cause);
     }
     if (step.order_status != cur && step.order_status != COMMERCE_ORDER_PAID &&
-        cur != COMMERCE_ORDER_REFUNDED)
+        cur != COMMERCE_ORDER_REFUNDED &&
+        !(cur == COMMERCE_ORDER_PARTIALLY_REFUNDED &&
+          step.order_status == COMMERCE_ORDER_PARTIALLY_REFUNDED))
         rc = commerce_store_order_set_status(c, tenant, p.order_pk, cur, step.order_status, cause,
                                              pk, now_ms, e);
     return rc;
@@ -582,7 +622,7 @@ int payments_check(struct db *db, int64_t tenant, int64_t pk, const char *cause,
     struct payment_event ev = {PAYMENT_EV_OPENED, 0};
     int64_t seen_amount = 0;
     char seen_currency[8] = "";
-    const char *detail = p.provider_ref, *iyzico_payment_id = NULL;
+    const char *detail = NULL, *iyzico_payment_id = NULL;
     if (p.provider == PAYMENT_STRIPE) {
         struct stripe_config cfg;
         struct stripe_intent in;

@@ -67,6 +67,14 @@ int payments_refund(struct db *db, int64_t tenant, const char *payment_id, const
                     const struct payments_request *req, int64_t now_ms, struct arena *a,
                     struct payments_answer *out, struct err *e);
 
+/*
+ * Fulfil or cancel order `order_id` by hand (cause "api"), recorded in its status history;
+ * *out gets its new status. ERR_NOT_FOUND naming "id"; ERR_CONFLICT naming "status".
+ */
+int payments_order_act(struct db_conn *c, int64_t tenant, const char *order_id,
+                       enum payments_order_action action, int64_t now_ms, struct arena *a,
+                       enum commerce_order_status *out, struct err *e);
+
 /* The JSON of a payment (with its history and refunds when `full`); a new reference. */
 json_t *payments_json(struct db_conn *c, const struct payment *p, bool full, struct arena *a);
 /* GET: one payment with its history and refunds; ERR_NOT_FOUND naming "id". */

@@ -218,6 +218,21 @@ static void test_names(void **state)
     OK(payments_order_payable(COMMERCE_ORDER_PENDING, e));
     FAILS(ERR_CONFLICT, payments_order_payable(COMMERCE_ORDER_PAID, e));
     FAILS(ERR_CONFLICT, payments_order_payable(COMMERCE_ORDER_CANCELLED, e));
+    /* by hand: paid (or partially refunded) → fulfilled, pending → cancelled, nothing else */
+    enum commerce_order_status to;
+    OK(payments_order_next(COMMERCE_ORDER_PAID, PAYMENTS_ORDER_FULFIL, &to, e));
+    assert_int_equal(to, COMMERCE_ORDER_FULFILLED);
+    OK(payments_order_next(COMMERCE_ORDER_PARTIALLY_REFUNDED, PAYMENTS_ORDER_FULFIL, &to, e));
+    assert_int_equal(to, COMMERCE_ORDER_FULFILLED);
+    OK(payments_order_next(COMMERCE_ORDER_PENDING, PAYMENTS_ORDER_CANCEL, &to, e));
+    assert_int_equal(to, COMMERCE_ORDER_CANCELLED);
+    FAILS(ERR_CONFLICT, payments_order_next(COMMERCE_ORDER_PENDING, PAYMENTS_ORDER_FULFIL, &to, e));
+    assert_string_equal(check_last.field, "status");
+    FAILS(ERR_CONFLICT, payments_order_next(COMMERCE_ORDER_PAID, PAYMENTS_ORDER_CANCEL, &to, e));
+    FAILS(ERR_CONFLICT,
+          payments_order_next(COMMERCE_ORDER_REFUNDED, PAYMENTS_ORDER_FULFIL, &to, e));
+    FAILS(ERR_CONFLICT,
+          payments_order_next(COMMERCE_ORDER_FULFILLED, PAYMENTS_ORDER_FULFIL, &to, e));
 }
 
 static void test_refund_amount(void **state)
