@@ -225,8 +225,13 @@ int payments_apply(struct db_conn *c, int64_t tenant, int64_t pk, const struct p
     if (!step.changed)
         return 0;
     rc = payments_store_transition(c, tenant, pk, &p.state, &step.next, cause, detail, now_ms, e);
-    if (rc || !step.order_change)
+    if (rc)
         return rc;
+    log_info("msg=\"payment status\" tenant=%lld payment=%s from=%s to=%s refunded=%lld cause=%s",
+             (long long)tenant, p.id, payment_status_name(p.state.status),
+             payment_status_name(step.next.status), (long long)step.next.refunded, cause);
+    if (!step.order_change)
+        return 0;
     enum commerce_order_status cur;
     rc = commerce_store_order_status(c, tenant, p.order_pk, &cur, e);
     if (rc)
@@ -488,6 +493,10 @@ int payments_refund(struct db *db, int64_t tenant, const char *payment_id, const
     if (rc)
         goto out;
     rc = payments_store_get(c, tenant, payment_id, a, &p, e);
+    if (!rc)
+        rc = payments_store_lock(c, tenant, p.pk, e); /* refunds of one payment, one at a time */
+    if (!rc)
+        rc = payments_store_get_pk(c, tenant, p.pk, a, &p, e); /* as of the lock */
     if (!rc)
         rc = payments_store_idem_begin(c, tenant, req->idem_key, req->request_hash, now_ms, a,
                                        &idem, e);

@@ -145,6 +145,22 @@ int payments_store_list_order(struct db_conn *c, int64_t tenant, int64_t order_p
     return db_list(s, read_payment, sizeof(**rows), a, (void **)rows, n, e);
 }
 
+int payments_store_lock(struct db_conn *c, int64_t tenant, int64_t pk, struct err *e)
+{
+    struct db_stmt *s;
+    int rc = db_prepare(
+        c, &s, "UPDATE payments SET updated_at = updated_at WHERE tenant_id = ? AND id = ?", e);
+    if (rc)
+        return rc;
+    db_bind_i64(s, 1, tenant);
+    db_bind_i64(s, 2, pk);
+    int64_t n = 0;
+    rc = db_exec_write(s, &n, e);
+    if (!rc && n != 1)
+        rc = err_set_field(e, ERR_NOT_FOUND, "id", "no payment %lld", (long long)pk);
+    return rc;
+}
+
 int payments_store_set_opened(struct db_conn *c, int64_t tenant, int64_t pk, const char *ref,
                               const char *client_secret, const char *page_url, int64_t now_ms,
                               struct err *e)

@@ -70,6 +70,12 @@ int payments_store_find_ref(struct db_conn *c, int64_t tenant, enum payment_prov
 /* Every payment of an order, oldest first. */
 int payments_store_list_order(struct db_conn *c, int64_t tenant, int64_t order_pk, struct arena *a,
                               struct payment **rows, size_t *n, struct err *e);
+/*
+ * Take the payment's row lock for the rest of the caller's transaction (PostgreSQL; SQLite's
+ * single writer already serialises), so two refunds of one payment never both see the same
+ * amount left. ERR_NOT_FOUND naming "id".
+ */
+int payments_store_lock(struct db_conn *c, int64_t tenant, int64_t pk, struct err *e);
 /* The provider's handles of an opened payment. */
 int payments_store_set_opened(struct db_conn *c, int64_t tenant, int64_t pk, const char *ref,
                               const char *client_secret, const char *page_url, int64_t now_ms,
