@@ -562,8 +562,15 @@ static void test_fulfil_cancel_dispute(void **state)
     free(text);
     json_decref(alerts);
 
-    /* cancelled, then the buyer pays all the same: paid, with an alert */
+    /* cancelled, then the buyer pays all the same: paid, with an alert; this buyer has a phone,
+     * so the notice goes by WhatsApp */
+    char saved[64];
+    snprintf(saved, sizeof(saved), "%s", customer);
+    j = call("POST", "/api/customers", "{\"phone\":\"+905551112233\"}", 201);
+    snprintf(customer, sizeof(customer), "%s", str(j, "id"));
+    json_decref(j);
     new_order("8.00", order, sizeof(order));
+    snprintf(customer, sizeof(customer), "%s", saved);
     pay(order, "stripe", "k-can", payment, sizeof(payment), pi, sizeof(pi));
     snprintf(path, sizeof(path), "/api/orders/%s/cancel", order);
     j = call("POST", path, NULL, 200);
@@ -579,6 +586,14 @@ static void test_fulfil_cancel_dispute(void **state)
     assert_non_null(strstr(text, "payments.paid_after_cancel"));
     free(text);
     json_decref(alerts);
+    WAIT_FOR(count("SELECT count(*) FROM messages WHERE kind = 'payment.received' AND channel = "
+                   "'%s'",
+                   "whatsapp") == 1,
+             20000);
+    assert_int_equal(count("SELECT count(*) FROM messages WHERE kind = 'payment.received' AND "
+                           "channel = '%s'",
+                           "whatsapp"),
+                     1);
 }
 
 static void test_metrics(void **state)
