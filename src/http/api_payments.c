@@ -10,9 +10,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "domain/payments/payments.h"
-#include "domain/payments/payments_jobs.h"
 #include "domain/payments/payments_service.h"
-#include "domain/payments/payments_store.h"
 #include "http/app.h"
 #include "http/handlers.h"
 
@@ -103,22 +101,16 @@ int h_payments_refund(struct http_req *r, struct err *e)
 int h_payments_iyzico_callback(struct http_req *r, struct err *e)
 {
     int64_t tenant = 0;
-    int rc = http_req_param_id(r, "tenant", &tenant, e);
     struct db_conn *c;
+    int rc = http_req_param_id(r, "tenant", &tenant, e);
     if (!rc)
         rc = http_req_db(r, &c, e);
-    struct payment p;
-    memset(&p, 0, sizeof(p));
     if (!rc)
-        rc = payments_store_get(c, tenant, http_req_param(r, "id"), &r->arena, &p, e);
-    if (!rc && p.provider != PAYMENT_IYZICO)
-        rc = err_set_field(e, ERR_NOT_FOUND, "id", "no iyzico payment %s", p.id);
-    if (!rc)
-        rc = payments_jobs_enqueue_check(c, tenant, p.pk, "callback", clock_now_ms(r->app->clock),
-                                         e);
+        rc = payments_iyzico_callback(c, tenant, http_req_param(r, "id"),
+                                      clock_now_ms(r->app->clock), &r->arena, e);
     if (rc)
         return rc;
-    json_t *body = json_pack("{s:s, s:s}", "id", p.id, "status", "checking");
+    json_t *body = json_pack("{s:s, s:s}", "id", http_req_param(r, "id"), "status", "checking");
     return http_reply_json(r, 202, body);
 }
 

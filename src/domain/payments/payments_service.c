@@ -201,6 +201,18 @@ int payments_order_act(struct db_conn *c, int64_t tenant, const char *order_id,
     return db_end_own(c, own, rc, e);
 }
 
+int payments_iyzico_callback(struct db_conn *c, int64_t tenant, const char *payment_id,
+                             int64_t now_ms, struct arena *a, struct err *e)
+{
+    struct payment p;
+    int rc = payments_store_get(c, tenant, payment_id, a, &p, e);
+    if (!rc && p.provider != PAYMENT_IYZICO)
+        rc = err_set_field(e, ERR_NOT_FOUND, "id", "no iyzico payment %s", payment_id);
+    if (!rc)
+        rc = payments_jobs_enqueue_check(c, tenant, p.pk, "callback", now_ms, e);
+    return rc;
+}
+
 static const char *dump(json_t *o, struct arena *a)
 {
     char *s = json_dumps(o, JSON_COMPACT);

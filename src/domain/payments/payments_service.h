@@ -75,6 +75,14 @@ int payments_order_act(struct db_conn *c, int64_t tenant, const char *order_id,
                        enum payments_order_action action, int64_t now_ms, struct arena *a,
                        enum commerce_order_status *out, struct err *e);
 
+/*
+ * The buyer came back from iyzico's page for payment `payment_id` of `tenant`: enqueue a check
+ * (cause "callback"); nothing the browser sends is believed. ERR_NOT_FOUND naming "id" unless
+ * the tenant has such an iyzico payment.
+ */
+int payments_iyzico_callback(struct db_conn *c, int64_t tenant, const char *payment_id,
+                             int64_t now_ms, struct arena *a, struct err *e);
+
 /* The JSON of a payment (with its history and refunds when `full`); a new reference. */
 json_t *payments_json(struct db_conn *c, const struct payment *p, bool full, struct arena *a);
 /* GET: one payment with its history and refunds; ERR_NOT_FOUND naming "id". */
