@@ -4,7 +4,7 @@
  * /cancel, GET /api/payments/{id},
  * POST /api/payments/{id}/refunds (both POSTs under an Idempotency-Key, replayed as Stripe's own
  * API does, with Idempotent-Replayed: true), and iyzico's callback after the buyer paid
- * (POST /api/payments/iyzico/callback/{tenant}/{id}), which only asks for a check. Decoding
+ * (POST /api/public/iyzico/callback/{tenant}/{id}), which only asks for a check. Decoding
  * here; the rules live in domain/payments. Tests: tests/integration/0023-payments.c.
  */
 #include "core/clock.h"

@@ -167,7 +167,7 @@ const struct http_route http_routes[] = {
     {"POST", "/api/orders/{id}/cancel", h_orders_cancel, ROLE_OPERATOR, 0, 0},
     {"GET", "/api/payments/{id}", h_payments_get, ROLE_VIEWER, 0, 0},
     {"POST", "/api/payments/{id}/refunds", h_payments_refund, ROLE_ADMIN, 4 * KB, HTTP_BODY_JSON},
-    {"POST", "/api/payments/iyzico/callback/{tenant}/{id}", h_payments_iyzico_callback, ROLE_NONE,
+    {"POST", "/api/public/iyzico/callback/{tenant}/{id}", h_payments_iyzico_callback, ROLE_NONE,
      8 * KB, 0},
 
     /* the notification outbox */

@@ -467,7 +467,7 @@ static void test_iyzico(void **state)
     assert_true(order_is(order, "pending"));
     /* the buyer's browser comes back with the token: a check asks iyzico */
     long long tenant = harness_db_i64(srv.db_url, "SELECT id FROM tenants WHERE name = 'default'");
-    snprintf(path, sizeof(path), "/api/payments/iyzico/callback/%lld/%s", tenant, payment);
+    snprintf(path, sizeof(path), "/api/public/iyzico/callback/%lld/%s", tenant, payment);
     char form[200];
     snprintf(form, sizeof(form), "token=%s", token);
     struct resp r;
@@ -477,7 +477,7 @@ static void test_iyzico(void **state)
     assert_int_equal(r.status, 202);
     resp_free(&r);
     /* another tenant's number in the URL finds nothing */
-    snprintf(path, sizeof(path), "/api/payments/iyzico/callback/%lld/%s", tenant + 1, payment);
+    snprintf(path, sizeof(path), "/api/public/iyzico/callback/%lld/%s", tenant + 1, payment);
     assert_int_equal(http_req(&srv, "POST", path, NULL, "application/x-www-form-urlencoded", form,
                               strlen(form), NULL, &r),
                      0);

@@ -381,7 +381,7 @@ static int iyzico_open(struct db_conn *c, const struct iyzico_config *cfg, const
     if (rc)
         return rc;
     char callback[512];
-    snprintf(callback, sizeof(callback), "%s/api/payments/iyzico/callback/%lld/%s", public_url,
+    snprintf(callback, sizeof(callback), "%s/api/public/iyzico/callback/%lld/%s", public_url,
              (long long)p->tenant_id, p->id);
     struct iyzico_buyer buyer = {
         .id = cu.id,
