@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Payments over HTTP: POST/GET /api/orders/{id}/payments, POST /api/orders/{id}/fulfil and
- * /cancel, GET /api/payments/{id},
+ * /cancel, GET /api/orders/{id}/history, GET /api/payments/{id},
  * POST /api/payments/{id}/refunds (both POSTs under an Idempotency-Key, replayed as Stripe's own
  * API does, with Idempotent-Replayed: true), and iyzico's callback after the buyer paid
  * (POST /api/public/iyzico/callback/{tenant}/{id}), which only asks for a check. Decoding
@@ -137,4 +137,17 @@ int h_orders_fulfil(struct http_req *r, struct err *e)
 int h_orders_cancel(struct http_req *r, struct err *e)
 {
     return order_act(r, PAYMENTS_ORDER_CANCEL, e);
+}
+
+int h_orders_history(struct http_req *r, struct err *e)
+{
+    struct db_conn *c;
+    json_t *body = NULL;
+    int rc = http_req_db(r, &c, e);
+    if (!rc)
+        rc = payments_order_history_json(c, r->who.tenant_id, http_req_param(r, "id"), &r->arena,
+                                         &body, e);
+    if (rc)
+        return rc;
+    return http_reply_json(r, 200, body);
 }

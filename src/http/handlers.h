@@ -118,6 +118,7 @@ int h_payments_refund(struct http_req *r, struct err *e);
 int h_payments_iyzico_callback(struct http_req *r, struct err *e);
 int h_orders_fulfil(struct http_req *r, struct err *e);
 int h_orders_cancel(struct http_req *r, struct err *e);
+int h_orders_history(struct http_req *r, struct err *e);
 
 /* api_public.c: the signed-link pages' endpoints (the token is the credential) */
 int h_public_window(struct http_req *r, struct err *e);

@@ -165,6 +165,7 @@ const struct http_route http_routes[] = {
     {"GET", "/api/orders/{id}/payments", h_payments_list, ROLE_VIEWER, 0, 0},
     {"POST", "/api/orders/{id}/fulfil", h_orders_fulfil, ROLE_OPERATOR, 0, 0},
     {"POST", "/api/orders/{id}/cancel", h_orders_cancel, ROLE_OPERATOR, 0, 0},
+    {"GET", "/api/orders/{id}/history", h_orders_history, ROLE_VIEWER, 0, 0},
     {"GET", "/api/payments/{id}", h_payments_get, ROLE_VIEWER, 0, 0},
     {"POST", "/api/payments/{id}/refunds", h_payments_refund, ROLE_ADMIN, 4 * KB, HTTP_BODY_JSON},
     {"POST", "/api/public/iyzico/callback/{tenant}/{id}", h_payments_iyzico_callback, ROLE_NONE,

@@ -371,7 +371,7 @@ static void test_amount_mismatch(void **state)
 static void test_reconciliation(void **state)
 {
     (void)state;
-    char order[64], payment[64], pi[64], sql[400];
+    char order[64], payment[64], pi[64], sql[400], path[200];
     new_order("40.00", order, sizeof(order));
     pay(order, "stripe", "k-rec", payment, sizeof(payment), pi, sizeof(pi));
     /* the buyer paid, the webhook was lost; an hour later the reconciliation asks Stripe */
@@ -388,8 +388,16 @@ static void test_reconciliation(void **state)
                            "'reconciliation'",
                            order),
                      1);
-    /* visible in the payment's history */
-    char path[200];
+    /* visible in the order's history and the payment's */
+    snprintf(path, sizeof(path), "/api/orders/%s/history", order);
+    json_t *hist = call("GET", path, NULL, 200);
+    json_t *first = json_array_get(json_object_get(hist, "data"), 0);
+    assert_string_equal(str(first, "from"), "pending");
+    assert_string_equal(str(first, "to"), "paid");
+    assert_string_equal(str(first, "cause"), "reconciliation");
+    assert_string_equal(str(first, "payment_id"), payment);
+    json_decref(hist);
+    json_decref(call_key(other_key, "GET", path, NULL, NULL, 404, NULL));
     snprintf(path, sizeof(path), "/api/payments/%s", payment);
     json_t *j = call("GET", path, NULL, 200);
     char *text = json_dumps(json_object_get(j, "history"), JSON_COMPACT);

@@ -1148,3 +1148,31 @@ int commerce_store_order_set_status(struct db_conn *c, int64_t tenant, int64_t o
     db_bind_time(s, 7, now_ms);
     return db_exec_write(s, NULL, e);
 }
+
+static void read_change(struct db_stmt *s, struct arena *a, void *out)
+{
+    struct commerce_status_change *ch = out;
+    ch->from_status = db_col_str(s, 0, a);
+    ch->to_status = db_col_str(s, 1, a);
+    ch->cause = db_col_str(s, 2, a);
+    ch->payment_id = db_col_dup(s, 3, a);
+    ch->at = db_col_time(s, 4);
+}
+
+int commerce_store_order_history(struct db_conn *c, int64_t tenant, int64_t order_pk,
+                                 struct arena *a, struct commerce_status_change **rows, size_t *n,
+                                 struct err *e)
+{
+    struct db_stmt *s;
+    int rc = db_prepare(c, &s,
+                        "SELECT h.from_status, h.to_status, h.cause, p.public_id, h.at FROM "
+                        "order_status_history h LEFT JOIN payments p ON p.id = h.payment_id AND "
+                        "p.tenant_id = h.tenant_id WHERE h.tenant_id = ? AND h.order_id = ? "
+                        "ORDER BY h.id",
+                        e);
+    if (rc)
+        return rc;
+    db_bind_i64(s, 1, tenant);
+    db_bind_i64(s, 2, order_pk);
+    return db_list(s, read_change, sizeof(**rows), a, (void **)rows, n, e);
+}

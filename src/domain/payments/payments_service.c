@@ -213,6 +213,32 @@ int payments_iyzico_callback(struct db_conn *c, int64_t tenant, const char *paym
     return rc;
 }
 
+int payments_order_history_json(struct db_conn *c, int64_t tenant, const char *order_id,
+                                struct arena *a, json_t **out, struct err *e)
+{
+    struct commerce_order o;
+    int rc = commerce_store_order_get(c, tenant, order_id, a, &o, e);
+    if (rc == ERR_NOT_FOUND)
+        return err_replace(e, ERR_NOT_FOUND, "id", "no order %s", order_id);
+    struct commerce_status_change *rows = NULL;
+    size_t n = 0;
+    if (!rc)
+        rc = commerce_store_order_history(c, tenant, o.pk, a, &rows, &n, e);
+    if (rc)
+        return rc;
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        char t[CLOCK_ISO_LEN];
+        clock_format_iso(rows[i].at, t);
+        json_array_append_new(arr,
+                              json_pack("{s:s, s:s, s:s, s:o, s:s}", "from", rows[i].from_status,
+                                        "to", rows[i].to_status, "cause", rows[i].cause,
+                                        "payment_id", opt_str(rows[i].payment_id), "at", t));
+    }
+    *out = json_pack("{s:o}", "data", arr);
+    return 0;
+}
+
 static const char *dump(json_t *o, struct arena *a)
 {
     char *s = json_dumps(o, JSON_COMPACT);

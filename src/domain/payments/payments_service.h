@@ -92,6 +92,10 @@ int payments_get_json(struct db_conn *c, int64_t tenant, const char *payment_id,
 int payments_list_json(struct db_conn *c, int64_t tenant, const char *order_id, struct arena *a,
                        json_t **out, struct err *e);
 
+/* GET: an order's status changes with their causes ({"data": [...]}); ERR_NOT_FOUND naming "id". */
+int payments_order_history_json(struct db_conn *c, int64_t tenant, const char *order_id,
+                                struct arena *a, json_t **out, struct err *e);
+
 /*
  * Apply `ev` to payment `pk` of `tenant` in the caller's transaction: the state machine, the
  * payment's history (with `cause` and `detail`), and the order: pending → paid (running the
