@@ -516,6 +516,26 @@ static void test_iyzico(void **state)
                            "o.order_id = h.order_id WHERE o.public_id = '%s'",
                            order),
                      1);
+
+    /* refunds through iyzico's refund API, by the basket item's transaction */
+    snprintf(path, sizeof(path), "/api/payments/%s/refunds", payment);
+    json_decref(call_key(ADMIN, "POST", path, "{\"amount\":\"99.91\"}", "iyz-r0", 400, NULL));
+    json_t *r1 = call_key(ADMIN, "POST", path, "{\"amount\":\"30.00\"}", "iyz-r1", 201, NULL);
+    assert_string_equal(str(r1, "amount"), "30.00");
+    json_decref(r1);
+    assert_true(fake_iyzico_refunded(iyzico, token) > 29.99 &&
+                fake_iyzico_refunded(iyzico, token) < 30.01);
+    assert_true(order_is(order, "partially_refunded"));
+    bool replayed = false;
+    r1 = call_key(ADMIN, "POST", path, "{\"amount\":\"30.00\"}", "iyz-r1", 201, &replayed);
+    assert_true(replayed);
+    json_decref(r1);
+    json_t *r2 = call_key(ADMIN, "POST", path, "{}", "iyz-r2", 201, NULL);
+    assert_string_equal(str(r2, "amount"), "69.90");
+    json_decref(r2);
+    assert_true(fake_iyzico_refunded(iyzico, token) > 99.89);
+    assert_true(order_is(order, "refunded"));
+    assert_true(payment_is(payment, "refunded"));
 }
 
 static void test_tenant_isolation(void **state)

@@ -562,11 +562,16 @@ int payments_refund(struct db *db, int64_t tenant, const char *payment_id, const
         if (!rc && !found)
             rc = err_set(e, ERR_INTERNAL, "refund %lld of this key is gone",
                          (long long)idem.resource_pk);
+        /* iyzico takes no idempotency key: a refund sent once is never sent again blindly */
+        if (!rc && p.provider == PAYMENT_IYZICO)
+            rc = err_set_field(e, ERR_CONFLICT, "Idempotency-Key",
+                               "refund %s was sent to iyzico and its answer was lost; check it "
+                               "in iyzico's panel",
+                               rf.id);
     } else if (!rc) {
-        if (p.provider != PAYMENT_STRIPE)
+        if (p.provider == PAYMENT_IYZICO && !p.provider_txn_id)
             rc = err_set_field(e, ERR_CONFLICT, "provider",
-                               "refunds through %s are not supported yet",
-                               payment_provider_name(p.provider));
+                               "iyzico has not told which transaction to refund yet");
         int64_t reserved = 0;
         if (!rc)
             rc = payments_store_refund_reserved(c, tenant, p.pk, &reserved, e);
@@ -595,18 +600,38 @@ int payments_refund(struct db *db, int64_t tenant, const char *payment_id, const
     if (rc)
         goto out;
 
-    struct stripe_config cfg;
-    struct stripe_refund sr;
-    struct stripe_failure f;
-    memset(&f, 0, sizeof(f));
     struct money amount = {rf.amount, p.currency};
-    char key[PAYMENTS_ID_MAX + 16];
-    snprintf(key, sizeof(key), "iceshop-%s", rf.id);
-    rc = stripe_settings(c, tenant, a, &cfg, e);
-    bool asked = !rc;
-    if (!rc)
-        rc = stripe_refund_create(&cfg, p.provider_ref, &amount, key, &sr, &f, e);
-    if (rc && (!asked || (!f.retryable && f.status >= 400 && f.status < 500))) {
+    const char *refund_ref = NULL;
+    bool asked = false, refused = false;
+    if (p.provider == PAYMENT_STRIPE) {
+        struct stripe_config cfg;
+        struct stripe_refund sr;
+        struct stripe_failure f;
+        memset(&f, 0, sizeof(f));
+        char key[PAYMENTS_ID_MAX + 16];
+        snprintf(key, sizeof(key), "iceshop-%s", rf.id);
+        rc = stripe_settings(c, tenant, a, &cfg, e);
+        asked = !rc;
+        if (!rc)
+            rc = stripe_refund_create(&cfg, p.provider_ref, &amount, key, &sr, &f, e);
+        refused = !f.retryable && f.status >= 400 && f.status < 500;
+        if (!rc)
+            refund_ref = arena_strdup(a, sr.id);
+    } else {
+        struct iyzico_config cfg;
+        struct iyzico_refund ir;
+        struct iyzico_failure f;
+        memset(&f, 0, sizeof(f));
+        rc = iyzico_settings(c, tenant, a, &cfg, e);
+        asked = !rc;
+        if (!rc)
+            rc = iyzico_refund_create(&cfg, rf.id, p.provider_txn_id, &amount, &ir, &f, e);
+        /* iyzico refused (its error code, not a lost answer): nothing was refunded */
+        refused = f.code[0] && !f.retryable && strcmp(f.code, "amount") != 0;
+        if (!rc)
+            refund_ref = arena_strdup(a, ir.payment_transaction_id);
+    }
+    if (rc && (!asked || refused)) {
         /* refused for good: the refund failed, what it held is free again */
         struct err keep = *e;
         (void)payments_store_refund_finish(c, tenant, rf.pk, "failed", NULL, keep.msg, now_ms,
@@ -618,7 +643,7 @@ int payments_refund(struct db *db, int64_t tenant, const char *payment_id, const
     rc = db_begin(c, e);
     if (rc)
         goto out;
-    rc = payments_store_refund_finish(c, tenant, rf.pk, "succeeded", sr.id, NULL, now_ms, e);
+    rc = payments_store_refund_finish(c, tenant, rf.pk, "succeeded", refund_ref, NULL, now_ms, e);
     struct payment cur;
     if (!rc)
         rc = payments_store_get_pk(c, tenant, p.pk, a, &cur, e);
@@ -639,7 +664,7 @@ int payments_refund(struct db *db, int64_t tenant, const char *payment_id, const
     if (!rc) {
         json_t *o = json_pack("{s:s, s:s, s:o, s:s, s:s}", "id", rf.id, "payment_id", p.id,
                               "amount", money_json(rf.amount, p.currency), "status", "succeeded",
-                              "provider_ref", sr.id);
+                              "provider_ref", refund_ref ? refund_ref : "");
         out->status = 201;
         out->body = dump(o, a);
         rc = payments_store_idem_finish(c, tenant, req->idem_key, out->status, out->body, e);
@@ -669,7 +694,7 @@ int payments_check(struct db *db, int64_t tenant, int64_t pk, const char *cause,
     struct payment_event ev = {PAYMENT_EV_OPENED, 0};
     int64_t seen_amount = 0;
     char seen_currency[8] = "";
-    const char *detail = NULL, *iyzico_payment_id = NULL;
+    const char *detail = NULL, *iyzico_payment_id = NULL, *iyzico_txn_id = NULL;
     if (p.provider == PAYMENT_STRIPE) {
         struct stripe_config cfg;
         struct stripe_intent in;
@@ -704,6 +729,8 @@ int payments_check(struct db *db, int64_t tenant, int64_t pk, const char *cause,
             ev.kind = PAYMENT_EV_FAILED;
         if (ip.payment_id[0])
             iyzico_payment_id = arena_strdup(a, ip.payment_id);
+        if (ip.payment_transaction_id[0])
+            iyzico_txn_id = arena_strdup(a, ip.payment_transaction_id);
         detail = arena_printf(a, "%s %s", p.provider_ref, ip.payment_status);
     }
     rc = db_begin(c, e);
@@ -713,7 +740,8 @@ int payments_check(struct db *db, int64_t tenant, int64_t pk, const char *cause,
     if (ev.kind != PAYMENT_EV_OPENED)
         rc = payments_check_amount(c, &p, seen_amount, seen_currency, cause, now_ms, &ok, e);
     if (!rc && ok && iyzico_payment_id)
-        rc = payments_store_set_provider_payment_id(c, tenant, pk, iyzico_payment_id, e);
+        rc = payments_store_set_provider_payment_id(c, tenant, pk, iyzico_payment_id, iyzico_txn_id,
+                                                    e);
     if (!rc && ok)
         rc = payments_apply(c, tenant, pk, &ev, cause, detail, now_ms, a, e);
     if (!rc && ok && ev.kind == PAYMENT_EV_OPENED)

@@ -14,9 +14,8 @@
 #define PAY_COLS                                                                                   \
     "p.id, p.tenant_id, p.public_id, p.order_id, o.public_id, p.provider, p.status, p.currency, "  \
     "p.amount, p.refunded_amount, p.provider_ref, p.provider_payment_id, p.client_secret, "        \
-    "p.page_url, p.error, p.disputed, p.created_at, p.updated_at FROM payments p JOIN orders o "   \
-    "ON "                                                                                          \
-    "o.order_id = p.order_id "
+    "p.page_url, p.error, p.disputed, p.created_at, p.updated_at, p.provider_txn_id FROM "         \
+    "payments p JOIN orders o ON o.order_id = p.order_id "
 
 static void read_payment(struct db_stmt *s, struct arena *a, void *out)
 {
@@ -39,6 +38,7 @@ static void read_payment(struct db_stmt *s, struct arena *a, void *out)
     p->disputed = db_col_i64(s, 15) != 0;
     p->created_at = db_col_time(s, 16);
     p->updated_at = db_col_time(s, 17);
+    p->provider_txn_id = db_col_dup(s, 18, a);
 }
 
 static void bind_opt(struct db_stmt *s, int idx, const char *v)
@@ -197,16 +197,20 @@ int payments_store_set_error(struct db_conn *c, int64_t tenant, int64_t pk, cons
 }
 
 int payments_store_set_provider_payment_id(struct db_conn *c, int64_t tenant, int64_t pk,
-                                           const char *payment_id, struct err *e)
+                                           const char *payment_id, const char *txn_id,
+                                           struct err *e)
 {
     struct db_stmt *s;
-    int rc = db_prepare(
-        c, &s, "UPDATE payments SET provider_payment_id = ? WHERE tenant_id = ? AND id = ?", e);
+    int rc = db_prepare(c, &s,
+                        "UPDATE payments SET provider_payment_id = ?, provider_txn_id = "
+                        "COALESCE(?, provider_txn_id) WHERE tenant_id = ? AND id = ?",
+                        e);
     if (rc)
         return rc;
     bind_opt(s, 1, payment_id);
-    db_bind_i64(s, 2, tenant);
-    db_bind_i64(s, 3, pk);
+    bind_opt(s, 2, txn_id);
+    db_bind_i64(s, 3, tenant);
+    db_bind_i64(s, 4, pk);
     return db_exec_write(s, NULL, e);
 }
 

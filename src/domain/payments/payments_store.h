@@ -30,6 +30,7 @@ struct payment {
     const struct money_currency *currency;
     const char *provider_ref;        /* pi_… or the iyzico token; NULL before the provider knew */
     const char *provider_payment_id; /* iyzico's paymentId, NULL otherwise */
+    const char *provider_txn_id;     /* iyzico's paymentTransactionId (what refunds name) */
     const char *client_secret;       /* Stripe: what the buyer's page confirms with */
     const char *page_url;            /* iyzico: where the buyer pays */
     const char *error;               /* the provider's last refusal, or NULL */
@@ -83,7 +84,8 @@ int payments_store_set_opened(struct db_conn *c, int64_t tenant, int64_t pk, con
 int payments_store_set_error(struct db_conn *c, int64_t tenant, int64_t pk, const char *error,
                              int64_t now_ms, struct err *e);
 int payments_store_set_provider_payment_id(struct db_conn *c, int64_t tenant, int64_t pk,
-                                           const char *payment_id, struct err *e);
+                                           const char *payment_id, const char *txn_id,
+                                           struct err *e);
 int payments_store_set_disputed(struct db_conn *c, int64_t tenant, int64_t pk, int64_t now_ms,
                                 struct err *e);
 /*

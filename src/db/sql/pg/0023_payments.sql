@@ -44,6 +44,7 @@ CREATE TABLE payments (
     refunded_amount BIGINT NOT NULL DEFAULT 0 CHECK (refunded_amount >= 0),
     provider_ref    TEXT NULL,
     provider_payment_id TEXT NULL,
+    provider_txn_id TEXT NULL, -- iyzico: the basket item's paymentTransactionId (refunds)
     client_secret   TEXT NULL,
     page_url        TEXT NULL,
     disputed        INTEGER NOT NULL DEFAULT 0,
