@@ -27,6 +27,8 @@
 #include "domain/flash/links.h"
 #include "domain/notify/notify_jobs.h"
 #include "domain/recovery/recovery.h"
+#include "domain/payments/payments_jobs.h"
+#include "domain/payments/payments_service.h"
 #include "domain/webhooks/webhooks.h"
 #include "http/app.h"
 #include "http/assets.h"
@@ -248,6 +250,10 @@ static int serve(struct config *cfg)
     if (rc)
         goto out;
     flash_links_configure(app.token_key, cfg->public_url);
+    payments_configure(&(struct payments_options){.secret_key = app.secret_key,
+                                                  .default_tenant = app.default_tenant_id,
+                                                  .public_url = cfg->public_url,
+                                                  .pending_after_s = cfg->payments_pending_s});
 
     app.jobs = job_registry_new();
     rc = platform_tasks_register(app.jobs, &app.cfg, &e);
@@ -270,9 +276,15 @@ static int serve(struct config *cfg)
      * Providers whose verified webhook events are acted on; a provider without a row has its
      * events kept in the ledger and marked ignored (payments and cart recovery add theirs).
      */
-    static const struct inbound_handler inbound_handlers[] = {{NULL, NULL}};
+    static const struct inbound_handler inbound_handlers[] = {
+        {"stripe", payments_stripe_event},
+        {"iyzico", payments_iyzico_event},
+    };
     if (!rc)
-        rc = inbound_jobs_register(app.jobs, inbound_handlers, 0, &e);
+        rc = inbound_jobs_register(app.jobs, inbound_handlers,
+                                   sizeof(inbound_handlers) / sizeof(inbound_handlers[0]), &e);
+    if (!rc)
+        rc = payments_jobs_register(app.jobs, &e);
     if (!rc)
         rc = webhooks_jobs_register(app.jobs, &e);
     if (!rc)
@@ -325,6 +337,8 @@ static int serve(struct config *cfg)
             rc = intel_profiles_schedule(app.sched, &e);
         if (!rc)
             rc = certificates_jobs_schedule(app.sched, &e);
+        if (!rc)
+            rc = payments_jobs_schedule(app.sched, cfg->payments_reconcile_s, &e);
         if (!rc)
             rc = sched_start(app.sched, &e);
         if (rc)

@@ -95,6 +95,8 @@ int config_load(struct config *cfg, struct err *e)
     cfg->scheduler = 1;
     str_copy(cfg->storage_url, sizeof(cfg->storage_url), "file://var/files");
     cfg->files_max_bytes = 10 * 1024 * 1024;
+    cfg->payments_reconcile_s = 300;
+    cfg->payments_pending_s = 900;
 
     const char *listen = getenv("ICESHOP_LISTEN");
     int rc = 0;
@@ -130,6 +132,8 @@ int config_load(struct config *cfg, struct err *e)
         env_str("ICESHOP_S3_ACCESS_KEY", cfg->s3_access_key, sizeof(cfg->s3_access_key), e) ||
         env_str("ICESHOP_S3_SECRET_KEY", cfg->s3_secret_key, sizeof(cfg->s3_secret_key), e) ||
         env_int("ICESHOP_FILES_MAX_BYTES", 1, 1024 * 1024 * 1024, &cfg->files_max_bytes, e) ||
+        env_int("ICESHOP_PAYMENTS_RECONCILE_INTERVAL", 1, 86400, &cfg->payments_reconcile_s, e) ||
+        env_int("ICESHOP_PAYMENTS_PENDING_AFTER", 1, 30 * 86400, &cfg->payments_pending_s, e) ||
         env_int("ICESHOP_WORKERS", 0, 256, &cfg->workers, e) ||
         env_int("ICESHOP_HTTP_THREADS", 1, 256, &cfg->http_threads, e) ||
         env_int("ICESHOP_DB_POOL", 0, 1024, &cfg->db_pool, e) ||

@@ -58,6 +58,9 @@ struct config {
     char s3_access_key[256];   /* ICESHOP_S3_ACCESS_KEY for s3:// storage */
     char s3_secret_key[256];   /* ICESHOP_S3_SECRET_KEY */
     int files_max_bytes;       /* ICESHOP_FILES_MAX_BYTES per upload unless a tenant sets its own */
+    int payments_reconcile_s;  /* ICESHOP_PAYMENTS_RECONCILE_INTERVAL seconds, default 300 */
+    int payments_pending_s;    /* ICESHOP_PAYMENTS_PENDING_AFTER: seconds before reconciliation
+                                  asks about a pending payment, default 900 */
 };
 
 /* Defaults, then every ICESHOP_* variable present; ERR_INVALID names the bad variable. */

@@ -10,6 +10,8 @@
 #include "domain/account/login_throttle.h"
 #include "domain/alerts/alerts.h"
 #include "domain/recovery/recovery.h"
+#include "domain/payments/payments_jobs.h"
+#include "domain/payments/payments_store.h"
 #include "http/auth.h"
 #include "http/handlers.h"
 #include "net/storage.h"
@@ -173,6 +175,48 @@ int h_health_detailed(struct http_req *r, struct err *e)
 }
 
 static int recovery_metrics_render(struct buf *b);
+/* Payments by provider and status reached (all tenants), and the webhook latency histograms. */
+static int payments_metrics(struct http_req *r, struct buf *b)
+{
+    static const char *const providers[] = {"stripe", "iyzico"};
+    int64_t counts[2][PAYMENT_REFUNDED + 1];
+    struct db_conn *c;
+    struct err e;
+    err_init(&e);
+    int rc = 0;
+    bool ok = http_req_db(r, &c, &e) == 0 && payments_store_status_counts(c, counts, &e) == 0;
+    rc |= buf_appends(b, "# HELP iceshop_payments_total Payments that reached each status, by "
+                         "provider.\n"
+                         "# TYPE iceshop_payments_total counter\n");
+    for (int p = 0; p < 2 && ok; p++) {
+        for (int s = PAYMENT_PENDING; s <= PAYMENT_REFUNDED; s++)
+            rc |= buf_appendf(b, "iceshop_payments_total{provider=\"%s\",status=\"%s\"} %lld\n",
+                              providers[p], payment_status_name((enum payment_status)s),
+                              (long long)counts[p][s]);
+    }
+    rc |= buf_appends(b, "# HELP iceshop_payments_webhook_latency_seconds From a provider "
+                         "event's receipt to payments acting on it, in this process.\n"
+                         "# TYPE iceshop_payments_webhook_latency_seconds histogram\n");
+    for (int p = 0; p < 2; p++) {
+        struct payments_latency l;
+        payments_latency_snapshot(p, &l);
+        for (int i = 0; i < PAYMENTS_LATENCY_BOUNDS; i++)
+            rc |= buf_appendf(b,
+                              "iceshop_payments_webhook_latency_seconds_bucket{provider=\"%s\","
+                              "le=\"%g\"} %llu\n",
+                              providers[p], payments_latency_bounds[i],
+                              (unsigned long long)l.buckets[i]);
+        rc |= buf_appendf(b,
+                          "iceshop_payments_webhook_latency_seconds_bucket{provider=\"%s\","
+                          "le=\"+Inf\"} %llu\n"
+                          "iceshop_payments_webhook_latency_seconds_sum{provider=\"%s\"} %.3f\n"
+                          "iceshop_payments_webhook_latency_seconds_count{provider=\"%s\"} %llu\n",
+                          providers[p], (unsigned long long)l.buckets[PAYMENTS_LATENCY_BOUNDS],
+                          providers[p], l.sum_s, providers[p],
+                          (unsigned long long)l.buckets[PAYMENTS_LATENCY_BOUNDS]);
+    }
+    return rc;
+}
 
 int h_metrics(struct http_req *r, struct err *e)
 {
@@ -216,6 +260,7 @@ int h_metrics(struct http_req *r, struct err *e)
                       "iceshop_db_up %d\n",
                       db_backend_name(app->db), (unsigned long long)db_error_count(app->db),
                       db_ok ? 1 : 0);
+    rc |= payments_metrics(r, &b);
     rc |= buf_appendf(&b,
                       "# HELP iceshop_login_failures_total Failed logins since start.\n"
                       "# TYPE iceshop_login_failures_total counter\n"

@@ -114,6 +114,16 @@ int h_carts_list(struct http_req *r, struct err *e);
 int h_carts_get(struct http_req *r, struct err *e);
 int h_import(struct http_req *r, struct err *e);
 
+/* api_payments.c: payments of orders, refunds, iyzico's callback */
+int h_payments_create(struct http_req *r, struct err *e);
+int h_payments_list(struct http_req *r, struct err *e);
+int h_payments_get(struct http_req *r, struct err *e);
+int h_payments_refund(struct http_req *r, struct err *e);
+int h_payments_iyzico_callback(struct http_req *r, struct err *e);
+int h_orders_fulfil(struct http_req *r, struct err *e);
+int h_orders_cancel(struct http_req *r, struct err *e);
+int h_orders_history(struct http_req *r, struct err *e);
+
 /* api_public.c: the signed-link pages' endpoints (the token is the credential) */
 int h_public_window(struct http_req *r, struct err *e);
 int h_public_window_qr(struct http_req *r, struct err *e);

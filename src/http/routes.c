@@ -36,6 +36,8 @@ const struct http_route http_routes[] = {
     {"DELETE", "/api/integrations/{provider}", h_integrations_delete, ROLE_ADMIN, 0, 0},
     {"POST", "/api/webhooks/{provider}", h_webhooks_inbound, ROLE_NONE, 256 * KB, 0},
     {"POST", "/api/webhooks/{provider}/{tenant}", h_webhooks_inbound, ROLE_NONE, 256 * KB, 0},
+    /* the same intake under the short path providers are often set up with */
+    {"POST", "/webhooks/{provider}", h_webhooks_inbound, ROLE_NONE, 256 * KB, 0},
 
     /* durable jobs */
     {"GET", "/api/jobs", h_jobs_list, ROLE_VIEWER, 0, 0},
@@ -199,6 +201,17 @@ const struct http_route http_routes[] = {
     {"GET", "/api/me/certificates", h_certificates_mine, ROLE_VIEWER, 0, 0},
     {"GET", "/verify/{id}", h_verify_page, ROLE_NONE, 0, 0},
     {"GET", "/.well-known/iceshop-certificate-keys", h_certificate_keys, ROLE_NONE, 0, 0},
+    /* payments of orders (Idempotency-Key on both POSTs), fulfilling and cancelling by hand,
+     * refunds, iyzico's buyer callback */
+    {"POST", "/api/orders/{id}/payments", h_payments_create, ROLE_OPERATOR, 4 * KB, HTTP_BODY_JSON},
+    {"GET", "/api/orders/{id}/payments", h_payments_list, ROLE_VIEWER, 0, 0},
+    {"POST", "/api/orders/{id}/fulfil", h_orders_fulfil, ROLE_OPERATOR, 0, 0},
+    {"POST", "/api/orders/{id}/cancel", h_orders_cancel, ROLE_OPERATOR, 0, 0},
+    {"GET", "/api/orders/{id}/history", h_orders_history, ROLE_VIEWER, 0, 0},
+    {"GET", "/api/payments/{id}", h_payments_get, ROLE_VIEWER, 0, 0},
+    {"POST", "/api/payments/{id}/refunds", h_payments_refund, ROLE_ADMIN, 4 * KB, HTTP_BODY_JSON},
+    {"POST", "/api/public/iyzico/callback/{tenant}/{id}", h_payments_iyzico_callback, ROLE_NONE,
+     8 * KB, 0},
 
     /* the notification outbox */
     {"GET", "/api/messages", h_messages_list, ROLE_VIEWER, 0, 0},

@@ -16,6 +16,7 @@
 
 #define PATH_INIT     "/payment/iyzipos/checkoutform/initialize/ecom"
 #define PATH_RETRIEVE "/payment/iyzipos/checkoutform/auth/ecom/detail"
+#define PATH_REFUND   "/payment/refund"
 
 void iyzico_auth_header(const char *api_key, const char *secret_key, const char *random,
                         const char *path, const char *body, char *out, size_t n)
@@ -265,6 +266,14 @@ int iyzico_checkout_retrieve(const struct iyzico_config *c, const char *conversa
     copy(out->basket_id, sizeof(out->basket_id),
          json_string_value(json_object_get(ans, "basketId")));
     copy(out->token, sizeof(out->token), json_string_value(json_object_get(ans, "token")));
+    json_t *txn = json_object_get(json_array_get(json_object_get(ans, "itemTransactions"), 0),
+                                  "paymentTransactionId");
+    if (json_is_integer(txn))
+        snprintf(out->payment_transaction_id, sizeof(out->payment_transaction_id),
+                 "%" JSON_INTEGER_FORMAT, json_integer_value(txn));
+    else
+        copy(out->payment_transaction_id, sizeof(out->payment_transaction_id),
+             json_string_value(txn));
     const char *fields[] = {out->payment_status,
                             out->payment_id,
                             cur,
@@ -279,6 +288,46 @@ int iyzico_checkout_retrieve(const struct iyzico_config *c, const char *conversa
         rc = err_set(e, ERR_UPSTREAM, "iyzico's payment result is not signed with our secret key");
         memset(out, 0, sizeof(*out));
     }
+    json_decref(ans);
+    return rc;
+}
+
+int iyzico_refund_create(const struct iyzico_config *c, const char *conversation_id,
+                         const char *payment_transaction_id, const struct money *amount,
+                         struct iyzico_refund *out, struct iyzico_failure *f, struct err *e)
+{
+    memset(out, 0, sizeof(*out));
+    memset(f, 0, sizeof(*f));
+    if (!payment_transaction_id || !*payment_transaction_id)
+        return err_set_field(e, ERR_INVALID, "payment_transaction_id",
+                             "payment_transaction_id is required");
+    if (!amount || !amount->currency || amount->minor <= 0)
+        return err_set_field(e, ERR_INVALID, "amount", "a refund needs a positive amount");
+    json_t *req = json_pack("{s:s, s:s, s:s, s:o, s:s, s:s}", "locale", "tr", "conversationId",
+                            conversation_id ? conversation_id : "", "paymentTransactionId",
+                            payment_transaction_id, "price", price_json(amount), "currency",
+                            amount->currency->code, "ip", "127.0.0.1");
+    json_t *ans = NULL;
+    int rc = post(c, PATH_REFUND, req, &ans, f, e);
+    json_decref(req);
+    if (rc)
+        return rc;
+    char text[48] = "";
+    struct err pe;
+    err_init(&pe);
+    if (read_price(json_object_get(ans, "price"), amount->currency->code, text, sizeof(text),
+                   &out->price, &pe) ||
+        !money_eq(&out->price, amount)) {
+        copy(f->code, sizeof(f->code), "amount");
+        rc = err_set(e, ERR_UPSTREAM, "iyzico's refund answer names another amount");
+    }
+    json_t *txn = json_object_get(ans, "paymentTransactionId");
+    if (json_is_integer(txn))
+        snprintf(out->payment_transaction_id, sizeof(out->payment_transaction_id),
+                 "%" JSON_INTEGER_FORMAT, json_integer_value(txn));
+    else
+        copy(out->payment_transaction_id, sizeof(out->payment_transaction_id),
+             json_string_value(txn));
     json_decref(ans);
     return rc;
 }

@@ -61,6 +61,12 @@ struct iyzico_payment {
     char basket_id[96];
     char token[128];
     struct money price, paid_price;
+    char payment_transaction_id[40]; /* the first basket item's: what a refund names */
+};
+
+struct iyzico_refund {
+    char payment_transaction_id[40];
+    struct money price; /* what iyzico says it refunded */
 };
 
 /* What went wrong: iyzico's errorCode / errorMessage, and whether to try again later. */
@@ -82,6 +88,16 @@ int iyzico_checkout_init(const struct iyzico_config *c, const struct iyzico_chec
 int iyzico_checkout_retrieve(const struct iyzico_config *c, const char *conversation_id,
                              const char *token, struct iyzico_payment *out,
                              struct iyzico_failure *f, struct err *e);
+
+/*
+ * Refund `amount` of the basket item `payment_transaction_id` (POST /payment/refund; a full or
+ * partial refund, never more than is left of the item). iyzico takes no idempotency key: a
+ * request whose answer was lost must not simply be sent again. ERR_UPSTREAM with *f when iyzico
+ * refused or was unreachable, or answered another amount (f->code "amount").
+ */
+int iyzico_refund_create(const struct iyzico_config *c, const char *conversation_id,
+                         const char *payment_transaction_id, const struct money *amount,
+                         struct iyzico_refund *out, struct iyzico_failure *f, struct err *e);
 
 /* The IYZWSv2 Authorization value for (random, path, body); for the fake and tests. */
 void iyzico_auth_header(const char *api_key, const char *secret_key, const char *random,

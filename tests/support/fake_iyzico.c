@@ -19,6 +19,7 @@
 struct checkout {
     char token[64], conversation[96], basket[96], currency[8];
     double price, paid;
+    double refunded;
 };
 
 struct fake_iyzico {
@@ -163,14 +164,40 @@ static void handle(void *cls, const struct fake_http_request *q, struct fake_htt
             snprintf(line, sizeof(line), "%s:%s:%s:%s:%s:%s:%s:%s", status, pid, c->currency,
                      c->basket, c->conversation, p1, p2, c->token);
             hmac_hex(signer, line, sig);
-            json_t *o =
-                json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:f, s:f, s:s, s:s}", "status", "success",
-                          "paymentStatus", status, "paymentId", pid, "currency", c->currency,
-                          "basketId", c->basket, "conversationId", c->conversation, "paidPrice",
-                          c->paid, "price", c->price, "token", c->token, "signature", sig);
+            char tid[32];
+            snprintf(tid, sizeof(tid), "3%07zu", (size_t)(c - f->co) + 1);
+            json_t *o = json_pack(
+                "{s:s, s:s, s:s, s:s, s:s, s:s, s:f, s:f, s:s, s:s, s:[{s:s, s:f}]}", "status",
+                "success", "paymentStatus", status, "paymentId", pid, "currency", c->currency,
+                "basketId", c->basket, "conversationId", c->conversation, "paidPrice", c->paid,
+                "price", c->price, "token", c->token, "signature", sig, "itemTransactions",
+                "paymentTransactionId", tid, "paidPrice", c->paid);
             a->body = json_dumps(o, JSON_COMPACT);
             json_decref(o);
             f->next_status[0] = '\0';
+        }
+    } else if (strcmp(q->url, "/payment/refund") == 0) {
+        /* refunds by basket item: at most what is left of it */
+        const char *tid = json_string_value(json_object_get(req, "paymentTransactionId"));
+        const char *price = json_string_value(json_object_get(req, "price"));
+        struct checkout *c = NULL;
+        for (size_t i = 0; tid && i < f->n_co; i++) {
+            char t[32];
+            snprintf(t, sizeof(t), "3%07zu", i + 1);
+            c = strcmp(t, tid) == 0 ? &f->co[i] : c;
+        }
+        double v = price ? strtod(price, NULL) : 0;
+        if (!c) {
+            a->body = failure(f, "5093", "paymentTransactionId not found");
+        } else if (v <= 0 || c->refunded + v > c->paid + 1e-9) {
+            a->body = failure(f, "5096", "refund price is more than what is left");
+        } else {
+            c->refunded += v;
+            json_t *o =
+                json_pack("{s:s, s:s, s:s, s:f, s:s}", "status", "success", "paymentTransactionId",
+                          tid, "currency", c->currency, "price", v, "locale", "tr");
+            a->body = json_dumps(o, JSON_COMPACT);
+            json_decref(o);
         }
     } else {
         a->status = 404;
@@ -237,4 +264,16 @@ void fake_iyzico_last_refusal(struct fake_iyzico *f, char *out, size_t n)
     pthread_mutex_lock(&f->mu);
     snprintf(out, n, "%s", f->refusal);
     pthread_mutex_unlock(&f->mu);
+}
+
+double fake_iyzico_refunded(struct fake_iyzico *f, const char *token)
+{
+    double r = -1;
+    pthread_mutex_lock(&f->mu);
+    for (size_t i = 0; i < f->n_co; i++) {
+        if (strcmp(f->co[i].token, token) == 0)
+            r = f->co[i].refunded;
+    }
+    pthread_mutex_unlock(&f->mu);
+    return r;
 }

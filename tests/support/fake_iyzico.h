@@ -4,7 +4,8 @@
  * checking IYZWSv2 (the HMAC over random key, path and body recomputed with the secret key) and
  * that the basket adds up to the price, answering with iyzico's response signature. The payment
  * behind a token succeeds unless scripted otherwise; answers can be given a forged signature.
- * Used by tests/unit/net/test_iyzico.c.
+ * Refunds (POST /payment/refund) by basket item, at most what is left of it.
+ * Used by tests/unit/net/test_iyzico.c and tests/integration/0023-payments.c.
  */
 #ifndef ICESHOP_TESTS_FAKE_IYZICO_H
 #define ICESHOP_TESTS_FAKE_IYZICO_H
@@ -24,5 +25,8 @@ void fake_iyzico_forge_next(struct fake_iyzico *f);
 size_t fake_iyzico_requests(struct fake_iyzico *f);
 /* Why the last refused request was refused ("" when none was). */
 void fake_iyzico_last_refusal(struct fake_iyzico *f, char *out, size_t n);
+
+/* What has been refunded of the payment behind `token` (major units); -1 for an unknown token. */
+double fake_iyzico_refunded(struct fake_iyzico *f, const char *token);
 
 #endif

@@ -20,6 +20,7 @@ struct intent {
     int64_t amount, refunded;
     char currency[16];
     char order_id[64];
+    char status[32]; /* what GET answers; "" = requires_payment_method */
 };
 
 struct idem {
@@ -155,7 +156,9 @@ static char *answer(struct fake_stripe *f, const struct fake_http_request *q, un
     if (strcmp(q->method, "GET") == 0 && strncmp(q->url, "/v1/payment_intents/", 20) == 0) {
         for (size_t i = 0; i < f->n_intents; i++) {
             if (strcmp(f->intents[i].id, q->url + 20) == 0)
-                return intent_json(&f->intents[i], "requires_payment_method");
+                return intent_json(&f->intents[i], f->intents[i].status[0]
+                                                       ? f->intents[i].status
+                                                       : "requires_payment_method");
         }
         *status = 404;
         return error_json("invalid_request_error", "resource_missing", "intent",
@@ -317,4 +320,26 @@ void fake_stripe_last_body(struct fake_stripe *f, char *out, size_t n)
     pthread_mutex_lock(&f->mu);
     snprintf(out, n, "%s", f->last_body);
     pthread_mutex_unlock(&f->mu);
+}
+
+void fake_stripe_set_status(struct fake_stripe *f, const char *intent_id, const char *status)
+{
+    pthread_mutex_lock(&f->mu);
+    for (size_t i = 0; i < f->n_intents; i++) {
+        if (strcmp(f->intents[i].id, intent_id) == 0)
+            snprintf(f->intents[i].status, sizeof(f->intents[i].status), "%s", status);
+    }
+    pthread_mutex_unlock(&f->mu);
+}
+
+int64_t fake_stripe_refunded(struct fake_stripe *f, const char *intent_id)
+{
+    int64_t r = -1;
+    pthread_mutex_lock(&f->mu);
+    for (size_t i = 0; i < f->n_intents; i++) {
+        if (strcmp(f->intents[i].id, intent_id) == 0)
+            r = f->intents[i].refunded;
+    }
+    pthread_mutex_unlock(&f->mu);
+    return r;
 }

@@ -6,7 +6,7 @@
  * misses a parameter gets Stripe's invalid_request_error naming the param), and idempotency keys
  * (the same key and body replay the first answer with Idempotent-Replayed: true; the same key
  * with another body is refused with an idempotency_error). Failures can be scripted.
- * Used by tests/unit/net/test_stripe.c.
+ * Used by tests/unit/net/test_stripe.c and tests/integration/0023-payments.c.
  */
 #ifndef ICESHOP_TESTS_FAKE_STRIPE_H
 #define ICESHOP_TESTS_FAKE_STRIPE_H
@@ -27,5 +27,10 @@ size_t fake_stripe_requests(struct fake_stripe *f);
 size_t fake_stripe_intents(struct fake_stripe *f);
 /* The raw body of the last request (static storage of the fake; valid until the next one). */
 void fake_stripe_last_body(struct fake_stripe *f, char *out, size_t n);
+
+/* What GET /v1/payment_intents/{id} answers as the intent's status from now on ("succeeded"). */
+void fake_stripe_set_status(struct fake_stripe *f, const char *intent_id, const char *status);
+/* The amount refunded on an intent so far; -1 for an unknown intent. */
+int64_t fake_stripe_refunded(struct fake_stripe *f, const char *intent_id);
 
 #endif

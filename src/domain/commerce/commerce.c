@@ -9,24 +9,33 @@
 #include <stdio.h>
 #include <string.h>
 
-const char *const commerce_order_status_names[] = {"placed", "paid", "cancelled", "refunded", NULL};
+const char *const commerce_order_status_names[] = {
+    "pending", "paid", "cancelled", "refunded", "fulfilled", "partially_refunded", NULL};
 
 int commerce_order_status_parse(const char *text, const char *field,
                                 enum commerce_order_status *out, struct err *e)
 {
+    if (text && strcmp(text, "placed") == 0) {
+        *out = COMMERCE_ORDER_PENDING; /* the name before payments: not yet paid */
+        return 0;
+    }
     for (int i = 0; text && commerce_order_status_names[i]; i++) {
         if (strcmp(text, commerce_order_status_names[i]) == 0) {
             *out = (enum commerce_order_status)i;
             return 0;
         }
     }
-    return err_set_field(e, ERR_INVALID, field,
-                         "%s must be one of: placed, paid, cancelled, refunded", field);
+    return err_set_field(
+        e, ERR_INVALID, field,
+        "%s must be one of: pending (or placed), paid, fulfilled, cancelled, refunded, "
+        "partially_refunded",
+        field);
 }
 
 bool commerce_order_status_counts(enum commerce_order_status s)
 {
-    return s == COMMERCE_ORDER_PLACED || s == COMMERCE_ORDER_PAID;
+    return s == COMMERCE_ORDER_PENDING || s == COMMERCE_ORDER_PAID ||
+           s == COMMERCE_ORDER_FULFILLED || s == COMMERCE_ORDER_PARTIALLY_REFUNDED;
 }
 
 int commerce_text_check(const char *s, const char *field, bool required, struct err *e)

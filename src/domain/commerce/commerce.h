@@ -23,16 +23,23 @@
 #define COMMERCE_SOURCE_DEFAULT "api" /* source of rows created through the API */
 
 /*
- * Order status. Cancelled and refunded orders never count as spend
- * (commerce_order_status_counts).
+ * Order status. An order is pending until paid, then paid → fulfilled; or cancelled, refunded,
+ * partially_refunded (payments moves it, recording each change with its cause in
+ * order_status_history). "placed", the status before payments existed, means pending: it is
+ * accepted on input (API, imports) and stored as pending. Cancelled and refunded orders never
+ * count as spend (commerce_order_status_counts); a partially refunded one does.
  */
 enum commerce_order_status {
-    COMMERCE_ORDER_PLACED = 0,
+    COMMERCE_ORDER_PENDING = 0,
     COMMERCE_ORDER_PAID,
     COMMERCE_ORDER_CANCELLED,
     COMMERCE_ORDER_REFUNDED,
+    COMMERCE_ORDER_FULFILLED,
+    COMMERCE_ORDER_PARTIALLY_REFUNDED,
+    COMMERCE_ORDER_PLACED = COMMERCE_ORDER_PENDING, /* the old name of pending */
 };
-/* "placed", "paid", "cancelled", "refunded", NULL: indexed by the enum. */
+/* "pending", "paid", "cancelled", "refunded", "fulfilled", "partially_refunded", NULL: indexed
+ * by the enum. */
 extern const char *const commerce_order_status_names[];
 
 /*
@@ -124,10 +131,11 @@ struct commerce_cart {
     int64_t created_at, updated_at;
 };
 
-/* "placed" … into *out; ERR_INVALID naming `field` otherwise. */
+/* "pending" … (or "placed", read as pending) into *out; ERR_INVALID naming `field` otherwise. */
 int commerce_order_status_parse(const char *text, const char *field,
                                 enum commerce_order_status *out, struct err *e);
-/* Whether an order in this status counts as the customer's spend (placed, paid). */
+/* Whether an order in this status counts as the customer's spend (pending, paid, fulfilled,
+ * partially_refunded). */
 bool commerce_order_status_counts(enum commerce_order_status s);
 
 /*

@@ -754,7 +754,7 @@ static void read_basket(struct db_stmt *s, struct arena *a, void *out)
     b->created_at = db_col_time(s, 8);
     b->updated_at = db_col_time(s, 9);
     b->n_items = (size_t)db_col_i64(s, 10);
-    b->status = COMMERCE_ORDER_PLACED;
+    b->status = COMMERCE_ORDER_PENDING;
     if (db_col_count(s) > 11) {
         const char *st = db_col_text(s, 11);
         for (int i = 0; st && commerce_order_status_names[i]; i++) {
@@ -1122,4 +1122,100 @@ int commerce_store_cart_upsert(struct db_conn *c, int64_t tenant, struct commerc
     if (!rc)
         rc = items_insert(c, &CART_KIND, tenant, pk, cart->items, cart->n_items, e);
     return rc;
+}
+
+static void read_status(struct db_stmt *s, struct arena *a, void *out)
+{
+    (void)a;
+    enum commerce_order_status *st = out;
+    if (commerce_order_status_parse(db_col_text(s, 0), "status", st, &(struct err){0}))
+        *st = COMMERCE_ORDER_PENDING;
+}
+
+int commerce_store_order_status(struct db_conn *c, int64_t tenant, int64_t order_pk,
+                                enum commerce_order_status *out, struct err *e)
+{
+    bool found = false;
+    int rc = db_get_one(c, "SELECT status FROM orders WHERE tenant_id = ? AND order_id = ?", tenant,
+                        NULL, order_pk, read_status, NULL, out, &found, e);
+    if (!rc && !found)
+        rc = err_set_field(e, ERR_NOT_FOUND, "order_id", "no order %lld", (long long)order_pk);
+    return rc;
+}
+
+int commerce_store_order_set_status(struct db_conn *c, int64_t tenant, int64_t order_pk,
+                                    enum commerce_order_status from, enum commerce_order_status to,
+                                    const char *cause, int64_t payment_pk, int64_t now_ms,
+                                    struct err *e)
+{
+    struct db_stmt *s;
+    int rc = db_prepare(c, &s,
+                        "UPDATE orders SET status = ?, updated_at = ? WHERE tenant_id = ? AND "
+                        "order_id = ? AND status = ?",
+                        e);
+    if (rc)
+        return rc;
+    db_bind_text(s, 1, commerce_order_status_names[to]);
+    db_bind_time(s, 2, now_ms);
+    db_bind_i64(s, 3, tenant);
+    db_bind_i64(s, 4, order_pk);
+    db_bind_text(s, 5, commerce_order_status_names[from]);
+    int64_t changed = 0;
+    rc = db_exec_write(s, &changed, e);
+    if (rc)
+        return rc;
+    if (changed != 1) {
+        enum commerce_order_status now_st;
+        rc = commerce_store_order_status(c, tenant, order_pk, &now_st, e);
+        if (rc)
+            return rc;
+        return err_set_field(e, ERR_CONFLICT, "status", "the order is %s, not %s",
+                             commerce_order_status_names[now_st],
+                             commerce_order_status_names[from]);
+    }
+    rc = db_prepare(c, &s,
+                    "INSERT INTO order_status_history (tenant_id, order_id, from_status, "
+                    "to_status, cause, payment_id, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    e);
+    if (rc)
+        return rc;
+    db_bind_i64(s, 1, tenant);
+    db_bind_i64(s, 2, order_pk);
+    db_bind_text(s, 3, commerce_order_status_names[from]);
+    db_bind_text(s, 4, commerce_order_status_names[to]);
+    db_bind_text(s, 5, cause);
+    if (payment_pk > 0)
+        db_bind_i64(s, 6, payment_pk);
+    else
+        db_bind_null(s, 6);
+    db_bind_time(s, 7, now_ms);
+    return db_exec_write(s, NULL, e);
+}
+
+static void read_change(struct db_stmt *s, struct arena *a, void *out)
+{
+    struct commerce_status_change *ch = out;
+    ch->from_status = db_col_str(s, 0, a);
+    ch->to_status = db_col_str(s, 1, a);
+    ch->cause = db_col_str(s, 2, a);
+    ch->payment_id = db_col_dup(s, 3, a);
+    ch->at = db_col_time(s, 4);
+}
+
+int commerce_store_order_history(struct db_conn *c, int64_t tenant, int64_t order_pk,
+                                 struct arena *a, struct commerce_status_change **rows, size_t *n,
+                                 struct err *e)
+{
+    struct db_stmt *s;
+    int rc = db_prepare(c, &s,
+                        "SELECT h.from_status, h.to_status, h.cause, p.public_id, h.at FROM "
+                        "order_status_history h LEFT JOIN payments p ON p.id = h.payment_id AND "
+                        "p.tenant_id = h.tenant_id WHERE h.tenant_id = ? AND h.order_id = ? "
+                        "ORDER BY h.id",
+                        e);
+    if (rc)
+        return rc;
+    db_bind_i64(s, 1, tenant);
+    db_bind_i64(s, 2, order_pk);
+    return db_list(s, read_change, sizeof(**rows), a, (void **)rows, n, e);
 }

@@ -75,6 +75,29 @@ int commerce_store_order_create(struct db_conn *c, int64_t tenant, struct commer
 /* With its items. */
 int commerce_store_order_get(struct db_conn *c, int64_t tenant, const char *id, struct arena *a,
                              struct commerce_order *out, struct err *e);
+/*
+ * Move order `order_pk` from `from` to `to` and record the change with its cause ("payment",
+ * "refund", "reconciliation", ...) and the payment behind it (0: none) in order_status_history.
+ * ERR_CONFLICT (field "status") when the order is no longer in `from`; ERR_NOT_FOUND when the
+ * tenant has no such order.
+ */
+int commerce_store_order_set_status(struct db_conn *c, int64_t tenant, int64_t order_pk,
+                                    enum commerce_order_status from, enum commerce_order_status to,
+                                    const char *cause, int64_t payment_pk, int64_t now_ms,
+                                    struct err *e);
+/* One change of an order's status (order_status_history). */
+struct commerce_status_change {
+    const char *from_status, *to_status, *cause;
+    const char *payment_id; /* the payment's public id, or NULL */
+    int64_t at;
+};
+/* Every status change of order `order_pk`, oldest first. */
+int commerce_store_order_history(struct db_conn *c, int64_t tenant, int64_t order_pk,
+                                 struct arena *a, struct commerce_status_change **rows, size_t *n,
+                                 struct err *e);
+/* The status of order `order_pk`; ERR_NOT_FOUND when the tenant has no such order. */
+int commerce_store_order_status(struct db_conn *c, int64_t tenant, int64_t order_pk,
+                                enum commerce_order_status *out, struct err *e);
 /* Without items (n_items is their count); customer_pk 0 = every customer's. */
 int commerce_store_order_list(struct db_conn *c, int64_t tenant, int64_t customer_pk,
                               const struct page *p, struct arena *a, struct commerce_order **rows,

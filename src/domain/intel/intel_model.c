@@ -25,7 +25,8 @@ static int main_currency(struct db_conn *c, int64_t tenant, int64_t as_of_ms, ch
     struct db_stmt *s;
     int rc = db_prepare(c, &s,
                         "SELECT currency, count(*) AS k FROM orders WHERE tenant_id = ? AND "
-                        "status IN ('placed', 'paid') AND created_at <= ? GROUP BY currency "
+                        "status IN ('pending', 'paid', 'fulfilled', 'partially_refunded') AND "
+                        "created_at <= ? GROUP BY currency "
                         "ORDER BY k DESC, currency LIMIT 1",
                         e);
     if (rc)
@@ -100,7 +101,8 @@ int intel_model_fit_customers(struct db_conn *c, int64_t tenant, int64_t as_of_m
     struct db_stmt *s;
     rc = db_prepare(c, &s,
                     "SELECT customer_id, created_at, total_amount FROM orders WHERE tenant_id = ? "
-                    "AND status IN ('placed', 'paid') AND created_at <= ? AND currency = ? "
+                    "AND status IN ('pending', 'paid', 'fulfilled', 'partially_refunded') AND "
+                    "created_at <= ? AND currency = ? "
                     "ORDER BY customer_id, created_at",
                     e);
     if (rc)

@@ -160,7 +160,7 @@ static void test_copy_into_postgres(void **state)
     /* also for tables whose identity is not called id */
     snprintf(sql, sizeof(sql),
              "INSERT INTO orders (tenant_id, public_id, customer_id, status, currency, "
-             "total_amount, created_at, updated_at) VALUES (%lld, 'ord_2', 41, 'placed', 'TRY', "
+             "total_amount, created_at, updated_at) VALUES (%lld, 'ord_2', 41, 'pending', 'TRY', "
              "100, '2026-11-19T10:00:00Z', '2026-11-19T10:00:00Z')",
              (long long)tenant);
     OK(db_exec(p, sql, e));
