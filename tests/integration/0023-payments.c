@@ -5,7 +5,8 @@
  * (the same one twice acted on once, events in reverse order, an amount that is not the
  * order's), a lost webhook put right by reconciliation, partial then full refunds, iyzico's
  * Checkout Form with the buyer's callback and its signed notification, and another tenant
- * getting 404 on every payments route. Runs on the backend TEST_BACKEND selects.
+ * getting 404 on every payments route; the paid order gets its certificate (the order-paid hook).
+ * Runs on the backend TEST_BACKEND selects.
  */
 #include "support/fake_iyzico.h"
 #include "support/fake_stripe.h"
@@ -302,6 +303,15 @@ static void test_stripe_pay_and_idempotency(void **state)
     assert_true(payment_is(payment, "succeeded"));
     assert_true(order_is(order, "paid"));
     json_decref(call_key(ADMIN, "POST", path, "{\"provider\":\"stripe\"}", "k-2", 409, NULL));
+    /* the order-paid hook queued the order's certificate in the paying transaction: it is drawn */
+    WAIT_FOR(count("SELECT count(*) FROM certificates c JOIN orders o ON o.order_id = c.order_id "
+                   "WHERE o.public_id = '%s' AND c.status = 'READY'",
+                   order) == 1,
+             30000);
+    assert_int_equal(count("SELECT count(*) FROM certificates c JOIN orders o ON o.order_id = "
+                           "c.order_id WHERE o.public_id = '%s' AND c.status = 'READY'",
+                           order),
+                     1);
     /* the customer is told, by email (no phone) */
     WAIT_FOR(count("SELECT count(*) FROM messages WHERE kind = '%s'", "payment.received") == 1,
              20000);
