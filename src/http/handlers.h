@@ -58,6 +58,7 @@ int h_campaigns_config_get(struct http_req *r, struct err *e);
 int h_campaigns_learning(struct http_req *r, struct err *e);
 int h_intel_model(struct http_req *r, struct err *e);
 int h_intel_segments(struct http_req *r, struct err *e);
+int h_campaigns_decision_trace(struct http_req *r, struct err *e);
 int h_profiles_calculate(struct http_req *r, struct err *e);
 int h_profiles_recompute(struct http_req *r, struct err *e);
 int h_profiles_get(struct http_req *r, struct err *e);

@@ -99,6 +99,7 @@ const struct http_route http_routes[] = {
     {"GET", "/api/campaigns/learning", h_campaigns_learning, ROLE_VIEWER, 0, 0},
     {"GET", "/api/intel/model", h_intel_model, ROLE_VIEWER, 0, 0},
     {"GET", "/api/intel/segments", h_intel_segments, ROLE_VIEWER, 0, 0},
+    {"GET", "/api/campaigns/decision-trace/{id}", h_campaigns_decision_trace, ROLE_VIEWER, 0, 0},
     {"POST", "/api/profiles/calculate/{id}", h_profiles_calculate, ROLE_OPERATOR, 0, 0},
     {"POST", "/api/profiles/recompute", h_profiles_recompute, ROLE_ADMIN, 4 * KB,
      HTTP_BODY_JSON | HTTP_BODY_OPTIONAL},

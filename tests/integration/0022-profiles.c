@@ -154,6 +154,17 @@ static char *shop_orders(void)
                                 "\"unit_price\":\"45.00\"}]}\n",
                                 j, ts);
     }
+    /* "late" bought lattes 100, 70 and 40 days ago: its 30-day cycle expected one 10 days ago */
+    const int late_days[3] = {100, 70, 40};
+    for (int j = 0; j < 3; j++) {
+        days_ago(late_days[j], ts, sizeof(ts));
+        len += (size_t)snprintf(buf + len, cap - len,
+                                "{\"external_id\":\"l%d\",\"customer_external_id\":\"late\","
+                                "\"created_at\":\"%s\",\"currency\":\"TRY\",\"items\":[{"
+                                "\"product_external_id\":\"latte\",\"quantity\":1,"
+                                "\"unit_price\":\"50.00\"}]}\n",
+                                j, ts);
+    }
     uint64_t s = 12345;
     for (int k = 0; k < N_CUST; k++) {
         s = s * 6364136223846793005ULL + 1442695040888963407ULL;
@@ -184,8 +195,26 @@ static void import_shop(const char *key)
                            "\"price\":\"15.00\",\"currency\":\"TRY\"}\n";
     json_decref(
         call_as(key, "POST", "/api/import/products", products, "application/x-ndjson", 200));
-    const char *customers = "{\"external_id\":\"hand\",\"email\":\"hand@example.com\"}\n"
-                            "{\"external_id\":\"quiet\",\"email\":\"quiet@example.com\"}\n";
+    /* the hand customer lives in a city whose climate is known for every month */
+    json_t *city = call_as(key, "POST", "/api/cities",
+                           "{\"country_code\":\"TR\",\"name\":\"İzmir\"}", "application/json", 201);
+    char path[160], months[2048], body[300];
+    snprintf(path, sizeof(path), "/api/cities/%s/climate", str(city, "id"));
+    size_t len = (size_t)snprintf(months, sizeof(months), "{\"months\":[");
+    for (int m = 1; m <= 12; m++)
+        len += (size_t)snprintf(months + len, sizeof(months) - len,
+                                "%s{\"month\":%d,\"avg_temp_c\":%d,\"rainfall_mm\":%d,"
+                                "\"humidity_pct\":60,\"season_tag\":\"%s\"}",
+                                m > 1 ? "," : "", m, 10 + m, 100 - m, m % 2 ? "odd" : "even");
+    snprintf(months + len, sizeof(months) - len, "]}");
+    json_decref(call_as(key, "PUT", path, months, "application/json", 200));
+    snprintf(body, sizeof(body),
+             "{\"source\":\"import\",\"external_id\":\"hand\",\"email\":\"hand@example.com\","
+             "\"city_id\":\"%s\"}",
+             str(city, "id"));
+    json_decref(call_as(key, "POST", "/api/customers", body, "application/json", 201));
+    json_decref(city);
+    const char *customers = "{\"external_id\":\"quiet\",\"email\":\"quiet@example.com\"}\n";
     json_decref(
         call_as(key, "POST", "/api/import/customers", customers, "application/x-ndjson", 200));
     char *orders = shop_orders();
@@ -305,8 +334,48 @@ static void test_profiles(void **state)
     size_t i;
     long long total = 0;
     json_array_foreach(segs, i, sg) total += integer(sg, "customers");
-    assert_int_equal(total, N_CUST + 1);
+    assert_int_equal(total, N_CUST + 2);
     json_decref(j);
+
+    /* the seed's decision trace: signals from the profiles, the city's climate this month */
+    snprintf(path, sizeof(path), "/api/campaigns/decision-trace/%s", hand);
+    j = call_as(viewer_key, "GET", path, NULL, NULL, 200);
+    json_t *sig = json_object_get(j, "signals");
+    assert_string_equal(str(sig, "budgetTier"), "LOW");
+    assert_float_equal(json_number_value(json_object_get(sig, "predictedMonthlyBudget")), 90, 1e-9);
+    assert_int_equal(integer(sig, "lifetimeOrders"), 3);
+    assert_string_equal(
+        str(json_array_get(json_object_get(sig, "topCategories"), 0), "categoryName"), "Kahve");
+    assert_int_equal(json_array_size(json_object_get(sig, "replenishmentGaps")), 0);
+    json_t *city = json_object_get(sig, "city");
+    assert_string_equal(str(city, "name"), "İzmir");
+    time_t now_t = time(NULL);
+    struct tm now_tm;
+    gmtime_r(&now_t, &now_tm);
+    int month = now_tm.tm_mon + 1;
+    assert_int_equal(integer(city, "currentMonth"), month);
+    assert_float_equal(json_number_value(json_object_get(city, "avgTempC")), 10 + month, 1e-9);
+    assert_string_equal(str(city, "seasonTag"), month % 2 ? "odd" : "even");
+    json_t *vis = json_object_get(j, "visualizations");
+    assert_string_equal(str(json_object_get(vis, "budgetGauge"), "tier"), "LOW");
+    assert_string_equal(str(json_object_get(vis, "loyaltyProgress"), "current"), "BRONZE");
+    assert_string_equal(str(vis, "varietyType"), "REPEAT_BUYER");
+    json_decref(j);
+    char late[64];
+    customer_id(ADMIN, "late", late, sizeof(late));
+    snprintf(path, sizeof(path), "/api/campaigns/decision-trace/%s", late);
+    j = call("GET", path, NULL, 200);
+    json_t *gaps = json_object_get(json_object_get(j, "signals"), "replenishmentGaps");
+    assert_int_equal(json_array_size(gaps), 1);
+    assert_int_equal(integer(json_array_get(gaps, 0), "daysSinceExpected"), 10);
+    assert_int_equal(integer(json_array_get(gaps, 0), "cycleDays"), 30);
+    assert_string_equal(str(json_array_get(gaps, 0), "productName"), "Latte");
+    assert_true(json_is_null(json_object_get(json_object_get(j, "signals"), "city")));
+    json_decref(j);
+    refused(ADMIN, "GET", "/api/campaigns/decision-trace/cus_doesnotexist", NULL, 404,
+            "customerId");
+    snprintf(path, sizeof(path), "/api/campaigns/decision-trace/%s", hand);
+    refused(other_key, "GET", path, NULL, 404, "customerId");
 
     /* a backtest: as of 30 days ago the hand customer had two orders */
     char day[40], body[120];
@@ -345,7 +414,7 @@ static void test_profiles(void **state)
     assert_int_equal(
         harness_cli(srv.db_url, "profiles recompute --tenant default", out, sizeof(out)), 0);
     char want[80];
-    snprintf(want, sizeof(want), "profiles: %d customers", N_CUST + 2);
+    snprintf(want, sizeof(want), "profiles: %d customers", N_CUST + 3);
     if (!strstr(out, want))
         fail_msg("cli said: %s (want %s)", out, want);
     snprintf(path, sizeof(path), "/api/profiles/%s", hand);
