@@ -280,8 +280,9 @@ int h_verify_page(struct http_req *r, struct err *e)
         return http_reply_json(r, 200, o);
     }
     static const char *const titles[] = {"Geçersiz · Not genuine", "İptal edildi · Revoked",
-                                         "Süresi doldu · Expired", "Geçerli · Valid"};
-    static const char *const colours[] = {"#b42318", "#b54708", "#6b7280", "#067647"};
+                                         "Süresi doldu · Expired", "Geçerli · Valid",
+                                         "Henüz düzenlenmedi · Not issued yet"};
+    static const char *const colours[] = {"#b42318", "#b54708", "#6b7280", "#067647", "#6b7280"};
     struct buf b;
     buf_init(&b, 64 * 1024);
     buf_appends(&b, "<!doctype html><html lang=\"tr\"><head><meta charset=\"utf-8\">"

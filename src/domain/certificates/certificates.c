@@ -121,6 +121,8 @@ const char *cert_verdict_name(enum cert_verdict v)
         return "expired";
     case CERT_VERDICT_VALID:
         return "valid";
+    case CERT_VERDICT_NOT_ISSUED:
+        return "not_issued";
     case CERT_VERDICT_FORGED:
         break;
     }
@@ -134,7 +136,9 @@ enum cert_verdict cert_verdict(const struct cert *c, const char *presented, cons
     if (cert_is_revoked(c) && c->status == CERT_READY &&
         str_eq(c->revoke_reason ? c->revoke_reason : "", "erased"))
         return CERT_VERDICT_REVOKED;
-    if (c->status != CERT_READY || !pk || !c->kid)
+    if (c->status != CERT_READY)
+        return CERT_VERDICT_NOT_ISSUED;
+    if (!pk || !c->kid)
         return CERT_VERDICT_FORGED;
     const char *sig = presented ? presented : c->signature;
     if (!cert_signature_ok(c, c->kid, sig, pk))

@@ -99,17 +99,20 @@ bool cert_signature_ok(const struct cert *c, const char *kid, const char *sig_b6
 
 /* What a verification found, in the order they are decided. */
 enum cert_verdict {
-    CERT_VERDICT_FORGED = 0, /* the signature does not match (or none), or not issued */
+    CERT_VERDICT_FORGED = 0, /* the signature does not match (or none), or the key is unknown */
     CERT_VERDICT_REVOKED,
     CERT_VERDICT_EXPIRED,
     CERT_VERDICT_VALID,
+    CERT_VERDICT_NOT_ISSUED, /* not READY yet (pending, being drawn) or its drawing failed */
 };
-const char *cert_verdict_name(enum cert_verdict v); /* "forged", "revoked", "expired", "valid" */
+/* "forged", "revoked", "expired", "valid", "not_issued" */
+const char *cert_verdict_name(enum cert_verdict v);
 /*
  * The verdict for certificate `c` presented with signature `presented` (the one from the QR
  * code; NULL: the stored one is checked) under public key `pk` (NULL: the key is unknown), at
- * `now_ms`: forged unless READY and the signature verifies; then revoked; then expired (now at
- * or after expires_at); else valid.
+ * `now_ms`: not_issued unless READY (nothing was signed yet: a pending certificate is not a
+ * forgery); forged unless the signature verifies under a known key; then revoked; then expired
+ * (now at or after expires_at); else valid.
  */
 enum cert_verdict cert_verdict(const struct cert *c, const char *presented, const unsigned char *pk,
                                int64_t now_ms);

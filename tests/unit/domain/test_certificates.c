@@ -135,7 +135,11 @@ static void verdicts(void **state)
     assert_int_equal(cert_verdict(&r, bad, pk, NOW + 10), CERT_VERDICT_FORGED);
     struct cert p = c;
     p.status = CERT_PENDING;
-    assert_int_equal(cert_verdict(&p, sig, pk, NOW), CERT_VERDICT_FORGED);
+    /* nothing signed yet: not a forgery, not issued */
+    assert_int_equal(cert_verdict(&p, sig, pk, NOW), CERT_VERDICT_NOT_ISSUED);
+    assert_string_equal(cert_verdict_name(CERT_VERDICT_NOT_ISSUED), "not_issued");
+    p.status = CERT_FAILED;
+    assert_int_equal(cert_verdict(&p, NULL, pk, NOW), CERT_VERDICT_NOT_ISSUED);
     assert_string_equal(cert_verdict_name(CERT_VERDICT_VALID), "valid");
     assert_string_equal(cert_verdict_name(CERT_VERDICT_FORGED), "forged");
 }
