@@ -2001,9 +2001,10 @@ enum understand_gate understand_gate(const struct understanding *u)
  *   confidence lowered by the other side's belief, so a committing action asks back.
  * An unknown intent keeps confidence 0 (nothing to act on).
  */
-static void combine(const char *folded, enum understand_role role, struct understanding *out)
+static void combine(const char *folded, enum understand_role role,
+                    const struct understand_model *mi, const struct understand_model *mc,
+                    struct understanding *out)
 {
-    const struct understand_model *mi = understand_model_intents();
     if (!mi || !*folded || out->choice || (out->code[0] && out->intent == UNDERSTAND_SELLER_REDEEM))
         return;
     double p[UNDERSTAND_INTENT_COUNT];
@@ -2032,7 +2033,6 @@ static void combine(const char *folded, enum understand_role role, struct unders
     out->intent = (enum understand_intent)intent;
     out->confidence = intent == UNDERSTAND_UNKNOWN ? 0 : (conf > 0.99 ? 0.99 : conf);
     /* a category the product lexicon did not give, from the category model when it is sure */
-    const struct understand_model *mc = understand_model_category();
     if (!out->category[0] && mc &&
         (intent == UNDERSTAND_DEMAND || intent == UNDERSTAND_DEALS_QUERY ||
          intent == UNDERSTAND_SELLER_SURPLUS)) {
@@ -2047,8 +2047,9 @@ static void combine(const char *folded, enum understand_role role, struct unders
     }
 }
 
-int understand_text(const char *text, enum understand_role role, struct understanding *out,
-                    struct err *e)
+int understand_text_models(const char *text, enum understand_role role,
+                           const struct understand_model *mi, const struct understand_model *mc,
+                           struct understanding *out, struct err *e)
 {
     int rc = understand_rules(text, role, out, e);
     if (rc)
@@ -2056,9 +2057,16 @@ int understand_text(const char *text, enum understand_role role, struct understa
     char *folded = xmalloc(2 * UNDERSTAND_TEXT_MAX + 1);
     rc = understand_normalise(text, folded, 2 * UNDERSTAND_TEXT_MAX + 1, e);
     if (!rc)
-        combine(folded, role, out);
+        combine(folded, role, mi, mc, out);
     free(folded);
     return rc;
+}
+
+int understand_text(const char *text, enum understand_role role, struct understanding *out,
+                    struct err *e)
+{
+    return understand_text_models(text, role, understand_model_intents(),
+                                  understand_model_category(), out, e);
 }
 
 int understand_normalise(const char *text, char *out, size_t n, struct err *e)
