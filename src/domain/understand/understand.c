@@ -1996,7 +1996,8 @@ enum understand_gate understand_gate(const struct understanding *u)
  * by 5-fold cross-validation on the training split (0.5 over 0.6: more right than wrong readings
  * gained); below UNDERSTAND_CONFIDENT the dialog still asks before acting on it.
  */
-#define MODEL_ALONE_MIN 0.5
+#define MODEL_ALONE_MIN    0.5
+#define BARE_DEMAND_WEIGHT 0.7
 
 /*
  * The rules' reading (r, rc) and the model's (m, pm), one answer:
@@ -2004,8 +2005,9 @@ enum understand_gate understand_gate(const struct understanding *u)
  * - both agree: the model's probability, raised towards 1 by half the rules' confidence;
  * - the rules saw nothing: the model alone, when it is at least MODEL_ALONE_MIN (below, the
  *   message stays unknown: "hmm", "lol", a word the model half-recognises);
- * - they disagree: the model's intent when it is the likelier (pm > rc), else the rules', at a
- *   confidence lowered by the other side's belief, so a committing action asks back.
+ * - they disagree: the model's intent when it is the likelier (pm > rc, with a bare demand's rc
+ *   weighed down), else the rules', at a confidence lowered by the other side's belief, so a
+ *   committing action asks back.
  * An unknown intent keeps confidence 0 (nothing to act on).
  */
 static void combine(const char *folded, enum understand_role role,
@@ -2022,6 +2024,14 @@ static void combine(const char *folded, enum understand_role role,
             m = c;
     double pm = p[m], rc = out->confidence;
     int r = (int)out->intent;
+    /*
+     * A demand the rules read from a verb alone ("mesaj almak istiyorum": no product, category,
+     * budget or quantity) is weaker evidence than its score says; weighed at 0.7 by the 5-fold
+     * cross-validation on the training split (opt-ins and joins phrased with "istiyorum").
+     */
+    if (r == UNDERSTAND_DEMAND && !out->product[0] && !out->category[0] && !out->budget &&
+        !out->quantity)
+        rc *= BARE_DEMAND_WEIGHT;
     int intent;
     double conf;
     if (r == m) {
