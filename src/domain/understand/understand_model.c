@@ -203,8 +203,9 @@ out:
 
 /*
  * SGD over the examples whose index % FOLDS != skip_fold (all when skip_fold < 0), in an order
- * shuffled each epoch by a fixed pseudo-random stream (deterministic). EPOCHS and LR0 were chosen
- * by the 5-fold cross-validation in the unit test, on the training split only.
+ * shuffled each epoch by a fixed pseudo-random stream (deterministic). LR0 was chosen by the 5-fold
+ * cross-validation in the unit test, on the training split only; EPOCHS is the fewest that lost
+ * nothing on it (training runs at first use, inside the caller's transaction).
  */
 static void fit(struct understand_model *m, const struct example *ex, size_t n, int skip_fold)
 {
