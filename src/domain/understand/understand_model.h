@@ -67,6 +67,15 @@ void understand_model_predict(const struct understand_model *m, const char *fold
 const struct understand_model *understand_model_intents(void);
 const struct understand_model *understand_model_category(void);
 
+/*
+ * understand_text() with the given models instead of the process-wide ones: for cross-validation,
+ * which trains on part of the corpus and reads the rest. A NULL model leaves that part to the rules
+ * (NULL `mi`: the rules alone). The models are borrowed; same errors as understand_text().
+ */
+int understand_text_models(const char *text, enum understand_role role,
+                           const struct understand_model *mi, const struct understand_model *mc,
+                           struct understanding *out, struct err *e);
+
 /* An intent or role by name: the index, or -1. */
 int understand_intent_find(const char *name);
 int understand_role_find(const char *name);
