@@ -727,6 +727,21 @@ static int generate_once(struct db_conn *c, int64_t tenant, const struct flash_g
         }
         if (rc)
             break;
+        if (kept < nt) {
+            /*
+             * Invited meanwhile: on PostgreSQL each statement sees what committed before it, so
+             * a concurrent generate may have opened this very seller's window since we looked.
+             * Then answer as a repeated call does, naming that window.
+             */
+            rc = flash_store_window_open_of_seller(c, tenant, s->pk, &open_pk, e);
+            if (rc)
+                break;
+            if (open_pk) {
+                g->window_pk = open_pk;
+                g->reason = "already has an open window";
+                continue;
+            }
+        }
         if (kept == 0) {
             g->reason = "every target is already invited to an overlapping window";
             continue;
