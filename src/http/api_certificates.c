@@ -7,6 +7,7 @@
 #include "core/clock.h"
 #include "core/money.h"
 #include "core/str.h"
+#include "domain/account/account.h"
 #include "domain/certificates/certificates_service.h"
 #include "http/handlers.h"
 #include "net/storage.h"
@@ -117,7 +118,7 @@ int h_certificates_mine(struct http_req *r, struct err *e)
         return rc;
     const char *email = NULL;
     if (r->who.user_id)
-        rc = cert_user_email(c, r->who.tenant_id, r->who.user_id, &r->arena, &email, e);
+        rc = account_user_email(c, r->who.tenant_id, r->who.user_id, &r->arena, &email, e);
     struct cert *rows = NULL;
     size_t n = 0;
     /* a key or a user without an address is no customer: nothing is theirs */

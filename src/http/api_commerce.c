@@ -6,6 +6,7 @@
  * Tests: tests/integration/0018-commerce.c.
  */
 #include "core/clock.h"
+#include "domain/account/account.h"
 #include "domain/commerce/commerce_store.h"
 #include "domain/commerce/import.h"
 #include "http/handlers.h"
@@ -676,6 +677,33 @@ int h_orders_list(struct http_req *r, struct err *e)
         rc = customer_filter(r, c, &customer, e);
     if (!rc)
         rc = commerce_store_order_list(c, r->who.tenant_id, customer, &p, &r->arena, &rows, &n, e);
+    if (rc)
+        return rc;
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, order_json(&rows[i], false));
+    return http_reply_json(r, 200, http_page_body("orders", arr, &p, n, n ? rows[n - 1].pk : 0));
+}
+
+/*
+ * GET /api/me/orders: the signed-in person's orders (of the customers with their email). An API
+ * key, or a user without an email, is nobody's customer: an empty list.
+ */
+int h_me_orders(struct http_req *r, struct err *e)
+{
+    struct page p;
+    struct db_conn *c;
+    struct commerce_order *rows = NULL;
+    size_t n = 0;
+    const char *email = NULL;
+    int rc = page_of(r, &p, e);
+    if (!rc)
+        rc = http_req_db(r, &c, e);
+    if (!rc && r->who.user_id)
+        rc = account_user_email(c, r->who.tenant_id, r->who.user_id, &r->arena, &email, e);
+    if (!rc && email && *email)
+        rc = commerce_store_order_list_by_email(c, r->who.tenant_id, email, &p, &r->arena, &rows,
+                                                &n, e);
     if (rc)
         return rc;
     json_t *arr = json_array();

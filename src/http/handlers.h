@@ -109,6 +109,7 @@ int h_products_list(struct http_req *r, struct err *e);
 int h_products_get(struct http_req *r, struct err *e);
 int h_orders_create(struct http_req *r, struct err *e);
 int h_orders_list(struct http_req *r, struct err *e);
+int h_me_orders(struct http_req *r, struct err *e);
 int h_orders_get(struct http_req *r, struct err *e);
 int h_carts_create(struct http_req *r, struct err *e);
 int h_carts_list(struct http_req *r, struct err *e);

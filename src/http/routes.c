@@ -200,6 +200,7 @@ const struct http_route http_routes[] = {
     {"POST", "/api/certificates/{id}/revoke", h_certificates_revoke, ROLE_ADMIN, 4 * KB,
      HTTP_BODY_JSON | HTTP_BODY_OPTIONAL},
     {"GET", "/api/me/certificates", h_certificates_mine, ROLE_VIEWER, 0, 0},
+    {"GET", "/api/me/orders", h_me_orders, ROLE_VIEWER, 0, 0},
     {"GET", "/verify/{id}", h_verify_page, ROLE_NONE, 0, 0},
     {"GET", "/.well-known/iceshop-certificate-keys", h_certificate_keys, ROLE_NONE, 0, 0},
     /* payments of orders (Idempotency-Key on both POSTs), fulfilling and cancelling by hand,

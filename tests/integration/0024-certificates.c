@@ -7,7 +7,7 @@
  * zbarimg) carries the verification URL, which verifies as valid, as forged with one character
  * of the signature changed, and as revoked after revocation; the published keys name the key;
  * a second request answers the same certificate; a not-paid order gets 409; another tenant gets
- * 404 on every route; /api/me/certificates lists a signed-in customer's own.
+ * 404 on every route; /api/me/certificates and /api/me/orders list a signed-in customer's own.
  * Runs on the backend TEST_BACKEND selects. Needs poppler-utils and zbar-tools.
  */
 #include "support/harness.h"
@@ -370,6 +370,19 @@ static void test_mine(void **state)
     /* the admin key is nobody's customer */
     j = call("GET", "/api/me/certificates", ADMIN, NULL, 200);
     assert_int_equal(json_array_size(json_object_get(j, "certificates")), 0);
+    json_decref(j);
+    /* the same person's orders: those of the customers with their email, and nobody else's */
+    j = call("GET", "/api/me/orders", token, NULL, 200);
+    json_t *orders = json_object_get(j, "orders");
+    assert_true(json_array_size(orders) >= 1);
+    bool has = false;
+    size_t i;
+    json_t *o;
+    json_array_foreach(orders, i, o) has = has || strcmp(str(o, "id"), order_id) == 0;
+    assert_true(has);
+    json_decref(j);
+    j = call("GET", "/api/me/orders", ADMIN, NULL, 200);
+    assert_int_equal(json_array_size(json_object_get(j, "orders")), 0);
     json_decref(j);
 }
 

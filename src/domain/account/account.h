@@ -154,6 +154,13 @@ int account_user_list(struct db_conn *c, int64_t tenant_id, const struct page *p
 int account_user_principal(struct db_conn *c, int64_t user_id, struct account_principal *out,
                            struct err *e);
 
+/*
+ * The email of user `user_id` of `tenant` into *email (from `a`; NULL when there is no such
+ * user): what a signed-in person's own views (/api/me/...) match their records by.
+ */
+int account_user_email(struct db_conn *c, int64_t tenant, int64_t user_id, struct arena *a,
+                       const char **email, struct err *e);
+
 /* A shared server secret (token signing), created on first use and stored in `settings`. */
 int account_server_secret(struct db_conn *c, const char *name, unsigned char out[32],
                           struct err *e);

@@ -519,6 +519,20 @@ int account_user_login(struct db_conn *c, const char *email, const char *tenant,
     return 0;
 }
 
+static void read_email(struct db_stmt *s, struct arena *a, void *out)
+{
+    *(const char **)out = db_col_dup(s, 0, a);
+}
+
+int account_user_email(struct db_conn *c, int64_t tenant, int64_t user_id, struct arena *a,
+                       const char **email, struct err *e)
+{
+    *email = NULL;
+    bool found = false;
+    return db_get_one(c, "SELECT email FROM users WHERE tenant_id = ? AND id = ?", tenant, NULL,
+                      user_id, read_email, a, email, &found, e);
+}
+
 int account_user_principal(struct db_conn *c, int64_t user_id, struct account_principal *out,
                            struct err *e)
 {

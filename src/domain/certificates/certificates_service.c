@@ -423,20 +423,6 @@ int cert_verify(struct db_conn *c, const char *id, const char *sig, int64_t now_
     return 0;
 }
 
-static void read_email(struct db_stmt *s, struct arena *a, void *out)
-{
-    *(const char **)out = db_col_dup(s, 0, a);
-}
-
-int cert_user_email(struct db_conn *c, int64_t tenant, int64_t user_id, struct arena *a,
-                    const char **email, struct err *e)
-{
-    *email = NULL;
-    bool found = false;
-    return db_get_one(c, "SELECT email FROM users WHERE tenant_id = ? AND id = ?", tenant, NULL,
-                      user_id, read_email, a, email, &found, e);
-}
-
 int cert_sweep_erased(struct db_conn *c, struct storage *st, struct arena *a, size_t *removed,
                       struct err *e)
 {

@@ -71,9 +71,6 @@ int cert_revoke(struct db_conn *c, int64_t tenant, const char *id, const char *r
 int cert_verify(struct db_conn *c, const char *id, const char *sig, int64_t now_ms, struct arena *a,
                 struct cert *out, enum cert_verdict *verdict, struct err *e);
 
-/* The signed-in user's email (for /api/me/certificates); NULL for a user without one. */
-int cert_user_email(struct db_conn *c, int64_t tenant, int64_t user_id, struct arena *a,
-                    const char **email, struct err *e);
 
 /*
  * Privacy: the PDFs of certificates whose owner was erased still name the person, so they are

@@ -860,6 +860,38 @@ int commerce_store_order_list(struct db_conn *c, int64_t tenant, int64_t custome
     return 0;
 }
 
+int commerce_store_order_list_by_email(struct db_conn *c, int64_t tenant, const char *email,
+                                       const struct page *p, struct arena *a,
+                                       struct commerce_order **rows, size_t *n, struct err *e)
+{
+    *rows = NULL;
+    *n = 0;
+    char where[400], sql[1200];
+    snprintf(where, sizeof(where),
+             "WHERE h.tenant_id = ? AND h.customer_id IN (SELECT cu.customer_id FROM customer cu "
+             "WHERE cu.tenant_id = ? AND lower(cu.email) = lower(?)) AND h.%s > ? ORDER BY h.%s "
+             "LIMIT ?",
+             ORDER_KIND.pk_col, ORDER_KIND.pk_col);
+    basket_select(&ORDER_KIND, sql, sizeof(sql), where);
+    struct db_stmt *s;
+    int rc = db_prepare(c, &s, sql, e);
+    if (rc)
+        return rc;
+    db_bind_i64(s, 1, tenant);
+    db_bind_i64(s, 2, tenant);
+    db_bind_text(s, 3, email);
+    db_bind_i64(s, 4, p->after);
+    db_bind_i64(s, 5, db_page_limit(p->limit, COMMERCE_LIST_DEFAULT, COMMERCE_LIST_MAX));
+    struct basket *b = NULL;
+    rc = db_list(s, read_basket, sizeof(*b), a, (void **)&b, n, e);
+    if (rc || !*n)
+        return rc;
+    *rows = arena_alloc(a, *n * sizeof(**rows));
+    for (size_t i = 0; i < *n; i++)
+        basket_to_order(&b[i], &(*rows)[i]);
+    return 0;
+}
+
 int commerce_store_cart_list(struct db_conn *c, int64_t tenant, int64_t customer_pk,
                              const struct page *p, struct arena *a, struct commerce_cart **rows,
                              size_t *n, struct err *e)

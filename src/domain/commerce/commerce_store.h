@@ -103,6 +103,14 @@ int commerce_store_order_list(struct db_conn *c, int64_t tenant, int64_t custome
                               const struct page *p, struct arena *a, struct commerce_order **rows,
                               size_t *n, struct err *e);
 
+/*
+ * The orders of every customer of the tenant whose email is `email` (case-insensitive), as
+ * commerce_store_order_list pages them: what a signed-in person's GET /api/me/orders shows.
+ */
+int commerce_store_order_list_by_email(struct db_conn *c, int64_t tenant, const char *email,
+                                       const struct page *p, struct arena *a,
+                                       struct commerce_order **rows, size_t *n, struct err *e);
+
 int commerce_store_cart_create(struct db_conn *c, int64_t tenant, struct commerce_cart *cart,
                                int64_t now_ms, struct arena *a, struct err *e);
 int commerce_store_cart_get(struct db_conn *c, int64_t tenant, const char *id, struct arena *a,
