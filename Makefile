@@ -47,7 +47,7 @@ INTEG_BIN := $(INTEG_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(shell find bench -name '*.c' 2>/dev/null | sort)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all run test check unit integration asan bench attack fuzz lint format format-check clean deps \
+.PHONY: all run test check unit integration asan bench loadtest attack fuzz lint format format-check clean deps \
         simulate
 
 all: $(BIN)
@@ -140,6 +140,10 @@ bench:
 	@scripts/bench.sh
 
 # The hardening review's attack set against a fresh server: tried / refused / errors.
+# Mixed, seed-shaped traffic for LOADTEST_SECONDS (60) against a release build; per-route figures.
+loadtest:
+	@scripts/loadtest.sh
+
 attack:
 	@scripts/attack.sh
 
