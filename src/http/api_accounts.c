@@ -13,15 +13,6 @@
 /* How long a login waits for a free password-hash slot before a 429. */
 #define LOGIN_HASH_WAIT_MS 2000
 
-static json_t *time_or_null(int64_t ms)
-{
-    if (!ms)
-        return json_null();
-    char ts[CLOCK_ISO_LEN];
-    clock_format_iso(ms, ts);
-    return json_string(ts);
-}
-
 static int64_t now_ms(struct http_req *r)
 {
     return clock_now_ms(r->app->clock);
@@ -73,7 +64,7 @@ int h_login(struct http_req *r, struct err *e)
         return rc;
     return http_reply_json(r, 200,
                            json_pack("{s:s, s:s, s:o, s:I, s:s}", "token", token, "token_type",
-                                     "Bearer", "expires_at", time_or_null(exp), "tenant_id",
+                                     "Bearer", "expires_at", http_json_time(exp), "tenant_id",
                                      (json_int_t)who.tenant_id, "role",
                                      account_role_name(who.role)));
 }
@@ -102,8 +93,8 @@ static json_t *key_json(const struct account_key *k)
 {
     return json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "id", (json_int_t)k->id, "name",
                      k->name, "role", account_role_name(k->role), "prefix", k->prefix, "created_at",
-                     time_or_null(k->created_at), "revoked_at", time_or_null(k->revoked_at),
-                     "last_used_at", time_or_null(k->last_used_at), "rate_limit",
+                     http_json_time(k->created_at), "revoked_at", http_json_time(k->revoked_at),
+                     "last_used_at", http_json_time(k->last_used_at), "rate_limit",
                      rate_json(k->rate_limit));
 }
 
@@ -194,7 +185,7 @@ int h_users_list(struct http_req *r, struct err *e)
         json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:o}", "id", (json_int_t)rows[i].id,
                                              "email", rows[i].email, "role",
                                              account_role_name(rows[i].role), "created_at",
-                                             time_or_null(rows[i].created_at)));
+                                             http_json_time(rows[i].created_at)));
     return http_reply_json(r, 200, http_page_body("users", arr, &p, n, n ? rows[n - 1].id : 0));
 }
 

@@ -10,23 +10,14 @@
 
 #include <string.h>
 
-static json_t *time_or_null(int64_t ms)
-{
-    if (!ms)
-        return json_null();
-    char ts[CLOCK_ISO_LEN];
-    clock_format_iso(ms, ts);
-    return json_string(ts);
-}
-
 static json_t *alert_json(const struct alert *a)
 {
     return json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:b}", "id", (json_int_t)a->id,
                      "kind", a->kind, "source", a->source, "code", a->code, "message", a->message,
                      "occurrences", (json_int_t)a->occurrences, "created_at",
-                     time_or_null(a->created_at_ms), "last_seen_at",
-                     time_or_null(a->last_seen_at_ms), "resolved_at",
-                     time_or_null(a->resolved_at_ms), "open", a->resolved_at_ms == 0);
+                     http_json_time(a->created_at_ms), "last_seen_at",
+                     http_json_time(a->last_seen_at_ms), "resolved_at",
+                     http_json_time(a->resolved_at_ms), "open", a->resolved_at_ms == 0);
 }
 
 int h_alerts_list(struct http_req *r, struct err *e)

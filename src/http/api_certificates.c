@@ -20,15 +20,6 @@ static int64_t now_ms(struct http_req *r)
     return clock_now_ms(r->app->clock);
 }
 
-static json_t *time_or_null(int64_t ms)
-{
-    if (!ms)
-        return json_null();
-    char ts[CLOCK_ISO_LEN];
-    clock_format_iso(ms, ts);
-    return json_string(ts);
-}
-
 static json_t *cert_json(struct http_req *r, const struct cert *c)
 {
     char amount[64] = "";
@@ -42,10 +33,10 @@ static json_t *cert_json(struct http_req *r, const struct cert *c)
         "s:o, s:s*}",
         "id", c->id, "order_id", c->order_id, "status", cert_status_name(c->status), "issuer",
         c->issuer, "owner_name", c->owner_name, "place", c->place, "amount", amount, "currency",
-        c->currency, "owner_email", c->owner_email, "issued_at", time_or_null(c->issued_at),
-        "expires_at", time_or_null(c->expires_at), "revoked_at", time_or_null(c->revoked_at),
+        c->currency, "owner_email", c->owner_email, "issued_at", http_json_time(c->issued_at),
+        "expires_at", http_json_time(c->expires_at), "revoked_at", http_json_time(c->revoked_at),
         "revoke_reason", c->revoke_reason, "file_key", c->file_key, "kid", c->kid, "signature",
-        c->signature, "created_at", time_or_null(c->created_at), "error", c->error);
+        c->signature, "created_at", http_json_time(c->created_at), "error", c->error);
     json_object_set_new(o, "revoked", json_boolean(cert_is_revoked(c)));
     if (c->status == CERT_READY) {
         json_object_set_new(
@@ -271,9 +262,9 @@ int h_verify_page(struct http_req *r, struct err *e)
             json_object_set_new(o, "place", json_string(ce.place));
             json_object_set_new(o, "amount", json_string(amount));
             json_object_set_new(o, "currency", json_string(ce.currency));
-            json_object_set_new(o, "issued_at", time_or_null(ce.issued_at));
-            json_object_set_new(o, "expires_at", time_or_null(ce.expires_at));
-            json_object_set_new(o, "revoked_at", time_or_null(ce.revoked_at));
+            json_object_set_new(o, "issued_at", http_json_time(ce.issued_at));
+            json_object_set_new(o, "expires_at", http_json_time(ce.expires_at));
+            json_object_set_new(o, "revoked_at", http_json_time(ce.revoked_at));
             json_object_set_new(o, "kid", json_string(ce.kid ? ce.kid : ""));
             json_object_set_new(o, "signature", json_string(ce.signature ? ce.signature : ""));
             json_object_set_new(o, "alg", json_string("Ed25519"));
@@ -354,7 +345,7 @@ int h_certificate_keys(struct http_req *r, struct err *e)
                               json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "kid", keys[i].kid,
                                         "alg", "Ed25519", "kty", "OKP", "crv", "Ed25519",
                                         "public_key", keys[i].public_key, "x", keys[i].public_key,
-                                        "created", time_or_null(keys[i].created_at)));
+                                        "created", http_json_time(keys[i].created_at)));
     http_reply_header(r, "Cache-Control", "public, max-age=300");
     return http_reply_json(r, 200, json_pack("{s:o}", "keys", arr));
 }

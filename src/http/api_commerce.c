@@ -23,30 +23,9 @@ static int64_t now_ms(struct http_req *r)
     return clock_now_ms(r->app->clock);
 }
 
-static json_t *time_json(int64_t ms)
-{
-    if (!ms)
-        return json_null();
-    char ts[CLOCK_ISO_LEN];
-    clock_format_iso(ms, ts);
-    return json_string(ts);
-}
-
 static json_t *str_json(const char *s)
 {
     return s ? json_string(s) : json_null();
-}
-
-/* Minor units as decimal text of the currency ("11.77"). */
-static json_t *amount_json(int64_t minor, const struct money_currency *cur)
-{
-    struct money m = {minor, cur};
-    char text[MONEY_TEXT_MAX];
-    struct err e;
-    err_init(&e);
-    if (!cur || money_format(&m, text, sizeof(text), &e))
-        return json_null();
-    return json_string(text);
 }
 
 /* The optional text member `name` (1..COMMERCE_TEXT_MAX bytes). */
@@ -136,7 +115,7 @@ static json_t *city_json(const struct commerce_city *c)
                      c->country_code, "name", c->name, "region_code", str_json(c->region_code),
                      "latitude", c->has_location ? json_real(c->latitude) : json_null(),
                      "longitude", c->has_location ? json_real(c->longitude) : json_null(),
-                     "created_at", time_json(c->created_at));
+                     "created_at", http_json_time(c->created_at));
 }
 
 /* The city with its climate months. */
@@ -303,7 +282,7 @@ static json_t *customer_json(const struct commerce_customer *cu)
                      str_json(cu->email), "phone", str_json(cu->phone), "birth_date",
                      str_json(cu->birth_date), "gender", str_json(cu->gender), "city_id",
                      str_json(cu->city_id), "is_active", cu->is_active, "created_at",
-                     time_json(cu->created_at), "updated_at", time_json(cu->updated_at));
+                     http_json_time(cu->created_at), "updated_at", http_json_time(cu->updated_at));
 }
 
 int h_customers_create(struct http_req *r, struct err *e)
@@ -377,7 +356,7 @@ static json_t *category_json(const struct commerce_category *cat)
 {
     return json_pack("{s:s, s:s, s:o, s:s, s:o}", "id", cat->id, "source", cat->source,
                      "external_id", str_json(cat->external_id), "name", cat->name, "created_at",
-                     time_json(cat->created_at));
+                     http_json_time(cat->created_at));
 }
 
 int h_categories_create(struct http_req *r, struct err *e)
@@ -437,14 +416,14 @@ int h_categories_list(struct http_req *r, struct err *e)
 
 static json_t *product_json(const struct commerce_product *pr)
 {
-    return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:I, s:o, s:o}", "id", pr->id, "source",
-                     pr->source, "external_id", str_json(pr->external_id), "category_id",
-                     str_json(pr->category_id), "name", str_json(pr->name), "price",
-                     pr->has_price ? amount_json(pr->price.minor, pr->price.currency) : json_null(),
-                     "currency",
-                     pr->has_price ? json_string(pr->price.currency->code) : json_null(), "stock",
-                     (json_int_t)pr->stock, "created_at", time_json(pr->created_at), "updated_at",
-                     time_json(pr->updated_at));
+    return json_pack(
+        "{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:I, s:o, s:o}", "id", pr->id, "source", pr->source,
+        "external_id", str_json(pr->external_id), "category_id", str_json(pr->category_id), "name",
+        str_json(pr->name), "price",
+        pr->has_price ? http_json_amount(pr->price.minor, pr->price.currency) : json_null(),
+        "currency", pr->has_price ? json_string(pr->price.currency->code) : json_null(), "stock",
+        (json_int_t)pr->stock, "created_at", http_json_time(pr->created_at), "updated_at",
+        http_json_time(pr->updated_at));
 }
 
 int h_products_create(struct http_req *r, struct err *e)
@@ -521,7 +500,7 @@ static json_t *items_json(const struct commerce_item *items, size_t n,
                                              items[i].product_id, "product_external_id",
                                              str_json(items[i].product_external_id), "quantity",
                                              (json_int_t)items[i].quantity, "unit_price",
-                                             amount_json(items[i].unit_price, cur)));
+                                             http_json_amount(items[i].unit_price, cur)));
     return arr;
 }
 
@@ -533,9 +512,9 @@ static json_t *basket_json(const char *id, const char *source, const char *exter
 {
     json_t *o = json_pack("{s:s, s:s, s:o, s:s, s:s, s:o, s:I, s:o, s:o}", "id", id, "source",
                           source, "external_id", str_json(external_id), "customer_id", customer_id,
-                          "currency", cur ? cur->code : "", "total_amount", amount_json(total, cur),
-                          "item_count", (json_int_t)n, "created_at", time_json(created_at),
-                          "updated_at", time_json(updated_at));
+                          "currency", cur ? cur->code : "", "total_amount",
+                          http_json_amount(total, cur), "item_count", (json_int_t)n, "created_at",
+                          http_json_time(created_at), "updated_at", http_json_time(updated_at));
     if (items)
         json_object_set_new(o, "items", items_json(items, n, cur));
     return o;

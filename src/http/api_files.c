@@ -19,15 +19,6 @@
 /* Bytes a multipart body may carry beyond the file itself (boundaries, headers, small fields). */
 #define MULTIPART_OVERHEAD ((int64_t)64 * 1024)
 
-static json_t *time_or_null(int64_t ms)
-{
-    if (!ms)
-        return json_null();
-    char ts[CLOCK_ISO_LEN];
-    clock_format_iso(ms, ts);
-    return json_string(ts);
-}
-
 static json_t *file_json(const struct files_file *f)
 {
     char dl[96];
@@ -35,8 +26,8 @@ static json_t *file_json(const struct files_file *f)
     return json_pack("{s:I, s:s, s:s, s:I, s:s, s:s, s:s, s:o, s:o, s:s*}", "id", (json_int_t)f->id,
                      "name", f->name, "mime", f->mime, "size", (json_int_t)f->size, "sha256",
                      f->sha256, "state", files_state_name(f->state), "owner", f->owner,
-                     "created_at", time_or_null(f->created_at), "expires_at",
-                     time_or_null(f->expires_at), "download_url",
+                     "created_at", http_json_time(f->created_at), "expires_at",
+                     http_json_time(f->expires_at), "download_url",
                      f->state == FILES_STATE_READY ? dl : NULL);
 }
 
@@ -180,7 +171,7 @@ int h_files_presign(struct http_req *r, struct err *e)
     const char *url =
         p.local ? arena_printf(&r->arena, "%s%s", r->app->cfg.public_url, p.url) : p.url;
     json_t *upload = json_pack("{s:s, s:s, s:o, s:I}", "method", "PUT", "url", url, "expires_at",
-                               time_or_null(p.file.expires_at), "max_bytes",
+                               http_json_time(p.file.expires_at), "max_bytes",
                                (json_int_t)r->app->cfg.files_max_bytes);
     json_t *body = file_json(&p.file);
     json_object_set_new(body, "upload", upload);

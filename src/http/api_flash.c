@@ -28,15 +28,6 @@ static int64_t now_ms(struct http_req *r)
     return clock_now_ms(r->app->clock);
 }
 
-static json_t *iso(int64_t ms)
-{
-    if (!ms)
-        return json_null();
-    char ts[CLOCK_ISO_LEN];
-    clock_format_iso(ms, ts);
-    return json_string(ts);
-}
-
 static int db(struct http_req *r, struct db_conn **c, struct err *e)
 {
     return http_req_db(r, c, e);
@@ -149,12 +140,13 @@ static json_t *buyer_json(const struct flash_buyer *b)
     json_t *cats = json_array();
     for (int i = 0; i < b->n_categories; i++)
         json_array_append_new(cats, json_string(b->categories[i]));
-    return json_pack(
-        "{s:s, s:s, s:s?, s:o, s:o, s:s, s:b, s:s, s:f, s:i, s:i, s:o, s:o}", "id", b->id,
-        "phone_number", b->phone, "name", b->name, "location", location_json(&b->loc), "categories",
-        cats, "price_sensitivity", flash_price_names[b->price_sensitivity], "consent", b->consent,
-        "language", b->language, "reliability", flash_buyer_reliability(b), "commits", b->commits,
-        "shows", b->shows, "created_at", iso(b->created_at), "updated_at", iso(b->updated_at));
+    return json_pack("{s:s, s:s, s:s?, s:o, s:o, s:s, s:b, s:s, s:f, s:i, s:i, s:o, s:o}", "id",
+                     b->id, "phone_number", b->phone, "name", b->name, "location",
+                     location_json(&b->loc), "categories", cats, "price_sensitivity",
+                     flash_price_names[b->price_sensitivity], "consent", b->consent, "language",
+                     b->language, "reliability", flash_buyer_reliability(b), "commits", b->commits,
+                     "shows", b->shows, "created_at", http_json_time(b->created_at), "updated_at",
+                     http_json_time(b->updated_at));
 }
 
 static json_t *seller_json(const struct flash_seller *s)
@@ -166,12 +158,12 @@ static json_t *seller_json(const struct flash_seller *s)
         s->stock_status ? s->stock_status : "", "price_range", "min", (json_int_t)s->price_min,
         "max", (json_int_t)s->price_max, "currency", s->currency ? s->currency : "TRY",
         "max_discount", s->max_discount, "capacity", s->capacity, "auto_approve", s->auto_approve,
-        "opening_hours", s->opening_hours ? s->opening_hours : "", "created_at", iso(s->created_at),
-        "updated_at", iso(s->updated_at));
+        "opening_hours", s->opening_hours ? s->opening_hours : "", "created_at",
+        http_json_time(s->created_at), "updated_at", http_json_time(s->updated_at));
     json_object_set_new(o, "supply",
                         s->supply_until ? json_pack("{s:s, s:o}", "signal_type",
                                                     flash_supply_names[s->supply_kind], "until",
-                                                    iso(s->supply_until))
+                                                    http_json_time(s->supply_until))
                                         : json_null());
     return o;
 }
@@ -369,8 +361,8 @@ int h_buyers_signal(struct http_req *r, struct err *e)
         json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:o}", "id", (json_int_t)pk, "buyer_id",
                   buyer_id, "text", d.text, "product", d.product, "category", d.category, "budget",
                   d.budget ? json_integer(d.budget) : json_null(), "currency",
-                  d.currency ? d.currency : "TRY", "expires_at", iso(d.expires_at), "understood",
-                  *d.text ? understanding_json(&u) : json_null()));
+                  d.currency ? d.currency : "TRY", "expires_at", http_json_time(d.expires_at),
+                  "understood", *d.text ? understanding_json(&u) : json_null()));
 }
 
 int h_buyers_get(struct http_req *r, struct err *e)
@@ -394,7 +386,7 @@ int h_buyers_get(struct http_req *r, struct err *e)
         json_array_append_new(
             arr, json_pack("{s:I, s:s, s:s, s:s, s:I, s:o}", "id", (json_int_t)d[i].pk, "text",
                            d[i].text, "product", d[i].product, "category", d[i].category, "budget",
-                           (json_int_t)d[i].budget, "expires_at", iso(d[i].expires_at)));
+                           (json_int_t)d[i].budget, "expires_at", http_json_time(d[i].expires_at)));
     json_object_set_new(body, "active_demand", arr);
     return http_reply_json(r, 200, body);
 }
@@ -606,7 +598,7 @@ int h_sellers_signal(struct http_req *r, struct err *e)
                   seller_id, "signal_type", flash_supply_names[s.kind], "density_status",
                   s.has_density ? json_string(flash_density_names[s.density]) : json_null(),
                   "stock_status", s.stock_status ? json_string(s.stock_status) : json_null(),
-                  "product", s.product, "expires_at", iso(s.expires_at), "understood",
+                  "product", s.product, "expires_at", http_json_time(s.expires_at), "understood",
                   *s.text ? understanding_json(&u) : json_null()));
 }
 
@@ -847,7 +839,7 @@ int h_campaigns_learning(struct http_req *r, struct err *e)
                            (json_int_t)x->offers, "visits", (json_int_t)x->visits, "posterior_mean",
                            round(mean * 1e4) / 1e4, "expected_value",
                            round(mean * (1.0 - x->discount / 100.0) * 1e4) / 1e4, "updated_at",
-                           iso(x->updated_at)));
+                           http_json_time(x->updated_at)));
     }
     json_t *body = http_page_body("arms", arr, &p, n, n ? rows[n - 1].pk : 0);
     static const char *const modes[] = {"off", "explore", "exploit"};

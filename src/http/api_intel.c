@@ -71,20 +71,12 @@ int h_intel_model(struct http_req *r, struct err *e)
 /* A decimal string of `minor` units of `currency` (the commerce API's money shape). */
 static json_t *money_json(int64_t minor, const char *currency)
 {
-    struct money m;
+    const struct money_currency *cur = NULL;
     struct err e;
     err_init(&e);
-    char text[MONEY_TEXT_MAX];
-    if (money_from_minor(minor, currency, &m, &e) || money_format(&m, text, sizeof(text), &e))
-        return json_integer(minor);
-    return json_string(text);
-}
-
-static json_t *time_json(int64_t ms)
-{
-    char ts[CLOCK_ISO_LEN];
-    clock_format_iso(ms, ts);
-    return json_string(ts);
+    if (money_currency_find(currency, &cur, &e))
+        cur = NULL;
+    return http_json_amount(minor, cur);
 }
 
 /* The customer's pk from its public id {id}; 404 naming customer_id otherwise. */
@@ -151,7 +143,7 @@ int h_profiles_recompute(struct http_req *r, struct err *e)
         return rc;
     return http_reply_json(r, 202,
                            json_pack("{s:I, s:b, s:o}", "job_id", (json_int_t)job, "joined", joined,
-                                     "as_of", time_json(as_of)));
+                                     "as_of", http_json_time(as_of)));
 }
 
 static json_t *num_or_null(bool has, double v)
@@ -179,7 +171,7 @@ static json_t *profile_json(const struct profile_view *v, const struct profile_b
         "{s:s, s:o, s:o, s:I, s:o, s:o, s:o}", "loyalty_tier", l->loyalty_tier, "loyalty_score",
         num(l->loyalty_score), "reward_multiplier", num(l->reward_multiplier), "lifetime_orders",
         (json_int_t)l->lifetime_orders, "lifetime_spent", money_json(l->lifetime_spent, cur),
-        "last_order_at", l->has_last_order ? time_json(l->last_order_at_ms) : json_null(),
+        "last_order_at", l->has_last_order ? http_json_time(l->last_order_at_ms) : json_null(),
         "days_since_last_order",
         l->has_last_order ? json_integer(l->days_since_last_order) : json_null());
     json_t *cats = json_array();
@@ -190,7 +182,7 @@ static json_t *profile_json(const struct profile_view *v, const struct profile_b
                             a->name, "affinity_score", num(a->a.affinity_score), "orders_count",
                             (json_int_t)a->a.orders_count, "spend_total",
                             money_json(a->a.spend_total, cur), "last_purchased_at",
-                            time_json(a->a.last_purchased_at_ms)));
+                            http_json_time(a->a.last_purchased_at_ms)));
     }
     json_t *rep = json_array();
     for (size_t i = 0; i < v->n_replenishment; i++) {
@@ -202,12 +194,12 @@ static json_t *profile_json(const struct profile_view *v, const struct profile_b
                       p->product_id, "name", p->name ? json_string(p->name) : json_null(),
                       "purchases", (json_int_t)x->purchases, "replenishment_cycle_days",
                       (json_int_t)x->cycle_days, "is_recurring", x->is_recurring,
-                      "last_purchased_at", time_json(x->last_purchased_at_ms),
-                      "previous_purchased_at", time_json(x->previous_purchased_at_ms),
-                      "current_cycle_start", time_json(x->current_cycle_start_ms),
-                      "current_cycle_end", time_json(x->current_cycle_end_ms),
+                      "last_purchased_at", http_json_time(x->last_purchased_at_ms),
+                      "previous_purchased_at", http_json_time(x->previous_purchased_at_ms),
+                      "current_cycle_start", http_json_time(x->current_cycle_start_ms),
+                      "current_cycle_end", http_json_time(x->current_cycle_end_ms),
                       "purchased_in_current_cycle", x->purchased_in_current_cycle,
-                      "next_expected_purchase_at", time_json(x->next_expected_purchase_at_ms),
+                      "next_expected_purchase_at", http_json_time(x->next_expected_purchase_at_ms),
                       "confidence_score", num(x->confidence_score)));
     }
     const struct intel_variety_profile *va = &v->variety;
@@ -228,13 +220,13 @@ static json_t *profile_json(const struct profile_view *v, const struct profile_b
                   "expected_purchases_90", num_or_null(h, p->expected_purchases_90),
                   "expected_order_value", num_or_null(h, p->expected_order_value), "predicted_clv",
                   num_or_null(h, p->predicted_clv), "expected_date_of_next_order",
-                  h && p->has_next_order ? time_json(p->expected_next_order_ms) : json_null(),
+                  h && p->has_next_order ? http_json_time(p->expected_next_order_ms) : json_null(),
                   "reason", !h && p->reason ? json_string(p->reason) : json_null());
     return json_pack("{s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "customer_id",
-                     customer_id, "as_of", time_json(b->as_of_ms), "currency", cur, "updated_at",
-                     time_json(v->updated_at_ms), "budget", budget, "loyalty", loyalty,
-                     "category_affinity", cats, "replenishment", rep, "variety", variety, "rfm",
-                     rfm, "predictions", pred);
+                     customer_id, "as_of", http_json_time(b->as_of_ms), "currency", cur,
+                     "updated_at", http_json_time(v->updated_at_ms), "budget", budget, "loyalty",
+                     loyalty, "category_affinity", cats, "replenishment", rep, "variety", variety,
+                     "rfm", rfm, "predictions", pred);
 }
 
 /* GET /api/profiles/{id}: the customer's five profiles, RFM and predictions. */
@@ -284,7 +276,7 @@ int h_intel_segments(struct http_req *r, struct err *e)
             segs, json_pack("{s:s, s:I}", "segment", names[i], "customers", (json_int_t)counts[i]));
     return http_reply_json(r, 200,
                            json_pack("{s:o, s:o, s:o}", "as_of",
-                                     found ? time_json(b.as_of_ms) : json_null(), "batch_id",
+                                     found ? http_json_time(b.as_of_ms) : json_null(), "batch_id",
                                      found ? json_integer(b.id) : json_null(), "segments", segs));
 }
 
@@ -340,7 +332,8 @@ static json_t *signals_json(const struct intel_signals *s)
                                       items));
     }
     /* beyond the seed: which batch the figures come from, and their currency */
-    json_object_set_new(o, "profilesAsOf", s->has_profiles ? time_json(s->as_of_ms) : json_null());
+    json_object_set_new(o, "profilesAsOf",
+                        s->has_profiles ? http_json_time(s->as_of_ms) : json_null());
     json_object_set_new(o, "currency", json_string(s->currency));
     return o;
 }

@@ -14,15 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static json_t *time_or_null(int64_t ms)
-{
-    if (!ms)
-        return json_null();
-    char ts[CLOCK_ISO_LEN];
-    clock_format_iso(ms, ts);
-    return json_string(ts);
-}
-
 static bool sees_system(struct http_req *r)
 {
     return r->who.tenant_id == r->app->default_tenant_id;
@@ -41,10 +32,11 @@ static json_t *job_json(const struct job_row *j)
         "name", j->name, "state", job_state_name(j->state), "payload",
         payload ? payload : json_string(j->payload ? j->payload : ""), "unique_key",
         j->unique_key ? json_string(j->unique_key) : json_null(), "attempts", j->attempts,
-        "max_attempts", j->max_attempts, "run_at", time_or_null(j->run_at_ms), "last_error",
+        "max_attempts", j->max_attempts, "run_at", http_json_time(j->run_at_ms), "last_error",
         j->last_error ? json_string(j->last_error) : json_null(), "created_at",
-        time_or_null(j->created_at_ms), "updated_at", time_or_null(j->updated_at_ms), "finished_at",
-        time_or_null(j->finished_at_ms), "lease_until", time_or_null(j->lease_until_ms));
+        http_json_time(j->created_at_ms), "updated_at", http_json_time(j->updated_at_ms),
+        "finished_at", http_json_time(j->finished_at_ms), "lease_until",
+        http_json_time(j->lease_until_ms));
     json_object_set_new(o, "progress", progress);
     return o;
 }

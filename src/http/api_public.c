@@ -15,22 +15,15 @@
 #include <math.h>
 #include <string.h>
 
-static json_t *iso(int64_t ms)
-{
-    char ts[CLOCK_ISO_LEN];
-    clock_format_iso(ms, ts);
-    return json_string(ts);
-}
-
 static json_t *window_view(const struct flash_window *w)
 {
     return json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:{s:f, s:f}, s:i}", "id",
                      (json_int_t)w->pk, "title", w->title, "description", w->description,
                      "seller_name", w->seller_name ? w->seller_name : "", "discount_percent",
                      w->discount_percent ? json_integer(w->discount_percent) : json_null(),
-                     "start_time", iso(w->start_ms), "end_time", iso(w->end_ms), "status",
-                     flash_status_names[w->status], "location", "lat", w->seller_loc.lat, "lng",
-                     w->seller_loc.lng, "capacity", w->capacity);
+                     "start_time", http_json_time(w->start_ms), "end_time",
+                     http_json_time(w->end_ms), "status", flash_status_names[w->status], "location",
+                     "lat", w->seller_loc.lat, "lng", w->seller_loc.lng, "capacity", w->capacity);
 }
 
 static int open_link(struct http_req *r, enum flash_link_kind kind, struct flash_link *l,
@@ -86,7 +79,7 @@ static int buyer_view(struct http_req *r, const struct flash_link *l, struct db_
                   "location", "lat", b.loc.lat, "lng", b.loc.lng, "distance_m",
                   distance >= 0 ? json_integer(lround(distance)) : json_null(), "discount",
                   discount, "state", state, "code", *code ? json_string(code) : json_null(), "now",
-                  iso(clock_now_ms(r->app->clock)));
+                  http_json_time(clock_now_ms(r->app->clock)));
     return http_reply_json(r, status, body);
 }
 
@@ -192,7 +185,7 @@ static int seller_view(struct http_req *r, const struct flash_link *l, struct db
                                      window_view(w), "counts", "targeted", w->targeted, "committed",
                                      w->committed, "joined", w->joined, "redeemed", w->redeemed,
                                      "expected", (int)lround(expected), "now",
-                                     iso(clock_now_ms(r->app->clock))));
+                                     http_json_time(clock_now_ms(r->app->clock))));
 }
 
 int h_public_seller(struct http_req *r, struct err *e)

@@ -19,15 +19,6 @@ static int64_t now_ms(struct http_req *r)
     return clock_now_ms(r->app->clock);
 }
 
-static json_t *time_or_null(int64_t ms)
-{
-    if (!ms)
-        return json_null();
-    char ts[CLOCK_ISO_LEN];
-    clock_format_iso(ms, ts);
-    return json_string(ts);
-}
-
 static json_t *str_or_null(const char *s)
 {
     return s ? json_string(s) : json_null();
@@ -43,7 +34,7 @@ static json_t *agent_json(const struct recovery_agent *ag)
         "name", ag->name, "company", ag->company, "template_slug", ag->template_slug, "is_active",
         ag->is_active, "settings", "recovery_url", ag->recovery_url, "cutoff_minutes",
         ag->cutoff_minutes, "cooldown_days", ag->cooldown_days, "sequence", seq, "created_at",
-        time_or_null(ag->created_at_ms), "updated_at", time_or_null(ag->updated_at_ms));
+        http_json_time(ag->created_at_ms), "updated_at", http_json_time(ag->updated_at_ms));
 }
 
 /* Apply a body's fields onto `ag` (defaults already in it). */
@@ -208,9 +199,9 @@ static json_t *integration_json(const struct recovery_integration *in)
         "site_url", str_or_null(in->site_url), "feed_url", str_or_null(in->feed_url), "base_url",
         str_or_null(in->base_url), "has_credentials", in->has_credentials, "watermark",
         str_or_null(in->watermark), "state", in->state, "failures", in->failures, "last_error",
-        str_or_null(in->last_error), "last_polled_at", time_or_null(in->last_polled_at_ms),
-        "last_ok_at", time_or_null(in->last_ok_at_ms), "created_at",
-        time_or_null(in->created_at_ms), "updated_at", time_or_null(in->updated_at_ms));
+        str_or_null(in->last_error), "last_polled_at", http_json_time(in->last_polled_at_ms),
+        "last_ok_at", http_json_time(in->last_ok_at_ms), "created_at",
+        http_json_time(in->created_at_ms), "updated_at", http_json_time(in->updated_at_ms));
 }
 
 static int integration_decode(json_t *body, bool creating, struct recovery_integration_in *in,
@@ -370,8 +361,8 @@ static json_t *status_json(const struct recovery_status *st)
             json_pack("{s:I, s:s, s:o, s:o, s:b, s:i, s:i, s:i, s:I, s:i, s:i, s:i, s:i, s:o, "
                       "s:I}",
                       "id", (json_int_t)cy->id, "kind", cy->kind, "started_at",
-                      time_or_null(cy->started_at_ms), "finished_at",
-                      time_or_null(cy->finished_at_ms), "finished", cy->finished_at_ms != 0,
+                      http_json_time(cy->started_at_ms), "finished_at",
+                      http_json_time(cy->finished_at_ms), "finished", cy->finished_at_ms != 0,
                       "agents_found", cy->agents_found, "platforms_processed",
                       cy->platforms_processed, "carts_fetched", cy->carts_fetched, "total_value",
                       (json_int_t)cy->total_value, "deliveries_queued", cy->deliveries_queued,
@@ -382,8 +373,8 @@ static json_t *status_json(const struct recovery_status *st)
     return json_pack("{s:s, s:b, s:o, s:o, s:o, s:{s:I, s:I}, s:o}", "state",
                      st->running ? "running" : "stopped", "running", st->running, "interval_s",
                      st->interval_s ? json_integer(st->interval_s) : json_null(), "started_at",
-                     time_or_null(st->started_at_ms), "last_cycle_at",
-                     time_or_null(st->last_cycle_at_ms), "recovered", "carts",
+                     http_json_time(st->started_at_ms), "last_cycle_at",
+                     http_json_time(st->last_cycle_at_ms), "recovered", "carts",
                      (json_int_t)st->recovered_carts, "value", (json_int_t)st->recovered_value,
                      "cycles", cycles);
 }

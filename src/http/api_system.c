@@ -56,15 +56,6 @@ static bool probe_db(struct http_req *r, int64_t counts[JOB_STATE_COUNT], double
     return rc == 0;
 }
 
-static json_t *time_json(int64_t ms)
-{
-    if (!ms)
-        return json_null();
-    char ts[CLOCK_ISO_LEN];
-    clock_format_iso(ms, ts);
-    return json_string(ts);
-}
-
 static json_t *backlog_json(const int64_t counts[JOB_STATE_COUNT])
 {
     json_t *backlog = json_object();
@@ -101,8 +92,8 @@ static int tenant_json(struct http_req *r, json_t **out, struct err *e)
         last = json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:o, s:o}", "id", (json_int_t)latest->id,
                          "kind", latest->kind, "source", latest->source, "code", latest->code,
                          "message", latest->message, "occurrences", (json_int_t)latest->occurrences,
-                         "created_at", time_json(latest->created_at_ms), "last_seen_at",
-                         time_json(latest->last_seen_at_ms));
+                         "created_at", http_json_time(latest->created_at_ms), "last_seen_at",
+                         http_json_time(latest->last_seen_at_ms));
     *out = json_pack("{s:I, s:o, s:{s:I, s:o}}", "id", (json_int_t)tenant, "jobs",
                      backlog_json(counts), "alerts", "open", (json_int_t)open, "latest", last);
     return 0;

@@ -12,15 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static json_t *time_or_null(int64_t ms)
-{
-    if (!ms)
-        return json_null();
-    char ts[CLOCK_ISO_LEN];
-    clock_format_iso(ms, ts);
-    return json_string(ts);
-}
-
 static json_t *endpoint_json(const struct webhook_endpoint *ep)
 {
     json_t *events = json_array();
@@ -30,9 +21,9 @@ static json_t *endpoint_json(const struct webhook_endpoint *ep)
         "{s:I, s:s, s:s, s:o, s:b, s:o, s:o, s:o, s:o, s:o}", "id", (json_int_t)ep->id, "url",
         ep->url, "description", ep->description, "events", events, "disabled", ep->disabled,
         "disabled_reason", ep->disabled ? json_string(ep->disabled_reason) : json_null(),
-        "disabled_at", time_or_null(ep->disabled_at_ms), "failing_since",
-        time_or_null(ep->failing_since_ms), "created_at", time_or_null(ep->created_at_ms),
-        "updated_at", time_or_null(ep->updated_at_ms));
+        "disabled_at", http_json_time(ep->disabled_at_ms), "failing_since",
+        http_json_time(ep->failing_since_ms), "created_at", http_json_time(ep->created_at_ms),
+        "updated_at", http_json_time(ep->updated_at_ms));
     return o;
 }
 
@@ -47,11 +38,11 @@ static json_t *delivery_json(const struct webhook_delivery *d)
         "{s:I, s:I, s:s, s:s, s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
         (json_int_t)d->id, "endpoint_id", (json_int_t)d->endpoint_id, "webhook_id", d->msg_id,
         "type", d->event_type, "status", webhook_delivery_status_names[d->status], "attempts",
-        d->attempts, "next_attempt_at", time_or_null(d->next_attempt_ms), "last_status",
+        d->attempts, "next_attempt_at", http_json_time(d->next_attempt_ms), "last_status",
         d->last_status ? json_integer(d->last_status) : json_null(), "last_response",
         str_or_null(d->last_response), "last_error", str_or_null(d->last_error), "created_at",
-        time_or_null(d->created_at_ms), "updated_at", time_or_null(d->updated_at_ms),
-        "delivered_at", time_or_null(d->delivered_at_ms));
+        http_json_time(d->created_at_ms), "updated_at", http_json_time(d->updated_at_ms),
+        "delivered_at", http_json_time(d->delivered_at_ms));
 }
 
 int h_webhook_endpoints_create(struct http_req *r, struct err *e)

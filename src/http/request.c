@@ -5,6 +5,8 @@
  * connection. Tests: tests/integration/.
  */
 #include "http/request.h"
+#include "core/clock.h"
+#include "core/money.h"
 #include "core/str.h"
 
 #include <errno.h>
@@ -144,4 +146,24 @@ int http_req_db(struct http_req *r, struct db_conn **out, struct err *e)
     }
     *out = r->db;
     return 0;
+}
+
+json_t *http_json_time(int64_t ms)
+{
+    if (!ms)
+        return json_null();
+    char ts[CLOCK_ISO_LEN];
+    clock_format_iso(ms, ts);
+    return json_string(ts);
+}
+
+json_t *http_json_amount(int64_t minor, const struct money_currency *cur)
+{
+    struct money m = {minor, cur};
+    char text[MONEY_TEXT_MAX];
+    struct err e;
+    err_init(&e);
+    if (!cur || money_format(&m, text, sizeof(text), &e))
+        return json_null();
+    return json_string(text);
 }

@@ -120,6 +120,15 @@ int http_req_page(struct http_req *r, int def_limit, int max_limit, struct page 
 json_t *http_page_body(const char *key, json_t *items, const struct page *p, size_t n,
                        int64_t last_id);
 
+/*
+ * How answers write times and money, the same on every route: a time (ms since the epoch) as
+ * ISO-8601 UTC text, JSON null for 0 (not set); an amount of minor units as the currency's
+ * decimal text ("11.77", "1200" in JPY), JSON null without a currency.
+ */
+struct money_currency;
+json_t *http_json_time(int64_t ms);
+json_t *http_json_amount(int64_t minor, const struct money_currency *cur);
+
 /* Reply with JSON; takes the reference to `body`. */
 int http_reply_json(struct http_req *r, int status, json_t *body);
 /* Reply with bytes (copied). */

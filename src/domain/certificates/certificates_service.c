@@ -64,8 +64,8 @@ int cert_request(struct db_conn *c, int64_t tenant, const char *order_id, int64_
         rc = cert_store_by_order(c, tenant, o.pk, a, out, &found, e);
     if (!rc && !found && !cert_order_is_paid(o.status))
         rc = err_set_field(e, ERR_CONFLICT, "order_id",
-                           "order %s is %s, not paid: only a paid order gets a certificate", o.id,
-                           o.status);
+                           "order %s is %s, not paid: certificates are issued for paid orders only",
+                           o.id, o.status);
     if (!rc && !found) {
         char rand[SEC_RANDOM_ID_SIZE(4, 16)];
         rc = sec_random_id(rand, sizeof(rand), "crt_", 16, e);
