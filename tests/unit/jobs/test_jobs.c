@@ -57,6 +57,13 @@ struct fx {
     struct db_conn *c; /* held by the test for its own queries */
     struct tclock clk;
     struct job_registry *reg;
+    /*
+     * Pools a test started and has not stopped: a failed assertion jumps out of the test, and
+     * the teardown stops them before closing the database they use, so a failure is reported
+     * as a failure instead of ending the binary.
+     */
+    struct job_workers *pools[8];
+    int n_pools;
 };
 
 static enum db_backend backend; /* set by testdb_run_groups */
@@ -78,6 +85,8 @@ static int fx_setup(void **state)
 static int fx_teardown(void **state)
 {
     struct fx *f = *state;
+    for (int i = 0; i < f->n_pools; i++)
+        job_workers_stop(f->pools[i], 1000);
     db_conn_release(f->c);
     db_close(f->db);
     job_registry_free(f->reg);
@@ -92,6 +101,45 @@ static void sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
+}
+
+static struct job_workers *track(struct fx *f, struct job_workers *w)
+{
+    if (f->n_pools == (int)(sizeof(f->pools) / sizeof(f->pools[0])))
+        fail_msg("too many pools in one test");
+    f->pools[f->n_pools++] = w;
+    return w;
+}
+
+static void stop_pool(struct fx *f, struct job_workers *w, int grace_ms)
+{
+    for (int i = 0; i < f->n_pools; i++) {
+        if (f->pools[i] == w) {
+            f->pools[i] = f->pools[--f->n_pools];
+            break;
+        }
+    }
+    job_workers_stop(w, grace_ms);
+}
+
+/*
+ * A pool's counters once they reach the wanted values (each at least), waiting a bounded time:
+ * a run is counted just after its result commits, so a test that saw the row change may read
+ * the counters a moment before they move.
+ */
+static struct job_worker_stats wait_stats(struct job_workers *w, uint64_t succeeded,
+                                          uint64_t retried, uint64_t dead, uint64_t unknown)
+{
+    struct job_worker_stats st;
+    int64_t until = clock_mono_ms() + 10000;
+    for (;;) {
+        job_workers_stats(w, &st);
+        if ((st.succeeded >= succeeded && st.retried >= retried && st.dead >= dead &&
+             st.unknown_handler >= unknown) ||
+            clock_mono_ms() >= until)
+            return st;
+        sleep_ms(2);
+    }
 }
 
 static int64_t enqueue(struct fx *f, const char *name, const char *payload, int64_t tenant,
@@ -181,7 +229,7 @@ static struct job_workers *start_pool(struct fx *f, struct clock *clk, int threa
     struct job_workers *w;
     if (job_workers_start(f->db, f->reg, clk ? clk : &f->clk.base, &o, &w, &e))
         fail_msg("start: %s", e.msg);
-    return w;
+    return track(f, w);
 }
 
 static void exec_sql(struct fx *f, const char *sql)
@@ -363,9 +411,8 @@ static void test_enqueue_and_run(void **state)
     struct job_workers *w = start_pool(f, NULL, 2, 8, 0);
     job_workers_wake(w);
     wait_job(f, id, JOB_STATE_DONE, 1);
-    struct job_worker_stats st;
-    job_workers_stats(w, &st);
-    job_workers_stop(w, 1000);
+    struct job_worker_stats st = wait_stats(w, 1, 0, 0, 0);
+    stop_pool(f, w, 1000);
     assert_int_equal(st.succeeded, 1);
     assert_int_equal(st.threads, 2);
     assert_int_equal(atomic_load(&runs_total), 1);
@@ -393,7 +440,7 @@ static void test_enqueue_and_run(void **state)
     tclock_set(&f->clk, T0 + 60000);
     job_workers_wake(w);
     wait_job(f, id2, JOB_STATE_DONE, 1);
-    job_workers_stop(w, 1000);
+    stop_pool(f, w, 1000);
 }
 
 static void test_enqueue_rolled_back(void **state)
@@ -428,6 +475,7 @@ static void test_commit_wakes_workers(void **state)
     struct job_workers_options o = {.threads = 1, .poll_ms = 60000};
     struct job_workers *w;
     assert_int_equal(job_workers_start(f->db, f->reg, &f->clk.base, &o, &w, &e), 0);
+    track(f, w);
     sleep_ms(200); /* its first claim found nothing: idle until the next poll, a minute away */
 
     assert_int_equal(db_begin(f->c, &e), 0);
@@ -435,7 +483,7 @@ static void test_commit_wakes_workers(void **state)
     sleep_ms(200);
     assert_int_equal(db_commit(f->c, &e), 0);
     int64_t t0 = clock_mono_ms();
-    while (job_state_of(f, id) != JOB_STATE_DONE && clock_mono_ms() - t0 < 5000)
+    while (job_state_of(f, id) != JOB_STATE_DONE && clock_mono_ms() - t0 < 20000)
         sleep_ms(5);
     assert_int_equal(job_state_of(f, id), JOB_STATE_DONE);
 
@@ -444,7 +492,7 @@ static void test_commit_wakes_workers(void **state)
     enqueue(f, "t.ok", NULL, 0, NULL, 0, NULL);
     db_rollback(f->c);
     assert_int_equal(count_state(f, JOB_STATE_PENDING), 0);
-    job_workers_stop(w, 1000);
+    stop_pool(f, w, 1000);
 }
 
 static void test_enqueue_invalid(void **state)
@@ -492,7 +540,7 @@ static void test_unique_dedupe(void **state)
     struct job_workers *w = start_pool(f, NULL, 2, 8, 0);
     wait_job(f, id1, JOB_STATE_DONE, 1);
     wait_job(f, id3, JOB_STATE_DONE, 1);
-    job_workers_stop(w, 1000);
+    stop_pool(f, w, 1000);
 
     int64_t id5 = enqueue(f, "t.ok", "{}", 0, "order:42", 0, &deduped);
     assert_false(deduped);
@@ -550,8 +598,7 @@ static void test_retry_backoff_dead_then_retry(void **state)
     assert_true(r.finished_at_ms > 0);
     assert_non_null(strstr(r.last_error, "upstream"));
     arena_release(&a);
-    struct job_worker_stats st;
-    job_workers_stats(w, &st);
+    struct job_worker_stats st = wait_stats(w, 0, 3, 1, 0);
     assert_int_equal(st.retried, 3);
     assert_int_equal(st.dead, 1);
     assert_int_equal(atomic_load(&runs_total), 4);
@@ -570,7 +617,7 @@ static void test_retry_backoff_dead_then_retry(void **state)
     r = get_job(f, id, &a);
     assert_int_equal(r.attempts, 1);
     arena_release(&a);
-    job_workers_stop(w, 1000);
+    stop_pool(f, w, 1000);
     assert_int_equal(atomic_load(&runs_total), 5);
 }
 
@@ -580,9 +627,8 @@ static void test_unknown_handler_dead(void **state)
     int64_t id = enqueue(f, "t.nobody", "{}", 0, NULL, 3, NULL);
     struct job_workers *w = start_pool(f, NULL, 1, 8, 0);
     wait_job(f, id, JOB_STATE_DEAD, 1);
-    struct job_worker_stats st;
-    job_workers_stats(w, &st);
-    job_workers_stop(w, 1000);
+    struct job_worker_stats st = wait_stats(w, 0, 0, 0, 1);
+    stop_pool(f, w, 1000);
     assert_int_equal(st.unknown_handler, 1);
     struct arena a;
     arena_init(&a);
@@ -623,7 +669,7 @@ static void test_expired_lease_recovered_once(void **state)
     struct job_workers *w = start_pool(f, NULL, 2, 8, 0);
     wait_job(f, crashed, JOB_STATE_DONE, 2);
     sleep_ms(50);
-    job_workers_stop(w, 1000);
+    stop_pool(f, w, 1000);
     assert_int_equal(atomic_load(&runs_total), 1);
     assert_int_equal(job_state_of(f, held), JOB_STATE_RUNNING);
     struct arena a;
@@ -638,7 +684,7 @@ static void test_expired_lease_recovered_once(void **state)
     set_running(f, poison, T0 - 1, "crashed-worker");
     w = start_pool(f, NULL, 1, 8, 0);
     wait_job(f, poison, JOB_STATE_DEAD, 2);
-    job_workers_stop(w, 1000);
+    stop_pool(f, w, 1000);
     assert_int_equal(atomic_load(&runs_total), 1);
 }
 
@@ -676,9 +722,8 @@ static void test_in_tx_commits_and_rolls_back_together(void **state)
     arena_release(&a);
     job_workers_wake(w);
     wait_job(f, bad, JOB_STATE_DEAD, 2);
-    struct job_worker_stats st;
-    job_workers_stats(w, &st);
-    job_workers_stop(w, 1000);
+    struct job_worker_stats st = wait_stats(w, 1, 1, 1, 0);
+    stop_pool(f, w, 1000);
 
     assert_int_equal(count_side(f, good), 1);
     assert_int_equal(count_side(f, bad), 0); /* both runs rolled back */
@@ -890,8 +935,8 @@ static void test_two_pools_never_double_run(void **state)
         struct timespec nap = {0, 1000000};
         nanosleep(&nap, NULL);
     }
-    job_workers_stop(w1, 1000);
-    job_workers_stop(w2, 1000);
+    stop_pool(f, w1, 1000);
+    stop_pool(f, w2, 1000);
     for (int i = 0; i < MANY; i++) {
         if (atomic_load(&per_job[i]) != 1)
             fail_msg("job %d ran %d times", i, atomic_load(&per_job[i]));
@@ -929,8 +974,8 @@ static void test_heartbeat_keeps_long_job(void **state)
         sleep_ms(5);
     struct job_workers *w2 = start_pool(f, clock_system(), 1, 4, 1000);
     wait_job(f, id, JOB_STATE_DONE, 1);
-    job_workers_stop(w1, 3000);
-    job_workers_stop(w2, 3000);
+    stop_pool(f, w1, 3000);
+    stop_pool(f, w2, 3000);
     assert_int_equal(atomic_load(&runs_total), 1);
     struct arena a;
     arena_init(&a);
@@ -961,7 +1006,7 @@ static void test_stop_releases_and_abandons(void **state)
     for (int i = 0; i < 400 && atomic_load(&runs_total) == 0; i++)
         sleep_ms(5);
     sleep_ms(50);
-    job_workers_stop(w, 100);
+    stop_pool(f, w, 100);
     assert_int_equal(atomic_load(&runs_total), 1);
     int running = 0, pending = 0;
     struct arena a;
@@ -1070,8 +1115,10 @@ static void test_slow_lane_does_not_delay_default(void **state)
     struct job_workers_options so = o;
     so.lane = "slow";
     assert_int_equal(job_workers_start(f->db, f->reg, &f->clk.base, &so, &slow, &e), 0);
+    track(f, slow);
     atomic_store(&lane_slow_pool, slow);
     assert_int_equal(job_workers_start(f->db, f->reg, &f->clk.base, &o, &def, &e), 0);
+    track(f, def);
     atomic_store(&lane_default_pool, def);
 
     int64_t slow_ids[3];
@@ -1083,7 +1130,8 @@ static void test_slow_lane_does_not_delay_default(void **state)
 
     int64_t fast = enqueue(f, "t.fast", NULL, 0, NULL, 0, NULL);
     int64_t t0 = clock_mono_ms();
-    while (job_state_of(f, fast) != JOB_STATE_DONE && clock_mono_ms() - t0 < 3000)
+    /* the slow handler holds its thread for 10 s: well inside that, the fast job is done */
+    while (job_state_of(f, fast) != JOB_STATE_DONE && clock_mono_ms() - t0 < 8000)
         sleep_ms(5);
     assert_int_equal(job_state_of(f, fast), JOB_STATE_DONE);
     /*
@@ -1097,8 +1145,8 @@ static void test_slow_lane_does_not_delay_default(void **state)
     atomic_store(&lane_release, 1);
     for (int i = 0; i < 3; i++)
         wait_job(f, slow_ids[i], JOB_STATE_DONE, 1);
-    job_workers_stop(def, 1000);
-    job_workers_stop(slow, 1000);
+    stop_pool(f, def, 1000);
+    stop_pool(f, slow, 1000);
     assert_int_equal(atomic_load(&lane_wrong_pool), 0);
 }
 
@@ -1135,7 +1183,7 @@ static void test_bulk_drain(void **state)
         if (clock_mono_ns() - t0 > 120000000000LL)
             fail_msg("bulk drain hung at %llu of %d", (unsigned long long)st.succeeded, total);
     }
-    job_workers_stop(w, 1000);
+    stop_pool(f, w, 1000);
     assert_int_equal(st.succeeded, total);
     assert_int_equal(count_state(f, JOB_STATE_DONE), total);
 }
