@@ -200,7 +200,8 @@ static int scan(struct day *d, struct engine_state *es, double t, const struct w
         rc = flash_draft_window(&in, &sc[k], tg, nt, "", NULL, 0, &a, &dr, e);
         if (rc)
             break;
-        bool yes = ds->auto_approve ||
+        /* as the live engine: a seller in an idle hour has asked for customers (its signal) */
+        bool yes = ds->auto_approve || flash_seller_asked_for_traffic(&es->sellers[s], now_ms) ||
                    demo_u01(d->seed, TAG_ACCEPT, (uint64_t)s, (uint64_t)now_ms) < d->o->p_accept;
         if (!yes) {
             es->cool_until[s] = t + COOLDOWN_S;

@@ -14,8 +14,10 @@
  *                p_base = demo_attraction(price, 0) · demo_walk_factor(distance), arriving
  *                after demo_walk_s
  *   with         the engine scans every 5 virtual minutes; a wish can be reached only by the
- *                first scan after it. A window's seller accepts (standing approval, or an
- *                ask-first "yes" with p_accept; a "no" keeps the seller out for 120 min). A
+ *                first scan after it. A window's seller accepts (standing approval; an
+ *                ask-first seller in an idle hour, whose idle signal asked for customers, as
+ *                the live engine; otherwise a "yes" with p_accept; a "no" keeps the seller out
+ *                for 120 min). A
  *                reached buyer commits with p_offer = demo_attraction(price, discount) ·
  *                demo_walk_factor(distance) while seats remain, then shows with their
  *                reliability (else a no-show: no visit). A wish not reached, or reached but

@@ -213,7 +213,8 @@ static void register_moda(void)
     struct resp r;
     const char *seller = "{\"id\":\"S1\",\"phone_number\":\"+905320000001\",\"name\":\"M Coffee\","
                          "\"category\":\"coffee\",\"location\":{\"lat\":40.987,\"lng\":29.026},"
-                         "\"max_discount\":25,\"capacity\":5,\"auto_approve\":false}";
+                         "\"max_discount\":25,\"capacity\":5,\"auto_approve\":false,"
+                         "\"density_status\":\"low\"}";
     assert_int_equal(http_post_json(&srv, "/api/sellers/register", ADMIN, seller, &r), 0);
     assert_int_equal(r.status, 201);
     resp_free(&r);
@@ -279,11 +280,12 @@ static void test_join_without_and_with_offer(void **state)
     char *reply = wait_reply("B2", "reply", 1);
     assert_non_null(strstr(reply, "açık bir teklif yok"));
 
-    /* B2 wishes too; the seller says it is quiet and approves the proposal by message */
+    /*
+     * B2 wishes too; the seller (quiet since registering, but it has not asked for customers)
+     * is asked and approves the proposal by message
+     */
     assert_int_equal(say("905330000002", "Bir latte lazim"), 200);
     wait_reply("B2", "reply", 2);
-    assert_int_equal(say("905320000001", "Bu saat boşum"), 200);
-    wait_reply("S1", "reply", 1);
     struct resp r;
     assert_int_equal(http_post_json(&srv, "/api/campaigns/generate", ADMIN, NULL, &r), 0);
     assert_int_equal(r.status, 200);
@@ -293,7 +295,7 @@ static void test_join_without_and_with_offer(void **state)
     resp_free(&r);
     wait_reply("S1", "question", 1);
     assert_int_equal(say("905320000001", "evet"), 200);
-    wait_reply("S1", "reply", 2);
+    wait_reply("S1", "reply", 1);
     char path[64];
     snprintf(path, sizeof(path), "/api/flash-windows/%lld", window);
     json_t *w = get(path);
@@ -453,6 +455,84 @@ static bool window_is(const char *path, const char *status)
     return is;
 }
 
+/*
+ * An ask-first seller who says "Bu saat boşum" asked for customers: the window opens without a
+ * question, the seller is told, and the "Hayır" button under that message cancels it. A button
+ * naming another seller's window changes nothing.
+ */
+static void test_seller_signal_opens_window(void **state)
+{
+    (void)state;
+    struct resp r;
+    const char *seller = "{\"id\":\"S3\",\"phone_number\":\"+905320000003\",\"name\":\"Kahve 3\","
+                         "\"category\":\"coffee\",\"location\":{\"lat\":41.0430,\"lng\":29.0090},"
+                         "\"max_discount\":20,\"capacity\":5,\"auto_approve\":false}";
+    assert_int_equal(http_post_json(&srv, "/api/sellers/register", ADMIN, seller, &r), 0);
+    assert_int_equal(r.status, 201);
+    resp_free(&r);
+    const char *buyer = "{\"id\":\"B9\",\"phone_number\":\"+905330000009\",\"name\":\"Can\","
+                        "\"location\":{\"lat\":41.0433,\"lng\":29.0093}}";
+    assert_int_equal(http_post_json(&srv, "/api/buyers/register", ADMIN, buyer, &r), 0);
+    assert_int_equal(r.status, 201);
+    resp_free(&r);
+    assert_int_equal(say("905330000009", "Latte istiyorum"), 200);
+    wait_reply("B9", "reply", 1);
+    assert_int_equal(say("905320000003", "Bu saat boşum"), 200);
+    wait_reply("S3", "reply", 1);
+    assert_int_equal(
+        http_post_json(&srv, "/api/campaigns/generate", ADMIN, "{\"seller_ids\":[\"S3\"]}", &r), 0);
+    assert_int_equal(r.status, 200);
+    json_t *g = json_array_get(json_object_get(r.json, "windows"), 0);
+    assert_string_equal(json_string_value(json_object_get(g, "status")), "SCHEDULED");
+    long long window = (long long)json_integer_value(json_object_get(g, "window_id"));
+    resp_free(&r);
+    char *opened = wait_reply("S3", "opened", 1);
+    assert_non_null(strstr(opened, "müşteri beklediğinizi söylediniz"));
+    wait_reply("B9", "offer", 1);
+    char path[64];
+    snprintf(path, sizeof(path), "/api/flash-windows/%lld", window);
+    json_t *w = get(path);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(w, "decision_trace"), "approval")),
+        "signal");
+    json_decref(w);
+
+    /* a "Hayır" button naming S1's window: not S3's to decide */
+    json_t *list = get("/api/flash-windows?seller_id=S1&limit=1");
+    long long other = (long long)json_integer_value(
+        json_object_get(json_array_get(json_object_get(list, "windows"), 0), "id"));
+    json_decref(list);
+    assert_true(other > 0);
+    char payload[64], inner[200];
+    snprintf(payload, sizeof(payload), "decline:%lld", other);
+    snprintf(inner, sizeof(inner),
+             "{\"type\":\"button_reply\",\"button_reply\":{\"id\":\"%s\",\"title\":\"Hayır\"}}",
+             payload);
+    char *body = meta_body("905320000003", "wamid.s3.decline.1", (long long)time(NULL),
+                           "interactive", inner);
+    assert_int_equal(post_meta(body, NULL, &r), 200);
+    resp_free(&r);
+    free(body);
+    char *reply = wait_reply("S3", "reply", 2);
+    assert_non_null(strstr(reply, "bekleyen bir pencere yok"));
+
+    /* its own window's button: cancelled */
+    snprintf(payload, sizeof(payload), "decline:%lld", window);
+    snprintf(inner, sizeof(inner),
+             "{\"type\":\"button_reply\",\"button_reply\":{\"id\":\"%s\",\"title\":\"Hayır\"}}",
+             payload);
+    body = meta_body("905320000003", "wamid.s3.decline.2", (long long)time(NULL), "interactive",
+                     inner);
+    assert_int_equal(post_meta(body, NULL, &r), 200);
+    resp_free(&r);
+    free(body);
+    reply = wait_reply("S3", "reply", 3);
+    assert_non_null(strstr(reply, "açmıyorum"));
+    w = get(path);
+    assert_string_equal(json_string_value(json_object_get(w, "status")), "CANCELLED");
+    json_decref(w);
+}
+
 static void test_seller_redeems_by_message(void **state)
 {
     (void)state;
@@ -599,6 +679,7 @@ int main(void)
         cmocka_unit_test(test_vapi_seed_message),
         cmocka_unit_test(test_sender_flood),
         cmocka_unit_test(test_seller_redeems_by_message),
+        cmocka_unit_test(test_seller_signal_opens_window),
         cmocka_unit_test(test_understand_endpoint),
     };
     return cmocka_run_group_tests_name(harness_backend(), tests, setup, teardown);

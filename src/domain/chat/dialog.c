@@ -507,12 +507,21 @@ static int seller_redeem(struct turn *t, const char *code, const char **outcome)
                          "Code %s is not valid for this window.", code);
 }
 
-static int seller_decide(struct turn *t, bool approve, const char **outcome)
+static int seller_decide(struct turn *t, int64_t window, bool approve, const char **outcome)
 {
-    int64_t window = t->ev->window_id;
     int rc = 0;
-    if (!window)
+    if (!window) {
         rc = flash_store_latest_proposal(t->c, t->tenant, t->who.pk, &window, t->e);
+    } else {
+        /* a window named by the message must be this seller's own */
+        struct flash_window fw;
+        rc = flash_store_window_get(t->c, t->tenant, window, t->a, &fw, t->e);
+        if (rc == ERR_NOT_FOUND || (!rc && fw.seller_pk != t->who.pk)) {
+            err_init(t->e);
+            rc = 0;
+            window = 0;
+        }
+    }
     if (rc)
         return rc;
     if (!window) {
@@ -538,6 +547,10 @@ static int seller_decide(struct turn *t, bool approve, const char **outcome)
 
 static int seller_turn(struct turn *t, const struct understanding *u, const char **outcome)
 {
+    /* the "Hayır" button under a window opened on the seller's own call for customers */
+    int64_t w = payload_window(t->ev->payload, FLASH_ACTION_DECLINE);
+    if (w)
+        return seller_decide(t, w, false, outcome);
     if (*u->code &&
         (u->intent == UNDERSTAND_SELLER_REDEEM || u->confidence >= UNDERSTAND_CONFIDENT))
         return seller_redeem(t, u->code, outcome);
@@ -553,9 +566,9 @@ static int seller_turn(struct turn *t, const struct understanding *u, const char
     case UNDERSTAND_SELLER_SURPLUS:
         return seller_signal(t, FLASH_SUPPLY_SURPLUS, -1, u, outcome);
     case UNDERSTAND_SELLER_APPROVE:
-        return seller_decide(t, true, outcome);
+        return seller_decide(t, t->ev->window_id, true, outcome);
     case UNDERSTAND_SELLER_REJECT:
-        return seller_decide(t, false, outcome);
+        return seller_decide(t, t->ev->window_id, false, outcome);
     case UNDERSTAND_HELP:
     case UNDERSTAND_GREETING:
         return help(t, true, outcome);

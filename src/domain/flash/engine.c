@@ -673,6 +673,15 @@ static size_t scan_prepare(const struct flash_grid *g, int64_t now_ms, struct pi
     return n_buyers;
 }
 
+bool flash_seller_asked_for_traffic(const struct flash_seller *s, int64_t now_ms)
+{
+    if (s->supply_until <= now_ms)
+        return false;
+    if (s->supply_kind == FLASH_SUPPLY_DENSITY)
+        return s->density == FLASH_DENSITY_LOW;
+    return true; /* idle, surplus, promotion */
+}
+
 static double density_component(const struct flash_seller *s, int64_t now_ms)
 {
     if (s->supply_until > now_ms && s->supply_kind != FLASH_SUPPLY_DENSITY)
@@ -1450,7 +1459,29 @@ int flash_draft_window(const struct flash_scan_input *in, const struct flash_sco
              "expected arrivals %.2f (sum of %zu targets' reliability); "
              "minimum %d (config %d)",
              out->expected, n_targets, out->min_participants, cfg->min_participants);
-    out->status = sl->auto_approve ? FLASH_WINDOW_SCHEDULED : FLASH_WINDOW_PROPOSED;
+    const char *approval, *awhy;
+    char awhy_buf[160];
+    if (sl->auto_approve) {
+        approval = "standing";
+        awhy = "standing approval within the seller's maximum discount";
+        out->status = FLASH_WINDOW_SCHEDULED;
+    } else if (in->seller_invited && flash_seller_asked_for_traffic(sl, in->now_ms)) {
+        char until[6];
+        local_hhmm(sl->supply_until, tz_offset_min, until);
+        snprintf(awhy_buf, sizeof(awhy_buf),
+                 "the seller asked for customers (%s signal, active until %s local) and has "
+                 "not declined since: opened without asking again",
+                 sl->supply_kind == FLASH_SUPPLY_DENSITY ? "density low"
+                                                         : flash_supply_names[sl->supply_kind],
+                 until);
+        approval = "signal";
+        awhy = awhy_buf;
+        out->status = FLASH_WINDOW_SCHEDULED;
+    } else {
+        approval = "ask-first";
+        awhy = "the seller approves each window: asked first";
+        out->status = FLASH_WINDOW_PROPOSED;
+    }
 
     char from[6], to[6];
     local_hhmm(out->start_ms, tz_offset_min, from);
@@ -1476,15 +1507,14 @@ int flash_draft_window(const struct flash_scan_input *in, const struct flash_sco
     clock_format_iso(out->end_ms, end_iso);
     json_t *root = json_pack(
         "{s:s, s:o, s:{s:i, s:i, s:i, s:i, s:f}, s:o, s:{s:i, s:i, s:s}, s:{s:s, s:s, s:s, s:b}, "
-        "s:{s:f, s:i, s:s}, s:s}",
+        "s:{s:f, s:i, s:s}, s:s, s:s}",
         "seller_id", sl->id ? sl->id : "", "score", score_json(cfg, score), "counts", "nearby",
         score->nearby, "matching", score->matching, "precommits", score->precommits, "targets",
         (int)n_targets, "mean_distance_m", round_to(score->mean_distance_m, 0.1), "targets",
         targets_json(in, sl, targets, n_targets, out->start_ms), "discount", "percent", discount,
         "seller_max", sl->max_discount, "why", dwhy, "timing", "start", start_iso, "end", end_iso,
         "why", twhy, "open", open, "minimum", "expected", round_to(out->expected, 0.01), "min",
-        out->min_participants, "why", mwhy, "approval",
-        sl->auto_approve ? "standing" : "ask-first");
+        out->min_participants, "why", mwhy, "approval", approval, "approval_why", awhy);
     char *text = root ? json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
     json_decref(root);
     if (!text)

@@ -94,7 +94,19 @@ struct flash_scan_input {
      * this is the trace's reason for it. NULL: the distance tiers' reasoning.
      */
     const char *discount_why;
+    /*
+     * Optional: the seller (ask-first) asked for traffic themselves — an active idle, surplus or
+     * promotion signal, or density low, and no "no" to a window since (the caller checks that
+     * against the store). The draft is then SCHEDULED, "approval":"signal". Set per seller.
+     */
+    bool seller_invited;
 };
+
+/*
+ * Whether the seller's latest supply signal, still active at now_ms, asks for traffic: idle,
+ * surplus stock, a promotion, or a density report of low. A "busy" or medium report does not.
+ */
+bool flash_seller_asked_for_traffic(const struct flash_seller *s, int64_t now_ms);
 
 struct flash_score {
     size_t seller_idx;
@@ -160,7 +172,7 @@ struct flash_draft {
     int capacity;
     int min_participants;            /* flash_min_participants over the targets */
     double expected;                 /* expected arrivals: Σ reliability of the targets */
-    enum flash_window_status status; /* SCHEDULED (standing approval) or PROPOSED */
+    enum flash_window_status status; /* SCHEDULED (standing approval, or invited) or PROPOSED */
     char *trace_json;                /* decision trace, allocated from the arena */
 };
 
@@ -169,7 +181,8 @@ struct flash_draft {
  * {"score":{"total","threshold","weights":{...},"components":{...}},"counts":{...},
  *  "targets":[{"buyer_id","distance_m","walk_min","discount","why"}],"discount":{"why"},
  *  "timing":{"start","end","why"},"minimum":{"expected","min","why"},
- *  "approval":"standing|ask-first"}.
+ *  "approval":"standing|signal|ask-first","approval_why"}. "signal": an ask-first seller who
+ *  asked for traffic (in->seller_invited) is not asked again.
  * Without has_lead the start is the later of flash_plan_start and now + the longest target walk
  * (rounded up to a minute). `product` is the most wanted product among the targets that the
  * seller sells ("" when none).

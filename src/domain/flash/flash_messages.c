@@ -119,6 +119,33 @@ static void question(struct writer *w, bool en, const struct flash_msg_vars *v)
     }
 }
 
+/* To an ask-first seller who had asked for customers: opened without a question; NO undoes it. */
+static void opened(struct writer *w, bool en, const struct flash_msg_vars *v)
+{
+    greet(w, en, v->name);
+    if (en) {
+        put(w, "you said you wanted customers, so I opened a flash window");
+        if (has(v->start_hhmm) && has(v->end_hhmm))
+            put(w, " from %s to %s", v->start_hhmm, v->end_hhmm);
+        if (v->discount > 0)
+            put(w, " with %d%% off", v->discount);
+        if (v->count > 0)
+            put(w, " and am offering it to %d %s nearby", v->count,
+                v->count == 1 ? "person" : "people");
+        put(w, ". Reply NO before it starts if you do not want it.");
+    } else {
+        put(w, "müşteri beklediğinizi söylediniz; ");
+        if (has(v->start_hhmm) && has(v->end_hhmm))
+            put(w, "%s-%s arasında ", v->start_hhmm, v->end_hhmm);
+        if (v->discount > 0)
+            put(w, "%%%d indirimli ", v->discount);
+        put(w, "bir kampanya açtım");
+        if (v->count > 0)
+            put(w, ", yakınınızdaki %d kişiye teklif gidiyor", v->count);
+        put(w, ". İstemiyorsanız başlamadan HAYIR yazın.");
+    }
+}
+
 static void window_open(struct writer *w, bool en, const struct flash_msg_vars *v)
 {
     greet(w, en, v->name);
@@ -225,7 +252,16 @@ static void confirmation(struct writer *w, bool en, const struct flash_msg_vars 
             v->code);
 }
 
-enum which { OFFER, QUESTION, WINDOW_OPEN, SELLER_SUMMARY, CANCELLED, REMINDER, CONFIRMATION };
+enum which {
+    OFFER,
+    QUESTION,
+    OPENED,
+    WINDOW_OPEN,
+    SELLER_SUMMARY,
+    CANCELLED,
+    REMINDER,
+    CONFIRMATION
+};
 
 static int render(enum which kind, const char *language, const void *vars, char *out, size_t n)
 {
@@ -241,6 +277,9 @@ static int render(enum which kind, const char *language, const void *vars, char 
         break;
     case QUESTION:
         question(&w, en, v);
+        break;
+    case OPENED:
+        opened(&w, en, v);
         break;
     case WINDOW_OPEN:
         window_open(&w, en, v);
@@ -270,6 +309,7 @@ static int render(enum which kind, const char *language, const void *vars, char 
     }
 RENDERER(render_offer, OFFER)
 RENDERER(render_question, QUESTION)
+RENDERER(render_opened, OPENED)
 RENDERER(render_window_open, WINDOW_OPEN)
 RENDERER(render_seller_summary, SELLER_SUMMARY)
 RENDERER(render_cancelled, CANCELLED)
@@ -284,6 +324,12 @@ const struct notify_kind flash_msg_offer = {
 };
 const struct notify_kind flash_msg_question = {
     .name = "question", .purpose = NOTIFY_TRANSACTIONAL, .render = render_question};
+const struct notify_kind flash_msg_opened = {
+    .name = "opened",
+    .purpose = NOTIFY_TRANSACTIONAL,
+    .render = render_opened,
+    .buttons = {{FLASH_ACTION_DECLINE, "Hayır", "No"}},
+};
 const struct notify_kind flash_msg_window_open = {
     .name = "window_open", .purpose = NOTIFY_TRANSACTIONAL, .render = render_window_open};
 const struct notify_kind flash_msg_seller_summary = {
@@ -300,7 +346,7 @@ int flash_messages_register(struct err *e)
     static const struct notify_kind *const all[] = {
         &flash_msg_offer,          &flash_msg_question,  &flash_msg_window_open,
         &flash_msg_seller_summary, &flash_msg_cancelled, &flash_msg_reminder,
-        &flash_msg_confirmation};
+        &flash_msg_confirmation,   &flash_msg_opened};
     int rc = 0;
     for (size_t i = 0; !rc && i < sizeof(all) / sizeof(all[0]); i++)
         rc = notify_kind_register(all[i], e);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The messages the flash system sends, as message kinds of the notification outbox
- * (domain/notify/kinds.h): offers with "Katıl" / "Hayır" buttons, the ask-first question, the
+ * (domain/notify/kinds.h): offers with "Katıl" / "Hayır" buttons, the ask-first question (or,
+ * when that seller had asked for customers, word that a window was opened for them), the
  * start and the seller's summary, cancellations, reminders and confirmations, in Turkish and
  * English. Each is about a window (about_kind "window"). Tests:
  * tests/unit/domain/test_flash_messages.c.
@@ -35,9 +36,10 @@ struct flash_msg_vars {
 #define FLASH_ACTION_JOIN    "join"
 #define FLASH_ACTION_DECLINE "decline"
 
-extern const struct notify_kind flash_msg_offer;          /* to a buyer: marketing, buttons */
-extern const struct notify_kind flash_msg_question;       /* to an ask-first seller: open it? */
-extern const struct notify_kind flash_msg_window_open;    /* to committed buyers: come now */
+extern const struct notify_kind flash_msg_offer;       /* to a buyer: marketing, buttons */
+extern const struct notify_kind flash_msg_question;    /* to an ask-first seller: open it? */
+extern const struct notify_kind flash_msg_opened;      /* to one who asked for customers: opened */
+extern const struct notify_kind flash_msg_window_open; /* to committed buyers: come now */
 extern const struct notify_kind flash_msg_seller_summary; /* "3 kişi geliyor, ortalama 350 m" */
 extern const struct notify_kind flash_msg_cancelled;      /* it will not happen, and why */
 extern const struct notify_kind flash_msg_reminder;       /* marketing: before the start */

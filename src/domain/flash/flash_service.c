@@ -146,7 +146,8 @@ static int notify_seller(struct db_conn *c, int64_t tenant, const struct flash_s
     v->name = s->name;
     struct arena a;
     arena_init(&a);
-    if (w && (kind == &flash_msg_question || kind == &flash_msg_seller_summary))
+    if (w && (kind == &flash_msg_question || kind == &flash_msg_opened ||
+              kind == &flash_msg_seller_summary))
         v->link = window_link(tenant, w, 0, &a);
     int rc = notify_enqueue(c, tenant, kind, &m, v, now_ms, e);
     arena_release(&a);
@@ -535,12 +536,16 @@ static int open_window(struct db_conn *c, int64_t tenant, const struct flash_con
         db_on_commit_event(c, tenant, "window", w->pk, flash_status_names[w->status]);
     if (rc)
         return rc;
-    if (w->status == FLASH_WINDOW_PROPOSED) {
+    if (w->status == FLASH_WINDOW_PROPOSED || flash_window_on_signal(w)) {
         struct flash_msg_vars v;
         char start[6], end[6];
         vars_for_window(&v, w, cfg->tz_offset_min, start, end);
         v.count = (int)n_targets;
-        return notify_seller(c, tenant, s, &flash_msg_question, w, &v, now_ms, e);
+        bool asking = w->status == FLASH_WINDOW_PROPOSED;
+        rc = notify_seller(c, tenant, s, asking ? &flash_msg_question : &flash_msg_opened, w, &v,
+                           now_ms, e);
+        if (rc || asking)
+            return rc;
     }
     return send_offers(c, tenant, cfg, w, now_ms, a, e);
 }
@@ -667,15 +672,20 @@ static int generate_once(struct db_conn *c, int64_t tenant, const struct flash_g
             g->reason = "already has an open window";
             continue;
         }
+        in.seller_invited = false;
         if (!s->auto_approve) {
-            /* Respect: a question only outside the cool-down and under the daily cap. */
+            /*
+             * Respect: a question only outside the cool-down and under the daily cap. A seller
+             * who asked for customers (and has not said no since) is not asked: that was a yes.
+             */
             int asked = 0;
-            bool cooling = false;
+            bool cooling = false, unanswered = false;
             rc = flash_store_seller_respect(c, tenant, s->pk, now_ms - DAY_MS,
                                             now_ms - r.cfg.seller_cooldown_minutes * MINUTE_MS,
-                                            &asked, &cooling, e);
+                                            &asked, &cooling, &unanswered, e);
             if (rc)
                 break;
+            in.seller_invited = !unanswered && flash_seller_asked_for_traffic(s, now_ms);
             if (cooling) {
                 g->reason = arena_printf(a,
                                          "seller declined within the last %d min and has not "
@@ -683,7 +693,7 @@ static int generate_once(struct db_conn *c, int64_t tenant, const struct flash_g
                                          r.cfg.seller_cooldown_minutes);
                 continue;
             }
-            if (asked >= r.cfg.max_questions_per_seller_per_day) {
+            if (!in.seller_invited && asked >= r.cfg.max_questions_per_seller_per_day) {
                 g->reason = arena_printf(a, "seller already asked %d times today (max %d)", asked,
                                          r.cfg.max_questions_per_seller_per_day);
                 continue;
@@ -1213,9 +1223,14 @@ int flash_seller_reject(struct db_conn *c, int64_t tenant, int64_t window_pk, in
     int rc = db_begin_own(c, &own, e);
     if (!rc)
         rc = load_window_seller(c, tenant, window_pk, &a, &w, &s, &cfg, e);
+    /* A window opened on the seller's own call for customers may be declined until it starts. */
+    unsigned from = MASK(FLASH_WINDOW_PROPOSED);
+    if (!rc && w.status == FLASH_WINDOW_SCHEDULED && flash_window_on_signal(&w) &&
+        w.start_ms > now_ms)
+        from |= MASK(FLASH_WINDOW_SCHEDULED);
     if (!rc)
-        rc = transition(c, tenant, window_pk, MASK(FLASH_WINDOW_PROPOSED), FLASH_WINDOW_CANCELLED,
-                        "seller declined", now_ms, &changed, e);
+        rc = transition(c, tenant, window_pk, from, FLASH_WINDOW_CANCELLED, "seller declined",
+                        now_ms, &changed, e);
     if (!rc && !changed)
         rc = err_set(e, ERR_CONFLICT, "window %lld is %s, not PROPOSED", (long long)window_pk,
                      status_name(w.status));

@@ -1442,21 +1442,29 @@ int flash_store_latest_offer(struct db_conn *c, int64_t tenant, int64_t buyer_pk
                      tenant, buyer_pk, window_pk, e);
 }
 
+bool flash_window_on_signal(const struct flash_window *w)
+{
+    return w->origin && strcmp(w->origin, "engine") == 0 && w->trace_json &&
+           strstr(w->trace_json, "\"approval\":\"signal\"") != NULL;
+}
+
 int flash_store_latest_proposal(struct db_conn *c, int64_t tenant, int64_t seller_pk,
                                 int64_t *window_pk, struct err *e)
 {
     return latest_id(c,
                      "SELECT id FROM flash_windows WHERE tenant_id = ? AND seller_id = ? AND "
-                     "status = 'PROPOSED' ORDER BY id DESC LIMIT 1",
+                     "(status = 'PROPOSED' OR (status = 'SCHEDULED' AND "
+                     "trace LIKE '" FLASH_TRACE_ON_SIGNAL "')) ORDER BY id DESC LIMIT 1",
                      tenant, seller_pk, window_pk, e);
 }
 
 int flash_store_seller_respect(struct db_conn *c, int64_t tenant, int64_t seller_pk,
                                int64_t since_ms, int64_t declined_since_ms, int *asked,
-                               bool *cooling, struct err *e)
+                               bool *cooling, bool *unanswered, struct err *e)
 {
     *asked = 0;
     *cooling = false;
+    *unanswered = false;
     struct db_stmt *s;
     /* The draft's trace records how the seller was approached (engine.h). */
     int rc = db_prepare(c, &s,
@@ -1476,21 +1484,30 @@ int flash_store_seller_respect(struct db_conn *c, int64_t tenant, int64_t seller
         return rc;
     *asked = (int)n;
     rc = db_prepare(c, &s,
-                    "SELECT COUNT(*) FROM flash_windows w WHERE w.tenant_id = ? AND "
+                    "SELECT COUNT(*), COALESCE(SUM(CASE WHEN w.updated_at >= ? THEN 1 ELSE 0 "
+                    "END), 0) FROM flash_windows w WHERE w.tenant_id = ? AND "
                     "w.seller_id = ? AND w.status = 'CANCELLED' AND "
-                    "w.cancel_reason = 'seller declined' AND w.updated_at >= ? AND NOT EXISTS "
+                    "w.cancel_reason = 'seller declined' AND NOT EXISTS "
                     "(SELECT 1 FROM supply_signals g WHERE g.tenant_id = w.tenant_id AND "
                     "g.seller_id = w.seller_id AND g.created_at > w.updated_at AND "
                     "(g.kind IN ('idle', 'surplus', 'promotion') OR g.density = 'low'))",
                     e);
     if (rc)
         return rc;
-    db_bind_i64(s, 1, tenant);
-    db_bind_i64(s, 2, seller_pk);
-    db_bind_time(s, 3, declined_since_ms);
-    n = 0;
-    rc = db_one_i64(s, &n, &found, e);
-    *cooling = n > 0;
+    db_bind_time(s, 1, declined_since_ms);
+    db_bind_i64(s, 2, tenant);
+    db_bind_i64(s, 3, seller_pk);
+    rc = db_step(s, e);
+    if (rc == DB_ROW) {
+        *unanswered = db_col_i64(s, 0) > 0;
+        *cooling = db_col_i64(s, 1) > 0;
+        rc = 0;
+    } else if (rc == DB_DONE) {
+        rc = 0;
+    } else {
+        rc = e->code;
+    }
+    db_stmt_done(s);
     return rc;
 }
 

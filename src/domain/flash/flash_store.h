@@ -197,19 +197,26 @@ int flash_store_precommit_counts(struct db_conn *c, int64_t tenant, const int64_
 /* The buyer's latest open window offer (targeted, not cancelled by them), 0 when none. */
 int flash_store_latest_offer(struct db_conn *c, int64_t tenant, int64_t buyer_pk,
                              int64_t *window_pk, struct err *e);
-/* The seller's latest PROPOSED window, 0 when none. */
+/* A LIKE pattern for the trace of a window opened on the seller's own call for customers. */
+#define FLASH_TRACE_ON_SIGNAL "%\"approval\":\"signal\"%"
+/* Whether the engine opened the window on the seller's own call for customers ("signal"). */
+bool flash_window_on_signal(const struct flash_window *w);
+/*
+ * The seller's latest window waiting for their word, 0 when none: PROPOSED, or SCHEDULED on
+ * the seller's own call for customers, which they may still decline before it starts.
+ */
 int flash_store_latest_proposal(struct db_conn *c, int64_t tenant, int64_t seller_pk,
                                 int64_t *window_pk, struct err *e);
 
 /*
  * Respect for sellers: *asked gets the engine's questions to the seller (windows drafted
- * ask-first) created since since_ms; *cooling is true when the seller declined a window at or
- * after declined_since_ms and has not reported idle capacity (an idle, surplus or promotion
- * signal, or density low) since that decline.
+ * ask-first) created since since_ms. A decline is "unanswered" while the seller has not
+ * reported idle capacity (an idle, surplus or promotion signal, or density low) after it:
+ * *unanswered is true when any decline is, *cooling when one at or after declined_since_ms is.
  */
 int flash_store_seller_respect(struct db_conn *c, int64_t tenant, int64_t seller_pk,
                                int64_t since_ms, int64_t declined_since_ms, int *asked,
-                               bool *cooling, struct err *e);
+                               bool *cooling, bool *unanswered, struct err *e);
 /* Whether the buyer is a target of an open window overlapping [start_ms, end_ms). */
 int flash_store_buyer_overlaps(struct db_conn *c, int64_t tenant, int64_t buyer_pk,
                                int64_t start_ms, int64_t end_ms, bool *overlaps, struct err *e);

@@ -82,6 +82,7 @@ static const struct {
 } kinds[] = {
     {&flash_msg_offer, {"20", "14:00"}},
     {&flash_msg_question, {"20", "14:00"}},
+    {&flash_msg_opened, {"20", "14:00", "3"}},
     {&flash_msg_window_open, {"K7P2QX", "14:10"}},
     {&flash_msg_seller_summary, {"3", "350 m", "2"}},
     {&flash_msg_cancelled, {"yeterli katılım olmadı", "M Coffee"}},
@@ -120,6 +121,11 @@ static void test_render_all(void **state)
     flash_msg_question.render("tr", &full, out, sizeof(out));
     assert_non_null(strstr(out, "yakınınızda 3 kişi ilgileniyor"));
     assert_non_null(strstr(out, "açalım mı?"));
+    flash_msg_opened.render("tr", &full, out, sizeof(out));
+    assert_string_equal(out, "Merhaba Ayşe, müşteri beklediğinizi söylediniz; 14:00-14:10 arasında "
+                             "%20 indirimli bir kampanya açtım, yakınınızdaki 3 kişiye teklif "
+                             "gidiyor. İstemiyorsanız başlamadan HAYIR yazın.");
+    assert_string_equal(flash_msg_opened.buttons[0].action, FLASH_ACTION_DECLINE);
     flash_msg_window_open.render("tr", &full, out, sizeof(out));
     assert_non_null(strstr(out, "başladı"));
     flash_msg_reminder.render("tr", &full, out, sizeof(out));

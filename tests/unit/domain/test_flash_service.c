@@ -936,20 +936,92 @@ static void test_seller_respect(void **state)
                                  .expires_at = T0 + 200 * MIN_MS};
     int64_t spk;
     ok(flash_seller_signal(f->c, TENANT, "S1", &in, T0 + 125 * MIN_MS, &spk, &e), &e);
+    /* ...and is a yes: the window opens without a question, the seller is told and may say no */
     assert_string_equal(generate_s1(f, T0 + 126 * MIN_MS, &pk), "");
+    struct flash_window w = get_window(f, pk);
+    assert_int_equal(w.status, FLASH_WINDOW_SCHEDULED);
+    assert_true(flash_window_on_signal(&w));
+    assert_int_equal(messages(f, pk, &flash_msg_question), 0);
+    assert_int_equal(messages(f, pk, &flash_msg_opened), 1);
+    assert_int_equal(messages(f, pk, &flash_msg_offer), 3);
+    int64_t latest = 0;
+    ok(flash_store_latest_proposal(f->c, TENANT, get_window(f, pk).seller_pk, &latest, &e), &e);
+    assert_int_equal(latest, pk);
+    bool created;
+    ok(flash_precommit(f->c, TENANT, pk, "B1", T0 + 126 * MIN_MS + 1000, &created, &e), &e);
     ok(flash_seller_reject(f->c, TENANT, pk, T0 + 127 * MIN_MS, &e), &e);
+    assert_int_equal(get_window(f, pk).status, FLASH_WINDOW_CANCELLED);
+    assert_int_equal(messages(f, pk, &flash_msg_cancelled), 1); /* B1, who had said yes */
+    /* that no answers the signal: cooling down again, and no more windows on it */
+    assert_non_null(strstr(generate_s1(f, T0 + 128 * MIN_MS, &pk), "declined"));
 
-    /* the daily cap: three questions so far; with a cap of 3 the fourth is not asked */
+    /* the daily cap: two questions so far (the signal's window was none); with a cap of 2 the
+     * third is not asked */
     struct flash_config cfg;
     ok(flash_store_config_get(f->c, TENANT, &cfg, &e), &e);
-    cfg.max_questions_per_seller_per_day = 3;
+    cfg.max_questions_per_seller_per_day = 2;
     cfg.seller_cooldown_minutes = 0;
     ok(flash_store_config_put(f->c, TENANT, &cfg, T0 + 128 * MIN_MS, &e), &e);
     refresh_demand(f, T0 + 130 * MIN_MS);
-    assert_non_null(strstr(generate_s1(f, T0 + 130 * MIN_MS, &pk), "asked 3 times today"));
+    assert_non_null(strstr(generate_s1(f, T0 + 130 * MIN_MS, &pk), "asked 2 times today"));
     /* a day after the first question, one has aged out */
     refresh_demand(f, T0 + 1441 * MIN_MS);
     assert_string_equal(generate_s1(f, T0 + 1441 * MIN_MS, &pk), "");
+    assert_int_equal(get_window(f, pk).status, FLASH_WINDOW_PROPOSED);
+}
+
+/*
+ * An ask-first seller who says they want customers (idle, surplus, a promotion, density low) is
+ * not asked again; a medium (or busy) report, or an expired signal, still means a question; the
+ * daily cap counts questions only.
+ */
+static void test_seller_signal_is_a_yes(void **state)
+{
+    struct fx *f = *state;
+    struct err e;
+    err_init(&e);
+    moda(f, false);
+    struct flash_config cfg;
+    ok(flash_store_config_get(f->c, TENANT, &cfg, &e), &e);
+    cfg.max_questions_per_seller_per_day = 1;
+    cfg.seller_cooldown_minutes = 0;
+    ok(flash_store_config_put(f->c, TENANT, &cfg, T0, &e), &e);
+    int64_t spk, pk = 0;
+    /* a medium density report: a question */
+    struct flash_supply_in busy = {.kind = FLASH_SUPPLY_DENSITY,
+                                   .has_density = true,
+                                   .density = FLASH_DENSITY_MEDIUM,
+                                   .text = "Yoğunluk orta",
+                                   .product = "",
+                                   .expires_at = T0 + 60 * MIN_MS};
+    ok(flash_seller_signal(f->c, TENANT, "S1", &busy, T0, &spk, &e), &e);
+    assert_string_equal(generate_s1(f, T0, &pk), "");
+    assert_int_equal(get_window(f, pk).status, FLASH_WINDOW_PROPOSED);
+    assert_int_equal(messages(f, pk, &flash_msg_question), 1);
+    ok(flash_seller_cancel(f->c, TENANT, pk, "operator", T0 + MIN_MS, &e), &e);
+    /* the cap of one question is reached */
+    assert_non_null(strstr(generate_s1(f, T0 + 2 * MIN_MS, &pk), "asked 1 times today"));
+    /* "Yoğunluk düşük": a yes, cap or not */
+    struct flash_supply_in low = {.kind = FLASH_SUPPLY_DENSITY,
+                                  .has_density = true,
+                                  .density = FLASH_DENSITY_LOW,
+                                  .text = "Yoğunluk düşük",
+                                  .product = "",
+                                  .expires_at = T0 + 30 * MIN_MS};
+    ok(flash_seller_signal(f->c, TENANT, "S1", &low, T0 + 3 * MIN_MS, &spk, &e), &e);
+    assert_string_equal(generate_s1(f, T0 + 3 * MIN_MS, &pk), "");
+    struct flash_window w = get_window(f, pk);
+    assert_int_equal(w.status, FLASH_WINDOW_SCHEDULED);
+    assert_non_null(strstr(w.trace_json, "\"approval\":\"signal\""));
+    assert_non_null(strstr(w.trace_json, "density low signal"));
+    assert_int_equal(messages(f, pk, &flash_msg_opened), 1);
+    /* once it is due to start it can no longer be declined (only cancelled) */
+    assert_int_equal(flash_seller_reject(f->c, TENANT, pk, w.start_ms + 1, &e), ERR_CONFLICT);
+    err_init(&e);
+    ok(flash_seller_cancel(f->c, TENANT, pk, "closing early", w.start_ms + 2, &e), &e);
+    /* the signal has expired: a question again, and the cap holds */
+    refresh_demand(f, T0 + 40 * MIN_MS);
+    assert_non_null(strstr(generate_s1(f, T0 + 40 * MIN_MS, &pk), "asked 1 times today"));
 }
 
 /* A buyer targeted by an open window is not targeted by another that overlaps it. */
@@ -1169,6 +1241,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_webhook_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_after_commit_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seller_respect, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_seller_signal_is_a_yes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_overlapping_offers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_manual_minimum, setup, teardown),
         cmocka_unit_test_setup_teardown(test_generate_options, setup, teardown),
