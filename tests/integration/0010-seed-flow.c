@@ -561,6 +561,23 @@ static void test_seed_flow(void **state)
     assert_true(json_real_value(json_object_get(an, "conversion")) > 0.24 &&
                 json_real_value(json_object_get(an, "conversion")) < 0.26);
     json_decref(w);
+
+    /*
+     * The seed driver's generate: lead_seconds 0, "windows go ACTIVE on the next tick". Nobody
+     * could pre-commit, so there is no minimum: the window starts, buyers join while it runs.
+     */
+    gen = post("/api/campaigns/generate", "{\"seller_ids\":[\"S202\"],\"lead_seconds\":0}", 200);
+    g = json_array_get(json_object_get(gen, "windows"), 0);
+    assert_string_equal(str(g, "status"), "SCHEDULED");
+    long long pk2 = num(g, "window_id");
+    json_decref(gen);
+    w = window_of(pk2);
+    assert_int_equal(num(w, "min_participants"), 0);
+    json_decref(w);
+    run_job("flash.activate", pk2);
+    assert_string_equal(wait_status(pk2, "ACTIVE", 15000), "ACTIVE");
+    snprintf(path, sizeof(path), "/api/flash-windows/%lld/join", pk2);
+    json_decref(post(path, "{\"buyer_id\":\"B204\"}", 201));
 }
 
 int main(void)

@@ -1455,10 +1455,18 @@ int flash_draft_window(const struct flash_scan_input *in, const struct flash_sco
     if (rel != rel_stack)
         free(rel);
     char mwhy[200];
-    snprintf(mwhy, sizeof(mwhy),
-             "expected arrivals %.2f (sum of %zu targets' reliability); "
-             "minimum %d (config %d)",
-             out->expected, n_targets, out->min_participants, cfg->min_participants);
+    if (in->has_lead && in->lead_ms < FLASH_PRECOMMIT_MIN_LEAD_MS) {
+        out->min_participants = 0;
+        snprintf(mwhy, sizeof(mwhy),
+                 "starts in %lld s, too soon to gather pre-commits: no minimum, buyers join "
+                 "while it runs (expected arrivals %.2f)",
+                 (long long)(in->lead_ms / 1000), out->expected);
+    } else {
+        snprintf(mwhy, sizeof(mwhy),
+                 "expected arrivals %.2f (sum of %zu targets' reliability); "
+                 "minimum %d (config %d)",
+                 out->expected, n_targets, out->min_participants, cfg->min_participants);
+    }
     const char *approval, *awhy;
     char awhy_buf[160];
     if (sl->auto_approve) {

@@ -62,6 +62,11 @@ bool flash_can_arrive(const struct flash_config *c, double distance_m, int64_t l
  * NULL-terminated, may be NULL).
  */
 bool flash_product_fits(const char *product, const char *category, const char *const *own);
+/*
+ * A draft asked to start sooner than this (has_lead, lead_ms below it) leaves no time to gather
+ * pre-commits: it has no minimum (0), and buyers join while it runs, as in the seed's flow.
+ */
+#define FLASH_PRECOMMIT_MIN_LEAD_MS (120 * 1000LL)
 /* The engine's minimum for targets of these reliabilities (see the header comment). */
 int flash_min_participants(const struct flash_config *c, const double *reliability, size_t n,
                            double *expected);

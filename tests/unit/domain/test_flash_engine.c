@@ -746,6 +746,18 @@ static void test_arrival(void **state)
     assert_int_equal(flash_draft_window(&in, sc, t, nt, "latte", NULL, 180, &a, &dr, &e), 0);
     assert_true(dr.start_ms == NOW + 15 * MIN_MS);
     assert_non_null(strstr(dr.trace_json, "15 min walk; window starts in 15 min"));
+    assert_true(dr.min_participants >= 1);
+    /* Asked to start now (the seed's lead_seconds 0): no time for pre-commits, no minimum. */
+    in.has_lead = true;
+    in.lead_ms = 0;
+    assert_int_equal(flash_draft_window(&in, sc, t, 1, "latte", NULL, 180, &a, &dr, &e), 0);
+    assert_int_equal(dr.min_participants, 0);
+    assert_non_null(strstr(dr.trace_json, "too soon to gather pre-commits"));
+    /* ...while two minutes are enough to ask for them */
+    in.lead_ms = FLASH_PRECOMMIT_MIN_LEAD_MS;
+    assert_int_equal(flash_draft_window(&in, sc, t, 1, "latte", NULL, 180, &a, &dr, &e), 0);
+    assert_int_equal(dr.min_participants, 1);
+    in.has_lead = false;
     /* A zeroed speed (a hand-built config) limits nothing. */
     cfg.walk_m_per_min = 0;
     assert_true(flash_can_arrive(&cfg, 1e6, 0, 1));

@@ -173,9 +173,9 @@ static void test_render_sparse(void **state)
 
 /*
  * What the kinds declare to the outbox: offers and reminders are marketing (consent, quiet
- * hours), the rest transactional; only offers carry buttons, and their actions are the ones the
- * dialog reads back ("join:42"); every kind registers, twice without harm, and keeps its
- * stored name.
+ * hours), the rest transactional; only offers (Katıl, Hayır) and the seller's "opened" (Hayır)
+ * carry buttons, and their actions are the ones the dialog reads back ("join:42"); every kind
+ * registers, twice without harm, and keeps its stored name.
  */
 static void test_declarations(void **state)
 {
@@ -184,7 +184,8 @@ static void test_declarations(void **state)
         const struct notify_kind *d = kinds[k].kind;
         bool marketing = d == &flash_msg_offer || d == &flash_msg_reminder;
         assert_int_equal(d->purpose, marketing ? NOTIFY_MARKETING : NOTIFY_TRANSACTIONAL);
-        assert_true(d->buttons[0].action == NULL || d == &flash_msg_offer);
+        assert_true(d->buttons[0].action == NULL || d == &flash_msg_offer ||
+                    d == &flash_msg_opened);
         assert_non_null(d->render);
         assert_false(d->location_request);
     }
@@ -195,6 +196,8 @@ static void test_declarations(void **state)
     /* The names are stored with every message: they never change. */
     assert_string_equal(flash_msg_seller_summary.name, "seller_summary");
     assert_string_equal(flash_msg_window_open.name, "window_open");
+    assert_string_equal(flash_msg_opened.name, "opened");
+    assert_null(flash_msg_opened.buttons[1].action);
     struct err e;
     err_init(&e);
     assert_int_equal(flash_messages_register(&e), 0);
