@@ -150,6 +150,8 @@ attack:
 # The A/B of the demo city with and without windows over 20 seeds (src/demo/sim.h).
 simulate: $(BIN)
 	@$(BIN) simulate --seeds 20 --days 7
+	@echo
+	@$(BIN) simulate --learn --seeds 20 --days 7 --sellers 40 --buyers 2000
 
 fuzz:
 	@scripts/fuzz.sh

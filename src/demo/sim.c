@@ -24,6 +24,10 @@
 #define WISH_TTL_MIN 60
 #define EPOCH_MS     INT64_C(1798761600000) /* 2027-01-01T00:00:00Z: day 0 of every run */
 #define DAY_MS       INT64_C(86400000)
+/* the learning policy's prior, as a server tenant without history (domain/flash/learning.h) */
+#define SIM_PRIOR_RATE   0.3
+#define SIM_PRIOR_WEIGHT 2.0
+#define SIM_POOL_MAX     FLASH_POLICY_POOL_MAX
 
 /* Random streams, apart from the live demo's (demo_internal.h) so the two never correlate. */
 enum {
@@ -125,16 +129,57 @@ static void behave_alone(struct day *d, int armi, const struct wish *w)
 struct engine_state {
     struct flash_config cfg;
     struct flash_seller *sellers;
-    double *busy_until;          /* per seller: an open window until then */
-    double *cool_until;          /* per seller: declined, not asked until then */
-    struct flash_policy *policy; /* per seller (one category each) */
-    uint64_t rng;                /* the policy's draws */
-    struct run_counts *run;      /* windows, declines, commits, no-shows */
+    double *busy_until; /* per seller: an open window until then */
+    double *cool_until; /* per seller: declined, not asked until then */
+    /* per seller (one category each): outcomes at each discount, by arm index */
+    struct flash_policy_evidence (*seen)[FLASH_POLICY_ARMS];
+    uint64_t rng;           /* the policy's draws */
+    struct run_counts *run; /* windows, declines, commits, no-shows */
 };
 
 struct run_counts {
     int windows, declined, commits, no_shows;
 };
+
+/* Add an outcome to seller s's evidence. */
+static void sim_seen(struct engine_state *es, int s, int discount, int offers, int visits)
+{
+    for (int k = 0; k < FLASH_POLICY_ARMS; k++) {
+        struct flash_policy_evidence *v = &es->seen[s][k];
+        if (v->offers > 0 && v->discount != discount)
+            continue;
+        v->discount = discount;
+        v->offers += offers;
+        v->visits += visits;
+        return;
+    }
+}
+
+/*
+ * Seller s's policy as the server builds it (domain/flash/learning.h): the prior pooled from the
+ * other sellers of its category, then its own outcomes.
+ */
+static void sim_policy(const struct engine_state *es, const struct demo_city *c, int s,
+                       struct flash_policy *p)
+{
+    flash_policy_init(p, &es->cfg, c->sellers[s].max_discount, SIM_PRIOR_RATE, SIM_PRIOR_WEIGHT);
+    struct flash_policy_evidence others[64 * FLASH_POLICY_ARMS];
+    size_t n = 0;
+    for (int o = 0; o < c->n_sellers && n + FLASH_POLICY_ARMS <= 64 * FLASH_POLICY_ARMS; o++) {
+        if (o == s || c->sellers[o].cat != c->sellers[s].cat)
+            continue;
+        for (int k = 0; k < FLASH_POLICY_ARMS; k++) {
+            if (es->seen[o][k].offers > 0)
+                others[n++] = es->seen[o][k];
+        }
+    }
+    flash_policy_pool(p, others, n, SIM_PRIOR_RATE, SIM_PRIOR_WEIGHT, SIM_POOL_MAX);
+    for (int k = 0; k < FLASH_POLICY_ARMS; k++) {
+        const struct flash_policy_evidence *v = &es->seen[s][k];
+        if (v->offers > 0)
+            flash_policy_update(p, v->discount, (int)v->offers, (int)v->visits);
+    }
+}
 
 /* One scan at `t` over the wishes made since the previous one (wishes[lo, hi)). */
 static int scan(struct day *d, struct engine_state *es, double t, const struct wish *wishes,
@@ -209,8 +254,10 @@ static int scan(struct day *d, struct engine_state *es, double t, const struct w
             continue;
         }
         if (d->o->learn) {
-            int disc = flash_policy_choose(&es->policy[s], ds->max_discount, true, d->o->max_regret,
-                                           &es->rng, NULL, 0);
+            struct flash_policy pol;
+            sim_policy(es, c, s, &pol);
+            int disc = flash_policy_choose(&pol, ds->max_discount, true, d->o->max_regret, &es->rng,
+                                           NULL, 0);
             for (size_t i = 0; i < nt; i++)
                 tg[i].discount = disc;
             dr.discount_percent = disc;
@@ -250,7 +297,7 @@ static int scan(struct day *d, struct engine_state *es, double t, const struct w
             shows++;
         }
         if (d->o->learn)
-            flash_policy_update(&es->policy[s], dr.discount_percent, (int)nt, shows);
+            sim_seen(es, s, dr.discount_percent, (int)nt, shows);
     }
     arena_release(&a);
     free(dem);
@@ -305,10 +352,8 @@ int sim_city_run(const struct sim_opts *o, uint64_t seed, struct sim_run *out, s
     es.cool_until = xcalloc((size_t)ns, sizeof(double));
     struct run_counts counts = {0};
     es.run = &counts;
-    es.policy = xcalloc((size_t)ns, sizeof(*es.policy));
+    es.seen = xcalloc((size_t)ns, sizeof(*es.seen));
     es.rng = seed * 0x9E3779B97F4A7C15u + 1;
-    for (int s = 0; s < ns; s++)
-        flash_policy_init(&es.policy[s], &es.cfg, c.sellers[s].max_discount, 0.3, 2);
     for (int s = 0; s < ns; s++) {
         const struct demo_seller *x = &c.sellers[s];
         es.sellers[s] = (struct flash_seller){
@@ -335,10 +380,8 @@ int sim_city_run(const struct sim_opts *o, uint64_t seed, struct sim_run *out, s
     bool *reached = xcalloc(nb, sizeof(bool));
     for (int day = 0; !rc && day < o->days; day++) {
         struct sim_arm with = {0}, without = {0};
-        if (o->forget_daily && day > 0) {
-            for (int s = 0; s < ns; s++)
-                flash_policy_init(&es.policy[s], &es.cfg, c.sellers[s].max_discount, 0.3, 2);
-        }
+        if (o->forget_daily && day > 0)
+            memset(es.seen, 0, (size_t)ns * sizeof(*es.seen));
         struct day d = {.o = o,
                         .c = &c,
                         .seed = seed,
@@ -409,7 +452,7 @@ int sim_city_run(const struct sim_opts *o, uint64_t seed, struct sim_run *out, s
     free(seats1);
     free(seats0);
     free(idle);
-    free(es.policy);
+    free(es.seen);
     free(es.cool_until);
     free(es.busy_until);
     free(es.sellers);

@@ -25,8 +25,9 @@
  *                wish ends in at most one visit.
  *   learning     with --learn the window's discount comes from the learning policy
  *                (domain/flash/policy.h: Thompson sampling per seller, prior visit rate 0.3
- *                over 2 offers, max_regret 0.05) instead of the distance tiers, and every
- *                window's offers and visits update it; "learning" reports the reward per offer
+ *                over 2 offers pooled with the other sellers of the category as the server
+ *                does, max_regret 0.05) instead of the distance tiers, and every window's
+ *                offers and visits are its evidence; "learning" reports the reward per offer
  *                (visit × margin, margin = 1 − discount) on day 1 and on the last day, and the
  *                like-for-like test of learning: the same city run again with a policy that
  *                forgets every night (it always knows what it knew on day 1), the learned and

@@ -99,21 +99,41 @@ int flash_learning_policy(struct db_conn *c, int64_t tenant, int64_t seller_pk,
     if (prior_rate)
         *prior_rate = rate;
     flash_policy_init(out, cfg, seller_max, rate, FLASH_LEARNING_PRIOR_WEIGHT);
-    struct db_stmt *s;
-    rc = db_prepare(c, &s,
-                    "SELECT discount, offers, visits FROM flash_learning "
-                    "WHERE tenant_id = ? AND seller_id = ? AND category = ?",
-                    e);
-    if (rc)
-        return rc;
-    db_bind_i64(s, 1, tenant);
-    db_bind_i64(s, 2, seller_pk);
-    db_bind_text(s, 3, category ? category : "");
     struct arena a;
     arena_init(&a);
-    void *rows;
-    size_t n;
-    rc = db_list(s, read_outcome, sizeof(struct outcome), &a, &rows, &n, e);
+    /* the prior pooled from the tenant's other sellers of the category, then the seller's own */
+    struct db_stmt *s;
+    rc = db_prepare(c, &s,
+                    "SELECT discount, SUM(offers), SUM(visits) FROM flash_learning "
+                    "WHERE tenant_id = ? AND category = ? AND seller_id <> ? GROUP BY discount",
+                    e);
+    void *rows = NULL;
+    size_t n = 0;
+    if (!rc) {
+        db_bind_i64(s, 1, tenant);
+        db_bind_text(s, 2, category ? category : "");
+        db_bind_i64(s, 3, seller_pk);
+        rc = db_list(s, read_outcome, sizeof(struct outcome), &a, &rows, &n, e);
+    }
+    if (!rc && n) {
+        const struct outcome *o = rows;
+        struct flash_policy_evidence *ev = arena_alloc(&a, n * sizeof(*ev));
+        for (size_t i = 0; i < n; i++)
+            ev[i] = (struct flash_policy_evidence){o[i].discount, (double)o[i].offers,
+                                                   (double)o[i].visits};
+        flash_policy_pool(out, ev, n, rate, FLASH_LEARNING_PRIOR_WEIGHT, FLASH_POLICY_POOL_MAX);
+    }
+    if (!rc)
+        rc = db_prepare(c, &s,
+                        "SELECT discount, offers, visits FROM flash_learning "
+                        "WHERE tenant_id = ? AND seller_id = ? AND category = ?",
+                        e);
+    if (!rc) {
+        db_bind_i64(s, 1, tenant);
+        db_bind_i64(s, 2, seller_pk);
+        db_bind_text(s, 3, category ? category : "");
+        rc = db_list(s, read_outcome, sizeof(struct outcome), &a, &rows, &n, e);
+    }
     const struct outcome *o = rows;
     for (size_t i = 0; !rc && i < n; i++)
         flash_policy_update(out, o[i].discount, (int)o[i].offers, (int)o[i].visits);

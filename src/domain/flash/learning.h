@@ -3,8 +3,11 @@
  * What the flash system has learned about discounts, per seller and category: for each discount
  * a window was offered at, how many offers went out and how many visits (redemptions) came back.
  * Windows record their outcome when they end (expired, or cancelled for want of pre-commits);
- * the learning policy (policy.h) reads it back as posteriors, with the tenant's overall visit
- * rate as the prior. Tests: tests/unit/domain/test_flash_service.c, tests/integration/0004-flash.c.
+ * the learning policy (policy.h) reads it back as posteriors: the tenant's overall visit rate as
+ * the first prior, pooled with what the tenant's other sellers of the category saw at each
+ * discount (flash_policy_pool, at most FLASH_POLICY_POOL_MAX offers of theirs), then the
+ * seller's own outcomes. Tests: tests/unit/domain/test_flash_service.c,
+ * tests/integration/0004-flash.c.
  *
  * Transactions: every function runs on the caller's connection and joins its transaction.
  */
@@ -32,8 +35,8 @@ int flash_learning_record(struct db_conn *c, int64_t tenant, int64_t seller_pk,
 
 /*
  * The policy for one seller and category: arms from cfg's tiers capped at seller_max, the
- * tenant's prior, and every recorded outcome at an arm's discount. *prior_rate gets the prior
- * used (may be NULL).
+ * tenant's prior pooled with the category's other sellers, and every recorded outcome of the
+ * seller at an arm's discount. *prior_rate gets the first prior's rate (may be NULL).
  */
 int flash_learning_policy(struct db_conn *c, int64_t tenant, int64_t seller_pk,
                           const char *category, const struct flash_config *cfg, int seller_max,

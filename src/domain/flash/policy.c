@@ -37,6 +37,27 @@ void flash_policy_init(struct flash_policy *p, const struct flash_config *c, int
     }
 }
 
+void flash_policy_pool(struct flash_policy *p, const struct flash_policy_evidence *ev, size_t n,
+                       double prior_rate, double prior_weight, double pool_max)
+{
+    double rate = prior_rate > 0.01 ? (prior_rate < 0.99 ? prior_rate : 0.99) : 0.01;
+    double w = prior_weight > 0.1 ? prior_weight : 0.1;
+    for (int k = 0; k < p->n_arms; k++) {
+        double offers = 0, visits = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (ev[i].discount == p->arms[k].discount && ev[i].offers > 0) {
+                offers += ev[i].offers;
+                visits += ev[i].visits < ev[i].offers ? (ev[i].visits > 0 ? ev[i].visits : 0)
+                                                      : ev[i].offers;
+            }
+        }
+        double m = (rate * w + visits) / (w + offers);
+        double wd = w + (offers < pool_max ? offers : (pool_max > 0 ? pool_max : 0));
+        p->arms[k].alpha = m * wd;
+        p->arms[k].beta = (1 - m) * wd;
+    }
+}
+
 void flash_policy_update(struct flash_policy *p, int discount, int offers, int visits)
 {
     if (offers < 0)
@@ -106,6 +127,22 @@ static double margin(int discount)
     return 1 - discount / 100.0;
 }
 
+/*
+ * An optimistic visit rate for the exploration bound: the posterior mean plus two standard
+ * deviations (at most 1). An arm little tried keeps a wide bound, so it is not shut out on its
+ * prior alone; a well-measured poor arm is.
+ */
+static double upper_rate(const struct flash_policy_arm *a)
+{
+    double n = a->alpha + a->beta;
+    if (n <= 0)
+        return 1;
+    double m = a->alpha / n;
+    double sd = sqrt(a->alpha * a->beta / (n * n * (n + 1)));
+    double u = m + 2 * sd;
+    return u < 1 ? u : 1;
+}
+
 int flash_policy_choose(const struct flash_policy *p, int seller_max, bool explore,
                         double max_regret, uint64_t *rng, char *why, size_t why_len)
 {
@@ -133,7 +170,7 @@ int flash_policy_choose(const struct flash_policy *p, int seller_max, bool explo
                 continue;
             /* always draw, so the stream does not depend on which arms are bounded out */
             double theta = beta_draw(a->alpha, a->beta, rng);
-            if (flash_policy_mean(p, i) * margin(a->discount) < best_value - max_regret)
+            if (upper_rate(a) * margin(a->discount) < best_value - max_regret)
                 continue;
             if (theta * margin(a->discount) > top) {
                 top = theta * margin(a->discount);

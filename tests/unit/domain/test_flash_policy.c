@@ -100,12 +100,75 @@ static void test_learns_and_bounds_exploration(void **state)
     assert_non_null(strstr(why, " at 30%"));
 }
 
+/*
+ * The exploration bound shuts an arm out once it is measured poor, never on its prior alone: an
+ * untried 30 % arm (prior mean value 0.21) is still tried beside a well-measured 20 % arm (0.29).
+ */
+static void test_untried_arm_not_shut_out(void **state)
+{
+    (void)state;
+    struct flash_config cfg;
+    flash_config_default(&cfg);
+    struct flash_policy p;
+    flash_policy_init(&p, &cfg, 30, 0.3, 2);
+    flash_policy_update(&p, 20, 100, 36);
+    uint64_t rng = 11;
+    int tried = 0;
+    for (int i = 0; i < 300; i++)
+        tried += flash_policy_choose(&p, 30, true, 0.05, &rng, NULL, 0) == 30;
+    assert_true(tried > 0);
+    /* measured poor (0.10 over 200 offers): shut out */
+    flash_policy_update(&p, 30, 200, 20);
+    for (int i = 0; i < 300; i++)
+        assert_int_not_equal(flash_policy_choose(&p, 30, true, 0.05, &rng, NULL, 0), 30);
+}
+
+/* A pooled prior: what the other sellers saw at each discount, bounded by pool_max. */
+static void test_pooled_prior(void **state)
+{
+    (void)state;
+    struct flash_config cfg;
+    flash_config_default(&cfg);
+    struct flash_policy p;
+    flash_policy_init(&p, &cfg, 30, 0.3, 2);
+    static const struct flash_policy_evidence ev[] = {
+        {30, 60, 30}, /* two sellers at 30 %: 90 offers, 45 visits */
+        {30, 30, 15},
+        {15, 10, 1},
+        {25, 50, 50}, /* no 25 % arm: ignored */
+    };
+    flash_policy_pool(&p, ev, 4, 0.3, 2, 40);
+    /* 30 %: mean (0.6 + 45) / 92, weight 2 + 40 */
+    int i30 = p.arms[2].discount == 30 ? 2 : -1;
+    assert_int_equal(i30, 2);
+    double m = (0.3 * 2 + 45) / 92.0;
+    assert_true(fabs(flash_policy_mean(&p, 2) - m) < 1e-9);
+    assert_true(fabs(p.arms[2].alpha + p.arms[2].beta - 42) < 1e-9);
+    /* 15 %: (0.6 + 1) / 12, weight 12 */
+    assert_true(fabs(flash_policy_mean(&p, 0) - 1.6 / 12) < 1e-9);
+    assert_true(fabs(p.arms[0].alpha + p.arms[0].beta - 12) < 1e-9);
+    /* 20 %: nothing seen, the first prior */
+    assert_true(fabs(flash_policy_mean(&p, 1) - 0.3) < 1e-9);
+    /* the seller's own outcomes then count in full */
+    flash_policy_update(&p, 20, 10, 9);
+    assert_true(fabs(flash_policy_mean(&p, 1) - (0.6 + 9) / 12.0) < 1e-9);
+    /* without exploration: the seller's own 9 of 10 at 20 % decide; without them, the pool's
+     * 30 % (0.49 · 0.7 = 0.34 against the prior's 0.3 · 0.8 = 0.24) */
+    uint64_t rng = 3;
+    assert_int_equal(flash_policy_choose(&p, 30, false, 0, &rng, NULL, 0), 20);
+    flash_policy_init(&p, &cfg, 30, 0.3, 2);
+    flash_policy_pool(&p, ev, 4, 0.3, 2, 40);
+    assert_int_equal(flash_policy_choose(&p, 30, false, 0, &rng, NULL, 0), 30);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_arms_and_update),
         cmocka_unit_test(test_never_above_the_maximum),
         cmocka_unit_test(test_learns_and_bounds_exploration),
+        cmocka_unit_test(test_untried_arm_not_shut_out),
+        cmocka_unit_test(test_pooled_prior),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

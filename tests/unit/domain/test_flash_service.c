@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 
 #define T0     1795000000000LL /* 2026-11-18T... UTC, a fixed start */
@@ -637,6 +638,28 @@ static void test_learning(void **state)
         assert_int_equal(t[i].discount, 25);
     assert_non_null(strstr(w.trace_json, "25% chosen: posterior mean visit rate"));
     assert_non_null(strstr(w.trace_json, "learned discount 25%"));
+
+    /*
+     * A new coffee seller starts from what S1 learned (pooled prior, at most
+     * FLASH_POLICY_POOL_MAX of its offers per discount); a bakery does not.
+     */
+    add_seller(f, "S9", 40.99, 29.03, true, "");
+    struct flash_seller s9;
+    ok(flash_store_seller_get(f->c, TENANT, "S9", false, &f->a, &s9, &e), &e);
+    ok(flash_learning_policy(f->c, TENANT, s9.pk, "coffee", &cfg, 25, &p, &prior, &e), &e);
+    int i25 = -1, i15 = -1;
+    for (int i = 0; i < p.n_arms; i++) {
+        i25 = p.arms[i].discount == 25 ? i : i25;
+        i15 = p.arms[i].discount == 15 ? i : i15;
+    }
+    assert_true(i25 >= 0 && i15 >= 0);
+    assert_true(flash_policy_mean(&p, i25) > 0.6); /* 30 of 40 at 25% */
+    assert_true(flash_policy_mean(&p, i15) < 0.1); /* 0 of 40 at 15% */
+    assert_true(p.arms[i25].alpha + p.arms[i25].beta <=
+                FLASH_LEARNING_PRIOR_WEIGHT + FLASH_POLICY_POOL_MAX + 1e-9);
+    ok(flash_learning_policy(f->c, TENANT, s9.pk, "bakery", &cfg, 25, &p, &prior, &e), &e);
+    for (int i = 0; i < p.n_arms; i++)
+        assert_true(fabs(flash_policy_mean(&p, i) - prior) < 1e-9);
 }
 
 /* The window version (what ETags and the body cache rest on) moves with every change a list shows.
