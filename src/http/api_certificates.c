@@ -212,15 +212,6 @@ static void html_text(struct buf *b, const char *s)
     }
 }
 
-static bool wants_json(struct http_req *r)
-{
-    const char *fmt = http_req_query(r, "format");
-    if (fmt && str_eq(fmt, "json"))
-        return true;
-    const char *accept = http_req_header(r, "Accept");
-    return accept && strstr(accept, "application/json") && !strstr(accept, "text/html");
-}
-
 static void row(struct buf *b, const char *label, const char *value)
 {
     buf_appends(b, "<tr><th>");
@@ -234,7 +225,7 @@ int h_verify_page(struct http_req *r, struct err *e)
 {
     const char *id = http_req_param(r, "id");
     const char *sig = http_req_query(r, "s");
-    bool json = wants_json(r);
+    bool json = http_req_wants_json(r);
     struct db_conn *c;
     int rc = http_req_db(r, &c, e);
     struct cert ce;

@@ -7,6 +7,7 @@
  * (POST /api/public/iyzico/callback/{tenant}/{id}), which only asks for a check. Decoding
  * here; the rules live in domain/payments. Tests: tests/integration/0023-payments.c.
  */
+#include "core/buf.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "domain/payments/payments.h"
@@ -94,20 +95,52 @@ int h_payments_refund(struct http_req *r, struct err *e)
     return reply_answer(r, &ans);
 }
 
+/* The page a buyer's browser lands on: what happens next, nothing about the payment itself. */
+static int callback_page(struct http_req *r, bool found)
+{
+    static const char head[] =
+        "<!doctype html><html lang=\"tr\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        "<title>Ödeme · Payment</title><style>body{font-family:system-ui,sans-serif;"
+        "max-width:32rem;margin:2rem auto;padding:0 1rem;color:#1f2328}h1{font-size:1.3rem}"
+        "</style></head><body>";
+    static const char checking[] =
+        "<h1 id=\"status\" data-status=\"checking\">Ödemeniz kontrol ediliyor · We are "
+        "checking your payment</h1><p>Ödemenizin sonucunu ödeme kuruluşundan alıyoruz; "
+        "onaylandığında satıcı size haber verecek. Bu sayfayı kapatabilirsiniz.</p><p>We are "
+        "getting the result from the payment provider; the shop will let you know once it is "
+        "confirmed. You can close this page.</p></body></html>";
+    static const char unknown[] =
+        "<h1 id=\"status\" data-status=\"not_found\">Ödeme bulunamadı · Payment not "
+        "found</h1><p>Bu adreste bir ödeme yok. There is no payment here.</p></body></html>";
+    struct buf b;
+    buf_init(&b, 4096);
+    buf_appends(&b, head);
+    buf_appends(&b, found ? checking : unknown);
+    http_reply_header(r, "Cache-Control", "no-store");
+    int rc = http_reply_bytes(r, found ? 200 : 404, "text/html; charset=utf-8", b.data, b.len);
+    buf_release(&b);
+    return rc;
+}
+
 /*
  * The buyer's browser comes back from iyzico's page with the token. Nothing it sends is
- * believed: a check job asks iyzico (signed answer) what happened to the payment.
+ * believed: a check job asks iyzico (signed answer) what happened to the payment. A browser
+ * gets a page saying so; a program asking for JSON gets 202 {"id","status":"checking"}.
  */
 int h_payments_iyzico_callback(struct http_req *r, struct err *e)
 {
     int64_t tenant = 0;
     struct db_conn *c;
+    bool json = http_req_wants_json(r);
     int rc = http_req_param_id(r, "tenant", &tenant, e);
     if (!rc)
         rc = http_req_db(r, &c, e);
     if (!rc)
         rc = payments_iyzico_callback(c, tenant, http_req_param(r, "id"),
                                       clock_now_ms(r->app->clock), &r->arena, e);
+    if (!json && (!rc || rc == ERR_NOT_FOUND))
+        return callback_page(r, !rc);
     if (rc)
         return rc;
     json_t *body = json_pack("{s:s, s:s}", "id", http_req_param(r, "id"), "status", "checking");

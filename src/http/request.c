@@ -19,6 +19,15 @@ const char *http_req_header(struct http_req *r, const char *name)
     return r->conn_ops->header(r->conn, name);
 }
 
+bool http_req_wants_json(struct http_req *r)
+{
+    const char *fmt = http_req_query(r, "format");
+    if (fmt && str_eq(fmt, "json"))
+        return true;
+    const char *accept = http_req_header(r, "Accept");
+    return accept && strstr(accept, "application/json") && !strstr(accept, "text/html");
+}
+
 static const char *lookup_header(void *ctx, const char *name)
 {
     return http_req_header(ctx, name);

@@ -84,6 +84,12 @@ const char *http_req_query(struct http_req *r, const char *name);
 /* Request header by name (case-insensitive), or NULL. */
 const char *http_req_header(struct http_req *r, const char *name);
 /*
+ * Whether a page that serves people and programs should answer JSON: ?format=json, or an
+ * Accept header naming application/json and not text/html. Otherwise (a browser, or no Accept)
+ * it answers its HTML page.
+ */
+bool http_req_wants_json(struct http_req *r);
+/*
  * Fill `h` (initialised by the caller) with the request headers called `names` (NULL-terminated,
  * e.g. an integrations_provider's `headers`) that are present; the values are borrowed until
  * the request ends. Returns 0, or ERR_TOO_LARGE past WH_HEADERS_MAX.

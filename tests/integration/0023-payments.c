@@ -489,10 +489,26 @@ static void test_iyzico(void **state)
     char form[200];
     snprintf(form, sizeof(form), "token=%s", token);
     struct resp r;
+    /* a browser gets a page saying what happens next, nothing about the payment */
+    static const char *const browser[] = {"Accept: text/html,application/xhtml+xml,*/*;q=0.8",
+                                          NULL};
     assert_int_equal(http_req(&srv, "POST", path, NULL, "application/x-www-form-urlencoded", form,
-                              strlen(form), NULL, &r),
+                              strlen(form), browser, &r),
+                     0);
+    assert_int_equal(r.status, 200);
+    char ctype[128];
+    assert_true(resp_header(&r, "Content-Type", ctype, sizeof(ctype)));
+    assert_non_null(strstr(ctype, "text/html"));
+    assert_non_null(strstr(r.body, "data-status=\"checking\""));
+    assert_null(strstr(r.body, token));
+    resp_free(&r);
+    /* a program asking for JSON: 202, checking */
+    static const char *const program[] = {"Accept: application/json", NULL};
+    assert_int_equal(http_req(&srv, "POST", path, NULL, "application/x-www-form-urlencoded", form,
+                              strlen(form), program, &r),
                      0);
     assert_int_equal(r.status, 202);
+    assert_string_equal(json_string_value(json_object_get(r.json, "status")), "checking");
     resp_free(&r);
     /* another tenant's number in the URL finds nothing */
     snprintf(path, sizeof(path), "/api/public/iyzico/callback/%lld/%s", tenant + 1, payment);
