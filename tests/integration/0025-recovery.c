@@ -633,6 +633,66 @@ static void test_whatsapp(void **state)
     fake_shopify_stop(own);
 }
 
+/*
+ * A customer who ordered after abandoning the cart leaves recovery: the first message went out,
+ * then an order is placed through the API, and the reminder never comes.
+ */
+static void test_later_order_leaves_recovery(void **state)
+{
+    (void)state;
+    struct fake_shopify *own = fake_shopify_start("shpat_lo");
+    assert_non_null(own);
+    char updated[32];
+    iso_ago(5, updated);
+    fake_shopify_add(own, 71, updated, NULL, "ali@example.com", "+905320000071", "45.00", "TRY");
+    long long ag = agent_new("Order agent", "/lo", 1, 7);
+    char agent_path[64];
+    snprintf(agent_path, sizeof(agent_path), "/api/agents/%lld", ag);
+    json_decref(call("PUT", agent_path, ADMIN, "{\"settings\":{\"sequence\":[0,1]}}", 200));
+    char body[512];
+    snprintf(body, sizeof(body),
+             "{\"platform\":\"shopify\",\"shop_domain\":\"lo.myshopify.com\","
+             "\"access_token\":\"shpat_lo\",\"base_url\":\"%s\"}",
+             fake_shopify_url(own));
+    integration_new(ag, body);
+    json_decref(cycle_once());
+    assert_true(wait_count("/lo", 1));
+    struct fake_wa_request q;
+    assert_int_equal(wait_wa("905320000071", 1, &q), 1);
+
+    /* the cart's customer orders something through the API */
+    json_t *list = call("GET", "/api/customers?limit=200", ADMIN, NULL, 200);
+    char customer[64] = "";
+    json_t *arr = json_object_get(list, "data");
+    if (!arr)
+        arr = json_object_get(list, "customers");
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        json_t *cu = json_array_get(arr, i);
+        const char *email = json_string_value(json_object_get(cu, "email"));
+        if (email && strcmp(email, "ali@example.com") == 0)
+            snprintf(customer, sizeof(customer), "%s", str(cu, "id"));
+    }
+    json_decref(list);
+    assert_true(customer[0] != '\0');
+    json_t *prod = call("POST", "/api/products", ADMIN,
+                        "{\"name\":\"Lokum\",\"price\":\"45\",\"currency\":\"TRY\"}", 201);
+    snprintf(body, sizeof(body),
+             "{\"customer_id\":\"%s\",\"currency\":\"TRY\",\"items\":[{\"product_id\":\"%s\","
+             "\"quantity\":1,\"unit_price\":\"45\"}]}",
+             customer, str(prod, "id"));
+    json_decref(prod);
+    json_decref(call("POST", "/api/orders", ADMIN, body, 201));
+
+    /* the reminder is due (a minute after abandonment): nothing is sent, the cart left recovery */
+    json_decref(cycle_once());
+    json_decref(cycle_once());
+    harness_sleep_ms(300);
+    assert_int_equal(wa_to("905320000071", &q), 1);
+    assert_int_equal(fake_receiver_count(rcv, "/lo"), 1);
+    agent_off(ag);
+    fake_shopify_stop(own);
+}
+
 static long long scheduled_cycles(const char *key)
 {
     json_t *st = call("GET", "/api/polling/status", key, NULL, 200);
@@ -711,6 +771,7 @@ int main(void)
         cmocka_unit_test(test_woocommerce),
         cmocka_unit_test(test_upstream_failures),
         cmocka_unit_test(test_whatsapp),
+        cmocka_unit_test(test_later_order_leaves_recovery),
         cmocka_unit_test(test_start_restart_stop),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
