@@ -23,6 +23,7 @@
 #include "domain/certificates/certificates_service.h"
 #include "domain/files/files_service.h"
 #include "domain/understand/understand_json.h"
+#include "domain/understand/understand_model.h"
 #include "domain/flash/flash_service.h"
 #include "domain/flash/links.h"
 #include "domain/notify/notify_jobs.h"
@@ -345,6 +346,12 @@ static int serve(struct config *cfg)
             goto out;
     }
     assets_init();
+    {
+        struct err we;
+        err_init(&we);
+        if (understand_models_warm(&we))
+            log_warn("msg=\"%s; the models train on the first message\"", we.msg);
+    }
     rc = http_server_start(&app, http_routes, http_routes_count, &srv, &e);
     if (rc)
         goto out;
@@ -384,6 +391,7 @@ out:
         job_workers_stop(lane_pools[i], cfg->shutdown_grace_s * 1000);
     if (app.workers)
         job_workers_stop(app.workers, cfg->shutdown_grace_s * 1000);
+    understand_models_warm_join();
     events_set_sink(NULL, NULL);
     sse_hub_free(app.hub);
     ratelimit_free(app.rl_key);

@@ -336,6 +336,35 @@ static void models_train(void)
         memset(&category_model, 0, sizeof(category_model));
 }
 
+static pthread_t warm_thread;
+static bool warm_started;
+
+static void *warm_main(void *arg)
+{
+    (void)arg;
+    pthread_once(&models_once, models_train);
+    return NULL;
+}
+
+int understand_models_warm(struct err *e)
+{
+    if (warm_started)
+        return 0;
+    int rc = pthread_create(&warm_thread, NULL, warm_main, NULL);
+    if (rc)
+        return err_set(e, ERR_INTERNAL, "cannot start the model training thread: %s", strerror(rc));
+    warm_started = true;
+    return 0;
+}
+
+void understand_models_warm_join(void)
+{
+    if (warm_started) {
+        pthread_join(warm_thread, NULL);
+        warm_started = false;
+    }
+}
+
 const struct understand_model *understand_model_intents(void)
 {
     pthread_once(&models_once, models_train);

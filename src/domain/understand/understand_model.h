@@ -66,6 +66,16 @@ void understand_model_predict(const struct understand_model *m, const char *fold
 /* The process-wide models trained once from understand_corpus_train (thread-safe). */
 const struct understand_model *understand_model_intents(void);
 const struct understand_model *understand_model_category(void);
+/*
+ * Train the process-wide models now, on a thread of their own, so the first message a server
+ * reads does not wait for training inside its transaction (one that arrives meanwhile waits
+ * only for what is left of it). understand_models_warm_join waits for that thread (call it
+ * before exiting; harmless when warm-up never started). Not thread-safe itself: call both from
+ * the thread that starts and stops the server. Errors: ERR_INTERNAL when the thread cannot
+ * start (the models then train on first use).
+ */
+int understand_models_warm(struct err *e);
+void understand_models_warm_join(void);
 
 /*
  * understand_text() with the given models instead of the process-wide ones: for cross-validation,
