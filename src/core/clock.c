@@ -57,8 +57,8 @@ int64_t clock_mono_ms(void)
     return clock_mono_ns() / 1000000;
 }
 
-/* Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, int m, int d)
+/* Howard Hinnant's algorithm. */
+int64_t clock_days_from_civil(int64_t y, int m, int d)
 {
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -68,7 +68,7 @@ static int64_t days_from_civil(int64_t y, int m, int d)
     return era * 146097 + doe - 719468;
 }
 
-/* Inverse of days_from_civil (Howard Hinnant's civil_from_days). */
+/* Inverse of clock_days_from_civil (Howard Hinnant's civil_from_days). */
 static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 {
     z += 719468;
@@ -184,7 +184,7 @@ int clock_parse_iso(const char *s, int64_t *out_ms)
     }
     if (*p != '\0')
         return ERR_INVALID;
-    int64_t days = days_from_civil(y, mo, d);
+    int64_t days = clock_days_from_civil(y, mo, d);
     int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec - (int64_t)offset_min * 60;
     *out_ms = secs * 1000 + ms;
     return 0;

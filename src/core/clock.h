@@ -36,4 +36,7 @@ void clock_format_iso(int64_t ms, char out[CLOCK_ISO_LEN]);
  */
 int clock_parse_iso(const char *s, int64_t *out_ms);
 
+/* Days since 1970-01-01 of a proleptic Gregorian date (month 1..12, day 1..31). Pure. */
+int64_t clock_days_from_civil(int64_t y, int m, int d);
+
 #endif

@@ -51,6 +51,7 @@ int h_buyers_list(struct http_req *r, struct err *e);
 int h_sellers_register(struct http_req *r, struct err *e);
 int h_sellers_signal(struct http_req *r, struct err *e);
 int h_sellers_get(struct http_req *r, struct err *e);
+int h_sellers_statement(struct http_req *r, struct err *e);
 int h_sellers_list(struct http_req *r, struct err *e);
 int h_campaigns_scan(struct http_req *r, struct err *e);
 int h_campaigns_generate(struct http_req *r, struct err *e);

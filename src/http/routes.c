@@ -89,6 +89,7 @@ const struct http_route http_routes[] = {
     {"POST", "/api/sellers/signal", h_sellers_signal, ROLE_OPERATOR, 16 * KB, HTTP_BODY_JSON},
     {"GET", "/api/sellers", h_sellers_list, ROLE_VIEWER, 0, 0},
     {"GET", "/api/sellers/{id}", h_sellers_get, ROLE_VIEWER, 0, 0},
+    {"GET", "/api/sellers/{id}/statement", h_sellers_statement, ROLE_VIEWER, 0, 0},
 
     /* flash windows: the engine */
     {"POST", "/api/campaigns/scan", h_campaigns_scan, ROLE_OPERATOR, 64 * KB,

@@ -47,6 +47,8 @@ static const struct place places[] = {
     {"window_targets", BUYERS_OF_PHONE, "TP", "DELETE"},
     {"precommits", BUYERS_OF_PHONE, "TP", "DELETE"},
     {"participants", BUYERS_OF_PHONE, "TP", "DELETE"},
+    /* the seller's bill keeps the visit, not the person */
+    {"seller_fees", BUYERS_OF_PHONE, "TP", "UPDATE seller_fees SET buyer_id = NULL"},
     {"buyers", "phone = ?", "P", "DELETE"},
     {"contacts", "(phone = ? OR lower(email) = ?)", "PE", "DELETE"},
     {"inbound_events", "(lower(body) LIKE ? ESCAPE '\\' OR lower(body) LIKE ? ESCAPE '\\')", "DM",

@@ -41,6 +41,7 @@ const struct purge_table purge_tenant_tables[] = {
     {"city", PURGE_SETTINGS},
     {"message_attachments", PURGE_DATA},
     {"messages", PURGE_DATA},
+    {"seller_fees", PURGE_DATA}, /* the sellers' ledger of billed visits */
     {"participants", PURGE_DATA},
     {"precommits", PURGE_DATA},
     {"window_targets", PURGE_DATA},

@@ -794,6 +794,9 @@ static void test_other_tenant_sees_nothing(void **state)
     assert_int_equal(http_get(&srv, "/api/buyers/B1", key, &r), 0);
     assert_int_equal(r.status, 404);
     resp_free(&r);
+    assert_int_equal(http_get(&srv, "/api/sellers/S1/statement", key, &r), 0);
+    assert_int_equal(r.status, 404);
+    resp_free(&r);
     assert_int_equal(http_get(&srv, "/api/messages", key, &r), 0);
     assert_int_equal(json_array_size(json_object_get(r.json, "messages")), 0);
     resp_free(&r);

@@ -549,6 +549,17 @@ static void test_seed_flow(void **state)
     json_decref(red);
     json_decref(post(path, redeem, 409)); /* single use */
 
+    /* the seller's statement: the visit is billed (no fee set: at 0.00), once */
+    json_t *stm = get("/api/sellers/S201/statement");
+    assert_int_equal(num(stm, "visits"), 1);
+    json_t *tot = json_array_get(json_object_get(stm, "totals"), 0);
+    assert_string_equal(str(tot, "currency"), "TRY");
+    assert_string_equal(str(tot, "fees"), "0.00");
+    assert_int_equal(num(json_array_get(json_object_get(stm, "windows"), 0), "window_id"), pk);
+    json_decref(stm);
+    json_decref(request("GET", "/api/sellers/S201/statement?month=2026-13", NULL, 400));
+    json_decref(request("GET", "/api/sellers/S999/statement", NULL, 404));
+
     /* the end comes: analytics */
     run_job("flash.expire", pk);
     assert_string_equal(wait_status(pk, "EXPIRED", 15000), "EXPIRED");

@@ -95,6 +95,9 @@ const struct flash_setting flash_settings[] = {
     {"learning_max_regret", FLASH_SETTING_NUMBER, 0, 1, 0.05, CFG(learning_max_regret),
      "the learning policy never tries a discount whose expected value (visit rate x margin) is "
      "more than this below the best one's"},
+    {"traffic_fee", FLASH_SETTING_INT, 0, 100000000, 0, CFG(traffic_fee),
+     "the micro-traffic fee a seller owes per redeemed visit, in minor units of the seller's "
+     "currency (150 = 1.50 TRY); 0 charges nothing"},
 };
 const size_t flash_settings_count = sizeof(flash_settings) / sizeof(flash_settings[0]);
 

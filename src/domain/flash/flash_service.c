@@ -6,6 +6,7 @@
  * Tests: tests/unit/domain/test_flash_service.c, tests/integration/0004-flash.c, 0010-seed-flow.c.
  */
 #include "domain/flash/flash_service.h"
+#include "core/clock.h"
 #include "core/crypto.h"
 #include "core/log.h"
 #include "core/money.h"
@@ -1116,6 +1117,22 @@ int flash_join(struct db_conn *c, int64_t tenant, int64_t window_pk, const char 
     return db_end_own(c, own, rc, e);
 }
 
+/* The micro-traffic fee of one redeemed visit, on the seller's ledger. */
+static int bill_visit(struct db_conn *c, int64_t tenant, const struct flash_window *w,
+                      int64_t buyer_pk, const char *code, int64_t now_ms, struct arena *a,
+                      struct err *e)
+{
+    struct flash_config cfg = {0};
+    struct flash_seller s = {0};
+    int rc = flash_store_config_get(c, tenant, &cfg, e);
+    if (!rc)
+        rc = flash_store_seller_get_pk(c, tenant, w->seller_pk, a, &s, e);
+    if (!rc)
+        rc = flash_store_fee_add(c, tenant, s.pk, w->pk, buyer_pk, code, s.category,
+                                 cfg.traffic_fee, s.currency, now_ms, e);
+    return rc;
+}
+
 int flash_redeem(struct db_conn *c, int64_t tenant, int64_t window_pk, const char *code,
                  int64_t now_ms, struct arena *a, const char **buyer_id, struct err *e)
 {
@@ -1130,6 +1147,8 @@ int flash_redeem(struct db_conn *c, int64_t tenant, int64_t window_pk, const cha
                      (long long)window_pk, status_name(w.status));
     if (!rc)
         rc = flash_store_redeem(c, tenant, window_pk, code, now_ms, &buyer_pk, e);
+    if (!rc)
+        rc = bill_visit(c, tenant, &w, buyer_pk, code, now_ms, a, e);
     if (!rc)
         db_on_commit_event(c, tenant, "window", window_pk, NULL);
     if (!rc)
@@ -1411,4 +1430,60 @@ int flash_expire(struct db_conn *c, int64_t tenant, int64_t window_pk, int64_t n
     rc = db_end_own(c, own, rc, e);
     arena_release(&a);
     return rc;
+}
+
+/* ======================== the seller's statement ======================== */
+
+int flash_seller_statement(struct db_conn *c, int64_t tenant, const char *seller_id,
+                           const char *month, int64_t now_ms, struct arena *a,
+                           struct flash_statement *out, struct err *e)
+{
+    memset(out, 0, sizeof(*out));
+    struct flash_config cfg = {0};
+    struct flash_seller s = {0};
+    int rc = flash_store_config_get(c, tenant, &cfg, e);
+    if (rc)
+        return rc;
+    char now_iso[CLOCK_ISO_LEN];
+    if (!month || !*month) {
+        clock_format_iso(now_ms + (int64_t)cfg.tz_offset_min * MINUTE_MS, now_iso);
+        now_iso[7] = '\0';
+        month = now_iso;
+    }
+    int y = 0, m = 0;
+    char tail = 0;
+    if (strlen(month) != 7 || sscanf(month, "%4d-%2d%c", &y, &m, &tail) != 2 || month[4] != '-' ||
+        y < 2000 || y > 9999 || m < 1 || m > 12)
+        return err_set_field(e, ERR_INVALID, "month", "month must be YYYY-MM, e.g. 2026-12");
+    snprintf(out->month, sizeof(out->month), "%04d-%02d", y, m);
+    if (!rc) {
+        rc = flash_store_seller_get(c, tenant, seller_id, false, a, &s, e);
+        if (rc == ERR_NOT_FOUND)
+            rc = err_replace(e, ERR_NOT_FOUND, "id", "no seller %s", seller_id);
+    }
+    if (rc)
+        return rc;
+    int64_t tz = (int64_t)cfg.tz_offset_min * MINUTE_MS;
+    out->seller_id = s.id;
+    out->from_ms = clock_days_from_civil(y, m, 1) * DAY_MS - tz;
+    out->to_ms = clock_days_from_civil(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1) * DAY_MS - tz;
+    rc = flash_store_statement(c, tenant, s.pk, out->from_ms, out->to_ms, a, &out->lines,
+                               &out->n_lines, e);
+    if (rc)
+        return rc;
+    size_t cap = 0;
+    for (size_t i = 0; i < out->n_lines; i++) {
+        const struct flash_statement_line *l = &out->lines[i];
+        size_t k = 0;
+        while (k < out->n_totals && strcmp(out->totals[k].currency, l->currency) != 0)
+            k++;
+        if (k == out->n_totals) {
+            out->totals = arena_grow(a, out->totals, out->n_totals, &cap, sizeof(*out->totals));
+            out->totals[out->n_totals++] =
+                (struct flash_statement_line){0, NULL, l->currency, 0, 0};
+        }
+        out->totals[k].visits += l->visits;
+        out->totals[k].fees += l->fees;
+    }
+    return 0;
 }

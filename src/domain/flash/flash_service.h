@@ -158,9 +158,32 @@ int flash_precommit_cancel(struct db_conn *c, int64_t tenant, int64_t window_pk,
 /* Join an ACTIVE window; *code (arena) is the buyer's redemption code. */
 int flash_join(struct db_conn *c, int64_t tenant, int64_t window_pk, const char *buyer_id,
                int64_t now_ms, struct arena *a, const char **code, bool *created, struct err *e);
-/* The seller confirms a visit with the buyer's code; *buyer_id (arena) gets who it was. */
+/*
+ * The seller confirms a visit with the buyer's code; *buyer_id (arena) gets who it was. The
+ * visit is billed to the seller in the same transaction (the ledger, flash_store_fee_add) at the
+ * tenant's traffic_fee, in the seller's currency.
+ */
 int flash_redeem(struct db_conn *c, int64_t tenant, int64_t window_pk, const char *code,
                  int64_t now_ms, struct arena *a, const char **buyer_id, struct err *e);
+
+/*
+ * The seller's statement for one month of the tenant's local time ("2026-12": from the 1st,
+ * 00:00 local, to the next month's; NULL or "": the month of now_ms): billed visits per window
+ * and the totals per currency. ERR_INVALID naming "month" for anything but YYYY-MM;
+ * ERR_NOT_FOUND naming "id" for an unknown seller.
+ */
+struct flash_statement {
+    const char *seller_id;
+    char month[8]; /* "2026-12" */
+    int64_t from_ms, to_ms;
+    struct flash_statement_line *lines; /* by window, oldest first */
+    size_t n_lines;
+    struct flash_statement_line *totals; /* per currency (window_pk 0, title NULL) */
+    size_t n_totals;
+};
+int flash_seller_statement(struct db_conn *c, int64_t tenant, const char *seller_id,
+                           const char *month, int64_t now_ms, struct arena *a,
+                           struct flash_statement *out, struct err *e);
 
 /* Seller decisions. */
 int flash_seller_approve(struct db_conn *c, int64_t tenant, int64_t window_pk, int64_t now_ms,

@@ -1770,6 +1770,67 @@ int flash_store_redeem(struct db_conn *c, int64_t tenant, int64_t window_pk, con
     return rc;
 }
 
+int flash_store_fee_add(struct db_conn *c, int64_t tenant, int64_t seller_pk, int64_t window_pk,
+                        int64_t buyer_pk, const char *code, const char *category, int64_t fee,
+                        const char *currency, int64_t at_ms, struct err *e)
+{
+    struct db_stmt *s;
+    int rc = db_prepare(c, &s,
+                        "INSERT INTO seller_fees (tenant_id, seller_id, window_id, buyer_id, code, "
+                        "category, fee, currency, visited_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                        "ON CONFLICT (window_id, code) DO NOTHING",
+                        e);
+    if (rc)
+        return rc;
+    db_bind_i64(s, 1, tenant);
+    db_bind_i64(s, 2, seller_pk);
+    db_bind_i64(s, 3, window_pk);
+    if (buyer_pk)
+        db_bind_i64(s, 4, buyer_pk);
+    else
+        db_bind_null(s, 4);
+    db_bind_text(s, 5, nz(code));
+    db_bind_text(s, 6, nz(category));
+    db_bind_i64(s, 7, fee);
+    db_bind_text(s, 8, currency && *currency ? currency : "TRY");
+    db_bind_time(s, 9, at_ms);
+    return db_exec_write(s, NULL, e);
+}
+
+static void read_statement_line(struct db_stmt *s, struct arena *a, void *out)
+{
+    struct flash_statement_line *l = out;
+    l->window_pk = db_col_i64(s, 0);
+    l->title = db_col_str(s, 1, a);
+    l->currency = db_col_str(s, 2, a);
+    l->visits = db_col_i64(s, 3);
+    l->fees = db_col_i64(s, 4);
+}
+
+int flash_store_statement(struct db_conn *c, int64_t tenant, int64_t seller_pk, int64_t from_ms,
+                          int64_t to_ms, struct arena *a, struct flash_statement_line **lines,
+                          size_t *n, struct err *e)
+{
+    struct db_stmt *s;
+    int rc = db_prepare(c, &s,
+                        "SELECT f.window_id, w.title, f.currency, COUNT(*), SUM(f.fee) FROM "
+                        "seller_fees f JOIN flash_windows w ON w.id = f.window_id AND w.tenant_id "
+                        "= f.tenant_id WHERE f.tenant_id = ? AND f.seller_id = ? AND "
+                        "f.visited_at >= ? AND f.visited_at < ? GROUP BY f.window_id, w.title, "
+                        "f.currency ORDER BY f.window_id, f.currency",
+                        e);
+    if (rc)
+        return rc;
+    db_bind_i64(s, 1, tenant);
+    db_bind_i64(s, 2, seller_pk);
+    db_bind_time(s, 3, from_ms);
+    db_bind_time(s, 4, to_ms);
+    void *rows;
+    rc = db_list(s, read_statement_line, sizeof(struct flash_statement_line), a, &rows, n, e);
+    *lines = rows;
+    return rc;
+}
+
 int flash_store_offers_since(struct db_conn *c, int64_t tenant, int64_t buyer_pk, int64_t since_ms,
                              int *count, struct err *e)
 {

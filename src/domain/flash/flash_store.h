@@ -245,6 +245,28 @@ int flash_store_join(struct db_conn *c, int64_t tenant, int64_t window_pk, int64
  */
 int flash_store_redeem(struct db_conn *c, int64_t tenant, int64_t window_pk, const char *code,
                        int64_t now_ms, int64_t *buyer_pk, struct err *e);
+
+/* ======================== the seller's ledger ======================== */
+
+/*
+ * Bill one redeemed visit: `fee` minor units of `currency` (0 allowed: the visit is still
+ * counted), idempotent on (window, code). Joins the caller's transaction.
+ */
+int flash_store_fee_add(struct db_conn *c, int64_t tenant, int64_t seller_pk, int64_t window_pk,
+                        int64_t buyer_pk, const char *code, const char *category, int64_t fee,
+                        const char *currency, int64_t at_ms, struct err *e);
+/* One line of a statement: a window's billed visits in one currency. */
+struct flash_statement_line {
+    int64_t window_pk;
+    const char *title;
+    const char *currency;
+    int64_t visits;
+    int64_t fees; /* minor units */
+};
+/* The seller's billed visits with visited_at in [from_ms, to_ms), by window, oldest first. */
+int flash_store_statement(struct db_conn *c, int64_t tenant, int64_t seller_pk, int64_t from_ms,
+                          int64_t to_ms, struct arena *a, struct flash_statement_line **lines,
+                          size_t *n, struct err *e);
 /*
  * Where a buyer stands with a window: *committed (an active pre-commit), *code (their
  * redemption code from the arena, "" when they have not joined) and *redeemed.

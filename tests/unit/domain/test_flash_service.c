@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "domain/account/account.h"
 #include "domain/flash/flash_messages.h"
+#include "core/clock.h"
 #include "domain/flash/flash_service.h"
 #include "domain/flash/learning.h"
 #include "domain/notify/outbox.h"
@@ -662,6 +663,73 @@ static void test_learning(void **state)
         assert_true(fabs(flash_policy_mean(&p, i) - prior) < 1e-9);
 }
 
+/*
+ * The micro-traffic fee: each redeemed visit is billed on the seller's ledger at the tenant's
+ * traffic_fee of that moment, once; the statement sums a month of the tenant's local time.
+ */
+#define DAY_MS_T 86400000LL
+
+static void test_seller_statement(void **state)
+{
+    struct fx *f = *state;
+    struct err e;
+    err_init(&e);
+    moda(f, true);
+    int64_t pk = generate_one(f, "SCHEDULED");
+    struct flash_window w = get_window(f, pk);
+    bool created;
+    ok(flash_precommit(f->c, TENANT, pk, "B1", T0 + MIN_MS, &created, &e), &e);
+    ok(flash_precommit(f->c, TENANT, pk, "B2", T0 + MIN_MS, &created, &e), &e);
+    ok(flash_activate(f->c, TENANT, pk, w.start_ms, &e), &e);
+    const char *c1, *c2, *who;
+    ok(flash_join(f->c, TENANT, pk, "B1", w.start_ms + MIN_MS, &f->a, &c1, &created, &e), &e);
+    ok(flash_join(f->c, TENANT, pk, "B2", w.start_ms + MIN_MS, &f->a, &c2, &created, &e), &e);
+    /* no fee set: the visit is counted, at 0 */
+    ok(flash_redeem(f->c, TENANT, pk, c1, w.start_ms + 2 * MIN_MS, &f->a, &who, &e), &e);
+    struct flash_config cfg;
+    ok(flash_store_config_get(f->c, TENANT, &cfg, &e), &e);
+    cfg.traffic_fee = 150;
+    ok(flash_store_config_put(f->c, TENANT, &cfg, T0, &e), &e);
+    ok(flash_redeem(f->c, TENANT, pk, c2, w.start_ms + 3 * MIN_MS, &f->a, &who, &e), &e);
+    /* a second redemption of a code bills nothing */
+    assert_int_equal(flash_redeem(f->c, TENANT, pk, c2, w.start_ms + 4 * MIN_MS, &f->a, &who, &e),
+                     ERR_CONFLICT);
+    err_init(&e);
+    /* a later fee does not rewrite the past */
+    cfg.traffic_fee = 990;
+    ok(flash_store_config_put(f->c, TENANT, &cfg, T0, &e), &e);
+
+    struct flash_statement st;
+    ok(flash_seller_statement(f->c, TENANT, "S1", "2026-11", 0, &f->a, &st, &e), &e);
+    assert_string_equal(st.month, "2026-11");
+    /* November in Istanbul (UTC+3): from Oct 31, 21:00 UTC */
+    assert_int_equal(st.from_ms, clock_days_from_civil(2026, 11, 1) * DAY_MS_T - 3 * 3600000LL);
+    assert_int_equal(st.to_ms, clock_days_from_civil(2026, 12, 1) * DAY_MS_T - 3 * 3600000LL);
+    assert_int_equal(st.n_lines, 1);
+    assert_int_equal(st.lines[0].window_pk, pk);
+    assert_int_equal(st.lines[0].visits, 2);
+    assert_int_equal(st.lines[0].fees, 150);
+    assert_int_equal(st.n_totals, 1);
+    assert_string_equal(st.totals[0].currency, "TRY");
+    assert_int_equal(st.totals[0].fees, 150);
+    /* the month of now, when none is named */
+    ok(flash_seller_statement(f->c, TENANT, "S1", NULL, T0, &f->a, &st, &e), &e);
+    assert_string_equal(st.month, "2026-11");
+    ok(flash_seller_statement(f->c, TENANT, "S1", "2026-10", 0, &f->a, &st, &e), &e);
+    assert_int_equal(st.n_lines, 0);
+    assert_int_equal(st.n_totals, 0);
+    assert_int_equal(flash_seller_statement(f->c, TENANT, "S1", "2026-13", 0, &f->a, &st, &e),
+                     ERR_INVALID);
+    assert_string_equal(e.field, "month");
+    err_init(&e);
+    assert_int_equal(flash_seller_statement(f->c, TENANT, "S1", "2026-1x", 0, &f->a, &st, &e),
+                     ERR_INVALID);
+    err_init(&e);
+    assert_int_equal(flash_seller_statement(f->c, TENANT, "S404", "2026-11", 0, &f->a, &st, &e),
+                     ERR_NOT_FOUND);
+    assert_string_equal(e.field, "id");
+}
+
 /* The window version (what ETags and the body cache rest on) moves with every change a list shows.
  */
 static void test_version_moves(void **state)
@@ -1273,6 +1341,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_race_redeem, setup, teardown),
         cmocka_unit_test_setup_teardown(test_faults_leave_nothing_behind, setup, teardown),
         cmocka_unit_test_setup_teardown(test_learning, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_seller_statement, setup, teardown),
         cmocka_unit_test_setup_teardown(test_version_moves, setup, teardown),
         cmocka_unit_test(test_supply_derive),
         cmocka_unit_test(test_demand_understand),
