@@ -10,7 +10,7 @@ import {
 
 const OPEN = new Set(['PROPOSED', 'SCHEDULED', 'ACTIVE']);
 const COMPONENTS = ['demand', 'density', 'precommit', 'category', 'distance'];
-const VIEWS = ['live', 'messages', 'jobs', 'settings', 'charts'];
+const VIEWS = ['live', 'messages', 'jobs', 'settings', 'charts', 'billing'];
 
 const S = {
   cred: '',
@@ -127,6 +127,7 @@ function route() {
   if (S.view === 'jobs') loadJobs();
   if (S.view === 'settings') loadSettings();
   if (S.view === 'charts') loadCharts();
+  if (S.view === 'billing') loadBilling();
 }
 
 function setupTabs() {
@@ -628,6 +629,41 @@ function renderMessages() {
   $('#messages tbody').replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { colspan: 6, class: 'muted' }, t('common.none')))]));
 }
 
+/* ======================== billing ======================== */
+
+const BILL_MAX_SELLERS = 200; // statements fetched for the first sellers by name
+
+async function loadBilling() {
+  const input = $('#bill-month');
+  if (!input.value) input.value = new Date().toISOString().slice(0, 7);
+  const month = input.value;
+  const sellers = [...S.sellers].sort((a, b) => a.name.localeCompare(b.name)).slice(0, BILL_MAX_SELLERS);
+  const rows = [];
+  for (let i = 0; i < sellers.length; i += 8) {
+    const part = await Promise.all(sellers.slice(i, i + 8).map((s) =>
+      authed(`/api/sellers/${encodeURIComponent(s.id)}/statement?month=${month}`)
+        .then((st) => ({ s, st }))
+        .catch(() => ({ s, st: null }))));
+    rows.push(...part);
+  }
+  if ($('#bill-month').value !== month) return; // another month was asked for meanwhile
+  S.billing = rows;
+  renderBilling();
+}
+
+function renderBilling() {
+  const rows = (S.billing || []).map(({ s, st }) => {
+    const fees = st && st.totals.length ? st.totals.map((x) => `${x.fees} ${x.currency}`).join(', ') : '—';
+    return el('tr', { 'data-seller-id': s.id },
+      el('td', {}, s.name),
+      el('td', {}, t(`cat.${s.category}`)),
+      el('td', { class: 'num' }, st ? String(st.windows.length) : '—'),
+      el('td', { class: 'num c-visits' }, st ? String(st.visits) : '—'),
+      el('td', { class: 'num c-fees' }, fees));
+  });
+  $('#billing tbody').replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { colspan: 5, class: 'muted' }, t('common.none')))]));
+}
+
 /* ======================== jobs ======================== */
 
 async function loadJobs() {
@@ -945,6 +981,7 @@ function rerender() {
   if (S.trace) renderTrace();
   if (S.view === 'messages') renderMessages();
   if (S.view === 'jobs') renderJobs();
+  if (S.view === 'billing') renderBilling();
   if (S.view === 'settings' && S.config) renderTiers(readTiers());
   if (S.view === 'charts') loadCharts();
   document.title = t('admin.title');
@@ -963,6 +1000,7 @@ function boot() {
   setupSettings();
   $('#win-filter').addEventListener('change', () => loadWindows());
   $('#msg-filter').addEventListener('change', () => loadMessages());
+  $('#bill-month').addEventListener('change', () => loadBilling());
   $('#job-filter').addEventListener('change', () => loadJobs());
   const cred = session.get();
   if (!cred) {

@@ -490,6 +490,19 @@ await step('watch the dashboard count move (no reload)', async (l) => {
   await shot(buyer, l, 'buyer-redeemed', { fullPage: true });
 });
 
+await step('the seller statements tab counts the redeemed visit', async (l) => {
+  shotPage = admin;
+  await admin.locator('#tab-billing').click();
+  await waitFor(async () => !(await admin.locator('#view-billing').isHidden()), 'the statements tab');
+  const row = admin.locator('#billing tbody tr', { hasText: 'Moda Kahve' }).first();
+  await waitFor(async () => (await row.count()) > 0 && (await row.locator('.c-visits').textContent()) === '1', 'one visit on the statement');
+  check(/TRY/.test(await row.locator('.c-fees').textContent()), `no fee total: ${await row.locator('.c-fees').textContent()}`);
+  check(/Seller statements/.test(await admin.locator('#tab-billing').textContent()), 'the tab is not named');
+  await shot(admin, l, 'billing');
+  await admin.locator('#tab-live').click();
+  await waitFor(async () => !(await admin.locator('#view-live').isHidden()), 'back to the live view');
+});
+
 await step('keyboard: sign out and sign in with the admin key', async (l) => {
   await admin.locator('#signout').focus();
   await admin.keyboard.press('Enter');
