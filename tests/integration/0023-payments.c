@@ -14,6 +14,7 @@
 
 #include "core/crypto.h"
 
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -37,6 +38,9 @@ static struct fake_iyzico *iyzico;
 static char other_key[200];
 static char customer[64], product[64];
 
+static char env[6][300];
+static const char *server_env[9];
+
 static int setup(void **state)
 {
     (void)state;
@@ -44,7 +48,6 @@ static int setup(void **state)
     iyzico = fake_iyzico_start(IYZ_KEY, IYZ_SEC);
     if (!stripe || !iyzico)
         return -1;
-    static char env[6][300];
     snprintf(env[0], sizeof(env[0]), "ICESHOP_STRIPE_SECRET_KEY=%s", SK);
     snprintf(env[1], sizeof(env[1]), "ICESHOP_STRIPE_API_URL=%s", fake_stripe_url(stripe));
     snprintf(env[2], sizeof(env[2]), "ICESHOP_STRIPE_WEBHOOK_SECRET=%s", WHSEC);
@@ -60,6 +63,7 @@ static int setup(void **state)
                                  "ICESHOP_PAYMENTS_RECONCILE_INTERVAL=1",
                                  "ICESHOP_PAYMENTS_PENDING_AFTER=600",
                                  NULL};
+    memcpy(server_env, extra, sizeof(extra));
     char url[600];
     harness_fresh_db(url, sizeof(url));
     if (server_start(&srv, url, extra))
@@ -321,6 +325,66 @@ static void test_stripe_pay_and_idempotency(void **state)
     json_t *list = call("GET", path, NULL, 200);
     assert_int_equal(json_array_size(json_object_get(list, "data")), 1);
     json_decref(list);
+}
+
+/* A request that the server will not live to answer. */
+struct doomed {
+    char path[200];
+};
+
+static void *doomed_pay(void *arg)
+{
+    struct doomed *d = arg;
+    const char *const headers[] = {"Idempotency-Key: k-kill", NULL};
+    struct resp r;
+    const char *body = "{\"provider\":\"stripe\"}";
+    (void)http_req(&srv, "POST", d->path, ADMIN, "application/json", body, strlen(body), headers,
+                   &r);
+    resp_free(&r); /* filled (empty) when the connection died too */
+    return NULL;
+}
+
+/*
+ * The server is killed (SIGKILL) after Stripe created the PaymentIntent and before the server
+ * recorded its answer. After a restart the client retries with the same Idempotency-Key: one
+ * payment, one PaymentIntent (the attempt's own key makes Stripe replay it), paid once.
+ */
+static void test_killed_between_provider_and_commit(void **state)
+{
+    (void)state;
+    char order[64];
+    new_order("33.00", order, sizeof(order));
+    struct doomed d;
+    snprintf(d.path, sizeof(d.path), "/api/orders/%s/payments", order);
+    size_t before = fake_stripe_intents(stripe);
+    fake_stripe_delay_next(stripe, 3000);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, doomed_pay, &d), 0);
+    WAIT_FOR(fake_stripe_intents(stripe) == before + 1, 20000);
+    assert_int_equal(fake_stripe_intents(stripe), before + 1);
+    server_kill(&srv);
+    pthread_join(th, NULL);
+    assert_int_equal(server_start(&srv, srv.db_url, server_env), 0);
+
+    bool replayed = true;
+    json_t *j =
+        call_key(ADMIN, "POST", d.path, "{\"provider\":\"stripe\"}", "k-kill", 201, &replayed);
+    assert_false(replayed); /* the first attempt never answered */
+    char pi[64], payment[64];
+    snprintf(pi, sizeof(pi), "%s", str(j, "provider_ref"));
+    snprintf(payment, sizeof(payment), "%s", str(j, "id"));
+    json_decref(j);
+    assert_int_equal(fake_stripe_intents(stripe), before + 1); /* not doubled at Stripe */
+    assert_int_equal(count("SELECT count(*) FROM payments p JOIN orders o ON o.order_id = "
+                           "p.order_id WHERE o.public_id = '%s'",
+                           order),
+                     1); /* nor here */
+    assert_int_equal(stripe_event("/api/webhooks/stripe", "evt_kill_1", "payment_intent.succeeded",
+                                  pi, 3300, "try", 0),
+                     200);
+    WAIT_FOR(order_is(order, "paid") && settled(), 20000);
+    assert_true(order_is(order, "paid"));
+    assert_true(payment_is(payment, "succeeded"));
 }
 
 static void test_reverse_order(void **state)
@@ -691,6 +755,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_setup_catalogue),
         cmocka_unit_test(test_stripe_pay_and_idempotency),
+        cmocka_unit_test(test_killed_between_provider_and_commit),
         cmocka_unit_test(test_reverse_order),
         cmocka_unit_test(test_amount_mismatch),
         cmocka_unit_test(test_reconciliation),

@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +35,7 @@ struct fake_stripe {
     struct fake_http *http;
     char auth[256];
     pthread_mutex_t mu;
+    int delay_next_ms;
     struct intent intents[MAX_ITEMS];
     size_t n_intents;
     struct idem idems[MAX_ITEMS];
@@ -253,7 +255,13 @@ static void handle(void *cls, const struct fake_http_request *q, struct fake_htt
             }
         }
     }
+    int delay = f->delay_next_ms;
+    f->delay_next_ms = 0;
     pthread_mutex_unlock(&f->mu);
+    if (delay > 0) {
+        struct timespec ts = {delay / 1000, (long)(delay % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
     a->status = status;
     a->body = body;
 }
@@ -287,6 +295,13 @@ void fake_stripe_stop(struct fake_stripe *f)
 const char *fake_stripe_url(const struct fake_stripe *f)
 {
     return fake_http_url(f->http);
+}
+
+void fake_stripe_delay_next(struct fake_stripe *f, int ms)
+{
+    pthread_mutex_lock(&f->mu);
+    f->delay_next_ms = ms;
+    pthread_mutex_unlock(&f->mu);
 }
 
 void fake_stripe_fail_next(struct fake_stripe *f, unsigned status, const char *type,

@@ -22,6 +22,11 @@ const char *fake_stripe_url(const struct fake_stripe *f); /* "http://127.0.0.1:<
 /* The next request answers `status` with an error object of `type` and `code` (may be ""). */
 void fake_stripe_fail_next(struct fake_stripe *f, unsigned status, const char *type,
                            const char *code);
+/*
+ * The next request is acted on at once (an intent is created, its idempotency key kept) but its
+ * answer is held for `ms`: as when the caller dies before the answer reaches it.
+ */
+void fake_stripe_delay_next(struct fake_stripe *f, int ms);
 /* Requests seen, and the PaymentIntents created (not replays). */
 size_t fake_stripe_requests(struct fake_stripe *f);
 size_t fake_stripe_intents(struct fake_stripe *f);
