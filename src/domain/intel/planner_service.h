@@ -11,7 +11,8 @@
  * that is not a JSON object or fails the checks is refused and the model asked once more with
  * the same prompts; a second refusal lets the rules answer. The log keeps the last raw answer,
  * every refusal in `outcome`, the attempts, summed latency and token counts, and the sha256 of
- * the prompts as sent.
+ * the prompts as sent. The caller waits for its campaign, so the model is asked on the request
+ * (not in a job as the chat's model is): at most two calls of the configured timeout.
  *
  * Near campaigns (GET /api/campaigns/near): the customer's stored personal THRESHOLD, GIFT or
  * BUNDLE campaigns, newest first (at most PLANNER_NEAR_MAX looked at), whose targetAmount the
