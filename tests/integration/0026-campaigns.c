@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The campaign planner over HTTP against the real server, twice: without a language model (the
- * rules plan: personal campaigns and company proposals checked by hand, near campaigns, the
- * decision log, bad input named by field, another tenant seeing none of it, the older
- * /api/campaigns routes still answering) and with a local fake model (a good answer is used;
+ * rules plan: personal campaigns, with and without a cart, and company proposals checked by
+ * hand, near campaigns, the decision log, bad input named by field, another tenant seeing none
+ * of it, privacy erasure removing a person's campaigns, the older /api/campaigns routes still
+ * answering) and with a local fake model (a good answer is used;
  * an answer that is not JSON, breaks the format or offers too much discount is refused, asked
  * once more and then the rules plan; a 429 lets the rules plan at once; each is logged).
  * Runs on the backend TEST_BACKEND selects.
@@ -366,6 +367,67 @@ static void test_rules_near_and_list(void **state)
     json_decref(j);
 }
 
+/* A cart of two lattes (100.00): the threshold rises over it, and near campaigns measure it. */
+static void test_rules_cart(void **state)
+{
+    (void)state;
+    char body[400], cart[64], path[200], latte[64] = "";
+    json_t *j = call("GET", "/api/products?limit=50", NULL, 200), *p;
+    size_t i;
+    json_array_foreach(json_object_get(j, "products"), i, p)
+    {
+        if (strcmp(str(p, "name"), "Latte") == 0)
+            snprintf(latte, sizeof(latte), "%s", str(p, "id"));
+    }
+    json_decref(j);
+    snprintf(body, sizeof(body),
+             "{\"customer_id\":\"%s\",\"currency\":\"TRY\",\"items\":[{\"product_id\":\"%s\","
+             "\"quantity\":2,\"unit_price\":\"50.00\"}]}",
+             hand, latte);
+    j = call("POST", "/api/carts", body, 201);
+    snprintf(cart, sizeof(cart), "%s", str(j, "id"));
+    json_decref(j);
+    snprintf(body, sizeof(body), "{\"customerId\":\"%s\",\"cartId\":\"%s\"}", hand, cart);
+    j = call("POST", "/api/campaigns/generate/personal", body, 200);
+    /* ceil10(1.25 × 100) = 130; the latte in the cart is not recommended again */
+    json_t *c = json_object_get(j, "campaign");
+    assert_string_equal(str(c, "campaignType"), "THRESHOLD");
+    assert_float_equal(number(c, "targetAmount"), 130, 1e-9);
+    assert_string_equal(str(json_object_get(json_object_get(j, "signals"), "cart"), "cartId"),
+                        cart);
+    assert_string_equal(str(json_array_get(json_object_get(c, "recommendedProducts"), 0), "name"),
+                        "Simit");
+    json_t *row = log_row(j);
+    assert_string_equal(str(row, "cartId"), cart);
+    json_decref(row);
+    json_decref(j);
+    /* against the cart's 100: 130 (30 to go) and 120 (20 to go), newest first */
+    snprintf(path, sizeof(path), "/api/campaigns/near/%s?cartId=%s", hand, cart);
+    j = call("GET", path, NULL, 200);
+    assert_string_equal(str(j, "basis"), "cart");
+    assert_float_equal(number(j, "currentAmount"), 100, 1e-6);
+    json_t *near = json_object_get(j, "nearCampaigns");
+    assert_int_equal(json_array_size(near), 2);
+    assert_float_equal(number(json_array_get(near, 0), "gap"), 30, 1e-6);
+    assert_float_equal(number(json_array_get(near, 1), "gap"), 20, 1e-6);
+    json_decref(j);
+    /* another tenant cannot name the cart either */
+    snprintf(path, sizeof(path), "/api/campaigns/near/%s?cartId=%s", hand, cart);
+    refused(other_key, "GET", path, NULL, 404, "customerId");
+}
+
+/* Erasing a person removes the campaigns planned for them. */
+static void test_rules_privacy_erase(void **state)
+{
+    (void)state;
+    json_t *mine = personal(late);
+    json_decref(call("POST", "/api/privacy/erase", "{\"email\":\"late@example.com\"}", 200));
+    char path[160];
+    snprintf(path, sizeof(path), "/api/campaigns/%s", str(mine, "id"));
+    refused(ADMIN, "GET", path, NULL, 404, "id");
+    json_decref(mine);
+}
+
 static void test_rules_bad_input_and_tenants(void **state)
 {
     (void)state;
@@ -584,7 +646,9 @@ int main(void)
         cmocka_unit_test(test_rules_personal),
         cmocka_unit_test(test_rules_company),
         cmocka_unit_test(test_rules_near_and_list),
+        cmocka_unit_test(test_rules_cart),
         cmocka_unit_test(test_rules_bad_input_and_tenants),
+        cmocka_unit_test(test_rules_privacy_erase),
     };
     const struct CMUnitTest model[] = {
         cmocka_unit_test(test_model_good_answer),
