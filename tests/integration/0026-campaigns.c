@@ -511,6 +511,9 @@ static void test_model_good_answer(void **state)
     json_t *c = json_object_get(j, "campaign");
     assert_string_equal(str(c, "title"), "Latte week");
     assert_float_equal(number(c, "discountPercent"), 15, 1e-9);
+    /* the model named the product by id; the answer carries its name */
+    assert_string_equal(str(json_array_get(json_object_get(c, "recommendedProducts"), 0), "name"),
+                        "Latte");
     /* the model was asked with the seed's prompt and the customer's signals */
     char user[8192];
     assert_true(fake_llm_last_user(llm, user, sizeof(user)));

@@ -54,8 +54,12 @@ static double major(int64_t minor, const char *currency)
     return (double)minor / pow(10, exponent);
 }
 
-static int catalog_load(struct db_conn *c, int64_t tenant, struct arena *a,
-                        struct planner_catalog *out, struct err *e)
+/*
+ * The products a plan may name: in stock, named and priced, at most PLANNER_CATALOG_MAX; the
+ * customer's due products (up to 5) first, then those of their top categories, then the oldest.
+ */
+static int catalog_load(struct db_conn *c, int64_t tenant, const struct intel_signals *sig,
+                        struct arena *a, struct planner_catalog *out, struct err *e)
 {
     struct db_stmt *s;
     int rc = db_prepare(c, &s,
@@ -63,12 +67,26 @@ static int catalog_load(struct db_conn *c, int64_t tenant, struct arena *a,
                         "p.currency, p.stock FROM product p "
                         "LEFT JOIN category g ON g.category_id = p.category_id "
                         "WHERE p.tenant_id = ? AND p.stock > 0 AND p.name IS NOT NULL "
-                        "AND p.price IS NOT NULL ORDER BY p.product_id LIMIT ?",
+                        "AND p.price IS NOT NULL ORDER BY "
+                        "CASE WHEN p.public_id IN (?, ?, ?, ?, ?) THEN 0 "
+                        "WHEN g.public_id IN (?, ?, ?) THEN 1 ELSE 2 END, p.product_id LIMIT ?",
                         e);
     if (rc)
         return rc;
     db_bind_i64(s, 1, tenant);
-    db_bind_i64(s, 2, PLANNER_CATALOG_MAX);
+    for (size_t i = 0; i < 5; i++) {
+        if (i < sig->n_gaps)
+            db_bind_text(s, 2 + (int)i, sig->gaps[i].product_id);
+        else
+            db_bind_null(s, 2 + (int)i);
+    }
+    for (size_t i = 0; i < 3; i++) {
+        if (i < sig->n_top_categories)
+            db_bind_text(s, 7 + (int)i, sig->top_categories[i].category_id);
+        else
+            db_bind_null(s, 7 + (int)i);
+    }
+    db_bind_i64(s, 10, PLANNER_CATALOG_MAX);
     struct planner_product *items = arena_alloc(a, PLANNER_CATALOG_MAX * sizeof(*items));
     size_t n = 0;
     int st;
@@ -87,6 +105,23 @@ static int catalog_load(struct db_conn *c, int64_t tenant, struct arena *a,
     out->n = n;
     out->max_discount = PLANNER_MAX_DISCOUNT;
     return 0;
+}
+
+/* A believed answer's products get their catalogue names, as the rules' have. */
+static void name_products(json_t *campaign, const struct planner_catalog *cat)
+{
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(campaign, "recommendedProducts"), i, p)
+    {
+        const char *id = json_string_value(json_object_get(p, "productId"));
+        for (size_t k = 0; id && k < cat->n; k++) {
+            if (str_eq(cat->items[k].product_id, id)) {
+                json_object_set_new(p, "name", json_string(cat->items[k].name));
+                break;
+            }
+        }
+    }
 }
 
 /* -------------------------------------------------------------------------------- the model */
@@ -270,7 +305,7 @@ int planner_personal_generate(struct db_conn *c, int64_t tenant, const struct ll
         return rc == ERR_NOT_FOUND ? err_replace(e, rc, "customerId", "no customer %s", customer_id)
                                    : rc;
     struct planner_catalog cat;
-    rc = catalog_load(c, tenant, a, &cat, e);
+    rc = catalog_load(c, tenant, &s, a, &cat, e);
     if (rc)
         return rc;
     out->signals = keep(a, intel_signals_json(&s));
@@ -284,6 +319,8 @@ int planner_personal_generate(struct db_conn *c, int64_t tenant, const struct ll
         struct personal_ctx ctx = {&s, &cat};
         ask_model(llm, &k, check_personal, &ctx, a);
     }
+    if (k.answer)
+        name_products(k.answer, &cat);
     out->planner = k.answer ? "llm" : "rules";
     out->campaign = k.answer ? k.answer : keep(a, planner_personal_rules(&s, &cat));
     struct log_row w = {.kind = "personal",
