@@ -635,6 +635,22 @@ static void test_model_company(void **state)
     assert_non_null(strstr(str(row, "validation"), "proposals"));
     json_decref(row);
     json_decref(j);
+    /* constraints.maxDiscount 10 bounds the model's proposals too: 12 % is refused twice */
+    char over[2048];
+    const char *conf = strstr(good, "\"confidence\":70");
+    assert_non_null(conf);
+    snprintf(over, sizeof(over), "%.*s\"discountPercent\":12,%s", (int)(conf - good), good, conf);
+    fake_llm_answer(llm, over);
+    fake_llm_answer(llm, over);
+    j = call("POST", "/api/campaigns/generate/company",
+             "{\"goal\":\"AOV_INCREASE\",\"constraints\":{\"maxDiscount\":10}}", 200);
+    assert_string_equal(str(j, "planner"), "rules");
+    assert_float_equal(
+        number(json_array_get(json_object_get(j, "proposals"), 0), "discountPercent"), 10, 1e-9);
+    row = log_row(j);
+    assert_non_null(strstr(str(row, "validation"), "discountPercent"));
+    json_decref(row);
+    json_decref(j);
     /* the other tenant's log holds none of this tenant's model answers */
     j = call_as(other_key, "GET", "/api/campaigns", NULL, NULL, 200);
     assert_int_equal(json_array_size(json_object_get(j, "campaigns")), 0);

@@ -349,8 +349,7 @@ int planner_personal_generate(struct db_conn *c, int64_t tenant, const struct ll
 
 static int check_company(json_t *answer, const void *ctx, struct err *e)
 {
-    (void)ctx;
-    return planner_company_check(answer, PLANNER_MAX_DISCOUNT, e);
+    return planner_company_check(answer, *(const int *)ctx, e);
 }
 
 int planner_company_generate(struct db_conn *c, int64_t tenant, const struct llm_config *llm,
@@ -361,19 +360,23 @@ int planner_company_generate(struct db_conn *c, int64_t tenant, const struct llm
     if (!goal || !*goal || strlen(goal) > PLANNER_GOAL_MAX || !str_utf8_valid(goal, strlen(goal)))
         return err_set_field(e, ERR_INVALID, "goal", "goal must be 1..%d characters",
                              PLANNER_GOAL_MAX);
+    /* the constraints' maxDiscount lowers the bound for the model as for the rules */
+    int bound = PLANNER_MAX_DISCOUNT;
+    json_t *md = constraints ? json_object_get(constraints, "maxDiscount") : NULL;
+    if (json_is_number(md) && json_number_value(md) >= 0 && json_number_value(md) < bound)
+        bound = (int)json_number_value(md);
     struct ask k;
     memset(&k, 0, sizeof(k));
     buf_init(&k.outcome, 4096);
     bool asked = llm && llm_configured(llm);
     if (asked) {
-        k.system = planner_company_system(PLANNER_MAX_DISCOUNT, a);
+        k.system = planner_company_system(bound, a);
         k.user = planner_company_user(goal, constraints, target, a);
-        ask_model(llm, &k, check_company, NULL, a);
+        ask_model(llm, &k, check_company, &bound, a);
     }
     out->planner = k.answer ? "llm" : "rules";
     out->campaign =
-        k.answer ? k.answer
-                 : keep(a, planner_company_rules(goal, constraints, target, PLANNER_MAX_DISCOUNT));
+        k.answer ? k.answer : keep(a, planner_company_rules(goal, constraints, target, bound));
     struct log_row w = {.kind = "company",
                         .goal = goal,
                         .constraints = dump(constraints, a),
