@@ -606,6 +606,21 @@ static void test_model_rate_limited(void **state)
     json_decref(j);
 }
 
+/* A model slower than ICESHOP_LLM_TIMEOUT_MS (3 s here): the rules answer, not the request. */
+static void test_model_timeout(void **state)
+{
+    (void)state;
+    fake_llm_delay(llm, 4000);
+    fake_llm_answer(llm, good_personal(15));
+    json_t *j = personal(hand);
+    assert_string_equal(str(j, "planner"), "rules");
+    json_t *row = log_row(j);
+    assert_int_equal(json_integer_value(json_object_get(row, "attempts")), 1);
+    assert_non_null(strstr(str(row, "validation"), "model not reached"));
+    json_decref(row);
+    json_decref(j);
+}
+
 static void test_model_company(void **state)
 {
     (void)state;
@@ -676,6 +691,7 @@ int main(void)
         cmocka_unit_test(test_model_discount_over_limit),
         cmocka_unit_test(test_model_retry_then_good),
         cmocka_unit_test(test_model_rate_limited),
+        cmocka_unit_test(test_model_timeout),
         cmocka_unit_test(test_model_company),
     };
     int failed = cmocka_run_group_tests_name("rules", rules, setup_rules, teardown);
