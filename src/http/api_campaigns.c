@@ -96,11 +96,14 @@ int h_campaigns_get(struct http_req *r, struct err *e)
     return http_reply_json(r, 200, json_incref(out));
 }
 
-/* GET /api/campaigns[?after=&limit=]: the decision log, oldest first */
+/* GET /api/campaigns[?kind=&customerId=&after=&limit=]: the decision log, oldest first */
 int h_campaigns_list(struct http_req *r, struct err *e)
 {
     struct page p;
     int rc = http_req_page(r, 50, 500, &p, e);
+    const char *kind = http_req_query(r, "kind");
+    if (!rc && kind && strcmp(kind, "personal") != 0 && strcmp(kind, "company") != 0)
+        rc = err_set_field(e, ERR_INVALID, "kind", "kind is personal or company");
     struct db_conn *c = NULL;
     if (!rc)
         rc = http_req_db(r, &c, e);
@@ -108,8 +111,8 @@ int h_campaigns_list(struct http_req *r, struct err *e)
     size_t n = 0;
     int64_t last = 0;
     if (!rc)
-        rc =
-            planner_log_list(c, r->who.tenant_id, p.after, p.limit, &r->arena, &rows, &n, &last, e);
+        rc = planner_log_list(c, r->who.tenant_id, kind, http_req_query(r, "customerId"), p.after,
+                              p.limit, &r->arena, &rows, &n, &last, e);
     if (rc)
         return rc;
     return http_reply_json(r, 200, http_page_body("campaigns", json_incref(rows), &p, n, last));

@@ -365,6 +365,17 @@ static void test_rules_near_and_list(void **state)
     j = call("GET", "/api/campaigns?limit=500", NULL, 200);
     assert_int_equal(json_array_size(json_object_get(j, "campaigns")), 5);
     json_decref(j);
+    /* filtered by kind and by customer */
+    j = call("GET", "/api/campaigns?kind=company", NULL, 200);
+    assert_int_equal(json_array_size(json_object_get(j, "campaigns")), 2);
+    json_decref(j);
+    snprintf(path, sizeof(path), "/api/campaigns?kind=personal&customerId=%s", late);
+    j = call("GET", path, NULL, 200);
+    assert_int_equal(json_array_size(json_object_get(j, "campaigns")), 1);
+    assert_string_equal(str(json_array_get(json_object_get(j, "campaigns"), 0), "customerId"),
+                        late);
+    json_decref(j);
+    refused(ADMIN, "GET", "/api/campaigns?kind=other", NULL, 400, "kind");
 }
 
 /* A cart of two lattes (100.00): the threshold rises over it, and near campaigns measure it. */

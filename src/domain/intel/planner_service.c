@@ -458,20 +458,30 @@ int planner_log_get(struct db_conn *c, int64_t tenant, const char *id, struct ar
     return 0;
 }
 
-int planner_log_list(struct db_conn *c, int64_t tenant, int64_t after, int64_t limit,
-                     struct arena *a, json_t **out, size_t *n, int64_t *last_pk, struct err *e)
+int planner_log_list(struct db_conn *c, int64_t tenant, const char *kind, const char *customer_id,
+                     int64_t after, int64_t limit, struct arena *a, json_t **out, size_t *n,
+                     int64_t *last_pk, struct err *e)
 {
     *out = keep(a, json_array());
     *n = 0;
     *last_pk = 0;
+    const char *sql =
+        arena_printf(a,
+                     "SELECT " LOG_COLS "WHERE m.tenant_id = ? AND m.id > ?%s%s "
+                     "ORDER BY m.id LIMIT ?",
+                     kind ? " AND m.kind = ?" : "", customer_id ? " AND cu.public_id = ?" : "");
     struct db_stmt *s;
-    int rc = db_prepare(
-        c, &s, "SELECT " LOG_COLS "WHERE m.tenant_id = ? AND m.id > ? ORDER BY m.id LIMIT ?", e);
+    int rc = db_prepare(c, &s, sql, e);
     if (rc)
         return rc;
-    db_bind_i64(s, 1, tenant);
-    db_bind_i64(s, 2, after);
-    db_bind_i64(s, 3, limit);
+    int i = 1;
+    db_bind_i64(s, i++, tenant);
+    db_bind_i64(s, i++, after);
+    if (kind)
+        db_bind_text(s, i++, kind);
+    if (customer_id)
+        db_bind_text(s, i++, customer_id);
+    db_bind_i64(s, i, limit);
     int st;
     while ((st = db_step(s, e)) == DB_ROW) {
         json_array_append_new(*out, row_json(s, false));

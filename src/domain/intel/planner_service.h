@@ -67,9 +67,11 @@ int planner_log_get(struct db_conn *c, int64_t tenant, const char *id, struct ar
 /*
  * Rows of `tenant` with an internal id above `after`, oldest first (as other lists), at
  * most `limit`, without their prompts' answers and signals; *last_pk is the last row's id.
+ * `kind` ("personal" or "company") and `customer_id` (public id) filter when not NULL.
  */
-int planner_log_list(struct db_conn *c, int64_t tenant, int64_t after, int64_t limit,
-                     struct arena *a, json_t **out, size_t *n, int64_t *last_pk, struct err *e);
+int planner_log_list(struct db_conn *c, int64_t tenant, const char *kind, const char *customer_id,
+                     int64_t after, int64_t limit, struct arena *a, json_t **out, size_t *n,
+                     int64_t *last_pk, struct err *e);
 
 /* {"customerId", "currentAmount", "currency", "nearCampaigns": [...]}: the rule above. */
 int planner_near(struct db_conn *c, int64_t tenant, const char *customer_id, const char *cart_id,
