@@ -677,6 +677,13 @@ static void test_model_company(void **state)
     assert_non_null(strstr(str(row, "validation"), "discountPercent"));
     json_decref(row);
     json_decref(j);
+    /* the metrics count the plans and the refusals */
+    struct resp m;
+    assert_int_equal(http_get(&srv, "/metrics", NULL, &m), 0);
+    assert_non_null(
+        strstr(m.body, "iceshop_campaign_plans_total{kind=\"company\",planner=\"llm\"} 1\n"));
+    assert_non_null(strstr(m.body, "iceshop_campaign_model_unreachable_total 2\n"));
+    resp_free(&m);
     /* the other tenant's log holds none of this tenant's model answers */
     j = call_as(other_key, "GET", "/api/campaigns", NULL, NULL, 200);
     assert_int_equal(json_array_size(json_object_get(j, "campaigns")), 0);

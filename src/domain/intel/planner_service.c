@@ -16,6 +16,7 @@
 #include "domain/intel/signals.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,18 @@ static const char *dump(json_t *j, struct arena *a)
     const char *out = s ? arena_strdup(a, s) : NULL;
     free(s);
     return out;
+}
+
+/* ------------------------------------------------------------------------------------ metrics */
+
+static pthread_mutex_t metrics_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct planner_metrics metrics;
+
+void planner_metrics_read(struct planner_metrics *out)
+{
+    pthread_mutex_lock(&metrics_mu);
+    *out = metrics;
+    pthread_mutex_unlock(&metrics_mu);
 }
 
 /* ---------------------------------------------------------------------------------- catalogue */
@@ -135,7 +148,8 @@ struct ask {
     const char *model;
     char sha[2 * SEC_SHA256_LEN + 1];
     struct buf outcome;
-    int attempts;
+    int attempts, refused;
+    bool unreachable;
     int64_t latency_ms, prompt_tokens, completion_tokens;
 };
 
@@ -171,6 +185,7 @@ static void ask_model(const struct llm_config *llm, struct ask *k, check_fn *che
             buf_appendf(&k->outcome, "%smodel not reached (status %ld): %s",
                         k->outcome.len ? "; " : "", r.status, e.msg);
             llm_reply_release(&r);
+            k->unreachable = true;
             return; /* not repeated on a request: the rules answer */
         }
         k->raw = arena_strdup(a, r.content);
@@ -184,6 +199,7 @@ static void ask_model(const struct llm_config *llm, struct ask *k, check_fn *che
             return;
         }
         json_decref(j);
+        k->refused++;
         buf_appendf(&k->outcome, "%sanswer %d refused: %s: %s", k->outcome.len ? "; " : "",
                     attempt + 1, e.field, e.msg);
     }
@@ -259,6 +275,18 @@ static int log_insert(struct db_conn *c, int64_t tenant, const struct log_row *w
     if (!rc)
         *id = arena_strdup(a, pub);
     return rc;
+}
+
+static void count_plan(bool company, const struct ask *k)
+{
+    pthread_mutex_lock(&metrics_mu);
+    metrics.plans[company ? 1 : 0][k->answer ? 0 : 1]++;
+    metrics.refused += (uint64_t)k->refused;
+    metrics.unreachable += k->unreachable ? 1 : 0;
+    metrics.model_latency_ms += (uint64_t)k->latency_ms;
+    metrics.prompt_tokens += (uint64_t)k->prompt_tokens;
+    metrics.completion_tokens += (uint64_t)k->completion_tokens;
+    pthread_mutex_unlock(&metrics_mu);
 }
 
 static void fill_from_ask(struct log_row *w, const struct ask *k, bool asked)
@@ -337,6 +365,7 @@ int planner_personal_generate(struct db_conn *c, int64_t tenant, const struct ll
         w.threshold = json_number_value(ta);
     }
     rc = log_insert(c, tenant, &w, now_ms, a, &out->id, e);
+    count_plan(false, &k);
     if (!rc)
         log_info("msg=\"campaign planned\" tenant=%lld id=%s kind=personal planner=%s "
                  "attempts=%d outcome=\"%s\"",
@@ -385,6 +414,7 @@ int planner_company_generate(struct db_conn *c, int64_t tenant, const struct llm
                         .campaign = dump(out->campaign, a)};
     fill_from_ask(&w, &k, asked);
     int rc = log_insert(c, tenant, &w, now_ms, a, &out->id, e);
+    count_plan(true, &k);
     if (!rc)
         log_info("msg=\"campaign planned\" tenant=%lld id=%s kind=company planner=%s "
                  "attempts=%d outcome=\"%s\"",

@@ -73,6 +73,15 @@ int planner_log_list(struct db_conn *c, int64_t tenant, const char *kind, const 
                      int64_t after, int64_t limit, struct arena *a, json_t **out, size_t *n,
                      int64_t *last_pk, struct err *e);
 
+/* This process's plans since it started, for /metrics. */
+struct planner_metrics {
+    uint64_t plans[2][2]; /* [personal, company][llm, rules] */
+    uint64_t refused;     /* answers the checks refused */
+    uint64_t unreachable; /* model calls that failed (network, timeout, 429, 5xx...) */
+    uint64_t model_latency_ms, prompt_tokens, completion_tokens;
+};
+void planner_metrics_read(struct planner_metrics *out);
+
 /* {"customerId", "currentAmount", "currency", "nearCampaigns": [...]}: the rule above. */
 int planner_near(struct db_conn *c, int64_t tenant, const char *customer_id, const char *cart_id,
                  int64_t now_ms, struct arena *a, json_t **out, struct err *e);
