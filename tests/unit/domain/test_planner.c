@@ -284,6 +284,33 @@ static void test_validator(void **state)
     assert_int_equal(planner_personal_check(c, &s, &catalog, &e), ERR_INVALID);
     assert_string_equal(e.field, "targetAmount");
     json_decref(c);
+    /* the reference amount: the larger of cart and average order, else the monthly budget */
+    static const struct {
+        bool cart;
+        double cart_total, aov, budget, target;
+        bool ok;
+    } refs[] = {
+        {true, 200, 90, 270, 600, true}, /* 3 × the cart's 200 */
+        {true, 200, 90, 270, 601, false},
+        {false, 0, 0, 100, 300, true}, /* 3 × the monthly budget */
+        {false, 0, 0, 100, 301, false},
+        {false, 0, 0, 0, 1e6, true}, /* nothing known: any target above 0 */
+    };
+    for (size_t i = 0; i < sizeof(refs) / sizeof(refs[0]); i++) {
+        struct intel_signals r;
+        base_signals(&r);
+        r.has_cart = refs[i].cart;
+        r.cart_total = refs[i].cart_total;
+        r.avg_order_value = refs[i].aov;
+        r.predicted_monthly_budget = refs[i].budget;
+        json_t *t = plan_with("targetAmount", "1");
+        json_object_set_new(t, "targetAmount", json_real(refs[i].target));
+        err_init(&e);
+        int rc = planner_personal_check(t, &r, &catalog, &e);
+        if (refs[i].ok ? rc != 0 : rc != ERR_INVALID || strcmp(e.field, "targetAmount") != 0)
+            fail_msg("reference case %zu: rc %d %s", i, rc, e.msg);
+        json_decref(t);
+    }
     /* company: two proposals are too few; a proposal's discount is bounded */
     json_t *a = json_pack("{s:[{}, {}]}", "proposals");
     err_init(&e);
