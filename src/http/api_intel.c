@@ -282,62 +282,6 @@ int h_intel_segments(struct http_req *r, struct err *e)
 
 /* ------------------------------------------------------------------ the seed's decision trace */
 
-static json_t *signals_json(const struct intel_signals *s)
-{
-    json_t *cats = json_array();
-    for (size_t i = 0; i < s->n_top_categories; i++) {
-        const struct intel_signal_category *t = &s->top_categories[i];
-        json_array_append_new(cats,
-                              json_pack("{s:s, s:s, s:o, s:o}", "categoryId", t->category_id,
-                                        "categoryName", t->name, "affinityScore",
-                                        num(t->affinity_score), "spendTotal", num(t->spend_total)));
-    }
-    json_t *gaps = json_array();
-    for (size_t i = 0; i < s->n_gaps; i++) {
-        const struct intel_signal_gap *g = &s->gaps[i];
-        json_array_append_new(gaps,
-                              json_pack("{s:s, s:o, s:I, s:I}", "productId", g->product_id,
-                                        "productName", g->name ? json_string(g->name) : json_null(),
-                                        "daysSinceExpected", (json_int_t)g->days_since_expected,
-                                        "cycleDays", (json_int_t)g->cycle_days));
-    }
-    json_t *city = json_null();
-    if (s->has_city)
-        city = json_pack("{s:s, s:i, s:o, s:o, s:s}", "name", s->city_name, "currentMonth",
-                         s->month, "avgTempC", num(s->avg_temp_c), "rainfallMm",
-                         num(s->rainfall_mm), "seasonTag", s->season_tag);
-    json_t *o = json_pack(
-        "{s:s, s:s, s:o, s:o, s:o, s:s, s:o, s:o, s:I, s:o, s:o, s:o, s:s, s:o, s:o, s:o}",
-        "customerId", s->customer_id, "budgetTier", s->budget_tier, "predictedMonthlyBudget",
-        num(s->predicted_monthly_budget), "avgOrderValue", num(s->avg_order_value),
-        "priceSensitivityScore", num(s->price_sensitivity_score), "loyaltyTier", s->loyalty_tier,
-        "loyaltyScore", num(s->loyalty_score), "rewardMultiplier", num(s->reward_multiplier),
-        "lifetimeOrders", (json_int_t)s->lifetime_orders, "lifetimeSpent", num(s->lifetime_spent),
-        "topCategories", cats, "replenishmentGaps", gaps, "explorerType", s->explorer_type,
-        "varietyIndex", num(s->variety_index), "repeatRatio", num(s->repeat_ratio), "city", city);
-    if (s->has_cart) {
-        json_t *items = json_array();
-        for (size_t i = 0; i < s->n_cart_items; i++) {
-            const struct intel_signal_cart_item *it = &s->cart_items[i];
-            json_array_append_new(
-                items,
-                json_pack("{s:s, s:o, s:I, s:o}", "productId", it->product_id ? it->product_id : "",
-                          "productName", it->name ? json_string(it->name) : json_null(), "quantity",
-                          (json_int_t)it->quantity, "price", num(it->price)));
-        }
-        json_object_set_new(o, "cart",
-                            json_pack("{s:s, s:I, s:o, s:s, s:o}", "cartId", s->cart_id,
-                                      "itemCount", (json_int_t)s->n_cart_items, "totalAmount",
-                                      num(s->cart_total), "currency", s->cart_currency, "items",
-                                      items));
-    }
-    /* beyond the seed: which batch the figures come from, and their currency */
-    json_object_set_new(o, "profilesAsOf",
-                        s->has_profiles ? http_json_time(s->as_of_ms) : json_null());
-    json_object_set_new(o, "currency", json_string(s->currency));
-    return o;
-}
-
 /* GET /api/campaigns/decision-trace/{id}: the seed's signals and visualizations. */
 int h_campaigns_decision_trace(struct http_req *r, struct err *e)
 {
@@ -349,7 +293,7 @@ int h_campaigns_decision_trace(struct http_req *r, struct err *e)
                                    clock_now_ms(r->app->clock), &r->arena, &s, e);
     if (rc)
         return rc;
-    json_t *sig = signals_json(&s);
+    json_t *sig = intel_signals_json(&s);
     json_t *vis =
         json_pack("{s:{s:o, s:s}, s:{s:s, s:o, s:o}, s:O, s:O, s:s, s:O}", "budgetGauge", "current",
                   num(s.predicted_monthly_budget), "tier", s.budget_tier, "loyaltyProgress",

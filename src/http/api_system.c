@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "domain/account/login_throttle.h"
 #include "domain/alerts/alerts.h"
+#include "domain/intel/planner_service.h"
 #include "domain/recovery/recovery.h"
 #include "domain/payments/payments_jobs.h"
 #include "domain/payments/payments_store.h"
@@ -166,6 +167,7 @@ int h_health_detailed(struct http_req *r, struct err *e)
 }
 
 static int recovery_metrics_render(struct buf *b);
+static int planner_metrics_render(struct buf *b);
 /* Payments by provider and status reached (all tenants), and the webhook latency histograms. */
 static int payments_metrics(struct http_req *r, struct buf *b)
 {
@@ -278,6 +280,7 @@ int h_metrics(struct http_req *r, struct err *e)
                       app->sched && sched_is_leader(app->sched) ? 1 : 0,
                       (long long)((clock_mono_ms() - app->started_ms) / 1000), app->version);
     rc |= recovery_metrics_render(&b);
+    rc |= planner_metrics_render(&b);
     if (rc) {
         buf_release(&b);
         return err_set(e, ERR_INTERNAL, "metrics exposition exceeds its buffer");
@@ -287,6 +290,40 @@ int h_metrics(struct http_req *r, struct err *e)
     http_reply_bytes(r, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
     free(text);
     return 0;
+}
+
+/* The campaign planner: this process's plans by kind and planner, and its model calls. */
+static int planner_metrics_render(struct buf *b)
+{
+    struct planner_metrics m;
+    planner_metrics_read(&m);
+    return buf_appendf(
+        b,
+        "# HELP iceshop_campaign_plans_total Campaign plans by kind and the planner that "
+        "answered.\n"
+        "# TYPE iceshop_campaign_plans_total counter\n"
+        "iceshop_campaign_plans_total{kind=\"personal\",planner=\"llm\"} %llu\n"
+        "iceshop_campaign_plans_total{kind=\"personal\",planner=\"rules\"} %llu\n"
+        "iceshop_campaign_plans_total{kind=\"company\",planner=\"llm\"} %llu\n"
+        "iceshop_campaign_plans_total{kind=\"company\",planner=\"rules\"} %llu\n"
+        "# HELP iceshop_campaign_model_answers_refused_total Model answers the checks refused.\n"
+        "# TYPE iceshop_campaign_model_answers_refused_total counter\n"
+        "iceshop_campaign_model_answers_refused_total %llu\n"
+        "# HELP iceshop_campaign_model_unreachable_total Model calls that failed.\n"
+        "# TYPE iceshop_campaign_model_unreachable_total counter\n"
+        "iceshop_campaign_model_unreachable_total %llu\n"
+        "# HELP iceshop_campaign_model_seconds_total Time spent waiting for the model.\n"
+        "# TYPE iceshop_campaign_model_seconds_total counter\n"
+        "iceshop_campaign_model_seconds_total %.3f\n"
+        "# HELP iceshop_campaign_model_tokens_total Model tokens by direction.\n"
+        "# TYPE iceshop_campaign_model_tokens_total counter\n"
+        "iceshop_campaign_model_tokens_total{direction=\"prompt\"} %llu\n"
+        "iceshop_campaign_model_tokens_total{direction=\"completion\"} %llu\n",
+        (unsigned long long)m.plans[0][0], (unsigned long long)m.plans[0][1],
+        (unsigned long long)m.plans[1][0], (unsigned long long)m.plans[1][1],
+        (unsigned long long)m.refused, (unsigned long long)m.unreachable,
+        (double)m.model_latency_ms / 1000.0, (unsigned long long)m.prompt_tokens,
+        (unsigned long long)m.completion_tokens);
 }
 
 /* Abandoned-cart recovery: this process's polls, carts, deliveries and cycle durations. */

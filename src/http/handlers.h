@@ -60,6 +60,13 @@ int h_campaigns_learning(struct http_req *r, struct err *e);
 int h_intel_model(struct http_req *r, struct err *e);
 int h_intel_segments(struct http_req *r, struct err *e);
 int h_campaigns_decision_trace(struct http_req *r, struct err *e);
+
+/* api_campaigns.c: the campaign planner and its decision log */
+int h_campaigns_personal(struct http_req *r, struct err *e);
+int h_campaigns_company(struct http_req *r, struct err *e);
+int h_campaigns_near(struct http_req *r, struct err *e);
+int h_campaigns_get(struct http_req *r, struct err *e);
+int h_campaigns_list(struct http_req *r, struct err *e);
 int h_profiles_calculate(struct http_req *r, struct err *e);
 int h_profiles_recompute(struct http_req *r, struct err *e);
 int h_profiles_get(struct http_req *r, struct err *e);

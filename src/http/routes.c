@@ -101,6 +101,13 @@ const struct http_route http_routes[] = {
     {"GET", "/api/intel/model", h_intel_model, ROLE_VIEWER, 0, 0},
     {"GET", "/api/intel/segments", h_intel_segments, ROLE_VIEWER, 0, 0},
     {"GET", "/api/campaigns/decision-trace/{id}", h_campaigns_decision_trace, ROLE_VIEWER, 0, 0},
+    /* the campaign planner; {id} after every fixed /api/campaigns/<word> route above */
+    {"POST", "/api/campaigns/generate/personal", h_campaigns_personal, ROLE_OPERATOR, 4 * KB,
+     HTTP_BODY_JSON},
+    {"POST", "/api/campaigns/generate/company", h_campaigns_company, ROLE_OPERATOR, 16 * KB,
+     HTTP_BODY_JSON},
+    {"GET", "/api/campaigns/near/{id}", h_campaigns_near, ROLE_VIEWER, 0, 0},
+    {"GET", "/api/campaigns", h_campaigns_list, ROLE_VIEWER, 0, 0},
     {"POST", "/api/profiles/calculate/{id}", h_profiles_calculate, ROLE_OPERATOR, 0, 0},
     {"POST", "/api/profiles/recompute", h_profiles_recompute, ROLE_ADMIN, 4 * KB,
      HTTP_BODY_JSON | HTTP_BODY_OPTIONAL},
@@ -108,6 +115,7 @@ const struct http_route http_routes[] = {
     {"GET", "/api/privacy/export", h_privacy_export, ROLE_ADMIN, 0, 0},
     {"POST", "/api/privacy/erase", h_privacy_erase, ROLE_ADMIN, 4 * KB, HTTP_BODY_JSON},
     {"PUT", "/api/campaigns/config", h_campaigns_config_put, ROLE_ADMIN, 16 * KB, HTTP_BODY_JSON},
+    {"GET", "/api/campaigns/{id}", h_campaigns_get, ROLE_VIEWER, 0, 0},
 
     /* flash windows: windows and their actions */
     {"GET", "/api/flash-windows/active", h_windows_active, ROLE_VIEWER, 0, 0},

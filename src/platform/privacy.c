@@ -69,6 +69,8 @@ static const struct place places[] = {
     {"cart", CUSTOMERS_OF, "TPE", "DELETE"},
     /* what customer intelligence derived about the person: exported, then deleted */
     {"customer_budget_profile", CUSTOMERS_OF, "TPE", "DELETE"},
+    /* the campaigns planned for the person (their signals and the model's answer about them) */
+    {"campaigns", CUSTOMERS_OF, "TPE", "DELETE"},
     {"customer_loyalty_profile", CUSTOMERS_OF, "TPE", "DELETE"},
     {"customer_category_affinity", CUSTOMERS_OF, "TPE", "DELETE"},
     {"customer_replenishment_profile", CUSTOMERS_OF, "TPE", "DELETE"},

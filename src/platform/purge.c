@@ -9,6 +9,7 @@
 
 /* Children first: a row is deleted before the rows it references. */
 const struct purge_table purge_tenant_tables[] = {
+    {"campaigns", PURGE_DATA}, /* the campaign planner's decision log */
     /* customer profiles (derived from the commerce rows below; recomputed by the next batch) */
     {"customer_prediction", PURGE_DATA},
     {"customer_variety_profile", PURGE_DATA},

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The seed's CustomerSignals (see signals.h). */
 #include "domain/intel/signals.h"
+#include "core/clock.h"
 #include "core/money.h"
 #include "db/store.h"
 #include "domain/commerce/commerce_store.h"
@@ -179,4 +180,73 @@ int intel_signals_collect(struct db_conn *c, int64_t tenant, const char *custome
         }
     }
     return rc;
+}
+
+/* ------------------------------------------------------------------------------------ as JSON */
+
+static json_t *num(double v)
+{
+    return json_real(round(v * 1e6) / 1e6);
+}
+
+static json_t *iso_time(int64_t ms)
+{
+    char ts[CLOCK_ISO_LEN];
+    clock_format_iso(ms, ts);
+    return json_string(ts);
+}
+
+json_t *intel_signals_json(const struct intel_signals *s)
+{
+    json_t *cats = json_array();
+    for (size_t i = 0; i < s->n_top_categories; i++) {
+        const struct intel_signal_category *t = &s->top_categories[i];
+        json_array_append_new(cats,
+                              json_pack("{s:s, s:s, s:o, s:o}", "categoryId", t->category_id,
+                                        "categoryName", t->name, "affinityScore",
+                                        num(t->affinity_score), "spendTotal", num(t->spend_total)));
+    }
+    json_t *gaps = json_array();
+    for (size_t i = 0; i < s->n_gaps; i++) {
+        const struct intel_signal_gap *g = &s->gaps[i];
+        json_array_append_new(gaps,
+                              json_pack("{s:s, s:o, s:I, s:I}", "productId", g->product_id,
+                                        "productName", g->name ? json_string(g->name) : json_null(),
+                                        "daysSinceExpected", (json_int_t)g->days_since_expected,
+                                        "cycleDays", (json_int_t)g->cycle_days));
+    }
+    json_t *city = json_null();
+    if (s->has_city)
+        city = json_pack("{s:s, s:i, s:o, s:o, s:s}", "name", s->city_name, "currentMonth",
+                         s->month, "avgTempC", num(s->avg_temp_c), "rainfallMm",
+                         num(s->rainfall_mm), "seasonTag", s->season_tag);
+    json_t *o = json_pack(
+        "{s:s, s:s, s:o, s:o, s:o, s:s, s:o, s:o, s:I, s:o, s:o, s:o, s:s, s:o, s:o, s:o}",
+        "customerId", s->customer_id, "budgetTier", s->budget_tier, "predictedMonthlyBudget",
+        num(s->predicted_monthly_budget), "avgOrderValue", num(s->avg_order_value),
+        "priceSensitivityScore", num(s->price_sensitivity_score), "loyaltyTier", s->loyalty_tier,
+        "loyaltyScore", num(s->loyalty_score), "rewardMultiplier", num(s->reward_multiplier),
+        "lifetimeOrders", (json_int_t)s->lifetime_orders, "lifetimeSpent", num(s->lifetime_spent),
+        "topCategories", cats, "replenishmentGaps", gaps, "explorerType", s->explorer_type,
+        "varietyIndex", num(s->variety_index), "repeatRatio", num(s->repeat_ratio), "city", city);
+    if (s->has_cart) {
+        json_t *items = json_array();
+        for (size_t i = 0; i < s->n_cart_items; i++) {
+            const struct intel_signal_cart_item *it = &s->cart_items[i];
+            json_array_append_new(
+                items,
+                json_pack("{s:s, s:o, s:I, s:o}", "productId", it->product_id ? it->product_id : "",
+                          "productName", it->name ? json_string(it->name) : json_null(), "quantity",
+                          (json_int_t)it->quantity, "price", num(it->price)));
+        }
+        json_object_set_new(o, "cart",
+                            json_pack("{s:s, s:I, s:o, s:s, s:o}", "cartId", s->cart_id,
+                                      "itemCount", (json_int_t)s->n_cart_items, "totalAmount",
+                                      num(s->cart_total), "currency", s->cart_currency, "items",
+                                      items));
+    }
+    /* beyond the seed: which batch the figures come from, and their currency */
+    json_object_set_new(o, "profilesAsOf", s->has_profiles ? iso_time(s->as_of_ms) : json_null());
+    json_object_set_new(o, "currency", json_string(s->currency));
+    return o;
 }

@@ -21,6 +21,7 @@
 #include "core/arena.h"
 #include "core/err.h"
 #include "db/db.h"
+#include "json/json.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -80,5 +81,11 @@ struct intel_signals {
 int intel_signals_collect(struct db_conn *c, int64_t tenant, const char *customer_id,
                           const char *cart_id, int64_t now_ms, struct arena *a,
                           struct intel_signals *out, struct err *e);
+
+/*
+ * The signals in the seed's CustomerSignals JSON (camelCase; "cart" only with a cart), plus
+ * "profilesAsOf" and "currency". A new reference (caller decrefs).
+ */
+json_t *intel_signals_json(const struct intel_signals *s);
 
 #endif

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The campaign planner at work (rules and checks in planner.h): collects what a plan needs,
+ * asks the language model when one is configured, refuses an answer that fails the checks and
+ * asks once more, then lets the rules answer; every plan, believed or not, is one row of the
+ * tenant's decision log (table campaigns), which the near-campaigns rule reads back.
+ * Tests: tests/integration/0026-campaigns.c.
+ *
+ * The model: a call that fails (network, timeout, 429, 5xx, a body that is no chat completion)
+ * is not repeated on the request; the rules answer at once and the log says why. An answer
+ * that is not a JSON object or fails the checks is refused and the model asked once more with
+ * the same prompts; a second refusal lets the rules answer. The log keeps the last raw answer,
+ * every refusal in `outcome`, the attempts, summed latency and token counts, and the sha256 of
+ * the prompts as sent. The caller waits for its campaign, so the model is asked on the request
+ * (not in a job as the chat's model is): at most two calls of the configured timeout.
+ *
+ * Near campaigns (GET /api/campaigns/near): the customer's stored personal THRESHOLD, GIFT or
+ * BUNDLE campaigns, newest first (at most PLANNER_NEAR_MAX looked at), whose targetAmount the
+ * customer's current amount (the given cart's total, else their average order value) has not
+ * reached but is at least PLANNER_NEAR_SHARE of; gap = targetAmount - current.
+ */
+#ifndef ICESHOP_DOMAIN_INTEL_PLANNER_SERVICE_H
+#define ICESHOP_DOMAIN_INTEL_PLANNER_SERVICE_H
+
+#include "core/arena.h"
+#include "core/err.h"
+#include "db/db.h"
+#include "json/json.h"
+#include "net/llm.h"
+
+#include <stdint.h>
+
+#define PLANNER_NEAR_MAX   50
+#define PLANNER_NEAR_SHARE 0.5
+#define PLANNER_GOAL_MAX   100
+
+struct planner_result {
+    const char *id;      /* the decision-log row's public id */
+    const char *planner; /* "llm" or "rules" */
+    json_t *signals;     /* personal only; NULL for company */
+    json_t *campaign;    /* the campaign, or {"proposals": [...]} */
+};
+
+/*
+ * A personal campaign for customer `customer_id` (public id) with cart `cart_id` (may be NULL)
+ * of `tenant`, logged. `llm` may be NULL or unconfigured (the rules answer). JSON in *out is
+ * borrowed until `a` is released. ERR_NOT_FOUND naming "customerId" or "cartId".
+ */
+int planner_personal_generate(struct db_conn *c, int64_t tenant, const struct llm_config *llm,
+                              const char *customer_id, const char *cart_id, int64_t now_ms,
+                              struct arena *a, struct planner_result *out, struct err *e);
+
+/*
+ * Company proposals for `goal` (1..PLANNER_GOAL_MAX chars) with `constraints` and `target`
+ * (objects or NULL), logged. A constraints.maxDiscount below PLANNER_MAX_DISCOUNT bounds the
+ * proposals' discount instead (for the model's as for the rules'). ERR_INVALID naming "goal" for
+ * a bad goal.
+ */
+int planner_company_generate(struct db_conn *c, int64_t tenant, const struct llm_config *llm,
+                             const char *goal, json_t *constraints, json_t *target, int64_t now_ms,
+                             struct arena *a, struct planner_result *out, struct err *e);
+
+/* One decision-log row as JSON (borrowed until `a` is released); ERR_NOT_FOUND naming "id". */
+int planner_log_get(struct db_conn *c, int64_t tenant, const char *id, struct arena *a,
+                    json_t **out, struct err *e);
+
+/*
+ * Rows of `tenant` with an internal id above `after`, oldest first (as other lists), at
+ * most `limit`, without their prompts' answers and signals; *last_pk is the last row's id.
+ * `kind` ("personal" or "company") and `customer_id` (public id) filter when not NULL.
+ */
+int planner_log_list(struct db_conn *c, int64_t tenant, const char *kind, const char *customer_id,
+                     int64_t after, int64_t limit, struct arena *a, json_t **out, size_t *n,
+                     int64_t *last_pk, struct err *e);
+
+/* This process's plans since it started, for /metrics. */
+struct planner_metrics {
+    uint64_t plans[2][2]; /* [personal, company][llm, rules] */
+    uint64_t refused;     /* answers the checks refused */
+    uint64_t unreachable; /* model calls that failed (network, timeout, 429, 5xx...) */
+    uint64_t model_latency_ms, prompt_tokens, completion_tokens;
+};
+void planner_metrics_read(struct planner_metrics *out);
+
+/* {"customerId", "currentAmount", "currency", "nearCampaigns": [...]}: the rule above. */
+int planner_near(struct db_conn *c, int64_t tenant, const char *customer_id, const char *cart_id,
+                 int64_t now_ms, struct arena *a, json_t **out, struct err *e);
+
+#endif

@@ -1,0 +1,718 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The campaign planner over HTTP against the real server, twice: without a language model (the
+ * rules plan: personal campaigns, with and without a cart, and company proposals checked by
+ * hand, near campaigns, the decision log, bad input named by field, another tenant seeing none
+ * of it, privacy erasure removing a person's campaigns, the older /api/campaigns routes still
+ * answering) and with a local fake model (a good answer is used;
+ * an answer that is not JSON, breaks the format or offers too much discount is refused, asked
+ * once more and then the rules plan; a 429 lets the rules plan at once; each is logged).
+ * Runs on the backend TEST_BACKEND selects.
+ */
+#include "support/harness.h"
+#include "support/fake_llm.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+
+#define ADMIN   HARNESS_ADMIN_KEY
+#define DAY_S   86400
+#define LLM_KEY "sk-campaign-tests"
+
+static struct server srv;
+static struct fake_llm *llm;
+static char other_key[200];
+static char hand[64], late[64], quiet[64];
+
+/* A request with a JSON body (or none); fails unless the status is `want`; the body (free it). */
+static json_t *call_as(const char *key, const char *method, const char *path, const char *body,
+                       const char *type, long want)
+{
+    struct resp r;
+    assert_int_equal(http_req(&srv, method, path, key, body ? type : NULL, body,
+                              body ? strlen(body) : 0, NULL, &r),
+                     0);
+    if (r.status != want)
+        fail_msg("%s %s -> %ld (want %ld): %.500s", method, path, r.status, want, r.body);
+    json_t *j = json_incref(r.json);
+    resp_free(&r);
+    return j;
+}
+
+static json_t *call(const char *method, const char *path, const char *body, long want)
+{
+    return call_as(ADMIN, method, path, body, "application/json", want);
+}
+
+static void refused(const char *key, const char *method, const char *path, const char *body,
+                    long want, const char *field)
+{
+    struct resp r;
+    assert_int_equal(http_req(&srv, method, path, key, body ? "application/json" : NULL, body,
+                              body ? strlen(body) : 0, NULL, &r),
+                     0);
+    if (r.status != want || strcmp(resp_error_field(&r), field) != 0)
+        fail_msg("%s %s -> %ld field \"%s\" (want %ld \"%s\"): %.300s", method, path, r.status,
+                 resp_error_field(&r), want, field, r.body);
+    resp_free(&r);
+}
+
+static const char *str(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    if (!s)
+        fail_msg("no string %s", key);
+    return s;
+}
+
+static double number(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    if (!json_is_number(v))
+        fail_msg("no number %s", key);
+    return json_number_value(v);
+}
+
+static bool job_done(long long id)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/api/jobs/%lld", id);
+    struct resp r;
+    if (http_get(&srv, path, ADMIN, &r) || r.status != 200) {
+        resp_free(&r);
+        return false;
+    }
+    const char *st = json_string_value(json_object_get(r.json, "state"));
+    bool done = st && strcmp(st, "done") == 0;
+    if (st && strcmp(st, "dead") == 0)
+        fail_msg("job %lld died: %.300s", id, r.body);
+    resp_free(&r);
+    return done;
+}
+
+static void days_ago(double days, char *out, size_t n)
+{
+    time_t t = time(NULL) - (time_t)(days * DAY_S);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void customer_id(const char *ext, char *out, size_t n)
+{
+    json_t *j = call("GET", "/api/customers?limit=500", NULL, 200);
+    json_t *arr = json_object_get(j, "customers"), *c;
+    size_t i;
+    out[0] = '\0';
+    json_array_foreach(arr, i, c)
+    {
+        const char *x = json_string_value(json_object_get(c, "external_id"));
+        if (x && strcmp(x, ext) == 0)
+            snprintf(out, n, "%s", str(c, "id"));
+    }
+    json_decref(j);
+    if (!out[0])
+        fail_msg("no customer %s", ext);
+}
+
+/*
+ * The shop: latte (50.00, 10 in stock, Kahve), simit (15.00, 5 in stock, Fırın), mug (80.00,
+ * none in stock). "hand" bought 2 lattes at 45.00 80, 50 and 20 days ago (average order 90.00,
+ * nothing due); "late" bought one latte 100, 70 and 40 days ago (due 10 days ago); "quiet"
+ * bought nothing.
+ */
+static void import_shop(void)
+{
+    const char *products = "{\"external_id\":\"latte\",\"name\":\"Latte\",\"category_external_id\":"
+                           "\"kahve\",\"category_name\":\"Kahve\",\"price\":\"50.00\","
+                           "\"currency\":\"TRY\",\"stock\":10}\n"
+                           "{\"external_id\":\"simit\",\"name\":\"Simit\",\"category_external_id\":"
+                           "\"firin\",\"category_name\":\"Fırın\",\"price\":\"15.00\","
+                           "\"currency\":\"TRY\",\"stock\":5}\n"
+                           "{\"external_id\":\"mug\",\"name\":\"Mug\",\"category_external_id\":"
+                           "\"kahve\",\"category_name\":\"Kahve\",\"price\":\"80.00\","
+                           "\"currency\":\"TRY\",\"stock\":0}\n";
+    json_decref(
+        call_as(ADMIN, "POST", "/api/import/products", products, "application/x-ndjson", 200));
+    const char *customers = "{\"external_id\":\"hand\",\"email\":\"hand@example.com\"}\n"
+                            "{\"external_id\":\"late\",\"email\":\"late@example.com\"}\n"
+                            "{\"external_id\":\"quiet\",\"email\":\"quiet@example.com\"}\n";
+    json_decref(
+        call_as(ADMIN, "POST", "/api/import/customers", customers, "application/x-ndjson", 200));
+    char orders[4096], ts[40];
+    size_t len = 0;
+    const int hand_days[3] = {80, 50, 20}, late_days[3] = {100, 70, 40};
+    for (int j = 0; j < 3; j++) {
+        days_ago(hand_days[j], ts, sizeof(ts));
+        len += (size_t)snprintf(orders + len, sizeof(orders) - len,
+                                "{\"external_id\":\"h%d\",\"customer_external_id\":\"hand\","
+                                "\"created_at\":\"%s\",\"currency\":\"TRY\",\"status\":\"paid\","
+                                "\"items\":[{\"product_external_id\":\"latte\",\"quantity\":2,"
+                                "\"unit_price\":\"45.00\"}]}\n",
+                                j, ts);
+        days_ago(late_days[j], ts, sizeof(ts));
+        len += (size_t)snprintf(orders + len, sizeof(orders) - len,
+                                "{\"external_id\":\"l%d\",\"customer_external_id\":\"late\","
+                                "\"created_at\":\"%s\",\"currency\":\"TRY\",\"items\":[{"
+                                "\"product_external_id\":\"latte\",\"quantity\":1,"
+                                "\"unit_price\":\"50.00\"}]}\n",
+                                j, ts);
+    }
+    json_t *j = call_as(ADMIN, "POST", "/api/import/orders", orders, "application/x-ndjson", 200);
+    json_decref(j);
+    customer_id("hand", hand, sizeof(hand));
+    customer_id("late", late, sizeof(late));
+    customer_id("quiet", quiet, sizeof(quiet));
+    j = call("POST", "/api/profiles/recompute", NULL, 202);
+    long long job = (long long)json_integer_value(json_object_get(j, "job_id"));
+    json_decref(j);
+    WAIT_FOR(job_done(job), 60000);
+    assert_true(job_done(job));
+}
+
+static int start(bool with_model)
+{
+    char url[600], llm_url[160];
+    harness_fresh_db(url, sizeof(url));
+    const char *env[] = {NULL, NULL, NULL, NULL};
+    if (with_model) {
+        llm = fake_llm_start(LLM_KEY);
+        if (!llm)
+            return -1;
+        snprintf(llm_url, sizeof(llm_url), "ICESHOP_LLM_URL=%s", fake_llm_url(llm));
+        env[0] = llm_url;
+        env[1] = "ICESHOP_LLM_KEY=" LLM_KEY;
+        env[2] = "ICESHOP_LLM_TIMEOUT_MS=3000";
+    }
+    if (server_start(&srv, url, env))
+        return -1;
+    char out[400];
+    if (harness_cli(srv.db_url, "tenants create other", out, sizeof(out)) ||
+        harness_cli(srv.db_url, "keys create --tenant other --role admin --name b", other_key,
+                    sizeof(other_key)))
+        return -1;
+    other_key[strcspn(other_key, " \r\n")] = '\0';
+    return 0;
+}
+
+static int setup_rules(void **state)
+{
+    (void)state;
+    return start(false);
+}
+
+static int setup_model(void **state)
+{
+    (void)state;
+    return start(true);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    int rc = server_stop(&srv) == 0 ? 0 : -1;
+    if (llm)
+        fake_llm_stop(llm);
+    llm = NULL;
+    return rc;
+}
+
+static json_t *personal(const char *customer)
+{
+    char body[200];
+    snprintf(body, sizeof(body), "{\"customerId\":\"%s\"}", customer);
+    return call("POST", "/api/campaigns/generate/personal", body, 200);
+}
+
+static json_t *log_row(json_t *generated)
+{
+    char path[120];
+    snprintf(path, sizeof(path), "/api/campaigns/%s", str(generated, "id"));
+    return call("GET", path, NULL, 200);
+}
+
+static void check_reasoning(json_t *campaign)
+{
+    static const char *const dims[] = {"budget",        "loyalty", "category",
+                                       "replenishment", "variety", "seasonal"};
+    json_t *r = json_object_get(campaign, "reasoning");
+    for (size_t i = 0; i < 6; i++)
+        assert_true(strlen(str(r, dims[i])) > 0);
+}
+
+/* ------------------------------------------------------------------------------- the rules */
+
+static void test_rules_personal(void **state)
+{
+    (void)state;
+    import_shop();
+    /* hand: no gap, BRONZE, average order 90.00 → THRESHOLD at ceil10(1.25 × 90) = 120 */
+    json_t *j = personal(hand);
+    assert_string_equal(str(j, "planner"), "rules");
+    json_t *c = json_object_get(j, "campaign");
+    assert_string_equal(str(c, "campaignType"), "THRESHOLD");
+    assert_float_equal(number(c, "targetAmount"), 120, 1e-9);
+    check_reasoning(c);
+    assert_float_equal(number(json_object_get(j, "signals"), "avgOrderValue"), 90, 1e-6);
+    /* products: Kahve is the favourite (latte MEDIUM), then the cheapest other (simit); no mug */
+    json_t *ps = json_object_get(c, "recommendedProducts");
+    assert_int_equal(json_array_size(ps), 2);
+    assert_string_equal(str(json_array_get(ps, 0), "name"), "Latte");
+    assert_string_equal(str(json_array_get(ps, 0), "priority"), "MEDIUM");
+    assert_string_equal(str(json_array_get(ps, 1), "name"), "Simit");
+    assert_string_equal(str(json_array_get(ps, 1), "priority"), "LOW");
+    json_t *row = log_row(j);
+    assert_string_equal(str(row, "kind"), "personal");
+    assert_string_equal(str(row, "customerId"), hand);
+    assert_string_equal(str(row, "planner"), "rules");
+    assert_string_equal(str(row, "validation"), "ok: no model configured");
+    assert_string_equal(str(row, "campaignType"), "THRESHOLD");
+    assert_true(json_is_null(json_object_get(row, "answer")));
+    assert_true(json_equal(json_object_get(row, "campaign"), c));
+    json_decref(row);
+    json_decref(j);
+
+    /* late: latte due 10 days ago → BUNDLE of the latte (HIGH), 10 % off, target 50 */
+    j = personal(late);
+    c = json_object_get(j, "campaign");
+    assert_string_equal(str(c, "campaignType"), "BUNDLE");
+    assert_float_equal(number(c, "discountPercent"), 10, 1e-9);
+    assert_float_equal(number(c, "targetAmount"), 50, 1e-9);
+    ps = json_object_get(c, "recommendedProducts");
+    assert_string_equal(str(json_array_get(ps, 0), "name"), "Latte");
+    assert_string_equal(str(json_array_get(ps, 0), "priority"), "HIGH");
+    json_decref(j);
+
+    /*
+     * quiet: profiled without an order (no average order, sensitivity 50) → DISCOUNT
+     * 5 + round(50 / 10) = 10 %, confidence 50 + 5 × 0 orders = 50
+     */
+    j = personal(quiet);
+    c = json_object_get(j, "campaign");
+    assert_string_equal(str(c, "campaignType"), "DISCOUNT");
+    assert_float_equal(number(c, "discountPercent"), 10, 1e-9);
+    assert_float_equal(number(c, "confidence"), 50, 1e-9);
+    json_decref(j);
+}
+
+static void test_rules_company(void **state)
+{
+    (void)state;
+    json_t *j = call("POST", "/api/campaigns/generate/company",
+                     "{\"goal\":\"STOCK_CLEARANCE\",\"constraints\":{\"maxDiscount\":12},"
+                     "\"target\":{\"budgetTier\":\"LOW\",\"cities\":[\"İzmir\"]}}",
+                     200);
+    assert_string_equal(str(j, "planner"), "rules");
+    json_t *ps = json_object_get(j, "proposals");
+    assert_int_equal(json_array_size(ps), 3);
+    assert_string_equal(str(json_array_get(ps, 0), "type"), "BUNDLE");
+    assert_string_equal(str(json_array_get(ps, 1), "type"), "THRESHOLD");
+    assert_string_equal(str(json_array_get(ps, 2), "type"), "GIFT");
+    json_t *p0 = json_array_get(ps, 0);
+    assert_float_equal(number(p0, "discountPercent"), 12, 1e-9);
+    assert_float_equal(number(p0, "expectedROI"), 1.8, 1e-9);
+    assert_string_equal(str(p0, "risk"), "LOW");
+    json_t *tp = json_object_get(p0, "targetProfile");
+    assert_string_equal(str(tp, "budgetTier"), "LOW");
+    assert_string_equal(str(tp, "loyaltyTier"), "SILVER");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(tp, "cities"), 0)),
+                        "İzmir");
+    json_t *row = log_row(j);
+    assert_string_equal(str(row, "kind"), "company");
+    assert_string_equal(str(row, "goal"), "STOCK_CLEARANCE");
+    assert_true(json_is_null(json_object_get(row, "customerId")));
+    assert_float_equal(number(json_object_get(row, "constraints"), "maxDiscount"), 12, 1e-9);
+    json_decref(row);
+    json_decref(j);
+    /* LOYALTY_REWARD leads with a gift */
+    j = call("POST", "/api/campaigns/generate/company", "{\"goal\":\"LOYALTY_REWARD\"}", 200);
+    assert_string_equal(str(json_array_get(json_object_get(j, "proposals"), 0), "type"), "GIFT");
+    json_decref(j);
+}
+
+static void test_rules_near_and_list(void **state)
+{
+    (void)state;
+    /* hand's THRESHOLD of 120 against an average order of 90: 30 to go, 75 % there */
+    char path[160];
+    snprintf(path, sizeof(path), "/api/campaigns/near/%s", hand);
+    json_t *j = call("GET", path, NULL, 200);
+    assert_string_equal(str(j, "basis"), "avgOrderValue");
+    assert_float_equal(number(j, "currentAmount"), 90, 1e-6);
+    json_t *near = json_object_get(j, "nearCampaigns");
+    assert_int_equal(json_array_size(near), 1);
+    assert_float_equal(number(json_array_get(near, 0), "gap"), 30, 1e-6);
+    assert_float_equal(number(json_array_get(near, 0), "progress"), 75, 1e-6);
+    json_decref(j);
+    /* late's bundle of 50 is already reached by its average order of 50: not near */
+    snprintf(path, sizeof(path), "/api/campaigns/near/%s", late);
+    j = call("GET", path, NULL, 200);
+    assert_int_equal(json_array_size(json_object_get(j, "nearCampaigns")), 0);
+    json_decref(j);
+    /* the log: 3 personal + 2 company, oldest first, two to a page */
+    j = call("GET", "/api/campaigns?limit=2", NULL, 200);
+    assert_int_equal(json_array_size(json_object_get(j, "campaigns")), 2);
+    assert_string_equal(str(json_array_get(json_object_get(j, "campaigns"), 0), "customerId"),
+                        hand);
+    json_decref(j);
+    j = call("GET", "/api/campaigns?limit=500", NULL, 200);
+    assert_int_equal(json_array_size(json_object_get(j, "campaigns")), 5);
+    json_decref(j);
+    /* filtered by kind and by customer */
+    j = call("GET", "/api/campaigns?kind=company", NULL, 200);
+    assert_int_equal(json_array_size(json_object_get(j, "campaigns")), 2);
+    json_decref(j);
+    snprintf(path, sizeof(path), "/api/campaigns?kind=personal&customerId=%s", late);
+    j = call("GET", path, NULL, 200);
+    assert_int_equal(json_array_size(json_object_get(j, "campaigns")), 1);
+    assert_string_equal(str(json_array_get(json_object_get(j, "campaigns"), 0), "customerId"),
+                        late);
+    json_decref(j);
+    refused(ADMIN, "GET", "/api/campaigns?kind=other", NULL, 400, "kind");
+}
+
+/* A cart of two lattes (100.00): the threshold rises over it, and near campaigns measure it. */
+static void test_rules_cart(void **state)
+{
+    (void)state;
+    char body[400], cart[64], path[200], latte[64] = "";
+    json_t *j = call("GET", "/api/products?limit=50", NULL, 200), *p;
+    size_t i;
+    json_array_foreach(json_object_get(j, "products"), i, p)
+    {
+        if (strcmp(str(p, "name"), "Latte") == 0)
+            snprintf(latte, sizeof(latte), "%s", str(p, "id"));
+    }
+    json_decref(j);
+    snprintf(body, sizeof(body),
+             "{\"customer_id\":\"%s\",\"currency\":\"TRY\",\"items\":[{\"product_id\":\"%s\","
+             "\"quantity\":2,\"unit_price\":\"50.00\"}]}",
+             hand, latte);
+    j = call("POST", "/api/carts", body, 201);
+    snprintf(cart, sizeof(cart), "%s", str(j, "id"));
+    json_decref(j);
+    snprintf(body, sizeof(body), "{\"customerId\":\"%s\",\"cartId\":\"%s\"}", hand, cart);
+    j = call("POST", "/api/campaigns/generate/personal", body, 200);
+    /* ceil10(1.25 × 100) = 130; the latte in the cart is not recommended again */
+    json_t *c = json_object_get(j, "campaign");
+    assert_string_equal(str(c, "campaignType"), "THRESHOLD");
+    assert_float_equal(number(c, "targetAmount"), 130, 1e-9);
+    assert_string_equal(str(json_object_get(json_object_get(j, "signals"), "cart"), "cartId"),
+                        cart);
+    assert_string_equal(str(json_array_get(json_object_get(c, "recommendedProducts"), 0), "name"),
+                        "Simit");
+    json_t *row = log_row(j);
+    assert_string_equal(str(row, "cartId"), cart);
+    json_decref(row);
+    json_decref(j);
+    /* against the cart's 100: 130 (30 to go) and 120 (20 to go), newest first */
+    snprintf(path, sizeof(path), "/api/campaigns/near/%s?cartId=%s", hand, cart);
+    j = call("GET", path, NULL, 200);
+    assert_string_equal(str(j, "basis"), "cart");
+    assert_float_equal(number(j, "currentAmount"), 100, 1e-6);
+    json_t *near = json_object_get(j, "nearCampaigns");
+    assert_int_equal(json_array_size(near), 2);
+    assert_float_equal(number(json_array_get(near, 0), "gap"), 30, 1e-6);
+    assert_float_equal(number(json_array_get(near, 1), "gap"), 20, 1e-6);
+    json_decref(j);
+    /* another tenant cannot name the cart either */
+    snprintf(path, sizeof(path), "/api/campaigns/near/%s?cartId=%s", hand, cart);
+    refused(other_key, "GET", path, NULL, 404, "customerId");
+}
+
+/* Erasing a person removes the campaigns planned for them. */
+static void test_rules_privacy_erase(void **state)
+{
+    (void)state;
+    json_t *mine = personal(late);
+    json_decref(call("POST", "/api/privacy/erase", "{\"email\":\"late@example.com\"}", 200));
+    char path[160];
+    snprintf(path, sizeof(path), "/api/campaigns/%s", str(mine, "id"));
+    refused(ADMIN, "GET", path, NULL, 404, "id");
+    json_decref(mine);
+}
+
+static void test_rules_bad_input_and_tenants(void **state)
+{
+    (void)state;
+    refused(ADMIN, "POST", "/api/campaigns/generate/personal", "{}", 400, "customerId");
+    refused(ADMIN, "POST", "/api/campaigns/generate/personal", "{\"customerId\":5}", 400,
+            "customerId");
+    refused(ADMIN, "POST", "/api/campaigns/generate/personal", "{\"customerId\":\"nope\"}", 404,
+            "customerId");
+    char body[200];
+    snprintf(body, sizeof(body), "{\"customerId\":\"%s\",\"cartId\":\"nope\"}", hand);
+    refused(ADMIN, "POST", "/api/campaigns/generate/personal", body, 404, "cartId");
+    refused(ADMIN, "POST", "/api/campaigns/generate/company", "{}", 400, "goal");
+    refused(ADMIN, "POST", "/api/campaigns/generate/company", "{\"goal\":\"\"}", 400, "goal");
+    refused(ADMIN, "POST", "/api/campaigns/generate/company",
+            "{\"goal\":\"X\",\"constraints\":[1]}", 400, "constraints");
+    refused(ADMIN, "GET", "/api/campaigns/cmp_nope", NULL, 404, "id");
+
+    /* another tenant sees none of it */
+    json_t *mine = personal(hand);
+    char path[160];
+    snprintf(path, sizeof(path), "/api/campaigns/%s", str(mine, "id"));
+    refused(other_key, "GET", path, NULL, 404, "id");
+    snprintf(path, sizeof(path), "/api/campaigns/near/%s", hand);
+    refused(other_key, "GET", path, NULL, 404, "customerId");
+    snprintf(body, sizeof(body), "{\"customerId\":\"%s\"}", hand);
+    refused(other_key, "POST", "/api/campaigns/generate/personal", body, 404, "customerId");
+    json_t *j = call_as(other_key, "GET", "/api/campaigns", NULL, NULL, 200);
+    assert_int_equal(json_array_size(json_object_get(j, "campaigns")), 0);
+    json_decref(j);
+    j = call_as(other_key, "POST", "/api/campaigns/generate/company", "{\"goal\":\"AOV_INCREASE\"}",
+                "application/json", 200);
+    snprintf(path, sizeof(path), "/api/campaigns/%s", str(j, "id"));
+    refused(ADMIN, "GET", path, NULL, 404, "id");
+    json_decref(j);
+    json_decref(mine);
+
+    /* the older /api/campaigns routes are not taken for an id */
+    json_decref(call("GET", "/api/campaigns/config", NULL, 200));
+    json_decref(call("GET", "/api/campaigns/learning", NULL, 200));
+    snprintf(path, sizeof(path), "/api/campaigns/decision-trace/%s", hand);
+    json_decref(call("GET", path, NULL, 200));
+}
+
+/* ------------------------------------------------------------------------------- the model */
+
+/* A good answer for hand: `pct` % off lattes (static buffer). */
+static const char *good_personal(int pct)
+{
+    static char buf[1500];
+    json_t *j = call("GET", "/api/products?limit=50", NULL, 200);
+    json_t *arr = json_object_get(j, "products"), *p;
+    size_t i;
+    char latte[64] = "";
+    json_array_foreach(arr, i, p)
+    {
+        if (strcmp(str(p, "name"), "Latte") == 0)
+            snprintf(latte, sizeof(latte), "%s", str(p, "id"));
+    }
+    json_decref(j);
+    assert_true(latte[0] != '\0');
+    snprintf(buf, sizeof(buf),
+             "```json\n{\"campaignType\":\"DISCOUNT\",\"title\":\"Latte week\",\"description\":"
+             "\"lattes for less\",\"discountPercent\":%d,\"reasoning\":{\"budget\":\"b\","
+             "\"loyalty\":\"l\",\"category\":\"c\",\"replenishment\":\"r\",\"variety\":\"v\","
+             "\"seasonal\":\"s\"},\"recommendedProducts\":[{\"productId\":\"%s\",\"reason\":"
+             "\"favourite\",\"priority\":\"HIGH\"}],\"confidence\":80,\"expectedImpact\":\"x\"}\n"
+             "```",
+             pct, latte);
+    return buf;
+}
+
+static void test_model_good_answer(void **state)
+{
+    (void)state;
+    import_shop();
+    fake_llm_answer(llm, good_personal(15));
+    size_t calls = fake_llm_count(llm);
+    json_t *j = personal(hand);
+    assert_int_equal(fake_llm_count(llm), calls + 1);
+    assert_string_equal(str(j, "planner"), "llm");
+    json_t *c = json_object_get(j, "campaign");
+    assert_string_equal(str(c, "title"), "Latte week");
+    assert_float_equal(number(c, "discountPercent"), 15, 1e-9);
+    /* the model named the product by id; the answer carries its name */
+    assert_string_equal(str(json_array_get(json_object_get(c, "recommendedProducts"), 0), "name"),
+                        "Latte");
+    /* the model was asked with the seed's prompt and the customer's signals */
+    char user[8192];
+    assert_true(fake_llm_last_user(llm, user, sizeof(user)));
+    assert_non_null(strstr(user, "CUSTOMER SIGNALS"));
+    assert_non_null(strstr(user, hand));
+    json_t *row = log_row(j);
+    assert_string_equal(str(row, "planner"), "llm");
+    assert_string_equal(str(row, "validation"), "ok");
+    assert_int_equal(json_integer_value(json_object_get(row, "attempts")), 1);
+    assert_int_equal(strlen(str(row, "promptSha256")), 64);
+    assert_non_null(strstr(str(row, "answer"), "Latte week"));
+    assert_true(json_integer_value(json_object_get(json_object_get(row, "usage"), "promptTokens")) >
+                0);
+    json_decref(row);
+    json_decref(j);
+    assert_false(fake_llm_rejected(llm, NULL, 0));
+}
+
+/* Two refused answers: asked twice, then the rules; the log says why. */
+static void refused_twice(const char *first, const char *second, const char *why)
+{
+    fake_llm_answer(llm, first);
+    fake_llm_answer(llm, second);
+    size_t calls = fake_llm_count(llm);
+    json_t *j = personal(hand);
+    assert_int_equal(fake_llm_count(llm), calls + 2);
+    assert_string_equal(str(j, "planner"), "rules");
+    assert_string_equal(str(json_object_get(j, "campaign"), "campaignType"), "THRESHOLD");
+    json_t *row = log_row(j);
+    assert_string_equal(str(row, "planner"), "rules");
+    assert_int_equal(json_integer_value(json_object_get(row, "attempts")), 2);
+    const char *v = str(row, "validation");
+    if (!strstr(v, "answer 1 refused") || !strstr(v, "answer 2 refused") || !strstr(v, why))
+        fail_msg("validation \"%s\" (want both refusals and %s)", v, why);
+    assert_string_equal(str(row, "answer"), second);
+    json_decref(row);
+    json_decref(j);
+}
+
+static void test_model_invalid_json(void **state)
+{
+    (void)state;
+    refused_twice("I think a discount would be nice.", "{\"campaignType\": ", "answer");
+}
+
+static void test_model_schema_violation(void **state)
+{
+    (void)state;
+    refused_twice("{\"campaignType\":\"FREE_MONEY\",\"title\":\"t\"}",
+                  "{\"campaignType\":\"DISCOUNT\",\"title\":\"t\",\"description\":\"d\","
+                  "\"discountPercent\":5,\"confidence\":50,\"recommendedProducts\":[]}",
+                  "reasoning");
+}
+
+static void test_model_discount_over_limit(void **state)
+{
+    (void)state;
+    char a[1500], b[1500];
+    snprintf(a, sizeof(a), "%s", good_personal(45));
+    snprintf(b, sizeof(b), "%s", good_personal(31));
+    refused_twice(a, b, "discountPercent");
+}
+
+static void test_model_retry_then_good(void **state)
+{
+    (void)state;
+    fake_llm_answer(llm, "not json");
+    fake_llm_answer(llm, good_personal(20));
+    json_t *j = personal(hand);
+    assert_string_equal(str(j, "planner"), "llm");
+    json_t *row = log_row(j);
+    assert_int_equal(json_integer_value(json_object_get(row, "attempts")), 2);
+    assert_non_null(strstr(str(row, "validation"), "answer 1 refused"));
+    json_decref(row);
+    json_decref(j);
+}
+
+static void test_model_rate_limited(void **state)
+{
+    (void)state;
+    fake_llm_fail(llm, 429);
+    size_t calls = fake_llm_count(llm);
+    json_t *j = personal(hand);
+    assert_int_equal(fake_llm_count(llm), calls + 1);
+    assert_string_equal(str(j, "planner"), "rules");
+    json_t *row = log_row(j);
+    assert_int_equal(json_integer_value(json_object_get(row, "attempts")), 1);
+    assert_non_null(strstr(str(row, "validation"), "model not reached (status 429)"));
+    json_decref(row);
+    json_decref(j);
+}
+
+/* A model slower than ICESHOP_LLM_TIMEOUT_MS (3 s here): the rules answer, not the request. */
+static void test_model_timeout(void **state)
+{
+    (void)state;
+    fake_llm_delay(llm, 4000);
+    fake_llm_answer(llm, good_personal(15));
+    json_t *j = personal(hand);
+    assert_string_equal(str(j, "planner"), "rules");
+    json_t *row = log_row(j);
+    assert_int_equal(json_integer_value(json_object_get(row, "attempts")), 1);
+    assert_non_null(strstr(str(row, "validation"), "model not reached"));
+    json_decref(row);
+    json_decref(j);
+}
+
+static void test_model_company(void **state)
+{
+    (void)state;
+    const char *good =
+        "{\"proposals\":["
+        "{\"name\":\"A\",\"type\":\"GIFT\",\"targetProfile\":{\"budgetTier\":\"HIGH\","
+        "\"loyaltyTier\":\"GOLD\"},\"productSelection\":{},\"expectedROI\":2,\"risk\":\"LOW\","
+        "\"reasoning\":\"r\",\"confidence\":70},"
+        "{\"name\":\"B\",\"type\":\"BUNDLE\",\"targetProfile\":{\"budgetTier\":\"MID\","
+        "\"loyaltyTier\":\"NEW\"},\"productSelection\":{},\"expectedROI\":1,\"risk\":\"HIGH\","
+        "\"reasoning\":\"r\",\"confidence\":60},"
+        "{\"name\":\"C\",\"type\":\"THRESHOLD\",\"targetProfile\":{\"budgetTier\":\"LOW\","
+        "\"loyaltyTier\":\"BRONZE\"},\"productSelection\":{},\"expectedROI\":1.5,\"risk\":"
+        "\"MEDIUM\",\"reasoning\":\"r\",\"confidence\":50}]}";
+    fake_llm_answer(llm, good);
+    json_t *j = call("POST", "/api/campaigns/generate/company", "{\"goal\":\"AOV_INCREASE\"}", 200);
+    assert_string_equal(str(j, "planner"), "llm");
+    assert_string_equal(str(json_array_get(json_object_get(j, "proposals"), 0), "name"), "A");
+    json_decref(j);
+    /* two proposals only, twice: the rules' three */
+    fake_llm_answer(llm, "{\"proposals\":[{},{}]}");
+    fake_llm_answer(llm, "{\"proposals\":[]}");
+    j = call("POST", "/api/campaigns/generate/company", "{\"goal\":\"AOV_INCREASE\"}", 200);
+    assert_string_equal(str(j, "planner"), "rules");
+    assert_int_equal(json_array_size(json_object_get(j, "proposals")), 3);
+    json_t *row = log_row(j);
+    assert_non_null(strstr(str(row, "validation"), "proposals"));
+    json_decref(row);
+    json_decref(j);
+    /* constraints.maxDiscount 10 bounds the model's proposals too: 12 % is refused twice */
+    char over[2048];
+    const char *conf = strstr(good, "\"confidence\":70");
+    assert_non_null(conf);
+    snprintf(over, sizeof(over), "%.*s\"discountPercent\":12,%s", (int)(conf - good), good, conf);
+    fake_llm_answer(llm, over);
+    fake_llm_answer(llm, over);
+    j = call("POST", "/api/campaigns/generate/company",
+             "{\"goal\":\"AOV_INCREASE\",\"constraints\":{\"maxDiscount\":10}}", 200);
+    assert_string_equal(str(j, "planner"), "rules");
+    assert_float_equal(
+        number(json_array_get(json_object_get(j, "proposals"), 0), "discountPercent"), 10, 1e-9);
+    row = log_row(j);
+    assert_non_null(strstr(str(row, "validation"), "discountPercent"));
+    json_decref(row);
+    json_decref(j);
+    /* the metrics count the plans and the refusals */
+    struct resp m;
+    assert_int_equal(http_get(&srv, "/metrics", NULL, &m), 0);
+    assert_non_null(
+        strstr(m.body, "iceshop_campaign_plans_total{kind=\"company\",planner=\"llm\"} 1\n"));
+    assert_non_null(strstr(m.body, "iceshop_campaign_model_unreachable_total 2\n"));
+    resp_free(&m);
+    /* the other tenant's log holds none of this tenant's model answers */
+    j = call_as(other_key, "GET", "/api/campaigns", NULL, NULL, 200);
+    assert_int_equal(json_array_size(json_object_get(j, "campaigns")), 0);
+    json_decref(j);
+}
+
+int main(void)
+{
+    if (!harness_backend_available())
+        return 0;
+    const struct CMUnitTest rules[] = {
+        cmocka_unit_test(test_rules_personal),
+        cmocka_unit_test(test_rules_company),
+        cmocka_unit_test(test_rules_near_and_list),
+        cmocka_unit_test(test_rules_cart),
+        cmocka_unit_test(test_rules_bad_input_and_tenants),
+        cmocka_unit_test(test_rules_privacy_erase),
+    };
+    const struct CMUnitTest model[] = {
+        cmocka_unit_test(test_model_good_answer),
+        cmocka_unit_test(test_model_invalid_json),
+        cmocka_unit_test(test_model_schema_violation),
+        cmocka_unit_test(test_model_discount_over_limit),
+        cmocka_unit_test(test_model_retry_then_good),
+        cmocka_unit_test(test_model_rate_limited),
+        cmocka_unit_test(test_model_timeout),
+        cmocka_unit_test(test_model_company),
+    };
+    int failed = cmocka_run_group_tests_name("rules", rules, setup_rules, teardown);
+    failed += cmocka_run_group_tests_name("model", model, setup_model, teardown);
+    return failed;
+}
