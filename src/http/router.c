@@ -102,6 +102,16 @@ enum router_result router_match(const struct http_route *routes, size_t n, const
     size_t allow_used = 0;
     if (allow && allow_len)
         allow[0] = '\0';
+    /*
+     * A path that a route names literally belongs to it: "GET /api/campaigns/scan" is a wrong
+     * method for POST /api/campaigns/scan (405), not a campaign called "scan" of GET
+     * /api/campaigns/{id}. So a route with parameters answers only when no literal route of
+     * another method names the path.
+     */
+    size_t found = n;
+    bool other_literal = false;
+    char lit[128] = "";
+    size_t lit_used = 0;
     for (size_t i = 0; i < n; i++) {
         bool bad = false;
         if (!match_pattern(routes[i].pattern, path, params, &bad)) {
@@ -109,19 +119,41 @@ enum router_result router_match(const struct http_route *routes, size_t n, const
                 return ROUTER_BAD_PATH;
             continue;
         }
+        bool literal = strchr(routes[i].pattern, '{') == NULL;
         if (strcmp(routes[i].method, m) == 0) {
-            *index = i;
-            return ROUTER_FOUND;
+            if (literal) {
+                *index = i;
+                return ROUTER_FOUND;
+            }
+            if (found == n)
+                found = i;
+            continue;
         }
         path_known = true;
+        other_literal = other_literal || literal;
         if (allow && allow_used < allow_len) {
             int w = snprintf(allow + allow_used, allow_len - allow_used, "%s%s",
                              allow_used ? ", " : "", routes[i].method);
             if (w > 0)
                 allow_used += (size_t)w;
         }
+        if (literal && lit_used < sizeof(lit)) {
+            int w = snprintf(lit + lit_used, sizeof(lit) - lit_used, "%s%s", lit_used ? ", " : "",
+                             routes[i].method);
+            if (w > 0)
+                lit_used += (size_t)w;
+        }
+    }
+    if (found < n && !other_literal) {
+        bool bad = false;
+        params->n = 0;
+        (void)match_pattern(routes[found].pattern, path, params, &bad);
+        *index = found;
+        return ROUTER_FOUND;
     }
     params->n = 0;
+    if (other_literal && allow && allow_len) /* the methods of the routes that name the path */
+        snprintf(allow, allow_len, "%s", lit);
     return path_known ? ROUTER_METHOD_NOT_ALLOWED : ROUTER_NOT_FOUND;
 }
 

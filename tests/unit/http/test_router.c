@@ -26,8 +26,9 @@ static const struct http_route routes[] = {
     {"DELETE", "/api/items/{id}", NULL, ROLE_ADMIN, 0, 0},              /* 5 */
     {"POST", "/api/items/{id}/retry", NULL, ROLE_OPERATOR, 0, 0},       /* 6 */
     {"GET", "/api/shops/{shop}/items/{item}", NULL, ROLE_VIEWER, 0, 0}, /* 7 */
-    {"GET", "/api/items/special", NULL, ROLE_VIEWER, 0, 0},             /* 8: shadowed by 3 */
+    {"GET", "/api/items/special", NULL, ROLE_VIEWER, 0, 0},             /* 8: literal, beats 3 */
     {"POST", "/api/only-post", NULL, ROLE_VIEWER, 0, 0},                /* 9 */
+    {"POST", "/api/items/import", NULL, ROLE_ADMIN, 0, 0},              /* 10: named literally */
 };
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -66,7 +67,11 @@ static void test_match(void **state)
         {"GET", "/api/items/m%C3%BCller", ROUTER_FOUND, 3, NULL, "id", "m\xc3\xbcller", NULL, NULL},
         {"GET", "/api/items/%7e%7E", ROUTER_FOUND, 3, NULL, "id", "~~", NULL, NULL},
         {"GET", "/api/items/a+b", ROUTER_FOUND, 3, NULL, "id", "a+b", NULL, NULL},
-        {"GET", "/api/items/special", ROUTER_FOUND, 3, NULL, "id", "special", NULL, NULL},
+        /* a path a route names literally is that route's, wherever it stands in the table */
+        {"GET", "/api/items/special", ROUTER_FOUND, 8, NULL, NULL, NULL, NULL, NULL},
+        /* ...so another method on it is a 405, not GET /api/items/{id} with id "import" */
+        {"GET", "/api/items/import", ROUTER_METHOD_NOT_ALLOWED, 0, "POST", NULL, NULL, NULL, NULL},
+        {"POST", "/api/items/import", ROUTER_FOUND, 10, NULL, NULL, NULL, NULL, NULL},
         {"POST", "/api/items/7/retry", ROUTER_FOUND, 6, NULL, "id", "7", NULL, NULL},
         {"GET", "/api/shops/s1/items/i%2d2", ROUTER_FOUND, 7, NULL, "shop", "s1", "item", "i-2"},
         {"GET", max_param, ROUTER_FOUND, 3, NULL, NULL, NULL, NULL, NULL},
