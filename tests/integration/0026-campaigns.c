@@ -6,7 +6,8 @@
  * of it, privacy erasure removing a person's campaigns, the older /api/campaigns routes still
  * answering) and with a local fake model (a good answer is used;
  * an answer that is not JSON, breaks the format or offers too much discount is refused, asked
- * once more and then the rules plan; a 429 lets the rules plan at once; each is logged).
+ * once more and then the rules plan; a 429 is asked once more, then the rules plan; each is
+ * logged).
  * Runs on the backend TEST_BACKEND selects.
  */
 #include "support/harness.h"
@@ -605,14 +606,28 @@ static void test_model_retry_then_good(void **state)
 static void test_model_rate_limited(void **state)
 {
     (void)state;
+    /* a 429 (Retry-After: 1) is asked once more, and the second answer is used */
     fake_llm_fail(llm, 429);
+    fake_llm_answer(llm, good_personal(15));
     size_t calls = fake_llm_count(llm);
     json_t *j = personal(hand);
-    assert_int_equal(fake_llm_count(llm), calls + 1);
-    assert_string_equal(str(j, "planner"), "rules");
+    assert_int_equal(fake_llm_count(llm), calls + 2);
+    assert_string_equal(str(j, "planner"), "llm");
     json_t *row = log_row(j);
-    assert_int_equal(json_integer_value(json_object_get(row, "attempts")), 1);
+    assert_int_equal(json_integer_value(json_object_get(row, "attempts")), 2);
     assert_non_null(strstr(str(row, "validation"), "model not reached (status 429)"));
+    json_decref(row);
+    json_decref(j);
+    /* a 429 and then a 503: the rules answer, after one retry */
+    fake_llm_fail(llm, 429);
+    fake_llm_fail(llm, 503);
+    calls = fake_llm_count(llm);
+    j = personal(hand);
+    assert_int_equal(fake_llm_count(llm), calls + 2);
+    assert_string_equal(str(j, "planner"), "rules");
+    row = log_row(j);
+    assert_int_equal(json_integer_value(json_object_get(row, "attempts")), 2);
+    assert_non_null(strstr(str(row, "validation"), "status 503"));
     json_decref(row);
     json_decref(j);
 }

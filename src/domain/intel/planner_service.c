@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static void drop_json(void *p)
 {
@@ -172,6 +173,7 @@ static void ask_model(const struct llm_config *llm, struct ask *k, check_fn *che
                             "role", "user", "content", k->user);
     const char *body = dump(req, a);
     json_decref(req);
+    bool retried = false;
     for (int attempt = 0; attempt < 2 && body; attempt++) {
         struct llm_reply r = {0};
         struct err e;
@@ -184,9 +186,25 @@ static void ask_model(const struct llm_config *llm, struct ask *k, check_fn *che
         if (rc) {
             buf_appendf(&k->outcome, "%smodel not reached (status %ld): %s",
                         k->outcome.len ? "; " : "", r.status, e.msg);
+            /*
+             * A 429 or 5xx is asked once more after a short pause (Retry-After, at most
+             * PLANNER_RETRY_MAX_MS); a timeout is not: the request already waited its budget.
+             */
+            bool again = !retried && r.retryable && r.status >= 429;
+            int64_t pause = r.retry_after_ms > 0 ? r.retry_after_ms : PLANNER_RETRY_MIN_MS;
             llm_reply_release(&r);
+            if (again) {
+                retried = true;
+                attempt--; /* a retry of the call, not another answer */
+                struct timespec ts = {0, 0};
+                pause = pause < PLANNER_RETRY_MAX_MS ? pause : PLANNER_RETRY_MAX_MS;
+                ts.tv_sec = (time_t)(pause / 1000);
+                ts.tv_nsec = (long)(pause % 1000) * 1000000L;
+                nanosleep(&ts, NULL);
+                continue;
+            }
             k->unreachable = true;
-            return; /* not repeated on a request: the rules answer */
+            return; /* the rules answer */
         }
         k->raw = arena_strdup(a, r.content);
         llm_reply_release(&r);

@@ -6,13 +6,15 @@
  * tenant's decision log (table campaigns), which the near-campaigns rule reads back.
  * Tests: tests/integration/0026-campaigns.c.
  *
- * The model: a call that fails (network, timeout, 429, 5xx, a body that is no chat completion)
- * is not repeated on the request; the rules answer at once and the log says why. An answer
- * that is not a JSON object or fails the checks is refused and the model asked once more with
- * the same prompts; a second refusal lets the rules answer. The log keeps the last raw answer,
- * every refusal in `outcome`, the attempts, summed latency and token counts, and the sha256 of
- * the prompts as sent. The caller waits for its campaign, so the model is asked on the request
- * (not in a job as the chat's model is): at most two calls of the configured timeout.
+ * The model: a 429 or 5xx is asked once more after a pause (its Retry-After, else
+ * PLANNER_RETRY_MIN_MS; at most PLANNER_RETRY_MAX_MS); a call that fails otherwise (network,
+ * timeout, a body that is no chat completion), or fails again, lets the rules answer at once and
+ * the log says why. An answer that is not a JSON object or fails the checks is refused and the
+ * model asked once more with the same prompts; a second refusal lets the rules answer. The log
+ * keeps the last raw answer, every refusal and failure in `outcome`, the attempts, summed
+ * latency and token counts, and the sha256 of the prompts as sent. The caller waits for its
+ * campaign, so the model is asked on the request (not in a job as the chat's model is): at most
+ * three calls of the configured timeout and one pause.
  *
  * Near campaigns (GET /api/campaigns/near): the customer's stored personal THRESHOLD, GIFT or
  * BUNDLE campaigns, newest first (at most PLANNER_NEAR_MAX looked at), whose targetAmount the
@@ -21,6 +23,9 @@
  */
 #ifndef ICESHOP_DOMAIN_INTEL_PLANNER_SERVICE_H
 #define ICESHOP_DOMAIN_INTEL_PLANNER_SERVICE_H
+
+#define PLANNER_RETRY_MIN_MS 250  /* pause before the retry of a 429/5xx without Retry-After */
+#define PLANNER_RETRY_MAX_MS 2000 /* the longest Retry-After a request waits for */
 
 #include "core/arena.h"
 #include "core/err.h"
