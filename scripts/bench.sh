@@ -287,6 +287,15 @@ make -s --no-print-directory FLAVOR=release build/release/bench/bench_inbound
 "$PWD/build/release/bench/bench_inbound" "sqlite://$tmp/inbound.db" 5000 4 ||
     echo "  bench_inbound failed"
 echo
+echo "== Payment webhooks (bench/bench_payments.c: signed Stripe events verified, recorded durably)"
+make -s --no-print-directory FLAVOR=release build/release/bench/bench_payments
+payments=$PWD/build/release/bench/bench_payments
+"$payments" "sqlite://$tmp/payments.db" 5000 4 | sed 's/^/  /' || echo "  bench_payments failed"
+if [ "$pg_ok" = 1 ]; then
+    "$payments" "$(scripts/pg.sh createdb "$pgdir" "$pgport" bench_payments)" 5000 4 |
+        sed 's/^/  /' || echo "  bench_payments pg failed"
+fi
+echo
 echo "== Bulk import (bench/bench_import.c: NDJSON order lines, 1-3 items each, in 64 KiB pieces)"
 make -s --no-print-directory FLAVOR=release build/release/bench/bench_import
 nimport=${BENCH_IMPORT:-200000}
