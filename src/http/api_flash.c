@@ -7,7 +7,6 @@
  * domain/flash/flash_service.h, reply. Tests: tests/integration/0004-flash.c, 0010-seed-flow.c.
  */
 #include "core/clock.h"
-#include "core/money.h"
 #include "domain/flash/flash_service.h"
 #include "domain/flash/learning.h"
 #include "core/gzip.h"
@@ -624,17 +623,6 @@ int h_sellers_get(struct http_req *r, struct err *e)
     return http_reply_json(r, 200, body);
 }
 
-/* A statement line's fees as the currency's decimal text ("12.50"). */
-static json_t *fees_json(const struct flash_statement_line *l)
-{
-    const struct money_currency *cur = NULL;
-    struct err me;
-    err_init(&me);
-    if (money_currency_find(l->currency, &cur, &me))
-        cur = NULL;
-    return http_json_amount(l->fees, cur);
-}
-
 int h_sellers_statement(struct http_req *r, struct err *e)
 {
     struct db_conn *c = NULL;
@@ -649,17 +637,18 @@ int h_sellers_statement(struct http_req *r, struct err *e)
     for (size_t i = 0; i < st.n_lines; i++) {
         const struct flash_statement_line *l = &st.lines[i];
         json_array_append_new(
-            windows, json_pack("{s:I, s:s, s:I, s:o, s:s}", "window_id", (json_int_t)l->window_pk,
-                               "title", l->title ? l->title : "", "visits", (json_int_t)l->visits,
-                               "fees", fees_json(l), "currency", l->currency));
+            windows,
+            json_pack("{s:I, s:s, s:I, s:o, s:s}", "window_id", (json_int_t)l->window_pk, "title",
+                      l->title ? l->title : "", "visits", (json_int_t)l->visits, "fees",
+                      http_json_amount_code(l->fees, l->currency), "currency", l->currency));
     }
     int64_t visits = 0;
     for (size_t i = 0; i < st.n_totals; i++) {
         const struct flash_statement_line *l = &st.totals[i];
         visits += l->visits;
-        json_array_append_new(totals,
-                              json_pack("{s:s, s:I, s:o}", "currency", l->currency, "visits",
-                                        (json_int_t)l->visits, "fees", fees_json(l)));
+        json_array_append_new(totals, json_pack("{s:s, s:I, s:o}", "currency", l->currency,
+                                                "visits", (json_int_t)l->visits, "fees",
+                                                http_json_amount_code(l->fees, l->currency)));
     }
     return http_reply_json(
         r, 200,

@@ -68,17 +68,6 @@ int h_intel_model(struct http_req *r, struct err *e)
 
 /* ------------------------------------------------------------------ profiles */
 
-/* A decimal string of `minor` units of `currency` (the commerce API's money shape). */
-static json_t *money_json(int64_t minor, const char *currency)
-{
-    const struct money_currency *cur = NULL;
-    struct err e;
-    err_init(&e);
-    if (money_currency_find(currency, &cur, &e))
-        cur = NULL;
-    return http_json_amount(minor, cur);
-}
-
 /* The customer's pk from its public id {id}; 404 naming customer_id otherwise. */
 static int customer_pk(struct http_req *r, struct db_conn *c, int64_t *pk, struct err *e)
 {
@@ -156,24 +145,26 @@ static json_t *profile_json(const struct profile_view *v, const struct profile_b
 {
     const char *cur = b->currency;
     const struct intel_budget_profile *bu = &v->budget;
-    json_t *budget = json_pack(
-        "{s:o, s:o, s:I, s:o, s:o, s:s, s:o, s:o, s:o, s:o}", "spend_last_30",
-        money_json(bu->spend_last_30, cur), "spend_last_90", money_json(bu->spend_last_90, cur),
-        "orders_last_90", (json_int_t)bu->orders_last_90, "avg_order_value",
-        money_json(bu->avg_order_value, cur), "predicted_monthly_budget",
-        money_json(bu->predicted_monthly_budget, cur), "budget_tier", bu->budget_tier,
-        "price_sensitivity_score",
-        num_or_null(bu->has_price_sensitivity, bu->price_sensitivity_score), "discounted_share",
-        num(bu->discounted_share), "campaign_share", num(bu->campaign_share), "promo_order_share",
-        num(bu->promo_order_share));
+    json_t *budget =
+        json_pack("{s:o, s:o, s:I, s:o, s:o, s:s, s:o, s:o, s:o, s:o}", "spend_last_30",
+                  http_json_amount_code(bu->spend_last_30, cur), "spend_last_90",
+                  http_json_amount_code(bu->spend_last_90, cur), "orders_last_90",
+                  (json_int_t)bu->orders_last_90, "avg_order_value",
+                  http_json_amount_code(bu->avg_order_value, cur), "predicted_monthly_budget",
+                  http_json_amount_code(bu->predicted_monthly_budget, cur), "budget_tier",
+                  bu->budget_tier, "price_sensitivity_score",
+                  num_or_null(bu->has_price_sensitivity, bu->price_sensitivity_score),
+                  "discounted_share", num(bu->discounted_share), "campaign_share",
+                  num(bu->campaign_share), "promo_order_share", num(bu->promo_order_share));
     const struct intel_loyalty_profile *l = &v->loyalty;
-    json_t *loyalty = json_pack(
-        "{s:s, s:o, s:o, s:I, s:o, s:o, s:o}", "loyalty_tier", l->loyalty_tier, "loyalty_score",
-        num(l->loyalty_score), "reward_multiplier", num(l->reward_multiplier), "lifetime_orders",
-        (json_int_t)l->lifetime_orders, "lifetime_spent", money_json(l->lifetime_spent, cur),
-        "last_order_at", l->has_last_order ? http_json_time(l->last_order_at_ms) : json_null(),
-        "days_since_last_order",
-        l->has_last_order ? json_integer(l->days_since_last_order) : json_null());
+    json_t *loyalty =
+        json_pack("{s:s, s:o, s:o, s:I, s:o, s:o, s:o}", "loyalty_tier", l->loyalty_tier,
+                  "loyalty_score", num(l->loyalty_score), "reward_multiplier",
+                  num(l->reward_multiplier), "lifetime_orders", (json_int_t)l->lifetime_orders,
+                  "lifetime_spent", http_json_amount_code(l->lifetime_spent, cur), "last_order_at",
+                  l->has_last_order ? http_json_time(l->last_order_at_ms) : json_null(),
+                  "days_since_last_order",
+                  l->has_last_order ? json_integer(l->days_since_last_order) : json_null());
     json_t *cats = json_array();
     for (size_t i = 0; i < v->n_categories; i++) {
         const struct profile_affinity_view *a = &v->categories[i];
@@ -181,7 +172,7 @@ static json_t *profile_json(const struct profile_view *v, const struct profile_b
             cats, json_pack("{s:s, s:s, s:o, s:I, s:o, s:o}", "category_id", a->category_id, "name",
                             a->name, "affinity_score", num(a->a.affinity_score), "orders_count",
                             (json_int_t)a->a.orders_count, "spend_total",
-                            money_json(a->a.spend_total, cur), "last_purchased_at",
+                            http_json_amount_code(a->a.spend_total, cur), "last_purchased_at",
                             http_json_time(a->a.last_purchased_at_ms)));
     }
     json_t *rep = json_array();

@@ -176,3 +176,13 @@ json_t *http_json_amount(int64_t minor, const struct money_currency *cur)
         return json_null();
     return json_string(text);
 }
+
+json_t *http_json_amount_code(int64_t minor, const char *currency)
+{
+    const struct money_currency *cur = NULL;
+    struct err e;
+    err_init(&e);
+    if (!currency || money_currency_find(currency, &cur, &e))
+        cur = NULL;
+    return http_json_amount(minor, cur);
+}

@@ -134,6 +134,8 @@ json_t *http_page_body(const char *key, json_t *items, const struct page *p, siz
 struct money_currency;
 json_t *http_json_time(int64_t ms);
 json_t *http_json_amount(int64_t minor, const struct money_currency *cur);
+/* The same for a currency code ("TRY"); JSON null for a code core/money.h does not know. */
+json_t *http_json_amount_code(int64_t minor, const char *currency);
 
 /* Reply with JSON; takes the reference to `body`. */
 int http_reply_json(struct http_req *r, int status, json_t *body);

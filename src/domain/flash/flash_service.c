@@ -1452,8 +1452,11 @@ int flash_seller_statement(struct db_conn *c, int64_t tenant, const char *seller
     }
     int y = 0, m = 0;
     char tail = 0;
-    if (strlen(month) != 7 || sscanf(month, "%4d-%2d%c", &y, &m, &tail) != 2 || month[4] != '-' ||
-        y < 2000 || y > 9999 || m < 1 || m > 12)
+    bool digits = strlen(month) == 7 && month[4] == '-';
+    for (int i = 0; digits && i < 7; i++)
+        digits = i == 4 || (month[i] >= '0' && month[i] <= '9');
+    if (!digits || sscanf(month, "%4d-%2d%c", &y, &m, &tail) != 2 || y < 2000 || y > 9999 ||
+        m < 1 || m > 12)
         return err_set_field(e, ERR_INVALID, "month", "month must be YYYY-MM, e.g. 2026-12");
     snprintf(out->month, sizeof(out->month), "%04d-%02d", y, m);
     if (!rc) {

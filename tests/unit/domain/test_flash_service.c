@@ -725,6 +725,9 @@ static void test_seller_statement(void **state)
     assert_int_equal(flash_seller_statement(f->c, TENANT, "S1", "2026-1x", 0, &f->a, &st, &e),
                      ERR_INVALID);
     err_init(&e);
+    assert_int_equal(flash_seller_statement(f->c, TENANT, "S1", "2026- 1", 0, &f->a, &st, &e),
+                     ERR_INVALID);
+    err_init(&e);
     assert_int_equal(flash_seller_statement(f->c, TENANT, "S404", "2026-11", 0, &f->a, &st, &e),
                      ERR_NOT_FOUND);
     assert_string_equal(e.field, "id");
