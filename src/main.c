@@ -17,6 +17,7 @@
 #include "demo/sim.h"
 #include "domain/account/account.h"
 #include "domain/commerce/import.h"
+#include "domain/intel/campaign_delivery.h"
 #include "domain/intel/profile_batch.h"
 #include "domain/intel/profile_store.h"
 #include "domain/chat/dialog.h"
@@ -268,6 +269,8 @@ static int serve(struct config *cfg)
         rc = files_jobs_register(app.jobs, app.storage, &e);
     if (!rc)
         rc = intel_profiles_jobs_register(app.jobs, &e);
+    if (!rc)
+        rc = campaign_delivery_jobs_register(app.jobs, &e);
     /* the certificate of a paid order: its job (slow lane), its email, the order-paid hook */
     static struct cert_env cert_env;
     cert_env = (struct cert_env){app.storage, app.secret_key, cfg->public_url, app.clock};

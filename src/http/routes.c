@@ -100,6 +100,8 @@ const struct http_route http_routes[] = {
     {"GET", "/api/campaigns/learning", h_campaigns_learning, ROLE_VIEWER, 0, 0},
     {"GET", "/api/intel/model", h_intel_model, ROLE_VIEWER, 0, 0},
     {"GET", "/api/intel/segments", h_intel_segments, ROLE_VIEWER, 0, 0},
+    {"GET", "/api/intel/config", h_intel_config_get, ROLE_VIEWER, 0, 0},
+    {"PUT", "/api/intel/config", h_intel_config_put, ROLE_ADMIN, 4 * KB, HTTP_BODY_JSON},
     {"GET", "/api/campaigns/decision-trace/{id}", h_campaigns_decision_trace, ROLE_VIEWER, 0, 0},
     /* the campaign planner; {id} after every fixed /api/campaigns/<word> route above */
     {"POST", "/api/campaigns/generate/personal", h_campaigns_personal, ROLE_OPERATOR, 4 * KB,
@@ -116,6 +118,10 @@ const struct http_route http_routes[] = {
     {"POST", "/api/privacy/erase", h_privacy_erase, ROLE_ADMIN, 4 * KB, HTTP_BODY_JSON},
     {"PUT", "/api/campaigns/config", h_campaigns_config_put, ROLE_ADMIN, 16 * KB, HTTP_BODY_JSON},
     {"GET", "/api/campaigns/{id}", h_campaigns_get, ROLE_VIEWER, 0, 0},
+    {"POST", "/api/campaigns/{id}/send", h_campaigns_send, ROLE_OPERATOR, 8 * KB,
+     HTTP_BODY_JSON | HTTP_BODY_OPTIONAL},
+    {"GET", "/api/campaigns/{id}/send", h_campaigns_send_get, ROLE_VIEWER, 0, 0},
+    {"GET", "/api/campaigns/{id}/uplift", h_campaigns_uplift, ROLE_VIEWER, 0, 0},
 
     /* flash windows: windows and their actions */
     {"GET", "/api/flash-windows/active", h_windows_active, ROLE_VIEWER, 0, 0},

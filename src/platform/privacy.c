@@ -69,6 +69,11 @@ static const struct place places[] = {
     {"cart", CUSTOMERS_OF, "TPE", "DELETE"},
     /* what customer intelligence derived about the person: exported, then deleted */
     {"customer_budget_profile", CUSTOMERS_OF, "TPE", "DELETE"},
+    /* campaigns sent to the person (and the sends of campaigns planned for them alone) */
+    {"campaign_recipients", CUSTOMERS_OF, "TPE", "DELETE"},
+    {"campaign_sends",
+     "campaign_id IN (SELECT id FROM campaigns WHERE tenant_id = ? AND " CUSTOMERS_OF ")", "TTPE",
+     "DELETE"},
     /* the campaigns planned for the person (their signals and the model's answer about them) */
     {"campaigns", CUSTOMERS_OF, "TPE", "DELETE"},
     {"customer_loyalty_profile", CUSTOMERS_OF, "TPE", "DELETE"},

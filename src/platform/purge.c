@@ -9,7 +9,10 @@
 
 /* Children first: a row is deleted before the rows it references. */
 const struct purge_table purge_tenant_tables[] = {
-    {"campaigns", PURGE_DATA}, /* the campaign planner's decision log */
+    {"campaign_recipients", PURGE_DATA}, /* campaigns sent: who got them, in which arm */
+    {"campaign_sends", PURGE_DATA},
+    {"campaigns", PURGE_DATA},        /* the campaign planner's decision log */
+    {"intel_config", PURGE_SETTINGS}, /* customer intelligence's settings */
     /* customer profiles (derived from the commerce rows below; recomputed by the next batch) */
     {"customer_prediction", PURGE_DATA},
     {"customer_variety_profile", PURGE_DATA},

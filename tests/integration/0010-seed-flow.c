@@ -396,7 +396,7 @@ static void test_config_settings(void **state)
     (void)state;
     json_t *cfg = get("/api/campaigns/config");
     for (size_t i = 0; i < flash_settings_count; i++) {
-        const struct flash_setting *f = &flash_settings[i];
+        const struct settings_field *f = &flash_settings[i];
         if (strcmp(f->name, "scan_interval_s") == 0)
             continue; /* stays 0 here: windows open only when a test asks */
         if (setting_in(cfg, f->name) != f->def)
@@ -404,10 +404,10 @@ static void test_config_settings(void **state)
     }
     json_decref(cfg);
     for (size_t i = 0; i < flash_settings_count; i++) {
-        const struct flash_setting *f = &flash_settings[i];
+        const struct settings_field *f = &flash_settings[i];
         if (strcmp(f->name, "scan_interval_s") == 0)
             continue;
-        bool integer = f->type == FLASH_SETTING_INT;
+        bool integer = f->type == SETTINGS_INT;
         char body[160];
         body_for(body, sizeof(body), f->name, f->max + (integer ? 1 : 0.5), integer);
         refused_put(body, f->name);

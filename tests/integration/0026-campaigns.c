@@ -7,11 +7,16 @@
  * answering) and with a local fake model (a good answer is used;
  * an answer that is not JSON, breaks the format or offers too much discount is refused, asked
  * once more and then the rules plan; a 429 is asked once more, then the rules plan; each is
- * logged).
+ * logged). A third server sends campaigns: the intelligence settings (named errors, budget
+ * tiers read by the next batch, the discount cap read by the planner), a company campaign to its
+ * target audience with an exact holdout recomputed here from the documented hash, messages
+ * written by the job to the treatment only, orders after the send attributed, the uplift figures
+ * checked by hand; a personal campaign by WhatsApp and by email; bad input and another tenant.
  * Runs on the backend TEST_BACKEND selects.
  */
 #include "support/harness.h"
 #include "support/fake_llm.h"
+#include "core/crypto.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
 #include <time.h>
 #include <cmocka.h>
 
@@ -705,6 +711,351 @@ static void test_model_company(void **state)
     json_decref(j);
 }
 
+/* ------------------------------------------------------------------------------- delivery */
+
+#define AUDIENCE 40 /* LOW budget, BRONZE loyalty customers with a phone */
+
+static char aud_id[AUDIENCE][64], aud_phone[AUDIENCE][24], rich[64], mailonly[64], cay[64];
+
+/* The public ids of customers a0..a(n-1), through the list. */
+static void audience_ids(int n, char out[][64])
+{
+    json_t *j = call("GET", "/api/customers?limit=500", NULL, 200);
+    json_t *arr = json_object_get(j, "customers"), *c;
+    size_t i;
+    for (int k = 0; k < n; k++)
+        out[k][0] = '\0';
+    json_array_foreach(arr, i, c)
+    {
+        const char *x = json_string_value(json_object_get(c, "external_id"));
+        int k;
+        if (x && sscanf(x, "a%d", &k) == 1 && k >= 0 && k < n)
+            snprintf(out[k], 64, "%s", str(c, "id"));
+    }
+    json_decref(j);
+    for (int k = 0; k < n; k++)
+        if (!out[k][0])
+            fail_msg("customer a%d not listed", k);
+}
+
+static void recompute(void)
+{
+    json_t *j = call("POST", "/api/profiles/recompute", NULL, 202);
+    long long job = (long long)json_integer_value(json_object_get(j, "job_id"));
+    json_decref(j);
+    WAIT_FOR(job_done(job), 60000);
+    assert_true(job_done(job));
+}
+
+/*
+ * AUDIENCE customers a0..a39 (phones), each with two paid orders of 50.00 in the last 90 days:
+ * 100.00 over 90 days is LOW, two orders BRONZE. "rich" has two orders of 100.00 (200.00),
+ * "mailonly" has an email and no phone; both LOW/BRONZE as well at the seed's tiers.
+ */
+static void delivery_shop(void)
+{
+    char *customers = malloc(16384), *orders = malloc(65536), ts[40];
+    size_t cl = 0, ol = 0;
+    for (int k = 0; k < AUDIENCE; k++) {
+        snprintf(aud_phone[k], sizeof(aud_phone[k]), "+90532100%04d", k);
+        cl += (size_t)snprintf(customers + cl, 16384 - cl,
+                               "{\"external_id\":\"a%d\",\"phone\":\"%s\"}\n", k, aud_phone[k]);
+    }
+    cl += (size_t)snprintf(customers + cl, 16384 - cl,
+                           "{\"external_id\":\"rich\",\"phone\":\"+905329990000\"}\n"
+                           "{\"external_id\":\"mailonly\",\"email\":\"mail@example.com\"}\n");
+    json_decref(
+        call_as(ADMIN, "POST", "/api/import/customers", customers, "application/x-ndjson", 200));
+    for (int k = 0; k < AUDIENCE + 2; k++) {
+        char who[16];
+        snprintf(who, sizeof(who), k < AUDIENCE ? "a%d" : k == AUDIENCE ? "rich" : "mailonly", k);
+        for (int j = 0; j < 2; j++) {
+            days_ago(30 + 20 * j, ts, sizeof(ts));
+            ol += (size_t)snprintf(orders + ol, 65536 - ol,
+                                   "{\"external_id\":\"o%d_%d\",\"customer_external_id\":\"%s\","
+                                   "\"created_at\":\"%s\",\"currency\":\"TRY\",\"status\":\"paid\","
+                                   "\"items\":[{\"product_external_id\":\"cay\",\"quantity\":1,"
+                                   "\"unit_price\":\"%s\"}]}\n",
+                                   k, j, who, ts, k == AUDIENCE ? "100.00" : "50.00");
+        }
+    }
+    json_decref(call_as(ADMIN, "POST", "/api/import/orders", orders, "application/x-ndjson", 200));
+    free(customers);
+    free(orders);
+    audience_ids(AUDIENCE, aud_id);
+    customer_id("rich", rich, sizeof(rich));
+    customer_id("mailonly", mailonly, sizeof(mailonly));
+    json_t *pl = call("GET", "/api/products?limit=500", NULL, 200), *p;
+    size_t i;
+    json_array_foreach(json_object_get(pl, "products"), i, p)
+    {
+        const char *x = json_string_value(json_object_get(p, "external_id"));
+        if (x && strcmp(x, "cay") == 0)
+            snprintf(cay, sizeof(cay), "%s", str(p, "id"));
+    }
+    json_decref(pl);
+    assert_true(cay[0] != '\0');
+    /* a0 refused marketing (a flash buyer with the same phone who did not consent) */
+    char buyer[300];
+    snprintf(buyer, sizeof(buyer),
+             "{\"id\":\"B0\",\"phone_number\":\"%s\",\"consent\":false,"
+             "\"location\":{\"lat\":40.987,\"lng\":29.026}}",
+             aud_phone[0]);
+    json_decref(call("POST", "/api/buyers/register", buyer, 201));
+}
+
+static const char *tier_of(const char *customer)
+{
+    static char tier[32];
+    char path[160];
+    snprintf(path, sizeof(path), "/api/profiles/%s", customer);
+    json_t *j = call("GET", path, NULL, 200);
+    snprintf(tier, sizeof(tier), "%s", str(json_object_get(j, "budget"), "budget_tier"));
+    json_decref(j);
+    return tier;
+}
+
+static void test_intel_config(void **state)
+{
+    (void)state;
+    delivery_shop();
+    json_t *j = call("GET", "/api/intel/config", NULL, 200);
+    assert_float_equal(number(json_object_get(j, "budget_tiers"), "mid"), 500, 0);
+    assert_float_equal(number(json_object_get(j, "campaigns"), "holdout_pct"), 10, 0);
+    assert_float_equal(number(json_object_get(j, "campaigns"), "attribution_days"), 7, 0);
+    json_decref(j);
+    refused(ADMIN, "PUT", "/api/intel/config", "{\"campaigns\":{\"holdout_pct\":60}}", 400,
+            "campaigns.holdout_pct");
+    refused(ADMIN, "PUT", "/api/intel/config", "{\"budget_tiers\":{\"high\":100}}", 400,
+            "budget_tiers.high");
+    refused(ADMIN, "PUT", "/api/intel/config", "{\"budget\":1}", 400, "budget");
+
+    /* the budget tiers are the tenant's: rich's 200.00 over 90 days is MID above 50 a month */
+    recompute();
+    assert_string_equal(tier_of(rich), "LOW");
+    j = call("PUT", "/api/intel/config", "{\"budget_tiers\":{\"mid\":50}}", 200);
+    assert_float_equal(number(json_object_get(j, "budget_tiers"), "mid"), 50, 0);
+    assert_float_equal(number(json_object_get(j, "budget_tiers"), "high"), 1000, 0); /* kept */
+    json_decref(j);
+    recompute();
+    assert_string_equal(tier_of(rich), "MID");
+    assert_string_equal(tier_of(aud_id[1]), "LOW"); /* 100.00 is not above 3 x 50 */
+
+    /* the discount cap is read by the planner */
+    json_decref(call("PUT", "/api/intel/config", "{\"campaigns\":{\"max_discount\":5}}", 200));
+    j = call("POST", "/api/campaigns/generate/company", "{\"goal\":\"AOV_INCREASE\"}", 200);
+    assert_float_equal(
+        number(json_array_get(json_object_get(j, "proposals"), 0), "discountPercent"), 5, 0);
+    json_decref(j);
+    json_decref(call("PUT", "/api/intel/config", "{\"campaigns\":{\"max_discount\":30}}", 200));
+
+    /* another tenant keeps its own settings and cannot change ours */
+    j = call_as(other_key, "GET", "/api/intel/config", NULL, NULL, 200);
+    assert_float_equal(number(json_object_get(j, "budget_tiers"), "mid"), 500, 0);
+    json_decref(j);
+}
+
+static bool send_is(const char *campaign, const char *status)
+{
+    char path[160];
+    snprintf(path, sizeof(path), "/api/campaigns/%s/send", campaign);
+    json_t *j = call("GET", path, NULL, 200);
+    bool ok = strcmp(str(j, "status"), status) == 0;
+    json_decref(j);
+    return ok;
+}
+
+static int cmp_hash(const void *a, const void *b)
+{
+    return memcmp(a, b, SEC_SHA256_LEN);
+}
+
+/* The phones the documented holdout rule keeps out of `campaign` among `eligible`. */
+static void expected_holdout(const char *campaign, const int *eligible, size_t n, size_t n_hold,
+                             bool *held)
+{
+    struct {
+        unsigned char key[SEC_SHA256_LEN];
+        int k;
+    } rows[AUDIENCE];
+    for (size_t i = 0; i < n; i++) {
+        char text[200];
+        snprintf(text, sizeof(text), "%s:%s", campaign, aud_id[eligible[i]]);
+        sec_sha256(rows[i].key, text, strlen(text));
+        rows[i].k = eligible[i];
+    }
+    qsort(rows, n, sizeof(rows[0]), cmp_hash);
+    for (size_t i = 0; i < AUDIENCE; i++)
+        held[i] = false;
+    for (size_t i = 0; i < n_hold; i++)
+        held[rows[i].k] = true;
+}
+
+static void order_for(const char *customer, const char *amount, const char *key)
+{
+    char body[400];
+    snprintf(body, sizeof(body),
+             "{\"customer_id\":\"%s\",\"currency\":\"TRY\",\"items\":[{\"product_id\":\"%s\","
+             "\"quantity\":1,\"unit_price\":\"%s\"}]}",
+             customer, cay, amount);
+    json_t *j = call_as(key, "POST", "/api/orders", body, "application/json", 201);
+    json_decref(j);
+}
+
+static void test_company_send_and_uplift(void **state)
+{
+    (void)state;
+    json_t *gen = call("POST", "/api/campaigns/generate/company",
+                       "{\"goal\":\"LOYALTY_REWARD\",\"target\":{\"budgetTier\":\"LOW\","
+                       "\"loyaltyTier\":\"BRONZE\"}}",
+                       200);
+    const char *id = str(gen, "id");
+    char path[160], upath[160];
+    snprintf(path, sizeof(path), "/api/campaigns/%s/send", id);
+    snprintf(upath, sizeof(upath), "/api/campaigns/%s/uplift", id);
+    refused(ADMIN, "GET", upath, NULL, 404, "id"); /* not sent yet */
+    refused(ADMIN, "POST", path, "{\"channel\":\"sms\"}", 400, "channel");
+    refused(ADMIN, "POST", path, "{\"proposal\":3}", 400, "proposal"); /* 3 proposals */
+    refused(ADMIN, "POST", path, "{\"holdout_pct\":51}", 400, "holdout_pct");
+    refused(ADMIN, "POST", path, "{\"colour\":1}", 400, "colour");
+    char big[700] = "{\"message\":\"";
+    size_t bl = strlen(big);
+    for (int k = 0; k < 501; k++)
+        big[bl++] = 'x'; /* one character over the limit */
+    memcpy(big + bl, "\"}", 3);
+    refused(ADMIN, "POST", path, big, 400, "message");
+    refused(other_key, "POST", path, NULL, 404, "id");
+
+    /* a0 refused marketing, rich is MID, mailonly has no phone: 39 chosen, 25 % = 10 kept out */
+    json_t *j = call("POST", path, "{\"holdout_pct\":25}", 202);
+    assert_string_equal(str(j, "kind"), "company");
+    assert_string_equal(str(j, "offer_type"), "GIFT");
+    assert_float_equal(number(j, "audience"), AUDIENCE - 1, 0);
+    assert_float_equal(number(j, "holdout"), 10, 0);
+    assert_float_equal(number(j, "treatment"), AUDIENCE - 11, 0);
+    assert_float_equal(number(j, "attribution_days"), 7, 0);
+    json_decref(j);
+    refused(ADMIN, "POST", path, NULL, 409, "id"); /* sent once */
+    WAIT_FOR(send_is(id, "sent"), 30000);
+    assert_true(send_is(id, "sent"));
+
+    /* the messages went to exactly the treatment the documented hash picks */
+    int eligible[AUDIENCE];
+    size_t n = 0;
+    for (int k = 1; k < AUDIENCE; k++)
+        eligible[n++] = k;
+    bool held[AUDIENCE];
+    expected_holdout(id, eligible, n, 10, held);
+    j = call("GET", "/api/messages?kind=campaign.offer&limit=500", NULL, 200);
+    json_t *msgs = json_object_get(j, "messages"), *m;
+    size_t i;
+    assert_int_equal(json_array_size(msgs), AUDIENCE - 11);
+    json_array_foreach(msgs, i, m)
+    {
+        const char *to = str(m, "recipient_id");
+        int k = -1;
+        for (int x = 0; x < AUDIENCE; x++)
+            if (strcmp(aud_phone[x], to) == 0)
+                k = x;
+        if (k < 1 || held[k])
+            fail_msg("a campaign message went to %s (a%d), outside the treatment", to, k);
+        assert_string_equal(str(m, "body"), "Size özel: bir sonraki siparişinizde hediyeniz var.");
+    }
+    json_decref(j);
+
+    /* orders after the send: six treatment customers at 60.00, one held-out at 40.00, one
+     * cancelled treatment order that never counts */
+    int t_done = 0, h_done = 0;
+    for (int k = 1; k < AUDIENCE && (t_done < 6 || h_done < 1); k++) {
+        if (!held[k] && t_done < 6) {
+            order_for(aud_id[k], "60.00", ADMIN);
+            t_done++;
+        } else if (held[k] && h_done < 1) {
+            order_for(aud_id[k], "40.00", ADMIN);
+            h_done++;
+        }
+    }
+    for (int k = AUDIENCE - 1; k >= 1; k--) {
+        if (held[k])
+            continue;
+        char body[300];
+        snprintf(body, sizeof(body),
+                 "{\"customer_id\":\"%s\",\"currency\":\"TRY\",\"status\":\"cancelled\","
+                 "\"items\":[{\"product_id\":\"%s\",\"quantity\":1,\"unit_price\":\"99.00\"}]}",
+                 aud_id[k], cay);
+        json_t *o = call("POST", "/api/orders", body, 201);
+        json_decref(o);
+        break;
+    }
+    j = call("GET", upath, NULL, 200);
+    assert_true(json_is_true(json_object_get(json_object_get(j, "window"), "open")));
+    json_t *res = json_object_get(j, "results");
+    assert_int_equal(json_array_size(res), 1);
+    json_t *r0 = json_array_get(res, 0);
+    assert_string_equal(str(r0, "currency"), "TRY");
+    json_t *t = json_object_get(r0, "treatment"), *h = json_object_get(r0, "holdout");
+    assert_float_equal(number(t, "customers"), 29, 0);
+    assert_float_equal(number(t, "converted"), 6, 0);
+    assert_float_equal(number(t, "revenue"), 36000, 0);
+    assert_float_equal(number(h, "customers"), 10, 0);
+    assert_float_equal(number(h, "converted"), 1, 0);
+    assert_float_equal(number(h, "revenue_per_customer"), 400, 1e-9);
+    /* by hand (uplift.h): rates 6/29 and 1/10; Wald se; revenue 36000/29 against 400, Welch se */
+    double pt = 6.0 / 29, ph = 0.1;
+    double se = sqrt(pt * (1 - pt) / 29 + ph * (1 - ph) / 10);
+    json_t *cd = json_object_get(r0, "conversion_diff");
+    assert_float_equal(number(cd, "estimate"), pt - ph, 1e-9);
+    assert_float_equal(number(cd, "ci95_low"), pt - ph - 1.959964 * se, 1e-9);
+    double mt = 36000.0 / 29, vt = (6 * 6000.0 * 6000 - 29 * mt * mt) / 28;
+    double vh = (4000.0 * 4000 - 10 * 400.0 * 400) / 9;
+    double rse = sqrt(vt / 29 + vh / 10);
+    json_t *rd = json_object_get(r0, "revenue_per_customer_diff");
+    assert_float_equal(number(rd, "estimate"), mt - 400, 1e-6);
+    assert_float_equal(number(rd, "ci95_high"), mt - 400 + 1.959964 * rse, 1e-6);
+    json_decref(j);
+    refused(other_key, "GET", upath, NULL, 404, "id");
+    refused(other_key, "GET", path, NULL, 404, "id");
+    json_decref(gen);
+}
+
+static void test_personal_send(void **state)
+{
+    (void)state;
+    json_t *gen = personal(aud_id[2]);
+    char path[160];
+    snprintf(path, sizeof(path), "/api/campaigns/%s/send", str(gen, "id"));
+    refused(ADMIN, "POST", path, "{\"holdout_pct\":10}", 400, "holdout_pct");
+    refused(ADMIN, "POST", path, "{\"channel\":\"email\"}", 400, "audience"); /* no email */
+    json_t *j = call("POST", path, "{\"message\":\"Merhaba! Size özel bir çay.\"}", 202);
+    assert_float_equal(number(j, "audience"), 1, 0);
+    assert_float_equal(number(j, "holdout"), 0, 0);
+    json_decref(j);
+    WAIT_FOR(send_is(str(gen, "id"), "sent"), 30000);
+    j = call("GET", "/api/messages?kind=campaign.offer&limit=500", NULL, 200);
+    json_t *m0 = json_array_get(json_object_get(j, "messages"), 0); /* newest first */
+    assert_string_equal(str(m0, "recipient_id"), aud_phone[2]);
+    assert_string_equal(str(m0, "body"), "Merhaba! Size özel bir çay.");
+    json_decref(j);
+    json_decref(gen);
+
+    /* by email to a customer who has only an email */
+    gen = personal(mailonly);
+    snprintf(path, sizeof(path), "/api/campaigns/%s/send", str(gen, "id"));
+    refused(ADMIN, "POST", path, NULL, 400, "audience"); /* WhatsApp: no phone */
+    json_decref(call("POST", path, "{\"channel\":\"email\"}", 202));
+    WAIT_FOR(send_is(str(gen, "id"), "sent"), 30000);
+    j = call("GET", "/api/messages?kind=campaign.offer&limit=1", NULL, 200);
+    m0 = json_array_get(json_object_get(j, "messages"), 0);
+    assert_string_equal(str(m0, "channel"), "email");
+    assert_string_equal(str(m0, "email"), "mail@example.com");
+    json_decref(j);
+    json_decref(gen);
+
+    /* erasing the person removes their campaign's send and their place in any audience */
+    json_decref(call("POST", "/api/privacy/erase", "{\"email\":\"mail@example.com\"}", 200));
+    refused(ADMIN, "GET", path, NULL, 404, "id");
+}
+
 int main(void)
 {
     if (!harness_backend_available())
@@ -727,7 +1078,13 @@ int main(void)
         cmocka_unit_test(test_model_timeout),
         cmocka_unit_test(test_model_company),
     };
+    const struct CMUnitTest delivery[] = {
+        cmocka_unit_test(test_intel_config),
+        cmocka_unit_test(test_company_send_and_uplift),
+        cmocka_unit_test(test_personal_send),
+    };
     int failed = cmocka_run_group_tests_name("rules", rules, setup_rules, teardown);
     failed += cmocka_run_group_tests_name("model", model, setup_model, teardown);
+    failed += cmocka_run_group_tests_name("delivery", delivery, setup_rules, teardown);
     return failed;
 }

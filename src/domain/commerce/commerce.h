@@ -137,6 +137,8 @@ int commerce_order_status_parse(const char *text, const char *field,
 /* Whether an order in this status counts as the customer's spend (pending, paid, fulfilled,
  * partially_refunded). */
 bool commerce_order_status_counts(enum commerce_order_status s);
+/* The same rule in SQL: `status NOT IN` this list is an order that counts as spend. */
+#define COMMERCE_ORDER_NOT_SPEND_SQL "('cancelled', 'refunded')"
 
 /*
  * Text field checks, each ERR_INVALID naming `field`: commerce_text_check wants 1 to

@@ -6,6 +6,7 @@
  */
 #include "domain/flash/flash.h"
 #include "json/json.h"
+#include "json/settings.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -51,60 +52,60 @@ double flash_buyer_reliability(const struct flash_buyer *b)
  * radius of 50 m..20 km; windows of at most FLASH_WINDOW_MAX_MINUTES, starting up to a day
  * ahead; time zones from UTC-12 to UTC+14.
  */
-const struct flash_setting flash_settings[] = {
-    {"weights.demand", FLASH_SETTING_NUMBER, 0, 10, 0.35, W(FLASH_C_DEMAND),
+const struct settings_field flash_settings[] = {
+    {"weights.demand", SETTINGS_NUMBER, 0, 10, 0.35, W(FLASH_C_DEMAND),
      "weight of active matching demand nearby"},
-    {"weights.density", FLASH_SETTING_NUMBER, 0, 10, 0.2, W(FLASH_C_DENSITY),
+    {"weights.density", SETTINGS_NUMBER, 0, 10, 0.2, W(FLASH_C_DENSITY),
      "weight of how idle the seller is"},
-    {"weights.precommit", FLASH_SETTING_NUMBER, 0, 10, 0.15, W(FLASH_C_PRECOMMIT),
+    {"weights.precommit", SETTINGS_NUMBER, 0, 10, 0.15, W(FLASH_C_PRECOMMIT),
      "weight of pre-commits already given"},
-    {"weights.category", FLASH_SETTING_NUMBER, 0, 10, 0.15, W(FLASH_C_CATEGORY),
+    {"weights.category", SETTINGS_NUMBER, 0, 10, 0.15, W(FLASH_C_CATEGORY),
      "weight of the share of nearby demand in the seller's category"},
-    {"weights.distance", FLASH_SETTING_NUMBER, 0, 10, 0.15, W(FLASH_C_DISTANCE),
+    {"weights.distance", SETTINGS_NUMBER, 0, 10, 0.15, W(FLASH_C_DISTANCE),
      "weight of how close the matching buyers are"},
-    {"threshold", FLASH_SETTING_NUMBER, 0, 1, 0.5, CFG(threshold),
+    {"threshold", SETTINGS_NUMBER, 0, 1, 0.5, CFG(threshold),
      "windows open at a score at or above this"},
-    {"radius_m", FLASH_SETTING_NUMBER, 50, 20000, 1000, CFG(radius_m),
+    {"radius_m", SETTINGS_NUMBER, 50, 20000, 1000, CFG(radius_m),
      "buyers within this many metres are eligible"},
-    {"window_minutes", FLASH_SETTING_INT, 1, FLASH_WINDOW_MAX_MINUTES, 10, CFG(window_minutes),
+    {"window_minutes", SETTINGS_INT, 1, FLASH_WINDOW_MAX_MINUTES, 10, CFG(window_minutes),
      "length of an engine's window"},
-    {"lead_minutes", FLASH_SETTING_INT, 0, 1440, 5, CFG(lead_minutes),
+    {"lead_minutes", SETTINGS_INT, 0, 1440, 5, CFG(lead_minutes),
      "a window starts this long after it is generated"},
-    {"min_participants", FLASH_SETTING_INT, 1, 10000, 2, CFG(min_participants),
+    {"min_participants", SETTINGS_INT, 1, 10000, 2, CFG(min_participants),
      "pre-commits a window needs at its start, or it is cancelled"},
-    {"scan_interval_s", FLASH_SETTING_INT, 0, 86400, 60, CFG(scan_interval_s),
+    {"scan_interval_s", SETTINGS_INT, 0, 86400, 60, CFG(scan_interval_s),
      "seconds between automatic scans; 0 turns them off"},
-    {"demand_target", FLASH_SETTING_INT, 1, 10000, 5, CFG(demand_target),
+    {"demand_target", SETTINGS_INT, 1, 10000, 5, CFG(demand_target),
      "matching buyers at which the demand component is full"},
-    {"max_offers_per_buyer_per_day", FLASH_SETTING_INT, 0, 100, 3,
-     CFG(max_offers_per_buyer_per_day), "offers one buyer receives a day at most"},
-    {"tz_offset_min", FLASH_SETTING_INT, -720, 840, 180, CFG(tz_offset_min),
+    {"max_offers_per_buyer_per_day", SETTINGS_INT, 0, 100, 3, CFG(max_offers_per_buyer_per_day),
+     "offers one buyer receives a day at most"},
+    {"tz_offset_min", SETTINGS_INT, -720, 840, 180, CFG(tz_offset_min),
      "local time of the city, minutes east of UTC"},
-    {"walk_m_per_min", FLASH_SETTING_NUMBER, 20, 200, 80, CFG(walk_m_per_min),
+    {"walk_m_per_min", SETTINGS_NUMBER, 20, 200, 80, CFG(walk_m_per_min),
      "walking speed in metres per minute (80 = 4.8 km/h) for arrival times"},
-    {"walk_detour", FLASH_SETTING_NUMBER, 1, 3, 1.3, CFG(walk_detour),
+    {"walk_detour", SETTINGS_NUMBER, 1, 3, 1.3, CFG(walk_detour),
      "street distance over straight-line distance for arrival times"},
-    {"seller_cooldown_minutes", FLASH_SETTING_INT, 0, 10080, 120, CFG(seller_cooldown_minutes),
+    {"seller_cooldown_minutes", SETTINGS_INT, 0, 10080, 120, CFG(seller_cooldown_minutes),
      "after a seller declines, no new question for this long unless they report idle again"},
-    {"max_questions_per_seller_per_day", FLASH_SETTING_INT, 0, 100, 4,
+    {"max_questions_per_seller_per_day", SETTINGS_INT, 0, 100, 4,
      CFG(max_questions_per_seller_per_day), "engine questions one seller receives a day at most"},
-    {"learning", FLASH_SETTING_INT, 0, 2, FLASH_LEARNING_OFF, CFG(learning),
+    {"learning", SETTINGS_INT, 0, 2, FLASH_LEARNING_OFF, CFG(learning),
      "how an engine window's discount is chosen: 0 the distance tiers, 1 the learning policy "
      "(learns per seller and category which tier discount brings visits, exploring within "
      "learning_max_regret), 2 the learning policy without exploring"},
-    {"learning_max_regret", FLASH_SETTING_NUMBER, 0, 1, 0.05, CFG(learning_max_regret),
+    {"learning_max_regret", SETTINGS_NUMBER, 0, 1, 0.05, CFG(learning_max_regret),
      "the learning policy never tries a discount whose expected value (visit rate x margin) is "
      "more than this below the best one's"},
-    {"traffic_fee", FLASH_SETTING_INT, 0, 100000000, 0, CFG(traffic_fee),
+    {"traffic_fee", SETTINGS_INT, 0, 100000000, 0, CFG(traffic_fee),
      "the micro-traffic fee a seller owes per redeemed visit, in minor units of the seller's "
      "currency (150 = 1.50 TRY); 0 charges nothing"},
 };
 const size_t flash_settings_count = sizeof(flash_settings) / sizeof(flash_settings[0]);
 
-const struct flash_setting flash_tier_fields[] = {
-    {"max_m", FLASH_SETTING_NUMBER, 1, 20000, 0, offsetof(struct flash_tier, max_m),
+const struct settings_field flash_tier_fields[] = {
+    {"max_m", SETTINGS_NUMBER, 1, 20000, 0, offsetof(struct flash_tier, max_m),
      "buyers closer than this many metres get the tier's discount"},
-    {"discount", FLASH_SETTING_INT, 0, 90, 0, offsetof(struct flash_tier, discount), "percent"},
+    {"discount", SETTINGS_INT, 0, 90, 0, offsetof(struct flash_tier, discount), "percent"},
 };
 const size_t flash_tier_fields_count = sizeof(flash_tier_fields) / sizeof(flash_tier_fields[0]);
 
@@ -112,77 +113,19 @@ const struct flash_tier flash_default_tiers[] = {{300, 15}, {600, 20}, {900, 30}
 const size_t flash_default_tiers_count =
     sizeof(flash_default_tiers) / sizeof(flash_default_tiers[0]);
 
-static double value_of(const void *base, const struct flash_setting *f)
-{
-    const char *p = (const char *)base + f->offset;
-    if (f->type == FLASH_SETTING_INT) {
-        int v;
-        memcpy(&v, p, sizeof(v));
-        return v;
-    }
-    double v;
-    memcpy(&v, p, sizeof(v));
-    return v;
-}
-
-static void set_value(void *base, const struct flash_setting *f, double v)
-{
-    char *p = (char *)base + f->offset;
-    if (f->type == FLASH_SETTING_INT) {
-        int i = (int)v;
-        memcpy(p, &i, sizeof(i));
-    } else {
-        memcpy(p, &v, sizeof(v));
-    }
-}
-
-static bool in_range(double v, double lo, double hi)
-{
-    return isfinite(v) && v >= lo && v <= hi;
-}
-
-/* Whether JSON value `v` fits setting `f`: the right type and within the range. */
-static bool json_fits(json_t *v, const struct flash_setting *f)
-{
-    if (f->type == FLASH_SETTING_INT)
-        return json_is_integer(v) && in_range((double)json_integer_value(v), f->min, f->max);
-    return json_is_number(v) && in_range(json_number_value(v), f->min, f->max);
-}
-
-static json_t *json_value(const void *base, const struct flash_setting *f)
-{
-    double v = value_of(base, f);
-    return f->type == FLASH_SETTING_INT ? json_integer((json_int_t)v) : json_real(v);
-}
-
-/* The member at dotted `name` ("weights.demand"), or NULL. */
-static json_t *member(json_t *root, const char *name)
-{
-    const char *dot = strchr(name, '.');
-    if (!dot)
-        return json_object_get(root, name);
-    char parent[64];
-    snprintf(parent, sizeof(parent), "%.*s", (int)(dot - name), name);
-    return json_object_get(json_object_get(root, parent), dot + 1);
-}
-
 void flash_config_default(struct flash_config *c)
 {
     memset(c, 0, sizeof(*c));
-    for (size_t i = 0; i < flash_settings_count; i++)
-        set_value(c, &flash_settings[i], flash_settings[i].def);
+    settings_defaults(flash_settings, flash_settings_count, c);
     c->n_tiers = (int)flash_default_tiers_count;
     memcpy(c->tiers, flash_default_tiers, sizeof(flash_default_tiers));
 }
 
 int flash_config_validate(const struct flash_config *c, struct err *e)
 {
-    for (size_t i = 0; i < flash_settings_count; i++) {
-        const struct flash_setting *f = &flash_settings[i];
-        if (!in_range(value_of(c, f), f->min, f->max))
-            return err_set_field(e, ERR_INVALID, f->name, "%s must be between %g and %g", f->name,
-                                 f->min, f->max);
-    }
+    int rc = settings_check(flash_settings, flash_settings_count, c, NULL, e);
+    if (rc)
+        return rc;
     double wsum = 0;
     for (int i = 0; i < FLASH_N_COMPONENTS; i++)
         wsum += c->weights[i];
@@ -193,13 +136,10 @@ int flash_config_validate(const struct flash_config *c, struct err *e)
                              FLASH_MAX_TIERS);
     char field[64];
     for (int i = 0; i < c->n_tiers; i++) {
-        for (size_t k = 0; k < flash_tier_fields_count; k++) {
-            const struct flash_setting *f = &flash_tier_fields[k];
-            snprintf(field, sizeof(field), "tiers[%d].%s", i, f->name);
-            if (!in_range(value_of(&c->tiers[i], f), f->min, f->max))
-                return err_set_field(e, ERR_INVALID, field, "%s must be between %g and %g", field,
-                                     f->min, f->max);
-        }
+        snprintf(field, sizeof(field), "tiers[%d].", i);
+        rc = settings_check(flash_tier_fields, flash_tier_fields_count, &c->tiers[i], field, e);
+        if (rc)
+            return rc;
         snprintf(field, sizeof(field), "tiers[%d].max_m", i);
         if (i > 0 && c->tiers[i].max_m <= c->tiers[i - 1].max_m)
             return err_set_field(e, ERR_INVALID, field, "%s must be greater than tiers[%d].max_m",
@@ -232,28 +172,11 @@ int flash_config_validate(const struct flash_config *c, struct err *e)
 json_t *flash_config_to_json(const struct flash_config *c)
 {
     json_t *root = json_object();
-    for (size_t i = 0; i < flash_settings_count; i++) {
-        const struct flash_setting *f = &flash_settings[i];
-        const char *dot = strchr(f->name, '.');
-        if (!dot) {
-            json_object_set_new(root, f->name, json_value(c, f));
-            continue;
-        }
-        char parent[64];
-        snprintf(parent, sizeof(parent), "%.*s", (int)(dot - f->name), f->name);
-        json_t *o = json_object_get(root, parent);
-        if (!o) {
-            o = json_object();
-            json_object_set_new(root, parent, o);
-        }
-        json_object_set_new(o, dot + 1, json_value(c, f));
-    }
+    settings_to_json(flash_settings, flash_settings_count, c, root);
     json_t *tiers = json_array();
     for (int i = 0; i < c->n_tiers && i < FLASH_MAX_TIERS; i++) {
         json_t *t = json_object();
-        for (size_t k = 0; k < flash_tier_fields_count; k++)
-            json_object_set_new(t, flash_tier_fields[k].name,
-                                json_value(&c->tiers[i], &flash_tier_fields[k]));
+        settings_to_json(flash_tier_fields, flash_tier_fields_count, &c->tiers[i], t);
         json_array_append_new(tiers, t);
     }
     json_object_set_new(root, "tiers", tiers);
@@ -262,71 +185,6 @@ json_t *flash_config_to_json(const struct flash_config *c)
         json_array_append_new(extra, json_string(c->extra_categories[i]));
     json_object_set_new(root, "extra_categories", extra);
     return root;
-}
-
-/* Read setting `f` at `path` of `root` into base when present (strict: errors name the path). */
-static int merge_one(json_t *root, const char *path, const struct flash_setting *f, void *base,
-                     struct err *e)
-{
-    if (f->type == FLASH_SETTING_INT) {
-        int64_t v = (int64_t)value_of(base, f);
-        int rc = json_get_i64(root, path, false, (int64_t)f->min, (int64_t)f->max, &v, e);
-        if (!rc)
-            set_value(base, f, (double)v);
-        return rc;
-    }
-    double v = value_of(base, f);
-    int rc = json_get_f64(root, path, false, f->min, f->max, &v, e);
-    if (!rc)
-        set_value(base, f, v);
-    return rc;
-}
-
-/* Unknown members of `patch` and of its objects (weights), from the table's names. */
-static int reject_unknown(json_t *patch, struct err *e)
-{
-    const char *top[FLASH_N_COMPONENTS + 32];
-    char parents[4][64]; /* the nested objects' names */
-    size_t n = 0, np = 0;
-    top[n++] = "tiers";
-    top[n++] = "extra_categories";
-    for (size_t i = 0; i < flash_settings_count; i++) {
-        const char *name = flash_settings[i].name;
-        const char *dot = strchr(name, '.');
-        char parent[64];
-        snprintf(parent, sizeof(parent), "%.*s", (int)(dot ? dot - name : (int)strlen(name)), name);
-        bool seen = false;
-        for (size_t k = 0; k < n && !seen; k++)
-            seen = strcmp(top[k], parent) == 0;
-        if (seen)
-            continue;
-        if (!dot) {
-            top[n++] = name;
-            continue;
-        }
-        if (np == sizeof(parents) / sizeof(parents[0]))
-            return err_set(e, ERR_INTERNAL, "too many nested settings objects");
-        snprintf(parents[np], sizeof(parents[np]), "%s", parent);
-        top[n++] = parents[np++];
-        /* a nested object: its own members */
-        const char *sub[FLASH_N_COMPONENTS + 1];
-        size_t m = 0;
-        for (size_t j = 0; j < flash_settings_count; j++) {
-            const char *nj = flash_settings[j].name;
-            if (strncmp(nj, parent, strlen(parent)) == 0 && nj[strlen(parent)] == '.' &&
-                m < FLASH_N_COMPONENTS)
-                sub[m++] = nj + strlen(parent) + 1;
-        }
-        sub[m] = NULL;
-        json_t *o = NULL;
-        int rc = json_get_object(patch, parent, false, &o, e);
-        if (!rc && o)
-            rc = json_reject_unknown(patch, parent, sub, e);
-        if (rc)
-            return rc;
-    }
-    top[n] = NULL;
-    return json_reject_unknown(patch, "", top, e);
 }
 
 static int merge_tiers(json_t *patch, struct flash_config *c, struct err *e)
@@ -358,7 +216,7 @@ static int merge_tiers(json_t *patch, struct flash_config *c, struct err *e)
             if (!json_object_get(json_array_get(tiers, i), flash_tier_fields[k].name))
                 rc = err_set_field(e, ERR_INVALID, path, "%s is required", path);
             else
-                rc = merge_one(wrap, path, &flash_tier_fields[k], &c->tiers[i], e);
+                rc = settings_merge_one(wrap, path, &flash_tier_fields[k], &c->tiers[i], e);
         }
         json_decref(wrap);
     }
@@ -395,9 +253,8 @@ int flash_config_merge(struct flash_config *c, json_t *patch, struct err *e)
     if (!json_is_object(patch))
         return err_set(e, ERR_INVALID, "the configuration must be a JSON object");
     struct flash_config next = *c;
-    int rc = reject_unknown(patch, e);
-    for (size_t i = 0; !rc && i < flash_settings_count; i++)
-        rc = merge_one(patch, flash_settings[i].name, &flash_settings[i], &next, e);
+    static const char *const lists[] = {"tiers", "extra_categories", NULL};
+    int rc = settings_merge(flash_settings, flash_settings_count, patch, lists, &next, e);
     if (!rc)
         rc = merge_tiers(patch, &next, e);
     if (!rc)
@@ -419,12 +276,7 @@ int flash_config_decode(const char *text, struct flash_config *out, struct err *
         json_decref(root);
         return err_set(e, ERR_INVALID, "stored flash configuration is not a JSON object");
     }
-    for (size_t i = 0; i < flash_settings_count; i++) {
-        const struct flash_setting *f = &flash_settings[i];
-        json_t *v = member(root, f->name);
-        if (json_fits(v, f))
-            set_value(out, f, json_number_value(v));
-    }
+    settings_decode(flash_settings, flash_settings_count, root, out);
     json_t *tiers = json_object_get(root, "tiers");
     size_t n = json_array_size(tiers);
     struct flash_config t = *out;
@@ -433,9 +285,9 @@ int flash_config_decode(const char *text, struct flash_config *out, struct err *
     for (size_t i = 0; ok && i < n; i++) {
         for (size_t k = 0; ok && k < flash_tier_fields_count; k++) {
             json_t *v = json_object_get(json_array_get(tiers, i), flash_tier_fields[k].name);
-            ok = json_fits(v, &flash_tier_fields[k]);
+            ok = settings_json_fits(v, &flash_tier_fields[k]);
             if (ok)
-                set_value(&t.tiers[i], &flash_tier_fields[k], json_number_value(v));
+                settings_set(&t.tiers[i], &flash_tier_fields[k], json_number_value(v));
         }
     }
     if (ok) {

@@ -10,6 +10,7 @@
 
 #include "core/err.h"
 #include "domain/understand/understand.h"
+#include "json/settings.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -178,25 +179,15 @@ enum {
 /*
  * The settings, declared once. Each row: the name (its JSON path in the config API and in
  * storage: "radius_m", "weights.demand"), its type, its inclusive range, its default, and where
- * it lives in struct flash_config. Defaults, validation, storage encode/decode, GET and PUT
- * /api/campaigns/config read this table, and tests/unit/http/test_openapi.c checks the OpenAPI
- * schema against it. The two lists, tiers and extra_categories, are declared beside it:
- * flash_tier_fields[] (offsets into struct flash_tier), FLASH_MAX_TIERS,
- * FLASH_MAX_EXTRA_CATEGORIES.
+ * it lives in struct flash_config (json/settings.h). Defaults, validation, storage encode/decode,
+ * GET and PUT /api/campaigns/config read this table through json/settings.h, and
+ * tests/unit/http/test_openapi.c checks the OpenAPI schema against it. The two lists, tiers and
+ * extra_categories, are declared beside it: flash_tier_fields[] (offsets into struct flash_tier),
+ * FLASH_MAX_TIERS, FLASH_MAX_EXTRA_CATEGORIES.
  */
-enum flash_setting_type { FLASH_SETTING_INT = 0, FLASH_SETTING_NUMBER };
-struct flash_setting {
-    const char *name;
-    enum flash_setting_type type;
-    double min;
-    double max;
-    double def; /* for tier fields: unused (the default tiers are flash_default_tiers[]) */
-    size_t offset;
-    const char *doc; /* one line for people */
-};
-extern const struct flash_setting flash_settings[];
+extern const struct settings_field flash_settings[];
 extern const size_t flash_settings_count;
-extern const struct flash_setting flash_tier_fields[]; /* "max_m", "discount" */
+extern const struct settings_field flash_tier_fields[]; /* "max_m", "discount" */
 extern const size_t flash_tier_fields_count;
 extern const struct flash_tier flash_default_tiers[]; /* 300/600/900 m at 15/20/30 % */
 extern const size_t flash_default_tiers_count;

@@ -54,7 +54,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* No tenant setting bounds a campaign's discount yet: this one does. */
+/* The default of the tenant's campaigns.max_discount (intel_config.h). */
 #define PLANNER_MAX_DISCOUNT 30
 /* Products offered to the model and the rules. */
 #define PLANNER_CATALOG_MAX 50

@@ -4,6 +4,7 @@
  * only, the model through net/llm. Tests: tests/integration/0026-campaigns.c.
  */
 #include "domain/intel/planner_service.h"
+#include "domain/intel/intel_config.h"
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/crypto.h"
@@ -117,8 +118,10 @@ static int catalog_load(struct db_conn *c, int64_t tenant, const struct intel_si
         return db_step_error(e);
     out->items = items;
     out->n = n;
-    out->max_discount = PLANNER_MAX_DISCOUNT;
-    return 0;
+    struct intel_config cfg;
+    rc = intel_config_get(c, tenant, &cfg, e);
+    out->max_discount = cfg.max_discount;
+    return rc;
 }
 
 /* A believed answer's products get their catalogue names, as the rules' have. */
@@ -407,8 +410,12 @@ int planner_company_generate(struct db_conn *c, int64_t tenant, const struct llm
     if (!goal || !*goal || strlen(goal) > PLANNER_GOAL_MAX || !str_utf8_valid(goal, strlen(goal)))
         return err_set_field(e, ERR_INVALID, "goal", "goal must be 1..%d characters",
                              PLANNER_GOAL_MAX);
-    /* the constraints' maxDiscount lowers the bound for the model as for the rules */
-    int bound = PLANNER_MAX_DISCOUNT;
+    /* the tenant's cap, lowered by the constraints' maxDiscount, for the model as for the rules */
+    struct intel_config cfg;
+    int rc = intel_config_get(c, tenant, &cfg, e);
+    if (rc)
+        return rc;
+    int bound = cfg.max_discount;
     json_t *md = constraints ? json_object_get(constraints, "maxDiscount") : NULL;
     if (json_is_number(md) && json_number_value(md) >= 0 && json_number_value(md) < bound)
         bound = (int)json_number_value(md);
@@ -431,7 +438,7 @@ int planner_company_generate(struct db_conn *c, int64_t tenant, const struct llm
                         .planner = out->planner,
                         .campaign = dump(out->campaign, a)};
     fill_from_ask(&w, &k, asked);
-    int rc = log_insert(c, tenant, &w, now_ms, a, &out->id, e);
+    rc = log_insert(c, tenant, &w, now_ms, a, &out->id, e);
     count_plan(true, &k);
     if (!rc)
         log_info("msg=\"campaign planned\" tenant=%lld id=%s kind=company planner=%s "

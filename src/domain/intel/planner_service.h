@@ -57,9 +57,9 @@ int planner_personal_generate(struct db_conn *c, int64_t tenant, const struct ll
 
 /*
  * Company proposals for `goal` (1..PLANNER_GOAL_MAX chars) with `constraints` and `target`
- * (objects or NULL), logged. A constraints.maxDiscount below PLANNER_MAX_DISCOUNT bounds the
- * proposals' discount instead (for the model's as for the rules'). ERR_INVALID naming "goal" for
- * a bad goal.
+ * (objects or NULL), logged. A constraints.maxDiscount below the tenant's campaigns.max_discount
+ * (intel_config.h) bounds the proposals' discount instead (for the model's as for the rules').
+ * ERR_INVALID naming "goal" for a bad goal.
  */
 int planner_company_generate(struct db_conn *c, int64_t tenant, const struct llm_config *llm,
                              const char *goal, json_t *constraints, json_t *target, int64_t now_ms,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The profile batch (see profile_batch.h). */
 #include "domain/intel/profile_batch.h"
+#include "domain/intel/intel_config.h"
 #include "core/arena.h"
 #include "core/log.h"
 #include "core/money.h"
@@ -124,8 +125,10 @@ static int run_state_load(struct db_conn *c, int64_t tenant, int64_t as_of_ms, s
     int exponent = st->model.currency[0] && !money_currency_find(st->model.currency, &cur, &me)
                        ? cur->exponent
                        : 2;
-    intel_profile_config_default(&st->cfg, exponent);
-    return 0;
+    struct intel_config cfg;
+    rc = intel_config_get(c, tenant, &cfg, e);
+    intel_config_profile(&cfg, exponent, &st->cfg);
+    return rc; /* the caller frees st either way */
 }
 
 static char *model_json(const struct intel_model *m)

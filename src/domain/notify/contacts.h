@@ -76,4 +76,13 @@ int contacts_set_state(struct db_conn *c, int64_t tenant, const char *phone, con
     "COALESCE((SELECT ct.marketing_consent FROM contacts ct WHERE ct.tenant_id = " tenant_expr     \
     " AND ct.phone = " phone_expr "), 1)"
 
+/*
+ * The same for a person known by phone and/or email (a shop's customer): 0 when a contact with
+ * that phone, or with that email (case-insensitively), refused marketing; 1 otherwise.
+ */
+#define CONTACTS_PERSON_MARKETING_SQL(tenant_expr, phone_expr, email_expr)                         \
+    "COALESCE((SELECT min(ct.marketing_consent) FROM contacts ct WHERE ct.tenant_id "              \
+    "= " tenant_expr " AND (ct.phone = " phone_expr " OR (ct.email <> '' AND lower(ct.email) = "   \
+    "lower(" email_expr ")))), 1)"
+
 #endif

@@ -19,10 +19,10 @@
 #include <string.h>
 
 /* The setting's value in c, as a double. */
-static double value(const struct flash_config *c, const struct flash_setting *f)
+static double value(const struct flash_config *c, const struct settings_field *f)
 {
     const char *p = (const char *)c + f->offset;
-    if (f->type == FLASH_SETTING_INT) {
+    if (f->type == SETTINGS_INT) {
         int v;
         memcpy(&v, p, sizeof(v));
         return v;
@@ -72,7 +72,7 @@ static void test_table(void **state)
     assert_int_equal(flash_config_validate(&c, &e), 0);
     assert_true(flash_settings_count >= 14);
     for (size_t i = 0; i < flash_settings_count; i++) {
-        const struct flash_setting *f = &flash_settings[i];
+        const struct settings_field *f = &flash_settings[i];
         assert_true(f->min <= f->def && f->def <= f->max);
         assert_true(value(&c, f) == f->def);
         assert_non_null(f->doc);
@@ -93,12 +93,12 @@ static void test_round_trip(void **state)
 {
     (void)state;
     for (size_t i = 0; i < flash_settings_count; i++) {
-        const struct flash_setting *f = &flash_settings[i];
+        const struct settings_field *f = &flash_settings[i];
         double edges[2] = {f->min, f->max};
         for (int k = 0; k < 2; k++) {
             /* weights may not all be 0: others keep their defaults, so the sum stays positive */
             char v[64];
-            snprintf(v, sizeof(v), f->type == FLASH_SETTING_INT ? "%.0f" : "%.17g", edges[k]);
+            snprintf(v, sizeof(v), f->type == SETTINGS_INT ? "%.0f" : "%.17g", edges[k]);
             json_t *patch = patch_of(f->name, v);
             struct flash_config c;
             flash_config_default(&c);
@@ -124,15 +124,15 @@ static void test_merge_refuses(void **state)
 {
     (void)state;
     for (size_t i = 0; i < flash_settings_count; i++) {
-        const struct flash_setting *f = &flash_settings[i];
-        const double step = f->type == FLASH_SETTING_INT ? 1 : 0.001;
+        const struct settings_field *f = &flash_settings[i];
+        const double step = f->type == SETTINGS_INT ? 1 : 0.001;
         char v[64];
         snprintf(v, sizeof(v), "%.17g", f->min - step);
         refused(v, patch_of(f->name, v), f->name);
         snprintf(v, sizeof(v), "%.17g", f->max + step);
         refused(v, patch_of(f->name, v), f->name);
         refused("\"5\"", patch_of(f->name, "\"5\""), f->name);
-        if (f->type == FLASH_SETTING_INT)
+        if (f->type == SETTINGS_INT)
             refused("1.5", patch_of(f->name, "1.5"), f->name);
     }
     /* unknown fields, at the top and inside weights */

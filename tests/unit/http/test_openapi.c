@@ -6,6 +6,7 @@
  * ICESHOP_OPENAPI_CHECK=1 it also runs scripts/openapi-check.sh (a real OpenAPI 3.1 validator).
  */
 #include "domain/flash/flash.h"
+#include "domain/intel/intel_config.h"
 #include "http/router.h"
 #include "http/routes.h"
 
@@ -433,13 +434,13 @@ static double num_of(json_t *o, const char *k)
 }
 
 /* One setting's schema: its type, minimum, maximum (and default when `with_default`). */
-static void check_setting(const char *where, json_t *schema, const struct flash_setting *f,
+static void check_setting(const char *where, json_t *schema, const struct settings_field *f,
                           bool with_default)
 {
     if (!schema)
         fail_msg("%s: %s is not documented", where, f->name);
     const char *type = json_string_value(json_object_get(schema, "type"));
-    const char *want = f->type == FLASH_SETTING_INT ? "integer" : "number";
+    const char *want = f->type == SETTINGS_INT ? "integer" : "number";
     if (!type || strcmp(type, want) != 0)
         fail_msg("%s: %s is \"%s\", the table says %s", where, f->name, type ? type : "?", want);
     if (!json_is_number(json_object_get(schema, "minimum")) || num_of(schema, "minimum") != f->min)
@@ -479,7 +480,7 @@ static void test_flash_settings_match(void **state)
         assert_non_null(props);
         size_t documented = 0;
         for (size_t i = 0; i < flash_settings_count; i++) {
-            const struct flash_setting *f = &flash_settings[i];
+            const struct settings_field *f = &flash_settings[i];
             const char *dot = strchr(f->name, '.');
             json_t *schema;
             if (dot) {
@@ -527,6 +528,60 @@ static void test_flash_settings_match(void **state)
     }
 }
 
+/* The schema of a setting named "a" or "a.b" in `props`, or NULL. */
+static json_t *setting_schema(json_t *props, const char *name)
+{
+    const char *dot = strchr(name, '.');
+    if (!dot)
+        return json_object_get(props, name);
+    char parent[64];
+    snprintf(parent, sizeof(parent), "%.*s", (int)(dot - name), name);
+    return json_object_get(json_object_get(json_object_get(props, parent), "properties"), dot + 1);
+}
+
+/*
+ * IntelConfig and IntelConfigUpdate state each setting's range and default as intel_settings[]
+ * declares them (src/domain/intel/intel_config.c), and document nothing else.
+ */
+static void test_intel_settings_match(void **state)
+{
+    (void)state;
+    const char *names[] = {"IntelConfig", "IntelConfigUpdate"};
+    for (size_t n = 0; n < 2; n++) {
+        char ref[64];
+        snprintf(ref, sizeof(ref), "#/components/schemas/%s", names[n]);
+        json_t *props = json_object_get(resolve(pointer(fx.doc, ref)), "properties");
+        assert_non_null(props);
+        size_t leaves = 0;
+        for (size_t i = 0; i < intel_settings_count; i++)
+            check_setting(names[n], setting_schema(props, intel_settings[i].name),
+                          &intel_settings[i], true);
+        const char *key;
+        json_t *v;
+        json_object_foreach(props, key, v)
+        {
+            json_t *sub = json_object_get(v, "properties");
+            const char *leaf;
+            json_t *lv;
+            json_object_foreach(sub, leaf, lv)
+            {
+                char full[128];
+                snprintf(full, sizeof(full), "%s.%s", key, leaf);
+                bool declared = false;
+                for (size_t i = 0; i < intel_settings_count && !declared; i++)
+                    declared = strcmp(intel_settings[i].name, full) == 0;
+                if (!declared)
+                    fail_msg("%s documents %s, which intel_settings[] does not declare", names[n],
+                             full);
+                leaves++;
+            }
+            if (!sub)
+                fail_msg("%s documents %s, which intel_settings[] does not declare", names[n], key);
+        }
+        assert_int_equal(leaves, intel_settings_count);
+    }
+}
+
 static void test_validator(void **state)
 {
     (void)state;
@@ -565,6 +620,7 @@ int main(void)
         cmocka_unit_test(test_operations_match_table),
         cmocka_unit_test(test_error_responses_resolve),
         cmocka_unit_test(test_flash_settings_match),
+        cmocka_unit_test(test_intel_settings_match),
         cmocka_unit_test(test_validator),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
