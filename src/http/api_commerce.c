@@ -496,11 +496,13 @@ static json_t *items_json(const struct commerce_item *items, size_t n,
 {
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, json_pack("{s:s, s:o, s:I, s:o}", "product_id",
-                                             items[i].product_id, "product_external_id",
-                                             str_json(items[i].product_external_id), "quantity",
-                                             (json_int_t)items[i].quantity, "unit_price",
-                                             http_json_amount(items[i].unit_price, cur)));
+        json_array_append_new(
+            arr, json_pack("{s:s, s:o, s:I, s:o, s:o}", "product_id", items[i].product_id,
+                           "product_external_id", str_json(items[i].product_external_id),
+                           "quantity", (json_int_t)items[i].quantity, "unit_price",
+                           http_json_amount(items[i].unit_price, cur), "list_price",
+                           items[i].list_price > 0 ? http_json_amount(items[i].list_price, cur)
+                                                   : json_null()));
     return arr;
 }
 
@@ -528,6 +530,7 @@ static json_t *order_json(const struct commerce_order *ord, bool with_items)
     json_object_set_new(o, "status", json_string(commerce_order_status_names[ord->status]));
     json_object_set_new(o, "counts_as_spend",
                         json_boolean(commerce_order_status_counts(ord->status)));
+    json_object_set_new(o, "campaign", str_json(ord->campaign));
     return o;
 }
 
@@ -538,11 +541,12 @@ static json_t *cart_json(const struct commerce_cart *c, bool with_items)
                        c->updated_at);
 }
 
-/* items[]: {product_id, quantity, unit_price (decimal text)} in the currency `cur`. */
+/* items[]: {product_id, quantity, unit_price, list_price? (decimal text)} in the currency `cur`. */
 static int items_of(struct http_req *r, const struct money_currency *cur,
                     struct commerce_item **out, size_t *n, struct err *e)
 {
-    static const char *const fields[] = {"product_id", "quantity", "unit_price", NULL};
+    static const char *const fields[] = {"product_id", "quantity", "unit_price", "list_price",
+                                         NULL};
     json_t *arr = NULL;
     int rc = json_get_array(r->json, "items", true, &arr, e);
     if (rc)
@@ -572,6 +576,9 @@ static int items_of(struct http_req *r, const struct money_currency *cur,
         }
         snprintf(field, sizeof(field), "items[%zu].unit_price", i);
         rc = decimal(it, "unit_price", field, true, cur, &has, &x->unit_price, e);
+        snprintf(field, sizeof(field), "items[%zu].list_price", i);
+        if (!rc)
+            rc = decimal(it, "list_price", field, false, cur, &has, &x->list_price, e);
         if (rc)
             return rc;
     }
@@ -580,8 +587,9 @@ static int items_of(struct http_req *r, const struct money_currency *cur,
 
 int h_orders_create(struct http_req *r, struct err *e)
 {
-    static const char *const fields[] = {"source",   "external_id", "customer_id", "status",
-                                         "currency", "created_at",  "items",       NULL};
+    static const char *const fields[] = {"source", "external_id", "customer_id",
+                                         "status", "currency",    "created_at",
+                                         "items",  "campaign",    NULL};
     struct commerce_order o;
     memset(&o, 0, sizeof(o));
     const char *status = NULL, *created = NULL;
@@ -594,6 +602,8 @@ int h_orders_create(struct http_req *r, struct err *e)
         rc = json_get_strn(r->json, "status", false, 16, &status, e);
     if (!rc && status)
         rc = commerce_order_status_parse(status, "status", &o.status, e);
+    if (!rc)
+        rc = json_get_strn(r->json, "campaign", false, COMMERCE_TEXT_MAX, &o.campaign, e);
     if (!rc)
         rc = json_get_strn(r->json, "created_at", false, 64, &created, e);
     if (!rc && created && clock_parse_iso(created, &o.created_at))

@@ -243,7 +243,30 @@ static void test_resources(void **state)
     j = call("GET", path, NULL, 200);
     assert_string_equal(str(j, "customer_id"), cust[0]);
     assert_string_equal(str(json_array_get(json_object_get(j, "items"), 0), "unit_price"), "11.77");
+    assert_true(json_is_null(json_object_get(j, "campaign")));
+    assert_true(json_is_null(
+        json_object_get(json_array_get(json_object_get(j, "items"), 0), "list_price")));
     json_decref(j);
+    /* an order placed under a campaign, its item below its list price */
+    snprintf(body, sizeof(body),
+             "{\"customer_id\":\"%s\",\"currency\":\"TRY\",\"campaign\":\"YAZ20\",\"items\":[{"
+             "\"product_id\":\"%s\",\"quantity\":1,\"unit_price\":\"8.00\",\"list_price\":"
+             "\"10.00\"}]}",
+             cust[1], prod2);
+    j = call("POST", "/api/orders", body, 201);
+    assert_string_equal(str(j, "campaign"), "YAZ20");
+    assert_string_equal(str(json_array_get(json_object_get(j, "items"), 0), "list_price"), "10.00");
+    json_decref(j);
+    snprintf(body, sizeof(body),
+             "{\"customer_id\":\"%s\",\"currency\":\"TRY\",\"items\":[{\"product_id\":\"%s\","
+             "\"quantity\":1,\"unit_price\":\"1\",\"list_price\":\"-1\"}]}",
+             cust[0], prod);
+    fails("POST", "/api/orders", body, 400, "items[0].list_price");
+    snprintf(body, sizeof(body),
+             "{\"customer_id\":\"%s\",\"currency\":\"TRY\",\"campaign\":7,\"items\":[{"
+             "\"product_id\":\"%s\",\"quantity\":1,\"unit_price\":\"1\"}]}",
+             cust[0], prod);
+    fails("POST", "/api/orders", body, 400, "campaign");
     snprintf(body, sizeof(body),
              "{\"customer_id\":\"%s\",\"currency\":\"TRY\",\"items\":[{\"product_id\":\"%s\","
              "\"quantity\":1,\"unit_price\":\"1.001\"}]}",
@@ -289,10 +312,10 @@ static void test_resources(void **state)
     assert_int_equal(pages, 3); /* the last full page is followed by an empty one */
     assert_int_equal(page_all(ADMIN, "/api/categories", "categories", 5, &pages), 1);
     assert_int_equal(page_all(ADMIN, "/api/cities", "cities", 5, &pages), 1);
-    assert_int_equal(page_all(ADMIN, "/api/orders", "orders", 1, &pages), 2);
+    assert_int_equal(page_all(ADMIN, "/api/orders", "orders", 1, &pages), 3);
     assert_int_equal(page_all(ADMIN, "/api/carts", "carts", 5, &pages), 1);
     snprintf(path, sizeof(path), "/api/orders?customer_id=%s", cust[1]);
-    assert_int_equal(page_all(ADMIN, path, "orders", 10, &pages), 1);
+    assert_int_equal(page_all(ADMIN, path, "orders", 10, &pages), 2);
     snprintf(path, sizeof(path), "/api/carts?customer_id=%s", cust[0]);
     assert_int_equal(page_all(ADMIN, path, "carts", 10, &pages), 0);
     fails("GET", "/api/orders?customer_id=cus_none", NULL, 404, "customer_id");
@@ -402,6 +425,53 @@ static void test_import(void **state)
     check_rejects(j);
     json_decref(j);
     assert_int_equal(page_all(ADMIN, "/api/orders", "orders", 500, &pages), before + 3);
+
+    /* a campaign and list prices, by NDJSON and by CSV, read back */
+    const char *camp = "{\"external_id\":\"oc1\",\"customer_external_id\":\"c1\","
+                       "\"created_at\":\"2026-02-01T10:00:00Z\",\"currency\":\"TRY\","
+                       "\"campaign\":\"YAZ20\",\"items\":[{\"product_external_id\":\"p1\","
+                       "\"quantity\":1,\"unit_price\":\"8.00\",\"list_price\":\"10.00\"}]}\n";
+    j = import_as(ADMIN, "orders", "application/x-ndjson", camp, strlen(camp), NULL, 200);
+    assert_int_equal(num(j, "inserted"), 1);
+    json_decref(j);
+    const char *camp_csv = "external_id,customer_external_id,created_at,currency,campaign,"
+                           "product_external_id,quantity,unit_price,list_price\n"
+                           "oc2,c1,2026-02-02T10:00:00Z,TRY,KIS,p1,1,9.00,9.50\n"
+                           "oc3,c1,2026-02-02T10:00:00Z,TRY,,p1,1,9.00,\n";
+    j = import_as(ADMIN, "orders", "text/csv", camp_csv, strlen(camp_csv), NULL, 200);
+    assert_int_equal(num(j, "inserted"), 2);
+    json_decref(j);
+    static const struct {
+        const char *ext, *campaign, *list_price; /* NULL: null */
+    } want_c[] = {{"oc1", "YAZ20", "10.00"}, {"oc2", "KIS", "9.50"}, {"oc3", NULL, NULL}};
+    json_t *all = call("GET", "/api/orders?limit=500", NULL, 200), *o;
+    size_t oi, found = 0;
+    json_array_foreach(json_object_get(all, "orders"), oi, o)
+    {
+        const char *x = json_string_value(json_object_get(o, "external_id"));
+        for (size_t w = 0; x && w < 3; w++) {
+            if (strcmp(x, want_c[w].ext) != 0)
+                continue;
+            char opath[128];
+            snprintf(opath, sizeof(opath), "/api/orders/%s", str(o, "id"));
+            json_t *one = call("GET", opath, NULL, 200);
+            json_t *c = json_object_get(one, "campaign");
+            json_t *lp =
+                json_object_get(json_array_get(json_object_get(one, "items"), 0), "list_price");
+            if (want_c[w].campaign)
+                assert_string_equal(json_string_value(c), want_c[w].campaign);
+            else
+                assert_true(json_is_null(c));
+            if (want_c[w].list_price)
+                assert_string_equal(json_string_value(lp), want_c[w].list_price);
+            else
+                assert_true(json_is_null(lp));
+            json_decref(one);
+            found++;
+        }
+    }
+    json_decref(all);
+    assert_int_equal(found, 3);
 
     /* the customers and products the orders named exist now, found by external id */
     const char *customers = "external_id,email,birth_date,is_active\n"

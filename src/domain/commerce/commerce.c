@@ -142,6 +142,10 @@ int commerce_items_total(const struct commerce_item *items, size_t n, int64_t *t
         snprintf(field, sizeof(field), "items[%zu].unit_price", i);
         if (it->unit_price < 0)
             return err_set_field(e, ERR_INVALID, field, "%s must not be negative", field);
+        if (it->list_price < 0) {
+            snprintf(field, sizeof(field), "items[%zu].list_price", i);
+            return err_set_field(e, ERR_INVALID, field, "%s must not be negative", field);
+        }
         if (__builtin_mul_overflow(it->unit_price, it->quantity, &line) ||
             __builtin_add_overflow(sum, line, &sum))
             return err_set_field(e, ERR_INVALID, field, "the total of the items is too large");
@@ -187,6 +191,8 @@ int commerce_product_check(const struct commerce_product *p, struct err *e)
 int commerce_order_check(struct commerce_order *o, struct err *e)
 {
     int rc = ids_check(o->source, o->external_id, e);
+    if (!rc)
+        rc = commerce_text_check(o->campaign, "campaign", false, e);
     if (!rc && !o->currency)
         rc = err_set_field(e, ERR_INVALID, "currency", "currency is required");
     if (!rc)

@@ -103,6 +103,7 @@ struct commerce_item {
     int64_t product_pk;
     int64_t quantity;
     int64_t unit_price;
+    int64_t list_price; /* the undiscounted unit price, minor units; 0 = not known */
 };
 
 struct commerce_order {
@@ -116,6 +117,8 @@ struct commerce_order {
     struct commerce_item *items;
     size_t n_items;
     int64_t created_at, updated_at;
+    /* the campaign it was placed under (an Iceshop campaign id or an outside code); NULL none */
+    const char *campaign;
 };
 
 /* A cart has no status yet: cart recovery decides what an abandoned cart is. */

@@ -556,6 +556,7 @@ struct basket {
     struct commerce_item *items;
     size_t n_items;
     int64_t created_at, updated_at;
+    const char *campaign; /* orders */
 };
 
 static void basket_from_order(struct basket *b, const struct commerce_order *o)
@@ -564,7 +565,7 @@ static void basket_from_order(struct basket *b, const struct commerce_order *o)
                          o->external_id,  o->customer_id, o->customer_external_id,
                          o->customer_pk,  o->status,      o->currency,
                          o->total_amount, o->items,       o->n_items,
-                         o->created_at,   o->updated_at};
+                         o->created_at,   o->updated_at,  o->campaign};
 }
 
 static void basket_to_order(const struct basket *b, struct commerce_order *o)
@@ -573,18 +574,26 @@ static void basket_to_order(const struct basket *b, struct commerce_order *o)
                                  b->external_id,  b->customer_id, b->customer_external_id,
                                  b->customer_pk,  b->status,      b->currency,
                                  b->total_amount, b->items,       b->n_items,
-                                 b->created_at,   b->updated_at};
+                                 b->created_at,   b->updated_at,  b->campaign};
 }
 
 static void basket_from_cart(struct basket *b, const struct commerce_cart *c)
 {
-    *b = (struct basket){c->pk,          c->id,
-                         c->source,      c->external_id,
-                         c->customer_id, c->customer_external_id,
-                         c->customer_pk, COMMERCE_ORDER_PLACED,
-                         c->currency,    c->total_amount,
-                         c->items,       c->n_items,
-                         c->created_at,  c->updated_at};
+    *b = (struct basket){c->pk,
+                         c->id,
+                         c->source,
+                         c->external_id,
+                         c->customer_id,
+                         c->customer_external_id,
+                         c->customer_pk,
+                         COMMERCE_ORDER_PLACED,
+                         c->currency,
+                         c->total_amount,
+                         c->items,
+                         c->n_items,
+                         c->created_at,
+                         c->updated_at,
+                         NULL};
 }
 
 static void basket_to_cart(const struct basket *b, struct commerce_cart *c)
@@ -602,25 +611,31 @@ static int items_insert(struct db_conn *c, const struct basket_kind *k, int64_t 
 {
     for (size_t at = 0; at < n; at += ITEMS_PER_INSERT) {
         size_t rows = n - at < ITEMS_PER_INSERT ? n - at : ITEMS_PER_INSERT;
-        char sql[160 + ITEMS_PER_INSERT * 20];
-        int len = snprintf(sql, sizeof(sql),
-                           "INSERT INTO %s (tenant_id, %s, product_id, quantity, price) VALUES ",
-                           k->item_table, k->pk_col);
+        char sql[200 + ITEMS_PER_INSERT * 24];
+        int len =
+            snprintf(sql, sizeof(sql),
+                     "INSERT INTO %s (tenant_id, %s, product_id, quantity, price, list_price) "
+                     "VALUES ",
+                     k->item_table, k->pk_col);
         for (size_t i = 0; i < rows && len > 0 && (size_t)len < sizeof(sql); i++)
-            len +=
-                snprintf(sql + len, sizeof(sql) - (size_t)len, "%s(?, ?, ?, ?, ?)", i ? ", " : "");
+            len += snprintf(sql + len, sizeof(sql) - (size_t)len, "%s(?, ?, ?, ?, ?, ?)",
+                            i ? ", " : "");
         struct db_stmt *s;
         int rc = db_prepare(c, &s, sql, e);
         if (rc)
             return rc;
         for (size_t i = 0; i < rows; i++) {
             const struct commerce_item *it = &items[at + i];
-            int b = (int)i * 5;
+            int b = (int)i * 6;
             db_bind_i64(s, b + 1, tenant);
             db_bind_i64(s, b + 2, pk);
             db_bind_i64(s, b + 3, it->product_pk);
             db_bind_i64(s, b + 4, it->quantity);
             db_bind_i64(s, b + 5, it->unit_price);
+            if (it->list_price > 0)
+                db_bind_i64(s, b + 6, it->list_price);
+            else
+                db_bind_null(s, b + 6);
         }
         rc = db_exec_write(s, NULL, e);
         if (rc)
@@ -641,7 +656,7 @@ static int basket_insert(struct db_conn *c, const struct basket_kind *k, int64_t
     snprintf(sql, sizeof(sql),
              "INSERT INTO %s (tenant_id, public_id, source, external_id, customer_id, currency, "
              "total_amount, created_at, updated_at%s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?%s)%s",
-             k->table, k->has_status ? ", status" : "", k->has_status ? ", ?" : "",
+             k->table, k->has_status ? ", status, campaign" : "", k->has_status ? ", ?, ?" : "",
              skip_existing ? " ON CONFLICT (tenant_id, source, external_id) DO NOTHING" : "");
     int rc = new_public_id(k->prefix, now_ms, id, e);
     struct db_stmt *s;
@@ -658,8 +673,10 @@ static int basket_insert(struct db_conn *c, const struct basket_kind *k, int64_t
     db_bind_i64(s, 7, b->total_amount);
     db_bind_time(s, 8, b->created_at ? b->created_at : now_ms);
     db_bind_time(s, 9, now_ms);
-    if (k->has_status)
+    if (k->has_status) {
         db_bind_text(s, 10, commerce_order_status_names[b->status]);
+        bind_opt(s, 11, b->campaign);
+    }
     /*
      * No RETURNING: SQLite's costs more than finding the row again by the public id just
      * made (measured in bench/bench_import.c).
@@ -755,12 +772,14 @@ static void read_basket(struct db_stmt *s, struct arena *a, void *out)
     b->updated_at = db_col_time(s, 9);
     b->n_items = (size_t)db_col_i64(s, 10);
     b->status = COMMERCE_ORDER_PENDING;
+    b->campaign = NULL;
     if (db_col_count(s) > 11) {
         const char *st = db_col_text(s, 11);
         for (int i = 0; st && commerce_order_status_names[i]; i++) {
             if (strcmp(st, commerce_order_status_names[i]) == 0)
                 b->status = (enum commerce_order_status)i;
         }
+        b->campaign = db_col_dup(s, 12, a);
     }
 }
 
@@ -772,8 +791,8 @@ static const char *basket_select(const struct basket_kind *k, char *sql, size_t 
              "h.currency, h.total_amount, h.created_at, h.updated_at, "
              "(SELECT COUNT(*) FROM %s i WHERE i.%s = h.%s)%s FROM %s h "
              "JOIN customer cu ON cu.customer_id = h.customer_id %s",
-             k->pk_col, k->item_table, k->pk_col, k->pk_col, k->has_status ? ", h.status" : "",
-             k->table, where);
+             k->pk_col, k->item_table, k->pk_col, k->pk_col,
+             k->has_status ? ", h.status, h.campaign" : "", k->table, where);
     return sql;
 }
 
@@ -785,6 +804,7 @@ static void read_item(struct db_stmt *s, struct arena *a, void *out)
     it->product_external_id = db_col_dup(s, 2, a);
     it->quantity = db_col_i64(s, 3);
     it->unit_price = db_col_i64(s, 4);
+    it->list_price = db_col_is_null(s, 5) ? 0 : db_col_i64(s, 5);
 }
 
 static int basket_get(struct db_conn *c, const struct basket_kind *k, int64_t tenant,
@@ -796,7 +816,8 @@ static int basket_get(struct db_conn *c, const struct basket_kind *k, int64_t te
     if (rc)
         return rc;
     snprintf(sql, sizeof(sql),
-             "SELECT i.product_id, p.public_id, p.external_id, i.quantity, i.price FROM %s i "
+             "SELECT i.product_id, p.public_id, p.external_id, i.quantity, i.price, i.list_price "
+             "FROM %s i "
              "JOIN product p ON p.product_id = i.product_id WHERE i.tenant_id = ? AND i.%s = ? "
              "ORDER BY i.%s_item_id",
              k->item_table, k->pk_col, k->has_status ? "order" : "cart");
@@ -1088,7 +1109,8 @@ int commerce_store_order_upsert(struct db_conn *c, int64_t tenant, const struct 
     struct db_stmt *s;
     rc = db_prepare(c, &s,
                     "UPDATE orders SET customer_id = ?, status = ?, currency = ?, "
-                    "total_amount = ?, created_at = ?, updated_at = ? WHERE order_id = ?",
+                    "total_amount = ?, created_at = ?, updated_at = ?, campaign = ? "
+                    "WHERE order_id = ?",
                     e);
     if (rc)
         return rc;
@@ -1098,7 +1120,8 @@ int commerce_store_order_upsert(struct db_conn *c, int64_t tenant, const struct 
     db_bind_i64(s, 4, o->total_amount);
     db_bind_time(s, 5, o->created_at ? o->created_at : now_ms);
     db_bind_time(s, 6, now_ms);
-    db_bind_i64(s, 7, pk);
+    bind_opt(s, 7, o->campaign);
+    db_bind_i64(s, 8, pk);
     rc = db_exec_write(s, NULL, e);
     if (!rc)
         rc = db_prepare(c, &s, "DELETE FROM order_item WHERE order_id = ?", e);

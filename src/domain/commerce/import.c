@@ -207,6 +207,9 @@ static int item_from(json_t *it, size_t i, const struct money_currency *cur, str
         rc = err_set_field(e, ERR_INVALID, "quantity", "quantity is required");
     if (!rc)
         rc = amount(it, "unit_price", cur, &out->unit_price, e);
+    json_t *lp = json_object_get(it, "list_price");
+    if (!rc && lp && !json_is_null(lp) && !(json_is_string(lp) && json_string_length(lp) == 0))
+        rc = amount(it, "list_price", cur, &out->list_price, e);
     return rc ? prefix_field(e, prefix) : 0;
 }
 
@@ -229,6 +232,8 @@ static int order_header_from(json_t *o, struct arena *a, struct commerce_order *
         rc = opt_text(o, "status", a, &status, e);
     if (!rc && status)
         rc = commerce_order_status_parse(status, "status", &ord->status, e);
+    if (!rc)
+        rc = opt_text(o, "campaign", a, &ord->campaign, e);
     return rc;
 }
 
@@ -363,7 +368,8 @@ static const char *const csv_columns[][12] = {
     [IMPORT_PRODUCTS] = {"external_id", "name", "category_external_id", "category_name", "price",
                          "currency", "stock", NULL},
     [IMPORT_ORDERS] = {"external_id", "customer_external_id", "created_at", "currency", "status",
-                       "product_external_id", "quantity", "unit_price", NULL},
+                       "product_external_id", "quantity", "unit_price", "campaign", "list_price",
+                       NULL},
 };
 
 /* ======================== the session ======================== */
@@ -793,7 +799,7 @@ static int csv_header(struct import *im, char **f, size_t n, struct err *e)
             return err_set_field(e, ERR_INVALID, "header", "column %s is given twice", cols[k]);
         im->col_of[k] = (int)i;
     }
-    int needed = im->kind == IMPORT_ORDERS ? 8 : 1; /* orders: every column but status */
+    int needed = im->kind == IMPORT_ORDERS ? 8 : 1; /* orders: the first 8 but status */
     for (int j = 0; j < needed; j++) {
         if (im->col_of[j] < 0 && !(im->kind == IMPORT_ORDERS && j == 4))
             return err_set_field(e, ERR_INVALID, "header", "column %s is missing", cols[j]);
@@ -816,8 +822,9 @@ static json_t *csv_object(struct import *im, char **f)
         if (!v)
             v = json_integer(0); /* not UTF-8: refused as "must be a string" */
         bool item_col =
-            item && (strcmp(cols[j], "product_external_id") == 0 ||
-                     strcmp(cols[j], "quantity") == 0 || strcmp(cols[j], "unit_price") == 0);
+            item &&
+            (strcmp(cols[j], "product_external_id") == 0 || strcmp(cols[j], "quantity") == 0 ||
+             strcmp(cols[j], "unit_price") == 0 || strcmp(cols[j], "list_price") == 0);
         json_object_set_new(item_col ? item : o, cols[j], v);
     }
     if (item)
@@ -831,6 +838,7 @@ static void order_copy(struct arena *a, const struct commerce_order *src,
     *dst = *src;
     dst->external_id = arena_strdup(a, src->external_id);
     dst->customer_external_id = arena_strdup(a, src->customer_external_id);
+    dst->campaign = src->campaign ? arena_strdup(a, src->campaign) : NULL;
     dst->items = arena_alloc(a, (cap > src->n_items ? cap : src->n_items) * sizeof(*dst->items));
     for (size_t i = 0; i < src->n_items; i++) {
         dst->items[i] = src->items[i];

@@ -14,15 +14,17 @@
  *   products:  external_id*, name, category_external_id, category_name, price (decimal text in
  *              the currency's major unit, "11.77"), currency (required with price), stock
  *   orders:    external_id*, customer_external_id*, created_at* (ISO-8601), currency*, status
- *              (placed|paid|cancelled|refunded; placed when absent), items* =
- * [{product_external_id*, quantity*, unit_price* (decimal text)}] NDJSON lines are objects with
+ *              (placed|paid|cancelled|refunded; placed when absent), campaign (the campaign or
+ *              discount code it was placed under), items* = [{product_external_id*, quantity*,
+ *              unit_price* (decimal text), list_price (decimal text: before any discount)}]
+ * NDJSON lines are objects with
  * those members (members not listed are ignored; numbers may also be given as JSON numbers except
  * prices, which are text). CSV starts with a header naming its columns (any order; unknown columns
  * are an error); an order in CSV is one row per item with columns product_external_id, quantity,
- * unit_price, and consecutive rows with the same external_id form one order. Customers, products
- * and categories that a line names but that do not exist yet are created with nothing but their
- * external id, in the import's source. Cities must exist: found by external id, of the import's
- * source first, else of any source.
+ * unit_price, list_price, and consecutive rows with the same external_id form one order. Customers,
+ * products and categories that a line names but that do not exist yet are created with nothing but
+ * their external id, in the import's source. Cities must exist: found by external id, of the
+ * import's source first, else of any source.
  */
 #ifndef ICESHOP_DOMAIN_COMMERCE_IMPORT_H
 #define ICESHOP_DOMAIN_COMMERCE_IMPORT_H

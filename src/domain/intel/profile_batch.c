@@ -224,7 +224,8 @@ static int compute_chunk(struct db_conn *c, int64_t tenant, int64_t as_of_ms,
     int rc = db_prepare(
         c, &s,
         "SELECT o.customer_id, o.order_id, o.created_at, o.status, o.total_amount, i.product_id, "
-        "p.category_id, i.quantity, i.price, p.price, p.currency FROM orders o LEFT JOIN "
+        "p.category_id, i.quantity, i.price, p.price, p.currency, i.list_price, o.campaign "
+        "FROM orders o LEFT JOIN "
         "order_item i ON i.order_id = o.order_id LEFT JOIN product p ON p.product_id = "
         "i.product_id WHERE o.tenant_id = ? AND o.customer_id >= ? AND o.customer_id <= ? AND "
         "o.currency = ? ORDER BY o.customer_id, o.created_at, o.order_id, i.order_item_id",
@@ -263,8 +264,10 @@ static int compute_chunk(struct db_conn *c, int64_t tenant, int64_t as_of_ms,
             /* a status the profiles do not know never counts */
             if (commerce_order_status_parse(db_col_text(s, 3), "status", &status, &se))
                 status = COMMERCE_ORDER_CANCELLED;
-            struct intel_profile_order o = {
-                .created_at_ms = db_col_time(s, 2), .status = status, .total = db_col_i64(s, 4)};
+            struct intel_profile_order o = {.created_at_ms = db_col_time(s, 2),
+                                            .status = status,
+                                            .total = db_col_i64(s, 4),
+                                            .campaign = !db_col_is_null(s, 12)};
             intel_profile_history_add_order(&h, a, &o);
         }
         if (!db_col_is_null(s, 5)) {
@@ -275,7 +278,10 @@ static int compute_chunk(struct db_conn *c, int64_t tenant, int64_t as_of_ms,
                 .category_id = db_col_is_null(s, 6) ? 0 : db_col_i64(s, 6),
                 .quantity = db_col_i64(s, 7),
                 .unit_price = db_col_i64(s, 8),
-                .list_price = same && !db_col_is_null(s, 9) ? db_col_i64(s, 9) : 0};
+                /* the item's own list price, else the product's price today */
+                .list_price = !db_col_is_null(s, 11)          ? db_col_i64(s, 11)
+                              : same && !db_col_is_null(s, 9) ? db_col_i64(s, 9)
+                                                              : 0};
             intel_profile_history_add_item(&h, a, &it);
         }
     }

@@ -99,8 +99,9 @@ struct intel_profile_item {
     int64_t quantity;    /* > 0 */
     int64_t unit_price;  /* minor units paid per unit, ≥ 0 */
     /*
-     * minor units per unit before any discount, ≥ 0; 0 = unknown. The commerce tables keep no
-     * price history: product.price is today's list price, an approximation for old orders.
+     * minor units per unit before any discount, ≥ 0; 0 = unknown. The batch reads the item's
+     * own list_price (order_item.list_price) and, where an order did not say, the product's
+     * price today (an approximation for old orders: the tables keep no price history).
      */
     int64_t list_price;
     bool discounted; /* sold at a discount (also implied by list_price > unit_price) */
@@ -111,7 +112,7 @@ struct intel_profile_order {
     int64_t created_at_ms;
     enum commerce_order_status status;
     int64_t total;  /* minor units, ≥ 0 */
-    bool campaign;  /* placed under a campaign (the commerce tables have no such column yet) */
+    bool campaign;  /* placed under a campaign (orders.campaign is set) */
     size_t n_items; /* 0 is allowed */
 };
 

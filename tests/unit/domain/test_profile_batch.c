@@ -343,11 +343,66 @@ static void test_one_customer_and_joining(void **state)
     assert_int_equal(job.progress_total, N_CUSTOMERS);
 }
 
+/*
+ * Price sensitivity reads what the orders say: an order placed under a campaign (orders.campaign)
+ * and each item's own list price, which wins over the product's price today. Tenant t2's
+ * customer: 50.00 at list 50.00 under campaign "SUMMER", then 30.00 at list 30.00 (the product
+ * costs 50.00 today, but that item was not discounted). D = 0, C = 50/80, P = 1/2:
+ * 100 · (0.4·0 + 0.3·0.625 + 0.3·0.5) = 33.75 (reading the product's price instead gives 63.75).
+ */
+static void test_campaign_and_list_price(void **state)
+{
+    struct fixture *f = *state;
+    char sql[512];
+    exec_sql(f->c, "BEGIN");
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO product (tenant_id, public_id, name, price, currency, created_at, "
+             "updated_at) VALUES (%lld, 'prd_t2', 'latte', 5000, 'TRY', '2024-01-01T00:00:00Z', "
+             "'2024-01-01T00:00:00Z')",
+             (long long)f->t2);
+    exec_sql(f->c, sql);
+    int64_t prd = one(f->c, "SELECT max(product_id) FROM product");
+    int64_t cus = one(f->c, "SELECT max(customer_id) FROM customer");
+    const struct {
+        int days;
+        int64_t paid;
+        const char *campaign;
+    } o[2] = {{40, 5000, "'SUMMER'"}, {10, 3000, "NULL"}};
+    char ts[40];
+    for (int j = 0; j < 2; j++) {
+        clock_format_iso(NOW - o[j].days * DAY, ts);
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO orders (tenant_id, public_id, customer_id, status, currency, "
+                 "total_amount, created_at, updated_at, campaign) VALUES (%lld, 'ord_t2_%d', "
+                 "%lld, 'paid', 'TRY', %lld, '%s', '%s', %s)",
+                 (long long)f->t2, j, (long long)cus, (long long)o[j].paid, ts, ts, o[j].campaign);
+        exec_sql(f->c, sql);
+        int64_t ord = one(f->c, "SELECT max(order_id) FROM orders");
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO order_item (tenant_id, order_id, product_id, quantity, price, "
+                 "list_price) VALUES (%lld, %lld, %lld, 1, %lld, %lld)",
+                 (long long)f->t2, (long long)ord, (long long)prd, (long long)o[j].paid,
+                 (long long)o[j].paid);
+        exec_sql(f->c, sql);
+    }
+    exec_sql(f->c, "COMMIT");
+    int64_t b = 0;
+    err_init(e);
+    OK(profile_store_batch_create(f->c, f->t2, NOW, 0, NOW, &b, e));
+    OK(intel_profiles_run(f->c, f->t2, b, 0, NOW, NULL, NULL, NULL, e));
+    struct profile_view v;
+    OK(profile_store_read(f->c, f->t2, b, cus, &f->a, &v, e));
+    assert_true(v.found);
+    assert_true(v.budget.has_price_sensitivity);
+    assert_float_equal(v.budget.price_sensitivity_score, 33.75, 1e-9);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_resume_and_switch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rows_by_hand, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_campaign_and_list_price, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_customer_and_joining, setup, teardown),
     };
     return TESTDB_RUN_GROUPS("profile_batch", tests, &backend);
