@@ -5,6 +5,7 @@
  */
 #include "db/store.h"
 
+#include <stdio.h>
 #include <string.h>
 
 int db_one_i64(struct db_stmt *s, int64_t *out, bool *found, struct err *e)
@@ -103,4 +104,41 @@ int db_page_limit(int limit, int def, int max)
 int64_t db_page_next(const struct page *p, size_t n, int64_t last_id)
 {
     return p->limit > 0 && n == (size_t)p->limit ? last_id : 0;
+}
+
+int db_settings_get(struct db_conn *c, const char *table, int64_t tenant, struct arena *a,
+                    const char **text, struct err *e)
+{
+    char sql[160];
+    snprintf(sql, sizeof(sql), "SELECT config FROM %s WHERE tenant_id = ?", table);
+    *text = NULL;
+    struct db_stmt *s;
+    int rc = db_prepare(c, &s, sql, e);
+    if (rc)
+        return rc;
+    db_bind_i64(s, 1, tenant);
+    int st = db_step(s, e);
+    if (st == DB_ROW)
+        *text = db_col_dup(s, 0, a);
+    db_stmt_done(s);
+    return st == DB_ERROR ? db_step_error(e) : 0;
+}
+
+int db_settings_put(struct db_conn *c, const char *table, int64_t tenant, const char *text,
+                    int64_t now_ms, struct err *e)
+{
+    char sql[300];
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO %s (tenant_id, config, updated_at) VALUES (?, ?, ?) "
+             "ON CONFLICT (tenant_id) DO UPDATE SET config = excluded.config, "
+             "updated_at = excluded.updated_at",
+             table);
+    struct db_stmt *s;
+    int rc = db_prepare(c, &s, sql, e);
+    if (rc)
+        return rc;
+    db_bind_i64(s, 1, tenant);
+    db_bind_text(s, 2, text);
+    db_bind_time(s, 3, now_ms);
+    return db_exec_write(s, NULL, e);
 }

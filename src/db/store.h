@@ -50,6 +50,17 @@ const char *db_col_str(struct db_stmt *s, int col, struct arena *a);
 const char *db_col_dup(struct db_stmt *s, int col, struct arena *a);
 
 /*
+ * A tenant's settings kept as one JSON text per tenant in `table` (columns tenant_id primary key,
+ * config, updated_at; `table` is a constant of the caller's). db_settings_get: *text is the
+ * stored text copied into `a`, or NULL without a row (not an error). db_settings_put inserts or
+ * replaces it, stamped `now_ms`.
+ */
+int db_settings_get(struct db_conn *c, const char *table, int64_t tenant, struct arena *a,
+                    const char **text, struct err *e);
+int db_settings_put(struct db_conn *c, const char *table, int64_t tenant, const char *text,
+                    int64_t now_ms, struct err *e);
+
+/*
  * The row loop. Step `s` (prepared and bound) to the end; for each row grow an array of
  * `elem_size` elements in `a` and call read(s, a, &element) to fill the (zeroed) element.
  * On success *rows is the array (NULL when there are none) and *n its length. `s` is finished

@@ -106,20 +106,13 @@ static int config_from_text(const char *text, struct flash_config *out, struct e
 int flash_store_config_get(struct db_conn *c, int64_t tenant, struct flash_config *out,
                            struct err *e)
 {
-    struct db_stmt *s;
-    int rc = db_prepare(c, &s, "SELECT config FROM flash_config WHERE tenant_id = ?", e);
-    if (rc)
-        return rc;
-    db_bind_i64(s, 1, tenant);
-    int st = db_step(s, e);
-    if (st == DB_ERROR) {
-        db_stmt_done(s);
-        return db_step_error(e);
-    }
-    char *text = st == DB_ROW && db_col_text(s, 0) ? xstrdup(db_col_text(s, 0)) : NULL;
-    db_stmt_done(s);
-    rc = config_from_text(text, out, e);
-    free(text);
+    struct arena a;
+    arena_init(&a);
+    const char *text = NULL;
+    int rc = db_settings_get(c, "flash_config", tenant, &a, &text, e);
+    if (!rc)
+        rc = config_from_text(text, out, e);
+    arena_release(&a);
     return rc;
 }
 
@@ -134,18 +127,7 @@ int flash_store_config_put(struct db_conn *c, int64_t tenant, const struct flash
     json_decref(j);
     if (!text)
         return err_set(e, ERR_INTERNAL, "cannot encode flash configuration");
-    struct db_stmt *s;
-    rc = db_prepare(c, &s,
-                    "INSERT INTO flash_config (tenant_id, config, updated_at) VALUES (?, ?, ?) "
-                    "ON CONFLICT (tenant_id) DO UPDATE SET config = excluded.config, "
-                    "updated_at = excluded.updated_at",
-                    e);
-    if (!rc) {
-        db_bind_i64(s, 1, tenant);
-        db_bind_text(s, 2, text);
-        db_bind_time(s, 3, now_ms);
-        rc = db_exec_write(s, NULL, e);
-    }
+    rc = db_settings_put(c, "flash_config", tenant, text, now_ms, e);
     free(text);
     return rc;
 }

@@ -79,19 +79,14 @@ void intel_config_profile(const struct intel_config *c, int exponent,
 int intel_config_get(struct db_conn *conn, int64_t tenant, struct intel_config *out, struct err *e)
 {
     intel_config_default(out);
-    struct db_stmt *s;
-    int rc = db_prepare(conn, &s, "SELECT config FROM intel_config WHERE tenant_id = ?", e);
+    struct arena a;
+    arena_init(&a);
+    const char *text = NULL;
+    int rc = db_settings_get(conn, "intel_config", tenant, &a, &text, e);
+    json_t *root = !rc && text ? json_loads(text, 0, NULL) : NULL;
+    arena_release(&a);
     if (rc)
         return rc;
-    db_bind_i64(s, 1, tenant);
-    int st = db_step(s, e);
-    if (st == DB_ERROR) {
-        db_stmt_done(s);
-        return db_step_error(e);
-    }
-    json_t *root =
-        st == DB_ROW && db_col_text(s, 0) ? json_loads(db_col_text(s, 0), 0, NULL) : NULL;
-    db_stmt_done(s);
     struct intel_config stored = *out;
     settings_decode(intel_settings, intel_settings_count, root, &stored);
     json_decref(root);
@@ -112,18 +107,7 @@ int intel_config_put(struct db_conn *conn, int64_t tenant, const struct intel_co
     json_decref(j);
     if (!text)
         return err_set(e, ERR_INTERNAL, "cannot encode the intelligence settings");
-    struct db_stmt *s;
-    rc = db_prepare(conn, &s,
-                    "INSERT INTO intel_config (tenant_id, config, updated_at) VALUES (?, ?, ?) "
-                    "ON CONFLICT (tenant_id) DO UPDATE SET config = excluded.config, "
-                    "updated_at = excluded.updated_at",
-                    e);
-    if (!rc) {
-        db_bind_i64(s, 1, tenant);
-        db_bind_text(s, 2, text);
-        db_bind_time(s, 3, now_ms);
-        rc = db_exec_write(s, NULL, e);
-    }
+    rc = db_settings_put(conn, "intel_config", tenant, text, now_ms, e);
     free(text);
     return rc;
 }

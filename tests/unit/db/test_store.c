@@ -236,6 +236,31 @@ static void test_page_helpers(void **state)
     assert_int_equal(db_page_next(&p, 0, 0), 0);
 }
 
+/* One JSON text per tenant: none until put, replaced by a second put, other tenants apart. */
+static void test_settings_rows(void **state)
+{
+    struct fixture *f = *state;
+    OK(db_exec(f->c,
+               "CREATE TABLE prefs (tenant_id INTEGER PRIMARY KEY, config TEXT NOT NULL, "
+               "updated_at TEXT NOT NULL)",
+               e));
+    const char *text = "x";
+    OK(db_settings_get(f->c, "prefs", 10, &f->a, &text, e));
+    assert_null(text);
+    OK(db_settings_put(f->c, "prefs", 10, "{\"a\":1}", 1000, e));
+    OK(db_settings_put(f->c, "prefs", 20, "{\"b\":2}", 1000, e));
+    OK(db_settings_put(f->c, "prefs", 10, "{\"a\":3}", 2000, e));
+    OK(db_settings_get(f->c, "prefs", 10, &f->a, &text, e));
+    assert_string_equal(text, "{\"a\":3}");
+    OK(db_settings_get(f->c, "prefs", 20, &f->a, &text, e));
+    assert_string_equal(text, "{\"b\":2}");
+    struct db_stmt *s = prep(f, "SELECT count(*) FROM prefs");
+    int64_t n = 0;
+    bool found = false;
+    OK(db_one_i64(s, &n, &found, e));
+    assert_int_equal(n, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest pure[] = {
@@ -245,6 +270,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_one_and_write, setup, teardown),
         cmocka_unit_test_setup_teardown(test_owned_and_find, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_and_pages, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_settings_rows, setup, teardown),
     };
     int failed = cmocka_run_group_tests_name("store_pure", pure, NULL, NULL);
     failed += TESTDB_RUN_GROUPS("store", tests, &backend);
