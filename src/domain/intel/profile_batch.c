@@ -210,87 +210,188 @@ struct computed {
     struct profile_prediction_row pred;
 };
 
-/*
- * Compute the customers ids[0..n) (ascending) of `tenant` from their orders in the run's
- * currency: out[i] for ids[i], memory from `a`.
- */
-static int compute_chunk(struct db_conn *c, int64_t tenant, int64_t as_of_ms,
-                         const struct run_state *st, const int64_t *ids, size_t n, struct arena *a,
-                         struct computed *out, struct err *e)
+/* One row of the orders read for profiles: an order with one of its items (or none). */
+struct order_row {
+    int64_t customer, order, created_at_ms, total, item, product, category, unit_price, list_price;
+    int32_t quantity;
+    uint8_t status; /* enum commerce_order_status */
+    bool campaign, has_item;
+};
+
+/* The orders of customers in (lo, hi] read so far, in the order compute_rows needs. */
+struct order_rows {
+    struct order_row *v; /* malloc'd */
+    size_t n, cap, next; /* next: the first row not yet given to a customer */
+    int64_t lo, hi;
+    bool loaded;
+};
+
+static void order_rows_free(struct order_rows *r)
 {
-    if (n == 0)
-        return 0;
+    free(r->v);
+    memset(r, 0, sizeof(*r));
+}
+
+static int cmp_order_row(const void *x, const void *y)
+{
+    const struct order_row *a = x, *b = y;
+    if (a->customer != b->customer)
+        return a->customer < b->customer ? -1 : 1;
+    if (a->created_at_ms != b->created_at_ms)
+        return a->created_at_ms < b->created_at_ms ? -1 : 1;
+    if (a->order != b->order)
+        return a->order < b->order ? -1 : 1;
+    return (a->item > b->item) - (a->item < b->item);
+}
+
+/*
+ * Read the orders in `currency` of the customers in (lo, hi] of `tenant` with their items into
+ * r, sorted by customer, created_at, order, item. `scan` reads the whole orders table in storage
+ * order (one sequential pass, for a range holding many customers); otherwise the customer index
+ * is used (a few customers).
+ */
+static int order_rows_load(struct db_conn *c, int64_t tenant, const char *currency, int64_t lo,
+                           int64_t hi, bool scan, struct order_rows *r, struct err *e)
+{
+    r->n = r->next = 0;
+    r->lo = lo;
+    r->hi = hi;
+    r->loaded = true;
     struct db_stmt *s;
+    /* a unary + keeps SQLite from the customer index: its random reads of the orders table
+     * are what a sequential scan avoids */
     int rc = db_prepare(
         c, &s,
-        "SELECT o.customer_id, o.order_id, o.created_at, o.status, o.total_amount, i.product_id, "
-        "p.category_id, i.quantity, i.price, p.price, p.currency, i.list_price, o.campaign "
-        "FROM orders o LEFT JOIN "
-        "order_item i ON i.order_id = o.order_id LEFT JOIN product p ON p.product_id = "
-        "i.product_id WHERE o.tenant_id = ? AND o.customer_id >= ? AND o.customer_id <= ? AND "
-        "o.currency = ? ORDER BY o.customer_id, o.created_at, o.order_id, i.order_item_id",
+        scan ? "SELECT o.customer_id, o.order_id, o.created_at, o.status, o.total_amount, "
+               "i.order_item_id, i.product_id, p.category_id, i.quantity, i.price, p.price, "
+               "p.currency, i.list_price, o.campaign FROM orders o LEFT JOIN order_item i ON "
+               "i.order_id = o.order_id LEFT "
+               "JOIN product p ON p.product_id = i.product_id WHERE +o.tenant_id = ? AND "
+               "+o.customer_id > ? AND +o.customer_id <= ? AND o.currency = ?"
+             : "SELECT o.customer_id, o.order_id, o.created_at, o.status, o.total_amount, "
+               "i.order_item_id, i.product_id, p.category_id, i.quantity, i.price, p.price, "
+               "p.currency, i.list_price, o.campaign FROM orders o LEFT JOIN order_item i ON "
+               "i.order_id = o.order_id LEFT "
+               "JOIN product p ON p.product_id = i.product_id WHERE o.tenant_id = ? AND "
+               "o.customer_id > ? AND o.customer_id <= ? AND o.currency = ?",
         e);
     if (rc)
         return rc;
     db_bind_i64(s, 1, tenant);
-    db_bind_i64(s, 2, ids[0]);
-    db_bind_i64(s, 3, ids[n - 1]);
-    db_bind_text(s, 4, st->model.currency);
-    struct intel_profile_history h;
-    size_t k = 0; /* the customer being read: ids[k] */
-    intel_profile_history_init(&h);
+    db_bind_i64(s, 2, lo);
+    db_bind_i64(s, 3, hi);
+    db_bind_text(s, 4, currency);
+    int stp;
     int64_t last_order = -1;
-    int stp = DB_DONE;
-    /* finish customers up to (not including) pk `upto` */
-    rc = 0;
-#define FLUSH_UPTO(upto)                                                                           \
-    while (!rc && k < n && ids[k] < (upto)) {                                                      \
-        out[k].pk = ids[k];                                                                        \
-        rc = intel_profiles_compute(&h, as_of_ms, &st->cfg, a, &out[k].profiles, e);               \
-        predict(st, ids[k], a, &out[k].pred);                                                      \
-        intel_profile_history_init(&h);                                                            \
-        k++;                                                                                       \
-    }
-    while (!rc && (stp = db_step(s, e)) == DB_ROW) {
-        int64_t cust = db_col_i64(s, 0), order = db_col_i64(s, 1);
-        FLUSH_UPTO(cust);
-        if (rc)
-            break;
-        if (order != last_order) {
-            last_order = order;
+    uint8_t last_status = COMMERCE_ORDER_CANCELLED;
+    while ((stp = db_step(s, e)) == DB_ROW) {
+        if (r->n == r->cap) {
+            r->cap = r->cap ? r->cap * 2 : 4096;
+            r->v = xrealloc(r->v, r->cap * sizeof(*r->v));
+        }
+        struct order_row *o = &r->v[r->n++];
+        o->customer = db_col_i64(s, 0);
+        o->order = db_col_i64(s, 1);
+        o->created_at_ms = db_col_time(s, 2);
+        if (o->order != last_order) {
+            /* a status the profiles do not know never counts */
             enum commerce_order_status status = COMMERCE_ORDER_CANCELLED;
             struct err se;
             err_init(&se);
-            /* a status the profiles do not know never counts */
             if (commerce_order_status_parse(db_col_text(s, 3), "status", &status, &se))
                 status = COMMERCE_ORDER_CANCELLED;
-            struct intel_profile_order o = {.created_at_ms = db_col_time(s, 2),
-                                            .status = status,
-                                            .total = db_col_i64(s, 4),
-                                            .campaign = !db_col_is_null(s, 12)};
-            intel_profile_history_add_order(&h, a, &o);
+            last_status = (uint8_t)status;
+            last_order = o->order;
         }
-        if (!db_col_is_null(s, 5)) {
-            const char *pcur = db_col_text(s, 10);
-            bool same = pcur && str_eq(pcur, st->model.currency);
-            struct intel_profile_item it = {
-                .product_id = db_col_i64(s, 5),
-                .category_id = db_col_is_null(s, 6) ? 0 : db_col_i64(s, 6),
-                .quantity = db_col_i64(s, 7),
-                .unit_price = db_col_i64(s, 8),
-                /* the item's own list price, else the product's price today */
-                .list_price = !db_col_is_null(s, 11)          ? db_col_i64(s, 11)
-                              : same && !db_col_is_null(s, 9) ? db_col_i64(s, 9)
-                                                              : 0};
-            intel_profile_history_add_item(&h, a, &it);
-        }
+        o->status = last_status;
+        o->campaign = !db_col_is_null(s, 13);
+        o->total = db_col_i64(s, 4);
+        o->has_item = !db_col_is_null(s, 6);
+        o->item = o->has_item ? db_col_i64(s, 5) : 0;
+        o->product = o->has_item ? db_col_i64(s, 6) : 0;
+        o->category = o->has_item && !db_col_is_null(s, 7) ? db_col_i64(s, 7) : 0;
+        o->quantity = o->has_item ? (int32_t)db_col_i64(s, 8) : 0;
+        o->unit_price = o->has_item ? db_col_i64(s, 9) : 0;
+        /* the item's own list price, else the product's price today (in this currency) */
+        const char *pcur = o->has_item ? db_col_text(s, 11) : NULL;
+        if (o->has_item && !db_col_is_null(s, 12))
+            o->list_price = db_col_i64(s, 12);
+        else
+            o->list_price =
+                pcur && str_eq(pcur, currency) && !db_col_is_null(s, 10) ? db_col_i64(s, 10) : 0;
     }
     db_stmt_done(s);
-    if (!rc && stp == DB_ERROR)
-        rc = db_step_error(e);
-    FLUSH_UPTO(INT64_MAX);
-#undef FLUSH_UPTO
+    if (stp == DB_ERROR)
+        return db_step_error(e);
+    if (r->n > 1)
+        qsort(r->v, r->n, sizeof(*r->v), cmp_order_row);
+    return 0;
+}
+
+/*
+ * Compute the customers ids[0..n) (ascending, within (r->lo, r->hi]) from the rows r holds:
+ * out[i] for ids[i], memory from `a`.
+ */
+static int compute_rows(struct order_rows *r, int64_t as_of_ms, const struct run_state *st,
+                        const int64_t *ids, size_t n, struct arena *a, struct computed *out,
+                        struct err *e)
+{
+    int rc = 0;
+    for (size_t k = 0; k < n && !rc; k++) {
+        struct intel_profile_history h;
+        intel_profile_history_init(&h);
+        /* rows of customers without a row of their own here (inactive ones) are passed over */
+        while (r->next < r->n && r->v[r->next].customer < ids[k])
+            r->next++;
+        int64_t last_order = -1;
+        for (; r->next < r->n && r->v[r->next].customer == ids[k]; r->next++) {
+            const struct order_row *o = &r->v[r->next];
+            if (o->order != last_order) {
+                last_order = o->order;
+                struct intel_profile_order po = {.created_at_ms = o->created_at_ms,
+                                                 .status = (enum commerce_order_status)o->status,
+                                                 .total = o->total,
+                                                 .campaign = o->campaign};
+                intel_profile_history_add_order(&h, a, &po);
+            }
+            if (o->has_item) {
+                struct intel_profile_item it = {.product_id = o->product,
+                                                .category_id = o->category,
+                                                .quantity = o->quantity,
+                                                .unit_price = o->unit_price,
+                                                .list_price = o->list_price};
+                intel_profile_history_add_item(&h, a, &it);
+            }
+        }
+        out[k].pk = ids[k];
+        rc = intel_profiles_compute(&h, as_of_ms, &st->cfg, a, &out[k].profiles, e);
+        predict(st, ids[k], a, &out[k].pred);
+    }
     return rc;
+}
+
+static int64_t pass_orders = INTEL_PROFILE_PASS_ORDERS;
+
+void intel_profiles_set_pass_orders(int64_t orders)
+{
+    pass_orders = orders > 0 ? orders : INTEL_PROFILE_PASS_ORDERS;
+}
+
+/*
+ * The end of the range of customers after `after` whose orders one scan reads: about
+ * pass_orders counted orders by the run's summaries, at least `first`.
+ */
+static int64_t pass_end(const struct run_state *st, int64_t after, int64_t first)
+{
+    int64_t orders = 0;
+    for (size_t i = 0; i < st->n; i++) {
+        if (st->sums[i].customer_pk <= after)
+            continue;
+        orders += st->sums[i].orders;
+        if (orders >= pass_orders)
+            return st->sums[i].customer_pk > first ? st->sums[i].customer_pk : first;
+    }
+    return INT64_MAX;
 }
 
 static int count_customers(struct db_conn *c, int64_t tenant, int64_t *n, struct err *e)
@@ -361,6 +462,7 @@ int intel_profiles_run(struct db_conn *c, int64_t tenant, int64_t batch_id, int6
         rc = jobs_set_progress(c, job_id, processed < total ? processed : total, total, e);
     int64_t *ids = xcalloc(INTEL_PROFILE_CHUNK, sizeof(*ids));
     struct computed *out = xcalloc(INTEL_PROFILE_CHUNK, sizeof(*out));
+    struct order_rows rows = {0};
     while (!rc) {
         struct arena ca;
         arena_init(&ca);
@@ -370,8 +472,13 @@ int intel_profiles_run(struct db_conn *c, int64_t tenant, int64_t batch_id, int6
             arena_release(&ca);
             break;
         }
+        if (!rc && (!rows.loaded || ids[0] > rows.hi))
+            rc = order_rows_load(c, tenant, st.model.currency, after, pass_end(&st, after, ids[0]),
+                                 true, &rows, e);
+        while (!rc && n > 0 && ids[n - 1] > rows.hi)
+            n--; /* the rest in the next pass */
         if (!rc)
-            rc = compute_chunk(c, tenant, as_of, &st, ids, n, &ca, out, e);
+            rc = compute_rows(&rows, as_of, &st, ids, n, &ca, out, e);
         processed += (int64_t)n;
         if (processed > total)
             total = processed; /* customers added while the batch runs */
@@ -390,6 +497,7 @@ int intel_profiles_run(struct db_conn *c, int64_t tenant, int64_t batch_id, int6
     }
     free(ids);
     free(out);
+    order_rows_free(&rows);
     run_state_free(&st);
     if (!rc)
         rc = profile_store_finish(c, tenant, batch_id, now_ms, e);
@@ -420,8 +528,12 @@ int intel_profiles_run_one(struct db_conn *c, int64_t tenant, int64_t customer_p
     if (!rc && n == 0)
         rc = err_set_field(e, ERR_NOT_FOUND, "customer_id",
                            "no active customer %lld in this tenant", (long long)customer_pk);
+    struct order_rows rows = {0};
     if (!rc)
-        rc = compute_chunk(c, tenant, now_ms, &st, ids, n, &a, out, e);
+        rc = order_rows_load(c, tenant, st.model.currency, ids[0] - 1, ids[0], false, &rows, e);
+    if (!rc)
+        rc = compute_rows(&rows, now_ms, &st, ids, n, &a, out, e);
+    order_rows_free(&rows);
     struct profile_batch_row cur = {0};
     bool found = false;
     if (!rc)

@@ -244,6 +244,95 @@ static void test_resume_and_switch(void **state)
     assert_int_equal(one(f->c, "SELECT count(*) FROM customer_prediction"), N_CUSTOMERS);
 }
 
+/* The profile tables' columns but batch_id, as compared between two batches. */
+static const char *const compared[][2] = {
+    {"customer_budget_profile",
+     "tenant_id, customer_id, spend_last_30, spend_last_90, orders_last_90, avg_order_value, "
+     "predicted_monthly_budget, budget_tier, price_sensitivity_score, discounted_share, "
+     "campaign_share, promo_order_share, updated_at"},
+    {"customer_loyalty_profile",
+     "tenant_id, customer_id, loyalty_tier, loyalty_score, lifetime_orders, lifetime_spent, "
+     "last_order_at, days_since_last_order, reward_multiplier, updated_at"},
+    {"customer_category_affinity",
+     "tenant_id, customer_id, category_id, affinity_score, orders_count, spend_total, "
+     "last_purchased_at, updated_at"},
+    {"customer_replenishment_profile",
+     "tenant_id, customer_id, product_id, purchases, replenishment_cycle_days, gap_cv, "
+     "is_recurring, last_purchased_at, previous_purchased_at, current_cycle_start, "
+     "current_cycle_end, purchased_in_current_cycle, next_expected_purchase_at, "
+     "confidence_score, updated_at"},
+    {"customer_variety_profile",
+     "tenant_id, customer_id, variety_index, repeat_ratio, unique_sku_last_90, "
+     "total_items_last_90, explorer_type, updated_at"},
+    {"customer_prediction",
+     "tenant_id, customer_id, recency_score, frequency_score, monetary_score, rfm_segment, "
+     "p_alive, churn_probability, expected_purchases_90, expected_order_value, predicted_clv, "
+     "expected_date_of_next_order, reason, updated_at"},
+};
+
+/* Rows of table t in batch b that kept_t (another batch's) lacks or holds otherwise, either way. */
+static int64_t differing(struct fixture *f, size_t t, int64_t b)
+{
+    char sql[4096];
+    snprintf(sql, sizeof(sql),
+             "SELECT (SELECT count(*) FROM (SELECT %s FROM kept_%zu EXCEPT SELECT %s FROM %s "
+             "WHERE batch_id = %lld) x) + (SELECT count(*) FROM (SELECT %s FROM %s WHERE "
+             "batch_id = %lld EXCEPT SELECT %s FROM kept_%zu) y)",
+             compared[t][1], t, compared[t][1], compared[t][0], (long long)b, compared[t][1],
+             compared[t][0], (long long)b, compared[t][1], t);
+    return one(f->c, sql);
+}
+
+static bool stop_after_three(void *ctx)
+{
+    int *calls = ctx;
+    return ++*calls == 3;
+}
+
+/*
+ * Orders read in many small scans (a few customers each, chunks cut at a scan's end, stopped
+ * and resumed in between) give the same rows as one scan of them all.
+ */
+static void test_small_scans_same_rows(void **state)
+{
+    struct fixture *f = *state;
+    int64_t whole = 0, small = 0;
+    err_init(e);
+    OK(profile_store_batch_create(f->c, f->t1, NOW, 0, NOW, &whole, e));
+    OK(intel_profiles_run(f->c, f->t1, whole, 0, NOW, NULL, NULL, NULL, e));
+    /* keep the first batch's rows: the second's switch prunes them */
+    char sql[4096];
+    for (size_t t = 0; t < sizeof(compared) / sizeof(compared[0]); t++) {
+        snprintf(sql, sizeof(sql),
+                 "CREATE TABLE kept_%zu AS SELECT %s FROM %s WHERE batch_id = %lld", t,
+                 compared[t][1], compared[t][0], (long long)whole);
+        exec_sql(f->c, sql);
+    }
+    intel_profiles_set_pass_orders(37);
+    OK(profile_store_batch_create(f->c, f->t1, NOW, 0, NOW, &small, e));
+    int calls = 0;
+    assert_int_equal(
+        intel_profiles_run(f->c, f->t1, small, 0, NOW, NULL, stop_after_three, &calls, e),
+        ERR_TIMEOUT);
+    err_init(e);
+    OK(intel_profiles_run(f->c, f->t1, small, 0, NOW, NULL, NULL, NULL, e));
+    intel_profiles_set_pass_orders(0);
+    assert_int_equal(current_batch(f), small);
+    for (size_t t = 0; t < sizeof(compared) / sizeof(compared[0]); t++) {
+        snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s WHERE batch_id = %lld", compared[t][0],
+                 (long long)small);
+        int64_t rows = one(f->c, sql);
+        /* one row per customer, or (categories, replenishment) some rows for buyers */
+        if (t == 2 || t == 3)
+            assert_true(rows > 0);
+        else
+            assert_int_equal(rows, N_CUSTOMERS);
+        assert_int_equal(differing(f, t, small), 0);
+        snprintf(sql, sizeof(sql), "DROP TABLE kept_%zu", t);
+        exec_sql(f->c, sql);
+    }
+}
+
 static void test_rows_by_hand(void **state)
 {
     struct fixture *f = *state;
@@ -403,6 +492,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_resume_and_switch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rows_by_hand, setup, teardown),
         cmocka_unit_test_setup_teardown(test_campaign_and_list_price, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_small_scans_same_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_customer_and_joining, setup, teardown),
     };
     return TESTDB_RUN_GROUPS("profile_batch", tests, &backend);
