@@ -197,6 +197,20 @@ static void test_recovers_known_parameters(void **state)
     near(m.a, a, 0.35, "a");
     near(m.b, b, 0.45, "b");
     assert_true(m.penalizer == 0); /* an interior maximum: plain maximum likelihood */
+    /*
+     * the fit shares the terms of equal repeat counts between customers; at its maximum the
+     * gradient summed customer by customer (in log parameters, per customer) is zero too
+     */
+    double g[4] = {0}, th[4] = {m.r, m.alpha, m.a, m.b};
+    for (int i = 0; i < N; i++) {
+        double gi[4];
+        intel_bgnbd_ll(&m, &c[i], gi);
+        for (int k = 0; k < 4; k++)
+            g[k] += gi[k] * th[k] / N;
+    }
+    for (int k = 0; k < 4; k++)
+        if (fabs(g[k]) > 1e-6)
+            fail_msg("gradient %d at the fit: %g", k, g[k]);
     free(c);
 }
 
