@@ -61,7 +61,10 @@ int db_open(struct db **out, const char *url, const struct db_options *opts, str
         opts && opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : DEFAULT_BUSY_TIMEOUT;
     db->sqlite_sync_full = opts && opts->sqlite_sync_full;
     atomic_init(&db->errors, 0);
+    atomic_init(&db->group_batches, 0);
+    atomic_init(&db->group_writes, 0);
     pthread_mutex_init(&db->mu, NULL);
+    pthread_mutex_init(&db->group_mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -91,6 +94,7 @@ int db_open(struct db **out, const char *url, const struct db_options *opts, str
 fail_free:
     pthread_cond_destroy(&db->cv);
     pthread_mutex_destroy(&db->mu);
+    pthread_mutex_destroy(&db->group_mu);
     free(db->target);
     free(db);
     return rc;
@@ -113,9 +117,11 @@ void db_close(struct db *db)
         c = next;
     }
     assert(db->n_open == 0 && "db_close with connections still acquired");
+    assert(!db->group_head && "db_close with a grouped write waiting");
     db->ops->close(db);
     pthread_cond_destroy(&db->cv);
     pthread_mutex_destroy(&db->mu);
+    pthread_mutex_destroy(&db->group_mu);
     free(db->target);
     free(db);
 }

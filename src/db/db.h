@@ -121,6 +121,41 @@ void db_on_commit_event(struct db_conn *c, int64_t tenant, const char *type, int
                         const char *status);
 
 /*
+ * Group commit: many threads' short durable writes committed in one transaction.
+ *
+ * db_group_write(c, fn, ctx, e) runs fn(wc, ctx, e2) inside a write transaction and returns 0
+ * only after the COMMIT that holds its writes succeeded; on failure it returns the error (and
+ * fills `e`) and none of fn's writes are in the database. While one transaction commits, later
+ * callers queue; the oldest queued caller then becomes the leader: on its own connection `c` it
+ * begins one transaction, runs every queued fn in arrival order (at most DB_GROUP_MAX), commits,
+ * and hands each member its own result. Nothing waits on a timer: a lone writer commits at
+ * once, and batches grow only while a commit is in progress.
+ *
+ * Failures, member by member:
+ *   - fn returns an error: the batch's transaction is rolled back, that member gets its own
+ *     error (its rc, and the `e` its fn filled), and the others are run again, in order, in a
+ *     new transaction. Each failure removes one member, so a batch of n takes at most n + 1
+ *     transactions, and no member is acknowledged because of a transaction it was rolled back in.
+ *   - BEGIN or COMMIT fails: every member still in the batch gets that error; none is
+ *     acknowledged. (PostgreSQL: a connection lost during COMMIT leaves it in doubt; the members
+ *     get an error although the database may hold their writes, as a lone commit would.)
+ *
+ * So `fn` runs on whichever thread leads, with the leader's connection: it may use only `wc`,
+ * `ctx` and its `e`, must not touch the caller's own connection, and may run more than once
+ * (each run must set its outputs afresh; anything outside the database waits for
+ * db_on_commit(), whose functions run on the leader's thread after the COMMIT and before any
+ * member returns). `ctx` is borrowed until db_group_write returns. A caller already holding a
+ * transaction on `c` is not queued: fn joins that transaction and the caller's commit decides.
+ * The caller's `c` must be idle otherwise; it is used only if this caller leads.
+ * Durability is the backend's commit: see "Durability" in README.md.
+ */
+#define DB_GROUP_MAX 64
+typedef int db_write_fn(struct db_conn *c, void *ctx, struct err *e);
+int db_group_write(struct db_conn *c, db_write_fn *fn, void *ctx, struct err *e);
+/* Transactions committed by group leaders, and the writes acknowledged through them. */
+void db_group_counts(const struct db *db, uint64_t *batches, uint64_t *writes);
+
+/*
  * Prepare `sql` (portable, `?` placeholders). Statements are cached per connection by their
  * SQL text, so prepare is cheap the second time. The statement is borrowed: call
  * db_stmt_done() when finished with it (it is reset and returned to the cache). It stays

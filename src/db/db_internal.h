@@ -22,6 +22,7 @@
 #define DB_CACHE_MAX 256
 
 struct db_ops;
+struct db_write;
 
 struct db {
     const struct db_ops *ops;
@@ -38,6 +39,12 @@ struct db {
     _Atomic int64_t fault_at;    /* db_fault_after(): fail this call (1-based), 0 = never */
     _Atomic int64_t fault_calls; /* calls counted since db_fault_after() */
     void *backend_data;          /* owned by the backend's open/close */
+    /* Group commit (group.c): writers waiting in arrival order; the head is the leader. */
+    pthread_mutex_t group_mu;
+    struct db_write *group_head, *group_tail;
+    size_t group_len;               /* writers in the queue, the running leader's batch included */
+    _Atomic uint64_t group_batches; /* transactions committed by leaders */
+    _Atomic uint64_t group_writes;  /* writes acknowledged through them */
 };
 
 /* Work to run after the outermost commit (db_on_commit). */

@@ -92,6 +92,44 @@ static int insert(struct db_conn *c, int64_t tenant, const char *provider, const
     return rc;
 }
 
+/* One delivery's write, run by db_group_write (possibly on another thread, possibly twice). */
+struct record {
+    int64_t tenant;
+    const char *provider, *event_id, *event_type, *body, *hash;
+    size_t len;
+    int64_t now_ms;
+    int64_t *id;
+    bool *duplicate, *changed_body;
+};
+
+static int record(struct db_conn *c, void *ctx, struct err *e)
+{
+    struct record *w = ctx;
+    *w->id = 0;
+    *w->duplicate = false;
+    *w->changed_body = false;
+    char seen[SEC_HEX_SIZE(SEC_SHA256_LEN)] = "";
+    bool found = false;
+    int rc = find(c, w->tenant, w->provider, w->event_id, w->id, seen, &found, e);
+    if (rc)
+        return rc;
+    if (found) {
+        *w->duplicate = true;
+        *w->changed_body = !str_eq(seen, w->hash);
+        return count_duplicate(c, *w->id, e);
+    }
+    rc = insert(c, w->tenant, w->provider, w->event_id, w->event_type, w->body, w->len, w->hash,
+                w->now_ms, w->id, e);
+    if (rc)
+        return rc;
+    char payload[64], key[96];
+    snprintf(payload, sizeof(payload), "{\"event\":%lld}", (long long)*w->id);
+    snprintf(key, sizeof(key), "inbound:%lld", (long long)*w->id);
+    struct job_spec spec = {
+        .name = INBOUND_JOB, .payload_json = payload, .tenant_id = w->tenant, .unique_key = key};
+    return jobs_enqueue(c, &spec, w->now_ms, NULL, NULL, e);
+}
+
 int inbound_record(struct db_conn *c, int64_t tenant, const char *provider, const char *event_id,
                    const char *event_type, const char *body, size_t len, int64_t now_ms,
                    int64_t *id, bool *duplicate, bool *changed_body, struct err *e)
@@ -107,30 +145,24 @@ int inbound_record(struct db_conn *c, int64_t tenant, const char *provider, cons
     if (rc)
         return rc;
     unsigned char digest[SEC_SHA256_LEN];
-    char hash[SEC_HEX_SIZE(SEC_SHA256_LEN)], seen[SEC_HEX_SIZE(SEC_SHA256_LEN)] = "";
+    char hash[SEC_HEX_SIZE(SEC_SHA256_LEN)];
     sec_sha256(digest, body, len);
     rc = sec_hex_encode(hash, sizeof(hash), digest, sizeof(digest), e);
     if (rc)
         return rc;
-    bool own, found = false;
-    rc = db_begin_own(c, &own, e);
-    if (!rc)
-        rc = find(c, tenant, provider, event_id, id, seen, &found, e);
-    if (!rc && found) {
-        *duplicate = true;
-        *changed_body = !str_eq(seen, hash);
-        rc = count_duplicate(c, *id, e);
-    } else if (!rc) {
-        rc = insert(c, tenant, provider, event_id, event_type, body, len, hash, now_ms, id, e);
-        char payload[64], key[96];
-        snprintf(payload, sizeof(payload), "{\"event\":%lld}", (long long)*id);
-        snprintf(key, sizeof(key), "inbound:%lld", (long long)*id);
-        struct job_spec spec = {
-            .name = INBOUND_JOB, .payload_json = payload, .tenant_id = tenant, .unique_key = key};
-        if (!rc)
-            rc = jobs_enqueue(c, &spec, now_ms, NULL, NULL, e);
-    }
-    return db_end_own(c, own, rc, e);
+    struct record w = {.tenant = tenant,
+                       .provider = provider,
+                       .event_id = event_id,
+                       .event_type = event_type,
+                       .body = body,
+                       .hash = hash,
+                       .len = len,
+                       .now_ms = now_ms,
+                       .id = id,
+                       .duplicate = duplicate,
+                       .changed_body = changed_body};
+    /* concurrent deliveries share one commit; this returns once ours is durable */
+    return db_group_write(c, record, &w, e);
 }
 
 static void read_row(struct db_stmt *s, struct arena *a, void *out)

@@ -45,6 +45,8 @@ struct inbound_event {
  * *duplicate is true, *id is the first row's id and its duplicate count goes up; *changed_body
  * says whether this delivery's body differs from the first (a replay with another body is
  * logged by the caller, never acted on). ERR_INVALID for an empty or over-long id or type.
+ * Without a caller's transaction the record goes through db_group_write() (db.h): concurrent
+ * deliveries share one commit, and this returns 0 only once that commit holding ours succeeded.
  */
 int inbound_record(struct db_conn *c, int64_t tenant, const char *provider, const char *event_id,
                    const char *event_type, const char *body, size_t len, int64_t now_ms,

@@ -314,28 +314,41 @@ int flash_seller_register(struct db_conn *c, int64_t tenant, struct flash_seller
     return flash_store_seller_upsert(c, tenant, s, now_ms, a, created, e);
 }
 
-int flash_buyer_signal(struct db_conn *c, int64_t tenant, const char *buyer_id,
-                       struct flash_demand_in *d, int64_t now_ms, int64_t *pk, struct err *e)
+/* One signal's write, run by db_group_write (possibly on another thread, possibly twice). */
+struct buyer_signal {
+    int64_t tenant;
+    const char *buyer_id;
+    struct flash_demand_in *d;
+    int64_t now_ms;
+    int64_t *pk;
+};
+
+static int buyer_signal_write(struct db_conn *c, void *ctx, struct err *e)
 {
+    struct buyer_signal *w = ctx;
     struct arena a;
     arena_init(&a);
     struct flash_buyer b = {0};
-    bool own;
-    int rc = check_currency(d->currency, "currency", e);
-    if (rc) {
-        arena_release(&a);
-        return rc;
-    }
-    rc = db_begin_own(c, &own, e);
-    if (!rc)
-        rc = get_buyer(c, tenant, buyer_id, &a, &b, e);
+    *w->pk = 0;
+    int rc = get_buyer(c, w->tenant, w->buyer_id, &a, &b, e);
     if (!rc) {
-        d->buyer_pk = b.pk;
-        rc = flash_store_demand_add(c, tenant, d, now_ms, pk, e);
+        w->d->buyer_pk = b.pk;
+        rc = flash_store_demand_add(c, w->tenant, w->d, w->now_ms, w->pk, e);
     }
-    rc = db_end_own(c, own, rc, e);
     arena_release(&a);
     return rc;
+}
+
+int flash_buyer_signal(struct db_conn *c, int64_t tenant, const char *buyer_id,
+                       struct flash_demand_in *d, int64_t now_ms, int64_t *pk, struct err *e)
+{
+    int rc = check_currency(d->currency, "currency", e);
+    if (rc)
+        return rc;
+    struct buyer_signal w = {
+        .tenant = tenant, .buyer_id = buyer_id, .d = d, .now_ms = now_ms, .pk = pk};
+    /* concurrent signals share one commit; this returns once ours is durable */
+    return db_group_write(c, buyer_signal_write, &w, e);
 }
 
 int flash_seller_signal(struct db_conn *c, int64_t tenant, const char *seller_id,

@@ -34,7 +34,12 @@ int flash_buyer_register(struct db_conn *c, int64_t tenant, struct flash_buyer *
                          struct arena *a, bool *created, struct err *e);
 int flash_seller_register(struct db_conn *c, int64_t tenant, struct flash_seller *s, int64_t now_ms,
                           struct arena *a, bool *created, struct err *e);
-/* Record a buyer's wish; the buyer is named by public id. *pk gets the signal. */
+/*
+ * Record a buyer's wish; the buyer is named by public id. *pk gets the signal. Without a caller's
+ * transaction it goes through db_group_write() (db.h): concurrent signals share one commit, and
+ * this returns 0 only once the commit holding this one succeeded (ERR_NOT_FOUND for an unknown
+ * buyer is this signal's own error; the others in its batch still commit).
+ */
 int flash_buyer_signal(struct db_conn *c, int64_t tenant, const char *buyer_id,
                        struct flash_demand_in *d, int64_t now_ms, int64_t *pk, struct err *e);
 int flash_seller_signal(struct db_conn *c, int64_t tenant, const char *seller_id,
