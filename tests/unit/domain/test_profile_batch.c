@@ -486,6 +486,40 @@ static void test_campaign_and_list_price(void **state)
     assert_float_equal(v.budget.price_sensitivity_score, 33.75, 1e-9);
 }
 
+/*
+ * Orders stored out of time order (ids newest first) are read oldest first: the loyalty profile's
+ * last order is the newest one, not the last stored. Tenant t2's customer: orders 10, 70 and 40
+ * days before NOW, stored in that order.
+ */
+static void test_orders_read_oldest_first(void **state)
+{
+    struct fixture *f = *state;
+    char sql[512], ts[40];
+    exec_sql(f->c, "BEGIN");
+    int64_t cus = one(f->c, "SELECT max(customer_id) FROM customer");
+    const int days[3] = {10, 70, 40};
+    for (int j = 0; j < 3; j++) {
+        clock_format_iso(NOW - days[j] * DAY, ts);
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO orders (tenant_id, public_id, customer_id, status, currency, "
+                 "total_amount, created_at, updated_at) VALUES (%lld, 'ord_late_%d', %lld, "
+                 "'paid', 'TRY', 1000, '%s', '%s')",
+                 (long long)f->t2, j, (long long)cus, ts, ts);
+        exec_sql(f->c, sql);
+    }
+    exec_sql(f->c, "COMMIT");
+    int64_t b = 0;
+    err_init(e);
+    OK(profile_store_batch_create(f->c, f->t2, NOW, 0, NOW, &b, e));
+    OK(intel_profiles_run(f->c, f->t2, b, 0, NOW, NULL, NULL, NULL, e));
+    struct profile_view v;
+    OK(profile_store_read(f->c, f->t2, b, cus, &f->a, &v, e));
+    assert_true(v.found);
+    assert_true(v.loyalty.has_last_order);
+    assert_int_equal(v.loyalty.last_order_at_ms, NOW - 10 * DAY);
+    assert_int_equal(v.loyalty.days_since_last_order, 10);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -493,6 +527,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rows_by_hand, setup, teardown),
         cmocka_unit_test_setup_teardown(test_campaign_and_list_price, setup, teardown),
         cmocka_unit_test_setup_teardown(test_small_scans_same_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_orders_read_oldest_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_customer_and_joining, setup, teardown),
     };
     return TESTDB_RUN_GROUPS("profile_batch", tests, &backend);
