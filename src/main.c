@@ -27,6 +27,7 @@
 #include "domain/understand/understand_model.h"
 #include "domain/flash/flash_service.h"
 #include "domain/flash/links.h"
+#include "domain/flash/live_index.h"
 #include "domain/notify/notify_jobs.h"
 #include "domain/recovery/recovery.h"
 #include "domain/payments/payments_jobs.h"
@@ -229,6 +230,7 @@ static int serve(struct config *cfg)
     app.version = ICESHOP_VERSION;
     app.started_ms = clock_mono_ms();
     struct http_server *srv = NULL;
+    struct flash_live *live = NULL;
     struct job_workers *lane_pools[MAX_LANES] = {0};
     const char *lanes[MAX_LANES];
     size_t n_lanes = 0;
@@ -252,6 +254,9 @@ static int serve(struct config *cfg)
     if (rc)
         goto out;
     flash_links_configure(app.token_key, cfg->public_url);
+    /* scans read sellers, buyers and demand from memory while they are current */
+    live = flash_live_new();
+    flash_live_install(live);
     payments_configure(&(struct payments_options){.secret_key = app.secret_key,
                                                   .default_tenant = app.default_tenant_id,
                                                   .public_url = cfg->public_url,
@@ -402,6 +407,8 @@ out:
     login_throttle_free(app.logins);
     metrics_free(app.metrics);
     job_registry_free(app.jobs);
+    flash_live_install(NULL);
+    flash_live_free(live);
     storage_free(app.storage);
     db_close(app.db);
     explicit_bzero(app.token_key, sizeof(app.token_key));

@@ -60,6 +60,7 @@ const struct purge_table purge_tenant_tables[] = {
     {"flash_config", PURGE_SETTINGS},
     {"chat_events", PURGE_DATA},
     {"contacts", PURGE_DATA},
+    {"flash_scan_versions", PURGE_DATA}, /* after every table whose triggers bump it */
     {"alerts", PURGE_DATA},
     {"webhook_deliveries", PURGE_DATA},
     {"webhook_endpoints", PURGE_SETTINGS},

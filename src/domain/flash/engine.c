@@ -413,6 +413,18 @@ void flash_grid_free(struct flash_grid *g)
     free(g);
 }
 
+size_t flash_grid_bytes(const struct flash_grid *g)
+{
+    if (!g)
+        return 0;
+    size_t np = g->n_pts ? g->n_pts : 1, rows = 0;
+    if (g->row_first)
+        rows = (size_t)(g->row_max - g->row_min + 2);
+    return sizeof(*g) + np * (sizeof(*g->pts) + sizeof(*g->buyer_pk) + sizeof(*g->expires_at)) +
+           (g->n_cells ? g->n_cells : 1) * sizeof(*g->keys) + (g->n_cells + 1) * sizeof(*g->start) +
+           rows * sizeof(*g->row_first);
+}
+
 /*
  * The cells a radius query must visit: rows r0..r1, columns c0..c0+ncols-1 (mod n_lng, so the
  * antimeridian wraps). `none` when the query is invalid or the grid empty.

@@ -45,6 +45,8 @@ double flash_haversine_m(double lat1, double lng1, double lat2, double lng2);
 struct flash_grid;
 struct flash_grid *flash_grid_new(const struct flash_demand *demand, size_t n, double cell_m);
 void flash_grid_free(struct flash_grid *g);
+/* Heap bytes the grid holds (its own arrays, not the demand it indexes). */
+size_t flash_grid_bytes(const struct flash_grid *g);
 /* Call fn for each demand within radius_m of (lat, lng); returns how many matched. */
 typedef void flash_grid_fn(void *ctx, size_t demand_idx, double distance_m);
 size_t flash_grid_query(const struct flash_grid *g, double lat, double lng, double radius_m,

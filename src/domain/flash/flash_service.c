@@ -14,6 +14,7 @@
 #include "domain/flash/flash_messages.h"
 #include "domain/flash/flash_webhooks.h"
 #include "domain/flash/learning.h"
+#include "domain/flash/live_index.h"
 #include "domain/understand/understand.h"
 #include "domain/flash/links.h"
 #include "domain/notify/outbox.h"
@@ -477,28 +478,27 @@ int flash_scan_tenant(struct db_conn *c, int64_t tenant, int64_t now_ms, struct 
                       struct flash_scan_result *out, struct err *e)
 {
     memset(out, 0, sizeof(*out));
-    int rc = flash_store_config_get(c, tenant, &out->cfg, e);
-    if (!rc)
-        rc = flash_store_seller_all(c, tenant, a, &out->sellers, &out->n_sellers, e);
-    if (!rc)
-        rc = flash_store_demand_active(c, tenant, now_ms, a, &out->demand, &out->n_demand, e);
+    /* from the process's live index when there is one (live_index.h), else from the database */
+    struct flash_live *live = flash_live_installed();
+    struct flash_live_inputs li;
+    int rc = live ? flash_live_get(live, c, tenant, now_ms, a, &li, e)
+                  : flash_live_read(c, tenant, now_ms, a, &li, e);
     if (rc)
         return rc;
-    out->precommits = arena_alloc(a, (out->n_sellers + 1) * sizeof(int));
-    int64_t *pks = arena_alloc(a, (out->n_sellers + 1) * sizeof(int64_t));
-    for (size_t i = 0; i < out->n_sellers; i++)
-        pks[i] = out->sellers[i].pk;
-    if (out->n_sellers)
-        rc = flash_store_precommit_counts(c, tenant, pks, out->n_sellers, out->precommits, e);
-    if (rc)
-        return rc;
+    out->cfg = li.cfg;
+    out->sellers = li.sellers;
+    out->n_sellers = li.n_sellers;
+    out->demand = li.demand;
+    out->n_demand = li.n_demand;
+    out->precommits = li.precommits;
     struct flash_scan_input in = {.cfg = &out->cfg,
                                   .sellers = out->sellers,
                                   .n_sellers = out->n_sellers,
                                   .demand = out->demand,
                                   .n_demand = out->n_demand,
                                   .precommits = out->precommits,
-                                  .now_ms = now_ms};
+                                  .now_ms = now_ms,
+                                  .grid = li.grid};
     return flash_scan(&in, a, &out->scores, &out->n_scores, e);
 }
 

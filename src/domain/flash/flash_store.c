@@ -1876,3 +1876,26 @@ int flash_store_version(struct db_conn *c, int64_t tenant, int64_t *version, str
     bool found;
     return db_one_i64(s, version, &found, e);
 }
+
+int flash_store_scan_version(struct db_conn *c, int64_t tenant, int64_t *scan, int64_t *windows,
+                             struct err *e)
+{
+    *scan = *windows = 0;
+    struct db_stmt *s;
+    int rc = db_prepare(c, &s,
+                        "SELECT COALESCE((SELECT version FROM flash_scan_versions WHERE tenant_id "
+                        "= ?), 0), COALESCE((SELECT version FROM flash_versions WHERE tenant_id "
+                        "= ?), 0)",
+                        e);
+    if (rc)
+        return rc;
+    db_bind_i64(s, 1, tenant);
+    db_bind_i64(s, 2, tenant);
+    int st = db_step(s, e);
+    if (st == DB_ROW) {
+        *scan = db_col_i64(s, 0);
+        *windows = db_col_i64(s, 1);
+    }
+    db_stmt_done(s);
+    return st == DB_ERROR ? db_step_error(e) : 0;
+}

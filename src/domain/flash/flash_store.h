@@ -282,6 +282,13 @@ int flash_store_buyer_state(struct db_conn *c, int64_t tenant, int64_t window_pk
  * A value is never given twice, across resets and deleted tenants (0021: one shared sequence).
  */
 int flash_store_version(struct db_conn *c, int64_t tenant, int64_t *version, struct err *e);
+/*
+ * What a scan reads, versioned: *scan moves (0036_flash_scan_version.sql) whenever a seller, buyer,
+ * demand, contact or the configuration of the tenant changes; *windows is flash_store_version.
+ * Both never come back to a value they had; 0 = no change recorded yet (or the tenant was reset).
+ */
+int flash_store_scan_version(struct db_conn *c, int64_t tenant, int64_t *scan, int64_t *windows,
+                             struct err *e);
 
 /* Offers sent to the buyer since `since_ms` (targets of windows created since), for caps. */
 int flash_store_offers_since(struct db_conn *c, int64_t tenant, int64_t buyer_pk, int64_t since_ms,
