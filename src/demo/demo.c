@@ -11,6 +11,7 @@
 #include "core/crypto.h"
 #include "core/str.h"
 #include "demo/demo_internal.h"
+#include "demo/shop.h"
 #include "net/httpc.h"
 
 #include <jansson.h>
@@ -32,6 +33,7 @@
 static const char usage[] =
     "usage: iceshop demo [--url URL] [--key KEY] [--seed N] [--sellers N] [--buyers N]\n"
     "                    [--speed X] [--duration S] [--no-config] [--plan N] [--quiet]\n"
+    "                    [--shop-customers N] [--shop-only]\n"
     "\n"
     "Simulates a city against a running server through its public interfaces: sellers in\n"
     "Istanbul neighbourhoods report idle hours and surplus, buyers send wishes in Turkish as\n"
@@ -49,6 +51,10 @@ static const char usage[] =
     "                  5-minute lead, 10-minute windows, 8 offers per buyer a day)\n"
     "  --plan N        print the city and its first N planned events, without a server\n"
     "  --quiet         only the summary\n"
+    "  --shop-customers N  customers of the shop seeded first, with a year of orders and\n"
+    "                  their profiles (default 3000; 0: no shop); a tenant whose profiles\n"
+    "                  were already computed is left alone\n"
+    "  --shop-only     seed the shop and exit, without the city\n"
     "\n"
     "Webhooks are signed with ICESHOP_WHATSAPP_APP_SECRET, which must match the server's.\n";
 
@@ -452,10 +458,10 @@ static int64_t newest_id(json_t *j, const char *key)
     return first ? (int64_t)json_integer_value(json_object_get(first, "id")) : 0;
 }
 
-static int setup(struct demo *d, struct err *e)
+/* The server answers /health, or ERR_UPSTREAM saying how to start one. */
+static int reach(struct demo *d, struct err *e)
 {
     long st = 0;
-    json_t *j = NULL;
     char url[1024];
     snprintf(url, sizeof(url), "%s/health", d->o->url);
     struct httpc_request req = {.url = url, .timeout_ms = 5000};
@@ -471,7 +477,15 @@ static int setup(struct demo *d, struct err *e)
                        "`make run`, or pass --url)",
                        d->o->url);
     }
-    rc = api_ok(d, "GET", "/api/me", NULL, 200, 200, &j, e);
+    return 0;
+}
+
+static int setup(struct demo *d, struct err *e)
+{
+    json_t *j = NULL;
+    int rc = reach(d, e);
+    if (!rc)
+        rc = api_ok(d, "GET", "/api/me", NULL, 200, 200, &j, e);
     if (rc)
         return rc;
     const char *role = json_string_value(json_object_get(j, "role"));
@@ -1332,6 +1346,30 @@ static void print_plan(struct demo_state *s)
 
 /* ======================== entry ======================== */
 
+/* The shop with a year of orders and its profiles, before the city starts. */
+static int seed_shop(const struct demo_opts *o, const char *auth, struct err *e)
+{
+    struct demo_shop_opts so = {.url = o->url,
+                                .auth = auth,
+                                .seed = o->seed,
+                                .customers = o->shop_customers,
+                                .now_ms = clock_now_ms(NULL),
+                                .quiet = o->quiet};
+    struct demo_shop_result r;
+    if (!o->quiet)
+        printf("shop: seeding %d customers with a year of orders, then their profiles...\n",
+               o->shop_customers);
+    int rc = demo_shop_seed(&so, &r, e);
+    if (!rc && r.skipped)
+        printf("shop: already seeded (its profiles were computed before), left as it is\n");
+    else if (!rc)
+        printf("shop: %d customers, %d products, %d orders (%d items) imported in %.1f s; "
+               "profiles computed in %.1f s; %d personal campaigns planned; %.1f s in all\n",
+               r.customers, r.products, r.orders, r.items, r.import_s, r.profiles_s, r.campaigns,
+               r.total_s);
+    return rc;
+}
+
 static int parse(int argc, char **argv, struct demo_opts *o)
 {
     o->url = "http://127.0.0.1:8080";
@@ -1340,6 +1378,7 @@ static int parse(int argc, char **argv, struct demo_opts *o)
     o->sellers = 20;
     o->buyers = 150;
     o->speed = 1;
+    o->shop_customers = DEMO_SHOP_CUSTOMERS;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int64_t n;
@@ -1350,6 +1389,10 @@ static int parse(int argc, char **argv, struct demo_opts *o)
         }
         if (str_eq(a, "--quiet")) {
             o->quiet = true;
+            continue;
+        }
+        if (str_eq(a, "--shop-only")) {
+            o->shop_only = true;
             continue;
         }
         if (str_eq(a, "--help") || str_eq(a, "-h")) {
@@ -1371,6 +1414,9 @@ static int parse(int argc, char **argv, struct demo_opts *o)
             o->sellers = (int)n;
         } else if (str_eq(a, "--buyers") && !str_to_i64_range(v, 1, DEMO_MAX_BUYERS, &n)) {
             o->buyers = (int)n;
+        } else if (str_eq(a, "--shop-customers") &&
+                   !str_to_i64_range(v, 0, DEMO_SHOP_MAX_CUSTOMERS, &n)) {
+            o->shop_customers = (int)n;
         } else if (str_eq(a, "--plan") && !str_to_i64_range(v, 0, 1000000, &n)) {
             o->plan = (int)n;
         } else if (str_eq(a, "--speed") && (o->speed = strtod(v, &end), *end == '\0') &&
@@ -1382,8 +1428,8 @@ static int parse(int argc, char **argv, struct demo_opts *o)
         } else {
             fprintf(stderr,
                     "iceshop demo: bad option %s %s (sellers 1..%d, buyers 1..%d, speed "
-                    "0.1..1000, duration >= 0)\n\n%s",
-                    a, v, DEMO_MAX_SELLERS, DEMO_MAX_BUYERS, usage);
+                    "0.1..1000, duration >= 0, shop customers 0..%d)\n\n%s",
+                    a, v, DEMO_MAX_SELLERS, DEMO_MAX_BUYERS, DEMO_SHOP_MAX_CUSTOMERS, usage);
             return 2;
         }
     }
@@ -1420,7 +1466,7 @@ int demo_run(int argc, char **argv)
     }
     if (!rc) {
         d->secret = getenv("ICESHOP_WHATSAPP_APP_SECRET");
-        if (!d->secret || !*d->secret)
+        if ((!d->secret || !*d->secret) && !o.shop_only)
             rc = err_set(&e, ERR_INVALID,
                          "ICESHOP_WHATSAPP_APP_SECRET is not set. The demo's buyers and sellers "
                          "write as signed WhatsApp webhooks, so it needs the same Meta app secret "
@@ -1454,7 +1500,12 @@ int demo_run(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    rc = live(d, &e);
+    if (o.shop_customers > 0 || o.shop_only)
+        rc = reach(d, &e);
+    if (!rc && (o.shop_customers > 0 || o.shop_only))
+        rc = seed_shop(&o, d->auth, &e);
+    if (!rc && !o.shop_only)
+        rc = live(d, &e);
 out:
     if (rc)
         fprintf(stderr, "iceshop demo: %s\n", e.msg[0] ? e.msg : err_code_name(e.code));

@@ -36,6 +36,8 @@ struct demo_opts {
     bool no_config;
     int plan; /* > 0: print the first N planned events and exit */
     bool quiet;
+    int shop_customers; /* customers of the shop seeded before the city, 0: none */
+    bool shop_only;     /* seed the shop and exit */
 };
 
 struct demo_wish {

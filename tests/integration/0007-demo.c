@@ -4,6 +4,9 @@
  * exits 0 with the summary and leaves windows, messages and at least one redemption behind;
  * its wishes are exactly the seeded plan's (`--plan`, no server), which two invocations with the
  * same seed print identically; and a missing or wrong WhatsApp app secret is a clear error.
+ * The shop (--shop-only): a year of orders imported, the profile batch run once (RFM segments
+ * counting the customers, profiles with predictions, the decision trace with its climate), a
+ * few personal campaigns logged; a second run leaves the seeded tenant alone.
  * Runs on the backend TEST_BACKEND selects.
  */
 #include "support/harness.h"
@@ -19,7 +22,7 @@
 
 #define ADMIN      HARNESS_ADMIN_KEY
 #define APP_SECRET "meta-app-secret-for-the-demo"
-#define CITY       "--seed 7 --sellers 6 --buyers 30 --speed 60 --duration 40"
+#define CITY       "--seed 7 --sellers 6 --buyers 30 --speed 60 --duration 40 --shop-customers 0"
 #define OUT_MAX    (512 * 1024)
 
 static struct server srv;
@@ -180,7 +183,7 @@ static void test_secret_errors(void **state)
     /* a secret the server does not share: the first webhook is refused and the demo stops */
     snprintf(args, sizeof(args),
              "--url %s --key %s --seed 7 --sellers 2 --buyers 3 --speed 50 "
-             "--duration 10 --quiet",
+             "--duration 10 --quiet --shop-customers 0",
              srv.base, ADMIN);
     assert_int_equal(demo("ICESHOP_WHATSAPP_APP_SECRET=not-the-servers", args, out, sizeof(out)),
                      1);
@@ -193,6 +196,65 @@ static void test_secret_errors(void **state)
     assert_non_null(strstr(out, "no Iceshop server answers"));
 }
 
+static void test_shop(void **state)
+{
+    (void)state;
+    static char out[OUT_MAX];
+    char args[512];
+    snprintf(args, sizeof(args), "--url %s --key %s --seed 3 --shop-only --shop-customers 200",
+             srv.base, ADMIN);
+    int st = demo("", args, out, sizeof(out));
+    if (st != 0)
+        fprintf(stderr, "demo exited %d:\n%s\n", st, out);
+    assert_int_equal(st, 0);
+    assert_non_null(strstr(out, "shop: 200 customers, 29 products, "));
+    long orders = summary_value(out, "29 products,");
+    assert_true(orders > 200);
+
+    json_t *seg = get("/api/intel/segments");
+    long long counted = 0;
+    size_t i;
+    json_t *row;
+    json_array_foreach(json_object_get(seg, "segments"), i, row)
+    {
+        assert_true(json_integer_value(json_object_get(row, "customers")) > 0);
+        counted += json_integer_value(json_object_get(row, "customers"));
+    }
+    assert_true(json_array_size(json_object_get(seg, "segments")) >= 5);
+    assert_true(counted > 150 && counted <= 200);
+    json_decref(seg);
+
+    json_t *list = get("/api/customers?limit=1");
+    const char *id = json_string_value(
+        json_object_get(json_array_get(json_object_get(list, "customers"), 0), "id"));
+    assert_non_null(id);
+    char path[200];
+    snprintf(path, sizeof(path), "/api/profiles/%s", id);
+    json_t *p = get(path);
+    assert_non_null(json_string_value(json_object_get(json_object_get(p, "rfm"), "segment")));
+    json_t *pred = json_object_get(p, "predictions"); /* a number, or why not */
+    assert_true(json_is_number(json_object_get(pred, "p_alive")) ||
+                json_is_string(json_object_get(pred, "reason")));
+    json_decref(p);
+    snprintf(path, sizeof(path), "/api/campaigns/decision-trace/%s", id);
+    json_t *t = get(path);
+    json_t *vis = json_object_get(t, "visualizations");
+    json_t *climate = json_object_get(vis, "climateInfo");
+    assert_true(json_is_object(climate));
+    assert_non_null(json_string_value(json_object_get(climate, "seasonTag")));
+    assert_true(json_array_size(json_object_get(vis, "categoryChart")) > 0);
+    json_decref(t);
+    snprintf(path, sizeof(path), "/api/campaigns?customerId=%s", id);
+    json_t *c = get(path);
+    assert_int_equal(json_array_size(json_object_get(c, "campaigns")), 1);
+    json_decref(c);
+    json_decref(list);
+
+    /* seeded once: a second run writes nothing */
+    assert_int_equal(demo("", args, out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "shop: already seeded"));
+}
+
 int main(void)
 {
     if (!harness_backend_available())
@@ -201,6 +263,7 @@ int main(void)
         cmocka_unit_test(test_live_run),
         cmocka_unit_test(test_same_seed_same_wishes),
         cmocka_unit_test(test_secret_errors),
+        cmocka_unit_test(test_shop),
     };
     return cmocka_run_group_tests_name(harness_backend(), tests, setup, teardown);
 }
