@@ -229,6 +229,11 @@ for mode in small rss big; do
     "$flash" "$mode" || echo "  bench_flash $mode failed"
 done
 echo
+echo "== Scan inputs: database every call vs the live index (bench/bench_scan.c, SQLite, one thread)"
+make -s --no-print-directory FLAVOR=release build/release/bench/bench_scan
+"$PWD/build/release/bench/bench_scan" "sqlite://$tmp/scan.db" "${BENCH_SCAN_SELLERS:-2000}" \
+    "${BENCH_SCAN_BUYERS:-20000}" "${BENCH_SCAN_RUNS:-9}" || echo "  bench_scan failed"
+echo
 echo "== Certificates (bench/bench_certificates.c: sign + draw the PDF in memory, one thread)"
 make -s --no-print-directory FLAVOR=release build/release/bench/bench_certificates
 "$PWD/build/release/bench/bench_certificates" "${BENCH_CERTIFICATES:-500}" | sed 's/^/  /' ||
