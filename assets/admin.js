@@ -7,10 +7,11 @@ import {
   windowCountdown, fmtTime, fmtClock, serverText, setTzOffset, fmtNumber, fmtMeters, fmtPercent, session, categoryColor,
   DENSITY_COLORS, STATUS_COLORS,
 } from '/assets/common.js';
+import { customersSetup, customersShow, customersRerender, customersIsRoute } from '/assets/customers.js';
 
 const OPEN = new Set(['PROPOSED', 'SCHEDULED', 'ACTIVE']);
 const COMPONENTS = ['demand', 'density', 'precommit', 'category', 'distance'];
-const VIEWS = ['live', 'messages', 'jobs', 'settings', 'charts', 'billing'];
+const VIEWS = ['live', 'messages', 'jobs', 'settings', 'charts', 'billing', 'customers'];
 
 const S = {
   cred: '',
@@ -113,7 +114,8 @@ function signOut(msg) {
 /* ======================== shell: views, live indicator, ticking clocks ======================== */
 
 function route() {
-  const v = location.hash.slice(1);
+  const h = location.hash.slice(1);
+  const v = customersIsRoute(h) ? 'customers' : h;
   S.view = VIEWS.includes(v) ? v : 'live';
   for (const name of VIEWS) {
     const tab = $(`#tab-${name}`);
@@ -128,6 +130,7 @@ function route() {
   if (S.view === 'settings') loadSettings();
   if (S.view === 'charts') loadCharts();
   if (S.view === 'billing') loadBilling();
+  if (S.view === 'customers') customersShow();
 }
 
 function setupTabs() {
@@ -982,6 +985,7 @@ function rerender() {
   if (S.view === 'messages') renderMessages();
   if (S.view === 'jobs') renderJobs();
   if (S.view === 'billing') renderBilling();
+  if (S.view === 'customers') customersRerender();
   if (S.view === 'settings' && S.config) renderTiers(readTiers());
   if (S.view === 'charts') loadCharts();
   document.title = t('admin.title');
@@ -1001,6 +1005,7 @@ function boot() {
   $('#win-filter').addEventListener('change', () => loadWindows());
   $('#msg-filter').addEventListener('change', () => loadMessages());
   $('#bill-month').addEventListener('change', () => loadBilling());
+  customersSetup(authed);
   $('#job-filter').addEventListener('change', () => loadJobs());
   const cred = session.get();
   if (!cred) {

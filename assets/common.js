@@ -482,6 +482,11 @@ export function setLang(l) {
 
 export function onLangChange(fn) { listeners.push(fn); }
 
+/* Strings of a page module, by language ({tr: {...}, en: {...}}), added to the shared ones. */
+export function addStrings(more) {
+  for (const l of LANGS) Object.assign(STRINGS[l], more[l] || {});
+}
+
 /* t('buyer.hello', {name: 'Ayşe'}) */
 export function t(key, vars) {
   let s = (STRINGS[lang] && STRINGS[lang][key]) ?? STRINGS.en[key] ?? key;

@@ -6,7 +6,8 @@
 # tests/e2e/package-lock.json with npm), builds nothing: it runs ICESHOP_BIN (default: the newer of
 # build/asan/iceshop and build/debug/iceshop) on a free loopback port with a throwaway SQLite
 # database, turns the periodic scan off so windows open only when the test asks, seeds sellers,
-# buyers, wishes, a dashboard user and a dead job through the API, runs tests/e2e/dashboard.spec.mjs
+# buyers, wishes, a dashboard user and a dead job through the API, the demo's shop (300 customers
+# with a year of orders and their profiles, `iceshop demo --shop-only`), runs tests/e2e/dashboard.spec.mjs
 # and stops the server. Screenshots of every step go to build/e2e/*.png.
 #
 # Prints one line per step and ends with "e2e: N passed, N failed"; exits non-zero on a failure.
@@ -157,6 +158,12 @@ e2e_password="e2e-password-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')
 call POST /api/users "{\"email\":\"$e2e_email\",\"password\":\"$e2e_password\",\"role\":\"admin\"}"
 # a job that fails once and is dead: the jobs panel's retry button
 call POST /api/jobs '{"name":"test.fail","payload":{},"max_attempts":1}'
+# the demo's shop, smaller: customers with a year of orders, their profiles and campaigns
+if ! ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}" "$bin" demo --url "$base" --key "$admin_key" \
+    --shop-only --shop-customers 300 --quiet >"$tmp/shop.out" 2>&1; then
+    cat "$tmp/shop.out" >&2
+    seed_failed=1
+fi
 [ "$seed_failed" = 0 ] || finish_fail "seeding through the API failed"
 
 # ---- the spec ----

@@ -503,6 +503,59 @@ await step('the seller statements tab counts the redeemed visit', async (l) => {
   await waitFor(async () => !(await admin.locator('#view-live').isHidden()), 'back to the live view');
 });
 
+await step('customers: the RFM grid with counts, a customer\'s decision trace in both languages', async (l) => {
+  const segs = await apiCall('GET', '/api/intel/segments');
+  check(segs.batch_id && segs.segments.length > 0, 'the seeded shop has no profile batch');
+  await admin.locator('#tab-customers').click();
+  await waitFor(async () => (await admin.locator('#cust-segments .rfm-cell').count()) === 11, 'the RFM grid');
+  for (const x of segs.segments) {
+    const cell = admin.locator(`#cust-segments .rfm-cell[data-segment="${x.segment}"] .rfm-count`);
+    const shown = (await cell.textContent()).replace(/[^0-9]/g, '');
+    check(shown === String(x.customers), `segment ${x.segment} shows ${shown}, not ${x.customers}`);
+  }
+  check(/Champions/.test(await admin.locator('#cust-segments').textContent()), 'the grid is not in English');
+  // one customer of the first page, one with an overdue staple when there is one
+  await admin.locator('#cust-table tbody tr[data-customer-id]').first().waitFor();
+  const page = await apiCall('GET', '/api/customers?limit=25');
+  let id = page.customers[0].id, trace = null;
+  for (const c of page.customers) {
+    const tr = await apiCall('GET', `/api/campaigns/decision-trace/${encodeURIComponent(c.id)}`);
+    if (!trace) trace = tr;
+    if (tr.visualizations.replenishmentList.length) { id = c.id; trace = tr; break; }
+  }
+  if (trace.customerId !== id) trace = await apiCall('GET', `/api/campaigns/decision-trace/${encodeURIComponent(id)}`);
+  await shot(admin, l, 'customers-segments', { fullPage: true });
+  await admin.locator(`#cust-table tr[data-customer-id="${id}"] a`).click();
+  const cards = admin.locator('#cust-cards');
+  await cards.locator('.c-budget .gauge').waitFor();
+  const v = trace.visualizations;
+  const expectTier = { LOW: 'Low', MEDIUM: 'Medium', HIGH: 'High', PREMIUM: 'Premium' }[v.budgetGauge.tier];
+  check((await cards.locator('.gauge-tier').textContent()) === expectTier, 'the gauge names another tier');
+  check(await cards.locator('.c-loyalty progress').count() === 1, 'no loyalty progress');
+  check(await cards.locator('#cust-chart').count() === 1, 'no category chart');
+  await waitFor(() => admin.evaluate(() => !!(window.Chart && window.Chart.getChart(document.querySelector('#cust-chart')))), 'the category chart drawn');
+  for (const c of v.categoryChart) check((await cards.locator('.c-categories').textContent()).includes(c.categoryName), `category ${c.categoryName} missing`);
+  const repl = await cards.locator('.c-replenishment').textContent();
+  if (v.replenishmentList.length) check(repl.includes(v.replenishmentList[0].productName), 'the overdue staple is missing');
+  else check(repl.includes('No regular product is overdue'), 'the empty replenishment list says nothing');
+  check(await cards.locator('.c-variety .variety-badge').count() === 1, 'no variety badge');
+  check(v.climateInfo && (await cards.locator('.c-climate').textContent()).includes(v.climateInfo.name), 'the climate card lacks the city');
+  check(/P\(alive\)/.test(await cards.locator('.c-predictions').textContent()), 'no P(alive)');
+  check(await cards.locator('.c-rfm .seg-badge').count() === 1, 'no RFM segment');
+  await shot(admin, l, 'customer-en', { fullPage: true });
+  // the same page in Turkish
+  await admin.locator('header .lang-switch button[data-lang="tr"]').click();
+  await waitFor(async () => (await cards.locator('.c-budget h3').textContent()) === 'Bütçe göstergesi', 'the Turkish page');
+  check((await cards.locator('.c-climate h3').textContent()) === 'İklim', 'the climate card is not in Turkish');
+  check((await cards.locator('.c-replenishment h3').textContent()) === 'Yenileme listesi', 'the replenishment list is not in Turkish');
+  check(/Aktif olma olasılığı/.test(await cards.locator('.c-predictions').textContent()), 'the predictions are not in Turkish');
+  check(await admin.locator('#cust-chart').count() === 1, 'the category chart is gone in Turkish');
+  await shot(admin, l, 'customer-tr', { fullPage: true });
+  await admin.locator('header .lang-switch button[data-lang="en"]').click();
+  await admin.locator('#tab-live').click();
+  await waitFor(async () => !(await admin.locator('#view-live').isHidden()), 'back to the live view');
+});
+
 await step('keyboard: sign out and sign in with the admin key', async (l) => {
   await admin.locator('#signout').focus();
   await admin.keyboard.press('Enter');
