@@ -98,7 +98,8 @@ const struct settings_field flash_settings[] = {
      "more than this below the best one's"},
     {"traffic_fee", SETTINGS_INT, 0, 100000000, 0, CFG(traffic_fee),
      "the micro-traffic fee a seller owes per redeemed visit, in minor units of the seller's "
-     "currency (150 = 1.50 TRY); 0 charges nothing"},
+     "currency (150 = 1.50 TRY); 0 charges nothing; the default of categories that "
+     "category_fees does not name"},
 };
 const size_t flash_settings_count = sizeof(flash_settings) / sizeof(flash_settings[0]);
 
@@ -166,7 +167,30 @@ int flash_config_validate(const struct flash_config *c, struct err *e)
                 return err_set_field(e, ERR_INVALID, field, "%s: %s is listed twice", field, cat);
         }
     }
+    if (c->n_category_fees < 0 || c->n_category_fees > FLASH_MAX_CATEGORY_FEES)
+        return err_set_field(e, ERR_INVALID, "category_fees", "at most %d category fees",
+                             FLASH_MAX_CATEGORY_FEES);
+    for (int i = 0; i < c->n_category_fees; i++) {
+        const struct flash_category_fee *f = &c->category_fees[i];
+        snprintf(field, sizeof(field), "category_fees.%s", f->category);
+        if (!flash_config_category_known(c, f->category))
+            return err_set_field(e, ERR_INVALID, field,
+                                 "%s: %s is neither a canonical nor an extra category", field,
+                                 f->category);
+        if (f->fee < 0 || f->fee > FLASH_FEE_MAX)
+            return err_set_field(e, ERR_INVALID, field, "%s must be between 0 and %d", field,
+                                 FLASH_FEE_MAX);
+    }
     return 0;
+}
+
+int flash_config_fee(const struct flash_config *c, const char *category)
+{
+    for (int i = 0; category && i < c->n_category_fees; i++) {
+        if (strcmp(c->category_fees[i].category, category) == 0)
+            return c->category_fees[i].fee;
+    }
+    return c->traffic_fee;
 }
 
 json_t *flash_config_to_json(const struct flash_config *c)
@@ -184,6 +208,11 @@ json_t *flash_config_to_json(const struct flash_config *c)
     for (int i = 0; i < c->n_extra_categories && i < FLASH_MAX_EXTRA_CATEGORIES; i++)
         json_array_append_new(extra, json_string(c->extra_categories[i]));
     json_object_set_new(root, "extra_categories", extra);
+    json_t *fees = json_object();
+    for (int i = 0; i < c->n_category_fees && i < FLASH_MAX_CATEGORY_FEES; i++)
+        json_object_set_new(fees, c->category_fees[i].category,
+                            json_integer(c->category_fees[i].fee));
+    json_object_set_new(root, "category_fees", fees);
     return root;
 }
 
@@ -248,17 +277,51 @@ static int merge_extra(json_t *patch, struct flash_config *c, struct err *e)
     return 0;
 }
 
+/* category_fees replaces the map; its keys are checked against the categories in validate */
+static int merge_fees(json_t *patch, struct flash_config *c, struct err *e)
+{
+    json_t *fees = NULL;
+    int rc = json_get_object(patch, "category_fees", false, &fees, e);
+    if (rc || !fees)
+        return rc;
+    if (json_object_size(fees) > FLASH_MAX_CATEGORY_FEES)
+        return err_set_field(e, ERR_INVALID, "category_fees", "at most %d category fees",
+                             FLASH_MAX_CATEGORY_FEES);
+    c->n_category_fees = 0;
+    const char *cat;
+    json_t *v;
+    json_object_foreach(fees, cat, v)
+    {
+        char field[64];
+        snprintf(field, sizeof(field), "category_fees.%.40s", cat);
+        if (strlen(cat) > FLASH_CATEGORY_MAX)
+            return err_set_field(e, ERR_INVALID, field, "%s: at most %d characters", field,
+                                 FLASH_CATEGORY_MAX);
+        if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+            json_integer_value(v) > FLASH_FEE_MAX)
+            return err_set_field(e, ERR_INVALID, field,
+                                 "%s must be an integer between 0 and %d (minor units)", field,
+                                 FLASH_FEE_MAX);
+        struct flash_category_fee *f = &c->category_fees[c->n_category_fees++];
+        snprintf(f->category, sizeof(f->category), "%s", cat);
+        f->fee = (int)json_integer_value(v);
+    }
+    return 0;
+}
+
 int flash_config_merge(struct flash_config *c, json_t *patch, struct err *e)
 {
     if (!json_is_object(patch))
         return err_set(e, ERR_INVALID, "the configuration must be a JSON object");
     struct flash_config next = *c;
-    static const char *const lists[] = {"tiers", "extra_categories", NULL};
+    static const char *const lists[] = {"tiers", "extra_categories", "category_fees", NULL};
     int rc = settings_merge(flash_settings, flash_settings_count, patch, lists, &next, e);
     if (!rc)
         rc = merge_tiers(patch, &next, e);
     if (!rc)
         rc = merge_extra(patch, &next, e);
+    if (!rc)
+        rc = merge_fees(patch, &next, e);
     if (!rc)
         rc = flash_config_validate(&next, e);
     if (!rc)
@@ -307,6 +370,19 @@ int flash_config_decode(const char *text, struct flash_config *out, struct err *
             json_string_length(cat) <= FLASH_CATEGORY_MAX)
             snprintf(out->extra_categories[out->n_extra_categories++], FLASH_CATEGORY_MAX + 1, "%s",
                      json_string_value(cat));
+    }
+    /* fees of categories no longer known, or out of range, are dropped (traffic_fee applies) */
+    json_t *fee;
+    const char *name;
+    json_object_foreach(json_object_get(root, "category_fees"), name, fee)
+    {
+        if (out->n_category_fees < FLASH_MAX_CATEGORY_FEES && json_is_integer(fee) &&
+            json_integer_value(fee) >= 0 && json_integer_value(fee) <= FLASH_FEE_MAX &&
+            strlen(name) <= FLASH_CATEGORY_MAX && flash_config_category_known(out, name)) {
+            struct flash_category_fee *f = &out->category_fees[out->n_category_fees++];
+            snprintf(f->category, sizeof(f->category), "%s", name);
+            f->fee = (int)json_integer_value(fee);
+        }
     }
     json_decref(root);
     return 0;

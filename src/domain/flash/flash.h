@@ -24,6 +24,8 @@
 #define FLASH_MAX_CATEGORIES       16 /* per buyer */
 #define FLASH_MAX_EXTRA_CATEGORIES 16 /* a tenant's own categories beyond the canonical ones */
 #define FLASH_MAX_TIERS            8
+/* categories with their own micro-traffic fee: every canonical and extra one at most */
+#define FLASH_MAX_CATEGORY_FEES 32
 /* Redemption codes: the shape message understanding recognises (understand.h). */
 #define FLASH_CODE_LEN             UNDERSTAND_CODE_LEN
 #define FLASH_CODE_ALPHABET        UNDERSTAND_CODE_ALPHABET
@@ -124,6 +126,13 @@ struct flash_demand {
     bool consent;
 };
 
+/* The micro-traffic fee of a visit in one category, overriding the tenant's traffic_fee. */
+struct flash_category_fee {
+    char category[FLASH_CATEGORY_MAX + 1];
+    int fee; /* minor units of the seller's currency, 0..FLASH_FEE_MAX */
+};
+#define FLASH_FEE_MAX 100000000
+
 /* One distance tier: buyers closer than max_m get `discount` percent. */
 struct flash_tier {
     double max_m;
@@ -167,6 +176,9 @@ struct flash_config {
     /* the tenant's own categories: [a-z_]{1,32}, none canonical, none repeated */
     char extra_categories[FLASH_MAX_EXTRA_CATEGORIES][FLASH_CATEGORY_MAX + 1];
     int n_extra_categories;
+    /* per category fees ({"coffee": 120}); a category not listed pays traffic_fee */
+    struct flash_category_fee category_fees[FLASH_MAX_CATEGORY_FEES];
+    int n_category_fees;
 };
 
 /* flash_config.learning */
@@ -192,6 +204,12 @@ extern const size_t flash_tier_fields_count;
 extern const struct flash_tier flash_default_tiers[]; /* 300/600/900 m at 15/20/30 % */
 extern const size_t flash_default_tiers_count;
 
+/*
+ * The micro-traffic fee of one visit to a seller of `category`: the category's own fee when the
+ * configuration names one, else traffic_fee.
+ */
+int flash_config_fee(const struct flash_config *c, const char *category);
+
 /* Whether `category` is canonical or one of the configuration's extra categories. */
 bool flash_config_category_known(const struct flash_config *c, const char *category);
 
@@ -203,9 +221,9 @@ int flash_config_validate(const struct flash_config *c, struct err *e);
 json_t *flash_config_to_json(const struct flash_config *c);
 /*
  * Merge `patch` (any subset of that JSON) over *c and validate the whole. Weights merge member
- * by member; tiers and extra_categories replace the lists. Unknown fields, wrong types and
- * values out of range are ERR_INVALID naming the field ("weights.demand", "tiers[1].max_m").
- * *c changes only on success.
+ * by member; tiers, extra_categories and category_fees replace theirs. Unknown fields, wrong types
+ * and values out of range are ERR_INVALID naming the field ("weights.demand", "tiers[1].max_m"). *c
+ * changes only on success.
  */
 int flash_config_merge(struct flash_config *c, json_t *patch, struct err *e);
 /*

@@ -1130,7 +1130,10 @@ int flash_join(struct db_conn *c, int64_t tenant, int64_t window_pk, const char 
     return db_end_own(c, own, rc, e);
 }
 
-/* The micro-traffic fee of one redeemed visit, on the seller's ledger. */
+/*
+ * The micro-traffic fee of one redeemed visit, on the seller's ledger: the fee of the seller's
+ * category as the configuration names it now (its category_fees entry, else traffic_fee).
+ */
 static int bill_visit(struct db_conn *c, int64_t tenant, const struct flash_window *w,
                       int64_t buyer_pk, const char *code, int64_t now_ms, struct arena *a,
                       struct err *e)
@@ -1142,7 +1145,7 @@ static int bill_visit(struct db_conn *c, int64_t tenant, const struct flash_wind
         rc = flash_store_seller_get_pk(c, tenant, w->seller_pk, a, &s, e);
     if (!rc)
         rc = flash_store_fee_add(c, tenant, s.pk, w->pk, buyer_pk, code, s.category,
-                                 cfg.traffic_fee, s.currency, now_ms, e);
+                                 flash_config_fee(&cfg, s.category), s.currency, now_ms, e);
     return rc;
 }
 

@@ -166,7 +166,8 @@ int flash_join(struct db_conn *c, int64_t tenant, int64_t window_pk, const char 
 /*
  * The seller confirms a visit with the buyer's code; *buyer_id (arena) gets who it was. The
  * visit is billed to the seller in the same transaction (the ledger, flash_store_fee_add) at the
- * tenant's traffic_fee, in the seller's currency.
+ * fee of the seller's category as configured at that moment (flash_config_fee: category_fees,
+ * else traffic_fee), in the seller's currency.
  */
 int flash_redeem(struct db_conn *c, int64_t tenant, int64_t window_pk, const char *code,
                  int64_t now_ms, struct arena *a, const char **buyer_id, struct err *e);

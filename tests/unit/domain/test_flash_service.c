@@ -733,6 +733,54 @@ static void test_seller_statement(void **state)
     assert_string_equal(e.field, "id");
 }
 
+/*
+ * A fee per category: a visit is billed at the fee of its seller's category as configured at the
+ * redemption (category_fees, else traffic_fee); a later change never rewrites the ledger.
+ */
+static void test_category_fee(void **state)
+{
+    struct fx *f = *state;
+    struct err e;
+    err_init(&e);
+    moda(f, true); /* S1 sells coffee */
+    int64_t pk = generate_one(f, "SCHEDULED");
+    struct flash_window w = get_window(f, pk);
+    bool created;
+    ok(flash_precommit(f->c, TENANT, pk, "B1", T0 + MIN_MS, &created, &e), &e);
+    ok(flash_precommit(f->c, TENANT, pk, "B2", T0 + MIN_MS, &created, &e), &e);
+    ok(flash_activate(f->c, TENANT, pk, w.start_ms, &e), &e);
+    const char *c1, *c2, *who;
+    ok(flash_join(f->c, TENANT, pk, "B1", w.start_ms + MIN_MS, &f->a, &c1, &created, &e), &e);
+    ok(flash_join(f->c, TENANT, pk, "B2", w.start_ms + MIN_MS, &f->a, &c2, &created, &e), &e);
+    struct flash_config cfg;
+    ok(flash_store_config_get(f->c, TENANT, &cfg, &e), &e);
+    json_t *patch = json_loads("{\"traffic_fee\":100,\"category_fees\":{\"coffee\":250,"
+                               "\"bakery\":40}}",
+                               0, NULL);
+    ok(flash_config_merge(&cfg, patch, &e), &e);
+    json_decref(patch);
+    ok(flash_store_config_put(f->c, TENANT, &cfg, T0, &e), &e);
+    ok(flash_redeem(f->c, TENANT, pk, c1, w.start_ms + 2 * MIN_MS, &f->a, &who, &e), &e);
+    /* coffee loses its own fee: the tenant's default applies to the next visit */
+    patch = json_loads("{\"category_fees\":{\"bakery\":40}}", 0, NULL);
+    ok(flash_config_merge(&cfg, patch, &e), &e);
+    json_decref(patch);
+    ok(flash_store_config_put(f->c, TENANT, &cfg, T0, &e), &e);
+    ok(flash_redeem(f->c, TENANT, pk, c2, w.start_ms + 3 * MIN_MS, &f->a, &who, &e), &e);
+    /* and a later coffee fee rewrites neither visit */
+    patch = json_loads("{\"traffic_fee\":7,\"category_fees\":{\"coffee\":9999}}", 0, NULL);
+    ok(flash_config_merge(&cfg, patch, &e), &e);
+    json_decref(patch);
+    ok(flash_store_config_put(f->c, TENANT, &cfg, T0, &e), &e);
+    struct flash_statement st;
+    ok(flash_seller_statement(f->c, TENANT, "S1", "2026-11", 0, &f->a, &st, &e), &e);
+    assert_int_equal(st.n_lines, 1);
+    assert_int_equal(st.lines[0].visits, 2);
+    assert_int_equal(st.lines[0].fees, 250 + 100);
+    assert_int_equal(st.n_totals, 1);
+    assert_int_equal(st.totals[0].fees, 350);
+}
+
 /* The window version (what ETags and the body cache rest on) moves with every change a list shows.
  */
 static void test_version_moves(void **state)
@@ -1345,6 +1393,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_faults_leave_nothing_behind, setup, teardown),
         cmocka_unit_test_setup_teardown(test_learning, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seller_statement, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_category_fee, setup, teardown),
         cmocka_unit_test_setup_teardown(test_version_moves, setup, teardown),
         cmocka_unit_test(test_supply_derive),
         cmocka_unit_test(test_demand_understand),

@@ -178,6 +178,65 @@ static void test_merge_refuses(void **state)
             "extra_categories[1]");
     refused("extra_categories[0]", json_loads("{\"extra_categories\":[\"coffee\"]}", 0, NULL),
             "extra_categories[0]");
+    refused("category_fees unknown category",
+            json_loads("{\"category_fees\":{\"florist\":10}}", 0, NULL), "category_fees.florist");
+    refused("category_fees negative", json_loads("{\"category_fees\":{\"coffee\":-1}}", 0, NULL),
+            "category_fees.coffee");
+    refused("category_fees decimal", json_loads("{\"category_fees\":{\"coffee\":1.5}}", 0, NULL),
+            "category_fees.coffee");
+    refused("category_fees too big",
+            json_loads("{\"category_fees\":{\"coffee\":100000001}}", 0, NULL),
+            "category_fees.coffee");
+    refused("category_fees list", json_loads("{\"category_fees\":[1]}", 0, NULL), "category_fees");
+}
+
+/* Fees per category: an extra category may have one; the rest pay traffic_fee. */
+static void test_category_fees(void **state)
+{
+    (void)state;
+    struct flash_config c;
+    flash_config_default(&c);
+    struct err e;
+    err_init(&e);
+    json_t *patch = json_loads("{\"traffic_fee\":150,\"extra_categories\":[\"florist\"],"
+                               "\"category_fees\":{\"coffee\":120,\"florist\":0}}",
+                               0, NULL);
+    assert_int_equal(flash_config_merge(&c, patch, &e), 0);
+    json_decref(patch);
+    assert_int_equal(flash_config_fee(&c, "coffee"), 120);
+    assert_int_equal(flash_config_fee(&c, "florist"), 0);
+    assert_int_equal(flash_config_fee(&c, "bakery"), 150);
+    assert_int_equal(flash_config_fee(&c, ""), 150);
+    /* stored and read back */
+    json_t *j = flash_config_to_json(&c);
+    char *text = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    struct flash_config back;
+    assert_int_equal(flash_config_decode(text, &back, &e), 0);
+    free(text);
+    assert_int_equal(back.n_category_fees, 2);
+    assert_int_equal(flash_config_fee(&back, "coffee"), 120);
+    assert_int_equal(flash_config_fee(&back, "florist"), 0);
+    /* dropping the extra category while its fee stays is refused, naming the fee */
+    patch = json_loads("{\"extra_categories\":[]}", 0, NULL);
+    assert_int_equal(flash_config_merge(&c, patch, &e), ERR_INVALID);
+    json_decref(patch);
+    assert_string_equal(e.field, "category_fees.florist");
+    /* the map is replaced as a whole */
+    err_init(&e);
+    patch = json_loads("{\"category_fees\":{}}", 0, NULL);
+    assert_int_equal(flash_config_merge(&c, patch, &e), 0);
+    json_decref(patch);
+    assert_int_equal(c.n_category_fees, 0);
+    assert_int_equal(flash_config_fee(&c, "coffee"), 150);
+    /* a stored fee of a category no longer known, or out of range, is dropped */
+    assert_int_equal(flash_config_decode("{\"category_fees\":{\"florist\":5,\"coffee\":-3,"
+                                         "\"bakery\":70}}",
+                                         &back, &e),
+                     0);
+    assert_int_equal(back.n_category_fees, 1);
+    assert_int_equal(flash_config_fee(&back, "bakery"), 70);
+    assert_int_equal(flash_config_fee(&back, "florist"), 0);
 }
 
 /* A merge changes only what it names; lists are replaced. */
@@ -235,7 +294,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table),          cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_merge_refuses),  cmocka_unit_test(test_merge_applies),
-        cmocka_unit_test(test_decode_lenient),
+        cmocka_unit_test(test_decode_lenient), cmocka_unit_test(test_category_fees),
     };
     return cmocka_run_group_tests_name("flash_settings", tests, NULL, NULL);
 }

@@ -500,7 +500,8 @@ static void test_flash_settings_match(void **state)
         json_t *v;
         json_object_foreach(props, key, v)
         {
-            if (strcmp(key, "tiers") == 0 || strcmp(key, "extra_categories") == 0)
+            if (strcmp(key, "tiers") == 0 || strcmp(key, "extra_categories") == 0 ||
+                strcmp(key, "category_fees") == 0)
                 continue;
             bool declared = false;
             for (size_t i = 0; i < flash_settings_count && !declared; i++) {
@@ -512,7 +513,7 @@ static void test_flash_settings_match(void **state)
                 fail_msg("%s documents %s, which flash_settings[] does not declare", names[n], key);
             parents += strchr(key, '.') == NULL && json_object_get(v, "properties") != NULL;
         }
-        assert_true(documented + parents + 2 == json_object_size(props));
+        assert_true(documented + parents + 3 == json_object_size(props));
         json_t *tiers = json_object_get(props, "tiers");
         assert_int_equal(json_integer_value(json_object_get(tiers, "minItems")), 1);
         assert_int_equal(json_integer_value(json_object_get(tiers, "maxItems")), FLASH_MAX_TIERS);
@@ -525,6 +526,12 @@ static void test_flash_settings_match(void **state)
         assert_int_equal(json_integer_value(json_object_get(
                              json_object_get(props, "extra_categories"), "maxItems")),
                          FLASH_MAX_EXTRA_CATEGORIES);
+        json_t *fees = json_object_get(props, "category_fees");
+        assert_int_equal(json_integer_value(json_object_get(fees, "maxProperties")),
+                         FLASH_MAX_CATEGORY_FEES);
+        json_t *fee = json_object_get(fees, "additionalProperties");
+        assert_int_equal(json_integer_value(json_object_get(fee, "maximum")), FLASH_FEE_MAX);
+        assert_int_equal(json_integer_value(json_object_get(fee, "minimum")), 0);
     }
 }
 
