@@ -77,8 +77,9 @@ static void read_order(json_t *o, struct woo_order *w)
     }
 }
 
-int woo_unfinished_page(const struct woo_config *c, int64_t modified_after_ms, int page,
-                        int per_page, struct woo_page *out, struct woo_failure *f, struct err *e)
+static int orders_page(const struct woo_config *c, const char *statuses, int64_t modified_after_ms,
+                       int page, int per_page, struct woo_page *out, struct woo_failure *f,
+                       struct err *e)
 {
     memset(out, 0, sizeof(*out));
     memset(f, 0, sizeof(*f));
@@ -104,9 +105,9 @@ int woo_unfinished_page(const struct woo_config *c, int64_t modified_after_ms, i
         ul--;
     char url[1024];
     snprintf(url, sizeof(url),
-             "%.*s/wp-json/wc/v3/orders?status=checkout-draft,pending&orderby=modified&order=asc"
+             "%.*s/wp-json/wc/v3/orders?status=%s&orderby=modified&order=asc"
              "&per_page=%d&page=%d%s",
-             (int)ul, c->site_url, per_page, page, after);
+             (int)ul, c->site_url, statuses, per_page, page, after);
     char pair[512], b64[SEC_B64_SIZE(512)], auth[sizeof(b64) + 8];
     snprintf(pair, sizeof(pair), "%s:%s", c->consumer_key, c->consumer_secret);
     struct err be;
@@ -158,4 +159,16 @@ int woo_unfinished_page(const struct woo_config *c, int64_t modified_after_ms, i
     json_decref(root);
     httpc_response_release(&resp);
     return rc;
+}
+
+int woo_unfinished_page(const struct woo_config *c, int64_t modified_after_ms, int page,
+                        int per_page, struct woo_page *out, struct woo_failure *f, struct err *e)
+{
+    return orders_page(c, "checkout-draft,pending", modified_after_ms, page, per_page, out, f, e);
+}
+
+int woo_paid_page(const struct woo_config *c, int64_t modified_after_ms, int page, int per_page,
+                  struct woo_page *out, struct woo_failure *f, struct err *e)
+{
+    return orders_page(c, "processing,completed", modified_after_ms, page, per_page, out, f, e);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A client for the WooCommerce REST API (v3), for cart recovery: the orders a shop keeps for
- * unfinished checkouts (statuses checkout-draft and pending) modified after a watermark, one
+ * unfinished checkouts (statuses checkout-draft and pending) modified after a watermark, and the
+ * paid ones (processing, completed) modified after it, so an order paid later is seen; one
  * page at a time (`per_page`, `page`, the total in X-WP-TotalPages), over HTTP Basic with the
  * consumer key and secret — only over HTTPS, unless the caller's base URL is a loopback address
  * (the tests' fake). Through httpc: call it from jobs. Tests: tests/unit/net/test_woocommerce.c
@@ -60,5 +61,11 @@ struct woo_failure {
 /* Page `page` (1-based) of the unfinished orders modified after `modified_after_ms` (0: all). */
 int woo_unfinished_page(const struct woo_config *c, int64_t modified_after_ms, int page,
                         int per_page, struct woo_page *out, struct woo_failure *f, struct err *e);
+/*
+ * Page `page` of the paid orders (processing, completed) modified after `modified_after_ms`:
+ * an unfinished order that was paid later shows up here, with the time of that change.
+ */
+int woo_paid_page(const struct woo_config *c, int64_t modified_after_ms, int page, int per_page,
+                  struct woo_page *out, struct woo_failure *f, struct err *e);
 
 #endif

@@ -693,6 +693,75 @@ static void test_later_order_leaves_recovery(void **state)
     fake_shopify_stop(own);
 }
 
+/*
+ * A WooCommerce order left pending is recovered, then paid at the shop: it is no longer among the
+ * unfinished orders, so the next cycle learns it from the paid ones (modified since the
+ * watermark), completes the cart as recovered revenue, and the due reminder never goes out. A
+ * paid order that was never an unfinished cart lands nothing.
+ */
+static void test_woo_paid_later(void **state)
+{
+    (void)state;
+    struct fake_woo *own = fake_woo_start("ck_paid", "cs_paid");
+    assert_non_null(own);
+    char updated[32];
+    iso_ago(5, updated);
+    updated[19] = '\0';
+    fake_woo_add(own, 701, "pending", updated, "paid.later@example.com", "42.50");
+    fake_woo_add(own, 702, "completed", updated, "never.cart@example.com", "19.00");
+    long long ag = agent_new("Woo paid agent", "/wp", 1, 7);
+    char agent_path[64];
+    snprintf(agent_path, sizeof(agent_path), "/api/agents/%lld", ag);
+    json_decref(call("PUT", agent_path, ADMIN, "{\"settings\":{\"sequence\":[0,1]}}", 200));
+    char body[512];
+    snprintf(body, sizeof(body),
+             "{\"platform\":\"woocommerce\",\"site_url\":\"%s\",\"consumer_key\":\"ck_paid\","
+             "\"consumer_secret\":\"cs_paid\"}",
+             fake_woo_url(own));
+    long long in = integration_new(ag, body);
+    struct fake_wa_request q;
+    size_t before = wa_to("905330000002", &q);
+    json_t *cy = cycle_once();
+    assert_int_equal(num(cy, "carts_fetched"), 1);
+    json_decref(cy);
+    assert_true(wait_count("/wp", 1));
+    assert_int_equal(wait_wa("905330000002", before + 1, &q), before + 1);
+    json_t *st = call("GET", "/polling/status", ADMIN, NULL, 200);
+    long long recovered = num(json_object_get(st, "recovered"), "value");
+    json_decref(st);
+
+    /* paid at the shop a moment later */
+    char paid[32];
+    iso_ago(-1, paid);
+    paid[19] = '\0';
+    assert_true(fake_woo_set_status(own, 701, "processing", paid));
+    json_decref(cycle_once());
+    char query[512];
+    fake_woo_last_query(own, query, sizeof(query));
+    assert_non_null(strstr(query, "status=processing,completed"));
+    assert_non_null(strstr(query, "modified_after="));
+    st = call("GET", "/polling/status", ADMIN, NULL, 200);
+    assert_int_equal(num(json_object_get(st, "recovered"), "value"), recovered + 4250);
+    json_decref(st);
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM recovery_carts WHERE integration_id = %lld AND "
+             "platform_id = '701' AND state = 'completed' AND recovered_value = 4250",
+             in);
+    assert_int_equal(harness_db_i64(srv.db_url, sql), 1);
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM recovery_carts WHERE integration_id = %lld",
+             in);
+    assert_int_equal(harness_db_i64(srv.db_url, sql), 1); /* 702 landed nothing */
+
+    /* the reminder was due a minute after abandonment: it never comes, nor a second delivery */
+    json_decref(cycle_once());
+    harness_sleep_ms(300);
+    assert_int_equal(wa_to("905330000002", &q), before + 1);
+    assert_int_equal(fake_receiver_count(rcv, "/wp"), 1);
+    agent_off(ag);
+    fake_woo_stop(own);
+}
+
 static long long scheduled_cycles(const char *key)
 {
     json_t *st = call("GET", "/api/polling/status", key, NULL, 200);
@@ -772,6 +841,7 @@ int main(void)
         cmocka_unit_test(test_upstream_failures),
         cmocka_unit_test(test_whatsapp),
         cmocka_unit_test(test_later_order_leaves_recovery),
+        cmocka_unit_test(test_woo_paid_later),
         cmocka_unit_test(test_start_restart_stop),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

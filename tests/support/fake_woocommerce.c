@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,22 @@ static const char *arg(const struct fake_http_request *q, const char *name)
     return MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+/* Whether `status` is one of the comma-separated `list`. */
+static bool listed(const char *list, const char *status)
+{
+    size_t n = strlen(status);
+    for (const char *p = list; *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len == n && strncmp(p, status, n) == 0)
+            return true;
+        if (!end)
+            break;
+        p = end + 1;
+    }
+    return false;
+}
+
 static void handle(void *cls, const struct fake_http_request *q, struct fake_http_answer *a)
 {
     struct fake_woo *f = cls;
@@ -65,10 +82,7 @@ static void handle(void *cls, const struct fake_http_request *q, struct fake_htt
     } else {
         size_t match[MAX_ORDERS], nm = 0;
         for (size_t i = 0; i < f->n; i++) {
-            bool st = status && strstr(status, f->o[i].status) &&
-                      (strcmp(f->o[i].status, "pending") == 0 ||
-                       strcmp(f->o[i].status, "checkout-draft") == 0);
-            if (!st)
+            if (!status || !listed(status, f->o[i].status))
                 continue;
             if (after && strcmp(f->o[i].modified, after) <= 0)
                 continue;
@@ -148,6 +162,21 @@ void fake_woo_add(struct fake_woo *f, int id, const char *status, const char *mo
         snprintf(o->total, sizeof(o->total), "%s", total);
     }
     pthread_mutex_unlock(&f->mu);
+}
+
+bool fake_woo_set_status(struct fake_woo *f, int id, const char *status, const char *modified_gmt)
+{
+    bool found = false;
+    pthread_mutex_lock(&f->mu);
+    for (size_t i = 0; i < f->n; i++) {
+        if (f->o[i].id == id) {
+            snprintf(f->o[i].status, sizeof(f->o[i].status), "%s", status);
+            snprintf(f->o[i].modified, sizeof(f->o[i].modified), "%s", modified_gmt);
+            found = true;
+        }
+    }
+    pthread_mutex_unlock(&f->mu);
+    return found;
 }
 
 void fake_woo_last_query(struct fake_woo *f, char *out, size_t n)

@@ -109,6 +109,11 @@ struct recovery_fetched {
     const char *email, *phone, *first_name, *last_name; /* may be NULL */
     struct recovery_line *lines;
     size_t n_lines;
+    /*
+     * Only news that the platform's order was paid (completed_ms set): it completes a cart
+     * already in recovery and lands nothing new (WooCommerce's processing/completed orders).
+     */
+    bool paid_only;
 };
 
 /* A cart ready for the agent's payload (read back from the database). */

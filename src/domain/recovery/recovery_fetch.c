@@ -2,7 +2,8 @@
 /*
  * Carts from the platforms, normalised to struct recovery_fetched: Shopify's abandonedCheckouts
  * (net/shopify.c: watermark as its search, cursor pages, throttling waits), WooCommerce's
- * checkout-draft and pending orders (net/woocommerce.c: modified_after, page count), and the
+ * checkout-draft and pending orders and the ones paid since (net/woocommerce.c: modified_after,
+ * page count), and the
  * custom feed (GET <feed_url>?updated_after=<ISO> answering {"carts": [...]}, the shape in
  * docs/ARCHITECTURE.md). Credentials are sealed JSON, opened only here. No transaction is open
  * while this runs. Tests: tests/integration/0025-recovery.c.
@@ -164,22 +165,21 @@ static int fetch_shopify(const struct recovery_integration *in,
 
 /* ---- WooCommerce ---- */
 
-static int fetch_woo(const struct recovery_integration *in, const struct recovery_credentials *cr,
-                     int64_t since_ms, int max_pages, struct arena *a,
-                     struct recovery_fetched **carts, size_t *n, size_t *cap,
-                     struct recovery_failure *f, struct err *e)
+typedef int woo_page_fn(const struct woo_config *c, int64_t modified_after_ms, int page,
+                        int per_page, struct woo_page *out, struct woo_failure *f, struct err *e);
+
+/* Pages of one WooCommerce listing; *more is true when max_pages stopped it before its end. */
+static int woo_list(woo_page_fn *fn, bool paid, const struct woo_config *cfg, int64_t since_ms,
+                    int max_pages, struct woo_page *page, struct arena *a,
+                    struct recovery_fetched **carts, size_t *n, size_t *cap, bool *more,
+                    struct recovery_failure *f, struct err *e)
 {
-    struct woo_config cfg = {.site_url = in->base_url ? in->base_url : in->site_url,
-                             .consumer_key = cr->consumer_key,
-                             .consumer_secret = cr->consumer_secret};
-    struct woo_page *page = malloc(sizeof(*page));
-    if (!page)
-        return err_set(e, ERR_NOMEM, "woocommerce page");
+    *more = false;
     int rc = 0;
     for (int p = 1; !rc && p <= max_pages; p++) {
         struct woo_failure wf;
         memset(&wf, 0, sizeof(wf));
-        rc = woo_unfinished_page(&cfg, since_ms, p, WOO_PAGE_MAX, page, &wf, e);
+        rc = fn(cfg, since_ms, p, WOO_PAGE_MAX, page, &wf, e);
         if (rc) {
             f->status = wf.status;
             copy(f->code, sizeof(f->code), wf.code);
@@ -192,6 +192,7 @@ static int fetch_woo(const struct recovery_integration *in, const struct recover
             struct recovery_fetched c = {
                 .platform_id = arena_strdup(a, id),
                 .updated_ms = o->modified_ms,
+                .completed_ms = paid ? (o->modified_ms ? o->modified_ms : 1) : 0,
                 .checkout_url = nonempty(a, o->payment_url),
                 .currency = o->total.currency ? o->total.currency->code : NULL,
                 .total = o->total.minor,
@@ -199,9 +200,10 @@ static int fetch_woo(const struct recovery_integration *in, const struct recover
                 .phone = nonempty(a, o->phone),
                 .first_name = nonempty(a, o->first_name),
                 .last_name = nonempty(a, o->last_name),
+                .paid_only = paid,
             };
             c.lines = arena_alloc(a, (o->n_lines ? o->n_lines : 1) * sizeof(*c.lines));
-            for (size_t l = 0; l < o->n_lines; l++) {
+            for (size_t l = 0; !paid && l < o->n_lines; l++) {
                 c.lines[c.n_lines++] = (struct recovery_line){
                     nonempty(a, o->lines[l].name), nonempty(a, o->lines[l].sku),
                     o->lines[l].quantity, o->lines[l].price.minor};
@@ -210,6 +212,54 @@ static int fetch_woo(const struct recovery_integration *in, const struct recover
         }
         if (p >= page->total_pages)
             break;
+        if (p == max_pages)
+            *more = true;
+    }
+    return rc;
+}
+
+/*
+ * The unfinished orders (checkout-draft, pending), then the paid ones (processing, completed)
+ * modified since the same watermark: an order paid after it was fetched is no longer
+ * unfinished, so only the second listing tells that its cart completed. The watermark is the
+ * newest change seen, so it may not pass what a listing cut by max_pages has not read: when the
+ * first is cut the second waits for a later poll; when the second is cut, what changed after
+ * its last order waits. The first poll (no watermark) asks only for unfinished orders.
+ */
+static int fetch_woo(const struct recovery_integration *in, const struct recovery_credentials *cr,
+                     int64_t since_ms, int max_pages, struct arena *a,
+                     struct recovery_fetched **carts, size_t *n, size_t *cap,
+                     struct recovery_failure *f, struct err *e)
+{
+    struct woo_config cfg = {.site_url = in->base_url ? in->base_url : in->site_url,
+                             .consumer_key = cr->consumer_key,
+                             .consumer_secret = cr->consumer_secret};
+    struct woo_page *page = malloc(sizeof(*page));
+    if (!page)
+        return err_set(e, ERR_NOMEM, "woocommerce page");
+    bool more = false;
+    int rc = woo_list(woo_unfinished_page, false, &cfg, since_ms, max_pages, page, a, carts, n, cap,
+                      &more, f, e);
+    /* the first poll (no watermark) holds no carts a paid order could complete */
+    if (!rc && !more && since_ms > 0) {
+        size_t unfinished = *n;
+        rc = woo_list(woo_paid_page, true, &cfg, since_ms, max_pages, page, a, carts, n, cap, &more,
+                      f, e);
+        if (!rc && more) {
+            /* the paid listing stopped at `newest`: keep the watermark there by leaving what
+             * changed after it to a later poll (unfinished orders are landed idempotently) */
+            int64_t newest = 0;
+            for (size_t i = unfinished; i < *n; i++) {
+                if ((*carts)[i].updated_ms > newest)
+                    newest = (*carts)[i].updated_ms;
+            }
+            size_t k = 0;
+            for (size_t i = 0; i < *n; i++) {
+                if ((*carts)[i].updated_ms <= newest)
+                    (*carts)[k++] = (*carts)[i];
+            }
+            *n = k;
+        }
     }
     free(page);
     return rc;

@@ -421,6 +421,13 @@ static int apply(struct db_conn *c, int64_t tenant, struct landing *l, struct ar
     bool own;
     int rc = db_begin_own(c, &own, e);
     for (size_t i = 0; !rc && i < l->n; i++) {
+        if (l->carts[i].paid_only) {
+            /* an order paid since: completes its cart when we hold one, else nothing */
+            rc = recovery_store_cart_paid(c, tenant, l->in->id, l->carts[i].platform_id,
+                                          l->carts[i].completed_ms, l->carts[i].total, l->now_ms,
+                                          NULL, e);
+            continue;
+        }
         struct err le;
         err_init(&le);
         if (land(c, tenant, l->ag, l->in, l->source, &l->carts[i], pc, l->now_ms, a, &le)) {

@@ -651,6 +651,60 @@ int recovery_store_cycle_list(struct db_conn *c, int64_t tenant, int limit, stru
 
 /* ---- carts ---- */
 
+/*
+ * A cart of the integration still in recovery completes at completed_ms: it leaves recovery, and
+ * its `total` is recovered revenue when a delivery or message preceded it within the window.
+ * *known (when not NULL) says whether there was such a cart.
+ */
+static int complete_open(struct db_conn *c, int64_t tenant, int64_t integration_id,
+                         const char *platform_id, int64_t completed_ms, int64_t total,
+                         int64_t now_ms, bool *known, struct err *e)
+{
+    if (known)
+        *known = false;
+    struct db_stmt *s;
+    int rc =
+        db_prepare(c, &s,
+                   "SELECT delivered_at, last_message_at FROM recovery_carts WHERE tenant_id = ? "
+                   "AND integration_id = ? AND platform_id = ? AND state <> 'completed'",
+                   e);
+    if (rc)
+        return rc;
+    db_bind_i64(s, 1, tenant);
+    db_bind_i64(s, 2, integration_id);
+    db_bind_text(s, 3, platform_id);
+    int st = db_step(s, e);
+    bool open = st == DB_ROW;
+    int64_t sent = 0;
+    if (open) {
+        sent = db_col_time(s, 0);
+        int64_t msg = db_col_time(s, 1);
+        if (msg && (!sent || msg < sent))
+            sent = msg;
+    }
+    db_stmt_done(s);
+    if (st == DB_ERROR)
+        return db_step_error(e);
+    if (!open)
+        return 0;
+    if (known)
+        *known = true;
+    rc = db_prepare(c, &s,
+                    "UPDATE recovery_carts SET state = 'completed', completed_at = ?, "
+                    "recovered_value = ?, updated_at = ? WHERE tenant_id = ? AND "
+                    "integration_id = ? AND platform_id = ?",
+                    e);
+    if (rc)
+        return rc;
+    db_bind_time(s, 1, completed_ms);
+    db_bind_i64(s, 2, recovery_is_recovered(sent, completed_ms) ? total : 0);
+    db_bind_time(s, 3, now_ms);
+    db_bind_i64(s, 4, tenant);
+    db_bind_i64(s, 5, integration_id);
+    db_bind_text(s, 6, platform_id);
+    return db_exec_write(s, NULL, e);
+}
+
 int recovery_store_cart_put(struct db_conn *c, int64_t tenant, int64_t agent_id,
                             int64_t integration_id, int64_t cart_pk, int64_t customer_pk,
                             const char *platform_id, const char *checkout_url, int64_t updated_ms,
@@ -684,44 +738,16 @@ int recovery_store_cart_put(struct db_conn *c, int64_t tenant, int64_t agent_id,
     rc = db_exec_write(s, NULL, e);
     if (rc || !completed_ms)
         return rc;
-    /* completed: leaves recovery; recovered when it followed a delivery or message in time */
-    rc = db_prepare(c, &s,
-                    "SELECT delivered_at, last_message_at FROM recovery_carts WHERE tenant_id = ? "
-                    "AND integration_id = ? AND platform_id = ? AND state <> 'completed'",
-                    e);
-    if (rc)
-        return rc;
-    db_bind_i64(s, 1, tenant);
-    db_bind_i64(s, 2, integration_id);
-    db_bind_text(s, 3, platform_id);
-    int st = db_step(s, e);
-    bool open = st == DB_ROW;
-    int64_t sent = 0;
-    if (open) {
-        sent = db_col_time(s, 0);
-        int64_t msg = db_col_time(s, 1);
-        if (msg && (!sent || msg < sent))
-            sent = msg;
-    }
-    db_stmt_done(s);
-    if (st == DB_ERROR)
-        return db_step_error(e);
-    if (!open)
-        return 0;
-    rc = db_prepare(c, &s,
-                    "UPDATE recovery_carts SET state = 'completed', completed_at = ?, "
-                    "recovered_value = ?, updated_at = ? WHERE tenant_id = ? AND "
-                    "integration_id = ? AND platform_id = ?",
-                    e);
-    if (rc)
-        return rc;
-    db_bind_time(s, 1, completed_ms);
-    db_bind_i64(s, 2, recovery_is_recovered(sent, completed_ms) ? total : 0);
-    db_bind_time(s, 3, now_ms);
-    db_bind_i64(s, 4, tenant);
-    db_bind_i64(s, 5, integration_id);
-    db_bind_text(s, 6, platform_id);
-    return db_exec_write(s, NULL, e);
+    return complete_open(c, tenant, integration_id, platform_id, completed_ms, total, now_ms, NULL,
+                         e);
+}
+
+int recovery_store_cart_paid(struct db_conn *c, int64_t tenant, int64_t integration_id,
+                             const char *platform_id, int64_t completed_ms, int64_t total,
+                             int64_t now_ms, bool *known, struct err *e)
+{
+    return complete_open(c, tenant, integration_id, platform_id, completed_ms, total, now_ms, known,
+                         e);
 }
 
 static void read_cart_row(struct db_stmt *s, struct arena *a, void *out)

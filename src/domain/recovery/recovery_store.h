@@ -84,6 +84,15 @@ int recovery_store_cart_put(struct db_conn *c, int64_t tenant, int64_t agent_id,
                             int64_t integration_id, int64_t cart_pk, int64_t customer_pk,
                             const char *platform_id, const char *checkout_url, int64_t updated_ms,
                             int64_t completed_ms, int64_t total, int64_t now_ms, struct err *e);
+/*
+ * The platform says its order `platform_id` was paid at completed_ms: the integration's cart of
+ * that id, when one is still in recovery, completes as recovery_store_cart_put's completed carts
+ * do (recovered `total` when a delivery or message preceded it in the window). *known: there was
+ * one. Nothing is inserted for an order the integration never fetched as a cart.
+ */
+int recovery_store_cart_paid(struct db_conn *c, int64_t tenant, int64_t integration_id,
+                             const char *platform_id, int64_t completed_ms, int64_t total,
+                             int64_t now_ms, bool *known, struct err *e);
 /* Open carts of the integration past the cut-off, and ones sent after `sent_after_ms`. */
 int recovery_store_cart_candidates(struct db_conn *c, int64_t tenant, int64_t integration_id,
                                    int64_t updated_before_ms, int64_t sent_after_ms,

@@ -3,7 +3,8 @@
  * Unit tests for src/net/woocommerce.c against the fake orders endpoint
  * (tests/support/fake_woocommerce.c): only unfinished orders (pending, checkout-draft), in pages
  * counted by X-WP-TotalPages, after a watermark sent as modified_after; totals, contact, payment
- * link and line items read; refused credentials named; plain http to a remote shop refused.
+ * link and line items read; the paid orders (processing, completed) asked for apart, an order
+ * paid later among them; refused credentials named; plain http to a remote shop refused.
  */
 #include "net/woocommerce.h"
 #include "net/httpc.h"
@@ -58,6 +59,21 @@ static void test_orders(void **state)
     fake_woo_last_query(fw, q, sizeof(q));
     assert_non_null(strstr(q, "modified_after=2026-12-01T10:19:59"));
     assert_int_equal(p.n, 1);
+
+    /* order 11 is paid later: the paid listing (processing, completed) shows it with that
+     * change's time, after the watermark; the never-unfinished order 12 is older */
+    assert_true(fake_woo_set_status(fw, 11, "processing", "2026-12-01T10:30:00"));
+    assert_false(fake_woo_set_status(fw, 99, "processing", "2026-12-01T10:30:00"));
+    assert_int_equal(woo_paid_page(&c, mark, 1, 50, &p, &f, &e), 0);
+    fake_woo_last_query(fw, q, sizeof(q));
+    assert_non_null(strstr(q, "status=processing,completed"));
+    assert_int_equal(p.n, 1);
+    assert_int_equal(p.items[0].id, 11);
+    assert_string_equal(p.items[0].status, "processing");
+    assert_int_equal(p.items[0].total.minor, 8550);
+    assert_true(p.items[0].modified_ms > mark);
+    assert_int_equal(woo_unfinished_page(&c, 0, 1, 50, &p, &f, &e), 0);
+    assert_int_equal(p.n, 2); /* 13 and 14: 11 is no longer unfinished */
 
     /* refused credentials */
     struct woo_config bad = c;
