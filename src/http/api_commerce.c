@@ -277,25 +277,27 @@ int h_cities_climate_put(struct http_req *r, struct err *e)
 
 static json_t *customer_json(const struct commerce_customer *cu)
 {
-    return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:o}", "id", cu->id,
-                     "source", cu->source, "external_id", str_json(cu->external_id), "email",
-                     str_json(cu->email), "phone", str_json(cu->phone), "birth_date",
-                     str_json(cu->birth_date), "gender", str_json(cu->gender), "city_id",
-                     str_json(cu->city_id), "is_active", cu->is_active, "created_at",
+    return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:o}", "id", cu->id,
+                     "source", cu->source, "external_id", str_json(cu->external_id), "name",
+                     str_json(cu->name), "email", str_json(cu->email), "phone", str_json(cu->phone),
+                     "birth_date", str_json(cu->birth_date), "gender", str_json(cu->gender),
+                     "city_id", str_json(cu->city_id), "is_active", cu->is_active, "created_at",
                      http_json_time(cu->created_at), "updated_at", http_json_time(cu->updated_at));
 }
 
 int h_customers_create(struct http_req *r, struct err *e)
 {
-    static const char *const fields[] = {"source",  "external_id", "email",
-                                         "phone",   "birth_date",  "gender",
-                                         "city_id", "is_active",   NULL};
+    static const char *const fields[] = {"source",    "external_id", "name",   "email",
+                                         "phone",     "birth_date",  "gender", "city_id",
+                                         "is_active", NULL};
     struct commerce_customer cu;
     memset(&cu, 0, sizeof(cu));
     cu.is_active = true;
     int rc = json_reject_unknown(r->json, "", fields, e);
     if (!rc)
         rc = origin(r, &cu.source, &cu.external_id, e);
+    if (!rc)
+        rc = opt_str(r, "name", &cu.name, e);
     if (!rc)
         rc = opt_str(r, "email", &cu.email, e);
     if (!rc)

@@ -91,7 +91,8 @@ static const struct place places[] = {
      "revoked_at = coalesce(revoked_at, updated_at), revoke_reason = 'erased'"},
     {"orders", CUSTOMERS_OF, "TPE", NULL},
     {"customer", "(phone = ? OR lower(email) = ?)", "PE",
-     "UPDATE customer SET email = NULL, phone = NULL, birth_date = NULL, gender = NULL, "
+     "UPDATE customer SET name = NULL, email = NULL, phone = NULL, birth_date = NULL, gender = "
+     "NULL, "
      "city_id = NULL, is_active = (1 = 0), external_id = NULL"},
 };
 #define N_PLACES (sizeof(places) / sizeof(places[0]))

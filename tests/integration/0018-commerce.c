@@ -203,19 +203,22 @@ static void test_resources(void **state)
     /* customers */
     for (int i = 0; i < 3; i++) {
         snprintf(body, sizeof(body),
-                 "{\"email\":\"c%d@example.com\",\"birth_date\":\"1990-0%d-15\",\"city_id\":\"%s\","
-                 "\"gender\":\"f\"}",
-                 i, i + 1, city);
+                 "{\"name\":\"Müşteri %d\",\"email\":\"c%d@example.com\",\"birth_date\":\"1990-0%d-"
+                 "15\",\"city_id\":\"%s\",\"gender\":\"f\"}",
+                 i, i, i + 1, city);
         create("/api/customers", body, cust[i], sizeof(cust[i]));
     }
     snprintf(path, sizeof(path), "/api/customers/%s", cust[1]);
     j = call("GET", path, NULL, 200);
     assert_string_equal(str(j, "email"), "c1@example.com");
+    assert_string_equal(str(j, "name"), "Müşteri 1");
     assert_string_equal(str(j, "city_id"), city);
     assert_true(json_is_true(json_object_get(j, "is_active")));
     json_decref(j);
     fails("POST", "/api/customers", "{\"birth_date\":\"1990-02-30\"}", 400, "birth_date");
     fails("POST", "/api/customers", "{\"email\":\"nobody\"}", 400, "email");
+    fails("POST", "/api/customers", "{\"name\":\"\"}", 400, "name");
+    fails("POST", "/api/customers", "{\"name\":\"a\\u0007b\"}", 400, "name");
     fails("POST", "/api/customers", "{\"city_id\":\"cty_none\"}", 404, "city_id");
 
     /* an order with two items, and one that is refunded */
@@ -474,10 +477,10 @@ static void test_import(void **state)
     assert_int_equal(found, 3);
 
     /* the customers and products the orders named exist now, found by external id */
-    const char *customers = "external_id,email,birth_date,is_active\n"
-                            "c1,\"c1@example.com\",1991-04-05,true\n"
-                            "c9,c9@example.com,1991-04-31,true\n"
-                            "c10,\"ten, with comma\"\"\",,false\n";
+    const char *customers = "external_id,name,email,birth_date,is_active\n"
+                            "c1,\"Çağla Öztürk\",\"c1@example.com\",1991-04-05,true\n"
+                            "c9,,c9@example.com,1991-04-31,true\n"
+                            "c10,,\"ten, with comma\"\"\",,false\n";
     j = import_as(ADMIN, "customers", "text/csv; charset=utf-8", customers, strlen(customers), NULL,
                   200);
     assert_int_equal(num(j, "updated"), 1); /* c1 came with the orders */
@@ -522,6 +525,7 @@ static void test_import(void **state)
     snprintf(path, sizeof(path), "/api/customers/%s", str(full, "customer_id"));
     json_t *c1 = call("GET", path, NULL, 200);
     assert_string_equal(str(c1, "email"), "c1@example.com");
+    assert_string_equal(str(c1, "name"), "Çağla Öztürk");
     json_decref(c1);
     json_decref(full);
     json_decref(j);

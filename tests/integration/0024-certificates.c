@@ -8,6 +8,9 @@
  * of the signature changed, and as revoked after revocation; the published keys name the key;
  * a second request answers the same certificate; a not-paid order gets 409; another tenant gets
  * 404 on every route; /api/me/certificates and /api/me/orders list a signed-in customer's own.
+ * The owner is the customer's name unless the request names another (the customer's id when
+ * they have no name). The PDF's files row stays out of the files API (listing, reading,
+ * deleting), even for an admin.
  * Runs on the backend TEST_BACKEND selects. Needs poppler-utils and zbar-tools.
  */
 #include "support/harness.h"
@@ -88,11 +91,13 @@ static void create(const char *path, const char *body, char *id, size_t n)
     json_decref(j);
 }
 
-/* A customer (with `email`, in İstanbul) and an order of theirs in `status`; its id into order. */
-static void make_order(const char *email, const char *status, char *order, size_t n)
+/* A customer (named `name` unless NULL, with `email`, in İstanbul) and an order of theirs in
+ * `status`; the order's id into order, the customer's into cust. */
+static void make_order(const char *name, const char *email, const char *status, char *order,
+                       size_t n, char cust[64])
 {
     static char city[64], prod[64], prod2[64];
-    char body[1024], cust[64];
+    char body[1024], named[300] = "";
     if (!city[0]) {
         create("/api/cities", "{\"country_code\":\"TR\",\"name\":\"İstanbul\"}", city,
                sizeof(city));
@@ -102,8 +107,10 @@ static void make_order(const char *email, const char *status, char *order, size_
                "{\"name\":\"Simit (susamlı)\",\"price\":\"15.00\",\"currency\":\"TRY\"}", prod2,
                sizeof(prod2));
     }
-    snprintf(body, sizeof(body), "{\"email\":\"%s\",\"city_id\":\"%s\"}", email, city);
-    create("/api/customers", body, cust, sizeof(cust));
+    if (name)
+        snprintf(named, sizeof(named), "\"name\":\"%s\",", name);
+    snprintf(body, sizeof(body), "{%s\"email\":\"%s\",\"city_id\":\"%s\"}", named, email, city);
+    create("/api/customers", body, cust, 64);
     snprintf(body, sizeof(body),
              "{\"customer_id\":\"%s\",\"currency\":\"TRY\",\"status\":\"%s\",\"items\":[{"
              "\"product_id\":\"%s\",\"quantity\":2,\"unit_price\":\"85.00\"},{\"product_id\":"
@@ -143,10 +150,16 @@ static char cert_id[64], order_id[64], verify_path[512];
 static void test_paid_order_certificate(void **state)
 {
     (void)state;
-    make_order("sukru@example.com", "paid", order_id, sizeof(order_id));
-    char path[256];
+    char cust[64], path[256];
+    make_order("Şükrü Çağlar", "sukru@example.com", "paid", order_id, sizeof(order_id), cust);
+    /* the customer's name, as given */
+    snprintf(path, sizeof(path), "/api/customers/%s", cust);
+    json_t *j = call("GET", path, ADMIN, NULL, 200);
+    assert_string_equal(str(j, "name"), "Şükrü Çağlar");
+    json_decref(j);
+    /* no owner named in the request: the certificate names the order's customer */
     snprintf(path, sizeof(path), "/api/certificates/%s", order_id);
-    json_t *j = call("POST", path, ADMIN, "{\"owner_name\":\"Şükrü Çağlar\"}", 202);
+    j = call("POST", path, ADMIN, NULL, 202);
     snprintf(cert_id, sizeof(cert_id), "%s", str(j, "id"));
     assert_true(strncmp(cert_id, "crt_", 4) == 0);
     assert_string_equal(str(j, "order_id"), order_id);
@@ -303,8 +316,8 @@ static void test_verify(void **state)
 static void test_not_paid_and_unknown(void **state)
 {
     (void)state;
-    char order[64], path[256];
-    make_order("ayse@example.com", "placed", order, sizeof(order));
+    char order[64], path[256], cust[64];
+    make_order(NULL, "ayse@example.com", "placed", order, sizeof(order), cust);
     snprintf(path, sizeof(path), "/api/certificates/%s", order);
     struct resp r;
     assert_int_equal(http_post_json(&srv, path, ADMIN, "", &r), 0);
@@ -318,6 +331,67 @@ static void test_not_paid_and_unknown(void **state)
     assert_int_equal(http_get(&srv, "/api/certificates/crt_nope", ADMIN, &r), 0);
     assert_int_equal(r.status, 404);
     resp_free(&r);
+}
+
+/* A certificate's PDF is a files row, but the files API neither lists, reads nor deletes it (not
+ * even for an admin): it is reached through the certificate's routes. */
+static void test_not_in_files_api(void **state)
+{
+    (void)state;
+    char sql[400], path[256];
+    snprintf(sql, sizeof(sql),
+             "SELECT f.id FROM files f JOIN certificates c ON c.file_key = f.storage_key "
+             "WHERE c.public_id = '%s'",
+             cert_id);
+    long long file = harness_db_i64(srv.db_url, sql);
+    assert_true(file > 0);
+    /* a file of a person, for contrast: listed and readable */
+    char up[1400], out[4096];
+    snprintf(up, sizeof(up),
+             "curl -s -o /dev/null -w '%%{http_code}' -H 'Authorization: Bearer %s' "
+             "-F 'file=@%s/cert.pdf;filename=mine.pdf' http://127.0.0.1:%d/api/files/upload",
+             ADMIN, tmp, srv.port);
+    assert_int_equal(harness_sh(up, out, sizeof(out)), 0);
+    assert_string_equal(out, "201");
+    json_t *j = call("GET", "/api/files?limit=100", ADMIN, NULL, 200);
+    json_t *files = json_object_get(j, "files");
+    assert_int_equal(json_array_size(files), 1);
+    assert_string_equal(str(json_array_get(files, 0), "name"), "mine.pdf");
+    json_decref(j);
+    snprintf(path, sizeof(path), "/api/files/%lld", file);
+    json_decref(call("GET", path, ADMIN, NULL, 404));
+    snprintf(path, sizeof(path), "/api/files/%lld?download=1", file);
+    json_decref(call("GET", path, ADMIN, NULL, 404));
+    snprintf(path, sizeof(path), "/api/files/%lld", file);
+    json_decref(call("DELETE", path, ADMIN, NULL, 404));
+    snprintf(path, sizeof(path), "/api/files/%lld/complete", file);
+    json_decref(call("POST", path, ADMIN, NULL, 404));
+    /* still there, and still served by its certificate */
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM files WHERE id = %lld", file);
+    assert_int_equal(harness_db_i64(srv.db_url, sql), 1);
+    snprintf(path, sizeof(path), "/api/certificates/%s/download", cert_id);
+    struct resp r;
+    assert_int_equal(http_get(&srv, path, ADMIN, &r), 0);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+}
+
+/* Who a certificate names: a name given in the request wins over the customer's; a customer
+ * without a name is named by id. */
+static void test_owner(void **state)
+{
+    (void)state;
+    char order[64], cust[64], path[256];
+    make_order("Ayşe Yılmaz", "ayse.y@example.com", "paid", order, sizeof(order), cust);
+    snprintf(path, sizeof(path), "/api/certificates/%s", order);
+    json_t *j = call("POST", path, ADMIN, "{\"owner_name\":\"Ayşe Yılmaz Kaya\"}", 202);
+    assert_string_equal(str(j, "owner_name"), "Ayşe Yılmaz Kaya");
+    json_decref(j);
+    make_order(NULL, "nameless@example.com", "paid", order, sizeof(order), cust);
+    snprintf(path, sizeof(path), "/api/certificates/%s", order);
+    j = call("POST", path, ADMIN, NULL, 202);
+    assert_string_equal(str(j, "owner_name"), cust);
+    json_decref(j);
 }
 
 static void test_other_tenant(void **state)
@@ -413,7 +487,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_paid_order_certificate),
         cmocka_unit_test(test_verify),
+        cmocka_unit_test(test_not_in_files_api),
         cmocka_unit_test(test_not_paid_and_unknown),
+        cmocka_unit_test(test_owner),
         cmocka_unit_test(test_other_tenant),
         cmocka_unit_test(test_mine),
         cmocka_unit_test(test_revoke),

@@ -153,8 +153,9 @@ struct cert_order {
     const char *status;
     int64_t customer_pk;
     const char *customer_id;
-    const char *email; /* NULL when none */
-    const char *city;  /* NULL when none */
+    const char *customer_name; /* NULL when none */
+    const char *email;         /* NULL when none */
+    const char *city;          /* NULL when none */
     int64_t amount;
     const char *currency;
     const char *items; /* "2 × Latte\n1 × Simit": product names, else their ids */

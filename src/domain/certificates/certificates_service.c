@@ -43,6 +43,16 @@ static int enqueue_generate(struct db_conn *c, int64_t tenant, int64_t pk, int64
     return jobs_enqueue(c, &spec, now_ms, NULL, NULL, e);
 }
 
+/* The customer's name when it can stand on a certificate, else the customer's id. */
+static const char *owner_of(const struct cert_order *o)
+{
+    struct err ignored;
+    err_init(&ignored);
+    if (o->customer_name && !cert_owner_check(o->customer_name, "name", &ignored))
+        return o->customer_name;
+    return o->customer_id;
+}
+
 int cert_request(struct db_conn *c, int64_t tenant, const char *order_id, int64_t order_pk,
                  const char *owner_name, const char *requested_by, int64_t now_ms, struct arena *a,
                  struct cert *out, bool *created, struct err *e)
@@ -75,7 +85,7 @@ int cert_request(struct db_conn *c, int64_t tenant, const char *order_id, int64_
         out->order_id = o.id;
         out->order_pk = o.pk;
         out->customer_pk = o.customer_pk;
-        out->owner_name = owner_name ? owner_name : o.customer_id;
+        out->owner_name = owner_name ? owner_name : owner_of(&o);
         out->owner_email = o.email;
         out->place = o.city ? o.city : "";
         out->amount = o.amount;

@@ -11,11 +11,12 @@
 
 #include "core/clock.h"
 #include "domain/certificates/certificates.h"
+#include "domain/files/files.h"
 #include "net/storage.h"
 
 #define CERT_JOB_GENERATE "certificates.generate"
-#define CERT_LANE         "slow"         /* PDF rendering shares the slow lane with model calls */
-#define CERT_FILE_OWNER   "certificates" /* the files row of a certificate's PDF */
+#define CERT_LANE         "slow" /* PDF rendering shares the slow lane with model calls */
+#define CERT_FILE_OWNER   FILES_OWNER_CERTIFICATES /* the files row of a certificate's PDF */
 
 /* What generation needs from the process; borrowed, must outlive the workers. */
 struct cert_env {

@@ -60,6 +60,7 @@ static void read_order(struct db_stmt *s, struct arena *a, void *out)
     o->city = db_col_dup(s, 6, a);
     o->amount = db_col_i64(s, 7);
     o->currency = db_col_str(s, 8, a);
+    o->customer_name = db_col_dup(s, 9, a);
 }
 
 static void read_item(struct db_stmt *s, struct arena *a, void *out)
@@ -75,7 +76,7 @@ int cert_store_order(struct db_conn *c, int64_t tenant, const char *id, int64_t 
     struct db_stmt *s;
     int rc = db_prepare(c, &s,
                         "SELECT o.order_id, o.public_id, o.status, o.customer_id, cu.public_id, "
-                        "cu.email, ci.name, o.total_amount, o.currency FROM orders o "
+                        "cu.email, ci.name, o.total_amount, o.currency, cu.name FROM orders o "
                         "JOIN customer cu ON cu.customer_id = o.customer_id "
                         "LEFT JOIN city ci ON ci.city_id = cu.city_id "
                         "WHERE o.tenant_id = ? AND (o.public_id = ? OR o.order_id = ?)",

@@ -166,6 +166,8 @@ int commerce_customer_check(const struct commerce_customer *c, struct err *e)
 {
     int rc = ids_check(c->source, c->external_id, e);
     if (!rc)
+        rc = commerce_text_check(c->name, "name", false, e);
+    if (!rc)
         rc = commerce_email_check(c->email, "email", e);
     if (!rc)
         rc = commerce_text_check(c->phone, "phone", false, e);

@@ -69,6 +69,7 @@ struct commerce_climate {
 struct commerce_customer {
     int64_t pk;
     const char *id, *source, *external_id;
+    const char *name;                                /* the person's name, or NULL */
     const char *email, *phone, *birth_date, *gender; /* each may be NULL; birth_date YYYY-MM-DD */
     const char *city_id;                             /* the city's public id, or NULL */
     int64_t city_pk;

@@ -276,7 +276,7 @@ int commerce_store_climate_get(struct db_conn *c, int64_t tenant, int64_t city_p
 #define CUSTOMER_COLS                                                                              \
     "cu.customer_id, cu.public_id, cu.source, cu.external_id, cu.email, cu.phone, "                \
     "cu.birth_date, cu.gender, ci.public_id, cu.city_id, cu.is_active, cu.created_at, "            \
-    "cu.updated_at FROM customer cu LEFT JOIN city ci ON ci.city_id = cu.city_id "
+    "cu.updated_at, cu.name FROM customer cu LEFT JOIN city ci ON ci.city_id = cu.city_id "
 
 static void read_customer(struct db_stmt *s, struct arena *a, void *out)
 {
@@ -294,6 +294,7 @@ static void read_customer(struct db_stmt *s, struct arena *a, void *out)
     cu->is_active = db_col_bool(s, 10);
     cu->created_at = db_col_time(s, 11);
     cu->updated_at = db_col_time(s, 12);
+    cu->name = db_col_dup(s, 13, a);
 }
 
 static int customer_insert(struct db_conn *c, int64_t tenant, const struct commerce_customer *cu,
@@ -302,11 +303,12 @@ static int customer_insert(struct db_conn *c, int64_t tenant, const struct comme
     int rc = new_public_id("cus_", now_ms, id, e);
     struct db_stmt *s;
     if (!rc)
-        rc = db_prepare(c, &s,
-                        "INSERT INTO customer (tenant_id, public_id, source, external_id, email, "
-                        "phone, birth_date, gender, city_id, is_active, created_at, updated_at) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING customer_id",
-                        e);
+        rc = db_prepare(
+            c, &s,
+            "INSERT INTO customer (tenant_id, public_id, source, external_id, email, "
+            "phone, birth_date, gender, city_id, is_active, created_at, updated_at, name) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING customer_id",
+            e);
     if (rc)
         return rc;
     db_bind_i64(s, 1, tenant);
@@ -321,6 +323,7 @@ static int customer_insert(struct db_conn *c, int64_t tenant, const struct comme
     db_bind_bool(s, 10, cu->is_active);
     db_bind_time(s, 11, now_ms);
     db_bind_time(s, 12, now_ms);
+    bind_opt(s, 13, cu->name);
     return insert_returning(s, pk, e);
 }
 
@@ -1042,7 +1045,7 @@ int commerce_store_customer_upsert(struct db_conn *c, int64_t tenant,
     struct db_stmt *s;
     rc = db_prepare(c, &s,
                     "UPDATE customer SET email = ?, phone = ?, birth_date = ?, gender = ?, "
-                    "city_id = ?, is_active = ?, updated_at = ? WHERE customer_id = ?",
+                    "city_id = ?, is_active = ?, updated_at = ?, name = ? WHERE customer_id = ?",
                     e);
     if (rc)
         return rc;
@@ -1053,7 +1056,8 @@ int commerce_store_customer_upsert(struct db_conn *c, int64_t tenant,
     bind_opt_pk(s, 5, cu->city_pk);
     db_bind_bool(s, 6, cu->is_active);
     db_bind_time(s, 7, now_ms);
-    db_bind_i64(s, 8, pk);
+    bind_opt(s, 8, cu->name);
+    db_bind_i64(s, 9, pk);
     return db_exec_write(s, NULL, e);
 }
 

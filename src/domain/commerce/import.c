@@ -142,6 +142,8 @@ static int customer_from(json_t *o, struct arena *a, struct commerce_customer *c
     cu->source = IMPORT_SOURCE_DEFAULT;
     int rc = req_text(o, "external_id", a, &cu->external_id, e);
     if (!rc)
+        rc = opt_text(o, "name", a, &cu->name, e);
+    if (!rc)
         rc = opt_text(o, "email", a, &cu->email, e);
     if (!rc)
         rc = commerce_email_check(cu->email, "email", e);
@@ -363,7 +365,7 @@ int import_csv_split(const char *rec, size_t len, struct arena *a, char ***field
 
 /* The columns each kind accepts in CSV; the first is required. */
 static const char *const csv_columns[][12] = {
-    [IMPORT_CUSTOMERS] = {"external_id", "email", "phone", "birth_date", "gender",
+    [IMPORT_CUSTOMERS] = {"external_id", "name", "email", "phone", "birth_date", "gender",
                           "city_external_id", "is_active", NULL},
     [IMPORT_PRODUCTS] = {"external_id", "name", "category_external_id", "category_name", "price",
                          "currency", "stock", NULL},

@@ -9,7 +9,7 @@
  * SQLite and PostgreSQL), tests/integration/0018-commerce.c (over HTTP).
  *
  * Input formats, one record per line (CSV: per record; a quoted field may hold newlines):
- *   customers: external_id*, email, phone, birth_date (YYYY-MM-DD), gender, city_external_id,
+ *   customers: external_id*, name, email, phone, birth_date (YYYY-MM-DD), gender, city_external_id,
  *              is_active (true/false/1/0)
  *   products:  external_id*, name, category_external_id, category_name, price (decimal text in
  *              the currency's major unit, "11.77"), currency (required with price), stock

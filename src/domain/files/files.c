@@ -187,7 +187,14 @@ const char *files_storage_key(struct arena *a, int64_t tenant_id, const char *ra
     return arena_printf(a, "t%lld/%s", (long long)tenant_id, rand);
 }
 
+bool files_is_internal(const struct files_file *f)
+{
+    return f->owner && strcmp(f->owner, FILES_OWNER_CERTIFICATES) == 0;
+}
+
 bool files_may_access(const struct files_file *f, const char *subject, bool is_admin)
 {
+    if (files_is_internal(f))
+        return false;
     return is_admin || (subject && f->owner && strcmp(subject, f->owner) == 0);
 }

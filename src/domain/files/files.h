@@ -104,7 +104,20 @@ const char *files_state_name(enum files_state s);
  */
 const char *files_storage_key(struct arena *a, int64_t tenant_id, const char *rand);
 
-/* True when `who` (subject, admin or not) may read or delete `f` (already of their tenant). */
+/*
+ * The owner of the files a module keeps for itself rather than for a person: a certificate's PDF.
+ * The files API neither lists, reads nor deletes them (not even for an admin); the certificate
+ * routes serve them. No principal's subject ("key:12", "user:3", "admin-key") takes this form.
+ */
+#define FILES_OWNER_CERTIFICATES "certificates"
+
+/* True when `f` is kept by a module (FILES_OWNER_CERTIFICATES), not by a person. */
+bool files_is_internal(const struct files_file *f);
+
+/*
+ * True when `who` (subject, admin or not) may read or delete `f` (already of their tenant)
+ * through the files API: never an internal file.
+ */
 bool files_may_access(const struct files_file *f, const char *subject, bool is_admin);
 
 /* ---------------------------------------------------------------- store (files_store.c) */
@@ -127,7 +140,7 @@ int files_store_mark_ready(struct db_conn *c, int64_t tenant, int64_t id, const 
 int files_store_delete(struct db_conn *c, int64_t tenant, int64_t id, struct err *e);
 /*
  * The tenant's files, newest first, one page (ids below p->after); only `owner`'s when owner is
- * not NULL. Rows and strings from `a`.
+ * not NULL; never internal files (FILES_OWNER_CERTIFICATES). Rows and strings from `a`.
  */
 int files_store_list(struct db_conn *c, int64_t tenant, const char *owner, const struct page *p,
                      struct arena *a, struct files_file **rows, size_t *n, struct err *e);

@@ -119,7 +119,8 @@ int files_store_list(struct db_conn *c, int64_t tenant, const char *owner, const
     struct db_stmt *s;
     int rc = db_prepare(c, &s,
                         "SELECT " FILE_COLS " FROM files WHERE tenant_id = ? AND id < ? "
-                        "AND (? = '' OR owner = ?) ORDER BY id DESC LIMIT ?",
+                        "AND (? = '' OR owner = ?) AND owner <> '" FILES_OWNER_CERTIFICATES "' "
+                        "ORDER BY id DESC LIMIT ?",
                         e);
     if (rc)
         return rc;
