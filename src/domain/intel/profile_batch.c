@@ -509,11 +509,17 @@ static int write_chunk(struct db_conn *c, int64_t tenant, int64_t batch, int64_t
     if (rc)
         return rc;
     /* a batch being written holds no row of these customers yet; the current one may */
-    for (size_t i = 0; i < n && !rc; i++)
-        rc = advance ? profile_store_insert(c, tenant, batch, out[i].pk, &out[i].profiles,
-                                            &out[i].pred, now_ms, e)
-                     : profile_store_write(c, tenant, batch, out[i].pk, &out[i].profiles,
-                                           &out[i].pred, now_ms, e);
+    if (advance) {
+        struct profile_store_row *rows = xcalloc(n ? n : 1, sizeof(*rows));
+        for (size_t i = 0; i < n; i++)
+            rows[i] = (struct profile_store_row){
+                .customer = out[i].pk, .profiles = &out[i].profiles, .pred = &out[i].pred};
+        rc = profile_store_insert_many(c, tenant, batch, rows, n, now_ms, e);
+        free(rows);
+    }
+    for (size_t i = 0; i < n && !rc && !advance; i++)
+        rc = profile_store_write(c, tenant, batch, out[i].pk, &out[i].profiles, &out[i].pred,
+                                 now_ms, e);
     if (!rc && advance)
         rc = profile_store_batch_advance(c, batch, out[n - 1].pk, processed, e);
     if (!rc && job_id > 0)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The customer-profile SQL (see profile_store.h). */
 #include "domain/intel/profile_store.h"
+#include "core/buf.h"
 #include "db/store.h"
 
 #include <stdio.h>
@@ -408,6 +409,249 @@ static int write_rows(struct db_conn *c, int64_t tenant, int64_t batch, int64_t 
     db_bind_text(s, 14, pred->reason && pred->reason[0] ? pred->reason : NULL);
     db_bind_time(s, 15, now_ms);
     return db_exec_write(s, NULL, e);
+}
+
+/* ------------------------------------------------------------------ many customers' rows */
+
+/* One table's rows of one customer, bound from parameter base + 1 on (batch, tenant, customer
+ * first). */
+typedef void row_binder(struct db_stmt *s, int base, int64_t tenant, int64_t batch,
+                        const struct profile_store_row *row, size_t sub, int64_t now_ms);
+typedef size_t row_counter(const struct profile_store_row *row);
+
+static void bind_key(struct db_stmt *s, int base, int64_t tenant, int64_t batch,
+                     const struct profile_store_row *row)
+{
+    db_bind_i64(s, base + 1, batch);
+    db_bind_i64(s, base + 2, tenant);
+    db_bind_i64(s, base + 3, row->customer);
+}
+
+static size_t one_row(const struct profile_store_row *row)
+{
+    (void)row;
+    return 1;
+}
+
+static size_t category_rows(const struct profile_store_row *row)
+{
+    return row->profiles->n_categories;
+}
+
+static size_t replenishment_rows(const struct profile_store_row *row)
+{
+    return row->profiles->n_replenishment;
+}
+
+static void bind_budget(struct db_stmt *s, int base, int64_t tenant, int64_t batch,
+                        const struct profile_store_row *row, size_t sub, int64_t now_ms)
+{
+    (void)sub;
+    const struct intel_budget_profile *b = &row->profiles->budget;
+    bind_key(s, base, tenant, batch, row);
+    db_bind_i64(s, base + 4, b->spend_last_30);
+    db_bind_i64(s, base + 5, b->spend_last_90);
+    db_bind_i64(s, base + 6, b->orders_last_90);
+    db_bind_i64(s, base + 7, b->avg_order_value);
+    db_bind_i64(s, base + 8, b->predicted_monthly_budget);
+    db_bind_text(s, base + 9, b->budget_tier);
+    bind_opt_f64(s, base + 10, b->has_price_sensitivity, b->price_sensitivity_score);
+    db_bind_f64(s, base + 11, b->discounted_share);
+    db_bind_f64(s, base + 12, b->campaign_share);
+    db_bind_f64(s, base + 13, b->promo_order_share);
+    db_bind_time(s, base + 14, now_ms);
+}
+
+static void bind_loyalty(struct db_stmt *s, int base, int64_t tenant, int64_t batch,
+                         const struct profile_store_row *row, size_t sub, int64_t now_ms)
+{
+    (void)sub;
+    const struct intel_loyalty_profile *l = &row->profiles->loyalty;
+    bind_key(s, base, tenant, batch, row);
+    db_bind_text(s, base + 4, l->loyalty_tier);
+    db_bind_f64(s, base + 5, l->loyalty_score);
+    db_bind_i64(s, base + 6, l->lifetime_orders);
+    db_bind_i64(s, base + 7, l->lifetime_spent);
+    if (l->has_last_order) {
+        db_bind_time(s, base + 8, l->last_order_at_ms);
+        db_bind_i64(s, base + 9, l->days_since_last_order);
+    } else {
+        db_bind_null(s, base + 8);
+        db_bind_null(s, base + 9);
+    }
+    db_bind_f64(s, base + 10, l->reward_multiplier);
+    db_bind_time(s, base + 11, now_ms);
+}
+
+static void bind_category(struct db_stmt *s, int base, int64_t tenant, int64_t batch,
+                          const struct profile_store_row *row, size_t sub, int64_t now_ms)
+{
+    const struct intel_category_affinity *a = &row->profiles->categories[sub];
+    bind_key(s, base, tenant, batch, row);
+    db_bind_i64(s, base + 4, a->category_id);
+    db_bind_f64(s, base + 5, a->affinity_score);
+    db_bind_i64(s, base + 6, a->orders_count);
+    db_bind_i64(s, base + 7, a->spend_total);
+    db_bind_time(s, base + 8, a->last_purchased_at_ms);
+    db_bind_time(s, base + 9, now_ms);
+}
+
+static void bind_replenishment(struct db_stmt *s, int base, int64_t tenant, int64_t batch,
+                               const struct profile_store_row *row, size_t sub, int64_t now_ms)
+{
+    const struct intel_replenishment *r = &row->profiles->replenishment[sub];
+    bind_key(s, base, tenant, batch, row);
+    db_bind_i64(s, base + 4, r->product_id);
+    db_bind_i64(s, base + 5, r->purchases);
+    db_bind_i64(s, base + 6, r->cycle_days);
+    db_bind_f64(s, base + 7, r->gap_cv);
+    db_bind_bool(s, base + 8, r->is_recurring);
+    db_bind_time(s, base + 9, r->last_purchased_at_ms);
+    db_bind_time(s, base + 10, r->previous_purchased_at_ms);
+    db_bind_time(s, base + 11, r->current_cycle_start_ms);
+    db_bind_time(s, base + 12, r->current_cycle_end_ms);
+    db_bind_bool(s, base + 13, r->purchased_in_current_cycle);
+    db_bind_time(s, base + 14, r->next_expected_purchase_at_ms);
+    db_bind_f64(s, base + 15, r->confidence_score);
+    db_bind_time(s, base + 16, now_ms);
+}
+
+static void bind_variety(struct db_stmt *s, int base, int64_t tenant, int64_t batch,
+                         const struct profile_store_row *row, size_t sub, int64_t now_ms)
+{
+    (void)sub;
+    const struct intel_variety_profile *v = &row->profiles->variety;
+    bind_key(s, base, tenant, batch, row);
+    db_bind_f64(s, base + 4, v->variety_index);
+    db_bind_f64(s, base + 5, v->repeat_ratio);
+    db_bind_i64(s, base + 6, v->unique_sku_last_90);
+    db_bind_i64(s, base + 7, v->total_items_last_90);
+    db_bind_text(s, base + 8, v->explorer_type);
+    db_bind_time(s, base + 9, now_ms);
+}
+
+static void bind_prediction(struct db_stmt *s, int base, int64_t tenant, int64_t batch,
+                            const struct profile_store_row *row, size_t sub, int64_t now_ms)
+{
+    (void)sub;
+    const struct profile_prediction_row *pred = row->pred;
+    bind_key(s, base, tenant, batch, row);
+    if (pred->has_rfm) {
+        db_bind_i64(s, base + 4, pred->r);
+        db_bind_i64(s, base + 5, pred->f);
+        db_bind_i64(s, base + 6, pred->m);
+        db_bind_text(s, base + 7, pred->segment);
+    } else {
+        for (int i = 4; i <= 7; i++)
+            db_bind_null(s, base + i);
+    }
+    bool h = pred->has_prediction;
+    bind_opt_f64(s, base + 8, h, pred->p_alive);
+    bind_opt_f64(s, base + 9, h, pred->churn_probability);
+    bind_opt_f64(s, base + 10, h, pred->expected_purchases_90);
+    bind_opt_f64(s, base + 11, h, pred->expected_order_value);
+    bind_opt_f64(s, base + 12, h, pred->predicted_clv);
+    if (h && pred->has_next_order)
+        db_bind_time(s, base + 13, pred->expected_next_order_ms);
+    else
+        db_bind_null(s, base + 13);
+    db_bind_text(s, base + 14, pred->reason && pred->reason[0] ? pred->reason : NULL);
+    db_bind_time(s, base + 15, now_ms);
+}
+
+static const struct {
+    const char *insert; /* up to VALUES */
+    int columns;
+    row_counter *count;
+    row_binder *bind;
+} many_tables[] = {
+    {"INSERT INTO customer_budget_profile (batch_id, tenant_id, customer_id, spend_last_30, "
+     "spend_last_90, orders_last_90, avg_order_value, predicted_monthly_budget, budget_tier, "
+     "price_sensitivity_score, discounted_share, campaign_share, promo_order_share, updated_at) "
+     "VALUES ",
+     14, one_row, bind_budget},
+    {"INSERT INTO customer_loyalty_profile (batch_id, tenant_id, customer_id, loyalty_tier, "
+     "loyalty_score, lifetime_orders, lifetime_spent, last_order_at, days_since_last_order, "
+     "reward_multiplier, updated_at) VALUES ",
+     11, one_row, bind_loyalty},
+    {"INSERT INTO customer_category_affinity (batch_id, tenant_id, customer_id, category_id, "
+     "affinity_score, orders_count, spend_total, last_purchased_at, updated_at) VALUES ",
+     9, category_rows, bind_category},
+    {"INSERT INTO customer_replenishment_profile (batch_id, tenant_id, customer_id, product_id, "
+     "purchases, replenishment_cycle_days, gap_cv, is_recurring, last_purchased_at, "
+     "previous_purchased_at, current_cycle_start, current_cycle_end, "
+     "purchased_in_current_cycle, next_expected_purchase_at, confidence_score, updated_at) "
+     "VALUES ",
+     16, replenishment_rows, bind_replenishment},
+    {"INSERT INTO customer_variety_profile (batch_id, tenant_id, customer_id, variety_index, "
+     "repeat_ratio, unique_sku_last_90, total_items_last_90, explorer_type, updated_at) VALUES ",
+     9, one_row, bind_variety},
+    {"INSERT INTO customer_prediction (batch_id, tenant_id, customer_id, recency_score, "
+     "frequency_score, monetary_score, rfm_segment, p_alive, churn_probability, "
+     "expected_purchases_90, expected_order_value, predicted_clv, expected_date_of_next_order, "
+     "reason, updated_at) VALUES ",
+     15, one_row, bind_prediction},
+};
+
+/* Rows per statement: a few fixed sizes, so each table has at most three cached statements. */
+static const size_t many_sizes[] = {64, 8, 1};
+
+/* The INSERT of `rows` rows of table t into sql (its size: room for 64 rows of 16 columns). */
+static void many_sql(size_t t, size_t rows, struct buf *sql)
+{
+    buf_reset(sql);
+    buf_appends(sql, many_tables[t].insert);
+    for (size_t r = 0; r < rows; r++) {
+        buf_appends(sql, r ? ", (" : "(");
+        for (int k = 0; k < many_tables[t].columns; k++)
+            buf_appends(sql, k ? ", ?" : "?");
+        buf_appends(sql, ")");
+    }
+}
+
+int profile_store_insert_many(struct db_conn *c, int64_t tenant, int64_t batch,
+                              const struct profile_store_row *rows, size_t n, int64_t now_ms,
+                              struct err *e)
+{
+    struct buf sql;
+    buf_init(&sql, 8192);
+    int rc = 0;
+    for (size_t t = 0; t < sizeof(many_tables) / sizeof(many_tables[0]) && !rc; t++) {
+        size_t cust = 0, sub = 0; /* the next row to write: rows[cust]'s sub-th */
+        for (;;) {
+            /* rows left in this table */
+            size_t left = 0;
+            for (size_t k = cust; k < n; k++)
+                left += many_tables[t].count(&rows[k]) - (k == cust ? sub : 0);
+            if (left == 0)
+                break;
+            size_t size = 1;
+            for (size_t z = 0; z < sizeof(many_sizes) / sizeof(many_sizes[0]); z++)
+                if (many_sizes[z] <= left) {
+                    size = many_sizes[z];
+                    break;
+                }
+            many_sql(t, size, &sql);
+            struct db_stmt *s;
+            rc = db_prepare(c, &s, buf_str(&sql), e);
+            if (rc)
+                break;
+            for (size_t r = 0; r < size; r++) {
+                while (sub >= many_tables[t].count(&rows[cust])) {
+                    cust++;
+                    sub = 0;
+                }
+                many_tables[t].bind(s, (int)r * many_tables[t].columns, tenant, batch, &rows[cust],
+                                    sub, now_ms);
+                sub++;
+            }
+            rc = db_exec_write(s, NULL, e);
+            if (rc)
+                break;
+        }
+    }
+    buf_release(&sql);
+    return rc;
 }
 
 int profile_store_write(struct db_conn *c, int64_t tenant, int64_t batch, int64_t customer,

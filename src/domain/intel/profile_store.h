@@ -101,6 +101,22 @@ int profile_store_insert(struct db_conn *c, int64_t tenant, int64_t batch, int64
                          const struct intel_profiles *p, const struct profile_prediction_row *pred,
                          int64_t now_ms, struct err *e);
 
+/* One customer's profiles and prediction, for profile_store_insert_many. */
+struct profile_store_row {
+    int64_t customer;
+    const struct intel_profiles *profiles;
+    const struct profile_prediction_row *pred;
+};
+
+/*
+ * profile_store_insert for rows[0..n) (a batch being written holds no row of them yet), each
+ * table's rows in multi-row INSERTs of up to 64 rows: far fewer statements, and on PostgreSQL
+ * far fewer round trips. Joins the caller's transaction (there must be one).
+ */
+int profile_store_insert_many(struct db_conn *c, int64_t tenant, int64_t batch,
+                              const struct profile_store_row *rows, size_t n, int64_t now_ms,
+                              struct err *e);
+
 /* What profile_store_read returns: the rows of one customer in one batch, with public ids. */
 struct profile_affinity_view {
     struct intel_category_affinity a;
