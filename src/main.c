@@ -157,7 +157,8 @@ static int open_db_with(const struct config *cfg, struct db **out, bool migrate,
     }
     struct db_options o = {.pool_size = cfg->db_pool,
                            .busy_timeout_ms = 5000,
-                           .sqlite_sync_full = cfg->sqlite_sync_full};
+                           .sqlite_sync_full = cfg->sqlite_sync_full,
+                           .group_commit_off = cfg->group_commit_off};
     int rc = db_open(out, cfg->database_url, &o, e);
     if (rc || !migrate)
         return rc;

@@ -170,6 +170,22 @@ int config_load(struct config *cfg, struct err *e)
         !str_has_prefix(cfg->database_url, "postgresql://"))
         return err_set_field(e, ERR_INVALID, "ICESHOP_DATABASE_URL",
                              "ICESHOP_DATABASE_URL must start with sqlite:// or postgres://");
+    /*
+     * Group commit by default on SQLite only: PostgreSQL already combines the WAL flushes of
+     * concurrent commits, and a leader running a batch's statements one by one on its connection
+     * was slower there in make bench (README, Durability).
+     */
+    cfg->group_commit_off = !str_has_prefix(cfg->database_url, "sqlite://");
+    const char *group = getenv("ICESHOP_GROUP_COMMIT");
+    if (group && *group) {
+        if (strcmp(group, "off") == 0)
+            cfg->group_commit_off = true;
+        else if (strcmp(group, "on") == 0)
+            cfg->group_commit_off = false;
+        else
+            return err_set_field(e, ERR_INVALID, "ICESHOP_GROUP_COMMIT",
+                                 "ICESHOP_GROUP_COMMIT must be on or off, got \"%s\"", group);
+    }
     if (!cfg->public_url[0])
         snprintf(cfg->public_url, sizeof(cfg->public_url), "http://%s:%d", cfg->listen_host,
                  cfg->listen_port);

@@ -32,6 +32,7 @@ struct config {
     int header_timeout_s;  /* ICESHOP_HEADER_TIMEOUT seconds for a whole request head, default 10 */
     int body_min_rate;     /* ICESHOP_BODY_MIN_RATE bytes/s a body keeps up after that, 0 = off */
     bool sqlite_sync_full; /* ICESHOP_SQLITE_SYNC=full|normal (default normal) */
+    bool group_commit_off; /* ICESHOP_GROUP_COMMIT=on|off (default on for SQLite only) */
     int login_free_failures; /* ICESHOP_LOGIN_FREE_FAILURES per account before waits, default 5 */
     int rate_limit_key;      /* ICESHOP_RATE_LIMIT_KEY requests/s per key, 0 = off */
     int rate_limit_ip;       /* ICESHOP_RATE_LIMIT_IP requests/s per IP, 0 = off */

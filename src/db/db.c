@@ -60,6 +60,7 @@ int db_open(struct db **out, const char *url, const struct db_options *opts, str
     db->busy_timeout_ms =
         opts && opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : DEFAULT_BUSY_TIMEOUT;
     db->sqlite_sync_full = opts && opts->sqlite_sync_full;
+    db->group_commit_off = opts && opts->group_commit_off;
     atomic_init(&db->errors, 0);
     atomic_init(&db->group_batches, 0);
     atomic_init(&db->group_writes, 0);

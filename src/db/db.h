@@ -39,6 +39,8 @@ struct db_options {
      * ones may be lost on an OS crash or power loss); true → synchronous=FULL (fsync per commit).
      */
     bool sqlite_sync_full;
+    /* true → db_group_write() commits each write in its own transaction (a baseline to measure) */
+    bool group_commit_off;
 };
 
 /*
@@ -146,7 +148,8 @@ void db_on_commit_event(struct db_conn *c, int64_t tenant, const char *type, int
  * db_on_commit(), whose functions run on the leader's thread after the COMMIT and before any
  * member returns). `ctx` is borrowed until db_group_write returns. A caller already holding a
  * transaction on `c` is not queued: fn joins that transaction and the caller's commit decides.
- * The caller's `c` must be idle otherwise; it is used only if this caller leads.
+ * The caller's `c` must be idle otherwise; it is used only if this caller leads. With
+ * db_options.group_commit_off each write gets its own transaction on `c` (the same contract).
  * Durability is the backend's commit: see "Durability" in README.md.
  */
 #define DB_GROUP_MAX 64

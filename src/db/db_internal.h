@@ -31,6 +31,7 @@ struct db {
     int pool_size;
     int busy_timeout_ms;
     bool sqlite_sync_full;
+    bool group_commit_off;
     pthread_mutex_t mu; /* guards free_list and n_open */
     pthread_cond_t cv;
     struct db_conn *free_list;

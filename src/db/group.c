@@ -91,6 +91,13 @@ int db_group_write(struct db_conn *c, db_write_fn *fn, void *ctx, struct err *e)
     if (db_in_transaction(c))
         return fn(c, ctx, e);
     struct db *db = c->db;
+    if (db->group_commit_off) {
+        bool own;
+        int rc = db_begin_own(c, &own, e);
+        if (!rc)
+            rc = fn(c, ctx, e);
+        return db_end_own(c, own, rc, e);
+    }
     struct db_write me = {.fn = fn, .ctx = ctx};
     err_init(&me.err);
     pthread_cond_init(&me.cv, NULL);

@@ -584,6 +584,7 @@ static const char *const config_vars[] = {
     "ICESHOP_HEADER_TIMEOUT",
     "ICESHOP_BODY_MIN_RATE",
     "ICESHOP_SQLITE_SYNC",
+    "ICESHOP_GROUP_COMMIT",
     "ICESHOP_LOGIN_FREE_FAILURES",
     "ICESHOP_ACCESS_LOG_SAMPLE",
     "ICESHOP_LOG_FILE",
@@ -626,6 +627,7 @@ static void test_config_defaults(void **state)
     assert_int_equal(cfg.body_min_rate, 500);
     assert_int_equal(cfg.login_free_failures, 5);
     assert_false(cfg.sqlite_sync_full);
+    assert_false(cfg.group_commit_off);
     assert_true(cfg.access_log_sample == 1.0);
     assert_string_equal(cfg.log_file, "");
     assert_int_equal(cfg.trusted_proxies.n, 0);
@@ -651,6 +653,7 @@ static void test_config_values(void **state)
     setenv("ICESHOP_ACCESS_LOG", "0", 1);
     setenv("ICESHOP_TEST_JOBS", "1", 1);
     setenv("ICESHOP_SQLITE_SYNC", "full", 1);
+    setenv("ICESHOP_GROUP_COMMIT", "on", 1);
     setenv("ICESHOP_HEADER_TIMEOUT", "3", 1);
     setenv("ICESHOP_ACCESS_LOG_SAMPLE", "0.25", 1);
     setenv("ICESHOP_LOG_FILE", "/var/log/iceshop/iceshop.log", 1);
@@ -670,6 +673,11 @@ static void test_config_values(void **state)
     assert_int_equal(cfg.access_log, 0);
     assert_int_equal(cfg.test_jobs, 1);
     assert_true(cfg.sqlite_sync_full);
+    assert_false(cfg.group_commit_off); /* "on" wins over PostgreSQL's default */
+    unsetenv("ICESHOP_GROUP_COMMIT");
+    struct config pg_default;
+    assert_int_equal(config_load(&pg_default, &e), 0);
+    assert_true(pg_default.group_commit_off);
     assert_int_equal(cfg.header_timeout_s, 3);
     assert_true(cfg.access_log_sample == 0.25);
     assert_string_equal(cfg.log_file, "/var/log/iceshop/iceshop.log");
@@ -754,6 +762,7 @@ static void test_config_errors(void **state)
         {"ICESHOP_LOG_LEVEL", "INFO"},
         {"ICESHOP_SQLITE_SYNC", "FULL"},
         {"ICESHOP_SQLITE_SYNC", "off"},
+        {"ICESHOP_GROUP_COMMIT", "0"},
         {"ICESHOP_HEADER_TIMEOUT", "0"},
         {"ICESHOP_BODY_MIN_RATE", "-1"},
         {"ICESHOP_LOGIN_FREE_FAILURES", "0"},

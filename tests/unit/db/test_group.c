@@ -370,6 +370,31 @@ static void test_joins_transaction(void **state)
     assert_int_equal(atomic_load(&acked), 0);
 }
 
+/* Group commit off: each write commits alone, failures stay its own, nothing is counted. */
+static void test_off(void **state)
+{
+    struct fixture *f = *state;
+    db_close(f->db);
+    struct db_options o = {.pool_size = 4, .busy_timeout_ms = 20000, .group_commit_off = true};
+    f->db = testdb_open(&f->t, &o);
+    struct db_conn *c = testdb_acquire(f->db);
+    _Atomic int acked;
+    atomic_init(&acked, 0);
+    struct write good = {.k = 11, .acked = &acked}, bad = {.k = 12, .v = "bad"};
+    struct err e;
+    err_init(&e);
+    assert_int_equal(db_group_write(c, write_fn, &good, &e), 0);
+    assert_int_equal(db_group_write(c, write_fn, &bad, &e), ERR_CONFLICT);
+    assert_false(db_in_transaction(c));
+    db_conn_release(c);
+    assert_int_equal(atomic_load(&acked), 1);
+    assert_true(has_key(f->db, 11));
+    assert_false(has_key(f->db, 12));
+    uint64_t batches, writes;
+    db_group_counts(f->db, &batches, &writes);
+    assert_int_equal(batches + writes, 0);
+}
+
 /* ------------------------------------------------------------------ crash */
 
 #define CRASH_THREADS 4
@@ -483,6 +508,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_member_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(test_joins_transaction, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_off, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crash_acknowledged_are_durable, setup, teardown),
     };
     return TESTDB_RUN_GROUPS("group", tests, &backend) ? 1 : 0;
