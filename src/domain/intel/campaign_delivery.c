@@ -170,12 +170,14 @@ int campaign_send_get(struct db_conn *c, int64_t tenant, const char *campaign_id
         return db_step_error(e);
     if (st != DB_ROW) {
         /* a campaign of this tenant that was not sent, or none at all */
-        struct campaign_ref ref;
-        rc = campaign_load(c, tenant, campaign_id, a, &ref, e);
-        json_decref(ref.campaign);
+        int64_t pk = 0;
+        rc = db_find_pk(c, "SELECT id FROM campaigns WHERE tenant_id = ? AND public_id = ?", tenant,
+                        campaign_id, &pk, e);
         if (rc)
             return rc;
-        return err_set_field(e, ERR_NOT_FOUND, "id", "campaign %s was not sent", campaign_id);
+        return err_set_field(e, ERR_NOT_FOUND, "id",
+                             pk ? "campaign %s was not sent" : "no campaign %s in this tenant",
+                             campaign_id);
     }
     return 0;
 }
