@@ -303,6 +303,8 @@ static void flow_presign_put_complete(const struct env *v)
     assert_int_equal(r.status, v->s3 ? 404 : 200); /* local: still pending, link reusable */
     resp_free(&r);
     assert_int_equal(objects(v), before + 1);
+    /* a refused upload's staged file goes when its request ends, just after the answer */
+    WAIT_FOR(count_files(v->staging, false) == 0, 5000);
     assert_int_equal(count_files(v->staging, false), 0);
 }
 
@@ -475,6 +477,8 @@ static void flow_refusals_leave_nothing(const struct env *v)
 
     assert_int_equal(rows(v), rows_before);
     assert_int_equal(objects(v), objs_before);
+    /* a refused upload's staged file goes when its request ends, just after the answer */
+    WAIT_FOR(count_files(v->staging, false) == 0, 5000);
     assert_int_equal(count_files(v->staging, false), 0);
 }
 
