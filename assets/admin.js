@@ -8,10 +8,11 @@ import {
   DENSITY_COLORS, STATUS_COLORS,
 } from '/assets/common.js';
 import { customersSetup, customersShow, customersRerender, customersIsRoute } from '/assets/customers.js';
+import { recoverySetup, recoveryShow, recoveryRerender } from '/assets/recovery.js';
 
 const OPEN = new Set(['PROPOSED', 'SCHEDULED', 'ACTIVE']);
 const COMPONENTS = ['demand', 'density', 'precommit', 'category', 'distance'];
-const VIEWS = ['live', 'messages', 'jobs', 'settings', 'charts', 'billing', 'customers'];
+const VIEWS = ['live', 'messages', 'jobs', 'settings', 'charts', 'billing', 'customers', 'recovery'];
 
 const S = {
   cred: '',
@@ -131,6 +132,7 @@ function route() {
   if (S.view === 'charts') loadCharts();
   if (S.view === 'billing') loadBilling();
   if (S.view === 'customers') customersShow();
+  if (S.view === 'recovery') recoveryShow();
 }
 
 function setupTabs() {
@@ -986,6 +988,7 @@ function rerender() {
   if (S.view === 'jobs') renderJobs();
   if (S.view === 'billing') renderBilling();
   if (S.view === 'customers') customersRerender();
+  if (S.view === 'recovery') recoveryRerender();
   if (S.view === 'settings' && S.config) renderTiers(readTiers());
   if (S.view === 'charts') loadCharts();
   document.title = t('admin.title');
@@ -1006,6 +1009,7 @@ function boot() {
   $('#msg-filter').addEventListener('change', () => loadMessages());
   $('#bill-month').addEventListener('change', () => loadBilling());
   customersSetup(authed);
+  recoverySetup(authed);
   $('#job-filter').addEventListener('change', () => loadJobs());
   const cred = session.get();
   if (!cred) {

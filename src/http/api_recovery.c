@@ -370,13 +370,21 @@ static json_t *status_json(const struct recovery_status *st)
                       cy->deliveries_failed, "errors", cy->errors, "last_error",
                       str_or_null(cy->last_error), "duration_ms", (json_int_t)cy->duration_ms));
     }
-    return json_pack("{s:s, s:b, s:o, s:o, s:o, s:{s:I, s:I}, s:o}", "state",
+    json_t *by_currency = json_array();
+    for (size_t i = 0; i < st->n_by_currency; i++) {
+        const struct recovery_recovered *x = &st->by_currency[i];
+        json_array_append_new(by_currency,
+                              json_pack("{s:s, s:I, s:I, s:o}", "currency", x->currency, "carts",
+                                        (json_int_t)x->carts, "value", (json_int_t)x->value,
+                                        "amount", http_json_amount_code(x->value, x->currency)));
+    }
+    return json_pack("{s:s, s:b, s:o, s:o, s:o, s:{s:I, s:I, s:o}, s:o}", "state",
                      st->running ? "running" : "stopped", "running", st->running, "interval_s",
                      st->interval_s ? json_integer(st->interval_s) : json_null(), "started_at",
                      http_json_time(st->started_at_ms), "last_cycle_at",
                      http_json_time(st->last_cycle_at_ms), "recovered", "carts",
                      (json_int_t)st->recovered_carts, "value", (json_int_t)st->recovered_value,
-                     "cycles", cycles);
+                     "by_currency", by_currency, "cycles", cycles);
 }
 
 static int reply_status(struct http_req *r, struct db_conn *c, int status, struct err *e)
@@ -429,4 +437,42 @@ int h_polling_test_once(struct http_req *r, struct err *e)
         return rc;
     return http_reply_json(r, 202,
                            json_pack("{s:I, s:i}", "cycle_id", (json_int_t)cycle, "jobs", jobs));
+}
+
+/* ---- carts in recovery ---- */
+
+static json_t *cart_view_json(const struct recovery_cart_view *v)
+{
+    return json_pack("{s:I, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, "
+                     "s:i, s:o}",
+                     "id", (json_int_t)v->id, "agent_id", (json_int_t)v->agent_id, "integration_id",
+                     (json_int_t)v->integration_id, "platform", v->platform, "platform_id",
+                     v->platform_id, "cart_id", v->cart_id, "state", v->state, "currency",
+                     v->currency, "total", http_json_amount_code(v->total, v->currency),
+                     "recovered_value", http_json_amount_code(v->recovered_value, v->currency),
+                     "checkout_url", str_or_null(v->checkout_url), "cart_updated_at",
+                     http_json_time(v->cart_updated_ms), "delivered_at",
+                     http_json_time(v->delivered_ms), "completed_at",
+                     http_json_time(v->completed_ms), "messages_sent", v->messages_sent,
+                     "updated_at", http_json_time(v->updated_ms));
+}
+
+int h_recovery_carts_list(struct http_req *r, struct err *e)
+{
+    struct page p;
+    int rc = http_req_page(r, 50, 500, &p, e);
+    struct db_conn *c = NULL;
+    if (!rc)
+        rc = http_req_db(r, &c, e);
+    struct recovery_cart_view *rows = NULL;
+    size_t n = 0;
+    if (!rc)
+        rc = recovery_cart_list(c, r->who.tenant_id, http_req_query(r, "state"), p.after, p.limit,
+                                &r->arena, &rows, &n, e);
+    if (rc)
+        return rc;
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, cart_view_json(&rows[i]));
+    return http_reply_json(r, 200, http_page_body("carts", arr, &p, n, n ? rows[n - 1].id : 0));
 }

@@ -183,6 +183,7 @@ int h_agent_integrations_test(struct http_req *r, struct err *e);
 int h_polling_start(struct http_req *r, struct err *e);
 int h_polling_stop(struct http_req *r, struct err *e);
 int h_polling_status(struct http_req *r, struct err *e);
+int h_recovery_carts_list(struct http_req *r, struct err *e);
 int h_polling_test_once(struct http_req *r, struct err *e);
 
 #endif

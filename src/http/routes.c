@@ -79,6 +79,7 @@ const struct http_route http_routes[] = {
     {"POST", "/api/polling/abandoned-cart/test-once", h_polling_test_once, ROLE_OPERATOR, 0, 0},
     {"GET", "/api/polling/status", h_polling_status, ROLE_OPERATOR, 0, 0},
     {"POST", "/api/polling/stop", h_polling_stop, ROLE_OPERATOR, 0, 0},
+    {"GET", "/api/recovery/carts", h_recovery_carts_list, ROLE_VIEWER, 0, 0},
 
     /* flash windows: buyers and sellers */
     {"POST", "/api/buyers/register", h_buyers_register, ROLE_OPERATOR, 16 * KB, HTTP_BODY_JSON},

@@ -6,6 +6,7 @@
 import { chromium } from 'playwright-core';
 import { createRequire } from 'node:module';
 import { mkdirSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 
 const require = createRequire(import.meta.url);
@@ -554,6 +555,103 @@ await step('customers: the RFM grid with counts, a customer\'s decision trace in
   await admin.locator('header .lang-switch button[data-lang="en"]').click();
   await admin.locator('#tab-live').click();
   await waitFor(async () => !(await admin.locator('#view-live').isHidden()), 'back to the live view');
+});
+
+await step('cart recovery: run a cycle, see its figures, the carts\' states and recovered revenue, in both languages', async (l) => {
+  shotPage = admin;
+  // a shop's custom JSON feed and the agent's recovery API, on loopback beside the server
+  const ago = new Date(Date.now() - 2 * 3600 * 1000).toISOString();
+  const cart = (id, email, total, completedAt) => ({
+    id, updated_at: completedAt || ago, ...(completedAt ? { completed_at: completedAt } : {}),
+    checkout_url: `https://shop.example/checkout/${id}`, currency: 'TRY', total,
+    customer: { email }, items: [{ title: 'Filtre kahve', sku: 'FK-1', quantity: 1, unit_price: total }],
+  });
+  let feed = [cart('R-1', 'ece@example.com', '49.90'), cart('R-2', 'mert@example.com', '120.00')];
+  let deliveries = 0;
+  const shop = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => {
+      if (req.method === 'POST' && req.url.startsWith('/hook')) deliveries++;
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(req.url.startsWith('/feed') ? JSON.stringify({ carts: feed }) : '{}');
+    });
+  });
+  await new Promise((r) => shop.listen(0, '127.0.0.1', r));
+  const shopUrl = `http://127.0.0.1:${shop.address().port}`;
+  try {
+    const agent = await apiCall('POST', '/api/agents', { name: 'Kurtarma', company: 'Moda Kahve', settings: { recovery_url: `${shopUrl}/hook`, cutoff_minutes: 60, sequence: [] } });
+    const integ = await apiCall('POST', `/api/agents/${agent.id}/integrations`, { platform: 'custom', feed_url: `${shopUrl}/feed` });
+    await admin.locator('#tab-recovery').click();
+    await waitFor(async () => !(await admin.locator('#view-recovery').isHidden()), 'the recovery tab');
+    check(/Cart recovery/.test(await admin.locator('#tab-recovery').textContent()), 'the tab is not named');
+    await waitFor(async () => (await admin.locator('#rec-state').textContent()) === 'Stopped', 'the stopped poller');
+    check(/No cart recovered yet/.test(await admin.locator('#rec-recovered').textContent()), 'recovered revenue before any');
+
+    // one cycle now: two carts fetched, 169.90 TRY, one delivery that succeeds
+    await admin.locator('#rec-test').click();
+    await waitFor(async () => /Cycle \d+ started: polling 1 integration/.test(await admin.locator('#rec-status').textContent()), 'the cycle started');
+    const first = admin.locator('#rec-cycles tbody tr[data-cycle-id]').first();
+    await waitFor(async () => {
+      await admin.locator('#rec-refresh').click();
+      await admin.waitForTimeout(200);
+      return (await first.locator('.c-ok').textContent()) === '1';
+    }, 'the cycle\'s delivery to succeed', 20000, 500);
+    check(deliveries === 1, `the recovery API got ${deliveries} deliveries`);
+    check((await first.locator('.c-agents').textContent()) === '1', 'agents found');
+    check((await first.locator('.c-platforms').textContent()) === '1', 'platforms processed');
+    check((await first.locator('.c-carts').textContent()) === '2', 'carts fetched');
+    check((await first.locator('.c-value').textContent()).replace(/[^0-9]/g, '') === '16990', `value ${await first.locator('.c-value').textContent()}`);
+    check((await first.locator('.c-failed').textContent()) === '0', 'failed deliveries');
+    check(/^[0-9.,]+ m?s$/.test(await first.locator('.c-duration').textContent()), 'no duration');
+    check((await admin.locator('#rec-last').textContent()) !== '—', 'no last cycle');
+    const sent = admin.locator('#rec-carts tbody tr[data-state="sent"]');
+    await waitFor(async () => (await sent.count()) === 2, 'both carts sent');
+    check(/Sent/.test(await sent.first().textContent()), 'the state is not named');
+    check(/R-1/.test(await admin.locator('#rec-carts').textContent()), 'the platform id is missing');
+    await shot(admin, l, 'recovery-sent', { fullPage: true });
+
+    // the customer finishes R-1: the next cycle counts it as recovered revenue
+    feed = [cart('R-1', 'ece@example.com', '49.90', new Date().toISOString())];
+    await admin.locator('#rec-test').click();
+    await waitFor(async () => {
+      await admin.locator('#rec-refresh').click();
+      await admin.waitForTimeout(200);
+      return /49\.90 TRY/.test(await admin.locator('#rec-recovered li[data-currency="TRY"]').textContent());
+    }, 'the recovered revenue', 20000, 500);
+    check(/recovered carts: 1/.test(await admin.locator('#rec-recovered').textContent()), 'the recovered cart count');
+    await admin.locator('#rec-filter').selectOption('completed');
+    const done = admin.locator('#rec-carts tbody tr[data-recovery-id]');
+    await waitFor(async () => (await done.count()) === 1 && (await done.first().getAttribute('data-state')) === 'completed', 'the completed cart alone');
+    check(/49\.90 TRY/.test(await done.first().locator('.c-recovered').textContent()), 'the recovered value of the cart');
+
+    // start and stop the poller
+    await admin.locator('#rec-interval').fill('0');
+    await admin.locator('#rec-start').click();
+    await waitFor(async () => /interval/.test(await admin.locator('#rec-status').textContent()), 'the refused interval named');
+    await admin.locator('#rec-interval').fill('600');
+    await admin.locator('#rec-start').click();
+    await waitFor(async () => (await admin.locator('#rec-state').textContent()) === 'Running', 'the running poller');
+    check((await apiCall('GET', '/polling/status')).interval_s === 600, 'the interval was not stored');
+    await shot(admin, l, 'recovery-en', { fullPage: true });
+
+    // the same tab in Turkish
+    await admin.locator('header .lang-switch button[data-lang="tr"]').click();
+    await waitFor(async () => (await admin.locator('#tab-recovery').textContent()) === 'Sepet kurtarma', 'the Turkish tab');
+    check((await admin.locator('#rec-state').textContent()) === 'Çalışıyor', 'the state is not in Turkish');
+    check(/Tamamlandı/.test(await done.first().textContent()), 'the cart state is not in Turkish');
+    check(/Kurtarılan gelir/.test(await admin.locator('#view-recovery').textContent()), 'the revenue heading is not in Turkish');
+    await admin.locator('#rec-stop').click();
+    await waitFor(async () => (await admin.locator('#rec-state').textContent()) === 'Durdu', 'the stopped poller in Turkish');
+    check((await apiCall('GET', '/polling/status')).state === 'stopped', 'the poller still runs');
+    await shot(admin, l, 'recovery-tr', { fullPage: true });
+    await admin.locator('header .lang-switch button[data-lang="en"]').click();
+    await admin.locator('#tab-live').click();
+    await waitFor(async () => !(await admin.locator('#view-live').isHidden()), 'back to the live view');
+    await apiCall('DELETE', `/api/agents/${agent.id}/integrations/${integ.id}`);
+  } finally {
+    shop.close();
+  }
 });
 
 await step('keyboard: sign out and sign in with the admin key', async (l) => {

@@ -575,6 +575,44 @@ static size_t wait_wa(const char *to, size_t n, struct fake_wa_request *last)
     return wa_to(to, last);
 }
 
+/* The recovered value in `currency` of a status answer (0 when it has none). */
+static long long recovered_in(json_t *st, const char *currency)
+{
+    json_t *by = json_object_get(json_object_get(st, "recovered"), "by_currency");
+    for (size_t i = 0; i < json_array_size(by); i++)
+        if (strcmp(str(json_array_get(by, i), "currency"), currency) == 0)
+            return num(json_array_get(by, i), "value");
+    return 0;
+}
+
+/* The integration's one cart in `state` from GET /api/recovery/carts (paged), or NULL. */
+static json_t *recovery_cart_of(long long integration, const char *state)
+{
+    json_t *found = NULL;
+    long long after = 0;
+    for (;;) {
+        char path[128], cursor[40] = "";
+        if (after)
+            snprintf(cursor, sizeof(cursor), "&after=%lld", after);
+        snprintf(path, sizeof(path), "/api/recovery/carts?state=%s&limit=2%s", state, cursor);
+        json_t *page = call("GET", path, ADMIN, NULL, 200);
+        json_t *carts = json_object_get(page, "carts");
+        for (size_t i = 0; i < json_array_size(carts); i++) {
+            json_t *x = json_array_get(carts, i);
+            assert_string_equal(str(x, "state"), state);
+            if (num(x, "integration_id") == integration) {
+                assert_null(found);
+                found = json_incref(x);
+            }
+        }
+        json_t *next = json_object_get(page, "next_after");
+        after = json_is_integer(next) ? (long long)json_integer_value(next) : 0;
+        json_decref(page);
+        if (!after)
+            return found;
+    }
+}
+
 static void test_whatsapp(void **state)
 {
     (void)state;
@@ -593,7 +631,7 @@ static void test_whatsapp(void **state)
              "{\"platform\":\"shopify\",\"shop_domain\":\"wa.myshopify.com\","
              "\"access_token\":\"shpat_wa\",\"base_url\":\"%s\"}",
              fake_shopify_url(own));
-    integration_new(ag, body);
+    long long integ = integration_new(ag, body);
     json_decref(cycle_once());
     assert_true(wait_count("/wa", 1));
     struct fake_wa_request q;
@@ -619,7 +657,18 @@ static void test_whatsapp(void **state)
         succeeded += num(json_array_get(cycles, i), "deliveries_succeeded");
     assert_true(succeeded >= 1);
     long long recovered = num(json_object_get(st, "recovered"), "value");
+    long long recovered_try = recovered_in(st, "TRY");
     json_decref(st);
+    /* the carts listing shows it sent, with both messages and its value */
+    json_t *cart = recovery_cart_of(integ, "sent");
+    assert_non_null(cart);
+    assert_string_equal(str(cart, "currency"), "TRY");
+    assert_string_equal(str(cart, "total"), "99.90");
+    assert_string_equal(str(cart, "recovered_value"), "0.00");
+    assert_string_equal(str(cart, "platform"), "shopify");
+    assert_int_equal(num(cart, "messages_sent"), 2);
+    assert_non_null(json_string_value(json_object_get(cart, "delivered_at")));
+    json_decref(cart);
 
     /* the customer finishes the checkout: it leaves recovery as recovered revenue */
     char later[32];
@@ -628,7 +677,26 @@ static void test_whatsapp(void **state)
     json_decref(cycle_once());
     st = call("GET", "/polling/status", ADMIN, NULL, 200);
     assert_int_equal(num(json_object_get(st, "recovered"), "value"), recovered + 9990);
+    /* per currency: TRY grew by the cart's value, with its decimal text */
+    assert_int_equal(recovered_in(st, "TRY"), recovered_try + 9990);
+    json_t *by = json_object_get(json_object_get(st, "recovered"), "by_currency");
+    for (size_t i = 0; i < json_array_size(by); i++)
+        if (strcmp(str(json_array_get(by, i), "currency"), "TRY") == 0)
+            assert_non_null(json_string_value(json_object_get(json_array_get(by, i), "amount")));
     json_decref(st);
+    assert_null(recovery_cart_of(integ, "sent"));
+    cart = recovery_cart_of(integ, "completed");
+    assert_non_null(cart);
+    assert_string_equal(str(cart, "recovered_value"), "99.90");
+    assert_non_null(json_string_value(json_object_get(cart, "completed_at")));
+    json_decref(cart);
+    /* another tenant lists none of them; an unknown state is refused by name */
+    json_t *r = call("GET", "/api/recovery/carts", other_key, NULL, 200);
+    assert_int_equal(json_array_size(json_object_get(r, "carts")), 0);
+    json_decref(r);
+    r = call("GET", "/api/recovery/carts?state=lost", ADMIN, NULL, 400);
+    assert_string_equal(str(json_object_get(r, "error"), "field"), "state");
+    json_decref(r);
     agent_off(ag);
     fake_shopify_stop(own);
 }

@@ -141,12 +141,20 @@ struct recovery_cycle {
     int64_t duration_ms;
 };
 
+/* Recovered revenue in one currency. */
+struct recovery_recovered {
+    const char *currency;
+    int64_t carts, value; /* value: minor units of `currency` */
+};
+
 struct recovery_status {
     bool running;
     int interval_s; /* 0 before the first start */
     int64_t started_at_ms, last_cycle_at_ms;
     int64_t recovered_carts, recovered_value; /* recovered revenue, minor units */
-    struct recovery_cycle *cycles;            /* newest first, at most RECOVERY_CYCLES_SHOWN */
+    struct recovery_recovered *by_currency;   /* the same per currency, by currency code */
+    size_t n_by_currency;
+    struct recovery_cycle *cycles; /* newest first, at most RECOVERY_CYCLES_SHOWN */
     size_t n_cycles;
 };
 
@@ -283,6 +291,23 @@ int recovery_cycle_start(struct db_conn *c, int64_t tenant, const char *kind, in
                          int64_t *cycle_id, int *jobs, struct err *e);
 int recovery_status_get(struct db_conn *c, int64_t tenant, struct arena *a,
                         struct recovery_status *out, struct err *e);
+
+/* One cart in recovery as the dashboard lists it (GET /api/recovery/carts). */
+struct recovery_cart_view {
+    int64_t id, agent_id, integration_id;
+    const char *platform, *platform_id, *cart_id; /* cart_id: the commerce cart's public id */
+    const char *state, *currency, *checkout_url;
+    int64_t total, recovered_value; /* minor units of `currency` */
+    int64_t cart_updated_ms, delivered_ms, completed_ms, updated_ms;
+    int messages_sent;
+};
+/*
+ * The tenant's carts in recovery by id, after `after`; `state` NULL or "" for every state, else
+ * one of open, abandoned, sent, completed, skipped (ERR_INVALID naming "state" otherwise).
+ */
+int recovery_cart_list(struct db_conn *c, int64_t tenant, const char *state, int64_t after,
+                       int limit, struct arena *a, struct recovery_cart_view **rows, size_t *n,
+                       struct err *e);
 
 /* ======================== WhatsApp (recovery_messages.c) ======================== */
 

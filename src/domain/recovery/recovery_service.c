@@ -359,5 +359,22 @@ int recovery_status_get(struct db_conn *c, int64_t tenant, struct arena *a,
                                        &out->n_cycles, e);
     if (!rc)
         rc = recovery_store_recovered(c, tenant, &out->recovered_carts, &out->recovered_value, e);
+    if (!rc)
+        rc = recovery_store_recovered_by_currency(c, tenant, a, &out->by_currency,
+                                                  &out->n_by_currency, e);
     return rc;
+}
+
+int recovery_cart_list(struct db_conn *c, int64_t tenant, const char *state, int64_t after,
+                       int limit, struct arena *a, struct recovery_cart_view **rows, size_t *n,
+                       struct err *e)
+{
+    static const char *const states[] = {"open", "abandoned", "sent", "completed", "skipped"};
+    bool known = !state || !state[0];
+    for (size_t i = 0; !known && i < sizeof(states) / sizeof(states[0]); i++)
+        known = strcmp(state, states[i]) == 0;
+    if (!known)
+        return err_set_field(e, ERR_INVALID, "state",
+                             "state must be open, abandoned, sent, completed or skipped");
+    return recovery_store_cart_list(c, tenant, state, after, limit, a, rows, n, e);
 }

@@ -992,3 +992,73 @@ int recovery_store_recovered(struct db_conn *c, int64_t tenant, int64_t *carts, 
     db_stmt_done(s);
     return st == DB_ERROR ? db_step_error(e) : 0;
 }
+
+static void read_recovered(struct db_stmt *s, struct arena *a, void *out)
+{
+    struct recovery_recovered *r = out;
+    r->currency = db_col_str(s, 0, a);
+    r->carts = db_col_i64(s, 1);
+    r->value = db_col_i64(s, 2);
+}
+
+int recovery_store_recovered_by_currency(struct db_conn *c, int64_t tenant, struct arena *a,
+                                         struct recovery_recovered **rows, size_t *n, struct err *e)
+{
+    struct db_stmt *s;
+    int rc = db_prepare(c, &s,
+                        "SELECT k.currency, count(*), COALESCE(sum(r.recovered_value), 0) "
+                        "FROM recovery_carts r JOIN cart k ON k.cart_id = r.cart_id "
+                        "WHERE r.tenant_id = ? AND r.recovered_value > 0 "
+                        "GROUP BY k.currency ORDER BY k.currency",
+                        e);
+    if (rc)
+        return rc;
+    db_bind_i64(s, 1, tenant);
+    return db_list(s, read_recovered, sizeof(**rows), a, (void **)rows, n, e);
+}
+
+static void read_cart_view(struct db_stmt *s, struct arena *a, void *out)
+{
+    struct recovery_cart_view *v = out;
+    v->id = db_col_i64(s, 0);
+    v->agent_id = db_col_i64(s, 1);
+    v->integration_id = db_col_i64(s, 2);
+    v->platform = db_col_str(s, 3, a);
+    v->platform_id = db_col_str(s, 4, a);
+    v->cart_id = db_col_str(s, 5, a);
+    v->state = db_col_str(s, 6, a);
+    v->currency = db_col_str(s, 7, a);
+    v->total = db_col_i64(s, 8);
+    v->recovered_value = db_col_i64(s, 9);
+    v->checkout_url = db_col_dup(s, 10, a);
+    v->cart_updated_ms = db_col_time(s, 11);
+    v->delivered_ms = db_col_time(s, 12);
+    v->completed_ms = db_col_time(s, 13);
+    v->messages_sent = (int)db_col_i64(s, 14);
+    v->updated_ms = db_col_time(s, 15);
+}
+
+int recovery_store_cart_list(struct db_conn *c, int64_t tenant, const char *state, int64_t after,
+                             int limit, struct arena *a, struct recovery_cart_view **rows,
+                             size_t *n, struct err *e)
+{
+    struct db_stmt *s;
+    int rc = db_prepare(
+        c, &s,
+        "SELECT r.id, r.agent_id, r.integration_id, i.platform, r.platform_id, k.public_id, "
+        "r.state, k.currency, k.total_amount, r.recovered_value, r.checkout_url, "
+        "r.cart_updated_at, r.delivered_at, r.completed_at, r.messages_sent, r.updated_at "
+        "FROM recovery_carts r JOIN cart k ON k.cart_id = r.cart_id "
+        "JOIN agent_integrations i ON i.id = r.integration_id "
+        "WHERE r.tenant_id = ? AND r.id > ? AND (? = '' OR r.state = ?) ORDER BY r.id LIMIT ?",
+        e);
+    if (rc)
+        return rc;
+    const char *st = state ? state : "";
+    db_bind_i64(s, 1, tenant);
+    db_bind_i64(s, 2, after);
+    db_bind_text(s, 3, st);
+    db_bind_text(s, 4, st);
+    db_bind_i64(s, 5, limit);
+    return db_list(s, read_cart_view, sizeof(**rows), a, (void **)rows, n, e);
+}

@@ -123,5 +123,13 @@ int recovery_store_customer_contact(struct db_conn *c, int64_t tenant, const cha
                                     const char **email, const char **phone, struct err *e);
 int recovery_store_recovered(struct db_conn *c, int64_t tenant, int64_t *carts, int64_t *value,
                              struct err *e);
+/* Recovered carts and value per currency, by currency code. */
+int recovery_store_recovered_by_currency(struct db_conn *c, int64_t tenant, struct arena *a,
+                                         struct recovery_recovered **rows, size_t *n,
+                                         struct err *e);
+/* `state` NULL or "": every state. */
+int recovery_store_cart_list(struct db_conn *c, int64_t tenant, const char *state, int64_t after,
+                             int limit, struct arena *a, struct recovery_cart_view **rows,
+                             size_t *n, struct err *e);
 
 #endif
