@@ -1282,22 +1282,27 @@ int h_windows_join(struct http_req *r, struct err *e)
 
 int h_windows_redeem(struct http_req *r, struct err *e)
 {
-    static const char *const fields[] = {"code", NULL};
+    static const char *const fields[] = {"code", "amount", NULL};
     int64_t pk = 0;
     struct db_conn *c = NULL;
-    const char *code = NULL, *buyer_id = NULL;
+    const char *code = NULL, *amount = NULL;
+    struct flash_redemption out;
     int rc = json_reject_unknown(r->json, "", fields, e);
     if (!rc)
         rc = json_get_strn(r->json, "code", true, 16, &code, e);
     if (!rc)
+        rc = json_get_strn(r->json, "amount", false, 32, &amount, e);
+    if (!rc)
         rc = action_target(r, &pk, &c, e);
     if (!rc)
-        rc = flash_redeem(c, r->who.tenant_id, pk, code, now_ms(r), &r->arena, &buyer_id, e);
+        rc = flash_redeem_visit(c, r->who.tenant_id, pk, code, amount, now_ms(r), &r->arena, &out,
+                                e);
     if (rc)
         return rc;
     return http_reply_json(r, 200,
-                           json_pack("{s:I, s:s, s:s, s:b}", "window_id", (json_int_t)pk, "code",
-                                     code, "buyer_id", buyer_id, "redeemed", 1));
+                           json_pack("{s:I, s:s, s:s, s:b, s:s, s:s}", "window_id", (json_int_t)pk,
+                                     "code", code, "buyer_id", out.buyer_id, "redeemed", 1,
+                                     "customer_id", out.customer_id, "order_id", out.order_id));
 }
 
 int h_windows_approve(struct http_req *r, struct err *e)

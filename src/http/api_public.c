@@ -199,8 +199,9 @@ int h_public_seller(struct http_req *r, struct err *e)
 
 int h_public_seller_redeem(struct http_req *r, struct err *e)
 {
-    static const char *const fields[] = {"code", NULL};
-    const char *code = NULL, *buyer_id = NULL;
+    static const char *const fields[] = {"code", "amount", NULL};
+    const char *code = NULL, *amount = NULL;
+    struct flash_redemption out;
     struct flash_link l = {0};
     struct db_conn *c = NULL;
     struct flash_window w = {0};
@@ -208,10 +209,12 @@ int h_public_seller_redeem(struct http_req *r, struct err *e)
     if (!rc)
         rc = json_get_strn(r->json, "code", true, 16, &code, e);
     if (!rc)
+        rc = json_get_strn(r->json, "amount", false, 32, &amount, e);
+    if (!rc)
         rc = open_link(r, FLASH_LINK_SELLER, &l, &c, &w, e);
     if (!rc)
-        rc = flash_redeem(c, l.tenant, l.window, code, clock_now_ms(r->app->clock), &r->arena,
-                          &buyer_id, e);
+        rc = flash_redeem_visit(c, l.tenant, l.window, code, amount, clock_now_ms(r->app->clock),
+                                &r->arena, &out, e);
     if (rc)
         return rc;
     rc = flash_store_window_get(c, l.tenant, l.window, &r->arena, &w, e);

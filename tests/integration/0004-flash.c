@@ -651,19 +651,41 @@ static void test_activate_join_redeem(void **state)
 
     snprintf(path, sizeof(path), "/api/flash-windows/%lld/redeem", pk);
     json_decref(post(path, "{\"code\":\"ZZZZZZ\"}", 404));
-    char body[64];
-    snprintf(body, sizeof(body), "{\"code\":\"%s\"}", code);
+    char body[96];
+    /* what the buyer paid, if the seller says it, is a decimal amount of the window's currency */
+    snprintf(body, sizeof(body), "{\"code\":\"%s\",\"amount\":\"45,50\"}", code);
+    j = post(path, body, 400);
+    assert_string_equal(str(json_object_get(j, "error"), "field"), "amount");
+    json_decref(j);
+    snprintf(body, sizeof(body), "{\"code\":\"%s\",\"amount\":\"45.50\"}", code);
     /* concurrent redemptions of one code: exactly one succeeds, the others are told it is used */
     struct race_call redeems[RACERS];
     race(path, body, redeems);
     int redeemed = 0;
+    json_t *won = NULL;
     for (int k = 0; k < RACERS; k++) {
         if (redeems[k].status != 200 && redeems[k].status != 409)
             fail_msg("concurrent redeem %d answered %ld: %s", k, redeems[k].status,
                      redeems[k].body_out);
         redeemed += redeems[k].status == 200;
+        if (redeems[k].status == 200)
+            won = json_loads(redeems[k].body_out, 0, NULL);
     }
     assert_int_equal(redeemed, 1);
+    /* one person, one customer: the visit is an order of the buyer's customer, found by phone */
+    assert_non_null(won);
+    char opath[96];
+    snprintf(opath, sizeof(opath), "/api/orders/%s", str(won, "order_id"));
+    json_t *order = get(opath, 200);
+    assert_string_equal(str(order, "status"), "fulfilled");
+    assert_string_equal(str(order, "total_amount"), "45.50");
+    assert_string_equal(str(order, "customer_id"), str(won, "customer_id"));
+    json_decref(order);
+    snprintf(opath, sizeof(opath), "/api/customers/%s", str(won, "customer_id"));
+    json_t *cust = get(opath, 200);
+    assert_string_equal(str(cust, "phone"), "+905330000003");
+    json_decref(cust);
+    json_decref(won);
     json_decref(post(path, body, 409)); /* single use */
     json_t *w = window(pk);
     json_t *counts = json_object_get(w, "counts");

@@ -933,18 +933,60 @@ int commerce_store_cart_list(struct db_conn *c, int64_t tenant, int64_t customer
 
 /* ======================== imports ======================== */
 
-int commerce_store_find_external(struct db_conn *c, const char *table, int64_t tenant,
-                                 const char *source, const char *external_id, int64_t *pk,
-                                 struct err *e)
+/* The pk column of a commerce table, NULL for any other name. */
+static const char *table_pk_col(const char *table)
 {
     static const char *const tables[][2] = {
         {"city", "city_id"},       {"customer", "customer_id"}, {"category", "category_id"},
         {"product", "product_id"}, {"orders", "order_id"},      {"cart", "cart_id"}};
-    const char *col = NULL;
     for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
         if (strcmp(table, tables[i][0]) == 0)
-            col = tables[i][1];
+            return tables[i][1];
     }
+    return NULL;
+}
+
+int commerce_store_public_id(struct db_conn *c, const char *table, int64_t tenant, int64_t pk,
+                             struct arena *a, const char **id, struct err *e)
+{
+    const char *col = table_pk_col(table);
+    if (!col)
+        return err_set(e, ERR_INTERNAL, "no commerce table %s", table);
+    char sql[160];
+    snprintf(sql, sizeof(sql), "SELECT public_id FROM %s WHERE tenant_id = ? AND %s = ?", table,
+             col);
+    struct db_stmt *s;
+    int rc = db_prepare(c, &s, sql, e);
+    if (rc)
+        return rc;
+    db_bind_i64(s, 1, tenant);
+    db_bind_i64(s, 2, pk);
+    int st = db_step(s, e);
+    if (st == DB_ROW)
+        *id = db_col_str(s, 0, a);
+    db_stmt_done(s);
+    if (st == DB_ERROR)
+        return db_step_error(e);
+    if (st == DB_DONE)
+        return err_set_field(e, ERR_NOT_FOUND, "id", "no %s %lld in this tenant", table,
+                             (long long)pk);
+    return 0;
+}
+
+int commerce_store_customer_by_phone(struct db_conn *c, int64_t tenant, const char *phone,
+                                     int64_t *pk, struct err *e)
+{
+    return db_find_pk(c,
+                      "SELECT customer_id FROM customer WHERE tenant_id = ? AND phone = ? "
+                      "ORDER BY customer_id LIMIT 1",
+                      tenant, phone, pk, e);
+}
+
+int commerce_store_find_external(struct db_conn *c, const char *table, int64_t tenant,
+                                 const char *source, const char *external_id, int64_t *pk,
+                                 struct err *e)
+{
+    const char *col = table_pk_col(table);
     if (!col)
         return err_set(e, ERR_INTERNAL, "no commerce table %s", table);
     char sql[160];

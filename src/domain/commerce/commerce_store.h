@@ -127,6 +127,18 @@ int commerce_store_find_external(struct db_conn *c, const char *table, int64_t t
                                  const char *source, const char *external_id, int64_t *pk,
                                  struct err *e);
 /*
+ * One person, one customer: the pk of the tenant's customer whose phone is exactly `phone`
+ * (E.164, as WhatsApp gives it), the oldest when several share it; *pk 0 when none.
+ */
+int commerce_store_customer_by_phone(struct db_conn *c, int64_t tenant, const char *phone,
+                                     int64_t *pk, struct err *e);
+
+/* The public id (arena) of row `pk` of `table` (as commerce_store_find_external names them);
+ * ERR_NOT_FOUND naming "id" when the tenant has no such row. */
+int commerce_store_public_id(struct db_conn *c, const char *table, int64_t tenant, int64_t pk,
+                             struct arena *a, const char **id, struct err *e);
+
+/*
  * The city with this external id, the one of `source` first, else one of another source (cities
  * are few and usually made through the API, whose source is "api"); *pk 0 when none.
  */

@@ -17,6 +17,7 @@
 #include "domain/flash/live_index.h"
 #include "domain/understand/understand.h"
 #include "domain/flash/links.h"
+#include "domain/flash/visit_order.h"
 #include "domain/notify/outbox.h"
 #include "jobs/queue.h"
 
@@ -1135,26 +1136,28 @@ int flash_join(struct db_conn *c, int64_t tenant, int64_t window_pk, const char 
  * category as the configuration names it now (its category_fees entry, else traffic_fee).
  */
 static int bill_visit(struct db_conn *c, int64_t tenant, const struct flash_window *w,
-                      int64_t buyer_pk, const char *code, int64_t now_ms, struct arena *a,
-                      struct err *e)
+                      const struct flash_seller *s, int64_t buyer_pk, const char *code,
+                      int64_t now_ms, struct err *e)
 {
     struct flash_config cfg = {0};
-    struct flash_seller s = {0};
     int rc = flash_store_config_get(c, tenant, &cfg, e);
     if (!rc)
-        rc = flash_store_seller_get_pk(c, tenant, w->seller_pk, a, &s, e);
-    if (!rc)
-        rc = flash_store_fee_add(c, tenant, s.pk, w->pk, buyer_pk, code, s.category,
-                                 flash_config_fee(&cfg, s.category), s.currency, now_ms, e);
+        rc = flash_store_fee_add(c, tenant, s->pk, w->pk, buyer_pk, code, s->category,
+                                 flash_config_fee(&cfg, s->category), s->currency, now_ms, e);
     return rc;
 }
 
-int flash_redeem(struct db_conn *c, int64_t tenant, int64_t window_pk, const char *code,
-                 int64_t now_ms, struct arena *a, const char **buyer_id, struct err *e)
+int flash_redeem_visit(struct db_conn *c, int64_t tenant, int64_t window_pk, const char *code,
+                       const char *amount, int64_t now_ms, struct arena *a,
+                       struct flash_redemption *out, struct err *e)
 {
     bool own;
     struct flash_window w = {0};
+    struct flash_seller s = {0};
+    struct flash_buyer b = {0};
+    struct money paid = {.minor = -1};
     int64_t buyer_pk = 0;
+    memset(out, 0, sizeof(*out));
     int rc = db_begin_own(c, &own, e);
     if (!rc)
         rc = get_window(c, tenant, window_pk, a, &w, e);
@@ -1162,21 +1165,45 @@ int flash_redeem(struct db_conn *c, int64_t tenant, int64_t window_pk, const cha
         rc = err_set(e, ERR_CONFLICT, "window %lld is %s; codes are redeemed once it is ACTIVE",
                      (long long)window_pk, status_name(w.status));
     if (!rc)
+        rc = flash_store_seller_get_pk(c, tenant, w.seller_pk, a, &s, e);
+    if (!rc && amount) {
+        rc =
+            money_parse(amount, w.currency && w.currency[0] ? w.currency : s.currency, 0, &paid, e);
+        if (rc) {
+            err_init(e);
+            rc = err_set_field(e, ERR_INVALID, "amount",
+                               "amount must be a decimal amount of %s such as \"45.00\"",
+                               w.currency && w.currency[0] ? w.currency : s.currency);
+        }
+    }
+    if (!rc)
         rc = flash_store_redeem(c, tenant, window_pk, code, now_ms, &buyer_pk, e);
     if (!rc)
-        rc = bill_visit(c, tenant, &w, buyer_pk, code, now_ms, a, e);
+        rc = bill_visit(c, tenant, &w, &s, buyer_pk, code, now_ms, e);
     if (!rc)
         db_on_commit_event(c, tenant, "window", window_pk, NULL);
     if (!rc)
         rc = flash_store_buyer_record(c, tenant, buyer_pk, 0, 1, e);
-    struct flash_buyer b = {0};
     if (!rc)
         rc = flash_store_buyer_get_pk(c, tenant, buyer_pk, a, &b, e);
     if (!rc)
-        *buyer_id = b.id;
+        out->buyer_id = b.id;
+    if (!rc)
+        rc = visit_order_record(c, tenant, &w, &s, &b, paid.minor, now_ms, a, &out->order_id,
+                                &out->customer_id, e);
     if (!rc)
         rc = flash_webhooks_redemption(c, tenant, window_pk, b.id, now_ms, e);
     return db_end_own(c, own, rc, e);
+}
+
+int flash_redeem(struct db_conn *c, int64_t tenant, int64_t window_pk, const char *code,
+                 int64_t now_ms, struct arena *a, const char **buyer_id, struct err *e)
+{
+    struct flash_redemption r;
+    int rc = flash_redeem_visit(c, tenant, window_pk, code, NULL, now_ms, a, &r, e);
+    if (!rc)
+        *buyer_id = r.buyer_id;
+    return rc;
 }
 
 /* ======================== seller decisions ======================== */

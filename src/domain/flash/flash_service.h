@@ -173,6 +173,20 @@ int flash_redeem(struct db_conn *c, int64_t tenant, int64_t window_pk, const cha
                  int64_t now_ms, struct arena *a, const char **buyer_id, struct err *e);
 
 /*
+ * As flash_redeem, and the seller may say what the buyer paid: `amount` is decimal text in the
+ * window's currency ("45.00"), or NULL. In every redemption the visit also becomes an order of
+ * the buyer's customer, in the same transaction (visit_order.h: one person, one customer);
+ * *out gets the buyer's, the customer's and the order's public ids (arena).
+ * ERR_INVALID naming "amount" for a malformed or negative amount, before anything is written.
+ */
+struct flash_redemption {
+    const char *buyer_id, *customer_id, *order_id;
+};
+int flash_redeem_visit(struct db_conn *c, int64_t tenant, int64_t window_pk, const char *code,
+                       const char *amount, int64_t now_ms, struct arena *a,
+                       struct flash_redemption *out, struct err *e);
+
+/*
  * The seller's statement for one month of the tenant's local time ("2026-12": from the 1st,
  * 00:00 local, to the next month's; NULL or "": the month of now_ms): billed visits per window
  * and the totals per currency. ERR_INVALID naming "month" for anything but YYYY-MM;

@@ -13,7 +13,9 @@
 #include "domain/flash/flash_messages.h"
 #include "core/clock.h"
 #include "domain/flash/flash_service.h"
+#include "domain/commerce/commerce_store.h"
 #include "domain/flash/learning.h"
+#include "domain/flash/visit_order.h"
 #include "domain/notify/outbox.h"
 #include "domain/webhooks/webhooks.h"
 #include "support/testdb.h"
@@ -387,7 +389,7 @@ static void test_race_redeem(void **state)
 /* What a flow may have changed: counted after each failed attempt, compared with before. */
 struct trace {
     int64_t messages, jobs, events, precommits, joins, redeemed, window_updated, windows, targets,
-        commits_shows;
+        commits_shows, commerce;
 };
 
 static int64_t count_sql(struct fx *f, const char *sql)
@@ -417,6 +419,12 @@ static struct trace trace_of(struct fx *f)
         .targets = count_sql(f, "SELECT count(*) FROM window_targets"),
         .commits_shows =
             count_sql(f, "SELECT coalesce(sum(commits * 1000 + shows), 0) FROM buyers"),
+        /* a redeemed visit's customer, category, product, order and item */
+        .commerce = count_sql(f, "SELECT (SELECT count(*) FROM customer) * 10000 + "
+                                 "(SELECT count(*) FROM product) * 100 + "
+                                 "(SELECT count(*) FROM orders) * 10 + "
+                                 "(SELECT count(*) FROM order_item) + "
+                                 "(SELECT count(*) FROM category) * 1000"),
     };
     return t;
 }
@@ -427,14 +435,15 @@ static void assert_same_trace(const struct trace *a, const struct trace *b, int6
         fail_msg("a fault at call %lld left a change behind: messages %lld->%lld, jobs %lld->%lld, "
                  "webhook deliveries %lld->%lld, pre-commits %lld->%lld, joins %lld->%lld, "
                  "redeemed %lld->%lld, windows moved %lld->%lld, windows %lld->%lld, targets "
-                 "%lld->%lld, buyers' commits/shows %lld->%lld",
+                 "%lld->%lld, buyers' commits/shows %lld->%lld, commerce rows %lld->%lld",
                  (long long)k, (long long)a->messages, (long long)b->messages, (long long)a->jobs,
                  (long long)b->jobs, (long long)a->events, (long long)b->events,
                  (long long)a->precommits, (long long)b->precommits, (long long)a->joins,
                  (long long)b->joins, (long long)a->redeemed, (long long)b->redeemed,
                  (long long)a->window_updated, (long long)b->window_updated, (long long)a->windows,
                  (long long)b->windows, (long long)a->targets, (long long)b->targets,
-                 (long long)a->commits_shows, (long long)b->commits_shows);
+                 (long long)a->commits_shows, (long long)b->commits_shows, (long long)a->commerce,
+                 (long long)b->commerce);
 }
 
 typedef int (*flow_fn)(struct fx *f, int64_t window, const char *arg, int64_t now, struct err *e);
@@ -1370,6 +1379,141 @@ static void test_demand_understand(void **state)
     arena_release(&a);
 }
 
+/* ======================== one person, one customer ======================== */
+
+static int64_t customer_of(struct fx *f, const char *order_id, const char **customer_id)
+{
+    struct err e;
+    err_init(&e);
+    struct commerce_order o;
+    ok(commerce_store_order_get(f->c, TENANT, order_id, &f->a, &o, &e), &e);
+    *customer_id = o.customer_id;
+    return o.customer_pk;
+}
+
+static void test_visit_becomes_order(void **state)
+{
+    struct fx *f = *state;
+    struct err e;
+    err_init(&e);
+    moda(f, true);
+    /* the shop already knows B2 as a customer, by the same phone */
+    struct commerce_customer known = {.source = "shop",
+                                      .external_id = "C-2",
+                                      .name = "Ayşe",
+                                      .phone = "+905330000002",
+                                      .is_active = true};
+    ok(commerce_store_customer_create(f->c, TENANT, &known, T0, &f->a, &e), &e);
+    int64_t pk = generate_one(f, "SCHEDULED");
+    struct flash_window w = get_window(f, pk);
+    bool created;
+    ok(flash_precommit(f->c, TENANT, pk, "B1", T0 + MIN_MS, &created, &e), &e);
+    ok(flash_precommit(f->c, TENANT, pk, "B2", T0 + MIN_MS, &created, &e), &e);
+    ok(flash_activate(f->c, TENANT, pk, w.start_ms, &e), &e);
+    w = get_window(f, pk);
+    assert_true(w.discount_percent > 0 && w.discount_percent < 100);
+
+    const char *c1, *c2;
+    ok(flash_join(f->c, TENANT, pk, "B1", w.start_ms + MIN_MS, &f->a, &c1, &created, &e), &e);
+    ok(flash_join(f->c, TENANT, pk, "B2", w.start_ms + MIN_MS, &f->a, &c2, &created, &e), &e);
+
+    /* a malformed amount is refused before anything is written: the code stays unused */
+    struct flash_redemption r;
+    assert_int_equal(
+        flash_redeem_visit(f->c, TENANT, pk, c1, "45,00", w.start_ms + 2 * MIN_MS, &f->a, &r, &e),
+        ERR_INVALID);
+    assert_string_equal(e.field, "amount");
+    err_init(&e);
+    assert_int_equal(count_sql(f, "SELECT count(*) FROM orders"), 0);
+
+    /* B1 is new to the shop: a customer is made from the buyer, and the order has the amount */
+    ok(flash_redeem_visit(f->c, TENANT, pk, c1, "45.00", w.start_ms + 2 * MIN_MS, &f->a, &r, &e),
+       &e);
+    assert_string_equal(r.buyer_id, "B1");
+    struct commerce_order o;
+    ok(commerce_store_order_get(f->c, TENANT, r.order_id, &f->a, &o, &e), &e);
+    assert_int_equal(o.status, COMMERCE_ORDER_FULFILLED);
+    assert_int_equal(o.total_amount, 4500);
+    assert_string_equal(o.currency->code, "TRY");
+    assert_string_equal(o.source, "flash");
+    assert_string_equal(o.campaign, arena_printf(&f->a, "flash-window-%lld", (long long)pk));
+    assert_int_equal(o.n_items, 1);
+    assert_int_equal(o.items[0].quantity, 1);
+    assert_int_equal(o.items[0].unit_price, 4500);
+    /* the price before the window's discount */
+    assert_int_equal(o.items[0].list_price,
+                     (4500 * 100 + (100 - w.discount_percent) / 2) / (100 - w.discount_percent));
+    struct commerce_customer cu;
+    ok(commerce_store_customer_get(f->c, TENANT, r.customer_id, &f->a, &cu, &e), &e);
+    assert_string_equal(cu.source, "flash");
+    assert_string_equal(cu.external_id, "B1");
+    assert_string_equal(cu.phone, "+905330000001");
+    assert_string_equal(cu.name, "B1");
+    const char *cid;
+    assert_int_equal(customer_of(f, r.order_id, &cid), cu.pk);
+
+    /* B2 is the customer the shop knew; no price was said and none is known: 0, no list price */
+    ok(flash_redeem_visit(f->c, TENANT, pk, c2, NULL, w.start_ms + 3 * MIN_MS, &f->a, &r, &e), &e);
+    ok(commerce_store_customer_get(f->c, TENANT, known.id, &f->a, &cu, &e), &e);
+    assert_string_equal(r.customer_id, known.id);
+    ok(commerce_store_order_get(f->c, TENANT, r.order_id, &f->a, &o, &e), &e);
+    assert_int_equal(o.customer_pk, cu.pk);
+    assert_int_equal(o.total_amount, 0);
+    assert_int_equal(o.items[0].list_price, 0);
+
+    /* a code redeemed twice is a conflict and makes no second order */
+    assert_int_equal(
+        flash_redeem_visit(f->c, TENANT, pk, c2, "10.00", w.start_ms + 4 * MIN_MS, &f->a, &r, &e),
+        ERR_CONFLICT);
+    err_init(&e);
+    assert_int_equal(count_sql(f, "SELECT count(*) FROM orders"), 2);
+    assert_int_equal(count_sql(f, "SELECT count(*) FROM customer"), 2);
+    /* both visits are the same product of the same seller, in the seller's category */
+    assert_int_equal(count_sql(f, "SELECT count(*) FROM product"), 1);
+    assert_int_equal(count_sql(f, "SELECT count(*) FROM category WHERE name = 'coffee'"), 1);
+
+    /* the buyer stays linked to their customer even when another customer takes the phone */
+    struct flash_buyer b1;
+    ok(flash_store_buyer_get(f->c, TENANT, "B1", false, &f->a, &b1, &e), &e);
+    int64_t again = 0;
+    const char *again_id;
+    ok(visit_customer(f->c, TENANT, &b1, T0, &f->a, &again, &again_id, &created, &e), &e);
+    assert_false(created);
+    assert_string_equal(again_id, cid);
+}
+
+/* The price rule, case by case (visit_order.h). */
+static void test_visit_price(void **state)
+{
+    (void)state;
+    struct flash_window w = {.discount_percent = 20};
+    struct flash_seller s = {.price_min = 4000, .price_max = 6001};
+    int64_t unit, list;
+    visit_price(&w, &s, 3600, &unit, &list); /* said at redemption */
+    assert_int_equal(unit, 3600);
+    assert_int_equal(list, 4500);
+    w.static_price = 4000; /* the window's fixed price */
+    visit_price(&w, &s, -1, &unit, &list);
+    assert_int_equal(unit, 4000);
+    assert_int_equal(list, 5000);
+    w.static_price = 0; /* the middle of the range (5000.5 → 5001), less 20 % */
+    visit_price(&w, &s, -1, &unit, &list);
+    assert_int_equal(list, 5001);
+    assert_int_equal(unit, 4001);
+    s.price_max = 0; /* only a minimum */
+    visit_price(&w, &s, -1, &unit, &list);
+    assert_int_equal(list, 4000);
+    assert_int_equal(unit, 3200);
+    w.discount_percent = 0;
+    visit_price(&w, &s, -1, &unit, &list);
+    assert_int_equal(unit, 4000);
+    assert_int_equal(list, 4000);
+    s.price_min = 0; /* nobody knows */
+    visit_price(&w, &s, -1, &unit, &list);
+    assert_int_equal(unit, 0);
+    assert_int_equal(list, 0);
+}
+
 int main(void)
 {
     log_set_level(LOG_WARN);
@@ -1395,6 +1539,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_seller_statement, setup, teardown),
         cmocka_unit_test_setup_teardown(test_category_fee, setup, teardown),
         cmocka_unit_test_setup_teardown(test_version_moves, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_visit_becomes_order, setup, teardown),
+        cmocka_unit_test(test_visit_price),
         cmocka_unit_test(test_supply_derive),
         cmocka_unit_test(test_demand_understand),
     };
