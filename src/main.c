@@ -209,7 +209,9 @@ static void publish_event(void *ctx, int64_t tenant, const char *type, const cha
 #define MAX_LANES    8 /* job lanes besides the default one */
 #define LANE_THREADS 2 /* handler threads of each such lane's pool */
 
-static int open_storage(const struct config *cfg, struct storage **out, struct err *e)
+/* The per-tenant storages, with the server's own (ICESHOP_STORAGE_URL) as the fallback. */
+static int open_storages(const struct config *cfg, const unsigned char key[SEC_BOX_KEY_LEN],
+                         int64_t default_tenant, struct storage_tenants **out, struct err *e)
 {
     const struct storage_config sc = {
         .url = cfg->storage_url,
@@ -217,7 +219,32 @@ static int open_storage(const struct config *cfg, struct storage **out, struct e
         .access_key = cfg->s3_access_key,
         .secret_key = cfg->s3_secret_key,
     };
-    return storage_open(&sc, out, e);
+    return storage_tenants_new(&sc, key, default_tenant, out, e);
+}
+
+/*
+ * For a command that removes a tenant's stored objects: the storage the server would use for
+ * `tenant` (its storage integration, else the server's), through *set (caller frees it after
+ * `a` is released).
+ */
+static int open_tenant_storage(const struct config *cfg, struct db_conn *c, int64_t tenant,
+                               struct arena *a, struct storage_tenants **set, struct storage **out,
+                               struct err *e)
+{
+    unsigned char key[SEC_BOX_KEY_LEN];
+    struct account_tenant dt = {0};
+    struct err nf;
+    err_init(&nf);
+    /* no default tenant yet: no tenant falls back to the server's keys */
+    if (account_tenant_find(c, ACCOUNT_DEFAULT_TENANT, a, &dt, &nf))
+        dt.id = 0;
+    int rc = load_secret_key(cfg, key, e);
+    if (!rc)
+        rc = open_storages(cfg, key, dt.id, set, e);
+    if (!rc)
+        rc = storage_for_tenant(*set, c, tenant, a, out, e);
+    sec_wipe(key, sizeof(key));
+    return rc;
 }
 
 static int serve(struct config *cfg)
@@ -251,7 +278,7 @@ static int serve(struct config *cfg)
     if (!rc)
         rc = load_secret_key(cfg, app.secret_key, &e);
     if (!rc)
-        rc = open_storage(cfg, &app.storage, &e);
+        rc = open_storages(cfg, app.secret_key, app.default_tenant_id, &app.storages, &e);
     if (rc)
         goto out;
     flash_links_configure(app.token_key, cfg->public_url);
@@ -272,14 +299,14 @@ static int serve(struct config *cfg)
     if (!rc)
         rc = chat_jobs_register(app.jobs, &e);
     if (!rc)
-        rc = files_jobs_register(app.jobs, app.storage, &e);
+        rc = files_jobs_register(app.jobs, app.storages, &e);
     if (!rc)
         rc = intel_profiles_jobs_register(app.jobs, &e);
     if (!rc)
         rc = campaign_delivery_jobs_register(app.jobs, &e);
     /* the certificate of a paid order: its job (slow lane), its email, the order-paid hook */
     static struct cert_env cert_env;
-    cert_env = (struct cert_env){app.storage, app.secret_key, cfg->public_url, app.clock};
+    cert_env = (struct cert_env){app.storages, app.secret_key, cfg->public_url, app.clock};
     if (!rc)
         rc = certificates_jobs_register(app.jobs, &cert_env, &e);
     /*
@@ -410,7 +437,7 @@ out:
     job_registry_free(app.jobs);
     flash_live_install(NULL);
     flash_live_free(live);
-    storage_free(app.storage);
+    storage_tenants_free(app.storages);
     db_close(app.db);
     explicit_bzero(app.token_key, sizeof(app.token_key));
     explicit_bzero(app.secret_key, sizeof(app.secret_key));
@@ -492,10 +519,13 @@ static int cmd_tenants(const struct config *cfg, int argc, char **argv)
         rc = argc < 2 ? err_set(&e, ERR_INVALID, "tenants delete NAME: name missing")
                       : account_tenant_find(c, argv[1], &a, &t, &e);
         /* the stored objects first: once the rows are gone nothing names them */
+        struct storage_tenants *set = NULL;
         struct storage *st = NULL;
+        struct arena sa;
+        arena_init(&sa);
         size_t removed = 0, failed = 0;
         if (!rc)
-            rc = open_storage(cfg, &st, &e);
+            rc = open_tenant_storage(cfg, c, t.id, &sa, &set, &st, &e);
         if (!rc)
             rc = files_purge_objects(c, st, t.id, &removed, &failed, &e);
         if (!rc && failed)
@@ -503,7 +533,8 @@ static int cmd_tenants(const struct config *cfg, int argc, char **argv)
                          "%zu stored file(s) of tenant %s could not be removed; nothing was "
                          "purged, try again",
                          failed, argv[1]);
-        storage_free(st);
+        arena_release(&sa); /* drops st before its set goes */
+        storage_tenants_free(set);
         if (!rc)
             rc = purge_tenant(c, t.id, &rows, &e);
         if (!rc)
@@ -965,10 +996,13 @@ static int cmd_reset(const struct config *cfg, int argc, char **argv)
     int64_t tenant_id = 0, rows = 0;
     int rc = find_tenant(c, tenant, &a, &tenant_id, &e);
     /* uploaded files are business data too: their stored objects go before their rows */
+    struct storage_tenants *set = NULL;
     struct storage *st = NULL;
+    struct arena sa;
+    arena_init(&sa);
     size_t removed = 0, failed = 0;
     if (!rc)
-        rc = open_storage(cfg, &st, &e);
+        rc = open_tenant_storage(cfg, c, tenant_id, &sa, &set, &st, &e);
     if (!rc)
         rc = files_purge_objects(c, st, tenant_id, &removed, &failed, &e);
     if (!rc && failed)
@@ -976,7 +1010,8 @@ static int cmd_reset(const struct config *cfg, int argc, char **argv)
                      "%zu stored file(s) of tenant %s could not be removed; nothing was reset, "
                      "try again",
                      failed, tenant);
-    storage_free(st);
+    arena_release(&sa); /* drops st before its set goes */
+    storage_tenants_free(set);
     if (!rc)
         rc = purge_tenant_reset(c, tenant_id, &rows, &e);
     if (!rc)

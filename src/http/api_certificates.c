@@ -141,12 +141,15 @@ int h_certificates_download(struct http_req *r, struct err *e)
                              "the PDF of certificate %s was removed (its owner was erased)", ce.id);
     int fd = -1;
     int64_t size = 0;
-    rc = storage_open_read(r->app->storage, ce.file_key, &fd, &size, e);
+    struct storage *st = NULL;
+    rc = http_req_storage(r, r->who.tenant_id, &st, e);
+    if (!rc)
+        rc = storage_open_read(st, ce.file_key, &fd, &size, e);
     if (rc == ERR_NOT_IMPLEMENTED) {
         err_init(e);
         struct buf url;
         buf_init(&url, 8192);
-        rc = storage_presign(r->app->storage, "GET", ce.file_key, now_ms(r) / 1000, 600, &url, e);
+        rc = storage_presign(st, "GET", ce.file_key, now_ms(r) / 1000, 600, &url, e);
         if (!rc) {
             http_reply_header(r, "Location", buf_str(&url));
             rc = http_reply_json(r, 302, json_pack("{s:s}", "url", buf_str(&url)));

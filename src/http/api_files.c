@@ -71,6 +71,7 @@ struct upload_req {
     struct http_req *r;
     struct multipart mp;
     struct files_upload up;
+    struct storage *st;
     int64_t limit;
     bool in_file;
     bool have_file;
@@ -85,7 +86,7 @@ static int part_begin(void *ctx, const struct multipart_part *p, struct err *e)
         return err_set_field(e, ERR_INVALID, "file", "the file part needs a filename");
     if (u->have_file)
         return err_set_field(e, ERR_INVALID, "file", "one file per upload");
-    int rc = files_upload_begin(&u->up, u->r->app->storage, p->filename, u->limit, e);
+    int rc = files_upload_begin(&u->up, u->st, p->filename, u->limit, e);
     arena_defer(&u->r->arena, files_upload_abort, &u->up);
     if (rc)
         return rc;
@@ -122,6 +123,8 @@ int h_files_upload(struct http_req *r, struct err *e)
         u->up.fd = -1;
         if (!rc)
             rc = tenant_limit(r, r->who.tenant_id, &u->limit, e);
+        if (!rc)
+            rc = http_req_storage(r, r->who.tenant_id, &u->st, e);
         if (!rc)
             rc = declared_length_check(r, u->limit, MULTIPART_OVERHEAD, e);
         if (rc)
@@ -163,9 +166,12 @@ int h_files_presign(struct http_req *r, struct err *e)
         rc = http_req_db(r, &c, e);
     struct files_caller who = caller(r);
     struct files_presigned p;
+    struct storage *st = NULL;
     if (!rc)
-        rc = files_presign_upload(c, r->app->storage, r->app->token_key, &who, name, now_ms(r),
-                                  &r->arena, &p, e);
+        rc = http_req_storage(r, who.tenant_id, &st, e);
+    if (!rc)
+        rc =
+            files_presign_upload(c, st, r->app->token_key, &who, name, now_ms(r), &r->arena, &p, e);
     if (rc)
         return rc;
     const char *url =
@@ -207,11 +213,14 @@ int h_files_upload_link(struct http_req *r, struct err *e)
             rc = err_set_field(e, ERR_CONFLICT, "token", "this file is already uploaded");
         if (!rc)
             rc = declared_length_check(r, limit, 0, e);
+        struct storage *st = NULL;
+        if (!rc)
+            rc = http_req_storage(r, tenant, &st, e);
         if (rc)
             return rc;
         l = arena_alloc(&r->arena, sizeof(*l));
         l->up.fd = -1;
-        rc = files_upload_begin(&l->up, r->app->storage, f.name, limit, e);
+        rc = files_upload_begin(&l->up, st, f.name, limit, e);
         arena_defer(&r->arena, files_upload_abort, &l->up);
         l->up.pending_id = id;
         l->tenant = tenant;
@@ -253,8 +262,11 @@ int h_files_complete(struct http_req *r, struct err *e)
     int64_t limit = 0;
     if (!rc)
         rc = files_store_limit(c, who.tenant_id, r->app->cfg.files_max_bytes, &limit, e);
+    struct storage *st = NULL;
     if (!rc)
-        rc = files_complete(c, r->app->storage, &who, id, limit, &r->arena, &f, e);
+        rc = http_req_storage(r, who.tenant_id, &st, e);
+    if (!rc)
+        rc = files_complete(c, st, &who, id, limit, &r->arena, &f, e);
     if (rc)
         return rc;
     return http_reply_json(r, 200, file_json(&f));
@@ -292,14 +304,17 @@ static int download(struct http_req *r, const struct files_file *f, struct err *
                              (long long)f->id);
     int fd = -1;
     int64_t size = 0;
-    int rc = storage_open_read(r->app->storage, f->storage_key, &fd, &size, e);
+    struct storage *st = NULL;
+    int rc = http_req_storage(r, f->tenant_id, &st, e);
+    if (!rc)
+        rc = storage_open_read(st, f->storage_key, &fd, &size, e);
     if (rc == ERR_NOT_IMPLEMENTED) {
         /* the bucket serves the bytes: a short-lived signed link */
         err_init(e);
         struct buf url;
         buf_init(&url, 8192);
-        rc = storage_presign(r->app->storage, "GET", f->storage_key, now_ms(r) / 1000,
-                             FILES_PRESIGN_TTL_S, &url, e);
+        rc = storage_presign(st, "GET", f->storage_key, now_ms(r) / 1000, FILES_PRESIGN_TTL_S, &url,
+                             e);
         if (!rc) {
             http_reply_header(r, "Location", buf_str(&url));
             rc = http_reply_json(r, 302, json_pack("{s:s}", "url", buf_str(&url)));
@@ -345,8 +360,11 @@ int h_files_delete(struct http_req *r, struct err *e)
     if (!rc)
         rc = http_req_db(r, &c, e);
     struct files_caller who = caller(r);
+    struct storage *st = NULL;
     if (!rc)
-        rc = files_delete(c, r->app->storage, &who, id, e);
+        rc = http_req_storage(r, who.tenant_id, &st, e);
+    if (!rc)
+        rc = files_delete(c, st, &who, id, e);
     if (rc)
         return rc;
     return http_reply_bytes(r, 204, "application/json", "", 0);
@@ -377,11 +395,14 @@ static int settings_reply(struct http_req *r, struct db_conn *c, struct err *e)
 {
     int64_t limit;
     int rc = files_store_limit(c, r->who.tenant_id, r->app->cfg.files_max_bytes, &limit, e);
+    struct storage *st = NULL;
+    if (!rc)
+        rc = http_req_storage(r, r->who.tenant_id, &st, e);
     if (rc)
         return rc;
-    return http_reply_json(r, 200,
-                           json_pack("{s:I, s:s}", "max_bytes", (json_int_t)limit, "storage",
-                                     storage_kind(r->app->storage)));
+    return http_reply_json(
+        r, 200,
+        json_pack("{s:I, s:s}", "max_bytes", (json_int_t)limit, "storage", storage_kind(st)));
 }
 
 int h_files_settings_get(struct http_req *r, struct err *e)

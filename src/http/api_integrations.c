@@ -15,6 +15,7 @@
 #include "integrations/integration_store.h"
 #include "integrations/provider.h"
 #include "jobs/worker.h"
+#include "net/storage.h"
 
 static const struct integration_spec *spec_of(struct http_req *r, struct err *e)
 {
@@ -119,6 +120,15 @@ int h_integrations_put(struct http_req *r, struct err *e)
         kv[k].value = json_is_null(v) ? NULL : json_string_value(v);
         k++;
     }
+    bool storage = str_eq(spec->provider, "storage");
+    for (size_t i = 0; storage && i < k; i++) {
+        if (str_eq(kv[i].name, "url") && kv[i].value) {
+            int rc =
+                storage_url_check(kv[i].value, r->who.tenant_id == r->app->default_tenant_id, e);
+            if (rc)
+                return rc;
+        }
+    }
     struct db_conn *c;
     int rc = http_req_db(r, &c, e);
     if (!rc)
@@ -126,6 +136,8 @@ int h_integrations_put(struct http_req *r, struct err *e)
                              clock_now_ms(r->app->clock), e);
     if (rc)
         return rc;
+    if (storage && r->app->storages)
+        storage_tenants_forget(r->app->storages, r->who.tenant_id); /* the next use reopens */
     json_t *one = NULL;
     rc = get_one(r, spec, &one, e);
     return rc ? rc : http_reply_json(r, 200, one);
@@ -143,6 +155,8 @@ int h_integrations_delete(struct http_req *r, struct err *e)
         rc = integration_delete(c, r->who.tenant_id, spec->provider, &removed, e);
     if (rc)
         return rc;
+    if (str_eq(spec->provider, "storage") && r->app->storages)
+        storage_tenants_forget(r->app->storages, r->who.tenant_id);
     return http_reply_json(
         r, 200,
         json_pack("{s:s, s:I}", "provider", spec->provider, "removed", (json_int_t)removed));

@@ -137,13 +137,17 @@ int h_health_detailed(struct http_req *r, struct err *e)
     char ts[CLOCK_ISO_LEN];
     int64_t now = clock_now_ms(app->clock);
     clock_format_iso(now, ts);
-    /* storage: up or down for everyone; which kind and why only with a credential */
+    /*
+     * storage: the server's own (ICESHOP_STORAGE_URL, what tenants without a storage integration
+     * use); up or down for everyone, which kind and why only with a credential
+     */
     struct err se;
     err_init(&se);
-    bool storage_ok = app->storage && storage_health(app->storage, &se) == 0;
+    struct storage *server_st = app->storages ? storage_tenants_server(app->storages) : NULL;
+    bool storage_ok = server_st && storage_health(server_st, &se) == 0;
     json_t *storage = json_pack("{s:s}", "status", storage_ok ? "up" : "down");
-    if (authed && app->storage) {
-        json_object_set_new(storage, "kind", json_string(storage_kind(app->storage)));
+    if (authed && server_st) {
+        json_object_set_new(storage, "kind", json_string(storage_kind(server_st)));
         if (!storage_ok)
             json_object_set_new(storage, "error", json_string(se.msg));
     }

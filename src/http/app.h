@@ -20,7 +20,7 @@ struct metrics;
 struct sse_hub;
 struct ratelimit;
 struct login_throttle;
-struct storage;
+struct storage_tenants;
 
 struct app {
     struct config cfg;
@@ -34,7 +34,8 @@ struct app {
     struct ratelimit *rl_key;
     struct ratelimit *rl_ip;
     struct login_throttle *logins; /* failed-login waits and the password-hash gate */
-    struct storage *storage;       /* where file bytes live (ICESHOP_STORAGE_URL) */
+    /* where file bytes live: each tenant's, through storage_for_tenant (net/storage.h) */
+    struct storage_tenants *storages;
     int64_t default_tenant_id;
     unsigned char token_key[32];  /* signs login tokens; shared by processes via the database */
     unsigned char secret_key[32]; /* seals integration secrets; never stored in the database */

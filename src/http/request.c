@@ -8,6 +8,7 @@
 #include "core/clock.h"
 #include "core/money.h"
 #include "core/str.h"
+#include "net/storage.h"
 
 #include <errno.h>
 #include <math.h>
@@ -155,6 +156,19 @@ int http_req_db(struct http_req *r, struct db_conn **out, struct err *e)
     }
     *out = r->db;
     return 0;
+}
+
+int http_req_storage(struct http_req *r, int64_t tenant, struct storage **out, struct err *e)
+{
+    if (r->db)
+        return storage_for_tenant(r->app->storages, r->db, tenant, &r->arena, out, e);
+    struct db_conn *c = NULL;
+    int rc = db_conn_acquire(r->app->db, &c, e);
+    if (rc)
+        return rc;
+    rc = storage_for_tenant(r->app->storages, c, tenant, &r->arena, out, e);
+    db_conn_release(c);
+    return rc;
 }
 
 json_t *http_json_time(int64_t ms)

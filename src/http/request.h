@@ -99,6 +99,13 @@ int http_req_webhook_headers(struct http_req *r, const char *const *names, struc
 /* A pooled database connection for this request, released when the request ends. */
 int http_req_db(struct http_req *r, struct db_conn **out, struct err *e);
 /*
+ * The storage of `tenant` (net/storage.h storage_for_tenant), held until the request ends. Uses
+ * the request's connection when it has one, else a pooled one just for the look-up (a streamed
+ * upload does not keep a connection while its bytes arrive).
+ */
+struct storage;
+int http_req_storage(struct http_req *r, int64_t tenant, struct storage **out, struct err *e);
+/*
  * Parse path parameter `name` as a positive int64 id; ERR_NOT_FOUND when malformed (a bad id
  * names no resource).
  */

@@ -63,6 +63,13 @@ static const struct integration_field_spec standard_webhooks_fields[] = {
     F("secret", true, false, NULL,
       "whsec_... shared with the sender: the webhook-signature key (Standard Webhooks)"),
 };
+static const struct integration_field_spec storage_fields[] = {
+    F("url", false, false, "ICESHOP_STORAGE_URL",
+      "where the tenant's files live: s3://BUCKET?endpoint=http(s)://host[:port]&region=R "
+      "(file://DIR for the default tenant only); unset: the server's storage"),
+    F("access_key_id", false, false, "ICESHOP_S3_ACCESS_KEY", "the bucket's access key id"),
+    F("secret_access_key", true, false, "ICESHOP_S3_SECRET_KEY", "the bucket's secret access key"),
+};
 #undef F
 
 #define SPEC(p, f)                                                                                 \
@@ -77,6 +84,7 @@ static const struct integration_spec specs[] = {
     SPEC("shopify", shopify_fields),
     SPEC("woocommerce", woocommerce_fields),
     SPEC("standard-webhooks", standard_webhooks_fields),
+    SPEC("storage", storage_fields),
 };
 #undef SPEC
 

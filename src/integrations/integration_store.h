@@ -32,7 +32,8 @@ struct integration_field_spec {
 };
 
 struct integration_spec {
-    const char *provider; /* "whatsapp", "vapi", "stripe", "iyzico", "shopify", "woocommerce" */
+    const char *provider; /* "whatsapp", "vapi", "stripe", "iyzico", "shopify", "woocommerce",
+                             "standard-webhooks", "storage" */
     const struct integration_field_spec *fields;
     size_t n_fields;
 };

@@ -6,15 +6,22 @@
  * presigned URLs by core/sigv4.c). An upload is first streamed into a staged temporary file,
  * then put under its key; nothing here holds a whole object in memory. Calls block: they run on
  * the request that moves the bytes (or a job), never under a database transaction.
- * Tests: tests/unit/net/test_storage.c (local) and tests/integration/0019-files.c (both).
+ * Each tenant may choose its own storage through the `storage` integration (storage_for_tenant,
+ * in storage_tenants.c); tenants that do not use the server's.
+ * Tests: tests/unit/net/test_storage.c (local), tests/unit/net/test_storage_tenants.c (the
+ * per-tenant resolver) and tests/integration/0019-files.c (both backends, tenants on each).
  */
 #ifndef ICESHOP_NET_STORAGE_H
 #define ICESHOP_NET_STORAGE_H
 
+#include "core/arena.h"
 #include "core/buf.h"
+#include "core/crypto.h"
 #include "core/err.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,6 +58,7 @@ struct storage_ops {
 struct storage {
     const struct storage_ops *ops;
     void *ctx;
+    _Atomic int refs; /* storage_open gives 1; storage_free drops one, frees at the last */
     char staging[STORAGE_PATH_MAX];
     /* the last health probe, reused for STORAGE_HEALTH_CACHE_MS (the route is public) */
     pthread_mutex_t health_mu;
@@ -67,6 +75,7 @@ struct storage {
  * directory cannot be made.
  */
 int storage_open(const struct storage_config *cfg, struct storage **out, struct err *e);
+/* Drop one reference (storage_open's, or storage_for_tenant's); the last frees. NULL is fine. */
 void storage_free(struct storage *s);
 const char *storage_kind(const struct storage *s);
 
@@ -108,6 +117,48 @@ int storage_presign(struct storage *s, const char *method, const char *key, int6
  * Thread-safe.
  */
 int storage_health(struct storage *s, struct err *e);
+
+/* ======================== per tenant ======================== */
+
+struct db_conn;
+struct storage_tenants;
+
+/*
+ * The per-tenant resolver. `server` is the server's own storage configuration
+ * (ICESHOP_STORAGE_URL, ICESHOP_STORAGE_STAGING, ICESHOP_S3_*; copied), opened at once so a bad
+ * one stops the start; `key` opens sealed integration secrets (copied); `default_tenant` is the
+ * tenant whose unset fields fall back to the server's configuration. Caller frees with
+ * storage_tenants_free() after every storage it handed out is released.
+ */
+int storage_tenants_new(const struct storage_config *server,
+                        const unsigned char key[SEC_BOX_KEY_LEN], int64_t default_tenant,
+                        struct storage_tenants **out, struct err *e);
+void storage_tenants_free(struct storage_tenants *t);
+/* The server's own storage (what tenants without a `storage` integration use); borrowed. */
+struct storage *storage_tenants_server(struct storage_tenants *t);
+
+/*
+ * The storage of `tenant`, the one function every caller uses: the `storage` integration's
+ * url, access_key_id and secret_access_key when the tenant set a url (the default tenant's
+ * unset keys fall back to ICESHOP_S3_*), the server's storage otherwise. A non-default tenant
+ * may only name an s3:// bucket, with its own keys: a local directory is the server's choice.
+ * Opened storages are cached per tenant and reused while the tenant's settings stay the same;
+ * a change (from this process or another) opens the new one at the next call, and
+ * storage_tenants_forget drops one at once. *out stays valid until `a` is released (it holds a
+ * reference). Reads the settings through `c` (joins its transaction, if any).
+ * ERR_INVALID naming the field (url, access_key_id) for settings that cannot work; the
+ * integration store's errors as they are. Messages never hold a secret. Thread-safe.
+ */
+int storage_for_tenant(struct storage_tenants *t, struct db_conn *c, int64_t tenant,
+                       struct arena *a, struct storage **out, struct err *e);
+/* Drop the cached storage of `tenant` (its settings changed); in-flight users keep theirs. */
+void storage_tenants_forget(struct storage_tenants *t, int64_t tenant);
+/*
+ * Check a `storage` integration url before it is stored: file://DIR (only when `local_ok`: the
+ * default tenant) or s3://BUCKET?endpoint=http(s)://host[:port]&region=R. ERR_INVALID with
+ * field "url" otherwise.
+ */
+int storage_url_check(const char *url, bool local_ok, struct err *e);
 
 /* Backends, for storage_open (and tests). */
 int storage_local_new(const char *dir, struct storage *s, struct err *e);

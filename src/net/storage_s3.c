@@ -71,8 +71,8 @@ static int upstream(const char *what, const char *key, const struct httpc_respon
             c[n] = '\0';
         }
     }
-    return err_set(e, ERR_UPSTREAM, "bucket refused %s of %s: HTTP %ld %s", what, key, r->status,
-                   c);
+    return err_set(e, ERR_UPSTREAM, "storage: the bucket refused %s of %s: HTTP %ld %s", what, key,
+                   r->status, c);
 }
 
 static size_t read_fd(void *ctx, char *buf, size_t max)
@@ -225,7 +225,7 @@ static int s3_health(void *ctx, struct err *e)
     httpc_response_init(&r);
     int rc = httpc_do(&req, &r, e);
     if (!rc && (r.status < 200 || r.status >= 300))
-        rc = err_set(e, ERR_UPSTREAM, "bucket answered HTTP %ld", r.status);
+        rc = err_set(e, ERR_UPSTREAM, "storage: the bucket answered HTTP %ld", r.status);
     httpc_response_release(&r);
     buf_release(&b);
     return rc;

@@ -6,7 +6,8 @@
  * disk, or a 302 to a presigned GET), delete; presigned upload + PUT + complete; a file of
  * another tenant or another owner is 404; a renamed executable is 415 naming what it is; an
  * upload over the limit is 413 and leaves no row, no object and no staged file; the tenant's own
- * limit; storage health; purging a tenant removes its objects. Runs on TEST_BACKEND's backend.
+ * limit; storage health; purging a tenant removes its objects; a tenant on its own bucket (the
+ * `storage` integration) beside one on the server's directory. Runs on TEST_BACKEND's backend.
  */
 #include "support/harness.h"
 #include "support/s3_server.h"
@@ -560,6 +561,177 @@ static void test_purge_removes_objects(void **state)
     assert_int_equal(objects(&v), before - 1);
 }
 
+/* ---------------------------------------------------------------- storage per tenant */
+
+static void put_storage(const char *key, const char *json, struct resp *r)
+{
+    assert_int_equal(http_req(&local_srv, "PUT", "/api/integrations/storage", key,
+                              "application/json", json, strlen(json), NULL, r),
+                     0);
+}
+
+static long long upload_id(const struct env *v, const char *key, struct resp *r)
+{
+    upload(v, key, "t.png", "image/png", png, PNG_LEN, NULL, r);
+    return r->status == 201 ? (long long)json_integer_value(json_object_get(r->json, "id")) : 0;
+}
+
+static long get_status(const char *path, const char *key)
+{
+    struct resp r;
+    assert_int_equal(http_get(&local_srv, path, key, &r), 0);
+    long st = r.status;
+    resp_free(&r);
+    return st;
+}
+
+/*
+ * On the local server, the default tenant keeps the server's directory while tenant bshop puts
+ * its files in its own bucket with its own keys (the `storage` integration): bytes land where
+ * their tenant's settings say, each tenant reaches only its own, wrong keys give a 502 naming
+ * storage and never the secret, and fixing the keys takes effect at the next request.
+ */
+static void test_tenant_storage(void **state)
+{
+    (void)state;
+    struct env v = {&local_srv, false, local_staging};
+    char out[512], key_b[256];
+    assert_int_equal(harness_cli(v.srv->db_url, "tenants create bshop", out, sizeof(out)), 0);
+    assert_int_equal(harness_cli(v.srv->db_url, "keys create --tenant bshop --role admin --name b",
+                                 key_b, sizeof(key_b)),
+                     0);
+    key_b[strcspn(key_b, " \r\n")] = '\0';
+    struct resp r;
+
+    /* a tenant cannot choose a directory of the server's disk */
+    put_storage(key_b, "{\"url\":\"file:///tmp/elsewhere\"}", &r);
+    assert_int_equal(r.status, 400);
+    assert_string_equal(resp_error_field(&r), "url");
+    resp_free(&r);
+    /* an s3:// url without its keys is refused at first use, naming the missing field */
+    char json[1024];
+    snprintf(json, sizeof(json), "{\"url\":\"%s\"}", s3.url_b);
+    put_storage(key_b, json, &r);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    upload(&v, key_b, "t.png", "image/png", png, PNG_LEN, NULL, &r);
+    assert_int_equal(r.status, 400);
+    assert_string_equal(resp_error_field(&r), "access_key_id");
+    resp_free(&r);
+
+    snprintf(json, sizeof(json),
+             "{\"access_key_id\":\"" S3_TEST_ACCESS_KEY_B
+             "\",\"secret_access_key\":\"" S3_TEST_SECRET_KEY_B "\"}");
+    put_storage(key_b, json, &r);
+    assert_int_equal(r.status, 200);
+    assert_null(strstr(r.body, S3_TEST_SECRET_KEY_B));
+    json_t *secrets = json_object_get(r.json, "secrets_set");
+    assert_int_equal(json_array_size(secrets), 1);
+    assert_string_equal(json_string_value(json_array_get(secrets, 0)), "secret_access_key");
+    resp_free(&r);
+    assert_int_equal(http_get(v.srv, "/api/integrations", key_b, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_null(strstr(r.body, S3_TEST_SECRET_KEY_B));
+    resp_free(&r);
+
+    int local0 = count_files(local_dir, true),
+        bucket0 = s3_server_bucket_count(&s3, S3_TEST_BUCKET_B),
+        server_bucket0 = s3_server_object_count(&s3);
+    long long id_b = upload_id(&v, key_b, &r);
+    if (!id_b)
+        fail_msg("tenant upload to its bucket: %ld %s (proxy: %s)", r.status, r.body,
+                 s3.last_reject);
+    resp_free(&r);
+    assert_int_equal(s3_server_bucket_count(&s3, S3_TEST_BUCKET_B), bucket0 + 1);
+    assert_int_equal(count_files(local_dir, true), local0);
+    assert_int_equal(s3_server_object_count(&s3), server_bucket0);
+    long long id_a = upload_id(&v, ADMIN, &r);
+    assert_int_not_equal(id_a, 0);
+    resp_free(&r);
+    assert_int_equal(count_files(local_dir, true), local0 + 1);
+    assert_int_equal(s3_server_bucket_count(&s3, S3_TEST_BUCKET_B), bucket0 + 1);
+
+    /* b's download is a link into its bucket, signed with its key; the bytes come back */
+    char path[96];
+    snprintf(path, sizeof(path), "/api/files/%lld?download=1", id_b);
+    assert_int_equal(http_get(v.srv, path, key_b, &r), 0);
+    if (r.status != 302)
+        fail_msg("tenant download: %ld %s", r.status, r.body);
+    char loc[2048];
+    assert_true(resp_header(&r, "Location", loc, sizeof(loc)));
+    resp_free(&r);
+    assert_non_null(strstr(loc, "/" S3_TEST_BUCKET_B "/"));
+    assert_non_null(strstr(loc, S3_TEST_ACCESS_KEY_B));
+    assert_int_equal(http_abs("GET", loc, NULL, 0, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.len, PNG_LEN);
+    assert_memory_equal(r.body, png, PNG_LEN);
+    resp_free(&r);
+    /* and the default tenant's download still comes from the directory */
+    snprintf(path, sizeof(path), "/api/files/%lld?download=1", id_a);
+    assert_int_equal(http_get(v.srv, path, ADMIN, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_memory_equal(r.body, png, PNG_LEN);
+    resp_free(&r);
+    /* each tenant reaches only its own files */
+    snprintf(path, sizeof(path), "/api/files/%lld?download=1", id_b);
+    assert_int_equal(get_status(path, ADMIN), 404);
+    snprintf(path, sizeof(path), "/api/files/%lld?download=1", id_a);
+    assert_int_equal(get_status(path, key_b), 404);
+    assert_int_equal(http_get(v.srv, "/api/files/settings", key_b, &r), 0);
+    assert_string_equal(json_string_value(json_object_get(r.json, "storage")), "s3");
+    resp_free(&r);
+    assert_int_equal(http_get(v.srv, "/api/files/settings", ADMIN, &r), 0);
+    assert_string_equal(json_string_value(json_object_get(r.json, "storage")), "file");
+    resp_free(&r);
+
+    /* wrong keys: the bucket refuses, the answer names storage and not the secret */
+    put_storage(key_b, "{\"secret_access_key\":\"wrong-secret-5e1d\"}", &r);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    int rejected = atomic_load(&s3.rejected);
+    upload(&v, key_b, "t.png", "image/png", png, PNG_LEN, NULL, &r);
+    assert_int_equal(r.status, 502);
+    assert_non_null(strstr(r.body, "storage"));
+    assert_null(strstr(r.body, "wrong-secret"));
+    assert_null(strstr(r.body, S3_TEST_SECRET_KEY_B));
+    resp_free(&r);
+    assert_true(atomic_load(&s3.rejected) > rejected);
+    atomic_store(&s3.rejected, rejected);
+    assert_int_equal(s3_server_bucket_count(&s3, S3_TEST_BUCKET_B), bucket0 + 1);
+
+    /* the right keys again: the next request uses them */
+    put_storage(key_b, "{\"secret_access_key\":\"" S3_TEST_SECRET_KEY_B "\"}", &r);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    long long id_b2 = upload_id(&v, key_b, &r);
+    if (!id_b2)
+        fail_msg("upload after the keys were fixed: %ld %s", r.status, r.body);
+    resp_free(&r);
+    assert_int_equal(s3_server_bucket_count(&s3, S3_TEST_BUCKET_B), bucket0 + 2);
+    snprintf(path, sizeof(path), "/api/files/%lld", id_b2);
+    assert_int_equal(http_req(v.srv, "DELETE", path, key_b, NULL, NULL, 0, NULL, &r), 0);
+    assert_int_equal(r.status, 204);
+    resp_free(&r);
+    assert_int_equal(s3_server_bucket_count(&s3, S3_TEST_BUCKET_B), bucket0 + 1);
+
+    /* purging the tenant empties its bucket, not the server's directory */
+    int local1 = count_files(local_dir, true);
+    char env[700];
+    snprintf(env, sizeof(env), "file://%s", local_dir);
+    setenv("ICESHOP_STORAGE_URL", env, 1);
+    int rc = harness_cli(v.srv->db_url, "tenants delete bshop", out, sizeof(out));
+    unsetenv("ICESHOP_STORAGE_URL");
+    if (rc)
+        fail_msg("tenants delete: %s", out);
+    assert_int_equal(s3_server_bucket_count(&s3, S3_TEST_BUCKET_B), bucket0);
+    assert_int_equal(count_files(local_dir, true), local1);
+
+    /* no secret reached the log */
+    assert_false(server_log_contains(v.srv, S3_TEST_SECRET_KEY_B));
+    assert_false(server_log_contains(v.srv, "wrong-secret"));
+}
+
 static const char *storage_status(const struct server *srv)
 {
     static char status[16];
@@ -591,9 +763,8 @@ int main(void)
     if (!harness_backend_available())
         return 0;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_local_storage),
-        cmocka_unit_test(test_s3_storage),
-        cmocka_unit_test(test_purge_removes_objects),
+        cmocka_unit_test(test_local_storage),         cmocka_unit_test(test_s3_storage),
+        cmocka_unit_test(test_purge_removes_objects), cmocka_unit_test(test_tenant_storage),
         cmocka_unit_test(test_storage_down),
     };
     return cmocka_run_group_tests_name(harness_backend(), tests, setup, teardown);

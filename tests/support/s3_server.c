@@ -102,14 +102,36 @@ static bool field(const char *s, const char *key, const char *stops, char *out, 
     return true;
 }
 
-/* Credential "ACCESS/DATE/REGION/SERVICE/aws4_request" into its parts. */
-static bool credential(const char *cred, char *region, char *service)
+/* The accounts: each key pair may use one bucket only. */
+struct account {
+    const char *access, *secret, *bucket;
+};
+static const struct account accounts[] = {
+    {S3_TEST_ACCESS_KEY, S3_TEST_SECRET_KEY, S3_TEST_BUCKET},
+    {S3_TEST_ACCESS_KEY_B, S3_TEST_SECRET_KEY_B, S3_TEST_BUCKET_B},
+};
+
+/*
+ * Credential "ACCESS/DATE/REGION/SERVICE/aws4_request" into its parts, and the account of its
+ * access key, which must own the bucket `path` names (its first segment).
+ */
+static const struct account *credential(const char *cred, const char *path, char *region,
+                                        char *service)
 {
     char access[64], date[16], term[32];
     if (sscanf(cred, "%63[^/]/%15[^/]/%63[^/]/%31[^/]/%31s", access, date, region, service, term) !=
-        5)
-        return false;
-    return strcmp(access, S3_TEST_ACCESS_KEY) == 0 && strcmp(term, "aws4_request") == 0;
+            5 ||
+        strcmp(term, "aws4_request") != 0)
+        return NULL;
+    const char *b = path[0] == '/' ? path + 1 : path;
+    size_t blen = strcspn(b, "/?");
+    for (size_t i = 0; i < sizeof(accounts) / sizeof(accounts[0]); i++) {
+        if (strcmp(access, accounts[i].access) == 0)
+            return strlen(accounts[i].bucket) == blen && !strncmp(b, accounts[i].bucket, blen)
+                       ? &accounts[i]
+                       : NULL;
+    }
+    return NULL;
 }
 
 static int verify_header(struct MHD_Connection *c, const char *method, const char *path,
@@ -118,8 +140,13 @@ static int verify_header(struct MHD_Connection *c, const char *method, const cha
     char cred[256], signed_h[512], sig[128], region[64], service[32];
     if (!field(authz, "Credential=", ",", cred, sizeof(cred)) ||
         !field(authz, "SignedHeaders=", ",", signed_h, sizeof(signed_h)) ||
-        !field(authz, "Signature=", ", ", sig, sizeof(sig)) || !credential(cred, region, service)) {
+        !field(authz, "Signature=", ", ", sig, sizeof(sig))) {
         snprintf(why, whyn, "malformed Authorization");
+        return -1;
+    }
+    const struct account *acct = credential(cred, path, region, service);
+    if (!acct) {
+        snprintf(why, whyn, "unknown access key, or not this bucket's");
         return -1;
     }
     struct sigv4_header hs[SIGV4_MAX_HEADERS];
@@ -155,7 +182,7 @@ static int verify_header(struct MHD_Connection *c, const char *method, const cha
             return -1;
         }
     }
-    const struct sigv4_key k = {S3_TEST_ACCESS_KEY, S3_TEST_SECRET_KEY, region, service};
+    const struct sigv4_key k = {acct->access, acct->secret, region, service};
     char want[512];
     struct err e;
     err_init(&e);
@@ -192,15 +219,16 @@ static int verify_query(struct MHD_Connection *c, const char *method, const char
     pct_decode(cred_raw, cred, sizeof(cred));
     long long t = amz_time(date);
     long long expires = atoll(exp);
-    if (!credential(cred, region, service) || t < 0 || expires < 1) {
-        snprintf(why, whyn, "presigned query malformed");
+    const struct account *acct = credential(cred, path, region, service);
+    if (!acct || t < 0 || expires < 1) {
+        snprintf(why, whyn, "presigned query malformed, or not this bucket's key");
         return -1;
     }
     if ((long long)time(NULL) > t + expires) {
         snprintf(why, whyn, "presigned URL expired");
         return -1;
     }
-    const struct sigv4_key k = {S3_TEST_ACCESS_KEY, S3_TEST_SECRET_KEY, region, service};
+    const struct sigv4_key k = {acct->access, acct->secret, region, service};
     struct buf url;
     buf_init(&url, 8192);
     struct err e;
@@ -224,10 +252,26 @@ struct fwd {
     struct curl_slist *headers;
 };
 
+/*
+ * s3rver knows only its built-in account (it checks that the key exists, not the signature,
+ * which this proxy already did): the second account's key id is forwarded as the first's.
+ */
+static const char *as_s3rver(const char *v, char *out, size_t n)
+{
+    const char *at = v ? strstr(v, S3_TEST_ACCESS_KEY_B) : NULL;
+    if (!at)
+        return v;
+    snprintf(out, n, "%.*s%s%s", (int)(at - v), v, S3_TEST_ACCESS_KEY,
+             at + strlen(S3_TEST_ACCESS_KEY_B));
+    return out;
+}
+
 static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *k, const char *v)
 {
     (void)kind;
     struct fwd *f = cls;
+    char swapped[4096];
+    v = as_s3rver(v, swapped, sizeof(swapped));
     buf_appendf(&f->query, "%s%s%s%s", f->query.len ? "&" : "?", k, v ? "=" : "", v ? v : "");
     return MHD_YES;
 }
@@ -242,7 +286,8 @@ static enum MHD_Result add_header(void *cls, enum MHD_ValueKind kind, const char
         if (strcasecmp(k, skip[i]) == 0)
             return MHD_YES;
     }
-    char line[4096];
+    char line[4096], swapped[4096];
+    v = as_s3rver(v, swapped, sizeof(swapped));
     snprintf(line, sizeof(line), "%s: %s", k, v ? v : "");
     f->headers = curl_slist_append(f->headers, line);
     return MHD_YES;
@@ -422,7 +467,8 @@ int s3_server_start(struct s3_server *s)
         if (devnull >= 0)
             dup2(devnull, 1);
         execlp("node", "node", script, "-d", s->dir, "-a", "127.0.0.1", "-p", port, "--silent",
-               "--configure-bucket", S3_TEST_BUCKET, (char *)NULL);
+               "--configure-bucket", S3_TEST_BUCKET, "--configure-bucket", S3_TEST_BUCKET_B,
+               (char *)NULL);
         _exit(127);
     }
     bool up = false;
@@ -449,6 +495,8 @@ int s3_server_start(struct s3_server *s)
     }
     snprintf(s->url, sizeof(s->url), "s3://%s?endpoint=http://127.0.0.1:%d&region=us-east-1",
              S3_TEST_BUCKET, s->port);
+    snprintf(s->url_b, sizeof(s->url_b), "s3://%s?endpoint=http://127.0.0.1:%d&region=eu-west-1",
+             S3_TEST_BUCKET_B, s->port);
     return 0;
 }
 
@@ -487,9 +535,14 @@ static int count_objects(const char *dir)
     return n;
 }
 
-int s3_server_object_count(const struct s3_server *s)
+int s3_server_bucket_count(const struct s3_server *s, const char *bucket)
 {
     char p[600];
-    snprintf(p, sizeof(p), "%s/%s", s->dir, S3_TEST_BUCKET);
+    snprintf(p, sizeof(p), "%s/%s", s->dir, bucket);
     return count_objects(p);
+}
+
+int s3_server_object_count(const struct s3_server *s)
+{
+    return s3_server_bucket_count(s, S3_TEST_BUCKET);
 }

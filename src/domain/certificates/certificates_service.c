@@ -366,14 +366,17 @@ int cert_generate(struct db_conn *c, const struct cert_env *env, int64_t tenant,
         if (!rc)
             rc = pdf_certificate_render(&doc, &pdf, e);
     }
+    struct storage *st = NULL;
     if (!rc)
-        rc = store_pdf(env->storage, tenant, &pdf, a, &file_key, sha_hex, e);
+        rc = storage_for_tenant(env->storages, c, tenant, a, &st, e);
+    if (!rc)
+        rc = store_pdf(st, tenant, &pdf, a, &file_key, sha_hex, e);
     if (!rc) {
         rc = finish(c, env, &ce, file_key, sha_hex, &pdf, url, now_ms, a, &moved, e);
         if (rc) {
             struct err e2;
             err_init(&e2);
-            storage_remove(env->storage, file_key, &e2);
+            storage_remove(st, file_key, &e2);
             if (rc == ERR_CONFLICT && !moved) {
                 err_init(e);
                 rc = 0;
@@ -433,8 +436,8 @@ int cert_verify(struct db_conn *c, const char *id, const char *sig, int64_t now_
     return 0;
 }
 
-int cert_sweep_erased(struct db_conn *c, struct storage *st, struct arena *a, size_t *removed,
-                      struct err *e)
+int cert_sweep_erased(struct db_conn *c, struct storage_tenants *ss, struct arena *a,
+                      size_t *removed, struct err *e)
 {
     *removed = 0;
     struct cert *rows;
@@ -443,7 +446,9 @@ int cert_sweep_erased(struct db_conn *c, struct storage *st, struct arena *a, si
     for (size_t i = 0; !rc && i < n; i++) {
         struct err e2;
         err_init(&e2);
-        if (storage_remove(st, rows[i].file_key, &e2)) {
+        struct storage *st = NULL;
+        if (storage_for_tenant(ss, c, rows[i].tenant_id, a, &st, &e2) ||
+            storage_remove(st, rows[i].file_key, &e2)) {
             log_warn("msg=\"cannot remove an erased certificate's pdf\" id=%s err=\"%s\"",
                      rows[i].id, e2.msg);
             continue;
@@ -477,7 +482,7 @@ static int sweep_job(struct job_ctx *ctx, struct err *e)
 {
     const struct cert_env *env = ctx->userdata;
     size_t removed = 0;
-    int rc = cert_sweep_erased(ctx->conn, env->storage, ctx->arena, &removed, e);
+    int rc = cert_sweep_erased(ctx->conn, env->storages, ctx->arena, &removed, e);
     if (removed)
         log_info("msg=\"erased owners' certificate pdfs removed\" count=%zu", removed);
     return rc;

@@ -20,10 +20,10 @@
 
 /* What generation needs from the process; borrowed, must outlive the workers. */
 struct cert_env {
-    struct storage *storage;
-    const unsigned char *server_key; /* SEC_BOX_KEY_LEN: seals the tenants' signing keys */
-    const char *public_url;          /* base of verification links: "https://shop.example" */
-    struct clock *clock;             /* NULL: the system clock */
+    struct storage_tenants *storages; /* each certificate's PDF goes to its tenant's storage */
+    const unsigned char *server_key;  /* SEC_BOX_KEY_LEN: seals the tenants' signing keys */
+    const char *public_url;           /* base of verification links: "https://shop.example" */
+    struct clock *clock;              /* NULL: the system clock */
 };
 
 /* Whether an order in status `status` counts as paid ("paid", and later "fulfilled"). */
@@ -80,8 +80,8 @@ int cert_verify(struct db_conn *c, const char *id, const char *sig, int64_t now_
  */
 #define CERT_SWEEP_BATCH 100
 #define CERT_JOB_SWEEP   "certificates.sweep"
-int cert_sweep_erased(struct db_conn *c, struct storage *st, struct arena *a, size_t *removed,
-                      struct err *e);
+int cert_sweep_erased(struct db_conn *c, struct storage_tenants *ss, struct arena *a,
+                      size_t *removed, struct err *e);
 
 /*
  * The generation job (slow lane), the sweep job, the order-paid hook "certificate", the email

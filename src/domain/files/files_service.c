@@ -326,8 +326,8 @@ int files_purge_objects(struct db_conn *c, struct storage *st, int64_t tenant, s
 
 /* ---------------------------------------------------------------- sweeping */
 
-int files_sweep_expired(struct db_conn *c, struct storage *st, int64_t now_ms, size_t *removed,
-                        struct err *e)
+int files_sweep_expired(struct db_conn *c, struct storage_tenants *ss, int64_t now_ms,
+                        size_t *removed, struct err *e)
 {
     struct arena a;
     arena_init(&a);
@@ -339,7 +339,9 @@ int files_sweep_expired(struct db_conn *c, struct storage *st, int64_t now_ms, s
     for (size_t i = 0; !rc && i < n; i++) {
         struct err re;
         err_init(&re);
-        if (storage_remove(st, rows[i].storage_key, &re)) {
+        struct storage *st = NULL;
+        if (storage_for_tenant(ss, c, rows[i].tenant_id, &a, &st, &re) ||
+            storage_remove(st, rows[i].storage_key, &re)) {
             log_warn("msg=\"expired upload's object not removed\" key=%s error=\"%s\"",
                      rows[i].storage_key, re.msg);
             continue;
@@ -361,9 +363,9 @@ static int sweep_job(struct job_ctx *ctx, struct err *e)
     return rc;
 }
 
-int files_jobs_register(struct job_registry *reg, struct storage *st, struct err *e)
+int files_jobs_register(struct job_registry *reg, struct storage_tenants *ss, struct err *e)
 {
-    return job_registry_add(reg, FILES_JOB_SWEEP, sweep_job, st, 0, e);
+    return job_registry_add(reg, FILES_JOB_SWEEP, sweep_job, ss, 0, e);
 }
 
 int files_jobs_schedule(struct sched *s, struct err *e)

@@ -100,14 +100,17 @@ int files_purge_objects(struct db_conn *c, struct storage *st, int64_t tenant, s
  */
 #define FILES_SWEEP_GRACE_S 3600
 #define FILES_SWEEP_BATCH   200
-int files_sweep_expired(struct db_conn *c, struct storage *st, int64_t now_ms, size_t *removed,
-                        struct err *e);
+int files_sweep_expired(struct db_conn *c, struct storage_tenants *ss, int64_t now_ms,
+                        size_t *removed, struct err *e);
 
-/* The sweep as a periodic job (files.sweep, every 10 minutes); `st` must outlive the workers. */
+/*
+ * The sweep as a periodic job (files.sweep, every 10 minutes); each file's object is removed
+ * from its tenant's storage; `ss` must outlive the workers.
+ */
 #define FILES_JOB_SWEEP "files.sweep"
 struct job_registry;
 struct sched;
-int files_jobs_register(struct job_registry *reg, struct storage *st, struct err *e);
+int files_jobs_register(struct job_registry *reg, struct storage_tenants *ss, struct err *e);
 int files_jobs_schedule(struct sched *s, struct err *e);
 
 #endif

@@ -170,7 +170,8 @@ struct fixture {
     struct db *db;
     struct db_conn *c;
     struct arena a;
-    struct storage *st;
+    struct storage_tenants *ss;
+    struct storage *st; /* the server's, which both tenants use (borrowed from ss) */
     struct job_registry *reg;
     struct cert_env env;
     char dir[256];
@@ -218,8 +219,9 @@ static int setup(void **state)
     char url[300];
     snprintf(url, sizeof(url), "file://%s", f->dir);
     struct storage_config sc = {.url = url};
-    OK(storage_open(&sc, &f->st, e));
-    f->env = (struct cert_env){f->st, server_key, "https://shop.example.test", NULL};
+    OK(storage_tenants_new(&sc, server_key, 0, &f->ss, e));
+    f->st = storage_tenants_server(f->ss);
+    f->env = (struct cert_env){f->ss, server_key, "https://shop.example.test", NULL};
     order_hooks_reset();
     f->reg = job_registry_new();
     OK(certificates_jobs_register(f->reg, &f->env, e));
@@ -235,7 +237,7 @@ static int teardown(void **state)
     snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
     if (system(cmd) != 0)
         fprintf(stderr, "cannot remove %s\n", f->dir);
-    storage_free(f->st);
+    storage_tenants_free(f->ss);
     job_registry_free(f->reg);
     order_hooks_reset();
     arena_release(&f->a);
@@ -471,12 +473,12 @@ static void erased_owner(void **state)
     /* the stored PDF still names them: the sweep removes it, its files row and file_key */
     assert_int_equal(objects_in(f->dir), 1);
     size_t removed = 0;
-    OK(cert_sweep_erased(f->c, f->st, &f->a, &removed, e));
+    OK(cert_sweep_erased(f->c, f->ss, &f->a, &removed, e));
     assert_int_equal(removed, 1);
     assert_int_equal(objects_in(f->dir), 0);
     assert_int_equal(count(f, "SELECT count(*) FROM files"), 0);
     assert_int_equal(count(f, "SELECT count(*) FROM certificates WHERE file_key IS NULL"), 1);
-    OK(cert_sweep_erased(f->c, f->st, &f->a, &removed, e));
+    OK(cert_sweep_erased(f->c, f->ss, &f->a, &removed, e));
     assert_int_equal(removed, 0);
 }
 

@@ -165,7 +165,8 @@ struct fixture {
     struct db *db;
     struct db_conn *c;
     struct arena a;
-    struct storage *st;
+    struct storage_tenants *ss;
+    struct storage *st; /* the server's, which both tenants use (borrowed from ss) */
     char dir[256];
     int64_t t1, t2;
 };
@@ -188,7 +189,8 @@ static int setup(void **state)
     char url[300];
     snprintf(url, sizeof(url), "file://%s", f->dir);
     struct storage_config sc = {.url = url};
-    OK(storage_open(&sc, &f->st, e));
+    OK(storage_tenants_new(&sc, link_key, 0, &f->ss, e));
+    f->st = storage_tenants_server(f->ss);
     return 0;
 }
 
@@ -239,7 +241,7 @@ static int count_files(const char *dir)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    storage_free(f->st);
+    storage_tenants_free(f->ss);
     rm_tree(f->dir);
     arena_release(&f->a);
     db_conn_release(f->c);
@@ -406,9 +408,9 @@ static void sweep_expired_uploads(void **state)
 
     size_t removed = 0;
     /* within the grace nothing goes */
-    OK(files_sweep_expired(f->c, f->st, later - 2, &removed, e));
+    OK(files_sweep_expired(f->c, f->ss, later - 2, &removed, e));
     assert_int_equal(removed, 0);
-    OK(files_sweep_expired(f->c, f->st, later, &removed, e));
+    OK(files_sweep_expired(f->c, f->ss, later, &removed, e));
     assert_int_equal(removed, 2);
     assert_int_equal(count_files(f->dir), 1); /* the ready file's object stays */
     struct files_file got;
@@ -416,7 +418,7 @@ static void sweep_expired_uploads(void **state)
     FAILS(ERR_NOT_FOUND, files_get(f->c, &bob, old2.file.id, &f->a, &got, e));
     OK(files_get(f->c, &alice, fresh.file.id, &f->a, &got, e));
     OK(files_get(f->c, &alice, ready, &f->a, &got, e));
-    OK(files_sweep_expired(f->c, f->st, later, &removed, e));
+    OK(files_sweep_expired(f->c, f->ss, later, &removed, e));
     assert_int_equal(removed, 0);
 }
 
