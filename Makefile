@@ -108,6 +108,13 @@ $(BUILD)/bench/%: bench/%.c $(LIB)
 	@echo "  BENCH   $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
+# The end-to-end bench drives the real server with the tests' fakes and SMTP sink.
+E2E_SUPPORT := $(addprefix $(BUILD)/tests/support/,harness.o fake_http.o fake_stripe.o smtp_sink.o)
+$(BUILD)/bench/bench_cert_e2e: bench/bench_cert_e2e.c $(LIB) $(E2E_SUPPORT)
+	@mkdir -p $(@D)
+	@echo "  BENCH   $@"
+	@$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(E2E_SUPPORT) $(LIB) $(LDLIBS)
+
 # The pkg-config packages the server links, for scripts that build outside this Makefile.
 print-pkgs:
 	@echo $(PKGS)

@@ -6,7 +6,9 @@
 # ICESHOP_SQLITE_SYNC=full (bench/bench_sqlite_sync.c), and the commerce bulk import
 # (bench/bench_import.c: NDJSON order lines per second, SQLite and PostgreSQL), and the customer
 # profile batch against the seed's per-customer way (bench/bench_profiles.c), and certificate
-# rendering (bench/bench_certificates.c: signed PDFs per second on one thread, and their size).
+# rendering (bench/bench_certificates.c: signed PDFs per second on one thread, and their size),
+# and a paid order's certificate end to end (bench/bench_cert_e2e.c: Stripe webhook in, the
+# certificate email with its PDF out, median and p95).
 # Durable demand signals over HTTP (POST /api/buyers/signal through group commit, SQLite and
 # PostgreSQL) against the bare server of the same run.
 # Prints figures with the machine they were taken on; never fails on a threshold.
@@ -370,5 +372,17 @@ if [ "$pg_ok" = 1 ]; then
         "$(scripts/pg.sh createdb "$pgdir" "$pgport" bench_profiles)" "$((pcust / 4))" \
         "$((porders / 4))" 500 | sed 's/^/  /' || echo "  bench_profiles pg failed"
 fi
+echo
+echo "== Payment webhook -> certificate email (bench/bench_cert_e2e.c: the release server, a fake Stripe, aiosmtpd)"
+make -s --no-print-directory FLAVOR=release build/release/bench/bench_cert_e2e
+e2e=$PWD/build/release/bench/bench_cert_e2e
+ncert=${BENCH_CERT_E2E:-20}
+ICESHOP_BIN=$bin TEST_TMPDIR=$tmp TEST_BACKEND=sqlite "$e2e" "$ncert" 2>>"$tmp/cert_e2e.log" |
+    sed 's/^/  /' || echo "  bench_cert_e2e failed (see $tmp/cert_e2e.log)"
+if [ "$pg_ok" = 1 ]; then
+    ICESHOP_BIN=$bin TEST_TMPDIR=$tmp TEST_BACKEND=pg TEST_PG_DSN=$dsn "$e2e" "$ncert" \
+        2>>"$tmp/cert_e2e.log" | sed 's/^/  /' || echo "  bench_cert_e2e pg failed"
+fi
+echo "  one order at a time: webhook posted -> the email with the PDF in the sink; aim: < 30 s"
 echo
 echo "raw wrk output and logs: $tmp"
