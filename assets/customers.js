@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The dashboard's Customers tab: the RFM segment grid with counts (GET /api/intel/segments), a
-// paged customer list (GET /api/customers, filtered on the page by e-mail or id) and a customer's
+// paged customer list (GET /api/customers, searched on the server by e-mail, name, phone or id) and a customer's
 // page: the seed's decision-trace view (GET /api/campaigns/decision-trace/{id}: budget gauge,
 // loyalty progress, category chart, replenishment list, variety badge, climate card), RFM and
 // predictions (GET /api/profiles/{id}) and the customer's campaigns from the planner's decision
@@ -36,7 +36,7 @@ addStrings({
     'cust.recency': 'Yenilik (R) →',
     'cust.frequency': 'Sıklık (F) ↑',
     'cust.list': 'Müşteriler',
-    'cust.search': 'E-posta veya kimlikle ara',
+    'cust.search': 'E-posta, ad, telefon veya kimlikle ara',
     'cust.open_id': 'Kimlikle aç',
     'cust.col_id': 'Kimlik',
     'cust.col_email': 'E-posta',
@@ -102,7 +102,7 @@ addStrings({
     'cust.recency': 'Recency (R) →',
     'cust.frequency': 'Frequency (F) ↑',
     'cust.list': 'Customers',
-    'cust.search': 'Search by e-mail or id',
+    'cust.search': 'Search by e-mail, name, phone or id',
     'cust.open_id': 'Open by id',
     'cust.col_id': 'Id',
     'cust.col_email': 'E-mail',
@@ -220,7 +220,9 @@ function renderSegments() {
 /* ======================== the list ======================== */
 
 async function loadList(after) {
-  const q = after ? `&after=${encodeURIComponent(after)}` : '';
+  // the search box asks the server (GET /api/customers?q=), so it finds customers on any page
+  const term = $('#cust-search').value.trim();
+  const q = (after ? `&after=${encodeURIComponent(after)}` : '') + (term ? `&q=${encodeURIComponent(term)}` : '');
   const res = await C.api(`/api/customers?limit=${PAGE}${q}`);
   C.after = after || null;
   C.rows = res.customers || [];
@@ -229,9 +231,7 @@ async function loadList(after) {
 }
 
 function renderList() {
-  const q = $('#cust-search').value.trim().toLowerCase();
-  const rows = C.rows.filter((c) => !q || (c.email || '').toLowerCase().includes(q) || c.id.toLowerCase().includes(q)
-    || (c.external_id || '').toLowerCase().includes(q));
+  const rows = C.rows;
   const trs = rows.map((c) => el('tr', { 'data-customer-id': c.id },
     el('td', {}, el('a', { href: `#customers/${encodeURIComponent(c.id)}` }, c.id)),
     el('td', {}, c.email || '—'),
@@ -453,7 +453,14 @@ export function customersRerender() {
 
 export function customersSetup(authed) {
   C.api = authed;
-  $('#cust-search').addEventListener('input', () => renderList());
+  let searchTimer = null;
+  $('#cust-search').addEventListener('input', () => {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(() => {
+      C.history = [];
+      loadList(null).catch((err) => { $('#cust-status').textContent = err.message; });
+    }, 250);
+  });
   $('#cust-next').addEventListener('click', () => {
     if (!C.next) return;
     C.history.push(C.after);

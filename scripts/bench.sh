@@ -271,6 +271,19 @@ echo "== Scan inputs: database every call vs the live index (bench/bench_scan.c,
 make -s --no-print-directory FLAVOR=release build/release/bench/bench_scan
 "$PWD/build/release/bench/bench_scan" "sqlite://$tmp/scan.db" "${BENCH_SCAN_SELLERS:-2000}" \
     "${BENCH_SCAN_BUYERS:-20000}" "${BENCH_SCAN_RUNS:-9}" || echo "  bench_scan failed"
+# the same scan over HTTP: the server on that database, POST /api/campaigns/scan with curl, one
+# request at a time (compare with the engine alone above, same run)
+start_iceshop "sqlite://$tmp/scan.db" "$tmp/iceshop-scan.log"
+scan_url="http://127.0.0.1:$port/api/campaigns/scan"
+for q in "" "?limit=50"; do
+    scan_bytes=$(curl -fsS -X POST -H "Authorization: Bearer $admin_key" "$scan_url$q" | wc -c)
+    scan_ms=$(for i in $(seq "${BENCH_SCAN_RUNS:-9}"); do
+        curl -fsS -o /dev/null -w '%{time_total}\n' -X POST \
+            -H "Authorization: Bearer $admin_key" "$scan_url$q"
+    done | sort -n | awk '{t[NR] = $1} END {printf "%.2f", t[int((NR + 1) / 2)] * 1000}')
+    echo "  over HTTP${q:+ ($q)}: median ${scan_ms} ms for $scan_bytes bytes (aim <= 10 ms)"
+done
+stop_last
 echo
 echo "== Certificates (bench/bench_certificates.c: sign + draw the PDF in memory, one thread)"
 make -s --no-print-directory FLAVOR=release build/release/bench/bench_certificates

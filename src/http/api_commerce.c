@@ -342,7 +342,13 @@ int h_customers_list(struct http_req *r, struct err *e)
     int rc = page_of(r, &p, e);
     if (!rc)
         rc = http_req_db(r, &c, e);
-    if (!rc)
+    /* ?q= finds customers by a piece of their email, name, phone or ids */
+    const char *q = http_req_query(r, "q");
+    if (!rc && q && (!*q || strlen(q) > 100))
+        rc = err_set_field(e, ERR_INVALID, "q", "q must be 1..100 characters");
+    if (!rc && q)
+        rc = commerce_store_customer_search(c, r->who.tenant_id, q, &p, &r->arena, &rows, &n, e);
+    else if (!rc)
         rc = commerce_store_customer_list(c, r->who.tenant_id, &p, &r->arena, &rows, &n, e);
     if (rc)
         return rc;

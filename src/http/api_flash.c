@@ -678,14 +678,6 @@ int h_sellers_list(struct http_req *r, struct err *e)
 
 /* ======================== campaigns ======================== */
 
-static json_t *components_json(const double *c)
-{
-    json_t *o = json_object();
-    for (int i = 0; i < FLASH_N_COMPONENTS; i++)
-        json_object_set_new(o, flash_component_names[i], json_real(c[i]));
-    return o;
-}
-
 /* Public ids from an optional array at `path` (NULL when absent), into the arena. */
 static int get_id_list(struct http_req *r, const char *path, size_t max, const char *const **ids,
                        size_t *n, struct err *e)
@@ -762,26 +754,51 @@ int h_campaigns_scan(struct http_req *r, struct err *e)
                                 &r->arena, &res, e);
     if (rc)
         return rc;
-    json_t *arr = json_array();
+    /*
+     * Written straight into a buffer, like the window lists: a city's scan is thousands of rows
+     * and building them as a jansson tree cost many times the scan itself. Scores, components
+     * and distances carry 6 decimals.
+     */
     int eligible = 0;
-    for (size_t i = 0; i < res.n_scores; i++) {
+    for (size_t i = 0; i < res.n_scores; i++)
+        eligible += res.scores[i].eligible;
+    struct buf b;
+    buf_init(&b, BUF_MAX_RESPONSE);
+    int brc = buf_appends(&b, "{\"threshold\":");
+    brc |= json_buf_fixed(&b, res.cfg.threshold, 6);
+    brc |= buf_appendf(&b,
+                       ",\"sellers\":%zu,\"active_demand\":%zu,\"eligible\":%d,"
+                       "\"opportunity_count\":%d,\"scores\":[",
+                       res.n_sellers, res.n_demand, eligible, eligible);
+    int64_t written = 0;
+    for (size_t i = 0; i < res.n_scores && !brc; i++) {
         const struct flash_score *s = &res.scores[i];
         const struct flash_seller *sl = &res.sellers[s->seller_idx];
-        eligible += s->eligible;
-        if ((int64_t)json_array_size(arr) >= limit || s->total < min_score)
+        if (written >= limit || s->total < min_score)
             continue;
-        json_array_append_new(
-            arr, json_pack("{s:s, s:s, s:s, s:f, s:b, s:o, s:i, s:i, s:f, s:i}", "seller_id",
-                           sl->id, "name", sl->name, "category", sl->category, "score", s->total,
-                           "eligible", s->eligible, "components", components_json(s->components),
-                           "nearby", s->nearby, "matching", s->matching, "mean_distance_m",
-                           s->mean_distance_m, "precommits", s->precommits));
+        brc |= buf_appends(&b, written++ ? ",{\"seller_id\":" : "{\"seller_id\":");
+        brc |= json_buf_string(&b, sl->id);
+        brc |= buf_appends(&b, ",\"name\":");
+        brc |= json_buf_string(&b, sl->name);
+        brc |= buf_appends(&b, ",\"category\":");
+        brc |= json_buf_string(&b, sl->category);
+        brc |= buf_appends(&b, ",\"score\":");
+        brc |= json_buf_fixed(&b, s->total, 6);
+        brc |= buf_appends(&b, s->eligible ? ",\"eligible\":true,\"components\":{"
+                                           : ",\"eligible\":false,\"components\":{");
+        for (int k = 0; k < FLASH_N_COMPONENTS; k++) {
+            brc |= buf_appends(&b, k ? ",\"" : "\"");
+            brc |= buf_appends(&b, flash_component_names[k]);
+            brc |= buf_appends(&b, "\":");
+            brc |= json_buf_fixed(&b, s->components[k], 6);
+        }
+        brc |= buf_appendf(&b, "},\"nearby\":%d,\"matching\":%d,\"mean_distance_m\":", s->nearby,
+                           s->matching);
+        brc |= json_buf_fixed(&b, s->mean_distance_m, 6);
+        brc |= buf_appendf(&b, ",\"precommits\":%d}", s->precommits);
     }
-    return http_reply_json(r, 200,
-                           json_pack("{s:f, s:I, s:I, s:i, s:i, s:o}", "threshold",
-                                     res.cfg.threshold, "sellers", (json_int_t)res.n_sellers,
-                                     "active_demand", (json_int_t)res.n_demand, "eligible",
-                                     eligible, "opportunity_count", eligible, "scores", arr));
+    brc |= buf_appends(&b, "]}");
+    return reply_buf(r, 200, &b, brc, e);
 }
 
 int h_campaigns_generate(struct http_req *r, struct err *e)

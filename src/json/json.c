@@ -4,6 +4,8 @@
 #include "core/xalloc.h"
 
 #include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -281,6 +283,38 @@ int json_buf_string(struct buf *b, const char *s)
     if (!rc)
         rc = buf_append(b, run, (size_t)(s - run));
     return rc ? rc : buf_append(b, "\"", 1);
+}
+
+int json_buf_fixed(struct buf *b, double x, int decimals)
+{
+    if (!isfinite(x))
+        return buf_append(b, "null", 4);
+    if (decimals < 1)
+        decimals = 1;
+    if (decimals > 9)
+        decimals = 9;
+    if (fabs(x) >= 1e9)
+        return buf_appendf(b, "%.*f", decimals, x);
+    uint64_t scale = 1;
+    for (int i = 0; i < decimals; i++)
+        scale *= 10;
+    uint64_t v = (uint64_t)llround(fabs(x) * (double)scale);
+    char out[32];
+    size_t n = sizeof(out);
+    for (int i = 0; i < decimals; i++, v /= 10)
+        out[--n] = (char)('0' + v % 10);
+    out[--n] = '.';
+    bool zero = true;
+    for (size_t k = n; k < sizeof(out); k++)
+        zero = zero && (out[k] == '0' || out[k] == '.');
+    do {
+        out[--n] = (char)('0' + v % 10);
+        zero = zero && v % 10 == 0;
+        v /= 10;
+    } while (v);
+    if (x < 0 && !zero)
+        out[--n] = '-';
+    return buf_append(b, out + n, sizeof(out) - n);
 }
 
 char *json_dump_compact(const json_t *v)

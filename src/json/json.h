@@ -65,6 +65,14 @@ int json_reject_unknown(json_t *root, const char *path, const char *const *allow
  */
 int json_buf_string(struct buf *b, const char *s);
 
+/*
+ * Append `x` as a JSON number with exactly `decimals` (1..9) digits after the point, so it reads
+ * back as a real ("1.000000", "-0.250000", "0.000000" for -0.0000001); null when x is not finite.
+ * Rounds half away from zero. Integer arithmetic below 1e9 (the hot case: scores, distances),
+ * printf above. Returns 0 or ERR_TOO_LARGE from the buffer.
+ */
+int json_buf_fixed(struct buf *b, double x, int decimals);
+
 /* Serialise compactly, reals rounded to 12 significant digits; caller frees with free(). */
 char *json_dump_compact(const json_t *v);
 

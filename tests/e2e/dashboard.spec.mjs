@@ -515,8 +515,16 @@ await step('customers: the RFM grid with counts, a customer\'s decision trace in
     check(shown === String(x.customers), `segment ${x.segment} shows ${shown}, not ${x.customers}`);
   }
   check(/Champions/.test(await admin.locator('#cust-segments').textContent()), 'the grid is not in English');
-  // one customer of the first page, one with an overdue staple when there is one
+  // the search asks the server: a customer far past the first page is found by a piece of its email
   await admin.locator('#cust-table tbody tr[data-customer-id]').first().waitFor();
+  const far = (await apiCall('GET', '/api/customers?limit=500')).customers.filter((c) => c.email).pop();
+  check(far, 'the seeded shop has no customer with an email');
+  await admin.locator('#cust-search').fill(far.email.toUpperCase());
+  await waitFor(async () => (await admin.locator(`#cust-table tr[data-customer-id="${far.id}"]`).count()) === 1,
+    `searching finds ${far.id}`);
+  await admin.locator('#cust-search').fill('');
+  await waitFor(async () => (await admin.locator('#cust-table tbody tr[data-customer-id]').count()) > 1, 'the list again');
+  // one customer of the first page, one with an overdue staple when there is one
   const page = await apiCall('GET', '/api/customers?limit=25');
   let id = page.customers[0].id, trace = null;
   for (const c of page.customers) {

@@ -322,11 +322,25 @@ static void test_resources(void **state)
     snprintf(path, sizeof(path), "/api/carts?customer_id=%s", cust[0]);
     assert_int_equal(page_all(ADMIN, path, "carts", 10, &pages), 0);
     fails("GET", "/api/orders?customer_id=cus_none", NULL, 404, "customer_id");
+    /* search beyond a page: by a piece of the email (any case), the name, the public id */
+    assert_int_equal(page_all(ADMIN, "/api/customers?q=C1%40EXAMPLE", "customers", 10, &pages), 1);
+    j = call("GET", "/api/customers?q=c2@example.com", NULL, 200);
+    assert_string_equal(str(json_array_get(json_object_get(j, "customers"), 0), "id"), cust[2]);
+    json_decref(j);
+    assert_int_equal(page_all(ADMIN, "/api/customers?q=%C3%BC%C5%9Fteri", "customers", 2, &pages),
+                     3); /* "üşteri": every name, paged */
+    snprintf(path, sizeof(path), "/api/customers?q=%s", cust[0] + 4);
+    assert_int_equal(page_all(ADMIN, path, "customers", 10, &pages), 1);
+    /* % and _ are plain characters, not wildcards */
+    assert_int_equal(page_all(ADMIN, "/api/customers?q=%25", "customers", 10, &pages), 0);
+    assert_int_equal(page_all(ADMIN, "/api/customers?q=c_%40", "customers", 10, &pages), 0);
+    fails("GET", "/api/customers?q=", NULL, 400, "q");
     fails("GET", "/api/customers?limit=0", NULL, 400, "limit");
     fails("GET", "/api/customers?after=x", NULL, 400, "after");
 
     /* roles: a viewer reads, never writes */
     assert_int_equal(page_all(viewer_key, "/api/customers", "customers", 50, &pages), 3);
+    assert_int_equal(page_all(viewer_key, "/api/customers?q=example", "customers", 50, &pages), 3);
     json_decref(call_as(viewer_key, "POST", "/api/categories", "{\"name\":\"x\"}", 403));
 
     /* another tenant sees none of it */
@@ -340,10 +354,13 @@ static void test_resources(void **state)
     snprintf(path, sizeof(path), "/api/cities/%s/climate", city);
     climate_body(body, sizeof(body), 12, NULL);
     json_decref(call_as(other_key, "PUT", path, body, 404));
-    static const char *const lists[][2] = {
-        {"/api/cities", "cities"},         {"/api/customers", "customers"},
-        {"/api/categories", "categories"}, {"/api/products", "products"},
-        {"/api/orders", "orders"},         {"/api/carts", "carts"}};
+    static const char *const lists[][2] = {{"/api/cities", "cities"},
+                                           {"/api/customers", "customers"},
+                                           {"/api/categories", "categories"},
+                                           {"/api/products", "products"},
+                                           {"/api/orders", "orders"},
+                                           {"/api/carts", "carts"},
+                                           {"/api/customers?q=example", "customers"}};
     for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
         assert_int_equal(page_all(other_key, lists[i][0], lists[i][1], 50, &pages), 0);
     snprintf(body, sizeof(body),

@@ -361,6 +361,42 @@ int commerce_store_customer_list(struct db_conn *c, int64_t tenant, const struct
                      tenant, -1, p, read_customer, sizeof(**rows), a, (void **)rows, n, e);
 }
 
+int commerce_store_customer_search(struct db_conn *c, int64_t tenant, const char *q,
+                                   const struct page *p, struct arena *a,
+                                   struct commerce_customer **rows, size_t *n, struct err *e)
+{
+    /* the text as a LIKE pattern: its own %, _ and \ escaped, lower case for ASCII */
+    size_t len = strlen(q);
+    char *pat = arena_alloc(a, 2 * len + 3);
+    size_t k = 0;
+    pat[k++] = '%';
+    for (size_t i = 0; i < len; i++) {
+        char ch = q[i];
+        if (ch == '%' || ch == '_' || ch == '\\')
+            pat[k++] = '\\';
+        pat[k++] = ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
+    }
+    pat[k++] = '%';
+    pat[k] = '\0';
+    struct db_stmt *s;
+    int rc =
+        db_prepare(c, &s,
+                   "SELECT " CUSTOMER_COLS "WHERE cu.tenant_id = ? AND cu.customer_id > ? AND ("
+                   "lower(cu.email) LIKE ? ESCAPE '\\' OR lower(cu.name) LIKE ? ESCAPE '\\' "
+                   "OR cu.phone LIKE ? ESCAPE '\\' OR lower(cu.external_id) LIKE ? ESCAPE '\\' "
+                   "OR lower(cu.public_id) LIKE ? ESCAPE '\\') "
+                   "ORDER BY cu.customer_id LIMIT ?",
+                   e);
+    if (rc)
+        return rc;
+    db_bind_i64(s, 1, tenant);
+    db_bind_i64(s, 2, p->after);
+    for (int i = 3; i <= 7; i++)
+        db_bind_text(s, i, pat);
+    db_bind_i64(s, 8, db_page_limit(p->limit, COMMERCE_LIST_DEFAULT, COMMERCE_LIST_MAX));
+    return db_list(s, read_customer, sizeof(**rows), a, (void **)rows, n, e);
+}
+
 /* ======================== categories ======================== */
 
 #define CATEGORY_COLS "category_id, public_id, source, external_id, name, created_at"

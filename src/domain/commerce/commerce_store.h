@@ -52,6 +52,14 @@ int commerce_store_customer_get(struct db_conn *c, int64_t tenant, const char *i
 int commerce_store_customer_list(struct db_conn *c, int64_t tenant, const struct page *p,
                                  struct arena *a, struct commerce_customer **rows, size_t *n,
                                  struct err *e);
+/*
+ * Customers whose email, name, phone, external id or public id contains `q` (case-insensitive
+ * for ASCII letters; % and _ are plain characters), paged as commerce_store_customer_list.
+ * Every row of the tenant is read (no index serves a substring): fine at a shop's size.
+ */
+int commerce_store_customer_search(struct db_conn *c, int64_t tenant, const char *q,
+                                   const struct page *p, struct arena *a,
+                                   struct commerce_customer **rows, size_t *n, struct err *e);
 
 int commerce_store_category_create(struct db_conn *c, int64_t tenant, struct commerce_category *cat,
                                    int64_t now_ms, struct arena *a, struct err *e);

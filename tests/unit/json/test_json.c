@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -496,12 +497,55 @@ static void test_reject_unknown(void **state)
     arena_release(&a);
 }
 
+/* ======================== fixed-point numbers ======================== */
+
+static void test_buf_fixed(void **state)
+{
+    (void)state;
+    struct {
+        double x;
+        int decimals;
+        const char *want;
+    } cases[] = {
+        {1.0, 6, "1.000000"},
+        {0.0, 6, "0.000000"},
+        {-0.0000001, 6, "0.000000"}, /* rounds to zero: no sign */
+        {-0.25, 6, "-0.250000"},
+        {0.1234567, 6, "0.123457"},
+        {123456.5, 1, "123456.5"},
+        {999999999.9999, 3, "1000000000.000"}, /* rounds up across the integer part */
+        {2.5e12, 2, "2500000000000.00"},       /* printf above 1e9 */
+        {0.5, 0, "0.5"},                       /* decimals below 1 are 1 */
+        {0.123456789012, 12, "0.123456789"},   /* above 9 are 9 */
+        {NAN, 6, "null"},
+        {INFINITY, 6, "null"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct buf b;
+        buf_init(&b, 1024);
+        assert_int_equal(json_buf_fixed(&b, cases[i].x, cases[i].decimals), 0);
+        assert_int_equal(buf_append(&b, "", 1), 0);
+        if (strcmp(b.data, cases[i].want) != 0)
+            fail_msg("case %zu: %s, want %s", i, b.data, cases[i].want);
+        /* it reads back as a real, the same value to the decimals written */
+        if (isfinite(cases[i].x) && cases[i].decimals >= 1 && cases[i].decimals <= 9) {
+            json_t *v = json_loads(b.data, JSON_DECODE_ANY, NULL);
+            assert_true(json_is_real(v));
+            assert_true(fabs(json_real_value(v) - cases[i].x) <=
+                        0.5 * pow(10, -cases[i].decimals) + 1e-9 * fabs(cases[i].x));
+            json_decref(v);
+        }
+        buf_release(&b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse),   cmocka_unit_test(test_depth),
-        cmocka_unit_test(test_getters), cmocka_unit_test(test_getter_values),
-        cmocka_unit_test(test_enum),    cmocka_unit_test(test_reject_unknown),
+        cmocka_unit_test(test_parse),          cmocka_unit_test(test_buf_fixed),
+        cmocka_unit_test(test_depth),          cmocka_unit_test(test_getters),
+        cmocka_unit_test(test_getter_values),  cmocka_unit_test(test_enum),
+        cmocka_unit_test(test_reject_unknown),
     };
     return cmocka_run_group_tests_name("json", tests, NULL, NULL);
 }
