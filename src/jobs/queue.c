@@ -10,6 +10,7 @@
 #include "core/buf.h"
 #include "core/str.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const state_names[JOB_STATE_COUNT] = {"pending", "running", "done", "dead"};
@@ -143,6 +144,135 @@ int jobs_enqueue(struct db_conn *c, const struct job_spec *spec, int64_t now_ms,
     if (deduped_out)
         *deduped_out = deduped;
     return 0;
+}
+
+/*
+ * INSERT of `rows` keyless jobs, 7 parameters a row. The ids come back in RETURNING order,
+ * which PostgreSQL and SQLite do not promise to be the VALUES order; they are sorted instead:
+ * one statement draws its ids from the identity (rowid) in row order, so ascending ids follow
+ * the VALUES rows.
+ */
+static char *insert_many_sql(int rows)
+{
+    struct buf b;
+    buf_init(&b, 64 * 1024);
+    int rc = buf_appends(&b, "INSERT INTO jobs (tenant_id, name, payload, state, unique_key, "
+                             "attempts, max_attempts, run_at, created_at, updated_at) VALUES ");
+    for (int i = 0; i < rows; i++)
+        rc |= buf_appends(&b, i ? ", (?, ?, ?, 'pending', NULL, 0, ?, ?, ?, ?)"
+                                : "(?, ?, ?, 'pending', NULL, 0, ?, ?, ?, ?)");
+    rc |= buf_appends(&b, " RETURNING id");
+    if (rc)
+        return NULL;
+    return buf_detach(&b, NULL);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Insert the keyless specs[idx[0..k)] (k a power of two ≤ JOBS_ENQUEUE_CHUNK) in one statement. */
+static int insert_keyless(struct db_conn *c, const struct job_spec *specs, const size_t *idx, int k,
+                          int64_t now_ms, int64_t *ids_out, struct err *e)
+{
+    char *sql = insert_many_sql(k);
+    if (!sql)
+        return err_set(e, ERR_INTERNAL, "job insert statement too long");
+    struct db_stmt *s;
+    int rc = db_prepare(c, &s, sql, e);
+    free(sql);
+    if (rc)
+        return rc;
+    for (int i = 0; i < k; i++) {
+        const struct job_spec *sp = &specs[idx[i]];
+        int p = 1 + 7 * i;
+        if (sp->tenant_id)
+            db_bind_i64(s, p, sp->tenant_id);
+        else
+            db_bind_null(s, p);
+        db_bind_text(s, p + 1, sp->name);
+        db_bind_text(s, p + 2, sp->payload_json ? sp->payload_json : "{}");
+        db_bind_i64(s, p + 3, sp->max_attempts ? sp->max_attempts : JOB_DEFAULT_MAX_ATTEMPTS);
+        db_bind_time(s, p + 4, sp->run_at_ms ? sp->run_at_ms : now_ms);
+        db_bind_time(s, p + 5, now_ms);
+        db_bind_time(s, p + 6, now_ms);
+    }
+    int64_t got[JOBS_ENQUEUE_CHUNK];
+    int n = 0;
+    int st;
+    while ((st = db_step(s, e)) == DB_ROW) {
+        if (n < k)
+            got[n] = db_col_i64(s, 0);
+        n++;
+    }
+    db_stmt_done(s);
+    if (st == DB_ERROR)
+        return e->code;
+    if (n != k)
+        return err_set(e, ERR_DB, "job insert returned %d ids for %d jobs", n, k);
+    qsort(got, (size_t)k, sizeof(got[0]), cmp_i64);
+    for (int i = 0; ids_out && i < k; i++)
+        ids_out[idx[i]] = got[i];
+    return 0;
+}
+
+static int enqueue_many_in_tx(struct db_conn *c, const struct job_spec *specs, size_t n,
+                              int64_t now_ms, int64_t *ids_out, bool *added, struct err *e)
+{
+    size_t idx[JOBS_ENQUEUE_CHUNK];
+    int k = 0;
+    for (size_t i = 0; i <= n; i++) {
+        bool keyed = i < n && specs[i].unique_key;
+        if (keyed) {
+            int64_t id = 0;
+            bool deduped = false;
+            int rc = enqueue_in_tx(c, &specs[i], now_ms, &id, &deduped, e);
+            if (rc)
+                return rc;
+            *added = *added || !deduped;
+            if (ids_out)
+                ids_out[i] = id;
+            continue;
+        }
+        if (i < n)
+            idx[k++] = i;
+        /* Flush a full chunk, and at the end the rest in power-of-two pieces (few shapes). */
+        while (k == JOBS_ENQUEUE_CHUNK || (i == n && k > 0)) {
+            int piece = JOBS_ENQUEUE_CHUNK;
+            while (piece > k)
+                piece /= 2;
+            int rc = insert_keyless(c, specs, idx, piece, now_ms, ids_out, e);
+            if (rc)
+                return rc;
+            *added = true;
+            memmove(idx, idx + piece, (size_t)(k - piece) * sizeof(idx[0]));
+            k -= piece;
+        }
+    }
+    return 0;
+}
+
+int jobs_enqueue_many(struct db_conn *c, const struct job_spec *specs, size_t n, int64_t now_ms,
+                      int64_t *ids_out, struct err *e)
+{
+    for (size_t i = 0; i < n; i++) {
+        int rc = validate_spec(&specs[i], e);
+        if (rc)
+            return rc;
+    }
+    if (n == 0)
+        return 0;
+    bool own;
+    int rc = db_begin_own(c, &own, e);
+    if (rc)
+        return rc;
+    bool added = false;
+    rc = enqueue_many_in_tx(c, specs, n, now_ms, ids_out, &added, e);
+    if (!rc && added)
+        db_on_commit(c, job_workers_wake_db, db_conn_db(c));
+    return db_end_own(c, own, rc, e);
 }
 
 int jobs_set_progress(struct db_conn *c, int64_t id, int64_t done, int64_t total, struct err *e)

@@ -57,6 +57,18 @@ struct job_spec {
 int jobs_enqueue(struct db_conn *c, const struct job_spec *spec, int64_t now_ms, int64_t *id_out,
                  bool *deduped_out, struct err *e);
 
+/*
+ * Add n jobs at once, as jobs_enqueue() would one after the other, in one transaction (the
+ * caller's when one is open on `c`, else its own): either all are added or none. Jobs without a
+ * unique key go in by one multi-row INSERT per JOBS_ENQUEUE_CHUNK, so a burst costs a few round
+ * trips on PostgreSQL instead of one per job; keyed jobs are deduplicated one by one as in
+ * jobs_enqueue(). ids_out (may be NULL) gets n ids in the order of specs, the holder's id for a
+ * deduplicated one. Errors as jobs_enqueue(); e->field names the bad spec's field.
+ */
+#define JOBS_ENQUEUE_CHUNK 64
+int jobs_enqueue_many(struct db_conn *c, const struct job_spec *specs, size_t n, int64_t now_ms,
+                      int64_t *ids_out, struct err *e);
+
 /* One row of `jobs`. Strings are NULL when the column is NULL; times are 0 when NULL. */
 struct job_row {
     int64_t id;

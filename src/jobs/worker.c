@@ -148,6 +148,11 @@ size_t job_registry_lanes(const struct job_registry *reg, const char **out, size
 
 /* ---------------------------------------------------------------- pool state */
 
+/* Jobs per completion / lease-renewal statement, and the statement shapes (see pairs_sql). */
+#define PAIRS_MAX    64
+#define PAIRS_SHAPES 7 /* 1, 2, 4, ..., PAIRS_MAX */
+
+
 /* What became of a claimed job; decides the UPDATE the dispatcher writes. */
 enum item_kind {
     ITEM_CLAIMED = 0, /* waiting for or being run */
@@ -187,8 +192,10 @@ struct job_workers {
     int max_inflight;
     char *claim_pending_sql;
     char *claim_expired_sql;
-    const char *lane;        /* JOB_LANE_DEFAULT or the registry's copy of the lane name */
-    const char **lane_names; /* claim only these names (lane) or all but these (default) */
+    char *done_sql[PAIRS_SHAPES];  /* mark_done_batch() */
+    char *renew_sql[PAIRS_SHAPES]; /* renew_leases() */
+    const char *lane;              /* JOB_LANE_DEFAULT or the registry's copy of the lane name */
+    const char **lane_names;       /* claim only these names (lane) or all but these (default) */
     int n_lane_names;
 
     pthread_mutex_t mu;
@@ -289,6 +296,47 @@ static void init_mono_cond(pthread_cond_t *cv)
 #define DONE_SQL                                                                                   \
     "UPDATE jobs SET state = 'done', lease_until = NULL, updated_at = ?, finished_at = ? "         \
     "WHERE id = ? AND state = 'running' AND locked_by = ? AND attempts = ?"
+
+/*
+ * Completions and lease renewals are written PAIRS_MAX jobs per statement: on PostgreSQL each
+ * statement is a round trip, so one per job would cost a round trip per job. The job list is
+ * padded (with its last job, harmless twice) to a power of two, so each connection caches
+ * PAIRS_SHAPES statements, not one per length. Every job keeps its own guard: the id narrows
+ * the rows through the primary key, and (id, attempts) pairs keep the claim's attempt. The
+ * pairs are cast: PostgreSQL would otherwise type parameters in VALUES as text.
+ */
+
+/* The shape for k jobs (1..PAIRS_MAX): the smallest s with 2^s >= k. */
+static int pairs_shape(int k)
+{
+    int s = 0;
+    while ((1 << s) < k)
+        s++;
+    return s;
+}
+
+/* `head` (ending in a WHERE condition) + the guard for 2^shape jobs + `tail`. */
+static char *pairs_sql(const char *head, int shape, const char *tail)
+{
+    int width = 1 << shape;
+    struct buf b;
+    buf_init(&b, 8192);
+    int rc = buf_appends(&b, head);
+    rc |= buf_appends(&b, " AND id IN (");
+    for (int i = 0; i < width; i++)
+        rc |= buf_appends(&b, i ? ", ?" : "?");
+    rc |= buf_appends(&b, ") AND (id, attempts) IN (VALUES ");
+    for (int i = 0; i < width; i++)
+        rc |= buf_appends(&b, i ? ", (CAST(? AS BIGINT), CAST(? AS INTEGER))"
+                                : "(CAST(? AS BIGINT), CAST(? AS INTEGER))");
+    rc |= buf_appends(&b, ")");
+    rc |= buf_appends(&b, tail);
+    if (rc) {
+        log_error("msg=\"job batch statement exceeds its buffer\" jobs=%d", width);
+        abort();
+    }
+    return buf_detach(&b, NULL);
+}
 
 /* Run a guarded single-job UPDATE; *changed gets the row count. */
 static int step_update(struct db_stmt *s, int64_t *changed, struct err *e)
@@ -418,22 +466,72 @@ struct lease_ref {
 static int renew_leases(struct job_workers *w, struct db_conn *c, const struct lease_ref *refs,
                         int n, int64_t now, struct err *e)
 {
-    for (int i = 0; i < n; i++) {
+    for (int at = 0; at < n; at += PAIRS_MAX) {
+        int k = n - at < PAIRS_MAX ? n - at : PAIRS_MAX;
+        int shape = pairs_shape(k);
         struct db_stmt *s;
-        int rc = db_prepare(c, &s,
-                            "UPDATE jobs SET lease_until = ? WHERE id = ? AND state = 'running' "
-                            "AND locked_by = ? AND attempts = ?",
-                            e);
+        int rc = db_prepare(c, &s, w->renew_sql[shape], e);
         if (rc)
             return rc;
         db_bind_time(s, 1, now + w->o.lease_ms);
-        db_bind_i64(s, 2, refs[i].id);
-        db_bind_text(s, 3, w->worker_id);
-        db_bind_i64(s, 4, refs[i].attempts);
+        db_bind_text(s, 2, w->worker_id);
+        int width = 1 << shape;
+        for (int i = 0; i < width; i++) {
+            const struct lease_ref *r = &refs[at + (i < k ? i : k - 1)]; /* pad with the last */
+            db_bind_i64(s, 3 + i, r->id);
+            db_bind_i64(s, 3 + width + 2 * i, r->id);
+            db_bind_i64(s, 4 + width + 2 * i, r->attempts);
+        }
         int64_t changed;
         rc = step_update(s, &changed, e);
         if (rc)
             return rc;
+    }
+    return 0;
+}
+
+/*
+ * Mark the finished jobs of items[0..n) done, PAIRS_MAX per statement, each still guarded by
+ * its claim (running, ours, same attempt). A job whose claim was lost meanwhile is left alone
+ * and logged, as record_item() does for one.
+ */
+static int mark_done_batch(struct job_workers *w, struct db_conn *c, struct item **items, int n,
+                           int64_t now, struct err *e)
+{
+    for (int at = 0; at < n; at += PAIRS_MAX) {
+        int k = n - at < PAIRS_MAX ? n - at : PAIRS_MAX;
+        int shape = pairs_shape(k);
+        struct db_stmt *s;
+        int rc = db_prepare(c, &s, w->done_sql[shape], e);
+        if (rc)
+            return rc;
+        db_bind_time(s, 1, now);
+        db_bind_time(s, 2, now);
+        db_bind_text(s, 3, w->worker_id);
+        int width = 1 << shape;
+        for (int i = 0; i < width; i++) {
+            const struct item *it = items[at + (i < k ? i : k - 1)]; /* pad with the last */
+            db_bind_i64(s, 4 + i, it->id);
+            db_bind_i64(s, 4 + width + 2 * i, it->id);
+            db_bind_i64(s, 5 + width + 2 * i, it->attempts);
+        }
+        bool seen[PAIRS_MAX] = {false};
+        int st;
+        while ((st = db_step(s, e)) == DB_ROW) {
+            int64_t id = db_col_i64(s, 0);
+            for (int i = 0; i < k; i++)
+                seen[i] = seen[i] || items[at + i]->id == id;
+        }
+        db_stmt_done(s);
+        if (st == DB_ERROR)
+            return e->code;
+        for (int i = 0; i < k; i++) {
+            if (!seen[i])
+                log_warn("msg=\"job lease lost before its result was recorded\" job_id=%lld "
+                         "name=%s attempt=%d",
+                         (long long)items[at + i]->id, items[at + i]->name,
+                         items[at + i]->attempts);
+        }
     }
     return 0;
 }
@@ -475,9 +573,11 @@ static int claim(struct job_workers *w, struct db_conn *c, const char *sql, int6
 
 struct cycle {
     struct item *done;       /* in: results to record */
+    struct item **done_v;    /* scratch for the ITEM_DONE ones, as long as the list */
     struct lease_ref *renew; /* in: leases to renew */
     int n_renew;
     int claim_n;          /* in: how many to claim */
+    bool claim_expired;   /* in: look for expired leases too (once per poll interval) */
     struct item *claimed; /* out */
     int n_claimed;        /* out */
 };
@@ -493,11 +593,18 @@ static int run_cycle(struct job_workers *w, struct cycle *cy, struct err *e)
     rc = db_begin(c, e);
     if (rc)
         goto out_release;
-    for (struct item *it = cy->done; it && !rc; it = it->next)
-        rc = record_item(w, c, it, now, e);
+    int n_done = 0;
+    for (struct item *it = cy->done; it && !rc; it = it->next) {
+        if (it->kind == ITEM_DONE)
+            cy->done_v[n_done++] = it;
+        else
+            rc = record_item(w, c, it, now, e);
+    }
+    if (!rc && n_done)
+        rc = mark_done_batch(w, c, cy->done_v, n_done, now, e);
     if (!rc && cy->n_renew)
         rc = renew_leases(w, c, cy->renew, cy->n_renew, now, e);
-    if (!rc && cy->claim_n > 0)
+    if (!rc && cy->claim_n > 0 && cy->claim_expired)
         rc = claim(w, c, w->claim_expired_sql, now, cy->claim_n, &cy->claimed, &cy->n_claimed, e);
     if (!rc && cy->claim_n > cy->n_claimed)
         rc = claim(w, c, w->claim_pending_sql, now, cy->claim_n - cy->n_claimed, &cy->claimed,
@@ -594,7 +701,9 @@ static void *dispatcher_main(void *arg)
     int64_t next_hb = clock_mono_ms() + hb_every;
     bool more = true; /* the last claim was full: more work is likely waiting */
     int final_failures = 0;
+    int64_t next_expired = 0; /* when to look for expired leases next */
     struct lease_ref *renew = xmalloc(sizeof(*renew) * (size_t)(w->max_inflight + 1));
+    struct item **done_v = xmalloc(sizeof(*done_v) * (size_t)(w->max_inflight + 1));
 
     pthread_mutex_lock(&w->mu);
     for (;;) {
@@ -632,6 +741,7 @@ static void *dispatcher_main(void *arg)
         }
 
         struct cycle cy = {0};
+        cy.done_v = done_v;
         cy.done = w->done_head;
         w->done_head = NULL;
         int n_done = list_len(cy.done);
@@ -639,6 +749,8 @@ static void *dispatcher_main(void *arg)
             cy.claim_n = w->max_inflight - w->inflight + n_done;
             if (cy.claim_n > w->o.batch)
                 cy.claim_n = w->o.batch;
+            /* Leases expire with time, not with enqueues: once per poll interval is enough. */
+            cy.claim_expired = now >= next_expired;
         }
         if (hb_due) {
             for (struct item *it = w->ready_head; it; it = it->next)
@@ -692,6 +804,8 @@ static void *dispatcher_main(void *arg)
         if (want_claim) {
             more = cy.n_claimed == cy.claim_n;
             next_poll = now + w->o.poll_ms;
+            if (cy.claim_expired)
+                next_expired = now + w->o.poll_ms;
         }
         if (hb_due)
             next_hb = now + hb_every;
@@ -703,6 +817,7 @@ static void *dispatcher_main(void *arg)
     }
     pthread_mutex_unlock(&w->mu);
     free(renew);
+    free(done_v);
     return NULL;
 }
 
@@ -851,6 +966,10 @@ static void pool_free(struct job_workers *w)
     free(w->worker_id);
     free(w->claim_pending_sql);
     free(w->claim_expired_sql);
+    for (int i = 0; i < PAIRS_SHAPES; i++) {
+        free(w->done_sql[i]);
+        free(w->renew_sql[i]);
+    }
     free(w->lane_names);
     free(w);
 }
@@ -1010,6 +1129,15 @@ int job_workers_start(struct db *db, struct job_registry *reg, struct clock *clk
                   "updated_at = ? WHERE id IN (SELECT id FROM jobs WHERE state = 'running' AND "
                   "lease_until < ?",
                   scope, "lease_until", skip);
+    for (int i = 0; i < PAIRS_SHAPES; i++) {
+        w->done_sql[i] = pairs_sql("UPDATE jobs SET state = 'done', lease_until = NULL, "
+                                   "updated_at = ?, finished_at = ? WHERE state = 'running' "
+                                   "AND locked_by = ?",
+                                   i, " RETURNING id");
+        w->renew_sql[i] = pairs_sql("UPDATE jobs SET lease_until = ? WHERE state = 'running' "
+                                    "AND locked_by = ?",
+                                    i, "");
+    }
 
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->work_cv, NULL);

@@ -57,7 +57,11 @@ enum job_handler_flags {
      * together with `done` or roll back together with a failure, so DB-only work happens
      * exactly once. Without it the handler runs with no transaction open and the job is
      * marked done afterwards: work outside the database (HTTP calls) may repeat after a crash,
-     * so such handlers must be idempotent.
+     * so such handlers must be idempotent. That mark is written by the pool's dispatcher a
+     * moment after the handler returns, batched with other finished jobs (up to 64 per
+     * statement, one transaction per cycle); a process that dies before that transaction
+     * commits leaves the job running under its lease, and once the lease expires another
+     * worker runs it again (at least once, never lost).
      */
     JOB_IN_TX = 1u << 0,
 };

@@ -26,6 +26,12 @@
 #include <string.h>
 #include <time.h>
 
+#include <poll.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 /* ---------------------------------------------------------------- fixture */
 
 /* A manual clock that worker threads may read while the test advances it. */
@@ -1188,6 +1194,290 @@ static void test_bulk_drain(void **state)
     assert_int_equal(count_state(f, JOB_STATE_DONE), total);
 }
 
+
+/*
+ * jobs_enqueue_many: ids come back in the order of the specs across chunk pieces (150 keyless
+ * jobs = 64 + 64 + 16 + 4 + 2 rows), keyed jobs dedupe as jobs_enqueue() does, and a bad spec
+ * adds nothing.
+ */
+static void test_enqueue_many(void **state)
+{
+    struct fx *f = *state;
+    struct err e;
+    err_init(&e);
+    enum { N = 150 };
+    struct job_spec specs[N + 2];
+    char payloads[N + 2][32];
+    for (int i = 0; i < N + 2; i++) {
+        snprintf(payloads[i], sizeof(payloads[i]), "{\"i\":%d}", i);
+        specs[i] = (struct job_spec){.name = "t.many", .payload_json = payloads[i]};
+    }
+    /* a keyed job held by an earlier enqueue, and a fresh keyed one, among keyless ones */
+    bool deduped;
+    int64_t holder = enqueue(f, "t.many", "{}", 0, "k-held", 0, &deduped);
+    specs[70].unique_key = "k-held";
+    specs[N].unique_key = "k-new";
+    specs[N + 1].run_at_ms = T0 + 5000;
+    int64_t ids[N + 2];
+    assert_int_equal(jobs_enqueue_many(f->c, specs, N + 2, T0, ids, &e), 0);
+    assert_int_equal(ids[70], holder);
+    struct arena a;
+    arena_init(&a);
+    for (int i = 0; i < N + 2; i++) {
+        if (i == 70)
+            continue;
+        struct job_row r = get_job(f, ids[i], &a);
+        assert_string_equal(r.payload, payloads[i]);
+        assert_int_equal(r.state, JOB_STATE_PENDING);
+        assert_int_equal(r.run_at_ms, i == N + 1 ? T0 + 5000 : T0);
+        assert_int_equal(r.max_attempts, JOB_DEFAULT_MAX_ATTEMPTS);
+    }
+    arena_release(&a);
+    assert_int_equal(count_state(f, JOB_STATE_PENDING), N + 2);
+
+    /* all or nothing: a bad spec at the end adds none of the others */
+    specs[N + 1].name = "";
+    err_init(&e);
+    assert_int_equal(jobs_enqueue_many(f->c, specs, N + 2, T0, NULL, &e), ERR_INVALID);
+    assert_string_equal(e.field, "name");
+    assert_int_equal(count_state(f, JOB_STATE_PENDING), N + 2);
+    /* inside the caller's transaction: rolled back with it */
+    err_init(&e);
+    assert_int_equal(db_begin(f->c, &e), 0);
+    assert_int_equal(jobs_enqueue_many(f->c, specs, N, T0, NULL, &e), 0);
+    db_rollback(f->c);
+    assert_int_equal(count_state(f, JOB_STATE_PENDING), N + 2);
+}
+
+/* ---------------------------------------------------------------- several processes */
+
+/* A handler that records each run in job_runs (committed at once, outside the job's claim). */
+static int h_record(struct job_ctx *ctx, struct err *e)
+{
+    struct db_stmt *s;
+    int rc = db_prepare(ctx->conn, &s, "INSERT INTO job_runs (job_id) VALUES (?)", e);
+    if (rc)
+        return rc;
+    db_bind_i64(s, 1, ctx->job_id);
+    int st = db_step(s, e);
+    db_stmt_done(s);
+    return st == DB_ERROR ? e->code : 0;
+}
+
+static int64_t count_sql(struct fx *f, const char *sql)
+{
+    struct err e;
+    err_init(&e);
+    struct db_stmt *s;
+    if (db_prepare(f->c, &s, sql, &e))
+        fail_msg("%s: %s", sql, e.msg);
+    if (db_step(s, &e) != DB_ROW)
+        fail_msg("%s: %s", sql, e.msg);
+    int64_t n = db_col_i64(s, 0);
+    db_stmt_done(s);
+    return n;
+}
+
+/*
+ * A worker process: its own database handle and a pool of `threads` running h_record (and
+ * h_gate for "t.gate"), until the parent closes `stop_fd`; then it stops the pool and exits 0.
+ */
+static int gate_in = -1, gate_out = -1; /* child: handler → parent, parent → handler */
+
+static int h_gate(struct job_ctx *ctx, struct err *e)
+{
+    int rc = h_record(ctx, e);
+    char b = 'r';
+    if (gate_out < 0) /* no gate: a plain run */
+        return rc;
+    if (write(gate_out, &b, 1) != 1 || read(gate_in, &b, 1) != 1)
+        _exit(3);
+    return rc;
+}
+
+static _Noreturn void worker_child(const char *url, int threads, int64_t lease_ms, int stop_fd)
+{
+    struct err e;
+    err_init(&e);
+    struct db *db;
+    struct db_options o = {.pool_size = threads + 4, .busy_timeout_ms = 20000};
+    if (db_open(&db, url, &o, &e))
+        _exit(2);
+    struct job_registry *reg = job_registry_new();
+    if (job_registry_add(reg, "t.record", h_record, NULL, 0, &e) ||
+        job_registry_add(reg, "t.gate", h_gate, NULL, 0, &e))
+        _exit(2);
+    struct job_workers_options wo = {
+        .threads = threads, .batch = 32, .poll_ms = 20, .lease_ms = lease_ms};
+    struct job_workers *w;
+    if (job_workers_start(db, reg, NULL, &wo, &w, &e))
+        _exit(2);
+    char b;
+    while (read(stop_fd, &b, 1) != 0) {
+    }
+    job_workers_stop(w, 5000);
+    db_close(db);
+    job_registry_free(reg);
+    _exit(0);
+}
+
+/* The parent's ends of the live workers' stop pipes: a later child must not hold them open. */
+static int stop_fds[4];
+static int n_stop_fds;
+
+static pid_t spawn_worker(struct fx *f, int threads, int64_t lease_ms, int *stop_w)
+{
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    assert_true(n_stop_fds < 4);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(p[1]);
+        for (int i = 0; i < n_stop_fds; i++)
+            close(stop_fds[i]);
+        worker_child(f->t.url, threads, lease_ms, p[0]);
+    }
+    close(p[0]);
+    stop_fds[n_stop_fds++] = p[1];
+    *stop_w = p[1];
+    return pid;
+}
+
+static void close_stop(int stop_w)
+{
+    for (int i = 0; i < n_stop_fds; i++) {
+        if (stop_fds[i] == stop_w) {
+            stop_fds[i] = stop_fds[--n_stop_fds];
+            break;
+        }
+    }
+    close(stop_w);
+}
+
+static void reap_worker(pid_t pid, int stop_w)
+{
+    close_stop(stop_w);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/*
+ * Two worker processes on one database, jobs enqueued in bursts while both claim: every job
+ * runs exactly once (no crash, so no lease expires), and all end done.
+ */
+static void test_two_processes_run_each_job_once(void **state)
+{
+    struct fx *f = *state;
+    exec_sql(f, "CREATE TABLE job_runs (job_id BIGINT NOT NULL)");
+    int stop1, stop2;
+    pid_t p1 = spawn_worker(f, 4, 30000, &stop1);
+    pid_t p2 = spawn_worker(f, 4, 30000, &stop2);
+    enum { BURST = 100, BURSTS = 12 };
+    struct job_spec specs[BURST];
+    for (int i = 0; i < BURST; i++)
+        specs[i] = (struct job_spec){.name = "t.record"};
+    struct err e;
+    err_init(&e);
+    for (int b = 0; b < BURSTS; b++) {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        int64_t now_ms = (int64_t)now.tv_sec * 1000 - 1000;
+        if (jobs_enqueue_many(f->c, specs, BURST, now_ms, NULL, &e))
+            fail_msg("enqueue burst %d: %s", b, e.msg);
+    }
+    int64_t until = clock_mono_ms() + 60000;
+    while (count_state(f, JOB_STATE_DONE) < BURST * BURSTS && clock_mono_ms() < until)
+        sleep_ms(10);
+    reap_worker(p1, stop1);
+    reap_worker(p2, stop2);
+    assert_int_equal(count_state(f, JOB_STATE_DONE), BURST * BURSTS);
+    assert_int_equal(count_sql(f, "SELECT COUNT(*) FROM job_runs"), BURST * BURSTS);
+    assert_int_equal(count_sql(f, "SELECT COUNT(DISTINCT job_id) FROM job_runs"), BURST * BURSTS);
+}
+
+/*
+ * At-least-once across a crash (worker.h): a process is killed after its handler returned but
+ * before the batch that marks the job done committed (the test holds the job's row locked so
+ * the batch cannot commit). The job stays running under the dead process's lease; once the
+ * lease expires another process runs it again, and it ends done after two runs.
+ */
+static void test_crash_before_batch_flush_runs_again(void **state)
+{
+    struct fx *f = *state;
+    exec_sql(f, "CREATE TABLE job_runs (job_id BIGINT NOT NULL)");
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t now_ms = (int64_t)now.tv_sec * 1000 - 1000;
+    struct err e;
+    err_init(&e);
+    struct job_spec spec = {.name = "t.gate"};
+    int64_t id;
+    assert_int_equal(jobs_enqueue(f->c, &spec, now_ms, &id, NULL, &e), 0);
+
+    int to_child[2], from_child[2];
+    assert_int_equal(pipe(to_child), 0);
+    assert_int_equal(pipe(from_child), 0);
+    gate_in = to_child[0];
+    gate_out = from_child[1];
+    int stop;
+    pid_t pid = spawn_worker(f, 1, 1000, &stop);
+    close(to_child[0]);
+    close(from_child[1]);
+    char b;
+    struct pollfd pfd = {.fd = from_child[0], .events = POLLIN};
+    if (poll(&pfd, 1, 60000) != 1 || read(from_child[0], &b, 1) != 1) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        close_stop(stop);
+        fail_msg("the job never started in the worker process");
+    }
+    /* The handler has run; lock the row so the completion cannot commit, then let it return. */
+    assert_int_equal(db_begin(f->c, &e), 0);
+    struct db_stmt *s;
+    assert_int_equal(
+        db_prepare(f->c, &s, "UPDATE jobs SET updated_at = updated_at WHERE id = ?", &e), 0);
+    db_bind_i64(s, 1, id);
+    assert_int_equal(db_step(s, &e), DB_DONE);
+    db_stmt_done(s);
+    assert_int_equal(write(to_child[1], "g", 1), 1);
+    /* The handler returns once it has read the byte: wait (bounded) for the pipe to empty. */
+    int64_t until = clock_mono_ms() + 10000;
+    int queued = 1;
+    while (queued > 0 && clock_mono_ms() < until) {
+        if (ioctl(to_child[1], FIONREAD, &queued) != 0)
+            queued = 0;
+        sleep_ms(2);
+    }
+    kill(pid, SIGKILL);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    close_stop(stop);
+    close(to_child[1]);
+    close(from_child[0]);
+    db_rollback(f->c);
+    assert_int_equal(job_state_of(f, id), JOB_STATE_RUNNING);
+    assert_int_equal(count_sql(f, "SELECT COUNT(*) FROM job_runs"), 1);
+
+    /* Another process takes it over once the lease (1 s) has expired. */
+    gate_in = gate_out = -1;
+    int stop2;
+    pid_t p2 = spawn_worker(f, 1, 1000, &stop2);
+    until = clock_mono_ms() + 60000;
+    while (job_state_of(f, id) != JOB_STATE_DONE && clock_mono_ms() < until)
+        sleep_ms(10);
+    reap_worker(p2, stop2);
+    assert_int_equal(job_state_of(f, id), JOB_STATE_DONE);
+    assert_int_equal(count_sql(f, "SELECT COUNT(*) FROM job_runs"), 2);
+    struct arena a;
+    arena_init(&a);
+    assert_int_equal(get_job(f, id, &a).attempts, 2);
+    arena_release(&a);
+}
+
 /* ---------------------------------------------------------------- main */
 
 #define DB_TEST(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
@@ -1218,6 +1508,9 @@ int main(void)
         DB_TEST(test_stop_releases_and_abandons),
         DB_TEST(test_bulk_drain),
         DB_TEST(test_slow_lane_does_not_delay_default),
+        DB_TEST(test_enqueue_many),
+        DB_TEST(test_two_processes_run_each_job_once),
+        DB_TEST(test_crash_before_batch_flush_runs_again),
     };
     int failed = cmocka_run_group_tests_name("jobs_pure", pure, NULL, NULL);
     failed += TESTDB_RUN_GROUPS("jobs", db_tests, &backend);
