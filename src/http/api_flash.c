@@ -7,6 +7,7 @@
  * domain/flash/flash_service.h, reply. Tests: tests/integration/0004-flash.c, 0010-seed-flow.c.
  */
 #include "core/clock.h"
+#include "core/money.h"
 #include "domain/flash/flash_service.h"
 #include "domain/flash/learning.h"
 #include "core/gzip.h"
@@ -200,15 +201,16 @@ static int put_window(struct buf *b, const struct flash_window *w)
     rc |= buf_appendf(b, ",\"bundle_info\":%s,\"currency\":",
                       w->bundle_info && *w->bundle_info ? w->bundle_info : "null");
     rc |= json_buf_string(b, w->currency ? w->currency : "TRY");
-    rc |= buf_appendf(
-        b,
-        ",\"start_time\":\"%s\",\"end_time\":\"%s\",\"status\":\"%s\",\"capacity\":%d,"
-        "\"min_participants\":%d,\"score\":%.4f,\"origin\":\"%s\","
-        "\"counts\":{\"targeted\":%d,\"committed\":%d,\"joined\":%d,\"redeemed\":%d},"
-        "\"location\":{\"lat\":%.6f,\"lng\":%.6f}",
-        start, end, flash_status_names[w->status], w->capacity, w->min_participants, w->score,
-        w->origin && strcmp(w->origin, "manual") == 0 ? "manual" : "engine", w->targeted,
-        w->committed, w->joined, w->redeemed, w->seller_loc.lat, w->seller_loc.lng);
+    rc |=
+        buf_appendf(b,
+                    ",\"start_time\":\"%s\",\"end_time\":\"%s\",\"status\":\"%s\",\"capacity\":%d,"
+                    "\"min_participants\":%d,\"score\":%.4f,\"origin\":\"%s\",\"prepay\":%s,"
+                    "\"counts\":{\"targeted\":%d,\"committed\":%d,\"joined\":%d,\"redeemed\":%d},"
+                    "\"location\":{\"lat\":%.6f,\"lng\":%.6f}",
+                    start, end, flash_status_names[w->status], w->capacity, w->min_participants,
+                    w->score, w->origin && strcmp(w->origin, "manual") == 0 ? "manual" : "engine",
+                    w->prepay ? "true" : "false", w->targeted, w->committed, w->joined, w->redeemed,
+                    w->seller_loc.lat, w->seller_loc.lng);
     if (w->status == FLASH_WINDOW_CANCELLED) {
         rc |= buf_appends(b, ",\"cancel_reason\":");
         rc |= json_buf_string(b, w->cancel_reason ? w->cancel_reason : "");
@@ -1140,15 +1142,16 @@ int h_windows_get(struct http_req *r, struct err *e)
 int h_windows_create(struct http_req *r, struct err *e)
 {
     static const char *const fields[] = {
-        "seller_id",        "title",       "description",      "discount_percent",
-        "static_price",     "bundle_info", "start_time",       "end_time",
-        "duration_minutes", "capacity",    "min_participants", "buyer_ids",
-        "product",          NULL};
+        "seller_id",        "title",      "description", "discount_percent", "static_price",
+        "bundle_info",      "start_time", "end_time",    "duration_minutes", "capacity",
+        "min_participants", "buyer_ids",  "product",     "prepay",           NULL};
     struct flash_manual m;
     memset(&m, 0, sizeof(m));
     m.title = "";
     m.description = "";
     m.product = "";
+    m.prepay = -1;
+    bool prepay = false;
     int64_t disc = 0, minutes = 0, capacity = 0, minp = 0;
     const char *start = NULL, *end = NULL;
     json_t *bundle = NULL, *buyers = NULL;
@@ -1180,6 +1183,10 @@ int h_windows_create(struct http_req *r, struct err *e)
         rc = json_get_i64(r->json, "min_participants", false, 1, 10000, &minp, e);
     if (!rc)
         rc = json_get_array(r->json, "buyer_ids", false, &buyers, e);
+    if (!rc)
+        rc = json_get_bool(r->json, "prepay", false, &prepay, e);
+    if (!rc && json_is_boolean(json_object_get(r->json, "prepay")))
+        m.prepay = prepay ? 1 : 0;
     if (rc)
         return rc;
     if (!disc && !m.static_price && !bundle)
@@ -1282,19 +1289,32 @@ int h_windows_join(struct http_req *r, struct err *e)
 {
     int64_t pk = 0;
     struct db_conn *c = NULL;
-    const char *buyer_id = NULL, *code = NULL;
-    bool created = false;
+    const char *buyer_id = NULL;
+    struct flash_joined j;
     int rc = buyer_action_body(r, &buyer_id, e);
     if (!rc)
         rc = action_target(r, &pk, &c, e);
     if (!rc)
-        rc =
-            flash_join(c, r->who.tenant_id, pk, buyer_id, now_ms(r), &r->arena, &code, &created, e);
+        rc = flash_join_order(c, r->who.tenant_id, pk, buyer_id, now_ms(r), &r->arena, &j, e);
     if (rc)
         return rc;
-    return http_reply_json(r, created ? 201 : 200,
-                           json_pack("{s:I, s:s, s:s, s:b}", "window_id", (json_int_t)pk,
-                                     "buyer_id", buyer_id, "code", code, "created", created));
+    json_t *body =
+        json_pack("{s:I, s:s, s:o, s:b}", "window_id", (json_int_t)pk, "buyer_id", buyer_id, "code",
+                  j.code ? json_string(j.code) : json_null(), "created", j.created);
+    if (j.order_id) {
+        char amount[MONEY_TEXT_MAX] = "";
+        const struct money_currency *cur = NULL;
+        struct err me;
+        err_init(&me);
+        if (!money_currency_find(j.currency, &cur, &me))
+            (void)money_format(&(struct money){j.amount, cur}, amount, sizeof(amount), &me);
+        json_object_set_new(
+            body, "order",
+            json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", j.order_id, "amount", amount, "currency",
+                      j.currency, "status", j.prepay_status, "pay",
+                      arena_printf(&r->arena, "/api/orders/%s/payments", j.order_id)));
+    }
+    return http_reply_json(r, j.created ? 201 : 200, body);
 }
 
 int h_windows_redeem(struct http_req *r, struct err *e)

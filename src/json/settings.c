@@ -15,7 +15,7 @@
 double settings_get(const void *base, const struct settings_field *f)
 {
     const char *p = (const char *)base + f->offset;
-    if (f->type == SETTINGS_INT) {
+    if (f->type != SETTINGS_NUMBER) {
         int v;
         memcpy(&v, p, sizeof(v));
         return v;
@@ -28,8 +28,8 @@ double settings_get(const void *base, const struct settings_field *f)
 void settings_set(void *base, const struct settings_field *f, double v)
 {
     char *p = (char *)base + f->offset;
-    if (f->type == SETTINGS_INT) {
-        int i = (int)v;
+    if (f->type != SETTINGS_NUMBER) {
+        int i = f->type == SETTINGS_BOOL ? v != 0 : (int)v;
         memcpy(p, &i, sizeof(i));
     } else {
         memcpy(p, &v, sizeof(v));
@@ -66,6 +66,8 @@ bool settings_json_fits(json_t *v, const struct settings_field *f)
 {
     if (f->type == SETTINGS_INT)
         return json_is_integer(v) && in_range((double)json_integer_value(v), f->min, f->max);
+    if (f->type == SETTINGS_BOOL)
+        return json_is_boolean(v);
     return json_is_number(v) && in_range(json_number_value(v), f->min, f->max);
 }
 
@@ -93,6 +95,8 @@ json_t *settings_member(json_t *root, const char *name)
 static json_t *json_value(const void *base, const struct settings_field *f)
 {
     double v = settings_get(base, f);
+    if (f->type == SETTINGS_BOOL)
+        return json_boolean(v != 0);
     return f->type == SETTINGS_INT ? json_integer((json_int_t)v) : json_real(v);
 }
 
@@ -118,6 +122,13 @@ void settings_to_json(const struct settings_field *fields, size_t n, const void 
 int settings_merge_one(json_t *root, const char *path, const struct settings_field *f, void *base,
                        struct err *e)
 {
+    if (f->type == SETTINGS_BOOL) {
+        bool v = settings_get(base, f) != 0;
+        int rc = json_get_bool(root, path, false, &v, e);
+        if (!rc)
+            settings_set(base, f, v ? 1 : 0);
+        return rc;
+    }
     if (f->type == SETTINGS_INT) {
         int64_t v = (int64_t)settings_get(base, f);
         int rc = json_get_i64(root, path, false, (int64_t)f->min, (int64_t)f->max, &v, e);
@@ -202,6 +213,7 @@ void settings_decode(const struct settings_field *fields, size_t n, json_t *root
     for (size_t i = 0; i < n; i++) {
         json_t *v = settings_member(root, fields[i].name);
         if (settings_json_fits(v, &fields[i]))
-            settings_set(base, &fields[i], json_number_value(v));
+            settings_set(base, &fields[i],
+                         json_is_boolean(v) ? (json_is_true(v) ? 1 : 0) : json_number_value(v));
     }
 }

@@ -21,7 +21,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-enum settings_type { SETTINGS_INT = 0, SETTINGS_NUMBER };
+/* SETTINGS_BOOL lives in an `int` (0 or 1, range 0..1) and is a JSON boolean. */
+enum settings_type { SETTINGS_INT = 0, SETTINGS_NUMBER, SETTINGS_BOOL };
 
 struct settings_field {
     const char *name; /* "radius_m", "weights.demand" */
@@ -29,7 +30,7 @@ struct settings_field {
     double min; /* inclusive */
     double max; /* inclusive */
     double def;
-    size_t offset;   /* of an int (SETTINGS_INT) or a double (SETTINGS_NUMBER) in the struct */
+    size_t offset;   /* of an int (SETTINGS_INT, SETTINGS_BOOL) or a double (SETTINGS_NUMBER) */
     const char *doc; /* one line for people */
 };
 
@@ -49,7 +50,8 @@ void settings_defaults(const struct settings_field *fields, size_t n, void *base
 int settings_check(const struct settings_field *fields, size_t n, const void *base,
                    const char *prefix, struct err *e);
 
-/* Whether JSON value `v` fits `f`: an integer for SETTINGS_INT, a number otherwise, in range. */
+/* Whether JSON value `v` fits `f`: an integer for SETTINGS_INT, a boolean for SETTINGS_BOOL, a
+ * number otherwise, in range. */
 bool settings_json_fits(json_t *v, const struct settings_field *f);
 
 /* The member at dotted `name` of `root` ("weights.demand"), or NULL. */

@@ -47,6 +47,8 @@ static const struct place places[] = {
     {"window_targets", BUYERS_OF_PHONE, "TP", "DELETE"},
     {"precommits", BUYERS_OF_PHONE, "TP", "DELETE"},
     {"participants", BUYERS_OF_PHONE, "TP", "DELETE"},
+    /* a prepaid window's order stays with the orders; its link forgets the buyer */
+    {"flash_prepay", BUYERS_OF_PHONE, "TP", "UPDATE flash_prepay SET buyer_id = NULL"},
     /* the seller's bill keeps the visit, not the person */
     {"seller_fees", BUYERS_OF_PHONE, "TP", "UPDATE seller_fees SET buyer_id = NULL"},
     {"buyers", "phone = ?", "P", "DELETE"},

@@ -29,6 +29,7 @@ const struct purge_table purge_tenant_tables[] = {
     {"recovery_polling", PURGE_SETTINGS},
     {"agent_integrations", PURGE_SETTINGS},
     {"company_agents", PURGE_SETTINGS},
+    {"flash_prepay", PURGE_DATA}, /* prepaid windows' orders: before orders and windows */
     {"payment_history", PURGE_DATA},
     {"payment_refunds", PURGE_DATA},
     {"payments", PURGE_DATA},

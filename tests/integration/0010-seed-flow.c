@@ -369,18 +369,25 @@ static json_t *put_config(const char *body, long want)
 static double setting_in(json_t *cfg, const char *name)
 {
     const char *dot = strchr(name, '.');
-    if (!dot)
-        return json_number_value(json_object_get(cfg, name));
-    char parent[64];
-    snprintf(parent, sizeof(parent), "%.*s", (int)(dot - name), name);
-    return json_number_value(json_object_get(json_object_get(cfg, parent), dot + 1));
+    json_t *v = json_object_get(cfg, name);
+    if (dot) {
+        char parent[64];
+        snprintf(parent, sizeof(parent), "%.*s", (int)(dot - name), name);
+        v = json_object_get(json_object_get(cfg, parent), dot + 1);
+    }
+    return json_is_boolean(v) ? (json_is_true(v) ? 1 : 0) : json_number_value(v);
 }
 
-static void body_for(char *out, size_t n, const char *name, double v, bool integer)
+/* A PUT body setting `name` to `v`: an integer when `integer`; a boolean setting's 0 and 1 as
+ * false and true (other values as numbers, which it refuses). */
+static void body_for(char *out, size_t n, const char *name, double v, bool integer, bool boolean)
 {
     const char *dot = strchr(name, '.');
     char num[64];
-    snprintf(num, sizeof(num), integer ? "%.0f" : "%.17g", v);
+    if (boolean && (v == 0 || v == 1))
+        snprintf(num, sizeof(num), "%s", v == 1 ? "true" : "false");
+    else
+        snprintf(num, sizeof(num), integer ? "%.0f" : "%.17g", v);
     if (dot)
         snprintf(out, n, "{\"%.*s\":{\"%s\":%s}}", (int)(dot - name), name, dot + 1, num);
     else
@@ -407,20 +414,21 @@ static void test_config_settings(void **state)
         const struct settings_field *f = &flash_settings[i];
         if (strcmp(f->name, "scan_interval_s") == 0)
             continue;
-        bool integer = f->type == SETTINGS_INT;
+        bool boolean = f->type == SETTINGS_BOOL;
+        bool integer = f->type == SETTINGS_INT || boolean;
         char body[160];
-        body_for(body, sizeof(body), f->name, f->max + (integer ? 1 : 0.5), integer);
+        body_for(body, sizeof(body), f->name, f->max + (integer ? 1 : 0.5), integer, boolean);
         refused_put(body, f->name);
-        body_for(body, sizeof(body), f->name, f->max, integer);
+        body_for(body, sizeof(body), f->name, f->max, integer, boolean);
         json_t *c = put_config(body, 200);
         assert_true(setting_in(c, f->name) == f->max);
         json_decref(c);
-        body_for(body, sizeof(body), f->name, f->min - (integer ? 1 : 0.5), integer);
+        body_for(body, sizeof(body), f->name, f->min - (integer ? 1 : 0.5), integer, boolean);
         refused_put(body, f->name);
         c = get("/api/campaigns/config");
         assert_true(setting_in(c, f->name) == f->max); /* the refusal changed nothing */
         json_decref(c);
-        body_for(body, sizeof(body), f->name, f->def, integer);
+        body_for(body, sizeof(body), f->name, f->def, integer, boolean);
         json_decref(put_config(body, 200));
     }
     refused_put("{\"tiers\":[{\"max_m\":300,\"discount\":10},{\"max_m\":20001,"

@@ -100,6 +100,9 @@ const struct settings_field flash_settings[] = {
      "the micro-traffic fee a seller owes per redeemed visit, in minor units of the seller's "
      "currency (150 = 1.50 TRY); 0 charges nothing; the default of categories that "
      "category_fees does not name"},
+    {"prepay_default", SETTINGS_BOOL, 0, 1, 0, CFG(prepay_default),
+     "windows created without a prepay choice require prepayment: joining one places an order "
+     "for the discounted price and the buyer takes part once it is paid"},
 };
 const size_t flash_settings_count = sizeof(flash_settings) / sizeof(flash_settings[0]);
 

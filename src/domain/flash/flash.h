@@ -173,6 +173,7 @@ struct flash_config {
     int learning;               /* FLASH_LEARNING_*: how an engine window's discount is chosen */
     double learning_max_regret; /* exploration never costs more than this expected value */
     int traffic_fee;            /* per redeemed visit, minor units of the seller's currency */
+    int prepay_default;         /* 0/1: windows created without "prepay" require prepayment */
     /* the tenant's own categories: [a-z_]{1,32}, none canonical, none repeated */
     char extra_categories[FLASH_MAX_EXTRA_CATEGORIES][FLASH_CATEGORY_MAX + 1];
     int n_extra_categories;

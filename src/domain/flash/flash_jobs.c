@@ -3,10 +3,13 @@
  * Job handlers of the flash engine: activation at a window's start, a reminder shortly before it,
  * and expiry at its end (each
  * inside the job's own transaction, so they happen exactly once), and the periodic scan that
- * runs scan + generate for every tenant whose interval has passed.
+ * runs scan + generate for every tenant whose interval has passed; the refund of a cancelled
+ * prepaid window's paid order, and the order-paid hook that makes its buyer take part.
  * Tests: tests/integration/0004-flash.c.
  */
+#include "core/clock.h"
 #include "core/log.h"
+#include "domain/commerce/order_hooks.h"
 #include "domain/flash/flash_messages.h"
 #include "domain/flash/flash_service.h"
 #include "jobs/worker.h"
@@ -45,6 +48,24 @@ static int remind(struct job_ctx *ctx, struct err *e)
     int64_t pk;
     int rc = window_of(ctx, &pk, e);
     return rc ? rc : flash_remind(ctx->conn, ctx->tenant_id, pk, ctx->now_ms, e);
+}
+
+/* A cancelled prepaid window's paid order: refunded through payments (no transaction held). */
+static int refund(struct job_ctx *ctx, struct err *e)
+{
+    json_t *root = json_loads(ctx->payload ? ctx->payload : "", 0, NULL);
+    json_t *p = json_object_get(root, "prepay");
+    int64_t pk = json_is_integer(p) ? (int64_t)json_integer_value(p) : 0;
+    json_decref(root);
+    if (pk <= 0 || ctx->tenant_id <= 0)
+        return err_set(e, ERR_INVALID, "job %lld: payload needs {\"prepay\": id} and a tenant",
+                       (long long)ctx->job_id);
+    return flash_prepay_refund(ctx->db, ctx->tenant_id, pk, ctx->now_ms, ctx->arena, e);
+}
+
+static int on_order_paid(struct db_conn *c, int64_t tenant, int64_t order_pk, struct err *e)
+{
+    return flash_prepay_paid(c, tenant, order_pk, clock_now_ms(clock_system()), e);
 }
 
 /* Each due tenant gets its own transaction: one tenant's failure does not hold back others. */
@@ -88,6 +109,10 @@ int flash_jobs_register(struct job_registry *reg, struct err *e)
         rc = job_registry_add(reg, FLASH_JOB_REMIND, remind, NULL, JOB_IN_TX, e);
     if (!rc)
         rc = job_registry_add(reg, FLASH_JOB_SCAN, scan, NULL, 0, e);
+    if (!rc)
+        rc = job_registry_add(reg, FLASH_JOB_REFUND, refund, NULL, 0, e);
+    if (!rc)
+        rc = order_hooks_add_paid("flash.prepay", on_order_paid, e);
     return rc;
 }
 

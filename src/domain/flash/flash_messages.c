@@ -252,6 +252,30 @@ static void confirmation(struct writer *w, bool en, const struct flash_msg_vars 
             v->code);
 }
 
+/* A prepaid window was cancelled and the buyer's payment went back. */
+static void refunded(struct writer *w, bool en, const struct flash_msg_vars *v)
+{
+    if (has(v->name))
+        put(w, en ? "Hi %s, " : "Merhaba %s, ", v->name);
+    const char *seller = fallback(v->seller_name, NULL);
+    if (en)
+        put(w, "the %s%sflash window", seller ? seller : "", seller ? " " : "");
+    else if (seller)
+        put(w, "%s kampanyası", seller);
+    else
+        put(w, "kampanya");
+    if (has(v->title))
+        put(w, " (%s)", v->title);
+    put(w, en ? " was cancelled" : " iptal edildi");
+    if (has(v->reason))
+        put(w, " (%s)", v->reason);
+    if (has(v->amount))
+        put(w, en ? "; your payment of %s has been refunded." : "; ödediğiniz %s iade edildi.",
+            v->amount);
+    else
+        put(w, en ? "; your payment has been refunded." : "; ödemeniz iade edildi.");
+}
+
 enum which {
     OFFER,
     QUESTION,
@@ -260,7 +284,8 @@ enum which {
     SELLER_SUMMARY,
     CANCELLED,
     REMINDER,
-    CONFIRMATION
+    CONFIRMATION,
+    REFUNDED
 };
 
 static int render(enum which kind, const char *language, const void *vars, char *out, size_t n)
@@ -296,6 +321,9 @@ static int render(enum which kind, const char *language, const void *vars, char 
     case CONFIRMATION:
         confirmation(&w, en, v);
         break;
+    case REFUNDED:
+        refunded(&w, en, v);
+        break;
     }
     if (has(v->link))
         put(&w, " %s", v->link);
@@ -315,6 +343,7 @@ RENDERER(render_seller_summary, SELLER_SUMMARY)
 RENDERER(render_cancelled, CANCELLED)
 RENDERER(render_reminder, REMINDER)
 RENDERER(render_confirmation, CONFIRMATION)
+RENDERER(render_refunded, REFUNDED)
 
 const struct notify_kind flash_msg_offer = {
     .name = "offer",
@@ -340,13 +369,15 @@ const struct notify_kind flash_msg_reminder = {
     .name = "reminder", .purpose = NOTIFY_MARKETING, .render = render_reminder};
 const struct notify_kind flash_msg_confirmation = {
     .name = "confirmation", .purpose = NOTIFY_TRANSACTIONAL, .render = render_confirmation};
+const struct notify_kind flash_msg_refunded = {
+    .name = "prepay_refunded", .purpose = NOTIFY_TRANSACTIONAL, .render = render_refunded};
 
 int flash_messages_register(struct err *e)
 {
     static const struct notify_kind *const all[] = {
         &flash_msg_offer,          &flash_msg_question,  &flash_msg_window_open,
         &flash_msg_seller_summary, &flash_msg_cancelled, &flash_msg_reminder,
-        &flash_msg_confirmation,   &flash_msg_opened};
+        &flash_msg_confirmation,   &flash_msg_opened,    &flash_msg_refunded};
     int rc = 0;
     for (size_t i = 0; !rc && i < sizeof(all) / sizeof(all[0]); i++)
         rc = notify_kind_register(all[i], e);

@@ -29,6 +29,7 @@ struct flash_msg_vars {
     const char *code;   /* redemption code */
     const char *reason; /* why cancelled */
     const char *link;   /* a page for the window, may be NULL */
+    const char *amount; /* money refunded, as text ("45.00 TRY") */
 };
 
 /* The "about" kind of every flash message, and the offer buttons' actions ("join:42"). */
@@ -44,6 +45,7 @@ extern const struct notify_kind flash_msg_seller_summary; /* "3 kişi geliyor, o
 extern const struct notify_kind flash_msg_cancelled;      /* it will not happen, and why */
 extern const struct notify_kind flash_msg_reminder;       /* marketing: before the start */
 extern const struct notify_kind flash_msg_confirmation;   /* your place, your code */
+extern const struct notify_kind flash_msg_refunded; /* a prepaid window was cancelled: refunded */
 
 /* Registers the kinds above (idempotent); flash_jobs_register() calls it. */
 int flash_messages_register(struct err *e);

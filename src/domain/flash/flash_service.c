@@ -17,8 +17,10 @@
 #include "domain/flash/live_index.h"
 #include "domain/understand/understand.h"
 #include "domain/flash/links.h"
+#include "domain/commerce/commerce_store.h"
 #include "domain/flash/visit_order.h"
 #include "domain/notify/outbox.h"
+#include "domain/payments/payments_service.h"
 #include "jobs/queue.h"
 
 #include <math.h>
@@ -907,6 +909,13 @@ int flash_window_create(struct db_conn *c, int64_t tenant, struct flash_manual *
     w.cancel_reason = "";
     w.analytics_json = "";
     w.origin = "manual";
+    w.prepay = m->prepay < 0 ? cfg.prepay_default != 0 : m->prepay != 0;
+    if (w.prepay) {
+        int64_t amount = 0, list = 0;
+        rc = flash_prepay_price(&w, &s, &amount, &list, e);
+        if (rc)
+            return db_end_own(c, own, rc, e);
+    }
     m->warnings_json = "[]";
     int minutes = (int)((w.end_ms - w.start_ms) / MINUTE_MS);
     json_t *warnings = json_array();
@@ -1022,6 +1031,11 @@ int flash_precommit(struct db_conn *c, int64_t tenant, int64_t window_pk, const 
     if (!rc && w.status != FLASH_WINDOW_PROPOSED && w.status != FLASH_WINDOW_SCHEDULED)
         rc = err_set(e, ERR_CONFLICT, "window %lld is %s; pre-commits close when it starts",
                      (long long)window_pk, status_name(w.status));
+    if (!rc && w.prepay)
+        rc = err_set_field(e, ERR_CONFLICT, "prepay",
+                           "window %lld requires prepayment: join it to place the order; the "
+                           "buyer is committed once it is paid",
+                           (long long)window_pk);
     bool target = false;
     int discount = 0;
     if (!rc)
@@ -1088,6 +1102,132 @@ static void make_code(char out[FLASH_CODE_LEN + 1])
 int flash_join(struct db_conn *c, int64_t tenant, int64_t window_pk, const char *buyer_id,
                int64_t now_ms, struct arena *a, const char **code, bool *created, struct err *e)
 {
+    struct flash_joined j;
+    int rc = flash_join_order(c, tenant, window_pk, buyer_id, now_ms, a, &j, e);
+    if (!rc && !j.code)
+        rc = err_set_field(e, ERR_CONFLICT, "prepay",
+                           "window %lld requires prepayment: order %s (%s) awaits payment",
+                           (long long)window_pk, j.order_id, j.prepay_status);
+    if (!rc) {
+        *code = j.code;
+        *created = j.created;
+    }
+    return rc;
+}
+
+/* A participant with a fresh code (or the code given before), told so. */
+static int join_now(struct db_conn *c, int64_t tenant, const struct flash_window *w,
+                    const struct flash_buyer *b, int discount, int64_t now_ms, struct arena *a,
+                    const char **code, bool *created, struct err *e)
+{
+    bool full = w->capacity > 0 && w->joined >= w->capacity;
+    char fresh[FLASH_CODE_LEN + 1];
+    make_code(fresh); /* 32^6 codes per window: a collision is not worth a retry path */
+    int rc = flash_store_join(c, tenant, w->pk, b->pk, fresh, now_ms, a, code, created, e);
+    if (!rc && *created)
+        db_on_commit_event(c, tenant, "window", w->pk, NULL);
+    /* someone who joined earlier gets their code back even when the window is full */
+    if (!rc && *created && full && !w->prepay)
+        rc = err_set(e, ERR_CONFLICT, "window %lld is full (%d of %d)", (long long)w->pk, w->joined,
+                     w->capacity);
+    if (!rc && *created) {
+        struct flash_config cfg = {0};
+        rc = flash_store_config_get(c, tenant, &cfg, e);
+        struct flash_msg_vars v;
+        char start[6], end[6];
+        vars_for_window(&v, w, cfg.tz_offset_min, start, end);
+        v.discount = discount ? discount : w->discount_percent;
+        v.code = *code;
+        if (!rc)
+            rc = notify_buyer(c, tenant, b, &flash_msg_confirmation, w, &v, now_ms, e);
+    }
+    return rc;
+}
+
+int flash_prepay_price(const struct flash_window *w, const struct flash_seller *s, int64_t *amount,
+                       int64_t *list, struct err *e)
+{
+    visit_price(w, s, -1, amount, list);
+    if (*amount > 0)
+        return 0;
+    return err_set_field(e, ERR_INVALID, "prepay",
+                         "a prepaid window needs a price: static_price, or a seller whose "
+                         "price_range is known");
+}
+
+/*
+ * Place the order of a prepaid window for the buyer's customer (visit_order.h: the same customer,
+ * external id and campaign a redeemed visit's order has) and link it (in the caller's
+ * transaction).
+ */
+static int prepay_place(struct db_conn *c, int64_t tenant, const struct flash_window *w,
+                        const struct flash_buyer *b, int64_t now_ms, struct arena *a,
+                        struct flash_prepay *out, struct err *e)
+{
+    struct flash_seller s = {0};
+    int64_t amount = 0, list = 0;
+    int rc = flash_store_seller_get_pk(c, tenant, w->seller_pk, a, &s, e);
+    if (!rc)
+        rc = flash_prepay_price(w, &s, &amount, &list, e);
+    const struct money_currency *cur = NULL;
+    if (!rc)
+        rc = money_currency_find(w->currency && *w->currency ? w->currency : "TRY", &cur, e);
+    int64_t customer_pk = 0, product_pk = 0;
+    bool made;
+    char product_key[48];
+    snprintf(product_key, sizeof(product_key), "window-%lld", (long long)w->pk);
+    const char *customer_id = NULL;
+    if (!rc)
+        rc = visit_customer(c, tenant, b, now_ms, a, &customer_pk, &customer_id, &made, e);
+    if (!rc)
+        rc = commerce_store_product_ensure(c, tenant, "flash", product_key, now_ms, &product_pk,
+                                           &made, e);
+    if (rc)
+        return rc;
+    struct commerce_item item = {.product_pk = product_pk,
+                                 .quantity = 1,
+                                 .unit_price = amount,
+                                 .list_price = list > amount ? list : 0};
+    struct commerce_order o = {.source = "flash",
+                               .external_id =
+                                   arena_printf(a, "window-%lld-%s", (long long)w->pk, b->id),
+                               .customer_pk = customer_pk,
+                               .status = COMMERCE_ORDER_PENDING,
+                               .currency = cur,
+                               .total_amount = amount,
+                               .items = &item,
+                               .n_items = 1,
+                               .campaign = arena_printf(a, "flash-window-%lld", (long long)w->pk)};
+    bool inserted = false;
+    rc = commerce_store_order_upsert(c, tenant, &o, now_ms, &inserted, e);
+    int64_t order_pk = 0;
+    if (!rc)
+        rc =
+            commerce_store_find_external(c, "orders", tenant, "flash", o.external_id, &order_pk, e);
+    if (!rc && (!inserted || !order_pk))
+        rc = err_set(e, ERR_CONFLICT, "order %s of window %lld exists already", o.external_id,
+                     (long long)w->pk);
+    if (rc)
+        return rc;
+    memset(out, 0, sizeof(*out));
+    out->window_pk = w->pk;
+    out->buyer_pk = b->pk;
+    out->order_pk = order_pk;
+    out->amount = amount;
+    out->currency = cur->code;
+    rc = flash_store_prepay_insert(c, tenant, out, now_ms, e);
+    bool found = false;
+    if (!rc)
+        rc = flash_store_prepay_get(c, tenant, out->pk, a, out, &found, e);
+    if (!rc && !found)
+        rc = err_set(e, ERR_INTERNAL, "the prepaid order just linked is not there");
+    return rc;
+}
+
+int flash_join_order(struct db_conn *c, int64_t tenant, int64_t window_pk, const char *buyer_id,
+                     int64_t now_ms, struct arena *a, struct flash_joined *out, struct err *e)
+{
+    memset(out, 0, sizeof(*out));
     bool own;
     struct flash_window w = {0};
     struct flash_buyer b = {0};
@@ -1096,9 +1236,11 @@ int flash_join(struct db_conn *c, int64_t tenant, int64_t window_pk, const char 
         rc = get_window(c, tenant, window_pk, a, &w, e);
     if (!rc)
         rc = get_buyer(c, tenant, buyer_id, a, &b, e);
-    if (!rc && w.status != FLASH_WINDOW_ACTIVE)
-        rc = err_set(e, ERR_CONFLICT, "window %lld is %s; join while it is ACTIVE",
-                     (long long)window_pk, status_name(w.status));
+    bool open = w.status == FLASH_WINDOW_ACTIVE || (w.prepay && w.status == FLASH_WINDOW_SCHEDULED);
+    if (!rc && !open)
+        rc =
+            err_set(e, ERR_CONFLICT, "window %lld is %s; join while it is %s", (long long)window_pk,
+                    status_name(w.status), w.prepay ? "SCHEDULED or ACTIVE" : "ACTIVE");
     bool target = false;
     int discount = 0;
     if (!rc)
@@ -1106,29 +1248,231 @@ int flash_join(struct db_conn *c, int64_t tenant, int64_t window_pk, const char 
     if (!rc && !target)
         rc = err_set_field(e, ERR_FORBIDDEN, "buyer_id", "buyer %s was not offered window %lld",
                            buyer_id, (long long)window_pk);
-    bool full = w.capacity > 0 && w.joined >= w.capacity;
-    char fresh[FLASH_CODE_LEN + 1];
-    make_code(fresh); /* 32^6 codes per window: a collision is not worth a retry path */
+    if (rc || !w.prepay) {
+        if (!rc)
+            rc = join_now(c, tenant, &w, &b, discount, now_ms, a, &out->code, &out->created, e);
+        return db_end_own(c, own, rc, e);
+    }
+    struct flash_prepay p = {0};
+    bool found = false;
+    rc = flash_store_prepay_of_buyer(c, tenant, window_pk, b.pk, a, &p, &found, e);
+    if (!rc && !found) {
+        int taken = w.joined + (w.status == FLASH_WINDOW_SCHEDULED ? w.committed : 0);
+        if (w.capacity > 0 && taken >= w.capacity)
+            rc = err_set(e, ERR_CONFLICT, "window %lld is full (%d of %d)", (long long)window_pk,
+                         taken, w.capacity);
+        if (!rc)
+            rc = prepay_place(c, tenant, &w, &b, now_ms, a, &p, e);
+        out->created = !rc;
+        if (!rc)
+            db_on_commit_event(c, tenant, "window", window_pk, NULL);
+    }
+    /* paid and ACTIVE: the code (made at the payment, or now for one who paid before the start) */
+    if (!rc && str_eq(p.status, "paid") && w.status == FLASH_WINDOW_ACTIVE) {
+        bool made = false;
+        rc = join_now(c, tenant, &w, &b, discount, now_ms, a, &out->code, &made, e);
+    }
+    if (!rc) {
+        out->order_id = p.order_id;
+        out->amount = p.amount;
+        out->currency = p.currency;
+        out->prepay_status = p.status;
+    }
+    return db_end_own(c, own, rc, e);
+}
+
+/* Mark a paid row refunding and enqueue its refund (once per row). */
+static int prepay_refund_due(struct db_conn *c, int64_t tenant, const struct flash_prepay *p,
+                             const char *from, int64_t now_ms, struct err *e)
+{
+    bool changed = false;
+    int rc =
+        flash_store_prepay_set_status(c, tenant, p->pk, from, "refunding", now_ms, &changed, e);
+    if (rc || !changed)
+        return rc;
+    char payload[64], key[64];
+    snprintf(payload, sizeof(payload), "{\"prepay\":%lld}", (long long)p->pk);
+    snprintf(key, sizeof(key), "flash.refund:%lld", (long long)p->pk);
+    struct job_spec j = {.name = FLASH_JOB_REFUND,
+                         .payload_json = payload,
+                         .tenant_id = tenant,
+                         .run_at_ms = now_ms,
+                         .unique_key = key,
+                         .max_attempts = 10};
+    int64_t id;
+    bool dedup;
+    return jobs_enqueue(c, &j, now_ms, &id, &dedup, e);
+}
+
+/* A prepaid window was cancelled: refund the paid orders, forget the unpaid ones. */
+static int prepay_cancelled(struct db_conn *c, int64_t tenant, const struct flash_window *w,
+                            int64_t now_ms, struct arena *a, struct err *e)
+{
+    struct flash_prepay *rows = NULL;
+    size_t n = 0;
+    int rc = flash_store_prepay_list(c, tenant, w->pk, "paid", a, &rows, &n, e);
+    for (size_t i = 0; !rc && i < n; i++)
+        rc = prepay_refund_due(c, tenant, &rows[i], "paid", now_ms, e);
     if (!rc)
-        rc = flash_store_join(c, tenant, window_pk, b.pk, fresh, now_ms, a, code, created, e);
-    if (!rc && *created)
-        db_on_commit_event(c, tenant, "window", window_pk, NULL);
-    /* someone who joined earlier gets their code back even when the window is full */
-    if (!rc && *created && full)
-        rc = err_set(e, ERR_CONFLICT, "window %lld is full (%d of %d)", (long long)window_pk,
-                     w.joined, w.capacity);
-    if (!rc && *created) {
+        rc = flash_store_prepay_list(c, tenant, w->pk, "pending", a, &rows, &n, e);
+    for (size_t i = 0; !rc && i < n; i++) {
+        bool changed;
+        rc = flash_store_prepay_set_status(c, tenant, rows[i].pk, "pending", "dropped", now_ms,
+                                           &changed, e);
+    }
+    return rc;
+}
+
+int flash_prepay_paid(struct db_conn *c, int64_t tenant, int64_t order_pk, int64_t now_ms,
+                      struct err *e)
+{
+    struct arena a;
+    arena_init(&a);
+    struct flash_prepay p = {0};
+    bool found = false;
+    int rc = flash_store_prepay_of_order(c, tenant, order_pk, &a, &p, &found, e);
+    struct flash_window w = {0};
+    if (!rc && found && (str_eq(p.status, "pending") || str_eq(p.status, "dropped")))
+        rc = flash_store_window_get(c, tenant, p.window_pk, &a, &w, e);
+    else
+        found = false;
+    if (rc || !found)
+        goto out;
+    bool open = w.status == FLASH_WINDOW_SCHEDULED || w.status == FLASH_WINDOW_ACTIVE;
+    if (!open || !p.buyer_pk || str_eq(p.status, "dropped")) {
+        /* paid after the window closed (or for an erased buyer): the money goes back */
+        rc = prepay_refund_due(c, tenant, &p, p.status, now_ms, e);
+        goto out;
+    }
+    bool changed = false;
+    rc = flash_store_prepay_set_status(c, tenant, p.pk, "pending", "paid", now_ms, &changed, e);
+    if (rc || !changed)
+        goto out;
+    struct flash_buyer b = {0};
+    rc = flash_store_buyer_get_pk(c, tenant, p.buyer_pk, &a, &b, e);
+    bool target = false;
+    int discount = 0;
+    if (!rc)
+        rc = flash_store_window_target_of(c, tenant, w.pk, b.pk, &target, &discount, e);
+    if (rc)
+        goto out;
+    if (w.status == FLASH_WINDOW_ACTIVE) {
+        const char *code = NULL;
+        bool made = false;
+        rc = join_now(c, tenant, &w, &b, discount, now_ms, &a, &code, &made, e);
+        goto out;
+    }
+    /* before the start: a pre-commit, which the minimum and the seller's summary count */
+    bool created = false;
+    rc = flash_store_precommit_add(c, tenant, w.pk, b.pk, now_ms, &created, e);
+    if (!rc && created)
+        db_on_commit_event(c, tenant, "window", w.pk, NULL);
+    if (!rc && created)
+        rc = flash_webhooks_precommit(c, tenant, w.pk, b.id, now_ms, e);
+    if (!rc && created) {
         struct flash_config cfg = {0};
         rc = flash_store_config_get(c, tenant, &cfg, e);
         struct flash_msg_vars v;
         char start[6], end[6];
         vars_for_window(&v, &w, cfg.tz_offset_min, start, end);
         v.discount = discount ? discount : w.discount_percent;
-        v.code = *code;
         if (!rc)
             rc = notify_buyer(c, tenant, &b, &flash_msg_confirmation, &w, &v, now_ms, e);
     }
-    return db_end_own(c, own, rc, e);
+out:
+    arena_release(&a);
+    return rc;
+}
+
+/* The payment of the order that succeeded (and what is left to refund of it). */
+static int succeeded_payment(struct db_conn *c, int64_t tenant, int64_t order_pk, struct arena *a,
+                             struct payment *out, bool *found, struct err *e)
+{
+    struct payment *rows = NULL;
+    size_t n = 0;
+    *found = false;
+    int rc = payments_store_list_order(c, tenant, order_pk, a, &rows, &n, e);
+    for (size_t i = 0; !rc && i < n; i++) {
+        enum payment_status st = rows[i].state.status;
+        if (st == PAYMENT_SUCCEEDED || st == PAYMENT_PARTIALLY_REFUNDED || st == PAYMENT_REFUNDED) {
+            *out = rows[i];
+            *found = true;
+        }
+    }
+    return rc;
+}
+
+int flash_prepay_refund(struct db *db, int64_t tenant, int64_t prepay_pk, int64_t now_ms,
+                        struct arena *a, struct err *e)
+{
+    struct db_conn *c;
+    int rc = db_conn_acquire(db, &c, e);
+    if (rc)
+        return rc;
+    struct flash_prepay p = {0};
+    struct payment pay = {0};
+    bool found = false, paid = false;
+    rc = flash_store_prepay_get(c, tenant, prepay_pk, a, &p, &found, e);
+    if (!rc && found && str_eq(p.status, "refunding"))
+        rc = succeeded_payment(c, tenant, p.order_pk, a, &pay, &paid, e);
+    db_conn_release(c);
+    if (rc || !found || !str_eq(p.status, "refunding"))
+        return rc;
+    if (!paid)
+        return err_set(e, ERR_CONFLICT, "order %s has no succeeded payment to refund yet",
+                       p.order_id);
+    if (pay.state.status != PAYMENT_REFUNDED) {
+        char key[64], hash[65];
+        snprintf(key, sizeof(key), "flash-refund-%lld", (long long)p.pk);
+        payments_request_hash("POST", key, "", 0, hash);
+        struct payments_request req = {.idem_key = key, .request_hash = hash};
+        struct payments_answer ans;
+        rc = payments_refund(db, tenant, pay.id, NULL, &req, now_ms, a, &ans, e);
+        if (rc)
+            return rc;
+    }
+    rc = db_conn_acquire(db, &c, e);
+    if (rc)
+        return rc;
+    bool changed = false;
+    struct flash_window w = {0};
+    rc = db_begin(c, e);
+    if (!rc)
+        rc = flash_store_prepay_set_status(c, tenant, p.pk, "refunding", "refunded", now_ms,
+                                           &changed, e);
+    if (!rc && changed)
+        rc = flash_store_window_get(c, tenant, p.window_pk, a, &w, e);
+    if (!rc && changed && p.buyer_pk) {
+        struct flash_buyer b = {0};
+        struct flash_config cfg = {0};
+        rc = flash_store_buyer_get_pk(c, tenant, p.buyer_pk, a, &b, e);
+        if (!rc)
+            rc = flash_store_config_get(c, tenant, &cfg, e);
+        char start[6], end[6], amount[MONEY_TEXT_MAX];
+        struct flash_msg_vars v;
+        vars_for_window(&v, &w, cfg.tz_offset_min, start, end);
+        v.reason = w.cancel_reason && *w.cancel_reason ? w.cancel_reason : NULL;
+        const struct money_currency *cur = NULL;
+        if (!rc)
+            rc = money_currency_find(p.currency, &cur, e);
+        struct money m = {p.amount, cur};
+        if (!rc)
+            rc = money_format(&m, amount, sizeof(amount), e);
+        if (!rc) {
+            v.amount = arena_printf(a, "%s %s", amount, p.currency);
+            rc = notify_buyer(c, tenant, &b, &flash_msg_refunded, &w, &v, now_ms, e);
+        }
+    }
+    if (rc) {
+        db_rollback(c);
+    } else {
+        rc = db_commit(c, e);
+        if (!rc && changed)
+            log_info("msg=\"prepaid window order refunded\" tenant=%lld window=%lld order=%s",
+                     (long long)tenant, (long long)p.window_pk, p.order_id);
+    }
+    db_conn_release(c);
+    return rc;
 }
 
 /*
@@ -1144,6 +1488,34 @@ static int bill_visit(struct db_conn *c, int64_t tenant, const struct flash_wind
     if (!rc)
         rc = flash_store_fee_add(c, tenant, s->pk, w->pk, buyer_pk, code, s->category,
                                  flash_config_fee(&cfg, s->category), s->currency, now_ms, e);
+    return rc;
+}
+
+/*
+ * A prepaid window's visit is the order the buyer paid: it becomes fulfilled (its price is what
+ * was paid, whatever the seller says now); *done false when the buyer has no paid order there.
+ */
+static int prepay_fulfil(struct db_conn *c, int64_t tenant, const struct flash_window *w,
+                         const struct flash_buyer *b, int64_t now_ms, struct arena *a,
+                         struct flash_redemption *out, bool *done, struct err *e)
+{
+    struct flash_prepay p = {0};
+    bool found = false;
+    *done = false;
+    int rc = flash_store_prepay_of_buyer(c, tenant, w->pk, b->pk, a, &p, &found, e);
+    if (rc || !found || !str_eq(p.status, "paid"))
+        return rc;
+    rc = commerce_store_order_set_status(c, tenant, p.order_pk, COMMERCE_ORDER_PAID,
+                                         COMMERCE_ORDER_FULFILLED, "redemption", 0, now_ms, e);
+    struct commerce_order o;
+    memset(&o, 0, sizeof(o));
+    if (!rc)
+        rc = commerce_store_order_get(c, tenant, p.order_id, a, &o, e);
+    if (!rc) {
+        out->order_id = o.id;
+        out->customer_id = o.customer_id;
+        *done = true;
+    }
     return rc;
 }
 
@@ -1188,7 +1560,10 @@ int flash_redeem_visit(struct db_conn *c, int64_t tenant, int64_t window_pk, con
         rc = flash_store_buyer_get_pk(c, tenant, buyer_pk, a, &b, e);
     if (!rc)
         out->buyer_id = b.id;
-    if (!rc)
+    bool prepaid = false;
+    if (!rc && w.prepay)
+        rc = prepay_fulfil(c, tenant, &w, &b, now_ms, a, out, &prepaid, e);
+    if (!rc && !prepaid)
         rc = visit_order_record(c, tenant, &w, &s, &b, paid.minor, now_ms, a, &out->order_id,
                                 &out->customer_id, e);
     if (!rc)
@@ -1298,6 +1673,8 @@ int flash_seller_reject(struct db_conn *c, int64_t tenant, int64_t window_pk, in
                      status_name(w.status));
     if (!rc)
         rc = notify_cancelled(c, tenant, &cfg, &w, "seller declined", now_ms, &a, e);
+    if (!rc && w.prepay)
+        rc = prepay_cancelled(c, tenant, &w, now_ms, &a, e);
     rc = db_end_own(c, own, rc, e);
     arena_release(&a);
     return rc;
@@ -1326,6 +1703,8 @@ int flash_seller_cancel(struct db_conn *c, int64_t tenant, int64_t window_pk, co
                      status_name(w.status));
     if (!rc)
         rc = notify_cancelled(c, tenant, &cfg, &w, why, now_ms, &a, e);
+    if (!rc && w.prepay)
+        rc = prepay_cancelled(c, tenant, &w, now_ms, &a, e);
     rc = db_end_own(c, own, rc, e);
     arena_release(&a);
     return rc;
@@ -1363,6 +1742,8 @@ int flash_activate(struct db_conn *c, int64_t tenant, int64_t window_pk, int64_t
                         why, now_ms, &changed, e);
         if (!rc && changed)
             rc = notify_cancelled(c, tenant, &cfg, &w, why, now_ms, &a, e);
+        if (!rc && changed && w.prepay)
+            rc = prepay_cancelled(c, tenant, &w, now_ms, &a, e);
         if (!rc && changed)
             rc = learn_outcome(c, tenant, &w, 0, now_ms, &a, e); /* offers that brought no one */
         goto out;

@@ -25,9 +25,10 @@ struct sched;
 #define FLASH_JOB_ACTIVATE "flash.activate"
 #define FLASH_JOB_EXPIRE   "flash.expire"
 #define FLASH_JOB_REMIND                                                                           \
-    "flash.remind"                  /* REMIND_BEFORE_MS before the start, when there is time       \
-                                     */
-#define FLASH_JOB_SCAN "flash.scan" /* periodic: scan + generate for every tenant that is due */
+    "flash.remind"                      /* REMIND_BEFORE_MS before the start, when there is time   \
+                                         */
+#define FLASH_JOB_SCAN   "flash.scan"   /* periodic: scan + generate for every tenant that is due */
+#define FLASH_JOB_REFUND "flash.refund" /* {"prepay": pk}: refund a cancelled window's order */
 
 /* Register the buyer (insert or update) in one transaction. */
 int flash_buyer_register(struct db_conn *c, int64_t tenant, struct flash_buyer *b, int64_t now_ms,
@@ -142,6 +143,7 @@ struct flash_manual {
                                 names flash_min_participants over the matched targets */
     const char **buyer_ids;  /* NULL → buyers with matching demand nearby who can arrive */
     size_t n_buyer_ids;
+    int prepay; /* -1 → the config's prepay_default, 0 no, 1 joining places an order */
     /* out: JSON array of warnings for the caller ("[]" when none), in the arena */
     const char *warnings_json;
 };
@@ -160,9 +162,60 @@ int flash_precommit(struct db_conn *c, int64_t tenant, int64_t window_pk, const 
                     int64_t now_ms, bool *created, struct err *e);
 int flash_precommit_cancel(struct db_conn *c, int64_t tenant, int64_t window_pk,
                            const char *buyer_id, int64_t now_ms, struct err *e);
-/* Join an ACTIVE window; *code (arena) is the buyer's redemption code. */
+/* Join an ACTIVE window; *code (arena) is the buyer's redemption code. A prepaid window's join
+ * that leaves an order to pay is ERR_CONFLICT naming "prepay" (use flash_join_order). */
 int flash_join(struct db_conn *c, int64_t tenant, int64_t window_pk, const char *buyer_id,
                int64_t now_ms, struct arena *a, const char **code, bool *created, struct err *e);
+
+/* What a join gave: a code, or (a prepaid window not paid yet) the order to pay. */
+struct flash_joined {
+    const char *code; /* NULL until the buyer takes part */
+    bool created;     /* a participant or an order was made now */
+    /* prepaid windows only (order_id NULL otherwise) */
+    const char *order_id;
+    int64_t amount; /* minor units of `currency` */
+    const char *currency;
+    const char *prepay_status; /* "pending", "paid", ... */
+};
+/*
+ * Join a window. An ordinary window: as flash_join. A prepaid window (SCHEDULED or ACTIVE): the
+ * first join places a commerce order of the buyer's customer (visit_order.h; source "flash", the
+ * external id and campaign a visit's order has) for the discounted price (flash_prepay_price) and
+ * links it to the window
+ * and the buyer; the buyer takes part only once the order is paid (flash_prepay_paid, an
+ * order-paid hook): a pre-commit while SCHEDULED (counted for the minimum and the seller's
+ * summary), a participant with a code while ACTIVE. A later join gives the same order back, or
+ * the code once paid and ACTIVE.
+ */
+int flash_join_order(struct db_conn *c, int64_t tenant, int64_t window_pk, const char *buyer_id,
+                     int64_t now_ms, struct arena *a, struct flash_joined *out, struct err *e);
+
+/*
+ * The price a prepaid window's buyer pays, minor units (pure): a visit's price (visit_price of
+ * visit_order.h: static_price, else the middle of the seller's price range less the window's
+ * discount); *list the price before the discount. ERR_INVALID naming "prepay" when there is no
+ * price to charge (no static_price and a seller without prices).
+ */
+int flash_prepay_price(const struct flash_window *w, const struct flash_seller *s, int64_t *amount,
+                       int64_t *list, struct err *e);
+
+/*
+ * An order was paid (in the payment's transaction; flash_jobs_register adds it as an order-paid
+ * hook, order_hooks.h): when it is a prepaid window's, the buyer takes part as flash_join_order
+ * says; paid after the window closed (cancelled, expired), the payment is refunded instead.
+ * Orders of no window are left alone.
+ */
+int flash_prepay_paid(struct db_conn *c, int64_t tenant, int64_t order_pk, int64_t now_ms,
+                      struct err *e);
+
+/*
+ * The refund of one paid order of a cancelled prepaid window (job FLASH_JOB_REFUND): the order's
+ * succeeded payment refunded in full through payments_refund under the key
+ * "flash-refund-<prepay pk>" (so a retry never refunds twice), then the row marked refunded and
+ * the buyer told (flash_msg_refunded) in one transaction. A row no longer refunding is left alone.
+ */
+int flash_prepay_refund(struct db *db, int64_t tenant, int64_t prepay_pk, int64_t now_ms,
+                        struct arena *a, struct err *e);
 /*
  * The seller confirms a visit with the buyer's code; *buyer_id (arena) gets who it was. The
  * visit is billed to the seller in the same transaction (the ledger, flash_store_fee_add) at the
@@ -175,7 +228,8 @@ int flash_redeem(struct db_conn *c, int64_t tenant, int64_t window_pk, const cha
 /*
  * As flash_redeem, and the seller may say what the buyer paid: `amount` is decimal text in the
  * window's currency ("45.00"), or NULL. In every redemption the visit also becomes an order of
- * the buyer's customer, in the same transaction (visit_order.h: one person, one customer);
+ * the buyer's customer, in the same transaction (visit_order.h: one person, one customer); in a
+ * prepaid window it is the buyer's paid order, which becomes fulfilled (`amount` is ignored);
  * *out gets the buyer's, the customer's and the order's public ids (arena).
  * ERR_INVALID naming "amount" for a malformed or negative amount, before anything is written.
  */

@@ -999,7 +999,8 @@ int flash_store_busy_profile(struct db_conn *c, int64_t tenant, int64_t seller_p
     "(SELECT COUNT(*) FROM participants q WHERE q.window_id = w.id), "                             \
     "(SELECT COUNT(*) FROM participants q WHERE q.window_id = w.id AND "                           \
     "q.redeemed_at IS NOT NULL), "                                                                 \
-    "w.created_at, w.updated_at, w.product FROM flash_windows w JOIN sellers s ON s.id = "         \
+    "w.created_at, w.updated_at, w.product, w.prepay FROM flash_windows w JOIN sellers s ON "      \
+    "s.id = "                                                                                      \
     "w.seller_id "
 
 #define OPEN_STATUSES "('PROPOSED', 'SCHEDULED', 'ACTIVE')"
@@ -1040,6 +1041,7 @@ static void read_window(struct db_stmt *s, struct arena *a, void *out)
     w->created_at = db_col_time(s, 28);
     w->updated_at = db_col_time(s, 29);
     w->product = db_col_str(s, 30, a);
+    w->prepay = db_col_i64(s, 31) != 0;
 }
 
 static int check_window(const struct flash_window *w, const struct flash_window_target *targets,
@@ -1123,8 +1125,9 @@ int flash_store_window_insert(struct db_conn *c, int64_t tenant, struct flash_wi
                         "INSERT INTO flash_windows (tenant_id, seller_id, title, description, "
                         "discount_percent, static_price, bundle_info, currency, start_at, "
                         "end_at, status, capacity, min_participants, score, trace, "
-                        "cancel_reason, analytics, origin, created_at, updated_at, product) VALUES "
-                        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                        "cancel_reason, analytics, origin, created_at, updated_at, product, "
+                        "prepay) VALUES "
+                        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                         "RETURNING id",
                         e);
     if (rc)
@@ -1150,6 +1153,7 @@ int flash_store_window_insert(struct db_conn *c, int64_t tenant, struct flash_wi
     db_bind_time(s, 19, now_ms);
     db_bind_time(s, 20, now_ms);
     db_bind_text(s, 21, nz(w->product));
+    db_bind_i64(s, 22, w->prepay ? 1 : 0);
     bool found = false;
     int64_t pk = 0;
     rc = db_one_i64(s, &pk, &found, e);
@@ -1898,4 +1902,148 @@ int flash_store_scan_version(struct db_conn *c, int64_t tenant, int64_t *scan, i
     }
     db_stmt_done(s);
     return st == DB_ERROR ? db_step_error(e) : 0;
+}
+
+/* ======================== prepaid windows ======================== */
+
+#define PREPAY_SELECT                                                                              \
+    "SELECT p.id, p.window_id, p.buyer_id, p.order_id, o.public_id, p.amount, p.currency, "        \
+    "p.status FROM flash_prepay p JOIN orders o ON o.order_id = p.order_id "
+
+static void read_prepay(struct db_stmt *s, struct arena *a, void *out)
+{
+    struct flash_prepay *p = out;
+    p->pk = db_col_i64(s, 0);
+    p->window_pk = db_col_i64(s, 1);
+    p->buyer_pk = db_col_is_null(s, 2) ? 0 : db_col_i64(s, 2);
+    p->order_pk = db_col_i64(s, 3);
+    p->order_id = db_col_str(s, 4, a);
+    p->amount = db_col_i64(s, 5);
+    p->currency = db_col_str(s, 6, a);
+    p->status = db_col_str(s, 7, a);
+}
+
+int flash_store_prepay_insert(struct db_conn *c, int64_t tenant, struct flash_prepay *p,
+                              int64_t now_ms, struct err *e)
+{
+    struct db_stmt *s;
+    int rc = db_prepare(c, &s,
+                        "INSERT INTO flash_prepay (tenant_id, window_id, buyer_id, order_id, "
+                        "amount, currency, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, "
+                        "?, 'pending', ?, ?) RETURNING id",
+                        e);
+    if (rc)
+        return rc;
+    db_bind_i64(s, 1, tenant);
+    db_bind_i64(s, 2, p->window_pk);
+    db_bind_i64(s, 3, p->buyer_pk);
+    db_bind_i64(s, 4, p->order_pk);
+    db_bind_i64(s, 5, p->amount);
+    db_bind_text(s, 6, p->currency);
+    db_bind_time(s, 7, now_ms);
+    db_bind_time(s, 8, now_ms);
+    bool found = false;
+    rc = db_one_i64(s, &p->pk, &found, e);
+    if (!rc && !found)
+        rc = err_set(e, ERR_DB, "prepay insert returned no id");
+    if (!rc)
+        p->status = "pending";
+    return rc;
+}
+
+static int prepay_one(struct db_conn *c, const char *where, int64_t tenant, int64_t a1, int64_t a2,
+                      bool two, struct arena *a, struct flash_prepay *out, bool *found,
+                      struct err *e)
+{
+    char sql[512];
+    snprintf(sql, sizeof(sql), "%s WHERE p.tenant_id = ? AND %s", PREPAY_SELECT, where);
+    struct db_stmt *s;
+    int rc = db_prepare(c, &s, sql, e);
+    if (rc)
+        return rc;
+    db_bind_i64(s, 1, tenant);
+    db_bind_i64(s, 2, a1);
+    if (two)
+        db_bind_i64(s, 3, a2);
+    *found = false;
+    int st = db_step(s, e);
+    if (st == DB_ROW) {
+        memset(out, 0, sizeof(*out));
+        read_prepay(s, a, out);
+        *found = true;
+    }
+    db_stmt_done(s);
+    return st == DB_ERROR ? db_step_error(e) : 0;
+}
+
+int flash_store_prepay_of_buyer(struct db_conn *c, int64_t tenant, int64_t window_pk,
+                                int64_t buyer_pk, struct arena *a, struct flash_prepay *out,
+                                bool *found, struct err *e)
+{
+    return prepay_one(c, "p.window_id = ? AND p.buyer_id = ?", tenant, window_pk, buyer_pk, true, a,
+                      out, found, e);
+}
+
+int flash_store_prepay_of_order(struct db_conn *c, int64_t tenant, int64_t order_pk,
+                                struct arena *a, struct flash_prepay *out, bool *found,
+                                struct err *e)
+{
+    return prepay_one(c, "p.order_id = ?", tenant, order_pk, 0, false, a, out, found, e);
+}
+
+int flash_store_prepay_get(struct db_conn *c, int64_t tenant, int64_t pk, struct arena *a,
+                           struct flash_prepay *out, bool *found, struct err *e)
+{
+    return prepay_one(c, "p.id = ?", tenant, pk, 0, false, a, out, found, e);
+}
+
+int flash_store_prepay_list(struct db_conn *c, int64_t tenant, int64_t window_pk,
+                            const char *status, struct arena *a, struct flash_prepay **rows,
+                            size_t *n, struct err *e)
+{
+    struct db_stmt *s;
+    int rc = db_prepare(c, &s,
+                        PREPAY_SELECT "WHERE p.tenant_id = ? AND p.window_id = ? AND p.status = ? "
+                                      "ORDER BY p.id",
+                        e);
+    if (rc)
+        return rc;
+    db_bind_i64(s, 1, tenant);
+    db_bind_i64(s, 2, window_pk);
+    db_bind_text(s, 3, status);
+    size_t cap = 0, used = 0;
+    struct flash_prepay *out = NULL;
+    int st;
+    while ((st = db_step(s, e)) == DB_ROW) {
+        out = arena_grow(a, out, used, &cap, sizeof(*out));
+        memset(&out[used], 0, sizeof(*out));
+        read_prepay(s, a, &out[used++]);
+    }
+    db_stmt_done(s);
+    if (st == DB_ERROR)
+        return db_step_error(e);
+    *rows = out;
+    *n = used;
+    return 0;
+}
+
+int flash_store_prepay_set_status(struct db_conn *c, int64_t tenant, int64_t pk, const char *from,
+                                  const char *to, int64_t now_ms, bool *changed, struct err *e)
+{
+    struct db_stmt *s;
+    int rc = db_prepare(c, &s,
+                        "UPDATE flash_prepay SET status = ?, updated_at = ? WHERE tenant_id = ? "
+                        "AND id = ? AND status = ?",
+                        e);
+    if (rc)
+        return rc;
+    db_bind_text(s, 1, to);
+    db_bind_time(s, 2, now_ms);
+    db_bind_i64(s, 3, tenant);
+    db_bind_i64(s, 4, pk);
+    db_bind_text(s, 5, from);
+    int64_t changes = 0;
+    rc = db_exec_write(s, &changes, e);
+    *changed = !rc && changes > 0;
+    return rc;
 }

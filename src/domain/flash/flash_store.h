@@ -149,6 +149,7 @@ struct flash_window {
     int redeemed;
     int64_t created_at;
     int64_t updated_at;
+    bool prepay; /* joining places an order; the buyer takes part once it is paid */
 };
 
 struct flash_window_target {
@@ -236,6 +237,37 @@ int flash_store_precommit_buyers(struct db_conn *c, int64_t tenant, int64_t wind
  * Record the buyer as a participant with redemption `code` (unique within the window).
  * Idempotent: when already joined, *code_out is their existing code and *created false.
  */
+/*
+ * Prepaid windows (migration 0039): the order of one buyer in one window. Status "pending",
+ * "paid", "refunding", "refunded" or "dropped" (the window was cancelled before it was paid).
+ */
+struct flash_prepay {
+    int64_t pk, window_pk, buyer_pk; /* buyer_pk 0 once the buyer was erased */
+    int64_t order_pk;
+    const char *order_id; /* the order's public id */
+    int64_t amount;       /* minor units */
+    const char *currency;
+    const char *status;
+};
+int flash_store_prepay_insert(struct db_conn *c, int64_t tenant, struct flash_prepay *p,
+                              int64_t now_ms, struct err *e);
+/* The row of (window, buyer), or of the order; *found false when none (not an error). */
+int flash_store_prepay_of_buyer(struct db_conn *c, int64_t tenant, int64_t window_pk,
+                                int64_t buyer_pk, struct arena *a, struct flash_prepay *out,
+                                bool *found, struct err *e);
+int flash_store_prepay_of_order(struct db_conn *c, int64_t tenant, int64_t order_pk,
+                                struct arena *a, struct flash_prepay *out, bool *found,
+                                struct err *e);
+int flash_store_prepay_get(struct db_conn *c, int64_t tenant, int64_t pk, struct arena *a,
+                           struct flash_prepay *out, bool *found, struct err *e);
+/* The window's rows in `status`, oldest first. */
+int flash_store_prepay_list(struct db_conn *c, int64_t tenant, int64_t window_pk,
+                            const char *status, struct arena *a, struct flash_prepay **rows,
+                            size_t *n, struct err *e);
+/* Move a row from `from` to `to`; *changed false when it was not in `from`. */
+int flash_store_prepay_set_status(struct db_conn *c, int64_t tenant, int64_t pk, const char *from,
+                                  const char *to, int64_t now_ms, bool *changed, struct err *e);
+
 int flash_store_join(struct db_conn *c, int64_t tenant, int64_t window_pk, int64_t buyer_pk,
                      const char *code, int64_t now_ms, struct arena *a, const char **code_out,
                      bool *created, struct err *e);

@@ -30,6 +30,7 @@ static const struct flash_msg_vars full = {
     .end_hhmm = "14:10",
     .code = "K7P2QX",
     .reason = "yeterli katılım olmadı",
+    .amount = "45.00 TRY",
 };
 
 /* Valid UTF-8, no control characters. */
@@ -88,6 +89,7 @@ static const struct {
     {&flash_msg_cancelled, {"yeterli katılım olmadı", "M Coffee"}},
     {&flash_msg_reminder, {"10", "14:00", "K7P2QX"}},
     {&flash_msg_confirmation, {"K7P2QX", "M Coffee"}},
+    {&flash_msg_refunded, {"45.00 TRY", "M Coffee", "yeterli katılım olmadı"}},
 };
 #define N_KINDS (sizeof(kinds) / sizeof(kinds[0]))
 
@@ -134,6 +136,12 @@ static void test_render_all(void **state)
     assert_non_null(strstr(out, "iptal edildi: yeterli katılım olmadı."));
     flash_msg_confirmation.render("tr", &full, out, sizeof(out));
     assert_non_null(strstr(out, "Kodunuz: K7P2QX"));
+    flash_msg_refunded.render("tr", &full, out, sizeof(out));
+    assert_string_equal(out, "Merhaba Ayşe, M Coffee kampanyası (latte) iptal edildi (yeterli "
+                             "katılım olmadı); ödediğiniz 45.00 TRY iade edildi.");
+    flash_msg_refunded.render("en", &full, out, sizeof(out));
+    assert_string_equal(out, "Hi Ayşe, the M Coffee flash window (latte) was cancelled (yeterli "
+                             "katılım olmadı); your payment of 45.00 TRY has been refunded.");
 }
 
 static void test_render_sparse(void **state)

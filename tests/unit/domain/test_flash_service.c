@@ -1284,6 +1284,37 @@ static void test_generate_options(void **state)
 }
 
 /* What a seller's signal means: fields first, then the words; nothing → signal_type. */
+/* A prepaid window's price: its static price, else the middle of the seller's range less the
+ * window's discount (a visit's price); none known, refused naming prepay. */
+static void test_prepay_price(void **state)
+{
+    (void)state;
+    struct flash_window w = {.discount_percent = 25};
+    struct flash_seller s = {.price_min = 3000, .price_max = 6000};
+    int64_t amount = -1, list = -1;
+    struct err e;
+    err_init(&e);
+    /* (3000 + 6000) / 2 = 4500 less 25 % */
+    assert_int_equal(flash_prepay_price(&w, &s, &amount, &list, &e), 0);
+    assert_true(amount == 3375 && list == 4500);
+    /* one end of the range only */
+    s.price_min = 0;
+    s.price_max = 999;
+    w.discount_percent = 0;
+    assert_int_equal(flash_prepay_price(&w, &s, &amount, &list, &e), 0);
+    assert_true(amount == 999 && list == 999);
+    /* a static price wins */
+    w.static_price = 2500;
+    assert_int_equal(flash_prepay_price(&w, &s, &amount, &list, &e), 0);
+    assert_true(amount == 2500);
+    /* nothing to charge: no static price and a seller without prices */
+    w.static_price = 0;
+    s.price_min = s.price_max = 0;
+    w.discount_percent = 25;
+    assert_int_equal(flash_prepay_price(&w, &s, &amount, &list, &e), ERR_INVALID);
+    assert_string_equal(e.field, "prepay");
+}
+
 static void test_supply_derive(void **state)
 {
     (void)state;
@@ -1542,6 +1573,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_visit_becomes_order, setup, teardown),
         cmocka_unit_test(test_visit_price),
         cmocka_unit_test(test_supply_derive),
+        cmocka_unit_test(test_prepay_price),
         cmocka_unit_test(test_demand_understand),
     };
     return TESTDB_RUN_GROUPS("flash_service", tests, &backend);

@@ -22,7 +22,7 @@
 static double value(const struct flash_config *c, const struct settings_field *f)
 {
     const char *p = (const char *)c + f->offset;
-    if (f->type == SETTINGS_INT) {
+    if (f->type != SETTINGS_NUMBER) {
         int v;
         memcpy(&v, p, sizeof(v));
         return v;
@@ -98,7 +98,10 @@ static void test_round_trip(void **state)
         for (int k = 0; k < 2; k++) {
             /* weights may not all be 0: others keep their defaults, so the sum stays positive */
             char v[64];
-            snprintf(v, sizeof(v), f->type == SETTINGS_INT ? "%.0f" : "%.17g", edges[k]);
+            if (f->type == SETTINGS_BOOL)
+                snprintf(v, sizeof(v), "%s", edges[k] != 0 ? "true" : "false");
+            else
+                snprintf(v, sizeof(v), f->type == SETTINGS_INT ? "%.0f" : "%.17g", edges[k]);
             json_t *patch = patch_of(f->name, v);
             struct flash_config c;
             flash_config_default(&c);

@@ -440,9 +440,18 @@ static void check_setting(const char *where, json_t *schema, const struct settin
     if (!schema)
         fail_msg("%s: %s is not documented", where, f->name);
     const char *type = json_string_value(json_object_get(schema, "type"));
-    const char *want = f->type == SETTINGS_INT ? "integer" : "number";
+    const char *want = f->type == SETTINGS_INT    ? "integer"
+                       : f->type == SETTINGS_BOOL ? "boolean"
+                                                  : "number";
     if (!type || strcmp(type, want) != 0)
         fail_msg("%s: %s is \"%s\", the table says %s", where, f->name, type ? type : "?", want);
+    if (f->type == SETTINGS_BOOL) {
+        json_t *def = json_object_get(schema, "default");
+        if (with_default && (!json_is_boolean(def) || json_is_true(def) != (f->def != 0)))
+            fail_msg("%s: %s default is not %s, as the table says", where, f->name,
+                     f->def != 0 ? "true" : "false");
+        return;
+    }
     if (!json_is_number(json_object_get(schema, "minimum")) || num_of(schema, "minimum") != f->min)
         fail_msg("%s: %s minimum %g, the table says %g", where, f->name, num_of(schema, "minimum"),
                  f->min);
