@@ -70,6 +70,27 @@ static json_t *backlog_json(const int64_t counts[JOB_STATE_COUNT])
  * What only the caller's tenant may see: its job backlog and its open alerts (how many, and
  * the latest, whose message may name provider detail).
  */
+/*
+ * The tenant's storage: its own (the `storage` integration) or the server's ("own": false),
+ * probed like the server's; settings that cannot work are "down" with the reason.
+ */
+static json_t *tenant_storage_json(struct http_req *r, int64_t tenant)
+{
+    struct storage *st = NULL;
+    struct err se;
+    err_init(&se);
+    int rc = r->app->storages ? http_req_storage(r, tenant, &st, &se) : ERR_INTERNAL;
+    if (!rc)
+        rc = storage_health(st, &se);
+    json_t *o = json_pack("{s:s, s:b}", "status", rc ? "down" : "up", "own",
+                          st && st != storage_tenants_server(r->app->storages));
+    if (st)
+        json_object_set_new(o, "kind", json_string(storage_kind(st)));
+    if (rc)
+        json_object_set_new(o, "error", json_string(se.msg));
+    return o;
+}
+
 static int tenant_json(struct http_req *r, json_t **out, struct err *e)
 {
     int64_t tenant = r->who.tenant_id;
@@ -95,15 +116,17 @@ static int tenant_json(struct http_req *r, json_t **out, struct err *e)
                          "message", latest->message, "occurrences", (json_int_t)latest->occurrences,
                          "created_at", http_json_time(latest->created_at_ms), "last_seen_at",
                          http_json_time(latest->last_seen_at_ms));
-    *out = json_pack("{s:I, s:o, s:{s:I, s:o}}", "id", (json_int_t)tenant, "jobs",
-                     backlog_json(counts), "alerts", "open", (json_int_t)open, "latest", last);
+    *out = json_pack("{s:I, s:o, s:{s:I, s:o}, s:o}", "id", (json_int_t)tenant, "jobs",
+                     backlog_json(counts), "alerts", "open", (json_int_t)open, "latest", last,
+                     "storage", tenant_storage_json(r, tenant));
     return 0;
 }
 
 /*
  * Public: the server's own health (each dependency up or down, queue totals, workers,
  * scheduler leadership), nothing of any tenant. With a credential (any role) the answer adds
- * "tenant": that tenant's backlog and alerts, and the database error text when it is down.
+ * "tenant": that tenant's backlog, alerts and storage, and the database error text when it is
+ * down.
  */
 int h_health_detailed(struct http_req *r, struct err *e)
 {

@@ -585,6 +585,22 @@ static long get_status(const char *path, const char *key)
     return st;
 }
 
+/* The tenant part of /health/detailed for `key`: "status kind own" (own: 1 or 0). */
+static void tenant_health(const char *key, char *out, size_t n, char *error, size_t en)
+{
+    struct resp r;
+    assert_int_equal(http_get(&local_srv, "/health/detailed", key, &r), 0);
+    json_t *st = json_object_get(json_object_get(r.json, "tenant"), "storage");
+    const char *kind = json_string_value(json_object_get(st, "kind"));
+    snprintf(out, n, "%s %s %d", json_string_value(json_object_get(st, "status")),
+             kind ? kind : "-", json_is_true(json_object_get(st, "own")));
+    const char *why = json_string_value(json_object_get(st, "error"));
+    snprintf(error, en, "%s", why ? why : "");
+    assert_null(strstr(r.body, S3_TEST_SECRET_KEY_B));
+    assert_null(strstr(r.body, "wrong-secret"));
+    resp_free(&r);
+}
+
 /*
  * On the local server, the default tenant keeps the server's directory while tenant bshop puts
  * its files in its own bucket with its own keys (the `storage` integration): bytes land where
@@ -685,10 +701,22 @@ static void test_tenant_storage(void **state)
     assert_string_equal(json_string_value(json_object_get(r.json, "storage")), "file");
     resp_free(&r);
 
+    /* each tenant's health shows its own storage */
+    char h[64], why[512];
+    tenant_health(key_b, h, sizeof(h), why, sizeof(why));
+    if (strcmp(h, "up s3 1") != 0)
+        fail_msg("tenant b's storage health: %s %s (proxy: %s)", h, why, s3.last_reject);
+    tenant_health(ADMIN, h, sizeof(h), why, sizeof(why));
+    assert_string_equal(h, "up file 0");
+
     /* wrong keys: the bucket refuses, the answer names storage and not the secret */
     put_storage(key_b, "{\"secret_access_key\":\"wrong-secret-5e1d\"}", &r);
     assert_int_equal(r.status, 200);
     resp_free(&r);
+    tenant_health(key_b, h, sizeof(h), why, sizeof(why));
+    assert_string_equal(h, "down s3 1");
+    assert_non_null(strstr(why, "storage"));
+    assert_non_null(strstr(why, "403"));
     int rejected = atomic_load(&s3.rejected);
     upload(&v, key_b, "t.png", "image/png", png, PNG_LEN, NULL, &r);
     assert_int_equal(r.status, 502);
