@@ -903,6 +903,17 @@ static int cmd_integrations(const struct config *cfg, int argc, char **argv)
         rc = load_secret_key(cfg, key, &e);
     if (rc)
         goto out;
+    if (str_eq(argv[0], "set") && str_eq(provider, "storage")) {
+        /* the same check as PUT /api/integrations/storage: a directory is the default tenant's */
+        int64_t dflt = 0;
+        rc = find_tenant(c, ACCOUNT_DEFAULT_TENANT, &a, &dflt, &e);
+        for (size_t i = 0; !rc && i < n; i++) {
+            if (str_eq(kv[i].name, "url") && kv[i].value)
+                rc = storage_url_check(kv[i].value, tenant_id == dflt, &e);
+        }
+        if (rc)
+            goto out;
+    }
     if (str_eq(argv[0], "set")) {
         rc = integration_put(c, key, tenant_id, provider, kv, n, clock_now_ms(NULL), &e);
         if (!rc)

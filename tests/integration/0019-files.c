@@ -624,6 +624,13 @@ static void test_tenant_storage(void **state)
     assert_int_equal(r.status, 400);
     assert_string_equal(resp_error_field(&r), "url");
     resp_free(&r);
+    assert_int_not_equal(harness_cli(v.srv->db_url,
+                                     "integrations set --tenant bshop storage url=file:///tmp/x",
+                                     out, sizeof(out)),
+                         0);
+    assert_int_equal(harness_db_i64(v.srv->db_url, "SELECT COUNT(*) FROM integration_fields "
+                                                   "WHERE provider = 'storage'"),
+                     0);
     /* an s3:// url without its keys is refused at first use, naming the missing field */
     char json[1024];
     snprintf(json, sizeof(json), "{\"url\":\"%s\"}", s3.url_b);
