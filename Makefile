@@ -115,6 +115,13 @@ $(BUILD)/bench/bench_cert_e2e: bench/bench_cert_e2e.c $(LIB) $(E2E_SUPPORT)
 	@echo "  BENCH   $@"
 	@$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(E2E_SUPPORT) $(LIB) $(LDLIBS)
 
+# POST /api/orders/{id}/payments against the fake Stripe, through the real server.
+PAY_SUPPORT := $(addprefix $(BUILD)/tests/support/,harness.o fake_http.o fake_stripe.o)
+$(BUILD)/bench/bench_pay_start: bench/bench_pay_start.c $(LIB) $(PAY_SUPPORT)
+	@mkdir -p $(@D)
+	@echo "  BENCH   $@"
+	@$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(PAY_SUPPORT) $(LIB) $(LDLIBS)
+
 # The pkg-config packages the server links, for scripts that build outside this Makefile.
 print-pkgs:
 	@echo $(PKGS)

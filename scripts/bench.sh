@@ -8,7 +8,8 @@
 # profile batch against the seed's per-customer way (bench/bench_profiles.c), and certificate
 # rendering (bench/bench_certificates.c: signed PDFs per second on one thread, and their size),
 # and a paid order's certificate end to end (bench/bench_cert_e2e.c: Stripe webhook in, the
-# certificate email with its PDF out, median and p95).
+# certificate email with its PDF out, median and p95), and starting a payment
+# (bench/bench_pay_start.c: POST /api/orders/{id}/payments against a fake Stripe, median and p99).
 # Durable demand signals over HTTP (POST /api/buyers/signal through group commit, SQLite and
 # PostgreSQL) against the bare server of the same run.
 # Prints figures with the machine they were taken on; never fails on a threshold.
@@ -360,6 +361,18 @@ if [ "$pg_ok" = 1 ]; then
             5000 $args | sed 's/^/  /' || echo "  bench_payments pg failed"
     done
 fi
+echo
+echo "== Starting a payment (bench/bench_pay_start.c: POST /api/orders/{id}/payments, the release server, a fake Stripe)"
+make -s --no-print-directory FLAVOR=release build/release/bench/bench_pay_start
+paystart=$PWD/build/release/bench/bench_pay_start
+npay=${BENCH_PAY_START:-1000}
+ICESHOP_BIN=$bin TEST_TMPDIR=$tmp TEST_BACKEND=sqlite "$paystart" "$npay" 2>>"$tmp/pay_start.log" |
+    sed 's/^/  /' || echo "  bench_pay_start failed (see $tmp/pay_start.log)"
+if [ "$pg_ok" = 1 ]; then
+    ICESHOP_BIN=$bin TEST_TMPDIR=$tmp TEST_BACKEND=pg TEST_PG_DSN=$dsn "$paystart" "$npay" \
+        2>>"$tmp/pay_start.log" | sed 's/^/  /' || echo "  bench_pay_start pg failed"
+fi
+echo "  one request at a time, each under its own Idempotency-Key: the PaymentIntent is created at the fake"
 echo
 echo "== Bulk import (bench/bench_import.c: NDJSON order lines, 1-3 items each, in 64 KiB pieces)"
 make -s --no-print-directory FLAVOR=release build/release/bench/bench_import

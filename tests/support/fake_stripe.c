@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_ITEMS 256
+#define MAX_ITEMS 2048 /* intents and idempotency keys kept; bench_pay_start makes hundreds */
 
 struct intent {
     char id[32];
