@@ -14,6 +14,7 @@
 #include "domain/commerce/commerce_store.h"
 #include "domain/commerce/order_hooks.h"
 #include "domain/notify/outbox.h"
+#include "integrations/integration_store.h"
 #include "jobs/worker.h"
 #include "platform/privacy.h"
 #include "core/xalloc.h"
@@ -385,6 +386,44 @@ static int objects_in(const char *dir)
  * certificate with its files row, its stored object and its email, or no READY certificate and
  * no row, object or email; a retry then finishes it; on the last attempt it is FAILED.
  */
+/* The PDF goes to the storage of the certificate's tenant (here its own directory). */
+static void generate_to_tenant_storage(void **state)
+{
+    struct fixture *f = *state;
+    char own[320], url[330];
+    snprintf(own, sizeof(own), "%s-own", f->dir);
+    snprintf(url, sizeof(url), "file://%s", own);
+    const struct integration_kv kv = {"url", url};
+    OK(integration_put(f->c, server_key, f->t1, "storage", &kv, 1, NOW, e));
+    /* t1 is the default tenant of this set: a directory is its to choose */
+    char server_url[300];
+    snprintf(server_url, sizeof(server_url), "file://%s", f->dir);
+    const struct storage_config sc = {.url = server_url};
+    struct storage_tenants *ss = NULL;
+    OK(storage_tenants_new(&sc, server_key, f->t1, &ss, e));
+    struct cert_env env = f->env;
+    env.storages = ss;
+    struct cert ce;
+    bool created = false;
+    OK(cert_request(f->c, f->t1, f->paid_id, 0, NULL, "key:own", NOW, &f->a, &ce, &created, e));
+    OK(cert_generate(f->c, &env, f->t1, ce.pk, false, &f->a, e));
+    struct cert got;
+    bool found = false;
+    OK(cert_store_get(f->c, f->t1, ce.id, 0, &f->a, &got, &found, e));
+    assert_int_equal(got.status, CERT_READY);
+    char path[700];
+    snprintf(path, sizeof(path), "%s/%s", own, got.file_key);
+    assert_int_equal(access(path, R_OK), 0);
+    int fd = -1;
+    int64_t size = 0;
+    FAILS(ERR_NOT_FOUND, storage_open_read(f->st, got.file_key, &fd, &size, e));
+    storage_tenants_free(ss);
+    char cmd[400];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", own);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", own);
+}
+
 static void generate_under_faults(void **state)
 {
     struct fixture *f = *state;
@@ -494,6 +533,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(hook_in_paying_transaction, setup, teardown),
         cmocka_unit_test_setup_teardown(generate_store_email_verify, setup, teardown),
+        cmocka_unit_test_setup_teardown(generate_to_tenant_storage, setup, teardown),
         cmocka_unit_test_setup_teardown(generate_under_faults, setup, teardown),
         cmocka_unit_test_setup_teardown(erased_owner, setup, teardown),
     };
