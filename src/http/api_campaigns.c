@@ -16,6 +16,13 @@
 
 #include <string.h>
 
+/* The tenant's model (its `llm` integration; the default tenant falls back to ICESHOP_LLM_*). */
+static int tenant_llm(struct http_req *r, struct db_conn *c, struct llm_config *llm, struct err *e)
+{
+    return llm_config_for_tenant(c, r->app->secret_key, r->who.tenant_id,
+                                 r->who.tenant_id == r->app->default_tenant_id, &r->arena, llm, e);
+}
+
 /* POST /api/campaigns/generate/personal {customerId, cartId?} */
 int h_campaigns_personal(struct http_req *r, struct err *e)
 {
@@ -30,7 +37,8 @@ int h_campaigns_personal(struct http_req *r, struct err *e)
     if (!rc)
         rc = http_req_db(r, &c, e);
     struct llm_config llm;
-    llm_config_from_env(&llm);
+    if (!rc)
+        rc = tenant_llm(r, c, &llm, e);
     struct planner_result p;
     if (!rc)
         rc = planner_personal_generate(c, r->who.tenant_id, &llm, customer, cart,
@@ -59,7 +67,8 @@ int h_campaigns_company(struct http_req *r, struct err *e)
     if (!rc)
         rc = http_req_db(r, &c, e);
     struct llm_config llm;
-    llm_config_from_env(&llm);
+    if (!rc)
+        rc = tenant_llm(r, c, &llm, e);
     struct planner_result p;
     if (!rc)
         rc = planner_company_generate(c, r->who.tenant_id, &llm, goal, constraints, target,

@@ -70,6 +70,13 @@ static const struct integration_field_spec storage_fields[] = {
     F("access_key_id", false, false, "ICESHOP_S3_ACCESS_KEY", "the bucket's access key id"),
     F("secret_access_key", true, false, "ICESHOP_S3_SECRET_KEY", "the bucket's secret access key"),
 };
+static const struct integration_field_spec llm_fields[] = {
+    F("url", false, false, "ICESHOP_LLM_URL",
+      "the campaign planner's OpenAI-compatible chat-completions base URL (https://.../v1); "
+      "unset: the deterministic rules plan"),
+    F("api_key", true, false, "ICESHOP_LLM_KEY", "the model's bearer key"),
+    F("model", false, false, "ICESHOP_LLM_MODEL", "the model's name (default gpt-4o-mini)"),
+};
 #undef F
 
 #define SPEC(p, f)                                                                                 \
@@ -85,6 +92,7 @@ static const struct integration_spec specs[] = {
     SPEC("woocommerce", woocommerce_fields),
     SPEC("standard-webhooks", standard_webhooks_fields),
     SPEC("storage", storage_fields),
+    SPEC("llm", llm_fields),
 };
 #undef SPEC
 

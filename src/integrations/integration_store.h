@@ -33,7 +33,7 @@ struct integration_field_spec {
 
 struct integration_spec {
     const char *provider; /* "whatsapp", "vapi", "stripe", "iyzico", "shopify", "woocommerce",
-                             "standard-webhooks", "storage" */
+                             "standard-webhooks", "storage", "llm" */
     const struct integration_field_spec *fields;
     size_t n_fields;
 };

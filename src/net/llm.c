@@ -6,6 +6,7 @@
 #include "net/llm.h"
 #include "core/clock.h"
 #include "core/str.h"
+#include "integrations/integration_store.h"
 #include "net/httpc.h"
 
 #include <jansson.h>
@@ -29,6 +30,23 @@ void llm_config_from_env(struct llm_config *c)
     int64_t ms = 0;
     if (t && !str_to_i64(t, &ms) && ms >= 100 && ms <= 120000)
         c->timeout_ms = (long)ms;
+}
+
+int llm_config_for_tenant(struct db_conn *c, const unsigned char *secret_key, int64_t tenant,
+                          bool is_default, struct arena *a, struct llm_config *out, struct err *e)
+{
+    struct llm_config server;
+    llm_config_from_env(&server);
+    memset(out, 0, sizeof(*out));
+    out->timeout_ms = server.timeout_ms;
+    struct integration it;
+    int rc = integration_get(c, secret_key, tenant, "llm", is_default, a, &it, e);
+    if (rc)
+        return rc;
+    out->url = integration_value(&it, "url");
+    out->key = integration_value(&it, "api_key");
+    out->model = integration_value(&it, "model");
+    return 0;
 }
 
 bool llm_configured(const struct llm_config *c)

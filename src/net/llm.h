@@ -10,7 +10,9 @@
 #ifndef ICESHOP_NET_LLM_H
 #define ICESHOP_NET_LLM_H
 
+#include "core/arena.h"
 #include "core/err.h"
+#include "db/db.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -28,6 +30,16 @@ struct llm_config {
 
 /* ICESHOP_LLM_URL, ICESHOP_LLM_KEY, ICESHOP_LLM_MODEL, ICESHOP_LLM_TIMEOUT_MS (100..120000). */
 void llm_config_from_env(struct llm_config *c);
+/*
+ * The model of tenant `tenant`: its `llm` integration (url, api_key opened with `secret_key`,
+ * model); the default tenant (`is_default`) falls back to ICESHOP_LLM_URL / _KEY / _MODEL for
+ * fields it has not stored, other tenants have no model until they store one (the rules plan).
+ * The timeout is the server's (ICESHOP_LLM_TIMEOUT_MS). Strings live in `a`.
+ * Errors: as integration_get (a secret sealed under another server key → ERR_CONFLICT).
+ */
+int llm_config_for_tenant(struct db_conn *c, const unsigned char *secret_key, int64_t tenant,
+                          bool is_default, struct arena *a, struct llm_config *out, struct err *e);
+
 /* Whether a model is configured (an http:// or https:// URL). */
 bool llm_configured(const struct llm_config *c);
 

@@ -71,7 +71,7 @@ static void test_settings_and_secrets(void **state)
     resp_free(&r);
     assert_int_equal(http_get(&srv, "/api/integrations", ADMIN, &r), 0);
     assert_int_equal(r.status, 200);
-    assert_int_equal(json_array_size(json_object_get(r.json, "integrations")), 8);
+    assert_int_equal(json_array_size(json_object_get(r.json, "integrations")), 9);
     assert_null(strstr(r.body, "MARKER"));
     resp_free(&r);
     /* the database holds sealed text only */

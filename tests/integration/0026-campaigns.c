@@ -653,21 +653,23 @@ static void test_model_timeout(void **state)
     json_decref(j);
 }
 
+/* Three proposals that pass the checks. */
+static const char GOOD_COMPANY[] =
+    "{\"proposals\":["
+    "{\"name\":\"A\",\"type\":\"GIFT\",\"targetProfile\":{\"budgetTier\":\"HIGH\","
+    "\"loyaltyTier\":\"GOLD\"},\"productSelection\":{},\"expectedROI\":2,\"risk\":\"LOW\","
+    "\"reasoning\":\"r\",\"confidence\":70},"
+    "{\"name\":\"B\",\"type\":\"BUNDLE\",\"targetProfile\":{\"budgetTier\":\"MID\","
+    "\"loyaltyTier\":\"NEW\"},\"productSelection\":{},\"expectedROI\":1,\"risk\":\"HIGH\","
+    "\"reasoning\":\"r\",\"confidence\":60},"
+    "{\"name\":\"C\",\"type\":\"THRESHOLD\",\"targetProfile\":{\"budgetTier\":\"LOW\","
+    "\"loyaltyTier\":\"BRONZE\"},\"productSelection\":{},\"expectedROI\":1.5,\"risk\":"
+    "\"MEDIUM\",\"reasoning\":\"r\",\"confidence\":50}]}";
+
 static void test_model_company(void **state)
 {
     (void)state;
-    const char *good =
-        "{\"proposals\":["
-        "{\"name\":\"A\",\"type\":\"GIFT\",\"targetProfile\":{\"budgetTier\":\"HIGH\","
-        "\"loyaltyTier\":\"GOLD\"},\"productSelection\":{},\"expectedROI\":2,\"risk\":\"LOW\","
-        "\"reasoning\":\"r\",\"confidence\":70},"
-        "{\"name\":\"B\",\"type\":\"BUNDLE\",\"targetProfile\":{\"budgetTier\":\"MID\","
-        "\"loyaltyTier\":\"NEW\"},\"productSelection\":{},\"expectedROI\":1,\"risk\":\"HIGH\","
-        "\"reasoning\":\"r\",\"confidence\":60},"
-        "{\"name\":\"C\",\"type\":\"THRESHOLD\",\"targetProfile\":{\"budgetTier\":\"LOW\","
-        "\"loyaltyTier\":\"BRONZE\"},\"productSelection\":{},\"expectedROI\":1.5,\"risk\":"
-        "\"MEDIUM\",\"reasoning\":\"r\",\"confidence\":50}]}";
-    fake_llm_answer(llm, good);
+    fake_llm_answer(llm, GOOD_COMPANY);
     json_t *j = call("POST", "/api/campaigns/generate/company", "{\"goal\":\"AOV_INCREASE\"}", 200);
     assert_string_equal(str(j, "planner"), "llm");
     assert_string_equal(str(json_array_get(json_object_get(j, "proposals"), 0), "name"), "A");
@@ -684,9 +686,10 @@ static void test_model_company(void **state)
     json_decref(j);
     /* constraints.maxDiscount 10 bounds the model's proposals too: 12 % is refused twice */
     char over[2048];
-    const char *conf = strstr(good, "\"confidence\":70");
+    const char *conf = strstr(GOOD_COMPANY, "\"confidence\":70");
     assert_non_null(conf);
-    snprintf(over, sizeof(over), "%.*s\"discountPercent\":12,%s", (int)(conf - good), good, conf);
+    snprintf(over, sizeof(over), "%.*s\"discountPercent\":12,%s", (int)(conf - GOOD_COMPANY),
+             GOOD_COMPANY, conf);
     fake_llm_answer(llm, over);
     fake_llm_answer(llm, over);
     j = call("POST", "/api/campaigns/generate/company",
@@ -708,6 +711,41 @@ static void test_model_company(void **state)
     /* the other tenant's log holds none of this tenant's model answers */
     j = call_as(other_key, "GET", "/api/campaigns", NULL, NULL, 200);
     assert_int_equal(json_array_size(json_object_get(j, "campaigns")), 0);
+    json_decref(j);
+}
+
+/* Each tenant plans with its own model: none until it stores one, and its key stays sealed. */
+static void test_model_per_tenant(void **state)
+{
+    (void)state;
+    size_t calls = fake_llm_count(llm);
+    json_t *j = call_as(other_key, "POST", "/api/campaigns/generate/company",
+                        "{\"goal\":\"AOV_INCREASE\"}", "application/json", 200);
+    assert_string_equal(str(j, "planner"),
+                        "rules"); /* the server's model is the default tenant's */
+    json_decref(j);
+    assert_int_equal(fake_llm_count(llm), calls);
+    char body[400];
+    snprintf(body, sizeof(body), "{\"url\":\"%s\",\"api_key\":\"%s\",\"model\":\"other-model\"}",
+             fake_llm_url(llm), LLM_KEY);
+    json_decref(call_as(other_key, "PUT", "/api/integrations/llm", body, "application/json", 200));
+    j = call_as(other_key, "GET", "/api/integrations/llm", NULL, "application/json", 200);
+    char *text = json_dumps(j, 0);
+    assert_null(strstr(text, LLM_KEY)); /* the key is never shown */
+    free(text);
+    json_decref(j);
+    fake_llm_answer(llm, GOOD_COMPANY);
+    j = call_as(other_key, "POST", "/api/campaigns/generate/company", "{\"goal\":\"AOV_INCREASE\"}",
+                "application/json", 200);
+    assert_string_equal(str(j, "planner"), "llm");
+    json_decref(j);
+    assert_int_equal(fake_llm_count(llm), calls + 1);
+    /* a wrong key: the model refuses it and the rules answer */
+    json_decref(call_as(other_key, "PUT", "/api/integrations/llm", "{\"api_key\":\"sk-wrong\"}",
+                        "application/json", 200));
+    j = call_as(other_key, "POST", "/api/campaigns/generate/company", "{\"goal\":\"AOV_INCREASE\"}",
+                "application/json", 200);
+    assert_string_equal(str(j, "planner"), "rules");
     json_decref(j);
 }
 
@@ -1077,6 +1115,7 @@ int main(void)
         cmocka_unit_test(test_model_rate_limited),
         cmocka_unit_test(test_model_timeout),
         cmocka_unit_test(test_model_company),
+        cmocka_unit_test(test_model_per_tenant),
     };
     const struct CMUnitTest delivery[] = {
         cmocka_unit_test(test_intel_config),
