@@ -248,4 +248,20 @@ int db_leader_try(struct db_leader *l, int64_t now_ms, bool *is_leader, struct e
 /* Give up leadership (if held: SQLite deletes its lease row) and free. NULL is allowed. */
 void db_leader_free(struct db_leader *l);
 
+/*
+ * Notifications across processes (PostgreSQL LISTEN). db_listen_open() opens a connection of its
+ * own, outside the pool, that LISTENs on `channel` (1..63 of a-z 0-9 _). SQLite has none:
+ * ERR_UNSUPPORTED, and callers rely on in-process wake-ups and polling instead.
+ * db_listen_wait() waits up to timeout_ms (>= 0) for a notification on the channel or for
+ * `wake_fd` (-1 = none) to become readable (it does not read it); *notified is true when at
+ * least one notification arrived (all pending ones are consumed). A broken connection is
+ * reopened on the next call (notifications sent meanwhile are lost: callers must also poll);
+ * errors: ERR_DB. One thread at a time per listener. db_listen_close() accepts NULL.
+ */
+struct db_listener;
+int db_listen_open(struct db *db, const char *channel, struct db_listener **out, struct err *e);
+int db_listen_wait(struct db_listener *l, int timeout_ms, int wake_fd, bool *notified,
+                   struct err *e);
+void db_listen_close(struct db_listener *l);
+
 #endif

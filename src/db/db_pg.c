@@ -14,7 +14,9 @@
 
 #include <libpq-fe.h>
 
+#include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -557,3 +559,117 @@ const struct db_ops db_pg_ops = {
     .leader_try = p_leader_try,
     .leader_free = p_leader_free,
 };
+
+/* ---------------------------------------------------------------- LISTEN (db.h) */
+
+struct db_listener {
+    struct db *db;
+    char channel[64];
+    PGconn *h; /* dedicated session, never in the pool; NULL after a failure until reopened */
+};
+
+static int listen_connect(struct db_listener *l, struct err *e)
+{
+    PGconn *h = NULL;
+    int rc = pg_connect(l->db, &h, e);
+    if (rc)
+        return rc;
+    char sql[96];
+    snprintf(sql, sizeof(sql), "LISTEN %s", l->channel);
+    PGresult *r = PQexec(h, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        rc = result_fail(h, r, e, "cannot listen");
+        PQclear(r);
+        PQfinish(h);
+        return rc;
+    }
+    PQclear(r);
+    if (PQsetnonblocking(h, 1) != 0) {
+        PQfinish(h);
+        return err_set(e, ERR_DB, "cannot make the listening connection non-blocking");
+    }
+    l->h = h;
+    return 0;
+}
+
+int db_listen_open(struct db *db, const char *channel, struct db_listener **out, struct err *e)
+{
+    if (db_backend(db) != DB_POSTGRES)
+        return err_set(e, ERR_UNSUPPORTED, "%s has no notifications", db_backend_name(db));
+    size_t n = channel ? strlen(channel) : 0;
+    bool ok = n >= 1 && n <= 63;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = (channel[i] >= 'a' && channel[i] <= 'z') || (channel[i] >= '0' && channel[i] <= '9') ||
+             channel[i] == '_';
+    if (!ok)
+        return err_set_field(e, ERR_INVALID, "channel", "channel must be 1..63 of a-z 0-9 _");
+    struct db_listener *l = xcalloc(1, sizeof(*l));
+    l->db = db;
+    memcpy(l->channel, channel, n + 1);
+    int rc = listen_connect(l, e);
+    if (rc) {
+        free(l);
+        return rc;
+    }
+    *out = l;
+    return 0;
+}
+
+/* Consume what the socket has; true when a notification for the channel arrived. */
+static bool listen_drain(struct db_listener *l)
+{
+    bool got = false;
+    PGnotify *nt;
+    while ((nt = PQnotifies(l->h)) != NULL) {
+        got = got || strcmp(nt->relname, l->channel) == 0;
+        PQfreemem(nt);
+    }
+    return got;
+}
+
+int db_listen_wait(struct db_listener *l, int timeout_ms, int wake_fd, bool *notified,
+                   struct err *e)
+{
+    *notified = false;
+    if (!l->h || PQstatus(l->h) != CONNECTION_OK) {
+        PQfinish(l->h);
+        l->h = NULL;
+        int rc = listen_connect(l, e);
+        if (rc)
+            return rc;
+        /* Anything may have been sent while the session was down. */
+        *notified = true;
+        return 0;
+    }
+    if (PQconsumeInput(l->h) == 0)
+        goto broken;
+    if (listen_drain(l)) {
+        *notified = true;
+        return 0;
+    }
+    struct pollfd pfd[2] = {{.fd = PQsocket(l->h), .events = POLLIN},
+                            {.fd = wake_fd, .events = POLLIN}};
+    int pr = poll(pfd, wake_fd >= 0 ? 2 : 1, timeout_ms < 0 ? 0 : timeout_ms);
+    if (pr < 0 && errno != EINTR)
+        return err_set(e, ERR_DB, "poll on the listening connection: %s", strerror(errno));
+    if (pr <= 0 || !(pfd[0].revents & (POLLIN | POLLERR | POLLHUP)))
+        return 0;
+    if (PQconsumeInput(l->h) == 0)
+        goto broken;
+    *notified = listen_drain(l);
+    return 0;
+broken:;
+    const char *m = PQerrorMessage(l->h);
+    err_set(e, ERR_DB, "listening connection lost: %.*s", msg_len(m), m);
+    PQfinish(l->h);
+    l->h = NULL;
+    return ERR_DB;
+}
+
+void db_listen_close(struct db_listener *l)
+{
+    if (!l)
+        return;
+    PQfinish(l->h);
+    free(l);
+}

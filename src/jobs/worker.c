@@ -15,6 +15,7 @@
 #include "jobs/retry.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -218,7 +219,11 @@ struct job_workers {
     struct worker_arg *args;
     pthread_t disp;
     int n_threads_started;
-    uint32_t rng; /* dispatcher only */
+    /* PostgreSQL: wake-ups from other processes (LISTEN, see listener_main); NULL on SQLite. */
+    struct db_listener *listener;
+    pthread_t listen_thread;
+    int listen_stop[2]; /* a byte on [1] ends listener_main */
+    uint32_t rng;       /* dispatcher only */
 
     atomic_uint_least64_t succeeded, retried, dead, unknown;
 };
@@ -948,6 +953,90 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* ---------------------------------------------------------------- LISTEN */
+
+/* The channel migration 0041 notifies when a job becomes runnable (PostgreSQL). */
+#define JOBS_CHANNEL "iceshop_jobs"
+
+/*
+ * Wakes the dispatcher when another process (or this one) commits a runnable job on
+ * PostgreSQL, so pools in processes that enqueue nothing claim at once instead of at their
+ * next poll. The dispatcher keeps polling every poll_ms: a notification lost while the
+ * listening connection was down costs at most one poll interval.
+ */
+static void *listener_main(void *arg)
+{
+    struct job_workers *w = arg;
+    for (;;) {
+        struct err e;
+        err_init(&e);
+        bool notified = false;
+        int rc = db_listen_wait(w->listener, 60000, w->listen_stop[0], &notified, &e);
+        struct pollfd stop = {.fd = w->listen_stop[0], .events = POLLIN};
+        if (poll(&stop, 1, 0) > 0)
+            break;
+        if (rc) {
+            log_warn("msg=\"job listener failed; polling meanwhile\" worker=%s err=\"%s\"",
+                     w->worker_id, e.msg);
+            /* back off (bounded), still ending at once on stop */
+            if (poll(&stop, 1, w->o.poll_ms > 1000 ? w->o.poll_ms : 1000) > 0)
+                break;
+            continue;
+        }
+        if (notified)
+            job_workers_wake(w);
+    }
+    return NULL;
+}
+
+/* Start listening (PostgreSQL only); without it the pool polls. Never fails the pool. */
+static void listener_start(struct job_workers *w)
+{
+    w->listen_stop[0] = w->listen_stop[1] = -1;
+    if (db_backend(w->db) != DB_POSTGRES)
+        return;
+    struct err e;
+    err_init(&e);
+    if (db_listen_open(w->db, JOBS_CHANNEL, &w->listener, &e)) {
+        log_warn("msg=\"job listener not started; polling\" worker=%s err=\"%s\"", w->worker_id,
+                 e.msg);
+        w->listener = NULL;
+        return;
+    }
+    if (pipe(w->listen_stop) != 0) {
+        log_warn("msg=\"job listener not started; polling\" worker=%s err=\"pipe: %s\"",
+                 w->worker_id, strerror(errno));
+        w->listen_stop[0] = w->listen_stop[1] = -1;
+        db_listen_close(w->listener);
+        w->listener = NULL;
+        return;
+    }
+    int rc = pthread_create(&w->listen_thread, NULL, listener_main, w);
+    if (rc) {
+        log_warn("msg=\"job listener not started; polling\" worker=%s err=\"%s\"", w->worker_id,
+                 strerror(rc));
+        close(w->listen_stop[0]);
+        close(w->listen_stop[1]);
+        w->listen_stop[0] = w->listen_stop[1] = -1;
+        db_listen_close(w->listener);
+        w->listener = NULL;
+    }
+}
+
+static void listener_stop(struct job_workers *w)
+{
+    if (!w->listener)
+        return;
+    char b = 's';
+    while (write(w->listen_stop[1], &b, 1) < 0 && errno == EINTR) {
+    }
+    pthread_join(w->listen_thread, NULL);
+    close(w->listen_stop[0]);
+    close(w->listen_stop[1]);
+    db_listen_close(w->listener);
+    w->listener = NULL;
+}
+
 /* ---------------------------------------------------------------- lifecycle */
 
 static atomic_int pool_counter;
@@ -1163,8 +1252,11 @@ int job_workers_start(struct db *db, struct job_registry *reg, struct clock *clk
         }
         w->n_threads_started++;
     }
+    /* Listening before the first claim: a job committed after it is never missed. */
+    listener_start(w);
     int rc = pthread_create(&w->disp, NULL, dispatcher_main, w);
     if (rc) {
+        listener_stop(w);
         pthread_mutex_lock(&w->mu);
         w->stopping = true;
         pthread_cond_broadcast(&w->work_cv);
@@ -1175,8 +1267,8 @@ int job_workers_start(struct db *db, struct job_registry *reg, struct clock *clk
         return err_set(e, ERR_INTERNAL, "cannot start job dispatcher thread: %s", strerror(rc));
     }
     live_add(w);
-    log_info("msg=\"job workers started\" worker=%s lane=%s threads=%d batch=%d", w->worker_id,
-             w->lane, w->o.threads, w->o.batch);
+    log_info("msg=\"job workers started\" worker=%s lane=%s threads=%d batch=%d listen=%s",
+             w->worker_id, w->lane, w->o.threads, w->o.batch, w->listener ? "yes" : "no");
     *out = w;
     return 0;
 }
@@ -1186,6 +1278,7 @@ void job_workers_stop(struct job_workers *w, int grace_ms)
     if (!w)
         return;
     live_remove(w);
+    listener_stop(w);
     pthread_mutex_lock(&w->mu);
     w->stopping = true;
     pthread_cond_broadcast(&w->work_cv);

@@ -1295,7 +1295,8 @@ static int h_gate(struct job_ctx *ctx, struct err *e)
     return rc;
 }
 
-static _Noreturn void worker_child(const char *url, int threads, int64_t lease_ms, int stop_fd)
+static _Noreturn void worker_child(const char *url, int threads, int64_t lease_ms, int poll_ms,
+                                   int stop_fd)
 {
     struct err e;
     err_init(&e);
@@ -1308,7 +1309,7 @@ static _Noreturn void worker_child(const char *url, int threads, int64_t lease_m
         job_registry_add(reg, "t.gate", h_gate, NULL, 0, &e))
         _exit(2);
     struct job_workers_options wo = {
-        .threads = threads, .batch = 32, .poll_ms = 20, .lease_ms = lease_ms};
+        .threads = threads, .batch = 32, .poll_ms = poll_ms, .lease_ms = lease_ms};
     struct job_workers *w;
     if (job_workers_start(db, reg, NULL, &wo, &w, &e))
         _exit(2);
@@ -1325,7 +1326,7 @@ static _Noreturn void worker_child(const char *url, int threads, int64_t lease_m
 static int stop_fds[4];
 static int n_stop_fds;
 
-static pid_t spawn_worker(struct fx *f, int threads, int64_t lease_ms, int *stop_w)
+static pid_t spawn_worker(struct fx *f, int threads, int64_t lease_ms, int poll_ms, int *stop_w)
 {
     int p[2];
     assert_int_equal(pipe(p), 0);
@@ -1337,7 +1338,7 @@ static pid_t spawn_worker(struct fx *f, int threads, int64_t lease_ms, int *stop
         close(p[1]);
         for (int i = 0; i < n_stop_fds; i++)
             close(stop_fds[i]);
-        worker_child(f->t.url, threads, lease_ms, p[0]);
+        worker_child(f->t.url, threads, lease_ms, poll_ms, p[0]);
     }
     close(p[0]);
     stop_fds[n_stop_fds++] = p[1];
@@ -1374,8 +1375,8 @@ static void test_two_processes_run_each_job_once(void **state)
     struct fx *f = *state;
     exec_sql(f, "CREATE TABLE job_runs (job_id BIGINT NOT NULL)");
     int stop1, stop2;
-    pid_t p1 = spawn_worker(f, 4, 30000, &stop1);
-    pid_t p2 = spawn_worker(f, 4, 30000, &stop2);
+    pid_t p1 = spawn_worker(f, 4, 30000, 20, &stop1);
+    pid_t p2 = spawn_worker(f, 4, 30000, 20, &stop2);
     enum { BURST = 100, BURSTS = 12 };
     struct job_spec specs[BURST];
     for (int i = 0; i < BURST; i++)
@@ -1424,7 +1425,7 @@ static void test_crash_before_batch_flush_runs_again(void **state)
     gate_in = to_child[0];
     gate_out = from_child[1];
     int stop;
-    pid_t pid = spawn_worker(f, 1, 1000, &stop);
+    pid_t pid = spawn_worker(f, 1, 1000, 20, &stop);
     close(to_child[0]);
     close(from_child[1]);
     char b;
@@ -1465,7 +1466,7 @@ static void test_crash_before_batch_flush_runs_again(void **state)
     /* Another process takes it over once the lease (1 s) has expired. */
     gate_in = gate_out = -1;
     int stop2;
-    pid_t p2 = spawn_worker(f, 1, 1000, &stop2);
+    pid_t p2 = spawn_worker(f, 1, 1000, 20, &stop2);
     until = clock_mono_ms() + 60000;
     while (job_state_of(f, id) != JOB_STATE_DONE && clock_mono_ms() < until)
         sleep_ms(10);
@@ -1476,6 +1477,72 @@ static void test_crash_before_batch_flush_runs_again(void **state)
     arena_init(&a);
     assert_int_equal(get_job(f, id, &a).attempts, 2);
     arena_release(&a);
+}
+
+static int64_t enqueue_now(struct fx *f, const char *name)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    struct err e;
+    err_init(&e);
+    struct job_spec spec = {.name = name};
+    int64_t id;
+    if (jobs_enqueue(f->c, &spec, (int64_t)now.tv_sec * 1000 - 1000, &id, NULL, &e))
+        fail_msg("enqueue %s: %s", name, e.msg);
+    return id;
+}
+
+/*
+ * PostgreSQL: a pool in another process, idle with a poll interval of ten minutes, runs a job
+ * committed here because the commit's NOTIFY wakes it (migration 0041, db_listen). SQLite has
+ * no notifications: db_listen_open says so.
+ */
+static void test_other_process_woken_by_notify(void **state)
+{
+    struct fx *f = *state;
+    struct err e;
+    err_init(&e);
+    struct db_listener *l = NULL;
+    if (backend == DB_SQLITE) {
+        assert_int_equal(db_listen_open(f->db, "iceshop_jobs", &l, &e), ERR_UNSUPPORTED);
+        assert_null(l);
+        return;
+    }
+    assert_int_equal(db_listen_open(f->db, "bad-name", &l, &e), ERR_INVALID);
+    exec_sql(f, "CREATE TABLE job_runs (job_id BIGINT NOT NULL)");
+    /* the first job is found by the pool's first claim; after it the pool is idle */
+    int64_t first = enqueue_now(f, "t.record");
+    int stop;
+    pid_t pid = spawn_worker(f, 2, 30000, 600000, &stop);
+    int64_t until = clock_mono_ms() + 60000;
+    while (job_state_of(f, first) != JOB_STATE_DONE && clock_mono_ms() < until)
+        sleep_ms(10);
+    assert_int_equal(job_state_of(f, first), JOB_STATE_DONE);
+    /* enqueued and committed here, in another process than the pool */
+    int64_t id = enqueue_now(f, "t.record");
+    /* a bound far below the ten-minute poll: only the notification can have woken it */
+    until = clock_mono_ms() + 60000;
+    while (job_state_of(f, id) != JOB_STATE_DONE && clock_mono_ms() < until)
+        sleep_ms(10);
+    enum job_state got = job_state_of(f, id);
+    reap_worker(pid, stop);
+    assert_int_equal(got, JOB_STATE_DONE);
+    /* a job put back to pending by jobs_retry notifies too */
+    exec_sql(f, "UPDATE jobs SET state = 'dead' WHERE id = (SELECT MIN(id) FROM jobs)");
+    pid = spawn_worker(f, 2, 30000, 600000, &stop);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    /* the pool's first claim finds nothing; give it a moment, then revive the dead job */
+    sleep_ms(200);
+    assert_int_equal(
+        jobs_retry(f->c, JOBS_ALL_TENANTS, true, first, (int64_t)now.tv_sec * 1000, &e), 0);
+    until = clock_mono_ms() + 60000;
+    while (job_state_of(f, first) != JOB_STATE_DONE && clock_mono_ms() < until)
+        sleep_ms(10);
+    got = job_state_of(f, first);
+    reap_worker(pid, stop);
+    assert_int_equal(got, JOB_STATE_DONE);
+    assert_int_equal(count_sql(f, "SELECT COUNT(*) FROM job_runs"), 3);
 }
 
 /* ---------------------------------------------------------------- main */
@@ -1511,6 +1578,7 @@ int main(void)
         DB_TEST(test_enqueue_many),
         DB_TEST(test_two_processes_run_each_job_once),
         DB_TEST(test_crash_before_batch_flush_runs_again),
+        DB_TEST(test_other_process_woken_by_notify),
     };
     int failed = cmocka_run_group_tests_name("jobs_pure", pure, NULL, NULL);
     failed += TESTDB_RUN_GROUPS("jobs", db_tests, &backend);
