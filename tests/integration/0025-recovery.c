@@ -44,14 +44,44 @@ static const char *const env[] = {"ICESHOP_WEBHOOK_RETRY_SCALE=0.00001",
                                   NULL};
 
 /* The custom feed: what it answers next. */
-static int feed_mode; /* 0 good, 1 malformed JSON, 2 500, 3 401 */
+static int feed_mode; /* 0 good, 1 malformed JSON, 2 500, 3 401, 4 many carts (feed_many) */
 static char feed_updated[32];
+
+/*
+ * 70 carts of 70 customers (more than one batched run of 64), M-5 listed twice: the second time
+ * at 2.50 instead of 1.00, and that one must win.
+ */
+#define MANY_CARTS 70
+static char *feed_many(void)
+{
+    size_t cap = 256 + (MANY_CARTS + 1) * 320, len = 0;
+    char *b = malloc(cap);
+    assert_non_null(b);
+    len += (size_t)snprintf(b + len, cap - len, "{\"carts\":[");
+    for (int i = 0; i <= MANY_CARTS; i++) {
+        int id = i < MANY_CARTS ? i : 5;
+        len += (size_t)snprintf(
+            b + len, cap - len,
+            "%s{\"id\":\"M-%d\",\"updated_at\":\"%s\",\"currency\":\"TRY\","
+            "\"total\":\"%s\",\"checkout_url\":\"https://feed.example/c/M-%d\","
+            "\"customer\":{\"email\":\"many%d@example.com\"},\"items\":[{\"title\":"
+            "\"Simit\",\"sku\":\"S-1\",\"quantity\":1,\"unit_price\":\"%s\"}]}",
+            i ? "," : "", id, feed_updated, i < MANY_CARTS ? "1.00" : "2.50", id, id,
+            i < MANY_CARTS ? "1.00" : "2.50");
+    }
+    snprintf(b + len, cap - len, "]}");
+    return b;
+}
 
 static void feed_serve(void *cls, const struct fake_http_request *q, struct fake_http_answer *a)
 {
     (void)cls;
     (void)q;
     char body[1024];
+    if (feed_mode == 4) {
+        a->body = feed_many();
+        return;
+    }
     switch (feed_mode) {
     case 1:
         snprintf(body, sizeof(body), "{\"carts\": [{\"id\": ");
@@ -554,6 +584,67 @@ static void test_upstream_failures(void **state)
     agent_off(ag);
 }
 
+/*
+ * One poll of more carts than one batched run holds, with a cart listed twice: every cart lands
+ * once, the later copy wins, all go out in one delivery and are listed as sent.
+ */
+static void test_many_carts(void **state)
+{
+    (void)state;
+    iso_ago(120, feed_updated);
+    long long ag = agent_new("Many agent", "/many", 60, 7);
+    char body[512];
+    snprintf(body, sizeof(body), "{\"platform\":\"custom\",\"feed_url\":\"%s/carts\"}",
+             fake_http_url(feed));
+    long long in = integration_new(ag, body);
+    feed_mode = 4;
+    json_t *cy = cycle_once();
+    feed_mode = 0;
+    assert_int_equal(num(cy, "errors"), 0);
+    assert_int_equal(num(cy, "carts_fetched"), MANY_CARTS + 1);
+    json_decref(cy);
+    char sql[256];
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM recovery_carts WHERE integration_id = %lld",
+             in);
+    assert_int_equal(harness_db_i64(srv.db_url, sql), MANY_CARTS);
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM recovery_carts r JOIN cart k ON k.cart_id = r.cart_id WHERE "
+             "r.integration_id = %lld AND r.platform_id = 'M-5' AND k.total_amount = 250",
+             in);
+    assert_int_equal(harness_db_i64(srv.db_url, sql), 1);
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM cart_item i JOIN recovery_carts r ON r.cart_id = i.cart_id "
+             "WHERE r.integration_id = %lld",
+             in);
+    assert_int_equal(harness_db_i64(srv.db_url, sql), MANY_CARTS);
+    assert_true(wait_count("/many", 1));
+    /* one delivery carried them all */
+    snprintf(sql, sizeof(sql),
+             "SELECT count(DISTINCT delivery_id) * 1000 + count(delivery_id) FROM recovery_carts "
+             "WHERE integration_id = %lld",
+             in);
+    assert_int_equal(harness_db_i64(srv.db_url, sql), 1000 + MANY_CARTS);
+    size_t sent = 0;
+    long long after = 0;
+    for (;;) {
+        char path[128], cursor[40] = "";
+        if (after)
+            snprintf(cursor, sizeof(cursor), "&after=%lld", after);
+        snprintf(path, sizeof(path), "/api/recovery/carts?state=sent&limit=50%s", cursor);
+        json_t *page = call("GET", path, ADMIN, NULL, 200);
+        json_t *carts = json_object_get(page, "carts");
+        for (size_t i = 0; i < json_array_size(carts); i++)
+            sent += num(json_array_get(carts, i), "integration_id") == in;
+        json_t *next = json_object_get(page, "next_after");
+        after = json_is_integer(next) ? (long long)json_integer_value(next) : 0;
+        json_decref(page);
+        if (!after)
+            break;
+    }
+    assert_int_equal(sent, MANY_CARTS);
+    agent_off(ag);
+}
+
 /* WhatsApp requests to `to` so far, the last into *last. */
 static size_t wa_to(const char *to, struct fake_wa_request *last)
 {
@@ -907,6 +998,7 @@ int main(void)
         cmocka_unit_test(test_shopify),
         cmocka_unit_test(test_woocommerce),
         cmocka_unit_test(test_upstream_failures),
+        cmocka_unit_test(test_many_carts),
         cmocka_unit_test(test_whatsapp),
         cmocka_unit_test(test_later_order_leaves_recovery),
         cmocka_unit_test(test_woo_paid_later),

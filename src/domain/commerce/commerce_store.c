@@ -4,6 +4,7 @@
  * random; lists page by the internal key. Tests: tests/unit/domain/test_commerce_store.c.
  */
 #include "domain/commerce/commerce_store.h"
+#include "core/buf.h"
 #include "core/crypto.h"
 
 #include <stdio.h>
@@ -1258,6 +1259,196 @@ int commerce_store_cart_upsert(struct db_conn *c, int64_t tenant, struct commerc
     }
     if (!rc)
         rc = items_insert(c, &CART_KIND, tenant, pk, cart->items, cart->n_items, e);
+    return rc;
+}
+
+/* Rows per multi-row statement of the batched cart upsert: few sizes, so few cached statements. */
+/* Multi-row INSERTs of 64, 32, … 1 rows (a run of n takes at most 7), IN lists of 8 or 64
+ * (padded with their last value): few distinct statements for the per-connection cache. */
+static const size_t many_sizes[] = {64, 32, 16, 8, 4, 2, 1};
+#define CARTS_PER_RUN 64
+
+static size_t many_size(size_t left)
+{
+    for (size_t z = 0; z < sizeof(many_sizes) / sizeof(many_sizes[0]); z++)
+        if (many_sizes[z] <= left)
+            return many_sizes[z];
+    return 1;
+}
+
+/* Values in one IN list: up to 64 of `left`; *size is the list's length (8 or 64). */
+static size_t in_take(size_t left, size_t *size)
+{
+    size_t k = left < 64 ? left : 64;
+    *size = k > 8 ? 64 : 8;
+    return k;
+}
+
+/* `head` then `rows` groups of `group` ("(?, ?)") joined by ", ", then `tail`. */
+static int many_sql(struct buf *b, const char *head, const char *group, size_t rows,
+                    const char *tail)
+{
+    buf_reset(b);
+    int rc = buf_appends(b, head);
+    for (size_t i = 0; !rc && i < rows; i++)
+        rc = buf_appendf(b, "%s%s", i ? ", " : "", group);
+    if (!rc)
+        rc = buf_appends(b, tail);
+    return rc ? ERR_NOMEM : 0;
+}
+
+/* One run: carts of one source with distinct external ids, at most CARTS_PER_RUN. */
+static int cart_run(struct db_conn *c, int64_t tenant, struct commerce_cart *carts, size_t n,
+                    int64_t now_ms, struct buf *sql, struct err *e)
+{
+    int rc = 0;
+    struct db_stmt *s;
+    for (size_t at = 0; !rc && at < n;) {
+        size_t rows = many_size(n - at);
+        if (many_sql(sql,
+                     "INSERT INTO cart (tenant_id, public_id, source, external_id, customer_id, "
+                     "currency, total_amount, created_at, updated_at) VALUES ",
+                     "(?, ?, ?, ?, ?, ?, ?, ?, ?)", rows,
+                     " ON CONFLICT (tenant_id, source, external_id) DO UPDATE SET "
+                     "customer_id = excluded.customer_id, currency = excluded.currency, "
+                     "total_amount = excluded.total_amount, updated_at = excluded.updated_at"))
+            return err_set(e, ERR_NOMEM, "cart upsert statement too long");
+        rc = db_prepare(c, &s, buf_str(sql), e);
+        for (size_t i = 0; !rc && i < rows; i++) {
+            const struct commerce_cart *x = &carts[at + i];
+            char id[PUBLIC_ID_MAX];
+            rc = new_public_id(CART_KIND.prefix, now_ms, id, e);
+            if (rc) {
+                db_stmt_done(s);
+                break;
+            }
+            int b = (int)i * 9;
+            db_bind_i64(s, b + 1, tenant);
+            db_bind_text(s, b + 2, id);
+            db_bind_text(s, b + 3, x->source);
+            db_bind_text(s, b + 4, x->external_id);
+            db_bind_i64(s, b + 5, x->customer_pk);
+            db_bind_text(s, b + 6, x->currency->code);
+            db_bind_i64(s, b + 7, x->total_amount);
+            db_bind_time(s, b + 8, x->created_at ? x->created_at : now_ms);
+            db_bind_time(s, b + 9, now_ms);
+        }
+        if (!rc)
+            rc = db_exec_write(s, NULL, e);
+        at += rows;
+    }
+    /* the pks, by external id */
+    for (size_t i = 0; i < n; i++)
+        carts[i].pk = 0;
+    for (size_t at = 0; !rc && at < n;) {
+        size_t size, rows = in_take(n - at, &size);
+        if (many_sql(sql,
+                     "SELECT cart_id, external_id FROM cart WHERE tenant_id = ? AND source = ? "
+                     "AND external_id IN (",
+                     "?", size, ")"))
+            return err_set(e, ERR_NOMEM, "cart lookup statement too long");
+        rc = db_prepare(c, &s, buf_str(sql), e);
+        if (rc)
+            break;
+        db_bind_i64(s, 1, tenant);
+        db_bind_text(s, 2, carts[0].source);
+        for (size_t i = 0; i < size; i++)
+            db_bind_text(s, (int)i + 3, carts[at + (i < rows ? i : rows - 1)].external_id);
+        int st;
+        while ((st = db_step(s, e)) == DB_ROW) {
+            int64_t pk = db_col_i64(s, 0);
+            const char *ext = db_col_text(s, 1);
+            for (size_t i = 0; ext && i < rows; i++)
+                if (strcmp(carts[at + i].external_id, ext) == 0)
+                    carts[at + i].pk = pk;
+        }
+        db_stmt_done(s);
+        if (st == DB_ERROR)
+            rc = db_step_error(e);
+        at += rows;
+    }
+    for (size_t i = 0; !rc && i < n; i++)
+        if (!carts[i].pk)
+            rc = err_set(e, ERR_INTERNAL, "cart %s neither inserted nor found",
+                         carts[i].external_id);
+    /* the items replace the old ones */
+    for (size_t at = 0; !rc && at < n;) {
+        size_t size, rows = in_take(n - at, &size);
+        if (many_sql(sql, "DELETE FROM cart_item WHERE tenant_id = ? AND cart_id IN (", "?", size,
+                     ")"))
+            return err_set(e, ERR_NOMEM, "cart item statement too long");
+        rc = db_prepare(c, &s, buf_str(sql), e);
+        if (rc)
+            break;
+        db_bind_i64(s, 1, tenant);
+        for (size_t i = 0; i < size; i++)
+            db_bind_i64(s, (int)i + 2, carts[at + (i < rows ? i : rows - 1)].pk);
+        rc = db_exec_write(s, NULL, e);
+        at += rows;
+    }
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += carts[i].n_items;
+    size_t cart = 0, item = 0; /* the next item to write: carts[cart].items[item] */
+    for (size_t done = 0; !rc && done < total;) {
+        size_t rows = many_size(total - done);
+        if (many_sql(sql,
+                     "INSERT INTO cart_item (tenant_id, cart_id, product_id, quantity, price, "
+                     "list_price) VALUES ",
+                     "(?, ?, ?, ?, ?, ?)", rows, ""))
+            return err_set(e, ERR_NOMEM, "cart item statement too long");
+        rc = db_prepare(c, &s, buf_str(sql), e);
+        if (rc)
+            break;
+        for (size_t r = 0; r < rows; r++) {
+            while (item >= carts[cart].n_items) {
+                cart++;
+                item = 0;
+            }
+            const struct commerce_item *it = &carts[cart].items[item++];
+            int b = (int)r * 6;
+            db_bind_i64(s, b + 1, tenant);
+            db_bind_i64(s, b + 2, carts[cart].pk);
+            db_bind_i64(s, b + 3, it->product_pk);
+            db_bind_i64(s, b + 4, it->quantity);
+            db_bind_i64(s, b + 5, it->unit_price);
+            if (it->list_price > 0)
+                db_bind_i64(s, b + 6, it->list_price);
+            else
+                db_bind_null(s, b + 6);
+        }
+        rc = db_exec_write(s, NULL, e);
+        done += rows;
+    }
+    return rc;
+}
+
+int commerce_store_cart_upsert_many(struct db_conn *c, int64_t tenant, struct commerce_cart *carts,
+                                    size_t n, int64_t now_ms, struct err *e)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!carts[i].external_id || !carts[i].source)
+            return err_set(e, ERR_INTERNAL, "a batched cart needs a source and an external id");
+    struct buf sql;
+    buf_init(&sql, 16384);
+    int rc = 0;
+    for (size_t at = 0; !rc && at < n;) {
+        /* a run: one source, distinct external ids (a repeated one starts the next run, so the
+         * later cart wins as it would one call after another) */
+        size_t end = at + 1;
+        while (end < n && end - at < CARTS_PER_RUN &&
+               strcmp(carts[end].source, carts[at].source) == 0) {
+            bool dup = false;
+            for (size_t k = at; !dup && k < end; k++)
+                dup = strcmp(carts[k].external_id, carts[end].external_id) == 0;
+            if (dup)
+                break;
+            end++;
+        }
+        rc = cart_run(c, tenant, carts + at, end - at, now_ms, &sql, e);
+        at = end;
+    }
+    buf_release(&sql);
     return rc;
 }
 

@@ -3,9 +3,11 @@
  * Cart recovery's jobs. "recovery.tick" runs every RECOVERY_TICK_S seconds on the scheduler's
  * leader and starts a cycle for each tenant whose polling interval has passed. "recovery.poll"
  * (lane RECOVERY_LANE, one per integration and cycle) fetches the integration's carts since its
- * watermark outside any transaction, then in one transaction lands them in commerce carts,
- * decides each cart (cut-off, completion, consent, cooldown), emits one delivery to the agent's
- * recovery_url with the abandoned ones and reports to the cycle. A failed fetch advances
+ * watermark outside any transaction, then in one transaction lands them in commerce carts (in
+ * runs of up to 64 carts, each run a handful of multi-row statements rather than a round trip
+ * per cart), decides each cart (cut-off, completion, consent, cooldown; the facts of all
+ * candidates read together, the skipped and sent ones updated together), emits one delivery to the
+ * agent's recovery_url with the abandoned ones and reports to the cycle. A failed fetch advances
  * nothing, so nothing is sent twice; a 401 stops polling the integration until its credentials
  * change. Tests: tests/integration/0025-recovery.c.
  */
@@ -166,88 +168,145 @@ static void products_remember(struct products *pc, const char *ext,
         arena_strdup(a, ext), title ? arena_strdup(a, title) : NULL, cur, price, pk};
 }
 
+/* The largest run of fetched carts landed together (statements of up to 64 rows). */
+#define LAND_RUN 64
+
 /*
- * One fetched cart into commerce (customer, products, cart) and its recovery row. The customer
- * is one per tenant (source RECOVERY_CUSTOMER_SOURCE, keyed by email, else phone), so the
- * cooldown holds across the tenant's shops; products and carts belong to their integration.
+ * A run of fetched carts (distinct platform ids, at most LAND_RUN) into commerce (customer,
+ * products, cart) and their recovery rows, as landing them one by one would: the customers are
+ * looked up in one statement, the carts and recovery rows written in multi-row statements. The
+ * customer is one per tenant (source RECOVERY_CUSTOMER_SOURCE, keyed by email, else phone), so
+ * the cooldown holds across the tenant's shops; products and carts belong to their integration.
+ * A cart with an unknown currency (or refused as invalid) is counted in *refused and left out.
  */
-static int land(struct db_conn *c, int64_t tenant, const struct recovery_agent *ag,
-                const struct recovery_integration *in, const char *source,
-                const struct recovery_fetched *f, struct products *pc, int64_t now_ms,
-                struct arena *a, struct err *e)
+static int land_run(struct db_conn *c, int64_t tenant, const struct recovery_agent *ag,
+                    const struct recovery_integration *in, const char *source,
+                    const struct recovery_fetched *const *run, size_t n, struct products *pc,
+                    int64_t now_ms, struct arena *a, struct poll_result *res, int *refused,
+                    struct err *e)
 {
-    const struct money_currency *cur = NULL;
-    int rc = money_currency_find(f->currency ? f->currency : "", &cur, e);
-    if (rc)
-        return err_replace(e, ERR_UPSTREAM, "currency", "cart %s has an unknown currency",
-                           f->platform_id);
-    char key[256];
-    char phone[20];
-    struct commerce_customer cu = {
-        .source = RECOVERY_CUSTOMER_SOURCE,
-        .external_id = customer_key(f, key, sizeof(key)),
-        .email = f->email,
-        .phone = f->phone && contacts_phone_norm(f->phone, phone) ? phone : NULL,
-        .is_active = true,
-    };
-    bool inserted;
-    int64_t customer_pk = 0;
-    /*
-     * A known customer whose email and phone are unchanged is not written again (polls of
-     * several shops then do not queue on the same row); a cart without a phone (or email) keeps
-     * what an earlier cart told us.
-     */
-    const char *email = NULL, *known_phone = NULL;
-    rc = recovery_store_customer_contact(c, tenant, RECOVERY_CUSTOMER_SOURCE, cu.external_id, a,
-                                         &customer_pk, &email, &known_phone, e);
-    if (!rc && !cu.email)
-        cu.email = email;
-    if (!rc && !cu.phone)
-        cu.phone = known_phone;
-    bool same = customer_pk && str_same(cu.email, email) && str_same(cu.phone, known_phone);
-    if (!rc && !same)
-        rc = commerce_store_customer_upsert(c, tenant, &cu, now_ms, &inserted, e);
-    if (!rc && !customer_pk)
-        rc = commerce_store_find_external(c, "customer", tenant, RECOVERY_CUSTOMER_SOURCE,
-                                          cu.external_id, &customer_pk, e);
-    struct commerce_item *items = arena_alloc(a, (f->n_lines ? f->n_lines : 1) * sizeof(*items));
-    size_t ni = 0;
-    for (size_t i = 0; !rc && i < f->n_lines; i++) {
-        const struct recovery_line *l = &f->lines[i];
-        if (l->quantity < 1 || l->unit_price < 0)
-            continue;
-        const char *ext = l->sku ? l->sku : l->title ? l->title : "item";
-        struct commerce_product pr = {.source = source,
-                                      .external_id = ext,
-                                      .name = l->title ? l->title : ext,
-                                      .has_price = true,
-                                      .price = {l->unit_price, cur}};
-        int64_t pk = products_cached(pc, ext, cur, l->unit_price, l->title);
-        if (!pk) {
-            rc = commerce_store_product_upsert(c, tenant, &pr, now_ms, &inserted, e);
-            if (!rc)
-                rc = commerce_store_find_external(c, "product", tenant, source, ext, &pk, e);
-            if (!rc)
-                products_remember(pc, ext, cur, l->unit_price, l->title, pk, a);
-        }
-        if (!rc)
-            items[ni++] = (struct commerce_item){
-                .product_pk = pk, .quantity = l->quantity, .unit_price = l->unit_price};
+    const struct money_currency **curs = arena_alloc(a, n * sizeof(*curs));
+    const char **keys = arena_alloc(a, n * sizeof(*keys));
+    const char **norm = arena_alloc(a, n * sizeof(*norm));
+    int64_t *pks = arena_alloc(a, n * sizeof(*pks));
+    const char **emails = arena_alloc(a, n * sizeof(*emails));
+    const char **phones = arena_alloc(a, n * sizeof(*phones));
+    bool *ok = arena_alloc(a, n * sizeof(*ok));
+    for (size_t i = 0; i < n; i++) {
+        const struct recovery_fetched *f = run[i];
+        struct err ce;
+        err_init(&ce);
+        ok[i] = money_currency_find(f->currency ? f->currency : "", &curs[i], &ce) == 0;
+        if (!ok[i])
+            (*refused)++;
+        char key[256], phone[20];
+        keys[i] = arena_strdup(a, customer_key(f, key, sizeof(key)));
+        norm[i] = f->phone && contacts_phone_norm(f->phone, phone) ? arena_strdup(a, phone) : NULL;
     }
-    struct commerce_cart cart = {.source = source,
-                                 .external_id = f->platform_id,
-                                 .customer_pk = customer_pk,
-                                 .currency = cur,
-                                 .total_amount = f->total >= 0 ? f->total : 0,
-                                 .items = items,
-                                 .n_items = ni,
-                                 .created_at = f->updated_ms};
-    if (!rc)
-        rc = commerce_store_cart_upsert(c, tenant, &cart, now_ms, &inserted, e);
-    if (!rc)
-        rc = recovery_store_cart_put(c, tenant, ag->id, in->id, cart.pk, customer_pk,
-                                     f->platform_id, f->checkout_url, f->updated_ms,
-                                     f->completed_ms, cart.total_amount, now_ms, e);
+    int rc = recovery_store_customer_contacts(c, tenant, RECOVERY_CUSTOMER_SOURCE, keys, n, a, pks,
+                                              emails, phones, e);
+    struct commerce_cart *carts = arena_alloc(a, n * sizeof(*carts));
+    struct recovery_cart_in *rows = arena_alloc(a, n * sizeof(*rows));
+    size_t nc = 0;
+    for (size_t i = 0; !rc && i < n; i++) {
+        if (!ok[i])
+            continue;
+        const struct recovery_fetched *f = run[i];
+        struct commerce_customer cu = {
+            .source = RECOVERY_CUSTOMER_SOURCE,
+            .external_id = keys[i],
+            .email = f->email,
+            .phone = norm[i],
+            .is_active = true,
+        };
+        /*
+         * A known customer whose email and phone are unchanged is not written again (polls of
+         * several shops then do not queue on the same row); a cart without a phone (or email)
+         * keeps what an earlier cart told us.
+         */
+        if (!cu.email)
+            cu.email = emails[i];
+        if (!cu.phone)
+            cu.phone = phones[i];
+        int64_t customer_pk = pks[i];
+        bool same = customer_pk && str_same(cu.email, emails[i]) && str_same(cu.phone, phones[i]);
+        struct err le;
+        err_init(&le);
+        bool inserted;
+        int lrc = 0;
+        if (!same)
+            lrc = commerce_store_customer_upsert(c, tenant, &cu, now_ms, &inserted, &le);
+        if (!lrc && !customer_pk)
+            lrc = commerce_store_find_external(c, "customer", tenant, RECOVERY_CUSTOMER_SOURCE,
+                                               cu.external_id, &customer_pk, &le);
+        /* later carts of the same customer in this run see what this one wrote */
+        for (size_t j = i + 1; !lrc && j < n; j++) {
+            if (strcmp(keys[j], keys[i]) != 0)
+                continue;
+            pks[j] = customer_pk;
+            emails[j] = cu.email;
+            phones[j] = cu.phone;
+        }
+        struct commerce_item *items =
+            arena_alloc(a, (f->n_lines ? f->n_lines : 1) * sizeof(*items));
+        size_t ni = 0;
+        for (size_t k = 0; !lrc && k < f->n_lines; k++) {
+            const struct recovery_line *l = &f->lines[k];
+            if (l->quantity < 1 || l->unit_price < 0)
+                continue;
+            const char *ext = l->sku ? l->sku : l->title ? l->title : "item";
+            struct commerce_product pr = {.source = source,
+                                          .external_id = ext,
+                                          .name = l->title ? l->title : ext,
+                                          .has_price = true,
+                                          .price = {l->unit_price, curs[i]}};
+            int64_t pk = products_cached(pc, ext, curs[i], l->unit_price, l->title);
+            if (!pk) {
+                lrc = commerce_store_product_upsert(c, tenant, &pr, now_ms, &inserted, &le);
+                if (!lrc)
+                    lrc = commerce_store_find_external(c, "product", tenant, source, ext, &pk, &le);
+                if (!lrc)
+                    products_remember(pc, ext, curs[i], l->unit_price, l->title, pk, a);
+            }
+            if (!lrc)
+                items[ni++] = (struct commerce_item){
+                    .product_pk = pk, .quantity = l->quantity, .unit_price = l->unit_price};
+        }
+        if (lrc) {
+            if (le.code != ERR_UPSTREAM && le.code != ERR_INVALID) {
+                rc = err_set(e, le.code, "%s", le.msg);
+                break;
+            }
+            (*refused)++;
+            continue;
+        }
+        int64_t total = f->total >= 0 ? f->total : 0;
+        carts[nc] = (struct commerce_cart){.source = source,
+                                           .external_id = f->platform_id,
+                                           .customer_pk = customer_pk,
+                                           .currency = curs[i],
+                                           .total_amount = total,
+                                           .items = items,
+                                           .n_items = ni,
+                                           .created_at = f->updated_ms};
+        rows[nc] = (struct recovery_cart_in){.customer_pk = customer_pk,
+                                             .platform_id = f->platform_id,
+                                             .checkout_url = f->checkout_url,
+                                             .updated_ms = f->updated_ms,
+                                             .completed_ms = f->completed_ms,
+                                             .total = total};
+        nc++;
+    }
+    if (!rc && nc)
+        rc = commerce_store_cart_upsert_many(c, tenant, carts, nc, now_ms, e);
+    for (size_t i = 0; !rc && i < nc; i++)
+        rows[i].cart_pk = carts[i].pk;
+    if (!rc && nc)
+        rc = recovery_store_cart_put_many(c, tenant, ag->id, in->id, rows, nc, now_ms, e);
+    for (size_t i = 0; !rc && i < nc; i++) {
+        res->carts++;
+        res->value += rows[i].total;
+    }
     return rc;
 }
 
@@ -296,15 +355,17 @@ static int decide(struct db_conn *c, int64_t tenant, const struct recovery_agent
                                             now_ms - RECOVERY_ATTRIBUTION_MS, a, &rows, &n, e);
     struct recovery_payload_cart *send = arena_alloc(a, (n ? n : 1) * sizeof(*send));
     size_t ns = 0;
+    /* the facts of every candidate in a few statements; nothing below changes them */
+    struct recovery_cart_facts *facts = arena_alloc(a, (n ? n : 1) * sizeof(*facts));
+    const char **phones = arena_alloc(a, (n ? n : 1) * sizeof(*phones));
+    int64_t *skipped = arena_alloc(a, (n ? n : 1) * sizeof(*skipped));
+    size_t nskipped = 0;
+    if (!rc)
+        rc = recovery_store_cart_facts_many(c, tenant, in->id, rows, n, facts, phones, a, e);
     for (size_t i = 0; !rc && i < n; i++) {
-        struct recovery_cart_facts f;
-        const char *phone = NULL;
-        rc = recovery_store_cart_facts(c, tenant, &rows[i], &f, &phone, a, e);
-        if (rc)
-            break;
         bool sent = strcmp(rows[i].state, "sent") == 0;
         enum recovery_verdict v =
-            recovery_cart_decide(&f, ag->cutoff_minutes, ag->cooldown_days, now_ms);
+            recovery_cart_decide(&facts[i], ag->cutoff_minutes, ag->cooldown_days, now_ms);
         if (sent) {
             /* already delivered: it only leaves recovery when the customer orders */
             if (v == RECOVERY_COMPLETED) {
@@ -335,7 +396,7 @@ static int decide(struct db_conn *c, int64_t tenant, const struct recovery_agent
             break;
         case RECOVERY_COOLDOWN:
         case RECOVERY_NO_CONSENT:
-            rc = recovery_store_cart_state(c, tenant, rows[i].id, "skipped", 0, 0, 0, now_ms, e);
+            skipped[nskipped++] = rows[i].id;
             break;
         case RECOVERY_SEND:
             rc = recovery_store_cart_payload(c, tenant, rows[i].id, a, &send[ns], e);
@@ -344,6 +405,9 @@ static int decide(struct db_conn *c, int64_t tenant, const struct recovery_agent
             break;
         }
     }
+    if (!rc && nskipped)
+        rc = recovery_store_cart_state_many(c, tenant, in->id, skipped, nskipped, "skipped", 0, 0,
+                                            0, now_ms, e);
     if (rc || !ns)
         return rc;
     const char *body =
@@ -352,14 +416,18 @@ static int decide(struct db_conn *c, int64_t tenant, const struct recovery_agent
         return err_set(e, ERR_INTERNAL, "cannot build the recovery payload");
     int64_t delivery = 0;
     rc = webhooks_emit_to(c, tenant, ag->endpoint_id, RECOVERY_EVENT, body, now_ms, &delivery, e);
+    int64_t *ids = arena_alloc(a, ns * sizeof(*ids));
+    for (size_t i = 0; i < ns; i++)
+        ids[i] = send[i].recovery_id;
+    if (!rc)
+        rc = recovery_store_cart_state_many(c, tenant, in->id, ids, ns, "sent", now_ms, delivery,
+                                            cycle, now_ms, e);
     for (size_t i = 0; !rc && i < ns; i++) {
-        rc = recovery_store_cart_state(c, tenant, send[i].recovery_id, "sent", now_ms, delivery,
-                                       cycle, now_ms, e);
         /* the first WhatsApp step goes with the delivery when it is due already */
         bool done = false;
-        if (!rc && recovery_message_due(ag->sequence, ag->n_sequence, 0,
-                                        send[i].abandoned_ms + (int64_t)ag->cutoff_minutes * 60000,
-                                        now_ms))
+        if (recovery_message_due(ag->sequence, ag->n_sequence, 0,
+                                 send[i].abandoned_ms + (int64_t)ag->cutoff_minutes * 60000,
+                                 now_ms))
             rc = message(c, tenant, ag, &send[i], 0, now_ms, &done, e);
         res->messages += done;
     }
@@ -420,26 +488,28 @@ static int apply(struct db_conn *c, int64_t tenant, struct landing *l, struct ar
     int landed_errors = 0;
     bool own;
     int rc = db_begin_own(c, &own, e);
-    for (size_t i = 0; !rc && i < l->n; i++) {
-        if (l->carts[i].paid_only) {
+    /* in order, in runs of distinct platform ids; a paid order ends the run before it */
+    const struct recovery_fetched **run = arena_alloc(a, LAND_RUN * sizeof(*run));
+    size_t nrun = 0;
+    for (size_t i = 0; !rc && i <= l->n; i++) {
+        const struct recovery_fetched *f = i < l->n ? &l->carts[i] : NULL;
+        bool dup = false;
+        for (size_t k = 0; f && !f->paid_only && !dup && k < nrun; k++)
+            dup = strcmp(run[k]->platform_id, f->platform_id) == 0;
+        if (nrun && (!f || f->paid_only || dup || nrun == LAND_RUN)) {
+            rc = land_run(c, tenant, l->ag, l->in, l->source, run, nrun, pc, l->now_ms, a, &l->res,
+                          &landed_errors, e);
+            nrun = 0;
+        }
+        if (rc || !f)
+            continue;
+        if (f->paid_only) {
             /* an order paid since: completes its cart when we hold one, else nothing */
-            rc = recovery_store_cart_paid(c, tenant, l->in->id, l->carts[i].platform_id,
-                                          l->carts[i].completed_ms, l->carts[i].total, l->now_ms,
-                                          NULL, e);
+            rc = recovery_store_cart_paid(c, tenant, l->in->id, f->platform_id, f->completed_ms,
+                                          f->total, l->now_ms, NULL, e);
             continue;
         }
-        struct err le;
-        err_init(&le);
-        if (land(c, tenant, l->ag, l->in, l->source, &l->carts[i], pc, l->now_ms, a, &le)) {
-            if (le.code != ERR_UPSTREAM && le.code != ERR_INVALID) {
-                rc = err_set(e, le.code, "%s", le.msg);
-                break;
-            }
-            landed_errors++;
-            continue;
-        }
-        l->res.carts++;
-        l->res.value += l->carts[i].total > 0 ? l->carts[i].total : 0;
+        run[nrun++] = f;
     }
     if (!rc)
         rc = decide(c, tenant, l->ag, l->in, l->cycle, l->now_ms, a, &l->res, e);

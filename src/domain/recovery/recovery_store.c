@@ -4,6 +4,7 @@
  * tenant. Tests: tests/integration/0025-recovery.c.
  */
 #include "domain/recovery/recovery_store.h"
+#include "core/buf.h"
 #include "core/clock.h"
 #include "db/store.h"
 #include "json/json.h"
@@ -705,43 +706,6 @@ static int complete_open(struct db_conn *c, int64_t tenant, int64_t integration_
     return db_exec_write(s, NULL, e);
 }
 
-int recovery_store_cart_put(struct db_conn *c, int64_t tenant, int64_t agent_id,
-                            int64_t integration_id, int64_t cart_pk, int64_t customer_pk,
-                            const char *platform_id, const char *checkout_url, int64_t updated_ms,
-                            int64_t completed_ms, int64_t total, int64_t now_ms, struct err *e)
-{
-    struct db_stmt *s;
-    int rc = db_prepare(
-        c, &s,
-        "INSERT INTO recovery_carts (tenant_id, agent_id, integration_id, cart_id, customer_id, "
-        "platform_id, checkout_url, state, cart_updated_at, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?) "
-        "ON CONFLICT (tenant_id, integration_id, platform_id) DO UPDATE SET "
-        "customer_id = excluded.customer_id, checkout_url = excluded.checkout_url, "
-        "cart_updated_at = excluded.cart_updated_at, updated_at = excluded.updated_at, "
-        "state = CASE WHEN recovery_carts.state IN ('skipped') AND "
-        "excluded.cart_updated_at > recovery_carts.cart_updated_at THEN 'open' "
-        "ELSE recovery_carts.state END",
-        e);
-    if (rc)
-        return rc;
-    db_bind_i64(s, 1, tenant);
-    db_bind_i64(s, 2, agent_id);
-    db_bind_i64(s, 3, integration_id);
-    db_bind_i64(s, 4, cart_pk);
-    db_bind_i64(s, 5, customer_pk);
-    db_bind_text(s, 6, platform_id);
-    bind_opt(s, 7, checkout_url);
-    db_bind_time(s, 8, updated_ms);
-    db_bind_time(s, 9, now_ms);
-    db_bind_time(s, 10, now_ms);
-    rc = db_exec_write(s, NULL, e);
-    if (rc || !completed_ms)
-        return rc;
-    return complete_open(c, tenant, integration_id, platform_id, completed_ms, total, now_ms, NULL,
-                         e);
-}
-
 int recovery_store_cart_paid(struct db_conn *c, int64_t tenant, int64_t integration_id,
                              const char *platform_id, int64_t completed_ms, int64_t total,
                              int64_t now_ms, bool *known, struct err *e)
@@ -784,74 +748,6 @@ int recovery_store_cart_candidates(struct db_conn *c, int64_t tenant, int64_t in
     db_bind_time(s, 3, updated_before_ms);
     db_bind_time(s, 4, sent_after_ms);
     return db_list(s, read_cart_row, sizeof(**rows), a, (void **)rows, n, e);
-}
-
-int recovery_store_cart_facts(struct db_conn *c, int64_t tenant, const struct recovery_cart_row *r,
-                              struct recovery_cart_facts *f, const char **phone, struct arena *a,
-                              struct err *e)
-{
-    memset(f, 0, sizeof(*f));
-    f->updated_ms = r->updated_ms;
-    f->completed_ms = r->completed_ms;
-    struct db_stmt *s;
-    int rc = db_prepare(
-        c, &s,
-        "SELECT cu.phone, "
-        "(SELECT count(*) FROM orders o WHERE o.tenant_id = cu.tenant_id AND o.customer_id = "
-        "cu.customer_id AND o.created_at >= ?), "
-        "(SELECT max(x.delivered_at) FROM recovery_carts x WHERE x.tenant_id = cu.tenant_id AND "
-        "x.customer_id = cu.customer_id AND x.id <> ?), "
-        "COALESCE((SELECT min(ct.marketing_consent) FROM contacts ct "
-        "WHERE ct.tenant_id = cu.tenant_id AND (ct.phone = cu.phone OR (ct.email <> '' AND "
-        "lower(ct.email) = lower(cu.email)))), 1) "
-        "FROM customer cu WHERE cu.tenant_id = ? AND cu.customer_id = ?",
-        e);
-    if (rc)
-        return rc;
-    db_bind_time(s, 1, r->updated_ms);
-    db_bind_i64(s, 2, r->id);
-    db_bind_i64(s, 3, tenant);
-    db_bind_i64(s, 4, r->customer_pk);
-    int st = db_step(s, e);
-    if (st == DB_ROW) {
-        *phone = db_col_dup(s, 0, a);
-        f->ordered_since = db_col_i64(s, 1) > 0;
-        f->last_recovered_ms = db_col_time(s, 2);
-        f->marketing_consent = db_col_i64(s, 3) != 0;
-    }
-    db_stmt_done(s);
-    if (st == DB_ERROR)
-        return db_step_error(e);
-    if (st != DB_ROW)
-        return err_set(e, ERR_NOT_FOUND, "customer of cart %lld is gone", (long long)r->id);
-    return 0;
-}
-
-int recovery_store_cart_state(struct db_conn *c, int64_t tenant, int64_t id, const char *state,
-                              int64_t delivered_ms, int64_t delivery_id, int64_t cycle_id,
-                              int64_t now_ms, struct err *e)
-{
-    struct db_stmt *s;
-    int rc = db_prepare(c, &s,
-                        delivered_ms ? "UPDATE recovery_carts SET state = ?, delivered_at = ?, "
-                                       "delivery_id = ?, cycle_id = ?, updated_at = ? "
-                                       "WHERE tenant_id = ? AND id = ?"
-                                     : "UPDATE recovery_carts SET state = ?, updated_at = ? "
-                                       "WHERE tenant_id = ? AND id = ?",
-                        e);
-    if (rc)
-        return rc;
-    int k = 1;
-    db_bind_text(s, k++, state);
-    if (delivered_ms) {
-        db_bind_time(s, k++, delivered_ms);
-        db_bind_i64(s, k++, delivery_id);
-        db_bind_i64(s, k++, cycle_id);
-    }
-    db_bind_time(s, k++, now_ms);
-    db_bind_i64(s, k++, tenant);
-    db_bind_i64(s, k, id);
-    return db_exec_write(s, NULL, e);
 }
 
 int recovery_store_cart_complete(struct db_conn *c, int64_t tenant, int64_t id,
@@ -947,32 +843,6 @@ int recovery_store_cart_payload(struct db_conn *c, int64_t tenant, int64_t id, s
     return db_list(s, read_line, sizeof(*out->lines), a, (void **)&out->lines, &out->n_lines, e);
 }
 
-int recovery_store_customer_contact(struct db_conn *c, int64_t tenant, const char *source,
-                                    const char *external_id, struct arena *a, int64_t *pk,
-                                    const char **email, const char **phone, struct err *e)
-{
-    *pk = 0;
-    *email = *phone = NULL;
-    struct db_stmt *s;
-    int rc = db_prepare(c, &s,
-                        "SELECT email, phone, customer_id FROM customer WHERE tenant_id = ? AND "
-                        "source = ? AND external_id = ?",
-                        e);
-    if (rc)
-        return rc;
-    db_bind_i64(s, 1, tenant);
-    db_bind_text(s, 2, source);
-    db_bind_text(s, 3, external_id);
-    int st = db_step(s, e);
-    if (st == DB_ROW) {
-        *email = db_col_dup(s, 0, a);
-        *phone = db_col_dup(s, 1, a);
-        *pk = db_col_i64(s, 2);
-    }
-    db_stmt_done(s);
-    return st == DB_ERROR ? db_step_error(e) : 0;
-}
-
 int recovery_store_recovered(struct db_conn *c, int64_t tenant, int64_t *carts, int64_t *value,
                              struct err *e)
 {
@@ -1061,4 +931,246 @@ int recovery_store_cart_list(struct db_conn *c, int64_t tenant, const char *stat
     db_bind_text(s, 4, st);
     db_bind_i64(s, 5, limit);
     return db_list(s, read_cart_view, sizeof(**rows), a, (void **)rows, n, e);
+}
+
+/* ---- batched ---- */
+
+/* Multi-row INSERTs of 64, 32, … 1 rows (a run of n takes at most 7), IN lists of 8 or 64
+ * (padded with their last value): few distinct statements for the per-connection cache. */
+static const size_t many_sizes[] = {64, 32, 16, 8, 4, 2, 1};
+
+static size_t many_size(size_t left)
+{
+    for (size_t z = 0; z < sizeof(many_sizes) / sizeof(many_sizes[0]); z++)
+        if (many_sizes[z] <= left)
+            return many_sizes[z];
+    return 1;
+}
+
+/* Values in one IN list: up to 64 of `left`; *size is the list's length (8 or 64). */
+static size_t in_take(size_t left, size_t *size)
+{
+    size_t k = left < 64 ? left : 64;
+    *size = k > 8 ? 64 : 8;
+    return k;
+}
+
+/* `head`, then `rows` copies of `group` joined by ", ", then `tail`, into `b`. */
+static int many_sql(struct buf *b, const char *head, const char *group, size_t rows,
+                    const char *tail, struct err *e)
+{
+    buf_reset(b);
+    int rc = buf_appends(b, head);
+    for (size_t i = 0; !rc && i < rows; i++)
+        rc = buf_appendf(b, "%s%s", i ? ", " : "", group);
+    if (!rc)
+        rc = buf_appends(b, tail);
+    return rc ? err_set(e, ERR_INTERNAL, "batched statement too long") : 0;
+}
+
+int recovery_store_cart_put_many(struct db_conn *c, int64_t tenant, int64_t agent_id,
+                                 int64_t integration_id, const struct recovery_cart_in *rows,
+                                 size_t n, int64_t now_ms, struct err *e)
+{
+    struct buf sql;
+    buf_init(&sql, 16384);
+    int rc = 0;
+    for (size_t at = 0; !rc && at < n;) {
+        size_t k = many_size(n - at);
+        rc = many_sql(&sql,
+                      "INSERT INTO recovery_carts (tenant_id, agent_id, integration_id, cart_id, "
+                      "customer_id, platform_id, checkout_url, state, cart_updated_at, "
+                      "created_at, updated_at) VALUES ",
+                      "(?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)", k,
+                      " ON CONFLICT (tenant_id, integration_id, platform_id) DO UPDATE SET "
+                      "customer_id = excluded.customer_id, checkout_url = excluded.checkout_url, "
+                      "cart_updated_at = excluded.cart_updated_at, updated_at = "
+                      "excluded.updated_at, state = CASE WHEN recovery_carts.state IN "
+                      "('skipped') AND excluded.cart_updated_at > recovery_carts.cart_updated_at "
+                      "THEN 'open' ELSE recovery_carts.state END",
+                      e);
+        struct db_stmt *s;
+        if (!rc)
+            rc = db_prepare(c, &s, buf_str(&sql), e);
+        if (rc)
+            break;
+        for (size_t i = 0; i < k; i++) {
+            const struct recovery_cart_in *r = &rows[at + i];
+            int b = (int)i * 10;
+            db_bind_i64(s, b + 1, tenant);
+            db_bind_i64(s, b + 2, agent_id);
+            db_bind_i64(s, b + 3, integration_id);
+            db_bind_i64(s, b + 4, r->cart_pk);
+            db_bind_i64(s, b + 5, r->customer_pk);
+            db_bind_text(s, b + 6, r->platform_id);
+            bind_opt(s, b + 7, r->checkout_url);
+            db_bind_time(s, b + 8, r->updated_ms);
+            db_bind_time(s, b + 9, now_ms);
+            db_bind_time(s, b + 10, now_ms);
+        }
+        rc = db_exec_write(s, NULL, e);
+        at += k;
+    }
+    buf_release(&sql);
+    for (size_t i = 0; !rc && i < n; i++)
+        if (rows[i].completed_ms)
+            rc = complete_open(c, tenant, integration_id, rows[i].platform_id, rows[i].completed_ms,
+                               rows[i].total, now_ms, NULL, e);
+    return rc;
+}
+
+int recovery_store_cart_facts_many(struct db_conn *c, int64_t tenant, int64_t integration_id,
+                                   const struct recovery_cart_row *rows, size_t n,
+                                   struct recovery_cart_facts *facts, const char **phones,
+                                   struct arena *a, struct err *e)
+{
+    bool *seen = arena_alloc(a, (n ? n : 1) * sizeof(*seen));
+    for (size_t i = 0; i < n; i++) {
+        memset(&facts[i], 0, sizeof(facts[i]));
+        facts[i].updated_ms = rows[i].updated_ms;
+        facts[i].completed_ms = rows[i].completed_ms;
+        phones[i] = NULL;
+        seen[i] = false;
+    }
+    struct buf sql;
+    buf_init(&sql, 16384);
+    int rc = 0;
+    for (size_t at = 0; !rc && at < n;) {
+        size_t size, k = in_take(n - at, &size);
+        /* orders since the cart's own update, the customer's last delivery of another cart,
+         * consent; the customer joined by its key alone (r is the tenant's), so the plan starts
+         * from the carts' ids */
+        rc = many_sql(
+            &sql,
+            "SELECT r.id, cu.phone, "
+            "(SELECT count(*) FROM orders o WHERE o.tenant_id = cu.tenant_id AND o.customer_id = "
+            "cu.customer_id AND o.created_at >= r.cart_updated_at), "
+            "(SELECT max(x.delivered_at) FROM recovery_carts x WHERE x.tenant_id = cu.tenant_id "
+            "AND x.customer_id = cu.customer_id AND x.id <> r.id), "
+            "COALESCE((SELECT min(ct.marketing_consent) FROM contacts ct "
+            "WHERE ct.tenant_id = cu.tenant_id AND (ct.phone = cu.phone OR (ct.email <> '' AND "
+            "lower(ct.email) = lower(cu.email)))), 1) "
+            "FROM recovery_carts r JOIN customer cu ON cu.customer_id = r.customer_id "
+            "WHERE r.tenant_id = ? AND r.integration_id = ? AND r.id IN (",
+            "?", size, ")", e);
+        struct db_stmt *s;
+        if (!rc)
+            rc = db_prepare(c, &s, buf_str(&sql), e);
+        if (rc)
+            break;
+        db_bind_i64(s, 1, tenant);
+        db_bind_i64(s, 2, integration_id);
+        for (size_t i = 0; i < size; i++)
+            db_bind_i64(s, (int)i + 3, rows[at + (i < k ? i : k - 1)].id);
+        int st;
+        while ((st = db_step(s, e)) == DB_ROW) {
+            int64_t id = db_col_i64(s, 0);
+            for (size_t i = at; i < at + k; i++) {
+                if (rows[i].id != id)
+                    continue;
+                phones[i] = db_col_dup(s, 1, a);
+                facts[i].ordered_since = db_col_i64(s, 2) > 0;
+                facts[i].last_recovered_ms = db_col_time(s, 3);
+                facts[i].marketing_consent = db_col_i64(s, 4) != 0;
+                seen[i] = true;
+            }
+        }
+        db_stmt_done(s);
+        if (st == DB_ERROR)
+            rc = db_step_error(e);
+        at += k;
+    }
+    buf_release(&sql);
+    for (size_t i = 0; !rc && i < n; i++)
+        if (!seen[i])
+            rc = err_set(e, ERR_NOT_FOUND, "customer of cart %lld is gone", (long long)rows[i].id);
+    return rc;
+}
+
+int recovery_store_cart_state_many(struct db_conn *c, int64_t tenant, int64_t integration_id,
+                                   const int64_t *ids, size_t n, const char *state,
+                                   int64_t delivered_ms, int64_t delivery_id, int64_t cycle_id,
+                                   int64_t now_ms, struct err *e)
+{
+    struct buf sql;
+    buf_init(&sql, 8192);
+    int rc = 0;
+    for (size_t at = 0; !rc && at < n;) {
+        size_t size, k = in_take(n - at, &size);
+        rc = many_sql(&sql,
+                      delivered_ms ? "UPDATE recovery_carts SET state = ?, delivered_at = ?, "
+                                     "delivery_id = ?, cycle_id = ?, updated_at = ? "
+                                     "WHERE tenant_id = ? AND integration_id = ? AND id IN ("
+                                   : "UPDATE recovery_carts SET state = ?, updated_at = ? "
+                                     "WHERE tenant_id = ? AND integration_id = ? AND id IN (",
+                      "?", size, ")", e);
+        struct db_stmt *s;
+        if (!rc)
+            rc = db_prepare(c, &s, buf_str(&sql), e);
+        if (rc)
+            break;
+        int b = 1;
+        db_bind_text(s, b++, state);
+        if (delivered_ms) {
+            db_bind_time(s, b++, delivered_ms);
+            db_bind_i64(s, b++, delivery_id);
+            db_bind_i64(s, b++, cycle_id);
+        }
+        db_bind_time(s, b++, now_ms);
+        db_bind_i64(s, b++, tenant);
+        db_bind_i64(s, b++, integration_id);
+        for (size_t i = 0; i < size; i++)
+            db_bind_i64(s, b++, ids[at + (i < k ? i : k - 1)]);
+        rc = db_exec_write(s, NULL, e);
+        at += k;
+    }
+    buf_release(&sql);
+    return rc;
+}
+
+int recovery_store_customer_contacts(struct db_conn *c, int64_t tenant, const char *source,
+                                     const char *const *external_ids, size_t n, struct arena *a,
+                                     int64_t *pks, const char **emails, const char **phones,
+                                     struct err *e)
+{
+    for (size_t i = 0; i < n; i++) {
+        pks[i] = 0;
+        emails[i] = phones[i] = NULL;
+    }
+    struct buf sql;
+    buf_init(&sql, 8192);
+    int rc = 0;
+    for (size_t at = 0; !rc && at < n;) {
+        size_t size, k = in_take(n - at, &size);
+        rc = many_sql(&sql,
+                      "SELECT external_id, email, phone, customer_id FROM customer WHERE "
+                      "tenant_id = ? AND source = ? AND external_id IN (",
+                      "?", size, ")", e);
+        struct db_stmt *s;
+        if (!rc)
+            rc = db_prepare(c, &s, buf_str(&sql), e);
+        if (rc)
+            break;
+        db_bind_i64(s, 1, tenant);
+        db_bind_text(s, 2, source);
+        for (size_t i = 0; i < size; i++)
+            db_bind_text(s, (int)i + 3, external_ids[at + (i < k ? i : k - 1)]);
+        int st;
+        while ((st = db_step(s, e)) == DB_ROW) {
+            const char *ext = db_col_text(s, 0);
+            for (size_t i = at; ext && i < at + k; i++) {
+                if (strcmp(external_ids[i], ext) != 0)
+                    continue;
+                emails[i] = db_col_dup(s, 1, a);
+                phones[i] = db_col_dup(s, 2, a);
+                pks[i] = db_col_i64(s, 3);
+            }
+        }
+        db_stmt_done(s);
+        if (st == DB_ERROR)
+            rc = db_step_error(e);
+        at += k;
+    }
+    buf_release(&sql);
+    return rc;
 }

@@ -79,16 +79,11 @@ struct recovery_cart_row {
     int64_t updated_ms, completed_ms, delivered_ms, last_message_ms;
     int messages_sent;
 };
-/* Insert or refresh; a completed cart leaves recovery (and counts as recovered when sent). */
-int recovery_store_cart_put(struct db_conn *c, int64_t tenant, int64_t agent_id,
-                            int64_t integration_id, int64_t cart_pk, int64_t customer_pk,
-                            const char *platform_id, const char *checkout_url, int64_t updated_ms,
-                            int64_t completed_ms, int64_t total, int64_t now_ms, struct err *e);
 /*
  * The platform says its order `platform_id` was paid at completed_ms: the integration's cart of
- * that id, when one is still in recovery, completes as recovery_store_cart_put's completed carts
- * do (recovered `total` when a delivery or message preceded it in the window). *known: there was
- * one. Nothing is inserted for an order the integration never fetched as a cart.
+ * that id, when one is still in recovery, completes as recovery_store_cart_put_many's completed
+ * carts do (recovered `total` when a delivery or message preceded it in the window). *known: there
+ * was one. Nothing is inserted for an order the integration never fetched as a cart.
  */
 int recovery_store_cart_paid(struct db_conn *c, int64_t tenant, int64_t integration_id,
                              const char *platform_id, int64_t completed_ms, int64_t total,
@@ -98,14 +93,6 @@ int recovery_store_cart_candidates(struct db_conn *c, int64_t tenant, int64_t in
                                    int64_t updated_before_ms, int64_t sent_after_ms,
                                    struct arena *a, struct recovery_cart_row **rows, size_t *n,
                                    struct err *e);
-/* Facts the rules need about a cart's customer. */
-int recovery_store_cart_facts(struct db_conn *c, int64_t tenant, const struct recovery_cart_row *r,
-                              struct recovery_cart_facts *f, const char **phone, struct arena *a,
-                              struct err *e);
-/* delivered_ms 0 keeps delivered_at, delivery_id and cycle_id as they are. */
-int recovery_store_cart_state(struct db_conn *c, int64_t tenant, int64_t id, const char *state,
-                              int64_t delivered_ms, int64_t delivery_id, int64_t cycle_id,
-                              int64_t now_ms, struct err *e);
 /* Leaves recovery: completed (the customer ordered); `recovered` counts the cart's value. */
 int recovery_store_cart_complete(struct db_conn *c, int64_t tenant, int64_t id,
                                  int64_t completed_ms, bool recovered, struct err *e);
@@ -114,15 +101,53 @@ int recovery_store_cart_messaged(struct db_conn *c, int64_t tenant, int64_t id, 
 /* The payload view of one cart: commerce cart, customer, items with product names. */
 int recovery_store_cart_payload(struct db_conn *c, int64_t tenant, int64_t id, struct arena *a,
                                 struct recovery_payload_cart *out, struct err *e);
-/*
- * The tenant's customer (source, external_id): *pk (0 when there is none) and the email and
- * phone it has now (NULL when unknown).
- */
-int recovery_store_customer_contact(struct db_conn *c, int64_t tenant, const char *source,
-                                    const char *external_id, struct arena *a, int64_t *pk,
-                                    const char **email, const char **phone, struct err *e);
 int recovery_store_recovered(struct db_conn *c, int64_t tenant, int64_t *carts, int64_t *value,
                              struct err *e);
+
+/*
+ * A poll's carts are written and read in batches: a multi-row statement (or an IN list) per up
+ * to 64 carts instead of a round trip per cart, which is what PostgreSQL's cycles spent their
+ * time on.
+ */
+struct recovery_cart_in {
+    int64_t cart_pk, customer_pk;
+    const char *platform_id, *checkout_url;
+    int64_t updated_ms, completed_ms, total;
+};
+/*
+ * Insert or refresh each cart's row (one per integration and platform id; the platform ids must
+ * be distinct); a completed cart leaves recovery (recovered revenue when a delivery or message
+ * preceded it within the window).
+ */
+int recovery_store_cart_put_many(struct db_conn *c, int64_t tenant, int64_t agent_id,
+                                 int64_t integration_id, const struct recovery_cart_in *rows,
+                                 size_t n, int64_t now_ms, struct err *e);
+/*
+ * The facts the rules need about each cart's customer (rows: carts of the integration);
+ * facts[i] and phones[i] answer rows[i]. The statements name the integration as well as the ids:
+ * its index then leads the plan even where the table's statistics still think the tenant has a few
+ * rows.
+ */
+int recovery_store_cart_facts_many(struct db_conn *c, int64_t tenant, int64_t integration_id,
+                                   const struct recovery_cart_row *rows, size_t n,
+                                   struct recovery_cart_facts *facts, const char **phones,
+                                   struct arena *a, struct err *e);
+/*
+ * Set the state of each cart (ids of the integration's carts); delivered_ms 0 keeps
+ * delivered_at, delivery_id and cycle_id as they are.
+ */
+int recovery_store_cart_state_many(struct db_conn *c, int64_t tenant, int64_t integration_id,
+                                   const int64_t *ids, size_t n, const char *state,
+                                   int64_t delivered_ms, int64_t delivery_id, int64_t cycle_id,
+                                   int64_t now_ms, struct err *e);
+/*
+ * The tenant's customers (source, external_ids[i]): pks[i] (0 when there is none) and the email
+ * and phone each has now (NULL when unknown).
+ */
+int recovery_store_customer_contacts(struct db_conn *c, int64_t tenant, const char *source,
+                                     const char *const *external_ids, size_t n, struct arena *a,
+                                     int64_t *pks, const char **emails, const char **phones,
+                                     struct err *e);
 /* Recovered carts and value per currency, by currency code. */
 int recovery_store_recovered_by_currency(struct db_conn *c, int64_t tenant, struct arena *a,
                                          struct recovery_recovered **rows, size_t *n,

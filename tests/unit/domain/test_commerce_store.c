@@ -2,7 +2,8 @@
 /*
  * Unit tests for src/domain/commerce/commerce_store.c (commerce_store.h): create, get and page
  * cities (with their climate), customers, categories, products, orders and carts; references and
- * external ids that are not the tenant's; the import helpers (ensure, upsert). Runs on SQLite
+ * external ids that are not the tenant's; the import helpers (ensure, upsert) and the batched cart
+ * upsert of cart recovery's polls. Runs on SQLite
  * and, with TEST_PG_DSN, on PostgreSQL.
  */
 #include "domain/commerce/commerce_store.h"
@@ -377,6 +378,149 @@ static void test_import_helpers(void **state)
     assert_false(cl[0].is_active);
 }
 
+/* One integer of the row `pk` of `sql` ("SELECT x FROM t WHERE pk = ?"). */
+static int64_t one_i64(struct fixture *f, const char *sql, int64_t pk)
+{
+    struct db_stmt *s;
+    OK(db_prepare(f->c, &s, sql, e));
+    db_bind_i64(s, 1, pk);
+    struct err er;
+    err_init(&er);
+    assert_int_equal(db_step(s, &er), DB_ROW);
+    int64_t v = db_col_i64(s, 0);
+    db_stmt_done(s);
+    return v;
+}
+
+static char *one_text(struct fixture *f, const char *sql, int64_t pk)
+{
+    struct db_stmt *s;
+    OK(db_prepare(f->c, &s, sql, e));
+    db_bind_i64(s, 1, pk);
+    struct err er;
+    err_init(&er);
+    assert_int_equal(db_step(s, &er), DB_ROW);
+    char *v = xstrdup(db_col_text(s, 0));
+    db_stmt_done(s);
+    return v;
+}
+
+/*
+ * The batched cart upsert gives what one upsert after another gives: runs longer than 64 carts,
+ * statements of 64, 4 and 2 rows, a repeated external id (the later cart wins, on the same row),
+ * items replaced, the public id and created_at kept, another tenant's carts apart.
+ */
+static void test_cart_upsert_many(void **state)
+{
+    struct fixture *f = *state;
+    struct world w, w2;
+    make_world(f, f->t1, &w);
+    make_world(f, f->t2, &w2);
+    const struct money_currency *try;
+    OK(money_currency_find("TRY", &try, e));
+    enum { N = 70 };
+    struct commerce_cart carts[N];
+    struct commerce_item items[N][3];
+    char ext[N][16];
+    for (int i = 0; i < N; i++) {
+        snprintf(ext[i], sizeof(ext[i]), "k%d", i);
+        for (int k = 0; k < 3; k++)
+            items[i][k] = (struct commerce_item){
+                .product_pk = w.pr[k % 2].pk, .quantity = i + 1 + k, .unit_price = 100 + k};
+        carts[i] = (struct commerce_cart){.source = "shop-1",
+                                          .external_id = ext[i],
+                                          .customer_pk = w.cu[i % 2].pk,
+                                          .currency = try,
+                                          .total_amount = 100 * i,
+                                          .items = items[i],
+                                          .n_items = (size_t)(i % 3 + 1),
+                                          .created_at = NOW - 1000};
+    }
+    OK(commerce_store_cart_upsert_many(f->c, f->t1, carts, N, NOW, e));
+    for (int i = 0; i < N; i++) {
+        assert_true(carts[i].pk > 0);
+        for (int j = 0; j < i; j++)
+            assert_true(carts[j].pk != carts[i].pk);
+        assert_int_equal(one_i64(f, "SELECT total_amount FROM cart WHERE cart_id = ?", carts[i].pk),
+                         100 * i);
+        assert_int_equal(one_i64(f, "SELECT customer_id FROM cart WHERE cart_id = ?", carts[i].pk),
+                         w.cu[i % 2].pk);
+        assert_int_equal(
+            one_i64(f, "SELECT count(*) FROM cart_item WHERE cart_id = ?", carts[i].pk), i % 3 + 1);
+        /* quantities i+1, i+2, i+3 for as many lines */
+        int64_t want = 0;
+        for (int k = 0; k <= i % 3; k++)
+            want += i + 1 + k;
+        assert_int_equal(
+            one_i64(f, "SELECT sum(quantity) FROM cart_item WHERE cart_id = ?", carts[i].pk), want);
+    }
+    int64_t k1 = carts[1].pk;
+    char *public_id = one_text(f, "SELECT public_id FROM cart WHERE cart_id = ?", k1);
+    char *created = one_text(f, "SELECT created_at FROM cart WHERE cart_id = ?", k1);
+
+    /* k1 twice in one call: the later one wins, on the same row */
+    struct commerce_item x_items[1] = {{.product_pk = w.pr[0].pk, .quantity = 5, .unit_price = 1}};
+    struct commerce_item z_items[2] = {{.product_pk = w.pr[1].pk, .quantity = 7, .unit_price = 2},
+                                       {.product_pk = w.pr[0].pk, .quantity = 8, .unit_price = 3}};
+    struct commerce_cart again[3] = {
+        {.source = "shop-1",
+         .external_id = "k1",
+         .customer_pk = w.cu[0].pk,
+         .currency = try,
+         .total_amount = 5,
+         .items = x_items,
+         .n_items = 1,
+         .created_at = NOW},
+        {.source = "shop-2",
+         .external_id = "k1",
+         .customer_pk = w.cu[1].pk,
+         .currency = try,
+         .total_amount = 6,
+         .items = x_items,
+         .n_items = 1,
+         .created_at = NOW},
+        {.source = "shop-1",
+         .external_id = "k1",
+         .customer_pk = w.cu[1].pk,
+         .currency = try,
+         .total_amount = 9,
+         .items = z_items,
+         .n_items = 2,
+         .created_at = NOW},
+    };
+    OK(commerce_store_cart_upsert_many(f->c, f->t1, again, 3, NOW + 5, e));
+    assert_int_equal(again[0].pk, k1);
+    assert_int_equal(again[2].pk, k1);
+    assert_true(again[1].pk != k1); /* another source, another cart */
+    assert_int_equal(one_i64(f, "SELECT total_amount FROM cart WHERE cart_id = ?", k1), 9);
+    assert_int_equal(one_i64(f, "SELECT customer_id FROM cart WHERE cart_id = ?", k1), w.cu[1].pk);
+    assert_int_equal(one_i64(f, "SELECT count(*) FROM cart_item WHERE cart_id = ?", k1), 2);
+    assert_int_equal(one_i64(f, "SELECT sum(quantity) FROM cart_item WHERE cart_id = ?", k1), 15);
+    char *public_after = one_text(f, "SELECT public_id FROM cart WHERE cart_id = ?", k1);
+    char *created_after = one_text(f, "SELECT created_at FROM cart WHERE cart_id = ?", k1);
+    assert_string_equal(public_after, public_id);
+    assert_string_equal(created_after, created);
+    /* the others are as they were */
+    assert_int_equal(one_i64(f, "SELECT total_amount FROM cart WHERE cart_id = ?", carts[2].pk),
+                     200);
+
+    /* the same external id in another tenant is another cart */
+    struct commerce_cart other = {.source = "shop-1",
+                                  .external_id = "k1",
+                                  .customer_pk = w2.cu[0].pk,
+                                  .currency = try,
+                                  .total_amount = 1,
+                                  .items = x_items,
+                                  .n_items = 1};
+    OK(commerce_store_cart_upsert_many(f->c, f->t2, &other, 1, NOW, e));
+    assert_true(other.pk != k1);
+    assert_int_equal(one_i64(f, "SELECT total_amount FROM cart WHERE cart_id = ?", k1), 9);
+    free(public_id);
+    free(created);
+    free(public_after);
+    free(created_after);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -384,6 +528,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_customers_and_products, setup, teardown),
         cmocka_unit_test_setup_teardown(test_orders_and_carts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_helpers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cart_upsert_many, setup, teardown),
     };
     return TESTDB_RUN_GROUPS("commerce_store", tests, &backend) ? 1 : 0;
 }
