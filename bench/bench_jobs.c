@@ -8,7 +8,8 @@
  * their poll. Each worker process counts its finished jobs in shared memory, so watching the
  * progress costs the database nothing; the job rows are checked once at the end.
  * Prints one "key=value" line per figure.
- * Usage: bench_jobs URL [THREADS=4] [N=20000] [BATCH=500] [PROCS=1]
+ * Usage: bench_jobs URL [THREADS=4] [N=20000] [BATCH=500] [PROCS=1] [CLAIM=0]
+ * (CLAIM: the pools' claim batch, job_workers_options.batch; 0 = the default).
  */
 #include "core/clock.h"
 #include "core/err.h"
@@ -74,6 +75,8 @@ static int open_db(const char *url, long threads, struct db **out, struct err *e
 }
 
 /* A worker process: a pool until the parent says stop, its progress in sh->done[idx]. */
+static int claim_batch; /* the pools' claim batch; 0 = the default */
+
 static int worker_process(const char *url, long threads, struct shared *sh, int idx)
 {
     struct err e;
@@ -81,7 +84,7 @@ static int worker_process(const char *url, long threads, struct shared *sh, int 
     struct db *db = NULL;
     struct job_registry *reg = job_registry_new();
     struct job_workers *w = NULL;
-    struct job_workers_options wo = {.threads = (int)threads, .poll_ms = 50};
+    struct job_workers_options wo = {.threads = (int)threads, .poll_ms = 50, .batch = claim_batch};
     if (open_db(url, threads, &db, &e) || job_registry_add(reg, BENCH_JOB, noop, NULL, 0, &e) ||
         job_workers_start(db, reg, NULL, &wo, &w, &e)) {
         fail(&e, "worker process");
@@ -142,17 +145,19 @@ static void stop_children(struct shared *sh, pid_t *pids, long procs)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: %s URL [THREADS] [N] [BATCH] [PROCS]\n", argv[0]);
+        fprintf(stderr, "usage: %s URL [THREADS] [N] [BATCH] [PROCS] [CLAIM]\n", argv[0]);
         return 2;
     }
     long threads = argc > 2 ? parse_long(argv[2], 1, 256) : 4;
     long n = argc > 3 ? parse_long(argv[3], 1, 10000000) : 20000;
     long batch = argc > 4 ? parse_long(argv[4], 1, 100000) : 500;
     long procs = argc > 5 ? parse_long(argv[5], 1, PROCS_MAX) : 1;
-    if (threads < 0 || n < 0 || batch < 0 || procs < 0) {
-        fprintf(stderr, "bench_jobs: bad THREADS, N, BATCH or PROCS\n");
+    long claim = argc > 6 ? parse_long(argv[6], 0, 10000) : 0;
+    if (threads < 0 || n < 0 || batch < 0 || procs < 0 || claim < 0) {
+        fprintf(stderr, "bench_jobs: bad THREADS, N, BATCH, PROCS or CLAIM\n");
         return 2;
     }
+    claim_batch = (int)claim;
     const char *url = argv[1];
     struct err e;
     err_init(&e);
