@@ -126,6 +126,9 @@ struct job_workers_options {
  * Connections: each running handler holds one for its run and the dispatcher takes one per
  * cycle, so size the db pool (db_options.pool_size) at least threads + 2 per pool, plus what
  * the rest of the process uses; otherwise runs wait for a connection and may fail ERR_TIMEOUT.
+ * On PostgreSQL each pool also keeps one connection of its own, outside that pool, on which it
+ * LISTENs for jobs committed by other processes (count it against max_connections); if it
+ * cannot listen it logs a warning and relies on polling every poll_ms.
  * `db`, `reg` and `clk` are borrowed and must outlive the pool. `o` may be NULL.
  * On success *out owns threads and connections until job_workers_stop().
  * Errors: ERR_INVALID (bad options), ERR_INTERNAL (thread creation).
