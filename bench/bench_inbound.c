@@ -117,7 +117,7 @@ int main(int argc, char **argv)
     /* act: workers understand each message and answer it */
     struct job_registry *reg = job_registry_new();
     static const unsigned char key[32] = {1}; /* no tenant has sealed secrets in this bench */
-    if (chat_jobs_register(reg, &e) || notify_jobs_register(reg, key, tenant, &e) ||
+    if (chat_jobs_register(reg, key, tenant, &e) || notify_jobs_register(reg, key, tenant, &e) ||
         flash_jobs_register(reg, &e))
         return die("register", &e);
     struct job_workers *w;

@@ -297,7 +297,7 @@ static int serve(struct config *cfg)
     if (!rc)
         rc = flash_jobs_register(app.jobs, &e);
     if (!rc)
-        rc = chat_jobs_register(app.jobs, &e);
+        rc = chat_jobs_register(app.jobs, app.secret_key, app.default_tenant_id, &e);
     if (!rc)
         rc = files_jobs_register(app.jobs, app.storages, &e);
     if (!rc)

@@ -644,8 +644,24 @@ static int contact_turn(struct turn *t, const struct understanding *u, const cha
 
 /* ======================== the turn ======================== */
 
-/* The model the dialog may ask, read once by chat_jobs_register() before workers start. */
-static struct llm_config model;
+/*
+ * What finds the tenant's model (net/llm.h llm_config_for_tenant), set once by
+ * chat_jobs_register() before workers start: the key that opens sealed integration secrets and
+ * the default tenant, whose model falls back to ICESHOP_LLM_*.
+ */
+static const unsigned char *model_secret_key;
+static int64_t model_default_tenant;
+
+static int tenant_model(struct db_conn *c, int64_t tenant, struct arena *a, struct llm_config *out,
+                        struct err *e)
+{
+    if (!model_secret_key) { /* registered without a key (tests): the environment's model */
+        llm_config_from_env(out);
+        return 0;
+    }
+    return llm_config_for_tenant(c, model_secret_key, tenant, tenant == model_default_tenant, a,
+                                 out, e);
+}
 
 /* Send an unsure reading to the model: the turn continues in CHAT_JOB_MODEL. */
 static int ask_model_later(struct turn *t, bool seller)
@@ -743,9 +759,12 @@ static int process(struct job_ctx *ctx, struct err *e)
     if (recent > CHAT_SENDER_MAX_PER_MINUTE)
         outcome = "rate_limited"; /* kept, not acted on: one number cannot make us send a flood */
     else {
+        struct llm_config model = {0};
+        rc = tenant_model(ctx->conn, ctx->tenant_id, ctx->arena, &model, e);
         struct chat_reading how = {.model_may_be_asked = llm_configured(&model)};
-        rc = chat_dialog_handle(ctx->conn, ctx->tenant_id, &ev, &how, ctx->now_ms, ctx->arena,
-                                &outcome, e);
+        if (!rc)
+            rc = chat_dialog_handle(ctx->conn, ctx->tenant_id, &ev, &how, ctx->now_ms, ctx->arena,
+                                    &outcome, e);
     }
     if (!rc)
         rc = chat_event_done(ctx->conn, ctx->tenant_id, pk, outcome, ctx->now_ms, e);
@@ -781,6 +800,10 @@ static int ask_model(struct job_ctx *ctx, struct err *e)
     err_init(&ue);
     if (understand_text(ev.text, role, &u, &ue))
         u.intent = UNDERSTAND_UNKNOWN;
+    struct llm_config model;
+    rc = tenant_model(ctx->conn, ctx->tenant_id, ctx->arena, &model, e);
+    if (rc)
+        return rc;
     char *req = understand_llm_request(ev.text, role, model.model);
     struct llm_reply r = {0};
     struct err me;
@@ -828,9 +851,11 @@ static int ask_model(struct job_ctx *ctx, struct err *e)
     return rc;
 }
 
-int chat_jobs_register(struct job_registry *reg, struct err *e)
+int chat_jobs_register(struct job_registry *reg, const unsigned char *secret_key,
+                       int64_t default_tenant, struct err *e)
 {
-    llm_config_from_env(&model);
+    model_secret_key = secret_key;
+    model_default_tenant = default_tenant;
     int rc = notify_kind_register(&chat_msg_location_request, e);
     if (!rc)
         rc = notify_kind_register(&notify_kind_reply, e);

@@ -48,9 +48,12 @@ extern const struct notify_kind chat_msg_location_request;
 
 /*
  * Register the "chat.process" and "chat.model" job handlers and the message kinds the dialog
- * sends. The language model is read from the environment here (ICESHOP_LLM_*, net/llm.h); without
- * one, unsure messages are asked back as before.
+ * sends. The language model is the tenant's (its `llm` integration, opened with `secret_key`; the
+ * default tenant's falls back to ICESHOP_LLM_*: net/llm.h llm_config_for_tenant), looked up at
+ * each turn; with `secret_key` NULL every tenant uses the environment's. Without one, unsure
+ * messages are asked back as before.
  */
-int chat_jobs_register(struct job_registry *reg, struct err *e);
+int chat_jobs_register(struct job_registry *reg, const unsigned char *secret_key,
+                       int64_t default_tenant, struct err *e);
 
 #endif
