@@ -209,9 +209,19 @@ static long long integration_new(long long agent, const char *json)
     return id;
 }
 
-/* Run a test-once cycle and wait for it to finish; its entry in the status. */
+/*
+ * Run a test-once cycle and wait for it to finish; its entry in the status. The last cycle's poll
+ * jobs are waited for first (bounded): a cycle reports finished from inside its last job, just
+ * before that job is marked done, and a poll still queued or running keeps its integration out
+ * of the next cycle (which then finished at once, with nothing fetched, under load).
+ */
 static json_t *cycle_once(void)
 {
+    long long idle = harness_deadline(15000);
+    while (harness_db_i64(srv.db_url, "SELECT count(*) FROM jobs WHERE name = 'recovery.poll' "
+                                      "AND state IN ('pending', 'running')") > 0 &&
+           harness_before(idle))
+        harness_sleep_ms(20);
     json_t *t = call("POST", "/polling/abandoned-cart/test-once", ADMIN, NULL, 202);
     long long cycle = num(t, "cycle_id");
     json_decref(t);
