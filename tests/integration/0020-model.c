@@ -4,7 +4,8 @@
  * ("bu aralar pek mesaj istemiyorum galiba": an opt-out at 0.7, which alone would be asked back)
  * goes to a local OpenAI-compatible fake (tests/support/fake_llm.c); its checked answer decides.
  * A model that fails (5xx until the job gives up), or answers outside the intent schema, leaves
- * the decision to the rules, and the person is asked back as without a model.
+ * the decision to the rules, and the person is asked back as without a model. The model is the
+ * tenant's: another tenant uses its own llm integration, or none.
  * Runs on the backend TEST_BACKEND selects.
  */
 #include "support/fake_llm.h"
@@ -166,6 +167,83 @@ static void test_model_answer_not_believed(void **state)
     assert_int_equal(fake_llm_count(llm), calls + 1);
 }
 
+/* As get(), with another tenant's key. */
+static json_t *get_as(const char *key, const char *path)
+{
+    struct resp r;
+    assert_int_equal(http_get(&srv, path, key, &r), 0);
+    if (r.status != 200)
+        fail_msg("GET %s -> %ld: %.300s", path, r.status, r.body);
+    json_t *j = json_incref(r.json);
+    resp_free(&r);
+    return j;
+}
+
+static size_t replies_as(const char *key)
+{
+    json_t *m = get_as(key, "/api/messages?recipient_id=M1&kind=reply&limit=100");
+    size_t n = json_array_size(json_object_get(m, "messages"));
+    json_decref(m);
+    return n;
+}
+
+static bool consent_as(const char *key)
+{
+    json_t *b = get_as(key, "/api/buyers/M1");
+    bool c = json_is_true(json_object_get(b, "consent"));
+    json_decref(b);
+    return c;
+}
+
+static void send_as(const char *key, const char *method, const char *path, const char *body,
+                    long want)
+{
+    struct resp r;
+    assert_int_equal(
+        http_req(&srv, method, path, key, "application/json", body, strlen(body), NULL, &r), 0);
+    if (r.status != want)
+        fail_msg("%s %s -> %ld (want %ld): %.300s", method, path, r.status, want, r.body);
+    resp_free(&r);
+}
+
+/*
+ * The model is the tenant's: another tenant (whose WhatsApp number this now is) has none, so its
+ * buyer's unsure message is asked back at once without a call; once it stores its own model in
+ * the llm integration, that model decides. Runs last: it moves the number to that tenant.
+ */
+static void test_model_per_tenant(void **state)
+{
+    (void)state;
+    char out[400], key[200];
+    assert_int_equal(harness_cli(srv.db_url, "tenants create modeltwo", out, sizeof(out)), 0);
+    assert_int_equal(harness_cli(srv.db_url, "keys create --tenant modeltwo --role admin --name m",
+                                 key, sizeof(key)),
+                     0);
+    key[strcspn(key, " \r\n")] = '\0';
+    send_as(key, "PUT", "/api/integrations/whatsapp",
+            "{\"phone_number_id\":\"1122334455\",\"app_secret\":\"" APP_SECRET "\"}", 200);
+    send_as(key, "POST", "/api/buyers/register",
+            "{\"id\":\"M1\",\"phone_number\":\"+" PHONE "\",\"consent\":true,"
+            "\"location\":{\"lat\":38.42,\"lng\":27.14}}",
+            201);
+    size_t calls = fake_llm_count(llm), before = replies_as(key);
+    say(UNSURE);
+    WAIT_FOR(replies_as(key) > before, 20000);
+    assert_true(replies_as(key) > before);
+    assert_true(consent_as(key));
+    assert_int_equal(fake_llm_count(llm), calls); /* the server's model is not this tenant's */
+
+    char body[400];
+    snprintf(body, sizeof(body), "{\"url\":\"%s\",\"api_key\":\"%s\"}", fake_llm_url(llm), LLM_KEY);
+    send_as(key, "PUT", "/api/integrations/llm", body, 200);
+    fake_llm_answer(llm, "{\"intent\":\"opt_out\",\"confidence\":0.96}");
+    say(UNSURE);
+    WAIT_FOR(!consent_as(key), 20000);
+    assert_false(consent_as(key));
+    assert_int_equal(fake_llm_count(llm), calls + 1);
+    assert_true(consent()); /* the default tenant's buyer with that phone is untouched */
+}
+
 int main(void)
 {
     if (!harness_backend_available())
@@ -174,6 +252,7 @@ int main(void)
         cmocka_unit_test(test_model_decides),
         cmocka_unit_test(test_model_down_rules_decide),
         cmocka_unit_test(test_model_answer_not_believed),
+        cmocka_unit_test(test_model_per_tenant),
     };
     return cmocka_run_group_tests_name(harness_backend(), tests, setup, teardown);
 }
