@@ -64,15 +64,8 @@ static int webhook(const char *evt, const char *pi, long long amount)
              "{\"object\":{\"id\":\"%s\",\"object\":\"payment_intent\",\"amount\":%lld,"
              "\"currency\":\"try\"}}}",
              evt, pi, amount);
-    long long t = (long long)time(NULL);
-    char signed_payload[700], mac[SEC_HMAC_SHA256_HEX_SIZE], header[200];
-    snprintf(signed_payload, sizeof(signed_payload), "%lld.%s", t, body);
-    sec_hmac_sha256_hex(mac, WHSEC, strlen(WHSEC), signed_payload, strlen(signed_payload));
-    snprintf(header, sizeof(header), "Stripe-Signature: t=%lld,v1=%s", t, mac);
-    const char *const headers[] = {header, NULL};
     struct resp r;
-    if (http_req(&srv, "POST", "/api/webhooks/stripe", NULL, "application/json", body, strlen(body),
-                 headers, &r))
+    if (harness_stripe_post(&srv, "/api/webhooks/stripe", WHSEC, 0, body, &r))
         return -1;
     int rc = r.status == 200 ? 0 : -1;
     if (rc)

@@ -73,14 +73,7 @@ static int teardown(void **state)
 /* POST a Stripe event signed with `secret` at time `ts`. */
 static long stripe_post(const char *secret, long long ts, const char *body, struct resp *r)
 {
-    char signed_payload[4096], mac[SEC_HMAC_SHA256_HEX_SIZE], header[200];
-    snprintf(signed_payload, sizeof(signed_payload), "%lld.%s", ts, body);
-    sec_hmac_sha256_hex(mac, secret, strlen(secret), signed_payload, strlen(signed_payload));
-    snprintf(header, sizeof(header), "Stripe-Signature: t=%lld,v1=%s", ts, mac);
-    const char *h[] = {header, NULL};
-    assert_int_equal(http_req(&srv, "POST", "/api/webhooks/stripe", NULL, "application/json", body,
-                              strlen(body), h, r),
-                     0);
+    assert_int_equal(harness_stripe_post(&srv, "/api/webhooks/stripe", secret, ts, body, r), 0);
     return r->status;
 }
 

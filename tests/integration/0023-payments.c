@@ -212,15 +212,8 @@ static long stripe_event(const char *path, const char *evt, const char *type, co
                  "\"id\":\"%s\",\"object\":\"payment_intent\",\"amount\":%lld,\"currency\":"
                  "\"%s\"}}}",
                  evt, type, pi, amount, currency);
-    long long t = (long long)time(NULL);
-    char signed_payload[1300], mac[SEC_HMAC_SHA256_HEX_SIZE], header[200];
-    snprintf(signed_payload, sizeof(signed_payload), "%lld.%s", t, body);
-    sec_hmac_sha256_hex(mac, WHSEC, strlen(WHSEC), signed_payload, strlen(signed_payload));
-    snprintf(header, sizeof(header), "Stripe-Signature: t=%lld,v1=%s", t, mac);
-    const char *const headers[] = {header, NULL};
     struct resp r;
-    assert_int_equal(
-        http_req(&srv, "POST", path, NULL, "application/json", body, strlen(body), headers, &r), 0);
+    assert_int_equal(harness_stripe_post(&srv, path, WHSEC, 0, body, &r), 0);
     long status = r.status;
     if (status != 200)
         print_message("webhook %s -> %ld %s\n", type, status, r.body);

@@ -208,16 +208,8 @@ static long paid_event(const char *evt, const char *pi, long long amount)
              "\"data\":{\"object\":{\"id\":\"%s\",\"object\":\"payment_intent\",\"amount\":%lld,"
              "\"currency\":\"try\"}}}",
              evt, pi, amount);
-    long long t = (long long)time(NULL);
-    char signed_payload[1000], mac[SEC_HMAC_SHA256_HEX_SIZE], header[200];
-    snprintf(signed_payload, sizeof(signed_payload), "%lld.%s", t, body);
-    sec_hmac_sha256_hex(mac, WHSEC, strlen(WHSEC), signed_payload, strlen(signed_payload));
-    snprintf(header, sizeof(header), "Stripe-Signature: t=%lld,v1=%s", t, mac);
-    const char *const headers[] = {header, NULL};
     struct resp r;
-    assert_int_equal(http_req(&srv, "POST", "/api/webhooks/stripe", NULL, "application/json", body,
-                              strlen(body), headers, &r),
-                     0);
+    assert_int_equal(harness_stripe_post(&srv, "/api/webhooks/stripe", WHSEC, 0, body, &r), 0);
     long status = r.status;
     resp_free(&r);
     return status;

@@ -545,3 +545,21 @@ long harness_meta_text(const struct server *s, const char *app_secret, const cha
     resp_free(&r);
     return status;
 }
+
+int harness_stripe_post(const struct server *s, const char *path, const char *secret, long long ts,
+                        const char *body, struct resp *r)
+{
+    if (!ts)
+        ts = (long long)time(NULL);
+    size_t n = strlen(body) + 32;
+    char *signed_payload = malloc(n);
+    if (!signed_payload)
+        return -1;
+    snprintf(signed_payload, n, "%lld.%s", ts, body);
+    char mac[SEC_HMAC_SHA256_HEX_SIZE], header[200];
+    sec_hmac_sha256_hex(mac, secret, strlen(secret), signed_payload, strlen(signed_payload));
+    free(signed_payload);
+    snprintf(header, sizeof(header), "Stripe-Signature: t=%lld,v1=%s", ts, mac);
+    const char *const headers[] = {header, NULL};
+    return http_req(s, "POST", path, NULL, "application/json", body, strlen(body), headers, r);
+}

@@ -119,4 +119,12 @@ int harness_cli(const char *db_url, const char *args, char *out, size_t n);
  */
 long harness_meta_text(const struct server *s, const char *app_secret, const char *from,
                        const char *id, const char *text);
+
+/*
+ * POST `body` to `path` (/api/webhooks/stripe or an alias) signed as Stripe signs: the header
+ * Stripe-Signature: t=<ts>,v1=<hex HMAC-SHA256 under `secret` of "<ts>.<body>">, at `ts` (Unix
+ * seconds; 0 = now). The answer goes to *r (resp_free it). Returns http_req's result.
+ */
+int harness_stripe_post(const struct server *s, const char *path, const char *secret, long long ts,
+                        const char *body, struct resp *r);
 #endif
