@@ -533,6 +533,63 @@ static void test_seller_signal_opens_window(void **state)
     json_decref(w);
 }
 
+/*
+ * "Katıl" on a prepaid window: paying is the way in and this chat takes no payment, so the buyer
+ * is told that (not that the offer is over) and nothing is placed or counted.
+ */
+static void test_join_prepaid_window(void **state)
+{
+    (void)state;
+    struct resp r;
+    const char *seller = "{\"id\":\"S4\",\"phone_number\":\"+905320000004\",\"name\":\"Kahve\","
+                         "\"category\":\"coffee\",\"location\":{\"lat\":40.9875,\"lng\":29.026},"
+                         "\"price_range\":{\"min\":4000,\"max\":6000}}";
+    assert_int_equal(http_post_json(&srv, "/api/sellers/register", ADMIN, seller, &r), 0);
+    resp_free(&r);
+    /* a buyer of its own, so the other tests' counts of replies stay theirs */
+    const char *buyer = "{\"id\":\"B7\",\"phone_number\":\"+905330000007\",\"consent\":true,"
+                        "\"location\":{\"lat\":40.9876,\"lng\":29.026}}";
+    assert_int_equal(http_post_json(&srv, "/api/buyers/register", ADMIN, buyer, &r), 0);
+    assert_int_equal(r.status, 201);
+    resp_free(&r);
+    char body[400], start[40];
+    time_t t = time(NULL) + 600;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(start, sizeof(start), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    snprintf(body, sizeof(body),
+             "{\"seller_id\":\"S4\",\"discount_percent\":10,\"start_time\":\"%s\","
+             "\"min_participants\":1,\"buyer_ids\":[\"B7\"],\"prepay\":true}",
+             start);
+    assert_int_equal(http_post_json(&srv, "/api/flash-windows/create", ADMIN, body, &r), 0);
+    if (r.status != 201)
+        fail_msg("create -> %ld: %s", r.status, r.body);
+    long long w = (long long)json_integer_value(json_object_get(r.json, "id"));
+    resp_free(&r);
+    char payload[64], inner[200], id[64];
+    snprintf(payload, sizeof(payload), "join:%lld", w);
+    snprintf(inner, sizeof(inner),
+             "{\"type\":\"button_reply\",\"button_reply\":{\"id\":\"%s\",\"title\":\"Katıl\"}}",
+             payload);
+    snprintf(id, sizeof(id), "wamid.prepay.%d", (int)getpid());
+    json_t *before = get("/api/messages?recipient_id=B7&kind=reply&limit=100");
+    size_t n = json_array_size(json_object_get(before, "messages"));
+    json_decref(before);
+    char *meta = meta_body("905330000007", id, (long long)time(NULL), "interactive", inner);
+    assert_int_equal(post_meta(meta, NULL, &r), 200);
+    resp_free(&r);
+    free(meta);
+    char *reply = wait_reply("B7", "reply", (int)n + 1);
+    assert_non_null(strstr(reply, "ön ödemeli"));
+    char path[64];
+    snprintf(path, sizeof(path), "/api/flash-windows/%lld", w);
+    json_t *win = get(path);
+    json_t *counts = json_object_get(win, "counts");
+    assert_int_equal(json_integer_value(json_object_get(counts, "committed")), 0);
+    assert_int_equal(json_integer_value(json_object_get(counts, "joined")), 0);
+    json_decref(win);
+}
+
 static void test_seller_redeems_by_message(void **state)
 {
     (void)state;
@@ -674,6 +731,7 @@ int main(void)
         cmocka_unit_test(test_refusals_store_nothing),
         cmocka_unit_test(test_duplicate_delivery_acts_once),
         cmocka_unit_test(test_join_without_and_with_offer),
+        cmocka_unit_test(test_join_prepaid_window),
         cmocka_unit_test(test_opt_out_and_in),
         cmocka_unit_test(test_onboarding_new_number),
         cmocka_unit_test(test_vapi_seed_message),

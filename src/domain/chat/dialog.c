@@ -186,6 +186,18 @@ static int buyer_join(struct turn *t, int64_t window, const char **outcome)
     }
     if (rc)
         return rc;
+    /*
+     * A prepaid window is joined by paying for it, and no payment can be made from this chat yet:
+     * say so, rather than that the offer is over, and place nothing.
+     */
+    if (w.prepay) {
+        *outcome = arena_printf(t->a, "join:prepay:%lld", (long long)window);
+        return reply(t,
+                     "Bu teklif ön ödemeli: yeriniz ödemeyle ayrılır, ama buradan ödeme "
+                     "alamıyorum. Ödeme için dükkânla görüşün.",
+                     "This offer is prepaid: a place is held once it is paid, and I cannot take "
+                     "payments here. Please ask the shop how to pay.");
+    }
     bool created = false;
     if (w.status == FLASH_WINDOW_ACTIVE) {
         const char *code = NULL;
