@@ -6,8 +6,10 @@
 #include "domain/commerce/commerce_store.h"
 #include "core/buf.h"
 #include "core/crypto.h"
+#include "core/xalloc.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define TIME_CHARS       7 /* base62 milliseconds: sortable until the year 2081 */
@@ -579,11 +581,30 @@ struct basket_kind {
     const char *pk_col;     /* "order_id" */
     const char *item_table; /* "order_item" */
     bool has_status;
+    const char *upsert_set; /* the SET of the batched upsert's ON CONFLICT DO UPDATE */
 };
 
-static const struct basket_kind ORDER_KIND = {"order",    "ord_",       "orders",
-                                              "order_id", "order_item", true};
-static const struct basket_kind CART_KIND = {"cart", "crt_", "cart", "cart_id", "cart_item", false};
+/* An upsert sets what commerce_store_order_upsert's and commerce_store_cart_upsert's UPDATEs set.
+ */
+static const struct basket_kind ORDER_KIND = {
+    "order",
+    "ord_",
+    "orders",
+    "order_id",
+    "order_item",
+    true,
+    "customer_id = excluded.customer_id, status = excluded.status, currency = excluded.currency, "
+    "total_amount = excluded.total_amount, created_at = excluded.created_at, "
+    "updated_at = excluded.updated_at, campaign = excluded.campaign"};
+static const struct basket_kind CART_KIND = {
+    "cart",
+    "crt_",
+    "cart",
+    "cart_id",
+    "cart_item",
+    false,
+    "customer_id = excluded.customer_id, currency = excluded.currency, "
+    "total_amount = excluded.total_amount, updated_at = excluded.updated_at"};
 
 /* The header and items of an order or cart, as the two structs share them. */
 struct basket {
@@ -1262,11 +1283,13 @@ int commerce_store_cart_upsert(struct db_conn *c, int64_t tenant, struct commerc
     return rc;
 }
 
-/* Rows per multi-row statement of the batched cart upsert: few sizes, so few cached statements. */
-/* Multi-row INSERTs of 64, 32, … 1 rows (a run of n takes at most 7), IN lists of 8 or 64
- * (padded with their last value): few distinct statements for the per-connection cache. */
+/*
+ * The batched upserts of orders and carts. Multi-row INSERTs of 64, 32, … 1 rows (a run of n
+ * takes at most 7), IN lists of 8 or 64 (padded with their last value): few distinct statements
+ * for the per-connection cache.
+ */
 static const size_t many_sizes[] = {64, 32, 16, 8, 4, 2, 1};
-#define CARTS_PER_RUN 64
+#define BASKETS_PER_RUN 64
 
 static size_t many_size(size_t left)
 {
@@ -1297,70 +1320,95 @@ static int many_sql(struct buf *b, const char *head, const char *group, size_t r
     return rc ? ERR_NOMEM : 0;
 }
 
-/* One run: carts of one source with distinct external ids, at most CARTS_PER_RUN. */
-static int cart_run(struct db_conn *c, int64_t tenant, struct commerce_cart *carts, size_t n,
-                    int64_t now_ms, struct buf *sql, struct err *e)
+/* The headers of a run: one multi-row INSERT … ON CONFLICT DO UPDATE per many_size() rows. */
+static int run_headers(struct db_conn *c, const struct basket_kind *k, int64_t tenant,
+                       const struct basket *b, size_t n, int64_t now_ms, char ids[][PUBLIC_ID_MAX],
+                       struct buf *sql, struct err *e)
 {
+    const int cols = k->has_status ? 11 : 9;
+    char head[300], tail[400];
+    snprintf(head, sizeof(head),
+             "INSERT INTO %s (tenant_id, public_id, source, external_id, customer_id, currency, "
+             "total_amount, created_at, updated_at%s) VALUES ",
+             k->table, k->has_status ? ", status, campaign" : "");
+    snprintf(tail, sizeof(tail), " ON CONFLICT (tenant_id, source, external_id) DO UPDATE SET %s",
+             k->upsert_set);
+    const char *group =
+        k->has_status ? "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?, ?, ?, ?)";
     int rc = 0;
-    struct db_stmt *s;
     for (size_t at = 0; !rc && at < n;) {
         size_t rows = many_size(n - at);
-        if (many_sql(sql,
-                     "INSERT INTO cart (tenant_id, public_id, source, external_id, customer_id, "
-                     "currency, total_amount, created_at, updated_at) VALUES ",
-                     "(?, ?, ?, ?, ?, ?, ?, ?, ?)", rows,
-                     " ON CONFLICT (tenant_id, source, external_id) DO UPDATE SET "
-                     "customer_id = excluded.customer_id, currency = excluded.currency, "
-                     "total_amount = excluded.total_amount, updated_at = excluded.updated_at"))
-            return err_set(e, ERR_NOMEM, "cart upsert statement too long");
+        if (many_sql(sql, head, group, rows, tail))
+            return err_set(e, ERR_NOMEM, "%s upsert statement too long", k->what);
+        struct db_stmt *s;
         rc = db_prepare(c, &s, buf_str(sql), e);
         for (size_t i = 0; !rc && i < rows; i++) {
-            const struct commerce_cart *x = &carts[at + i];
-            char id[PUBLIC_ID_MAX];
-            rc = new_public_id(CART_KIND.prefix, now_ms, id, e);
+            const struct basket *x = &b[at + i];
+            rc = new_public_id(k->prefix, now_ms, ids[at + i], e);
             if (rc) {
                 db_stmt_done(s);
                 break;
             }
-            int b = (int)i * 9;
-            db_bind_i64(s, b + 1, tenant);
-            db_bind_text(s, b + 2, id);
-            db_bind_text(s, b + 3, x->source);
-            db_bind_text(s, b + 4, x->external_id);
-            db_bind_i64(s, b + 5, x->customer_pk);
-            db_bind_text(s, b + 6, x->currency->code);
-            db_bind_i64(s, b + 7, x->total_amount);
-            db_bind_time(s, b + 8, x->created_at ? x->created_at : now_ms);
-            db_bind_time(s, b + 9, now_ms);
+            int p = (int)i * cols;
+            db_bind_i64(s, p + 1, tenant);
+            db_bind_text(s, p + 2, ids[at + i]);
+            db_bind_text(s, p + 3, x->source);
+            db_bind_text(s, p + 4, x->external_id);
+            db_bind_i64(s, p + 5, x->customer_pk);
+            db_bind_text(s, p + 6, x->currency->code);
+            db_bind_i64(s, p + 7, x->total_amount);
+            db_bind_time(s, p + 8, x->created_at ? x->created_at : now_ms);
+            db_bind_time(s, p + 9, now_ms);
+            if (k->has_status) {
+                db_bind_text(s, p + 10, commerce_order_status_names[x->status]);
+                bind_opt(s, p + 11, x->campaign);
+            }
         }
         if (!rc)
             rc = db_exec_write(s, NULL, e);
         at += rows;
     }
-    /* the pks, by external id */
+    return rc;
+}
+
+/*
+ * The pks of a run, by external id; a row whose public id is the one just generated for it was
+ * inserted (an update keeps the old public id).
+ */
+static int run_pks(struct db_conn *c, const struct basket_kind *k, int64_t tenant, struct basket *b,
+                   size_t n, char ids[][PUBLIC_ID_MAX], bool *inserted, struct buf *sql,
+                   struct err *e)
+{
+    char head[200];
+    snprintf(head, sizeof(head),
+             "SELECT %s, external_id, public_id FROM %s WHERE tenant_id = ? AND source = ? "
+             "AND external_id IN (",
+             k->pk_col, k->table);
     for (size_t i = 0; i < n; i++)
-        carts[i].pk = 0;
+        b[i].pk = 0;
+    int rc = 0;
     for (size_t at = 0; !rc && at < n;) {
         size_t size, rows = in_take(n - at, &size);
-        if (many_sql(sql,
-                     "SELECT cart_id, external_id FROM cart WHERE tenant_id = ? AND source = ? "
-                     "AND external_id IN (",
-                     "?", size, ")"))
-            return err_set(e, ERR_NOMEM, "cart lookup statement too long");
+        if (many_sql(sql, head, "?", size, ")"))
+            return err_set(e, ERR_NOMEM, "%s lookup statement too long", k->what);
+        struct db_stmt *s;
         rc = db_prepare(c, &s, buf_str(sql), e);
         if (rc)
             break;
         db_bind_i64(s, 1, tenant);
-        db_bind_text(s, 2, carts[0].source);
+        db_bind_text(s, 2, b[0].source);
         for (size_t i = 0; i < size; i++)
-            db_bind_text(s, (int)i + 3, carts[at + (i < rows ? i : rows - 1)].external_id);
+            db_bind_text(s, (int)i + 3, b[at + (i < rows ? i : rows - 1)].external_id);
         int st;
         while ((st = db_step(s, e)) == DB_ROW) {
             int64_t pk = db_col_i64(s, 0);
-            const char *ext = db_col_text(s, 1);
-            for (size_t i = 0; ext && i < rows; i++)
-                if (strcmp(carts[at + i].external_id, ext) == 0)
-                    carts[at + i].pk = pk;
+            const char *ext = db_col_text(s, 1), *pub = db_col_text(s, 2);
+            for (size_t i = 0; ext && i < rows; i++) {
+                if (strcmp(b[at + i].external_id, ext) == 0) {
+                    b[at + i].pk = pk;
+                    inserted[at + i] = pub && strcmp(pub, ids[at + i]) == 0;
+                }
+            }
         }
         db_stmt_done(s);
         if (st == DB_ERROR)
@@ -1368,54 +1416,70 @@ static int cart_run(struct db_conn *c, int64_t tenant, struct commerce_cart *car
         at += rows;
     }
     for (size_t i = 0; !rc && i < n; i++)
-        if (!carts[i].pk)
-            rc = err_set(e, ERR_INTERNAL, "cart %s neither inserted nor found",
-                         carts[i].external_id);
-    /* the items replace the old ones */
-    for (size_t at = 0; !rc && at < n;) {
-        size_t size, rows = in_take(n - at, &size);
-        if (many_sql(sql, "DELETE FROM cart_item WHERE tenant_id = ? AND cart_id IN (", "?", size,
-                     ")"))
-            return err_set(e, ERR_NOMEM, "cart item statement too long");
+        if (!b[i].pk)
+            rc = err_set(e, ERR_INTERNAL, "%s %s neither inserted nor found", k->what,
+                         b[i].external_id);
+    return rc;
+}
+
+/* The items of a run: the updated rows' old items deleted, then all in multi-row INSERTs. */
+static int run_items(struct db_conn *c, const struct basket_kind *k, int64_t tenant,
+                     const struct basket *b, size_t n, const bool *inserted, struct buf *sql,
+                     struct err *e)
+{
+    int64_t old[BASKETS_PER_RUN];
+    size_t n_old = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!inserted[i])
+            old[n_old++] = b[i].pk;
+    char head[200];
+    snprintf(head, sizeof(head), "DELETE FROM %s WHERE tenant_id = ? AND %s IN (", k->item_table,
+             k->pk_col);
+    int rc = 0;
+    struct db_stmt *s;
+    for (size_t at = 0; !rc && at < n_old;) {
+        size_t size, rows = in_take(n_old - at, &size);
+        if (many_sql(sql, head, "?", size, ")"))
+            return err_set(e, ERR_NOMEM, "%s item statement too long", k->what);
         rc = db_prepare(c, &s, buf_str(sql), e);
         if (rc)
             break;
         db_bind_i64(s, 1, tenant);
         for (size_t i = 0; i < size; i++)
-            db_bind_i64(s, (int)i + 2, carts[at + (i < rows ? i : rows - 1)].pk);
+            db_bind_i64(s, (int)i + 2, old[at + (i < rows ? i : rows - 1)]);
         rc = db_exec_write(s, NULL, e);
         at += rows;
     }
+    snprintf(head, sizeof(head),
+             "INSERT INTO %s (tenant_id, %s, product_id, quantity, price, list_price) VALUES ",
+             k->item_table, k->pk_col);
     size_t total = 0;
     for (size_t i = 0; i < n; i++)
-        total += carts[i].n_items;
-    size_t cart = 0, item = 0; /* the next item to write: carts[cart].items[item] */
+        total += b[i].n_items;
+    size_t x = 0, item = 0; /* the next item to write: b[x].items[item] */
     for (size_t done = 0; !rc && done < total;) {
         size_t rows = many_size(total - done);
-        if (many_sql(sql,
-                     "INSERT INTO cart_item (tenant_id, cart_id, product_id, quantity, price, "
-                     "list_price) VALUES ",
-                     "(?, ?, ?, ?, ?, ?)", rows, ""))
-            return err_set(e, ERR_NOMEM, "cart item statement too long");
+        if (many_sql(sql, head, "(?, ?, ?, ?, ?, ?)", rows, ""))
+            return err_set(e, ERR_NOMEM, "%s item statement too long", k->what);
         rc = db_prepare(c, &s, buf_str(sql), e);
         if (rc)
             break;
         for (size_t r = 0; r < rows; r++) {
-            while (item >= carts[cart].n_items) {
-                cart++;
+            while (item >= b[x].n_items) {
+                x++;
                 item = 0;
             }
-            const struct commerce_item *it = &carts[cart].items[item++];
-            int b = (int)r * 6;
-            db_bind_i64(s, b + 1, tenant);
-            db_bind_i64(s, b + 2, carts[cart].pk);
-            db_bind_i64(s, b + 3, it->product_pk);
-            db_bind_i64(s, b + 4, it->quantity);
-            db_bind_i64(s, b + 5, it->unit_price);
+            const struct commerce_item *it = &b[x].items[item++];
+            int p = (int)r * 6;
+            db_bind_i64(s, p + 1, tenant);
+            db_bind_i64(s, p + 2, b[x].pk);
+            db_bind_i64(s, p + 3, it->product_pk);
+            db_bind_i64(s, p + 4, it->quantity);
+            db_bind_i64(s, p + 5, it->unit_price);
             if (it->list_price > 0)
-                db_bind_i64(s, b + 6, it->list_price);
+                db_bind_i64(s, p + 6, it->list_price);
             else
-                db_bind_null(s, b + 6);
+                db_bind_null(s, p + 6);
         }
         rc = db_exec_write(s, NULL, e);
         done += rows;
@@ -1423,32 +1487,72 @@ static int cart_run(struct db_conn *c, int64_t tenant, struct commerce_cart *car
     return rc;
 }
 
-int commerce_store_cart_upsert_many(struct db_conn *c, int64_t tenant, struct commerce_cart *carts,
-                                    size_t n, int64_t now_ms, struct err *e)
+/*
+ * Upsert n orders or carts as n basket upserts in order would: runs of up to BASKETS_PER_RUN of
+ * one source with distinct external ids (a repeated one starts the next run, so the later one
+ * wins as it would one call after another), each run in a few multi-row statements. Sets each
+ * b[i].pk and inserted[i].
+ */
+static int basket_upsert_many(struct db_conn *c, const struct basket_kind *k, int64_t tenant,
+                              struct basket *b, size_t n, int64_t now_ms, bool *inserted,
+                              struct err *e)
 {
     for (size_t i = 0; i < n; i++)
-        if (!carts[i].external_id || !carts[i].source)
-            return err_set(e, ERR_INTERNAL, "a batched cart needs a source and an external id");
+        if (!b[i].external_id || !b[i].source)
+            return err_set(e, ERR_INTERNAL, "a batched %s needs a source and an external id",
+                           k->what);
     struct buf sql;
     buf_init(&sql, 16384);
+    char ids[BASKETS_PER_RUN][PUBLIC_ID_MAX];
     int rc = 0;
     for (size_t at = 0; !rc && at < n;) {
-        /* a run: one source, distinct external ids (a repeated one starts the next run, so the
-         * later cart wins as it would one call after another) */
         size_t end = at + 1;
-        while (end < n && end - at < CARTS_PER_RUN &&
-               strcmp(carts[end].source, carts[at].source) == 0) {
+        while (end < n && end - at < BASKETS_PER_RUN && strcmp(b[end].source, b[at].source) == 0) {
             bool dup = false;
-            for (size_t k = at; !dup && k < end; k++)
-                dup = strcmp(carts[k].external_id, carts[end].external_id) == 0;
+            for (size_t j = at; !dup && j < end; j++)
+                dup = strcmp(b[j].external_id, b[end].external_id) == 0;
             if (dup)
                 break;
             end++;
         }
-        rc = cart_run(c, tenant, carts + at, end - at, now_ms, &sql, e);
+        size_t m = end - at;
+        rc = run_headers(c, k, tenant, b + at, m, now_ms, ids, &sql, e);
+        if (!rc)
+            rc = run_pks(c, k, tenant, b + at, m, ids, inserted + at, &sql, e);
+        if (!rc)
+            rc = run_items(c, k, tenant, b + at, m, inserted + at, &sql, e);
         at = end;
     }
     buf_release(&sql);
+    return rc;
+}
+
+int commerce_store_cart_upsert_many(struct db_conn *c, int64_t tenant, struct commerce_cart *carts,
+                                    size_t n, int64_t now_ms, struct err *e)
+{
+    struct basket *b = xcalloc(n ? n : 1, sizeof(*b));
+    bool *inserted = xcalloc(n ? n : 1, sizeof(*inserted));
+    for (size_t i = 0; i < n; i++)
+        basket_from_cart(&b[i], &carts[i]);
+    int rc = basket_upsert_many(c, &CART_KIND, tenant, b, n, now_ms, inserted, e);
+    for (size_t i = 0; !rc && i < n; i++)
+        carts[i].pk = b[i].pk;
+    free(b);
+    free(inserted);
+    return rc;
+}
+
+int commerce_store_order_upsert_many(struct db_conn *c, int64_t tenant,
+                                     struct commerce_order *orders, size_t n, int64_t now_ms,
+                                     bool *inserted, struct err *e)
+{
+    struct basket *b = xcalloc(n ? n : 1, sizeof(*b));
+    for (size_t i = 0; i < n; i++)
+        basket_from_order(&b[i], &orders[i]);
+    int rc = basket_upsert_many(c, &ORDER_KIND, tenant, b, n, now_ms, inserted, e);
+    for (size_t i = 0; !rc && i < n; i++)
+        orders[i].pk = b[i].pk;
+    free(b);
     return rc;
 }
 

@@ -185,12 +185,23 @@ int commerce_store_cart_upsert(struct db_conn *c, int64_t tenant, struct commerc
 /*
  * commerce_store_cart_upsert for n carts at once, with the same result as n calls in order
  * (a later cart of the same source and external_id wins), each cart's pk set; every cart needs
- * an external_id. A run of up to 64 carts of one source costs four statements (multi-row
- * INSERT ... ON CONFLICT DO UPDATE, the pks by external id, the old items deleted, the items
- * inserted in multi-row statements) instead of three to five per cart: one round trip per
- * statement is what PostgreSQL's polls spend their time on.
+ * an external_id. A run of up to 64 carts of one source costs three or four statements
+ * (multi-row INSERT ... ON CONFLICT DO UPDATE, the pks by external id, the old items of the carts
+ * already there deleted, the items inserted in multi-row statements) instead of three to five per
+ * cart: one round trip per statement is what PostgreSQL's polls spend their time on.
  */
 int commerce_store_cart_upsert_many(struct db_conn *c, int64_t tenant, struct commerce_cart *carts,
                                     size_t n, int64_t now_ms, struct err *e);
+/*
+ * commerce_store_order_upsert for n orders at once (a bulk import's batch), with the same result
+ * as n calls in order (a later order of the same source and external_id wins), each order's pk
+ * set and inserted[i] (n of them, the caller's) telling whether order i was new; every order needs
+ * an external_id. Runs as commerce_store_cart_upsert_many's: for a run of 64 new orders, one
+ * multi-row INSERT ... ON CONFLICT DO UPDATE, one SELECT of the pks and the items in multi-row
+ * INSERTs; orders already there also have their old items deleted (one statement per run).
+ */
+int commerce_store_order_upsert_many(struct db_conn *c, int64_t tenant,
+                                     struct commerce_order *orders, size_t n, int64_t now_ms,
+                                     bool *inserted, struct err *e);
 
 #endif

@@ -347,6 +347,63 @@ static void test_import_orders_keeps_good_lines(void **state)
     assert_int_equal(count(f, "SELECT COUNT(*) FROM order_item WHERE tenant_id = ?", f->t1), 3);
 }
 
+/*
+ * A batch mixing orders already imported with new ones, and external ids repeated inside the
+ * batch: counted and written as one line after another would be (the later line wins).
+ */
+static void test_import_mixed_batch(void **state)
+{
+    struct fixture *f = *state;
+    struct import_result r =
+        run_import(f, f->t1, IMPORT_ORDERS, IMPORT_NDJSON,
+                   ORDER("o1", "c1", "p1", "1") ORDER("o2", "c1", "p1", "2"), 0);
+    assert_int_equal(r.inserted, 2);
+    const char *text = ORDER("o2", "c2", "p2", "20")       /* known: updated */
+        ORDER("n1", "c1", "p1", "3")                       /* new */
+        ORDER("n1", "c3", "p3", "4")                       /* again: updated, wins */
+        ORDER("o1", "c1", "p1", "5")                       /* known */
+        ORDER("o1", "c1", "p2", "6")                       /* again: wins */
+        "{\"external_id\":\"bad\",\"currency\":\"TRY\"}\n" /* rejected */
+        ORDER("n2", "c1", "p1", "7");                      /* new */
+    r = run_import(f, f->t1, IMPORT_ORDERS, IMPORT_NDJSON, text, 0);
+    assert_int_equal(r.inserted, 2);
+    assert_int_equal(r.updated, 4);
+    assert_int_equal(r.rejected, 1);
+    assert_int_equal(r.rejects[0].line, 6);
+    assert_int_equal(count(f, "SELECT COUNT(*) FROM orders WHERE tenant_id = ?", f->t1), 4);
+    assert_int_equal(count(f, "SELECT COUNT(*) FROM order_item WHERE tenant_id = ?", f->t1), 4);
+    /* quantity 2 at the later line's price */
+    assert_int_equal(count(f,
+                           "SELECT total_amount FROM orders WHERE tenant_id = ? AND "
+                           "external_id = 'n1'",
+                           f->t1),
+                     800);
+    assert_int_equal(count(f,
+                           "SELECT total_amount FROM orders WHERE tenant_id = ? AND "
+                           "external_id = 'o1'",
+                           f->t1),
+                     1200);
+    assert_int_equal(count(f,
+                           "SELECT COUNT(*) FROM orders o JOIN customer c ON c.customer_id = "
+                           "o.customer_id WHERE o.tenant_id = ? AND o.external_id = 'n1' AND "
+                           "c.external_id = 'c3'",
+                           f->t1),
+                     1);
+    assert_int_equal(count(f,
+                           "SELECT COUNT(*) FROM order_item i JOIN orders o ON o.order_id = "
+                           "i.order_id JOIN product p ON p.product_id = i.product_id WHERE "
+                           "o.tenant_id = ? AND o.external_id = 'o1' AND p.external_id = 'p2' "
+                           "AND i.price = 600",
+                           f->t1),
+                     1);
+    assert_int_equal(count(f,
+                           "SELECT COUNT(*) FROM orders o JOIN customer c ON c.customer_id = "
+                           "o.customer_id WHERE o.tenant_id = ? AND o.external_id = 'o2' AND "
+                           "c.external_id = 'c2' AND o.total_amount = 4000",
+                           f->t1),
+                     1);
+}
+
 /* The same input cut at every size gives the same answer (lines split across pieces). */
 static void test_import_pieces(void **state)
 {
@@ -583,6 +640,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_import_orders_keeps_good_lines, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_pieces, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_import_mixed_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_csv_orders, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_csv_header_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_customers_and_products, setup, teardown),

@@ -521,6 +521,140 @@ static void test_cart_upsert_many(void **state)
     free(created_after);
 }
 
+/*
+ * The batched order upsert gives what one order upsert after another gives: 70 orders (two
+ * runs), some already there and some new, told apart in inserted[]; an order repeated in one
+ * call is inserted once and then updated by the later one; updated orders have their items
+ * replaced, status, total, created_at and campaign set, and keep their public id.
+ */
+static void test_order_upsert_many(void **state)
+{
+    struct fixture *f = *state;
+    struct world w;
+    make_world(f, f->t1, &w);
+    const struct money_currency *try;
+    OK(money_currency_find("TRY", &try, e));
+    enum { N = 70 };
+    struct commerce_order orders[N];
+    struct commerce_item items[N][3];
+    char ext[N][16];
+    for (int i = 0; i < N; i++) {
+        snprintf(ext[i], sizeof(ext[i]), "m%d", i);
+        for (int k = 0; k < 3; k++)
+            items[i][k] = (struct commerce_item){
+                .product_pk = w.pr[k % 2].pk, .quantity = i + 1 + k, .unit_price = 100 + k};
+        orders[i] = (struct commerce_order){.source = "shop-1",
+                                            .external_id = ext[i],
+                                            .customer_pk = w.cu[i % 2].pk,
+                                            .status = COMMERCE_ORDER_PAID,
+                                            .currency = try,
+                                            .total_amount = 100 * i,
+                                            .items = items[i],
+                                            .n_items = (size_t)(i % 3 + 1),
+                                            .created_at = NOW - 1000};
+    }
+    /* every third order is there already, with other values and one item */
+    int64_t before[N] = {0};
+    char *public_before[N] = {0};
+    for (int i = 0; i < N; i += 3) {
+        struct commerce_order o = orders[i];
+        o.status = COMMERCE_ORDER_PLACED;
+        o.total_amount = 1;
+        o.n_items = 1;
+        o.created_at = NOW - 5000;
+        bool ins = false;
+        OK(commerce_store_order_upsert(f->c, f->t1, &o, NOW - 10, &ins, e));
+        assert_true(ins);
+        OK(commerce_store_find_external(f->c, "orders", f->t1, "shop-1", ext[i], &before[i], e));
+        public_before[i] =
+            one_text(f, "SELECT public_id FROM orders WHERE order_id = ?", before[i]);
+    }
+    orders[5].campaign = "SPRING";
+    bool inserted[N];
+    OK(commerce_store_order_upsert_many(f->c, f->t1, orders, N, NOW, inserted, e));
+    for (int i = 0; i < N; i++) {
+        assert_true(orders[i].pk > 0);
+        assert_int_equal(inserted[i], i % 3 != 0);
+        if (i % 3 == 0) {
+            assert_int_equal(orders[i].pk, before[i]);
+            char *pub = one_text(f, "SELECT public_id FROM orders WHERE order_id = ?", before[i]);
+            assert_string_equal(pub, public_before[i]);
+            free(pub);
+            free(public_before[i]);
+        }
+        for (int j = 0; j < i; j++)
+            assert_true(orders[j].pk != orders[i].pk);
+        int64_t pk = orders[i].pk;
+        assert_int_equal(one_i64(f, "SELECT total_amount FROM orders WHERE order_id = ?", pk),
+                         100 * i);
+        assert_int_equal(one_i64(f, "SELECT customer_id FROM orders WHERE order_id = ?", pk),
+                         w.cu[i % 2].pk);
+        assert_int_equal(
+            one_i64(f, "SELECT count(*) FROM orders WHERE order_id = ? AND status = 'paid'", pk),
+            1);
+        assert_int_equal(one_i64(f, "SELECT count(*) FROM order_item WHERE order_id = ?", pk),
+                         i % 3 + 1);
+        int64_t want = 0;
+        for (int k = 0; k <= i % 3; k++)
+            want += i + 1 + k;
+        assert_int_equal(one_i64(f, "SELECT sum(quantity) FROM order_item WHERE order_id = ?", pk),
+                         want);
+    }
+    assert_int_equal(one_i64(f,
+                             "SELECT count(*) FROM orders WHERE order_id = ? AND "
+                             "campaign = 'SPRING'",
+                             orders[5].pk),
+                     1);
+    assert_int_equal(one_i64(f, "SELECT count(*) FROM orders WHERE tenant_id = ?", f->t1), N);
+    /* created_at is the order's own time, also on update */
+    char *c0 = one_text(f, "SELECT created_at FROM orders WHERE order_id = ?", orders[0].pk);
+    char *c1 = one_text(f, "SELECT created_at FROM orders WHERE order_id = ?", orders[1].pk);
+    assert_string_equal(c0, c1);
+    free(c0);
+    free(c1);
+
+    /* a new order twice in one call, and a known one twice: the later one wins each time */
+    struct commerce_item x_items[1] = {{.product_pk = w.pr[0].pk, .quantity = 5, .unit_price = 1}};
+    struct commerce_item z_items[2] = {{.product_pk = w.pr[1].pk, .quantity = 7, .unit_price = 2},
+                                       {.product_pk = w.pr[0].pk, .quantity = 8, .unit_price = 3}};
+    struct commerce_order again[4];
+    for (int i = 0; i < 4; i++)
+        again[i] =
+            (struct commerce_order){.source = "shop-1",
+                                    .external_id = i % 2 ? "m1" : "fresh",
+                                    .customer_pk = w.cu[i / 2].pk,
+                                    .status = i < 2 ? COMMERCE_ORDER_PAID : COMMERCE_ORDER_REFUNDED,
+                                    .currency = try,
+                                    .total_amount = 10 + i,
+                                    .items = i < 2 ? x_items : z_items,
+                                    .n_items = i < 2 ? 1 : 2,
+                                    .created_at = NOW};
+    bool ins2[4];
+    OK(commerce_store_order_upsert_many(f->c, f->t1, again, 4, NOW + 5, ins2, e));
+    assert_true(ins2[0]);
+    assert_false(ins2[1]);
+    assert_false(ins2[2]);
+    assert_false(ins2[3]);
+    assert_int_equal(again[0].pk, again[2].pk);
+    assert_int_equal(again[1].pk, orders[1].pk);
+    assert_int_equal(again[3].pk, orders[1].pk);
+    for (int i = 2; i < 4; i++) {
+        int64_t pk = again[i].pk;
+        assert_int_equal(one_i64(f, "SELECT total_amount FROM orders WHERE order_id = ?", pk),
+                         10 + i);
+        assert_int_equal(one_i64(f, "SELECT customer_id FROM orders WHERE order_id = ?", pk),
+                         w.cu[1].pk);
+        assert_int_equal(
+            one_i64(f, "SELECT count(*) FROM orders WHERE order_id = ? AND status = 'refunded'",
+                    pk),
+            1);
+        assert_int_equal(one_i64(f, "SELECT count(*) FROM order_item WHERE order_id = ?", pk), 2);
+        assert_int_equal(one_i64(f, "SELECT sum(quantity) FROM order_item WHERE order_id = ?", pk),
+                         15);
+    }
+    assert_int_equal(one_i64(f, "SELECT count(*) FROM orders WHERE tenant_id = ?", f->t1), N + 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -529,6 +663,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_orders_and_carts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_helpers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cart_upsert_many, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_order_upsert_many, setup, teardown),
     };
     return TESTDB_RUN_GROUPS("commerce_store", tests, &backend) ? 1 : 0;
 }
