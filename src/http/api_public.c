@@ -135,6 +135,11 @@ int h_public_window_join(struct http_req *r, struct err *e)
         rc = flash_store_buyer_get_pk(c, l.tenant, l.buyer_pk, &r->arena, &b, e);
     if (rc)
         return rc;
+    /* a prepaid window is joined by paying, which this page cannot take yet: place nothing */
+    if (w.prepay)
+        return err_set_field(e, ERR_CONFLICT, "prepay",
+                             "This offer is prepaid, and this page cannot take payments yet: "
+                             "please ask the shop how to pay.");
     int64_t now = clock_now_ms(r->app->clock);
     bool created = false;
     if (w.status == FLASH_WINDOW_ACTIVE) {

@@ -225,6 +225,46 @@ static void test_signed_links(void **state)
     resp_free(&r);
 }
 
+/* The page's "Katıl" on a prepaid window: refused by name, and no order is placed. */
+static void test_prepaid_window_page(void **state)
+{
+    (void)state;
+    json_decref(call("POST", "/api/sellers/register",
+                     "{\"id\":\"S9\",\"phone_number\":\"+905320000009\",\"name\":\"Fırın\","
+                     "\"category\":\"bakery\",\"location\":{\"lat\":40.987,\"lng\":29.026},"
+                     "\"price_range\":{\"min\":2000,\"max\":3000}}",
+                     201));
+    json_decref(call("POST", "/api/buyers/register",
+                     "{\"id\":\"B9\",\"phone_number\":\"+905330000009\",\"location\":{\"lat\":"
+                     "40.9879,\"lng\":29.026}}",
+                     201));
+    char body[300], start[40];
+    time_t t = time(NULL) + 600;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(start, sizeof(start), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    snprintf(body, sizeof(body),
+             "{\"seller_id\":\"S9\",\"discount_percent\":10,\"start_time\":\"%s\","
+             "\"min_participants\":1,\"buyer_ids\":[\"B9\"],\"prepay\":true}",
+             start);
+    json_decref(call("POST", "/api/flash-windows/create", body, 201));
+    char token[400], path[512];
+    link_token("B9", "offer", 'w', token, sizeof(token));
+    snprintf(path, sizeof(path), "/api/public/w/%s/join", token);
+    struct resp r;
+    assert_int_equal(http_post_json(&srv, path, NULL, NULL, &r), 0);
+    assert_int_equal(r.status, 409);
+    json_t *err = json_object_get(r.json, "error");
+    assert_string_equal(json_string_value(json_object_get(err, "field")), "prepay");
+    /* said to the buyer, not to a developer */
+    assert_non_null(strstr(json_string_value(json_object_get(err, "message")), "ask the shop"));
+    resp_free(&r);
+    /* no order, so B9 was not even made a customer */
+    json_t *found = call("GET", "/api/customers?q=905330000009", NULL, 200);
+    assert_int_equal(json_array_size(json_object_get(found, "customers")), 0);
+    json_decref(found);
+}
+
 int main(void)
 {
     if (!harness_backend_available())
@@ -232,6 +272,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_static_files),
         cmocka_unit_test(test_signed_links),
+        cmocka_unit_test(test_prepaid_window_page),
     };
     return cmocka_run_group_tests_name(harness_backend(), tests, setup, teardown);
 }
