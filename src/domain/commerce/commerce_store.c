@@ -1312,9 +1312,14 @@ static int many_sql(struct buf *b, const char *head, const char *group, size_t r
                     const char *tail)
 {
     buf_reset(b);
+    size_t len = strlen(group);
     int rc = buf_appends(b, head);
-    for (size_t i = 0; !rc && i < rows; i++)
-        rc = buf_appendf(b, "%s%s", i ? ", " : "", group);
+    for (size_t i = 0; !rc && i < rows; i++) {
+        /* plain copies: a format per group cost as much as the statement it built */
+        rc = i ? buf_append(b, ", ", 2) : 0;
+        if (!rc)
+            rc = buf_append(b, group, len);
+    }
     if (!rc)
         rc = buf_appends(b, tail);
     return rc ? ERR_NOMEM : 0;
