@@ -1327,8 +1327,8 @@ static int many_sql(struct buf *b, const char *head, const char *group, size_t r
 
 /* The headers of a run: one multi-row INSERT … ON CONFLICT DO UPDATE per many_size() rows. */
 static int run_headers(struct db_conn *c, const struct basket_kind *k, int64_t tenant,
-                       const struct basket *b, size_t n, int64_t now_ms, char ids[][PUBLIC_ID_MAX],
-                       struct buf *sql, struct err *e)
+                       const struct basket *b, size_t n, int64_t now_ms, int64_t id_ms,
+                       char ids[][PUBLIC_ID_MAX], struct buf *sql, struct err *e)
 {
     const int cols = k->has_status ? 11 : 9;
     char head[300], tail[400];
@@ -1349,7 +1349,7 @@ static int run_headers(struct db_conn *c, const struct basket_kind *k, int64_t t
         rc = db_prepare(c, &s, buf_str(sql), e);
         for (size_t i = 0; !rc && i < rows; i++) {
             const struct basket *x = &b[at + i];
-            rc = new_public_id(k->prefix, now_ms, ids[at + i], e);
+            rc = new_public_id(k->prefix, id_ms, ids[at + i], e);
             if (rc) {
                 db_stmt_done(s);
                 break;
@@ -1499,8 +1499,8 @@ static int run_items(struct db_conn *c, const struct basket_kind *k, int64_t ten
  * b[i].pk and inserted[i].
  */
 static int basket_upsert_many(struct db_conn *c, const struct basket_kind *k, int64_t tenant,
-                              struct basket *b, size_t n, int64_t now_ms, bool *inserted,
-                              struct err *e)
+                              struct basket *b, size_t n, int64_t now_ms, int64_t id_ms,
+                              bool *inserted, struct err *e)
 {
     for (size_t i = 0; i < n; i++)
         if (!b[i].external_id || !b[i].source)
@@ -1521,7 +1521,7 @@ static int basket_upsert_many(struct db_conn *c, const struct basket_kind *k, in
             end++;
         }
         size_t m = end - at;
-        rc = run_headers(c, k, tenant, b + at, m, now_ms, ids, &sql, e);
+        rc = run_headers(c, k, tenant, b + at, m, now_ms, id_ms, ids, &sql, e);
         if (!rc)
             rc = run_pks(c, k, tenant, b + at, m, ids, inserted + at, &sql, e);
         if (!rc)
@@ -1539,7 +1539,7 @@ int commerce_store_cart_upsert_many(struct db_conn *c, int64_t tenant, struct co
     bool *inserted = xcalloc(n ? n : 1, sizeof(*inserted));
     for (size_t i = 0; i < n; i++)
         basket_from_cart(&b[i], &carts[i]);
-    int rc = basket_upsert_many(c, &CART_KIND, tenant, b, n, now_ms, inserted, e);
+    int rc = basket_upsert_many(c, &CART_KIND, tenant, b, n, now_ms, now_ms, inserted, e);
     for (size_t i = 0; !rc && i < n; i++)
         carts[i].pk = b[i].pk;
     free(b);
@@ -1549,12 +1549,12 @@ int commerce_store_cart_upsert_many(struct db_conn *c, int64_t tenant, struct co
 
 int commerce_store_order_upsert_many(struct db_conn *c, int64_t tenant,
                                      struct commerce_order *orders, size_t n, int64_t now_ms,
-                                     bool *inserted, struct err *e)
+                                     int64_t id_ms, bool *inserted, struct err *e)
 {
     struct basket *b = xcalloc(n ? n : 1, sizeof(*b));
     for (size_t i = 0; i < n; i++)
         basket_from_order(&b[i], &orders[i]);
-    int rc = basket_upsert_many(c, &ORDER_KIND, tenant, b, n, now_ms, inserted, e);
+    int rc = basket_upsert_many(c, &ORDER_KIND, tenant, b, n, now_ms, id_ms, inserted, e);
     for (size_t i = 0; !rc && i < n; i++)
         orders[i].pk = b[i].pk;
     free(b);

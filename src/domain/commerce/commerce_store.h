@@ -199,9 +199,13 @@ int commerce_store_cart_upsert_many(struct db_conn *c, int64_t tenant, struct co
  * an external_id. Runs as commerce_store_cart_upsert_many's: for a run of 64 new orders, one
  * multi-row INSERT ... ON CONFLICT DO UPDATE, one SELECT of the pks and the items in multi-row
  * INSERTs; orders already there also have their old items deleted (one statement per run).
+ * New orders' public ids carry `id_ms` as their time instead of now_ms: a bulk import, whose rows
+ * are all stamped with the session's now_ms, gives each batch a later one, so that a batch's new
+ * ids land together after the previous batch's in the public id index instead of among them all
+ * (where every commit rewrote most of the session's part of that index).
  */
 int commerce_store_order_upsert_many(struct db_conn *c, int64_t tenant,
                                      struct commerce_order *orders, size_t n, int64_t now_ms,
-                                     bool *inserted, struct err *e);
+                                     int64_t id_ms, bool *inserted, struct err *e);
 
 #endif

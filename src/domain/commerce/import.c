@@ -496,6 +496,7 @@ struct import {
 
     struct cache customers, products, categories, cities;
     bool failed;
+    int64_t batches; /* flushed so far: the time of a batch's public ids is now + batches (ms) */
 };
 
 const struct import_result *import_result(const struct import *im)
@@ -725,7 +726,8 @@ static int flush_orders(struct import *im, int64_t *ins, int64_t *upd, struct er
         orders[n++] = r->u.order;
     }
     if (!rc)
-        rc = commerce_store_order_upsert_many(im->c, im->tenant, orders, n, im->now, inserted, e);
+        rc = commerce_store_order_upsert_many(im->c, im->tenant, orders, n, im->now,
+                                              im->now + im->batches, inserted, e);
     for (size_t i = 0; !rc && i < n; i++)
         *(inserted[i] ? ins : upd) += 1;
     return rc;
@@ -768,6 +770,7 @@ static int flush(struct import *im, struct err *e)
         forget_refs(im);
         rc = replay(im, e);
     }
+    im->batches++;
     batch_reset(im);
     return rc;
 }

@@ -525,7 +525,8 @@ static void test_cart_upsert_many(void **state)
  * The batched order upsert gives what one order upsert after another gives: 70 orders (two
  * runs), some already there and some new, told apart in inserted[]; an order repeated in one
  * call is inserted once and then updated by the later one; updated orders have their items
- * replaced, status, total, created_at and campaign set, and keep their public id.
+ * replaced, status, total, created_at and campaign set, and keep their public id; new ids carry
+ * the time given for them.
  */
 static void test_order_upsert_many(void **state)
 {
@@ -571,7 +572,8 @@ static void test_order_upsert_many(void **state)
     }
     orders[5].campaign = "SPRING";
     bool inserted[N];
-    OK(commerce_store_order_upsert_many(f->c, f->t1, orders, N, NOW, inserted, e));
+    /* new ids carry the time given for them, not now */
+    OK(commerce_store_order_upsert_many(f->c, f->t1, orders, N, NOW, NOW + 100000, inserted, e));
     for (int i = 0; i < N; i++) {
         assert_true(orders[i].pk > 0);
         assert_int_equal(inserted[i], i % 3 != 0);
@@ -630,7 +632,7 @@ static void test_order_upsert_many(void **state)
                                     .n_items = i < 2 ? 1 : 2,
                                     .created_at = NOW};
     bool ins2[4];
-    OK(commerce_store_order_upsert_many(f->c, f->t1, again, 4, NOW + 5, ins2, e));
+    OK(commerce_store_order_upsert_many(f->c, f->t1, again, 4, NOW + 5, NOW + 5, ins2, e));
     assert_true(ins2[0]);
     assert_false(ins2[1]);
     assert_false(ins2[2]);
@@ -638,6 +640,12 @@ static void test_order_upsert_many(void **state)
     assert_int_equal(again[0].pk, again[2].pk);
     assert_int_equal(again[1].pk, orders[1].pk);
     assert_int_equal(again[3].pk, orders[1].pk);
+    /* "fresh" was made at NOW + 5, m1 (new in the first call) with the time NOW + 100000 */
+    char *fresh_id = one_text(f, "SELECT public_id FROM orders WHERE order_id = ?", again[0].pk);
+    char *m1_id = one_text(f, "SELECT public_id FROM orders WHERE order_id = ?", orders[1].pk);
+    assert_true(strcmp(fresh_id, m1_id) < 0);
+    free(fresh_id);
+    free(m1_id);
     for (int i = 2; i < 4; i++) {
         int64_t pk = again[i].pk;
         assert_int_equal(one_i64(f, "SELECT total_amount FROM orders WHERE order_id = ?", pk),
