@@ -145,7 +145,7 @@ static int check_history(const struct intel_profile_history *h, struct err *e)
             return invalid_at(e, "orders", i, "was created outside years 1970..9999");
         if (i > 0 && o->created_at_ms < h->orders[i - 1].created_at_ms)
             return invalid_at(e, "orders", i, "is older than the order before it");
-        if ((unsigned)o->status > COMMERCE_ORDER_REFUNDED)
+        if ((unsigned)o->status > COMMERCE_ORDER_PARTIALLY_REFUNDED)
             return invalid_at(e, "orders", i, "has an unknown status");
         if (o->total < 0 || __builtin_add_overflow(totals, o->total, &totals))
             return invalid_at(e, "orders", i, "has a negative total or totals beyond int64");

@@ -162,6 +162,24 @@ static void test_only_uncounted_orders(void **state)
 }
 
 /*
+ * Fulfilled and partially refunded orders (the statuses payments and redeemed flash visits add)
+ * count as spend like paid ones; before, the checks refused them and the tenant's whole profile
+ * batch failed.
+ */
+static void test_fulfilled_orders_count(void **state)
+{
+    struct fx *f = *state;
+    ord_full(f, at(-20, 9), COMMERCE_ORDER_FULFILLED, false);
+    itm(f, 1, 7, 1, 4000);
+    ord_full(f, at(-10, 9), COMMERCE_ORDER_PARTIALLY_REFUNDED, false);
+    itm(f, 2, 7, 1, 6000);
+    run(f);
+    assert_int_equal(f->p.budget.orders_last_90, 2);
+    assert_int_equal(f->p.budget.spend_last_90, 10000);
+    assert_int_equal(f->p.loyalty.lifetime_orders, 2);
+}
+
+/*
  * One order 10 days ago: 2 × 50.00 in category 7, 1 × 20.00 in category 8. Both items weigh the
  * same, so the affinities are 100.00/120.00 and 20.00/120.00.
  */
@@ -792,6 +810,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_no_orders),
         T(test_only_uncounted_orders),
+        T(test_fulfilled_orders_count),
         T(test_one_order),
         T(test_budget_windows),
         T(test_budget_tiers_and_rounding),
