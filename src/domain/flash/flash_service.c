@@ -1165,48 +1165,18 @@ static int prepay_place(struct db_conn *c, int64_t tenant, const struct flash_wi
                         struct flash_prepay *out, struct err *e)
 {
     struct flash_seller s = {0};
-    int64_t amount = 0, list = 0;
+    int64_t amount = 0, list = 0, order_pk = 0;
+    const char *order_id = NULL, *customer_id = NULL;
+    bool inserted = false;
     int rc = flash_store_seller_get_pk(c, tenant, w->seller_pk, a, &s, e);
     if (!rc)
         rc = flash_prepay_price(w, &s, &amount, &list, e);
-    const struct money_currency *cur = NULL;
     if (!rc)
-        rc = money_currency_find(w->currency && *w->currency ? w->currency : "TRY", &cur, e);
-    int64_t customer_pk = 0, product_pk = 0;
-    bool made;
-    char product_key[48];
-    snprintf(product_key, sizeof(product_key), "window-%lld", (long long)w->pk);
-    const char *customer_id = NULL;
-    if (!rc)
-        rc = visit_customer(c, tenant, b, now_ms, a, &customer_pk, &customer_id, &made, e);
-    if (!rc)
-        rc = commerce_store_product_ensure(c, tenant, "flash", product_key, now_ms, &product_pk,
-                                           &made, e);
-    if (rc)
-        return rc;
-    struct commerce_item item = {.product_pk = product_pk,
-                                 .quantity = 1,
-                                 .unit_price = amount,
-                                 .list_price = list > amount ? list : 0};
-    struct commerce_order o = {.source = "flash",
-                               .external_id =
-                                   arena_printf(a, "window-%lld-%s", (long long)w->pk, b->id),
-                               .customer_pk = customer_pk,
-                               .status = COMMERCE_ORDER_PENDING,
-                               .currency = cur,
-                               .total_amount = amount,
-                               .items = &item,
-                               .n_items = 1,
-                               .campaign = arena_printf(a, "flash-window-%lld", (long long)w->pk)};
-    bool inserted = false;
-    rc = commerce_store_order_upsert(c, tenant, &o, now_ms, &inserted, e);
-    int64_t order_pk = 0;
-    if (!rc)
-        rc =
-            commerce_store_find_external(c, "orders", tenant, "flash", o.external_id, &order_pk, e);
-    if (!rc && (!inserted || !order_pk))
-        rc = err_set(e, ERR_CONFLICT, "order %s of window %lld exists already", o.external_id,
-                     (long long)w->pk);
+        rc = visit_order_put(c, tenant, w, &s, b, COMMERCE_ORDER_PENDING, amount, list, now_ms, a,
+                             &order_pk, &order_id, &customer_id, &inserted, e);
+    if (!rc && !inserted)
+        rc = err_set(e, ERR_CONFLICT, "the order of window %lld for buyer %s exists already",
+                     (long long)w->pk, b->id);
     if (rc)
         return rc;
     memset(out, 0, sizeof(*out));
@@ -1214,7 +1184,7 @@ static int prepay_place(struct db_conn *c, int64_t tenant, const struct flash_wi
     out->buyer_pk = b->pk;
     out->order_pk = order_pk;
     out->amount = amount;
-    out->currency = cur->code;
+    out->currency = w->currency && *w->currency ? w->currency : s.currency;
     rc = flash_store_prepay_insert(c, tenant, out, now_ms, e);
     bool found = false;
     if (!rc)

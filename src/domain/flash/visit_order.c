@@ -93,17 +93,17 @@ static int visit_product(struct db_conn *c, int64_t tenant, const struct flash_w
     return rc;
 }
 
-int visit_order_record(struct db_conn *c, int64_t tenant, const struct flash_window *w,
-                       const struct flash_seller *s, const struct flash_buyer *b, int64_t paid,
-                       int64_t now_ms, struct arena *a, const char **order_id,
-                       const char **customer_id, struct err *e)
+int visit_order_put(struct db_conn *c, int64_t tenant, const struct flash_window *w,
+                    const struct flash_seller *s, const struct flash_buyer *b,
+                    enum commerce_order_status status, int64_t unit, int64_t list, int64_t now_ms,
+                    struct arena *a, int64_t *order_pk, const char **order_id,
+                    const char **customer_id, bool *inserted, struct err *e)
 {
     const struct money_currency *cur = NULL;
     int rc =
         money_currency_find(w->currency && w->currency[0] ? w->currency : s->currency, &cur, e);
-    int64_t customer_pk = 0, product_pk = 0, unit = 0, list = 0;
+    int64_t customer_pk = 0, product_pk = 0;
     bool created = false;
-    visit_price(w, s, paid, &unit, &list);
     if (!rc)
         rc = visit_customer(c, tenant, b, now_ms, a, &customer_pk, customer_id, &created, e);
     if (!rc)
@@ -116,7 +116,7 @@ int visit_order_record(struct db_conn *c, int64_t tenant, const struct flash_win
         .source = VISIT_SOURCE,
         .external_id = arena_printf(a, "window-%lld-%s", (long long)w->pk, b->id),
         .customer_pk = customer_pk,
-        .status = COMMERCE_ORDER_FULFILLED,
+        .status = status,
         .currency = cur,
         .total_amount = unit,
         .items = &item,
@@ -124,12 +124,26 @@ int visit_order_record(struct db_conn *c, int64_t tenant, const struct flash_win
         .created_at = now_ms,
         .campaign = arena_printf(a, "flash-window-%lld", (long long)w->pk),
     };
-    int64_t order_pk = 0;
-    rc = commerce_store_order_upsert(c, tenant, &o, now_ms, &created, e);
+    *order_pk = 0;
+    rc = commerce_store_order_upsert(c, tenant, &o, now_ms, inserted, e);
     if (!rc)
         rc = commerce_store_find_external(c, "orders", tenant, VISIT_SOURCE, o.external_id,
-                                          &order_pk, e);
+                                          order_pk, e);
+    if (!rc && !*order_pk)
+        rc = err_set(e, ERR_INTERNAL, "order %s was not written", o.external_id);
     if (!rc)
-        rc = commerce_store_public_id(c, "orders", tenant, order_pk, a, order_id, e);
+        rc = commerce_store_public_id(c, "orders", tenant, *order_pk, a, order_id, e);
     return rc;
+}
+
+int visit_order_record(struct db_conn *c, int64_t tenant, const struct flash_window *w,
+                       const struct flash_seller *s, const struct flash_buyer *b, int64_t paid,
+                       int64_t now_ms, struct arena *a, const char **order_id,
+                       const char **customer_id, struct err *e)
+{
+    int64_t unit = 0, list = 0, order_pk = 0;
+    bool inserted = false;
+    visit_price(w, s, paid, &unit, &list);
+    return visit_order_put(c, tenant, w, s, b, COMMERCE_ORDER_FULFILLED, unit, list, now_ms, a,
+                           &order_pk, order_id, customer_id, &inserted, e);
 }

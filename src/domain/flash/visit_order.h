@@ -28,6 +28,7 @@
 #include "core/arena.h"
 #include "core/err.h"
 #include "db/db.h"
+#include "domain/commerce/commerce.h"
 #include "domain/flash/flash.h"
 #include "domain/flash/flash_store.h"
 
@@ -47,8 +48,21 @@ void visit_price(const struct flash_window *w, const struct flash_seller *s, int
                  int64_t *unit, int64_t *list);
 
 /*
- * Record the visit of buyer `b` to window `w` of seller `s` as an order of the buyer's customer:
- * *order_id and *customer_id (arena) get their public ids. `paid` as for visit_price.
+ * Write the order of buyer `b`'s visit to window `w` of seller `s` as above, with `status` and
+ * one item at `unit` (list price `list`, 0 = not known): inserted, or updated when the visit's
+ * order exists already (*inserted tells). *order_pk, *order_id and *customer_id (arena) get the
+ * order's and customer's keys. Prepaid windows place it pending at join (flash_service.h).
+ */
+int visit_order_put(struct db_conn *c, int64_t tenant, const struct flash_window *w,
+                    const struct flash_seller *s, const struct flash_buyer *b,
+                    enum commerce_order_status status, int64_t unit, int64_t list, int64_t now_ms,
+                    struct arena *a, int64_t *order_pk, const char **order_id,
+                    const char **customer_id, bool *inserted, struct err *e);
+
+/*
+ * Record the visit of buyer `b` to window `w` of seller `s` as a fulfilled order of the buyer's
+ * customer, priced by visit_price: *order_id and *customer_id (arena) get their public ids. `paid`
+ * as for visit_price.
  */
 int visit_order_record(struct db_conn *c, int64_t tenant, const struct flash_window *w,
                        const struct flash_seller *s, const struct flash_buyer *b, int64_t paid,
