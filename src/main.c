@@ -18,6 +18,7 @@
 #include "domain/account/account.h"
 #include "domain/commerce/import.h"
 #include "domain/intel/campaign_delivery.h"
+#include "domain/intel/planner_service.h"
 #include "domain/intel/profile_batch.h"
 #include "domain/intel/profile_store.h"
 #include "domain/chat/dialog.h"
@@ -304,6 +305,8 @@ static int serve(struct config *cfg)
         rc = intel_profiles_jobs_register(app.jobs, &e);
     if (!rc)
         rc = campaign_delivery_jobs_register(app.jobs, &e);
+    if (!rc) /* plans that ask a model run on a lane of their own */
+        rc = planner_jobs_register(app.jobs, app.secret_key, app.default_tenant_id, &e);
     /* the certificate of a paid order: its job (slow lane), its email, the order-paid hook */
     static struct cert_env cert_env;
     cert_env = (struct cert_env){app.storages, app.secret_key, cfg->public_url, app.clock};

@@ -14,6 +14,7 @@
 #include "http/app.h"
 #include "http/handlers.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* The tenant's model (its `llm` integration; the default tenant falls back to ICESHOP_LLM_*). */
@@ -21,6 +22,77 @@ static int tenant_llm(struct http_req *r, struct db_conn *c, struct llm_config *
 {
     return llm_config_for_tenant(c, r->app->secret_key, r->who.tenant_id,
                                  r->who.tenant_id == r->app->default_tenant_id, &r->arena, llm, e);
+}
+
+/*
+ * How long a request waits for its plan before it is answered 202 with the job: the model's
+ * three calls and pause (planner_service.h) and a margin for the lane's queue.
+ */
+static int64_t plan_wait_ms(const struct llm_config *llm)
+{
+    int64_t call = llm->timeout_ms > 0 ? llm->timeout_ms : LLM_DEFAULT_TIMEOUT_MS;
+    return 3 * call + PLANNER_RETRY_MAX_MS + 5000;
+}
+
+/* The plan's job and reserved id, for the answer once it has run. */
+struct plan_wait {
+    int64_t job_id;
+    const char *id;
+};
+
+/* 202 {"job_id", "id", "status"}: the plan is still under way; GET /api/campaigns/{id} once done.
+ */
+static int reply_planning(struct http_req *r, const struct plan_wait *w, enum job_state state)
+{
+    char loc[96];
+    snprintf(loc, sizeof(loc), "/api/campaigns/%s", w->id);
+    http_reply_header(r, "Location", loc);
+    return http_reply_json(r, 202,
+                           json_pack("{s:I, s:s, s:s}", "job_id", (json_int_t)w->job_id, "id",
+                                     w->id, "status", job_state_name(state)));
+}
+
+/* The wait for a queued plan is over (http_req_defer). */
+static int plan_finished(struct http_req *r, enum job_state state, struct err *e)
+{
+    const struct plan_wait *w = r->defer_ctx;
+    if (state == JOB_STATE_DEAD)
+        return err_set(e, ERR_UPSTREAM, "the plan failed; its job %lld says why",
+                       (long long)w->job_id);
+    if (state != JOB_STATE_DONE)
+        return reply_planning(r, w, state);
+    struct db_conn *c = NULL;
+    int rc = http_req_db(r, &c, e);
+    json_t *out = NULL;
+    if (!rc)
+        rc = planner_answer(c, r->who.tenant_id, w->id, &r->arena, &out, e);
+    if (rc)
+        return rc;
+    return http_reply_json(r, 200, json_incref(out));
+}
+
+/*
+ * A plan `q` that asks the tenant's model runs on the planner's lane: answered 202 at once
+ * under Prefer: respond-async, else once it has run (the connection waits, not a thread).
+ * Without a model the rules answer on the spot (*queued false: the caller plans).
+ */
+static int plan_on_lane(struct http_req *r, struct db_conn *c, const struct llm_config *llm,
+                        const struct planner_request *q, bool *queued, struct err *e)
+{
+    *queued = llm_configured(llm);
+    if (!*queued)
+        return 0;
+    struct plan_wait *w = arena_alloc(&r->arena, sizeof(*w));
+    int rc = planner_enqueue(c, r->who.tenant_id, q, clock_now_ms(r->app->clock), &r->arena,
+                             &w->job_id, &w->id, e);
+    if (rc)
+        return rc;
+    if (http_req_prefers(r, "respond-async")) {
+        http_reply_header(r, "Preference-Applied", "respond-async");
+        return reply_planning(r, w, JOB_STATE_PENDING);
+    }
+    http_req_defer(r, w->job_id, plan_wait_ms(llm), plan_finished, w);
+    return 0;
 }
 
 /* POST /api/campaigns/generate/personal {customerId, cartId?} */
@@ -39,10 +111,15 @@ int h_campaigns_personal(struct http_req *r, struct err *e)
     struct llm_config llm;
     if (!rc)
         rc = tenant_llm(r, c, &llm, e);
-    struct planner_result p;
+    struct planner_request q = {.customer_id = customer, .cart_id = cart};
+    bool queued = false;
     if (!rc)
-        rc = planner_personal_generate(c, r->who.tenant_id, &llm, customer, cart,
-                                       clock_now_ms(r->app->clock), &r->arena, &p, e);
+        rc = plan_on_lane(r, c, &llm, &q, &queued, e);
+    if (rc || queued)
+        return rc;
+    struct planner_result p;
+    rc = planner_personal_generate(c, r->who.tenant_id, NULL, customer, cart, NULL,
+                                   clock_now_ms(r->app->clock), &r->arena, &p, e);
     if (rc)
         return rc;
     return http_reply_json(r, 200,
@@ -69,10 +146,16 @@ int h_campaigns_company(struct http_req *r, struct err *e)
     struct llm_config llm;
     if (!rc)
         rc = tenant_llm(r, c, &llm, e);
-    struct planner_result p;
+    struct planner_request q = {
+        .company = true, .goal = goal, .constraints = constraints, .target = target};
+    bool queued = false;
     if (!rc)
-        rc = planner_company_generate(c, r->who.tenant_id, &llm, goal, constraints, target,
-                                      clock_now_ms(r->app->clock), &r->arena, &p, e);
+        rc = plan_on_lane(r, c, &llm, &q, &queued, e);
+    if (rc || queued)
+        return rc;
+    struct planner_result p;
+    rc = planner_company_generate(c, r->who.tenant_id, NULL, goal, constraints, target, NULL,
+                                  clock_now_ms(r->app->clock), &r->arena, &p, e);
     if (rc)
         return rc;
     return http_reply_json(r, 200,

@@ -14,6 +14,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 const char *http_req_header(struct http_req *r, const char *name)
 {
@@ -27,6 +28,32 @@ bool http_req_wants_json(struct http_req *r)
         return true;
     const char *accept = http_req_header(r, "Accept");
     return accept && strstr(accept, "application/json") && !strstr(accept, "text/html");
+}
+
+bool http_req_prefers(struct http_req *r, const char *name)
+{
+    const char *p = http_req_header(r, "Prefer");
+    size_t n = strlen(name);
+    while (p && *p) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        size_t len = strcspn(p, "=;, \t");
+        if (len == n && strncasecmp(p, name, n) == 0)
+            return true;
+        p = strchr(p, ','); /* the next preference */
+    }
+    return false;
+}
+
+void http_req_defer(struct http_req *r, int64_t job_id, int64_t wait_ms, http_defer_fn *finish,
+                    void *ctx)
+{
+    r->defer_phase = HTTP_DEFER_ASKED;
+    r->defer_job = job_id;
+    r->defer_deadline_ms = clock_mono_ms() + wait_ms;
+    r->defer_finish = finish;
+    r->defer_ctx = ctx;
+    r->defer_state = JOB_STATE_PENDING;
 }
 
 static const char *lookup_header(void *ctx, const char *name)

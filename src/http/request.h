@@ -16,6 +16,7 @@
 #include "http/app.h"
 #include "http/router.h"
 #include "integrations/wh_headers.h"
+#include "jobs/queue.h"
 #include "json/json.h"
 
 #include <stdbool.h>
@@ -24,6 +25,22 @@
 struct http_header {
     const char *name;
     const char *value;
+};
+
+struct http_req;
+
+/*
+ * How a deferred request ends (http_req_defer): called on an HTTP thread once the wait is over,
+ * with the job's state then (JOB_STATE_DONE or DEAD, or PENDING / RUNNING when the deadline
+ * passed or the server is stopping first). It replies, or returns an error, as a handler does.
+ */
+typedef int http_defer_fn(struct http_req *r, enum job_state state, struct err *e);
+
+enum http_defer_phase {
+    HTTP_DEFER_NONE = 0,
+    HTTP_DEFER_ASKED,
+    HTTP_DEFER_PARKED,
+    HTTP_DEFER_READY
 };
 
 #define HTTP_MAX_REPLY_HEADERS 8
@@ -75,6 +92,15 @@ struct http_req {
     bool sse;   /* the handler turned this request into an event stream */
     bool close; /* close the connection after the reply (framing could not be trusted) */
     int64_t sse_tenant_id;
+
+    /* http_req_defer(): the job the answer waits for; the rest belongs to server.c and defer.c */
+    enum http_defer_phase defer_phase;
+    int64_t defer_job;
+    int64_t defer_deadline_ms; /* monotonic clock */
+    http_defer_fn *defer_finish;
+    void *defer_ctx; /* the handler's, for its finish function */
+    enum job_state defer_state;
+    struct http_req *defer_next;
 };
 
 /* Path parameter by name ({id}), or NULL. */
@@ -160,6 +186,20 @@ void http_reply_header(struct http_req *r, const char *name, const char *value);
 void http_reply_error(struct http_req *r, const struct err *e);
 /* Turn this request into a Server-Sent Events stream of `tenant_id`'s events. */
 int http_reply_sse(struct http_req *r, int64_t tenant_id);
+
+/*
+ * Answer later, once job `job_id` (committed, of the caller's tenant) is done or dead, or after
+ * `wait_ms`: the handler returns 0 without replying, the server parks the connection without
+ * holding a thread or a database connection (http/defer.h), then calls `finish` with `ctx`
+ * (kept in r->defer_ctx; allocate it from r->arena).
+ */
+void http_req_defer(struct http_req *r, int64_t job_id, int64_t wait_ms, http_defer_fn *finish,
+                    void *ctx);
+/*
+ * Whether the client's Prefer header (RFC 7240) holds preference `name`, e.g. "respond-async".
+ * A handler that honours it adds Preference-Applied.
+ */
+bool http_req_prefers(struct http_req *r, const char *name);
 
 /* HTTP status for an error code: ERR_INVALID→400, ERR_UNAUTHORIZED→401, ... ERR_DB→503. */
 int http_status_from_err(enum err_code code);

@@ -13,6 +13,7 @@
 #include "core/xalloc.h"
 #include "http/auth.h"
 #include "http/connguard.h"
+#include "http/defer.h"
 #include "http/metrics.h"
 #include "http/ratelimit.h"
 #include "http/request.h"
@@ -45,6 +46,7 @@ struct http_server {
     struct connguard *guard; /* slow-client deadlines and slots kept for light addresses */
     pthread_t sweeper;
     _Atomic bool stopping;
+    struct defer_room *room; /* requests waiting for a job (http_req_defer) */
 };
 
 /* Stream state for an SSE reply; owned by the MHD response (freed by its free callback). */
@@ -481,6 +483,19 @@ static int precheck(struct http_server *srv, struct http_req *r, struct MHD_Conn
     return 0;
 }
 
+/* A handler's error becomes the reply; the server's own faults are logged. */
+static void reply_failure(struct http_req *r, int rc, struct err *e)
+{
+    if (e->code == ERR_OK)
+        err_set(e, (enum err_code)rc, "request failed");
+    r->replied = false;
+    r->defer_phase = HTTP_DEFER_NONE;
+    http_reply_error(r, e);
+    if (e->code == ERR_DB || e->code == ERR_INTERNAL)
+        log_error("msg=\"request failed\" request_id=%s route=\"%s\" code=%s error=\"%s\"",
+                  r->request_id, r->route->pattern, err_code_name(e->code), e->msg);
+}
+
 static void run_handler(struct http_req *r)
 {
     struct err e;
@@ -491,15 +506,24 @@ static void run_handler(struct http_req *r)
         rc = json_parse_object(buf_str(&r->body), r->body.len, &r->arena, &r->json, &e);
     if (!rc)
         rc = r->route->handler(r, &e);
-    if (rc) {
-        if (e.code == ERR_OK)
-            err_set(&e, (enum err_code)rc, "request failed");
-        r->replied = false;
-        http_reply_error(r, &e);
-        if (e.code == ERR_DB || e.code == ERR_INTERNAL)
-            log_error("msg=\"request failed\" request_id=%s route=\"%s\" code=%s error=\"%s\"",
-                      r->request_id, r->route->pattern, err_code_name(e.code), e.msg);
-    }
+    if (rc)
+        reply_failure(r, rc, &e);
+}
+
+/* A deferred request's wait is over: its finish function answers (http_req_defer). */
+static void run_deferred(struct http_req *r)
+{
+    struct err e;
+    err_init(&e);
+    r->defer_phase = HTTP_DEFER_NONE;
+    int rc = r->defer_finish(r, r->defer_state, &e);
+    if (rc)
+        reply_failure(r, rc, &e);
+}
+
+static void resume_conn(void *conn)
+{
+    MHD_resume_connection(conn);
 }
 
 static void reply_too_large(struct http_req *r)
@@ -687,6 +711,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     connguard_busy(srv->guard, gc);
+    if (r->defer_phase == HTTP_DEFER_READY) {
+        run_deferred(r);
+        return queue_reply(r, conn);
+    }
     if (r->replied)
         return MHD_YES; /* answered early while draining */
     if (r->body_too_large) {
@@ -702,6 +730,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     run_handler(r);
     if (r->sse)
         return queue_sse(srv, r, conn);
+    if (r->defer_phase == HTTP_DEFER_ASKED) {
+        /* park: no thread and no database connection are held while the job runs */
+        if (r->db) {
+            db_conn_release(r->db);
+            r->db = NULL;
+        }
+        MHD_suspend_connection(conn);
+        defer_room_park(srv->room, r);
+        return MHD_YES;
+    }
     return queue_reply(r, conn);
 }
 
@@ -882,7 +920,9 @@ int http_server_start(struct app *app, const struct http_route *routes, size_t n
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv->d, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = di ? di->port : app->cfg.listen_port;
-    if (pthread_create(&srv->sweeper, NULL, sweep_loop, srv)) {
+    srv->room = defer_room_new(app->db, resume_conn);
+    if (!srv->room || pthread_create(&srv->sweeper, NULL, sweep_loop, srv)) {
+        defer_room_free(srv->room);
         MHD_stop_daemon(srv->d);
         connguard_free(srv->guard);
         free(srv);
@@ -910,6 +950,7 @@ void http_server_stop(struct http_server *s, int grace_ms)
     if (fd >= 0)
         close(fd);
     sse_hub_close(s->app->hub);
+    defer_room_close(s->room); /* parked requests are answered with where their jobs stand */
     int64_t deadline = clock_mono_ms() + grace_ms;
     while (atomic_load(&s->inflight) > 0 && clock_mono_ms() < deadline)
         usleep(10 * 1000);
@@ -919,6 +960,7 @@ void http_server_stop(struct http_server *s, int grace_ms)
     atomic_store(&s->stopping, true);
     pthread_join(s->sweeper, NULL);
     MHD_stop_daemon(s->d);
+    defer_room_free(s->room);
     connguard_free(s->guard);
     free(s);
 }

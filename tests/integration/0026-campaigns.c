@@ -18,7 +18,9 @@
 #include "support/fake_llm.h"
 #include "core/crypto.h"
 
+#include <pthread.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -188,7 +190,7 @@ static int start(bool with_model)
 {
     char url[600], llm_url[160];
     harness_fresh_db(url, sizeof(url));
-    const char *env[] = {NULL, NULL, NULL, NULL};
+    const char *env[] = {NULL, NULL, NULL, NULL, NULL};
     if (with_model) {
         llm = fake_llm_start(LLM_KEY);
         if (!llm)
@@ -197,6 +199,8 @@ static int start(bool with_model)
         env[0] = llm_url;
         env[1] = "ICESHOP_LLM_KEY=" LLM_KEY;
         env[2] = "ICESHOP_LLM_TIMEOUT_MS=3000";
+        /* one HTTP thread: a plan waiting for the model must not hold it (test_model_lane) */
+        env[3] = "ICESHOP_HTTP_THREADS=1";
     }
     if (server_start(&srv, url, env))
         return -1;
@@ -255,6 +259,24 @@ static void check_reasoning(json_t *campaign)
 }
 
 /* ------------------------------------------------------------------------------- the rules */
+
+/* Without a model nothing is queued: Prefer: respond-async is answered at once, by the rules. */
+static void test_rules_prefer_async(void **state)
+{
+    (void)state;
+    char body[200];
+    snprintf(body, sizeof(body), "{\"customerId\":\"%s\"}", hand);
+    const char *prefer[] = {"Prefer: respond-async", NULL};
+    struct resp r;
+    assert_int_equal(http_req(&srv, "POST", "/api/campaigns/generate/personal", ADMIN,
+                              "application/json", body, strlen(body), prefer, &r),
+                     0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(str(r.json, "planner"), "rules");
+    char applied[64];
+    assert_false(resp_header(&r, "Preference-Applied", applied, sizeof(applied)));
+    resp_free(&r);
+}
 
 static void test_rules_personal(void **state)
 {
@@ -651,6 +673,91 @@ static void test_model_timeout(void **state)
     assert_non_null(strstr(str(row, "validation"), "model not reached"));
     json_decref(row);
     json_decref(j);
+}
+
+/* A plan in another thread, told apart from the test's own requests. */
+struct plan_call {
+    long status;
+    char planner[16];
+    atomic_bool done;
+};
+
+static void *plan_in_thread(void *arg)
+{
+    struct plan_call *pc = arg;
+    char body[200];
+    snprintf(body, sizeof(body), "{\"customerId\":\"%s\"}", hand);
+    struct resp r;
+    if (!http_post_json(&srv, "/api/campaigns/generate/personal", ADMIN, body, &r)) {
+        pc->status = r.status;
+        const char *p = json_string_value(json_object_get(r.json, "planner"));
+        snprintf(pc->planner, sizeof(pc->planner), "%s", p ? p : "");
+        resp_free(&r);
+    }
+    atomic_store(&pc->done, true);
+    return NULL;
+}
+
+/*
+ * The model is asked on the planner's job lane, not on an HTTP thread: while it takes its time,
+ * the server's only HTTP thread (ICESHOP_HTTP_THREADS=1 here) answers other requests, and the
+ * plan's request is answered once the job has run.
+ */
+static void test_model_lane(void **state)
+{
+    (void)state;
+    fake_llm_delay(llm, 2500);
+    fake_llm_answer(llm, good_personal(15));
+    size_t calls = fake_llm_count(llm);
+    struct plan_call pc = {.status = 0};
+    atomic_init(&pc.done, false);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, plan_in_thread, &pc), 0);
+    WAIT_FOR(fake_llm_count(llm) > calls, 20000); /* the model is being asked */
+    assert_true(fake_llm_count(llm) > calls);
+    json_t *jobs = call("GET", "/api/jobs?name=campaign.plan&limit=1", NULL, 200);
+    assert_false(atomic_load(&pc.done)); /* answered while the plan still waits */
+    json_t *job = json_array_get(json_object_get(jobs, "jobs"), 0);
+    assert_string_equal(str(job, "state"), "running");
+    json_decref(jobs);
+    pthread_join(t, NULL);
+    assert_int_equal(pc.status, 200);
+    assert_string_equal(pc.planner, "llm");
+}
+
+/* Prefer: respond-async: 202 with the job and the plan's id at once; the plan is logged later. */
+static void test_model_respond_async(void **state)
+{
+    (void)state;
+    fake_llm_answer(llm, good_personal(20));
+    char body[200];
+    snprintf(body, sizeof(body), "{\"customerId\":\"%s\"}", hand);
+    const char *prefer[] = {"Prefer: respond-async, wait=5", NULL};
+    struct resp r;
+    assert_int_equal(http_req(&srv, "POST", "/api/campaigns/generate/personal", ADMIN,
+                              "application/json", body, strlen(body), prefer, &r),
+                     0);
+    if (r.status != 202)
+        fail_msg("-> %ld: %.300s", r.status, r.body);
+    long long job = (long long)json_integer_value(json_object_get(r.json, "job_id"));
+    char id[64], loc[128], applied[64], want[128];
+    snprintf(id, sizeof(id), "%s", str(r.json, "id"));
+    assert_true(resp_header(&r, "Location", loc, sizeof(loc)));
+    snprintf(want, sizeof(want), "/api/campaigns/%s", id);
+    assert_string_equal(loc, want);
+    assert_true(resp_header(&r, "Preference-Applied", applied, sizeof(applied)));
+    assert_string_equal(applied, "respond-async");
+    resp_free(&r);
+    WAIT_FOR(job_done(job), 30000);
+    assert_true(job_done(job));
+    json_t *row = call("GET", want, NULL, 200);
+    assert_string_equal(str(row, "planner"), "llm");
+    assert_string_equal(str(row, "customerId"), hand);
+    assert_float_equal(number(json_object_get(row, "campaign"), "discountPercent"), 20, 1e-9);
+    json_decref(row);
+    /* a bad customer is refused at once, nothing queued */
+    refused(ADMIN, "POST", "/api/campaigns/generate/personal", "{\"customerId\":\"cus_nobody\"}",
+            404, "customerId");
 }
 
 /* Three proposals that pass the checks. */
@@ -1105,6 +1212,7 @@ int main(void)
         cmocka_unit_test(test_rules_cart),
         cmocka_unit_test(test_rules_bad_input_and_tenants),
         cmocka_unit_test(test_rules_privacy_erase),
+        cmocka_unit_test(test_rules_prefer_async),
     };
     const struct CMUnitTest model[] = {
         cmocka_unit_test(test_model_good_answer),
@@ -1116,6 +1224,8 @@ int main(void)
         cmocka_unit_test(test_model_timeout),
         cmocka_unit_test(test_model_company),
         cmocka_unit_test(test_model_per_tenant),
+        cmocka_unit_test(test_model_lane),
+        cmocka_unit_test(test_model_respond_async),
     };
     const struct CMUnitTest delivery[] = {
         cmocka_unit_test(test_intel_config),

@@ -15,6 +15,7 @@
 #include "domain/commerce/commerce_store.h"
 #include "domain/intel/planner.h"
 #include "domain/intel/signals.h"
+#include "jobs/queue.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -246,11 +247,22 @@ static void bind_opt(struct db_stmt *s, int i, const char *v)
         db_bind_null(s, i);
 }
 
-static int log_insert(struct db_conn *c, int64_t tenant, const struct log_row *w, int64_t now_ms,
-                      struct arena *a, const char **id, struct err *e)
+/* A new decision-log id, cmp_ and 16 url-safe characters. */
+static int new_log_id(char out[PLANNER_ID_SIZE], struct err *e)
 {
-    char pub[SEC_RANDOM_ID_SIZE(4, 12)];
-    int rc = sec_random_id(pub, sizeof(pub), "cmp_", 12, e);
+    return sec_random_id(out, PLANNER_ID_SIZE, "cmp_", 12, e);
+}
+
+/* The row `w` under public id `want` (NULL: a new one), its id in *id. */
+static int log_insert(struct db_conn *c, int64_t tenant, const struct log_row *w, const char *want,
+                      int64_t now_ms, struct arena *a, const char **id, struct err *e)
+{
+    char pub[PLANNER_ID_SIZE];
+    int rc = 0;
+    if (!want)
+        rc = new_log_id(pub, e);
+    else if (!str_copy(pub, sizeof(pub), want))
+        rc = err_set_field(e, ERR_INVALID, "id", "campaign id too long");
     if (rc)
         return rc;
     struct db_stmt *s;
@@ -340,8 +352,9 @@ static int check_personal(json_t *answer, const void *ctx, struct err *e)
 }
 
 int planner_personal_generate(struct db_conn *c, int64_t tenant, const struct llm_config *llm,
-                              const char *customer_id, const char *cart_id, int64_t now_ms,
-                              struct arena *a, struct planner_result *out, struct err *e)
+                              const char *customer_id, const char *cart_id, const char *id,
+                              int64_t now_ms, struct arena *a, struct planner_result *out,
+                              struct err *e)
 {
     memset(out, 0, sizeof(*out));
     struct intel_signals s;
@@ -385,7 +398,7 @@ int planner_personal_generate(struct db_conn *c, int64_t tenant, const struct ll
         w.has_threshold = true;
         w.threshold = json_number_value(ta);
     }
-    rc = log_insert(c, tenant, &w, now_ms, a, &out->id, e);
+    rc = log_insert(c, tenant, &w, id, now_ms, a, &out->id, e);
     count_plan(false, &k);
     if (!rc)
         log_info("msg=\"campaign planned\" tenant=%lld id=%s kind=personal planner=%s "
@@ -397,22 +410,31 @@ int planner_personal_generate(struct db_conn *c, int64_t tenant, const struct ll
 
 /* -------------------------------------------------------------------------------- company */
 
+static int check_goal(const char *goal, struct err *e)
+{
+    if (!goal || !*goal || strlen(goal) > PLANNER_GOAL_MAX || !str_utf8_valid(goal, strlen(goal)))
+        return err_set_field(e, ERR_INVALID, "goal", "goal must be 1..%d characters",
+                             PLANNER_GOAL_MAX);
+    return 0;
+}
+
 static int check_company(json_t *answer, const void *ctx, struct err *e)
 {
     return planner_company_check(answer, *(const int *)ctx, e);
 }
 
 int planner_company_generate(struct db_conn *c, int64_t tenant, const struct llm_config *llm,
-                             const char *goal, json_t *constraints, json_t *target, int64_t now_ms,
-                             struct arena *a, struct planner_result *out, struct err *e)
+                             const char *goal, json_t *constraints, json_t *target, const char *id,
+                             int64_t now_ms, struct arena *a, struct planner_result *out,
+                             struct err *e)
 {
     memset(out, 0, sizeof(*out));
-    if (!goal || !*goal || strlen(goal) > PLANNER_GOAL_MAX || !str_utf8_valid(goal, strlen(goal)))
-        return err_set_field(e, ERR_INVALID, "goal", "goal must be 1..%d characters",
-                             PLANNER_GOAL_MAX);
+    int rc = check_goal(goal, e);
+    if (rc)
+        return rc;
     /* the tenant's cap, lowered by the constraints' maxDiscount, for the model as for the rules */
     struct intel_config cfg;
-    int rc = intel_config_get(c, tenant, &cfg, e);
+    rc = intel_config_get(c, tenant, &cfg, e);
     if (rc)
         return rc;
     int bound = cfg.max_discount;
@@ -438,7 +460,7 @@ int planner_company_generate(struct db_conn *c, int64_t tenant, const struct llm
                         .planner = out->planner,
                         .campaign = dump(out->campaign, a)};
     fill_from_ask(&w, &k, asked);
-    rc = log_insert(c, tenant, &w, now_ms, a, &out->id, e);
+    rc = log_insert(c, tenant, &w, id, now_ms, a, &out->id, e);
     count_plan(true, &k);
     if (!rc)
         log_info("msg=\"campaign planned\" tenant=%lld id=%s kind=company planner=%s "
@@ -600,4 +622,121 @@ int planner_near(struct db_conn *c, int64_t tenant, const char *customer_id, con
                              sig.has_cart ? "cart" : "avgOrderValue", "currency",
                              currency ? currency : "", "nearCampaigns", near));
     return 0;
+}
+
+/* ------------------------------------------------------------------------- on its own lane */
+
+/* Set once by planner_jobs_register() before workers start (see the header). */
+static const unsigned char *plan_secret_key;
+static int64_t plan_default_tenant;
+
+int planner_enqueue(struct db_conn *c, int64_t tenant, const struct planner_request *q,
+                    int64_t now_ms, struct arena *a, int64_t *job_id, const char **id,
+                    struct err *e)
+{
+    *job_id = 0;
+    *id = NULL;
+    int rc = 0;
+    if (q->company) {
+        rc = check_goal(q->goal, e);
+        if (rc)
+            return rc;
+    } else {
+        struct intel_signals s; /* the checks the plan would fail at once: customer and cart */
+        rc = intel_signals_collect(c, tenant, q->customer_id, q->cart_id, now_ms, a, &s, e);
+        if (rc)
+            return rc;
+    }
+    char pub[PLANNER_ID_SIZE];
+    rc = new_log_id(pub, e);
+    if (rc)
+        return rc;
+    json_t *p =
+        keep(a, json_pack("{s:s, s:s}", "kind", q->company ? "company" : "personal", "id", pub));
+    if (!p)
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    if (q->company) {
+        json_object_set_new(p, "goal", json_string(q->goal));
+        if (q->constraints)
+            json_object_set(p, "constraints", q->constraints);
+        if (q->target)
+            json_object_set(p, "target", q->target);
+    } else {
+        json_object_set_new(p, "customerId", json_string(q->customer_id));
+        if (q->cart_id)
+            json_object_set_new(p, "cartId", json_string(q->cart_id));
+    }
+    struct job_spec spec = {
+        .name = PLANNER_JOB, .payload_json = dump(p, a), .tenant_id = tenant, .max_attempts = 3};
+    rc = jobs_enqueue(c, &spec, now_ms, job_id, NULL, e);
+    if (!rc)
+        *id = arena_strdup(a, pub);
+    return rc;
+}
+
+int planner_answer(struct db_conn *c, int64_t tenant, const char *id, struct arena *a, json_t **out,
+                   struct err *e)
+{
+    *out = NULL;
+    json_t *row;
+    int rc = planner_log_get(c, tenant, id, a, &row, e);
+    if (rc)
+        return rc;
+    json_t *campaign = json_object_get(row, "campaign");
+    if (str_eq(json_string_value(json_object_get(row, "kind")), "company"))
+        *out =
+            json_pack("{s:O, s:O, s:O}", "proposals", json_object_get(campaign, "proposals"), "id",
+                      json_object_get(row, "id"), "planner", json_object_get(row, "planner"));
+    else
+        *out = json_pack("{s:O, s:O, s:O, s:O}", "signals", json_object_get(row, "signals"),
+                         "campaign", campaign, "id", json_object_get(row, "id"), "planner",
+                         json_object_get(row, "planner"));
+    if (!*out)
+        return err_set(e, ERR_INTERNAL, "campaign %s: stored row is not readable", id);
+    keep(a, *out);
+    return 0;
+}
+
+/* PLANNER_JOB: plan what the payload asks for under its reserved id, once. */
+static int run_plan(struct job_ctx *ctx, struct err *e)
+{
+    json_t *p = keep(ctx->arena, json_loads(ctx->payload ? ctx->payload : "", 0, NULL));
+    const char *id = json_string_value(json_object_get(p, "id"));
+    const char *kind = json_string_value(json_object_get(p, "kind"));
+    if (!id || !kind || ctx->tenant_id <= 0)
+        return err_set(e, ERR_INVALID, "job %lld: payload needs id and kind, and a tenant",
+                       (long long)ctx->job_id);
+    json_t *row;
+    int rc = planner_log_get(ctx->conn, ctx->tenant_id, id, ctx->arena, &row, e);
+    if (rc != ERR_NOT_FOUND)
+        return rc; /* 0: a repeated run, the plan is logged already */
+    err_init(e);
+    struct llm_config llm;
+    if (plan_secret_key)
+        rc = llm_config_for_tenant(ctx->conn, plan_secret_key, ctx->tenant_id,
+                                   ctx->tenant_id == plan_default_tenant, ctx->arena, &llm, e);
+    else
+        llm_config_from_env(&llm); /* registered without a key (tests): the environment's */
+    if (rc)
+        return rc;
+    struct planner_result out;
+    if (str_eq(kind, "company"))
+        return planner_company_generate(
+            ctx->conn, ctx->tenant_id, &llm, json_string_value(json_object_get(p, "goal")),
+            json_object_get(p, "constraints"), json_object_get(p, "target"), id, ctx->now_ms,
+            ctx->arena, &out, e);
+    return planner_personal_generate(
+        ctx->conn, ctx->tenant_id, &llm, json_string_value(json_object_get(p, "customerId")),
+        json_string_value(json_object_get(p, "cartId")), id, ctx->now_ms, ctx->arena, &out, e);
+}
+
+int planner_jobs_register(struct job_registry *reg, const unsigned char *secret_key,
+                          int64_t default_tenant, struct err *e)
+{
+    plan_secret_key = secret_key;
+    plan_default_tenant = default_tenant;
+    int rc = job_registry_add(reg, PLANNER_JOB, run_plan, NULL, 0, e);
+    if (!rc)
+        rc = job_registry_set_lane(reg, PLANNER_JOB, PLANNER_LANE, e);
+    return rc;
 }

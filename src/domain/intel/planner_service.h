@@ -12,9 +12,14 @@
  * the log says why. An answer that is not a JSON object or fails the checks is refused and the
  * model asked once more with the same prompts; a second refusal lets the rules answer. The log
  * keeps the last raw answer, every refusal and failure in `outcome`, the attempts, summed
- * latency and token counts, and the sha256 of the prompts as sent. The caller waits for its
- * campaign, so the model is asked on the request (not in a job as the chat's model is): at most
- * three calls of the configured timeout and one pause.
+ * latency and token counts, and the sha256 of the prompts as sent. A plan that asks the model
+ * takes at most three calls of the configured timeout and one pause.
+ *
+ * On its own lane: a plan that will ask a model is queued as job PLANNER_JOB on lane
+ * PLANNER_LANE (planner_enqueue), so model calls never run on an HTTP thread and at most that
+ * lane's pool size of them run at once; its decision-log id is reserved when it is queued and
+ * the job writes the row under it (a run repeated after a crash finds the row and stops). A plan
+ * by the rules alone costs no call and is answered on the spot (planner_*_generate).
  *
  * Near campaigns (GET /api/campaigns/near): the customer's stored personal THRESHOLD, GIFT or
  * BUNDLE campaigns, newest first (at most PLANNER_NEAR_MAX looked at), whose targetAmount the
@@ -28,8 +33,10 @@
 #define PLANNER_RETRY_MAX_MS 2000 /* the longest Retry-After a request waits for */
 
 #include "core/arena.h"
+#include "core/crypto.h"
 #include "core/err.h"
 #include "db/db.h"
+#include "jobs/worker.h"
 #include "json/json.h"
 #include "net/llm.h"
 
@@ -38,6 +45,9 @@
 #define PLANNER_NEAR_MAX   50
 #define PLANNER_NEAR_SHARE 0.5
 #define PLANNER_GOAL_MAX   100
+#define PLANNER_ID_SIZE    SEC_RANDOM_ID_SIZE(4, 12) /* "cmp_" + 16, with its NUL */
+#define PLANNER_JOB        "campaign.plan"
+#define PLANNER_LANE       "planner"
 
 struct planner_result {
     const char *id;      /* the decision-log row's public id */
@@ -48,22 +58,59 @@ struct planner_result {
 
 /*
  * A personal campaign for customer `customer_id` (public id) with cart `cart_id` (may be NULL)
- * of `tenant`, logged. `llm` may be NULL or unconfigured (the rules answer). JSON in *out is
- * borrowed until `a` is released. ERR_NOT_FOUND naming "customerId" or "cartId".
+ * of `tenant`, logged under `id` (NULL: a new id). `llm` may be NULL or unconfigured (the rules
+ * answer). JSON in *out is borrowed until `a` is released. ERR_NOT_FOUND naming "customerId" or
+ * "cartId".
  */
 int planner_personal_generate(struct db_conn *c, int64_t tenant, const struct llm_config *llm,
-                              const char *customer_id, const char *cart_id, int64_t now_ms,
-                              struct arena *a, struct planner_result *out, struct err *e);
+                              const char *customer_id, const char *cart_id, const char *id,
+                              int64_t now_ms, struct arena *a, struct planner_result *out,
+                              struct err *e);
 
 /*
  * Company proposals for `goal` (1..PLANNER_GOAL_MAX chars) with `constraints` and `target`
  * (objects or NULL), logged. A constraints.maxDiscount below the tenant's campaigns.max_discount
  * (intel_config.h) bounds the proposals' discount instead (for the model's as for the rules').
- * ERR_INVALID naming "goal" for a bad goal.
+ * Logged under `id` (NULL: a new id). ERR_INVALID naming "goal" for a bad goal.
  */
 int planner_company_generate(struct db_conn *c, int64_t tenant, const struct llm_config *llm,
-                             const char *goal, json_t *constraints, json_t *target, int64_t now_ms,
-                             struct arena *a, struct planner_result *out, struct err *e);
+                             const char *goal, json_t *constraints, json_t *target, const char *id,
+                             int64_t now_ms, struct arena *a, struct planner_result *out,
+                             struct err *e);
+
+/* What a queued plan is for: a customer (company false) or a goal (company true). */
+struct planner_request {
+    bool company;
+    const char *customer_id, *cart_id; /* personal; cart_id may be NULL */
+    const char *goal;                  /* company */
+    json_t *constraints, *target;      /* company; objects or NULL */
+};
+
+/*
+ * Queue `q` for `tenant` as PLANNER_JOB, after the checks its plan would fail at once (the
+ * customer and cart exist, the goal is 1..PLANNER_GOAL_MAX characters; errors as the
+ * generate functions'), in its own committed transaction. *job_id is the job, *id the
+ * decision-log id the plan will be logged under (from `a`).
+ */
+int planner_enqueue(struct db_conn *c, int64_t tenant, const struct planner_request *q,
+                    int64_t now_ms, struct arena *a, int64_t *job_id, const char **id,
+                    struct err *e);
+
+/*
+ * The answer of the seed's routes for the logged plan `id`: personal {"signals", "campaign",
+ * "id", "planner"}, company {"proposals", "id", "planner"}; borrowed until `a` is released.
+ * ERR_NOT_FOUND naming "id" when it is not (yet) logged.
+ */
+int planner_answer(struct db_conn *c, int64_t tenant, const char *id, struct arena *a, json_t **out,
+                   struct err *e);
+
+/*
+ * Register PLANNER_JOB on PLANNER_LANE. Its runs find the tenant's model as the routes do
+ * (llm_config_for_tenant with `secret_key`; the default tenant falls back to ICESHOP_LLM_*).
+ * Call once before the pools start.
+ */
+int planner_jobs_register(struct job_registry *reg, const unsigned char *secret_key,
+                          int64_t default_tenant, struct err *e);
 
 /* One decision-log row as JSON (borrowed until `a` is released); ERR_NOT_FOUND naming "id". */
 int planner_log_get(struct db_conn *c, int64_t tenant, const char *id, struct arena *a,
