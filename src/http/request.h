@@ -172,6 +172,12 @@ json_t *http_json_amount_code(int64_t minor, const char *currency);
 
 /* Reply with JSON; takes the reference to `body`. */
 int http_reply_json(struct http_req *r, int status, json_t *body);
+/*
+ * Reply with the JSON text written into `b` (for hot paths that skip the jansson tree; the
+ * buffer is taken over and left empty). `rc` is the result of the appends: when one failed
+ * (the buffer's limit), the reply is not sent and ERR_TOO_LARGE is returned.
+ */
+int http_reply_json_buf(struct http_req *r, int status, struct buf *b, int rc, struct err *e);
 /* Reply with bytes (copied). */
 int http_reply_bytes(struct http_req *r, int status, const char *content_type, const char *data,
                      size_t len);

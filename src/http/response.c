@@ -77,6 +77,21 @@ int http_reply_json(struct http_req *r, int status, json_t *body)
     return 0;
 }
 
+int http_reply_json_buf(struct http_req *r, int status, struct buf *b, int rc, struct err *e)
+{
+    /* the same trailing newline as http_reply_json */
+    if (!rc)
+        rc = buf_append(b, "\n", 1);
+    if (rc) {
+        buf_release(b);
+        return err_set(e, ERR_TOO_LARGE, "the response is too large; ask for fewer rows");
+    }
+    size_t len;
+    char *text = buf_detach(b, &len);
+    set_reply(r, status, "application/json", text, len);
+    return 0;
+}
+
 int http_reply_file(struct http_req *r, int status, const char *content_type, int fd, int64_t size)
 {
     set_reply(r, status, content_type, NULL, 0);

@@ -45,7 +45,11 @@ static bool decode_segment(const char *s, size_t len, char *out, size_t cap)
     return str_utf8_valid(out, o);
 }
 
-/* Match one pattern; true when the path fits it, filling params. */
+/*
+ * Match one pattern; true when the path fits it, filling params. One pass over both strings: a
+ * literal segment is compared as it is walked, so most patterns fail at their first differing
+ * byte (the table is tried in order for every request).
+ */
 static bool match_pattern(const char *pattern, const char *path, struct router_params *params,
                           bool *bad)
 {
@@ -56,26 +60,38 @@ static bool match_pattern(const char *pattern, const char *path, struct router_p
             return false;
         p++;
         s++;
-        const char *pe = strchr(p, '/');
-        const char *se = strchr(s, '/');
-        size_t pl = pe ? (size_t)(pe - p) : strlen(p);
-        size_t sl = se ? (size_t)(se - s) : strlen(s);
-        if (pl >= 2 && p[0] == '{' && p[pl - 1] == '}') {
-            if (sl == 0 || params->n >= ROUTER_MAX_PARAMS)
-                return false;
-            int i = params->n;
-            if (!decode_segment(s, sl, params->values[i], ROUTER_PARAM_BYTES)) {
-                *bad = true;
-                return false;
+        if (*p == '{') {
+            const char *pe = p;
+            while (*pe && *pe != '/')
+                pe++;
+            size_t pl = (size_t)(pe - p);
+            if (pl >= 2 && pe[-1] == '}') {
+                const char *se = s;
+                while (*se && *se != '/')
+                    se++;
+                size_t sl = (size_t)(se - s);
+                if (sl == 0 || params->n >= ROUTER_MAX_PARAMS)
+                    return false;
+                int i = params->n;
+                if (!decode_segment(s, sl, params->values[i], ROUTER_PARAM_BYTES)) {
+                    *bad = true;
+                    return false;
+                }
+                params->names[i] = p + 1;
+                params->name_lens[i] = pl - 2;
+                params->n++;
+                p = pe;
+                s = se;
+                continue;
             }
-            params->names[i] = p + 1;
-            params->name_lens[i] = pl - 2;
-            params->n++;
-        } else if (pl != sl || memcmp(p, s, pl) != 0) {
-            return false;
         }
-        p += pl;
-        s += sl;
+        /* a literal segment: the same bytes, ending where the path's segment ends */
+        for (; *p && *p != '/'; p++, s++) {
+            if (*s != *p)
+                return false;
+        }
+        if (*s && *s != '/')
+            return false;
     }
     return *p == '\0' && *s == '\0';
 }

@@ -75,10 +75,18 @@ static void test_match(void **state)
         {"POST", "/api/items/7/retry", ROUTER_FOUND, 6, NULL, "id", "7", NULL, NULL},
         {"GET", "/api/shops/s1/items/i%2d2", ROUTER_FOUND, 7, NULL, "shop", "s1", "item", "i-2"},
         {"GET", max_param, ROUTER_FOUND, 3, NULL, NULL, NULL, NULL, NULL},
+        /* a literal's prefix or extension is another segment: here a parameter's value */
+        {"GET", "/api/items/specialx", ROUTER_FOUND, 3, NULL, "id", "specialx", NULL, NULL},
+        {"GET", "/api/items/specia", ROUTER_FOUND, 3, NULL, "id", "specia", NULL, NULL},
         /* not found */
         {"GET", "/", ROUTER_NOT_FOUND, 0, NULL, NULL, NULL, NULL, NULL},
         {"GET", "/nope", ROUTER_NOT_FOUND, 0, NULL, NULL, NULL, NULL, NULL},
         {"GET", "/healthz", ROUTER_NOT_FOUND, 0, NULL, NULL, NULL, NULL, NULL},
+        {"GET", "/healt", ROUTER_NOT_FOUND, 0, NULL, NULL, NULL, NULL, NULL},
+        {"GET", "/api/item", ROUTER_NOT_FOUND, 0, NULL, NULL, NULL, NULL, NULL},
+        {"GET", "/api/itemsx/1", ROUTER_NOT_FOUND, 0, NULL, NULL, NULL, NULL, NULL},
+        {"POST", "/api/items/7/retr", ROUTER_NOT_FOUND, 0, NULL, NULL, NULL, NULL, NULL},
+        {"POST", "/api/items/7/retryx", ROUTER_NOT_FOUND, 0, NULL, NULL, NULL, NULL, NULL},
         {"GET", "/health/", ROUTER_NOT_FOUND, 0, NULL, NULL, NULL, NULL, NULL},
         {"GET", "/api/items/", ROUTER_NOT_FOUND, 0, NULL, NULL, NULL, NULL, NULL},
         {"GET", "/api/items/42/", ROUTER_NOT_FOUND, 0, NULL, NULL, NULL, NULL, NULL},
