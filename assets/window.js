@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The buyer's page at /w/{token} (a signed, expiring link from a WhatsApp offer; no login): the
 // offer, the seller on a map with the walking distance, a countdown, join / cancel, and after
-// joining the redemption code as text and QR. Polls /api/public/w/{token} every few seconds.
+// joining the redemption code as text and QR; a prepaid offer's "pay" goes to the payment
+// provider's hosted page. Polls /api/public/w/{token} every few seconds.
 import { t, applyI18n, langSwitch, onLangChange, $, api, clock, windowCountdown, fmtMeters, fmtClock, walkMinutes, pathToken } from '/assets/common.js';
 
 const token = pathToken();
@@ -110,9 +111,26 @@ function render() {
   $('#act').hidden = false;
   $('#act').dataset.state = st;
   msg.className = 'state';
+  const pay = $('#pay');
   join.hidden = true;
   cancel.hidden = true;
-  if (st === 'offered' && open) {
+  pay.hidden = true;
+  // a prepaid offer is joined by paying on the payment provider's own page
+  const order = data.prepay ? data.order : null;
+  if (data.prepay && st === 'offered' && open && order && order.status === 'pending') {
+    msg.textContent = t('buyer.to_pay', { amount: `${order.amount} ${order.currency}` });
+    if (order.pay_url) {
+      pay.href = order.pay_url;
+      pay.hidden = false;
+    } else {
+      join.hidden = false;
+      join.textContent = t('buyer.pay');
+    }
+  } else if (data.prepay && st === 'offered' && open) {
+    msg.textContent = t('buyer.prepaid');
+    join.hidden = false;
+    join.textContent = t('buyer.pay');
+  } else if (st === 'offered' && open) {
     msg.textContent = t('buyer.offered');
     join.hidden = false;
     join.textContent = active ? t('buyer.get_code') : t('buyer.join');
@@ -166,6 +184,8 @@ async function act(path, btn) {
   try {
     accept(await api(`${base}/${path}`, { method: 'POST' }));
     if (data.code) $('#code').focus?.();
+    // a prepaid offer: on to the provider's page (card data never passes through here)
+    else if (path === 'join' && data.order && data.order.status === 'pending' && data.order.pay_url) window.location.assign(data.order.pay_url);
   } catch (err) {
     handle(err, false);
   } finally {

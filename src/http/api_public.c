@@ -6,6 +6,8 @@
  * Tests: tests/integration/0008-pages.c, tests/e2e/.
  */
 #include "core/clock.h"
+#include "core/money.h"
+#include "core/str.h"
 #include "domain/flash/flash_service.h"
 #include "domain/flash/links.h"
 #include "http/handlers.h"
@@ -42,6 +44,22 @@ static int open_link(struct http_req *r, enum flash_link_kind kind, struct flash
     return rc;
 }
 
+/* A prepaid window's order of the buyer: what to pay, and where (the provider's page). */
+static json_t *order_view(const struct flash_prepay_view *pv)
+{
+    const struct money_currency *cur = NULL;
+    char amount[MONEY_TEXT_MAX] = "";
+    struct err ignored = {0};
+    if (!money_currency_find(pv->currency, &cur, &ignored)) {
+        struct money m = {pv->amount, cur};
+        if (money_format(&m, amount, sizeof(amount), &ignored))
+            amount[0] = '\0';
+    }
+    return json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", pv->order_id, "amount", amount, "currency",
+                     pv->currency, "status", pv->status, "pay_url",
+                     pv->pay_url ? json_string(pv->pay_url) : json_null());
+}
+
 static int buyer_view(struct http_req *r, const struct flash_link *l, struct db_conn *c,
                       const struct flash_window *w, int status, struct err *e)
 {
@@ -56,6 +74,10 @@ static int buyer_view(struct http_req *r, const struct flash_link *l, struct db_
     if (!rc)
         rc = flash_store_buyer_state(c, l->tenant, l->window, l->buyer_pk, &r->arena, &committed,
                                      &code, &redeemed, e);
+    struct flash_prepay_view pv;
+    bool prepaid = false;
+    if (!rc && w->prepay)
+        rc = flash_prepay_view(c, l->tenant, l->window, l->buyer_pk, &r->arena, &pv, &prepaid, e);
     if (rc)
         return rc;
     double distance = -1;
@@ -80,6 +102,8 @@ static int buyer_view(struct http_req *r, const struct flash_link *l, struct db_
                   distance >= 0 ? json_integer(lround(distance)) : json_null(), "discount",
                   discount, "state", state, "code", *code ? json_string(code) : json_null(), "now",
                   http_json_time(clock_now_ms(r->app->clock)));
+    json_object_set_new(body, "prepay", json_boolean(w->prepay));
+    json_object_set_new(body, "order", prepaid ? order_view(&pv) : json_null());
     return http_reply_json(r, status, body);
 }
 
@@ -135,12 +159,27 @@ int h_public_window_join(struct http_req *r, struct err *e)
         rc = flash_store_buyer_get_pk(c, l.tenant, l.buyer_pk, &r->arena, &b, e);
     if (rc)
         return rc;
-    /* a prepaid window is joined by paying, which this page cannot take yet: place nothing */
-    if (w.prepay)
-        return err_set_field(e, ERR_CONFLICT, "prepay",
-                             "This offer is prepaid, and this page cannot take payments yet: "
-                             "please ask the shop how to pay.");
     int64_t now = clock_now_ms(r->app->clock);
+    if (w.prepay) {
+        /*
+         * A prepaid window is joined by paying: the order is placed (committed), then its payment
+         * is started at the provider's hosted page with no transaction and no connection of this
+         * request held, and the view carries the page's address.
+         */
+        struct flash_joined j;
+        rc = flash_prepay_join(c, l.tenant, l.window, b.id, false, now, &r->arena, &j, e);
+        if (!rc && str_eq(j.prepay_status, "pending")) {
+            const char *url = NULL;
+            db_conn_release(r->db);
+            r->db = NULL;
+            rc = flash_prepay_pay_url(r->app->db, l.tenant, j.prepay_pk, now, &r->arena, &url, e);
+            if (!rc)
+                rc = http_req_db(r, &c, e);
+        }
+        if (!rc)
+            rc = flash_store_window_get(c, l.tenant, l.window, &r->arena, &w, e);
+        return rc ? rc : buyer_view(r, &l, c, &w, 200, e);
+    }
     bool created = false;
     if (w.status == FLASH_WINDOW_ACTIVE) {
         const char *code;

@@ -8,6 +8,7 @@
  * bad input (prepay not a boolean) are checked, and another tenant gets 404. Runs on the backend
  * TEST_BACKEND selects.
  */
+#include "support/fake_iyzico.h"
 #include "support/fake_stripe.h"
 #include "support/harness.h"
 
@@ -21,27 +22,35 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 
-#define ADMIN HARNESS_ADMIN_KEY
-#define SK    "sk_test_prepaid"
-#define WHSEC "whsec_prepaid_test"
+#define ADMIN      HARNESS_ADMIN_KEY
+#define SK         "sk_test_prepaid"
+#define WHSEC      "whsec_prepaid_test"
+#define IYZ_KEY    "sandbox-prepaid-api-key"
+#define IYZ_SEC    "sandbox-prepaid-secret-key"
+#define APP_SECRET "meta-app-secret-prepaid"
 
 static struct server srv;
 static struct fake_stripe *stripe;
+static struct fake_iyzico *iyzico;
 static char other_key[200];
-static char env[3][300];
+static char env[4][300];
+static int seq;
 
 static int setup(void **state)
 {
     (void)state;
     stripe = fake_stripe_start(SK);
-    if (!stripe)
+    iyzico = fake_iyzico_start(IYZ_KEY, IYZ_SEC);
+    if (!stripe || !iyzico)
         return -1;
     snprintf(env[0], sizeof(env[0]), "ICESHOP_STRIPE_SECRET_KEY=%s", SK);
     snprintf(env[1], sizeof(env[1]), "ICESHOP_STRIPE_API_URL=%s", fake_stripe_url(stripe));
     snprintf(env[2], sizeof(env[2]), "ICESHOP_STRIPE_WEBHOOK_SECRET=%s", WHSEC);
-    const char *const extra[] = {env[0], env[1], env[2], NULL};
+    snprintf(env[3], sizeof(env[3]), "ICESHOP_WHATSAPP_APP_SECRET=%s", APP_SECRET);
+    const char *const extra[] = {env[0], env[1], env[2], env[3], NULL};
     char url[600];
     harness_fresh_db(url, sizeof(url));
     if (server_start(&srv, url, extra))
@@ -60,6 +69,7 @@ static int teardown(void **state)
     (void)state;
     int rc = server_stop(&srv) == 0 ? 0 : -1;
     fake_stripe_stop(stripe);
+    fake_iyzico_stop(iyzico);
     return rc;
 }
 
@@ -435,6 +445,247 @@ static void test_window_without_prepay_unchanged(void **state)
     assert_int_equal(messages(pk, "prepay_refunded"), 0);
 }
 
+
+/* ---- paying from WhatsApp and from the buyer's page ---- */
+
+/* The buyer (phone digits `from`) taps "Katıl" under window pk's offer. */
+static void katil_button(const char *from, long long pk)
+{
+    char id[64], body[2048], sig[128], hex[SEC_HMAC_SHA256_HEX_SIZE];
+    snprintf(id, sizeof(id), "wamid.prepaid.%d.%d", (int)getpid(), ++seq);
+    snprintf(
+        body, sizeof(body),
+        "{\"object\":\"whatsapp_business_account\",\"entry\":[{\"id\":\"1029384756\","
+        "\"changes\":[{\"field\":\"messages\",\"value\":{\"messaging_product\":"
+        "\"whatsapp\",\"metadata\":{\"display_phone_number\":\"908501234567\","
+        "\"phone_number_id\":\"1122334455\"},\"contacts\":[{\"profile\":{\"name\":"
+        "\"Alp\"},\"wa_id\":\"%s\"}],\"messages\":[{\"from\":\"%s\",\"id\":\"%s\","
+        "\"timestamp\":\"%lld\",\"type\":\"interactive\",\"interactive\":{\"type\":"
+        "\"button_reply\",\"button_reply\":{\"id\":\"join:%lld\",\"title\":\"Katıl\"}}}]}}]}]}",
+        from, from, id, (long long)time(NULL), pk);
+    sec_hmac_sha256_hex(hex, APP_SECRET, strlen(APP_SECRET), body, strlen(body));
+    snprintf(sig, sizeof(sig), "X-Hub-Signature-256: sha256=%s", hex);
+    const char *const headers[] = {sig, NULL};
+    struct resp r;
+    assert_int_equal(http_req(&srv, "POST", "/api/whatsapp/webhook", NULL, "application/json", body,
+                              strlen(body), headers, &r),
+                     0);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+}
+
+/* The buyer writes "katıl" (their latest offer). */
+static void katil_text(const char *from)
+{
+    char id[64];
+    snprintf(id, sizeof(id), "wamid.prepaid.%d.%d", (int)getpid(), ++seq);
+    assert_int_equal(harness_meta_text(&srv, APP_SECRET, from, id, "katıl"), 200);
+}
+
+/* How many payment links window pk's buyer got; the newest link's address into url. */
+static int pay_links(long long pk, const char *buyer, char *url, size_t n)
+{
+    char path[200];
+    snprintf(path, sizeof(path),
+             "/api/messages?window_id=%lld&kind=prepay_pay&recipient_id=%s&limit=100", pk, buyer);
+    json_t *m = call("GET", path, NULL, 200);
+    json_t *arr = json_object_get(m, "messages");
+    int count = (int)json_array_size(arr);
+    if (url && n)
+        url[0] = '\0';
+    const char *body =
+        count ? json_string_value(json_object_get(json_array_get(arr, 0), "body")) : NULL;
+    const char *at = body ? strstr(body, "http") : NULL;
+    if (at && url)
+        snprintf(url, n, "%.*s", (int)strcspn(at, " \n"), at);
+    json_decref(m);
+    return count;
+}
+
+/* The buyer's prepaid order of window pk (the API's join gives it back, placing nothing). */
+static void order_of(long long pk, const char *buyer, char *order, size_t n)
+{
+    char path[96], body[64];
+    snprintf(path, sizeof(path), "/api/flash-windows/%lld/join", pk);
+    snprintf(body, sizeof(body), "{\"buyer_id\":\"%s\"}", buyer);
+    json_t *j = call("POST", path, body, 200);
+    snprintf(order, n, "%s", str(json_object_get(j, "order"), "id"));
+    json_decref(j);
+}
+
+/* The order's only payment: its id, provider and page into the buffers. */
+static void payment_of(const char *order, char *id, char *provider, char *page, size_t n)
+{
+    char path[160];
+    snprintf(path, sizeof(path), "/api/orders/%s/payments", order);
+    json_t *j = call("GET", path, NULL, 200);
+    json_t *arr = json_object_get(j, "data");
+    assert_int_equal(json_array_size(arr), 1);
+    json_t *p = json_array_get(arr, 0);
+    snprintf(id, n, "%s", str(p, "id"));
+    snprintf(provider, n, "%s", str(p, "provider"));
+    snprintf(page, n, "%s", str(p, "page_url"));
+    json_decref(j);
+}
+
+/* The buyer's page link of window pk, from the payment link's message (the /w/ token). */
+static void page_token(long long pk, const char *buyer, char *out, size_t n)
+{
+    char path[200];
+    snprintf(path, sizeof(path), "/api/messages?window_id=%lld&kind=prepay_pay&recipient_id=%s", pk,
+             buyer);
+    for (long long end = harness_deadline(20000); harness_before(end); harness_sleep_ms(100)) {
+        json_t *m = call("GET", path, NULL, 200);
+        json_t *msg = json_array_get(json_object_get(m, "messages"), 0);
+        const char *body = msg ? json_string_value(json_object_get(msg, "body")) : NULL;
+        const char *at = body ? strstr(body, "/w/") : NULL;
+        if (at) {
+            at += 3;
+            snprintf(out, n, "%.*s", (int)strcspn(at, " \n"), at);
+            json_decref(m);
+            return;
+        }
+        json_decref(m);
+    }
+    fail_msg("no page link in the payment message of window %lld to %s", pk, buyer);
+}
+
+static long long tenant_id(void)
+{
+    return count("SELECT id FROM tenants WHERE name = 'default'");
+}
+
+/* Without a provider for hosted payments, "katıl" on a prepaid window places nothing. */
+static void test_whatsapp_without_hosted_provider(void **state)
+{
+    (void)state;
+    seller("S5", "+905320000105");
+    long long pk = window("S5", 1, ",\"prepay\":true");
+    long long orders = count("SELECT count(*) FROM orders");
+    katil_button("905330000101", pk);
+    char path[200];
+    snprintf(path, sizeof(path), "/api/messages?recipient_id=B1&kind=reply&limit=100");
+    WAIT_FOR(count("SELECT count(*) FROM messages WHERE recipient_id = 'B1' AND kind = 'reply' "
+                   "AND body LIKE '%%ön ödemeli%%'") >= 1,
+             20000);
+    json_t *m = call("GET", path, NULL, 200);
+    const char *body = str(json_array_get(json_object_get(m, "messages"), 0), "body");
+    assert_non_null(strstr(body, "ön ödemeli"));
+    assert_non_null(strstr(body, "çevrimiçi ödeme almıyor"));
+    json_decref(m);
+    assert_int_equal(count("SELECT count(*) FROM orders"), orders);
+    assert_int_equal(pay_links(pk, "B1", NULL, 0), 0);
+    assert_int_equal(committed(pk), 0);
+    snprintf(path, sizeof(path), "/api/flash-windows/%lld/seller-cancel", pk);
+    json_decref(call("POST", path, NULL, 200));
+}
+
+static void test_iyzico_whatsapp_and_page(void **state)
+{
+    (void)state;
+    char body[600];
+    snprintf(body, sizeof(body),
+             "{\"merchant_id\":\"m-prepaid\",\"api_key\":\"%s\",\"secret_key\":\"%s\","
+             "\"api_url\":\"%s\"}",
+             IYZ_KEY, IYZ_SEC, fake_iyzico_url(iyzico));
+    json_decref(call("PUT", "/api/integrations/iyzico", body, 200));
+    seller("S6", "+905320000106");
+    long long pk = window("S6", 1, ",\"prepay\":true");
+
+    /* B1 taps Katıl: an order, then a message with iyzico's page */
+    katil_button("905330000101", pk);
+    char url[400], again[400];
+    WAIT_FOR(pay_links(pk, "B1", url, sizeof(url)) == 1, 20000);
+    assert_int_equal(pay_links(pk, "B1", url, sizeof(url)), 1);
+    assert_non_null(strstr(url, fake_iyzico_url(iyzico)));
+    assert_non_null(strstr(url, "token="));
+    char order[64], payment[64], provider[64], page[400];
+    order_of(pk, "B1", order, sizeof(order));
+    assert_true(order_is(order, "pending"));
+    payment_of(order, payment, provider, page, sizeof(page));
+    assert_string_equal(provider, "iyzico");
+    assert_string_equal(page, url);
+    assert_int_equal(committed(pk), 0);
+
+    /* a second "katıl": the same link again, no second order or payment, iyzico not asked */
+    size_t asked = fake_iyzico_requests(iyzico);
+    long long orders = count("SELECT count(*) FROM orders");
+    katil_text("905330000101");
+    WAIT_FOR(pay_links(pk, "B1", again, sizeof(again)) == 2, 20000);
+    assert_int_equal(pay_links(pk, "B1", again, sizeof(again)), 2);
+    assert_string_equal(again, url);
+    assert_int_equal(count("SELECT count(*) FROM orders"), orders);
+    payment_of(order, payment, provider, page, sizeof(page));
+    assert_int_equal(fake_iyzico_requests(iyzico), asked);
+
+    /* B1 pays on iyzico's page, which sends the browser back to the callback */
+    char path[600], form[300];
+    snprintf(path, sizeof(path), "/api/public/iyzico/callback/%lld/%s", tenant_id(), payment);
+    snprintf(form, sizeof(form), "token=%s", strstr(url, "token=") + 6);
+    struct resp r;
+    assert_int_equal(http_req(&srv, "POST", path, NULL, "application/x-www-form-urlencoded", form,
+                              strlen(form), NULL, &r),
+                     0);
+    assert_true(r.status == 200 || r.status == 202);
+    resp_free(&r);
+    WAIT_FOR(order_is(order, "paid") && committed(pk) == 1, 20000);
+    assert_true(order_is(order, "paid"));
+    assert_int_equal(committed(pk), 1);
+
+    /* B2 taps Katıl, then opens the window's page (linked in that message) and joins there: the
+     * answer carries the same page to pay at, not a code */
+    katil_button("905330000102", pk);
+    char b2_page[400], b2_order[64], token[400];
+    WAIT_FOR(pay_links(pk, "B2", b2_page, sizeof(b2_page)) == 1, 20000);
+    assert_int_equal(pay_links(pk, "B2", b2_page, sizeof(b2_page)), 1);
+    page_token(pk, "B2", token, sizeof(token));
+    snprintf(path, sizeof(path), "/api/public/w/%s", token);
+    assert_int_equal(http_get(&srv, path, NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(str(json_object_get(r.json, "order"), "pay_url"), b2_page);
+    resp_free(&r);
+    snprintf(path, sizeof(path), "/api/public/w/%s/join", token);
+    assert_int_equal(http_post_json(&srv, path, NULL, NULL, &r), 0);
+    if (r.status != 200)
+        fail_msg("page join -> %ld: %s", r.status, r.body);
+    assert_true(json_is_true(json_object_get(r.json, "prepay")));
+    json_t *o = json_object_get(r.json, "order");
+    assert_string_equal(str(o, "status"), "pending");
+    assert_string_equal(str(o, "currency"), "TRY");
+    assert_string_equal(str(o, "amount"), "33.75");
+    assert_string_equal(str(o, "pay_url"), b2_page);
+    snprintf(b2_order, sizeof(b2_order), "%s", str(o, "id"));
+    assert_true(json_is_null(json_object_get(r.json, "code")));
+    resp_free(&r);
+    /* B1's page, paid: no page to pay at */
+    page_token(pk, "B1", token, sizeof(token));
+    snprintf(path, sizeof(path), "/api/public/w/%s", token);
+    assert_int_equal(http_get(&srv, path, NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(str(json_object_get(r.json, "order"), "status"), "paid");
+    assert_true(json_is_null(json_object_get(json_object_get(r.json, "order"), "pay_url")));
+    resp_free(&r);
+    payment_of(b2_order, payment, provider, page, sizeof(page));
+    /* B2 never pays: not counted */
+    assert_int_equal(committed(pk), 1);
+
+    /* another tenant sees neither the orders nor the payments */
+    snprintf(path, sizeof(path), "/api/orders/%s", order);
+    json_decref(call_as(other_key, "GET", path, NULL, NULL, 404));
+    snprintf(path, sizeof(path), "/api/orders/%s/payments", b2_order);
+    json_decref(call_as(other_key, "GET", path, NULL, NULL, 404));
+
+    /* the window starts: "1 kişi geliyor" counts B1, who paid, and not B2 */
+    harness_window_start_now(srv.db_url, pk);
+    WAIT_FOR(strcmp(status_of(pk), "ACTIVE") == 0 && messages(pk, "seller_summary") == 1, 15000);
+    assert_string_equal(status_of(pk), "ACTIVE");
+    snprintf(path, sizeof(path), "/api/messages?window_id=%lld&kind=seller_summary", pk);
+    json_t *m = call("GET", path, NULL, 200);
+    assert_non_null(
+        strstr(str(json_array_get(json_object_get(m, "messages"), 0), "body"), "1 kişi geliyor"));
+    json_decref(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -443,6 +694,8 @@ int main(void)
         cmocka_unit_test(test_cancel_under_minimum_refunds),
         cmocka_unit_test(test_paid_buyer_gets_code_when_active),
         cmocka_unit_test(test_window_without_prepay_unchanged),
+        cmocka_unit_test(test_whatsapp_without_hosted_provider),
+        cmocka_unit_test(test_iyzico_whatsapp_and_page),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -187,19 +187,43 @@ static int buyer_join(struct turn *t, int64_t window, const char **outcome)
     if (rc)
         return rc;
     /*
-     * A prepaid window is joined by paying for it, and no payment can be made from this chat yet:
-     * say so, rather than that the offer is over, and place nothing.
+     * A prepaid window is joined by paying for it: the order is placed and the link to the
+     * provider's payment page comes in a message of its own (a job, after this turn commits); a
+     * second "katıl" sends the same link again.
      */
     if (w.prepay) {
-        *outcome = arena_printf(t->a, "join:prepay:%lld", (long long)window);
-        return reply(t,
-                     "Bu teklif ön ödemeli: yeriniz ödemeyle ayrılır, ama buradan ödeme "
-                     "alamıyorum. Ödeme için dükkânla görüşün.",
-                     "This offer is prepaid: a place is held once it is paid, and I cannot take "
-                     "payments here. Please ask the shop how to pay.");
+        struct flash_joined j;
+        rc = flash_prepay_join(t->c, t->tenant, window, t->who.id, true, t->now, t->a, &j, t->e);
+        if (rc == ERR_CONFLICT && str_eq(t->e->field, "provider")) {
+            err_init(t->e);
+            *outcome = arena_printf(t->a, "join:prepay_unavailable:%lld", (long long)window);
+            return reply(t,
+                         "Bu teklif ön ödemeli: yeriniz ödemeyle ayrılır, ama bu dükkân henüz "
+                         "çevrimiçi ödeme almıyor. Ödeme için dükkânla görüşün.",
+                         "This offer is prepaid: a place is held once it is paid, but this shop "
+                         "takes no online payments yet. Please ask the shop how to pay.");
+        }
+        if (!rc && str_eq(j.prepay_status, "pending")) {
+            *outcome = arena_printf(t->a, "join:prepay:%lld", (long long)window);
+            return 0;
+        }
+        if (!rc && str_eq(j.prepay_status, "paid")) {
+            *outcome = arena_printf(t->a, "join:prepay_paid:%lld", (long long)window);
+            if (j.code)
+                return replyf(t, "Ödemeniz alındı, yeriniz ayrıldı. Kodunuz: %s",
+                              "Your payment has arrived and your place is held. Your code: %s",
+                              j.code);
+            return reply(t, "Ödemeniz alındı, yeriniz ayrıldı; pencere açılınca haber vereceğim.",
+                         "Your payment has arrived and your place is held; I will tell you when "
+                         "it opens.");
+        }
+        if (!rc)
+            rc = err_set(t->e, ERR_CONFLICT, "the order of this offer is %s", j.prepay_status);
     }
     bool created = false;
-    if (w.status == FLASH_WINDOW_ACTIVE) {
+    if (w.prepay) {
+        /* refused above: answered below */
+    } else if (w.status == FLASH_WINDOW_ACTIVE) {
         const char *code = NULL;
         rc = flash_join(t->c, t->tenant, window, t->who.id, t->now, t->a, &code, &created, t->e);
         if (!rc) {

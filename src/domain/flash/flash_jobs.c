@@ -4,7 +4,8 @@
  * and expiry at its end (each
  * inside the job's own transaction, so they happen exactly once), and the periodic scan that
  * runs scan + generate for every tenant whose interval has passed; the refund of a cancelled
- * prepaid window's paid order, and the order-paid hook that makes its buyer take part.
+ * prepaid window's paid order, the hosted payment of a prepaid order and the buyer's link to it,
+ * and the order-paid hook that makes its buyer take part.
  * Tests: tests/integration/0004-flash.c.
  */
 #include "core/clock.h"
@@ -50,17 +51,34 @@ static int remind(struct job_ctx *ctx, struct err *e)
     return rc ? rc : flash_remind(ctx->conn, ctx->tenant_id, pk, ctx->now_ms, e);
 }
 
-/* A cancelled prepaid window's paid order: refunded through payments (no transaction held). */
-static int refund(struct job_ctx *ctx, struct err *e)
+static int prepay_of(const struct job_ctx *ctx, int64_t *pk, struct err *e)
 {
     json_t *root = json_loads(ctx->payload ? ctx->payload : "", 0, NULL);
     json_t *p = json_object_get(root, "prepay");
-    int64_t pk = json_is_integer(p) ? (int64_t)json_integer_value(p) : 0;
+    *pk = json_is_integer(p) ? (int64_t)json_integer_value(p) : 0;
     json_decref(root);
-    if (pk <= 0 || ctx->tenant_id <= 0)
+    if (*pk <= 0 || ctx->tenant_id <= 0)
         return err_set(e, ERR_INVALID, "job %lld: payload needs {\"prepay\": id} and a tenant",
                        (long long)ctx->job_id);
-    return flash_prepay_refund(ctx->db, ctx->tenant_id, pk, ctx->now_ms, ctx->arena, e);
+    return 0;
+}
+
+/* A prepaid window's order to pay: its hosted payment started, the link sent (no transaction
+ * held while the provider is asked). */
+static int pay_link(struct job_ctx *ctx, struct err *e)
+{
+    int64_t pk;
+    int rc = prepay_of(ctx, &pk, e);
+    return rc ? rc
+              : flash_prepay_send_link(ctx->db, ctx->tenant_id, pk, ctx->now_ms, ctx->arena, e);
+}
+
+/* A cancelled prepaid window's paid order: refunded through payments (no transaction held). */
+static int refund(struct job_ctx *ctx, struct err *e)
+{
+    int64_t pk;
+    int rc = prepay_of(ctx, &pk, e);
+    return rc ? rc : flash_prepay_refund(ctx->db, ctx->tenant_id, pk, ctx->now_ms, ctx->arena, e);
 }
 
 static int on_order_paid(struct db_conn *c, int64_t tenant, int64_t order_pk, struct err *e)
@@ -111,6 +129,8 @@ int flash_jobs_register(struct job_registry *reg, struct err *e)
         rc = job_registry_add(reg, FLASH_JOB_SCAN, scan, NULL, 0, e);
     if (!rc)
         rc = job_registry_add(reg, FLASH_JOB_REFUND, refund, NULL, 0, e);
+    if (!rc)
+        rc = job_registry_add(reg, FLASH_JOB_PAY_LINK, pay_link, NULL, 0, e);
     if (!rc)
         rc = order_hooks_add_paid("flash.prepay", on_order_paid, e);
     return rc;

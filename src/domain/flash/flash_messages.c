@@ -276,6 +276,32 @@ static void refunded(struct writer *w, bool en, const struct flash_msg_vars *v)
         put(w, en ? "; your payment has been refunded." : "; ödemeniz iade edildi.");
 }
 
+/* A prepaid window's order to pay, and the provider's page where it is paid. */
+static void pay(struct writer *w, bool en, const struct flash_msg_vars *v)
+{
+    if (has(v->name))
+        put(w, en ? "Hi %s, " : "Merhaba %s, ", v->name);
+    const char *seller = fallback(v->seller_name, NULL);
+    if (en)
+        put(w, "the %s%sflash window", seller ? seller : "", seller ? " " : "");
+    else if (seller)
+        put(w, "%s kampanyası", seller);
+    else
+        put(w, "kampanya");
+    if (has(v->title))
+        put(w, " (%s)", v->title);
+    span(w, en, v);
+    if (en)
+        put(w, "%s is prepaid: your place is held once you have paid%s%s.",
+            has(v->start_hhmm) || has(v->end_hhmm) ? "," : "", has(v->amount) ? " " : "",
+            has(v->amount) ? v->amount : "");
+    else
+        put(w, ": ön ödemeli; yeriniz%s%s ödeyince ayrılır.", has(v->amount) ? " " : "",
+            has(v->amount) ? v->amount : "");
+    if (has(v->pay_url))
+        put(w, en ? " Pay securely here: %s" : " Güvenli ödeme sayfası: %s", v->pay_url);
+}
+
 enum which {
     OFFER,
     QUESTION,
@@ -285,7 +311,8 @@ enum which {
     CANCELLED,
     REMINDER,
     CONFIRMATION,
-    REFUNDED
+    REFUNDED,
+    PAY
 };
 
 static int render(enum which kind, const char *language, const void *vars, char *out, size_t n)
@@ -324,6 +351,9 @@ static int render(enum which kind, const char *language, const void *vars, char 
     case REFUNDED:
         refunded(&w, en, v);
         break;
+    case PAY:
+        pay(&w, en, v);
+        break;
     }
     if (has(v->link))
         put(&w, " %s", v->link);
@@ -344,6 +374,7 @@ RENDERER(render_cancelled, CANCELLED)
 RENDERER(render_reminder, REMINDER)
 RENDERER(render_confirmation, CONFIRMATION)
 RENDERER(render_refunded, REFUNDED)
+RENDERER(render_pay, PAY)
 
 const struct notify_kind flash_msg_offer = {
     .name = "offer",
@@ -371,13 +402,17 @@ const struct notify_kind flash_msg_confirmation = {
     .name = "confirmation", .purpose = NOTIFY_TRANSACTIONAL, .render = render_confirmation};
 const struct notify_kind flash_msg_refunded = {
     .name = "prepay_refunded", .purpose = NOTIFY_TRANSACTIONAL, .render = render_refunded};
+const struct notify_kind flash_msg_pay = {
+    .name = "prepay_pay", .purpose = NOTIFY_TRANSACTIONAL, .render = render_pay};
 
 int flash_messages_register(struct err *e)
 {
     static const struct notify_kind *const all[] = {
-        &flash_msg_offer,          &flash_msg_question,  &flash_msg_window_open,
-        &flash_msg_seller_summary, &flash_msg_cancelled, &flash_msg_reminder,
-        &flash_msg_confirmation,   &flash_msg_opened,    &flash_msg_refunded};
+        &flash_msg_offer,        &flash_msg_question,
+        &flash_msg_window_open,  &flash_msg_seller_summary,
+        &flash_msg_cancelled,    &flash_msg_reminder,
+        &flash_msg_confirmation, &flash_msg_opened,
+        &flash_msg_refunded,     &flash_msg_pay};
     int rc = 0;
     for (size_t i = 0; !rc && i < sizeof(all) / sizeof(all[0]); i++)
         rc = notify_kind_register(all[i], e);

@@ -26,10 +26,11 @@ struct flash_msg_vars {
     int minutes;            /* window length, or minutes until the start */
     const char *start_hhmm; /* local "14:00" */
     const char *end_hhmm;
-    const char *code;   /* redemption code */
-    const char *reason; /* why cancelled */
-    const char *link;   /* a page for the window, may be NULL */
-    const char *amount; /* money refunded, as text ("45.00 TRY") */
+    const char *code;    /* redemption code */
+    const char *reason;  /* why cancelled */
+    const char *link;    /* a page for the window, may be NULL */
+    const char *amount;  /* money refunded or to pay, as text ("45.00 TRY") */
+    const char *pay_url; /* the hosted payment page of a prepaid window's order */
 };
 
 /* The "about" kind of every flash message, and the offer buttons' actions ("join:42"). */
@@ -46,6 +47,7 @@ extern const struct notify_kind flash_msg_cancelled;      /* it will not happen,
 extern const struct notify_kind flash_msg_reminder;       /* marketing: before the start */
 extern const struct notify_kind flash_msg_confirmation;   /* your place, your code */
 extern const struct notify_kind flash_msg_refunded; /* a prepaid window was cancelled: refunded */
+extern const struct notify_kind flash_msg_pay;      /* a prepaid window: pay here to take part */
 
 /* Registers the kinds above (idempotent); flash_jobs_register() calls it. */
 int flash_messages_register(struct err *e);

@@ -1247,8 +1247,175 @@ int flash_join_order(struct db_conn *c, int64_t tenant, int64_t window_pk, const
         out->amount = p.amount;
         out->currency = p.currency;
         out->prepay_status = p.status;
+        out->prepay_pk = p.pk;
     }
     return db_end_own(c, own, rc, e);
+}
+
+int flash_prepay_join(struct db_conn *c, int64_t tenant, int64_t window_pk, const char *buyer_id,
+                      bool send_link, int64_t now_ms, struct arena *a, struct flash_joined *out,
+                      struct err *e)
+{
+    memset(out, 0, sizeof(*out));
+    bool own;
+    struct flash_window w = {0};
+    struct flash_buyer b = {0};
+    struct flash_prepay p = {0};
+    bool found = false;
+    int rc = db_begin_own(c, &own, e);
+    if (!rc)
+        rc = get_window(c, tenant, window_pk, a, &w, e);
+    if (!rc)
+        rc = get_buyer(c, tenant, buyer_id, a, &b, e);
+    if (!rc && !w.prepay)
+        rc = err_set_field(e, ERR_CONFLICT, "prepay", "window %lld does not require prepayment",
+                           (long long)window_pk);
+    if (!rc)
+        rc = flash_store_prepay_of_buyer(c, tenant, window_pk, b.pk, a, &p, &found, e);
+    /* an order to pay needs a provider to pay it at: checked before anything is written */
+    if (!rc && (!found || str_eq(p.status, "pending"))) {
+        const char *currency = w.currency;
+        struct flash_seller s = {0};
+        if (!currency || !*currency) {
+            rc = flash_store_seller_get_pk(c, tenant, w.seller_pk, a, &s, e);
+            currency = s.currency;
+        }
+        enum payment_provider provider;
+        if (!rc)
+            rc = payments_hosted_provider(c, tenant, currency, a, &provider, e);
+        if (rc == ERR_CONFLICT && str_eq(e->field, "provider")) {
+            log_info("msg=\"prepaid join without a provider\" tenant=%lld window=%lld why=\"%s\"",
+                     (long long)tenant, (long long)window_pk, e->msg);
+            rc = err_replace(e, ERR_CONFLICT, "provider",
+                             "This offer is prepaid, and this shop takes no online payments yet: "
+                             "please ask the shop how to pay.");
+        }
+    }
+    if (!rc)
+        rc = flash_join_order(c, tenant, window_pk, buyer_id, now_ms, a, out, e);
+    bool pending = !rc && str_eq(out->prepay_status, "pending");
+    if (pending && !rc && send_link) {
+        char payload[64], key[64];
+        snprintf(payload, sizeof(payload), "{\"prepay\":%lld}", (long long)out->prepay_pk);
+        snprintf(key, sizeof(key), "flash.pay_link:%lld", (long long)out->prepay_pk);
+        struct job_spec j = {.name = FLASH_JOB_PAY_LINK,
+                             .payload_json = payload,
+                             .tenant_id = tenant,
+                             .run_at_ms = now_ms,
+                             .unique_key = key,
+                             .max_attempts = 5};
+        int64_t id;
+        bool dedup;
+        rc = jobs_enqueue(c, &j, now_ms, &id, &dedup, e);
+    }
+    return db_end_own(c, own, rc, e);
+}
+
+int flash_prepay_pay_url(struct db *db, int64_t tenant, int64_t prepay_pk, int64_t now_ms,
+                         struct arena *a, const char **url, struct err *e)
+{
+    *url = NULL;
+    struct db_conn *c;
+    int rc = db_conn_acquire(db, &c, e);
+    if (rc)
+        return rc;
+    struct flash_prepay p = {0};
+    bool found = false;
+    rc = flash_store_prepay_get(c, tenant, prepay_pk, a, &p, &found, e);
+    db_conn_release(c);
+    if (!rc && !found)
+        rc = err_set(e, ERR_NOT_FOUND, "no prepaid order %lld", (long long)prepay_pk);
+    if (!rc && !str_eq(p.status, "pending"))
+        rc = err_set_field(e, ERR_CONFLICT, "status", "order %s of this window is %s", p.order_id,
+                           p.status);
+    if (rc)
+        return rc;
+    char key[64];
+    snprintf(key, sizeof(key), "flash-pay-%lld", (long long)p.pk);
+    return payments_start_hosted(db, tenant, p.order_id, key, now_ms, a, url, e);
+}
+
+int flash_prepay_send_link(struct db *db, int64_t tenant, int64_t prepay_pk, int64_t now_ms,
+                           struct arena *a, struct err *e)
+{
+    const char *url = NULL;
+    int rc = flash_prepay_pay_url(db, tenant, prepay_pk, now_ms, a, &url, e);
+    if (rc == ERR_CONFLICT && str_eq(e->field, "status")) {
+        /* paid (or closed) meanwhile: no link to send */
+        err_init(e);
+        return 0;
+    }
+    if (rc)
+        return rc;
+    struct db_conn *c;
+    rc = db_conn_acquire(db, &c, e);
+    if (rc)
+        return rc;
+    struct flash_prepay p = {0};
+    struct flash_window w = {0};
+    struct flash_buyer b = {0};
+    struct flash_config cfg = {0};
+    bool found = false;
+    rc = db_begin(c, e);
+    if (!rc)
+        rc = flash_store_prepay_get(c, tenant, prepay_pk, a, &p, &found, e);
+    bool send = !rc && found && str_eq(p.status, "pending") && p.buyer_pk;
+    if (send)
+        rc = flash_store_window_get(c, tenant, p.window_pk, a, &w, e);
+    if (send && !rc)
+        rc = flash_store_buyer_get_pk(c, tenant, p.buyer_pk, a, &b, e);
+    if (send && !rc)
+        rc = flash_store_config_get(c, tenant, &cfg, e);
+    const struct money_currency *cur = NULL;
+    if (send && !rc)
+        rc = money_currency_find(p.currency, &cur, e);
+    char amount[MONEY_TEXT_MAX];
+    struct money m = {p.amount, cur};
+    if (send && !rc)
+        rc = money_format(&m, amount, sizeof(amount), e);
+    if (send && !rc) {
+        char start[6], end[6];
+        struct flash_msg_vars v;
+        vars_for_window(&v, &w, cfg.tz_offset_min, start, end);
+        v.amount = arena_printf(a, "%s %s", amount, p.currency);
+        v.pay_url = url;
+        rc = notify_buyer(c, tenant, &b, &flash_msg_pay, &w, &v, now_ms, e);
+    }
+    if (rc)
+        db_rollback(c);
+    else
+        rc = db_commit(c, e);
+    db_conn_release(c);
+    if (!rc && send)
+        log_info("msg=\"prepaid order link sent\" tenant=%lld window=%lld order=%s",
+                 (long long)tenant, (long long)p.window_pk, p.order_id);
+    return rc;
+}
+
+int flash_prepay_view(struct db_conn *c, int64_t tenant, int64_t window_pk, int64_t buyer_pk,
+                      struct arena *a, struct flash_prepay_view *out, bool *found, struct err *e)
+{
+    memset(out, 0, sizeof(*out));
+    struct flash_prepay p = {0};
+    int rc = flash_store_prepay_of_buyer(c, tenant, window_pk, buyer_pk, a, &p, found, e);
+    if (rc || !*found)
+        return rc;
+    out->order_id = p.order_id;
+    out->amount = p.amount;
+    out->currency = p.currency;
+    out->status = p.status;
+    if (!str_eq(p.status, "pending"))
+        return 0;
+    struct payment *rows = NULL;
+    size_t n = 0;
+    rc = payments_store_list_order(c, tenant, p.order_pk, a, &rows, &n, e);
+    for (size_t i = 0; !rc && i < n; i++) {
+        enum payment_status st = rows[i].state.status;
+        if ((st == PAYMENT_CREATED || st == PAYMENT_PENDING) && rows[i].page_url &&
+            *rows[i].page_url)
+            out->pay_url = rows[i].page_url;
+    }
+    return rc;
 }
 
 /* Mark a paid row refunding and enqueue its refund (once per row). */

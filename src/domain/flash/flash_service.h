@@ -29,6 +29,8 @@ struct sched;
                                          */
 #define FLASH_JOB_SCAN   "flash.scan"   /* periodic: scan + generate for every tenant that is due */
 #define FLASH_JOB_REFUND "flash.refund" /* {"prepay": pk}: refund a cancelled window's order */
+#define FLASH_JOB_PAY_LINK                                                                         \
+    "flash.pay_link" /* {"prepay": pk}: start the hosted payment, send the buyer its link */
 
 /* Register the buyer (insert or update) in one transaction. */
 int flash_buyer_register(struct db_conn *c, int64_t tenant, struct flash_buyer *b, int64_t now_ms,
@@ -176,6 +178,7 @@ struct flash_joined {
     int64_t amount; /* minor units of `currency` */
     const char *currency;
     const char *prepay_status; /* "pending", "paid", ... */
+    int64_t prepay_pk;         /* the flash_prepay row */
 };
 /*
  * Join a window. An ordinary window: as flash_join. A prepaid window (SCHEDULED or ACTIVE): the
@@ -189,6 +192,48 @@ struct flash_joined {
  */
 int flash_join_order(struct db_conn *c, int64_t tenant, int64_t window_pk, const char *buyer_id,
                      int64_t now_ms, struct arena *a, struct flash_joined *out, struct err *e);
+
+/*
+ * A buyer's "katıl" on a prepaid window from the chat or the buyer's page: flash_join_order, in
+ * one transaction (the caller's, or its own) with a check that the tenant takes hosted payments
+ * in the window's currency (payments_hosted_provider: ERR_CONFLICT naming "provider" when it
+ * does not, and nothing is placed). With `send_link`, an order still to pay also gets a
+ * FLASH_JOB_PAY_LINK job (one at a time per row), which starts the payment after the commit and
+ * sends the buyer the page's link (flash_msg_pay); a second "katıl" sends the same link again.
+ */
+int flash_prepay_join(struct db_conn *c, int64_t tenant, int64_t window_pk, const char *buyer_id,
+                      bool send_link, int64_t now_ms, struct arena *a, struct flash_joined *out,
+                      struct err *e);
+
+/*
+ * The hosted payment page of prepaid row `prepay_pk`'s order (payments_start_hosted under the
+ * key "flash-pay-<prepay pk>": one payment per row however often it is asked for). Outside any
+ * transaction; the provider is called the first time only. ERR_CONFLICT naming "status" when
+ * the row is no longer pending (paid, dropped, refunded).
+ */
+int flash_prepay_pay_url(struct db *db, int64_t tenant, int64_t prepay_pk, int64_t now_ms,
+                         struct arena *a, const char **url, struct err *e);
+
+/*
+ * Job FLASH_JOB_PAY_LINK: flash_prepay_pay_url, then the buyer's flash_msg_pay message with the
+ * amount and the link, in a transaction of its own, if the row is still pending.
+ */
+int flash_prepay_send_link(struct db *db, int64_t tenant, int64_t prepay_pk, int64_t now_ms,
+                           struct arena *a, struct err *e);
+
+/*
+ * What the buyer's page shows of a prepaid window's order: the row of (window, buyer) and the
+ * page of its open hosted payment (NULL when none was started, or it is no longer open).
+ */
+struct flash_prepay_view {
+    const char *order_id;
+    int64_t amount;
+    const char *currency;
+    const char *status;  /* the flash_prepay row's */
+    const char *pay_url; /* NULL unless pending with an open hosted payment */
+};
+int flash_prepay_view(struct db_conn *c, int64_t tenant, int64_t window_pk, int64_t buyer_pk,
+                      struct arena *a, struct flash_prepay_view *out, bool *found, struct err *e);
 
 /*
  * The price a prepaid window's buyer pays, minor units (pure): a visit's price (visit_price of

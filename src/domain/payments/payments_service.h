@@ -58,6 +58,26 @@ int payments_start(struct db *db, int64_t tenant, const char *order_id, const ch
                    struct payments_answer *out, struct err *e);
 
 /*
+ * The provider that takes `tenant`'s hosted payments (a page of the provider's where the buyer
+ * pays, so card data never reaches Iceshop) in `currency`: the one the tenant has set up (its
+ * integration settings, the default tenant's environment), and with both iyzico for TRY and
+ * Stripe otherwise. Reads settings only (no request to a provider). ERR_CONFLICT naming
+ * "provider" when the tenant has none.
+ */
+int payments_hosted_provider(struct db_conn *c, int64_t tenant, const char *currency,
+                             struct arena *a, enum payment_provider *out, struct err *e);
+
+/*
+ * Start a payment of order `order_id` on the hosted page of payments_hosted_provider (iyzico's
+ * Checkout Form) under the Idempotency-Key `idem_key`, and give the page's address in *url
+ * (arena). Outside any transaction: the provider is called as by payments_start, whose
+ * idempotency makes a second call with the same key give the same page without asking the
+ * provider again. Errors as payments_start's.
+ */
+int payments_start_hosted(struct db *db, int64_t tenant, const char *order_id, const char *idem_key,
+                          int64_t now_ms, struct arena *a, const char **url, struct err *e);
+
+/*
  * Refund `amount` (decimal text in the payment's currency, NULL: all that is left) of payment
  * `payment_id` through the provider's refund API, idempotent like payments_start. Never more
  * than what is left (refunds asked for and not failed count). ERR_CONFLICT naming "status" for

@@ -31,6 +31,7 @@ static const struct flash_msg_vars full = {
     .code = "K7P2QX",
     .reason = "yeterli katılım olmadı",
     .amount = "45.00 TRY",
+    .pay_url = "https://pay.example/p?token=t1",
 };
 
 /* Valid UTF-8, no control characters. */
@@ -90,6 +91,7 @@ static const struct {
     {&flash_msg_reminder, {"10", "14:00", "K7P2QX"}},
     {&flash_msg_confirmation, {"K7P2QX", "M Coffee"}},
     {&flash_msg_refunded, {"45.00 TRY", "M Coffee", "yeterli katılım olmadı"}},
+    {&flash_msg_pay, {"45.00 TRY", "https://pay.example/p?token=t1", "14:00"}},
 };
 #define N_KINDS (sizeof(kinds) / sizeof(kinds[0]))
 
@@ -142,6 +144,14 @@ static void test_render_all(void **state)
     flash_msg_refunded.render("en", &full, out, sizeof(out));
     assert_string_equal(out, "Hi Ayşe, the M Coffee flash window (latte) was cancelled (yeterli "
                              "katılım olmadı); your payment of 45.00 TRY has been refunded.");
+    flash_msg_pay.render("tr", &full, out, sizeof(out));
+    assert_string_equal(out, "Merhaba Ayşe, M Coffee kampanyası (latte), 14:00-14:10: ön ödemeli; "
+                             "yeriniz 45.00 TRY ödeyince ayrılır. Güvenli ödeme sayfası: "
+                             "https://pay.example/p?token=t1");
+    flash_msg_pay.render("en", &full, out, sizeof(out));
+    assert_string_equal(out, "Hi Ayşe, the M Coffee flash window (latte), 14:00-14:10, is prepaid: "
+                             "your place is held once you have paid 45.00 TRY. Pay securely here: "
+                             "https://pay.example/p?token=t1");
 }
 
 static void test_render_sparse(void **state)
