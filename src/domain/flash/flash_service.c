@@ -801,6 +801,17 @@ static int generate_once(struct db_conn *c, int64_t tenant, const struct flash_g
         w.cancel_reason = "";
         w.analytics_json = "";
         w.origin = "engine";
+        /* prepay_default holds for the engine's windows too: buyers pay from the chat */
+        w.prepay = r.cfg.prepay_default != 0;
+        if (w.prepay) {
+            int64_t amount = 0, list = 0;
+            struct err why = {0};
+            if (flash_prepay_price(&w, s, &amount, &list, &why)) {
+                g->reason = "prepay_default is on and the seller has no price to charge "
+                            "(price_range)";
+                continue;
+            }
+        }
         struct flash_window_target *wt = arena_alloc(a, nt * sizeof(*wt));
         for (size_t k = 0; k < nt; k++) {
             wt[k].buyer_pk = t[k].buyer_pk;

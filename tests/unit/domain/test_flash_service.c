@@ -1176,6 +1176,38 @@ static void test_seller_signal_is_a_yes(void **state)
 }
 
 /* A buyer targeted by an open window is not targeted by another that overlaps it. */
+/* prepay_default holds for the engine's windows: prepaid when the seller has prices, none without.
+ */
+static void test_engine_prepay_default(void **state)
+{
+    struct fx *f = *state;
+    struct err e;
+    err_init(&e);
+    moda(f, true);
+    struct flash_config cfg;
+    ok(flash_store_config_get(f->c, TENANT, &cfg, &e), &e);
+    cfg.prepay_default = 1;
+    ok(flash_store_config_put(f->c, TENANT, &cfg, T0, &e), &e);
+    struct flash_generated *g;
+    size_t n;
+    ok(flash_generate(f->c, TENANT, T0, &f->a, &g, &n, &e), &e);
+    int skipped = 0;
+    for (size_t i = 0; i < n; i++) {
+        assert_string_not_equal(g[i].reason, "");
+        skipped += strstr(g[i].reason, "prepay_default") != NULL;
+    }
+    assert_int_equal(skipped, 1);
+    /* the seller gives prices: the window opens, prepaid */
+    struct flash_seller s;
+    ok(flash_store_seller_get(f->c, TENANT, "S1", false, &f->a, &s, &e), &e);
+    s.price_min = 3000;
+    s.price_max = 6000;
+    bool created;
+    ok(flash_seller_register(f->c, TENANT, &s, T0, &f->a, &created, &e), &e);
+    int64_t pk = generate_one(f, "SCHEDULED");
+    assert_true(get_window(f, pk).prepay);
+}
+
 static void test_no_overlapping_offers(void **state)
 {
     struct fx *f = *state;
@@ -1560,6 +1592,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_seller_respect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seller_signal_is_a_yes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_overlapping_offers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_engine_prepay_default, setup, teardown),
         cmocka_unit_test_setup_teardown(test_manual_minimum, setup, teardown),
         cmocka_unit_test_setup_teardown(test_generate_options, setup, teardown),
         cmocka_unit_test_setup_teardown(test_race_activate, setup, teardown),
