@@ -330,17 +330,8 @@ struct buyer_signal {
 static int buyer_signal_write(struct db_conn *c, void *ctx, struct err *e)
 {
     struct buyer_signal *w = ctx;
-    struct arena a;
-    arena_init(&a);
-    struct flash_buyer b = {0};
     *w->pk = 0;
-    int rc = get_buyer(c, w->tenant, w->buyer_id, &a, &b, e);
-    if (!rc) {
-        w->d->buyer_pk = b.pk;
-        rc = flash_store_demand_add(c, w->tenant, w->d, w->now_ms, w->pk, e);
-    }
-    arena_release(&a);
-    return rc;
+    return flash_store_demand_add_for(c, w->tenant, w->buyer_id, w->d, w->now_ms, w->pk, e);
 }
 
 int flash_buyer_signal(struct db_conn *c, int64_t tenant, const char *buyer_id,

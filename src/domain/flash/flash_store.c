@@ -7,6 +7,7 @@
  */
 #include "domain/flash/flash_store.h"
 #include "core/buf.h"
+#include "core/clock.h"
 #include "core/crypto.h"
 #include "core/str.h"
 #include "core/xalloc.h"
@@ -14,6 +15,8 @@
 #include "domain/notify/contacts.h"
 
 #include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -116,6 +119,56 @@ int flash_store_config_get(struct db_conn *c, int64_t tenant, struct flash_confi
     return rc;
 }
 
+/*
+ * Recently read configurations, one slot per tenant (modulo). An entry holds while it is younger
+ * than FLASH_CONFIG_RECENT_MS and no save happened since it was read: a save bumps config_gen
+ * when it is written and again once it is committed, and a reader keeps what it read only if
+ * the generation did not move meanwhile, so nothing read before a commit outlives it.
+ */
+#define CONFIG_SLOTS 64
+
+static pthread_mutex_t config_mu = PTHREAD_MUTEX_INITIALIZER;
+static atomic_uint_fast64_t config_gen;
+static struct {
+    int64_t tenant;
+    uint64_t gen;
+    int64_t expires_ms; /* monotonic; 0 = empty */
+    struct flash_config cfg;
+} config_recent[CONFIG_SLOTS];
+
+static void config_gen_bump(void *ctx)
+{
+    (void)ctx;
+    atomic_fetch_add(&config_gen, 1);
+}
+
+int flash_store_config_get_recent(struct db_conn *c, int64_t tenant, struct flash_config *out,
+                                  struct err *e)
+{
+    size_t i = (size_t)tenant % CONFIG_SLOTS;
+    uint64_t gen = atomic_load(&config_gen);
+    pthread_mutex_lock(&config_mu);
+    bool hit = config_recent[i].expires_ms > clock_mono_ms() && config_recent[i].tenant == tenant &&
+               config_recent[i].gen == gen;
+    if (hit)
+        *out = config_recent[i].cfg;
+    pthread_mutex_unlock(&config_mu);
+    if (hit)
+        return 0;
+    int rc = flash_store_config_get(c, tenant, out, e);
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&config_mu);
+    if (atomic_load(&config_gen) == gen) {
+        config_recent[i].tenant = tenant;
+        config_recent[i].gen = gen;
+        config_recent[i].expires_ms = clock_mono_ms() + FLASH_CONFIG_RECENT_MS;
+        config_recent[i].cfg = *out;
+    }
+    pthread_mutex_unlock(&config_mu);
+    return 0;
+}
+
 int flash_store_config_put(struct db_conn *c, int64_t tenant, const struct flash_config *cfg,
                            int64_t now_ms, struct err *e)
 {
@@ -127,8 +180,11 @@ int flash_store_config_put(struct db_conn *c, int64_t tenant, const struct flash
     json_decref(j);
     if (!text)
         return err_set(e, ERR_INTERNAL, "cannot encode flash configuration");
+    config_gen_bump(NULL);
     rc = db_settings_put(c, "flash_config", tenant, text, now_ms, e);
     free(text);
+    if (!rc)
+        db_on_commit(c, config_gen_bump, NULL);
     return rc;
 }
 
@@ -765,20 +821,16 @@ int flash_store_seller_all(struct db_conn *c, int64_t tenant, struct arena *a,
 
 /* ======================== signals ======================== */
 
-int flash_store_demand_add(struct db_conn *c, int64_t tenant, const struct flash_demand_in *d,
-                           int64_t now_ms, int64_t *pk, struct err *e)
+/* The insert of flash_store_demand_add, once the buyer is known to be the tenant's. */
+static int demand_insert(struct db_conn *c, int64_t tenant, const struct flash_demand_in *d,
+                         int64_t now_ms, int64_t *pk, struct err *e)
 {
-    if (d->budget < 0)
-        return err_set_field(e, ERR_INVALID, "budget", "budget cannot be negative");
-    int rc = db_check_owned(c, OWNED_BUYER, tenant, d->buyer_pk, "buyer", e);
-    if (rc)
-        return rc;
     struct db_stmt *s;
-    rc = db_prepare(c, &s,
-                    "INSERT INTO demand_signals (tenant_id, buyer_id, text, product, category, "
-                    "budget, currency, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                    "RETURNING id",
-                    e);
+    int rc = db_prepare(c, &s,
+                        "INSERT INTO demand_signals (tenant_id, buyer_id, text, product, category, "
+                        "budget, currency, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+                        "?) RETURNING id",
+                        e);
     if (rc)
         return rc;
     db_bind_i64(s, 1, tenant);
@@ -798,6 +850,32 @@ int flash_store_demand_add(struct db_conn *c, int64_t tenant, const struct flash
     if (!rc && pk)
         *pk = id;
     return rc;
+}
+
+int flash_store_demand_add(struct db_conn *c, int64_t tenant, const struct flash_demand_in *d,
+                           int64_t now_ms, int64_t *pk, struct err *e)
+{
+    if (d->budget < 0)
+        return err_set_field(e, ERR_INVALID, "budget", "budget cannot be negative");
+    int rc = db_check_owned(c, OWNED_BUYER, tenant, d->buyer_pk, "buyer", e);
+    return rc ? rc : demand_insert(c, tenant, d, now_ms, pk, e);
+}
+
+int flash_store_demand_add_for(struct db_conn *c, int64_t tenant, const char *buyer_id,
+                               struct flash_demand_in *d, int64_t now_ms, int64_t *pk,
+                               struct err *e)
+{
+    if (d->budget < 0)
+        return err_set_field(e, ERR_INVALID, "budget", "budget cannot be negative");
+    int64_t buyer_pk = 0;
+    int rc = db_find_pk(c, "SELECT id FROM buyers WHERE tenant_id = ? AND public_id = ?", tenant,
+                        nz(buyer_id), &buyer_pk, e);
+    if (rc)
+        return rc;
+    if (!buyer_pk)
+        return err_set_field(e, ERR_NOT_FOUND, "buyer_id", "no buyer %s", nz(buyer_id));
+    d->buyer_pk = buyer_pk;
+    return demand_insert(c, tenant, d, now_ms, pk, e);
 }
 
 #define DEMAND_SELECT                                                                              \

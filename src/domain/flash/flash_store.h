@@ -26,6 +26,14 @@
 /* The tenant's configuration, or the defaults when it never saved one. */
 int flash_store_config_get(struct db_conn *c, int64_t tenant, struct flash_config *out,
                            struct err *e);
+/*
+ * The same, as this process read it at most FLASH_CONFIG_RECENT_MS ago: for hot paths that only
+ * check input against it (a demand signal's category). A change saved through this process is
+ * seen at once (from its commit on); one saved by another process within FLASH_CONFIG_RECENT_MS.
+ */
+#define FLASH_CONFIG_RECENT_MS 1000
+int flash_store_config_get_recent(struct db_conn *c, int64_t tenant, struct flash_config *out,
+                                  struct err *e);
 int flash_store_config_put(struct db_conn *c, int64_t tenant, const struct flash_config *cfg,
                            int64_t now_ms, struct err *e);
 /* Tenants whose automatic scan is due (last scan older than their interval); for the scheduler. */
@@ -89,6 +97,14 @@ struct flash_demand_in {
 };
 int flash_store_demand_add(struct db_conn *c, int64_t tenant, const struct flash_demand_in *d,
                            int64_t now_ms, int64_t *pk, struct err *e);
+/*
+ * The same for the tenant's buyer with public id `buyer_id` (d->buyer_pk is filled): two
+ * statements, a primary-key lookup and the insert, for the signal's hot path. ERR_NOT_FOUND
+ * naming the field buyer_id when the tenant has no such buyer.
+ */
+int flash_store_demand_add_for(struct db_conn *c, int64_t tenant, const char *buyer_id,
+                               struct flash_demand_in *d, int64_t now_ms, int64_t *pk,
+                               struct err *e);
 /* Unexpired demand joined with its buyer (location, consent, reliability), for a scan. */
 int flash_store_demand_active(struct db_conn *c, int64_t tenant, int64_t now_ms, struct arena *a,
                               struct flash_demand **rows, size_t *n, struct err *e);
