@@ -133,22 +133,28 @@ int commerce_items_total(const struct commerce_item *items, size_t n, int64_t *t
     char field[64];
     for (size_t i = 0; i < n; i++) {
         const struct commerce_item *it = &items[i];
-        if (it->quantity < 1 || it->quantity > COMMERCE_QUANTITY_MAX) {
-            snprintf(field, sizeof(field), "items[%zu].quantity", i);
+        int64_t line;
+        const char *bad = NULL;
+        bool too_large = false;
+        if (it->quantity < 1 || it->quantity > COMMERCE_QUANTITY_MAX)
+            bad = "quantity";
+        else if (it->unit_price < 0)
+            bad = "unit_price";
+        else if (it->list_price < 0)
+            bad = "list_price";
+        else if (__builtin_mul_overflow(it->unit_price, it->quantity, &line) ||
+                 __builtin_add_overflow(sum, line, &sum))
+            bad = "unit_price", too_large = true;
+        if (!bad)
+            continue;
+        /* the field's name is made only for the error (a format per item cost 2 % of an import) */
+        snprintf(field, sizeof(field), "items[%zu].%s", i, bad);
+        if (strcmp(bad, "quantity") == 0)
             return err_set_field(e, ERR_INVALID, field, "%s must be 1..%d", field,
                                  COMMERCE_QUANTITY_MAX);
-        }
-        int64_t line;
-        snprintf(field, sizeof(field), "items[%zu].unit_price", i);
-        if (it->unit_price < 0)
-            return err_set_field(e, ERR_INVALID, field, "%s must not be negative", field);
-        if (it->list_price < 0) {
-            snprintf(field, sizeof(field), "items[%zu].list_price", i);
-            return err_set_field(e, ERR_INVALID, field, "%s must not be negative", field);
-        }
-        if (__builtin_mul_overflow(it->unit_price, it->quantity, &line) ||
-            __builtin_add_overflow(sum, line, &sum))
+        if (too_large)
             return err_set_field(e, ERR_INVALID, field, "the total of the items is too large");
+        return err_set_field(e, ERR_INVALID, field, "%s must not be negative", field);
     }
     *total = sum;
     return 0;

@@ -8,6 +8,7 @@
  */
 #include "domain/commerce/import.h"
 #include "core/buf.h"
+#include "core/str.h"
 #include "core/xalloc.h"
 #include "db/store.h"
 #include "domain/account/account.h"
@@ -133,6 +134,41 @@ static void test_order_line_errors_name_field(void **state)
          "00Z\",\"currency\":\"TRY\",\"status\":\"shipped\",\"items\":[{\"product_external_id\":"
          "\"p\",\"quantity\":1,\"unit_price\":\"1\"}]}",
          "status"},
+        /* read without jansson up to the fault, then named by it */
+        {"{\"external_id\":\"o\",\"external_id\":\"o\",\"customer_external_id\":\"c\","
+         "\"created_at\":\"2026-01-01T00:00:00Z\",\"currency\":\"TRY\",\"items\":[{"
+         "\"product_external_id\":\"p\",\"quantity\":1,\"unit_price\":\"1\"}]}",
+         "line"},
+        {"{\"external_id\":\"o\",\"customer_external_id\":\"c\",\"created_at\":\"2026-01-01T00:00:"
+         "00Z\",\"currency\":\"TRY\",\"items\":[{\"product_external_id\":\"p\",\"quantity\":1,"
+         "\"unit_price\":\"1\",\"n\":1,\"n\":2}]}",
+         "line"},
+        {"{\"external_id\":\"o\",\"customer_external_id\":\"c\",\"created_at\":\"2026-01-01T00:00:"
+         "00Z\",\"currency\":\"TRY\",\"items\":[{\"product_external_id\":\"p\",\"quantity\":01,"
+         "\"unit_price\":\"1\"}]}",
+         "line"},
+        {"{\"external_id\":\"o\",\"customer_external_id\":\"c\",\"created_at\":\"2026-01-01T00:00:"
+         "00Z\",\"currency\":\"TRY\",\"items\":[{\"product_external_id\":\"p\",\"quantity\":1.0,"
+         "\"unit_price\":\"1\"}]}",
+         "items[0].quantity"},
+        {"{\"external_id\":\"o\",\"customer_external_id\":\"c\",\"created_at\":\"2026-01-01T00:00:"
+         "00Z\",\"currency\":\"TRY\",\"items\":[{\"product_external_id\":\"p\",\"quantity\":1,"
+         "\"unit_price\":\"1\"}]} x",
+         "line"},
+        {"{\"external_id\":\"o\",\"customer_external_id\":\"c\",\"created_at\":\"2026-01-01T00:00:"
+         "00Z\",\"currency\":\"TRY\",\"items\":{}}",
+         "items"},
+        {"{\"external_id\":\"o\",\"customer_external_id\":\"c\",\"created_at\":\"2026-01-01T00:00:"
+         "00Z\",\"currency\":\"TRY\",\"items\":[{}]}",
+         "items[0].product_external_id"},
+        {"{\"external_id\":\"o\",\"customer_external_id\":\"c\",\"created_at\":\"2026-01-01T00:00:"
+         "00Z\",\"currency\":\"TRY\",\"items\":[{\"product_external_id\":\"p\",\"quantity\":1,"
+         "\"unit_price\":\"1\",\"list_price\":2}]}",
+         "items[0].list_price"},
+        {"{\"external_id\":7,\"customer_external_id\":\"c\",\"created_at\":\"2026-01-01T00:00:"
+         "00Z\",\"currency\":\"TRY\",\"items\":[{\"product_external_id\":\"p\",\"quantity\":1,"
+         "\"unit_price\":\"1\"}]}",
+         "external_id"},
         {"{\"external_id\":\"o\",", "line"},
         {"[1,2]", "line"},
     };
@@ -146,6 +182,103 @@ static void test_order_line_errors_name_field(void **state)
                      check_last.msg);
         arena_release(&a);
     }
+}
+
+static void same_text(const char *a, const char *b, size_t line)
+{
+    if (!a || !b) {
+        if (a != b)
+            fail_msg("line %zu: %s against %s", line, a ? a : "NULL", b ? b : "NULL");
+        return;
+    }
+    if (strcmp(a, b) != 0)
+        fail_msg("line %zu: %s against %s", line, a, b);
+}
+
+/*
+ * Plain lines are read without jansson; the same line with an escaped member added (which only
+ * jansson reads) must give the same record, whichever path each takes.
+ */
+static void test_order_line_plain_and_escaped_agree(void **state)
+{
+    (void)state;
+    struct buf big;
+    buf_init(&big, 65536);
+    buf_appends(&big, "{\"external_id\":\"big\",\"customer_external_id\":\"c\",\"created_at\":"
+                      "\"2026-03-01T00:00:00+03:00\",\"currency\":\"TRY\",\"items\":[");
+    for (int i = 0; i < 40; i++) /* more than are read without jansson */
+        buf_appendf(&big,
+                    "%s{\"product_external_id\":\"p%d\",\"quantity\":%d,\"unit_price\":"
+                    "\"%d.05\"}",
+                    i ? "," : "", i, 1 + i % 5, i);
+    buf_appends(&big, "]}");
+    const char *lines[] = {
+        "{\"external_id\":\"o1\",\"customer_external_id\":\"c1\",\"created_at\":"
+        "\"2026-01-31T10:00:00Z\",\"currency\":\"TRY\",\"status\":\"paid\",\"campaign\":\"SPRING\","
+        "\"items\":[{\"product_external_id\":\"p1\",\"quantity\":2,\"unit_price\":\"11.77\","
+        "\"list_price\":\"13.00\"},{\"product_external_id\":\"p2\",\"quantity\":100000,"
+        "\"unit_price\":\"0\",\"note\":\"x\"}],\"a\":true,\"b\":false,\"c\":null,\"d\":-5,"
+        "\"e\":0,\"f\":\"\"}",
+        " \t{ \"items\" : [ { \"unit_price\" : \"3\" , \"quantity\" : 1 , \"product_external_id\""
+        " : \"p 1\" , \"list_price\" : null } ] , \"currency\" : \"JPY\" , \"created_at\" : "
+        "\"2026-11-21 09:10:00.5+03\" , \"customer_external_id\" : \"c/1\" , \"external_id\" : "
+        "\"o-2\" , \"status\" : \"\" , \"campaign\" : null }  ",
+        "{\"external_id\":\"o3\",\"customer_external_id\":\"c1\",\"created_at\":"
+        "\"2026-01-31T10:00:00Z\",\"currency\":\"EUR\",\"status\":\"placed\",\"campaign\":\"\","
+        "\"items\":[{\"product_external_id\":\"p1\",\"quantity\":\"3\",\"unit_price\":\"0.5\","
+        "\"list_price\":\"\"}]}",
+        buf_str(&big),
+    };
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+        struct arena a;
+        arena_init(&a);
+        struct commerce_order plain, esc;
+        OK(parse_order(lines[i], &a, &plain, e));
+        /* the same object with one more member, escaped: only jansson reads it */
+        const char *end = strrchr(lines[i], '}');
+        char *escaped = arena_alloc(&a, strlen(lines[i]) + 32);
+        size_t head = (size_t)(end - lines[i]);
+        memcpy(escaped, lines[i], head);
+        str_copy(escaped + head, strlen(lines[i]) + 32 - head, ",\"z\\u0041\":\"\\u00e7\"}");
+        OK(parse_order(escaped, &a, &esc, e));
+        same_text(plain.external_id, esc.external_id, i);
+        same_text(plain.customer_external_id, esc.customer_external_id, i);
+        same_text(plain.source, esc.source, i);
+        same_text(plain.campaign, esc.campaign, i);
+        assert_int_equal(plain.created_at, esc.created_at);
+        assert_ptr_equal(plain.currency, esc.currency);
+        assert_int_equal(plain.status, esc.status);
+        assert_int_equal(plain.total_amount, esc.total_amount);
+        assert_int_equal(plain.n_items, esc.n_items);
+        for (size_t j = 0; j < plain.n_items; j++) {
+            same_text(plain.items[j].product_external_id, esc.items[j].product_external_id, i);
+            assert_int_equal(plain.items[j].quantity, esc.items[j].quantity);
+            assert_int_equal(plain.items[j].unit_price, esc.items[j].unit_price);
+            assert_int_equal(plain.items[j].list_price, esc.items[j].list_price);
+        }
+        arena_release(&a);
+    }
+    /* what the plain lines mean, so that agreeing on nothing cannot pass */
+    struct arena a;
+    arena_init(&a);
+    struct commerce_order o;
+    OK(parse_order(lines[0], &a, &o, e));
+    assert_int_equal(o.status, COMMERCE_ORDER_PAID);
+    assert_string_equal(o.campaign, "SPRING");
+    assert_int_equal(o.items[0].list_price, 1300);
+    assert_int_equal(o.items[1].quantity, 100000);
+    assert_int_equal(o.total_amount, 2 * 1177);
+    OK(parse_order(lines[1], &a, &o, e));
+    assert_string_equal(o.external_id, "o-2");
+    assert_string_equal(o.items[0].product_external_id, "p 1");
+    assert_int_equal(o.items[0].unit_price, 3);
+    assert_null(o.campaign);
+    assert_int_equal(o.status, COMMERCE_ORDER_PLACED);
+    OK(parse_order(lines[3], &a, &o, e));
+    assert_int_equal(o.n_items, 40);
+    assert_string_equal(o.items[39].product_external_id, "p39");
+    arena_release(&a);
+    buf_release(&big);
 }
 
 static void test_customer_and_product_lines(void **state)
@@ -634,6 +767,7 @@ int main(void)
     const struct CMUnitTest pure[] = {
         cmocka_unit_test(test_order_line_parses),
         cmocka_unit_test(test_order_line_errors_name_field),
+        cmocka_unit_test(test_order_line_plain_and_escaped_agree),
         cmocka_unit_test(test_customer_and_product_lines),
         cmocka_unit_test(test_csv_split_quotes),
     };
