@@ -24,7 +24,7 @@ runs=${BENCH_RUNS:-3}
 conns=${BENCH_CONNECTIONS:-32}
 njobs=${BENCH_JOBS:-20000}
 jobs_runs=${BENCH_JOBS_RUNS:-5}
-threads=4 # iceshop's default ICESHOP_HTTP_THREADS and ICESHOP_WORKERS
+threads=4 # the bare server's threads and ICESHOP_WORKERS (iceshop's HTTP threads: its default)
 
 scripts/deps.sh bench
 make -s --no-print-directory FLAVOR=release all build/release/bench/bench_mhd_hello \

@@ -341,7 +341,8 @@ static int serve(struct config *cfg)
     struct login_throttle_limits ll;
     login_throttle_limits_default(&ll);
     ll.account_free = cfg->login_free_failures;
-    ll.max_hashing = cfg->http_threads > 2 ? cfg->http_threads / 2 : 1;
+    /* half the HTTP threads, at most two at once (each Argon2id hash takes 256 MB) */
+    ll.max_hashing = cfg->http_threads >= 4 ? 2 : 1;
     app.logins = login_throttle_new(&ll);
 
     if (cfg->workers > 0) {

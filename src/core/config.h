@@ -14,19 +14,23 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* HTTP threads when ICESHOP_HTTP_THREADS is unset: with group commit on, and without. */
+#define HTTP_THREADS_GROUP   16
+#define HTTP_THREADS_DEFAULT 4
+
 struct config {
-    char listen_host[64];       /* ICESHOP_LISTEN host part, default 127.0.0.1; "[v6]" */
-    int listen_port;            /* ICESHOP_LISTEN port part, default 8080; 0 = any free */
-    char database_url[1024];    /* ICESHOP_DATABASE_URL, default sqlite://var/iceshop.db */
-    int workers;                /* ICESHOP_WORKERS job worker threads, default 4; 0 = none */
-    int http_threads;           /* ICESHOP_HTTP_THREADS, default 4 */
-    int db_pool;                /* ICESHOP_DB_POOL connections, default http+workers+4 */
-    char admin_key[256];        /* ICESHOP_ADMIN_KEY, "" = none */
-    enum log_level log_level;   /* ICESHOP_LOG_LEVEL error|warn|info|debug, default info */
-    int access_log;             /* ICESHOP_ACCESS_LOG 1|0, default 1 */
-    double access_log_sample;   /* ICESHOP_ACCESS_LOG_SAMPLE 0..1 of 1xx-3xx lines kept, 1 */
-    char log_file[512];         /* ICESHOP_LOG_FILE, "" = stderr; reopened on SIGHUP */
-    int max_connections;        /* ICESHOP_MAX_CONNECTIONS, default 1024 */
+    char listen_host[64];     /* ICESHOP_LISTEN host part, default 127.0.0.1; "[v6]" */
+    int listen_port;          /* ICESHOP_LISTEN port part, default 8080; 0 = any free */
+    char database_url[1024];  /* ICESHOP_DATABASE_URL, default sqlite://var/iceshop.db */
+    int workers;              /* ICESHOP_WORKERS job worker threads, default 4; 0 = none */
+    int http_threads;         /* ICESHOP_HTTP_THREADS; default 16 with group commit on, 4 without */
+    int db_pool;              /* ICESHOP_DB_POOL connections, default http+workers+4 */
+    char admin_key[256];      /* ICESHOP_ADMIN_KEY, "" = none */
+    enum log_level log_level; /* ICESHOP_LOG_LEVEL error|warn|info|debug, default info */
+    int access_log;           /* ICESHOP_ACCESS_LOG 1|0, default 1 */
+    double access_log_sample; /* ICESHOP_ACCESS_LOG_SAMPLE 0..1 of 1xx-3xx lines kept, 1 */
+    char log_file[512];       /* ICESHOP_LOG_FILE, "" = stderr; reopened on SIGHUP */
+    int max_connections;      /* ICESHOP_MAX_CONNECTIONS, default 1024 */
     int max_connections_per_ip; /* ICESHOP_MAX_CONNECTIONS_PER_IP, default 64 */
     int idle_timeout_s;         /* ICESHOP_IDLE_TIMEOUT seconds, default 30 */
     int header_timeout_s;  /* ICESHOP_HEADER_TIMEOUT seconds for a whole request head, default 10 */

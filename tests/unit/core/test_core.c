@@ -609,8 +609,9 @@ static void test_config_defaults(void **state)
     assert_int_equal(cfg.listen_port, 8080);
     assert_string_equal(cfg.database_url, "sqlite://var/iceshop.db");
     assert_int_equal(cfg.workers, 4);
-    assert_int_equal(cfg.http_threads, 4);
-    assert_int_equal(cfg.db_pool, 4 + 4 + 4);
+    /* SQLite: group commit on, so more HTTP threads to share its commits */
+    assert_int_equal(cfg.http_threads, HTTP_THREADS_GROUP);
+    assert_int_equal(cfg.db_pool, HTTP_THREADS_GROUP + 4 + 4);
     assert_string_equal(cfg.admin_key, "");
     assert_int_equal(cfg.log_level, LOG_INFO);
     assert_int_equal(cfg.access_log, 1);
@@ -631,6 +632,17 @@ static void test_config_defaults(void **state)
     assert_true(cfg.access_log_sample == 1.0);
     assert_string_equal(cfg.log_file, "");
     assert_int_equal(cfg.trusted_proxies.n, 0);
+
+    /* without group commit (PostgreSQL's default, or turned off) the usual four */
+    setenv("ICESHOP_GROUP_COMMIT", "off", 1);
+    assert_int_equal(config_load(&cfg, &e), 0);
+    assert_int_equal(cfg.http_threads, HTTP_THREADS_DEFAULT);
+    assert_int_equal(cfg.db_pool, HTTP_THREADS_DEFAULT + 4 + 4);
+    unsetenv("ICESHOP_GROUP_COMMIT");
+    setenv("ICESHOP_DATABASE_URL", "postgres://u@localhost/iceshop", 1);
+    assert_int_equal(config_load(&cfg, &e), 0);
+    assert_int_equal(cfg.http_threads, HTTP_THREADS_DEFAULT);
+    unsetenv("ICESHOP_DATABASE_URL");
 
     /* Empty values count as unset. */
     setenv("ICESHOP_WORKERS", "", 1);
