@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The tenant's customer model from its orders (see intel_model.h): one ordered pass over the
- * orders, customers reduced to RFM summaries, then the fits. Tests:
+ * The tenant's customer model from its orders (see intel_model.h): one sequential scan of the
+ * counted orders (all currencies: the main one is known at its end), sorted by customer and
+ * time, customers reduced to RFM summaries, then the fits. Tests:
  * tests/unit/domain/test_intel_model.c.
  */
 #include "domain/intel/intel_model.h"
@@ -17,29 +18,6 @@
 
 #define DAY_MS 86400000LL
 
-/* The currency most of the tenant's counted orders are in. */
-static int main_currency(struct db_conn *c, int64_t tenant, int64_t as_of_ms, char *out, size_t n,
-                         struct err *e)
-{
-    out[0] = '\0';
-    struct db_stmt *s;
-    int rc = db_prepare(c, &s,
-                        "SELECT currency, count(*) AS k FROM orders WHERE tenant_id = ? AND "
-                        "status IN ('pending', 'paid', 'fulfilled', 'partially_refunded') AND "
-                        "created_at <= ? GROUP BY currency "
-                        "ORDER BY k DESC, currency LIMIT 1",
-                        e);
-    if (rc)
-        return rc;
-    db_bind_i64(s, 1, tenant);
-    db_bind_time(s, 2, as_of_ms);
-    int st = db_step(s, e);
-    if (st == DB_ROW)
-        str_copy(out, n, db_col_text(s, 0));
-    db_stmt_done(s);
-    return st == DB_ERROR ? db_step_error(e) : 0;
-}
-
 struct acc {
     struct intel_customer_summary sum;
     int64_t first_day, last_day, day; /* the occasion being summed */
@@ -47,9 +25,10 @@ struct acc {
     int occasions;
 };
 
-/* A counted order as the fit reads it. */
+/* A counted order as the fit reads it; cur: its currency's place in the scan's list of them. */
 struct fit_order {
     int64_t customer, at, total, order;
+    uint32_t cur;
 };
 
 /* By customer, then time, then order (a fixed order for equal times). */
@@ -61,6 +40,93 @@ static int cmp_fit_order(const void *x, const void *y)
     if (a->at != b->at)
         return a->at < b->at ? -1 : 1;
     return (a->order > b->order) - (a->order < b->order);
+}
+
+/* The currencies of the orders read, with how many counted orders each has. */
+struct fit_currency {
+    char *code; /* malloc'd */
+    int64_t orders;
+};
+
+/* The place of `code` in cur[0..*n), added when new (*cap grows the array). */
+static uint32_t currency_place(struct fit_currency **cur, size_t *n, size_t *cap, const char *code)
+{
+    for (size_t k = 0; k < *n; k++)
+        if (strcmp((*cur)[k].code, code) == 0)
+            return (uint32_t)k;
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 4;
+        *cur = xrealloc(*cur, *cap * sizeof(**cur));
+    }
+    (*cur)[*n] = (struct fit_currency){.code = xstrdup(code)};
+    return (uint32_t)(*n)++;
+}
+
+static void currencies_free(struct fit_currency *cur, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        free(cur[k].code);
+    free(cur);
+}
+
+/*
+ * The orders in the order the fit sums them (customer, time, order), as places in `o`: a
+ * counting sort over the customers' range of ids, then each customer's few orders sorted;
+ * qsort of the whole when the ids lie far apart. 4 bytes an order beside them.
+ */
+static uint32_t *fit_order_sort(struct fit_order *o, size_t n)
+{
+    uint32_t *idx = xcalloc(n ? n : 1, sizeof(*idx));
+    if (n == 0)
+        return idx;
+    int64_t min = o[0].customer, max = min;
+    for (size_t i = 1; i < n; i++) {
+        min = o[i].customer < min ? o[i].customer : min;
+        max = o[i].customer > max ? o[i].customer : max;
+    }
+    uint64_t range = (uint64_t)(max - min) + 1;
+    if (range > 4 * (uint64_t)n + 1024) {
+        qsort(o, n, sizeof(*o), cmp_fit_order);
+        for (size_t i = 0; i < n; i++)
+            idx[i] = (uint32_t)i;
+        return idx;
+    }
+    uint32_t *start = xcalloc((size_t)range + 1, sizeof(*start));
+    for (size_t i = 0; i < n; i++)
+        start[o[i].customer - min + 1]++;
+    for (size_t c = 0; c < range; c++)
+        start[c + 1] += start[c];
+    for (size_t i = 0; i < n; i++)
+        idx[start[o[i].customer - min]++] = (uint32_t)i;
+    free(start);
+    for (size_t b = 0; b < n;) {
+        size_t end = b + 1;
+        while (end < n && o[idx[end]].customer == o[idx[b]].customer)
+            end++;
+        if (end - b > 32) {
+            /* a customer with many orders: its orders sorted apart (qsort has no context) */
+            struct fit_order *g = xcalloc(end - b, sizeof(*g));
+            for (size_t i = b; i < end; i++) {
+                g[i - b] = o[idx[i]];
+                g[i - b].cur = idx[i]; /* its place, carried through the sort */
+            }
+            qsort(g, end - b, sizeof(*g), cmp_fit_order);
+            for (size_t i = b; i < end; i++)
+                idx[i] = g[i - b].cur;
+            free(g);
+        } else {
+            /* insertion sort: a customer has few orders, mostly read in time order already */
+            for (size_t i = b + 1; i < end; i++) {
+                uint32_t t = idx[i];
+                size_t j = i;
+                for (; j > b && cmp_fit_order(&o[idx[j - 1]], &o[t]) > 0; j--)
+                    idx[j] = idx[j - 1];
+                idx[j] = t;
+            }
+        }
+        b = end;
+    }
+    return idx;
 }
 
 /* Close the occasion being summed. */
@@ -103,10 +169,64 @@ int intel_model_fit_customers(struct db_conn *c, int64_t tenant, int64_t as_of_m
     *n_out = 0;
     memset(out, 0, sizeof(*out));
     out->as_of_ms = as_of_ms;
-    int rc = main_currency(c, tenant, as_of_ms, out->currency, sizeof(out->currency), e);
+    /* one sequential scan (a unary + keeps SQLite from the customer index, whose random reads
+     * of the orders table cost more than the whole scan) of the counted orders in every
+     * currency: the main currency is the one most of them are in (ties: the first by code),
+     * and only its orders are summed */
+    struct db_stmt *s;
+    int rc = db_prepare(c, &s,
+                        "SELECT customer_id, created_at, total_amount, order_id, currency FROM "
+                        "orders WHERE +tenant_id = ? AND status IN ('pending', 'paid', "
+                        "'fulfilled', 'partially_refunded') AND created_at <= ?",
+                        e);
     if (rc)
         return rc;
+    db_bind_i64(s, 1, tenant);
+    db_bind_time(s, 2, as_of_ms);
+    size_t ocap = 4096, on = 0, ncur = 0, curcap = 0;
+    struct fit_order *orders = xcalloc(ocap, sizeof(*orders));
+    struct fit_currency *curs = NULL;
+    uint32_t last_cur = 0;
+    int st;
+    while ((st = db_step(s, e)) == DB_ROW) {
+        if (on == ocap) {
+            ocap *= 2;
+            orders = xrealloc(orders, ocap * sizeof(*orders));
+        }
+        const char *code = db_col_text(s, 4);
+        code = code ? code : "";
+        if (ncur == 0 || strcmp(curs[last_cur].code, code) != 0)
+            last_cur = currency_place(&curs, &ncur, &curcap, code);
+        curs[last_cur].orders++;
+        orders[on++] = (struct fit_order){.customer = db_col_i64(s, 0),
+                                          .at = db_col_time(s, 1),
+                                          .total = db_col_i64(s, 2),
+                                          .order = db_col_i64(s, 3),
+                                          .cur = last_cur};
+    }
+    db_stmt_done(s);
+    if (st == DB_ERROR) {
+        free(orders);
+        currencies_free(curs, ncur);
+        return db_step_error(e);
+    }
+    if (on > UINT32_MAX) {
+        free(orders);
+        currencies_free(curs, ncur);
+        return err_set(e, ERR_INTERNAL, "%zu orders to fit", on);
+    }
+    uint32_t main_cur = 0;
+    for (size_t k = 1; k < ncur; k++)
+        if (curs[k].orders > curs[main_cur].orders ||
+            (curs[k].orders == curs[main_cur].orders &&
+             strcmp(curs[k].code, curs[main_cur].code) < 0))
+            main_cur = (uint32_t)k;
+    /* a code too long for a currency is kept cut, and no order is in the cut one */
+    if (ncur && !str_copy(out->currency, sizeof(out->currency), curs[main_cur].code))
+        main_cur = UINT32_MAX;
+    currencies_free(curs, ncur);
     if (!out->currency[0]) {
+        free(orders);
         snprintf(out->reason, sizeof(out->reason), "no orders yet");
         return 0;
     }
@@ -114,45 +234,17 @@ int intel_model_fit_customers(struct db_conn *c, int64_t tenant, int64_t as_of_m
     struct err me;
     err_init(&me);
     double unit = money_currency_find(out->currency, &cur, &me) ? 100.0 : pow(10, cur->exponent);
-    /* one sequential scan (a unary + keeps SQLite from the customer index, whose random reads
-     * of the orders table cost more than the whole scan), sorted here */
-    struct db_stmt *s;
-    rc = db_prepare(c, &s,
-                    "SELECT customer_id, created_at, total_amount, order_id FROM orders WHERE "
-                    "+tenant_id = ? AND status IN ('pending', 'paid', 'fulfilled', "
-                    "'partially_refunded') AND created_at <= ? AND currency = ?",
-                    e);
-    if (rc)
-        return rc;
-    db_bind_i64(s, 1, tenant);
-    db_bind_time(s, 2, as_of_ms);
-    db_bind_text(s, 3, out->currency);
-    size_t ocap = 4096, on = 0;
-    struct fit_order *orders = xcalloc(ocap, sizeof(*orders));
-    int st;
-    while ((st = db_step(s, e)) == DB_ROW) {
-        if (on == ocap) {
-            ocap *= 2;
-            orders = xrealloc(orders, ocap * sizeof(*orders));
-        }
-        orders[on++] = (struct fit_order){.customer = db_col_i64(s, 0),
-                                          .at = db_col_time(s, 1),
-                                          .total = db_col_i64(s, 2),
-                                          .order = db_col_i64(s, 3)};
-    }
-    db_stmt_done(s);
-    if (st == DB_ERROR) {
-        free(orders);
-        return db_step_error(e);
-    }
-    qsort(orders, on, sizeof(*orders), cmp_fit_order);
+    uint32_t *idx = fit_order_sort(orders, on);
     size_t cap = 1024, n = 0;
     struct intel_customer_summary *rows = xcalloc(cap, sizeof(*rows));
     struct acc a = {.sum.customer_pk = -1};
     int64_t as_of_day = as_of_ms / DAY_MS;
-    for (size_t i = 0; i < on; i++) {
-        int64_t cust = orders[i].customer, at = orders[i].at, day = at / DAY_MS;
-        double value = (double)orders[i].total / unit;
+    for (size_t k = 0; k < on; k++) {
+        const struct fit_order *o = &orders[idx[k]];
+        if (o->cur != main_cur)
+            continue;
+        int64_t cust = o->customer, at = o->at, day = at / DAY_MS;
+        double value = (double)o->total / unit;
         if (cust != a.sum.customer_pk) {
             if (a.sum.customer_pk >= 0) {
                 if (n == cap) {
@@ -177,6 +269,7 @@ int intel_model_fit_customers(struct db_conn *c, int64_t tenant, int64_t as_of_m
         a.sum.last_order_ms = at;
     }
     free(orders);
+    free(idx);
     if (a.sum.customer_pk >= 0) {
         if (n == cap)
             rows = xrealloc(rows, ++cap * sizeof(*rows));

@@ -6,8 +6,10 @@
  * days with at least one order (placed or paid; cancelled and refunded ones never count), x the
  * occasions after the first, t_x and T from the first occasion to the last and to `as_of`, the
  * repeat value the mean of the repeat occasions' spend in major units. Only orders in the
- * tenant's most used currency are read. Below DATA_SUFFICIENCY the fit is not attempted and the
- * reason says why. Tests: tests/unit/domain/test_intel_model.c, tests/integration/0018-commerce.c.
+ * tenant's most used currency (the most counted orders up to as_of; ties: the first by code)
+ * are summed; one scan of the orders finds it and reads them. Below DATA_SUFFICIENCY the fit is not
+ * attempted and the reason says why. Tests: tests/unit/domain/test_intel_model.c,
+ * tests/integration/0018-commerce.c.
  */
 #ifndef ICESHOP_DOMAIN_INTEL_INTEL_MODEL_H
 #define ICESHOP_DOMAIN_INTEL_INTEL_MODEL_H

@@ -218,6 +218,12 @@ struct order_row {
     bool campaign, has_item;
 };
 
+/* A product as an order item's row needs it: what a join with the product table gave. */
+struct product_info {
+    int64_t id, category, price;
+    bool priced; /* a price in the orders' currency */
+};
+
 /* The orders of customers in (lo, hi] read so far, in the order compute_rows needs. */
 struct order_rows {
     struct order_row *v; /* malloc'd, in the order read */
@@ -225,13 +231,102 @@ struct order_rows {
     size_t n, cap, next; /* next: the first of idx not yet given to a customer */
     int64_t lo, hi;
     bool loaded;
+    /* the products the scans' items name, by id (malloc'd; read once for all scans) */
+    struct product_info *products;
+    size_t n_products, products_cap;
+    bool products_loaded;
 };
 
 static void order_rows_free(struct order_rows *r)
 {
     free(r->v);
     free(r->idx);
+    free(r->products);
     memset(r, 0, sizeof(*r));
+}
+
+static void product_fill(struct db_stmt *s, const char *currency, struct product_info *p)
+{
+    p->category = !db_col_is_null(s, 1) ? db_col_i64(s, 1) : 0;
+    const char *pcur = db_col_text(s, 3);
+    p->priced = pcur && str_eq(pcur, currency) && !db_col_is_null(s, 2);
+    p->price = p->priced ? db_col_i64(s, 2) : 0;
+}
+
+static void products_add(struct order_rows *r, const struct product_info *p)
+{
+    if (r->n_products == r->products_cap) {
+        r->products_cap = r->products_cap ? r->products_cap * 2 : 256;
+        r->products = xrealloc(r->products, r->products_cap * sizeof(*r->products));
+    }
+    /* kept by id: the tenant's come in that order, any other is put in its place */
+    size_t k = r->n_products;
+    for (; k > 0 && r->products[k - 1].id > p->id; k--)
+        r->products[k] = r->products[k - 1];
+    r->products[k] = *p;
+    r->n_products++;
+}
+
+/* The tenant's products, read once: a scan's items look theirs up here instead of a join. */
+static int products_load(struct db_conn *c, int64_t tenant, const char *currency,
+                         struct order_rows *r, struct err *e)
+{
+    struct db_stmt *s;
+    int rc = db_prepare(c, &s,
+                        "SELECT product_id, category_id, price, currency FROM product WHERE "
+                        "tenant_id = ? ORDER BY product_id",
+                        e);
+    if (rc)
+        return rc;
+    db_bind_i64(s, 1, tenant);
+    int stp;
+    while ((stp = db_step(s, e)) == DB_ROW) {
+        struct product_info p = {.id = db_col_i64(s, 0)};
+        product_fill(s, currency, &p);
+        products_add(r, &p);
+    }
+    db_stmt_done(s);
+    if (stp == DB_ERROR)
+        return db_step_error(e);
+    r->products_loaded = true;
+    return 0;
+}
+
+static int cmp_product(const void *k, const void *v)
+{
+    int64_t key = *(const int64_t *)k, id = ((const struct product_info *)v)->id;
+    return key < id ? -1 : key > id;
+}
+
+/*
+ * Product `id` as the join gave it: from r->products, else read (another tenant's product,
+ * one added since) and kept; not found: no category and no price, as a join without a match.
+ */
+static int product_get(struct db_conn *c, const char *currency, struct order_rows *r, int64_t id,
+                       const struct product_info **out, struct err *e)
+{
+    *out = r->n_products
+               ? bsearch(&id, r->products, r->n_products, sizeof(*r->products), cmp_product)
+               : NULL;
+    if (*out)
+        return 0;
+    struct db_stmt *s;
+    int rc = db_prepare(
+        c, &s, "SELECT product_id, category_id, price, currency FROM product WHERE product_id = ?",
+        e);
+    if (rc)
+        return rc;
+    db_bind_i64(s, 1, id);
+    struct product_info p = {.id = id};
+    int stp = db_step(s, e);
+    if (stp == DB_ROW)
+        product_fill(s, currency, &p);
+    db_stmt_done(s);
+    if (stp == DB_ERROR)
+        return db_step_error(e);
+    products_add(r, &p);
+    *out = bsearch(&id, r->products, r->n_products, sizeof(*r->products), cmp_product);
+    return 0;
 }
 
 static int cmp_order_row(const void *x, const void *y)
@@ -350,23 +445,25 @@ static int order_rows_load(struct db_conn *c, int64_t tenant, const char *curren
     r->hi = hi;
     r->loaded = true;
     struct db_stmt *s;
-    /* a unary + keeps SQLite from the customer index: its random reads of the orders table
-     * are what a sequential scan avoids */
-    int rc = db_prepare(
-        c, &s,
-        scan ? "SELECT o.customer_id, o.order_id, o.created_at, o.status, o.total_amount, "
-               "i.order_item_id, i.product_id, p.category_id, i.quantity, i.price, p.price, "
-               "p.currency, i.list_price, o.campaign FROM orders o LEFT JOIN order_item i ON "
-               "i.order_id = o.order_id LEFT "
-               "JOIN product p ON p.product_id = i.product_id WHERE +o.tenant_id = ? AND "
-               "+o.customer_id > ? AND +o.customer_id <= ? AND o.currency = ?"
-             : "SELECT o.customer_id, o.order_id, o.created_at, o.status, o.total_amount, "
-               "i.order_item_id, i.product_id, p.category_id, i.quantity, i.price, p.price, "
-               "p.currency, i.list_price, o.campaign FROM orders o LEFT JOIN order_item i ON "
-               "i.order_id = o.order_id LEFT "
-               "JOIN product p ON p.product_id = i.product_id WHERE o.tenant_id = ? AND "
-               "o.customer_id > ? AND o.customer_id <= ? AND o.currency = ?",
-        e);
+    /* a scan: a unary + keeps SQLite from the customer index (its random reads of the orders
+     * table are what a sequential scan avoids), and the products come from r->products
+     * instead of a join (a lookup a row) */
+    int rc = scan && !r->products_loaded ? products_load(c, tenant, currency, r, e) : 0;
+    if (!rc)
+        rc = db_prepare(
+            c, &s,
+            scan ? "SELECT o.customer_id, o.order_id, o.created_at, o.status, o.total_amount, "
+                   "i.order_item_id, i.product_id, NULL, i.quantity, i.price, NULL, NULL, "
+                   "i.list_price, o.campaign FROM orders o LEFT JOIN order_item i ON "
+                   "i.order_id = o.order_id WHERE +o.tenant_id = ? AND +o.customer_id > ? AND "
+                   "+o.customer_id <= ? AND o.currency = ?"
+                 : "SELECT o.customer_id, o.order_id, o.created_at, o.status, o.total_amount, "
+                   "i.order_item_id, i.product_id, p.category_id, i.quantity, i.price, p.price, "
+                   "p.currency, i.list_price, o.campaign FROM orders o LEFT JOIN order_item i ON "
+                   "i.order_id = o.order_id LEFT "
+                   "JOIN product p ON p.product_id = i.product_id WHERE o.tenant_id = ? AND "
+                   "o.customer_id > ? AND o.customer_id <= ? AND o.currency = ?",
+            e);
     if (rc)
         return rc;
     db_bind_i64(s, 1, tenant);
@@ -376,6 +473,7 @@ static int order_rows_load(struct db_conn *c, int64_t tenant, const char *curren
     int stp;
     int64_t last_order = -1;
     uint8_t last_status = COMMERCE_ORDER_CANCELLED;
+    const struct product_info *last_product = NULL;
     while ((stp = db_step(s, e)) == DB_ROW) {
         if (r->n == r->cap) {
             r->cap = r->cap ? r->cap * 2 : 4096;
@@ -401,18 +499,34 @@ static int order_rows_load(struct db_conn *c, int64_t tenant, const char *curren
         o->has_item = !db_col_is_null(s, 6);
         o->item = o->has_item ? db_col_i64(s, 5) : 0;
         o->product = o->has_item ? db_col_i64(s, 6) : 0;
-        o->category = o->has_item && !db_col_is_null(s, 7) ? db_col_i64(s, 7) : 0;
         o->quantity = o->has_item ? (int32_t)db_col_i64(s, 8) : 0;
         o->unit_price = o->has_item ? db_col_i64(s, 9) : 0;
         /* the item's own list price, else the product's price today (in this currency) */
-        const char *pcur = o->has_item ? db_col_text(s, 11) : NULL;
-        if (o->has_item && !db_col_is_null(s, 12))
-            o->list_price = db_col_i64(s, 12);
-        else
-            o->list_price =
-                pcur && str_eq(pcur, currency) && !db_col_is_null(s, 10) ? db_col_i64(s, 10) : 0;
+        bool own_list = o->has_item && !db_col_is_null(s, 12);
+        o->list_price = own_list ? db_col_i64(s, 12) : 0;
+        if (o->has_item && scan) {
+            if (!last_product || last_product->id != o->product) {
+                rc = product_get(c, currency, r, o->product, &last_product, e);
+                if (rc)
+                    break;
+            }
+            o->category = last_product->category;
+            if (!own_list)
+                o->list_price = last_product->price;
+        } else if (o->has_item) {
+            o->category = !db_col_is_null(s, 7) ? db_col_i64(s, 7) : 0;
+            const char *pcur = db_col_text(s, 11);
+            if (!own_list)
+                o->list_price = pcur && str_eq(pcur, currency) && !db_col_is_null(s, 10)
+                                    ? db_col_i64(s, 10)
+                                    : 0;
+        } else {
+            o->category = 0;
+        }
     }
     db_stmt_done(s);
+    if (rc)
+        return rc;
     if (stp == DB_ERROR)
         return db_step_error(e);
     if (r->n > UINT32_MAX)

@@ -16,10 +16,11 @@
  *             spend; customers without one have no RFM scores.
  *   reads     the orders of a range of customers holding about INTEL_PROFILE_PASS_ORDERS
  *             counted orders are read in one sequential scan of the orders table (not through
- *             the customer index, whose random reads cost more than the whole scan) and sorted
- *             in memory (about 84 bytes an order item: the rows and an index of them by
- *             customer and time), then computed chunk by chunk; a tenant of 2,000,000 orders
- *             takes two or three scans.
+ *             the customer index, whose random reads cost more than the whole scan), joined with
+ *             their items (the products come from one read of the tenant's products, not a
+ *             join) and sorted in memory (about 84 bytes an order item: the rows and an index
+ *             of them by customer and time), then computed chunk by chunk; a tenant of
+ *             2,000,000 orders takes two scans besides the model's one.
  *   chunks    customers are written in customer order, INTEL_PROFILE_CHUNK at a time, each chunk
  *             in one transaction together with the batch's resume point and the job's progress,
  *             so the SQLite writer lock is never held for a whole tenant and a batch stopped

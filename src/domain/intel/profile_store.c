@@ -613,11 +613,15 @@ int profile_store_insert_many(struct db_conn *c, int64_t tenant, int64_t batch,
                               const struct profile_store_row *rows, size_t n, int64_t now_ms,
                               struct err *e)
 {
-    struct buf sql;
-    buf_init(&sql, 8192);
+    enum { SIZES = sizeof(many_sizes) / sizeof(many_sizes[0]) };
+    struct buf sql[SIZES]; /* this table's statement of each size, once built */
+    for (size_t z = 0; z < SIZES; z++)
+        buf_init(&sql[z], 8192);
     int rc = 0;
     for (size_t t = 0; t < sizeof(many_tables) / sizeof(many_tables[0]) && !rc; t++) {
         size_t cust = 0, sub = 0; /* the next row to write: rows[cust]'s sub-th */
+        for (size_t z = 0; z < SIZES; z++)
+            buf_reset(&sql[z]);
         for (;;) {
             /* rows left in this table */
             size_t left = 0;
@@ -625,15 +629,14 @@ int profile_store_insert_many(struct db_conn *c, int64_t tenant, int64_t batch,
                 left += many_tables[t].count(&rows[k]) - (k == cust ? sub : 0);
             if (left == 0)
                 break;
-            size_t size = 1;
-            for (size_t z = 0; z < sizeof(many_sizes) / sizeof(many_sizes[0]); z++)
-                if (many_sizes[z] <= left) {
-                    size = many_sizes[z];
-                    break;
-                }
-            many_sql(t, size, &sql);
+            size_t z = 0;
+            while (z + 1 < SIZES && many_sizes[z] > left)
+                z++;
+            size_t size = many_sizes[z];
+            if (sql[z].len == 0)
+                many_sql(t, size, &sql[z]);
             struct db_stmt *s;
-            rc = db_prepare(c, &s, buf_str(&sql), e);
+            rc = db_prepare(c, &s, buf_str(&sql[z]), e);
             if (rc)
                 break;
             for (size_t r = 0; r < size; r++) {
@@ -650,7 +653,8 @@ int profile_store_insert_many(struct db_conn *c, int64_t tenant, int64_t batch,
                 break;
         }
     }
-    buf_release(&sql);
+    for (size_t z = 0; z < SIZES; z++)
+        buf_release(&sql[z]);
     return rc;
 }
 

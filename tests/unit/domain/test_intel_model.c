@@ -3,7 +3,8 @@
  * Unit tests for src/domain/intel/intel_model.c on SQLite and PostgreSQL: a shop whose orders
  * follow BG/NBD with known parameters (per day) gets a fitted model near them; cancelled orders
  * and orders after as_of are not counted; several orders on one day are one occasion; a shop
- * below the data-sufficiency gate gets no fit but the reason.
+ * below the data-sufficiency gate gets no fit but the reason; the main currency is the one with
+ * the most counted orders up to as_of (ties: the first by code) and only its orders are summed.
  */
 #include "domain/intel/intel_model.h"
 #include "domain/account/account.h"
@@ -46,17 +47,23 @@ static double gamma_draw(double k, uint64_t *s)
     }
 }
 
-static void order(struct db_conn *c, int64_t tenant, int cust, int n, int64_t at, int64_t amount,
-                  const char *status)
+static void order_in(struct db_conn *c, int64_t tenant, int cust, int n, int64_t at, int64_t amount,
+                     const char *status, const char *currency)
 {
     char sql[512], ts[CLOCK_ISO_LEN];
     clock_format_iso(at, ts);
     snprintf(sql, sizeof(sql),
              "INSERT INTO orders (tenant_id, public_id, customer_id, status, currency, "
-             "total_amount, created_at, updated_at) VALUES (%lld, 'ord_%d_%d', %d, '%s', 'TRY', "
+             "total_amount, created_at, updated_at) VALUES (%lld, 'ord_%d_%d', %d, '%s', '%s', "
              "%lld, '%s', '%s')",
-             (long long)tenant, cust, n, cust, status, (long long)amount, ts, ts);
+             (long long)tenant, cust, n, cust, status, currency, (long long)amount, ts, ts);
     OK(db_exec(c, sql, e));
+}
+
+static void order(struct db_conn *c, int64_t tenant, int cust, int n, int64_t at, int64_t amount,
+                  const char *status)
+{
+    order_in(c, tenant, cust, n, at, amount, status, "TRY");
 }
 
 static void customer(struct db_conn *c, int64_t tenant, int id)
@@ -136,8 +143,73 @@ static void test_fit_from_orders(void **state)
     testdb_remove(&t);
 }
 
+/* The summaries' counted orders and spend in all, and how many customers have one. */
+static void sums(struct db_conn *c, int64_t tenant, int64_t as_of, struct intel_model *m,
+                 int64_t *orders, double *spend, size_t *n)
+{
+    struct intel_customer_summary *rows = NULL;
+    OK(intel_model_fit_customers(c, tenant, as_of, m, &rows, n, e));
+    *orders = 0;
+    *spend = 0;
+    for (size_t i = 0; i < *n; i++) {
+        *orders += rows[i].orders;
+        *spend += rows[i].spend;
+    }
+    free(rows);
+}
+
+static void test_main_currency(void **state)
+{
+    (void)state;
+    struct testdb t;
+    struct db *db = testdb_open_migrated(&t, backend, "intelcur", NULL);
+    struct db_conn *c = testdb_acquire(db);
+    int64_t tenant = 0;
+    OK(account_tenant_ensure(c, "shop", START, &tenant, e));
+    const int64_t as_of = START + 100 * DAY;
+    for (int i = 1; i <= 4; i++)
+        customer(c, tenant, i);
+    /* counted: EUR 3 (customers 1 and 2), TRY 2 (customer 3); not counted: TRY cancelled or
+     * refunded, TRY after as_of */
+    order_in(c, tenant, 1, 0, START + DAY, 1000, "paid", "EUR");
+    order_in(c, tenant, 1, 1, START + 5 * DAY, 3000, "fulfilled", "EUR");
+    order_in(c, tenant, 2, 0, START + 2 * DAY, 500, "pending", "EUR");
+    order_in(c, tenant, 3, 0, START + DAY, 7000, "paid", "TRY");
+    order_in(c, tenant, 3, 1, START + 9 * DAY, 100, "partially_refunded", "TRY");
+    for (int k = 0; k < 4; k++) {
+        order_in(c, tenant, 4, k, START + (k + 1) * DAY, 100, k % 2 ? "cancelled" : "refunded",
+                 "TRY");
+        order_in(c, tenant, 4, 10 + k, as_of + (k + 1) * DAY, 100, "paid", "TRY");
+    }
+    struct intel_model m;
+    int64_t orders = 0;
+    double spend = 0;
+    size_t n = 0;
+    sums(c, tenant, as_of, &m, &orders, &spend, &n);
+    assert_string_equal(m.currency, "EUR");
+    assert_int_equal(n, 2);
+    assert_int_equal(orders, 3);
+    assert_true(fabs(spend - 45.0) < 1e-9);
+    /* a tie: the first by code */
+    order_in(c, tenant, 3, 2, START + 20 * DAY, 900, "paid", "TRY");
+    sums(c, tenant, as_of, &m, &orders, &spend, &n);
+    assert_string_equal(m.currency, "EUR");
+    assert_int_equal(orders, 3);
+    /* one more in TRY: TRY's orders only, the customer without one left out */
+    order_in(c, tenant, 2, 1, START + 30 * DAY, 1100, "paid", "TRY");
+    sums(c, tenant, as_of, &m, &orders, &spend, &n);
+    assert_string_equal(m.currency, "TRY");
+    assert_int_equal(n, 2);
+    assert_int_equal(orders, 4);
+    assert_true(fabs(spend - 91.0) < 1e-9);
+    db_conn_release(c);
+    db_close(db);
+    testdb_remove(&t);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_fit_from_orders)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_fit_from_orders),
+                                       cmocka_unit_test(test_main_currency)};
     return TESTDB_RUN_GROUPS("intel_model", tests, &backend) ? 1 : 0;
 }
