@@ -35,8 +35,29 @@ struct writer_lock {
 static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct writer_lock *registry;
 
+/*
+ * Checkpoints run on a thread of their own instead of inside the COMMIT that crossed SQLite's
+ * threshold, where they held the writer mutex (so the next writers, and a group commit's whole
+ * batch, waited for the WAL to be copied into the database). A commit only notes that one is
+ * due; PASSIVE checkpoints then run beside the writers. Should the WAL still grow to
+ * CKPT_INLINE_FRAMES (the checkpointer starved), the committing connection checkpoints itself,
+ * as SQLite would, so the WAL stays bounded.
+ */
+#define CKPT_FRAMES        1000 /* SQLite's own auto-checkpoint threshold */
+#define CKPT_INLINE_FRAMES 10000
+
+struct checkpointer {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool due, stop;
+    pthread_t thread;
+    char *path;
+    int busy_timeout_ms;
+};
+
 struct sqlite_db {
     struct writer_lock *writer;
+    struct checkpointer *ckpt; /* NULL for :memory: */
 };
 
 struct sqlite_conn {
@@ -167,6 +188,97 @@ static void writer_lock_put(struct writer_lock *w)
     }
 }
 
+/* The checkpointer's own connection, or NULL (logged; tried again at the next one due). */
+static sqlite3 *checkpoint_conn(struct checkpointer *k)
+{
+    sqlite3 *h = NULL;
+    if (sqlite3_open_v2(k->path, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) ==
+        SQLITE_OK) {
+        sqlite3_busy_timeout(h, k->busy_timeout_ms);
+        /* the journal mode is learnt by reading the database: until then checkpoints do nothing */
+        if (sqlite3_exec(h, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) == SQLITE_OK)
+            return h;
+    }
+    log_warn("msg=\"cannot open sqlite database for checkpoints\" path=\"%s\" err=\"%s\"", k->path,
+             h ? sqlite3_errmsg(h) : "out of memory");
+    sqlite3_close(h);
+    return NULL;
+}
+
+static void *checkpoint_loop(void *arg)
+{
+    struct checkpointer *k = arg;
+    sqlite3 *h = NULL;
+    pthread_mutex_lock(&k->mu);
+    for (;;) {
+        while (!k->due && !k->stop)
+            pthread_cond_wait(&k->cv, &k->mu);
+        if (k->stop)
+            break;
+        k->due = false;
+        pthread_mutex_unlock(&k->mu);
+        if (!h)
+            h = checkpoint_conn(k);
+        if (h) {
+            int rc = sqlite3_wal_checkpoint_v2(h, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+            if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
+                log_warn("msg=\"sqlite checkpoint failed\" err=\"%s\"", sqlite3_errmsg(h));
+        }
+        pthread_mutex_lock(&k->mu);
+    }
+    pthread_mutex_unlock(&k->mu);
+    sqlite3_close(h);
+    return NULL;
+}
+
+/* After each commit (sqlite3_wal_hook): `frames` is the WAL's length in pages. */
+static int wal_hook(void *arg, sqlite3 *h, const char *name, int frames)
+{
+    struct checkpointer *k = arg;
+    if (frames >= CKPT_INLINE_FRAMES) {
+        (void)sqlite3_wal_checkpoint_v2(h, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    } else if (frames >= CKPT_FRAMES) {
+        pthread_mutex_lock(&k->mu);
+        k->due = true;
+        pthread_cond_signal(&k->cv);
+        pthread_mutex_unlock(&k->mu);
+    }
+    return SQLITE_OK;
+}
+
+static struct checkpointer *checkpointer_start(const char *path, int busy_timeout_ms)
+{
+    struct checkpointer *k = xcalloc(1, sizeof(*k));
+    pthread_mutex_init(&k->mu, NULL);
+    pthread_cond_init(&k->cv, NULL);
+    k->path = xstrdup(path);
+    k->busy_timeout_ms = busy_timeout_ms;
+    if (pthread_create(&k->thread, NULL, checkpoint_loop, k)) {
+        /* no thread: commits checkpoint themselves, as SQLite does by default */
+        pthread_cond_destroy(&k->cv);
+        pthread_mutex_destroy(&k->mu);
+        free(k->path);
+        free(k);
+        return NULL;
+    }
+    return k;
+}
+
+static void checkpointer_stop(struct checkpointer *k)
+{
+    if (!k)
+        return;
+    pthread_mutex_lock(&k->mu);
+    k->stop = true;
+    pthread_cond_signal(&k->cv);
+    pthread_mutex_unlock(&k->mu);
+    pthread_join(k->thread, NULL);
+    pthread_cond_destroy(&k->cv);
+    pthread_mutex_destroy(&k->mu);
+    free(k->path);
+    free(k);
+}
+
 static int s_open(struct db *db, struct err *e)
 {
     struct writer_lock *w;
@@ -182,6 +294,8 @@ static int s_open(struct db *db, struct err *e)
     }
     struct sqlite_db *d = xcalloc(1, sizeof(*d));
     d->writer = w;
+    if (w->key)
+        d->ckpt = checkpointer_start(db->target, db->busy_timeout_ms);
     db->backend_data = d;
     return 0;
 }
@@ -189,6 +303,7 @@ static int s_open(struct db *db, struct err *e)
 static void s_close(struct db *db)
 {
     struct sqlite_db *d = sdb(db);
+    checkpointer_stop(d->ckpt);
     if (d->writer->key) {
         writer_lock_put(d->writer);
     } else {
@@ -237,6 +352,8 @@ static int s_conn_open(struct db *db, struct db_conn **out, struct err *e)
         sqlite3_close(h);
         return ERR_DB;
     }
+    if (sdb(db)->ckpt)
+        sqlite3_wal_hook(h, wal_hook, sdb(db)->ckpt);
     struct sqlite_conn *c = xcalloc(1, sizeof(*c));
     c->h = h;
     *out = &c->base;

@@ -21,6 +21,8 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -887,6 +889,53 @@ static void test_sqlite_writer_lock(void **state)
     db_close(other);
 }
 
+static int64_t file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (int64_t)st.st_size : -1;
+}
+
+/*
+ * SQLite: checkpoints run off the commit path, and the WAL stays bounded by them. Single-page
+ * commits cross the checkpoint threshold; then, once the checkpointer has copied the WAL back,
+ * a commit restarts the WAL from its start and the file stops growing. Commits are made one at
+ * a time until that is seen, fewer in all than the inline fallback's threshold, so only the
+ * checkpointer can have done it (bounded by a count of commits and ten seconds, not a time).
+ */
+static void test_sqlite_checkpointer(void **state)
+{
+    struct fixture *f = *state;
+    struct db_conn *c = testdb_acquire(f->db);
+    exec_ok(c, "CREATE TABLE ck (id INTEGER PRIMARY KEY, v TEXT NOT NULL)");
+    char wal[300];
+    snprintf(wal, sizeof(wal), "%s-wal", f->t.path);
+    struct err e;
+    err_init(&e);
+    for (int i = 0; i < 1200; i++) {
+        struct db_stmt *s;
+        assert_int_equal(db_prepare(c, &s, "INSERT INTO ck (v) VALUES ('a row of a page')", &e), 0);
+        assert_int_equal(db_step(s, &e), DB_DONE);
+        db_stmt_done(s);
+    }
+    /* more than the threshold's frames were appended */
+    bool grown = file_size(wal) > 1000 * 1024;
+    bool restarted = false;
+    int64_t deadline = clock_mono_ms() + 10000;
+    for (int i = 0; i < 5000 && !restarted && clock_mono_ms() < deadline; i++) {
+        int64_t before = file_size(wal);
+        struct db_stmt *s;
+        assert_int_equal(db_prepare(c, &s, "INSERT INTO ck (v) VALUES ('a row of a page')", &e), 0);
+        assert_int_equal(db_step(s, &e), DB_DONE);
+        db_stmt_done(s);
+        restarted = file_size(wal) == before;
+        if (!restarted)
+            nanosleep(&(struct timespec){.tv_nsec = 2 * 1000 * 1000}, NULL);
+    }
+    db_conn_release(c);
+    assert_true(grown);
+    assert_true(restarted);
+}
+
 /* PostgreSQL: a connection whose session died is re-established on the next acquire. */
 static void test_pg_reconnect(void **state)
 {
@@ -1105,6 +1154,7 @@ int main(void)
     const struct CMUnitTest sqlite_tests[] = {
         BACKEND_TESTS(setup_sqlite),
         cmocka_unit_test_setup_teardown(test_sqlite_writer_lock, setup_sqlite, teardown),
+        cmocka_unit_test_setup_teardown(test_sqlite_checkpointer, setup_sqlite, teardown),
     };
     const struct CMUnitTest pg_tests[] = {
         BACKEND_TESTS(setup_pg),
