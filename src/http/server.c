@@ -245,6 +245,28 @@ static void fill_client_ip(struct http_req *r, struct MHD_Connection *conn)
                            sizeof(r->client_ip));
 }
 
+/* "req_" + the process tag + the sequence number in at least ten digits, without printf. */
+static void new_request_id(char out[72], uint64_t seq)
+{
+    char digits[20];
+    size_t n = 0;
+    do {
+        digits[n++] = (char)('0' + seq % 10);
+        seq /= 10;
+    } while (seq);
+    size_t o = 0;
+    memcpy(out, "req_", 4);
+    o += 4;
+    size_t tag = strlen(process_tag);
+    memcpy(out + o, process_tag, tag);
+    o += tag;
+    for (size_t pad = n; pad < 10; pad++)
+        out[o++] = '0';
+    while (n)
+        out[o++] = digits[--n];
+    out[o] = '\0';
+}
+
 static struct http_req *req_new(struct http_server *srv, struct MHD_Connection *conn,
                                 const char *method, const char *url)
 {
@@ -263,8 +285,7 @@ static struct http_req *req_new(struct http_server *srv, struct MHD_Connection *
     if (rid && valid_request_id(rid))
         str_copy(r->request_id, sizeof(r->request_id), rid);
     else
-        snprintf(r->request_id, sizeof(r->request_id), "req_%s%010llu", process_tag,
-                 (unsigned long long)atomic_fetch_add(&request_seq, 1));
+        new_request_id(r->request_id, atomic_fetch_add(&request_seq, 1));
     fill_client_ip(r, conn);
     return r;
 }
