@@ -1325,10 +1325,16 @@ static int many_sql(struct buf *b, const char *head, const char *group, size_t r
     return rc ? ERR_NOMEM : 0;
 }
 
-/* The headers of a run: one multi-row INSERT … ON CONFLICT DO UPDATE per many_size() rows. */
+/*
+ * The headers of a run: one multi-row INSERT … ON CONFLICT DO UPDATE per many_size() rows,
+ * which returns each row's pk by its external id; a row whose public id is the one just made for
+ * it was inserted (an update keeps the old public id). Returning them costs less than looking
+ * them up after (on PostgreSQL that lookup could not use the whole unique index while the
+ * table's statistics were those of an empty table, and each one read every row of the source).
+ */
 static int run_headers(struct db_conn *c, const struct basket_kind *k, int64_t tenant,
-                       const struct basket *b, size_t n, int64_t now_ms, int64_t id_ms,
-                       char ids[][PUBLIC_ID_MAX], struct buf *sql, struct err *e)
+                       struct basket *b, size_t n, int64_t now_ms, int64_t id_ms,
+                       char ids[][PUBLIC_ID_MAX], bool *inserted, struct buf *sql, struct err *e)
 {
     const int cols = k->has_status ? 11 : 9;
     char head[300], tail[400];
@@ -1336,8 +1342,12 @@ static int run_headers(struct db_conn *c, const struct basket_kind *k, int64_t t
              "INSERT INTO %s (tenant_id, public_id, source, external_id, customer_id, currency, "
              "total_amount, created_at, updated_at%s) VALUES ",
              k->table, k->has_status ? ", status, campaign" : "");
-    snprintf(tail, sizeof(tail), " ON CONFLICT (tenant_id, source, external_id) DO UPDATE SET %s",
-             k->upsert_set);
+    snprintf(tail, sizeof(tail),
+             " ON CONFLICT (tenant_id, source, external_id) DO UPDATE SET %s "
+             "RETURNING %s, external_id, public_id",
+             k->upsert_set, k->pk_col);
+    for (size_t i = 0; i < n; i++)
+        b[i].pk = 0;
     const char *group =
         k->has_status ? "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?, ?, ?, ?)";
     int rc = 0;
@@ -1369,55 +1379,22 @@ static int run_headers(struct db_conn *c, const struct basket_kind *k, int64_t t
                 bind_opt(s, p + 11, x->campaign);
             }
         }
-        if (!rc)
-            rc = db_exec_write(s, NULL, e);
-        at += rows;
-    }
-    return rc;
-}
-
-/*
- * The pks of a run, by external id; a row whose public id is the one just generated for it was
- * inserted (an update keeps the old public id).
- */
-static int run_pks(struct db_conn *c, const struct basket_kind *k, int64_t tenant, struct basket *b,
-                   size_t n, char ids[][PUBLIC_ID_MAX], bool *inserted, struct buf *sql,
-                   struct err *e)
-{
-    char head[200];
-    snprintf(head, sizeof(head),
-             "SELECT %s, external_id, public_id FROM %s WHERE tenant_id = ? AND source = ? "
-             "AND external_id IN (",
-             k->pk_col, k->table);
-    for (size_t i = 0; i < n; i++)
-        b[i].pk = 0;
-    int rc = 0;
-    for (size_t at = 0; !rc && at < n;) {
-        size_t size, rows = in_take(n - at, &size);
-        if (many_sql(sql, head, "?", size, ")"))
-            return err_set(e, ERR_NOMEM, "%s lookup statement too long", k->what);
-        struct db_stmt *s;
-        rc = db_prepare(c, &s, buf_str(sql), e);
-        if (rc)
-            break;
-        db_bind_i64(s, 1, tenant);
-        db_bind_text(s, 2, b[0].source);
-        for (size_t i = 0; i < size; i++)
-            db_bind_text(s, (int)i + 3, b[at + (i < rows ? i : rows - 1)].external_id);
-        int st;
-        while ((st = db_step(s, e)) == DB_ROW) {
+        int st = DB_DONE;
+        while (!rc && (st = db_step(s, e)) == DB_ROW) {
             int64_t pk = db_col_i64(s, 0);
             const char *ext = db_col_text(s, 1), *pub = db_col_text(s, 2);
-            for (size_t i = 0; ext && i < rows; i++) {
-                if (strcmp(b[at + i].external_id, ext) == 0) {
-                    b[at + i].pk = pk;
-                    inserted[at + i] = pub && strcmp(pub, ids[at + i]) == 0;
+            for (size_t i = at; ext && i < at + rows; i++) {
+                if (strcmp(b[i].external_id, ext) == 0) {
+                    b[i].pk = pk;
+                    inserted[i] = pub && strcmp(pub, ids[i]) == 0;
                 }
             }
         }
-        db_stmt_done(s);
-        if (st == DB_ERROR)
-            rc = db_step_error(e);
+        if (!rc) {
+            db_stmt_done(s);
+            if (st == DB_ERROR)
+                rc = db_step_error(e);
+        }
         at += rows;
     }
     for (size_t i = 0; !rc && i < n; i++)
@@ -1521,9 +1498,7 @@ static int basket_upsert_many(struct db_conn *c, const struct basket_kind *k, in
             end++;
         }
         size_t m = end - at;
-        rc = run_headers(c, k, tenant, b + at, m, now_ms, id_ms, ids, &sql, e);
-        if (!rc)
-            rc = run_pks(c, k, tenant, b + at, m, ids, inserted + at, &sql, e);
+        rc = run_headers(c, k, tenant, b + at, m, now_ms, id_ms, ids, inserted + at, &sql, e);
         if (!rc)
             rc = run_items(c, k, tenant, b + at, m, inserted + at, &sql, e);
         at = end;
@@ -1559,6 +1534,181 @@ int commerce_store_order_upsert_many(struct db_conn *c, int64_t tenant,
         orders[i].pk = b[i].pk;
     free(b);
     return rc;
+}
+
+/*
+ * The batched ensure of customers or products: IN lookups of up to 64 external ids, then the
+ * missing rows in multi-row INSERTs … RETURNING with the values one ensure gives them. A few
+ * statements per 64 keys instead of one or two per key (on PostgreSQL each was a round trip).
+ */
+struct ensure_kind {
+    const char *table, *pk_col, *prefix;
+    const char *cols;  /* the INSERT's columns */
+    const char *group; /* one row's placeholders */
+    int n_cols;
+};
+
+static const struct ensure_kind CUSTOMER_ENSURE = {
+    "customer",
+    "customer_id",
+    "cus_",
+    "tenant_id, public_id, source, external_id, email, phone, birth_date, gender, city_id, "
+    "is_active, created_at, updated_at, name",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    13};
+static const struct ensure_kind PRODUCT_ENSURE = {
+    "product",
+    "product_id",
+    "prd_",
+    "tenant_id, public_id, source, external_id, category_id, name, price, currency, stock, "
+    "created_at, updated_at",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    11};
+
+/* pks[i] of the rows among exts[0..n) that exist; the others stay as they are. */
+static int ensure_lookup(struct db_conn *c, const struct ensure_kind *k, int64_t tenant,
+                         const char *source, const char *const *exts, size_t n, int64_t *pks,
+                         struct buf *sql, struct err *e)
+{
+    char head[200];
+    snprintf(head, sizeof(head),
+             "SELECT %s, external_id FROM %s WHERE tenant_id = ? AND source = ? AND "
+             "external_id IN (",
+             k->pk_col, k->table);
+    int rc = 0;
+    for (size_t at = 0; !rc && at < n;) {
+        size_t size, rows = in_take(n - at, &size);
+        if (many_sql(sql, head, "?", size, ")"))
+            return err_set(e, ERR_NOMEM, "%s lookup statement too long", k->table);
+        struct db_stmt *s;
+        rc = db_prepare(c, &s, buf_str(sql), e);
+        if (rc)
+            break;
+        db_bind_i64(s, 1, tenant);
+        db_bind_text(s, 2, source);
+        for (size_t i = 0; i < size; i++)
+            db_bind_text(s, (int)i + 3, exts[at + (i < rows ? i : rows - 1)]);
+        int st;
+        while ((st = db_step(s, e)) == DB_ROW) {
+            const char *ext = db_col_text(s, 1);
+            for (size_t i = 0; ext && i < rows; i++)
+                if (strcmp(exts[at + i], ext) == 0)
+                    pks[at + i] = db_col_i64(s, 0);
+        }
+        db_stmt_done(s);
+        if (st == DB_ERROR)
+            rc = db_step_error(e);
+        at += rows;
+    }
+    return rc;
+}
+
+static void ensure_bind(const struct ensure_kind *k, struct db_stmt *s, int p, int64_t tenant,
+                        const char *id, const char *source, const char *ext, int64_t now_ms)
+{
+    db_bind_i64(s, p + 1, tenant);
+    db_bind_text(s, p + 2, id);
+    db_bind_text(s, p + 3, source);
+    db_bind_text(s, p + 4, ext);
+    if (k == &CUSTOMER_ENSURE) { /* as customer_insert binds a customer of only its key */
+        for (int i = 5; i <= 9; i++)
+            db_bind_null(s, p + i);
+        db_bind_bool(s, p + 10, true);
+        db_bind_time(s, p + 11, now_ms);
+        db_bind_time(s, p + 12, now_ms);
+        db_bind_null(s, p + 13);
+    } else { /* as product_insert binds a product of only its key */
+        for (int i = 5; i <= 8; i++)
+            db_bind_null(s, p + i);
+        db_bind_i64(s, p + 9, 0);
+        db_bind_time(s, p + 10, now_ms);
+        db_bind_time(s, p + 11, now_ms);
+    }
+}
+
+static int ensure_many(struct db_conn *c, const struct ensure_kind *k, int64_t tenant,
+                       const char *source, const char *const *exts, size_t n, int64_t now_ms,
+                       int64_t *pks, size_t *created, struct err *e)
+{
+    *created = 0;
+    for (size_t i = 0; i < n; i++)
+        pks[i] = 0;
+    struct buf sql;
+    buf_init(&sql, 16384);
+    const char **missing = xcalloc(n ? n : 1, sizeof(*missing));
+    size_t *where = xcalloc(n ? n : 1, sizeof(*where));
+    int64_t *found = xcalloc(n ? n : 1, sizeof(*found));
+    size_t m = 0;
+    int rc = ensure_lookup(c, k, tenant, source, exts, n, pks, &sql, e);
+    for (size_t i = 0; !rc && i < n; i++) {
+        if (!pks[i]) {
+            missing[m] = exts[i];
+            where[m++] = i;
+        }
+    }
+    char head[300], tail[100];
+    snprintf(head, sizeof(head), "INSERT INTO %s (%s) VALUES ", k->table, k->cols);
+    snprintf(tail, sizeof(tail), " RETURNING %s, external_id", k->pk_col);
+    for (size_t at = 0; !rc && at < m;) {
+        size_t rows = many_size(m - at);
+        if (many_sql(&sql, head, k->group, rows, tail)) {
+            rc = err_set(e, ERR_NOMEM, "%s insert statement too long", k->table);
+            break;
+        }
+        struct db_stmt *s;
+        rc = db_prepare(c, &s, buf_str(&sql), e);
+        for (size_t i = 0; !rc && i < rows; i++) {
+            char id[PUBLIC_ID_MAX];
+            rc = new_public_id(k->prefix, now_ms, id, e);
+            if (rc) {
+                db_stmt_done(s);
+                break;
+            }
+            ensure_bind(k, s, (int)i * k->n_cols, tenant, id, source, missing[at + i], now_ms);
+        }
+        int st = DB_DONE;
+        while (!rc && (st = db_step(s, e)) == DB_ROW) {
+            const char *ext = db_col_text(s, 1);
+            for (size_t i = at; ext && i < at + rows; i++)
+                if (strcmp(missing[i], ext) == 0)
+                    found[i] = db_col_i64(s, 0);
+        }
+        if (!rc) {
+            db_stmt_done(s);
+            if (st == DB_ERROR)
+                rc = db_step_error(e);
+        }
+        at += rows;
+    }
+    for (size_t i = 0; !rc && i < m; i++) {
+        if (!found[i])
+            rc = err_set(e, ERR_INTERNAL, "%s %s neither found nor inserted", k->table, missing[i]);
+        else
+            pks[where[i]] = found[i];
+    }
+    if (!rc)
+        *created = m;
+    free(missing);
+    free(where);
+    free(found);
+    buf_release(&sql);
+    return rc;
+}
+
+int commerce_store_customer_ensure_many(struct db_conn *c, int64_t tenant, const char *source,
+                                        const char *const *external_ids, size_t n, int64_t now_ms,
+                                        int64_t *pks, size_t *created, struct err *e)
+{
+    return ensure_many(c, &CUSTOMER_ENSURE, tenant, source, external_ids, n, now_ms, pks, created,
+                       e);
+}
+
+int commerce_store_product_ensure_many(struct db_conn *c, int64_t tenant, const char *source,
+                                       const char *const *external_ids, size_t n, int64_t now_ms,
+                                       int64_t *pks, size_t *created, struct err *e)
+{
+    return ensure_many(c, &PRODUCT_ENSURE, tenant, source, external_ids, n, now_ms, pks, created,
+                       e);
 }
 
 static void read_status(struct db_stmt *s, struct arena *a, void *out)

@@ -162,6 +162,16 @@ int commerce_store_customer_ensure(struct db_conn *c, int64_t tenant, const char
 int commerce_store_product_ensure(struct db_conn *c, int64_t tenant, const char *source,
                                   const char *external_id, int64_t now_ms, int64_t *pk,
                                   bool *created, struct err *e);
+/*
+ * The same for n distinct external ids at once (pks[i] for external_ids[i]), in a few
+ * statements per 64 ids; *created counts the rows made. Run it inside a transaction.
+ */
+int commerce_store_customer_ensure_many(struct db_conn *c, int64_t tenant, const char *source,
+                                        const char *const *external_ids, size_t n, int64_t now_ms,
+                                        int64_t *pks, size_t *created, struct err *e);
+int commerce_store_product_ensure_many(struct db_conn *c, int64_t tenant, const char *source,
+                                       const char *const *external_ids, size_t n, int64_t now_ms,
+                                       int64_t *pks, size_t *created, struct err *e);
 int commerce_store_category_ensure(struct db_conn *c, int64_t tenant, const char *source,
                                    const char *external_id, const char *name, int64_t now_ms,
                                    int64_t *pk, bool *created, struct err *e);

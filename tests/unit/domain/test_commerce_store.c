@@ -410,6 +410,81 @@ static char *one_text(struct fixture *f, const char *sql, int64_t pk)
  * statements of 64, 4 and 2 rows, a repeated external id (the later cart wins, on the same row),
  * items replaced, the public id and created_at kept, another tenant's carts apart.
  */
+/* The batched ensures find what exists (in this tenant) and make the rest as one ensure would. */
+static void test_ensure_many(void **state)
+{
+    struct fixture *f = *state;
+    enum { N = 70 };
+    char ext[N][16];
+    const char *exts[N];
+    int64_t before[N] = {0};
+    bool created = false;
+    for (int i = 0; i < N; i++) {
+        snprintf(ext[i], sizeof(ext[i]), "k%d", i);
+        exts[i] = ext[i];
+        if (i % 5 == 0) {
+            OK(commerce_store_customer_ensure(f->c, f->t1, "shop", ext[i], NOW, &before[i],
+                                              &created, e));
+            OK(commerce_store_product_ensure(f->c, f->t1, "shop", ext[i], NOW, &before[i], &created,
+                                             e));
+        }
+        int64_t other;
+        if (i % 2 == 0) /* the same keys in another tenant must not be taken */
+            OK(commerce_store_customer_ensure(f->c, f->t2, "shop", ext[i], NOW, &other, &created,
+                                              e));
+    }
+    for (int kind = 0; kind < 2; kind++) {
+        const char *table = kind ? "product" : "customer";
+        int64_t pks[N];
+        size_t made = 0;
+        OK(db_begin(f->c, e));
+        if (kind)
+            OK(commerce_store_product_ensure_many(f->c, f->t1, "shop", exts, N, NOW, pks, &made,
+                                                  e));
+        else
+            OK(commerce_store_customer_ensure_many(f->c, f->t1, "shop", exts, N, NOW, pks, &made,
+                                                   e));
+        OK(db_commit(f->c, e));
+        assert_int_equal(made, N - (N + 4) / 5);
+        for (int i = 0; i < N; i++) {
+            int64_t found = 0;
+            OK(commerce_store_find_external(f->c, table, f->t1, "shop", ext[i], &found, e));
+            assert_true(found > 0);
+            assert_int_equal(pks[i], found);
+            if (i % 5 == 0 && kind)
+                assert_int_equal(pks[i], before[i]); /* the products were ensured last */
+        }
+        /* a second time finds them all and makes nothing */
+        int64_t again[N];
+        OK(db_begin(f->c, e));
+        if (kind)
+            OK(commerce_store_product_ensure_many(f->c, f->t1, "shop", exts, N, NOW, again, &made,
+                                                  e));
+        else
+            OK(commerce_store_customer_ensure_many(f->c, f->t1, "shop", exts, N, NOW, again, &made,
+                                                   e));
+        OK(db_commit(f->c, e));
+        assert_int_equal(made, 0);
+        assert_memory_equal(again, pks, sizeof(pks));
+    }
+    int64_t c1 = 0, p1 = 0;
+    OK(commerce_store_find_external(f->c, "customer", f->t1, "shop", "k1", &c1, e));
+    OK(commerce_store_find_external(f->c, "product", f->t1, "shop", "k1", &p1, e));
+    assert_int_equal(one_i64(f,
+                             "SELECT COUNT(*) FROM customer WHERE customer_id = ? AND is_active "
+                             "AND name IS NULL AND email IS NULL AND city_id IS NULL",
+                             c1),
+                     1);
+    assert_int_equal(one_i64(f,
+                             "SELECT COUNT(*) FROM product WHERE product_id = ? AND stock = 0 "
+                             "AND price IS NULL AND category_id IS NULL AND name IS NULL",
+                             p1),
+                     1);
+    char *id = one_text(f, "SELECT public_id FROM customer WHERE customer_id = ?", c1);
+    assert_true(strncmp(id, "cus_", 4) == 0);
+    free(id);
+}
+
 static void test_cart_upsert_many(void **state)
 {
     struct fixture *f = *state;
@@ -672,6 +747,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_import_helpers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cart_upsert_many, setup, teardown),
         cmocka_unit_test_setup_teardown(test_order_upsert_many, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ensure_many, setup, teardown),
     };
     return TESTDB_RUN_GROUPS("commerce_store", tests, &backend) ? 1 : 0;
 }
