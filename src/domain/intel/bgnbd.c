@@ -17,6 +17,7 @@
 #define GRAD_TOL    1e-7
 #define WHOLE_MAX   100000 /* repeat counts up to this use the exact products */
 #define XTERMS_MAX  10000  /* repeat counts up to this share their terms in a fit */
+#define DAYS_MAX    100000 /* whole-day times up to this share their ln(α + t) in a fit */
 #define PHI_MAX     25     /* |log-parameter| beyond this is outside the search (e^25 ≈ 7e10) */
 #define PHI_DRIFT   20     /* a fit past this is heading for a boundary */
 #define PENALIZER   1e-3
@@ -76,9 +77,15 @@ static void xterms_fill(const struct intel_bgnbd *m, size_t max, struct xterms *
     }
 }
 
-/* As intel_bgnbd_ll; t: the x terms of c->x (a whole number), or NULL to compute them. */
-static double bgnbd_ll(const struct intel_bgnbd *m, const struct intel_rfm *c,
-                       const struct xterms *t, double grad[4])
+struct problem;
+static double log_al(const struct problem *pb, double al, double v);
+
+/*
+ * As intel_bgnbd_ll; t: the x terms of c->x (a whole number), or NULL to compute them; pb: the
+ * fit's table of ln(α + days), or NULL.
+ */
+static double bgnbd_ll(const struct problem *pb, const struct intel_bgnbd *m,
+                       const struct intel_rfm *c, const struct xterms *t, double grad[4])
 {
     double r = m->r, al = m->alpha, a = m->a, b = m->b, x = c->x;
     double A1 = t ? t->A1 : lgamma(r + x) - lgamma(r) + r * log(al);
@@ -101,18 +108,20 @@ static double bgnbd_ll(const struct intel_bgnbd *m, const struct intel_rfm *c,
     } else {
         A2 = lgamma(a + b) + lgamma(b + x) - lgamma(b) - lgamma(a + b + x);
     }
-    double A3 = -(r + x) * log(al + c->T);
-    double A4 = x > 0 ? log(a) - log(b + x - 1) - (r + x) * log(al + c->t_x) : -INFINITY;
+    double log_T = pb ? log_al(pb, al, c->T) : log(al + c->T);
+    double log_tx = x > 0 ? (pb ? log_al(pb, al, c->t_x) : log(al + c->t_x)) : 0;
+    double A3 = -(r + x) * log_T;
+    double A4 = x > 0 ? log(a) - log(b + x - 1) - (r + x) * log_tx : -INFINITY;
     double L = logsumexp(A3, A4);
     if (grad) {
         double w4 = x > 0 ? exp(A4 - L) : 0, w3 = 1 - w4;
         double d1r = t ? t->d1r : intel_digamma(r + x) - intel_digamma(r) + log(al), d1al = r / al;
         double dab = whole ? -s_ab : intel_digamma(a + b) - intel_digamma(a + b + x);
         double d2a = dab, d2b = dab + (whole ? s_b : intel_digamma(b + x) - intel_digamma(b));
-        double d3r = -log(al + c->T), d3al = -(r + x) / (al + c->T);
+        double d3r = -log_T, d3al = -(r + x) / (al + c->T);
         double d4r = 0, d4al = 0, d4a = 0, d4b = 0;
         if (x > 0) {
-            d4r = -log(al + c->t_x);
+            d4r = -log_tx;
             d4al = -(r + x) / (al + c->t_x);
             d4a = 1 / a;
             d4b = -1 / (b + x - 1);
@@ -127,7 +136,7 @@ static double bgnbd_ll(const struct intel_bgnbd *m, const struct intel_rfm *c,
 
 double intel_bgnbd_ll(const struct intel_bgnbd *m, const struct intel_rfm *c, double grad[4])
 {
-    return bgnbd_ll(m, c, NULL, grad);
+    return bgnbd_ll(NULL, m, c, NULL, grad);
 }
 
 double intel_gg_ll(const struct intel_gamma_gamma *m, const struct intel_rfm *c, double grad[3])
@@ -145,6 +154,49 @@ double intel_gg_ll(const struct intel_gamma_gamma *m, const struct intel_rfm *c,
     return ll;
 }
 
+/*
+ * Gamma-Gamma's terms that depend on the parameters and a whole x only, for x = 1..max, and
+ * those of the parameters alone: the same calls on the same arguments as intel_gg_ll makes, so
+ * a fit computes them once per evaluation instead of once per customer.
+ */
+struct ggterms {
+    double lg_pxq, lg_px, dg_pxq, dg_px, log_x;
+};
+
+struct ggconst {
+    double lg_q, dg_q, log_g;
+};
+
+static void ggterms_fill(const struct intel_gamma_gamma *m, size_t max, struct ggterms *t,
+                         struct ggconst *k)
+{
+    double p = m->p, q = m->q;
+    for (size_t i = 1; i <= max; i++) {
+        double x = (double)i, px = p * x;
+        t[i] = (struct ggterms){.lg_pxq = lgamma(px + q),
+                                .lg_px = lgamma(px),
+                                .dg_pxq = intel_digamma(px + q),
+                                .dg_px = intel_digamma(px),
+                                .log_x = log(x)};
+    }
+    *k = (struct ggconst){.lg_q = lgamma(q), .dg_q = intel_digamma(q), .log_g = log(m->gamma)};
+}
+
+/* intel_gg_ll with a whole x's terms from t and k (and ln z̄ from log_z), term for term. */
+static double gg_ll(const struct intel_gamma_gamma *m, const struct intel_rfm *c,
+                    const struct ggterms *t, const struct ggconst *k, double log_z, double grad[3])
+{
+    double p = m->p, q = m->q, g = m->gamma, x = c->x, z = c->zbar;
+    double px = p * x;
+    double log_gxz = log(g + x * z);
+    double ll = t->lg_pxq - t->lg_px - k->lg_q + q * k->log_g + (px - 1) * log_z + px * t->log_x -
+                (px + q) * log_gxz;
+    grad[0] = x * t->dg_pxq - x * t->dg_px + x * log_z + x * t->log_x - x * log_gxz;
+    grad[1] = t->dg_pxq - k->dg_q + k->log_g - log_gxz;
+    grad[2] = q / g - (px + q) / (g + x * z);
+    return ll;
+}
+
 /* ======================== the optimiser ======================== */
 
 struct problem {
@@ -156,7 +208,21 @@ struct problem {
     int pen_from;      /* the penalty applies to θ[pen_from..dim) */
     struct xterms *xt; /* BG/NBD: room for x = 0..xt_max (NULL: none) */
     size_t xt_max;
+    /* BG/NBD: ln(α + d) for whole days d = 0..lt_max, the times T and t_x are */
+    double *lt;
+    size_t lt_max;
+    /* Gamma-Gamma: room for x = 1..xt_max, and each customer's ln z̄ (n of them) */
+    struct ggterms *gt;
+    double *log_z;
 };
+
+/* ln(α + v) from pb->lt when v is a whole number of days in it: the same value log gives. */
+static double log_al(const struct problem *pb, double al, double v)
+{
+    if (pb->lt && v == floor(v) && v >= 0 && v <= (double)pb->lt_max)
+        return pb->lt[(size_t)v];
+    return log(al + v);
+}
 
 /* Mean negative log-likelihood at log-parameters phi, its gradient in phi into g. */
 static double objective(const struct problem *pb, const double *phi, double *g)
@@ -169,20 +235,30 @@ static double objective(const struct problem *pb, const double *phi, double *g)
         th[i] = exp(phi[i]);
     }
     struct intel_bgnbd bm = {.r = th[0], .alpha = th[1], .a = th[2], .b = th[3]};
+    struct intel_gamma_gamma gm = {.p = th[0], .q = th[1], .gamma = th[2]};
+    struct ggconst gk = {0};
     if (!pb->gg && pb->xt)
         xterms_fill(&bm, pb->xt_max, pb->xt);
+    if (!pb->gg && pb->lt)
+        for (size_t d = 0; d <= pb->lt_max; d++)
+            pb->lt[d] = log(bm.alpha + (double)d);
+    if (pb->gg && pb->gt)
+        ggterms_fill(&gm, pb->xt_max, pb->gt, &gk);
     for (size_t k = 0; k < pb->n; k++) {
         double gr[MAX_DIM];
         double ll;
         if (pb->gg) {
             if (pb->c[k].x < 1 || pb->c[k].zbar <= 0)
                 continue;
-            struct intel_gamma_gamma m = {.p = th[0], .q = th[1], .gamma = th[2]};
-            ll = intel_gg_ll(&m, &pb->c[k], gr);
+            double x = pb->c[k].x;
+            if (pb->gt && x == floor(x) && x <= (double)pb->xt_max)
+                ll = gg_ll(&gm, &pb->c[k], &pb->gt[(size_t)x], &gk, pb->log_z[k], gr);
+            else
+                ll = intel_gg_ll(&gm, &pb->c[k], gr);
         } else {
             double x = pb->c[k].x;
             bool tabled = pb->xt && x == floor(x) && x <= (double)pb->xt_max;
-            ll = bgnbd_ll(&bm, &pb->c[k], tabled ? &pb->xt[(size_t)x] : NULL, gr);
+            ll = bgnbd_ll(pb, &bm, &pb->c[k], tabled ? &pb->xt[(size_t)x] : NULL, gr);
         }
         sum += ll;
         for (int i = 0; i < pb->dim; i++)
@@ -314,6 +390,13 @@ int intel_bgnbd_fit(const struct intel_rfm *c, size_t n, struct intel_bgnbd *out
             max_x = c[k].x;
     pb.xt_max = (size_t)max_x;
     pb.xt = xcalloc(pb.xt_max + 1, sizeof(*pb.xt));
+    /* and whole days (as the model's times are) their ln(α + days) */
+    double max_T = 0;
+    for (size_t k = 0; k < n; k++)
+        if (c[k].T == floor(c[k].T) && c[k].T <= DAYS_MAX && c[k].T > max_T)
+            max_T = c[k].T;
+    pb.lt_max = (size_t)max_T;
+    pb.lt = xcalloc(pb.lt_max + 1, sizeof(*pb.lt));
     int it = bfgs(&pb, phi);
     if (it < 0) {
         memcpy(phi, start, sizeof(start));
@@ -322,6 +405,7 @@ int intel_bgnbd_fit(const struct intel_rfm *c, size_t n, struct intel_bgnbd *out
         out->penalizer = PENALIZER;
     }
     free(pb.xt);
+    free(pb.lt);
     if (it < 0)
         return err_set(e, ERR_INTERNAL, "the BG/NBD fit did not converge in %d iterations",
                        MAX_ITERS);
@@ -353,6 +437,18 @@ int intel_gg_fit(const struct intel_rfm *c, size_t n, struct intel_gamma_gamma *
     double start[3];
     memcpy(start, phi, sizeof(start));
     struct problem pb = {.dim = 3, .c = c, .n = n, .gg = true, .pen_from = 0};
+    /* whole repeat counts share their terms; each customer's ln z̄ is taken once */
+    double max_x = 0;
+    pb.log_z = xcalloc(n, sizeof(*pb.log_z));
+    for (size_t k = 0; k < n; k++) {
+        if (c[k].x >= 1 && c[k].zbar > 0) {
+            pb.log_z[k] = log(c[k].zbar);
+            if (c[k].x == floor(c[k].x) && c[k].x <= XTERMS_MAX && c[k].x > max_x)
+                max_x = c[k].x;
+        }
+    }
+    pb.xt_max = (size_t)max_x;
+    pb.gt = xcalloc(pb.xt_max + 1, sizeof(*pb.gt));
     int it = bfgs(&pb, phi);
     if (it < 0) {
         memcpy(phi, start, sizeof(start));
@@ -360,6 +456,8 @@ int intel_gg_fit(const struct intel_rfm *c, size_t n, struct intel_gamma_gamma *
         it = bfgs(&pb, phi);
         out->penalizer = PENALIZER;
     }
+    free(pb.gt);
+    free(pb.log_z);
     if (it < 0)
         return err_set(e, ERR_INTERNAL, "the Gamma-Gamma fit did not converge in %d iterations",
                        MAX_ITERS);

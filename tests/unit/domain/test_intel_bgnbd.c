@@ -4,7 +4,7 @@
  * (data/intel/cdnow_summary.csv: BG/NBD r 0.243, α 4.414, a 0.793, b 2.426, LL −9582.4; the
  * paper's 39-week prediction for a heavy buyer; Gamma-Gamma p 6.25, q 3.74, γ 15.44), both
  * gradients against central finite differences, a population drawn from known parameters whose
- * fit finds them again, and refused histories.
+ * fit finds them again, the shared terms of whole-day histories, and refused histories.
  */
 #include "domain/intel/bgnbd.h"
 
@@ -215,6 +215,76 @@ static void test_recovers_known_parameters(void **state)
 }
 
 /*
+ * In whole days (as the model's histories are) the fits also share ln(α + t) and Gamma-Gamma's
+ * terms of equal repeat counts between customers: at both maxima the gradients summed customer
+ * by customer through the public likelihoods are zero.
+ */
+static void test_whole_days_shared(void **state)
+{
+    (void)state;
+    const double r = 0.7, alpha = 20, a = 1.1, b = 2.5, T = 400;
+    enum { N = 4000 };
+    struct intel_rfm *c = calloc(N, sizeof(*c));
+    uint64_t s = 7;
+    for (int i = 0; i < N; i++) {
+        double lambda = gamma_draw(r, &s) / alpha;
+        double ga = gamma_draw(a, &s), gb = gamma_draw(b, &s), p = ga / (ga + gb);
+        double t = 0, last = 0, spend = 0, mean = 20 + 60 * u01(&s);
+        int x = 0;
+        for (;;) {
+            t += -log(u01(&s)) / lambda;
+            if (t > T)
+                break;
+            x++;
+            last = t;
+            spend += mean * (0.5 + u01(&s));
+            if (u01(&s) < p)
+                break;
+        }
+        /* T of each customer a whole number of days of its own */
+        double Ti = T - floor(100 * u01(&s));
+        double tx = floor(last) < Ti ? floor(last) : Ti;
+        c[i] = (struct intel_rfm){.x = x, .t_x = tx, .T = Ti, .zbar = x ? spend / x : 0};
+    }
+    struct err e;
+    err_init(&e);
+    struct intel_bgnbd m;
+    if (intel_bgnbd_fit(c, N, &m, &e))
+        fail_msg("fit: %s", e.msg);
+    assert_true(m.penalizer == 0);
+    double g[4] = {0}, th[4] = {m.r, m.alpha, m.a, m.b};
+    for (int i = 0; i < N; i++) {
+        double gi[4];
+        intel_bgnbd_ll(&m, &c[i], gi);
+        for (int k = 0; k < 4; k++)
+            g[k] += gi[k] * th[k] / N;
+    }
+    for (int k = 0; k < 4; k++)
+        if (fabs(g[k]) > 1e-6)
+            fail_msg("BG/NBD gradient %d at the fit: %g", k, g[k]);
+    struct intel_gamma_gamma gg;
+    if (intel_gg_fit(c, N, &gg, &e))
+        fail_msg("Gamma-Gamma fit: %s", e.msg);
+    assert_true(gg.penalizer == 0);
+    double h[3] = {0}, ph[3] = {gg.p, gg.q, gg.gamma};
+    int used = 0;
+    for (int i = 0; i < N; i++)
+        used += c[i].x >= 1;
+    for (int i = 0; i < N; i++) {
+        if (c[i].x < 1)
+            continue;
+        double hi[3];
+        intel_gg_ll(&gg, &c[i], hi);
+        for (int k = 0; k < 3; k++)
+            h[k] += hi[k] * ph[k] / used;
+    }
+    for (int k = 0; k < 3; k++)
+        if (fabs(h[k]) > 1e-6)
+            fail_msg("Gamma-Gamma gradient %d at the fit: %g", k, h[k]);
+    free(c);
+}
+
+/*
  * Everyone drops out with the same p = 0.25: the likelihood can grow without end as a and b grow
  * with a/(a+b) near 0.25 (for this sample it does), so the plain fit cannot converge; the
  * penalized fallback does, keeps the purchase rate and roughly the mean drop-out, and says it
@@ -284,11 +354,9 @@ static void test_refused(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_cdnow_published),
-        cmocka_unit_test(test_gradients),
-        cmocka_unit_test(test_recovers_known_parameters),
-        cmocka_unit_test(test_boundary_falls_back),
-        cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_cdnow_published),           cmocka_unit_test(test_gradients),
+        cmocka_unit_test(test_recovers_known_parameters), cmocka_unit_test(test_whole_days_shared),
+        cmocka_unit_test(test_boundary_falls_back),       cmocka_unit_test(test_refused),
     };
     return cmocka_run_group_tests_name("intel_bgnbd", tests, NULL, NULL);
 }
