@@ -622,17 +622,15 @@ int profile_store_insert_many(struct db_conn *c, int64_t tenant, int64_t batch,
         size_t cust = 0, sub = 0; /* the next row to write: rows[cust]'s sub-th */
         for (size_t z = 0; z < SIZES; z++)
             buf_reset(&sql[z]);
-        for (;;) {
-            /* rows left in this table */
-            size_t left = 0;
-            for (size_t k = cust; k < n; k++)
-                left += many_tables[t].count(&rows[k]) - (k == cust ? sub : 0);
-            if (left == 0)
-                break;
+        size_t left = 0; /* rows left in this table */
+        for (size_t k = 0; k < n; k++)
+            left += many_tables[t].count(&rows[k]);
+        while (left > 0) {
             size_t z = 0;
             while (z + 1 < SIZES && many_sizes[z] > left)
                 z++;
             size_t size = many_sizes[z];
+            left -= size;
             if (sql[z].len == 0)
                 many_sql(t, size, &sql[z]);
             struct db_stmt *s;
