@@ -485,6 +485,46 @@ static void test_ensure_many(void **state)
     free(id);
 }
 
+/* The statuses the orders table takes, and no other (the check differs by backend, not its
+ * meaning). */
+static void test_order_status_check(void **state)
+{
+    struct fixture *f = *state;
+    int64_t c1 = 0;
+    bool created = false;
+    OK(commerce_store_customer_ensure(f->c, f->t1, "shop", "c1", NOW, &c1, &created, e));
+    const struct money_currency *try;
+    OK(money_currency_find("TRY", &try, e));
+    struct commerce_order o = {.source = "shop",
+                               .external_id = "o1",
+                               .customer_pk = c1,
+                               .currency = try,
+                               .status = COMMERCE_ORDER_PAID};
+    bool inserted = false;
+    OK(commerce_store_order_upsert(f->c, f->t1, &o, NOW, &inserted, e));
+    int64_t pk = 0;
+    OK(commerce_store_find_external(f->c, "orders", f->t1, "shop", "o1", &pk, e));
+    static const char *const ok[] = {"pending",   "paid",     "fulfilled",
+                                     "cancelled", "refunded", "partially_refunded"};
+    static const char *const bad[] = {"shipped", "placed", "Paid", ""};
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]) + sizeof(bad) / sizeof(bad[0]); i++) {
+        bool good = i < sizeof(ok) / sizeof(ok[0]);
+        const char *status = good ? ok[i] : bad[i - sizeof(ok) / sizeof(ok[0])];
+        struct db_stmt *s;
+        OK(db_prepare(f->c, &s, "UPDATE orders SET status = ? WHERE order_id = ?", e));
+        db_bind_text(s, 1, status);
+        db_bind_i64(s, 2, pk);
+        struct err we;
+        err_init(&we);
+        int rc = db_exec_write(s, NULL, &we);
+        if (good != (rc == 0))
+            fail_msg("status \"%s\": %s", status, good ? we.msg : "accepted");
+    }
+    char *now = one_text(f, "SELECT status FROM orders WHERE order_id = ?", pk);
+    assert_string_equal(now, "partially_refunded");
+    free(now);
+}
+
 static void test_cart_upsert_many(void **state)
 {
     struct fixture *f = *state;
@@ -748,6 +788,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cart_upsert_many, setup, teardown),
         cmocka_unit_test_setup_teardown(test_order_upsert_many, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ensure_many, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_order_status_check, setup, teardown),
     };
     return TESTDB_RUN_GROUPS("commerce_store", tests, &backend) ? 1 : 0;
 }

@@ -1,0 +1,5 @@
+-- SPDX-License-Identifier: MIT
+-- Nothing to do on PostgreSQL: ../sqlite/0048_order_status_check.sql rewrites SQLite's check of
+-- an order's status as a chain of comparisons (SQLite built a temporary index of the six names
+-- for every row it wrote); PostgreSQL's `status = ANY (…)` costs no such thing. Kept so that
+-- both backends have the same migrations.
